@@ -1,0 +1,318 @@
+//! `mstation`: the one binary. `serve` runs the platform; `admin` manages organisations, users
+//! and tokens from the command line, for scripts and operations.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use mstation_core::{OrgKind, Role, TokenScope};
+use mstation_store::identity::{NewOrg, NewUser, readable_password};
+use mstation_store::{Actor, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "mstation",
+    version,
+    about = "M-Station: the shared platform for film and TV production"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Folder for everything M-Station keeps on the embedded default (database, media).
+    #[arg(long, env = "MSTATION_DATA", default_value = "mstation-data")]
+    data: PathBuf,
+    /// Metadata database: `postgres://…` to scale out; SQLite in the data folder when absent.
+    #[arg(long, env = "MSTATION_DATABASE")]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    async fn open(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating the data folder {}", self.data.display()))?;
+        std::fs::create_dir_all(self.data.join("media"))?;
+        let url = match &self.database {
+            Some(u) => u.clone(),
+            None => self.data.join("mstation.db").display().to_string(),
+        };
+        Store::open(&url)
+            .await
+            .with_context(|| "opening the metadata store")
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: API, pages, event stream and workers.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on.
+        #[arg(long, env = "MSTATION_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Job workers inside this process (0 for an API-only node).
+        #[arg(long, env = "MSTATION_WORKERS", default_value_t = 2)]
+        workers: usize,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long, env = "MSTATION_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Manage organisations, users and tokens directly in the store.
+    Admin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        what: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (prints a one-time password unless --password is given).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+        /// A platform operator may create organisations.
+        #[arg(long)]
+        operator: bool,
+    },
+    /// Create an organisation owned by an existing user.
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: Option<String>,
+        /// production_company, post_house, vfx_studio, animation_studio, university, financier, distributor, platform_operator
+        #[arg(long, default_value = "production_company")]
+        kind: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    /// Add an existing user to an organisation with a role.
+    AddMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "artist")]
+        role: String,
+    },
+    /// Create an API token for a member; prints the secret once.
+    CreateToken {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "script")]
+        name: String,
+        /// Comma-separated: read, write, admin.
+        #[arg(long, default_value = "read,write")]
+        scopes: String,
+    },
+    /// Set a new password for a user (prints it when --password is not given).
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MSTATION_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
+            }),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            store,
+            listen,
+            workers,
+            secure_cookies,
+        } => {
+            let db = store.open().await?;
+            first_start(&db).await?;
+            let state = mstation_server::AppState::new(db, secure_cookies);
+            mstation_server::serve(
+                state,
+                mstation_server::Config {
+                    listen,
+                    secure_cookies,
+                    workers,
+                },
+            )
+            .await
+        }
+        Command::Admin { store, what } => admin(&store.open().await?, what).await,
+    }
+}
+
+/// On the very first start, make the platform operator's organisation and its admin, and print
+/// the admin's one-time password: the only time it is ever shown.
+async fn first_start(db: &Store) -> anyhow::Result<()> {
+    if db.user_count().await? > 0 {
+        return Ok(());
+    }
+    let password = readable_password();
+    let email =
+        std::env::var("MSTATION_ADMIN_EMAIL").unwrap_or_else(|_| "admin@m-station.local".into());
+    let actor = Actor::system();
+    let user = db
+        .create_user(
+            &actor,
+            NewUser {
+                email: email.clone(),
+                display_name: "Platform admin".into(),
+                password: password.clone(),
+                locale: None,
+                is_operator: true,
+            },
+        )
+        .await?;
+    db.create_org(
+        &actor,
+        NewOrg {
+            name: "M-Station Operations".into(),
+            slug: Some("operations".into()),
+            kind: OrgKind::PlatformOperator,
+            timezone: None,
+        },
+        user.id,
+    )
+    .await?;
+    println!(
+        "\n  First start: created the platform admin.\n    e-mail:   {email}\n    password: {password}\n  This password is shown only now. Sign in and change it.\n"
+    );
+    Ok(())
+}
+
+async fn admin(db: &Store, what: AdminCommand) -> anyhow::Result<()> {
+    let actor = Actor::system();
+    match what {
+        AdminCommand::CreateUser {
+            email,
+            name,
+            password,
+            operator,
+        } => {
+            let shown = password.is_none();
+            let password = password.unwrap_or_else(readable_password);
+            let u = db
+                .create_user(
+                    &actor,
+                    NewUser {
+                        email,
+                        display_name: name,
+                        password: password.clone(),
+                        locale: None,
+                        is_operator: operator,
+                    },
+                )
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"id": u.id, "email": u.email, "password": if shown { Some(password) } else { None }})
+            );
+        }
+        AdminCommand::CreateOrg {
+            name,
+            slug,
+            kind,
+            owner_email,
+            timezone,
+        } => {
+            let kind = OrgKind::parse(&kind)
+                .with_context(|| format!("unknown organisation kind {kind:?}"))?;
+            let owner = db
+                .user_by_email(&owner_email)
+                .await?
+                .with_context(|| format!("no user with e-mail {owner_email}"))?;
+            let o = db
+                .create_org(
+                    &actor,
+                    NewOrg {
+                        name,
+                        slug,
+                        kind,
+                        timezone,
+                    },
+                    owner.id,
+                )
+                .await?;
+            println!("{}", serde_json::json!({"id": o.id, "slug": o.slug}));
+        }
+        AdminCommand::AddMember { org, email, role } => {
+            let org = db
+                .org_by_slug(&org)
+                .await?
+                .with_context(|| format!("no organisation with slug {org}"))?;
+            let user = db
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
+            db.add_member(&actor, org.id, user.id, role).await?;
+            println!(
+                "{}",
+                serde_json::json!({"org_id": org.id, "user_id": user.id, "role": role})
+            );
+        }
+        AdminCommand::CreateToken {
+            org,
+            email,
+            name,
+            scopes,
+        } => {
+            let org = db
+                .org_by_slug(&org)
+                .await?
+                .with_context(|| format!("no organisation with slug {org}"))?;
+            let user = db
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            if db.role_in(user.id, org.id).await?.is_none() {
+                bail!("{email} is not a member of {}", org.slug);
+            }
+            let scopes: Vec<TokenScope> = scopes
+                .split(',')
+                .map(|s| {
+                    TokenScope::parse(s.trim()).with_context(|| format!("unknown scope {s:?}"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let (t, secret) = db
+                .create_token_for(&actor, org.id, user.id, &name, &scopes, None)
+                .await?;
+            println!("{}", serde_json::json!({"id": t.id, "secret": secret}));
+        }
+        AdminCommand::ResetPassword { email, password } => {
+            let user = db
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            let shown = password.is_none();
+            let password = password.unwrap_or_else(readable_password);
+            db.reset_password(user.id, &password).await?;
+            println!(
+                "{}",
+                serde_json::json!({"id": user.id, "password": if shown { Some(password) } else { None }})
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! M-Station's domain types and rules, shared by every layer.
+//! Nothing here does I/O: no database, no network, no clock, no file system.
+
+pub mod events;
+pub mod identity;
+pub mod jobs;
+pub mod page;
+pub mod validate;
+pub mod webhooks;
+
+pub use identity::{OrgKind, Permission, Role, TenantScope, TokenScope};

@@ -1,0 +1,270 @@
+//! Request decoding that never panics and always explains itself: JSON bodies, query strings,
+//! `If-Match`, `Idempotency-Key`, and the list parameters every list shares.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mstation_core::TenantScope;
+use mstation_core::page::{self, Cursor};
+use mstation_store::ListQuery;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::State;
+use crate::error::{ApiError, ApiResult};
+
+/// A JSON body. Wrong content type, bad syntax, wrong types, unknown fields and oversized bodies
+/// each get their own 4xx problem.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.content_type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::bad_request("request.malformed_json", e.body_text())
+        }
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let field = text
+                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                .and_then(|rest| rest.split(':').next())
+                .filter(|f| !f.contains(' '))
+                .map(str::to_string);
+            let mut err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "request.invalid_body",
+                text,
+            );
+            err.field = field;
+            err
+        }
+        JsonRejection::BytesRejection(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            format!("The body is larger than {} bytes.", crate::MAX_JSON_BODY),
+        ),
+        other => ApiError::bad_request("request.unreadable", other.body_text()),
+    }
+}
+
+/// A query string, decoded strictly (unknown parameters are refused, so typos are noticed).
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Q(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad_request(
+                "request.invalid_query",
+                e.body_text(),
+            )),
+            Err(e) => Err(ApiError::bad_request(
+                "request.invalid_query",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// `If-Match: "7"` (or `W/"7"`, or a bare 7): the version the caller last saw.
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(v) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let s = v.to_str().unwrap_or("").trim();
+        if s == "*" {
+            return Ok(IfMatch(None));
+        }
+        let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
+        s.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
+            ApiError::bad_request(
+                "request.invalid_if_match",
+                "If-Match must be the entity's version, e.g. \"3\".",
+            )
+        })
+    }
+}
+
+/// The ETag of a versioned entity.
+pub fn etag(version: i64) -> [(axum::http::HeaderName, String); 1] {
+    [(axum::http::header::ETAG, format!("\"{version}\""))]
+}
+
+/// `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(v) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        match v.to_str() {
+            Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(IdempotencyKey(Some(s.to_string())))
+            }
+            _ => Err(ApiError::bad_request(
+                "request.invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )),
+        }
+    }
+}
+
+/// Runs a creating request at most once per idempotency key: a retry with the same key and the
+/// same body gets the first answer; the same key with another body is refused.
+pub async fn idempotent<I, F, Fut>(
+    state: &State,
+    scope: &TenantScope,
+    key: IdempotencyKey,
+    input: I,
+    run: F,
+) -> Response
+where
+    I: Serialize,
+    F: FnOnce(I) -> Fut,
+    Fut: Future<Output = ApiResult<(StatusCode, serde_json::Value)>>,
+{
+    let Some(key) = key.0 else {
+        return match run(input).await {
+            Ok((status, body)) => (status, axum::Json(body)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    };
+    let hash = {
+        let d = Sha256::digest(serde_json::to_vec(&input).unwrap_or_default());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    use mstation_store::idempotency::Idem;
+    match state
+        .store
+        .idem_reserve(scope.org_id, scope.user_id, &key, &hash)
+        .await
+    {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Idem::Mismatch) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.idempotency_key_reused",
+            "This Idempotency-Key was used for a different request.",
+        )
+        .into_response(),
+        Ok(Idem::InFlight) => ApiError::new(
+            StatusCode::CONFLICT,
+            "request.idempotency_in_flight",
+            "A request with this Idempotency-Key is still running; retry in a moment.",
+        )
+        .into_response(),
+        Ok(Idem::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut r = (status, body).into_response();
+            let ct = if status.is_success() {
+                "application/json"
+            } else {
+                "application/problem+json"
+            };
+            r.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static(ct),
+            );
+            r.headers_mut().insert(
+                "idempotent-replayed",
+                axum::http::HeaderValue::from_static("true"),
+            );
+            r
+        }
+        Ok(Idem::Reserved) => {
+            let outcome = run(input).await;
+            let (status, text) = match &outcome {
+                Ok((s, b)) => (*s, b.to_string()),
+                Err(e) => (e.status, String::new()),
+            };
+            // Client errors are answers too; server errors release the key so a retry can run.
+            let answer = if status.is_server_error() {
+                None
+            } else if status.is_success() {
+                Some((status.as_u16(), text.as_str()))
+            } else {
+                None
+            };
+            if let Err(e) = state
+                .store
+                .idem_finish(scope.org_id, scope.user_id, &key, answer)
+                .await
+            {
+                tracing::warn!(error = %e, "could not store the idempotent answer");
+            }
+            match outcome {
+                Ok((status, body)) => (status, axum::Json(body)).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+    }
+}
+
+/// Turns `limit`, `cursor` and `sort` into a checked list query. Lists sort by creation time.
+pub fn list_query(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    sort: Option<&str>,
+) -> ApiResult<ListQuery> {
+    let (_, dir) = page::sort(sort, &["created_at"], "created_at").ok_or_else(|| {
+        ApiError::bad_request(
+            "request.invalid_sort",
+            "sort must be created_at or -created_at.",
+        )
+    })?;
+    let after = match cursor {
+        None | Some("") => None,
+        Some(c) => Some(
+            Cursor::decode(c)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "request.invalid_cursor",
+                        "cursor is not one this server gave out.",
+                    )
+                })?
+                .id,
+        ),
+    };
+    Ok(ListQuery {
+        limit: page::limit(limit),
+        after,
+        descending: dir == page::Direction::Desc,
+    })
+}
+
+/// Reads one cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';').find_map(|kv| {
+                let (k, val) = kv.trim().split_once('=')?;
+                (k == name).then(|| val.to_string())
+            })
+        })
+}

@@ -1,0 +1,134 @@
+//! M-Station's HTTP server: the JSON API under `/api/v1`, its OpenAPI document, the pages, the
+//! live event stream, and the workers that run inside `serve`. Only this crate knows about HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use mstation_store::Store;
+use tokio::sync::broadcast;
+use tower_http::trace::TraceLayer;
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+pub mod ratelimit;
+pub mod workers;
+
+pub use error::ApiError;
+
+/// Largest JSON body the API accepts. Media arrives through the upload endpoints, never as JSON.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    /// Committed outbox events, as the tailer reads them; the event stream subscribes here.
+    pub events: broadcast::Sender<Arc<mstation_store::outbox::Event>>,
+    pub login_limiter: ratelimit::Limiter,
+    pub metrics: metrics::Metrics,
+    /// Whether cookies are marked `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Identifies this process as a job worker (lease owner).
+    pub worker_id: String,
+}
+
+pub type State = Arc<AppState>;
+
+pub struct Config {
+    pub listen: SocketAddr,
+    pub secure_cookies: bool,
+    /// How many jobs the embedded workers run at once (0: none, for a pure API node).
+    pub workers: usize,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> State {
+        let (events, _) = broadcast::channel(4096);
+        Arc::new(AppState {
+            store,
+            events,
+            login_limiter: ratelimit::Limiter::new(10, Duration::from_secs(60)),
+            metrics: metrics::Metrics::default(),
+            secure_cookies,
+            worker_id: format!(
+                "serve-{}-{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            ),
+        })
+    }
+}
+
+/// The whole application: API, OpenAPI document, pages, health and metrics.
+pub fn app(state: State) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api_router)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get({
+                let doc = openapi.clone();
+                move || async move { axum::Json((*doc).clone()) }
+            }),
+        )
+        .merge(api::health::router())
+        .merge(pages::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(i18n::negotiate))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(TraceLayer::new_for_http())
+        .fallback(error::not_found)
+        .with_state(state)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; workers stop with it.
+pub async fn serve(state: State, cfg: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend(), "M-Station is listening");
+    let shutdown = tokio_util_shutdown();
+    let bg = workers::start(state.clone(), cfg.workers, shutdown.clone());
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+    })
+    .await?;
+    shutdown.send_replace(true);
+    for h in bg {
+        let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
+    }
+    Ok(())
+}
+
+fn tokio_util_shutdown() -> tokio::sync::watch::Sender<bool> {
+    tokio::sync::watch::channel(false).0
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

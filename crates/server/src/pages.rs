@@ -1,0 +1,930 @@
+//! The server-rendered pages: sign in, the organisation's home, members and roles, API tokens,
+//! webhooks with their delivery log, and the audit log. Plain forms; every change posts the
+//! session's CSRF token and redirects, so reload and back never repeat a change.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use mstation_core::{Permission, Role, TenantScope, TokenScope};
+use mstation_store::ListQuery;
+use mstation_store::audit::AuditFilter;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::State;
+use crate::api::identity::{ClientIp, sign_in};
+use crate::auth::{Caller, MaybeSigned};
+use crate::error::ApiError;
+use crate::i18n::{self, Lang};
+
+pub fn router() -> Router<State> {
+    Router::new()
+        .route("/", get(root))
+        .route("/assets/app.css", get(css))
+        .route("/signin", get(signin_page).post(signin_submit))
+        .route("/signout", post(signout))
+        .route("/app", get(home))
+        .route("/app/switch", post(switch))
+        .route("/app/language", post(language))
+        .route("/app/members", get(members))
+        .route("/app/members/invite", post(invite))
+        .route("/app/members/{user_id}/role", post(set_role))
+        .route("/app/tokens", get(tokens).post(create_token))
+        .route("/app/tokens/{token_id}/revoke", post(revoke_token))
+        .route("/app/webhooks", get(webhooks).post(create_webhook))
+        .route("/app/audit", get(audit))
+        .route("/invite/{token}", get(invite_page).post(invite_accept))
+}
+
+/// Messages of the request's language, for templates.
+pub struct Tr(Lang);
+
+impl Tr {
+    fn now() -> Self {
+        Tr(i18n::current())
+    }
+    pub fn t(&self, key: &str) -> String {
+        i18n::text_in(self.0, key)
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.0.code()
+    }
+}
+
+pub struct Nav {
+    pub active: &'static str,
+    pub csrf: String,
+    pub orgs: Vec<(String, String)>,
+    pub org_id: String,
+    pub user_name: String,
+}
+
+/// A page failure: a signed-out visitor goes to sign in; anything else is shown as text.
+enum PageError {
+    SignIn,
+    Api(ApiError),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::Api(e)
+    }
+}
+impl From<mstation_store::StoreError> for PageError {
+    fn from(e: mstation_store::StoreError) -> Self {
+        PageError::Api(e.into())
+    }
+}
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::Api(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "page.render",
+            e.to_string(),
+        ))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn => Redirect::to("/signin").into_response(),
+            PageError::Api(e) => {
+                let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")))
+                    .unwrap_or_else(|| i18n::text(&format!("status-{}", e.status.as_u16())));
+                let body = format!(
+                    "<!doctype html><meta charset=utf-8><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
+                    escape(&title),
+                    escape(&e.detail),
+                    escape(&i18n::text("action-back"))
+                );
+                (e.status, Html(body)).into_response()
+            }
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+type PageResult = Result<Response, PageError>;
+
+/// The signed-in member behind a page, with what the layout needs.
+struct Ctx {
+    caller: Caller,
+    scope: TenantScope,
+    csrf: String,
+    tz: String,
+    user_name: String,
+    orgs: Vec<(String, String)>,
+}
+
+async fn ctx(state: &State, caller: Option<Caller>) -> Result<Ctx, PageError> {
+    let caller = caller.ok_or(PageError::SignIn)?;
+    let csrf = caller
+        .session
+        .as_ref()
+        .map(|s| s.csrf.clone())
+        .ok_or(PageError::SignIn)?;
+    let scope = caller.scope.clone().ok_or_else(|| {
+        PageError::Api(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.no_organisation",
+            i18n::text("problem-auth-no_organisation"),
+        ))
+    })?;
+    let user = state.store.user(caller.user_id).await?;
+    let memberships = state.store.memberships(caller.user_id).await?;
+    let org_tz = memberships
+        .iter()
+        .find(|m| m.org.id == scope.org_id)
+        .map(|m| m.org.timezone.clone());
+    let tz = user
+        .timezone
+        .clone()
+        .or(org_tz)
+        .unwrap_or_else(|| mstation_store::identity::DEFAULT_TIMEZONE.into());
+    let orgs = memberships
+        .iter()
+        .map(|m| (m.org.id.to_string(), m.org.name.clone()))
+        .collect();
+    Ok(Ctx {
+        caller,
+        scope,
+        csrf,
+        tz,
+        user_name: user.display_name,
+        orgs,
+    })
+}
+
+impl Ctx {
+    fn nav(&self, active: &'static str) -> Option<Nav> {
+        Some(Nav {
+            active,
+            csrf: self.csrf.clone(),
+            orgs: self.orgs.clone(),
+            org_id: self.scope.org_id.to_string(),
+            user_name: self.user_name.clone(),
+        })
+    }
+    fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if sent == self.csrf {
+            Ok(())
+        } else {
+            Err(PageError::Api(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.csrf",
+                i18n::text("problem-auth-csrf"),
+            )))
+        }
+    }
+    fn time(&self, ms: i64) -> String {
+        format_time(ms, &self.tz)
+    }
+}
+
+/// An instant in a person's time zone, e.g. `2026-11-23 20:15`.
+pub fn format_time(ms: i64, tz: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn html(t: impl Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+async fn root(MaybeSigned(c): MaybeSigned) -> Redirect {
+    if c.is_some() {
+        Redirect::to("/app")
+    } else {
+        Redirect::to("/signin")
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/app.css"),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    email: String,
+}
+
+async fn signin_page(MaybeSigned(c): MaybeSigned) -> PageResult {
+    if c.is_some() {
+        return Ok(Redirect::to("/app").into_response());
+    }
+    html(SigninPage {
+        tr: Tr::now(),
+        nav: None,
+        flash: None,
+        email: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    email: String,
+    password: String,
+}
+
+async fn signin_submit(
+    AxState(state): AxState<State>,
+    ClientIp(ip): ClientIp,
+    axum::Form(f): axum::Form<SigninForm>,
+) -> PageResult {
+    match sign_in(&state, &ip, &f.email, &f.password, None).await {
+        Ok((_, _, secret, _)) => {
+            let mut r = Redirect::to("/app").into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                crate::api::identity::session_cookie(&state, &secret, 14 * 24 * 3600),
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            let msg = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")))
+                .unwrap_or(e.detail);
+            let mut r = html(SigninPage {
+                tr: Tr::now(),
+                nav: None,
+                flash: Some(("error".into(), msg)),
+                email: f.email,
+            })?;
+            *r.status_mut() = e.status;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn signout(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    if let Some(s) = c.and_then(|c| c.session)
+        && s.csrf == f.csrf
+    {
+        state.store.end_session(&s.secret).await?;
+    }
+    let mut r = Redirect::to("/signin").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::api::identity::session_cookie(&state, "", 0),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    org_name: String,
+    kind_key: String,
+    role_key: String,
+    timezone: String,
+    members: i64,
+    tokens: i64,
+    webhooks: i64,
+}
+
+async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let org = state.store.org(&cx.scope).await?;
+    let one = ListQuery {
+        limit: 1,
+        ..Default::default()
+    };
+    let members = state.store.members(&cx.scope, &one, None).await?.total;
+    let tokens = state.store.tokens(&cx.scope, &one, false).await?.total;
+    let webhooks = if cx.scope.can(Permission::ManageWebhooks) {
+        state.store.webhooks(&cx.scope, &one).await?.total
+    } else {
+        0
+    };
+    html(HomePage {
+        tr: Tr::now(),
+        nav: cx.nav("home"),
+        flash: None,
+        kind_key: format!("org-kind-{}", org.kind.as_str()),
+        role_key: format!("role-{}", cx.scope.role.as_str()),
+        timezone: cx.tz.clone(),
+        org_name: org.name,
+        members,
+        tokens,
+        webhooks,
+    })
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    csrf: String,
+    org_id: Uuid,
+}
+
+async fn switch(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<SwitchForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if state
+        .store
+        .role_in(cx.caller.user_id, f.org_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("organisation").into());
+    }
+    if let Some(s) = &cx.caller.session {
+        state.store.switch_session_org(&s.secret, f.org_id).await?;
+    }
+    Ok(Redirect::to("/app").into_response())
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    csrf: String,
+    locale: String,
+}
+
+async fn language(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    headers: axum::http::HeaderMap,
+    axum::Form(f): axum::Form<LanguageForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    state
+        .store
+        .update_user_prefs(cx.caller.user_id, Some(Some(f.locale)), None)
+        .await?;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("/app").map(|i| r[i..].to_string()));
+    Ok(Redirect::to(&back.unwrap_or_else(|| "/app".into())).into_response())
+}
+
+struct MemberRow {
+    user_id: String,
+    name: String,
+    email: String,
+    role: String,
+    role_label: String,
+    joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    nav_csrf: String,
+    flash: Option<(String, String)>,
+    rows: Vec<MemberRow>,
+    total: i64,
+    can_manage: bool,
+    roles: Vec<(String, String)>,
+    invite_link: Option<String>,
+}
+
+async fn members_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    invite_link: Option<String>,
+) -> PageResult {
+    let q = ListQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    let page = state.store.members(&cx.scope, &q, None).await?;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|m| MemberRow {
+            user_id: m.user_id.to_string(),
+            name: m.display_name.clone(),
+            email: m.email.clone(),
+            role: m.role.as_str().into(),
+            role_label: tr.t(&format!("role-{}", m.role.as_str())),
+            joined: cx.time(m.joined_at.0),
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .filter(|r| cx.scope.role.may_assign(**r))
+        .map(|r| {
+            (
+                r.as_str().to_string(),
+                tr.t(&format!("role-{}", r.as_str())),
+            )
+        })
+        .collect();
+    html(MembersPage {
+        tr,
+        nav: cx.nav("members"),
+        nav_csrf: cx.csrf.clone(),
+        flash,
+        rows,
+        total: page.total,
+        can_manage: cx.scope.can(Permission::ManageMembers),
+        roles,
+        invite_link,
+    })
+}
+
+async fn members(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    members_page(&state, &cx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    csrf: String,
+    email: String,
+    role: String,
+}
+
+async fn invite(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<InviteForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if !cx.scope.can(Permission::ManageMembers) {
+        return Err(ApiError::forbidden("managing members").into());
+    }
+    let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
+    match state.store.invite(&cx.scope, &f.email, role).await {
+        Ok((_, token)) => {
+            members_page(
+                &state,
+                &cx,
+                Some(("ok".into(), i18n::text("members-invited"))),
+                Some(format!("/invite/{token}")),
+            )
+            .await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    csrf: String,
+    role: String,
+}
+
+async fn set_role(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(user_id): Path<Uuid>,
+    axum::Form(f): axum::Form<RoleForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if !cx.scope.can(Permission::ManageMembers) {
+        return Err(ApiError::forbidden("managing members").into());
+    }
+    let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
+    match state
+        .store
+        .set_member_role(&cx.scope, user_id, role, None)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/app/members").into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+        }
+    }
+}
+
+struct TokenRow {
+    id: String,
+    name: String,
+    prefix: String,
+    scopes: String,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    nav_csrf: String,
+    flash: Option<(String, String)>,
+    rows: Vec<TokenRow>,
+    new_secret: Option<String>,
+}
+
+async fn tokens_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    new_secret: Option<String>,
+) -> PageResult {
+    let q = ListQuery {
+        limit: 500,
+        descending: true,
+        ..Default::default()
+    };
+    let page = state.store.tokens(&cx.scope, &q, false).await?;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            scopes: TokenScope::split(&t.scopes)
+                .iter()
+                .map(|s| tr.t(&format!("scope-{}", s.as_str())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            created: cx.time(t.created_at.0),
+            last_used: t
+                .last_used_at
+                .map(|m| cx.time(m.0))
+                .unwrap_or_else(|| tr.t("tokens-never")),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    html(TokensPage {
+        tr,
+        nav: cx.nav("tokens"),
+        nav_csrf: cx.csrf.clone(),
+        flash,
+        rows,
+        new_secret,
+    })
+}
+
+async fn tokens(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    tokens_page(&state, &cx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+    name: String,
+    scope_read: Option<String>,
+    scope_write: Option<String>,
+    scope_admin: Option<String>,
+}
+
+async fn create_token(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<TokenForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    let mut scopes = Vec::new();
+    if f.scope_read.is_some() {
+        scopes.push(TokenScope::Read);
+    }
+    if f.scope_write.is_some() {
+        scopes.push(TokenScope::Write);
+    }
+    if f.scope_admin.is_some() {
+        scopes.push(TokenScope::Admin);
+    }
+    match state
+        .store
+        .create_token(&cx.scope, &f.name, &scopes, None)
+        .await
+    {
+        Ok((_, secret)) => {
+            tokens_page(
+                &state,
+                &cx,
+                Some(("ok".into(), i18n::text("tokens-created"))),
+                Some(secret),
+            )
+            .await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let msg = match &e.field {
+                Some(field) => format!("{}: {}", i18n::text(&format!("field-{field}")), e.detail),
+                None => e.detail,
+            };
+            tokens_page(&state, &cx, Some(("error".into(), msg)), None).await
+        }
+    }
+}
+
+async fn revoke_token(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(token_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    state.store.revoke_token(&cx.scope, token_id, false).await?;
+    Ok(Redirect::to("/app/tokens").into_response())
+}
+
+struct DeliveryRow {
+    at: String,
+    kind: String,
+    attempt: i64,
+    result: String,
+    ms: i64,
+    ok: bool,
+}
+
+struct HookRow {
+    url: String,
+    events: String,
+    active: bool,
+    deliveries: Vec<DeliveryRow>,
+}
+
+#[derive(Template)]
+#[template(path = "webhooks.html")]
+struct WebhooksPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    nav_csrf: String,
+    flash: Option<(String, String)>,
+    hooks: Vec<HookRow>,
+    can_manage: bool,
+    new_secret: Option<String>,
+}
+
+async fn webhooks_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    new_secret: Option<String>,
+) -> PageResult {
+    if !cx.scope.can(Permission::ManageWebhooks) {
+        return Err(ApiError::forbidden("managing webhooks").into());
+    }
+    let q = ListQuery {
+        limit: 100,
+        descending: true,
+        ..Default::default()
+    };
+    let mut hooks = Vec::new();
+    for h in state.store.webhooks(&cx.scope, &q).await?.items {
+        let dq = ListQuery {
+            limit: 20,
+            descending: true,
+            ..Default::default()
+        };
+        let deliveries = state
+            .store
+            .deliveries(&cx.scope, h.id, &dq)
+            .await?
+            .items
+            .into_iter()
+            .map(|d| DeliveryRow {
+                at: cx.time(d.at.0),
+                kind: d.event_kind,
+                attempt: d.attempt,
+                ok: d.error.is_none(),
+                result: d
+                    .error
+                    .unwrap_or_else(|| d.status_code.map(|c| c.to_string()).unwrap_or_default()),
+                ms: d.duration_ms,
+            })
+            .collect();
+        hooks.push(HookRow {
+            url: h.url,
+            events: h.events,
+            active: h.active,
+            deliveries,
+        });
+    }
+    html(WebhooksPage {
+        tr: Tr::now(),
+        nav: cx.nav("webhooks"),
+        nav_csrf: cx.csrf.clone(),
+        flash,
+        hooks,
+        can_manage: true,
+        new_secret,
+    })
+}
+
+async fn webhooks(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    webhooks_page(&state, &cx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct WebhookForm {
+    csrf: String,
+    url: String,
+    events: String,
+}
+
+async fn create_webhook(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<WebhookForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if !cx.scope.can(Permission::ManageWebhooks) {
+        return Err(ApiError::forbidden("managing webhooks").into());
+    }
+    let events: Vec<String> = f
+        .events
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    match state
+        .store
+        .create_webhook(&cx.scope, &f.url, &events, "")
+        .await
+    {
+        Ok((_, secret)) => webhooks_page(&state, &cx, None, Some(secret)).await,
+        Err(e) => {
+            webhooks_page(
+                &state,
+                &cx,
+                Some(("error".into(), ApiError::from(e).detail)),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+struct AuditRow {
+    at: String,
+    who: String,
+    action: String,
+    entity: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    rows: Vec<AuditRow>,
+    total: i64,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    cursor: Option<String>,
+}
+
+async fn audit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(p): Query<AuditQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    if !cx.scope.can(Permission::ReadAudit) {
+        return Err(ApiError::forbidden("reading the audit log").into());
+    }
+    let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .audit(&cx.scope, &AuditFilter::default(), &q)
+        .await?;
+    let members = state
+        .store
+        .members(
+            &cx.scope,
+            &ListQuery {
+                limit: 500,
+                ..Default::default()
+            },
+            None,
+        )
+        .await?
+        .items;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|a| AuditRow {
+            at: cx.time(a.at.0),
+            who: match a.actor_id {
+                None => tr.t("audit-platform"),
+                Some(id) => members
+                    .iter()
+                    .find(|m| m.user_id == id)
+                    .map(|m| m.display_name.clone())
+                    .unwrap_or_else(|| id.to_string()),
+            },
+            action: a.action.clone(),
+            entity: format!(
+                "{} {}",
+                a.entity_type,
+                a.entity_id.map(|i| i.to_string()).unwrap_or_default()
+            ),
+        })
+        .collect();
+    html(AuditPage {
+        tr,
+        nav: cx.nav("audit"),
+        flash: None,
+        rows,
+        total: page.total,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    token: String,
+}
+
+async fn invite_page(Path(token): Path<String>) -> PageResult {
+    html(InvitePage {
+        tr: Tr::now(),
+        nav: None,
+        flash: None,
+        token,
+    })
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    display_name: String,
+    password: String,
+}
+
+async fn invite_accept(
+    AxState(state): AxState<State>,
+    Path(token): Path<String>,
+    axum::Form(f): axum::Form<AcceptForm>,
+) -> PageResult {
+    match state
+        .store
+        .accept_invitation(&token, None, Some(f.display_name), Some(f.password))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/signin").into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let mut r = html(InvitePage {
+                tr: Tr::now(),
+                nav: None,
+                flash: Some(("error".into(), e.detail)),
+                token,
+            })?;
+            *r.status_mut() = e.status;
+            Ok(r)
+        }
+    }
+}

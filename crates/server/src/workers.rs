@@ -1,0 +1,278 @@
+//! The background work of `serve`: the outbox tailer that feeds live streams, the webhook
+//! fan-out, the job workers with their leases, and the reaper that returns abandoned jobs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mstation_store::jobs::Job;
+use mstation_store::webhooks::{Attempt, DELIVERY_JOB, FANOUT_CONSUMER};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::State;
+
+/// How long a claimed job is ours without a heartbeat.
+pub const LEASE_MS: i64 = 30_000;
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const IDLE: Duration = Duration::from_millis(150);
+
+/// Job kinds this process can run.
+pub const KINDS: [&str; 1] = [DELIVERY_JOB];
+
+pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec<JoinHandle<()>> {
+    let mut handles = vec![
+        tokio::spawn(tail_outbox(state.clone(), shutdown.subscribe())),
+        tokio::spawn(reaper(state.clone(), shutdown.subscribe())),
+    ];
+    if workers > 0 {
+        handles.push(tokio::spawn(fan_out(state.clone(), shutdown.subscribe())));
+        for i in 0..workers {
+            handles.push(tokio::spawn(work(
+                state.clone(),
+                format!("{}-{i}", state.worker_id),
+                shutdown.subscribe(),
+            )));
+        }
+    }
+    handles
+}
+
+async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = stop.changed() => true,
+    }
+}
+
+/// Reads committed events in order and hands them to the live streams of this process.
+async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
+    let mut cursor = loop {
+        match state.store.last_event_seq().await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox tailer waiting for the database");
+                if pause(&mut stop, Duration::from_secs(1)).await {
+                    return;
+                }
+            }
+        }
+    };
+    loop {
+        match state.store.events_after(cursor, 1000).await {
+            Ok(batch) if !batch.is_empty() => {
+                let seqs: Vec<(i64, i64)> = batch.iter().map(|e| (e.seq, e.at.0)).collect();
+                let (n, next) =
+                    mstation_core::events::advance(cursor, &seqs, mstation_store::now_ms());
+                for e in batch.into_iter().take(n) {
+                    let _ = state.events.send(Arc::new(e));
+                }
+                cursor = next;
+                if n == seqs.len() {
+                    continue;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox read failed"),
+        }
+        if pause(&mut stop, Duration::from_millis(100)).await {
+            return;
+        }
+    }
+}
+
+/// Queues webhook deliveries for new events. The cursor moves in the same transaction as the
+/// queued jobs, so a crash neither loses nor doubles a delivery.
+async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
+    loop {
+        let step = async {
+            let cursor = state
+                .store
+                .consumer_offset(FANOUT_CONSUMER)
+                .await?
+                .unwrap_or(0);
+            let batch = state.store.events_after(cursor, 500).await?;
+            if batch.is_empty() {
+                return Ok::<_, mstation_store::StoreError>(false);
+            }
+            let seqs: Vec<(i64, i64)> = batch.iter().map(|e| (e.seq, e.at.0)).collect();
+            let (n, next) = mstation_core::events::advance(cursor, &seqs, mstation_store::now_ms());
+            if n == 0 {
+                return Ok(false);
+            }
+            state.store.fan_out_webhooks(&batch[..n], next).await?;
+            Ok(n == seqs.len() && n == 500)
+        };
+        match step.await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "webhook fan-out failed; will retry"),
+        }
+        if pause(&mut stop, Duration::from_millis(200)).await {
+            return;
+        }
+    }
+}
+
+async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
+    let mut last_prune = Instant::now();
+    loop {
+        match state.store.reap_expired_leases().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "returned jobs whose worker stopped answering"),
+            Err(e) => tracing::warn!(error = %e, "reaper failed"),
+        }
+        if last_prune.elapsed() > Duration::from_secs(3600) {
+            let _ = state.store.idem_prune().await;
+            last_prune = Instant::now();
+        }
+        if pause(&mut stop, Duration::from_secs(2)).await {
+            return;
+        }
+    }
+}
+
+async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let job = match state.store.claim_job(&worker, &KINDS, LEASE_MS).await {
+            Ok(Some(j)) => j,
+            Ok(None) => {
+                if pause(&mut stop, IDLE).await {
+                    return;
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim a job");
+                if pause(&mut stop, Duration::from_secs(1)).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let id = job.id;
+        // Renew the lease while the job runs; a killed process stops renewing and the reaper
+        // hands the job to someone else.
+        let hb_state = state.clone();
+        let hb_worker = worker.clone();
+        let heartbeat = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                match hb_state.store.heartbeat_job(id, &hb_worker, LEASE_MS).await {
+                    Ok(true) => {}
+                    _ => return,
+                }
+            }
+        });
+        let outcome = run(&state, &job).await;
+        heartbeat.abort();
+        let saved = match outcome {
+            Ok(result) => state.store.complete_job(id, &worker, &result).await,
+            Err(err) => {
+                tracing::info!(job = %id, kind = %job.kind, attempt = job.attempts, error = %err, "job attempt failed");
+                state.store.fail_job(id, &worker, &err).await
+            }
+        };
+        if let Err(e) = saved {
+            tracing::warn!(job = %id, error = %e, "could not record the job's outcome; its lease will lapse and it will run again");
+        }
+    }
+}
+
+async fn run(state: &State, job: &Job) -> Result<serde_json::Value, String> {
+    match job.kind.as_str() {
+        DELIVERY_JOB => deliver(state, job).await,
+        other => Err(format!(
+            "this server does not know how to run `{other}` jobs"
+        )),
+    }
+}
+
+fn http_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("M-Station-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with default settings")
+    })
+}
+
+/// Sends one event to one webhook, signed, and logs the attempt for the organisation's admins.
+async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> {
+    let p: serde_json::Value =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let hook_id = p["webhook_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or("payload lacks webhook_id")?;
+    let event_id = p["event_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or("payload lacks event_id")?;
+    let Some((org_id, url, secret, active)) = state
+        .store
+        .webhook_target(hook_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(serde_json::json!({"skipped": "the webhook was deleted"}));
+    };
+    if !active {
+        return Ok(serde_json::json!({"skipped": "the webhook is paused"}));
+    }
+    let event = state
+        .store
+        .event_by_id(event_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the event is gone")?;
+    let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
+    let now = mstation_store::now_ms() / 1000;
+    let sig = mstation_core::webhooks::signature(&secret, now, &body);
+    let start = Instant::now();
+    let sent = http_client()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-mstation-event", &event.kind)
+        .header("x-mstation-delivery", job.id.to_string())
+        .header("x-mstation-signature", sig)
+        .body(body)
+        .send()
+        .await;
+    let ms = start.elapsed().as_millis() as i64;
+    let (code, error) = match &sent {
+        Ok(r) if r.status().is_success() => (Some(r.status().as_u16() as i64), None),
+        Ok(r) => (
+            Some(r.status().as_u16() as i64),
+            Some(format!("the receiver answered {}", r.status())),
+        ),
+        Err(e) => (None, Some(format!("could not reach the receiver: {e}"))),
+    };
+    if let Err(e) = state
+        .store
+        .log_delivery(
+            org_id,
+            hook_id,
+            &event,
+            &Attempt {
+                attempt: job.attempts,
+                status_code: code,
+                error: error.as_deref(),
+                duration_ms: ms,
+            },
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not log a webhook delivery");
+    }
+    match error {
+        None => Ok(serde_json::json!({"status": code})),
+        Some(e) => Err(e),
+    }
+}

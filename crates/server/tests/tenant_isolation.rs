@@ -1,0 +1,181 @@
+//! The tenant boundary, walked over the whole OpenAPI document: a member of org B, holding a
+//! valid admin token, gets 404 for every org-A resource on every endpoint, and sees nothing of
+//! org A in any list. A new endpoint is covered the day it is added; a new path parameter fails
+//! this test until a fixture for it is named below.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use mstation_store::Actor;
+use mstation_store::jobs::NewJob;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A request body that passes decoding for `schema`, so that the request reaches the tenant check.
+fn sample(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap();
+        return sample(doc, &doc["components"]["schemas"][name]);
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return sample(doc, &all[0]);
+    }
+    if let Some(one) = schema.get("oneOf").and_then(Value::as_array) {
+        return sample(doc, &one[0]);
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        return e[0].clone();
+    }
+    let ty = match &schema["type"] {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null")
+            .to_string(),
+        _ => "object".into(),
+    };
+    match ty.as_str() {
+        "object" => {
+            let mut o = serde_json::Map::new();
+            for req in schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                o.insert(req.into(), sample(doc, &schema["properties"][req]));
+            }
+            Value::Object(o)
+        }
+        "array" => json!([]),
+        "string" => match schema["format"].as_str() {
+            Some("uuid") => json!(uuid::Uuid::now_v7()),
+            Some("date-time") => json!("2030-01-01T00:00:00Z"),
+            _ => json!("sample"),
+        },
+        "integer" | "number" => json!(1),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    }
+}
+
+fn body_for(doc: &Value, op: &Value) -> Option<Value> {
+    let schema = op.pointer("/requestBody/content/application~1json/schema")?;
+    Some(sample(doc, schema))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_b_never_reaches_org_a() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Pictures", "alpha-pictures").await;
+        let b = srv.tenant("Bravo Post", "bravo-post").await;
+        let c = srv.tenant("Charlie VFX", "charlie-vfx").await;
+
+        // One of everything in org A.
+        let (artist, _) = srv.member(&a, "artist@alpha-pictures.example", Role::Artist, &[TokenScope::Read]).await;
+        let (s, inv) = srv.post(&a.token, "/api/v1/invitations", json!({"email": "new@alpha-pictures.example", "role": "viewer"})).await;
+        assert_eq!(s, 201, "{inv}");
+        let (s, tok) = srv.post(&a.token, "/api/v1/tokens", json!({"name": "alpha script", "scopes": ["read"]})).await;
+        assert_eq!(s, 201, "{tok}");
+        let (s, hook) = srv.post(&a.token, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/alpha", "events": ["*"]})).await;
+        assert_eq!(s, 201, "{hook}");
+        let (s, grant) = srv
+            .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": uuid::Uuid::now_v7(), "permissions": ["read"], "note": "alpha to charlie"}))
+            .await;
+        assert_eq!(s, 201, "{grant}");
+        let job = srv
+            .store()
+            .enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
+            .await
+            .unwrap();
+
+        let fixtures: HashMap<&str, String> = HashMap::from([
+            ("member_id", artist.id.to_string()),
+            ("invitation_id", inv["invitation"]["id"].as_str().unwrap().to_string()),
+            ("token_id", tok["token"]["id"].as_str().unwrap().to_string()),
+            ("webhook_id", hook["webhook"]["id"].as_str().unwrap().to_string()),
+            ("grant_id", grant["id"].as_str().unwrap().to_string()),
+            ("job_id", job.to_string()),
+        ]);
+        // Strings that must never appear in anything org B reads.
+        let secrets_of_a: Vec<String> = fixtures
+            .values()
+            .cloned()
+            .chain([a.org.id.to_string(), a.owner.id.to_string(), "Alpha Pictures".into(), "alpha-pictures".into()])
+            .collect();
+
+        let doc: Value = srv.http.get(format!("{}/api/openapi.json", srv.base)).send().await.unwrap().json().await.unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 20, "the OpenAPI document lists the API");
+        let mut checked_by_id = 0;
+        let mut checked_lists = 0;
+        for (template, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let params: Vec<&str> = template.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+                if params.is_empty() {
+                    if method == Method::GET && template != "/api/v1/events" {
+                        let (s, v) = srv.get(&b.token, template).await;
+                        assert!(s < 500, "GET {template} as B gave {s}: {v}");
+                        let text = v.to_string();
+                        for secret in &secrets_of_a {
+                            assert!(!text.contains(secret.as_str()), "GET {template} as org B shows org A's {secret}: {text}");
+                        }
+                        checked_lists += 1;
+                    }
+                    continue;
+                }
+                let mut path = template.clone();
+                for p in &params {
+                    let id = fixtures.get(p).unwrap_or_else(|| panic!("{template}: no org-A fixture for path parameter `{p}`; add one to this test"));
+                    path = path.replace(&format!("{{{p}}}"), id);
+                }
+                let body = body_for(&doc, op);
+                // Positive control: the owner reaches the resource, so a 404 for B means something.
+                if method == Method::GET {
+                    let r = srv.call(&a.token, Method::GET, &path, None).await;
+                    assert!(r.status().is_success(), "GET {path} as A gave {}", r.status());
+                }
+                let r = srv.call(&b.token, method.clone(), &path, body.clone()).await;
+                let status = r.status().as_u16();
+                let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let text = r.text().await.unwrap();
+                assert_eq!(status, 404, "{method} {path} as org B: {text}");
+                assert_eq!(ct, "application/problem+json", "{method} {path}");
+                for secret in &secrets_of_a {
+                    assert!(!text.contains(secret.as_str()), "{method} {path} leaked {secret}");
+                }
+                checked_by_id += 1;
+            }
+        }
+        assert!(checked_by_id >= 12, "walked {checked_by_id} id endpoints");
+        assert!(checked_lists >= 8, "walked {checked_lists} lists");
+
+        // Nothing B tried changed A: every A resource is still there and unchanged.
+        for (path, field) in [
+            (format!("/api/v1/webhooks/{}", fixtures["webhook_id"]), "url"),
+            (format!("/api/v1/tokens/{}", fixtures["token_id"]), "revoked_at"),
+            (format!("/api/v1/grants/{}", fixtures["grant_id"]), "revoked_at"),
+            (format!("/api/v1/members/{}", fixtures["member_id"]), "role"),
+            (format!("/api/v1/invitations/{}", fixtures["invitation_id"]), "email"),
+        ] {
+            let (s, v) = srv.get(&a.token, &path).await;
+            assert_eq!(s, 200, "{path} after B's attempts: {v}");
+            match field {
+                "url" => assert_eq!(v["url"], "http://127.0.0.1:9/alpha"),
+                "revoked_at" => assert!(v["revoked_at"].is_null(), "{path} was revoked by B"),
+                "role" => assert_eq!(v["role"], "artist"),
+                _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
+            }
+        }
+        // The grantee sees the grant it received; that is what a grant is for.
+        let (s, _) = srv.get(&c.token, &format!("/api/v1/grants/{}", fixtures["grant_id"])).await;
+        assert_eq!(s, 200);
+    })
+    .await;
+}

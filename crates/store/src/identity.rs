@@ -1,0 +1,1093 @@
+//! Identity: organisations, users, memberships, invitations, sessions, API tokens and
+//! collaboration grants. Secrets (passwords, tokens) are kept only as hashes.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mstation_core::validate::{self, FieldError};
+use mstation_core::{OrgKind, Role, TenantScope, TokenScope};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+/// An organisation always keeps an owner: refuses to demote or remove the last one.
+macro_rules! ensure_another_owner {
+    ($tx:ident, $org:expr, $leaving:expr) => {{
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
+        )
+        .bind($org)
+        .bind($leaving)
+        .fetch_one(&mut *$tx)
+        .await?;
+        if others == 0 {
+            return Err(StoreError::Rule("identity.last_owner"));
+        }
+    }};
+}
+
+/// Time zone of an organisation that sets none: the hub is in Shanghai.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Org {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
+    pub timezone: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub is_operator: bool,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub joined_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Membership {
+    pub org: Org,
+    pub role: Role,
+}
+
+fn scopes_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(TokenScope::split(v))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// The first characters of the secret, to recognise a token in a list.
+    pub prefix: String,
+    #[serde(serialize_with = "scopes_out")]
+    #[schema(value_type = Vec<TokenScope>)]
+    pub scopes: String,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub invited_by: Uuid,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub accepted_at: Option<Millis>,
+}
+
+fn json_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    serde_json::from_str::<serde_json::Value>(v)
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(s)
+}
+fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.split_whitespace())
+}
+
+/// Lets another organisation see and act on a chosen part of one project (a vendor on its shots).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Grant {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub grantee_org_id: Uuid,
+    pub project_id: Uuid,
+    /// Which entities of the project the grant covers, e.g. `{"sequences": ["…"]}`; `{}` is all.
+    #[serde(serialize_with = "json_out")]
+    #[schema(value_type = Object)]
+    pub entity_filter: String,
+    /// What the grantee may do there: `read`, `comment`, `write`.
+    #[serde(serialize_with = "words_out")]
+    #[schema(value_type = Vec<String>)]
+    pub permissions: String,
+    pub note: String,
+    pub created_by: Uuid,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+pub const GRANT_PERMISSIONS: [&str; 3] = ["read", "comment", "write"];
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub org_id: Option<Uuid>,
+    pub csrf: String,
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    let d = Sha256::digest(secret.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_secret(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A one-time password a person can type: 20 characters from an alphabet without look-alikes.
+pub fn readable_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter()
+        .map(|x| ALPHABET[*x as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Argon2id with the crate's recommended parameters, off the async threads.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| StoreError::Rule("identity.password_hash_failed"))
+    })
+    .await
+    .map_err(|_| StoreError::Rule("identity.password_hash_failed"))?
+}
+
+pub async fn check_password(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return false;
+        };
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Checked input for a new organisation.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub name: String,
+    pub slug: Option<String>,
+    pub kind: OrgKind,
+    pub timezone: Option<String>,
+}
+
+/// Checked input for a new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub locale: Option<String>,
+    pub is_operator: bool,
+}
+
+const ORG_COLS: &str = "id, name, slug, kind, timezone, created_at, version";
+const USER_COLS: &str =
+    "id, email, display_name, locale, timezone, is_operator, created_at, version";
+const TOKEN_COLS: &str =
+    "id, org_id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
+const INVITE_COLS: &str =
+    "id, org_id, email, role, invited_by, created_at, expires_at, accepted_at";
+const GRANT_COLS: &str = "id, org_id, grantee_org_id, project_id, entity_filter, permissions, note, created_by, created_at, revoked_at";
+const MEMBER_SELECT: &str = "SELECT m.user_id, m.org_id, u.email, u.display_name, m.role, m.created_at AS joined_at, m.version
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+/// Turns a runtime-built statement into one sqlx accepts. Only ever called on text built from
+/// constants in this crate; values always go through binds.
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+impl Store {
+    // ----- users and organisations (platform level) -----
+
+    pub async fn user_count(&self) -> Result<i64> {
+        Ok(
+            on_read!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await?),
+        )
+    }
+
+    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
+        let email = validate::email("email", &new.email)?;
+        let display_name = validate::name("display_name", &new.display_name, 120)?;
+        validate::password("password", &new.password)?;
+        let locale = new
+            .locale
+            .as_deref()
+            .map(|l| validate::locale("locale", l))
+            .transpose()?;
+        let hash = hash_password(new.password).await?;
+        let user = User {
+            id: new_id(),
+            email,
+            display_name,
+            locale,
+            timezone: None,
+            is_operator: new.is_operator,
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let r = sqlx::query(
+                "INSERT INTO users (id, email, display_name, password_hash, locale, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(user.id).bind(&user.email).bind(&user.display_name).bind(&hash).bind(&user.locale)
+            .bind(user.is_operator).bind(user.created_at)
+            .execute(&mut *tx).await;
+            if let Err(e) = r {
+                return Err(dup(e, "user", "email"));
+            }
+            record!(tx, actor, Change::new(None, "user.created", "user", user.id).after(&user));
+            tx.commit().await?;
+        });
+        Ok(user)
+    }
+
+    pub async fn create_org(&self, actor: &Actor, new: NewOrg, owner: Uuid) -> Result<Org> {
+        let name = validate::name("name", &new.name, 120)?;
+        let slug = match new.slug {
+            Some(s) => validate::slug("slug", &s)?,
+            None => validate::slugify(&name),
+        };
+        let timezone = match new.timezone {
+            Some(t) => validate::timezone("timezone", &t)?,
+            None => crate::identity::DEFAULT_TIMEZONE.to_string(),
+        };
+        let org = Org {
+            id: new_id(),
+            name,
+            slug,
+            kind: new.kind,
+            timezone,
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let r = sqlx::query("INSERT INTO orgs (id, name, slug, kind, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(org.id).bind(&org.name).bind(&org.slug).bind(org.kind.as_str()).bind(&org.timezone).bind(org.created_at)
+                .execute(&mut *tx).await;
+            if let Err(e) = r {
+                return Err(dup(e, "organisation", "slug"));
+            }
+            let n = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT $1, id, $2, $3 FROM users WHERE id = $4")
+                .bind(org.id).bind(Role::Owner.as_str()).bind(org.created_at).bind(owner)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Err(StoreError::NotFound { entity: "user" });
+            }
+            record!(tx, actor, Change::new(Some(org.id), "org.created", "org", org.id).after(&org));
+            tx.commit().await?;
+        });
+        Ok(org)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, User>(sql(format!("SELECT {USER_COLS} FROM users WHERE email = $1")))
+            .bind(email).fetch_optional(pool).await?),
+        )
+    }
+
+    pub async fn user(&self, id: Uuid) -> Result<User> {
+        on_read!(self, pool => sqlx::query_as::<_, User>(sql(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
+            .bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "user" })
+    }
+
+    /// Checks a password. Unknown e-mails cost as much as wrong passwords, so timing does not
+    /// tell which addresses have accounts.
+    pub async fn verify_login(&self, email: &str, password: &str) -> Result<Option<User>> {
+        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2j7y1U8Q0b3hT2Zb7xM0H0YgQ8Qe7G6m0m4rX6Zb2xU";
+        let email = email.trim().to_lowercase();
+        let row: Option<(Uuid, String)> = on_read!(self, pool =>
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1").bind(&email).fetch_optional(pool).await?);
+        match row {
+            Some((id, hash)) => {
+                if check_password(hash, password.to_string()).await {
+                    Ok(Some(self.user(id).await?))
+                } else {
+                    Ok(None)
+                }
+            }
+            None => {
+                let _ = check_password(DUMMY.to_string(), password.to_string()).await;
+                Ok(None)
+            }
+        }
+    }
+
+    pub async fn change_password(&self, user_id: Uuid, current: &str, new: &str) -> Result<()> {
+        validate::password("new_password", new)?;
+        let (hash,): (String,) = on_read!(self, pool =>
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "user" })?;
+        if !check_password(hash, current.to_string()).await {
+            return Err(StoreError::Invalid(FieldError::new(
+                "current_password",
+                "wrong_password",
+            )));
+        }
+        let new_hash = hash_password(new.to_string()).await?;
+        let actor = Actor {
+            user_id: Some(user_id),
+            token_id: None,
+        };
+        on_write!(self, tx => {
+            sqlx::query("UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2")
+                .bind(&new_hash).bind(user_id).execute(&mut *tx).await?;
+            // Every other browser signed in as this person is signed out.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            record!(tx, &actor, Change::new(None, "user.password_changed", "user", user_id));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Sets a new password without the old one: for the platform operator's `admin` command.
+    pub async fn reset_password(&self, user_id: Uuid, new: &str) -> Result<()> {
+        validate::password("password", new)?;
+        let new_hash = hash_password(new.to_string()).await?;
+        on_write!(self, tx => {
+            let n = sqlx::query("UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2")
+                .bind(&new_hash).bind(user_id).execute(&mut *tx).await?.rows_affected();
+            if n == 0 { return Err(StoreError::NotFound { entity: "user" }); }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            record!(tx, &Actor::system(), Change::new(None, "user.password_reset", "user", user_id));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn update_user_prefs(
+        &self,
+        user_id: Uuid,
+        locale: Option<Option<String>>,
+        timezone: Option<Option<String>>,
+    ) -> Result<User> {
+        let before = self.user(user_id).await?;
+        let locale = match locale {
+            Some(Some(l)) => Some(validate::locale("locale", &l)?),
+            Some(None) => None,
+            None => before.locale.clone(),
+        };
+        let timezone = match timezone {
+            Some(Some(t)) => Some(validate::timezone("timezone", &t)?),
+            Some(None) => None,
+            None => before.timezone.clone(),
+        };
+        let actor = Actor {
+            user_id: Some(user_id),
+            token_id: None,
+        };
+        let mut after = before.clone();
+        after.locale = locale;
+        after.timezone = timezone;
+        after.version += 1;
+        on_write!(self, tx => {
+            sqlx::query("UPDATE users SET locale = $1, timezone = $2, version = version + 1 WHERE id = $3")
+                .bind(&after.locale).bind(&after.timezone).bind(user_id).execute(&mut *tx).await?;
+            record!(tx, &actor, Change::new(None, "user.updated", "user", user_id).before(&before).after(&after));
+            tx.commit().await?;
+        });
+        Ok(after)
+    }
+
+    pub async fn memberships(&self, user_id: Uuid) -> Result<Vec<Membership>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            org: Org,
+            #[sqlx(try_from = "String")]
+            role: Role,
+        }
+        let rows = on_read!(self, pool => sqlx::query_as::<_, Row>(
+            "SELECT o.id, o.name, o.slug, o.kind, o.timezone, o.created_at, o.version, m.role
+             FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name")
+            .bind(user_id).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|r| Membership {
+                org: r.org,
+                role: r.role,
+            })
+            .collect())
+    }
+
+    pub async fn role_in(&self, user_id: Uuid, org_id: Uuid) -> Result<Option<Role>> {
+        let r: Option<String> = on_read!(self, pool =>
+            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2")
+                .bind(user_id).bind(org_id).fetch_optional(pool).await?);
+        Ok(r.and_then(|r| Role::parse(&r)))
+    }
+
+    pub async fn org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE slug = $1")))
+            .bind(slug).fetch_optional(pool).await?),
+        )
+    }
+
+    /// The organisation the scope acts for.
+    pub async fn org(&self, scope: &TenantScope) -> Result<Org> {
+        on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1")))
+            .bind(scope.org_id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "organisation" })
+    }
+
+    pub async fn update_org(
+        &self,
+        scope: &TenantScope,
+        expected_version: Option<i64>,
+        name: Option<String>,
+        timezone: Option<String>,
+    ) -> Result<Org> {
+        let name = name.map(|n| validate::name("name", &n, 120)).transpose()?;
+        let timezone = timezone
+            .map(|t| validate::timezone("timezone", &t))
+            .transpose()?;
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1")))
+                .bind(scope.org_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "organisation" })?;
+            check_version("organisation", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(n) = name { after.name = n; }
+            if let Some(t) = timezone { after.timezone = t; }
+            after.version += 1;
+            sqlx::query("UPDATE orgs SET name = $1, timezone = $2, version = $3 WHERE id = $4")
+                .bind(&after.name).bind(&after.timezone).bind(after.version).bind(scope.org_id)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    // ----- members -----
+
+    pub async fn members(
+        &self,
+        scope: &TenantScope,
+        q: &ListQuery,
+        role: Option<Role>,
+    ) -> Result<Page<Member>> {
+        let (cmp, dir) = q.order();
+        let role = role.map(|r| r.as_str());
+        let text = format!(
+            "{MEMBER_SELECT} WHERE m.org_id = $1 AND ($2 IS NULL OR m.role = $2) AND ($3 IS NULL OR m.user_id {cmp} $3)
+             ORDER BY m.user_id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Member>(sql(text))
+                .bind(scope.org_id).bind(role).bind(q.after).bind(q.limit as i64 + 1)
+                .fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND ($2 IS NULL OR role = $2)")
+                .bind(scope.org_id).bind(role).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |m| m.user_id))
+    }
+
+    pub async fn member(&self, scope: &TenantScope, user_id: Uuid) -> Result<Member> {
+        on_read!(self, pool => sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
+            .bind(scope.org_id).bind(user_id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "member" })
+    }
+
+    pub async fn set_member_role(
+        &self,
+        scope: &TenantScope,
+        user_id: Uuid,
+        role: Role,
+        expected_version: Option<i64>,
+    ) -> Result<Member> {
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
+                .bind(scope.org_id).bind(user_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "member" })?;
+            check_version("member", expected_version, before.version)?;
+            if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
+                return Err(StoreError::Rule("identity.role_not_assignable"));
+            }
+            if before.role == Role::Owner && role != Role::Owner {
+                ensure_another_owner!(tx, scope.org_id, user_id);
+            }
+            let mut after = before.clone();
+            after.role = role;
+            after.version += 1;
+            sqlx::query("UPDATE memberships SET role = $1, version = $2 WHERE org_id = $3 AND user_id = $4")
+                .bind(role.as_str()).bind(after.version).bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.updated", "member", user_id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    pub async fn remove_member(&self, scope: &TenantScope, user_id: Uuid) -> Result<()> {
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
+                .bind(scope.org_id).bind(user_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "member" })?;
+            if !scope.role.may_assign(before.role) {
+                return Err(StoreError::Rule("identity.role_not_assignable"));
+            }
+            if before.role == Role::Owner {
+                ensure_another_owner!(tx, scope.org_id, user_id);
+            }
+            sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
+            // Their tokens for this organisation stop working with the membership.
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now_ms()).bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.removed", "member", user_id).before(&before));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Adds an existing user to an organisation (the `admin` command; invitations for everyone else).
+    pub async fn add_member(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> Result<()> {
+        on_write!(self, tx => {
+            let r = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(org_id).bind(user_id).bind(role.as_str()).bind(now_ms()).execute(&mut *tx).await;
+            if let Err(e) = r { return Err(dup(e, "member", "user")); }
+            record!(tx, actor, Change::new(Some(org_id), "member.added", "member", user_id)
+                .after(&serde_json::json!({"user_id": user_id, "role": role})));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    // ----- invitations -----
+
+    /// Invites an e-mail address; returns the invitation and the one-time token to send.
+    pub async fn invite(
+        &self,
+        scope: &TenantScope,
+        email: &str,
+        role: Role,
+    ) -> Result<(Invitation, String)> {
+        let email = validate::email("email", email)?;
+        if !scope.role.may_assign(role) {
+            return Err(StoreError::Rule("identity.role_not_assignable"));
+        }
+        let secret = format!("msi_{}", random_secret(24));
+        let now = now_ms();
+        let inv = Invitation {
+            id: new_id(),
+            org_id: scope.org_id,
+            email,
+            role,
+            invited_by: scope.user_id,
+            created_at: Millis(now),
+            expires_at: Millis(now + INVITATION_TTL_MS),
+            accepted_at: None,
+        };
+        on_write!(self, tx => {
+            sqlx::query("INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(inv.id).bind(inv.org_id).bind(&inv.email).bind(role.as_str()).bind(hash_secret(&secret))
+                .bind(inv.invited_by).bind(inv.created_at).bind(inv.expires_at)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "invitation.created", "invitation", inv.id).after(&inv));
+            tx.commit().await?;
+        });
+        Ok((inv, secret))
+    }
+
+    pub async fn invitations(
+        &self,
+        scope: &TenantScope,
+        q: &ListQuery,
+    ) -> Result<Page<Invitation>> {
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Invitation>(sql(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE org_id = $1").bind(scope.org_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |i| i.id))
+    }
+
+    pub async fn invitation(&self, scope: &TenantScope, id: Uuid) -> Result<Invitation> {
+        on_read!(self, pool => sqlx::query_as::<_, Invitation>(sql(format!("SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "invitation" })
+    }
+
+    pub async fn revoke_invitation(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
+        let inv = self.invitation(scope, id).await?;
+        on_write!(self, tx => {
+            sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "invitation.revoked", "invitation", id).before(&inv));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Accepts an invitation. A person without an account gives a name and password and gets one;
+    /// a person with an account must be the one signed in (`user_id`).
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        user_id: Option<Uuid>,
+        display_name: Option<String>,
+        password: Option<String>,
+    ) -> Result<(User, Org)> {
+        let h = hash_secret(token);
+        let inv: Invitation = on_read!(self, pool => sqlx::query_as::<_, Invitation>(sql(format!("SELECT {INVITE_COLS} FROM invitations WHERE token_hash = $1")))
+            .bind(&h).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "invitation" })?;
+        if inv.accepted_at.is_some() || inv.expires_at.0 < now_ms() {
+            return Err(StoreError::Rule("identity.invitation_expired"));
+        }
+        let user = match (user_id, self.user_by_email(&inv.email).await?) {
+            (Some(uid), _) => {
+                let u = self.user(uid).await?;
+                if u.email != inv.email {
+                    return Err(StoreError::Rule("identity.invitation_for_other_email"));
+                }
+                u
+            }
+            (None, Some(_)) => return Err(StoreError::Rule("identity.sign_in_to_accept")),
+            (None, None) => {
+                let name = display_name.ok_or(FieldError::new("display_name", "required"))?;
+                let pw = password.ok_or(FieldError::new("password", "required"))?;
+                self.create_user(
+                    &Actor::system(),
+                    NewUser {
+                        email: inv.email.clone(),
+                        display_name: name,
+                        password: pw,
+                        locale: None,
+                        is_operator: false,
+                    },
+                )
+                .await?
+            }
+        };
+        let actor = Actor {
+            user_id: Some(user.id),
+            token_id: None,
+        };
+        on_write!(self, tx => {
+            let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
+                .bind(now_ms()).bind(inv.id).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Rule("identity.invitation_expired")); }
+            sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO NOTHING")
+                .bind(inv.org_id).bind(user.id).bind(inv.role.as_str()).bind(now_ms()).execute(&mut *tx).await?;
+            record!(tx, &actor, Change::new(Some(inv.org_id), "member.added", "member", user.id)
+                .after(&serde_json::json!({"user_id": user.id, "role": inv.role, "invitation_id": inv.id})));
+            tx.commit().await?;
+        });
+        let org = on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1"))).bind(inv.org_id).fetch_one(pool).await?);
+        Ok((user, org))
+    }
+
+    // ----- sessions -----
+
+    /// Starts a browser session; returns (session secret, CSRF token).
+    pub async fn create_session(
+        &self,
+        user_id: Uuid,
+        org_id: Option<Uuid>,
+    ) -> Result<(String, String)> {
+        let secret = random_secret(32);
+        let csrf = random_secret(18);
+        let now = now_ms();
+        on_write!(self, tx => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at < $2").bind(user_id).bind(now).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, org_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(hash_secret(&secret)).bind(user_id).bind(org_id).bind(&csrf).bind(now).bind(now + SESSION_TTL_MS)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok((secret, csrf))
+    }
+
+    pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
+        let row: Option<(Uuid, Option<Uuid>, String)> = on_read!(self, pool =>
+            sqlx::query_as("SELECT user_id, org_id, csrf FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                .bind(hash_secret(secret)).bind(now_ms()).fetch_optional(pool).await?);
+        let Some((user_id, org_id, csrf)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            user: self.user(user_id).await?,
+            org_id,
+            csrf,
+        }))
+    }
+
+    pub async fn switch_session_org(&self, secret: &str, org_id: Uuid) -> Result<()> {
+        on_write!(self, tx => {
+            sqlx::query("UPDATE sessions SET org_id = $1 WHERE token_hash = $2").bind(org_id).bind(hash_secret(secret)).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn end_session(&self, secret: &str) -> Result<()> {
+        on_write!(self, tx => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(secret)).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    // ----- API tokens -----
+
+    /// Creates a token for the scope's member; the secret is returned once and never stored.
+    pub async fn create_token(
+        &self,
+        scope: &TenantScope,
+        name: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
+    ) -> Result<(ApiToken, String)> {
+        self.create_token_for(
+            &Actor::of(scope),
+            scope.org_id,
+            scope.user_id,
+            name,
+            scopes,
+            expires_at,
+        )
+        .await
+    }
+
+    pub async fn create_token_for(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        user_id: Uuid,
+        name: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
+    ) -> Result<(ApiToken, String)> {
+        let name = validate::name("name", name, 80)?;
+        if scopes.is_empty() {
+            return Err(FieldError::new("scopes", "required").into());
+        }
+        if expires_at.is_some_and(|e| e <= now_ms()) {
+            return Err(FieldError::new("expires_at", "in_the_past").into());
+        }
+        let secret = format!("mst_{}", random_secret(30));
+        let token = ApiToken {
+            id: new_id(),
+            org_id,
+            user_id,
+            name,
+            prefix: secret[..12].to_string(),
+            scopes: TokenScope::join(scopes),
+            created_at: Millis(now_ms()),
+            expires_at: expires_at.map(Millis),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        on_write!(self, tx => {
+            sqlx::query("INSERT INTO api_tokens (id, org_id, user_id, name, token_hash, prefix, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(token.id).bind(org_id).bind(user_id).bind(&token.name).bind(hash_secret(&secret)).bind(&token.prefix)
+                .bind(&token.scopes).bind(token.created_at).bind(token.expires_at)
+                .execute(&mut *tx).await?;
+            record!(tx, actor, Change::new(Some(org_id), "token.created", "token", token.id).after(&token));
+            tx.commit().await?;
+        });
+        Ok((token, secret))
+    }
+
+    /// Lists tokens: an admin sees every token of the organisation, anyone else their own.
+    pub async fn tokens(
+        &self,
+        scope: &TenantScope,
+        q: &ListQuery,
+        all_members: bool,
+    ) -> Result<Page<ApiToken>> {
+        let (cmp, dir) = q.order();
+        let owner = if all_members {
+            None
+        } else {
+            Some(scope.user_id)
+        };
+        let text = format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, ApiToken>(sql(text)).bind(scope.org_id).bind(owner).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)")
+                .bind(scope.org_id).bind(owner).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |t| t.id))
+    }
+
+    pub async fn token(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        all_members: bool,
+    ) -> Result<ApiToken> {
+        let owner = if all_members {
+            None
+        } else {
+            Some(scope.user_id)
+        };
+        on_read!(self, pool => sqlx::query_as::<_, ApiToken>(sql(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2 AND ($3 IS NULL OR user_id = $3)")))
+            .bind(scope.org_id).bind(id).bind(owner).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "token" })
+    }
+
+    pub async fn revoke_token(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        all_members: bool,
+    ) -> Result<ApiToken> {
+        let before = self.token(scope, id, all_members).await?;
+        let mut after = before.clone();
+        if after.revoked_at.is_none() {
+            after.revoked_at = Some(Millis(now_ms()));
+            on_write!(self, tx => {
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3")
+                    .bind(after.revoked_at).bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "token.revoked", "token", id).before(&before).after(&after));
+                tx.commit().await?;
+            });
+        }
+        Ok(after)
+    }
+
+    /// Resolves a bearer secret to the scope it acts in. One indexed read; `last_used_at` is
+    /// written at most once a minute so reads stay reads.
+    pub async fn authenticate_token(
+        &self,
+        secret: &str,
+    ) -> Result<Option<(TenantScope, Option<String>)>> {
+        if !secret.starts_with("mst_") || secret.len() > 100 {
+            return Ok(None);
+        }
+        let now = now_ms();
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+            org_id: Uuid,
+            user_id: Uuid,
+            scopes: String,
+            role: String,
+            last_used_at: Option<i64>,
+            locale: Option<String>,
+        }
+        let row: Option<Row> = on_read!(self, pool =>
+            sqlx::query_as(
+                "SELECT t.id, t.org_id, t.user_id, t.scopes, m.role, t.last_used_at, u.locale FROM api_tokens t
+                 JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+                 JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
+                .bind(hash_secret(secret)).bind(now).fetch_optional(pool).await?);
+        let Some(Row {
+            id: token_id,
+            org_id,
+            user_id,
+            scopes,
+            role,
+            last_used_at: last_used,
+            locale,
+        }) = row
+        else {
+            return Ok(None);
+        };
+        let Some(role) = Role::parse(&role) else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| now - t > 60_000) {
+            on_write!(self, tx => {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+            });
+        }
+        let scope = TenantScope {
+            org_id,
+            user_id,
+            role,
+            token_scopes: Some(TokenScope::split(&scopes)),
+            token_id: Some(token_id),
+        };
+        Ok(Some((scope, locale)))
+    }
+
+    // ----- collaboration grants -----
+
+    pub async fn create_grant(
+        &self,
+        scope: &TenantScope,
+        grantee_org_id: Uuid,
+        project_id: Uuid,
+        entity_filter: serde_json::Value,
+        permissions: &[String],
+        note: &str,
+    ) -> Result<Grant> {
+        if grantee_org_id == scope.org_id {
+            return Err(FieldError::new("grantee_org_id", "own_organisation").into());
+        }
+        if !entity_filter.is_object() {
+            return Err(FieldError::new("entity_filter", "not_an_object").into());
+        }
+        if permissions.is_empty()
+            || permissions
+                .iter()
+                .any(|p| !GRANT_PERMISSIONS.contains(&p.as_str()))
+        {
+            return Err(FieldError::new("permissions", "unknown_permission").into());
+        }
+        let note = note.trim();
+        if note.chars().count() > 500 {
+            return Err(FieldError::new("note", "too_long").into());
+        }
+        let mut perms: Vec<&str> = permissions.iter().map(String::as_str).collect();
+        perms.sort_unstable();
+        perms.dedup();
+        let grant = Grant {
+            id: new_id(),
+            org_id: scope.org_id,
+            grantee_org_id,
+            project_id,
+            entity_filter: entity_filter.to_string(),
+            permissions: perms.join(" "),
+            note: note.to_string(),
+            created_by: scope.user_id,
+            created_at: Millis(now_ms()),
+            revoked_at: None,
+        };
+        on_write!(self, tx => {
+            let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1").bind(grantee_org_id).fetch_optional(&mut *tx).await?;
+            if exists.is_none() {
+                return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
+            }
+            sqlx::query(sql(format!("INSERT INTO grants ({GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
+                .bind(grant.id).bind(grant.org_id).bind(grant.grantee_org_id).bind(grant.project_id).bind(&grant.entity_filter)
+                .bind(&grant.permissions).bind(&grant.note).bind(grant.created_by).bind(grant.created_at).bind(grant.revoked_at)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "grant.created", "grant", grant.id).after(&grant));
+            tx.commit().await?;
+        });
+        Ok(grant)
+    }
+
+    /// Grants this organisation gave (`incoming == false`) or received (`incoming == true`).
+    pub async fn grants(
+        &self,
+        scope: &TenantScope,
+        q: &ListQuery,
+        incoming: bool,
+    ) -> Result<Page<Grant>> {
+        let (cmp, dir) = q.order();
+        let col = if incoming { "grantee_org_id" } else { "org_id" };
+        let text = format!(
+            "SELECT {GRANT_COLS} FROM grants WHERE {col} = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
+        );
+        let count = format!("SELECT COUNT(*) FROM grants WHERE {col} = $1");
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Grant>(sql(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar(sql(count)).bind(scope.org_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |g| g.id))
+    }
+
+    /// A grant this organisation gave or received.
+    pub async fn grant(&self, scope: &TenantScope, id: Uuid) -> Result<Grant> {
+        on_read!(self, pool => sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND (org_id = $2 OR grantee_org_id = $2)")))
+            .bind(id).bind(scope.org_id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "grant" })
+    }
+
+    pub async fn revoke_grant(&self, scope: &TenantScope, id: Uuid) -> Result<Grant> {
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND org_id = $2")))
+                .bind(id).bind(scope.org_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "grant" })?;
+            let mut after = before.clone();
+            if after.revoked_at.is_none() {
+                after.revoked_at = Some(Millis(now_ms()));
+                sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2").bind(after.revoked_at).bind(id).execute(&mut *tx).await?;
+                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "grant.revoked", "grant", id).before(&before).after(&after));
+            }
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// The live grants through which `grantee` may reach `project_id` of another organisation.
+    pub async fn grants_to(&self, grantee: Uuid, project_id: Uuid) -> Result<Vec<Grant>> {
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE grantee_org_id = $1 AND project_id = $2 AND revoked_at IS NULL")))
+            .bind(grantee).bind(project_id).fetch_all(pool).await?),
+        )
+    }
+}
+
+pub(crate) fn check_version(
+    entity: &'static str,
+    expected: Option<i64>,
+    current: i64,
+) -> Result<()> {
+    match expected {
+        Some(v) if v != current => Err(StoreError::Stale { entity, current }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn dup(e: sqlx::Error, entity: &'static str, field: &'static str) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Duplicate { .. } => StoreError::Duplicate { entity, field },
+        other => other,
+    }
+}

@@ -1,0 +1,226 @@
+//! The persistent job queue: heavy or retried work (webhook deliveries now; probes, proxies and
+//! renders later). A claim takes a lease that the worker renews; a lapsed lease puts the job back.
+
+use mstation_core::TenantScope;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    Actor, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, now_ms, on_read,
+    on_write, record,
+};
+
+fn json_out<S: serde::Serializer>(
+    v: &Option<String>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    v.as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .serialize(s)
+}
+fn json_out_req<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    serde_json::from_str::<serde_json::Value>(v)
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(s)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Job {
+    pub id: Uuid,
+    pub org_id: Option<Uuid>,
+    pub kind: String,
+    #[serde(serialize_with = "json_out_req")]
+    #[schema(value_type = Object)]
+    pub payload: String,
+    pub priority: i64,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_after: Millis,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Millis>,
+    pub last_error: Option<String>,
+    #[serde(serialize_with = "json_out")]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+const JOB_COLS: &str = "id, org_id, kind, payload, priority, status, attempts, max_attempts, run_after, lease_owner, lease_expires_at, last_error, result, created_at, updated_at";
+
+/// A job to put on the queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub org_id: Option<Uuid>,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub priority: i64,
+    pub max_attempts: i64,
+    pub run_after: Option<i64>,
+}
+
+/// Inserts a job inside the caller's transaction (so a job exists iff the change that asked for it committed).
+macro_rules! insert_job {
+    ($tx:ident, $job:expr) => {{
+        let j: &$crate::jobs::NewJob = $job;
+        let id = $crate::new_id();
+        let now = $crate::now_ms();
+        sqlx::query(
+            "INSERT INTO jobs (id, org_id, kind, payload, priority, status, attempts, max_attempts, run_after, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
+        )
+        .bind(id)
+        .bind(j.org_id)
+        .bind(&j.kind)
+        .bind(j.payload.to_string())
+        .bind(j.priority)
+        .bind(j.max_attempts)
+        .bind(j.run_after.unwrap_or(now))
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+pub(crate) use insert_job;
+
+impl Store {
+    pub async fn enqueue(&self, actor: &Actor, job: NewJob) -> Result<Uuid> {
+        on_write!(self, tx => {
+            let id = insert_job!(tx, &job);
+            record!(tx, actor, Change::new(job.org_id, "job.queued", "job", id)
+                .after(&serde_json::json!({"id": id, "kind": job.kind, "priority": job.priority})));
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// Claims the most urgent ready job of one of `kinds` for `worker`, with a lease of `lease_ms`.
+    /// PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+    pub async fn claim_job(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        lease_ms: i64,
+    ) -> Result<Option<Job>> {
+        let now = now_ms();
+        let kinds = kinds.join(",");
+        let pick = "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $3
+                    AND (',' || $4 || ',') LIKE ('%,' || kind || ',%')
+                    ORDER BY priority DESC, run_after, id LIMIT 1";
+        let lock = match self.db {
+            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Db::Sqlite { .. } => "",
+        };
+        let text = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3
+             WHERE id = ({pick}{lock}) RETURNING {JOB_COLS}"
+        );
+        on_write!(self, tx => {
+            let job = sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(text))
+                .bind(worker).bind(now + lease_ms).bind(now).bind(&kinds)
+                .fetch_optional(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(job)
+        })
+    }
+
+    /// Extends the lease of a job the worker still holds; false when it lost the lease.
+    pub async fn heartbeat_job(&self, id: Uuid, worker: &str, lease_ms: i64) -> Result<bool> {
+        let now = now_ms();
+        on_write!(self, tx => {
+            let n = sqlx::query("UPDATE jobs SET lease_expires_at = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running'")
+                .bind(now + lease_ms).bind(now).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    pub async fn complete_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        result: &serde_json::Value,
+    ) -> Result<bool> {
+        on_write!(self, tx => {
+            let n = sqlx::query("UPDATE jobs SET status = 'succeeded', result = $1, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = $2
+                                 WHERE id = $3 AND lease_owner = $4 AND status = 'running'")
+                .bind(result.to_string()).bind(now_ms()).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Records a failed attempt: the job waits `retry_delay_ms` and runs again, or, once it has
+    /// used its attempts, stops as `failed` with the error kept.
+    pub async fn fail_job(&self, id: Uuid, worker: &str, error: &str) -> Result<bool> {
+        let now = now_ms();
+        let error: String = error.chars().take(4000).collect();
+        on_write!(self, tx => {
+            let row: Option<(i64, i64)> = sqlx::query_as("SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
+                .bind(id).bind(worker).fetch_optional(&mut *tx).await?;
+            let Some((attempts, max)) = row else { return Ok(false) };
+            let (status, run_after) = if attempts >= max {
+                ("failed", now)
+            } else {
+                ("queued", now + mstation_core::jobs::retry_delay_ms(attempts as u32))
+            };
+            sqlx::query("UPDATE jobs SET status = $1, run_after = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 WHERE id = $5")
+                .bind(status).bind(run_after).bind(&error).bind(now).bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Puts back every job whose worker stopped renewing its lease (a crash, a kill -9, a lost
+    /// machine). Jobs that used all their attempts stop as failed. Returns how many were touched.
+    pub async fn reap_expired_leases(&self) -> Result<u64> {
+        let now = now_ms();
+        on_write!(self, tx => {
+            let failed = sqlx::query("UPDATE jobs SET status = 'failed', last_error = 'the worker stopped answering (lease expired)', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+                                      WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts")
+                .bind(now).execute(&mut *tx).await?.rows_affected();
+            let back = sqlx::query("UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+                                    WHERE status = 'running' AND lease_expires_at < $1")
+                .bind(now).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(failed + back)
+        })
+    }
+
+    pub async fn jobs(
+        &self,
+        scope: &TenantScope,
+        status: Option<&str>,
+        q: &ListQuery,
+    ) -> Result<Page<Job>> {
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(status).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2)")
+                .bind(scope.org_id).bind(status).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |j| j.id))
+    }
+
+    pub async fn job(&self, scope: &TenantScope, id: Uuid) -> Result<Job> {
+        on_read!(self, pool => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "job" })
+    }
+
+    /// Any job, for the platform's own workers.
+    pub async fn job_unscoped(&self, id: Uuid) -> Result<Option<Job>> {
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1")))
+            .bind(id).fetch_optional(pool).await?),
+        )
+    }
+}

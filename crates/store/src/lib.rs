@@ -1,0 +1,411 @@
+//! The metadata store: every table M-Station keeps, on SQLite (the embedded default) or PostgreSQL.
+//! Each query is written once and compiled for both backends; every tenant query takes a scope.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use thiserror::Error;
+use uuid::Uuid;
+
+pub mod audit;
+pub mod idempotency;
+pub mod identity;
+pub mod jobs;
+pub mod outbox;
+pub mod webhooks;
+
+pub use mstation_core::validate::FieldError;
+
+/// Runs `$body` with `$pool` bound to the pool that serves reads: the same SQL text is compiled
+/// once per backend, so the two can never drift apart.
+macro_rules! on_read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { read: $pool, .. } => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like `on_read!`, but opens a write transaction `$tx` (BEGIN IMMEDIATE on SQLite, so a writer
+/// never has to upgrade a read lock) that `$body` must commit.
+macro_rules! on_write {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { write, .. } => {
+                #[allow(unused_mut)]
+                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::Db::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Appends the audit-log row and the outbox event of one change, inside the caller's transaction:
+/// nothing is announced that did not commit, and nothing commits unrecorded.
+macro_rules! record {
+    ($tx:ident, $actor:expr, $change:expr) => {{
+        let actor: &$crate::Actor = $actor;
+        let change: $crate::Change = $change;
+        let now = $crate::now_ms();
+        let before = change.before.as_ref().map(|v| v.to_string());
+        let after = change.after.as_ref().map(|v| v.to_string());
+        sqlx::query(
+            "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind($crate::new_id())
+        .bind(change.org_id)
+        .bind(actor.user_id)
+        .bind(actor.token_id)
+        .bind(change.action)
+        .bind(change.entity_type)
+        .bind(change.entity_id)
+        .bind(&before)
+        .bind(&after)
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+        let payload = serde_json::json!({
+            "entity": change.after.as_ref().or(change.before.as_ref()),
+            "actor_id": actor.user_id,
+        });
+        sqlx::query(
+            "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($crate::new_id())
+        .bind(change.org_id)
+        .bind(change.action)
+        .bind(change.entity_type)
+        .bind(change.entity_id)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+pub(crate) use {on_read, on_write, record};
+
+/// The two metadata backends. SQLite gets one writer connection (SQLite has one writer anyway, and
+/// queueing in the pool is cheaper than lock retries) and a pool of readers.
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("{entity} was changed by someone else (now at version {current})")]
+    Stale { entity: &'static str, current: i64 },
+    #[error("{entity} with this {field} already exists")]
+    Duplicate {
+        entity: &'static str,
+        field: &'static str,
+    },
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    #[error("{0}")]
+    Rule(&'static str),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            return StoreError::Duplicate {
+                entity: "record",
+                field: "key",
+            };
+        }
+        StoreError::Database(e)
+    }
+}
+
+impl StoreError {
+    /// The stable code a caller can match on.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Stale { .. } => "stale_version",
+            StoreError::Duplicate { .. } => "duplicate",
+            StoreError::Invalid(_) => "invalid_field",
+            StoreError::Rule(r) => r,
+            StoreError::Database(_) | StoreError::Migrate(_) => "store_unavailable",
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who caused a change: a member acting through a session or token, or the platform itself
+/// (the `admin` command, the first start).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub token_id: Option<Uuid>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self::default()
+    }
+    pub fn of(scope: &mstation_core::TenantScope) -> Self {
+        Self {
+            user_id: Some(scope.user_id),
+            token_id: scope.token_id,
+        }
+    }
+}
+
+/// One recorded change: the audit log keeps before and after, the outbox announces it.
+pub struct Change {
+    pub org_id: Option<Uuid>,
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: Option<Uuid>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Change {
+    pub fn new(
+        org_id: Option<Uuid>,
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: Uuid,
+    ) -> Self {
+        Self {
+            org_id,
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            before: None,
+            after: None,
+        }
+    }
+    pub fn before(mut self, v: &impl Serialize) -> Self {
+        self.before = serde_json::to_value(v).ok();
+        self
+    }
+    pub fn after(mut self, v: &impl Serialize) -> Self {
+        self.after = serde_json::to_value(v).ok();
+        self
+    }
+}
+
+/// An instant as integer milliseconds since the Unix epoch, UTC. Stored as an integer on both
+/// backends (exact ordering, no text-collation surprises); shown as RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    pub fn rfc3339(self) -> String {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+}
+
+impl Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl utoipa::PartialSchema for Millis {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+            .into()
+    }
+}
+impl utoipa::ToSchema for Millis {}
+
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Ids are UUIDv7: unique without coordination, and ordered by creation time, which makes them
+/// the natural cursor of every list.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// How many items match the filters, over all pages.
+    pub total: i64,
+}
+
+/// What a list request asks for, already checked by the caller.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub limit: u32,
+    pub after: Option<Uuid>,
+    pub descending: bool,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            limit: mstation_core::page::DEFAULT_LIMIT,
+            after: None,
+            descending: false,
+        }
+    }
+}
+
+impl ListQuery {
+    /// The id comparison and order for a list keyed by id (creation order).
+    pub(crate) fn order(&self) -> (&'static str, &'static str) {
+        if self.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        }
+    }
+    pub(crate) fn finish<T>(
+        &self,
+        mut items: Vec<T>,
+        total: i64,
+        id_of: impl Fn(&T) -> Uuid,
+    ) -> Page<T> {
+        let more = items.len() > self.limit as usize;
+        items.truncate(self.limit as usize);
+        let next_cursor = if more {
+            items.last().map(|t| {
+                mstation_core::page::Cursor {
+                    key: String::new(),
+                    id: id_of(t),
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        Page {
+            items,
+            next_cursor,
+            total,
+        }
+    }
+}
+
+impl Store {
+    /// Opens the store named by `url`: `sqlite:PATH` / a plain path, or `postgres://…`. Creates the
+    /// database file if needed and applies the migrations of that backend.
+    pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(32)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Ok(Store {
+                db: Db::Postgres(pool),
+            })
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Self::open_sqlite(Path::new(path)).await
+        }
+    }
+
+    pub async fn open_sqlite(path: &Path) -> Result<Store> {
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000");
+        let opts = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged write survives power loss, not just a killed process.
+            .synchronous(SqliteSynchronous::Full);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let readers = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2)
+            .max(2)
+            * 2;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Store {
+            db: Db::Sqlite { read, write },
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_read!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Webhooks per organisation: where to send which events, and the log of every delivery attempt.
+//! Fan-out reads the outbox and queues one delivery job per (webhook, event) in one transaction.
+
+use mstation_core::TenantScope;
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::identity::check_version;
+use crate::jobs::{NewJob, insert_job};
+use crate::outbox::Event;
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.split_whitespace())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub url: String,
+    /// Event kinds to send: exact (`member.updated`), a family (`member.*`) or everything (`*`).
+    #[serde(serialize_with = "words_out")]
+    #[schema(value_type = Vec<String>)]
+    pub events: String,
+    pub active: bool,
+    pub description: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event_kind: String,
+    pub attempt: i64,
+    /// The receiver's HTTP status, absent when it could not be reached.
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub at: Millis,
+}
+
+/// The fields of a webhook a PATCH may change; absent ones stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// One delivery attempt, for the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<&'a str>,
+    pub duration_ms: i64,
+}
+
+const HOOK_COLS: &str = "id, org_id, url, events, active, description, created_at, version";
+/// The job kind of one delivery.
+pub const DELIVERY_JOB: &str = "webhook.deliver";
+/// The outbox consumer that fans events out to webhooks.
+pub const FANOUT_CONSUMER: &str = "webhooks";
+
+fn check_patterns(events: &[String]) -> Result<String> {
+    if events.is_empty() || events.len() > 50 {
+        return Err(FieldError::new("events", "required").into());
+    }
+    for e in events {
+        let ok = e == "*"
+            || (e.len() <= 64
+                && e.split('.').all(|p| {
+                    !p.is_empty()
+                        && (p == "*" || p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                }));
+        if !ok {
+            return Err(FieldError::new("events", "invalid_pattern").into());
+        }
+    }
+    Ok(events.join(" "))
+}
+
+/// Whether a subscription pattern list takes an event kind.
+pub fn matches(patterns: &str, kind: &str) -> bool {
+    patterns.split_whitespace().any(|p| {
+        p == "*"
+            || p == kind
+            || p.strip_suffix(".*")
+                .is_some_and(|fam| kind.strip_prefix(fam).is_some_and(|r| r.starts_with('.')))
+    })
+}
+
+impl Store {
+    /// Creates a webhook; returns it with its signing secret, which is shown to admins once.
+    pub async fn create_webhook(
+        &self,
+        scope: &TenantScope,
+        url: &str,
+        events: &[String],
+        description: &str,
+    ) -> Result<(Webhook, String)> {
+        let url = validate::webhook_url("url", url)?;
+        let events = check_patterns(events)?;
+        let description = description.trim().chars().take(500).collect::<String>();
+        let secret = format!("whsec_{}", crate::identity::readable_password());
+        let hook = Webhook {
+            id: new_id(),
+            org_id: scope.org_id,
+            url,
+            events,
+            active: true,
+            description,
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            sqlx::query("INSERT INTO webhooks (id, org_id, url, secret, events, active, description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(hook.id).bind(hook.org_id).bind(&hook.url).bind(&secret).bind(&hook.events).bind(hook.active)
+                .bind(&hook.description).bind(hook.created_at).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.created", "webhook", hook.id).after(&hook));
+            tx.commit().await?;
+        });
+        Ok((hook, secret))
+    }
+
+    pub async fn webhooks(&self, scope: &TenantScope, q: &ListQuery) -> Result<Page<Webhook>> {
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE org_id = $1").bind(scope.org_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |w| w.id))
+    }
+
+    pub async fn webhook(&self, scope: &TenantScope, id: Uuid) -> Result<Webhook> {
+        on_read!(self, pool => sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "webhook" })
+    }
+
+    pub async fn update_webhook(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        patch: WebhookChanges,
+    ) -> Result<Webhook> {
+        let WebhookChanges {
+            url,
+            events,
+            active,
+            description,
+        } = patch;
+        let url = url.map(|u| validate::webhook_url("url", &u)).transpose()?;
+        let events = events.map(|e| check_patterns(&e)).transpose()?;
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "webhook" })?;
+            check_version("webhook", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(u) = url { after.url = u; }
+            if let Some(e) = events { after.events = e; }
+            if let Some(a) = active { after.active = a; }
+            if let Some(d) = description { after.description = d.trim().chars().take(500).collect(); }
+            after.version += 1;
+            sqlx::query("UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7")
+                .bind(&after.url).bind(&after.events).bind(after.active).bind(&after.description).bind(after.version)
+                .bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.updated", "webhook", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    pub async fn delete_webhook(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "webhook" })?;
+            sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.deleted", "webhook", id).before(&before));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn deliveries(
+        &self,
+        scope: &TenantScope,
+        webhook_id: Uuid,
+        q: &ListQuery,
+    ) -> Result<Page<Delivery>> {
+        self.webhook(scope, webhook_id).await?;
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at FROM webhook_deliveries
+             WHERE org_id = $1 AND webhook_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(webhook_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2")
+                .bind(scope.org_id).bind(webhook_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |d| d.id))
+    }
+
+    /// Queues a delivery job for every active webhook that wants one of `events`, and moves the
+    /// fan-out cursor to `new_cursor`, in one transaction: each event is queued exactly once.
+    pub async fn fan_out_webhooks(&self, events: &[Event], new_cursor: i64) -> Result<usize> {
+        let mut queued = 0;
+        let hooks: Vec<(Uuid, Uuid, String)> = if events.iter().any(|e| e.org_id.is_some()) {
+            on_read!(self, pool => sqlx::query_as("SELECT id, org_id, events FROM webhooks WHERE active = $1").bind(true).fetch_all(pool).await?)
+        } else {
+            Vec::new()
+        };
+        on_write!(self, tx => {
+            for e in events {
+                let Some(org) = e.org_id else { continue };
+                // Deliveries announce changes people made, not the platform's own bookkeeping.
+                if e.entity_type == "job" { continue; }
+                for (hook_id, hook_org, patterns) in &hooks {
+                    if *hook_org == org && matches(patterns, &e.kind) {
+                        let job = NewJob {
+                            org_id: Some(org),
+                            kind: DELIVERY_JOB.into(),
+                            payload: serde_json::json!({"webhook_id": hook_id, "event_id": e.id}),
+                            priority: 0,
+                            max_attempts: 12,
+                            run_after: None,
+                        };
+                        insert_job!(tx, &job);
+                        queued += 1;
+                    }
+                }
+            }
+            sqlx::query("INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq")
+                .bind(FANOUT_CONSUMER).bind(new_cursor).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(queued)
+    }
+
+    /// What a delivery needs: the target, its secret, and whether it is still active.
+    pub async fn webhook_target(&self, id: Uuid) -> Result<Option<(Uuid, String, String, bool)>> {
+        Ok(
+            on_read!(self, pool => sqlx::query_as("SELECT org_id, url, secret, active FROM webhooks WHERE id = $1").bind(id).fetch_optional(pool).await?),
+        )
+    }
+
+    pub async fn log_delivery(
+        &self,
+        org_id: Uuid,
+        webhook_id: Uuid,
+        event: &Event,
+        a: &Attempt<'_>,
+    ) -> Result<()> {
+        let Attempt {
+            attempt,
+            status_code,
+            error,
+            duration_ms,
+        } = *a;
+        on_write!(self, tx => {
+            sqlx::query("INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(new_id()).bind(org_id).bind(webhook_id).bind(event.id).bind(&event.kind).bind(attempt).bind(status_code)
+                .bind(error).bind(duration_ms).bind(now_ms()).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("*", "member.updated"));
+        assert!(matches("member.*", "member.updated"));
+        assert!(!matches("member.*", "membership.updated"));
+        assert!(matches("token.created member.updated", "member.updated"));
+        assert!(!matches("token.created", "token.revoked"));
+    }
+}
