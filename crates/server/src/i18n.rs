@@ -144,3 +144,124 @@ mod tests {
         assert_eq!(Lang::from_accept_language(""), None);
     }
 }
+
+#[cfg(test)]
+mod catalog_tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn keys(lang: &str) -> BTreeSet<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang)
+            .join("main.ftl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Err((_, errors)) =
+            fluent_templates::fluent_bundle::FluentResource::try_new(text.clone())
+        {
+            panic!("{lang} catalog does not parse: {errors:?}");
+        }
+        text.lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+            .collect()
+    }
+
+    /// Every literal key the code and templates ask for: `tr.t("…")` and `text("…")`.
+    fn used_keys() -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = BTreeSet::new();
+        let mut files = Vec::new();
+        for dir in ["templates", "src", "src/api"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_file() {
+                    files.push(p);
+                }
+            }
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for marker in ["tr.t(\"", "text(\""] {
+                for part in text.split(marker).skip(1) {
+                    let key: String = part.chars().take_while(|c| *c != '"').collect();
+                    if !key.is_empty() && !key.contains('{') && !key.contains('…') {
+                        out.insert(key);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_catalogs_have_the_same_keys() {
+        let en = keys("en");
+        let zh = keys("zh-CN");
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        assert!(only_en.is_empty(), "missing from zh-CN: {only_en:?}");
+        assert!(only_zh.is_empty(), "missing from en: {only_zh:?}");
+    }
+
+    #[test]
+    fn every_key_the_code_uses_exists() {
+        let en = keys("en");
+        let missing: Vec<_> = used_keys()
+            .into_iter()
+            .filter(|k| !en.contains(k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys used but not in the catalogs: {missing:?}"
+        );
+    }
+
+    /// Every problem code a handler or the store can answer with has a title in the catalogs.
+    #[test]
+    fn every_problem_code_has_a_title() {
+        let en = keys("en");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut missing = Vec::new();
+        for dir in ["server/src", "server/src/api", "store/src"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                for part in text.split('"').skip(1).step_by(2) {
+                    let is_code = ["auth.", "request.", "identity.", "page."]
+                        .iter()
+                        .any(|pre| part.starts_with(pre))
+                        && part
+                            .split_once('.')
+                            .is_some_and(|(_, rest)| !rest.is_empty())
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                    if is_code && !en.contains(&format!("problem-{}", part.replace('.', "-"))) {
+                        missing.push(part.to_string());
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "problem codes without a title: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_role_kind_and_scope_has_a_name() {
+        let en = keys("en");
+        for r in mstation_core::Role::ALL {
+            assert!(en.contains(&format!("role-{}", r.as_str())));
+        }
+        for k in mstation_core::OrgKind::ALL {
+            assert!(en.contains(&format!("org-kind-{}", k.as_str())));
+        }
+        for s in ["read", "write", "admin"] {
+            assert!(en.contains(&format!("scope-{s}")));
+        }
+    }
+}

@@ -1,0 +1,690 @@
+//! The conventions every endpoint keeps: strict decoding with problem+json answers, permissions,
+//! optimistic concurrency, idempotency keys, cursor pagination, sessions with CSRF, and the
+//! login rate limit. Each story runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use proptest::prelude::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn problem(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (_, v) = json(r).await;
+    assert_eq!(ct, "application/problem+json", "status {status}: {v}");
+    for k in ["type", "title", "status", "detail", "code"] {
+        assert!(v.get(k).is_some(), "problem lacks {k}: {v}");
+    }
+    assert_eq!(v["status"], status);
+    (status, v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_a_clear_4xx() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let url = format!("{}/api/v1/tokens", srv.base);
+        let send = |body: Vec<u8>, ct: &'static str| {
+            srv.http
+                .post(&url)
+                .bearer_auth(&a.token)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+        };
+        let (s, v) = problem(
+            send(b"{\"name\": ".to_vec(), "application/json")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.malformed_json"))
+        );
+        let (s, v) = problem(
+            send(
+                br#"{"name": 5, "scopes": ["read"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["field"].as_str()),
+            (422, Some("request.invalid_body"), Some("name"))
+        );
+        let (s, v) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["read"], "colour": "red"}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
+        let (s, v) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["root"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422, "{v}");
+        let (s, _) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["read"]}"#.to_vec(),
+                "text/plain",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 415);
+        let big = format!(
+            r#"{{"name": "{}", "scopes": ["read"]}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        );
+        let (s, v) = problem(send(big.into_bytes(), "application/json").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (413, Some("request.too_large")));
+        let (s, v) = problem(
+            send(
+                br#"{"name": "", "scopes": ["read"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("name")));
+
+        // Bad credentials of every shape.
+        for auth in [
+            "Bearer mst_nope",
+            "Bearer",
+            "Basic dXNlcjpwdw==",
+            "Bearer \u{7f}",
+        ] {
+            let r = srv
+                .http
+                .get(format!("{}/api/v1/me", srv.base))
+                .header("authorization", auth)
+                .send()
+                .await;
+            if let Ok(r) = r {
+                let (s, _) = problem(r).await;
+                assert_eq!(s, 401, "{auth}");
+            }
+        }
+        let (s, _) = problem(
+            srv.http
+                .get(format!("{}/api/v1/members", srv.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 401);
+
+        // Queries and paths.
+        let (s, v) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?limit=lots", None)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_query"))
+        );
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?colour=red", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400);
+        let (s, v) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?cursor=%%%", None)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_cursor"))
+        );
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?sort=password", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400);
+        let r = srv
+            .call(&a.token, Method::GET, "/api/v1/tokens/not-a-uuid", None)
+            .await;
+        assert_eq!(r.status().as_u16(), 400);
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/nothing-here", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 404);
+        let r = srv
+            .http
+            .patch(format!("{}/api/v1/org", srv.base))
+            .bearer_auth(&a.token)
+            .header("if-match", "banana")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = problem(r).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_if_match"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_follow_the_language() {
+    let srv = start(Backend::Sqlite).await;
+    let r = srv
+        .http
+        .get(format!("{}/api/v1/me", srv.base))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let (_, v) = json(r).await;
+    assert_eq!(v["title"], "需要登录");
+    let r = srv
+        .http
+        .get(format!("{}/api/v1/me", srv.base))
+        .header("accept-language", "en-GB")
+        .send()
+        .await
+        .unwrap();
+    let (_, v) = json(r).await;
+    assert_eq!(v["title"], "Sign-in required");
+    // The user's own setting wins over the browser's.
+    let a = srv.tenant("Alpha", "alpha").await;
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"locale": "zh-CN"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = srv
+        .http
+        .get(format!(
+            "{}/api/v1/webhooks/{}",
+            srv.base,
+            uuid::Uuid::now_v7()
+        ))
+        .bearer_auth(&a.token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = json(r).await;
+    assert_eq!((s, v["title"].as_str()), (404, Some("未找到")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_scopes_are_enforced() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, viewer) = srv
+            .member(
+                &a,
+                "viewer@alpha.example",
+                Role::Viewer,
+                &[TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+            )
+            .await;
+        let (_, reader) = srv
+            .member(
+                &a,
+                "admin-ro@alpha.example",
+                Role::Admin,
+                &[TokenScope::Read],
+            )
+            .await;
+        let hook = json!({"url": "https://hooks.example.com/x", "events": ["*"]});
+        let (s, v) = srv.post(&viewer, "/api/v1/webhooks", hook.clone()).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (403, Some("auth.forbidden")),
+            "a viewer cannot add webhooks"
+        );
+        let (s, _) = srv.post(&reader, "/api/v1/webhooks", hook.clone()).await;
+        assert_eq!(
+            s, 403,
+            "a read-only token cannot add webhooks even for an admin"
+        );
+        let (s, _) = srv.get(&reader, "/api/v1/audit").await;
+        assert_eq!(s, 200, "but it can read");
+        let (s, _) = srv.get(&viewer, "/api/v1/audit").await;
+        assert_eq!(s, 403, "viewers do not read the audit log");
+        let (s, _) = srv.post(&a.token, "/api/v1/webhooks", hook).await;
+        assert_eq!(s, 201);
+        // A token cannot mint a wider token than itself.
+        let (s, _) = srv
+            .post(
+                &reader,
+                "/api/v1/tokens",
+                json!({"name": "wider", "scopes": ["write"]}),
+            )
+            .await;
+        assert_eq!(s, 403);
+        // Nobody below owner makes owners; the last owner cannot leave.
+        let (s, v) = srv.get(&a.token, "/api/v1/members?role=viewer").await;
+        assert_eq!((s, v["total"].as_i64()), (200, Some(1)));
+        let viewer_id = v["items"][0]["user_id"].as_str().unwrap().to_string();
+        let (s, _) = json(
+            srv.call(
+                &reader,
+                Method::PATCH,
+                &format!("/api/v1/members/{viewer_id}"),
+                Some(json!({"role": "owner"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 403);
+        let (s, v) = json(
+            srv.call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/members/{}", a.owner.id),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("identity.last_owner")));
+        // A removed member's token stops working at once.
+        let (s, _) = json(
+            srv.call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/members/{viewer_id}"),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 204);
+        let (s, _) = srv.get(&viewer, "/api/v1/me").await;
+        assert_eq!(s, 401);
+        // A revoked token too.
+        let (s, t) = srv
+            .post(
+                &a.token,
+                "/api/v1/tokens",
+                json!({"name": "short-lived", "scopes": ["read"]}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let secret = t["secret"].as_str().unwrap().to_string();
+        assert_eq!(srv.get(&secret, "/api/v1/me").await.0, 200);
+        let r = srv
+            .call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{}", t["token"]["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(srv.get(&secret, "/api/v1/me").await.0, 401);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_write_gets_409() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let r = srv.call(&a.token, Method::GET, "/api/v1/org", None).await;
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(etag, "\"1\"");
+        let patch = |name: &'static str, etag: String| {
+            srv.http
+                .patch(format!("{}/api/v1/org", srv.base))
+                .bearer_auth(&a.token)
+                .header("if-match", etag)
+                .json(&json!({"name": name}))
+                .send()
+        };
+        // Two editors saw version 1; the first write wins, the second is told.
+        let first = patch("Alpha Pictures", etag.clone()).await.unwrap();
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["etag"], "\"2\"");
+        let second = patch("Alpha Films", etag).await.unwrap();
+        let (s, v) = problem(second).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("stale_version")));
+        let (_, org) = srv.get(&a.token, "/api/v1/org").await;
+        assert_eq!(org["name"], "Alpha Pictures");
+        // The audit log kept before and after of the change that won.
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?action=org.updated").await;
+        assert_eq!(audit["total"], 1);
+        assert_eq!(audit["items"][0]["before"]["name"], "Alpha");
+        assert_eq!(audit["items"][0]["after"]["name"], "Alpha Pictures");
+        assert_eq!(audit["items"][0]["actor_id"], json!(a.owner.id));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_creates_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let post = |key: &'static str, name: &'static str| {
+            srv.http
+                .post(format!("{}/api/v1/webhooks", srv.base))
+                .bearer_auth(&a.token)
+                .header("idempotency-key", key)
+                .json(&json!({"url": "https://hooks.example.com/a", "events": ["member.*"], "description": name}))
+                .send()
+        };
+        let (s1, first) = json(post("key-1", "first").await.unwrap()).await;
+        let r = post("key-1", "first").await.unwrap();
+        assert_eq!(r.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+        let (s2, again) = json(r).await;
+        assert_eq!((s1, s2), (201, 201));
+        assert_eq!(first, again, "the retry gets the first answer");
+        let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
+        assert_eq!(list["total"], 1, "and nothing twice");
+        let (s, v) = json(post("key-1", "different").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("request.idempotency_key_reused")));
+        let (s, _) = json(post("key-2", "second").await.unwrap()).await;
+        assert_eq!(s, 201);
+        let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
+        assert_eq!(list["total"], 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_page_by_cursor_with_a_total() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        for i in 0..7 {
+            let (s, _) = srv
+                .post(
+                    &a.token,
+                    "/api/v1/invitations",
+                    json!({"email": format!("p{i}@alpha.example"), "role": "artist"}),
+                )
+                .await;
+            assert_eq!(s, 201);
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/invitations?limit=3&cursor={c}"),
+                None => "/api/v1/invitations?limit=3".into(),
+            };
+            let (s, page) = srv.get(&a.token, &path).await;
+            assert_eq!(s, 200);
+            assert_eq!(page["total"], 7);
+            for i in page["items"].as_array().unwrap() {
+                seen.push(i["email"].as_str().unwrap().to_string());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..7).map(|i| format!("p{i}@alpha.example")).collect();
+        assert_eq!(seen, expected, "every item once, in creation order");
+        let (_, desc) = srv
+            .get(&a.token, "/api/v1/invitations?limit=2&sort=-created_at")
+            .await;
+        assert_eq!(desc["items"][0]["email"], "p6@alpha.example");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_need_csrf_and_end_with_logout_or_password_change() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let login = |pw: &str| jar.post(format!("{}/api/v1/auth/login", srv.base)).json(&json!({"email": a.owner.email, "password": pw})).send();
+        let (s, v) = json(login("wrong password").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (401, Some("auth.bad_credentials")));
+        let (s, me) = json(login(&a.password).await.unwrap()).await;
+        assert_eq!(s, 200, "{me}");
+        let csrf = me["csrf_token"].as_str().unwrap().to_string();
+        let body = json!({"name": "from the browser", "scopes": ["read"]});
+        let r = jar.post(format!("{}/api/v1/tokens", srv.base)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 403, "a cookie without the CSRF header cannot change anything");
+        let r = jar.post(format!("{}/api/v1/tokens", srv.base)).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let r = jar
+            .post(format!("{}/api/v1/auth/password", srv.base))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"current_password": a.password, "new_password": "a much better passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "changing the password ends sessions");
+        let (s, _) = json(login("a much better passphrase").await.unwrap()).await;
+        assert_eq!(s, 200);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        let csrf = json(r).await.1["csrf_token"].as_str().unwrap().to_string();
+        let r = jar.post(format!("{}/api/v1/auth/logout", srv.base)).header("x-csrf-token", &csrf).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/auth/login", srv.base))
+            .json(&json!({"email": a.owner.email, "password": "guess guess guess"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[10..], [429, 429]);
+    // Even the right password waits out the window.
+    let r = srv
+        .http
+        .post(format!("{}/api/v1/auth/login", srv.base))
+        .json(&json!({"email": a.owner.email, "password": a.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_makes_a_member() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (s, inv) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "Mei.Lin@Alpha.example", "role": "coordinator"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{inv}");
+        let token = inv["token"].as_str().unwrap();
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/invitations/accept", srv.base))
+            .json(
+                &json!({"token": token, "display_name": "Mei Lin", "password": "lantern festival"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = json(r).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["org"]["id"], json!(a.org.id));
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/invitations/accept", srv.base))
+            .json(
+                &json!({"token": token, "display_name": "Mei Lin", "password": "lantern festival"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "an invitation works once");
+        let (_, m) = srv.get(&a.token, "/api/v1/members?role=coordinator").await;
+        assert_eq!(m["items"][0]["email"], "mei.lin@alpha.example");
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/auth/login", srv.base))
+            .json(&json!({"email": "mei.lin@alpha.example", "password": "lantern festival"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    })
+    .await;
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "read",
+            "write",
+            "admin",
+            "owner",
+            "viewer",
+            "*",
+            "https://x.example/y",
+            "name",
+            "scopes"
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec![
+                    "name",
+                    "scopes",
+                    "email",
+                    "role",
+                    "url",
+                    "events",
+                    "expires_at",
+                    "grantee_org_id",
+                    "project_id",
+                    "permissions",
+                    "token",
+                    "locale",
+                    "x"
+                ])
+                .prop_map(str::to_string),
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Fuzzes the decoding of every creating endpoint with arbitrary JSON and arbitrary bytes:
+/// the answer is always a 2xx or a 4xx problem, never a 5xx and never a dropped connection.
+#[test]
+fn request_decoding_never_fails_the_server() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (srv, token) = rt.block_on(async {
+        let srv = start_with_workers(Backend::Sqlite, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        (srv, a.token)
+    });
+    let endpoints = [
+        (Method::POST, "/api/v1/tokens"),
+        (Method::POST, "/api/v1/webhooks"),
+        (Method::POST, "/api/v1/invitations"),
+        (Method::POST, "/api/v1/grants"),
+        (Method::PATCH, "/api/v1/org"),
+        (Method::PATCH, "/api/v1/me"),
+        (Method::POST, "/api/v1/auth/login"),
+        (Method::POST, "/api/v1/invitations/accept"),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 400,
+        ..Default::default()
+    });
+    let strategy = (
+        0..endpoints.len(),
+        prop_oneof![
+            arb_json().prop_map(|v| v.to_string().into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..200)
+        ],
+    );
+    runner
+        .run(&strategy, |(i, body)| {
+            let (method, path) = endpoints[i].clone();
+            let status = rt.block_on(async {
+                srv.http
+                    .request(method, format!("{}{}", srv.base, path))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            });
+            let status =
+                status.map_err(|e| TestCaseError::fail(format!("connection failed: {e}")))?;
+            prop_assert!(
+                status < 500,
+                "{path} answered {status} to {:?}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok(())
+        })
+        .unwrap();
+}

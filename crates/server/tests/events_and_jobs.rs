@@ -1,0 +1,393 @@
+//! The outbox and its consumers: the live event stream (per organisation, resumable), signed
+//! webhooks with retries and a delivery log, and the job queue's leases and failure handling.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use common::*;
+use futures_util::StreamExt;
+use mstation_store::Actor;
+use mstation_store::jobs::NewJob;
+use serde_json::{Value, json};
+
+/// Reads SSE messages from a response until `n` events arrived or the time is up.
+async fn read_events(
+    resp: reqwest::Response,
+    n: usize,
+    within: Duration,
+) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut stream = resp.bytes_stream();
+    let deadline = tokio::time::Instant::now() + within;
+    while out.len() < n {
+        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let msg: String = buf.drain(..end + 2).collect();
+            let (mut id, mut kind, mut data) = (String::new(), String::new(), String::new());
+            for line in msg.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().into();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim().into();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if !kind.is_empty() {
+                out.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_is_live_per_organisation_and_resumable() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let stream_a = srv
+            .http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&a.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream_a.headers()["content-type"], "text/event-stream");
+        let stream_b = srv
+            .http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&b.token)
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let (s, _) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "x@alpha.example", "role": "artist"}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let r = srv
+            .call(
+                &a.token,
+                reqwest::Method::PATCH,
+                "/api/v1/org",
+                Some(json!({"name": "Alpha Pictures"})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+
+        let got = read_events(stream_a, 2, Duration::from_secs(5)).await;
+        let kinds: Vec<&str> = got.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(kinds, ["invitation.created", "org.updated"]);
+        assert_eq!(got[1].2["payload"]["entity"]["name"], "Alpha Pictures");
+        let first_seq = got[0].0.clone();
+
+        let leaked = read_events(stream_b, 1, Duration::from_millis(800)).await;
+        assert!(leaked.is_empty(), "org B saw org A's events: {leaked:?}");
+
+        // Reconnecting with Last-Event-ID replays what came after it.
+        let again = srv
+            .http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&a.token)
+            .header("last-event-id", first_seq)
+            .send()
+            .await
+            .unwrap();
+        let replay = read_events(again, 1, Duration::from_secs(5)).await;
+        assert_eq!(replay[0].1, "org.updated");
+    })
+    .await;
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    fail_first: Arc<Mutex<u32>>,
+}
+
+async fn receiver(rx: Receiver) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let rx = rx.clone();
+            async move {
+                let mut fails = rx.fail_first.lock().unwrap();
+                if *fails > 0 {
+                    *fails -= 1;
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                rx.got.lock().unwrap().push((headers, body));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    format!("http://{addr}/hook")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_and_logged() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let rx = Receiver::default();
+        *rx.fail_first.lock().unwrap() = 1;
+        let url = receiver(rx.clone()).await;
+        let (s, hook) = srv
+            .post(
+                &a.token,
+                "/api/v1/webhooks",
+                json!({"url": url, "events": ["invitation.*"]}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let secret = hook["secret"].as_str().unwrap().to_string();
+        let hook_id = hook["webhook"]["id"].as_str().unwrap().to_string();
+
+        let (s, _) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "y@alpha.example", "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        // Not subscribed: a token event must not be delivered.
+        let (s, _) = srv
+            .post(
+                &a.token,
+                "/api/v1/tokens",
+                json!({"name": "quiet", "scopes": ["read"]}),
+            )
+            .await;
+        assert_eq!(s, 201);
+
+        // The first attempt meets a 503; the retry (2 s later) gets through.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while rx.got.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let got = rx.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "exactly the subscribed event, once");
+        let (headers, body) = &got[0];
+        assert_eq!(headers["x-mstation-event"], "invitation.created");
+        let sig = headers["x-mstation-signature"].to_str().unwrap();
+        let now = mstation_store::now_ms() / 1000;
+        assert!(
+            mstation_core::webhooks::verify(&secret, sig, body, now, 300),
+            "the signature checks out"
+        );
+        assert!(!mstation_core::webhooks::verify(
+            "whsec_wrong",
+            sig,
+            body,
+            now,
+            300
+        ));
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(event["org_id"], json!(a.org.id));
+        assert_eq!(event["payload"]["entity"]["email"], "y@alpha.example");
+
+        let (s, log) = srv
+            .get(
+                &a.token,
+                &format!("/api/v1/webhooks/{hook_id}/deliveries?sort=created_at"),
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(log["total"], 2, "{log}");
+        assert_eq!(log["items"][0]["status_code"], 503);
+        assert_eq!(log["items"][0]["attempt"], 1);
+        assert_eq!(log["items"][1]["status_code"], 204);
+        assert_eq!(log["items"][1]["attempt"], 2);
+        assert!(log["items"][1]["error"].is_null());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
+    for b in backends() {
+        // No embedded workers: this test is the worker.
+        let srv = start_with_workers(b, 0).await;
+        let store = srv.store();
+        let a = srv.tenant("Alpha", "alpha").await;
+        let job = |kind: &str, priority: i64, max: i64| NewJob {
+            org_id: Some(a.org.id),
+            kind: kind.into(),
+            payload: json!({"n": priority}),
+            priority,
+            max_attempts: max,
+            run_after: None,
+        };
+        let low = store
+            .enqueue(&Actor::system(), job("test.render", 1, 3))
+            .await
+            .unwrap();
+        let high = store
+            .enqueue(&Actor::system(), job("test.render", 9, 2))
+            .await
+            .unwrap();
+
+        // Most urgent first; a worker that dies (lease 1 ms, no heartbeat) loses the job.
+        let j = store
+            .claim_job("worker-a", &["test.render"], 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.id, high);
+        assert_eq!(j.attempts, 1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !store
+                .complete_job(high, "worker-b", &json!({}))
+                .await
+                .unwrap(),
+            "only the lease holder may finish"
+        );
+        assert_eq!(store.reap_expired_leases().await.unwrap(), 1);
+        assert!(
+            !store.heartbeat_job(high, "worker-a", 1000).await.unwrap(),
+            "the dead worker's lease is gone"
+        );
+        let j = store
+            .claim_job("worker-b", &["test.render"], 30_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((j.id, j.attempts), (high, 2));
+        assert!(store.heartbeat_job(high, "worker-b", 30_000).await.unwrap());
+
+        // Its second failure is its last: it stops as failed with the error kept.
+        assert!(
+            store
+                .fail_job(high, "worker-b", "ffmpeg exited with 1: Invalid data")
+                .await
+                .unwrap()
+        );
+        let scope = mstation_core::TenantScope {
+            org_id: a.org.id,
+            user_id: a.owner.id,
+            role: mstation_core::Role::Owner,
+            token_scopes: None,
+            token_id: None,
+        };
+        let done = store.job(&scope, high).await.unwrap();
+        assert_eq!(done.status, "failed");
+        assert_eq!(
+            done.last_error.as_deref(),
+            Some("ffmpeg exited with 1: Invalid data")
+        );
+
+        // A failure with attempts left waits for its back-off before it can be claimed again.
+        let j = store
+            .claim_job("worker-b", &["test.render"], 30_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.id, low);
+        assert!(store.fail_job(low, "worker-b", "transient").await.unwrap());
+        assert!(
+            store
+                .claim_job("worker-b", &["test.render"], 30_000)
+                .await
+                .unwrap()
+                .is_none(),
+            "backing off"
+        );
+        let waiting = store.job(&scope, low).await.unwrap();
+        assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1));
+        assert!(waiting.run_after.0 > mstation_store::now_ms() + 1000);
+
+        // Kinds a worker does not know are left alone.
+        assert!(
+            store
+                .claim_job("worker-b", &["other.kind"], 30_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Org B sees none of it through the API.
+        let bravo = srv.tenant("Bravo", "bravo").await;
+        let (_, list) = srv.get(&bravo.token, "/api/v1/jobs").await;
+        assert_eq!(list["total"], 0);
+        let (_, list) = srv.get(&a.token, "/api/v1/jobs?status=failed").await;
+        assert_eq!(list["total"], 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_workers_never_share_a_job() {
+    for b in backends() {
+        let srv = start_with_workers(b, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        for i in 0..60 {
+            srv.store()
+                .enqueue(
+                    &Actor::system(),
+                    NewJob {
+                        org_id: Some(a.org.id),
+                        kind: "test.chunk".into(),
+                        payload: json!({"i": i}),
+                        priority: 0,
+                        max_attempts: 1,
+                        run_after: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for w in 0..6 {
+            let state = srv.state.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(j) = state
+                    .store
+                    .claim_job(&format!("w{w}"), &["test.chunk"], 30_000)
+                    .await
+                    .unwrap()
+                {
+                    assert!(
+                        state
+                            .store
+                            .complete_job(j.id, &format!("w{w}"), &json!({"by": w}))
+                            .await
+                            .unwrap()
+                    );
+                    mine.push(j.id);
+                }
+                mine
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(
+            (n, all.len()),
+            (60, 60),
+            "{b:?}: every job ran exactly once"
+        );
+    }
+}
