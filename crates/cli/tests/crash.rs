@@ -112,6 +112,7 @@ async fn hook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 }
 
 async fn story(pg: Option<String>) {
+    mstation_server::init_tls();
     let dir =
         std::env::temp_dir().join(format!("mstation-crash-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -9,7 +9,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use mstation_store::Store;
 use tokio::sync::broadcast;
-use tower_http::trace::TraceLayer;
+use tower_http::LatencyUnit;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub mod api;
 pub mod auth;
@@ -48,8 +50,15 @@ pub struct Config {
     pub workers: usize,
 }
 
+/// Chooses the TLS implementation of outgoing HTTPS (webhooks): rustls with the ring provider.
+/// Idempotent; every process that makes an HTTP client calls it first.
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> State {
+        init_tls();
         let (events, _) = broadcast::channel(4096);
         Arc::new(AppState {
             store,
@@ -79,7 +88,6 @@ pub fn app(state: State) -> Router {
                 move || async move { axum::Json((*doc).clone()) }
             }),
         )
-        .merge(api::health::router())
         .merge(pages::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -91,7 +99,17 @@ pub fn app(state: State) -> Router {
         ))
         .layer(axum::middleware::from_fn(i18n::negotiate))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(TraceLayer::new_for_http())
+        // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences it).
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
         .fallback(error::not_found)
         .with_state(state)
 }

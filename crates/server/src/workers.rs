@@ -194,6 +194,8 @@ async fn run(state: &State, job: &Job) -> Result<serde_json::Value, String> {
 fn http_client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
+        // Receivers are usually HTTPS; verify them against the system's trust store.
+        crate::init_tls();
         reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())

@@ -1,27 +1,37 @@
-//! `/healthz` (the process answers), `/readyz` (and its database does) and `/metrics`.
+//! `/healthz` (the process answers), `/readyz` (and its database does) and `/metrics`
+//! (Prometheus text). No authentication: load balancers and scrapers call them.
 
-use axum::Router;
 use axum::extract::State as AxState;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::State;
 
-pub fn router() -> Router<State> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<State> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
-async fn ready(AxState(state): AxState<State>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, body = String, description = "The process is up")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, body = String, description = "Ready: the database answers"), (status = 503, body = String, description = "The database does not answer")))]
+async fn readyz(AxState(state): AxState<State>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format: requests and latency by route and status")))]
 async fn metrics(AxState(state): AxState<State>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

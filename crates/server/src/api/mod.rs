@@ -51,6 +51,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(webhooks::router())
         .merge(jobs::router())
         .merge(events::router())
+        .merge(health::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.
