@@ -5,6 +5,7 @@ pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod page;
+pub mod tracking;
 pub mod validate;
 pub mod webhooks;
 

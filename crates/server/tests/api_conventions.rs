@@ -199,6 +199,54 @@ async fn malformed_requests_get_a_clear_4xx() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_zones_are_iana_names() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (_, org) = srv.get(&a.token, "/api/v1/org").await;
+    assert_eq!(
+        org["timezone"], "Asia/Shanghai",
+        "the default for organisations that set none"
+    );
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/org",
+            Some(json!({"timezone": "Mars/Olympus_Mons"})),
+        )
+        .await;
+    let (s, v) = problem(r).await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("timezone")));
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/org",
+            Some(json!({"timezone": "Europe/London"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"timezone": "Nowhere/Special"})),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"timezone": "America/Argentina/Buenos_Aires"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn titles_follow_the_language() {
     let srv = start(Backend::Sqlite).await;
     let r = srv

@@ -748,6 +748,9 @@ impl Store {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, org_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(hash_secret(&secret)).bind(user_id).bind(org_id).bind(&csrf).bind(now).bind(now + SESSION_TTL_MS)
                 .execute(&mut *tx).await?;
+            let actor = Actor { user_id: Some(user_id), token_id: None };
+            record!(tx, &actor, Change::new(org_id, "session.started", "session", user_id)
+                .after(&serde_json::json!({"user_id": user_id, "org_id": org_id, "expires_at": Millis(now + SESSION_TTL_MS)})));
             tx.commit().await?;
         });
         Ok((secret, csrf))
@@ -777,7 +780,12 @@ impl Store {
 
     pub async fn end_session(&self, secret: &str) -> Result<()> {
         on_write!(self, tx => {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(secret)).execute(&mut *tx).await?;
+            let row: Option<(Uuid, Option<Uuid>)> = sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id, org_id")
+                .bind(hash_secret(secret)).fetch_optional(&mut *tx).await?;
+            if let Some((user_id, org_id)) = row {
+                let actor = Actor { user_id: Some(user_id), token_id: None };
+                record!(tx, &actor, Change::new(org_id, "session.ended", "session", user_id));
+            }
             tx.commit().await?;
         });
         Ok(())

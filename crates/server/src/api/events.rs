@@ -39,7 +39,7 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),
-                "token" | "webhook" | "invitation" | "grant"
+                "token" | "webhook" | "invitation" | "grant" | "session"
             ))
 }
 

@@ -264,12 +264,22 @@ async fn update_me(
     Signed(caller): Signed,
     Body(input): Body<MeInput>,
 ) -> ApiResult<Json<User>> {
+    if let Some(Some(tz)) = &input.timezone {
+        known_zone(tz)?;
+    }
     Ok(Json(
         state
             .store
             .update_user_prefs(caller.user_id, input.locale, input.timezone)
             .await?,
     ))
+}
+
+/// Refuses time-zone names the IANA database does not know (`Mars/Olympus_Mons`).
+pub(crate) fn known_zone(tz: &str) -> ApiResult<()> {
+    jiff::tz::TimeZone::get(tz.trim())
+        .map(|_| ())
+        .map_err(|_| ApiError::invalid("timezone", "unknown_timezone"))
 }
 
 /// Tells "field absent" (leave as is) from "field null" (clear it).
@@ -307,6 +317,9 @@ async fn create_org(
             return Err(ApiError::forbidden(
                 "creating organisations (platform operators only)",
             ));
+        }
+        if let Some(tz) = &input.timezone {
+            known_zone(tz)?;
         }
         let owner = match &input.owner_email {
             Some(e) => {
@@ -361,6 +374,9 @@ async fn update_org(
     IfMatch(v): IfMatch,
     Body(p): Body<OrgPatch>,
 ) -> ApiResult<Response> {
+    if let Some(tz) = &p.timezone {
+        known_zone(tz)?;
+    }
     let org = state
         .store
         .update_org(m.may(Permission::ManageOrg)?, v, p.name, p.timezone)

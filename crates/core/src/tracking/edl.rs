@@ -1,0 +1,1042 @@
+//! CMX 3600 edit decision lists read into a neutral structure: events with their timecodes,
+//! transitions, clip names, locators and speed changes. Mapping events to shots happens elsewhere.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::timecode::{Rate, Timecode, TimecodeError};
+
+/// Longer than any reel name an editing system writes (Avid, Premiere and Resolve stay within 32
+/// characters); a longer "reel" means the line is not an event line at all.
+pub const MAX_REEL_CHARS: usize = 64;
+
+/// The colours Avid gives locators; any other word after a locator's timecode is its text.
+const LOCATOR_COLOURS: [&str; 8] = [
+    "RED", "GREEN", "BLUE", "CYAN", "MAGENTA", "YELLOW", "BLACK", "WHITE",
+];
+
+/// Why an EDL could not be read, naming the 1-based line so an editor can find it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("line {line}: {message}")]
+pub struct EdlError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl EdlError {
+    fn new(line: usize, message: impl Into<String>) -> Self {
+        EdlError {
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// A stable, machine-readable code for API errors.
+    pub const fn code(&self) -> &'static str {
+        "tracking.bad_edl"
+    }
+}
+
+/// A parsed edit decision list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edl {
+    pub title: Option<String>,
+    pub events: Vec<EdlEvent>,
+    /// Lines that were not understood and were skipped (vendor headers, `>>> SOURCE` tables,
+    /// comments before the first event, speed lines for an unknown reel), so an import can show
+    /// what it did not use instead of dropping it silently.
+    pub ignored_lines: Vec<IgnoredLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IgnoredLine {
+    pub line: usize,
+    pub text: String,
+}
+
+/// One edit: a source range laid onto a record range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdlEvent {
+    /// The event number as written; not unique (audio splits and keys repeat it).
+    pub number: u32,
+    pub reel: String,
+    pub track: TrackKind,
+    /// The track field as written (`V`, `A2`, `AA/V`, …), which says which audio channels.
+    pub track_field: String,
+    pub transition: Transition,
+    pub source_in: Timecode,
+    pub source_out: Timecode,
+    pub record_in: Timecode,
+    pub record_out: Timecode,
+    pub source_in_frames: i64,
+    pub source_out_frames: i64,
+    pub record_in_frames: i64,
+    pub record_out_frames: i64,
+    /// Whether the record timecodes count drop-frame (from `FCM:` or a `;` in the timecode).
+    pub drop_frame: bool,
+    /// `* FROM CLIP NAME:`: the clip of a cut, or the outgoing clip of a dissolve or wipe.
+    pub clip_name: Option<String>,
+    /// `* TO CLIP NAME:`: the incoming clip of a dissolve or wipe, which is this event's source.
+    pub to_clip_name: Option<String>,
+    pub source_file: Option<String>,
+    pub locators: Vec<Locator>,
+    pub speed: Option<Speed>,
+    /// Every other `*` comment, without the star (`COMMENT: …`, `ASC_SOP …`, …).
+    pub comments: Vec<String>,
+    /// The line of the event (for a dissolve or wipe, of its incoming clip).
+    pub line: usize,
+}
+
+impl EdlEvent {
+    /// The name of the clip this event's source range comes from.
+    pub fn source_clip_name(&self) -> Option<&str> {
+        match self.transition {
+            Transition::Dissolve { .. } | Transition::Wipe { .. } => {
+                self.to_clip_name.as_deref().or(self.clip_name.as_deref())
+            }
+            _ => self.clip_name.as_deref(),
+        }
+    }
+
+    /// Black filler: the `BL` reel (some tools spell it `BLK` or `BLACK`).
+    pub fn is_black(&self) -> bool {
+        ["BL", "BLK", "BLACK"]
+            .iter()
+            .any(|b| self.reel.eq_ignore_ascii_case(b))
+    }
+
+    pub fn record_frames(&self) -> i64 {
+        self.record_out_frames - self.record_in_frames
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackKind {
+    /// Any track field naming video; `B` ("both") counts, since CMX uses it for video with audio.
+    Video,
+    /// Only audio channels: `A`, `A2`, `AA`, `A1/A2`, …
+    AudioOnly,
+    /// A track field we do not recognise, kept rather than rejected.
+    Other,
+}
+
+impl TrackKind {
+    fn classify(field: &str) -> TrackKind {
+        let parts: Vec<String> = field.split('/').map(str::to_ascii_uppercase).collect();
+        let numbered = |p: &str, letter: char| {
+            p.strip_prefix(letter)
+                .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if parts.iter().any(|p| p == "B" || numbered(p, 'V')) {
+            TrackKind::Video
+        } else if parts.iter().all(|p| p == "AA" || numbered(p, 'A')) {
+            TrackKind::AudioOnly
+        } else {
+            TrackKind::Other
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Transition {
+    Cut,
+    Dissolve { frames: u32 },
+    Wipe { code: u16, frames: u32 },
+    Key { key: KeyKind, frames: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// `K`: the key (foreground) layer.
+    Foreground,
+    /// `KB`: the background the key sits on.
+    Background,
+    /// `KO`: the key fading out.
+    Out,
+}
+
+/// A marker from `* LOC: 01:00:05:12 RED  text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Locator {
+    pub timecode: Timecode,
+    pub frames: i64,
+    pub colour: Option<String>,
+    pub text: String,
+}
+
+/// A speed change from an `M2` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Speed {
+    /// Frames per second in tenths (`+047.9` is 479, `-024.0` is -240, `000.0` a freeze); finer
+    /// digits are rounded half away from zero, and `raw` keeps them.
+    pub fps_tenths: i32,
+    pub raw: String,
+    /// The source timecode where the speed change enters the clip.
+    pub source: Timecode,
+    pub source_frames: i64,
+}
+
+impl Speed {
+    pub fn is_reverse(&self) -> bool {
+        self.fps_tenths < 0
+    }
+
+    pub fn is_freeze(&self) -> bool {
+        self.fps_tenths == 0
+    }
+}
+
+/// The record ranges not covered by any video event, as `(start, end)` frame pairs, end
+/// exclusive, between the first video event and the last. Overlapping events count once.
+pub fn gaps(edl: &Edl) -> Vec<(i64, i64)> {
+    let mut ranges: Vec<(i64, i64)> = edl
+        .events
+        .iter()
+        .filter(|e| e.track == TrackKind::Video)
+        .map(|e| (e.record_in_frames, e.record_out_frames))
+        .collect();
+    ranges.sort_unstable();
+    let mut out = Vec::new();
+    let mut covered_to: Option<i64> = None;
+    for (start, end) in ranges {
+        if let Some(to) = covered_to
+            && start > to
+        {
+            out.push((to, start));
+        }
+        covered_to = Some(covered_to.map_or(end, |to| to.max(end)));
+    }
+    out
+}
+
+/// Reads a CMX 3600 EDL. `rate` is the sequence rate; every timecode in the file is counted at it.
+///
+/// Errors: a malformed event or `M2` line, a timecode that does not exist at `rate`, an out
+/// point before its in point, an unreadable `FCM:` line or one asking for drop-frame at a rate
+/// without it, and a `LOC:` with a bad timecode. Tolerated: blank lines, unknown header and
+/// vendor lines (listed in `ignored_lines`), unknown `*` comments (kept raw on their event).
+pub fn parse(text: &str, rate: Rate) -> Result<Edl, EdlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parser = Parser {
+        rate,
+        drop_frame: false,
+        edl: Edl {
+            title: None,
+            events: Vec::new(),
+            ignored_lines: Vec::new(),
+        },
+    };
+    for (index, raw) in lines(text).enumerate() {
+        parser.line(index + 1, raw.trim())?;
+    }
+    Ok(parser.edl)
+}
+
+/// Lines ended by `\n`, `\r\n` or, in files from classic Mac OS tools, a lone `\r`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let separator = if text.contains('\n') { '\n' } else { '\r' };
+    text.split(separator)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// `s` without `prefix`, compared case-insensitively; `None` if it does not start with it.
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+/// The first whitespace-separated word and the rest with its inner spacing kept.
+fn first_word(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim_start()),
+        None => (s, ""),
+    }
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+struct Parser {
+    rate: Rate,
+    /// The mode set by the last `FCM:` line; it applies to the events after it.
+    drop_frame: bool,
+    edl: Edl,
+}
+
+impl Parser {
+    fn line(&mut self, line: usize, text: &str) -> Result<(), EdlError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        if let Some(body) = text.strip_prefix('*') {
+            return self.comment(line, text, body.trim());
+        }
+        if let Some(rest) = strip_prefix_ci(text, "TITLE:") {
+            if self.edl.title.is_none() {
+                let title = rest.trim();
+                if !title.is_empty() {
+                    self.edl.title = Some(title.to_string());
+                }
+                return Ok(());
+            }
+            self.ignore(line, text);
+            return Ok(());
+        }
+        if let Some(rest) = strip_prefix_ci(text, "FCM:") {
+            return self.fcm(line, rest);
+        }
+        let (first, _) = first_word(text);
+        if first.eq_ignore_ascii_case("M2") {
+            return self.speed(line, text);
+        }
+        if is_digits(first) {
+            let event = self.event(line, text)?;
+            self.push_event(event);
+            return Ok(());
+        }
+        self.ignore(line, text);
+        Ok(())
+    }
+
+    fn ignore(&mut self, line: usize, text: &str) {
+        self.edl.ignored_lines.push(IgnoredLine {
+            line,
+            text: text.to_string(),
+        });
+    }
+
+    fn fcm(&mut self, line: usize, rest: &str) -> Result<(), EdlError> {
+        let letters: String = rest
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        self.drop_frame = match letters.as_str() {
+            "DROPFRAME" => true,
+            "NONDROPFRAME" => false,
+            _ => {
+                return Err(EdlError::new(
+                    line,
+                    format!(
+                        "FCM must be DROP FRAME or NON-DROP FRAME, not {:?}",
+                        rest.trim()
+                    ),
+                ));
+            }
+        };
+        if self.drop_frame && !self.rate.supports_drop_frame() {
+            return Err(EdlError::new(
+                line,
+                format!(
+                    "FCM: DROP FRAME, but the sequence rate {} fps has no drop-frame timecode; check the frame rate chosen for this import",
+                    self.rate
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A timecode field: drop-frame if the `FCM:` in force says so or the field is written with `;`.
+    fn timecode(&self, line: usize, what: &str, text: &str) -> Result<(Timecode, i64), EdlError> {
+        let describe = |e: TimecodeError| {
+            let message = match &e {
+                TimecodeError::BadShape(_) => format!("{what}: {e}"),
+                _ => format!("{what} {text}: {e}"),
+            };
+            EdlError::new(line, message)
+        };
+        let mut tc = Timecode::parse(text, self.rate).map_err(describe)?;
+        if self.drop_frame {
+            tc.drop_frame = true;
+        }
+        let frames = tc.to_frames(self.rate).map_err(describe)?;
+        Ok((tc, frames))
+    }
+
+    fn event(&self, line: usize, text: &str) -> Result<EdlEvent, EdlError> {
+        let err = |message: String| EdlError::new(line, message);
+        let tokens: Vec<&str> = text.split_whitespace().collect();
+        if tokens.len() < 8 {
+            return Err(err(format!(
+                "an event line needs an event number, reel, track, transition and four timecodes, but this one has {} fields",
+                tokens.len()
+            )));
+        }
+        let number: u32 = tokens[0]
+            .parse()
+            .map_err(|_| err(format!("event number {} is too large", tokens[0])))?;
+        let (middle, times) = tokens[1..].split_at(tokens.len() - 5);
+
+        // Read the middle from the right: the reel is what is left, so a reel name with spaces
+        // (which some tools write) still parses.
+        let mut end = middle.len();
+        let mut duration = None;
+        if end >= 4 && is_digits(middle[end - 1]) {
+            let d = middle[end - 1];
+            duration = Some(
+                d.parse::<u32>()
+                    .map_err(|_| err(format!("transition duration {d} is too large")))?,
+            );
+            end -= 1;
+        }
+        let transition_text = if end >= 4
+            && middle[end - 2].eq_ignore_ascii_case("K")
+            && (middle[end - 1].eq_ignore_ascii_case("B")
+                || middle[end - 1].eq_ignore_ascii_case("O"))
+        {
+            end -= 2;
+            format!("K{}", middle[end + 1])
+        } else {
+            end -= 1;
+            middle[end].to_string()
+        };
+        let transition = transition(&transition_text, duration).map_err(err)?;
+        if end < 2 {
+            return Err(err(
+                "an event line needs a reel and a track before the transition".to_string(),
+            ));
+        }
+        let track_field = middle[end - 1].to_string();
+        let reel = middle[..end - 1].join(" ");
+        if reel.chars().count() > MAX_REEL_CHARS {
+            return Err(err(format!(
+                "reel name is longer than {MAX_REEL_CHARS} characters; is this an event line?"
+            )));
+        }
+
+        let (source_in, source_in_frames) = self.timecode(line, "source in", times[0])?;
+        let (source_out, source_out_frames) = self.timecode(line, "source out", times[1])?;
+        let (record_in, record_in_frames) = self.timecode(line, "record in", times[2])?;
+        let (record_out, record_out_frames) = self.timecode(line, "record out", times[3])?;
+        if source_out_frames < source_in_frames {
+            return Err(err(format!(
+                "source out {source_out} is before source in {source_in}"
+            )));
+        }
+        if record_out_frames < record_in_frames {
+            return Err(err(format!(
+                "record out {record_out} is before record in {record_in}"
+            )));
+        }
+        Ok(EdlEvent {
+            number,
+            reel,
+            track: TrackKind::classify(&track_field),
+            track_field,
+            transition,
+            source_in,
+            source_out,
+            record_in,
+            record_out,
+            source_in_frames,
+            source_out_frames,
+            record_in_frames,
+            record_out_frames,
+            drop_frame: record_in.drop_frame,
+            clip_name: None,
+            to_clip_name: None,
+            source_file: None,
+            locators: Vec::new(),
+            speed: None,
+            comments: Vec::new(),
+            line,
+        })
+    }
+
+    /// A dissolve or wipe is written as the outgoing clip (a cut line) followed by the incoming
+    /// clip with the same event number; fold the pair into one event sourced from the incoming
+    /// clip, keeping anything already attached to the outgoing line.
+    fn push_event(&mut self, mut event: EdlEvent) {
+        let is_pair = matches!(
+            event.transition,
+            Transition::Dissolve { .. } | Transition::Wipe { .. }
+        ) && self.edl.events.last().is_some_and(|prev| {
+            prev.number == event.number
+                && prev.transition == Transition::Cut
+                && prev.track == event.track
+        });
+        if is_pair && let Some(outgoing) = self.edl.events.pop() {
+            event.clip_name = outgoing.clip_name;
+            event.to_clip_name = outgoing.to_clip_name;
+            event.source_file = outgoing.source_file;
+            event.locators = outgoing.locators;
+            event.comments = outgoing.comments;
+        }
+        self.edl.events.push(event);
+    }
+
+    fn comment(&mut self, line: usize, text: &str, body: &str) -> Result<(), EdlError> {
+        let locator = match strip_prefix_ci(body, "LOC:") {
+            Some(rest) => Some(self.locator(line, rest)?),
+            None => None,
+        };
+        let Some(event) = self.edl.events.last_mut() else {
+            self.ignore(line, text);
+            return Ok(());
+        };
+        if let Some(locator) = locator {
+            event.locators.push(locator);
+            return Ok(());
+        }
+        let named = [
+            ("FROM CLIP NAME:", &mut event.clip_name),
+            ("TO CLIP NAME:", &mut event.to_clip_name),
+            ("SOURCE FILE:", &mut event.source_file),
+        ];
+        for (prefix, slot) in named {
+            if let Some(value) = strip_prefix_ci(body, prefix) {
+                let value = value.trim();
+                // A repeated name is unusual; keep the first and the repeat as a raw comment.
+                if slot.is_none() && !value.is_empty() {
+                    *slot = Some(value.to_string());
+                    return Ok(());
+                }
+                break;
+            }
+        }
+        event.comments.push(body.to_string());
+        Ok(())
+    }
+
+    fn locator(&self, line: usize, rest: &str) -> Result<Locator, EdlError> {
+        let (tc_text, rest) = first_word(rest);
+        let (timecode, frames) = self.timecode(line, "locator", tc_text)?;
+        let (word, after) = first_word(rest);
+        let (colour, text) = if LOCATOR_COLOURS.iter().any(|c| word.eq_ignore_ascii_case(c)) {
+            (Some(word.to_ascii_uppercase()), after)
+        } else {
+            (None, rest)
+        };
+        Ok(Locator {
+            timecode,
+            frames,
+            colour,
+            text: text.trim_end().to_string(),
+        })
+    }
+
+    /// `M2   REEL   +047.9   01:00:10:00` attaches to the latest event of that reel.
+    fn speed(&mut self, line: usize, text: &str) -> Result<(), EdlError> {
+        let tokens: Vec<&str> = text.split_whitespace().collect();
+        if tokens.len() < 4 {
+            return Err(EdlError::new(
+                line,
+                "a speed line needs M2, a reel, a speed in frames per second and a source timecode",
+            ));
+        }
+        let raw = tokens[tokens.len() - 2];
+        let fps_tenths = tenths(raw).ok_or_else(|| {
+            EdlError::new(
+                line,
+                format!("speed {raw} is not a number of frames per second"),
+            )
+        })?;
+        let (source, source_frames) =
+            self.timecode(line, "speed source", tokens[tokens.len() - 1])?;
+        let reel = tokens[1..tokens.len() - 2].join(" ");
+        let target = self
+            .edl
+            .events
+            .iter_mut()
+            .rev()
+            .find(|e| e.reel == reel)
+            .filter(|e| e.speed.is_none());
+        match target {
+            Some(event) => {
+                event.speed = Some(Speed {
+                    fps_tenths,
+                    raw: raw.to_string(),
+                    source,
+                    source_frames,
+                });
+            }
+            None => self.ignore(line, text),
+        }
+        Ok(())
+    }
+}
+
+fn transition(text: &str, duration: Option<u32>) -> Result<Transition, String> {
+    let upper = text.to_ascii_uppercase();
+    let needs_duration = |what: &str| {
+        duration.ok_or_else(|| format!("a {what} needs its duration in frames after {text}"))
+    };
+    Ok(match upper.as_str() {
+        "C" => Transition::Cut,
+        "D" => Transition::Dissolve {
+            frames: needs_duration("dissolve")?,
+        },
+        "K" => Transition::Key {
+            key: KeyKind::Foreground,
+            frames: duration.unwrap_or(0),
+        },
+        "KB" => Transition::Key {
+            key: KeyKind::Background,
+            frames: duration.unwrap_or(0),
+        },
+        "KO" => Transition::Key {
+            key: KeyKind::Out,
+            frames: duration.unwrap_or(0),
+        },
+        _ => match upper.strip_prefix('W') {
+            Some(code) if is_digits(code) && code.len() <= 4 => Transition::Wipe {
+                code: code
+                    .parse()
+                    .map_err(|_| format!("wipe code {code} is too large"))?,
+                frames: needs_duration("wipe")?,
+            },
+            _ => {
+                return Err(format!(
+                    "transition {text:?} is not C, D, Wnnn, K, KB or KO"
+                ));
+            }
+        },
+    })
+}
+
+/// `+047.9` → 479; at most six whole digits so the result always fits.
+fn tenths(raw: &str) -> Option<i32> {
+    let (negative, unsigned) = match raw.as_bytes().first()? {
+        b'-' => (true, raw.get(1..)?),
+        b'+' => (false, raw.get(1..)?),
+        _ => (false, raw),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if !is_digits(whole) || whole.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digit = |i: usize| {
+        fraction
+            .as_bytes()
+            .get(i)
+            .map_or(0, |b| i32::from(b - b'0'))
+    };
+    let mut value = whole.parse::<i32>().ok()? * 10 + digit(0);
+    if digit(1) >= 5 {
+        value += 1;
+    }
+    Some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const AVID: &str = "\u{feff}TITLE: REEL 3 LOCK v12\r
+FCM: DROP FRAME\r
+\r
+001  BL       V     C        00:00:00:00 00:00:00:00 01:00:00:00 01:00:00:00\r
+001  A003C012 V     D    024 14:22:10:05 14:22:13:05 01:00:00:00 01:00:03:00\r
+* FROM CLIP NAME:  BLACK\r
+* TO CLIP NAME:  A003C012_230514_R1ZK.MOV\r
+* SOURCE FILE: A003C012_230514_R1ZK\r
+002  A004C001 V     C        15:01:00:10 15:01:02:10 01:00:03:00 01:00:05:00\r
+* FROM CLIP NAME:  A004C001_230514_R1ZK.MOV\r
+* LOC: 01:00:04:00 RED      VFX_030_010 sky replacement\r
+* COMMENT: check flicker  \r
+M2   A004C001       047.9                15:01:00:10\r
+003  A004C001 AA    C        15:01:00:10 15:01:02:10 01:00:03:00 01:00:05:00\r
+004  BL       V     C        00:00:00:00 00:00:01:00 01:00:05:00 01:00:06:00\r
+FCM: NON-DROP FRAME\r
+005  B001C007 V     W001 015 09:59:59:00 10:00:02:00 01:00:06:00 01:00:09:00\r
+006  B001C007 V     C        10:00:05:00 10:00:06:00 01:00:10:00 01:00:11:00\r
+M2   B001C007       -029.9               10:00:06:00\r
+* ASC_SOP (1.0 1.0 1.0)(0.0 0.0 0.0)(1.0 1.0 1.0)\r
+";
+
+    fn rec_frames(e: &EdlEvent) -> (i64, i64) {
+        (e.record_in_frames, e.record_out_frames)
+    }
+
+    #[test]
+    fn avid_edl() {
+        let rate = Rate::FPS_29_97;
+        let edl = parse(AVID, rate).unwrap();
+        assert_eq!(edl.title.as_deref(), Some("REEL 3 LOCK v12"));
+        assert!(edl.ignored_lines.is_empty(), "{:?}", edl.ignored_lines);
+        let numbers: Vec<u32> = edl.events.iter().map(|e| e.number).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+
+        // The dissolve from black: one event, sourced from the incoming clip.
+        let e = &edl.events[0];
+        assert_eq!(e.reel, "A003C012");
+        assert_eq!(e.transition, Transition::Dissolve { frames: 24 });
+        assert_eq!(e.line, 5);
+        assert!(e.drop_frame && e.source_in.drop_frame);
+        assert_eq!(e.record_in.to_string(), "01:00:00;00");
+        assert_eq!(rec_frames(e), (107_892, 107_892 + 90));
+        assert_eq!(e.clip_name.as_deref(), Some("BLACK"));
+        assert_eq!(e.source_clip_name(), Some("A003C012_230514_R1ZK.MOV"));
+        assert_eq!(e.source_file.as_deref(), Some("A003C012_230514_R1ZK"));
+
+        let e = &edl.events[1];
+        assert_eq!(e.source_clip_name(), Some("A004C001_230514_R1ZK.MOV"));
+        assert_eq!(e.track, TrackKind::Video);
+        assert_eq!(e.locators.len(), 1);
+        let loc = &e.locators[0];
+        assert_eq!(loc.timecode.to_string(), "01:00:04;00");
+        assert_eq!(loc.frames, 107_892 + 120);
+        assert_eq!(loc.colour.as_deref(), Some("RED"));
+        assert_eq!(loc.text, "VFX_030_010 sky replacement");
+        assert_eq!(e.comments, ["COMMENT: check flicker"]);
+        let speed = e.speed.as_ref().unwrap();
+        assert_eq!(speed.fps_tenths, 479);
+        assert_eq!(speed.raw, "047.9");
+        assert_eq!(speed.source.to_string(), "15:01:00;10");
+        assert!(!speed.is_reverse());
+        // The audio event of the same reel comes after the speed line, so it has no speed.
+        let audio = &edl.events[2];
+        assert_eq!(audio.track, TrackKind::AudioOnly);
+        assert_eq!(audio.track_field, "AA");
+        assert!(audio.speed.is_none());
+
+        let black = &edl.events[3];
+        assert!(black.is_black());
+        assert_eq!(black.track, TrackKind::Video);
+
+        // After FCM: NON-DROP FRAME the same digits count differently.
+        let wipe = &edl.events[4];
+        assert!(!wipe.drop_frame);
+        assert_eq!(
+            wipe.transition,
+            Transition::Wipe {
+                code: 1,
+                frames: 15
+            }
+        );
+        assert_eq!(wipe.record_in_frames, 108_000 + 180);
+        let reverse = &edl.events[5];
+        assert!(reverse.speed.as_ref().unwrap().is_reverse());
+        assert_eq!(reverse.speed.as_ref().unwrap().fps_tenths, -299);
+        assert_eq!(reverse.comments.len(), 1);
+        assert!(reverse.comments[0].starts_with("ASC_SOP"));
+
+        // Frame counts are per counting mode: 01:00:06;00 (drop-frame, event 4's end) is frame
+        // 108 072 and 01:00:06:00 (non-drop, event 5's start) is frame 108 180, so a mid-file
+        // FCM change shows up as a gap between them.
+        assert_eq!(
+            gaps(&edl),
+            [
+                (107_892 + 180, 108_000 + 180),
+                (108_000 + 270, 108_000 + 300)
+            ]
+        );
+    }
+
+    #[test]
+    fn avid_edl_serialises() {
+        let edl = parse(AVID, Rate::FPS_29_97).unwrap();
+        let json = serde_json::to_value(&edl).unwrap();
+        assert_eq!(json["events"][0]["transition"]["kind"], "dissolve");
+        assert_eq!(json["events"][0]["transition"]["frames"], 24);
+        assert_eq!(json["events"][0]["record_in"], "01:00:00;00");
+        assert_eq!(json["events"][2]["track"], "audio_only");
+    }
+
+    #[test]
+    fn premiere_edl_with_long_reels() {
+        let text = "TITLE: Sequence 01
+FCM: NON-DROP FRAME
+
+000001  Interview_Cam_A_Take_03_Final_v2 V     C        00:00:10:00 00:00:15:12 00:00:00:00 00:00:05:12  
+* FROM CLIP NAME: Interview_Cam_A_Take_03_Final_v2.mov
+000002  AX       V     C        00:00:00:00 00:00:02:00 00:00:05:12 00:00:07:12
+* FROM CLIP NAME: Title Card.psd
+000003  AX       A     C        00:00:00:00 00:00:07:12 00:00:00:00 00:00:07:12
+000004  AX       A2    C        00:00:00:00 00:00:07:12 00:00:00:00 00:00:07:12
+000005  Drone Shot 7 V     C        00:01:00:00 00:01:01:00 00:00:08:00 00:00:09:00
+";
+        let edl = parse(text, Rate::FPS_23_976).unwrap();
+        assert_eq!(edl.events.len(), 5);
+        assert_eq!(edl.events[0].reel, "Interview_Cam_A_Take_03_Final_v2");
+        assert_eq!(rec_frames(&edl.events[0]), (0, 5 * 24 + 12));
+        assert_eq!(edl.events[1].clip_name.as_deref(), Some("Title Card.psd"));
+        assert_eq!(edl.events[2].track, TrackKind::AudioOnly);
+        assert_eq!(edl.events[3].track, TrackKind::AudioOnly);
+        assert_eq!(edl.events[4].reel, "Drone Shot 7");
+        assert_eq!(gaps(&edl), [(7 * 24 + 12, 8 * 24)]);
+    }
+
+    #[test]
+    fn malformed_lines_name_their_line() {
+        let rate = Rate::FPS_25;
+        let head = "TITLE: T\nFCM: NON-DROP FRAME\n001  AX V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n";
+        let cases = [
+            (
+                "002  AX V C 00:00:00:00 00:00:01:00 01:00:01:00",
+                4,
+                "four timecodes",
+            ),
+            (
+                "002  AX V X 00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "transition \"X\"",
+            ),
+            (
+                "002  AX V D 00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "dissolve needs its duration",
+            ),
+            (
+                "002  AX V C 00:00:00:00 00:00:01:00 01:00:05:00 01:00:04:00",
+                4,
+                "record out 01:00:04:00 is before record in 01:00:05:00",
+            ),
+            (
+                "002  AX V C 00:00:02:00 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "source out 00:00:01:00 is before source in 00:00:02:00",
+            ),
+            (
+                "002  AX V C 00:00:00:25 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "source in 00:00:00:25: frames is 25",
+            ),
+            (
+                "002  AX V C 00:00:00:00 00:00:01:00 01:00:01;00 01:00:02:00",
+                4,
+                "drop-frame",
+            ),
+            (
+                "002  AX V C 0:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "source in: \"0:00:00:00\" is not a timecode",
+            ),
+            (
+                "99999999999 AX V C 00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00",
+                4,
+                "too large",
+            ),
+            ("FCM: DROP FRAME", 4, "has no drop-frame"),
+            ("FCM: SOMETIMES", 4, "FCM must be"),
+            ("M2 AX 025.0", 4, "speed line needs"),
+            ("M2 AX fast 00:00:00:00", 4, "speed fast"),
+            ("* LOC: 1:00 RED x", 4, "locator"),
+        ];
+        for (line, at, says) in cases {
+            let err = parse(&format!("{head}{line}\n"), rate).unwrap_err();
+            assert_eq!(err.line, at, "{line}");
+            assert!(err.to_string().starts_with(&format!("line {at}: ")));
+            assert!(err.message.contains(says), "{line}: {}", err.message);
+            assert_eq!(err.code(), "tracking.bad_edl");
+        }
+    }
+
+    #[test]
+    fn exact_record_error_message() {
+        let text = "001  AX V C 00:00:00:00 00:00:01:00 01:00:05:00 01:00:04:00";
+        assert_eq!(
+            parse(text, Rate::FPS_25).unwrap_err().to_string(),
+            "line 1: record out 01:00:04:00 is before record in 01:00:05:00"
+        );
+    }
+
+    #[test]
+    fn drop_frame_labels_that_do_not_exist_are_errors() {
+        let text = "FCM: DROP FRAME\n001  AX V C 00:01:00:00 00:01:01:00 01:00:00:00 01:00:01:00\n";
+        let err = parse(text, Rate::FPS_29_97).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("does not exist"), "{}", err.message);
+        // Non-drop counting has that frame.
+        assert!(parse(&text.replace("FCM: DROP", "FCM: NON-DROP"), Rate::FPS_29_97).is_ok());
+    }
+
+    #[test]
+    fn tolerated_lines() {
+        let text = "* header comment before any event
+TITLE: First
+TITLE: Second
+>>> SOURCE A001 A001C001 A001C001.MOV
+SPLIT:   AUDIO DELAY=  00:00:00:12
+001  A001 V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+M2   NOPE 050.0 00:00:00:00
+AUD  3    4
+001  A001 A3/A4 C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+002  A001 NONE C 00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00
+003  A001 V K B 00:00:00:00 00:00:01:00 01:00:02:00 01:00:03:00
+003  A002 V K 010 00:00:00:00 00:00:01:00 01:00:02:00 01:00:03:00
+003  A002 V KO 00:00:00:00 00:00:01:00 01:00:02:00 01:00:03:00
+";
+        let edl = parse(text, Rate::FPS_24).unwrap();
+        assert_eq!(edl.title.as_deref(), Some("First"));
+        let ignored: Vec<usize> = edl.ignored_lines.iter().map(|l| l.line).collect();
+        assert_eq!(ignored, [1, 3, 4, 5, 7, 8]);
+        assert_eq!(edl.events.len(), 6);
+        assert_eq!(edl.events[1].track, TrackKind::AudioOnly);
+        assert_eq!(edl.events[2].track, TrackKind::Other);
+        assert_eq!(
+            edl.events[3].transition,
+            Transition::Key {
+                key: KeyKind::Background,
+                frames: 0
+            }
+        );
+        assert_eq!(
+            edl.events[4].transition,
+            Transition::Key {
+                key: KeyKind::Foreground,
+                frames: 10
+            }
+        );
+        assert_eq!(
+            edl.events[5].transition,
+            Transition::Key {
+                key: KeyKind::Out,
+                frames: 0
+            }
+        );
+        assert_eq!(gaps(&edl), [(24 * 3600 + 24, 24 * 3600 + 48)]);
+    }
+
+    #[test]
+    fn line_endings_and_empty_input() {
+        let lf = "TITLE: x\n001 AX V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n";
+        let cr = lf.replace('\n', "\r");
+        let crlf = lf.replace('\n', "\r\n");
+        let a = parse(lf, Rate::FPS_25).unwrap();
+        assert_eq!(parse(&cr, Rate::FPS_25).unwrap(), a);
+        assert_eq!(parse(&crlf, Rate::FPS_25).unwrap(), a);
+        assert_eq!(a.events[0].line, 2);
+        let empty = parse("", Rate::FPS_25).unwrap();
+        assert!(empty.title.is_none() && empty.events.is_empty());
+        assert!(parse("\u{feff}", Rate::FPS_25).unwrap().events.is_empty());
+    }
+
+    #[test]
+    fn dissolve_needs_a_matching_cut_to_fold() {
+        // Different numbers: both lines stay events.
+        let text = "001 AX V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+002 BX V D 030 00:00:00:00 00:00:02:00 01:00:01:00 01:00:03:00
+";
+        let edl = parse(text, Rate::FPS_25).unwrap();
+        assert_eq!(edl.events.len(), 2);
+        assert_eq!(
+            edl.events[1].transition,
+            Transition::Dissolve { frames: 30 }
+        );
+    }
+
+    #[test]
+    fn speed_tenths() {
+        assert_eq!(tenths("+047.9"), Some(479));
+        assert_eq!(tenths("-024.0"), Some(-240));
+        assert_eq!(tenths("000.0"), Some(0));
+        assert_eq!(tenths("12"), Some(120));
+        assert_eq!(tenths("23.976"), Some(240));
+        assert_eq!(tenths("-23.95"), Some(-240));
+        for bad in ["", "+", "-", ".5", "1.x", "1234567.0", "1e3", "--1"] {
+            assert_eq!(tenths(bad), None, "{bad:?}");
+        }
+    }
+
+    /// A generated cut: reel, source in, length, and the gap before it (all in frames).
+    type Cut = (String, i64, i64, i64);
+
+    fn cut_events() -> impl Strategy<Value = (Rate, bool, Vec<Cut>)> {
+        let rate = prop::sample::select(Rate::COMMON.to_vec());
+        (rate, any::<bool>()).prop_flat_map(|(rate, df)| {
+            let df = df && rate.supports_drop_frame();
+            let day = rate.frames_per_day(df);
+            let event = (
+                "[A-Z][A-Z0-9_]{0,31}",
+                0..day - 1000,
+                1i64..500,
+                prop_oneof![Just(0i64), 1i64..100],
+            );
+            (Just(rate), Just(df), prop::collection::vec(event, 0..40))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn generated_cuts_parse_back((rate, df, cuts) in cut_events(), semicolons in any::<bool>()) {
+            let mut text = String::from("TITLE: generated\n");
+            text.push_str(if df { "FCM: DROP FRAME\n" } else { "FCM: NON-DROP FRAME\n" });
+            let tc = |n: i64| {
+                let s = Timecode::from_frames(n, rate, df).to_string();
+                // Avid writes drop-frame with colons and relies on the FCM line.
+                if semicolons { s } else { s.replace(';', ":") }
+            };
+            let mut record = rate.frames_per_day(df) / 24;
+            let mut expected = Vec::new();
+            let mut expected_gaps = Vec::new();
+            for (i, (reel, src, len, gap)) in cuts.iter().enumerate() {
+                if *gap > 0 && i > 0 {
+                    expected_gaps.push((record, record + gap));
+                }
+                if i > 0 {
+                    record += gap;
+                }
+                text.push_str(&format!(
+                    "{:03}  {reel:<8} V     C        {} {} {} {}\n",
+                    i + 1, tc(*src), tc(src + len), tc(record), tc(record + len)
+                ));
+                expected.push((reel.clone(), *src, src + len, record, record + len));
+                record += len;
+            }
+            let edl = parse(&text, rate).unwrap();
+            prop_assert_eq!(edl.events.len(), cuts.len());
+            for (e, (reel, si, so, ri, ro)) in edl.events.iter().zip(&expected) {
+                prop_assert_eq!(e.track, TrackKind::Video);
+                prop_assert_eq!(&e.reel, reel);
+                prop_assert_eq!(e.transition, Transition::Cut);
+                prop_assert_eq!(e.drop_frame, df);
+                prop_assert_eq!(
+                    (e.source_in_frames, e.source_out_frames, e.record_in_frames, e.record_out_frames),
+                    (*si, *so, *ri, *ro)
+                );
+            }
+            prop_assert_eq!(gaps(&edl), expected_gaps);
+        }
+
+        #[test]
+        fn parse_never_panics(s in any::<String>()) {
+            let _ = parse(&s, Rate::FPS_29_97);
+        }
+
+        #[test]
+        fn parse_never_panics_on_edl_like_text(
+            lines in prop::collection::vec("[0-9A-Z*:;.+ \\-/]{0,80}", 0..20)
+        ) {
+            let _ = parse(&lines.join("\n"), Rate::FPS_24);
+        }
+
+        #[test]
+        fn parse_never_panics_on_truncation(cut in 0usize..AVID.len()) {
+            let mut at = cut;
+            while !AVID.is_char_boundary(at) {
+                at -= 1;
+            }
+            let _ = parse(&AVID[..at], Rate::FPS_29_97);
+        }
+
+        #[test]
+        fn parse_never_panics_on_mutation(
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), prop::sample::select(
+                    vec!['0', '9', ':', ';', '.', ' ', '\n', '\r', '*', '-', '+', 'D', 'W', 'K', 'M', 'é', '\u{feff}', '漢']
+                )),
+                1..10,
+            ),
+            rate in prop::sample::select(Rate::COMMON.to_vec()),
+        ) {
+            let mut chars: Vec<char> = AVID.chars().collect();
+            for (index, c) in edits {
+                let i = index.index(chars.len());
+                chars[i] = c;
+            }
+            let text: String = chars.into_iter().collect();
+            let _ = parse(&text, rate);
+        }
+    }
+}
