@@ -172,7 +172,10 @@ pub enum Permission {
     ManageWebhooks,
     ManageGrants,
     ReadJobs,
+    /// Day-to-day production work: statuses, notes, versions.
     WriteProduction,
+    /// Shaping a production: projects, sequences, conforming to a new cut.
+    ManageProduction,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -241,7 +244,7 @@ impl TenantScope {
             | Permission::ReadMembers
             | Permission::ReadAudit
             | Permission::ReadJobs => TokenScope::Read,
-            Permission::WriteProduction => TokenScope::Write,
+            Permission::WriteProduction | Permission::ManageProduction => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

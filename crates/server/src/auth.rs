@@ -216,5 +216,6 @@ fn permission_words(p: Permission) -> &'static str {
         Permission::ManageGrants => "managing collaboration grants",
         Permission::ReadJobs => "reading jobs",
         Permission::WriteProduction => "changing production data",
+        Permission::ManageProduction => "setting up projects, sequences and cuts",
     }
 }

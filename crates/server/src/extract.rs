@@ -268,3 +268,31 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
             })
         })
 }
+
+/// Refuses a body whose declared length is over the limit before any handler runs. A body of
+/// up to 16 MiB is read and dropped first, so the client, still sending, receives the 413
+/// instead of a reset connection; anything larger is cut off.
+pub async fn refuse_large_bodies(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > crate::MAX_JSON_BODY as u64 && !req.uri().path().starts_with("/files") => {
+            if n <= 16 * 1024 * 1024 {
+                let _ = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024).await;
+            }
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request.too_large",
+                format!("The body is larger than {} bytes.", crate::MAX_JSON_BODY),
+            )
+            .into_response()
+        }
+        _ => next.run(req).await,
+    }
+}

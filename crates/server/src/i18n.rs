@@ -223,14 +223,19 @@ mod catalog_tests {
         let en = keys("en");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = Vec::new();
-        for dir in ["server/src", "server/src/api", "store/src"] {
+        for dir in [
+            "server/src",
+            "server/src/api",
+            "store/src",
+            "core/src/tracking",
+        ] {
             for e in std::fs::read_dir(root.join(dir)).unwrap() {
                 let p = e.unwrap().path();
                 let Ok(text) = std::fs::read_to_string(&p) else {
                     continue;
                 };
                 for part in text.split('"').skip(1).step_by(2) {
-                    let is_code = ["auth.", "request.", "identity.", "page."]
+                    let is_code = ["auth.", "request.", "identity.", "page.", "tracking."]
                         .iter()
                         .any(|pre| part.starts_with(pre))
                         && part

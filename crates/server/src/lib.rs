@@ -99,6 +99,7 @@ pub fn app(state: State) -> Router {
         ))
         .layer(axum::middleware::from_fn(i18n::negotiate))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(extract::refuse_large_bodies))
         // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences it).
         .layer(
             TraceLayer::new_for_http()

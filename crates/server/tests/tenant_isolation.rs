@@ -88,6 +88,19 @@ async fn org_b_never_reaches_org_a() {
             .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": uuid::Uuid::now_v7(), "permissions": ["read"], "note": "alpha to charlie"}))
             .await;
         assert_eq!(s, 201, "{grant}");
+        let (s, project) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
+            .await;
+        assert_eq!(s, 201, "{project}");
+        let project_id = project["id"].as_str().unwrap().to_string();
+        let (s, seq) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/sequences"), json!({"name": "SQ010"})).await;
+        assert_eq!(s, 201, "{seq}");
+        let sequence_id = seq["id"].as_str().unwrap().to_string();
+        let edl = "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        let (s, cut) = srv.post(&a.token, &format!("/api/v1/sequences/{sequence_id}/conform"), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
+        assert_eq!(s, 200, "{cut}");
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots")).await;
+        let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
         let job = srv
             .store()
             .enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
@@ -101,12 +114,15 @@ async fn org_b_never_reaches_org_a() {
             ("webhook_id", hook["webhook"]["id"].as_str().unwrap().to_string()),
             ("grant_id", grant["id"].as_str().unwrap().to_string()),
             ("job_id", job.to_string()),
+            ("project_id", project_id),
+            ("sequence_id", sequence_id),
+            ("shot_id", shot_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
             .values()
             .cloned()
-            .chain([a.org.id.to_string(), a.owner.id.to_string(), "Alpha Pictures".into(), "alpha-pictures".into()])
+            .chain([a.org.id.to_string(), a.owner.id.to_string(), "Alpha Pictures".into(), "alpha-pictures".into(), "Alpha Feature".into()])
             .collect();
 
         let doc: Value = srv.http.get(format!("{}/api/openapi.json", srv.base)).send().await.unwrap().json().await.unwrap();

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod outbox;
+pub mod tracking;
 pub mod webhooks;
 
 pub use mstation_core::validate::FieldError;

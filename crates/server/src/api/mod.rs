@@ -12,6 +12,7 @@ pub mod events;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod tracking;
 pub mod webhooks;
 
 #[derive(OpenApi)]
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(jobs::router())
         .merge(events::router())
         .merge(health::router())
+        .merge(tracking::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

@@ -1,0 +1,374 @@
+//! Production tracking over HTTP, first slice: projects, sequences, shots, and conforming a
+//! sequence to an EDL with a dry-run diff first.
+
+use axum::Json;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mstation_core::Permission;
+use mstation_core::page::{self, Cursor};
+use mstation_core::tracking::conform::Conform;
+use mstation_core::tracking::timecode::Rate;
+use mstation_store::Page;
+use mstation_store::tracking::{NewProject, Project, ProjectChanges, Sequence, Shot};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::State;
+use crate::api::identity::ListParams;
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};
+
+pub fn router() -> OpenApiRouter<State> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project))
+        .routes(routes!(list_sequences, create_sequence))
+        .routes(routes!(get_sequence))
+        .routes(routes!(list_shots))
+        .routes(routes!(conform))
+        .routes(routes!(get_shot))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectParams {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub sort: Option<String>,
+    /// `development`, `active`, `on_hold` or `wrapped`.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "tracking", params(ProjectParams), responses((status = 200, body = Page<Project>)))]
+async fn list_projects(
+    AxState(state): AxState<State>,
+    m: Member,
+    Q(p): Q<ProjectParams>,
+) -> ApiResult<Json<Page<Project>>> {
+    let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
+    Ok(Json(
+        state
+            .store
+            .projects(m.may(Permission::ReadOrg)?, p.status.as_deref(), &q)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    pub name: String,
+    /// Short code for names and paths, e.g. `MOONLIGHT`.
+    pub code: String,
+    /// `24`, `25`, `23.976`, `29.97`, `24000/1001`, …
+    pub fps: String,
+    pub width: i64,
+    pub height: i64,
+    /// First frame of a shot's handles; 1001 when absent.
+    pub start_frame: Option<i64>,
+    /// Default handles of new shots; 8 when absent.
+    pub head_handles: Option<i64>,
+    pub tail_handles: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "tracking", request_body = ProjectInput,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Project), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_project(
+    AxState(state): AxState<State>,
+    m: Member,
+    key: IdempotencyKey,
+    Body(input): Body<ProjectInput>,
+) -> Response {
+    let scope = match m.may(Permission::ManageProduction) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    idempotent(&state, &scope.clone(), key, input, |input| async move {
+        let rate =
+            Rate::parse(&input.fps).map_err(|_| ApiError::invalid("fps", "unknown_frame_rate"))?;
+        let p = st
+            .store
+            .create_project(
+                &scope,
+                NewProject {
+                    name: input.name,
+                    code: input.code,
+                    rate,
+                    width: input.width,
+                    height: input.height,
+                    start_frame: input.start_frame,
+                    head_handles: input.head_handles,
+                    tail_handles: input.tail_handles,
+                    start_date: input.start_date,
+                    end_date: input.end_date,
+                },
+            )
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(p).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}", tag = "tracking", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Project), (status = 404, body = Problem)))]
+async fn get_project(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let p = state
+        .store
+        .project(m.may(Permission::ReadOrg)?, project_id)
+        .await?;
+    Ok((etag(p.version), Json(p)).into_response())
+}
+
+/// Tells "field absent" (leave as is) from "field null" (clear it).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub head_handles: Option<i64>,
+    pub tail_handles: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub end_date: Option<Option<String>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/projects/{project_id}", tag = "tracking", request_body = ProjectPatch,
+    params(("project_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Project), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_project(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(p): Body<ProjectPatch>,
+) -> ApiResult<Response> {
+    let changes = ProjectChanges {
+        name: p.name,
+        status: p.status,
+        head_handles: p.head_handles,
+        tail_handles: p.tail_handles,
+        start_date: p.start_date,
+        end_date: p.end_date,
+    };
+    let project = state
+        .store
+        .update_project(m.may(Permission::ManageProduction)?, project_id, v, changes)
+        .await?;
+    Ok((etag(project.version), Json(project)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/sequences", tag = "tracking", params(("project_id" = Uuid, Path), ListParams),
+    responses((status = 200, body = Page<Sequence>), (status = 404, body = Problem)))]
+async fn list_sequences(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    Q(p): Q<ListParams>,
+) -> ApiResult<Json<Page<Sequence>>> {
+    let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
+    Ok(Json(
+        state
+            .store
+            .sequences(m.may(Permission::ReadOrg)?, project_id, &q)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceInput {
+    /// e.g. `SQ010`; shots are named after it (`SQ010_0010`).
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/sequences", tag = "tracking", request_body = SequenceInput,
+    params(("project_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Sequence), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn create_sequence(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    key: IdempotencyKey,
+    Body(input): Body<SequenceInput>,
+) -> Response {
+    let scope = match m.may(Permission::ManageProduction) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    idempotent(&state, &scope.clone(), key, input, |input| async move {
+        let s = st
+            .store
+            .create_sequence(&scope, project_id, &input.name, &input.description)
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(s).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}", tag = "tracking", params(("sequence_id" = Uuid, Path)),
+    responses((status = 200, body = Sequence), (status = 404, body = Problem)))]
+async fn get_sequence(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let s = state
+        .store
+        .sequence(m.may(Permission::ReadOrg)?, sequence_id)
+        .await?;
+    Ok((etag(s.version), Json(s)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ShotParams {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// Also list shots a later cut omitted.
+    #[serde(default)]
+    pub include_omitted: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/shots", tag = "tracking", params(("sequence_id" = Uuid, Path), ShotParams),
+    responses((status = 200, body = Page<Shot>, description = "In cut order"), (status = 404, body = Problem)))]
+async fn list_shots(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+    Q(p): Q<ShotParams>,
+) -> ApiResult<Json<Page<Shot>>> {
+    let after = match p.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            Cursor::decode(c)
+                .and_then(|c| c.key.parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "request.invalid_cursor",
+                        "cursor is not one this server gave out.",
+                    )
+                })?,
+        ),
+    };
+    let limit = page::limit(p.limit);
+    let (mut items, total) = state
+        .store
+        .shots(
+            m.may(Permission::ReadOrg)?,
+            sequence_id,
+            p.include_omitted,
+            after,
+            limit,
+        )
+        .await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items.last().map(|s| {
+            Cursor {
+                key: s.cut_order.to_string(),
+                id: s.id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(Json(Page {
+        items,
+        next_cursor,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConformInput {
+    /// `cmx3600` (an .edl file's text).
+    pub format: String,
+    /// The file's text.
+    pub edl: String,
+    /// false (the default): only compute the diff. true: write it, in one transaction.
+    #[serde(default)]
+    pub apply: bool,
+}
+
+/// Conforms a sequence to an edit: one shot per video event, matched to existing shots by reel
+/// and source range, so re-importing a new cut updates shots and never duplicates them.
+#[utoipa::path(post, path = "/api/v1/sequences/{sequence_id}/conform", tag = "tracking", request_body = ConformInput,
+    params(("sequence_id" = Uuid, Path)),
+    responses((status = 200, body = Conform, description = "The diff (new / changed / unchanged / removed / skipped); written when apply is true"),
+              (status = 404, body = Problem), (status = 422, body = Problem, description = "The EDL could not be read; the detail names the line")))]
+async fn conform(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+    Body(input): Body<ConformInput>,
+) -> ApiResult<Json<Conform>> {
+    let scope = if input.apply {
+        m.may(Permission::ManageProduction)?
+    } else {
+        m.may(Permission::ReadOrg)?
+    };
+    let seq = state.store.sequence(scope, sequence_id).await?;
+    let project = state.store.project(scope, seq.project_id).await?;
+    if input.format != "cmx3600" {
+        return Err(ApiError::invalid("format", "unsupported_format"));
+    }
+    let rate = project
+        .rate()
+        .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
+    let edl = mstation_core::tracking::edl::parse(&input.edl, rate).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).field("edl")
+    })?;
+    Ok(Json(
+        state
+            .store
+            .conform_sequence(scope, sequence_id, &edl, input.apply)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/shots/{shot_id}", tag = "tracking", params(("shot_id" = Uuid, Path)),
+    responses((status = 200, body = Shot), (status = 404, body = Problem)))]
+async fn get_shot(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(shot_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let s = state
+        .store
+        .shot(m.may(Permission::ReadOrg)?, shot_id)
+        .await?;
+    Ok((etag(s.version), Json(s)).into_response())
+}

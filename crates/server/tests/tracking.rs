@@ -1,0 +1,173 @@
+//! Production tracking over HTTP: projects, sequences, and conforming a sequence to an EDL with
+//! a dry run, an atomic apply, and re-imports that update shots without duplicating them.
+
+mod common;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use serde_json::{Value, json};
+
+const CUT_1: &str = "TITLE: MOONLIGHT R1 v1
+FCM: DROP FRAME
+001  A001C003 V     C        10:00:00;00 10:00:02;00 01:00:00;00 01:00:02;00
+* FROM CLIP NAME: A001C003_220101.MOV
+002  A001C007 V     C        11:00:05;00 11:00:06;12 01:00:02;00 01:00:03;12
+* FROM CLIP NAME: A001C007_220101.MOV
+* LOC: 01:00:02;10 RED   fix boom mic
+003  AX       AA    C        00:00:00;00 00:00:01;00 01:00:02;00 01:00:03;00
+004  BL       V     C        00:00:00;00 00:00:00;12 01:00:03;12 01:00:04;00
+004  B002C001 V     D    012 12:00:00;00 12:00:01;00 01:00:04;00 01:00:05;00
+* TO CLIP NAME: B002C001_220102.MOV
+M2   B002C001       048.0                12:00:00;00
+";
+
+const CUT_2: &str = "TITLE: MOONLIGHT R1 v2
+FCM: DROP FRAME
+001  A001C007 V     C        11:00:05;00 11:00:06;00 01:00:00;00 01:00:01;00
+* FROM CLIP NAME: A001C007_220101.MOV
+002  B002C001 V     C        12:00:00;00 12:00:01;00 01:00:01;00 01:00:02;00
+003  C003C002 V     C        13:00:00;00 13:00:02;00 01:00:02;00 01:00:04;00
+";
+
+async fn conform(srv: &Srv, token: &str, seq: &str, edl: &str, apply: bool) -> (u16, Value) {
+    srv.post(
+        token,
+        &format!("/api/v1/sequences/{seq}/conform"),
+        json!({"format": "cmx3600", "edl": edl, "apply": apply}),
+    )
+    .await
+}
+
+async fn shot_names(srv: &Srv, token: &str, seq: &str) -> Vec<String> {
+    let (_, v) = srv
+        .get(token, &format!("/api/v1/sequences/{seq}/shots"))
+        .await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edl_conforms_a_sequence_and_a_recut_updates_it() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (s, p) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "29.97", "width": 3840, "height": 2160, "head_handles": 8, "tail_handles": 8}))
+            .await;
+        assert_eq!(s, 201, "{p}");
+        assert_eq!((p["fps_num"].as_i64(), p["fps_den"].as_i64()), (Some(30000), Some(1001)));
+        let (s, seq) = srv.post(&a.token, &format!("/api/v1/projects/{}/sequences", p["id"].as_str().unwrap()), json!({"name": "SQ010"})).await;
+        assert_eq!(s, 201);
+        let seq = seq["id"].as_str().unwrap().to_string();
+
+        // The dry run shows the diff and writes nothing.
+        let (s, diff) = conform(&srv, &a.token, &seq, CUT_1, false).await;
+        assert_eq!(s, 200, "{diff}");
+        let new: Vec<&str> = diff["new"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(new, ["SQ010_0010", "SQ010_0020", "SQ010_0030"]);
+        let skipped: Vec<&str> = diff["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
+        // The black under event 004 is the outgoing side of a dissolve, so it is no event of its own.
+        assert_eq!(skipped, ["audio_only"]);
+        assert!(shot_names(&srv, &a.token, &seq).await.is_empty(), "a dry run writes nothing");
+
+        let (s, applied) = conform(&srv, &a.token, &seq, CUT_1, true).await;
+        assert_eq!(s, 200);
+        assert_eq!(applied["new"], diff["new"], "apply writes what the dry run showed");
+        assert_eq!(shot_names(&srv, &a.token, &seq).await, ["SQ010_0010", "SQ010_0020", "SQ010_0030"]);
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots")).await;
+        let first = &shots["items"][0];
+        assert_eq!(first["cut_in"], 1009);
+        assert_eq!(first["cut_out"], 1009 + 60 - 1, "2 s at 29.97 drop-frame is 60 frames");
+        assert_eq!(first["source_in_tc"], "10:00:00;00");
+        assert_eq!(first["clip_name"], "A001C003_220101.MOV");
+        assert_eq!(shots["items"][2]["clip_name"], "B002C001_220102.MOV", "the incoming clip of a dissolve");
+
+        // The same cut again: nothing new, nothing changed.
+        let (_, again) = conform(&srv, &a.token, &seq, CUT_1, true).await;
+        assert_eq!((again["new"].as_array().unwrap().len(), again["changed"].as_array().unwrap().len()), (0, 0));
+        assert_eq!(again["unchanged"].as_array().unwrap().len(), 3);
+
+        // A recut: one shot trimmed and moved, one dropped, one added.
+        let (_, recut) = conform(&srv, &a.token, &seq, CUT_2, true).await;
+        assert_eq!(recut["changed"].as_array().unwrap().len(), 2, "{recut}");
+        assert_eq!(recut["new"][0]["name"], "SQ010_0040");
+        assert_eq!(recut["removed"][0]["name"], "SQ010_0010");
+        assert_eq!(shot_names(&srv, &a.token, &seq).await, ["SQ010_0020", "SQ010_0030", "SQ010_0040"]);
+        let (_, all) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots?include_omitted=true")).await;
+        assert_eq!(all["total"], 4, "the dropped shot is omitted, not deleted");
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?action=shot.omitted").await;
+        assert_eq!(audit["total"], 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_edl_names_its_line_and_changes_nothing() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{}/sequences", p["id"].as_str().unwrap()), json!({"name": "SQ020"})).await;
+        let seq = seq["id"].as_str().unwrap().to_string();
+        let bad = "TITLE: X\n001  A001 V C 10:00:00:00 10:00:01:00 01:00:00:00 01:00:01:00\n002  A002 V C 10:00:00:00 10:00:01:00 01:00:05:00 01:00:04:00\n";
+        let (s, v) = conform(&srv, &a.token, &seq, bad, true).await;
+        assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (422, Some("tracking.bad_edl"), Some("edl")), "{v}");
+        assert!(v["detail"].as_str().unwrap().starts_with("line 3:"), "{v}");
+        assert!(shot_names(&srv, &a.token, &seq).await.is_empty());
+        let (s, v) = conform(&srv, &a.token, &seq, "", true).await;
+        assert_eq!(s, 200, "an empty EDL is an empty cut: {v}");
+        let (s, v) = srv.post(&a.token, &format!("/api/v1/sequences/{seq}/conform"), json!({"format": "fcpxml", "edl": "x"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("format")));
+        let (s, v) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Bad", "code": "BAD", "fps": "23.5", "width": 1920, "height": 1080})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("fps")));
+        let (s, _) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Again", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        assert_eq!(s, 409, "project codes are unique in an organisation");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artists_read_the_cut_but_do_not_reshape_it() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (_, artist) = srv
+        .member(
+            &a,
+            "artist@alpha.example",
+            Role::Artist,
+            &[TokenScope::Read, TokenScope::Write],
+        )
+        .await;
+    let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "29.97", "width": 1920, "height": 1080})).await;
+    let pid = p["id"].as_str().unwrap();
+    let (s, _) = srv
+        .post(
+            &artist,
+            "/api/v1/projects",
+            json!({"name": "Mine", "code": "MINE", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = srv
+        .post(
+            &artist,
+            &format!("/api/v1/projects/{pid}/sequences"),
+            json!({"name": "SQ030"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (_, seq) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{pid}/sequences"),
+            json!({"name": "SQ030"}),
+        )
+        .await;
+    let seq = seq["id"].as_str().unwrap();
+    let (s, _) = conform(&srv, &artist, seq, CUT_2, false).await;
+    assert_eq!(s, 200, "anyone may preview a cut");
+    let (s, _) = conform(&srv, &artist, seq, CUT_2, true).await;
+    assert_eq!(s, 403, "only production staff apply it");
+}

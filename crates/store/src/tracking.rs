@@ -1,0 +1,474 @@
+//! Production tracking, first slice: projects, sequences and shots, and conforming a sequence to
+//! an edit (the EDL import), all scoped to the caller's organisation.
+
+use mstation_core::TenantScope;
+use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
+use mstation_core::tracking::edl::Edl;
+use mstation_core::tracking::timecode::Rate;
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::identity::{check_version, dup};
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+pub const PROJECT_STATUSES: [&str; 4] = ["development", "active", "on_hold", "wrapped"];
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Project {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    /// A short code used in shot and file names, unique in the organisation.
+    pub code: String,
+    /// The frame rate as a rational: 24000/1001 is 23.976.
+    pub fps_num: i64,
+    pub fps_den: i64,
+    pub width: i64,
+    pub height: i64,
+    /// The first frame of a shot's head handles (1001 by convention).
+    pub start_frame: i64,
+    /// Default handles of new shots, in frames.
+    pub head_handles: i64,
+    pub tail_handles: i64,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub status: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+impl Project {
+    pub fn rate(&self) -> Option<Rate> {
+        Rate::new(
+            u32::try_from(self.fps_num).ok()?,
+            u32::try_from(self.fps_den).ok()?,
+        )
+        .ok()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Sequence {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Shot {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub sequence_id: Uuid,
+    pub name: String,
+    /// `active`, or `omitted` once a cut no longer has it.
+    pub status: String,
+    /// Position in the cut, from 1.
+    pub cut_order: i64,
+    pub cut_in: i64,
+    pub cut_out: i64,
+    pub head_handles: i64,
+    pub tail_handles: i64,
+    /// Frames on the edit's record timeline (end exclusive).
+    pub record_in: Option<i64>,
+    pub record_out: Option<i64>,
+    /// Frames of source timecode (end exclusive), and the same as SMPTE timecode.
+    pub source_in: Option<i64>,
+    pub source_out: Option<i64>,
+    pub source_in_tc: Option<String>,
+    pub source_out_tc: Option<String>,
+    pub reel: Option<String>,
+    pub clip_name: Option<String>,
+    pub description: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+/// Checked input for a new project.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub name: String,
+    pub code: String,
+    pub rate: Rate,
+    pub width: i64,
+    pub height: i64,
+    pub start_frame: Option<i64>,
+    pub head_handles: Option<i64>,
+    pub tail_handles: Option<i64>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+}
+
+/// The project fields a PATCH may change.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectChanges {
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub head_handles: Option<i64>,
+    pub tail_handles: Option<i64>,
+    pub start_date: Option<Option<String>>,
+    pub end_date: Option<Option<String>>,
+}
+
+const PROJECT_COLS: &str = "id, org_id, name, code, fps_num, fps_den, width, height, start_frame, head_handles, tail_handles, start_date, end_date, status, created_at, version";
+const SEQUENCE_COLS: &str = "id, org_id, project_id, name, description, created_at, version";
+const SHOT_COLS: &str = "id, org_id, project_id, sequence_id, name, status, cut_order, cut_in, cut_out, head_handles, tail_handles, record_in, record_out, source_in, source_out, source_in_tc, source_out_tc, reel, clip_name, description, created_at, version";
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+fn code(field: &'static str, v: &str) -> Result<String> {
+    let v = v.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 24
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(FieldError::new(field, "invalid_code").into())
+    }
+}
+
+fn date(field: &'static str, v: &str) -> Result<String> {
+    let b = v.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && v.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let month: u32 = v.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let day: u32 = v.get(8..10).and_then(|d| d.parse().ok()).unwrap_or(0);
+    if shape && (1..=12).contains(&month) && (1..=31).contains(&day) {
+        Ok(v.to_string())
+    } else {
+        Err(FieldError::new(field, "not_a_date").into())
+    }
+}
+
+fn handles(field: &'static str, v: i64) -> Result<i64> {
+    if (0..=1000).contains(&v) {
+        Ok(v)
+    } else {
+        Err(FieldError::new(field, "out_of_range").into())
+    }
+}
+
+impl Store {
+    pub async fn create_project(&self, scope: &TenantScope, new: NewProject) -> Result<Project> {
+        let name = validate::name("name", &new.name, 200)?;
+        let code = code("code", &new.code)?;
+        if !(16..=16384).contains(&new.width) {
+            return Err(FieldError::new("width", "out_of_range").into());
+        }
+        if !(16..=16384).contains(&new.height) {
+            return Err(FieldError::new("height", "out_of_range").into());
+        }
+        let start_frame = new.start_frame.unwrap_or(1001);
+        if !(0..=10_000_000).contains(&start_frame) {
+            return Err(FieldError::new("start_frame", "out_of_range").into());
+        }
+        let start_date = new
+            .start_date
+            .as_deref()
+            .map(|d| date("start_date", d))
+            .transpose()?;
+        let end_date = new
+            .end_date
+            .as_deref()
+            .map(|d| date("end_date", d))
+            .transpose()?;
+        let p = Project {
+            id: new_id(),
+            org_id: scope.org_id,
+            name,
+            code,
+            fps_num: new.rate.num() as i64,
+            fps_den: new.rate.den() as i64,
+            width: new.width,
+            height: new.height,
+            start_frame,
+            head_handles: handles("head_handles", new.head_handles.unwrap_or(8))?,
+            tail_handles: handles("tail_handles", new.tail_handles.unwrap_or(8))?,
+            start_date,
+            end_date,
+            status: "active".into(),
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let r = sqlx::query(sql(format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")))
+                .bind(p.id).bind(p.org_id).bind(&p.name).bind(&p.code).bind(p.fps_num).bind(p.fps_den).bind(p.width).bind(p.height)
+                .bind(p.start_frame).bind(p.head_handles).bind(p.tail_handles).bind(&p.start_date).bind(&p.end_date).bind(&p.status)
+                .bind(p.created_at).bind(p.version)
+                .execute(&mut *tx).await;
+            if let Err(e) = r { return Err(dup(e, "project", "code")); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.created", "project", p.id).after(&p));
+            tx.commit().await?;
+        });
+        Ok(p)
+    }
+
+    pub async fn projects(
+        &self,
+        scope: &TenantScope,
+        status: Option<&str>,
+        q: &ListQuery,
+    ) -> Result<Page<Project>> {
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Project>(sql(text)).bind(scope.org_id).bind(status).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2)")
+                .bind(scope.org_id).bind(status).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |p| p.id))
+    }
+
+    pub async fn project(&self, scope: &TenantScope, id: Uuid) -> Result<Project> {
+        on_read!(self, pool => sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "project" })
+    }
+
+    pub async fn update_project(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        ch: ProjectChanges,
+    ) -> Result<Project> {
+        let name = ch
+            .name
+            .map(|n| validate::name("name", &n, 200))
+            .transpose()?;
+        if let Some(s) = &ch.status
+            && !PROJECT_STATUSES.contains(&s.as_str())
+        {
+            return Err(FieldError::new("status", "unknown_status").into());
+        }
+        let head = ch
+            .head_handles
+            .map(|h| handles("head_handles", h))
+            .transpose()?;
+        let tail = ch
+            .tail_handles
+            .map(|h| handles("tail_handles", h))
+            .transpose()?;
+        let start_date = ch
+            .start_date
+            .map(|d| d.map(|d| date("start_date", &d)).transpose())
+            .transpose()?;
+        let end_date = ch
+            .end_date
+            .map(|d| d.map(|d| date("end_date", &d)).transpose())
+            .transpose()?;
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "project" })?;
+            check_version("project", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(n) = name { after.name = n; }
+            if let Some(s) = ch.status { after.status = s; }
+            if let Some(h) = head { after.head_handles = h; }
+            if let Some(t) = tail { after.tail_handles = t; }
+            if let Some(d) = start_date { after.start_date = d; }
+            if let Some(d) = end_date { after.end_date = d; }
+            after.version += 1;
+            sqlx::query("UPDATE projects SET name = $1, status = $2, head_handles = $3, tail_handles = $4, start_date = $5, end_date = $6, version = $7 WHERE org_id = $8 AND id = $9")
+                .bind(&after.name).bind(&after.status).bind(after.head_handles).bind(after.tail_handles).bind(&after.start_date).bind(&after.end_date)
+                .bind(after.version).bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.updated", "project", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    pub async fn create_sequence(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        name: &str,
+        description: &str,
+    ) -> Result<Sequence> {
+        let name = code("name", name)?;
+        let s = Sequence {
+            id: new_id(),
+            org_id: scope.org_id,
+            project_id,
+            name,
+            description: description.trim().chars().take(2000).collect(),
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
+            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
+            let r = sqlx::query(sql(format!("INSERT INTO sequences ({SEQUENCE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
+                .bind(s.id).bind(s.org_id).bind(s.project_id).bind(&s.name).bind(&s.description).bind(s.created_at).bind(s.version)
+                .execute(&mut *tx).await;
+            if let Err(e) = r { return Err(dup(e, "sequence", "name")); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "sequence.created", "sequence", s.id).after(&s));
+            tx.commit().await?;
+        });
+        Ok(s)
+    }
+
+    pub async fn sequences(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        q: &ListQuery,
+    ) -> Result<Page<Sequence>> {
+        self.project(scope, project_id).await?;
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Sequence>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sequences WHERE org_id = $1 AND project_id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |s| s.id))
+    }
+
+    pub async fn sequence(&self, scope: &TenantScope, id: Uuid) -> Result<Sequence> {
+        on_read!(self, pool => sqlx::query_as::<_, Sequence>(sql(format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "sequence" })
+    }
+
+    /// The shots of a sequence in cut order; `after` is the `cut_order` of the last shot seen.
+    pub async fn shots(
+        &self,
+        scope: &TenantScope,
+        sequence_id: Uuid,
+        include_omitted: bool,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<Shot>, i64)> {
+        self.sequence(scope, sequence_id).await?;
+        let omitted = if include_omitted {
+            None
+        } else {
+            Some(conform::OMITTED)
+        };
+        let text = format!(
+            "SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND sequence_id = $2 AND ($3 IS NULL OR status <> $3) AND ($4 IS NULL OR cut_order > $4) ORDER BY cut_order, id LIMIT $5"
+        );
+        Ok(on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Shot>(sql(text)).bind(scope.org_id).bind(sequence_id).bind(omitted).bind(after).bind(limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shots WHERE org_id = $1 AND sequence_id = $2 AND ($3 IS NULL OR status <> $3)")
+                .bind(scope.org_id).bind(sequence_id).bind(omitted).fetch_one(pool).await?;
+            (items, total)
+        }))
+    }
+
+    pub async fn shot(&self, scope: &TenantScope, id: Uuid) -> Result<Shot> {
+        on_read!(self, pool => sqlx::query_as::<_, Shot>(sql(format!("SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "shot" })
+    }
+
+    /// Conforms a sequence to an edit: computes the diff and, when `apply`, writes it in one
+    /// transaction (new shots created, changed shots updated, missing shots marked omitted).
+    /// The diff is computed again inside the transaction, so what is written matches the state
+    /// it was computed from.
+    pub async fn conform_sequence(
+        &self,
+        scope: &TenantScope,
+        sequence_id: Uuid,
+        edl: &Edl,
+        apply: bool,
+    ) -> Result<Conform> {
+        let seq = self.sequence(scope, sequence_id).await?;
+        let project = self.project(scope, seq.project_id).await?;
+        let opts = ConformOptions {
+            sequence_name: seq.name.clone(),
+            start_frame: project.start_frame,
+            head_handles: project.head_handles,
+            tail_handles: project.tail_handles,
+        };
+        let load = format!(
+            "SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND sequence_id = $2 ORDER BY cut_order, id"
+        );
+        if !apply {
+            let shots = on_read!(self, pool => sqlx::query_as::<_, Shot>(sql(load)).bind(scope.org_id).bind(sequence_id).fetch_all(pool).await?);
+            return Ok(conform::plan(&existing(&shots), edl, &opts));
+        }
+        let actor = Actor::of(scope);
+        on_write!(self, tx => {
+            let shots = sqlx::query_as::<_, Shot>(sql(load)).bind(scope.org_id).bind(sequence_id).fetch_all(&mut *tx).await?;
+            let plan = conform::plan(&existing(&shots), edl, &opts);
+            let now = now_ms();
+            for p in &plan.new {
+                let id = new_id();
+                sqlx::query(sql(format!("INSERT INTO shots ({SHOT_COLS}) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', $19, 1)")))
+                    .bind(id).bind(scope.org_id).bind(project.id).bind(sequence_id).bind(&p.name).bind(p.cut_order).bind(p.cut_in).bind(p.cut_out)
+                    .bind(p.head_handles).bind(p.tail_handles).bind(p.record_in).bind(p.record_out).bind(p.source_in).bind(p.source_out)
+                    .bind(&p.source_in_tc).bind(&p.source_out_tc).bind(&p.reel).bind(&p.clip_name).bind(now)
+                    .execute(&mut *tx).await?;
+                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.created", "shot", id).after(p));
+            }
+            for c in &plan.changed {
+                let p = &c.after;
+                sqlx::query("UPDATE shots SET status = 'active', cut_order = $1, cut_in = $2, cut_out = $3, record_in = $4, record_out = $5, source_in = $6, source_out = $7,
+                             source_in_tc = $8, source_out_tc = $9, clip_name = $10, version = version + 1 WHERE org_id = $11 AND id = $12")
+                    .bind(p.cut_order).bind(p.cut_in).bind(p.cut_out).bind(p.record_in).bind(p.record_out).bind(p.source_in).bind(p.source_out)
+                    .bind(&p.source_in_tc).bind(&p.source_out_tc).bind(&p.clip_name).bind(scope.org_id).bind(c.id)
+                    .execute(&mut *tx).await?;
+                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.updated", "shot", c.id).before(&c.before).after(p));
+            }
+            // Omitted shots go after the cut, keeping their relative order.
+            let mut tail_order = plan.new.len() as i64 + plan.changed.len() as i64 + plan.unchanged.len() as i64;
+            for r in &plan.removed {
+                tail_order += 1;
+                sqlx::query("UPDATE shots SET status = $1, cut_order = $2, version = version + 1 WHERE org_id = $3 AND id = $4")
+                    .bind(conform::OMITTED).bind(tail_order).bind(scope.org_id).bind(r.id).execute(&mut *tx).await?;
+                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.omitted", "shot", r.id).before(r));
+            }
+            tx.commit().await?;
+            Ok(plan)
+        })
+    }
+}
+
+fn existing(shots: &[Shot]) -> Vec<ExistingShot> {
+    shots
+        .iter()
+        .map(|s| ExistingShot {
+            id: s.id,
+            name: s.name.clone(),
+            status: s.status.clone(),
+            cut_order: s.cut_order,
+            cut_in: s.cut_in,
+            cut_out: s.cut_out,
+            head_handles: s.head_handles,
+            tail_handles: s.tail_handles,
+            record_in: s.record_in,
+            record_out: s.record_out,
+            source_in: s.source_in,
+            source_out: s.source_out,
+            reel: s.reel.clone(),
+            clip_name: s.clip_name.clone(),
+        })
+        .collect()
+}
