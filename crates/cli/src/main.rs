@@ -61,6 +61,9 @@ enum Command {
         /// Mark cookies Secure (when served over HTTPS).
         #[arg(long, env = "MSTATION_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Let webhooks reach loopback and private networks (closed installations, tests).
+        #[arg(long, env = "MSTATION_ALLOW_PRIVATE_WEBHOOKS")]
+        allow_private_webhooks: bool,
     },
     /// Manage organisations, users and tokens directly in the store.
     Admin {
@@ -144,10 +147,12 @@ async fn main() -> anyhow::Result<()> {
             listen,
             workers,
             secure_cookies,
+            allow_private_webhooks,
         } => {
             let db = store.open().await?;
             first_start(&db).await?;
-            let state = mstation_server::AppState::new(db, secure_cookies);
+            let state =
+                mstation_server::AppState::with_options(db, secure_cookies, allow_private_webhooks);
             mstation_server::serve(
                 state,
                 mstation_server::Config {

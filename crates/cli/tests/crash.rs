@@ -48,7 +48,11 @@ fn serve(dir: &Path, pg: Option<&str>, port: u16) -> Child {
     Command::new(BIN)
         .arg("serve")
         .args(database_args(dir, pg))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-webhooks",
+        ])
         .env("MSTATION_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,22 +1,49 @@
 //! Reading the outbox in commit order. On PostgreSQL a sequence number is taken before its
 //! transaction commits, so a reader can see seq 12 before seq 11 exists. A reader therefore only
-//! moves its cursor over a contiguous run, and jumps a gap only once it is old enough that the
-//! missing number must belong to a transaction that rolled back.
+//! moves its cursor over a contiguous run, and jumps a hole only once it has waited for it long
+//! enough that the missing number must belong to a transaction that rolled back.
 
-/// How long a hole in the sequence is waited for before it is taken to be a rollback.
+/// How long a reader waits on a hole in the sequence before taking it for a rollback.
 pub const GAP_GRACE_MS: i64 = 10_000;
 
-/// Given the cursor, the (seq, committed-at ms) pairs read after it in ascending order, and now,
-/// returns how many of them may be delivered (a prefix) and the new cursor.
-pub fn advance(cursor: i64, read: &[(i64, i64)], now_ms: i64) -> (usize, i64) {
+/// A hole a reader is waiting on: the cursor it stopped at and when it first saw the hole there.
+/// Timing starts when the reader sees the hole, not when the rows after it were written, so a
+/// long transaction that holds a low number is waited for even if later rows are old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GapWatch {
+    pub cursor: i64,
+    pub since_ms: i64,
+}
+
+/// Given the cursor and the sequence numbers read after it (ascending), returns how many of them
+/// may be delivered (a prefix) and the new cursor, updating `watch`.
+pub fn advance(
+    cursor: i64,
+    seqs: &[i64],
+    watch: &mut Option<GapWatch>,
+    now_ms: i64,
+) -> (usize, i64) {
     let mut cur = cursor;
     let mut n = 0;
-    for &(seq, at) in read {
-        if seq != cur + 1 && now_ms - at < GAP_GRACE_MS {
-            break;
+    for &seq in seqs {
+        if seq != cur + 1 {
+            match watch {
+                Some(w) if w.cursor == cur && now_ms - w.since_ms >= GAP_GRACE_MS => {}
+                Some(w) if w.cursor == cur => break,
+                _ => {
+                    *watch = Some(GapWatch {
+                        cursor: cur,
+                        since_ms: now_ms,
+                    });
+                    break;
+                }
+            }
         }
         cur = seq;
         n += 1;
+    }
+    if watch.is_some_and(|w| w.cursor != cur) {
+        *watch = None;
     }
     (n, cur)
 }
@@ -27,16 +54,42 @@ mod tests {
 
     #[test]
     fn contiguous_runs_advance() {
-        assert_eq!(advance(10, &[(11, 0), (12, 0)], 1), (2, 12));
+        let mut w = None;
+        assert_eq!(advance(10, &[11, 12], &mut w, 0), (2, 12));
+        assert_eq!(w, None);
     }
 
     #[test]
-    fn a_fresh_gap_stops_the_reader() {
-        assert_eq!(advance(10, &[(11, 100), (13, 100)], 200), (1, 11));
+    fn a_fresh_gap_stops_the_reader_and_starts_the_clock() {
+        let mut w = None;
+        assert_eq!(advance(10, &[11, 13], &mut w, 100), (1, 11));
+        assert_eq!(
+            w,
+            Some(GapWatch {
+                cursor: 11,
+                since_ms: 100
+            })
+        );
+        assert_eq!(
+            advance(11, &[13], &mut w, 100 + GAP_GRACE_MS - 1),
+            (0, 11),
+            "still waiting"
+        );
     }
 
     #[test]
-    fn an_old_gap_is_a_rollback_and_is_jumped() {
-        assert_eq!(advance(10, &[(12, 0), (13, 0)], GAP_GRACE_MS + 1), (2, 13));
+    fn the_missing_number_arriving_closes_the_gap() {
+        let mut w = None;
+        advance(10, &[12], &mut w, 0);
+        assert_eq!(advance(10, &[11, 12], &mut w, 5), (2, 12));
+        assert_eq!(w, None);
+    }
+
+    #[test]
+    fn a_gap_waited_out_is_a_rollback_and_is_jumped() {
+        let mut w = None;
+        assert_eq!(advance(10, &[12, 13], &mut w, 0), (0, 10));
+        assert_eq!(advance(10, &[12, 13], &mut w, GAP_GRACE_MS), (2, 13));
+        assert_eq!(w, None);
     }
 }

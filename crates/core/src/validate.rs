@@ -34,6 +34,21 @@ pub fn name(field: &'static str, value: &str, max: usize) -> Checked<String> {
     Ok(v.to_string())
 }
 
+/// Free text (descriptions, notes): trimmed, at most `max` characters, line breaks and tabs
+/// allowed, other control characters (NUL among them) refused.
+pub fn text(field: &'static str, value: &str, max: usize) -> Checked<String> {
+    let v = value.trim();
+    if v.chars().count() > max {
+        return Err(FieldError::new(field, "too_long"));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(FieldError::new(field, "control_characters"));
+    }
+    Ok(v.to_string())
+}
+
 /// Normalises an e-mail address to lower case and checks its shape (one `@`, a dotted domain).
 pub fn email(field: &'static str, value: &str) -> Checked<String> {
     let v = value.trim().to_lowercase();
@@ -143,7 +158,7 @@ pub fn webhook_url(field: &'static str, value: &str) -> Checked<String> {
     if host.is_empty()
         || host.contains('@')
         || v.len() > 2048
-        || v.chars().any(|c| c.is_whitespace())
+        || v.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(FieldError::new(field, "invalid_url"));
     }
@@ -194,6 +209,7 @@ mod tests {
             let _ = password("password", &s);
             let _ = timezone("timezone", &s);
             let _ = webhook_url("url", &s);
+            let _ = text("text", &s, 50);
             let _ = locale("locale", &s);
         }
 

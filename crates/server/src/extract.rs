@@ -112,18 +112,20 @@ pub fn etag(version: i64) -> [(axum::http::HeaderName, String); 1] {
     [(axum::http::header::ETAG, format!("\"{version}\""))]
 }
 
-/// `Idempotency-Key`: 1 to 255 visible ASCII characters.
-pub struct IdempotencyKey(pub Option<String>);
+/// `Idempotency-Key`: 1 to 255 visible ASCII characters; kept with the method and path it was
+/// sent to, so the same key on another endpoint is another request.
+pub struct IdempotencyKey(pub Option<String>, pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let target = format!("{} {}", parts.method, parts.uri.path());
         let Some(v) = parts.headers.get("idempotency-key") else {
-            return Ok(IdempotencyKey(None));
+            return Ok(IdempotencyKey(None, target));
         };
         match v.to_str() {
             Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
-                Ok(IdempotencyKey(Some(s.to_string())))
+                Ok(IdempotencyKey(Some(s.to_string()), target))
             }
             _ => Err(ApiError::bad_request(
                 "request.invalid_idempotency_key",
@@ -147,14 +149,19 @@ where
     F: FnOnce(I) -> Fut,
     Fut: Future<Output = ApiResult<(StatusCode, serde_json::Value)>>,
 {
-    let Some(key) = key.0 else {
+    let IdempotencyKey(key, target) = key;
+    let Some(key) = key else {
         return match run(input).await {
             Ok((status, body)) => (status, axum::Json(body)).into_response(),
             Err(e) => e.into_response(),
         };
     };
     let hash = {
-        let d = Sha256::digest(serde_json::to_vec(&input).unwrap_or_default());
+        let mut h = Sha256::new();
+        h.update(target.as_bytes());
+        h.update(b"\n");
+        h.update(serde_json::to_vec(&input).unwrap_or_default());
+        let d = h.finalize();
         d.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
     use mstation_store::idempotency::Idem;
@@ -197,7 +204,7 @@ where
         Ok(Idem::Reserved) => {
             let outcome = run(input).await;
             let (status, text) = match &outcome {
-                Ok((s, b)) => (*s, b.to_string()),
+                Ok((s, b)) => (*s, without_secrets(b).to_string()),
                 Err(e) => (e.status, String::new()),
             };
             // Client errors are answers too; server errors release the key so a retry can run.
@@ -295,4 +302,19 @@ pub async fn refuse_large_bodies(
         }
         _ => next.run(req).await,
     }
+}
+
+/// The answer kept for replays, without the one-time secrets it carried (token and webhook
+/// secrets, invitation tokens): those are shown once and stored only as hashes. A replay says
+/// what was created; a lost secret is replaced by revoking and creating again.
+fn without_secrets(body: &serde_json::Value) -> serde_json::Value {
+    let mut b = body.clone();
+    if let Some(o) = b.as_object_mut() {
+        o.remove("secret");
+        o.remove("accept_path");
+        if o.get("token").is_some_and(|t| t.is_string()) {
+            o.remove("token");
+        }
+    }
+    b
 }

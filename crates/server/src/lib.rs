@@ -10,7 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use mstation_store::Store;
 use tokio::sync::broadcast;
 use tower_http::LatencyUnit;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub mod api;
@@ -33,6 +33,10 @@ pub struct AppState {
     pub store: Store,
     /// Committed outbox events, as the tailer reads them; the event stream subscribes here.
     pub events: broadcast::Sender<Arc<mstation_store::outbox::Event>>,
+    /// The outbox position up to which `events` has broadcast everything (in commit order).
+    pub broadcast_upto: std::sync::atomic::AtomicI64,
+    /// Whether webhooks may target loopback and private networks (tests, closed installations).
+    pub allow_private_webhooks: bool,
     pub login_limiter: ratelimit::Limiter,
     pub metrics: metrics::Metrics,
     /// Whether cookies are marked `Secure` (behind HTTPS).
@@ -58,11 +62,17 @@ pub fn init_tls() {
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> State {
+        Self::with_options(store, secure_cookies, false)
+    }
+
+    pub fn with_options(store: Store, secure_cookies: bool, allow_private_webhooks: bool) -> State {
         init_tls();
         let (events, _) = broadcast::channel(4096);
         Arc::new(AppState {
             store,
             events,
+            broadcast_upto: std::sync::atomic::AtomicI64::new(-1),
+            allow_private_webhooks,
             login_limiter: ratelimit::Limiter::new(10, Duration::from_secs(60)),
             metrics: metrics::Metrics::default(),
             secure_cookies,
@@ -103,7 +113,9 @@ pub fn app(state: State) -> Router {
         // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences it).
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+                })
                 .on_request(())
                 .on_response(
                     DefaultOnResponse::new()
@@ -113,6 +125,14 @@ pub fn app(state: State) -> Router {
         )
         .fallback(error::not_found)
         .with_state(state)
+}
+
+/// A path as it may appear in logs: the invitation token in `/invite/{token}` is a credential.
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/invite/") {
+        Some(_) => "/invite/…".into(),
+        None => path.chars().take(200).collect(),
+    }
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; workers stop with it.

@@ -58,16 +58,27 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
             }
         }
     };
+    state
+        .broadcast_upto
+        .store(cursor, std::sync::atomic::Ordering::Release);
+    let mut gap = None;
     loop {
         match state.store.events_after(cursor, 1000).await {
             Ok(batch) if !batch.is_empty() => {
-                let seqs: Vec<(i64, i64)> = batch.iter().map(|e| (e.seq, e.at.0)).collect();
-                let (n, next) =
-                    mstation_core::events::advance(cursor, &seqs, mstation_store::now_ms());
+                let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+                let (n, next) = mstation_core::events::advance(
+                    cursor,
+                    &seqs,
+                    &mut gap,
+                    mstation_store::now_ms(),
+                );
                 for e in batch.into_iter().take(n) {
                     let _ = state.events.send(Arc::new(e));
                 }
                 cursor = next;
+                state
+                    .broadcast_upto
+                    .store(cursor, std::sync::atomic::Ordering::Release);
                 if n == seqs.len() {
                     continue;
                 }
@@ -84,7 +95,9 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
 /// Queues webhook deliveries for new events. The cursor moves in the same transaction as the
 /// queued jobs, so a crash neither loses nor doubles a delivery.
 async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
+    let mut gap = None;
     loop {
+        let gap = &mut gap;
         let step = async {
             let cursor = state
                 .store
@@ -95,12 +108,16 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
             if batch.is_empty() {
                 return Ok::<_, mstation_store::StoreError>(false);
             }
-            let seqs: Vec<(i64, i64)> = batch.iter().map(|e| (e.seq, e.at.0)).collect();
-            let (n, next) = mstation_core::events::advance(cursor, &seqs, mstation_store::now_ms());
+            let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+            let (n, next) =
+                mstation_core::events::advance(cursor, &seqs, gap, mstation_store::now_ms());
             if n == 0 {
                 return Ok(false);
             }
-            state.store.fan_out_webhooks(&batch[..n], next).await?;
+            state
+                .store
+                .fan_out_webhooks(&batch[..n], cursor, next)
+                .await?;
             Ok(n == seqs.len() && n == 500)
         };
         match step.await {
@@ -228,6 +245,9 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     if !active {
         return Ok(serde_json::json!({"skipped": "the webhook is paused"}));
     }
+    if !state.allow_private_webhooks {
+        public_target(&url).await?;
+    }
     let event = state
         .store
         .event_by_id(event_id)
@@ -276,5 +296,85 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     match error {
         None => Ok(serde_json::json!({"status": code})),
         Some(e) => Err(e),
+    }
+}
+
+/// Refuses receivers that resolve to loopback, private, link-local or other non-public
+/// addresses, so a webhook cannot be used to probe the network M-Station runs in.
+async fn public_target(url: &str) -> Result<(), String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|_| "the webhook URL does not parse".to_string())?;
+    let host = parsed
+        .host_str()
+        .ok_or("the webhook URL has no host")?
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| format!("the receiver's host {host} does not resolve"))?
+        .collect();
+    if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(format!(
+            "the receiver's host {host} is not a public address; webhooks go only to public addresses"
+        ));
+    }
+    Ok(())
+}
+
+fn is_public(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || o[0] >= 240)
+        }
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(std::net::IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn private_and_special_addresses_are_not_public() {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(a.parse().unwrap()), "{a}");
+        }
+        for a in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(a.parse().unwrap()), "{a}");
+        }
     }
 }

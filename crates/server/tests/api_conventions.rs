@@ -457,7 +457,9 @@ async fn an_idempotency_key_creates_once() {
         assert_eq!(r.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
         let (s2, again) = json(r).await;
         assert_eq!((s1, s2), (201, 201));
-        assert_eq!(first, again, "the retry gets the first answer");
+        assert_eq!(first["webhook"], again["webhook"], "the retry gets the first answer");
+        assert!(first["secret"].is_string());
+        assert!(again.get("secret").is_none(), "secrets are shown once and never stored");
         let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
         assert_eq!(list["total"], 1, "and nothing twice");
         let (s, v) = json(post("key-1", "different").await.unwrap()).await;
@@ -735,4 +737,74 @@ fn request_decoding_never_fails_the_server() {
             Ok(())
         })
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_with_one_etag_get_one_success() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let path = format!("{}/api/v1/projects/{}", srv.base, p["id"].as_str().unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (http, path, token) = (srv.http.clone(), path.clone(), a.token.clone());
+            tasks.push(tokio::spawn(async move {
+                http.patch(&path).bearer_auth(token).header("if-match", "\"1\"").json(&json!({"name": format!("Moonlight {i}")})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409], "exactly one writer wins; no lost update");
+        let (_, now) = srv.get(&a.token, &format!("/api/v1/projects/{}", p["id"].as_str().unwrap())).await;
+        assert_eq!(now["version"], 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_belongs_to_its_endpoint() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let mut projects = Vec::new();
+    for code in ["ONE", "TWO"] {
+        let (_, p) = srv
+            .post(
+                &a.token,
+                "/api/v1/projects",
+                json!({"name": code, "code": code, "fps": "25", "width": 1920, "height": 1080}),
+            )
+            .await;
+        projects.push(p["id"].as_str().unwrap().to_string());
+    }
+    let send = |p: &String| {
+        srv.http
+            .post(format!("{}/api/v1/projects/{p}/sequences", srv.base))
+            .bearer_auth(&a.token)
+            .header("idempotency-key", "same")
+            .json(&json!({"name": "SQ010"}))
+            .send()
+    };
+    let (s, first) = json(send(&projects[0]).await.unwrap()).await;
+    assert_eq!(
+        (s, first["project_id"].as_str()),
+        (201, Some(projects[0].as_str()))
+    );
+    // The same key and body on another project's endpoint is another request: refused, never
+    // answered with the first project's sequence.
+    let (s, v) = json(send(&projects[1]).await.unwrap()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("request.idempotency_key_reused")),
+        "{v}"
+    );
+    let (_, seqs) = srv
+        .get(
+            &a.token,
+            &format!("/api/v1/projects/{}/sequences", projects[1]),
+        )
+        .await;
+    assert_eq!(seqs["total"], 0);
 }

@@ -55,6 +55,8 @@ async fn the_event_stream_is_live_per_organisation_and_resumable() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
+        // A new stream starts where the live feed is; let it pass the set-up above.
+        tokio::time::sleep(Duration::from_millis(400)).await;
         let stream_a = srv
             .http
             .get(format!("{}/api/v1/events", srv.base))
@@ -96,8 +98,15 @@ async fn the_event_stream_is_live_per_organisation_and_resumable() {
         assert_eq!(got[1].2["payload"]["entity"]["name"], "Alpha Pictures");
         let first_seq = got[0].0.clone();
 
-        let leaked = read_events(stream_b, 1, Duration::from_millis(800)).await;
-        assert!(leaked.is_empty(), "org B saw org A's events: {leaked:?}");
+        let seen_by_b = read_events(stream_b, 1, Duration::from_millis(800)).await;
+        let leaked: Vec<_> = seen_by_b
+            .iter()
+            .filter(|e| e.2["org_id"] != json!(b.org.id))
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "org B saw another organisation's events: {leaked:?}"
+        );
 
         // Reconnecting with Last-Event-ID replays what came after it.
         let again = srv
@@ -390,4 +399,102 @@ async fn concurrent_workers_never_share_a_job() {
             "{b:?}: every job ran exactly once"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_stops_receiving_events() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (viewer, token) = srv
+        .member(
+            &a,
+            "viewer@alpha.example",
+            mstation_core::Role::Viewer,
+            &[mstation_core::TokenScope::Read],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stream = srv
+        .http
+        .get(format!("{}/api/v1/events", srv.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let r = srv
+        .call(
+            &a.token,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/members/{}", viewer.id),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    // The stream ends within the recheck interval, whatever is still happening in the organisation.
+    let ended = tokio::time::timeout(Duration::from_secs(12), async {
+        let mut s = stream.bytes_stream();
+        loop {
+            match s.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(_)) => {
+                    let _ = srv
+                        .call(
+                            &a.token,
+                            reqwest::Method::PATCH,
+                            "/api/v1/org",
+                            Some(json!({"name": "Alpha again"})),
+                        )
+                        .await;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the removed member's stream stayed open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_do_not_reach_private_addresses() {
+    let srv = start_with(Backend::Sqlite, 2, false).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let rx = Receiver::default();
+    let url = receiver(rx.clone()).await;
+    let (s, hook) = srv
+        .post(
+            &a.token,
+            "/api/v1/webhooks",
+            json!({"url": url, "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let hook_id = hook["webhook"]["id"].as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, log) = srv
+            .get(&a.token, &format!("/api/v1/webhooks/{hook_id}/deliveries"))
+            .await;
+        if log["total"].as_i64().unwrap_or(0) > 0 {
+            let (_, jobs) = srv.get(&a.token, "/api/v1/jobs").await;
+            let err = jobs["items"][0]["last_error"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            assert!(err.contains("not a public address"), "{jobs}");
+            break;
+        }
+        let (_, jobs) = srv.get(&a.token, "/api/v1/jobs").await;
+        if let Some(err) = jobs["items"][0]["last_error"].as_str() {
+            assert!(err.contains("not a public address"), "{err}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no delivery attempt was made"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        rx.got.lock().unwrap().is_empty(),
+        "the loopback receiver was reached"
+    );
 }

@@ -84,10 +84,6 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(s, 201, "{tok}");
         let (s, hook) = srv.post(&a.token, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/alpha", "events": ["*"]})).await;
         assert_eq!(s, 201, "{hook}");
-        let (s, grant) = srv
-            .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": uuid::Uuid::now_v7(), "permissions": ["read"], "note": "alpha to charlie"}))
-            .await;
-        assert_eq!(s, 201, "{grant}");
         let (s, project) = srv
             .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
             .await;
@@ -101,6 +97,10 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(s, 200, "{cut}");
         let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots")).await;
         let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, grant) = srv
+            .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
+            .await;
+        assert_eq!(s, 201, "{grant}");
         let job = srv
             .store()
             .enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
@@ -189,6 +189,11 @@ async fn org_b_never_reaches_org_a() {
                 _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
             }
         }
+        // Nobody shares what is not theirs.
+        let (s, v) = srv
+            .post(&b.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": fixtures["project_id"], "permissions": ["write"]}))
+            .await;
+        assert_eq!(s, 404, "org B granted access to org A's project: {v}");
         // The grantee sees the grant it received; that is what a grant is for.
         let (s, _) = srv.get(&c.token, &format!("/api/v1/grants/{}", fixtures["grant_id"])).await;
         assert_eq!(s, 200);

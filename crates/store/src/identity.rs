@@ -19,6 +19,9 @@ use crate::{
 /// An organisation always keeps an owner: refuses to demote or remove the last one.
 macro_rules! ensure_another_owner {
     ($tx:ident, $org:expr, $leaving:expr) => {{
+        // Two owners demoting each other at once must not both see the other one: the row lock
+        // on the organisation makes the second wait for the first.
+        sqlx::query("UPDATE orgs SET version = version WHERE id = $1").bind($org).execute(&mut *$tx).await?;
         let others: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
         )
@@ -495,9 +498,10 @@ impl Store {
             if let Some(n) = name { after.name = n; }
             if let Some(t) = timezone { after.timezone = t; }
             after.version += 1;
-            sqlx::query("UPDATE orgs SET name = $1, timezone = $2, version = $3 WHERE id = $4")
-                .bind(&after.name).bind(&after.timezone).bind(after.version).bind(scope.org_id)
-                .execute(&mut *tx).await?;
+            let n = sqlx::query("UPDATE orgs SET name = $1, timezone = $2, version = $3 WHERE id = $4 AND version = $5")
+                .bind(&after.name).bind(&after.timezone).bind(after.version).bind(scope.org_id).bind(before.version)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "organisation", current: before.version + 1 }); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id).before(&before).after(&after));
             tx.commit().await?;
             Ok(after)
@@ -556,8 +560,9 @@ impl Store {
             let mut after = before.clone();
             after.role = role;
             after.version += 1;
-            sqlx::query("UPDATE memberships SET role = $1, version = $2 WHERE org_id = $3 AND user_id = $4")
-                .bind(role.as_str()).bind(after.version).bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
+            let n = sqlx::query("UPDATE memberships SET role = $1, version = $2 WHERE org_id = $3 AND user_id = $4 AND version = $5")
+                .bind(role.as_str()).bind(after.version).bind(scope.org_id).bind(user_id).bind(before.version).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "member", current: before.version + 1 }); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.updated", "member", user_id).before(&before).after(&after));
             tx.commit().await?;
             Ok(after)
@@ -971,6 +976,15 @@ impl Store {
         Ok(Some((scope, locale)))
     }
 
+    /// Whether a token still works (not revoked, not expired, its member still in the organisation).
+    pub async fn token_live(&self, token_id: Uuid) -> Result<bool> {
+        let r: Option<Uuid> = on_read!(self, pool => sqlx::query_scalar(
+            "SELECT t.id FROM api_tokens t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+             WHERE t.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
+            .bind(token_id).bind(now_ms()).fetch_optional(pool).await?);
+        Ok(r.is_some())
+    }
+
     // ----- collaboration grants -----
 
     pub async fn create_grant(
@@ -995,10 +1009,8 @@ impl Store {
         {
             return Err(FieldError::new("permissions", "unknown_permission").into());
         }
-        let note = note.trim();
-        if note.chars().count() > 500 {
-            return Err(FieldError::new("note", "too_long").into());
-        }
+        let note = validate::text("note", note, 500)?;
+        let note = note.as_str();
         let mut perms: Vec<&str> = permissions.iter().map(String::as_str).collect();
         perms.sort_unstable();
         perms.dedup();
@@ -1018,6 +1030,12 @@ impl Store {
             let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1").bind(grantee_org_id).fetch_optional(&mut *tx).await?;
             if exists.is_none() {
                 return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
+            }
+            // Only what this organisation owns can be shared.
+            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
+            if project.is_none() {
+                return Err(StoreError::NotFound { entity: "project" });
             }
             sqlx::query(sql(format!("INSERT INTO grants ({GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
                 .bind(grant.id).bind(grant.org_id).bind(grant.grantee_org_id).bind(grant.project_id).bind(&grant.entity_filter)

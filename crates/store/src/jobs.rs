@@ -168,10 +168,11 @@ impl Store {
             } else {
                 ("queued", now + mstation_core::jobs::retry_delay_ms(attempts as u32))
             };
-            sqlx::query("UPDATE jobs SET status = $1, run_after = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 WHERE id = $5")
-                .bind(status).bind(run_after).bind(&error).bind(now).bind(id).execute(&mut *tx).await?;
+            let n = sqlx::query("UPDATE jobs SET status = $1, run_after = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
+                                 WHERE id = $5 AND lease_owner = $6 AND status = 'running'")
+                .bind(status).bind(run_after).bind(&error).bind(now).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
-            Ok(true)
+            Ok(n == 1)
         })
     }
 

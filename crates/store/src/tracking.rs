@@ -290,9 +290,10 @@ impl Store {
             if let Some(d) = start_date { after.start_date = d; }
             if let Some(d) = end_date { after.end_date = d; }
             after.version += 1;
-            sqlx::query("UPDATE projects SET name = $1, status = $2, head_handles = $3, tail_handles = $4, start_date = $5, end_date = $6, version = $7 WHERE org_id = $8 AND id = $9")
+            let n = sqlx::query("UPDATE projects SET name = $1, status = $2, head_handles = $3, tail_handles = $4, start_date = $5, end_date = $6, version = $7 WHERE org_id = $8 AND id = $9 AND version = $10")
                 .bind(&after.name).bind(&after.status).bind(after.head_handles).bind(after.tail_handles).bind(&after.start_date).bind(&after.end_date)
-                .bind(after.version).bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+                .bind(after.version).bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "project", current: before.version + 1 }); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.updated", "project", id).before(&before).after(&after));
             tx.commit().await?;
             Ok(after)
@@ -312,7 +313,7 @@ impl Store {
             org_id: scope.org_id,
             project_id,
             name,
-            description: description.trim().chars().take(2000).collect(),
+            description: validate::text("description", description, 2000)?,
             created_at: Millis(now_ms()),
             version: 1,
         };

@@ -111,7 +111,7 @@ impl Store {
     ) -> Result<(Webhook, String)> {
         let url = validate::webhook_url("url", url)?;
         let events = check_patterns(events)?;
-        let description = description.trim().chars().take(500).collect::<String>();
+        let description = validate::text("description", description, 500)?;
         let secret = format!("whsec_{}", crate::identity::readable_password());
         let hook = Webhook {
             id: new_id(),
@@ -167,6 +167,9 @@ impl Store {
         } = patch;
         let url = url.map(|u| validate::webhook_url("url", &u)).transpose()?;
         let events = events.map(|e| check_patterns(&e)).transpose()?;
+        let description = description
+            .map(|d| validate::text("description", &d, 500))
+            .transpose()?;
         on_write!(self, tx => {
             let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
                 .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
@@ -176,11 +179,12 @@ impl Store {
             if let Some(u) = url { after.url = u; }
             if let Some(e) = events { after.events = e; }
             if let Some(a) = active { after.active = a; }
-            if let Some(d) = description { after.description = d.trim().chars().take(500).collect(); }
+            if let Some(d) = description { after.description = d; }
             after.version += 1;
-            sqlx::query("UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7")
+            let n = sqlx::query("UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
                 .bind(&after.url).bind(&after.events).bind(after.active).bind(&after.description).bind(after.version)
-                .bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "webhook", current: before.version + 1 }); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.updated", "webhook", id).before(&before).after(&after));
             tx.commit().await?;
             Ok(after)
@@ -223,7 +227,14 @@ impl Store {
 
     /// Queues a delivery job for every active webhook that wants one of `events`, and moves the
     /// fan-out cursor to `new_cursor`, in one transaction: each event is queued exactly once.
-    pub async fn fan_out_webhooks(&self, events: &[Event], new_cursor: i64) -> Result<usize> {
+    /// Several `serve` processes may run this at once: the cursor moves only from `old_cursor`,
+    /// so when two read the same batch, one commits and the other rolls back its jobs.
+    pub async fn fan_out_webhooks(
+        &self,
+        events: &[Event],
+        old_cursor: i64,
+        new_cursor: i64,
+    ) -> Result<usize> {
         let mut queued = 0;
         let hooks: Vec<(Uuid, Uuid, String)> = if events.iter().any(|e| e.org_id.is_some()) {
             on_read!(self, pool => sqlx::query_as("SELECT id, org_id, events FROM webhooks WHERE active = $1").bind(true).fetch_all(pool).await?)
@@ -250,8 +261,14 @@ impl Store {
                     }
                 }
             }
-            sqlx::query("INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq")
-                .bind(FANOUT_CONSUMER).bind(new_cursor).execute(&mut *tx).await?;
+            let moved = sqlx::query("UPDATE consumer_offsets SET seq = $1 WHERE consumer = $2 AND seq = $3")
+                .bind(new_cursor).bind(FANOUT_CONSUMER).bind(old_cursor).execute(&mut *tx).await?.rows_affected();
+            let moved = moved == 1 || (old_cursor == 0 && sqlx::query("INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING")
+                .bind(FANOUT_CONSUMER).bind(new_cursor).execute(&mut *tx).await?.rows_affected() == 1);
+            if !moved {
+                tx.rollback().await?;
+                return Ok(0);
+            }
             tx.commit().await?;
         });
         Ok(queued)

@@ -2,10 +2,11 @@
 //! organisation, in order. Reconnect with `Last-Event-ID` to get what was missed.
 
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::State as AxState;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use mstation_core::{Permission, TenantScope};
 use mstation_store::outbox::Event;
@@ -73,59 +74,94 @@ async fn stream(
         }
         None => p.after,
     };
-    // Subscribe before replaying, so nothing falls between the replay and the live feed.
+    // Subscribe before reading the tailer's position: whatever it broadcasts from now on comes
+    // through `live`; everything up to `upto` is committed and in order in the outbox.
     let mut live = state.events.subscribe();
-    let mut sent = match last_id {
-        Some(n) => n,
-        None => state.store.last_event_seq().await?,
-    };
+    let upto = state.broadcast_upto.load(Ordering::Acquire);
+    if upto < 0 {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "The event stream is starting; retry in a moment.",
+        ));
+    }
+    let mut sent = last_id.unwrap_or(upto);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<SseEvent, Infallible>>(256);
     let st = state.clone();
     tokio::spawn(async move {
-        loop {
-            let batch = match st.store.org_events_after(scope.org_id, sent, 500).await {
-                Ok(b) => b,
-                Err(_) => return,
-            };
-            let n = batch.len();
-            for e in batch {
-                sent = e.seq;
-                if visible(&scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
-                    return;
-                }
-            }
-            if n < 500 {
-                break;
-            }
+        if !catch_up(&st, &scope, &mut sent, upto, &tx).await {
+            return;
         }
+        let mut recheck = tokio::time::interval(Duration::from_secs(5));
+        recheck.tick().await;
         loop {
-            match live.recv().await {
-                Ok(e) => {
-                    if e.seq <= sent || e.org_id != Some(scope.org_id) {
-                        continue;
-                    }
-                    sent = e.seq;
-                    if visible(&scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
-                        return;
-                    }
-                }
-                // Fell behind the live feed: catch up from the outbox, which keeps everything.
-                Err(RecvError::Lagged(_)) => {
-                    let Ok(batch) = st.store.org_events_after(scope.org_id, sent, 1000).await
-                    else {
-                        return;
-                    };
-                    for e in batch {
+            tokio::select! {
+                got = live.recv() => match got {
+                    Ok(e) => {
+                        if e.seq <= sent || e.org_id != Some(scope.org_id) {
+                            continue;
+                        }
                         sent = e.seq;
                         if visible(&scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
                             return;
                         }
                     }
+                    // Fell behind the live feed: catch up from the outbox, which keeps everything.
+                    Err(RecvError::Lagged(_)) => {
+                        let upto = st.broadcast_upto.load(Ordering::Acquire);
+                        if !catch_up(&st, &scope, &mut sent, upto, &tx).await {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                _ = recheck.tick() => {
+                    // A member removed or a token revoked stops receiving at once, not at reconnect.
+                    if !still_allowed(&st, &scope).await {
+                        return;
+                    }
                 }
-                Err(RecvError::Closed) => return,
             }
         }
     });
     Ok(Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Sends the organisation's events in (`sent`, `upto`] from the outbox; false when the client left.
+async fn catch_up(
+    st: &State,
+    scope: &TenantScope,
+    sent: &mut i64,
+    upto: i64,
+    tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
+) -> bool {
+    while *sent < upto {
+        let Ok(batch) = st.store.org_events_after(scope.org_id, *sent, 500).await else {
+            return false;
+        };
+        let done = batch.len() < 500 || batch.last().is_some_and(|e| e.seq >= upto);
+        for e in batch.into_iter().filter(|e| e.seq <= upto) {
+            *sent = e.seq;
+            if visible(scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
+                return false;
+            }
+        }
+        if done {
+            *sent = (*sent).max(upto);
+        }
+    }
+    true
+}
+
+async fn still_allowed(st: &State, scope: &TenantScope) -> bool {
+    let member = matches!(
+        st.store.role_in(scope.user_id, scope.org_id).await,
+        Ok(Some(_))
+    );
+    let token = match scope.token_id {
+        Some(t) => matches!(st.store.token_live(t).await, Ok(true)),
+        None => true,
+    };
+    member && token
 }

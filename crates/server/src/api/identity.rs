@@ -179,7 +179,7 @@ pub struct PasswordInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "identity", request_body = PasswordInput,
-    responses((status = 204, description = "Changed; other sessions are signed out"), (status = 422, body = Problem)))]
+    responses((status = 204, description = "Changed; every session of the person is signed out"), (status = 422, body = Problem)))]
 async fn change_password(
     AxState(state): AxState<State>,
     Signed(caller): Signed,
@@ -313,7 +313,7 @@ async fn create_org(
     let st = state.clone();
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let user = st.store.user(caller.user_id).await?;
-        if !user.is_operator {
+        if !user.is_operator || !scope.can(Permission::ManageOrg) {
             return Err(ApiError::forbidden(
                 "creating organisations (platform operators only)",
             ));

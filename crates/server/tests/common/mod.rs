@@ -93,9 +93,14 @@ pub async fn start(b: Backend) -> Srv {
 }
 
 pub async fn start_with_workers(b: Backend, workers: usize) -> Srv {
+    // The tests' webhook receivers listen on loopback.
+    start_with(b, workers, true).await
+}
+
+pub async fn start_with(b: Backend, workers: usize, allow_private_webhooks: bool) -> Srv {
     let dir = TempDir::new();
     let (store, url) = fresh_store(b, &dir).await;
-    let state = AppState::new(store, false);
+    let state = AppState::with_options(store, false, allow_private_webhooks);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, _) = tokio::sync::watch::channel(false);
