@@ -97,6 +97,14 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(s, 200, "{cut}");
         let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots")).await;
         let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{project_id}/task-types")).await;
+        let (s, tasks) = srv
+            .post(&a.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot_id, "task_type_id": types["items"][0]["id"], "assignees": [artist.id]}]}))
+            .await;
+        assert_eq!(s, 201, "{tasks}");
+        let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/notes"), json!({"body": "alpha's note"})).await;
+        assert_eq!(s, 201);
         let (s, grant) = srv
             .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
             .await;
@@ -117,6 +125,7 @@ async fn org_b_never_reaches_org_a() {
             ("project_id", project_id),
             ("sequence_id", sequence_id),
             ("shot_id", shot_id),
+            ("task_id", task_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
@@ -189,6 +198,11 @@ async fn org_b_never_reaches_org_a() {
                 _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
             }
         }
+        // A bulk change naming org A's task changes nothing and says it does not exist.
+        let (s, _) = srv.post(&b.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": fixtures["task_id"], "priority": 9}]})).await;
+        assert_eq!(s, 404);
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
+        assert_eq!(t["priority"], 0);
         // Nobody shares what is not theirs.
         let (s, v) = srv
             .post(&b.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": fixtures["project_id"], "permissions": ["write"]}))

@@ -12,6 +12,7 @@ pub mod events;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod tasks;
 pub mod tracking;
 pub mod webhooks;
 
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(events::router())
         .merge(health::router())
         .merge(tracking::router())
+        .merge(tasks::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

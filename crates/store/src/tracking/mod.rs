@@ -1,5 +1,7 @@
-//! Production tracking, first slice: projects, sequences and shots, and conforming a sequence to
-//! an edit (the EDL import), all scoped to the caller's organisation.
+//! Production tracking: projects, sequences and shots, conforming a sequence to an edit (the EDL
+//! import), and (in `tasks`) task types, the status workflow, tasks and notes. All scoped.
+
+pub mod tasks;
 
 use mstation_core::TenantScope;
 use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
@@ -214,6 +216,29 @@ impl Store {
                 .bind(p.created_at).bind(p.version)
                 .execute(&mut *tx).await;
             if let Err(e) = r { return Err(dup(e, "project", "code")); }
+            // Every project starts with the usual workflow and pipeline steps; both are its own to change.
+            let mut status_ids = Vec::new();
+            for (i, (short, name, color, done, retake, review, client, default)) in tasks::DEFAULT_STATUSES.iter().enumerate() {
+                let id = new_id();
+                sqlx::query("INSERT INTO task_statuses (id, org_id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                    .bind(id).bind(scope.org_id).bind(p.id).bind(*name).bind(*short).bind(*color).bind(*done).bind(*retake).bind(*review).bind(*client).bind(*default).bind(i as i64)
+                    .execute(&mut *tx).await?;
+                status_ids.push(id);
+            }
+            for from in &status_ids {
+                for to in &status_ids {
+                    if from != to {
+                        sqlx::query("INSERT INTO status_transitions (org_id, project_id, from_status_id, to_status_id) VALUES ($1, $2, $3, $4)")
+                            .bind(scope.org_id).bind(p.id).bind(from).bind(to).execute(&mut *tx).await?;
+                    }
+                }
+            }
+            for (i, (short, name, color)) in tasks::DEFAULT_TASK_TYPES.iter().enumerate() {
+                sqlx::query("INSERT INTO task_types (id, org_id, project_id, name, short_name, color, sort_order) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(new_id()).bind(scope.org_id).bind(p.id).bind(*name).bind(*short).bind(*color).bind(i as i64)
+                    .execute(&mut *tx).await?;
+            }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.created", "project", p.id).after(&p));
             tx.commit().await?;
         });

@@ -1,0 +1,379 @@
+//! Tasks over HTTP: the workflow of a project, tasks of a shot or a sequence, filtered lists
+//! across projects ("my tasks"), single and bulk changes, and notes with a status change.
+
+use axum::Json;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mstation_core::Permission;
+use mstation_store::Page;
+use mstation_store::tracking::tasks::{
+    NewTask, Note, Task, TaskChanges, TaskFilter, TaskStatus, TaskType,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::State;
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Body, IfMatch, Q, etag, list_query};
+
+pub fn router() -> OpenApiRouter<State> {
+    OpenApiRouter::new()
+        .routes(routes!(list_statuses))
+        .routes(routes!(list_task_types))
+        .routes(routes!(list_tasks, create_tasks))
+        .routes(routes!(get_task, update_task))
+        .routes(routes!(bulk_update))
+        .routes(routes!(shot_tasks))
+        .routes(routes!(sequence_tasks))
+        .routes(routes!(list_notes, add_note))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/statuses", tag = "tracking", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Items<TaskStatus>), (status = 404, body = Problem)))]
+async fn list_statuses(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<Items<TaskStatus>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .task_statuses(m.may(Permission::ReadOrg)?, project_id)
+            .await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/task-types", tag = "tracking", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Items<TaskType>), (status = 404, body = Problem)))]
+async fn list_task_types(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<Items<TaskType>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .task_types(m.may(Permission::ReadOrg)?, project_id)
+            .await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskParams {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub sort: Option<String>,
+    pub project_id: Option<Uuid>,
+    pub sequence_id: Option<Uuid>,
+    pub status_id: Option<Uuid>,
+    pub task_type_id: Option<Uuid>,
+    /// A user id, or `me`.
+    pub assignee: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub due_after: Option<String>,
+    pub due_before: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tracking", params(TaskParams),
+    responses((status = 200, body = Page<Task>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+async fn list_tasks(
+    AxState(state): AxState<State>,
+    m: Member,
+    Q(p): Q<TaskParams>,
+) -> ApiResult<Json<Page<Task>>> {
+    let scope = m.may(Permission::ReadOrg)?;
+    let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
+    let assignee = match p.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(scope.user_id),
+        Some(s) => Some(Uuid::parse_str(s).map_err(|_| {
+            ApiError::bad_request(
+                "request.invalid_query",
+                "assignee must be a user id or `me`.",
+            )
+        })?),
+    };
+    let f = TaskFilter {
+        project_id: p.project_id,
+        sequence_id: p.sequence_id,
+        status_id: p.status_id,
+        task_type_id: p.task_type_id,
+        assignee,
+        due_after: p.due_after,
+        due_before: p.due_before,
+    };
+    Ok(Json(state.store.tasks(scope, &f, &q).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTaskInput {
+    pub shot_id: Uuid,
+    pub task_type_id: Uuid,
+    /// The project's default status when absent.
+    pub status_id: Option<Uuid>,
+    #[serde(default)]
+    pub assignees: Vec<Uuid>,
+    /// 0 (normal) to 10.
+    #[serde(default)]
+    pub priority: i64,
+    pub estimate_minutes: Option<i64>,
+    pub start_date: Option<String>,
+    pub due_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTasksInput {
+    /// Up to 1,000 tasks, created together or not at all.
+    pub tasks: Vec<NewTaskInput>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tracking", request_body = CreateTasksInput,
+    responses((status = 201, body = Items<Task>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_tasks(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<CreateTasksInput>,
+) -> ApiResult<Response> {
+    let new: Vec<NewTask> = input
+        .tasks
+        .into_iter()
+        .map(|t| NewTask {
+            shot_id: t.shot_id,
+            task_type_id: t.task_type_id,
+            status_id: t.status_id,
+            assignees: t.assignees,
+            priority: t.priority,
+            estimate_minutes: t.estimate_minutes,
+            start_date: t.start_date,
+            due_date: t.due_date,
+        })
+        .collect();
+    let items = state
+        .store
+        .create_tasks(m.may(Permission::ManageProduction)?, &new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Items { items })).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{task_id}", tag = "tracking", params(("task_id" = Uuid, Path)),
+    responses((status = 200, body = Task), (status = 404, body = Problem)))]
+async fn get_task(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(task_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let t = state
+        .store
+        .task(m.may(Permission::ReadOrg)?, task_id)
+        .await?;
+    Ok((etag(t.version), Json(t)).into_response())
+}
+
+/// Tells "field absent" (leave as is) from "field null" (clear it).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub status_id: Option<Uuid>,
+    pub assignees: Option<Vec<Uuid>>,
+    pub priority: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub estimate_minutes: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub due_date: Option<Option<String>>,
+}
+
+impl From<TaskPatch> for TaskChanges {
+    fn from(p: TaskPatch) -> Self {
+        TaskChanges {
+            status_id: p.status_id,
+            assignees: p.assignees,
+            priority: p.priority,
+            estimate_minutes: p.estimate_minutes,
+            start_date: p.start_date,
+            due_date: p.due_date,
+        }
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/tasks/{task_id}", tag = "tracking", request_body = TaskPatch,
+    params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Task), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stale version or a transition the workflow does not allow"), (status = 422, body = Problem)))]
+async fn update_task(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(task_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(p): Body<TaskPatch>,
+) -> ApiResult<Response> {
+    let t = state
+        .store
+        .update_task(m.may(Permission::WriteProduction)?, task_id, v, &p.into())
+        .await?;
+    Ok((etag(t.version), Json(t)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkItem {
+    pub id: Uuid,
+    /// The version you saw; the whole batch is refused with 409 if any task moved on.
+    pub version: Option<i64>,
+    pub status_id: Option<Uuid>,
+    pub assignees: Option<Vec<Uuid>>,
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    /// Up to 1,000 changes, applied together or not at all.
+    pub updates: Vec<BulkItem>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/bulk-update", tag = "tracking", request_body = BulkInput,
+    responses((status = 200, body = Items<Task>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn bulk_update(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<BulkInput>,
+) -> ApiResult<Json<Items<Task>>> {
+    let changes: Vec<(Uuid, Option<i64>, TaskChanges)> = input
+        .updates
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                u.version,
+                TaskChanges {
+                    status_id: u.status_id,
+                    assignees: u.assignees,
+                    priority: u.priority,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    Ok(Json(Items {
+        items: state
+            .store
+            .update_tasks(m.may(Permission::WriteProduction)?, &changes)
+            .await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/shots/{shot_id}/tasks", tag = "tracking", params(("shot_id" = Uuid, Path)),
+    responses((status = 200, body = Items<Task>), (status = 404, body = Problem)))]
+async fn shot_tasks(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(shot_id): Path<Uuid>,
+) -> ApiResult<Json<Items<Task>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .shot_tasks(m.may(Permission::ReadOrg)?, shot_id)
+            .await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/tasks", tag = "tracking", params(("sequence_id" = Uuid, Path)),
+    responses((status = 200, body = Items<Task>, description = "Every shot task of the sequence, in cut order"), (status = 404, body = Problem)))]
+async fn sequence_tasks(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+) -> ApiResult<Json<Items<Task>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .sequence_tasks(m.may(Permission::ReadOrg)?, sequence_id)
+            .await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{task_id}/notes", tag = "tracking", params(("task_id" = Uuid, Path)),
+    responses((status = 200, body = Items<Note>), (status = 404, body = Problem)))]
+async fn list_notes(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(task_id): Path<Uuid>,
+) -> ApiResult<Json<Items<Note>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .notes(m.may(Permission::ReadOrg)?, task_id)
+            .await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    #[serde(default)]
+    pub body: String,
+    /// The frame the note is about.
+    pub frame: Option<i64>,
+    /// Reply to this note.
+    pub parent_id: Option<Uuid>,
+    /// Change the task's status with the note, atomically (send If-Match with the task's version).
+    pub status_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub note: Note,
+    pub task: Task,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{task_id}/notes", tag = "tracking", request_body = NoteInput,
+    params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The task's version, when changing its status")),
+    responses((status = 201, body = NoteOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_note(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(task_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(n): Body<NoteInput>,
+) -> ApiResult<Response> {
+    let (note, task) = state
+        .store
+        .add_note(
+            m.may(Permission::WriteProduction)?,
+            task_id,
+            &n.body,
+            n.frame,
+            n.parent_id,
+            n.status_id.map(|s| (s, v)),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        etag(task.version),
+        Json(NoteOut { note, task }),
+    )
+        .into_response())
+}

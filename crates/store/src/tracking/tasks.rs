@@ -1,0 +1,602 @@
+//! Tasks on shots: per-project task types (the pipeline steps), a status workflow with allowed
+//! transitions, assignees, and notes, where a status change with its note is one atomic write.
+
+use mstation_core::TenantScope;
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+/// (short name, name, colour, done, retake, needs review, client approved, default)
+pub type StatusSeed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+    bool,
+    bool,
+    bool,
+);
+
+pub const DEFAULT_STATUSES: [StatusSeed; 6] = [
+    ("todo", "To do", "#9e9e9e", false, false, false, false, true),
+    (
+        "wip",
+        "In progress",
+        "#3273dc",
+        false,
+        false,
+        false,
+        false,
+        false,
+    ),
+    (
+        "wfa",
+        "Waiting for approval",
+        "#ab26ff",
+        false,
+        false,
+        true,
+        false,
+        false,
+    ),
+    (
+        "retake", "Retake", "#ff3860", false, true, false, false, false,
+    ),
+    ("done", "Done", "#22d160", true, false, false, false, false),
+    (
+        "approved",
+        "Client approved",
+        "#0a7e3b",
+        true,
+        false,
+        false,
+        true,
+        false,
+    ),
+];
+
+pub const DEFAULT_TASK_TYPES: [(&str, &str, &str); 6] = [
+    ("layout", "Layout", "#7e57c2"),
+    ("anim", "Animation", "#42a5f5"),
+    ("fx", "FX", "#ff7043"),
+    ("light", "Lighting", "#ffca28"),
+    ("comp", "Compositing", "#26a69a"),
+    ("grade", "Grade", "#8d6e63"),
+];
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct TaskStatus {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub short_name: String,
+    pub color: String,
+    pub is_done: bool,
+    pub is_retake: bool,
+    pub needs_review: bool,
+    pub client_approved: bool,
+    pub is_default: bool,
+    pub sort_order: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct TaskType {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub short_name: String,
+    pub color: String,
+    pub sort_order: i64,
+}
+
+fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.split_whitespace())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Task {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub sequence_id: Uuid,
+    pub shot_id: Uuid,
+    pub task_type_id: Uuid,
+    pub status_id: Uuid,
+    /// User ids of the people assigned.
+    #[serde(serialize_with = "ids_out")]
+    #[schema(value_type = Vec<Uuid>)]
+    pub assignees: String,
+    pub priority: i64,
+    pub estimate_minutes: Option<i64>,
+    pub start_date: Option<String>,
+    pub due_date: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Note {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub author_id: Uuid,
+    pub body: String,
+    /// The frame the note is about, for review notes.
+    pub frame: Option<i64>,
+    pub status_from: Option<Uuid>,
+    pub status_to: Option<Uuid>,
+    pub created_at: Millis,
+}
+
+/// A task to create.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub shot_id: Uuid,
+    pub task_type_id: Uuid,
+    pub status_id: Option<Uuid>,
+    pub assignees: Vec<Uuid>,
+    pub priority: i64,
+    pub estimate_minutes: Option<i64>,
+    pub start_date: Option<String>,
+    pub due_date: Option<String>,
+}
+
+/// What a task update changes; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct TaskChanges {
+    pub status_id: Option<Uuid>,
+    pub assignees: Option<Vec<Uuid>>,
+    pub priority: Option<i64>,
+    pub estimate_minutes: Option<Option<i64>>,
+    pub start_date: Option<Option<String>>,
+    pub due_date: Option<Option<String>>,
+}
+
+/// Filters of the task list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub project_id: Option<Uuid>,
+    pub sequence_id: Option<Uuid>,
+    pub status_id: Option<Uuid>,
+    pub task_type_id: Option<Uuid>,
+    pub assignee: Option<Uuid>,
+    pub due_after: Option<String>,
+    pub due_before: Option<String>,
+}
+
+const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
+const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
+const NOTE_COLS: &str =
+    "id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
+pub const MAX_BULK: usize = 1000;
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+fn join_ids(ids: &[Uuid]) -> String {
+    let mut v: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    v.sort();
+    v.dedup();
+    v.join(" ")
+}
+
+fn check_date(field: &'static str, d: &Option<String>) -> Result<()> {
+    if let Some(d) = d {
+        let b = d.as_bytes();
+        let ok = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && d.chars()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !ok {
+            return Err(FieldError::new(field, "not_a_date").into());
+        }
+    }
+    Ok(())
+}
+
+/// Checks everything about a task change that does not need the database.
+fn check_changes(c: &TaskChanges) -> Result<()> {
+    if let Some(p) = c.priority
+        && !(0..=10).contains(&p)
+    {
+        return Err(FieldError::new("priority", "out_of_range").into());
+    }
+    if let Some(Some(e)) = c.estimate_minutes
+        && !(0..=1_000_000).contains(&e)
+    {
+        return Err(FieldError::new("estimate_minutes", "out_of_range").into());
+    }
+    if c.assignees.as_ref().is_some_and(|a| a.len() > 50) {
+        return Err(FieldError::new("assignees", "too_many").into());
+    }
+    check_date("start_date", c.start_date.as_ref().unwrap_or(&None))?;
+    check_date("due_date", c.due_date.as_ref().unwrap_or(&None))
+}
+
+/// Inside a write transaction: every assignee is a member of the organisation.
+macro_rules! check_assignees {
+    ($tx:ident, $org:expr, $ids:expr) => {{
+        for u in $ids {
+            let m: Option<Uuid> = sqlx::query_scalar(
+                "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
+            )
+            .bind($org)
+            .bind(u)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            if m.is_none() {
+                return Err(FieldError::new("assignees", "not_a_member").into());
+            }
+        }
+    }};
+}
+
+/// Inside a write transaction: `to` is a status of the project and the workflow allows the move.
+macro_rules! check_transition {
+    ($tx:ident, $project:expr, $from:expr, $to:expr) => {{
+        let to: Uuid = $to;
+        let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2")
+            .bind($project)
+            .bind(to)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if known.is_none() {
+            return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
+        }
+        if $from != to {
+            let allowed: Option<Uuid> = sqlx::query_scalar(
+                "SELECT to_status_id FROM status_transitions WHERE project_id = $1 AND from_status_id = $2 AND to_status_id = $3",
+            )
+            .bind($project)
+            .bind($from)
+            .bind(to)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            if allowed.is_none() {
+                return Err(StoreError::Rule("tracking.transition_not_allowed"));
+            }
+        }
+    }};
+}
+
+/// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
+/// records it, and evaluates to the task after the change.
+macro_rules! apply_task_change {
+    ($tx:ident, $scope:expr, $id:expr, $expected:expr, $c:expr) => {{
+        let scope: &TenantScope = $scope;
+        let c: &TaskChanges = $c;
+        let before = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id)
+            .bind($id)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "task" })?;
+        if let Some(v) = $expected
+            && v != before.version
+        {
+            return Err(StoreError::Stale { entity: "task", current: before.version });
+        }
+        let mut after = before.clone();
+        if let Some(s) = c.status_id {
+            check_transition!($tx, before.project_id, before.status_id, s);
+            after.status_id = s;
+        }
+        if let Some(a) = &c.assignees {
+            check_assignees!($tx, scope.org_id, a);
+            after.assignees = join_ids(a);
+            sqlx::query("DELETE FROM task_assignees WHERE task_id = $1").bind(before.id).execute(&mut *$tx).await?;
+            for u in a {
+                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO NOTHING")
+                    .bind(before.id)
+                    .bind(u)
+                    .bind(scope.org_id)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+        if let Some(p) = c.priority {
+            after.priority = p;
+        }
+        if let Some(e) = c.estimate_minutes {
+            after.estimate_minutes = e;
+        }
+        if let Some(d) = &c.start_date {
+            after.start_date = d.clone();
+        }
+        if let Some(d) = &c.due_date {
+            after.due_date = d.clone();
+        }
+        after.version += 1;
+        after.updated_at = Millis(now_ms());
+        let n = sqlx::query(
+            "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3, estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
+             WHERE org_id = $9 AND id = $10 AND version = $11",
+        )
+        .bind(after.status_id)
+        .bind(&after.assignees)
+        .bind(after.priority)
+        .bind(after.estimate_minutes)
+        .bind(&after.start_date)
+        .bind(&after.due_date)
+        .bind(after.updated_at)
+        .bind(after.version)
+        .bind(scope.org_id)
+        .bind(before.id)
+        .bind(before.version)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Stale { entity: "task", current: before.version + 1 });
+        }
+        let action = if after.status_id != before.status_id { "task.status_changed" } else { "task.updated" };
+        record!($tx, &Actor::of(scope), Change::new(Some(scope.org_id), action, "task", before.id).before(&before).after(&after));
+        (before, after)
+    }};
+}
+
+impl Store {
+    pub async fn task_statuses(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+    ) -> Result<Vec<TaskStatus>> {
+        self.project(scope, project_id).await?;
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, TaskStatus>(sql(format!("SELECT {STATUS_COLS} FROM task_statuses WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order")))
+            .bind(scope.org_id).bind(project_id).fetch_all(pool).await?),
+        )
+    }
+
+    pub async fn task_types(&self, scope: &TenantScope, project_id: Uuid) -> Result<Vec<TaskType>> {
+        self.project(scope, project_id).await?;
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, TaskType>("SELECT id, project_id, name, short_name, color, sort_order FROM task_types WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order")
+            .bind(scope.org_id).bind(project_id).fetch_all(pool).await?),
+        )
+    }
+
+    /// Creates tasks in one transaction: all of them or none.
+    pub async fn create_tasks(&self, scope: &TenantScope, new: &[NewTask]) -> Result<Vec<Task>> {
+        if new.is_empty() || new.len() > MAX_BULK {
+            return Err(FieldError::new("tasks", "between_1_and_1000").into());
+        }
+        for n in new {
+            check_changes(&TaskChanges {
+                priority: Some(n.priority),
+                estimate_minutes: Some(n.estimate_minutes),
+                assignees: Some(n.assignees.clone()),
+                start_date: Some(n.start_date.clone()),
+                due_date: Some(n.due_date.clone()),
+                ..Default::default()
+            })?;
+        }
+        let actor = Actor::of(scope);
+        on_write!(self, tx => {
+            let mut out = Vec::with_capacity(new.len());
+            for n in new {
+                let shot: Option<(Uuid, Uuid)> = sqlx::query_as("SELECT project_id, sequence_id FROM shots WHERE org_id = $1 AND id = $2")
+                    .bind(scope.org_id).bind(n.shot_id).fetch_optional(&mut *tx).await?;
+                let Some((project_id, sequence_id)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
+                let ty: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_types WHERE project_id = $1 AND id = $2")
+                    .bind(project_id).bind(n.task_type_id).fetch_optional(&mut *tx).await?;
+                if ty.is_none() {
+                    return Err(FieldError::new("task_type_id", "not_a_task_type_of_this_project").into());
+                }
+                let status_id = match n.status_id {
+                    Some(s) => {
+                        let ok: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2")
+                            .bind(project_id).bind(s).fetch_optional(&mut *tx).await?;
+                        ok.ok_or(FieldError::new("status_id", "not_a_status_of_this_project"))?
+                    }
+                    None => sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 ORDER BY is_default DESC, sort_order LIMIT 1")
+                        .bind(project_id).fetch_one(&mut *tx).await?,
+                };
+                check_assignees!(tx, scope.org_id, &n.assignees);
+                let now = Millis(now_ms());
+                let t = Task {
+                    id: new_id(), org_id: scope.org_id, project_id, sequence_id, shot_id: n.shot_id, task_type_id: n.task_type_id, status_id,
+                    assignees: join_ids(&n.assignees), priority: n.priority, estimate_minutes: n.estimate_minutes,
+                    start_date: n.start_date.clone(), due_date: n.due_date.clone(), created_at: now, updated_at: now, version: 1,
+                };
+                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
+                    .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.sequence_id).bind(t.shot_id).bind(t.task_type_id).bind(t.status_id)
+                    .bind(&t.assignees).bind(t.priority).bind(t.estimate_minutes).bind(&t.start_date).bind(&t.due_date)
+                    .bind(t.created_at).bind(t.updated_at).bind(t.version)
+                    .execute(&mut *tx).await;
+                if let Err(e) = r { return Err(crate::identity::dup(e, "task", "task_type_id")); }
+                for u in &n.assignees {
+                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO NOTHING")
+                        .bind(t.id).bind(u).bind(scope.org_id).execute(&mut *tx).await?;
+                }
+                record!(tx, &actor, Change::new(Some(scope.org_id), "task.created", "task", t.id).after(&t));
+                out.push(t);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    pub async fn task(&self, scope: &TenantScope, id: Uuid) -> Result<Task> {
+        on_read!(self, pool => sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "task" })
+    }
+
+    /// The tasks of one shot, in pipeline order.
+    pub async fn shot_tasks(&self, scope: &TenantScope, shot_id: Uuid) -> Result<Vec<Task>> {
+        let text = format!(
+            "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.shot_id = $2 ORDER BY y.sort_order",
+            TASK_COLS
+                .split(", ")
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(shot_id).fetch_all(pool).await?);
+        if rows.is_empty() {
+            self.shot(scope, shot_id).await?;
+        }
+        Ok(rows)
+    }
+
+    /// The shot tasks of a sequence, in cut order then pipeline order: one read for a shot grid.
+    pub async fn sequence_tasks(
+        &self,
+        scope: &TenantScope,
+        sequence_id: Uuid,
+    ) -> Result<Vec<Task>> {
+        let text = format!("SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
+             WHERE t.org_id = $1 AND t.sequence_id = $2 ORDER BY s.cut_order, y.sort_order",
+            TASK_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", "));
+        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(sequence_id).fetch_all(pool).await?);
+        if rows.is_empty() {
+            self.sequence(scope, sequence_id).await?;
+        }
+        Ok(rows)
+    }
+
+    /// Tasks across the organisation (or one project), filtered, newest last, by cursor.
+    pub async fn tasks(
+        &self,
+        scope: &TenantScope,
+        f: &TaskFilter,
+        q: &ListQuery,
+    ) -> Result<Page<Task>> {
+        check_date("due_after", &f.due_after)?;
+        check_date("due_before", &f.due_before)?;
+        let (cmp, dir) = q.order();
+        let filter = "t.org_id = $1 AND ($2 IS NULL OR t.project_id = $2) AND ($3 IS NULL OR t.sequence_id = $3) AND ($4 IS NULL OR t.status_id = $4)
+             AND ($5 IS NULL OR t.task_type_id = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.user_id = $6))
+             AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)";
+        let cols = TASK_COLS
+            .split(", ")
+            .map(|c| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "SELECT {cols} FROM tasks t WHERE {filter} AND ($9 IS NULL OR t.id {cmp} $9) ORDER BY t.id {dir} LIMIT $10"
+        );
+        let count = format!("SELECT COUNT(*) FROM tasks t WHERE {filter}");
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Task>(sql(text))
+                .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
+                .bind(&f.due_after).bind(&f.due_before).bind(q.after).bind(q.limit as i64 + 1)
+                .fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar(sql(count))
+                .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
+                .bind(&f.due_after).bind(&f.due_before)
+                .fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |t| t.id))
+    }
+
+    pub async fn update_task(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        c: &TaskChanges,
+    ) -> Result<Task> {
+        check_changes(c)?;
+        on_write!(self, tx => {
+            let (_, after) = apply_task_change!(tx, scope, id, expected_version, c);
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// Applies many task changes in one transaction: all of them, or none and the first error.
+    pub async fn update_tasks(
+        &self,
+        scope: &TenantScope,
+        changes: &[(Uuid, Option<i64>, TaskChanges)],
+    ) -> Result<Vec<Task>> {
+        if changes.is_empty() || changes.len() > MAX_BULK {
+            return Err(FieldError::new("updates", "between_1_and_1000").into());
+        }
+        for (_, _, c) in changes {
+            check_changes(c)?;
+        }
+        on_write!(self, tx => {
+            let mut out = Vec::with_capacity(changes.len());
+            for (id, v, c) in changes {
+                let (_, after) = apply_task_change!(tx, scope, *id, *v, c);
+                out.push(after);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Adds a note to a task; with `status_to`, changes the task's status in the same
+    /// transaction, so the note and the change it explains are never apart.
+    pub async fn add_note(
+        &self,
+        scope: &TenantScope,
+        task_id: Uuid,
+        body: &str,
+        frame: Option<i64>,
+        parent_id: Option<Uuid>,
+        status_to: Option<(Uuid, Option<i64>)>,
+    ) -> Result<(Note, Task)> {
+        let body = validate::text("body", body, 20_000)?;
+        if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
+            return Err(FieldError::new("frame", "out_of_range").into());
+        }
+        on_write!(self, tx => {
+            let (before, after) = match status_to {
+                Some((s, v)) => {
+                    let c = TaskChanges { status_id: Some(s), ..Default::default() };
+                    apply_task_change!(tx, scope, task_id, v, &c)
+                }
+                None => {
+                    let t = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
+                        .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
+                        .ok_or(StoreError::NotFound { entity: "task" })?;
+                    (t.clone(), t)
+                }
+            };
+            // Checked once the task is known to be the caller's: another organisation's task is a 404 whatever the body.
+            if body.is_empty() && status_to.is_none() {
+                return Err(FieldError::new("body", "required").into());
+            }
+            if let Some(p) = parent_id {
+                let ok: Option<Uuid> = sqlx::query_scalar("SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3")
+                    .bind(scope.org_id).bind(task_id).bind(p).fetch_optional(&mut *tx).await?;
+                if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
+            }
+            let note = Note {
+                id: new_id(), task_id, parent_id, author_id: scope.user_id, body: body.clone(), frame,
+                status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
+            };
+            sqlx::query(sql(format!("INSERT INTO notes (org_id, project_id, {NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                .bind(scope.org_id).bind(after.project_id).bind(note.id).bind(note.task_id).bind(note.parent_id).bind(note.author_id)
+                .bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to).bind(note.created_at)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&note));
+            tx.commit().await?;
+            Ok((note, after))
+        })
+    }
+
+    pub async fn notes(&self, scope: &TenantScope, task_id: Uuid) -> Result<Vec<Note>> {
+        self.task(scope, task_id).await?;
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, Note>(sql(format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id")))
+            .bind(scope.org_id).bind(task_id).fetch_all(pool).await?),
+        )
+    }
+}
