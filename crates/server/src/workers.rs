@@ -141,6 +141,7 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
         }
         if last_prune.elapsed() > Duration::from_secs(3600) {
             let _ = state.store.idem_prune().await;
+            let _ = state.store.optimize().await;
             last_prune = Instant::now();
         }
         if pause(&mut stop, Duration::from_secs(2)).await {

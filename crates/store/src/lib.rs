@@ -360,7 +360,10 @@ impl Store {
             .filename(path)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-32000")
+            // Keep the planner's statistics fresh as tables grow from ten rows to millions.
+            .analysis_limit(Some(1000))
+            .optimize_on_close(true, Some(1000));
         let opts = base
             .clone()
             .create_if_missing(true)
@@ -392,6 +395,15 @@ impl Store {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Refreshes the query planner's statistics where they have gone stale (SQLite's
+    /// `PRAGMA optimize`; PostgreSQL's autovacuum does this itself).
+    pub async fn optimize(&self) -> Result<()> {
+        if let Db::Sqlite { write, .. } = &self.db {
+            sqlx::query("PRAGMA optimize").execute(write).await?;
+        }
+        Ok(())
     }
 
     /// A cheap round trip, for `/readyz`.

@@ -530,14 +530,19 @@ impl Store {
         for (_, _, c) in changes {
             check_changes(c)?;
         }
+        // Rows are changed in id order, so two overlapping batches on PostgreSQL wait for each
+        // other instead of deadlocking; the answer keeps the caller's order.
+        let mut order: Vec<usize> = (0..changes.len()).collect();
+        order.sort_by_key(|i| changes[*i].0);
         on_write!(self, tx => {
-            let mut out = Vec::with_capacity(changes.len());
-            for (id, v, c) in changes {
+            let mut out: Vec<Option<Task>> = vec![None; changes.len()];
+            for i in order {
+                let (id, v, c) = &changes[i];
                 let (_, after) = apply_task_change!(tx, scope, *id, *v, c);
-                out.push(after);
+                out[i] = Some(after);
             }
             tx.commit().await?;
-            Ok(out)
+            Ok(out.into_iter().flatten().collect())
         })
     }
 
