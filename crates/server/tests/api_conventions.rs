@@ -808,3 +808,25 @@ async fn an_idempotency_key_belongs_to_its_endpoint() {
         .await;
     assert_eq!(seqs["total"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_blind_writes_all_apply() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let path = format!("{}/api/v1/projects/{}", srv.base, p["id"].as_str().unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (http, path, token) = (srv.http.clone(), path.clone(), a.token.clone());
+            tasks.push(tokio::spawn(async move {
+                http.patch(&path).bearer_auth(token).json(&json!({"head_handles": i})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200, "a write without If-Match waits its turn instead of failing");
+        }
+        let (_, now) = srv.get(&a.token, &format!("/api/v1/projects/{}", p["id"].as_str().unwrap())).await;
+        assert_eq!(now["version"], 9);
+    })
+    .await;
+}

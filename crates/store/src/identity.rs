@@ -489,8 +489,9 @@ impl Store {
         let timezone = timezone
             .map(|t| validate::timezone("timezone", &t))
             .transpose()?;
+        let lock = self.row_lock();
         on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1")))
+            let before = sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1{lock}")))
                 .bind(scope.org_id).fetch_optional(&mut *tx).await?
                 .ok_or(StoreError::NotFound { entity: "organisation" })?;
             check_version("organisation", expected_version, before.version)?;
@@ -546,8 +547,9 @@ impl Store {
         role: Role,
         expected_version: Option<i64>,
     ) -> Result<Member> {
+        let lock = self.row_lock();
         on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
+            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2{lock}")))
                 .bind(scope.org_id).bind(user_id).fetch_optional(&mut *tx).await?
                 .ok_or(StoreError::NotFound { entity: "member" })?;
             check_version("member", expected_version, before.version)?;

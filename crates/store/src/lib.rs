@@ -273,9 +273,16 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
-    /// How many items match the filters, over all pages.
+    /// How many items match the filters, over all pages (see `total_capped`).
     pub total: i64,
+    /// True when more than `COUNT_CAP` items match and `total` stops counting there, so a
+    /// count never costs more than the page it comes with.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
 }
+
+/// Lists whose filters can match a large part of a big production count at most this far.
+pub const COUNT_CAP: i64 = 10_000;
 
 /// What a list request asks for, already checked by the caller.
 #[derive(Debug, Clone)]
@@ -327,6 +334,7 @@ impl ListQuery {
             items,
             next_cursor,
             total,
+            total_capped: false,
         }
     }
 }
@@ -404,6 +412,16 @@ impl Store {
             sqlx::query("PRAGMA optimize").execute(write).await?;
         }
         Ok(())
+    }
+
+    /// The suffix that locks the rows a write transaction reads before changing them. PostgreSQL
+    /// needs it so a blind write waits for a concurrent one instead of failing its version
+    /// check; SQLite's single writer already holds every row.
+    pub(crate) fn row_lock(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite { .. } => "",
+            Db::Postgres(_) => " FOR UPDATE",
+        }
     }
 
     /// A cheap round trip, for `/readyz`.

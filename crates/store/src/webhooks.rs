@@ -170,8 +170,9 @@ impl Store {
         let description = description
             .map(|d| validate::text("description", &d, 500))
             .transpose()?;
+        let lock = self.row_lock();
         on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
+            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2{lock}")))
                 .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
                 .ok_or(StoreError::NotFound { entity: "webhook" })?;
             check_version("webhook", expected_version, before.version)?;

@@ -308,6 +308,7 @@ async fn list_shots(
         items,
         next_cursor,
         total,
+        total_capped: false,
     }))
 }
 

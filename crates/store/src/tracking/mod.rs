@@ -302,8 +302,9 @@ impl Store {
             .end_date
             .map(|d| d.map(|d| date("end_date", &d)).transpose())
             .transpose()?;
+        let lock = self.row_lock();
         on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2")))
+            let before = sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2{lock}")))
                 .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
                 .ok_or(StoreError::NotFound { entity: "project" })?;
             check_version("project", expected_version, before.version)?;

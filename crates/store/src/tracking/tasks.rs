@@ -273,10 +273,11 @@ macro_rules! check_transition {
 /// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
 /// records it, and evaluates to the task after the change.
 macro_rules! apply_task_change {
-    ($tx:ident, $scope:expr, $id:expr, $expected:expr, $c:expr) => {{
+    ($tx:ident, $lock:expr, $scope:expr, $id:expr, $expected:expr, $c:expr) => {{
         let scope: &TenantScope = $scope;
         let c: &TaskChanges = $c;
-        let before = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
+        let lock: &str = $lock;
+        let before = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2{lock}")))
             .bind(scope.org_id)
             .bind($id)
             .fetch_optional(&mut *$tx)
@@ -477,18 +478,35 @@ impl Store {
         check_date("due_after", &f.due_after)?;
         check_date("due_before", &f.due_before)?;
         let (cmp, dir) = q.order();
-        let filter = "t.org_id = $1 AND ($2 IS NULL OR t.project_id = $2) AND ($3 IS NULL OR t.sequence_id = $3) AND ($4 IS NULL OR t.status_id = $4)
-             AND ($5 IS NULL OR t.task_type_id = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.user_id = $6))
-             AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)";
         let cols = TASK_COLS
             .split(", ")
             .map(|c| format!("t.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let text = format!(
-            "SELECT {cols} FROM tasks t WHERE {filter} AND ($9 IS NULL OR t.id {cmp} $9) ORDER BY t.id {dir} LIMIT $10"
+        // With an assignee, the person's own tasks drive the query (their index gives id
+        // order): their tasks, not the whole production. Without one, the project's tasks do,
+        // through (org, project, status, id).
+        let (from, key, who) = if f.assignee.is_some() {
+            (
+                "task_assignees a JOIN tasks t ON t.id = a.task_id",
+                "a.task_id",
+                "a.org_id = $1 AND a.user_id = $6",
+            )
+        } else {
+            ("tasks t", "t.id", "$6 IS NULL")
+        };
+        let filter = format!(
+            "{who} AND t.org_id = $1 AND ($2 IS NULL OR t.project_id = $2) AND ($3 IS NULL OR t.sequence_id = $3) AND ($4 IS NULL OR t.status_id = $4)
+             AND ($5 IS NULL OR t.task_type_id = $5) AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)"
         );
-        let count = format!("SELECT COUNT(*) FROM tasks t WHERE {filter}");
+        let text = format!(
+            "SELECT {cols} FROM {from} WHERE {filter} AND ($9 IS NULL OR {key} {cmp} $9) ORDER BY {key} {dir} LIMIT $10"
+        );
+        // Counting stops after the cap, so the total never costs more than the page.
+        let count = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {}) c",
+            crate::COUNT_CAP + 1
+        );
         let (items, total) = on_read!(self, pool => {
             let items = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
@@ -500,7 +518,9 @@ impl Store {
                 .fetch_one(pool).await?;
             (items, total)
         });
-        Ok(q.finish(items, total, |t| t.id))
+        let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
+        page.total_capped = total > crate::COUNT_CAP;
+        Ok(page)
     }
 
     pub async fn update_task(
@@ -511,8 +531,9 @@ impl Store {
         c: &TaskChanges,
     ) -> Result<Task> {
         check_changes(c)?;
+        let lock = self.row_lock();
         on_write!(self, tx => {
-            let (_, after) = apply_task_change!(tx, scope, id, expected_version, c);
+            let (_, after) = apply_task_change!(tx, lock, scope, id, expected_version, c);
             tx.commit().await?;
             Ok(after)
         })
@@ -532,13 +553,14 @@ impl Store {
         }
         // Rows are changed in id order, so two overlapping batches on PostgreSQL wait for each
         // other instead of deadlocking; the answer keeps the caller's order.
+        let lock = self.row_lock();
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_by_key(|i| changes[*i].0);
         on_write!(self, tx => {
             let mut out: Vec<Option<Task>> = vec![None; changes.len()];
             for i in order {
                 let (id, v, c) = &changes[i];
-                let (_, after) = apply_task_change!(tx, scope, *id, *v, c);
+                let (_, after) = apply_task_change!(tx, lock, scope, *id, *v, c);
                 out[i] = Some(after);
             }
             tx.commit().await?;
@@ -558,6 +580,7 @@ impl Store {
         status_to: Option<(Uuid, Option<i64>)>,
     ) -> Result<(Note, Task)> {
         let body = validate::text("body", body, 20_000)?;
+        let lock = self.row_lock();
         if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
             return Err(FieldError::new("frame", "out_of_range").into());
         }
@@ -565,7 +588,7 @@ impl Store {
             let (before, after) = match status_to {
                 Some((s, v)) => {
                     let c = TaskChanges { status_id: Some(s), ..Default::default() };
-                    apply_task_change!(tx, scope, task_id, v, &c)
+                    apply_task_change!(tx, lock, scope, task_id, v, &c)
                 }
                 None => {
                     let t = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
