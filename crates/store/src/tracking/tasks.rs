@@ -487,10 +487,12 @@ impl Store {
         // order): their tasks, not the whole production. Without one, the project's tasks do,
         // through (org, project, status, id).
         let (from, key, who) = if f.assignee.is_some() {
+            // CROSS JOIN fixes the join order on SQLite, whose planner would otherwise start from
+            // the (org, project, status) index and walk most of a big project.
             (
-                "task_assignees a JOIN tasks t ON t.id = a.task_id",
+                "task_assignees a CROSS JOIN tasks t",
                 "a.task_id",
-                "a.org_id = $1 AND a.user_id = $6",
+                "a.org_id = $1 AND a.user_id = $6 AND t.id = a.task_id",
             )
         } else {
             ("tasks t", "t.id", "$6 IS NULL")
