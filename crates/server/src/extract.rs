@@ -318,3 +318,11 @@ fn without_secrets(body: &serde_json::Value) -> serde_json::Value {
     }
     b
 }
+
+/// For PATCH bodies: tells a field that is absent (leave as is, `None`) from one that is null
+/// (clear it, `Some(None)`). Use with `#[serde(default, deserialize_with = "…")]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -249,11 +249,11 @@ async fn me(AxState(state): AxState<State>, Signed(caller): Signed) -> ApiResult
 #[serde(deny_unknown_fields)]
 pub struct MeInput {
     /// `en` or `zh-CN`; null follows the browser.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     pub locale: Option<Option<String>>,
     /// An IANA zone such as `Asia/Shanghai`; null follows the organisation.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     pub timezone: Option<Option<String>>,
 }
@@ -280,11 +280,6 @@ pub(crate) fn known_zone(tz: &str) -> ApiResult<()> {
     jiff::tz::TimeZone::get(tz.trim())
         .map(|_| ())
         .map_err(|_| ApiError::invalid("timezone", "unknown_timezone"))
-}
-
-/// Tells "field absent" (leave as is) from "field null" (clear it).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 // ----- organisations -----

@@ -136,11 +136,6 @@ async fn get_project(
     Ok((etag(p.version), Json(p)).into_response())
 }
 
-/// Tells "field absent" (leave as is) from "field null" (clear it).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectPatch {
@@ -148,10 +143,10 @@ pub struct ProjectPatch {
     pub status: Option<String>,
     pub head_handles: Option<i64>,
     pub tail_handles: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     pub start_date: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     pub end_date: Option<Option<String>>,
 }
