@@ -172,7 +172,7 @@ mod catalog_tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = BTreeSet::new();
         let mut files = Vec::new();
-        for dir in ["templates", "src", "src/api"] {
+        for dir in ["templates", "src", "src/api", "src/pages"] {
             for e in std::fs::read_dir(root.join(dir)).unwrap() {
                 let p = e.unwrap().path();
                 if p.is_file() {

@@ -20,10 +20,14 @@ use crate::auth::{Caller, MaybeSigned};
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
+mod tracking;
+
 pub fn router() -> Router<State> {
     Router::new()
         .route("/", get(root))
         .route("/assets/app.css", get(css))
+        .route("/assets/grid.js", get(grid_js))
+        .route("/assets/import.js", get(import_js))
         .route("/signin", get(signin_page).post(signin_submit))
         .route("/signout", post(signout))
         .route("/app", get(home))
@@ -37,6 +41,7 @@ pub fn router() -> Router<State> {
         .route("/app/webhooks", get(webhooks).post(create_webhook))
         .route("/app/audit", get(audit))
         .route("/invite/{token}", get(invite_page).post(invite_accept))
+        .merge(tracking::router())
 }
 
 /// Messages of the request's language, for templates.
@@ -218,8 +223,26 @@ async fn css() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../assets/app.css"),
+        include_str!("../../assets/app.css"),
     )
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+}
+
+async fn grid_js() -> impl IntoResponse {
+    script(include_str!("../../assets/grid.js"))
+}
+
+async fn import_js() -> impl IntoResponse {
+    script(include_str!("../../assets/import.js"))
 }
 
 #[derive(Template)]

@@ -1,0 +1,300 @@
+//! The production pages behind a browser session: each organisation sees only its own projects,
+//! grids, imports and tasks; another organisation's ids are 404 pages, for reads and for posts;
+//! roles limit what the pages may change.
+
+mod common;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use serde_json::json;
+
+const CUT: &str = "TITLE: MOONLIGHT R1
+FCM: NON-DROP FRAME
+001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: A001C003_ROOFTOP.MOV
+002  A001C007 V     C        11:00:05:00 11:00:06:12 01:00:02:00 01:00:03:12
+* FROM CLIP NAME: A001C007_ALLEY.MOV
+";
+
+/// A signed-in browser: cookie jar, and the CSRF token its pages carry.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn sign_in(srv: &Srv, email: &str, password: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{}/signin", srv.base))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "signing in as {email}");
+        let mut b = Browser {
+            http,
+            base: srv.base.clone(),
+            csrf: String::new(),
+        };
+        let (_, page) = b.get("/app/projects").await;
+        let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        b.csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
+        b
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut f: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        f.extend_from_slice(form);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_pages_keep_to_their_organisation_and_role() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let alpha = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+        let bravo = Browser::sign_in(&srv, &b.owner.email, &b.password).await;
+
+        // Alpha builds a production through its pages.
+        let (s, _) = alpha
+            .post(
+                "/app/projects",
+                &[
+                    ("name", "Moonlight"),
+                    ("code", "MOON"),
+                    ("fps", "24"),
+                    ("width", "4096"),
+                    ("height", "2160"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, projects) = srv.get(&a.token, "/api/v1/projects").await;
+        let pid = projects["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, _) = alpha
+            .post(
+                &format!("/app/projects/{pid}/sequences"),
+                &[("name", "SQ010")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, seqs) = srv
+            .get(&a.token, &format!("/api/v1/projects/{pid}/sequences"))
+            .await;
+        let seq = seqs["items"][0]["id"].as_str().unwrap().to_string();
+        let import = format!("/app/sequences/{seq}/import");
+
+        let (s, preview) = alpha
+            .post(
+                &import,
+                &[("edl", CUT), ("action", "preview"), ("tasks", "1")],
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(
+            preview.contains("A001C007_ALLEY.MOV") && preview.contains("SQ010_0020"),
+            "the preview lists the new shots"
+        );
+        let (_, shots) = srv
+            .get(&a.token, &format!("/api/v1/sequences/{seq}/shots"))
+            .await;
+        assert_eq!(shots["total"], 0, "a preview writes nothing");
+        let (s, _) = alpha
+            .post(
+                &import,
+                &[("edl", CUT), ("action", "apply"), ("tasks", "1")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, tasks) = srv
+            .get(&a.token, &format!("/api/v1/sequences/{seq}/tasks"))
+            .await;
+        assert_eq!(
+            tasks["items"].as_array().unwrap().len(),
+            12,
+            "two shots, six pipeline steps each"
+        );
+        let task = tasks["items"][0]["id"].as_str().unwrap().to_string();
+        let applied = shots_now(&srv, &a.token, &seq).await;
+        assert_eq!(applied.as_array().unwrap().len(), 2);
+
+        // A broken EDL is a 422 page that names the line.
+        let (s, page) = alpha
+            .post(
+                &import,
+                &[
+                    ("edl", "001  A001 V C 01:00:00:00\n"),
+                    ("action", "preview"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert!(page.contains("line 1"), "{page}");
+
+        let grid = format!("/app/projects/{pid}/shots");
+        let reads = [
+            format!("/app/projects/{pid}"),
+            grid.clone(),
+            format!("{grid}?sequence={seq}"),
+            import.clone(),
+            format!("/app/tasks/{task}"),
+        ];
+        for path in &reads {
+            let (s, page) = alpha.get(path).await;
+            assert_eq!(s, 200, "{path} for its own organisation");
+            assert!(page.contains("Moonlight"), "{path}");
+            let (s, page) = bravo.get(path).await;
+            assert_eq!(s, 404, "{path} for another organisation");
+            assert!(
+                !page.contains("Moonlight") && !page.contains("SQ010"),
+                "{path} leaks nothing"
+            );
+        }
+        let (_, list) = bravo.get("/app/projects").await;
+        assert!(!list.contains("Moonlight"));
+
+        // Bravo's posts at Alpha's ids change nothing.
+        let cut2 = CUT.replace(
+            "11:00:06:12 01:00:02:00 01:00:03:12",
+            "11:00:06:00 01:00:02:00 01:00:03:00",
+        );
+        let posts: [(String, Vec<(&str, &str)>); 4] = [
+            (import.clone(), vec![("edl", &cut2), ("action", "apply")]),
+            (format!("/app/sequences/{seq}/add-tasks"), vec![]),
+            (
+                format!("/app/projects/{pid}/sequences"),
+                vec![("name", "SQ999")],
+            ),
+            (
+                format!("/app/tasks/{task}/notes"),
+                vec![("body", "sneaky"), ("version", "1")],
+            ),
+        ];
+        for (path, form) in &posts {
+            let (s, _) = bravo.post(path, form).await;
+            assert_eq!(s, 404, "POST {path} for another organisation");
+        }
+        assert_eq!(
+            shots_now(&srv, &a.token, &seq).await,
+            applied,
+            "Bravo's recut was not applied"
+        );
+        let (_, notes) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{task}/notes"))
+            .await;
+        assert_eq!(notes["items"].as_array().unwrap().len(), 0);
+
+        // A forged form without the session's CSRF token is refused.
+        let r = alpha
+            .http
+            .post(format!("{}/app/tasks/{task}/notes", srv.base))
+            .form(&[("csrf", "nope"), ("body", "x"), ("version", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+
+        // A viewer sees the grid but may not import a cut or write a note.
+        let (_viewer, _) = srv
+            .member(
+                &a,
+                "viewer@alpha.example",
+                Role::Viewer,
+                &[TokenScope::Read],
+            )
+            .await;
+        let v = Browser::sign_in(&srv, "viewer@alpha.example", "correct horse battery").await;
+        assert_eq!(v.get(&grid).await.0, 200);
+        assert_eq!(
+            v.post(&import, &[("edl", CUT), ("action", "apply")])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            v.post(
+                &format!("/app/tasks/{task}/notes"),
+                &[("body", "hi"), ("version", "1")]
+            )
+            .await
+            .0,
+            403
+        );
+
+        // A note with a status change, through the task page.
+        let (_, statuses) = srv
+            .get(&a.token, &format!("/api/v1/projects/{pid}/statuses"))
+            .await;
+        let wip = statuses["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["short_name"] == "wip")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, _) = alpha
+            .post(
+                &format!("/app/tasks/{task}/notes"),
+                &[
+                    ("body", "Starting."),
+                    ("frame", "1012"),
+                    ("status_id", &wip),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{task}")).await;
+        assert_eq!(t["status_id"], json!(wip));
+        // The same form again carries a stale version: the page says so and changes nothing.
+        let (s, page) = alpha
+            .post(
+                &format!("/app/tasks/{task}/notes"),
+                &[
+                    ("body", "Again."),
+                    ("status_id", statuses["items"][0]["id"].as_str().unwrap()),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(page.contains("class=\"flash error\""), "{page}");
+        let (_, mine) = alpha.get("/app/my-tasks").await;
+        assert!(mine.contains("Nothing is assigned to you"));
+    })
+    .await;
+}
+
+async fn shots_now(srv: &Srv, token: &str, seq: &str) -> serde_json::Value {
+    srv.get(token, &format!("/api/v1/sequences/{seq}/shots"))
+        .await
+        .1["items"]
+        .clone()
+}
