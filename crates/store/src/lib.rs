@@ -13,6 +13,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
+pub mod group;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
@@ -33,14 +34,15 @@ macro_rules! on_read {
     };
 }
 
-/// Like `on_read!`, but opens a write transaction `$tx` (BEGIN IMMEDIATE on SQLite, so a writer
-/// never has to upgrade a read lock) that `$body` must commit.
+/// Like `on_read!`, but opens a write transaction `$tx` that `$body` must commit. On SQLite it is
+/// this writer's savepoint in the group-committed transaction (`group`, begun IMMEDIATE so a
+/// writer never has to upgrade a read lock); `commit` returns once the work is durable.
 macro_rules! on_write {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.db {
-            $crate::Db::Sqlite { write, .. } => {
+            $crate::Db::Sqlite { group, .. } => {
                 #[allow(unused_mut)]
-                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = group.begin().await?;
                 $body
             }
             $crate::Db::Postgres(pool) => {
@@ -102,7 +104,11 @@ pub(crate) use {on_read, on_write, record};
 /// The two metadata backends. SQLite gets one writer connection (SQLite has one writer anyway, and
 /// queueing in the pool is cheaper than lock retries) and a pool of readers.
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        group: group::GroupWriter,
+    },
     Postgres(PgPool),
 }
 
@@ -381,6 +387,7 @@ impl Store {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
@@ -394,7 +401,11 @@ impl Store {
             .connect_with(base.read_only(true))
             .await?;
         Ok(Store {
-            db: Db::Sqlite { read, write },
+            db: Db::Sqlite {
+                read,
+                group: group::GroupWriter::new(write.clone()),
+                write,
+            },
         })
     }
 
@@ -432,7 +443,7 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
