@@ -163,6 +163,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             format!("{grid}?sequence={seq}"),
             import.clone(),
             format!("/app/tasks/{task}"),
+            format!("/app/projects/{pid}/activity"),
         ];
         for path in &reads {
             let (s, page) = alpha.get(path).await;
@@ -175,6 +176,15 @@ async fn production_pages_keep_to_their_organisation_and_role() {
                 "{path} leaks nothing"
             );
         }
+        // Alpha's owner's feed names the shots; Bravo cannot open it.
+        let feed = format!("/app/people/{}/activity", a.owner.id);
+        let (s, page) = alpha.get(&feed).await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("SQ010_0010") && page.contains("created the project"),
+            "{page}"
+        );
+        assert_eq!(bravo.get(&feed).await.0, 404);
         let (_, list) = bravo.get("/app/projects").await;
         assert!(!list.contains("Moonlight"));
 

@@ -117,6 +117,7 @@ async fn org_b_never_reaches_org_a() {
 
         let fixtures: HashMap<&str, String> = HashMap::from([
             ("member_id", artist.id.to_string()),
+            ("user_id", artist.id.to_string()),
             ("invitation_id", inv["invitation"]["id"].as_str().unwrap().to_string()),
             ("token_id", tok["token"]["id"].as_str().unwrap().to_string()),
             ("webhook_id", hook["webhook"]["id"].as_str().unwrap().to_string()),

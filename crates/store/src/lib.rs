@@ -63,9 +63,10 @@ macro_rules! record {
         let now = $crate::now_ms();
         let before = change.before.as_ref().map(|v| v.to_string());
         let after = change.after.as_ref().map(|v| v.to_string());
+        let project_id = change.project_id();
         sqlx::query(
-            "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind($crate::new_id())
         .bind(change.org_id)
@@ -77,6 +78,7 @@ macro_rules! record {
         .bind(&before)
         .bind(&after)
         .bind(now)
+        .bind(project_id)
         .execute(&mut *$tx)
         .await?;
         let payload = serde_json::json!({
@@ -227,6 +229,21 @@ impl Change {
     pub fn after(mut self, v: &impl Serialize) -> Self {
         self.after = serde_json::to_value(v).ok();
         self
+    }
+
+    /// The project a production change belongs to (the project itself, or the `project_id` of
+    /// what changed): it puts the change into that project's activity feed.
+    pub fn project_id(&self) -> Option<Uuid> {
+        if self.entity_type == "project" {
+            return self.entity_id;
+        }
+        self.after
+            .as_ref()
+            .or(self.before.as_ref())?
+            .get("project_id")?
+            .as_str()?
+            .parse()
+            .ok()
     }
 }
 

@@ -46,6 +46,8 @@ pub fn router() -> Router<State> {
         .route("/app/tasks/{task_id}", get(task_page))
         .route("/app/tasks/{task_id}/notes", post(task_note))
         .route("/app/my-tasks", get(my_tasks))
+        .route("/app/projects/{project_id}/activity", get(project_activity))
+        .route("/app/people/{user}/activity", get(person_activity))
 }
 
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
@@ -977,6 +979,249 @@ async fn my_tasks(
         rows,
         total: page.total,
         total_capped: page.total_capped,
+        next: page.next_cursor,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activity feeds
+
+struct ActivityRow {
+    when: String,
+    who: String,
+    what: String,
+    subject: String,
+    link: Option<String>,
+    change: Option<(String, String, String, String)>,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    title: String,
+    back: Option<(String, String)>,
+    rows: Vec<ActivityRow>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    cursor: Option<String>,
+}
+
+fn json_uuid(v: &serde_json::Value, key: &str) -> Option<Uuid> {
+    v.get(key)?.as_str()?.parse().ok()
+}
+
+/// Reads a feed page and puts it into words: who did what to which shot or task.
+async fn activity_rows(
+    state: &State,
+    cx: &Ctx,
+    entries: &[mstation_store::audit::AuditEntry],
+) -> Result<Vec<ActivityRow>, PageError> {
+    let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
+    let mut projects: HashMap<Uuid, (Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
+    let mut shots: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        let parse = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let (before, after) = (parse(&e.before), parse(&e.after));
+        let now = if after.is_null() { &before } else { &after };
+        if let Some(pid) = e.project_id
+            && let std::collections::hash_map::Entry::Vacant(v) = projects.entry(pid)
+        {
+            let st = state
+                .store
+                .task_statuses(&cx.scope, pid)
+                .await
+                .unwrap_or_default();
+            let ty = state
+                .store
+                .task_types(&cx.scope, pid)
+                .await
+                .unwrap_or_default();
+            v.insert((st, ty));
+        }
+        let (statuses, types) = e
+            .project_id
+            .and_then(|p| projects.get(&p))
+            .map(|(s, t)| (s.as_slice(), t.as_slice()))
+            .unwrap_or((&[], &[]));
+        let status = |id: Option<Uuid>| {
+            id.and_then(|id| statuses.iter().find(|s| s.id == id))
+                .map(|s| (s.name.clone(), s.color.clone()))
+        };
+        let shot_name = |id: Option<Uuid>| {
+            let state = state.clone();
+            let scope = cx.scope.clone();
+            async move {
+                let id = id?;
+                Some((id, state.store.shot(&scope, id).await.ok().map(|s| s.name)))
+            }
+        };
+        let task_label = |task: &serde_json::Value, shot: Option<String>| {
+            let ty = json_uuid(task, "task_type_id")
+                .and_then(|t| types.iter().find(|y| y.id == t))
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            match shot {
+                Some(s) => format!("{s} · {ty}"),
+                None => ty,
+            }
+        };
+        let (subject, link, change, body) = match e.entity_type.as_str() {
+            "task" => {
+                let sid = json_uuid(now, "shot_id");
+                let name = match sid.and_then(|s| shots.get(&s).cloned()) {
+                    Some(n) => n,
+                    None => {
+                        let found = shot_name(sid).await;
+                        if let Some((id, n)) = found.clone() {
+                            shots.insert(id, n);
+                        }
+                        found.and_then(|f| f.1)
+                    }
+                };
+                let change = match (
+                    status(json_uuid(&before, "status_id")),
+                    status(json_uuid(&after, "status_id")),
+                ) {
+                    (Some(a), Some(b)) if a != b => Some((a.0, a.1, b.0, b.1)),
+                    _ => None,
+                };
+                (
+                    task_label(now, name),
+                    e.entity_id.map(|id| format!("/app/tasks/{id}")),
+                    change,
+                    String::new(),
+                )
+            }
+            "note" => {
+                let tid = json_uuid(now, "task_id");
+                let change = match (
+                    status(json_uuid(now, "status_from")),
+                    status(json_uuid(now, "status_to")),
+                ) {
+                    (Some(a), Some(b)) => Some((a.0, a.1, b.0, b.1)),
+                    _ => None,
+                };
+                let body: String = now
+                    .get("body")
+                    .and_then(|b| b.as_str())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(280)
+                    .collect();
+                let label = match tid {
+                    Some(t) => match state.store.task(&cx.scope, t).await {
+                        Ok(task) => {
+                            let n = shot_name(Some(task.shot_id)).await.and_then(|f| f.1);
+                            task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
+                        }
+                        Err(_) => String::new(),
+                    },
+                    None => String::new(),
+                };
+                (label, tid.map(|t| format!("/app/tasks/{t}")), change, body)
+            }
+            _ => (
+                now.get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                match e.entity_type.as_str() {
+                    "project" => e.entity_id.map(|id| format!("/app/projects/{id}")),
+                    _ => None,
+                },
+                None,
+                String::new(),
+            ),
+        };
+        rows.push(ActivityRow {
+            when: cx.time(e.at.0),
+            who: e
+                .actor_id
+                .and_then(|a| names.get(&a).cloned())
+                .unwrap_or_else(|| i18n::text("someone")),
+            what: i18n::try_text(&format!("activity-{}", e.action.replace('.', "-")))
+                .unwrap_or_else(|| e.action.clone()),
+            subject,
+            link,
+            change,
+            body,
+        });
+    }
+    Ok(rows)
+}
+
+async fn project_activity(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    Query(fq): Query<FeedQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let project = state.store.project(&cx.scope, project_id).await?;
+    let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .activity(
+            &cx.scope,
+            mstation_store::audit::Feed::Project(project_id),
+            &q,
+        )
+        .await?;
+    let rows = activity_rows(&state, &cx, &page.items).await?;
+    html(ActivityPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash: None,
+        title: format!("{} · {}", project.name, i18n::text("nav-activity")),
+        back: Some((format!("/app/projects/{project_id}"), project.name)),
+        rows,
+        next: page.next_cursor,
+    })
+}
+
+async fn person_activity(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(user): Path<String>,
+    Query(fq): Query<FeedQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let user_id = if user == "me" {
+        cx.caller.user_id
+    } else {
+        user.parse::<Uuid>()
+            .map_err(|_| ApiError::not_found("person"))?
+    };
+    let names: HashMap<Uuid, String> = people(&state, &cx).await?.into_iter().collect();
+    let name = names
+        .get(&user_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .activity(&cx.scope, mstation_store::audit::Feed::Person(user_id), &q)
+        .await?;
+    let rows = activity_rows(&state, &cx, &page.items).await?;
+    html(ActivityPage {
+        tr: Tr::now(),
+        nav: cx.nav("my-tasks"),
+        flash: None,
+        title: format!("{name} · {}", i18n::text("nav-activity")),
+        back: None,
+        rows,
         next: page.next_cursor,
     })
 }

@@ -125,6 +125,7 @@ pub struct Task {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Note {
     pub id: Uuid,
+    pub project_id: Uuid,
     pub task_id: Uuid,
     pub parent_id: Option<Uuid>,
     pub author_id: Uuid,
@@ -174,8 +175,7 @@ pub struct TaskFilter {
 
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
-const NOTE_COLS: &str =
-    "id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
+const NOTE_COLS: &str = "id, project_id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
 pub const MAX_BULK: usize = 1000;
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
@@ -609,11 +609,11 @@ impl Store {
                 if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
             }
             let note = Note {
-                id: new_id(), task_id, parent_id, author_id: scope.user_id, body: body.clone(), frame,
+                id: new_id(), project_id: after.project_id, task_id, parent_id, author_id: scope.user_id, body: body.clone(), frame,
                 status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
             };
-            sqlx::query(sql(format!("INSERT INTO notes (org_id, project_id, {NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                .bind(scope.org_id).bind(after.project_id).bind(note.id).bind(note.task_id).bind(note.parent_id).bind(note.author_id)
+            sqlx::query(sql(format!("INSERT INTO notes (org_id, {NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                .bind(scope.org_id).bind(note.id).bind(note.project_id).bind(note.task_id).bind(note.parent_id).bind(note.author_id)
                 .bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to).bind(note.created_at)
                 .execute(&mut *tx).await?;
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&note));
