@@ -3,4 +3,5 @@
 
 pub mod conform;
 pub mod edl;
+pub mod export;
 pub mod timecode;
