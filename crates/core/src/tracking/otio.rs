@@ -8,8 +8,8 @@ use super::edl::{Edl, EdlEvent, IgnoredLine, MAX_REEL_CHARS, Speed, TrackKind, T
 use super::export::{Export, ExportError, MAX_SPEED};
 use super::timecode::{MAX_NOMINAL, Rate, Timecode};
 
-/// The most items (tracks, clips, gaps, transitions, effects of nested compositions) one
-/// document may hold; a feature film's cut has a few thousand.
+/// The most items (tracks, clips, gaps, transitions, nested compositions) one document may
+/// hold; a feature film's cut has a few thousand.
 pub const MAX_ITEMS: usize = 100_000;
 
 /// Ten days. No timecode runs longer (it wraps at 24 hours), so a longer time is a broken value;
@@ -129,9 +129,20 @@ pub fn read(text: &str, rate: Rate, drop_frame: bool) -> Result<Edl, OtioError> 
 pub fn write(export: &Export) -> Result<String, ExportError> {
     export.validate()?;
     let fps = f64::from(export.rate.num()) / f64::from(export.rate.den());
-    let time =
-        |frames: i64| json!({"OTIO_SCHEMA": "RationalTime.1", "rate": fps, "value": frames as f64});
-    let range = |start: i64, duration: i64| json!({"OTIO_SCHEMA": "TimeRange.1", "start_time": time(start), "duration": time(duration)});
+    let time = |frames: i64| {
+        json!({
+            "OTIO_SCHEMA": "RationalTime.1",
+            "rate": fps,
+            "value": frames as f64,
+        })
+    };
+    let range = |start: i64, duration: i64| {
+        json!({
+            "OTIO_SCHEMA": "TimeRange.1",
+            "start_time": time(start),
+            "duration": time(duration),
+        })
+    };
     let start = export.shots.first().map_or(0, |s| s.record_in);
     let mut children = Vec::new();
     let mut position = start;
@@ -1264,6 +1275,20 @@ mod tests {
             let both: Vec<([i64; 4], &str)> = through_edl.events.iter().map(|e| (frames(e), e.reel.as_str())).collect();
             let ours: Vec<([i64; 4], &str)> = edl.events.iter().map(|e| (frames(e), e.reel.as_str())).collect();
             prop_assert_eq!(both, ours);
+            // And so the same shots, but for where each event was found in its file.
+            let opts = ConformOptions {
+                sequence_name: "SQ010".into(),
+                start_frame: 1001,
+                head_handles: 8,
+                tail_handles: 8,
+            };
+            let shots = |edl: &Edl| {
+                let mut plan = conform::plan(&[], edl, &opts);
+                plan.new.iter_mut().for_each(|s| s.line = 0);
+                plan.skipped.iter_mut().for_each(|s| s.line = 0);
+                plan
+            };
+            prop_assert_eq!(shots(&through_edl), shots(&edl));
         }
 
         #[test]
