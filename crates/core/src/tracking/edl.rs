@@ -4,6 +4,7 @@
 use serde::Serialize;
 use thiserror::Error;
 
+use super::export::{Export, ExportError};
 use super::timecode::{Rate, Timecode, TimecodeError};
 
 /// Longer than any reel name an editing system writes (Avid, Premiere and Resolve stay within 32
@@ -565,6 +566,76 @@ impl Parser {
     }
 }
 
+/// Writes a cut as a CMX 3600 EDL that `parse` reads back to the same events: one `V` cut per
+/// shot with its clip name as `* FROM CLIP NAME:` and its shot name as a white locator at its
+/// record in, and an `M2` speed line where the source runs at another speed than the record.
+///
+/// Reels are written whole, padded to the customary eight columns: a longer reel pushes the rest
+/// of the line right (as Premiere writes it), which `parse` and OpenTimelineIO both read.
+pub fn write(export: &Export) -> Result<String, ExportError> {
+    use std::fmt::Write as _;
+
+    export.validate()?;
+    let (rate, drop_frame) = (export.rate, export.drop_frame);
+    let tc = |frames: i64| Timecode::from_frames(frames, rate, drop_frame);
+    let mut out = String::new();
+    // Writing to a String cannot fail; the results are ignored for that reason.
+    let _ = writeln!(out, "TITLE: {}", export.title.trim());
+    let _ = writeln!(
+        out,
+        "FCM: {}",
+        if drop_frame {
+            "DROP FRAME"
+        } else {
+            "NON-DROP FRAME"
+        }
+    );
+    for (i, shot) in export.shots.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{:03}  {:<8} V     C        {} {} {} {}",
+            i + 1,
+            shot.reel,
+            tc(shot.source_in),
+            tc(shot.source_out),
+            tc(shot.record_in),
+            tc(shot.record_out)
+        );
+        let (record, source) = (
+            shot.record_out - shot.record_in,
+            shot.source_out - shot.source_in,
+        );
+        if record != source {
+            let _ = writeln!(
+                out,
+                "M2   {:<8}       {}                {}",
+                shot.reel,
+                speed_field(source, record, rate),
+                tc(shot.source_in)
+            );
+        }
+        if let Some(clip) = shot.clip_name.as_deref().map(str::trim)
+            && !clip.is_empty()
+        {
+            let _ = writeln!(out, "* FROM CLIP NAME: {clip}");
+        }
+        let name = shot.name.trim();
+        if !name.is_empty() {
+            let _ = writeln!(out, "* LOC: {} WHITE   {name}", tc(shot.record_in));
+        }
+    }
+    Ok(out)
+}
+
+/// The `M2` speed in frames per second, to a tenth, as Avid writes it: `047.9`, `000.0`.
+fn speed_field(source: i64, record: i64, rate: Rate) -> String {
+    // Tenths of frames per second: source/record × num/den × 10, rounded half up.
+    let num = i128::from(source) * i128::from(rate.num()) * 20
+        + i128::from(record) * i128::from(rate.den());
+    let tenths = num / (i128::from(record) * i128::from(rate.den()) * 2);
+    format!("{:03}.{}", tenths / 10, tenths % 10)
+}
+
 fn transition(text: &str, duration: Option<u32>) -> Result<Transition, String> {
     let upper = text.to_ascii_uppercase();
     let needs_duration = |what: &str| {
@@ -630,6 +701,7 @@ fn tenths(raw: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tracking::export::ExportShot;
     use proptest::prelude::*;
 
     const AVID: &str = "\u{feff}TITLE: REEL 3 LOCK v12\r
@@ -1037,6 +1109,118 @@ AUD  3    4
             }
             let text: String = chars.into_iter().collect();
             let _ = parse(&text, rate);
+        }
+    }
+
+    fn export_shot(reel: &str, record: (i64, i64), source: (i64, i64)) -> ExportShot {
+        ExportShot {
+            name: format!("SQ010_{:04}", record.0 % 10_000),
+            clip_name: Some(format!("{reel}_230514.MOV")),
+            reel: reel.to_string(),
+            record_in: record.0,
+            record_out: record.1,
+            source_in: source.0,
+            source_out: source.1,
+        }
+    }
+
+    #[test]
+    fn writes_a_cut() {
+        let tc = |t: &str| {
+            Timecode::parse(t, Rate::FPS_29_97)
+                .and_then(|t| t.to_frames(Rate::FPS_29_97))
+                .unwrap()
+        };
+        let export = Export {
+            title: "REEL 1 v3".into(),
+            rate: Rate::FPS_29_97,
+            drop_frame: true,
+            shots: vec![
+                export_shot(
+                    "A003C012",
+                    (107_892, 107_982),
+                    (tc("14:22:08;08"), tc("14:22:11;08")),
+                ),
+                export_shot("Interview Cam A 03", (108_012, 108_042), (0, 60)),
+            ],
+        };
+        let text = write(&export).unwrap();
+        assert_eq!(
+            text,
+            "TITLE: REEL 1 v3
+FCM: DROP FRAME
+
+001  A003C012 V     C        14:22:08;08 14:22:11;08 01:00:00;00 01:00:03;00
+* FROM CLIP NAME: A003C012_230514.MOV
+* LOC: 01:00:00;00 WHITE   SQ010_7892
+
+002  Interview Cam A 03 V     C        00:00:00;00 00:00:02;00 01:00:04;00 01:00:05;00
+M2   Interview Cam A 03       059.9                00:00:00;00
+* FROM CLIP NAME: Interview Cam A 03_230514.MOV
+* LOC: 01:00:04;00 WHITE   SQ010_8012
+"
+        );
+        let edl = parse(&text, Rate::FPS_29_97).unwrap();
+        assert!(edl.ignored_lines.is_empty(), "{:?}", edl.ignored_lines);
+        assert_eq!(edl.events[1].reel, "Interview Cam A 03");
+        assert_eq!(edl.events[1].speed.as_ref().unwrap().fps_tenths, 599);
+        assert_eq!(edl.events[1].locators[0].text, "SQ010_8012");
+        assert_eq!(speed_field(1, 1, Rate::FPS_24), "024.0");
+        assert_eq!(speed_field(1, 24, Rate::FPS_24), "001.0");
+        assert_eq!(speed_field(1000, 1, Rate::new(999, 1).unwrap()), "999000.0");
+        let mut bad = export.clone();
+        bad.shots[1].record_in = 107_900;
+        assert_eq!(write(&bad).unwrap_err().field, "shots[1].record_in");
+    }
+
+    /// The cut an EDL describes, as an export, so what was read can be written again.
+    fn as_export(edl: &Edl, rate: Rate, drop_frame: bool) -> Export {
+        Export {
+            title: edl.title.clone().unwrap_or_default(),
+            rate,
+            drop_frame,
+            shots: edl
+                .events
+                .iter()
+                .map(|e| ExportShot {
+                    name: e
+                        .locators
+                        .first()
+                        .map(|l| l.text.clone())
+                        .unwrap_or_default(),
+                    clip_name: e.clip_name.clone(),
+                    reel: e.reel.clone(),
+                    record_in: e.record_in_frames,
+                    record_out: e.record_out_frames,
+                    source_in: e.source_in_frames,
+                    source_out: e.source_out_frames,
+                })
+                .collect(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn written_cuts_read_back(export in crate::tracking::export::tests::exports()) {
+            let text = write(&export).unwrap();
+            let edl = parse(&text, export.rate).unwrap();
+            prop_assert!(edl.ignored_lines.is_empty());
+            prop_assert_eq!(edl.events.len(), export.shots.len());
+            for (e, s) in edl.events.iter().zip(&export.shots) {
+                prop_assert_eq!(e.track, TrackKind::Video);
+                prop_assert_eq!(e.transition, Transition::Cut);
+                prop_assert_eq!(e.drop_frame, export.drop_frame);
+                prop_assert_eq!(&e.reel, &s.reel);
+                prop_assert_eq!(&e.clip_name, &s.clip_name);
+                prop_assert_eq!(
+                    (e.record_in_frames, e.record_out_frames, e.source_in_frames, e.source_out_frames),
+                    (s.record_in, s.record_out, s.source_in, s.source_out)
+                );
+                prop_assert_eq!(e.speed.is_some(), s.source_out - s.source_in != s.record_out - s.record_in);
+            }
+            let again = as_export(&edl, export.rate, export.drop_frame);
+            prop_assert_eq!(&again, &export);
+            prop_assert_eq!(write(&again).unwrap(), text);
         }
     }
 }

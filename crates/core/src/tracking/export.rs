@@ -1,0 +1,276 @@
+//! What a sequence exports: its shots as cuts on one video track, counted in frames at one rate.
+//! The EDL and OTIO writers take this and check it here once, so both refuse the same input.
+
+use thiserror::Error;
+
+use super::edl::MAX_REEL_CHARS;
+use super::timecode::Rate;
+
+/// The most source frames a shot may play per record frame. Beyond it the CMX speed field
+/// (`M2`, six whole digits of frames per second) cannot say the speed.
+pub const MAX_SPEED: i64 = 1000;
+
+/// One shot of an exported cut. Frames are counted at the export's rate; outs are exclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportShot {
+    /// The shot's name (`SQ010_0040`), written as a locator in an EDL and as metadata in OTIO.
+    pub name: String,
+    pub clip_name: Option<String>,
+    pub reel: String,
+    pub record_in: i64,
+    pub record_out: i64,
+    pub source_in: i64,
+    pub source_out: i64,
+}
+
+/// A sequence's cut, ready to be written as an EDL or an OTIO timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    pub title: String,
+    pub rate: Rate,
+    /// Whether timecodes count drop-frame; only at 29.97 and 59.94.
+    pub drop_frame: bool,
+    /// In record order, none overlapping the one before.
+    pub shots: Vec<ExportShot>,
+}
+
+/// Why a cut cannot be exported, naming the field (`shots[3].reel`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {message}")]
+pub struct ExportError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ExportError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ExportError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A stable, machine-readable code for API errors.
+    pub const fn code(&self) -> &'static str {
+        "tracking.bad_export"
+    }
+}
+
+/// A text that goes on one line of an EDL: no line breaks or other control characters.
+fn one_line(field: &str, text: &str) -> Result<(), ExportError> {
+    if text.chars().any(char::is_control) {
+        return Err(ExportError::new(
+            field,
+            "must not contain line breaks or other control characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Export {
+    /// Checks what both formats need, so that what is written reads back as the same cut.
+    ///
+    /// Names, clip names and the title are written without surrounding spaces, as every EDL
+    /// reader trims them; reels must already be in that form, since they are matched exactly.
+    pub fn validate(&self) -> Result<(), ExportError> {
+        one_line("title", &self.title)?;
+        if self.drop_frame && !self.rate.supports_drop_frame() {
+            return Err(ExportError::new(
+                "drop_frame",
+                format!(
+                    "{} fps has no drop-frame timecode, only 29.97 and 59.94",
+                    self.rate
+                ),
+            ));
+        }
+        let day = self.rate.frames_per_day(self.drop_frame);
+        let mut previous_out: Option<i64> = None;
+        for (i, shot) in self.shots.iter().enumerate() {
+            let at = |name: &str| format!("shots[{i}].{name}");
+            one_line(&at("name"), &shot.name)?;
+            if let Some(clip) = &shot.clip_name {
+                one_line(&at("clip_name"), clip)?;
+            }
+            one_line(&at("reel"), &shot.reel)?;
+            let words: Vec<&str> = shot.reel.split_whitespace().collect();
+            if words.is_empty() {
+                return Err(ExportError::new(at("reel"), "must not be empty"));
+            }
+            if words.join(" ") != shot.reel {
+                return Err(ExportError::new(
+                    at("reel"),
+                    "must not start or end with spaces or have two spaces in a row: an EDL cannot keep them",
+                ));
+            }
+            if shot.reel.chars().count() > MAX_REEL_CHARS {
+                return Err(ExportError::new(
+                    at("reel"),
+                    format!("is longer than {MAX_REEL_CHARS} characters"),
+                ));
+            }
+            for (name, value) in [
+                ("record_in", shot.record_in),
+                ("record_out", shot.record_out),
+                ("source_in", shot.source_in),
+                ("source_out", shot.source_out),
+            ] {
+                if !(0..day).contains(&value) {
+                    return Err(ExportError::new(
+                        at(name),
+                        format!("is frame {value}, outside the 24-hour timecode day (0 to {day})"),
+                    ));
+                }
+            }
+            if shot.record_out <= shot.record_in {
+                return Err(ExportError::new(
+                    at("record_out"),
+                    "must be after record_in: a shot lasts at least one frame",
+                ));
+            }
+            if shot.source_out <= shot.source_in {
+                return Err(ExportError::new(
+                    at("source_out"),
+                    "must be after source_in: a shot shows at least one frame",
+                ));
+            }
+            let (record, source) = (
+                shot.record_out - shot.record_in,
+                shot.source_out - shot.source_in,
+            );
+            if source > record * MAX_SPEED {
+                return Err(ExportError::new(
+                    at("source_out"),
+                    format!(
+                        "plays {source} source frames in {record}: faster than {MAX_SPEED} times"
+                    ),
+                ));
+            }
+            if let Some(out) = previous_out
+                && shot.record_in < out
+            {
+                return Err(ExportError::new(
+                    at("record_in"),
+                    format!(
+                        "is frame {}, before the previous shot ends at frame {out}: shots must be in record order without overlaps",
+                        shot.record_in
+                    ),
+                ));
+            }
+            previous_out = Some(shot.record_out);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A generated cut: rate, drop-frame, and shots laid end to end with gaps between some.
+    pub(crate) fn exports() -> impl Strategy<Value = Export> {
+        let rate = prop::sample::select(Rate::COMMON.to_vec());
+        (rate, any::<bool>(), "[A-Za-z0-9 _.]{0,20}")
+            .prop_flat_map(|(rate, df, title)| {
+                let df = df && rate.supports_drop_frame();
+                let day = rate.frames_per_day(df);
+                let shot = (
+                    "[A-Z][A-Z0-9_]{0,11}( [A-Z0-9.]{1,4}){0,2}",
+                    prop::option::of("[A-Za-z0-9_.()]([A-Za-z0-9_. ()]{0,30}[A-Za-z0-9_.()])?"),
+                    "([A-Z0-9_]{1,12})?",
+                    prop_oneof![3 => Just(0i64), 1 => 1i64..200],
+                    1i64..500,
+                    0..day - 2000,
+                    prop_oneof![4 => Just(None), 1 => (1i64..=MAX_SPEED).prop_map(Some)],
+                );
+                (
+                    Just(rate),
+                    Just(df),
+                    Just(title.trim().to_string()),
+                    prop::collection::vec(shot, 0..30),
+                )
+            })
+            .prop_map(|(rate, drop_frame, title, shots)| {
+                let mut record = rate.frames_per_day(drop_frame) / 24;
+                let shots = shots
+                    .into_iter()
+                    .map(|(reel, clip_name, name, gap, len, source_in, source_len)| {
+                        record += gap;
+                        let shot = ExportShot {
+                            name,
+                            clip_name,
+                            reel,
+                            record_in: record,
+                            record_out: record + len,
+                            source_in,
+                            source_out: source_in + source_len.unwrap_or(len),
+                        };
+                        record += len;
+                        shot
+                    })
+                    .collect();
+                Export {
+                    title,
+                    rate,
+                    drop_frame,
+                    shots,
+                }
+            })
+    }
+
+    fn shot() -> ExportShot {
+        ExportShot {
+            name: "SQ010_0010".into(),
+            clip_name: Some("A001C003_220101.MOV".into()),
+            reel: "A001C003".into(),
+            record_in: 86_400,
+            record_out: 86_448,
+            source_in: 864_000,
+            source_out: 864_048,
+        }
+    }
+
+    fn field_of(e: &Export) -> String {
+        e.validate().unwrap_err().field
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let good = Export {
+            title: "REEL 1".into(),
+            rate: Rate::FPS_24,
+            drop_frame: false,
+            shots: vec![shot(), shot()],
+        };
+        let mut e = good.clone();
+        e.shots[1].record_in += 48;
+        e.shots[1].record_out += 48;
+        assert_eq!(e.validate(), Ok(()));
+        assert_eq!(field_of(&good), "shots[1].record_in");
+        type Break = fn(&mut Export);
+        let cases: [(Break, &str); 9] = [
+            (|e| e.title = "a\nb".into(), "title"),
+            (|e| e.drop_frame = true, "drop_frame"),
+            (|e| e.shots[0].reel = " A".into(), "shots[0].reel"),
+            (|e| e.shots[0].reel = String::new(), "shots[0].reel"),
+            (|e| e.shots[0].reel = "R".repeat(65), "shots[0].reel"),
+            (
+                |e| e.shots[0].clip_name = Some("x\ry".into()),
+                "shots[0].clip_name",
+            ),
+            (|e| e.shots[0].record_out = 86_400, "shots[0].record_out"),
+            (|e| e.shots[0].source_in = -1, "shots[0].source_in"),
+            (
+                |e| e.shots[0].source_out = 864_000 + 48_001,
+                "shots[0].source_out",
+            ),
+        ];
+        for (break_it, field) in cases {
+            let mut e = good.clone();
+            e.shots.truncate(1);
+            break_it(&mut e);
+            assert_eq!(field_of(&e), field);
+            assert_eq!(e.validate().unwrap_err().code(), "tracking.bad_export");
+        }
+    }
+}
