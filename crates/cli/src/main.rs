@@ -64,6 +64,10 @@ enum Command {
         /// Let webhooks reach loopback and private networks (closed installations, tests).
         #[arg(long, env = "MSTATION_ALLOW_PRIVATE_WEBHOOKS")]
         allow_private_webhooks: bool,
+        /// Load the demo studio (a feature film in production, three companies) unless it is
+        /// there already, and print its sign-in accounts.
+        #[arg(long)]
+        demo: bool,
     },
     /// Manage organisations, users and tokens directly in the store.
     Admin {
@@ -148,9 +152,13 @@ async fn main() -> anyhow::Result<()> {
             workers,
             secure_cookies,
             allow_private_webhooks,
+            demo,
         } => {
             let db = store.open().await?;
             first_start(&db).await?;
+            if demo {
+                load_demo(&db).await?;
+            }
             let state =
                 mstation_server::AppState::with_options(db, secure_cookies, allow_private_webhooks);
             mstation_server::serve(
@@ -165,6 +173,27 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { store, what } => admin(&store.open().await?, what).await,
     }
+}
+
+/// Loads the demo studio and says how to sign in to it.
+async fn load_demo(db: &Store) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    match mstation_server::demo::load(db).await? {
+        None => println!("The demo studio is already loaded."),
+        Some(l) => {
+            println!(
+                "Loaded the demo studio in {:.1} s: {} shots, {} tasks. Sign in as any of these, password {}:",
+                started.elapsed().as_secs_f64(),
+                l.shots,
+                l.tasks,
+                mstation_server::demo::PASSWORD
+            );
+            for (email, who) in l.accounts {
+                println!("  {email:<34} {who}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// On the very first start, make the platform operator's organisation and its admin, and print

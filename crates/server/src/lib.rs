@@ -15,6 +15,7 @@ use tracing::Level;
 
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod i18n;

@@ -171,3 +171,54 @@ async fn artists_read_the_cut_but_do_not_reshape_it() {
     let (s, _) = conform(&srv, &artist, seq, CUT_2, true).await;
     assert_eq!(s, 403, "only production staff apply it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequence_exports_its_cut_and_the_export_conforms_back_unchanged() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "29.97", "width": 3840, "height": 2160}))
+            .await;
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{}/sequences", p["id"].as_str().unwrap()), json!({"name": "SQ010"})).await;
+        let seq = seq["id"].as_str().unwrap().to_string();
+        let (s, _) = conform(&srv, &a.token, &seq, CUT_2, true).await;
+        assert_eq!(s, 200);
+
+        let export = |format: &'static str| {
+            let srv = &srv;
+            let token = a.token.clone();
+            let seq = seq.clone();
+            async move {
+                let r = srv.call(&token, reqwest::Method::GET, &format!("/api/v1/sequences/{seq}/export?format={format}"), None).await;
+                assert_eq!(r.status().as_u16(), 200);
+                let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+                (disposition, r.text().await.unwrap())
+            }
+        };
+        let (disposition, text) = export("cmx3600").await;
+        assert_eq!(disposition, "attachment; filename=\"SQ010.edl\"");
+        assert!(text.contains("A001C007_220101.MOV") && text.contains("C003C002"), "{text}");
+        let (s, diff) = conform(&srv, &a.token, &seq, &text, false).await;
+        assert_eq!(s, 200, "{diff}");
+        assert_eq!((diff["new"].as_array().unwrap().len(), diff["changed"].as_array().unwrap().len(), diff["unchanged"].as_array().unwrap().len()), (0, 0, 3), "{diff}");
+
+        let (_, otio) = export("otio").await;
+        let (s, diff) = srv
+            .post(&a.token, &format!("/api/v1/sequences/{seq}/conform"), json!({"format": "otio", "edl": otio, "apply": false}))
+            .await;
+        assert_eq!(s, 200, "{diff}");
+        assert_eq!(diff["unchanged"].as_array().unwrap().len(), 3, "{diff}");
+        assert!(diff["new"].as_array().unwrap().is_empty() && diff["changed"].as_array().unwrap().is_empty());
+
+        // A broken .otio names where it is broken.
+        let broken = otio.replacen("\"rate\"", "\"rat\"", 1);
+        let (s, e) = srv
+            .post(&a.token, &format!("/api/v1/sequences/{seq}/conform"), json!({"format": "otio", "edl": broken}))
+            .await;
+        assert_eq!(s, 422, "{e}");
+        assert_eq!(e["code"], "tracking.bad_otio");
+        let (s, e) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/export?format=xml")).await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("format")));
+    })
+    .await;
+}

@@ -1,13 +1,16 @@
-//! Production tracking over HTTP, first slice: projects, sequences, shots, and conforming a
-//! sequence to an EDL with a dry-run diff first.
+//! Production tracking over HTTP: projects, sequences, shots, conforming a sequence to an edit
+//! (CMX 3600 EDL or OpenTimelineIO) with a dry-run diff first, and exporting its cut back.
 
 use axum::Json;
 use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_core::page::{self, Cursor};
 use mstation_core::tracking::conform::Conform;
+use mstation_core::tracking::edl::{self, Edl};
+use mstation_core::tracking::export::{Export, ExportShot};
+use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::Page;
 use mstation_store::tracking::{NewProject, Project, ProjectChanges, Sequence, Shot};
@@ -31,6 +34,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(get_sequence))
         .routes(routes!(list_shots))
         .routes(routes!(conform))
+        .routes(routes!(export_sequence))
         .routes(routes!(get_shot))
 }
 
@@ -310,7 +314,7 @@ async fn list_shots(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConformInput {
-    /// `cmx3600` (an .edl file's text).
+    /// `cmx3600` (an .edl file) or `otio` (an OpenTimelineIO .otio file).
     pub format: String,
     /// The file's text.
     pub edl: String,
@@ -319,12 +323,24 @@ pub struct ConformInput {
     pub apply: bool,
 }
 
+/// Reads an edit in one of the formats the conform takes, at the project's rate.
+pub fn read_edit(format: &str, text: &str, rate: Rate) -> Result<Edl, ApiError> {
+    let unreadable = |code: &str, msg: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg).field("edl")
+    };
+    match format {
+        "cmx3600" => edl::parse(text, rate).map_err(|e| unreadable(e.code(), e.to_string())),
+        "otio" => otio::read(text, rate, false).map_err(|e| unreadable(e.code(), e.to_string())),
+        _ => Err(ApiError::invalid("format", "unsupported_format")),
+    }
+}
+
 /// Conforms a sequence to an edit: one shot per video event, matched to existing shots by reel
 /// and source range, so re-importing a new cut updates shots and never duplicates them.
 #[utoipa::path(post, path = "/api/v1/sequences/{sequence_id}/conform", tag = "tracking", request_body = ConformInput,
     params(("sequence_id" = Uuid, Path)),
     responses((status = 200, body = Conform, description = "The diff (new / changed / unchanged / removed / skipped); written when apply is true"),
-              (status = 404, body = Problem), (status = 422, body = Problem, description = "The EDL could not be read; the detail names the line")))]
+              (status = 404, body = Problem), (status = 422, body = Problem, description = "The file could not be read; the detail names the line (EDL) or the JSON path (OTIO)")))]
 async fn conform(
     AxState(state): AxState<State>,
     m: Member,
@@ -338,21 +354,107 @@ async fn conform(
     };
     let seq = state.store.sequence(scope, sequence_id).await?;
     let project = state.store.project(scope, seq.project_id).await?;
-    if input.format != "cmx3600" {
-        return Err(ApiError::invalid("format", "unsupported_format"));
-    }
     let rate = project
         .rate()
         .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
-    let edl = mstation_core::tracking::edl::parse(&input.edl, rate).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).field("edl")
-    })?;
+    let edit = read_edit(&input.format, &input.edl, rate)?;
     Ok(Json(
         state
             .store
-            .conform_sequence(scope, sequence_id, &edl, input.apply)
+            .conform_sequence(scope, sequence_id, &edit, input.apply)
             .await?,
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// `cmx3600` (the default) or `otio`.
+    pub format: Option<String>,
+}
+
+/// The sequence's current cut, as its shots say it: one event per active shot, in cut order.
+pub async fn sequence_cut(
+    state: &State,
+    scope: &mstation_core::TenantScope,
+    sequence_id: Uuid,
+) -> ApiResult<(Sequence, Export)> {
+    let seq = state.store.sequence(scope, sequence_id).await?;
+    let project = state.store.project(scope, seq.project_id).await?;
+    let rate = project
+        .rate()
+        .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
+    let (shots, _) = state
+        .store
+        .shots(scope, sequence_id, false, None, 1_000_000)
+        .await?;
+    // A shot made by hand has no place on the record timeline yet: it follows the one before.
+    let mut at = 0;
+    let shots = shots
+        .into_iter()
+        .map(|s| {
+            let len = (s.cut_out - s.cut_in).max(1);
+            let record_in = s.record_in.unwrap_or(at).max(at);
+            let record_out = record_in + s.record_out.zip(s.record_in).map_or(len, |(o, i)| o - i);
+            at = record_out;
+            let source_in = s.source_in.unwrap_or(s.cut_in);
+            ExportShot {
+                name: s.name,
+                clip_name: s.clip_name,
+                reel: s.reel.unwrap_or_else(|| "AX".into()),
+                record_in,
+                record_out,
+                source_in,
+                source_out: s.source_out.unwrap_or(source_in + len),
+            }
+        })
+        .collect();
+    Ok((
+        seq.clone(),
+        Export {
+            title: format!("{} {}", project.code, seq.name),
+            rate,
+            drop_frame: false,
+            shots,
+        },
+    ))
+}
+
+/// Exports a sequence's cut as a CMX 3600 EDL or an OpenTimelineIO timeline, for editorial.
+#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/export", tag = "tracking", params(("sequence_id" = Uuid, Path), ExportParams),
+    responses((status = 200, content_type = "text/plain", description = "The EDL (`format=cmx3600`) or the .otio JSON (`format=otio`), as a download"),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn export_sequence(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+    Q(p): Q<ExportParams>,
+) -> ApiResult<Response> {
+    let scope = m.may(Permission::ReadOrg)?;
+    let (seq, cut) = sequence_cut(&state, scope, sequence_id).await?;
+    let bad = |e: mstation_core::tracking::export::ExportError| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+    };
+    let (text, mime, ext) = match p.format.as_deref().unwrap_or("cmx3600") {
+        "cmx3600" => (
+            edl::write(&cut).map_err(bad)?,
+            "text/plain; charset=utf-8",
+            "edl",
+        ),
+        "otio" => (otio::write(&cut).map_err(bad)?, "application/json", "otio"),
+        _ => return Err(ApiError::invalid("format", "unsupported_format")),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.{ext}\"", seq.name),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/shots/{shot_id}", tag = "tracking", params(("shot_id" = Uuid, Path)),

@@ -628,10 +628,16 @@ async fn import_submit(
     let rate = project
         .rate()
         .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
-    let edl = match mstation_core::tracking::edl::parse(&f.edl, rate) {
+    // An OpenTimelineIO file is JSON; anything else is read as a CMX 3600 EDL.
+    let format = if f.edl.trim_start().starts_with('{') {
+        "otio"
+    } else {
+        "cmx3600"
+    };
+    let edl = match crate::api::tracking::read_edit(format, &f.edl, rate) {
         Ok(e) => e,
         Err(e) => {
-            let msg = i18n::text_args("import-unreadable", &[("reason", e.to_string().into())]);
+            let msg = i18n::text_args("import-unreadable", &[("reason", e.detail.into())]);
             let mut r = import_view(
                 &state,
                 &cx,

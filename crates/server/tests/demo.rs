@@ -1,0 +1,97 @@
+//! The demo studio loads a living production once, through the ordinary writes.
+
+mod common;
+
+use common::*;
+use mstation_core::{Role, TenantScope};
+use mstation_store::ListQuery;
+use mstation_store::tracking::tasks::TaskFilter;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_studio_is_a_film_in_production() {
+    on_every_backend(|srv| async move {
+        let store = srv.store();
+        let loaded = mstation_server::demo::load(store)
+            .await
+            .unwrap()
+            .expect("loaded on an empty platform");
+        assert!(
+            mstation_server::demo::load(store).await.unwrap().is_none(),
+            "a second load changes nothing"
+        );
+        assert!(
+            (400..=600).contains(&loaded.shots),
+            "{} shots",
+            loaded.shots
+        );
+        assert_eq!(loaded.tasks, loaded.shots * 6);
+
+        for slug in ["jade-dragon", "bund-post", "lumen-vfx"] {
+            assert!(store.org_by_slug(slug).await.unwrap().is_some(), "{slug}");
+        }
+        let studio = store.org_by_slug("jade-dragon").await.unwrap().unwrap();
+        let producer = store
+            .user_by_email("chen.jing@jadedragon.demo")
+            .await
+            .unwrap()
+            .unwrap();
+        let scope = TenantScope {
+            org_id: studio.id,
+            user_id: producer.id,
+            role: Role::Owner,
+            token_scopes: None,
+            token_id: None,
+        };
+        let projects = store
+            .projects(&scope, None, &ListQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(projects.items.len(), 1);
+        let project = &projects.items[0];
+        let sequences = store
+            .sequences(&scope, project.id, &ListQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(sequences.total, 12);
+
+        // Statuses are varied, people are assigned, and notes explain reviews and retakes.
+        let statuses = store.task_statuses(&scope, project.id).await.unwrap();
+        let q = ListQuery {
+            limit: 1,
+            ..Default::default()
+        };
+        for s in &statuses {
+            let f = TaskFilter {
+                project_id: Some(project.id),
+                status_id: Some(s.id),
+                ..Default::default()
+            };
+            let n = store.tasks(&scope, &f, &q).await.unwrap().total;
+            assert!(n > 0, "some tasks are {}", s.short_name);
+        }
+        let artist = store
+            .user_by_email("zhang.wei@jadedragon.demo")
+            .await
+            .unwrap()
+            .unwrap();
+        let mine = TaskFilter {
+            assignee: Some(artist.id),
+            ..Default::default()
+        };
+        assert!(store.tasks(&scope, &mine, &q).await.unwrap().total > 20);
+        let retake = statuses.iter().find(|s| s.is_retake).unwrap();
+        let f = TaskFilter {
+            project_id: Some(project.id),
+            status_id: Some(retake.id),
+            ..Default::default()
+        };
+        let one = &store.tasks(&scope, &f, &q).await.unwrap().items[0];
+        let notes = store.notes(&scope, one.id).await.unwrap();
+        assert_eq!(notes.last().unwrap().status_to, Some(retake.id));
+        assert!(
+            notes.last().unwrap().frame.is_some(),
+            "a retake note points at a frame"
+        );
+    })
+    .await;
+}
