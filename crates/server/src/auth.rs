@@ -51,7 +51,8 @@ pub async fn authenticate(
             {
                 let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
                 let expected = caller.session.as_ref().map(|s| s.csrf.as_str());
-                if sent != expected {
+                let ok = matches!((sent, expected), (Some(a), Some(b)) if same_secret(a, b));
+                if !ok {
                     return ApiError::new(
                         axum::http::StatusCode::FORBIDDEN,
                         "auth.csrf",
@@ -217,5 +218,26 @@ fn permission_words(p: Permission) -> &'static str {
         Permission::ReadJobs => "reading jobs",
         Permission::WriteProduction => "changing production data",
         Permission::ManageProduction => "setting up projects, sequences and cuts",
+    }
+}
+
+/// Compares a secret the client sent with the one we hold in time that does not depend on where
+/// they first differ, so response timing reveals nothing of the secret.
+pub fn same_secret(sent: &str, held: &str) -> bool {
+    let (a, b) = (sent.as_bytes(), held.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc123", "abc123"));
+        assert!(!same_secret("abc124", "abc123"));
+        assert!(!same_secret("abc12", "abc123"));
+        assert!(!same_secret("", "abc123"));
+        assert!(same_secret("", ""));
     }
 }

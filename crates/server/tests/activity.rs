@@ -44,6 +44,13 @@ async fn a_project_and_a_person_have_feeds() {
         assert_eq!(srv.get(&b.token, "/api/v1/people/not-a-person/activity").await.0, 404);
         let (_, theirs) = srv.get(&b.token, "/api/v1/people/me/activity").await;
         assert_eq!(theirs["total"], 0);
+
+        // On SQLite, /metrics tells how many writes the group commits carried.
+        if srv.store().backend() == mstation_store::Backend::Sqlite {
+            let text = srv.http.get(format!("{}/metrics", srv.base)).send().await.unwrap().text().await.unwrap();
+            let writes: u64 = text.lines().find_map(|l| l.strip_prefix("mstation_sqlite_writes_total ")).unwrap().parse().unwrap();
+            assert!(writes >= 5, "{text}");
+        }
     })
     .await;
 }

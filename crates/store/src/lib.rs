@@ -452,6 +452,14 @@ impl Store {
         }
     }
 
+    /// SQLite's group commit so far: (transactions committed, writes they carried).
+    pub async fn write_batches(&self) -> Option<(u64, u64)> {
+        match &self.db {
+            Db::Sqlite { group, .. } => Some(group.stats().await),
+            Db::Postgres(_) => None,
+        }
+    }
+
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         on_read!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });

@@ -31,10 +31,14 @@ async fn readyz(AxState(state): AxState<State>) -> impl IntoResponse {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format: requests and latency by route and status")))]
+    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format: requests and latency by route and status; SQLite commits and the writes they carried")))]
 async fn metrics(AxState(state): AxState<State>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut out = state.metrics.render();
+    if let Some((commits, writes)) = state.store.write_batches().await {
+        out.push_str(&format!(
+            "# HELP mstation_sqlite_commits_total Group-committed SQLite transactions.\n# TYPE mstation_sqlite_commits_total counter\nmstation_sqlite_commits_total {commits}\n\
+             # HELP mstation_sqlite_writes_total Writes those commits carried.\n# TYPE mstation_sqlite_writes_total counter\nmstation_sqlite_writes_total {writes}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -181,7 +181,7 @@ impl Ctx {
         })
     }
     fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
-        if sent == self.csrf {
+        if crate::auth::same_secret(sent, &self.csrf) {
             Ok(())
         } else {
             Err(PageError::Api(ApiError::new(
@@ -312,7 +312,7 @@ async fn signout(
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> PageResult {
     if let Some(s) = c.and_then(|c| c.session)
-        && s.csrf == f.csrf
+        && crate::auth::same_secret(&f.csrf, &s.csrf)
     {
         state.store.end_session(&s.secret).await?;
     }
