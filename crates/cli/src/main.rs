@@ -205,28 +205,21 @@ async fn first_start(db: &Store) -> anyhow::Result<()> {
     let password = readable_password();
     let email =
         std::env::var("MSTATION_ADMIN_EMAIL").unwrap_or_else(|_| "admin@m-station.local".into());
-    let actor = Actor::system();
-    let user = db
-        .create_user(
-            &actor,
-            NewUser {
-                email: email.clone(),
-                display_name: "Platform admin".into(),
-                password: password.clone(),
-                locale: None,
-                is_operator: true,
-            },
-        )
-        .await?;
-    db.create_org(
-        &actor,
+    db.create_owner_and_org(
+        &Actor::system(),
+        NewUser {
+            email: email.clone(),
+            display_name: "Platform admin".into(),
+            password: password.clone(),
+            locale: None,
+            is_operator: true,
+        },
         NewOrg {
             name: "M-Station Operations".into(),
             slug: Some("operations".into()),
             kind: OrgKind::PlatformOperator,
             timezone: None,
         },
-        user.id,
     )
     .await?;
     println!(

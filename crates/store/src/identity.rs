@@ -241,6 +241,89 @@ fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
 }
 
+/// Checks a new account and hashes its password: everything before its transaction.
+async fn prepare_user(new: NewUser) -> Result<(User, String)> {
+    let email = validate::email("email", &new.email)?;
+    let display_name = validate::name("display_name", &new.display_name, 120)?;
+    validate::password("password", &new.password)?;
+    let locale = new
+        .locale
+        .as_deref()
+        .map(|l| validate::locale("locale", l))
+        .transpose()?;
+    let hash = hash_password(new.password).await?;
+    let user = User {
+        id: new_id(),
+        email,
+        display_name,
+        locale,
+        timezone: None,
+        is_operator: new.is_operator,
+        created_at: Millis(now_ms()),
+        version: 1,
+    };
+    Ok((user, hash))
+}
+
+/// Inside a write transaction: inserts a prepared account and records it.
+macro_rules! insert_user {
+    ($tx:ident, $actor:expr, $user:expr, $hash:expr) => {{
+        let user: &User = $user;
+        let r = sqlx::query(
+            "INSERT INTO users (id, email, display_name, password_hash, locale, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user.id).bind(&user.email).bind(&user.display_name).bind($hash).bind(&user.locale)
+        .bind(user.is_operator).bind(user.created_at)
+        .execute(&mut *$tx).await;
+        if let Err(e) = r {
+            return Err(dup(e, "user", "email"));
+        }
+        record!($tx, $actor, Change::new(None, "user.created", "user", user.id).after(user));
+    }};
+}
+
+/// Checks a new organisation: everything before its transaction.
+fn prepare_org(new: NewOrg) -> Result<Org> {
+    let name = validate::name("name", &new.name, 120)?;
+    let slug = match new.slug {
+        Some(s) => validate::slug("slug", &s)?,
+        None => validate::slugify(&name),
+    };
+    let timezone = match new.timezone {
+        Some(t) => validate::timezone("timezone", &t)?,
+        None => crate::identity::DEFAULT_TIMEZONE.to_string(),
+    };
+    Ok(Org {
+        id: new_id(),
+        name,
+        slug,
+        kind: new.kind,
+        timezone,
+        created_at: Millis(now_ms()),
+        version: 1,
+    })
+}
+
+/// Inside a write transaction: inserts a prepared organisation with `owner` as its owner.
+macro_rules! insert_org {
+    ($tx:ident, $actor:expr, $org:expr, $owner:expr) => {{
+        let org: &Org = $org;
+        let r = sqlx::query("INSERT INTO orgs (id, name, slug, kind, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(org.id).bind(&org.name).bind(&org.slug).bind(org.kind.as_str()).bind(&org.timezone).bind(org.created_at)
+            .execute(&mut *$tx).await;
+        if let Err(e) = r {
+            return Err(dup(e, "organisation", "slug"));
+        }
+        let n = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT $1, id, $2, $3 FROM users WHERE id = $4")
+            .bind(org.id).bind(Role::Owner.as_str()).bind(org.created_at).bind($owner)
+            .execute(&mut *$tx).await?.rows_affected();
+        if n != 1 {
+            return Err(StoreError::NotFound { entity: "user" });
+        }
+        record!($tx, $actor, Change::new(Some(org.id), "org.created", "org", org.id).after(org));
+    }};
+}
+
 impl Store {
     // ----- users and organisations (platform level) -----
 
@@ -251,77 +334,39 @@ impl Store {
     }
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
-        let email = validate::email("email", &new.email)?;
-        let display_name = validate::name("display_name", &new.display_name, 120)?;
-        validate::password("password", &new.password)?;
-        let locale = new
-            .locale
-            .as_deref()
-            .map(|l| validate::locale("locale", l))
-            .transpose()?;
-        let hash = hash_password(new.password).await?;
-        let user = User {
-            id: new_id(),
-            email,
-            display_name,
-            locale,
-            timezone: None,
-            is_operator: new.is_operator,
-            created_at: Millis(now_ms()),
-            version: 1,
-        };
+        let (user, hash) = prepare_user(new).await?;
         on_write!(self, tx => {
-            let r = sqlx::query(
-                "INSERT INTO users (id, email, display_name, password_hash, locale, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(user.id).bind(&user.email).bind(&user.display_name).bind(&hash).bind(&user.locale)
-            .bind(user.is_operator).bind(user.created_at)
-            .execute(&mut *tx).await;
-            if let Err(e) = r {
-                return Err(dup(e, "user", "email"));
-            }
-            record!(tx, actor, Change::new(None, "user.created", "user", user.id).after(&user));
+            insert_user!(tx, actor, &user, &hash);
             tx.commit().await?;
         });
         Ok(user)
     }
 
     pub async fn create_org(&self, actor: &Actor, new: NewOrg, owner: Uuid) -> Result<Org> {
-        let name = validate::name("name", &new.name, 120)?;
-        let slug = match new.slug {
-            Some(s) => validate::slug("slug", &s)?,
-            None => validate::slugify(&name),
-        };
-        let timezone = match new.timezone {
-            Some(t) => validate::timezone("timezone", &t)?,
-            None => crate::identity::DEFAULT_TIMEZONE.to_string(),
-        };
-        let org = Org {
-            id: new_id(),
-            name,
-            slug,
-            kind: new.kind,
-            timezone,
-            created_at: Millis(now_ms()),
-            version: 1,
-        };
+        let org = prepare_org(new)?;
         on_write!(self, tx => {
-            let r = sqlx::query("INSERT INTO orgs (id, name, slug, kind, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(org.id).bind(&org.name).bind(&org.slug).bind(org.kind.as_str()).bind(&org.timezone).bind(org.created_at)
-                .execute(&mut *tx).await;
-            if let Err(e) = r {
-                return Err(dup(e, "organisation", "slug"));
-            }
-            let n = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT $1, id, $2, $3 FROM users WHERE id = $4")
-                .bind(org.id).bind(Role::Owner.as_str()).bind(org.created_at).bind(owner)
-                .execute(&mut *tx).await?.rows_affected();
-            if n != 1 {
-                return Err(StoreError::NotFound { entity: "user" });
-            }
-            record!(tx, actor, Change::new(Some(org.id), "org.created", "org", org.id).after(&org));
+            insert_org!(tx, actor, &org, owner);
             tx.commit().await?;
         });
         Ok(org)
+    }
+
+    /// A new account and a new organisation it owns, in one transaction: the platform's first
+    /// start, which must never leave an admin without an organisation.
+    pub async fn create_owner_and_org(
+        &self,
+        actor: &Actor,
+        user: NewUser,
+        org: NewOrg,
+    ) -> Result<(User, Org)> {
+        let (user, hash) = prepare_user(user).await?;
+        let org = prepare_org(org)?;
+        on_write!(self, tx => {
+            insert_user!(tx, actor, &user, &hash);
+            insert_org!(tx, actor, &org, user.id);
+            tx.commit().await?;
+        });
+        Ok((user, org))
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
@@ -696,29 +741,29 @@ impl Store {
         if inv.accepted_at.is_some() || inv.expires_at.0 < now_ms() {
             return Err(StoreError::Rule("identity.invitation_expired"));
         }
-        let user = match (user_id, self.user_by_email(&inv.email).await?) {
+        // A new account is created in the same transaction that accepts the invitation: a failed
+        // accept leaves no account behind.
+        let (user, new_account) = match (user_id, self.user_by_email(&inv.email).await?) {
             (Some(uid), _) => {
                 let u = self.user(uid).await?;
                 if u.email != inv.email {
                     return Err(StoreError::Rule("identity.invitation_for_other_email"));
                 }
-                u
+                (u, None)
             }
             (None, Some(_)) => return Err(StoreError::Rule("identity.sign_in_to_accept")),
             (None, None) => {
                 let name = display_name.ok_or(FieldError::new("display_name", "required"))?;
                 let pw = password.ok_or(FieldError::new("password", "required"))?;
-                self.create_user(
-                    &Actor::system(),
-                    NewUser {
-                        email: inv.email.clone(),
-                        display_name: name,
-                        password: pw,
-                        locale: None,
-                        is_operator: false,
-                    },
-                )
-                .await?
+                let (u, hash) = prepare_user(NewUser {
+                    email: inv.email.clone(),
+                    display_name: name,
+                    password: pw,
+                    locale: None,
+                    is_operator: false,
+                })
+                .await?;
+                (u, Some(hash))
             }
         };
         let actor = Actor {
@@ -726,6 +771,9 @@ impl Store {
             token_id: None,
         };
         on_write!(self, tx => {
+            if let Some(hash) = &new_account {
+                insert_user!(tx, &Actor::system(), &user, hash);
+            }
             let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
                 .bind(now_ms()).bind(inv.id).execute(&mut *tx).await?.rows_affected();
             if n != 1 { return Err(StoreError::Rule("identity.invitation_expired")); }
