@@ -105,6 +105,13 @@ async fn org_b_never_reaches_org_a() {
         let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
         let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/notes"), json!({"body": "alpha's note"})).await;
         assert_eq!(s, 201);
+        let (s, asset) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/assets"), json!({"kind": "character", "name": "Alpha Hero"})).await;
+        assert_eq!(s, 201, "{asset}");
+        let asset_id = asset["id"].as_str().unwrap().to_string();
+        let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
+        assert_eq!(s, 201, "{v}");
         let (s, grant) = srv
             .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
             .await;
@@ -126,6 +133,7 @@ async fn org_b_never_reaches_org_a() {
             ("sequence_id", sequence_id),
             ("shot_id", shot_id),
             ("task_id", task_id),
+            ("asset_id", asset_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures

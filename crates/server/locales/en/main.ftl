@@ -141,4 +141,5 @@ problem-tracking-timecode_out_of_range = A timecode field is out of range
 problem-tracking-drop_frame_rate = Drop-frame timecode exists only at 29.97 and 59.94
 problem-tracking-dropped_frame = This frame number does not exist in drop-frame timecode
 problem-tracking-transition_not_allowed = The workflow does not allow this status change
+problem-tracking-asset_has_tasks = This asset has tasks; it cannot be deleted
 problem-page-render = The page could not be drawn

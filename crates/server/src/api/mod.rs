@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::State;
 
+pub mod assets;
 pub mod audit;
 pub mod events;
 pub mod health;
@@ -56,6 +57,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(health::router())
         .merge(tracking::router())
         .merge(tasks::router())
+        .merge(assets::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

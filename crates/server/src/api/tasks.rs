@@ -1,4 +1,4 @@
-//! Tasks over HTTP: the workflow of a project, tasks of a shot or a sequence, filtered lists
+//! Tasks over HTTP: the workflow of a project, tasks of a shot, an asset or a sequence, filtered lists
 //! across projects ("my tasks"), single and bulk changes, and notes with a status change.
 
 use axum::Json;
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::tracking::tasks::{
-    NewTask, Note, Task, TaskChanges, TaskFilter, TaskStatus, TaskType,
+    NewTask, Note, Task, TaskChanges, TaskEntity, TaskFilter, TaskStatus, TaskType,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -83,6 +83,8 @@ pub struct TaskParams {
     /// `YYYY-MM-DD`, inclusive.
     pub due_after: Option<String>,
     pub due_before: Option<String>,
+    /// `shot` or `asset`: only tasks on shots, or only tasks on assets.
+    pub entity: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tracking", params(TaskParams),
@@ -104,6 +106,15 @@ async fn list_tasks(
             )
         })?),
     };
+    let entity = p
+        .entity
+        .as_deref()
+        .map(|e| {
+            TaskEntity::parse(e).ok_or_else(|| {
+                ApiError::bad_request("request.invalid_query", "entity must be `shot` or `asset`.")
+            })
+        })
+        .transpose()?;
     let f = TaskFilter {
         project_id: p.project_id,
         sequence_id: p.sequence_id,
@@ -112,6 +123,7 @@ async fn list_tasks(
         assignee,
         due_after: p.due_after,
         due_before: p.due_before,
+        entity,
     };
     Ok(Json(state.store.tasks(scope, &f, &q).await?))
 }
@@ -119,7 +131,10 @@ async fn list_tasks(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTaskInput {
-    pub shot_id: Uuid,
+    /// The shot the task is on; give this or `asset_id`, not both.
+    pub shot_id: Option<Uuid>,
+    /// The asset the task is on.
+    pub asset_id: Option<Uuid>,
     pub task_type_id: Uuid,
     /// The project's default status when absent.
     pub status_id: Option<Uuid>,
@@ -152,6 +167,7 @@ async fn create_tasks(
         .into_iter()
         .map(|t| NewTask {
             shot_id: t.shot_id,
+            asset_id: t.asset_id,
             task_type_id: t.task_type_id,
             status_id: t.status_id,
             assignees: t.assignees,

@@ -1,6 +1,8 @@
 //! Production tracking: projects, sequences and shots, conforming a sequence to an edit (the EDL
-//! import), and (in `tasks`) task types, the status workflow, tasks and notes. All scoped.
+//! import), (in `assets`) assets and their casting, and (in `tasks`) task types, the status
+//! workflow, tasks and notes. All scoped.
 
+pub mod assets;
 pub mod tasks;
 
 use mstation_core::TenantScope;
