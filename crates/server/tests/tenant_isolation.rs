@@ -108,6 +108,11 @@ async fn org_b_never_reaches_org_a() {
         let (s, asset) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/assets"), json!({"kind": "character", "name": "Alpha Hero"})).await;
         assert_eq!(s, 201, "{asset}");
         let asset_id = asset["id"].as_str().unwrap().to_string();
+        let (s, episode) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/episodes"), json!({"name": "EP101"})).await;
+        assert_eq!(s, 201, "{episode}");
+        let episode_id = episode["id"].as_str().unwrap().to_string();
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/sequences/{sequence_id}"), Some(json!({"episode_id": episode_id}))).await;
+        assert_eq!(r.status(), 200);
         let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
         assert_eq!(r.status(), 200);
         let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
@@ -134,6 +139,7 @@ async fn org_b_never_reaches_org_a() {
             ("shot_id", shot_id),
             ("task_id", task_id),
             ("asset_id", asset_id),
+            ("episode_id", episode_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures

@@ -67,6 +67,8 @@ pub struct AssetInput {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The episode the asset is made for, in a series.
+    pub episode_id: Option<Uuid>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{project_id}/assets", tag = "tracking", request_body = AssetInput,
@@ -90,6 +92,7 @@ async fn create_asset(
             .create_asset(
                 &scope,
                 project_id,
+                input.episode_id,
                 input.kind,
                 &input.name,
                 &input.description,
@@ -123,6 +126,10 @@ pub struct AssetPatch {
     pub kind: Option<AssetKind>,
     pub name: Option<String>,
     pub description: Option<String>,
+    /// An episode of the project, or null to take the asset out of its episode.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub episode_id: Option<Option<Uuid>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/assets/{asset_id}", tag = "tracking", request_body = AssetPatch,
@@ -137,6 +144,7 @@ async fn update_asset(
 ) -> ApiResult<Response> {
     let changes = AssetChanges {
         kind: p.kind,
+        episode_id: p.episode_id,
         name: p.name,
         description: p.description,
     };

@@ -85,6 +85,8 @@ pub struct TaskParams {
     pub due_before: Option<String>,
     /// `shot` or `asset`: only tasks on shots, or only tasks on assets.
     pub entity: Option<String>,
+    /// Tasks on the shots of the episode's sequences and on its assets.
+    pub episode_id: Option<Uuid>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tracking", params(TaskParams),
@@ -124,6 +126,7 @@ async fn list_tasks(
         due_after: p.due_after,
         due_before: p.due_before,
         entity,
+        episode_id: p.episode_id,
     };
     Ok(Json(state.store.tasks(scope, &f, &q).await?))
 }

@@ -43,6 +43,8 @@ pub struct Asset {
     pub id: Uuid,
     pub org_id: Uuid,
     pub project_id: Uuid,
+    /// The episode the asset was made for, in a series.
+    pub episode_id: Option<Uuid>,
     #[schema(value_type = AssetKind)]
     pub kind: String,
     /// Unique in the project.
@@ -56,6 +58,8 @@ pub struct Asset {
 #[derive(Debug, Clone, Default)]
 pub struct AssetChanges {
     pub kind: Option<AssetKind>,
+    /// `Some(None)` takes the asset out of its episode.
+    pub episode_id: Option<Option<Uuid>>,
     pub name: Option<String>,
     pub description: Option<String>,
 }
@@ -89,7 +93,8 @@ pub struct Casting {
     pub created_at: Millis,
 }
 
-const ASSET_COLS: &str = "id, org_id, project_id, kind, name, description, created_at, version";
+const ASSET_COLS: &str =
+    "id, org_id, project_id, episode_id, kind, name, description, created_at, version";
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
@@ -109,6 +114,7 @@ impl Store {
         &self,
         scope: &TenantScope,
         project_id: Uuid,
+        episode_id: Option<Uuid>,
         kind: AssetKind,
         name: &str,
         description: &str,
@@ -117,6 +123,7 @@ impl Store {
             id: new_id(),
             org_id: scope.org_id,
             project_id,
+            episode_id,
             kind: kind.as_str().to_string(),
             name: validate::name("name", name, 200)?,
             description: validate::text("description", description, 2000)?,
@@ -127,8 +134,9 @@ impl Store {
             let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
                 .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
             if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            let r = sqlx::query(sql(format!("INSERT INTO assets ({ASSET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
-                .bind(a.id).bind(a.org_id).bind(a.project_id).bind(&a.kind).bind(&a.name).bind(&a.description).bind(a.created_at).bind(a.version)
+            super::check_episode!(tx, scope.org_id, project_id, episode_id);
+            let r = sqlx::query(sql(format!("INSERT INTO assets ({ASSET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
+                .bind(a.id).bind(a.org_id).bind(a.project_id).bind(a.episode_id).bind(&a.kind).bind(&a.name).bind(&a.description).bind(a.created_at).bind(a.version)
                 .execute(&mut *tx).await;
             if let Err(e) = r { return Err(dup(e, "asset", "name")); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.created", "asset", a.id).after(&a));
@@ -189,12 +197,16 @@ impl Store {
                 .ok_or(StoreError::NotFound { entity: "asset" })?;
             check_version("asset", expected_version, before.version)?;
             let mut after = before.clone();
+            if let Some(e) = ch.episode_id {
+                super::check_episode!(tx, scope.org_id, before.project_id, e);
+                after.episode_id = e;
+            }
             if let Some(k) = ch.kind { after.kind = k.as_str().to_string(); }
             if let Some(n) = name { after.name = n; }
             if let Some(d) = description { after.description = d; }
             after.version += 1;
-            let r = sqlx::query("UPDATE assets SET kind = $1, name = $2, description = $3, version = $4 WHERE org_id = $5 AND id = $6 AND version = $7")
-                .bind(&after.kind).bind(&after.name).bind(&after.description).bind(after.version)
+            let r = sqlx::query("UPDATE assets SET episode_id = $1, kind = $2, name = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
+                .bind(after.episode_id).bind(&after.kind).bind(&after.name).bind(&after.description).bind(after.version)
                 .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
             let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "asset", "name")) };
             if n != 1 { return Err(StoreError::Stale { entity: "asset", current: before.version + 1 }); }

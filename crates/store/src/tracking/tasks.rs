@@ -176,6 +176,8 @@ pub struct TaskFilter {
     pub due_before: Option<String>,
     /// Only tasks on shots, or only tasks on assets.
     pub entity: Option<TaskEntity>,
+    /// Tasks on the shots of the episode's sequences and on the episode's assets.
+    pub episode_id: Option<Uuid>,
 }
 
 /// What a task is on.
@@ -568,10 +570,12 @@ impl Store {
         let filter = format!(
             "{who} AND t.org_id = $1 AND ($2 IS NULL OR t.project_id = $2) AND ($3 IS NULL OR t.sequence_id = $3) AND ($4 IS NULL OR t.status_id = $4)
              AND ($5 IS NULL OR t.task_type_id = $5) AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)
-             AND ($9 IS NULL OR ($9 = 'shot' AND t.shot_id IS NOT NULL) OR ($9 = 'asset' AND t.asset_id IS NOT NULL))"
+             AND ($9 IS NULL OR ($9 = 'shot' AND t.shot_id IS NOT NULL) OR ($9 = 'asset' AND t.asset_id IS NOT NULL))
+             AND ($10 IS NULL OR t.sequence_id IN (SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $10)
+                  OR t.asset_id IN (SELECT id FROM assets WHERE org_id = $1 AND episode_id = $10))"
         );
         let text = format!(
-            "SELECT {cols} FROM {from} WHERE {filter} AND ($10 IS NULL OR {key} {cmp} $10) ORDER BY {key} {dir} LIMIT $11"
+            "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
         );
         // Counting stops after the cap, so the total never costs more than the page.
         let count = format!(
@@ -581,11 +585,11 @@ impl Store {
         let (items, total) = on_read!(self, pool => {
             let items = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(q.after).bind(q.limit as i64 + 1)
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1)
                 .fetch_all(pool).await?;
             let total: i64 = sqlx::query_scalar(sql(count))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity)
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
                 .fetch_one(pool).await?;
             (items, total)
         });
