@@ -15,6 +15,7 @@ pub mod identity;
 pub mod jobs;
 pub mod tasks;
 pub mod tracking;
+pub mod versions;
 pub mod webhooks;
 
 #[derive(OpenApi)]
@@ -58,6 +59,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tracking::router())
         .merge(tasks::router())
         .merge(assets::router())
+        .merge(versions::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod tasks;
+pub mod versions;
 
 use mstation_core::TenantScope;
 use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
