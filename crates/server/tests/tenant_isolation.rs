@@ -114,6 +114,9 @@ async fn org_b_never_reaches_org_a() {
         let (s, version) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/versions"), json!({"comment": "alpha v1"})).await;
         assert_eq!(s, 201, "{version}");
         let version_id = version["id"].as_str().unwrap().to_string();
+        let (s, log) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/time-logs"), json!({"date": "2027-01-04", "minutes": 90})).await;
+        assert_eq!(s, 201, "{log}");
+        let time_log_id = log["id"].as_str().unwrap().to_string();
         let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/sequences/{sequence_id}"), Some(json!({"episode_id": episode_id}))).await;
         assert_eq!(r.status(), 200);
         let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
@@ -144,6 +147,7 @@ async fn org_b_never_reaches_org_a() {
             ("asset_id", asset_id),
             ("episode_id", episode_id),
             ("version_id", version_id),
+            ("time_log_id", time_log_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures

@@ -143,4 +143,5 @@ problem-tracking-dropped_frame = This frame number does not exist in drop-frame 
 problem-tracking-transition_not_allowed = The workflow does not allow this status change
 problem-tracking-asset_has_tasks = This asset has tasks; it cannot be deleted
 problem-tracking-episode_in_use = Sequences or assets belong to this episode; it cannot be deleted
+problem-tracking-not_your_time_log = Only the person who logged this time may change it
 problem-page-render = The page could not be drawn

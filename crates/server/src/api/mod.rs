@@ -14,6 +14,7 @@ pub mod health;
 pub mod identity;
 pub mod jobs;
 pub mod tasks;
+pub mod timelogs;
 pub mod tracking;
 pub mod versions;
 pub mod webhooks;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tasks::router())
         .merge(assets::router())
         .merge(versions::router())
+        .merge(timelogs::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

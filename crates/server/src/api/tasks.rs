@@ -187,18 +187,33 @@ async fn create_tasks(
     Ok((StatusCode::CREATED, Json(Items { items })).into_response())
 }
 
+/// One task, with the time logged on it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub task: Task,
+    /// Minutes logged on the task, by everyone.
+    pub logged_minutes: i64,
+}
+
 #[utoipa::path(get, path = "/api/v1/tasks/{task_id}", tag = "tracking", params(("task_id" = Uuid, Path)),
-    responses((status = 200, body = Task), (status = 404, body = Problem)))]
+    responses((status = 200, body = TaskDetail), (status = 404, body = Problem)))]
 async fn get_task(
     AxState(state): AxState<State>,
     m: Member,
     Path(task_id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    let t = state
-        .store
-        .task(m.may(Permission::ReadOrg)?, task_id)
-        .await?;
-    Ok((etag(t.version), Json(t)).into_response())
+    let scope = m.may(Permission::ReadOrg)?;
+    let task = state.store.task(scope, task_id).await?;
+    let logged_minutes = state.store.task_logged_minutes(scope, task_id).await?;
+    Ok((
+        etag(task.version),
+        Json(TaskDetail {
+            task,
+            logged_minutes,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod tasks;
+pub mod timelogs;
 pub mod versions;
 
 use mstation_core::TenantScope;
@@ -177,7 +178,7 @@ fn code(field: &'static str, v: &str) -> Result<String> {
     }
 }
 
-fn date(field: &'static str, v: &str) -> Result<String> {
+pub(crate) fn date(field: &'static str, v: &str) -> Result<String> {
     let b = v.as_bytes();
     let shape = b.len() == 10
         && b[4] == b'-'
