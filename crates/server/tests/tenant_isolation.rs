@@ -114,6 +114,9 @@ async fn org_b_never_reaches_org_a() {
         let (s, version) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/versions"), json!({"comment": "alpha v1"})).await;
         assert_eq!(s, 201, "{version}");
         let version_id = version["id"].as_str().unwrap().to_string();
+        let (s, playlist) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/playlists"), json!({"name": "Alpha dailies", "items": [version_id]})).await;
+        assert_eq!(s, 201, "{playlist}");
+        let playlist_id = playlist["id"].as_str().unwrap().to_string();
         let (s, log) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/time-logs"), json!({"date": "2027-01-04", "minutes": 90})).await;
         assert_eq!(s, 201, "{log}");
         let time_log_id = log["id"].as_str().unwrap().to_string();
@@ -148,6 +151,7 @@ async fn org_b_never_reaches_org_a() {
             ("episode_id", episode_id),
             ("version_id", version_id),
             ("time_log_id", time_log_id),
+            ("playlist_id", playlist_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
