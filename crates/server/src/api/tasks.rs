@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::tracking::tasks::{
-    NewTask, Note, Task, TaskChanges, TaskEntity, TaskFilter, TaskStatus, TaskType,
+    NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskStatus, TaskType,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_statuses))
         .routes(routes!(list_task_types))
+        .routes(routes!(progress))
         .routes(routes!(list_tasks, create_tasks))
         .routes(routes!(get_task, update_task))
         .routes(routes!(bulk_update))
@@ -66,6 +67,23 @@ async fn list_task_types(
             .task_types(m.may(Permission::ReadOrg)?, project_id)
             .await?,
     }))
+}
+
+/// The progress overview: for each sequence, its shot tasks per status and per task type and
+/// status (tasks of omitted shots and of assets are not counted).
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/progress", tag = "tracking", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Progress), (status = 404, body = Problem)))]
+async fn progress(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<Progress>> {
+    Ok(Json(
+        state
+            .store
+            .progress(m.may(Permission::ReadOrg)?, project_id)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

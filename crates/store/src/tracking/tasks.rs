@@ -203,6 +203,40 @@ impl TaskEntity {
     }
 }
 
+/// How far the shot work of a project has come: per sequence, tasks per status and per task
+/// type and status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    pub project_id: Uuid,
+    /// In name order (SQ010 before SQ020), including sequences without tasks.
+    pub sequences: Vec<SequenceProgress>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SequenceProgress {
+    pub sequence_id: Uuid,
+    pub name: String,
+    /// Tasks on the sequence's shots in the current cut (omitted shots are not counted).
+    pub tasks: i64,
+    /// In workflow order; statuses without tasks are left out.
+    pub by_status: Vec<StatusCount>,
+    /// In pipeline order, then workflow order.
+    pub by_type: Vec<TypeStatusCount>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusCount {
+    pub status_id: Uuid,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TypeStatusCount {
+    pub task_type_id: Uuid,
+    pub status_id: Uuid,
+    pub count: i64,
+}
+
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
 const NOTE_COLS: &str =
@@ -701,5 +735,65 @@ impl Store {
             on_read!(self, pool => sqlx::query_as::<_, Note>(sql(format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id")))
             .bind(scope.org_id).bind(task_id).fetch_all(pool).await?),
         )
+    }
+
+    /// The progress overview of a project: one read of the sequences and one grouped count of
+    /// their shot tasks, whatever the size of the production.
+    pub async fn progress(&self, scope: &TenantScope, project_id: Uuid) -> Result<Progress> {
+        self.project(scope, project_id).await?;
+        let (sequences, counts) = on_read!(self, pool => {
+            let sequences: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM sequences WHERE org_id = $1 AND project_id = $2 ORDER BY name, id")
+                .bind(scope.org_id).bind(project_id).fetch_all(pool).await?;
+            let counts: Vec<(Uuid, Uuid, Uuid, i64, i64, i64)> = sqlx::query_as(
+                "SELECT t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order, COUNT(*)
+                 FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
+                 WHERE t.org_id = $1 AND t.project_id = $2 AND s.status <> $3
+                 GROUP BY t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order
+                 ORDER BY y.sort_order, st.sort_order")
+                .bind(scope.org_id).bind(project_id).bind(mstation_core::tracking::conform::OMITTED).fetch_all(pool).await?;
+            (sequences, counts)
+        });
+        let mut out: Vec<SequenceProgress> = sequences
+            .into_iter()
+            .map(|(sequence_id, name)| SequenceProgress {
+                sequence_id,
+                name,
+                tasks: 0,
+                by_status: Vec::new(),
+                by_type: Vec::new(),
+            })
+            .collect();
+        let at: std::collections::HashMap<Uuid, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.sequence_id, i))
+            .collect();
+        // (sequence, status) → (workflow position, count), to sum the types of each status.
+        let mut statuses: std::collections::HashMap<(usize, Uuid), (i64, i64)> =
+            std::collections::HashMap::new();
+        for (sequence_id, task_type_id, status_id, _, status_order, count) in counts {
+            let Some(&i) = at.get(&sequence_id) else {
+                continue;
+            };
+            out[i].tasks += count;
+            out[i].by_type.push(TypeStatusCount {
+                task_type_id,
+                status_id,
+                count,
+            });
+            statuses
+                .entry((i, status_id))
+                .or_insert((status_order, 0))
+                .1 += count;
+        }
+        let mut by_status: Vec<_> = statuses.into_iter().collect();
+        by_status.sort_by_key(|((i, id), (order, _))| (*i, *order, *id));
+        for ((i, status_id), (_, count)) in by_status {
+            out[i].by_status.push(StatusCount { status_id, count });
+        }
+        Ok(Progress {
+            project_id,
+            sequences: out,
+        })
     }
 }
