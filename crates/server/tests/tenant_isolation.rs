@@ -224,6 +224,19 @@ async fn org_b_never_reaches_org_a() {
                 _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
             }
         }
+        // The tracking records B aimed at are all still there, unchanged.
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/assets/{}", fixtures["asset_id"])).await;
+        assert_eq!((v["name"].as_str(), v["version"].as_i64()), (Some("Alpha Hero"), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/shots/{}/assets", fixtures["shot_id"])).await;
+        assert_eq!(v["items"][0]["count"], 1, "the casting is still there");
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/episodes/{}", fixtures["episode_id"])).await;
+        assert_eq!(v["version"], 1);
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/playlists/{}", fixtures["playlist_id"])).await;
+        assert_eq!((v["version"].as_i64(), v["item_count"].as_i64()), (Some(1), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/time-logs/{}", fixtures["time_log_id"])).await;
+        assert_eq!((v["minutes"].as_i64(), v["version"].as_i64()), (Some(90), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/versions", fixtures["task_id"])).await;
+        assert_eq!(v["total"], 1, "B added no version to A's task");
         // A bulk change naming org A's task changes nothing and says it does not exist.
         let (s, _) = srv.post(&b.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": fixtures["task_id"], "priority": 9}]})).await;
         assert_eq!(s, 404);
