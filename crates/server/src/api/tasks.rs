@@ -1,5 +1,6 @@
-//! Tasks over HTTP: the workflow of a project, tasks of a shot, an asset or a sequence, filtered lists
-//! across projects ("my tasks"), single and bulk changes, and notes with a status change.
+//! Tasks over HTTP: the workflow of a project, tasks of a shot, an asset or a sequence, filtered
+//! lists across projects ("my tasks"), single and bulk changes, notes with a status change, and
+//! the progress overview of a project.
 
 use axum::Json;
 use axum::extract::{Path, State as AxState};

@@ -1,6 +1,6 @@
-//! Production tracking: projects, episodes, sequences and shots, conforming a sequence to an edit (the EDL
-//! import), (in `assets`) assets and their casting, and (in `tasks`) task types, the status
-//! workflow, tasks and notes. All scoped.
+//! Production tracking: projects, episodes, sequences and shots, and conforming a sequence to an
+//! edit (the EDL import); assets and their casting, tasks and their workflow, versions and
+//! playlists, and time logs live in the submodules. All scoped.
 
 pub mod assets;
 pub mod tasks;

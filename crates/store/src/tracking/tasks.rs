@@ -1,5 +1,6 @@
-//! Tasks on shots and assets: per-project task types (the pipeline steps), a status workflow with allowed
-//! transitions, assignees, and notes, where a status change with its note is one atomic write.
+//! Tasks on shots and assets: per-project task types (the pipeline steps), a status workflow with
+//! allowed transitions, assignees, notes (a status change with its note is one atomic write), and
+//! the progress overview of a project.
 
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
