@@ -283,7 +283,8 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             for t in &types {
                 let pool = artists_for(&t.short_name);
                 new.push(NewTask {
-                    shot_id: s.id,
+                    shot_id: Some(s.id),
+                    asset_id: None,
                     task_type_id: t.id,
                     status_id: None,
                     assignees: if pool.is_empty() {

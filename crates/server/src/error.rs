@@ -95,7 +95,9 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
             StoreError::Rule(code) => {
                 let status = match *code {
-                    "identity.role_not_assignable" => StatusCode::FORBIDDEN,
+                    "identity.role_not_assignable" | "tracking.not_your_time_log" => {
+                        StatusCode::FORBIDDEN
+                    }
                     _ => StatusCode::CONFLICT,
                 };
                 ApiError::new(

@@ -105,6 +105,27 @@ async fn org_b_never_reaches_org_a() {
         let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
         let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/notes"), json!({"body": "alpha's note"})).await;
         assert_eq!(s, 201);
+        let (s, asset) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/assets"), json!({"kind": "character", "name": "Alpha Hero"})).await;
+        assert_eq!(s, 201, "{asset}");
+        let asset_id = asset["id"].as_str().unwrap().to_string();
+        let (s, episode) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/episodes"), json!({"name": "EP101"})).await;
+        assert_eq!(s, 201, "{episode}");
+        let episode_id = episode["id"].as_str().unwrap().to_string();
+        let (s, version) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/versions"), json!({"comment": "alpha v1"})).await;
+        assert_eq!(s, 201, "{version}");
+        let version_id = version["id"].as_str().unwrap().to_string();
+        let (s, playlist) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/playlists"), json!({"name": "Alpha dailies", "items": [version_id]})).await;
+        assert_eq!(s, 201, "{playlist}");
+        let playlist_id = playlist["id"].as_str().unwrap().to_string();
+        let (s, log) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/time-logs"), json!({"date": "2027-01-04", "minutes": 90})).await;
+        assert_eq!(s, 201, "{log}");
+        let time_log_id = log["id"].as_str().unwrap().to_string();
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/sequences/{sequence_id}"), Some(json!({"episode_id": episode_id}))).await;
+        assert_eq!(r.status(), 200);
+        let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
+        assert_eq!(s, 201, "{v}");
         let (s, grant) = srv
             .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
             .await;
@@ -127,6 +148,11 @@ async fn org_b_never_reaches_org_a() {
             ("sequence_id", sequence_id),
             ("shot_id", shot_id),
             ("task_id", task_id),
+            ("asset_id", asset_id),
+            ("episode_id", episode_id),
+            ("version_id", version_id),
+            ("time_log_id", time_log_id),
+            ("playlist_id", playlist_id),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
@@ -199,6 +225,19 @@ async fn org_b_never_reaches_org_a() {
                 _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
             }
         }
+        // The tracking records B aimed at are all still there, unchanged.
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/assets/{}", fixtures["asset_id"])).await;
+        assert_eq!((v["name"].as_str(), v["version"].as_i64()), (Some("Alpha Hero"), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/shots/{}/assets", fixtures["shot_id"])).await;
+        assert_eq!(v["items"][0]["count"], 1, "the casting is still there");
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/episodes/{}", fixtures["episode_id"])).await;
+        assert_eq!(v["version"], 1);
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/playlists/{}", fixtures["playlist_id"])).await;
+        assert_eq!((v["version"].as_i64(), v["item_count"].as_i64()), (Some(1), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/time-logs/{}", fixtures["time_log_id"])).await;
+        assert_eq!((v["minutes"].as_i64(), v["version"].as_i64()), (Some(90), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/versions", fixtures["task_id"])).await;
+        assert_eq!(v["total"], 1, "B added no version to A's task");
         // A bulk change naming org A's task changes nothing and says it does not exist.
         let (s, _) = srv.post(&b.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": fixtures["task_id"], "priority": 9}]})).await;
         assert_eq!(s, 404);

@@ -143,6 +143,9 @@ problem-tracking-timecode_out_of_range = A timecode field is out of range
 problem-tracking-drop_frame_rate = Drop-frame timecode exists only at 29.97 and 59.94
 problem-tracking-dropped_frame = This frame number does not exist in drop-frame timecode
 problem-tracking-transition_not_allowed = The workflow does not allow this status change
+problem-tracking-asset_has_tasks = This asset has tasks; it cannot be deleted
+problem-tracking-episode_in_use = Sequences or assets belong to this episode; it cannot be deleted
+problem-tracking-not_your_time_log = Only the person who logged this time may change it
 problem-page-render = The page could not be drawn
 
 ## Production tracking pages

@@ -8,13 +8,16 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::State;
 
 pub mod activity;
+pub mod assets;
 pub mod audit;
 pub mod events;
 pub mod health;
 pub mod identity;
 pub mod jobs;
 pub mod tasks;
+pub mod timelogs;
 pub mod tracking;
+pub mod versions;
 pub mod webhooks;
 
 #[derive(OpenApi)]
@@ -58,6 +61,9 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tracking::router())
         .merge(tasks::router())
         .merge(activity::router())
+        .merge(assets::router())
+        .merge(versions::router())
+        .merge(timelogs::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

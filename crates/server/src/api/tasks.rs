@@ -1,5 +1,6 @@
-//! Tasks over HTTP: the workflow of a project, tasks of a shot or a sequence, filtered lists
-//! across projects ("my tasks"), single and bulk changes, and notes with a status change.
+//! Tasks over HTTP: the workflow of a project, tasks of a shot, an asset or a sequence, filtered
+//! lists across projects ("my tasks"), single and bulk changes, notes with a status change, and
+//! the progress overview of a project.
 
 use axum::Json;
 use axum::extract::{Path, State as AxState};
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::tracking::tasks::{
-    NewTask, Note, Task, TaskChanges, TaskFilter, TaskStatus, TaskType,
+    NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskStatus, TaskType,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_statuses))
         .routes(routes!(list_task_types))
+        .routes(routes!(progress))
         .routes(routes!(list_tasks, create_tasks))
         .routes(routes!(get_task, update_task))
         .routes(routes!(bulk_update))
@@ -68,6 +70,23 @@ async fn list_task_types(
     }))
 }
 
+/// The progress overview: for each sequence, its shot tasks per status and per task type and
+/// status (tasks of omitted shots and of assets are not counted).
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/progress", tag = "tracking", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Progress), (status = 404, body = Problem)))]
+async fn progress(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<Progress>> {
+    Ok(Json(
+        state
+            .store
+            .progress(m.may(Permission::ReadOrg)?, project_id)
+            .await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct TaskParams {
@@ -83,6 +102,10 @@ pub struct TaskParams {
     /// `YYYY-MM-DD`, inclusive.
     pub due_after: Option<String>,
     pub due_before: Option<String>,
+    /// `shot` or `asset`: only tasks on shots, or only tasks on assets.
+    pub entity: Option<String>,
+    /// Tasks on the shots of the episode's sequences and on its assets.
+    pub episode_id: Option<Uuid>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tracking", params(TaskParams),
@@ -104,6 +127,15 @@ async fn list_tasks(
             )
         })?),
     };
+    let entity = p
+        .entity
+        .as_deref()
+        .map(|e| {
+            TaskEntity::parse(e).ok_or_else(|| {
+                ApiError::bad_request("request.invalid_query", "entity must be `shot` or `asset`.")
+            })
+        })
+        .transpose()?;
     let f = TaskFilter {
         project_id: p.project_id,
         sequence_id: p.sequence_id,
@@ -112,6 +144,8 @@ async fn list_tasks(
         assignee,
         due_after: p.due_after,
         due_before: p.due_before,
+        entity,
+        episode_id: p.episode_id,
     };
     Ok(Json(state.store.tasks(scope, &f, &q).await?))
 }
@@ -119,7 +153,10 @@ async fn list_tasks(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTaskInput {
-    pub shot_id: Uuid,
+    /// The shot the task is on; give this or `asset_id`, not both.
+    pub shot_id: Option<Uuid>,
+    /// The asset the task is on.
+    pub asset_id: Option<Uuid>,
     pub task_type_id: Uuid,
     /// The project's default status when absent.
     pub status_id: Option<Uuid>,
@@ -152,6 +189,7 @@ async fn create_tasks(
         .into_iter()
         .map(|t| NewTask {
             shot_id: t.shot_id,
+            asset_id: t.asset_id,
             task_type_id: t.task_type_id,
             status_id: t.status_id,
             assignees: t.assignees,
@@ -168,18 +206,33 @@ async fn create_tasks(
     Ok((StatusCode::CREATED, Json(Items { items })).into_response())
 }
 
+/// One task, with the time logged on it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub task: Task,
+    /// Minutes logged on the task, by everyone.
+    pub logged_minutes: i64,
+}
+
 #[utoipa::path(get, path = "/api/v1/tasks/{task_id}", tag = "tracking", params(("task_id" = Uuid, Path)),
-    responses((status = 200, body = Task), (status = 404, body = Problem)))]
+    responses((status = 200, body = TaskDetail), (status = 404, body = Problem)))]
 async fn get_task(
     AxState(state): AxState<State>,
     m: Member,
     Path(task_id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    let t = state
-        .store
-        .task(m.may(Permission::ReadOrg)?, task_id)
-        .await?;
-    Ok((etag(t.version), Json(t)).into_response())
+    let scope = m.may(Permission::ReadOrg)?;
+    let task = state.store.task(scope, task_id).await?;
+    let logged_minutes = state.store.task_logged_minutes(scope, task_id).await?;
+    Ok((
+        etag(task.version),
+        Json(TaskDetail {
+            task,
+            logged_minutes,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

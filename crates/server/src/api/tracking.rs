@@ -1,5 +1,5 @@
-//! Production tracking over HTTP: projects, sequences, shots, conforming a sequence to an edit
-//! (CMX 3600 EDL or OpenTimelineIO) with a dry-run diff first, and exporting its cut back.
+//! Production tracking over HTTP: projects, episodes, sequences, shots, conforming a sequence to
+//! an edit (CMX 3600 EDL or OpenTimelineIO) with a dry-run diff first, and exporting its cut back.
 
 use axum::Json;
 use axum::extract::{Path, State as AxState};
@@ -13,7 +13,9 @@ use mstation_core::tracking::export::{Export, ExportShot};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::Page;
-use mstation_store::tracking::{NewProject, Project, ProjectChanges, Sequence, Shot};
+use mstation_store::tracking::{
+    Episode, EpisodeChanges, NewProject, Project, ProjectChanges, Sequence, SequenceChanges, Shot,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,7 +33,9 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(list_projects, create_project))
         .routes(routes!(get_project, update_project))
         .routes(routes!(list_sequences, create_sequence))
-        .routes(routes!(get_sequence))
+        .routes(routes!(get_sequence, update_sequence))
+        .routes(routes!(list_episodes, create_episode))
+        .routes(routes!(get_episode, update_episode, delete_episode))
         .routes(routes!(list_shots))
         .routes(routes!(conform))
         .routes(routes!(export_sequence))
@@ -204,11 +208,13 @@ pub struct SequenceInput {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// An episode of the project, for a series.
+    pub episode_id: Option<Uuid>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{project_id}/sequences", tag = "tracking", request_body = SequenceInput,
     params(("project_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = Sequence), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = Sequence), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_sequence(
     AxState(state): AxState<State>,
     m: Member,
@@ -224,7 +230,13 @@ async fn create_sequence(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let s = st
             .store
-            .create_sequence(&scope, project_id, &input.name, &input.description)
+            .create_sequence_in(
+                &scope,
+                project_id,
+                input.episode_id,
+                &input.name,
+                &input.description,
+            )
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -246,6 +258,157 @@ async fn get_sequence(
         .sequence(m.may(Permission::ReadOrg)?, sequence_id)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SequencePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// An episode of the project, or null to take the sequence out of its episode.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub episode_id: Option<Option<Uuid>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/sequences/{sequence_id}", tag = "tracking", request_body = SequencePatch,
+    params(("sequence_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Sequence), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_sequence(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(sequence_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(p): Body<SequencePatch>,
+) -> ApiResult<Response> {
+    let changes = SequenceChanges {
+        name: p.name,
+        description: p.description,
+        episode_id: p.episode_id,
+    };
+    let s = state
+        .store
+        .update_sequence(
+            m.may(Permission::ManageProduction)?,
+            sequence_id,
+            v,
+            changes,
+        )
+        .await?;
+    Ok((etag(s.version), Json(s)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/episodes", tag = "tracking", params(("project_id" = Uuid, Path), ListParams),
+    responses((status = 200, body = Page<Episode>), (status = 404, body = Problem)))]
+async fn list_episodes(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    Q(p): Q<ListParams>,
+) -> ApiResult<Json<Page<Episode>>> {
+    let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
+    Ok(Json(
+        state
+            .store
+            .episodes(m.may(Permission::ReadOrg)?, project_id, &q)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodeInput {
+    /// Unique in the project, e.g. `EP101`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/episodes", tag = "tracking", request_body = EpisodeInput,
+    params(("project_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Episode), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_episode(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    key: IdempotencyKey,
+    Body(input): Body<EpisodeInput>,
+) -> Response {
+    let scope = match m.may(Permission::ManageProduction) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    idempotent(&state, &scope.clone(), key, input, |input| async move {
+        let e = st
+            .store
+            .create_episode(&scope, project_id, &input.name, &input.description)
+            .await?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(e).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/episodes/{episode_id}", tag = "tracking", params(("episode_id" = Uuid, Path)),
+    responses((status = 200, body = Episode), (status = 404, body = Problem)))]
+async fn get_episode(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(episode_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let e = state
+        .store
+        .episode(m.may(Permission::ReadOrg)?, episode_id)
+        .await?;
+    Ok((etag(e.version), Json(e)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/episodes/{episode_id}", tag = "tracking", request_body = EpisodePatch,
+    params(("episode_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Episode), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_episode(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(episode_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(p): Body<EpisodePatch>,
+) -> ApiResult<Response> {
+    let changes = EpisodeChanges {
+        name: p.name,
+        description: p.description,
+    };
+    let e = state
+        .store
+        .update_episode(m.may(Permission::ManageProduction)?, episode_id, v, changes)
+        .await?;
+    Ok((etag(e.version), Json(e)).into_response())
+}
+
+/// Deletes an episode that no sequence or asset belongs to (409 otherwise).
+#[utoipa::path(delete, path = "/api/v1/episodes/{episode_id}", tag = "tracking",
+    params(("episode_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_episode(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(episode_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_episode(m.may(Permission::ManageProduction)?, episode_id, v)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

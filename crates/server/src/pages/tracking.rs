@@ -297,7 +297,7 @@ async fn project_page(
         let active: std::collections::HashSet<Uuid> = active.iter().map(|s| s.id).collect();
         let shots = active.len();
         let mut tasks = state.store.sequence_tasks(&cx.scope, s.id).await?;
-        tasks.retain(|t| active.contains(&t.shot_id));
+        tasks.retain(|t| t.shot_id.is_some_and(|s| active.contains(&s)));
         let mut counts: HashMap<Uuid, usize> = HashMap::new();
         for t in &tasks {
             *counts.entry(t.status_id).or_default() += 1;
@@ -489,11 +489,11 @@ async fn grid(
         let tasks = state.store.sequence_tasks(&cx.scope, s.id).await?;
         let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
         for t in &tasks {
-            let Some(col) = column.get(&t.task_type_id) else {
+            let (Some(col), Some(shot_id)) = (column.get(&t.task_type_id), t.shot_id) else {
                 continue;
             };
             let row = cells
-                .entry(t.shot_id)
+                .entry(shot_id)
                 .or_insert_with(|| (0..types.len()).map(|_| None).collect());
             row[*col] = Some(cell_of(t, &by_status, &names));
         }
@@ -686,7 +686,7 @@ async fn create_missing_tasks(
     let existing = state.store.sequence_tasks(&cx.scope, sequence_id).await?;
     let have: std::collections::HashSet<(Uuid, Uuid)> = existing
         .iter()
-        .map(|t| (t.shot_id, t.task_type_id))
+        .filter_map(|t| Some((t.shot_id?, t.task_type_id)))
         .collect();
     let mut missing = Vec::new();
     let mut after = None;
@@ -701,7 +701,8 @@ async fn create_missing_tasks(
             for ty in &types {
                 if !have.contains(&(s.id, ty.id)) {
                     missing.push(NewTask {
-                        shot_id: s.id,
+                        shot_id: Some(s.id),
+                        asset_id: None,
                         task_type_id: ty.id,
                         status_id: None,
                         assignees: Vec::new(),
@@ -766,7 +767,8 @@ struct TaskPage {
     flash: Option<(String, String)>,
     csrf: String,
     project: Project,
-    shot: Shot,
+    shot: Option<Shot>,
+    subject: String,
     task: Task,
     type_name: String,
     status: Option<TaskStatus>,
@@ -783,7 +785,15 @@ async fn task_view(
     flash: Option<(String, String)>,
 ) -> PageResult {
     let task = state.store.task(&cx.scope, task_id).await?;
-    let shot = state.store.shot(&cx.scope, task.shot_id).await?;
+    let shot = match task.shot_id {
+        Some(id) => Some(state.store.shot(&cx.scope, id).await?),
+        None => None,
+    };
+    let subject = match (&shot, task.asset_id) {
+        (Some(s), _) => s.name.clone(),
+        (None, Some(a)) => state.store.asset(&cx.scope, a).await?.name,
+        (None, None) => String::new(),
+    };
     let project = state.store.project(&cx.scope, task.project_id).await?;
     let statuses = state
         .store
@@ -840,6 +850,7 @@ async fn task_view(
         can_write: cx.scope.can(Permission::WriteProduction),
         project,
         shot,
+        subject,
         task,
     })
 }
@@ -961,12 +972,16 @@ async fn my_tasks(
             e.insert((p, st, ty));
         }
         let (p, st, ty) = &projects[&t.project_id];
-        let shot = state.store.shot(&cx.scope, t.shot_id).await?;
+        let subject = match (t.shot_id, t.asset_id) {
+            (Some(id), _) => state.store.shot(&cx.scope, id).await?.name,
+            (None, Some(id)) => state.store.asset(&cx.scope, id).await?.name,
+            (None, None) => String::new(),
+        };
         let status = st.iter().find(|s| s.id == t.status_id);
         rows.push(MyTaskRow {
             id: t.id.to_string(),
             project: p.name.clone(),
-            shot: shot.name,
+            shot: subject,
             type_name: ty
                 .iter()
                 .find(|y| y.id == t.task_type_id)
@@ -1129,7 +1144,7 @@ async fn activity_rows(
                 let label = match tid {
                     Some(t) => match state.store.task(&cx.scope, t).await {
                         Ok(task) => {
-                            let n = shot_name(Some(task.shot_id)).await.and_then(|f| f.1);
+                            let n = shot_name(task.shot_id).await.and_then(|f| f.1);
                             task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
                         }
                         Err(_) => String::new(),

@@ -1,7 +1,11 @@
-//! Production tracking: projects, sequences and shots, conforming a sequence to an edit (the EDL
-//! import), and (in `tasks`) task types, the status workflow, tasks and notes. All scoped.
+//! Production tracking: projects, episodes, sequences and shots, and conforming a sequence to an
+//! edit (the EDL import); assets and their casting, tasks and their workflow, versions and
+//! playlists, and time logs live in the submodules. All scoped.
 
+pub mod assets;
 pub mod tasks;
+pub mod timelogs;
+pub mod versions;
 
 use mstation_core::TenantScope;
 use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
@@ -54,11 +58,33 @@ impl Project {
     }
 }
 
+/// An episode of a series; projects without episodes simply have none.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Episode {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    /// Unique in the project, e.g. `EP101`.
+    pub name: String,
+    pub description: String,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+/// The episode fields a PATCH may change.
+#[derive(Debug, Clone, Default)]
+pub struct EpisodeChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Sequence {
     pub id: Uuid,
     pub org_id: Uuid,
     pub project_id: Uuid,
+    /// The episode the sequence belongs to, in a series.
+    pub episode_id: Option<Uuid>,
     pub name: String,
     pub description: String,
     pub created_at: Millis,
@@ -95,6 +121,14 @@ pub struct Shot {
     pub version: i64,
 }
 
+/// The sequence fields a PATCH may change; `episode_id: Some(None)` takes it out of its episode.
+#[derive(Debug, Clone, Default)]
+pub struct SequenceChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub episode_id: Option<Option<Uuid>>,
+}
+
 /// Checked input for a new project.
 #[derive(Debug, Clone)]
 pub struct NewProject {
@@ -122,7 +156,9 @@ pub struct ProjectChanges {
 }
 
 const PROJECT_COLS: &str = "id, org_id, name, code, fps_num, fps_den, width, height, start_frame, head_handles, tail_handles, start_date, end_date, status, created_at, version";
-const SEQUENCE_COLS: &str = "id, org_id, project_id, name, description, created_at, version";
+const SEQUENCE_COLS: &str =
+    "id, org_id, project_id, episode_id, name, description, created_at, version";
+const EPISODE_COLS: &str = "id, org_id, project_id, name, description, created_at, version";
 const SHOT_COLS: &str = "id, org_id, project_id, sequence_id, name, status, cut_order, cut_in, cut_out, head_handles, tail_handles, record_in, record_out, source_in, source_out, source_in_tc, source_out_tc, reel, clip_name, description, created_at, version";
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
@@ -142,7 +178,7 @@ fn code(field: &'static str, v: &str) -> Result<String> {
     }
 }
 
-fn date(field: &'static str, v: &str) -> Result<String> {
+pub(crate) fn date(field: &'static str, v: &str) -> Result<String> {
     let b = v.as_bytes();
     let shape = b.len() == 10
         && b[4] == b'-'
@@ -158,6 +194,24 @@ fn date(field: &'static str, v: &str) -> Result<String> {
         Err(FieldError::new(field, "not_a_date").into())
     }
 }
+
+/// Inside a write transaction: `episode` is an episode of `project` (or absent).
+macro_rules! check_episode {
+    ($tx:ident, $org:expr, $project:expr, $episode:expr) => {{
+        if let Some(e) = $episode {
+            let p: Option<Uuid> =
+                sqlx::query_scalar("SELECT project_id FROM episodes WHERE org_id = $1 AND id = $2")
+                    .bind($org)
+                    .bind(e)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            if p != Some($project) {
+                return Err(FieldError::new("episode_id", "not_an_episode_of_this_project").into());
+            }
+        }
+    }};
+}
+pub(crate) use check_episode;
 
 fn handles(field: &'static str, v: i64) -> Result<i64> {
     if (0..=1000).contains(&v) {
@@ -333,11 +387,25 @@ impl Store {
         name: &str,
         description: &str,
     ) -> Result<Sequence> {
+        self.create_sequence_in(scope, project_id, None, name, description)
+            .await
+    }
+
+    /// Creates a sequence, in an episode of the project when one is named.
+    pub async fn create_sequence_in(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        episode_id: Option<Uuid>,
+        name: &str,
+        description: &str,
+    ) -> Result<Sequence> {
         let name = code("name", name)?;
         let s = Sequence {
             id: new_id(),
             org_id: scope.org_id,
             project_id,
+            episode_id,
             name,
             description: validate::text("description", description, 2000)?,
             created_at: Millis(now_ms()),
@@ -347,8 +415,9 @@ impl Store {
             let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
                 .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
             if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            let r = sqlx::query(sql(format!("INSERT INTO sequences ({SEQUENCE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
-                .bind(s.id).bind(s.org_id).bind(s.project_id).bind(&s.name).bind(&s.description).bind(s.created_at).bind(s.version)
+            check_episode!(tx, scope.org_id, project_id, episode_id);
+            let r = sqlx::query(sql(format!("INSERT INTO sequences ({SEQUENCE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
+                .bind(s.id).bind(s.org_id).bind(s.project_id).bind(s.episode_id).bind(&s.name).bind(&s.description).bind(s.created_at).bind(s.version)
                 .execute(&mut *tx).await;
             if let Err(e) = r { return Err(dup(e, "sequence", "name")); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "sequence.created", "sequence", s.id).after(&s));
@@ -381,6 +450,159 @@ impl Store {
         on_read!(self, pool => sqlx::query_as::<_, Sequence>(sql(format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2")))
             .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
             .ok_or(StoreError::NotFound { entity: "sequence" })
+    }
+
+    pub async fn update_sequence(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        ch: SequenceChanges,
+    ) -> Result<Sequence> {
+        let name = ch.name.map(|n| code("name", &n)).transpose()?;
+        let description = ch
+            .description
+            .map(|d| validate::text("description", &d, 2000))
+            .transpose()?;
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Sequence>(sql(format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "sequence" })?;
+            check_version("sequence", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(e) = ch.episode_id {
+                check_episode!(tx, scope.org_id, before.project_id, e);
+                after.episode_id = e;
+            }
+            if let Some(n) = name { after.name = n; }
+            if let Some(d) = description { after.description = d; }
+            after.version += 1;
+            let r = sqlx::query("UPDATE sequences SET episode_id = $1, name = $2, description = $3, version = $4 WHERE org_id = $5 AND id = $6 AND version = $7")
+                .bind(after.episode_id).bind(&after.name).bind(&after.description).bind(after.version)
+                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
+            let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "sequence", "name")) };
+            if n != 1 { return Err(StoreError::Stale { entity: "sequence", current: before.version + 1 }); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "sequence.updated", "sequence", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    pub async fn create_episode(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        name: &str,
+        description: &str,
+    ) -> Result<Episode> {
+        let e = Episode {
+            id: new_id(),
+            org_id: scope.org_id,
+            project_id,
+            name: validate::name("name", name, 100)?,
+            description: validate::text("description", description, 2000)?,
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
+            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
+            let r = sqlx::query(sql(format!("INSERT INTO episodes ({EPISODE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
+                .bind(e.id).bind(e.org_id).bind(e.project_id).bind(&e.name).bind(&e.description).bind(e.created_at).bind(e.version)
+                .execute(&mut *tx).await;
+            if let Err(err) = r { return Err(dup(err, "episode", "name")); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.created", "episode", e.id).after(&e));
+            tx.commit().await?;
+        });
+        Ok(e)
+    }
+
+    pub async fn episodes(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        q: &ListQuery,
+    ) -> Result<Page<Episode>> {
+        self.project(scope, project_id).await?;
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Episode>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes WHERE org_id = $1 AND project_id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |e| e.id))
+    }
+
+    pub async fn episode(&self, scope: &TenantScope, id: Uuid) -> Result<Episode> {
+        on_read!(self, pool => sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "episode" })
+    }
+
+    pub async fn update_episode(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        ch: EpisodeChanges,
+    ) -> Result<Episode> {
+        let name = ch
+            .name
+            .map(|n| validate::name("name", &n, 100))
+            .transpose()?;
+        let description = ch
+            .description
+            .map(|d| validate::text("description", &d, 2000))
+            .transpose()?;
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "episode" })?;
+            check_version("episode", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(n) = name { after.name = n; }
+            if let Some(d) = description { after.description = d; }
+            after.version += 1;
+            let r = sqlx::query("UPDATE episodes SET name = $1, description = $2, version = $3 WHERE org_id = $4 AND id = $5 AND version = $6")
+                .bind(&after.name).bind(&after.description).bind(after.version)
+                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
+            let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "episode", "name")) };
+            if n != 1 { return Err(StoreError::Stale { entity: "episode", current: before.version + 1 }); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.updated", "episode", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// Deletes an episode that no sequence or asset names.
+    pub async fn delete_episode(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "episode" })?;
+            check_version("episode", expected_version, before.version)?;
+            let used: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $2 UNION ALL SELECT id FROM assets WHERE org_id = $1 AND episode_id = $2 LIMIT 1")
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
+            if used.is_some() { return Err(StoreError::Rule("tracking.episode_in_use")); }
+            sqlx::query("DELETE FROM episodes WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.deleted", "episode", id).before(&before));
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// The shots of a sequence in cut order; `after` is the `cut_order` of the last shot seen.

@@ -1,5 +1,6 @@
-//! Tasks on shots: per-project task types (the pipeline steps), a status workflow with allowed
-//! transitions, assignees, and notes, where a status change with its note is one atomic write.
+//! Tasks on shots and assets: per-project task types (the pipeline steps), a status workflow with
+//! allowed transitions, assignees, notes (a status change with its note is one atomic write), and
+//! the progress overview of a project.
 
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
@@ -105,8 +106,11 @@ pub struct Task {
     pub id: Uuid,
     pub org_id: Uuid,
     pub project_id: Uuid,
-    pub sequence_id: Uuid,
-    pub shot_id: Uuid,
+    /// The shot's sequence, for a task on a shot.
+    pub sequence_id: Option<Uuid>,
+    /// A task belongs to exactly one of a shot or an asset.
+    pub shot_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
     pub task_type_id: Uuid,
     pub status_id: Uuid,
     /// User ids of the people assigned.
@@ -137,10 +141,11 @@ pub struct Note {
     pub created_at: Millis,
 }
 
-/// A task to create.
+/// A task to create, on exactly one of a shot or an asset.
 #[derive(Debug, Clone)]
 pub struct NewTask {
-    pub shot_id: Uuid,
+    pub shot_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
     pub task_type_id: Uuid,
     pub status_id: Option<Uuid>,
     pub assignees: Vec<Uuid>,
@@ -171,15 +176,85 @@ pub struct TaskFilter {
     pub assignee: Option<Uuid>,
     pub due_after: Option<String>,
     pub due_before: Option<String>,
+    /// Only tasks on shots, or only tasks on assets.
+    pub entity: Option<TaskEntity>,
+    /// Tasks on the shots of the episode's sequences and on the episode's assets.
+    pub episode_id: Option<Uuid>,
 }
 
-const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
+/// What a task is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskEntity {
+    Shot,
+    Asset,
+}
+
+impl TaskEntity {
+    pub fn parse(s: &str) -> Option<TaskEntity> {
+        match s {
+            "shot" => Some(TaskEntity::Shot),
+            "asset" => Some(TaskEntity::Asset),
+            _ => None,
+        }
+    }
+    fn as_str(self) -> &'static str {
+        match self {
+            TaskEntity::Shot => "shot",
+            TaskEntity::Asset => "asset",
+        }
+    }
+}
+
+/// How far the shot work of a project has come: per sequence, tasks per status and per task
+/// type and status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    pub project_id: Uuid,
+    /// In name order (SQ010 before SQ020), including sequences without tasks.
+    pub sequences: Vec<SequenceProgress>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SequenceProgress {
+    pub sequence_id: Uuid,
+    pub name: String,
+    /// Tasks on the sequence's shots in the current cut (omitted shots are not counted).
+    pub tasks: i64,
+    /// In workflow order; statuses without tasks are left out.
+    pub by_status: Vec<StatusCount>,
+    /// In pipeline order, then workflow order.
+    pub by_type: Vec<TypeStatusCount>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusCount {
+    pub status_id: Uuid,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TypeStatusCount {
+    pub task_type_id: Uuid,
+    pub status_id: Uuid,
+    pub count: i64,
+}
+
+const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
 const NOTE_COLS: &str = "id, project_id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
 pub const MAX_BULK: usize = 1000;
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
+}
+
+/// The task columns, each prefixed with a table alias.
+fn prefixed(alias: &str) -> String {
+    TASK_COLS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn join_ids(ids: &[Uuid]) -> String {
@@ -374,6 +449,11 @@ impl Store {
             return Err(FieldError::new("tasks", "between_1_and_1000").into());
         }
         for n in new {
+            if n.shot_id.is_some() == n.asset_id.is_some() {
+                return Err(
+                    FieldError::new("shot_id", "exactly_one_of_shot_id_or_asset_id").into(),
+                );
+            }
             check_changes(&TaskChanges {
                 priority: Some(n.priority),
                 estimate_minutes: Some(n.estimate_minutes),
@@ -387,9 +467,20 @@ impl Store {
         on_write!(self, tx => {
             let mut out = Vec::with_capacity(new.len());
             for n in new {
-                let shot: Option<(Uuid, Uuid)> = sqlx::query_as("SELECT project_id, sequence_id FROM shots WHERE org_id = $1 AND id = $2")
-                    .bind(scope.org_id).bind(n.shot_id).fetch_optional(&mut *tx).await?;
-                let Some((project_id, sequence_id)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
+                let (project_id, sequence_id) = match (n.shot_id, n.asset_id) {
+                    (Some(shot_id), _) => {
+                        let shot: Option<(Uuid, Uuid)> = sqlx::query_as("SELECT project_id, sequence_id FROM shots WHERE org_id = $1 AND id = $2")
+                            .bind(scope.org_id).bind(shot_id).fetch_optional(&mut *tx).await?;
+                        let Some((p, s)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
+                        (p, Some(s))
+                    }
+                    (None, asset_id) => {
+                        let asset: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM assets WHERE org_id = $1 AND id = $2")
+                            .bind(scope.org_id).bind(asset_id).fetch_optional(&mut *tx).await?;
+                        let Some(p) = asset else { return Err(StoreError::NotFound { entity: "asset" }) };
+                        (p, None)
+                    }
+                };
                 let ty: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_types WHERE project_id = $1 AND id = $2")
                     .bind(project_id).bind(n.task_type_id).fetch_optional(&mut *tx).await?;
                 if ty.is_none() {
@@ -407,12 +498,12 @@ impl Store {
                 check_assignees!(tx, scope.org_id, &n.assignees);
                 let now = Millis(now_ms());
                 let t = Task {
-                    id: new_id(), org_id: scope.org_id, project_id, sequence_id, shot_id: n.shot_id, task_type_id: n.task_type_id, status_id,
+                    id: new_id(), org_id: scope.org_id, project_id, sequence_id, shot_id: n.shot_id, asset_id: n.asset_id, task_type_id: n.task_type_id, status_id,
                     assignees: join_ids(&n.assignees), priority: n.priority, estimate_minutes: n.estimate_minutes,
                     start_date: n.start_date.clone(), due_date: n.due_date.clone(), created_at: now, updated_at: now, version: 1,
                 };
-                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
-                    .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.sequence_id).bind(t.shot_id).bind(t.task_type_id).bind(t.status_id)
+                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")))
+                    .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.sequence_id).bind(t.shot_id).bind(t.asset_id).bind(t.task_type_id).bind(t.status_id)
                     .bind(&t.assignees).bind(t.priority).bind(t.estimate_minutes).bind(&t.start_date).bind(&t.due_date)
                     .bind(t.created_at).bind(t.updated_at).bind(t.version)
                     .execute(&mut *tx).await;
@@ -452,6 +543,19 @@ impl Store {
         Ok(rows)
     }
 
+    /// The tasks of one asset, in pipeline order.
+    pub async fn asset_tasks(&self, scope: &TenantScope, asset_id: Uuid) -> Result<Vec<Task>> {
+        let text = format!(
+            "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.asset_id = $2 ORDER BY y.sort_order",
+            prefixed("t")
+        );
+        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(asset_id).fetch_all(pool).await?);
+        if rows.is_empty() {
+            self.asset(scope, asset_id).await?;
+        }
+        Ok(rows)
+    }
+
     /// The shot tasks of a sequence, in cut order then pipeline order: one read for a shot grid.
     pub async fn sequence_tasks(
         &self,
@@ -477,6 +581,7 @@ impl Store {
     ) -> Result<Page<Task>> {
         check_date("due_after", &f.due_after)?;
         check_date("due_before", &f.due_before)?;
+        let entity = f.entity.map(TaskEntity::as_str);
         let (cmp, dir) = q.order();
         let cols = TASK_COLS
             .split(", ")
@@ -499,10 +604,13 @@ impl Store {
         };
         let filter = format!(
             "{who} AND t.org_id = $1 AND ($2 IS NULL OR t.project_id = $2) AND ($3 IS NULL OR t.sequence_id = $3) AND ($4 IS NULL OR t.status_id = $4)
-             AND ($5 IS NULL OR t.task_type_id = $5) AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)"
+             AND ($5 IS NULL OR t.task_type_id = $5) AND ($7 IS NULL OR t.due_date >= $7) AND ($8 IS NULL OR t.due_date <= $8)
+             AND ($9 IS NULL OR ($9 = 'shot' AND t.shot_id IS NOT NULL) OR ($9 = 'asset' AND t.asset_id IS NOT NULL))
+             AND ($10 IS NULL OR t.sequence_id IN (SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $10)
+                  OR t.asset_id IN (SELECT id FROM assets WHERE org_id = $1 AND episode_id = $10))"
         );
         let text = format!(
-            "SELECT {cols} FROM {from} WHERE {filter} AND ($9 IS NULL OR {key} {cmp} $9) ORDER BY {key} {dir} LIMIT $10"
+            "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
         );
         // Counting stops after the cap, so the total never costs more than the page.
         let count = format!(
@@ -512,11 +620,11 @@ impl Store {
         let (items, total) = on_read!(self, pool => {
             let items = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(q.after).bind(q.limit as i64 + 1)
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1)
                 .fetch_all(pool).await?;
             let total: i64 = sqlx::query_scalar(sql(count))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before)
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
                 .fetch_one(pool).await?;
             (items, total)
         });
@@ -628,5 +736,65 @@ impl Store {
             on_read!(self, pool => sqlx::query_as::<_, Note>(sql(format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id")))
             .bind(scope.org_id).bind(task_id).fetch_all(pool).await?),
         )
+    }
+
+    /// The progress overview of a project: one read of the sequences and one grouped count of
+    /// their shot tasks, whatever the size of the production.
+    pub async fn progress(&self, scope: &TenantScope, project_id: Uuid) -> Result<Progress> {
+        self.project(scope, project_id).await?;
+        let (sequences, counts) = on_read!(self, pool => {
+            let sequences: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM sequences WHERE org_id = $1 AND project_id = $2 ORDER BY name, id")
+                .bind(scope.org_id).bind(project_id).fetch_all(pool).await?;
+            let counts: Vec<(Uuid, Uuid, Uuid, i64, i64, i64)> = sqlx::query_as(
+                "SELECT t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order, COUNT(*)
+                 FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
+                 WHERE t.org_id = $1 AND t.project_id = $2 AND s.status <> $3
+                 GROUP BY t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order
+                 ORDER BY y.sort_order, st.sort_order")
+                .bind(scope.org_id).bind(project_id).bind(mstation_core::tracking::conform::OMITTED).fetch_all(pool).await?;
+            (sequences, counts)
+        });
+        let mut out: Vec<SequenceProgress> = sequences
+            .into_iter()
+            .map(|(sequence_id, name)| SequenceProgress {
+                sequence_id,
+                name,
+                tasks: 0,
+                by_status: Vec::new(),
+                by_type: Vec::new(),
+            })
+            .collect();
+        let at: std::collections::HashMap<Uuid, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.sequence_id, i))
+            .collect();
+        // (sequence, status) → (workflow position, count), to sum the types of each status.
+        let mut statuses: std::collections::HashMap<(usize, Uuid), (i64, i64)> =
+            std::collections::HashMap::new();
+        for (sequence_id, task_type_id, status_id, _, status_order, count) in counts {
+            let Some(&i) = at.get(&sequence_id) else {
+                continue;
+            };
+            out[i].tasks += count;
+            out[i].by_type.push(TypeStatusCount {
+                task_type_id,
+                status_id,
+                count,
+            });
+            statuses
+                .entry((i, status_id))
+                .or_insert((status_order, 0))
+                .1 += count;
+        }
+        let mut by_status: Vec<_> = statuses.into_iter().collect();
+        by_status.sort_by_key(|((i, id), (order, _))| (*i, *order, *id));
+        for ((i, status_id), (_, count)) in by_status {
+            out[i].by_status.push(StatusCount { status_id, count });
+        }
+        Ok(Progress {
+            project_id,
+            sequences: out,
+        })
     }
 }

@@ -1,0 +1,199 @@
+//! Time logs: the minutes a person spent on a task on a given day. Everyone logs their own time
+//! and may correct or remove only their own logs.
+
+use mstation_core::TenantScope;
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::date;
+use crate::identity::check_version;
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct TimeLog {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub task_id: Uuid,
+    /// Who spent the time.
+    pub user_id: Uuid,
+    /// The day, `YYYY-MM-DD`.
+    pub date: String,
+    /// 1 to 1440.
+    pub minutes: i64,
+    pub comment: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+}
+
+/// What a time-log update changes; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct TimeLogChanges {
+    pub date: Option<String>,
+    pub minutes: Option<i64>,
+    pub comment: Option<String>,
+}
+
+/// Filters of a time-log list, combined with AND; `from` and `to` are inclusive days.
+#[derive(Debug, Clone, Default)]
+pub struct TimeLogFilter {
+    pub task_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+const TIME_LOG_COLS: &str = "id, org_id, project_id, task_id, user_id, date, minutes, comment, created_at, updated_at, version";
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+fn minutes(v: i64) -> Result<i64> {
+    if (1..=1440).contains(&v) {
+        Ok(v)
+    } else {
+        Err(FieldError::new("minutes", "between_1_and_1440").into())
+    }
+}
+
+impl Store {
+    /// Logs the caller's time on a task.
+    pub async fn log_time(
+        &self,
+        scope: &TenantScope,
+        task_id: Uuid,
+        day: &str,
+        mins: i64,
+        comment: &str,
+    ) -> Result<TimeLog> {
+        on_write!(self, tx => {
+            let project_id: Uuid = sqlx::query_scalar("SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "task" })?;
+            // Checked once the task is known to be the caller's: another organisation's task is a 404 whatever the body.
+            let day = date("date", day)?;
+            let mins = minutes(mins)?;
+            let comment = validate::text("comment", comment, 2000)?;
+            let now = Millis(now_ms());
+            let t = TimeLog {
+                id: new_id(), org_id: scope.org_id, project_id, task_id, user_id: scope.user_id, date: day, minutes: mins, comment,
+                created_at: now, updated_at: now, version: 1,
+            };
+            sqlx::query(sql(format!("INSERT INTO time_logs ({TIME_LOG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.task_id).bind(t.user_id).bind(&t.date).bind(t.minutes).bind(&t.comment)
+                .bind(t.created_at).bind(t.updated_at).bind(t.version)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.created", "time_log", t.id).after(&t));
+            tx.commit().await?;
+            Ok(t)
+        })
+    }
+
+    /// Time logs by task and/or person within a range of days, in the order they were logged.
+    pub async fn time_logs(
+        &self,
+        scope: &TenantScope,
+        f: &TimeLogFilter,
+        q: &ListQuery,
+    ) -> Result<Page<TimeLog>> {
+        let from = f.from.as_deref().map(|d| date("from", d)).transpose()?;
+        let to = f.to.as_deref().map(|d| date("to", d)).transpose()?;
+        if let Some(t) = f.task_id {
+            self.task(scope, t).await?;
+        }
+        let (cmp, dir) = q.order();
+        let filter = "org_id = $1 AND ($2 IS NULL OR task_id = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR date >= $4) AND ($5 IS NULL OR date <= $5)";
+        let text = format!(
+            "SELECT {TIME_LOG_COLS} FROM time_logs WHERE {filter} AND ($6 IS NULL OR id {cmp} $6) ORDER BY id {dir} LIMIT $7"
+        );
+        let counting = format!("SELECT COUNT(*) FROM time_logs WHERE {filter}");
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, TimeLog>(sql(text))
+                .bind(scope.org_id).bind(f.task_id).bind(f.user_id).bind(&from).bind(&to).bind(q.after).bind(q.limit as i64 + 1)
+                .fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar(sql(counting))
+                .bind(scope.org_id).bind(f.task_id).bind(f.user_id).bind(&from).bind(&to)
+                .fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |t| t.id))
+    }
+
+    pub async fn time_log(&self, scope: &TenantScope, id: Uuid) -> Result<TimeLog> {
+        on_read!(self, pool => sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "time log" })
+    }
+
+    /// The minutes logged on a task, by everyone.
+    pub async fn task_logged_minutes(&self, scope: &TenantScope, task_id: Uuid) -> Result<i64> {
+        Ok(on_read!(self, pool => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM time_logs WHERE org_id = $1 AND task_id = $2")
+            .bind(scope.org_id).bind(task_id).fetch_one(pool).await?))
+    }
+
+    /// Corrects one of the caller's own time logs.
+    pub async fn update_time_log(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        ch: TimeLogChanges,
+    ) -> Result<TimeLog> {
+        let day = ch.date.as_deref().map(|d| date("date", d)).transpose()?;
+        let mins = ch.minutes.map(minutes).transpose()?;
+        let comment = ch
+            .comment
+            .map(|c| validate::text("comment", &c, 2000))
+            .transpose()?;
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "time log" })?;
+            if before.user_id != scope.user_id { return Err(StoreError::Rule("tracking.not_your_time_log")); }
+            check_version("time log", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(d) = day { after.date = d; }
+            if let Some(m) = mins { after.minutes = m; }
+            if let Some(c) = comment { after.comment = c; }
+            after.version += 1;
+            after.updated_at = Millis(now_ms());
+            let n = sqlx::query("UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
+                .bind(&after.date).bind(after.minutes).bind(&after.comment).bind(after.updated_at).bind(after.version)
+                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "time log", current: before.version + 1 }); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.updated", "time_log", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// Removes one of the caller's own time logs.
+    pub async fn delete_time_log(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "time log" })?;
+            if before.user_id != scope.user_id { return Err(StoreError::Rule("tracking.not_your_time_log")); }
+            check_version("time log", expected_version, before.version)?;
+            sqlx::query("DELETE FROM time_logs WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.deleted", "time_log", id).before(&before));
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! Versions of a task's work: what an artist hands in, numbered 1, 2, 3 … per task without gaps
+//! or repeats, with a comment and its author; and playlists that put versions of a project in
+//! order for a review session.
+
+use mstation_core::TenantScope;
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::identity::check_version;
+use crate::{
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    on_write, record,
+};
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Version {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub task_id: Uuid,
+    /// 1, 2, 3 … per task, in the order they were made.
+    pub number: i64,
+    pub comment: String,
+    pub author_id: Uuid,
+    pub created_at: Millis,
+}
+
+/// A playlist as listed: without its items, with how many there are.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Playlist {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub created_by: Uuid,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub item_count: i64,
+    pub version: i64,
+}
+
+/// One version in a playlist, in play order.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PlaylistItem {
+    pub version_id: Uuid,
+    pub task_id: Uuid,
+    pub number: i64,
+    pub comment: String,
+}
+
+/// A playlist with its items.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlaylistWithItems {
+    #[serde(flatten)]
+    pub playlist: Playlist,
+    pub items: Vec<PlaylistItem>,
+}
+
+pub const MAX_PLAYLIST_ITEMS: usize = 1000;
+
+const PLAYLIST_COLS: &str = "p.id, p.org_id, p.project_id, p.name, p.created_by, p.created_at, p.updated_at, (SELECT COUNT(*) FROM playlist_items i WHERE i.playlist_id = p.id) AS item_count, p.version";
+
+const VERSION_COLS: &str =
+    "id, org_id, project_id, task_id, number, comment, author_id, created_at";
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+/// Checks the shape of a playlist's items: not too many, each version once.
+fn check_items(items: &[Uuid]) -> Result<()> {
+    if items.len() > MAX_PLAYLIST_ITEMS {
+        return Err(FieldError::new("items", "at_most_1000").into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !items.iter().all(|i| seen.insert(*i)) {
+        return Err(FieldError::new("items", "duplicate_version").into());
+    }
+    Ok(())
+}
+
+/// Inside a write transaction: replaces a playlist's items with `$items`, each a version of
+/// the playlist's project.
+macro_rules! write_items {
+    ($tx:ident, $org:expr, $project:expr, $playlist:expr, $items:expr) => {{
+        for v in $items {
+            let p: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM versions WHERE org_id = $1 AND id = $2")
+                .bind($org)
+                .bind(v)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            if p != Some($project) {
+                return Err(FieldError::new("items", "not_a_version_of_this_project").into());
+            }
+        }
+        sqlx::query("DELETE FROM playlist_items WHERE org_id = $1 AND playlist_id = $2")
+            .bind($org)
+            .bind($playlist)
+            .execute(&mut *$tx)
+            .await?;
+        for (i, v) in $items.iter().enumerate() {
+            sqlx::query("INSERT INTO playlist_items (org_id, playlist_id, position, version_id) VALUES ($1, $2, $3, $4)")
+                .bind($org)
+                .bind($playlist)
+                .bind(i as i64)
+                .bind(v)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+const ITEMS: &str = "SELECT i.version_id, v.task_id, v.number, v.comment FROM playlist_items i JOIN versions v ON v.id = i.version_id
+     WHERE i.org_id = $1 AND i.playlist_id = $2 ORDER BY i.position";
+
+impl Store {
+    /// Adds the next version of a task. The task row is locked before the number is read, so
+    /// concurrent writers take turns and the numbers have no gaps and no repeats.
+    pub async fn create_version(
+        &self,
+        scope: &TenantScope,
+        task_id: Uuid,
+        comment: &str,
+    ) -> Result<Version> {
+        let comment = validate::text("comment", comment, 20_000)?;
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let project_id: Uuid = sqlx::query_scalar(sql(format!("SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "task" })?;
+            let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE task_id = $1")
+                .bind(task_id).fetch_one(&mut *tx).await?;
+            let v = Version {
+                id: new_id(), org_id: scope.org_id, project_id, task_id, number, comment,
+                author_id: scope.user_id, created_at: Millis(now_ms()),
+            };
+            sqlx::query(sql(format!("INSERT INTO versions ({VERSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
+                .bind(v.id).bind(v.org_id).bind(v.project_id).bind(v.task_id).bind(v.number).bind(&v.comment).bind(v.author_id).bind(v.created_at)
+                .execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "version.created", "version", v.id).after(&v));
+            tx.commit().await?;
+            Ok(v)
+        })
+    }
+
+    /// The versions of a task, oldest first (`sort=-created_at`: newest first).
+    pub async fn versions(
+        &self,
+        scope: &TenantScope,
+        task_id: Uuid,
+        q: &ListQuery,
+    ) -> Result<Page<Version>> {
+        self.task(scope, task_id).await?;
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND task_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Version>(sql(text)).bind(scope.org_id).bind(task_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE org_id = $1 AND task_id = $2")
+                .bind(scope.org_id).bind(task_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |v| v.id))
+    }
+
+    pub async fn version(&self, scope: &TenantScope, id: Uuid) -> Result<Version> {
+        on_read!(self, pool => sqlx::query_as::<_, Version>(sql(format!("SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "version" })
+    }
+}
+
+impl Store {
+    pub async fn create_playlist(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        name: &str,
+        items: &[Uuid],
+    ) -> Result<PlaylistWithItems> {
+        let name = validate::name("name", name, 200)?;
+        check_items(items)?;
+        let now = Millis(now_ms());
+        let p = Playlist {
+            id: new_id(),
+            org_id: scope.org_id,
+            project_id,
+            name,
+            created_by: scope.user_id,
+            created_at: now,
+            updated_at: now,
+            item_count: items.len() as i64,
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
+            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
+            sqlx::query("INSERT INTO playlists (id, org_id, project_id, name, created_by, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(p.id).bind(p.org_id).bind(p.project_id).bind(&p.name).bind(p.created_by).bind(p.created_at).bind(p.updated_at).bind(p.version)
+                .execute(&mut *tx).await?;
+            write_items!(tx, scope.org_id, project_id, p.id, items);
+            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(p.id).fetch_all(&mut *tx).await?;
+            let out = PlaylistWithItems { playlist: p, items };
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "playlist.created", "playlist", out.playlist.id).after(&out));
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// The playlists of a project, without their items.
+    pub async fn playlists(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        q: &ListQuery,
+    ) -> Result<Page<Playlist>> {
+        self.project(scope, project_id).await?;
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.project_id = $2 AND ($3 IS NULL OR p.id {cmp} $3) ORDER BY p.id {dir} LIMIT $4"
+        );
+        let (items, total) = on_read!(self, pool => {
+            let items = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM playlists WHERE org_id = $1 AND project_id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
+            (items, total)
+        });
+        Ok(q.finish(items, total, |p| p.id))
+    }
+
+    pub async fn playlist(&self, scope: &TenantScope, id: Uuid) -> Result<PlaylistWithItems> {
+        let text =
+            format!("SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.id = $2");
+        on_read!(self, pool => {
+            let playlist = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(id).fetch_optional(pool).await?
+                .ok_or(StoreError::NotFound { entity: "playlist" })?;
+            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(pool).await?;
+            Ok(PlaylistWithItems { playlist, items })
+        })
+    }
+
+    /// Replaces a playlist's items with `items`, in that order: adding, removing and reordering
+    /// are all one write of the whole list.
+    pub async fn set_playlist_items(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        items: &[Uuid],
+    ) -> Result<PlaylistWithItems> {
+        check_items(items)?;
+        let lock = self.row_lock();
+        let text = format!(
+            "SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.id = $2{lock}"
+        );
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "playlist" })?;
+            check_version("playlist", expected_version, before.version)?;
+            let before_items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(&mut *tx).await?;
+            write_items!(tx, scope.org_id, before.project_id, id, items);
+            let mut after = before.clone();
+            after.version += 1;
+            after.updated_at = Millis(now_ms());
+            after.item_count = items.len() as i64;
+            let n = sqlx::query("UPDATE playlists SET updated_at = $1, version = $2 WHERE org_id = $3 AND id = $4 AND version = $5")
+                .bind(after.updated_at).bind(after.version).bind(scope.org_id).bind(id).bind(before.version)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "playlist", current: before.version + 1 }); }
+            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(&mut *tx).await?;
+            let before = PlaylistWithItems { playlist: before, items: before_items };
+            let after = PlaylistWithItems { playlist: after, items };
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "playlist.updated", "playlist", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+}
