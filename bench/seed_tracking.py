@@ -62,6 +62,8 @@ def write(name, lines):
 sample = random.sample(shots, min(len(shots), 2000))
 write("shot_tasks.txt", ["GET /api/v1/shots/%s/tasks" % s for s in sample])
 write("seq_tasks.txt", ["GET /api/v1/sequences/%s/tasks" % s for s in sequences[:200]])
+# One pipeline step of a sequence: 100 tasks, the shape of Kitsu's harness (one task per shot).
+write("seq_tasks_step.txt", ["GET /api/v1/sequences/%s/tasks?task_type_id=%s" % (s, random.choice(types)) for s in sequences[:200]])
 write("filtered.txt", ["GET /api/v1/tasks?project_id=%s&assignee=me&status_id=%s&limit=50" % (pid, statuses[k]) for k in ("todo", "wip", "done")])
 pick = random.sample(tasks, min(len(tasks), 5000))
 write("status.txt", ['PATCH /api/v1/tasks/%s {"status_id":"%s"}' % (t, random.choice(cycle)) for t in pick])

@@ -46,6 +46,7 @@ bench_mstation() { # label database-args...
   for c in 1 32; do
     run_wrk "M-Station $label: tasks of one shot" "$c" "$req/shot_tasks.txt" "$token" "$base"
     run_wrk "M-Station $label: shot tasks of a sequence (100 shots)" "$c" "$req/seq_tasks.txt" "$token" "$base"
+    run_wrk "M-Station $label: one step of a sequence (100 tasks)" "$c" "$req/seq_tasks_step.txt" "$token" "$base"
     run_wrk "M-Station $label: filtered page (assignee + status)" "$c" "$req/filtered.txt" "$token" "$base"
     run_wrk "M-Station $label: status change (PATCH)" "$c" "$req/status.txt" "$token" "$base"
     run_wrk "M-Station $label: status change with a note" "$c" "$req/note.txt" "$token" "$base"

@@ -263,3 +263,56 @@ async fn bulk_changes_and_notes_are_atomic() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_tasks_in_a_status_follow_every_kind_of_change() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let f = production(&srv, &a.token).await;
+        let me = a.owner.id.to_string();
+        let (s, created) = srv
+            .post(&a.token, "/api/v1/tasks", json!({"tasks": f.shots.iter().map(|shot| json!({"shot_id": shot, "task_type_id": f.types[0]["id"], "assignees": [me]})).collect::<Vec<_>>()}))
+            .await;
+        assert_eq!(s, 201, "{created}");
+        let ids: Vec<String> = created["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+        let mine = |short: &'static str| {
+            let srv = &srv;
+            let token = a.token.clone();
+            let st = status(&f, short).to_string();
+            let project = f.project.clone();
+            async move {
+                let (_, page) = srv.get(&token, &format!("/api/v1/tasks?assignee=me&status_id={st}&project_id={project}")).await;
+                let mut ids: Vec<String> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+                ids.sort();
+                assert_eq!(page["total"].as_i64().unwrap() as usize, ids.len());
+                ids
+            }
+        };
+        assert_eq!(mine("todo").await.len(), 3);
+        assert!(mine("wip").await.is_empty());
+
+        // A PATCH, a bulk change and a note each move the task between the person's lists.
+        let s = srv.call(&a.token, Method::PATCH, &format!("/api/v1/tasks/{}", ids[0]), Some(json!({"status_id": status(&f, "wip")}))).await.status().as_u16();
+        assert_eq!(s, 200);
+        assert_eq!(mine("wip").await, vec![ids[0].clone()]);
+        let (s, _) = srv.post(&a.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": ids[1], "status_id": status(&f, "wip")}, {"id": ids[0], "status_id": status(&f, "wfa")}]})).await;
+        assert_eq!(s, 200);
+        assert_eq!(mine("wip").await, vec![ids[1].clone()]);
+        assert_eq!(mine("wfa").await, vec![ids[0].clone()]);
+        let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{}/notes", ids[2]), json!({"body": "on it", "status_id": status(&f, "wip")})).await;
+        assert_eq!(s, 201);
+        let mut both = vec![ids[1].clone(), ids[2].clone()];
+        both.sort();
+        assert_eq!(mine("wip").await, both);
+        assert!(mine("todo").await.is_empty());
+
+        // Re-assigning keeps the status with the new assignment; the old one is gone.
+        let (artist, _) = srv.member(&a, "artist@alpha.example", Role::Artist, &[TokenScope::Read]).await;
+        let (s, _) = srv.post(&a.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": ids[1], "assignees": [artist.id]}]})).await;
+        assert_eq!(s, 200);
+        assert_eq!(mine("wip").await, vec![ids[2].clone()]);
+        let (_, theirs) = srv.get(&a.token, &format!("/api/v1/tasks?assignee={}&status_id={}", artist.id, status(&f, "wip"))).await;
+        assert_eq!(theirs["items"][0]["id"].as_str(), Some(ids[1].as_str()));
+    })
+    .await;
+}

@@ -346,17 +346,25 @@ async fn shot_tasks(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/tasks", tag = "tracking", params(("sequence_id" = Uuid, Path)),
-    responses((status = 200, body = Items<Task>, description = "Every shot task of the sequence, in cut order"), (status = 404, body = Problem)))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceTaskParams {
+    /// Only this pipeline step's tasks: one column of the grid.
+    pub task_type_id: Option<Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/tasks", tag = "tracking", params(("sequence_id" = Uuid, Path), SequenceTaskParams),
+    responses((status = 200, body = Items<Task>, description = "Every shot task of the sequence (or of one pipeline step), in cut order"), (status = 404, body = Problem)))]
 async fn sequence_tasks(
     AxState(state): AxState<State>,
     m: Member,
     Path(sequence_id): Path<Uuid>,
+    Q(p): Q<SequenceTaskParams>,
 ) -> ApiResult<Json<Items<Task>>> {
     Ok(Json(Items {
         items: state
             .store
-            .sequence_tasks(m.may(Permission::ReadOrg)?, sequence_id)
+            .sequence_tasks_of(m.may(Permission::ReadOrg)?, sequence_id, p.task_type_id)
             .await?,
     }))
 }

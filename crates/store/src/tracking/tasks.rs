@@ -373,13 +373,21 @@ macro_rules! apply_task_change {
             after.assignees = join_ids(a);
             sqlx::query("DELETE FROM task_assignees WHERE task_id = $1").bind(before.id).execute(&mut *$tx).await?;
             for u in a {
-                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO NOTHING")
+                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, user_id) DO NOTHING")
                     .bind(before.id)
                     .bind(u)
                     .bind(scope.org_id)
+                    .bind(after.status_id)
                     .execute(&mut *$tx)
                     .await?;
             }
+        } else if after.status_id != before.status_id && !before.assignees.is_empty() {
+            // The assignments carry the status, so "my tasks in this status" is one index range.
+            sqlx::query("UPDATE task_assignees SET status_id = $1 WHERE task_id = $2")
+                .bind(after.status_id)
+                .bind(before.id)
+                .execute(&mut *$tx)
+                .await?;
         }
         if let Some(p) = c.priority {
             after.priority = p;
@@ -509,8 +517,8 @@ impl Store {
                     .execute(&mut *tx).await;
                 if let Err(e) = r { return Err(crate::identity::dup(e, "task", "task_type_id")); }
                 for u in &n.assignees {
-                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id) VALUES ($1, $2, $3) ON CONFLICT (task_id, user_id) DO NOTHING")
-                        .bind(t.id).bind(u).bind(scope.org_id).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, user_id) DO NOTHING")
+                        .bind(t.id).bind(u).bind(scope.org_id).bind(t.status_id).execute(&mut *tx).await?;
                 }
                 record!(tx, &actor, Change::new(Some(scope.org_id), "task.created", "task", t.id).after(&t));
                 out.push(t);
@@ -562,10 +570,21 @@ impl Store {
         scope: &TenantScope,
         sequence_id: Uuid,
     ) -> Result<Vec<Task>> {
+        self.sequence_tasks_of(scope, sequence_id, None).await
+    }
+
+    /// The shot tasks of a sequence, of one pipeline step when `task_type_id` is given: one
+    /// column of the grid.
+    pub async fn sequence_tasks_of(
+        &self,
+        scope: &TenantScope,
+        sequence_id: Uuid,
+        task_type_id: Option<Uuid>,
+    ) -> Result<Vec<Task>> {
         let text = format!("SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
-             WHERE t.org_id = $1 AND t.sequence_id = $2 ORDER BY s.cut_order, y.sort_order",
+             WHERE t.org_id = $1 AND t.sequence_id = $2 AND ($3 IS NULL OR t.task_type_id = $3) ORDER BY s.cut_order, y.sort_order",
             TASK_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", "));
-        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(sequence_id).fetch_all(pool).await?);
+        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(sequence_id).bind(task_type_id).fetch_all(pool).await?);
         if rows.is_empty() {
             self.sequence(scope, sequence_id).await?;
         }
@@ -589,16 +608,18 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         // With an assignee, the person's own tasks drive the query (their index gives id
-        // order): their tasks, not the whole production. Without one, the project's tasks do,
+        // order): their tasks, not the whole production; with a status too, only their tasks in
+        // that status, as the assignments carry it. Without an assignee, the project's tasks do,
         // through (org, project, status, id).
         let (from, key, who) = if f.assignee.is_some() {
             // CROSS JOIN fixes the join order on SQLite, whose planner would otherwise start from
             // the (org, project, status) index and walk most of a big project.
-            (
-                "task_assignees a CROSS JOIN tasks t",
-                "a.task_id",
-                "a.org_id = $1 AND a.user_id = $6 AND t.id = a.task_id",
-            )
+            let who = if f.status_id.is_some() {
+                "a.org_id = $1 AND a.user_id = $6 AND a.status_id = $4 AND t.id = a.task_id"
+            } else {
+                "a.org_id = $1 AND a.user_id = $6 AND t.id = a.task_id"
+            };
+            ("task_assignees a CROSS JOIN tasks t", "a.task_id", who)
         } else {
             ("tasks t", "t.id", "$6 IS NULL")
         };
