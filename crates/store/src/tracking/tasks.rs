@@ -373,11 +373,12 @@ macro_rules! apply_task_change {
             after.assignees = join_ids(a);
             sqlx::query("DELETE FROM task_assignees WHERE task_id = $1").bind(before.id).execute(&mut *$tx).await?;
             for u in a {
-                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, user_id) DO NOTHING")
+                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING")
                     .bind(before.id)
                     .bind(u)
                     .bind(scope.org_id)
                     .bind(after.status_id)
+                    .bind(before.project_id)
                     .execute(&mut *$tx)
                     .await?;
             }
@@ -517,8 +518,8 @@ impl Store {
                     .execute(&mut *tx).await;
                 if let Err(e) = r { return Err(crate::identity::dup(e, "task", "task_type_id")); }
                 for u in &n.assignees {
-                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, user_id) DO NOTHING")
-                        .bind(t.id).bind(u).bind(scope.org_id).bind(t.status_id).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING")
+                        .bind(t.id).bind(u).bind(scope.org_id).bind(t.status_id).bind(t.project_id).execute(&mut *tx).await?;
                 }
                 record!(tx, &actor, Change::new(Some(scope.org_id), "task.created", "task", t.id).after(&t));
                 out.push(t);
@@ -614,10 +615,17 @@ impl Store {
         let (from, key, who) = if f.assignee.is_some() {
             // CROSS JOIN fixes the join order on SQLite, whose planner would otherwise start from
             // the (org, project, status) index and walk most of a big project.
-            let who = if f.status_id.is_some() {
-                "a.org_id = $1 AND a.user_id = $6 AND a.status_id = $4 AND t.id = a.task_id"
-            } else {
-                "a.org_id = $1 AND a.user_id = $6 AND t.id = a.task_id"
+            let who = match (f.project_id.is_some(), f.status_id.is_some()) {
+                (true, true) => {
+                    "a.org_id = $1 AND a.user_id = $6 AND a.project_id = $2 AND a.status_id = $4 AND t.id = a.task_id"
+                }
+                (false, true) => {
+                    "a.org_id = $1 AND a.user_id = $6 AND a.status_id = $4 AND t.id = a.task_id"
+                }
+                (true, false) => {
+                    "a.org_id = $1 AND a.user_id = $6 AND a.project_id = $2 AND t.id = a.task_id"
+                }
+                (false, false) => "a.org_id = $1 AND a.user_id = $6 AND t.id = a.task_id",
             };
             ("task_assignees a CROSS JOIN tasks t", "a.task_id", who)
         } else {
@@ -638,15 +646,45 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {}) c",
             crate::COUNT_CAP + 1
         );
+        // "My tasks" filtered by project and status only: the assignments alone can count them,
+        // an index range without a single task row read.
+        let assignments_only = f.assignee.is_some()
+            && f.sequence_id.is_none()
+            && f.task_type_id.is_none()
+            && f.due_after.is_none()
+            && f.due_before.is_none()
+            && f.entity.is_none()
+            && f.episode_id.is_none();
+        // Only the filters given are written, so the planner sees plain equalities on the index.
+        let mut quick: Vec<Uuid> = Vec::new();
+        let mut quick_where = String::from("a.org_id = $1 AND a.user_id = $2");
+        for (col, v) in [("project_id", f.project_id), ("status_id", f.status_id)] {
+            if let Some(v) = v {
+                quick.push(v);
+                quick_where.push_str(&format!(" AND a.{col} = ${}", quick.len() + 2));
+            }
+        }
+        let quick_count = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM task_assignees a WHERE {quick_where} LIMIT {}) c",
+            crate::COUNT_CAP + 1
+        );
         let (items, total) = on_read!(self, pool => {
             let items = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
                 .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1)
                 .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sql(count))
-                .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
-                .fetch_one(pool).await?;
+            let total: i64 = if assignments_only {
+                let mut c = sqlx::query_scalar(sql(quick_count.clone())).bind(scope.org_id).bind(f.assignee);
+                for v in &quick {
+                    c = c.bind(*v);
+                }
+                c.fetch_one(pool).await?
+            } else {
+                sqlx::query_scalar(sql(count))
+                    .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
+                    .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
+                    .fetch_one(pool).await?
+            };
             (items, total)
         });
         let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
