@@ -111,6 +111,9 @@ pub fn app(state: State) -> Router {
         .layer(axum::middleware::from_fn(i18n::negotiate))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(axum::middleware::from_fn(extract::refuse_large_bodies))
+        // Pages of thousands of shots and large JSON lists travel gzipped to clients that ask;
+        // the event stream and small answers are left alone (tower-http's default predicate).
+        .layer(tower_http::compression::CompressionLayer::new())
         // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences it).
         .layer(
             TraceLayer::new_for_http()

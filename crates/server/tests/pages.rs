@@ -185,6 +185,20 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "{page}"
         );
         assert_eq!(bravo.get(&feed).await.0, 404);
+        // A big page travels gzipped to a browser that asks for it.
+        let r = alpha
+            .http
+            .get(format!("{}{grid}", srv.base))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            Some("gzip")
+        );
         let (_, list) = bravo.get("/app/projects").await;
         assert!(!list.contains("Moonlight"));
 
