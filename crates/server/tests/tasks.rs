@@ -316,3 +316,65 @@ async fn my_tasks_in_a_status_follow_every_kind_of_change() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_lists_sort_by_due_date_and_priority_across_pages() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let f = production(&srv, &a.token).await;
+        // Three shots × six steps = 18 tasks with due dates and priorities that repeat, some
+        // without a due date.
+        let mut batch = Vec::new();
+        for (i, shot) in f.shots.iter().enumerate() {
+            for (k, ty) in f.types.iter().enumerate() {
+                let n = i * 6 + k;
+                let due = (n % 4 != 0).then(|| format!("2027-01-{:02}", 1 + n % 5));
+                batch.push(json!({"shot_id": shot, "task_type_id": ty["id"], "priority": n % 3, "due_date": due}));
+            }
+        }
+        let (s, _) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": batch})).await;
+        assert_eq!(s, 201);
+        let walk = |sort: &'static str| {
+            let srv = &srv;
+            let token = a.token.clone();
+            let project = f.project.clone();
+            async move {
+                let mut seen: Vec<Value> = Vec::new();
+                let mut cursor = String::new();
+                loop {
+                    let (s, page) = srv.get(&token, &format!("/api/v1/tasks?project_id={project}&sort={sort}&limit=4&cursor={cursor}")).await;
+                    assert_eq!(s, 200, "{page}");
+                    seen.extend(page["items"].as_array().unwrap().iter().cloned());
+                    match page["next_cursor"].as_str() {
+                        Some(c) => cursor = c.to_string(),
+                        None => break,
+                    }
+                }
+                seen
+            }
+        };
+        for sort in ["due_date", "-due_date", "priority", "-priority", "-created_at"] {
+            let tasks = walk(sort).await;
+            assert_eq!(tasks.len(), 18, "{sort}: every task once");
+            let mut ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), 18, "{sort}: no task twice");
+            let key = |t: &Value| match sort.trim_start_matches('-') {
+                "due_date" => t["due_date"].as_str().unwrap_or("9999-12-31").to_string(),
+                "priority" => format!("{:03}", t["priority"].as_i64().unwrap()),
+                _ => t["id"].as_str().unwrap().to_string(),
+            };
+            let keys: Vec<String> = tasks.iter().map(key).collect();
+            let mut want = keys.clone();
+            want.sort();
+            if sort.starts_with('-') {
+                want.reverse();
+            }
+            assert_eq!(keys, want, "{sort}");
+        }
+        let (s, e) = srv.get(&a.token, "/api/v1/tasks?sort=colour").await;
+        assert_eq!((s, e["code"].as_str()), (400, Some("request.invalid_sort")));
+    })
+    .await;
+}

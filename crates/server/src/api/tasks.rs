@@ -7,10 +7,12 @@ use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
-use mstation_store::Page;
+use mstation_core::page::{self, Cursor};
 use mstation_store::tracking::tasks::{
-    NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskStatus, TaskType,
+    NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskOrder, TaskSort,
+    TaskStatus, TaskType,
 };
+use mstation_store::{ListQuery, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +22,7 @@ use uuid::Uuid;
 use crate::State;
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, IfMatch, Q, etag, list_query};
+use crate::extract::{Body, IfMatch, Q, etag};
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -92,6 +94,8 @@ async fn progress(
 pub struct TaskParams {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// `created_at` (the default), `due_date` (undated last) or `priority`; `-` before it for
+    /// the reverse.
     pub sort: Option<String>,
     pub project_id: Option<Uuid>,
     pub sequence_id: Option<Uuid>,
@@ -116,7 +120,39 @@ async fn list_tasks(
     Q(p): Q<TaskParams>,
 ) -> ApiResult<Json<Page<Task>>> {
     let scope = m.may(Permission::ReadOrg)?;
-    let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
+    let (by, dir) = page::sort(
+        p.sort.as_deref(),
+        &["created_at", "due_date", "priority"],
+        "created_at",
+    )
+    .ok_or_else(|| {
+        ApiError::bad_request(
+            "request.invalid_sort",
+            "sort must be created_at, due_date or priority, with - for the reverse.",
+        )
+    })?;
+    let cursor = match p.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+            ApiError::bad_request(
+                "request.invalid_cursor",
+                "cursor is not one this server gave out.",
+            )
+        })?),
+    };
+    let q = ListQuery {
+        limit: page::limit(p.limit),
+        after: cursor.as_ref().map(|c| c.id),
+        descending: dir == page::Direction::Desc,
+    };
+    let sort = TaskSort {
+        order: match by {
+            "due_date" => TaskOrder::Due,
+            "priority" => TaskOrder::Priority,
+            _ => TaskOrder::Created,
+        },
+        after_key: cursor.map(|c| c.key),
+    };
     let assignee = match p.assignee.as_deref() {
         None => None,
         Some("me") => Some(scope.user_id),
@@ -147,7 +183,7 @@ async fn list_tasks(
         entity,
         episode_id: p.episode_id,
     };
-    Ok(Json(state.store.tasks(scope, &f, &q).await?))
+    Ok(Json(state.store.tasks_sorted(scope, &f, &sort, &q).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -182,6 +182,31 @@ pub struct TaskFilter {
     pub episode_id: Option<Uuid>,
 }
 
+/// The order of a task list. Pages follow it by keyset: the cursor holds the last task's sort
+/// value and id, so a page never repeats or skips a task whatever changes between two pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskOrder {
+    /// Creation order (the id).
+    #[default]
+    Created,
+    /// Due date, tasks without one last.
+    Due,
+    Priority,
+}
+
+/// Where a sorted page starts: after the task with this sort value and id.
+#[derive(Debug, Clone, Default)]
+pub struct TaskSort {
+    pub order: TaskOrder,
+    /// The sort value of the last task seen (from the cursor), for `Due` and `Priority`.
+    pub after_key: Option<String>,
+}
+
+enum SortKey {
+    Text(String),
+    Int(i64),
+}
+
 /// What a task is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskEntity {
@@ -592,11 +617,22 @@ impl Store {
         Ok(rows)
     }
 
-    /// Tasks across the organisation (or one project), filtered, newest last, by cursor.
+    /// Tasks across the organisation (or one project), filtered, in creation order, by cursor.
     pub async fn tasks(
         &self,
         scope: &TenantScope,
         f: &TaskFilter,
+        q: &ListQuery,
+    ) -> Result<Page<Task>> {
+        self.tasks_sorted(scope, f, &TaskSort::default(), q).await
+    }
+
+    /// Tasks across the organisation (or one project), filtered, in `sort` order, by cursor.
+    pub async fn tasks_sorted(
+        &self,
+        scope: &TenantScope,
+        f: &TaskFilter,
+        sort: &TaskSort,
         q: &ListQuery,
     ) -> Result<Page<Task>> {
         check_date("due_after", &f.due_after)?;
@@ -638,9 +674,39 @@ impl Store {
              AND ($10 IS NULL OR t.sequence_id IN (SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $10)
                   OR t.asset_id IN (SELECT id FROM assets WHERE org_id = $1 AND episode_id = $10))"
         );
-        let text = format!(
-            "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
-        );
+        // Keyset paging: by id alone in creation order, else by (sort value, id).
+        let value = match sort.order {
+            TaskOrder::Created => None,
+            TaskOrder::Due => Some("COALESCE(t.due_date, '9999-12-31')"),
+            TaskOrder::Priority => Some("t.priority"),
+        };
+        let after_key = match (sort.order, &sort.after_key, q.after) {
+            (TaskOrder::Created, _, _) | (_, _, None) => None,
+            (TaskOrder::Due, Some(k), Some(_)) => Some(SortKey::Text(k.clone())),
+            (TaskOrder::Priority, Some(k), Some(_)) => {
+                Some(SortKey::Int(k.parse().map_err(|_| {
+                    FieldError::new("cursor", "not_a_cursor_of_this_sort")
+                })?))
+            }
+            (_, None, Some(_)) => {
+                return Err(FieldError::new("cursor", "not_a_cursor_of_this_sort").into());
+            }
+        };
+        let text = match value {
+            None => format!(
+                "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
+            ),
+            Some(v) => {
+                let from_cursor = if after_key.is_some() {
+                    format!("AND ({v} {cmp} $13 OR ({v} = $13 AND {key} {cmp} $11))")
+                } else {
+                    "AND $11 IS NULL".to_string()
+                };
+                format!(
+                    "SELECT {cols} FROM {from} WHERE {filter} {from_cursor} ORDER BY {v} {dir}, {key} {dir} LIMIT $12"
+                )
+            }
+        };
         // Counting stops after the cap, so the total never costs more than the page.
         let count = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {}) c",
@@ -669,10 +735,15 @@ impl Store {
             crate::COUNT_CAP + 1
         );
         let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Task>(sql(text))
+            let mut page = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1);
+            page = match &after_key {
+                Some(SortKey::Text(k)) => page.bind(k.clone()),
+                Some(SortKey::Int(k)) => page.bind(*k),
+                None => page,
+            };
+            let items = page.fetch_all(pool).await?;
             let total: i64 = if assignments_only {
                 let mut c = sqlx::query_scalar(sql(quick_count.clone())).bind(scope.org_id).bind(f.assignee);
                 for v in &quick {
@@ -689,6 +760,14 @@ impl Store {
         });
         let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
         page.total_capped = total > crate::COUNT_CAP;
+        if let (Some(next), Some(last)) = (&mut page.next_cursor, page.items.last()) {
+            let key = match sort.order {
+                TaskOrder::Created => String::new(),
+                TaskOrder::Due => last.due_date.clone().unwrap_or_else(|| "9999-12-31".into()),
+                TaskOrder::Priority => last.priority.to_string(),
+            };
+            *next = mstation_core::page::Cursor { key, id: last.id }.encode();
+        }
         Ok(page)
     }
 
