@@ -146,6 +146,8 @@ problem-tracking-transition_not_allowed = The workflow does not allow this statu
 problem-tracking-asset_has_tasks = This asset has tasks; it cannot be deleted
 problem-tracking-episode_in_use = Sequences or assets belong to this episode; it cannot be deleted
 problem-tracking-not_your_time_log = Only the person who logged this time may change it
+problem-tracking-too_many_fields = This project has as many custom fields of this kind as it can have
+problem-tracking-choice_in_use = Some values still hold this choice; change them first
 problem-page-render = The page could not be drawn
 
 ## Production tracking pages

@@ -146,6 +146,8 @@ problem-tracking-transition_not_allowed = 工作流程不允许这次状态变�
 problem-tracking-asset_has_tasks = 该资产已有任务，不能删除
 problem-tracking-episode_in_use = 仍有场次或资产属于这一集，不能删除
 problem-tracking-not_your_time_log = 只有登记这条工时的人才能修改它
+problem-tracking-too_many_fields = 该项目此类自定义字段已达上限
+problem-tracking-choice_in_use = 仍有数值使用此选项，请先修改这些数值
 problem-page-render = 页面无法显示
 
 ## Production tracking pages

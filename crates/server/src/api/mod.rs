@@ -11,6 +11,7 @@ pub mod activity;
 pub mod assets;
 pub mod audit;
 pub mod events;
+pub mod fields;
 pub mod health;
 pub mod identity;
 pub mod jobs;
@@ -62,6 +63,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tasks::router())
         .merge(activity::router())
         .merge(assets::router())
+        .merge(fields::router())
         .merge(versions::router())
         .merge(timelogs::router())
 }

@@ -216,7 +216,7 @@ impl Store {
         })
     }
 
-    /// Deletes an asset and its casting. An asset with tasks is kept: its work is history.
+    /// Deletes an asset, its casting and its custom values. An asset with tasks is kept: its work is history.
     pub async fn delete_asset(
         &self,
         scope: &TenantScope,
@@ -233,6 +233,7 @@ impl Store {
                 .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
             if task.is_some() { return Err(StoreError::Rule("tracking.asset_has_tasks")); }
             sqlx::query("DELETE FROM casting WHERE org_id = $1 AND asset_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM custom_values WHERE org_id = $1 AND entity_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.deleted", "asset", id).before(&before));
             tx.commit().await?;

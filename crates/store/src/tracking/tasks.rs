@@ -180,6 +180,8 @@ pub struct TaskFilter {
     pub entity: Option<TaskEntity>,
     /// Tasks on the shots of the episode's sequences and on the episode's assets.
     pub episode_id: Option<Uuid>,
+    /// Custom task fields (`field.<key>`), each an equality or a bound of a range.
+    pub fields: Vec<super::fields::FieldFilter>,
 }
 
 /// What a task is on.
@@ -581,6 +583,9 @@ impl Store {
     ) -> Result<Page<Task>> {
         check_date("due_after", &f.due_after)?;
         check_date("due_before", &f.due_before)?;
+        let custom = self
+            .task_field_filters(scope, f.project_id, &f.fields)
+            .await?;
         let entity = f.entity.map(TaskEntity::as_str);
         let (cmp, dir) = q.order();
         let cols = TASK_COLS
@@ -609,23 +614,28 @@ impl Store {
              AND ($10 IS NULL OR t.sequence_id IN (SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $10)
                   OR t.asset_id IN (SELECT id FROM assets WHERE org_id = $1 AND episode_id = $10))"
         );
+        // Custom field filters come after the fixed parameters: $13… here, $11… in the count.
         let text = format!(
-            "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
+            "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11){} ORDER BY {key} {dir} LIMIT $12",
+            super::fields::clauses(&custom, 13)
         );
         // Counting stops after the cap, so the total never costs more than the page.
         let count = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {}) c",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter}{} LIMIT {}) c",
+            super::fields::clauses(&custom, 11),
             crate::COUNT_CAP + 1
         );
         let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Task>(sql(text))
+            let mut items = sqlx::query_as::<_, Task>(sql(text))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sql(count))
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1);
+            super::fields::bind_field_filters!(items, &custom);
+            let items = items.fetch_all(pool).await?;
+            let mut total = sqlx::query_scalar::<_, i64>(sql(count))
                 .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
-                .fetch_one(pool).await?;
+                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id);
+            super::fields::bind_field_filters!(total, &custom);
+            let total: i64 = total.fetch_one(pool).await?;
             (items, total)
         });
         let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
