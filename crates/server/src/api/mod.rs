@@ -15,6 +15,7 @@ pub mod fields;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod notes;
 pub mod tasks;
 pub mod timelogs;
 pub mod tracking;
@@ -64,6 +65,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(activity::router())
         .merge(assets::router())
         .merge(fields::router())
+        .merge(notes::router())
         .merge(versions::router())
         .merge(timelogs::router())
 }

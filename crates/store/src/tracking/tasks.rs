@@ -1,6 +1,6 @@
 //! Tasks on shots and assets: per-project task types (the pipeline steps), a status workflow with
-//! allowed transitions, assignees, notes (a status change with its note is one atomic write), and
-//! the progress overview of a project.
+//! allowed transitions, assignees, notes on tasks (a status change with its note is one atomic
+//! write; notes elsewhere are in `notes`), and the progress overview of a project.
 
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
@@ -97,7 +97,7 @@ pub struct TaskType {
     pub sort_order: i64,
 }
 
-fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(v.split_whitespace())
 }
 
@@ -126,11 +126,15 @@ pub struct Task {
     pub version: i64,
 }
 
+/// A note on exactly one of a task, a shot, an asset or a version.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Note {
     pub id: Uuid,
     pub project_id: Uuid,
-    pub task_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub shot_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
+    pub version_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
     pub author_id: Uuid,
     pub body: String,
@@ -139,6 +143,10 @@ pub struct Note {
     pub status_from: Option<Uuid>,
     pub status_to: Option<Uuid>,
     pub created_at: Millis,
+    /// User ids of the members the body mentions (`@e-mail` or `@"Display Name"`).
+    #[serde(serialize_with = "ids_out")]
+    #[schema(value_type = Vec<Uuid>)]
+    pub mentions: String,
 }
 
 /// A task to create, on exactly one of a shot or an asset.
@@ -243,7 +251,7 @@ pub struct TypeStatusCount {
 
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
-const NOTE_COLS: &str = "id, project_id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
+pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
 pub const MAX_BULK: usize = 1000;
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
@@ -726,15 +734,13 @@ impl Store {
                     .bind(scope.org_id).bind(task_id).bind(p).fetch_optional(&mut *tx).await?;
                 if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
             }
-            let note = Note {
-                id: new_id(), project_id: after.project_id, task_id, parent_id, author_id: scope.user_id, body: body.clone(), frame,
+            let mut note = Note {
+                id: new_id(), project_id: after.project_id, task_id: Some(task_id), shot_id: None, asset_id: None, version_id: None,
+                parent_id, author_id: scope.user_id, body: body.clone(), frame,
                 status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
+                mentions: String::new(),
             };
-            sqlx::query(sql(format!("INSERT INTO notes (org_id, {NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                .bind(scope.org_id).bind(note.id).bind(note.project_id).bind(note.task_id).bind(note.parent_id).bind(note.author_id)
-                .bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to).bind(note.created_at)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&note));
+            super::notes::write_note!(tx, scope, &mut note);
             tx.commit().await?;
             Ok((note, after))
         })
