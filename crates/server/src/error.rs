@@ -93,6 +93,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()).field(*field)
             }
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
+            StoreError::InvalidValue { field, reason } => ApiError::invalid(field, reason),
             StoreError::Rule(code) => {
                 let status = match *code {
                     "identity.role_not_assignable" | "tracking.not_your_time_log" => {

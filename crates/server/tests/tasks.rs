@@ -373,6 +373,32 @@ async fn task_lists_sort_by_due_date_and_priority_across_pages() {
             }
             assert_eq!(keys, want, "{sort}");
         }
+        // Sorted pages combine with custom field filters: every task with a bid of 5 or more,
+        // by priority, four at a time.
+        let (s, field) = srv
+            .post(&a.token, &format!("/api/v1/projects/{}/fields", f.project), json!({"entity": "task", "key": "bid", "name": "Bid", "kind": "number"}))
+            .await;
+        assert_eq!(s, 201, "{field}");
+        let all = walk("created_at").await;
+        for (n, t) in all.iter().enumerate() {
+            let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/tasks/{}/fields", t["id"].as_str().unwrap()), Some(json!({"bid": n}))).await;
+            assert_eq!(r.status().as_u16(), 200);
+        }
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let (s, page) = srv.get(&a.token, &format!("/api/v1/tasks?project_id={}&sort=-priority&field.bid.gte=5&limit=4&cursor={cursor}", f.project)).await;
+            assert_eq!(s, 200, "{page}");
+            assert_eq!(page["total"], 13);
+            seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["priority"].as_i64().unwrap()));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 13);
+        assert!(seen.windows(2).all(|w| w[0] >= w[1]), "{seen:?}");
+
         let (s, e) = srv.get(&a.token, "/api/v1/tasks?sort=colour").await;
         assert_eq!((s, e["code"].as_str()), (400, Some("request.invalid_sort")));
     })

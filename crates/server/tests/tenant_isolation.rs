@@ -126,6 +126,12 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(r.status(), 200);
         let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
         assert_eq!(s, 201, "{v}");
+        let (s, field) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project_id}/fields"), json!({"entity": "task", "key": "bid_days", "name": "Bid", "kind": "number"}))
+            .await;
+        assert_eq!(s, 201, "{field}");
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/tasks/{task_id}/fields"), Some(json!({"bid_days": 4}))).await;
+        assert_eq!(r.status(), 200);
         let (s, grant) = srv
             .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
             .await;
@@ -153,6 +159,7 @@ async fn org_b_never_reaches_org_a() {
             ("version_id", version_id),
             ("time_log_id", time_log_id),
             ("playlist_id", playlist_id),
+            ("field_id", field["id"].as_str().unwrap().to_string()),
         ]);
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
@@ -243,6 +250,10 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(s, 404);
         let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
         assert_eq!(t["priority"], 0);
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/fields", fixtures["task_id"])).await;
+        assert_eq!(v, json!({"bid_days": 4}), "B changed no custom value of A's");
+        let (s, _) = srv.get(&b.token, "/api/v1/tasks?field.bid_days=4").await;
+        assert_eq!(s, 422, "A's field keys mean nothing in B");
         // Nobody shares what is not theirs.
         let (s, v) = srv
             .post(&b.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": fixtures["project_id"], "permissions": ["write"]}))

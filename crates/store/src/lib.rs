@@ -138,6 +138,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(#[from] FieldError),
+    /// Like `Invalid`, for a field whose name is data (a custom field's key).
+    #[error("{field}: {reason}")]
+    InvalidValue { field: String, reason: &'static str },
     #[error("{0}")]
     Rule(&'static str),
     #[error("database: {0}")]
@@ -167,7 +170,7 @@ impl StoreError {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Stale { .. } => "stale_version",
             StoreError::Duplicate { .. } => "duplicate",
-            StoreError::Invalid(_) => "invalid_field",
+            StoreError::Invalid(_) | StoreError::InvalidValue { .. } => "invalid_field",
             StoreError::Rule(r) => r,
             StoreError::Database(_) | StoreError::Migrate(_) => "store_unavailable",
         }

@@ -1,6 +1,6 @@
-//! Upgrading a store that already holds shot tasks: migration 0005 relaxes the task table (a
-//! rebuild on SQLite) and must keep every row, every reference to it, every index, and the
-//! rules, on both backends.
+//! Upgrading a store that already holds shot tasks: migrations 0005 and 0012 relax the task and
+//! note tables (rebuilds on SQLite) and must keep every row, every reference to them, every
+//! index, and the rules, on both backends.
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +106,15 @@ macro_rules! check {
             .bind(Uuid::now_v7()).bind(i.user).bind(i.org)
             .execute($pool).await;
         assert_eq!(violation(dangling), Some(sqlx::error::ErrorKind::ForeignKeyViolation), "references to tasks are still enforced");
+        // Notes, rebuilt by 0012 on SQLite to be on a shot, an asset or a version too, are on exactly one.
+        let nowhere = sqlx::query("INSERT INTO notes (id, org_id, project_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, 'nowhere', 0)")
+            .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.user)
+            .execute($pool).await;
+        assert_eq!(violation(nowhere), Some(sqlx::error::ErrorKind::CheckViolation), "a note is on exactly one subject");
+        let both = sqlx::query("INSERT INTO notes (id, org_id, project_id, task_id, shot_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'twice', 0)")
+            .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.task).bind(i.shot).bind(i.user)
+            .execute($pool).await;
+        assert_eq!(violation(both), Some(sqlx::error::ErrorKind::CheckViolation), "and on one only");
     }};
 }
 
@@ -116,12 +125,16 @@ fn violation<T>(r: Result<T, sqlx::Error>) -> Option<sqlx::error::ErrorKind> {
     }
 }
 
-const INDEXES: [&str; 5] = [
+const INDEXES: [&str; 9] = [
     "tasks_sequence",
     "tasks_project",
     "tasks_project_status",
     "tasks_shot",
     "tasks_asset",
+    "notes_task",
+    "notes_shot",
+    "notes_asset",
+    "notes_version",
 ];
 
 #[tokio::test]
@@ -158,7 +171,7 @@ async fn sqlite_upgrade_keeps_shot_tasks() {
         .unwrap();
     check!(store, &pool, &ids);
     let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'",
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('tasks', 'notes')",
     )
     .fetch_all(&pool)
     .await
@@ -207,11 +220,12 @@ async fn postgres_upgrade_keeps_shot_tasks() {
 
     let store = Store::open(&url).await.unwrap();
     check!(store, &pool, &ids);
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE tablename = 'tasks'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE tablename IN ('tasks', 'notes')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     for ix in INDEXES {
         assert!(names.iter().any(|n| n == ix), "{ix} missing: {names:?}");
     }

@@ -144,8 +144,11 @@ problem-tracking-drop_frame_rate = Drop-frame timecode exists only at 29.97 and 
 problem-tracking-dropped_frame = This frame number does not exist in drop-frame timecode
 problem-tracking-transition_not_allowed = The workflow does not allow this status change
 problem-tracking-asset_has_tasks = This asset has tasks; it cannot be deleted
+problem-tracking-asset_has_notes = This asset has notes; it cannot be deleted
 problem-tracking-episode_in_use = Sequences or assets belong to this episode; it cannot be deleted
 problem-tracking-not_your_time_log = Only the person who logged this time may change it
+problem-tracking-too_many_fields = This project has as many custom fields of this kind as it can have
+problem-tracking-choice_in_use = Some values still hold this choice; change them first
 problem-page-render = The page could not be drawn
 
 ## Production tracking pages

@@ -144,8 +144,11 @@ problem-tracking-drop_frame_rate = 丢帧时间码只适用于 29.97 和 59.94
 problem-tracking-dropped_frame = 丢帧时间码中不存在这个帧号
 problem-tracking-transition_not_allowed = 工作流程不允许这次状态变更
 problem-tracking-asset_has_tasks = 该资产已有任务，不能删除
+problem-tracking-asset_has_notes = 该资产已有批注，不能删除
 problem-tracking-episode_in_use = 仍有场次或资产属于这一集，不能删除
 problem-tracking-not_your_time_log = 只有登记这条工时的人才能修改它
+problem-tracking-too_many_fields = 该项目此类自定义字段已达上限
+problem-tracking-choice_in_use = 仍有数值使用此选项，请先修改这些数值
 problem-page-render = 页面无法显示
 
 ## Production tracking pages

@@ -11,9 +11,11 @@ pub mod activity;
 pub mod assets;
 pub mod audit;
 pub mod events;
+pub mod fields;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod notes;
 pub mod tasks;
 pub mod timelogs;
 pub mod tracking;
@@ -62,6 +64,8 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tasks::router())
         .merge(activity::router())
         .merge(assets::router())
+        .merge(fields::router())
+        .merge(notes::router())
         .merge(versions::router())
         .merge(timelogs::router())
 }

@@ -3,11 +3,12 @@
 //! the progress overview of a project.
 
 use axum::Json;
-use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_core::page::{self, Cursor};
+use mstation_store::tracking::fields::{FieldFilter, FieldOp};
 use mstation_store::tracking::tasks::{
     NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskOrder, TaskSort,
     TaskStatus, TaskType,
@@ -112,14 +113,63 @@ pub struct TaskParams {
     pub episode_id: Option<Uuid>,
 }
 
+/// Splits the `field.<key>`, `field.<key>.gte` and `field.<key>.lte` parameters from the
+/// others, which are decoded as strictly as any query.
+fn task_params(uri: &Uri) -> ApiResult<(TaskParams, Vec<FieldFilter>)> {
+    let invalid = |detail: String| ApiError::bad_request("request.invalid_query", detail);
+    let (custom, rest): (Vec<&str>, Vec<&str>) = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .partition(|p| p.starts_with("field."));
+    let decode = |parts: &[&str]| -> ApiResult<Uri> {
+        format!("/?{}", parts.join("&"))
+            .parse()
+            .map_err(|_| invalid("The query string could not be read.".into()))
+    };
+    let p = Query::<TaskParams>::try_from_uri(&decode(&rest)?)
+        .map_err(|e| invalid(e.body_text()))?
+        .0;
+    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&decode(&custom)?)
+        .map_err(|e| invalid(e.body_text()))?
+        .0;
+    let mut filters = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let rest = name.strip_prefix("field.").unwrap_or(&name);
+        let (key, op) = if let Some(k) = rest.strip_suffix(".gte") {
+            (k, FieldOp::Gte)
+        } else if let Some(k) = rest.strip_suffix(".lte") {
+            (k, FieldOp::Lte)
+        } else {
+            (rest, FieldOp::Eq)
+        };
+        if mstation_core::tracking::fields::key(key).is_err() {
+            return Err(invalid(format!(
+                "`{name}`: name a custom task field as field.<key>, field.<key>.gte or field.<key>.lte."
+            )));
+        }
+        filters.push(FieldFilter {
+            key: key.to_string(),
+            op,
+            value,
+        });
+    }
+    Ok((p, filters))
+}
+
+/// Tasks across the organisation's projects. Besides the parameters below, custom task fields
+/// filter by key: `field.<key>=<value>` (equality), and on number and date fields
+/// `field.<key>.gte=` and `field.<key>.lte=` (inclusive bounds), up to 10, combined with AND.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tracking", params(TaskParams),
     responses((status = 200, body = Page<Task>), (status = 400, body = Problem), (status = 422, body = Problem)))]
 async fn list_tasks(
     AxState(state): AxState<State>,
     m: Member,
-    Q(p): Q<TaskParams>,
+    uri: Uri,
 ) -> ApiResult<Json<Page<Task>>> {
     let scope = m.may(Permission::ReadOrg)?;
+    let (p, fields) = task_params(&uri)?;
     let (by, dir) = page::sort(
         p.sort.as_deref(),
         &["created_at", "due_date", "priority"],
@@ -182,6 +232,7 @@ async fn list_tasks(
         due_before: p.due_before,
         entity,
         episode_id: p.episode_id,
+        fields,
     };
     Ok(Json(state.store.tasks_sorted(scope, &f, &sort, &q).await?))
 }

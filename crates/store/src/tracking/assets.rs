@@ -216,7 +216,8 @@ impl Store {
         })
     }
 
-    /// Deletes an asset and its casting. An asset with tasks is kept: its work is history.
+    /// Deletes an asset, its casting and its custom values. An asset with tasks or notes is kept:
+    /// its work and its reviews are history.
     pub async fn delete_asset(
         &self,
         scope: &TenantScope,
@@ -232,7 +233,11 @@ impl Store {
             let task: Option<Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE org_id = $1 AND asset_id = $2 LIMIT 1")
                 .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
             if task.is_some() { return Err(StoreError::Rule("tracking.asset_has_tasks")); }
+            let note: Option<Uuid> = sqlx::query_scalar("SELECT id FROM notes WHERE org_id = $1 AND asset_id = $2 LIMIT 1")
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
+            if note.is_some() { return Err(StoreError::Rule("tracking.asset_has_notes")); }
             sqlx::query("DELETE FROM casting WHERE org_id = $1 AND asset_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM custom_values WHERE org_id = $1 AND entity_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.deleted", "asset", id).before(&before));
             tx.commit().await?;

@@ -1,8 +1,11 @@
 //! Production tracking: projects, episodes, sequences and shots, and conforming a sequence to an
-//! edit (the EDL import); assets and their casting, tasks and their workflow, versions and
-//! playlists, and time logs live in the submodules. All scoped.
+//! edit (the EDL import); assets and their casting, tasks and their workflow, custom fields,
+//! notes and their mentions, versions and playlists, and time logs live in the submodules.
+//! All scoped.
 
 pub mod assets;
+pub mod fields;
+pub mod notes;
 pub mod tasks;
 pub mod timelogs;
 pub mod versions;

@@ -1,6 +1,6 @@
 //! Tasks on shots and assets: per-project task types (the pipeline steps), a status workflow with
-//! allowed transitions, assignees, notes (a status change with its note is one atomic write), and
-//! the progress overview of a project.
+//! allowed transitions, assignees, notes on tasks (a status change with its note is one atomic
+//! write; notes elsewhere are in `notes`), and the progress overview of a project.
 
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
@@ -97,7 +97,7 @@ pub struct TaskType {
     pub sort_order: i64,
 }
 
-fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(v.split_whitespace())
 }
 
@@ -126,11 +126,15 @@ pub struct Task {
     pub version: i64,
 }
 
+/// A note on exactly one of a task, a shot, an asset or a version.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Note {
     pub id: Uuid,
     pub project_id: Uuid,
-    pub task_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub shot_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
+    pub version_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
     pub author_id: Uuid,
     pub body: String,
@@ -139,6 +143,10 @@ pub struct Note {
     pub status_from: Option<Uuid>,
     pub status_to: Option<Uuid>,
     pub created_at: Millis,
+    /// User ids of the members the body mentions (`@e-mail` or `@"Display Name"`).
+    #[serde(serialize_with = "ids_out")]
+    #[schema(value_type = Vec<Uuid>)]
+    pub mentions: String,
 }
 
 /// A task to create, on exactly one of a shot or an asset.
@@ -180,6 +188,8 @@ pub struct TaskFilter {
     pub entity: Option<TaskEntity>,
     /// Tasks on the shots of the episode's sequences and on the episode's assets.
     pub episode_id: Option<Uuid>,
+    /// Custom task fields (`field.<key>`), each an equality or a bound of a range.
+    pub fields: Vec<super::fields::FieldFilter>,
 }
 
 /// The order of a task list. Pages follow it by keyset: the cursor holds the last task's sort
@@ -266,7 +276,7 @@ pub struct TypeStatusCount {
 
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
-const NOTE_COLS: &str = "id, project_id, task_id, parent_id, author_id, body, frame, status_from, status_to, created_at";
+pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
 pub const MAX_BULK: usize = 1000;
 
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
@@ -637,6 +647,9 @@ impl Store {
     ) -> Result<Page<Task>> {
         check_date("due_after", &f.due_after)?;
         check_date("due_before", &f.due_before)?;
+        let custom = self
+            .task_field_filters(scope, f.project_id, &f.fields)
+            .await?;
         let entity = f.entity.map(TaskEntity::as_str);
         let (cmp, dir) = q.order();
         let cols = TASK_COLS
@@ -692,9 +705,13 @@ impl Store {
                 return Err(FieldError::new("cursor", "not_a_cursor_of_this_sort").into());
             }
         };
+        // Custom field filters come after the fixed parameters (and the sort key, when there is
+        // one): $13… or $14… here, $11… in the count.
+        let custom_from = if after_key.is_some() { 14 } else { 13 };
+        let custom_page = super::fields::clauses(&custom, custom_from);
         let text = match value {
             None => format!(
-                "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11) ORDER BY {key} {dir} LIMIT $12"
+                "SELECT {cols} FROM {from} WHERE {filter} AND ($11 IS NULL OR {key} {cmp} $11){custom_page} ORDER BY {key} {dir} LIMIT $12"
             ),
             Some(v) => {
                 let from_cursor = if after_key.is_some() {
@@ -703,13 +720,14 @@ impl Store {
                     "AND $11 IS NULL".to_string()
                 };
                 format!(
-                    "SELECT {cols} FROM {from} WHERE {filter} {from_cursor} ORDER BY {v} {dir}, {key} {dir} LIMIT $12"
+                    "SELECT {cols} FROM {from} WHERE {filter} {from_cursor}{custom_page} ORDER BY {v} {dir}, {key} {dir} LIMIT $12"
                 )
             }
         };
         // Counting stops after the cap, so the total never costs more than the page.
         let count = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter} LIMIT {}) c",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {filter}{} LIMIT {}) c",
+            super::fields::clauses(&custom, 11),
             crate::COUNT_CAP + 1
         );
         // "My tasks" filtered by project and status only: the assignments alone can count them,
@@ -720,7 +738,8 @@ impl Store {
             && f.due_after.is_none()
             && f.due_before.is_none()
             && f.entity.is_none()
-            && f.episode_id.is_none();
+            && f.episode_id.is_none()
+            && custom.is_empty();
         // Only the filters given are written, so the planner sees plain equalities on the index.
         let mut quick: Vec<Uuid> = Vec::new();
         let mut quick_where = String::from("a.org_id = $1 AND a.user_id = $2");
@@ -743,6 +762,7 @@ impl Store {
                 Some(SortKey::Int(k)) => page.bind(*k),
                 None => page,
             };
+            super::fields::bind_field_filters!(page, &custom);
             let items = page.fetch_all(pool).await?;
             let total: i64 = if assignments_only {
                 let mut c = sqlx::query_scalar(sql(quick_count.clone())).bind(scope.org_id).bind(f.assignee);
@@ -751,10 +771,11 @@ impl Store {
                 }
                 c.fetch_one(pool).await?
             } else {
-                sqlx::query_scalar(sql(count))
+                let mut total = sqlx::query_scalar::<_, i64>(sql(count))
                     .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                    .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id)
-                    .fetch_one(pool).await?
+                    .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id);
+                super::fields::bind_field_filters!(total, &custom);
+                total.fetch_one(pool).await?
             };
             (items, total)
         });
@@ -854,15 +875,13 @@ impl Store {
                     .bind(scope.org_id).bind(task_id).bind(p).fetch_optional(&mut *tx).await?;
                 if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
             }
-            let note = Note {
-                id: new_id(), project_id: after.project_id, task_id, parent_id, author_id: scope.user_id, body: body.clone(), frame,
+            let mut note = Note {
+                id: new_id(), project_id: after.project_id, task_id: Some(task_id), shot_id: None, asset_id: None, version_id: None,
+                parent_id, author_id: scope.user_id, body: body.clone(), frame,
                 status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
+                mentions: String::new(),
             };
-            sqlx::query(sql(format!("INSERT INTO notes (org_id, {NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                .bind(scope.org_id).bind(note.id).bind(note.project_id).bind(note.task_id).bind(note.parent_id).bind(note.author_id)
-                .bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to).bind(note.created_at)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&note));
+            super::notes::write_note!(tx, scope, &mut note);
             tx.commit().await?;
             Ok((note, after))
         })

@@ -1,0 +1,497 @@
+//! Custom fields of a project's shots, assets and tasks: their definitions, the values each
+//! entity holds, and the `field.<key>` filters of the task list. Value rules live in core.
+
+use std::collections::BTreeMap;
+
+use mstation_core::TenantScope;
+use mstation_core::tracking::fields::{self as rules, FieldEntity, FieldKind};
+use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::identity::{check_version, dup};
+use crate::{
+    Actor, Change, Millis, Result, Store, StoreError, new_id, now_ms, on_read, on_write, record,
+};
+
+/// A project has at most this many custom fields per kind of entity.
+pub const MAX_FIELDS: i64 = 100;
+/// A task list takes at most this many `field.` filters.
+pub const MAX_FILTERS: usize = 10;
+
+fn lines_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.lines().filter(|l| !l.is_empty()))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CustomField {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    #[schema(value_type = FieldEntity)]
+    pub entity: String,
+    /// Names the field in values and in `field.<key>` filters; unique per project and entity.
+    pub key: String,
+    pub name: String,
+    #[schema(value_type = FieldKind)]
+    pub kind: String,
+    /// The values a choice field takes, in order; empty for the other kinds.
+    #[serde(serialize_with = "lines_out")]
+    #[schema(value_type = Vec<String>)]
+    pub choices: String,
+    pub sort_order: i64,
+    pub created_at: Millis,
+    pub version: i64,
+}
+
+impl CustomField {
+    fn kind(&self) -> FieldKind {
+        FieldKind::parse(&self.kind).unwrap_or(FieldKind::Text)
+    }
+    fn choice_list(&self) -> Vec<&str> {
+        self.choices.lines().filter(|l| !l.is_empty()).collect()
+    }
+}
+
+/// Checked input for a new custom field.
+#[derive(Debug, Clone)]
+pub struct NewCustomField {
+    pub entity: FieldEntity,
+    pub key: String,
+    pub name: String,
+    pub kind: FieldKind,
+    pub choices: Vec<String>,
+    pub sort_order: Option<i64>,
+}
+
+/// What a PATCH of a definition may change. Key, kind and entity stay: values depend on them.
+#[derive(Debug, Clone, Default)]
+pub struct CustomFieldChanges {
+    pub name: Option<String>,
+    pub choices: Option<Vec<String>>,
+    pub sort_order: Option<i64>,
+}
+
+/// The custom values of one entity, by key: every field of its project and kind, null if unset.
+pub type FieldValues = BTreeMap<String, serde_json::Value>;
+
+/// One `field.<key>` filter of the task list as asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldFilter {
+    pub key: String,
+    pub op: FieldOp,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldOp {
+    Eq,
+    Gte,
+    Lte,
+}
+
+/// A filter resolved against the definitions: the column it compares and the bound, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedFilter {
+    key: String,
+    op: &'static str,
+    bound: Bound,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Bound {
+    Text(String),
+    Num(f64),
+}
+
+impl ResolvedFilter {
+    /// The SQL of this filter, with its two parameters numbered from `at`. The subquery reads
+    /// `custom_fields_key` and then `custom_values_text` or `custom_values_num`.
+    fn clause(&self, at: usize) -> String {
+        let col = match self.bound {
+            Bound::Text(_) => "value",
+            Bound::Num(_) => "num",
+        };
+        format!(
+            " AND t.id IN (SELECT v.entity_id FROM custom_fields d JOIN custom_values v ON v.field_id = d.id
+               WHERE d.org_id = $1 AND d.entity = 'task' AND d.key = ${} AND v.{col} {} ${})",
+            at,
+            self.op,
+            at + 1
+        )
+    }
+}
+
+/// The clauses of `filters`, parameters numbered from `at`.
+pub(crate) fn clauses(filters: &[ResolvedFilter], at: usize) -> String {
+    filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| f.clause(at + 2 * i))
+        .collect()
+}
+
+/// Binds the parameters of `clauses`, in order, to the query `$q`.
+macro_rules! bind_field_filters {
+    ($q:ident, $filters:expr) => {
+        for f in $filters {
+            let (key, bound) = f.parts();
+            $q = $q.bind(key.to_string());
+            $q = match bound {
+                $crate::tracking::fields::Bound::Text(s) => $q.bind(s.clone()),
+                $crate::tracking::fields::Bound::Num(n) => $q.bind(*n),
+            };
+        }
+    };
+}
+pub(crate) use bind_field_filters;
+
+impl ResolvedFilter {
+    pub(crate) fn parts(&self) -> (&str, &Bound) {
+        (&self.key, &self.bound)
+    }
+}
+
+fn table(entity: FieldEntity) -> &'static str {
+    match entity {
+        FieldEntity::Shot => "shots",
+        FieldEntity::Asset => "assets",
+        FieldEntity::Task => "tasks",
+    }
+}
+
+const FIELD_COLS: &str =
+    "id, org_id, project_id, entity, key, name, kind, choices, sort_order, created_at, version";
+
+fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(s)
+}
+
+fn check_choices(kind: FieldKind, choices: &[String]) -> Result<String> {
+    if kind != FieldKind::Choice {
+        if choices.is_empty() {
+            return Ok(String::new());
+        }
+        return Err(FieldError::new("choices", "only_for_choice_fields").into());
+    }
+    if choices.is_empty() || choices.len() > rules::MAX_CHOICES {
+        return Err(FieldError::new("choices", "between_1_and_100").into());
+    }
+    let mut out: Vec<String> = Vec::with_capacity(choices.len());
+    for c in choices {
+        let c = validate::name("choices", c, 100)?;
+        if out.contains(&c) {
+            return Err(FieldError::new("choices", "duplicate_choice").into());
+        }
+        out.push(c);
+    }
+    Ok(out.join("\n"))
+}
+
+fn check_sort_order(v: i64) -> Result<i64> {
+    if (0..=1_000_000).contains(&v) {
+        Ok(v)
+    } else {
+        Err(FieldError::new("sort_order", "out_of_range").into())
+    }
+}
+
+/// A stored value as JSON, from its kind and text.
+fn value_json(kind: &str, text: &str) -> serde_json::Value {
+    rules::to_json(FieldKind::parse(kind).unwrap_or(FieldKind::Text), text)
+}
+
+impl Store {
+    pub async fn create_custom_field(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        new: NewCustomField,
+    ) -> Result<CustomField> {
+        let key = rules::key(&new.key).map_err(|r| FieldError::new("key", r))?;
+        let f = CustomField {
+            id: new_id(),
+            org_id: scope.org_id,
+            project_id,
+            entity: new.entity.as_str().to_string(),
+            key,
+            name: validate::name("name", &new.name, 100)?,
+            kind: new.kind.as_str().to_string(),
+            choices: check_choices(new.kind, &new.choices)?,
+            sort_order: check_sort_order(new.sort_order.unwrap_or(0))?,
+            created_at: Millis(now_ms()),
+            version: 1,
+        };
+        on_write!(self, tx => {
+            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
+                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
+            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND entity = $3")
+                .bind(scope.org_id).bind(project_id).bind(&f.entity).fetch_one(&mut *tx).await?;
+            if n >= MAX_FIELDS { return Err(StoreError::Rule("tracking.too_many_fields")); }
+            let r = sqlx::query(sql(format!("INSERT INTO custom_fields ({FIELD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                .bind(f.id).bind(f.org_id).bind(f.project_id).bind(&f.entity).bind(&f.key).bind(&f.name).bind(&f.kind)
+                .bind(&f.choices).bind(f.sort_order).bind(f.created_at).bind(f.version)
+                .execute(&mut *tx).await;
+            if let Err(e) = r { return Err(dup(e, "custom field", "key")); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.created", "custom_field", f.id).after(&f));
+            tx.commit().await?;
+        });
+        Ok(f)
+    }
+
+    /// The custom fields of a project, in display order, optionally of one kind of entity.
+    pub async fn custom_fields(
+        &self,
+        scope: &TenantScope,
+        project_id: Uuid,
+        entity: Option<FieldEntity>,
+    ) -> Result<Vec<CustomField>> {
+        self.project(scope, project_id).await?;
+        let entity = entity.map(FieldEntity::as_str);
+        let text = format!(
+            "SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR entity = $3) ORDER BY entity, sort_order, id"
+        );
+        Ok(
+            on_read!(self, pool => sqlx::query_as::<_, CustomField>(sql(text))
+            .bind(scope.org_id).bind(project_id).bind(entity).fetch_all(pool).await?),
+        )
+    }
+
+    pub async fn custom_field(&self, scope: &TenantScope, id: Uuid) -> Result<CustomField> {
+        on_read!(self, pool => sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2")))
+            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound { entity: "custom field" })
+    }
+
+    /// Renames a field, reorders it, or changes its choices; a choice some value still holds
+    /// cannot be taken away.
+    pub async fn update_custom_field(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+        ch: CustomFieldChanges,
+    ) -> Result<CustomField> {
+        let name = ch
+            .name
+            .map(|n| validate::name("name", &n, 100))
+            .transpose()?;
+        let sort_order = ch.sort_order.map(check_sort_order).transpose()?;
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "custom field" })?;
+            check_version("custom field", expected_version, before.version)?;
+            let mut after = before.clone();
+            if let Some(c) = &ch.choices {
+                after.choices = check_choices(before.kind(), c)?;
+                let kept = after.choice_list();
+                for gone in before.choice_list().into_iter().filter(|c| !kept.contains(c)) {
+                    let used: Option<Uuid> = sqlx::query_scalar("SELECT entity_id FROM custom_values WHERE field_id = $1 AND value = $2 LIMIT 1")
+                        .bind(id).bind(gone).fetch_optional(&mut *tx).await?;
+                    if used.is_some() { return Err(StoreError::Rule("tracking.choice_in_use")); }
+                }
+            }
+            if let Some(n) = name { after.name = n; }
+            if let Some(s) = sort_order { after.sort_order = s; }
+            after.version += 1;
+            let n = sqlx::query("UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3, version = $4 WHERE org_id = $5 AND id = $6 AND version = $7")
+                .bind(&after.name).bind(&after.choices).bind(after.sort_order).bind(after.version)
+                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
+            if n != 1 { return Err(StoreError::Stale { entity: "custom field", current: before.version + 1 }); }
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.updated", "custom_field", id).before(&before).after(&after));
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// Deletes a field and every value it held.
+    pub async fn delete_custom_field(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        let lock = self.row_lock();
+        on_write!(self, tx => {
+            let before = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{lock}")))
+                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound { entity: "custom field" })?;
+            check_version("custom field", expected_version, before.version)?;
+            sqlx::query("DELETE FROM custom_values WHERE org_id = $1 AND field_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM custom_fields WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
+            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.deleted", "custom_field", id).before(&before));
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The custom values of a shot, an asset or a task.
+    pub async fn field_values(
+        &self,
+        scope: &TenantScope,
+        entity: FieldEntity,
+        id: Uuid,
+    ) -> Result<FieldValues> {
+        let find = format!(
+            "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2",
+            table(entity)
+        );
+        let rows = on_read!(self, pool => {
+            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(id).fetch_optional(pool).await?;
+            let Some(project) = project else { return Err(StoreError::NotFound { entity: entity.as_str() }) };
+            sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT d.key, d.kind, v.value FROM custom_fields d LEFT JOIN custom_values v ON v.field_id = d.id AND v.entity_id = $4
+                 WHERE d.org_id = $1 AND d.project_id = $2 AND d.entity = $3")
+                .bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(k, kind, v)| {
+                let v = v.map_or(serde_json::Value::Null, |v| value_json(&kind, &v));
+                (k, v)
+            })
+            .collect())
+    }
+
+    /// Sets custom values of a shot, an asset or a task: each key of `values` is a field of the
+    /// entity's project and kind, set to its checked value, or cleared by null. Keys not given
+    /// keep their values. One write, recorded with the values before and after.
+    pub async fn set_field_values(
+        &self,
+        scope: &TenantScope,
+        entity: FieldEntity,
+        id: Uuid,
+        values: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<FieldValues> {
+        if values.len() as i64 > MAX_FIELDS {
+            return Err(FieldError::new("fields", "too_many").into());
+        }
+        let lock = self.row_lock();
+        let find = format!(
+            "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2{lock}",
+            table(entity)
+        );
+        let load = "SELECT d.key, d.kind, v.value FROM custom_fields d LEFT JOIN custom_values v ON v.field_id = d.id AND v.entity_id = $4
+                    WHERE d.org_id = $1 AND d.project_id = $2 AND d.entity = $3";
+        let as_map = |rows: Vec<(String, String, Option<String>)>| -> FieldValues {
+            rows.into_iter()
+                .map(|(k, kind, v)| {
+                    let v = v.map_or(serde_json::Value::Null, |v| value_json(&kind, &v));
+                    (k, v)
+                })
+                .collect()
+        };
+        on_write!(self, tx => {
+            // Locking the entity row makes concurrent writers of its values take turns.
+            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
+            let Some(project) = project else { return Err(StoreError::NotFound { entity: entity.as_str() }) };
+            let defs = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND entity = $3")))
+                .bind(scope.org_id).bind(project).bind(entity.as_str()).fetch_all(&mut *tx).await?;
+            let mut changes = Vec::with_capacity(values.len());
+            for (k, v) in values {
+                let Some(def) = defs.iter().find(|d| &d.key == k) else {
+                    return Err(StoreError::InvalidValue { field: k.clone(), reason: "not_a_field_of_this_project" });
+                };
+                let stored = rules::check_value(def.kind(), &def.choice_list(), v)
+                    .map_err(|reason| StoreError::InvalidValue { field: k.clone(), reason })?;
+                changes.push((def.id, stored));
+            }
+            let before = as_map(sqlx::query_as(load).bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(&mut *tx).await?);
+            for (field_id, stored) in changes {
+                match stored {
+                    None => {
+                        sqlx::query("DELETE FROM custom_values WHERE entity_id = $1 AND field_id = $2")
+                            .bind(id).bind(field_id).execute(&mut *tx).await?;
+                    }
+                    Some(s) => {
+                        sqlx::query("INSERT INTO custom_values (entity_id, field_id, org_id, value, num) VALUES ($1, $2, $3, $4, $5)
+                                     ON CONFLICT (entity_id, field_id) DO UPDATE SET value = excluded.value, num = excluded.num")
+                            .bind(id).bind(field_id).bind(scope.org_id).bind(&s.text).bind(s.num).execute(&mut *tx).await?;
+                    }
+                }
+            }
+            let after = as_map(sqlx::query_as(load).bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(&mut *tx).await?);
+            if before != after {
+                let shape = |v: &FieldValues| serde_json::json!({"project_id": project, "entity": entity.as_str(), "entity_id": id, "fields": v});
+                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_values.updated", entity.as_str(), id).before(&shape(&before)).after(&shape(&after)));
+            }
+            tx.commit().await?;
+            Ok(after)
+        })
+    }
+
+    /// Resolves the `field.` filters of a task list against the task fields of the organisation
+    /// (or of one project): the key must name a task field, the value must fit its kind, and a
+    /// range needs a number or a date. A key whose kind differs between projects needs
+    /// `project_id`.
+    pub(crate) async fn task_field_filters(
+        &self,
+        scope: &TenantScope,
+        project_id: Option<Uuid>,
+        filters: &[FieldFilter],
+    ) -> Result<Vec<ResolvedFilter>> {
+        if filters.len() > MAX_FILTERS {
+            return Err(FieldError::new("field", "at_most_10_filters").into());
+        }
+        let mut out = Vec::with_capacity(filters.len());
+        for f in filters {
+            let name = || format!("field.{}", f.key);
+            let defs: Vec<(String, String)> = on_read!(self, pool => sqlx::query_as(
+                "SELECT kind, choices FROM custom_fields WHERE org_id = $1 AND entity = 'task' AND key = $2 AND ($3 IS NULL OR project_id = $3)")
+                .bind(scope.org_id).bind(&f.key).bind(project_id).fetch_all(pool).await?);
+            let Some((kind, _)) = defs.first() else {
+                return Err(StoreError::InvalidValue {
+                    field: name(),
+                    reason: "not_a_task_field",
+                });
+            };
+            if defs.iter().any(|(k, _)| k != kind) {
+                return Err(StoreError::InvalidValue {
+                    field: name(),
+                    reason: "kind_differs_between_projects_give_project_id",
+                });
+            }
+            let kind = FieldKind::parse(kind).unwrap_or(FieldKind::Text);
+            if f.op != FieldOp::Eq && !kind.ordered() {
+                return Err(StoreError::InvalidValue {
+                    field: name(),
+                    reason: "range_needs_a_number_or_date_field",
+                });
+            }
+            // A choice filter is checked against no list: a value no project offers matches nothing.
+            let check_kind = if kind == FieldKind::Choice {
+                FieldKind::Text
+            } else {
+                kind
+            };
+            let stored = rules::check_text(check_kind, &[], &f.value)
+                .map_err(|reason| StoreError::InvalidValue {
+                    field: name(),
+                    reason,
+                })?
+                .ok_or_else(|| StoreError::InvalidValue {
+                    field: name(),
+                    reason: "required",
+                })?;
+            let bound = match stored.num {
+                Some(n) => Bound::Num(n),
+                None => Bound::Text(stored.text),
+            };
+            let op = match f.op {
+                FieldOp::Eq => "=",
+                FieldOp::Gte => ">=",
+                FieldOp::Lte => "<=",
+            };
+            out.push(ResolvedFilter {
+                key: f.key.clone(),
+                op,
+                bound,
+            });
+        }
+        Ok(out)
+    }
+}
