@@ -143,6 +143,41 @@ async fn production_pages_keep_to_their_organisation_and_role() {
         let applied = shots_now(&srv, &a.token, &seq).await;
         assert_eq!(applied.as_array().unwrap().len(), 2);
 
+        // The asset grid: an asset made through its form gets the pipeline's tasks.
+        let assets = format!("/app/projects/{pid}/assets");
+        let (s, _) = alpha
+            .post(
+                &assets,
+                &[
+                    ("name", "Lantern"),
+                    ("kind", "prop"),
+                    ("description", "Paper, red"),
+                    ("tasks", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, listed) = srv
+            .get(&a.token, &format!("/api/v1/projects/{pid}/assets"))
+            .await;
+        let asset = listed["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, asset_tasks) = srv
+            .get(&a.token, &format!("/api/v1/assets/{asset}/tasks"))
+            .await;
+        assert_eq!(asset_tasks["items"].as_array().unwrap().len(), 6);
+        let (s, page) = alpha.get(&format!("{assets}?kind=prop")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Lantern") && page.contains(&format!("data-row=\"{asset}\"")));
+        assert_eq!(page.matches("class=\"cell\" data-task=").count(), 6);
+        let (_, page) = alpha.get(&format!("{assets}?kind=character")).await;
+        assert!(!page.contains("Lantern"), "the kind filter");
+        // Adding the missing tasks again adds none.
+        assert_eq!(alpha.post(&format!("{assets}/add-tasks"), &[]).await.0, 303);
+        let (_, again) = srv
+            .get(&a.token, &format!("/api/v1/assets/{asset}/tasks"))
+            .await;
+        assert_eq!(again["items"].as_array().unwrap().len(), 6);
+
         // A broken EDL is a 422 page that names the line.
         let (s, page) = alpha
             .post(
@@ -164,6 +199,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             import.clone(),
             format!("/app/tasks/{task}"),
             format!("/app/projects/{pid}/activity"),
+            assets.clone(),
         ];
         for path in &reads {
             let (s, page) = alpha.get(path).await;
@@ -193,7 +229,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "11:00:06:12 01:00:02:00 01:00:03:12",
             "11:00:06:00 01:00:02:00 01:00:03:00",
         );
-        let posts: [(String, Vec<(&str, &str)>); 4] = [
+        let posts: [(String, Vec<(&str, &str)>); 6] = [
             (import.clone(), vec![("edl", &cut2), ("action", "apply")]),
             (format!("/app/sequences/{seq}/add-tasks"), vec![]),
             (
@@ -204,6 +240,11 @@ async fn production_pages_keep_to_their_organisation_and_role() {
                 format!("/app/tasks/{task}/notes"),
                 vec![("body", "sneaky"), ("version", "1")],
             ),
+            (
+                assets.clone(),
+                vec![("name", "Sneaky"), ("kind", "prop"), ("tasks", "1")],
+            ),
+            (format!("{assets}/add-tasks"), vec![]),
         ];
         for (path, form) in &posts {
             let (s, _) = bravo.post(path, form).await;
@@ -240,6 +281,14 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             .await;
         let v = Browser::sign_in(&srv, "viewer@alpha.example", "correct horse battery").await;
         assert_eq!(v.get(&grid).await.0, 200);
+        assert_eq!(v.get(&assets).await.0, 200);
+        assert_eq!(
+            v.post(&assets, &[("name", "Kite"), ("kind", "prop")])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(v.post(&format!("{assets}/add-tasks"), &[]).await.0, 403);
         assert_eq!(
             v.post(&import, &[("edl", CUT), ("action", "apply")])
                 .await

@@ -247,3 +247,22 @@ activity-task-created = created the task
 activity-task-updated = updated the task
 activity-task-status_changed = changed the status of
 activity-note-created = wrote a note on
+
+## Assets
+nav-asset-grid = Asset grid
+project-open-assets = Open the asset grid
+field-asset = Asset
+field-kind = Kind
+asset-kind-character = Character
+asset-kind-prop = Prop
+asset-kind-environment = Environment
+asset-kind-fx = FX
+asset-kind-vehicle = Vehicle
+asset-kind-other = Other
+assets-every-kind = Every kind
+assets-filter = Filter assets
+assets-empty = No assets here yet. Create the characters, props and environments the shots need.
+assets-select-all = Select every shown asset
+assets-new = New asset
+assets-create = Create asset
+assets-create-tasks = Give it one task of each pipeline step

@@ -247,3 +247,22 @@ activity-task-created = 创建了任务
 activity-task-updated = 更新了任务
 activity-task-status_changed = 修改了状态：
 activity-note-created = 写了备注：
+
+## Assets
+nav-asset-grid = 资产表
+project-open-assets = 打开资产表
+field-asset = 资产
+field-kind = 类别
+asset-kind-character = 角色
+asset-kind-prop = 道具
+asset-kind-environment = 场景
+asset-kind-fx = 特效
+asset-kind-vehicle = 载具
+asset-kind-other = 其他
+assets-every-kind = 全部类别
+assets-filter = 筛选资产
+assets-empty = 还没有资产。请先创建镜头所需的角色、道具和场景。
+assets-select-all = 选择所有显示的资产
+assets-new = 新建资产
+assets-create = 创建资产
+assets-create-tasks = 为它创建每个流程环节的任务

@@ -53,7 +53,7 @@ pub fn router() -> Router<State> {
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
 const GRID_MAX_SHOTS: usize = 5_000;
 
-fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
+pub(super) fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
     if cx.scope.can(p) {
         Ok(())
     } else {
@@ -62,7 +62,7 @@ fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
 }
 
 /// A store or rule error shown as a flash on the page that caused it.
-fn flash_of(e: impl Into<ApiError>) -> (String, String) {
+pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
     let e: ApiError = e.into();
     let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")));
     let text = match (title, &e.field) {
@@ -81,7 +81,7 @@ fn fps_label(p: &Project) -> String {
 }
 
 /// Every member of the organisation: id → display name.
-async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
+pub(super) async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
     let mut out = Vec::new();
     let mut q = ListQuery {
         limit: 500,
@@ -108,7 +108,7 @@ async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageErro
 }
 
 /// Short initials for a grid cell: "Li Wei" → "LW", "王芳" → "王芳".
-fn initials(name: &str) -> String {
+pub(super) fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
     if words.len() > 1 {
         words
@@ -123,7 +123,7 @@ fn initials(name: &str) -> String {
 }
 
 /// JSON for a `<script type="application/json">` block: `<` escaped, so no text can end it.
-fn script_json(v: &serde_json::Value) -> String {
+pub(super) fn script_json(v: &serde_json::Value) -> String {
     v.to_string().replace('<', "\\u003c")
 }
 
@@ -378,15 +378,15 @@ async fn create_sequence(
 // ---------------------------------------------------------------------------------------------
 // The shot grid
 
-struct Cell {
-    task_id: String,
-    version: i64,
-    status_id: String,
-    short: String,
-    color: String,
-    rank: i64,
-    people: String,
-    people_full: String,
+pub(super) struct Cell {
+    pub(super) task_id: String,
+    pub(super) version: i64,
+    pub(super) status_id: String,
+    pub(super) short: String,
+    pub(super) color: String,
+    pub(super) rank: i64,
+    pub(super) people: String,
+    pub(super) people_full: String,
 }
 
 struct GridRow {
@@ -423,7 +423,11 @@ struct GridQuery {
     sequence: Option<Uuid>,
 }
 
-fn cell_of(t: &Task, statuses: &HashMap<Uuid, &TaskStatus>, names: &HashMap<Uuid, String>) -> Cell {
+pub(super) fn cell_of(
+    t: &Task,
+    statuses: &HashMap<Uuid, &TaskStatus>,
+    names: &HashMap<Uuid, String>,
+) -> Cell {
     let st = statuses.get(&t.status_id);
     let who: Vec<&str> = t
         .assignees
@@ -445,6 +449,30 @@ fn cell_of(t: &Task, statuses: &HashMap<Uuid, &TaskStatus>, names: &HashMap<Uuid
             .join(" "),
         people_full: who.join(", "),
     }
+}
+
+/// What grid.js needs besides the table: the workflow, the columns, the people and its words.
+pub(super) fn grid_data(
+    statuses: &[TaskStatus],
+    types: &[TaskType],
+    people: &[(Uuid, String)],
+) -> String {
+    script_json(&serde_json::json!({
+        "statuses": statuses.iter().map(|s| serde_json::json!({
+            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
+        })).collect::<Vec<_>>(),
+        "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
+        "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
+        "text": {
+            "saved": i18n::text("grid-saved"),
+            "stale": i18n::text("grid-stale"),
+            "failed": i18n::text("grid-failed"),
+            "live": i18n::text("grid-live"),
+            "offline": i18n::text("grid-offline"),
+            "selected": i18n::text("grid-selected"),
+            "shown": i18n::text("grid-shown"),
+        },
+    }))
 }
 
 async fn grid(
@@ -511,22 +539,7 @@ async fn grid(
             });
         }
     }
-    let data = serde_json::json!({
-        "statuses": statuses.iter().map(|s| serde_json::json!({
-            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
-        })).collect::<Vec<_>>(),
-        "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
-        "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
-        "text": {
-            "saved": i18n::text("grid-saved"),
-            "stale": i18n::text("grid-stale"),
-            "failed": i18n::text("grid-failed"),
-            "live": i18n::text("grid-live"),
-            "offline": i18n::text("grid-offline"),
-            "selected": i18n::text("grid-selected"),
-            "shown": i18n::text("grid-shown"),
-        },
-    });
+    let data = grid_data(&statuses, &types, &people);
     html(GridPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -547,7 +560,7 @@ async fn grid(
         rows,
         truncated,
         can_write: cx.scope.can(Permission::WriteProduction),
-        data: script_json(&data),
+        data,
     })
 }
 
@@ -725,8 +738,8 @@ async fn create_missing_tasks(
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
+pub(super) struct CsrfOnly {
+    pub csrf: String,
 }
 
 async fn add_tasks(
