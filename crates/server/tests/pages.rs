@@ -178,6 +178,34 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             .await;
         assert_eq!(again["items"].as_array().unwrap().len(), 6);
 
+        // Casting: the asset is cast into a shot from its page; the shot's task page names it.
+        let shot0 = applied[0]["id"].as_str().unwrap().to_string();
+        let asset_page = format!("/app/assets/{asset}");
+        let (_, page) = alpha.get(&asset_page).await;
+        assert!(page.contains("SQ010_0010"), "a shot to cast it in");
+        let (s, _) = alpha
+            .post(
+                &format!("{asset_page}/cast"),
+                &[("shot_id", &shot0), ("count", "3")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, cast) = srv
+            .get(&a.token, &format!("/api/v1/shots/{shot0}/assets"))
+            .await;
+        assert_eq!(cast["items"][0]["count"], 3, "{cast}");
+        let shot_task = tasks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["shot_id"] == json!(shot0))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, page) = alpha.get(&format!("/app/tasks/{shot_task}")).await;
+        assert!(page.contains(&format!("href=\"/app/assets/{asset}\"")));
+
         // A broken EDL is a 422 page that names the line.
         let (s, page) = alpha
             .post(
@@ -200,6 +228,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             format!("/app/tasks/{task}"),
             format!("/app/projects/{pid}/activity"),
             assets.clone(),
+            asset_page.clone(),
         ];
         for path in &reads {
             let (s, page) = alpha.get(path).await;
@@ -229,7 +258,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "11:00:06:12 01:00:02:00 01:00:03:12",
             "11:00:06:00 01:00:02:00 01:00:03:00",
         );
-        let posts: [(String, Vec<(&str, &str)>); 6] = [
+        let posts: [(String, Vec<(&str, &str)>); 8] = [
             (import.clone(), vec![("edl", &cut2), ("action", "apply")]),
             (format!("/app/sequences/{seq}/add-tasks"), vec![]),
             (
@@ -245,6 +274,8 @@ async fn production_pages_keep_to_their_organisation_and_role() {
                 vec![("name", "Sneaky"), ("kind", "prop"), ("tasks", "1")],
             ),
             (format!("{assets}/add-tasks"), vec![]),
+            (format!("{asset_page}/cast"), vec![("shot_id", &shot0)]),
+            (format!("{asset_page}/uncast"), vec![("shot_id", &shot0)]),
         ];
         for (path, form) in &posts {
             let (s, _) = bravo.post(path, form).await;
@@ -255,6 +286,10 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             applied,
             "Bravo's recut was not applied"
         );
+        let (_, cast) = srv
+            .get(&a.token, &format!("/api/v1/shots/{shot0}/assets"))
+            .await;
+        assert_eq!(cast["items"].as_array().unwrap().len(), 1, "still cast");
         let (_, notes) = srv
             .get(&a.token, &format!("/api/v1/tasks/{task}/notes"))
             .await;
@@ -289,6 +324,12 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             403
         );
         assert_eq!(v.post(&format!("{assets}/add-tasks"), &[]).await.0, 403);
+        assert_eq!(
+            v.post(&format!("{asset_page}/uncast"), &[("shot_id", &shot0)])
+                .await
+                .0,
+            403
+        );
         assert_eq!(
             v.post(&import, &[("edl", CUT), ("action", "apply")])
                 .await

@@ -1,6 +1,6 @@
 //! The asset pages: the asset grid of a project (rows = assets, columns = task types) with the
 //! same inline and bulk edits and live updates as the shot grid (`grid.js`), creating assets and
-//! their pipeline tasks.
+//! their pipeline tasks, and one asset with its tasks and the shots it is cast in.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,7 +19,9 @@ use mstation_store::tracking::tasks::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::tracking::{Cell, CsrfOnly, cell_of, flash_of, grid_data, need, people};
+use super::tracking::{
+    Cell, CsrfOnly, GRID_MAX_SHOTS, all_sequences, cell_of, flash_of, grid_data, need, people,
+};
 use super::{Ctx, Nav, PageError, PageResult, Tr, ctx, html};
 use crate::State;
 use crate::auth::MaybeSigned;
@@ -34,6 +36,9 @@ pub fn router() -> Router<State> {
             "/app/projects/{project_id}/assets/add-tasks",
             post(add_asset_tasks),
         )
+        .route("/app/assets/{asset_id}", get(asset_page))
+        .route("/app/assets/{asset_id}/cast", post(cast))
+        .route("/app/assets/{asset_id}/uncast", post(uncast))
 }
 
 /// Every kind of asset, in the order the grid sorts them.
@@ -305,4 +310,188 @@ async fn add_asset_tasks(
     let assets = all_assets(&state, &cx, project_id, None).await?;
     create_missing_tasks(&state, &cx, project_id, &assets).await?;
     Ok(Redirect::to(&format!("/app/projects/{project_id}/assets")).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// One asset: its tasks and the shots it is cast in.
+
+struct CastRow {
+    shot_id: String,
+    sequence_id: String,
+    sequence: String,
+    name: String,
+    count: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "asset.html")]
+struct AssetPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    project: Project,
+    asset: Asset,
+    kind_label: String,
+    /// (task id, task type, status, colour)
+    tasks: Vec<(String, String, String, String)>,
+    shots: Vec<CastRow>,
+    /// The shots it could be cast in, by sequence: (sequence, [(shot id, shot)]).
+    choices: Vec<(String, Vec<(String, String)>)>,
+    can_write: bool,
+}
+
+async fn asset_view(
+    state: &State,
+    cx: &Ctx,
+    asset_id: Uuid,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let asset = state.store.asset(&cx.scope, asset_id).await?;
+    let project = state.store.project(&cx.scope, asset.project_id).await?;
+    let types = state.store.task_types(&cx.scope, project.id).await?;
+    let statuses = state.store.task_statuses(&cx.scope, project.id).await?;
+    let tasks = state
+        .store
+        .asset_tasks(&cx.scope, asset_id)
+        .await?
+        .iter()
+        .map(|t| {
+            let st = statuses.iter().find(|s| s.id == t.status_id);
+            (
+                t.id.to_string(),
+                types
+                    .iter()
+                    .find(|y| y.id == t.task_type_id)
+                    .map(|y| y.name.clone())
+                    .unwrap_or_default(),
+                st.map(|s| s.name.clone()).unwrap_or_default(),
+                st.map(|s| s.color.clone()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let sequences = all_sequences(state, cx, project.id).await?;
+    let sequence_name = |id: Uuid| {
+        sequences
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let cast = state.store.asset_shots(&cx.scope, asset_id).await?;
+    let cast_ids: HashSet<Uuid> = cast.iter().map(|c| c.shot_id).collect();
+    let shots = cast
+        .iter()
+        .map(|c| CastRow {
+            shot_id: c.shot_id.to_string(),
+            sequence_id: c.sequence_id.to_string(),
+            sequence: sequence_name(c.sequence_id),
+            name: c.name.clone(),
+            count: c.count,
+        })
+        .collect();
+    let can_write = cx.scope.can(Permission::WriteProduction);
+    let mut choices = Vec::new();
+    if can_write {
+        let mut room = GRID_MAX_SHOTS;
+        for s in &sequences {
+            if room == 0 {
+                break;
+            }
+            let (list, _) = state
+                .store
+                .shots(&cx.scope, s.id, false, None, room as u32)
+                .await?;
+            let options: Vec<(String, String)> = list
+                .iter()
+                .take(room)
+                .filter(|sh| !cast_ids.contains(&sh.id))
+                .map(|sh| (sh.id.to_string(), sh.name.clone()))
+                .collect();
+            room = room.saturating_sub(list.len());
+            if !options.is_empty() {
+                choices.push((s.name.clone(), options));
+            }
+        }
+    }
+    html(AssetPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash,
+        csrf: cx.csrf.clone(),
+        kind_label: kind_label(&asset.kind),
+        project,
+        asset,
+        tasks,
+        shots,
+        choices,
+        can_write,
+    })
+}
+
+async fn asset_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(asset_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    asset_view(&state, &cx, asset_id, None).await
+}
+
+#[derive(Deserialize)]
+struct CastForm {
+    csrf: String,
+    shot_id: Uuid,
+    #[serde(default)]
+    count: String,
+}
+
+async fn cast(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(asset_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CastForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    let count = match f.count.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let fl = flash_of(crate::error::ApiError::invalid("count", "not_a_number"));
+                return asset_view(&state, &cx, asset_id, Some(fl)).await;
+            }
+        },
+    };
+    match state
+        .store
+        .cast(&cx.scope, f.shot_id, asset_id, count)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
+        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct UncastForm {
+    csrf: String,
+    shot_id: Uuid,
+}
+
+async fn uncast(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(asset_id): Path<Uuid>,
+    axum::Form(f): axum::Form<UncastForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    match state.store.uncast(&cx.scope, f.shot_id, asset_id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
+        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
+    }
 }

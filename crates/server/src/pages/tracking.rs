@@ -51,7 +51,7 @@ pub fn router() -> Router<State> {
 }
 
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
-const GRID_MAX_SHOTS: usize = 5_000;
+pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
 pub(super) fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
     if cx.scope.can(p) {
@@ -262,7 +262,7 @@ struct ProjectPage {
     can_manage: bool,
 }
 
-async fn all_sequences(
+pub(super) async fn all_sequences(
     state: &State,
     cx: &Ctx,
     project_id: Uuid,
@@ -788,6 +788,8 @@ struct TaskPage {
     statuses: Vec<TaskStatus>,
     assignees: String,
     notes: Vec<NoteRow>,
+    /// The assets cast in the task's shot: (asset id, name, kind).
+    cast: Vec<(String, String, String)>,
     can_write: bool,
 }
 
@@ -808,6 +810,19 @@ async fn task_view(
         (None, None) => String::new(),
     };
     let project = state.store.project(&cx.scope, task.project_id).await?;
+    let cast = match &shot {
+        Some(s) => state
+            .store
+            .shot_assets(&cx.scope, s.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let kind = i18n::text(&format!("asset-kind-{}", a.kind));
+                (a.asset_id.to_string(), a.name, kind)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let statuses = state
         .store
         .task_statuses(&cx.scope, task.project_id)
@@ -860,6 +875,7 @@ async fn task_view(
         statuses: statuses.clone(),
         assignees,
         notes,
+        cast,
         can_write: cx.scope.can(Permission::WriteProduction),
         project,
         shot,
