@@ -206,6 +206,52 @@ async fn production_pages_keep_to_their_organisation_and_role() {
         let (_, page) = alpha.get(&format!("/app/tasks/{shot_task}")).await;
         assert!(page.contains(&format!("href=\"/app/assets/{asset}\"")));
 
+        // Versions and time logs through the task page.
+        let task_url = format!("/app/tasks/{task}");
+        for comment in ["First pass.", "Timing notes addressed."] {
+            let (s, _) = alpha
+                .post(&format!("{task_url}/versions"), &[("comment", comment)])
+                .await;
+            assert_eq!(s, 303);
+        }
+        let (s, _) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[
+                    ("date", "2026-11-20"),
+                    ("minutes", "90"),
+                    ("comment", "blocking"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (s, _) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-21"), ("minutes", "45")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (s, page) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-21"), ("minutes", "lots")],
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(page.contains("class=\"flash error\""));
+        let (_, page) = alpha.get(&task_url).await;
+        let (v2, v1) = (
+            page.find("v002").expect("v002"),
+            page.find("v001").expect("v001"),
+        );
+        assert!(v2 < v1, "newest first");
+        assert!(page.contains("Timing notes addressed."));
+        assert!(
+            page.contains("data-testid=\"time-total\">2:15<"),
+            "90 + 45 minutes"
+        );
+
         // A broken EDL is a 422 page that names the line.
         let (s, page) = alpha
             .post(
@@ -258,7 +304,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "11:00:06:12 01:00:02:00 01:00:03:12",
             "11:00:06:00 01:00:02:00 01:00:03:00",
         );
-        let posts: [(String, Vec<(&str, &str)>); 8] = [
+        let posts: [(String, Vec<(&str, &str)>); 10] = [
             (import.clone(), vec![("edl", &cut2), ("action", "apply")]),
             (format!("/app/sequences/{seq}/add-tasks"), vec![]),
             (
@@ -276,6 +322,11 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             (format!("{assets}/add-tasks"), vec![]),
             (format!("{asset_page}/cast"), vec![("shot_id", &shot0)]),
             (format!("{asset_page}/uncast"), vec![("shot_id", &shot0)]),
+            (format!("{task_url}/versions"), vec![("comment", "sneaky")]),
+            (
+                format!("{task_url}/time-logs"),
+                vec![("date", "2026-11-22"), ("minutes", "60")],
+            ),
         ];
         for (path, form) in &posts {
             let (s, _) = bravo.post(path, form).await;
@@ -290,6 +341,12 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             .get(&a.token, &format!("/api/v1/shots/{shot0}/assets"))
             .await;
         assert_eq!(cast["items"].as_array().unwrap().len(), 1, "still cast");
+        let (_, versions) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{task}/versions"))
+            .await;
+        assert_eq!(versions["total"], 2);
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{task}")).await;
+        assert_eq!(t["logged_minutes"], 135);
         let (_, notes) = srv
             .get(&a.token, &format!("/api/v1/tasks/{task}/notes"))
             .await;
@@ -324,6 +381,21 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             403
         );
         assert_eq!(v.post(&format!("{assets}/add-tasks"), &[]).await.0, 403);
+        assert_eq!(
+            v.post(&format!("{task_url}/versions"), &[("comment", "hi")])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            v.post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-22"), ("minutes", "60")]
+            )
+            .await
+            .0,
+            403
+        );
         assert_eq!(
             v.post(&format!("{asset_page}/uncast"), &[("shot_id", &shot0)])
                 .await

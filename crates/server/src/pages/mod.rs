@@ -196,6 +196,11 @@ impl Ctx {
     fn time(&self, ms: i64) -> String {
         format_time(ms, &self.tz)
     }
+    /// Today in the person's time zone, `YYYY-MM-DD`.
+    fn today(&self) -> String {
+        let zone = jiff::tz::TimeZone::get(&self.tz).unwrap_or(jiff::tz::TimeZone::UTC);
+        jiff::Timestamp::now().to_zoned(zone).date().to_string()
+    }
 }
 
 /// An instant in a person's time zone, e.g. `2026-11-23 20:15`.

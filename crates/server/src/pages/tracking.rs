@@ -1,6 +1,6 @@
 //! The production pages: projects, a project's sequences, the shot grid (rows = shots, columns =
 //! task types) with inline and bulk status changes kept live by the event stream, the editorial
-//! import with its diff preview, a task with its notes, and "my tasks".
+//! import with its diff preview, a task with its notes, versions and time logs, and "my tasks".
 //!
 //! The grid is rendered whole on the server; `grid.js` adds the inline edits, filters, sorting,
 //! bulk selection and live updates through the JSON API and `/api/v1/events`, so every change a
@@ -19,6 +19,7 @@ use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::ListQuery;
 use mstation_store::tracking::tasks::{NewTask, Task, TaskFilter, TaskStatus, TaskType};
+use mstation_store::tracking::timelogs::TimeLogFilter;
 use mstation_store::tracking::{NewProject, Project, Sequence, Shot};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -45,6 +46,8 @@ pub fn router() -> Router<State> {
         .route("/app/sequences/{sequence_id}/add-tasks", post(add_tasks))
         .route("/app/tasks/{task_id}", get(task_page))
         .route("/app/tasks/{task_id}/notes", post(task_note))
+        .route("/app/tasks/{task_id}/versions", post(task_version))
+        .route("/app/tasks/{task_id}/time-logs", post(task_time_log))
         .route("/app/my-tasks", get(my_tasks))
         .route("/app/projects/{project_id}/activity", get(project_activity))
         .route("/app/people/{user}/activity", get(person_activity))
@@ -790,8 +793,36 @@ struct TaskPage {
     notes: Vec<NoteRow>,
     /// The assets cast in the task's shot: (asset id, name, kind).
     cast: Vec<(String, String, String)>,
+    versions: Vec<VersionRow>,
+    versions_total: i64,
+    time_logs: Vec<TimeLogRow>,
+    time_logs_total: i64,
+    logged: String,
+    today: String,
     can_write: bool,
 }
+
+struct VersionRow {
+    number: String,
+    comment: String,
+    author: String,
+    when: String,
+}
+
+struct TimeLogRow {
+    date: String,
+    person: String,
+    duration: String,
+    comment: String,
+}
+
+/// Minutes as hours and minutes, `1:05`.
+fn duration(minutes: i64) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The most versions and time logs a task page lists, newest first.
+const TASK_PAGE_LIST: u32 = 200;
 
 async fn task_view(
     state: &State,
@@ -854,6 +885,52 @@ async fn task_view(
             reply: n.parent_id.is_some(),
         })
         .collect();
+    let name_of = |id: Uuid| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| i18n::text("someone"))
+    };
+    let newest = ListQuery {
+        limit: TASK_PAGE_LIST,
+        descending: true,
+        ..Default::default()
+    };
+    let versions = state.store.versions(&cx.scope, task_id, &newest).await?;
+    let versions_total = versions.total;
+    let versions = versions
+        .items
+        .into_iter()
+        .map(|v| VersionRow {
+            number: format!("v{:03}", v.number),
+            comment: v.comment,
+            author: name_of(v.author_id),
+            when: cx.time(v.created_at.0),
+        })
+        .collect();
+    let logs = state
+        .store
+        .time_logs(
+            &cx.scope,
+            &TimeLogFilter {
+                task_id: Some(task_id),
+                ..Default::default()
+            },
+            &newest,
+        )
+        .await?;
+    let time_logs_total = logs.total;
+    let time_logs = logs
+        .items
+        .into_iter()
+        .map(|l| TimeLogRow {
+            date: l.date,
+            person: name_of(l.user_id),
+            duration: duration(l.minutes),
+            comment: l.comment,
+        })
+        .collect();
+    let logged = duration(state.store.task_logged_minutes(&cx.scope, task_id).await?);
     let assignees = task
         .assignees
         .split_whitespace()
@@ -876,6 +953,12 @@ async fn task_view(
         assignees,
         notes,
         cast,
+        versions,
+        versions_total,
+        time_logs,
+        time_logs_total,
+        logged,
+        today: cx.today(),
         can_write: cx.scope.can(Permission::WriteProduction),
         project,
         shot,
@@ -940,6 +1023,66 @@ async fn task_note(
             None,
             status.map(|s| (s, Some(f.version))),
         )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    csrf: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_version(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<VersionForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    match state
+        .store
+        .create_version(&cx.scope, task_id, f.comment.trim())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct TimeLogForm {
+    csrf: String,
+    date: String,
+    minutes: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_time_log(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<TimeLogForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
+        // The task is read first, so another organisation's id is a 404 whatever was typed.
+        state.store.task(&cx.scope, task_id).await?;
+        let fl = flash_of(ApiError::invalid("minutes", "not_a_number"));
+        return task_view(&state, &cx, task_id, Some(fl)).await;
+    };
+    match state
+        .store
+        .log_time(&cx.scope, task_id, f.date.trim(), minutes, f.comment.trim())
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
