@@ -252,6 +252,13 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "90 + 45 minutes"
         );
 
+        // The project page's bar comes from the progress overview: two shots, twelve tasks.
+        let (_, page) = alpha.get(&format!("/app/projects/{pid}")).await;
+        assert!(
+            page.contains("<td class=\"num\">2</td><td class=\"num\">12</td>"),
+            "{page}"
+        );
+
         // A broken EDL is a 422 page that names the line.
         let (s, page) = alpha
             .post(

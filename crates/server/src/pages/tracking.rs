@@ -238,7 +238,7 @@ async fn create_project(
 struct Segment {
     color: String,
     label: String,
-    count: usize,
+    count: i64,
     percent: String,
 }
 
@@ -246,8 +246,8 @@ struct SequenceRow {
     id: String,
     name: String,
     description: String,
-    shots: usize,
-    tasks: usize,
+    shots: i64,
+    tasks: i64,
     bar: Vec<Segment>,
 }
 
@@ -289,43 +289,44 @@ async fn project_page(
 ) -> PageResult {
     let project = state.store.project(&cx.scope, project_id).await?;
     let statuses = state.store.task_statuses(&cx.scope, project_id).await?;
-    let sequences = all_sequences(state, cx, project_id).await?;
-    let mut rows = Vec::with_capacity(sequences.len());
-    for s in &sequences {
-        // Omitted shots are out of the cut, and so are their tasks.
-        let (active, _) = state
-            .store
-            .shots(&cx.scope, s.id, false, None, 1_000_000)
-            .await?;
-        let active: std::collections::HashSet<Uuid> = active.iter().map(|s| s.id).collect();
-        let shots = active.len();
-        let mut tasks = state.store.sequence_tasks(&cx.scope, s.id).await?;
-        tasks.retain(|t| t.shot_id.is_some_and(|s| active.contains(&s)));
-        let mut counts: HashMap<Uuid, usize> = HashMap::new();
-        for t in &tasks {
-            *counts.entry(t.status_id).or_default() += 1;
-        }
-        let bar = statuses
-            .iter()
-            .filter_map(|st| {
-                let n = *counts.get(&st.id)?;
-                Some(Segment {
-                    color: st.color.clone(),
-                    label: st.name.clone(),
-                    count: n,
-                    percent: format!("{:.2}", 100.0 * n as f64 / tasks.len() as f64),
+    // One grouped read for every sequence's counts, and one for their descriptions.
+    let progress = state.store.progress(&cx.scope, project_id).await?;
+    let descriptions: HashMap<Uuid, String> = all_sequences(state, cx, project_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.description))
+        .collect();
+    let rows = progress
+        .sequences
+        .into_iter()
+        .map(|s| {
+            let counts: HashMap<Uuid, i64> =
+                s.by_status.iter().map(|c| (c.status_id, c.count)).collect();
+            let bar = statuses
+                .iter()
+                .filter_map(|st| {
+                    let n = *counts.get(&st.id)?;
+                    Some(Segment {
+                        color: st.color.clone(),
+                        label: st.name.clone(),
+                        count: n,
+                        percent: format!("{:.2}", 100.0 * n as f64 / s.tasks.max(1) as f64),
+                    })
                 })
-            })
-            .collect();
-        rows.push(SequenceRow {
-            id: s.id.to_string(),
-            name: s.name.clone(),
-            description: s.description.clone(),
-            shots,
-            tasks: tasks.len(),
-            bar,
-        });
-    }
+                .collect();
+            SequenceRow {
+                id: s.sequence_id.to_string(),
+                description: descriptions
+                    .get(&s.sequence_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                name: s.name,
+                shots: s.shots,
+                tasks: s.tasks,
+                bar,
+            }
+        })
+        .collect();
     html(ProjectPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
