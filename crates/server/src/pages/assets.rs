@@ -317,8 +317,6 @@ async fn add_asset_tasks(
 
 struct CastRow {
     shot_id: String,
-    sequence_id: String,
-    sequence: String,
     name: String,
     count: Option<i64>,
 }
@@ -335,7 +333,9 @@ struct AssetPage {
     kind_label: String,
     /// (task id, task type, status, colour)
     tasks: Vec<(String, String, String, String)>,
-    shots: Vec<CastRow>,
+    /// The shots it is cast in, by sequence: (sequence id, sequence, shots).
+    shots: Vec<(String, String, Vec<CastRow>)>,
+    shot_count: usize,
     /// The shots it could be cast in, by sequence: (sequence, [(shot id, shot)]).
     choices: Vec<(String, Vec<(String, String)>)>,
     can_write: bool,
@@ -380,16 +380,22 @@ async fn asset_view(
     };
     let cast = state.store.asset_shots(&cx.scope, asset_id).await?;
     let cast_ids: HashSet<Uuid> = cast.iter().map(|c| c.shot_id).collect();
-    let shots = cast
-        .iter()
-        .map(|c| CastRow {
-            shot_id: c.shot_id.to_string(),
-            sequence_id: c.sequence_id.to_string(),
-            sequence: sequence_name(c.sequence_id),
-            name: c.name.clone(),
-            count: c.count,
-        })
-        .collect();
+    // The store lists them by sequence, then cut order.
+    let mut shots: Vec<(String, String, Vec<CastRow>)> = Vec::new();
+    for c in &cast {
+        let id = c.sequence_id.to_string();
+        if shots.last().is_none_or(|g| g.0 != id) {
+            shots.push((id, sequence_name(c.sequence_id), Vec::new()));
+        }
+        if let Some(g) = shots.last_mut() {
+            g.2.push(CastRow {
+                shot_id: c.shot_id.to_string(),
+                name: c.name.clone(),
+                count: c.count,
+            });
+        }
+    }
+    shots.sort_by(|a, b| a.1.cmp(&b.1));
     let can_write = cx.scope.can(Permission::WriteProduction);
     let mut choices = Vec::new();
     if can_write {
@@ -423,6 +429,7 @@ async fn asset_view(
         project,
         asset,
         tasks,
+        shot_count: cast.len(),
         shots,
         choices,
         can_write,
