@@ -1,6 +1,7 @@
-// The shot grid: inline and bulk status changes through the JSON API, filters and sorting in
-// the page, and live updates from the event stream. Every change goes through /api/v1, so the
-// workflow's rules and the If-Match check apply to it as to any other client.
+// The shot and asset grids: inline and bulk status changes through the JSON API, filters and
+// sorting in the page, and live updates from the event stream. Every change goes through
+// /api/v1, so the workflow's rules and the If-Match check apply to it as to any other client.
+// A row is one shot or one asset (`data-row` is its id); its cells are its tasks by task type.
 
 const table = document.getElementById("grid");
 const data = JSON.parse(document.getElementById("grid-data").textContent);
@@ -251,7 +252,7 @@ function onTask(e) {
   if (!task || !tbody) return;
   let td = cellOf(task.id);
   if (!td) {
-    const row = tbody.querySelector(`tr[data-shot="${CSS.escape(task.shot_id || "")}"]`);
+    const row = tbody.querySelector(`tr[data-row="${CSS.escape(task.shot_id || task.asset_id || "")}"]`);
     const col = columns.get(task.task_type_id);
     if (!row || col === undefined) return;
     td = row.querySelectorAll("td.cell")[col];

@@ -2,17 +2,21 @@
 //! a newcomer sees a film in progress in the first minute. Several organisations share the
 //! platform; the feature "The Long Night" has twelve sequences of about forty shots, each
 //! sequence conformed from a generated CMX 3600 EDL exactly as an editor's list would be, six
-//! pipeline steps per shot in varied states, people assigned, and notes with status changes.
+//! pipeline steps per shot in varied states, people assigned, and notes with status changes; the
+//! film's characters, props and environments cast into the shots they appear in, with their own
+//! tasks; versions handed in on the work in review or done, and time logged on the work under way.
 //!
 //! Everything goes through the store's ordinary writes (audit log and events included), and the
 //! same seed gives the same studio every time.
 
+use futures_util::{StreamExt, TryStreamExt, stream};
 use mstation_core::tracking::edl;
 use mstation_core::tracking::export::{Export, ExportShot};
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::{OrgKind, Role, TenantScope};
 use mstation_store::identity::{NewOrg, NewUser};
 use mstation_store::tracking::NewProject;
+use mstation_store::tracking::assets::AssetKind;
 use mstation_store::tracking::tasks::{NewTask, TaskChanges};
 use mstation_store::{Actor, Store};
 use rand::rngs::StdRng;
@@ -93,11 +97,248 @@ const NOTES_RETAKE: [&str; 4] = [
     "Smoke sim pops on the frame noted, please look at the cache.",
 ];
 
+/// One of the film's assets: kind, name, description, the sequences it appears in (by index),
+/// in how many of their shots out of ten, and how many appear when it is a crowd of them.
+type DemoAsset = (
+    AssetKind,
+    &'static str,
+    &'static str,
+    &'static [usize],
+    u32,
+    Option<i64>,
+);
+
+const ASSETS: [DemoAsset; 24] = [
+    (
+        AssetKind::Character,
+        "Inspector Shen",
+        "Harbour police inspector, our lead",
+        &[0, 1, 2, 4, 6, 7, 8, 9, 10, 11],
+        7,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "Mei Lin",
+        "Night-club singer who saw too much",
+        &[1, 3, 7, 8, 10, 11],
+        6,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "Old Wu",
+        "Tea-house owner and informant",
+        &[1, 6],
+        5,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "The Collector",
+        "The antagonist; never seen in full light",
+        &[4, 5, 9],
+        4,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "Sergeant Gao",
+        "Shen's partner",
+        &[0, 2, 6, 9],
+        5,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "Ah Fu",
+        "Street kid who runs messages",
+        &[3, 7],
+        4,
+        None,
+    ),
+    (
+        AssetKind::Character,
+        "Dock Workers",
+        "Crowd: harbour labourers",
+        &[0, 10],
+        3,
+        Some(40),
+    ),
+    (
+        AssetKind::Prop,
+        "Paper Lantern",
+        "Red paper lantern, hero and crowd versions",
+        &[3, 7],
+        5,
+        Some(12),
+    ),
+    (
+        AssetKind::Prop,
+        "Webley Revolver",
+        "Shen's service revolver",
+        &[2, 6, 9],
+        3,
+        None,
+    ),
+    (
+        AssetKind::Prop,
+        "Archive Ledger",
+        "The ledger everyone is after",
+        &[4, 6, 11],
+        4,
+        None,
+    ),
+    (
+        AssetKind::Prop,
+        "Pocket Watch",
+        "Engraved; Mei Lin's father's",
+        &[1, 8],
+        3,
+        None,
+    ),
+    (
+        AssetKind::Prop,
+        "Jade Seal",
+        "Stolen seal of the Collector",
+        &[4, 9, 11],
+        3,
+        None,
+    ),
+    (
+        AssetKind::Vehicle,
+        "Rickshaw",
+        "Period rickshaw, drivable rig",
+        &[3, 10],
+        3,
+        Some(3),
+    ),
+    (
+        AssetKind::Vehicle,
+        "Steam Train",
+        "Shanghai–Suzhou express, 1937",
+        &[8],
+        8,
+        None,
+    ),
+    (
+        AssetKind::Vehicle,
+        "Harbour Sampan",
+        "Wooden sampan with sail",
+        &[0, 5],
+        4,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Harbour at Dusk",
+        "Huangpu waterfront, wet cobbles",
+        &[0],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Tea House",
+        "Two-storey tea house interior",
+        &[1],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Hongkou Rooftops",
+        "Tiled roofs, laundry lines, water tanks",
+        &[2],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Night Market",
+        "Stalls, steam, neon signs",
+        &[3],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Municipal Archive",
+        "Stacks, ladders and dust",
+        &[4, 6],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "Lantern Festival Street",
+        "Festival street, thousands of lanterns",
+        &[7],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Environment,
+        "The Bund at Dawn",
+        "The Bund skyline, morning haze",
+        &[10, 11],
+        10,
+        None,
+    ),
+    (
+        AssetKind::Fx,
+        "Rain",
+        "Rain layers: heavy, drizzle, splashes",
+        &[0, 2, 5],
+        6,
+        None,
+    ),
+    (
+        AssetKind::Fx,
+        "Warehouse Fire",
+        "Fire, smoke and embers",
+        &[9],
+        9,
+        None,
+    ),
+];
+
+/// Which pipeline steps an asset of a kind goes through.
+fn asset_steps(kind: AssetKind) -> &'static [&'static str] {
+    match kind {
+        AssetKind::Character => &["layout", "anim", "light", "comp"],
+        AssetKind::Vehicle => &["layout", "anim", "light"],
+        AssetKind::Fx => &["fx", "light", "comp"],
+        _ => &["layout", "light"],
+    }
+}
+
+const VERSION_COMMENTS: [&str; 6] = [
+    "First pass, blocking only.",
+    "Timing notes addressed.",
+    "Full frame range with handles.",
+    "Fixed the edge flicker on the left of frame.",
+    "Denoised render, new light rig.",
+    "Final, matched to the neighbouring shots.",
+];
+
+const TIME_COMMENTS: [&str; 4] = ["", "Blocking", "Notes from dailies", "Render wrangling"];
+
+/// How many writes of the demo's casting, versions and time logs run at once; concurrent
+/// writes share a commit on SQLite and overlap on PostgreSQL, which keeps the load quick.
+const AT_ONCE: usize = 32;
+
 /// What was loaded, for the start-up message.
 pub struct Loaded {
     pub accounts: Vec<(String, String)>,
     pub shots: usize,
+    /// Shot and asset tasks.
     pub tasks: usize,
+    pub assets: usize,
+    pub asset_tasks: usize,
+    pub castings: usize,
+    pub versions: usize,
+    pub time_logs: usize,
 }
 
 /// Loads the demo studio unless it is there already. `None` when it was.
@@ -234,6 +475,13 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
 
     let mut shots_total = 0;
     let mut tasks_total = 0;
+    // What the later steps need: each sequence's shots, each task's artist, the work in review,
+    // done in the first sequence, and under way.
+    let mut sequence_shots: Vec<Vec<Uuid>> = Vec::new();
+    let mut artist_of: std::collections::HashMap<Uuid, Uuid> = std::collections::HashMap::new();
+    let mut in_review: Vec<Uuid> = Vec::new();
+    let mut finished: Vec<Uuid> = Vec::new();
+    let mut under_way: Vec<Uuid> = Vec::new();
     let mut reel = 1;
     for (i, (name, description)) in SEQUENCES.iter().enumerate() {
         let seq = store
@@ -276,6 +524,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             .await?;
         let (shots, _) = store.shots(&coordinator, seq.id, false, None, 1000).await?;
         shots_total += shots.len();
+        sequence_shots.push(shots.iter().map(|s| s.id).collect());
 
         // Six pipeline steps per shot; the earlier sequences are further along.
         let mut new = Vec::with_capacity(shots.len() * types.len());
@@ -308,6 +557,11 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             tasks.extend(store.create_tasks(&coordinator, chunk).await?);
         }
         tasks_total += tasks.len();
+        artist_of.extend(
+            tasks
+                .iter()
+                .filter_map(|t| Some((t.id, artist_of_task(t)?))),
+        );
 
         let ahead = 6.5 - i as f64 * 0.5;
         let mut changes = Vec::new();
@@ -324,6 +578,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                         "done"
                     }
                 } else if k == at {
+                    under_way.push(t.id);
                     match rng.gen_range(0..10) {
                         0..=4 => "wip",
                         5..=7 => {
@@ -338,6 +593,9 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 } else {
                     continue;
                 };
+                if i == 0 && k < at {
+                    finished.push(t.id);
+                }
                 changes.push((
                     t.id,
                     None,
@@ -351,6 +609,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         for chunk in changes.chunks(mstation_store::tracking::tasks::MAX_BULK) {
             store.update_tasks(&coordinator, chunk).await?;
         }
+        in_review.extend(&to_review);
         // Reviews and retakes come with their notes, as they would from the people doing them.
         for id in to_review {
             let task = store.task(&coordinator, id).await?;
@@ -387,6 +646,149 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 .await?;
         }
     }
+    // The film's assets, each cast into some shots of the sequences it appears in, with the
+    // pipeline steps of its kind; assets are built ahead of the shots that use them.
+    let mut castings = Vec::new();
+    let mut asset_tasks = Vec::new();
+    for (kind, name, description, sequences, in_ten, count) in ASSETS {
+        let asset = store
+            .create_asset(&coordinator, project.id, None, kind, name, description)
+            .await?;
+        for &i in sequences {
+            for &shot in &sequence_shots[i] {
+                if rng.gen_range(0..10) < in_ten {
+                    castings.push((shot, asset.id, count));
+                }
+            }
+        }
+        for step in asset_steps(kind) {
+            let Some(t) = types.iter().find(|t| t.short_name == *step) else {
+                continue;
+            };
+            let pool = artists_for(step);
+            asset_tasks.push(NewTask {
+                shot_id: None,
+                asset_id: Some(asset.id),
+                task_type_id: t.id,
+                status_id: None,
+                assignees: vec![pool[rng.gen_range(0..pool.len())]],
+                priority: rng.gen_range(1..4),
+                estimate_minutes: Some(rng.gen_range(8..60) * 60),
+                start_date: None,
+                due_date: Some(format!(
+                    "2026-{:02}-{:02}",
+                    rng.gen_range(10..13),
+                    rng.gen_range(1..29)
+                )),
+            });
+        }
+    }
+    let castings_total = castings.len();
+    stream::iter(castings)
+        .map(|(shot, asset, count)| {
+            let coordinator = &coordinator;
+            async move { store.cast(coordinator, shot, asset, count).await }
+        })
+        .buffer_unordered(AT_ONCE)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let asset_tasks = store.create_tasks(&coordinator, &asset_tasks).await?;
+    let mut changes = Vec::new();
+    for t in &asset_tasks {
+        artist_of.insert(t.id, artist_of_task(t).unwrap_or(users[1].id));
+        let short = match rng.gen_range(0..10) {
+            0..=4 => "approved",
+            5..=6 => "done",
+            7 => "wip",
+            _ => "wfa",
+        };
+        match short {
+            "wfa" => in_review.push(t.id),
+            "wip" => under_way.push(t.id),
+            _ => finished.push(t.id),
+        }
+        changes.push((
+            t.id,
+            None,
+            TaskChanges {
+                status_id: Some(status(short)),
+                ..Default::default()
+            },
+        ));
+    }
+    store.update_tasks(&coordinator, &changes).await?;
+
+    // Versions: one to three on the work in review, one or two on what is finished. Each
+    // task's versions are written in turn so their numbers follow their comments.
+    let mut handed_in = Vec::new();
+    let most = in_review
+        .iter()
+        .map(|id| (id, 3))
+        .chain(finished.iter().map(|id| (id, 2)));
+    for (id, most) in most {
+        let n = rng.gen_range(1..=most);
+        let start = rng.gen_range(0..VERSION_COMMENTS.len());
+        let comments: Vec<&str> = (0..n)
+            .map(|k| VERSION_COMMENTS[(start + k) % VERSION_COMMENTS.len()])
+            .collect();
+        handed_in.push((
+            *id,
+            artist_of.get(id).copied().unwrap_or(users[1].id),
+            comments,
+        ));
+    }
+    let versions_total: usize = handed_in.iter().map(|h| h.2.len()).sum();
+    let studio_id = studio.id;
+    stream::iter(handed_in)
+        .map(|(task, author, comments)| async move {
+            let artist = TenantScope {
+                org_id: studio_id,
+                user_id: author,
+                role: Role::Artist,
+                token_scopes: None,
+                token_id: None,
+            };
+            for c in comments {
+                store.create_version(&artist, task, c).await?;
+            }
+            Ok::<_, mstation_store::StoreError>(())
+        })
+        .buffer_unordered(AT_ONCE)
+        .try_collect::<Vec<_>>()
+        .await?;
+
+    // Time logged by the artists on the work under way, over the last three weeks.
+    let mut logs = Vec::new();
+    for id in &under_way {
+        let Some(&who) = artist_of.get(id) else {
+            continue;
+        };
+        for _ in 0..rng.gen_range(1..=2) {
+            logs.push((
+                *id,
+                who,
+                format!("2026-11-{:02}", rng.gen_range(2..21)),
+                rng.gen_range(2..33) * 15,
+                TIME_COMMENTS[rng.gen_range(0..TIME_COMMENTS.len())],
+            ));
+        }
+    }
+    let time_logs_total = logs.len();
+    stream::iter(logs)
+        .map(|(task, who, day, minutes, comment)| async move {
+            let artist = TenantScope {
+                org_id: studio_id,
+                user_id: who,
+                role: Role::Artist,
+                token_scopes: None,
+                token_id: None,
+            };
+            store.log_time(&artist, task, &day, minutes, comment).await
+        })
+        .buffer_unordered(AT_ONCE)
+        .try_collect::<Vec<_>>()
+        .await?;
+
     let accounts = CREW
         .iter()
         .map(|(email, name, role, _)| (email.to_string(), format!("{name} ({})", role.as_str())))
@@ -394,6 +796,15 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
     Ok(Some(Loaded {
         accounts,
         shots: shots_total,
-        tasks: tasks_total,
+        tasks: tasks_total + asset_tasks.len(),
+        assets: ASSETS.len(),
+        asset_tasks: asset_tasks.len(),
+        castings: castings_total,
+        versions: versions_total,
+        time_logs: time_logs_total,
     }))
+}
+
+fn artist_of_task(t: &mstation_store::tracking::tasks::Task) -> Option<Uuid> {
+    Uuid::parse_str(t.assignees.split_whitespace().next()?).ok()
 }

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use mstation_core::{Role, TenantScope};
 use mstation_store::ListQuery;
+use mstation_store::tracking::assets::AssetKind;
 use mstation_store::tracking::tasks::TaskFilter;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,7 +25,11 @@ async fn the_demo_studio_is_a_film_in_production() {
             "{} shots",
             loaded.shots
         );
-        assert_eq!(loaded.tasks, loaded.shots * 6);
+        assert_eq!(loaded.tasks, loaded.shots * 6 + loaded.asset_tasks);
+        assert!(loaded.assets >= 20 && loaded.asset_tasks >= loaded.assets * 2);
+        assert!(loaded.castings > 500, "{} castings", loaded.castings);
+        assert!(loaded.versions > 200, "{} versions", loaded.versions);
+        assert!(loaded.time_logs > 200, "{} time logs", loaded.time_logs);
 
         for slug in ["jade-dragon", "bund-post", "lumen-vfx"] {
             assert!(store.org_by_slug(slug).await.unwrap().is_some(), "{slug}");
@@ -92,6 +97,55 @@ async fn the_demo_studio_is_a_film_in_production() {
             notes.last().unwrap().frame.is_some(),
             "a retake note points at a frame"
         );
+
+        // The film's assets are cast into its shots and have their own work.
+        let all = ListQuery {
+            limit: 500,
+            ..Default::default()
+        };
+        let characters = store
+            .assets(&scope, project.id, Some(AssetKind::Character), &all)
+            .await
+            .unwrap();
+        let shen = characters
+            .items
+            .iter()
+            .find(|a| a.name == "Inspector Shen")
+            .expect("the lead");
+        let shots = store.asset_shots(&scope, shen.id).await.unwrap();
+        assert!(shots.len() > 100, "the lead is in {} shots", shots.len());
+        let tasks = store.asset_tasks(&scope, shen.id).await.unwrap();
+        assert_eq!(tasks.len(), 4, "a character's pipeline steps");
+        let everything = store.assets(&scope, project.id, None, &all).await.unwrap();
+        assert_eq!(everything.total as usize, loaded.assets);
+        for kind in [AssetKind::Prop, AssetKind::Environment, AssetKind::Vehicle] {
+            let some = store
+                .assets(&scope, project.id, Some(kind), &q)
+                .await
+                .unwrap();
+            assert!(some.total > 0, "{kind:?}");
+        }
+        let first = &store.shot_assets(&scope, shots[0].shot_id).await.unwrap();
+        assert!(first.iter().any(|a| a.asset_id == shen.id));
+
+        // Work in review has versions numbered from 1, with comments; work under way has time.
+        let review = statuses.iter().find(|s| s.short_name == "wfa").unwrap();
+        let f = TaskFilter {
+            project_id: Some(project.id),
+            status_id: Some(review.id),
+            ..Default::default()
+        };
+        let in_review = store.tasks(&scope, &f, &all).await.unwrap().items;
+        let mut logged = 0;
+        for t in &in_review {
+            let v = store.versions(&scope, t.id, &all).await.unwrap().items;
+            assert!(!v.is_empty(), "a task in review has a version");
+            let numbers: Vec<i64> = v.iter().map(|v| v.number).collect();
+            assert_eq!(numbers, (1..=v.len() as i64).collect::<Vec<_>>());
+            assert!(v.iter().all(|v| !v.comment.is_empty()));
+            logged += store.task_logged_minutes(&scope, t.id).await.unwrap();
+        }
+        assert!(logged > 0, "time is logged on the work in review");
     })
     .await;
 }

@@ -143,6 +143,122 @@ async fn production_pages_keep_to_their_organisation_and_role() {
         let applied = shots_now(&srv, &a.token, &seq).await;
         assert_eq!(applied.as_array().unwrap().len(), 2);
 
+        // The asset grid: an asset made through its form gets the pipeline's tasks.
+        let assets = format!("/app/projects/{pid}/assets");
+        let (s, _) = alpha
+            .post(
+                &assets,
+                &[
+                    ("name", "Lantern"),
+                    ("kind", "prop"),
+                    ("description", "Paper, red"),
+                    ("tasks", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, listed) = srv
+            .get(&a.token, &format!("/api/v1/projects/{pid}/assets"))
+            .await;
+        let asset = listed["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, asset_tasks) = srv
+            .get(&a.token, &format!("/api/v1/assets/{asset}/tasks"))
+            .await;
+        assert_eq!(asset_tasks["items"].as_array().unwrap().len(), 6);
+        let (s, page) = alpha.get(&format!("{assets}?kind=prop")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Lantern") && page.contains(&format!("data-row=\"{asset}\"")));
+        assert_eq!(page.matches("class=\"cell\" data-task=").count(), 6);
+        let (_, page) = alpha.get(&format!("{assets}?kind=character")).await;
+        assert!(!page.contains("Lantern"), "the kind filter");
+        // Adding the missing tasks again adds none.
+        assert_eq!(alpha.post(&format!("{assets}/add-tasks"), &[]).await.0, 303);
+        let (_, again) = srv
+            .get(&a.token, &format!("/api/v1/assets/{asset}/tasks"))
+            .await;
+        assert_eq!(again["items"].as_array().unwrap().len(), 6);
+
+        // Casting: the asset is cast into a shot from its page; the shot's task page names it.
+        let shot0 = applied[0]["id"].as_str().unwrap().to_string();
+        let asset_page = format!("/app/assets/{asset}");
+        let (_, page) = alpha.get(&asset_page).await;
+        assert!(page.contains("SQ010_0010"), "a shot to cast it in");
+        let (s, _) = alpha
+            .post(
+                &format!("{asset_page}/cast"),
+                &[("shot_id", &shot0), ("count", "3")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, cast) = srv
+            .get(&a.token, &format!("/api/v1/shots/{shot0}/assets"))
+            .await;
+        assert_eq!(cast["items"][0]["count"], 3, "{cast}");
+        let shot_task = tasks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["shot_id"] == json!(shot0))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, page) = alpha.get(&format!("/app/tasks/{shot_task}")).await;
+        assert!(page.contains(&format!("href=\"/app/assets/{asset}\"")));
+
+        // Versions and time logs through the task page.
+        let task_url = format!("/app/tasks/{task}");
+        for comment in ["First pass.", "Timing notes addressed."] {
+            let (s, _) = alpha
+                .post(&format!("{task_url}/versions"), &[("comment", comment)])
+                .await;
+            assert_eq!(s, 303);
+        }
+        let (s, _) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[
+                    ("date", "2026-11-20"),
+                    ("minutes", "90"),
+                    ("comment", "blocking"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (s, _) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-21"), ("minutes", "45")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (s, page) = alpha
+            .post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-21"), ("minutes", "lots")],
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(page.contains("class=\"flash error\""));
+        let (_, page) = alpha.get(&task_url).await;
+        let (v2, v1) = (
+            page.find("v002").expect("v002"),
+            page.find("v001").expect("v001"),
+        );
+        assert!(v2 < v1, "newest first");
+        assert!(page.contains("Timing notes addressed."));
+        assert!(
+            page.contains("data-testid=\"time-total\">2:15<"),
+            "90 + 45 minutes"
+        );
+
+        // The project page's bar comes from the progress overview: two shots, twelve tasks.
+        let (_, page) = alpha.get(&format!("/app/projects/{pid}")).await;
+        assert!(
+            page.contains("<td class=\"num\">2</td><td class=\"num\">12</td>"),
+            "{page}"
+        );
+
         // A broken EDL is a 422 page that names the line.
         let (s, page) = alpha
             .post(
@@ -164,6 +280,8 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             import.clone(),
             format!("/app/tasks/{task}"),
             format!("/app/projects/{pid}/activity"),
+            assets.clone(),
+            asset_page.clone(),
         ];
         for path in &reads {
             let (s, page) = alpha.get(path).await;
@@ -207,7 +325,7 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             "11:00:06:12 01:00:02:00 01:00:03:12",
             "11:00:06:00 01:00:02:00 01:00:03:00",
         );
-        let posts: [(String, Vec<(&str, &str)>); 4] = [
+        let posts: [(String, Vec<(&str, &str)>); 10] = [
             (import.clone(), vec![("edl", &cut2), ("action", "apply")]),
             (format!("/app/sequences/{seq}/add-tasks"), vec![]),
             (
@@ -217,6 +335,18 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             (
                 format!("/app/tasks/{task}/notes"),
                 vec![("body", "sneaky"), ("version", "1")],
+            ),
+            (
+                assets.clone(),
+                vec![("name", "Sneaky"), ("kind", "prop"), ("tasks", "1")],
+            ),
+            (format!("{assets}/add-tasks"), vec![]),
+            (format!("{asset_page}/cast"), vec![("shot_id", &shot0)]),
+            (format!("{asset_page}/uncast"), vec![("shot_id", &shot0)]),
+            (format!("{task_url}/versions"), vec![("comment", "sneaky")]),
+            (
+                format!("{task_url}/time-logs"),
+                vec![("date", "2026-11-22"), ("minutes", "60")],
             ),
         ];
         for (path, form) in &posts {
@@ -228,6 +358,16 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             applied,
             "Bravo's recut was not applied"
         );
+        let (_, cast) = srv
+            .get(&a.token, &format!("/api/v1/shots/{shot0}/assets"))
+            .await;
+        assert_eq!(cast["items"].as_array().unwrap().len(), 1, "still cast");
+        let (_, versions) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{task}/versions"))
+            .await;
+        assert_eq!(versions["total"], 2);
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{task}")).await;
+        assert_eq!(t["logged_minutes"], 135);
         let (_, notes) = srv
             .get(&a.token, &format!("/api/v1/tasks/{task}/notes"))
             .await;
@@ -254,6 +394,35 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             .await;
         let v = Browser::sign_in(&srv, "viewer@alpha.example", "correct horse battery").await;
         assert_eq!(v.get(&grid).await.0, 200);
+        assert_eq!(v.get(&assets).await.0, 200);
+        assert_eq!(
+            v.post(&assets, &[("name", "Kite"), ("kind", "prop")])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(v.post(&format!("{assets}/add-tasks"), &[]).await.0, 403);
+        assert_eq!(
+            v.post(&format!("{task_url}/versions"), &[("comment", "hi")])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            v.post(
+                &format!("{task_url}/time-logs"),
+                &[("date", "2026-11-22"), ("minutes", "60")]
+            )
+            .await
+            .0,
+            403
+        );
+        assert_eq!(
+            v.post(&format!("{asset_page}/uncast"), &[("shot_id", &shot0)])
+                .await
+                .0,
+            403
+        );
         assert_eq!(
             v.post(&import, &[("edl", CUT), ("action", "apply")])
                 .await

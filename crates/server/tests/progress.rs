@@ -69,6 +69,7 @@ async fn progress_per_sequence_status_and_type() {
         let names: Vec<&str> = v["sequences"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["SQ010", "SQ020", "SQ030"]);
         let sq1 = &v["sequences"][0];
+        assert_eq!(sq1["shots"], 2, "the omitted shot is not counted");
         assert_eq!(sq1["tasks"], 4, "two shots left in the cut, two tasks each: {sq1}");
         assert_eq!(count(&sq1["by_status"], &[("status_id", done)]), 2);
         assert_eq!(count(&sq1["by_status"], &[("status_id", wip)]), 1);
@@ -83,6 +84,7 @@ async fn progress_per_sequence_status_and_type() {
         assert_eq!(count(&sq2["by_status"], &[("status_id", todo)]), 4);
         assert_eq!(count(&sq2["by_type"], &[("task_type_id", anim), ("status_id", todo)]), 2);
         let sq3 = &v["sequences"][2];
+        assert_eq!((&sq2["shots"], &sq3["shots"]), (&json!(2), &json!(0)));
         assert_eq!(sq3["tasks"], 0);
         assert_eq!(sq3["by_status"], json!([]));
 

@@ -20,6 +20,7 @@ use crate::auth::{Caller, MaybeSigned};
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};
 
+mod assets;
 mod tracking;
 
 pub fn router() -> Router<State> {
@@ -42,6 +43,7 @@ pub fn router() -> Router<State> {
         .route("/app/audit", get(audit))
         .route("/invite/{token}", get(invite_page).post(invite_accept))
         .merge(tracking::router())
+        .merge(assets::router())
 }
 
 /// Messages of the request's language, for templates.
@@ -193,6 +195,11 @@ impl Ctx {
     }
     fn time(&self, ms: i64) -> String {
         format_time(ms, &self.tz)
+    }
+    /// Today in the person's time zone, `YYYY-MM-DD`.
+    fn today(&self) -> String {
+        let zone = jiff::tz::TimeZone::get(&self.tz).unwrap_or(jiff::tz::TimeZone::UTC);
+        jiff::Timestamp::now().to_zoned(zone).date().to_string()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The production pages: projects, a project's sequences, the shot grid (rows = shots, columns =
 //! task types) with inline and bulk status changes kept live by the event stream, the editorial
-//! import with its diff preview, a task with its notes, and "my tasks".
+//! import with its diff preview, a task with its notes, versions and time logs, and "my tasks".
 //!
 //! The grid is rendered whole on the server; `grid.js` adds the inline edits, filters, sorting,
 //! bulk selection and live updates through the JSON API and `/api/v1/events`, so every change a
@@ -19,6 +19,7 @@ use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::ListQuery;
 use mstation_store::tracking::tasks::{NewTask, Task, TaskFilter, TaskStatus, TaskType};
+use mstation_store::tracking::timelogs::TimeLogFilter;
 use mstation_store::tracking::{NewProject, Project, Sequence, Shot};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -45,15 +46,17 @@ pub fn router() -> Router<State> {
         .route("/app/sequences/{sequence_id}/add-tasks", post(add_tasks))
         .route("/app/tasks/{task_id}", get(task_page))
         .route("/app/tasks/{task_id}/notes", post(task_note))
+        .route("/app/tasks/{task_id}/versions", post(task_version))
+        .route("/app/tasks/{task_id}/time-logs", post(task_time_log))
         .route("/app/my-tasks", get(my_tasks))
         .route("/app/projects/{project_id}/activity", get(project_activity))
         .route("/app/people/{user}/activity", get(person_activity))
 }
 
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
-const GRID_MAX_SHOTS: usize = 5_000;
+pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
-fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
+pub(super) fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
     if cx.scope.can(p) {
         Ok(())
     } else {
@@ -62,7 +65,7 @@ fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
 }
 
 /// A store or rule error shown as a flash on the page that caused it.
-fn flash_of(e: impl Into<ApiError>) -> (String, String) {
+pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
     let e: ApiError = e.into();
     let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")));
     let text = match (title, &e.field) {
@@ -81,7 +84,7 @@ fn fps_label(p: &Project) -> String {
 }
 
 /// Every member of the organisation: id → display name.
-async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
+pub(super) async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
     let mut out = Vec::new();
     let mut q = ListQuery {
         limit: 500,
@@ -108,7 +111,7 @@ async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageErro
 }
 
 /// Short initials for a grid cell: "Li Wei" → "LW", "王芳" → "王芳".
-fn initials(name: &str) -> String {
+pub(super) fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
     if words.len() > 1 {
         words
@@ -123,7 +126,7 @@ fn initials(name: &str) -> String {
 }
 
 /// JSON for a `<script type="application/json">` block: `<` escaped, so no text can end it.
-fn script_json(v: &serde_json::Value) -> String {
+pub(super) fn script_json(v: &serde_json::Value) -> String {
     v.to_string().replace('<', "\\u003c")
 }
 
@@ -235,7 +238,7 @@ async fn create_project(
 struct Segment {
     color: String,
     label: String,
-    count: usize,
+    count: i64,
     percent: String,
 }
 
@@ -243,8 +246,8 @@ struct SequenceRow {
     id: String,
     name: String,
     description: String,
-    shots: usize,
-    tasks: usize,
+    shots: i64,
+    tasks: i64,
     bar: Vec<Segment>,
 }
 
@@ -262,7 +265,7 @@ struct ProjectPage {
     can_manage: bool,
 }
 
-async fn all_sequences(
+pub(super) async fn all_sequences(
     state: &State,
     cx: &Ctx,
     project_id: Uuid,
@@ -286,43 +289,44 @@ async fn project_page(
 ) -> PageResult {
     let project = state.store.project(&cx.scope, project_id).await?;
     let statuses = state.store.task_statuses(&cx.scope, project_id).await?;
-    let sequences = all_sequences(state, cx, project_id).await?;
-    let mut rows = Vec::with_capacity(sequences.len());
-    for s in &sequences {
-        // Omitted shots are out of the cut, and so are their tasks.
-        let (active, _) = state
-            .store
-            .shots(&cx.scope, s.id, false, None, 1_000_000)
-            .await?;
-        let active: std::collections::HashSet<Uuid> = active.iter().map(|s| s.id).collect();
-        let shots = active.len();
-        let mut tasks = state.store.sequence_tasks(&cx.scope, s.id).await?;
-        tasks.retain(|t| t.shot_id.is_some_and(|s| active.contains(&s)));
-        let mut counts: HashMap<Uuid, usize> = HashMap::new();
-        for t in &tasks {
-            *counts.entry(t.status_id).or_default() += 1;
-        }
-        let bar = statuses
-            .iter()
-            .filter_map(|st| {
-                let n = *counts.get(&st.id)?;
-                Some(Segment {
-                    color: st.color.clone(),
-                    label: st.name.clone(),
-                    count: n,
-                    percent: format!("{:.2}", 100.0 * n as f64 / tasks.len() as f64),
+    // One grouped read for every sequence's counts, and one for their descriptions.
+    let progress = state.store.progress(&cx.scope, project_id).await?;
+    let descriptions: HashMap<Uuid, String> = all_sequences(state, cx, project_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.description))
+        .collect();
+    let rows = progress
+        .sequences
+        .into_iter()
+        .map(|s| {
+            let counts: HashMap<Uuid, i64> =
+                s.by_status.iter().map(|c| (c.status_id, c.count)).collect();
+            let bar = statuses
+                .iter()
+                .filter_map(|st| {
+                    let n = *counts.get(&st.id)?;
+                    Some(Segment {
+                        color: st.color.clone(),
+                        label: st.name.clone(),
+                        count: n,
+                        percent: format!("{:.2}", 100.0 * n as f64 / s.tasks.max(1) as f64),
+                    })
                 })
-            })
-            .collect();
-        rows.push(SequenceRow {
-            id: s.id.to_string(),
-            name: s.name.clone(),
-            description: s.description.clone(),
-            shots,
-            tasks: tasks.len(),
-            bar,
-        });
-    }
+                .collect();
+            SequenceRow {
+                id: s.sequence_id.to_string(),
+                description: descriptions
+                    .get(&s.sequence_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                name: s.name,
+                shots: s.shots,
+                tasks: s.tasks,
+                bar,
+            }
+        })
+        .collect();
     html(ProjectPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -378,15 +382,15 @@ async fn create_sequence(
 // ---------------------------------------------------------------------------------------------
 // The shot grid
 
-struct Cell {
-    task_id: String,
-    version: i64,
-    status_id: String,
-    short: String,
-    color: String,
-    rank: i64,
-    people: String,
-    people_full: String,
+pub(super) struct Cell {
+    pub(super) task_id: String,
+    pub(super) version: i64,
+    pub(super) status_id: String,
+    pub(super) short: String,
+    pub(super) color: String,
+    pub(super) rank: i64,
+    pub(super) people: String,
+    pub(super) people_full: String,
 }
 
 struct GridRow {
@@ -423,7 +427,11 @@ struct GridQuery {
     sequence: Option<Uuid>,
 }
 
-fn cell_of(t: &Task, statuses: &HashMap<Uuid, &TaskStatus>, names: &HashMap<Uuid, String>) -> Cell {
+pub(super) fn cell_of(
+    t: &Task,
+    statuses: &HashMap<Uuid, &TaskStatus>,
+    names: &HashMap<Uuid, String>,
+) -> Cell {
     let st = statuses.get(&t.status_id);
     let who: Vec<&str> = t
         .assignees
@@ -445,6 +453,30 @@ fn cell_of(t: &Task, statuses: &HashMap<Uuid, &TaskStatus>, names: &HashMap<Uuid
             .join(" "),
         people_full: who.join(", "),
     }
+}
+
+/// What grid.js needs besides the table: the workflow, the columns, the people and its words.
+pub(super) fn grid_data(
+    statuses: &[TaskStatus],
+    types: &[TaskType],
+    people: &[(Uuid, String)],
+) -> String {
+    script_json(&serde_json::json!({
+        "statuses": statuses.iter().map(|s| serde_json::json!({
+            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
+        })).collect::<Vec<_>>(),
+        "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
+        "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
+        "text": {
+            "saved": i18n::text("grid-saved"),
+            "stale": i18n::text("grid-stale"),
+            "failed": i18n::text("grid-failed"),
+            "live": i18n::text("grid-live"),
+            "offline": i18n::text("grid-offline"),
+            "selected": i18n::text("grid-selected"),
+            "shown": i18n::text("grid-shown"),
+        },
+    }))
 }
 
 async fn grid(
@@ -511,22 +543,7 @@ async fn grid(
             });
         }
     }
-    let data = serde_json::json!({
-        "statuses": statuses.iter().map(|s| serde_json::json!({
-            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
-        })).collect::<Vec<_>>(),
-        "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
-        "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
-        "text": {
-            "saved": i18n::text("grid-saved"),
-            "stale": i18n::text("grid-stale"),
-            "failed": i18n::text("grid-failed"),
-            "live": i18n::text("grid-live"),
-            "offline": i18n::text("grid-offline"),
-            "selected": i18n::text("grid-selected"),
-            "shown": i18n::text("grid-shown"),
-        },
-    });
+    let data = grid_data(&statuses, &types, &people);
     html(GridPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -547,7 +564,7 @@ async fn grid(
         rows,
         truncated,
         can_write: cx.scope.can(Permission::WriteProduction),
-        data: script_json(&data),
+        data,
     })
 }
 
@@ -725,8 +742,8 @@ async fn create_missing_tasks(
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
+pub(super) struct CsrfOnly {
+    pub csrf: String,
 }
 
 async fn add_tasks(
@@ -775,8 +792,38 @@ struct TaskPage {
     statuses: Vec<TaskStatus>,
     assignees: String,
     notes: Vec<NoteRow>,
+    /// The assets cast in the task's shot: (asset id, name, kind).
+    cast: Vec<(String, String, String)>,
+    versions: Vec<VersionRow>,
+    versions_total: i64,
+    time_logs: Vec<TimeLogRow>,
+    time_logs_total: i64,
+    logged: String,
+    today: String,
     can_write: bool,
 }
+
+struct VersionRow {
+    number: String,
+    comment: String,
+    author: String,
+    when: String,
+}
+
+struct TimeLogRow {
+    date: String,
+    person: String,
+    duration: String,
+    comment: String,
+}
+
+/// Minutes as hours and minutes, `1:05`.
+fn duration(minutes: i64) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The most versions and time logs a task page lists, newest first.
+const TASK_PAGE_LIST: u32 = 200;
 
 async fn task_view(
     state: &State,
@@ -795,6 +842,19 @@ async fn task_view(
         (None, None) => String::new(),
     };
     let project = state.store.project(&cx.scope, task.project_id).await?;
+    let cast = match &shot {
+        Some(s) => state
+            .store
+            .shot_assets(&cx.scope, s.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let kind = i18n::text(&format!("asset-kind-{}", a.kind));
+                (a.asset_id.to_string(), a.name, kind)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let statuses = state
         .store
         .task_statuses(&cx.scope, task.project_id)
@@ -826,6 +886,52 @@ async fn task_view(
             reply: n.parent_id.is_some(),
         })
         .collect();
+    let name_of = |id: Uuid| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| i18n::text("someone"))
+    };
+    let newest = ListQuery {
+        limit: TASK_PAGE_LIST,
+        descending: true,
+        ..Default::default()
+    };
+    let versions = state.store.versions(&cx.scope, task_id, &newest).await?;
+    let versions_total = versions.total;
+    let versions = versions
+        .items
+        .into_iter()
+        .map(|v| VersionRow {
+            number: format!("v{:03}", v.number),
+            comment: v.comment,
+            author: name_of(v.author_id),
+            when: cx.time(v.created_at.0),
+        })
+        .collect();
+    let logs = state
+        .store
+        .time_logs(
+            &cx.scope,
+            &TimeLogFilter {
+                task_id: Some(task_id),
+                ..Default::default()
+            },
+            &newest,
+        )
+        .await?;
+    let time_logs_total = logs.total;
+    let time_logs = logs
+        .items
+        .into_iter()
+        .map(|l| TimeLogRow {
+            date: l.date,
+            person: name_of(l.user_id),
+            duration: duration(l.minutes),
+            comment: l.comment,
+        })
+        .collect();
+    let logged = duration(state.store.task_logged_minutes(&cx.scope, task_id).await?);
     let assignees = task
         .assignees
         .split_whitespace()
@@ -847,6 +953,13 @@ async fn task_view(
         statuses: statuses.clone(),
         assignees,
         notes,
+        cast,
+        versions,
+        versions_total,
+        time_logs,
+        time_logs_total,
+        logged,
+        today: cx.today(),
         can_write: cx.scope.can(Permission::WriteProduction),
         project,
         shot,
@@ -911,6 +1024,66 @@ async fn task_note(
             None,
             status.map(|s| (s, Some(f.version))),
         )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    csrf: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_version(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<VersionForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    match state
+        .store
+        .create_version(&cx.scope, task_id, f.comment.trim())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct TimeLogForm {
+    csrf: String,
+    date: String,
+    minutes: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_time_log(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<TimeLogForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
+        // The task is read first, so another organisation's id is a 404 whatever was typed.
+        state.store.task(&cx.scope, task_id).await?;
+        let fl = flash_of(ApiError::invalid("minutes", "not_a_number"));
+        return task_view(&state, &cx, task_id, Some(fl)).await;
+    };
+    match state
+        .store
+        .log_time(&cx.scope, task_id, f.date.trim(), minutes, f.comment.trim())
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),

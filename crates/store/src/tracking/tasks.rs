@@ -253,6 +253,8 @@ pub struct Progress {
 pub struct SequenceProgress {
     pub sequence_id: Uuid,
     pub name: String,
+    /// Shots in the current cut.
+    pub shots: i64,
     /// Tasks on the sequence's shots in the current cut (omitted shots are not counted).
     pub tasks: i64,
     /// In workflow order; statuses without tasks are left out.
@@ -895,13 +897,15 @@ impl Store {
         )
     }
 
-    /// The progress overview of a project: one read of the sequences and one grouped count of
-    /// their shot tasks, whatever the size of the production.
+    /// The progress overview of a project: one read of the sequences with their shot counts and
+    /// one grouped count of their shot tasks, whatever the size of the production.
     pub async fn progress(&self, scope: &TenantScope, project_id: Uuid) -> Result<Progress> {
         self.project(scope, project_id).await?;
         let (sequences, counts) = on_read!(self, pool => {
-            let sequences: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM sequences WHERE org_id = $1 AND project_id = $2 ORDER BY name, id")
-                .bind(scope.org_id).bind(project_id).fetch_all(pool).await?;
+            let sequences: Vec<(Uuid, String, i64)> = sqlx::query_as(
+                "SELECT q.id, q.name, (SELECT COUNT(*) FROM shots s WHERE s.org_id = q.org_id AND s.sequence_id = q.id AND s.status <> $3)
+                 FROM sequences q WHERE q.org_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id")
+                .bind(scope.org_id).bind(project_id).bind(mstation_core::tracking::conform::OMITTED).fetch_all(pool).await?;
             let counts: Vec<(Uuid, Uuid, Uuid, i64, i64, i64)> = sqlx::query_as(
                 "SELECT t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order, COUNT(*)
                  FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
@@ -913,9 +917,10 @@ impl Store {
         });
         let mut out: Vec<SequenceProgress> = sequences
             .into_iter()
-            .map(|(sequence_id, name)| SequenceProgress {
+            .map(|(sequence_id, name, shots)| SequenceProgress {
                 sequence_id,
                 name,
+                shots,
                 tasks: 0,
                 by_status: Vec::new(),
                 by_type: Vec::new(),
