@@ -178,6 +178,33 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             .await;
         assert_eq!(again["items"].as_array().unwrap().len(), 6);
 
+        // The project's activity names an asset's task and a note on the asset after the asset.
+        let asset_task = again["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, _) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/tasks/{asset_task}/notes"),
+                json!({"body": "Paint pass started."}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (s, _) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/assets/{asset}/notes"),
+                json!({"body": "Reference photos are in."}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (_, feed) = alpha.get(&format!("/app/projects/{pid}/activity")).await;
+        let lantern_notes = feed.matches("wrote a note on <a href=").count();
+        assert!(lantern_notes >= 2, "{feed}");
+        assert!(
+            feed.contains("Lantern · ")
+                && feed.contains(&format!("href=\"/app/assets/{asset}\">Lantern</a>")),
+            "{feed}"
+        );
+
         // Casting: the asset is cast into a shot from its page; the shot's task page names it.
         let shot0 = applied[0]["id"].as_str().unwrap().to_string();
         let asset_page = format!("/app/assets/{asset}");

@@ -1284,6 +1284,11 @@ async fn activity_rows(
                         found.and_then(|f| f.1)
                     }
                 };
+                // A task on an asset is named after the asset.
+                let name = match (name, json_uuid(now, "asset_id")) {
+                    (None, Some(a)) => state.store.asset(&cx.scope, a).await.ok().map(|a| a.name),
+                    (n, _) => n,
+                };
                 let change = match (
                     status(json_uuid(&before, "status_id")),
                     status(json_uuid(&after, "status_id")),
@@ -1314,17 +1319,47 @@ async fn activity_rows(
                     .chars()
                     .take(280)
                     .collect();
-                let label = match tid {
-                    Some(t) => match state.store.task(&cx.scope, t).await {
+                // A note is on a task, a shot, an asset or a version; it is named after that.
+                let (label, link) = if let Some(t) = tid {
+                    let label = match state.store.task(&cx.scope, t).await {
                         Ok(task) => {
-                            let n = shot_name(task.shot_id).await.and_then(|f| f.1);
+                            let n = match (task.shot_id, task.asset_id) {
+                                (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
+                                (None, Some(a)) => {
+                                    state.store.asset(&cx.scope, a).await.ok().map(|a| a.name)
+                                }
+                                (None, None) => None,
+                            };
                             task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
                         }
                         Err(_) => String::new(),
-                    },
-                    None => String::new(),
+                    };
+                    (label, Some(format!("/app/tasks/{t}")))
+                } else if let Some(sh) = json_uuid(now, "shot_id") {
+                    (
+                        shot_name(Some(sh))
+                            .await
+                            .and_then(|f| f.1)
+                            .unwrap_or_default(),
+                        None,
+                    )
+                } else if let Some(a) = json_uuid(now, "asset_id") {
+                    match state.store.asset(&cx.scope, a).await {
+                        Ok(asset) => (asset.name, Some(format!("/app/assets/{a}"))),
+                        Err(_) => (String::new(), None),
+                    }
+                } else if let Some(v) = json_uuid(now, "version_id") {
+                    match state.store.version(&cx.scope, v).await {
+                        Ok(ver) => (
+                            format!("v{:03}", ver.number),
+                            Some(format!("/app/tasks/{}", ver.task_id)),
+                        ),
+                        Err(_) => (String::new(), None),
+                    }
+                } else {
+                    (String::new(), None)
                 };
-                (label, tid.map(|t| format!("/app/tasks/{t}")), change, body)
+                (label, link, change, body)
             }
             _ => (
                 now.get("name")
