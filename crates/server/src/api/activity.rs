@@ -72,6 +72,19 @@ async fn person_activity(
         p.cursor.as_deref(),
         Some(p.sort.as_deref().unwrap_or("-created_at")),
     )?;
+    let user = crate::api::activity::person(&state, scope, &user_id).await?;
+    Ok(Json(
+        state.store.activity(scope, Feed::Person(user), &q).await?,
+    ))
+}
+
+/// A `{user_id}` path segment: `me`, or a member of the caller's organisation (anyone else is
+/// a 404, so ids of other organisations' people reveal nothing).
+pub async fn person(
+    state: &State,
+    scope: &mstation_core::TenantScope,
+    user_id: &str,
+) -> ApiResult<Uuid> {
     let user = if user_id == "me" {
         scope.user_id
     } else {
@@ -82,7 +95,5 @@ async fn person_activity(
     if state.store.role_in(user, scope.org_id).await?.is_none() {
         return Err(ApiError::not_found("person"));
     }
-    Ok(Json(
-        state.store.activity(scope, Feed::Person(user), &q).await?,
-    ))
+    Ok(user)
 }

@@ -19,7 +19,7 @@ use crate::State;
 use crate::api::activity::FeedParams;
 use crate::api::tasks::Items;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IdempotencyKey, Q, idempotent, list_query};
 
 pub fn router() -> OpenApiRouter<State> {
@@ -163,15 +163,6 @@ async fn person_mentions(
         p.cursor.as_deref(),
         Some(p.sort.as_deref().unwrap_or("-created_at")),
     )?;
-    let user = if user_id == "me" {
-        scope.user_id
-    } else {
-        user_id
-            .parse::<Uuid>()
-            .map_err(|_| ApiError::not_found("person"))?
-    };
-    if state.store.role_in(user, scope.org_id).await?.is_none() {
-        return Err(ApiError::not_found("person"));
-    }
+    let user = crate::api::activity::person(&state, scope, &user_id).await?;
     Ok(Json(state.store.mentions(scope, user, &q).await?))
 }
