@@ -367,6 +367,21 @@ async fn roles_and_scopes_are_enforced() {
         )
         .await;
         assert_eq!((s, v["code"].as_str()), (409, Some("identity.last_owner")));
+        // A new role takes effect on the member's very next request, though their token was
+        // just resolved (and is remembered for a moment).
+        assert_eq!(srv.get(&viewer, "/api/v1/audit").await.0, 403);
+        let (s, _) = json(
+            srv.call(
+                &a.token,
+                Method::PATCH,
+                &format!("/api/v1/members/{viewer_id}"),
+                Some(json!({"role": "admin"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(srv.get(&viewer, "/api/v1/audit").await.0, 200);
         // A removed member's token stops working at once.
         let (s, _) = json(
             srv.call(

@@ -1,6 +1,11 @@
 //! Identity: organisations, users, memberships, invitations, sessions, API tokens and
 //! collaboration grants. Secrets (passwords, tokens) are kept only as hashes.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mstation_core::validate::{self, FieldError};
@@ -478,6 +483,7 @@ impl Store {
             record!(tx, &actor, Change::new(None, "user.updated", "user", user_id).before(&before).after(&after));
             tx.commit().await?;
         });
+        self.tokens.invalidate();
         Ok(after)
     }
 
@@ -612,6 +618,7 @@ impl Store {
             if n != 1 { return Err(StoreError::Stale { entity: "member", current: before.version + 1 }); }
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.updated", "member", user_id).before(&before).after(&after));
             tx.commit().await?;
+            self.tokens.invalidate();
             Ok(after)
         })
     }
@@ -634,6 +641,7 @@ impl Store {
             record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.removed", "member", user_id).before(&before));
             tx.commit().await?;
         });
+        self.tokens.invalidate();
         Ok(())
     }
 
@@ -964,12 +972,14 @@ impl Store {
                 record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "token.revoked", "token", id).before(&before).after(&after));
                 tx.commit().await?;
             });
+            self.tokens.invalidate();
         }
         Ok(after)
     }
 
-    /// Resolves a bearer secret to the scope it acts in. One indexed read; `last_used_at` is
-    /// written at most once a minute so reads stay reads.
+    /// Resolves a bearer secret to the scope it acts in. One indexed read, then answered from
+    /// memory for `TokenCache::TTL`; `last_used_at` is written at most once a minute so reads
+    /// stay reads.
     pub async fn authenticate_token(
         &self,
         secret: &str,
@@ -978,6 +988,11 @@ impl Store {
             return Ok(None);
         }
         let now = now_ms();
+        let hash = hash_secret(secret);
+        let generation = self.tokens.generation();
+        if let Some(hit) = self.tokens.get(&hash, generation, now) {
+            return Ok(Some(hit));
+        }
         #[derive(sqlx::FromRow)]
         struct Row {
             id: Uuid,
@@ -986,15 +1001,16 @@ impl Store {
             scopes: String,
             role: String,
             last_used_at: Option<i64>,
+            expires_at: Option<i64>,
             locale: Option<String>,
         }
         let row: Option<Row> = on_read!(self, pool =>
             sqlx::query_as(
-                "SELECT t.id, t.org_id, t.user_id, t.scopes, m.role, t.last_used_at, u.locale FROM api_tokens t
+                "SELECT t.id, t.org_id, t.user_id, t.scopes, m.role, t.last_used_at, t.expires_at, u.locale FROM api_tokens t
                  JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
                  JOIN users u ON u.id = t.user_id
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
-                .bind(hash_secret(secret)).bind(now).fetch_optional(pool).await?);
+                .bind(&hash).bind(now).fetch_optional(pool).await?);
         let Some(Row {
             id: token_id,
             org_id,
@@ -1002,6 +1018,7 @@ impl Store {
             scopes,
             role,
             last_used_at: last_used,
+            expires_at,
             locale,
         }) = row
         else {
@@ -1023,6 +1040,21 @@ impl Store {
             token_scopes: Some(TokenScope::split(&scopes)),
             token_id: Some(token_id),
         };
+        self.tokens.put(
+            hash,
+            CachedToken {
+                generation,
+                read_at: Instant::now(),
+                last_used: if last_used.is_none_or(|t| now - t > 60_000) {
+                    now
+                } else {
+                    last_used.unwrap_or(now)
+                },
+                expires_at,
+                scope: scope.clone(),
+                locale: locale.clone(),
+            },
+        );
         Ok(Some((scope, locale)))
     }
 
@@ -1165,5 +1197,69 @@ pub(crate) fn dup(e: sqlx::Error, entity: &'static str, field: &'static str) -> 
     match StoreError::from(e) {
         StoreError::Duplicate { .. } => StoreError::Duplicate { entity, field },
         other => other,
+    }
+}
+
+/// Bearer tokens recently resolved, so a busy client costs one lookup per `TTL` instead of one
+/// per request. Every change that can end or alter a token's rights in this process (revoking
+/// it, a role change, removing the member, a new locale) bumps the generation, which voids
+/// every entry at once; an entry read before the bump can never be stored as current. Another
+/// process sharing the database (the `admin` command, a second server on PostgreSQL) is seen
+/// within `TTL`.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, CachedToken>>,
+}
+
+struct CachedToken {
+    generation: u64,
+    read_at: Instant,
+    last_used: i64,
+    expires_at: Option<i64>,
+    scope: TenantScope,
+    locale: Option<String>,
+}
+
+impl TokenCache {
+    pub(crate) const TTL: Duration = Duration::from_secs(2);
+    /// Past this many live tokens the cache starts again empty rather than grow without bound.
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedToken>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, hash: &str, generation: u64, now: i64) -> Option<(TenantScope, Option<String>)> {
+        let entries = self.lock();
+        let e = entries.get(hash)?;
+        let fresh = e.generation == generation
+            && e.read_at.elapsed() < Self::TTL
+            && e.expires_at.is_none_or(|t| t > now)
+            // Past a minute the caller goes to the database, which also records the use.
+            && now - e.last_used <= 60_000;
+        fresh.then(|| (e.scope.clone(), e.locale.clone()))
+    }
+
+    fn put(&self, hash: String, entry: CachedToken) {
+        let mut entries = self.lock();
+        if entry.generation != self.generation() {
+            return;
+        }
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, entry);
     }
 }

@@ -13,6 +13,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
+mod direct;
 pub mod group;
 pub mod idempotency;
 pub mod identity;
@@ -110,6 +111,8 @@ pub enum Db {
         read: SqlitePool,
         write: SqlitePool,
         group: group::GroupWriter,
+        /// The hot reads, on the calling thread (`direct`).
+        direct: direct::Readers,
     },
     Postgres(PgPool),
 }
@@ -123,6 +126,7 @@ pub enum Backend {
 
 pub struct Store {
     pub(crate) db: Db,
+    pub(crate) tokens: identity::TokenCache,
 }
 
 #[derive(Debug, Error)]
@@ -147,6 +151,8 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -172,7 +178,9 @@ impl StoreError {
             StoreError::Duplicate { .. } => "duplicate",
             StoreError::Invalid(_) | StoreError::InvalidValue { .. } => "invalid_field",
             StoreError::Rule(r) => r,
-            StoreError::Database(_) | StoreError::Migrate(_) => "store_unavailable",
+            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Sqlite(_) => {
+                "store_unavailable"
+            }
         }
     }
 }
@@ -373,12 +381,17 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(32)
+                // No ping before each use: a round trip per query for a connection that is
+                // almost always fine. A connection the server dropped fails its one query (503,
+                // retry) and leaves the pool.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Ok(Store {
                 db: Db::Postgres(pool),
+                tokens: identity::TokenCache::default(),
             })
         } else {
             let path = url
@@ -418,14 +431,19 @@ impl Store {
             * 2;
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
+            // A file connection cannot go stale; a ping before each use is one more round trip
+            // to the connection's thread for nothing.
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
         Ok(Store {
             db: Db::Sqlite {
                 read,
                 group: group::GroupWriter::new(write.clone()),
+                direct: direct::Readers::new(path, readers as usize),
                 write,
             },
+            tokens: identity::TokenCache::default(),
         })
     }
 

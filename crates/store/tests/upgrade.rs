@@ -126,7 +126,7 @@ fn violation<T>(r: Result<T, sqlx::Error>) -> Option<sqlx::error::ErrorKind> {
 }
 
 const INDEXES: [&str; 9] = [
-    "tasks_sequence",
+    "tasks_sequence_type",
     "tasks_project",
     "tasks_project_status",
     "tasks_shot",

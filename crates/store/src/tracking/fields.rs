@@ -132,25 +132,19 @@ pub(crate) fn clauses(filters: &[ResolvedFilter], at: usize) -> String {
         .collect()
 }
 
-/// Binds the parameters of `clauses`, in order, to the query `$q`.
-macro_rules! bind_field_filters {
-    ($q:ident, $filters:expr) => {
-        for f in $filters {
-            let (key, bound) = f.parts();
-            $q = $q.bind(key.to_string());
-            $q = match bound {
-                $crate::tracking::fields::Bound::Text(s) => $q.bind(s.clone()),
-                $crate::tracking::fields::Bound::Num(n) => $q.bind(*n),
+/// The parameters of `clauses`, in order.
+pub(crate) fn filter_args(filters: &[ResolvedFilter]) -> Vec<crate::direct::Arg> {
+    use crate::direct::Arg;
+    filters
+        .iter()
+        .flat_map(|f| {
+            let value = match &f.bound {
+                Bound::Text(s) => Arg::Text(Some(s.clone())),
+                Bound::Num(n) => Arg::Real(*n),
             };
-        }
-    };
-}
-pub(crate) use bind_field_filters;
-
-impl ResolvedFilter {
-    pub(crate) fn parts(&self) -> (&str, &Bound) {
-        (&self.key, &self.bound)
-    }
+            [Arg::Text(Some(f.key.clone())), value]
+        })
+        .collect()
 }
 
 fn table(entity: FieldEntity) -> &'static str {

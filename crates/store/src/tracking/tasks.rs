@@ -8,8 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::direct::{self, Arg, bind_args};
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
+    Actor, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
     on_write, record,
 };
 
@@ -285,6 +286,56 @@ fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
 }
 
+/// A row of `TASK_COLS`, in that order, read by the direct SQLite path.
+fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
+    Ok(Task {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        project_id: r.get(2)?,
+        sequence_id: r.get(3)?,
+        shot_id: r.get(4)?,
+        asset_id: r.get(5)?,
+        task_type_id: r.get(6)?,
+        status_id: r.get(7)?,
+        assignees: r.get(8)?,
+        priority: r.get(9)?,
+        estimate_minutes: r.get(10)?,
+        start_date: r.get(11)?,
+        due_date: r.get(12)?,
+        created_at: Millis(r.get(13)?),
+        updated_at: Millis(r.get(14)?),
+        version: r.get(15)?,
+    })
+}
+
+impl Store {
+    /// Tasks selected by `text` (its columns `TASK_COLS`, in order) with `args` as `$1…`.
+    async fn fetch_tasks(&self, text: String, args: &[Arg]) -> Result<Vec<Task>> {
+        match &self.db {
+            Db::Sqlite { direct, .. } => direct.with(|c| direct::query(c, &text, args, task_row)),
+            Db::Postgres(pool) => {
+                let mut q = sqlx::query_as::<_, Task>(sql(text));
+                bind_args!(q, args);
+                Ok(q.fetch_all(pool).await?)
+            }
+        }
+    }
+
+    /// The one number `text` selects.
+    async fn fetch_count(&self, text: String, args: &[Arg]) -> Result<i64> {
+        match &self.db {
+            Db::Sqlite { direct, .. } => direct
+                .with(|c| direct::query(c, &text, args, |r| r.get::<_, i64>(0)))
+                .map(|v| v.first().copied().unwrap_or(0)),
+            Db::Postgres(pool) => {
+                let mut q = sqlx::query_scalar::<_, i64>(sql(text));
+                bind_args!(q, args);
+                Ok(q.fetch_one(pool).await?)
+            }
+        }
+    }
+}
+
 /// The task columns, each prefixed with a table alias.
 fn prefixed(alias: &str) -> String {
     TASK_COLS
@@ -358,26 +409,22 @@ macro_rules! check_assignees {
 macro_rules! check_transition {
     ($tx:ident, $project:expr, $from:expr, $to:expr) => {{
         let to: Uuid = $to;
-        let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2")
-            .bind($project)
-            .bind(to)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        if known.is_none() {
+        let from: Uuid = $from;
+        // One read answers both: is `to` a status of the project, and may `from` go to it.
+        let (known, allowed): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM task_statuses WHERE project_id = $1 AND id = $3),
+                    (SELECT COUNT(*) FROM status_transitions WHERE project_id = $1 AND from_status_id = $2 AND to_status_id = $3)",
+        )
+        .bind($project)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *$tx)
+        .await?;
+        if known == 0 {
             return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
         }
-        if $from != to {
-            let allowed: Option<Uuid> = sqlx::query_scalar(
-                "SELECT to_status_id FROM status_transitions WHERE project_id = $1 AND from_status_id = $2 AND to_status_id = $3",
-            )
-            .bind($project)
-            .bind($from)
-            .bind(to)
-            .fetch_optional(&mut *$tx)
-            .await?;
-            if allowed.is_none() {
-                return Err(StoreError::Rule("tracking.transition_not_allowed"));
-            }
+        if from != to && allowed == 0 {
+            return Err(StoreError::Rule("tracking.transition_not_allowed"));
         }
     }};
 }
@@ -576,13 +623,14 @@ impl Store {
     pub async fn shot_tasks(&self, scope: &TenantScope, shot_id: Uuid) -> Result<Vec<Task>> {
         let text = format!(
             "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.shot_id = $2 ORDER BY y.sort_order",
-            TASK_COLS
-                .split(", ")
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            prefixed("t")
         );
-        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(shot_id).fetch_all(pool).await?);
+        let rows = self
+            .fetch_tasks(
+                text,
+                &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(shot_id))],
+            )
+            .await?;
         if rows.is_empty() {
             self.shot(scope, shot_id).await?;
         }
@@ -595,7 +643,12 @@ impl Store {
             "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.asset_id = $2 ORDER BY y.sort_order",
             prefixed("t")
         );
-        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(asset_id).fetch_all(pool).await?);
+        let rows = self
+            .fetch_tasks(
+                text,
+                &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(asset_id))],
+            )
+            .await?;
         if rows.is_empty() {
             self.asset(scope, asset_id).await?;
         }
@@ -619,10 +672,20 @@ impl Store {
         sequence_id: Uuid,
         task_type_id: Option<Uuid>,
     ) -> Result<Vec<Task>> {
+        // The step is written only when given, so the planner sees a plain equality on the index.
+        let step = if task_type_id.is_some() {
+            " AND t.task_type_id = $3"
+        } else {
+            ""
+        };
         let text = format!("SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
-             WHERE t.org_id = $1 AND t.sequence_id = $2 AND ($3 IS NULL OR t.task_type_id = $3) ORDER BY s.cut_order, y.sort_order",
-            TASK_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", "));
-        let rows = on_read!(self, pool => sqlx::query_as::<_, Task>(sql(text)).bind(scope.org_id).bind(sequence_id).bind(task_type_id).fetch_all(pool).await?);
+             WHERE t.org_id = $1 AND t.sequence_id = $2{step} ORDER BY s.cut_order, y.sort_order",
+            prefixed("t"));
+        let mut args = vec![Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(sequence_id))];
+        if task_type_id.is_some() {
+            args.push(Arg::Uuid(task_type_id));
+        }
+        let rows = self.fetch_tasks(text, &args).await?;
         if rows.is_empty() {
             self.sequence(scope, sequence_id).await?;
         }
@@ -755,32 +818,36 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM task_assignees a WHERE {quick_where} LIMIT {}) c",
             crate::COUNT_CAP + 1
         );
-        let (items, total) = on_read!(self, pool => {
-            let mut page = sqlx::query_as::<_, Task>(sql(text))
-                .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id).bind(q.after).bind(q.limit as i64 + 1);
-            page = match &after_key {
-                Some(SortKey::Text(k)) => page.bind(k.clone()),
-                Some(SortKey::Int(k)) => page.bind(*k),
-                None => page,
-            };
-            super::fields::bind_field_filters!(page, &custom);
-            let items = page.fetch_all(pool).await?;
-            let total: i64 = if assignments_only {
-                let mut c = sqlx::query_scalar(sql(quick_count.clone())).bind(scope.org_id).bind(f.assignee);
-                for v in &quick {
-                    c = c.bind(*v);
-                }
-                c.fetch_one(pool).await?
-            } else {
-                let mut total = sqlx::query_scalar::<_, i64>(sql(count))
-                    .bind(scope.org_id).bind(f.project_id).bind(f.sequence_id).bind(f.status_id).bind(f.task_type_id).bind(f.assignee)
-                    .bind(&f.due_after).bind(&f.due_before).bind(entity).bind(f.episode_id);
-                super::fields::bind_field_filters!(total, &custom);
-                total.fetch_one(pool).await?
-            };
-            (items, total)
-        });
+        let mut args = vec![
+            Arg::Uuid(Some(scope.org_id)),
+            Arg::Uuid(f.project_id),
+            Arg::Uuid(f.sequence_id),
+            Arg::Uuid(f.status_id),
+            Arg::Uuid(f.task_type_id),
+            Arg::Uuid(f.assignee),
+            Arg::Text(f.due_after.clone()),
+            Arg::Text(f.due_before.clone()),
+            Arg::Text(entity.map(str::to_string)),
+            Arg::Uuid(f.episode_id),
+        ];
+        let fields = super::fields::filter_args(&custom);
+        let total = if assignments_only {
+            let mut quick_args = vec![Arg::Uuid(Some(scope.org_id)), Arg::Uuid(f.assignee)];
+            quick_args.extend(quick.iter().map(|v| Arg::Uuid(Some(*v))));
+            self.fetch_count(quick_count, &quick_args).await?
+        } else {
+            let count_args: Vec<Arg> = args.iter().chain(&fields).cloned().collect();
+            self.fetch_count(count, &count_args).await?
+        };
+        args.push(Arg::Uuid(q.after));
+        args.push(Arg::Int(Some(q.limit as i64 + 1)));
+        match &after_key {
+            Some(SortKey::Text(k)) => args.push(Arg::Text(Some(k.clone()))),
+            Some(SortKey::Int(k)) => args.push(Arg::Int(Some(*k))),
+            None => {}
+        }
+        args.extend(fields);
+        let items = self.fetch_tasks(text, &args).await?;
         let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
         page.total_capped = total > crate::COUNT_CAP;
         if let (Some(next), Some(last)) = (&mut page.next_cursor, page.items.last()) {
