@@ -181,6 +181,25 @@ async fn bulk_changes_and_notes_are_atomic() {
             .await;
         assert_eq!(wip["total"], 0, "the batch is all or nothing");
         updates.pop();
+        // Two changes to one task in a batch are refused: each would be checked against the
+        // task as it was.
+        let mut twice = updates.clone();
+        twice.push(json!({"id": ids[0], "status_id": status(&f, "wip")}));
+        let (s, v) = srv
+            .post(
+                &a.token,
+                "/api/v1/tasks/bulk-update",
+                json!({"updates": twice}),
+            )
+            .await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("updates")), "{v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains("one_change_per_task"),
+            "{v}"
+        );
         let (s, done) = srv
             .post(
                 &a.token,

@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
+
+use crate::direct::Arg;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
@@ -81,6 +83,8 @@ impl GroupWriter {
             Ok(()) => Ok(GroupTx {
                 guard: Some(g),
                 writer: self.handle(),
+                deferred: String::new(),
+                deferred_args: Vec::new(),
             }),
             Err(e) => {
                 fail_batch(&mut g, &e.to_string()).await;
@@ -257,6 +261,9 @@ async fn settle(g: &mut State) {
 pub struct GroupTx {
     guard: Option<OwnedMutexGuard<State>>,
     writer: Handle,
+    /// Statements that need no answer (the audit and outbox rows), sent with the RELEASE.
+    deferred: String,
+    deferred_args: Vec<Arg>,
 }
 
 impl Deref for GroupTx {
@@ -283,7 +290,20 @@ impl GroupTx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let mut g = self.guard.take().expect("commit once");
         let conn = g.conn.as_mut().expect("a live writer holds the connection");
-        if let Err(e) = sqlx::query("RELEASE w").execute(&mut **conn).await {
+        // The deferred statements and the RELEASE go in one round trip. Should one fail, the
+        // ones before it already ran: the batch is abandoned, as for a failed RELEASE.
+        let released = if self.deferred.is_empty() {
+            sqlx::query("RELEASE w").execute(&mut **conn).await
+        } else {
+            let big = self.deferred_args.len() > 64;
+            let mut text = std::mem::take(&mut self.deferred);
+            text.push_str("RELEASE w");
+            // A bulk change's one-off text would only push the common ones out of the cache.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(!big);
+            crate::direct::bind_args!(q, &self.deferred_args);
+            q.execute(&mut **conn).await
+        };
+        if let Err(e) = released {
             fail_batch(&mut g, &e.to_string()).await;
             return Err(e);
         }
@@ -316,6 +336,27 @@ impl GroupTx {
                 }
             }
         }
+    }
+
+    /// Queues `text` (one statement, parameters `$1…`) to run just before this
+    /// writer's RELEASE, with `args` as its parameters.
+    pub(crate) fn defer(&mut self, text: &str, args: Vec<Arg>) {
+        let base = self.deferred_args.len();
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            self.deferred.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = rest[..digits].parse().expect("a numbered parameter");
+            self.deferred.push_str(&(n + base).to_string());
+            rest = &rest[digits..];
+        }
+        self.deferred.push_str(rest.trim_end());
+        if !self.deferred.ends_with(';') {
+            self.deferred.push(';');
+        }
+        self.deferred.push('\n');
+        self.deferred_args.extend(args);
     }
 
     /// Undoes this writer's work; the others' in the batch is unaffected.

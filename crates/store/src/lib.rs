@@ -59,47 +59,95 @@ macro_rules! on_write {
 /// nothing is announced that did not commit, and nothing commits unrecorded.
 macro_rules! record {
     ($tx:ident, $actor:expr, $change:expr) => {{
-        let actor: &$crate::Actor = $actor;
-        let change: $crate::Change = $change;
-        let now = $crate::now_ms();
-        let before = change.before.as_ref().map(|v| v.to_string());
-        let after = change.after.as_ref().map(|v| v.to_string());
-        let project_id = change.project_id();
-        sqlx::query(
-            "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind($crate::new_id())
-        .bind(change.org_id)
-        .bind(actor.user_id)
-        .bind(actor.token_id)
-        .bind(change.action)
-        .bind(change.entity_type)
-        .bind(change.entity_id)
-        .bind(&before)
-        .bind(&after)
-        .bind(now)
-        .bind(project_id)
-        .execute(&mut *$tx)
-        .await?;
+        let rows = $crate::Recorded::of($actor, $change);
+        $crate::Deferred::keep(&mut $tx, rows).await?;
+    }};
+}
+
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);";
+const OUTBOX_INSERT: &str =
+    "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7);";
+
+/// The audit-log row and the outbox event of one change, ready to insert.
+pub(crate) struct Recorded {
+    audit: Vec<direct::Arg>,
+    outbox: Vec<direct::Arg>,
+}
+
+impl Recorded {
+    pub(crate) fn of(actor: &Actor, change: Change) -> Self {
+        use direct::Arg;
+        let now = now_ms();
         let payload = serde_json::json!({
             "entity": change.after.as_ref().or(change.before.as_ref()),
             "actor_id": actor.user_id,
         });
-        sqlx::query(
-            "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind($crate::new_id())
-        .bind(change.org_id)
-        .bind(change.action)
-        .bind(change.entity_type)
-        .bind(change.entity_id)
-        .bind(payload.to_string())
-        .bind(now)
-        .execute(&mut *$tx)
-        .await?;
-    }};
+        let text = |s: &str| Arg::Text(Some(s.to_string()));
+        Recorded {
+            audit: vec![
+                Arg::Uuid(Some(new_id())),
+                Arg::Uuid(change.org_id),
+                Arg::Uuid(actor.user_id),
+                Arg::Uuid(actor.token_id),
+                text(change.action),
+                text(change.entity_type),
+                Arg::Uuid(change.entity_id),
+                Arg::Text(change.before.as_ref().map(|v| v.to_string())),
+                Arg::Text(change.after.as_ref().map(|v| v.to_string())),
+                Arg::Int(Some(now)),
+                Arg::Uuid(change.project_id()),
+            ],
+            outbox: vec![
+                Arg::Uuid(Some(new_id())),
+                Arg::Uuid(change.org_id),
+                text(change.action),
+                text(change.entity_type),
+                Arg::Uuid(change.entity_id),
+                Arg::Text(Some(payload.to_string())),
+                Arg::Int(Some(now)),
+            ],
+        }
+    }
+}
+
+/// Statements whose answer a writer does not need. On PostgreSQL they run at once; on SQLite
+/// they ride with the writer's RELEASE, one round trip to the connection thread for all of them.
+/// Only for statements that cannot fail on the caller's input (the checks come first): on
+/// SQLite a failure there abandons the whole group commit.
+pub(crate) trait Deferred {
+    /// Appends the audit-log row and the outbox event of one change.
+    async fn keep(&mut self, rows: Recorded) -> Result<()>;
+    /// Runs `text` now, with the rows it touched, or later, with `None`.
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>>;
+}
+
+impl Deferred for group::GroupTx {
+    async fn keep(&mut self, rows: Recorded) -> Result<()> {
+        self.defer(AUDIT_INSERT, rows.audit);
+        self.defer(OUTBOX_INSERT, rows.outbox);
+        Ok(())
+    }
+
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
+        self.defer(text, args);
+        Ok(None)
+    }
+}
+
+impl Deferred for sqlx::Transaction<'static, sqlx::Postgres> {
+    async fn keep(&mut self, rows: Recorded) -> Result<()> {
+        self.write(AUDIT_INSERT, rows.audit).await?;
+        self.write(OUTBOX_INSERT, rows.outbox).await?;
+        Ok(())
+    }
+
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        direct::bind_args!(q, &args);
+        Ok(Some(q.execute(&mut **self).await?.rows_affected()))
+    }
 }
 
 pub(crate) use {on_read, on_write, record};

@@ -455,24 +455,6 @@ macro_rules! apply_task_change {
         if let Some(a) = &c.assignees {
             check_assignees!($tx, scope.org_id, a);
             after.assignees = join_ids(a);
-            sqlx::query("DELETE FROM task_assignees WHERE task_id = $1").bind(before.id).execute(&mut *$tx).await?;
-            for u in a {
-                sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING")
-                    .bind(before.id)
-                    .bind(u)
-                    .bind(scope.org_id)
-                    .bind(after.status_id)
-                    .bind(before.project_id)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-        } else if after.status_id != before.status_id && !before.assignees.is_empty() {
-            // The assignments carry the status, so "my tasks in this status" is one index range.
-            sqlx::query("UPDATE task_assignees SET status_id = $1 WHERE task_id = $2")
-                .bind(after.status_id)
-                .bind(before.id)
-                .execute(&mut *$tx)
-                .await?;
         }
         if let Some(p) = c.priority {
             after.priority = p;
@@ -488,25 +470,34 @@ macro_rules! apply_task_change {
         }
         after.version += 1;
         after.updated_at = Millis(now_ms());
-        let n = sqlx::query(
+        // Everything is checked: what follows cannot fail on the input, so on SQLite it goes
+        // with the commit (`Deferred`). The row was read in this transaction under the write
+        // lock (SQLite) or FOR UPDATE (PostgreSQL), so the version check below never fires
+        // but for a bug.
+        if let Some(a) = &c.assignees {
+            $crate::Deferred::write(&mut $tx, "DELETE FROM task_assignees WHERE task_id = $1", vec![Arg::Uuid(Some(before.id))]).await?;
+            for u in a {
+                $crate::Deferred::write(&mut $tx,
+                    "INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING",
+                    vec![Arg::Uuid(Some(before.id)), Arg::Uuid(Some(*u)), Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.project_id))],
+                ).await?;
+            }
+        } else if after.status_id != before.status_id && !before.assignees.is_empty() {
+            // The assignments carry the status, so "my tasks in this status" is one index range.
+            $crate::Deferred::write(&mut $tx, "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
+                vec![Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.id))]).await?;
+        }
+        let n = $crate::Deferred::write(&mut $tx,
             "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3, estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
              WHERE org_id = $9 AND id = $10 AND version = $11",
-        )
-        .bind(after.status_id)
-        .bind(&after.assignees)
-        .bind(after.priority)
-        .bind(after.estimate_minutes)
-        .bind(&after.start_date)
-        .bind(&after.due_date)
-        .bind(after.updated_at)
-        .bind(after.version)
-        .bind(scope.org_id)
-        .bind(before.id)
-        .bind(before.version)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
+            vec![
+                Arg::Uuid(Some(after.status_id)), Arg::Text(Some(after.assignees.clone())), Arg::Int(Some(after.priority)),
+                Arg::Int(after.estimate_minutes), Arg::Text(after.start_date.clone()), Arg::Text(after.due_date.clone()),
+                Arg::Int(Some(after.updated_at.0)), Arg::Int(Some(after.version)), Arg::Uuid(Some(scope.org_id)),
+                Arg::Uuid(Some(before.id)), Arg::Int(Some(before.version)),
+            ],
+        ).await?;
+        if n.is_some_and(|n| n != 1) {
             return Err(StoreError::Stale { entity: "task", current: before.version + 1 });
         }
         let action = if after.status_id != before.status_id { "task.status_changed" } else { "task.updated" };
@@ -894,6 +885,10 @@ impl Store {
         let lock = self.row_lock();
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_by_key(|i| changes[*i].0);
+        // One change per task: two would each be checked against the task as it was.
+        if order.windows(2).any(|w| changes[w[0]].0 == changes[w[1]].0) {
+            return Err(FieldError::new("updates", "one_change_per_task").into());
+        }
         on_write!(self, tx => {
             let mut out: Vec<Option<Task>> = vec![None; changes.len()];
             for i in order {
