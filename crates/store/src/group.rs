@@ -11,6 +11,12 @@
 //! Whatever way a writer ends (commit, error, rollback, or its request dropped mid-way), the
 //! shared transaction is settled: committed if someone is waiting on it, rolled back if it holds
 //! nothing, never left open to block other processes on the same file.
+//!
+//! Round trips to sqlx's connection thread are what a writer waits on, so they are few: a
+//! writer's last one carries its deferred statements (`defer`), its RELEASE, and either the
+//! COMMIT or, when another writer is queued, that writer's SAVEPOINT. Every step that changes the
+//! connection's state runs detached from the request (`detached`): a client that hangs up cannot
+//! leave a statement sent whose effect the shared state does not know of.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -46,6 +52,9 @@ struct State {
     /// A writer ended without committing: its savepoint is still open and must be undone
     /// before anything else runs on the connection.
     undo: bool,
+    /// A writer that handed the connection on opened the next one's (empty) savepoint with its
+    /// own RELEASE, saving the next writer a round trip.
+    spare: bool,
     /// Committed transactions, and the writes they carried.
     commits: u64,
     writes: u64,
@@ -79,18 +88,25 @@ impl GroupWriter {
         let queued = Queued::enter(self);
         let mut g = self.state.clone().lock_owned().await;
         queued.leave();
-        match prepare(&mut g, &self.pool).await {
-            Ok(()) => Ok(GroupTx {
-                guard: Some(g),
-                writer: self.handle(),
-                deferred: String::new(),
-                deferred_args: Vec::new(),
-            }),
-            Err(e) => {
-                fail_batch(&mut g, &e.to_string()).await;
-                Err(e)
+        let pool = self.pool.clone();
+        let writer = self.handle();
+        // The writer is made inside the detached task: if the caller is gone by the time it
+        // ends, dropping it undoes the savepoint like any abandoned writer.
+        detached(async move {
+            match prepare(&mut g, &pool).await {
+                Ok(()) => Ok(GroupTx {
+                    guard: Some(g),
+                    writer,
+                    deferred: String::new(),
+                    deferred_args: Vec::new(),
+                }),
+                Err(e) => {
+                    fail_batch(&mut g, &e.to_string()).await;
+                    Err(e)
+                }
             }
-        }
+        })
+        .await?
     }
 
     /// Transactions committed so far and the writes they carried: the ratio is the batching.
@@ -161,13 +177,19 @@ impl Drop for Queued {
 }
 
 async fn prepare(g: &mut State, pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    if g.spare && !g.undo {
+        g.spare = false;
+        return Ok(());
+    }
     undo(g).await?;
     if g.conn.is_none() {
         g.conn = Some(pool.acquire().await?);
     }
+    let conn = g.conn.as_mut().expect("acquired above");
     if g.batch.is_none() {
-        let conn = g.conn.as_mut().expect("acquired above");
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut **conn).await?;
+        sqlx::query("BEGIN IMMEDIATE; SAVEPOINT w")
+            .execute(&mut **conn)
+            .await?;
         g.next_id += 1;
         g.batch = Some(Batch {
             id: g.next_id,
@@ -175,20 +197,23 @@ async fn prepare(g: &mut State, pool: &SqlitePool) -> Result<(), sqlx::Error> {
             opened: Instant::now(),
             done: watch::channel(None).0,
         });
+    } else {
+        sqlx::query("SAVEPOINT w").execute(&mut **conn).await?;
     }
-    let conn = g.conn.as_mut().expect("acquired above");
-    sqlx::query("SAVEPOINT w").execute(&mut **conn).await?;
     Ok(())
 }
 
-/// Undoes the savepoint a writer left open.
+/// Undoes the savepoint a writer left open, or closes the spare one nobody took.
 async fn undo(g: &mut State) -> Result<(), sqlx::Error> {
-    if g.undo {
-        let conn = g.conn.as_mut().expect("a savepoint lives on a connection");
-        sqlx::query("ROLLBACK TO w").execute(&mut **conn).await?;
-        sqlx::query("RELEASE w").execute(&mut **conn).await?;
-        g.undo = false;
-    }
+    let text = match (g.undo, g.spare) {
+        (true, _) => "ROLLBACK TO w; RELEASE w",
+        (false, true) => "RELEASE w",
+        (false, false) => return Ok(()),
+    };
+    let conn = g.conn.as_mut().expect("a savepoint lives on a connection");
+    sqlx::query(text).execute(&mut **conn).await?;
+    g.undo = false;
+    g.spare = false;
     Ok(())
 }
 
@@ -201,10 +226,7 @@ async fn commit_batch(g: &mut State) -> Result<(), sqlx::Error> {
     let conn = g.conn.as_mut().expect("a batch lives on a connection");
     match sqlx::query("COMMIT").execute(&mut **conn).await {
         Ok(_) => {
-            g.commits += 1;
-            g.writes += batch.writers as u64;
-            batch.done.send_replace(Some(Ok(())));
-            g.conn = None;
+            committed(g, batch);
             Ok(())
         }
         Err(e) => {
@@ -217,6 +239,15 @@ async fn commit_batch(g: &mut State) -> Result<(), sqlx::Error> {
     }
 }
 
+/// After the COMMIT: everyone in the batch is told, and the connection goes back to the pool.
+fn committed(g: &mut State, batch: Batch) {
+    g.commits += 1;
+    g.writes += batch.writers as u64;
+    batch.done.send_replace(Some(Ok(())));
+    g.spare = false;
+    g.conn = None;
+}
+
 /// Abandons the shared transaction: everyone in it is told it failed.
 async fn fail_batch(g: &mut State, why: &str) {
     if let Some(batch) = g.batch.take() {
@@ -226,6 +257,7 @@ async fn fail_batch(g: &mut State, why: &str) {
         batch.done.send_replace(Some(Err(why.into())));
     }
     g.undo = false;
+    g.spare = false;
     // A connection in an unknown state is not reused.
     if let Some(mut conn) = g.conn.take() {
         conn.close_on_drop();
@@ -254,6 +286,53 @@ async fn settle(g: &mut State) {
             let _ = commit_batch(g).await;
         }
     }
+}
+
+/// Runs `work` to its end even if the caller goes away. A request can be dropped at any await
+/// (its client hung up); a statement already sent still runs, and the shared state must say so.
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, sqlx::Error> {
+    tokio::spawn(work).await.map_err(|e| failed(&e.to_string()))
+}
+
+/// A writer's end: its deferred statements, the RELEASE, and then either the COMMIT (answers
+/// `None`) or the next writer's SAVEPOINT (answers the batch to wait for), in one round trip.
+/// Should any statement fail, the ones before it already ran: the batch is abandoned.
+async fn release(
+    mut g: OwnedMutexGuard<State>,
+    queued: Arc<AtomicUsize>,
+    mut text: String,
+    args: Vec<Arg>,
+) -> Result<Option<(u64, watch::Receiver<Outcome>)>, sqlx::Error> {
+    let batch = g.batch.as_ref().expect("a writer is inside a batch");
+    let commit_now = queued.load(Ordering::SeqCst) == 0
+        || batch.writers + 1 >= MAX_BATCH
+        || batch.opened.elapsed() >= MAX_AGE;
+    text.push_str(if commit_now {
+        "RELEASE w;\nCOMMIT"
+    } else {
+        "RELEASE w;\nSAVEPOINT w"
+    });
+    // A bulk change's one-off text would only push the common ones out of the cache.
+    let big = args.len() > 64;
+    let conn = g.conn.as_mut().expect("a live writer holds the connection");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(!big);
+    crate::direct::bind_args!(q, &args);
+    if let Err(e) = q.execute(&mut **conn).await {
+        fail_batch(&mut g, &e.to_string()).await;
+        return Err(e);
+    }
+    let mut batch = g.batch.take().expect("a writer is inside a batch");
+    batch.writers += 1;
+    if commit_now {
+        committed(&mut g, batch);
+        return Ok(None);
+    }
+    g.spare = true;
+    let waiting = (batch.id, batch.done.subscribe());
+    g.batch = Some(batch);
+    Ok(Some(waiting))
 }
 
 /// One writer's part of the shared transaction: a connection inside its own SAVEPOINT. Use it
@@ -288,36 +367,13 @@ impl DerefMut for GroupTx {
 impl GroupTx {
     /// Keeps this writer's work and returns once the COMMIT that holds it has returned.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let mut g = self.guard.take().expect("commit once");
-        let conn = g.conn.as_mut().expect("a live writer holds the connection");
-        // The deferred statements and the RELEASE go in one round trip. Should one fail, the
-        // ones before it already ran: the batch is abandoned, as for a failed RELEASE.
-        let released = if self.deferred.is_empty() {
-            sqlx::query("RELEASE w").execute(&mut **conn).await
-        } else {
-            let big = self.deferred_args.len() > 64;
-            let mut text = std::mem::take(&mut self.deferred);
-            text.push_str("RELEASE w");
-            // A bulk change's one-off text would only push the common ones out of the cache.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(!big);
-            crate::direct::bind_args!(q, &self.deferred_args);
-            q.execute(&mut **conn).await
+        let g = self.guard.take().expect("commit once");
+        let queued = self.writer.queued.clone();
+        let text = std::mem::take(&mut self.deferred);
+        let args = std::mem::take(&mut self.deferred_args);
+        let Some((id, mut done)) = detached(release(g, queued, text, args)).await?? else {
+            return Ok(());
         };
-        if let Err(e) = released {
-            fail_batch(&mut g, &e.to_string()).await;
-            return Err(e);
-        }
-        let batch = g.batch.as_mut().expect("a writer is inside a batch");
-        batch.writers += 1;
-        let id = batch.id;
-        let mut done = batch.done.subscribe();
-        if self.writer.queued.load(Ordering::SeqCst) == 0
-            || batch.writers >= MAX_BATCH
-            || batch.opened.elapsed() >= MAX_AGE
-        {
-            return commit_batch(&mut g).await;
-        }
-        drop(g);
         loop {
             if let Some(outcome) = done.borrow_and_update().clone() {
                 return outcome.map_err(|e| failed(&e));
@@ -327,11 +383,16 @@ impl GroupTx {
                 Ok(Err(_)) => return Err(failed("the batch was dropped")),
                 Err(_) => {
                     // Nobody committed the batch in time: do it here.
-                    let mut g = self.writer.state.lock().await;
-                    if g.batch.as_ref().is_some_and(|b| b.id == id) {
-                        undo(&mut g).await.ok();
-                        commit_batch(&mut g).await?;
-                        return Ok(());
+                    let mut g = self.writer.state.clone().lock_owned().await;
+                    let took_over = detached(async move {
+                        if g.batch.as_ref().is_some_and(|b| b.id == id) {
+                            undo(&mut g).await.ok();
+                            return Some(commit_batch(&mut g).await);
+                        }
+                        None
+                    });
+                    if let Some(committed) = took_over.await? {
+                        return committed;
                     }
                 }
             }
@@ -364,7 +425,7 @@ impl GroupTx {
         let mut g = self.guard.take().expect("rollback once");
         g.undo = true;
         if self.writer.queued.load(Ordering::SeqCst) == 0 {
-            settle(&mut g).await;
+            detached(async move { settle(&mut g).await }).await?;
         }
         Ok(())
     }
@@ -499,6 +560,108 @@ mod tests {
         // And the connection is free for the next writer.
         insert(&w, 3).await.unwrap();
         assert_eq!(ids(&read).await, vec![1, 3]);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_that_commit_fail_leave_give_up_or_are_cut_off_keep_exactly_the_committed() {
+        let (w, read, path) = writer().await;
+        let w = Arc::new(w);
+        insert(&w, 1).await.unwrap();
+        let mut tasks = Vec::new();
+        for id in 100..400_i64 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                match id % 5 {
+                    // Commits: the row must be there.
+                    0 => insert(&w, id).await.map(|_| Some((id, true))),
+                    // Cut off anywhere, commit included (its client hung up): the row may or
+                    // may not be there, and nobody else notices.
+                    4 => {
+                        let cut = Duration::from_micros(50 * (id as u64 % 7));
+                        let _ = tokio::time::timeout(cut, insert(&w, id)).await;
+                        Ok(Some((id, false)))
+                    }
+                    // Fails on a duplicate inside its savepoint: nothing of it stays.
+                    1 => {
+                        let mut tx = w.begin().await?;
+                        sqlx::query("INSERT INTO t (id) VALUES ($1)")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let dup = sqlx::query("INSERT INTO t (id) VALUES (1)")
+                            .execute(&mut *tx)
+                            .await;
+                        assert!(dup.is_err());
+                        Ok(None)
+                    }
+                    // Leaves without committing.
+                    2 => {
+                        let mut tx = w.begin().await?;
+                        sqlx::query("INSERT INTO t (id) VALUES ($1)")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        drop(tx);
+                        Ok(None)
+                    }
+                    // Gives up while queued (or right after being let in).
+                    _ => {
+                        if let Ok(tx) =
+                            tokio::time::timeout(Duration::from_micros(200), w.begin()).await
+                        {
+                            drop(tx?);
+                        }
+                        Ok(None)
+                    }
+                }
+            }));
+        }
+        let (mut sure, mut maybe) = (vec![1], Vec::new());
+        for t in tasks {
+            match t
+                .await
+                .unwrap()
+                .expect("no writer sees an error of another")
+            {
+                Some((id, true)) => sure.push(id),
+                Some((id, false)) => maybe.push(id),
+                None => {}
+            }
+        }
+        insert(&w, 1000).await.unwrap();
+        sure.push(1000);
+        let got = ids(&read).await;
+        let kept: Vec<i64> = got.iter().copied().filter(|i| !maybe.contains(i)).collect();
+        assert_eq!(kept, sure);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_cut_off_inside_its_commit_leaves_the_next_one_working() {
+        use std::future::Future;
+        let (w, read, path) = writer().await;
+        for id in (1..40).step_by(2) {
+            let mut tx = w.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (id) VALUES ($1)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            // Its RELEASE and COMMIT are on their way when the request is dropped.
+            let mut commit = Box::pin(tx.commit());
+            std::future::poll_fn(|cx| {
+                let _ = commit.as_mut().poll(cx);
+                std::task::Poll::Ready(())
+            })
+            .await;
+            drop(commit);
+            insert(&w, id + 1).await.unwrap();
+        }
+        let got = ids(&read).await;
+        for id in (2..=40).step_by(2) {
+            assert!(got.contains(&id), "{id} missing: {got:?}");
+        }
         std::fs::remove_file(path).ok();
     }
 }

@@ -406,27 +406,13 @@ macro_rules! check_assignees {
 }
 
 /// Inside a write transaction: `to` is a status of the project and the workflow allows the move.
-macro_rules! check_transition {
-    ($tx:ident, $project:expr, $from:expr, $to:expr) => {{
-        let to: Uuid = $to;
-        let from: Uuid = $from;
-        // One read answers both: is `to` a status of the project, and may `from` go to it.
-        let (known, allowed): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM task_statuses WHERE project_id = $1 AND id = $3),
-                    (SELECT COUNT(*) FROM status_transitions WHERE project_id = $1 AND from_status_id = $2 AND to_status_id = $3)",
-        )
-        .bind($project)
-        .bind(from)
-        .bind(to)
-        .fetch_one(&mut *$tx)
-        .await?;
-        if known == 0 {
-            return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
-        }
-        if from != to && allowed == 0 {
-            return Err(StoreError::Rule("tracking.transition_not_allowed"));
-        }
-    }};
+/// A task read for a change, with what the workflow says of the status asked for.
+#[derive(sqlx::FromRow)]
+struct TaskAndMove {
+    #[sqlx(flatten)]
+    task: Task,
+    status_known: i64,
+    move_allowed: i64,
 }
 
 /// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
@@ -436,9 +422,15 @@ macro_rules! apply_task_change {
         let scope: &TenantScope = $scope;
         let c: &TaskChanges = $c;
         let lock: &str = $lock;
-        let before = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2{lock}")))
+        // The task, and in the same read whether the status asked for is one of its project's
+        // and may follow the current one.
+        let TaskAndMove { task: before, status_known, move_allowed } = sqlx::query_as::<_, TaskAndMove>(sql(format!(
+            "SELECT {}, (SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = $3) AS status_known,
+                    (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = $3) AS move_allowed
+             FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}", prefixed("t"))))
             .bind(scope.org_id)
             .bind($id)
+            .bind(c.status_id)
             .fetch_optional(&mut *$tx)
             .await?
             .ok_or(StoreError::NotFound { entity: "task" })?;
@@ -449,7 +441,12 @@ macro_rules! apply_task_change {
         }
         let mut after = before.clone();
         if let Some(s) = c.status_id {
-            check_transition!($tx, before.project_id, before.status_id, s);
+            if status_known == 0 {
+                return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
+            }
+            if s != before.status_id && move_allowed == 0 {
+                return Err(StoreError::Rule("tracking.transition_not_allowed"));
+            }
             after.status_id = s;
         }
         if let Some(a) = &c.assignees {
