@@ -660,15 +660,17 @@ impl Store {
         sequence_id: Uuid,
         task_type_id: Option<Uuid>,
     ) -> Result<Vec<Task>> {
-        // The step is written only when given, so the planner sees a plain equality on the index.
-        let step = if task_type_id.is_some() {
-            " AND t.task_type_id = $3"
+        // The shots in cut order drive (CROSS JOIN keeps SQLite's planner to that order): each
+        // shot's tasks are one lookup, and one step needs no sort at all.
+        let text = if task_type_id.is_some() {
+            format!("SELECT {} FROM shots s CROSS JOIN tasks t
+                 WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.task_type_id = $3 AND t.org_id = $1
+                 ORDER BY s.cut_order", prefixed("t"))
         } else {
-            ""
+            format!("SELECT {} FROM shots s CROSS JOIN tasks t JOIN task_types y ON y.id = t.task_type_id
+                 WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.org_id = $1
+                 ORDER BY s.cut_order, y.sort_order", prefixed("t"))
         };
-        let text = format!("SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
-             WHERE t.org_id = $1 AND t.sequence_id = $2{step} ORDER BY s.cut_order, y.sort_order",
-            prefixed("t"));
         let mut args = vec![Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(sequence_id))];
         if task_type_id.is_some() {
             args.push(Arg::Uuid(task_type_id));
