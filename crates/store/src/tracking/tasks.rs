@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::direct::{self, Arg, bind_args};
 use crate::{
-    Actor, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Backend, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms,
+    on_read, on_write, record,
 };
 
 /// (short name, name, colour, done, retake, needs review, client approved, default)
@@ -660,16 +660,34 @@ impl Store {
         sequence_id: Uuid,
         task_type_id: Option<Uuid>,
     ) -> Result<Vec<Task>> {
-        // The shots in cut order drive (CROSS JOIN keeps SQLite's planner to that order): each
-        // shot's tasks are one lookup, and one step needs no sort at all.
-        let text = if task_type_id.is_some() {
-            format!("SELECT {} FROM shots s CROSS JOIN tasks t
-                 WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.task_type_id = $3 AND t.org_id = $1
-                 ORDER BY s.cut_order", prefixed("t"))
+        let step = if task_type_id.is_some() {
+            " AND t.task_type_id = $3"
         } else {
-            format!("SELECT {} FROM shots s CROSS JOIN tasks t JOIN task_types y ON y.id = t.task_type_id
+            ""
+        };
+        let text = match self.backend() {
+            // The shots in cut order drive (CROSS JOIN holds SQLite's planner to that order):
+            // each shot's tasks are one lookup, and one step needs no sort at all.
+            Backend::Sqlite if task_type_id.is_some() => format!(
+                "SELECT {} FROM shots s CROSS JOIN tasks t
+                 WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.org_id = $1{step}
+                 ORDER BY s.cut_order",
+                prefixed("t")
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {} FROM shots s CROSS JOIN tasks t JOIN task_types y ON y.id = t.task_type_id
                  WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.org_id = $1
-                 ORDER BY s.cut_order, y.sort_order", prefixed("t"))
+                 ORDER BY s.cut_order, y.sort_order",
+                prefixed("t")
+            ),
+            // PostgreSQL picks its own join order, and before its statistics of a freshly
+            // imported sequence exist it can pick badly from the shots; the sequence's own tasks
+            // (`tasks_sequence_type`) are a safe start whatever it knows.
+            Backend::Postgres => format!(
+                "SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
+                 WHERE t.org_id = $1 AND t.sequence_id = $2{step} ORDER BY s.cut_order, y.sort_order",
+                prefixed("t")
+            ),
         };
         let mut args = vec![Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(sequence_id))];
         if task_type_id.is_some() {
