@@ -424,7 +424,7 @@ macro_rules! apply_task_change {
         let lock: &str = $lock;
         // The task, and in the same read whether the status asked for is one of its project's
         // and may follow the current one.
-        let TaskAndMove { task: before, status_known, move_allowed } = sqlx::query_as::<_, TaskAndMove>(sql(format!(
+        let read = sqlx::query_as::<_, TaskAndMove>(sql(format!(
             "SELECT {}, (SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = $3) AS status_known,
                     (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = $3) AS move_allowed
              FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}", prefixed("t"))))
@@ -434,6 +434,17 @@ macro_rules! apply_task_change {
             .fetch_optional(&mut *$tx)
             .await?
             .ok_or(StoreError::NotFound { entity: "task" })?;
+        apply_read_change!($tx, scope, read, $expected, c)
+    }};
+}
+
+/// Inside a write transaction: applies `c` to a task already read (locked on PostgreSQL) with
+/// its workflow answer, records it, and evaluates to the task before and after.
+macro_rules! apply_read_change {
+    ($tx:ident, $scope:expr, $read:expr, $expected:expr, $c:expr) => {{
+        let scope: &TenantScope = $scope;
+        let c: &TaskChanges = $c;
+        let TaskAndMove { task: before, status_known, move_allowed } = $read;
         if let Some(v) = $expected
             && v != before.version
         {
@@ -906,11 +917,35 @@ impl Store {
         if order.windows(2).any(|w| changes[w[0]].0 == changes[w[1]].0) {
             return Err(FieldError::new("updates", "one_change_per_task").into());
         }
+        // All the tasks and their workflow answers in one read, locked in id order.
+        let wanted = (0..changes.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lock_tasks = if lock.is_empty() {
+            ""
+        } else {
+            " FOR UPDATE OF t"
+        };
+        let text = format!(
+            "WITH wanted (id, to_status) AS (VALUES {wanted})
+             SELECT {}, (SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = w.to_status) AS status_known,
+                    (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = w.to_status) AS move_allowed
+             FROM wanted w CROSS JOIN tasks t WHERE t.id = w.id AND t.org_id = $1 ORDER BY t.id{lock_tasks}",
+            prefixed("t")
+        );
         on_write!(self, tx => {
+            let mut q = sqlx::query_as::<_, TaskAndMove>(sql(text)).bind(scope.org_id);
+            for (id, _, c) in changes {
+                q = q.bind(*id).bind(c.status_id);
+            }
+            let mut read: std::collections::HashMap<Uuid, TaskAndMove> =
+                q.fetch_all(&mut *tx).await?.into_iter().map(|r| (r.task.id, r)).collect();
             let mut out: Vec<Option<Task>> = vec![None; changes.len()];
             for i in order {
                 let (id, v, c) = &changes[i];
-                let (_, after) = apply_task_change!(tx, lock, scope, *id, *v, c);
+                let r = read.remove(id).ok_or(StoreError::NotFound { entity: "task" })?;
+                let (_, after) = apply_read_change!(tx, scope, r, *v, c);
                 out[i] = Some(after);
             }
             tx.commit().await?;
