@@ -406,6 +406,15 @@ macro_rules! check_assignees {
 }
 
 /// Inside a write transaction: `to` is a status of the project and the workflow allows the move.
+/// The two columns of `TaskAndMove` beside a task `t`: whether the status `to` is one of the
+/// task's project, and whether the workflow lets the task's status go to it.
+fn workflow_answer(to: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = {to}) AS status_known,
+         (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = {to}) AS move_allowed"
+    )
+}
+
 /// A task read for a change, with what the workflow says of the status asked for.
 #[derive(sqlx::FromRow)]
 struct TaskAndMove {
@@ -425,15 +434,16 @@ macro_rules! apply_task_change {
         // The task, and in the same read whether the status asked for is one of its project's
         // and may follow the current one.
         let read = sqlx::query_as::<_, TaskAndMove>(sql(format!(
-            "SELECT {}, (SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = $3) AS status_known,
-                    (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = $3) AS move_allowed
-             FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}", prefixed("t"))))
-            .bind(scope.org_id)
-            .bind($id)
-            .bind(c.status_id)
-            .fetch_optional(&mut *$tx)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "task" })?;
+            "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}",
+            prefixed("t"),
+            workflow_answer("$3")
+        )))
+        .bind(scope.org_id)
+        .bind($id)
+        .bind(c.status_id)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "task" })?;
         apply_read_change!($tx, scope, read, $expected, c)
     }};
 }
@@ -929,10 +939,9 @@ impl Store {
         };
         let text = format!(
             "WITH wanted (id, to_status) AS (VALUES {wanted})
-             SELECT {}, (SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = w.to_status) AS status_known,
-                    (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = w.to_status) AS move_allowed
-             FROM wanted w CROSS JOIN tasks t WHERE t.id = w.id AND t.org_id = $1 ORDER BY t.id{lock_tasks}",
-            prefixed("t")
+             SELECT {}, {} FROM wanted w CROSS JOIN tasks t WHERE t.id = w.id AND t.org_id = $1 ORDER BY t.id{lock_tasks}",
+            prefixed("t"),
+            workflow_answer("w.to_status")
         );
         on_write!(self, tx => {
             let mut q = sqlx::query_as::<_, TaskAndMove>(sql(text)).bind(scope.org_id);
