@@ -13,6 +13,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
+mod checkpoint;
 mod direct;
 pub mod group;
 pub mod idempotency;
@@ -193,6 +194,7 @@ pub enum Db {
         group: group::GroupWriter,
         /// The hot reads, on the calling thread (`direct`).
         direct: direct::Readers,
+        _checkpoint: checkpoint::Checkpointer,
     },
     Postgres(PgPool),
 }
@@ -496,7 +498,11 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged write survives power loss, not just a killed process.
-            .synchronous(SqliteSynchronous::Full);
+            .synchronous(SqliteSynchronous::Full)
+            // The log is copied back by a thread of its own (`checkpoint`), and truncated to
+            // this size once reused.
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", "67108864");
         // The schema is brought up to date on a connection of its own; writes then go through
         // the group writer's.
         let mut migrating = opts.connect().await?;
@@ -516,10 +522,12 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
+        let group = group::GroupWriter::new(opts);
         Ok(Store {
             db: Db::Sqlite {
                 read,
-                group: group::GroupWriter::new(opts),
+                _checkpoint: checkpoint::Checkpointer::start(path, group.clone()),
+                group,
                 direct: direct::Readers::new(path, readers as usize),
             },
             tokens: identity::TokenCache::default(),
