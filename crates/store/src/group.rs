@@ -82,7 +82,6 @@ fn view(raw: NonNull<rusqlite::ffi::sqlite3>) -> rusqlite::Result<rusqlite::Conn
     unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }
 }
 
-#[derive(Clone)]
 pub struct GroupWriter {
     opts: Arc<SqliteConnectOptions>,
     state: Arc<Mutex<State>>,
@@ -168,31 +167,6 @@ impl GroupWriter {
             let conn = &mut g.conn.as_mut().expect("opened above").conn;
             sqlx::query("PRAGMA optimize").execute(conn).await?;
             Ok(())
-        })
-        .await?
-    }
-
-    /// Between two batches, copies what is left of the log back and has the next batch write the
-    /// log from its start (see `checkpoint`). Readers still on old frames are waited for only
-    /// briefly: the log is then rewound another time.
-    pub async fn rewind_log(&self) -> Result<(), sqlx::Error> {
-        let mut g = self.state.clone().lock_owned().await;
-        detached(async move {
-            settle(&mut g).await;
-            let Some(w) = g.conn.as_mut() else {
-                return Ok(());
-            };
-            sqlx::query("PRAGMA busy_timeout = 20")
-                .execute(&mut w.conn)
-                .await?;
-            let rewound = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                .execute(&mut w.conn)
-                .await;
-            // Back to the connection's own patience (`Store::open_sqlite`).
-            sqlx::query("PRAGMA busy_timeout = 10000")
-                .execute(&mut w.conn)
-                .await?;
-            rewound.map(|_| ())
         })
         .await?
     }
@@ -729,50 +703,6 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_in_place_share_one_commit_and_a_failing_one_undoes_only_itself() {
         waiting_writers_share_one_commit(false).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn rewinding_the_log_makes_the_next_batch_write_it_from_its_start() {
-        let path = std::env::temp_dir().join(format!("mstation-group-{}.db", uuid::Uuid::now_v7()));
-        let opts = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .pragma("wal_autocheckpoint", "0");
-        let w = GroupWriter::new(opts.clone());
-        let mut other = opts.connect().await.unwrap();
-        let tx = w.begin().await.unwrap();
-        tx.inline().execute("CREATE TABLE b (v BLOB)", []).unwrap();
-        tx.commit().await.unwrap();
-        // Nothing copied back when a batch starts: the log only grows.
-        for _ in 0..300 {
-            insert_blob(&w).await;
-        }
-        let grown = log_frames(&mut other).await;
-        assert!(grown >= 300, "one frame or more per commit: {grown}");
-        // The same, rewound before the next batch: it writes the log from its start.
-        for _ in 0..300 {
-            insert_blob(&w).await;
-        }
-        w.rewind_log().await.unwrap();
-        insert_blob(&w).await;
-        let after = log_frames(&mut other).await;
-        assert!(after < 10, "the log starts over: {after} frames");
-        std::fs::remove_file(path).ok();
-    }
-
-    /// The frames in the log, after copying them back.
-    async fn log_frames(c: &mut SqliteConnection) -> i64 {
-        let q = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)");
-        q.fetch_one(c).await.unwrap().1
-    }
-
-    async fn insert_blob(w: &GroupWriter) {
-        let tx = w.begin().await.unwrap();
-        tx.inline()
-            .execute("INSERT INTO b (v) VALUES (zeroblob(3000))", [])
-            .unwrap();
-        tx.commit().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,6 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
-mod checkpoint;
 mod direct;
 pub mod group;
 pub mod idempotency;
@@ -194,7 +193,6 @@ pub enum Db {
         group: group::GroupWriter,
         /// The hot reads, on the calling thread (`direct`).
         direct: direct::Readers,
-        _checkpoint: checkpoint::Checkpointer,
     },
     Postgres(PgPool),
 }
@@ -498,11 +496,7 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged write survives power loss, not just a killed process.
-            .synchronous(SqliteSynchronous::Full)
-            // The log is copied back by a thread of its own (`checkpoint`), and truncated to
-            // this size once reused.
-            .pragma("wal_autocheckpoint", "0")
-            .pragma("journal_size_limit", "67108864");
+            .synchronous(SqliteSynchronous::Full);
         // The schema is brought up to date on a connection of its own; writes then go through
         // the group writer's.
         let mut migrating = opts.connect().await?;
@@ -522,12 +516,10 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
-        let group = group::GroupWriter::new(opts);
         Ok(Store {
             db: Db::Sqlite {
                 read,
-                _checkpoint: checkpoint::Checkpointer::start(path, group.clone()),
-                group,
+                group: group::GroupWriter::new(opts),
                 direct: direct::Readers::new(path, readers as usize),
             },
             tokens: identity::TokenCache::default(),
