@@ -106,60 +106,31 @@ impl Readers {
     }
 }
 
-/// Prepares `text` and binds `args` by the number in each `$n`, as sqlx does (SQLite numbers
-/// parameters by first appearance, the text numbers them by meaning), then runs `f` on it. The
-/// statement is kept for next time, unless it is a one-off with many parameters (a bulk change)
-/// that would only push the common ones out of the cache.
-fn run<R>(
-    conn: &Connection,
-    text: &str,
-    args: &[Arg],
-    f: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<R>,
-) -> rusqlite::Result<R> {
-    fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
-        for i in 1..=stmt.parameter_count() {
-            let n = stmt
-                .parameter_name(i)
-                .and_then(|name| name.strip_prefix('$'))
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(i);
-            let arg = n
-                .checked_sub(1)
-                .and_then(|at| args.get(at))
-                .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
-            stmt.raw_bind_parameter(i, arg.to_sqlite())?;
-        }
-        Ok(())
-    }
-    if args.len() > 64 {
-        let mut stmt = conn.prepare(text)?;
-        bind(&mut stmt, args)?;
-        f(&mut stmt)
-    } else {
-        let mut stmt = conn.prepare_cached(text)?;
-        bind(&mut stmt, args)?;
-        f(&mut stmt)
-    }
-}
-
-/// Runs the query `text` with `args` as `$1…`, reading each row with `each`.
+/// Prepares `text` (cached per connection) and binds `args` by the number in each `$n`, as sqlx
+/// does: SQLite numbers parameters by first appearance, the text numbers them by meaning.
 pub(crate) fn query<T>(
     conn: &Connection,
     text: &str,
     args: &[Arg],
     mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    run(conn, text, args, |stmt| {
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(each(row)?);
-        }
-        Ok(out)
-    })
-}
-
-/// Runs the statement `text` with `args` as `$1…`; answers the rows it changed.
-pub(crate) fn execute(conn: &Connection, text: &str, args: &[Arg]) -> rusqlite::Result<usize> {
-    run(conn, text, args, |stmt| stmt.raw_execute())
+    let mut stmt = conn.prepare_cached(text)?;
+    for i in 1..=stmt.parameter_count() {
+        let n = stmt
+            .parameter_name(i)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(i);
+        let arg = n
+            .checked_sub(1)
+            .and_then(|at| args.get(at))
+            .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
+        stmt.raw_bind_parameter(i, arg.to_sqlite())?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(each(row)?);
+    }
+    Ok(out)
 }

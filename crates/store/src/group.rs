@@ -12,24 +12,21 @@
 //! shared transaction is settled: committed if someone is waiting on it, rolled back if it holds
 //! nothing, never left open to block other processes on the same file.
 //!
-//! A writer works in place. sqlx runs a SQLite connection on a thread of its own, and on a loaded
-//! machine the hand-offs to that thread, not SQLite, were what a writer waited on. So the
-//! writer connection is also seen through rusqlite ([`Writer`]), and a writer's statements, its
-//! RELEASE and the next writer's SAVEPOINT run on the calling thread while it holds the group.
-//! Only what may wait (BEGIN IMMEDIATE, which can meet another process's lock, and COMMIT, which
-//! waits for the disk) goes to sqlx's thread, once per batch, detached from the request
-//! (`detached`): a client that hangs up cannot leave a statement sent whose effect the shared
-//! state does not know of. A writer may still use the connection through sqlx (`&mut *tx`); it
-//! then ends through sqlx too, behind whatever it sent.
+//! Round trips to sqlx's connection thread are what a writer waits on, so they are few: a
+//! writer's last one carries its deferred statements (`defer`), its RELEASE, and either the
+//! COMMIT or, when another writer is queued, that writer's SAVEPOINT. Every step that changes the
+//! connection's state runs detached from the request (`detached`): a client that hangs up cannot
+//! leave a statement sent whose effect the shared state does not know of.
 
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use sqlx::pool::PoolConnection;
+
+use crate::direct::Arg;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// The most writers one COMMIT carries, so the first of them never waits long.
@@ -41,57 +38,15 @@ const TAKE_OVER: Duration = Duration::from_millis(50);
 
 type Outcome = Option<Result<(), Arc<str>>>;
 
-/// The writer connection, seen both through sqlx and, for the work done in place, through
-/// rusqlite. It is opened `serialized(true)`: SQLite then guards the handle with its own mutex,
-/// so sqlx's thread tidying up after a statement (a reset, a cache count) can never race a
-/// statement run in place. Field order matters: the view finalizes its statements before the
-/// connection closes.
-struct Writer {
-    inline: rusqlite::Connection,
-    conn: SqliteConnection,
-}
-
-impl Writer {
-    async fn open(opts: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
-        let mut conn = opts.connect().await?;
-        let raw = conn.lock_handle().await?.as_raw_handle();
-        let inline = view(raw).map_err(|e| failed(&e.to_string()))?;
-        inline.set_prepared_statement_cache_capacity(64);
-        Ok(Writer { inline, conn })
-    }
-
-    /// Drops the connection, in a state not known: the next writer opens another.
-    fn discard(self) {
-        let Writer { inline, conn } = self;
-        drop(inline);
-        drop(conn);
-    }
-}
-
-/// A rusqlite view of the handle sqlx opened.
-#[allow(unsafe_code)]
-fn view(raw: NonNull<rusqlite::ffi::sqlite3>) -> rusqlite::Result<rusqlite::Connection> {
-    // SAFETY: `from_handle` makes a view that never closes the handle. The handle outlives the
-    // view: both live in one `Writer`, the view dropped first, and sqlx closes a pooled
-    // connection only once it is dropped or given back, which `Writer` does after dropping the
-    // view. Use from two threads is sound: the connection is opened in SQLite's serialized mode
-    // (a mutex per handle), and the group's rules keep the two from taking turns within a
-    // statement: the view runs only while a writer holds the group, after every sqlx command
-    // sent on the connection has returned, and a writer that used sqlx or was dropped ends
-    // through sqlx, queued behind its own statements.
-    unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }
-}
-
 pub struct GroupWriter {
-    opts: Arc<SqliteConnectOptions>,
+    pool: SqlitePool,
     state: Arc<Mutex<State>>,
     queued: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Kept between batches: reopening its rusqlite view would cost a round trip each time.
-    conn: Option<Writer>,
+    conn: Option<PoolConnection<Sqlite>>,
     batch: Option<Batch>,
     next_id: u64,
     /// A writer ended without committing: its savepoint is still open and must be undone
@@ -120,10 +75,9 @@ fn failed(e: &str) -> sqlx::Error {
 }
 
 impl GroupWriter {
-    /// A group writer on the database `opts` opens; it connects when first needed.
-    pub fn new(opts: SqliteConnectOptions) -> Self {
+    pub fn new(pool: SqlitePool) -> Self {
         Self {
-            opts: Arc::new(opts.serialized(true)),
+            pool,
             state: Arc::default(),
             queued: Arc::default(),
         }
@@ -134,18 +88,18 @@ impl GroupWriter {
         let queued = Queued::enter(self);
         let mut g = self.state.clone().lock_owned().await;
         queued.leave();
+        let pool = self.pool.clone();
         let writer = self.handle();
-        if g.spare && !g.undo && g.conn.is_some() {
-            // The writer before opened this one's savepoint: nothing to wait for.
-            g.spare = false;
-            return Ok(GroupTx::new(g, writer));
-        }
-        let opts = self.opts.clone();
         // The writer is made inside the detached task: if the caller is gone by the time it
         // ends, dropping it undoes the savepoint like any abandoned writer.
         detached(async move {
-            match prepare(&mut g, &opts).await {
-                Ok(()) => Ok(GroupTx::new(g, writer)),
+            match prepare(&mut g, &pool).await {
+                Ok(()) => Ok(GroupTx {
+                    guard: Some(g),
+                    writer,
+                    deferred: String::new(),
+                    deferred_args: Vec::new(),
+                }),
                 Err(e) => {
                     fail_batch(&mut g, &e.to_string()).await;
                     Err(e)
@@ -153,35 +107,6 @@ impl GroupWriter {
             }
         })
         .await?
-    }
-
-    /// Runs SQLite's `PRAGMA optimize` on the writer connection, between batches.
-    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
-        let mut g = self.state.clone().lock_owned().await;
-        let opts = self.opts.clone();
-        detached(async move {
-            settle(&mut g).await;
-            if g.conn.is_none() {
-                g.conn = Some(Writer::open(&opts).await?);
-            }
-            let conn = &mut g.conn.as_mut().expect("opened above").conn;
-            sqlx::query("PRAGMA optimize").execute(conn).await?;
-            Ok(())
-        })
-        .await?
-    }
-
-    /// Settles the shared transaction and closes the connection.
-    pub async fn close(&self) {
-        let mut g = self.state.clone().lock_owned().await;
-        let _ = detached(async move {
-            settle(&mut g).await;
-            if let Some(w) = g.conn.take() {
-                drop(w.inline);
-                let _ = w.conn.close().await;
-            }
-        })
-        .await;
     }
 
     /// Transactions committed so far and the writes they carried: the ratio is the batching.
@@ -251,19 +176,19 @@ impl Drop for Queued {
     }
 }
 
-async fn prepare(g: &mut State, opts: &SqliteConnectOptions) -> Result<(), sqlx::Error> {
+async fn prepare(g: &mut State, pool: &SqlitePool) -> Result<(), sqlx::Error> {
     if g.spare && !g.undo {
         g.spare = false;
         return Ok(());
     }
     undo(g).await?;
     if g.conn.is_none() {
-        g.conn = Some(Writer::open(opts).await?);
+        g.conn = Some(pool.acquire().await?);
     }
-    let conn = &mut g.conn.as_mut().expect("opened above").conn;
+    let conn = g.conn.as_mut().expect("acquired above");
     if g.batch.is_none() {
         sqlx::query("BEGIN IMMEDIATE; SAVEPOINT w")
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await?;
         g.next_id += 1;
         g.batch = Some(Batch {
@@ -273,7 +198,7 @@ async fn prepare(g: &mut State, opts: &SqliteConnectOptions) -> Result<(), sqlx:
             done: watch::channel(None).0,
         });
     } else {
-        sqlx::query("SAVEPOINT w").execute(&mut *conn).await?;
+        sqlx::query("SAVEPOINT w").execute(&mut **conn).await?;
     }
     Ok(())
 }
@@ -285,61 +210,57 @@ async fn undo(g: &mut State) -> Result<(), sqlx::Error> {
         (false, true) => "RELEASE w",
         (false, false) => return Ok(()),
     };
-    let conn = &mut g
-        .conn
-        .as_mut()
-        .expect("a savepoint lives on a connection")
-        .conn;
-    sqlx::query(text).execute(&mut *conn).await?;
+    let conn = g.conn.as_mut().expect("a savepoint lives on a connection");
+    sqlx::query(text).execute(&mut **conn).await?;
     g.undo = false;
     g.spare = false;
     Ok(())
 }
 
-/// Commits the shared transaction and tells everyone in it.
+/// Commits the shared transaction and tells everyone in it; the connection goes back to the pool
+/// so that maintenance (`PRAGMA optimize`) can have it between batches.
 async fn commit_batch(g: &mut State) -> Result<(), sqlx::Error> {
     let Some(batch) = g.batch.take() else {
         return Ok(());
     };
-    let conn = &mut g.conn.as_mut().expect("a batch lives on a connection").conn;
-    match sqlx::query("COMMIT").execute(&mut *conn).await {
+    let conn = g.conn.as_mut().expect("a batch lives on a connection");
+    match sqlx::query("COMMIT").execute(&mut **conn).await {
         Ok(_) => {
             committed(g, batch);
             Ok(())
         }
         Err(e) => {
             let msg: Arc<str> = e.to_string().into();
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            let _ = sqlx::query("ROLLBACK").execute(&mut **conn).await;
             batch.done.send_replace(Some(Err(msg)));
-            if let Some(w) = g.conn.take() {
-                w.discard();
-            }
+            g.conn = None;
             Err(e)
         }
     }
 }
 
-/// After the COMMIT: everyone in the batch is told.
+/// After the COMMIT: everyone in the batch is told, and the connection goes back to the pool.
 fn committed(g: &mut State, batch: Batch) {
     g.commits += 1;
     g.writes += batch.writers as u64;
     batch.done.send_replace(Some(Ok(())));
     g.spare = false;
+    g.conn = None;
 }
 
 /// Abandons the shared transaction: everyone in it is told it failed.
 async fn fail_batch(g: &mut State, why: &str) {
     if let Some(batch) = g.batch.take() {
-        if let Some(w) = g.conn.as_mut() {
-            let _ = sqlx::query("ROLLBACK").execute(&mut w.conn).await;
+        if let Some(conn) = g.conn.as_mut() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut **conn).await;
         }
         batch.done.send_replace(Some(Err(why.into())));
     }
     g.undo = false;
     g.spare = false;
     // A connection in an unknown state is not reused.
-    if let Some(w) = g.conn.take() {
-        w.discard();
+    if let Some(mut conn) = g.conn.take() {
+        conn.close_on_drop();
     }
 }
 
@@ -353,11 +274,12 @@ async fn settle(g: &mut State) {
     match g.batch.as_ref().map(|b| b.writers) {
         None => {}
         Some(0) => {
-            let conn = &mut g.conn.as_mut().expect("a batch lives on a connection").conn;
-            if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+            let conn = g.conn.as_mut().expect("a batch lives on a connection");
+            if let Err(e) = sqlx::query("ROLLBACK").execute(&mut **conn).await {
                 fail_batch(g, &e.to_string()).await;
             } else {
                 g.batch = None;
+                g.conn = None;
             }
         }
         Some(_) => {
@@ -374,101 +296,53 @@ async fn detached<T: Send + 'static>(
     tokio::spawn(work).await.map_err(|e| failed(&e.to_string()))
 }
 
-/// Whether the writer ending now commits the batch: nobody is waiting for the connection, or the
-/// batch is full or old enough.
-fn commit_now(g: &State, queued: &AtomicUsize) -> bool {
-    let batch = g.batch.as_ref().expect("a writer is inside a batch");
-    queued.load(Ordering::SeqCst) == 0
-        || batch.writers + 1 >= MAX_BATCH
-        || batch.opened.elapsed() >= MAX_AGE
-}
-
-/// What a writer's end leaves it to do: wait for the batch's COMMIT, or send it.
-enum Ended {
-    Wait(u64, watch::Receiver<Outcome>),
-    Commit,
-}
-
-/// Counts the writer into the batch; unless it commits, opens the next writer's savepoint.
-fn counted(g: &mut State, commit: bool) -> Ended {
-    let batch = g.batch.as_mut().expect("a writer is inside a batch");
-    batch.writers += 1;
-    if commit {
-        return Ended::Commit;
-    }
-    g.spare = true;
-    Ended::Wait(batch.id, batch.done.subscribe())
-}
-
-/// A writer's end in place: its RELEASE and, when another writer is queued, that writer's
-/// SAVEPOINT, on the calling thread.
-fn release_in_place(g: &mut State, queued: &AtomicUsize) -> rusqlite::Result<Ended> {
-    let commit = commit_now(g, queued);
-    let conn = &g
-        .conn
-        .as_ref()
-        .expect("a live writer holds the connection")
-        .inline;
-    conn.prepare_cached("RELEASE w")?.execute([])?;
-    if !commit {
-        conn.prepare_cached("SAVEPOINT w")?.execute([])?;
-    }
-    Ok(counted(g, commit))
-}
-
-/// A writer's end through sqlx, behind the statements it sent there: the RELEASE, and then either
-/// the COMMIT or the next writer's SAVEPOINT, in one round trip.
-async fn release_through_sqlx(
+/// A writer's end: its deferred statements, the RELEASE, and then either the COMMIT (answers
+/// `None`) or the next writer's SAVEPOINT (answers the batch to wait for), in one round trip.
+/// Should any statement fail, the ones before it already ran: the batch is abandoned.
+async fn release(
     mut g: OwnedMutexGuard<State>,
     queued: Arc<AtomicUsize>,
+    mut text: String,
+    args: Vec<Arg>,
 ) -> Result<Option<(u64, watch::Receiver<Outcome>)>, sqlx::Error> {
-    let commit = commit_now(&g, &queued);
-    let text = if commit {
-        "RELEASE w; COMMIT"
+    let batch = g.batch.as_ref().expect("a writer is inside a batch");
+    let commit_now = queued.load(Ordering::SeqCst) == 0
+        || batch.writers + 1 >= MAX_BATCH
+        || batch.opened.elapsed() >= MAX_AGE;
+    text.push_str(if commit_now {
+        "RELEASE w;\nCOMMIT"
     } else {
-        "RELEASE w; SAVEPOINT w"
-    };
-    let conn = &mut g
-        .conn
-        .as_mut()
-        .expect("a live writer holds the connection")
-        .conn;
-    if let Err(e) = sqlx::query(text).execute(&mut *conn).await {
+        "RELEASE w;\nSAVEPOINT w"
+    });
+    // A bulk change's one-off text would only push the common ones out of the cache.
+    let big = args.len() > 64;
+    let conn = g.conn.as_mut().expect("a live writer holds the connection");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(!big);
+    crate::direct::bind_args!(q, &args);
+    if let Err(e) = q.execute(&mut **conn).await {
         fail_batch(&mut g, &e.to_string()).await;
         return Err(e);
     }
-    match counted(&mut g, commit) {
-        Ended::Commit => {
-            let batch = g.batch.take().expect("a writer is inside a batch");
-            committed(&mut g, batch);
-            Ok(None)
-        }
-        Ended::Wait(id, done) => Ok(Some((id, done))),
+    let mut batch = g.batch.take().expect("a writer is inside a batch");
+    batch.writers += 1;
+    if commit_now {
+        committed(&mut g, batch);
+        return Ok(None);
     }
+    g.spare = true;
+    let waiting = (batch.id, batch.done.subscribe());
+    g.batch = Some(batch);
+    Ok(Some(waiting))
 }
 
-/// Undoes a writer's savepoint in place; true when done, false when it must be left to `undo`.
-fn undo_in_place(g: &mut State) -> bool {
-    let Some(w) = g.conn.as_ref() else {
-        return false;
-    };
-    let undone = w
-        .inline
-        .prepare_cached("ROLLBACK TO w")
-        .and_then(|mut s| s.execute([]))
-        .and_then(|_| w.inline.prepare_cached("RELEASE w")?.execute([]));
-    undone.is_ok()
-}
-
-/// One writer's part of the shared transaction: a connection inside its own SAVEPOINT. Work in
-/// place through `inline()`, or through sqlx as `&mut *tx`; `commit` returns once the work is
-/// durable.
+/// One writer's part of the shared transaction: a connection inside its own SAVEPOINT. Use it
+/// as `&mut *tx`; `commit` returns once the work is durable.
 pub struct GroupTx {
     guard: Option<OwnedMutexGuard<State>>,
     writer: Handle,
-    /// This writer used the connection through sqlx, so it ends through sqlx, after its
-    /// statements (one dropped unanswered may still be running on sqlx's thread).
-    through_sqlx: bool,
+    /// Statements that need no answer (the audit and outbox rows), sent with the RELEASE.
+    deferred: String,
+    deferred_args: Vec<Arg>,
 }
 
 impl Deref for GroupTx {
@@ -476,67 +350,28 @@ impl Deref for GroupTx {
     fn deref(&self) -> &SqliteConnection {
         self.guard
             .as_ref()
-            .and_then(|g| g.conn.as_ref())
-            .map(|w| &w.conn)
+            .and_then(|g| g.conn.as_deref())
             .expect("a live writer holds the connection")
     }
 }
 
 impl DerefMut for GroupTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.through_sqlx = true;
         self.guard
             .as_mut()
-            .and_then(|g| g.conn.as_mut())
-            .map(|w| &mut w.conn)
+            .and_then(|g| g.conn.as_deref_mut())
             .expect("a live writer holds the connection")
     }
 }
 
 impl GroupTx {
-    fn new(g: OwnedMutexGuard<State>, writer: Handle) -> Self {
-        GroupTx {
-            guard: Some(g),
-            writer,
-            through_sqlx: false,
-        }
-    }
-
-    /// The writer connection, to work on in place (see the module's notes).
-    pub(crate) fn inline(&self) -> &rusqlite::Connection {
-        &self
-            .guard
-            .as_ref()
-            .and_then(|g| g.conn.as_ref())
-            .expect("a live writer holds the connection")
-            .inline
-    }
-
     /// Keeps this writer's work and returns once the COMMIT that holds it has returned.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let mut g = self.guard.take().expect("commit once");
+        let g = self.guard.take().expect("commit once");
         let queued = self.writer.queued.clone();
-        let waiting = if self.through_sqlx {
-            detached(release_through_sqlx(g, queued)).await??
-        } else {
-            match release_in_place(&mut g, &queued) {
-                Ok(Ended::Wait(id, done)) => {
-                    drop(g); // the next writer's turn
-                    Some((id, done))
-                }
-                // Sent from a task of its own, so that the state follows the connection even if
-                // this request goes away.
-                Ok(Ended::Commit) => {
-                    return detached(async move { commit_batch(&mut g).await }).await?;
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    detached(async move { fail_batch(&mut g, &why).await }).await?;
-                    return Err(failed(&e.to_string()));
-                }
-            }
-        };
-        let Some((id, mut done)) = waiting else {
+        let text = std::mem::take(&mut self.deferred);
+        let args = std::mem::take(&mut self.deferred_args);
+        let Some((id, mut done)) = detached(release(g, queued, text, args)).await?? else {
             return Ok(());
         };
         loop {
@@ -564,12 +399,31 @@ impl GroupTx {
         }
     }
 
+    /// Queues `text` (one statement, parameters `$1…`) to run just before this
+    /// writer's RELEASE, with `args` as its parameters.
+    pub(crate) fn defer(&mut self, text: &str, args: Vec<Arg>) {
+        let base = self.deferred_args.len();
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            self.deferred.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = rest[..digits].parse().expect("a numbered parameter");
+            self.deferred.push_str(&(n + base).to_string());
+            rest = &rest[digits..];
+        }
+        self.deferred.push_str(rest.trim_end());
+        if !self.deferred.ends_with(';') {
+            self.deferred.push(';');
+        }
+        self.deferred.push('\n');
+        self.deferred_args.extend(args);
+    }
+
     /// Undoes this writer's work; the others' in the batch is unaffected.
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let mut g = self.guard.take().expect("rollback once");
-        if self.through_sqlx || !undo_in_place(&mut g) {
-            g.undo = true;
-        }
+        g.undo = true;
         if self.writer.queued.load(Ordering::SeqCst) == 0 {
             detached(async move { settle(&mut g).await }).await?;
         }
@@ -581,9 +435,7 @@ impl Drop for GroupTx {
     fn drop(&mut self) {
         if let Some(mut g) = self.guard.take() {
             // Ended without commit (an error, or the request went away): undo before the next.
-            if self.through_sqlx || !undo_in_place(&mut g) {
-                g.undo = true;
-            }
+            g.undo = true;
             drop(g);
             self.writer.settle_later();
         }
@@ -593,7 +445,7 @@ impl Drop for GroupTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::SqlitePool;
+    use sqlx::sqlite::SqliteConnectOptions;
 
     async fn writer() -> (GroupWriter, SqlitePool, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("mstation-group-{}.db", uuid::Uuid::now_v7()));
@@ -601,15 +453,20 @@ mod tests {
             .filename(&path)
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-        let read = sqlx::sqlite::SqlitePoolOptions::new()
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(opts.clone())
             .await
             .unwrap();
         sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)")
-            .execute(&read)
+            .execute(&pool)
             .await
             .unwrap();
-        (GroupWriter::new(opts), read, path)
+        let read = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_with(opts)
+            .await
+            .unwrap();
+        (GroupWriter::new(pool), read, path)
     }
 
     async fn insert(w: &GroupWriter, id: i64) -> Result<(), sqlx::Error> {
@@ -621,27 +478,6 @@ mod tests {
         tx.commit().await
     }
 
-    /// Inserts `id` in place, or through sqlx when `through_sqlx`.
-    async fn put(tx: &mut GroupTx, id: i64, through_sqlx: bool) -> Result<(), sqlx::Error> {
-        if through_sqlx {
-            sqlx::query("INSERT INTO t (id) VALUES ($1)")
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        } else {
-            tx.inline()
-                .execute("INSERT INTO t (id) VALUES (?1)", [id])
-                .map_err(|e| failed(&e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    async fn insert_by(w: &GroupWriter, id: i64, through_sqlx: bool) -> Result<(), sqlx::Error> {
-        let mut tx = w.begin().await?;
-        put(&mut tx, id, through_sqlx).await?;
-        tx.commit().await
-    }
-
     async fn ids(read: &SqlitePool) -> Vec<i64> {
         sqlx::query_scalar("SELECT id FROM t ORDER BY id")
             .fetch_all(read)
@@ -649,23 +485,25 @@ mod tests {
             .unwrap()
     }
 
-    async fn waiting_writers_share_one_commit(through_sqlx: bool) {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_writers_share_one_commit_and_a_failing_one_undoes_only_itself() {
         let (w, read, path) = writer().await;
         let w = Arc::new(w);
-        insert_by(&w, 1, through_sqlx).await.unwrap();
+        insert(&w, 1).await.unwrap();
         assert_eq!(w.stats().await, (1, 1), "a lone writer commits at once");
 
         // Hold the connection so that the others queue up behind it.
         let mut first = w.begin().await.unwrap();
-        put(&mut first, 2, through_sqlx).await.unwrap();
+        sqlx::query("INSERT INTO t (id) VALUES (2)")
+            .execute(&mut *first)
+            .await
+            .unwrap();
         let mut tasks = Vec::new();
         for id in 10..30 {
             let w = w.clone();
             // One of them inserts a row that exists: it fails, alone.
             let id = if id == 20 { 1 } else { id };
-            tasks.push(tokio::spawn(async move {
-                insert_by(&w, id, through_sqlx).await
-            }));
+            tasks.push(tokio::spawn(async move { insert(&w, id).await }));
         }
         while w.queued.load(Ordering::SeqCst) < 20 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -673,9 +511,7 @@ mod tests {
         let all = tokio::spawn(async move { first.commit().await });
         let mut failures = 0;
         for t in tasks {
-            // A writer waiting for its batch must not keep the others from committing it.
-            let done = tokio::time::timeout(Duration::from_secs(10), t).await;
-            if done.expect("every writer ends").unwrap().is_err() {
+            if t.await.unwrap().is_err() {
                 failures += 1;
             }
         }
@@ -693,16 +529,6 @@ mod tests {
             "{commits} commits for 21 writes"
         );
         std::fs::remove_file(path).ok();
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn waiting_writers_share_one_commit_and_a_failing_one_undoes_only_itself() {
-        waiting_writers_share_one_commit(true).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn writers_in_place_share_one_commit_and_a_failing_one_undoes_only_itself() {
-        waiting_writers_share_one_commit(false).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -745,32 +571,37 @@ mod tests {
         let mut tasks = Vec::new();
         for id in 100..400_i64 {
             let w = w.clone();
-            // Half of them work in place, half through sqlx, interleaved in one batch.
-            let through_sqlx = (id / 5) % 2 == 0;
             tasks.push(tokio::spawn(async move {
                 match id % 5 {
                     // Commits: the row must be there.
-                    0 => insert_by(&w, id, through_sqlx)
-                        .await
-                        .map(|_| Some((id, true))),
+                    0 => insert(&w, id).await.map(|_| Some((id, true))),
                     // Cut off anywhere, commit included (its client hung up): the row may or
                     // may not be there, and nobody else notices.
                     4 => {
                         let cut = Duration::from_micros(50 * (id as u64 % 7));
-                        let _ = tokio::time::timeout(cut, insert_by(&w, id, through_sqlx)).await;
+                        let _ = tokio::time::timeout(cut, insert(&w, id)).await;
                         Ok(Some((id, false)))
                     }
                     // Fails on a duplicate inside its savepoint: nothing of it stays.
                     1 => {
                         let mut tx = w.begin().await?;
-                        put(&mut tx, id, through_sqlx).await?;
-                        assert!(put(&mut tx, 1, through_sqlx).await.is_err());
+                        sqlx::query("INSERT INTO t (id) VALUES ($1)")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let dup = sqlx::query("INSERT INTO t (id) VALUES (1)")
+                            .execute(&mut *tx)
+                            .await;
+                        assert!(dup.is_err());
                         Ok(None)
                     }
                     // Leaves without committing.
                     2 => {
                         let mut tx = w.begin().await?;
-                        put(&mut tx, id, through_sqlx).await?;
+                        sqlx::query("INSERT INTO t (id) VALUES ($1)")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
                         drop(tx);
                         Ok(None)
                     }

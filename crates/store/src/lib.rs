@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
+use sqlx::{PgPool, SqlitePool};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -60,7 +60,7 @@ macro_rules! on_write {
 macro_rules! record {
     ($tx:ident, $actor:expr, $change:expr) => {{
         let rows = $crate::Recorded::of($actor, $change);
-        $crate::WriteTx::keep(&mut $tx, rows).await?;
+        $crate::Deferred::keep(&mut $tx, rows).await?;
     }};
 }
 
@@ -112,73 +112,41 @@ impl Recorded {
     }
 }
 
-/// The statements of a write transaction written once for both backends: on SQLite they run in
-/// place on the writer connection (see `group`), on PostgreSQL through sqlx.
-pub(crate) trait WriteTx {
+/// Statements whose answer a writer does not need. On PostgreSQL they run at once; on SQLite
+/// they ride with the writer's RELEASE, one round trip to the connection thread for all of them.
+/// Only for statements that cannot fail on the caller's input (the checks come first): on
+/// SQLite a failure there abandons the whole group commit.
+pub(crate) trait Deferred {
     /// Appends the audit-log row and the outbox event of one change.
     async fn keep(&mut self, rows: Recorded) -> Result<()>;
-    /// Runs `text` and answers the rows it touched.
-    async fn write(&mut self, text: &str, args: Vec<direct::Arg>) -> Result<u64>;
-    /// Runs the query `text`; `row` reads a row on SQLite, `FromRow` on PostgreSQL.
-    async fn read<T>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin;
+    /// Runs `text` now, with the rows it touched, or later, with `None`.
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>>;
 }
 
-impl WriteTx for group::GroupTx {
+impl Deferred for group::GroupTx {
+    async fn keep(&mut self, rows: Recorded) -> Result<()> {
+        self.defer(AUDIT_INSERT, rows.audit);
+        self.defer(OUTBOX_INSERT, rows.outbox);
+        Ok(())
+    }
+
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
+        self.defer(text, args);
+        Ok(None)
+    }
+}
+
+impl Deferred for sqlx::Transaction<'static, sqlx::Postgres> {
     async fn keep(&mut self, rows: Recorded) -> Result<()> {
         self.write(AUDIT_INSERT, rows.audit).await?;
         self.write(OUTBOX_INSERT, rows.outbox).await?;
         Ok(())
     }
 
-    async fn write(&mut self, text: &str, args: Vec<direct::Arg>) -> Result<u64> {
-        Ok(direct::execute(self.inline(), text, &args)? as u64)
-    }
-
-    async fn read<T>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-    {
-        Ok(direct::query(self.inline(), text, args, row)?)
-    }
-}
-
-impl WriteTx for sqlx::Transaction<'static, sqlx::Postgres> {
-    async fn keep(&mut self, rows: Recorded) -> Result<()> {
-        self.write(AUDIT_INSERT, rows.audit).await?;
-        self.write(OUTBOX_INSERT, rows.outbox).await?;
-        Ok(())
-    }
-
-    async fn write(&mut self, text: &str, args: Vec<direct::Arg>) -> Result<u64> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text.to_string()));
+    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
         direct::bind_args!(q, &args);
-        Ok(q.execute(&mut **self).await?.rows_affected())
-    }
-
-    async fn read<T>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-    {
-        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
-        direct::bind_args!(q, args);
-        Ok(q.fetch_all(&mut **self).await?)
+        Ok(Some(q.execute(&mut **self).await?.rows_affected()))
     }
 }
 
@@ -189,7 +157,7 @@ pub(crate) use {on_read, on_write, record};
 pub enum Db {
     Sqlite {
         read: SqlitePool,
-        /// The one writer connection, shared by concurrent writers (`group`).
+        write: SqlitePool,
         group: group::GroupWriter,
         /// The hot reads, on the calling thread (`direct`).
         direct: direct::Readers,
@@ -497,13 +465,13 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an acknowledged write survives power loss, not just a killed process.
             .synchronous(SqliteSynchronous::Full);
-        // The schema is brought up to date on a connection of its own; writes then go through
-        // the group writer's.
-        let mut migrating = opts.connect().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&mut migrating)
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .test_before_acquire(false)
+            .connect_with(opts)
             .await?;
-        migrating.close().await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
         let readers = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(2)
@@ -519,8 +487,9 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite {
                 read,
-                group: group::GroupWriter::new(opts),
+                group: group::GroupWriter::new(write.clone()),
                 direct: direct::Readers::new(path, readers as usize),
+                write,
             },
             tokens: identity::TokenCache::default(),
         })
@@ -536,8 +505,8 @@ impl Store {
     /// Refreshes the query planner's statistics where they have gone stale (SQLite's
     /// `PRAGMA optimize`; PostgreSQL's autovacuum does this itself).
     pub async fn optimize(&self) -> Result<()> {
-        if let Db::Sqlite { group, .. } = &self.db {
-            group.optimize().await?;
+        if let Db::Sqlite { write, .. } = &self.db {
+            sqlx::query("PRAGMA optimize").execute(write).await?;
         }
         Ok(())
     }
@@ -568,9 +537,9 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { read, group, .. } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
-                group.close().await;
+                write.close().await;
             }
             Db::Postgres(p) => p.close().await,
         }

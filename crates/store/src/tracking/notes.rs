@@ -1,7 +1,6 @@
 //! Notes on shots, assets and versions (notes on tasks, with their status change, are in
 //! `tasks`), the @mentions of every note resolved to members, and a person's mentions feed.
 
-use crate::direct::Arg;
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
 use uuid::Uuid;
@@ -56,31 +55,22 @@ fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
 /// scope's organisation (an address or a name nobody there has, or that two members share,
 /// mentions nobody), then inserts the note and its mentions and records it. The recorded note,
 /// and so the outbox event, carries the mentioned user ids.
-pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-
 macro_rules! write_note {
     ($tx:ident, $scope:expr, $note:expr) => {{
-        use $crate::direct::Arg;
         use mstation_core::tracking::mentions::{self, Mention};
         let scope: &mstation_core::TenantScope = $scope;
         let note: &mut $crate::tracking::tasks::Note = $note;
         let mut users: Vec<uuid::Uuid> = Vec::new();
         for m in mentions::parse(&note.body) {
-            let (text, who) = match &m {
-                Mention::Email(e) => (
-                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.email = $2",
-                    e,
-                ),
-                Mention::Name(n) => (
-                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2",
-                    n,
-                ),
+            let found: Vec<uuid::Uuid> = match &m {
+                Mention::Email(e) => sqlx::query_scalar(
+                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.email = $2")
+                    .bind(scope.org_id).bind(e).fetch_all(&mut *$tx).await?,
+                Mention::Name(n) => sqlx::query_scalar(
+                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2")
+                    .bind(scope.org_id).bind(n).fetch_all(&mut *$tx).await?,
             };
-            let args = [Arg::Uuid(Some(scope.org_id)), Arg::Text(Some(who.to_string()))];
-            let found: Vec<(uuid::Uuid,)> =
-                $crate::WriteTx::read(&mut $tx, text, &args, |r| Ok((r.get(0)?,))).await?;
-            if let [(one,)] = found[..]
+            if let [one] = found[..]
                 && !users.contains(&one)
             {
                 users.push(one);
@@ -88,15 +78,15 @@ macro_rules! write_note {
         }
         users.sort();
         note.mentions = users.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" ");
-        let id = |u: Option<uuid::Uuid>| Arg::Uuid(u);
-        $crate::WriteTx::write(&mut $tx, $crate::tracking::notes::NOTE_INSERT, vec![
-            id(Some(scope.org_id)), id(Some(note.id)), id(Some(note.project_id)), id(note.task_id), id(note.shot_id), id(note.asset_id), id(note.version_id),
-            id(note.parent_id), id(Some(note.author_id)), Arg::Text(Some(note.body.clone())), Arg::Int(note.frame), id(note.status_from), id(note.status_to),
-            Arg::Int(Some(note.created_at.0)), Arg::Text(Some(note.mentions.clone())),
-        ]).await?;
+        let cols = $crate::tracking::tasks::NOTE_COLS;
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO notes (org_id, {cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
+            .bind(scope.org_id).bind(note.id).bind(note.project_id).bind(note.task_id).bind(note.shot_id).bind(note.asset_id).bind(note.version_id)
+            .bind(note.parent_id).bind(note.author_id).bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to)
+            .bind(note.created_at).bind(&note.mentions)
+            .execute(&mut *$tx).await?;
         for u in &users {
-            $crate::WriteTx::write(&mut $tx, "INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)",
-                vec![id(Some(note.id)), id(Some(*u)), id(Some(scope.org_id))]).await?;
+            sqlx::query("INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)")
+                .bind(note.id).bind(u).bind(scope.org_id).execute(&mut *$tx).await?;
         }
         $crate::record!($tx, &$crate::Actor::of(scope), $crate::Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&*note));
     }};
@@ -127,17 +117,15 @@ impl Store {
             on.column()
         );
         on_write!(self, tx => {
-            let subject = [Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id()))];
-            let project: Option<(Uuid,)> = crate::WriteTx::read(&mut tx, &find, &subject, |r| Ok((r.get(0)?,))).await?.pop();
-            let Some((project_id,)) = project else { return Err(StoreError::NotFound { entity: on.entity() }) };
+            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(on.id()).fetch_optional(&mut *tx).await?;
+            let Some(project_id) = project else { return Err(StoreError::NotFound { entity: on.entity() }) };
             // Checked once the subject is known to be the caller's: another organisation's is a 404 whatever the body.
             if body.is_empty() {
                 return Err(FieldError::new("body", "required").into());
             }
             if let Some(p) = parent_id {
-                let args = [Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id())), Arg::Uuid(Some(p))];
-                let ok: Vec<(Uuid,)> = crate::WriteTx::read(&mut tx, &parent, &args, |r| Ok((r.get(0)?,))).await?;
-                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_subject").into()); }
+                let ok: Option<Uuid> = sqlx::query_scalar(sql(parent)).bind(scope.org_id).bind(on.id()).bind(p).fetch_optional(&mut *tx).await?;
+                if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_subject").into()); }
             }
             let (shot_id, asset_id, version_id) = match on {
                 NoteOn::Shot(id) => (Some(id), None, None),

@@ -391,14 +391,14 @@ fn check_changes(c: &TaskChanges) -> Result<()> {
 macro_rules! check_assignees {
     ($tx:ident, $org:expr, $ids:expr) => {{
         for u in $ids {
-            let m: Vec<(Uuid,)> = $crate::WriteTx::read(
-                &mut $tx,
+            let m: Option<Uuid> = sqlx::query_scalar(
                 "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
-                &[Arg::Uuid(Some($org)), Arg::Uuid(Some(*u))],
-                |r| Ok((r.get(0)?,)),
             )
+            .bind($org)
+            .bind(u)
+            .fetch_optional(&mut *$tx)
             .await?;
-            if m.is_empty() {
+            if m.is_none() {
                 return Err(FieldError::new("assignees", "not_a_member").into());
             }
         }
@@ -424,14 +424,6 @@ struct TaskAndMove {
     move_allowed: i64,
 }
 
-fn task_and_move_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskAndMove> {
-    Ok(TaskAndMove {
-        task: task_row(r)?,
-        status_known: r.get(16)?,
-        move_allowed: r.get(17)?,
-    })
-}
-
 /// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
 /// records it, and evaluates to the task after the change.
 macro_rules! apply_task_change {
@@ -441,20 +433,17 @@ macro_rules! apply_task_change {
         let lock: &str = $lock;
         // The task, and in the same read whether the status asked for is one of its project's
         // and may follow the current one.
-        let text = format!(
+        let read = sqlx::query_as::<_, TaskAndMove>(sql(format!(
             "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}",
             prefixed("t"),
             workflow_answer("$3")
-        );
-        let args = [
-            Arg::Uuid(Some(scope.org_id)),
-            Arg::Uuid(Some($id)),
-            Arg::Uuid(c.status_id),
-        ];
-        let read = $crate::WriteTx::read(&mut $tx, &text, &args, task_and_move_row)
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound { entity: "task" })?;
+        )))
+        .bind(scope.org_id)
+        .bind($id)
+        .bind(c.status_id)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "task" })?;
         apply_read_change!($tx, scope, read, $expected, c)
     }};
 }
@@ -499,23 +488,24 @@ macro_rules! apply_read_change {
         }
         after.version += 1;
         after.updated_at = Millis(now_ms());
-        // Everything is checked. The row was read in this transaction under the write lock
-        // (SQLite) or FOR UPDATE (PostgreSQL), so the version check below never fires but for
-        // a bug.
+        // Everything is checked: what follows cannot fail on the input, so on SQLite it goes
+        // with the commit (`Deferred`). The row was read in this transaction under the write
+        // lock (SQLite) or FOR UPDATE (PostgreSQL), so the version check below never fires
+        // but for a bug.
         if let Some(a) = &c.assignees {
-            $crate::WriteTx::write(&mut $tx, "DELETE FROM task_assignees WHERE task_id = $1", vec![Arg::Uuid(Some(before.id))]).await?;
+            $crate::Deferred::write(&mut $tx, "DELETE FROM task_assignees WHERE task_id = $1", vec![Arg::Uuid(Some(before.id))]).await?;
             for u in a {
-                $crate::WriteTx::write(&mut $tx,
+                $crate::Deferred::write(&mut $tx,
                     "INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING",
                     vec![Arg::Uuid(Some(before.id)), Arg::Uuid(Some(*u)), Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.project_id))],
                 ).await?;
             }
         } else if after.status_id != before.status_id && !before.assignees.is_empty() {
             // The assignments carry the status, so "my tasks in this status" is one index range.
-            $crate::WriteTx::write(&mut $tx, "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
+            $crate::Deferred::write(&mut $tx, "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
                 vec![Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.id))]).await?;
         }
-        let n = $crate::WriteTx::write(&mut $tx,
+        let n = $crate::Deferred::write(&mut $tx,
             "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3, estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
              WHERE org_id = $9 AND id = $10 AND version = $11",
             vec![
@@ -525,7 +515,7 @@ macro_rules! apply_read_change {
                 Arg::Uuid(Some(before.id)), Arg::Int(Some(before.version)),
             ],
         ).await?;
-        if n != 1 {
+        if n.is_some_and(|n| n != 1) {
             return Err(StoreError::Stale { entity: "task", current: before.version + 1 });
         }
         let action = if after.status_id != before.status_id { "task.status_changed" } else { "task.updated" };
@@ -954,14 +944,12 @@ impl Store {
             workflow_answer("w.to_status")
         );
         on_write!(self, tx => {
-            let mut args = vec![Arg::Uuid(Some(scope.org_id))];
+            let mut q = sqlx::query_as::<_, TaskAndMove>(sql(text)).bind(scope.org_id);
             for (id, _, c) in changes {
-                args.push(Arg::Uuid(Some(*id)));
-                args.push(Arg::Uuid(c.status_id));
+                q = q.bind(*id).bind(c.status_id);
             }
             let mut read: std::collections::HashMap<Uuid, TaskAndMove> =
-                crate::WriteTx::read(&mut tx, &text, &args, task_and_move_row).await?
-                    .into_iter().map(|r| (r.task.id, r)).collect();
+                q.fetch_all(&mut *tx).await?.into_iter().map(|r| (r.task.id, r)).collect();
             let mut out: Vec<Option<Task>> = vec![None; changes.len()];
             for i in order {
                 let (id, v, c) = &changes[i];
@@ -997,10 +985,9 @@ impl Store {
                     apply_task_change!(tx, lock, scope, task_id, v, &c)
                 }
                 None => {
-                    let text = format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2");
-                    let args = [Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id))];
-                    let t = crate::WriteTx::read(&mut tx, &text, &args, task_row).await?
-                        .pop().ok_or(StoreError::NotFound { entity: "task" })?;
+                    let t = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
+                        .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
+                        .ok_or(StoreError::NotFound { entity: "task" })?;
                     (t.clone(), t)
                 }
             };
@@ -1009,9 +996,9 @@ impl Store {
                 return Err(FieldError::new("body", "required").into());
             }
             if let Some(p) = parent_id {
-                let args = [Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id)), Arg::Uuid(Some(p))];
-                let ok: Vec<(Uuid,)> = crate::WriteTx::read(&mut tx, "SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3", &args, |r| Ok((r.get(0)?,))).await?;
-                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
+                let ok: Option<Uuid> = sqlx::query_scalar("SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3")
+                    .bind(scope.org_id).bind(task_id).bind(p).fetch_optional(&mut *tx).await?;
+                if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
             }
             let mut note = Note {
                 id: new_id(), project_id: after.project_id, task_id: Some(task_id), shot_id: None, asset_id: None, version_id: None,
