@@ -3,6 +3,7 @@
 # then replays the tracking mixes with wrk at concurrency 1 and 32 on SQLite and PostgreSQL,
 # and the same mixes against Kitsu's backend (zou) on 127.0.0.1:5000 when it is up.
 #   bench/tracking.sh [SHOTS, default 100000] [seconds per line, default 10] [backends, default "sqlite postgres"]
+# BIN=path runs another build of mstation (an A/B in one window); ZOU_VENV=/nonexistent skips Kitsu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -10,7 +11,7 @@ SHOTS=${1:-100000}
 DURATION=${2:-10}
 BACKENDS=${3:-sqlite postgres}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-BIN=$ROOT/target/release/mstation
+BIN=${BIN:-$ROOT/target/release/mstation}
 [ -x "$BIN" ] || cargo build --release --locked -p mstation
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
