@@ -532,6 +532,45 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deferred_statement_that_fails_fails_everyone_in_its_batch_and_nothing_else() {
+        let (w, read, path) = writer().await;
+        let w = Arc::new(w);
+        insert(&w, 1).await.unwrap();
+
+        // `first` holds the connection so that `second` queues behind it; `first` then leaves
+        // the batch open for `second` and waits for its COMMIT.
+        let mut first = w.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id) VALUES (2)")
+            .execute(&mut *first)
+            .await
+            .unwrap();
+        let w2 = w.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = w2.begin().await?;
+            sqlx::query("INSERT INTO t (id) VALUES (3)")
+                .execute(&mut *tx)
+                .await?;
+            // Runs only with the RELEASE, and fails there: 1 exists.
+            tx.defer("INSERT INTO t (id) VALUES ($1)", vec![Arg::Int(Some(1))]);
+            tx.commit().await
+        });
+        while w.queued.load(Ordering::SeqCst) < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let first = tokio::spawn(async move { first.commit().await });
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+
+        // Nobody is told their write is kept when the COMMIT that held it never happened.
+        assert!(second.is_err(), "the writer whose statement failed is told");
+        assert!(first.is_err(), "so is the writer that shared its batch");
+        assert_eq!(ids(&read).await, vec![1], "neither write is there");
+        // And the next writer starts afresh.
+        insert(&w, 4).await.unwrap();
+        assert_eq!(ids(&read).await, vec![1, 4]);
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_abandoned_writer_neither_keeps_its_work_nor_strands_the_others() {
         let (w, read, path) = writer().await;
         let w = Arc::new(w);
