@@ -134,3 +134,36 @@ pub(crate) fn query<T>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(conn: &Connection, text: &str, args: &[Arg]) -> rusqlite::Result<Vec<i64>> {
+        query(conn, text, args, |r| r.get(0))
+    }
+
+    #[test]
+    fn parameters_bind_by_their_number_not_their_order_of_appearance() {
+        let conn = Connection::open_in_memory().unwrap();
+        let args = [Arg::Int(Some(10)), Arg::Int(Some(3))];
+        // `$2` comes first in the text; sqlx and PostgreSQL bind it to the second argument.
+        assert_eq!(ints(&conn, "SELECT $2 - $1 + $2", &args).unwrap(), vec![-4]);
+    }
+
+    #[test]
+    fn a_parameter_without_an_argument_is_an_error_not_a_panic() {
+        let conn = Connection::open_in_memory().unwrap();
+        let got = ints(
+            &conn,
+            "SELECT $1 + $3",
+            &[Arg::Int(Some(1)), Arg::Int(Some(2))],
+        );
+        assert!(
+            matches!(got, Err(rusqlite::Error::InvalidParameterCount(3, 2))),
+            "{got:?}"
+        );
+        let got = ints(&conn, "SELECT $0", &[Arg::Int(Some(1))]);
+        assert!(got.is_err(), "$0 names no argument: {got:?}");
+    }
+}
