@@ -115,6 +115,16 @@ pub(crate) fn query<T>(
     mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(text)?;
+    bind(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(each(row)?);
+    }
+    Ok(out)
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
     for i in 1..=stmt.parameter_count() {
         let n = stmt
             .parameter_name(i)
@@ -127,12 +137,14 @@ pub(crate) fn query<T>(
             .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
         stmt.raw_bind_parameter(i, arg.to_sqlite())?;
     }
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(each(row)?);
-    }
-    Ok(out)
+    Ok(())
+}
+
+/// Runs the statement `text` with `args` bound as in [`query`]; answers the rows it changed.
+pub(crate) fn execute(conn: &Connection, text: &str, args: &[Arg]) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(text)?;
+    bind(&mut stmt, args)?;
+    stmt.raw_execute()
 }
 
 #[cfg(test)]

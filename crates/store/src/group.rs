@@ -115,11 +115,41 @@ impl GroupWriter {
         (g.commits, g.writes)
     }
 
+    /// The gate the writer thread (`writer`) holds for each of its transactions.
+    pub(crate) fn gate(&self) -> Gate {
+        Gate {
+            state: self.state.clone(),
+        }
+    }
+
     fn handle(&self) -> Handle {
         Handle {
             state: self.state.clone(),
             queued: self.queued.clone(),
         }
+    }
+}
+
+/// Keeps the group's writers out while another connection (the writer thread's) writes.
+pub(crate) struct Gate {
+    state: Arc<Mutex<State>>,
+}
+
+/// The group held shut: its connection is outside any transaction until this is dropped.
+pub(crate) struct Held(#[allow(dead_code)] OwnedMutexGuard<State>);
+
+impl Gate {
+    /// Waits (blocking: for a thread outside the runtime) for the group's current writer to
+    /// finish, then commits what its transaction holds, so the write lock is free.
+    pub(crate) fn hold(&self, rt: &tokio::runtime::Handle) -> Held {
+        let mut g = self.state.clone().blocking_lock_owned();
+        if g.batch.is_some() || g.undo || g.spare {
+            g = rt.block_on(async move {
+                settle(&mut g).await;
+                g
+            });
+        }
+        Held(g)
     }
 }
 

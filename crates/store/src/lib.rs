@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod tracking;
 pub mod webhooks;
+mod writer;
 
 pub use mstation_core::validate::FieldError;
 
@@ -45,6 +46,31 @@ macro_rules! on_write {
                 #[allow(unused_mut)]
                 let mut $tx = group.begin().await?;
                 $body
+            }
+            $crate::Db::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `on_write!`, for the writes made all day: on SQLite `$body` runs on the writer thread
+/// (`writer`), in place, so it may capture only what it owns. `$body` is the function's answer.
+macro_rules! on_hot_write {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { writer, .. } => {
+                writer
+                    .run(move |conn| {
+                        $crate::writer::ready(async move {
+                            #[allow(unused_mut)]
+                            let mut $tx = $crate::writer::SyncTx::new(conn);
+                            $body
+                        })
+                    })
+                    .await
             }
             $crate::Db::Postgres(pool) => {
                 #[allow(unused_mut)]
@@ -150,7 +176,61 @@ impl Deferred for sqlx::Transaction<'static, sqlx::Postgres> {
     }
 }
 
-pub(crate) use {on_read, on_write, record};
+/// Reads inside a write transaction, written once for the writer thread and PostgreSQL.
+pub(crate) trait ReadTx {
+    /// Runs the query `text`; `row` reads a row on SQLite, `FromRow` on PostgreSQL.
+    async fn read<T>(
+        &mut self,
+        text: &str,
+        args: &[direct::Arg],
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin;
+}
+
+impl ReadTx for sqlx::Transaction<'static, sqlx::Postgres> {
+    async fn read<T>(
+        &mut self,
+        text: &str,
+        args: &[direct::Arg],
+        _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin,
+    {
+        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
+        direct::bind_args!(q, args);
+        Ok(q.fetch_all(&mut **self).await?)
+    }
+}
+
+impl ReadTx for group::GroupTx {
+    async fn read<T>(
+        &mut self,
+        text: &str,
+        args: &[direct::Arg],
+        _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin,
+    {
+        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
+        direct::bind_args!(q, args);
+        Ok(q.fetch_all(&mut **self).await?)
+    }
+}
+
+pub(crate) use {on_hot_write, on_read, on_write, record};
 
 /// The two metadata backends. SQLite gets one writer connection (SQLite has one writer anyway, and
 /// queueing in the pool is cheaper than lock retries) and a pool of readers.
@@ -159,6 +239,8 @@ pub enum Db {
         read: SqlitePool,
         write: SqlitePool,
         group: group::GroupWriter,
+        /// The hot writes, on a thread of their own (`writer`).
+        writer: writer::Writer,
         /// The hot reads, on the calling thread (`direct`).
         direct: direct::Readers,
     },
@@ -484,10 +566,13 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
+        let group = group::GroupWriter::new(write.clone());
+        let writer = writer::Writer::start(path, group.gate())?;
         Ok(Store {
             db: Db::Sqlite {
                 read,
-                group: group::GroupWriter::new(write.clone()),
+                writer,
+                group,
                 direct: direct::Readers::new(path, readers as usize),
                 write,
             },
@@ -524,7 +609,11 @@ impl Store {
     /// SQLite's group commit so far: (transactions committed, writes they carried).
     pub async fn write_batches(&self) -> Option<(u64, u64)> {
         match &self.db {
-            Db::Sqlite { group, .. } => Some(group.stats().await),
+            Db::Sqlite { group, writer, .. } => {
+                let (c, w) = group.stats().await;
+                let (tc, tw) = writer.stats();
+                Some((c + tc, w + tw))
+            }
             Db::Postgres(_) => None,
         }
     }

@@ -6,8 +6,9 @@ use mstation_core::validate::{self, FieldError};
 use uuid::Uuid;
 
 use super::tasks::{NOTE_COLS, Note};
+use crate::direct::Arg;
 use crate::{
-    ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read, on_write,
+    ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_hot_write, on_read,
 };
 
 /// What a note is on, besides a task.
@@ -47,6 +48,10 @@ impl NoteOn {
     }
 }
 
+/// A note's row, its columns as `NOTE_COLS` after the organisation.
+pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
 fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
 }
@@ -62,15 +67,13 @@ macro_rules! write_note {
         let note: &mut $crate::tracking::tasks::Note = $note;
         let mut users: Vec<uuid::Uuid> = Vec::new();
         for m in mentions::parse(&note.body) {
-            let found: Vec<uuid::Uuid> = match &m {
-                Mention::Email(e) => sqlx::query_scalar(
-                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.email = $2")
-                    .bind(scope.org_id).bind(e).fetch_all(&mut *$tx).await?,
-                Mention::Name(n) => sqlx::query_scalar(
-                    "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2")
-                    .bind(scope.org_id).bind(n).fetch_all(&mut *$tx).await?,
+            let (text, who) = match &m {
+                Mention::Email(e) => ("SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.email = $2", e),
+                Mention::Name(n) => ("SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2", n),
             };
-            if let [one] = found[..]
+            let found: Vec<(uuid::Uuid,)> = $crate::ReadTx::read(&mut $tx, text,
+                &[$crate::direct::Arg::Uuid(Some(scope.org_id)), $crate::direct::Arg::Text(Some(who.to_string()))], |r| Ok((r.get(0)?,))).await?;
+            if let [(one,)] = found[..]
                 && !users.contains(&one)
             {
                 users.push(one);
@@ -78,15 +81,15 @@ macro_rules! write_note {
         }
         users.sort();
         note.mentions = users.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" ");
-        let cols = $crate::tracking::tasks::NOTE_COLS;
-        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO notes (org_id, {cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
-            .bind(scope.org_id).bind(note.id).bind(note.project_id).bind(note.task_id).bind(note.shot_id).bind(note.asset_id).bind(note.version_id)
-            .bind(note.parent_id).bind(note.author_id).bind(&note.body).bind(note.frame).bind(note.status_from).bind(note.status_to)
-            .bind(note.created_at).bind(&note.mentions)
-            .execute(&mut *$tx).await?;
+        $crate::Deferred::write(&mut $tx, $crate::tracking::notes::NOTE_INSERT, vec![
+            $crate::direct::Arg::Uuid(Some(scope.org_id)), $crate::direct::Arg::Uuid(Some(note.id)), $crate::direct::Arg::Uuid(Some(note.project_id)), $crate::direct::Arg::Uuid(note.task_id),
+            $crate::direct::Arg::Uuid(note.shot_id), $crate::direct::Arg::Uuid(note.asset_id), $crate::direct::Arg::Uuid(note.version_id), $crate::direct::Arg::Uuid(note.parent_id),
+            $crate::direct::Arg::Uuid(Some(note.author_id)), $crate::direct::Arg::Text(Some(note.body.clone())), $crate::direct::Arg::Int(note.frame), $crate::direct::Arg::Uuid(note.status_from),
+            $crate::direct::Arg::Uuid(note.status_to), $crate::direct::Arg::Int(Some(note.created_at.0)), $crate::direct::Arg::Text(Some(note.mentions.clone())),
+        ]).await?;
         for u in &users {
-            sqlx::query("INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)")
-                .bind(note.id).bind(u).bind(scope.org_id).execute(&mut *$tx).await?;
+            $crate::Deferred::write(&mut $tx, "INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)",
+                vec![$crate::direct::Arg::Uuid(Some(note.id)), $crate::direct::Arg::Uuid(Some(*u)), $crate::direct::Arg::Uuid(Some(scope.org_id))]).await?;
         }
         $crate::record!($tx, &$crate::Actor::of(scope), $crate::Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&*note));
     }};
@@ -116,16 +119,19 @@ impl Store {
             "SELECT id FROM notes WHERE org_id = $1 AND {} = $2 AND id = $3",
             on.column()
         );
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(on.id()).fetch_optional(&mut *tx).await?;
-            let Some(project_id) = project else { return Err(StoreError::NotFound { entity: on.entity() }) };
+        let scope = scope.clone();
+        on_hot_write!(self, tx => {
+            let project: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, &find,
+                &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id()))], |r| Ok((r.get(0)?,))).await?;
+            let Some((project_id,)) = project.first().copied() else { return Err(StoreError::NotFound { entity: on.entity() }) };
             // Checked once the subject is known to be the caller's: another organisation's is a 404 whatever the body.
             if body.is_empty() {
                 return Err(FieldError::new("body", "required").into());
             }
             if let Some(p) = parent_id {
-                let ok: Option<Uuid> = sqlx::query_scalar(sql(parent)).bind(scope.org_id).bind(on.id()).bind(p).fetch_optional(&mut *tx).await?;
-                if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_subject").into()); }
+                let ok: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, &parent,
+                    &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id())), Arg::Uuid(Some(p))], |r| Ok((r.get(0)?,))).await?;
+                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_subject").into()); }
             }
             let (shot_id, asset_id, version_id) = match on {
                 NoteOn::Shot(id) => (Some(id), None, None),
@@ -137,7 +143,7 @@ impl Store {
                 author_id: scope.user_id, body, frame, status_from: None, status_to: None,
                 created_at: Millis(now_ms()), mentions: String::new(),
             };
-            write_note!(tx, scope, &mut note);
+            write_note!(tx, &scope, &mut note);
             tx.commit().await?;
             Ok(note)
         })

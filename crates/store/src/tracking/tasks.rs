@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::direct::{self, Arg, bind_args};
 use crate::{
     Actor, Backend, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms,
-    on_read, on_write, record,
+    on_hot_write, on_read, on_write, record,
 };
 
 /// (short name, name, colour, done, retake, needs review, client approved, default)
@@ -391,14 +391,14 @@ fn check_changes(c: &TaskChanges) -> Result<()> {
 macro_rules! check_assignees {
     ($tx:ident, $org:expr, $ids:expr) => {{
         for u in $ids {
-            let m: Option<Uuid> = sqlx::query_scalar(
+            let m: Vec<(Uuid,)> = $crate::ReadTx::read(
+                &mut $tx,
                 "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
+                &[Arg::Uuid(Some($org)), Arg::Uuid(Some(*u))],
+                |r| Ok((r.get(0)?,)),
             )
-            .bind($org)
-            .bind(u)
-            .fetch_optional(&mut *$tx)
             .await?;
-            if m.is_none() {
+            if m.is_empty() {
                 return Err(FieldError::new("assignees", "not_a_member").into());
             }
         }
@@ -424,6 +424,15 @@ struct TaskAndMove {
     move_allowed: i64,
 }
 
+/// A row of `TASK_COLS` and the two workflow columns, on the writer thread.
+fn task_and_move_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskAndMove> {
+    Ok(TaskAndMove {
+        task: task_row(r)?,
+        status_known: r.get(16)?,
+        move_allowed: r.get(17)?,
+    })
+}
+
 /// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
 /// records it, and evaluates to the task after the change.
 macro_rules! apply_task_change {
@@ -433,17 +442,20 @@ macro_rules! apply_task_change {
         let lock: &str = $lock;
         // The task, and in the same read whether the status asked for is one of its project's
         // and may follow the current one.
-        let read = sqlx::query_as::<_, TaskAndMove>(sql(format!(
+        let text = format!(
             "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}",
             prefixed("t"),
             workflow_answer("$3")
-        )))
-        .bind(scope.org_id)
-        .bind($id)
-        .bind(c.status_id)
-        .fetch_optional(&mut *$tx)
-        .await?
-        .ok_or(StoreError::NotFound { entity: "task" })?;
+        );
+        let args = [
+            Arg::Uuid(Some(scope.org_id)),
+            Arg::Uuid(Some($id)),
+            Arg::Uuid(c.status_id),
+        ];
+        let read = $crate::ReadTx::read(&mut $tx, &text, &args, task_and_move_row)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound { entity: "task" })?;
         apply_read_change!($tx, scope, read, $expected, c)
     }};
 }
@@ -899,8 +911,9 @@ impl Store {
     ) -> Result<Task> {
         check_changes(c)?;
         let lock = self.row_lock();
-        on_write!(self, tx => {
-            let (_, after) = apply_task_change!(tx, lock, scope, id, expected_version, c);
+        let (scope, c) = (scope.clone(), c.clone());
+        on_hot_write!(self, tx => {
+            let (_, after) = apply_task_change!(tx, lock, &scope, id, expected_version, &c);
             tx.commit().await?;
             Ok(after)
         })
@@ -943,18 +956,20 @@ impl Store {
             prefixed("t"),
             workflow_answer("w.to_status")
         );
-        on_write!(self, tx => {
-            let mut q = sqlx::query_as::<_, TaskAndMove>(sql(text)).bind(scope.org_id);
-            for (id, _, c) in changes {
-                q = q.bind(*id).bind(c.status_id);
-            }
+        let mut args = vec![Arg::Uuid(Some(scope.org_id))];
+        for (id, _, c) in changes {
+            args.extend([Arg::Uuid(Some(*id)), Arg::Uuid(c.status_id)]);
+        }
+        let (scope, changes) = (scope.clone(), changes.to_vec());
+        on_hot_write!(self, tx => {
             let mut read: std::collections::HashMap<Uuid, TaskAndMove> =
-                q.fetch_all(&mut *tx).await?.into_iter().map(|r| (r.task.id, r)).collect();
+                crate::ReadTx::read(&mut tx, &text, &args, task_and_move_row).await?
+                    .into_iter().map(|r| (r.task.id, r)).collect();
             let mut out: Vec<Option<Task>> = vec![None; changes.len()];
             for i in order {
                 let (id, v, c) = &changes[i];
                 let r = read.remove(id).ok_or(StoreError::NotFound { entity: "task" })?;
-                let (_, after) = apply_read_change!(tx, scope, r, *v, c);
+                let (_, after) = apply_read_change!(tx, &scope, r, *v, c);
                 out[i] = Some(after);
             }
             tx.commit().await?;
@@ -978,16 +993,17 @@ impl Store {
         if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
             return Err(FieldError::new("frame", "out_of_range").into());
         }
-        on_write!(self, tx => {
+        let scope = scope.clone();
+        on_hot_write!(self, tx => {
             let (before, after) = match status_to {
                 Some((s, v)) => {
                     let c = TaskChanges { status_id: Some(s), ..Default::default() };
-                    apply_task_change!(tx, lock, scope, task_id, v, &c)
+                    apply_task_change!(tx, lock, &scope, task_id, v, &c)
                 }
                 None => {
-                    let t = sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
-                        .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
-                        .ok_or(StoreError::NotFound { entity: "task" })?;
+                    let t = crate::ReadTx::read(&mut tx, &format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2"),
+                        &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id))], task_row).await?
+                        .pop().ok_or(StoreError::NotFound { entity: "task" })?;
                     (t.clone(), t)
                 }
             };
@@ -996,17 +1012,17 @@ impl Store {
                 return Err(FieldError::new("body", "required").into());
             }
             if let Some(p) = parent_id {
-                let ok: Option<Uuid> = sqlx::query_scalar("SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3")
-                    .bind(scope.org_id).bind(task_id).bind(p).fetch_optional(&mut *tx).await?;
-                if ok.is_none() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
+                let ok: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, "SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3",
+                    &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id)), Arg::Uuid(Some(p))], |r| Ok((r.get(0)?,))).await?;
+                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
             }
             let mut note = Note {
                 id: new_id(), project_id: after.project_id, task_id: Some(task_id), shot_id: None, asset_id: None, version_id: None,
-                parent_id, author_id: scope.user_id, body: body.clone(), frame,
+                parent_id, author_id: scope.user_id, body, frame,
                 status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
                 mentions: String::new(),
             };
-            super::notes::write_note!(tx, scope, &mut note);
+            super::notes::write_note!(tx, &scope, &mut note);
             tx.commit().await?;
             Ok((note, after))
         })
