@@ -68,19 +68,16 @@ macro_rules! insert_job {
         let j: &$crate::jobs::NewJob = $job;
         let id = $crate::new_id();
         let now = $crate::now_ms();
-        sqlx::query(
+        $crate::Deferred::write(&mut $tx,
             "INSERT INTO jobs (id, org_id, kind, payload, priority, status, attempts, max_attempts, run_after, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
+            vec![
+                $crate::direct::Arg::Uuid(Some(id)), $crate::direct::Arg::Uuid(j.org_id), $crate::direct::Arg::Text(Some(j.kind.clone())),
+                $crate::direct::Arg::Text(Some(j.payload.to_string())), $crate::direct::Arg::Int(Some(j.priority.into())),
+                $crate::direct::Arg::Int(Some(j.max_attempts.into())), $crate::direct::Arg::Int(Some(j.run_after.unwrap_or(now))),
+                $crate::direct::Arg::Int(Some(now)),
+            ],
         )
-        .bind(id)
-        .bind(j.org_id)
-        .bind(&j.kind)
-        .bind(j.payload.to_string())
-        .bind(j.priority)
-        .bind(j.max_attempts)
-        .bind(j.run_after.unwrap_or(now))
-        .bind(now)
-        .execute(&mut *$tx)
         .await?;
         id
     }};

@@ -7,12 +7,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::direct::Arg;
 use crate::identity::check_version;
 use crate::jobs::{NewJob, insert_job};
 use crate::outbox::Event;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms,
+    on_hot_write, on_read, on_write, record,
 };
 
 fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -236,23 +237,36 @@ impl Store {
         old_cursor: i64,
         new_cursor: i64,
     ) -> Result<usize> {
-        let mut queued = 0;
         let hooks: Vec<(Uuid, Uuid, String)> = if events.iter().any(|e| e.org_id.is_some()) {
             on_read!(self, pool => sqlx::query_as("SELECT id, org_id, events FROM webhooks WHERE active = $1").bind(true).fetch_all(pool).await?)
         } else {
             Vec::new()
         };
-        on_write!(self, tx => {
-            for e in events {
-                let Some(org) = e.org_id else { continue };
-                // Deliveries announce changes people made, not the platform's own bookkeeping.
-                if e.entity_type == "job" { continue; }
+        // What the writer needs of each event: deliveries announce changes people made, not
+        // the platform's own bookkeeping.
+        let wanted: Vec<(Uuid, Uuid, String)> = events
+            .iter()
+            .filter(|e| e.entity_type != "job")
+            .filter_map(|e| Some((e.org_id?, e.id, e.kind.clone())))
+            .collect();
+        // The cursor moves first: when another process moved it already, nothing is written.
+        on_hot_write!(self, tx => {
+            let moved = crate::Deferred::write(&mut tx, "UPDATE consumer_offsets SET seq = $1 WHERE consumer = $2 AND seq = $3",
+                vec![Arg::Int(Some(new_cursor)), Arg::Text(Some(FANOUT_CONSUMER.into())), Arg::Int(Some(old_cursor))]).await? == Some(1);
+            let moved = moved || (old_cursor == 0 && crate::Deferred::write(&mut tx, "INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING",
+                vec![Arg::Text(Some(FANOUT_CONSUMER.into())), Arg::Int(Some(new_cursor))]).await? == Some(1));
+            if !moved {
+                tx.commit().await?;
+                return Ok(0);
+            }
+            let mut queued = 0;
+            for (org, event_id, kind) in &wanted {
                 for (hook_id, hook_org, patterns) in &hooks {
-                    if *hook_org == org && matches(patterns, &e.kind) {
+                    if hook_org == org && matches(patterns, kind) {
                         let job = NewJob {
-                            org_id: Some(org),
+                            org_id: Some(*org),
                             kind: DELIVERY_JOB.into(),
-                            payload: serde_json::json!({"webhook_id": hook_id, "event_id": e.id}),
+                            payload: serde_json::json!({"webhook_id": hook_id, "event_id": event_id}),
                             priority: 0,
                             max_attempts: 12,
                             run_after: None,
@@ -262,17 +276,9 @@ impl Store {
                     }
                 }
             }
-            let moved = sqlx::query("UPDATE consumer_offsets SET seq = $1 WHERE consumer = $2 AND seq = $3")
-                .bind(new_cursor).bind(FANOUT_CONSUMER).bind(old_cursor).execute(&mut *tx).await?.rows_affected();
-            let moved = moved == 1 || (old_cursor == 0 && sqlx::query("INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING")
-                .bind(FANOUT_CONSUMER).bind(new_cursor).execute(&mut *tx).await?.rows_affected() == 1);
-            if !moved {
-                tx.rollback().await?;
-                return Ok(0);
-            }
             tx.commit().await?;
-        });
-        Ok(queued)
+            Ok(queued)
+        })
     }
 
     /// What a delivery needs: the target, its secret, and whether it is still active.

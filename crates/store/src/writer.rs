@@ -1,5 +1,7 @@
 //! The SQLite writer thread: the writes production people make all day (a task's status, a
-//! bulk change, a note) run on one thread that owns a write connection.
+//! bulk change, a note) run on one thread that owns a write connection. So does the webhook
+//! fan-out, which writes after every burst of changes: a commit by another connection empties
+//! this connection's page cache.
 //!
 //! Through sqlx, each statement of a write is a message to the connection's thread and an
 //! answer back, and the writer holds SQLite's one write lock across those hand-offs: under
@@ -65,9 +67,12 @@ impl Writer {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        // FULL: an acknowledged write survives power loss, not just a killed process.
+        // FULL: an acknowledged write survives power loss, not just a killed process. The
+        // savepoints' journal stays in memory: on a file, every group created, filled and
+        // unlinked one (measured under status changes at 100,000 shots).
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
         let (jobs, queue) = mpsc::channel::<Job>();
