@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
-use crate::api::tasks::Items;
+use crate::api::tasks::{Items, TaskItems};
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};
@@ -193,13 +193,13 @@ async fn asset_tasks(
     AxState(state): AxState<State>,
     m: Member,
     Path(asset_id): Path<Uuid>,
-) -> ApiResult<Json<Items<Task>>> {
-    Ok(Json(Items {
-        items: state
+) -> ApiResult<TaskItems> {
+    Ok(TaskItems(
+        state
             .store
             .asset_tasks(m.may(Permission::ReadOrg)?, asset_id)
             .await?,
-    }))
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/shots/{shot_id}/assets", tag = "tracking", params(("shot_id" = Uuid, Path)),

@@ -43,6 +43,23 @@ pub struct Items<T> {
     pub items: Vec<T>,
 }
 
+/// `Items<Task>` as JSON, the same bytes written faster (`tracking::json`): a sequence's grid
+/// is hundreds of tasks.
+pub struct TaskItems(pub Vec<Task>);
+
+impl IntoResponse for TaskItems {
+    fn into_response(self) -> Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            mstation_store::tracking::json::task_items(&self.0),
+        )
+            .into_response()
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/statuses", tag = "tracking", params(("project_id" = Uuid, Path)),
     responses((status = 200, body = Items<TaskStatus>), (status = 404, body = Problem)))]
 async fn list_statuses(
@@ -393,7 +410,7 @@ async fn bulk_update(
     AxState(state): AxState<State>,
     m: Member,
     Body(input): Body<BulkInput>,
-) -> ApiResult<Json<Items<Task>>> {
+) -> ApiResult<TaskItems> {
     let changes: Vec<(Uuid, Option<i64>, TaskChanges)> = input
         .updates
         .into_iter()
@@ -410,12 +427,12 @@ async fn bulk_update(
             )
         })
         .collect();
-    Ok(Json(Items {
-        items: state
+    Ok(TaskItems(
+        state
             .store
             .update_tasks(m.may(Permission::WriteProduction)?, &changes)
             .await?,
-    }))
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/shots/{shot_id}/tasks", tag = "tracking", params(("shot_id" = Uuid, Path)),
@@ -424,13 +441,13 @@ async fn shot_tasks(
     AxState(state): AxState<State>,
     m: Member,
     Path(shot_id): Path<Uuid>,
-) -> ApiResult<Json<Items<Task>>> {
-    Ok(Json(Items {
-        items: state
+) -> ApiResult<TaskItems> {
+    Ok(TaskItems(
+        state
             .store
             .shot_tasks(m.may(Permission::ReadOrg)?, shot_id)
             .await?,
-    }))
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -447,13 +464,13 @@ async fn sequence_tasks(
     m: Member,
     Path(sequence_id): Path<Uuid>,
     Q(p): Q<SequenceTaskParams>,
-) -> ApiResult<Json<Items<Task>>> {
-    Ok(Json(Items {
-        items: state
+) -> ApiResult<TaskItems> {
+    Ok(TaskItems(
+        state
             .store
             .sequence_tasks_of(m.may(Permission::ReadOrg)?, sequence_id, p.task_type_id)
             .await?,
-    }))
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{task_id}/notes", tag = "tracking", params(("task_id" = Uuid, Path)),

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod fields;
+pub mod json;
 pub mod notes;
 pub mod tasks;
 pub mod timelogs;
