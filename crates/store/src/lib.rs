@@ -176,59 +176,54 @@ impl Deferred for sqlx::Transaction<'static, sqlx::Postgres> {
     }
 }
 
-/// Reads inside a write transaction, written once for the writer thread and PostgreSQL.
+/// A row type a write transaction reads: by `FromRow` through sqlx, by a row function on the
+/// writer thread.
+pub(crate) trait TxRow:
+    for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + Send
+    + Unpin
+{
+}
+
+impl<T> TxRow for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + Send
+        + Unpin
+{
+}
+
+/// Reads inside a write transaction, written once for the writer thread and sqlx.
 pub(crate) trait ReadTx {
-    /// Runs the query `text`; `row` reads a row on SQLite, `FromRow` on PostgreSQL.
-    async fn read<T>(
+    /// Runs the query `text`; `row` reads a row on the writer thread, `FromRow` through sqlx.
+    async fn read<T: TxRow>(
         &mut self,
         text: &str,
         args: &[direct::Arg],
         row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + Send
-            + Unpin;
+    ) -> Result<Vec<T>>;
 }
 
-impl ReadTx for sqlx::Transaction<'static, sqlx::Postgres> {
-    async fn read<T>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + Send
-            + Unpin,
-    {
-        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
-        direct::bind_args!(q, args);
-        Ok(q.fetch_all(&mut **self).await?)
-    }
+/// `ReadTx` for a transaction that sqlx runs (PostgreSQL's, or a writer of the SQLite group).
+macro_rules! read_through_sqlx {
+    ($tx:ty) => {
+        impl ReadTx for $tx {
+            async fn read<T: TxRow>(
+                &mut self,
+                text: &str,
+                args: &[direct::Arg],
+                _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+            ) -> Result<Vec<T>> {
+                let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
+                direct::bind_args!(q, args);
+                Ok(q.fetch_all(&mut **self).await?)
+            }
+        }
+    };
 }
-
-impl ReadTx for group::GroupTx {
-    async fn read<T>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + Send
-            + Unpin,
-    {
-        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
-        direct::bind_args!(q, args);
-        Ok(q.fetch_all(&mut **self).await?)
-    }
-}
+read_through_sqlx!(sqlx::Transaction<'static, sqlx::Postgres>);
+read_through_sqlx!(group::GroupTx);
 
 pub(crate) use {on_hot_write, on_read, on_write, record};
 

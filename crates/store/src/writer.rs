@@ -226,18 +226,12 @@ impl Deferred for SyncTx<'_> {
 }
 
 impl crate::ReadTx for SyncTx<'_> {
-    async fn read<T>(
+    async fn read<T: crate::TxRow>(
         &mut self,
         text: &str,
         args: &[Arg],
         row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + Send
-            + Unpin,
-    {
+    ) -> Result<Vec<T>> {
         Ok(direct::query(self.conn, text, args, row)?)
     }
 }
