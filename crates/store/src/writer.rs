@@ -408,6 +408,32 @@ mod tests {
         assert!(commits < 200, "{commits} commits for 200 writes");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_thread_waits_for_a_group_writer_then_finds_its_work_committed() {
+        let f = fixture().await;
+        // A sqlx writer of the group holds the connection, inside an open transaction.
+        let mut tx = f.group.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id, by) VALUES (1, 'group')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let w = f.writer.clone();
+        let thread = tokio::spawn(async move { insert(&w, 2).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !thread.is_finished(),
+            "the thread waits for the group's writer"
+        );
+        assert_eq!(
+            ids(&f.read).await,
+            Vec::<i64>::new(),
+            "nothing is committed yet"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(thread.await.unwrap().unwrap(), 2);
+        assert_eq!(ids(&f.read).await, vec![1, 2]);
+    }
+
     #[test]
     fn a_body_that_would_wait_fails_instead_of_blocking() {
         let got = ready(async {
