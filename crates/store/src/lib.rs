@@ -138,10 +138,11 @@ impl Recorded {
     }
 }
 
-/// Statements whose answer a writer does not need. On PostgreSQL they run at once; on SQLite
-/// they ride with the writer's RELEASE, one round trip to the connection thread for all of them.
-/// Only for statements that cannot fail on the caller's input (the checks come first): on
-/// SQLite a failure there abandons the whole group commit.
+/// Statements whose answer a writer does not need. On PostgreSQL and on the writer thread
+/// (`writer`) they run at once; for a writer of the sqlx group (`group`) they ride with its
+/// RELEASE, one round trip to the connection thread for all of them. Only for statements that
+/// cannot fail on the caller's input (the checks come first): in the sqlx group a failure there
+/// abandons the whole group commit.
 pub(crate) trait Deferred {
     /// Appends the audit-log row and the outbox event of one change.
     async fn keep(&mut self, rows: Recorded) -> Result<()>;

@@ -500,10 +500,9 @@ macro_rules! apply_read_change {
         }
         after.version += 1;
         after.updated_at = Millis(now_ms());
-        // Everything is checked: what follows cannot fail on the input, so on SQLite it goes
-        // with the commit (`Deferred`). The row was read in this transaction under the write
-        // lock (SQLite) or FOR UPDATE (PostgreSQL), so the version check below never fires
-        // but for a bug.
+        // Everything is checked: what follows cannot fail on the input. The row was read in
+        // this transaction under the write lock (SQLite) or FOR UPDATE (PostgreSQL), so the
+        // version check below never fires but for a bug.
         if let Some(a) = &c.assignees {
             $crate::Deferred::write(&mut $tx, "DELETE FROM task_assignees WHERE task_id = $1", vec![Arg::Uuid(Some(before.id))]).await?;
             for u in a {
