@@ -498,3 +498,55 @@ async fn webhooks_do_not_reach_private_addresses() {
         "the loopback receiver was reached"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
+    for b in backends() {
+        eprintln!("-- backend: {b:?}");
+        // No workers: this test moves the fan-out cursor itself, as two processes would.
+        let srv = start_with_workers(b, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (s, _) = srv
+            .post(
+                &a.token,
+                "/api/v1/webhooks",
+                json!({"url": "http://127.0.0.1:9/hook", "events": ["invitation.*"]}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (s, _) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "y@alpha.example", "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let events = srv.store().events_after(0, 500).await.unwrap();
+        let last = events.last().unwrap().seq;
+
+        // The first process moves the cursor from 0 and queues the one delivery.
+        let queued = srv
+            .store()
+            .fan_out_webhooks(&events, 0, last)
+            .await
+            .unwrap();
+        assert_eq!(queued, 1);
+        assert_eq!(srv.get(&a.token, "/api/v1/jobs").await.1["total"], 1);
+        // A second one read the same batch: the cursor is no longer at 0, so it writes nothing.
+        let queued = srv
+            .store()
+            .fan_out_webhooks(&events, 0, last)
+            .await
+            .unwrap();
+        assert_eq!(queued, 0, "the delivery is queued once");
+        assert_eq!(srv.get(&a.token, "/api/v1/jobs").await.1["total"], 1);
+        assert_eq!(
+            srv.store()
+                .consumer_offset(mstation_store::webhooks::FANOUT_CONSUMER)
+                .await
+                .unwrap(),
+            Some(last)
+        );
+    }
+}
