@@ -213,13 +213,20 @@ async fn webhooks_are_signed_retried_and_logged() {
         assert_eq!(event["org_id"], json!(a.org.id));
         assert_eq!(event["payload"]["entity"]["email"], "y@alpha.example");
 
-        let (s, log) = srv
-            .get(
-                &a.token,
-                &format!("/api/v1/webhooks/{hook_id}/deliveries?sort=created_at"),
-            )
-            .await;
-        assert_eq!(s, 200);
+        // The sender logs the delivery after the receiver has answered: wait for that too.
+        let log = loop {
+            let (s, log) = srv
+                .get(
+                    &a.token,
+                    &format!("/api/v1/webhooks/{hook_id}/deliveries?sort=created_at"),
+                )
+                .await;
+            assert_eq!(s, 200);
+            if log["total"] == 2 || tokio::time::Instant::now() >= deadline {
+                break log;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!(log["total"], 2, "{log}");
         assert_eq!(log["items"][0]["status_code"], 503);
         assert_eq!(log["items"][0]["attempt"], 1);

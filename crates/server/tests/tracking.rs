@@ -222,3 +222,59 @@ async fn a_sequence_exports_its_cut_and_the_export_conforms_back_unchanged() {
     })
     .await;
 }
+
+/// `CUT_2` played backwards: the same three clips, last first.
+const CUT_2_REVERSED: &str = "TITLE: MOONLIGHT R1 v3
+FCM: DROP FRAME
+001  C003C002 V     C        13:00:00;00 13:00:02;00 01:00:00;00 01:00:02;00
+002  B002C001 V     C        12:00:00;00 12:00:01;00 01:00:02;00 01:00:03;00
+003  A001C007 V     C        11:00:05;00 11:00:06;00 01:00:03;00 01:00:04;00
+* FROM CLIP NAME: A001C007_220101.MOV
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recut_reorders_the_tasks_of_its_sequence() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "29.97", "width": 1920, "height": 1080}))
+            .await;
+        let pid = p["id"].as_str().unwrap();
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let seq = seq["id"].as_str().unwrap().to_string();
+        let (s, _) = conform(&srv, &a.token, &seq, CUT_2, true).await;
+        assert_eq!(s, 200);
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let (comp, anim) = (types["items"][0]["id"].as_str().unwrap(), types["items"][1]["id"].as_str().unwrap());
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots")).await;
+        let ids: Vec<&str> = shots["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        // Created last shot first, so creation order is not the cut's.
+        let tasks: Vec<Value> = ids.iter().rev().flat_map(|s| [json!({"shot_id": s, "task_type_id": comp}), json!({"shot_id": s, "task_type_id": anim})]).collect();
+        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({ "tasks": tasks })).await;
+        assert_eq!(s, 201, "{v}");
+
+        let order = |path: String| {
+            let srv = &srv;
+            let token = a.token.clone();
+            async move {
+                let (s, v) = srv.get(&token, &path).await;
+                assert_eq!(s, 200, "{v}");
+                v["items"].as_array().unwrap().iter().map(|t| t["shot_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            }
+        };
+        let step = format!("/api/v1/sequences/{seq}/tasks?task_type_id={comp}");
+        let grid = format!("/api/v1/sequences/{seq}/tasks");
+        assert_eq!(order(step.clone()).await, ids, "one step in cut order");
+        let twice: Vec<&str> = ids.iter().flat_map(|s| [*s, *s]).collect();
+        assert_eq!(order(grid.clone()).await, twice, "the grid in cut order");
+
+        let (s, recut) = conform(&srv, &a.token, &seq, CUT_2_REVERSED, true).await;
+        assert_eq!(s, 200, "{recut}");
+        assert!(recut["new"].as_array().unwrap().is_empty(), "the same shots, moved: {recut}");
+        let reversed: Vec<&str> = ids.iter().rev().copied().collect();
+        assert_eq!(order(step).await, reversed, "the step follows the recut");
+        let twice: Vec<&str> = reversed.iter().flat_map(|s| [*s, *s]).collect();
+        assert_eq!(order(grid).await, twice, "and so does the grid");
+    })
+    .await;
+}

@@ -93,6 +93,9 @@ macro_rules! check {
         assert_eq!(assigned, 1, "assignees still point at the task");
         assert_eq!($store.notes(&scope, i.task).await.unwrap().len(), 1, "notes still point at the task");
         assert_eq!($store.shot_tasks(&scope, i.shot).await.unwrap().len(), 1);
+        // 0016 gives the old task its shot's place in the cut.
+        let cut: Option<i64> = sqlx::query_scalar("SELECT cut_order FROM tasks WHERE id = $1").bind(i.task).fetch_one($pool).await.unwrap();
+        assert_eq!(cut, Some(1), "the task carries its shot's cut order");
         // The rules of the new schema hold for old and new rows alike.
         let orphan = sqlx::query("INSERT INTO tasks (id, org_id, project_id, task_type_id, status_id, assignees, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, '', 0, 0)")
             .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.task_type).bind(i.status)
@@ -126,7 +129,7 @@ fn violation<T>(r: Result<T, sqlx::Error>) -> Option<sqlx::error::ErrorKind> {
 }
 
 const INDEXES: [&str; 9] = [
-    "tasks_sequence_type",
+    "tasks_sequence_step",
     "tasks_project",
     "tasks_project_status",
     "tasks_shot",

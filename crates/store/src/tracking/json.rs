@@ -4,8 +4,6 @@
 //! they are (they never need escaping), while every free text still goes through serde.
 //! The output is byte for byte what `Task`'s `Serialize` writes: the tests hold the two equal.
 
-use std::io::Write;
-
 use uuid::Uuid;
 
 use super::tasks::Task;
@@ -49,12 +47,10 @@ fn task(out: &mut Vec<u8>, t: &Task) {
         text(out, a);
     }
     out.extend_from_slice(b"],\"priority\":");
-    let _ = write!(out, "{}", t.priority);
+    int(out, t.priority);
     out.extend_from_slice(b",\"estimate_minutes\":");
     match t.estimate_minutes {
-        Some(m) => {
-            let _ = write!(out, "{m}");
-        }
+        Some(m) => int(out, m),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"start_date\":");
@@ -62,12 +58,16 @@ fn task(out: &mut Vec<u8>, t: &Task) {
     out.extend_from_slice(b",\"due_date\":");
     maybe_text(out, t.due_date.as_deref());
     out.extend_from_slice(b",\"created_at\":\"");
-    out.extend_from_slice(t.created_at.rfc3339().as_bytes());
+    t.created_at.write_rfc3339(out);
     out.extend_from_slice(b"\",\"updated_at\":\"");
-    out.extend_from_slice(t.updated_at.rfc3339().as_bytes());
+    t.updated_at.write_rfc3339(out);
     out.extend_from_slice(b"\",\"version\":");
-    let _ = write!(out, "{}", t.version);
+    int(out, t.version);
     out.push(b'}');
+}
+
+fn int(out: &mut Vec<u8>, n: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn id(out: &mut Vec<u8>, id: Uuid) {

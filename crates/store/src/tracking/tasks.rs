@@ -580,18 +580,19 @@ impl Store {
         on_write!(self, tx => {
             let mut out = Vec::with_capacity(new.len());
             for n in new {
-                let (project_id, sequence_id) = match (n.shot_id, n.asset_id) {
+                // A shot task carries the shot's place in the cut (`tasks_sequence_step`).
+                let (project_id, sequence_id, cut_order) = match (n.shot_id, n.asset_id) {
                     (Some(shot_id), _) => {
-                        let shot: Option<(Uuid, Uuid)> = sqlx::query_as("SELECT project_id, sequence_id FROM shots WHERE org_id = $1 AND id = $2")
+                        let shot: Option<(Uuid, Uuid, i64)> = sqlx::query_as("SELECT project_id, sequence_id, cut_order FROM shots WHERE org_id = $1 AND id = $2")
                             .bind(scope.org_id).bind(shot_id).fetch_optional(&mut *tx).await?;
-                        let Some((p, s)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
-                        (p, Some(s))
+                        let Some((p, s, c)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
+                        (p, Some(s), Some(c))
                     }
                     (None, asset_id) => {
                         let asset: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM assets WHERE org_id = $1 AND id = $2")
                             .bind(scope.org_id).bind(asset_id).fetch_optional(&mut *tx).await?;
                         let Some(p) = asset else { return Err(StoreError::NotFound { entity: "asset" }) };
-                        (p, None)
+                        (p, None, None)
                     }
                 };
                 let ty: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_types WHERE project_id = $1 AND id = $2")
@@ -615,10 +616,10 @@ impl Store {
                     assignees: join_ids(&n.assignees), priority: n.priority, estimate_minutes: n.estimate_minutes,
                     start_date: n.start_date.clone(), due_date: n.due_date.clone(), created_at: now, updated_at: now, version: 1,
                 };
-                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")))
+                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}, cut_order) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")))
                     .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.sequence_id).bind(t.shot_id).bind(t.asset_id).bind(t.task_type_id).bind(t.status_id)
                     .bind(&t.assignees).bind(t.priority).bind(t.estimate_minutes).bind(&t.start_date).bind(&t.due_date)
-                    .bind(t.created_at).bind(t.updated_at).bind(t.version)
+                    .bind(t.created_at).bind(t.updated_at).bind(t.version).bind(cut_order)
                     .execute(&mut *tx).await;
                 if let Err(e) = r { return Err(crate::identity::dup(e, "task", "task_type_id")); }
                 for u in &n.assignees {
@@ -692,32 +693,23 @@ impl Store {
         sequence_id: Uuid,
         task_type_id: Option<Uuid>,
     ) -> Result<Vec<Task>> {
-        let step = if task_type_id.is_some() {
-            " AND t.task_type_id = $3"
-        } else {
-            ""
-        };
-        let text = match self.backend() {
-            // The shots in cut order drive (CROSS JOIN holds SQLite's planner to that order):
-            // each shot's tasks are one lookup, and one step needs no sort at all.
-            Backend::Sqlite if task_type_id.is_some() => format!(
-                "SELECT {} FROM shots s CROSS JOIN tasks t
-                 WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.org_id = $1{step}
-                 ORDER BY s.cut_order",
+        let text = match (self.backend(), task_type_id.is_some()) {
+            // One step: a range of `tasks_sequence_step`, already in cut order, on both backends.
+            (_, true) => format!(
+                "SELECT {} FROM tasks t WHERE t.org_id = $1 AND t.sequence_id = $2 AND t.task_type_id = $3 ORDER BY t.cut_order",
                 prefixed("t")
             ),
-            Backend::Sqlite => format!(
+            // The shots in cut order drive (CROSS JOIN holds SQLite's planner to that order):
+            // each shot's tasks are one lookup, sorted by step in memory.
+            (Backend::Sqlite, false) => format!(
                 "SELECT {} FROM shots s CROSS JOIN tasks t JOIN task_types y ON y.id = t.task_type_id
                  WHERE s.org_id = $1 AND s.sequence_id = $2 AND t.shot_id = s.id AND t.org_id = $1
                  ORDER BY s.cut_order, y.sort_order",
                 prefixed("t")
             ),
-            // PostgreSQL picks its own join order, and before its statistics of a freshly
-            // imported sequence exist it can pick badly from the shots; the sequence's own tasks
-            // (`tasks_sequence_type`) are a safe start whatever it knows.
-            Backend::Postgres => format!(
-                "SELECT {} FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id
-                 WHERE t.org_id = $1 AND t.sequence_id = $2{step} ORDER BY s.cut_order, y.sort_order",
+            (Backend::Postgres, false) => format!(
+                "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id
+                 WHERE t.org_id = $1 AND t.sequence_id = $2 ORDER BY t.cut_order, y.sort_order",
                 prefixed("t")
             ),
         };
