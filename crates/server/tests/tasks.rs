@@ -304,6 +304,11 @@ async fn my_tasks_in_a_status_follow_every_kind_of_change() {
                 let mut ids: Vec<String> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
                 ids.sort();
                 assert_eq!(page["total"].as_i64().unwrap() as usize, ids.len());
+                // Counted without the project, and without the status, the same tasks.
+                let (_, all) = srv.get(&token, &format!("/api/v1/tasks?assignee=me&status_id={st}")).await;
+                assert_eq!(all["total"].as_i64().unwrap() as usize, ids.len(), "{all}");
+                let (_, any) = srv.get(&token, &format!("/api/v1/tasks?assignee=me&project_id={project}")).await;
+                assert_eq!(any["total"].as_i64().unwrap() as usize, any["items"].as_array().unwrap().len(), "{any}");
                 ids
             }
         };
@@ -332,6 +337,12 @@ async fn my_tasks_in_a_status_follow_every_kind_of_change() {
         assert_eq!(mine("wip").await, vec![ids[2].clone()]);
         let (_, theirs) = srv.get(&a.token, &format!("/api/v1/tasks?assignee={}&status_id={}", artist.id, status(&f, "wip"))).await;
         assert_eq!(theirs["items"][0]["id"].as_str(), Some(ids[1].as_str()));
+        assert_eq!(theirs["total"], 1);
+        // Taking the task back from the artist takes it off their count.
+        let (s, _) = srv.post(&a.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": ids[1], "assignees": []}]})).await;
+        assert_eq!(s, 200);
+        let (_, theirs) = srv.get(&a.token, &format!("/api/v1/tasks?assignee={}&status_id={}", artist.id, status(&f, "wip"))).await;
+        assert_eq!((theirs["total"].as_i64(), theirs["items"].as_array().map(Vec::len)), (Some(0), Some(0)));
     })
     .await;
 }

@@ -846,10 +846,18 @@ impl Store {
                 quick_where.push_str(&format!(" AND a.{col} = ${}", quick.len() + 2));
             }
         }
-        let quick_count = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM task_assignees a WHERE {quick_where} LIMIT {}) c",
-            crate::COUNT_CAP + 1
-        );
+        // On SQLite the per-person counts (`assignment_counts`, kept by triggers) answer it
+        // exactly in one read, however many tasks the person has; PostgreSQL counts the range.
+        let quick_count = match self.backend() {
+            Backend::Sqlite => {
+                format!("SELECT COALESCE(SUM(a.n), 0) FROM assignment_counts a WHERE {quick_where}")
+            }
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM task_assignees a WHERE {quick_where} LIMIT {}) c",
+                crate::COUNT_CAP + 1
+            ),
+        };
+        let exact = assignments_only && self.backend() == Backend::Sqlite;
         let mut args = vec![
             Arg::Uuid(Some(scope.org_id)),
             Arg::Uuid(f.project_id),
@@ -880,8 +888,11 @@ impl Store {
         }
         args.extend(fields);
         let items = self.fetch_tasks(text, &args).await?;
-        let mut page = q.finish(items, total.min(crate::COUNT_CAP), |t| t.id);
-        page.total_capped = total > crate::COUNT_CAP;
+        let capped = !exact && total > crate::COUNT_CAP;
+        let mut page = q.finish(items, if capped { crate::COUNT_CAP } else { total }, |t| {
+            t.id
+        });
+        page.total_capped = capped;
         if let (Some(next), Some(last)) = (&mut page.next_cursor, page.items.last()) {
             let key = match sort.order {
                 TaskOrder::Created => String::new(),
