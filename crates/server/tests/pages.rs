@@ -518,3 +518,55 @@ async fn shots_now(srv: &Srv, token: &str, seq: &str) -> serde_json::Value {
         .1["items"]
         .clone()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_posted_from_another_site_is_refused() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let here = srv.base.trim_end_matches('/').to_string();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |headers: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let url = format!("{here}/signin");
+        let (email, password) = (a.owner.email.clone(), a.password.clone());
+        async move {
+            let mut req = http
+                .post(url)
+                .form(&[("email", email.as_str()), ("password", password.as_str())]);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let r = req.send().await.unwrap();
+            let cookie = r.headers().contains_key("set-cookie");
+            (r.status().as_u16(), cookie)
+        }
+    };
+    for refused in [
+        vec![("origin", "https://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![
+            ("sec-fetch-site", "cross-site".to_string()),
+            ("origin", here.clone()),
+        ],
+        vec![("sec-fetch-site", "same-site".to_string())],
+    ] {
+        let what = format!("{refused:?}");
+        assert_eq!(sign_in(refused).await, (403, false), "{what}");
+    }
+    for allowed in [
+        vec![("origin", here.clone())],
+        vec![
+            ("sec-fetch-site", "same-origin".to_string()),
+            ("origin", here.clone()),
+        ],
+        vec![("sec-fetch-site", "none".to_string())],
+        // No browser: nothing to forge a sign-in into.
+        vec![],
+    ] {
+        let what = format!("{allowed:?}");
+        assert_eq!(sign_in(allowed).await, (303, true), "{what}");
+    }
+}

@@ -11,6 +11,7 @@ nav-sign-out = Sign out
 signin-title = Sign in to M-Station
 signin-lede = One platform for the whole production: tracking, media, review, the farm, work orders and more.
 signin-submit = Sign in
+signin-cross-site = The sign-in was sent from another site, so it was not made. Sign in from this page.
 
 home-your-role = Your role
 home-timezone = Time zone

@@ -11,6 +11,7 @@ nav-sign-out = 退出登录
 signin-title = 登录 M-Station
 signin-lede = 一个平台贯穿整个制作流程：制作管理、媒体、审阅、渲染农场、工单等等。
 signin-submit = 登录
+signin-cross-site = 该登录请求来自其他网站，未予受理。请在本页登录。
 
 home-your-role = 你的角色
 home-timezone = 时区

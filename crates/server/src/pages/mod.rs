@@ -279,11 +279,43 @@ struct SigninForm {
     password: String,
 }
 
+/// Whether a form was posted by one of this site's own pages, by what the browser says of where
+/// it was sent from: `Sec-Fetch-Site` when it sends one, else `Origin` against `Host` (`null`, an
+/// opaque origin, is another site). A client that sends neither is no browser, and signing a
+/// browser in to someone else's account (login CSRF) needs a browser.
+fn posted_from_here(h: &axum::http::HeaderMap) -> bool {
+    if let Some(site) = h.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match h.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let authority = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, a)| a);
+            authority.is_some_and(|a| h.get(header::HOST).is_some_and(|host| host == a))
+        }
+    }
+}
+
 async fn signin_submit(
     AxState(state): AxState<State>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     axum::Form(f): axum::Form<SigninForm>,
 ) -> PageResult {
+    if !posted_from_here(&headers) {
+        let mut r = html(SigninPage {
+            tr: Tr::now(),
+            nav: None,
+            flash: Some(("error".into(), i18n::text("signin-cross-site"))),
+            email: String::new(),
+        })?;
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(r);
+    }
     match sign_in(&state, &ip, &f.email, &f.password, None).await {
         Ok((_, _, secret, _)) => {
             let mut r = Redirect::to("/app").into_response();
