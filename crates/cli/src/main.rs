@@ -64,6 +64,15 @@ enum Command {
         /// Let webhooks reach loopback and private networks (closed installations, tests).
         #[arg(long, env = "MSTATION_ALLOW_PRIVATE_WEBHOOKS")]
         allow_private_webhooks: bool,
+        /// A reverse proxy (address or network, such as 10.0.0.0/8) whose X-Forwarded-For
+        /// names the client; repeat it, or list them with commas. None by default: the header
+        /// is then ignored.
+        #[arg(
+            long = "trusted-proxy",
+            env = "MSTATION_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<mstation_core::net::Cidr>,
         /// Load the demo studio (a feature film in production, three companies) unless it is
         /// there already, and print its sign-in accounts.
         #[arg(long)]
@@ -152,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
             secure_cookies,
             allow_private_webhooks,
+            trusted_proxies,
             demo,
         } => {
             let db = store.open().await?;
@@ -159,8 +169,12 @@ async fn main() -> anyhow::Result<()> {
             if demo {
                 load_demo(&db).await?;
             }
-            let state =
-                mstation_server::AppState::with_options(db, secure_cookies, allow_private_webhooks);
+            let state = mstation_server::AppState::with_options(
+                db,
+                secure_cookies,
+                allow_private_webhooks,
+                trusted_proxies,
+            );
             mstation_server::serve(
                 state,
                 mstation_server::Config {

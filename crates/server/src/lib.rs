@@ -44,6 +44,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Identifies this process as a job worker (lease owner).
     pub worker_id: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`core::net`); none by default.
+    pub trusted_proxies: Vec<mstation_core::net::Cidr>,
 }
 
 pub type State = Arc<AppState>;
@@ -63,10 +65,15 @@ pub fn init_tls() {
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> State {
-        Self::with_options(store, secure_cookies, false)
+        Self::with_options(store, secure_cookies, false, Vec::new())
     }
 
-    pub fn with_options(store: Store, secure_cookies: bool, allow_private_webhooks: bool) -> State {
+    pub fn with_options(
+        store: Store,
+        secure_cookies: bool,
+        allow_private_webhooks: bool,
+        trusted_proxies: Vec<mstation_core::net::Cidr>,
+    ) -> State {
         init_tls();
         let (events, _) = broadcast::channel(4096);
         Arc::new(AppState {
@@ -82,6 +89,7 @@ impl AppState {
                 std::process::id(),
                 uuid::Uuid::now_v7().simple()
             ),
+            trusted_proxies,
         })
     }
 }

@@ -209,18 +209,60 @@ async fn run(state: &State, job: &Job) -> Result<serde_json::Value, String> {
     }
 }
 
-fn http_client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
+/// The client deliveries go out on. With `public_only` it resolves names through `PublicOnly`,
+/// so it connects only to addresses it has checked.
+fn http_client(public_only: bool) -> &'static reqwest::Client {
+    static PUBLIC: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    static ANY: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let build = || {
         // Receivers are usually HTTPS; verify them against the system's trust store.
         crate::init_tls();
-        reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("M-Station-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("an HTTP client with default settings")
-    })
+            .user_agent(concat!("M-Station-Webhooks/", env!("CARGO_PKG_VERSION")));
+        let b = if public_only {
+            b.dns_resolver(PublicOnly)
+        } else {
+            b
+        };
+        b.build().expect("an HTTP client with default settings")
+    };
+    if public_only {
+        PUBLIC.get_or_init(build)
+    } else {
+        ANY.get_or_init(build)
+    }
+}
+
+/// Resolves a receiver's host name to public addresses only, at the moment of connecting. A
+/// check made before the request is not enough: a name can answer a public address to the check
+/// and a private one to the connection a moment later (DNS rebinding). Here the addresses the
+/// connection uses are the ones checked.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs = public_addresses(&host, 0).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The addresses `host` resolves to, refused unless every one is public.
+async fn public_addresses(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| format!("the receiver's host {host} does not resolve"))?
+        .collect();
+    if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(format!(
+            "the receiver's host {host} is not a public address; webhooks go only to public addresses"
+        ));
+    }
+    Ok(addrs)
 }
 
 /// Sends one event to one webhook, signed, and logs the attempt for the organisation's admins.
@@ -259,7 +301,7 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     let now = mstation_store::now_ms() / 1000;
     let sig = mstation_core::webhooks::signature(&secret, now, &body);
     let start = Instant::now();
-    let sent = http_client()
+    let sent = http_client(!state.allow_private_webhooks)
         .post(&url)
         .header("content-type", "application/json")
         .header("x-mstation-event", &event.kind)
@@ -301,7 +343,9 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
 }
 
 /// Refuses receivers that resolve to loopback, private, link-local or other non-public
-/// addresses, so a webhook cannot be used to probe the network M-Station runs in.
+/// addresses, so a webhook cannot be used to probe the network M-Station runs in. This check
+/// gives the delivery log a clear reason (and covers addresses written as such); the connection
+/// itself resolves through `PublicOnly`.
 async fn public_target(url: &str) -> Result<(), String> {
     let parsed =
         reqwest::Url::parse(url).map_err(|_| "the webhook URL does not parse".to_string())?;
@@ -311,16 +355,7 @@ async fn public_target(url: &str) -> Result<(), String> {
         .trim_matches(|c| c == '[' || c == ']')
         .to_string();
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|_| format!("the receiver's host {host} does not resolve"))?
-        .collect();
-    if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-        return Err(format!(
-            "the receiver's host {host} is not a public address; webhooks go only to public addresses"
-        ));
-    }
-    Ok(())
+    public_addresses(&host, port).await.map(|_| ())
 }
 
 fn is_public(ip: std::net::IpAddr) -> bool {
@@ -356,6 +391,34 @@ fn is_public(ip: std::net::IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_public;
+
+    /// The connection's own resolver refuses a name that resolves to a private address, even
+    /// when nothing checked it first (the second answer of a rebinding name).
+    #[tokio::test]
+    async fn deliveries_resolve_names_to_public_addresses_only() {
+        use reqwest::dns::Resolve;
+        for private in ["localhost", "127.0.0.1", "10.0.0.7"] {
+            let name = private.parse().unwrap();
+            let answer = super::PublicOnly.resolve(name).await;
+            assert!(answer.is_err(), "{private} resolved");
+        }
+        // And a delivery to such a name never connects: the receiver below sees nothing.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sent = super::http_client(true)
+            .post(format!("http://localhost:{port}/hook"))
+            .body("{}")
+            .send()
+            .await;
+        let err = sent.expect_err("a private receiver was reached");
+        assert!(
+            err.is_connect() || format!("{err:?}").contains("public"),
+            "{err:?}"
+        );
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err(), "the receiver was connected to");
+    }
 
     #[test]
     fn private_and_special_addresses_are_not_public() {

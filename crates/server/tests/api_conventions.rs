@@ -845,3 +845,60 @@ async fn concurrent_blind_writes_all_apply() {
     })
     .await;
 }
+
+/// Sign-in attempts from different addresses (different e-mails, so only the address limit
+/// counts); answers the statuses of each client's attempts.
+async fn attempts(srv: &Srv, clients: &[Option<&str>], each: usize) -> Vec<Vec<u16>> {
+    let mut out = Vec::new();
+    for (c, forwarded) in clients.iter().enumerate() {
+        let mut statuses = Vec::new();
+        for n in 0..each {
+            let mut req = srv
+                .http
+                .post(format!("{}/api/v1/auth/login", srv.base))
+                .json(&json!({"email": format!("nobody{c}-{n}@example.com"), "password": "guess guess guess"}));
+            if let Some(f) = forwarded {
+                req = req.header("x-forwarded-for", *f);
+            }
+            statuses.push(req.send().await.unwrap().status().as_u16());
+        }
+        out.push(statuses);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_limiter_counts_each_client() {
+    // The test client connects from 127.0.0.1: here that is the trusted proxy.
+    let srv = start_behind(Backend::Sqlite, &["127.0.0.1"]).await;
+    let got = attempts(
+        &srv,
+        &[
+            Some("198.51.100.1"),
+            Some("198.51.100.2"),
+            Some("6.6.6.6, 198.51.100.1"),
+        ],
+        11,
+    )
+    .await;
+    assert_eq!(got[0][..10], [401; 10]);
+    assert_eq!(got[0][10], 429, "the first client is limited");
+    assert_eq!(
+        got[1][..10],
+        [401; 10],
+        "the second has attempts of its own"
+    );
+    // What the proxy appended counts, not what the client wrote before it.
+    assert!(got[2].iter().all(|s| *s == 429), "{:?}", got[2]);
+
+    // Not a trusted proxy: the header is ignored, and one address is one address.
+    let srv = start(Backend::Sqlite).await;
+    let got = attempts(&srv, &[Some("198.51.100.1"), Some("198.51.100.2")], 6).await;
+    assert_eq!(got[0], [401; 6]);
+    assert_eq!(got[1][..4], [401; 4]);
+    assert_eq!(
+        got[1][4..],
+        [429, 429],
+        "a made-up header does not escape the limit"
+    );
+}

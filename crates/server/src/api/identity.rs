@@ -44,19 +44,22 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(get_grant, revoke_grant))
 }
 
-/// The client address, when the server was started with connection info.
+/// The client address (the sign-in limiter's key): the connection's peer, or behind a trusted
+/// reverse proxy the client it names in `X-Forwarded-For` (`core::net::client_address`).
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<State> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientIp("unknown".into()));
+        };
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = mstation_core::net::client_address(peer.0.ip(), forwarded, &state.trusted_proxies);
+        Ok(ClientIp(ip.to_string()))
     }
 }
 

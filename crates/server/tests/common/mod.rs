@@ -98,9 +98,24 @@ pub async fn start_with_workers(b: Backend, workers: usize) -> Srv {
 }
 
 pub async fn start_with(b: Backend, workers: usize, allow_private_webhooks: bool) -> Srv {
+    start_configured(b, workers, allow_private_webhooks, Vec::new()).await
+}
+
+/// A server that believes `X-Forwarded-For` from the listed proxies.
+pub async fn start_behind(b: Backend, proxies: &[&str]) -> Srv {
+    let proxies = proxies.iter().map(|p| p.parse().unwrap()).collect();
+    start_configured(b, 0, false, proxies).await
+}
+
+async fn start_configured(
+    b: Backend,
+    workers: usize,
+    allow_private_webhooks: bool,
+    trusted_proxies: Vec<mstation_core::net::Cidr>,
+) -> Srv {
     let dir = TempDir::new();
     let (store, url) = fresh_store(b, &dir).await;
-    let state = AppState::with_options(store, false, allow_private_webhooks);
+    let state = AppState::with_options(store, false, allow_private_webhooks, trusted_proxies);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, _) = tokio::sync::watch::channel(false);
