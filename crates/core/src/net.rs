@@ -86,9 +86,9 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr
     if !is_trusted(peer) {
         return peer;
     }
-    let mut client = peer;
+    let mut client = canonical(peer);
     for hop in forwarded_for.unwrap_or("").rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+        let Some(ip) = hop_address(hop) else {
             break;
         };
         client = ip;
@@ -97,6 +97,23 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr
         }
     }
     client
+}
+
+/// One hop of `X-Forwarded-For` as an address: bare (`192.0.2.1`, `2001:db8::1`), with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`, as some proxies write it) or bracketed; IPv4 written
+/// as IPv6 is the IPv4 address. `None` for anything else (`unknown`, an obfuscated name).
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse().ok())
+        })?;
+    Some(canonical(ip))
 }
 
 #[cfg(test)]
@@ -173,6 +190,24 @@ mod tests {
             client_address(peer, Some("10.1.1.1"), &proxies),
             ip("10.1.1.1")
         );
+        // Hops with ports or brackets, and IPv4 written as IPv6, are the same clients.
+        assert_eq!(
+            client_address(peer, Some("198.51.100.1:4711"), &proxies),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(peer, Some("[2001:db8::7]:443"), &proxies),
+            ip("2001:db8::7")
+        );
+        assert_eq!(
+            client_address(peer, Some("[2001:db8::7]"), &proxies),
+            ip("2001:db8::7")
+        );
+        assert_eq!(
+            client_address(peer, Some("::ffff:198.51.100.1"), &proxies),
+            ip("198.51.100.1")
+        );
+        assert_eq!(client_address(peer, Some("unknown"), &proxies), peer);
         // No proxy trusted at all: always the peer.
         assert_eq!(client_address(peer, Some("198.51.100.1"), &[]), peer);
     }

@@ -221,8 +221,10 @@ fn http_client(public_only: bool) -> &'static reqwest::Client {
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("M-Station-Webhooks/", env!("CARGO_PKG_VERSION")));
+        // No proxy from the environment for the public client: through a proxy, the proxy
+        // would resolve the receiver's name, unchecked.
         let b = if public_only {
-            b.dns_resolver(PublicOnly)
+            b.dns_resolver(PublicOnly).no_proxy()
         } else {
             b
         };
@@ -375,15 +377,30 @@ fn is_public(ip: std::net::IpAddr) -> bool {
                 || o[0] >= 240)
         }
         std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            // IPv4 carried in IPv6 is judged as that IPv4 address: mapped (::ffff:a.b.c.d),
+            // compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002:a.b.c.d::/48).
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(std::net::IpAddr::V4(v4));
             }
-            let s = v6.segments();
+            if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public(std::net::IpAddr::V4(embedded(s[6], s[7])));
+            }
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(std::net::IpAddr::V4(embedded(s[6], s[7])));
+            }
+            if s[0] == 0x2002 {
+                return is_public(std::net::IpAddr::V4(embedded(s[1], s[2])));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80)
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -434,10 +451,20 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "2002:c0a8:0101::1",
+            "fec0::1",
         ] {
             assert!(!is_public(a.parse().unwrap()), "{a}");
         }
-        for a in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for a in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(is_public(a.parse().unwrap()), "{a}");
         }
     }

@@ -570,3 +570,28 @@ async fn a_sign_in_posted_from_another_site_is_refused() {
         assert_eq!(sign_in(allowed).await, (303, true), "{what}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_host_is_this_site() {
+    // A proxy that rewrote Host, in front of an older browser that sends Origin only.
+    for (proxies, want) in [(&["127.0.0.1"][..], 303), (&[][..], 403)] {
+        let srv = start_behind(Backend::Sqlite, proxies).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{}/signin", srv.base.trim_end_matches('/')))
+            .header("origin", "https://studio.example")
+            .header("x-forwarded-host", "studio.example")
+            .form(&[
+                ("email", a.owner.email.as_str()),
+                ("password", a.password.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "trusted proxies: {proxies:?}");
+    }
+}

@@ -54,11 +54,20 @@ impl axum::extract::FromRequestParts<State> for ClientIp {
         let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
             return Ok(ClientIp("unknown".into()));
         };
-        let forwarded = parts
+        // Every line of the header, in order: a proxy may add a line of its own after the
+        // client's rather than append to it. A line that is not text is a broken hop.
+        let lines: Vec<&str> = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let ip = mstation_core::net::client_address(peer.0.ip(), forwarded, &state.trusted_proxies);
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or("?"))
+            .collect();
+        let forwarded = lines.join(",");
+        let ip = mstation_core::net::client_address(
+            peer.0.ip(),
+            (!lines.is_empty()).then_some(forwarded.as_str()),
+            &state.trusted_proxies,
+        );
         Ok(ClientIp(ip.to_string()))
     }
 }

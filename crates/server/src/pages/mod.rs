@@ -281,32 +281,44 @@ struct SigninForm {
 
 /// Whether a form was posted by one of this site's own pages, by what the browser says of where
 /// it was sent from: `Sec-Fetch-Site` when it sends one, else `Origin` against `Host` (`null`, an
-/// opaque origin, is another site). A client that sends neither is no browser, and signing a
-/// browser in to someone else's account (login CSRF) needs a browser.
-fn posted_from_here(h: &axum::http::HeaderMap) -> bool {
+/// opaque origin, is another site). Behind a trusted proxy (`via_proxy`), which may rewrite
+/// `Host`, the host it forwards (`X-Forwarded-Host`) is this site too. A client that sends
+/// neither header is no browser, and signing a browser in to someone else's account (login
+/// CSRF) needs a browser.
+fn posted_from_here(h: &axum::http::HeaderMap, via_proxy: bool) -> bool {
     if let Some(site) = h.get("sec-fetch-site") {
         return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
-    match h.get(header::ORIGIN) {
-        None => true,
-        Some(origin) => {
-            let authority = origin
-                .to_str()
-                .ok()
-                .and_then(|o| o.split_once("://"))
-                .map(|(_, a)| a);
-            authority.is_some_and(|a| h.get(header::HOST).is_some_and(|host| host == a))
-        }
-    }
+    let Some(origin) = h.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(authority) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, a)| a)
+    else {
+        return false;
+    };
+    let forwarded = h
+        .get_all("x-forwarded-host")
+        .iter()
+        .next_back()
+        .filter(|_| via_proxy);
+    h.get(header::HOST).is_some_and(|host| host == authority)
+        || forwarded.is_some_and(|host| host == authority)
 }
 
 async fn signin_submit(
     AxState(state): AxState<State>,
     ClientIp(ip): ClientIp,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: axum::http::HeaderMap,
     axum::Form(f): axum::Form<SigninForm>,
 ) -> PageResult {
-    if !posted_from_here(&headers) {
+    let via_proxy =
+        peer.is_some_and(|p| state.trusted_proxies.iter().any(|c| c.contains(p.0.0.ip())));
+    if !posted_from_here(&headers, via_proxy) {
         let mut r = html(SigninPage {
             tr: Tr::now(),
             nav: None,

@@ -577,13 +577,19 @@ impl Store {
             })?;
         }
         let actor = Actor::of(scope);
+        // On PostgreSQL the shot is read FOR SHARE: a conform moving it at the same moment
+        // commits first (and its trigger cannot see this task), then this read sees the move.
+        let share = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR SHARE",
+        };
         on_write!(self, tx => {
             let mut out = Vec::with_capacity(new.len());
             for n in new {
                 // A shot task carries the shot's place in the cut (`tasks_sequence_step`).
                 let (project_id, sequence_id, cut_order) = match (n.shot_id, n.asset_id) {
                     (Some(shot_id), _) => {
-                        let shot: Option<(Uuid, Uuid, i64)> = sqlx::query_as("SELECT project_id, sequence_id, cut_order FROM shots WHERE org_id = $1 AND id = $2")
+                        let shot: Option<(Uuid, Uuid, i64)> = sqlx::query_as(sql(format!("SELECT project_id, sequence_id, cut_order FROM shots WHERE org_id = $1 AND id = $2{share}")))
                             .bind(scope.org_id).bind(shot_id).fetch_optional(&mut *tx).await?;
                         let Some((p, s, c)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
                         (p, Some(s), Some(c))
