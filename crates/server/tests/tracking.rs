@@ -278,3 +278,48 @@ async fn a_recut_reorders_the_tasks_of_its_sequence() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_refreshes_postgresqls_statistics() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let pid = p["id"].as_str().unwrap();
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let seq = seq["id"].as_str().unwrap().to_string();
+        // 40 two-second events.
+        let tc = |hour: u32, secs: u32| format!("{hour:02}:{:02}:{:02}:00", secs / 60, secs % 60);
+        let mut edl = String::from("TITLE: BIG\nFCM: NON-DROP FRAME\n");
+        for n in 0..40 {
+            edl.push_str(&format!("{:03}  A{n:03}C001 V     C        {} {} {} {}\n", n + 1, tc(10, n * 2), tc(10, n * 2 + 2), tc(1, n * 2), tc(1, n * 2 + 2)));
+        }
+        let (s, v) = conform(&srv, &a.token, &seq, &edl, true).await;
+        assert_eq!((s, v["new"].as_array().map(Vec::len)), (200, Some(40)), "{v}");
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots?limit=500")).await;
+        let tasks: Vec<Value> = shots["items"].as_array().unwrap().iter()
+            .flat_map(|s| types["items"].as_array().unwrap().iter().map(move |t| json!({"shot_id": s["id"], "task_type_id": t["id"]})))
+            .collect();
+        assert_eq!(tasks.len(), 240);
+        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({ "tasks": tasks })).await;
+        assert_eq!(s, 201, "{v}");
+        if srv.backend != Backend::Postgres {
+            return;
+        }
+        // `last_analyze` is a manual ANALYZE's (autovacuum's is `last_autoanalyze`).
+        let pool = sqlx::PgPool::connect(&srv.url).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let analyzed: Option<(i64,)> = sqlx::query_as("SELECT 1::int8 FROM pg_stat_user_tables WHERE relname = 'tasks' AND last_analyze IS NOT NULL")
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+            if analyzed.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the task table's statistics were not refreshed");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+}

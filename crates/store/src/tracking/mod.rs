@@ -668,7 +668,7 @@ impl Store {
             return Ok(conform::plan(&existing(&shots), edl, &opts));
         }
         let actor = Actor::of(scope);
-        on_write!(self, tx => {
+        let plan = on_write!(self, tx => {
             let shots = sqlx::query_as::<_, Shot>(sql(load)).bind(scope.org_id).bind(sequence_id).fetch_all(&mut *tx).await?;
             let plan = conform::plan(&existing(&shots), edl, &opts);
             let now = now_ms();
@@ -699,8 +699,10 @@ impl Store {
                 record!(tx, &actor, Change::new(Some(scope.org_id), "shot.omitted", "shot", r.id).before(r));
             }
             tx.commit().await?;
-            Ok(plan)
-        })
+            Ok::<_, StoreError>(plan)
+        })?;
+        self.wrote_rows(plan.new.len() + plan.changed.len());
+        Ok(plan)
     }
 }
 

@@ -583,7 +583,7 @@ impl Store {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR SHARE",
         };
-        on_write!(self, tx => {
+        let created = on_write!(self, tx => {
             let mut out = Vec::with_capacity(new.len());
             for n in new {
                 // A shot task carries the shot's place in the cut (`tasks_sequence_step`).
@@ -636,8 +636,10 @@ impl Store {
                 out.push(t);
             }
             tx.commit().await?;
-            Ok(out)
-        })
+            Ok::<_, StoreError>(out)
+        })?;
+        self.wrote_rows(created.len());
+        Ok(created)
     }
 
     pub async fn task(&self, scope: &TenantScope, id: Uuid) -> Result<Task> {
