@@ -684,9 +684,6 @@ impl Store {
         Ok(())
     }
 
-    /// The suffix that locks the rows a write transaction reads before changing them. PostgreSQL
-    /// needs it so a blind write waits for a concurrent one instead of failing its version
-    /// check; SQLite's single writer already holds every row.
     /// After a committed write that added `rows` rows: on PostgreSQL, a large one asks for
     /// fresh statistics (`start_analyzer`).
     pub(crate) fn wrote_rows(&self, rows: usize) {
@@ -697,6 +694,9 @@ impl Store {
         }
     }
 
+    /// The suffix that locks the rows a write transaction reads before changing them. PostgreSQL
+    /// needs it so a blind write waits for a concurrent one instead of failing its version
+    /// check; SQLite's single writer already holds every row.
     pub(crate) fn row_lock(&self) -> &'static str {
         match self.db {
             Db::Sqlite { .. } => "",

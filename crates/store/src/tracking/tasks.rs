@@ -577,8 +577,9 @@ impl Store {
             })?;
         }
         let actor = Actor::of(scope);
-        // On PostgreSQL the shot is read FOR SHARE: a conform moving it at the same moment
-        // commits first (and its trigger cannot see this task), then this read sees the move.
+        // On PostgreSQL the shot is read FOR SHARE, so a conform moving it at the same moment
+        // and this creation take turns: either the conform waits for this task to commit and
+        // its trigger moves the task too, or this read waits for the conform and sees the move.
         let share = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR SHARE",
