@@ -99,6 +99,19 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr
     client
 }
 
+/// The client a limit counts: an IPv4 address, or the /64 network of an IPv6 one (one home or
+/// one server is given a whole /64, and can move inside it at will).
+pub fn limit_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+        v4 => v4.to_string(),
+    }
+}
+
 /// One hop of `X-Forwarded-For` as an address: bare (`192.0.2.1`, `2001:db8::1`), with a port
 /// (`192.0.2.1:4711`, `[2001:db8::1]:4711`, as some proxies write it) or bracketed; IPv4 written
 /// as IPv6 is the IPv4 address. `None` for anything else (`unknown`, an obfuscated name).
@@ -126,6 +139,21 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<Cidr> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:ffff::9")),
+            limit_key(ip("2001:db8:1:2::7"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:3::1")),
+            limit_key(ip("2001:db8:1:2::1"))
+        );
+        assert_eq!(limit_key(ip("198.51.100.1")), "198.51.100.1");
+        assert_eq!(limit_key(ip("::ffff:198.51.100.1")), "198.51.100.1");
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn router() -> OpenApiRouter<State> {
 }
 
 /// The client address (the sign-in limiter's key): the connection's peer, or behind a trusted
-/// reverse proxy the client it names in `X-Forwarded-For` (`core::net::client_address`).
+/// reverse proxy the client it names in `X-Forwarded-For` (`core::net::client_address`); an
+/// IPv6 client by its /64 (`core::net::limit_key`).
 pub struct ClientIp(pub String);
 
 impl axum::extract::FromRequestParts<State> for ClientIp {
@@ -68,7 +69,7 @@ impl axum::extract::FromRequestParts<State> for ClientIp {
             (!lines.is_empty()).then_some(forwarded.as_str()),
             &state.trusted_proxies,
         );
-        Ok(ClientIp(ip.to_string()))
+        Ok(ClientIp(mstation_core::net::limit_key(ip)))
     }
 }
 
