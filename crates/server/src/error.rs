@@ -107,7 +107,7 @@ impl From<StoreError> for ApiError {
                     i18n::text(&format!("problem-{}", code.replace('.', "-"))),
                 )
             }
-            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Sqlite(_) => {
+            StoreError::Database(_) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

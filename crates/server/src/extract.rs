@@ -201,23 +201,20 @@ where
             );
             r
         }
-        Ok(Idem::Reserved) => {
+        Ok(Idem::Reserved { reservation }) => {
             let outcome = run(input).await;
             let (status, text) = match &outcome {
                 Ok((s, b)) => (*s, without_secrets(b).to_string()),
                 Err(e) => (e.status, String::new()),
             };
-            // Client errors are answers too; server errors release the key so a retry can run.
-            let answer = if status.is_server_error() {
-                None
-            } else if status.is_success() {
-                Some((status.as_u16(), text.as_str()))
-            } else {
-                None
-            };
+            // Only a success is kept; an error releases the key so that a corrected retry with
+            // the same key can run.
+            let answer = status
+                .is_success()
+                .then_some((status.as_u16(), text.as_str()));
             if let Err(e) = state
                 .store
-                .idem_finish(scope.org_id, scope.user_id, &key, answer)
+                .idem_finish(scope.org_id, scope.user_id, &key, reservation, answer)
                 .await
             {
                 tracing::warn!(error = %e, "could not store the idempotent answer");

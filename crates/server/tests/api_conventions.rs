@@ -487,6 +487,85 @@ async fn an_idempotency_key_creates_once() {
     .await;
 }
 
+/// Three retries of one creation sent at once, round after round: one creates, the others get
+/// its answer or "in flight", and a later retry still gets the first answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_with_one_idempotency_key_create_exactly_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Lanterns", "code": "LANT", "fps": "24", "width": 1920, "height": 1080}))
+            .await;
+        let pid = p["id"].as_str().unwrap().to_string();
+        let (_, asset) = srv
+            .post(&a.token, &format!("/api/v1/projects/{pid}/assets"), json!({"kind": "prop", "name": "Lantern"}))
+            .await;
+        let asset = asset["id"].as_str().unwrap().to_string();
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let types: Vec<String> = types["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+        let send = |path: String, key: String, body: Value| {
+            srv.http
+                .post(format!("{}{path}", srv.base))
+                .bearer_auth(&a.token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+        };
+        // Sends one request three times at once; answers the body of the one that created.
+        let race = |path: String, key: String, body: Value| async move {
+            let (r1, r2, r3) = tokio::join!(
+                send(path.clone(), key.clone(), body.clone()),
+                send(path.clone(), key.clone(), body.clone()),
+                send(path.clone(), key.clone(), body.clone())
+            );
+            let mut created = Vec::new();
+            for r in [r1, r2, r3] {
+                let r = r.unwrap();
+                let replayed = r.headers().contains_key("idempotent-replayed");
+                let (status, v) = json(r).await;
+                match (status, replayed) {
+                    (201, false) => created.push(v),
+                    (201, true) => {}
+                    (409, _) => assert_eq!(v["code"], "request.idempotency_in_flight", "{v}"),
+                    other => panic!("{other:?}: {v}"),
+                }
+            }
+            assert_eq!(created.len(), 1, "exactly one of three creates: {created:?}");
+            let again = send(path, key, body).await.unwrap();
+            assert!(again.headers().contains_key("idempotent-replayed"), "a later retry is a replay");
+            let (status, v) = json(again).await;
+            assert_eq!(status, 201);
+            assert_eq!(v, created[0], "with the first answer");
+            created.pop().unwrap()
+        };
+        let mut tasks = Vec::new();
+        for (i, ty) in types.iter().enumerate() {
+            let body = json!({"tasks": [{"asset_id": asset, "task_type_id": ty}]});
+            let v = race("/api/v1/tasks".into(), format!("task-{i}"), body).await;
+            tasks.push(v["items"][0]["id"].as_str().unwrap().to_string());
+        }
+        let (_, list) = srv.get(&a.token, &format!("/api/v1/assets/{asset}/tasks")).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), types.len(), "one task per key: {list}");
+        for round in 0..8 {
+            let body = json!({"body": format!("Warmer light, take {round}")});
+            race(format!("/api/v1/tasks/{}/notes", tasks[0]), format!("note-{round}"), body).await;
+        }
+        let (_, notes) = srv.get(&a.token, &format!("/api/v1/tasks/{}/notes", tasks[0])).await;
+        assert_eq!(notes["items"].as_array().unwrap().len(), 8, "one note per key");
+        // A failed creation releases its key: corrected, the same key creates.
+        let bad = json!({"tasks": [{"asset_id": asset, "task_type_id": pid}]});
+        let (s, _) = json(send("/api/v1/tasks".into(), "task-fix".into(), bad).await.unwrap()).await;
+        assert_eq!(s, 422);
+        let (_, other) = srv
+            .post(&a.token, &format!("/api/v1/projects/{pid}/assets"), json!({"kind": "prop", "name": "Oil lamp"}))
+            .await;
+        let good = json!({"tasks": [{"asset_id": other["id"], "task_type_id": types[0]}]});
+        let (s, v) = json(send("/api/v1/tasks".into(), "task-fix".into(), good).await.unwrap()).await;
+        assert_eq!(s, 201, "{v}");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_page_by_cursor_with_a_total() {
     on_every_backend(|srv| async move {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mstation_core::identity::UnknownName;
 use mstation_core::validate::{self, FieldError};
 use mstation_core::{OrgKind, Role, TenantScope, TokenScope};
 use rand::RngCore;
@@ -17,27 +18,37 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, check_version, dup, new_id, now_ms, on_read,
 };
 
-/// An organisation always keeps an owner: refuses to demote or remove the last one.
-macro_rules! ensure_another_owner {
-    ($tx:ident, $org:expr, $leaving:expr) => {{
-        // Two owners demoting each other at once must not both see the other one: the row lock
-        // on the organisation makes the second wait for the first.
-        sqlx::query("UPDATE orgs SET version = version WHERE id = $1").bind($org).execute(&mut *$tx).await?;
-        let others: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
+/// Inside a write: an organisation always keeps an owner; refuses to demote or remove the last
+/// one.
+async fn ensure_another_owner(tx: &mut WriteTx<'_>, org: Uuid, leaving: Uuid) -> Result<()> {
+    // Two owners demoting each other at once must not both see the other one: the row lock
+    // on the organisation makes the second wait for the first.
+    tx.execute(
+        "UPDATE orgs SET version = version WHERE id = $1",
+        &[org.into()],
+    )
+    .await?;
+    let others: i64 = tx
+        .scalar(
+            "SELECT COUNT(*) FROM memberships
+             WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
+            &[org.into(), leaving.into()],
         )
-        .bind($org)
-        .bind($leaving)
-        .fetch_one(&mut *$tx)
         .await?;
-        if others == 0 {
-            return Err(StoreError::Rule("identity.last_owner"));
-        }
-    }};
+    if others == 0 {
+        return Err(StoreError::Rule("identity.last_owner"));
+    }
+    Ok(())
+}
+
+/// A stored role or organisation kind, read inside a write.
+fn name_col<T: TryFrom<String, Error = UnknownName>>(r: &mut Row<'_>) -> Result<T, DbError> {
+    let s: String = r.get()?;
+    T::try_from(s).map_err(|e| DbError::WriteFailed(e.to_string()))
 }
 
 /// Time zone of an organisation that sets none: the hub is in Shanghai.
@@ -55,6 +66,20 @@ pub struct Org {
     pub timezone: String,
     pub created_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for Org {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Org {
+            id: r.get()?,
+            name: r.get()?,
+            slug: r.get()?,
+            kind: name_col(r)?,
+            timezone: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -79,6 +104,20 @@ pub struct Member {
     pub role: Role,
     pub joined_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for Member {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Member {
+            user_id: r.get()?,
+            org_id: r.get()?,
+            email: r.get()?,
+            display_name: r.get()?,
+            role: name_col(r)?,
+            joined_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -149,6 +188,23 @@ pub struct Grant {
     pub created_by: Uuid,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
+}
+
+impl FromRow for Grant {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Grant {
+            id: r.get()?,
+            org_id: r.get()?,
+            grantee_org_id: r.get()?,
+            project_id: r.get()?,
+            entity_filter: r.get()?,
+            permissions: r.get()?,
+            note: r.get()?,
+            created_by: r.get()?,
+            created_at: r.get()?,
+            revoked_at: r.get()?,
+        })
+    }
 }
 
 pub const GRANT_PERMISSIONS: [&str; 3] = ["read", "comment", "write"];
@@ -271,20 +327,27 @@ async fn prepare_user(new: NewUser) -> Result<(User, String)> {
 }
 
 /// Inside a write transaction: inserts a prepared account and records it.
-macro_rules! insert_user {
-    ($tx:ident, $actor:expr, $user:expr, $hash:expr) => {{
-        let user: &User = $user;
-        let r = sqlx::query(
-            "INSERT INTO users (id, email, display_name, password_hash, locale, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(user.id).bind(&user.email).bind(&user.display_name).bind($hash).bind(&user.locale)
-        .bind(user.is_operator).bind(user.created_at)
-        .execute(&mut *$tx).await;
-        if let Err(e) = r {
-            return Err(dup(e, "user", "email"));
-        }
-        record!($tx, $actor, Change::new(None, "user.created", "user", user.id).after(user));
-    }};
+async fn insert_user(tx: &mut WriteTx<'_>, actor: &Actor, user: &User, hash: &str) -> Result<()> {
+    let args = [
+        user.id.into(),
+        (&user.email).into(),
+        (&user.display_name).into(),
+        hash.into(),
+        (&user.locale).into(),
+        user.is_operator.into(),
+        user.created_at.into(),
+    ];
+    tx.execute(
+        "INSERT INTO users
+         (id, email, display_name, password_hash, locale, is_operator, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &args,
+    )
+    .await
+    .map_err(|e| dup(e, "user", "email"))?;
+    let change = Change::new(None, "user.created", "user", user.id).after(user);
+    tx.record(actor, change).await?;
+    Ok(())
 }
 
 /// Checks a new organisation: everything before its transaction.
@@ -310,23 +373,41 @@ fn prepare_org(new: NewOrg) -> Result<Org> {
 }
 
 /// Inside a write transaction: inserts a prepared organisation with `owner` as its owner.
-macro_rules! insert_org {
-    ($tx:ident, $actor:expr, $org:expr, $owner:expr) => {{
-        let org: &Org = $org;
-        let r = sqlx::query("INSERT INTO orgs (id, name, slug, kind, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(org.id).bind(&org.name).bind(&org.slug).bind(org.kind.as_str()).bind(&org.timezone).bind(org.created_at)
-            .execute(&mut *$tx).await;
-        if let Err(e) = r {
-            return Err(dup(e, "organisation", "slug"));
-        }
-        let n = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) SELECT $1, id, $2, $3 FROM users WHERE id = $4")
-            .bind(org.id).bind(Role::Owner.as_str()).bind(org.created_at).bind($owner)
-            .execute(&mut *$tx).await?.rows_affected();
-        if n != 1 {
-            return Err(StoreError::NotFound { entity: "user" });
-        }
-        record!($tx, $actor, Change::new(Some(org.id), "org.created", "org", org.id).after(org));
-    }};
+async fn insert_org(tx: &mut WriteTx<'_>, actor: &Actor, org: &Org, owner: Uuid) -> Result<()> {
+    let args = [
+        org.id.into(),
+        (&org.name).into(),
+        (&org.slug).into(),
+        org.kind.as_str().into(),
+        (&org.timezone).into(),
+        org.created_at.into(),
+    ];
+    tx.execute(
+        "INSERT INTO orgs (id, name, slug, kind, timezone, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &args,
+    )
+    .await
+    .map_err(|e| dup(e, "organisation", "slug"))?;
+    let args = [
+        org.id.into(),
+        Role::Owner.as_str().into(),
+        org.created_at.into(),
+        owner.into(),
+    ];
+    let n = tx
+        .execute(
+            "INSERT INTO memberships (org_id, user_id, role, created_at)
+             SELECT $1, id, $2, $3 FROM users WHERE id = $4",
+            &args,
+        )
+        .await?;
+    if n != 1 {
+        return Err(StoreError::NotFound { entity: "user" });
+    }
+    let change = Change::new(Some(org.id), "org.created", "org", org.id).after(org);
+    tx.record(actor, change).await?;
+    Ok(())
 }
 
 impl Store {
@@ -340,20 +421,26 @@ impl Store {
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
         let (user, hash) = prepare_user(new).await?;
-        on_write!(self, tx => {
-            insert_user!(tx, actor, &user, &hash);
-            tx.commit().await?;
-        });
-        Ok(user)
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                insert_user(tx, &actor, &user, &hash).await?;
+                Ok(user)
+            })
+        })
+        .await
     }
 
     pub async fn create_org(&self, actor: &Actor, new: NewOrg, owner: Uuid) -> Result<Org> {
         let org = prepare_org(new)?;
-        on_write!(self, tx => {
-            insert_org!(tx, actor, &org, owner);
-            tx.commit().await?;
-        });
-        Ok(org)
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                insert_org(tx, &actor, &org, owner).await?;
+                Ok(org)
+            })
+        })
+        .await
     }
 
     /// A new account and a new organisation it owns, in one transaction: the platform's first
@@ -366,12 +453,15 @@ impl Store {
     ) -> Result<(User, Org)> {
         let (user, hash) = prepare_user(user).await?;
         let org = prepare_org(org)?;
-        on_write!(self, tx => {
-            insert_user!(tx, actor, &user, &hash);
-            insert_org!(tx, actor, &org, user.id);
-            tx.commit().await?;
-        });
-        Ok((user, org))
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                insert_user(tx, &actor, &user, &hash).await?;
+                insert_org(tx, &actor, &org, user.id).await?;
+                Ok((user, org))
+            })
+        })
+        .await
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
@@ -426,30 +516,47 @@ impl Store {
             user_id: Some(user_id),
             token_id: None,
         };
-        on_write!(self, tx => {
-            sqlx::query("UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2")
-                .bind(&new_hash).bind(user_id).execute(&mut *tx).await?;
-            // Every other browser signed in as this person is signed out.
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            record!(tx, &actor, Change::new(None, "user.password_changed", "user", user_id));
-            tx.commit().await?;
-        });
-        Ok(())
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2",
+                    &[new_hash.into(), user_id.into()],
+                )
+                .await?;
+                // Every other browser signed in as this person is signed out.
+                tx.execute("DELETE FROM sessions WHERE user_id = $1", &[user_id.into()])
+                    .await?;
+                let change = Change::new(None, "user.password_changed", "user", user_id);
+                tx.record(&actor, change).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Sets a new password without the old one: for the platform operator's `admin` command.
     pub async fn reset_password(&self, user_id: Uuid, new: &str) -> Result<()> {
         validate::password("password", new)?;
         let new_hash = hash_password(new.to_string()).await?;
-        on_write!(self, tx => {
-            let n = sqlx::query("UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2")
-                .bind(&new_hash).bind(user_id).execute(&mut *tx).await?.rows_affected();
-            if n == 0 { return Err(StoreError::NotFound { entity: "user" }); }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            record!(tx, &Actor::system(), Change::new(None, "user.password_reset", "user", user_id));
-            tx.commit().await?;
-        });
-        Ok(())
+        self.write(move |tx| {
+            Box::pin(async move {
+                let n = tx
+                    .execute(
+                        "UPDATE users SET password_hash = $1, version = version + 1 WHERE id = $2",
+                        &[new_hash.into(), user_id.into()],
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound { entity: "user" });
+                }
+                tx.execute("DELETE FROM sessions WHERE user_id = $1", &[user_id.into()])
+                    .await?;
+                let change = Change::new(None, "user.password_reset", "user", user_id);
+                tx.record(&Actor::system(), change).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn update_user_prefs(
@@ -477,12 +584,26 @@ impl Store {
         after.locale = locale;
         after.timezone = timezone;
         after.version += 1;
-        on_write!(self, tx => {
-            sqlx::query("UPDATE users SET locale = $1, timezone = $2, version = version + 1 WHERE id = $3")
-                .bind(&after.locale).bind(&after.timezone).bind(user_id).execute(&mut *tx).await?;
-            record!(tx, &actor, Change::new(None, "user.updated", "user", user_id).before(&before).after(&after));
-            tx.commit().await?;
-        });
+        let after = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "UPDATE users SET locale = $1, timezone = $2, version = version + 1
+                         WHERE id = $3",
+                        &[
+                            (&after.locale).into(),
+                            (&after.timezone).into(),
+                            user_id.into(),
+                        ],
+                    )
+                    .await?;
+                    let change = Change::new(None, "user.updated", "user", user_id);
+                    tx.record(&actor, change.before(&before).after(&after))
+                        .await?;
+                    Ok(after)
+                })
+            })
+            .await?;
         self.tokens.invalidate();
         Ok(after)
     }
@@ -540,24 +661,54 @@ impl Store {
         let timezone = timezone
             .map(|t| validate::timezone("timezone", &t))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1{lock}")))
-                .bind(scope.org_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "organisation" })?;
-            check_version("organisation", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(n) = name { after.name = n; }
-            if let Some(t) = timezone { after.timezone = t; }
-            after.version += 1;
-            let n = sqlx::query("UPDATE orgs SET name = $1, timezone = $2, version = $3 WHERE id = $4 AND version = $5")
-                .bind(&after.name).bind(&after.timezone).bind(after.version).bind(scope.org_id).bind(before.version)
-                .execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "organisation", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {ORG_COLS} FROM orgs WHERE id = $1{}",
+                    tx.lock_rows()
+                );
+                let before: Org = tx.query_opt(&text, &[scope.org_id.into()]).await?.ok_or(
+                    StoreError::NotFound {
+                        entity: "organisation",
+                    },
+                )?;
+                check_version("organisation", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(t) = timezone {
+                    after.timezone = t;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.name).into(),
+                    (&after.timezone).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE orgs SET name = $1, timezone = $2, version = $3
+                         WHERE id = $4 AND version = $5",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "organisation",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     // ----- members -----
@@ -598,49 +749,94 @@ impl Store {
         role: Role,
         expected_version: Option<i64>,
     ) -> Result<Member> {
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2{lock}")))
-                .bind(scope.org_id).bind(user_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "member" })?;
-            check_version("member", expected_version, before.version)?;
-            if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
-                return Err(StoreError::Rule("identity.role_not_assignable"));
-            }
-            if before.role == Role::Owner && role != Role::Owner {
-                ensure_another_owner!(tx, scope.org_id, user_id);
-            }
-            let mut after = before.clone();
-            after.role = role;
-            after.version += 1;
-            let n = sqlx::query("UPDATE memberships SET role = $1, version = $2 WHERE org_id = $3 AND user_id = $4 AND version = $5")
-                .bind(role.as_str()).bind(after.version).bind(scope.org_id).bind(user_id).bind(before.version).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "member", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.updated", "member", user_id).before(&before).after(&after));
-            tx.commit().await?;
-            self.tokens.invalidate();
-            Ok(after)
-        })
+        let scope = scope.clone();
+        let after = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let text = format!(
+                        "{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2{}",
+                        tx.lock_rows()
+                    );
+                    let before: Member = tx
+                        .query_opt(&text, &[scope.org_id.into(), user_id.into()])
+                        .await?
+                        .ok_or(StoreError::NotFound { entity: "member" })?;
+                    check_version("member", expected_version, before.version)?;
+                    if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
+                        return Err(StoreError::Rule("identity.role_not_assignable"));
+                    }
+                    if before.role == Role::Owner && role != Role::Owner {
+                        ensure_another_owner(tx, scope.org_id, user_id).await?;
+                    }
+                    let mut after = before.clone();
+                    after.role = role;
+                    after.version += 1;
+                    let args = [
+                        role.as_str().into(),
+                        after.version.into(),
+                        scope.org_id.into(),
+                        user_id.into(),
+                        before.version.into(),
+                    ];
+                    let n = tx
+                        .execute(
+                            "UPDATE memberships SET role = $1, version = $2
+                             WHERE org_id = $3 AND user_id = $4 AND version = $5",
+                            &args,
+                        )
+                        .await?;
+                    if n != 1 {
+                        return Err(StoreError::Stale {
+                            entity: "member",
+                            current: before.version + 1,
+                        });
+                    }
+                    let change =
+                        Change::new(Some(scope.org_id), "member.updated", "member", user_id);
+                    tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                        .await?;
+                    Ok(after)
+                })
+            })
+            .await?;
+        self.tokens.invalidate();
+        Ok(after)
     }
 
     pub async fn remove_member(&self, scope: &TenantScope, user_id: Uuid) -> Result<()> {
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
-                .bind(scope.org_id).bind(user_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "member" })?;
-            if !scope.role.may_assign(before.role) {
-                return Err(StoreError::Rule("identity.role_not_assignable"));
-            }
-            if before.role == Role::Owner {
-                ensure_another_owner!(tx, scope.org_id, user_id);
-            }
-            sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
-            // Their tokens for this organisation stop working with the membership.
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(now_ms()).bind(scope.org_id).bind(user_id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "member.removed", "member", user_id).before(&before));
-            tx.commit().await?;
-        });
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2");
+                let before: Member = tx
+                    .query_opt(&text, &[scope.org_id.into(), user_id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "member" })?;
+                if !scope.role.may_assign(before.role) {
+                    return Err(StoreError::Rule("identity.role_not_assignable"));
+                }
+                if before.role == Role::Owner {
+                    ensure_another_owner(tx, scope.org_id, user_id).await?;
+                }
+                tx.execute(
+                    "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+                    &[scope.org_id.into(), user_id.into()],
+                )
+                .await?;
+                // Their tokens for this organisation stop working with the membership.
+                tx.execute(
+                    "UPDATE api_tokens SET revoked_at = $1
+                     WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                    &[now_ms().into(), scope.org_id.into(), user_id.into()],
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "member.removed", "member", user_id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
         self.tokens.invalidate();
         Ok(())
     }
@@ -653,15 +849,29 @@ impl Store {
         user_id: Uuid,
         role: Role,
     ) -> Result<()> {
-        on_write!(self, tx => {
-            let r = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(org_id).bind(user_id).bind(role.as_str()).bind(now_ms()).execute(&mut *tx).await;
-            if let Err(e) = r { return Err(dup(e, "member", "user")); }
-            record!(tx, actor, Change::new(Some(org_id), "member.added", "member", user_id)
-                .after(&serde_json::json!({"user_id": user_id, "role": role})));
-            tx.commit().await?;
-        });
-        Ok(())
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [
+                    org_id.into(),
+                    user_id.into(),
+                    role.as_str().into(),
+                    now_ms().into(),
+                ];
+                tx.execute(
+                    "INSERT INTO memberships (org_id, user_id, role, created_at)
+                     VALUES ($1, $2, $3, $4)",
+                    &args,
+                )
+                .await
+                .map_err(|e| dup(e, "member", "user"))?;
+                let change = Change::new(Some(org_id), "member.added", "member", user_id)
+                    .after(&serde_json::json!({"user_id": user_id, "role": role}));
+                tx.record(&actor, change).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     // ----- invitations -----
@@ -689,14 +899,39 @@ impl Store {
             expires_at: Millis(now + INVITATION_TTL_MS),
             accepted_at: None,
         };
-        on_write!(self, tx => {
-            sqlx::query("INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(inv.id).bind(inv.org_id).bind(&inv.email).bind(role.as_str()).bind(hash_secret(&secret))
-                .bind(inv.invited_by).bind(inv.created_at).bind(inv.expires_at)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "invitation.created", "invitation", inv.id).after(&inv));
-            tx.commit().await?;
-        });
+        let scope = scope.clone();
+        let token_hash = hash_secret(&secret);
+        let inv = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let args = [
+                        inv.id.into(),
+                        inv.org_id.into(),
+                        (&inv.email).into(),
+                        role.as_str().into(),
+                        token_hash.into(),
+                        inv.invited_by.into(),
+                        inv.created_at.into(),
+                        inv.expires_at.into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO invitations
+                         (id, org_id, email, role, token_hash, invited_by, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        &args,
+                    )
+                    .await?;
+                    let change = Change::new(
+                        Some(scope.org_id),
+                        "invitation.created",
+                        "invitation",
+                        inv.id,
+                    );
+                    tx.record(&Actor::of(&scope), change.after(&inv)).await?;
+                    Ok(inv)
+                })
+            })
+            .await?;
         Ok((inv, secret))
     }
 
@@ -725,12 +960,21 @@ impl Store {
 
     pub async fn revoke_invitation(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
         let inv = self.invitation(scope, id).await?;
-        on_write!(self, tx => {
-            sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "invitation.revoked", "invitation", id).before(&inv));
-            tx.commit().await?;
-        });
-        Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "DELETE FROM invitations WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into()],
+                )
+                .await?;
+                let change =
+                    Change::new(Some(scope.org_id), "invitation.revoked", "invitation", id);
+                tx.record(&Actor::of(&scope), change.before(&inv)).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Accepts an invitation. A person without an account gives a name and password and gets one;
@@ -778,20 +1022,47 @@ impl Store {
             user_id: Some(user.id),
             token_id: None,
         };
-        on_write!(self, tx => {
-            if let Some(hash) = &new_account {
-                insert_user!(tx, &Actor::system(), &user, hash);
-            }
-            let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
-                .bind(now_ms()).bind(inv.id).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Rule("identity.invitation_expired")); }
-            sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO NOTHING")
-                .bind(inv.org_id).bind(user.id).bind(inv.role.as_str()).bind(now_ms()).execute(&mut *tx).await?;
-            record!(tx, &actor, Change::new(Some(inv.org_id), "member.added", "member", user.id)
-                .after(&serde_json::json!({"user_id": user.id, "role": inv.role, "invitation_id": inv.id})));
-            tx.commit().await?;
-        });
-        let org = on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1"))).bind(inv.org_id).fetch_one(pool).await?);
+        let org_id = inv.org_id;
+        let user = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    if let Some(hash) = &new_account {
+                        insert_user(tx, &Actor::system(), &user, hash).await?;
+                    }
+                    let n = tx
+                        .execute(
+                            "UPDATE invitations SET accepted_at = $1
+                             WHERE id = $2 AND accepted_at IS NULL",
+                            &[now_ms().into(), inv.id.into()],
+                        )
+                        .await?;
+                    if n != 1 {
+                        return Err(StoreError::Rule("identity.invitation_expired"));
+                    }
+                    let args = [
+                        inv.org_id.into(),
+                        user.id.into(),
+                        inv.role.as_str().into(),
+                        now_ms().into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO memberships (org_id, user_id, role, created_at)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO NOTHING",
+                        &args,
+                    )
+                    .await?;
+                    let change = Change::new(Some(inv.org_id), "member.added", "member", user.id)
+                        .after(&serde_json::json!({
+                            "user_id": user.id,
+                            "role": inv.role,
+                            "invitation_id": inv.id
+                        }));
+                    tx.record(&actor, change).await?;
+                    Ok(user)
+                })
+            })
+            .await?;
+        let org = on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1"))).bind(org_id).fetch_one(pool).await?);
         Ok((user, org))
     }
 
@@ -806,16 +1077,45 @@ impl Store {
         let secret = random_secret(32);
         let csrf = random_secret(18);
         let now = now_ms();
-        on_write!(self, tx => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at < $2").bind(user_id).bind(now).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO sessions (token_hash, user_id, org_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(hash_secret(&secret)).bind(user_id).bind(org_id).bind(&csrf).bind(now).bind(now + SESSION_TTL_MS)
-                .execute(&mut *tx).await?;
-            let actor = Actor { user_id: Some(user_id), token_id: None };
-            record!(tx, &actor, Change::new(org_id, "session.started", "session", user_id)
-                .after(&serde_json::json!({"user_id": user_id, "org_id": org_id, "expires_at": Millis(now + SESSION_TTL_MS)})));
-            tx.commit().await?;
-        });
+        let token_hash = hash_secret(&secret);
+        let csrf_stored = csrf.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = $1 AND expires_at < $2",
+                    &[user_id.into(), now.into()],
+                )
+                .await?;
+                let args = [
+                    token_hash.into(),
+                    user_id.into(),
+                    org_id.into(),
+                    csrf_stored.into(),
+                    now.into(),
+                    (now + SESSION_TTL_MS).into(),
+                ];
+                tx.execute(
+                    "INSERT INTO sessions (token_hash, user_id, org_id, csrf, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &args,
+                )
+                .await?;
+                let actor = Actor {
+                    user_id: Some(user_id),
+                    token_id: None,
+                };
+                let change = Change::new(org_id, "session.started", "session", user_id).after(
+                    &serde_json::json!({
+                        "user_id": user_id,
+                        "org_id": org_id,
+                        "expires_at": Millis(now + SESSION_TTL_MS)
+                    }),
+                );
+                tx.record(&actor, change).await?;
+                Ok(())
+            })
+        })
+        .await?;
         Ok((secret, csrf))
     }
 
@@ -834,24 +1134,42 @@ impl Store {
     }
 
     pub async fn switch_session_org(&self, secret: &str, org_id: Uuid) -> Result<()> {
-        on_write!(self, tx => {
-            sqlx::query("UPDATE sessions SET org_id = $1 WHERE token_hash = $2").bind(org_id).bind(hash_secret(secret)).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let token_hash = hash_secret(secret);
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE sessions SET org_id = $1 WHERE token_hash = $2",
+                    &[org_id.into(), token_hash.into()],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn end_session(&self, secret: &str) -> Result<()> {
-        on_write!(self, tx => {
-            let row: Option<(Uuid, Option<Uuid>)> = sqlx::query_as("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id, org_id")
-                .bind(hash_secret(secret)).fetch_optional(&mut *tx).await?;
-            if let Some((user_id, org_id)) = row {
-                let actor = Actor { user_id: Some(user_id), token_id: None };
-                record!(tx, &actor, Change::new(org_id, "session.ended", "session", user_id));
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+        let token_hash = hash_secret(secret);
+        self.write(move |tx| {
+            Box::pin(async move {
+                let row: Option<(Uuid, Option<Uuid>)> = tx
+                    .query_opt(
+                        "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id, org_id",
+                        &[token_hash.into()],
+                    )
+                    .await?;
+                if let Some((user_id, org_id)) = row {
+                    let actor = Actor {
+                        user_id: Some(user_id),
+                        token_id: None,
+                    };
+                    let change = Change::new(org_id, "session.ended", "session", user_id);
+                    tx.record(&actor, change).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     // ----- API tokens -----
@@ -904,14 +1222,36 @@ impl Store {
             last_used_at: None,
             revoked_at: None,
         };
-        on_write!(self, tx => {
-            sqlx::query("INSERT INTO api_tokens (id, org_id, user_id, name, token_hash, prefix, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(token.id).bind(org_id).bind(user_id).bind(&token.name).bind(hash_secret(&secret)).bind(&token.prefix)
-                .bind(&token.scopes).bind(token.created_at).bind(token.expires_at)
-                .execute(&mut *tx).await?;
-            record!(tx, actor, Change::new(Some(org_id), "token.created", "token", token.id).after(&token));
-            tx.commit().await?;
-        });
+        let actor = actor.clone();
+        let token_hash = hash_secret(&secret);
+        let token = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let args = [
+                        token.id.into(),
+                        org_id.into(),
+                        user_id.into(),
+                        (&token.name).into(),
+                        token_hash.into(),
+                        (&token.prefix).into(),
+                        (&token.scopes).into(),
+                        token.created_at.into(),
+                        token.expires_at.into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO api_tokens (id, org_id, user_id, name, token_hash, prefix,
+                         scopes, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        &args,
+                    )
+                    .await?;
+                    let change =
+                        Change::new(Some(org_id), "token.created", "token", token.id).after(&token);
+                    tx.record(&actor, change).await?;
+                    Ok(token)
+                })
+            })
+            .await?;
         Ok((token, secret))
     }
 
@@ -966,12 +1306,22 @@ impl Store {
         let mut after = before.clone();
         if after.revoked_at.is_none() {
             after.revoked_at = Some(Millis(now_ms()));
-            on_write!(self, tx => {
-                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3")
-                    .bind(after.revoked_at).bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "token.revoked", "token", id).before(&before).after(&after));
-                tx.commit().await?;
-            });
+            let scope = scope.clone();
+            let revoked = after.clone();
+            self.write(move |tx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3",
+                        &[revoked.revoked_at.into(), scope.org_id.into(), id.into()],
+                    )
+                    .await?;
+                    let change = Change::new(Some(scope.org_id), "token.revoked", "token", id);
+                    tx.record(&Actor::of(&scope), change.before(&before).after(&revoked))
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await?;
             self.tokens.invalidate();
         }
         Ok(after)
@@ -1028,10 +1378,17 @@ impl Store {
             return Ok(None);
         };
         if last_used.is_none_or(|t| now - t > 60_000) {
-            on_write!(self, tx => {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(&mut *tx).await?;
-                tx.commit().await?;
-            });
+            self.write(move |tx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+                        &[now.into(), token_id.into()],
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await?;
         }
         let scope = TenantScope {
             org_id,
@@ -1108,25 +1465,51 @@ impl Store {
             created_at: Millis(now_ms()),
             revoked_at: None,
         };
-        on_write!(self, tx => {
-            let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1").bind(grantee_org_id).fetch_optional(&mut *tx).await?;
-            if exists.is_none() {
-                return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
-            }
-            // Only what this organisation owns can be shared.
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() {
-                return Err(StoreError::NotFound { entity: "project" });
-            }
-            sqlx::query(sql(format!("INSERT INTO grants ({GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
-                .bind(grant.id).bind(grant.org_id).bind(grant.grantee_org_id).bind(grant.project_id).bind(&grant.entity_filter)
-                .bind(&grant.permissions).bind(&grant.note).bind(grant.created_by).bind(grant.created_at).bind(grant.revoked_at)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "grant.created", "grant", grant.id).after(&grant));
-            tx.commit().await?;
-        });
-        Ok(grant)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let exists: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM orgs WHERE id = $1",
+                        &[grantee_org_id.into()],
+                    )
+                    .await?;
+                if exists.is_none() {
+                    return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
+                }
+                // Only what this organisation owns can be shared.
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                let text = format!(
+                    "INSERT INTO grants ({GRANT_COLS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                );
+                let args = [
+                    grant.id.into(),
+                    grant.org_id.into(),
+                    grant.grantee_org_id.into(),
+                    grant.project_id.into(),
+                    (&grant.entity_filter).into(),
+                    (&grant.permissions).into(),
+                    (&grant.note).into(),
+                    grant.created_by.into(),
+                    grant.created_at.into(),
+                    grant.revoked_at.into(),
+                ];
+                tx.execute(&text, &args).await?;
+                let change = Change::new(Some(scope.org_id), "grant.created", "grant", grant.id);
+                tx.record(&Actor::of(&scope), change.after(&grant)).await?;
+                Ok(grant)
+            })
+        })
+        .await
     }
 
     /// Grants this organisation gave (`incoming == false`) or received (`incoming == true`).
@@ -1158,19 +1541,30 @@ impl Store {
     }
 
     pub async fn revoke_grant(&self, scope: &TenantScope, id: Uuid) -> Result<Grant> {
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND org_id = $2")))
-                .bind(id).bind(scope.org_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "grant" })?;
-            let mut after = before.clone();
-            if after.revoked_at.is_none() {
-                after.revoked_at = Some(Millis(now_ms()));
-                sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2").bind(after.revoked_at).bind(id).execute(&mut *tx).await?;
-                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "grant.revoked", "grant", id).before(&before).after(&after));
-            }
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND org_id = $2");
+                let before: Grant = tx
+                    .query_opt(&text, &[id.into(), scope.org_id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "grant" })?;
+                let mut after = before.clone();
+                if after.revoked_at.is_none() {
+                    after.revoked_at = Some(Millis(now_ms()));
+                    tx.execute(
+                        "UPDATE grants SET revoked_at = $1 WHERE id = $2",
+                        &[after.revoked_at.into(), id.into()],
+                    )
+                    .await?;
+                    let change = Change::new(Some(scope.org_id), "grant.revoked", "grant", id);
+                    tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                        .await?;
+                }
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// The live grants through which `grantee` may reach `project_id` of another organisation.
@@ -1179,24 +1573,6 @@ impl Store {
             on_read!(self, pool => sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE grantee_org_id = $1 AND project_id = $2 AND revoked_at IS NULL")))
             .bind(grantee).bind(project_id).fetch_all(pool).await?),
         )
-    }
-}
-
-pub(crate) fn check_version(
-    entity: &'static str,
-    expected: Option<i64>,
-    current: i64,
-) -> Result<()> {
-    match expected {
-        Some(v) if v != current => Err(StoreError::Stale { entity, current }),
-        _ => Ok(()),
-    }
-}
-
-pub(crate) fn dup(e: sqlx::Error, entity: &'static str, field: &'static str) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Duplicate { .. } => StoreError::Duplicate { entity, field },
-        other => other,
     }
 }
 

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, now_ms, on_read,
-    on_write, record,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, new_id, now_ms, on_read,
 };
 
 fn json_out<S: serde::Serializer>(
@@ -49,6 +49,28 @@ pub struct Job {
     pub updated_at: Millis,
 }
 
+impl FromRow for Job {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Job {
+            id: r.get()?,
+            org_id: r.get()?,
+            kind: r.get()?,
+            payload: r.get()?,
+            priority: r.get()?,
+            status: r.get()?,
+            attempts: r.get()?,
+            max_attempts: r.get()?,
+            run_after: r.get()?,
+            lease_owner: r.get()?,
+            lease_expires_at: r.get()?,
+            last_error: r.get()?,
+            result: r.get()?,
+            created_at: r.get()?,
+            updated_at: r.get()?,
+        })
+    }
+}
+
 const JOB_COLS: &str = "id, org_id, kind, payload, priority, status, attempts, max_attempts, run_after, lease_owner, lease_expires_at, last_error, result, created_at, updated_at";
 
 /// A job to put on the queue.
@@ -62,37 +84,45 @@ pub struct NewJob {
     pub run_after: Option<i64>,
 }
 
-/// Inserts a job inside the caller's transaction (so a job exists iff the change that asked for it committed).
-macro_rules! insert_job {
-    ($tx:ident, $job:expr) => {{
-        let j: &$crate::jobs::NewJob = $job;
-        let id = $crate::new_id();
-        let now = $crate::now_ms();
-        $crate::Deferred::write(&mut $tx,
-            "INSERT INTO jobs (id, org_id, kind, payload, priority, status, attempts, max_attempts, run_after, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
-            vec![
-                $crate::direct::Arg::Uuid(Some(id)), $crate::direct::Arg::Uuid(j.org_id), $crate::direct::Arg::Text(Some(j.kind.clone())),
-                $crate::direct::Arg::Text(Some(j.payload.to_string())), $crate::direct::Arg::Int(Some(j.priority.into())),
-                $crate::direct::Arg::Int(Some(j.max_attempts.into())), $crate::direct::Arg::Int(Some(j.run_after.unwrap_or(now))),
-                $crate::direct::Arg::Int(Some(now)),
-            ],
-        )
-        .await?;
-        id
-    }};
+/// Inserts a job inside the caller's transaction (so a job exists iff the change that asked
+/// for it committed).
+pub(crate) async fn insert_job(tx: &mut WriteTx<'_>, job: &NewJob) -> Result<Uuid> {
+    let id = new_id();
+    let now = now_ms();
+    let args = [
+        id.into(),
+        job.org_id.into(),
+        (&job.kind).into(),
+        job.payload.to_string().into(),
+        job.priority.into(),
+        job.max_attempts.into(),
+        job.run_after.unwrap_or(now).into(),
+        now.into(),
+    ];
+    tx.execute(
+        "INSERT INTO jobs (id, org_id, kind, payload, priority, status, attempts, max_attempts,
+         run_after, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8, $8)",
+        &args,
+    )
+    .await?;
+    Ok(id)
 }
-pub(crate) use insert_job;
 
 impl Store {
     pub async fn enqueue(&self, actor: &Actor, job: NewJob) -> Result<Uuid> {
-        on_write!(self, tx => {
-            let id = insert_job!(tx, &job);
-            record!(tx, actor, Change::new(job.org_id, "job.queued", "job", id)
-                .after(&serde_json::json!({"id": id, "kind": job.kind, "priority": job.priority})));
-            tx.commit().await?;
-            Ok(id)
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let id = insert_job(tx, &job).await?;
+                let change = Change::new(job.org_id, "job.queued", "job", id).after(
+                    &serde_json::json!({"id": id, "kind": job.kind, "priority": job.priority}),
+                );
+                tx.record(&actor, change).await?;
+                Ok(id)
+            })
         })
+        .await
     }
 
     /// Claims the most urgent ready job of one of `kinds` for `worker`, with a lease of `lease_ms`.
@@ -105,35 +135,53 @@ impl Store {
     ) -> Result<Option<Job>> {
         let now = now_ms();
         let kinds = kinds.join(",");
-        let pick = "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $3
+        let worker = worker.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let pick = "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $3
                     AND (',' || $4 || ',') LIKE ('%,' || kind || ',%')
                     ORDER BY priority DESC, run_after, id LIMIT 1";
-        let lock = match self.db {
-            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Db::Sqlite { .. } => "",
-        };
-        let text = format!(
-            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3
-             WHERE id = ({pick}{lock}) RETURNING {JOB_COLS}"
-        );
-        on_write!(self, tx => {
-            let job = sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(text))
-                .bind(worker).bind(now + lease_ms).bind(now).bind(&kinds)
-                .fetch_optional(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(job)
+                let lock = tx.lock_rows_skip_locked();
+                let text = format!(
+                    "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2,
+                     attempts = attempts + 1, updated_at = $3
+                     WHERE id = ({pick}{lock}) RETURNING {JOB_COLS}"
+                );
+                let args = [
+                    worker.into(),
+                    (now + lease_ms).into(),
+                    now.into(),
+                    kinds.into(),
+                ];
+                Ok(tx.query_opt::<Job>(&text, &args).await?)
+            })
         })
+        .await
     }
 
     /// Extends the lease of a job the worker still holds; false when it lost the lease.
     pub async fn heartbeat_job(&self, id: Uuid, worker: &str, lease_ms: i64) -> Result<bool> {
         let now = now_ms();
-        on_write!(self, tx => {
-            let n = sqlx::query("UPDATE jobs SET lease_expires_at = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running'")
-                .bind(now + lease_ms).bind(now).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(n == 1)
+        let worker = worker.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [
+                    (now + lease_ms).into(),
+                    now.into(),
+                    id.into(),
+                    worker.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE jobs SET lease_expires_at = $1, updated_at = $2
+                         WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+                        &args,
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
         })
+        .await
     }
 
     pub async fn complete_job(
@@ -142,13 +190,23 @@ impl Store {
         worker: &str,
         result: &serde_json::Value,
     ) -> Result<bool> {
-        on_write!(self, tx => {
-            let n = sqlx::query("UPDATE jobs SET status = 'succeeded', result = $1, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = $2
-                                 WHERE id = $3 AND lease_owner = $4 AND status = 'running'")
-                .bind(result.to_string()).bind(now_ms()).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(n == 1)
+        let worker = worker.to_string();
+        let result = result.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [result.into(), now_ms().into(), id.into(), worker.into()];
+                let n = tx
+                    .execute(
+                        "UPDATE jobs SET status = 'succeeded', result = $1, lease_owner = NULL,
+                         lease_expires_at = NULL, last_error = NULL, updated_at = $2
+                         WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+                        &args,
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
         })
+        .await
     }
 
     /// Records a failed attempt: the job waits `retry_delay_ms` and runs again, or, once it has
@@ -156,37 +214,77 @@ impl Store {
     pub async fn fail_job(&self, id: Uuid, worker: &str, error: &str) -> Result<bool> {
         let now = now_ms();
         let error: String = error.chars().take(4000).collect();
-        on_write!(self, tx => {
-            let row: Option<(i64, i64)> = sqlx::query_as("SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
-                .bind(id).bind(worker).fetch_optional(&mut *tx).await?;
-            let Some((attempts, max)) = row else { return Ok(false) };
-            let (status, run_after) = if attempts >= max {
-                ("failed", now)
-            } else {
-                ("queued", now + mstation_core::jobs::retry_delay_ms(attempts as u32))
-            };
-            let n = sqlx::query("UPDATE jobs SET status = $1, run_after = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
-                                 WHERE id = $5 AND lease_owner = $6 AND status = 'running'")
-                .bind(status).bind(run_after).bind(&error).bind(now).bind(id).bind(worker).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(n == 1)
+        let worker = worker.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let row: Option<(i64, i64)> = tx
+                    .query_opt(
+                        "SELECT attempts, max_attempts FROM jobs
+                         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+                        &[id.into(), (&worker).into()],
+                    )
+                    .await?;
+                let Some((attempts, max)) = row else {
+                    return Ok(false);
+                };
+                let (status, run_after) = if attempts >= max {
+                    ("failed", now)
+                } else {
+                    (
+                        "queued",
+                        now + mstation_core::jobs::retry_delay_ms(attempts as u32),
+                    )
+                };
+                let args = [
+                    status.into(),
+                    run_after.into(),
+                    error.into(),
+                    now.into(),
+                    id.into(),
+                    worker.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE jobs SET status = $1, run_after = $2, last_error = $3,
+                         lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
+                         WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+                        &args,
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
         })
+        .await
     }
 
     /// Puts back every job whose worker stopped renewing its lease (a crash, a kill -9, a lost
     /// machine). Jobs that used all their attempts stop as failed. Returns how many were touched.
     pub async fn reap_expired_leases(&self) -> Result<u64> {
         let now = now_ms();
-        on_write!(self, tx => {
-            let failed = sqlx::query("UPDATE jobs SET status = 'failed', last_error = 'the worker stopped answering (lease expired)', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-                                      WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts")
-                .bind(now).execute(&mut *tx).await?.rows_affected();
-            let back = sqlx::query("UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-                                    WHERE status = 'running' AND lease_expires_at < $1")
-                .bind(now).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(failed + back)
+        self.write(move |tx| {
+            Box::pin(async move {
+                let failed = tx
+                    .execute(
+                        "UPDATE jobs SET status = 'failed',
+                         last_error = 'the worker stopped answering (lease expired)',
+                         lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+                         WHERE status = 'running' AND lease_expires_at < $1
+                           AND attempts >= max_attempts",
+                        &[now.into()],
+                    )
+                    .await?;
+                let back = tx
+                    .execute(
+                        "UPDATE jobs SET status = 'queued', lease_owner = NULL,
+                         lease_expires_at = NULL, updated_at = $1
+                         WHERE status = 'running' AND lease_expires_at < $1",
+                        &[now.into()],
+                    )
+                    .await?;
+                Ok(failed + back)
+            })
         })
+        .await
     }
 
     pub async fn jobs(

@@ -13,17 +13,16 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
-mod direct;
-pub mod group;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod outbox;
 pub mod tracking;
 pub mod webhooks;
-mod writer;
 
 pub use mstation_core::validate::FieldError;
+pub use mstation_db::{Actor, Change, Millis, new_id, now_ms};
+pub(crate) use mstation_db::{Arg, BoxFuture, DbError, FromRow, Row, WriteTx};
 
 /// Runs `$body` with `$pool` bound to the pool that serves reads: the same SQL text is compiled
 /// once per backend, so the two can never drift apart.
@@ -36,209 +35,17 @@ macro_rules! on_read {
     };
 }
 
-/// Like `on_read!`, but opens a write transaction `$tx` that `$body` must commit. On SQLite it is
-/// this writer's savepoint in the group-committed transaction (`group`, begun IMMEDIATE so a
-/// writer never has to upgrade a read lock); `commit` returns once the work is durable.
-macro_rules! on_write {
-    ($store:expr, $tx:ident => $body:expr) => {
-        match &$store.db {
-            $crate::Db::Sqlite { group, .. } => {
-                #[allow(unused_mut)]
-                let mut $tx = group.begin().await?;
-                $body
-            }
-            $crate::Db::Postgres(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                $body
-            }
-        }
-    };
-}
-
-/// Like `on_write!`, for the writes made all day: on SQLite `$body` runs on the writer thread
-/// (`writer`), in place, so it may capture only what it owns. `$body` is the function's answer.
-macro_rules! on_hot_write {
-    ($store:expr, $tx:ident => $body:expr) => {
-        match &$store.db {
-            $crate::Db::Sqlite { writer, .. } => {
-                writer
-                    .run(move |conn| {
-                        $crate::writer::ready(async move {
-                            #[allow(unused_mut)]
-                            let mut $tx = $crate::writer::SyncTx::new(conn);
-                            $body
-                        })
-                    })
-                    .await
-            }
-            $crate::Db::Postgres(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                $body
-            }
-        }
-    };
-}
-
-/// Appends the audit-log row and the outbox event of one change, inside the caller's transaction:
-/// nothing is announced that did not commit, and nothing commits unrecorded.
-macro_rules! record {
-    ($tx:ident, $actor:expr, $change:expr) => {{
-        let rows = $crate::Recorded::of($actor, $change);
-        $crate::Deferred::keep(&mut $tx, rows).await?;
-    }};
-}
-
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);";
-const OUTBOX_INSERT: &str =
-    "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7);";
-
-/// The audit-log row and the outbox event of one change, ready to insert.
-pub(crate) struct Recorded {
-    audit: Vec<direct::Arg>,
-    outbox: Vec<direct::Arg>,
-}
-
-impl Recorded {
-    pub(crate) fn of(actor: &Actor, change: Change) -> Self {
-        use direct::Arg;
-        let now = now_ms();
-        let payload = serde_json::json!({
-            "entity": change.after.as_ref().or(change.before.as_ref()),
-            "actor_id": actor.user_id,
-        });
-        let text = |s: &str| Arg::Text(Some(s.to_string()));
-        Recorded {
-            audit: vec![
-                Arg::Uuid(Some(new_id())),
-                Arg::Uuid(change.org_id),
-                Arg::Uuid(actor.user_id),
-                Arg::Uuid(actor.token_id),
-                text(change.action),
-                text(change.entity_type),
-                Arg::Uuid(change.entity_id),
-                Arg::Text(change.before.as_ref().map(|v| v.to_string())),
-                Arg::Text(change.after.as_ref().map(|v| v.to_string())),
-                Arg::Int(Some(now)),
-                Arg::Uuid(change.project_id()),
-            ],
-            outbox: vec![
-                Arg::Uuid(Some(new_id())),
-                Arg::Uuid(change.org_id),
-                text(change.action),
-                text(change.entity_type),
-                Arg::Uuid(change.entity_id),
-                Arg::Text(Some(payload.to_string())),
-                Arg::Int(Some(now)),
-            ],
-        }
-    }
-}
-
-/// Statements whose answer a writer does not need. On PostgreSQL and on the writer thread
-/// (`writer`) they run at once; for a writer of the sqlx group (`group`) they ride with its
-/// RELEASE, one round trip to the connection thread for all of them. Only for statements that
-/// cannot fail on the caller's input (the checks come first): in the sqlx group a failure there
-/// abandons the whole group commit.
-pub(crate) trait Deferred {
-    /// Appends the audit-log row and the outbox event of one change.
-    async fn keep(&mut self, rows: Recorded) -> Result<()>;
-    /// Runs `text` now, with the rows it touched, or later, with `None`.
-    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>>;
-}
-
-impl Deferred for group::GroupTx {
-    async fn keep(&mut self, rows: Recorded) -> Result<()> {
-        self.defer(AUDIT_INSERT, rows.audit);
-        self.defer(OUTBOX_INSERT, rows.outbox);
-        Ok(())
-    }
-
-    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
-        self.defer(text, args);
-        Ok(None)
-    }
-}
-
-impl Deferred for sqlx::Transaction<'static, sqlx::Postgres> {
-    async fn keep(&mut self, rows: Recorded) -> Result<()> {
-        self.write(AUDIT_INSERT, rows.audit).await?;
-        self.write(OUTBOX_INSERT, rows.outbox).await?;
-        Ok(())
-    }
-
-    async fn write(&mut self, text: &'static str, args: Vec<direct::Arg>) -> Result<Option<u64>> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-        direct::bind_args!(q, &args);
-        Ok(Some(q.execute(&mut **self).await?.rows_affected()))
-    }
-}
-
-/// A row type a write transaction reads: by `FromRow` through sqlx, by a row function on the
-/// writer thread.
-pub(crate) trait TxRow:
-    for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + Send
-    + Unpin
-{
-}
-
-impl<T> TxRow for T where
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + Send
-        + Unpin
-{
-}
-
-/// Reads inside a write transaction, written once for the writer thread and sqlx.
-pub(crate) trait ReadTx {
-    /// Runs the query `text`; `row` reads a row on the writer thread, `FromRow` through sqlx.
-    async fn read<T: TxRow>(
-        &mut self,
-        text: &str,
-        args: &[direct::Arg],
-        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>>;
-}
-
-/// `ReadTx` for a transaction that sqlx runs (PostgreSQL's, or a writer of the SQLite group).
-macro_rules! read_through_sqlx {
-    ($tx:ty) => {
-        impl ReadTx for $tx {
-            async fn read<T: TxRow>(
-                &mut self,
-                text: &str,
-                args: &[direct::Arg],
-                _row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-            ) -> Result<Vec<T>> {
-                let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text.to_string()));
-                direct::bind_args!(q, args);
-                Ok(q.fetch_all(&mut **self).await?)
-            }
-        }
-    };
-}
-read_through_sqlx!(sqlx::Transaction<'static, sqlx::Postgres>);
-read_through_sqlx!(group::GroupTx);
-
-pub(crate) use {on_hot_write, on_read, on_write, record};
+pub(crate) use on_read;
 
 /// The two metadata backends. SQLite gets one writer connection (SQLite has one writer anyway, and
 /// queueing in the pool is cheaper than lock retries) and a pool of readers.
 pub enum Db {
     Sqlite {
         read: SqlitePool,
-        write: SqlitePool,
-        group: group::GroupWriter,
-        /// The hot writes, on a thread of their own (`writer`).
-        writer: writer::Writer,
-        /// The hot reads, on the calling thread (`direct`).
-        direct: direct::Readers,
+        /// Every write, on a thread of its own (`mstation_db::Writer`).
+        writer: mstation_db::Writer,
+        /// The hot reads, on the calling thread.
+        direct: mstation_db::Readers,
     },
     Postgres(PgPool),
 }
@@ -312,25 +119,31 @@ pub enum StoreError {
     InvalidValue { field: String, reason: &'static str },
     #[error("{0}")]
     Rule(&'static str),
-    #[error("database: {0}")]
-    Database(sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Database(DbError),
+}
+
+impl From<DbError> for StoreError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Duplicate => StoreError::Duplicate {
+                entity: "record",
+                field: "key",
+            },
+            e => StoreError::Database(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(d) = &e
-            && d.is_unique_violation()
-        {
-            return StoreError::Duplicate {
-                entity: "record",
-                field: "key",
-            };
-        }
-        StoreError::Database(e)
+        DbError::from(e).into()
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(e.into())
     }
 }
 
@@ -343,178 +156,35 @@ impl StoreError {
             StoreError::Duplicate { .. } => "duplicate",
             StoreError::Invalid(_) | StoreError::InvalidValue { .. } => "invalid_field",
             StoreError::Rule(r) => r,
-            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Sqlite(_) => {
-                "store_unavailable"
-            }
+            StoreError::Database(_) => "store_unavailable",
         }
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Who caused a change: a member acting through a session or token, or the platform itself
-/// (the `admin` command, the first start).
-#[derive(Debug, Clone, Default)]
-pub struct Actor {
-    pub user_id: Option<Uuid>,
-    pub token_id: Option<Uuid>,
-}
-
-impl Actor {
-    pub fn system() -> Self {
-        Self::default()
-    }
-    pub fn of(scope: &mstation_core::TenantScope) -> Self {
-        Self {
-            user_id: Some(scope.user_id),
-            token_id: scope.token_id,
-        }
+/// A versioned write's check: the caller saw `expected` (`If-Match`), the row is at `current`.
+pub(crate) fn check_version(
+    entity: &'static str,
+    expected: Option<i64>,
+    current: i64,
+) -> Result<()> {
+    match expected {
+        Some(v) if v != current => Err(StoreError::Stale { entity, current }),
+        _ => Ok(()),
     }
 }
 
-/// One recorded change: the audit log keeps before and after, the outbox announces it.
-pub struct Change {
-    pub org_id: Option<Uuid>,
-    pub action: &'static str,
-    pub entity_type: &'static str,
-    pub entity_id: Option<Uuid>,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-impl Change {
-    pub fn new(
-        org_id: Option<Uuid>,
-        action: &'static str,
-        entity_type: &'static str,
-        entity_id: Uuid,
-    ) -> Self {
-        Self {
-            org_id,
-            action,
-            entity_type,
-            entity_id: Some(entity_id),
-            before: None,
-            after: None,
-        }
+/// Names what a unique key refused: `e` as "`entity` with this `field` already exists".
+pub(crate) fn dup(
+    e: impl Into<StoreError>,
+    entity: &'static str,
+    field: &'static str,
+) -> StoreError {
+    match e.into() {
+        StoreError::Duplicate { .. } => StoreError::Duplicate { entity, field },
+        other => other,
     }
-    pub fn before(mut self, v: &impl Serialize) -> Self {
-        self.before = serde_json::to_value(v).ok();
-        self
-    }
-    pub fn after(mut self, v: &impl Serialize) -> Self {
-        self.after = serde_json::to_value(v).ok();
-        self
-    }
-
-    /// The project a production change belongs to (the project itself, or the `project_id` of
-    /// what changed): it puts the change into that project's activity feed.
-    pub fn project_id(&self) -> Option<Uuid> {
-        if self.entity_type == "project" {
-            return self.entity_id;
-        }
-        self.after
-            .as_ref()
-            .or(self.before.as_ref())?
-            .get("project_id")?
-            .as_str()?
-            .parse()
-            .ok()
-    }
-}
-
-/// An instant as integer milliseconds since the Unix epoch, UTC. Stored as an integer on both
-/// backends (exact ordering, no text-collation surprises); shown as RFC 3339.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct Millis(pub i64);
-
-impl Millis {
-    pub fn rfc3339(self) -> String {
-        let mut out = Vec::with_capacity(24);
-        self.write_rfc3339(&mut out);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
-    /// Appends what `rfc3339` returns: `time`'s RFC 3339 in UTC (the fraction without trailing
-    /// zeros, none when the second is whole), written digit by digit for years 0 to 9999 (a
-    /// grid of tasks writes two per task), and by `time` for any other instant.
-    pub fn write_rfc3339(self, out: &mut Vec<u8>) {
-        let (secs, ms) = (self.0.div_euclid(1000), self.0.rem_euclid(1000) as u32);
-        let (days, second) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-        let date = i32::try_from(days + UNIX_EPOCH_JULIAN_DAY)
-            .ok()
-            .and_then(|d| time::Date::from_julian_day(d).ok())
-            .filter(|d| (0..=9999).contains(&d.year()));
-        let Some(date) = date else {
-            let t = time::OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            let text = t
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
-            out.extend_from_slice(text.as_bytes());
-            return;
-        };
-        let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
-            for p in (0..width).rev() {
-                out.push(b'0' + (n / 10u32.pow(p) % 10) as u8);
-            }
-        };
-        digits(out, date.year() as u32, 4);
-        out.push(b'-');
-        digits(out, date.month() as u32, 2);
-        out.push(b'-');
-        digits(out, date.day() as u32, 2);
-        out.push(b'T');
-        digits(out, second / 3600, 2);
-        out.push(b':');
-        digits(out, second / 60 % 60, 2);
-        out.push(b':');
-        digits(out, second % 60, 2);
-        if ms != 0 {
-            out.push(b'.');
-            let width = if ms % 100 == 0 {
-                1
-            } else if ms % 10 == 0 {
-                2
-            } else {
-                3
-            };
-            digits(out, ms / 10u32.pow(3 - width), width);
-        }
-        out.push(b'Z');
-    }
-}
-
-/// The Julian day of 1970-01-01.
-const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-
-impl Serialize for Millis {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
-    }
-}
-
-impl utoipa::PartialSchema for Millis {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::DateTime,
-            )))
-            .into()
-    }
-}
-impl utoipa::ToSchema for Millis {}
-
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// Ids are UUIDv7: unique without coordination, and ordered by creation time, which makes them
-/// the natural cursor of every list.
-pub fn new_id() -> Uuid {
-    Uuid::now_v7()
 }
 
 /// One page of a list.
@@ -641,6 +311,8 @@ impl Store {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        // Migrated: from here on every write goes through the writer thread.
+        write.close().await;
         let readers = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(2)
@@ -653,16 +325,13 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await?;
-        let group = group::GroupWriter::new(write.clone());
-        let writer = writer::Writer::start(path, group.gate())?;
+        let writer = mstation_db::Writer::start(path)?;
         Ok(Store {
             analyze: None,
             db: Db::Sqlite {
                 read,
                 writer,
-                group,
-                direct: direct::Readers::new(path, readers as usize),
-                write,
+                direct: mstation_db::Readers::new(path, readers as usize),
             },
             tokens: identity::TokenCache::default(),
         })
@@ -678,10 +347,31 @@ impl Store {
     /// Refreshes the query planner's statistics where they have gone stale (SQLite's
     /// `PRAGMA optimize`; PostgreSQL's autovacuum does this itself).
     pub async fn optimize(&self) -> Result<()> {
-        if let Db::Sqlite { write, .. } = &self.db {
-            sqlx::query("PRAGMA optimize").execute(write).await?;
+        if let Db::Sqlite { writer, .. } = &self.db {
+            writer
+                .write(|tx| {
+                    Box::pin(async move {
+                        tx.execute("PRAGMA optimize", &[]).await?;
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await?;
         }
         Ok(())
+    }
+
+    /// Runs the write `f`: on SQLite on the writer thread, on PostgreSQL in a transaction of its
+    /// own (the write rule, `mstation_db`). `f` owns what it uses; it commits when it answers
+    /// `Ok`, and leaves nothing when it answers `Err`.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut WriteTx<'c>) -> BoxFuture<'t, Result<T>> + Send + 'static,
+    {
+        match &self.db {
+            Db::Sqlite { writer, .. } => writer.write(f).await,
+            Db::Postgres(pool) => mstation_db::write_pg(pool, f).await,
+        }
     }
 
     /// After a committed write that added `rows` rows: on PostgreSQL, a large one asks for
@@ -694,24 +384,10 @@ impl Store {
         }
     }
 
-    /// The suffix that locks the rows a write transaction reads before changing them. PostgreSQL
-    /// needs it so a blind write waits for a concurrent one instead of failing its version
-    /// check; SQLite's single writer already holds every row.
-    pub(crate) fn row_lock(&self) -> &'static str {
-        match self.db {
-            Db::Sqlite { .. } => "",
-            Db::Postgres(_) => " FOR UPDATE",
-        }
-    }
-
     /// SQLite's group commit so far: (transactions committed, writes they carried).
     pub async fn write_batches(&self) -> Option<(u64, u64)> {
         match &self.db {
-            Db::Sqlite { group, writer, .. } => {
-                let (c, w) = group.stats().await;
-                let (tc, tw) = writer.stats();
-                Some((c + tc, w + tw))
-            }
+            Db::Sqlite { writer, .. } => Some(writer.stats()),
             Db::Postgres(_) => None,
         }
     }
@@ -724,60 +400,8 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { read, write, .. } => {
-                read.close().await;
-                write.close().await;
-            }
+            Db::Sqlite { read, .. } => read.close().await,
             Db::Postgres(p) => p.close().await,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Millis;
-
-    /// What `time` writes for the instant, the reference `write_rfc3339` must match.
-    fn by_time(ms: i64) -> String {
-        time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn instants_are_written_as_time_writes_them() {
-        let year_10000 = 253_402_300_800_000;
-        let mut cases = vec![
-            0,
-            1,
-            -1,
-            999,
-            1000,
-            1001,
-            10,
-            100,
-            450,
-            -86_400_000,
-            951_782_400_000, // 2000-02-29
-            1_764_000_000_123,
-            -62_167_219_200_000, // 0000-01-01
-            -62_167_219_200_001,
-            year_10000 - 1,
-            year_10000,
-            i64::MIN,
-            i64::MAX,
-        ];
-        // Instants across the years 0 to 9999 and beyond, from a fixed generator.
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            cases.push((x % 700_000_000_000_000) as i64 - 300_000_000_000_000);
-        }
-        for ms in cases {
-            assert_eq!(Millis(ms).rfc3339(), by_time(ms), "{ms} ms");
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{Millis, Result, Store, on_read, on_write};
+use crate::{Millis, Result, Store, on_read};
 
 fn json_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     serde_json::from_str::<serde_json::Value>(v)
@@ -69,11 +69,18 @@ impl Store {
     }
 
     pub async fn set_consumer_offset(&self, consumer: &str, seq: i64) -> Result<()> {
-        on_write!(self, tx => {
-            sqlx::query("INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq")
-                .bind(consumer).bind(seq).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let consumer = consumer.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2)
+                     ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                    &[consumer.into(), seq.into()],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }

@@ -7,13 +7,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::direct::Arg;
-use crate::identity::check_version;
+use crate::check_version;
 use crate::jobs::{NewJob, insert_job};
 use crate::outbox::Event;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms,
-    on_hot_write, on_read, on_write, record,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    new_id, now_ms, on_read,
 };
 
 fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -33,6 +32,21 @@ pub struct Webhook {
     pub description: String,
     pub created_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for Webhook {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Webhook {
+            id: r.get()?,
+            org_id: r.get()?,
+            url: r.get()?,
+            events: r.get()?,
+            active: r.get()?,
+            description: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -124,14 +138,32 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            sqlx::query("INSERT INTO webhooks (id, org_id, url, secret, events, active, description, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(hook.id).bind(hook.org_id).bind(&hook.url).bind(&secret).bind(&hook.events).bind(hook.active)
-                .bind(&hook.description).bind(hook.created_at).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.created", "webhook", hook.id).after(&hook));
-            tx.commit().await?;
-        });
-        Ok((hook, secret))
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [
+                    hook.id.into(),
+                    hook.org_id.into(),
+                    (&hook.url).into(),
+                    (&secret).into(),
+                    (&hook.events).into(),
+                    hook.active.into(),
+                    (&hook.description).into(),
+                    hook.created_at.into(),
+                ];
+                tx.execute(
+                    "INSERT INTO webhooks
+                     (id, org_id, url, secret, events, active, description, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &args,
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "webhook.created", "webhook", hook.id);
+                tx.record(&Actor::of(&scope), change.after(&hook)).await?;
+                Ok((hook, secret))
+            })
+        })
+        .await
     }
 
     pub async fn webhooks(&self, scope: &TenantScope, q: &ListQuery) -> Result<Page<Webhook>> {
@@ -171,39 +203,88 @@ impl Store {
         let description = description
             .map(|d| validate::text("description", &d, 500))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "webhook" })?;
-            check_version("webhook", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(u) = url { after.url = u; }
-            if let Some(e) = events { after.events = e; }
-            if let Some(a) = active { after.active = a; }
-            if let Some(d) = description { after.description = d; }
-            after.version += 1;
-            let n = sqlx::query("UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
-                .bind(&after.url).bind(&after.events).bind(after.active).bind(&after.description).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "webhook", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.updated", "webhook", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let before: Webhook = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "webhook" })?;
+                check_version("webhook", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(u) = url {
+                    after.url = u;
+                }
+                if let Some(e) = events {
+                    after.events = e;
+                }
+                if let Some(a) = active {
+                    after.active = a;
+                }
+                if let Some(d) = description {
+                    after.description = d;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.url).into(),
+                    (&after.events).into(),
+                    after.active.into(),
+                    (&after.description).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4,
+                         version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "webhook",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "webhook.updated", "webhook", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     pub async fn delete_webhook(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "webhook" })?;
-            sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "webhook.deleted", "webhook", id).before(&before));
-            tx.commit().await?;
-        });
-        Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text =
+                    format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2");
+                let before: Webhook = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "webhook" })?;
+                tx.execute(
+                    "DELETE FROM webhook_deliveries WHERE webhook_id = $1",
+                    &[id.into()],
+                )
+                .await?;
+                tx.execute("DELETE FROM webhooks WHERE id = $1", &[id.into()])
+                    .await?;
+                let change = Change::new(Some(scope.org_id), "webhook.deleted", "webhook", id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn deliveries(
@@ -250,35 +331,52 @@ impl Store {
             .filter_map(|e| Some((e.org_id?, e.id, e.kind.clone())))
             .collect();
         // The cursor moves first: when another process moved it already, nothing is written.
-        on_hot_write!(self, tx => {
-            let moved = crate::Deferred::write(&mut tx, "UPDATE consumer_offsets SET seq = $1 WHERE consumer = $2 AND seq = $3",
-                vec![Arg::Int(Some(new_cursor)), Arg::Text(Some(FANOUT_CONSUMER.into())), Arg::Int(Some(old_cursor))]).await? == Some(1);
-            let moved = moved || (old_cursor == 0 && crate::Deferred::write(&mut tx, "INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING",
-                vec![Arg::Text(Some(FANOUT_CONSUMER.into())), Arg::Int(Some(new_cursor))]).await? == Some(1));
-            if !moved {
-                tx.commit().await?;
-                return Ok(0);
-            }
-            let mut queued = 0;
-            for (org, event_id, kind) in &wanted {
-                for (hook_id, hook_org, patterns) in &hooks {
-                    if hook_org == org && matches(patterns, kind) {
-                        let job = NewJob {
-                            org_id: Some(*org),
-                            kind: DELIVERY_JOB.into(),
-                            payload: serde_json::json!({"webhook_id": hook_id, "event_id": event_id}),
-                            priority: 0,
-                            max_attempts: 12,
-                            run_after: None,
-                        };
-                        insert_job!(tx, &job);
-                        queued += 1;
+        self.write(move |tx| {
+            Box::pin(async move {
+                let moved = tx
+                    .execute(
+                        "UPDATE consumer_offsets SET seq = $1 WHERE consumer = $2 AND seq = $3",
+                        &[new_cursor.into(), FANOUT_CONSUMER.into(), old_cursor.into()],
+                    )
+                    .await?
+                    == 1;
+                let moved = moved
+                    || (old_cursor == 0
+                        && tx
+                            .execute(
+                                "INSERT INTO consumer_offsets (consumer, seq) VALUES ($1, $2)
+                                 ON CONFLICT (consumer) DO NOTHING",
+                                &[FANOUT_CONSUMER.into(), new_cursor.into()],
+                            )
+                            .await?
+                            == 1);
+                if !moved {
+                    return Ok(0);
+                }
+                let mut queued: usize = 0;
+                for (org, event_id, kind) in &wanted {
+                    for (hook_id, hook_org, patterns) in &hooks {
+                        if hook_org == org && matches(patterns, kind) {
+                            let job = NewJob {
+                                org_id: Some(*org),
+                                kind: DELIVERY_JOB.into(),
+                                payload: serde_json::json!({
+                                    "webhook_id": hook_id,
+                                    "event_id": event_id,
+                                }),
+                                priority: 0,
+                                max_attempts: 12,
+                                run_after: None,
+                            };
+                            insert_job(tx, &job).await?;
+                            queued += 1;
+                        }
                     }
                 }
-            }
-            tx.commit().await?;
-            Ok(queued)
+                Ok(queued)
+            })
         })
+        .await
     }
 
     /// What a delivery needs: the target, its secret, and whether it is still active.
@@ -301,13 +399,33 @@ impl Store {
             error,
             duration_ms,
         } = *a;
-        on_write!(self, tx => {
-            sqlx::query("INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                .bind(new_id()).bind(org_id).bind(webhook_id).bind(event.id).bind(&event.kind).bind(attempt).bind(status_code)
-                .bind(error).bind(duration_ms).bind(now_ms()).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let error = error.map(str::to_string);
+        let (event_id, event_kind) = (event.id, event.kind.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [
+                    new_id().into(),
+                    org_id.into(),
+                    webhook_id.into(),
+                    event_id.into(),
+                    event_kind.into(),
+                    attempt.into(),
+                    status_code.into(),
+                    error.into(),
+                    duration_ms.into(),
+                    now_ms().into(),
+                ];
+                tx.execute(
+                    "INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, event_kind,
+                     attempt, status_code, error, duration_ms, at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    &args,
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::State;
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, IfMatch, Q, etag};
+use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent};
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -254,7 +254,7 @@ async fn list_tasks(
     Ok(Json(state.store.tasks_sorted(scope, &f, &sort, &q).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTaskInput {
     /// The shot the task is on; give this or `asset_id`, not both.
@@ -274,7 +274,7 @@ pub struct NewTaskInput {
     pub due_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTasksInput {
     /// Up to 1,000 tasks, created together or not at all.
@@ -282,32 +282,40 @@ pub struct CreateTasksInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tracking", request_body = CreateTasksInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe")),
     responses((status = 201, body = Items<Task>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_tasks(
     AxState(state): AxState<State>,
     m: Member,
+    key: IdempotencyKey,
     Body(input): Body<CreateTasksInput>,
-) -> ApiResult<Response> {
-    let new: Vec<NewTask> = input
-        .tasks
-        .into_iter()
-        .map(|t| NewTask {
-            shot_id: t.shot_id,
-            asset_id: t.asset_id,
-            task_type_id: t.task_type_id,
-            status_id: t.status_id,
-            assignees: t.assignees,
-            priority: t.priority,
-            estimate_minutes: t.estimate_minutes,
-            start_date: t.start_date,
-            due_date: t.due_date,
-        })
-        .collect();
-    let items = state
-        .store
-        .create_tasks(m.may(Permission::ManageProduction)?, &new)
-        .await?;
-    Ok((StatusCode::CREATED, Json(Items { items })).into_response())
+) -> Response {
+    let scope = match m.may(Permission::ManageProduction) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    idempotent(&state, &scope.clone(), key, input, |input| async move {
+        let new: Vec<NewTask> = input
+            .tasks
+            .into_iter()
+            .map(|t| NewTask {
+                shot_id: t.shot_id,
+                asset_id: t.asset_id,
+                task_type_id: t.task_type_id,
+                status_id: t.status_id,
+                assignees: t.assignees,
+                priority: t.priority,
+                estimate_minutes: t.estimate_minutes,
+                start_date: t.start_date,
+                due_date: t.due_date,
+            })
+            .collect();
+        let items = st.store.create_tasks(&scope, &new).await?;
+        let body = serde_json::to_value(Items { items }).unwrap_or_default();
+        Ok((StatusCode::CREATED, body))
+    })
+    .await
 }
 
 /// One task, with the time logged on it.
@@ -488,7 +496,7 @@ async fn list_notes(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     #[serde(default)]
@@ -508,30 +516,49 @@ pub struct NoteOut {
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks/{task_id}/notes", tag = "tracking", request_body = NoteInput,
-    params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The task's version, when changing its status")),
+    params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The task's version, when changing its status"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried note safe: the retry gets the first answer")),
     responses((status = 201, body = NoteOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn add_note(
     AxState(state): AxState<State>,
     m: Member,
     Path(task_id): Path<Uuid>,
     IfMatch(v): IfMatch,
+    key: IdempotencyKey,
     Body(n): Body<NoteInput>,
-) -> ApiResult<Response> {
-    let (note, task) = state
-        .store
-        .add_note(
-            m.may(Permission::WriteProduction)?,
-            task_id,
-            &n.body,
-            n.frame,
-            n.parent_id,
-            n.status_id.map(|s| (s, v)),
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        etag(task.version),
-        Json(NoteOut { note, task }),
-    )
-        .into_response())
+) -> Response {
+    let scope = match m.may(Permission::WriteProduction) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    if key.0.is_none() {
+        let status_to = n.status_id.map(|s| (s, v));
+        return match state
+            .store
+            .add_note(&scope, task_id, &n.body, n.frame, n.parent_id, status_to)
+            .await
+        {
+            // The task's new version as its ETag, for the next If-Match.
+            Ok((note, task)) => (
+                StatusCode::CREATED,
+                etag(task.version),
+                Json(NoteOut { note, task }),
+            )
+                .into_response(),
+            Err(e) => ApiError::from(e).into_response(),
+        };
+    }
+    // With a key, a retry gets the first answer back (the task's version is in its body); the
+    // version the request was sent with is part of the request.
+    let st = state.clone();
+    idempotent(&state, &scope.clone(), key, (n, v), |(n, v)| async move {
+        let status_to = n.status_id.map(|s| (s, v));
+        let (note, task) = st
+            .store
+            .add_note(&scope, task_id, &n.body, n.frame, n.parent_id, status_to)
+            .await?;
+        let body = serde_json::to_value(NoteOut { note, task }).unwrap_or_default();
+        Ok((StatusCode::CREATED, body))
+    })
+    .await
 }

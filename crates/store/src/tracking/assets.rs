@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::identity::{check_version, dup};
+use super::check_episode;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, new_id, now_ms, on_read,
 };
+use crate::{check_version, dup};
 
 /// What an asset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -54,6 +55,22 @@ pub struct Asset {
     pub version: i64,
 }
 
+impl FromRow for Asset {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Asset {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            episode_id: r.get()?,
+            kind: r.get()?,
+            name: r.get()?,
+            description: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
+}
+
 /// The asset fields a PATCH may change.
 #[derive(Debug, Clone, Default)]
 pub struct AssetChanges {
@@ -93,6 +110,17 @@ pub struct Casting {
     pub created_at: Millis,
 }
 
+impl FromRow for Casting {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Casting {
+            shot_id: r.get()?,
+            asset_id: r.get()?,
+            count: r.get()?,
+            created_at: r.get()?,
+        })
+    }
+}
+
 const ASSET_COLS: &str =
     "id, org_id, project_id, episode_id, kind, name, description, created_at, version";
 
@@ -130,19 +158,42 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            super::check_episode!(tx, scope.org_id, project_id, episode_id);
-            let r = sqlx::query(sql(format!("INSERT INTO assets ({ASSET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
-                .bind(a.id).bind(a.org_id).bind(a.project_id).bind(a.episode_id).bind(&a.kind).bind(&a.name).bind(&a.description).bind(a.created_at).bind(a.version)
-                .execute(&mut *tx).await;
-            if let Err(e) = r { return Err(dup(e, "asset", "name")); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.created", "asset", a.id).after(&a));
-            tx.commit().await?;
-        });
-        Ok(a)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                check_episode(tx, scope.org_id, project_id, episode_id).await?;
+                let text = format!(
+                    "INSERT INTO assets ({ASSET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                );
+                let args = [
+                    a.id.into(),
+                    a.org_id.into(),
+                    a.project_id.into(),
+                    a.episode_id.into(),
+                    (&a.kind).into(),
+                    (&a.name).into(),
+                    (&a.description).into(),
+                    a.created_at.into(),
+                    a.version.into(),
+                ];
+                if let Err(e) = tx.execute(&text, &args).await {
+                    return Err(dup(e, "asset", "name"));
+                }
+                let change = Change::new(Some(scope.org_id), "asset.created", "asset", a.id);
+                tx.record(&Actor::of(&scope), change.after(&a)).await?;
+                Ok(a)
+            })
+        })
+        .await
     }
 
     /// The assets of a project, in creation order, optionally of one kind.
@@ -190,30 +241,60 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Asset>(sql(format!("SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "asset" })?;
-            check_version("asset", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(e) = ch.episode_id {
-                super::check_episode!(tx, scope.org_id, before.project_id, e);
-                after.episode_id = e;
-            }
-            if let Some(k) = ch.kind { after.kind = k.as_str().to_string(); }
-            if let Some(n) = name { after.name = n; }
-            if let Some(d) = description { after.description = d; }
-            after.version += 1;
-            let r = sqlx::query("UPDATE assets SET episode_id = $1, kind = $2, name = $3, description = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
-                .bind(after.episode_id).bind(&after.kind).bind(&after.name).bind(&after.description).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
-            let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "asset", "name")) };
-            if n != 1 { return Err(StoreError::Stale { entity: "asset", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.updated", "asset", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_asset(tx, &scope, id).await?;
+                check_version("asset", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(e) = ch.episode_id {
+                    check_episode(tx, scope.org_id, before.project_id, e).await?;
+                    after.episode_id = e;
+                }
+                if let Some(k) = ch.kind {
+                    after.kind = k.as_str().to_string();
+                }
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(d) = description {
+                    after.description = d;
+                }
+                after.version += 1;
+                let args = [
+                    after.episode_id.into(),
+                    (&after.kind).into(),
+                    (&after.name).into(),
+                    (&after.description).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let r = tx
+                    .execute(
+                        "UPDATE assets SET episode_id = $1, kind = $2, name = $3, description = $4,
+                         version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
+                        &args,
+                    )
+                    .await;
+                let n = match r {
+                    Ok(n) => n,
+                    Err(e) => return Err(dup(e, "asset", "name")),
+                };
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "asset",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "asset.updated", "asset", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Deletes an asset, its casting and its custom values. An asset with tasks or notes is kept:
@@ -224,25 +305,49 @@ impl Store {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Asset>(sql(format!("SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "asset" })?;
-            check_version("asset", expected_version, before.version)?;
-            let task: Option<Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE org_id = $1 AND asset_id = $2 LIMIT 1")
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
-            if task.is_some() { return Err(StoreError::Rule("tracking.asset_has_tasks")); }
-            let note: Option<Uuid> = sqlx::query_scalar("SELECT id FROM notes WHERE org_id = $1 AND asset_id = $2 LIMIT 1")
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
-            if note.is_some() { return Err(StoreError::Rule("tracking.asset_has_notes")); }
-            sqlx::query("DELETE FROM casting WHERE org_id = $1 AND asset_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM custom_values WHERE org_id = $1 AND entity_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "asset.deleted", "asset", id).before(&before));
-            tx.commit().await?;
-            Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_asset(tx, &scope, id).await?;
+                check_version("asset", expected_version, before.version)?;
+                let ids: [Arg; 2] = [scope.org_id.into(), id.into()];
+                let task: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM tasks WHERE org_id = $1 AND asset_id = $2 LIMIT 1",
+                        &ids,
+                    )
+                    .await?;
+                if task.is_some() {
+                    return Err(StoreError::Rule("tracking.asset_has_tasks"));
+                }
+                let note: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM notes WHERE org_id = $1 AND asset_id = $2 LIMIT 1",
+                        &ids,
+                    )
+                    .await?;
+                if note.is_some() {
+                    return Err(StoreError::Rule("tracking.asset_has_notes"));
+                }
+                tx.execute(
+                    "DELETE FROM casting WHERE org_id = $1 AND asset_id = $2",
+                    &ids,
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM custom_values WHERE org_id = $1 AND entity_id = $2",
+                    &ids,
+                )
+                .await?;
+                tx.execute("DELETE FROM assets WHERE org_id = $1 AND id = $2", &ids)
+                    .await?;
+                let change = Change::new(Some(scope.org_id), "asset.deleted", "asset", id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
         })
+        .await
     }
 
     /// Casts an asset in a shot of the same project, or changes its count if it already is.
@@ -254,50 +359,107 @@ impl Store {
         n: Option<i64>,
     ) -> Result<Casting> {
         let n = check_count(n)?;
-        on_write!(self, tx => {
-            let shot: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM shots WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(shot_id).fetch_optional(&mut *tx).await?;
-            let Some(project_id) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
-            let asset: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM assets WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(asset_id).fetch_optional(&mut *tx).await?;
-            match asset {
-                None => return Err(StoreError::NotFound { entity: "asset" }),
-                Some(p) if p != project_id => return Err(FieldError::new("asset_id", "not_an_asset_of_this_project").into()),
-                Some(_) => {}
-            }
-            let before = sqlx::query_as::<_, Casting>("SELECT shot_id, asset_id, count, created_at FROM casting WHERE shot_id = $1 AND asset_id = $2")
-                .bind(shot_id).bind(asset_id).fetch_optional(&mut *tx).await?;
-            let after = Casting { shot_id, asset_id, count: n, created_at: before.as_ref().map_or(Millis(now_ms()), |b| b.created_at) };
-            let change = match &before {
-                Some(b) => {
-                    sqlx::query("UPDATE casting SET count = $1 WHERE shot_id = $2 AND asset_id = $3")
-                        .bind(n).bind(shot_id).bind(asset_id).execute(&mut *tx).await?;
-                    Change::new(Some(scope.org_id), "casting.updated", "casting", shot_id).before(b)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let shot: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT project_id FROM shots WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), shot_id.into()],
+                    )
+                    .await?;
+                let Some(project_id) = shot else {
+                    return Err(StoreError::NotFound { entity: "shot" });
+                };
+                let asset: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT project_id FROM assets WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), asset_id.into()],
+                    )
+                    .await?;
+                match asset {
+                    None => return Err(StoreError::NotFound { entity: "asset" }),
+                    Some(p) if p != project_id => {
+                        return Err(
+                            FieldError::new("asset_id", "not_an_asset_of_this_project").into()
+                        );
+                    }
+                    Some(_) => {}
                 }
-                None => {
-                    sqlx::query("INSERT INTO casting (org_id, project_id, shot_id, asset_id, count, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(scope.org_id).bind(project_id).bind(shot_id).bind(asset_id).bind(n).bind(after.created_at).execute(&mut *tx).await?;
-                    Change::new(Some(scope.org_id), "casting.added", "casting", shot_id)
-                }
-            };
-            record!(tx, &Actor::of(scope), change.after(&after));
-            tx.commit().await?;
-            Ok(after)
+                let before: Option<Casting> = tx
+                    .query_opt(
+                        "SELECT shot_id, asset_id, count, created_at FROM casting
+                         WHERE shot_id = $1 AND asset_id = $2",
+                        &[shot_id.into(), asset_id.into()],
+                    )
+                    .await?;
+                let after = Casting {
+                    shot_id,
+                    asset_id,
+                    count: n,
+                    created_at: before.as_ref().map_or(Millis(now_ms()), |b| b.created_at),
+                };
+                let change = match &before {
+                    Some(b) => {
+                        tx.execute(
+                            "UPDATE casting SET count = $1 WHERE shot_id = $2 AND asset_id = $3",
+                            &[n.into(), shot_id.into(), asset_id.into()],
+                        )
+                        .await?;
+                        Change::new(Some(scope.org_id), "casting.updated", "casting", shot_id)
+                            .before(b)
+                    }
+                    None => {
+                        let args = [
+                            scope.org_id.into(),
+                            project_id.into(),
+                            shot_id.into(),
+                            asset_id.into(),
+                            n.into(),
+                            after.created_at.into(),
+                        ];
+                        tx.execute(
+                            "INSERT INTO casting (org_id, project_id, shot_id, asset_id, count,
+                             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                            &args,
+                        )
+                        .await?;
+                        Change::new(Some(scope.org_id), "casting.added", "casting", shot_id)
+                    }
+                };
+                tx.record(&Actor::of(&scope), change.after(&after)).await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Takes an asset out of a shot.
     pub async fn uncast(&self, scope: &TenantScope, shot_id: Uuid, asset_id: Uuid) -> Result<()> {
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Casting>("SELECT shot_id, asset_id, count, created_at FROM casting WHERE org_id = $1 AND shot_id = $2 AND asset_id = $3")
-                .bind(scope.org_id).bind(shot_id).bind(asset_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "casting" })?;
-            sqlx::query("DELETE FROM casting WHERE org_id = $1 AND shot_id = $2 AND asset_id = $3")
-                .bind(scope.org_id).bind(shot_id).bind(asset_id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "casting.removed", "casting", shot_id).before(&before));
-            tx.commit().await?;
-            Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let ids: [Arg; 3] = [scope.org_id.into(), shot_id.into(), asset_id.into()];
+                let before: Casting = tx
+                    .query_opt(
+                        "SELECT shot_id, asset_id, count, created_at FROM casting
+                         WHERE org_id = $1 AND shot_id = $2 AND asset_id = $3",
+                        &ids,
+                    )
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "casting" })?;
+                tx.execute(
+                    "DELETE FROM casting WHERE org_id = $1 AND shot_id = $2 AND asset_id = $3",
+                    &ids,
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "casting.removed", "casting", shot_id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
         })
+        .await
     }
 
     /// The assets cast in a shot, by kind then name.
@@ -317,4 +479,15 @@ impl Store {
              WHERE c.org_id = $1 AND c.asset_id = $2 ORDER BY s.sequence_id, s.cut_order, s.id")
             .bind(scope.org_id).bind(asset_id).fetch_all(pool).await?))
     }
+}
+
+/// Inside a write: the asset `id`, locked.
+async fn locked_asset(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<Asset> {
+    let text = format!(
+        "SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity: "asset" })
 }

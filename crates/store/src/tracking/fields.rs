@@ -10,10 +10,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::identity::{check_version, dup};
 use crate::{
-    Actor, Change, Millis, Result, Store, StoreError, new_id, now_ms, on_read, on_write, record,
+    Actor, Arg, Change, DbError, FromRow, Millis, Result, Row, Store, StoreError, WriteTx, new_id,
+    now_ms, on_read,
 };
+use crate::{check_version, dup};
 
 /// A project has at most this many custom fields per kind of entity.
 pub const MAX_FIELDS: i64 = 100;
@@ -43,6 +44,24 @@ pub struct CustomField {
     pub sort_order: i64,
     pub created_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for CustomField {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(CustomField {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            entity: r.get()?,
+            key: r.get()?,
+            name: r.get()?,
+            kind: r.get()?,
+            choices: r.get()?,
+            sort_order: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 impl CustomField {
@@ -133,14 +152,13 @@ pub(crate) fn clauses(filters: &[ResolvedFilter], at: usize) -> String {
 }
 
 /// The parameters of `clauses`, in order.
-pub(crate) fn filter_args(filters: &[ResolvedFilter]) -> Vec<crate::direct::Arg> {
-    use crate::direct::Arg;
+pub(crate) fn filter_args(filters: &[ResolvedFilter]) -> Vec<Arg> {
     filters
         .iter()
         .flat_map(|f| {
             let value = match &f.bound {
                 Bound::Text(s) => Arg::Text(Some(s.clone())),
-                Bound::Num(n) => Arg::Real(*n),
+                Bound::Num(n) => Arg::Real(Some(*n)),
             };
             [Arg::Text(Some(f.key.clone())), value]
         })
@@ -217,22 +235,59 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND entity = $3")
-                .bind(scope.org_id).bind(project_id).bind(&f.entity).fetch_one(&mut *tx).await?;
-            if n >= MAX_FIELDS { return Err(StoreError::Rule("tracking.too_many_fields")); }
-            let r = sqlx::query(sql(format!("INSERT INTO custom_fields ({FIELD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                .bind(f.id).bind(f.org_id).bind(f.project_id).bind(&f.entity).bind(&f.key).bind(&f.name).bind(&f.kind)
-                .bind(&f.choices).bind(f.sort_order).bind(f.created_at).bind(f.version)
-                .execute(&mut *tx).await;
-            if let Err(e) = r { return Err(dup(e, "custom field", "key")); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.created", "custom_field", f.id).after(&f));
-            tx.commit().await?;
-        });
-        Ok(f)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                let n: i64 = tx
+                    .scalar(
+                        "SELECT COUNT(*) FROM custom_fields
+                         WHERE org_id = $1 AND project_id = $2 AND entity = $3",
+                        &[scope.org_id.into(), project_id.into(), (&f.entity).into()],
+                    )
+                    .await?;
+                if n >= MAX_FIELDS {
+                    return Err(StoreError::Rule("tracking.too_many_fields"));
+                }
+                let text = format!(
+                    "INSERT INTO custom_fields ({FIELD_COLS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                );
+                let args = [
+                    f.id.into(),
+                    f.org_id.into(),
+                    f.project_id.into(),
+                    (&f.entity).into(),
+                    (&f.key).into(),
+                    (&f.name).into(),
+                    (&f.kind).into(),
+                    (&f.choices).into(),
+                    f.sort_order.into(),
+                    f.created_at.into(),
+                    f.version.into(),
+                ];
+                if let Err(e) = tx.execute(&text, &args).await {
+                    return Err(dup(e, "custom field", "key"));
+                }
+                let change = Change::new(
+                    Some(scope.org_id),
+                    "custom_field.created",
+                    "custom_field",
+                    f.id,
+                );
+                tx.record(&Actor::of(&scope), change.after(&f)).await?;
+                Ok(f)
+            })
+        })
+        .await
     }
 
     /// The custom fields of a project, in display order, optionally of one kind of entity.
@@ -273,33 +328,73 @@ impl Store {
             .map(|n| validate::name("name", &n, 100))
             .transpose()?;
         let sort_order = ch.sort_order.map(check_sort_order).transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "custom field" })?;
-            check_version("custom field", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(c) = &ch.choices {
-                after.choices = check_choices(before.kind(), c)?;
-                let kept = after.choice_list();
-                for gone in before.choice_list().into_iter().filter(|c| !kept.contains(c)) {
-                    let used: Option<Uuid> = sqlx::query_scalar("SELECT entity_id FROM custom_values WHERE field_id = $1 AND value = $2 LIMIT 1")
-                        .bind(id).bind(gone).fetch_optional(&mut *tx).await?;
-                    if used.is_some() { return Err(StoreError::Rule("tracking.choice_in_use")); }
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_field(tx, &scope, id).await?;
+                check_version("custom field", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(c) = &ch.choices {
+                    after.choices = check_choices(before.kind(), c)?;
+                    let kept = after.choice_list();
+                    for gone in before
+                        .choice_list()
+                        .into_iter()
+                        .filter(|c| !kept.contains(c))
+                    {
+                        let used: Option<Uuid> = tx
+                            .scalar_opt(
+                                "SELECT entity_id FROM custom_values
+                                 WHERE field_id = $1 AND value = $2 LIMIT 1",
+                                &[id.into(), gone.into()],
+                            )
+                            .await?;
+                        if used.is_some() {
+                            return Err(StoreError::Rule("tracking.choice_in_use"));
+                        }
+                    }
                 }
-            }
-            if let Some(n) = name { after.name = n; }
-            if let Some(s) = sort_order { after.sort_order = s; }
-            after.version += 1;
-            let n = sqlx::query("UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3, version = $4 WHERE org_id = $5 AND id = $6 AND version = $7")
-                .bind(&after.name).bind(&after.choices).bind(after.sort_order).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "custom field", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.updated", "custom_field", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(s) = sort_order {
+                    after.sort_order = s;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.name).into(),
+                    (&after.choices).into(),
+                    after.sort_order.into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3,
+                         version = $4 WHERE org_id = $5 AND id = $6 AND version = $7",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "custom field",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(
+                    Some(scope.org_id),
+                    "custom_field.updated",
+                    "custom_field",
+                    id,
+                );
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Deletes a field and every value it held.
@@ -309,18 +404,34 @@ impl Store {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "custom field" })?;
-            check_version("custom field", expected_version, before.version)?;
-            sqlx::query("DELETE FROM custom_values WHERE org_id = $1 AND field_id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM custom_fields WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_field.deleted", "custom_field", id).before(&before));
-            tx.commit().await?;
-            Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_field(tx, &scope, id).await?;
+                check_version("custom field", expected_version, before.version)?;
+                let ids: [Arg; 2] = [scope.org_id.into(), id.into()];
+                tx.execute(
+                    "DELETE FROM custom_values WHERE org_id = $1 AND field_id = $2",
+                    &ids,
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM custom_fields WHERE org_id = $1 AND id = $2",
+                    &ids,
+                )
+                .await?;
+                let change = Change::new(
+                    Some(scope.org_id),
+                    "custom_field.deleted",
+                    "custom_field",
+                    id,
+                );
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
         })
+        .await
     }
 
     /// The custom values of a shot, an asset or a task.
@@ -364,11 +475,6 @@ impl Store {
         if values.len() as i64 > MAX_FIELDS {
             return Err(FieldError::new("fields", "too_many").into());
         }
-        let lock = self.row_lock();
-        let find = format!(
-            "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2{lock}",
-            table(entity)
-        );
         let load = "SELECT d.key, d.kind, v.value FROM custom_fields d LEFT JOIN custom_values v ON v.field_id = d.id AND v.entity_id = $4
                     WHERE d.org_id = $1 AND d.project_id = $2 AND d.entity = $3";
         let as_map = |rows: Vec<(String, String, Option<String>)>| -> FieldValues {
@@ -379,43 +485,111 @@ impl Store {
                 })
                 .collect()
         };
-        on_write!(self, tx => {
-            // Locking the entity row makes concurrent writers of its values take turns.
-            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
-            let Some(project) = project else { return Err(StoreError::NotFound { entity: entity.as_str() }) };
-            let defs = sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND entity = $3")))
-                .bind(scope.org_id).bind(project).bind(entity.as_str()).fetch_all(&mut *tx).await?;
-            let mut changes = Vec::with_capacity(values.len());
-            for (k, v) in values {
-                let Some(def) = defs.iter().find(|d| &d.key == k) else {
-                    return Err(StoreError::InvalidValue { field: k.clone(), reason: "not_a_field_of_this_project" });
+        let scope = scope.clone();
+        let values = values.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                // Locking the entity row makes concurrent writers of its values take turns.
+                let find = format!(
+                    "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2{}",
+                    table(entity),
+                    tx.lock_rows()
+                );
+                let project: Option<Uuid> = tx
+                    .scalar_opt(&find, &[scope.org_id.into(), id.into()])
+                    .await?;
+                let Some(project) = project else {
+                    return Err(StoreError::NotFound {
+                        entity: entity.as_str(),
+                    });
                 };
-                let stored = rules::check_value(def.kind(), &def.choice_list(), v)
-                    .map_err(|reason| StoreError::InvalidValue { field: k.clone(), reason })?;
-                changes.push((def.id, stored));
-            }
-            let before = as_map(sqlx::query_as(load).bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(&mut *tx).await?);
-            for (field_id, stored) in changes {
-                match stored {
-                    None => {
-                        sqlx::query("DELETE FROM custom_values WHERE entity_id = $1 AND field_id = $2")
-                            .bind(id).bind(field_id).execute(&mut *tx).await?;
-                    }
-                    Some(s) => {
-                        sqlx::query("INSERT INTO custom_values (entity_id, field_id, org_id, value, num) VALUES ($1, $2, $3, $4, $5)
-                                     ON CONFLICT (entity_id, field_id) DO UPDATE SET value = excluded.value, num = excluded.num")
-                            .bind(id).bind(field_id).bind(scope.org_id).bind(&s.text).bind(s.num).execute(&mut *tx).await?;
+                let text = format!(
+                    "SELECT {FIELD_COLS} FROM custom_fields
+                     WHERE org_id = $1 AND project_id = $2 AND entity = $3"
+                );
+                let defs: Vec<CustomField> = tx
+                    .query(
+                        &text,
+                        &[scope.org_id.into(), project.into(), entity.as_str().into()],
+                    )
+                    .await?;
+                let mut changes = Vec::with_capacity(values.len());
+                for (k, v) in &values {
+                    let Some(def) = defs.iter().find(|d| &d.key == k) else {
+                        return Err(StoreError::InvalidValue {
+                            field: k.clone(),
+                            reason: "not_a_field_of_this_project",
+                        });
+                    };
+                    let stored = rules::check_value(def.kind(), &def.choice_list(), v).map_err(
+                        |reason| StoreError::InvalidValue {
+                            field: k.clone(),
+                            reason,
+                        },
+                    )?;
+                    changes.push((def.id, stored));
+                }
+                let load_args: [Arg; 4] = [
+                    scope.org_id.into(),
+                    project.into(),
+                    entity.as_str().into(),
+                    id.into(),
+                ];
+                let before = as_map(tx.query(load, &load_args).await?);
+                for (field_id, stored) in changes {
+                    match stored {
+                        None => {
+                            tx.execute(
+                                "DELETE FROM custom_values WHERE entity_id = $1 AND field_id = $2",
+                                &[id.into(), field_id.into()],
+                            )
+                            .await?;
+                        }
+                        Some(s) => {
+                            let args = [
+                                id.into(),
+                                field_id.into(),
+                                scope.org_id.into(),
+                                (&s.text).into(),
+                                s.num.into(),
+                            ];
+                            tx.execute(
+                                "INSERT INTO custom_values (entity_id, field_id, org_id, value, num)
+                                 VALUES ($1, $2, $3, $4, $5)
+                                 ON CONFLICT (entity_id, field_id)
+                                 DO UPDATE SET value = excluded.value, num = excluded.num",
+                                &args,
+                            )
+                            .await?;
+                        }
                     }
                 }
-            }
-            let after = as_map(sqlx::query_as(load).bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(&mut *tx).await?);
-            if before != after {
-                let shape = |v: &FieldValues| serde_json::json!({"project_id": project, "entity": entity.as_str(), "entity_id": id, "fields": v});
-                record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "custom_values.updated", entity.as_str(), id).before(&shape(&before)).after(&shape(&after)));
-            }
-            tx.commit().await?;
-            Ok(after)
+                let after = as_map(tx.query(load, &load_args).await?);
+                if before != after {
+                    let shape = |v: &FieldValues| {
+                        serde_json::json!({
+                            "project_id": project,
+                            "entity": entity.as_str(),
+                            "entity_id": id,
+                            "fields": v,
+                        })
+                    };
+                    let change = Change::new(
+                        Some(scope.org_id),
+                        "custom_values.updated",
+                        entity.as_str(),
+                        id,
+                    );
+                    tx.record(
+                        &Actor::of(&scope),
+                        change.before(&shape(&before)).after(&shape(&after)),
+                    )
+                    .await?;
+                }
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Resolves the `field.` filters of a task list against the task fields of the organisation
@@ -488,4 +662,17 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Inside a write: the custom field `id`, locked.
+async fn locked_field(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<CustomField> {
+    let text = format!(
+        "SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "custom field",
+        })
 }

@@ -20,11 +20,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::identity::{check_version, dup};
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, new_id, now_ms, on_read,
 };
+use crate::{check_version, dup};
 
 pub const PROJECT_STATUSES: [&str; 4] = ["development", "active", "on_hold", "wrapped"];
 
@@ -52,6 +52,29 @@ pub struct Project {
     pub version: i64,
 }
 
+impl FromRow for Project {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Project {
+            id: r.get()?,
+            org_id: r.get()?,
+            name: r.get()?,
+            code: r.get()?,
+            fps_num: r.get()?,
+            fps_den: r.get()?,
+            width: r.get()?,
+            height: r.get()?,
+            start_frame: r.get()?,
+            head_handles: r.get()?,
+            tail_handles: r.get()?,
+            start_date: r.get()?,
+            end_date: r.get()?,
+            status: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
+}
+
 impl Project {
     pub fn rate(&self) -> Option<Rate> {
         Rate::new(
@@ -75,6 +98,20 @@ pub struct Episode {
     pub version: i64,
 }
 
+impl FromRow for Episode {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Episode {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            description: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
+}
+
 /// The episode fields a PATCH may change.
 #[derive(Debug, Clone, Default)]
 pub struct EpisodeChanges {
@@ -93,6 +130,21 @@ pub struct Sequence {
     pub description: String,
     pub created_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for Sequence {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Sequence {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            episode_id: r.get()?,
+            name: r.get()?,
+            description: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -123,6 +175,35 @@ pub struct Shot {
     pub description: String,
     pub created_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for Shot {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Shot {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            sequence_id: r.get()?,
+            name: r.get()?,
+            status: r.get()?,
+            cut_order: r.get()?,
+            cut_in: r.get()?,
+            cut_out: r.get()?,
+            head_handles: r.get()?,
+            tail_handles: r.get()?,
+            record_in: r.get()?,
+            record_out: r.get()?,
+            source_in: r.get()?,
+            source_out: r.get()?,
+            source_in_tc: r.get()?,
+            source_out_tc: r.get()?,
+            reel: r.get()?,
+            clip_name: r.get()?,
+            description: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 /// The sequence fields a PATCH may change; `episode_id: Some(None)` takes it out of its episode.
@@ -200,22 +281,25 @@ pub(crate) fn date(field: &'static str, v: &str) -> Result<String> {
 }
 
 /// Inside a write transaction: `episode` is an episode of `project` (or absent).
-macro_rules! check_episode {
-    ($tx:ident, $org:expr, $project:expr, $episode:expr) => {{
-        if let Some(e) = $episode {
-            let p: Option<Uuid> =
-                sqlx::query_scalar("SELECT project_id FROM episodes WHERE org_id = $1 AND id = $2")
-                    .bind($org)
-                    .bind(e)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            if p != Some($project) {
-                return Err(FieldError::new("episode_id", "not_an_episode_of_this_project").into());
-            }
+pub(crate) async fn check_episode(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    project: Uuid,
+    episode: Option<Uuid>,
+) -> Result<()> {
+    if let Some(e) = episode {
+        let p: Option<Uuid> = tx
+            .scalar_opt(
+                "SELECT project_id FROM episodes WHERE org_id = $1 AND id = $2",
+                &[org.into(), e.into()],
+            )
+            .await?;
+        if p != Some(project) {
+            return Err(FieldError::new("episode_id", "not_an_episode_of_this_project").into());
         }
-    }};
+    }
+    Ok(())
 }
-pub(crate) use check_episode;
 
 fn handles(field: &'static str, v: i64) -> Result<i64> {
     if (0..=1000).contains(&v) {
@@ -267,40 +351,100 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            let r = sqlx::query(sql(format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")))
-                .bind(p.id).bind(p.org_id).bind(&p.name).bind(&p.code).bind(p.fps_num).bind(p.fps_den).bind(p.width).bind(p.height)
-                .bind(p.start_frame).bind(p.head_handles).bind(p.tail_handles).bind(&p.start_date).bind(&p.end_date).bind(&p.status)
-                .bind(p.created_at).bind(p.version)
-                .execute(&mut *tx).await;
-            if let Err(e) = r { return Err(dup(e, "project", "code")); }
-            // Every project starts with the usual workflow and pipeline steps; both are its own to change.
-            let mut status_ids = Vec::new();
-            for (i, (short, name, color, done, retake, review, client, default)) in tasks::DEFAULT_STATUSES.iter().enumerate() {
-                let id = new_id();
-                sqlx::query("INSERT INTO task_statuses (id, org_id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                    .bind(id).bind(scope.org_id).bind(p.id).bind(*name).bind(*short).bind(*color).bind(*done).bind(*retake).bind(*review).bind(*client).bind(*default).bind(i as i64)
-                    .execute(&mut *tx).await?;
-                status_ids.push(id);
-            }
-            for from in &status_ids {
-                for to in &status_ids {
-                    if from != to {
-                        sqlx::query("INSERT INTO status_transitions (org_id, project_id, from_status_id, to_status_id) VALUES ($1, $2, $3, $4)")
-                            .bind(scope.org_id).bind(p.id).bind(from).bind(to).execute(&mut *tx).await?;
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "INSERT INTO projects ({PROJECT_COLS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                );
+                let args = [
+                    p.id.into(),
+                    p.org_id.into(),
+                    (&p.name).into(),
+                    (&p.code).into(),
+                    p.fps_num.into(),
+                    p.fps_den.into(),
+                    p.width.into(),
+                    p.height.into(),
+                    p.start_frame.into(),
+                    p.head_handles.into(),
+                    p.tail_handles.into(),
+                    (&p.start_date).into(),
+                    (&p.end_date).into(),
+                    (&p.status).into(),
+                    p.created_at.into(),
+                    p.version.into(),
+                ];
+                if let Err(e) = tx.execute(&text, &args).await {
+                    return Err(dup(e, "project", "code"));
+                }
+                // Every project starts with the usual workflow and pipeline steps; both are its
+                // own to change.
+                let mut status_ids = Vec::new();
+                for (i, (short, name, color, done, retake, review, client, default)) in
+                    tasks::DEFAULT_STATUSES.iter().enumerate()
+                {
+                    let id = new_id();
+                    let args = [
+                        id.into(),
+                        scope.org_id.into(),
+                        p.id.into(),
+                        Arg::from(*name),
+                        (*short).into(),
+                        (*color).into(),
+                        (*done).into(),
+                        (*retake).into(),
+                        (*review).into(),
+                        (*client).into(),
+                        (*default).into(),
+                        (i as i64).into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO task_statuses (id, org_id, project_id, name, short_name, color,
+                         is_done, is_retake, needs_review, client_approved, is_default, sort_order)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        &args,
+                    )
+                    .await?;
+                    status_ids.push(id);
+                }
+                for from in &status_ids {
+                    for to in &status_ids {
+                        if from != to {
+                            tx.execute(
+                                "INSERT INTO status_transitions
+                                 (org_id, project_id, from_status_id, to_status_id)
+                                 VALUES ($1, $2, $3, $4)",
+                                &[scope.org_id.into(), p.id.into(), from.into(), to.into()],
+                            )
+                            .await?;
+                        }
                     }
                 }
-            }
-            for (i, (short, name, color)) in tasks::DEFAULT_TASK_TYPES.iter().enumerate() {
-                sqlx::query("INSERT INTO task_types (id, org_id, project_id, name, short_name, color, sort_order) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(new_id()).bind(scope.org_id).bind(p.id).bind(*name).bind(*short).bind(*color).bind(i as i64)
-                    .execute(&mut *tx).await?;
-            }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.created", "project", p.id).after(&p));
-            tx.commit().await?;
-        });
-        Ok(p)
+                for (i, (short, name, color)) in tasks::DEFAULT_TASK_TYPES.iter().enumerate() {
+                    let args = [
+                        new_id().into(),
+                        scope.org_id.into(),
+                        p.id.into(),
+                        Arg::from(*name),
+                        (*short).into(),
+                        (*color).into(),
+                        (i as i64).into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO task_types (id, org_id, project_id, name, short_name, color,
+                         sort_order) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        &args,
+                    )
+                    .await?;
+                }
+                let change = Change::new(Some(scope.org_id), "project.created", "project", p.id);
+                tx.record(&Actor::of(&scope), change.after(&p)).await?;
+                Ok(p)
+            })
+        })
+        .await
     }
 
     pub async fn projects(
@@ -360,28 +504,71 @@ impl Store {
             .end_date
             .map(|d| d.map(|d| date("end_date", &d)).transpose())
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "project" })?;
-            check_version("project", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(n) = name { after.name = n; }
-            if let Some(s) = ch.status { after.status = s; }
-            if let Some(h) = head { after.head_handles = h; }
-            if let Some(t) = tail { after.tail_handles = t; }
-            if let Some(d) = start_date { after.start_date = d; }
-            if let Some(d) = end_date { after.end_date = d; }
-            after.version += 1;
-            let n = sqlx::query("UPDATE projects SET name = $1, status = $2, head_handles = $3, tail_handles = $4, start_date = $5, end_date = $6, version = $7 WHERE org_id = $8 AND id = $9 AND version = $10")
-                .bind(&after.name).bind(&after.status).bind(after.head_handles).bind(after.tail_handles).bind(&after.start_date).bind(&after.end_date)
-                .bind(after.version).bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "project", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "project.updated", "project", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let before: Project = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "project" })?;
+                check_version("project", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(s) = ch.status {
+                    after.status = s;
+                }
+                if let Some(h) = head {
+                    after.head_handles = h;
+                }
+                if let Some(t) = tail {
+                    after.tail_handles = t;
+                }
+                if let Some(d) = start_date {
+                    after.start_date = d;
+                }
+                if let Some(d) = end_date {
+                    after.end_date = d;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.name).into(),
+                    (&after.status).into(),
+                    after.head_handles.into(),
+                    after.tail_handles.into(),
+                    (&after.start_date).into(),
+                    (&after.end_date).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE projects SET name = $1, status = $2, head_handles = $3,
+                         tail_handles = $4, start_date = $5, end_date = $6, version = $7
+                         WHERE org_id = $8 AND id = $9 AND version = $10",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "project",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "project.updated", "project", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     pub async fn create_sequence(
@@ -415,19 +602,42 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            check_episode!(tx, scope.org_id, project_id, episode_id);
-            let r = sqlx::query(sql(format!("INSERT INTO sequences ({SEQUENCE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
-                .bind(s.id).bind(s.org_id).bind(s.project_id).bind(s.episode_id).bind(&s.name).bind(&s.description).bind(s.created_at).bind(s.version)
-                .execute(&mut *tx).await;
-            if let Err(e) = r { return Err(dup(e, "sequence", "name")); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "sequence.created", "sequence", s.id).after(&s));
-            tx.commit().await?;
-        });
-        Ok(s)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                check_episode(tx, scope.org_id, project_id, episode_id).await?;
+                let text = format!(
+                    "INSERT INTO sequences ({SEQUENCE_COLS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                );
+                let args = [
+                    s.id.into(),
+                    s.org_id.into(),
+                    s.project_id.into(),
+                    s.episode_id.into(),
+                    (&s.name).into(),
+                    (&s.description).into(),
+                    s.created_at.into(),
+                    s.version.into(),
+                ];
+                if let Err(e) = tx.execute(&text, &args).await {
+                    return Err(dup(e, "sequence", "name"));
+                }
+                let change = Change::new(Some(scope.org_id), "sequence.created", "sequence", s.id);
+                tx.record(&Actor::of(&scope), change.after(&s)).await?;
+                Ok(s)
+            })
+        })
+        .await
     }
 
     pub async fn sequences(
@@ -468,29 +678,63 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Sequence>(sql(format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "sequence" })?;
-            check_version("sequence", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(e) = ch.episode_id {
-                check_episode!(tx, scope.org_id, before.project_id, e);
-                after.episode_id = e;
-            }
-            if let Some(n) = name { after.name = n; }
-            if let Some(d) = description { after.description = d; }
-            after.version += 1;
-            let r = sqlx::query("UPDATE sequences SET episode_id = $1, name = $2, description = $3, version = $4 WHERE org_id = $5 AND id = $6 AND version = $7")
-                .bind(after.episode_id).bind(&after.name).bind(&after.description).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
-            let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "sequence", "name")) };
-            if n != 1 { return Err(StoreError::Stale { entity: "sequence", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "sequence.updated", "sequence", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let before: Sequence = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "sequence" })?;
+                check_version("sequence", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(e) = ch.episode_id {
+                    check_episode(tx, scope.org_id, before.project_id, e).await?;
+                    after.episode_id = e;
+                }
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(d) = description {
+                    after.description = d;
+                }
+                after.version += 1;
+                let args = [
+                    after.episode_id.into(),
+                    (&after.name).into(),
+                    (&after.description).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let r = tx
+                    .execute(
+                        "UPDATE sequences SET episode_id = $1, name = $2, description = $3,
+                         version = $4 WHERE org_id = $5 AND id = $6 AND version = $7",
+                        &args,
+                    )
+                    .await;
+                let n = match r {
+                    Ok(n) => n,
+                    Err(e) => return Err(dup(e, "sequence", "name")),
+                };
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "sequence",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "sequence.updated", "sequence", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     pub async fn create_episode(
@@ -509,18 +753,39 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            let r = sqlx::query(sql(format!("INSERT INTO episodes ({EPISODE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)")))
-                .bind(e.id).bind(e.org_id).bind(e.project_id).bind(&e.name).bind(&e.description).bind(e.created_at).bind(e.version)
-                .execute(&mut *tx).await;
-            if let Err(err) = r { return Err(dup(err, "episode", "name")); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.created", "episode", e.id).after(&e));
-            tx.commit().await?;
-        });
-        Ok(e)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                let text = format!(
+                    "INSERT INTO episodes ({EPISODE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                );
+                let args = [
+                    e.id.into(),
+                    e.org_id.into(),
+                    e.project_id.into(),
+                    (&e.name).into(),
+                    (&e.description).into(),
+                    e.created_at.into(),
+                    e.version.into(),
+                ];
+                if let Err(err) = tx.execute(&text, &args).await {
+                    return Err(dup(err, "episode", "name"));
+                }
+                let change = Change::new(Some(scope.org_id), "episode.created", "episode", e.id);
+                tx.record(&Actor::of(&scope), change.after(&e)).await?;
+                Ok(e)
+            })
+        })
+        .await
     }
 
     pub async fn episodes(
@@ -564,25 +829,51 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "episode" })?;
-            check_version("episode", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(n) = name { after.name = n; }
-            if let Some(d) = description { after.description = d; }
-            after.version += 1;
-            let r = sqlx::query("UPDATE episodes SET name = $1, description = $2, version = $3 WHERE org_id = $4 AND id = $5 AND version = $6")
-                .bind(&after.name).bind(&after.description).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await;
-            let n = match r { Ok(r) => r.rows_affected(), Err(e) => return Err(dup(e, "episode", "name")) };
-            if n != 1 { return Err(StoreError::Stale { entity: "episode", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.updated", "episode", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_episode(tx, &scope, id).await?;
+                check_version("episode", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(d) = description {
+                    after.description = d;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.name).into(),
+                    (&after.description).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let r = tx
+                    .execute(
+                        "UPDATE episodes SET name = $1, description = $2, version = $3
+                         WHERE org_id = $4 AND id = $5 AND version = $6",
+                        &args,
+                    )
+                    .await;
+                let n = match r {
+                    Ok(n) => n,
+                    Err(e) => return Err(dup(e, "episode", "name")),
+                };
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "episode",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "episode.updated", "episode", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Deletes an episode that no sequence or asset names.
@@ -592,21 +883,34 @@ impl Store {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "episode" })?;
-            check_version("episode", expected_version, before.version)?;
-            let used: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $2 UNION ALL SELECT id FROM assets WHERE org_id = $1 AND episode_id = $2 LIMIT 1")
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?;
-            if used.is_some() { return Err(StoreError::Rule("tracking.episode_in_use")); }
-            sqlx::query("DELETE FROM episodes WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "episode.deleted", "episode", id).before(&before));
-            tx.commit().await?;
-            Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = locked_episode(tx, &scope, id).await?;
+                check_version("episode", expected_version, before.version)?;
+                let used: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM sequences WHERE org_id = $1 AND episode_id = $2
+                         UNION ALL SELECT id FROM assets WHERE org_id = $1 AND episode_id = $2
+                         LIMIT 1",
+                        &[scope.org_id.into(), id.into()],
+                    )
+                    .await?;
+                if used.is_some() {
+                    return Err(StoreError::Rule("tracking.episode_in_use"));
+                }
+                tx.execute(
+                    "DELETE FROM episodes WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into()],
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "episode.deleted", "episode", id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
         })
+        .await
     }
 
     /// The shots of a sequence in cut order; `after` is the `cut_order` of the last shot seen.
@@ -668,42 +972,114 @@ impl Store {
             return Ok(conform::plan(&existing(&shots), edl, &opts));
         }
         let actor = Actor::of(scope);
-        let plan = on_write!(self, tx => {
-            let shots = sqlx::query_as::<_, Shot>(sql(load)).bind(scope.org_id).bind(sequence_id).fetch_all(&mut *tx).await?;
-            let plan = conform::plan(&existing(&shots), edl, &opts);
-            let now = now_ms();
-            for p in &plan.new {
-                let id = new_id();
-                sqlx::query(sql(format!("INSERT INTO shots ({SHOT_COLS}) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', $19, 1)")))
-                    .bind(id).bind(scope.org_id).bind(project.id).bind(sequence_id).bind(&p.name).bind(p.cut_order).bind(p.cut_in).bind(p.cut_out)
-                    .bind(p.head_handles).bind(p.tail_handles).bind(p.record_in).bind(p.record_out).bind(p.source_in).bind(p.source_out)
-                    .bind(&p.source_in_tc).bind(&p.source_out_tc).bind(&p.reel).bind(&p.clip_name).bind(now)
-                    .execute(&mut *tx).await?;
-                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.created", "shot", id).after(p));
-            }
-            for c in &plan.changed {
-                let p = &c.after;
-                sqlx::query("UPDATE shots SET status = 'active', cut_order = $1, cut_in = $2, cut_out = $3, record_in = $4, record_out = $5, source_in = $6, source_out = $7,
-                             source_in_tc = $8, source_out_tc = $9, clip_name = $10, version = version + 1 WHERE org_id = $11 AND id = $12")
-                    .bind(p.cut_order).bind(p.cut_in).bind(p.cut_out).bind(p.record_in).bind(p.record_out).bind(p.source_in).bind(p.source_out)
-                    .bind(&p.source_in_tc).bind(&p.source_out_tc).bind(&p.clip_name).bind(scope.org_id).bind(c.id)
-                    .execute(&mut *tx).await?;
-                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.updated", "shot", c.id).before(&c.before).after(p));
-            }
-            // Omitted shots go after the cut, keeping their relative order.
-            let mut tail_order = plan.new.len() as i64 + plan.changed.len() as i64 + plan.unchanged.len() as i64;
-            for r in &plan.removed {
-                tail_order += 1;
-                sqlx::query("UPDATE shots SET status = $1, cut_order = $2, version = version + 1 WHERE org_id = $3 AND id = $4")
-                    .bind(conform::OMITTED).bind(tail_order).bind(scope.org_id).bind(r.id).execute(&mut *tx).await?;
-                record!(tx, &actor, Change::new(Some(scope.org_id), "shot.omitted", "shot", r.id).before(r));
-            }
-            tx.commit().await?;
-            Ok::<_, StoreError>(plan)
-        })?;
+        let (org_id, project_id) = (scope.org_id, project.id);
+        let edl = edl.clone();
+        let plan = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let shots: Vec<Shot> = tx
+                        .query(&load, &[org_id.into(), sequence_id.into()])
+                        .await?;
+                    let plan = conform::plan(&existing(&shots), &edl, &opts);
+                    let now = now_ms();
+                    let insert = format!(
+                        "INSERT INTO shots ({SHOT_COLS}) VALUES ($1, $2, $3, $4, $5, 'active', $6,
+                         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', $19, 1)"
+                    );
+                    for p in &plan.new {
+                        let id = new_id();
+                        let args = [
+                            id.into(),
+                            org_id.into(),
+                            project_id.into(),
+                            sequence_id.into(),
+                            (&p.name).into(),
+                            p.cut_order.into(),
+                            p.cut_in.into(),
+                            p.cut_out.into(),
+                            p.head_handles.into(),
+                            p.tail_handles.into(),
+                            p.record_in.into(),
+                            p.record_out.into(),
+                            p.source_in.into(),
+                            p.source_out.into(),
+                            (&p.source_in_tc).into(),
+                            (&p.source_out_tc).into(),
+                            (&p.reel).into(),
+                            (&p.clip_name).into(),
+                            now.into(),
+                        ];
+                        tx.execute(&insert, &args).await?;
+                        let change = Change::new(Some(org_id), "shot.created", "shot", id);
+                        tx.record(&actor, change.after(p)).await?;
+                    }
+                    for c in &plan.changed {
+                        let p = &c.after;
+                        let args = [
+                            p.cut_order.into(),
+                            p.cut_in.into(),
+                            p.cut_out.into(),
+                            p.record_in.into(),
+                            p.record_out.into(),
+                            p.source_in.into(),
+                            p.source_out.into(),
+                            (&p.source_in_tc).into(),
+                            (&p.source_out_tc).into(),
+                            (&p.clip_name).into(),
+                            org_id.into(),
+                            c.id.into(),
+                        ];
+                        tx.execute(
+                            "UPDATE shots SET status = 'active', cut_order = $1, cut_in = $2,
+                             cut_out = $3, record_in = $4, record_out = $5, source_in = $6,
+                             source_out = $7, source_in_tc = $8, source_out_tc = $9,
+                             clip_name = $10, version = version + 1 WHERE org_id = $11 AND id = $12",
+                            &args,
+                        )
+                        .await?;
+                        let change = Change::new(Some(org_id), "shot.updated", "shot", c.id);
+                        tx.record(&actor, change.before(&c.before).after(p))
+                            .await?;
+                    }
+                    // Omitted shots go after the cut, keeping their relative order.
+                    let mut tail_order = plan.new.len() as i64
+                        + plan.changed.len() as i64
+                        + plan.unchanged.len() as i64;
+                    for r in &plan.removed {
+                        tail_order += 1;
+                        let args = [
+                            Arg::from(conform::OMITTED),
+                            tail_order.into(),
+                            org_id.into(),
+                            r.id.into(),
+                        ];
+                        tx.execute(
+                            "UPDATE shots SET status = $1, cut_order = $2, version = version + 1
+                             WHERE org_id = $3 AND id = $4",
+                            &args,
+                        )
+                        .await?;
+                        let change = Change::new(Some(org_id), "shot.omitted", "shot", r.id);
+                        tx.record(&actor, change.before(r)).await?;
+                    }
+                    Ok(plan)
+                })
+            })
+            .await?;
         self.wrote_rows(plan.new.len() + plan.changed.len());
         Ok(plan)
     }
+}
+
+/// Inside a write: the episode `id`, locked.
+async fn locked_episode(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<Episode> {
+    let text = format!(
+        "SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity: "episode" })
 }
 
 fn existing(shots: &[Shot]) -> Vec<ExistingShot> {

@@ -6,9 +6,9 @@ use mstation_core::validate::{self, FieldError};
 use uuid::Uuid;
 
 use super::tasks::{NOTE_COLS, Note};
-use crate::direct::Arg;
 use crate::{
-    ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_hot_write, on_read,
+    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, WriteTx, new_id, now_ms,
+    on_read,
 };
 
 /// What a note is on, besides a task.
@@ -56,45 +56,74 @@ fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(s)
 }
 
-/// Inside a write transaction: resolves the mentions of `$note`'s body to members of the
-/// scope's organisation (an address or a name nobody there has, or that two members share,
-/// mentions nobody), then inserts the note and its mentions and records it. The recorded note,
-/// and so the outbox event, carries the mentioned user ids.
-macro_rules! write_note {
-    ($tx:ident, $scope:expr, $note:expr) => {{
-        use mstation_core::tracking::mentions::{self, Mention};
-        let scope: &mstation_core::TenantScope = $scope;
-        let note: &mut $crate::tracking::tasks::Note = $note;
-        let mut users: Vec<uuid::Uuid> = Vec::new();
-        for m in mentions::parse(&note.body) {
-            let (text, who) = match &m {
-                Mention::Email(e) => ("SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND u.email = $2", e),
-                Mention::Name(n) => ("SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2", n),
-            };
-            let found: Vec<(uuid::Uuid,)> = $crate::ReadTx::read(&mut $tx, text,
-                &[$crate::direct::Arg::Uuid(Some(scope.org_id)), $crate::direct::Arg::Text(Some(who.to_string()))], |r| Ok((r.get(0)?,))).await?;
-            if let [(one,)] = found[..]
-                && !users.contains(&one)
-            {
-                users.push(one);
-            }
+/// Inside a write: resolves the mentions of `note`'s body to members of the scope's
+/// organisation (an address or a name nobody there has, or that two members share, mentions
+/// nobody), then inserts the note and its mentions and records it. The recorded note, and so
+/// the outbox event, carries the mentioned user ids.
+pub(crate) async fn write_note(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    note: &mut Note,
+) -> Result<()> {
+    use mstation_core::tracking::mentions::{self, Mention};
+    let mut users: Vec<Uuid> = Vec::new();
+    for m in mentions::parse(&note.body) {
+        let (text, who) = match &m {
+            Mention::Email(e) => (
+                "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+                 WHERE m.org_id = $1 AND u.email = $2",
+                e,
+            ),
+            Mention::Name(n) => (
+                "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+                 WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2",
+                n,
+            ),
+        };
+        let found: Vec<(Uuid,)> = tx
+            .query(text, &[scope.org_id.into(), who.as_str().into()])
+            .await?;
+        if let [(one,)] = found[..]
+            && !users.contains(&one)
+        {
+            users.push(one);
         }
-        users.sort();
-        note.mentions = users.iter().map(uuid::Uuid::to_string).collect::<Vec<_>>().join(" ");
-        $crate::Deferred::write(&mut $tx, $crate::tracking::notes::NOTE_INSERT, vec![
-            $crate::direct::Arg::Uuid(Some(scope.org_id)), $crate::direct::Arg::Uuid(Some(note.id)), $crate::direct::Arg::Uuid(Some(note.project_id)), $crate::direct::Arg::Uuid(note.task_id),
-            $crate::direct::Arg::Uuid(note.shot_id), $crate::direct::Arg::Uuid(note.asset_id), $crate::direct::Arg::Uuid(note.version_id), $crate::direct::Arg::Uuid(note.parent_id),
-            $crate::direct::Arg::Uuid(Some(note.author_id)), $crate::direct::Arg::Text(Some(note.body.clone())), $crate::direct::Arg::Int(note.frame), $crate::direct::Arg::Uuid(note.status_from),
-            $crate::direct::Arg::Uuid(note.status_to), $crate::direct::Arg::Int(Some(note.created_at.0)), $crate::direct::Arg::Text(Some(note.mentions.clone())),
-        ]).await?;
-        for u in &users {
-            $crate::Deferred::write(&mut $tx, "INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)",
-                vec![$crate::direct::Arg::Uuid(Some(note.id)), $crate::direct::Arg::Uuid(Some(*u)), $crate::direct::Arg::Uuid(Some(scope.org_id))]).await?;
-        }
-        $crate::record!($tx, &$crate::Actor::of(scope), $crate::Change::new(Some(scope.org_id), "note.created", "note", note.id).after(&*note));
-    }};
+    }
+    users.sort();
+    note.mentions = users
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let args = [
+        scope.org_id.into(),
+        note.id.into(),
+        note.project_id.into(),
+        note.task_id.into(),
+        note.shot_id.into(),
+        note.asset_id.into(),
+        note.version_id.into(),
+        note.parent_id.into(),
+        note.author_id.into(),
+        (&note.body).into(),
+        note.frame.into(),
+        note.status_from.into(),
+        note.status_to.into(),
+        note.created_at.into(),
+        (&note.mentions).into(),
+    ];
+    tx.execute(NOTE_INSERT, &args).await?;
+    for u in &users {
+        tx.execute(
+            "INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)",
+            &[note.id.into(), u.into(), scope.org_id.into()],
+        )
+        .await?;
+    }
+    let change = Change::new(Some(scope.org_id), "note.created", "note", note.id);
+    tx.record(&Actor::of(scope), change.after(&*note)).await?;
+    Ok(())
 }
-pub(crate) use write_note;
 
 impl Store {
     /// Adds a note to a shot, an asset or a version; `parent_id` makes it a reply to a note on
@@ -120,33 +149,53 @@ impl Store {
             on.column()
         );
         let scope = scope.clone();
-        on_hot_write!(self, tx => {
-            let project: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, &find,
-                &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id()))], |r| Ok((r.get(0)?,))).await?;
-            let Some((project_id,)) = project.first().copied() else { return Err(StoreError::NotFound { entity: on.entity() }) };
-            // Checked once the subject is known to be the caller's: another organisation's is a 404 whatever the body.
-            if body.is_empty() {
-                return Err(FieldError::new("body", "required").into());
-            }
-            if let Some(p) = parent_id {
-                let ok: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, &parent,
-                    &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(on.id())), Arg::Uuid(Some(p))], |r| Ok((r.get(0)?,))).await?;
-                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_subject").into()); }
-            }
-            let (shot_id, asset_id, version_id) = match on {
-                NoteOn::Shot(id) => (Some(id), None, None),
-                NoteOn::Asset(id) => (None, Some(id), None),
-                NoteOn::Version(id) => (None, None, Some(id)),
-            };
-            let mut note = Note {
-                id: new_id(), project_id, task_id: None, shot_id, asset_id, version_id, parent_id,
-                author_id: scope.user_id, body, frame, status_from: None, status_to: None,
-                created_at: Millis(now_ms()), mentions: String::new(),
-            };
-            write_note!(tx, &scope, &mut note);
-            tx.commit().await?;
-            Ok(note)
+        self.write(move |tx| {
+            Box::pin(async move {
+                let args = [scope.org_id.into(), on.id().into()];
+                let Some((project_id,)) = tx.query_opt::<(Uuid,)>(&find, &args).await? else {
+                    return Err(StoreError::NotFound {
+                        entity: on.entity(),
+                    });
+                };
+                // Checked once the subject is known to be the caller's: another organisation's
+                // is a 404 whatever the body.
+                if body.is_empty() {
+                    return Err(FieldError::new("body", "required").into());
+                }
+                if let Some(p) = parent_id {
+                    let args = [scope.org_id.into(), on.id().into(), p.into()];
+                    if tx.query_opt::<(Uuid,)>(&parent, &args).await?.is_none() {
+                        return Err(
+                            FieldError::new("parent_id", "not_a_note_of_this_subject").into()
+                        );
+                    }
+                }
+                let (shot_id, asset_id, version_id) = match on {
+                    NoteOn::Shot(id) => (Some(id), None, None),
+                    NoteOn::Asset(id) => (None, Some(id), None),
+                    NoteOn::Version(id) => (None, None, Some(id)),
+                };
+                let mut note = Note {
+                    id: new_id(),
+                    project_id,
+                    task_id: None,
+                    shot_id,
+                    asset_id,
+                    version_id,
+                    parent_id,
+                    author_id: scope.user_id,
+                    body,
+                    frame,
+                    status_from: None,
+                    status_to: None,
+                    created_at: Millis(now_ms()),
+                    mentions: String::new(),
+                };
+                write_note(tx, &scope, &mut note).await?;
+                Ok(note)
+            })
         })
+        .await
     }
 
     /// The notes of a shot, an asset or a version, oldest first (replies after their note).

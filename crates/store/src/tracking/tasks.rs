@@ -8,10 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::direct::{self, Arg, bind_args};
 use crate::{
-    Actor, Backend, Change, Db, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms,
-    on_hot_write, on_read, on_write, record,
+    Actor, Arg, Backend, Change, Db, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store,
+    StoreError, WriteTx, new_id, now_ms, on_read,
 };
 
 /// (short name, name, colour, done, retake, needs review, client approved, default)
@@ -287,52 +286,45 @@ fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
 }
 
 /// A row of `TASK_COLS`, in that order, read by the direct SQLite path.
-fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
-    Ok(Task {
-        id: r.get(0)?,
-        org_id: r.get(1)?,
-        project_id: r.get(2)?,
-        sequence_id: r.get(3)?,
-        shot_id: r.get(4)?,
-        asset_id: r.get(5)?,
-        task_type_id: r.get(6)?,
-        status_id: r.get(7)?,
-        assignees: r.get(8)?,
-        priority: r.get(9)?,
-        estimate_minutes: r.get(10)?,
-        start_date: r.get(11)?,
-        due_date: r.get(12)?,
-        created_at: Millis(r.get(13)?),
-        updated_at: Millis(r.get(14)?),
-        version: r.get(15)?,
-    })
+impl FromRow for Task {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Task {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            sequence_id: r.get()?,
+            shot_id: r.get()?,
+            asset_id: r.get()?,
+            task_type_id: r.get()?,
+            status_id: r.get()?,
+            assignees: r.get()?,
+            priority: r.get()?,
+            estimate_minutes: r.get()?,
+            start_date: r.get()?,
+            due_date: r.get()?,
+            created_at: r.get()?,
+            updated_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 impl Store {
     /// Tasks selected by `text` (its columns `TASK_COLS`, in order) with `args` as `$1…`.
     async fn fetch_tasks(&self, text: String, args: &[Arg]) -> Result<Vec<Task>> {
-        match &self.db {
-            Db::Sqlite { direct, .. } => direct.with(|c| direct::query(c, &text, args, task_row)),
-            Db::Postgres(pool) => {
-                let mut q = sqlx::query_as::<_, Task>(sql(text));
-                bind_args!(q, args);
-                Ok(q.fetch_all(pool).await?)
-            }
-        }
+        Ok(match &self.db {
+            Db::Sqlite { direct, .. } => direct.read(&text, args)?,
+            Db::Postgres(pool) => mstation_db::read_pg(pool, &text, args).await?,
+        })
     }
 
     /// The one number `text` selects.
     async fn fetch_count(&self, text: String, args: &[Arg]) -> Result<i64> {
-        match &self.db {
-            Db::Sqlite { direct, .. } => direct
-                .with(|c| direct::query(c, &text, args, |r| r.get::<_, i64>(0)))
-                .map(|v| v.first().copied().unwrap_or(0)),
-            Db::Postgres(pool) => {
-                let mut q = sqlx::query_scalar::<_, i64>(sql(text));
-                bind_args!(q, args);
-                Ok(q.fetch_one(pool).await?)
-            }
-        }
+        let rows: Vec<(i64,)> = match &self.db {
+            Db::Sqlite { direct, .. } => direct.read(&text, args)?,
+            Db::Postgres(pool) => mstation_db::read_pg(pool, &text, args).await?,
+        };
+        Ok(rows.first().map_or(0, |(n,)| *n))
     }
 }
 
@@ -387,22 +379,20 @@ fn check_changes(c: &TaskChanges) -> Result<()> {
     check_date("due_date", c.due_date.as_ref().unwrap_or(&None))
 }
 
-/// Inside a write transaction: every assignee is a member of the organisation.
-macro_rules! check_assignees {
-    ($tx:ident, $org:expr, $ids:expr) => {{
-        for u in $ids {
-            let m: Vec<(Uuid,)> = $crate::ReadTx::read(
-                &mut $tx,
+/// Inside a write: every assignee is a member of the organisation.
+async fn check_assignees(tx: &mut WriteTx<'_>, org_id: Uuid, ids: &[Uuid]) -> Result<()> {
+    for u in ids {
+        let member: Option<(Uuid,)> = tx
+            .query_opt(
                 "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
-                &[Arg::Uuid(Some($org)), Arg::Uuid(Some(*u))],
-                |r| Ok((r.get(0)?,)),
+                &[org_id.into(), u.into()],
             )
             .await?;
-            if m.is_empty() {
-                return Err(FieldError::new("assignees", "not_a_member").into());
-            }
+        if member.is_none() {
+            return Err(FieldError::new("assignees", "not_a_member").into());
         }
-    }};
+    }
+    Ok(())
 }
 
 /// Inside a write transaction: `to` is a status of the project and the workflow allows the move.
@@ -416,123 +406,291 @@ fn workflow_answer(to: &str) -> String {
 }
 
 /// A task read for a change, with what the workflow says of the status asked for.
-#[derive(sqlx::FromRow)]
 struct TaskAndMove {
-    #[sqlx(flatten)]
     task: Task,
     status_known: i64,
     move_allowed: i64,
 }
 
-/// A row of `TASK_COLS` and the two workflow columns, on the writer thread.
-fn task_and_move_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskAndMove> {
-    Ok(TaskAndMove {
-        task: task_row(r)?,
-        status_known: r.get(16)?,
-        move_allowed: r.get(17)?,
-    })
+/// A row of `TASK_COLS` and the two workflow columns.
+impl FromRow for TaskAndMove {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(TaskAndMove {
+            task: Task::from_row(r)?,
+            status_known: r.get()?,
+            move_allowed: r.get()?,
+        })
+    }
 }
 
-/// Inside a write transaction: applies `c` to the task `id` seen at `expected` (if given),
-/// records it, and evaluates to the task after the change.
-macro_rules! apply_task_change {
-    ($tx:ident, $lock:expr, $scope:expr, $id:expr, $expected:expr, $c:expr) => {{
-        let scope: &TenantScope = $scope;
-        let c: &TaskChanges = $c;
-        let lock: &str = $lock;
-        // The task, and in the same read whether the status asked for is one of its project's
-        // and may follow the current one.
-        let text = format!(
-            "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{lock}",
-            prefixed("t"),
-            workflow_answer("$3")
-        );
-        let args = [
-            Arg::Uuid(Some(scope.org_id)),
-            Arg::Uuid(Some($id)),
-            Arg::Uuid(c.status_id),
-        ];
-        let read = $crate::ReadTx::read(&mut $tx, &text, &args, task_and_move_row)
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound { entity: "task" })?;
-        apply_read_change!($tx, scope, read, $expected, c)
-    }};
+/// Inside a write: applies `c` to the task `id` seen at `expected` (if given), records it, and
+/// answers the task before and after the change.
+async fn apply_task_change(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    id: Uuid,
+    expected: Option<i64>,
+    c: &TaskChanges,
+) -> Result<(Task, Task)> {
+    // The task, and in the same read whether the status asked for is one of its project's and
+    // may follow the current one.
+    let text = format!(
+        "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{}",
+        prefixed("t"),
+        workflow_answer("$3"),
+        tx.lock_rows()
+    );
+    let args = [scope.org_id.into(), id.into(), c.status_id.into()];
+    let read = tx
+        .query_opt(&text, &args)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "task" })?;
+    apply_read_change(tx, scope, read, expected, c).await
 }
 
-/// Inside a write transaction: applies `c` to a task already read (locked on PostgreSQL) with
-/// its workflow answer, records it, and evaluates to the task before and after.
-macro_rules! apply_read_change {
-    ($tx:ident, $scope:expr, $read:expr, $expected:expr, $c:expr) => {{
-        let scope: &TenantScope = $scope;
-        let c: &TaskChanges = $c;
-        let TaskAndMove { task: before, status_known, move_allowed } = $read;
-        if let Some(v) = $expected
-            && v != before.version
-        {
-            return Err(StoreError::Stale { entity: "task", current: before.version });
+/// Inside a write: applies `c` to a task already read (locked on PostgreSQL) with its workflow
+/// answer, records it, and answers the task before and after.
+async fn apply_read_change(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    read: TaskAndMove,
+    expected: Option<i64>,
+    c: &TaskChanges,
+) -> Result<(Task, Task)> {
+    let TaskAndMove {
+        task: before,
+        status_known,
+        move_allowed,
+    } = read;
+    if let Some(v) = expected
+        && v != before.version
+    {
+        return Err(StoreError::Stale {
+            entity: "task",
+            current: before.version,
+        });
+    }
+    let mut after = before.clone();
+    if let Some(s) = c.status_id {
+        if status_known == 0 {
+            return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
         }
-        let mut after = before.clone();
-        if let Some(s) = c.status_id {
-            if status_known == 0 {
-                return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
-            }
-            if s != before.status_id && move_allowed == 0 {
-                return Err(StoreError::Rule("tracking.transition_not_allowed"));
-            }
-            after.status_id = s;
+        if s != before.status_id && move_allowed == 0 {
+            return Err(StoreError::Rule("tracking.transition_not_allowed"));
         }
-        if let Some(a) = &c.assignees {
-            check_assignees!($tx, scope.org_id, a);
-            after.assignees = join_ids(a);
+        after.status_id = s;
+    }
+    if let Some(a) = &c.assignees {
+        check_assignees(tx, scope.org_id, a).await?;
+        after.assignees = join_ids(a);
+    }
+    if let Some(p) = c.priority {
+        after.priority = p;
+    }
+    if let Some(e) = c.estimate_minutes {
+        after.estimate_minutes = e;
+    }
+    if let Some(d) = &c.start_date {
+        after.start_date = d.clone();
+    }
+    if let Some(d) = &c.due_date {
+        after.due_date = d.clone();
+    }
+    after.version += 1;
+    after.updated_at = Millis(now_ms());
+    // The row was read in this transaction under the write lock (SQLite) or FOR UPDATE
+    // (PostgreSQL), so the version check below never fires but for a bug.
+    if let Some(a) = &c.assignees {
+        tx.execute(
+            "DELETE FROM task_assignees WHERE task_id = $1",
+            &[before.id.into()],
+        )
+        .await?;
+        for u in a {
+            let args = [
+                before.id.into(),
+                u.into(),
+                scope.org_id.into(),
+                after.status_id.into(),
+                before.project_id.into(),
+            ];
+            tx.execute(
+                "INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING",
+                &args,
+            )
+            .await?;
         }
-        if let Some(p) = c.priority {
-            after.priority = p;
-        }
-        if let Some(e) = c.estimate_minutes {
-            after.estimate_minutes = e;
-        }
-        if let Some(d) = &c.start_date {
-            after.start_date = d.clone();
-        }
-        if let Some(d) = &c.due_date {
-            after.due_date = d.clone();
-        }
-        after.version += 1;
-        after.updated_at = Millis(now_ms());
-        // Everything is checked: what follows cannot fail on the input. The row was read in
-        // this transaction under the write lock (SQLite) or FOR UPDATE (PostgreSQL), so the
-        // version check below never fires but for a bug.
-        if let Some(a) = &c.assignees {
-            $crate::Deferred::write(&mut $tx, "DELETE FROM task_assignees WHERE task_id = $1", vec![Arg::Uuid(Some(before.id))]).await?;
-            for u in a {
-                $crate::Deferred::write(&mut $tx,
-                    "INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING",
-                    vec![Arg::Uuid(Some(before.id)), Arg::Uuid(Some(*u)), Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.project_id))],
-                ).await?;
-            }
-        } else if after.status_id != before.status_id && !before.assignees.is_empty() {
-            // The assignments carry the status, so "my tasks in this status" is one index range.
-            $crate::Deferred::write(&mut $tx, "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
-                vec![Arg::Uuid(Some(after.status_id)), Arg::Uuid(Some(before.id))]).await?;
-        }
-        let n = $crate::Deferred::write(&mut $tx,
-            "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3, estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
+    } else if after.status_id != before.status_id && !before.assignees.is_empty() {
+        // The assignments carry the status, so "my tasks in this status" is one index range.
+        tx.execute(
+            "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
+            &[after.status_id.into(), before.id.into()],
+        )
+        .await?;
+    }
+    let args = [
+        after.status_id.into(),
+        (&after.assignees).into(),
+        after.priority.into(),
+        after.estimate_minutes.into(),
+        (&after.start_date).into(),
+        (&after.due_date).into(),
+        after.updated_at.into(),
+        after.version.into(),
+        scope.org_id.into(),
+        before.id.into(),
+        before.version.into(),
+    ];
+    let n = tx
+        .execute(
+            "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3,
+             estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
              WHERE org_id = $9 AND id = $10 AND version = $11",
-            vec![
-                Arg::Uuid(Some(after.status_id)), Arg::Text(Some(after.assignees.clone())), Arg::Int(Some(after.priority)),
-                Arg::Int(after.estimate_minutes), Arg::Text(after.start_date.clone()), Arg::Text(after.due_date.clone()),
-                Arg::Int(Some(after.updated_at.0)), Arg::Int(Some(after.version)), Arg::Uuid(Some(scope.org_id)),
-                Arg::Uuid(Some(before.id)), Arg::Int(Some(before.version)),
-            ],
-        ).await?;
-        if n.is_some_and(|n| n != 1) {
-            return Err(StoreError::Stale { entity: "task", current: before.version + 1 });
+            &args,
+        )
+        .await?;
+    if n != 1 {
+        return Err(StoreError::Stale {
+            entity: "task",
+            current: before.version + 1,
+        });
+    }
+    let action = if after.status_id != before.status_id {
+        "task.status_changed"
+    } else {
+        "task.updated"
+    };
+    let change = Change::new(Some(scope.org_id), action, "task", before.id);
+    tx.record(&Actor::of(scope), change.before(&before).after(&after))
+        .await?;
+    Ok((before, after))
+}
+
+/// Inside a write: creates the task `n` (checked by `check_changes`) and records it.
+async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> Result<Task> {
+    let org = Arg::from(scope.org_id);
+    // A shot task carries the shot's place in the cut (`tasks_sequence_step`). On PostgreSQL
+    // the shot is read FOR SHARE, so a conform moving it at the same moment and this creation
+    // take turns: either the conform waits for this task to commit and its trigger moves the
+    // task too, or this read waits for the conform and sees the move.
+    let (project_id, sequence_id, cut_order) = match (n.shot_id, n.asset_id) {
+        (Some(shot_id), _) => {
+            let text = format!(
+                "SELECT project_id, sequence_id, cut_order FROM shots
+                 WHERE org_id = $1 AND id = $2{}",
+                tx.share_rows()
+            );
+            let shot: Option<(Uuid, Uuid, i64)> =
+                tx.query_opt(&text, &[org.clone(), shot_id.into()]).await?;
+            let Some((p, s, c)) = shot else {
+                return Err(StoreError::NotFound { entity: "shot" });
+            };
+            (p, Some(s), Some(c))
         }
-        let action = if after.status_id != before.status_id { "task.status_changed" } else { "task.updated" };
-        record!($tx, &Actor::of(scope), Change::new(Some(scope.org_id), action, "task", before.id).before(&before).after(&after));
-        (before, after)
-    }};
+        (None, asset_id) => {
+            let asset: Option<Uuid> = tx
+                .scalar_opt(
+                    "SELECT project_id FROM assets WHERE org_id = $1 AND id = $2",
+                    &[org.clone(), asset_id.into()],
+                )
+                .await?;
+            let Some(p) = asset else {
+                return Err(StoreError::NotFound { entity: "asset" });
+            };
+            (p, None, None)
+        }
+    };
+    let ty: Option<Uuid> = tx
+        .scalar_opt(
+            "SELECT id FROM task_types WHERE project_id = $1 AND id = $2",
+            &[project_id.into(), n.task_type_id.into()],
+        )
+        .await?;
+    if ty.is_none() {
+        return Err(FieldError::new("task_type_id", "not_a_task_type_of_this_project").into());
+    }
+    let status_id: Uuid = match n.status_id {
+        Some(s) => tx
+            .scalar_opt(
+                "SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2",
+                &[project_id.into(), s.into()],
+            )
+            .await?
+            .ok_or(FieldError::new("status_id", "not_a_status_of_this_project"))?,
+        None => {
+            tx.scalar(
+                "SELECT id FROM task_statuses WHERE project_id = $1
+                 ORDER BY is_default DESC, sort_order LIMIT 1",
+                &[project_id.into()],
+            )
+            .await?
+        }
+    };
+    check_assignees(tx, scope.org_id, &n.assignees).await?;
+    let now = Millis(now_ms());
+    let t = Task {
+        id: new_id(),
+        org_id: scope.org_id,
+        project_id,
+        sequence_id,
+        shot_id: n.shot_id,
+        asset_id: n.asset_id,
+        task_type_id: n.task_type_id,
+        status_id,
+        assignees: join_ids(&n.assignees),
+        priority: n.priority,
+        estimate_minutes: n.estimate_minutes,
+        start_date: n.start_date.clone(),
+        due_date: n.due_date.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let text = format!(
+        "INSERT INTO tasks ({TASK_COLS}, cut_order)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    );
+    let args = [
+        t.id.into(),
+        t.org_id.into(),
+        t.project_id.into(),
+        t.sequence_id.into(),
+        t.shot_id.into(),
+        t.asset_id.into(),
+        t.task_type_id.into(),
+        t.status_id.into(),
+        (&t.assignees).into(),
+        t.priority.into(),
+        t.estimate_minutes.into(),
+        (&t.start_date).into(),
+        (&t.due_date).into(),
+        t.created_at.into(),
+        t.updated_at.into(),
+        t.version.into(),
+        cut_order.into(),
+    ];
+    tx.execute(&text, &args)
+        .await
+        .map_err(|e| crate::dup(e, "task", "task_type_id"))?;
+    for u in &n.assignees {
+        let args = [
+            t.id.into(),
+            u.into(),
+            org.clone(),
+            t.status_id.into(),
+            t.project_id.into(),
+        ];
+        tx.execute(
+            "INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING",
+            &args,
+        )
+        .await?;
+    }
+    let change = Change::new(Some(scope.org_id), "task.created", "task", t.id);
+    tx.record(&Actor::of(scope), change.after(&t)).await?;
+    Ok(t)
 }
 
 impl Store {
@@ -576,69 +734,18 @@ impl Store {
                 ..Default::default()
             })?;
         }
-        let actor = Actor::of(scope);
-        // On PostgreSQL the shot is read FOR SHARE, so a conform moving it at the same moment
-        // and this creation take turns: either the conform waits for this task to commit and
-        // its trigger moves the task too, or this read waits for the conform and sees the move.
-        let share = match self.backend() {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR SHARE",
-        };
-        let created = on_write!(self, tx => {
-            let mut out = Vec::with_capacity(new.len());
-            for n in new {
-                // A shot task carries the shot's place in the cut (`tasks_sequence_step`).
-                let (project_id, sequence_id, cut_order) = match (n.shot_id, n.asset_id) {
-                    (Some(shot_id), _) => {
-                        let shot: Option<(Uuid, Uuid, i64)> = sqlx::query_as(sql(format!("SELECT project_id, sequence_id, cut_order FROM shots WHERE org_id = $1 AND id = $2{share}")))
-                            .bind(scope.org_id).bind(shot_id).fetch_optional(&mut *tx).await?;
-                        let Some((p, s, c)) = shot else { return Err(StoreError::NotFound { entity: "shot" }) };
-                        (p, Some(s), Some(c))
+        let (scope, new) = (scope.clone(), new.to_vec());
+        let created = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let mut out = Vec::with_capacity(new.len());
+                    for n in &new {
+                        out.push(create_task(tx, &scope, n).await?);
                     }
-                    (None, asset_id) => {
-                        let asset: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM assets WHERE org_id = $1 AND id = $2")
-                            .bind(scope.org_id).bind(asset_id).fetch_optional(&mut *tx).await?;
-                        let Some(p) = asset else { return Err(StoreError::NotFound { entity: "asset" }) };
-                        (p, None, None)
-                    }
-                };
-                let ty: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_types WHERE project_id = $1 AND id = $2")
-                    .bind(project_id).bind(n.task_type_id).fetch_optional(&mut *tx).await?;
-                if ty.is_none() {
-                    return Err(FieldError::new("task_type_id", "not_a_task_type_of_this_project").into());
-                }
-                let status_id = match n.status_id {
-                    Some(s) => {
-                        let ok: Option<Uuid> = sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2")
-                            .bind(project_id).bind(s).fetch_optional(&mut *tx).await?;
-                        ok.ok_or(FieldError::new("status_id", "not_a_status_of_this_project"))?
-                    }
-                    None => sqlx::query_scalar("SELECT id FROM task_statuses WHERE project_id = $1 ORDER BY is_default DESC, sort_order LIMIT 1")
-                        .bind(project_id).fetch_one(&mut *tx).await?,
-                };
-                check_assignees!(tx, scope.org_id, &n.assignees);
-                let now = Millis(now_ms());
-                let t = Task {
-                    id: new_id(), org_id: scope.org_id, project_id, sequence_id, shot_id: n.shot_id, asset_id: n.asset_id, task_type_id: n.task_type_id, status_id,
-                    assignees: join_ids(&n.assignees), priority: n.priority, estimate_minutes: n.estimate_minutes,
-                    start_date: n.start_date.clone(), due_date: n.due_date.clone(), created_at: now, updated_at: now, version: 1,
-                };
-                let r = sqlx::query(sql(format!("INSERT INTO tasks ({TASK_COLS}, cut_order) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")))
-                    .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.sequence_id).bind(t.shot_id).bind(t.asset_id).bind(t.task_type_id).bind(t.status_id)
-                    .bind(&t.assignees).bind(t.priority).bind(t.estimate_minutes).bind(&t.start_date).bind(&t.due_date)
-                    .bind(t.created_at).bind(t.updated_at).bind(t.version).bind(cut_order)
-                    .execute(&mut *tx).await;
-                if let Err(e) = r { return Err(crate::identity::dup(e, "task", "task_type_id")); }
-                for u in &n.assignees {
-                    sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id, status_id, project_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (task_id, user_id) DO NOTHING")
-                        .bind(t.id).bind(u).bind(scope.org_id).bind(t.status_id).bind(t.project_id).execute(&mut *tx).await?;
-                }
-                record!(tx, &actor, Change::new(Some(scope.org_id), "task.created", "task", t.id).after(&t));
-                out.push(t);
-            }
-            tx.commit().await?;
-            Ok::<_, StoreError>(out)
-        })?;
+                    Ok(out)
+                })
+            })
+            .await?;
         self.wrote_rows(created.len());
         Ok(created)
     }
@@ -921,13 +1028,14 @@ impl Store {
         c: &TaskChanges,
     ) -> Result<Task> {
         check_changes(c)?;
-        let lock = self.row_lock();
         let (scope, c) = (scope.clone(), c.clone());
-        on_hot_write!(self, tx => {
-            let (_, after) = apply_task_change!(tx, lock, &scope, id, expected_version, &c);
-            tx.commit().await?;
-            Ok(after)
+        self.write(move |tx| {
+            Box::pin(async move {
+                let (_, after) = apply_task_change(tx, &scope, id, expected_version, &c).await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Applies many task changes in one transaction: all of them, or none and the first error.
@@ -944,48 +1052,55 @@ impl Store {
         }
         // Rows are changed in id order, so two overlapping batches on PostgreSQL wait for each
         // other instead of deadlocking; the answer keeps the caller's order.
-        let lock = self.row_lock();
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_by_key(|i| changes[*i].0);
         // One change per task: two would each be checked against the task as it was.
         if order.windows(2).any(|w| changes[w[0]].0 == changes[w[1]].0) {
             return Err(FieldError::new("updates", "one_change_per_task").into());
         }
-        // All the tasks and their workflow answers in one read, locked in id order.
-        let wanted = (0..changes.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let lock_tasks = if lock.is_empty() {
-            ""
-        } else {
-            " FOR UPDATE OF t"
-        };
-        let text = format!(
-            "WITH wanted (id, to_status) AS (VALUES {wanted})
-             SELECT {}, {} FROM wanted w CROSS JOIN tasks t WHERE t.id = w.id AND t.org_id = $1 ORDER BY t.id{lock_tasks}",
-            prefixed("t"),
-            workflow_answer("w.to_status")
-        );
-        let mut args = vec![Arg::Uuid(Some(scope.org_id))];
+        let mut args = vec![Arg::from(scope.org_id)];
         for (id, _, c) in changes {
-            args.extend([Arg::Uuid(Some(*id)), Arg::Uuid(c.status_id)]);
+            args.extend([Arg::from(*id), c.status_id.into()]);
         }
         let (scope, changes) = (scope.clone(), changes.to_vec());
-        on_hot_write!(self, tx => {
-            let mut read: std::collections::HashMap<Uuid, TaskAndMove> =
-                crate::ReadTx::read(&mut tx, &text, &args, task_and_move_row).await?
-                    .into_iter().map(|r| (r.task.id, r)).collect();
-            let mut out: Vec<Option<Task>> = vec![None; changes.len()];
-            for i in order {
-                let (id, v, c) = &changes[i];
-                let r = read.remove(id).ok_or(StoreError::NotFound { entity: "task" })?;
-                let (_, after) = apply_read_change!(tx, &scope, r, *v, c);
-                out[i] = Some(after);
-            }
-            tx.commit().await?;
-            Ok(out.into_iter().flatten().collect())
+        self.write(move |tx| {
+            Box::pin(async move {
+                // All the tasks and their workflow answers in one read, locked in id order.
+                let wanted = (0..changes.len())
+                    .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let lock = if tx.lock_rows().is_empty() {
+                    ""
+                } else {
+                    " FOR UPDATE OF t"
+                };
+                let text = format!(
+                    "WITH wanted (id, to_status) AS (VALUES {wanted})
+                     SELECT {}, {} FROM wanted w CROSS JOIN tasks t
+                     WHERE t.id = w.id AND t.org_id = $1 ORDER BY t.id{lock}",
+                    prefixed("t"),
+                    workflow_answer("w.to_status")
+                );
+                let mut read: std::collections::HashMap<Uuid, TaskAndMove> = tx
+                    .query::<TaskAndMove>(&text, &args)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.task.id, r))
+                    .collect();
+                let mut out: Vec<Option<Task>> = vec![None; changes.len()];
+                for i in order {
+                    let (id, v, c) = &changes[i];
+                    let r = read
+                        .remove(id)
+                        .ok_or(StoreError::NotFound { entity: "task" })?;
+                    let (_, after) = apply_read_change(tx, &scope, r, *v, c).await?;
+                    out[i] = Some(after);
+                }
+                Ok(out.into_iter().flatten().collect())
+            })
         })
+        .await
     }
 
     /// Adds a note to a task; with `status_to`, changes the task's status in the same
@@ -1000,43 +1115,67 @@ impl Store {
         status_to: Option<(Uuid, Option<i64>)>,
     ) -> Result<(Note, Task)> {
         let body = validate::text("body", body, 20_000)?;
-        let lock = self.row_lock();
         if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
             return Err(FieldError::new("frame", "out_of_range").into());
         }
         let scope = scope.clone();
-        on_hot_write!(self, tx => {
-            let (before, after) = match status_to {
-                Some((s, v)) => {
-                    let c = TaskChanges { status_id: Some(s), ..Default::default() };
-                    apply_task_change!(tx, lock, &scope, task_id, v, &c)
+        self.write(move |tx| {
+            Box::pin(async move {
+                let (before, after) = match status_to {
+                    Some((s, v)) => {
+                        let c = TaskChanges {
+                            status_id: Some(s),
+                            ..Default::default()
+                        };
+                        apply_task_change(tx, &scope, task_id, v, &c).await?
+                    }
+                    None => {
+                        let text =
+                            format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2");
+                        let t: Task = tx
+                            .query_opt(&text, &[scope.org_id.into(), task_id.into()])
+                            .await?
+                            .ok_or(StoreError::NotFound { entity: "task" })?;
+                        (t.clone(), t)
+                    }
+                };
+                // Checked once the task is known to be the caller's: another organisation's
+                // task is a 404 whatever the body.
+                if body.is_empty() && status_to.is_none() {
+                    return Err(FieldError::new("body", "required").into());
                 }
-                None => {
-                    let t = crate::ReadTx::read(&mut tx, &format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2"),
-                        &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id))], task_row).await?
-                        .pop().ok_or(StoreError::NotFound { entity: "task" })?;
-                    (t.clone(), t)
+                if let Some(p) = parent_id {
+                    let found: Option<(Uuid,)> = tx
+                        .query_opt(
+                            "SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3",
+                            &[scope.org_id.into(), task_id.into(), p.into()],
+                        )
+                        .await?;
+                    if found.is_none() {
+                        return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into());
+                    }
                 }
-            };
-            // Checked once the task is known to be the caller's: another organisation's task is a 404 whatever the body.
-            if body.is_empty() && status_to.is_none() {
-                return Err(FieldError::new("body", "required").into());
-            }
-            if let Some(p) = parent_id {
-                let ok: Vec<(Uuid,)> = crate::ReadTx::read(&mut tx, "SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3",
-                    &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(task_id)), Arg::Uuid(Some(p))], |r| Ok((r.get(0)?,))).await?;
-                if ok.is_empty() { return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into()); }
-            }
-            let mut note = Note {
-                id: new_id(), project_id: after.project_id, task_id: Some(task_id), shot_id: None, asset_id: None, version_id: None,
-                parent_id, author_id: scope.user_id, body, frame,
-                status_from: status_to.map(|_| before.status_id), status_to: status_to.map(|(s, _)| s), created_at: Millis(now_ms()),
-                mentions: String::new(),
-            };
-            super::notes::write_note!(tx, &scope, &mut note);
-            tx.commit().await?;
-            Ok((note, after))
+                let mut note = Note {
+                    id: new_id(),
+                    project_id: after.project_id,
+                    task_id: Some(task_id),
+                    shot_id: None,
+                    asset_id: None,
+                    version_id: None,
+                    parent_id,
+                    author_id: scope.user_id,
+                    body,
+                    frame,
+                    status_from: status_to.map(|_| before.status_id),
+                    status_to: status_to.map(|(s, _)| s),
+                    created_at: Millis(now_ms()),
+                    mentions: String::new(),
+                };
+                super::notes::write_note(tx, &scope, &mut note).await?;
+                Ok((note, after))
+            })
         })
+        .await
     }
 
     pub async fn notes(&self, scope: &TenantScope, task_id: Uuid) -> Result<Vec<Note>> {

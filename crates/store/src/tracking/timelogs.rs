@@ -8,10 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::date;
-use crate::identity::check_version;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, check_version, new_id, now_ms, on_read,
 };
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -30,6 +29,24 @@ pub struct TimeLog {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
+}
+
+impl FromRow for TimeLog {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(TimeLog {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            task_id: r.get()?,
+            user_id: r.get()?,
+            date: r.get()?,
+            minutes: r.get()?,
+            comment: r.get()?,
+            created_at: r.get()?,
+            updated_at: r.get()?,
+            version: r.get()?,
+        })
+    }
 }
 
 /// What a time-log update changes; absent fields stay.
@@ -73,27 +90,60 @@ impl Store {
         mins: i64,
         comment: &str,
     ) -> Result<TimeLog> {
-        on_write!(self, tx => {
-            let project_id: Uuid = sqlx::query_scalar("SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "task" })?;
-            // Checked once the task is known to be the caller's: another organisation's task is a 404 whatever the body.
-            let day = date("date", day)?;
-            let mins = minutes(mins)?;
-            let comment = validate::text("comment", comment, 2000)?;
-            let now = Millis(now_ms());
-            let t = TimeLog {
-                id: new_id(), org_id: scope.org_id, project_id, task_id, user_id: scope.user_id, date: day, minutes: mins, comment,
-                created_at: now, updated_at: now, version: 1,
-            };
-            sqlx::query(sql(format!("INSERT INTO time_logs ({TIME_LOG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                .bind(t.id).bind(t.org_id).bind(t.project_id).bind(t.task_id).bind(t.user_id).bind(&t.date).bind(t.minutes).bind(&t.comment)
-                .bind(t.created_at).bind(t.updated_at).bind(t.version)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.created", "time_log", t.id).after(&t));
-            tx.commit().await?;
-            Ok(t)
+        let scope = scope.clone();
+        let (day, comment) = (day.to_string(), comment.to_string());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project_id: Uuid = tx
+                    .scalar_opt(
+                        "SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), task_id.into()],
+                    )
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "task" })?;
+                // Checked once the task is known to be the caller's: another organisation's
+                // task is a 404 whatever the body.
+                let date = date("date", &day)?;
+                let minutes = minutes(mins)?;
+                let comment = validate::text("comment", &comment, 2000)?;
+                let now = Millis(now_ms());
+                let t = TimeLog {
+                    id: new_id(),
+                    org_id: scope.org_id,
+                    project_id,
+                    task_id,
+                    user_id: scope.user_id,
+                    date,
+                    minutes,
+                    comment,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                let text = format!(
+                    "INSERT INTO time_logs ({TIME_LOG_COLS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                );
+                let args = [
+                    t.id.into(),
+                    t.org_id.into(),
+                    t.project_id.into(),
+                    t.task_id.into(),
+                    t.user_id.into(),
+                    (&t.date).into(),
+                    t.minutes.into(),
+                    (&t.comment).into(),
+                    t.created_at.into(),
+                    t.updated_at.into(),
+                    t.version.into(),
+                ];
+                tx.execute(&text, &args).await?;
+                let change = Change::new(Some(scope.org_id), "time_log.created", "time_log", t.id);
+                tx.record(&Actor::of(&scope), change.after(&t)).await?;
+                Ok(t)
+            })
         })
+        .await
     }
 
     /// Time logs by task and/or person within a range of days, in the order they were logged.
@@ -153,27 +203,52 @@ impl Store {
             .comment
             .map(|c| validate::text("comment", &c, 2000))
             .transpose()?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "time log" })?;
-            if before.user_id != scope.user_id { return Err(StoreError::Rule("tracking.not_your_time_log")); }
-            check_version("time log", expected_version, before.version)?;
-            let mut after = before.clone();
-            if let Some(d) = day { after.date = d; }
-            if let Some(m) = mins { after.minutes = m; }
-            if let Some(c) = comment { after.comment = c; }
-            after.version += 1;
-            after.updated_at = Millis(now_ms());
-            let n = sqlx::query("UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4, version = $5 WHERE org_id = $6 AND id = $7 AND version = $8")
-                .bind(&after.date).bind(after.minutes).bind(&after.comment).bind(after.updated_at).bind(after.version)
-                .bind(scope.org_id).bind(id).bind(before.version).execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "time log", current: before.version + 1 }); }
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.updated", "time_log", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = own_time_log(tx, &scope, id, expected_version).await?;
+                let mut after = before.clone();
+                if let Some(d) = day {
+                    after.date = d;
+                }
+                if let Some(m) = mins {
+                    after.minutes = m;
+                }
+                if let Some(c) = comment {
+                    after.comment = c;
+                }
+                after.version += 1;
+                after.updated_at = Millis(now_ms());
+                let args = [
+                    (&after.date).into(),
+                    after.minutes.into(),
+                    (&after.comment).into(),
+                    after.updated_at.into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4,
+                         version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "time log",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "time_log.updated", "time_log", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 
     /// Removes one of the caller's own time logs.
@@ -183,17 +258,43 @@ impl Store {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "time log" })?;
-            if before.user_id != scope.user_id { return Err(StoreError::Rule("tracking.not_your_time_log")); }
-            check_version("time log", expected_version, before.version)?;
-            sqlx::query("DELETE FROM time_logs WHERE org_id = $1 AND id = $2").bind(scope.org_id).bind(id).execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "time_log.deleted", "time_log", id).before(&before));
-            tx.commit().await?;
-            Ok(())
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = own_time_log(tx, &scope, id, expected_version).await?;
+                tx.execute(
+                    "DELETE FROM time_logs WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into()],
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "time_log.deleted", "time_log", id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
         })
+        .await
     }
+}
+
+/// Inside a write: the caller's own time log `id`, locked, at the version they saw (if given).
+async fn own_time_log(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> Result<TimeLog> {
+    let text = format!(
+        "SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    let log: TimeLog = tx
+        .query_opt(&text, &[scope.org_id.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity: "time log" })?;
+    if log.user_id != scope.user_id {
+        return Err(StoreError::Rule("tracking.not_your_time_log"));
+    }
+    check_version("time log", expected_version, log.version)?;
+    Ok(log)
 }

@@ -8,10 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::identity::check_version;
+use crate::check_version;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, new_id, now_ms, on_read,
-    on_write, record,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
+    WriteTx, new_id, now_ms, on_read,
 };
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -41,6 +41,22 @@ pub struct Playlist {
     pub version: i64,
 }
 
+impl FromRow for Playlist {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Playlist {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            created_by: r.get()?,
+            created_at: r.get()?,
+            updated_at: r.get()?,
+            item_count: r.get()?,
+            version: r.get()?,
+        })
+    }
+}
+
 /// One version in a playlist, in play order.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct PlaylistItem {
@@ -48,6 +64,17 @@ pub struct PlaylistItem {
     pub task_id: Uuid,
     pub number: i64,
     pub comment: String,
+}
+
+impl FromRow for PlaylistItem {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(PlaylistItem {
+            version_id: r.get()?,
+            task_id: r.get()?,
+            number: r.get()?,
+            comment: r.get()?,
+        })
+    }
 }
 
 /// A playlist with its items.
@@ -81,35 +108,40 @@ fn check_items(items: &[Uuid]) -> Result<()> {
     Ok(())
 }
 
-/// Inside a write transaction: replaces a playlist's items with `$items`, each a version of
+/// Inside a write transaction: replaces a playlist's items with `items`, each a version of
 /// the playlist's project.
-macro_rules! write_items {
-    ($tx:ident, $org:expr, $project:expr, $playlist:expr, $items:expr) => {{
-        for v in $items {
-            let p: Option<Uuid> = sqlx::query_scalar("SELECT project_id FROM versions WHERE org_id = $1 AND id = $2")
-                .bind($org)
-                .bind(v)
-                .fetch_optional(&mut *$tx)
-                .await?;
-            if p != Some($project) {
-                return Err(FieldError::new("items", "not_a_version_of_this_project").into());
-            }
-        }
-        sqlx::query("DELETE FROM playlist_items WHERE org_id = $1 AND playlist_id = $2")
-            .bind($org)
-            .bind($playlist)
-            .execute(&mut *$tx)
+async fn write_items(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    project: Uuid,
+    playlist: Uuid,
+    items: &[Uuid],
+) -> Result<()> {
+    for v in items {
+        let p: Option<Uuid> = tx
+            .scalar_opt(
+                "SELECT project_id FROM versions WHERE org_id = $1 AND id = $2",
+                &[org.into(), v.into()],
+            )
             .await?;
-        for (i, v) in $items.iter().enumerate() {
-            sqlx::query("INSERT INTO playlist_items (org_id, playlist_id, position, version_id) VALUES ($1, $2, $3, $4)")
-                .bind($org)
-                .bind($playlist)
-                .bind(i as i64)
-                .bind(v)
-                .execute(&mut *$tx)
-                .await?;
+        if p != Some(project) {
+            return Err(FieldError::new("items", "not_a_version_of_this_project").into());
         }
-    }};
+    }
+    tx.execute(
+        "DELETE FROM playlist_items WHERE org_id = $1 AND playlist_id = $2",
+        &[org.into(), playlist.into()],
+    )
+    .await?;
+    for (i, v) in items.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO playlist_items (org_id, playlist_id, position, version_id)
+             VALUES ($1, $2, $3, $4)",
+            &[org.into(), playlist.into(), (i as i64).into(), v.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 const ITEMS: &str = "SELECT i.version_id, v.task_id, v.number, v.comment FROM playlist_items i JOIN versions v ON v.id = i.version_id
@@ -125,24 +157,53 @@ impl Store {
         comment: &str,
     ) -> Result<Version> {
         let comment = validate::text("comment", comment, 20_000)?;
-        let lock = self.row_lock();
-        on_write!(self, tx => {
-            let project_id: Uuid = sqlx::query_scalar(sql(format!("SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2{lock}")))
-                .bind(scope.org_id).bind(task_id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "task" })?;
-            let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE task_id = $1")
-                .bind(task_id).fetch_one(&mut *tx).await?;
-            let v = Version {
-                id: new_id(), org_id: scope.org_id, project_id, task_id, number, comment,
-                author_id: scope.user_id, created_at: Millis(now_ms()),
-            };
-            sqlx::query(sql(format!("INSERT INTO versions ({VERSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
-                .bind(v.id).bind(v.org_id).bind(v.project_id).bind(v.task_id).bind(v.number).bind(&v.comment).bind(v.author_id).bind(v.created_at)
-                .execute(&mut *tx).await?;
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "version.created", "version", v.id).after(&v));
-            tx.commit().await?;
-            Ok(v)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let project_id: Uuid = tx
+                    .scalar_opt(&text, &[scope.org_id.into(), task_id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "task" })?;
+                let number: i64 = tx
+                    .scalar(
+                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE task_id = $1",
+                        &[task_id.into()],
+                    )
+                    .await?;
+                let v = Version {
+                    id: new_id(),
+                    org_id: scope.org_id,
+                    project_id,
+                    task_id,
+                    number,
+                    comment,
+                    author_id: scope.user_id,
+                    created_at: Millis(now_ms()),
+                };
+                let text = format!(
+                    "INSERT INTO versions ({VERSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                );
+                let args = [
+                    v.id.into(),
+                    v.org_id.into(),
+                    v.project_id.into(),
+                    v.task_id.into(),
+                    v.number.into(),
+                    (&v.comment).into(),
+                    v.author_id.into(),
+                    v.created_at.into(),
+                ];
+                tx.execute(&text, &args).await?;
+                let change = Change::new(Some(scope.org_id), "version.created", "version", v.id);
+                tx.record(&Actor::of(&scope), change.after(&v)).await?;
+                Ok(v)
+            })
         })
+        .await
     }
 
     /// The versions of a task, oldest first (`sort=-created_at`: newest first).
@@ -195,20 +256,52 @@ impl Store {
             item_count: items.len() as i64,
             version: 1,
         };
-        on_write!(self, tx => {
-            let project: Option<Uuid> = sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_optional(&mut *tx).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: "project" }); }
-            sqlx::query("INSERT INTO playlists (id, org_id, project_id, name, created_by, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(p.id).bind(p.org_id).bind(p.project_id).bind(&p.name).bind(p.created_by).bind(p.created_at).bind(p.updated_at).bind(p.version)
-                .execute(&mut *tx).await?;
-            write_items!(tx, scope.org_id, project_id, p.id, items);
-            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(p.id).fetch_all(&mut *tx).await?;
-            let out = PlaylistWithItems { playlist: p, items };
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "playlist.created", "playlist", out.playlist.id).after(&out));
-            tx.commit().await?;
-            Ok(out)
+        let scope = scope.clone();
+        let items = items.to_vec();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), project_id.into()],
+                    )
+                    .await?;
+                if project.is_none() {
+                    return Err(StoreError::NotFound { entity: "project" });
+                }
+                let args = [
+                    p.id.into(),
+                    p.org_id.into(),
+                    p.project_id.into(),
+                    (&p.name).into(),
+                    p.created_by.into(),
+                    p.created_at.into(),
+                    p.updated_at.into(),
+                    p.version.into(),
+                ];
+                tx.execute(
+                    "INSERT INTO playlists
+                     (id, org_id, project_id, name, created_by, created_at, updated_at, version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &args,
+                )
+                .await?;
+                write_items(tx, scope.org_id, project_id, p.id, &items).await?;
+                let items = tx
+                    .query::<PlaylistItem>(ITEMS, &[scope.org_id.into(), p.id.into()])
+                    .await?;
+                let out = PlaylistWithItems { playlist: p, items };
+                let change = Change::new(
+                    Some(scope.org_id),
+                    "playlist.created",
+                    "playlist",
+                    out.playlist.id,
+                );
+                tx.record(&Actor::of(&scope), change.after(&out)).await?;
+                Ok(out)
+            })
         })
+        .await
     }
 
     /// The playlists of a project, without their items.
@@ -253,30 +346,64 @@ impl Store {
         items: &[Uuid],
     ) -> Result<PlaylistWithItems> {
         check_items(items)?;
-        let lock = self.row_lock();
-        let text = format!(
-            "SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.id = $2{lock}"
-        );
-        on_write!(self, tx => {
-            let before = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(id).fetch_optional(&mut *tx).await?
-                .ok_or(StoreError::NotFound { entity: "playlist" })?;
-            check_version("playlist", expected_version, before.version)?;
-            let before_items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(&mut *tx).await?;
-            write_items!(tx, scope.org_id, before.project_id, id, items);
-            let mut after = before.clone();
-            after.version += 1;
-            after.updated_at = Millis(now_ms());
-            after.item_count = items.len() as i64;
-            let n = sqlx::query("UPDATE playlists SET updated_at = $1, version = $2 WHERE org_id = $3 AND id = $4 AND version = $5")
-                .bind(after.updated_at).bind(after.version).bind(scope.org_id).bind(id).bind(before.version)
-                .execute(&mut *tx).await?.rows_affected();
-            if n != 1 { return Err(StoreError::Stale { entity: "playlist", current: before.version + 1 }); }
-            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(&mut *tx).await?;
-            let before = PlaylistWithItems { playlist: before, items: before_items };
-            let after = PlaylistWithItems { playlist: after, items };
-            record!(tx, &Actor::of(scope), Change::new(Some(scope.org_id), "playlist.updated", "playlist", id).before(&before).after(&after));
-            tx.commit().await?;
-            Ok(after)
+        let scope = scope.clone();
+        let items = items.to_vec();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.id = $2{}",
+                    tx.lock_rows()
+                );
+                let before: Playlist = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "playlist" })?;
+                check_version("playlist", expected_version, before.version)?;
+                let before_items = tx
+                    .query::<PlaylistItem>(ITEMS, &[scope.org_id.into(), id.into()])
+                    .await?;
+                write_items(tx, scope.org_id, before.project_id, id, &items).await?;
+                let mut after = before.clone();
+                after.version += 1;
+                after.updated_at = Millis(now_ms());
+                after.item_count = items.len() as i64;
+                let args = [
+                    after.updated_at.into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE playlists SET updated_at = $1, version = $2
+                         WHERE org_id = $3 AND id = $4 AND version = $5",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "playlist",
+                        current: before.version + 1,
+                    });
+                }
+                let items = tx
+                    .query::<PlaylistItem>(ITEMS, &[scope.org_id.into(), id.into()])
+                    .await?;
+                let before = PlaylistWithItems {
+                    playlist: before,
+                    items: before_items,
+                };
+                let after = PlaylistWithItems {
+                    playlist: after,
+                    items,
+                };
+                let change = Change::new(Some(scope.org_id), "playlist.updated", "playlist", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
         })
+        .await
     }
 }

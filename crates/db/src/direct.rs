@@ -15,46 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, types::Value};
-use uuid::Uuid;
+use rusqlite::{Connection, OpenFlags};
 
-use crate::Result;
-
-/// One query parameter, for either backend.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Uuid(Option<Uuid>),
-    Int(Option<i64>),
-    Real(f64),
-    Text(Option<String>),
-}
-
-impl Arg {
-    fn to_sqlite(&self) -> Value {
-        match self {
-            Arg::Uuid(Some(u)) => Value::Blob(u.as_bytes().to_vec()),
-            Arg::Int(Some(i)) => Value::Integer(*i),
-            Arg::Real(r) => Value::Real(*r),
-            Arg::Text(Some(s)) => Value::Text(s.clone()),
-            Arg::Uuid(None) | Arg::Int(None) | Arg::Text(None) => Value::Null,
-        }
-    }
-}
-
-/// Binds `args` to a sqlx query in order (`$1` is the first).
-macro_rules! bind_args {
-    ($q:ident, $args:expr) => {
-        for a in $args {
-            $q = match a {
-                $crate::direct::Arg::Uuid(v) => $q.bind(*v),
-                $crate::direct::Arg::Int(v) => $q.bind(*v),
-                $crate::direct::Arg::Real(v) => $q.bind(*v),
-                $crate::direct::Arg::Text(v) => $q.bind(v.clone()),
-            };
-        }
-    };
-}
-pub(crate) use bind_args;
+use crate::{Arg, DbError, FromRow, Row};
 
 /// Read-only connections to the database file, taken and given back around each read.
 pub struct Readers {
@@ -64,7 +27,7 @@ pub struct Readers {
 }
 
 impl Readers {
-    pub(crate) fn new(path: &Path, keep: usize) -> Self {
+    pub fn new(path: &Path, keep: usize) -> Self {
         Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
@@ -85,7 +48,7 @@ impl Readers {
     }
 
     /// Runs `f` with a connection of the pool, opening one when all are in use.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbError>) -> Result<T, DbError> {
         let taken = self.lock().pop();
         let conn = match taken {
             Some(c) => c,
@@ -96,7 +59,12 @@ impl Readers {
         if idle.len() < self.keep {
             idle.push(conn);
         }
-        Ok(out?)
+        out
+    }
+
+    /// The rows `text` selects, with `args` as `$1…`, read on the calling thread.
+    pub fn read<T: FromRow>(&self, text: &str, args: &[Arg]) -> Result<Vec<T>, DbError> {
+        self.with(|c| query(c, text, args))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
@@ -108,18 +76,17 @@ impl Readers {
 
 /// Prepares `text` (cached per connection) and binds `args` by the number in each `$n`, as sqlx
 /// does: SQLite numbers parameters by first appearance, the text numbers them by meaning.
-pub(crate) fn query<T>(
+pub(crate) fn query<T: FromRow>(
     conn: &Connection,
     text: &str,
     args: &[Arg],
-    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
+) -> Result<Vec<T>, DbError> {
     let mut stmt = conn.prepare_cached(text)?;
     bind(&mut stmt, args)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(each(row)?);
+        out.push(T::from_row(&mut Row::sqlite(row))?);
     }
     Ok(out)
 }
@@ -141,18 +108,21 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Res
 }
 
 /// Runs the statement `text` with `args` bound as in [`query`]; answers the rows it changed.
-pub(crate) fn execute(conn: &Connection, text: &str, args: &[Arg]) -> rusqlite::Result<usize> {
+pub(crate) fn execute(conn: &Connection, text: &str, args: &[Arg]) -> Result<u64, DbError> {
     let mut stmt = conn.prepare_cached(text)?;
     bind(&mut stmt, args)?;
-    stmt.raw_execute()
+    Ok(stmt.raw_execute()? as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ints(conn: &Connection, text: &str, args: &[Arg]) -> rusqlite::Result<Vec<i64>> {
-        query(conn, text, args, |r| r.get(0))
+    fn ints(conn: &Connection, text: &str, args: &[Arg]) -> Result<Vec<i64>, DbError> {
+        Ok(query::<(i64,)>(conn, text, args)?
+            .into_iter()
+            .map(|(n,)| n)
+            .collect())
     }
 
     #[test]
@@ -172,7 +142,12 @@ mod tests {
             &[Arg::Int(Some(1)), Arg::Int(Some(2))],
         );
         assert!(
-            matches!(got, Err(rusqlite::Error::InvalidParameterCount(3, 2))),
+            matches!(
+                got,
+                Err(DbError::Sqlite(rusqlite::Error::InvalidParameterCount(
+                    3, 2
+                )))
+            ),
             "{got:?}"
         );
         let got = ints(&conn, "SELECT $0", &[Arg::Int(Some(1))]);

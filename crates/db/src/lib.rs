@@ -1,0 +1,50 @@
+//! M-Station's storage kernel: how every context reaches its tables, on SQLite (the embedded
+//! default) and on PostgreSQL, without ever matching on the backend.
+//!
+//! # The write rule
+//! A write is one function over one [`WriteTx`], written once for both backends:
+//!
+//! ```ignore
+//! store.write(move |tx| Box::pin(async move {
+//!     let n = tx.execute("UPDATE … WHERE org_id = $1 AND id = $2", &[org.into(), id.into()]).await?;
+//!     tx.record(&actor, change).await?;
+//!     Ok(n)
+//! })).await
+//! ```
+//!
+//! - On SQLite it runs on the writer thread ([`Writer`]), which owns the one write connection
+//!   and commits waiting writes together, each in its own SAVEPOINT: a write that fails undoes
+//!   only itself. Every statement runs in place, so one caller's bad input never fails another
+//!   caller's write. The function must not wait on anything but its transaction.
+//! - On PostgreSQL it runs in its own transaction on a task detached from the caller
+//!   ([`write_pg`]): a request cancelled mid-write cannot leave a connection in a transaction.
+//! - The function owns what it uses (`'static`): clone the scope and the input into it.
+//! - Every change records its audit row and outbox event in the same transaction
+//!   ([`WriteTx::record`]).
+//! - Rows a write reads before changing them carry [`WriteTx::lock_rows`] (`FOR UPDATE` on
+//!   PostgreSQL).
+//!
+//! # Rows
+//! Parameters are [`Arg`]s, numbered `$1…$n` in the text for both backends. A record type
+//! implements [`FromRow`] once, reading its columns in select-list order with [`Row::get`].
+//!
+//! # Reads
+//! The hot reads on SQLite go through [`Readers`], read-only connections used on the calling
+//! thread; on PostgreSQL through the pool.
+
+mod direct;
+mod error;
+mod time;
+mod tx;
+mod value;
+mod writer;
+
+pub use direct::Readers;
+pub use error::DbError;
+pub use time::{Millis, new_id, now_ms};
+pub use tx::{Actor, BoxFuture, Change, WriteTx, read_pg, write_pg};
+pub use value::{Arg, Column, FromRow, Row};
+pub use writer::{MAX_BATCH, Writer};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,281 @@
+//! The write rule: a write is one function over one write transaction, [`WriteTx`], the same
+//! text for both backends.
+//!
+//! On SQLite the function runs on the writer thread (`writer`), in place: every statement runs
+//! at once inside the write's savepoint and the function never waits. On PostgreSQL it runs in
+//! a transaction of its own on a task detached from the caller, so a request that goes away
+//! mid-write never leaves a pooled connection inside an open transaction: the write runs on to
+//! its commit or its rollback. Either way the function takes only what it owns (`'static`),
+//! and its caller hears of success once the write is durable.
+
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use sqlx::{PgPool, Postgres};
+use uuid::Uuid;
+
+use crate::value::pg_query;
+use crate::writer::{lock, ready};
+use crate::{Arg, Column, DbError, FromRow, Row, Writer, direct, new_id, now_ms};
+
+/// A future a write function returns: it may borrow the transaction, and it is `Send` so that
+/// PostgreSQL's writes can run on a task of their own.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+enum Inner<'c> {
+    Sqlite(&'c Mutex<Connection>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// One write transaction, on either backend. Its statements and reads run in order; the write
+/// commits when its function returns `Ok`, and nothing of it stays when it returns `Err`.
+pub struct WriteTx<'c> {
+    inner: Inner<'c>,
+}
+
+impl WriteTx<'_> {
+    /// Runs the statement `text` with `args` as `$1…`; answers the number of rows it changed.
+    pub async fn execute(&mut self, text: &str, args: &[Arg]) -> Result<u64, DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(conn) => direct::execute(&lock(conn), text, args),
+            Inner::Postgres(tx) => Ok(pg_query(text, args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    /// The rows `text` selects.
+    pub async fn query<T: FromRow>(&mut self, text: &str, args: &[Arg]) -> Result<Vec<T>, DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(conn) => direct::query(&lock(conn), text, args),
+            Inner::Postgres(tx) => {
+                let rows = pg_query(text, args).fetch_all(&mut **tx).await?;
+                rows.iter().map(|r| T::from_row(&mut Row::pg(r))).collect()
+            }
+        }
+    }
+
+    /// The first row `text` selects, if any.
+    pub async fn query_opt<T: FromRow>(
+        &mut self,
+        text: &str,
+        args: &[Arg],
+    ) -> Result<Option<T>, DbError> {
+        Ok(self.query(text, args).await?.into_iter().next())
+    }
+
+    /// The first column of the first row `text` selects, if any.
+    pub async fn scalar_opt<T>(&mut self, text: &str, args: &[Arg]) -> Result<Option<T>, DbError>
+    where
+        T: Column + Send + 'static,
+    {
+        Ok(self.query_opt::<(T,)>(text, args).await?.map(|(v,)| v))
+    }
+
+    /// The first column of the first row `text` selects; a query that selects no row is a bug.
+    pub async fn scalar<T>(&mut self, text: &str, args: &[Arg]) -> Result<T, DbError>
+    where
+        T: Column + Send + 'static,
+    {
+        self.scalar_opt(text, args)
+            .await?
+            .ok_or_else(|| DbError::WriteFailed(format!("no row from: {text}")))
+    }
+
+    /// Appends the audit-log row and the outbox event of one change, inside this transaction:
+    /// nothing is announced that did not commit, and nothing commits unrecorded.
+    pub async fn record(&mut self, actor: &Actor, change: Change) -> Result<(), DbError> {
+        let now = now_ms();
+        let payload = serde_json::json!({
+            "entity": change.after.as_ref().or(change.before.as_ref()),
+            "actor_id": actor.user_id,
+        });
+        let audit = [
+            Arg::from(new_id()),
+            change.org_id.into(),
+            actor.user_id.into(),
+            actor.token_id.into(),
+            change.action.into(),
+            change.entity_type.into(),
+            change.entity_id.into(),
+            change.before.as_ref().map(|v| v.to_string()).into(),
+            change.after.as_ref().map(|v| v.to_string()).into(),
+            now.into(),
+            change.project_id().into(),
+        ];
+        self.execute(AUDIT_INSERT, &audit).await?;
+        let outbox = [
+            Arg::from(new_id()),
+            change.org_id.into(),
+            change.action.into(),
+            change.entity_type.into(),
+            change.entity_id.into(),
+            payload.to_string().into(),
+            now.into(),
+        ];
+        self.execute(OUTBOX_INSERT, &outbox).await?;
+        Ok(())
+    }
+
+    /// The suffix that locks the rows a write reads before changing them: PostgreSQL needs it
+    /// so a blind write waits for a concurrent one instead of failing its version check;
+    /// SQLite's single writer already holds every row.
+    pub fn lock_rows(&self) -> &'static str {
+        match self.inner {
+            Inner::Sqlite(_) => "",
+            Inner::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
+    /// Like [`lock_rows`](Self::lock_rows), but other readers that share the lock go on: a
+    /// change to the rows waits for this transaction, and this read for a change under way.
+    pub fn share_rows(&self) -> &'static str {
+        match self.inner {
+            Inner::Sqlite(_) => "",
+            Inner::Postgres(_) => " FOR SHARE",
+        }
+    }
+
+    /// Like [`lock_rows`](Self::lock_rows), skipping rows another transaction holds (a job
+    /// queue's claim).
+    pub fn lock_rows_skip_locked(&self) -> &'static str {
+        match self.inner {
+            Inner::Sqlite(_) => "",
+            Inner::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const OUTBOX_INSERT: &str =
+    "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// The rows `text` selects from PostgreSQL's pool (a read outside any write).
+pub async fn read_pg<T: FromRow>(
+    pool: &PgPool,
+    text: &str,
+    args: &[Arg],
+) -> Result<Vec<T>, DbError> {
+    let rows = pg_query(text, args).fetch_all(pool).await?;
+    rows.iter().map(|r| T::from_row(&mut Row::pg(r))).collect()
+}
+
+impl Writer {
+    /// Runs the write `f` on the writer thread, in the next group transaction.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut WriteTx<'c>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let mut tx = WriteTx {
+                inner: Inner::Sqlite(conn),
+            };
+            ready(f(&mut tx))
+        })
+        .await
+    }
+}
+
+/// Runs the write `f` in a PostgreSQL transaction of its own, on a task detached from the
+/// caller.
+pub async fn write_pg<T, E, F>(pool: &PgPool, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: for<'t, 'c> FnOnce(&'t mut WriteTx<'c>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+{
+    let pool = pool.clone();
+    let task = tokio::spawn(async move {
+        let tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = WriteTx {
+            inner: Inner::Postgres(tx),
+        };
+        let out = f(&mut tx).await?;
+        if let Inner::Postgres(tx) = tx.inner {
+            tx.commit().await.map_err(DbError::from)?;
+        }
+        Ok(out)
+    });
+    match task.await {
+        Ok(out) => out,
+        Err(e) => Err(DbError::WriteFailed(e.to_string()).into()),
+    }
+}
+
+/// Who caused a change: a member acting through a session or token, or the platform itself
+/// (the `admin` command, the first start).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub token_id: Option<Uuid>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self::default()
+    }
+    pub fn of(scope: &mstation_core::TenantScope) -> Self {
+        Self {
+            user_id: Some(scope.user_id),
+            token_id: scope.token_id,
+        }
+    }
+}
+
+/// One recorded change: the audit log keeps before and after, the outbox announces it.
+pub struct Change {
+    pub org_id: Option<Uuid>,
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: Option<Uuid>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Change {
+    pub fn new(
+        org_id: Option<Uuid>,
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: Uuid,
+    ) -> Self {
+        Self {
+            org_id,
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            before: None,
+            after: None,
+        }
+    }
+    pub fn before(mut self, v: &impl Serialize) -> Self {
+        self.before = serde_json::to_value(v).ok();
+        self
+    }
+    pub fn after(mut self, v: &impl Serialize) -> Self {
+        self.after = serde_json::to_value(v).ok();
+        self
+    }
+
+    /// The project a production change belongs to (the project itself, or the `project_id` of
+    /// what changed): it puts the change into that project's activity feed.
+    pub fn project_id(&self) -> Option<Uuid> {
+        if self.entity_type == "project" {
+            return self.entity_id;
+        }
+        self.after
+            .as_ref()
+            .or(self.before.as_ref())?
+            .get("project_id")?
+            .as_str()?
+            .parse()
+            .ok()
+    }
+}
