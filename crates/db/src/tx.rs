@@ -87,6 +87,10 @@ impl WriteTx<'_> {
 
     /// Appends the audit-log row and the outbox event of one change, inside this transaction:
     /// nothing is announced that did not commit, and nothing commits unrecorded.
+    ///
+    /// The audit row goes in first: on PostgreSQL the transaction then has its id before it
+    /// takes its outbox number, which is what lets outbox readers wait on a number still in
+    /// flight for exactly as long as its holder runs (`mstation_core::events`).
     pub async fn record(&mut self, actor: &Actor, change: Change) -> Result<(), DbError> {
         let now = now_ms();
         let payload = serde_json::json!({

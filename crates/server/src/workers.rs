@@ -45,10 +45,13 @@ async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     }
 }
 
+/// How far back a new outbox reader looks for writes still open on other servers.
+const OUTBOX_START_WINDOW_MS: i64 = 60_000;
+
 /// Reads committed events in order and hands them to the live streams of this process.
 async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
-    let mut cursor = loop {
-        match state.store.last_event_seq().await {
+    let (mut cursor, committed) = loop {
+        match state.store.outbox_start(OUTBOX_START_WINDOW_MS).await {
             Ok(s) => break s,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox tailer waiting for the database");
@@ -58,21 +61,36 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
             }
         }
     };
+    // Committed before this process started: passed over, not announced. What commits later
+    // below the newest of them (a write that was open elsewhere) is announced in order.
+    let mut old: std::collections::VecDeque<i64> = committed.into();
     state
         .broadcast_upto
         .store(cursor, std::sync::atomic::Ordering::Release);
     let mut gap = None;
     loop {
-        match state.store.events_after(cursor, 1000).await {
-            Ok(batch) if !batch.is_empty() => {
+        let read = async {
+            let horizon = state.store.outbox_horizon().await?;
+            let batch = state.store.events_after(cursor, 1000).await?;
+            Ok::<_, mstation_store::StoreError>((horizon, batch))
+        };
+        match read.await {
+            Ok((horizon, batch)) if !batch.is_empty() => {
                 let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
                 let (n, next) = mstation_core::events::advance(
                     cursor,
                     &seqs,
                     &mut gap,
                     mstation_store::now_ms(),
+                    horizon,
                 );
                 for e in batch.into_iter().take(n) {
+                    while old.front().is_some_and(|s| *s < e.seq) {
+                        old.pop_front();
+                    }
+                    if old.front() == Some(&e.seq) {
+                        continue;
+                    }
                     let _ = state.events.send(Arc::new(e));
                 }
                 cursor = next;
@@ -104,13 +122,14 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
                 .consumer_offset(FANOUT_CONSUMER)
                 .await?
                 .unwrap_or(0);
+            let horizon = state.store.outbox_horizon().await?;
             let batch = state.store.events_after(cursor, 500).await?;
             if batch.is_empty() {
                 return Ok::<_, mstation_store::StoreError>(false);
             }
             let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
-            let (n, next) =
-                mstation_core::events::advance(cursor, &seqs, gap, mstation_store::now_ms());
+            let now = mstation_store::now_ms();
+            let (n, next) = mstation_core::events::advance(cursor, &seqs, gap, now, horizon);
             if n == 0 {
                 return Ok(false);
             }

@@ -557,3 +557,118 @@ async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
         );
     }
 }
+
+/// On PostgreSQL an outbox number can be taken by a write that is still open while later writes
+/// commit. Every reader waits for it, however long it stays open (longer than the old 10 s
+/// guess), and a server started meanwhile does not start past it: the stream on either server
+/// and the webhook fan-out see the event, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_number_held_by_an_open_write_is_waited_for_by_every_reader() {
+    if !backends().contains(&Backend::Postgres) {
+        return;
+    }
+    use sqlx::Connection;
+    let first = start_with_workers(Backend::Postgres, 1).await;
+    let a = first.tenant("Alpha", "alpha").await;
+    let (s, _) = first
+        .post(
+            &a.token,
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/a", "events": ["slow.*", "project.*"]}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let stream = |srv: &Srv| {
+        srv.http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&a.token)
+            .send()
+    };
+    let on_first = stream(&first).await.unwrap();
+    assert_eq!(on_first.status(), 200);
+
+    // A write that takes its outbox number and stays open, as a long conform does.
+    let mut slow = sqlx::PgConnection::connect(&first.url).await.unwrap();
+    let mut held = sqlx::Connection::begin(&mut slow).await.unwrap();
+    let org = a.org.id;
+    sqlx::query("INSERT INTO audit_log (id, org_id, action, entity_type, at) VALUES ($1, $2, 'slow.done', 'slow', 0)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(org)
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let slow_id = uuid::Uuid::now_v7();
+    let slow_seq: i64 = sqlx::query_scalar(
+        "INSERT INTO outbox (id, org_id, kind, entity_type, payload, at) VALUES ($1, $2, 'slow.done', 'slow', '{}', $3) RETURNING seq",
+    )
+    .bind(slow_id)
+    .bind(org)
+    .bind(mstation_store::now_ms())
+    .fetch_one(&mut *held)
+    .await
+    .unwrap();
+
+    // A later write commits; a second server starts while the first write is still open.
+    let (s, p) = first
+        .post(
+            &a.token,
+            "/api/v1/projects",
+            json!({"name": "Later", "code": "LATER", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let second = start_beside(&first, 0).await;
+    let on_second = loop {
+        let r = stream(&second).await.unwrap();
+        if r.status() == 200 {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Held for longer than the old rule's 10 s, after which a reader took a hole for a rollback.
+    tokio::time::sleep(Duration::from_millis(
+        mstation_core::events::GAP_GRACE_MS as u64 + 1500,
+    ))
+    .await;
+    held.commit().await.unwrap();
+
+    // The first server's stream sees everything from its start, the second's what committed
+    // after its start: both see the held event, in its place before the later write's.
+    for (name, resp, wanted) in [("first", on_first, 5), ("second", on_second, 1)] {
+        let got = read_events(resp, wanted, Duration::from_secs(10)).await;
+        let seqs: Vec<i64> = got.iter().map(|(id, _, _)| id.parse().unwrap()).collect();
+        let kinds: Vec<&str> = got.iter().map(|(_, k, _)| k.as_str()).collect();
+        let slow = kinds.iter().position(|k| *k == "slow.done");
+        assert_eq!(
+            slow.map(|i| seqs[i]),
+            Some(slow_seq),
+            "{name} server: {kinds:?}"
+        );
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "{name} server, in order: {seqs:?}"
+        );
+        let later = kinds.iter().position(|k| *k == "project.created");
+        assert_eq!(later.is_some(), name == "first", "{name} server: {kinds:?}");
+        assert!(
+            later.is_none_or(|l| slow < Some(l)),
+            "{name} server: {kinds:?}"
+        );
+    }
+    // The fan-out queued a delivery for the slow event too.
+    let mut queued = 0;
+    for _ in 0..100 {
+        let (_, jobs) = first.get(&a.token, "/api/v1/jobs?limit=100").await;
+        queued = jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["payload"].to_string().contains(&slow_id.to_string()))
+            .count();
+        if queued > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(queued, 1, "one delivery of the slow event");
+}

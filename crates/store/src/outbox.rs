@@ -5,7 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{Millis, Result, Store, on_read};
+use mstation_core::events::Horizon;
+
+use crate::{Db, Millis, Result, Store, StoreError, now_ms, on_read};
 
 fn json_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     serde_json::from_str::<serde_json::Value>(v)
@@ -55,10 +57,61 @@ impl Store {
         )
     }
 
-    /// The newest sequence number, so a new live stream starts at "now".
-    pub async fn last_event_seq(&self) -> Result<i64> {
-        let v: Option<i64> = on_read!(self, pool => sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(pool).await?);
-        Ok(v.unwrap_or(0))
+    /// Where a new outbox reader of this process starts, and the numbers after that start
+    /// that are committed already (the reader passes over them without announcing them).
+    ///
+    /// SQLite commits outbox numbers in order: the reader starts at the newest. On PostgreSQL
+    /// a write still open on another server may hold a number below the newest, and starting
+    /// at the newest would skip its events for good; the reader starts before the events of
+    /// the last `window_ms` instead, and waits on every hole there until its holder has ended
+    /// (`mstation_core::events`). A write open for longer than the window when a server starts
+    /// is the one case not covered.
+    pub async fn outbox_start(&self, window_ms: i64) -> Result<(i64, Vec<i64>)> {
+        let newest = || async {
+            let v: Option<i64> = on_read!(self, pool => sqlx::query_scalar("SELECT MAX(seq) FROM outbox")
+                    .fetch_one(pool)
+                    .await?);
+            Ok::<_, StoreError>(v.unwrap_or(0))
+        };
+        let Db::Postgres(pool) = &self.db else {
+            return Ok((newest().await?, Vec::new()));
+        };
+        // The newest numbers, by the primary key, back to the start of the window (at most
+        // 100,000 of them, so a start never walks the whole outbox).
+        let since = now_ms() - window_ms;
+        let newest_first: Vec<(i64, i64)> = mstation_db::read_pg(
+            pool,
+            "SELECT seq, at FROM outbox ORDER BY seq DESC LIMIT 100000",
+            &[],
+        )
+        .await?;
+        let mut committed: Vec<i64> = newest_first
+            .iter()
+            .take_while(|(_, at)| *at >= since)
+            .map(|(seq, _)| *seq)
+            .collect();
+        committed.reverse();
+        match committed.first() {
+            Some(first) => Ok((first - 1, committed)),
+            None => Ok((newest().await?, Vec::new())),
+        }
+    }
+
+    /// PostgreSQL's transaction horizon, read between two reads of the outbox so that a reader
+    /// can tell when a hole's holder has ended (`mstation_core::events::advance`); `None` on
+    /// SQLite, where a hole is never in flight.
+    pub async fn outbox_horizon(&self) -> Result<Option<Horizon>> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(None);
+        };
+        let rows: Vec<(i64, i64)> = mstation_db::read_pg(
+            pool,
+            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint
+             FROM pg_current_snapshot() AS s",
+            &[],
+        )
+        .await?;
+        Ok(rows.first().map(|&(xmin, xmax)| Horizon { xmin, xmax }))
     }
 
     pub async fn consumer_offset(&self, consumer: &str) -> Result<Option<i64>> {

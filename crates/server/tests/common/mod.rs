@@ -107,6 +107,21 @@ pub async fn start_behind(b: Backend, proxies: &[&str]) -> Srv {
     start_configured(b, 0, false, proxies).await
 }
 
+/// Another server on `first`'s database (a second `serve` behind the same load balancer).
+pub async fn start_beside(first: &Srv, workers: usize) -> Srv {
+    let store = mstation_store::Store::open(&first.url).await.unwrap();
+    serve_store(
+        first.backend,
+        store,
+        first.url.clone(),
+        TempDir::new(),
+        workers,
+        true,
+        Vec::new(),
+    )
+    .await
+}
+
 async fn start_configured(
     b: Backend,
     workers: usize,
@@ -115,6 +130,27 @@ async fn start_configured(
 ) -> Srv {
     let dir = TempDir::new();
     let (store, url) = fresh_store(b, &dir).await;
+    serve_store(
+        b,
+        store,
+        url,
+        dir,
+        workers,
+        allow_private_webhooks,
+        trusted_proxies,
+    )
+    .await
+}
+
+async fn serve_store(
+    b: Backend,
+    store: mstation_store::Store,
+    url: String,
+    dir: TempDir,
+    workers: usize,
+    allow_private_webhooks: bool,
+    trusted_proxies: Vec<mstation_core::net::Cidr>,
+) -> Srv {
     let state = AppState::with_options(store, false, allow_private_webhooks, trusted_proxies);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
