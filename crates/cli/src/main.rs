@@ -219,23 +219,28 @@ async fn first_start(db: &Store) -> anyhow::Result<()> {
     let password = readable_password();
     let email =
         std::env::var("MSTATION_ADMIN_EMAIL").unwrap_or_else(|_| "admin@m-station.local".into());
-    db.create_owner_and_org(
-        &Actor::system(),
-        NewUser {
-            email: email.clone(),
-            display_name: "Platform admin".into(),
-            password: password.clone(),
-            locale: None,
-            is_operator: true,
-        },
-        NewOrg {
-            name: "M-Station Operations".into(),
-            slug: Some("operations".into()),
-            kind: OrgKind::PlatformOperator,
-            timezone: None,
-        },
-    )
-    .await?;
+    let created = db
+        .bootstrap_platform(
+            &Actor::system(),
+            NewUser {
+                email: email.clone(),
+                display_name: "Platform admin".into(),
+                password: password.clone(),
+                locale: None,
+                is_operator: true,
+            },
+            NewOrg {
+                name: "M-Station Operations".into(),
+                slug: Some("operations".into()),
+                kind: OrgKind::PlatformOperator,
+                timezone: None,
+            },
+        )
+        .await?;
+    if created.is_none() {
+        // Another server on the same database made them a moment ago.
+        return Ok(());
+    }
     println!(
         "\n  First start: created the platform admin.\n    e-mail:   {email}\n    password: {password}\n  This password is shown only now. Sign in and change it.\n"
     );

@@ -4,95 +4,13 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mstation");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn database_args(dir: &Path, pg: Option<&str>) -> Vec<String> {
-    let mut v = vec!["--data".to_string(), dir.display().to_string()];
-    if let Some(url) = pg {
-        v.push("--database".into());
-        v.push(url.into());
-    }
-    v
-}
-
-fn admin(dir: &Path, pg: Option<&str>, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .arg("admin")
-        .args(database_args(dir, pg))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn serve(dir: &Path, pg: Option<&str>, port: u16) -> Child {
-    Command::new(BIN)
-        .arg("serve")
-        .args(database_args(dir, pg))
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-webhooks",
-        ])
-        .env("MSTATION_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(base: &str) {
-    for _ in 0..200 {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-async fn pg_database() -> Option<String> {
-    let admin_url = match std::env::var("MSTATION_TEST_PG") {
-        Ok(u) => u,
-        Err(_) if std::env::var("MSTATION_REQUIRE_PG").as_deref() == Ok("1") => {
-            panic!("MSTATION_REQUIRE_PG=1 but MSTATION_TEST_PG is unset")
-        }
-        Err(_) => return None,
-    };
-    // A fresh database per run; the binary creates its tables when it opens it.
-    let name = format!("mst_crash_{}", uuid::Uuid::now_v7().simple());
-    let out = Command::new("psql")
-        .args([&admin_url, "-qc", &format!("CREATE DATABASE {name}")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0))
-}
+mod common;
+use common::*;
 
 async fn hook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let got: Arc<Mutex<Vec<Value>>> = Arc::default();
@@ -115,15 +33,11 @@ async fn hook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (url, got)
 }
 
-async fn story(pg: Option<String>) {
-    mstation_server::init_tls();
-    let dir =
-        std::env::temp_dir().join(format!("mstation-crash-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let pg = pg.as_deref();
-
+/// Makes the organisation Alpha with its owner through `mstation admin`; answers the owner's
+/// token (read, write, admin).
+fn owner_token(dir: &Path, pg: Option<&str>) -> String {
     admin(
-        &dir,
+        dir,
         pg,
         &[
             "create-user",
@@ -136,7 +50,7 @@ async fn story(pg: Option<String>) {
         ],
     );
     admin(
-        &dir,
+        dir,
         pg,
         &[
             "create-org",
@@ -148,8 +62,8 @@ async fn story(pg: Option<String>) {
             "owner@alpha.example",
         ],
     );
-    let token = admin(
-        &dir,
+    admin(
+        dir,
         pg,
         &[
             "create-token",
@@ -163,7 +77,17 @@ async fn story(pg: Option<String>) {
     )["secret"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+async fn story(pg: Option<String>) {
+    mstation_server::init_tls();
+    let dir =
+        std::env::temp_dir().join(format!("mstation-crash-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = pg.as_deref();
+
+    let token = owner_token(&dir, pg);
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -280,4 +204,82 @@ async fn kill_9_loses_nothing_acknowledged_on_postgres() {
         Some(url) => story(Some(url)).await,
         None => eprintln!("note: the PostgreSQL pass is not run here; scripts/test runs it"),
     }
+}
+
+/// A receiver that takes the request and never answers: the delivery is under way when the
+/// server is killed. After the restart the attempt is in the delivery log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delivery_cut_off_by_kill_9_is_in_the_delivery_log() {
+    mstation_server::init_tls();
+    let dir = std::env::temp_dir().join(format!("mstation-cut-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = owner_token(&dir, None);
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", hang.local_addr().unwrap());
+    let (reached, mut arrived) = tokio::sync::mpsc::channel::<()>(8);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = hang.accept().await {
+            held.push(conn);
+            let _ = reached.send(()).await;
+        }
+    });
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&dir, None, port);
+    wait_ready(&base).await;
+    let http = reqwest::Client::new();
+    let hook: Value = http
+        .post(format!("{base}/api/v1/webhooks"))
+        .bearer_auth(&token)
+        .json(&json!({"url": hook_url, "events": ["invitation.created"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hook_id = hook["webhook"]["id"].as_str().unwrap().to_string();
+    let r = http
+        .post(format!("{base}/api/v1/invitations"))
+        .bearer_auth(&token)
+        .json(&json!({"email": "late@alpha.example", "role": "artist"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    tokio::time::timeout(Duration::from_secs(30), arrived.recv())
+        .await
+        .expect("the delivery reached the receiver");
+    server.kill().unwrap(); // SIGKILL, with the receiver's answer outstanding
+    server.wait().unwrap();
+
+    let mut server = serve(&dir, None, port);
+    wait_ready(&base).await;
+    let log: Value = http
+        .get(format!("{base}/api/v1/webhooks/{hook_id}/deliveries"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["attempt"] == 1)
+        .unwrap_or_else(|| panic!("the cut-off attempt is in the log: {log}"));
+    assert_eq!(first["status_code"], Value::Null, "{first}");
+    assert!(
+        first["error"]
+            .as_str()
+            .unwrap()
+            .contains("no answer recorded"),
+        "{first}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,6 +124,17 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Makes the writes that call this with the same `key` take turns until they commit, in
+    /// every process sharing the database: for a check-then-create with no row to lock yet
+    /// (the platform's first start). SQLite has one writer at a time anyway.
+    pub async fn take_turns(&mut self, key: i64) -> Result<(), DbError> {
+        if let Inner::Postgres(_) = self.inner {
+            self.execute("SELECT pg_advisory_xact_lock($1)", &[key.into()])
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The suffix that locks the rows a write reads before changing them: PostgreSQL needs it
     /// so a blind write waits for a concurrent one instead of failing its version check;
     /// SQLite's single writer already holds every row.

@@ -66,7 +66,8 @@ impl Writer {
         // unlinked one (measured under status changes at 100,000 shots).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;
+             PRAGMA analysis_limit = 1000;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
         let (jobs, queue) = mpsc::channel::<Job>();

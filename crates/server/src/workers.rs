@@ -321,6 +321,12 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
     let now = mstation_store::now_ms() / 1000;
     let sig = mstation_core::webhooks::signature(&secret, now, &body);
+    // In the log before anything is sent: an attempt cut off by a crash is still listed.
+    let logged = state
+        .store
+        .start_delivery(org_id, hook_id, &event, job.attempts)
+        .await
+        .map_err(|e| format!("could not log the attempt: {e}"))?;
     let start = Instant::now();
     let sent = http_client(!state.allow_private_webhooks)
         .post(&url)
@@ -340,21 +346,13 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
         ),
         Err(e) => (None, Some(format!("could not reach the receiver: {e}"))),
     };
-    if let Err(e) = state
-        .store
-        .log_delivery(
-            org_id,
-            hook_id,
-            &event,
-            &Attempt {
-                attempt: job.attempts,
-                status_code: code,
-                error: error.as_deref(),
-                duration_ms: ms,
-            },
-        )
-        .await
-    {
+    let answer = Attempt {
+        attempt: job.attempts,
+        status_code: code,
+        error: error.as_deref(),
+        duration_ms: ms,
+    };
+    if let Err(e) = state.store.finish_delivery(logged, &answer).await {
         tracing::warn!(error = %e, "could not log a webhook delivery");
     }
     match error {

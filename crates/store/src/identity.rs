@@ -464,6 +464,35 @@ impl Store {
         .await
     }
 
+    /// The platform's first start: creates the operator's organisation and its admin, unless
+    /// someone has an account already (then `None`). Servers started at once on an empty
+    /// database take turns, so exactly one of them creates them and none fails.
+    pub async fn bootstrap_platform(
+        &self,
+        actor: &Actor,
+        user: NewUser,
+        org: NewOrg,
+    ) -> Result<Option<(User, Org)>> {
+        /// The advisory key of the first start ("mstation" in ASCII).
+        const FIRST_START: i64 = 0x6d73_7461_7469_6f6e;
+        let (user, hash) = prepare_user(user).await?;
+        let org = prepare_org(org)?;
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.take_turns(FIRST_START).await?;
+                let users: i64 = tx.scalar("SELECT COUNT(*) FROM users", &[]).await?;
+                if users > 0 {
+                    return Ok(None);
+                }
+                insert_user(tx, &actor, &user, &hash).await?;
+                insert_org(tx, &actor, &org, user.id).await?;
+                Ok(Some((user, org)))
+            })
+        })
+        .await
+    }
+
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email = email.trim().to_lowercase();
         Ok(

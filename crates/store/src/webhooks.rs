@@ -386,40 +386,63 @@ impl Store {
         )
     }
 
-    pub async fn log_delivery(
+    /// Logs a delivery attempt as it starts, before anything is sent: an attempt cut off by a
+    /// stop of the server is in the log too, with `UNANSWERED`. [`Store::finish_delivery`]
+    /// records the answer.
+    pub async fn start_delivery(
         &self,
         org_id: Uuid,
         webhook_id: Uuid,
         event: &Event,
-        a: &Attempt<'_>,
-    ) -> Result<()> {
-        let Attempt {
-            attempt,
-            status_code,
-            error,
-            duration_ms,
-        } = *a;
-        let error = error.map(str::to_string);
+        attempt: i64,
+    ) -> Result<Uuid> {
         let (event_id, event_kind) = (event.id, event.kind.clone());
         self.write(move |tx| {
             Box::pin(async move {
+                let id = new_id();
                 let args = [
-                    new_id().into(),
+                    id.into(),
                     org_id.into(),
                     webhook_id.into(),
                     event_id.into(),
                     event_kind.into(),
                     attempt.into(),
-                    status_code.into(),
-                    error.into(),
-                    duration_ms.into(),
+                    UNANSWERED.into(),
                     now_ms().into(),
                 ];
                 tx.execute(
                     "INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, event_kind,
                      attempt, status_code, error, duration_ms, at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, 0, $8)",
                     &args,
+                )
+                .await?;
+                Ok(id)
+            })
+        })
+        .await
+    }
+
+    /// Records what the receiver answered to the attempt `id` (`start_delivery`).
+    pub async fn finish_delivery(&self, id: Uuid, a: &Attempt<'_>) -> Result<()> {
+        let Attempt {
+            status_code,
+            error,
+            duration_ms,
+            ..
+        } = *a;
+        let error = error.map(str::to_string);
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE webhook_deliveries SET status_code = $1, error = $2, duration_ms = $3
+                     WHERE id = $4",
+                    &[
+                        status_code.into(),
+                        error.into(),
+                        duration_ms.into(),
+                        id.into(),
+                    ],
                 )
                 .await?;
                 Ok(())
@@ -428,6 +451,10 @@ impl Store {
         .await
     }
 }
+
+/// The error of an attempt whose answer is not known: under way, or cut off by a stop of the
+/// server before the receiver answered.
+pub const UNANSWERED: &str = "no answer recorded: under way, or cut off when the server stopped before the receiver answered";
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,98 @@
+//! Helpers of the binary's tests: the real `mstation` as a process, on SQLite or on a fresh
+//! PostgreSQL database.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mstation");
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn database_args(dir: &Path, pg: Option<&str>) -> Vec<String> {
+    let mut v = vec!["--data".to_string(), dir.display().to_string()];
+    if let Some(url) = pg {
+        v.push("--database".into());
+        v.push(url.into());
+    }
+    v
+}
+
+pub fn admin(dir: &Path, pg: Option<&str>, args: &[&str]) -> Value {
+    let out = Command::new(BIN)
+        .arg("admin")
+        .args(database_args(dir, pg))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn serve(dir: &Path, pg: Option<&str>, port: u16) -> Child {
+    serve_to(dir, pg, port, Stdio::null())
+}
+
+/// Like `serve`, with the server's standard output going to `stdout`.
+pub fn serve_to(dir: &Path, pg: Option<&str>, port: u16, stdout: Stdio) -> Child {
+    Command::new(BIN)
+        .arg("serve")
+        .args(database_args(dir, pg))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-webhooks",
+        ])
+        .env("MSTATION_LOG", "warn")
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+pub async fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+pub async fn pg_database() -> Option<String> {
+    let admin_url = match std::env::var("MSTATION_TEST_PG") {
+        Ok(u) => u,
+        Err(_) if std::env::var("MSTATION_REQUIRE_PG").as_deref() == Ok("1") => {
+            panic!("MSTATION_REQUIRE_PG=1 but MSTATION_TEST_PG is unset")
+        }
+        Err(_) => return None,
+    };
+    // A fresh database per run; the binary creates its tables when it opens it.
+    let name = format!("mst_crash_{}", uuid::Uuid::now_v7().simple());
+    let out = Command::new("psql")
+        .args([&admin_url, "-qc", &format!("CREATE DATABASE {name}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0))
+}
