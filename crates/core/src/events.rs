@@ -3,29 +3,33 @@
 //! moves its cursor over a contiguous run, and jumps a hole only once the transaction that could
 //! hold the missing number has ended (committed, and its row read, or rolled back).
 //!
-//! That is known from PostgreSQL's transaction horizon ([`Horizon`]): a writer inserts its audit
+//! That is known from PostgreSQL's transaction ids ([`Horizon`]). A writer inserts its audit
 //! row before it takes its outbox number, so the transaction holding a hole already had its id
-//! when any later number was taken. A reader that saw the hole, then read the horizon, knows the
-//! holder's id is below that horizon's `xmax`; once a later horizon's `xmin` (the oldest
-//! transaction still running) has passed it, the holder has ended, and a read made after that
-//! horizon sees its row if it committed. However long the holder runs (a conform of thousands
-//! of shots), nothing is skipped. Where there is no horizon (SQLite commits in number order, so
-//! a hole is never in flight) a hole is jumped after [`GAP_GRACE_MS`].
+//! when any later number was taken, and so before the read that saw the hole. A reader that saw
+//! a hole then takes a fresh transaction id of its own (`bound`): the holder's id is below it.
+//! Once a horizon's `xmin` (the oldest transaction still running anywhere on the server) has
+//! reached that bound, the holder has ended, and a read made after that horizon sees its row if
+//! it committed. However long the holder runs (a conform of thousands of shots), nothing is
+//! skipped. (A snapshot's `xmax` would not do as the bound: it is one past the newest
+//! *completed* id, and a transaction that started after it is not counted as running.) Where
+//! there is no horizon (SQLite commits in number order, so a hole is never in flight) a hole is
+//! jumped after [`GAP_GRACE_MS`].
 
 /// How long a reader without a transaction horizon waits on a hole before taking it for a
 /// rollback.
 pub const GAP_GRACE_MS: i64 = 10_000;
 
-/// PostgreSQL's transaction horizon at one moment: every transaction id below `xmin` has ended;
-/// every id handed out so far is below `xmax`.
+/// PostgreSQL's transaction horizon at one moment: every transaction id below `xmin` had ended.
+/// `bound`, when asked for, is a transaction id handed out just after that moment: every
+/// transaction that had its id before is below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Horizon {
     pub xmin: i64,
-    pub xmax: i64,
+    pub bound: Option<i64>,
 }
 
 /// A hole a reader is waiting on: the cursor it stopped at, when it first saw the hole there,
-/// and the horizon `xmax` read after it saw it (the holder's id is below it).
+/// and the first `bound` taken after it saw it (the holder's id is below it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GapWatch {
     pub cursor: i64,
@@ -35,7 +39,8 @@ pub struct GapWatch {
 
 /// Given the cursor and the sequence numbers read after it (ascending), returns how many of them
 /// may be delivered (a prefix) and the new cursor, updating `watch`. `horizon`, where the
-/// backend has one, must be read after the previous read and before this one.
+/// backend has one, must be read after the previous read and before this one, with a `bound`
+/// while the watch has none.
 pub fn advance(
     cursor: i64,
     seqs: &[i64],
@@ -43,11 +48,11 @@ pub fn advance(
     now_ms: i64,
     horizon: Option<Horizon>,
 ) -> (usize, i64) {
-    // A hole seen by the previous read: its holder's id is below this horizon's xmax.
-    if let (Some(w), Some(h)) = (watch.as_mut(), horizon)
+    // A hole seen by the previous read: its holder's id is below this horizon's bound.
+    if let (Some(w), Some(Horizon { bound: Some(b), .. })) = (watch.as_mut(), horizon)
         && w.holder_below.is_none()
     {
-        w.holder_below = Some(h.xmax);
+        w.holder_below = Some(b);
     }
     let settled = |w: &GapWatch| match (w.holder_below, horizon) {
         (Some(below), Some(h)) => h.xmin >= below,
@@ -126,8 +131,11 @@ mod tests {
         assert_eq!(w, None);
     }
 
-    fn h(xmin: i64, xmax: i64) -> Option<Horizon> {
-        Some(Horizon { xmin, xmax })
+    fn h(xmin: i64, bound: i64) -> Option<Horizon> {
+        Some(Horizon {
+            xmin,
+            bound: Some(bound),
+        })
     }
 
     #[test]
@@ -135,7 +143,7 @@ mod tests {
         let mut w = None;
         // Seq 11 is held by a transaction with an id below 500; 12 and 13 have committed.
         assert_eq!(advance(10, &[12, 13], &mut w, 0, h(400, 500)), (0, 10));
-        // An hour later the holder is still running: the oldest running id is still below 500.
+        // An hour later the holder is still running: the oldest running id is below 900.
         let hour = 3_600_000;
         assert_eq!(advance(10, &[12, 13], &mut w, hour, h(450, 900)), (0, 10));
         assert_eq!(
@@ -175,6 +183,25 @@ mod tests {
         assert_eq!(
             advance(10, &[12], &mut w, 10 * GAP_GRACE_MS, h(8, 9)),
             (0, 10)
+        );
+    }
+
+    #[test]
+    fn the_bound_is_kept_from_the_first_horizon_that_had_one() {
+        let mut w = None;
+        advance(10, &[12], &mut w, 0, None);
+        let no_bound = Some(Horizon {
+            xmin: 50,
+            bound: None,
+        });
+        assert_eq!(advance(10, &[12], &mut w, 1, no_bound), (0, 10));
+        assert_eq!(w.unwrap().holder_below, None);
+        advance(10, &[12], &mut w, 2, h(60, 70));
+        advance(10, &[12], &mut w, 3, h(65, 99));
+        assert_eq!(
+            w.unwrap().holder_below,
+            Some(70),
+            "a later bound does not move it"
         );
     }
 }

@@ -16,8 +16,9 @@
 //!   and commits waiting writes together, each in its own SAVEPOINT: a write that fails undoes
 //!   only itself. Every statement runs in place, so one caller's bad input never fails another
 //!   caller's write. The function must not wait on anything but its transaction.
-//! - On PostgreSQL it runs in its own transaction on a task detached from the caller
-//!   ([`write_pg`]): a request cancelled mid-write cannot leave a connection in a transaction.
+//! - On PostgreSQL it runs in its own transaction, polled in place but run to its end even if
+//!   the caller goes away ([`write_pg`], [`RunToEnd`]): a request cancelled mid-write cannot
+//!   leave a connection in a transaction.
 //! - The function owns what it uses (`'static`): clone the scope and the input into it.
 //! - Every change records its audit row and outbox event in the same transaction
 //!   ([`WriteTx::record`]).
@@ -42,7 +43,7 @@ mod writer;
 pub use direct::Readers;
 pub use error::DbError;
 pub use time::{Millis, new_id, now_ms};
-pub use tx::{Actor, BoxFuture, Change, WriteTx, read_pg, write_pg};
+pub use tx::{Actor, BoxFuture, Change, RunToEnd, WriteTx, read_pg, write_pg};
 pub use value::{Arg, Column, FromRow, Row};
 pub use writer::{MAX_BATCH, Writer};
 

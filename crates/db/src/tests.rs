@@ -194,3 +194,22 @@ fn rows_read_in_select_order_with_parameters_bound_by_number() {
         .unwrap();
     assert_eq!(rows, vec![(-7, "x".to_string(), None)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_goes_away_runs_to_its_end() {
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let (done, finished) = tokio::sync::oneshot::channel::<&str>();
+    let work = crate::RunToEnd::new(async move {
+        let _ = wait.await;
+        let _ = done.send("committed");
+    });
+    // The caller gives up while the work waits (a request cancelled mid-write).
+    let gave_up = tokio::time::timeout(Duration::from_millis(20), work).await;
+    assert!(gave_up.is_err(), "the work was still under way");
+    go.send(()).unwrap();
+    assert_eq!(
+        finished.await.unwrap(),
+        "committed",
+        "and it finished all the same"
+    );
+}

@@ -3,9 +3,9 @@
 //!
 //! On SQLite the function runs on the writer thread (`writer`), in place: every statement runs
 //! at once inside the write's savepoint and the function never waits. On PostgreSQL it runs in
-//! a transaction of its own on a task detached from the caller, so a request that goes away
-//! mid-write never leaves a pooled connection inside an open transaction: the write runs on to
-//! its commit or its rollback. Either way the function takes only what it owns (`'static`),
+//! a transaction of its own that runs to its end even if the caller goes away ([`RunToEnd`]),
+//! so a request that goes away mid-write never leaves a pooled connection inside an open
+//! transaction: the write runs on to its commit or its rollback. Either way the function takes only what it owns (`'static`),
 //! and its caller hears of success once the write is durable.
 
 use std::pin::Pin;
@@ -21,7 +21,7 @@ use crate::writer::{lock, ready};
 use crate::{Arg, Column, DbError, FromRow, Row, Writer, direct, new_id, now_ms};
 
 /// A future a write function returns: it may borrow the transaction, and it is `Send` so that
-/// PostgreSQL's writes can run on a task of their own.
+/// a PostgreSQL write whose caller went away can finish on a task of its own.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 enum Inner<'c> {
@@ -198,8 +198,9 @@ impl Writer {
     }
 }
 
-/// Runs the write `f` in a PostgreSQL transaction of its own, on a task detached from the
-/// caller.
+/// Runs the write `f` in a PostgreSQL transaction of its own, to its end whatever the caller
+/// does: polled in place, and if the caller goes away before it ends, handed to a task of its
+/// own ([`RunToEnd`]).
 pub async fn write_pg<T, E, F>(pool: &PgPool, f: F) -> Result<T, E>
 where
     T: Send + 'static,
@@ -207,7 +208,7 @@ where
     F: for<'t, 'c> FnOnce(&'t mut WriteTx<'c>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
 {
     let pool = pool.clone();
-    let task = tokio::spawn(async move {
+    RunToEnd::new(async move {
         let tx = pool.begin().await.map_err(DbError::from)?;
         let mut tx = WriteTx {
             inner: Inner::Postgres(tx),
@@ -217,10 +218,64 @@ where
             tx.commit().await.map_err(DbError::from)?;
         }
         Ok(out)
-    });
-    match task.await {
-        Ok(out) => out,
-        Err(e) => Err(DbError::WriteFailed(e.to_string()).into()),
+    })
+    .await
+}
+
+/// A future that always runs to its end. It is polled in place, so the common case costs no
+/// hand-off between threads; dropped unfinished (its request cancelled), it is handed to a
+/// task of its own. A write therefore never stops between its statements: a pooled connection
+/// is never left inside a transaction that nobody will finish.
+pub struct RunToEnd<F: Future + Send + 'static>
+where
+    F::Output: Send + 'static,
+{
+    work: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future + Send + 'static> RunToEnd<F>
+where
+    F::Output: Send + 'static,
+{
+    pub fn new(work: F) -> Self {
+        RunToEnd {
+            work: Some(Box::pin(work)),
+        }
+    }
+}
+
+impl<F: Future + Send + 'static> Future for RunToEnd<F>
+where
+    F::Output: Send + 'static,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(work) = this.work.as_mut() else {
+            return std::task::Poll::Pending;
+        };
+        let out = std::task::ready!(work.as_mut().poll(cx));
+        this.work = None;
+        std::task::Poll::Ready(out)
+    }
+}
+
+impl<F: Future + Send + 'static> Drop for RunToEnd<F>
+where
+    F::Output: Send + 'static,
+{
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                let _ = work.await;
+            });
+        }
     }
 }
 

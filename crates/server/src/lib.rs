@@ -30,10 +30,18 @@ pub use error::ApiError;
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 
 /// What every handler can reach.
+/// A committed event on its way to this process's live streams. `replayed`: committed before
+/// this process started, announced again only for streams resuming from an earlier event (a
+/// stream that started "now" has no use for it).
+pub struct Live {
+    pub event: mstation_store::outbox::Event,
+    pub replayed: bool,
+}
+
 pub struct AppState {
     pub store: Store,
     /// Committed outbox events, as the tailer reads them; the event stream subscribes here.
-    pub events: broadcast::Sender<Arc<mstation_store::outbox::Event>>,
+    pub events: broadcast::Sender<Arc<Live>>,
     /// The outbox position up to which `events` has broadcast everything (in commit order).
     pub broadcast_upto: std::sync::atomic::AtomicI64,
     /// Whether webhooks may target loopback and private networks (tests, closed installations).

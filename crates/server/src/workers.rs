@@ -61,16 +61,20 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
             }
         }
     };
-    // Committed before this process started: passed over, not announced. What commits later
-    // below the newest of them (a write that was open elsewhere) is announced in order.
+    // Committed before this process started: announced as replayed (for streams resuming from
+    // an earlier event). What commits later below the newest of them (a write that was open
+    // elsewhere) is announced in its place.
     let mut old: std::collections::VecDeque<i64> = committed.into();
     state
         .broadcast_upto
         .store(cursor, std::sync::atomic::Ordering::Release);
-    let mut gap = None;
+    let mut gap: Option<mstation_core::events::GapWatch> = None;
     loop {
         let read = async {
-            let horizon = state.store.outbox_horizon().await?;
+            let horizon = match &gap {
+                Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
+                None => None,
+            };
             let batch = state.store.events_after(cursor, 1000).await?;
             Ok::<_, mstation_store::StoreError>((horizon, batch))
         };
@@ -84,14 +88,12 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
                     mstation_store::now_ms(),
                     horizon,
                 );
-                for e in batch.into_iter().take(n) {
-                    while old.front().is_some_and(|s| *s < e.seq) {
+                for event in batch.into_iter().take(n) {
+                    while old.front().is_some_and(|s| *s < event.seq) {
                         old.pop_front();
                     }
-                    if old.front() == Some(&e.seq) {
-                        continue;
-                    }
-                    let _ = state.events.send(Arc::new(e));
+                    let replayed = old.front() == Some(&event.seq);
+                    let _ = state.events.send(Arc::new(crate::Live { event, replayed }));
                 }
                 cursor = next;
                 state
@@ -113,7 +115,7 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
 /// Queues webhook deliveries for new events. The cursor moves in the same transaction as the
 /// queued jobs, so a crash neither loses nor doubles a delivery.
 async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
-    let mut gap = None;
+    let mut gap: Option<mstation_core::events::GapWatch> = None;
     loop {
         let gap = &mut gap;
         let step = async {
@@ -122,7 +124,10 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
                 .consumer_offset(FANOUT_CONSUMER)
                 .await?
                 .unwrap_or(0);
-            let horizon = state.store.outbox_horizon().await?;
+            let horizon = match gap.as_ref() {
+                Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
+                None => None,
+            };
             let batch = state.store.events_after(cursor, 500).await?;
             if batch.is_empty() {
                 return Ok::<_, mstation_store::StoreError>(false);

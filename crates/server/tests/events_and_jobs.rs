@@ -587,36 +587,50 @@ async fn an_outbox_number_held_by_an_open_write_is_waited_for_by_every_reader() 
     let on_first = stream(&first).await.unwrap();
     assert_eq!(on_first.status(), 200);
 
-    // A write that takes its outbox number and stays open, as a long conform does.
+    // Two writes by hand. The later one gets its transaction id first, then the slow one takes
+    // its id and an outbox number and stays open (as a long conform does), then the later one
+    // takes the next number and commits: the slow one's id is above every id that has
+    // completed, the case where a snapshot's xmax would wrongly pass it.
+    let org = a.org.id;
+    async fn audit(tx: &mut sqlx::PgConnection, org: uuid::Uuid, kind: &str) {
+        sqlx::query("INSERT INTO audit_log (id, org_id, action, entity_type, at) VALUES ($1, $2, $3, 'slow', 0)")
+            .bind(uuid::Uuid::now_v7())
+            .bind(org)
+            .bind(kind)
+            .execute(tx)
+            .await
+            .unwrap();
+    }
+    async fn outbox(
+        tx: &mut sqlx::PgConnection,
+        org: uuid::Uuid,
+        id: uuid::Uuid,
+        kind: &str,
+    ) -> i64 {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO outbox (id, org_id, kind, entity_type, payload, at) VALUES ($1, $2, $3, 'slow', '{}', $4) RETURNING seq",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(kind)
+        .bind(mstation_store::now_ms())
+        .fetch_one(tx)
+        .await
+        .unwrap()
+    }
+    let mut later_conn = sqlx::PgConnection::connect(&first.url).await.unwrap();
+    let mut later = sqlx::Connection::begin(&mut later_conn).await.unwrap();
+    audit(&mut later, org, "later.done").await;
     let mut slow = sqlx::PgConnection::connect(&first.url).await.unwrap();
     let mut held = sqlx::Connection::begin(&mut slow).await.unwrap();
-    let org = a.org.id;
-    sqlx::query("INSERT INTO audit_log (id, org_id, action, entity_type, at) VALUES ($1, $2, 'slow.done', 'slow', 0)")
-        .bind(uuid::Uuid::now_v7())
-        .bind(org)
-        .execute(&mut *held)
-        .await
-        .unwrap();
+    audit(&mut held, org, "slow.done").await;
     let slow_id = uuid::Uuid::now_v7();
-    let slow_seq: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (id, org_id, kind, entity_type, payload, at) VALUES ($1, $2, 'slow.done', 'slow', '{}', $3) RETURNING seq",
-    )
-    .bind(slow_id)
-    .bind(org)
-    .bind(mstation_store::now_ms())
-    .fetch_one(&mut *held)
-    .await
-    .unwrap();
+    let slow_seq = outbox(&mut held, org, slow_id, "slow.done").await;
+    let later_seq = outbox(&mut later, org, uuid::Uuid::now_v7(), "later.done").await;
+    later.commit().await.unwrap();
+    assert_eq!(later_seq, slow_seq + 1);
 
-    // A later write commits; a second server starts while the first write is still open.
-    let (s, p) = first
-        .post(
-            &a.token,
-            "/api/v1/projects",
-            json!({"name": "Later", "code": "LATER", "fps": "24", "width": 1920, "height": 1080}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    // A second server starts while the slow write is still open.
     let second = start_beside(&first, 0).await;
     let on_second = loop {
         let r = stream(&second).await.unwrap();
@@ -625,6 +639,15 @@ async fn an_outbox_number_held_by_an_open_write_is_waited_for_by_every_reader() 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // A stream resuming on the second server from before the held number.
+    let resumed = second
+        .http
+        .get(format!("{}/api/v1/events", second.base))
+        .bearer_auth(&a.token)
+        .header("last-event-id", (slow_seq - 1).to_string())
+        .send()
+        .await
+        .unwrap();
     // Held for longer than the old rule's 10 s, after which a reader took a hole for a rollback.
     tokio::time::sleep(Duration::from_millis(
         mstation_core::events::GAP_GRACE_MS as u64 + 1500,
@@ -632,28 +655,28 @@ async fn an_outbox_number_held_by_an_open_write_is_waited_for_by_every_reader() 
     .await;
     held.commit().await.unwrap();
 
-    // The first server's stream sees everything from its start, the second's what committed
-    // after its start: both see the held event, in its place before the later write's.
-    for (name, resp, wanted) in [("first", on_first, 5), ("second", on_second, 1)] {
-        let got = read_events(resp, wanted, Duration::from_secs(10)).await;
+    // Every stream sees the held event in its place, before the later one: the first server's
+    // (started before both), the stream resuming on the second server (the later event is old
+    // news to that server but not to the stream); a stream started "now" on the second server
+    // sees the held event only.
+    let streams = [
+        ("first", on_first, 5, 10),
+        ("resumed", resumed, 2, 10),
+        ("second", on_second, 2, 2),
+    ];
+    for (name, resp, wanted, within) in streams {
+        let got = read_events(resp, wanted, Duration::from_secs(within)).await;
         let seqs: Vec<i64> = got.iter().map(|(id, _, _)| id.parse().unwrap()).collect();
         let kinds: Vec<&str> = got.iter().map(|(_, k, _)| k.as_str()).collect();
         let slow = kinds.iter().position(|k| *k == "slow.done");
-        assert_eq!(
-            slow.map(|i| seqs[i]),
-            Some(slow_seq),
-            "{name} server: {kinds:?}"
-        );
+        assert_eq!(slow.map(|i| seqs[i]), Some(slow_seq), "{name}: {kinds:?}");
         assert!(
             seqs.windows(2).all(|w| w[0] < w[1]),
-            "{name} server, in order: {seqs:?}"
+            "{name}, in order: {seqs:?}"
         );
-        let later = kinds.iter().position(|k| *k == "project.created");
-        assert_eq!(later.is_some(), name == "first", "{name} server: {kinds:?}");
-        assert!(
-            later.is_none_or(|l| slow < Some(l)),
-            "{name} server: {kinds:?}"
-        );
+        let later = kinds.iter().position(|k| *k == "later.done");
+        assert_eq!(later.is_some(), name != "second", "{name}: {kinds:?}");
+        assert!(later.is_none_or(|l| slow < Some(l)), "{name}: {kinds:?}");
     }
     // The fan-out queued a delivery for the slow event too.
     let mut queued = 0;

@@ -76,8 +76,10 @@ impl Store {
         let Db::Postgres(pool) = &self.db else {
             return Ok((newest().await?, Vec::new()));
         };
-        // The newest numbers, by the primary key, back to the start of the window (at most
-        // 100,000 of them, so a start never walks the whole outbox).
+        // The newest numbers, by the primary key, back to the first one before the window (at
+        // most 100,000 of them, so a start never walks the whole outbox). The reader starts at
+        // that one: a number taken inside the window and still in flight is above it.
+        const AT_MOST: usize = 100_000;
         let since = now_ms() - window_ms;
         let newest_first: Vec<(i64, i64)> = mstation_db::read_pg(
             pool,
@@ -85,33 +87,36 @@ impl Store {
             &[],
         )
         .await?;
-        let mut committed: Vec<i64> = newest_first
+        let in_window = newest_first
             .iter()
             .take_while(|(_, at)| *at >= since)
-            .map(|(seq, _)| *seq)
-            .collect();
+            .count();
+        let start = match newest_first.get(in_window) {
+            Some((seq, _)) => *seq,
+            None if newest_first.len() < AT_MOST => 0,
+            None => newest_first.last().map_or(0, |(seq, _)| seq - 1),
+        };
+        let mut committed: Vec<i64> = newest_first[..in_window].iter().map(|(s, _)| *s).collect();
         committed.reverse();
-        match committed.first() {
-            Some(first) => Ok((first - 1, committed)),
-            None => Ok((newest().await?, Vec::new())),
-        }
+        Ok((start, committed))
     }
 
     /// PostgreSQL's transaction horizon, read between two reads of the outbox so that a reader
-    /// can tell when a hole's holder has ended (`mstation_core::events::advance`); `None` on
-    /// SQLite, where a hole is never in flight.
-    pub async fn outbox_horizon(&self) -> Result<Option<Horizon>> {
+    /// can tell when a hole's holder has ended (`mstation_core::events::advance`); with `bound`,
+    /// also a fresh transaction id (one committed transaction, only when a hole is new). `None`
+    /// on SQLite, where a hole is never in flight.
+    pub async fn outbox_horizon(&self, bound: bool) -> Result<Option<Horizon>> {
         let Db::Postgres(pool) = &self.db else {
             return Ok(None);
         };
-        let rows: Vec<(i64, i64)> = mstation_db::read_pg(
-            pool,
-            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint
-             FROM pg_current_snapshot() AS s",
-            &[],
-        )
-        .await?;
-        Ok(rows.first().map(|&(xmin, xmax)| Horizon { xmin, xmax }))
+        let text = if bound {
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,
+                    pg_current_xact_id()::text::bigint"
+        } else {
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, NULL::bigint"
+        };
+        let rows: Vec<(i64, Option<i64>)> = mstation_db::read_pg(pool, text, &[]).await?;
+        Ok(rows.first().map(|&(xmin, bound)| Horizon { xmin, bound }))
     }
 
     pub async fn consumer_offset(&self, consumer: &str) -> Result<Option<i64>> {

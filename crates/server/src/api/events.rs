@@ -85,6 +85,9 @@ async fn stream(
             "The event stream is starting; retry in a moment.",
         ));
     }
+    // A stream without Last-Event-ID starts "now": events committed before this process
+    // started are not news to it.
+    let from_now = last_id.is_none();
     let mut sent = last_id.unwrap_or(upto);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<SseEvent, Infallible>>(256);
     let st = state.clone();
@@ -97,12 +100,16 @@ async fn stream(
         loop {
             tokio::select! {
                 got = live.recv() => match got {
-                    Ok(e) => {
-                        if e.seq <= sent || e.org_id != Some(scope.org_id) {
+                    Ok(item) => {
+                        let e = &item.event;
+                        if e.seq <= sent
+                            || e.org_id != Some(scope.org_id)
+                            || (item.replayed && from_now)
+                        {
                             continue;
                         }
                         sent = e.seq;
-                        if visible(&scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
+                        if visible(&scope, e) && tx.send(Ok(to_sse(e))).await.is_err() {
                             return;
                         }
                     }
