@@ -202,6 +202,7 @@ async fn a_write_whose_caller_goes_away_runs_to_its_end() {
     let work = crate::RunToEnd::new(async move {
         let _ = wait.await;
         let _ = done.send("committed");
+        Ok::<_, DbError>(())
     });
     // The caller gives up while the work waits (a request cancelled mid-write).
     let gave_up = tokio::time::timeout(Duration::from_millis(20), work).await;
@@ -212,4 +213,16 @@ async fn a_write_whose_caller_goes_away_runs_to_its_end() {
         "committed",
         "and it finished all the same"
     );
+}
+
+#[tokio::test]
+async fn a_write_that_panics_in_place_is_an_error_not_a_lost_request() {
+    let got: Result<(), DbError> = crate::RunToEnd::new(async {
+        if true {
+            panic!("a bug in a write");
+        }
+        Ok(())
+    })
+    .await;
+    assert!(matches!(got, Err(DbError::WriteFailed(_))), "{got:?}");
 }

@@ -222,20 +222,26 @@ where
     .await
 }
 
-/// A future that always runs to its end. It is polled in place, so the common case costs no
+/// A write that always runs to its end. It is polled in place, so the common case costs no
 /// hand-off between threads; dropped unfinished (its request cancelled), it is handed to a
-/// task of its own. A write therefore never stops between its statements: a pooled connection
-/// is never left inside a transaction that nobody will finish.
-pub struct RunToEnd<F: Future + Send + 'static>
+/// task of its own, so a pooled connection is never left inside a transaction that nobody will
+/// finish. (At the runtime's own shutdown that task is dropped too, and the connection's close
+/// rolls the transaction back.) A write that panics answers `DbError::WriteFailed`, as it does
+/// on the SQLite writer thread.
+pub struct RunToEnd<F, T, E>
 where
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     work: Option<Pin<Box<F>>>,
 }
 
-impl<F: Future + Send + 'static> RunToEnd<F>
+impl<F, T, E> RunToEnd<F, T, E>
 where
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     pub fn new(work: F) -> Self {
         RunToEnd {
@@ -244,36 +250,52 @@ where
     }
 }
 
-impl<F: Future + Send + 'static> Future for RunToEnd<F>
+impl<F, T, E> Future for RunToEnd<F, T, E>
 where
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
-    type Output = F::Output;
+    type Output = Result<T, E>;
 
     fn poll(
         self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        use std::task::Poll;
         let this = self.get_mut();
         let Some(work) = this.work.as_mut() else {
-            return std::task::Poll::Pending;
+            return Poll::Ready(Err(DbError::WriteFailed(
+                "the write was polled again".into(),
+            )
+            .into()));
         };
-        let out = std::task::ready!(work.as_mut().poll(cx));
+        let out = match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(out)) => out,
+            Err(_) => Err(DbError::WriteFailed("the write stopped on a bug".into()).into()),
+        };
         this.work = None;
-        std::task::Poll::Ready(out)
+        Poll::Ready(out)
     }
 }
 
-impl<F: Future + Send + 'static> Drop for RunToEnd<F>
+impl<F, T, E> Drop for RunToEnd<F, T, E>
 where
-    F::Output: Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     fn drop(&mut self) {
         if let Some(work) = self.work.take()
+            && !std::thread::panicking()
             && let Ok(rt) = tokio::runtime::Handle::try_current()
         {
             rt.spawn(async move {
-                let _ = work.await;
+                if work.await.is_err() {
+                    tracing::warn!("a write whose request went away did not commit");
+                }
             });
         }
     }

@@ -29,7 +29,6 @@ pub use error::ApiError;
 /// Largest JSON body the API accepts. Media arrives through the upload endpoints, never as JSON.
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 
-/// What every handler can reach.
 /// A committed event on its way to this process's live streams. `replayed`: committed before
 /// this process started, announced again only for streams resuming from an earlier event (a
 /// stream that started "now" has no use for it).
@@ -38,6 +37,7 @@ pub struct Live {
     pub replayed: bool,
 }
 
+/// What every handler can reach.
 pub struct AppState {
     pub store: Store,
     /// Committed outbox events, as the tailer reads them; the event stream subscribes here.
@@ -173,6 +173,8 @@ pub async fn serve(state: State, cfg: Config) -> anyhow::Result<()> {
     for h in bg {
         let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
     }
+    // Refreshes the planner's statistics on SQLite, then closes the pools.
+    state.store.close().await;
     Ok(())
 }
 

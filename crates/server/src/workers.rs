@@ -93,6 +93,12 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
                         old.pop_front();
                     }
                     let replayed = old.front() == Some(&event.seq);
+                    // Published before the event is sent: a stream that subscribes after the
+                    // send reads it from the outbox (everything up to here is settled), one
+                    // that subscribed before gets it live (and drops the copy by its number).
+                    state
+                        .broadcast_upto
+                        .store(event.seq, std::sync::atomic::Ordering::Release);
                     let _ = state.events.send(Arc::new(crate::Live { event, replayed }));
                 }
                 cursor = next;
@@ -124,6 +130,10 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
                 .consumer_offset(FANOUT_CONSUMER)
                 .await?
                 .unwrap_or(0);
+            // Another server may have moved the cursor past the hole this one waited on.
+            if gap.is_some_and(|w| w.cursor != cursor) {
+                *gap = None;
+            }
             let horizon = match gap.as_ref() {
                 Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
                 None => None,

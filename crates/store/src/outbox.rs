@@ -58,7 +58,8 @@ impl Store {
     }
 
     /// Where a new outbox reader of this process starts, and the numbers after that start
-    /// that are committed already (the reader passes over them without announcing them).
+    /// that are committed already (the reader announces them as replayed: for streams resuming
+    /// from an earlier event, not for those that start "now").
     ///
     /// SQLite commits outbox numbers in order: the reader starts at the newest. On PostgreSQL
     /// a write still open on another server may hold a number below the newest, and starting
