@@ -45,6 +45,9 @@ async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     }
 }
 
+/// How long a hole in the outbox may hold the live events back before the tailer says so.
+const LONG_HOLE_MS: i64 = 30_000;
+
 /// How far back a new outbox reader looks for writes still open on other servers.
 const OUTBOX_START_WINDOW_MS: i64 = 60_000;
 
@@ -69,7 +72,20 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
         .broadcast_upto
         .store(cursor, std::sync::atomic::Ordering::Release);
     let mut gap: Option<mstation_core::events::GapWatch> = None;
+    let mut warned_at = None;
     loop {
+        if let Some(w) = gap
+            && mstation_store::now_ms() - w.since_ms > LONG_HOLE_MS
+            && warned_at != Some(w.cursor)
+        {
+            warned_at = Some(w.cursor);
+            tracing::warn!(
+                after_seq = w.cursor,
+                "an outbox number has waited 30 s for a transaction still open on the database \
+                 server; live events of every organisation wait with it (look for sessions idle \
+                 in transaction in pg_stat_activity; idle_in_transaction_session_timeout ends them)"
+            );
+        }
         let read = async {
             let horizon = match &gap {
                 Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
