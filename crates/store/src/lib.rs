@@ -175,6 +175,25 @@ pub(crate) fn check_version(
     }
 }
 
+/// Inside a write: runs `text`, an UPDATE of the row read at version `seen` and guarded by
+/// `AND version = …`; a row changed meanwhile is `Stale`. (The row was read in the same write,
+/// locked on PostgreSQL, so this answers `Stale` only for a bug.)
+pub(crate) async fn update_seen(
+    tx: &mut WriteTx<'_>,
+    entity: &'static str,
+    seen: i64,
+    text: &str,
+    args: &[Arg],
+) -> Result<()> {
+    if tx.execute(text, args).await? != 1 {
+        return Err(StoreError::Stale {
+            entity,
+            current: seen + 1,
+        });
+    }
+    Ok(())
+}
+
 /// Names what a unique key refused: `e` as "`entity` with this `field` already exists".
 pub(crate) fn dup(
     e: impl Into<StoreError>,

@@ -239,19 +239,15 @@ impl Store {
                     id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4,
+                crate::update_seen(
+                    tx,
+                    "webhook",
+                    before.version,
+                    "UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4,
                          version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "webhook",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "webhook.updated", "webhook", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;

@@ -370,19 +370,15 @@ impl Store {
                     id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3,
+                crate::update_seen(
+                    tx,
+                    "custom field",
+                    before.version,
+                    "UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3,
                          version = $4 WHERE org_id = $5 AND id = $6 AND version = $7",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "custom field",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(
                     Some(scope.org_id),
                     "custom_field.updated",

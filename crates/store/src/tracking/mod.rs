@@ -548,20 +548,16 @@ impl Store {
                     id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE projects SET name = $1, status = $2, head_handles = $3,
+                crate::update_seen(
+                    tx,
+                    "project",
+                    before.version,
+                    "UPDATE projects SET name = $1, status = $2, head_handles = $3,
                          tail_handles = $4, start_date = $5, end_date = $6, version = $7
                          WHERE org_id = $8 AND id = $9 AND version = $10",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "project",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "project.updated", "project", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;

@@ -542,20 +542,16 @@ async fn apply_read_change(
         before.id.into(),
         before.version.into(),
     ];
-    let n = tx
-        .execute(
-            "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3,
+    crate::update_seen(
+        tx,
+        "task",
+        before.version,
+        "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3,
              estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
              WHERE org_id = $9 AND id = $10 AND version = $11",
-            &args,
-        )
-        .await?;
-    if n != 1 {
-        return Err(StoreError::Stale {
-            entity: "task",
-            current: before.version + 1,
-        });
-    }
+        &args,
+    )
+    .await?;
     let action = if after.status_id != before.status_id {
         "task.status_changed"
     } else {

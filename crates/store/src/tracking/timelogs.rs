@@ -229,19 +229,15 @@ impl Store {
                     id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4,
+                crate::update_seen(
+                    tx,
+                    "time log",
+                    before.version,
+                    "UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4,
                          version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "time log",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "time_log.updated", "time_log", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;

@@ -374,19 +374,15 @@ impl Store {
                     id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE playlists SET updated_at = $1, version = $2
+                crate::update_seen(
+                    tx,
+                    "playlist",
+                    before.version,
+                    "UPDATE playlists SET updated_at = $1, version = $2
                          WHERE org_id = $3 AND id = $4 AND version = $5",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "playlist",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let items = tx
                     .query::<PlaylistItem>(ITEMS, &[scope.org_id.into(), id.into()])
                     .await?;
