@@ -212,7 +212,8 @@ async fn load_demo(db: &Store) -> anyhow::Result<()> {
 
 /// On the very first start, make the platform operator's organisation and its admin, and print
 /// the admin's one-time password: the only time it is ever shown.
-async fn first_start(db: &Store) -> anyhow::Result<()> {
+async fn first_start(store: &Store) -> anyhow::Result<()> {
+    let db = store.platform();
     if db.user_count().await? > 0 {
         return Ok(());
     }
@@ -247,7 +248,8 @@ async fn first_start(db: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin(db: &Store, what: AdminCommand) -> anyhow::Result<()> {
+async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
+    let db = store.platform();
     let actor = Actor::system();
     match what {
         AdminCommand::CreateUser {

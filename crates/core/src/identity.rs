@@ -218,8 +218,8 @@ impl TokenScope {
     }
 }
 
-/// Who is acting, for which organisation. Every store call that touches tenant data takes one,
-/// so no query can forget which organisation it serves.
+/// Who is acting, for which organisation. Tenant data is reached only through the store's handle
+/// made from one (`store.tenant(&scope)`), which checks every query binds its organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantScope {
     pub org_id: Uuid,

@@ -12,6 +12,13 @@ pub enum DbError {
     /// kept, and may be retried).
     #[error("the write transaction failed: {0}")]
     WriteFailed(String),
+    /// A tenant's statement that does not bind its organisation (a bug: the tenant rule,
+    /// `check_scoped`); the text's first words.
+    #[error("a tenant statement without its organisation: {0}")]
+    Unscoped(String),
+    /// A read that must answer one row answered none (the text's first words).
+    #[error("no row for: {0}")]
+    NoRow(String),
     #[error("database: {0}")]
     Postgres(sqlx::Error),
     #[error("database: {0}")]

@@ -30,9 +30,11 @@
 //! implements [`FromRow`] once, reading its columns in select-list order with [`Row::get`].
 //!
 //! # Reads
-//! The hot reads on SQLite go through [`Readers`], read-only connections used on the calling
-//! thread; on PostgreSQL through the pool.
+//! A read is one call of [`Database::read`] (or `read_opt`, `scalar`), the same text for both
+//! backends: on SQLite through [`Readers`], read-only connections used on the calling thread;
+//! on PostgreSQL through the pool.
 
+mod database;
 mod direct;
 mod error;
 mod time;
@@ -40,10 +42,11 @@ mod tx;
 mod value;
 mod writer;
 
+pub use database::{Backend, Database, Migrations};
 pub use direct::Readers;
 pub use error::DbError;
 pub use time::{Millis, new_id, now_ms};
-pub use tx::{Actor, BoxFuture, Change, RunToEnd, WriteTx, read_pg, write_pg};
+pub use tx::{Actor, BoxFuture, Change, RunToEnd, WriteTx, check_scoped, read_pg, write_pg};
 pub use value::{Arg, Column, FromRow, Row};
 pub use writer::{MAX_BATCH, Writer};
 

@@ -43,7 +43,7 @@ fn insert_body<'t>(tx: &'t mut WriteTx<'_>, id: i64) -> BoxFuture<'t, Result<i64
 }
 
 async fn insert(w: &Writer, id: i64) -> Result<i64, DbError> {
-    w.write(move |tx| insert_body(tx, id)).await
+    w.write(None, move |tx| insert_body(tx, id)).await
 }
 
 fn ids(f: &Fixture) -> Vec<i64> {
@@ -67,7 +67,7 @@ async fn queued_writes_share_a_commit_and_a_failing_one_undoes_only_itself() {
     let (release, go) = std::sync::mpsc::channel::<()>();
     let w = f.writer.clone();
     let first = tokio::spawn(async move {
-        w.write(move |tx| {
+        w.write(None, move |tx| {
             Box::pin(async move {
                 tx.execute("INSERT INTO t (id, by) VALUES (2, 'first')", &[])
                     .await?;
@@ -118,7 +118,7 @@ async fn a_write_that_fails_half_way_leaves_nothing_and_others_commit_beside_it(
     for id in 0..200i64 {
         let w = f.writer.clone();
         tasks.push(tokio::spawn(async move {
-            w.write(move |tx| {
+            w.write(None, move |tx| {
                 Box::pin(async move {
                     tx.execute("INSERT INTO t (id, by) VALUES ($1, 'w')", &[id.into()])
                         .await?;
@@ -152,7 +152,7 @@ async fn a_write_that_panics_is_an_error_undone_and_the_thread_goes_on() {
     let f = fixture();
     let got = f
         .writer
-        .write(|tx| {
+        .write(None, |tx| {
             Box::pin(async move {
                 tx.execute("INSERT INTO t (id, by) VALUES (7, 'panics')", &[])
                     .await?;
@@ -171,7 +171,7 @@ async fn a_write_that_would_wait_fails_instead_of_blocking_the_thread() {
     let f = fixture();
     let got: Result<(), DbError> = f
         .writer
-        .write(|_tx| {
+        .write(None, |_tx| {
             Box::pin(async move {
                 std::future::pending::<()>().await;
                 Ok(())
@@ -225,4 +225,63 @@ async fn a_write_that_panics_in_place_is_an_error_not_a_lost_request() {
     })
     .await;
     assert!(matches!(got, Err(DbError::WriteFailed(_))), "{got:?}");
+}
+
+#[tokio::test]
+async fn a_tenant_write_refuses_a_statement_or_record_that_does_not_bind_its_organisation() {
+    let f = fixture();
+    let org = uuid::Uuid::now_v7();
+    let other = uuid::Uuid::now_v7();
+    let (a, b) = (org, other);
+    f.writer
+        .write(None, move |tx| {
+            Box::pin(async move {
+                tx.execute("CREATE TABLE s (org_id BLOB NOT NULL, n INTEGER)", &[])
+                    .await?;
+                tx.execute(
+                    "INSERT INTO s (org_id, n) VALUES ($1, 1), ($2, 2)",
+                    &[a.into(), b.into()],
+                )
+                .await?;
+                Ok::<_, DbError>(())
+            })
+        })
+        .await
+        .unwrap();
+    let run = |text: &'static str, bind: uuid::Uuid| {
+        f.writer.write(Some(org), move |tx| {
+            Box::pin(async move { tx.execute(text, &[bind.into()]).await })
+        })
+    };
+    assert_eq!(
+        run("UPDATE s SET n = n + 10 WHERE org_id = $1", org)
+            .await
+            .unwrap(),
+        1
+    );
+    for (text, bind) in [
+        // Binds the organisation but filters by nothing of it.
+        ("UPDATE s SET n = n + 10 WHERE n > length($1)", org),
+        // Names org_id with another organisation's id.
+        ("UPDATE s SET n = n + 10 WHERE org_id = $1", other),
+    ] {
+        let got = run(text, bind).await;
+        assert!(matches!(got, Err(DbError::Unscoped(_))), "{text}: {got:?}");
+    }
+    let got = f
+        .writer
+        .write(Some(org), move |tx| {
+            Box::pin(async move {
+                let change = crate::Change::new(Some(other), "s.changed", "s", other);
+                tx.record(&crate::Actor::system(), change).await
+            })
+        })
+        .await;
+    assert!(matches!(got, Err(DbError::Unscoped(_))), "{got:?}");
+    let rows: Vec<(i64,)> = f.read.read("SELECT n FROM s ORDER BY n", &[]).unwrap();
+    assert_eq!(
+        rows,
+        vec![(2,), (11,)],
+        "only the scoped statement changed a row"
+    );
 }

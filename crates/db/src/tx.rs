@@ -33,11 +33,37 @@ enum Inner<'c> {
 /// commits when its function returns `Ok`, and nothing of it stays when it returns `Err`.
 pub struct WriteTx<'c> {
     inner: Inner<'c>,
+    /// A tenant's write: every statement must bind this organisation ([`check_scoped`]).
+    tenant: Option<Uuid>,
+}
+
+/// The tenant rule: a statement run for one organisation names `org_id` (or is on `orgs`, the
+/// organisation's own row) and binds that organisation's id. Checked before every read and
+/// statement of a tenant's handle, so a tenant query that forgot its organisation fails its
+/// first test instead of reading across organisations.
+pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> {
+    let org = Arg::Uuid(Some(org));
+    let names_org = text.contains("org_id")
+        || text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == "orgs");
+    if names_org && args.contains(&org) {
+        Ok(())
+    } else {
+        Err(DbError::Unscoped(text.chars().take(120).collect()))
+    }
 }
 
 impl WriteTx<'_> {
     /// Runs the statement `text` with `args` as `$1…`; answers the number of rows it changed.
     pub async fn execute(&mut self, text: &str, args: &[Arg]) -> Result<u64, DbError> {
+        if let Some(org) = self.tenant {
+            check_scoped(org, text, args)?;
+        }
+        self.run(text, args).await
+    }
+
+    async fn run(&mut self, text: &str, args: &[Arg]) -> Result<u64, DbError> {
         match &mut self.inner {
             Inner::Sqlite(conn) => direct::execute(&lock(conn), text, args),
             Inner::Postgres(tx) => Ok(pg_query(text, args)
@@ -49,6 +75,9 @@ impl WriteTx<'_> {
 
     /// The rows `text` selects.
     pub async fn query<T: FromRow>(&mut self, text: &str, args: &[Arg]) -> Result<Vec<T>, DbError> {
+        if let Some(org) = self.tenant {
+            check_scoped(org, text, args)?;
+        }
         match &mut self.inner {
             Inner::Sqlite(conn) => direct::query(&lock(conn), text, args),
             Inner::Postgres(tx) => {
@@ -92,6 +121,14 @@ impl WriteTx<'_> {
     /// takes its outbox number, which is what lets outbox readers wait on a number still in
     /// flight for exactly as long as its holder runs (`mstation_core::events`).
     pub async fn record(&mut self, actor: &Actor, change: Change) -> Result<(), DbError> {
+        if let Some(org) = self.tenant
+            && change.org_id != Some(org)
+        {
+            return Err(DbError::Unscoped(format!(
+                "the record of {}",
+                change.action
+            )));
+        }
         let now = now_ms();
         let payload = serde_json::json!({
             "entity": change.after.as_ref().or(change.before.as_ref()),
@@ -110,7 +147,7 @@ impl WriteTx<'_> {
             now.into(),
             change.project_id().into(),
         ];
-        self.execute(AUDIT_INSERT, &audit).await?;
+        self.run(AUDIT_INSERT, &audit).await?;
         let outbox = [
             Arg::from(new_id()),
             change.org_id.into(),
@@ -120,7 +157,7 @@ impl WriteTx<'_> {
             payload.to_string().into(),
             now.into(),
         ];
-        self.execute(OUTBOX_INSERT, &outbox).await?;
+        self.run(OUTBOX_INSERT, &outbox).await?;
         Ok(())
     }
 
@@ -129,7 +166,7 @@ impl WriteTx<'_> {
     /// (the platform's first start). SQLite has one writer at a time anyway.
     pub async fn take_turns(&mut self, key: i64) -> Result<(), DbError> {
         if let Inner::Postgres(_) = self.inner {
-            self.execute("SELECT pg_advisory_xact_lock($1)", &[key.into()])
+            self.run("SELECT pg_advisory_xact_lock($1)", &[key.into()])
                 .await?;
         }
         Ok(())
@@ -181,8 +218,9 @@ pub async fn read_pg<T: FromRow>(
 }
 
 impl Writer {
-    /// Runs the write `f` on the writer thread, in the next group transaction.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Runs the write `f` on the writer thread, in the next group transaction; for `tenant`,
+    /// every statement is checked to bind it ([`check_scoped`]).
+    pub async fn write<T, E, F>(&self, tenant: Option<Uuid>, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
@@ -191,6 +229,7 @@ impl Writer {
         self.run(move |conn| {
             let mut tx = WriteTx {
                 inner: Inner::Sqlite(conn),
+                tenant,
             };
             ready(f(&mut tx))
         })
@@ -201,7 +240,7 @@ impl Writer {
 /// Runs the write `f` in a PostgreSQL transaction of its own, to its end whatever the caller
 /// does: polled in place, and if the caller goes away before it ends, handed to a task of its
 /// own ([`RunToEnd`]).
-pub async fn write_pg<T, E, F>(pool: &PgPool, f: F) -> Result<T, E>
+pub async fn write_pg<T, E, F>(pool: &PgPool, tenant: Option<Uuid>, f: F) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
@@ -212,6 +251,7 @@ where
         let tx = pool.begin().await.map_err(DbError::from)?;
         let mut tx = WriteTx {
             inner: Inner::Postgres(tx),
+            tenant,
         };
         let out = f(&mut tx).await?;
         if let Inner::Postgres(tx) = tx.inner {

@@ -84,7 +84,12 @@ async fn resolve_parts(
             .strip_prefix("Bearer ")
             .or_else(|| h.strip_prefix("bearer "))
             .ok_or_else(bad_token)?;
-        let Some((scope, locale)) = state.store.authenticate_token(token.trim()).await? else {
+        let Some((scope, locale)) = state
+            .store
+            .platform()
+            .authenticate_token(token.trim())
+            .await?
+        else {
             return Err(bad_token());
         };
         if let Some(l) = locale.as_deref().and_then(Lang::from_code) {
@@ -99,7 +104,7 @@ async fn resolve_parts(
     let Some(secret) = cookie_secret else {
         return Ok(None);
     };
-    let Some(session) = state.store.session(&secret).await? else {
+    let Some(session) = state.store.platform().session(&secret).await? else {
         return Ok(None);
     };
     if let Some(l) = session.user.locale.as_deref().and_then(Lang::from_code) {
@@ -109,7 +114,7 @@ async fn resolve_parts(
     // The session's organisation, if the person is still a member of it; else their first.
     let mut scope = None;
     if let Some(org_id) = session.org_id
-        && let Some(role) = state.store.role_in(user_id, org_id).await?
+        && let Some(role) = state.store.platform().role_in(user_id, org_id).await?
     {
         scope = Some(TenantScope {
             org_id,
@@ -120,7 +125,13 @@ async fn resolve_parts(
         });
     }
     if scope.is_none()
-        && let Some(m) = state.store.memberships(user_id).await?.into_iter().next()
+        && let Some(m) = state
+            .store
+            .platform()
+            .memberships(user_id)
+            .await?
+            .into_iter()
+            .next()
     {
         scope = Some(TenantScope {
             org_id: m.org.id,

@@ -343,17 +343,18 @@ pub struct Loaded {
 
 /// Loads the demo studio unless it is there already. `None` when it was.
 pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
-    if store.org_by_slug(STUDIO_SLUG).await?.is_some() {
+    if store.platform().org_by_slug(STUDIO_SLUG).await?.is_some() {
         return Ok(None);
     }
     let mut rng = StdRng::seed_from_u64(20_261_123);
     let sys = Actor::system();
     let mut users = Vec::new();
     for (email, name, _, _) in CREW {
-        let u = match store.user_by_email(email).await? {
+        let u = match store.platform().user_by_email(email).await? {
             Some(u) => u,
             None => {
                 store
+                    .platform()
                     .create_user(
                         &sys,
                         NewUser {
@@ -371,6 +372,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
     }
     let producer = &users[0];
     let studio = store
+        .platform()
         .create_org(
             &sys,
             NewOrg {
@@ -383,7 +385,10 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         )
         .await?;
     for (u, (_, _, role, _)) in users.iter().zip(CREW).skip(1) {
-        store.add_member(&sys, studio.id, u.id, role).await?;
+        store
+            .platform()
+            .add_member(&sys, studio.id, u.id, role)
+            .await?;
     }
     let scope = |user: Uuid, role: Role| TenantScope {
         org_id: studio.id,
@@ -412,6 +417,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         ),
     ] {
         let owner = store
+            .platform()
             .create_user(
                 &sys,
                 NewUser {
@@ -424,6 +430,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             )
             .await?;
         store
+            .platform()
             .create_org(
                 &sys,
                 NewOrg {
@@ -439,23 +446,21 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
 
     let rate = Rate::new(24, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
     let project = store
-        .create_project(
-            &scope(producer.id, Role::Owner),
-            NewProject {
-                name: "The Long Night".into(),
-                code: "LONGNIGHT".into(),
-                rate,
-                width: 4096,
-                height: 1716,
-                start_frame: None,
-                head_handles: None,
-                tail_handles: None,
-                start_date: Some("2026-09-01".into()),
-                end_date: Some("2027-04-30".into()),
-            },
-        )
+        .tenant(&scope(producer.id, Role::Owner))
+        .create_project(NewProject {
+            name: "The Long Night".into(),
+            code: "LONGNIGHT".into(),
+            rate,
+            width: 4096,
+            height: 1716,
+            start_frame: None,
+            head_handles: None,
+            tail_handles: None,
+            start_date: Some("2026-09-01".into()),
+            end_date: Some("2027-04-30".into()),
+        })
         .await?;
-    let statuses = store.task_statuses(&coordinator, project.id).await?;
+    let statuses = store.tenant(&coordinator).task_statuses(project.id).await?;
     let status = |short: &str| {
         statuses
             .iter()
@@ -463,7 +468,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             .map(|s| s.id)
             .expect("the default workflow")
     };
-    let types = store.task_types(&coordinator, project.id).await?;
+    let types = store.tenant(&coordinator).task_types(project.id).await?;
     let artists_for = |step: &str| -> Vec<Uuid> {
         users
             .iter()
@@ -485,7 +490,8 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
     let mut reel = 1;
     for (i, (name, description)) in SEQUENCES.iter().enumerate() {
         let seq = store
-            .create_sequence(&coordinator, project.id, name, description)
+            .tenant(&coordinator)
+            .create_sequence(project.id, name, description)
             .await?;
         // The editor's list: about forty cuts, camera-card reels, source timecode of the day.
         let count = 34 + rng.gen_range(0..13usize);
@@ -520,9 +526,13 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         })?;
         let parsed = edl::parse(&text, rate)?;
         store
-            .conform_sequence(&coordinator, seq.id, &parsed, true)
+            .tenant(&coordinator)
+            .conform_sequence(seq.id, &parsed, true)
             .await?;
-        let (shots, _) = store.shots(&coordinator, seq.id, false, None, 1000).await?;
+        let (shots, _) = store
+            .tenant(&coordinator)
+            .shots(seq.id, false, None, 1000)
+            .await?;
         shots_total += shots.len();
         sequence_shots.push(shots.iter().map(|s| s.id).collect());
 
@@ -554,7 +564,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         }
         let mut tasks = Vec::with_capacity(new.len());
         for chunk in new.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-            tasks.extend(store.create_tasks(&coordinator, chunk).await?);
+            tasks.extend(store.tenant(&coordinator).create_tasks(chunk).await?);
         }
         tasks_total += tasks.len();
         artist_of.extend(
@@ -607,12 +617,12 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             }
         }
         for chunk in changes.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-            store.update_tasks(&coordinator, chunk).await?;
+            store.tenant(&coordinator).update_tasks(chunk).await?;
         }
         in_review.extend(&to_review);
         // Reviews and retakes come with their notes, as they would from the people doing them.
         for id in to_review {
-            let task = store.task(&coordinator, id).await?;
+            let task = store.tenant(&coordinator).task(id).await?;
             let author = task
                 .assignees
                 .split_whitespace()
@@ -621,28 +631,16 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 .unwrap_or(users[1].id);
             let body = NOTES_WFA[rng.gen_range(0..NOTES_WFA.len())];
             store
-                .add_note(
-                    &scope(author, Role::Artist),
-                    id,
-                    body,
-                    None,
-                    None,
-                    Some((status("wfa"), None)),
-                )
+                .tenant(&scope(author, Role::Artist))
+                .add_note(id, body, None, None, Some((status("wfa"), None)))
                 .await?;
         }
         for id in to_retake {
             let body = NOTES_RETAKE[rng.gen_range(0..NOTES_RETAKE.len())];
             let frame = 1001 + rng.gen_range(8..120);
             store
-                .add_note(
-                    &scope(users[2].id, Role::Supervisor),
-                    id,
-                    body,
-                    Some(frame),
-                    None,
-                    Some((status("retake"), None)),
-                )
+                .tenant(&scope(users[2].id, Role::Supervisor))
+                .add_note(id, body, Some(frame), None, Some((status("retake"), None)))
                 .await?;
         }
     }
@@ -652,7 +650,8 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
     let mut asset_tasks = Vec::new();
     for (kind, name, description, sequences, in_ten, count) in ASSETS {
         let asset = store
-            .create_asset(&coordinator, project.id, None, kind, name, description)
+            .tenant(&coordinator)
+            .create_asset(project.id, None, kind, name, description)
             .await?;
         for &i in sequences {
             for &shot in &sequence_shots[i] {
@@ -687,12 +686,15 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
     stream::iter(castings)
         .map(|(shot, asset, count)| {
             let coordinator = &coordinator;
-            async move { store.cast(coordinator, shot, asset, count).await }
+            async move { store.tenant(coordinator).cast(shot, asset, count).await }
         })
         .buffer_unordered(AT_ONCE)
         .try_collect::<Vec<_>>()
         .await?;
-    let asset_tasks = store.create_tasks(&coordinator, &asset_tasks).await?;
+    let asset_tasks = store
+        .tenant(&coordinator)
+        .create_tasks(&asset_tasks)
+        .await?;
     let mut changes = Vec::new();
     for t in &asset_tasks {
         artist_of.insert(t.id, artist_of_task(t).unwrap_or(users[1].id));
@@ -716,7 +718,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             },
         ));
     }
-    store.update_tasks(&coordinator, &changes).await?;
+    store.tenant(&coordinator).update_tasks(&changes).await?;
 
     // Versions: one to three on the work in review, one or two on what is finished. Each
     // task's versions are written in turn so their numbers follow their comments.
@@ -749,7 +751,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 token_id: None,
             };
             for c in comments {
-                store.create_version(&artist, task, c).await?;
+                store.tenant(&artist).create_version(task, c).await?;
             }
             Ok::<_, mstation_store::StoreError>(())
         })
@@ -783,7 +785,10 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 token_scopes: None,
                 token_id: None,
             };
-            store.log_time(&artist, task, &day, minutes, comment).await
+            store
+                .tenant(&artist)
+                .log_time(task, &day, minutes, comment)
+                .await
         })
         .buffer_unordered(AT_ONCE)
         .try_collect::<Vec<_>>()

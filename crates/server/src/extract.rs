@@ -165,11 +165,7 @@ where
         d.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
     use mstation_store::idempotency::Idem;
-    match state
-        .store
-        .idem_reserve(scope.org_id, scope.user_id, &key, &hash)
-        .await
-    {
+    match state.store.tenant(scope).idem_reserve(&key, &hash).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Idem::Mismatch) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -214,7 +210,8 @@ where
                 .then_some((status.as_u16(), text.as_str()));
             if let Err(e) = state
                 .store
-                .idem_finish(scope.org_id, scope.user_id, &key, reservation, answer)
+                .tenant(scope)
+                .idem_finish(&key, reservation, answer)
                 .await
             {
                 tracing::warn!(error = %e, "could not store the idempotent answer");

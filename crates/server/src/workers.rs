@@ -54,7 +54,12 @@ const OUTBOX_START_WINDOW_MS: i64 = 60_000;
 /// Reads committed events in order and hands them to the live streams of this process.
 async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
     let (mut cursor, committed) = loop {
-        match state.store.outbox_start(OUTBOX_START_WINDOW_MS).await {
+        match state
+            .store
+            .platform()
+            .outbox_start(OUTBOX_START_WINDOW_MS)
+            .await
+        {
             Ok(s) => break s,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox tailer waiting for the database");
@@ -88,10 +93,16 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
         }
         let read = async {
             let horizon = match &gap {
-                Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
+                Some(w) => {
+                    state
+                        .store
+                        .platform()
+                        .outbox_horizon(w.holder_below.is_none())
+                        .await?
+                }
                 None => None,
             };
-            let batch = state.store.events_after(cursor, 1000).await?;
+            let batch = state.store.platform().events_after(cursor, 1000).await?;
             Ok::<_, mstation_store::StoreError>((horizon, batch))
         };
         match read.await {
@@ -143,6 +154,7 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
         let step = async {
             let cursor = state
                 .store
+                .platform()
                 .consumer_offset(FANOUT_CONSUMER)
                 .await?
                 .unwrap_or(0);
@@ -151,10 +163,16 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
                 *gap = None;
             }
             let horizon = match gap.as_ref() {
-                Some(w) => state.store.outbox_horizon(w.holder_below.is_none()).await?,
+                Some(w) => {
+                    state
+                        .store
+                        .platform()
+                        .outbox_horizon(w.holder_below.is_none())
+                        .await?
+                }
                 None => None,
             };
-            let batch = state.store.events_after(cursor, 500).await?;
+            let batch = state.store.platform().events_after(cursor, 500).await?;
             if batch.is_empty() {
                 return Ok::<_, mstation_store::StoreError>(false);
             }
@@ -166,6 +184,7 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
             }
             state
                 .store
+                .platform()
                 .fan_out_webhooks(&batch[..n], cursor, next)
                 .await?;
             Ok(n == seqs.len() && n == 500)
@@ -184,13 +203,13 @@ async fn fan_out(state: State, mut stop: watch::Receiver<bool>) {
 async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
     let mut last_prune = Instant::now();
     loop {
-        match state.store.reap_expired_leases().await {
+        match state.store.platform().reap_expired_leases().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "returned jobs whose worker stopped answering"),
             Err(e) => tracing::warn!(error = %e, "reaper failed"),
         }
         if last_prune.elapsed() > Duration::from_secs(3600) {
-            let _ = state.store.idem_prune().await;
+            let _ = state.store.platform().idem_prune().await;
             let _ = state.store.optimize().await;
             last_prune = Instant::now();
         }
@@ -205,7 +224,12 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        let job = match state.store.claim_job(&worker, &KINDS, LEASE_MS).await {
+        let job = match state
+            .store
+            .platform()
+            .claim_job(&worker, &KINDS, LEASE_MS)
+            .await
+        {
             Ok(Some(j)) => j,
             Ok(None) => {
                 if pause(&mut stop, IDLE).await {
@@ -229,7 +253,12 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
         let heartbeat = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                match hb_state.store.heartbeat_job(id, &hb_worker, LEASE_MS).await {
+                match hb_state
+                    .store
+                    .platform()
+                    .heartbeat_job(id, &hb_worker, LEASE_MS)
+                    .await
+                {
                     Ok(true) => {}
                     _ => return,
                 }
@@ -238,10 +267,16 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
         let outcome = run(&state, &job).await;
         heartbeat.abort();
         let saved = match outcome {
-            Ok(result) => state.store.complete_job(id, &worker, &result).await,
+            Ok(result) => {
+                state
+                    .store
+                    .platform()
+                    .complete_job(id, &worker, &result)
+                    .await
+            }
             Err(err) => {
                 tracing::info!(job = %id, kind = %job.kind, attempt = job.attempts, error = %err, "job attempt failed");
-                state.store.fail_job(id, &worker, &err).await
+                state.store.platform().fail_job(id, &worker, &err).await
             }
         };
         if let Err(e) = saved {
@@ -331,6 +366,7 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
         .ok_or("payload lacks event_id")?;
     let Some((org_id, url, secret, active)) = state
         .store
+        .platform()
         .webhook_target(hook_id)
         .await
         .map_err(|e| e.to_string())?
@@ -345,6 +381,7 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     }
     let event = state
         .store
+        .platform()
         .event_by_id(event_id)
         .await
         .map_err(|e| e.to_string())?
@@ -355,6 +392,7 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     // In the log before anything is sent: an attempt cut off by a crash is still listed.
     let logged = state
         .store
+        .platform()
         .start_delivery(org_id, hook_id, &event, job.attempts)
         .await
         .map_err(|e| format!("could not log the attempt: {e}"))?;
@@ -383,7 +421,12 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
         error: error.as_deref(),
         duration_ms: ms,
     };
-    if let Err(e) = state.store.finish_delivery(logged, &answer).await {
+    if let Err(e) = state
+        .store
+        .platform()
+        .finish_delivery(logged, &answer)
+        .await
+    {
         tracing::warn!(error = %e, "could not log a webhook delivery");
     }
     match error {

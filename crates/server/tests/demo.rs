@@ -32,10 +32,19 @@ async fn the_demo_studio_is_a_film_in_production() {
         assert!(loaded.time_logs > 200, "{} time logs", loaded.time_logs);
 
         for slug in ["jade-dragon", "bund-post", "lumen-vfx"] {
-            assert!(store.org_by_slug(slug).await.unwrap().is_some(), "{slug}");
+            assert!(
+                store.platform().org_by_slug(slug).await.unwrap().is_some(),
+                "{slug}"
+            );
         }
-        let studio = store.org_by_slug("jade-dragon").await.unwrap().unwrap();
+        let studio = store
+            .platform()
+            .org_by_slug("jade-dragon")
+            .await
+            .unwrap()
+            .unwrap();
         let producer = store
+            .platform()
             .user_by_email("chen.jing@jadedragon.demo")
             .await
             .unwrap()
@@ -48,19 +57,25 @@ async fn the_demo_studio_is_a_film_in_production() {
             token_id: None,
         };
         let projects = store
-            .projects(&scope, None, &ListQuery::default())
+            .tenant(&scope)
+            .projects(None, &ListQuery::default())
             .await
             .unwrap();
         assert_eq!(projects.items.len(), 1);
         let project = &projects.items[0];
         let sequences = store
-            .sequences(&scope, project.id, &ListQuery::default())
+            .tenant(&scope)
+            .sequences(project.id, &ListQuery::default())
             .await
             .unwrap();
         assert_eq!(sequences.total, 12);
 
         // Statuses are varied, people are assigned, and notes explain reviews and retakes.
-        let statuses = store.task_statuses(&scope, project.id).await.unwrap();
+        let statuses = store
+            .tenant(&scope)
+            .task_statuses(project.id)
+            .await
+            .unwrap();
         let q = ListQuery {
             limit: 1,
             ..Default::default()
@@ -71,10 +86,11 @@ async fn the_demo_studio_is_a_film_in_production() {
                 status_id: Some(s.id),
                 ..Default::default()
             };
-            let n = store.tasks(&scope, &f, &q).await.unwrap().total;
+            let n = store.tenant(&scope).tasks(&f, &q).await.unwrap().total;
             assert!(n > 0, "some tasks are {}", s.short_name);
         }
         let artist = store
+            .platform()
             .user_by_email("zhang.wei@jadedragon.demo")
             .await
             .unwrap()
@@ -83,15 +99,15 @@ async fn the_demo_studio_is_a_film_in_production() {
             assignee: Some(artist.id),
             ..Default::default()
         };
-        assert!(store.tasks(&scope, &mine, &q).await.unwrap().total > 20);
+        assert!(store.tenant(&scope).tasks(&mine, &q).await.unwrap().total > 20);
         let retake = statuses.iter().find(|s| s.is_retake).unwrap();
         let f = TaskFilter {
             project_id: Some(project.id),
             status_id: Some(retake.id),
             ..Default::default()
         };
-        let one = &store.tasks(&scope, &f, &q).await.unwrap().items[0];
-        let notes = store.notes(&scope, one.id).await.unwrap();
+        let one = &store.tenant(&scope).tasks(&f, &q).await.unwrap().items[0];
+        let notes = store.tenant(&scope).notes(one.id).await.unwrap();
         assert_eq!(notes.last().unwrap().status_to, Some(retake.id));
         assert!(
             notes.last().unwrap().frame.is_some(),
@@ -104,7 +120,8 @@ async fn the_demo_studio_is_a_film_in_production() {
             ..Default::default()
         };
         let characters = store
-            .assets(&scope, project.id, Some(AssetKind::Character), &all)
+            .tenant(&scope)
+            .assets(project.id, Some(AssetKind::Character), &all)
             .await
             .unwrap();
         let shen = characters
@@ -112,20 +129,29 @@ async fn the_demo_studio_is_a_film_in_production() {
             .iter()
             .find(|a| a.name == "Inspector Shen")
             .expect("the lead");
-        let shots = store.asset_shots(&scope, shen.id).await.unwrap();
+        let shots = store.tenant(&scope).asset_shots(shen.id).await.unwrap();
         assert!(shots.len() > 100, "the lead is in {} shots", shots.len());
-        let tasks = store.asset_tasks(&scope, shen.id).await.unwrap();
+        let tasks = store.tenant(&scope).asset_tasks(shen.id).await.unwrap();
         assert_eq!(tasks.len(), 4, "a character's pipeline steps");
-        let everything = store.assets(&scope, project.id, None, &all).await.unwrap();
+        let everything = store
+            .tenant(&scope)
+            .assets(project.id, None, &all)
+            .await
+            .unwrap();
         assert_eq!(everything.total as usize, loaded.assets);
         for kind in [AssetKind::Prop, AssetKind::Environment, AssetKind::Vehicle] {
             let some = store
-                .assets(&scope, project.id, Some(kind), &q)
+                .tenant(&scope)
+                .assets(project.id, Some(kind), &q)
                 .await
                 .unwrap();
             assert!(some.total > 0, "{kind:?}");
         }
-        let first = &store.shot_assets(&scope, shots[0].shot_id).await.unwrap();
+        let first = &store
+            .tenant(&scope)
+            .shot_assets(shots[0].shot_id)
+            .await
+            .unwrap();
         assert!(first.iter().any(|a| a.asset_id == shen.id));
 
         // Work in review has versions numbered from 1, with comments; work under way has time.
@@ -135,15 +161,24 @@ async fn the_demo_studio_is_a_film_in_production() {
             status_id: Some(review.id),
             ..Default::default()
         };
-        let in_review = store.tasks(&scope, &f, &all).await.unwrap().items;
+        let in_review = store.tenant(&scope).tasks(&f, &all).await.unwrap().items;
         let mut logged = 0;
         for t in &in_review {
-            let v = store.versions(&scope, t.id, &all).await.unwrap().items;
+            let v = store
+                .tenant(&scope)
+                .versions(t.id, &all)
+                .await
+                .unwrap()
+                .items;
             assert!(!v.is_empty(), "a task in review has a version");
             let numbers: Vec<i64> = v.iter().map(|v| v.number).collect();
             assert_eq!(numbers, (1..=v.len() as i64).collect::<Vec<_>>());
             assert!(v.iter().all(|v| !v.comment.is_empty()));
-            logged += store.task_logged_minutes(&scope, t.id).await.unwrap();
+            logged += store
+                .tenant(&scope)
+                .task_logged_minutes(t.id)
+                .await
+                .unwrap();
         }
         assert!(logged > 0, "time is logged on the work in review");
     })

@@ -253,16 +253,19 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
             run_after: None,
         };
         let low = store
+            .platform()
             .enqueue(&Actor::system(), job("test.render", 1, 3))
             .await
             .unwrap();
         let high = store
+            .platform()
             .enqueue(&Actor::system(), job("test.render", 9, 2))
             .await
             .unwrap();
 
         // Most urgent first; a worker that dies (lease 1 ms, no heartbeat) loses the job.
         let j = store
+            .platform()
             .claim_job("worker-a", &["test.render"], 1)
             .await
             .unwrap()
@@ -272,27 +275,40 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(
             !store
+                .platform()
                 .complete_job(high, "worker-b", &json!({}))
                 .await
                 .unwrap(),
             "only the lease holder may finish"
         );
-        assert_eq!(store.reap_expired_leases().await.unwrap(), 1);
+        assert_eq!(store.platform().reap_expired_leases().await.unwrap(), 1);
         assert!(
-            !store.heartbeat_job(high, "worker-a", 1000).await.unwrap(),
+            !store
+                .platform()
+                .heartbeat_job(high, "worker-a", 1000)
+                .await
+                .unwrap(),
             "the dead worker's lease is gone"
         );
         let j = store
+            .platform()
             .claim_job("worker-b", &["test.render"], 30_000)
             .await
             .unwrap()
             .unwrap();
         assert_eq!((j.id, j.attempts), (high, 2));
-        assert!(store.heartbeat_job(high, "worker-b", 30_000).await.unwrap());
+        assert!(
+            store
+                .platform()
+                .heartbeat_job(high, "worker-b", 30_000)
+                .await
+                .unwrap()
+        );
 
         // Its second failure is its last: it stops as failed with the error kept.
         assert!(
             store
+                .platform()
                 .fail_job(high, "worker-b", "ffmpeg exited with 1: Invalid data")
                 .await
                 .unwrap()
@@ -304,7 +320,7 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
             token_scopes: None,
             token_id: None,
         };
-        let done = store.job(&scope, high).await.unwrap();
+        let done = store.tenant(&scope).job(high).await.unwrap();
         assert_eq!(done.status, "failed");
         assert_eq!(
             done.last_error.as_deref(),
@@ -313,27 +329,36 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
 
         // A failure with attempts left waits for its back-off before it can be claimed again.
         let j = store
+            .platform()
             .claim_job("worker-b", &["test.render"], 30_000)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(j.id, low);
-        assert!(store.fail_job(low, "worker-b", "transient").await.unwrap());
         assert!(
             store
+                .platform()
+                .fail_job(low, "worker-b", "transient")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .platform()
                 .claim_job("worker-b", &["test.render"], 30_000)
                 .await
                 .unwrap()
                 .is_none(),
             "backing off"
         );
-        let waiting = store.job(&scope, low).await.unwrap();
+        let waiting = store.tenant(&scope).job(low).await.unwrap();
         assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1));
         assert!(waiting.run_after.0 > mstation_store::now_ms() + 1000);
 
         // Kinds a worker does not know are left alone.
         assert!(
             store
+                .platform()
                 .claim_job("worker-b", &["other.kind"], 30_000)
                 .await
                 .unwrap()
@@ -356,6 +381,7 @@ async fn concurrent_workers_never_share_a_job() {
         let a = srv.tenant("Alpha", "alpha").await;
         for i in 0..60 {
             srv.store()
+                .platform()
                 .enqueue(
                     &Actor::system(),
                     NewJob {
@@ -377,6 +403,7 @@ async fn concurrent_workers_never_share_a_job() {
                 let mut mine = Vec::new();
                 while let Some(j) = state
                     .store
+                    .platform()
                     .claim_job(&format!("w{w}"), &["test.chunk"], 30_000)
                     .await
                     .unwrap()
@@ -384,6 +411,7 @@ async fn concurrent_workers_never_share_a_job() {
                     assert!(
                         state
                             .store
+                            .platform()
                             .complete_job(j.id, &format!("w{w}"), &json!({"by": w}))
                             .await
                             .unwrap()
@@ -529,12 +557,13 @@ async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
             )
             .await;
         assert_eq!(s, 201);
-        let events = srv.store().events_after(0, 500).await.unwrap();
+        let events = srv.store().platform().events_after(0, 500).await.unwrap();
         let last = events.last().unwrap().seq;
 
         // The first process moves the cursor from 0 and queues the one delivery.
         let queued = srv
             .store()
+            .platform()
             .fan_out_webhooks(&events, 0, last)
             .await
             .unwrap();
@@ -543,6 +572,7 @@ async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
         // A second one read the same batch: the cursor is no longer at 0, so it writes nothing.
         let queued = srv
             .store()
+            .platform()
             .fan_out_webhooks(&events, 0, last)
             .await
             .unwrap();
@@ -550,6 +580,7 @@ async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
         assert_eq!(srv.get(&a.token, "/api/v1/jobs").await.1["total"], 1);
         assert_eq!(
             srv.store()
+                .platform()
                 .consumer_offset(mstation_store::webhooks::FANOUT_CONSUMER)
                 .await
                 .unwrap(),

@@ -60,6 +60,7 @@ async fn a_revoked_token_or_a_changed_role_holds_on_another_server_within_two_se
         // A token revoked through the first server stops working on the second.
         let (made, secret) = first
             .store()
+            .platform()
             .create_token_for(
                 &mstation_store::Actor::system(),
                 a.org.id,

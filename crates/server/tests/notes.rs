@@ -80,11 +80,13 @@ async fn production(srv: &Srv, token: &str) -> Fixture {
 async fn person(srv: &Srv, t: &Tenant, email: &str, name: &str, role: Role) -> (String, String) {
     let u = srv.user(email, name).await;
     srv.store()
+        .platform()
         .add_member(&Actor::system(), t.org.id, u.id, role)
         .await
         .unwrap();
     let (_, token) = srv
         .store()
+        .platform()
         .create_token_for(
             &Actor::system(),
             t.org.id,
@@ -129,7 +131,7 @@ async fn notes_on_everything_with_mentions() {
         assert_eq!(note["frame"], 1012);
         let shot_note = note["id"].as_str().unwrap().to_string();
         // The announcement carries the mentions.
-        let events = srv.store().org_events_after(a.org.id, 0, 1000).await.unwrap();
+        let events = srv.store().platform().events_after(0, 1000).await.unwrap();
         let e = events.iter().find(|e| e.entity_id.map(|i| i.to_string()) == Some(shot_note.clone())).unwrap();
         assert_eq!(e.kind, "note.created");
         let payload: Value = serde_json::from_str(&e.payload).unwrap();

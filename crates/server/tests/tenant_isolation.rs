@@ -138,7 +138,7 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!(s, 201, "{grant}");
         let job = srv
             .store()
-            .enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
+            .platform().enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
             .await
             .unwrap();
 

@@ -1,12 +1,11 @@
 //! The audit log: who changed what in which organisation, when, with the before and after.
 //! Rows are written by `record!` inside the transaction of the change itself.
 
-use mstation_core::TenantScope;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{COUNT_CAP, ListQuery, Millis, Page, Result, Store, on_read};
+use crate::{COUNT_CAP, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Tenant};
 
 const AUDIT_COLS: &str =
     "id, org_id, actor_id, token_id, action, entity_type, entity_id, project_id, before, after, at";
@@ -27,7 +26,7 @@ fn json_out<S: serde::Serializer>(
         .serialize(s)
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub id: Uuid,
     pub org_id: Option<Uuid>,
@@ -48,6 +47,24 @@ pub struct AuditEntry {
     pub at: Millis,
 }
 
+impl FromRow for AuditEntry {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(AuditEntry {
+            id: r.get()?,
+            org_id: r.get()?,
+            actor_id: r.get()?,
+            token_id: r.get()?,
+            action: r.get()?,
+            entity_type: r.get()?,
+            entity_id: r.get()?,
+            project_id: r.get()?,
+            before: r.get()?,
+            after: r.get()?,
+            at: r.get()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
@@ -56,13 +73,9 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
-impl Store {
-    pub async fn audit(
-        &self,
-        scope: &TenantScope,
-        f: &AuditFilter,
-        q: &ListQuery,
-    ) -> Result<Page<AuditEntry>> {
+impl Tenant<'_> {
+    pub async fn audit(&self, f: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEntry>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let filter =
             "org_id = $1 AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR entity_type = $3)
@@ -72,28 +85,24 @@ impl Store {
              WHERE {filter} AND ($6 IS NULL OR id {cmp} $6) ORDER BY id {dir} LIMIT $7"
         );
         let count = format!("SELECT COUNT(*) FROM audit_log WHERE {filter}");
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(text))
-                .bind(scope.org_id).bind(f.actor_id).bind(&f.entity_type).bind(f.entity_id).bind(&f.action)
-                .bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
-                .bind(scope.org_id).bind(f.actor_id).bind(&f.entity_type).bind(f.entity_id).bind(&f.action)
-                .fetch_one(pool).await?;
-            (items, total)
-        });
+        let mut args = vec![
+            scope.org_id.into(),
+            f.actor_id.into(),
+            (&f.entity_type).into(),
+            f.entity_id.into(),
+            (&f.action).into(),
+        ];
+        let total: i64 = self.scalar(&count, &args).await?;
+        args.extend([q.after.into(), (q.limit as i64 + 1).into()]);
+        let items = self.read(&text, &args).await?;
         Ok(q.finish(items, total, |a| a.id))
     }
 
     /// An activity feed, newest first by default: every recorded production change of one
     /// project, or everything one person did on the organisation's productions. The caller
     /// checks that the project or person is the organisation's.
-    pub async fn activity(
-        &self,
-        scope: &TenantScope,
-        feed: Feed,
-        q: &ListQuery,
-    ) -> Result<Page<AuditEntry>> {
+    pub async fn activity(&self, feed: Feed, q: &ListQuery) -> Result<Page<AuditEntry>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let (filter, key) = match feed {
             Feed::Project(id) => ("org_id = $1 AND project_id = $2", id),
@@ -109,15 +118,20 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM audit_log WHERE {filter} LIMIT {}) c",
             COUNT_CAP + 1
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(text))
-                .bind(scope.org_id).bind(key).bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
-                .bind(scope.org_id).bind(key)
-                .fetch_one(pool).await?;
-            (items, total)
-        });
+        let items: Vec<AuditEntry> = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    key.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total: i64 = self
+            .scalar(&count, &[scope.org_id.into(), key.into()])
+            .await?;
         let mut page = q.finish(items, total.min(COUNT_CAP), |a| a.id);
         page.total_capped = total > COUNT_CAP;
         Ok(page)

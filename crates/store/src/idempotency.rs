@@ -6,9 +6,7 @@
 //! the others get the saved answer, or "in flight" while it runs. Only the holder of a
 //! reservation can finish or release it: a reservation is named by the instant it was made.
 
-use uuid::Uuid;
-
-use crate::{Arg, Result, Store, now_ms};
+use crate::{Arg, Platform, Result, Tenant, now_ms};
 
 /// A reservation older than this is taken to be from a request that died half-way.
 const ABANDONED_MS: i64 = 60_000;
@@ -16,7 +14,7 @@ const ABANDONED_MS: i64 = 60_000;
 #[derive(Debug)]
 pub enum Idem {
     /// The key is new (or was abandoned) and is now reserved for this request; pass
-    /// `reservation` back to [`Store::idem_finish`].
+    /// `reservation` back to [`Tenant::idem_finish`].
     Reserved { reservation: i64 },
     /// The same request ran before: here is its answer.
     Replay { status: u16, body: String },
@@ -26,14 +24,10 @@ pub enum Idem {
     InFlight,
 }
 
-impl Store {
-    pub async fn idem_reserve(
-        &self,
-        org_id: Uuid,
-        user_id: Uuid,
-        key: &str,
-        request_hash: &str,
-    ) -> Result<Idem> {
+impl Tenant<'_> {
+    pub async fn idem_reserve(&self, key: &str, request_hash: &str) -> Result<Idem> {
+        let scope = self.scope();
+        let (org_id, user_id) = (scope.org_id, scope.user_id);
         let (key, hash) = (key.to_string(), request_hash.to_string());
         self.write(move |tx| {
             Box::pin(async move {
@@ -115,12 +109,12 @@ impl Store {
     /// server error may be retried). A reservation that was taken over changes nothing.
     pub async fn idem_finish(
         &self,
-        org_id: Uuid,
-        user_id: Uuid,
         key: &str,
         reservation: i64,
         answer: Option<(u16, &str)>,
     ) -> Result<()> {
+        let scope = self.scope();
+        let (org_id, user_id) = (scope.org_id, scope.user_id);
         let key = key.to_string();
         let answer = answer.map(|(s, b)| (i64::from(s), b.to_string()));
         self.write(move |tx| {
@@ -150,7 +144,9 @@ impl Store {
         })
         .await
     }
+}
 
+impl Platform<'_> {
     /// Forgets keys older than a day.
     pub async fn idem_prune(&self) -> Result<u64> {
         self.write(move |tx| {

@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, check_version, dup, new_id, now_ms, on_read,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
+    Tenant, WriteTx, check_version, dup, new_id, now_ms,
 };
 
 /// Inside a write: an organisation always keeps an owner; refuses to demote or remove the last
@@ -56,12 +56,11 @@ pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Org {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
-    #[sqlx(try_from = "String")]
     pub kind: OrgKind,
     pub timezone: String,
     pub created_at: Millis,
@@ -82,7 +81,7 @@ impl FromRow for Org {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -94,13 +93,27 @@ pub struct User {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+impl FromRow for User {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(User {
+            id: r.get()?,
+            email: r.get()?,
+            display_name: r.get()?,
+            locale: r.get()?,
+            timezone: r.get()?,
+            is_operator: r.get()?,
+            created_at: r.get()?,
+            version: r.get()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Member {
     pub user_id: Uuid,
     pub org_id: Uuid,
     pub email: String,
     pub display_name: String,
-    #[sqlx(try_from = "String")]
     pub role: Role,
     pub joined_at: Millis,
     pub version: i64,
@@ -126,11 +139,21 @@ pub struct Membership {
     pub role: Role,
 }
 
+/// Read as the organisation's columns (`ORG_COLS`) followed by the membership's role.
+impl FromRow for Membership {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Membership {
+            org: Org::from_row(r)?,
+            role: name_col(r)?,
+        })
+    }
+}
+
 fn scopes_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(TokenScope::split(v))
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiToken {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -147,17 +170,48 @@ pub struct ApiToken {
     pub revoked_at: Option<Millis>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+impl FromRow for ApiToken {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(ApiToken {
+            id: r.get()?,
+            org_id: r.get()?,
+            user_id: r.get()?,
+            name: r.get()?,
+            prefix: r.get()?,
+            scopes: r.get()?,
+            created_at: r.get()?,
+            expires_at: r.get()?,
+            last_used_at: r.get()?,
+            revoked_at: r.get()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Invitation {
     pub id: Uuid,
     pub org_id: Uuid,
     pub email: String,
-    #[sqlx(try_from = "String")]
     pub role: Role,
     pub invited_by: Uuid,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub accepted_at: Option<Millis>,
+}
+
+impl FromRow for Invitation {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Invitation {
+            id: r.get()?,
+            org_id: r.get()?,
+            email: r.get()?,
+            role: name_col(r)?,
+            invited_by: r.get()?,
+            created_at: r.get()?,
+            expires_at: r.get()?,
+            accepted_at: r.get()?,
+        })
+    }
 }
 
 fn json_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -170,7 +224,7 @@ fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, 
 }
 
 /// Lets another organisation see and act on a chosen part of one project (a vendor on its shots).
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Grant {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -296,12 +350,6 @@ const GRANT_COLS: &str = "id, org_id, grantee_org_id, project_id, entity_filter,
 const MEMBER_SELECT: &str = "SELECT m.user_id, m.org_id, u.email, u.display_name, m.role, m.created_at AS joined_at, m.version
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
-/// Turns a runtime-built statement into one sqlx accepts. Only ever called on text built from
-/// constants in this crate; values always go through binds.
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
-
 /// Checks a new account and hashes its password: everything before its transaction.
 async fn prepare_user(new: NewUser) -> Result<(User, String)> {
     let email = validate::email("email", &new.email)?;
@@ -410,13 +458,11 @@ async fn insert_org(tx: &mut WriteTx<'_>, actor: &Actor, org: &Org, owner: Uuid)
     Ok(())
 }
 
-impl Store {
+impl Platform<'_> {
     // ----- users and organisations (platform level) -----
 
     pub async fn user_count(&self) -> Result<i64> {
-        Ok(
-            on_read!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await?),
-        )
+        self.scalar("SELECT COUNT(*) FROM users", &[]).await
     }
 
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
@@ -495,15 +541,14 @@ impl Store {
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email = email.trim().to_lowercase();
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, User>(sql(format!("SELECT {USER_COLS} FROM users WHERE email = $1")))
-            .bind(email).fetch_optional(pool).await?),
-        )
+        let text = format!("SELECT {USER_COLS} FROM users WHERE email = $1");
+        self.read_opt(&text, &[email.into()]).await
     }
 
     pub async fn user(&self, id: Uuid) -> Result<User> {
-        on_read!(self, pool => sqlx::query_as::<_, User>(sql(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
-            .bind(id).fetch_optional(pool).await?)
+        let text = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+        self.read_opt(&text, &[id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "user" })
     }
 
@@ -512,8 +557,12 @@ impl Store {
     pub async fn verify_login(&self, email: &str, password: &str) -> Result<Option<User>> {
         const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2j7y1U8Q0b3hT2Zb7xM0H0YgQ8Qe7G6m0m4rX6Zb2xU";
         let email = email.trim().to_lowercase();
-        let row: Option<(Uuid, String)> = on_read!(self, pool =>
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1").bind(&email).fetch_optional(pool).await?);
+        let row: Option<(Uuid, String)> = self
+            .read_opt(
+                "SELECT id, password_hash FROM users WHERE email = $1",
+                &[(&email).into()],
+            )
+            .await?;
         match row {
             Some((id, hash)) => {
                 if check_password(hash, password.to_string()).await {
@@ -531,8 +580,12 @@ impl Store {
 
     pub async fn change_password(&self, user_id: Uuid, current: &str, new: &str) -> Result<()> {
         validate::password("new_password", new)?;
-        let (hash,): (String,) = on_read!(self, pool =>
-            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?)
+        let (hash,): (String,) = self
+            .read_opt(
+                "SELECT password_hash FROM users WHERE id = $1",
+                &[user_id.into()],
+            )
+            .await?
             .ok_or(StoreError::NotFound { entity: "user" })?;
         if !check_password(hash, current.to_string()).await {
             return Err(StoreError::Invalid(FieldError::new(
@@ -633,242 +686,35 @@ impl Store {
                 })
             })
             .await?;
-        self.tokens.invalidate();
+        self.store.tokens.invalidate();
         Ok(after)
     }
 
     pub async fn memberships(&self, user_id: Uuid) -> Result<Vec<Membership>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            org: Org,
-            #[sqlx(try_from = "String")]
-            role: Role,
-        }
-        let rows = on_read!(self, pool => sqlx::query_as::<_, Row>(
+        self.read(
             "SELECT o.id, o.name, o.slug, o.kind, o.timezone, o.created_at, o.version, m.role
-             FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name")
-            .bind(user_id).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|r| Membership {
-                org: r.org,
-                role: r.role,
-            })
-            .collect())
+             FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name",
+            &[user_id.into()],
+        )
+        .await
     }
 
     pub async fn role_in(&self, user_id: Uuid, org_id: Uuid) -> Result<Option<Role>> {
-        let r: Option<String> = on_read!(self, pool =>
-            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2")
-                .bind(user_id).bind(org_id).fetch_optional(pool).await?);
+        let r: Option<String> = self
+            .scalar_opt(
+                "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2",
+                &[user_id.into(), org_id.into()],
+            )
+            .await?;
         Ok(r.and_then(|r| Role::parse(&r)))
     }
 
     pub async fn org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE slug = $1")))
-            .bind(slug).fetch_optional(pool).await?),
-        )
-    }
-
-    /// The organisation the scope acts for.
-    pub async fn org(&self, scope: &TenantScope) -> Result<Org> {
-        on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1")))
-            .bind(scope.org_id).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "organisation" })
-    }
-
-    pub async fn update_org(
-        &self,
-        scope: &TenantScope,
-        expected_version: Option<i64>,
-        name: Option<String>,
-        timezone: Option<String>,
-    ) -> Result<Org> {
-        let name = name.map(|n| validate::name("name", &n, 120)).transpose()?;
-        let timezone = timezone
-            .map(|t| validate::timezone("timezone", &t))
-            .transpose()?;
-        let scope = scope.clone();
-        self.write(move |tx| {
-            Box::pin(async move {
-                let text = format!(
-                    "SELECT {ORG_COLS} FROM orgs WHERE id = $1{}",
-                    tx.lock_rows()
-                );
-                let before: Org = tx.query_opt(&text, &[scope.org_id.into()]).await?.ok_or(
-                    StoreError::NotFound {
-                        entity: "organisation",
-                    },
-                )?;
-                check_version("organisation", expected_version, before.version)?;
-                let mut after = before.clone();
-                if let Some(n) = name {
-                    after.name = n;
-                }
-                if let Some(t) = timezone {
-                    after.timezone = t;
-                }
-                after.version += 1;
-                let args = [
-                    (&after.name).into(),
-                    (&after.timezone).into(),
-                    after.version.into(),
-                    scope.org_id.into(),
-                    before.version.into(),
-                ];
-                let n = tx
-                    .execute(
-                        "UPDATE orgs SET name = $1, timezone = $2, version = $3
-                         WHERE id = $4 AND version = $5",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "organisation",
-                        current: before.version + 1,
-                    });
-                }
-                let change = Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id);
-                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
-                    .await?;
-                Ok(after)
-            })
-        })
-        .await
+        let text = format!("SELECT {ORG_COLS} FROM orgs WHERE slug = $1");
+        self.read_opt(&text, &[slug.into()]).await
     }
 
     // ----- members -----
-
-    pub async fn members(
-        &self,
-        scope: &TenantScope,
-        q: &ListQuery,
-        role: Option<Role>,
-    ) -> Result<Page<Member>> {
-        let (cmp, dir) = q.order();
-        let role = role.map(|r| r.as_str());
-        let text = format!(
-            "{MEMBER_SELECT} WHERE m.org_id = $1 AND ($2 IS NULL OR m.role = $2) AND ($3 IS NULL OR m.user_id {cmp} $3)
-             ORDER BY m.user_id {dir} LIMIT $4"
-        );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Member>(sql(text))
-                .bind(scope.org_id).bind(role).bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND ($2 IS NULL OR role = $2)")
-                .bind(scope.org_id).bind(role).fetch_one(pool).await?;
-            (items, total)
-        });
-        Ok(q.finish(items, total, |m| m.user_id))
-    }
-
-    pub async fn member(&self, scope: &TenantScope, user_id: Uuid) -> Result<Member> {
-        on_read!(self, pool => sqlx::query_as::<_, Member>(sql(format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2")))
-            .bind(scope.org_id).bind(user_id).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "member" })
-    }
-
-    pub async fn set_member_role(
-        &self,
-        scope: &TenantScope,
-        user_id: Uuid,
-        role: Role,
-        expected_version: Option<i64>,
-    ) -> Result<Member> {
-        let scope = scope.clone();
-        let after = self
-            .write(move |tx| {
-                Box::pin(async move {
-                    let text = format!(
-                        "{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2{}",
-                        tx.lock_rows()
-                    );
-                    let before: Member = tx
-                        .query_opt(&text, &[scope.org_id.into(), user_id.into()])
-                        .await?
-                        .ok_or(StoreError::NotFound { entity: "member" })?;
-                    check_version("member", expected_version, before.version)?;
-                    if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
-                        return Err(StoreError::Rule("identity.role_not_assignable"));
-                    }
-                    if before.role == Role::Owner && role != Role::Owner {
-                        ensure_another_owner(tx, scope.org_id, user_id).await?;
-                    }
-                    let mut after = before.clone();
-                    after.role = role;
-                    after.version += 1;
-                    let args = [
-                        role.as_str().into(),
-                        after.version.into(),
-                        scope.org_id.into(),
-                        user_id.into(),
-                        before.version.into(),
-                    ];
-                    let n = tx
-                        .execute(
-                            "UPDATE memberships SET role = $1, version = $2
-                             WHERE org_id = $3 AND user_id = $4 AND version = $5",
-                            &args,
-                        )
-                        .await?;
-                    if n != 1 {
-                        return Err(StoreError::Stale {
-                            entity: "member",
-                            current: before.version + 1,
-                        });
-                    }
-                    let change =
-                        Change::new(Some(scope.org_id), "member.updated", "member", user_id);
-                    tx.record(&Actor::of(&scope), change.before(&before).after(&after))
-                        .await?;
-                    Ok(after)
-                })
-            })
-            .await?;
-        self.tokens.invalidate();
-        Ok(after)
-    }
-
-    pub async fn remove_member(&self, scope: &TenantScope, user_id: Uuid) -> Result<()> {
-        let scope = scope.clone();
-        self.write(move |tx| {
-            Box::pin(async move {
-                let text = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2");
-                let before: Member = tx
-                    .query_opt(&text, &[scope.org_id.into(), user_id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "member" })?;
-                if !scope.role.may_assign(before.role) {
-                    return Err(StoreError::Rule("identity.role_not_assignable"));
-                }
-                if before.role == Role::Owner {
-                    ensure_another_owner(tx, scope.org_id, user_id).await?;
-                }
-                tx.execute(
-                    "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
-                    &[scope.org_id.into(), user_id.into()],
-                )
-                .await?;
-                // Their tokens for this organisation stop working with the membership.
-                tx.execute(
-                    "UPDATE api_tokens SET revoked_at = $1
-                     WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
-                    &[now_ms().into(), scope.org_id.into(), user_id.into()],
-                )
-                .await?;
-                let change = Change::new(Some(scope.org_id), "member.removed", "member", user_id);
-                tx.record(&Actor::of(&scope), change.before(&before))
-                    .await?;
-                Ok(())
-            })
-        })
-        .await?;
-        self.tokens.invalidate();
-        Ok(())
-    }
 
     /// Adds an existing user to an organisation (the `admin` command; invitations for everyone else).
     pub async fn add_member(
@@ -905,107 +751,6 @@ impl Store {
 
     // ----- invitations -----
 
-    /// Invites an e-mail address; returns the invitation and the one-time token to send.
-    pub async fn invite(
-        &self,
-        scope: &TenantScope,
-        email: &str,
-        role: Role,
-    ) -> Result<(Invitation, String)> {
-        let email = validate::email("email", email)?;
-        if !scope.role.may_assign(role) {
-            return Err(StoreError::Rule("identity.role_not_assignable"));
-        }
-        let secret = format!("msi_{}", random_secret(24));
-        let now = now_ms();
-        let inv = Invitation {
-            id: new_id(),
-            org_id: scope.org_id,
-            email,
-            role,
-            invited_by: scope.user_id,
-            created_at: Millis(now),
-            expires_at: Millis(now + INVITATION_TTL_MS),
-            accepted_at: None,
-        };
-        let scope = scope.clone();
-        let token_hash = hash_secret(&secret);
-        let inv = self
-            .write(move |tx| {
-                Box::pin(async move {
-                    let args = [
-                        inv.id.into(),
-                        inv.org_id.into(),
-                        (&inv.email).into(),
-                        role.as_str().into(),
-                        token_hash.into(),
-                        inv.invited_by.into(),
-                        inv.created_at.into(),
-                        inv.expires_at.into(),
-                    ];
-                    tx.execute(
-                        "INSERT INTO invitations
-                         (id, org_id, email, role, token_hash, invited_by, created_at, expires_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        &args,
-                    )
-                    .await?;
-                    let change = Change::new(
-                        Some(scope.org_id),
-                        "invitation.created",
-                        "invitation",
-                        inv.id,
-                    );
-                    tx.record(&Actor::of(&scope), change.after(&inv)).await?;
-                    Ok(inv)
-                })
-            })
-            .await?;
-        Ok((inv, secret))
-    }
-
-    pub async fn invitations(
-        &self,
-        scope: &TenantScope,
-        q: &ListQuery,
-    ) -> Result<Page<Invitation>> {
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
-        );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Invitation>(sql(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE org_id = $1").bind(scope.org_id).fetch_one(pool).await?;
-            (items, total)
-        });
-        Ok(q.finish(items, total, |i| i.id))
-    }
-
-    pub async fn invitation(&self, scope: &TenantScope, id: Uuid) -> Result<Invitation> {
-        on_read!(self, pool => sqlx::query_as::<_, Invitation>(sql(format!("SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "invitation" })
-    }
-
-    pub async fn revoke_invitation(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
-        let inv = self.invitation(scope, id).await?;
-        let scope = scope.clone();
-        self.write(move |tx| {
-            Box::pin(async move {
-                tx.execute(
-                    "DELETE FROM invitations WHERE org_id = $1 AND id = $2",
-                    &[scope.org_id.into(), id.into()],
-                )
-                .await?;
-                let change =
-                    Change::new(Some(scope.org_id), "invitation.revoked", "invitation", id);
-                tx.record(&Actor::of(&scope), change.before(&inv)).await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
     /// Accepts an invitation. A person without an account gives a name and password and gets one;
     /// a person with an account must be the one signed in (`user_id`).
     pub async fn accept_invitation(
@@ -1016,9 +761,13 @@ impl Store {
         password: Option<String>,
     ) -> Result<(User, Org)> {
         let h = hash_secret(token);
-        let inv: Invitation = on_read!(self, pool => sqlx::query_as::<_, Invitation>(sql(format!("SELECT {INVITE_COLS} FROM invitations WHERE token_hash = $1")))
-            .bind(&h).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "invitation" })?;
+        let text = format!("SELECT {INVITE_COLS} FROM invitations WHERE token_hash = $1");
+        let inv: Invitation =
+            self.read_opt(&text, &[(&h).into()])
+                .await?
+                .ok_or(StoreError::NotFound {
+                    entity: "invitation",
+                })?;
         if inv.accepted_at.is_some() || inv.expires_at.0 < now_ms() {
             return Err(StoreError::Rule("identity.invitation_expired"));
         }
@@ -1091,7 +840,13 @@ impl Store {
                 })
             })
             .await?;
-        let org = on_read!(self, pool => sqlx::query_as::<_, Org>(sql(format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1"))).bind(org_id).fetch_one(pool).await?);
+        let text = format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1");
+        let org = self
+            .read_opt(&text, &[org_id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "organisation",
+            })?;
         Ok((user, org))
     }
 
@@ -1149,9 +904,12 @@ impl Store {
     }
 
     pub async fn session(&self, secret: &str) -> Result<Option<Session>> {
-        let row: Option<(Uuid, Option<Uuid>, String)> = on_read!(self, pool =>
-            sqlx::query_as("SELECT user_id, org_id, csrf FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-                .bind(hash_secret(secret)).bind(now_ms()).fetch_optional(pool).await?);
+        let row: Option<(Uuid, Option<Uuid>, String)> = self
+            .read_opt(
+                "SELECT user_id, org_id, csrf FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+                &[hash_secret(secret).into(), now_ms().into()],
+            )
+            .await?;
         let Some((user_id, org_id, csrf)) = row else {
             return Ok(None);
         };
@@ -1202,25 +960,6 @@ impl Store {
     }
 
     // ----- API tokens -----
-
-    /// Creates a token for the scope's member; the secret is returned once and never stored.
-    pub async fn create_token(
-        &self,
-        scope: &TenantScope,
-        name: &str,
-        scopes: &[TokenScope],
-        expires_at: Option<i64>,
-    ) -> Result<(ApiToken, String)> {
-        self.create_token_for(
-            &Actor::of(scope),
-            scope.org_id,
-            scope.user_id,
-            name,
-            scopes,
-            expires_at,
-        )
-        .await
-    }
 
     pub async fn create_token_for(
         &self,
@@ -1284,78 +1023,6 @@ impl Store {
         Ok((token, secret))
     }
 
-    /// Lists tokens: an admin sees every token of the organisation, anyone else their own.
-    pub async fn tokens(
-        &self,
-        scope: &TenantScope,
-        q: &ListQuery,
-        all_members: bool,
-    ) -> Result<Page<ApiToken>> {
-        let (cmp, dir) = q.order();
-        let owner = if all_members {
-            None
-        } else {
-            Some(scope.user_id)
-        };
-        let text = format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, ApiToken>(sql(text)).bind(scope.org_id).bind(owner).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)")
-                .bind(scope.org_id).bind(owner).fetch_one(pool).await?;
-            (items, total)
-        });
-        Ok(q.finish(items, total, |t| t.id))
-    }
-
-    pub async fn token(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        all_members: bool,
-    ) -> Result<ApiToken> {
-        let owner = if all_members {
-            None
-        } else {
-            Some(scope.user_id)
-        };
-        on_read!(self, pool => sqlx::query_as::<_, ApiToken>(sql(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2 AND ($3 IS NULL OR user_id = $3)")))
-            .bind(scope.org_id).bind(id).bind(owner).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "token" })
-    }
-
-    pub async fn revoke_token(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        all_members: bool,
-    ) -> Result<ApiToken> {
-        let before = self.token(scope, id, all_members).await?;
-        let mut after = before.clone();
-        if after.revoked_at.is_none() {
-            after.revoked_at = Some(Millis(now_ms()));
-            let scope = scope.clone();
-            let revoked = after.clone();
-            self.write(move |tx| {
-                Box::pin(async move {
-                    tx.execute(
-                        "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3",
-                        &[revoked.revoked_at.into(), scope.org_id.into(), id.into()],
-                    )
-                    .await?;
-                    let change = Change::new(Some(scope.org_id), "token.revoked", "token", id);
-                    tx.record(&Actor::of(&scope), change.before(&before).after(&revoked))
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await?;
-            self.tokens.invalidate();
-        }
-        Ok(after)
-    }
-
     /// Resolves a bearer secret to the scope it acts in. One indexed read, then answered from
     /// memory for `TokenCache::TTL`; `last_used_at` is written at most once a minute so reads
     /// stay reads.
@@ -1368,12 +1035,11 @@ impl Store {
         }
         let now = now_ms();
         let hash = hash_secret(secret);
-        let generation = self.tokens.generation();
-        if let Some(hit) = self.tokens.get(&hash, generation, now) {
+        let generation = self.store.tokens.generation();
+        if let Some(hit) = self.store.tokens.get(&hash, generation, now) {
             return Ok(Some(hit));
         }
-        #[derive(sqlx::FromRow)]
-        struct Row {
+        struct TokenRow {
             id: Uuid,
             org_id: Uuid,
             user_id: Uuid,
@@ -1383,14 +1049,30 @@ impl Store {
             expires_at: Option<i64>,
             locale: Option<String>,
         }
-        let row: Option<Row> = on_read!(self, pool =>
-            sqlx::query_as(
+        impl FromRow for TokenRow {
+            fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+                Ok(TokenRow {
+                    id: r.get()?,
+                    org_id: r.get()?,
+                    user_id: r.get()?,
+                    scopes: r.get()?,
+                    role: r.get()?,
+                    last_used_at: r.get()?,
+                    expires_at: r.get()?,
+                    locale: r.get()?,
+                })
+            }
+        }
+        let row: Option<TokenRow> = self
+            .read_opt(
                 "SELECT t.id, t.org_id, t.user_id, t.scopes, m.role, t.last_used_at, t.expires_at, u.locale FROM api_tokens t
                  JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
                  JOIN users u ON u.id = t.user_id
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
-                .bind(&hash).bind(now).fetch_optional(pool).await?);
-        let Some(Row {
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+                &[(&hash).into(), now.into()],
+            )
+            .await?;
+        let Some(TokenRow {
             id: token_id,
             org_id,
             user_id,
@@ -1426,7 +1108,7 @@ impl Store {
             token_scopes: Some(TokenScope::split(&scopes)),
             token_id: Some(token_id),
         };
-        self.tokens.put(
+        self.store.tokens.put(
             hash,
             CachedToken {
                 generation,
@@ -1446,24 +1128,443 @@ impl Store {
 
     /// Whether a token still works (not revoked, not expired, its member still in the organisation).
     pub async fn token_live(&self, token_id: Uuid) -> Result<bool> {
-        let r: Option<Uuid> = on_read!(self, pool => sqlx::query_scalar(
-            "SELECT t.id FROM api_tokens t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
-             WHERE t.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
-            .bind(token_id).bind(now_ms()).fetch_optional(pool).await?);
+        let r: Option<Uuid> = self
+            .scalar_opt(
+                "SELECT t.id FROM api_tokens t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+             WHERE t.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+                &[token_id.into(), now_ms().into()],
+            )
+            .await?;
         Ok(r.is_some())
+    }
+
+    // ----- collaboration grants -----
+
+    /// The live grants through which `grantee` may reach `project_id` of another organisation.
+    pub async fn grants_to(&self, grantee: Uuid, project_id: Uuid) -> Result<Vec<Grant>> {
+        let text = format!(
+            "SELECT {GRANT_COLS} FROM grants WHERE grantee_org_id = $1 AND project_id = $2 AND revoked_at IS NULL"
+        );
+        self.read(&text, &[grantee.into(), project_id.into()]).await
+    }
+}
+
+impl Tenant<'_> {
+    // ----- the organisation -----
+
+    /// The organisation the scope acts for.
+    pub async fn org(&self) -> Result<Org> {
+        let scope = self.scope();
+        let text = format!("SELECT {ORG_COLS} FROM orgs WHERE id = $1");
+        self.read_opt(&text, &[scope.org_id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "organisation",
+            })
+    }
+
+    pub async fn update_org(
+        &self,
+        expected_version: Option<i64>,
+        name: Option<String>,
+        timezone: Option<String>,
+    ) -> Result<Org> {
+        let scope = self.scope().clone();
+        let name = name.map(|n| validate::name("name", &n, 120)).transpose()?;
+        let timezone = timezone
+            .map(|t| validate::timezone("timezone", &t))
+            .transpose()?;
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {ORG_COLS} FROM orgs WHERE id = $1{}",
+                    tx.lock_rows()
+                );
+                let before: Org = tx.query_opt(&text, &[scope.org_id.into()]).await?.ok_or(
+                    StoreError::NotFound {
+                        entity: "organisation",
+                    },
+                )?;
+                check_version("organisation", expected_version, before.version)?;
+                let mut after = before.clone();
+                if let Some(n) = name {
+                    after.name = n;
+                }
+                if let Some(t) = timezone {
+                    after.timezone = t;
+                }
+                after.version += 1;
+                let args = [
+                    (&after.name).into(),
+                    (&after.timezone).into(),
+                    after.version.into(),
+                    scope.org_id.into(),
+                    before.version.into(),
+                ];
+                let n = tx
+                    .execute(
+                        "UPDATE orgs SET name = $1, timezone = $2, version = $3
+                         WHERE id = $4 AND version = $5",
+                        &args,
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::Stale {
+                        entity: "organisation",
+                        current: before.version + 1,
+                    });
+                }
+                let change = Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
+        })
+        .await
+    }
+
+    // ----- members -----
+
+    pub async fn members(&self, q: &ListQuery, role: Option<Role>) -> Result<Page<Member>> {
+        let scope = self.scope();
+        let (cmp, dir) = q.order();
+        let role = role.map(|r| r.as_str());
+        let text = format!(
+            "{MEMBER_SELECT} WHERE m.org_id = $1 AND ($2 IS NULL OR m.role = $2) AND ($3 IS NULL OR m.user_id {cmp} $3)
+             ORDER BY m.user_id {dir} LIMIT $4"
+        );
+        let args = [
+            scope.org_id.into(),
+            role.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items: Vec<Member> = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND ($2 IS NULL OR role = $2)",
+                &[scope.org_id.into(), role.into()],
+            )
+            .await?;
+        Ok(q.finish(items, total, |m| m.user_id))
+    }
+
+    pub async fn member(&self, user_id: Uuid) -> Result<Member> {
+        let scope = self.scope();
+        let text = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), user_id.into()])
+            .await?
+            .ok_or(StoreError::NotFound { entity: "member" })
+    }
+
+    pub async fn set_member_role(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        expected_version: Option<i64>,
+    ) -> Result<Member> {
+        let scope = self.scope().clone();
+        let after = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let text = format!(
+                        "{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2{}",
+                        tx.lock_rows()
+                    );
+                    let before: Member = tx
+                        .query_opt(&text, &[scope.org_id.into(), user_id.into()])
+                        .await?
+                        .ok_or(StoreError::NotFound { entity: "member" })?;
+                    check_version("member", expected_version, before.version)?;
+                    if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
+                        return Err(StoreError::Rule("identity.role_not_assignable"));
+                    }
+                    if before.role == Role::Owner && role != Role::Owner {
+                        ensure_another_owner(tx, scope.org_id, user_id).await?;
+                    }
+                    let mut after = before.clone();
+                    after.role = role;
+                    after.version += 1;
+                    let args = [
+                        role.as_str().into(),
+                        after.version.into(),
+                        scope.org_id.into(),
+                        user_id.into(),
+                        before.version.into(),
+                    ];
+                    let n = tx
+                        .execute(
+                            "UPDATE memberships SET role = $1, version = $2
+                             WHERE org_id = $3 AND user_id = $4 AND version = $5",
+                            &args,
+                        )
+                        .await?;
+                    if n != 1 {
+                        return Err(StoreError::Stale {
+                            entity: "member",
+                            current: before.version + 1,
+                        });
+                    }
+                    let change =
+                        Change::new(Some(scope.org_id), "member.updated", "member", user_id);
+                    tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                        .await?;
+                    Ok(after)
+                })
+            })
+            .await?;
+        self.store.tokens.invalidate();
+        Ok(after)
+    }
+
+    pub async fn remove_member(&self, user_id: Uuid) -> Result<()> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2");
+                let before: Member = tx
+                    .query_opt(&text, &[scope.org_id.into(), user_id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "member" })?;
+                if !scope.role.may_assign(before.role) {
+                    return Err(StoreError::Rule("identity.role_not_assignable"));
+                }
+                if before.role == Role::Owner {
+                    ensure_another_owner(tx, scope.org_id, user_id).await?;
+                }
+                tx.execute(
+                    "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+                    &[scope.org_id.into(), user_id.into()],
+                )
+                .await?;
+                // Their tokens for this organisation stop working with the membership.
+                tx.execute(
+                    "UPDATE api_tokens SET revoked_at = $1
+                     WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                    &[now_ms().into(), scope.org_id.into(), user_id.into()],
+                )
+                .await?;
+                let change = Change::new(Some(scope.org_id), "member.removed", "member", user_id);
+                tx.record(&Actor::of(&scope), change.before(&before))
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        self.store.tokens.invalidate();
+        Ok(())
+    }
+
+    // ----- invitations -----
+
+    /// Invites an e-mail address; returns the invitation and the one-time token to send.
+    pub async fn invite(&self, email: &str, role: Role) -> Result<(Invitation, String)> {
+        let scope = self.scope();
+        let email = validate::email("email", email)?;
+        if !scope.role.may_assign(role) {
+            return Err(StoreError::Rule("identity.role_not_assignable"));
+        }
+        let secret = format!("msi_{}", random_secret(24));
+        let now = now_ms();
+        let inv = Invitation {
+            id: new_id(),
+            org_id: scope.org_id,
+            email,
+            role,
+            invited_by: scope.user_id,
+            created_at: Millis(now),
+            expires_at: Millis(now + INVITATION_TTL_MS),
+            accepted_at: None,
+        };
+        let scope = scope.clone();
+        let token_hash = hash_secret(&secret);
+        let inv = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let args = [
+                        inv.id.into(),
+                        inv.org_id.into(),
+                        (&inv.email).into(),
+                        role.as_str().into(),
+                        token_hash.into(),
+                        inv.invited_by.into(),
+                        inv.created_at.into(),
+                        inv.expires_at.into(),
+                    ];
+                    tx.execute(
+                        "INSERT INTO invitations
+                         (id, org_id, email, role, token_hash, invited_by, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        &args,
+                    )
+                    .await?;
+                    let change = Change::new(
+                        Some(scope.org_id),
+                        "invitation.created",
+                        "invitation",
+                        inv.id,
+                    );
+                    tx.record(&Actor::of(&scope), change.after(&inv)).await?;
+                    Ok(inv)
+                })
+            })
+            .await?;
+        Ok((inv, secret))
+    }
+
+    pub async fn invitations(&self, q: &ListQuery) -> Result<Page<Invitation>> {
+        let scope = self.scope();
+        let (cmp, dir) = q.order();
+        let text = format!(
+            "SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
+        );
+        let args = [
+            scope.org_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items: Vec<Invitation> = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM invitations WHERE org_id = $1",
+                &[scope.org_id.into()],
+            )
+            .await?;
+        Ok(q.finish(items, total, |i| i.id))
+    }
+
+    pub async fn invitation(&self, id: Uuid) -> Result<Invitation> {
+        let scope = self.scope();
+        let text = format!("SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "invitation",
+            })
+    }
+
+    pub async fn revoke_invitation(&self, id: Uuid) -> Result<()> {
+        let scope = self.scope().clone();
+        let inv = self.invitation(id).await?;
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "DELETE FROM invitations WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into()],
+                )
+                .await?;
+                let change =
+                    Change::new(Some(scope.org_id), "invitation.revoked", "invitation", id);
+                tx.record(&Actor::of(&scope), change.before(&inv)).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    // ----- API tokens -----
+
+    /// Creates a token for the scope's member; the secret is returned once and never stored.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
+    ) -> Result<(ApiToken, String)> {
+        let scope = self.scope();
+        self.platform()
+            .create_token_for(
+                &Actor::of(scope),
+                scope.org_id,
+                scope.user_id,
+                name,
+                scopes,
+                expires_at,
+            )
+            .await
+    }
+
+    /// Lists tokens: an admin sees every token of the organisation, anyone else their own.
+    pub async fn tokens(&self, q: &ListQuery, all_members: bool) -> Result<Page<ApiToken>> {
+        let scope = self.scope();
+        let (cmp, dir) = q.order();
+        let owner = if all_members {
+            None
+        } else {
+            Some(scope.user_id)
+        };
+        let text = format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
+        );
+        let args = [
+            scope.org_id.into(),
+            owner.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items: Vec<ApiToken> = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)",
+                &[scope.org_id.into(), owner.into()],
+            )
+            .await?;
+        Ok(q.finish(items, total, |t| t.id))
+    }
+
+    pub async fn token(&self, id: Uuid, all_members: bool) -> Result<ApiToken> {
+        let scope = self.scope();
+        let owner = if all_members {
+            None
+        } else {
+            Some(scope.user_id)
+        };
+        let text = format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2 AND ($3 IS NULL OR user_id = $3)"
+        );
+        self.read_opt(&text, &[scope.org_id.into(), id.into(), owner.into()])
+            .await?
+            .ok_or(StoreError::NotFound { entity: "token" })
+    }
+
+    pub async fn revoke_token(&self, id: Uuid, all_members: bool) -> Result<ApiToken> {
+        let scope = self.scope();
+        let before = self.token(id, all_members).await?;
+        let mut after = before.clone();
+        if after.revoked_at.is_none() {
+            after.revoked_at = Some(Millis(now_ms()));
+            let scope = scope.clone();
+            let revoked = after.clone();
+            self.write(move |tx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3",
+                        &[revoked.revoked_at.into(), scope.org_id.into(), id.into()],
+                    )
+                    .await?;
+                    let change = Change::new(Some(scope.org_id), "token.revoked", "token", id);
+                    tx.record(&Actor::of(&scope), change.before(&before).after(&revoked))
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await?;
+            self.store.tokens.invalidate();
+        }
+        Ok(after)
     }
 
     // ----- collaboration grants -----
 
     pub async fn create_grant(
         &self,
-        scope: &TenantScope,
         grantee_org_id: Uuid,
         project_id: Uuid,
         entity_filter: serde_json::Value,
         permissions: &[String],
         note: &str,
     ) -> Result<Grant> {
+        let scope = self.scope();
         if grantee_org_id == scope.org_id {
             return Err(FieldError::new("grantee_org_id", "own_organisation").into());
         }
@@ -1494,18 +1595,21 @@ impl Store {
             created_at: Millis(now_ms()),
             revoked_at: None,
         };
+        // Whether the other organisation exists is a platform fact (another organisation's row),
+        // read before the write; organisations are never deleted, so the answer still holds.
+        let exists: Option<Uuid> = self
+            .platform()
+            .scalar_opt(
+                "SELECT id FROM orgs WHERE id = $1",
+                &[grantee_org_id.into()],
+            )
+            .await?;
+        if exists.is_none() {
+            return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
+        }
         let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let exists: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM orgs WHERE id = $1",
-                        &[grantee_org_id.into()],
-                    )
-                    .await?;
-                if exists.is_none() {
-                    return Err(FieldError::new("grantee_org_id", "unknown_organisation").into());
-                }
                 // Only what this organisation owns can be shared.
                 let project: Option<Uuid> = tx
                     .scalar_opt(
@@ -1542,35 +1646,37 @@ impl Store {
     }
 
     /// Grants this organisation gave (`incoming == false`) or received (`incoming == true`).
-    pub async fn grants(
-        &self,
-        scope: &TenantScope,
-        q: &ListQuery,
-        incoming: bool,
-    ) -> Result<Page<Grant>> {
+    pub async fn grants(&self, q: &ListQuery, incoming: bool) -> Result<Page<Grant>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let col = if incoming { "grantee_org_id" } else { "org_id" };
         let text = format!(
             "SELECT {GRANT_COLS} FROM grants WHERE {col} = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
         );
         let count = format!("SELECT COUNT(*) FROM grants WHERE {col} = $1");
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Grant>(sql(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sql(count)).bind(scope.org_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items: Vec<Grant> = self.read(&text, &args).await?;
+        let total = self.scalar(&count, &[scope.org_id.into()]).await?;
         Ok(q.finish(items, total, |g| g.id))
     }
 
     /// A grant this organisation gave or received.
-    pub async fn grant(&self, scope: &TenantScope, id: Uuid) -> Result<Grant> {
-        on_read!(self, pool => sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND (org_id = $2 OR grantee_org_id = $2)")))
-            .bind(id).bind(scope.org_id).fetch_optional(pool).await?)
+    pub async fn grant(&self, id: Uuid) -> Result<Grant> {
+        let scope = self.scope();
+        let text = format!(
+            "SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND (org_id = $2 OR grantee_org_id = $2)"
+        );
+        self.read_opt(&text, &[id.into(), scope.org_id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "grant" })
     }
 
-    pub async fn revoke_grant(&self, scope: &TenantScope, id: Uuid) -> Result<Grant> {
-        let scope = scope.clone();
+    pub async fn revoke_grant(&self, id: Uuid) -> Result<Grant> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1 AND org_id = $2");
@@ -1582,8 +1688,8 @@ impl Store {
                 if after.revoked_at.is_none() {
                     after.revoked_at = Some(Millis(now_ms()));
                     tx.execute(
-                        "UPDATE grants SET revoked_at = $1 WHERE id = $2",
-                        &[after.revoked_at.into(), id.into()],
+                        "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND org_id = $3",
+                        &[after.revoked_at.into(), id.into(), scope.org_id.into()],
                     )
                     .await?;
                     let change = Change::new(Some(scope.org_id), "grant.revoked", "grant", id);
@@ -1594,14 +1700,6 @@ impl Store {
             })
         })
         .await
-    }
-
-    /// The live grants through which `grantee` may reach `project_id` of another organisation.
-    pub async fn grants_to(&self, grantee: Uuid, project_id: Uuid) -> Result<Vec<Grant>> {
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, Grant>(sql(format!("SELECT {GRANT_COLS} FROM grants WHERE grantee_org_id = $1 AND project_id = $2 AND revoked_at IS NULL")))
-            .bind(grantee).bind(project_id).fetch_all(pool).await?),
-        )
     }
 }
 

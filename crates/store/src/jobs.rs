@@ -1,14 +1,13 @@
 //! The persistent job queue: heavy or retried work (webhook deliveries now; probes, proxies and
 //! renders later). A claim takes a lease that the worker renews; a lapsed lease puts the job back.
 
-use mstation_core::TenantScope;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, new_id, now_ms, on_read,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
+    Tenant, WriteTx, new_id, now_ms,
 };
 
 fn json_out<S: serde::Serializer>(
@@ -25,7 +24,7 @@ fn json_out_req<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::O
         .serialize(s)
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Job {
     pub id: Uuid,
     pub org_id: Option<Uuid>,
@@ -109,7 +108,7 @@ pub(crate) async fn insert_job(tx: &mut WriteTx<'_>, job: &NewJob) -> Result<Uui
     Ok(id)
 }
 
-impl Store {
+impl Platform<'_> {
     pub async fn enqueue(&self, actor: &Actor, job: NewJob) -> Result<Uuid> {
         let actor = actor.clone();
         self.write(move |tx| {
@@ -287,36 +286,45 @@ impl Store {
         .await
     }
 
-    pub async fn jobs(
-        &self,
-        scope: &TenantScope,
-        status: Option<&str>,
-        q: &ListQuery,
-    ) -> Result<Page<Job>> {
+    /// Any job, for the platform's own workers.
+    pub async fn job_unscoped(&self, id: Uuid) -> Result<Option<Job>> {
+        let text = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
+        self.read_opt(&text, &[id.into()]).await
+    }
+}
+
+impl Tenant<'_> {
+    pub async fn jobs(&self, status: Option<&str>, q: &ListQuery) -> Result<Page<Job>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(status).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2)")
-                .bind(scope.org_id).bind(status).fetch_one(pool).await?;
-            (items, total)
-        });
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    status.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT COUNT(*) FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2)",
+                &[scope.org_id.into(), status.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |j| j.id))
     }
 
-    pub async fn job(&self, scope: &TenantScope, id: Uuid) -> Result<Job> {
-        on_read!(self, pool => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn job(&self, id: Uuid) -> Result<Job> {
+        let scope = self.scope();
+        let text = format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "job" })
-    }
-
-    /// Any job, for the platform's own workers.
-    pub async fn job_unscoped(&self, id: Uuid) -> Result<Option<Job>> {
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1")))
-            .bind(id).fetch_optional(pool).await?),
-        )
     }
 }

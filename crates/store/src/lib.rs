@@ -1,18 +1,13 @@
 //! The metadata store: every table M-Station keeps, on SQLite (the embedded default) or PostgreSQL.
-//! Each query is written once and compiled for both backends; every tenant query takes a scope.
-
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+//! Each query is written once for both backends, on the storage kernel (`mstation_db`); tenant
+//! work goes through the handle made from the caller's scope (`handles`).
 
 use serde::Serialize;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
 use thiserror::Error;
 use uuid::Uuid;
 
 pub mod audit;
+pub mod handles;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
@@ -20,85 +15,26 @@ pub mod outbox;
 pub mod tracking;
 pub mod webhooks;
 
+pub use handles::{Platform, Tenant};
 pub use mstation_core::validate::FieldError;
-pub use mstation_db::{Actor, Change, Millis, new_id, now_ms};
-pub(crate) use mstation_db::{Arg, BoxFuture, DbError, FromRow, Row, WriteTx};
+pub use mstation_db::{Actor, Backend, Change, Millis, new_id, now_ms};
+pub(crate) use mstation_db::{Arg, BoxFuture, Column, DbError, FromRow, Row, WriteTx};
 
-/// Runs `$body` with `$pool` bound to the pool that serves reads: the same SQL text is compiled
-/// once per backend, so the two can never drift apart.
-macro_rules! on_read {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.db {
-            $crate::Db::Sqlite { read: $pool, .. } => $body,
-            $crate::Db::Postgres($pool) => $body,
-        }
-    };
-}
+/// The schema, one set of migrations per backend, embedded at build time.
+static MIGRATIONS: mstation_db::Migrations = mstation_db::Migrations {
+    sqlite: &SQLITE,
+    postgres: &POSTGRES,
+    hot_tables: "shots, tasks, task_assignees",
+};
+// sqlx embeds the migrations; nothing else in the store touches it.
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-pub(crate) use on_read;
-
-/// The two metadata backends. SQLite gets one writer connection (SQLite has one writer anyway, and
-/// queueing in the pool is cheaper than lock retries) and a pool of readers.
-pub enum Db {
-    Sqlite {
-        read: SqlitePool,
-        /// Every write, on a thread of its own (`mstation_db::Writer`).
-        writer: mstation_db::Writer,
-        /// The hot reads, on the calling thread.
-        direct: mstation_db::Readers,
-    },
-    Postgres(PgPool),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
+/// Every table M-Station keeps. Tenant work goes through [`Store::tenant`], platform work
+/// through [`Store::platform`] (`handles`).
 pub struct Store {
-    pub(crate) db: Db,
+    pub(crate) db: mstation_db::Database,
     pub(crate) tokens: identity::TokenCache,
-    /// PostgreSQL: wakes the task that refreshes the planner's statistics after large writes.
-    pub(crate) analyze: Option<tokio::sync::mpsc::Sender<()>>,
-}
-
-/// A write adding at least this many rows (a conform, a bulk creation) asks PostgreSQL for fresh
-/// statistics once the burst is over.
-const ANALYZE_AFTER_ROWS: usize = 200;
-/// The end of a burst: this long without another large write…
-const ANALYZE_QUIET: Duration = Duration::from_secs(2);
-/// …or this long after its first write, whichever comes first.
-const ANALYZE_AT_MOST_AFTER: Duration = Duration::from_secs(30);
-
-/// Refreshes PostgreSQL's statistics of the production tables after bursts of large writes.
-/// Autovacuum does so within a minute or so, and for a large import into an already large table
-/// maybe never (its threshold is a share of the table); until then the planner knows nothing of
-/// the new rows. Measured: a person's filtered tasks right after seeding 1,000 shots took 10-18 ms
-/// a page through a plan made without statistics, under 1 ms after ANALYZE (BENCHMARKS.md).
-/// The task ends with the store.
-fn start_analyzer(pool: PgPool) -> tokio::sync::mpsc::Sender<()> {
-    let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
-    tokio::spawn(async move {
-        while woken.recv().await.is_some() {
-            let first = std::time::Instant::now();
-            loop {
-                match tokio::time::timeout(ANALYZE_QUIET, woken.recv()).await {
-                    Ok(Some(())) if first.elapsed() < ANALYZE_AT_MOST_AFTER => continue,
-                    Ok(None) => return,
-                    _ => break,
-                }
-            }
-            if let Err(e) = sqlx::query("ANALYZE shots, tasks, task_assignees")
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(error = %e, "could not refresh the planner's statistics");
-            }
-        }
-    });
-    wake
 }
 
 #[derive(Debug, Error)]
@@ -132,18 +68,6 @@ impl From<DbError> for StoreError {
             },
             e => StoreError::Database(e),
         }
-    }
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        DbError::from(e).into()
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Database(e.into())
     }
 }
 
@@ -282,150 +206,37 @@ impl Store {
     /// Opens the store named by `url`: `sqlite:PATH` / a plain path, or `postgres://…`. Creates the
     /// database file if needed and applies the migrations of that backend.
     pub async fn open(url: &str) -> Result<Store> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(32)
-                // No ping before each use: a round trip per query for a connection that is
-                // almost always fine. A connection the server dropped fails its one query (503,
-                // retry) and leaves the pool.
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
-                .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Ok(Store {
-                analyze: Some(start_analyzer(pool.clone())),
-                db: Db::Postgres(pool),
-                tokens: identity::TokenCache::default(),
-            })
-        } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
-            Self::open_sqlite(Path::new(path)).await
-        }
-    }
-
-    pub async fn open_sqlite(path: &Path) -> Result<Store> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
-        // The migrations' connection closes without `PRAGMA optimize`: at the start of a
-        // server the tables may be empty, and statistics taken then would mislead the planner
-        // for the whole run (measured: readers scanning twenty times the pages). The writer
-        // refreshes them when the store closes and every hour (`optimize`).
-        let opts = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: an acknowledged write survives power loss, not just a killed process.
-            .synchronous(SqliteSynchronous::Full);
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .connect_with(opts)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        // Migrated: from here on every write goes through the writer thread.
-        write.close().await;
-        let readers = std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(2)
-            .max(2)
-            * 2;
-        let read = SqlitePoolOptions::new()
-            .max_connections(readers)
-            // A file connection cannot go stale; a ping before each use is one more round trip
-            // to the connection's thread for nothing.
-            .test_before_acquire(false)
-            .connect_with(base.read_only(true))
-            .await?;
-        let writer = mstation_db::Writer::start(path)?;
         Ok(Store {
-            analyze: None,
-            db: Db::Sqlite {
-                read,
-                writer,
-                direct: mstation_db::Readers::new(path, readers as usize),
-            },
+            db: mstation_db::Database::open(url, &MIGRATIONS).await?,
             tokens: identity::TokenCache::default(),
         })
     }
 
+    pub async fn open_sqlite(path: &std::path::Path) -> Result<Store> {
+        Self::open(&format!("sqlite:{}", path.display())).await
+    }
+
     pub fn backend(&self) -> Backend {
-        match self.db {
-            Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
-        }
+        self.db.backend()
     }
 
     /// Refreshes the query planner's statistics where they have gone stale (SQLite's
     /// `PRAGMA optimize`; PostgreSQL's autovacuum does this itself).
     pub async fn optimize(&self) -> Result<()> {
-        if let Db::Sqlite { writer, .. } = &self.db {
-            writer
-                .write(|tx| {
-                    Box::pin(async move {
-                        tx.execute("PRAGMA optimize", &[]).await?;
-                        Ok::<_, StoreError>(())
-                    })
-                })
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Runs the write `f`: on SQLite on the writer thread, on PostgreSQL in a transaction of its
-    /// own (the write rule, `mstation_db`). `f` owns what it uses; it commits when it answers
-    /// `Ok`, and leaves nothing when it answers `Err`.
-    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'t, 'c> FnOnce(&'t mut WriteTx<'c>) -> BoxFuture<'t, Result<T>> + Send + 'static,
-    {
-        match &self.db {
-            Db::Sqlite { writer, .. } => writer.write(f).await,
-            Db::Postgres(pool) => mstation_db::write_pg(pool, f).await,
-        }
-    }
-
-    /// After a committed write that added `rows` rows: on PostgreSQL, a large one asks for
-    /// fresh statistics (`start_analyzer`).
-    pub(crate) fn wrote_rows(&self, rows: usize) {
-        if rows >= ANALYZE_AFTER_ROWS
-            && let Some(wake) = &self.analyze
-        {
-            let _ = wake.try_send(());
-        }
+        Ok(self.db.optimize().await?)
     }
 
     /// SQLite's group commit so far: (transactions committed, writes they carried).
-    pub async fn write_batches(&self) -> Option<(u64, u64)> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => Some(writer.stats()),
-            Db::Postgres(_) => None,
-        }
+    pub fn write_batches(&self) -> Option<(u64, u64)> {
+        self.db.write_batches()
     }
 
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        on_read!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
-        Ok(())
+        Ok(self.db.ping().await?)
     }
 
     pub async fn close(&self) {
-        // Keep the planner's statistics fresh as tables grow from ten rows to millions.
-        if let Err(e) = self.optimize().await {
-            tracing::warn!(error = %e, "could not refresh the planner's statistics");
-        }
-        match &self.db {
-            Db::Sqlite { read, .. } => read.close().await,
-            Db::Postgres(p) => p.close().await,
-        }
+        self.db.close().await;
     }
 }

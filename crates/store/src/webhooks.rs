@@ -1,7 +1,6 @@
 //! Webhooks per organisation: where to send which events, and the log of every delivery attempt.
 //! Fan-out reads the outbox and queues one delivery job per (webhook, event) in one transaction.
 
-use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,15 +10,15 @@ use crate::check_version;
 use crate::jobs::{NewJob, insert_job};
 use crate::outbox::Event;
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    new_id, now_ms, on_read,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
+    Tenant, new_id, now_ms,
 };
 
 fn words_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(v.split_whitespace())
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Webhook {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -49,7 +48,7 @@ impl FromRow for Webhook {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Delivery {
     pub id: Uuid,
     pub webhook_id: Uuid,
@@ -61,6 +60,22 @@ pub struct Delivery {
     pub error: Option<String>,
     pub duration_ms: i64,
     pub at: Millis,
+}
+
+impl FromRow for Delivery {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Delivery {
+            id: r.get()?,
+            webhook_id: r.get()?,
+            event_id: r.get()?,
+            event_kind: r.get()?,
+            attempt: r.get()?,
+            status_code: r.get()?,
+            error: r.get()?,
+            duration_ms: r.get()?,
+            at: r.get()?,
+        })
+    }
 }
 
 /// The fields of a webhook a PATCH may change; absent ones stay as they are.
@@ -115,15 +130,15 @@ pub fn matches(patterns: &str, kind: &str) -> bool {
     })
 }
 
-impl Store {
+impl Tenant<'_> {
     /// Creates a webhook; returns it with its signing secret, which is shown to admins once.
     pub async fn create_webhook(
         &self,
-        scope: &TenantScope,
         url: &str,
         events: &[String],
         description: &str,
     ) -> Result<(Webhook, String)> {
+        let scope = self.scope();
         let url = validate::webhook_url("url", url)?;
         let events = check_patterns(events)?;
         let description = validate::text("description", description, 500)?;
@@ -166,28 +181,37 @@ impl Store {
         .await
     }
 
-    pub async fn webhooks(&self, scope: &TenantScope, q: &ListQuery) -> Result<Page<Webhook>> {
+    pub async fn webhooks(&self, q: &ListQuery) -> Result<Page<Webhook>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE org_id = $1").bind(scope.org_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items = self.read(&text, &args).await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT COUNT(*) FROM webhooks WHERE org_id = $1",
+                &[scope.org_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |w| w.id))
     }
 
-    pub async fn webhook(&self, scope: &TenantScope, id: Uuid) -> Result<Webhook> {
-        on_read!(self, pool => sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn webhook(&self, id: Uuid) -> Result<Webhook> {
+        let scope = self.scope();
+        let text = format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "webhook" })
     }
 
     pub async fn update_webhook(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         patch: WebhookChanges,
@@ -203,7 +227,7 @@ impl Store {
         let description = description
             .map(|d| validate::text("description", &d, 500))
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -257,8 +281,8 @@ impl Store {
         .await
     }
 
-    pub async fn delete_webhook(&self, scope: &TenantScope, id: Uuid) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn delete_webhook(&self, id: Uuid) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text =
@@ -268,12 +292,15 @@ impl Store {
                     .await?
                     .ok_or(StoreError::NotFound { entity: "webhook" })?;
                 tx.execute(
-                    "DELETE FROM webhook_deliveries WHERE webhook_id = $1",
-                    &[id.into()],
+                    "DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND org_id = $2",
+                    &[id.into(), scope.org_id.into()],
                 )
                 .await?;
-                tx.execute("DELETE FROM webhooks WHERE id = $1", &[id.into()])
-                    .await?;
+                tx.execute(
+                    "DELETE FROM webhooks WHERE id = $1 AND org_id = $2",
+                    &[id.into(), scope.org_id.into()],
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "webhook.deleted", "webhook", id);
                 tx.record(&Actor::of(&scope), change.before(&before))
                     .await?;
@@ -283,27 +310,32 @@ impl Store {
         .await
     }
 
-    pub async fn deliveries(
-        &self,
-        scope: &TenantScope,
-        webhook_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Delivery>> {
-        self.webhook(scope, webhook_id).await?;
+    pub async fn deliveries(&self, webhook_id: Uuid, q: &ListQuery) -> Result<Page<Delivery>> {
+        let scope = self.scope();
+        self.webhook(webhook_id).await?;
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at FROM webhook_deliveries
              WHERE org_id = $1 AND webhook_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(text)).bind(scope.org_id).bind(webhook_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2")
-                .bind(scope.org_id).bind(webhook_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            webhook_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items = self.read(&text, &args).await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2",
+                &[scope.org_id.into(), webhook_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |d| d.id))
     }
+}
 
+impl Platform<'_> {
     /// Queues a delivery job for every active webhook that wants one of `events`, and moves the
     /// fan-out cursor to `new_cursor`, in one transaction: each event is queued exactly once.
     /// Several `serve` processes may run this at once: the cursor moves only from `old_cursor`,
@@ -315,7 +347,11 @@ impl Store {
         new_cursor: i64,
     ) -> Result<usize> {
         let hooks: Vec<(Uuid, Uuid, String)> = if events.iter().any(|e| e.org_id.is_some()) {
-            on_read!(self, pool => sqlx::query_as("SELECT id, org_id, events FROM webhooks WHERE active = $1").bind(true).fetch_all(pool).await?)
+            self.read(
+                "SELECT id, org_id, events FROM webhooks WHERE active = $1",
+                &[true.into()],
+            )
+            .await?
         } else {
             Vec::new()
         };
@@ -377,13 +413,15 @@ impl Store {
 
     /// What a delivery needs: the target, its secret, and whether it is still active.
     pub async fn webhook_target(&self, id: Uuid) -> Result<Option<(Uuid, String, String, bool)>> {
-        Ok(
-            on_read!(self, pool => sqlx::query_as("SELECT org_id, url, secret, active FROM webhooks WHERE id = $1").bind(id).fetch_optional(pool).await?),
+        self.read_opt(
+            "SELECT org_id, url, secret, active FROM webhooks WHERE id = $1",
+            &[id.into()],
         )
+        .await
     }
 
     /// Logs a delivery attempt as it starts, before anything is sent: an attempt cut off by a
-    /// stop of the server is in the log too, with `UNANSWERED`. [`Store::finish_delivery`]
+    /// stop of the server is in the log too, with `UNANSWERED`. [`Platform::finish_delivery`]
     /// records the answer.
     pub async fn start_delivery(
         &self,

@@ -87,16 +87,16 @@ macro_rules! check {
     ($store:expr, $pool:expr, $ids:expr) => {{
         let i: &Ids = $ids;
         let scope = TenantScope { org_id: i.org, user_id: i.user, role: Role::Owner, token_scopes: None, token_id: None };
-        let t = $store.task(&scope, i.task).await.unwrap();
+        let t = $store.tenant(&scope).task(i.task).await.unwrap();
         assert_eq!((t.shot_id, t.sequence_id, t.asset_id), (Some(i.shot), Some(i.sequence), None));
         let assigned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM task_assignees WHERE task_id = $1").bind(i.task).fetch_one($pool).await.unwrap();
         assert_eq!(assigned, 1, "assignees still point at the task");
         // "My tasks" counts the old assignment (on SQLite from the counts 0017 builds).
         let mine = mstation_store::tracking::tasks::TaskFilter { assignee: Some(i.user), project_id: Some(i.project), status_id: Some(i.status), ..Default::default() };
-        let page = $store.tasks(&scope, &mine, &mstation_store::ListQuery::default()).await.unwrap();
+        let page = $store.tenant(&scope).tasks(&mine, &mstation_store::ListQuery::default()).await.unwrap();
         assert_eq!((page.total, page.items.len()), (1, 1), "the old assignment is counted");
-        assert_eq!($store.notes(&scope, i.task).await.unwrap().len(), 1, "notes still point at the task");
-        assert_eq!($store.shot_tasks(&scope, i.shot).await.unwrap().len(), 1);
+        assert_eq!($store.tenant(&scope).notes(i.task).await.unwrap().len(), 1, "notes still point at the task");
+        assert_eq!($store.tenant(&scope).shot_tasks(i.shot).await.unwrap().len(), 1);
         // 0016 gives the old task its shot's place in the cut.
         let cut: Option<i64> = sqlx::query_scalar("SELECT cut_order FROM tasks WHERE id = $1").bind(i.task).fetch_one($pool).await.unwrap();
         assert_eq!(cut, Some(1), "the task carries its shot's cut order");

@@ -47,11 +47,12 @@ async fn project_activity(
         p.cursor.as_deref(),
         Some(p.sort.as_deref().unwrap_or("-created_at")),
     )?;
-    state.store.project(scope, project_id).await?;
+    state.store.tenant(scope).project(project_id).await?;
     Ok(Json(
         state
             .store
-            .activity(scope, Feed::Project(project_id), &q)
+            .tenant(scope)
+            .activity(Feed::Project(project_id), &q)
             .await?,
     ))
 }
@@ -74,7 +75,11 @@ async fn person_activity(
     )?;
     let user = crate::api::activity::person(&state, scope, &user_id).await?;
     Ok(Json(
-        state.store.activity(scope, Feed::Person(user), &q).await?,
+        state
+            .store
+            .tenant(scope)
+            .activity(Feed::Person(user), &q)
+            .await?,
     ))
 }
 
@@ -92,7 +97,13 @@ pub async fn person(
             .parse::<Uuid>()
             .map_err(|_| ApiError::not_found("person"))?
     };
-    if state.store.role_in(user, scope.org_id).await?.is_none() {
+    if state
+        .store
+        .platform()
+        .role_in(user, scope.org_id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found("person"));
     }
     Ok(user)

@@ -54,7 +54,8 @@ async fn list_assets(
     Ok(Json(
         state
             .store
-            .assets(m.may(Permission::ReadOrg)?, project_id, p.kind, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .assets(project_id, p.kind, &q)
             .await?,
     ))
 }
@@ -89,8 +90,8 @@ async fn create_asset(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let a = st
             .store
+            .tenant(&scope)
             .create_asset(
-                &scope,
                 project_id,
                 input.episode_id,
                 input.kind,
@@ -115,7 +116,8 @@ async fn get_asset(
 ) -> ApiResult<Response> {
     let a = state
         .store
-        .asset(m.may(Permission::ReadOrg)?, asset_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .asset(asset_id)
         .await?;
     Ok((etag(a.version), Json(a)).into_response())
 }
@@ -150,7 +152,8 @@ async fn update_asset(
     };
     let a = state
         .store
-        .update_asset(m.may(Permission::ManageProduction)?, asset_id, v, changes)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .update_asset(asset_id, v, changes)
         .await?;
     Ok((etag(a.version), Json(a)).into_response())
 }
@@ -167,7 +170,8 @@ async fn delete_asset(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_asset(m.may(Permission::ManageProduction)?, asset_id, v)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .delete_asset(asset_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -182,7 +186,8 @@ async fn asset_shots(
     Ok(Json(Items {
         items: state
             .store
-            .asset_shots(m.may(Permission::ReadOrg)?, asset_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .asset_shots(asset_id)
             .await?,
     }))
 }
@@ -197,7 +202,8 @@ async fn asset_tasks(
     Ok(TaskItems(
         state
             .store
-            .asset_tasks(m.may(Permission::ReadOrg)?, asset_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .asset_tasks(asset_id)
             .await?,
     ))
 }
@@ -212,7 +218,8 @@ async fn shot_assets(
     Ok(Json(Items {
         items: state
             .store
-            .shot_assets(m.may(Permission::ReadOrg)?, shot_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .shot_assets(shot_id)
             .await?,
     }))
 }
@@ -237,12 +244,8 @@ async fn cast(
     Ok(Json(
         state
             .store
-            .cast(
-                m.may(Permission::WriteProduction)?,
-                shot_id,
-                asset_id,
-                input.count,
-            )
+            .tenant(m.may(Permission::WriteProduction)?)
+            .cast(shot_id, asset_id, input.count)
             .await?,
     ))
 }
@@ -257,7 +260,8 @@ async fn uncast(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .uncast(m.may(Permission::WriteProduction)?, shot_id, asset_id)
+        .tenant(m.may(Permission::WriteProduction)?)
+        .uncast(shot_id, asset_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

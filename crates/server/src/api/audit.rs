@@ -67,7 +67,8 @@ async fn list_audit(
     Ok(Json(
         state
             .store
-            .audit(m.may(Permission::ReadAudit)?, &f, &q)
+            .tenant(m.may(Permission::ReadAudit)?)
+            .audit(&f, &q)
             .await?,
     ))
 }

@@ -144,7 +144,7 @@ async fn catch_up(
     tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
 ) -> bool {
     while *sent < upto {
-        let Ok(batch) = st.store.org_events_after(scope.org_id, *sent, 500).await else {
+        let Ok(batch) = st.store.tenant(scope).org_events_after(*sent, 500).await else {
             return false;
         };
         let done = batch.len() < 500 || batch.last().is_some_and(|e| e.seq >= upto);
@@ -163,11 +163,14 @@ async fn catch_up(
 
 async fn still_allowed(st: &State, scope: &TenantScope) -> bool {
     let member = matches!(
-        st.store.role_in(scope.user_id, scope.org_id).await,
+        st.store
+            .platform()
+            .role_in(scope.user_id, scope.org_id)
+            .await,
         Ok(Some(_))
     );
     let token = match scope.token_id {
-        Some(t) => matches!(st.store.token_live(t).await, Ok(true)),
+        Some(t) => matches!(st.store.platform().token_live(t).await, Ok(true)),
         None => true,
     };
     member && token

@@ -53,7 +53,8 @@ async fn list_fields(
     Ok(Json(Items {
         items: state
             .store
-            .custom_fields(m.may(Permission::ReadOrg)?, project_id, p.entity)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .custom_fields(project_id, p.entity)
             .await?,
     }))
 }
@@ -92,8 +93,8 @@ async fn create_field(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let f = st
             .store
+            .tenant(&scope)
             .create_custom_field(
-                &scope,
                 project_id,
                 NewCustomField {
                     entity: input.entity,
@@ -122,7 +123,8 @@ async fn get_field(
 ) -> ApiResult<Response> {
     let f = state
         .store
-        .custom_field(m.may(Permission::ReadOrg)?, field_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .custom_field(field_id)
         .await?;
     Ok((etag(f.version), Json(f)).into_response())
 }
@@ -153,7 +155,8 @@ async fn update_field(
     };
     let f = state
         .store
-        .update_custom_field(m.may(Permission::ManageProduction)?, field_id, v, changes)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .update_custom_field(field_id, v, changes)
         .await?;
     Ok((etag(f.version), Json(f)).into_response())
 }
@@ -170,7 +173,8 @@ async fn delete_field(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_custom_field(m.may(Permission::ManageProduction)?, field_id, v)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .delete_custom_field(field_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -179,7 +183,8 @@ async fn read(state: &State, m: &Member, entity: FieldEntity, id: Uuid) -> ApiRe
     Ok(Json(
         state
             .store
-            .field_values(m.may(Permission::ReadOrg)?, entity, id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .field_values(entity, id)
             .await?,
     ))
 }
@@ -194,7 +199,8 @@ async fn write(
     Ok(Json(
         state
             .store
-            .set_field_values(m.may(Permission::WriteProduction)?, entity, id, &values)
+            .tenant(m.may(Permission::WriteProduction)?)
+            .set_field_values(entity, id, &values)
             .await?,
     ))
 }

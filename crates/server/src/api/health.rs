@@ -34,7 +34,7 @@ async fn readyz(AxState(state): AxState<State>) -> impl IntoResponse {
     responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format: requests and latency by route and status; SQLite commits and the writes they carried")))]
 async fn metrics(AxState(state): AxState<State>) -> impl IntoResponse {
     let mut out = state.metrics.render();
-    if let Some((commits, writes)) = state.store.write_batches().await {
+    if let Some((commits, writes)) = state.store.write_batches() {
         out.push_str(&format!(
             "# HELP mstation_sqlite_commits_total Group-committed SQLite transactions.\n# TYPE mstation_sqlite_commits_total counter\nmstation_sqlite_commits_total {commits}\n\
              # HELP mstation_sqlite_writes_total Writes those commits carried.\n# TYPE mstation_sqlite_writes_total counter\nmstation_sqlite_writes_total {writes}\n"

@@ -120,14 +120,14 @@ pub(crate) async fn sign_in(
             ));
         }
     }
-    let Some(user) = state.store.verify_login(email, password).await? else {
+    let Some(user) = state.store.platform().verify_login(email, password).await? else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "auth.bad_credentials",
             "The e-mail or password is not right.",
         ));
     };
-    let memberships = state.store.memberships(user.id).await?;
+    let memberships = state.store.platform().memberships(user.id).await?;
     let org_id = match org_slug {
         Some(slug) => Some(
             memberships
@@ -138,7 +138,11 @@ pub(crate) async fn sign_in(
         ),
         None => memberships.first().map(|m| m.org.id),
     };
-    let (secret, csrf) = state.store.create_session(user.id, org_id).await?;
+    let (secret, csrf) = state
+        .store
+        .platform()
+        .create_session(user.id, org_id)
+        .await?;
     Ok((user, org_id, secret, csrf))
 }
 
@@ -158,7 +162,7 @@ async fn login(
         input.org_slug.as_deref(),
     )
     .await?;
-    let memberships = state.store.memberships(user.id).await?;
+    let memberships = state.store.platform().memberships(user.id).await?;
     let mut resp = Json(MeOut {
         user,
         memberships,
@@ -176,7 +180,7 @@ async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", responses((status = 204, description = "Signed out")))]
 async fn logout(AxState(state): AxState<State>, Signed(caller): Signed) -> ApiResult<Response> {
     if let Some(s) = &caller.session {
-        state.store.end_session(&s.secret).await?;
+        state.store.platform().end_session(&s.secret).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut()
@@ -200,6 +204,7 @@ async fn change_password(
 ) -> ApiResult<StatusCode> {
     state
         .store
+        .platform()
         .change_password(caller.user_id, &input.current_password, &input.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -226,6 +231,7 @@ async fn switch_org(
     };
     if state
         .store
+        .platform()
         .role_in(caller.user_id, input.org_id)
         .await?
         .is_none()
@@ -234,6 +240,7 @@ async fn switch_org(
     }
     state
         .store
+        .platform()
         .switch_session_org(&session.secret, input.org_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -243,8 +250,8 @@ async fn switch_org(
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "identity", responses((status = 200, body = MeOut), (status = 401, body = Problem)))]
 async fn me(AxState(state): AxState<State>, Signed(caller): Signed) -> ApiResult<Json<MeOut>> {
-    let user = state.store.user(caller.user_id).await?;
-    let mut memberships = state.store.memberships(caller.user_id).await?;
+    let user = state.store.platform().user(caller.user_id).await?;
+    let mut memberships = state.store.platform().memberships(caller.user_id).await?;
     if caller.session.is_none() {
         // A token sees only the organisation it belongs to.
         let org = caller.scope.as_ref().map(|s| s.org_id);
@@ -283,6 +290,7 @@ async fn update_me(
     Ok(Json(
         state
             .store
+            .platform()
             .update_user_prefs(caller.user_id, input.locale, input.timezone)
             .await?,
     ))
@@ -320,7 +328,7 @@ async fn create_org(
 ) -> Response {
     let st = state.clone();
     idempotent(&state, &scope.clone(), key, input, |input| async move {
-        let user = st.store.user(caller.user_id).await?;
+        let user = st.store.platform().user(caller.user_id).await?;
         if !user.is_operator || !scope.can(Permission::ManageOrg) {
             return Err(ApiError::forbidden(
                 "creating organisations (platform operators only)",
@@ -332,6 +340,7 @@ async fn create_org(
         let owner = match &input.owner_email {
             Some(e) => {
                 st.store
+                    .platform()
                     .user_by_email(e)
                     .await?
                     .ok_or_else(|| ApiError::invalid("owner_email", "unknown_user"))?
@@ -341,6 +350,7 @@ async fn create_org(
         };
         let org = st
             .store
+            .platform()
             .create_org(
                 &Actor::of(&scope),
                 NewOrg {
@@ -362,7 +372,11 @@ async fn create_org(
 
 #[utoipa::path(get, path = "/api/v1/org", tag = "identity", responses((status = 200, body = Org)))]
 async fn current_org(AxState(state): AxState<State>, m: Member) -> ApiResult<Response> {
-    let org = state.store.org(m.may(Permission::ReadOrg)?).await?;
+    let org = state
+        .store
+        .tenant(m.may(Permission::ReadOrg)?)
+        .org()
+        .await?;
     Ok((etag(org.version), Json(org)).into_response())
 }
 
@@ -387,7 +401,8 @@ async fn update_org(
     }
     let org = state
         .store
-        .update_org(m.may(Permission::ManageOrg)?, v, p.name, p.timezone)
+        .tenant(m.may(Permission::ManageOrg)?)
+        .update_org(v, p.name, p.timezone)
         .await?;
     Ok((etag(org.version), Json(org)).into_response())
 }
@@ -415,7 +430,8 @@ async fn list_members(
     Ok(Json(
         state
             .store
-            .members(m.may(Permission::ReadMembers)?, &q, p.role)
+            .tenant(m.may(Permission::ReadMembers)?)
+            .members(&q, p.role)
             .await?,
     ))
 }
@@ -429,7 +445,8 @@ async fn get_member(
 ) -> ApiResult<Response> {
     let row = state
         .store
-        .member(m.may(Permission::ReadMembers)?, member_id)
+        .tenant(m.may(Permission::ReadMembers)?)
+        .member(member_id)
         .await?;
     Ok((etag(row.version), Json(row)).into_response())
 }
@@ -452,7 +469,8 @@ async fn update_member(
 ) -> ApiResult<Response> {
     let row = state
         .store
-        .set_member_role(m.may(Permission::ManageMembers)?, member_id, p.role, v)
+        .tenant(m.may(Permission::ManageMembers)?)
+        .set_member_role(member_id, p.role, v)
         .await?;
     Ok((etag(row.version), Json(row)).into_response())
 }
@@ -466,7 +484,8 @@ async fn remove_member(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .remove_member(m.may(Permission::ManageMembers)?, member_id)
+        .tenant(m.may(Permission::ManageMembers)?)
+        .remove_member(member_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -492,7 +511,8 @@ async fn list_invitations(
     Ok(Json(
         state
             .store
-            .invitations(m.may(Permission::ManageMembers)?, &q)
+            .tenant(m.may(Permission::ManageMembers)?)
+            .invitations(&q)
             .await?,
     ))
 }
@@ -528,7 +548,11 @@ async fn create_invitation(
     };
     let st = state.clone();
     idempotent(&state, &scope.clone(), key, input, |input| async move {
-        let (invitation, token) = st.store.invite(&scope, &input.email, input.role).await?;
+        let (invitation, token) = st
+            .store
+            .tenant(&scope)
+            .invite(&input.email, input.role)
+            .await?;
         let accept_path = format!("/invite/{token}");
         Ok((
             StatusCode::CREATED,
@@ -553,7 +577,8 @@ async fn get_invitation(
     Ok(Json(
         state
             .store
-            .invitation(m.may(Permission::ManageMembers)?, invitation_id)
+            .tenant(m.may(Permission::ManageMembers)?)
+            .invitation(invitation_id)
             .await?,
     ))
 }
@@ -567,7 +592,8 @@ async fn revoke_invitation(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .revoke_invitation(m.may(Permission::ManageMembers)?, invitation_id)
+        .tenant(m.may(Permission::ManageMembers)?)
+        .revoke_invitation(invitation_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -599,6 +625,7 @@ async fn accept_invitation(
     let user_id = caller.map(|c| c.user_id);
     let (user, org) = state
         .store
+        .platform()
         .accept_invitation(&input.token, user_id, input.display_name, input.password)
         .await?;
     Ok(Json(AcceptOut { user, org }))
@@ -618,7 +645,8 @@ async fn list_tokens(
     Ok(Json(
         state
             .store
-            .tokens(m.may(Permission::ManageOwnTokens)?, &q, all)
+            .tenant(m.may(Permission::ManageOwnTokens)?)
+            .tokens(&q, all)
             .await?,
     ))
 }
@@ -677,7 +705,8 @@ async fn create_token(
             .transpose()?;
         let (token, secret) = st
             .store
-            .create_token(&scope, &input.name, &input.scopes, expires)
+            .tenant(&scope)
+            .create_token(&input.name, &input.scopes, expires)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -698,7 +727,8 @@ async fn get_token(
     Ok(Json(
         state
             .store
-            .token(m.may(Permission::ManageOwnTokens)?, token_id, all)
+            .tenant(m.may(Permission::ManageOwnTokens)?)
+            .token(token_id, all)
             .await?,
     ))
 }
@@ -714,7 +744,8 @@ async fn revoke_token(
     Ok(Json(
         state
             .store
-            .revoke_token(m.may(Permission::ManageOwnTokens)?, token_id, all)
+            .tenant(m.may(Permission::ManageOwnTokens)?)
+            .revoke_token(token_id, all)
             .await?,
     ))
 }
@@ -751,7 +782,8 @@ async fn list_grants(
     Ok(Json(
         state
             .store
-            .grants(m.may(Permission::ReadOrg)?, &q, incoming)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .grants(&q, incoming)
             .await?,
     ))
 }
@@ -792,8 +824,8 @@ async fn create_grant(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let g = st
             .store
+            .tenant(&scope)
             .create_grant(
-                &scope,
                 input.grantee_org_id,
                 input.project_id,
                 input.entity_filter.clone(),
@@ -819,7 +851,8 @@ async fn get_grant(
     Ok(Json(
         state
             .store
-            .grant(m.may(Permission::ReadOrg)?, grant_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .grant(grant_id)
             .await?,
     ))
 }
@@ -834,7 +867,8 @@ async fn revoke_grant(
     Ok(Json(
         state
             .store
-            .revoke_grant(m.may(Permission::ManageGrants)?, grant_id)
+            .tenant(m.may(Permission::ManageGrants)?)
+            .revoke_grant(grant_id)
             .await?,
     ))
 }

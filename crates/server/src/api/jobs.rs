@@ -54,7 +54,8 @@ async fn list_jobs(
     Ok(Json(
         state
             .store
-            .jobs(m.may(Permission::ReadJobs)?, p.status.as_deref(), &q)
+            .tenant(m.may(Permission::ReadJobs)?)
+            .jobs(p.status.as_deref(), &q)
             .await?,
     ))
 }
@@ -69,7 +70,8 @@ async fn get_job(
     Ok(Json(
         state
             .store
-            .job(m.may(Permission::ReadJobs)?, job_id)
+            .tenant(m.may(Permission::ReadJobs)?)
+            .job(job_id)
             .await?,
     ))
 }

@@ -47,7 +47,8 @@ async fn list(state: &State, m: &Member, on: NoteOn) -> ApiResult<Json<Items<Not
     Ok(Json(Items {
         items: state
             .store
-            .entity_notes(m.may(Permission::ReadOrg)?, on)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .entity_notes(on)
             .await?,
     }))
 }
@@ -67,7 +68,8 @@ async fn add(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let n = st
             .store
-            .add_entity_note(&scope, on, &input.body, input.frame, input.parent_id)
+            .tenant(&scope)
+            .add_entity_note(on, &input.body, input.frame, input.parent_id)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -164,5 +166,5 @@ async fn person_mentions(
         Some(p.sort.as_deref().unwrap_or("-created_at")),
     )?;
     let user = crate::api::activity::person(&state, scope, &user_id).await?;
-    Ok(Json(state.store.mentions(scope, user, &q).await?))
+    Ok(Json(state.store.tenant(scope).mentions(user, &q).await?))
 }

@@ -70,7 +70,8 @@ async fn list_statuses(
     Ok(Json(Items {
         items: state
             .store
-            .task_statuses(m.may(Permission::ReadOrg)?, project_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .task_statuses(project_id)
             .await?,
     }))
 }
@@ -85,7 +86,8 @@ async fn list_task_types(
     Ok(Json(Items {
         items: state
             .store
-            .task_types(m.may(Permission::ReadOrg)?, project_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .task_types(project_id)
             .await?,
     }))
 }
@@ -102,7 +104,8 @@ async fn progress(
     Ok(Json(
         state
             .store
-            .progress(m.may(Permission::ReadOrg)?, project_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .progress(project_id)
             .await?,
     ))
 }
@@ -251,7 +254,13 @@ async fn list_tasks(
         episode_id: p.episode_id,
         fields,
     };
-    Ok(Json(state.store.tasks_sorted(scope, &f, &sort, &q).await?))
+    Ok(Json(
+        state
+            .store
+            .tenant(scope)
+            .tasks_sorted(&f, &sort, &q)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -311,7 +320,7 @@ async fn create_tasks(
                 due_date: t.due_date,
             })
             .collect();
-        let items = st.store.create_tasks(&scope, &new).await?;
+        let items = st.store.tenant(&scope).create_tasks(&new).await?;
         let body = serde_json::to_value(Items { items }).unwrap_or_default();
         Ok((StatusCode::CREATED, body))
     })
@@ -335,8 +344,12 @@ async fn get_task(
     Path(task_id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let scope = m.may(Permission::ReadOrg)?;
-    let task = state.store.task(scope, task_id).await?;
-    let logged_minutes = state.store.task_logged_minutes(scope, task_id).await?;
+    let task = state.store.tenant(scope).task(task_id).await?;
+    let logged_minutes = state
+        .store
+        .tenant(scope)
+        .task_logged_minutes(task_id)
+        .await?;
     Ok((
         etag(task.version),
         Json(TaskDetail {
@@ -389,7 +402,8 @@ async fn update_task(
 ) -> ApiResult<Response> {
     let t = state
         .store
-        .update_task(m.may(Permission::WriteProduction)?, task_id, v, &p.into())
+        .tenant(m.may(Permission::WriteProduction)?)
+        .update_task(task_id, v, &p.into())
         .await?;
     Ok((etag(t.version), Json(t)).into_response())
 }
@@ -438,7 +452,8 @@ async fn bulk_update(
     Ok(TaskItems(
         state
             .store
-            .update_tasks(m.may(Permission::WriteProduction)?, &changes)
+            .tenant(m.may(Permission::WriteProduction)?)
+            .update_tasks(&changes)
             .await?,
     ))
 }
@@ -453,7 +468,8 @@ async fn shot_tasks(
     Ok(TaskItems(
         state
             .store
-            .shot_tasks(m.may(Permission::ReadOrg)?, shot_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .shot_tasks(shot_id)
             .await?,
     ))
 }
@@ -476,7 +492,8 @@ async fn sequence_tasks(
     Ok(TaskItems(
         state
             .store
-            .sequence_tasks_of(m.may(Permission::ReadOrg)?, sequence_id, p.task_type_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .sequence_tasks_of(sequence_id, p.task_type_id)
             .await?,
     ))
 }
@@ -491,7 +508,8 @@ async fn list_notes(
     Ok(Json(Items {
         items: state
             .store
-            .notes(m.may(Permission::ReadOrg)?, task_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .notes(task_id)
             .await?,
     }))
 }
@@ -535,7 +553,8 @@ async fn add_note(
         let status_to = n.status_id.map(|s| (s, v));
         return match state
             .store
-            .add_note(&scope, task_id, &n.body, n.frame, n.parent_id, status_to)
+            .tenant(&scope)
+            .add_note(task_id, &n.body, n.frame, n.parent_id, status_to)
             .await
         {
             // The task's new version as its ETag, for the next If-Match.
@@ -555,7 +574,8 @@ async fn add_note(
         let status_to = n.status_id.map(|s| (s, v));
         let (note, task) = st
             .store
-            .add_note(&scope, task_id, &n.body, n.frame, n.parent_id, status_to)
+            .tenant(&scope)
+            .add_note(task_id, &n.body, n.frame, n.parent_id, status_to)
             .await?;
         let body = serde_json::to_value(NoteOut { note, task }).unwrap_or_default();
         Ok((StatusCode::CREATED, body))

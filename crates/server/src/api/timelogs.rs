@@ -56,7 +56,8 @@ async fn task_time_logs(
     Ok(Json(
         state
             .store
-            .time_logs(m.may(Permission::ReadOrg)?, &f, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .time_logs(&f, &q)
             .await?,
     ))
 }
@@ -91,7 +92,8 @@ async fn log_time(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let t = st
             .store
-            .log_time(&scope, task_id, &input.date, input.minutes, &input.comment)
+            .tenant(&scope)
+            .log_time(task_id, &input.date, input.minutes, &input.comment)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -138,7 +140,7 @@ async fn list_time_logs(
         from: p.from,
         to: p.to,
     };
-    Ok(Json(state.store.time_logs(scope, &f, &q).await?))
+    Ok(Json(state.store.tenant(scope).time_logs(&f, &q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/time-logs/{time_log_id}", tag = "tracking", params(("time_log_id" = Uuid, Path)),
@@ -150,7 +152,8 @@ async fn get_time_log(
 ) -> ApiResult<Response> {
     let t = state
         .store
-        .time_log(m.may(Permission::ReadOrg)?, time_log_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .time_log(time_log_id)
         .await?;
     Ok((etag(t.version), Json(t)).into_response())
 }
@@ -181,7 +184,8 @@ async fn update_time_log(
     };
     let t = state
         .store
-        .update_time_log(m.may(Permission::WriteProduction)?, time_log_id, v, changes)
+        .tenant(m.may(Permission::WriteProduction)?)
+        .update_time_log(time_log_id, v, changes)
         .await?;
     Ok((etag(t.version), Json(t)).into_response())
 }
@@ -198,7 +202,8 @@ async fn delete_time_log(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_time_log(m.may(Permission::WriteProduction)?, time_log_id, v)
+        .tenant(m.may(Permission::WriteProduction)?)
+        .delete_time_log(time_log_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

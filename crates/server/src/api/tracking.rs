@@ -62,7 +62,8 @@ async fn list_projects(
     Ok(Json(
         state
             .store
-            .projects(m.may(Permission::ReadOrg)?, p.status.as_deref(), &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .projects(p.status.as_deref(), &q)
             .await?,
     ))
 }
@@ -106,21 +107,19 @@ async fn create_project(
             Rate::parse(&input.fps).map_err(|_| ApiError::invalid("fps", "unknown_frame_rate"))?;
         let p = st
             .store
-            .create_project(
-                &scope,
-                NewProject {
-                    name: input.name,
-                    code: input.code,
-                    rate,
-                    width: input.width,
-                    height: input.height,
-                    start_frame: input.start_frame,
-                    head_handles: input.head_handles,
-                    tail_handles: input.tail_handles,
-                    start_date: input.start_date,
-                    end_date: input.end_date,
-                },
-            )
+            .tenant(&scope)
+            .create_project(NewProject {
+                name: input.name,
+                code: input.code,
+                rate,
+                width: input.width,
+                height: input.height,
+                start_frame: input.start_frame,
+                head_handles: input.head_handles,
+                tail_handles: input.tail_handles,
+                start_date: input.start_date,
+                end_date: input.end_date,
+            })
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -139,7 +138,8 @@ async fn get_project(
 ) -> ApiResult<Response> {
     let p = state
         .store
-        .project(m.may(Permission::ReadOrg)?, project_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .project(project_id)
         .await?;
     Ok((etag(p.version), Json(p)).into_response())
 }
@@ -179,7 +179,8 @@ async fn update_project(
     };
     let project = state
         .store
-        .update_project(m.may(Permission::ManageProduction)?, project_id, v, changes)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .update_project(project_id, v, changes)
         .await?;
     Ok((etag(project.version), Json(project)).into_response())
 }
@@ -196,7 +197,8 @@ async fn list_sequences(
     Ok(Json(
         state
             .store
-            .sequences(m.may(Permission::ReadOrg)?, project_id, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .sequences(project_id, &q)
             .await?,
     ))
 }
@@ -230,8 +232,8 @@ async fn create_sequence(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let s = st
             .store
+            .tenant(&scope)
             .create_sequence_in(
-                &scope,
                 project_id,
                 input.episode_id,
                 &input.name,
@@ -255,7 +257,8 @@ async fn get_sequence(
 ) -> ApiResult<Response> {
     let s = state
         .store
-        .sequence(m.may(Permission::ReadOrg)?, sequence_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .sequence(sequence_id)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
 }
@@ -288,12 +291,8 @@ async fn update_sequence(
     };
     let s = state
         .store
-        .update_sequence(
-            m.may(Permission::ManageProduction)?,
-            sequence_id,
-            v,
-            changes,
-        )
+        .tenant(m.may(Permission::ManageProduction)?)
+        .update_sequence(sequence_id, v, changes)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
 }
@@ -310,7 +309,8 @@ async fn list_episodes(
     Ok(Json(
         state
             .store
-            .episodes(m.may(Permission::ReadOrg)?, project_id, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .episodes(project_id, &q)
             .await?,
     ))
 }
@@ -342,7 +342,8 @@ async fn create_episode(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let e = st
             .store
-            .create_episode(&scope, project_id, &input.name, &input.description)
+            .tenant(&scope)
+            .create_episode(project_id, &input.name, &input.description)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -361,7 +362,8 @@ async fn get_episode(
 ) -> ApiResult<Response> {
     let e = state
         .store
-        .episode(m.may(Permission::ReadOrg)?, episode_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .episode(episode_id)
         .await?;
     Ok((etag(e.version), Json(e)).into_response())
 }
@@ -389,7 +391,8 @@ async fn update_episode(
     };
     let e = state
         .store
-        .update_episode(m.may(Permission::ManageProduction)?, episode_id, v, changes)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .update_episode(episode_id, v, changes)
         .await?;
     Ok((etag(e.version), Json(e)).into_response())
 }
@@ -406,7 +409,8 @@ async fn delete_episode(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_episode(m.may(Permission::ManageProduction)?, episode_id, v)
+        .tenant(m.may(Permission::ManageProduction)?)
+        .delete_episode(episode_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -445,13 +449,8 @@ async fn list_shots(
     let limit = page::limit(p.limit);
     let (mut items, total) = state
         .store
-        .shots(
-            m.may(Permission::ReadOrg)?,
-            sequence_id,
-            p.include_omitted,
-            after,
-            limit,
-        )
+        .tenant(m.may(Permission::ReadOrg)?)
+        .shots(sequence_id, p.include_omitted, after, limit)
         .await?;
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
@@ -515,8 +514,8 @@ async fn conform(
     } else {
         m.may(Permission::ReadOrg)?
     };
-    let seq = state.store.sequence(scope, sequence_id).await?;
-    let project = state.store.project(scope, seq.project_id).await?;
+    let seq = state.store.tenant(scope).sequence(sequence_id).await?;
+    let project = state.store.tenant(scope).project(seq.project_id).await?;
     let rate = project
         .rate()
         .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
@@ -524,7 +523,8 @@ async fn conform(
     Ok(Json(
         state
             .store
-            .conform_sequence(scope, sequence_id, &edit, input.apply)
+            .tenant(scope)
+            .conform_sequence(sequence_id, &edit, input.apply)
             .await?,
     ))
 }
@@ -542,14 +542,15 @@ pub async fn sequence_cut(
     scope: &mstation_core::TenantScope,
     sequence_id: Uuid,
 ) -> ApiResult<(Sequence, Export)> {
-    let seq = state.store.sequence(scope, sequence_id).await?;
-    let project = state.store.project(scope, seq.project_id).await?;
+    let seq = state.store.tenant(scope).sequence(sequence_id).await?;
+    let project = state.store.tenant(scope).project(seq.project_id).await?;
     let rate = project
         .rate()
         .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
     let (shots, _) = state
         .store
-        .shots(scope, sequence_id, false, None, 1_000_000)
+        .tenant(scope)
+        .shots(sequence_id, false, None, 1_000_000)
         .await?;
     // A shot made by hand has no place on the record timeline yet: it follows the one before.
     let mut at = 0;
@@ -629,7 +630,8 @@ async fn get_shot(
 ) -> ApiResult<Response> {
     let s = state
         .store
-        .shot(m.may(Permission::ReadOrg)?, shot_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .shot(shot_id)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
 }

@@ -41,7 +41,8 @@ async fn list_versions(
     Ok(Json(
         state
             .store
-            .versions(m.may(Permission::ReadOrg)?, task_id, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .versions(task_id, &q)
             .await?,
     ))
 }
@@ -73,7 +74,8 @@ async fn create_version(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let v = st
             .store
-            .create_version(&scope, task_id, &input.comment)
+            .tenant(&scope)
+            .create_version(task_id, &input.comment)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -93,7 +95,8 @@ async fn get_version(
     Ok(Json(
         state
             .store
-            .version(m.may(Permission::ReadOrg)?, version_id)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .version(version_id)
             .await?,
     ))
 }
@@ -110,7 +113,8 @@ async fn list_playlists(
     Ok(Json(
         state
             .store
-            .playlists(m.may(Permission::ReadOrg)?, project_id, &q)
+            .tenant(m.may(Permission::ReadOrg)?)
+            .playlists(project_id, &q)
             .await?,
     ))
 }
@@ -142,7 +146,8 @@ async fn create_playlist(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let p = st
             .store
-            .create_playlist(&scope, project_id, &input.name, &input.items)
+            .tenant(&scope)
+            .create_playlist(project_id, &input.name, &input.items)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -161,7 +166,8 @@ async fn get_playlist(
 ) -> ApiResult<Response> {
     let p = state
         .store
-        .playlist(m.may(Permission::ReadOrg)?, playlist_id)
+        .tenant(m.may(Permission::ReadOrg)?)
+        .playlist(playlist_id)
         .await?;
     Ok((etag(p.playlist.version), Json(p)).into_response())
 }
@@ -187,12 +193,8 @@ async fn set_playlist_items(
 ) -> ApiResult<Response> {
     let p = state
         .store
-        .set_playlist_items(
-            m.may(Permission::WriteProduction)?,
-            playlist_id,
-            v,
-            &input.items,
-        )
+        .tenant(m.may(Permission::WriteProduction)?)
+        .set_playlist_items(playlist_id, v, &input.items)
         .await?;
     Ok((etag(p.playlist.version), Json(p)).into_response())
 }

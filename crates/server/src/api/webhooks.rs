@@ -53,7 +53,8 @@ async fn list_webhooks(
     Ok(Json(
         state
             .store
-            .webhooks(m.may(Permission::ManageWebhooks)?, &q)
+            .tenant(m.may(Permission::ManageWebhooks)?)
+            .webhooks(&q)
             .await?,
     ))
 }
@@ -75,7 +76,8 @@ async fn create_webhook(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let (webhook, secret) = st
             .store
-            .create_webhook(&scope, &input.url, &input.events, &input.description)
+            .tenant(&scope)
+            .create_webhook(&input.url, &input.events, &input.description)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -94,7 +96,8 @@ async fn get_webhook(
 ) -> ApiResult<Response> {
     let w = state
         .store
-        .webhook(m.may(Permission::ManageWebhooks)?, webhook_id)
+        .tenant(m.may(Permission::ManageWebhooks)?)
+        .webhook(webhook_id)
         .await?;
     Ok((etag(w.version), Json(w)).into_response())
 }
@@ -120,8 +123,8 @@ async fn update_webhook(
 ) -> ApiResult<Response> {
     let w = state
         .store
+        .tenant(m.may(Permission::ManageWebhooks)?)
         .update_webhook(
-            m.may(Permission::ManageWebhooks)?,
             webhook_id,
             v,
             WebhookChanges {
@@ -144,7 +147,8 @@ async fn delete_webhook(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_webhook(m.may(Permission::ManageWebhooks)?, webhook_id)
+        .tenant(m.may(Permission::ManageWebhooks)?)
+        .delete_webhook(webhook_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -165,7 +169,8 @@ async fn list_deliveries(
     Ok(Json(
         state
             .store
-            .deliveries(m.may(Permission::ManageWebhooks)?, webhook_id, &q)
+            .tenant(m.may(Permission::ManageWebhooks)?)
+            .deliveries(webhook_id, &q)
             .await?,
     ))
 }

@@ -72,7 +72,11 @@ async fn all_assets(
         ..Default::default()
     };
     loop {
-        let page = state.store.assets(&cx.scope, project_id, kind, &q).await?;
+        let page = state
+            .store
+            .tenant(&cx.scope)
+            .assets(project_id, kind, &q)
+            .await?;
         let more = page.next_cursor.is_some();
         q.after = page.items.last().map(|a| a.id);
         out.extend(page.items);
@@ -97,7 +101,7 @@ async fn asset_tasks(state: &State, cx: &Ctx, project_id: Uuid) -> Result<Vec<Ta
         ..Default::default()
     };
     loop {
-        let page = state.store.tasks(&cx.scope, &filter, &q).await?;
+        let page = state.store.tenant(&cx.scope).tasks(&filter, &q).await?;
         let more = page.next_cursor.is_some();
         q.after = page.items.last().map(|t| t.id);
         out.extend(page.items);
@@ -150,10 +154,14 @@ async fn asset_grid_view(
     kind: &str,
     flash: Option<(String, String)>,
 ) -> PageResult {
-    let project = state.store.project(&cx.scope, project_id).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
     let chosen = kind_of(kind);
-    let types = state.store.task_types(&cx.scope, project_id).await?;
-    let statuses = state.store.task_statuses(&cx.scope, project_id).await?;
+    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project_id)
+        .await?;
     let assets = all_assets(state, cx, project_id, chosen).await?;
     let tasks = asset_tasks(state, cx, project_id).await?;
     let people = people(state, cx).await?;
@@ -250,7 +258,8 @@ async fn create_asset(
     };
     match state
         .store
-        .create_asset(&cx.scope, project_id, None, kind, &f.name, &f.description)
+        .tenant(&cx.scope)
+        .create_asset(project_id, None, kind, &f.name, &f.description)
         .await
     {
         Ok(a) => {
@@ -270,7 +279,7 @@ async fn create_missing_tasks(
     project_id: Uuid,
     assets: &[Asset],
 ) -> Result<usize, PageError> {
-    let types = state.store.task_types(&cx.scope, project_id).await?;
+    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
     let have: HashSet<(Uuid, Uuid)> = asset_tasks(state, cx, project_id)
         .await?
         .iter()
@@ -293,7 +302,7 @@ async fn create_missing_tasks(
         })
         .collect();
     for chunk in missing.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-        state.store.create_tasks(&cx.scope, chunk).await?;
+        state.store.tenant(&cx.scope).create_tasks(chunk).await?;
     }
     Ok(missing.len())
 }
@@ -347,13 +356,22 @@ async fn asset_view(
     asset_id: Uuid,
     flash: Option<(String, String)>,
 ) -> PageResult {
-    let asset = state.store.asset(&cx.scope, asset_id).await?;
-    let project = state.store.project(&cx.scope, asset.project_id).await?;
-    let types = state.store.task_types(&cx.scope, project.id).await?;
-    let statuses = state.store.task_statuses(&cx.scope, project.id).await?;
+    let asset = state.store.tenant(&cx.scope).asset(asset_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(asset.project_id)
+        .await?;
+    let types = state.store.tenant(&cx.scope).task_types(project.id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project.id)
+        .await?;
     let tasks = state
         .store
-        .asset_tasks(&cx.scope, asset_id)
+        .tenant(&cx.scope)
+        .asset_tasks(asset_id)
         .await?
         .iter()
         .map(|t| {
@@ -378,7 +396,7 @@ async fn asset_view(
             .map(|s| s.name.clone())
             .unwrap_or_default()
     };
-    let cast = state.store.asset_shots(&cx.scope, asset_id).await?;
+    let cast = state.store.tenant(&cx.scope).asset_shots(asset_id).await?;
     let cast_ids: HashSet<Uuid> = cast.iter().map(|c| c.shot_id).collect();
     // The store lists them by sequence, then cut order.
     let mut shots: Vec<(String, String, Vec<CastRow>)> = Vec::new();
@@ -406,7 +424,8 @@ async fn asset_view(
             }
             let (list, _) = state
                 .store
-                .shots(&cx.scope, s.id, false, None, room as u32)
+                .tenant(&cx.scope)
+                .shots(s.id, false, None, room as u32)
                 .await?;
             let options: Vec<(String, String)> = list
                 .iter()
@@ -474,7 +493,8 @@ async fn cast(
     };
     match state
         .store
-        .cast(&cx.scope, f.shot_id, asset_id, count)
+        .tenant(&cx.scope)
+        .cast(f.shot_id, asset_id, count)
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
@@ -497,7 +517,12 @@ async fn uncast(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::WriteProduction, "changing production data")?;
-    match state.store.uncast(&cx.scope, f.shot_id, asset_id).await {
+    match state
+        .store
+        .tenant(&cx.scope)
+        .uncast(f.shot_id, asset_id)
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
         Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
     }

@@ -147,8 +147,8 @@ async fn ctx(state: &State, caller: Option<Caller>) -> Result<Ctx, PageError> {
             i18n::text("problem-auth-no_organisation"),
         ))
     })?;
-    let user = state.store.user(caller.user_id).await?;
-    let memberships = state.store.memberships(caller.user_id).await?;
+    let user = state.store.platform().user(caller.user_id).await?;
+    let memberships = state.store.platform().memberships(caller.user_id).await?;
     let org_tz = memberships
         .iter()
         .find(|m| m.org.id == scope.org_id)
@@ -365,7 +365,7 @@ async fn signout(
     if let Some(s) = c.and_then(|c| c.session)
         && crate::auth::same_secret(&f.csrf, &s.csrf)
     {
-        state.store.end_session(&s.secret).await?;
+        state.store.platform().end_session(&s.secret).await?;
     }
     let mut r = Redirect::to("/signin").into_response();
     r.headers_mut().insert(
@@ -392,15 +392,25 @@ struct HomePage {
 
 async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let org = state.store.org(&cx.scope).await?;
+    let org = state.store.tenant(&cx.scope).org().await?;
     let one = ListQuery {
         limit: 1,
         ..Default::default()
     };
-    let members = state.store.members(&cx.scope, &one, None).await?.total;
-    let tokens = state.store.tokens(&cx.scope, &one, false).await?.total;
+    let members = state
+        .store
+        .tenant(&cx.scope)
+        .members(&one, None)
+        .await?
+        .total;
+    let tokens = state
+        .store
+        .tenant(&cx.scope)
+        .tokens(&one, false)
+        .await?
+        .total;
     let webhooks = if cx.scope.can(Permission::ManageWebhooks) {
-        state.store.webhooks(&cx.scope, &one).await?.total
+        state.store.tenant(&cx.scope).webhooks(&one).await?.total
     } else {
         0
     };
@@ -433,6 +443,7 @@ async fn switch(
     cx.check_csrf(&f.csrf)?;
     if state
         .store
+        .platform()
         .role_in(cx.caller.user_id, f.org_id)
         .await?
         .is_none()
@@ -440,7 +451,11 @@ async fn switch(
         return Err(ApiError::not_found("organisation").into());
     }
     if let Some(s) = &cx.caller.session {
-        state.store.switch_session_org(&s.secret, f.org_id).await?;
+        state
+            .store
+            .platform()
+            .switch_session_org(&s.secret, f.org_id)
+            .await?;
     }
     Ok(Redirect::to("/app").into_response())
 }
@@ -461,6 +476,7 @@ async fn language(
     cx.check_csrf(&f.csrf)?;
     state
         .store
+        .platform()
         .update_user_prefs(cx.caller.user_id, Some(Some(f.locale)), None)
         .await?;
     let back = headers
@@ -503,7 +519,7 @@ async fn members_page(
         limit: 500,
         ..Default::default()
     };
-    let page = state.store.members(&cx.scope, &q, None).await?;
+    let page = state.store.tenant(&cx.scope).members(&q, None).await?;
     let tr = Tr::now();
     let rows = page
         .items
@@ -563,7 +579,7 @@ async fn invite(
         return Err(ApiError::forbidden("managing members").into());
     }
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
-    match state.store.invite(&cx.scope, &f.email, role).await {
+    match state.store.tenant(&cx.scope).invite(&f.email, role).await {
         Ok((_, token)) => {
             members_page(
                 &state,
@@ -600,7 +616,8 @@ async fn set_role(
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
     match state
         .store
-        .set_member_role(&cx.scope, user_id, role, None)
+        .tenant(&cx.scope)
+        .set_member_role(user_id, role, None)
         .await
     {
         Ok(_) => Ok(Redirect::to("/app/members").into_response()),
@@ -643,7 +660,7 @@ async fn tokens_page(
         descending: true,
         ..Default::default()
     };
-    let page = state.store.tokens(&cx.scope, &q, false).await?;
+    let page = state.store.tenant(&cx.scope).tokens(&q, false).await?;
     let tr = Tr::now();
     let rows = page
         .items
@@ -708,7 +725,8 @@ async fn create_token(
     }
     match state
         .store
-        .create_token(&cx.scope, &f.name, &scopes, None)
+        .tenant(&cx.scope)
+        .create_token(&f.name, &scopes, None)
         .await
     {
         Ok((_, secret)) => {
@@ -739,7 +757,11 @@ async fn revoke_token(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    state.store.revoke_token(&cx.scope, token_id, false).await?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .revoke_token(token_id, false)
+        .await?;
     Ok(Redirect::to("/app/tokens").into_response())
 }
 
@@ -786,7 +808,7 @@ async fn webhooks_page(
         ..Default::default()
     };
     let mut hooks = Vec::new();
-    for h in state.store.webhooks(&cx.scope, &q).await?.items {
+    for h in state.store.tenant(&cx.scope).webhooks(&q).await?.items {
         let dq = ListQuery {
             limit: 20,
             descending: true,
@@ -794,7 +816,8 @@ async fn webhooks_page(
         };
         let deliveries = state
             .store
-            .deliveries(&cx.scope, h.id, &dq)
+            .tenant(&cx.scope)
+            .deliveries(h.id, &dq)
             .await?
             .items
             .into_iter()
@@ -857,7 +880,8 @@ async fn create_webhook(
         .collect();
     match state
         .store
-        .create_webhook(&cx.scope, &f.url, &events, "")
+        .tenant(&cx.scope)
+        .create_webhook(&f.url, &events, "")
         .await
     {
         Ok((_, secret)) => webhooks_page(&state, &cx, None, Some(secret)).await,
@@ -908,12 +932,13 @@ async fn audit(
     let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
     let page = state
         .store
-        .audit(&cx.scope, &AuditFilter::default(), &q)
+        .tenant(&cx.scope)
+        .audit(&AuditFilter::default(), &q)
         .await?;
     let members = state
         .store
+        .tenant(&cx.scope)
         .members(
-            &cx.scope,
             &ListQuery {
                 limit: 500,
                 ..Default::default()
@@ -985,6 +1010,7 @@ async fn invite_accept(
 ) -> PageResult {
     match state
         .store
+        .platform()
         .accept_invitation(&token, None, Some(f.display_name), Some(f.password))
         .await
     {

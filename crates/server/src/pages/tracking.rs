@@ -91,7 +91,7 @@ pub(super) async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)
         ..Default::default()
     };
     loop {
-        let page = state.store.members(&cx.scope, &q, None).await?;
+        let page = state.store.tenant(&cx.scope).members(&q, None).await?;
         out.extend(
             page.items
                 .iter()
@@ -159,7 +159,7 @@ async fn projects_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
         descending: true,
         ..Default::default()
     };
-    let page = state.store.projects(&cx.scope, None, &q).await?;
+    let page = state.store.tenant(&cx.scope).projects(None, &q).await?;
     let tr = Tr::now();
     let rows = page
         .items
@@ -226,7 +226,7 @@ async fn create_project(
         start_date: None,
         end_date: None,
     };
-    match state.store.create_project(&cx.scope, new).await {
+    match state.store.tenant(&cx.scope).create_project(new).await {
         Ok(p) => Ok(Redirect::to(&format!("/app/projects/{}", p.id)).into_response()),
         Err(e) => projects_page(&state, &cx, Some(flash_of(e))).await,
     }
@@ -276,7 +276,8 @@ pub(super) async fn all_sequences(
     };
     Ok(state
         .store
-        .sequences(&cx.scope, project_id, &q)
+        .tenant(&cx.scope)
+        .sequences(project_id, &q)
         .await?
         .items)
 }
@@ -287,10 +288,14 @@ async fn project_page(
     project_id: Uuid,
     flash: Option<(String, String)>,
 ) -> PageResult {
-    let project = state.store.project(&cx.scope, project_id).await?;
-    let statuses = state.store.task_statuses(&cx.scope, project_id).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project_id)
+        .await?;
     // One grouped read for every sequence's counts, and one for their descriptions.
-    let progress = state.store.progress(&cx.scope, project_id).await?;
+    let progress = state.store.tenant(&cx.scope).progress(project_id).await?;
     let descriptions: HashMap<Uuid, String> = all_sequences(state, cx, project_id)
         .await?
         .into_iter()
@@ -371,7 +376,8 @@ async fn create_sequence(
     need(&cx, Permission::ManageProduction, "managing the production")?;
     match state
         .store
-        .create_sequence(&cx.scope, project_id, &f.name, &f.description)
+        .tenant(&cx.scope)
+        .create_sequence(project_id, &f.name, &f.description)
         .await
     {
         Ok(s) => Ok(Redirect::to(&format!("/app/sequences/{}/import", s.id)).into_response()),
@@ -486,9 +492,13 @@ async fn grid(
     Query(q): Query<GridQuery>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let project = state.store.project(&cx.scope, project_id).await?;
-    let types = state.store.task_types(&cx.scope, project_id).await?;
-    let statuses = state.store.task_statuses(&cx.scope, project_id).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project_id)
+        .await?;
     let sequences = all_sequences(&state, &cx, project_id).await?;
     let chosen: Vec<&Sequence> = match q.sequence {
         Some(id) => {
@@ -515,10 +525,11 @@ async fn grid(
         let room = (GRID_MAX_SHOTS - rows.len()) as u32;
         let (shots, _) = state
             .store
-            .shots(&cx.scope, s.id, false, None, room)
+            .tenant(&cx.scope)
+            .shots(s.id, false, None, room)
             .await?;
         let shots: Vec<Shot> = shots.into_iter().take(room as usize).collect();
-        let tasks = state.store.sequence_tasks(&cx.scope, s.id).await?;
+        let tasks = state.store.tenant(&cx.scope).sequence_tasks(s.id).await?;
         let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
         for t in &tasks {
             let (Some(col), Some(shot_id)) = (column.get(&t.task_type_id), t.shot_id) else {
@@ -593,8 +604,12 @@ async fn import_view(
     diff: Option<Conform>,
     flash: Option<(String, String)>,
 ) -> PageResult {
-    let sequence = state.store.sequence(&cx.scope, sequence_id).await?;
-    let project = state.store.project(&cx.scope, sequence.project_id).await?;
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(sequence.project_id)
+        .await?;
     html(ImportPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -640,8 +655,12 @@ async fn import_submit(
     if apply {
         need(&cx, Permission::ManageProduction, "managing the production")?;
     }
-    let sequence = state.store.sequence(&cx.scope, sequence_id).await?;
-    let project = state.store.project(&cx.scope, sequence.project_id).await?;
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(sequence.project_id)
+        .await?;
     let rate = project
         .rate()
         .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
@@ -670,7 +689,8 @@ async fn import_submit(
     };
     match state
         .store
-        .conform_sequence(&cx.scope, sequence_id, &edl, apply)
+        .tenant(&cx.scope)
+        .conform_sequence(sequence_id, &edl, apply)
         .await
     {
         Ok(diff) if apply => {
@@ -695,12 +715,17 @@ async fn create_missing_tasks(
     cx: &Ctx,
     sequence_id: Uuid,
 ) -> Result<usize, PageError> {
-    let sequence = state.store.sequence(&cx.scope, sequence_id).await?;
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     let types = state
         .store
-        .task_types(&cx.scope, sequence.project_id)
+        .tenant(&cx.scope)
+        .task_types(sequence.project_id)
         .await?;
-    let existing = state.store.sequence_tasks(&cx.scope, sequence_id).await?;
+    let existing = state
+        .store
+        .tenant(&cx.scope)
+        .sequence_tasks(sequence_id)
+        .await?;
     let have: std::collections::HashSet<(Uuid, Uuid)> = existing
         .iter()
         .filter_map(|t| Some((t.shot_id?, t.task_type_id)))
@@ -710,7 +735,8 @@ async fn create_missing_tasks(
     loop {
         let (shots, _) = state
             .store
-            .shots(&cx.scope, sequence_id, false, after, 500)
+            .tenant(&cx.scope)
+            .shots(sequence_id, false, after, 500)
             .await?;
         let more = shots.len() > 500;
         for s in shots.iter().take(500) {
@@ -736,7 +762,7 @@ async fn create_missing_tasks(
         }
     }
     for chunk in missing.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-        state.store.create_tasks(&cx.scope, chunk).await?;
+        state.store.tenant(&cx.scope).create_tasks(chunk).await?;
     }
     Ok(missing.len())
 }
@@ -755,7 +781,7 @@ async fn add_tasks(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::ManageProduction, "managing the production")?;
-    let sequence = state.store.sequence(&cx.scope, sequence_id).await?;
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     create_missing_tasks(&state, &cx, sequence_id).await?;
     Ok(Redirect::to(&format!(
         "/app/projects/{}/shots?sequence={}",
@@ -831,21 +857,26 @@ async fn task_view(
     task_id: Uuid,
     flash: Option<(String, String)>,
 ) -> PageResult {
-    let task = state.store.task(&cx.scope, task_id).await?;
+    let task = state.store.tenant(&cx.scope).task(task_id).await?;
     let shot = match task.shot_id {
-        Some(id) => Some(state.store.shot(&cx.scope, id).await?),
+        Some(id) => Some(state.store.tenant(&cx.scope).shot(id).await?),
         None => None,
     };
     let subject = match (&shot, task.asset_id) {
         (Some(s), _) => s.name.clone(),
-        (None, Some(a)) => state.store.asset(&cx.scope, a).await?.name,
+        (None, Some(a)) => state.store.tenant(&cx.scope).asset(a).await?.name,
         (None, None) => String::new(),
     };
-    let project = state.store.project(&cx.scope, task.project_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(task.project_id)
+        .await?;
     let cast = match &shot {
         Some(s) => state
             .store
-            .shot_assets(&cx.scope, s.id)
+            .tenant(&cx.scope)
+            .shot_assets(s.id)
             .await?
             .into_iter()
             .map(|a| {
@@ -857,15 +888,21 @@ async fn task_view(
     };
     let statuses = state
         .store
-        .task_statuses(&cx.scope, task.project_id)
+        .tenant(&cx.scope)
+        .task_statuses(task.project_id)
         .await?;
-    let types = state.store.task_types(&cx.scope, task.project_id).await?;
+    let types = state
+        .store
+        .tenant(&cx.scope)
+        .task_types(task.project_id)
+        .await?;
     let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
     let by_id: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let status_of = |id: Uuid| by_id.get(&id).map(|s| (s.name.clone(), s.color.clone()));
     let notes = state
         .store
-        .notes(&cx.scope, task_id)
+        .tenant(&cx.scope)
+        .notes(task_id)
         .await?
         .into_iter()
         .map(|n| NoteRow {
@@ -897,7 +934,11 @@ async fn task_view(
         descending: true,
         ..Default::default()
     };
-    let versions = state.store.versions(&cx.scope, task_id, &newest).await?;
+    let versions = state
+        .store
+        .tenant(&cx.scope)
+        .versions(task_id, &newest)
+        .await?;
     let versions_total = versions.total;
     let versions = versions
         .items
@@ -911,8 +952,8 @@ async fn task_view(
         .collect();
     let logs = state
         .store
+        .tenant(&cx.scope)
         .time_logs(
-            &cx.scope,
             &TimeLogFilter {
                 task_id: Some(task_id),
                 ..Default::default()
@@ -931,7 +972,13 @@ async fn task_view(
             comment: l.comment,
         })
         .collect();
-    let logged = duration(state.store.task_logged_minutes(&cx.scope, task_id).await?);
+    let logged = duration(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_logged_minutes(task_id)
+            .await?,
+    );
     let assignees = task
         .assignees
         .split_whitespace()
@@ -1012,12 +1059,12 @@ async fn task_note(
         "" => None,
         s => Some(Uuid::parse_str(s).map_err(|_| ApiError::invalid("status_id", "not_an_id"))?),
     };
-    let current = state.store.task(&cx.scope, task_id).await?;
+    let current = state.store.tenant(&cx.scope).task(task_id).await?;
     let status = status.filter(|s| *s != current.status_id);
     match state
         .store
+        .tenant(&cx.scope)
         .add_note(
-            &cx.scope,
             task_id,
             &f.body,
             frame,
@@ -1049,7 +1096,8 @@ async fn task_version(
     need(&cx, Permission::WriteProduction, "changing production data")?;
     match state
         .store
-        .create_version(&cx.scope, task_id, f.comment.trim())
+        .tenant(&cx.scope)
+        .create_version(task_id, f.comment.trim())
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
@@ -1077,13 +1125,14 @@ async fn task_time_log(
     need(&cx, Permission::WriteProduction, "changing production data")?;
     let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
         // The task is read first, so another organisation's id is a 404 whatever was typed.
-        state.store.task(&cx.scope, task_id).await?;
+        state.store.tenant(&cx.scope).task(task_id).await?;
         let fl = flash_of(ApiError::invalid("minutes", "not_a_number"));
         return task_view(&state, &cx, task_id, Some(fl)).await;
     };
     match state
         .store
-        .log_time(&cx.scope, task_id, f.date.trim(), minutes, f.comment.trim())
+        .tenant(&cx.scope)
+        .log_time(task_id, f.date.trim(), minutes, f.comment.trim())
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
@@ -1133,21 +1182,29 @@ async fn my_tasks(
         assignee: Some(cx.caller.user_id),
         ..Default::default()
     };
-    let page = state.store.tasks(&cx.scope, &filter, &q).await?;
+    let page = state.store.tenant(&cx.scope).tasks(&filter, &q).await?;
     // The few projects and shots on one page, each read once.
     let mut projects: HashMap<Uuid, (Project, Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
     let mut rows = Vec::with_capacity(page.items.len());
     for t in &page.items {
         if let std::collections::hash_map::Entry::Vacant(e) = projects.entry(t.project_id) {
-            let p = state.store.project(&cx.scope, t.project_id).await?;
-            let st = state.store.task_statuses(&cx.scope, t.project_id).await?;
-            let ty = state.store.task_types(&cx.scope, t.project_id).await?;
+            let p = state.store.tenant(&cx.scope).project(t.project_id).await?;
+            let st = state
+                .store
+                .tenant(&cx.scope)
+                .task_statuses(t.project_id)
+                .await?;
+            let ty = state
+                .store
+                .tenant(&cx.scope)
+                .task_types(t.project_id)
+                .await?;
             e.insert((p, st, ty));
         }
         let (p, st, ty) = &projects[&t.project_id];
         let subject = match (t.shot_id, t.asset_id) {
-            (Some(id), _) => state.store.shot(&cx.scope, id).await?.name,
-            (None, Some(id)) => state.store.asset(&cx.scope, id).await?.name,
+            (Some(id), _) => state.store.tenant(&cx.scope).shot(id).await?.name,
+            (None, Some(id)) => state.store.tenant(&cx.scope).asset(id).await?.name,
             (None, None) => String::new(),
         };
         let status = st.iter().find(|s| s.id == t.status_id);
@@ -1234,12 +1291,14 @@ async fn activity_rows(
         {
             let st = state
                 .store
-                .task_statuses(&cx.scope, pid)
+                .tenant(&cx.scope)
+                .task_statuses(pid)
                 .await
                 .unwrap_or_default();
             let ty = state
                 .store
-                .task_types(&cx.scope, pid)
+                .tenant(&cx.scope)
+                .task_types(pid)
                 .await
                 .unwrap_or_default();
             v.insert((st, ty));
@@ -1258,7 +1317,16 @@ async fn activity_rows(
             let scope = cx.scope.clone();
             async move {
                 let id = id?;
-                Some((id, state.store.shot(&scope, id).await.ok().map(|s| s.name)))
+                Some((
+                    id,
+                    state
+                        .store
+                        .tenant(&scope)
+                        .shot(id)
+                        .await
+                        .ok()
+                        .map(|s| s.name),
+                ))
             }
         };
         let task_label = |task: &serde_json::Value, shot: Option<String>| {
@@ -1286,7 +1354,13 @@ async fn activity_rows(
                 };
                 // A task on an asset is named after the asset.
                 let name = match (name, json_uuid(now, "asset_id")) {
-                    (None, Some(a)) => state.store.asset(&cx.scope, a).await.ok().map(|a| a.name),
+                    (None, Some(a)) => state
+                        .store
+                        .tenant(&cx.scope)
+                        .asset(a)
+                        .await
+                        .ok()
+                        .map(|a| a.name),
                     (n, _) => n,
                 };
                 let change = match (
@@ -1321,13 +1395,17 @@ async fn activity_rows(
                     .collect();
                 // A note is on a task, a shot, an asset or a version; it is named after that.
                 let (label, link) = if let Some(t) = tid {
-                    let label = match state.store.task(&cx.scope, t).await {
+                    let label = match state.store.tenant(&cx.scope).task(t).await {
                         Ok(task) => {
                             let n = match (task.shot_id, task.asset_id) {
                                 (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
-                                (None, Some(a)) => {
-                                    state.store.asset(&cx.scope, a).await.ok().map(|a| a.name)
-                                }
+                                (None, Some(a)) => state
+                                    .store
+                                    .tenant(&cx.scope)
+                                    .asset(a)
+                                    .await
+                                    .ok()
+                                    .map(|a| a.name),
                                 (None, None) => None,
                             };
                             task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
@@ -1344,12 +1422,12 @@ async fn activity_rows(
                         None,
                     )
                 } else if let Some(a) = json_uuid(now, "asset_id") {
-                    match state.store.asset(&cx.scope, a).await {
+                    match state.store.tenant(&cx.scope).asset(a).await {
                         Ok(asset) => (asset.name, Some(format!("/app/assets/{a}"))),
                         Err(_) => (String::new(), None),
                     }
                 } else if let Some(v) = json_uuid(now, "version_id") {
-                    match state.store.version(&cx.scope, v).await {
+                    match state.store.tenant(&cx.scope).version(v).await {
                         Ok(ver) => (
                             format!("v{:03}", ver.number),
                             Some(format!("/app/tasks/{}", ver.task_id)),
@@ -1398,15 +1476,12 @@ async fn project_activity(
     Query(fq): Query<FeedQuery>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let project = state.store.project(&cx.scope, project_id).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
     let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
     let page = state
         .store
-        .activity(
-            &cx.scope,
-            mstation_store::audit::Feed::Project(project_id),
-            &q,
-        )
+        .tenant(&cx.scope)
+        .activity(mstation_store::audit::Feed::Project(project_id), &q)
         .await?;
     let rows = activity_rows(&state, &cx, &page.items).await?;
     html(ActivityPage {
@@ -1441,7 +1516,8 @@ async fn person_activity(
     let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
     let page = state
         .store
-        .activity(&cx.scope, mstation_store::audit::Feed::Person(user_id), &q)
+        .tenant(&cx.scope)
+        .activity(mstation_store::audit::Feed::Person(user_id), &q)
         .await?;
     let rows = activity_rows(&state, &cx, &page.items).await?;
     html(ActivityPage {

@@ -203,6 +203,7 @@ impl Srv {
 
     pub async fn user(&self, email: &str, name: &str) -> User {
         self.store()
+            .platform()
             .create_user(
                 &Actor::system(),
                 NewUser {
@@ -223,6 +224,7 @@ impl Srv {
             .await;
         let org = self
             .store()
+            .platform()
             .create_org(
                 &Actor::system(),
                 NewOrg {
@@ -237,6 +239,7 @@ impl Srv {
             .unwrap();
         let (_, token) = self
             .store()
+            .platform()
             .create_token_for(
                 &Actor::system(),
                 org.id,
@@ -265,11 +268,13 @@ impl Srv {
     ) -> (User, String) {
         let u = self.user(email, email).await;
         self.store()
+            .platform()
             .add_member(&Actor::system(), t.org.id, u.id, role)
             .await
             .unwrap();
         let (_, token) = self
             .store()
+            .platform()
             .create_token_for(&Actor::system(), t.org.id, u.id, "member", scopes, None)
             .await
             .unwrap();

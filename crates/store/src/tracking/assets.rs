@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::check_episode;
 use crate::{
-    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, new_id, now_ms, on_read,
+    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
+    WriteTx, new_id, now_ms,
 };
 use crate::{check_version, dup};
 
@@ -39,7 +39,7 @@ impl AssetKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Asset {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -82,7 +82,7 @@ pub struct AssetChanges {
 }
 
 /// One asset cast in a shot, as listed for the shot.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CastAsset {
     pub asset_id: Uuid,
     pub kind: String,
@@ -91,8 +91,19 @@ pub struct CastAsset {
     pub count: Option<i64>,
 }
 
+impl FromRow for CastAsset {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(CastAsset {
+            asset_id: r.get()?,
+            kind: r.get()?,
+            name: r.get()?,
+            count: r.get()?,
+        })
+    }
+}
+
 /// One shot an asset is cast in, as listed for the asset.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CastShot {
     pub shot_id: Uuid,
     pub sequence_id: Uuid,
@@ -101,8 +112,20 @@ pub struct CastShot {
     pub count: Option<i64>,
 }
 
+impl FromRow for CastShot {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(CastShot {
+            shot_id: r.get()?,
+            sequence_id: r.get()?,
+            name: r.get()?,
+            cut_order: r.get()?,
+            count: r.get()?,
+        })
+    }
+}
+
 /// A casting as written: the shot, the asset, and the count.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Casting {
     pub shot_id: Uuid,
     pub asset_id: Uuid,
@@ -124,10 +147,6 @@ impl FromRow for Casting {
 const ASSET_COLS: &str =
     "id, org_id, project_id, episode_id, kind, name, description, created_at, version";
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
-
 fn check_count(v: Option<i64>) -> Result<Option<i64>> {
     match v {
         Some(n) if !(1..=100_000).contains(&n) => {
@@ -137,16 +156,16 @@ fn check_count(v: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-impl Store {
+impl Tenant<'_> {
     pub async fn create_asset(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         episode_id: Option<Uuid>,
         kind: AssetKind,
         name: &str,
         description: &str,
     ) -> Result<Asset> {
+        let scope = self.scope().clone();
         let a = Asset {
             id: new_id(),
             org_id: scope.org_id,
@@ -158,7 +177,6 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let project: Option<Uuid> = tx
@@ -199,36 +217,50 @@ impl Store {
     /// The assets of a project, in creation order, optionally of one kind.
     pub async fn assets(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         kind: Option<AssetKind>,
         q: &ListQuery,
     ) -> Result<Page<Asset>> {
+        let scope = self.scope();
         let kind = kind.map(AssetKind::as_str);
-        self.project(scope, project_id).await?;
+        self.project(project_id).await?;
         let (cmp, dir) = q.order();
         let filter = "org_id = $1 AND project_id = $2 AND ($3 IS NULL OR kind = $3)";
         let text = format!(
             "SELECT {ASSET_COLS} FROM assets WHERE {filter} AND ($4 IS NULL OR id {cmp} $4) ORDER BY id {dir} LIMIT $5"
         );
         let count = format!("SELECT COUNT(*) FROM assets WHERE {filter}");
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Asset>(sql(text)).bind(scope.org_id).bind(project_id).bind(kind).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sql(count)).bind(scope.org_id).bind(project_id).bind(kind).fetch_one(pool).await?;
-            (items, total)
-        });
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    project_id.into(),
+                    kind.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total = self
+            .scalar(
+                &count,
+                &[scope.org_id.into(), project_id.into(), kind.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |a| a.id))
     }
 
-    pub async fn asset(&self, scope: &TenantScope, id: Uuid) -> Result<Asset> {
-        on_read!(self, pool => sqlx::query_as::<_, Asset>(sql(format!("SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn asset(&self, id: Uuid) -> Result<Asset> {
+        let scope = self.scope();
+        let text = format!("SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "asset" })
     }
 
     pub async fn update_asset(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: AssetChanges,
@@ -241,7 +273,7 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_asset(tx, &scope, id).await?;
@@ -299,13 +331,8 @@ impl Store {
 
     /// Deletes an asset, its casting and its custom values. An asset with tasks or notes is kept:
     /// its work and its reviews are history.
-    pub async fn delete_asset(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: Option<i64>,
-    ) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn delete_asset(&self, id: Uuid, expected_version: Option<i64>) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_asset(tx, &scope, id).await?;
@@ -351,15 +378,9 @@ impl Store {
     }
 
     /// Casts an asset in a shot of the same project, or changes its count if it already is.
-    pub async fn cast(
-        &self,
-        scope: &TenantScope,
-        shot_id: Uuid,
-        asset_id: Uuid,
-        n: Option<i64>,
-    ) -> Result<Casting> {
+    pub async fn cast(&self, shot_id: Uuid, asset_id: Uuid, n: Option<i64>) -> Result<Casting> {
         let n = check_count(n)?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let shot: Option<Uuid> = tx
@@ -389,8 +410,8 @@ impl Store {
                 let before: Option<Casting> = tx
                     .query_opt(
                         "SELECT shot_id, asset_id, count, created_at FROM casting
-                         WHERE shot_id = $1 AND asset_id = $2",
-                        &[shot_id.into(), asset_id.into()],
+                         WHERE shot_id = $1 AND asset_id = $2 AND org_id = $3",
+                        &[shot_id.into(), asset_id.into(), scope.org_id.into()],
                     )
                     .await?;
                 let after = Casting {
@@ -401,9 +422,16 @@ impl Store {
                 };
                 let change = match &before {
                     Some(b) => {
+                        let args = [
+                            n.into(),
+                            shot_id.into(),
+                            asset_id.into(),
+                            scope.org_id.into(),
+                        ];
                         tx.execute(
-                            "UPDATE casting SET count = $1 WHERE shot_id = $2 AND asset_id = $3",
-                            &[n.into(), shot_id.into(), asset_id.into()],
+                            "UPDATE casting SET count = $1
+                             WHERE shot_id = $2 AND asset_id = $3 AND org_id = $4",
+                            &args,
                         )
                         .await?;
                         Change::new(Some(scope.org_id), "casting.updated", "casting", shot_id)
@@ -435,8 +463,8 @@ impl Store {
     }
 
     /// Takes an asset out of a shot.
-    pub async fn uncast(&self, scope: &TenantScope, shot_id: Uuid, asset_id: Uuid) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn uncast(&self, shot_id: Uuid, asset_id: Uuid) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let ids: [Arg; 3] = [scope.org_id.into(), shot_id.into(), asset_id.into()];
@@ -463,21 +491,27 @@ impl Store {
     }
 
     /// The assets cast in a shot, by kind then name.
-    pub async fn shot_assets(&self, scope: &TenantScope, shot_id: Uuid) -> Result<Vec<CastAsset>> {
-        self.shot(scope, shot_id).await?;
-        Ok(on_read!(self, pool => sqlx::query_as::<_, CastAsset>(
+    pub async fn shot_assets(&self, shot_id: Uuid) -> Result<Vec<CastAsset>> {
+        let scope = self.scope();
+        self.shot(shot_id).await?;
+        self.read(
             "SELECT a.id AS asset_id, a.kind, a.name, c.count FROM casting c JOIN assets a ON a.id = c.asset_id
-             WHERE c.org_id = $1 AND c.shot_id = $2 ORDER BY a.kind, a.name")
-            .bind(scope.org_id).bind(shot_id).fetch_all(pool).await?))
+             WHERE c.org_id = $1 AND c.shot_id = $2 ORDER BY a.kind, a.name",
+            &[scope.org_id.into(), shot_id.into()],
+        )
+        .await
     }
 
     /// The shots an asset is cast in, by sequence then cut order.
-    pub async fn asset_shots(&self, scope: &TenantScope, asset_id: Uuid) -> Result<Vec<CastShot>> {
-        self.asset(scope, asset_id).await?;
-        Ok(on_read!(self, pool => sqlx::query_as::<_, CastShot>(
+    pub async fn asset_shots(&self, asset_id: Uuid) -> Result<Vec<CastShot>> {
+        let scope = self.scope();
+        self.asset(asset_id).await?;
+        self.read(
             "SELECT s.id AS shot_id, s.sequence_id, s.name, s.cut_order, c.count FROM casting c JOIN shots s ON s.id = c.shot_id
-             WHERE c.org_id = $1 AND c.asset_id = $2 ORDER BY s.sequence_id, s.cut_order, s.id")
-            .bind(scope.org_id).bind(asset_id).fetch_all(pool).await?))
+             WHERE c.org_id = $1 AND c.asset_id = $2 ORDER BY s.sequence_id, s.cut_order, s.id",
+            &[scope.org_id.into(), asset_id.into()],
+        )
+        .await
     }
 }
 

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Arg, Change, DbError, FromRow, Millis, Result, Row, Store, StoreError, WriteTx, new_id,
-    now_ms, on_read,
+    Actor, Arg, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, WriteTx, new_id,
+    now_ms,
 };
 use crate::{check_version, dup};
 
@@ -25,7 +25,7 @@ fn lines_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, 
     s.collect_seq(v.lines().filter(|l| !l.is_empty()))
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CustomField {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -176,10 +176,6 @@ fn table(entity: FieldEntity) -> &'static str {
 const FIELD_COLS: &str =
     "id, org_id, project_id, entity, key, name, kind, choices, sort_order, created_at, version";
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
-
 fn check_choices(kind: FieldKind, choices: &[String]) -> Result<String> {
     if kind != FieldKind::Choice {
         if choices.is_empty() {
@@ -214,13 +210,13 @@ fn value_json(kind: &str, text: &str) -> serde_json::Value {
     rules::to_json(FieldKind::parse(kind).unwrap_or(FieldKind::Text), text)
 }
 
-impl Store {
+impl Tenant<'_> {
     pub async fn create_custom_field(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         new: NewCustomField,
     ) -> Result<CustomField> {
+        let scope = self.scope().clone();
         let key = rules::key(&new.key).map_err(|r| FieldError::new("key", r))?;
         let f = CustomField {
             id: new_id(),
@@ -235,7 +231,6 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let project: Option<Uuid> = tx
@@ -293,32 +288,36 @@ impl Store {
     /// The custom fields of a project, in display order, optionally of one kind of entity.
     pub async fn custom_fields(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         entity: Option<FieldEntity>,
     ) -> Result<Vec<CustomField>> {
-        self.project(scope, project_id).await?;
+        let scope = self.scope();
+        self.project(project_id).await?;
         let entity = entity.map(FieldEntity::as_str);
         let text = format!(
             "SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR entity = $3) ORDER BY entity, sort_order, id"
         );
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, CustomField>(sql(text))
-            .bind(scope.org_id).bind(project_id).bind(entity).fetch_all(pool).await?),
+        self.read(
+            &text,
+            &[scope.org_id.into(), project_id.into(), entity.into()],
         )
+        .await
     }
 
-    pub async fn custom_field(&self, scope: &TenantScope, id: Uuid) -> Result<CustomField> {
-        on_read!(self, pool => sqlx::query_as::<_, CustomField>(sql(format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
-            .ok_or(StoreError::NotFound { entity: "custom field" })
+    pub async fn custom_field(&self, id: Uuid) -> Result<CustomField> {
+        let scope = self.scope();
+        let text = format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "custom field",
+            })
     }
 
     /// Renames a field, reorders it, or changes its choices; a choice some value still holds
     /// cannot be taken away.
     pub async fn update_custom_field(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: CustomFieldChanges,
@@ -328,7 +327,7 @@ impl Store {
             .map(|n| validate::name("name", &n, 100))
             .transpose()?;
         let sort_order = ch.sort_order.map(check_sort_order).transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_field(tx, &scope, id).await?;
@@ -345,8 +344,8 @@ impl Store {
                         let used: Option<Uuid> = tx
                             .scalar_opt(
                                 "SELECT entity_id FROM custom_values
-                                 WHERE field_id = $1 AND value = $2 LIMIT 1",
-                                &[id.into(), gone.into()],
+                                 WHERE field_id = $1 AND value = $2 AND org_id = $3 LIMIT 1",
+                                &[id.into(), gone.into(), scope.org_id.into()],
                             )
                             .await?;
                         if used.is_some() {
@@ -394,13 +393,8 @@ impl Store {
     }
 
     /// Deletes a field and every value it held.
-    pub async fn delete_custom_field(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: Option<i64>,
-    ) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn delete_custom_field(&self, id: Uuid, expected_version: Option<i64>) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_field(tx, &scope, id).await?;
@@ -431,24 +425,33 @@ impl Store {
     }
 
     /// The custom values of a shot, an asset or a task.
-    pub async fn field_values(
-        &self,
-        scope: &TenantScope,
-        entity: FieldEntity,
-        id: Uuid,
-    ) -> Result<FieldValues> {
+    pub async fn field_values(&self, entity: FieldEntity, id: Uuid) -> Result<FieldValues> {
+        let scope = self.scope();
         let find = format!(
             "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2",
             table(entity)
         );
-        let rows = on_read!(self, pool => {
-            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(id).fetch_optional(pool).await?;
-            let Some(project) = project else { return Err(StoreError::NotFound { entity: entity.as_str() }) };
-            sqlx::query_as::<_, (String, String, Option<String>)>(
+        let project: Option<Uuid> = self
+            .scalar_opt(&find, &[scope.org_id.into(), id.into()])
+            .await?;
+        let Some(project) = project else {
+            return Err(StoreError::NotFound {
+                entity: entity.as_str(),
+            });
+        };
+        let args = [
+            scope.org_id.into(),
+            project.into(),
+            entity.as_str().into(),
+            id.into(),
+        ];
+        let rows: Vec<(String, String, Option<String>)> = self
+            .read(
                 "SELECT d.key, d.kind, v.value FROM custom_fields d LEFT JOIN custom_values v ON v.field_id = d.id AND v.entity_id = $4
-                 WHERE d.org_id = $1 AND d.project_id = $2 AND d.entity = $3")
-                .bind(scope.org_id).bind(project).bind(entity.as_str()).bind(id).fetch_all(pool).await?
-        });
+                 WHERE d.org_id = $1 AND d.project_id = $2 AND d.entity = $3",
+                &args,
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(k, kind, v)| {
@@ -463,7 +466,6 @@ impl Store {
     /// keep their values. One write, recorded with the values before and after.
     pub async fn set_field_values(
         &self,
-        scope: &TenantScope,
         entity: FieldEntity,
         id: Uuid,
         values: &serde_json::Map<String, serde_json::Value>,
@@ -481,7 +483,7 @@ impl Store {
                 })
                 .collect()
         };
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         let values = values.clone();
         self.write(move |tx| {
             Box::pin(async move {
@@ -536,8 +538,9 @@ impl Store {
                     match stored {
                         None => {
                             tx.execute(
-                                "DELETE FROM custom_values WHERE entity_id = $1 AND field_id = $2",
-                                &[id.into(), field_id.into()],
+                                "DELETE FROM custom_values
+                                 WHERE entity_id = $1 AND field_id = $2 AND org_id = $3",
+                                &[id.into(), field_id.into(), scope.org_id.into()],
                             )
                             .await?;
                         }
@@ -594,19 +597,22 @@ impl Store {
     /// `project_id`.
     pub(crate) async fn task_field_filters(
         &self,
-        scope: &TenantScope,
         project_id: Option<Uuid>,
         filters: &[FieldFilter],
     ) -> Result<Vec<ResolvedFilter>> {
+        let scope = self.scope();
         if filters.len() > MAX_FILTERS {
             return Err(FieldError::new("field", "at_most_10_filters").into());
         }
         let mut out = Vec::with_capacity(filters.len());
         for f in filters {
             let name = || format!("field.{}", f.key);
-            let defs: Vec<(String, String)> = on_read!(self, pool => sqlx::query_as(
-                "SELECT kind, choices FROM custom_fields WHERE org_id = $1 AND entity = 'task' AND key = $2 AND ($3 IS NULL OR project_id = $3)")
-                .bind(scope.org_id).bind(&f.key).bind(project_id).fetch_all(pool).await?);
+            let defs: Vec<(String, String)> = self
+                .read(
+                    "SELECT kind, choices FROM custom_fields WHERE org_id = $1 AND entity = 'task' AND key = $2 AND ($3 IS NULL OR project_id = $3)",
+                    &[scope.org_id.into(), (&f.key).into(), project_id.into()],
+                )
+                .await?;
             let Some((kind, _)) = defs.first() else {
                 return Err(StoreError::InvalidValue {
                     field: name(),
@@ -626,7 +632,8 @@ impl Store {
                     reason: "range_needs_a_number_or_date_field",
                 });
             }
-            // A choice filter is checked against no list: a value no project offers matches nothing.
+            // A choice filter is checked against no list: a value no project offers matches
+            // nothing.
             let check_kind = if kind == FieldKind::Choice {
                 FieldKind::Text
             } else {

@@ -21,14 +21,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, new_id, now_ms, on_read,
+    Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
+    WriteTx, new_id, now_ms,
 };
 use crate::{check_version, dup};
 
 pub const PROJECT_STATUSES: [&str; 4] = ["development", "active", "on_hold", "wrapped"];
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Project {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -86,7 +86,7 @@ impl Project {
 }
 
 /// An episode of a series; projects without episodes simply have none.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Episode {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -119,7 +119,7 @@ pub struct EpisodeChanges {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Sequence {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -147,7 +147,7 @@ impl FromRow for Sequence {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Shot {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -246,10 +246,6 @@ const SEQUENCE_COLS: &str =
 const EPISODE_COLS: &str = "id, org_id, project_id, name, description, created_at, version";
 const SHOT_COLS: &str = "id, org_id, project_id, sequence_id, name, status, cut_order, cut_in, cut_out, head_handles, tail_handles, record_in, record_out, source_in, source_out, source_in_tc, source_out_tc, reel, clip_name, description, created_at, version";
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
-
 fn code(field: &'static str, v: &str) -> Result<String> {
     let v = v.trim();
     let ok = !v.is_empty()
@@ -309,8 +305,9 @@ fn handles(field: &'static str, v: i64) -> Result<i64> {
     }
 }
 
-impl Store {
-    pub async fn create_project(&self, scope: &TenantScope, new: NewProject) -> Result<Project> {
+impl Tenant<'_> {
+    pub async fn create_project(&self, new: NewProject) -> Result<Project> {
+        let scope = self.scope().clone();
         let name = validate::name("name", &new.name, 200)?;
         let code = code("code", &new.code)?;
         if !(16..=16384).contains(&new.width) {
@@ -351,7 +348,6 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -447,34 +443,42 @@ impl Store {
         .await
     }
 
-    pub async fn projects(
-        &self,
-        scope: &TenantScope,
-        status: Option<&str>,
-        q: &ListQuery,
-    ) -> Result<Page<Project>> {
+    pub async fn projects(&self, status: Option<&str>, q: &ListQuery) -> Result<Page<Project>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Project>(sql(text)).bind(scope.org_id).bind(status).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2)")
-                .bind(scope.org_id).bind(status).fetch_one(pool).await?;
-            (items, total)
-        });
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    status.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2)",
+                &[scope.org_id.into(), status.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |p| p.id))
     }
 
-    pub async fn project(&self, scope: &TenantScope, id: Uuid) -> Result<Project> {
-        on_read!(self, pool => sqlx::query_as::<_, Project>(sql(format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn project(&self, id: Uuid) -> Result<Project> {
+        let scope = self.scope();
+        let text = format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "project" })
     }
 
     pub async fn update_project(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: ProjectChanges,
@@ -504,7 +508,7 @@ impl Store {
             .end_date
             .map(|d| d.map(|d| date("end_date", &d)).transpose())
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -569,24 +573,23 @@ impl Store {
 
     pub async fn create_sequence(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         name: &str,
         description: &str,
     ) -> Result<Sequence> {
-        self.create_sequence_in(scope, project_id, None, name, description)
+        self.create_sequence_in(project_id, None, name, description)
             .await
     }
 
     /// Creates a sequence, in an episode of the project when one is named.
     pub async fn create_sequence_in(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         episode_id: Option<Uuid>,
         name: &str,
         description: &str,
     ) -> Result<Sequence> {
+        let scope = self.scope().clone();
         let name = code("name", name)?;
         let s = Sequence {
             id: new_id(),
@@ -598,7 +601,6 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let project: Option<Uuid> = tx
@@ -636,35 +638,43 @@ impl Store {
         .await
     }
 
-    pub async fn sequences(
-        &self,
-        scope: &TenantScope,
-        project_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Sequence>> {
-        self.project(scope, project_id).await?;
+    pub async fn sequences(&self, project_id: Uuid, q: &ListQuery) -> Result<Page<Sequence>> {
+        let scope = self.scope();
+        self.project(project_id).await?;
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Sequence>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sequences WHERE org_id = $1 AND project_id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    project_id.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM sequences WHERE org_id = $1 AND project_id = $2",
+                &[scope.org_id.into(), project_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |s| s.id))
     }
 
-    pub async fn sequence(&self, scope: &TenantScope, id: Uuid) -> Result<Sequence> {
-        on_read!(self, pool => sqlx::query_as::<_, Sequence>(sql(format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn sequence(&self, id: Uuid) -> Result<Sequence> {
+        let scope = self.scope();
+        let text = format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "sequence" })
     }
 
     pub async fn update_sequence(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: SequenceChanges,
@@ -674,7 +684,7 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -735,11 +745,11 @@ impl Store {
 
     pub async fn create_episode(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         name: &str,
         description: &str,
     ) -> Result<Episode> {
+        let scope = self.scope().clone();
         let e = Episode {
             id: new_id(),
             org_id: scope.org_id,
@@ -749,7 +759,6 @@ impl Store {
             created_at: Millis(now_ms()),
             version: 1,
         };
-        let scope = scope.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let project: Option<Uuid> = tx
@@ -784,35 +793,43 @@ impl Store {
         .await
     }
 
-    pub async fn episodes(
-        &self,
-        scope: &TenantScope,
-        project_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Episode>> {
-        self.project(scope, project_id).await?;
+    pub async fn episodes(&self, project_id: Uuid, q: &ListQuery) -> Result<Page<Episode>> {
+        let scope = self.scope();
+        self.project(project_id).await?;
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Episode>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes WHERE org_id = $1 AND project_id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    project_id.into(),
+                    q.after.into(),
+                    (q.limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM episodes WHERE org_id = $1 AND project_id = $2",
+                &[scope.org_id.into(), project_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |e| e.id))
     }
 
-    pub async fn episode(&self, scope: &TenantScope, id: Uuid) -> Result<Episode> {
-        on_read!(self, pool => sqlx::query_as::<_, Episode>(sql(format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn episode(&self, id: Uuid) -> Result<Episode> {
+        let scope = self.scope();
+        let text = format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "episode" })
     }
 
     pub async fn update_episode(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: EpisodeChanges,
@@ -825,7 +842,7 @@ impl Store {
             .description
             .map(|d| validate::text("description", &d, 2000))
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_episode(tx, &scope, id).await?;
@@ -873,13 +890,8 @@ impl Store {
     }
 
     /// Deletes an episode that no sequence or asset names.
-    pub async fn delete_episode(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: Option<i64>,
-    ) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn delete_episode(&self, id: Uuid, expected_version: Option<i64>) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = locked_episode(tx, &scope, id).await?;
@@ -912,13 +924,13 @@ impl Store {
     /// The shots of a sequence in cut order; `after` is the `cut_order` of the last shot seen.
     pub async fn shots(
         &self,
-        scope: &TenantScope,
         sequence_id: Uuid,
         include_omitted: bool,
         after: Option<i64>,
         limit: u32,
     ) -> Result<(Vec<Shot>, i64)> {
-        self.sequence(scope, sequence_id).await?;
+        let scope = self.scope();
+        self.sequence(sequence_id).await?;
         let omitted = if include_omitted {
             None
         } else {
@@ -927,17 +939,32 @@ impl Store {
         let text = format!(
             "SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND sequence_id = $2 AND ($3 IS NULL OR status <> $3) AND ($4 IS NULL OR cut_order > $4) ORDER BY cut_order, id LIMIT $5"
         );
-        Ok(on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Shot>(sql(text)).bind(scope.org_id).bind(sequence_id).bind(omitted).bind(after).bind(limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shots WHERE org_id = $1 AND sequence_id = $2 AND ($3 IS NULL OR status <> $3)")
-                .bind(scope.org_id).bind(sequence_id).bind(omitted).fetch_one(pool).await?;
-            (items, total)
-        }))
+        let items = self
+            .read(
+                &text,
+                &[
+                    scope.org_id.into(),
+                    sequence_id.into(),
+                    omitted.into(),
+                    after.into(),
+                    (limit as i64 + 1).into(),
+                ],
+            )
+            .await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM shots WHERE org_id = $1 AND sequence_id = $2 AND ($3 IS NULL OR status <> $3)",
+                &[scope.org_id.into(), sequence_id.into(), omitted.into()],
+            )
+            .await?;
+        Ok((items, total))
     }
 
-    pub async fn shot(&self, scope: &TenantScope, id: Uuid) -> Result<Shot> {
-        on_read!(self, pool => sqlx::query_as::<_, Shot>(sql(format!("SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn shot(&self, id: Uuid) -> Result<Shot> {
+        let scope = self.scope();
+        let text = format!("SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "shot" })
     }
 
@@ -947,13 +974,13 @@ impl Store {
     /// it was computed from.
     pub async fn conform_sequence(
         &self,
-        scope: &TenantScope,
         sequence_id: Uuid,
         edl: &Edl,
         apply: bool,
     ) -> Result<Conform> {
-        let seq = self.sequence(scope, sequence_id).await?;
-        let project = self.project(scope, seq.project_id).await?;
+        let scope = self.scope();
+        let seq = self.sequence(sequence_id).await?;
+        let project = self.project(seq.project_id).await?;
         let opts = ConformOptions {
             sequence_name: seq.name.clone(),
             start_frame: project.start_frame,
@@ -964,7 +991,9 @@ impl Store {
             "SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND sequence_id = $2 ORDER BY cut_order, id"
         );
         if !apply {
-            let shots = on_read!(self, pool => sqlx::query_as::<_, Shot>(sql(load)).bind(scope.org_id).bind(sequence_id).fetch_all(pool).await?);
+            let shots: Vec<Shot> = self
+                .read(&load, &[scope.org_id.into(), sequence_id.into()])
+                .await?;
             return Ok(conform::plan(&existing(&shots), edl, &opts));
         }
         let actor = Actor::of(scope);

@@ -7,8 +7,7 @@ use uuid::Uuid;
 
 use super::tasks::{NOTE_COLS, Note};
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, Store, StoreError, WriteTx, new_id, now_ms,
-    on_read,
+    Actor, Change, ListQuery, Millis, Page, Result, StoreError, Tenant, WriteTx, new_id, now_ms,
 };
 
 /// What a note is on, besides a task.
@@ -51,10 +50,6 @@ impl NoteOn {
 /// A note's row, its columns as `NOTE_COLS` after the organisation.
 pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
 
 /// Inside a write: resolves the mentions of `note`'s body to members of the scope's
 /// organisation (an address or a name nobody there has, or that two members share, mentions
@@ -125,12 +120,11 @@ pub(crate) async fn write_note(
     Ok(())
 }
 
-impl Store {
+impl Tenant<'_> {
     /// Adds a note to a shot, an asset or a version; `parent_id` makes it a reply to a note on
     /// the same one.
     pub async fn add_entity_note(
         &self,
-        scope: &TenantScope,
         on: NoteOn,
         body: &str,
         frame: Option<i64>,
@@ -148,7 +142,7 @@ impl Store {
             "SELECT id FROM notes WHERE org_id = $1 AND {} = $2 AND id = $3",
             on.column()
         );
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let args = [scope.org_id.into(), on.id().into()];
@@ -199,7 +193,8 @@ impl Store {
     }
 
     /// The notes of a shot, an asset or a version, oldest first (replies after their note).
-    pub async fn entity_notes(&self, scope: &TenantScope, on: NoteOn) -> Result<Vec<Note>> {
+    pub async fn entity_notes(&self, on: NoteOn) -> Result<Vec<Note>> {
+        let scope = self.scope();
         let find = format!(
             "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2",
             on.table()
@@ -208,21 +203,20 @@ impl Store {
             "SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND {} = $2 ORDER BY id",
             on.column()
         );
-        on_read!(self, pool => {
-            let project: Option<Uuid> = sqlx::query_scalar(sql(find)).bind(scope.org_id).bind(on.id()).fetch_optional(pool).await?;
-            if project.is_none() { return Err(StoreError::NotFound { entity: on.entity() }); }
-            Ok(sqlx::query_as::<_, Note>(sql(list)).bind(scope.org_id).bind(on.id()).fetch_all(pool).await?)
-        })
+        let args = [scope.org_id.into(), on.id().into()];
+        let project: Option<Uuid> = self.scalar_opt(&find, &args).await?;
+        if project.is_none() {
+            return Err(StoreError::NotFound {
+                entity: on.entity(),
+            });
+        }
+        self.read(&list, &args).await
     }
 
     /// The notes that mention `user_id`, in the scope's organisation, by note id (newest first
     /// when `q` is descending).
-    pub async fn mentions(
-        &self,
-        scope: &TenantScope,
-        user_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Note>> {
+    pub async fn mentions(&self, user_id: Uuid, q: &ListQuery) -> Result<Page<Note>> {
+        let scope = self.scope();
         let (cmp, dir) = q.order();
         let cols = NOTE_COLS
             .split(", ")
@@ -233,12 +227,19 @@ impl Store {
             "SELECT {cols} FROM note_mentions m JOIN notes n ON n.id = m.note_id
              WHERE m.org_id = $1 AND m.user_id = $2 AND ($3 IS NULL OR m.note_id {cmp} $3) ORDER BY m.note_id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Note>(sql(text)).bind(scope.org_id).bind(user_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM note_mentions WHERE org_id = $1 AND user_id = $2")
-                .bind(scope.org_id).bind(user_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            user_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM note_mentions WHERE org_id = $1 AND user_id = $2",
+                &[scope.org_id.into(), user_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |n| n.id))
     }
 }

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Arg, Backend, Change, Db, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store,
-    StoreError, WriteTx, new_id, now_ms, on_read,
+    Actor, Arg, Backend, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row,
+    StoreError, Tenant, WriteTx, new_id, now_ms,
 };
 
 /// (short name, name, colour, done, retake, needs review, client approved, default)
@@ -72,7 +72,7 @@ pub const DEFAULT_TASK_TYPES: [(&str, &str, &str); 6] = [
     ("grade", "Grade", "#8d6e63"),
 ];
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TaskStatus {
     pub id: Uuid,
     pub project_id: Uuid,
@@ -87,7 +87,7 @@ pub struct TaskStatus {
     pub sort_order: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TaskType {
     pub id: Uuid,
     pub project_id: Uuid,
@@ -101,7 +101,7 @@ pub(crate) fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Resul
     s.collect_seq(v.split_whitespace())
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Task {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -127,7 +127,7 @@ pub struct Task {
 }
 
 /// A note on exactly one of a task, a shot, an asset or a version.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Note {
     pub id: Uuid,
     pub project_id: Uuid,
@@ -276,16 +276,40 @@ pub struct TypeStatusCount {
     pub count: i64,
 }
 
+/// One grouped count of `progress`: tasks of a sequence in one type and status.
+struct ProgressCount {
+    sequence_id: Uuid,
+    task_type_id: Uuid,
+    status_id: Uuid,
+    /// The status's place in the workflow.
+    status_order: i64,
+    count: i64,
+}
+
+/// A row of (sequence, type, status, type order, status order, count); the type order is only
+/// the query's sort.
+impl FromRow for ProgressCount {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (sequence_id, task_type_id, status_id) = (r.get()?, r.get()?, r.get()?);
+        r.skip();
+        Ok(ProgressCount {
+            sequence_id,
+            task_type_id,
+            status_id,
+            status_order: r.get()?,
+            count: r.get()?,
+        })
+    }
+}
+
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
 pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
 pub const MAX_BULK: usize = 1000;
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
+const TYPE_COLS: &str = "id, project_id, name, short_name, color, sort_order";
 
-/// A row of `TASK_COLS`, in that order, read by the direct SQLite path.
+/// A row of `TASK_COLS`, in that order.
 impl FromRow for Task {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
         Ok(Task {
@@ -309,22 +333,58 @@ impl FromRow for Task {
     }
 }
 
-impl Store {
-    /// Tasks selected by `text` (its columns `TASK_COLS`, in order) with `args` as `$1…`.
-    async fn fetch_tasks(&self, text: String, args: &[Arg]) -> Result<Vec<Task>> {
-        Ok(match &self.db {
-            Db::Sqlite { direct, .. } => direct.read(&text, args)?,
-            Db::Postgres(pool) => mstation_db::read_pg(pool, &text, args).await?,
+/// A row of `STATUS_COLS`, in that order.
+impl FromRow for TaskStatus {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(TaskStatus {
+            id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            short_name: r.get()?,
+            color: r.get()?,
+            is_done: r.get()?,
+            is_retake: r.get()?,
+            needs_review: r.get()?,
+            client_approved: r.get()?,
+            is_default: r.get()?,
+            sort_order: r.get()?,
         })
     }
+}
 
-    /// The one number `text` selects.
-    async fn fetch_count(&self, text: String, args: &[Arg]) -> Result<i64> {
-        let rows: Vec<(i64,)> = match &self.db {
-            Db::Sqlite { direct, .. } => direct.read(&text, args)?,
-            Db::Postgres(pool) => mstation_db::read_pg(pool, &text, args).await?,
-        };
-        Ok(rows.first().map_or(0, |(n,)| *n))
+/// A row of `TYPE_COLS`, in that order.
+impl FromRow for TaskType {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(TaskType {
+            id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            short_name: r.get()?,
+            color: r.get()?,
+            sort_order: r.get()?,
+        })
+    }
+}
+
+/// A row of `NOTE_COLS`, in that order.
+impl FromRow for Note {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Note {
+            id: r.get()?,
+            project_id: r.get()?,
+            task_id: r.get()?,
+            shot_id: r.get()?,
+            asset_id: r.get()?,
+            version_id: r.get()?,
+            parent_id: r.get()?,
+            author_id: r.get()?,
+            body: r.get()?,
+            frame: r.get()?,
+            status_from: r.get()?,
+            status_to: r.get()?,
+            created_at: r.get()?,
+            mentions: r.get()?,
+        })
     }
 }
 
@@ -502,8 +562,8 @@ async fn apply_read_change(
     // (PostgreSQL), so the version check below never fires but for a bug.
     if let Some(a) = &c.assignees {
         tx.execute(
-            "DELETE FROM task_assignees WHERE task_id = $1",
-            &[before.id.into()],
+            "DELETE FROM task_assignees WHERE task_id = $1 AND org_id = $2",
+            &[before.id.into(), scope.org_id.into()],
         )
         .await?;
         for u in a {
@@ -524,8 +584,12 @@ async fn apply_read_change(
     } else if after.status_id != before.status_id && !before.assignees.is_empty() {
         // The assignments carry the status, so "my tasks in this status" is one index range.
         tx.execute(
-            "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2",
-            &[after.status_id.into(), before.id.into()],
+            "UPDATE task_assignees SET status_id = $1 WHERE task_id = $2 AND org_id = $3",
+            &[
+                after.status_id.into(),
+                before.id.into(),
+                scope.org_id.into(),
+            ],
         )
         .await?;
     }
@@ -599,8 +663,8 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
     };
     let ty: Option<Uuid> = tx
         .scalar_opt(
-            "SELECT id FROM task_types WHERE project_id = $1 AND id = $2",
-            &[project_id.into(), n.task_type_id.into()],
+            "SELECT id FROM task_types WHERE project_id = $1 AND id = $2 AND org_id = $3",
+            &[project_id.into(), n.task_type_id.into(), org.clone()],
         )
         .await?;
     if ty.is_none() {
@@ -609,16 +673,16 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
     let status_id: Uuid = match n.status_id {
         Some(s) => tx
             .scalar_opt(
-                "SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2",
-                &[project_id.into(), s.into()],
+                "SELECT id FROM task_statuses WHERE project_id = $1 AND id = $2 AND org_id = $3",
+                &[project_id.into(), s.into(), org.clone()],
             )
             .await?
             .ok_or(FieldError::new("status_id", "not_a_status_of_this_project"))?,
         None => {
             tx.scalar(
-                "SELECT id FROM task_statuses WHERE project_id = $1
+                "SELECT id FROM task_statuses WHERE project_id = $1 AND org_id = $2
                  ORDER BY is_default DESC, sort_order LIMIT 1",
-                &[project_id.into()],
+                &[project_id.into(), org.clone()],
             )
             .await?
         }
@@ -689,29 +753,30 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
     Ok(t)
 }
 
-impl Store {
-    pub async fn task_statuses(
-        &self,
-        scope: &TenantScope,
-        project_id: Uuid,
-    ) -> Result<Vec<TaskStatus>> {
-        self.project(scope, project_id).await?;
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, TaskStatus>(sql(format!("SELECT {STATUS_COLS} FROM task_statuses WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order")))
-            .bind(scope.org_id).bind(project_id).fetch_all(pool).await?),
-        )
+impl Tenant<'_> {
+    pub async fn task_statuses(&self, project_id: Uuid) -> Result<Vec<TaskStatus>> {
+        let scope = self.scope();
+        self.project(project_id).await?;
+        let text = format!(
+            "SELECT {STATUS_COLS} FROM task_statuses WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order"
+        );
+        self.read(&text, &[scope.org_id.into(), project_id.into()])
+            .await
     }
 
-    pub async fn task_types(&self, scope: &TenantScope, project_id: Uuid) -> Result<Vec<TaskType>> {
-        self.project(scope, project_id).await?;
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, TaskType>("SELECT id, project_id, name, short_name, color, sort_order FROM task_types WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order")
-            .bind(scope.org_id).bind(project_id).fetch_all(pool).await?),
-        )
+    pub async fn task_types(&self, project_id: Uuid) -> Result<Vec<TaskType>> {
+        let scope = self.scope();
+        self.project(project_id).await?;
+        let text = format!(
+            "SELECT {TYPE_COLS} FROM task_types WHERE org_id = $1 AND project_id = $2 ORDER BY sort_order"
+        );
+        self.read(&text, &[scope.org_id.into(), project_id.into()])
+            .await
     }
 
     /// Creates tasks in one transaction: all of them or none.
-    pub async fn create_tasks(&self, scope: &TenantScope, new: &[NewTask]) -> Result<Vec<Task>> {
+    pub async fn create_tasks(&self, new: &[NewTask]) -> Result<Vec<Task>> {
+        let scope = self.scope().clone();
         if new.is_empty() || new.len() > MAX_BULK {
             return Err(FieldError::new("tasks", "between_1_and_1000").into());
         }
@@ -730,7 +795,7 @@ impl Store {
                 ..Default::default()
             })?;
         }
-        let (scope, new) = (scope.clone(), new.to_vec());
+        let new = new.to_vec();
         let created = self
             .write(move |tx| {
                 Box::pin(async move {
@@ -746,66 +811,66 @@ impl Store {
         Ok(created)
     }
 
-    pub async fn task(&self, scope: &TenantScope, id: Uuid) -> Result<Task> {
-        on_read!(self, pool => sqlx::query_as::<_, Task>(sql(format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn task(&self, id: Uuid) -> Result<Task> {
+        let scope = self.scope();
+        let text = format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "task" })
     }
 
     /// The tasks of one shot, in pipeline order.
-    pub async fn shot_tasks(&self, scope: &TenantScope, shot_id: Uuid) -> Result<Vec<Task>> {
+    pub async fn shot_tasks(&self, shot_id: Uuid) -> Result<Vec<Task>> {
+        let scope = self.scope();
         let text = format!(
             "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.shot_id = $2 ORDER BY y.sort_order",
             prefixed("t")
         );
         let rows = self
-            .fetch_tasks(
-                text,
+            .read(
+                &text,
                 &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(shot_id))],
             )
             .await?;
         if rows.is_empty() {
-            self.shot(scope, shot_id).await?;
+            self.shot(shot_id).await?;
         }
         Ok(rows)
     }
 
     /// The tasks of one asset, in pipeline order.
-    pub async fn asset_tasks(&self, scope: &TenantScope, asset_id: Uuid) -> Result<Vec<Task>> {
+    pub async fn asset_tasks(&self, asset_id: Uuid) -> Result<Vec<Task>> {
+        let scope = self.scope();
         let text = format!(
             "SELECT {} FROM tasks t JOIN task_types y ON y.id = t.task_type_id WHERE t.org_id = $1 AND t.asset_id = $2 ORDER BY y.sort_order",
             prefixed("t")
         );
         let rows = self
-            .fetch_tasks(
-                text,
+            .read(
+                &text,
                 &[Arg::Uuid(Some(scope.org_id)), Arg::Uuid(Some(asset_id))],
             )
             .await?;
         if rows.is_empty() {
-            self.asset(scope, asset_id).await?;
+            self.asset(asset_id).await?;
         }
         Ok(rows)
     }
 
     /// The shot tasks of a sequence, in cut order then pipeline order: one read for a shot grid.
-    pub async fn sequence_tasks(
-        &self,
-        scope: &TenantScope,
-        sequence_id: Uuid,
-    ) -> Result<Vec<Task>> {
-        self.sequence_tasks_of(scope, sequence_id, None).await
+    pub async fn sequence_tasks(&self, sequence_id: Uuid) -> Result<Vec<Task>> {
+        self.sequence_tasks_of(sequence_id, None).await
     }
 
     /// The shot tasks of a sequence, of one pipeline step when `task_type_id` is given: one
     /// column of the grid.
     pub async fn sequence_tasks_of(
         &self,
-        scope: &TenantScope,
         sequence_id: Uuid,
         task_type_id: Option<Uuid>,
     ) -> Result<Vec<Task>> {
-        let text = match (self.backend(), task_type_id.is_some()) {
+        let scope = self.scope();
+        let text = match (self.store.backend(), task_type_id.is_some()) {
             // One step: a range of `tasks_sequence_step`, already in cut order, on both backends.
             (_, true) => format!(
                 "SELECT {} FROM tasks t WHERE t.org_id = $1 AND t.sequence_id = $2 AND t.task_type_id = $3 ORDER BY t.cut_order",
@@ -829,36 +894,29 @@ impl Store {
         if task_type_id.is_some() {
             args.push(Arg::Uuid(task_type_id));
         }
-        let rows = self.fetch_tasks(text, &args).await?;
+        let rows = self.read(&text, &args).await?;
         if rows.is_empty() {
-            self.sequence(scope, sequence_id).await?;
+            self.sequence(sequence_id).await?;
         }
         Ok(rows)
     }
 
     /// Tasks across the organisation (or one project), filtered, in creation order, by cursor.
-    pub async fn tasks(
-        &self,
-        scope: &TenantScope,
-        f: &TaskFilter,
-        q: &ListQuery,
-    ) -> Result<Page<Task>> {
-        self.tasks_sorted(scope, f, &TaskSort::default(), q).await
+    pub async fn tasks(&self, f: &TaskFilter, q: &ListQuery) -> Result<Page<Task>> {
+        self.tasks_sorted(f, &TaskSort::default(), q).await
     }
 
     /// Tasks across the organisation (or one project), filtered, in `sort` order, by cursor.
     pub async fn tasks_sorted(
         &self,
-        scope: &TenantScope,
         f: &TaskFilter,
         sort: &TaskSort,
         q: &ListQuery,
     ) -> Result<Page<Task>> {
+        let scope = self.scope();
         check_date("due_after", &f.due_after)?;
         check_date("due_before", &f.due_before)?;
-        let custom = self
-            .task_field_filters(scope, f.project_id, &f.fields)
-            .await?;
+        let custom = self.task_field_filters(f.project_id, &f.fields).await?;
         let entity = f.entity.map(TaskEntity::as_str);
         let (cmp, dir) = q.order();
         let cols = TASK_COLS
@@ -960,7 +1018,8 @@ impl Store {
         }
         // On SQLite the per-person counts (`assignment_counts`, kept by triggers) answer it
         // exactly in one read, however many tasks the person has; PostgreSQL counts the range.
-        let quick_count = match self.backend() {
+        let backend = self.store.backend();
+        let quick_count = match backend {
             Backend::Sqlite => {
                 format!("SELECT COALESCE(SUM(a.n), 0) FROM assignment_counts a WHERE {quick_where}")
             }
@@ -969,7 +1028,7 @@ impl Store {
                 crate::COUNT_CAP + 1
             ),
         };
-        let exact = assignments_only && self.backend() == Backend::Sqlite;
+        let exact = assignments_only && backend == Backend::Sqlite;
         let mut args = vec![
             Arg::Uuid(Some(scope.org_id)),
             Arg::Uuid(f.project_id),
@@ -986,10 +1045,10 @@ impl Store {
         let total = if assignments_only {
             let mut quick_args = vec![Arg::Uuid(Some(scope.org_id)), Arg::Uuid(f.assignee)];
             quick_args.extend(quick.iter().map(|v| Arg::Uuid(Some(*v))));
-            self.fetch_count(quick_count, &quick_args).await?
+            self.scalar(&quick_count, &quick_args).await?
         } else {
             let count_args: Vec<Arg> = args.iter().chain(&fields).cloned().collect();
-            self.fetch_count(count, &count_args).await?
+            self.scalar(&count, &count_args).await?
         };
         args.push(Arg::Uuid(q.after));
         args.push(Arg::Int(Some(q.limit as i64 + 1)));
@@ -999,7 +1058,7 @@ impl Store {
             None => {}
         }
         args.extend(fields);
-        let items = self.fetch_tasks(text, &args).await?;
+        let items: Vec<Task> = self.read(&text, &args).await?;
         let capped = !exact && total > crate::COUNT_CAP;
         let mut page = q.finish(items, if capped { crate::COUNT_CAP } else { total }, |t| {
             t.id
@@ -1018,13 +1077,13 @@ impl Store {
 
     pub async fn update_task(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         c: &TaskChanges,
     ) -> Result<Task> {
+        let scope = self.scope().clone();
         check_changes(c)?;
-        let (scope, c) = (scope.clone(), c.clone());
+        let c = c.clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let (_, after) = apply_task_change(tx, &scope, id, expected_version, &c).await?;
@@ -1037,9 +1096,9 @@ impl Store {
     /// Applies many task changes in one transaction: all of them, or none and the first error.
     pub async fn update_tasks(
         &self,
-        scope: &TenantScope,
         changes: &[(Uuid, Option<i64>, TaskChanges)],
     ) -> Result<Vec<Task>> {
+        let scope = self.scope().clone();
         if changes.is_empty() || changes.len() > MAX_BULK {
             return Err(FieldError::new("updates", "between_1_and_1000").into());
         }
@@ -1058,7 +1117,7 @@ impl Store {
         for (id, _, c) in changes {
             args.extend([Arg::from(*id), c.status_id.into()]);
         }
-        let (scope, changes) = (scope.clone(), changes.to_vec());
+        let changes = changes.to_vec();
         self.write(move |tx| {
             Box::pin(async move {
                 // All the tasks and their workflow answers in one read, locked in id order.
@@ -1103,7 +1162,6 @@ impl Store {
     /// transaction, so the note and the change it explains are never apart.
     pub async fn add_note(
         &self,
-        scope: &TenantScope,
         task_id: Uuid,
         body: &str,
         frame: Option<i64>,
@@ -1114,7 +1172,7 @@ impl Store {
         if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
             return Err(FieldError::new("frame", "out_of_range").into());
         }
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let (before, after) = match status_to {
@@ -1174,32 +1232,42 @@ impl Store {
         .await
     }
 
-    pub async fn notes(&self, scope: &TenantScope, task_id: Uuid) -> Result<Vec<Note>> {
-        self.task(scope, task_id).await?;
-        Ok(
-            on_read!(self, pool => sqlx::query_as::<_, Note>(sql(format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id")))
-            .bind(scope.org_id).bind(task_id).fetch_all(pool).await?),
-        )
+    pub async fn notes(&self, task_id: Uuid) -> Result<Vec<Note>> {
+        let scope = self.scope();
+        self.task(task_id).await?;
+        let text =
+            format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id");
+        self.read(&text, &[scope.org_id.into(), task_id.into()])
+            .await
     }
 
     /// The progress overview of a project: one read of the sequences with their shot counts and
     /// one grouped count of their shot tasks, whatever the size of the production.
-    pub async fn progress(&self, scope: &TenantScope, project_id: Uuid) -> Result<Progress> {
-        self.project(scope, project_id).await?;
-        let (sequences, counts) = on_read!(self, pool => {
-            let sequences: Vec<(Uuid, String, i64)> = sqlx::query_as(
+    pub async fn progress(&self, project_id: Uuid) -> Result<Progress> {
+        let scope = self.scope();
+        self.project(project_id).await?;
+        let args = [
+            scope.org_id.into(),
+            project_id.into(),
+            mstation_core::tracking::conform::OMITTED.into(),
+        ];
+        let sequences: Vec<(Uuid, String, i64)> = self
+            .read(
                 "SELECT q.id, q.name, (SELECT COUNT(*) FROM shots s WHERE s.org_id = q.org_id AND s.sequence_id = q.id AND s.status <> $3)
-                 FROM sequences q WHERE q.org_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id")
-                .bind(scope.org_id).bind(project_id).bind(mstation_core::tracking::conform::OMITTED).fetch_all(pool).await?;
-            let counts: Vec<(Uuid, Uuid, Uuid, i64, i64, i64)> = sqlx::query_as(
+                 FROM sequences q WHERE q.org_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id",
+                &args,
+            )
+            .await?;
+        let counts: Vec<ProgressCount> = self
+            .read(
                 "SELECT t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order, COUNT(*)
                  FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
                  WHERE t.org_id = $1 AND t.project_id = $2 AND s.status <> $3
                  GROUP BY t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order
-                 ORDER BY y.sort_order, st.sort_order")
-                .bind(scope.org_id).bind(project_id).bind(mstation_core::tracking::conform::OMITTED).fetch_all(pool).await?;
-            (sequences, counts)
-        });
+                 ORDER BY y.sort_order, st.sort_order",
+                &args,
+            )
+            .await?;
         let mut out: Vec<SequenceProgress> = sequences
             .into_iter()
             .map(|(sequence_id, name, shots)| SequenceProgress {
@@ -1219,7 +1287,14 @@ impl Store {
         // (sequence, status) → (workflow position, count), to sum the types of each status.
         let mut statuses: std::collections::HashMap<(usize, Uuid), (i64, i64)> =
             std::collections::HashMap::new();
-        for (sequence_id, task_type_id, status_id, _, status_order, count) in counts {
+        for ProgressCount {
+            sequence_id,
+            task_type_id,
+            status_id,
+            status_order,
+            count,
+        } in counts
+        {
             let Some(&i) = at.get(&sequence_id) else {
                 continue;
             };

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::date;
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, check_version, new_id, now_ms, on_read,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
+    WriteTx, check_version, new_id, now_ms,
 };
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimeLog {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -68,10 +68,6 @@ pub struct TimeLogFilter {
 
 const TIME_LOG_COLS: &str = "id, org_id, project_id, task_id, user_id, date, minutes, comment, created_at, updated_at, version";
 
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
-
 fn minutes(v: i64) -> Result<i64> {
     if (1..=1440).contains(&v) {
         Ok(v)
@@ -80,17 +76,16 @@ fn minutes(v: i64) -> Result<i64> {
     }
 }
 
-impl Store {
+impl Tenant<'_> {
     /// Logs the caller's time on a task.
     pub async fn log_time(
         &self,
-        scope: &TenantScope,
         task_id: Uuid,
         day: &str,
         mins: i64,
         comment: &str,
     ) -> Result<TimeLog> {
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         let (day, comment) = (day.to_string(), comment.to_string());
         self.write(move |tx| {
             Box::pin(async move {
@@ -147,16 +142,12 @@ impl Store {
     }
 
     /// Time logs by task and/or person within a range of days, in the order they were logged.
-    pub async fn time_logs(
-        &self,
-        scope: &TenantScope,
-        f: &TimeLogFilter,
-        q: &ListQuery,
-    ) -> Result<Page<TimeLog>> {
+    pub async fn time_logs(&self, f: &TimeLogFilter, q: &ListQuery) -> Result<Page<TimeLog>> {
+        let scope = self.scope();
         let from = f.from.as_deref().map(|d| date("from", d)).transpose()?;
         let to = f.to.as_deref().map(|d| date("to", d)).transpose()?;
         if let Some(t) = f.task_id {
-            self.task(scope, t).await?;
+            self.task(t).await?;
         }
         let (cmp, dir) = q.order();
         let filter = "org_id = $1 AND ($2 IS NULL OR task_id = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR date >= $4) AND ($5 IS NULL OR date <= $5)";
@@ -164,35 +155,41 @@ impl Store {
             "SELECT {TIME_LOG_COLS} FROM time_logs WHERE {filter} AND ($6 IS NULL OR id {cmp} $6) ORDER BY id {dir} LIMIT $7"
         );
         let counting = format!("SELECT COUNT(*) FROM time_logs WHERE {filter}");
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, TimeLog>(sql(text))
-                .bind(scope.org_id).bind(f.task_id).bind(f.user_id).bind(&from).bind(&to).bind(q.after).bind(q.limit as i64 + 1)
-                .fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar(sql(counting))
-                .bind(scope.org_id).bind(f.task_id).bind(f.user_id).bind(&from).bind(&to)
-                .fetch_one(pool).await?;
-            (items, total)
-        });
+        let mut args = vec![
+            scope.org_id.into(),
+            f.task_id.into(),
+            f.user_id.into(),
+            from.into(),
+            to.into(),
+        ];
+        let total = self.scalar(&counting, &args).await?;
+        args.extend([q.after.into(), (q.limit as i64 + 1).into()]);
+        let items = self.read(&text, &args).await?;
         Ok(q.finish(items, total, |t| t.id))
     }
 
-    pub async fn time_log(&self, scope: &TenantScope, id: Uuid) -> Result<TimeLog> {
-        on_read!(self, pool => sqlx::query_as::<_, TimeLog>(sql(format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn time_log(&self, id: Uuid) -> Result<TimeLog> {
+        let scope = self.scope();
+        let text = format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "time log" })
     }
 
     /// The minutes logged on a task, by everyone.
-    pub async fn task_logged_minutes(&self, scope: &TenantScope, task_id: Uuid) -> Result<i64> {
-        Ok(on_read!(self, pool => sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM time_logs WHERE org_id = $1 AND task_id = $2")
-            .bind(scope.org_id).bind(task_id).fetch_one(pool).await?))
+    pub async fn task_logged_minutes(&self, task_id: Uuid) -> Result<i64> {
+        let scope = self.scope();
+        self.scalar(
+            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM time_logs
+             WHERE org_id = $1 AND task_id = $2",
+            &[scope.org_id.into(), task_id.into()],
+        )
+        .await
     }
 
     /// Corrects one of the caller's own time logs.
     pub async fn update_time_log(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         ch: TimeLogChanges,
@@ -203,7 +200,7 @@ impl Store {
             .comment
             .map(|c| validate::text("comment", &c, 2000))
             .transpose()?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = own_time_log(tx, &scope, id, expected_version).await?;
@@ -248,13 +245,8 @@ impl Store {
     }
 
     /// Removes one of the caller's own time logs.
-    pub async fn delete_time_log(
-        &self,
-        scope: &TenantScope,
-        id: Uuid,
-        expected_version: Option<i64>,
-    ) -> Result<()> {
-        let scope = scope.clone();
+    pub async fn delete_time_log(&self, id: Uuid, expected_version: Option<i64>) -> Result<()> {
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let before = own_time_log(tx, &scope, id, expected_version).await?;

@@ -2,7 +2,6 @@
 //! or repeats, with a comment and its author; and playlists that put versions of a project in
 //! order for a review session.
 
-use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,11 +9,11 @@ use uuid::Uuid;
 
 use crate::check_version;
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, Store, StoreError,
-    WriteTx, new_id, now_ms, on_read,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
+    WriteTx, new_id, now_ms,
 };
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Version {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -27,8 +26,24 @@ pub struct Version {
     pub created_at: Millis,
 }
 
+/// A row of `VERSION_COLS`, in that order.
+impl FromRow for Version {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Version {
+            id: r.get()?,
+            org_id: r.get()?,
+            project_id: r.get()?,
+            task_id: r.get()?,
+            number: r.get()?,
+            comment: r.get()?,
+            author_id: r.get()?,
+            created_at: r.get()?,
+        })
+    }
+}
+
 /// A playlist as listed: without its items, with how many there are.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Playlist {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -58,7 +73,7 @@ impl FromRow for Playlist {
 }
 
 /// One version in a playlist, in play order.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlaylistItem {
     pub version_id: Uuid,
     pub task_id: Uuid,
@@ -91,10 +106,6 @@ const PLAYLIST_COLS: &str = "p.id, p.org_id, p.project_id, p.name, p.created_by,
 
 const VERSION_COLS: &str =
     "id, org_id, project_id, task_id, number, comment, author_id, created_at";
-
-fn sql(s: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(s)
-}
 
 /// Checks the shape of a playlist's items: not too many, each version once.
 fn check_items(items: &[Uuid]) -> Result<()> {
@@ -147,17 +158,12 @@ async fn write_items(
 const ITEMS: &str = "SELECT i.version_id, v.task_id, v.number, v.comment FROM playlist_items i JOIN versions v ON v.id = i.version_id
      WHERE i.org_id = $1 AND i.playlist_id = $2 ORDER BY i.position";
 
-impl Store {
+impl Tenant<'_> {
     /// Adds the next version of a task. The task row is locked before the number is read, so
     /// concurrent writers take turns and the numbers have no gaps and no repeats.
-    pub async fn create_version(
-        &self,
-        scope: &TenantScope,
-        task_id: Uuid,
-        comment: &str,
-    ) -> Result<Version> {
+    pub async fn create_version(&self, task_id: Uuid, comment: &str) -> Result<Version> {
         let comment = validate::text("comment", comment, 20_000)?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -170,8 +176,9 @@ impl Store {
                     .ok_or(StoreError::NotFound { entity: "task" })?;
                 let number: i64 = tx
                     .scalar(
-                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE task_id = $1",
-                        &[task_id.into()],
+                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions
+                         WHERE org_id = $1 AND task_id = $2",
+                        &[scope.org_id.into(), task_id.into()],
                     )
                     .await?;
                 let v = Version {
@@ -207,41 +214,46 @@ impl Store {
     }
 
     /// The versions of a task, oldest first (`sort=-created_at`: newest first).
-    pub async fn versions(
-        &self,
-        scope: &TenantScope,
-        task_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Version>> {
-        self.task(scope, task_id).await?;
+    pub async fn versions(&self, task_id: Uuid, q: &ListQuery) -> Result<Page<Version>> {
+        let scope = self.scope();
+        self.task(task_id).await?;
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND task_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Version>(sql(text)).bind(scope.org_id).bind(task_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE org_id = $1 AND task_id = $2")
-                .bind(scope.org_id).bind(task_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            task_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM versions WHERE org_id = $1 AND task_id = $2",
+                &[scope.org_id.into(), task_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |v| v.id))
     }
 
-    pub async fn version(&self, scope: &TenantScope, id: Uuid) -> Result<Version> {
-        on_read!(self, pool => sqlx::query_as::<_, Version>(sql(format!("SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND id = $2")))
-            .bind(scope.org_id).bind(id).fetch_optional(pool).await?)
+    pub async fn version(&self, id: Uuid) -> Result<Version> {
+        let scope = self.scope();
+        let text = format!("SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[scope.org_id.into(), id.into()])
+            .await?
             .ok_or(StoreError::NotFound { entity: "version" })
     }
 }
 
-impl Store {
+impl Tenant<'_> {
     pub async fn create_playlist(
         &self,
-        scope: &TenantScope,
         project_id: Uuid,
         name: &str,
         items: &[Uuid],
     ) -> Result<PlaylistWithItems> {
+        let scope = self.scope().clone();
         let name = validate::name("name", name, 200)?;
         check_items(items)?;
         let now = Millis(now_ms());
@@ -256,7 +268,6 @@ impl Store {
             item_count: items.len() as i64,
             version: 1,
         };
-        let scope = scope.clone();
         let items = items.to_vec();
         self.write(move |tx| {
             Box::pin(async move {
@@ -305,48 +316,52 @@ impl Store {
     }
 
     /// The playlists of a project, without their items.
-    pub async fn playlists(
-        &self,
-        scope: &TenantScope,
-        project_id: Uuid,
-        q: &ListQuery,
-    ) -> Result<Page<Playlist>> {
-        self.project(scope, project_id).await?;
+    pub async fn playlists(&self, project_id: Uuid, q: &ListQuery) -> Result<Page<Playlist>> {
+        let scope = self.scope();
+        self.project(project_id).await?;
         let (cmp, dir) = q.order();
         let text = format!(
             "SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.project_id = $2 AND ($3 IS NULL OR p.id {cmp} $3) ORDER BY p.id {dir} LIMIT $4"
         );
-        let (items, total) = on_read!(self, pool => {
-            let items = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(project_id).bind(q.after).bind(q.limit as i64 + 1).fetch_all(pool).await?;
-            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM playlists WHERE org_id = $1 AND project_id = $2")
-                .bind(scope.org_id).bind(project_id).fetch_one(pool).await?;
-            (items, total)
-        });
+        let args = [
+            scope.org_id.into(),
+            project_id.into(),
+            q.after.into(),
+            (q.limit as i64 + 1).into(),
+        ];
+        let items = self.read(&text, &args).await?;
+        let total = self
+            .scalar(
+                "SELECT COUNT(*) FROM playlists WHERE org_id = $1 AND project_id = $2",
+                &[scope.org_id.into(), project_id.into()],
+            )
+            .await?;
         Ok(q.finish(items, total, |p| p.id))
     }
 
-    pub async fn playlist(&self, scope: &TenantScope, id: Uuid) -> Result<PlaylistWithItems> {
+    pub async fn playlist(&self, id: Uuid) -> Result<PlaylistWithItems> {
+        let scope = self.scope();
         let text =
             format!("SELECT {PLAYLIST_COLS} FROM playlists p WHERE p.org_id = $1 AND p.id = $2");
-        on_read!(self, pool => {
-            let playlist = sqlx::query_as::<_, Playlist>(sql(text)).bind(scope.org_id).bind(id).fetch_optional(pool).await?
-                .ok_or(StoreError::NotFound { entity: "playlist" })?;
-            let items = sqlx::query_as::<_, PlaylistItem>(ITEMS).bind(scope.org_id).bind(id).fetch_all(pool).await?;
-            Ok(PlaylistWithItems { playlist, items })
-        })
+        let args = [scope.org_id.into(), id.into()];
+        let playlist = self
+            .read_opt(&text, &args)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "playlist" })?;
+        let items = self.read(ITEMS, &args).await?;
+        Ok(PlaylistWithItems { playlist, items })
     }
 
     /// Replaces a playlist's items with `items`, in that order: adding, removing and reordering
     /// are all one write of the whole list.
     pub async fn set_playlist_items(
         &self,
-        scope: &TenantScope,
         id: Uuid,
         expected_version: Option<i64>,
         items: &[Uuid],
     ) -> Result<PlaylistWithItems> {
         check_items(items)?;
-        let scope = scope.clone();
+        let scope = self.scope().clone();
         let items = items.to_vec();
         self.write(move |tx| {
             Box::pin(async move {
