@@ -4,12 +4,8 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use super::export::{Export, ExportError};
+use super::export::{Export, ExportError, MAX_REEL_CHARS};
 use super::timecode::{Rate, Timecode, TimecodeError};
-
-/// Longer than any reel name an editing system writes (Avid, Premiere and Resolve stay within 32
-/// characters); a longer "reel" means the line is not an event line at all.
-pub const MAX_REEL_CHARS: usize = 64;
 
 /// The colours Avid gives locators; any other word after a locator's timecode is its text.
 const LOCATOR_COLOURS: [&str; 8] = [

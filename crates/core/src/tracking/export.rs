@@ -3,8 +3,12 @@
 
 use thiserror::Error;
 
-use super::edl::MAX_REEL_CHARS;
 use super::timecode::Rate;
+
+/// Longer than any reel name an editing system writes (Avid, Premiere and Resolve stay within 32
+/// characters); a longer "reel" in an EDL line means the line is not an event line at all.
+/// The readers and writers of both formats hold to it.
+pub const MAX_REEL_CHARS: usize = 64;
 
 /// The most source frames a shot may play per record frame. Beyond it the CMX speed field
 /// (`M2`, six whole digits of frames per second) cannot say the speed.

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::edl::{Edl, EdlEvent, IgnoredLine, MAX_REEL_CHARS, Speed, TrackKind, Transition};
+use super::edl::{Edl, EdlEvent, IgnoredLine, Speed, TrackKind, Transition};
+use super::export::MAX_REEL_CHARS;
 use super::export::{Export, ExportError, MAX_SPEED};
 use super::timecode::{MAX_NOMINAL, Rate, Timecode};
 

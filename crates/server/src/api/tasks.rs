@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_core::page::{self, Cursor};
 use mstation_store::tracking::fields::{FieldFilter, FieldOp};
+use mstation_store::tracking::notes::Note;
 use mstation_store::tracking::tasks::{
-    NewTask, Note, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskOrder, TaskSort,
-    TaskStatus, TaskType,
+    NewTask, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskOrder, TaskSort, TaskStatus,
+    TaskType,
 };
 use mstation_store::{ListQuery, Page};
 use serde::{Deserialize, Serialize};

@@ -28,6 +28,11 @@ use crate::{check_version, dup};
 
 pub const PROJECT_STATUSES: [&str; 4] = ["development", "active", "on_hold", "wrapped"];
 
+/// Serialises a space-separated list of ids (assignees, mentions) as a JSON array.
+pub(crate) fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.split_whitespace())
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Project {
     pub id: Uuid,

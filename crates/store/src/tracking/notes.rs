@@ -3,11 +3,14 @@
 
 use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::tasks::{NOTE_COLS, Note};
+use super::ids_out;
 use crate::{
-    Actor, Change, ListQuery, Millis, Page, Result, StoreError, Tenant, WriteTx, new_id, now_ms,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
+    WriteTx, new_id, now_ms,
 };
 
 /// What a note is on, besides a task.
@@ -44,6 +47,53 @@ impl NoteOn {
             NoteOn::Asset(_) => "asset_id",
             NoteOn::Version(_) => "version_id",
         }
+    }
+}
+
+/// A note on exactly one of a task, a shot, an asset or a version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Note {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub shot_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
+    pub version_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub author_id: Uuid,
+    pub body: String,
+    /// The frame the note is about, for review notes.
+    pub frame: Option<i64>,
+    pub status_from: Option<Uuid>,
+    pub status_to: Option<Uuid>,
+    pub created_at: Millis,
+    /// User ids of the members the body mentions (`@e-mail` or `@"Display Name"`).
+    #[serde(serialize_with = "ids_out")]
+    #[schema(value_type = Vec<Uuid>)]
+    pub mentions: String,
+}
+
+pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
+
+/// A row of `NOTE_COLS`, in that order.
+impl FromRow for Note {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Note {
+            id: r.get()?,
+            project_id: r.get()?,
+            task_id: r.get()?,
+            shot_id: r.get()?,
+            asset_id: r.get()?,
+            version_id: r.get()?,
+            parent_id: r.get()?,
+            author_id: r.get()?,
+            body: r.get()?,
+            frame: r.get()?,
+            status_from: r.get()?,
+            status_to: r.get()?,
+            created_at: r.get()?,
+            mentions: r.get()?,
+        })
     }
 }
 

@@ -8,6 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::ids_out;
+use super::notes::{NOTE_COLS, Note, write_note};
 use crate::{
     Actor, Arg, Backend, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row,
     StoreError, Tenant, WriteTx, new_id, now_ms,
@@ -97,10 +99,6 @@ pub struct TaskType {
     pub sort_order: i64,
 }
 
-pub(crate) fn ids_out<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(v.split_whitespace())
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Task {
     pub id: Uuid,
@@ -124,29 +122,6 @@ pub struct Task {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
-}
-
-/// A note on exactly one of a task, a shot, an asset or a version.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Note {
-    pub id: Uuid,
-    pub project_id: Uuid,
-    pub task_id: Option<Uuid>,
-    pub shot_id: Option<Uuid>,
-    pub asset_id: Option<Uuid>,
-    pub version_id: Option<Uuid>,
-    pub parent_id: Option<Uuid>,
-    pub author_id: Uuid,
-    pub body: String,
-    /// The frame the note is about, for review notes.
-    pub frame: Option<i64>,
-    pub status_from: Option<Uuid>,
-    pub status_to: Option<Uuid>,
-    pub created_at: Millis,
-    /// User ids of the members the body mentions (`@e-mail` or `@"Display Name"`).
-    #[serde(serialize_with = "ids_out")]
-    #[schema(value_type = Vec<Uuid>)]
-    pub mentions: String,
 }
 
 /// A task to create, on exactly one of a shot or an asset.
@@ -304,7 +279,6 @@ impl FromRow for ProgressCount {
 
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
-pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
 pub const MAX_BULK: usize = 1000;
 
 const TYPE_COLS: &str = "id, project_id, name, short_name, color, sort_order";
@@ -362,28 +336,6 @@ impl FromRow for TaskType {
             short_name: r.get()?,
             color: r.get()?,
             sort_order: r.get()?,
-        })
-    }
-}
-
-/// A row of `NOTE_COLS`, in that order.
-impl FromRow for Note {
-    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
-        Ok(Note {
-            id: r.get()?,
-            project_id: r.get()?,
-            task_id: r.get()?,
-            shot_id: r.get()?,
-            asset_id: r.get()?,
-            version_id: r.get()?,
-            parent_id: r.get()?,
-            author_id: r.get()?,
-            body: r.get()?,
-            frame: r.get()?,
-            status_from: r.get()?,
-            status_to: r.get()?,
-            created_at: r.get()?,
-            mentions: r.get()?,
         })
     }
 }
@@ -1225,7 +1177,7 @@ impl Tenant<'_> {
                     created_at: Millis(now_ms()),
                     mentions: String::new(),
                 };
-                super::notes::write_note(tx, &scope, &mut note).await?;
+                write_note(tx, &scope, &mut note).await?;
                 Ok((note, after))
             })
         })
