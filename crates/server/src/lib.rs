@@ -33,7 +33,7 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 /// this process started, announced again only for streams resuming from an earlier event (a
 /// stream that started "now" has no use for it).
 pub struct Live {
-    pub event: mstation_store::outbox::Event,
+    pub event: mstation_store::events::Event,
     pub replayed: bool,
 }
 

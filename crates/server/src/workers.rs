@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mstation_store::events::webhooks::{Attempt, DELIVERY_JOB, FANOUT_CONSUMER};
 use mstation_store::jobs::Job;
-use mstation_store::webhooks::{Attempt, DELIVERY_JOB, FANOUT_CONSUMER};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;

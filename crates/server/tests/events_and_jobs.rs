@@ -581,7 +581,7 @@ async fn a_fan_out_that_lost_the_race_for_the_cursor_queues_nothing() {
         assert_eq!(
             srv.store()
                 .platform()
-                .consumer_offset(mstation_store::webhooks::FANOUT_CONSUMER)
+                .consumer_offset(mstation_store::events::webhooks::FANOUT_CONSUMER)
                 .await
                 .unwrap(),
             Some(last)

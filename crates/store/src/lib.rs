@@ -6,14 +6,12 @@ use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
-pub mod audit;
+pub mod events;
 pub mod handles;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
-pub mod outbox;
 pub mod tracking;
-pub mod webhooks;
 
 pub use handles::{Platform, Tenant};
 pub use mstation_core::validate::FieldError;

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State as AxState};
 use mstation_core::Permission;
 use mstation_store::Page;
-use mstation_store::audit::{AuditEntry, Feed};
+use mstation_store::identity::audit::{AuditEntry, Feed};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

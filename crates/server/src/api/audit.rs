@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State as AxState;
 use mstation_core::Permission;
 use mstation_store::Page;
-use mstation_store::audit::{AuditEntry, AuditFilter};
+use mstation_store::identity::audit::{AuditEntry, AuditFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

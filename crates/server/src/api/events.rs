@@ -9,7 +9,7 @@ use axum::extract::State as AxState;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use mstation_core::{Permission, TenantScope};
-use mstation_store::outbox::Event;
+use mstation_store::events::Event;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::ReceiverStream;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
-use mstation_store::webhooks::{Delivery, Webhook, WebhookChanges};
+use mstation_store::events::webhooks::{Delivery, Webhook, WebhookChanges};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mstation_core::{Permission, Role, TenantScope, TokenScope};
 use mstation_store::ListQuery;
-use mstation_store::audit::AuditFilter;
+use mstation_store::identity::audit::AuditFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 

@@ -1272,7 +1272,7 @@ fn json_uuid(v: &serde_json::Value, key: &str) -> Option<Uuid> {
 async fn activity_rows(
     state: &State,
     cx: &Ctx,
-    entries: &[mstation_store::audit::AuditEntry],
+    entries: &[mstation_store::identity::audit::AuditEntry],
 ) -> Result<Vec<ActivityRow>, PageError> {
     let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
     let mut projects: HashMap<Uuid, (Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
@@ -1481,7 +1481,10 @@ async fn project_activity(
     let page = state
         .store
         .tenant(&cx.scope)
-        .activity(mstation_store::audit::Feed::Project(project_id), &q)
+        .activity(
+            mstation_store::identity::audit::Feed::Project(project_id),
+            &q,
+        )
         .await?;
     let rows = activity_rows(&state, &cx, &page.items).await?;
     html(ActivityPage {
@@ -1517,7 +1520,7 @@ async fn person_activity(
     let page = state
         .store
         .tenant(&cx.scope)
-        .activity(mstation_store::audit::Feed::Person(user_id), &q)
+        .activity(mstation_store::identity::audit::Feed::Person(user_id), &q)
         .await?;
     let rows = activity_rows(&state, &cx, &page.items).await?;
     html(ActivityPage {

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::check_version;
+use crate::events::Event;
 use crate::jobs::{NewJob, insert_job};
-use crate::outbox::Event;
 use crate::{
     Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
     Tenant, new_id, now_ms,

@@ -1,6 +1,8 @@
 //! Identity: organisations, users, memberships, invitations, sessions, API tokens and
 //! collaboration grants. Secrets (passwords, tokens) are kept only as hashes.
 
+pub mod audit;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,8 @@
 //! The outbox: every committed change as an event, in commit order. The live event stream and
 //! webhooks read it; a consumer's position is a row, so a consumer that was down misses nothing.
 
+pub mod webhooks;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
