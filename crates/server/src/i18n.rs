@@ -167,18 +167,25 @@ mod catalog_tests {
             .collect()
     }
 
+    /// Every file under `dir`, at any depth.
+    fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files_under(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
     /// Every literal key the code and templates ask for: `tr.t("…")` and `text("…")`.
     fn used_keys() -> BTreeSet<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = BTreeSet::new();
         let mut files = Vec::new();
-        for dir in ["templates", "src", "src/api", "src/pages"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_file() {
-                    files.push(p);
-                }
-            }
+        for dir in ["templates", "src"] {
+            files_under(&root.join(dir), &mut files);
         }
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
@@ -223,14 +230,12 @@ mod catalog_tests {
         let en = keys("en");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = Vec::new();
-        for dir in [
-            "server/src",
-            "server/src/api",
-            "store/src",
-            "core/src/tracking",
-        ] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                let p = e.unwrap().path();
+        let mut files = Vec::new();
+        for dir in ["server/src", "store/src", "core/src/tracking"] {
+            files_under(&root.join(dir), &mut files);
+        }
+        {
+            for p in files {
                 let Ok(text) = std::fs::read_to_string(&p) else {
                     continue;
                 };

@@ -7,20 +7,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::State;
 
-pub mod activity;
-pub mod assets;
-pub mod audit;
 pub mod events;
-pub mod fields;
 pub mod health;
 pub mod identity;
 pub mod jobs;
-pub mod notes;
-pub mod tasks;
-pub mod timelogs;
 pub mod tracking;
-pub mod versions;
-pub mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,19 +46,10 @@ impl Modify for Security {
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(identity::router())
-        .merge(audit::router())
-        .merge(webhooks::router())
         .merge(jobs::router())
         .merge(events::router())
         .merge(health::router())
         .merge(tracking::router())
-        .merge(tasks::router())
-        .merge(activity::router())
-        .merge(assets::router())
-        .merge(fields::router())
-        .merge(notes::router())
-        .merge(versions::router())
-        .merge(timelogs::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

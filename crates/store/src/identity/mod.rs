@@ -24,6 +24,38 @@ use crate::{
     Tenant, WriteTx, check_version, dup, new_id, now_ms,
 };
 
+// ----- for other contexts, inside their writes -----
+
+/// Inside a write: whether `user` is a member of `org`.
+pub(crate) async fn is_member(tx: &mut WriteTx<'_>, org: Uuid, user: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = tx
+        .scalar_opt(
+            "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
+            &[org.into(), user.into()],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Inside a write: the members of `org` with the e-mail address `email`, or (with `by_name`)
+/// whose display name is `name` in any case; at most two, so a caller can tell one from many.
+pub(crate) async fn members_called(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    who: &str,
+    by_name: bool,
+) -> Result<Vec<Uuid>> {
+    let text = if by_name {
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2"
+    } else {
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.org_id = $1 AND u.email = $2 LIMIT 2"
+    };
+    let found: Vec<(Uuid,)> = tx.query(text, &[org.into(), who.into()]).await?;
+    Ok(found.into_iter().map(|(id,)| id).collect())
+}
+
 /// Inside a write: an organisation always keeps an owner; refuses to demote or remove the last
 /// one.
 async fn ensure_another_owner(tx: &mut WriteTx<'_>, org: Uuid, leaving: Uuid) -> Result<()> {
@@ -1613,13 +1645,7 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 // Only what this organisation owns can be shared.
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
+                if !crate::tracking::project_exists(tx, scope.org_id, project_id).await? {
                     return Err(StoreError::NotFound { entity: "project" });
                 }
                 let text = format!(

@@ -310,6 +310,17 @@ fn handles(field: &'static str, v: i64) -> Result<i64> {
     }
 }
 
+/// Inside a write: whether `project` is one of `org`'s (for other contexts, e.g. a grant).
+pub(crate) async fn project_exists(tx: &mut WriteTx<'_>, org: Uuid, project: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = tx
+        .scalar_opt(
+            "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+            &[org.into(), project.into()],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
 impl Tenant<'_> {
     pub async fn create_project(&self, new: NewProject) -> Result<Project> {
         let scope = self.scope().clone();

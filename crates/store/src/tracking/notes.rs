@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids_out;
+use crate::identity;
 use crate::{
     Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
     WriteTx, new_id, now_ms,
@@ -113,22 +114,11 @@ pub(crate) async fn write_note(
     use mstation_core::tracking::mentions::{self, Mention};
     let mut users: Vec<Uuid> = Vec::new();
     for m in mentions::parse(&note.body) {
-        let (text, who) = match &m {
-            Mention::Email(e) => (
-                "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
-                 WHERE m.org_id = $1 AND u.email = $2",
-                e,
-            ),
-            Mention::Name(n) => (
-                "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
-                 WHERE m.org_id = $1 AND LOWER(u.display_name) = LOWER($2) LIMIT 2",
-                n,
-            ),
+        let found = match &m {
+            Mention::Email(e) => identity::members_called(tx, scope.org_id, e, false).await?,
+            Mention::Name(n) => identity::members_called(tx, scope.org_id, n, true).await?,
         };
-        let found: Vec<(Uuid,)> = tx
-            .query(text, &[scope.org_id.into(), who.as_str().into()])
-            .await?;
-        if let [(one,)] = found[..]
+        if let [one] = found[..]
             && !users.contains(&one)
         {
             users.push(one);

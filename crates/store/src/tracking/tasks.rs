@@ -394,13 +394,7 @@ fn check_changes(c: &TaskChanges) -> Result<()> {
 /// Inside a write: every assignee is a member of the organisation.
 async fn check_assignees(tx: &mut WriteTx<'_>, org_id: Uuid, ids: &[Uuid]) -> Result<()> {
     for u in ids {
-        let member: Option<(Uuid,)> = tx
-            .query_opt(
-                "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
-                &[org_id.into(), u.into()],
-            )
-            .await?;
-        if member.is_none() {
+        if !crate::identity::is_member(tx, org_id, *u).await? {
             return Err(FieldError::new("assignees", "not_a_member").into());
         }
     }

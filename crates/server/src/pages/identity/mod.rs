@@ -1,0 +1,649 @@
+//! The identity pages: sign in and out, the organisation's home and switching organisation,
+//! members and roles, invitations, API tokens, and the audit log.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use mstation_core::{Permission, Role, TokenScope};
+use mstation_store::ListQuery;
+use mstation_store::identity::audit::AuditFilter;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{CsrfForm, Ctx, Nav, PageResult, Tr, ctx, html};
+use crate::State;
+use crate::api::identity::{ClientIp, sign_in};
+use crate::auth::MaybeSigned;
+use crate::error::ApiError;
+use crate::i18n;
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/signin", get(signin_page).post(signin_submit))
+        .route("/signout", post(signout))
+        .route("/app", get(home))
+        .route("/app/switch", post(switch))
+        .route("/app/members", get(members))
+        .route("/app/members/invite", post(invite))
+        .route("/app/members/{user_id}/role", post(set_role))
+        .route("/app/tokens", get(tokens).post(create_token))
+        .route("/app/tokens/{token_id}/revoke", post(revoke_token))
+        .route("/app/audit", get(audit))
+        .route("/invite/{token}", get(invite_page).post(invite_accept))
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    email: String,
+}
+
+async fn signin_page(MaybeSigned(c): MaybeSigned) -> PageResult {
+    if c.is_some() {
+        return Ok(Redirect::to("/app").into_response());
+    }
+    html(SigninPage {
+        tr: Tr::now(),
+        nav: None,
+        flash: None,
+        email: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    email: String,
+    password: String,
+}
+
+/// Whether a form was posted by one of this site's own pages, by what the browser says of where
+/// it was sent from: `Sec-Fetch-Site` when it sends one, else `Origin` against `Host` (`null`, an
+/// opaque origin, is another site). Behind a trusted proxy (`via_proxy`), which may rewrite
+/// `Host`, the host it forwards (`X-Forwarded-Host`) is this site too. A client that sends
+/// neither header is no browser, and signing a browser in to someone else's account (login
+/// CSRF) needs a browser.
+fn posted_from_here(h: &axum::http::HeaderMap, via_proxy: bool) -> bool {
+    if let Some(site) = h.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = h.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(authority) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, a)| a)
+    else {
+        return false;
+    };
+    let forwarded = h
+        .get_all("x-forwarded-host")
+        .iter()
+        .next_back()
+        .filter(|_| via_proxy);
+    h.get(header::HOST).is_some_and(|host| host == authority)
+        || forwarded.is_some_and(|host| host == authority)
+}
+
+async fn signin_submit(
+    AxState(state): AxState<State>,
+    ClientIp(ip): ClientIp,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
+    axum::Form(f): axum::Form<SigninForm>,
+) -> PageResult {
+    let via_proxy =
+        peer.is_some_and(|p| state.trusted_proxies.iter().any(|c| c.contains(p.0.0.ip())));
+    if !posted_from_here(&headers, via_proxy) {
+        let mut r = html(SigninPage {
+            tr: Tr::now(),
+            nav: None,
+            flash: Some(("error".into(), i18n::text("signin-cross-site"))),
+            email: String::new(),
+        })?;
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(r);
+    }
+    match sign_in(&state, &ip, &f.email, &f.password, None).await {
+        Ok((_, _, secret, _)) => {
+            let mut r = Redirect::to("/app").into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                crate::api::identity::session_cookie(&state, &secret, 14 * 24 * 3600),
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            let msg = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")))
+                .unwrap_or(e.detail);
+            let mut r = html(SigninPage {
+                tr: Tr::now(),
+                nav: None,
+                flash: Some(("error".into(), msg)),
+                email: f.email,
+            })?;
+            *r.status_mut() = e.status;
+            Ok(r)
+        }
+    }
+}
+
+async fn signout(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    if let Some(s) = c.and_then(|c| c.session)
+        && crate::auth::same_secret(&f.csrf, &s.csrf)
+    {
+        state.store.platform().end_session(&s.secret).await?;
+    }
+    let mut r = Redirect::to("/signin").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::api::identity::session_cookie(&state, "", 0),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    org_name: String,
+    kind_key: String,
+    role_key: String,
+    timezone: String,
+    members: i64,
+    tokens: i64,
+    webhooks: i64,
+}
+
+async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let org = state.store.tenant(&cx.scope).org().await?;
+    let one = ListQuery {
+        limit: 1,
+        ..Default::default()
+    };
+    let members = state
+        .store
+        .tenant(&cx.scope)
+        .members(&one, None)
+        .await?
+        .total;
+    let tokens = state
+        .store
+        .tenant(&cx.scope)
+        .tokens(&one, false)
+        .await?
+        .total;
+    let webhooks = if cx.scope.can(Permission::ManageWebhooks) {
+        state.store.tenant(&cx.scope).webhooks(&one).await?.total
+    } else {
+        0
+    };
+    html(HomePage {
+        tr: Tr::now(),
+        nav: cx.nav("home"),
+        flash: None,
+        kind_key: format!("org-kind-{}", org.kind.as_str()),
+        role_key: format!("role-{}", cx.scope.role.as_str()),
+        timezone: cx.tz.clone(),
+        org_name: org.name,
+        members,
+        tokens,
+        webhooks,
+    })
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    csrf: String,
+    org_id: Uuid,
+}
+
+async fn switch(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<SwitchForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if state
+        .store
+        .platform()
+        .role_in(cx.caller.user_id, f.org_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("organisation").into());
+    }
+    if let Some(s) = &cx.caller.session {
+        state
+            .store
+            .platform()
+            .switch_session_org(&s.secret, f.org_id)
+            .await?;
+    }
+    Ok(Redirect::to("/app").into_response())
+}
+
+struct MemberRow {
+    user_id: String,
+    name: String,
+    email: String,
+    role: String,
+    role_label: String,
+    joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    nav_csrf: String,
+    flash: Option<(String, String)>,
+    rows: Vec<MemberRow>,
+    total: i64,
+    can_manage: bool,
+    roles: Vec<(String, String)>,
+    invite_link: Option<String>,
+}
+
+async fn members_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    invite_link: Option<String>,
+) -> PageResult {
+    let q = ListQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    let page = state.store.tenant(&cx.scope).members(&q, None).await?;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|m| MemberRow {
+            user_id: m.user_id.to_string(),
+            name: m.display_name.clone(),
+            email: m.email.clone(),
+            role: m.role.as_str().into(),
+            role_label: tr.t(&format!("role-{}", m.role.as_str())),
+            joined: cx.time(m.joined_at.0),
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .filter(|r| cx.scope.role.may_assign(**r))
+        .map(|r| {
+            (
+                r.as_str().to_string(),
+                tr.t(&format!("role-{}", r.as_str())),
+            )
+        })
+        .collect();
+    html(MembersPage {
+        tr,
+        nav: cx.nav("members"),
+        nav_csrf: cx.csrf.clone(),
+        flash,
+        rows,
+        total: page.total,
+        can_manage: cx.scope.can(Permission::ManageMembers),
+        roles,
+        invite_link,
+    })
+}
+
+async fn members(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    members_page(&state, &cx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    csrf: String,
+    email: String,
+    role: String,
+}
+
+async fn invite(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<InviteForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if !cx.scope.can(Permission::ManageMembers) {
+        return Err(ApiError::forbidden("managing members").into());
+    }
+    let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
+    match state.store.tenant(&cx.scope).invite(&f.email, role).await {
+        Ok((_, token)) => {
+            members_page(
+                &state,
+                &cx,
+                Some(("ok".into(), i18n::text("members-invited"))),
+                Some(format!("/invite/{token}")),
+            )
+            .await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    csrf: String,
+    role: String,
+}
+
+async fn set_role(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(user_id): Path<Uuid>,
+    axum::Form(f): axum::Form<RoleForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if !cx.scope.can(Permission::ManageMembers) {
+        return Err(ApiError::forbidden("managing members").into());
+    }
+    let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .set_member_role(user_id, role, None)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/app/members").into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+        }
+    }
+}
+
+struct TokenRow {
+    id: String,
+    name: String,
+    prefix: String,
+    scopes: String,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    nav_csrf: String,
+    flash: Option<(String, String)>,
+    rows: Vec<TokenRow>,
+    new_secret: Option<String>,
+}
+
+async fn tokens_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    new_secret: Option<String>,
+) -> PageResult {
+    let q = ListQuery {
+        limit: 500,
+        descending: true,
+        ..Default::default()
+    };
+    let page = state.store.tenant(&cx.scope).tokens(&q, false).await?;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            scopes: TokenScope::split(&t.scopes)
+                .iter()
+                .map(|s| tr.t(&format!("scope-{}", s.as_str())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            created: cx.time(t.created_at.0),
+            last_used: t
+                .last_used_at
+                .map(|m| cx.time(m.0))
+                .unwrap_or_else(|| tr.t("tokens-never")),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    html(TokensPage {
+        tr,
+        nav: cx.nav("tokens"),
+        nav_csrf: cx.csrf.clone(),
+        flash,
+        rows,
+        new_secret,
+    })
+}
+
+async fn tokens(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    tokens_page(&state, &cx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+    name: String,
+    scope_read: Option<String>,
+    scope_write: Option<String>,
+    scope_admin: Option<String>,
+}
+
+async fn create_token(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<TokenForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    let mut scopes = Vec::new();
+    if f.scope_read.is_some() {
+        scopes.push(TokenScope::Read);
+    }
+    if f.scope_write.is_some() {
+        scopes.push(TokenScope::Write);
+    }
+    if f.scope_admin.is_some() {
+        scopes.push(TokenScope::Admin);
+    }
+    match state
+        .store
+        .tenant(&cx.scope)
+        .create_token(&f.name, &scopes, None)
+        .await
+    {
+        Ok((_, secret)) => {
+            tokens_page(
+                &state,
+                &cx,
+                Some(("ok".into(), i18n::text("tokens-created"))),
+                Some(secret),
+            )
+            .await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let msg = match &e.field {
+                Some(field) => format!("{}: {}", i18n::text(&format!("field-{field}")), e.detail),
+                None => e.detail,
+            };
+            tokens_page(&state, &cx, Some(("error".into(), msg)), None).await
+        }
+    }
+}
+
+async fn revoke_token(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(token_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .revoke_token(token_id, false)
+        .await?;
+    Ok(Redirect::to("/app/tokens").into_response())
+}
+
+struct AuditRow {
+    at: String,
+    who: String,
+    action: String,
+    entity: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    rows: Vec<AuditRow>,
+    total: i64,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    cursor: Option<String>,
+}
+
+async fn audit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(p): Query<AuditQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    if !cx.scope.can(Permission::ReadAudit) {
+        return Err(ApiError::forbidden("reading the audit log").into());
+    }
+    let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .tenant(&cx.scope)
+        .audit(&AuditFilter::default(), &q)
+        .await?;
+    let members = state
+        .store
+        .tenant(&cx.scope)
+        .members(
+            &ListQuery {
+                limit: 500,
+                ..Default::default()
+            },
+            None,
+        )
+        .await?
+        .items;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|a| AuditRow {
+            at: cx.time(a.at.0),
+            who: match a.actor_id {
+                None => tr.t("audit-platform"),
+                Some(id) => members
+                    .iter()
+                    .find(|m| m.user_id == id)
+                    .map(|m| m.display_name.clone())
+                    .unwrap_or_else(|| id.to_string()),
+            },
+            action: a.action.clone(),
+            entity: format!(
+                "{} {}",
+                a.entity_type,
+                a.entity_id.map(|i| i.to_string()).unwrap_or_default()
+            ),
+        })
+        .collect();
+    html(AuditPage {
+        tr,
+        nav: cx.nav("audit"),
+        flash: None,
+        rows,
+        total: page.total,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    token: String,
+}
+
+async fn invite_page(Path(token): Path<String>) -> PageResult {
+    html(InvitePage {
+        tr: Tr::now(),
+        nav: None,
+        flash: None,
+        token,
+    })
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    display_name: String,
+    password: String,
+}
+
+async fn invite_accept(
+    AxState(state): AxState<State>,
+    Path(token): Path<String>,
+    axum::Form(f): axum::Form<AcceptForm>,
+) -> PageResult {
+    match state
+        .store
+        .platform()
+        .accept_invitation(&token, None, Some(f.display_name), Some(f.password))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/signin").into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let mut r = html(InvitePage {
+                tr: Tr::now(),
+                nav: None,
+                flash: Some(("error".into(), e.detail)),
+                token,
+            })?;
+            *r.status_mut() = e.status;
+            Ok(r)
+        }
+    }
+}

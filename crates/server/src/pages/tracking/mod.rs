@@ -1,0 +1,1538 @@
+//! The production pages: projects, a project's sequences, the shot grid (rows = shots, columns =
+//! task types) with inline and bulk status changes kept live by the event stream, the editorial
+//! import with its diff preview, a task with its notes, versions and time logs, and "my tasks".
+//!
+//! The grid is rendered whole on the server; `grid.js` adds the inline edits, filters, sorting,
+//! bulk selection and live updates through the JSON API and `/api/v1/events`, so every change a
+//! page makes goes through the same rules as any other client's. The asset pages are in `assets`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use mstation_core::Permission;
+use mstation_core::tracking::conform::Conform;
+use mstation_core::tracking::timecode::Rate;
+use mstation_store::ListQuery;
+use mstation_store::tracking::tasks::{NewTask, Task, TaskFilter, TaskStatus, TaskType};
+use mstation_store::tracking::timelogs::TimeLogFilter;
+use mstation_store::tracking::{NewProject, Project, Sequence, Shot};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Ctx, Nav, PageError, PageResult, Tr, ctx, html};
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::error::ApiError;
+use crate::i18n;
+
+mod assets;
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    let r = r
+        .route("/app/projects", get(projects).post(create_project))
+        .route("/app/projects/{project_id}", get(project))
+        .route(
+            "/app/projects/{project_id}/sequences",
+            post(create_sequence),
+        )
+        .route("/app/projects/{project_id}/shots", get(grid))
+        .route(
+            "/app/sequences/{sequence_id}/import",
+            get(import_page).post(import_submit),
+        )
+        .route("/app/sequences/{sequence_id}/add-tasks", post(add_tasks))
+        .route("/app/tasks/{task_id}", get(task_page))
+        .route("/app/tasks/{task_id}/notes", post(task_note))
+        .route("/app/tasks/{task_id}/versions", post(task_version))
+        .route("/app/tasks/{task_id}/time-logs", post(task_time_log))
+        .route("/app/my-tasks", get(my_tasks))
+        .route("/app/projects/{project_id}/activity", get(project_activity))
+        .route("/app/people/{user}/activity", get(person_activity));
+    assets::routes(r)
+}
+
+/// The most shots one grid shows; a bigger project is looked at a sequence at a time.
+pub(super) const GRID_MAX_SHOTS: usize = 5_000;
+
+pub(super) fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
+    if cx.scope.can(p) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(what).into())
+    }
+}
+
+/// A store or rule error shown as a flash on the page that caused it.
+pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
+    let e: ApiError = e.into();
+    let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")));
+    let text = match (title, &e.field) {
+        (Some(t), Some(f)) => format!("{t} ({f}: {})", e.detail),
+        (Some(t), None) => format!("{t}: {}", e.detail),
+        (None, _) => e.detail,
+    };
+    ("error".into(), text)
+}
+
+fn fps_label(p: &Project) -> String {
+    match p.rate() {
+        Some(r) => r.to_string(),
+        None => format!("{}/{}", p.fps_num, p.fps_den),
+    }
+}
+
+/// Every member of the organisation: id → display name.
+pub(super) async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
+    let mut out = Vec::new();
+    let mut q = ListQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    loop {
+        let page = state.store.tenant(&cx.scope).members(&q, None).await?;
+        out.extend(
+            page.items
+                .iter()
+                .map(|m| (m.user_id, m.display_name.clone())),
+        );
+        match page.next_cursor {
+            Some(c) if page.items.len() == 500 => {
+                q.after = mstation_core::page::Cursor::decode(&c).map(|c| c.id);
+                if q.after.is_none() {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Short initials for a grid cell: "Li Wei" → "LW", "王芳" → "王芳".
+pub(super) fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.len() > 1 {
+        words
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .take(3)
+            .collect::<String>()
+            .to_uppercase()
+    } else {
+        name.chars().take(2).collect()
+    }
+}
+
+/// JSON for a `<script type="application/json">` block: `<` escaped, so no text can end it.
+pub(super) fn script_json(v: &serde_json::Value) -> String {
+    v.to_string().replace('<', "\\u003c")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+struct ProjectRow {
+    id: String,
+    name: String,
+    code: String,
+    fps: String,
+    resolution: String,
+    status_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    rows: Vec<ProjectRow>,
+    can_manage: bool,
+}
+
+async fn projects_page(state: &State, cx: &Ctx, flash: Option<(String, String)>) -> PageResult {
+    let q = ListQuery {
+        limit: 500,
+        descending: true,
+        ..Default::default()
+    };
+    let page = state.store.tenant(&cx.scope).projects(None, &q).await?;
+    let tr = Tr::now();
+    let rows = page
+        .items
+        .iter()
+        .map(|p| ProjectRow {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            code: p.code.clone(),
+            fps: fps_label(p),
+            resolution: format!("{}×{}", p.width, p.height),
+            status_label: tr.t(&format!("project-status-{}", p.status)),
+        })
+        .collect();
+    html(ProjectsPage {
+        tr,
+        nav: cx.nav("projects"),
+        flash,
+        csrf: cx.csrf.clone(),
+        rows,
+        can_manage: cx.scope.can(Permission::ManageProduction),
+    })
+}
+
+async fn projects(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    projects_page(&state, &cx, None).await
+}
+
+#[derive(Deserialize)]
+struct ProjectForm {
+    csrf: String,
+    name: String,
+    code: String,
+    fps: String,
+    width: i64,
+    height: i64,
+}
+
+async fn create_project(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<ProjectForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::ManageProduction, "managing the production")?;
+    let Ok(rate) = Rate::parse(&f.fps) else {
+        return projects_page(
+            &state,
+            &cx,
+            Some(flash_of(ApiError::invalid("fps", "unknown_frame_rate"))),
+        )
+        .await;
+    };
+    let new = NewProject {
+        name: f.name,
+        code: f.code,
+        rate,
+        width: f.width,
+        height: f.height,
+        start_frame: None,
+        head_handles: None,
+        tail_handles: None,
+        start_date: None,
+        end_date: None,
+    };
+    match state.store.tenant(&cx.scope).create_project(new).await {
+        Ok(p) => Ok(Redirect::to(&format!("/app/projects/{}", p.id)).into_response()),
+        Err(e) => projects_page(&state, &cx, Some(flash_of(e))).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One project: its sequences, each with its shots' task statuses as a bar.
+
+struct Segment {
+    color: String,
+    label: String,
+    count: i64,
+    percent: String,
+}
+
+struct SequenceRow {
+    id: String,
+    name: String,
+    description: String,
+    shots: i64,
+    tasks: i64,
+    bar: Vec<Segment>,
+}
+
+#[derive(Template)]
+#[template(path = "project.html")]
+struct ProjectPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    project: Project,
+    fps: String,
+    rows: Vec<SequenceRow>,
+    legend: Vec<(String, String)>,
+    can_manage: bool,
+}
+
+pub(super) async fn all_sequences(
+    state: &State,
+    cx: &Ctx,
+    project_id: Uuid,
+) -> Result<Vec<Sequence>, PageError> {
+    let q = ListQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    Ok(state
+        .store
+        .tenant(&cx.scope)
+        .sequences(project_id, &q)
+        .await?
+        .items)
+}
+
+async fn project_page(
+    state: &State,
+    cx: &Ctx,
+    project_id: Uuid,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project_id)
+        .await?;
+    // One grouped read for every sequence's counts, and one for their descriptions.
+    let progress = state.store.tenant(&cx.scope).progress(project_id).await?;
+    let descriptions: HashMap<Uuid, String> = all_sequences(state, cx, project_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.description))
+        .collect();
+    let rows = progress
+        .sequences
+        .into_iter()
+        .map(|s| {
+            let counts: HashMap<Uuid, i64> =
+                s.by_status.iter().map(|c| (c.status_id, c.count)).collect();
+            let bar = statuses
+                .iter()
+                .filter_map(|st| {
+                    let n = *counts.get(&st.id)?;
+                    Some(Segment {
+                        color: st.color.clone(),
+                        label: st.name.clone(),
+                        count: n,
+                        percent: format!("{:.2}", 100.0 * n as f64 / s.tasks.max(1) as f64),
+                    })
+                })
+                .collect();
+            SequenceRow {
+                id: s.sequence_id.to_string(),
+                description: descriptions
+                    .get(&s.sequence_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                name: s.name,
+                shots: s.shots,
+                tasks: s.tasks,
+                bar,
+            }
+        })
+        .collect();
+    html(ProjectPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash,
+        csrf: cx.csrf.clone(),
+        fps: fps_label(&project),
+        project,
+        rows,
+        legend: statuses
+            .iter()
+            .map(|s| (s.color.clone(), s.name.clone()))
+            .collect(),
+        can_manage: cx.scope.can(Permission::ManageProduction),
+    })
+}
+
+async fn project(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    project_page(&state, &cx, project_id, None).await
+}
+
+#[derive(Deserialize)]
+struct SequenceForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn create_sequence(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    axum::Form(f): axum::Form<SequenceForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::ManageProduction, "managing the production")?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .create_sequence(project_id, &f.name, &f.description)
+        .await
+    {
+        Ok(s) => Ok(Redirect::to(&format!("/app/sequences/{}/import", s.id)).into_response()),
+        Err(e) => project_page(&state, &cx, project_id, Some(flash_of(e))).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shot grid
+
+pub(super) struct Cell {
+    pub(super) task_id: String,
+    pub(super) version: i64,
+    pub(super) status_id: String,
+    pub(super) short: String,
+    pub(super) color: String,
+    pub(super) rank: i64,
+    pub(super) people: String,
+    pub(super) people_full: String,
+}
+
+struct GridRow {
+    id: String,
+    name: String,
+    sequence: String,
+    order: usize,
+    frames: i64,
+    clip: String,
+    cells: Vec<Option<Cell>>,
+}
+
+#[derive(Template)]
+#[template(path = "grid.html")]
+struct GridPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    project: Project,
+    sequences: Vec<(String, String)>,
+    selected: String,
+    types: Vec<TaskType>,
+    statuses: Vec<TaskStatus>,
+    people: Vec<(String, String)>,
+    rows: Vec<GridRow>,
+    truncated: bool,
+    can_write: bool,
+    data: String,
+}
+
+#[derive(Deserialize)]
+struct GridQuery {
+    sequence: Option<Uuid>,
+}
+
+pub(super) fn cell_of(
+    t: &Task,
+    statuses: &HashMap<Uuid, &TaskStatus>,
+    names: &HashMap<Uuid, String>,
+) -> Cell {
+    let st = statuses.get(&t.status_id);
+    let who: Vec<&str> = t
+        .assignees
+        .split_whitespace()
+        .filter_map(|u| Uuid::parse_str(u).ok())
+        .filter_map(|u| names.get(&u).map(String::as_str))
+        .collect();
+    Cell {
+        task_id: t.id.to_string(),
+        version: t.version,
+        status_id: t.status_id.to_string(),
+        short: st.map(|s| s.short_name.clone()).unwrap_or_default(),
+        color: st.map(|s| s.color.clone()).unwrap_or_default(),
+        rank: st.map(|s| s.sort_order).unwrap_or_default(),
+        people: who
+            .iter()
+            .map(|n| initials(n))
+            .collect::<Vec<_>>()
+            .join(" "),
+        people_full: who.join(", "),
+    }
+}
+
+/// What grid.js needs besides the table: the workflow, the columns, the people and its words.
+pub(super) fn grid_data(
+    statuses: &[TaskStatus],
+    types: &[TaskType],
+    people: &[(Uuid, String)],
+) -> String {
+    script_json(&serde_json::json!({
+        "statuses": statuses.iter().map(|s| serde_json::json!({
+            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
+        })).collect::<Vec<_>>(),
+        "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
+        "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
+        "text": {
+            "saved": i18n::text("grid-saved"),
+            "stale": i18n::text("grid-stale"),
+            "failed": i18n::text("grid-failed"),
+            "live": i18n::text("grid-live"),
+            "offline": i18n::text("grid-offline"),
+            "selected": i18n::text("grid-selected"),
+            "shown": i18n::text("grid-shown"),
+        },
+    }))
+}
+
+async fn grid(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    Query(q): Query<GridQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(project_id)
+        .await?;
+    let sequences = all_sequences(&state, &cx, project_id).await?;
+    let chosen: Vec<&Sequence> = match q.sequence {
+        Some(id) => {
+            let s = sequences
+                .iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| ApiError::not_found("sequence"))?;
+            vec![s]
+        }
+        None => sequences.iter().collect(),
+    };
+    let people = people(&state, &cx).await?;
+    let names: HashMap<Uuid, String> = people.iter().cloned().collect();
+    let by_status: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
+    let column: HashMap<Uuid, usize> = types.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+
+    let mut rows: Vec<GridRow> = Vec::new();
+    let mut truncated = false;
+    for s in chosen {
+        if rows.len() >= GRID_MAX_SHOTS {
+            truncated = true;
+            break;
+        }
+        let room = (GRID_MAX_SHOTS - rows.len()) as u32;
+        let (shots, _) = state
+            .store
+            .tenant(&cx.scope)
+            .shots(s.id, false, None, room)
+            .await?;
+        let shots: Vec<Shot> = shots.into_iter().take(room as usize).collect();
+        let tasks = state.store.tenant(&cx.scope).sequence_tasks(s.id).await?;
+        let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
+        for t in &tasks {
+            let (Some(col), Some(shot_id)) = (column.get(&t.task_type_id), t.shot_id) else {
+                continue;
+            };
+            let row = cells
+                .entry(shot_id)
+                .or_insert_with(|| (0..types.len()).map(|_| None).collect());
+            row[*col] = Some(cell_of(t, &by_status, &names));
+        }
+        for shot in shots {
+            rows.push(GridRow {
+                order: rows.len(),
+                id: shot.id.to_string(),
+                name: shot.name.clone(),
+                sequence: s.name.clone(),
+                frames: shot.cut_out - shot.cut_in,
+                clip: shot.clip_name.clone().unwrap_or_default(),
+                cells: cells
+                    .remove(&shot.id)
+                    .unwrap_or_else(|| (0..types.len()).map(|_| None).collect()),
+            });
+        }
+    }
+    let data = grid_data(&statuses, &types, &people);
+    html(GridPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash: None,
+        csrf: cx.csrf.clone(),
+        sequences: sequences
+            .iter()
+            .map(|s| (s.id.to_string(), s.name.clone()))
+            .collect(),
+        selected: q.sequence.map(|s| s.to_string()).unwrap_or_default(),
+        project,
+        types,
+        statuses,
+        people: people
+            .iter()
+            .map(|(i, n)| (i.to_string(), n.clone()))
+            .collect(),
+        rows,
+        truncated,
+        can_write: cx.scope.can(Permission::WriteProduction),
+        data,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editorial import: paste or pick an EDL, see the diff, apply it.
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    project: Project,
+    sequence: Sequence,
+    edl: String,
+    diff: Option<Conform>,
+    can_apply: bool,
+}
+
+async fn import_view(
+    state: &State,
+    cx: &Ctx,
+    sequence_id: Uuid,
+    edl: String,
+    diff: Option<Conform>,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(sequence.project_id)
+        .await?;
+    html(ImportPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash,
+        csrf: cx.csrf.clone(),
+        project,
+        sequence,
+        edl,
+        diff,
+        can_apply: cx.scope.can(Permission::ManageProduction),
+    })
+}
+
+async fn import_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(sequence_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    import_view(&state, &cx, sequence_id, String::new(), None, None).await
+}
+
+#[derive(Deserialize)]
+struct ImportForm {
+    csrf: String,
+    edl: String,
+    /// `preview` or `apply`.
+    action: String,
+    /// Create the project's pipeline tasks on shots that have none.
+    #[serde(default)]
+    tasks: Option<String>,
+}
+
+async fn import_submit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(sequence_id): Path<Uuid>,
+    axum::Form(f): axum::Form<ImportForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    let apply = f.action == "apply";
+    if apply {
+        need(&cx, Permission::ManageProduction, "managing the production")?;
+    }
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(sequence.project_id)
+        .await?;
+    let rate = project
+        .rate()
+        .ok_or_else(|| ApiError::invalid("fps", "unknown_frame_rate"))?;
+    // An OpenTimelineIO file is JSON; anything else is read as a CMX 3600 EDL.
+    let format = if f.edl.trim_start().starts_with('{') {
+        "otio"
+    } else {
+        "cmx3600"
+    };
+    let edl = match crate::api::tracking::read_edit(format, &f.edl, rate) {
+        Ok(e) => e,
+        Err(e) => {
+            let msg = i18n::text_args("import-unreadable", &[("reason", e.detail.into())]);
+            let mut r = import_view(
+                &state,
+                &cx,
+                sequence_id,
+                f.edl,
+                None,
+                Some(("error".into(), msg)),
+            )
+            .await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    };
+    match state
+        .store
+        .tenant(&cx.scope)
+        .conform_sequence(sequence_id, &edl, apply)
+        .await
+    {
+        Ok(diff) if apply => {
+            if f.tasks.is_some() {
+                create_missing_tasks(&state, &cx, sequence_id).await?;
+            }
+            let _ = diff;
+            Ok(Redirect::to(&format!(
+                "/app/projects/{}/shots?sequence={}",
+                project.id, sequence_id
+            ))
+            .into_response())
+        }
+        Ok(diff) => import_view(&state, &cx, sequence_id, f.edl, Some(diff), None).await,
+        Err(e) => import_view(&state, &cx, sequence_id, f.edl, None, Some(flash_of(e))).await,
+    }
+}
+
+/// Gives every active shot of a sequence one task of each of the project's task types it lacks.
+async fn create_missing_tasks(
+    state: &State,
+    cx: &Ctx,
+    sequence_id: Uuid,
+) -> Result<usize, PageError> {
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    let types = state
+        .store
+        .tenant(&cx.scope)
+        .task_types(sequence.project_id)
+        .await?;
+    let existing = state
+        .store
+        .tenant(&cx.scope)
+        .sequence_tasks(sequence_id)
+        .await?;
+    let have: std::collections::HashSet<(Uuid, Uuid)> = existing
+        .iter()
+        .filter_map(|t| Some((t.shot_id?, t.task_type_id)))
+        .collect();
+    let mut missing = Vec::new();
+    let mut after = None;
+    loop {
+        let (shots, _) = state
+            .store
+            .tenant(&cx.scope)
+            .shots(sequence_id, false, after, 500)
+            .await?;
+        let more = shots.len() > 500;
+        for s in shots.iter().take(500) {
+            after = Some(s.cut_order);
+            for ty in &types {
+                if !have.contains(&(s.id, ty.id)) {
+                    missing.push(NewTask {
+                        shot_id: Some(s.id),
+                        asset_id: None,
+                        task_type_id: ty.id,
+                        status_id: None,
+                        assignees: Vec::new(),
+                        priority: 0,
+                        estimate_minutes: None,
+                        start_date: None,
+                        due_date: None,
+                    });
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    for chunk in missing.chunks(mstation_store::tracking::tasks::MAX_BULK) {
+        state.store.tenant(&cx.scope).create_tasks(chunk).await?;
+    }
+    Ok(missing.len())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfOnly {
+    pub csrf: String,
+}
+
+async fn add_tasks(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(sequence_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::ManageProduction, "managing the production")?;
+    let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
+    create_missing_tasks(&state, &cx, sequence_id).await?;
+    Ok(Redirect::to(&format!(
+        "/app/projects/{}/shots?sequence={}",
+        sequence.project_id, sequence_id
+    ))
+    .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A task with its notes
+
+struct NoteRow {
+    author: String,
+    when: String,
+    body: String,
+    frame: Option<i64>,
+    change: Option<(String, String, String, String)>,
+    reply: bool,
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    project: Project,
+    shot: Option<Shot>,
+    subject: String,
+    task: Task,
+    type_name: String,
+    status: Option<TaskStatus>,
+    statuses: Vec<TaskStatus>,
+    assignees: String,
+    notes: Vec<NoteRow>,
+    /// The assets cast in the task's shot: (asset id, name, kind).
+    cast: Vec<(String, String, String)>,
+    versions: Vec<VersionRow>,
+    versions_total: i64,
+    time_logs: Vec<TimeLogRow>,
+    time_logs_total: i64,
+    logged: String,
+    today: String,
+    can_write: bool,
+}
+
+struct VersionRow {
+    number: String,
+    comment: String,
+    author: String,
+    when: String,
+}
+
+struct TimeLogRow {
+    date: String,
+    person: String,
+    duration: String,
+    comment: String,
+}
+
+/// Minutes as hours and minutes, `1:05`.
+fn duration(minutes: i64) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The most versions and time logs a task page lists, newest first.
+const TASK_PAGE_LIST: u32 = 200;
+
+async fn task_view(
+    state: &State,
+    cx: &Ctx,
+    task_id: Uuid,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let task = state.store.tenant(&cx.scope).task(task_id).await?;
+    let shot = match task.shot_id {
+        Some(id) => Some(state.store.tenant(&cx.scope).shot(id).await?),
+        None => None,
+    };
+    let subject = match (&shot, task.asset_id) {
+        (Some(s), _) => s.name.clone(),
+        (None, Some(a)) => state.store.tenant(&cx.scope).asset(a).await?.name,
+        (None, None) => String::new(),
+    };
+    let project = state
+        .store
+        .tenant(&cx.scope)
+        .project(task.project_id)
+        .await?;
+    let cast = match &shot {
+        Some(s) => state
+            .store
+            .tenant(&cx.scope)
+            .shot_assets(s.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let kind = i18n::text(&format!("asset-kind-{}", a.kind));
+                (a.asset_id.to_string(), a.name, kind)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let statuses = state
+        .store
+        .tenant(&cx.scope)
+        .task_statuses(task.project_id)
+        .await?;
+    let types = state
+        .store
+        .tenant(&cx.scope)
+        .task_types(task.project_id)
+        .await?;
+    let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
+    let by_id: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
+    let status_of = |id: Uuid| by_id.get(&id).map(|s| (s.name.clone(), s.color.clone()));
+    let notes = state
+        .store
+        .tenant(&cx.scope)
+        .notes(task_id)
+        .await?
+        .into_iter()
+        .map(|n| NoteRow {
+            author: names
+                .get(&n.author_id)
+                .cloned()
+                .unwrap_or_else(|| i18n::text("someone")),
+            when: cx.time(n.created_at.0),
+            body: n.body,
+            frame: n.frame,
+            change: match (
+                n.status_from.and_then(status_of),
+                n.status_to.and_then(status_of),
+            ) {
+                (Some(a), Some(b)) => Some((a.0, a.1, b.0, b.1)),
+                _ => None,
+            },
+            reply: n.parent_id.is_some(),
+        })
+        .collect();
+    let name_of = |id: Uuid| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| i18n::text("someone"))
+    };
+    let newest = ListQuery {
+        limit: TASK_PAGE_LIST,
+        descending: true,
+        ..Default::default()
+    };
+    let versions = state
+        .store
+        .tenant(&cx.scope)
+        .versions(task_id, &newest)
+        .await?;
+    let versions_total = versions.total;
+    let versions = versions
+        .items
+        .into_iter()
+        .map(|v| VersionRow {
+            number: format!("v{:03}", v.number),
+            comment: v.comment,
+            author: name_of(v.author_id),
+            when: cx.time(v.created_at.0),
+        })
+        .collect();
+    let logs = state
+        .store
+        .tenant(&cx.scope)
+        .time_logs(
+            &TimeLogFilter {
+                task_id: Some(task_id),
+                ..Default::default()
+            },
+            &newest,
+        )
+        .await?;
+    let time_logs_total = logs.total;
+    let time_logs = logs
+        .items
+        .into_iter()
+        .map(|l| TimeLogRow {
+            date: l.date,
+            person: name_of(l.user_id),
+            duration: duration(l.minutes),
+            comment: l.comment,
+        })
+        .collect();
+    let logged = duration(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_logged_minutes(task_id)
+            .await?,
+    );
+    let assignees = task
+        .assignees
+        .split_whitespace()
+        .filter_map(|u| Uuid::parse_str(u).ok())
+        .filter_map(|u| names.get(&u).cloned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    html(TaskPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash,
+        csrf: cx.csrf.clone(),
+        type_name: types
+            .iter()
+            .find(|t| t.id == task.task_type_id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
+        status: by_id.get(&task.status_id).map(|s| (*s).clone()),
+        statuses: statuses.clone(),
+        assignees,
+        notes,
+        cast,
+        versions,
+        versions_total,
+        time_logs,
+        time_logs_total,
+        logged,
+        today: cx.today(),
+        can_write: cx.scope.can(Permission::WriteProduction),
+        project,
+        shot,
+        subject,
+        task,
+    })
+}
+
+async fn task_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    task_view(&state, &cx, task_id, None).await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    frame: String,
+    #[serde(default)]
+    status_id: String,
+    version: i64,
+}
+
+async fn task_note(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<NoteForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    let frame = match f.frame.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let fl = flash_of(ApiError::invalid("frame", "not_a_number"));
+                return task_view(&state, &cx, task_id, Some(fl)).await;
+            }
+        },
+    };
+    let status = match f.status_id.trim() {
+        "" => None,
+        s => Some(Uuid::parse_str(s).map_err(|_| ApiError::invalid("status_id", "not_an_id"))?),
+    };
+    let current = state.store.tenant(&cx.scope).task(task_id).await?;
+    let status = status.filter(|s| *s != current.status_id);
+    match state
+        .store
+        .tenant(&cx.scope)
+        .add_note(
+            task_id,
+            &f.body,
+            frame,
+            None,
+            status.map(|s| (s, Some(f.version))),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    csrf: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_version(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<VersionForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .create_version(task_id, f.comment.trim())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct TimeLogForm {
+    csrf: String,
+    date: String,
+    minutes: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn task_time_log(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<TimeLogForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::WriteProduction, "changing production data")?;
+    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
+        // The task is read first, so another organisation's id is a 404 whatever was typed.
+        state.store.tenant(&cx.scope).task(task_id).await?;
+        let fl = flash_of(ApiError::invalid("minutes", "not_a_number"));
+        return task_view(&state, &cx, task_id, Some(fl)).await;
+    };
+    match state
+        .store
+        .tenant(&cx.scope)
+        .log_time(task_id, f.date.trim(), minutes, f.comment.trim())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// My tasks
+
+struct MyTaskRow {
+    id: String,
+    project: String,
+    shot: String,
+    type_name: String,
+    status: String,
+    color: String,
+    due: String,
+    priority: i64,
+}
+
+#[derive(Template)]
+#[template(path = "my_tasks.html")]
+struct MyTasksPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    rows: Vec<MyTaskRow>,
+    total: i64,
+    total_capped: bool,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MyTasksQuery {
+    cursor: Option<String>,
+}
+
+async fn my_tasks(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(mq): Query<MyTasksQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let q = crate::extract::list_query(Some(100), mq.cursor.as_deref(), None)?;
+    let filter = TaskFilter {
+        assignee: Some(cx.caller.user_id),
+        ..Default::default()
+    };
+    let page = state.store.tenant(&cx.scope).tasks(&filter, &q).await?;
+    // The few projects and shots on one page, each read once.
+    let mut projects: HashMap<Uuid, (Project, Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
+    let mut rows = Vec::with_capacity(page.items.len());
+    for t in &page.items {
+        if let std::collections::hash_map::Entry::Vacant(e) = projects.entry(t.project_id) {
+            let p = state.store.tenant(&cx.scope).project(t.project_id).await?;
+            let st = state
+                .store
+                .tenant(&cx.scope)
+                .task_statuses(t.project_id)
+                .await?;
+            let ty = state
+                .store
+                .tenant(&cx.scope)
+                .task_types(t.project_id)
+                .await?;
+            e.insert((p, st, ty));
+        }
+        let (p, st, ty) = &projects[&t.project_id];
+        let subject = match (t.shot_id, t.asset_id) {
+            (Some(id), _) => state.store.tenant(&cx.scope).shot(id).await?.name,
+            (None, Some(id)) => state.store.tenant(&cx.scope).asset(id).await?.name,
+            (None, None) => String::new(),
+        };
+        let status = st.iter().find(|s| s.id == t.status_id);
+        rows.push(MyTaskRow {
+            id: t.id.to_string(),
+            project: p.name.clone(),
+            shot: subject,
+            type_name: ty
+                .iter()
+                .find(|y| y.id == t.task_type_id)
+                .map(|y| y.name.clone())
+                .unwrap_or_default(),
+            status: status.map(|s| s.name.clone()).unwrap_or_default(),
+            color: status.map(|s| s.color.clone()).unwrap_or_default(),
+            due: t.due_date.clone().unwrap_or_default(),
+            priority: t.priority,
+        });
+    }
+    html(MyTasksPage {
+        tr: Tr::now(),
+        nav: cx.nav("my-tasks"),
+        flash: None,
+        rows,
+        total: page.total,
+        total_capped: page.total_capped,
+        next: page.next_cursor,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activity feeds
+
+struct ActivityRow {
+    when: String,
+    who: String,
+    what: String,
+    subject: String,
+    link: Option<String>,
+    change: Option<(String, String, String, String)>,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    title: String,
+    back: Option<(String, String)>,
+    rows: Vec<ActivityRow>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    cursor: Option<String>,
+}
+
+fn json_uuid(v: &serde_json::Value, key: &str) -> Option<Uuid> {
+    v.get(key)?.as_str()?.parse().ok()
+}
+
+/// Reads a feed page and puts it into words: who did what to which shot or task.
+async fn activity_rows(
+    state: &State,
+    cx: &Ctx,
+    entries: &[mstation_store::identity::audit::AuditEntry],
+) -> Result<Vec<ActivityRow>, PageError> {
+    let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
+    let mut projects: HashMap<Uuid, (Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
+    let mut shots: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        let parse = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let (before, after) = (parse(&e.before), parse(&e.after));
+        let now = if after.is_null() { &before } else { &after };
+        if let Some(pid) = e.project_id
+            && let std::collections::hash_map::Entry::Vacant(v) = projects.entry(pid)
+        {
+            let st = state
+                .store
+                .tenant(&cx.scope)
+                .task_statuses(pid)
+                .await
+                .unwrap_or_default();
+            let ty = state
+                .store
+                .tenant(&cx.scope)
+                .task_types(pid)
+                .await
+                .unwrap_or_default();
+            v.insert((st, ty));
+        }
+        let (statuses, types) = e
+            .project_id
+            .and_then(|p| projects.get(&p))
+            .map(|(s, t)| (s.as_slice(), t.as_slice()))
+            .unwrap_or((&[], &[]));
+        let status = |id: Option<Uuid>| {
+            id.and_then(|id| statuses.iter().find(|s| s.id == id))
+                .map(|s| (s.name.clone(), s.color.clone()))
+        };
+        let shot_name = |id: Option<Uuid>| {
+            let state = state.clone();
+            let scope = cx.scope.clone();
+            async move {
+                let id = id?;
+                Some((
+                    id,
+                    state
+                        .store
+                        .tenant(&scope)
+                        .shot(id)
+                        .await
+                        .ok()
+                        .map(|s| s.name),
+                ))
+            }
+        };
+        let task_label = |task: &serde_json::Value, shot: Option<String>| {
+            let ty = json_uuid(task, "task_type_id")
+                .and_then(|t| types.iter().find(|y| y.id == t))
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            match shot {
+                Some(s) => format!("{s} · {ty}"),
+                None => ty,
+            }
+        };
+        let (subject, link, change, body) = match e.entity_type.as_str() {
+            "task" => {
+                let sid = json_uuid(now, "shot_id");
+                let name = match sid.and_then(|s| shots.get(&s).cloned()) {
+                    Some(n) => n,
+                    None => {
+                        let found = shot_name(sid).await;
+                        if let Some((id, n)) = found.clone() {
+                            shots.insert(id, n);
+                        }
+                        found.and_then(|f| f.1)
+                    }
+                };
+                // A task on an asset is named after the asset.
+                let name = match (name, json_uuid(now, "asset_id")) {
+                    (None, Some(a)) => state
+                        .store
+                        .tenant(&cx.scope)
+                        .asset(a)
+                        .await
+                        .ok()
+                        .map(|a| a.name),
+                    (n, _) => n,
+                };
+                let change = match (
+                    status(json_uuid(&before, "status_id")),
+                    status(json_uuid(&after, "status_id")),
+                ) {
+                    (Some(a), Some(b)) if a != b => Some((a.0, a.1, b.0, b.1)),
+                    _ => None,
+                };
+                (
+                    task_label(now, name),
+                    e.entity_id.map(|id| format!("/app/tasks/{id}")),
+                    change,
+                    String::new(),
+                )
+            }
+            "note" => {
+                let tid = json_uuid(now, "task_id");
+                let change = match (
+                    status(json_uuid(now, "status_from")),
+                    status(json_uuid(now, "status_to")),
+                ) {
+                    (Some(a), Some(b)) => Some((a.0, a.1, b.0, b.1)),
+                    _ => None,
+                };
+                let body: String = now
+                    .get("body")
+                    .and_then(|b| b.as_str())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(280)
+                    .collect();
+                // A note is on a task, a shot, an asset or a version; it is named after that.
+                let (label, link) = if let Some(t) = tid {
+                    let label = match state.store.tenant(&cx.scope).task(t).await {
+                        Ok(task) => {
+                            let n = match (task.shot_id, task.asset_id) {
+                                (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
+                                (None, Some(a)) => state
+                                    .store
+                                    .tenant(&cx.scope)
+                                    .asset(a)
+                                    .await
+                                    .ok()
+                                    .map(|a| a.name),
+                                (None, None) => None,
+                            };
+                            task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
+                        }
+                        Err(_) => String::new(),
+                    };
+                    (label, Some(format!("/app/tasks/{t}")))
+                } else if let Some(sh) = json_uuid(now, "shot_id") {
+                    (
+                        shot_name(Some(sh))
+                            .await
+                            .and_then(|f| f.1)
+                            .unwrap_or_default(),
+                        None,
+                    )
+                } else if let Some(a) = json_uuid(now, "asset_id") {
+                    match state.store.tenant(&cx.scope).asset(a).await {
+                        Ok(asset) => (asset.name, Some(format!("/app/assets/{a}"))),
+                        Err(_) => (String::new(), None),
+                    }
+                } else if let Some(v) = json_uuid(now, "version_id") {
+                    match state.store.tenant(&cx.scope).version(v).await {
+                        Ok(ver) => (
+                            format!("v{:03}", ver.number),
+                            Some(format!("/app/tasks/{}", ver.task_id)),
+                        ),
+                        Err(_) => (String::new(), None),
+                    }
+                } else {
+                    (String::new(), None)
+                };
+                (label, link, change, body)
+            }
+            _ => (
+                now.get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                match e.entity_type.as_str() {
+                    "project" => e.entity_id.map(|id| format!("/app/projects/{id}")),
+                    _ => None,
+                },
+                None,
+                String::new(),
+            ),
+        };
+        rows.push(ActivityRow {
+            when: cx.time(e.at.0),
+            who: e
+                .actor_id
+                .and_then(|a| names.get(&a).cloned())
+                .unwrap_or_else(|| i18n::text("someone")),
+            what: i18n::try_text(&format!("activity-{}", e.action.replace('.', "-")))
+                .unwrap_or_else(|| e.action.clone()),
+            subject,
+            link,
+            change,
+            body,
+        });
+    }
+    Ok(rows)
+}
+
+async fn project_activity(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    Query(fq): Query<FeedQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .tenant(&cx.scope)
+        .activity(
+            mstation_store::identity::audit::Feed::Project(project_id),
+            &q,
+        )
+        .await?;
+    let rows = activity_rows(&state, &cx, &page.items).await?;
+    html(ActivityPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash: None,
+        title: format!("{} · {}", project.name, i18n::text("nav-activity")),
+        back: Some((format!("/app/projects/{project_id}"), project.name)),
+        rows,
+        next: page.next_cursor,
+    })
+}
+
+async fn person_activity(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(user): Path<String>,
+    Query(fq): Query<FeedQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let user_id = if user == "me" {
+        cx.caller.user_id
+    } else {
+        user.parse::<Uuid>()
+            .map_err(|_| ApiError::not_found("person"))?
+    };
+    let names: HashMap<Uuid, String> = people(&state, &cx).await?.into_iter().collect();
+    let name = names
+        .get(&user_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let q = crate::extract::list_query(Some(50), fq.cursor.as_deref(), Some("-created_at"))?;
+    let page = state
+        .store
+        .tenant(&cx.scope)
+        .activity(mstation_store::identity::audit::Feed::Person(user_id), &q)
+        .await?;
+    let rows = activity_rows(&state, &cx, &page.items).await?;
+    html(ActivityPage {
+        tr: Tr::now(),
+        nav: cx.nav("my-tasks"),
+        flash: None,
+        title: format!("{name} · {}", i18n::text("nav-activity")),
+        back: None,
+        rows,
+        next: page.next_cursor,
+    })
+}

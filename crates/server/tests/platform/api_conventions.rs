@@ -1,0 +1,988 @@
+//! The conventions every endpoint keeps: strict decoding with problem+json answers, permissions,
+//! optimistic concurrency, idempotency keys, cursor pagination, sessions with CSRF, and the
+//! login rate limit. Each story runs on SQLite and on PostgreSQL.
+
+use crate::common::*;
+use mstation_core::{Role, TokenScope};
+use proptest::prelude::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn problem(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (_, v) = json(r).await;
+    assert_eq!(ct, "application/problem+json", "status {status}: {v}");
+    for k in ["type", "title", "status", "detail", "code"] {
+        assert!(v.get(k).is_some(), "problem lacks {k}: {v}");
+    }
+    assert_eq!(v["status"], status);
+    (status, v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_a_clear_4xx() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let url = format!("{}/api/v1/tokens", srv.base);
+        let send = |body: Vec<u8>, ct: &'static str| {
+            srv.http
+                .post(&url)
+                .bearer_auth(&a.token)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+        };
+        let (s, v) = problem(
+            send(b"{\"name\": ".to_vec(), "application/json")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.malformed_json"))
+        );
+        let (s, v) = problem(
+            send(
+                br#"{"name": 5, "scopes": ["read"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["field"].as_str()),
+            (422, Some("request.invalid_body"), Some("name"))
+        );
+        let (s, v) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["read"], "colour": "red"}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
+        let (s, v) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["root"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422, "{v}");
+        let (s, _) = problem(
+            send(
+                br#"{"name": "x", "scopes": ["read"]}"#.to_vec(),
+                "text/plain",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 415);
+        let big = format!(
+            r#"{{"name": "{}", "scopes": ["read"]}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        );
+        let (s, v) = problem(send(big.into_bytes(), "application/json").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (413, Some("request.too_large")));
+        let (s, v) = problem(
+            send(
+                br#"{"name": "", "scopes": ["read"]}"#.to_vec(),
+                "application/json",
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("name")));
+
+        // Bad credentials of every shape.
+        for auth in [
+            "Bearer mst_nope",
+            "Bearer",
+            "Basic dXNlcjpwdw==",
+            "Bearer \u{7f}",
+        ] {
+            let r = srv
+                .http
+                .get(format!("{}/api/v1/me", srv.base))
+                .header("authorization", auth)
+                .send()
+                .await;
+            if let Ok(r) = r {
+                let (s, _) = problem(r).await;
+                assert_eq!(s, 401, "{auth}");
+            }
+        }
+        let (s, _) = problem(
+            srv.http
+                .get(format!("{}/api/v1/members", srv.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 401);
+
+        // Queries and paths.
+        let (s, v) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?limit=lots", None)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_query"))
+        );
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?colour=red", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400);
+        let (s, v) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?cursor=%%%", None)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_cursor"))
+        );
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/members?sort=password", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400);
+        let r = srv
+            .call(&a.token, Method::GET, "/api/v1/tokens/not-a-uuid", None)
+            .await;
+        assert_eq!(r.status().as_u16(), 400);
+        let (s, _) = problem(
+            srv.call(&a.token, Method::GET, "/api/v1/nothing-here", None)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 404);
+        let r = srv
+            .http
+            .patch(format!("{}/api/v1/org", srv.base))
+            .bearer_auth(&a.token)
+            .header("if-match", "banana")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = problem(r).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_if_match"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_zones_are_iana_names() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (_, org) = srv.get(&a.token, "/api/v1/org").await;
+    assert_eq!(
+        org["timezone"], "Asia/Shanghai",
+        "the default for organisations that set none"
+    );
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/org",
+            Some(json!({"timezone": "Mars/Olympus_Mons"})),
+        )
+        .await;
+    let (s, v) = problem(r).await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("timezone")));
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/org",
+            Some(json!({"timezone": "Europe/London"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"timezone": "Nowhere/Special"})),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"timezone": "America/Argentina/Buenos_Aires"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_follow_the_language() {
+    let srv = start(Backend::Sqlite).await;
+    let r = srv
+        .http
+        .get(format!("{}/api/v1/me", srv.base))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let (_, v) = json(r).await;
+    assert_eq!(v["title"], "需要登录");
+    let r = srv
+        .http
+        .get(format!("{}/api/v1/me", srv.base))
+        .header("accept-language", "en-GB")
+        .send()
+        .await
+        .unwrap();
+    let (_, v) = json(r).await;
+    assert_eq!(v["title"], "Sign-in required");
+    // The user's own setting wins over the browser's.
+    let a = srv.tenant("Alpha", "alpha").await;
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"locale": "zh-CN"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = srv
+        .http
+        .get(format!(
+            "{}/api/v1/webhooks/{}",
+            srv.base,
+            uuid::Uuid::now_v7()
+        ))
+        .bearer_auth(&a.token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = json(r).await;
+    assert_eq!((s, v["title"].as_str()), (404, Some("未找到")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_scopes_are_enforced() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, viewer) = srv
+            .member(
+                &a,
+                "viewer@alpha.example",
+                Role::Viewer,
+                &[TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+            )
+            .await;
+        let (_, reader) = srv
+            .member(
+                &a,
+                "admin-ro@alpha.example",
+                Role::Admin,
+                &[TokenScope::Read],
+            )
+            .await;
+        let hook = json!({"url": "https://hooks.example.com/x", "events": ["*"]});
+        let (s, v) = srv.post(&viewer, "/api/v1/webhooks", hook.clone()).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (403, Some("auth.forbidden")),
+            "a viewer cannot add webhooks"
+        );
+        let (s, _) = srv.post(&reader, "/api/v1/webhooks", hook.clone()).await;
+        assert_eq!(
+            s, 403,
+            "a read-only token cannot add webhooks even for an admin"
+        );
+        let (s, _) = srv.get(&reader, "/api/v1/audit").await;
+        assert_eq!(s, 200, "but it can read");
+        let (s, _) = srv.get(&viewer, "/api/v1/audit").await;
+        assert_eq!(s, 403, "viewers do not read the audit log");
+        let (s, _) = srv.post(&a.token, "/api/v1/webhooks", hook).await;
+        assert_eq!(s, 201);
+        // A token cannot mint a wider token than itself.
+        let (s, _) = srv
+            .post(
+                &reader,
+                "/api/v1/tokens",
+                json!({"name": "wider", "scopes": ["write"]}),
+            )
+            .await;
+        assert_eq!(s, 403);
+        // Nobody below owner makes owners; the last owner cannot leave.
+        let (s, v) = srv.get(&a.token, "/api/v1/members?role=viewer").await;
+        assert_eq!((s, v["total"].as_i64()), (200, Some(1)));
+        let viewer_id = v["items"][0]["user_id"].as_str().unwrap().to_string();
+        let (s, _) = json(
+            srv.call(
+                &reader,
+                Method::PATCH,
+                &format!("/api/v1/members/{viewer_id}"),
+                Some(json!({"role": "owner"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 403);
+        let (s, v) = json(
+            srv.call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/members/{}", a.owner.id),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("identity.last_owner")));
+        // A new role takes effect on the member's very next request, though their token was
+        // just resolved (and is remembered for a moment).
+        assert_eq!(srv.get(&viewer, "/api/v1/audit").await.0, 403);
+        let (s, _) = json(
+            srv.call(
+                &a.token,
+                Method::PATCH,
+                &format!("/api/v1/members/{viewer_id}"),
+                Some(json!({"role": "admin"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(srv.get(&viewer, "/api/v1/audit").await.0, 200);
+        // A removed member's token stops working at once.
+        let (s, _) = json(
+            srv.call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/members/{viewer_id}"),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 204);
+        let (s, _) = srv.get(&viewer, "/api/v1/me").await;
+        assert_eq!(s, 401);
+        // A revoked token too.
+        let (s, t) = srv
+            .post(
+                &a.token,
+                "/api/v1/tokens",
+                json!({"name": "short-lived", "scopes": ["read"]}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let secret = t["secret"].as_str().unwrap().to_string();
+        assert_eq!(srv.get(&secret, "/api/v1/me").await.0, 200);
+        let r = srv
+            .call(
+                &a.token,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{}", t["token"]["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(srv.get(&secret, "/api/v1/me").await.0, 401);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_write_gets_409() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let r = srv.call(&a.token, Method::GET, "/api/v1/org", None).await;
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(etag, "\"1\"");
+        let patch = |name: &'static str, etag: String| {
+            srv.http
+                .patch(format!("{}/api/v1/org", srv.base))
+                .bearer_auth(&a.token)
+                .header("if-match", etag)
+                .json(&json!({"name": name}))
+                .send()
+        };
+        // Two editors saw version 1; the first write wins, the second is told.
+        let first = patch("Alpha Pictures", etag.clone()).await.unwrap();
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["etag"], "\"2\"");
+        let second = patch("Alpha Films", etag).await.unwrap();
+        let (s, v) = problem(second).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("stale_version")));
+        let (_, org) = srv.get(&a.token, "/api/v1/org").await;
+        assert_eq!(org["name"], "Alpha Pictures");
+        // The audit log kept before and after of the change that won.
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?action=org.updated").await;
+        assert_eq!(audit["total"], 1);
+        assert_eq!(audit["items"][0]["before"]["name"], "Alpha");
+        assert_eq!(audit["items"][0]["after"]["name"], "Alpha Pictures");
+        assert_eq!(audit["items"][0]["actor_id"], json!(a.owner.id));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_creates_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let post = |key: &'static str, name: &'static str| {
+            srv.http
+                .post(format!("{}/api/v1/webhooks", srv.base))
+                .bearer_auth(&a.token)
+                .header("idempotency-key", key)
+                .json(&json!({"url": "https://hooks.example.com/a", "events": ["member.*"], "description": name}))
+                .send()
+        };
+        let (s1, first) = json(post("key-1", "first").await.unwrap()).await;
+        let r = post("key-1", "first").await.unwrap();
+        assert_eq!(r.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+        let (s2, again) = json(r).await;
+        assert_eq!((s1, s2), (201, 201));
+        assert_eq!(first["webhook"], again["webhook"], "the retry gets the first answer");
+        assert!(first["secret"].is_string());
+        assert!(again.get("secret").is_none(), "secrets are shown once and never stored");
+        let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
+        assert_eq!(list["total"], 1, "and nothing twice");
+        let (s, v) = json(post("key-1", "different").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("request.idempotency_key_reused")));
+        let (s, _) = json(post("key-2", "second").await.unwrap()).await;
+        assert_eq!(s, 201);
+        let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
+        assert_eq!(list["total"], 2);
+    })
+    .await;
+}
+
+/// Three retries of one creation sent at once, round after round: one creates, the others get
+/// its answer or "in flight", and a later retry still gets the first answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_with_one_idempotency_key_create_exactly_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Lanterns", "code": "LANT", "fps": "24", "width": 1920, "height": 1080}))
+            .await;
+        let pid = p["id"].as_str().unwrap().to_string();
+        let (_, asset) = srv
+            .post(&a.token, &format!("/api/v1/projects/{pid}/assets"), json!({"kind": "prop", "name": "Lantern"}))
+            .await;
+        let asset = asset["id"].as_str().unwrap().to_string();
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let types: Vec<String> = types["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+        let send = |path: String, key: String, body: Value| {
+            srv.http
+                .post(format!("{}{path}", srv.base))
+                .bearer_auth(&a.token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+        };
+        // Sends one request three times at once; answers the body of the one that created.
+        let race = |path: String, key: String, body: Value| async move {
+            let (r1, r2, r3) = tokio::join!(
+                send(path.clone(), key.clone(), body.clone()),
+                send(path.clone(), key.clone(), body.clone()),
+                send(path.clone(), key.clone(), body.clone())
+            );
+            let mut created = Vec::new();
+            for r in [r1, r2, r3] {
+                let r = r.unwrap();
+                let replayed = r.headers().contains_key("idempotent-replayed");
+                let (status, v) = json(r).await;
+                match (status, replayed) {
+                    (201, false) => created.push(v),
+                    (201, true) => {}
+                    (409, _) => assert_eq!(v["code"], "request.idempotency_in_flight", "{v}"),
+                    other => panic!("{other:?}: {v}"),
+                }
+            }
+            assert_eq!(created.len(), 1, "exactly one of three creates: {created:?}");
+            let again = send(path, key, body).await.unwrap();
+            assert!(again.headers().contains_key("idempotent-replayed"), "a later retry is a replay");
+            let (status, v) = json(again).await;
+            assert_eq!(status, 201);
+            assert_eq!(v, created[0], "with the first answer");
+            created.pop().unwrap()
+        };
+        let mut tasks = Vec::new();
+        for (i, ty) in types.iter().enumerate() {
+            let body = json!({"tasks": [{"asset_id": asset, "task_type_id": ty}]});
+            let v = race("/api/v1/tasks".into(), format!("task-{i}"), body).await;
+            tasks.push(v["items"][0]["id"].as_str().unwrap().to_string());
+        }
+        let (_, list) = srv.get(&a.token, &format!("/api/v1/assets/{asset}/tasks")).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), types.len(), "one task per key: {list}");
+        for round in 0..8 {
+            let body = json!({"body": format!("Warmer light, take {round}")});
+            race(format!("/api/v1/tasks/{}/notes", tasks[0]), format!("note-{round}"), body).await;
+        }
+        let (_, notes) = srv.get(&a.token, &format!("/api/v1/tasks/{}/notes", tasks[0])).await;
+        assert_eq!(notes["items"].as_array().unwrap().len(), 8, "one note per key");
+        // A failed creation releases its key: corrected, the same key creates.
+        let bad = json!({"tasks": [{"asset_id": asset, "task_type_id": pid}]});
+        let (s, _) = json(send("/api/v1/tasks".into(), "task-fix".into(), bad).await.unwrap()).await;
+        assert_eq!(s, 422);
+        let (_, other) = srv
+            .post(&a.token, &format!("/api/v1/projects/{pid}/assets"), json!({"kind": "prop", "name": "Oil lamp"}))
+            .await;
+        let good = json!({"tasks": [{"asset_id": other["id"], "task_type_id": types[0]}]});
+        let (s, v) = json(send("/api/v1/tasks".into(), "task-fix".into(), good).await.unwrap()).await;
+        assert_eq!(s, 201, "{v}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_page_by_cursor_with_a_total() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        for i in 0..7 {
+            let (s, _) = srv
+                .post(
+                    &a.token,
+                    "/api/v1/invitations",
+                    json!({"email": format!("p{i}@alpha.example"), "role": "artist"}),
+                )
+                .await;
+            assert_eq!(s, 201);
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/invitations?limit=3&cursor={c}"),
+                None => "/api/v1/invitations?limit=3".into(),
+            };
+            let (s, page) = srv.get(&a.token, &path).await;
+            assert_eq!(s, 200);
+            assert_eq!(page["total"], 7);
+            for i in page["items"].as_array().unwrap() {
+                seen.push(i["email"].as_str().unwrap().to_string());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..7).map(|i| format!("p{i}@alpha.example")).collect();
+        assert_eq!(seen, expected, "every item once, in creation order");
+        let (_, desc) = srv
+            .get(&a.token, "/api/v1/invitations?limit=2&sort=-created_at")
+            .await;
+        assert_eq!(desc["items"][0]["email"], "p6@alpha.example");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_need_csrf_and_end_with_logout_or_password_change() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let login = |pw: &str| jar.post(format!("{}/api/v1/auth/login", srv.base)).json(&json!({"email": a.owner.email, "password": pw})).send();
+        let (s, v) = json(login("wrong password").await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (401, Some("auth.bad_credentials")));
+        let (s, me) = json(login(&a.password).await.unwrap()).await;
+        assert_eq!(s, 200, "{me}");
+        let csrf = me["csrf_token"].as_str().unwrap().to_string();
+        let body = json!({"name": "from the browser", "scopes": ["read"]});
+        let r = jar.post(format!("{}/api/v1/tokens", srv.base)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 403, "a cookie without the CSRF header cannot change anything");
+        let r = jar.post(format!("{}/api/v1/tokens", srv.base)).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let r = jar
+            .post(format!("{}/api/v1/auth/password", srv.base))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"current_password": a.password, "new_password": "a much better passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "changing the password ends sessions");
+        let (s, _) = json(login("a much better passphrase").await.unwrap()).await;
+        assert_eq!(s, 200);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        let csrf = json(r).await.1["csrf_token"].as_str().unwrap().to_string();
+        let r = jar.post(format!("{}/api/v1/auth/logout", srv.base)).header("x-csrf-token", &csrf).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        let r = jar.get(format!("{}/api/v1/me", srv.base)).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/auth/login", srv.base))
+            .json(&json!({"email": a.owner.email, "password": "guess guess guess"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[10..], [429, 429]);
+    // Even the right password waits out the window.
+    let r = srv
+        .http
+        .post(format!("{}/api/v1/auth/login", srv.base))
+        .json(&json!({"email": a.owner.email, "password": a.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_makes_a_member() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (s, inv) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "Mei.Lin@Alpha.example", "role": "coordinator"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{inv}");
+        let token = inv["token"].as_str().unwrap();
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/invitations/accept", srv.base))
+            .json(
+                &json!({"token": token, "display_name": "Mei Lin", "password": "lantern festival"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = json(r).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["org"]["id"], json!(a.org.id));
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/invitations/accept", srv.base))
+            .json(
+                &json!({"token": token, "display_name": "Mei Lin", "password": "lantern festival"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "an invitation works once");
+        let (_, m) = srv.get(&a.token, "/api/v1/members?role=coordinator").await;
+        assert_eq!(m["items"][0]["email"], "mei.lin@alpha.example");
+        let r = srv
+            .http
+            .post(format!("{}/api/v1/auth/login", srv.base))
+            .json(&json!({"email": "mei.lin@alpha.example", "password": "lantern festival"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    })
+    .await;
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "read",
+            "write",
+            "admin",
+            "owner",
+            "viewer",
+            "*",
+            "https://x.example/y",
+            "name",
+            "scopes"
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec![
+                    "name",
+                    "scopes",
+                    "email",
+                    "role",
+                    "url",
+                    "events",
+                    "expires_at",
+                    "grantee_org_id",
+                    "project_id",
+                    "permissions",
+                    "token",
+                    "locale",
+                    "x"
+                ])
+                .prop_map(str::to_string),
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Fuzzes the decoding of every creating endpoint with arbitrary JSON and arbitrary bytes:
+/// the answer is always a 2xx or a 4xx problem, never a 5xx and never a dropped connection.
+#[test]
+fn request_decoding_never_fails_the_server() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (srv, token) = rt.block_on(async {
+        let srv = start_with_workers(Backend::Sqlite, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        (srv, a.token)
+    });
+    let endpoints = [
+        (Method::POST, "/api/v1/tokens"),
+        (Method::POST, "/api/v1/webhooks"),
+        (Method::POST, "/api/v1/invitations"),
+        (Method::POST, "/api/v1/grants"),
+        (Method::PATCH, "/api/v1/org"),
+        (Method::PATCH, "/api/v1/me"),
+        (Method::POST, "/api/v1/auth/login"),
+        (Method::POST, "/api/v1/invitations/accept"),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 400,
+        ..Default::default()
+    });
+    let strategy = (
+        0..endpoints.len(),
+        prop_oneof![
+            arb_json().prop_map(|v| v.to_string().into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..200)
+        ],
+    );
+    runner
+        .run(&strategy, |(i, body)| {
+            let (method, path) = endpoints[i].clone();
+            let status = rt.block_on(async {
+                srv.http
+                    .request(method, format!("{}{}", srv.base, path))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            });
+            let status =
+                status.map_err(|e| TestCaseError::fail(format!("connection failed: {e}")))?;
+            prop_assert!(
+                status < 500,
+                "{path} answered {status} to {:?}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_with_one_etag_get_one_success() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let path = format!("{}/api/v1/projects/{}", srv.base, p["id"].as_str().unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (http, path, token) = (srv.http.clone(), path.clone(), a.token.clone());
+            tasks.push(tokio::spawn(async move {
+                http.patch(&path).bearer_auth(token).header("if-match", "\"1\"").json(&json!({"name": format!("Moonlight {i}")})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409], "exactly one writer wins; no lost update");
+        let (_, now) = srv.get(&a.token, &format!("/api/v1/projects/{}", p["id"].as_str().unwrap())).await;
+        assert_eq!(now["version"], 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_belongs_to_its_endpoint() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let mut projects = Vec::new();
+    for code in ["ONE", "TWO"] {
+        let (_, p) = srv
+            .post(
+                &a.token,
+                "/api/v1/projects",
+                json!({"name": code, "code": code, "fps": "25", "width": 1920, "height": 1080}),
+            )
+            .await;
+        projects.push(p["id"].as_str().unwrap().to_string());
+    }
+    let send = |p: &String| {
+        srv.http
+            .post(format!("{}/api/v1/projects/{p}/sequences", srv.base))
+            .bearer_auth(&a.token)
+            .header("idempotency-key", "same")
+            .json(&json!({"name": "SQ010"}))
+            .send()
+    };
+    let (s, first) = json(send(&projects[0]).await.unwrap()).await;
+    assert_eq!(
+        (s, first["project_id"].as_str()),
+        (201, Some(projects[0].as_str()))
+    );
+    // The same key and body on another project's endpoint is another request: refused, never
+    // answered with the first project's sequence.
+    let (s, v) = json(send(&projects[1]).await.unwrap()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("request.idempotency_key_reused")),
+        "{v}"
+    );
+    let (_, seqs) = srv
+        .get(
+            &a.token,
+            &format!("/api/v1/projects/{}/sequences", projects[1]),
+        )
+        .await;
+    assert_eq!(seqs["total"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_blind_writes_all_apply() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Moonlight", "code": "MOON", "fps": "24", "width": 1920, "height": 1080})).await;
+        let path = format!("{}/api/v1/projects/{}", srv.base, p["id"].as_str().unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (http, path, token) = (srv.http.clone(), path.clone(), a.token.clone());
+            tasks.push(tokio::spawn(async move {
+                http.patch(&path).bearer_auth(token).json(&json!({"head_handles": i})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200, "a write without If-Match waits its turn instead of failing");
+        }
+        let (_, now) = srv.get(&a.token, &format!("/api/v1/projects/{}", p["id"].as_str().unwrap())).await;
+        assert_eq!(now["version"], 9);
+    })
+    .await;
+}
+
+/// Sign-in attempts from different addresses (different e-mails, so only the address limit
+/// counts), each client sending its `X-Forwarded-For` lines; answers the statuses of each
+/// client's attempts.
+async fn attempts(srv: &Srv, clients: &[&[&str]], each: usize) -> Vec<Vec<u16>> {
+    let mut out = Vec::new();
+    for (c, lines) in clients.iter().enumerate() {
+        let mut statuses = Vec::new();
+        for n in 0..each {
+            let mut req = srv
+                .http
+                .post(format!("{}/api/v1/auth/login", srv.base))
+                .json(&json!({"email": format!("nobody{c}-{n}@example.com"), "password": "guess guess guess"}));
+            for line in lines.iter() {
+                req = req.header("x-forwarded-for", *line);
+            }
+            statuses.push(req.send().await.unwrap().status().as_u16());
+        }
+        out.push(statuses);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_limiter_counts_each_client() {
+    // The test client connects from 127.0.0.1: here that is the trusted proxy.
+    let srv = start_behind(Backend::Sqlite, &["127.0.0.1"]).await;
+    let got = attempts(
+        &srv,
+        &[
+            &["198.51.100.1"],
+            &["198.51.100.2"],
+            &["6.6.6.6, 198.51.100.1"],
+            // A proxy that adds a line of its own after the client's.
+            &["7.7.7.7", "198.51.100.1"],
+            // The same client with a port, as some proxies write it.
+            &["198.51.100.1:4711"],
+        ],
+        11,
+    )
+    .await;
+    assert_eq!(got[0][..10], [401; 10]);
+    assert_eq!(got[0][10], 429, "the first client is limited");
+    assert_eq!(
+        got[1][..10],
+        [401; 10],
+        "the second has attempts of its own"
+    );
+    // What the proxy added counts, not what the client wrote before it.
+    for limited in &got[2..] {
+        assert!(limited.iter().all(|s| *s == 429), "{limited:?}");
+    }
+
+    // Not a trusted proxy: the header is ignored, and one address is one address.
+    let srv = start(Backend::Sqlite).await;
+    let got = attempts(&srv, &[&["198.51.100.1"], &["198.51.100.2"]], 6).await;
+    assert_eq!(got[0], [401; 6]);
+    assert_eq!(got[1][..4], [401; 4]);
+    assert_eq!(
+        got[1][4..],
+        [429, 429],
+        "a made-up header does not escape the limit"
+    );
+}

@@ -1,0 +1,10 @@
+//! Tests across the contexts: the API's conventions, the tenant boundary, the pages and
+//! the demo studio.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api_conventions;
+mod demo;
+mod pages;
+mod tenant_isolation;

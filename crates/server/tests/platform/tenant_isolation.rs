@@ -1,0 +1,265 @@
+//! The tenant boundary, walked over the whole OpenAPI document: a member of org B, holding a
+//! valid admin token, gets 404 for every org-A resource on every endpoint, and sees nothing of
+//! org A in any list. A new endpoint is covered the day it is added; a new path parameter fails
+//! this test until a fixture for it is named below.
+
+use std::collections::HashMap;
+
+use crate::common::*;
+use mstation_core::{Role, TokenScope};
+use mstation_store::Actor;
+use mstation_store::jobs::NewJob;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A request body that passes decoding for `schema`, so that the request reaches the tenant check.
+fn sample(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap();
+        return sample(doc, &doc["components"]["schemas"][name]);
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return sample(doc, &all[0]);
+    }
+    if let Some(one) = schema.get("oneOf").and_then(Value::as_array) {
+        return sample(doc, &one[0]);
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        return e[0].clone();
+    }
+    let ty = match &schema["type"] {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null")
+            .to_string(),
+        _ => "object".into(),
+    };
+    match ty.as_str() {
+        "object" => {
+            let mut o = serde_json::Map::new();
+            for req in schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                o.insert(req.into(), sample(doc, &schema["properties"][req]));
+            }
+            Value::Object(o)
+        }
+        "array" => json!([]),
+        "string" => match schema["format"].as_str() {
+            Some("uuid") => json!(uuid::Uuid::now_v7()),
+            Some("date-time") => json!("2030-01-01T00:00:00Z"),
+            _ => json!("sample"),
+        },
+        "integer" | "number" => json!(1),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    }
+}
+
+fn body_for(doc: &Value, op: &Value) -> Option<Value> {
+    let schema = op.pointer("/requestBody/content/application~1json/schema")?;
+    Some(sample(doc, schema))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_b_never_reaches_org_a() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Pictures", "alpha-pictures").await;
+        let b = srv.tenant("Bravo Post", "bravo-post").await;
+        let c = srv.tenant("Charlie VFX", "charlie-vfx").await;
+
+        // One of everything in org A.
+        let (artist, _) = srv.member(&a, "artist@alpha-pictures.example", Role::Artist, &[TokenScope::Read]).await;
+        let (s, inv) = srv.post(&a.token, "/api/v1/invitations", json!({"email": "new@alpha-pictures.example", "role": "viewer"})).await;
+        assert_eq!(s, 201, "{inv}");
+        let (s, tok) = srv.post(&a.token, "/api/v1/tokens", json!({"name": "alpha script", "scopes": ["read"]})).await;
+        assert_eq!(s, 201, "{tok}");
+        let (s, hook) = srv.post(&a.token, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/alpha", "events": ["*"]})).await;
+        assert_eq!(s, 201, "{hook}");
+        let (s, project) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
+            .await;
+        assert_eq!(s, 201, "{project}");
+        let project_id = project["id"].as_str().unwrap().to_string();
+        let (s, seq) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/sequences"), json!({"name": "SQ010"})).await;
+        assert_eq!(s, 201, "{seq}");
+        let sequence_id = seq["id"].as_str().unwrap().to_string();
+        let edl = "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        let (s, cut) = srv.post(&a.token, &format!("/api/v1/sequences/{sequence_id}/conform"), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
+        assert_eq!(s, 200, "{cut}");
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots")).await;
+        let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{project_id}/task-types")).await;
+        let (s, tasks) = srv
+            .post(&a.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot_id, "task_type_id": types["items"][0]["id"], "assignees": [artist.id]}]}))
+            .await;
+        assert_eq!(s, 201, "{tasks}");
+        let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
+        let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/notes"), json!({"body": "alpha's note"})).await;
+        assert_eq!(s, 201);
+        let (s, asset) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/assets"), json!({"kind": "character", "name": "Alpha Hero"})).await;
+        assert_eq!(s, 201, "{asset}");
+        let asset_id = asset["id"].as_str().unwrap().to_string();
+        let (s, episode) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/episodes"), json!({"name": "EP101"})).await;
+        assert_eq!(s, 201, "{episode}");
+        let episode_id = episode["id"].as_str().unwrap().to_string();
+        let (s, version) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/versions"), json!({"comment": "alpha v1"})).await;
+        assert_eq!(s, 201, "{version}");
+        let version_id = version["id"].as_str().unwrap().to_string();
+        let (s, playlist) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/playlists"), json!({"name": "Alpha dailies", "items": [version_id]})).await;
+        assert_eq!(s, 201, "{playlist}");
+        let playlist_id = playlist["id"].as_str().unwrap().to_string();
+        let (s, log) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/time-logs"), json!({"date": "2027-01-04", "minutes": 90})).await;
+        assert_eq!(s, 201, "{log}");
+        let time_log_id = log["id"].as_str().unwrap().to_string();
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/sequences/{sequence_id}"), Some(json!({"episode_id": episode_id}))).await;
+        assert_eq!(r.status(), 200);
+        let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, field) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project_id}/fields"), json!({"entity": "task", "key": "bid_days", "name": "Bid", "kind": "number"}))
+            .await;
+        assert_eq!(s, 201, "{field}");
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/tasks/{task_id}/fields"), Some(json!({"bid_days": 4}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, grant) = srv
+            .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
+            .await;
+        assert_eq!(s, 201, "{grant}");
+        let job = srv
+            .store()
+            .platform().enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
+            .await
+            .unwrap();
+
+        let fixtures: HashMap<&str, String> = HashMap::from([
+            ("member_id", artist.id.to_string()),
+            ("user_id", artist.id.to_string()),
+            ("invitation_id", inv["invitation"]["id"].as_str().unwrap().to_string()),
+            ("token_id", tok["token"]["id"].as_str().unwrap().to_string()),
+            ("webhook_id", hook["webhook"]["id"].as_str().unwrap().to_string()),
+            ("grant_id", grant["id"].as_str().unwrap().to_string()),
+            ("job_id", job.to_string()),
+            ("project_id", project_id),
+            ("sequence_id", sequence_id),
+            ("shot_id", shot_id),
+            ("task_id", task_id),
+            ("asset_id", asset_id),
+            ("episode_id", episode_id),
+            ("version_id", version_id),
+            ("time_log_id", time_log_id),
+            ("playlist_id", playlist_id),
+            ("field_id", field["id"].as_str().unwrap().to_string()),
+        ]);
+        // Strings that must never appear in anything org B reads.
+        let secrets_of_a: Vec<String> = fixtures
+            .values()
+            .cloned()
+            .chain([a.org.id.to_string(), a.owner.id.to_string(), "Alpha Pictures".into(), "alpha-pictures".into(), "Alpha Feature".into()])
+            .collect();
+
+        let doc: Value = srv.http.get(format!("{}/api/openapi.json", srv.base)).send().await.unwrap().json().await.unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 20, "the OpenAPI document lists the API");
+        let mut checked_by_id = 0;
+        let mut checked_lists = 0;
+        for (template, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let params: Vec<&str> = template.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+                if params.is_empty() {
+                    if method == Method::GET && template != "/api/v1/events" {
+                        let (s, v) = srv.get(&b.token, template).await;
+                        assert!(s < 500, "GET {template} as B gave {s}: {v}");
+                        let text = v.to_string();
+                        for secret in &secrets_of_a {
+                            assert!(!text.contains(secret.as_str()), "GET {template} as org B shows org A's {secret}: {text}");
+                        }
+                        checked_lists += 1;
+                    }
+                    continue;
+                }
+                let mut path = template.clone();
+                for p in &params {
+                    let id = fixtures.get(p).unwrap_or_else(|| panic!("{template}: no org-A fixture for path parameter `{p}`; add one to this test"));
+                    path = path.replace(&format!("{{{p}}}"), id);
+                }
+                let body = body_for(&doc, op);
+                // Positive control: the owner reaches the resource, so a 404 for B means something.
+                if method == Method::GET {
+                    let r = srv.call(&a.token, Method::GET, &path, None).await;
+                    assert!(r.status().is_success(), "GET {path} as A gave {}", r.status());
+                }
+                let r = srv.call(&b.token, method.clone(), &path, body.clone()).await;
+                let status = r.status().as_u16();
+                let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let text = r.text().await.unwrap();
+                assert_eq!(status, 404, "{method} {path} as org B: {text}");
+                assert_eq!(ct, "application/problem+json", "{method} {path}");
+                for secret in &secrets_of_a {
+                    assert!(!text.contains(secret.as_str()), "{method} {path} leaked {secret}");
+                }
+                checked_by_id += 1;
+            }
+        }
+        assert!(checked_by_id >= 12, "walked {checked_by_id} id endpoints");
+        assert!(checked_lists >= 8, "walked {checked_lists} lists");
+
+        // Nothing B tried changed A: every A resource is still there and unchanged.
+        for (path, field) in [
+            (format!("/api/v1/webhooks/{}", fixtures["webhook_id"]), "url"),
+            (format!("/api/v1/tokens/{}", fixtures["token_id"]), "revoked_at"),
+            (format!("/api/v1/grants/{}", fixtures["grant_id"]), "revoked_at"),
+            (format!("/api/v1/members/{}", fixtures["member_id"]), "role"),
+            (format!("/api/v1/invitations/{}", fixtures["invitation_id"]), "email"),
+        ] {
+            let (s, v) = srv.get(&a.token, &path).await;
+            assert_eq!(s, 200, "{path} after B's attempts: {v}");
+            match field {
+                "url" => assert_eq!(v["url"], "http://127.0.0.1:9/alpha"),
+                "revoked_at" => assert!(v["revoked_at"].is_null(), "{path} was revoked by B"),
+                "role" => assert_eq!(v["role"], "artist"),
+                _ => assert_eq!(v["email"], "new@alpha-pictures.example"),
+            }
+        }
+        // The tracking records B aimed at are all still there, unchanged.
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/assets/{}", fixtures["asset_id"])).await;
+        assert_eq!((v["name"].as_str(), v["version"].as_i64()), (Some("Alpha Hero"), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/shots/{}/assets", fixtures["shot_id"])).await;
+        assert_eq!(v["items"][0]["count"], 1, "the casting is still there");
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/episodes/{}", fixtures["episode_id"])).await;
+        assert_eq!(v["version"], 1);
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/playlists/{}", fixtures["playlist_id"])).await;
+        assert_eq!((v["version"].as_i64(), v["item_count"].as_i64()), (Some(1), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/time-logs/{}", fixtures["time_log_id"])).await;
+        assert_eq!((v["minutes"].as_i64(), v["version"].as_i64()), (Some(90), Some(1)));
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/versions", fixtures["task_id"])).await;
+        assert_eq!(v["total"], 1, "B added no version to A's task");
+        // A bulk change naming org A's task changes nothing and says it does not exist.
+        let (s, _) = srv.post(&b.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": fixtures["task_id"], "priority": 9}]})).await;
+        assert_eq!(s, 404);
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
+        assert_eq!(t["priority"], 0);
+        let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/fields", fixtures["task_id"])).await;
+        assert_eq!(v, json!({"bid_days": 4}), "B changed no custom value of A's");
+        let (s, _) = srv.get(&b.token, "/api/v1/tasks?field.bid_days=4").await;
+        assert_eq!(s, 422, "A's field keys mean nothing in B");
+        // Nobody shares what is not theirs.
+        let (s, v) = srv
+            .post(&b.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": fixtures["project_id"], "permissions": ["write"]}))
+            .await;
+        assert_eq!(s, 404, "org B granted access to org A's project: {v}");
+        // The grantee sees the grant it received; that is what a grant is for.
+        let (s, _) = srv.get(&c.token, &format!("/api/v1/grants/{}", fixtures["grant_id"])).await;
+        assert_eq!(s, 200);
+    })
+    .await;
+}
