@@ -107,7 +107,8 @@ enum AdminCommand {
         name: String,
         #[arg(long)]
         slug: Option<String>,
-        /// production_company, post_house, vfx_studio, animation_studio, university, financier, distributor, platform_operator
+        /// production_company, post_house, vfx_studio, animation_studio, university, financier,
+        /// distributor, platform_operator
         #[arg(long, default_value = "production_company")]
         kind: String,
         #[arg(long)]

@@ -129,8 +129,8 @@ impl Role {
         }
     }
 
-    /// Whether a member holding `self` may hand `other` to someone: nobody grants more than they hold,
-    /// and only an owner makes owners.
+    /// Whether a member holding `self` may hand `other` to someone: nobody grants more than they
+    /// hold, and only an owner makes owners.
     pub fn may_assign(self, other: Role) -> bool {
         match self {
             Role::Owner => true,

@@ -120,7 +120,8 @@ pub fn password(field: &'static str, value: &str) -> Checked<()> {
     Ok(())
 }
 
-/// An IANA time-zone name in its usual shape (`Asia/Shanghai`, `America/Argentina/Buenos_Aires`, `UTC`).
+/// An IANA time-zone name in its usual shape (`Asia/Shanghai`, `America/Argentina/Buenos_Aires`,
+/// `UTC`).
 pub fn timezone(field: &'static str, value: &str) -> Checked<String> {
     let v = value.trim();
     let shape = !v.is_empty()

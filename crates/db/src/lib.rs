@@ -6,8 +6,8 @@
 //!
 //! ```ignore
 //! store.write(move |tx| Box::pin(async move {
-//!     let n = tx.execute("UPDATE … WHERE org_id = $1 AND id = $2", &[org.into(), id.into()]).await?;
-//!     tx.record(&actor, change).await?;
+//!     let n = tx.execute("UPDATE … WHERE org_id = $1 AND id = $2", &[org.into(),
+//!     id.into()]).await?; tx.record(&actor, change).await?;
 //!     Ok(n)
 //! })).await
 //! ```

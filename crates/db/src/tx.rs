@@ -5,8 +5,8 @@
 //! at once inside the write's savepoint and the function never waits. On PostgreSQL it runs in
 //! a transaction of its own that runs to its end even if the caller goes away ([`RunToEnd`]),
 //! so a request that goes away mid-write never leaves a pooled connection inside an open
-//! transaction: the write runs on to its commit or its rollback. Either way the function takes only what it owns (`'static`),
-//! and its caller hears of success once the write is durable.
+//! transaction: the write runs on to its commit or its rollback. Either way the function takes only
+//! what it owns (`'static`), and its caller hears of success once the write is durable.
 
 use std::pin::Pin;
 use std::sync::Mutex;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::{Permission, TenantScope};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::i18n::{self, Lang};
 use crate::{State, extract::cookie};
 
@@ -53,12 +53,7 @@ pub async fn authenticate(
                 let expected = caller.session.as_ref().map(|s| s.csrf.as_str());
                 let ok = matches!((sent, expected), (Some(a), Some(b)) if same_secret(a, b));
                 if !ok {
-                    return ApiError::new(
-                        axum::http::StatusCode::FORBIDDEN,
-                        "auth.csrf",
-                        "A browser session must send its X-CSRF-Token header with every change.",
-                    )
-                    .into_response();
+                    return ApiError::new(Code::AuthCsrf).into_response();
                 }
             }
             req.extensions_mut().insert(caller);
@@ -152,11 +147,7 @@ async fn resolve_parts(
 }
 
 fn bad_token() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "auth.invalid_token",
-        "The bearer token is unknown, revoked or expired.",
-    )
+    ApiError::new(Code::AuthInvalidToken)
 }
 
 /// A signed-in person (any organisation, or none).
@@ -194,13 +185,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Member {
             .extensions
             .get::<Caller>()
             .ok_or_else(ApiError::unauthorized)?;
-        caller.scope.clone().map(Member).ok_or_else(|| {
-            ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "auth.no_organisation",
-                "You are not a member of any organisation yet.",
-            )
-        })
+        caller
+            .scope
+            .clone()
+            .map(Member)
+            .ok_or_else(|| ApiError::new(Code::AuthNoOrganisation))
     }
 }
 
@@ -210,25 +199,26 @@ impl Member {
         if self.0.can(p) {
             Ok(&self.0)
         } else {
-            Err(ApiError::forbidden(permission_words(p)))
+            Err(ApiError::forbidden(permission_key(p)))
         }
     }
 }
 
-fn permission_words(p: Permission) -> &'static str {
+/// The catalog key naming what `p` allows, for a refusal ("… does not allow { $what }").
+pub(crate) fn permission_key(p: Permission) -> &'static str {
     match p {
-        Permission::ReadOrg => "reading this organisation",
-        Permission::ManageOrg => "changing the organisation's settings",
-        Permission::ReadMembers => "listing members",
-        Permission::ManageMembers => "managing members",
-        Permission::TransferOwnership => "transferring ownership",
-        Permission::ManageOwnTokens => "managing API tokens",
-        Permission::ReadAudit => "reading the audit log",
-        Permission::ManageWebhooks => "managing webhooks",
-        Permission::ManageGrants => "managing collaboration grants",
-        Permission::ReadJobs => "reading jobs",
-        Permission::WriteProduction => "changing production data",
-        Permission::ManageProduction => "setting up projects, sequences and cuts",
+        Permission::ReadOrg => "permission-read_org",
+        Permission::ManageOrg => "permission-manage_org",
+        Permission::ReadMembers => "permission-read_members",
+        Permission::ManageMembers => "permission-manage_members",
+        Permission::TransferOwnership => "permission-transfer_ownership",
+        Permission::ManageOwnTokens => "permission-manage_own_tokens",
+        Permission::ReadAudit => "permission-read_audit",
+        Permission::ManageWebhooks => "permission-manage_webhooks",
+        Permission::ManageGrants => "permission-manage_grants",
+        Permission::ReadJobs => "permission-read_jobs",
+        Permission::WriteProduction => "permission-write_production",
+        Permission::ManageProduction => "permission-manage_production",
     }
 }
 

@@ -1,20 +1,224 @@
-//! Errors as RFC 9457 `application/problem+json`: a stable `code` to match on, a title in the
-//! caller's language, a detail that says what to fix, and the offending field when there is one.
+//! Errors as RFC 9457 `application/problem+json`: a stable `code` to match on, a title and a
+//! detail in the caller's language (both from the Fluent catalogs), and the offending field and
+//! the reason it was refused when there is one.
+//!
+//! Every problem is a [`Code`]; its text code and its HTTP status are decided in
+//! [`Code::as_str`] and [`Code::status`] and nowhere else. The contexts' own rules are typed where
+//! they are enforced (`mstation_store::Rule`) and the editorial formats' errors in core; each
+//! maps here by type, never by matching its text.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mstation_store::StoreError;
+use fluent_templates::fluent_bundle::FluentValue;
+use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioError};
+use mstation_store::identity::IdentityRule;
+use mstation_store::tracking::TrackingRule;
+use mstation_store::{Rule, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::i18n;
 
-#[derive(Debug)]
+/// Every kind of problem an answer can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    AuthRequired,
+    AuthForbidden,
+    AuthInvalidToken,
+    AuthCsrf,
+    AuthNoOrganisation,
+    AuthBadCredentials,
+    AuthTooManyAttempts,
+    AuthTokenBound,
+    RequestContentType,
+    RequestMalformedJson,
+    RequestInvalidBody,
+    RequestTooLarge,
+    RequestUnreadable,
+    RequestInvalidQuery,
+    RequestInvalidIfMatch,
+    RequestInvalidIdempotencyKey,
+    RequestIdempotencyKeyReused,
+    RequestIdempotencyInFlight,
+    RequestInvalidSort,
+    RequestInvalidCursor,
+    RequestInvalidLastEventId,
+    NotFound,
+    RouteNotFound,
+    StaleVersion,
+    Duplicate,
+    InvalidField,
+    StoreUnavailable,
+    PageRender,
+    /// A cut could not be read (CMX 3600).
+    BadEdl,
+    /// A cut could not be read (OpenTimelineIO).
+    BadOtio,
+    /// A cut cannot be written in the format asked for.
+    BadExport,
+    /// A context's rule (identity, tracking, …).
+    Rule(Rule),
+}
+
+impl Code {
+    /// Every code, for the catalog tests.
+    pub fn all() -> Vec<Code> {
+        use Code::*;
+        let mut all = vec![
+            AuthRequired,
+            AuthForbidden,
+            AuthInvalidToken,
+            AuthCsrf,
+            AuthNoOrganisation,
+            AuthBadCredentials,
+            AuthTooManyAttempts,
+            AuthTokenBound,
+            RequestContentType,
+            RequestMalformedJson,
+            RequestInvalidBody,
+            RequestTooLarge,
+            RequestUnreadable,
+            RequestInvalidQuery,
+            RequestInvalidIfMatch,
+            RequestInvalidIdempotencyKey,
+            RequestIdempotencyKeyReused,
+            RequestIdempotencyInFlight,
+            RequestInvalidSort,
+            RequestInvalidCursor,
+            RequestInvalidLastEventId,
+            NotFound,
+            RouteNotFound,
+            StaleVersion,
+            Duplicate,
+            InvalidField,
+            StoreUnavailable,
+            PageRender,
+            BadEdl,
+            BadOtio,
+            BadExport,
+        ];
+        all.extend(IdentityRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Identity(r))));
+        all.extend(TrackingRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Tracking(r))));
+        all
+    }
+
+    /// The stable code a client matches on.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::AuthRequired => "auth.required",
+            Code::AuthForbidden => "auth.forbidden",
+            Code::AuthInvalidToken => "auth.invalid_token",
+            Code::AuthCsrf => "auth.csrf",
+            Code::AuthNoOrganisation => "auth.no_organisation",
+            Code::AuthBadCredentials => "auth.bad_credentials",
+            Code::AuthTooManyAttempts => "auth.too_many_attempts",
+            Code::AuthTokenBound => "auth.token_bound",
+            Code::RequestContentType => "request.content_type",
+            Code::RequestMalformedJson => "request.malformed_json",
+            Code::RequestInvalidBody => "request.invalid_body",
+            Code::RequestTooLarge => "request.too_large",
+            Code::RequestUnreadable => "request.unreadable",
+            Code::RequestInvalidQuery => "request.invalid_query",
+            Code::RequestInvalidIfMatch => "request.invalid_if_match",
+            Code::RequestInvalidIdempotencyKey => "request.invalid_idempotency_key",
+            Code::RequestIdempotencyKeyReused => "request.idempotency_key_reused",
+            Code::RequestIdempotencyInFlight => "request.idempotency_in_flight",
+            Code::RequestInvalidSort => "request.invalid_sort",
+            Code::RequestInvalidCursor => "request.invalid_cursor",
+            Code::RequestInvalidLastEventId => "request.invalid_last_event_id",
+            Code::NotFound => "not_found",
+            Code::RouteNotFound => "route_not_found",
+            Code::StaleVersion => "stale_version",
+            Code::Duplicate => "duplicate",
+            Code::InvalidField => "invalid_field",
+            Code::StoreUnavailable => "store_unavailable",
+            Code::PageRender => "page.render",
+            Code::BadEdl => "tracking.bad_edl",
+            Code::BadOtio => "tracking.bad_otio",
+            Code::BadExport => "tracking.bad_export",
+            Code::Rule(r) => r.code(),
+        }
+    }
+
+    /// The HTTP status of an answer with this problem.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Code::AuthRequired | Code::AuthInvalidToken | Code::AuthBadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Code::AuthForbidden | Code::AuthCsrf | Code::AuthNoOrganisation => {
+                StatusCode::FORBIDDEN
+            }
+            Code::AuthTooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Code::AuthTokenBound
+            | Code::RequestMalformedJson
+            | Code::RequestUnreadable
+            | Code::RequestInvalidQuery
+            | Code::RequestInvalidIfMatch
+            | Code::RequestInvalidIdempotencyKey
+            | Code::RequestInvalidSort
+            | Code::RequestInvalidCursor
+            | Code::RequestInvalidLastEventId => StatusCode::BAD_REQUEST,
+            Code::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::RequestInvalidBody
+            | Code::RequestIdempotencyKeyReused
+            | Code::InvalidField
+            | Code::BadEdl
+            | Code::BadOtio
+            | Code::BadExport => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::NotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
+            Code::StaleVersion | Code::Duplicate | Code::RequestIdempotencyInFlight => {
+                StatusCode::CONFLICT
+            }
+            Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::PageRender => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Rule(Rule::Identity(r)) => match r {
+                IdentityRule::RoleNotAssignable => StatusCode::FORBIDDEN,
+                IdentityRule::LastOwner
+                | IdentityRule::InvitationExpired
+                | IdentityRule::InvitationForOtherEmail
+                | IdentityRule::SignInToAccept => StatusCode::CONFLICT,
+                IdentityRule::PasswordHashFailed => StatusCode::SERVICE_UNAVAILABLE,
+            },
+            Code::Rule(Rule::Tracking(r)) => match r {
+                TrackingRule::NotYourTimeLog => StatusCode::FORBIDDEN,
+                TrackingRule::TransitionNotAllowed
+                | TrackingRule::AssetHasTasks
+                | TrackingRule::AssetHasNotes
+                | TrackingRule::EpisodeInUse
+                | TrackingRule::TooManyFields
+                | TrackingRule::ChoiceInUse => StatusCode::CONFLICT,
+            },
+        }
+    }
+
+    /// The catalog key of this problem's title; its detail is `…-detail`.
+    fn key(self) -> String {
+        format!("problem-{}", self.as_str().replace('.', "-"))
+    }
+}
+
+/// What an answer says beyond its title.
+#[derive(Debug, Clone)]
+enum Detail {
+    /// A catalog message and its arguments, put in the caller's language when answered.
+    Message {
+        key: String,
+        args: Vec<(&'static str, FluentValue<'static>)>,
+    },
+    /// Text that is data, shown as it is: the place in a file that could not be read, as the
+    /// reader put it (a line number, a JSON path, the offending text).
+    Data(String),
+}
+
+#[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: String,
-    pub detail: String,
+    pub code: Code,
+    detail: Detail,
     pub field: Option<String>,
+    /// Why `field` was refused: a stable word (`out_of_range`, `not_a_member`, …).
+    pub reason: Option<String>,
 }
 
 /// The body of every error response.
@@ -29,114 +233,155 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Why `field` was refused, stable and machine-readable (`out_of_range`, `required`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// A problem whose detail is its catalog's `problem-<code>-detail`.
+    pub fn new(code: Code) -> Self {
         Self {
-            status,
-            code: code.into(),
-            detail: detail.into(),
+            code,
+            detail: Detail::Message {
+                key: format!("{}-detail", code.key()),
+                args: Vec::new(),
+            },
             field: None,
+            reason: None,
         }
     }
+
+    /// Another catalog message as the detail (the same problem in another situation).
+    pub fn message(mut self, key: impl Into<String>) -> Self {
+        self.detail = Detail::Message {
+            key: key.into(),
+            args: Vec::new(),
+        };
+        self
+    }
+
+    /// An argument of the detail's message.
+    pub fn arg(mut self, name: &'static str, value: impl Into<FluentValue<'static>>) -> Self {
+        if let Detail::Message { args, .. } = &mut self.detail {
+            args.push((name, value.into()));
+        }
+        self
+    }
+
+    /// A detail that is data (see [`Detail::Data`]), not a sentence of ours.
+    pub fn data(mut self, text: impl Into<String>) -> Self {
+        self.detail = Detail::Data(text.into());
+        self
+    }
+
     pub fn field(mut self, f: impl Into<String>) -> Self {
         self.field = Some(f.into());
         self
     }
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
+
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.required",
-            "Sign in, or send `Authorization: Bearer <token>`.",
-        )
+        Self::new(Code::AuthRequired)
     }
-    pub fn forbidden(what: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "auth.forbidden",
-            format!("Your role or token does not allow {what}."),
-        )
+
+    /// The caller's role or token does not allow `what`, a catalog key naming the action
+    /// (`permission-…`).
+    pub fn forbidden(what: &'static str) -> Self {
+        let what = i18n::text(what);
+        Self::new(Code::AuthForbidden).arg("what", what)
     }
+
+    /// No `entity` (`project`, `time log`, …) with this id in the caller's organisation.
     pub fn not_found(entity: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("No {entity} with this id in your organisation."),
-        )
+        Self::new(Code::NotFound).arg("entity", entity_name(entity))
     }
+
+    /// `field` was refused for `reason`, a stable word with a catalog message `reason-<reason>`.
     pub fn invalid(field: &str, reason: &str) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            format!("{field}: {reason}"),
-        )
-        .field(field)
+        let mut e = Self::new(Code::InvalidField)
+            .message(format!("reason-{reason}"))
+            .arg("field", field.to_string())
+            .field(field);
+        e.reason = Some(reason.to_string());
+        e
     }
+
+    /// The title, in the caller's language.
+    pub fn title(&self) -> String {
+        i18n::text(&self.code.key())
+    }
+
+    /// The detail, in the caller's language.
+    pub fn detail(&self) -> String {
+        match &self.detail {
+            Detail::Message { key, args } => i18n::text_args(key, args),
+            Detail::Data(text) => text.clone(),
+        }
+    }
+}
+
+/// An entity's name in the caller's language (`entity-time_log`).
+fn entity_name(entity: &str) -> String {
+    i18n::text(&format!("entity-{}", entity.replace(' ', "_")))
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match &e {
+        match e {
             StoreError::NotFound { entity } => ApiError::not_found(entity),
-            StoreError::Stale { current, .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "stale_version",
-                format!(
-                    "{e}. Reload it and apply your change again (send If-Match: \"{current}\")."
-                ),
-            ),
-            StoreError::Duplicate { field, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "duplicate", e.to_string()).field(*field)
-            }
+            StoreError::Stale { entity, current } => ApiError::new(Code::StaleVersion)
+                .arg("entity", entity_name(entity))
+                .arg("current", current),
+            StoreError::Duplicate { entity, field } => ApiError::new(Code::Duplicate)
+                .arg("entity", entity_name(entity))
+                .arg("field", field)
+                .field(field),
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
-            StoreError::InvalidValue { field, reason } => ApiError::invalid(field, reason),
-            StoreError::Rule(code) => {
-                let status = match *code {
-                    "identity.role_not_assignable" | "tracking.not_your_time_log" => {
-                        StatusCode::FORBIDDEN
-                    }
-                    _ => StatusCode::CONFLICT,
-                };
-                ApiError::new(
-                    status,
-                    *code,
-                    i18n::text(&format!("problem-{}", code.replace('.', "-"))),
-                )
-            }
+            StoreError::InvalidValue { field, reason } => ApiError::invalid(&field, reason),
+            StoreError::Rule(r) => ApiError::new(Code::Rule(r)),
             StoreError::Database(_) => {
                 tracing::error!(error = %e, "store failure");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "The database did not answer; try again shortly.",
-                )
+                ApiError::new(Code::StoreUnavailable)
             }
         }
+    }
+}
+
+impl From<EdlError> for ApiError {
+    fn from(e: EdlError) -> Self {
+        ApiError::new(Code::BadEdl).data(e.to_string())
+    }
+}
+
+impl From<OtioError> for ApiError {
+    fn from(e: OtioError) -> Self {
+        ApiError::new(Code::BadOtio).data(e.to_string())
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        ApiError::new(Code::BadExport).data(e.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let key = format!("problem-{}", self.code.replace('.', "-"));
-        let title = i18n::try_text(&key)
-            .unwrap_or_else(|| i18n::text(&format!("status-{}", self.status.as_u16())));
+        let status = self.status();
         let body = Problem {
-            kind: format!("https://m-station.dev/problems/{}", self.code),
-            title,
-            status: self.status.as_u16(),
-            detail: self.detail,
-            code: self.code,
+            kind: format!("https://m-station.dev/problems/{}", self.code.as_str()),
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code.as_str().to_string(),
             field: self.field,
+            reason: self.reason,
         };
-        let mut resp = (
-            self.status,
-            serde_json::to_string(&body).unwrap_or_default(),
-        )
-            .into_response();
+        let mut resp = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
@@ -148,9 +393,5 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "route_not_found",
-        "There is no such address.",
-    )
+    ApiError::new(Code::RouteNotFound)
 }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::State;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// A JSON body. Wrong content type, bad syntax, wrong types, unknown fields and oversized bodies
 /// each get their own 4xx problem.
@@ -32,36 +32,113 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.content_type",
-            "Send the body as JSON with `Content-Type: application/json`.",
-        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(Code::RequestContentType),
         JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request("request.malformed_json", e.body_text())
+            let text = inner_text(&e);
+            match position(&text) {
+                Some((_, line, column)) => ApiError::new(Code::RequestMalformedJson)
+                    .message("problem-request-malformed_json-at")
+                    .arg("line", line)
+                    .arg("column", column),
+                None => ApiError::new(Code::RequestMalformedJson),
+            }
         }
-        JsonRejection::JsonDataError(e) => {
-            let text = e.body_text();
-            let field = text
-                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
-                .and_then(|rest| rest.split(':').next())
-                .filter(|f| !f.contains(' '))
-                .map(str::to_string);
-            let mut err = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "request.invalid_body",
-                text,
-            );
-            err.field = field;
-            err
-        }
-        JsonRejection::BytesRejection(_) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request.too_large",
-            format!("The body is larger than {} bytes.", crate::MAX_JSON_BODY),
-        ),
-        other => ApiError::bad_request("request.unreadable", other.body_text()),
+        JsonRejection::JsonDataError(e) => decoding(Code::RequestInvalidBody, &inner_text(&e)),
+        JsonRejection::BytesRejection(_) => too_large(),
+        _ => ApiError::new(Code::RequestUnreadable),
     }
+}
+
+/// What a rejection wraps, as serde put it (`path: message at line L column C`), without
+/// axum's preamble.
+fn inner_text(e: &dyn std::error::Error) -> String {
+    e.source().map_or_else(|| e.to_string(), |s| s.to_string())
+}
+
+/// Splits serde_json's ` at line L column C` off a message.
+fn position(text: &str) -> Option<(&str, u64, u64)> {
+    let (msg, at) = text.rsplit_once(" at line ")?;
+    let (line, column) = at.split_once(" column ")?;
+    Some((msg, line.trim().parse().ok()?, column.trim().parse().ok()?))
+}
+
+/// The refusal of a value serde could not decode, from its error (`path: message`): the field
+/// (a JSON path or a query parameter) and why, as a stable reason with a catalog sentence.
+/// serde's errors are not typed beyond their text; their shapes ("missing field …",
+/// "invalid type: …") are serde's own and stable.
+fn decoding(code: Code, text: &str) -> ApiError {
+    let text = position(text).map_or(text, |(msg, _, _)| msg);
+    let (path, msg) = match text.split_once(": ") {
+        Some((path, msg)) if !path.is_empty() && !path.contains(' ') => (Some(path), msg),
+        _ => (None, text),
+    };
+    let named = |prefix: &str| {
+        let name = msg.strip_prefix(prefix)?.split('`').next()?;
+        Some(match path {
+            Some(p) if p != name && !p.ends_with(&format!(".{name}")) => format!("{p}.{name}"),
+            Some(p) => p.to_string(),
+            None => name.to_string(),
+        })
+    };
+    let refused = if let Some(f) = named("missing field `") {
+        Some(ApiError::invalid(&f, "missing"))
+    } else if let Some(f) = named("unknown field `") {
+        Some(ApiError::invalid(&f, "unknown_field"))
+    } else if let Some(f) = named("duplicate field `") {
+        Some(ApiError::invalid(&f, "duplicate_field"))
+    } else {
+        path.map(|f| {
+            if msg.starts_with("invalid type:") {
+                ApiError::invalid(f, "wrong_type")
+            } else if msg.starts_with("unknown variant `") || msg.starts_with("invalid value:") {
+                ApiError::invalid(f, "unknown_value")
+            } else if msg.starts_with("invalid length ") {
+                ApiError::invalid(f, "wrong_length")
+            } else {
+                ApiError::invalid(f, "invalid_value")
+            }
+        })
+    };
+    match refused {
+        Some(mut e) => {
+            e.code = code;
+            e
+        }
+        None => ApiError::new(code),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(Code::RequestTooLarge).arg("limit", crate::MAX_JSON_BODY)
+}
+
+/// A query parameter whose value is not one of `allowed` (listed as the API spells them).
+pub fn bad_param(param: &'static str, allowed: &'static str) -> ApiError {
+    ApiError::new(Code::RequestInvalidQuery)
+        .message("problem-request-invalid_query-one_of")
+        .arg("param", param)
+        .arg("allowed", allowed)
+}
+
+/// A query parameter that takes a user id or `me`.
+pub fn bad_person(param: &'static str) -> ApiError {
+    ApiError::new(Code::RequestInvalidQuery)
+        .message("problem-request-invalid_query-person")
+        .arg("param", param)
+}
+
+/// A `sort` that is not one of `allowed` (each may be preceded by `-` for the reverse order).
+pub fn bad_sort(allowed: &'static str) -> ApiError {
+    ApiError::new(Code::RequestInvalidSort).arg("allowed", allowed)
+}
+
+/// A query string that could not be decoded. The detail names the parameter; `field` and
+/// `reason` stay for the body's fields and the filters (a 422), as they always have.
+pub fn bad_query(e: &QueryRejection) -> ApiError {
+    let mut e = decoding(Code::RequestInvalidQuery, &inner_text(e));
+    e.field = None;
+    e.reason = None;
+    e
 }
 
 /// A query string, decoded strictly (unknown parameters are refused, so typos are noticed).
@@ -72,14 +149,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Q(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad_request(
-                "request.invalid_query",
-                e.body_text(),
-            )),
-            Err(e) => Err(ApiError::bad_request(
-                "request.invalid_query",
-                e.body_text(),
-            )),
+            Err(e) => Err(bad_query(&e)),
         }
     }
 }
@@ -98,12 +168,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         }
         let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
-        s.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
-            ApiError::bad_request(
-                "request.invalid_if_match",
-                "If-Match must be the entity's version, e.g. \"3\".",
-            )
-        })
+        s.parse::<i64>()
+            .map(|n| IfMatch(Some(n)))
+            .map_err(|_| ApiError::new(Code::RequestInvalidIfMatch))
     }
 }
 
@@ -127,10 +194,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
                 Ok(IdempotencyKey(Some(s.to_string()), target))
             }
-            _ => Err(ApiError::bad_request(
-                "request.invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
-            )),
+            _ => Err(ApiError::new(Code::RequestInvalidIdempotencyKey)),
         }
     }
 }
@@ -167,18 +231,8 @@ where
     use mstation_store::idempotency::Idem;
     match state.store.tenant(scope).idem_reserve(&key, &hash).await {
         Err(e) => ApiError::from(e).into_response(),
-        Ok(Idem::Mismatch) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "request.idempotency_key_reused",
-            "This Idempotency-Key was used for a different request.",
-        )
-        .into_response(),
-        Ok(Idem::InFlight) => ApiError::new(
-            StatusCode::CONFLICT,
-            "request.idempotency_in_flight",
-            "A request with this Idempotency-Key is still running; retry in a moment.",
-        )
-        .into_response(),
+        Ok(Idem::Mismatch) => ApiError::new(Code::RequestIdempotencyKeyReused).into_response(),
+        Ok(Idem::InFlight) => ApiError::new(Code::RequestIdempotencyInFlight).into_response(),
         Ok(Idem::Replay { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut r = (status, body).into_response();
@@ -201,7 +255,7 @@ where
             let outcome = run(input).await;
             let (status, text) = match &outcome {
                 Ok((s, b)) => (*s, without_secrets(b).to_string()),
-                Err(e) => (e.status, String::new()),
+                Err(e) => (e.status(), String::new()),
             };
             // Only a success is kept; an error releases the key so that a corrected retry with
             // the same key can run.
@@ -230,22 +284,13 @@ pub fn list_query(
     cursor: Option<&str>,
     sort: Option<&str>,
 ) -> ApiResult<ListQuery> {
-    let (_, dir) = page::sort(sort, &["created_at"], "created_at").ok_or_else(|| {
-        ApiError::bad_request(
-            "request.invalid_sort",
-            "sort must be created_at or -created_at.",
-        )
-    })?;
+    let (_, dir) =
+        page::sort(sort, &["created_at"], "created_at").ok_or_else(|| bad_sort("created_at"))?;
     let after = match cursor {
         None | Some("") => None,
         Some(c) => Some(
             Cursor::decode(c)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "request.invalid_cursor",
-                        "cursor is not one this server gave out.",
-                    )
-                })?
+                .ok_or_else(|| ApiError::new(Code::RequestInvalidCursor))?
                 .id,
         ),
     };
@@ -287,12 +332,7 @@ pub async fn refuse_large_bodies(
             if n <= 16 * 1024 * 1024 {
                 let _ = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024).await;
             }
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request.too_large",
-                format!("The body is larger than {} bytes.", crate::MAX_JSON_BODY),
-            )
-            .into_response()
+            too_large().into_response()
         }
         _ => next.run(req).await,
     }
@@ -319,4 +359,47 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> (Option<String>, Option<String>) {
+        let e = decoding(Code::RequestInvalidBody, text);
+        (e.field, e.reason)
+    }
+
+    #[test]
+    fn serde_errors_name_the_field_and_why() {
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            refused("name: invalid type: integer `5`, expected a string at line 1 column 9"),
+            (some("name"), some("wrong_type"))
+        );
+        assert_eq!(
+            refused("unknown field `colour`, expected `name` or `scopes` at line 1 column 40"),
+            (some("colour"), some("unknown_field"))
+        );
+        assert_eq!(
+            refused("updates[0]: missing field `id` at line 1 column 20"),
+            (some("updates[0].id"), some("missing"))
+        );
+        assert_eq!(
+            refused("scopes[0]: unknown variant `root`, expected one of `read`, `write`"),
+            (some("scopes[0]"), some("unknown_value"))
+        );
+        assert_eq!(
+            refused("limit: invalid digit found in string"),
+            (some("limit"), some("invalid_value"))
+        );
+        assert_eq!(
+            refused("invalid type: sequence, expected struct TokenInput at line 1 column 1"),
+            (None, None)
+        );
+        assert_eq!(
+            position("EOF while parsing a value at line 3 column 14"),
+            Some(("EOF while parsing a value", 3, 14))
+        );
+    }
 }

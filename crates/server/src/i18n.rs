@@ -99,7 +99,7 @@ pub fn try_text(key: &str) -> Option<String> {
     LOCALES.try_lookup(&current().id(), key)
 }
 
-/// A message with arguments, e.g. `text_args("members-count", &[("count", 3.into())])`.
+/// A message with arguments, e.g. `text_args("import-unreadable", &[("reason", why.into())])`.
 pub fn text_args(
     key: &str,
     args: &[(
@@ -179,7 +179,8 @@ mod catalog_tests {
         }
     }
 
-    /// Every literal key the code and templates ask for: `tr.t("…")` and `text("…")`.
+    /// Every literal key the code and templates ask for: `tr.t("…")`, `text("…")`,
+    /// `text_args("…")`, and a problem's `.message("…")` and `forbidden("…")`.
     fn used_keys() -> BTreeSet<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = BTreeSet::new();
@@ -189,7 +190,13 @@ mod catalog_tests {
         }
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
-            for marker in ["tr.t(\"", "text(\""] {
+            for marker in [
+                "tr.t(\"",
+                "text(\"",
+                "text_args(\"",
+                ".message(\"",
+                "forbidden(\"",
+            ] {
                 for part in text.split(marker).skip(1) {
                     let key: String = part.chars().take_while(|c| *c != '"').collect();
                     if !key.is_empty() && !key.contains('{') && !key.contains('…') {
@@ -224,41 +231,175 @@ mod catalog_tests {
         );
     }
 
-    /// Every problem code a handler or the store can answer with has a title in the catalogs.
+    /// Every problem an answer can carry has a title and a detail in both languages.
     #[test]
-    fn every_problem_code_has_a_title() {
-        let en = keys("en");
+    fn every_problem_code_has_a_title_and_a_detail() {
+        let codes = crate::error::Code::all();
+        assert!(codes.len() > 40, "Code::all lists every code");
+        for lang in ["en", "zh-CN"] {
+            let have = keys(lang);
+            let missing: Vec<String> = codes
+                .iter()
+                .map(|c| format!("problem-{}", c.as_str().replace('.', "-")))
+                .flat_map(|k| [format!("{k}-detail"), k])
+                .filter(|k| !have.contains(k))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{lang} lacks problem texts: {missing:?}"
+            );
+        }
+    }
+
+    /// The arguments of each call `name(…)` (or `name::<…>(…)`) in `text`, split at the
+    /// top-level commas; calls of a longer name (`fetch_one(`) do not count.
+    fn calls(text: &str, name: &str) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for (at, _) in text.match_indices(name) {
+            let before = text[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let mut rest = &text[at + name.len()..];
+            if let Some(r) = rest.strip_prefix("::<") {
+                rest = r.split_once('>').map_or("", |(_, r)| r);
+            }
+            let Some(rest) = rest.strip_prefix('(') else {
+                continue;
+            };
+            let (mut depth, mut in_str, mut escaped) = (1, false, false);
+            let (mut args, mut cur) = (Vec::new(), String::new());
+            for c in rest.chars() {
+                if in_str {
+                    in_str = escaped || c != '"';
+                    escaped = !escaped && c == '\\';
+                    cur.push(c);
+                    continue;
+                }
+                match c {
+                    '"' => in_str = true,
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    ',' if depth == 1 => {
+                        args.push(std::mem::take(&mut cur).trim().to_string());
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+                cur.push(c);
+            }
+            if !cur.trim().is_empty() {
+                args.push(cur.trim().to_string());
+            }
+            out.push(args);
+        }
+        out
+    }
+
+    /// A plain string literal's text.
+    fn literal(arg: &str) -> Option<String> {
+        let s = arg.strip_prefix('"')?.strip_suffix('"')?;
+        word(s).then(|| s.to_string())
+    }
+
+    /// Whether `s` is a name the catalogs key on: lower-case letters, digits, `_` and spaces.
+    fn word(s: &str) -> bool {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || " _".contains(c))
+    }
+
+    /// The words (lower-case letters, digits, `_` and spaces) that follow `marker` up to a
+    /// closing quote in `text`.
+    fn after(text: &str, marker: &str) -> Vec<String> {
+        text.split(marker)
+            .skip(1)
+            .filter_map(|p| p.split_once('"').map(|(s, _)| s.to_string()))
+            .filter(|s| word(s))
+            .collect()
+    }
+
+    /// What the code can name in a problem: the entities (`StoreError` and `not_found`), the
+    /// reasons a field is refused for (`FieldError`, `invalid`, `InvalidValue`, and core's
+    /// custom-field checks) and the permissions a refusal names.
+    fn named_in_code() -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut missing = Vec::new();
         let mut files = Vec::new();
-        for dir in ["server/src", "store/src", "core/src/tracking"] {
+        for dir in ["server/src", "store/src", "core/src"] {
             files_under(&root.join(dir), &mut files);
         }
+        let mut entities = BTreeSet::new();
+        let mut reasons = BTreeSet::new();
+        let mut permissions = BTreeSet::new();
+        let positions = [
+            ("one", 3, false),
+            ("locked", 5, false),
+            ("exists", 4, false),
+            ("check_version", 0, false),
+            ("update_seen", 1, false),
+            ("dup", 1, false),
+            ("not_found", 0, false),
+            ("FieldError::new", 1, true),
+            ("invalid", 1, true),
+        ];
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "rs"))
         {
-            for p in files {
-                let Ok(text) = std::fs::read_to_string(&p) else {
-                    continue;
+            let text = std::fs::read_to_string(f).unwrap();
+            for (name, at, is_reason) in positions {
+                let into: &mut BTreeSet<String> = if is_reason {
+                    &mut reasons
+                } else {
+                    &mut entities
                 };
-                for part in text.split('"').skip(1).step_by(2) {
-                    let is_code = ["auth.", "request.", "identity.", "page.", "tracking."]
-                        .iter()
-                        .any(|pre| part.starts_with(pre))
-                        && part
-                            .split_once('.')
-                            .is_some_and(|(_, rest)| !rest.is_empty())
-                        && part
-                            .chars()
-                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
-                    if is_code && !en.contains(&format!("problem-{}", part.replace('.', "-"))) {
-                        missing.push(part.to_string());
-                    }
+                for args in calls(&text, name) {
+                    into.extend(args.get(at).and_then(|a| literal(a)));
                 }
             }
+            entities.extend(after(&text, "entity: \""));
+            reasons.extend(after(&text, "reason: \""));
+            if f.ends_with("core/src/tracking/fields.rs") {
+                for marker in ["Err(\"", "ok_or(\"", "| \""] {
+                    reasons.extend(after(&text, marker));
+                }
+            }
+            let perms = after(&text, "\"permission-");
+            permissions.extend(perms.into_iter().map(|p| format!("permission-{p}")));
         }
+        (entities, reasons, permissions)
+    }
+
+    /// Every entity, reason and permission the code can name has its words in both catalogs.
+    #[test]
+    fn every_entity_reason_and_permission_has_words() {
+        let (entities, reasons, permissions) = named_in_code();
         assert!(
-            missing.is_empty(),
-            "problem codes without a title: {missing:?}"
+            entities.len() >= 20,
+            "the scan finds the entities: {entities:?}"
         );
+        assert!(
+            reasons.len() >= 60,
+            "the scan finds the reasons: {reasons:?}"
+        );
+        assert!(
+            permissions.len() >= 12,
+            "the scan finds the permissions: {permissions:?}"
+        );
+        let wanted: Vec<String> = entities
+            .iter()
+            .map(|e| format!("entity-{}", e.replace(' ', "_")))
+            .chain(reasons.iter().map(|r| format!("reason-{r}")))
+            .chain(permissions)
+            .collect();
+        for lang in ["en", "zh-CN"] {
+            let have = keys(lang);
+            let missing: Vec<_> = wanted.iter().filter(|k| !have.contains(*k)).collect();
+            assert!(missing.is_empty(), "{lang} lacks: {missing:?}");
+        }
     }
 
     #[test]

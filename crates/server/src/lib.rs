@@ -130,7 +130,8 @@ pub fn app(state: State) -> Router {
         // Pages of thousands of shots and large JSON lists travel gzipped to clients that ask;
         // the event stream and small answers are left alone (tower-http's default predicate).
         .layer(tower_http::compression::CompressionLayer::new())
-        // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences it).
+        // One line per request at INFO: method, path, status, latency (MSTATION_LOG=warn silences
+        // it).
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<axum::body::Body>| {

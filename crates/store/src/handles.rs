@@ -16,7 +16,7 @@
 use mstation_core::TenantScope;
 use uuid::Uuid;
 
-use crate::{Arg, BoxFuture, Column, FromRow, Result, Store, WriteTx};
+use crate::{Arg, BoxFuture, Column, FromRow, ListQuery, Page, Result, Store, StoreError, WriteTx};
 
 /// One organisation's data, as seen by one caller (`Store::tenant`).
 #[derive(Clone, Copy)]
@@ -87,6 +87,47 @@ impl<'s> Tenant<'s> {
     ) -> Result<Option<T>> {
         mstation_db::check_scoped(self.org_id(), text, args)?;
         Ok(self.store.db.scalar_opt(text, args).await?)
+    }
+
+    /// The row `id` of `table` in this organisation, as `cols` select it, or `NotFound`
+    /// naming `entity`. (`cols` and `table` are the code's constants, never input.)
+    pub(crate) async fn one<T: FromRow>(
+        &self,
+        cols: &str,
+        table: &str,
+        id: Uuid,
+        entity: &'static str,
+    ) -> Result<T> {
+        let text = format!("SELECT {cols} FROM {table} WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[self.org_id().into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound { entity })
+    }
+
+    /// One page of the rows of `table` that match `filter`, in id order, with the number of
+    /// all that match: the list every entity shares. `filter` starts with `org_id = $1` and
+    /// numbers its parameters `$1…$n` as `args` binds them; the page's cursor and limit come
+    /// after. (`cols`, `table` and `filter` are the code's text, never input.)
+    pub(crate) async fn page<T: FromRow>(
+        &self,
+        cols: &str,
+        table: &str,
+        filter: &str,
+        mut args: Vec<Arg>,
+        q: &ListQuery,
+        id_of: impl Fn(&T) -> Uuid,
+    ) -> Result<Page<T>> {
+        let counting = format!("SELECT COUNT(*) FROM {table} WHERE {filter}");
+        let total = self.scalar(&counting, &args).await?;
+        let (cmp, dir) = q.order();
+        let (after, limit) = (args.len() + 1, args.len() + 2);
+        let text = format!(
+            "SELECT {cols} FROM {table} WHERE {filter} AND (${after} IS NULL OR id {cmp} ${after})
+             ORDER BY id {dir} LIMIT ${limit}"
+        );
+        args.extend([q.after.into(), (i64::from(q.limit) + 1).into()]);
+        let items = self.read(&text, &args).await?;
+        Ok(q.finish(items, total, id_of))
     }
 
     /// Runs the write `f` for this organisation (the write rule, `mstation_db`): every statement

@@ -51,10 +51,41 @@ pub enum StoreError {
     /// Like `Invalid`, for a field whose name is data (a custom field's key).
     #[error("{field}: {reason}")]
     InvalidValue { field: String, reason: &'static str },
-    #[error("{0}")]
-    Rule(&'static str),
+    /// A rule of a context the request would break (`Rule::code` names it).
+    #[error("{}", .0.code())]
+    Rule(Rule),
     #[error("{0}")]
     Database(DbError),
+}
+
+/// The rules of the contexts a request can break, each typed by its context; the server maps
+/// each to its HTTP status in one place (`error::Code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Identity(identity::IdentityRule),
+    Tracking(tracking::TrackingRule),
+}
+
+impl Rule {
+    /// The stable code a caller can match on, e.g. `identity.last_owner`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Rule::Identity(r) => r.code(),
+            Rule::Tracking(r) => r.code(),
+        }
+    }
+}
+
+impl From<identity::IdentityRule> for StoreError {
+    fn from(r: identity::IdentityRule) -> Self {
+        StoreError::Rule(Rule::Identity(r))
+    }
+}
+
+impl From<tracking::TrackingRule> for StoreError {
+    fn from(r: tracking::TrackingRule) -> Self {
+        StoreError::Rule(Rule::Tracking(r))
+    }
 }
 
 impl From<DbError> for StoreError {
@@ -77,7 +108,7 @@ impl StoreError {
             StoreError::Stale { .. } => "stale_version",
             StoreError::Duplicate { .. } => "duplicate",
             StoreError::Invalid(_) | StoreError::InvalidValue { .. } => "invalid_field",
-            StoreError::Rule(r) => r,
+            StoreError::Rule(r) => r.code(),
             StoreError::Database(_) => "store_unavailable",
         }
     }
@@ -99,21 +130,66 @@ pub(crate) fn check_version(
 
 /// Inside a write: runs `text`, an UPDATE of the row read at version `seen` and guarded by
 /// `AND version = …`; a row changed meanwhile is `Stale`. (The row was read in the same write,
-/// locked on PostgreSQL, so this answers `Stale` only for a bug.)
+/// locked on PostgreSQL, so this answers `Stale` only for a bug.) With `unique`, the field a
+/// unique key guards: a clash there is `Duplicate` naming it.
 pub(crate) async fn update_seen(
     tx: &mut WriteTx<'_>,
     entity: &'static str,
+    unique: Option<&'static str>,
     seen: i64,
     text: &str,
     args: &[Arg],
 ) -> Result<()> {
-    if tx.execute(text, args).await? != 1 {
+    let changed = match (tx.execute(text, args).await, unique) {
+        (Ok(n), _) => n,
+        (Err(e), Some(field)) => return Err(dup(e, entity, field)),
+        (Err(e), None) => return Err(e.into()),
+    };
+    if changed != 1 {
         return Err(StoreError::Stale {
             entity,
             current: seen + 1,
         });
     }
     Ok(())
+}
+
+/// Inside a write: the row `id` of `table` in `org`, as `cols` select it, locked until the write
+/// commits (`WriteTx::lock_rows`), or `NotFound` naming `entity`. The caller checks the version
+/// it was sent (`check_version`) and changes the row.
+pub(crate) async fn locked<T: FromRow>(
+    tx: &mut WriteTx<'_>,
+    cols: &str,
+    table: &str,
+    org: Uuid,
+    id: Uuid,
+    entity: &'static str,
+) -> Result<T> {
+    let text = format!(
+        "SELECT {cols} FROM {table} WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query_opt(&text, &[org.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity })
+}
+
+/// Inside a write: `NotFound` naming `entity` unless `table` holds the row `id` in `org`.
+pub(crate) async fn exists(
+    tx: &mut WriteTx<'_>,
+    table: &str,
+    org: Uuid,
+    id: Uuid,
+    entity: &'static str,
+) -> Result<()> {
+    let text = format!("SELECT id FROM {table} WHERE org_id = $1 AND id = $2");
+    match tx
+        .scalar_opt::<Uuid>(&text, &[org.into(), id.into()])
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound { entity }),
+    }
 }
 
 /// Names what a unique key refused: `e` as "`entity` with this `field` already exists".

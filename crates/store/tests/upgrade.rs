@@ -52,6 +52,10 @@ fn migrations_before_assets(backend: &str) -> PathBuf {
 }
 
 /// One shot task with an assignee and a note, written the way the older schema took them.
+///
+/// A macro, not a function (and `check!` likewise): the same statements run through a
+/// `SqlitePool` and a `PgPool`, which sqlx types apart (executor, arguments, row); a function
+/// would need sqlx's `Database` bounds on every bind and fetch, longer than the statements.
 macro_rules! seed {
     ($pool:expr, $ids:expr) => {{
         let i: &Ids = $ids;
@@ -86,17 +90,29 @@ macro_rules! seed {
 macro_rules! check {
     ($store:expr, $pool:expr, $ids:expr) => {{
         let i: &Ids = $ids;
-        let scope = TenantScope { org_id: i.org, user_id: i.user, role: Role::Owner, token_scopes: None, token_id: None };
-        let t = $store.tenant(&scope).task(i.task).await.unwrap();
+        let scope = TenantScope {
+            org_id: i.org,
+            user_id: i.user,
+            role: Role::Owner,
+            token_scopes: None,
+            token_id: None,
+        };
+        let tenant = $store.tenant(&scope);
+        let t = tenant.task(i.task).await.unwrap();
         assert_eq!((t.shot_id, t.sequence_id, t.asset_id), (Some(i.shot), Some(i.sequence), None));
         let assigned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM task_assignees WHERE task_id = $1").bind(i.task).fetch_one($pool).await.unwrap();
         assert_eq!(assigned, 1, "assignees still point at the task");
         // "My tasks" counts the old assignment (on SQLite from the counts 0017 builds).
-        let mine = mstation_store::tracking::tasks::TaskFilter { assignee: Some(i.user), project_id: Some(i.project), status_id: Some(i.status), ..Default::default() };
-        let page = $store.tenant(&scope).tasks(&mine, &mstation_store::ListQuery::default()).await.unwrap();
+        let mine = mstation_store::tracking::tasks::TaskFilter {
+            assignee: Some(i.user),
+            project_id: Some(i.project),
+            status_id: Some(i.status),
+            ..Default::default()
+        };
+        let page = tenant.tasks(&mine, &mstation_store::ListQuery::default()).await.unwrap();
         assert_eq!((page.total, page.items.len()), (1, 1), "the old assignment is counted");
-        assert_eq!($store.tenant(&scope).notes(i.task).await.unwrap().len(), 1, "notes still point at the task");
-        assert_eq!($store.tenant(&scope).shot_tasks(i.shot).await.unwrap().len(), 1);
+        assert_eq!(tenant.notes(i.task).await.unwrap().len(), 1, "notes still point at the task");
+        assert_eq!(tenant.shot_tasks(i.shot).await.unwrap().len(), 1);
         // 0016 gives the old task its shot's place in the cut.
         let cut: Option<i64> = sqlx::query_scalar("SELECT cut_order FROM tasks WHERE id = $1").bind(i.task).fetch_one($pool).await.unwrap();
         assert_eq!(cut, Some(1), "the task carries its shot's cut order");
@@ -106,14 +122,16 @@ macro_rules! check {
             .execute($pool).await;
         assert_eq!(violation(orphan), Some(sqlx::error::ErrorKind::CheckViolation), "a task without a shot or an asset is refused");
         let twice = sqlx::query("INSERT INTO tasks (id, org_id, project_id, sequence_id, shot_id, task_type_id, status_id, assignees, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', 0, 0)")
-            .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.sequence).bind(i.shot).bind(i.task_type).bind(i.status)
+            .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.sequence).bind(i.shot)
+            .bind(i.task_type).bind(i.status)
             .execute($pool).await;
         assert_eq!(violation(twice), Some(sqlx::error::ErrorKind::UniqueViolation), "one task per shot and type");
         let dangling = sqlx::query("INSERT INTO task_assignees (task_id, user_id, org_id) VALUES ($1, $2, $3)")
             .bind(Uuid::now_v7()).bind(i.user).bind(i.org)
             .execute($pool).await;
         assert_eq!(violation(dangling), Some(sqlx::error::ErrorKind::ForeignKeyViolation), "references to tasks are still enforced");
-        // Notes, rebuilt by 0012 on SQLite to be on a shot, an asset or a version too, are on exactly one.
+        // Notes, rebuilt by 0012 on SQLite to be on a shot, an asset or a version too, are on
+        // exactly one.
         let nowhere = sqlx::query("INSERT INTO notes (id, org_id, project_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, 'nowhere', 0)")
             .bind(Uuid::now_v7()).bind(i.org).bind(i.project).bind(i.user)
             .execute($pool).await;

@@ -42,13 +42,37 @@ pub fn admin(dir: &Path, pg: Option<&str>, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-pub fn serve(dir: &Path, pg: Option<&str>, port: u16) -> Child {
+/// A server process of a test: killed when the test ends, also when it fails half-way, so no
+/// server outlives its test.
+pub struct Running(pub Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn serve(dir: &Path, pg: Option<&str>, port: u16) -> Running {
     serve_to(dir, pg, port, Stdio::null())
 }
 
 /// Like `serve`, with the server's standard output going to `stdout`.
-pub fn serve_to(dir: &Path, pg: Option<&str>, port: u16, stdout: Stdio) -> Child {
-    Command::new(BIN)
+pub fn serve_to(dir: &Path, pg: Option<&str>, port: u16, stdout: Stdio) -> Running {
+    let child = Command::new(BIN)
         .arg("serve")
         .args(database_args(dir, pg))
         .args([
@@ -60,7 +84,8 @@ pub fn serve_to(dir: &Path, pg: Option<&str>, port: u16, stdout: Stdio) -> Child
         .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
+        .unwrap();
+    Running(child)
 }
 
 pub async fn wait_ready(base: &str) {

@@ -342,7 +342,8 @@ impl Parser {
         Ok(())
     }
 
-    /// A timecode field: drop-frame if the `FCM:` in force says so or the field is written with `;`.
+    /// A timecode field: drop-frame if the `FCM:` in force says so or the field is written with
+    /// `;`.
     fn timecode(&self, line: usize, what: &str, text: &str) -> Result<(Timecode, i64), EdlError> {
         let describe = |e: TimecodeError| {
             let message = match &e {
@@ -1027,7 +1028,10 @@ AUD  3    4
 
     proptest! {
         #[test]
-        fn generated_cuts_parse_back((rate, df, cuts) in cut_events(), semicolons in any::<bool>()) {
+        fn generated_cuts_parse_back(
+            (rate, df, cuts) in cut_events(),
+            semicolons in any::<bool>(),
+        ) {
             let mut text = String::from("TITLE: generated\n");
             text.push_str(if df { "FCM: DROP FRAME\n" } else { "FCM: NON-DROP FRAME\n" });
             let tc = |n: i64| {
@@ -1060,7 +1064,12 @@ AUD  3    4
                 prop_assert_eq!(e.transition, Transition::Cut);
                 prop_assert_eq!(e.drop_frame, df);
                 prop_assert_eq!(
-                    (e.source_in_frames, e.source_out_frames, e.record_in_frames, e.record_out_frames),
+                    (
+                        e.source_in_frames,
+                        e.source_out_frames,
+                        e.record_in_frames,
+                        e.record_out_frames,
+                    ),
                     (*si, *so, *ri, *ro)
                 );
             }
@@ -1092,7 +1101,10 @@ AUD  3    4
         fn parse_never_panics_on_mutation(
             edits in prop::collection::vec(
                 (any::<prop::sample::Index>(), prop::sample::select(
-                    vec!['0', '9', ':', ';', '.', ' ', '\n', '\r', '*', '-', '+', 'D', 'W', 'K', 'M', 'é', '\u{feff}', '漢']
+                    vec![
+                        '0', '9', ':', ';', '.', ' ', '\n', '\r', '*', '-', '+', 'D', 'W', 'K', 'M',
+                        'é', '\u{feff}', '漢',
+                    ]
                 )),
                 1..10,
             ),
@@ -1209,10 +1221,16 @@ M2   Interview Cam A 03       059.9                00:00:00;00
                 prop_assert_eq!(&e.reel, &s.reel);
                 prop_assert_eq!(&e.clip_name, &s.clip_name);
                 prop_assert_eq!(
-                    (e.record_in_frames, e.record_out_frames, e.source_in_frames, e.source_out_frames),
+                    (
+                        e.record_in_frames,
+                        e.record_out_frames,
+                        e.source_in_frames,
+                        e.source_out_frames,
+                    ),
                     (s.record_in, s.record_out, s.source_in, s.source_out)
                 );
-                prop_assert_eq!(e.speed.is_some(), s.source_out - s.source_in != s.record_out - s.record_in);
+                let retimed = s.source_out - s.source_in != s.record_out - s.record_in;
+                prop_assert_eq!(e.speed.is_some(), retimed);
             }
             let again = as_export(&edl, export.rate, export.drop_frame);
             prop_assert_eq!(&again, &export);

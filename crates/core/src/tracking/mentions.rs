@@ -133,7 +133,8 @@ mod tests {
     }
 
     proptest! {
-        /// Any text parses without panicking, and every e-mail found has one `@` and a dotted domain.
+        /// Any text parses without panicking, and every e-mail found has one `@` and a dotted
+        /// domain.
         #[test]
         fn any_text(body in "\\PC{0,200}") {
             for m in parse(&body) {

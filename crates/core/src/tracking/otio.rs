@@ -1273,8 +1273,9 @@ mod tests {
             }
             // The same cut through both formats gives the same events.
             let through_edl = edl::parse(&edl::write(&export).unwrap(), export.rate).unwrap();
-            let both: Vec<([i64; 4], &str)> = through_edl.events.iter().map(|e| (frames(e), e.reel.as_str())).collect();
-            let ours: Vec<([i64; 4], &str)> = edl.events.iter().map(|e| (frames(e), e.reel.as_str())).collect();
+            let key = |e: &EdlEvent| (frames(e), e.reel.clone());
+            let both: Vec<([i64; 4], String)> = through_edl.events.iter().map(key).collect();
+            let ours: Vec<([i64; 4], String)> = edl.events.iter().map(key).collect();
             prop_assert_eq!(both, ours);
             // And so the same shots, but for where each event was found in its file.
             let opts = ConformOptions {

@@ -700,14 +700,18 @@ mod tests {
                 Ok(n) => prop_assert_eq!(Timecode::from_frames(n, rate, df), t),
                 Err(_) => {
                     let exists_ndf = u32::from(f) < rate.nominal();
-                    let skipped = df && s == 0 && !m.is_multiple_of(10) && u32::from(f) < rate.nominal() / 15;
+                    let skipped =
+                        df && s == 0 && !m.is_multiple_of(10) && u32::from(f) < rate.nominal() / 15;
                     prop_assert!(!exists_ndf || skipped);
                 }
             }
         }
 
         #[test]
-        fn parse_never_panics(s in any::<String>(), r in prop::sample::select(Rate::COMMON.to_vec())) {
+        fn parse_never_panics(
+            s in any::<String>(),
+            r in prop::sample::select(Rate::COMMON.to_vec()),
+        ) {
             let _ = Timecode::parse(&s, r);
             let _ = Rate::parse(&s);
         }

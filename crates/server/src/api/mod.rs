@@ -13,11 +13,18 @@ pub mod identity;
 pub mod jobs;
 pub mod tracking;
 
+/// A whole list in one answer (`{"items": […]}`), for what is never paged: a shot's tasks, a
+/// project's statuses.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "M-Station API",
-        description = "The shared platform for film and TV production. Authenticate with `Authorization: Bearer <token>` (create tokens under Settings → API tokens or with `mstation admin token`). Errors are RFC 9457 problem+json with a stable `code`. Lists take `limit`, `cursor` and `sort` and answer `{items, next_cursor, total}`. Versioned entities carry an ETag; send it back as If-Match to get 409 instead of overwriting someone else's change. Creating POSTs accept an `Idempotency-Key`."
+        description = "The shared platform for film and TV production. Authenticate with `Authorization: Bearer <token>` (create tokens under Settings → API tokens or with `mstation admin token`). Errors are RFC 9457 problem+json with a stable `code` (and `field` and `reason` when an input is refused); their title and detail follow the caller's language. Lists take `limit`, `cursor` and `sort` and answer `{items, next_cursor, total}`. Versioned entities carry an ETag; send it back as If-Match to get 409 instead of overwriting someone else's change. Creating POSTs accept an `Idempotency-Key`."
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),

@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State as AxState;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mstation_core::TenantScope;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::State;
 use crate::auth::{Caller, MaybeSigned};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::i18n::{self, Lang};
 
 mod events;
@@ -44,6 +44,10 @@ impl Tr {
     }
     pub fn t(&self, key: &str) -> String {
         i18n::text_in(self.0, key)
+    }
+    /// Why an editorial import skipped an event (`audio_only`, `black`, …).
+    pub fn skipped(&self, reason: &str) -> String {
+        i18n::text_in(self.0, &format!("import-skipped-{reason}"))
     }
     pub fn lang_code(&self) -> &'static str {
         self.0.code()
@@ -76,11 +80,8 @@ impl From<mstation_store::StoreError> for PageError {
 }
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
-        PageError::Api(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "page.render",
-            e.to_string(),
-        ))
+        tracing::error!(error = %e, "page template failed");
+        PageError::Api(ApiError::new(Code::PageRender))
     }
 }
 
@@ -89,15 +90,13 @@ impl IntoResponse for PageError {
         match self {
             PageError::SignIn => Redirect::to("/signin").into_response(),
             PageError::Api(e) => {
-                let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")))
-                    .unwrap_or_else(|| i18n::text(&format!("status-{}", e.status.as_u16())));
                 let body = format!(
                     "<!doctype html><meta charset=utf-8><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
-                    escape(&title),
-                    escape(&e.detail),
+                    escape(&e.title()),
+                    escape(&e.detail()),
                     escape(&i18n::text("action-back"))
                 );
-                (e.status, Html(body)).into_response()
+                (e.status(), Html(body)).into_response()
             }
         }
     }
@@ -129,13 +128,10 @@ async fn ctx(state: &State, caller: Option<Caller>) -> Result<Ctx, PageError> {
         .as_ref()
         .map(|s| s.csrf.clone())
         .ok_or(PageError::SignIn)?;
-    let scope = caller.scope.clone().ok_or_else(|| {
-        PageError::Api(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.no_organisation",
-            i18n::text("problem-auth-no_organisation"),
-        ))
-    })?;
+    let scope = caller
+        .scope
+        .clone()
+        .ok_or_else(|| PageError::Api(ApiError::new(Code::AuthNoOrganisation)))?;
     let user = state.store.platform().user(caller.user_id).await?;
     let memberships = state.store.platform().memberships(caller.user_id).await?;
     let org_tz = memberships
@@ -175,11 +171,9 @@ impl Ctx {
         if crate::auth::same_secret(sent, &self.csrf) {
             Ok(())
         } else {
-            Err(PageError::Api(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "auth.csrf",
-                i18n::text("problem-auth-csrf"),
-            )))
+            Err(PageError::Api(
+                ApiError::new(Code::AuthCsrf).message("problem-auth-csrf-form"),
+            ))
         }
     }
     fn time(&self, ms: i64) -> String {

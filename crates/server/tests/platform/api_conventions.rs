@@ -292,6 +292,103 @@ async fn titles_follow_the_language() {
     assert_eq!((s, v["title"].as_str()), (404, Some("未找到")));
 }
 
+/// Whether `s` is written in Chinese: at least one CJK character.
+fn chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_speak_the_callers_language() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let project = uuid::Uuid::now_v7();
+    let send = |lang: Option<&'static str>, method: Method, path: String, body: Value| {
+        let mut r = srv
+            .http
+            .request(method.clone(), format!("{}{}", srv.base, path))
+            .bearer_auth(&a.token);
+        if method == Method::PATCH {
+            // Not the version the organisation is at.
+            r = r.header("if-match", "\"999\"");
+        }
+        if !body.is_null() {
+            r = r.json(&body);
+        }
+        if let Some(l) = lang {
+            r = r.header("accept-language", l);
+        }
+        r.send()
+    };
+    let asks = || {
+        [
+            (
+                Method::POST,
+                "/api/v1/tokens".to_string(),
+                json!({"name": "", "scopes": ["read"]}),
+                422,
+                "invalid_field",
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/projects/{project}"),
+                Value::Null,
+                404,
+                "not_found",
+            ),
+            (
+                Method::PATCH,
+                "/api/v1/org".to_string(),
+                json!({"name": "Alpha Studio"}),
+                409,
+                "stale_version",
+            ),
+        ]
+    };
+    let mut zh = Vec::new();
+    for (method, path, body, status, code) in asks() {
+        let (s, v) = problem(send(Some("zh-CN"), method, path, body).await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
+        for k in ["title", "detail"] {
+            let text = v[k].as_str().unwrap();
+            assert!(chinese(text), "{code}: the {k} is not in Chinese: {text}");
+        }
+        zh.push(v);
+    }
+    assert_eq!(zh[0]["detail"], "name 为必填项。");
+    assert_eq!(zh[0]["reason"], "required");
+    assert_eq!(zh[1]["detail"], "你的机构中没有此 ID 的项目。");
+    assert!(
+        zh[2]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("此机构已被他人修改")
+    );
+    let mut en = Vec::new();
+    for (method, path, body, status, code) in asks() {
+        let (s, v) = problem(send(None, method, path, body).await.unwrap()).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
+        for k in ["title", "detail"] {
+            let text = v[k].as_str().unwrap();
+            assert!(text.is_ascii() && !chinese(text), "{code}: the {k}: {text}");
+        }
+        en.push(v);
+    }
+    assert_eq!(en[0]["title"], "A field is not valid");
+    assert_eq!(en[0]["detail"], "name is required.");
+    assert_eq!(
+        en[1]["detail"],
+        "There is no project with this id in your organisation."
+    );
+    assert!(
+        en[2]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("This organisation was changed by someone else"),
+        "{}",
+        en[2]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_and_scopes_are_enforced() {
     on_every_backend(|srv| async move {

@@ -174,7 +174,8 @@ async fn org_b_never_reaches_org_a() {
         for (template, item) in paths {
             for (method, op) in item.as_object().unwrap() {
                 let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let params: Vec<&str> = template.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+                let params: Vec<&str> =
+                    template.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
                 if params.is_empty() {
                     if method == Method::GET && template != "/api/v1/events" {
                         let (s, v) = srv.get(&b.token, template).await;

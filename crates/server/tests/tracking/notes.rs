@@ -130,7 +130,10 @@ async fn notes_on_everything_with_mentions() {
         let shot_note = note["id"].as_str().unwrap().to_string();
         // The announcement carries the mentions.
         let events = srv.store().platform().events_after(0, 1000).await.unwrap();
-        let e = events.iter().find(|e| e.entity_id.map(|i| i.to_string()) == Some(shot_note.clone())).unwrap();
+        let e = events
+            .iter()
+            .find(|e| e.entity_id.map(|i| i.to_string()) == Some(shot_note.clone()))
+            .unwrap();
         assert_eq!(e.kind, "note.created");
         let payload: Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(ids(&payload["entity"]["mentions"]), sorted);

@@ -146,7 +146,8 @@ async fn playlists_order_versions_for_review() {
         assert_eq!(order(&got), [3, 1]);
         assert_eq!(got["items"][0]["comment"], "take 3");
 
-        // Reorder and extend by writing the whole list; a stale list is refused and changes nothing.
+        // Reorder and extend by writing the whole list; a stale list is refused and changes
+        // nothing.
         let (s, p) = put(&srv, &artist, &id, "\"1\"", json!([v[0], v[1], v[2]])).await;
         assert_eq!(s, 200, "{p}");
         assert_eq!(order(&p), [1, 2, 3]);

@@ -67,7 +67,8 @@ async fn an_edl_conforms_a_sequence_and_a_recut_updates_it() {
         let new: Vec<&str> = diff["new"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
         assert_eq!(new, ["SQ010_0010", "SQ010_0020", "SQ010_0030"]);
         let skipped: Vec<&str> = diff["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
-        // The black under event 004 is the outgoing side of a dissolve, so it is no event of its own.
+        // The black under event 004 is the outgoing side of a dissolve, so it is no event of its
+        // own.
         assert_eq!(skipped, ["audio_only"]);
         assert!(shot_names(&srv, &a.token, &seq).await.is_empty(), "a dry run writes nothing");
 

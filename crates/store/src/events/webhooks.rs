@@ -96,6 +96,8 @@ pub struct Attempt<'a> {
     pub duration_ms: i64,
 }
 
+const DELIVERY_COLS: &str =
+    "id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at";
 const HOOK_COLS: &str = "id, org_id, url, events, active, description, created_at, version";
 /// The job kind of one delivery.
 pub const DELIVERY_JOB: &str = "webhook.deliver";
@@ -182,32 +184,20 @@ impl Tenant<'_> {
     }
 
     pub async fn webhooks(&self, q: &ListQuery) -> Result<Page<Webhook>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
-        );
-        let args = [
-            scope.org_id.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items = self.read(&text, &args).await?;
-        let total: i64 = self
-            .scalar(
-                "SELECT COUNT(*) FROM webhooks WHERE org_id = $1",
-                &[scope.org_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |w| w.id))
+        let args = vec![self.org_id().into()];
+        self.page(
+            HOOK_COLS,
+            "webhooks",
+            "org_id = $1",
+            args,
+            q,
+            |w: &Webhook| w.id,
+        )
+        .await
     }
 
     pub async fn webhook(&self, id: Uuid) -> Result<Webhook> {
-        let scope = self.scope();
-        let text = format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "webhook" })
+        self.one(HOOK_COLS, "webhooks", id, "webhook").await
     }
 
     pub async fn update_webhook(
@@ -230,14 +220,8 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let text = format!(
-                    "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let before: Webhook = tx
-                    .query_opt(&text, &[scope.org_id.into(), id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "webhook" })?;
+                let before: Webhook =
+                    crate::locked(tx, HOOK_COLS, "webhooks", scope.org_id, id, "webhook").await?;
                 check_version("webhook", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(u) = url {
@@ -266,6 +250,7 @@ impl Tenant<'_> {
                 crate::update_seen(
                     tx,
                     "webhook",
+                    None,
                     before.version,
                     "UPDATE webhooks SET url = $1, events = $2, active = $3, description = $4,
                          version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
@@ -311,27 +296,12 @@ impl Tenant<'_> {
     }
 
     pub async fn deliveries(&self, webhook_id: Uuid, q: &ListQuery) -> Result<Page<Delivery>> {
-        let scope = self.scope();
         self.webhook(webhook_id).await?;
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT id, webhook_id, event_id, event_kind, attempt, status_code, error, duration_ms, at FROM webhook_deliveries
-             WHERE org_id = $1 AND webhook_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let args = [
-            scope.org_id.into(),
-            webhook_id.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items = self.read(&text, &args).await?;
-        let total: i64 = self
-            .scalar(
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2",
-                &[scope.org_id.into(), webhook_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |d| d.id))
+        let filter = "org_id = $1 AND webhook_id = $2";
+        let args = vec![self.org_id().into(), webhook_id.into()];
+        let table = "webhook_deliveries";
+        self.page(DELIVERY_COLS, table, filter, args, q, |d: &Delivery| d.id)
+            .await
     }
 }
 

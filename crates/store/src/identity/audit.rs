@@ -75,27 +75,25 @@ pub struct AuditFilter {
 
 impl Tenant<'_> {
     pub async fn audit(&self, f: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEntry>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
         let filter =
             "org_id = $1 AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR entity_type = $3)
              AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR action = $5)";
-        let text = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log
-             WHERE {filter} AND ($6 IS NULL OR id {cmp} $6) ORDER BY id {dir} LIMIT $7"
-        );
-        let count = format!("SELECT COUNT(*) FROM audit_log WHERE {filter}");
-        let mut args = vec![
-            scope.org_id.into(),
+        let args = vec![
+            self.org_id().into(),
             f.actor_id.into(),
             (&f.entity_type).into(),
             f.entity_id.into(),
             (&f.action).into(),
         ];
-        let total: i64 = self.scalar(&count, &args).await?;
-        args.extend([q.after.into(), (q.limit as i64 + 1).into()]);
-        let items = self.read(&text, &args).await?;
-        Ok(q.finish(items, total, |a| a.id))
+        self.page(
+            AUDIT_COLS,
+            "audit_log",
+            filter,
+            args,
+            q,
+            |a: &AuditEntry| a.id,
+        )
+        .await
     }
 
     /// An activity feed, newest first by default: every recorded production change of one

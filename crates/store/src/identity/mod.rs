@@ -24,6 +24,39 @@ use crate::{
     Tenant, WriteTx, check_version, dup, new_id, now_ms,
 };
 
+/// The rules of identity a request can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityRule {
+    RoleNotAssignable,
+    LastOwner,
+    InvitationExpired,
+    InvitationForOtherEmail,
+    SignInToAccept,
+    PasswordHashFailed,
+}
+
+impl IdentityRule {
+    pub const ALL: [IdentityRule; 6] = [
+        IdentityRule::RoleNotAssignable,
+        IdentityRule::LastOwner,
+        IdentityRule::InvitationExpired,
+        IdentityRule::InvitationForOtherEmail,
+        IdentityRule::SignInToAccept,
+        IdentityRule::PasswordHashFailed,
+    ];
+
+    /// The stable code a caller can match on.
+    pub const fn code(self) -> &'static str {
+        match self {
+            IdentityRule::RoleNotAssignable => "identity.role_not_assignable",
+            IdentityRule::LastOwner => "identity.last_owner",
+            IdentityRule::InvitationExpired => "identity.invitation_expired",
+            IdentityRule::InvitationForOtherEmail => "identity.invitation_for_other_email",
+            IdentityRule::SignInToAccept => "identity.sign_in_to_accept",
+            IdentityRule::PasswordHashFailed => "identity.password_hash_failed",
+        }
+    }
+}
 // ----- for other contexts, inside their writes -----
 
 /// Inside a write: whether `user` is a member of `org`.
@@ -74,7 +107,7 @@ async fn ensure_another_owner(tx: &mut WriteTx<'_>, org: Uuid, leaving: Uuid) ->
         )
         .await?;
     if others == 0 {
-        return Err(StoreError::Rule("identity.last_owner"));
+        return Err(StoreError::from(IdentityRule::LastOwner));
     }
     Ok(())
 }
@@ -334,10 +367,10 @@ pub async fn hash_password(password: String) -> Result<String> {
         argon2::Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|_| StoreError::Rule("identity.password_hash_failed"))
+            .map_err(|_| StoreError::from(IdentityRule::PasswordHashFailed))
     })
     .await
-    .map_err(|_| StoreError::Rule("identity.password_hash_failed"))?
+    .map_err(|_| StoreError::from(IdentityRule::PasswordHashFailed))?
 }
 
 pub async fn check_password(hash: String, password: String) -> bool {
@@ -750,7 +783,8 @@ impl Platform<'_> {
 
     // ----- members -----
 
-    /// Adds an existing user to an organisation (the `admin` command; invitations for everyone else).
+    /// Adds an existing user to an organisation (the `admin` command; invitations for everyone
+    /// else).
     pub async fn add_member(
         &self,
         actor: &Actor,
@@ -803,7 +837,7 @@ impl Platform<'_> {
                     entity: "invitation",
                 })?;
         if inv.accepted_at.is_some() || inv.expires_at.0 < now_ms() {
-            return Err(StoreError::Rule("identity.invitation_expired"));
+            return Err(StoreError::from(IdentityRule::InvitationExpired));
         }
         // A new account is created in the same transaction that accepts the invitation: a failed
         // accept leaves no account behind.
@@ -811,11 +845,11 @@ impl Platform<'_> {
             (Some(uid), _) => {
                 let u = self.user(uid).await?;
                 if u.email != inv.email {
-                    return Err(StoreError::Rule("identity.invitation_for_other_email"));
+                    return Err(StoreError::from(IdentityRule::InvitationForOtherEmail));
                 }
                 (u, None)
             }
-            (None, Some(_)) => return Err(StoreError::Rule("identity.sign_in_to_accept")),
+            (None, Some(_)) => return Err(StoreError::from(IdentityRule::SignInToAccept)),
             (None, None) => {
                 let name = display_name.ok_or(FieldError::new("display_name", "required"))?;
                 let pw = password.ok_or(FieldError::new("password", "required"))?;
@@ -849,7 +883,7 @@ impl Platform<'_> {
                         )
                         .await?;
                     if n != 1 {
-                        return Err(StoreError::Rule("identity.invitation_expired"));
+                        return Err(StoreError::from(IdentityRule::InvitationExpired));
                     }
                     let args = [
                         inv.org_id.into(),
@@ -1160,7 +1194,8 @@ impl Platform<'_> {
         Ok(Some((scope, locale)))
     }
 
-    /// Whether a token still works (not revoked, not expired, its member still in the organisation).
+    /// Whether a token still works (not revoked, not expired, its member still in the
+    /// organisation).
     pub async fn token_live(&self, token_id: Uuid) -> Result<bool> {
         let r: Option<Uuid> = self
             .scalar_opt(
@@ -1235,19 +1270,16 @@ impl Tenant<'_> {
                     scope.org_id.into(),
                     before.version.into(),
                 ];
-                let n = tx
-                    .execute(
-                        "UPDATE orgs SET name = $1, timezone = $2, version = $3
+                crate::update_seen(
+                    tx,
+                    "organisation",
+                    None,
+                    before.version,
+                    "UPDATE orgs SET name = $1, timezone = $2, version = $3
                          WHERE id = $4 AND version = $5",
-                        &args,
-                    )
-                    .await?;
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "organisation",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "org.updated", "org", scope.org_id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;
@@ -1311,7 +1343,7 @@ impl Tenant<'_> {
                         .ok_or(StoreError::NotFound { entity: "member" })?;
                     check_version("member", expected_version, before.version)?;
                     if !scope.role.may_assign(role) || !scope.role.may_assign(before.role) {
-                        return Err(StoreError::Rule("identity.role_not_assignable"));
+                        return Err(StoreError::from(IdentityRule::RoleNotAssignable));
                     }
                     if before.role == Role::Owner && role != Role::Owner {
                         ensure_another_owner(tx, scope.org_id, user_id).await?;
@@ -1326,19 +1358,16 @@ impl Tenant<'_> {
                         user_id.into(),
                         before.version.into(),
                     ];
-                    let n = tx
-                        .execute(
-                            "UPDATE memberships SET role = $1, version = $2
+                    crate::update_seen(
+                        tx,
+                        "member",
+                        None,
+                        before.version,
+                        "UPDATE memberships SET role = $1, version = $2
                              WHERE org_id = $3 AND user_id = $4 AND version = $5",
-                            &args,
-                        )
-                        .await?;
-                    if n != 1 {
-                        return Err(StoreError::Stale {
-                            entity: "member",
-                            current: before.version + 1,
-                        });
-                    }
+                        &args,
+                    )
+                    .await?;
                     let change =
                         Change::new(Some(scope.org_id), "member.updated", "member", user_id);
                     tx.record(&Actor::of(&scope), change.before(&before).after(&after))
@@ -1361,7 +1390,7 @@ impl Tenant<'_> {
                     .await?
                     .ok_or(StoreError::NotFound { entity: "member" })?;
                 if !scope.role.may_assign(before.role) {
-                    return Err(StoreError::Rule("identity.role_not_assignable"));
+                    return Err(StoreError::from(IdentityRule::RoleNotAssignable));
                 }
                 if before.role == Role::Owner {
                     ensure_another_owner(tx, scope.org_id, user_id).await?;
@@ -1396,7 +1425,7 @@ impl Tenant<'_> {
         let scope = self.scope();
         let email = validate::email("email", email)?;
         if !scope.role.may_assign(role) {
-            return Err(StoreError::Rule("identity.role_not_assignable"));
+            return Err(StoreError::from(IdentityRule::RoleNotAssignable));
         }
         let secret = format!("msi_{}", random_secret(24));
         let now = now_ms();
@@ -1447,34 +1476,20 @@ impl Tenant<'_> {
     }
 
     pub async fn invitations(&self, q: &ListQuery) -> Result<Page<Invitation>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
-        );
-        let args = [
-            scope.org_id.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items: Vec<Invitation> = self.read(&text, &args).await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM invitations WHERE org_id = $1",
-                &[scope.org_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |i| i.id))
+        let args = vec![self.org_id().into()];
+        self.page(
+            INVITE_COLS,
+            "invitations",
+            "org_id = $1",
+            args,
+            q,
+            |i: &Invitation| i.id,
+        )
+        .await
     }
 
     pub async fn invitation(&self, id: Uuid) -> Result<Invitation> {
-        let scope = self.scope();
-        let text = format!("SELECT {INVITE_COLS} FROM invitations WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound {
-                entity: "invitation",
-            })
+        self.one(INVITE_COLS, "invitations", id, "invitation").await
     }
 
     pub async fn revoke_invitation(&self, id: Uuid) -> Result<()> {
@@ -1520,30 +1535,13 @@ impl Tenant<'_> {
 
     /// Lists tokens: an admin sees every token of the organisation, anyone else their own.
     pub async fn tokens(&self, q: &ListQuery, all_members: bool) -> Result<Page<ApiToken>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let owner = if all_members {
-            None
-        } else {
-            Some(scope.user_id)
-        };
-        let text = format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let args = [
-            scope.org_id.into(),
-            owner.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items: Vec<ApiToken> = self.read(&text, &args).await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)",
-                &[scope.org_id.into(), owner.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |t| t.id))
+        let owner = (!all_members).then_some(self.scope().user_id);
+        let filter = "org_id = $1 AND ($2 IS NULL OR user_id = $2)";
+        let args = vec![self.org_id().into(), owner.into()];
+        self.page(TOKEN_COLS, "api_tokens", filter, args, q, |t: &ApiToken| {
+            t.id
+        })
+        .await
     }
 
     pub async fn token(&self, id: Uuid, all_members: bool) -> Result<ApiToken> {
@@ -1675,21 +1673,14 @@ impl Tenant<'_> {
 
     /// Grants this organisation gave (`incoming == false`) or received (`incoming == true`).
     pub async fn grants(&self, q: &ListQuery, incoming: bool) -> Result<Page<Grant>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let col = if incoming { "grantee_org_id" } else { "org_id" };
-        let text = format!(
-            "SELECT {GRANT_COLS} FROM grants WHERE {col} = $1 AND ($2 IS NULL OR id {cmp} $2) ORDER BY id {dir} LIMIT $3"
-        );
-        let count = format!("SELECT COUNT(*) FROM grants WHERE {col} = $1");
-        let args = [
-            scope.org_id.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items: Vec<Grant> = self.read(&text, &args).await?;
-        let total = self.scalar(&count, &[scope.org_id.into()]).await?;
-        Ok(q.finish(items, total, |g| g.id))
+        let filter = if incoming {
+            "grantee_org_id = $1"
+        } else {
+            "org_id = $1"
+        };
+        let args = vec![self.org_id().into()];
+        self.page(GRANT_COLS, "grants", filter, args, q, |g: &Grant| g.id)
+            .await
     }
 
     /// A grant this organisation gave or received.

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
-    Tenant, WriteTx, new_id, now_ms,
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, Tenant,
+    WriteTx, new_id, now_ms,
 };
 
 fn json_out<S: serde::Serializer>(
@@ -295,36 +295,13 @@ impl Platform<'_> {
 
 impl Tenant<'_> {
     pub async fn jobs(&self, status: Option<&str>, q: &ListQuery) -> Result<Page<Job>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let items = self
-            .read(
-                &text,
-                &[
-                    scope.org_id.into(),
-                    status.into(),
-                    q.after.into(),
-                    (q.limit as i64 + 1).into(),
-                ],
-            )
-            .await?;
-        let total: i64 = self
-            .scalar(
-                "SELECT COUNT(*) FROM jobs WHERE org_id = $1 AND ($2 IS NULL OR status = $2)",
-                &[scope.org_id.into(), status.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |j| j.id))
+        let filter = "org_id = $1 AND ($2 IS NULL OR status = $2)";
+        let args = vec![self.org_id().into(), status.into()];
+        self.page(JOB_COLS, "jobs", filter, args, q, |j: &Job| j.id)
+            .await
     }
 
     pub async fn job(&self, id: Uuid) -> Result<Job> {
-        let scope = self.scope();
-        let text = format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "job" })
+        self.one(JOB_COLS, "jobs", id, "job").await
     }
 }

@@ -1,7 +1,6 @@
 //! Assets of a project (characters, props, environments, …) and their casting: which assets
 //! appear in which shots, and how many of them. Tasks on assets live in `tasks`.
 
-use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +9,7 @@ use uuid::Uuid;
 use super::check_episode;
 use crate::{
     Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
-    WriteTx, new_id, now_ms,
+    new_id, now_ms,
 };
 use crate::{check_version, dup};
 
@@ -179,15 +178,7 @@ impl Tenant<'_> {
         };
         self.write(move |tx| {
             Box::pin(async move {
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
-                    return Err(StoreError::NotFound { entity: "project" });
-                }
+                crate::exists(tx, "projects", scope.org_id, project_id, "project").await?;
                 check_episode(tx, scope.org_id, project_id, episode_id).await?;
                 let text = format!(
                     "INSERT INTO assets ({ASSET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -221,42 +212,16 @@ impl Tenant<'_> {
         kind: Option<AssetKind>,
         q: &ListQuery,
     ) -> Result<Page<Asset>> {
-        let scope = self.scope();
         let kind = kind.map(AssetKind::as_str);
         self.project(project_id).await?;
-        let (cmp, dir) = q.order();
         let filter = "org_id = $1 AND project_id = $2 AND ($3 IS NULL OR kind = $3)";
-        let text = format!(
-            "SELECT {ASSET_COLS} FROM assets WHERE {filter} AND ($4 IS NULL OR id {cmp} $4) ORDER BY id {dir} LIMIT $5"
-        );
-        let count = format!("SELECT COUNT(*) FROM assets WHERE {filter}");
-        let items = self
-            .read(
-                &text,
-                &[
-                    scope.org_id.into(),
-                    project_id.into(),
-                    kind.into(),
-                    q.after.into(),
-                    (q.limit as i64 + 1).into(),
-                ],
-            )
-            .await?;
-        let total = self
-            .scalar(
-                &count,
-                &[scope.org_id.into(), project_id.into(), kind.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |a| a.id))
+        let args = vec![self.org_id().into(), project_id.into(), kind.into()];
+        self.page(ASSET_COLS, "assets", filter, args, q, |a: &Asset| a.id)
+            .await
     }
 
     pub async fn asset(&self, id: Uuid) -> Result<Asset> {
-        let scope = self.scope();
-        let text = format!("SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "asset" })
+        self.one(ASSET_COLS, "assets", id, "asset").await
     }
 
     pub async fn update_asset(
@@ -276,7 +241,9 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_asset(tx, &scope, id).await?;
+                let before =
+                    crate::locked::<Asset>(tx, ASSET_COLS, "assets", scope.org_id, id, "asset")
+                        .await?;
                 check_version("asset", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(e) = ch.episode_id {
@@ -303,23 +270,16 @@ impl Tenant<'_> {
                     id.into(),
                     before.version.into(),
                 ];
-                let r = tx
-                    .execute(
-                        "UPDATE assets SET episode_id = $1, kind = $2, name = $3, description = $4,
+                crate::update_seen(
+                    tx,
+                    "asset",
+                    Some("name"),
+                    before.version,
+                    "UPDATE assets SET episode_id = $1, kind = $2, name = $3, description = $4,
                          version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
-                        &args,
-                    )
-                    .await;
-                let n = match r {
-                    Ok(n) => n,
-                    Err(e) => return Err(dup(e, "asset", "name")),
-                };
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "asset",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "asset.updated", "asset", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;
@@ -335,7 +295,9 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_asset(tx, &scope, id).await?;
+                let before =
+                    crate::locked::<Asset>(tx, ASSET_COLS, "assets", scope.org_id, id, "asset")
+                        .await?;
                 check_version("asset", expected_version, before.version)?;
                 let ids: [Arg; 2] = [scope.org_id.into(), id.into()];
                 let task: Option<Uuid> = tx
@@ -345,7 +307,7 @@ impl Tenant<'_> {
                     )
                     .await?;
                 if task.is_some() {
-                    return Err(StoreError::Rule("tracking.asset_has_tasks"));
+                    return Err(StoreError::from(super::TrackingRule::AssetHasTasks));
                 }
                 let note: Option<Uuid> = tx
                     .scalar_opt(
@@ -354,7 +316,7 @@ impl Tenant<'_> {
                     )
                     .await?;
                 if note.is_some() {
-                    return Err(StoreError::Rule("tracking.asset_has_notes"));
+                    return Err(StoreError::from(super::TrackingRule::AssetHasNotes));
                 }
                 tx.execute(
                     "DELETE FROM casting WHERE org_id = $1 AND asset_id = $2",
@@ -513,15 +475,4 @@ impl Tenant<'_> {
         )
         .await
     }
-}
-
-/// Inside a write: the asset `id`, locked.
-async fn locked_asset(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<Asset> {
-    let text = format!(
-        "SELECT {ASSET_COLS} FROM assets WHERE org_id = $1 AND id = $2{}",
-        tx.lock_rows()
-    );
-    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
-        .await?
-        .ok_or(StoreError::NotFound { entity: "asset" })
 }

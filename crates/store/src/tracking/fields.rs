@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use mstation_core::TenantScope;
 use mstation_core::tracking::fields::{self as rules, FieldEntity, FieldKind};
 use mstation_core::validate::{self, FieldError};
 use serde::Serialize;
@@ -11,8 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Arg, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, WriteTx, new_id,
-    now_ms,
+    Actor, Arg, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, new_id, now_ms,
 };
 use crate::{check_version, dup};
 
@@ -233,15 +231,7 @@ impl Tenant<'_> {
         };
         self.write(move |tx| {
             Box::pin(async move {
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
-                    return Err(StoreError::NotFound { entity: "project" });
-                }
+                crate::exists(tx, "projects", scope.org_id, project_id, "project").await?;
                 let n: i64 = tx
                     .scalar(
                         "SELECT COUNT(*) FROM custom_fields
@@ -250,7 +240,7 @@ impl Tenant<'_> {
                     )
                     .await?;
                 if n >= MAX_FIELDS {
-                    return Err(StoreError::Rule("tracking.too_many_fields"));
+                    return Err(StoreError::from(super::TrackingRule::TooManyFields));
                 }
                 let text = format!(
                     "INSERT INTO custom_fields ({FIELD_COLS})
@@ -305,13 +295,8 @@ impl Tenant<'_> {
     }
 
     pub async fn custom_field(&self, id: Uuid) -> Result<CustomField> {
-        let scope = self.scope();
-        let text = format!("SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound {
-                entity: "custom field",
-            })
+        self.one(FIELD_COLS, "custom_fields", id, "custom field")
+            .await
     }
 
     /// Renames a field, reorders it, or changes its choices; a choice some value still holds
@@ -330,7 +315,15 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_field(tx, &scope, id).await?;
+                let before = crate::locked::<CustomField>(
+                    tx,
+                    FIELD_COLS,
+                    "custom_fields",
+                    scope.org_id,
+                    id,
+                    "custom field",
+                )
+                .await?;
                 check_version("custom field", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(c) = &ch.choices {
@@ -349,7 +342,7 @@ impl Tenant<'_> {
                             )
                             .await?;
                         if used.is_some() {
-                            return Err(StoreError::Rule("tracking.choice_in_use"));
+                            return Err(StoreError::from(super::TrackingRule::ChoiceInUse));
                         }
                     }
                 }
@@ -372,6 +365,7 @@ impl Tenant<'_> {
                 crate::update_seen(
                     tx,
                     "custom field",
+                    None,
                     before.version,
                     "UPDATE custom_fields SET name = $1, choices = $2, sort_order = $3,
                          version = $4 WHERE org_id = $5 AND id = $6 AND version = $7",
@@ -397,7 +391,15 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_field(tx, &scope, id).await?;
+                let before = crate::locked::<CustomField>(
+                    tx,
+                    FIELD_COLS,
+                    "custom_fields",
+                    scope.org_id,
+                    id,
+                    "custom field",
+                )
+                .await?;
                 check_version("custom field", expected_version, before.version)?;
                 let ids: [Arg; 2] = [scope.org_id.into(), id.into()];
                 tx.execute(
@@ -665,17 +667,4 @@ impl Tenant<'_> {
         }
         Ok(out)
     }
-}
-
-/// Inside a write: the custom field `id`, locked.
-async fn locked_field(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<CustomField> {
-    let text = format!(
-        "SELECT {FIELD_COLS} FROM custom_fields WHERE org_id = $1 AND id = $2{}",
-        tx.lock_rows()
-    );
-    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
-        .await?
-        .ok_or(StoreError::NotFound {
-            entity: "custom field",
-        })
 }

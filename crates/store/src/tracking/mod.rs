@@ -11,7 +11,6 @@ pub mod tasks;
 pub mod timelogs;
 pub mod versions;
 
-use mstation_core::TenantScope;
 use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
 use mstation_core::tracking::edl::Edl;
 use mstation_core::tracking::timecode::Rate;
@@ -310,6 +309,43 @@ fn handles(field: &'static str, v: i64) -> Result<i64> {
     }
 }
 
+/// The rules of tracking a request can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackingRule {
+    TransitionNotAllowed,
+    AssetHasTasks,
+    AssetHasNotes,
+    EpisodeInUse,
+    NotYourTimeLog,
+    TooManyFields,
+    ChoiceInUse,
+}
+
+impl TrackingRule {
+    pub const ALL: [TrackingRule; 7] = [
+        TrackingRule::TransitionNotAllowed,
+        TrackingRule::AssetHasTasks,
+        TrackingRule::AssetHasNotes,
+        TrackingRule::EpisodeInUse,
+        TrackingRule::NotYourTimeLog,
+        TrackingRule::TooManyFields,
+        TrackingRule::ChoiceInUse,
+    ];
+
+    /// The stable code a caller can match on.
+    pub const fn code(self) -> &'static str {
+        match self {
+            TrackingRule::TransitionNotAllowed => "tracking.transition_not_allowed",
+            TrackingRule::AssetHasTasks => "tracking.asset_has_tasks",
+            TrackingRule::AssetHasNotes => "tracking.asset_has_notes",
+            TrackingRule::EpisodeInUse => "tracking.episode_in_use",
+            TrackingRule::NotYourTimeLog => "tracking.not_your_time_log",
+            TrackingRule::TooManyFields => "tracking.too_many_fields",
+            TrackingRule::ChoiceInUse => "tracking.choice_in_use",
+        }
+    }
+}
+
 /// Inside a write: whether `project` is one of `org`'s (for other contexts, e.g. a grant).
 pub(crate) async fn project_exists(tx: &mut WriteTx<'_>, org: Uuid, project: Uuid) -> Result<bool> {
     let found: Option<Uuid> = tx
@@ -460,37 +496,16 @@ impl Tenant<'_> {
     }
 
     pub async fn projects(&self, status: Option<&str>, q: &ListQuery) -> Result<Page<Project>> {
-        let scope = self.scope();
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let items = self
-            .read(
-                &text,
-                &[
-                    scope.org_id.into(),
-                    status.into(),
-                    q.after.into(),
-                    (q.limit as i64 + 1).into(),
-                ],
-            )
-            .await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM projects WHERE org_id = $1 AND ($2 IS NULL OR status = $2)",
-                &[scope.org_id.into(), status.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |p| p.id))
+        let filter = "org_id = $1 AND ($2 IS NULL OR status = $2)";
+        let args = vec![self.org_id().into(), status.into()];
+        self.page(PROJECT_COLS, "projects", filter, args, q, |p: &Project| {
+            p.id
+        })
+        .await
     }
 
     pub async fn project(&self, id: Uuid) -> Result<Project> {
-        let scope = self.scope();
-        let text = format!("SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "project" })
+        self.one(PROJECT_COLS, "projects", id, "project").await
     }
 
     pub async fn update_project(
@@ -527,14 +542,9 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let text = format!(
-                    "SELECT {PROJECT_COLS} FROM projects WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let before: Project = tx
-                    .query_opt(&text, &[scope.org_id.into(), id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "project" })?;
+                let before: Project =
+                    crate::locked(tx, PROJECT_COLS, "projects", scope.org_id, id, "project")
+                        .await?;
                 check_version("project", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(n) = name {
@@ -571,6 +581,7 @@ impl Tenant<'_> {
                 crate::update_seen(
                     tx,
                     "project",
+                    None,
                     before.version,
                     "UPDATE projects SET name = $1, status = $2, head_handles = $3,
                          tail_handles = $4, start_date = $5, end_date = $6, version = $7
@@ -619,15 +630,7 @@ impl Tenant<'_> {
         };
         self.write(move |tx| {
             Box::pin(async move {
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
-                    return Err(StoreError::NotFound { entity: "project" });
-                }
+                crate::exists(tx, "projects", scope.org_id, project_id, "project").await?;
                 check_episode(tx, scope.org_id, project_id, episode_id).await?;
                 let text = format!(
                     "INSERT INTO sequences ({SEQUENCE_COLS})
@@ -655,38 +658,22 @@ impl Tenant<'_> {
     }
 
     pub async fn sequences(&self, project_id: Uuid, q: &ListQuery) -> Result<Page<Sequence>> {
-        let scope = self.scope();
         self.project(project_id).await?;
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let items = self
-            .read(
-                &text,
-                &[
-                    scope.org_id.into(),
-                    project_id.into(),
-                    q.after.into(),
-                    (q.limit as i64 + 1).into(),
-                ],
-            )
-            .await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM sequences WHERE org_id = $1 AND project_id = $2",
-                &[scope.org_id.into(), project_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |s| s.id))
+        let filter = "org_id = $1 AND project_id = $2";
+        let args = vec![self.org_id().into(), project_id.into()];
+        self.page(
+            SEQUENCE_COLS,
+            "sequences",
+            filter,
+            args,
+            q,
+            |s: &Sequence| s.id,
+        )
+        .await
     }
 
     pub async fn sequence(&self, id: Uuid) -> Result<Sequence> {
-        let scope = self.scope();
-        let text = format!("SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "sequence" })
+        self.one(SEQUENCE_COLS, "sequences", id, "sequence").await
     }
 
     pub async fn update_sequence(
@@ -703,14 +690,9 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let text = format!(
-                    "SELECT {SEQUENCE_COLS} FROM sequences WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let before: Sequence = tx
-                    .query_opt(&text, &[scope.org_id.into(), id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "sequence" })?;
+                let before: Sequence =
+                    crate::locked(tx, SEQUENCE_COLS, "sequences", scope.org_id, id, "sequence")
+                        .await?;
                 check_version("sequence", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(e) = ch.episode_id {
@@ -733,23 +715,16 @@ impl Tenant<'_> {
                     id.into(),
                     before.version.into(),
                 ];
-                let r = tx
-                    .execute(
-                        "UPDATE sequences SET episode_id = $1, name = $2, description = $3,
+                crate::update_seen(
+                    tx,
+                    "sequence",
+                    Some("name"),
+                    before.version,
+                    "UPDATE sequences SET episode_id = $1, name = $2, description = $3,
                          version = $4 WHERE org_id = $5 AND id = $6 AND version = $7",
-                        &args,
-                    )
-                    .await;
-                let n = match r {
-                    Ok(n) => n,
-                    Err(e) => return Err(dup(e, "sequence", "name")),
-                };
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "sequence",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "sequence.updated", "sequence", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;
@@ -777,15 +752,7 @@ impl Tenant<'_> {
         };
         self.write(move |tx| {
             Box::pin(async move {
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
-                    return Err(StoreError::NotFound { entity: "project" });
-                }
+                crate::exists(tx, "projects", scope.org_id, project_id, "project").await?;
                 let text = format!(
                     "INSERT INTO episodes ({EPISODE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                 );
@@ -810,38 +777,17 @@ impl Tenant<'_> {
     }
 
     pub async fn episodes(&self, project_id: Uuid, q: &ListQuery) -> Result<Page<Episode>> {
-        let scope = self.scope();
         self.project(project_id).await?;
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND project_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let items = self
-            .read(
-                &text,
-                &[
-                    scope.org_id.into(),
-                    project_id.into(),
-                    q.after.into(),
-                    (q.limit as i64 + 1).into(),
-                ],
-            )
-            .await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM episodes WHERE org_id = $1 AND project_id = $2",
-                &[scope.org_id.into(), project_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |e| e.id))
+        let filter = "org_id = $1 AND project_id = $2";
+        let args = vec![self.org_id().into(), project_id.into()];
+        self.page(EPISODE_COLS, "episodes", filter, args, q, |e: &Episode| {
+            e.id
+        })
+        .await
     }
 
     pub async fn episode(&self, id: Uuid) -> Result<Episode> {
-        let scope = self.scope();
-        let text = format!("SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "episode" })
+        self.one(EPISODE_COLS, "episodes", id, "episode").await
     }
 
     pub async fn update_episode(
@@ -861,7 +807,15 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_episode(tx, &scope, id).await?;
+                let before = crate::locked::<Episode>(
+                    tx,
+                    EPISODE_COLS,
+                    "episodes",
+                    scope.org_id,
+                    id,
+                    "episode",
+                )
+                .await?;
                 check_version("episode", expected_version, before.version)?;
                 let mut after = before.clone();
                 if let Some(n) = name {
@@ -879,23 +833,16 @@ impl Tenant<'_> {
                     id.into(),
                     before.version.into(),
                 ];
-                let r = tx
-                    .execute(
-                        "UPDATE episodes SET name = $1, description = $2, version = $3
+                crate::update_seen(
+                    tx,
+                    "episode",
+                    Some("name"),
+                    before.version,
+                    "UPDATE episodes SET name = $1, description = $2, version = $3
                          WHERE org_id = $4 AND id = $5 AND version = $6",
-                        &args,
-                    )
-                    .await;
-                let n = match r {
-                    Ok(n) => n,
-                    Err(e) => return Err(dup(e, "episode", "name")),
-                };
-                if n != 1 {
-                    return Err(StoreError::Stale {
-                        entity: "episode",
-                        current: before.version + 1,
-                    });
-                }
+                    &args,
+                )
+                .await?;
                 let change = Change::new(Some(scope.org_id), "episode.updated", "episode", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;
@@ -910,7 +857,15 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let before = locked_episode(tx, &scope, id).await?;
+                let before = crate::locked::<Episode>(
+                    tx,
+                    EPISODE_COLS,
+                    "episodes",
+                    scope.org_id,
+                    id,
+                    "episode",
+                )
+                .await?;
                 check_version("episode", expected_version, before.version)?;
                 let used: Option<Uuid> = tx
                     .scalar_opt(
@@ -921,7 +876,7 @@ impl Tenant<'_> {
                     )
                     .await?;
                 if used.is_some() {
-                    return Err(StoreError::Rule("tracking.episode_in_use"));
+                    return Err(StoreError::from(TrackingRule::EpisodeInUse));
                 }
                 tx.execute(
                     "DELETE FROM episodes WHERE org_id = $1 AND id = $2",
@@ -977,11 +932,7 @@ impl Tenant<'_> {
     }
 
     pub async fn shot(&self, id: Uuid) -> Result<Shot> {
-        let scope = self.scope();
-        let text = format!("SELECT {SHOT_COLS} FROM shots WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "shot" })
+        self.one(SHOT_COLS, "shots", id, "shot").await
     }
 
     /// Conforms a sequence to an edit: computes the diff and, when `apply`, writes it in one
@@ -1110,17 +1061,6 @@ impl Tenant<'_> {
         self.wrote_rows(plan.new.len() + plan.changed.len());
         Ok(plan)
     }
-}
-
-/// Inside a write: the episode `id`, locked.
-async fn locked_episode(tx: &mut WriteTx<'_>, scope: &TenantScope, id: Uuid) -> Result<Episode> {
-    let text = format!(
-        "SELECT {EPISODE_COLS} FROM episodes WHERE org_id = $1 AND id = $2{}",
-        tx.lock_rows()
-    );
-    tx.query_opt(&text, &[scope.org_id.into(), id.into()])
-        .await?
-        .ok_or(StoreError::NotFound { entity: "episode" })
 }
 
 fn existing(shots: &[Shot]) -> Vec<ExistingShot> {

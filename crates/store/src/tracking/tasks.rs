@@ -482,7 +482,7 @@ async fn apply_read_change(
             return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
         }
         if s != before.status_id && move_allowed == 0 {
-            return Err(StoreError::Rule("tracking.transition_not_allowed"));
+            return Err(StoreError::from(super::TrackingRule::TransitionNotAllowed));
         }
         after.status_id = s;
     }
@@ -555,6 +555,7 @@ async fn apply_read_change(
     crate::update_seen(
         tx,
         "task",
+        None,
         before.version,
         "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3,
              estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
@@ -758,11 +759,7 @@ impl Tenant<'_> {
     }
 
     pub async fn task(&self, id: Uuid) -> Result<Task> {
-        let scope = self.scope();
-        let text = format!("SELECT {TASK_COLS} FROM tasks WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "task" })
+        self.one(TASK_COLS, "tasks", id, "task").await
     }
 
     /// The tasks of one shot, in pipeline order.

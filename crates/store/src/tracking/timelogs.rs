@@ -143,37 +143,33 @@ impl Tenant<'_> {
 
     /// Time logs by task and/or person within a range of days, in the order they were logged.
     pub async fn time_logs(&self, f: &TimeLogFilter, q: &ListQuery) -> Result<Page<TimeLog>> {
-        let scope = self.scope();
         let from = f.from.as_deref().map(|d| date("from", d)).transpose()?;
         let to = f.to.as_deref().map(|d| date("to", d)).transpose()?;
         if let Some(t) = f.task_id {
             self.task(t).await?;
         }
-        let (cmp, dir) = q.order();
-        let filter = "org_id = $1 AND ($2 IS NULL OR task_id = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR date >= $4) AND ($5 IS NULL OR date <= $5)";
-        let text = format!(
-            "SELECT {TIME_LOG_COLS} FROM time_logs WHERE {filter} AND ($6 IS NULL OR id {cmp} $6) ORDER BY id {dir} LIMIT $7"
-        );
-        let counting = format!("SELECT COUNT(*) FROM time_logs WHERE {filter}");
-        let mut args = vec![
-            scope.org_id.into(),
+        let filter = "org_id = $1 AND ($2 IS NULL OR task_id = $2) AND ($3 IS NULL OR user_id = $3)
+             AND ($4 IS NULL OR date >= $4) AND ($5 IS NULL OR date <= $5)";
+        let args = vec![
+            self.org_id().into(),
             f.task_id.into(),
             f.user_id.into(),
             from.into(),
             to.into(),
         ];
-        let total = self.scalar(&counting, &args).await?;
-        args.extend([q.after.into(), (q.limit as i64 + 1).into()]);
-        let items = self.read(&text, &args).await?;
-        Ok(q.finish(items, total, |t| t.id))
+        self.page(
+            TIME_LOG_COLS,
+            "time_logs",
+            filter,
+            args,
+            q,
+            |t: &TimeLog| t.id,
+        )
+        .await
     }
 
     pub async fn time_log(&self, id: Uuid) -> Result<TimeLog> {
-        let scope = self.scope();
-        let text = format!("SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "time log" })
+        self.one(TIME_LOG_COLS, "time_logs", id, "time log").await
     }
 
     /// The minutes logged on a task, by everyone.
@@ -229,6 +225,7 @@ impl Tenant<'_> {
                 crate::update_seen(
                     tx,
                     "time log",
+                    None,
                     before.version,
                     "UPDATE time_logs SET date = $1, minutes = $2, comment = $3, updated_at = $4,
                          version = $5 WHERE org_id = $6 AND id = $7 AND version = $8",
@@ -272,16 +269,10 @@ async fn own_time_log(
     id: Uuid,
     expected_version: Option<i64>,
 ) -> Result<TimeLog> {
-    let text = format!(
-        "SELECT {TIME_LOG_COLS} FROM time_logs WHERE org_id = $1 AND id = $2{}",
-        tx.lock_rows()
-    );
-    let log: TimeLog = tx
-        .query_opt(&text, &[scope.org_id.into(), id.into()])
-        .await?
-        .ok_or(StoreError::NotFound { entity: "time log" })?;
+    let log: TimeLog =
+        crate::locked(tx, TIME_LOG_COLS, "time_logs", scope.org_id, id, "time log").await?;
     if log.user_id != scope.user_id {
-        return Err(StoreError::Rule("tracking.not_your_time_log"));
+        return Err(StoreError::from(super::TrackingRule::NotYourTimeLog));
     }
     check_version("time log", expected_version, log.version)?;
     Ok(log)

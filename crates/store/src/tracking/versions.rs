@@ -215,34 +215,17 @@ impl Tenant<'_> {
 
     /// The versions of a task, oldest first (`sort=-created_at`: newest first).
     pub async fn versions(&self, task_id: Uuid, q: &ListQuery) -> Result<Page<Version>> {
-        let scope = self.scope();
         self.task(task_id).await?;
-        let (cmp, dir) = q.order();
-        let text = format!(
-            "SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND task_id = $2 AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"
-        );
-        let args = [
-            scope.org_id.into(),
-            task_id.into(),
-            q.after.into(),
-            (q.limit as i64 + 1).into(),
-        ];
-        let items = self.read(&text, &args).await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM versions WHERE org_id = $1 AND task_id = $2",
-                &[scope.org_id.into(), task_id.into()],
-            )
-            .await?;
-        Ok(q.finish(items, total, |v| v.id))
+        let filter = "org_id = $1 AND task_id = $2";
+        let args = vec![self.org_id().into(), task_id.into()];
+        self.page(VERSION_COLS, "versions", filter, args, q, |v: &Version| {
+            v.id
+        })
+        .await
     }
 
     pub async fn version(&self, id: Uuid) -> Result<Version> {
-        let scope = self.scope();
-        let text = format!("SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND id = $2");
-        self.read_opt(&text, &[scope.org_id.into(), id.into()])
-            .await?
-            .ok_or(StoreError::NotFound { entity: "version" })
+        self.one(VERSION_COLS, "versions", id, "version").await
     }
 }
 
@@ -271,15 +254,7 @@ impl Tenant<'_> {
         let items = items.to_vec();
         self.write(move |tx| {
             Box::pin(async move {
-                let project: Option<Uuid> = tx
-                    .scalar_opt(
-                        "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), project_id.into()],
-                    )
-                    .await?;
-                if project.is_none() {
-                    return Err(StoreError::NotFound { entity: "project" });
-                }
+                crate::exists(tx, "projects", scope.org_id, project_id, "project").await?;
                 let args = [
                     p.id.into(),
                     p.org_id.into(),
@@ -392,6 +367,7 @@ impl Tenant<'_> {
                 crate::update_seen(
                     tx,
                     "playlist",
+                    None,
                     before.version,
                     "UPDATE playlists SET updated_at = $1, version = $2
                          WHERE org_id = $3 AND id = $4 AND version = $5",

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::State as AxState;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use mstation_core::{Permission, TenantScope};
 use mstation_store::events::Event;
@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use crate::State;
 use crate::auth::Member;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Code, Problem};
 use crate::extract::Q;
 
 pub mod webhooks;
@@ -71,10 +71,7 @@ async fn stream(
     {
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => {
-            return Err(ApiError::bad_request(
-                "request.invalid_last_event_id",
-                "Last-Event-ID must be an event seq.",
-            ));
+            return Err(ApiError::new(Code::RequestInvalidLastEventId));
         }
         None => p.after,
     };
@@ -83,11 +80,9 @@ async fn stream(
     let mut live = state.events.subscribe();
     let upto = state.broadcast_upto.load(Ordering::Acquire);
     if upto < 0 {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            "The event stream is starting; retry in a moment.",
-        ));
+        return Err(
+            ApiError::new(Code::StoreUnavailable).message("problem-store_unavailable-starting")
+        );
     }
     // A stream without Last-Event-ID starts "now": events committed before this process
     // started are not news to it.
@@ -127,7 +122,8 @@ async fn stream(
                     Err(RecvError::Closed) => return,
                 },
                 _ = recheck.tick() => {
-                    // A member removed or a token revoked stops receiving at once, not at reconnect.
+                    // A member removed or a token revoked stops receiving at once, not at
+                    // reconnect.
                     if !still_allowed(&st, &scope).await {
                         return;
                     }

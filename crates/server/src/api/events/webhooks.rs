@@ -39,7 +39,8 @@ pub struct WebhookInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookOut {
     pub webhook: Webhook,
-    /// Signing secret: each delivery carries `X-MStation-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`. Shown only now.
+    /// Signing secret: each delivery carries `X-MStation-Signature: t=…,v1=HMAC-SHA256(secret,
+    /// "t.body")`. Shown only now.
     pub secret: String,
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::extract::{Q, list_query};
 
 pub fn router() -> OpenApiRouter<State> {
@@ -46,16 +46,16 @@ async fn list_audit(
         p.cursor.as_deref(),
         Some(p.sort.as_deref().unwrap_or("-created_at")),
     )?;
-    for v in [&p.entity_type, &p.action].into_iter().flatten() {
-        if v.len() > 64
-            || !v
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+    for (param, v) in [("entity_type", &p.entity_type), ("action", &p.action)] {
+        if let Some(v) = v
+            && (v.len() > 64
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
         {
-            return Err(ApiError::bad_request(
-                "request.invalid_query",
-                "entity_type and action are names such as member.updated.",
-            ));
+            return Err(ApiError::new(Code::RequestInvalidQuery)
+                .message("problem-request-invalid_query-name")
+                .arg("param", param));
         }
     }
     let f = AuditFilter {

@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::auth::{MaybeSigned, Member, SESSION_COOKIE, Signed};
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::extract::{Body, IdempotencyKey, IfMatch, Q, bad_param, etag, idempotent, list_query};
 
 pub mod audit;
 
@@ -116,19 +116,11 @@ pub(crate) async fn sign_in(
     let account_key = format!("acct:{}", email.trim().to_lowercase());
     for key in [format!("ip:{ip}"), account_key] {
         if let Err(wait) = state.login_limiter.check(&key) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "auth.too_many_attempts",
-                format!("Too many sign-in attempts; try again in {wait} s."),
-            ));
+            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
         }
     }
     let Some(user) = state.store.platform().verify_login(email, password).await? else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.bad_credentials",
-            "The e-mail or password is not right.",
-        ));
+        return Err(ApiError::new(Code::AuthBadCredentials));
     };
     let memberships = state.store.platform().memberships(user.id).await?;
     let org_id = match org_slug {
@@ -227,10 +219,7 @@ async fn switch_org(
     Body(input): Body<SwitchInput>,
 ) -> ApiResult<StatusCode> {
     let Some(session) = &caller.session else {
-        return Err(ApiError::bad_request(
-            "auth.token_bound",
-            "A token always acts for the organisation it was made in.",
-        ));
+        return Err(ApiError::new(Code::AuthTokenBound));
     };
     if state
         .store
@@ -333,9 +322,7 @@ async fn create_org(
     idempotent(&state, &scope.clone(), key, input, |input| async move {
         let user = st.store.platform().user(caller.user_id).await?;
         if !user.is_operator || !scope.can(Permission::ManageOrg) {
-            return Err(ApiError::forbidden(
-                "creating organisations (platform operators only)",
-            ));
+            return Err(ApiError::forbidden("forbidden-create_org"));
         }
         if let Some(tz) = &input.timezone {
             known_zone(tz)?;
@@ -696,8 +683,7 @@ async fn create_token(
             .iter()
             .any(|s| !have.contains(s) && !have.contains(&TokenScope::Admin))
     {
-        return ApiError::forbidden("making a token with more scopes than your own")
-            .into_response();
+        return ApiError::forbidden("forbidden-token_scopes").into_response();
     }
     let st = state.clone();
     idempotent(&state, &scope.clone(), key, input, |input| async move {
@@ -776,10 +762,7 @@ async fn list_grants(
         None | Some("given") => false,
         Some("received") => true,
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "request.invalid_query",
-                "direction must be given or received.",
-            ));
+            return Err(bad_param("direction", "given, received"));
         }
     };
     Ok(Json(

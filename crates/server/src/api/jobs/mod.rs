@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Q, list_query};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Q, bad_param, list_query};
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -41,10 +41,7 @@ async fn list_jobs(
     if let Some(s) = &p.status
         && !["queued", "running", "succeeded", "failed"].contains(&s.as_str())
     {
-        return Err(ApiError::bad_request(
-            "request.invalid_query",
-            "status must be queued, running, succeeded or failed.",
-        ));
+        return Err(bad_param("status", "queued, running, succeeded, failed"));
     }
     let q = list_query(
         p.limit,

@@ -18,7 +18,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
-use crate::api::tracking::tasks::{Items, TaskItems};
+use crate::api::Items;
+use crate::api::tracking::tasks::TaskItems;
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
-use crate::api::tracking::tasks::Items;
+use crate::api::Items;
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent};

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::State;
 use crate::api::identity::ListParams;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};
 
 pub mod activity;
@@ -453,12 +453,7 @@ async fn list_shots(
         Some(c) => Some(
             Cursor::decode(c)
                 .and_then(|c| c.key.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "request.invalid_cursor",
-                        "cursor is not one this server gave out.",
-                    )
-                })?,
+                .ok_or_else(|| ApiError::new(Code::RequestInvalidCursor))?,
         ),
     };
     let limit = page::limit(p.limit);
@@ -502,12 +497,9 @@ pub struct ConformInput {
 
 /// Reads an edit in one of the formats the conform takes, at the project's rate.
 pub fn read_edit(format: &str, text: &str, rate: Rate) -> Result<Edl, ApiError> {
-    let unreadable = |code: &str, msg: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg).field("edl")
-    };
     match format {
-        "cmx3600" => edl::parse(text, rate).map_err(|e| unreadable(e.code(), e.to_string())),
-        "otio" => otio::read(text, rate, false).map_err(|e| unreadable(e.code(), e.to_string())),
+        "cmx3600" => edl::parse(text, rate).map_err(|e| ApiError::from(e).field("edl")),
+        "otio" => otio::read(text, rate, false).map_err(|e| ApiError::from(e).field("edl")),
         _ => Err(ApiError::invalid("format", "unsupported_format")),
     }
 }
@@ -611,16 +603,9 @@ async fn export_sequence(
 ) -> ApiResult<Response> {
     let scope = m.may(Permission::ReadOrg)?;
     let (seq, cut) = sequence_cut(&state, scope, sequence_id).await?;
-    let bad = |e: mstation_core::tracking::export::ExportError| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-    };
     let (text, mime, ext) = match p.format.as_deref().unwrap_or("cmx3600") {
-        "cmx3600" => (
-            edl::write(&cut).map_err(bad)?,
-            "text/plain; charset=utf-8",
-            "edl",
-        ),
-        "otio" => (otio::write(&cut).map_err(bad)?, "application/json", "otio"),
+        "cmx3600" => (edl::write(&cut)?, "text/plain; charset=utf-8", "edl"),
+        "otio" => (otio::write(&cut)?, "application/json", "otio"),
         _ => return Err(ApiError::invalid("format", "unsupported_format")),
     };
     Ok((

@@ -16,8 +16,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
+use crate::api::Items;
 use crate::api::tracking::activity::FeedParams;
-use crate::api::tracking::tasks::Items;
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IdempotencyKey, Q, idempotent, list_query};

@@ -22,9 +22,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
+use crate::api::Items;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent};
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::extract::{
+    Body, IdempotencyKey, IfMatch, Q, bad_param, bad_person, bad_query, bad_sort, etag, idempotent,
+};
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -37,11 +40,6 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(shot_tasks))
         .routes(routes!(sequence_tasks))
         .routes(routes!(list_notes, add_note))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Items<T> {
-    pub items: Vec<T>,
 }
 
 /// `Items<Task>` as JSON, the same bytes written faster (`tracking::json`): a sequence's grid
@@ -137,7 +135,6 @@ pub struct TaskParams {
 /// Splits the `field.<key>`, `field.<key>.gte` and `field.<key>.lte` parameters from the
 /// others, which are decoded as strictly as any query.
 fn task_params(uri: &Uri) -> ApiResult<(TaskParams, Vec<FieldFilter>)> {
-    let invalid = |detail: String| ApiError::bad_request("request.invalid_query", detail);
     let (custom, rest): (Vec<&str>, Vec<&str>) = uri
         .query()
         .unwrap_or("")
@@ -147,13 +144,13 @@ fn task_params(uri: &Uri) -> ApiResult<(TaskParams, Vec<FieldFilter>)> {
     let decode = |parts: &[&str]| -> ApiResult<Uri> {
         format!("/?{}", parts.join("&"))
             .parse()
-            .map_err(|_| invalid("The query string could not be read.".into()))
+            .map_err(|_| ApiError::new(Code::RequestInvalidQuery))
     };
     let p = Query::<TaskParams>::try_from_uri(&decode(&rest)?)
-        .map_err(|e| invalid(e.body_text()))?
+        .map_err(|e| bad_query(&e))?
         .0;
     let pairs = Query::<Vec<(String, String)>>::try_from_uri(&decode(&custom)?)
-        .map_err(|e| invalid(e.body_text()))?
+        .map_err(|e| bad_query(&e))?
         .0;
     let mut filters = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {
@@ -166,9 +163,9 @@ fn task_params(uri: &Uri) -> ApiResult<(TaskParams, Vec<FieldFilter>)> {
             (rest, FieldOp::Eq)
         };
         if mstation_core::tracking::fields::key(key).is_err() {
-            return Err(invalid(format!(
-                "`{name}`: name a custom task field as field.<key>, field.<key>.gte or field.<key>.lte."
-            )));
+            return Err(ApiError::new(Code::RequestInvalidQuery)
+                .message("problem-request-invalid_query-field_filter")
+                .arg("param", name));
         }
         filters.push(FieldFilter {
             key: key.to_string(),
@@ -196,20 +193,12 @@ async fn list_tasks(
         &["created_at", "due_date", "priority"],
         "created_at",
     )
-    .ok_or_else(|| {
-        ApiError::bad_request(
-            "request.invalid_sort",
-            "sort must be created_at, due_date or priority, with - for the reverse.",
-        )
-    })?;
+    .ok_or_else(|| bad_sort("created_at, due_date, priority"))?;
     let cursor = match p.cursor.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
-            ApiError::bad_request(
-                "request.invalid_cursor",
-                "cursor is not one this server gave out.",
-            )
-        })?),
+        Some(c) => {
+            Some(Cursor::decode(c).ok_or_else(|| ApiError::new(Code::RequestInvalidCursor))?)
+        }
     };
     let q = ListQuery {
         limit: page::limit(p.limit),
@@ -227,21 +216,12 @@ async fn list_tasks(
     let assignee = match p.assignee.as_deref() {
         None => None,
         Some("me") => Some(scope.user_id),
-        Some(s) => Some(Uuid::parse_str(s).map_err(|_| {
-            ApiError::bad_request(
-                "request.invalid_query",
-                "assignee must be a user id or `me`.",
-            )
-        })?),
+        Some(s) => Some(Uuid::parse_str(s).map_err(|_| bad_person("assignee"))?),
     };
     let entity = p
         .entity
         .as_deref()
-        .map(|e| {
-            TaskEntity::parse(e).ok_or_else(|| {
-                ApiError::bad_request("request.invalid_query", "entity must be `shot` or `asset`.")
-            })
-        })
+        .map(|e| TaskEntity::parse(e).ok_or_else(|| bad_param("entity", "shot, asset")))
         .transpose()?;
     let f = TaskFilter {
         project_id: p.project_id,

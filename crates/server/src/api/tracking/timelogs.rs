@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::auth::Member;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, IdempotencyKey, IfMatch, Q, etag, idempotent, list_query};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Body, IdempotencyKey, IfMatch, Q, bad_person, etag, idempotent, list_query};
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -130,9 +130,7 @@ async fn list_time_logs(
     let q = list_query(p.limit, p.cursor.as_deref(), p.sort.as_deref())?;
     let user_id = match p.person.as_deref() {
         None | Some("me") => scope.user_id,
-        Some(s) => Uuid::parse_str(s).map_err(|_| {
-            ApiError::bad_request("request.invalid_query", "person must be a user id or `me`.")
-        })?,
+        Some(s) => Uuid::parse_str(s).map_err(|_| bad_person("person"))?,
     };
     let f = TimeLogFilter {
         task_id: p.task_id,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
-use crate::auth::MaybeSigned;
+use crate::auth::{MaybeSigned, permission_key};
 use crate::error::ApiError;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -52,7 +52,7 @@ async fn webhooks_page(
     new_secret: Option<String>,
 ) -> PageResult {
     if !cx.scope.can(Permission::ManageWebhooks) {
-        return Err(ApiError::forbidden("managing webhooks").into());
+        return Err(ApiError::forbidden(permission_key(Permission::ManageWebhooks)).into());
     }
     let q = ListQuery {
         limit: 100,
@@ -122,7 +122,7 @@ async fn create_webhook(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     if !cx.scope.can(Permission::ManageWebhooks) {
-        return Err(ApiError::forbidden("managing webhooks").into());
+        return Err(ApiError::forbidden(permission_key(Permission::ManageWebhooks)).into());
     }
     let events: Vec<String> = f
         .events
@@ -141,7 +141,7 @@ async fn create_webhook(
             webhooks_page(
                 &state,
                 &cx,
-                Some(("error".into(), ApiError::from(e).detail)),
+                Some(("error".into(), ApiError::from(e).detail())),
                 None,
             )
             .await

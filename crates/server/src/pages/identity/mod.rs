@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{CsrfForm, Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
 use crate::api::identity::{ClientIp, sign_in};
-use crate::auth::MaybeSigned;
+use crate::auth::{MaybeSigned, permission_key};
 use crate::error::ApiError;
 use crate::i18n;
 
@@ -120,15 +120,13 @@ async fn signin_submit(
             Ok(r)
         }
         Err(e) => {
-            let msg = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")))
-                .unwrap_or(e.detail);
             let mut r = html(SigninPage {
                 tr: Tr::now(),
                 nav: None,
-                flash: Some(("error".into(), msg)),
+                flash: Some(("error".into(), e.detail())),
                 email: f.email,
             })?;
-            *r.status_mut() = e.status;
+            *r.status_mut() = e.status();
             Ok(r)
         }
     }
@@ -327,7 +325,7 @@ async fn invite(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     if !cx.scope.can(Permission::ManageMembers) {
-        return Err(ApiError::forbidden("managing members").into());
+        return Err(ApiError::forbidden(permission_key(Permission::ManageMembers)).into());
     }
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
     match state.store.tenant(&cx.scope).invite(&f.email, role).await {
@@ -342,7 +340,7 @@ async fn invite(
         }
         Err(e) => {
             let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+            members_page(&state, &cx, Some(("error".into(), e.detail())), None).await
         }
     }
 }
@@ -362,7 +360,7 @@ async fn set_role(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     if !cx.scope.can(Permission::ManageMembers) {
-        return Err(ApiError::forbidden("managing members").into());
+        return Err(ApiError::forbidden(permission_key(Permission::ManageMembers)).into());
     }
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
     match state
@@ -374,7 +372,7 @@ async fn set_role(
         Ok(_) => Ok(Redirect::to("/app/members").into_response()),
         Err(e) => {
             let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.detail)), None).await
+            members_page(&state, &cx, Some(("error".into(), e.detail())), None).await
         }
     }
 }
@@ -490,11 +488,7 @@ async fn create_token(
             .await
         }
         Err(e) => {
-            let e = ApiError::from(e);
-            let msg = match &e.field {
-                Some(field) => format!("{}: {}", i18n::text(&format!("field-{field}")), e.detail),
-                None => e.detail,
-            };
+            let msg = ApiError::from(e).detail();
             tokens_page(&state, &cx, Some(("error".into(), msg)), None).await
         }
     }
@@ -546,7 +540,7 @@ async fn audit(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     if !cx.scope.can(Permission::ReadAudit) {
-        return Err(ApiError::forbidden("reading the audit log").into());
+        return Err(ApiError::forbidden(permission_key(Permission::ReadAudit)).into());
     }
     let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
     let page = state
@@ -639,10 +633,10 @@ async fn invite_accept(
             let mut r = html(InvitePage {
                 tr: Tr::now(),
                 nav: None,
-                flash: Some(("error".into(), e.detail)),
+                flash: Some(("error".into(), e.detail())),
                 token,
             })?;
-            *r.status_mut() = e.status;
+            *r.status_mut() = e.status();
             Ok(r)
         }
     }

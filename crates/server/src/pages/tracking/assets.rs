@@ -250,7 +250,7 @@ async fn create_asset(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction, "managing the production")?;
+    need(&cx, Permission::ManageProduction)?;
     let Some(kind) = kind_of(&f.kind) else {
         let fl = flash_of(crate::error::ApiError::invalid("kind", "unknown_kind"));
         return asset_grid_view(&state, &cx, project_id, "", Some(fl)).await;
@@ -314,7 +314,7 @@ async fn add_asset_tasks(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction, "managing the production")?;
+    need(&cx, Permission::ManageProduction)?;
     let assets = all_assets(&state, &cx, project_id, None).await?;
     create_missing_tasks(&state, &cx, project_id, &assets).await?;
     Ok(Redirect::to(&format!("/app/projects/{project_id}/assets")).into_response())
@@ -479,7 +479,7 @@ async fn cast(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction, "changing production data")?;
+    need(&cx, Permission::WriteProduction)?;
     let count = match f.count.trim() {
         "" => None,
         s => match s.parse::<i64>() {
@@ -515,7 +515,7 @@ async fn uncast(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction, "changing production data")?;
+    need(&cx, Permission::WriteProduction)?;
     match state
         .store
         .tenant(&cx.scope)

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State as AxState};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
@@ -26,7 +25,7 @@ use uuid::Uuid;
 
 use super::{Ctx, Nav, PageError, PageResult, Tr, ctx, html};
 use crate::State;
-use crate::auth::MaybeSigned;
+use crate::auth::{MaybeSigned, permission_key};
 use crate::error::ApiError;
 use crate::i18n;
 
@@ -59,24 +58,19 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
 pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
-pub(super) fn need(cx: &Ctx, p: Permission, what: &str) -> Result<(), PageError> {
+pub(super) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
     if cx.scope.can(p) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(what).into())
+        Err(ApiError::forbidden(permission_key(p)).into())
     }
 }
 
-/// A store or rule error shown as a flash on the page that caused it.
+/// A store or rule error shown as a flash on the page that caused it: its title, then its
+/// detail (which names the field when one was refused).
 pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
     let e: ApiError = e.into();
-    let title = i18n::try_text(&format!("problem-{}", e.code.replace('.', "-")));
-    let text = match (title, &e.field) {
-        (Some(t), Some(f)) => format!("{t} ({f}: {})", e.detail),
-        (Some(t), None) => format!("{t}: {}", e.detail),
-        (None, _) => e.detail,
-    };
-    ("error".into(), text)
+    ("error".into(), format!("{}: {}", e.title(), e.detail()))
 }
 
 fn fps_label(p: &Project) -> String {
@@ -208,7 +202,7 @@ async fn create_project(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction, "managing the production")?;
+    need(&cx, Permission::ManageProduction)?;
     let Ok(rate) = Rate::parse(&f.fps) else {
         return projects_page(
             &state,
@@ -376,7 +370,7 @@ async fn create_sequence(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction, "managing the production")?;
+    need(&cx, Permission::ManageProduction)?;
     match state
         .store
         .tenant(&cx.scope)
@@ -656,7 +650,7 @@ async fn import_submit(
     cx.check_csrf(&f.csrf)?;
     let apply = f.action == "apply";
     if apply {
-        need(&cx, Permission::ManageProduction, "managing the production")?;
+        need(&cx, Permission::ManageProduction)?;
     }
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     let project = state
@@ -676,7 +670,7 @@ async fn import_submit(
     let edl = match crate::api::tracking::read_edit(format, &f.edl, rate) {
         Ok(e) => e,
         Err(e) => {
-            let msg = i18n::text_args("import-unreadable", &[("reason", e.detail.into())]);
+            let msg = i18n::text_args("import-unreadable", &[("reason", e.detail().into())]);
             let mut r = import_view(
                 &state,
                 &cx,
@@ -686,7 +680,7 @@ async fn import_submit(
                 Some(("error".into(), msg)),
             )
             .await?;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = e.status();
             return Ok(r);
         }
     };
@@ -783,7 +777,7 @@ async fn add_tasks(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction, "managing the production")?;
+    need(&cx, Permission::ManageProduction)?;
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     create_missing_tasks(&state, &cx, sequence_id).await?;
     Ok(Redirect::to(&format!(
@@ -1047,7 +1041,7 @@ async fn task_note(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction, "changing production data")?;
+    need(&cx, Permission::WriteProduction)?;
     let frame = match f.frame.trim() {
         "" => None,
         s => match s.parse::<i64>() {
@@ -1096,7 +1090,7 @@ async fn task_version(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction, "changing production data")?;
+    need(&cx, Permission::WriteProduction)?;
     match state
         .store
         .tenant(&cx.scope)
@@ -1125,7 +1119,7 @@ async fn task_time_log(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction, "changing production data")?;
+    need(&cx, Permission::WriteProduction)?;
     let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
         // The task is read first, so another organisation's id is a 404 whatever was typed.
         state.store.tenant(&cx.scope).task(task_id).await?;
