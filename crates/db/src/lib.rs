@@ -37,6 +37,7 @@
 mod database;
 mod direct;
 mod error;
+mod page;
 mod time;
 mod tx;
 mod value;
@@ -45,6 +46,7 @@ mod writer;
 pub use database::{Backend, Database, Migrations};
 pub use direct::Readers;
 pub use error::DbError;
+pub use page::{COUNT_CAP, ListQuery, Page};
 pub use time::{Millis, new_id, now_ms};
 pub use tx::{Actor, BoxFuture, Change, RunToEnd, WriteTx, check_scoped, read_pg, write_pg};
 pub use value::{Arg, Column, FromRow, Row};
