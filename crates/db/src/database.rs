@@ -5,12 +5,15 @@
 //! - [`Database::read`] runs one read outside any write. On SQLite it runs on the calling thread
 //!   through [`Readers`] (a read of a page or of one sequence takes well under a millisecond,
 //!   less than a hand-off to a connection thread would cost); on PostgreSQL through the pool.
-//!   Every read today is bounded so (a list takes at most a page; a sequence's shots are at
-//!   most a few thousand rows). A context that needs a read of unbounded size runs it in pages
-//!   or on a blocking thread, so it never holds up the requests sharing the runtime's thread.
+//!   A list reads a page and counts at most `COUNT_CAP` rows; a sequence's shots are at most a
+//!   few thousand.
+//! - [`Database::read_apart`] is for the reads that scan more (a project's progress, grouped
+//!   over all its tasks): on SQLite it runs on a blocking thread, so a long scan never holds up
+//!   the requests sharing the runtime's thread.
 //!
-//! Nothing here names a context's table except through the caller's SQL text; the migrations
-//! are the caller's too ([`Migrations`]).
+//! Nothing here names a context's table except through the caller's SQL text (the kernel's own
+//! tables are `audit_log` and `outbox`, written by `WriteTx::record` and read here by the
+//! outbox reader); the migrations are the caller's ([`Migrations`]).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -158,7 +161,7 @@ impl Database {
     }
 
     /// The rows `text` selects, with `args` as `$1…` (a read bounded by a page or by one
-    /// sequence, module docs).
+    /// sequence; module docs).
     pub async fn read<T: FromRow>(&self, text: &str, args: &[Arg]) -> Result<Vec<T>, DbError> {
         match &self.inner {
             Inner::Sqlite { readers, .. } => readers.read(text, args),
@@ -191,6 +194,25 @@ impl Database {
         self.scalar_opt(text, args)
             .await?
             .ok_or_else(|| DbError::NoRow(text.chars().take(80).collect()))
+    }
+
+    /// Like [`Database::read`], for a read that scans more than a page or a sequence (a
+    /// project's progress, grouped over all its tasks): on SQLite on a blocking thread, so a
+    /// long scan never holds up the requests sharing the runtime's thread.
+    pub async fn read_apart<T: FromRow>(
+        &self,
+        text: String,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, DbError> {
+        match &self.inner {
+            Inner::Sqlite { readers, .. } => {
+                let readers = readers.clone();
+                tokio::task::spawn_blocking(move || readers.read(&text, &args))
+                    .await
+                    .map_err(|_| DbError::WriteFailed("a read stopped on a bug".into()))?
+            }
+            Inner::Postgres { pool, .. } => crate::read_pg(pool, &text, &args).await,
+        }
     }
 
     /// After a committed write that added `rows` rows: on PostgreSQL, a large one asks for

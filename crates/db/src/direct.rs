@@ -43,7 +43,7 @@ impl Readers {
         // A reader waits for nothing in WAL mode but a checkpoint's brief exclusive moments.
         c.busy_timeout(Duration::from_secs(5))?;
         c.pragma_update(None, "cache_size", -32000)?;
-        c.set_prepared_statement_cache_capacity(64);
+        c.set_prepared_statement_cache_capacity(128);
         Ok(c)
     }
 

@@ -38,19 +38,25 @@ mod database;
 mod direct;
 mod error;
 mod page;
+mod scoped;
 mod time;
 mod tx;
 mod value;
 mod writer;
 
 pub use database::{Backend, Database, Migrations};
-pub use direct::Readers;
+pub(crate) use direct::Readers;
 pub use error::DbError;
 pub use page::{COUNT_CAP, ListQuery, Page};
+pub use scoped::check_scoped;
 pub use time::{Millis, new_id, now_ms};
-pub use tx::{Actor, BoxFuture, Change, RunToEnd, WriteTx, check_scoped, read_pg, write_pg};
+#[cfg(test)]
+pub(crate) use tx::RunToEnd;
+pub use tx::{Actor, BoxFuture, Change, WriteTx};
+pub(crate) use tx::{read_pg, write_pg};
 pub use value::{Arg, Column, FromRow, Row};
-pub use writer::{MAX_BATCH, Writer};
+pub use writer::MAX_BATCH;
+pub(crate) use writer::Writer;
 
 #[cfg(test)]
 mod tests;

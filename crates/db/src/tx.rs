@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::value::pg_query;
 use crate::writer::{lock, ready};
-use crate::{Arg, Column, DbError, FromRow, Row, Writer, direct, new_id, now_ms};
+use crate::{Arg, Column, DbError, FromRow, Row, Writer, check_scoped, direct, new_id, now_ms};
 
 /// A future a write function returns: it may borrow the transaction, and it is `Send` so that
 /// a PostgreSQL write whose caller went away can finish on a task of its own.
@@ -35,23 +35,6 @@ pub struct WriteTx<'c> {
     inner: Inner<'c>,
     /// A tenant's write: every statement must bind this organisation ([`check_scoped`]).
     tenant: Option<Uuid>,
-}
-
-/// The tenant rule: a statement run for one organisation names `org_id` (or is on `orgs`, the
-/// organisation's own row) and binds that organisation's id. Checked before every read and
-/// statement of a tenant's handle, so a tenant query that forgot its organisation fails its
-/// first test instead of reading across organisations.
-pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> {
-    let org = Arg::Uuid(Some(org));
-    let names_org = text.contains("org_id")
-        || text
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .any(|word| word == "orgs");
-    if names_org && args.contains(&org) {
-        Ok(())
-    } else {
-        Err(DbError::Unscoped(text.chars().take(120).collect()))
-    }
 }
 
 impl WriteTx<'_> {

@@ -13,7 +13,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioError};
 use mstation_store::identity::IdentityRule;
 use mstation_store::tracking::TrackingRule;
-use mstation_store::{Rule, StoreError};
+use mstation_store::{DbError, Rule, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -49,6 +49,9 @@ pub enum Code {
     Duplicate,
     InvalidField,
     StoreUnavailable,
+    /// A bug of ours (a tenant query without its organisation, a read that found no row it
+    /// must find): logged, answered without detail.
+    Internal,
     PageRender,
     /// A cut could not be read (CMX 3600).
     BadEdl,
@@ -92,6 +95,7 @@ impl Code {
             Duplicate,
             InvalidField,
             StoreUnavailable,
+            Internal,
             PageRender,
             BadEdl,
             BadOtio,
@@ -132,6 +136,7 @@ impl Code {
             Code::Duplicate => "duplicate",
             Code::InvalidField => "invalid_field",
             Code::StoreUnavailable => "store_unavailable",
+            Code::Internal => "internal",
             Code::PageRender => "page.render",
             Code::BadEdl => "tracking.bad_edl",
             Code::BadOtio => "tracking.bad_otio",
@@ -172,7 +177,7 @@ impl Code {
                 StatusCode::CONFLICT
             }
             Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Code::PageRender => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::PageRender | Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Rule(Rule::Identity(r)) => match r {
                 IdentityRule::RoleNotAssignable => StatusCode::FORBIDDEN,
                 IdentityRule::LastOwner
@@ -343,6 +348,10 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
             StoreError::InvalidValue { field, reason } => ApiError::invalid(&field, reason),
             StoreError::Rule(r) => ApiError::new(Code::Rule(r)),
+            StoreError::Database(DbError::Unscoped(_) | DbError::NoRow(_)) => {
+                tracing::error!(error = %e, "a bug in a store query");
+                ApiError::new(Code::Internal)
+            }
             StoreError::Database(_) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::new(Code::StoreUnavailable)
@@ -394,4 +403,36 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 pub async fn not_found() -> ApiError {
     ApiError::new(Code::RouteNotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Code::all()` is written by hand; this holds it to the enum, so the catalog tests over it
+    /// see every code.
+    #[test]
+    fn every_code_is_listed() {
+        let src = include_str!("error.rs");
+        let body = &src[src.find("pub enum Code {").unwrap()..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let variants: Vec<&str> = body
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.starts_with("//") && !l.is_empty())
+            .map(|l| l.split(['(', ',']).next().unwrap())
+            .collect();
+        let all: Vec<String> = Code::all()
+            .iter()
+            .map(|c| format!("{c:?}").split('(').next().unwrap().to_string())
+            .collect();
+        for v in &variants {
+            assert!(
+                all.iter().any(|a| a == v),
+                "Code::{v} is missing from Code::all()"
+            );
+        }
+        assert!(variants.len() > 30, "read the enum: {variants:?}");
+    }
 }

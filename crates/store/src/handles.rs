@@ -16,7 +16,9 @@
 use mstation_core::TenantScope;
 use uuid::Uuid;
 
-use crate::{Arg, BoxFuture, Column, FromRow, ListQuery, Page, Result, Store, StoreError, WriteTx};
+use crate::{
+    Arg, BoxFuture, COUNT_CAP, Column, FromRow, ListQuery, Page, Result, Store, StoreError, WriteTx,
+};
 
 /// One organisation's data, as seen by one caller (`Store::tenant`).
 #[derive(Clone, Copy)]
@@ -89,6 +91,16 @@ impl<'s> Tenant<'s> {
         Ok(self.store.db.scalar_opt(text, args).await?)
     }
 
+    /// Like `read`, for a read that scans more than a page (`Database::read_apart`).
+    pub(crate) async fn read_apart<T: FromRow>(
+        &self,
+        text: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>> {
+        mstation_db::check_scoped(self.org_id(), text, &args)?;
+        Ok(self.store.db.read_apart(text.to_string(), args).await?)
+    }
+
     /// The row `id` of `table` in this organisation, as `cols` select it, or `NotFound`
     /// naming `entity`. (`cols` and `table` are the code's constants, never input.)
     pub(crate) async fn one<T: FromRow>(
@@ -107,7 +119,9 @@ impl<'s> Tenant<'s> {
     /// One page of the rows of `table` that match `filter`, in id order, with the number of
     /// all that match: the list every entity shares. `filter` starts with `org_id = $1` and
     /// numbers its parameters `$1…$n` as `args` binds them; the page's cursor and limit come
-    /// after. (`cols`, `table` and `filter` are the code's text, never input.)
+    /// after. The count stops at `COUNT_CAP` (`total_capped`), so no list costs more to count
+    /// than to read, however long the audit log grows. (`cols`, `table` and `filter` are the
+    /// code's text, never input.)
     pub(crate) async fn page<T: FromRow>(
         &self,
         cols: &str,
@@ -117,17 +131,22 @@ impl<'s> Tenant<'s> {
         q: &ListQuery,
         id_of: impl Fn(&T) -> Uuid,
     ) -> Result<Page<T>> {
-        let counting = format!("SELECT COUNT(*) FROM {table} WHERE {filter}");
-        let total = self.scalar(&counting, &args).await?;
+        let counting = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {filter} LIMIT {}) c",
+            COUNT_CAP + 1
+        );
+        let total: i64 = self.scalar(&counting, &args).await?;
         let (cmp, dir) = q.order();
         let (after, limit) = (args.len() + 1, args.len() + 2);
         let text = format!(
-            "SELECT {cols} FROM {table} WHERE {filter} AND (${after} IS NULL OR id {cmp} ${after})
+            "SELECT {cols} FROM {table} WHERE ({filter}) AND (${after} IS NULL OR id {cmp} ${after})
              ORDER BY id {dir} LIMIT ${limit}"
         );
         args.extend([q.after.into(), (i64::from(q.limit) + 1).into()]);
         let items = self.read(&text, &args).await?;
-        Ok(q.finish(items, total, id_of))
+        let mut page = q.finish(items, total.min(COUNT_CAP), id_of);
+        page.total_capped = total > COUNT_CAP;
+        Ok(page)
     }
 
     /// Runs the write `f` for this organisation (the write rule, `mstation_db`): every statement

@@ -14,8 +14,10 @@ pub mod tracking;
 
 pub use handles::{Platform, Tenant};
 pub use mstation_core::validate::FieldError;
-pub use mstation_db::{Actor, Backend, COUNT_CAP, Change, ListQuery, Millis, Page, new_id, now_ms};
-pub(crate) use mstation_db::{Arg, BoxFuture, Column, DbError, FromRow, Row, WriteTx};
+pub use mstation_db::{
+    Actor, Backend, COUNT_CAP, Change, DbError, ListQuery, Millis, Page, new_id, now_ms,
+};
+pub(crate) use mstation_db::{Arg, BoxFuture, Column, FromRow, Row, WriteTx};
 
 /// The schema, one set of migrations per backend, embedded at build time.
 static MIGRATIONS: mstation_db::Migrations = mstation_db::Migrations {

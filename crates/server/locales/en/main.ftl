@@ -156,6 +156,8 @@ problem-invalid_field-detail = A field is not valid; field and reason say which 
 problem-store_unavailable = The database is unavailable
 problem-store_unavailable-detail = The database did not answer; try again in a moment.
 problem-store_unavailable-starting = The event stream is starting; retry in a moment.
+problem-internal = Something went wrong on our side
+problem-internal-detail = This is a fault in M-Station, not in your request; it has been logged.
 problem-page-render = The page could not be drawn
 problem-page-render-detail = Something went wrong while drawing this page; the error was logged.
 

@@ -156,6 +156,8 @@ problem-invalid_field-detail = 有字段无效；field 和 reason 指明了是�
 problem-store_unavailable = 数据库暂时不可用
 problem-store_unavailable-detail = 数据库没有响应，请稍后重试。
 problem-store_unavailable-starting = 事件流正在启动，请稍后重试。
+problem-internal = 服务器内部出错
+problem-internal-detail = 这是 M-Station 自身的故障，不是请求的问题；已记录在日志中。
 problem-page-render = 页面无法显示
 problem-page-render-detail = 显示此页面时出错，错误已记录。
 

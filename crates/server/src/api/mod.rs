@@ -24,7 +24,7 @@ pub struct Items<T> {
 #[openapi(
     info(
         title = "M-Station API",
-        description = "The shared platform for film and TV production. Authenticate with `Authorization: Bearer <token>` (create tokens under Settings → API tokens or with `mstation admin token`). Errors are RFC 9457 problem+json with a stable `code` (and `field` and `reason` when an input is refused); their title and detail follow the caller's language. Lists take `limit`, `cursor` and `sort` and answer `{items, next_cursor, total}`. Versioned entities carry an ETag; send it back as If-Match to get 409 instead of overwriting someone else's change. Creating POSTs accept an `Idempotency-Key`."
+        description = "The shared platform for film and TV production. Authenticate with `Authorization: Bearer <token>` (create tokens under Settings → API tokens or with `mstation admin create-token`). Errors are RFC 9457 problem+json with a stable `code` (and `field` and `reason` when an input is refused); their title and detail follow the caller's language (where an edit file could not be read, the detail is the reader's own account of the line, in English). Lists take `limit`, `cursor` and `sort` and answer `{items, next_cursor, total}`. Versioned entities carry an ETag; send it back as If-Match to get 409 instead of overwriting someone else's change. Creating POSTs accept an `Idempotency-Key`."
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),

@@ -1060,9 +1060,15 @@ impl Platform<'_> {
         };
         let actor = actor.clone();
         let token_hash = hash_secret(&secret);
+        // The organisation's row, written under the tenant rule whoever asks.
         let token = self
-            .write(move |tx| {
+            .store
+            .db
+            .write(Some(org_id), move |tx| {
                 Box::pin(async move {
+                    if !is_member(tx, org_id, user_id).await? {
+                        return Err(FieldError::new("user_id", "not_a_member").into());
+                    }
                     let args = [
                         token.id.into(),
                         org_id.into(),
@@ -1084,7 +1090,7 @@ impl Platform<'_> {
                     let change =
                         Change::new(Some(org_id), "token.created", "token", token.id).after(&token);
                     tx.record(&actor, change).await?;
-                    Ok(token)
+                    Ok::<_, StoreError>(token)
                 })
             })
             .await?;
@@ -1208,14 +1214,6 @@ impl Platform<'_> {
     }
 
     // ----- collaboration grants -----
-
-    /// The live grants through which `grantee` may reach `project_id` of another organisation.
-    pub async fn grants_to(&self, grantee: Uuid, project_id: Uuid) -> Result<Vec<Grant>> {
-        let text = format!(
-            "SELECT {GRANT_COLS} FROM grants WHERE grantee_org_id = $1 AND project_id = $2 AND revoked_at IS NULL"
-        );
-        self.read(&text, &[grantee.into(), project_id.into()]).await
-    }
 }
 
 impl Tenant<'_> {

@@ -285,12 +285,6 @@ impl Platform<'_> {
         })
         .await
     }
-
-    /// Any job, for the platform's own workers.
-    pub async fn job_unscoped(&self, id: Uuid) -> Result<Option<Job>> {
-        let text = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
-        self.read_opt(&text, &[id.into()]).await
-    }
 }
 
 impl Tenant<'_> {

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::ids_out;
 use crate::identity;
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
-    WriteTx, new_id, now_ms,
+    Actor, COUNT_CAP, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError,
+    Tenant, WriteTx, new_id, now_ms,
 };
 
 /// What a note is on, besides a task.
@@ -274,12 +274,16 @@ impl Tenant<'_> {
             (q.limit as i64 + 1).into(),
         ];
         let items = self.read(&text, &args).await?;
-        let total = self
-            .scalar(
-                "SELECT COUNT(*) FROM note_mentions WHERE org_id = $1 AND user_id = $2",
-                &[scope.org_id.into(), user_id.into()],
-            )
+        let counting = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM note_mentions WHERE org_id = $1 AND user_id = $2
+             LIMIT {}) c",
+            COUNT_CAP + 1
+        );
+        let total: i64 = self
+            .scalar(&counting, &[scope.org_id.into(), user_id.into()])
             .await?;
-        Ok(q.finish(items, total, |n| n.id))
+        let mut page = q.finish(items, total.min(COUNT_CAP), |n: &Note| n.id);
+        page.total_capped = total > COUNT_CAP;
+        Ok(page)
     }
 }

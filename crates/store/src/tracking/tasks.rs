@@ -1189,26 +1189,27 @@ impl Tenant<'_> {
     pub async fn progress(&self, project_id: Uuid) -> Result<Progress> {
         let scope = self.scope();
         self.project(project_id).await?;
-        let args = [
+        let args: Vec<Arg> = vec![
             scope.org_id.into(),
             project_id.into(),
             mstation_core::tracking::conform::OMITTED.into(),
         ];
+        // Both scan the whole project: off the runtime's threads on SQLite.
         let sequences: Vec<(Uuid, String, i64)> = self
-            .read(
+            .read_apart(
                 "SELECT q.id, q.name, (SELECT COUNT(*) FROM shots s WHERE s.org_id = q.org_id AND s.sequence_id = q.id AND s.status <> $3)
                  FROM sequences q WHERE q.org_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id",
-                &args,
+                args.clone(),
             )
             .await?;
         let counts: Vec<ProgressCount> = self
-            .read(
+            .read_apart(
                 "SELECT t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order, COUNT(*)
                  FROM tasks t JOIN shots s ON s.id = t.shot_id JOIN task_types y ON y.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
                  WHERE t.org_id = $1 AND t.project_id = $2 AND s.status <> $3
                  GROUP BY t.sequence_id, t.task_type_id, t.status_id, y.sort_order, st.sort_order
                  ORDER BY y.sort_order, st.sort_order",
-                &args,
+                args,
             )
             .await?;
         let mut out: Vec<SequenceProgress> = sequences

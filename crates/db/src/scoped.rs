@@ -1,0 +1,150 @@
+//! The tenant rule, checked before every read and statement of a tenant's handle: the statement
+//! filters by its organisation. A tenant query that forgot its organisation fails its first
+//! test instead of reading across organisations.
+//!
+//! What counts as filtering, read from the statement's text (the code's own SQL, never input):
+//! - a comparison in its `WHERE` (or a join's `ON`): `org_id = $k`, `t.org_id = $k` or
+//!   `grantee_org_id = $k` (a grant received), with `$k` bound to the organisation;
+//! - on `orgs`, the organisation's own row: `id = $k` with `$k` bound to it;
+//! - an `INSERT … VALUES` whose `org_id` column takes `$k`, bound to it; an `INSERT … SELECT`
+//!   must do that and also filter what it selects, as above.
+
+use uuid::Uuid;
+
+use crate::{Arg, DbError};
+
+/// `Ok` when `text` filters by `org` as the module docs say, with `args` as `$1…`.
+pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> {
+    let org = Arg::Uuid(Some(org));
+    let bound = |k: usize| k >= 1 && args.get(k - 1) == Some(&org);
+    let scoped = match insert_org_value(text) {
+        Some((value, select)) => {
+            param(value).is_some_and(bound) && select.is_none_or(|s| filters(s, &bound))
+        }
+        None => filters(text, &bound),
+    };
+    if scoped {
+        Ok(())
+    } else {
+        Err(DbError::Unscoped(text.chars().take(120).collect()))
+    }
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+}
+
+/// `$k` → k.
+fn param(token: &str) -> Option<usize> {
+    token.trim().strip_prefix('$')?.parse().ok()
+}
+
+/// Whether the filtering part of `text` (after its first `WHERE` or `ON`) compares an
+/// organisation column, or the `orgs` table's `id`, with a parameter `bound` accepts.
+fn filters(text: &str, bound: &impl Fn(usize) -> bool) -> bool {
+    let start = [" WHERE ", "\nWHERE ", " ON ", "\nON "]
+        .iter()
+        .filter_map(|k| text.find(k))
+        .min();
+    let Some(start) = start else {
+        return false;
+    };
+    let on_orgs = text
+        .split(|c: char| !is_ident(c))
+        .any(|w| w == "orgs" || w.ends_with(".orgs"));
+    let tail = &text[start..];
+    let mut rest = tail;
+    while let Some(eq) = rest.find('=') {
+        let (left, right) = rest.split_at(eq);
+        let column = left
+            .trim_end()
+            .rsplit(|c: char| !is_ident(c))
+            .next()
+            .unwrap_or("");
+        let column = column.rsplit('.').next().unwrap_or(column);
+        let value: String = right[1..]
+            .trim_start()
+            .chars()
+            .take_while(|c| *c == '$' || c.is_ascii_digit())
+            .collect();
+        let names_org =
+            column == "org_id" || column == "grantee_org_id" || (on_orgs && column == "id");
+        if names_org && param(&value).is_some_and(bound) {
+            return true;
+        }
+        rest = &right[1..];
+    }
+    false
+}
+
+/// For an `INSERT`: the value its `org_id` column takes (`$k`), and the text of its `SELECT`
+/// when it inserts the rows of one. `None` when `text` is no `INSERT` (or names no `org_id`
+/// column, which then fails as a statement without a filter).
+fn insert_org_value(text: &str) -> Option<(&str, Option<&str>)> {
+    let t = text.trim_start();
+    if !t.starts_with("INSERT INTO") {
+        return None;
+    }
+    let open = t.find('(')?;
+    let close = open + t[open..].find(')')?;
+    let at = t[open + 1..close]
+        .split(',')
+        .position(|c| c.trim() == "org_id")?;
+    let after = &t[close + 1..];
+    let body = after.trim_start();
+    if let Some(values) = body.strip_prefix("VALUES") {
+        let values = values.trim_start().strip_prefix('(')?;
+        let end = values.find(')')?;
+        return Some((values[..end].split(',').nth(at)?, None));
+    }
+    let select = body.strip_prefix("SELECT")?;
+    let value = select.split(',').nth(at)?;
+    Some((value.split_whitespace().next()?, Some(select)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str, args: &[Arg], org: Uuid) -> bool {
+        check_scoped(org, text, args).is_ok()
+    }
+
+    #[test]
+    fn a_statement_must_filter_by_its_organisation_not_merely_mention_it() {
+        let (org, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let a = |v: &[Uuid]| v.iter().map(|u| Arg::from(*u)).collect::<Vec<_>>();
+        // Filters.
+        for text in [
+            "SELECT id FROM shots WHERE org_id = $1 AND id = $2",
+            "SELECT t.id FROM tasks t JOIN shots s ON s.id = t.shot_id WHERE t.org_id = $1",
+            "UPDATE tasks SET priority = $2 WHERE id = $3 AND org_id = $1",
+            "DELETE FROM casting WHERE org_id=$1 AND shot_id = $2",
+            "SELECT id FROM grants WHERE grantee_org_id = $1",
+            "UPDATE orgs SET name = $2 WHERE id = $1",
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3)",
+            "INSERT INTO m (org_id, note_id) SELECT $1, n.id FROM notes n WHERE n.org_id = $1",
+        ] {
+            assert!(ok(text, &a(&[org, other, other]), org), "{text}");
+        }
+        // Do not.
+        for text in [
+            // Binds the organisation, filters by nothing of it.
+            "SELECT id FROM shots WHERE id = $2 AND name <> $1",
+            // Names it only where it is set, not where rows are chosen.
+            "UPDATE shots SET org_id = $1 WHERE id = $2",
+            // Compares it with another organisation's id.
+            "SELECT id FROM shots WHERE org_id = $2",
+            // Inserts under the organisation rows it selects from anyone's.
+            "INSERT INTO casting (org_id, shot_id) SELECT $1, id FROM shots WHERE id = $2",
+            // Inserts under another organisation.
+            "INSERT INTO notes (id, org_id, body) VALUES ($1, $2, $3)",
+            // No filter at all.
+            "SELECT COUNT(*) FROM shots",
+            // `id` of a table that is not `orgs`.
+            "UPDATE shots SET name = $2 WHERE id = $1",
+        ] {
+            assert!(!ok(text, &a(&[org, other, other]), org), "{text}");
+        }
+    }
+}
