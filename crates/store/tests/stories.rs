@@ -169,6 +169,7 @@ async fn tracking_a_cut_its_tasks_notes_and_time() {
         assert_eq!(total, 2);
         // Frames are inclusive: the second event runs two seconds, 48 frames.
         assert_eq!(shots[1].cut_out - shots[1].cut_in + 1, 48);
+        assert_eq!(shots[1].frames(), 48, "what the pages show");
 
         let ty = alpha.task_types(project.id).await.unwrap()[0].id;
         let tasks = alpha

@@ -140,6 +140,17 @@ async fn production_pages_keep_to_their_organisation_and_role() {
         let task = tasks["items"][0]["id"].as_str().unwrap().to_string();
         let applied = shots_now(&srv, &a.token, &seq).await;
         assert_eq!(applied.as_array().unwrap().len(), 2);
+        // Frames are counted one way: in and out both included (2 s and 1 s 12 f at 24 fps).
+        let (_, grid) = alpha.get(&format!("/app/projects/{pid}/shots")).await;
+        assert!(
+            grid.contains("data-frames=\"48\"") && grid.contains("data-frames=\"36\""),
+            "the grid counts 48 and 36 frames"
+        );
+        let (_, page) = alpha.get(&format!("/app/tasks/{task}")).await;
+        assert!(
+            page.contains("(48)") || page.contains("(36)"),
+            "the task page too"
+        );
 
         // The asset grid: an asset made through its form gets the pipeline's tasks.
         let assets = format!("/app/projects/{pid}/assets");

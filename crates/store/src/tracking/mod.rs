@@ -162,6 +162,7 @@ pub struct Shot {
     pub status: String,
     /// Position in the cut, from 1.
     pub cut_order: i64,
+    /// The first and the last frame of the shot in the cut, both included.
     pub cut_in: i64,
     pub cut_out: i64,
     pub head_handles: i64,
@@ -179,6 +180,34 @@ pub struct Shot {
     pub description: String,
     pub created_at: Millis,
     pub version: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_days_that_exist_are_dates() {
+        for ok in ["2026-12-05", "2028-02-29", "2026-01-31"] {
+            assert!(super::date("due_date", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "2026-02-30",
+            "2026-13-45",
+            "2027-02-29",
+            "2026-04-31",
+            "2026-00-10",
+            "2026-1-05",
+        ] {
+            assert!(super::date("due_date", bad).is_err(), "{bad}");
+        }
+    }
+}
+
+impl Shot {
+    /// The shot's length in the cut: in and out are both frames of it, so a shot from 1009 to
+    /// 1080 is 72 frames.
+    pub fn frames(&self) -> i64 {
+        self.cut_out - self.cut_in + 1
+    }
 }
 
 impl FromRow for Shot {
@@ -263,6 +292,7 @@ fn code(field: &'static str, v: &str) -> Result<String> {
     }
 }
 
+/// A calendar day written `YYYY-MM-DD` that exists (`2026-02-30` and `2026-13-45` do not).
 pub(crate) fn date(field: &'static str, v: &str) -> Result<String> {
     let b = v.as_bytes();
     let shape = b.len() == 10
@@ -271,9 +301,13 @@ pub(crate) fn date(field: &'static str, v: &str) -> Result<String> {
         && v.chars()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    let month: u32 = v.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
-    let day: u32 = v.get(8..10).and_then(|d| d.parse().ok()).unwrap_or(0);
-    if shape && (1..=12).contains(&month) && (1..=31).contains(&day) {
+    let number = |r: std::ops::Range<usize>| v.get(r).and_then(|n| n.parse::<u8>().ok());
+    let year: i32 = v.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let month = number(5..7).and_then(|m| time::Month::try_from(m).ok());
+    let exists = month
+        .zip(number(8..10))
+        .is_some_and(|(m, d)| time::Date::from_calendar_date(year, m, d).is_ok());
+    if shape && exists {
         Ok(v.to_string())
     } else {
         Err(FieldError::new(field, "not_a_date").into())

@@ -543,7 +543,7 @@ async fn grid(
                 id: shot.id.to_string(),
                 name: shot.name.clone(),
                 sequence: s.name.clone(),
-                frames: shot.cut_out - shot.cut_in,
+                frames: shot.frames(),
                 clip: shot.clip_name.clone().unwrap_or_default(),
                 cells: cells
                     .remove(&shot.id)
