@@ -265,6 +265,7 @@ reason-kind_differs_between_projects_give_project_id = { $field } is a different
 reason-missing = { $field } is missing.
 reason-not_a_cursor_of_this_sort = { $field } was given out for another sort order.
 reason-not_a_date = { $field } must be a date, YYYY-MM-DD.
+reason-no_events = { $field } has no picture event: importing it would omit every shot of the sequence.
 reason-not_a_field_of_this_project = { $field } is not a custom field of this project.
 reason-not_a_member = { $field } refers to a membership that does not exist.
 reason-not_a_note_of_this_subject = { $field } is not a note on the same shot, asset or version.

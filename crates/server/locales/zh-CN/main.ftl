@@ -265,6 +265,7 @@ reason-kind_differs_between_projects_give_project_id = { $field } 在不同项�
 reason-missing = 缺少 { $field }。
 reason-not_a_cursor_of_this_sort = { $field } 是按其他排序方式给出的。
 reason-not_a_date = { $field } 须是 YYYY-MM-DD 格式的日期。
+reason-no_events = { $field } 中没有画面事件：导入它会把该场次的所有镜头从剪辑中删去。
 reason-not_a_field_of_this_project = { $field } 不是本项目的自定义字段。
 reason-not_a_member = { $field } 所指的成员关系不存在。
 reason-not_a_note_of_this_subject = { $field } 不是同一镜头、资产或版本上的备注。

@@ -115,8 +115,11 @@ async fn a_bad_edl_names_its_line_and_changes_nothing() {
         assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (422, Some("tracking.bad_edl"), Some("edl")), "{v}");
         assert!(v["detail"].as_str().unwrap().starts_with("line 3:"), "{v}");
         assert!(shot_names(&srv, &a.token, &seq).await.is_empty());
-        let (s, v) = conform(&srv, &a.token, &seq, "", true).await;
-        assert_eq!(s, 200, "an empty EDL is an empty cut: {v}");
+        for empty in ["", "TITLE: X\n", "001  AX AA C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"] {
+            let (s, v) = conform(&srv, &a.token, &seq, empty, true).await;
+            let refused = (v["field"].as_str(), v["reason"].as_str());
+            assert_eq!((s, refused), (422, (Some("edl"), Some("no_events"))), "{empty:?}: {v}");
+        }
         let (s, v) = srv.post(&a.token, &format!("/api/v1/sequences/{seq}/conform"), json!({"format": "fcpxml", "edl": "x"})).await;
         assert_eq!((s, v["field"].as_str()), (422, Some("format")));
         let (s, v) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Bad", "code": "BAD", "fps": "23.5", "width": 1920, "height": 1080})).await;

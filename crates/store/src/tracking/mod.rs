@@ -995,7 +995,7 @@ impl Tenant<'_> {
             let shots: Vec<Shot> = self
                 .read(&load, &[scope.org_id.into(), sequence_id.into()])
                 .await?;
-            return Ok(conform::plan(&existing(&shots), edl, &opts));
+            return with_shots(conform::plan(&existing(&shots), edl, &opts));
         }
         let actor = Actor::of(scope);
         let (org_id, project_id) = (scope.org_id, project.id);
@@ -1006,7 +1006,7 @@ impl Tenant<'_> {
                     let shots: Vec<Shot> = tx
                         .query(&load, &[org_id.into(), sequence_id.into()])
                         .await?;
-                    let plan = conform::plan(&existing(&shots), &edl, &opts);
+                    let plan = with_shots(conform::plan(&existing(&shots), &edl, &opts))?;
                     let now = now_ms();
                     let insert = format!(
                         "INSERT INTO shots ({SHOT_COLS}) VALUES ($1, $2, $3, $4, $5, 'active', $6,
@@ -1095,6 +1095,15 @@ impl Tenant<'_> {
         self.wrote_rows(plan.new.len() + plan.changed.len());
         Ok(plan)
     }
+}
+
+/// A plan whose cut has at least one shot: an edit without a picture event (an empty file, only
+/// audio) would omit every shot of the sequence, which is never what an import means.
+fn with_shots(plan: Conform) -> Result<Conform> {
+    if plan.new.is_empty() && plan.changed.is_empty() && plan.unchanged.is_empty() {
+        return Err(FieldError::new("edl", "no_events").into());
+    }
+    Ok(plan)
 }
 
 fn existing(shots: &[Shot]) -> Vec<ExistingShot> {
