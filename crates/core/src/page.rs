@@ -8,9 +8,11 @@ use uuid::Uuid;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
-/// Clamps a requested page size into 1..=MAX_LIMIT.
-pub fn limit(requested: Option<u32>) -> u32 {
-    requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+/// The page size asked for, `DEFAULT_LIMIT` when none; `None` outside 1..=MAX_LIMIT (refused,
+/// not quietly changed, so a client never takes a short page for the end of a list).
+pub fn limit(requested: Option<u32>) -> Option<u32> {
+    let n = requested.unwrap_or(DEFAULT_LIMIT);
+    (1..=MAX_LIMIT).contains(&n).then_some(n)
 }
 
 /// An opaque cursor: the sort key of the last item returned plus its id as the tie-breaker.

@@ -120,6 +120,16 @@ pub fn bad_param(param: &'static str, allowed: &'static str) -> ApiError {
         .arg("allowed", allowed)
 }
 
+/// The `limit` of a list: 1 to `MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
+pub fn page_limit(requested: Option<u32>) -> ApiResult<u32> {
+    page::limit(requested).ok_or_else(|| {
+        ApiError::new(Code::RequestInvalidQuery)
+            .message("problem-request-invalid_query-limit")
+            .arg("param", "limit")
+            .arg("max", page::MAX_LIMIT)
+    })
+}
+
 /// A query parameter that takes a user id or `me`.
 pub fn bad_person(param: &'static str) -> ApiError {
     ApiError::new(Code::RequestInvalidQuery)
@@ -295,7 +305,7 @@ pub fn list_query(
         ),
     };
     Ok(ListQuery {
-        limit: page::limit(limit),
+        limit: page_limit(limit)?,
         after,
         descending: dir == page::Direction::Desc,
     })

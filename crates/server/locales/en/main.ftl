@@ -125,6 +125,7 @@ problem-request-unreadable-detail = The request body could not be read.
 problem-request-invalid_query = A query parameter is not valid
 problem-request-invalid_query-detail = The query string could not be read.
 problem-request-invalid_query-one_of = { $param } must be one of: { $allowed }.
+problem-request-invalid_query-limit = { $param } must be between 1 and { $max }.
 problem-request-invalid_query-person = { $param } must be a user id or me.
 problem-request-invalid_query-name = { $param } must be a name such as member.updated.
 problem-request-invalid_query-field_filter = { $param }: filter on a custom task field as field.<key>, field.<key>.gte or field.<key>.lte.

@@ -125,6 +125,7 @@ problem-request-unreadable-detail = 无法读取请求体。
 problem-request-invalid_query = 查询参数无效
 problem-request-invalid_query-detail = 无法解析查询字符串。
 problem-request-invalid_query-one_of = { $param } 只能取以下值之一：{ $allowed }。
+problem-request-invalid_query-limit = { $param } 必须在 1 到 { $max } 之间。
 problem-request-invalid_query-person = { $param } 必须是用户 ID 或 me。
 problem-request-invalid_query-name = { $param } 必须是 member.updated 这样的名称。
 problem-request-invalid_query-field_filter = { $param }：按自定义任务字段筛选时，请写作 field.<key>、field.<key>.gte 或 field.<key>.lte。

@@ -1083,3 +1083,24 @@ async fn behind_a_trusted_proxy_the_limiter_counts_each_client() {
         "a made-up header does not escape the limit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_size_outside_its_range_is_refused_not_changed() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        for path in ["/api/v1/projects", "/api/v1/tasks", "/api/v1/members"] {
+            for bad in ["0", "501", "100000"] {
+                let (s, v) = srv.get(&a.token, &format!("{path}?limit={bad}")).await;
+                assert_eq!(
+                    (s, v["code"].as_str()),
+                    (400, Some("request.invalid_query")),
+                    "{path} {bad}: {v}"
+                );
+                assert!(v["detail"].as_str().unwrap().contains("500"), "{v}");
+            }
+            let (s, v) = srv.get(&a.token, &format!("{path}?limit=500")).await;
+            assert_eq!(s, 200, "{path}: {v}");
+        }
+    })
+    .await;
+}

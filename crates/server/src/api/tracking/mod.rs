@@ -6,7 +6,7 @@ use axum::extract::{Path, State as AxState};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
-use mstation_core::page::{self, Cursor};
+use mstation_core::page::Cursor;
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::edl::{self, Edl};
 use mstation_core::tracking::export::{Export, ExportShot};
@@ -456,7 +456,7 @@ async fn list_shots(
                 .ok_or_else(|| ApiError::new(Code::RequestInvalidCursor))?,
         ),
     };
-    let limit = page::limit(p.limit);
+    let limit = crate::extract::page_limit(p.limit)?;
     let (mut items, total) = state
         .store
         .tenant(m.may(Permission::ReadOrg)?)

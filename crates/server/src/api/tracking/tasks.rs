@@ -201,7 +201,7 @@ async fn list_tasks(
         }
     };
     let q = ListQuery {
-        limit: page::limit(p.limit),
+        limit: crate::extract::page_limit(p.limit)?,
         after: cursor.as_ref().map(|c| c.id),
         descending: dir == page::Direction::Desc,
     };
