@@ -43,6 +43,10 @@ pub enum Code {
     RequestInvalidSort,
     RequestInvalidCursor,
     RequestInvalidLastEventId,
+    /// A path segment that does not parse (an id that is not a UUID).
+    RequestInvalidPath,
+    /// A method the address does not take.
+    RequestMethodNotAllowed,
     NotFound,
     RouteNotFound,
     StaleVersion,
@@ -89,6 +93,8 @@ impl Code {
             RequestInvalidSort,
             RequestInvalidCursor,
             RequestInvalidLastEventId,
+            RequestInvalidPath,
+            RequestMethodNotAllowed,
             NotFound,
             RouteNotFound,
             StaleVersion,
@@ -130,6 +136,8 @@ impl Code {
             Code::RequestInvalidSort => "request.invalid_sort",
             Code::RequestInvalidCursor => "request.invalid_cursor",
             Code::RequestInvalidLastEventId => "request.invalid_last_event_id",
+            Code::RequestInvalidPath => "request.invalid_path",
+            Code::RequestMethodNotAllowed => "request.method_not_allowed",
             Code::NotFound => "not_found",
             Code::RouteNotFound => "route_not_found",
             Code::StaleVersion => "stale_version",
@@ -163,7 +171,9 @@ impl Code {
             | Code::RequestInvalidIdempotencyKey
             | Code::RequestInvalidSort
             | Code::RequestInvalidCursor
-            | Code::RequestInvalidLastEventId => StatusCode::BAD_REQUEST,
+            | Code::RequestInvalidLastEventId
+            | Code::RequestInvalidPath => StatusCode::BAD_REQUEST,
+            Code::RequestMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::RequestInvalidBody
@@ -400,6 +410,43 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The answers axum writes itself come as plain text or empty: a path segment that does not
+/// parse (`/api/v1/projects/not-an-id`) and a method an address does not take. This turns them
+/// into problem+json in the caller's language like every other answer (keeping `Allow`).
+pub async fn bare_errors_as_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain {
+        return resp;
+    }
+    let code = match resp.status() {
+        StatusCode::METHOD_NOT_ALLOWED => Code::RequestMethodNotAllowed,
+        StatusCode::BAD_REQUEST => {
+            let (parts, body) = resp.into_parts();
+            let Ok(text) = axum::body::to_bytes(body, 4096).await else {
+                return Response::from_parts(parts, axum::body::Body::empty());
+            };
+            if !text.starts_with(b"Invalid URL") {
+                return Response::from_parts(parts, axum::body::Body::from(text));
+            }
+            return ApiError::new(Code::RequestInvalidPath).into_response();
+        }
+        _ => return resp,
+    };
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let mut out = ApiError::new(code).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
+}
 
 pub async fn not_found() -> ApiError {
     ApiError::new(Code::RouteNotFound)

@@ -124,6 +124,7 @@ pub fn app(state: State) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn(error::bare_errors_as_problems))
         .layer(axum::middleware::from_fn(i18n::negotiate))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(axum::middleware::from_fn(extract::refuse_large_bodies))

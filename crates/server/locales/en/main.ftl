@@ -143,6 +143,10 @@ problem-request-invalid_cursor = The cursor is not valid
 problem-request-invalid_cursor-detail = This cursor was not given out by this server; start again from the first page.
 problem-request-invalid_last_event_id = The Last-Event-ID header is not valid
 problem-request-invalid_last_event_id-detail = Last-Event-ID must be the seq of an event.
+problem-request-invalid_path = The address is not valid
+problem-request-invalid_path-detail = A part of the address is not what it should be, such as an id that is not a UUID.
+problem-request-method_not_allowed = Method not allowed
+problem-request-method_not_allowed-detail = This address does not take this method; the Allow header lists those it takes.
 
 problem-not_found = Not found
 problem-not_found-detail = There is no { $entity } with this id in your organisation.

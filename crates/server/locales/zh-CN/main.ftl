@@ -143,6 +143,10 @@ problem-request-invalid_cursor = 分页游标无效
 problem-request-invalid_cursor-detail = 此游标不是本服务器给出的，请从第一页重新开始。
 problem-request-invalid_last_event_id = Last-Event-ID 请求头无效
 problem-request-invalid_last_event_id-detail = Last-Event-ID 必须是某个事件的 seq。
+problem-request-invalid_path = 地址无效
+problem-request-invalid_path-detail = 地址中的某一部分不符合要求，例如 ID 不是 UUID。
+problem-request-method_not_allowed = 不支持该请求方法
+problem-request-method_not_allowed-detail = 此地址不接受该方法；Allow 头列出了它接受的方法。
 
 problem-not_found = 未找到
 problem-not_found-detail = 你的机构中没有此 ID 的{ $entity }。

@@ -1104,3 +1104,46 @@ async fn a_page_size_outside_its_range_is_refused_not_changed() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_path_id_and_an_unknown_method_are_problems_too() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (s, v) = srv.get(&a.token, "/api/v1/projects/not-an-id").await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("request.invalid_path")),
+            "{v}"
+        );
+        let r = srv
+            .http
+            .request(
+                Method::from_bytes(b"BREW").unwrap(),
+                format!("{}/api/v1/projects", srv.base),
+            )
+            .bearer_auth(&a.token)
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap();
+        let allow = r
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_string());
+        let (s, v) = problem(r).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (405, Some("request.method_not_allowed")),
+            "{v}"
+        );
+        assert!(
+            allow.is_some_and(|a| a.contains("GET")),
+            "the allowed methods are named"
+        );
+        assert!(
+            !v["title"].as_str().unwrap().is_ascii(),
+            "in the caller's language: {v}"
+        );
+    })
+    .await;
+}
