@@ -604,3 +604,30 @@ async fn behind_a_trusted_proxy_the_forwarded_host_is_this_site() {
         assert_eq!(r.status().as_u16(), want, "trusted proxies: {proxies:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_without_the_sessions_token_changes_nothing() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let browser = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+        let r = browser
+            .http
+            .post(format!("{}/signout", srv.base))
+            .form(&[("csrf", "not-the-token")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "the cookie is left alone"
+        );
+        let (s, _) = browser.get("/app/projects").await;
+        assert_eq!(s, 200, "still signed in");
+        let (s, _) = browser.post("/signout", &[]).await;
+        assert_eq!(s, 303);
+        let (s, _) = browser.get("/app/projects").await;
+        assert_eq!(s, 303, "signed out with the session's own token");
+    })
+    .await;
+}

@@ -17,7 +17,7 @@ use super::{CsrfForm, Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
 use crate::api::identity::{ClientIp, sign_in};
 use crate::auth::{MaybeSigned, permission_key};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::i18n;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -137,9 +137,13 @@ async fn signout(
     MaybeSigned(c): MaybeSigned,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> PageResult {
-    if let Some(s) = c.and_then(|c| c.session)
-        && crate::auth::same_secret(&f.csrf, &s.csrf)
-    {
+    if let Some(s) = c.and_then(|c| c.session) {
+        // A sign-out posted without this session's token (from another site) changes nothing:
+        // neither the session nor the browser's cookie.
+        if !crate::auth::same_secret(&f.csrf, &s.csrf) {
+            let refused = ApiError::new(Code::AuthCsrf).message("problem-auth-csrf-form");
+            return Err(refused.into());
+        }
         state.store.platform().end_session(&s.secret).await?;
     }
     let mut r = Redirect::to("/signin").into_response();
