@@ -430,8 +430,10 @@ pub async fn bare_errors_as_problems(
         StatusCode::METHOD_NOT_ALLOWED => Code::RequestMethodNotAllowed,
         StatusCode::BAD_REQUEST => {
             let (parts, body) = resp.into_parts();
-            let Ok(text) = axum::body::to_bytes(body, 4096).await else {
-                return Response::from_parts(parts, axum::body::Body::empty());
+            // axum's rejection repeats the offending segment; one too long to read back is a
+            // path that does not parse all the same.
+            let Ok(text) = axum::body::to_bytes(body, 64 * 1024).await else {
+                return ApiError::new(Code::RequestInvalidPath).into_response();
             };
             if !text.starts_with(b"Invalid URL") {
                 return Response::from_parts(parts, axum::body::Body::from(text));

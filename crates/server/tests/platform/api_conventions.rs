@@ -1109,12 +1109,14 @@ async fn a_page_size_outside_its_range_is_refused_not_changed() {
 async fn a_bad_path_id_and_an_unknown_method_are_problems_too() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
-        let (s, v) = srv.get(&a.token, "/api/v1/projects/not-an-id").await;
-        assert_eq!(
-            (s, v["code"].as_str()),
-            (400, Some("request.invalid_path")),
-            "{v}"
-        );
+        for id in ["not-an-id".to_string(), "x".repeat(6000)] {
+            let (s, v) = srv.get(&a.token, &format!("/api/v1/projects/{id}")).await;
+            assert_eq!(
+                (s, v["code"].as_str()),
+                (400, Some("request.invalid_path")),
+                "{v}"
+            );
+        }
         let r = srv
             .http
             .request(
