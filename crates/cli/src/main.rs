@@ -73,6 +73,10 @@ enum Command {
             value_delimiter = ','
         )]
         trusted_proxies: Vec<mstation_core::net::Cidr>,
+        /// Keep `/metrics` to those who send this secret as `Authorization: Bearer …` (a
+        /// Prometheus scraper); open to anyone who reaches the port when absent.
+        #[arg(long, env = "MSTATION_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
         /// Load the demo studio (a feature film in production, three companies) unless it is
         /// there already, and print its sign-in accounts.
         #[arg(long)]
@@ -163,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
             secure_cookies,
             allow_private_webhooks,
             trusted_proxies,
+            metrics_token,
             demo,
         } => {
             let db = store.open().await?;
@@ -176,6 +181,9 @@ async fn main() -> anyhow::Result<()> {
                 allow_private_webhooks,
                 trusted_proxies,
             );
+            if let Some(t) = metrics_token.filter(|t| !t.trim().is_empty()) {
+                let _ = state.metrics_token.set(t.trim().to_string());
+            }
             mstation_server::serve(
                 state,
                 mstation_server::Config {

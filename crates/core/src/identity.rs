@@ -64,10 +64,13 @@ pub enum Role {
     Artist,
     Finance,
     Viewer,
+    /// A reviewer from the client's side: reads the production, writes notes and gives client
+    /// approval where the workflow lets it.
+    Client,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Owner,
         Role::Admin,
         Role::Producer,
@@ -76,6 +79,7 @@ impl Role {
         Role::Artist,
         Role::Finance,
         Role::Viewer,
+        Role::Client,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Role {
             Role::Artist => "artist",
             Role::Finance => "finance",
             Role::Viewer => "viewer",
+            Role::Client => "client",
         }
     }
 
@@ -109,23 +114,41 @@ impl Role {
                     | ReadAudit
                     | ManageGrants
                     | ReadJobs
+                    | Review
                     | WriteProduction
+                    | PlanProduction
+                    | ManageProduction
             ),
-            Role::Coordinator | Role::Supervisor => {
-                matches!(
-                    p,
-                    ReadOrg | ReadMembers | ManageOwnTokens | ReadJobs | WriteProduction
-                )
-            }
-            Role::Artist => matches!(
+            Role::Coordinator => matches!(
                 p,
-                ReadOrg | ReadMembers | ManageOwnTokens | ReadJobs | WriteProduction
+                ReadOrg
+                    | ReadMembers
+                    | ManageOwnTokens
+                    | ReadJobs
+                    | Review
+                    | WriteProduction
+                    | PlanProduction
             ),
+            Role::Supervisor | Role::Artist => matches!(
+                p,
+                ReadOrg | ReadMembers | ManageOwnTokens | ReadJobs | Review | WriteProduction
+            ),
+            Role::Client => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | Review),
             Role::Finance => matches!(
                 p,
                 ReadOrg | ReadMembers | ManageOwnTokens | ReadAudit | ReadJobs
             ),
             Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens),
+        }
+    }
+
+    /// Whether a member holding `self` may set a task to a status that `set_by` roles may set.
+    /// Owners and admins may set any status; an artist only on a task assigned to them.
+    pub fn may_set_status(self, set_by: &[Role], assigned: bool) -> bool {
+        match self {
+            Role::Owner | Role::Admin => true,
+            Role::Artist => assigned && set_by.contains(&self),
+            r => set_by.contains(&r),
         }
     }
 
@@ -172,9 +195,14 @@ pub enum Permission {
     ManageWebhooks,
     ManageGrants,
     ReadJobs,
-    /// Day-to-day production work: statuses, notes, versions.
+    /// Notes, and the task statuses the workflow lets the member's role set.
+    Review,
+    /// Day-to-day production work: versions, time logs, playlists.
     WriteProduction,
-    /// Shaping a production: projects, sequences, conforming to a new cut.
+    /// Planning a production: sequences, episodes, assets and tasks, assigning people, dates and
+    /// priorities, casting, custom values and conforming to a new cut.
+    PlanProduction,
+    /// Setting a production up: projects, workflows and custom fields.
     ManageProduction,
 }
 
@@ -244,7 +272,10 @@ impl TenantScope {
             | Permission::ReadMembers
             | Permission::ReadAudit
             | Permission::ReadJobs => TokenScope::Read,
-            Permission::WriteProduction | Permission::ManageProduction => TokenScope::Write,
+            Permission::Review
+            | Permission::WriteProduction
+            | Permission::PlanProduction
+            | Permission::ManageProduction => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers
@@ -285,6 +316,20 @@ mod tests {
         assert!(Role::Admin.may_assign(Role::Producer));
         assert!(!Role::Admin.may_assign(Role::Owner));
         assert!(!Role::Producer.may_assign(Role::Viewer));
+    }
+
+    #[test]
+    fn statuses_follow_the_workflow_and_artists_their_own_tasks() {
+        let wip = [Role::Artist, Role::Supervisor];
+        let approved = [Role::Producer, Role::Supervisor, Role::Client];
+        assert!(Role::Artist.may_set_status(&wip, true));
+        assert!(!Role::Artist.may_set_status(&wip, false));
+        assert!(!Role::Artist.may_set_status(&approved, true));
+        assert!(Role::Supervisor.may_set_status(&wip, false));
+        assert!(Role::Client.may_set_status(&approved, false));
+        assert!(!Role::Coordinator.may_set_status(&approved, true));
+        assert!(Role::Admin.may_set_status(&[], false));
+        assert!(!Role::Viewer.may_set_status(&approved, true));
     }
 
     #[test]

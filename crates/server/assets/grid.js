@@ -10,6 +10,9 @@ const canWrite = table?.dataset.canWrite === "true";
 const statuses = new Map(data.statuses.map((s) => [s.id, s]));
 const people = new Map(data.people.map((p) => [p.id, p]));
 const columns = new Map(data.types.map((id, i) => [id, i]));
+// The statuses the viewer's role may set; an artist sets them only on their own tasks.
+const settable = data.statuses.filter((s) => s.settable);
+const mayChange = (td) => settable.length > 0 && (!data.own_only || td.dataset.mine === "true");
 const live = document.getElementById("grid-live");
 const tbody = table?.tBodies[0];
 
@@ -29,6 +32,7 @@ function paint(td, task, remote) {
   td.dataset.task = task.id;
   td.dataset.version = task.version;
   td.dataset.status = task.status_id;
+  td.dataset.mine = (task.assignees || []).includes(data.me);
   td.dataset.rank = st ? st.rank : 0;
   td.classList.remove("none");
   let chip = td.querySelector(".chip");
@@ -82,7 +86,7 @@ function openMenu(td) {
   menu = document.createElement("div");
   menu.className = "menu";
   menu.setAttribute("role", "menu");
-  for (const s of data.statuses) {
+  for (const s of settable) {
     const b = document.createElement("button");
     b.type = "button";
     b.setAttribute("role", "menuitem");
@@ -128,6 +132,8 @@ if (canWrite && tbody) {
   tbody.addEventListener("click", (e) => {
     const chip = e.target.closest("a.chip");
     if (!chip || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    // A task whose status the viewer may not set opens its page instead.
+    if (!mayChange(chip.closest("td"))) return;
     e.preventDefault();
     openMenu(chip.closest("td"));
   });
@@ -215,14 +221,15 @@ if (bulkbar) {
   });
   document.getElementById("bulk-apply").addEventListener("click", async () => {
     const type = document.getElementById("bulk-type").value;
-    const status = document.getElementById("bulk-status").value;
-    const person = document.getElementById("bulk-person").value;
+    const status = document.getElementById("bulk-status")?.value || "";
+    const person = document.getElementById("bulk-person")?.value || "";
     if (!status && !person) return;
     const col = type ? columns.get(type) : -1;
     const updates = [];
     for (const row of picked()) {
       row.querySelectorAll("td.cell").forEach((td, i) => {
         if (!td.dataset.task || (col >= 0 && i !== col)) return;
+        if (status && !mayChange(td)) return;
         const u = { id: td.dataset.task, version: Number(td.dataset.version) };
         if (status) u.status_id = status;
         if (person) u.assignees = [person];

@@ -37,6 +37,11 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response {
+    // `/metrics` carries the scraper's own bearer secret (`serve --metrics-token`), not a
+    // member's token.
+    if req.uri().path() == "/metrics" {
+        return next.run(req).await;
+    }
     // Copy what is needed out of the request first: a request body is not `Sync`.
     let bearer = req
         .headers()
@@ -217,7 +222,9 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::ManageWebhooks => "permission-manage_webhooks",
         Permission::ManageGrants => "permission-manage_grants",
         Permission::ReadJobs => "permission-read_jobs",
+        Permission::Review => "permission-review",
         Permission::WriteProduction => "permission-write_production",
+        Permission::PlanProduction => "permission-plan_production",
         Permission::ManageProduction => "permission-manage_production",
     }
 }

@@ -616,22 +616,26 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 ));
             }
         }
+        // The history of the work so far, as the supervisor approved it.
+        let supervisor = scope(users[2].id, Role::Supervisor);
         for chunk in changes.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-            store.tenant(&coordinator).update_tasks(chunk).await?;
+            store.tenant(&supervisor).update_tasks(chunk).await?;
         }
         in_review.extend(&to_review);
         // Reviews and retakes come with their notes, as they would from the people doing them.
         for id in to_review {
             let task = store.tenant(&coordinator).task(id).await?;
+            // The artist hands in their own work; an unassigned task, its supervisor.
             let author = task
                 .assignees
                 .split_whitespace()
                 .next()
                 .and_then(|u| Uuid::parse_str(u).ok())
-                .unwrap_or(users[1].id);
+                .map(|u| scope(u, Role::Artist))
+                .unwrap_or_else(|| scope(users[2].id, Role::Supervisor));
             let body = NOTES_WFA[rng.gen_range(0..NOTES_WFA.len())];
             store
-                .tenant(&scope(author, Role::Artist))
+                .tenant(&author)
                 .add_note(id, body, None, None, Some((status("wfa"), None)))
                 .await?;
         }
@@ -718,7 +722,10 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             },
         ));
     }
-    store.tenant(&coordinator).update_tasks(&changes).await?;
+    store
+        .tenant(&scope(users[2].id, Role::Supervisor))
+        .update_tasks(&changes)
+        .await?;
 
     // Versions: one to three on the work in review, one or two on what is finished. Each
     // task's versions are written in turn so their numbers follow their comments.

@@ -197,7 +197,9 @@ impl Code {
                 IdentityRule::PasswordHashFailed => StatusCode::SERVICE_UNAVAILABLE,
             },
             Code::Rule(Rule::Tracking(r)) => match r {
-                TrackingRule::NotYourTimeLog => StatusCode::FORBIDDEN,
+                TrackingRule::NotYourTimeLog
+                | TrackingRule::StatusNotForRole
+                | TrackingRule::NotYourTask => StatusCode::FORBIDDEN,
                 TrackingRule::TransitionNotAllowed
                 | TrackingRule::AssetHasTasks
                 | TrackingRule::AssetHasNotes

@@ -54,6 +54,8 @@ pub struct AppState {
     pub worker_id: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`core::net`); none by default.
     pub trusted_proxies: Vec<mstation_core::net::Cidr>,
+    /// When set (once, at start), `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: std::sync::OnceLock<String>,
 }
 
 pub type State = Arc<AppState>;
@@ -98,6 +100,7 @@ impl AppState {
                 uuid::Uuid::now_v7().simple()
             ),
             trusted_proxies,
+            metrics_token: std::sync::OnceLock::new(),
         })
     }
 }

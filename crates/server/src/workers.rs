@@ -390,12 +390,15 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     let now = mstation_store::now_ms() / 1000;
     let sig = mstation_core::webhooks::signature(&secret, now, &body);
     // In the log before anything is sent: an attempt cut off by a crash is still listed.
-    let logged = state
+    let Some(logged) = state
         .store
         .platform()
         .start_delivery(org_id, hook_id, &event, job.attempts)
         .await
-        .map_err(|e| format!("could not log the attempt: {e}"))?;
+        .map_err(|e| format!("could not log the attempt: {e}"))?
+    else {
+        return Ok(serde_json::json!({"skipped": "the webhook was deleted"}));
+    };
     let start = Instant::now();
     let sent = http_client(!state.allow_private_webhooks)
         .post(&url)

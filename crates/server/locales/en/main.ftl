@@ -33,6 +33,7 @@ role-supervisor = Supervisor
 role-artist = Artist
 role-finance = Finance
 role-viewer = Viewer
+role-client = Client reviewer
 
 field-name = Name
 field-email = E-mail
@@ -56,6 +57,7 @@ field-expires_at = Expires
 
 action-save = Save
 action-back = Go back
+action-home = Go to my start page
 action-older = Older entries
 
 members-invite = Invite someone
@@ -199,6 +201,10 @@ problem-tracking-too_many_fields = This project has as many custom fields of thi
 problem-tracking-too_many_fields-detail = Remove a custom field of this kind before adding another.
 problem-tracking-choice_in_use = Some values still hold this choice; change them first
 problem-tracking-choice_in_use-detail = Change the values that hold this choice before removing it.
+problem-tracking-status_not_for_role = Your role may not set this status
+problem-tracking-status_not_for_role-detail = The project's workflow names the roles that may set each status; yours is not among them for this one.
+problem-tracking-not_your_task = Artists set this status only on their own tasks
+problem-tracking-not_your_task-detail = This task is not assigned to you; ask its coordinator to assign it to you first.
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = The frame rate is not one M-Station knows
@@ -218,10 +224,14 @@ permission-read_audit = reading the audit log
 permission-manage_webhooks = managing webhooks
 permission-manage_grants = managing collaboration grants
 permission-read_jobs = reading jobs
-permission-write_production = changing production data
-permission-manage_production = setting up projects, sequences and cuts
+permission-review = writing notes and setting statuses
+permission-write_production = adding versions, time logs and playlists
+permission-plan_production = planning the production (sequences, assets, tasks, assignments, cuts)
+permission-manage_production = setting up projects, workflows and custom fields
 forbidden-create_org = creating organisations (platform operators only)
 forbidden-token_scopes = making a token with more scopes than your own
+forbidden-token_account = acting on the account (tokens, profile) with a read-only or expiring token
+forbidden-password_by_token = changing the password with an API token; sign in to change it
 
 ## Entities, as problems name them ({ $entity })
 entity-asset = asset
@@ -240,6 +250,7 @@ entity-record = record
 entity-sequence = sequence
 entity-shot = shot
 entity-task = task
+entity-task_status = task status
 entity-time_log = time log
 entity-token = API token
 entity-user = user

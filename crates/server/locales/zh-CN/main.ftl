@@ -33,6 +33,7 @@ role-supervisor = 总监
 role-artist = 艺术家
 role-finance = 财务
 role-viewer = 访客
+role-client = 客户审阅人
 
 field-name = 名称
 field-email = 电子邮箱
@@ -56,6 +57,7 @@ field-expires_at = 过期时间
 
 action-save = 保存
 action-back = 返回
+action-home = 回到我的首页
 action-older = 更早的记录
 
 members-invite = 邀请成员
@@ -199,6 +201,10 @@ problem-tracking-too_many_fields = 该项目此类自定义字段已达上限
 problem-tracking-too_many_fields-detail = 请先删除一个同类的自定义字段，再添加新的。
 problem-tracking-choice_in_use = 仍有数值使用此选项，请先修改这些数值
 problem-tracking-choice_in_use-detail = 请先修改使用此选项的数值，再删除该选项。
+problem-tracking-status_not_for_role = 你的角色不能设置这个状态
+problem-tracking-status_not_for_role-detail = 项目的流程规定了每个状态可由哪些角色设置，这个状态不包括你的角色。
+problem-tracking-not_your_task = 美术师只能在分配给自己的任务上设置这个状态
+problem-tracking-not_your_task-detail = 这个任务没有分配给你；请先让它的协调人把它分配给你。
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = 无法识别的帧率
@@ -218,10 +224,14 @@ permission-read_audit = 查看审计日志
 permission-manage_webhooks = 管理 Webhook
 permission-manage_grants = 管理协作授权
 permission-read_jobs = 查看后台作业
-permission-write_production = 修改制作数据
-permission-manage_production = 设置项目、场次和剪辑
+permission-review = 撰写备注和设置状态
+permission-write_production = 添加版本、工时和播放列表
+permission-plan_production = 安排制作（场次、资产、任务、分配、剪辑）
+permission-manage_production = 设置项目、流程和自定义字段
 forbidden-create_org = 创建机构（仅限平台运营方）
 forbidden-token_scopes = 创建权限范围超出你自身的令牌
+forbidden-token_account = 用只读或会过期的令牌操作账户（令牌、个人资料）
+forbidden-password_by_token = 用 API 令牌修改密码；请登录后修改
 
 ## Entities, as problems name them ({ $entity })
 entity-asset = 资产
@@ -240,6 +250,7 @@ entity-record = 记录
 entity-sequence = 场次
 entity-shot = 镜头
 entity-task = 任务
+entity-task_status = 任务状态
 entity-time_log = 工时记录
 entity-token = API 令牌
 entity-user = 用户

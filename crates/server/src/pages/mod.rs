@@ -11,7 +11,7 @@ use axum::extract::State as AxState;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use mstation_core::TenantScope;
+use mstation_core::{Permission, TenantScope};
 use serde::Deserialize;
 
 use crate::State;
@@ -60,12 +60,27 @@ pub struct Nav {
     pub orgs: Vec<(String, String)>,
     pub org_id: String,
     pub user_name: String,
+    /// Links shown only to those who may open them.
+    pub webhooks: bool,
+    pub audit: bool,
 }
 
-/// A page failure: a signed-out visitor goes to sign in; anything else is shown as text.
+/// A page failure: a signed-out visitor goes to sign in; a refusal is shown inside the page's
+/// frame (the navigation stays); anything else is shown as text.
 enum PageError {
     SignIn,
     Api(ApiError),
+    Refused(ApiError, Box<Nav>),
+}
+
+#[derive(Template)]
+#[template(path = "refused.html")]
+struct RefusedPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    title: String,
+    detail: String,
 }
 
 impl From<ApiError> for PageError {
@@ -89,6 +104,19 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::SignIn => Redirect::to("/signin").into_response(),
+            PageError::Refused(e, nav) => {
+                let page = RefusedPage {
+                    tr: Tr::now(),
+                    nav: Some(*nav),
+                    flash: None,
+                    title: e.title(),
+                    detail: e.detail(),
+                };
+                match page.render() {
+                    Ok(body) => (e.status(), Html(body)).into_response(),
+                    Err(_) => PageError::Api(e).into_response(),
+                }
+            }
             PageError::Api(e) => {
                 let body = format!(
                     "<!doctype html><meta charset=utf-8><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
@@ -165,7 +193,24 @@ impl Ctx {
             orgs: self.orgs.clone(),
             org_id: self.scope.org_id.to_string(),
             user_name: self.user_name.clone(),
+            webhooks: self.scope.can(Permission::ManageWebhooks),
+            audit: self.scope.can(Permission::ReadAudit),
         })
+    }
+    /// A refusal of `p`, shown inside the page frame.
+    fn refuse(&self, p: Permission) -> PageError {
+        PageError::Refused(
+            ApiError::forbidden(crate::auth::permission_key(p)),
+            Box::new(self.nav("").expect("a signed-in page has a nav")),
+        )
+    }
+    /// Ok when the viewer may do `p`; a refusal inside the page frame otherwise.
+    fn need(&self, p: Permission) -> Result<(), PageError> {
+        if self.scope.can(p) {
+            Ok(())
+        } else {
+            Err(self.refuse(p))
+        }
     }
     fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
         if crate::auth::same_secret(sent, &self.csrf) {

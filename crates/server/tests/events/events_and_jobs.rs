@@ -724,3 +724,98 @@ async fn an_outbox_number_held_by_an_open_write_is_waited_for_by_every_reader() 
     }
     assert_eq!(queued, 1, "one delivery of the slow event");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_admin_stops_receiving_admin_events_at_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let all = [
+            mstation_core::TokenScope::Read,
+            mstation_core::TokenScope::Write,
+        ];
+        let (admin, token) = srv
+            .member(&a, "admin@alpha.example", mstation_core::Role::Admin, &all)
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let stream = srv
+            .http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let hook = json!({"url": "http://127.0.0.1:9/hook", "events": ["project.created"]});
+        assert_eq!(
+            srv.post(&a.token, "/api/v1/webhooks", hook.clone()).await.0,
+            201
+        );
+        let r = srv
+            .call(
+                &a.token,
+                reqwest::Method::PATCH,
+                &format!("/api/v1/members/{}", admin.id),
+                Some(json!({"role": "artist"})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        // Right after the demotion: an administrative event, then an ordinary one.
+        assert_eq!(srv.post(&a.token, "/api/v1/webhooks", hook).await.0, 201);
+        let r = srv
+            .call(
+                &a.token,
+                reqwest::Method::PATCH,
+                "/api/v1/org",
+                Some(json!({"name": "Alpha Films"})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let got = read_events(stream, 4, Duration::from_secs(4)).await;
+        let kinds: Vec<&str> = got.iter().map(|(_, k, _)| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["webhook.created", "member.updated", "org.updated"],
+            "the second webhook is not news to an artist"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_when_its_session_signs_out() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = browser
+        .post(format!("{}/api/v1/auth/login", srv.base))
+        .json(&json!({"email": a.owner.email, "password": a.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    let csrf = me["csrf_token"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stream = browser
+        .get(format!("{}/api/v1/events", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let r = browser
+        .post(format!("{}/api/v1/auth/logout", srv.base))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // Well inside the five-second recheck: the sign-out itself ends it.
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        let mut s = stream.bytes_stream();
+        while let Some(Ok(_)) = s.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its session");
+}

@@ -1149,3 +1149,58 @@ async fn a_bad_path_id_and_an_unknown_method_are_problems_too() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_keep_bounded_labels_and_can_be_kept_to_a_scraper() {
+    let srv = start(Backend::Sqlite).await;
+    let metrics = format!("{}/metrics", srv.base);
+    for i in 0..20 {
+        let m = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        let _ = srv
+            .http
+            .request(m, format!("{}/api/v1/projects", srv.base))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = srv
+        .http
+        .get(&metrics)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !text.contains("MADEUP"),
+        "a made-up method is no label of its own"
+    );
+    assert!(text.contains("method=\"other\""), "{text}");
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("mstation_http_requests_total"))
+        .count();
+    assert!(series < 10, "{series} series from 20 made-up methods");
+
+    srv.state.metrics_token.set("scrape-secret".into()).unwrap();
+    let r = srv.http.get(&metrics).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = srv
+        .http
+        .get(&metrics)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = srv
+        .http
+        .get(&metrics)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -7,4 +7,6 @@ mod common;
 mod api_conventions;
 mod demo;
 mod pages;
+mod roles;
 mod tenant_isolation;
+mod workflow;

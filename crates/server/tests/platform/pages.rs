@@ -6,7 +6,7 @@ use crate::common::*;
 use mstation_core::{Role, TokenScope};
 use serde_json::json;
 
-const CUT: &str = "TITLE: MOONLIGHT R1
+pub(crate) const CUT: &str = "TITLE: MOONLIGHT R1
 FCM: NON-DROP FRAME
 001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
 * FROM CLIP NAME: A001C003_ROOFTOP.MOV
@@ -15,14 +15,14 @@ FCM: NON-DROP FRAME
 ";
 
 /// A signed-in browser: cookie jar, and the CSRF token its pages carry.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     csrf: String,
 }
 
 impl Browser {
-    async fn sign_in(srv: &Srv, email: &str, password: &str) -> Browser {
+    pub(crate) async fn sign_in(srv: &Srv, email: &str, password: &str) -> Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -46,7 +46,7 @@ impl Browser {
         b
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -56,7 +56,7 @@ impl Browser {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let mut f: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
         f.extend_from_slice(form);
         let r = self

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A request body that passes decoding for `schema`, so that the request reaches the tenant check.
-fn sample(doc: &Value, schema: &Value) -> Value {
+pub(crate) fn sample(doc: &Value, schema: &Value) -> Value {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.rsplit('/').next().unwrap();
         return sample(doc, &doc["components"]["schemas"][name]);
@@ -62,9 +62,238 @@ fn sample(doc: &Value, schema: &Value) -> Value {
     }
 }
 
-fn body_for(doc: &Value, op: &Value) -> Option<Value> {
+pub(crate) fn body_for(doc: &Value, op: &Value) -> Option<Value> {
     let schema = op.pointer("/requestBody/content/application~1json/schema")?;
     Some(sample(doc, schema))
+}
+
+/// One of everything in org `a`, shared with `c` where it can be (a grant): path parameter name
+/// → the id of `a`'s record. The artist (`member_id`) has the task (`task_id`).
+pub(crate) async fn one_of_everything(
+    srv: &Srv,
+    a: &Tenant,
+    c: &Tenant,
+) -> HashMap<&'static str, String> {
+    // One of everything in org A.
+    let (artist, _) = srv
+        .member(
+            a,
+            "artist@alpha-pictures.example",
+            Role::Artist,
+            &[TokenScope::Read],
+        )
+        .await;
+    let (s, inv) = srv
+        .post(
+            &a.token,
+            "/api/v1/invitations",
+            json!({"email": "new@alpha-pictures.example", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{inv}");
+    let (s, tok) = srv
+        .post(
+            &a.token,
+            "/api/v1/tokens",
+            json!({"name": "alpha script", "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{tok}");
+    let (s, hook) = srv
+        .post(
+            &a.token,
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/alpha", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{hook}");
+    let (s, project) = srv
+        .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
+        .await;
+    assert_eq!(s, 201, "{project}");
+    let project_id = project["id"].as_str().unwrap().to_string();
+    let (s, seq) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/sequences"),
+            json!({"name": "SQ010"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{seq}");
+    let sequence_id = seq["id"].as_str().unwrap().to_string();
+    let edl = "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+    let (s, cut) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/sequences/{sequence_id}/conform"),
+            json!({"format": "cmx3600", "edl": edl, "apply": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{cut}");
+    let (_, shots) = srv
+        .get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots"))
+        .await;
+    let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
+    let (_, types) = srv
+        .get(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/task-types"),
+        )
+        .await;
+    let (s, tasks) = srv
+        .post(&a.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot_id, "task_type_id": types["items"][0]["id"], "assignees": [artist.id]}]}))
+        .await;
+    assert_eq!(s, 201, "{tasks}");
+    let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, _) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{task_id}/notes"),
+            json!({"body": "alpha's note"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, asset) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/assets"),
+            json!({"kind": "character", "name": "Alpha Hero"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{asset}");
+    let asset_id = asset["id"].as_str().unwrap().to_string();
+    let (s, episode) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/episodes"),
+            json!({"name": "EP101"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{episode}");
+    let episode_id = episode["id"].as_str().unwrap().to_string();
+    let (s, version) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{task_id}/versions"),
+            json!({"comment": "alpha v1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{version}");
+    let version_id = version["id"].as_str().unwrap().to_string();
+    let (s, playlist) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/playlists"),
+            json!({"name": "Alpha dailies", "items": [version_id]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{playlist}");
+    let playlist_id = playlist["id"].as_str().unwrap().to_string();
+    let (s, log) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{task_id}/time-logs"),
+            json!({"date": "2027-01-04", "minutes": 90}),
+        )
+        .await;
+    assert_eq!(s, 201, "{log}");
+    let time_log_id = log["id"].as_str().unwrap().to_string();
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            &format!("/api/v1/sequences/{sequence_id}"),
+            Some(json!({"episode_id": episode_id})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = srv
+        .call(
+            &a.token,
+            Method::PUT,
+            &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"),
+            Some(json!({"count": 1})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let (s, v) = srv
+        .post(
+            &a.token,
+            "/api/v1/tasks",
+            json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, field) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/fields"),
+            json!({"entity": "task", "key": "bid_days", "name": "Bid", "kind": "number"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{field}");
+    let r = srv
+        .call(
+            &a.token,
+            Method::PATCH,
+            &format!("/api/v1/tasks/{task_id}/fields"),
+            Some(json!({"bid_days": 4})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let (s, grant) = srv
+        .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
+        .await;
+    assert_eq!(s, 201, "{grant}");
+    let (_, statuses) = srv
+        .get(&a.token, &format!("/api/v1/projects/{project_id}/statuses"))
+        .await;
+    let job = srv
+        .store()
+        .platform()
+        .enqueue(
+            &Actor::system(),
+            NewJob {
+                org_id: Some(a.org.id),
+                kind: "test.alpha".into(),
+                payload: json!({}),
+                priority: 0,
+                max_attempts: 1,
+                run_after: Some(i64::MAX / 2),
+            },
+        )
+        .await
+        .unwrap();
+
+    HashMap::from([
+        ("member_id", artist.id.to_string()),
+        ("user_id", artist.id.to_string()),
+        (
+            "invitation_id",
+            inv["invitation"]["id"].as_str().unwrap().to_string(),
+        ),
+        ("token_id", tok["token"]["id"].as_str().unwrap().to_string()),
+        (
+            "webhook_id",
+            hook["webhook"]["id"].as_str().unwrap().to_string(),
+        ),
+        ("grant_id", grant["id"].as_str().unwrap().to_string()),
+        ("job_id", job.to_string()),
+        ("project_id", project_id),
+        ("sequence_id", sequence_id),
+        ("shot_id", shot_id),
+        ("task_id", task_id),
+        ("asset_id", asset_id),
+        ("episode_id", episode_id),
+        ("version_id", version_id),
+        ("time_log_id", time_log_id),
+        ("playlist_id", playlist_id),
+        ("field_id", field["id"].as_str().unwrap().to_string()),
+        (
+            "status_id",
+            statuses["items"][0]["id"].as_str().unwrap().to_string(),
+        ),
+    ])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,91 +303,7 @@ async fn org_b_never_reaches_org_a() {
         let b = srv.tenant("Bravo Post", "bravo-post").await;
         let c = srv.tenant("Charlie VFX", "charlie-vfx").await;
 
-        // One of everything in org A.
-        let (artist, _) = srv.member(&a, "artist@alpha-pictures.example", Role::Artist, &[TokenScope::Read]).await;
-        let (s, inv) = srv.post(&a.token, "/api/v1/invitations", json!({"email": "new@alpha-pictures.example", "role": "viewer"})).await;
-        assert_eq!(s, 201, "{inv}");
-        let (s, tok) = srv.post(&a.token, "/api/v1/tokens", json!({"name": "alpha script", "scopes": ["read"]})).await;
-        assert_eq!(s, 201, "{tok}");
-        let (s, hook) = srv.post(&a.token, "/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/alpha", "events": ["*"]})).await;
-        assert_eq!(s, 201, "{hook}");
-        let (s, project) = srv
-            .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
-            .await;
-        assert_eq!(s, 201, "{project}");
-        let project_id = project["id"].as_str().unwrap().to_string();
-        let (s, seq) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/sequences"), json!({"name": "SQ010"})).await;
-        assert_eq!(s, 201, "{seq}");
-        let sequence_id = seq["id"].as_str().unwrap().to_string();
-        let edl = "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
-        let (s, cut) = srv.post(&a.token, &format!("/api/v1/sequences/{sequence_id}/conform"), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
-        assert_eq!(s, 200, "{cut}");
-        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{sequence_id}/shots")).await;
-        let shot_id = shots["items"][0]["id"].as_str().unwrap().to_string();
-        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{project_id}/task-types")).await;
-        let (s, tasks) = srv
-            .post(&a.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot_id, "task_type_id": types["items"][0]["id"], "assignees": [artist.id]}]}))
-            .await;
-        assert_eq!(s, 201, "{tasks}");
-        let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
-        let (s, _) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/notes"), json!({"body": "alpha's note"})).await;
-        assert_eq!(s, 201);
-        let (s, asset) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/assets"), json!({"kind": "character", "name": "Alpha Hero"})).await;
-        assert_eq!(s, 201, "{asset}");
-        let asset_id = asset["id"].as_str().unwrap().to_string();
-        let (s, episode) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/episodes"), json!({"name": "EP101"})).await;
-        assert_eq!(s, 201, "{episode}");
-        let episode_id = episode["id"].as_str().unwrap().to_string();
-        let (s, version) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/versions"), json!({"comment": "alpha v1"})).await;
-        assert_eq!(s, 201, "{version}");
-        let version_id = version["id"].as_str().unwrap().to_string();
-        let (s, playlist) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/playlists"), json!({"name": "Alpha dailies", "items": [version_id]})).await;
-        assert_eq!(s, 201, "{playlist}");
-        let playlist_id = playlist["id"].as_str().unwrap().to_string();
-        let (s, log) = srv.post(&a.token, &format!("/api/v1/tasks/{task_id}/time-logs"), json!({"date": "2027-01-04", "minutes": 90})).await;
-        assert_eq!(s, 201, "{log}");
-        let time_log_id = log["id"].as_str().unwrap().to_string();
-        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/sequences/{sequence_id}"), Some(json!({"episode_id": episode_id}))).await;
-        assert_eq!(r.status(), 200);
-        let r = srv.call(&a.token, Method::PUT, &format!("/api/v1/shots/{shot_id}/assets/{asset_id}"), Some(json!({"count": 1}))).await;
-        assert_eq!(r.status(), 200);
-        let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({"tasks": [{"asset_id": asset_id, "task_type_id": types["items"][0]["id"]}]})).await;
-        assert_eq!(s, 201, "{v}");
-        let (s, field) = srv
-            .post(&a.token, &format!("/api/v1/projects/{project_id}/fields"), json!({"entity": "task", "key": "bid_days", "name": "Bid", "kind": "number"}))
-            .await;
-        assert_eq!(s, 201, "{field}");
-        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/tasks/{task_id}/fields"), Some(json!({"bid_days": 4}))).await;
-        assert_eq!(r.status(), 200);
-        let (s, grant) = srv
-            .post(&a.token, "/api/v1/grants", json!({"grantee_org_id": c.org.id, "project_id": project_id, "permissions": ["read"], "note": "alpha to charlie"}))
-            .await;
-        assert_eq!(s, 201, "{grant}");
-        let job = srv
-            .store()
-            .platform().enqueue(&Actor::system(), NewJob { org_id: Some(a.org.id), kind: "test.alpha".into(), payload: json!({}), priority: 0, max_attempts: 1, run_after: Some(i64::MAX / 2) })
-            .await
-            .unwrap();
-
-        let fixtures: HashMap<&str, String> = HashMap::from([
-            ("member_id", artist.id.to_string()),
-            ("user_id", artist.id.to_string()),
-            ("invitation_id", inv["invitation"]["id"].as_str().unwrap().to_string()),
-            ("token_id", tok["token"]["id"].as_str().unwrap().to_string()),
-            ("webhook_id", hook["webhook"]["id"].as_str().unwrap().to_string()),
-            ("grant_id", grant["id"].as_str().unwrap().to_string()),
-            ("job_id", job.to_string()),
-            ("project_id", project_id),
-            ("sequence_id", sequence_id),
-            ("shot_id", shot_id),
-            ("task_id", task_id),
-            ("asset_id", asset_id),
-            ("episode_id", episode_id),
-            ("version_id", version_id),
-            ("time_log_id", time_log_id),
-            ("playlist_id", playlist_id),
-            ("field_id", field["id"].as_str().unwrap().to_string()),
-        ]);
+        let fixtures = one_of_everything(&srv, &a, &c).await;
         // Strings that must never appear in anything org B reads.
         let secrets_of_a: Vec<String> = fixtures
             .values()

@@ -90,6 +90,14 @@ async fn assets_and_their_casting() {
                 &[TokenScope::Read, TokenScope::Write],
             )
             .await;
+        let (_, coordinator) = srv
+            .member(
+                &a,
+                "coordinator@alpha.example",
+                Role::Coordinator,
+                &[TokenScope::Read, TokenScope::Write],
+            )
+            .await;
         let f = production(&srv, &a.token, "MOON").await;
         let assets = format!("/api/v1/projects/{}/assets", f.project);
 
@@ -178,7 +186,7 @@ async fn assets_and_their_casting() {
         let (s, _) = json(patch("\"2\"", json!({"kind": "weapon"})).await.unwrap()).await;
         assert_eq!(s, 422);
 
-        // Casting: an artist may do the breakdown, a viewer may not.
+        // Casting: a coordinator does the breakdown; an artist or a viewer may not.
         let cast = |token: String, shot: String, asset: String, body: Value| {
             let url = format!("{}/api/v1/shots/{shot}/assets/{asset}", srv.base);
             let http = srv.http.clone();
@@ -194,11 +202,19 @@ async fn assets_and_their_casting() {
                 .await
             }
         };
-        let (s, v) = cast(artist.clone(), f.shots[0].clone(), hero.clone(), json!({})).await;
+        let (s, _) = cast(artist.clone(), f.shots[0].clone(), hero.clone(), json!({})).await;
+        assert_eq!(s, 403, "an artist does not cast");
+        let (s, v) = cast(
+            coordinator.clone(),
+            f.shots[0].clone(),
+            hero.clone(),
+            json!({}),
+        )
+        .await;
         assert_eq!(s, 200, "{v}");
         assert!(v["count"].is_null());
         let (s, _) = cast(
-            artist.clone(),
+            coordinator.clone(),
             f.shots[0].clone(),
             sword.clone(),
             json!({"count": 2}),
@@ -206,7 +222,7 @@ async fn assets_and_their_casting() {
         .await;
         assert_eq!(s, 200);
         let (s, v) = cast(
-            artist.clone(),
+            coordinator.clone(),
             f.shots[0].clone(),
             sword.clone(),
             json!({"count": 3}),
@@ -215,7 +231,7 @@ async fn assets_and_their_casting() {
         assert_eq!(s, 200, "casting again changes the count");
         assert_eq!(v["count"], 3);
         let (s, _) = cast(
-            artist.clone(),
+            coordinator.clone(),
             f.shots[1].clone(),
             hero.clone(),
             json!({"count": 1}),
@@ -223,7 +239,7 @@ async fn assets_and_their_casting() {
         .await;
         assert_eq!(s, 200);
         let (s, _) = cast(
-            artist.clone(),
+            coordinator.clone(),
             f.shots[1].clone(),
             sword.clone(),
             json!({"count": 0}),
@@ -233,7 +249,7 @@ async fn assets_and_their_casting() {
         let (s, _) = cast(viewer.clone(), f.shots[1].clone(), sword.clone(), json!({})).await;
         assert_eq!(s, 403);
         let (s, _) = cast(
-            artist.clone(),
+            coordinator.clone(),
             f.shots[1].clone(),
             uuid::Uuid::now_v7().to_string(),
             json!({}),
@@ -242,7 +258,7 @@ async fn assets_and_their_casting() {
         assert_eq!(s, 404);
         let other = production(&srv, &a.token, "OTHER").await;
         let stranger = asset(&srv, &a.token, &other.project, "prop", "Lamp").await;
-        let (s, v) = cast(artist.clone(), f.shots[1].clone(), stranger, json!({})).await;
+        let (s, v) = cast(coordinator.clone(), f.shots[1].clone(), stranger, json!({})).await;
         assert_eq!(s, 422, "an asset of another project: {v}");
         assert_eq!(v["field"], "asset_id");
 
@@ -283,7 +299,7 @@ async fn assets_and_their_casting() {
         assert_eq!(r.status(), 403);
         let r = srv
             .call(
-                &artist,
+                &coordinator,
                 Method::DELETE,
                 &format!("/api/v1/shots/{}/assets/{hero}", f.shots[1]),
                 None,
@@ -292,7 +308,7 @@ async fn assets_and_their_casting() {
         assert_eq!(r.status(), 204);
         let r = srv
             .call(
-                &artist,
+                &coordinator,
                 Method::DELETE,
                 &format!("/api/v1/shots/{}/assets/{hero}", f.shots[1]),
                 None,

@@ -90,6 +90,7 @@ async fn definitions_and_values() {
         let a = srv.tenant("Alpha", "alpha").await;
         let (_, viewer) = srv.member(&a, "viewer@alpha.example", Role::Viewer, &[TokenScope::Read, TokenScope::Write]).await;
         let (_, artist) = srv.member(&a, "artist@alpha.example", Role::Artist, &[TokenScope::Read, TokenScope::Write]).await;
+        let (_, coordinator) = srv.member(&a, "coordinator@alpha.example", Role::Coordinator, &[TokenScope::Read, TokenScope::Write]).await;
         let f = production(&srv, &a.token).await;
         let defs = format!("/api/v1/projects/{}/fields", f.project);
 
@@ -129,7 +130,9 @@ async fn definitions_and_values() {
 
         // Values, checked against their field.
         let task = format!("/api/v1/tasks/{}/fields", f.tasks[0]);
-        let (s, v) = patch(&srv, &artist, &task, json!({"bid_days": 2.5, "client_due": "2027-03-01", "grade": "hard", "brief": "  match the plate  "})).await;
+        let (s, _) = patch(&srv, &artist, &task, json!({"bid_days": 2.5})).await;
+        assert_eq!(s, 403, "values are the coordinator's planning");
+        let (s, v) = patch(&srv, &coordinator, &task, json!({"bid_days": 2.5, "client_due": "2027-03-01", "grade": "hard", "brief": "  match the plate  "})).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v, json!({"bid_days": 2.5, "client_due": "2027-03-01", "grade": "hard", "brief": "match the plate"}));
         for (body, field) in [

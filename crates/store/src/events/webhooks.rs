@@ -270,8 +270,12 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let text =
-                    format!("SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2");
+                // Locked first: a delivery being logged at this moment either commits before
+                // (and is deleted below) or waits and finds the webhook gone.
+                let text = format!(
+                    "SELECT {HOOK_COLS} FROM webhooks WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
                 let before: Webhook = tx
                     .query_opt(&text, &[scope.org_id.into(), id.into()])
                     .await?
@@ -392,17 +396,24 @@ impl Platform<'_> {
 
     /// Logs a delivery attempt as it starts, before anything is sent: an attempt cut off by a
     /// stop of the server is in the log too, with `UNANSWERED`. [`Platform::finish_delivery`]
-    /// records the answer.
+    /// records the answer. `None` when the webhook was deleted meanwhile.
     pub async fn start_delivery(
         &self,
         org_id: Uuid,
         webhook_id: Uuid,
         event: &Event,
         attempt: i64,
-    ) -> Result<Uuid> {
+    ) -> Result<Option<Uuid>> {
         let (event_id, event_kind) = (event.id, event.kind.clone());
         self.write(move |tx| {
             Box::pin(async move {
+                // The webhook, held against a deletion until this attempt is logged; `None`
+                // when it was deleted since the job was queued.
+                let text = format!("SELECT id FROM webhooks WHERE id = $1{}", tx.share_rows());
+                let hook: Option<Uuid> = tx.scalar_opt(&text, &[webhook_id.into()]).await?;
+                if hook.is_none() {
+                    return Ok(None);
+                }
                 let id = new_id();
                 let args = [
                     id.into(),
@@ -421,7 +432,7 @@ impl Platform<'_> {
                     &args,
                 )
                 .await?;
-                Ok(id)
+                Ok(Some(id))
             })
         })
         .await

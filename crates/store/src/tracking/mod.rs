@@ -353,10 +353,14 @@ pub enum TrackingRule {
     NotYourTimeLog,
     TooManyFields,
     ChoiceInUse,
+    /// The workflow does not let the caller's role set this status.
+    StatusNotForRole,
+    /// An artist sets statuses only on tasks assigned to them.
+    NotYourTask,
 }
 
 impl TrackingRule {
-    pub const ALL: [TrackingRule; 7] = [
+    pub const ALL: [TrackingRule; 9] = [
         TrackingRule::TransitionNotAllowed,
         TrackingRule::AssetHasTasks,
         TrackingRule::AssetHasNotes,
@@ -364,6 +368,8 @@ impl TrackingRule {
         TrackingRule::NotYourTimeLog,
         TrackingRule::TooManyFields,
         TrackingRule::ChoiceInUse,
+        TrackingRule::StatusNotForRole,
+        TrackingRule::NotYourTask,
     ];
 
     /// The stable code a caller can match on.
@@ -376,6 +382,8 @@ impl TrackingRule {
             TrackingRule::NotYourTimeLog => "tracking.not_your_time_log",
             TrackingRule::TooManyFields => "tracking.too_many_fields",
             TrackingRule::ChoiceInUse => "tracking.choice_in_use",
+            TrackingRule::StatusNotForRole => "tracking.status_not_for_role",
+            TrackingRule::NotYourTask => "tracking.not_your_task",
         }
     }
 }
@@ -481,11 +489,13 @@ impl Tenant<'_> {
                         (*client).into(),
                         (*default).into(),
                         (i as i64).into(),
+                        tasks::default_set_by(*done, *retake, *client, *default).into(),
                     ];
                     tx.execute(
                         "INSERT INTO task_statuses (id, org_id, project_id, name, short_name, color,
-                         is_done, is_retake, needs_review, client_approved, is_default, sort_order)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         is_done, is_retake, needs_review, client_approved, is_default, sort_order,
+                         set_by)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                         &args,
                     )
                     .await?;

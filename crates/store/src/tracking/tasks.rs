@@ -2,8 +2,8 @@
 //! allowed transitions, assignees, notes on tasks (a status change with its note is one atomic
 //! write; notes elsewhere are in `notes`), and the progress overview of a project.
 
-use mstation_core::TenantScope;
 use mstation_core::validate::{self, FieldError};
+use mstation_core::{Role, TenantScope};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -65,6 +65,31 @@ pub const DEFAULT_STATUSES: [StatusSeed; 6] = [
     ),
 ];
 
+/// Who may set a status of the default workflow, from what the status means: supervisors give
+/// retakes and finals; producers, supervisors and the client's reviewers give client approval;
+/// producers, coordinators and supervisors send work back to the start; artists and supervisors
+/// move work along. The same rule gave existing workflows their roles (migration 0018).
+pub fn default_set_by(done: bool, retake: bool, client: bool, default: bool) -> &'static str {
+    if client {
+        "producer supervisor client"
+    } else if done || retake {
+        "supervisor"
+    } else if default {
+        "producer coordinator supervisor"
+    } else {
+        "artist supervisor"
+    }
+}
+
+/// The roles named in a stored `set_by`, in the order of `Role`; a name this version does not
+/// know is left out.
+fn roles_of(text: &str) -> Vec<Role> {
+    let mut roles: Vec<Role> = text.split_whitespace().filter_map(Role::parse).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+}
+
 pub const DEFAULT_TASK_TYPES: [(&str, &str, &str); 6] = [
     ("layout", "Layout", "#7e57c2"),
     ("anim", "Animation", "#42a5f5"),
@@ -87,6 +112,9 @@ pub struct TaskStatus {
     pub client_approved: bool,
     pub is_default: bool,
     pub sort_order: i64,
+    /// The roles that may set a task to this status. Owners and admins may set any status; an
+    /// artist only on a task assigned to them.
+    pub set_by: Vec<Role>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -278,7 +306,7 @@ impl FromRow for ProgressCount {
 }
 
 const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
-const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order";
+const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order, set_by";
 pub const MAX_BULK: usize = 1000;
 
 const TYPE_COLS: &str = "id, project_id, name, short_name, color, sort_order";
@@ -322,6 +350,7 @@ impl FromRow for TaskStatus {
             client_approved: r.get()?,
             is_default: r.get()?,
             sort_order: r.get()?,
+            set_by: roles_of(&r.get::<String>()?),
         })
     }
 }
@@ -402,12 +431,13 @@ async fn check_assignees(tx: &mut WriteTx<'_>, org_id: Uuid, ids: &[Uuid]) -> Re
 }
 
 /// Inside a write transaction: `to` is a status of the project and the workflow allows the move.
-/// The two columns of `TaskAndMove` beside a task `t`: whether the status `to` is one of the
-/// task's project, and whether the workflow lets the task's status go to it.
+/// The three columns of `TaskAndMove` beside a task `t`: whether the status `to` is one of the
+/// task's project, whether the workflow lets the task's status go to it, and who may set it.
 fn workflow_answer(to: &str) -> String {
     format!(
         "(SELECT COUNT(*) FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = {to}) AS status_known,
-         (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = {to}) AS move_allowed"
+         (SELECT COUNT(*) FROM status_transitions x WHERE x.project_id = t.project_id AND x.from_status_id = t.status_id AND x.to_status_id = {to}) AS move_allowed,
+         (SELECT s.set_by FROM task_statuses s WHERE s.project_id = t.project_id AND s.id = {to}) AS set_by"
     )
 }
 
@@ -416,15 +446,17 @@ struct TaskAndMove {
     task: Task,
     status_known: i64,
     move_allowed: i64,
+    set_by: Option<String>,
 }
 
-/// A row of `TASK_COLS` and the two workflow columns.
+/// A row of `TASK_COLS` and the three workflow columns.
 impl FromRow for TaskAndMove {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
         Ok(TaskAndMove {
             task: Task::from_row(r)?,
             status_known: r.get()?,
             move_allowed: r.get()?,
+            set_by: r.get()?,
         })
     }
 }
@@ -467,6 +499,7 @@ async fn apply_read_change(
         task: before,
         status_known,
         move_allowed,
+        set_by,
     } = read;
     if let Some(v) = expected
         && v != before.version
@@ -481,8 +514,20 @@ async fn apply_read_change(
         if status_known == 0 {
             return Err(FieldError::new("status_id", "not_a_status_of_this_project").into());
         }
-        if s != before.status_id && move_allowed == 0 {
-            return Err(StoreError::from(super::TrackingRule::TransitionNotAllowed));
+        if s != before.status_id {
+            let assigned = before.assignees.contains(&scope.user_id.to_string());
+            let set_by = roles_of(set_by.as_deref().unwrap_or_default());
+            if !scope.role.may_set_status(&set_by, assigned) {
+                let rule = if scope.role == Role::Artist && set_by.contains(&Role::Artist) {
+                    super::TrackingRule::NotYourTask
+                } else {
+                    super::TrackingRule::StatusNotForRole
+                };
+                return Err(StoreError::from(rule));
+            }
+            if move_allowed == 0 {
+                return Err(StoreError::from(super::TrackingRule::TransitionNotAllowed));
+            }
         }
         after.status_id = s;
     }
@@ -701,6 +746,50 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
 }
 
 impl Tenant<'_> {
+    /// Changes which roles may set the status `id` (a change of the project's workflow).
+    pub async fn set_status_roles(&self, id: Uuid, roles: &[Role]) -> Result<TaskStatus> {
+        if roles.len() > Role::ALL.len() {
+            return Err(FieldError::new("set_by", "too_many").into());
+        }
+        let scope = self.scope().clone();
+        let mut roles = roles.to_vec();
+        roles.sort_unstable();
+        roles.dedup();
+        let text = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.write(move |tx| {
+            Box::pin(async move {
+                let before = crate::locked::<TaskStatus>(
+                    tx,
+                    STATUS_COLS,
+                    "task_statuses",
+                    scope.org_id,
+                    id,
+                    "task_status",
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE task_statuses SET set_by = $1 WHERE org_id = $2 AND id = $3",
+                    &[text.into(), scope.org_id.into(), id.into()],
+                )
+                .await?;
+                let after = TaskStatus {
+                    set_by: roles,
+                    ..before.clone()
+                };
+                let change =
+                    Change::new(Some(scope.org_id), "task_status.updated", "task_status", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
+        })
+        .await
+    }
+
     pub async fn task_statuses(&self, project_id: Uuid) -> Result<Vec<TaskStatus>> {
         let scope = self.scope();
         self.project(project_id).await?;

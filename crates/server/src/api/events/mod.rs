@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::State;
-use crate::auth::Member;
+use crate::auth::{Member, Signed};
 use crate::error::{ApiError, Code, Problem};
 use crate::extract::Q;
 
@@ -61,10 +61,12 @@ fn to_sse(e: &Event) -> SseEvent {
 async fn stream(
     AxState(state): AxState<State>,
     m: Member,
+    Signed(caller): Signed,
     headers: HeaderMap,
     Q(p): Q<StreamParams>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let scope = m.may(Permission::ReadOrg)?.clone();
+    let mut scope = m.may(Permission::ReadOrg)?.clone();
+    let session = caller.session.map(|s| s.secret);
     let last_id = match headers
         .get("last-event-id")
         .map(|v| v.to_str().unwrap_or("").trim().parse::<i64>())
@@ -91,11 +93,11 @@ async fn stream(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<SseEvent, Infallible>>(256);
     let st = state.clone();
     tokio::spawn(async move {
-        if !catch_up(&st, &scope, &mut sent, upto, &tx).await {
+        if !catch_up(&st, &mut scope, session.as_deref(), &mut sent, upto, &tx).await {
             return;
         }
-        let mut recheck = tokio::time::interval(Duration::from_secs(5));
-        recheck.tick().await;
+        let mut every_5s = tokio::time::interval(Duration::from_secs(5));
+        every_5s.tick().await;
         loop {
             tokio::select! {
                 got = live.recv() => match got {
@@ -107,6 +109,13 @@ async fn stream(
                         {
                             continue;
                         }
+                        // A change to this member (a new role, a removal) or the end of a
+                        // session of theirs applies before the next event is sent.
+                        if about_caller(&scope, e)
+                            && !recheck(&st, &mut scope, session.as_deref()).await
+                        {
+                            return;
+                        }
                         sent = e.seq;
                         if visible(&scope, e) && tx.send(Ok(to_sse(e))).await.is_err() {
                             return;
@@ -115,16 +124,16 @@ async fn stream(
                     // Fell behind the live feed: catch up from the outbox, which keeps everything.
                     Err(RecvError::Lagged(_)) => {
                         let upto = st.broadcast_upto.load(Ordering::Acquire);
-                        if !catch_up(&st, &scope, &mut sent, upto, &tx).await {
+                        if !catch_up(&st, &mut scope, session.as_deref(), &mut sent, upto, &tx).await {
                             return;
                         }
                     }
                     Err(RecvError::Closed) => return,
                 },
-                _ = recheck.tick() => {
-                    // A member removed or a token revoked stops receiving at once, not at
-                    // reconnect.
-                    if !still_allowed(&st, &scope).await {
+                _ = every_5s.tick() => {
+                    // A token revoked or a session expired stops receiving within seconds, not
+                    // at reconnect.
+                    if !recheck(&st, &mut scope, session.as_deref()).await {
                         return;
                     }
                 }
@@ -138,7 +147,8 @@ async fn stream(
 /// Sends the organisation's events in (`sent`, `upto`] from the outbox; false when the client left.
 async fn catch_up(
     st: &State,
-    scope: &TenantScope,
+    scope: &mut TenantScope,
+    session: Option<&str>,
     sent: &mut i64,
     upto: i64,
     tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
@@ -150,6 +160,9 @@ async fn catch_up(
         let done = batch.len() < 500 || batch.last().is_some_and(|e| e.seq >= upto);
         for e in batch.into_iter().filter(|e| e.seq <= upto) {
             *sent = e.seq;
+            if about_caller(scope, &e) && !recheck(st, scope, session).await {
+                return false;
+            }
             if visible(scope, &e) && tx.send(Ok(to_sse(&e))).await.is_err() {
                 return false;
             }
@@ -161,17 +174,30 @@ async fn catch_up(
     true
 }
 
-async fn still_allowed(st: &State, scope: &TenantScope) -> bool {
-    let member = matches!(
-        st.store
-            .platform()
-            .role_in(scope.user_id, scope.org_id)
-            .await,
-        Ok(Some(_))
-    );
+/// Whether `e` changes what the caller may see: their membership, or a session of theirs ended.
+fn about_caller(scope: &TenantScope, e: &Event) -> bool {
+    e.entity_id == Some(scope.user_id) && matches!(e.entity_type.as_str(), "member" | "session")
+}
+
+/// Reads the caller's standing again: false when they are no longer a member, their token was
+/// revoked or their session ended; their current role otherwise, into `scope`.
+async fn recheck(st: &State, scope: &mut TenantScope, session: Option<&str>) -> bool {
+    match st
+        .store
+        .platform()
+        .role_in(scope.user_id, scope.org_id)
+        .await
+    {
+        Ok(Some(role)) => scope.role = role,
+        _ => return false,
+    }
     let token = match scope.token_id {
         Some(t) => matches!(st.store.platform().token_live(t).await, Ok(true)),
         None => true,
     };
-    member && token
+    let session = match session {
+        Some(s) => matches!(st.store.platform().session(s).await, Ok(Some(_))),
+        None => true,
+    };
+    token && session && scope.can(Permission::ReadOrg)
 }

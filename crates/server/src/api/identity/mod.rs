@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, Path, State as AxState};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mstation_core::{OrgKind, Permission, Role, TokenScope};
+use mstation_core::{OrgKind, Permission, Role, TenantScope, TokenScope};
 use mstation_store::identity::{
     ApiToken, Grant, Invitation, Member as MemberRow, Membership, NewOrg, Org, User,
 };
@@ -191,12 +191,29 @@ pub struct PasswordInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "identity", request_body = PasswordInput,
-    responses((status = 204, description = "Changed; every session of the person is signed out"), (status = 422, body = Problem)))]
+    responses((status = 204, description = "Changed; every session of the person is signed out"),
+              (status = 403, body = Problem, description = "Called with an API token: a password is changed only when signed in"),
+              (status = 422, body = Problem), (status = 429, body = Problem, description = "Too many attempts (the sign-in limits)")))]
 async fn change_password(
     AxState(state): AxState<State>,
     Signed(caller): Signed,
+    ClientIp(ip): ClientIp,
     Body(input): Body<PasswordInput>,
 ) -> ApiResult<StatusCode> {
+    if caller.session.is_none() {
+        return Err(ApiError::forbidden("forbidden-password_by_token"));
+    }
+    // Each try counts against the sign-in limits of the address and the account: a stolen
+    // session cannot guess the current password faster than the sign-in page could.
+    let email = state.store.platform().user(caller.user_id).await?.email;
+    for key in [
+        format!("ip:{ip}"),
+        format!("acct:{}", email.trim().to_lowercase()),
+    ] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
+        }
+    }
     state
         .store
         .platform()
@@ -276,6 +293,9 @@ async fn update_me(
     Signed(caller): Signed,
     Body(input): Body<MeInput>,
 ) -> ApiResult<Json<User>> {
+    if let Some(scope) = &caller.scope {
+        lasting_token(&state, scope).await?;
+    }
     if let Some(Some(tz)) = &input.timezone {
         known_zone(tz)?;
     }
@@ -676,7 +696,11 @@ async fn create_token(
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };
-    // A token never carries more than the scope that made it.
+    if let Err(e) = lasting_token(&state, &scope).await {
+        return e.into_response();
+    }
+    // A token never carries more than the scope that made it (and, made by a token, never
+    // outlives it: only a token without an expiry may make one).
     if let Some(have) = &scope.token_scopes
         && input
             .scopes
@@ -730,13 +754,44 @@ async fn revoke_token(
     Path(token_id): Path<Uuid>,
 ) -> ApiResult<Json<ApiToken>> {
     let all = m.0.can(Permission::ManageMembers);
+    let scope = m.may(Permission::ManageOwnTokens)?;
+    // A token may always revoke itself; another token only as the account would.
+    if scope.token_id != Some(token_id) {
+        lasting_token(&state, scope).await?;
+    }
     Ok(Json(
         state
             .store
-            .tenant(m.may(Permission::ManageOwnTokens)?)
+            .tenant(scope)
             .revoke_token(token_id, all)
             .await?,
     ))
+}
+
+/// Acting on the account itself (making tokens, revoking another, changing the profile) through
+/// a token needs one that may write and never expires: a read-only or short-lived token handed
+/// to a script never grows into a lasting credential. A browser session always may.
+async fn lasting_token(state: &State, scope: &TenantScope) -> ApiResult<()> {
+    let Some(id) = scope.token_id else {
+        return Ok(());
+    };
+    let writes = scope
+        .token_scopes
+        .iter()
+        .flatten()
+        .any(|s| matches!(s, TokenScope::Write | TokenScope::Admin));
+    let lasting = state
+        .store
+        .tenant(scope)
+        .token(id, false)
+        .await?
+        .expires_at
+        .is_none();
+    if writes && lasting {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("forbidden-token_account"))
+    }
 }
 
 // ----- collaboration grants -----

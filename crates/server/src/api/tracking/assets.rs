@@ -83,7 +83,7 @@ async fn create_asset(
     key: IdempotencyKey,
     Body(input): Body<AssetInput>,
 ) -> Response {
-    let scope = match m.may(Permission::ManageProduction) {
+    let scope = match m.may(Permission::PlanProduction) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };
@@ -153,7 +153,7 @@ async fn update_asset(
     };
     let a = state
         .store
-        .tenant(m.may(Permission::ManageProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .update_asset(asset_id, v, changes)
         .await?;
     Ok((etag(a.version), Json(a)).into_response())
@@ -171,7 +171,7 @@ async fn delete_asset(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .tenant(m.may(Permission::ManageProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .delete_asset(asset_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -245,7 +245,7 @@ async fn cast(
     Ok(Json(
         state
             .store
-            .tenant(m.may(Permission::WriteProduction)?)
+            .tenant(m.may(Permission::PlanProduction)?)
             .cast(shot_id, asset_id, input.count)
             .await?,
     ))
@@ -261,7 +261,7 @@ async fn uncast(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .tenant(m.may(Permission::WriteProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .uncast(shot_id, asset_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -199,7 +199,7 @@ async fn write(
     Ok(Json(
         state
             .store
-            .tenant(m.may(Permission::WriteProduction)?)
+            .tenant(m.may(Permission::PlanProduction)?)
             .set_field_values(entity, id, &values)
             .await?,
     ))

@@ -239,7 +239,7 @@ async fn create_sequence(
     key: IdempotencyKey,
     Body(input): Body<SequenceInput>,
 ) -> Response {
-    let scope = match m.may(Permission::ManageProduction) {
+    let scope = match m.may(Permission::PlanProduction) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };
@@ -306,7 +306,7 @@ async fn update_sequence(
     };
     let s = state
         .store
-        .tenant(m.may(Permission::ManageProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .update_sequence(sequence_id, v, changes)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
@@ -349,7 +349,7 @@ async fn create_episode(
     key: IdempotencyKey,
     Body(input): Body<EpisodeInput>,
 ) -> Response {
-    let scope = match m.may(Permission::ManageProduction) {
+    let scope = match m.may(Permission::PlanProduction) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };
@@ -406,7 +406,7 @@ async fn update_episode(
     };
     let e = state
         .store
-        .tenant(m.may(Permission::ManageProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .update_episode(episode_id, v, changes)
         .await?;
     Ok((etag(e.version), Json(e)).into_response())
@@ -424,7 +424,7 @@ async fn delete_episode(
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .tenant(m.may(Permission::ManageProduction)?)
+        .tenant(m.may(Permission::PlanProduction)?)
         .delete_episode(episode_id, v)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -517,7 +517,7 @@ async fn conform(
     Body(input): Body<ConformInput>,
 ) -> ApiResult<Json<Conform>> {
     let scope = if input.apply {
-        m.may(Permission::ManageProduction)?
+        m.may(Permission::PlanProduction)?
     } else {
         m.may(Permission::ReadOrg)?
     };

@@ -60,7 +60,7 @@ async fn add(
     key: IdempotencyKey,
     input: EntityNoteInput,
 ) -> Response {
-    let scope = match m.may(Permission::WriteProduction) {
+    let scope = match m.may(Permission::Review) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };

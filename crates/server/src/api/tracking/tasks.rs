@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use mstation_core::Permission;
 use mstation_core::page::{self, Cursor};
+use mstation_core::{Permission, Role};
 use mstation_store::tracking::fields::{FieldFilter, FieldOp};
 use mstation_store::tracking::notes::Note;
 use mstation_store::tracking::tasks::{
@@ -32,6 +32,7 @@ use crate::extract::{
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_statuses))
+        .routes(routes!(update_status))
         .routes(routes!(list_task_types))
         .routes(routes!(progress))
         .routes(routes!(list_tasks, create_tasks))
@@ -73,6 +74,33 @@ async fn list_statuses(
             .task_statuses(project_id)
             .await?,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPatch {
+    /// The roles that may set a task to this status. Owners and admins may always; an artist
+    /// only on a task assigned to them.
+    pub set_by: Vec<Role>,
+}
+
+/// Changes who may set a status of a project's workflow (producers, admins and owners).
+#[utoipa::path(patch, path = "/api/v1/statuses/{status_id}", tag = "tracking", request_body = StatusPatch,
+    params(("status_id" = Uuid, Path)),
+    responses((status = 200, body = TaskStatus), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_status(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(status_id): Path<Uuid>,
+    Body(p): Body<StatusPatch>,
+) -> ApiResult<Json<TaskStatus>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageProduction)?)
+            .set_status_roles(status_id, &p.set_by)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/task-types", tag = "tracking", params(("project_id" = Uuid, Path)),
@@ -280,7 +308,7 @@ async fn create_tasks(
     key: IdempotencyKey,
     Body(input): Body<CreateTasksInput>,
 ) -> Response {
-    let scope = match m.may(Permission::ManageProduction) {
+    let scope = match m.may(Permission::PlanProduction) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };
@@ -371,9 +399,24 @@ impl From<TaskPatch> for TaskChanges {
     }
 }
 
+/// What a change of a task needs: planning for assignees, priority, estimate and dates; a status
+/// alone needs review, and the workflow then says whether the caller's role may set it.
+fn needed_for(c: &TaskChanges) -> Permission {
+    let planning = c.assignees.is_some()
+        || c.priority.is_some()
+        || c.estimate_minutes.is_some()
+        || c.start_date.is_some()
+        || c.due_date.is_some();
+    if planning {
+        Permission::PlanProduction
+    } else {
+        Permission::Review
+    }
+}
+
 #[utoipa::path(patch, path = "/api/v1/tasks/{task_id}", tag = "tracking", request_body = TaskPatch,
     params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = Task), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stale version or a transition the workflow does not allow"), (status = 422, body = Problem)))]
+    responses((status = 200, body = Task), (status = 403, body = Problem, description = "The caller's role may not plan, or may not set this status (the status's set_by; artists only on their own tasks)"), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stale version or a transition the workflow does not allow"), (status = 422, body = Problem)))]
 async fn update_task(
     AxState(state): AxState<State>,
     m: Member,
@@ -381,10 +424,11 @@ async fn update_task(
     IfMatch(v): IfMatch,
     Body(p): Body<TaskPatch>,
 ) -> ApiResult<Response> {
+    let c: TaskChanges = p.into();
     let t = state
         .store
-        .tenant(m.may(Permission::WriteProduction)?)
-        .update_task(task_id, v, &p.into())
+        .tenant(m.may(needed_for(&c))?)
+        .update_task(task_id, v, &c)
         .await?;
     Ok((etag(t.version), Json(t)).into_response())
 }
@@ -430,10 +474,18 @@ async fn bulk_update(
             )
         })
         .collect();
+    let needed = if changes
+        .iter()
+        .any(|(_, _, c)| needed_for(c) == Permission::PlanProduction)
+    {
+        Permission::PlanProduction
+    } else {
+        Permission::Review
+    };
     Ok(TaskItems(
         state
             .store
-            .tenant(m.may(Permission::WriteProduction)?)
+            .tenant(m.may(needed)?)
             .update_tasks(&changes)
             .await?,
     ))
@@ -526,7 +578,7 @@ async fn add_note(
     key: IdempotencyKey,
     Body(n): Body<NoteInput>,
 ) -> Response {
-    let scope = match m.may(Permission::WriteProduction) {
+    let scope = match m.may(Permission::Review) {
         Ok(s) => s.clone(),
         Err(e) => return e.into_response(),
     };

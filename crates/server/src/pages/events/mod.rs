@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
-use crate::auth::{MaybeSigned, permission_key};
+use crate::auth::MaybeSigned;
 use crate::error::ApiError;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -51,9 +51,7 @@ async fn webhooks_page(
     flash: Option<(String, String)>,
     new_secret: Option<String>,
 ) -> PageResult {
-    if !cx.scope.can(Permission::ManageWebhooks) {
-        return Err(ApiError::forbidden(permission_key(Permission::ManageWebhooks)).into());
-    }
+    cx.need(Permission::ManageWebhooks)?;
     let q = ListQuery {
         limit: 100,
         descending: true,
@@ -121,9 +119,7 @@ async fn create_webhook(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    if !cx.scope.can(Permission::ManageWebhooks) {
-        return Err(ApiError::forbidden(permission_key(Permission::ManageWebhooks)).into());
-    }
+    cx.need(Permission::ManageWebhooks)?;
     let events: Vec<String> = f
         .events
         .split([',', ' '])

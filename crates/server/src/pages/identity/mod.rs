@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{CsrfForm, Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
 use crate::api::identity::{ClientIp, sign_in};
-use crate::auth::{MaybeSigned, permission_key};
+use crate::auth::MaybeSigned;
 use crate::error::{ApiError, Code};
 use crate::i18n;
 
@@ -166,7 +166,7 @@ struct HomePage {
     timezone: String,
     members: i64,
     tokens: i64,
-    webhooks: i64,
+    webhooks: Option<i64>,
 }
 
 async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
@@ -189,9 +189,9 @@ async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> Pa
         .await?
         .total;
     let webhooks = if cx.scope.can(Permission::ManageWebhooks) {
-        state.store.tenant(&cx.scope).webhooks(&one).await?.total
+        Some(state.store.tenant(&cx.scope).webhooks(&one).await?.total)
     } else {
-        0
+        None
     };
     html(HomePage {
         tr: Tr::now(),
@@ -328,9 +328,7 @@ async fn invite(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    if !cx.scope.can(Permission::ManageMembers) {
-        return Err(ApiError::forbidden(permission_key(Permission::ManageMembers)).into());
-    }
+    cx.need(Permission::ManageMembers)?;
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
     match state.store.tenant(&cx.scope).invite(&f.email, role).await {
         Ok((_, token)) => {
@@ -363,9 +361,7 @@ async fn set_role(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    if !cx.scope.can(Permission::ManageMembers) {
-        return Err(ApiError::forbidden(permission_key(Permission::ManageMembers)).into());
-    }
+    cx.need(Permission::ManageMembers)?;
     let role = Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "unknown_role"))?;
     match state
         .store
@@ -543,9 +539,7 @@ async fn audit(
     Query(p): Query<AuditQuery>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    if !cx.scope.can(Permission::ReadAudit) {
-        return Err(ApiError::forbidden(permission_key(Permission::ReadAudit)).into());
-    }
+    cx.need(Permission::ReadAudit)?;
     let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
     let page = state
         .store

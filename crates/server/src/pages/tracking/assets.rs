@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::{
     Cell, CsrfOnly, GRID_MAX_SHOTS, all_sequences, cell_of, flash_of, grid_data, need, people,
+    settable,
 };
 use crate::State;
 use crate::auth::MaybeSigned;
@@ -135,8 +136,12 @@ struct AssetGridPage {
     statuses: Vec<TaskStatus>,
     people: Vec<(String, String)>,
     rows: Vec<AssetRow>,
+    /// Whether the viewer may change anything here (rows can be picked).
     can_write: bool,
-    can_manage: bool,
+    /// Whether the viewer may plan: create assets, add tasks, assign people.
+    can_plan: bool,
+    /// The statuses the viewer's role may set.
+    settable: Vec<TaskStatus>,
     data: String,
 }
 
@@ -175,7 +180,7 @@ async fn asset_grid_view(
         let row = cells
             .entry(asset_id)
             .or_insert_with(|| (0..types.len()).map(|_| None).collect());
-        row[*col] = Some(cell_of(t, &by_status, &names));
+        row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id));
     }
     let rows = assets
         .iter()
@@ -195,7 +200,8 @@ async fn asset_grid_view(
                 .unwrap_or_else(|| (0..types.len()).map(|_| None).collect()),
         })
         .collect();
-    let data = grid_data(&statuses, &types, &people);
+    let data = grid_data(cx, &statuses, &types, &people);
+    let settable = settable(cx, &statuses);
     html(AssetGridPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -214,8 +220,9 @@ async fn asset_grid_view(
             .map(|(i, n)| (i.to_string(), n.clone()))
             .collect(),
         rows,
-        can_write: cx.scope.can(Permission::WriteProduction),
-        can_manage: cx.scope.can(Permission::ManageProduction),
+        can_write: !settable.is_empty() || cx.scope.can(Permission::PlanProduction),
+        can_plan: cx.scope.can(Permission::PlanProduction),
+        settable,
         data,
     })
 }
@@ -250,7 +257,7 @@ async fn create_asset(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     let Some(kind) = kind_of(&f.kind) else {
         let fl = flash_of(crate::error::ApiError::invalid("kind", "unknown_kind"));
         return asset_grid_view(&state, &cx, project_id, "", Some(fl)).await;
@@ -314,7 +321,7 @@ async fn add_asset_tasks(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     let assets = all_assets(&state, &cx, project_id, None).await?;
     create_missing_tasks(&state, &cx, project_id, &assets).await?;
     Ok(Redirect::to(&format!("/app/projects/{project_id}/assets")).into_response())
@@ -413,7 +420,7 @@ async fn asset_view(
         }
     }
     shots.sort_by(|a, b| a.1.cmp(&b.1));
-    let can_write = cx.scope.can(Permission::WriteProduction);
+    let can_write = cx.scope.can(Permission::PlanProduction);
     let mut choices = Vec::new();
     if can_write {
         let mut room = GRID_MAX_SHOTS;
@@ -479,7 +486,7 @@ async fn cast(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     let count = match f.count.trim() {
         "" => None,
         s => match s.parse::<i64>() {
@@ -515,7 +522,7 @@ async fn uncast(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     match state
         .store
         .tenant(&cx.scope)

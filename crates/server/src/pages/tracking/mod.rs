@@ -13,9 +13,9 @@ use axum::Router;
 use axum::extract::{Path, Query, State as AxState};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use mstation_core::Permission;
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::timecode::Rate;
+use mstation_core::{Permission, Role};
 use mstation_store::ListQuery;
 use mstation_store::tracking::tasks::{NewTask, Task, TaskFilter, TaskStatus, TaskType};
 use mstation_store::tracking::timelogs::TimeLogFilter;
@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::{Ctx, Nav, PageError, PageResult, Tr, ctx, html};
 use crate::State;
-use crate::auth::{MaybeSigned, permission_key};
+use crate::auth::MaybeSigned;
 use crate::error::ApiError;
 use crate::i18n;
 
@@ -59,11 +59,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
 pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
 pub(super) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
-    if cx.scope.can(p) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(permission_key(p)).into())
-    }
+    cx.need(p)
 }
 
 /// A store or rule error shown as a flash on the page that caused it: its title, then its
@@ -341,7 +337,7 @@ async fn project_page(
             .iter()
             .map(|s| (s.color.clone(), s.name.clone()))
             .collect(),
-        can_manage: cx.scope.can(Permission::ManageProduction),
+        can_manage: cx.scope.can(Permission::PlanProduction),
     })
 }
 
@@ -370,7 +366,7 @@ async fn create_sequence(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     match state
         .store
         .tenant(&cx.scope)
@@ -394,6 +390,8 @@ pub(super) struct Cell {
     pub(super) rank: i64,
     pub(super) people: String,
     pub(super) people_full: String,
+    /// Whether the viewer is one of the task's assignees (artists set statuses only on these).
+    pub(super) mine: bool,
 }
 
 struct GridRow {
@@ -421,7 +419,12 @@ struct GridPage {
     people: Vec<(String, String)>,
     rows: Vec<GridRow>,
     truncated: bool,
+    /// Whether the viewer may change anything here (rows can be picked).
     can_write: bool,
+    /// Whether the viewer may plan: assign people, add tasks.
+    can_plan: bool,
+    /// The statuses the viewer's role may set.
+    settable: Vec<TaskStatus>,
     data: String,
 }
 
@@ -434,6 +437,7 @@ pub(super) fn cell_of(
     t: &Task,
     statuses: &HashMap<Uuid, &TaskStatus>,
     names: &HashMap<Uuid, String>,
+    me: Uuid,
 ) -> Cell {
     let st = statuses.get(&t.status_id);
     let who: Vec<&str> = t
@@ -455,19 +459,38 @@ pub(super) fn cell_of(
             .collect::<Vec<_>>()
             .join(" "),
         people_full: who.join(", "),
+        mine: t.assignees.contains(&me.to_string()),
     }
 }
 
 /// What grid.js needs besides the table: the workflow, the columns, the people and its words.
+/// The statuses of `statuses` the viewer's role may set (the workflow's `set_by`; an artist's own
+/// tasks are told apart in the page).
+pub(super) fn settable(cx: &Ctx, statuses: &[TaskStatus]) -> Vec<TaskStatus> {
+    if !cx.scope.can(Permission::Review) {
+        return Vec::new();
+    }
+    statuses
+        .iter()
+        .filter(|s| cx.scope.role.may_set_status(&s.set_by, true))
+        .cloned()
+        .collect()
+}
+
 pub(super) fn grid_data(
+    cx: &Ctx,
     statuses: &[TaskStatus],
     types: &[TaskType],
     people: &[(Uuid, String)],
 ) -> String {
+    let may_set = cx.scope.can(Permission::Review);
     script_json(&serde_json::json!({
         "statuses": statuses.iter().map(|s| serde_json::json!({
             "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
+            "settable": may_set && cx.scope.role.may_set_status(&s.set_by, true),
         })).collect::<Vec<_>>(),
+        "me": cx.scope.user_id,
+        "own_only": cx.scope.role == Role::Artist,
         "types": types.iter().map(|t| t.id).collect::<Vec<_>>(),
         "people": people.iter().map(|(id, n)| serde_json::json!({"id": id, "name": n, "initials": initials(n)})).collect::<Vec<_>>(),
         "text": {
@@ -535,7 +558,7 @@ async fn grid(
             let row = cells
                 .entry(shot_id)
                 .or_insert_with(|| (0..types.len()).map(|_| None).collect());
-            row[*col] = Some(cell_of(t, &by_status, &names));
+            row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id));
         }
         for shot in shots {
             rows.push(GridRow {
@@ -551,7 +574,8 @@ async fn grid(
             });
         }
     }
-    let data = grid_data(&statuses, &types, &people);
+    let data = grid_data(&cx, &statuses, &types, &people);
+    let settable = settable(&cx, &statuses);
     html(GridPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -571,7 +595,9 @@ async fn grid(
             .collect(),
         rows,
         truncated,
-        can_write: cx.scope.can(Permission::WriteProduction),
+        can_write: !settable.is_empty() || cx.scope.can(Permission::PlanProduction),
+        can_plan: cx.scope.can(Permission::PlanProduction),
+        settable,
         data,
     })
 }
@@ -616,7 +642,7 @@ async fn import_view(
         sequence,
         edl,
         diff,
-        can_apply: cx.scope.can(Permission::ManageProduction),
+        can_apply: cx.scope.can(Permission::PlanProduction),
     })
 }
 
@@ -650,7 +676,7 @@ async fn import_submit(
     cx.check_csrf(&f.csrf)?;
     let apply = f.action == "apply";
     if apply {
-        need(&cx, Permission::ManageProduction)?;
+        need(&cx, Permission::PlanProduction)?;
     }
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     let project = state
@@ -777,7 +803,7 @@ async fn add_tasks(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::ManageProduction)?;
+    need(&cx, Permission::PlanProduction)?;
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     create_missing_tasks(&state, &cx, sequence_id).await?;
     Ok(Redirect::to(&format!(
@@ -823,6 +849,9 @@ struct TaskPage {
     time_logs_total: i64,
     logged: String,
     today: String,
+    /// Notes (and the status changes in `statuses`).
+    can_note: bool,
+    /// Versions and time logs.
     can_write: bool,
 }
 
@@ -994,7 +1023,14 @@ async fn task_view(
             .map(|t| t.name.clone())
             .unwrap_or_default(),
         status: by_id.get(&task.status_id).map(|s| (*s).clone()),
-        statuses: statuses.clone(),
+        // Only the statuses the viewer may set on this task (an artist: on their own tasks).
+        statuses: if cx.scope.role != Role::Artist
+            || task.assignees.contains(&cx.scope.user_id.to_string())
+        {
+            settable(cx, &statuses)
+        } else {
+            Vec::new()
+        },
         assignees,
         notes,
         cast,
@@ -1004,6 +1040,7 @@ async fn task_view(
         time_logs_total,
         logged,
         today: cx.today(),
+        can_note: cx.scope.can(Permission::Review),
         can_write: cx.scope.can(Permission::WriteProduction),
         project,
         shot,
@@ -1041,7 +1078,7 @@ async fn task_note(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
-    need(&cx, Permission::WriteProduction)?;
+    need(&cx, Permission::Review)?;
     let frame = match f.frame.trim() {
         "" => None,
         s => match s.parse::<i64>() {

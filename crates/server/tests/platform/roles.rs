@@ -1,0 +1,197 @@
+//! The role walk: every endpoint of the OpenAPI document, called by a member of each role with a
+//! token carrying every scope, gets what the table below says and nothing more. A role the table
+//! leaves out is refused with `auth.forbidden` (and changes nothing); a role it names is never
+//! refused for its role. A new endpoint fails this test until it has a row.
+
+use std::collections::HashMap;
+
+use crate::common::*;
+use crate::tenant_isolation::{body_for, one_of_everything};
+use mstation_core::{Role, TokenScope};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use Role::*;
+
+const EVERYONE: &[Role] = &[
+    Owner,
+    Admin,
+    Producer,
+    Coordinator,
+    Supervisor,
+    Artist,
+    Finance,
+    Viewer,
+    Client,
+];
+const ADMINS: &[Role] = &[Owner, Admin];
+/// Projects, workflows, custom field definitions, collaboration grants.
+const PRODUCERS: &[Role] = &[Owner, Admin, Producer];
+/// Sequences, episodes, assets, tasks, assignments, casting, custom values, conforms.
+const PLANNERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
+/// Notes, and the statuses the workflow gives the role.
+const REVIEWERS: &[Role] = &[
+    Owner,
+    Admin,
+    Producer,
+    Coordinator,
+    Supervisor,
+    Artist,
+    Client,
+];
+/// Versions, time logs, playlists.
+const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor, Artist];
+const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
+const JOB_READERS: &[Role] = &[
+    Owner,
+    Admin,
+    Producer,
+    Coordinator,
+    Supervisor,
+    Artist,
+    Finance,
+];
+
+/// Who may call an operation; `None` for those this walk does not cover, with the reason.
+fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
+    let m = method.as_str();
+    Ok(match (m, path) {
+        (_, p) if p.starts_with("/api/v1/auth/") => {
+            return Err("signing in and out: identity tests");
+        }
+        ("POST", "/api/v1/invitations/accept") => {
+            return Err("accepted by the invitee: identity tests");
+        }
+        ("POST", "/api/v1/orgs") => return Err("platform operators only: identity tests"),
+        ("GET", "/api/v1/events") => return Err("a stream: events tests"),
+        (_, "/healthz" | "/readyz" | "/metrics") => return Err("not an organisation's"),
+        ("GET", "/api/v1/audit") => AUDITORS,
+        ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,
+        (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,
+        (_, p) if p.starts_with("/api/v1/invitations") => ADMINS,
+        ("PATCH" | "DELETE", p) if p.starts_with("/api/v1/members/") => ADMINS,
+        ("PATCH", "/api/v1/org") => ADMINS,
+        ("POST" | "DELETE", p) if p.starts_with("/api/v1/grants") => PRODUCERS,
+        // A member's own tokens and profile.
+        (_, p) if p.starts_with("/api/v1/tokens") || p == "/api/v1/me" => EVERYONE,
+        ("GET", _) => EVERYONE,
+        ("POST", "/api/v1/projects") | ("PATCH", "/api/v1/projects/{project_id}") => PRODUCERS,
+        ("PATCH", "/api/v1/statuses/{status_id}") => PRODUCERS,
+        ("POST", "/api/v1/projects/{project_id}/fields") => PRODUCERS,
+        (_, "/api/v1/fields/{field_id}") => PRODUCERS,
+        (_, p) if p.ends_with("/fields") => PLANNERS,
+        (
+            "POST",
+            "/api/v1/projects/{project_id}/sequences"
+            | "/api/v1/projects/{project_id}/episodes"
+            | "/api/v1/projects/{project_id}/assets",
+        ) => PLANNERS,
+        (
+            _,
+            "/api/v1/sequences/{sequence_id}"
+            | "/api/v1/episodes/{episode_id}"
+            | "/api/v1/assets/{asset_id}",
+        ) => PLANNERS,
+        ("POST", "/api/v1/sequences/{sequence_id}/conform") => PLANNERS,
+        (_, "/api/v1/shots/{shot_id}/assets/{asset_id}") => PLANNERS,
+        ("POST", "/api/v1/tasks")
+        | ("POST", "/api/v1/tasks/bulk-update")
+        | ("PATCH", "/api/v1/tasks/{task_id}") => PLANNERS,
+        ("POST", p) if p.ends_with("/notes") => REVIEWERS,
+        (
+            "POST",
+            "/api/v1/tasks/{task_id}/versions"
+            | "/api/v1/tasks/{task_id}/time-logs"
+            | "/api/v1/projects/{project_id}/playlists",
+        ) => MAKERS,
+        (_, "/api/v1/time-logs/{time_log_id}" | "/api/v1/playlists/{playlist_id}/items") => MAKERS,
+        _ => panic!("{m} {path} has no row in the role table: say who may call it"),
+    })
+}
+
+/// Bodies that reach the permission check with the change the row is about (the OpenAPI sample
+/// otherwise): a planning change of a task, an applied conform.
+fn body(
+    doc: &Value,
+    op: &Value,
+    method: &Method,
+    path: &str,
+    f: &HashMap<&str, String>,
+) -> Option<Value> {
+    match (method.as_str(), path) {
+        ("PATCH", "/api/v1/tasks/{task_id}") => Some(json!({"priority": 2})),
+        ("POST", "/api/v1/tasks/bulk-update") => {
+            Some(json!({"updates": [{"id": f["task_id"], "priority": 2}]}))
+        }
+        ("POST", "/api/v1/sequences/{sequence_id}/conform") => {
+            Some(json!({"format": "cmx3600", "apply": true,
+            "edl": "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n"}))
+        }
+        _ => body_for(doc, op),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_gets_what_the_table_says_and_nothing_more() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Pictures", "alpha-pictures").await;
+        let c = srv.tenant("Charlie VFX", "charlie-vfx").await;
+        let fixtures = one_of_everything(&srv, &a, &c).await;
+        let all = [TokenScope::Read, TokenScope::Write, TokenScope::Admin];
+        let mut tokens: Vec<(Role, String)> = vec![(Owner, a.token.clone())];
+        for role in Role::ALL.into_iter().filter(|r| *r != Owner) {
+            let (_, t) = srv.member(&a, &format!("{}.walk@alpha-pictures.example", role.as_str()), role, &all).await;
+            tokens.push((role, t));
+        }
+
+        let doc: Value = srv.http.get(format!("{}/api/openapi.json", srv.base)).send().await.unwrap().json().await.unwrap();
+        let mut ops: Vec<(Method, String, Value)> = Vec::new();
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                ops.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), template.clone(), op.clone()));
+            }
+        }
+        // Deletions last, so the records the other calls need are still there.
+        ops.sort_by_key(|(m, _, _)| *m == Method::DELETE);
+        let (mut refused, mut let_through, mut skipped) = (0, 0, 0);
+        for (method, template, op) in &ops {
+            let allowed = match table(method, template) {
+                Ok(roles) => roles,
+                Err(_) => {
+                    skipped += 1;
+                    continue;
+                }
+            };
+            let mut path = template.clone();
+            for (name, id) in &fixtures {
+                path = path.replace(&format!("{{{name}}}"), id);
+            }
+            assert!(!path.contains('{'), "{template}: a path parameter without a fixture");
+            let body = body(&doc, op, method, template, &fixtures);
+            // Refusals first: they must change nothing the allowed calls then find.
+            let (no, yes): (Vec<_>, Vec<_>) = tokens.iter().partition(|(r, _)| !allowed.contains(r));
+            for (role, token) in no.into_iter().chain(yes) {
+                let last_change = if allowed.contains(role) { Value::Null } else { srv.get(&a.token, "/api/v1/audit?limit=1").await.1["items"][0]["id"].clone() };
+                let r = srv.call(token, method.clone(), &path, body.clone()).await;
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                let forbidden = status == 403 && v["code"] == "auth.forbidden";
+                if allowed.contains(role) {
+                    assert!(!forbidden, "{method} {template}: a {role:?} is refused, but the table lets them: {v}");
+                    assert!(status < 500, "{method} {template} as {role:?}: {status} {v}");
+                    let_through += 1;
+                } else {
+                    assert!(forbidden, "{method} {template}: a {role:?} got {status}, but the table refuses them: {v}");
+                    assert_eq!(v["status"], 403);
+                    let now = srv.get(&a.token, "/api/v1/audit?limit=1").await.1["items"][0]["id"].clone();
+                    assert_eq!(now, last_change, "{method} {template}: a {role:?}'s refused call changed something");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(refused > 200 && let_through > 300 && skipped < 12, "refused {refused}, let through {let_through}, skipped {skipped}");
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
+        assert_eq!(t["priority"], 2, "the planners' change landed: {t}");
+    })
+    .await;
+}
