@@ -149,17 +149,19 @@ pub fn locale(field: &'static str, value: &str) -> Checked<String> {
 /// A webhook target: an absolute http(s) URL without credentials in it.
 pub fn webhook_url(field: &'static str, value: &str) -> Checked<String> {
     let v = value.trim();
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"));
-    let Some(rest) = rest else {
+    if v.len() > 2048 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(FieldError::new(field, "invalid_url"));
+    }
+    // Read as a delivery will read it: an address that does not parse is refused now, not at
+    // its first delivery.
+    let Ok(url) = url::Url::parse(v) else {
         return Err(FieldError::new(field, "invalid_url"));
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty()
-        || host.contains('@')
-        || v.len() > 2048
-        || v.chars().any(|c| c.is_whitespace() || c.is_control())
+    let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
+    if !matches!(url.scheme(), "http" | "https")
+        || !host_ok
+        || !url.username().is_empty()
+        || url.password().is_some()
     {
         return Err(FieldError::new(field, "invalid_url"));
     }
@@ -199,6 +201,16 @@ mod tests {
         assert!(webhook_url("url", "ftp://x").is_err());
         assert!(webhook_url("url", "https://user:pw@host/").is_err());
         assert!(webhook_url("url", "https://").is_err());
+        // Addresses the old hand reading let through, which no delivery could use.
+        for bad in [
+            "http://[::1",
+            "http://exa%mple.com/",
+            "https://host:99999/",
+            "http://:80/",
+        ] {
+            assert!(webhook_url("url", bad).is_err(), "{bad}");
+        }
+        assert!(webhook_url("url", "http://[2001:db8::1]:8443/hook?x=1").is_ok());
     }
 
     proptest! {

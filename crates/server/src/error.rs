@@ -430,6 +430,12 @@ pub async fn bare_errors_as_problems(
     }
     let code = match resp.status() {
         StatusCode::METHOD_NOT_ALLOWED => Code::RequestMethodNotAllowed,
+        // A page form (or any body axum reads itself) past the limit, declared or chunked.
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            return ApiError::new(Code::RequestTooLarge)
+                .arg("limit", crate::MAX_JSON_BODY)
+                .into_response();
+        }
         StatusCode::BAD_REQUEST => {
             let (parts, body) = resp.into_parts();
             // axum's rejection repeats the offending segment; one too long to read back is a

@@ -274,9 +274,17 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
                     .complete_job(id, &worker, &result)
                     .await
             }
-            Err(err) => {
+            Err(JobFailure::Retry(err)) => {
                 tracing::info!(job = %id, kind = %job.kind, attempt = job.attempts, error = %err, "job attempt failed");
                 state.store.platform().fail_job(id, &worker, &err).await
+            }
+            Err(JobFailure::Final(err)) => {
+                tracing::info!(job = %id, kind = %job.kind, attempt = job.attempts, error = %err, "job failed for good");
+                state
+                    .store
+                    .platform()
+                    .fail_job_for_good(id, &worker, &err)
+                    .await
             }
         };
         if let Err(e) = saved {
@@ -285,12 +293,12 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn run(state: &State, job: &Job) -> Result<serde_json::Value, String> {
+async fn run(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
     match job.kind.as_str() {
         DELIVERY_JOB => deliver(state, job).await,
-        other => Err(format!(
+        other => Err(JobFailure::Retry(format!(
             "this server does not know how to run `{other}` jobs"
-        )),
+        ))),
     }
 }
 
@@ -332,28 +340,60 @@ impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs = public_addresses(&host, 0).await?;
+            let addrs = public_addresses(&host, 0)
+                .await
+                .map_err(JobFailure::into_text)?;
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
 
-/// The addresses `host` resolves to, refused unless every one is public.
-async fn public_addresses(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+/// The addresses `host` resolves to, refused unless every one is public. A name that does not
+/// resolve may resolve later; an address that is not public stays refused.
+async fn public_addresses(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, JobFailure> {
     let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|_| format!("the receiver's host {host} does not resolve"))?
+        .map_err(|_| JobFailure::Retry(format!("the receiver's host {host} does not resolve")))?
         .collect();
     if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-        return Err(format!(
+        return Err(JobFailure::Final(format!(
             "the receiver's host {host} is not a public address; webhooks go only to public addresses"
-        ));
+        )));
     }
     Ok(addrs)
 }
 
+/// Why a job's attempt failed, and whether another attempt could do better.
+#[derive(Debug)]
+enum JobFailure {
+    /// Tried again later, with back-off, until the job's attempts are spent.
+    Retry(String),
+    /// Failed for good now: no later attempt would fare otherwise.
+    Final(String),
+}
+
+impl JobFailure {
+    fn into_text(self) -> String {
+        match self {
+            JobFailure::Retry(t) | JobFailure::Final(t) => t,
+        }
+    }
+}
+
+impl From<String> for JobFailure {
+    fn from(t: String) -> Self {
+        JobFailure::Retry(t)
+    }
+}
+
+impl From<&str> for JobFailure {
+    fn from(t: &str) -> Self {
+        JobFailure::Retry(t.to_string())
+    }
+}
+
 /// Sends one event to one webhook, signed, and logs the attempt for the organisation's admins.
-async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> {
+async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
     let p: serde_json::Value =
         serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
     let hook_id = p["webhook_id"]
@@ -376,8 +416,13 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     if !active {
         return Ok(serde_json::json!({"skipped": "the webhook is paused"}));
     }
-    if !state.allow_private_webhooks {
-        public_target(&url).await?;
+    let refused = if state.allow_private_webhooks {
+        None
+    } else {
+        public_target(&url).await.err()
+    };
+    if let Some(JobFailure::Retry(why)) = refused {
+        return Err(JobFailure::Retry(why));
     }
     let event = state
         .store
@@ -399,6 +444,25 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     else {
         return Ok(serde_json::json!({"skipped": "the webhook was deleted"}));
     };
+    // A receiver that is refused is refused at once, and the log says why.
+    if let Some(failure) = refused {
+        let why = failure.into_text();
+        let answer = Attempt {
+            attempt: job.attempts,
+            status_code: None,
+            error: Some(&why),
+            duration_ms: 0,
+        };
+        if let Err(e) = state
+            .store
+            .platform()
+            .finish_delivery(logged, &answer)
+            .await
+        {
+            tracing::warn!(error = %e, "could not log a webhook delivery");
+        }
+        return Err(JobFailure::Final(why));
+    }
     let start = Instant::now();
     let sent = http_client(!state.allow_private_webhooks)
         .post(&url)
@@ -434,7 +498,7 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
     }
     match error {
         None => Ok(serde_json::json!({"status": code})),
-        Some(e) => Err(e),
+        Some(e) => Err(JobFailure::Retry(e)),
     }
 }
 
@@ -442,12 +506,12 @@ async fn deliver(state: &State, job: &Job) -> Result<serde_json::Value, String> 
 /// addresses, so a webhook cannot be used to probe the network M-Station runs in. This check
 /// gives the delivery log a clear reason (and covers addresses written as such); the connection
 /// itself resolves through `PublicOnly`.
-async fn public_target(url: &str) -> Result<(), String> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|_| "the webhook URL does not parse".to_string())?;
+async fn public_target(url: &str) -> Result<(), JobFailure> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| JobFailure::Final("the webhook URL does not parse".to_string()))?;
     let host = parsed
         .host_str()
-        .ok_or("the webhook URL has no host")?
+        .ok_or_else(|| JobFailure::Final("the webhook URL has no host".to_string()))?
         .trim_matches(|c| c == '[' || c == ']')
         .to_string();
     let port = parsed.port_or_known_default().unwrap_or(443);

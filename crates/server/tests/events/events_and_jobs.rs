@@ -501,31 +501,56 @@ async fn webhooks_do_not_reach_private_addresses() {
         .await;
     assert_eq!(s, 201);
     let hook_id = hook["webhook"]["id"].as_str().unwrap().to_string();
+    // The first attempt fails for good (no retries in back-off), and the log says why.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, log) = srv
-            .get(&a.token, &format!("/api/v1/webhooks/{hook_id}/deliveries"))
-            .await;
-        if log["total"].as_i64().unwrap_or(0) > 0 {
-            let (_, jobs) = srv.get(&a.token, "/api/v1/jobs").await;
-            let err = jobs["items"][0]["last_error"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            assert!(err.contains("not a public address"), "{jobs}");
-            break;
-        }
+    let job = loop {
         let (_, jobs) = srv.get(&a.token, "/api/v1/jobs").await;
-        if let Some(err) = jobs["items"][0]["last_error"].as_str() {
-            assert!(err.contains("not a public address"), "{err}");
-            break;
+        let job = jobs["items"][0].clone();
+        if job["status"] == "failed" {
+            break job;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no delivery attempt was made"
+            "the delivery did not fail at once: {jobs}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(job["attempts"], 1, "{job}");
+    assert!(
+        job["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("not a public address"),
+        "{job}"
+    );
+    let (_, log) = srv
+        .get(&a.token, &format!("/api/v1/webhooks/{hook_id}/deliveries"))
+        .await;
+    let attempts = log["items"].as_array().unwrap();
+    assert!(!attempts.is_empty(), "{log}");
+    for d in attempts {
+        assert_eq!(d["attempt"], 1, "one attempt per event, no retries: {log}");
+        assert!(
+            d["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a public address"),
+            "{log}"
+        );
+        assert!(d["status_code"].is_null());
     }
+    let (s, v) = srv
+        .post(
+            &a.token,
+            "/api/v1/webhooks",
+            json!({"url": "http://[::1/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (422, Some("url")),
+        "an address that does not parse is refused at creation: {v}"
+    );
     assert!(
         rx.got.lock().unwrap().is_empty(),
         "the loopback receiver was reached"

@@ -570,6 +570,26 @@ async fn an_idempotency_key_creates_once() {
         assert_eq!(first["webhook"], again["webhook"], "the retry gets the first answer");
         assert!(first["secret"].is_string());
         assert!(again.get("secret").is_none(), "secrets are shown once and never stored");
+        // The replay keeps the documented shape: every field the document requires is there.
+        let doc: Value = srv.http.get(format!("{}/api/openapi.json", srv.base)).send().await.unwrap().json().await.unwrap();
+        let required = |schema: &str| -> Vec<String> {
+            doc["components"]["schemas"][schema]["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect()
+        };
+        for field in required("WebhookOut") {
+            assert!(again.get(&field).is_some(), "the replay lacks the documented `{field}`: {again}");
+        }
+        for (path, body, schema) in [
+            ("/api/v1/tokens", json!({"name": "ci", "scopes": ["read"]}), "TokenOut"),
+            ("/api/v1/invitations", json!({"email": "new@alpha.example", "role": "viewer"}), "InvitationOut"),
+        ] {
+            let send = || srv.http.post(format!("{}{path}", srv.base)).bearer_auth(&a.token).header("idempotency-key", format!("k-{schema}")).json(&body).send();
+            let (s1, _) = json(send().await.unwrap()).await;
+            let (s2, replay) = json(send().await.unwrap()).await;
+            assert_eq!((s1, s2), (201, 201), "{replay}");
+            for field in required(schema) {
+                assert!(replay.get(&field).is_some(), "{schema}: the replay lacks the documented `{field}`: {replay}");
+            }
+        }
         let (_, list) = srv.get(&a.token, "/api/v1/webhooks").await;
         assert_eq!(list["total"], 1, "and nothing twice");
         let (s, v) = json(post("key-1", "different").await.unwrap()).await;
@@ -1203,4 +1223,121 @@ async fn metrics_keep_bounded_labels_and_can_be_kept_to_a_scraper() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_declared_or_chunked_are_413_problems() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let big = format!(
+        r#"{{"name": "{}", "code": "AB", "fps": "24", "width": 100, "height": 100}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    // A chunked body (no Content-Length) is read up to the limit, then refused.
+    for (path, ct, auth) in [
+        ("/api/v1/projects", "application/json", true),
+        ("/signin", "application/x-www-form-urlencoded", false),
+    ] {
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(
+            big.clone()
+                .into_bytes()
+                .chunks(64 * 1024)
+                .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                .collect::<Vec<_>>(),
+        ));
+        let mut r = srv
+            .http
+            .post(format!("{}{path}", srv.base))
+            .header("content-type", ct)
+            .body(body);
+        if auth {
+            r = r.bearer_auth(&a.token);
+        }
+        let r = r.send().await.expect("an answer, never a reset connection");
+        assert_eq!(r.status(), 413, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "request.too_large");
+        // And with its length declared.
+        let mut r = srv
+            .http
+            .post(format!("{}{path}", srv.base))
+            .header("content-type", ct)
+            .body(big.clone());
+        if auth {
+            r = r.bearer_auth(&a.token);
+        }
+        let r = r.send().await.expect("an answer, never a reset connection");
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["content-type"].to_str().unwrap()
+            ),
+            (413, "application/problem+json"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_accepted_by_a_member_records_what_happened() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (artist, _) = srv
+            .member(&a, "li.na@alpha.example", Role::Artist, &[TokenScope::Read])
+            .await;
+        let (s, inv) = srv
+            .post(
+                &a.token,
+                "/api/v1/invitations",
+                json!({"email": "li.na@alpha.example", "role": "producer"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{inv}");
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = browser
+            .post(format!("{}/api/v1/auth/login", srv.base))
+            .json(&json!({"email": "li.na@alpha.example", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        let me: Value = r.json().await.unwrap();
+        let r = browser
+            .post(format!("{}/api/v1/invitations/accept", srv.base))
+            .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
+            .json(&json!({"token": inv["token"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (_, m) = srv
+            .get(&a.token, &format!("/api/v1/members/{}", artist.id))
+            .await;
+        assert_eq!(
+            m["role"], "artist",
+            "an invitation never changes a member's role"
+        );
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?limit=1").await;
+        let last = &audit["items"][0];
+        assert_eq!(
+            last["action"], "invitation.accepted",
+            "not a member added: {last}"
+        );
+        assert_eq!(last["after"]["already_a_member"], true);
+        assert_eq!(
+            (
+                last["after"]["role"].as_str(),
+                last["after"]["invited_as"].as_str()
+            ),
+            (Some("artist"), Some("producer"))
+        );
+    })
+    .await;
 }

@@ -891,18 +891,44 @@ impl Platform<'_> {
                         inv.role.as_str().into(),
                         now_ms().into(),
                     ];
-                    tx.execute(
-                        "INSERT INTO memberships (org_id, user_id, role, created_at)
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO NOTHING",
-                        &args,
-                    )
-                    .await?;
-                    let change = Change::new(Some(inv.org_id), "member.added", "member", user.id)
+                    let added = tx
+                        .execute(
+                            "INSERT INTO memberships (org_id, user_id, role, created_at)
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) DO NOTHING",
+                            &args,
+                        )
+                        .await?
+                        == 1;
+                    let change = if added {
+                        Change::new(Some(inv.org_id), "member.added", "member", user.id).after(
+                            &serde_json::json!({
+                                "user_id": user.id,
+                                "role": inv.role,
+                                "invitation_id": inv.id
+                            }),
+                        )
+                    } else {
+                        // Already a member: the invitation is used up and the membership stays
+                        // as it was (an invitation never changes a role); the record says so.
+                        let role: String = tx
+                            .scalar(
+                                "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
+                                &[inv.org_id.into(), user.id.into()],
+                            )
+                            .await?;
+                        Change::new(
+                            Some(inv.org_id),
+                            "invitation.accepted",
+                            "invitation",
+                            inv.id,
+                        )
                         .after(&serde_json::json!({
                             "user_id": user.id,
-                            "role": inv.role,
-                            "invitation_id": inv.id
-                        }));
+                            "already_a_member": true,
+                            "role": role,
+                            "invited_as": inv.role,
+                        }))
+                    };
                     tx.record(&actor, change).await?;
                     Ok(user)
                 })

@@ -211,6 +211,22 @@ impl Platform<'_> {
     /// Records a failed attempt: the job waits `retry_delay_ms` and runs again, or, once it has
     /// used its attempts, stops as `failed` with the error kept.
     pub async fn fail_job(&self, id: Uuid, worker: &str, error: &str) -> Result<bool> {
+        self.record_failure(id, worker, error, true).await
+    }
+
+    /// Fails the job `id` for good, whatever attempts it has left: retrying cannot help (a
+    /// webhook whose receiver is refused, say).
+    pub async fn fail_job_for_good(&self, id: Uuid, worker: &str, error: &str) -> Result<bool> {
+        self.record_failure(id, worker, error, false).await
+    }
+
+    async fn record_failure(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry: bool,
+    ) -> Result<bool> {
         let now = now_ms();
         let error: String = error.chars().take(4000).collect();
         let worker = worker.to_string();
@@ -226,7 +242,7 @@ impl Platform<'_> {
                 let Some((attempts, max)) = row else {
                     return Ok(false);
                 };
-                let (status, run_after) = if attempts >= max {
+                let (status, run_after) = if attempts >= max || !retry {
                     ("failed", now)
                 } else {
                     (

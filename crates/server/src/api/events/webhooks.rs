@@ -40,8 +40,10 @@ pub struct WebhookInput {
 pub struct WebhookOut {
     pub webhook: Webhook,
     /// Signing secret: each delivery carries `X-MStation-Signature: t=…,v1=HMAC-SHA256(secret,
-    /// "t.body")`. Shown only now.
-    pub secret: String,
+    /// "t.body")`. Shown only now: absent from a replay of the creation under the same
+    /// `Idempotency-Key`, since it is never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(ListParams), responses((status = 200, body = Page<Webhook>), (status = 403, body = Problem)))]
@@ -82,7 +84,11 @@ async fn create_webhook(
             .await?;
         Ok((
             StatusCode::CREATED,
-            serde_json::to_value(WebhookOut { webhook, secret }).unwrap_or_default(),
+            serde_json::to_value(WebhookOut {
+                webhook,
+                secret: Some(secret),
+            })
+            .unwrap_or_default(),
         ))
     })
     .await

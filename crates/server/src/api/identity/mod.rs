@@ -537,10 +537,13 @@ pub struct InvitationInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationOut {
     pub invitation: Invitation,
-    /// Send this to the invitee; it is shown only now.
-    pub token: String,
-    /// The page where the invitee accepts.
-    pub accept_path: String,
+    /// Send this to the invitee; it is shown only now (absent from a replay of the creation
+    /// under the same `Idempotency-Key`: it is never stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The page where the invitee accepts (absent from a replay, like `token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accept_path: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/invitations", tag = "identity", request_body = InvitationInput,
@@ -568,8 +571,8 @@ async fn create_invitation(
             StatusCode::CREATED,
             serde_json::to_value(InvitationOut {
                 invitation,
-                token,
-                accept_path,
+                token: Some(token),
+                accept_path: Some(accept_path),
             })
             .unwrap_or_default(),
         ))
@@ -673,8 +676,10 @@ pub struct TokenInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenOut {
     pub token: ApiToken,
-    /// The secret: shown only now. Send it as `Authorization: Bearer <secret>`.
-    pub secret: String,
+    /// The secret: shown only now. Send it as `Authorization: Bearer <secret>`. Absent from a
+    /// replay of the creation under the same `Idempotency-Key`: it is never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 pub(crate) fn parse_instant(field: &str, s: &str) -> ApiResult<i64> {
@@ -723,7 +728,11 @@ async fn create_token(
             .await?;
         Ok((
             StatusCode::CREATED,
-            serde_json::to_value(TokenOut { token, secret }).unwrap_or_default(),
+            serde_json::to_value(TokenOut {
+                token,
+                secret: Some(secret),
+            })
+            .unwrap_or_default(),
         ))
     })
     .await
