@@ -14,10 +14,10 @@ Where the two readers legitimately differ, the difference is named and counted a
 - clip name: without a `* FROM CLIP NAME:` (or `TO CLIP NAME`) comment OpenTimelineIO names the
   clip after its source file or its event number. We leave it unnamed: conform breaks ties on
   clip names, and an invented one would match shots that merely share an event number.
-- freeze frames: OpenTimelineIO takes Avid's " FF" suffix off a freeze frame's clip name, and
-  ignores the M2 line of a one-frame freeze (its source and record lengths already agree). We
-  keep the name as the EDL writes it, so a shot matches what the editor sees in the bin, and
-  keep the freeze the M2 line states.
+- freeze frames: both readers take Avid's " FF" suffix off a freeze frame's clip name, but
+  OpenTimelineIO ignores the M2 line of a one-frame freeze (its source and record lengths
+  already agree), and then keeps the suffix as part of the name. We keep the freeze the M2 line
+  states and take the suffix off, as for any freeze.
 - speed: OpenTimelineIO keeps a speed-changed clip's record length and its speed, rounded to the
   tenth of a frame per second the M2 line gives, so the source out it implies (record frames x
   speed) can differ from the EDL's own source out. We keep the EDL's, which is what the editing
@@ -174,9 +174,10 @@ def explain(field, a, b):
         return "no reel in the .otio: our OTIO reader names the source after its media reference"
     if field == "clip_name" and a["clip_name"] is None:
         return "no clip-name comment: OpenTimelineIO names the clip after its file or event number"
-    if (field == "clip_name" and b["clip_name"] and a["clip_name"] == b["clip_name"] + " FF"
+    if (field == "clip_name" and a["clip_name"] and b["clip_name"] == a["clip_name"] + " FF"
             and a["speed_tenths"] == 0):
-        return "freeze frame: OpenTimelineIO drops Avid's FF suffix; the EDL's clip name is kept"
+        return ("one-frame freeze: OpenTimelineIO ignores its M2 line and keeps Avid's FF suffix "
+                "in the name; the freeze is kept and the suffix taken off")
     if (field == "speed_tenths" and a["speed_tenths"] == 0 and b["speed_tenths"] is None
             and a["source_out"] - a["source_in"] == a["record_out"] - a["record_in"] == 1):
         return ("one-frame freeze: source and record lengths agree, so OpenTimelineIO ignores "

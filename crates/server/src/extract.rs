@@ -325,24 +325,59 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-/// Refuses a body whose declared length is over the limit before any handler runs. A body of
-/// up to 16 MiB is read and dropped first, so the client, still sending, receives the 413
-/// instead of a reset connection; anything larger is cut off.
+/// How much of a refused body is read and dropped, so that the client, still sending, receives
+/// the 413 instead of a reset connection; a larger body is cut off.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Refuses a body over the limit before any handler runs, whether its length is declared or it
+/// comes in chunks (read here up to the limit, then handed on whole). Up to 16 MiB of a refused
+/// body is read and dropped first, so the client receives the 413 rather than a broken pipe.
 pub async fn refuse_large_bodies(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let declared = req
-        .headers()
+    use futures_util::StreamExt;
+    if req.uri().path().starts_with("/files") {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let chunked = declared.is_none() && headers.contains_key(axum::http::header::TRANSFER_ENCODING);
     match declared {
-        Some(n) if n > crate::MAX_JSON_BODY as u64 && !req.uri().path().starts_with("/files") => {
-            if n <= 16 * 1024 * 1024 {
-                let _ = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024).await;
+        Some(n) if n > crate::MAX_JSON_BODY as u64 => {
+            if n <= DRAIN_LIMIT as u64 {
+                let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
             }
             too_large().into_response()
+        }
+        None if chunked => {
+            let (parts, body) = req.into_parts();
+            let mut stream = body.into_data_stream();
+            let mut kept = Vec::new();
+            let mut seen = 0usize;
+            while let Some(chunk) = stream.next().await {
+                let Ok(chunk) = chunk else {
+                    return ApiError::new(Code::RequestUnreadable).into_response();
+                };
+                seen += chunk.len();
+                if seen > DRAIN_LIMIT {
+                    break;
+                }
+                if seen <= crate::MAX_JSON_BODY {
+                    kept.extend_from_slice(&chunk);
+                }
+            }
+            if seen > crate::MAX_JSON_BODY {
+                return too_large().into_response();
+            }
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(kept),
+            ))
+            .await
         }
         _ => next.run(req).await,
     }

@@ -107,12 +107,24 @@ pub fn text_args(
         fluent_templates::fluent_bundle::FluentValue<'static>,
     )],
 ) -> String {
+    text_args_in(current(), key, args)
+}
+
+/// A message with arguments in `lang`.
+pub fn text_args_in(
+    lang: Lang,
+    key: &str,
+    args: &[(
+        &'static str,
+        fluent_templates::fluent_bundle::FluentValue<'static>,
+    )],
+) -> String {
     let map: std::collections::HashMap<std::borrow::Cow<'static, str>, _> = args
         .iter()
         .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), v.clone()))
         .collect();
     LOCALES
-        .try_lookup_with_args(&current().id(), key, &map)
+        .try_lookup_with_args(&lang.id(), key, &map)
         .unwrap_or_else(|| key.to_string())
 }
 
@@ -206,6 +218,22 @@ mod catalog_tests {
             }
         }
         out
+    }
+
+    /// The keys made from a name at run time: an import's warnings and the changes of its diff.
+    #[test]
+    fn import_words_exist_for_every_code() {
+        use mstation_core::tracking::{conform::CHANGE_FIELDS, edl::WARNING_CODES};
+        for lang in ["en", "zh-CN"] {
+            let have = keys(lang);
+            for k in WARNING_CODES
+                .iter()
+                .map(|c| format!("import-warning-{c}"))
+                .chain(CHANGE_FIELDS.iter().map(|f| format!("import-change-{f}")))
+            {
+                assert!(have.contains(&k), "{lang} lacks {k}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::edl::{Edl, TrackKind};
+use super::edl::{Edl, EdlWarning, TrackKind};
 
 /// What the store knows of a shot already in the sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -71,6 +71,8 @@ pub struct Conform {
     /// Shots no longer in the cut: they are marked omitted, never deleted.
     pub removed: Vec<ExistingShot>,
     pub skipped: Vec<Skipped>,
+    /// Malformed lines of events without picture that the reader skipped, with their reason.
+    pub warnings: Vec<EdlWarning>,
 }
 
 /// How shots are numbered and framed.
@@ -93,7 +95,10 @@ fn overlap(a: (i64, i64), b: (i64, i64)) -> i64 {
 /// largest overlap of source range (a matching clip name breaks ties). An event without a match
 /// is a new shot, numbered after the highest number in use; a shot without an event is removed.
 pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conform {
-    let mut out = Conform::default();
+    let mut out = Conform {
+        warnings: edl.warnings.clone(),
+        ..Conform::default()
+    };
     let mut taken = vec![false; existing.len()];
     let mut next_number = existing
         .iter()
@@ -184,6 +189,16 @@ pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conf
     out
 }
 
+/// Every name `ChangedShot::fields` may hold (each has its words in the catalogs).
+pub const CHANGE_FIELDS: [&str; 6] = [
+    "cut_order",
+    "cut_out",
+    "record",
+    "source",
+    "clip_name",
+    "status",
+];
+
 fn differences(s: &ExistingShot, p: &PlannedShot) -> Vec<&'static str> {
     let mut f = Vec::new();
     if s.cut_order != p.cut_order {
@@ -204,6 +219,7 @@ fn differences(s: &ExistingShot, p: &PlannedShot) -> Vec<&'static str> {
     if s.status == OMITTED {
         f.push("status");
     }
+    debug_assert!(f.iter().all(|x| CHANGE_FIELDS.contains(x)));
     f
 }
 

@@ -1,5 +1,6 @@
 //! CMX 3600 edit decision lists read into a neutral structure: events with their timecodes,
-//! transitions, clip names, locators and speed changes. Mapping events to shots happens elsewhere.
+//! transitions, clip names, locators, speed changes and audio channels, and the lines skipped on
+//! the way. Mapping events to shots happens elsewhere.
 
 use serde::Serialize;
 use thiserror::Error;
@@ -43,11 +44,34 @@ pub struct Edl {
     /// comments before the first event, speed lines for an unknown reel), so an import can show
     /// what it did not use instead of dropping it silently.
     pub ignored_lines: Vec<IgnoredLine>,
+    /// Malformed lines of events without picture, skipped so the cut can still be conformed,
+    /// each with its reason (they are in `ignored_lines` too).
+    pub warnings: Vec<EdlWarning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IgnoredLine {
     pub line: usize,
+    pub text: String,
+}
+
+/// An event line skipped instead of refusing the file: it was malformed, but its event shows no
+/// picture (audio only, black, or a track we do not know), so the cut can still be conformed.
+/// Every `EdlWarning::code` (each has its words in the catalogs).
+pub const WARNING_CODES: [&str; 3] = [
+    "record_out_before_in",
+    "source_out_before_in",
+    "bad_timecode",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EdlWarning {
+    pub line: usize,
+    /// Stable, for machines: `record_out_before_in`, `source_out_before_in` or `bad_timecode`.
+    pub code: &'static str,
+    /// What is wrong, worded as the error the same line would be on a picture event.
+    pub message: String,
+    /// The line as written.
     pub text: String,
 }
 
@@ -71,35 +95,63 @@ pub struct EdlEvent {
     pub record_out_frames: i64,
     /// Whether the record timecodes count drop-frame (from `FCM:` or a `;` in the timecode).
     pub drop_frame: bool,
-    /// `* FROM CLIP NAME:`: the clip of a cut, or the outgoing clip of a dissolve or wipe.
+    /// `* FROM CLIP NAME:`: the clip of a cut, or the outgoing clip of a dissolve or wipe. Avid's
+    /// freeze-frame mark (` FF`) is taken off and kept as the event's `speed`.
     pub clip_name: Option<String>,
-    /// `* TO CLIP NAME:`: the incoming clip of a dissolve or wipe, which is this event's source.
+    /// The incoming clip of a dissolve or wipe, which is this event's source: `* TO CLIP NAME:`,
+    /// or without that line the `* FROM CLIP NAME:` after the incoming event line.
     pub to_clip_name: Option<String>,
+    /// `* SOURCE FILE:` or `* FROM FILE:` as written: a bare name or a path to the source media.
     pub source_file: Option<String>,
+    /// `* LOC:` markers, counted on the same timecode day as the event's record.
     pub locators: Vec<Locator>,
+    /// From an `M2` line, or a freeze from a clip name's ` FF` mark.
     pub speed: Option<Speed>,
-    /// Every other `*` comment, without the star (`COMMENT: …`, `ASC_SOP …`, …).
+    /// Every other `*` comment, without the star (`COMMENT: …`, `ASC_SOP …`, …), and the
+    /// `AUD 3 4` lines naming audio channels the track field has no room for, as written.
     pub comments: Vec<String>,
     /// The line of the event (for a dissolve or wipe, of its incoming clip).
     pub line: usize,
 }
 
 impl EdlEvent {
-    /// The name of the clip this event's source range comes from.
+    /// The name of the clip this event's source range comes from; without a clip name line, the
+    /// file name of its source file. Never the outgoing clip of a dissolve or wipe.
     pub fn source_clip_name(&self) -> Option<&str> {
-        match self.transition {
-            Transition::Dissolve { .. } | Transition::Wipe { .. } => {
-                self.to_clip_name.as_deref().or(self.clip_name.as_deref())
-            }
-            _ => self.clip_name.as_deref(),
-        }
+        let named = match self.transition {
+            Transition::Dissolve { .. } | Transition::Wipe { .. } => &self.to_clip_name,
+            _ => &self.clip_name,
+        };
+        named
+            .as_deref()
+            .or_else(|| self.source_file.as_deref().and_then(file_name))
     }
 
     /// Black filler: the `BL` reel (some tools spell it `BLK` or `BLACK`).
     pub fn is_black(&self) -> bool {
-        ["BL", "BLK", "BLACK"]
-            .iter()
-            .any(|b| self.reel.eq_ignore_ascii_case(b))
+        is_black_reel(&self.reel)
+    }
+
+    /// The audio channels this event carries, in order: from its track field (`A` and `B` are
+    /// channel 1, `A2` channel 2, `AA` both) and from `AUD` lines, which CMX 3600 adds because the
+    /// field has no room for channels 3 and 4. The two halves of a dissolve or wipe share a track,
+    /// so their `AUD` lines are read together.
+    pub fn audio_channels(&self) -> Vec<u8> {
+        let mut channels = Vec::new();
+        for part in self.track_field.split('/') {
+            let part = part.to_ascii_uppercase();
+            match part.as_str() {
+                "A" | "B" => channels.push(1),
+                "AA" => channels.extend([1, 2]),
+                _ => channels.extend(part.strip_prefix('A').and_then(channel)),
+            }
+        }
+        for comment in &self.comments {
+            channels.extend(aud_channels(comment).unwrap_or_default());
+        }
+        channels.sort_unstable();
+        channels.dedup();
+        channels
     }
 
     pub fn record_frames(&self) -> i64 {
@@ -155,10 +207,11 @@ pub enum KeyKind {
     Out,
 }
 
-/// A marker from `* LOC: 01:00:05:12 RED  text`.
+/// A marker from `* LOC: 01:00:05:12 RED  text` (Avid may write the hour with one digit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Locator {
     pub timecode: Timecode,
+    /// On the timecode day of its event's record, so a marker after midnight counts on.
     pub frames: i64,
     pub colour: Option<String>,
     pub text: String,
@@ -170,9 +223,11 @@ pub struct Speed {
     /// Frames per second in tenths (`+047.9` is 479, `-024.0` is -240, `000.0` a freeze); finer
     /// digits are rounded half away from zero, and `raw` keeps them.
     pub fps_tenths: i32,
+    /// The `M2` field as written; for a freeze read from a clip name's ` FF`, `000.0`.
     pub raw: String,
     /// The source timecode where the speed change enters the clip.
     pub source: Timecode,
+    /// On the timecode day of its event's source in.
     pub source_frames: i64,
 }
 
@@ -209,12 +264,20 @@ pub fn gaps(edl: &Edl) -> Vec<(i64, i64)> {
     out
 }
 
-/// Reads a CMX 3600 EDL. `rate` is the sequence rate; every timecode in the file is counted at it.
+/// Reads a CMX 3600 EDL. `rate` is the sequence rate; every timecode in the file is counted at
+/// it. Each malformed line it skipped has a warning in `warnings` (and is in `ignored_lines`).
 ///
-/// Errors: a malformed event or `M2` line, a timecode that does not exist at `rate`, an out
-/// point before its in point, an unreadable `FCM:` line or one asking for drop-frame at a rate
-/// without it, and a `LOC:` with a bad timecode. Tolerated: blank lines, unknown header and
-/// vendor lines (listed in `ignored_lines`), unknown `*` comments (kept raw on their event).
+/// Errors: a malformed event line of a picture event, a malformed `M2` line, a timecode that does
+/// not exist at `rate`, an out point before its in point, an unreadable `FCM:` line or one asking
+/// for drop-frame at a rate without it, and a `LOC:` with a bad timecode. Skipped with a warning
+/// (and listed in `ignored_lines`): an event line with a bad timecode or an out before its in when
+/// the event shows no picture (audio only, black, an unknown track), with the lines after it.
+/// Tolerated: blank lines, unknown header and vendor lines (listed in `ignored_lines`), unknown
+/// `*` comments (kept raw on their event).
+///
+/// An out point written before its in point is the next day's when that makes the range shorter
+/// than half a day: a source or record running past midnight. After such a record the events
+/// count on from midnight, each on the timecode day nearest the record before it.
 pub fn parse(text: &str, rate: Rate) -> Result<Edl, EdlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser {
@@ -224,11 +287,17 @@ pub fn parse(text: &str, rate: Rate) -> Result<Edl, EdlError> {
             title: None,
             events: Vec::new(),
             ignored_lines: Vec::new(),
+            warnings: Vec::new(),
         },
+        warnings: Vec::new(),
+        block: Block::default(),
+        last_record_out: None,
     };
     for (index, raw) in lines(text).enumerate() {
         parser.line(index + 1, raw.trim())?;
     }
+    parser.end_block();
+    parser.edl.warnings = parser.warnings;
     Ok(parser.edl)
 }
 
@@ -262,11 +331,112 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+fn is_black_reel(reel: &str) -> bool {
+    ["BL", "BLK", "BLACK"]
+        .iter()
+        .any(|b| reel.eq_ignore_ascii_case(b))
+}
+
+/// An audio channel number: digits, from 1.
+fn channel(s: &str) -> Option<u8> {
+    if !is_digits(s) {
+        return None;
+    }
+    s.parse().ok().filter(|&c| c > 0)
+}
+
+/// The channels of an `AUD 3 4` line (`AUD 3`, `AUD   4`, …), or `None` if it is not one.
+fn aud_channels(text: &str) -> Option<Vec<u8>> {
+    let mut words = text.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("AUD") {
+        return None;
+    }
+    let channels: Vec<u8> = words.map(channel).collect::<Option<_>>()?;
+    (!channels.is_empty()).then_some(channels)
+}
+
+/// The last part of a path, whether written with `/` or `\`, with its extension.
+fn file_name(path: &str) -> Option<&str> {
+    let name = path.rsplit(['/', '\\']).next()?.trim();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Where Avid's freeze-frame mark starts in a clip name ending with one (`A001C003 FF`).
+fn freeze_mark(name: &str) -> Option<usize> {
+    let bare = name.strip_suffix("FF")?.trim_end();
+    (!bare.is_empty() && bare.len() < name.len() - 2).then_some(bare.len())
+}
+
+/// Avid writes a one-digit hour in locators (`1:00:05:12`); timecodes elsewhere have two.
+fn pad_hour(tc: &str) -> std::borrow::Cow<'_, str> {
+    let b = tc.as_bytes();
+    if matches!(b.len(), 10 | 11) && b[0].is_ascii_digit() && matches!(b[1], b':' | b';') {
+        format!("0{tc}").into()
+    } else {
+        tc.into()
+    }
+}
+
+/// How many timecode days to add to `frames` to land nearest `reference`, never before day 0.
+fn days_toward(frames: i64, reference: i64, day: i64) -> i64 {
+    (reference - frames + day / 2).div_euclid(day).max(0)
+}
+
+/// An out point's frames, `days` after its timecode's own day like its in point; an out before
+/// its in is the next day's if the range is then shorter than half a day, else `None`.
+fn out_point(in_frames: i64, out: Timecode, out_frames: i64, days: i64, rate: Rate) -> Option<i64> {
+    let day = rate.frames_per_day(out.drop_frame);
+    let same_day = out_frames + days * day;
+    if same_day >= in_frames {
+        return Some(same_day);
+    }
+    let next_day = same_day + day;
+    (next_day - in_frames <= day / 2).then_some(next_day)
+}
+
 struct Parser {
     rate: Rate,
     /// The mode set by the last `FCM:` line; it applies to the events after it.
     drop_frame: bool,
     edl: Edl,
+    warnings: Vec<EdlWarning>,
+    /// What the lines after the latest event line said that is settled at the next one.
+    block: Block,
+    /// Where the record of the latest event ended, with any days past midnight.
+    last_record_out: Option<i64>,
+}
+
+/// The lines between one event line and the next.
+#[derive(Default)]
+struct Block {
+    /// Its event line was skipped: the lines after it describe no event that was kept.
+    skipped: bool,
+    /// A dissolve's or wipe's first `FROM CLIP NAME` after its incoming line. It names the
+    /// incoming clip unless a `TO CLIP NAME` does, which is only known when the block ends.
+    from: Option<NameLine>,
+    /// The comment that gave the event its `source_file`, to keep as written should the event
+    /// turn out to be the outgoing line of a dissolve, whose file is not the incoming clip's.
+    file_comment: Option<String>,
+}
+
+struct NameLine {
+    name: String,
+    /// The comment as written, without the star.
+    comment: String,
+}
+
+/// Why an event line was not read. A picture event refuses the file; an event that shows no
+/// picture is skipped with `skip` as its warning's code, when the line was read far enough to
+/// know what it shows.
+struct Rejected {
+    error: EdlError,
+    skip: Option<&'static str>,
+}
+
+impl From<EdlError> for Rejected {
+    fn from(error: EdlError) -> Self {
+        Rejected { error, skip: None }
+    }
 }
 
 impl Parser {
@@ -296,8 +466,28 @@ impl Parser {
             return self.speed(line, text);
         }
         if is_digits(first) {
-            let event = self.event(line, text)?;
-            self.push_event(event);
+            let ended = self.end_block();
+            match self.event(line, text) {
+                Ok(event) => self.push_event(event, ended),
+                Err(Rejected {
+                    error,
+                    skip: Some(code),
+                }) => {
+                    self.warnings.push(EdlWarning {
+                        line,
+                        code,
+                        message: error.message,
+                        text: text.to_string(),
+                    });
+                    self.ignore(line, text);
+                    self.block.skipped = true;
+                }
+                Err(Rejected { error, skip: None }) => return Err(error),
+            }
+            return Ok(());
+        }
+        if first.eq_ignore_ascii_case("AUD") {
+            self.audio(line, text);
             return Ok(());
         }
         self.ignore(line, text);
@@ -360,14 +550,15 @@ impl Parser {
         Ok((tc, frames))
     }
 
-    fn event(&self, line: usize, text: &str) -> Result<EdlEvent, EdlError> {
+    fn event(&self, line: usize, text: &str) -> Result<EdlEvent, Rejected> {
         let err = |message: String| EdlError::new(line, message);
         let tokens: Vec<&str> = text.split_whitespace().collect();
         if tokens.len() < 8 {
             return Err(err(format!(
                 "an event line needs an event number, reel, track, transition and four timecodes, but this one has {} fields",
                 tokens.len()
-            )));
+            ))
+            .into());
         }
         let number: u32 = tokens[0]
             .parse()
@@ -401,34 +592,78 @@ impl Parser {
         if end < 2 {
             return Err(err(
                 "an event line needs a reel and a track before the transition".to_string(),
-            ));
+            )
+            .into());
         }
         let track_field = middle[end - 1].to_string();
         let reel = middle[..end - 1].join(" ");
         if reel.chars().count() > MAX_REEL_CHARS {
             return Err(err(format!(
                 "reel name is longer than {MAX_REEL_CHARS} characters; is this an event line?"
-            )));
+            ))
+            .into());
         }
 
-        let (source_in, source_in_frames) = self.timecode(line, "source in", times[0])?;
-        let (source_out, source_out_frames) = self.timecode(line, "source out", times[1])?;
-        let (record_in, record_in_frames) = self.timecode(line, "record in", times[2])?;
-        let (record_out, record_out_frames) = self.timecode(line, "record out", times[3])?;
-        if source_out_frames < source_in_frames {
-            return Err(err(format!(
-                "source out {source_out} is before source in {source_in}"
-            )));
-        }
-        if record_out_frames < record_in_frames {
-            return Err(err(format!(
-                "record out {record_out} is before record in {record_in}"
-            )));
-        }
+        let track = TrackKind::classify(&track_field);
+
+        // From here the line is an event line whose track is known, so a flaw in an event that
+        // shows no picture costs that event rather than the whole cut.
+        let shows_picture = track == TrackKind::Video && !is_black_reel(&reel);
+        let reject = |code: &'static str, error: EdlError| Rejected {
+            error,
+            skip: (!shows_picture).then_some(code),
+        };
+        let timecode = |what: &str, text: &str| {
+            self.timecode(line, what, text)
+                .map_err(|e| reject("bad_timecode", e))
+        };
+        let (source_in, source_in_frames) = timecode("source in", times[0])?;
+        let (source_out, source_out_frames) = timecode("source out", times[1])?;
+        let (record_in, record_in_frames) = timecode("record in", times[2])?;
+        let (record_out, record_out_frames) = timecode("record out", times[3])?;
+        let source_out_frames = out_point(
+            source_in_frames,
+            source_out,
+            source_out_frames,
+            0,
+            self.rate,
+        )
+        .ok_or_else(|| {
+            reject(
+                "source_out_before_in",
+                err(format!(
+                    "source out {source_out} is before source in {source_in}"
+                )),
+            )
+        })?;
+        let record_days = self.last_record_out.map_or(0, |last| {
+            days_toward(
+                record_in_frames,
+                last,
+                self.rate.frames_per_day(record_in.drop_frame),
+            )
+        });
+        let record_in_frames =
+            record_in_frames + record_days * self.rate.frames_per_day(record_in.drop_frame);
+        let record_out_frames = out_point(
+            record_in_frames,
+            record_out,
+            record_out_frames,
+            record_days,
+            self.rate,
+        )
+        .ok_or_else(|| {
+            reject(
+                "record_out_before_in",
+                err(format!(
+                    "record out {record_out} is before record in {record_in}"
+                )),
+            )
+        })?;
         Ok(EdlEvent {
             number,
             reel,
-            track: TrackKind::classify(&track_field),
+            track,
             track_field,
             transition,
             source_in,
@@ -452,27 +687,48 @@ impl Parser {
 
     /// A dissolve or wipe is written as the outgoing clip (a cut line) followed by the incoming
     /// clip with the same event number; fold the pair into one event sourced from the incoming
-    /// clip, keeping anything already attached to the outgoing line.
-    fn push_event(&mut self, mut event: EdlEvent) {
+    /// clip, keeping anything already attached to the outgoing line. `ended` is the block of the
+    /// line before, which is the outgoing one when they pair.
+    fn push_event(&mut self, mut event: EdlEvent, ended: Block) {
         let is_pair = matches!(
             event.transition,
             Transition::Dissolve { .. } | Transition::Wipe { .. }
-        ) && self.edl.events.last().is_some_and(|prev| {
-            prev.number == event.number
-                && prev.transition == Transition::Cut
-                && prev.track == event.track
-        });
+        ) && !ended.skipped
+            && self.edl.events.last().is_some_and(|prev| {
+                prev.number == event.number
+                    && prev.transition == Transition::Cut
+                    && prev.track == event.track
+            });
         if is_pair && let Some(outgoing) = self.edl.events.pop() {
             event.clip_name = outgoing.clip_name;
             event.to_clip_name = outgoing.to_clip_name;
-            event.source_file = outgoing.source_file;
             event.locators = outgoing.locators;
             event.comments = outgoing.comments;
+            // The outgoing line's file is the outgoing clip's; as this event's `source_file` it
+            // would name the wrong clip, so it stays only as the comment it was.
+            event.comments.extend(ended.file_comment);
         }
+        self.last_record_out = Some(event.record_out_frames);
         self.edl.events.push(event);
     }
 
+    /// Settles the names of the latest event once no more of its lines can follow, and hands
+    /// back its block.
+    fn end_block(&mut self) -> Block {
+        let mut block = std::mem::take(&mut self.block);
+        if !block.skipped
+            && let Some(event) = self.edl.events.last_mut()
+        {
+            settle_names(event, block.from.take());
+        }
+        block
+    }
+
     fn comment(&mut self, line: usize, text: &str, body: &str) -> Result<(), EdlError> {
+        if self.block.skipped {
+            self.ignore(line, text);
+            return Ok(());
+        }
         let locator = match strip_prefix_ci(body, "LOC:") {
             Some(rest) => Some(self.locator(line, rest)?),
             None => None,
@@ -481,33 +737,68 @@ impl Parser {
             self.ignore(line, text);
             return Ok(());
         };
-        if let Some(locator) = locator {
+        if let Some(mut locator) = locator {
+            let day = self.rate.frames_per_day(locator.timecode.drop_frame);
+            locator.frames += days_toward(locator.frames, event.record_in_frames, day) * day;
             event.locators.push(locator);
             return Ok(());
         }
-        let named = [
-            ("FROM CLIP NAME:", &mut event.clip_name),
-            ("TO CLIP NAME:", &mut event.to_clip_name),
-            ("SOURCE FILE:", &mut event.source_file),
-        ];
-        for (prefix, slot) in named {
-            if let Some(value) = strip_prefix_ci(body, prefix) {
-                let value = value.trim();
-                // A repeated name is unusual; keep the first and the repeat as a raw comment.
-                if slot.is_none() && !value.is_empty() {
-                    *slot = Some(value.to_string());
-                    return Ok(());
-                }
-                break;
+        let dissolve = matches!(
+            event.transition,
+            Transition::Dissolve { .. } | Transition::Wipe { .. }
+        );
+        let value = |prefix: &str| {
+            strip_prefix_ci(body, prefix)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        // A repeated name is unusual; the first is kept and a repeat stays a raw comment.
+        if let Some(name) = value("FROM CLIP NAME:") {
+            if dissolve && self.block.from.is_none() {
+                self.block.from = Some(NameLine {
+                    name: name.to_string(),
+                    comment: body.to_string(),
+                });
+                return Ok(());
             }
+            if !dissolve && event.clip_name.is_none() {
+                event.clip_name = Some(name.to_string());
+                return Ok(());
+            }
+        } else if let Some(name) = value("TO CLIP NAME:") {
+            if event.to_clip_name.is_none() {
+                event.to_clip_name = Some(name.to_string());
+                return Ok(());
+            }
+        } else if let Some(file) = value("SOURCE FILE:").or_else(|| value("FROM FILE:"))
+            && event.source_file.is_none()
+        {
+            event.source_file = Some(file.to_string());
+            self.block.file_comment = Some(body.to_string());
+            return Ok(());
         }
         event.comments.push(body.to_string());
         Ok(())
     }
 
+    /// `AUD 3 4` after an event names the audio channels beyond the track field's reach.
+    fn audio(&mut self, line: usize, text: &str) {
+        let event = self.edl.events.last_mut().filter(|_| !self.block.skipped);
+        match (event, aud_channels(text)) {
+            (Some(event), Some(_)) => {
+                // `NONE` in the track field with channels after it is audio on those alone.
+                if event.track_field.eq_ignore_ascii_case("NONE") {
+                    event.track = TrackKind::AudioOnly;
+                }
+                event.comments.push(text.to_string());
+            }
+            _ => self.ignore(line, text),
+        }
+    }
+
     fn locator(&self, line: usize, rest: &str) -> Result<Locator, EdlError> {
         let (tc_text, rest) = first_word(rest);
-        let (timecode, frames) = self.timecode(line, "locator", tc_text)?;
+        let (timecode, frames) = self.timecode(line, "locator", &pad_hour(tc_text))?;
         let (word, after) = first_word(rest);
         let (colour, text) = if LOCATOR_COLOURS.iter().any(|c| word.eq_ignore_ascii_case(c)) {
             (Some(word.to_ascii_uppercase()), after)
@@ -547,14 +838,16 @@ impl Parser {
             .iter_mut()
             .rev()
             .find(|e| e.reel == reel)
-            .filter(|e| e.speed.is_none());
+            .filter(|e| e.speed.is_none() && !self.block.skipped);
         match target {
             Some(event) => {
+                let day = self.rate.frames_per_day(source.drop_frame);
                 event.speed = Some(Speed {
                     fps_tenths,
                     raw: raw.to_string(),
                     source,
-                    source_frames,
+                    source_frames: source_frames
+                        + days_toward(source_frames, event.source_in_frames, day) * day,
                 });
             }
             None => self.ignore(line, text),
@@ -563,9 +856,58 @@ impl Parser {
     }
 }
 
+/// What an event's name lines say together, once no more can follow: which clip a dissolve's
+/// `FROM CLIP NAME` after its incoming line names, and whether its source clip is a freeze.
+fn settle_names(event: &mut EdlEvent, from: Option<NameLine>) {
+    let dissolve = matches!(
+        event.transition,
+        Transition::Dissolve { .. } | Transition::Wipe { .. }
+    );
+    if let Some(from) = from {
+        // With a TO line, the FROM names the outgoing clip, as Avid writes a dissolve; without
+        // one, it is the incoming clip's own name.
+        if event.to_clip_name.is_none() {
+            event.to_clip_name = Some(from.name);
+        } else if event.clip_name.is_none() {
+            // The outgoing clip's freeze, if marked, is its own event's: only its name is kept.
+            let mut name = from.name;
+            if let Some(at) = freeze_mark(&name) {
+                name.truncate(at);
+            }
+            event.clip_name = Some(name);
+        } else {
+            event.comments.push(from.comment);
+        }
+    }
+    let playing = event.speed.as_ref().is_some_and(|s| !s.is_freeze());
+    let source = if dissolve {
+        &mut event.to_clip_name
+    } else {
+        &mut event.clip_name
+    };
+    // Avid marks only freezes with ` FF`: on a clip an `M2` line says is playing, it is part of
+    // the name (and `write` relies on that to keep such a name).
+    if !playing
+        && let Some(name) = source
+        && let Some(at) = freeze_mark(name)
+    {
+        name.truncate(at);
+        if event.speed.is_none() {
+            event.speed = Some(Speed {
+                fps_tenths: 0,
+                raw: "000.0".to_string(),
+                source: event.source_in,
+                source_frames: event.source_in_frames,
+            });
+        }
+    }
+}
+
 /// Writes a cut as a CMX 3600 EDL that `parse` reads back to the same events: one `V` cut per
 /// shot with its clip name as `* FROM CLIP NAME:` and its shot name as a white locator at its
-/// record in, and an `M2` speed line where the source runs at another speed than the record.
+/// record in, and an `M2` speed line where the source runs at another speed than the record. A
+/// clip name ending in ` FF` gets its `M2` line even at normal speed: Avid marks freeze frames
+/// so, and a reader would otherwise take the shot for one.
 ///
 /// Reels are written whole, padded to the customary eight columns: a longer reel pushes the rest
 /// of the line right (as Premiere writes it), which `parse` and OpenTimelineIO both read.
@@ -602,7 +944,12 @@ pub fn write(export: &Export) -> Result<String, ExportError> {
             shot.record_out - shot.record_in,
             shot.source_out - shot.source_in,
         );
-        if record != source {
+        let clip = shot
+            .clip_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if record != source || clip.is_some_and(|c| freeze_mark(c).is_some()) {
             let _ = writeln!(
                 out,
                 "M2   {:<8}       {}                {}",
@@ -611,9 +958,7 @@ pub fn write(export: &Export) -> Result<String, ExportError> {
                 tc(shot.source_in)
             );
         }
-        if let Some(clip) = shot.clip_name.as_deref().map(str::trim)
-            && !clip.is_empty()
-        {
+        if let Some(clip) = clip {
             let _ = writeln!(out, "* FROM CLIP NAME: {clip}");
         }
         let name = shot.name.trim();
@@ -939,8 +1284,10 @@ AUD  3    4
         let edl = parse(text, Rate::FPS_24).unwrap();
         assert_eq!(edl.title.as_deref(), Some("First"));
         let ignored: Vec<usize> = edl.ignored_lines.iter().map(|l| l.line).collect();
-        assert_eq!(ignored, [1, 3, 4, 5, 7, 8]);
+        assert_eq!(ignored, [1, 3, 4, 5, 7]);
         assert_eq!(edl.events.len(), 6);
+        // The AUD line belongs to the event before it, whatever came between.
+        assert_eq!(edl.events[0].audio_channels(), [3, 4]);
         assert_eq!(edl.events[1].track, TrackKind::AudioOnly);
         assert_eq!(edl.events[2].track, TrackKind::Other);
         assert_eq!(
@@ -993,6 +1340,358 @@ AUD  3    4
             edl.events[1].transition,
             Transition::Dissolve { frames: 30 }
         );
+    }
+
+    #[test]
+    fn source_range_across_midnight() {
+        let rate = Rate::FPS_25;
+        let day = rate.frames_per_day(false);
+        let text = "001  A001 V C 23:59:59:00 00:00:01:00 01:00:00:00 01:00:02:00\n";
+        let e = &parse(text, rate).unwrap().events[0];
+        assert_eq!(
+            (e.source_in_frames, e.source_out_frames),
+            (day - 25, day + 25)
+        );
+        assert_eq!(e.source_out.to_string(), "00:00:01:00");
+
+        // A drop-frame day is 2 592 frames shorter; the M2 line counts on the same day.
+        let rate = Rate::FPS_29_97;
+        let day = rate.frames_per_day(true);
+        let text = "FCM: DROP FRAME
+001  A001 V C 23:59:59;00 00:00:01;00 01:00:00;00 01:00:02;00
+M2   A001 015.0 00:00:00;00
+";
+        let e = &parse(text, rate).unwrap().events[0];
+        assert_eq!(
+            (e.source_in_frames, e.source_out_frames),
+            (day - 30, day + 30)
+        );
+        assert_eq!(e.speed.as_ref().unwrap().source_frames, day);
+
+        // Half a day is the most a range may run past midnight; beyond it the out is an error.
+        let at = |source_in: &str| {
+            parse(
+                &format!("001  A001 V C {source_in} 00:00:00:00 01:00:00:00 01:00:02:00"),
+                Rate::FPS_25,
+            )
+        };
+        assert_eq!(
+            at("12:00:00:00").unwrap().events[0].source_out_frames,
+            2_160_000
+        );
+        assert_eq!(
+            at("11:59:59:24").unwrap_err().message,
+            "source out 00:00:00:00 is before source in 11:59:59:24"
+        );
+    }
+
+    #[test]
+    fn record_across_midnight_counts_on() {
+        let rate = Rate::FPS_25;
+        let day = rate.frames_per_day(false);
+        let text = "FCM: NON-DROP FRAME
+001  A001 V C 10:00:00:00 10:00:20:00 23:59:50:00 00:00:10:00
+* LOC: 23:59:55:00 RED before midnight
+* LOC: 00:00:05:00 BLUE after midnight
+002  A002 V C 10:00:00:00 10:00:10:00 00:00:10:00 00:00:20:00
+* LOC: 0:00:15:00 GREEN next day too
+003  A001 AA C 10:00:00:00 10:00:30:00 23:59:50:00 00:00:20:00
+";
+        let edl = parse(text, rate).unwrap();
+        let records: Vec<(i64, i64)> = edl.events.iter().map(rec_frames).collect();
+        // The audio starts again at the sequence start, before midnight, as Premiere lists it.
+        assert_eq!(
+            records,
+            [
+                (day - 250, day + 250),
+                (day + 250, day + 500),
+                (day - 250, day + 500)
+            ]
+        );
+        assert!(gaps(&edl).is_empty());
+        let locators: Vec<(i64, Option<&str>, &str)> = edl
+            .events
+            .iter()
+            .flat_map(|e| &e.locators)
+            .map(|l| (l.frames, l.colour.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            locators,
+            [
+                (day - 125, Some("RED"), "before midnight"),
+                (day + 125, Some("BLUE"), "after midnight"),
+                (day + 375, Some("GREEN"), "next day too"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dissolve_never_takes_the_outgoing_clip_name() {
+        let text = "001  A001 V C 01:00:00:00 01:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: A001C001.MOV
+002  A001 V C 01:00:02:00 01:00:02:00 01:00:02:00 01:00:02:00
+* FROM CLIP NAME: A001C001.MOV
+* SOURCE FILE: /Volumes/RAID/A001C001.MOV
+* LOC: 01:00:02:00 CYAN from the outgoing line
+002  B001 V D 012 02:00:00:00 02:00:02:00 01:00:02:00 01:00:04:00
+* FROM CLIP NAME: B001C004.MOV
+* LOC: 01:00:03:00 GREEN after the dissolve
+003  A001 V C 01:00:04:00 01:00:04:00 01:00:04:00 01:00:04:00
+003  C001 V W001 010 03:00:00:00 03:00:01:00 01:00:04:00 01:00:05:00
+* SOURCE FILE: D:\\MEDIA\\C001C002.MXF
+004  D001 V C 04:00:00:00 04:00:01:00 01:00:05:00 01:00:06:00
+* FROM CLIP NAME: D001.MOV
+004  E001 V D 010 05:00:00:00 05:00:01:00 01:00:06:00 01:00:07:00
+";
+        let edl = parse(text, Rate::FPS_25).unwrap();
+        assert!(edl.ignored_lines.is_empty(), "{:?}", edl.ignored_lines);
+        let numbers: Vec<u32> = edl.events.iter().map(|e| e.number).collect();
+        assert_eq!(numbers, [1, 2, 3, 4]);
+
+        // The FROM line after the incoming line names the incoming clip: there is no TO line.
+        let e = &edl.events[1];
+        assert_eq!(e.transition, Transition::Dissolve { frames: 12 });
+        assert_eq!(e.clip_name.as_deref(), Some("A001C001.MOV"));
+        assert_eq!(e.source_clip_name(), Some("B001C004.MOV"));
+        // The outgoing line's file is not the incoming clip's; it stays as its comment.
+        assert_eq!(e.source_file, None);
+        assert_eq!(e.comments, ["SOURCE FILE: /Volumes/RAID/A001C001.MOV"]);
+        let locators: Vec<(i64, Option<&str>, &str)> = e
+            .locators
+            .iter()
+            .map(|l| (l.frames, l.colour.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            locators,
+            [
+                (90_050, Some("CYAN"), "from the outgoing line"),
+                (90_075, Some("GREEN"), "after the dissolve"),
+            ]
+        );
+
+        // A wipe whose incoming clip has only a file is named by the file.
+        assert_eq!(edl.events[2].source_clip_name(), Some("C001C002.MXF"));
+        assert_eq!(edl.events[2].clip_name, None);
+
+        // Nothing names the incoming clip: no name, rather than the outgoing one's.
+        let e = &edl.events[3];
+        assert_eq!(e.clip_name.as_deref(), Some("D001.MOV"));
+        assert_eq!(e.source_clip_name(), None);
+    }
+
+    #[test]
+    fn locator_with_a_one_digit_hour() {
+        let text = "001  A001 V C 10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
+* LOC: 1:00:01:12 RED   VFX_010 paint out
+";
+        let edl = parse(text, Rate::FPS_24).unwrap();
+        let loc = &edl.events[0].locators[0];
+        assert_eq!(loc.timecode.to_string(), "01:00:01:12");
+        assert_eq!(loc.frames, 24 * 3601 + 12);
+        assert_eq!(loc.colour.as_deref(), Some("RED"));
+        assert_eq!(loc.text, "VFX_010 paint out");
+        // Only a whole timecode short of its leading zero is padded.
+        let err = parse(&text.replace("1:00:01:12", "1:00:01"), Rate::FPS_24).unwrap_err();
+        assert!(err.message.contains("\"1:00:01\""), "{}", err.message);
+    }
+
+    #[test]
+    fn malformed_lines_without_picture_are_skipped_with_a_warning() {
+        let text = "TITLE: T
+001  A001 V C 10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: A001.MOV
+* LOC: 01:00:01:00 CYAN kept on its event
+002  A001 AA C 10:00:00:00 10:00:02:00 01:00:05:00 01:00:04:00
+* FROM CLIP NAME: not 001's
+AUD 3 4
+M2   A001 050.0 10:00:00:00
+003  BL V C 00:00:00:00 00:00:00:25 01:00:02:00 01:00:03:00
+004  A002 NONE C 00:00:02:00 00:00:01:00 01:00:03:00 01:00:04:00
+005  A003 V C 10:00:00:00 10:00:01:00 01:00:03:00 01:00:04:00
+";
+        let parsed = parse(text, Rate::FPS_25).unwrap();
+        let warnings: Vec<(usize, &str)> =
+            parsed.warnings.iter().map(|w| (w.line, w.code)).collect();
+        assert_eq!(
+            warnings,
+            [
+                (5, "record_out_before_in"),
+                (9, "bad_timecode"),
+                (10, "source_out_before_in")
+            ]
+        );
+        let w = &parsed.warnings[0];
+        assert_eq!(
+            w.message,
+            "record out 01:00:04:00 is before record in 01:00:05:00"
+        );
+        assert_eq!(
+            w.text,
+            "002  A001 AA C 10:00:00:00 10:00:02:00 01:00:05:00 01:00:04:00"
+        );
+        let json = serde_json::to_value(&parsed).unwrap();
+        assert_eq!(json["warnings"][1]["code"], "bad_timecode");
+        assert_eq!(json["warnings"][1]["line"], 9);
+
+        let edl = &parsed;
+        let numbers: Vec<u32> = edl.events.iter().map(|e| e.number).collect();
+        assert_eq!(numbers, [1, 5]);
+        // The skipped event's own lines do not land on the event before it.
+        let first = &edl.events[0];
+        assert_eq!(first.clip_name.as_deref(), Some("A001.MOV"));
+        assert!(first.comments.is_empty() && first.speed.is_none());
+        assert_eq!(first.locators.len(), 1);
+        assert_eq!(
+            (first.locators[0].frames, first.locators[0].text.as_str()),
+            (90_025, "kept on its event")
+        );
+        let ignored: Vec<usize> = edl.ignored_lines.iter().map(|l| l.line).collect();
+        assert_eq!(ignored, [5, 6, 7, 8, 9, 10]);
+        assert_eq!(&parse(text, Rate::FPS_25).unwrap(), edl);
+
+        // The same flaws in a picture event refuse the file, naming the line.
+        for (from, to, line) in [("AA", "V", 5), ("BL ", "B001 ", 9), ("NONE", "V", 10)] {
+            let err = parse(&text.replacen(from, to, 1), Rate::FPS_25).unwrap_err();
+            assert_eq!(err.line, line, "{from}");
+        }
+    }
+
+    #[test]
+    fn clip_name_from_the_source_file() {
+        let text = "001  A001 V C 10:00:00:00 10:00:01:00 01:00:00:00 01:00:01:00
+* FROM FILE: /Volumes/RAID/DAY01/A001C003_220101.mov
+002  A002 V C 10:00:00:00 10:00:01:00 01:00:01:00 01:00:02:00
+* SOURCE FILE: C:\\Media\\A002C001.MXF
+003  A003 V C 10:00:00:00 10:00:01:00 01:00:02:00 01:00:03:00
+* SOURCE FILE: A003C001_230514
+* FROM CLIP NAME: A003C001.MOV
+";
+        let edl = parse(text, Rate::FPS_25).unwrap();
+        let names: Vec<Option<&str>> = edl.events.iter().map(EdlEvent::source_clip_name).collect();
+        assert_eq!(
+            names,
+            [
+                Some("A001C003_220101.mov"),
+                Some("A002C001.MXF"),
+                Some("A003C001.MOV")
+            ]
+        );
+        assert_eq!(
+            edl.events[0].source_file.as_deref(),
+            Some("/Volumes/RAID/DAY01/A001C003_220101.mov")
+        );
+        assert_eq!(edl.events[0].clip_name, None);
+        assert!(edl.events.iter().all(|e| e.comments.is_empty()));
+    }
+
+    #[test]
+    fn freeze_frame_mark_on_a_clip_name() {
+        let text = "001  A001C003 V C 10:00:00:00 10:00:00:01 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: A001C003 FF
+* LOC: 01:00:01:00 YELLOW hold
+002  A001C004 V C 10:00:00:00 10:00:02:00 01:00:02:00 01:00:04:00
+M2   A001C004       000.0                10:00:00:00
+* FROM CLIP NAME:  A001C004  FF
+003  B001 V C 01:00:00:00 01:00:02:00 01:00:04:00 01:00:06:00
+M2   B001       050.0                01:00:00:00
+* FROM CLIP NAME: TAKE FF
+004  B001 V C 01:00:02:00 01:00:02:00 01:00:06:00 01:00:06:00
+004  C001 V D 012 02:00:00:00 02:00:02:00 01:00:06:00 01:00:08:00
+* FROM CLIP NAME: B001 FF
+* TO CLIP NAME: C001C001 FF
+005  D001 V C 03:00:00:00 03:00:02:00 01:00:08:00 01:00:10:00
+* FROM CLIP NAME: STUFF
+";
+        let edl = parse(text, Rate::FPS_25).unwrap();
+        assert!(edl.ignored_lines.is_empty(), "{:?}", edl.ignored_lines);
+        let e = &edl.events[0];
+        assert_eq!(e.clip_name.as_deref(), Some("A001C003"));
+        let freeze = e.speed.as_ref().unwrap();
+        assert!(freeze.is_freeze());
+        assert_eq!(
+            (freeze.raw.as_str(), freeze.source_frames),
+            ("000.0", 900_000)
+        );
+        assert_eq!(e.locators[0].text, "hold");
+
+        // The M2 line says the same; it is kept as written.
+        let e = &edl.events[1];
+        assert_eq!(e.clip_name.as_deref(), Some("A001C004"));
+        assert!(e.speed.as_ref().unwrap().is_freeze());
+
+        // A clip the M2 line says is playing is not frozen: FF is part of its name.
+        let e = &edl.events[2];
+        assert_eq!(e.clip_name.as_deref(), Some("TAKE FF"));
+        assert_eq!(e.speed.as_ref().unwrap().fps_tenths, 500);
+
+        // In a dissolve, the incoming clip's mark freezes the event; the outgoing one's does not.
+        let e = &edl.events[3];
+        assert_eq!(e.clip_name.as_deref(), Some("B001"));
+        assert_eq!(e.source_clip_name(), Some("C001C001"));
+        assert!(e.speed.as_ref().unwrap().is_freeze());
+
+        let e = &edl.events[4];
+        assert_eq!(e.clip_name.as_deref(), Some("STUFF"));
+        assert!(e.speed.is_none());
+    }
+
+    #[test]
+    fn a_clip_named_with_ff_is_written_so_it_reads_back() {
+        let export = Export {
+            title: "T".into(),
+            rate: Rate::FPS_24,
+            drop_frame: false,
+            shots: vec![ExportShot {
+                clip_name: Some("TAKE FF".into()),
+                ..export_shot("A001", (86_400, 86_448), (0, 48))
+            }],
+        };
+        let text = write(&export).unwrap();
+        assert!(text.contains("M2   A001           024.0"), "{text}");
+        let e = &parse(&text, Rate::FPS_24).unwrap().events[0];
+        assert_eq!(e.clip_name.as_deref(), Some("TAKE FF"));
+        assert!(!e.speed.as_ref().unwrap().is_freeze());
+    }
+
+    #[test]
+    fn aud_lines_name_audio_channels() {
+        let text = "AUD 3
+001  AX AA C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+AUD  3    4
+* LOC: 01:00:00:12 MAGENTA after the AUD line
+002  AX A C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+aud 3
+003  AX NONE C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+AUD   4
+004  AX AA/V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+AUD 5x
+005  AX B C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+006  AX V C 00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+";
+        let edl = parse(text, Rate::FPS_25).unwrap();
+        let channels: Vec<Vec<u8>> = edl.events.iter().map(EdlEvent::audio_channels).collect();
+        assert_eq!(
+            channels,
+            [
+                vec![1, 2, 3, 4],
+                vec![1, 3],
+                vec![4],
+                vec![1, 2],
+                vec![1],
+                vec![]
+            ]
+        );
+        // Channels on a NONE track make it audio.
+        assert_eq!(edl.events[2].track, TrackKind::AudioOnly);
+        assert_eq!(edl.events[0].comments, ["AUD  3    4"]);
+        let loc = &edl.events[0].locators[0];
+        assert_eq!(
+            (loc.frames, loc.colour.as_deref(), loc.text.as_str()),
+            (90_012, Some("MAGENTA"), "after the AUD line")
+        );
+        // Before any event, or not naming channels: not used.
+        let ignored: Vec<usize> = edl.ignored_lines.iter().map(|l| l.line).collect();
+        assert_eq!(ignored, [1, 10]);
     }
 
     #[test]
@@ -1230,7 +1929,8 @@ M2   Interview Cam A 03       059.9                00:00:00;00
                     (s.record_in, s.record_out, s.source_in, s.source_out)
                 );
                 let retimed = s.source_out - s.source_in != s.record_out - s.record_in;
-                prop_assert_eq!(e.speed.is_some(), retimed);
+                let marked = s.clip_name.as_deref().is_some_and(|c| freeze_mark(c).is_some());
+                prop_assert_eq!(e.speed.is_some(), retimed || marked);
             }
             let again = as_export(&edl, export.rate, export.drop_frame);
             prop_assert_eq!(&again, &export);

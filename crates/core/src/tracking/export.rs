@@ -112,16 +112,30 @@ impl Export {
                     format!("is longer than {MAX_REEL_CHARS} characters"),
                 ));
             }
-            for (name, value) in [
-                ("record_in", shot.record_in),
-                ("record_out", shot.record_out),
-                ("source_in", shot.source_in),
-                ("source_out", shot.source_out),
-            ] {
-                if !(0..day).contains(&value) {
+            // A cut may run past midnight: an in point on the first day or the next (the reader
+            // counts on from midnight), an out at most half a day after its in, as the reader
+            // takes it back.
+            for (name, value) in [("record_in", shot.record_in), ("source_in", shot.source_in)] {
+                if !(0..2 * day).contains(&value) {
                     return Err(ExportError::new(
                         at(name),
-                        format!("is frame {value}, outside the 24-hour timecode day (0 to {day})"),
+                        format!(
+                            "is frame {value}, outside two 24-hour timecode days (0 to {})",
+                            2 * day
+                        ),
+                    ));
+                }
+            }
+            for (name, value, start) in [
+                ("record_out", shot.record_out, shot.record_in),
+                ("source_out", shot.source_out, shot.source_in),
+            ] {
+                if value > start + day / 2 {
+                    return Err(ExportError::new(
+                        at(name),
+                        format!(
+                            "is frame {value}, more than half a day after its in point {start}"
+                        ),
                     ));
                 }
             }
@@ -276,5 +290,38 @@ pub(crate) mod tests {
             assert_eq!(field_of(&e), field);
             assert_eq!(e.validate().unwrap_err().code(), "tracking.bad_export");
         }
+    }
+
+    /// A cut conformed from an edit running past midnight is written back, and reads the same.
+    #[test]
+    fn a_cut_across_midnight_is_written_and_reads_back() {
+        let day = Rate::FPS_24.frames_per_day(false);
+        let mut s = shot();
+        (s.record_in, s.record_out) = (day - 24, day + 24);
+        (s.source_in, s.source_out) = (day - 12, day + 36);
+        let e = Export {
+            title: "REEL 1".into(),
+            rate: Rate::FPS_24,
+            drop_frame: false,
+            shots: vec![s],
+        };
+        assert_eq!(e.validate(), Ok(()));
+        let back =
+            crate::tracking::edl::parse(&crate::tracking::edl::write(&e).unwrap(), e.rate).unwrap();
+        let ev = back
+            .events
+            .iter()
+            .find(|ev| ev.track == crate::tracking::edl::TrackKind::Video)
+            .unwrap();
+        assert_eq!(
+            (
+                ev.record_out_frames - ev.record_in_frames,
+                ev.source_out_frames - ev.source_in_frames
+            ),
+            (48, 48)
+        );
+        let mut far = e.clone();
+        far.shots[0].record_out = far.shots[0].record_in + day;
+        assert_eq!(field_of(&far), "shots[0].record_out");
     }
 }

@@ -80,6 +80,7 @@ pub fn read(text: &str, rate: Rate, drop_frame: bool) -> Result<Edl, OtioError> 
                 .map(str::to_string),
             events: Vec::new(),
             ignored_lines: Vec::new(),
+            warnings: Vec::new(),
         },
     };
     let start = match get(root, "global_start_time") {

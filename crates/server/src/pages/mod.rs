@@ -49,6 +49,42 @@ impl Tr {
     pub fn skipped(&self, reason: &str) -> String {
         i18n::text_in(self.0, &format!("import-skipped-{reason}"))
     }
+    /// Why an editorial import skipped a malformed line (`record_out_before_in`, …).
+    pub fn warning(&self, code: &str) -> String {
+        i18n::text_in(self.0, &format!("import-warning-{code}"))
+    }
+    /// What a new cut changes in a shot, in words: `Length: 48 → 60 frames`.
+    pub fn change(&self, c: &mstation_core::tracking::conform::ChangedShot, field: &str) -> String {
+        use fluent_templates::fluent_bundle::FluentValue;
+        let (b, a) = (&c.before, &c.after);
+        let frames = |i: i64, o: i64| o - i + 1;
+        let args: Vec<(&'static str, FluentValue<'static>)> = match field {
+            "cut_order" => vec![
+                ("before", b.cut_order.into()),
+                ("after", a.cut_order.into()),
+            ],
+            "cut_out" => vec![
+                ("before", frames(b.cut_in, b.cut_out).into()),
+                ("after", frames(a.cut_in, a.cut_out).into()),
+            ],
+            "source" => vec![
+                ("from", a.source_in_tc.clone().into()),
+                ("to", a.source_out_tc.clone().into()),
+            ],
+            "clip_name" => vec![
+                (
+                    "before",
+                    b.clip_name.clone().unwrap_or_else(|| "—".into()).into(),
+                ),
+                (
+                    "after",
+                    a.clip_name.clone().unwrap_or_else(|| "—".into()).into(),
+                ),
+            ],
+            _ => Vec::new(),
+        };
+        i18n::text_args_in(self.0, &format!("import-change-{field}"), &args)
+    }
     pub fn lang_code(&self) -> &'static str {
         self.0.code()
     }

@@ -6,6 +6,7 @@ mod common;
 
 mod api_conventions;
 mod demo;
+mod frames;
 mod pages;
 mod roles;
 mod tenant_isolation;

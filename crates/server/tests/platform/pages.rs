@@ -129,6 +129,28 @@ async fn production_pages_keep_to_their_organisation_and_role() {
             )
             .await;
         assert_eq!(s, 303);
+        // A recut, previewed: the changes in words, and a malformed audio line skipped with a
+        // warning rather than refusing the file.
+        let recut = "TITLE: MOONLIGHT R2\nFCM: NON-DROP FRAME\n\
+001  A001C003 V     C        10:00:00:00 10:00:02:12 01:00:00:00 01:00:02:12\n\
+* FROM CLIP NAME: A001C003_ROOFTOP.MOV\n\
+002  A001C007 V     C        11:00:05:00 11:00:06:12 01:00:02:12 01:00:04:00\n\
+* FROM CLIP NAME: A001C007_ALLEY.MOV\n\
+003  A001C003 A     C        10:00:00:00 10:00:01:00 01:00:05:00 01:00:04:12\n";
+        let (s, preview) = alpha
+            .post(&import, &[("edl", recut), ("action", "preview")])
+            .await;
+        assert_eq!(s, 200, "{preview}");
+        assert!(
+            preview.contains("length 48 → 60 frames"),
+            "the change in words"
+        );
+        assert!(!preview.contains("cut_out"), "no internal field names");
+        assert!(
+            preview.contains("data-testid=\"warnings\"")
+                && preview.contains("the record out is before the record in"),
+            "the warning is shown"
+        );
         let (_, tasks) = srv
             .get(&a.token, &format!("/api/v1/sequences/{seq}/tasks"))
             .await;

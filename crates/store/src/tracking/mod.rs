@@ -165,6 +165,8 @@ pub struct Shot {
     /// The first and the last frame of the shot in the cut, both included.
     pub cut_in: i64,
     pub cut_out: i64,
+    /// The shot's length in the cut: `cut_out - cut_in + 1` (a shot from 1009 to 1080 is 72).
+    pub frames: i64,
     pub head_handles: i64,
     pub tail_handles: i64,
     /// Frames on the edit's record timeline (end exclusive).
@@ -212,16 +214,28 @@ impl Shot {
 
 impl FromRow for Shot {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (id, org_id, project_id, sequence_id, name, status, cut_order, cut_in, cut_out) = (
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get::<i64>()?,
+        );
         Ok(Shot {
-            id: r.get()?,
-            org_id: r.get()?,
-            project_id: r.get()?,
-            sequence_id: r.get()?,
-            name: r.get()?,
-            status: r.get()?,
-            cut_order: r.get()?,
-            cut_in: r.get()?,
-            cut_out: r.get()?,
+            id,
+            org_id,
+            project_id,
+            sequence_id,
+            name,
+            status,
+            cut_order,
+            cut_in,
+            cut_out,
+            frames: cut_out - cut_in + 1,
             head_handles: r.get()?,
             tail_handles: r.get()?,
             record_in: r.get()?,

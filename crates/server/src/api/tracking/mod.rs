@@ -539,7 +539,7 @@ async fn conform(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
-    /// `cmx3600` (the default) or `otio`.
+    /// `cmx3600` (the default), `otio`, or `csv` (the shot list, one row per shot in cut order).
     pub format: Option<String>,
 }
 
@@ -564,7 +564,8 @@ pub async fn sequence_cut(
     let shots = shots
         .into_iter()
         .map(|s| {
-            let len = (s.cut_out - s.cut_in).max(1);
+            // The cut's frames, in and out included; the exports' out points are exclusive.
+            let len = s.frames().max(1);
             let record_in = s.record_in.unwrap_or(at).max(at);
             let record_out = record_in + s.record_out.zip(s.record_in).map_or(len, |(o, i)| o - i);
             at = record_out;
@@ -591,9 +592,50 @@ pub async fn sequence_cut(
     ))
 }
 
-/// Exports a sequence's cut as a CMX 3600 EDL or an OpenTimelineIO timeline, for editorial.
+/// The shot list as CSV (RFC 4180), for a bid or a spreadsheet: frames counted as everywhere,
+/// in and out included.
+fn shot_list_csv(shots: &[Shot]) -> String {
+    fn field(s: &str) -> String {
+        // A leading = + - @ would be read as a formula by a spreadsheet: it is quoted as text.
+        let formula = s.starts_with(['=', '+', '-', '@']);
+        if formula || s.contains([',', '"', '\n', '\r']) {
+            format!(
+                "\"{}{}\"",
+                if formula { "'" } else { "" },
+                s.replace('"', "\"\"")
+            )
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = String::from(
+        "shot,cut_order,cut_in,cut_out,frames,head_handles,tail_handles,reel,clip_name,source_in,source_out,description\r\n",
+    );
+    for s in shots {
+        let row = [
+            field(&s.name),
+            s.cut_order.to_string(),
+            s.cut_in.to_string(),
+            s.cut_out.to_string(),
+            s.frames().to_string(),
+            s.head_handles.to_string(),
+            s.tail_handles.to_string(),
+            field(s.reel.as_deref().unwrap_or("")),
+            field(s.clip_name.as_deref().unwrap_or("")),
+            field(s.source_in_tc.as_deref().unwrap_or("")),
+            field(s.source_out_tc.as_deref().unwrap_or("")),
+            field(&s.description),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Exports a sequence's cut as a CMX 3600 EDL or an OpenTimelineIO timeline, for editorial, or
+/// its shot list as CSV.
 #[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/export", tag = "tracking", params(("sequence_id" = Uuid, Path), ExportParams),
-    responses((status = 200, content_type = "text/plain", description = "The EDL (`format=cmx3600`) or the .otio JSON (`format=otio`), as a download"),
+    responses((status = 200, content_type = "text/plain", description = "The EDL (`format=cmx3600`), the .otio JSON (`format=otio`) or the shot list (`format=csv`: frames = cut_out - cut_in + 1), as a download"),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn export_sequence(
     AxState(state): AxState<State>,
@@ -602,11 +644,22 @@ async fn export_sequence(
     Q(p): Q<ExportParams>,
 ) -> ApiResult<Response> {
     let scope = m.may(Permission::ReadOrg)?;
+    let format = p.format.as_deref().unwrap_or("cmx3600");
+    if !matches!(format, "cmx3600" | "otio" | "csv") {
+        return Err(ApiError::invalid("format", "unsupported_format"));
+    }
     let (seq, cut) = sequence_cut(&state, scope, sequence_id).await?;
-    let (text, mime, ext) = match p.format.as_deref().unwrap_or("cmx3600") {
+    let (text, mime, ext) = match format {
         "cmx3600" => (edl::write(&cut)?, "text/plain; charset=utf-8", "edl"),
         "otio" => (otio::write(&cut)?, "application/json", "otio"),
-        _ => return Err(ApiError::invalid("format", "unsupported_format")),
+        _ => {
+            let (shots, _) = state
+                .store
+                .tenant(scope)
+                .shots(sequence_id, false, None, 1_000_000)
+                .await?;
+            (shot_list_csv(&shots), "text/csv; charset=utf-8", "csv")
+        }
     };
     Ok((
         [
