@@ -75,13 +75,13 @@ impl Readers {
 }
 
 /// Prepares `text` (cached per connection) and binds `args` by the number in each `$n`, as sqlx
-/// does: SQLite numbers parameters by first appearance, the text numbers them by meaning.
+/// does for PostgreSQL: `$2` is the second argument wherever it appears.
 pub(crate) fn query<T: FromRow>(
     conn: &Connection,
     text: &str,
     args: &[Arg],
 ) -> Result<Vec<T>, DbError> {
-    let mut stmt = conn.prepare_cached(text)?;
+    let mut stmt = conn.prepare_cached(&numbered(text))?;
     bind(&mut stmt, args)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
@@ -91,25 +91,46 @@ pub(crate) fn query<T: FromRow>(
     Ok(out)
 }
 
+/// `text` with each `$n` outside a quoted string written `?n`: SQLite binds `?n` by its number
+/// directly, where `$n` is a name it looks up among all the statement's names (a statement of
+/// thousands of parameters, a set-based write, would take quadratic time to prepare).
+fn numbered(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('$') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c == '$' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Binds `args` by number: `?n` (see [`numbered`]) takes the n-th argument. (A slot the text
+/// skips is bound too, and read by nothing. Asking SQLite each slot's name would cost a walk of
+/// the statement's names per slot.)
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
-    for i in 1..=stmt.parameter_count() {
-        let n = stmt
-            .parameter_name(i)
-            .and_then(|name| name.strip_prefix('$'))
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(i);
-        let arg = n
-            .checked_sub(1)
-            .and_then(|at| args.get(at))
-            .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
-        stmt.raw_bind_parameter(i, arg.to_sqlite())?;
+    let count = stmt.parameter_count();
+    if count > args.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(count, args.len()));
+    }
+    for (i, arg) in args.iter().take(count).enumerate() {
+        stmt.raw_bind_parameter(i + 1, arg.to_sqlite())?;
     }
     Ok(())
 }
 
 /// Runs the statement `text` with `args` bound as in [`query`]; answers the rows it changed.
 pub(crate) fn execute(conn: &Connection, text: &str, args: &[Arg]) -> Result<u64, DbError> {
-    let mut stmt = conn.prepare_cached(text)?;
+    let mut stmt = conn.prepare_cached(&numbered(text))?;
     bind(&mut stmt, args)?;
     Ok(stmt.raw_execute()? as u64)
 }

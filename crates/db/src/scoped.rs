@@ -6,8 +6,8 @@
 //! - a comparison in its `WHERE` (or a join's `ON`): `org_id = $k`, `t.org_id = $k` or
 //!   `grantee_org_id = $k` (a grant received), with `$k` bound to the organisation;
 //! - on `orgs`, the organisation's own row: `id = $k` with `$k` bound to it;
-//! - an `INSERT … VALUES` whose `org_id` column takes `$k`, bound to it; an `INSERT … SELECT`
-//!   must do that and also filter what it selects, as above.
+//! - an `INSERT … VALUES` whose `org_id` column takes `$k`, bound to it, in every row it
+//!   inserts; an `INSERT … SELECT` must do that and also filter what it selects, as above.
 
 use uuid::Uuid;
 
@@ -17,9 +17,11 @@ use crate::{Arg, DbError};
 pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> {
     let org = Arg::Uuid(Some(org));
     let bound = |k: usize| k >= 1 && args.get(k - 1) == Some(&org);
-    let scoped = match insert_org_value(text) {
-        Some((value, select)) => {
-            param(value).is_some_and(bound) && select.is_none_or(|s| filters(s, &bound))
+    let scoped = match insert_org_values(text) {
+        Some((values, select)) => {
+            !values.is_empty()
+                && values.iter().all(|v| param(v).is_some_and(bound))
+                && select.is_none_or(|s| filters(s, &bound))
         }
         None => filters(text, &bound),
     };
@@ -83,10 +85,11 @@ fn names_orgs(text: &str) -> bool {
     })
 }
 
-/// For an `INSERT`: the value its `org_id` column takes (`$k`), and the text of its `SELECT`
-/// when it inserts the rows of one. `None` when `text` is no `INSERT` (or names no `org_id`
-/// column, which then fails as a statement without a filter).
-fn insert_org_value(text: &str) -> Option<(&str, Option<&str>)> {
+/// For an `INSERT`: the value its `org_id` column takes in each row (`$k`), and the text of its
+/// `SELECT` when it inserts the rows of one. `None` when `text` is no `INSERT` (or names no
+/// `org_id` column, which then fails as a statement without a filter). A row it cannot read (a
+/// value with parentheses) gives no value for that row, which fails the check: closed, not open.
+fn insert_org_values(text: &str) -> Option<(Vec<&str>, Option<&str>)> {
     let t = text.trim_start();
     if !t.starts_with("INSERT INTO") {
         return None;
@@ -98,14 +101,24 @@ fn insert_org_value(text: &str) -> Option<(&str, Option<&str>)> {
         .position(|c| c.trim() == "org_id")?;
     let after = &t[close + 1..];
     let body = after.trim_start();
-    if let Some(values) = body.strip_prefix("VALUES") {
-        let values = values.trim_start().strip_prefix('(')?;
-        let end = values.find(')')?;
-        return Some((values[..end].split(',').nth(at)?, None));
+    if let Some(mut rest) = body.strip_prefix("VALUES") {
+        let mut values = Vec::new();
+        // Each row `( … )`, separated by commas, up to the end or an `ON CONFLICT`/`RETURNING`.
+        while let Some(row) = rest.trim_start().strip_prefix('(') {
+            let end = row.find(')')?;
+            let fields = &row[..end];
+            values.push(fields.split(',').nth(at).unwrap_or("(unreadable)"));
+            rest = &row[end + 1..];
+            match rest.trim_start().strip_prefix(',') {
+                Some(next) => rest = next,
+                None => break,
+            }
+        }
+        return Some((values, None));
     }
     let select = body.strip_prefix("SELECT")?;
     let value = select.split(',').nth(at)?;
-    Some((value.split_whitespace().next()?, Some(select)))
+    Some((vec![value.split_whitespace().next()?], Some(select)))
 }
 
 #[cfg(test)]
@@ -130,6 +143,8 @@ mod tests {
             "UPDATE orgs SET name = $2 WHERE id = $1",
             "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3)",
             "INSERT INTO m (org_id, note_id) SELECT $1, n.id FROM notes n WHERE n.org_id = $1",
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), ($3, $1, 'x'), ($2, $1, $2)",
+            "INSERT INTO notes (id, org_id) VALUES ($2, $1) ON CONFLICT (id) DO NOTHING",
         ] {
             assert!(ok(text, &a(&[org, other, other]), org), "{text}");
         }
@@ -145,6 +160,10 @@ mod tests {
             "INSERT INTO casting (org_id, shot_id) SELECT $1, id FROM shots WHERE id = $2",
             // Inserts under another organisation.
             "INSERT INTO notes (id, org_id, body) VALUES ($1, $2, $3)",
+            // ... in its second row only.
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), ($3, $2, $3)",
+            // A row that cannot be read closes the check.
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), (lower($3), $1, $3)",
             // No filter at all.
             "SELECT COUNT(*) FROM shots",
             // `id` of a table that is not `orgs`.

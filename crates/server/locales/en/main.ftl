@@ -473,3 +473,27 @@ field-date = Date
 field-minutes = Minutes
 field-duration = Hours
 field-comment = Comment
+
+## My tasks
+my-tasks-counts = Where your work stands
+my-tasks-open = Open
+my-tasks-due = Due this week
+my-tasks-overdue = Overdue
+my-tasks-finished = Finished
+my-tasks-any-status = Every status
+my-tasks-all-open = All open work
+my-tasks-all-finished = All finished work
+my-tasks-one-status = In one status
+my-tasks-any-project = Every project
+my-tasks-filter = Filter
+my-tasks-clear = Clear the filters
+my-tasks-subject = Shot or asset
+my-tasks-no-due = No due date
+my-tasks-none-match = None of your tasks match these filters.
+my-tasks-priority-low = Low
+my-tasks-priority-normal = Normal
+my-tasks-priority-high = High
+my-tasks-priority-urgent = Urgent
+my-tasks-bad-filter = The { $filter } filter cannot show “{ $value }”, so here are all your tasks.
+my-tasks-bad-project = Your organisation has no project “{ $value }”, so here are all your tasks.
+my-tasks-bad-cursor = That link to a further page is not valid, so the list starts again from the top.

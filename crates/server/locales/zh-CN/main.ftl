@@ -473,3 +473,27 @@ field-date = 日期
 field-minutes = 分钟
 field-duration = 时长
 field-comment = 说明
+
+## My tasks
+my-tasks-counts = 你的工作进度
+my-tasks-open = 未完成
+my-tasks-due = 本周到期
+my-tasks-overdue = 已逾期
+my-tasks-finished = 已完成
+my-tasks-any-status = 全部状态
+my-tasks-all-open = 全部未完成的工作
+my-tasks-all-finished = 全部已完成的工作
+my-tasks-one-status = 按具体状态
+my-tasks-any-project = 全部项目
+my-tasks-filter = 筛选
+my-tasks-clear = 清除筛选
+my-tasks-subject = 镜头或资产
+my-tasks-no-due = 未设截止日期
+my-tasks-none-match = 没有符合这些筛选条件的任务。
+my-tasks-priority-low = 低
+my-tasks-priority-normal = 普通
+my-tasks-priority-high = 高
+my-tasks-priority-urgent = 紧急
+my-tasks-bad-filter = “{ $filter }”筛选无法显示“{ $value }”，下面列出你的全部任务。
+my-tasks-bad-project = 你的组织中没有项目“{ $value }”，下面列出你的全部任务。
+my-tasks-bad-cursor = 这个翻页链接无效，列表已从头开始显示。

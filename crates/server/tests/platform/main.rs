@@ -7,6 +7,7 @@ mod common;
 mod api_conventions;
 mod demo;
 mod frames;
+mod my_tasks;
 mod pages;
 mod roles;
 mod tenant_isolation;

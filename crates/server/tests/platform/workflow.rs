@@ -156,7 +156,7 @@ async fn statuses_follow_the_roles_of_the_workflow() {
         assert!(page.contains("class=\"top\"") && page.contains("href=\"/app/my-tasks\""), "the refusal keeps the navigation: {page}");
         assert!(page.contains("data-testid=\"refused\""));
         let chen = Browser::sign_in(&srv, "chen.jing@alpha.example", "correct horse battery").await;
-        let (_, page) = chen.get("/app").await;
+        let (_, page) = chen.get("/app/projects").await;
         assert!(page.contains("href=\"/app/audit\""), "a producer reads the audit log");
         let (s, _) = chen.get("/app/audit").await;
         assert_eq!(s, 200);

@@ -97,8 +97,13 @@ async fn an_edl_conforms_a_sequence_and_a_recut_updates_it() {
         assert_eq!(shot_names(&srv, &a.token, &seq).await, ["SQ010_0020", "SQ010_0030", "SQ010_0040"]);
         let (_, all) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots?include_omitted=true")).await;
         assert_eq!(all["total"], 4, "the dropped shot is omitted, not deleted");
-        let (_, audit) = srv.get(&a.token, "/api/v1/audit?action=shot.omitted").await;
-        assert_eq!(audit["total"], 1);
+        // The recut is one record (a chunk of up to 400 shots each), saying what each shot became.
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?action=sequence.conformed").await;
+        assert_eq!(audit["total"], 2, "the cut and the recut (a re-import that changes nothing records nothing)");
+        let last = &audit["items"][0]["after"];
+        let changes: Vec<(&str, &str)> = last["shots"].as_array().unwrap().iter().map(|s| (s["change"].as_str().unwrap(), s["name"].as_str().unwrap())).collect();
+        assert!(changes.contains(&("omitted", "SQ010_0010")) && changes.contains(&("new", "SQ010_0040")), "{last}");
+        assert_eq!((last["new"].as_i64(), last["changed"].as_i64(), last["omitted"].as_i64()), (Some(1), Some(2), Some(1)));
     })
     .await;
 }

@@ -169,8 +169,29 @@ struct HomePage {
     webhooks: Option<i64>,
 }
 
+/// Where a role starts when it opens `/app`, the one place that choice is made: artists from
+/// their own work; producers from the productions (the projects, until a productions overview
+/// takes that place); everyone else, owners and admins included, from the organisation's home
+/// (`None`).
+fn landing(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Artist => Some("/app/my-tasks"),
+        Role::Producer => Some("/app/projects"),
+        Role::Owner
+        | Role::Admin
+        | Role::Coordinator
+        | Role::Supervisor
+        | Role::Finance
+        | Role::Viewer
+        | Role::Client => None,
+    }
+}
+
 async fn home(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
     let cx = ctx(&state, c).await?;
+    if let Some(to) = landing(cx.scope.role) {
+        return Ok(Redirect::to(to).into_response());
+    }
     let org = state.store.tenant(&cx.scope).org().await?;
     let one = ListQuery {
         limit: 1,

@@ -17,7 +17,8 @@ use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::{Permission, Role};
 use mstation_store::ListQuery;
-use mstation_store::tracking::tasks::{NewTask, Task, TaskFilter, TaskStatus, TaskType};
+use mstation_store::tracking::mine::{MyTaskCounts, MyTasksAfter, MyTasksFilter};
+use mstation_store::tracking::tasks::{NewTask, Task, TaskStatus, TaskType};
 use mstation_store::tracking::timelogs::TimeLogFilter;
 use mstation_store::tracking::{NewProject, Project, Sequence, Shot};
 use serde::Deserialize;
@@ -1175,17 +1176,283 @@ async fn task_time_log(
 }
 
 // ---------------------------------------------------------------------------------------------
-// My tasks
+// My tasks: an artist's landing page. Their work across the organisation's projects, open work
+// first by due date, with counts and filters that live in the address (plain GET parameters),
+// so a filtered view works without JavaScript and can be bookmarked.
+
+/// Tasks on one page of "my tasks".
+const MY_TASKS_PAGE: u32 = 100;
+
+/// The catalog key of a priority in words. Tasks are stored with 0 for normal work and higher
+/// numbers for more pressing work; below 0 reads as low.
+fn priority_key(priority: i64) -> &'static str {
+    match priority {
+        i64::MIN..=-1 => "my-tasks-priority-low",
+        0 => "my-tasks-priority-normal",
+        1 => "my-tasks-priority-high",
+        _ => "my-tasks-priority-urgent",
+    }
+}
+
+/// The days the page's words mean, in the person's time zone: today, yesterday (the last day
+/// of "overdue") and the Sunday that ends this week (Monday to Sunday).
+struct MyDays {
+    today: String,
+    yesterday: String,
+    week_end: String,
+}
+
+impl MyDays {
+    fn of(today: &str) -> MyDays {
+        // `Ctx::today` always gives a real day; were it not, the three would be that text.
+        let Ok(d) = today.parse::<jiff::civil::Date>() else {
+            return MyDays {
+                today: today.into(),
+                yesterday: today.into(),
+                week_end: today.into(),
+            };
+        };
+        let to_sunday = 6 - i64::from(d.weekday().to_monday_zero_offset());
+        let day = |n: i64| {
+            d.checked_add(jiff::Span::new().days(n))
+                .unwrap_or(d)
+                .to_string()
+        };
+        MyDays {
+            today: d.to_string(),
+            yesterday: day(-1),
+            week_end: day(to_sunday),
+        }
+    }
+}
+
+/// Which work the status filter keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StatusPick {
+    Open,
+    Finished,
+    /// The status of this short name, in whichever project's workflow.
+    Named(String),
+}
+
+impl StatusPick {
+    /// As the address spells it. The two groups' words come first: a workflow status named
+    /// `open` or `finished` could only be picked through its group.
+    fn parse(s: &str) -> StatusPick {
+        match s {
+            "open" => StatusPick::Open,
+            "finished" => StatusPick::Finished,
+            other => StatusPick::Named(other.to_string()),
+        }
+    }
+    fn value(&self) -> &str {
+        match self {
+            StatusPick::Open => "open",
+            StatusPick::Finished => "finished",
+            StatusPick::Named(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DuePick {
+    /// Open work due from today to Sunday.
+    Week,
+    /// Open work due before today.
+    Overdue,
+}
+
+impl DuePick {
+    fn parse(s: &str) -> Option<DuePick> {
+        match s {
+            "week" => Some(DuePick::Week),
+            "overdue" => Some(DuePick::Overdue),
+            _ => None,
+        }
+    }
+    fn value(self) -> &'static str {
+        match self {
+            DuePick::Week => "week",
+            DuePick::Overdue => "overdue",
+        }
+    }
+}
+
+/// The page's filters, as its address carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct MyFilters {
+    status: Option<StatusPick>,
+    project: Option<Uuid>,
+    due: Option<DuePick>,
+}
+
+/// A filter value the page cannot show: the message (a catalog key), the filter's label key,
+/// the value sent, and the answer's status.
+struct BadFilter {
+    message: &'static str,
+    filter: &'static str,
+    value: String,
+    status: axum::http::StatusCode,
+}
+
+impl BadFilter {
+    fn invalid(filter: &'static str, value: &str) -> BadFilter {
+        BadFilter {
+            message: "my-tasks-bad-filter",
+            filter,
+            // Only shown back, so a long value is cut rather than refused again.
+            value: value.chars().take(80).collect(),
+            status: axum::http::StatusCode::BAD_REQUEST,
+        }
+    }
+    /// A "more" link this page did not make.
+    fn cursor() -> BadFilter {
+        BadFilter {
+            message: "my-tasks-bad-cursor",
+            filter: "",
+            value: String::new(),
+            status: axum::http::StatusCode::BAD_REQUEST,
+        }
+    }
+    fn flash(&self) -> (String, String) {
+        if self.filter.is_empty() {
+            return ("error".into(), i18n::text(self.message));
+        }
+        let label = i18n::text(self.filter);
+        let text = i18n::text_args(
+            self.message,
+            &[
+                ("filter", label.into()),
+                ("value", self.value.clone().into()),
+            ],
+        );
+        ("error".into(), text)
+    }
+}
+
+impl MyFilters {
+    /// Reads the address's parameters (the last of a repeated one counts; an empty one is no
+    /// filter; others are not the page's and are left alone) and the page's cursor. Whether a
+    /// status or a project exists is checked later, against the organisation.
+    fn read(pairs: &[(String, String)]) -> Result<(MyFilters, Option<MyTasksAfter>), BadFilter> {
+        let last = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+        };
+        let project = match last("project") {
+            None => None,
+            Some(p) => {
+                Some(Uuid::parse_str(p).map_err(|_| BadFilter::invalid("field-project", p))?)
+            }
+        };
+        let due = match last("due") {
+            None => None,
+            Some(d) => Some(DuePick::parse(d).ok_or_else(|| BadFilter::invalid("field-due", d))?),
+        };
+        let after = match last("cursor") {
+            None => None,
+            Some(c) => Some(MyTasksAfter::from_cursor(c).ok_or_else(BadFilter::cursor)?),
+        };
+        let filters = MyFilters {
+            status: last("status").map(StatusPick::parse),
+            project,
+            due,
+        };
+        Ok((filters, after))
+    }
+
+    /// The page's address with these filters, on the page after `cursor` when given.
+    fn href(&self, cursor: Option<&str>) -> String {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = &self.status {
+            q.push(("status", s.value().to_string()));
+        }
+        if let Some(p) = self.project {
+            q.push(("project", p.to_string()));
+        }
+        if let Some(d) = self.due {
+            q.push(("due", d.value().to_string()));
+        }
+        if let Some(c) = cursor {
+            q.push(("cursor", c.to_string()));
+        }
+        if q.is_empty() {
+            return "/app/my-tasks".into();
+        }
+        let q: Vec<String> = q
+            .iter()
+            .map(|(k, v)| format!("{k}={}", query_value(v)))
+            .collect();
+        format!("/app/my-tasks?{}", q.join("&"))
+    }
+
+    /// The store's filter, or `None` when nothing can match (finished work is never due).
+    fn store_filter(&self, days: &MyDays) -> Option<MyTasksFilter> {
+        let mut f = MyTasksFilter {
+            project_id: self.project,
+            ..Default::default()
+        };
+        match &self.status {
+            None => {}
+            Some(StatusPick::Open) => f.finished = Some(false),
+            Some(StatusPick::Finished) => f.finished = Some(true),
+            Some(StatusPick::Named(s)) => f.status = Some(s.clone()),
+        }
+        if let Some(due) = self.due {
+            if f.finished == Some(true) {
+                return None;
+            }
+            f.finished = Some(false);
+            match due {
+                DuePick::Week => {
+                    f.due_from = Some(days.today.clone());
+                    f.due_until = Some(days.week_end.clone());
+                }
+                DuePick::Overdue => f.due_until = Some(days.yesterday.clone()),
+            }
+        }
+        Some(f)
+    }
+}
+
+/// A value for a query string: everything but unreserved characters percent-encoded.
+fn query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
 struct MyTaskRow {
     id: String,
     project: String,
-    shot: String,
-    type_name: String,
+    subject: String,
+    step: String,
     status: String,
     color: String,
     due: String,
-    priority: i64,
+    overdue: bool,
+    finished: bool,
+    priority_key: &'static str,
+}
+
+/// One count at the top, which is also a link that sets (or, when on, clears) its filter.
+struct CountTile {
+    /// `open`, `week`, `overdue` or `finished`.
+    kind: &'static str,
+    label: &'static str,
+    n: i64,
+    href: String,
+    on: bool,
 }
 
 #[derive(Template)]
@@ -1197,75 +1464,196 @@ struct MyTasksPage {
     rows: Vec<MyTaskRow>,
     total: i64,
     total_capped: bool,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MyTasksQuery {
-    cursor: Option<String>,
+    /// The next page, filters kept.
+    more: Option<String>,
+    tiles: Vec<CountTile>,
+    /// (value, label) of the status filter's workflow statuses.
+    statuses: Vec<(String, String)>,
+    /// (id, name) of the projects the person has work in.
+    projects: Vec<(String, String)>,
+    status: String,
+    project: String,
+    due: String,
+    /// Whether any filter is on (an empty list then says so, rather than "nothing assigned").
+    filtered: bool,
 }
 
 async fn my_tasks(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
-    Query(mq): Query<MyTasksQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let q = crate::extract::list_query(Some(100), mq.cursor.as_deref(), None)?;
-    let filter = TaskFilter {
-        assignee: Some(cx.caller.user_id),
-        ..Default::default()
-    };
-    let page = state.store.tenant(&cx.scope).tasks(&filter, &q).await?;
-    // The few projects and shots on one page, each read once.
-    let mut projects: HashMap<Uuid, (Project, Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
-    let mut rows = Vec::with_capacity(page.items.len());
-    for t in &page.items {
-        if let std::collections::hash_map::Entry::Vacant(e) = projects.entry(t.project_id) {
-            let p = state.store.tenant(&cx.scope).project(t.project_id).await?;
-            let st = state
-                .store
-                .tenant(&cx.scope)
-                .task_statuses(t.project_id)
-                .await?;
-            let ty = state
-                .store
-                .tenant(&cx.scope)
-                .task_types(t.project_id)
-                .await?;
-            e.insert((p, st, ty));
-        }
-        let (p, st, ty) = &projects[&t.project_id];
-        let subject = match (t.shot_id, t.asset_id) {
-            (Some(id), _) => state.store.tenant(&cx.scope).shot(id).await?.name,
-            (None, Some(id)) => state.store.tenant(&cx.scope).asset(id).await?.name,
-            (None, None) => String::new(),
-        };
-        let status = st.iter().find(|s| s.id == t.status_id);
-        rows.push(MyTaskRow {
-            id: t.id.to_string(),
-            project: p.name.clone(),
-            shot: subject,
-            type_name: ty
-                .iter()
-                .find(|y| y.id == t.task_type_id)
-                .map(|y| y.name.clone())
-                .unwrap_or_default(),
-            status: status.map(|s| s.name.clone()).unwrap_or_default(),
-            color: status.map(|s| s.color.clone()).unwrap_or_default(),
-            due: t.due_date.clone().unwrap_or_default(),
-            priority: t.priority,
-        });
+    let store = state.store.tenant(&cx.scope);
+    let days = MyDays::of(&cx.today());
+    let counts = store.my_task_counts(&days.today, &days.week_end).await?;
+    let mut projects: Vec<(Uuid, String)> = counts
+        .iter()
+        .map(|c| (c.project_id, c.project.clone()))
+        .collect();
+    let mut workflows: Vec<TaskStatus> = Vec::new();
+    for (id, _) in &projects {
+        workflows.extend(store.task_statuses(*id).await?);
     }
-    html(MyTasksPage {
+
+    // The address's filters, checked against the organisation: a bad one is said in the page,
+    // which then shows the whole list.
+    let checked = match MyFilters::read(&pairs) {
+        Err(bad) => Err(bad),
+        Ok((f, after)) => {
+            let mut bad = None;
+            if let Some(p) = f.project
+                && !projects.iter().any(|(id, _)| *id == p)
+            {
+                // A project of the organisation without work of theirs is an empty list;
+                // any other id is not found, whoever's it is.
+                match store.project(p).await {
+                    Ok(found) => {
+                        workflows.extend(store.task_statuses(p).await?);
+                        projects.push((p, found.name));
+                    }
+                    Err(mstation_store::StoreError::NotFound { .. }) => {
+                        bad = Some(BadFilter {
+                            message: "my-tasks-bad-project",
+                            status: axum::http::StatusCode::NOT_FOUND,
+                            ..BadFilter::invalid("field-project", &p.to_string())
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if let Some(StatusPick::Named(s)) = &f.status
+                && !workflows.iter().any(|w| &w.short_name == s)
+            {
+                bad = Some(BadFilter::invalid("field-status", s));
+            }
+            match bad {
+                Some(b) => Err(b),
+                None => Ok((f, after)),
+            }
+        }
+    };
+    let (filters, after, flash, code) = match checked {
+        Ok((f, after)) => (f, after, None, axum::http::StatusCode::OK),
+        Err(bad) => (MyFilters::default(), None, Some(bad.flash()), bad.status),
+    };
+
+    let page = match filters.store_filter(&days) {
+        Some(f) => store.my_tasks(&f, after.as_ref(), MY_TASKS_PAGE).await?,
+        None => mstation_store::Page {
+            items: Vec::new(),
+            next_cursor: None,
+            total: 0,
+            total_capped: false,
+        },
+    };
+    let rows = page
+        .items
+        .iter()
+        .map(|t| {
+            let due = t.due_date.clone().unwrap_or_default();
+            MyTaskRow {
+                id: t.id.to_string(),
+                project: t.project.clone(),
+                subject: t.subject.clone(),
+                step: t.step.clone(),
+                status: t.status.clone(),
+                color: t.color.clone(),
+                overdue: !t.finished && !due.is_empty() && due < days.today,
+                due,
+                finished: t.finished,
+                priority_key: priority_key(t.priority),
+            }
+        })
+        .collect();
+
+    // The counts follow the project filter; each is a link to its own filter.
+    let shown: Vec<&MyTaskCounts> = counts
+        .iter()
+        .filter(|c| filters.project.is_none_or(|p| p == c.project_id))
+        .collect();
+    let sum = |n: fn(&MyTaskCounts) -> i64| shown.iter().map(|c| n(c)).sum::<i64>();
+    let status_tile = |kind, label, n, pick: StatusPick| {
+        let on = filters.status.as_ref() == Some(&pick);
+        let f = MyFilters {
+            status: (!on).then_some(pick),
+            ..filters.clone()
+        };
+        CountTile {
+            kind,
+            label,
+            n,
+            href: f.href(None),
+            on,
+        }
+    };
+    let due_tile = |kind, label, n, pick: DuePick| {
+        let on = filters.due == Some(pick);
+        let f = MyFilters {
+            due: (!on).then_some(pick),
+            ..filters.clone()
+        };
+        CountTile {
+            kind,
+            label,
+            n,
+            href: f.href(None),
+            on,
+        }
+    };
+    let tiles = vec![
+        status_tile("open", "my-tasks-open", sum(|c| c.open), StatusPick::Open),
+        due_tile("week", "my-tasks-due", sum(|c| c.due_soon), DuePick::Week),
+        due_tile(
+            "overdue",
+            "my-tasks-overdue",
+            sum(|c| c.overdue),
+            DuePick::Overdue,
+        ),
+        status_tile(
+            "finished",
+            "my-tasks-finished",
+            sum(|c| c.finished),
+            StatusPick::Finished,
+        ),
+    ];
+
+    // One option per status short name, in workflow order.
+    workflows.sort_by_key(|s| s.sort_order);
+    let mut statuses: Vec<(String, String)> = Vec::new();
+    for s in &workflows {
+        if !statuses.iter().any(|(v, _)| *v == s.short_name) {
+            statuses.push((s.short_name.clone(), s.name.clone()));
+        }
+    }
+    let mut r = html(MyTasksPage {
         tr: Tr::now(),
         nav: cx.nav("my-tasks"),
-        flash: None,
+        flash,
         rows,
         total: page.total,
         total_capped: page.total_capped,
-        next: page.next_cursor,
-    })
+        more: page.next_cursor.as_deref().map(|c| filters.href(Some(c))),
+        tiles,
+        statuses,
+        projects: projects
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        status: filters
+            .status
+            .as_ref()
+            .map(|s| s.value().to_string())
+            .unwrap_or_default(),
+        project: filters.project.map(|p| p.to_string()).unwrap_or_default(),
+        due: filters
+            .due
+            .map(|d| d.value().to_string())
+            .unwrap_or_default(),
+        filtered: filters != MyFilters::default(),
+    })?;
+    *r.status_mut() = code;
+    Ok(r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1566,4 +1954,80 @@ async fn person_activity(
         rows,
         next: page.next_cursor,
     })
+}
+
+#[cfg(test)]
+mod my_tasks_tests {
+    use super::*;
+
+    #[test]
+    fn my_tasks_priorities_in_words() {
+        let words: Vec<&str> = [-3, -1, 0, 1, 2, 10].map(priority_key).to_vec();
+        assert_eq!(
+            words,
+            [
+                "my-tasks-priority-low",
+                "my-tasks-priority-low",
+                "my-tasks-priority-normal",
+                "my-tasks-priority-high",
+                "my-tasks-priority-urgent",
+                "my-tasks-priority-urgent",
+            ]
+        );
+    }
+
+    #[test]
+    fn my_tasks_week_ends_on_sunday() {
+        // 2026-03-02 is a Monday.
+        for (today, yesterday, sunday) in [
+            ("2026-03-02", "2026-03-01", "2026-03-08"),
+            ("2026-03-05", "2026-03-04", "2026-03-08"),
+            ("2026-03-08", "2026-03-07", "2026-03-08"),
+            ("2026-12-31", "2026-12-30", "2027-01-03"),
+        ] {
+            let d = MyDays::of(today);
+            assert_eq!(
+                (d.yesterday.as_str(), d.week_end.as_str()),
+                (yesterday, sunday),
+                "{today}"
+            );
+        }
+    }
+
+    #[test]
+    fn my_tasks_filters_read_back_from_their_address() {
+        let project = Uuid::now_v7();
+        let f = MyFilters {
+            status: Some(StatusPick::Named("w i&p".into())),
+            project: Some(project),
+            due: Some(DuePick::Overdue),
+        };
+        let href = f.href(None);
+        assert_eq!(
+            href,
+            format!("/app/my-tasks?status=w%20i%26p&project={project}&due=overdue")
+        );
+        let pairs = [
+            ("status".to_string(), "w i&p".to_string()),
+            ("project".into(), project.to_string()),
+            ("due".into(), "overdue".into()),
+            ("utm_source".into(), "mail".into()),
+        ];
+        let (read, after) = MyFilters::read(&pairs).ok().unwrap();
+        assert_eq!((read, after), (f, None));
+        let empty = [
+            ("status".to_string(), String::new()),
+            ("project".into(), " ".into()),
+        ];
+        assert_eq!(
+            MyFilters::read(&empty).ok().unwrap().0,
+            MyFilters::default()
+        );
+        for (k, v) in [("due", "soon"), ("project", "42"), ("cursor", "zzz")] {
+            assert!(
+                MyFilters::read(&[(k.to_string(), v.to_string())]).is_err(),
+                "{k}={v}"
+            );
+        }
+    }
 }
