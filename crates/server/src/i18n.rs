@@ -236,6 +236,30 @@ mod catalog_tests {
         }
     }
 
+    /// The default workflow's statuses and pipeline steps have words in both languages; the
+    /// English ones are the names a project is created with.
+    #[test]
+    fn default_statuses_and_steps_have_words() {
+        use mstation_store::tracking::tasks::{DEFAULT_STATUSES, DEFAULT_TASK_TYPES};
+        let words = DEFAULT_STATUSES
+            .iter()
+            .map(|d| (format!("status-{}", d.0), d.1))
+            .chain(
+                DEFAULT_TASK_TYPES
+                    .iter()
+                    .map(|d| (format!("step-{}", d.0), d.1)),
+            );
+        let zh = keys("zh-CN");
+        for (key, english) in words {
+            assert_eq!(
+                crate::i18n::text_in(crate::i18n::Lang::En, &key),
+                english,
+                "{key}"
+            );
+            assert!(zh.contains(&key), "zh-CN lacks {key}");
+        }
+    }
+
     #[test]
     fn both_catalogs_have_the_same_keys() {
         let en = keys("en");

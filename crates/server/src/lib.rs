@@ -163,7 +163,17 @@ fn loggable_path(path: &str) -> String {
 /// Runs the server until Ctrl-C or SIGTERM; workers stop with it.
 pub async fn serve(state: State, cfg: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, backend = ?state.store.backend(), "M-Station is listening");
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?state.store.backend(), "M-Station is listening");
+    // The address to open: on every interface, this machine's own is one of them.
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    println!("Open http://{host}:{}", addr.port());
     let shutdown = tokio_util_shutdown();
     let bg = workers::start(state.clone(), cfg.workers, shutdown.clone());
     axum::serve(

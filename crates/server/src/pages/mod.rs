@@ -27,6 +27,8 @@ pub fn router() -> Router<State> {
     let r = Router::new()
         .route("/", get(root))
         .route("/assets/app.css", get(css))
+        .route("/assets/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/assets/grid.js", get(grid_js))
         .route("/assets/import.js", get(import_js))
         .route("/app/language", post(language));
@@ -155,7 +157,7 @@ impl IntoResponse for PageError {
             }
             PageError::Api(e) => {
                 let body = format!(
-                    "<!doctype html><meta charset=utf-8><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
+                    "<!doctype html><meta charset=utf-8><link rel=icon href=/assets/favicon.svg type=image/svg+xml><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
                     escape(&e.title()),
                     escape(&e.detail()),
                     escape(&i18n::text("action-back"))
@@ -286,6 +288,17 @@ async fn root(MaybeSigned(c): MaybeSigned) -> Redirect {
     } else {
         Redirect::to("/signin")
     }
+}
+
+/// The icon browsers show on the tab (also answered at `/favicon.ico`, where they look first).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../assets/favicon.svg"),
+    )
 }
 
 async fn css() -> impl IntoResponse {

@@ -10,5 +10,8 @@ mod frames;
 mod my_tasks;
 mod pages;
 mod roles;
+mod shot_page;
+mod task_page;
 mod tenant_isolation;
+mod words;
 mod workflow;

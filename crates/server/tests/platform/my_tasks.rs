@@ -280,7 +280,7 @@ async fn my_tasks_open_first_with_counts_filters_and_only_mine() {
             [5, 1, 2, 2],
             "open, due this week, overdue, finished"
         );
-        // Each row: the shot or asset linking to the task, the step, the status, the due date
+        // Each row: the shot or asset linking to its page, the step to the task, the status, the due date
         // (overdue marked on open work only), the priority in words, the project.
         let r = row(&page, h1);
         assert!(r.contains(">Lighthouse</a>") && r.contains("Harbour") && r.contains("Layout") && r.contains(">Retake</span>"), "{r}");

@@ -71,19 +71,26 @@ pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<Uuid>,
     pub action: Option<String>,
+    /// Changes at or after this instant (ms since the epoch).
+    pub from: Option<i64>,
+    /// Changes before this instant.
+    pub until: Option<i64>,
 }
 
 impl Tenant<'_> {
     pub async fn audit(&self, f: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEntry>> {
         let filter =
             "org_id = $1 AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR entity_type = $3)
-             AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR action = $5)";
+             AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR action = $5)
+             AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)";
         let args = vec![
             self.org_id().into(),
             f.actor_id.into(),
             (&f.entity_type).into(),
             f.entity_id.into(),
             (&f.action).into(),
+            f.from.into(),
+            f.until.into(),
         ];
         self.page(
             AUDIT_COLS,

@@ -57,6 +57,8 @@ fn task(out: &mut Vec<u8>, t: &Task) {
     maybe_text(out, t.start_date.as_deref());
     out.extend_from_slice(b",\"due_date\":");
     maybe_text(out, t.due_date.as_deref());
+    out.extend_from_slice(b",\"description\":");
+    text(out, &t.description);
     out.extend_from_slice(b",\"created_at\":\"");
     t.created_at.write_rfc3339(out);
     out.extend_from_slice(b"\",\"updated_at\":\"");
@@ -130,6 +132,13 @@ mod tests {
                 0 => None,
                 1 => Some("2027-01-31".into()),
                 _ => Some("odd \"date\"\n\u{7f}\u{2028}".into()),
+            },
+            description: match n % 3 {
+                0 => String::new(),
+                1 => {
+                    "Roto the lantern; keep the glow soft.\n\n第二段 · “quotes” \\ </script>".into()
+                }
+                _ => "\u{0}\u{1f}\t\r \u{2029} 🎬".into(),
             },
             created_at: Millis(n as i64 * 1_000_003 - 86_400_000),
             updated_at: Millis(1_764_000_000_123 + n as i64),

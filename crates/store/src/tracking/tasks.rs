@@ -143,10 +143,13 @@ pub struct Task {
     #[serde(serialize_with = "ids_out")]
     #[schema(value_type = Vec<Uuid>)]
     pub assignees: String,
+    /// -10 to 10: below 0 low, 0 normal, 1 high, 2 and above urgent.
     pub priority: i64,
     pub estimate_minutes: Option<i64>,
     pub start_date: Option<String>,
     pub due_date: Option<String>,
+    /// What the task is for, in the planner's words; empty when none.
+    pub description: String,
     pub created_at: Millis,
     pub updated_at: Millis,
     pub version: i64,
@@ -175,6 +178,18 @@ pub struct TaskChanges {
     pub estimate_minutes: Option<Option<i64>>,
     pub start_date: Option<Option<String>>,
     pub due_date: Option<Option<String>>,
+    /// Stored trimmed; up to `MAX_DESCRIPTION` characters.
+    pub description: Option<String>,
+}
+
+/// The longest description a task may have, in characters.
+pub const MAX_DESCRIPTION: usize = 20_000;
+
+/// One person put on or taken off a task, whoever else is on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignment {
+    Add(Uuid),
+    Remove(Uuid),
 }
 
 /// Filters of the task list; all optional, combined with AND.
@@ -305,7 +320,7 @@ impl FromRow for ProgressCount {
     }
 }
 
-const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, created_at, updated_at, version";
+const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id, task_type_id, status_id, assignees, priority, estimate_minutes, start_date, due_date, description, created_at, updated_at, version";
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order, set_by";
 pub const MAX_BULK: usize = 1000;
 
@@ -328,6 +343,7 @@ impl FromRow for Task {
             estimate_minutes: r.get()?,
             start_date: r.get()?,
             due_date: r.get()?,
+            description: r.get()?,
             created_at: r.get()?,
             updated_at: r.get()?,
             version: r.get()?,
@@ -404,7 +420,7 @@ fn check_date(field: &'static str, d: &Option<String>) -> Result<()> {
 /// Checks everything about a task change that does not need the database.
 fn check_changes(c: &TaskChanges) -> Result<()> {
     if let Some(p) = c.priority
-        && !(0..=10).contains(&p)
+        && !(-10..=10).contains(&p)
     {
         return Err(FieldError::new("priority", "out_of_range").into());
     }
@@ -415,6 +431,9 @@ fn check_changes(c: &TaskChanges) -> Result<()> {
     }
     if c.assignees.as_ref().is_some_and(|a| a.len() > 50) {
         return Err(FieldError::new("assignees", "too_many").into());
+    }
+    if let Some(d) = &c.description {
+        validate::text("description", d, MAX_DESCRIPTION)?;
     }
     check_date("start_date", c.start_date.as_ref().unwrap_or(&None))?;
     check_date("due_date", c.due_date.as_ref().unwrap_or(&None))
@@ -470,20 +489,28 @@ async fn apply_task_change(
     expected: Option<i64>,
     c: &TaskChanges,
 ) -> Result<(Task, Task)> {
-    // The task, and in the same read whether the status asked for is one of its project's and
-    // may follow the current one.
+    let read = read_for_change(tx, scope, id, c.status_id).await?;
+    apply_read_change(tx, scope, read, expected, c).await
+}
+
+/// Inside a write: the task `id`, locked on PostgreSQL, and in the same read whether the status
+/// `to` is one of its project's and may follow the current one.
+async fn read_for_change(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    id: Uuid,
+    to: Option<Uuid>,
+) -> Result<TaskAndMove> {
     let text = format!(
         "SELECT {}, {} FROM tasks t WHERE t.org_id = $1 AND t.id = $2{}",
         prefixed("t"),
         workflow_answer("$3"),
         tx.lock_rows()
     );
-    let args = [scope.org_id.into(), id.into(), c.status_id.into()];
-    let read = tx
-        .query_opt(&text, &args)
+    let args = [scope.org_id.into(), id.into(), to.into()];
+    tx.query_opt(&text, &args)
         .await?
-        .ok_or(StoreError::NotFound { entity: "task" })?;
-    apply_read_change(tx, scope, read, expected, c).await
+        .ok_or(StoreError::NotFound { entity: "task" })
 }
 
 /// Inside a write: applies `c` to a task already read (locked on PostgreSQL) with its workflow
@@ -547,6 +574,9 @@ async fn apply_read_change(
     if let Some(d) = &c.due_date {
         after.due_date = d.clone();
     }
+    if let Some(d) = &c.description {
+        after.description = d.trim().to_string();
+    }
     after.version += 1;
     after.updated_at = Millis(now_ms());
     // The row was read in this transaction under the write lock (SQLite) or FOR UPDATE
@@ -591,6 +621,7 @@ async fn apply_read_change(
         after.estimate_minutes.into(),
         (&after.start_date).into(),
         (&after.due_date).into(),
+        (&after.description).into(),
         after.updated_at.into(),
         after.version.into(),
         scope.org_id.into(),
@@ -603,8 +634,9 @@ async fn apply_read_change(
         None,
         before.version,
         "UPDATE tasks SET status_id = $1, assignees = $2, priority = $3,
-             estimate_minutes = $4, start_date = $5, due_date = $6, updated_at = $7, version = $8
-             WHERE org_id = $9 AND id = $10 AND version = $11",
+             estimate_minutes = $4, start_date = $5, due_date = $6, description = $7,
+             updated_at = $8, version = $9
+             WHERE org_id = $10 AND id = $11 AND version = $12",
         &args,
     )
     .await?;
@@ -695,13 +727,14 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
         estimate_minutes: n.estimate_minutes,
         start_date: n.start_date.clone(),
         due_date: n.due_date.clone(),
+        description: String::new(),
         created_at: now,
         updated_at: now,
         version: 1,
     };
     let text = format!(
         "INSERT INTO tasks ({TASK_COLS}, cut_order)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     );
     let args = [
         t.id.into(),
@@ -717,6 +750,7 @@ async fn create_task(tx: &mut WriteTx<'_>, scope: &TenantScope, n: &NewTask) -> 
         t.estimate_minutes.into(),
         (&t.start_date).into(),
         (&t.due_date).into(),
+        (&t.description).into(),
         t.created_at.into(),
         t.updated_at.into(),
         t.version.into(),
@@ -1119,6 +1153,40 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let (_, after) = apply_task_change(tx, &scope, id, expected_version, &c).await?;
+                Ok(after)
+            })
+        })
+        .await
+    }
+
+    /// Puts one person on a task or takes them off, in one write against the assignees as they
+    /// are then: two planners adding two people both land, whatever else changed meanwhile.
+    /// Adding someone already on it or removing someone not on it changes nothing.
+    pub async fn assign(&self, id: Uuid, a: Assignment) -> Result<Task> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let read = read_for_change(tx, &scope, id, None).await?;
+                let mut people: Vec<Uuid> = read
+                    .task
+                    .assignees
+                    .split_whitespace()
+                    .filter_map(|u| Uuid::parse_str(u).ok())
+                    .collect();
+                match a {
+                    Assignment::Add(u) if !people.contains(&u) => people.push(u),
+                    Assignment::Remove(u) => people.retain(|p| *p != u),
+                    Assignment::Add(_) => {}
+                }
+                if join_ids(&people) == read.task.assignees {
+                    return Ok(read.task);
+                }
+                let c = TaskChanges {
+                    assignees: Some(people),
+                    ..Default::default()
+                };
+                check_changes(&c)?;
+                let (_, after) = apply_read_change(tx, &scope, read, None, &c).await?;
                 Ok(after)
             })
         })

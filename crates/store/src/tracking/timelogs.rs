@@ -183,6 +183,19 @@ impl Tenant<'_> {
         .await
     }
 
+    /// The minutes logged on a task per day, by everyone, the latest day first: a day's total
+    /// stays whole however many of its logs a page lists.
+    pub async fn task_minutes_by_day(&self, task_id: Uuid) -> Result<Vec<(String, i64)>> {
+        let scope = self.scope();
+        self.task(task_id).await?;
+        self.read(
+            "SELECT date, CAST(SUM(minutes) AS BIGINT) FROM time_logs
+             WHERE org_id = $1 AND task_id = $2 GROUP BY date ORDER BY date DESC",
+            &[scope.org_id.into(), task_id.into()],
+        )
+        .await
+    }
+
     /// Corrects one of the caller's own time logs.
     pub async fn update_time_log(
         &self,

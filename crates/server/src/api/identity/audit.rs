@@ -63,6 +63,7 @@ async fn list_audit(
         entity_type: p.entity_type,
         entity_id: p.entity_id,
         action: p.action,
+        ..AuditFilter::default()
     };
     Ok(Json(
         state

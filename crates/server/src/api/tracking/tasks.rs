@@ -284,8 +284,9 @@ pub struct NewTaskInput {
     pub status_id: Option<Uuid>,
     #[serde(default)]
     pub assignees: Vec<Uuid>,
-    /// 0 (normal) to 10.
+    /// -10 to 10: below 0 low, 0 (the default) normal, 1 high, 2 and above urgent.
     #[serde(default)]
+    #[schema(minimum = -10, maximum = 10)]
     pub priority: i64,
     pub estimate_minutes: Option<i64>,
     pub start_date: Option<String>,
@@ -374,6 +375,8 @@ async fn get_task(
 pub struct TaskPatch {
     pub status_id: Option<Uuid>,
     pub assignees: Option<Vec<Uuid>>,
+    /// -10 to 10: below 0 low, 0 normal, 1 high, 2 and above urgent.
+    #[schema(minimum = -10, maximum = 10)]
     pub priority: Option<i64>,
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<i64>)]
@@ -384,6 +387,9 @@ pub struct TaskPatch {
     #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(value_type = Option<String>)]
     pub due_date: Option<Option<String>>,
+    /// What the task is for: up to 20,000 characters, stored trimmed; `""` clears it.
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
 }
 
 impl From<TaskPatch> for TaskChanges {
@@ -395,18 +401,21 @@ impl From<TaskPatch> for TaskChanges {
             estimate_minutes: p.estimate_minutes,
             start_date: p.start_date,
             due_date: p.due_date,
+            description: p.description,
         }
     }
 }
 
-/// What a change of a task needs: planning for assignees, priority, estimate and dates; a status
-/// alone needs review, and the workflow then says whether the caller's role may set it.
+/// What a change of a task needs: planning for assignees, priority, estimate, dates and the
+/// description; a status alone needs review, and the workflow then says whether the caller's
+/// role may set it.
 fn needed_for(c: &TaskChanges) -> Permission {
     let planning = c.assignees.is_some()
         || c.priority.is_some()
         || c.estimate_minutes.is_some()
         || c.start_date.is_some()
-        || c.due_date.is_some();
+        || c.due_date.is_some()
+        || c.description.is_some();
     if planning {
         Permission::PlanProduction
     } else {
@@ -416,7 +425,7 @@ fn needed_for(c: &TaskChanges) -> Permission {
 
 #[utoipa::path(patch, path = "/api/v1/tasks/{task_id}", tag = "tracking", request_body = TaskPatch,
     params(("task_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = Task), (status = 403, body = Problem, description = "The caller's role may not plan, or may not set this status (the status's set_by; artists only on their own tasks)"), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stale version or a transition the workflow does not allow"), (status = 422, body = Problem)))]
+    responses((status = 200, body = Task), (status = 403, body = Problem, description = "The caller's role may not plan (assignees, priority, estimate, dates, description), or may not set this status (the status's set_by; artists only on their own tasks)"), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stale version or a transition the workflow does not allow"), (status = 422, body = Problem)))]
 async fn update_task(
     AxState(state): AxState<State>,
     m: Member,

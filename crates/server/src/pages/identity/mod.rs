@@ -534,8 +534,10 @@ async fn revoke_token(
 struct AuditRow {
     at: String,
     who: String,
-    action: String,
-    entity: String,
+    /// The sentence, around its subject: "Li Na" + "made the API token " + "ci" + "".
+    before: String,
+    subject: String,
+    after: String,
 }
 
 #[derive(Template)]
@@ -547,11 +549,88 @@ struct AuditPage {
     rows: Vec<AuditRow>,
     total: i64,
     next_cursor: Option<String>,
+    /// The filters as chosen, for the form and the next page's address.
+    person: String,
+    action: String,
+    from: String,
+    to: String,
+    people: Vec<(String, String)>,
+    actions: Vec<(String, String)>,
+    query: String,
 }
 
 #[derive(Deserialize)]
 struct AuditQuery {
     cursor: Option<String>,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// The actions the audit log can be filtered by, in the order the form lists them.
+const AUDIT_ACTIONS: [&str; 30] = [
+    "member.added",
+    "member.updated",
+    "member.removed",
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.revoked",
+    "token.created",
+    "token.revoked",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
+    "grant.created",
+    "grant.revoked",
+    "org.updated",
+    "session.started",
+    "session.ended",
+    "project.created",
+    "project.updated",
+    "sequence.created",
+    "sequence.conformed",
+    "task.created",
+    "task.updated",
+    "task.status_changed",
+    "task_status.updated",
+    "note.created",
+    "version.created",
+    "time_log.created",
+    "asset.created",
+    "asset.deleted",
+    "custom_field.created",
+];
+
+/// What a record names its subject by: a name, an e-mail address, an address.
+fn subject_of(v: &serde_json::Value) -> Option<String> {
+    ["name", "display_name", "email", "url", "code"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_string))
+}
+
+/// A day `YYYY-MM-DD` in `tz`, as the instant it starts (ms); `next` for the day after.
+fn day_start(day: &str, tz: &str, next: bool) -> Option<i64> {
+    let date: jiff::civil::Date = day.trim().parse().ok()?;
+    let date = if next { date.tomorrow().ok()? } else { date };
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    Some(date.to_zoned(zone).ok()?.timestamp().as_millisecond())
+}
+
+/// A filter's value in an address: letters, digits and `-._~` as they are, the rest escaped.
+fn in_address(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn audit(
@@ -562,11 +641,6 @@ async fn audit(
     let cx = ctx(&state, c).await?;
     cx.need(Permission::ReadAudit)?;
     let q = crate::extract::list_query(Some(100), p.cursor.as_deref(), Some("-created_at"))?;
-    let page = state
-        .store
-        .tenant(&cx.scope)
-        .audit(&AuditFilter::default(), &q)
-        .await?;
     let members = state
         .store
         .tenant(&cx.scope)
@@ -580,34 +654,125 @@ async fn audit(
         .await?
         .items;
     let tr = Tr::now();
+    // A filter that does not read is said, and left out.
+    let mut refused: Option<(String, String)> = None;
+    let person = match p.person.trim() {
+        "" => None,
+        s => s.parse::<Uuid>().map_or_else(
+            |_| {
+                refused = Some(("field-who".into(), s.into()));
+                None
+            },
+            Some,
+        ),
+    };
+    let action = match p.action.trim() {
+        "" => None,
+        a if AUDIT_ACTIONS.contains(&a) => Some(a.to_string()),
+        a => {
+            refused = Some(("field-action".into(), a.into()));
+            None
+        }
+    };
+    let mut day = |field: &str, value: &str, next: bool| match value.trim() {
+        "" => None,
+        v => {
+            let at = day_start(v, &cx.tz, next);
+            if at.is_none() {
+                refused = Some((field.into(), v.into()));
+            }
+            at
+        }
+    };
+    let from = day("audit-from", &p.from, false);
+    let until = day("audit-to", &p.to, true);
+    let flash = refused.map(|(what, value)| {
+        (
+            "error".to_string(),
+            i18n::text_args(
+                "audit-bad-filter",
+                &[("what", i18n::text(&what).into()), ("value", value.into())],
+            ),
+        )
+    });
+    let filter = AuditFilter {
+        actor_id: person,
+        action,
+        from,
+        until,
+        ..AuditFilter::default()
+    };
+    let page = state.store.tenant(&cx.scope).audit(&filter, &q).await?;
+    let name_of = |id: Uuid| {
+        members
+            .iter()
+            .find(|m| m.user_id == id)
+            .map(|m| m.display_name.clone())
+    };
     let rows = page
         .items
         .iter()
-        .map(|a| AuditRow {
-            at: cx.time(a.at.0),
-            who: match a.actor_id {
-                None => tr.t("audit-platform"),
-                Some(id) => members
-                    .iter()
-                    .find(|m| m.user_id == id)
-                    .map(|m| m.display_name.clone())
-                    .unwrap_or_else(|| id.to_string()),
-            },
-            action: a.action.clone(),
-            entity: format!(
-                "{} {}",
-                a.entity_type,
-                a.entity_id.map(|i| i.to_string()).unwrap_or_default()
-            ),
+        .map(|a| {
+            let parse = |s: &Option<String>| {
+                s.as_deref()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                    .unwrap_or(serde_json::Value::Null)
+            };
+            let (before, after) = (parse(&a.before), parse(&a.after));
+            // A member is named by their name; anything else by what its record calls it.
+            let subject = match a.entity_type.as_str() {
+                "member" | "user" => a.entity_id.and_then(name_of),
+                _ => None,
+            }
+            .or_else(|| subject_of(&after))
+            .or_else(|| subject_of(&before))
+            .unwrap_or_default();
+            let (b, f) = crate::pages::tracking::sentence(&a.action, Vec::new());
+            AuditRow {
+                at: cx.time(a.at.0),
+                who: match a.actor_id {
+                    None => tr.t("audit-platform"),
+                    Some(id) => name_of(id).unwrap_or_else(|| tr.t("someone")),
+                },
+                before: b,
+                subject,
+                after: f,
+            }
         })
         .collect();
+    let query = [
+        ("person", &p.person),
+        ("action", &p.action),
+        ("from", &p.from),
+        ("to", &p.to),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("&{k}={}", in_address(v.trim())))
+    .collect::<String>();
     html(AuditPage {
         tr,
         nav: cx.nav("audit"),
-        flash: None,
+        flash,
         rows,
         total: page.total,
         next_cursor: page.next_cursor,
+        person: p.person.trim().to_string(),
+        action: p.action.trim().to_string(),
+        from: p.from.trim().to_string(),
+        to: p.to.trim().to_string(),
+        people: members
+            .iter()
+            .map(|m| (m.user_id.to_string(), m.display_name.clone()))
+            .collect(),
+        actions: AUDIT_ACTIONS
+            .iter()
+            .map(|a| {
+                let (b, f) = crate::pages::tracking::sentence(a, Vec::new());
+                (a.to_string(), format!("{b}…{f}").trim().to_string())
+            })
+            .collect(),
+        query,
     })
 }
 

@@ -160,12 +160,14 @@ async fn asset_grid_view(
 ) -> PageResult {
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
     let chosen = kind_of(kind);
-    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
-    let statuses = state
-        .store
-        .tenant(&cx.scope)
-        .task_statuses(project_id)
-        .await?;
+    let types = super::named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
+    let statuses = super::named_statuses(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_statuses(project_id)
+            .await?,
+    );
     let assets = all_assets(state, cx, project_id, chosen).await?;
     let tasks = asset_tasks(state, cx, project_id).await?;
     let people = people(state, cx).await?;
@@ -285,7 +287,7 @@ async fn create_missing_tasks(
     project_id: Uuid,
     assets: &[Asset],
 ) -> Result<usize, PageError> {
-    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
+    let types = super::named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
     let have: HashSet<(Uuid, Uuid)> = asset_tasks(state, cx, project_id)
         .await?
         .iter()
@@ -368,12 +370,14 @@ async fn asset_view(
         .tenant(&cx.scope)
         .project(asset.project_id)
         .await?;
-    let types = state.store.tenant(&cx.scope).task_types(project.id).await?;
-    let statuses = state
-        .store
-        .tenant(&cx.scope)
-        .task_statuses(project.id)
-        .await?;
+    let types = super::named_steps(state.store.tenant(&cx.scope).task_types(project.id).await?);
+    let statuses = super::named_statuses(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_statuses(project.id)
+            .await?,
+    );
     let tasks = state
         .store
         .tenant(&cx.scope)

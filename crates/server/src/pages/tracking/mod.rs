@@ -31,6 +31,7 @@ use crate::error::ApiError;
 use crate::i18n;
 
 mod assets;
+mod shot;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = r
@@ -50,9 +51,12 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/tasks/{task_id}/notes", post(task_note))
         .route("/app/tasks/{task_id}/versions", post(task_version))
         .route("/app/tasks/{task_id}/time-logs", post(task_time_log))
+        .route("/app/tasks/{task_id}/assignees", post(task_assignee))
+        .route("/app/tasks/{task_id}/plan", post(task_plan))
         .route("/app/my-tasks", get(my_tasks))
         .route("/app/projects/{project_id}/activity", get(project_activity))
         .route("/app/people/{user}/activity", get(person_activity));
+    let r = shot::routes(r);
     assets::routes(r)
 }
 
@@ -61,6 +65,55 @@ pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
 pub(super) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
     cx.need(p)
+}
+
+/// A status's name in the viewer's language: the catalog's word for a status of the default
+/// workflow that nobody renamed; the project's own name (its data) otherwise.
+pub(crate) fn status_name(short: &str, name: &str) -> String {
+    use mstation_store::tracking::tasks::DEFAULT_STATUSES;
+    match DEFAULT_STATUSES.iter().find(|d| d.0 == short) {
+        Some(d) if d.1 == name => {
+            i18n::try_text(&format!("status-{short}")).unwrap_or_else(|| name.to_string())
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// A pipeline step's name in the viewer's language, as [`status_name`] for statuses.
+pub(crate) fn step_name(short: &str, name: &str) -> String {
+    use mstation_store::tracking::tasks::DEFAULT_TASK_TYPES;
+    match DEFAULT_TASK_TYPES.iter().find(|d| d.0 == short) {
+        Some(d) if d.1 == name => {
+            i18n::try_text(&format!("step-{short}")).unwrap_or_else(|| name.to_string())
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// A pipeline step known only by its name: the default step of that name is named in the
+/// viewer's language.
+pub(crate) fn step_named(name: &str) -> String {
+    use mstation_store::tracking::tasks::DEFAULT_TASK_TYPES;
+    match DEFAULT_TASK_TYPES.iter().find(|d| d.1 == name) {
+        Some(d) => step_name(d.0, name),
+        None => name.to_string(),
+    }
+}
+
+/// A project's statuses, named in the viewer's language ([`status_name`]).
+pub(crate) fn named_statuses(mut v: Vec<TaskStatus>) -> Vec<TaskStatus> {
+    for s in &mut v {
+        s.name = status_name(&s.short_name, &s.name);
+    }
+    v
+}
+
+/// A project's pipeline steps, named in the viewer's language ([`step_name`]).
+pub(crate) fn named_steps(mut v: Vec<TaskType>) -> Vec<TaskType> {
+    for t in &mut v {
+        t.name = step_name(&t.short_name, &t.name);
+    }
+    v
 }
 
 /// A store or rule error shown as a flash on the page that caused it: its title, then its
@@ -283,11 +336,13 @@ async fn project_page(
     flash: Option<(String, String)>,
 ) -> PageResult {
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
-    let statuses = state
-        .store
-        .tenant(&cx.scope)
-        .task_statuses(project_id)
-        .await?;
+    let statuses = named_statuses(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_statuses(project_id)
+            .await?,
+    );
     // One grouped read for every sequence's counts, and one for their descriptions.
     let progress = state.store.tenant(&cx.scope).progress(project_id).await?;
     let descriptions: HashMap<Uuid, String> = all_sequences(state, cx, project_id)
@@ -514,12 +569,14 @@ async fn grid(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
-    let types = state.store.tenant(&cx.scope).task_types(project_id).await?;
-    let statuses = state
-        .store
-        .tenant(&cx.scope)
-        .task_statuses(project_id)
-        .await?;
+    let types = named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
+    let statuses = named_statuses(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_statuses(project_id)
+            .await?,
+    );
     let sequences = all_sequences(&state, &cx, project_id).await?;
     let chosen: Vec<&Sequence> = match q.sequence {
         Some(id) => {
@@ -740,11 +797,13 @@ async fn create_missing_tasks(
     sequence_id: Uuid,
 ) -> Result<usize, PageError> {
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
-    let types = state
-        .store
-        .tenant(&cx.scope)
-        .task_types(sequence.project_id)
-        .await?;
+    let types = named_steps(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_types(sequence.project_id)
+            .await?,
+    );
     let existing = state
         .store
         .tenant(&cx.scope)
@@ -815,7 +874,9 @@ async fn add_tasks(
 }
 
 // ---------------------------------------------------------------------------------------------
-// A task with its notes
+// A task with its notes, versions and time logs by day; planners edit its assignees (one person
+// at a time), due date, priority and description. A refused or stale form comes back with what
+// was typed in it.
 
 struct NoteRow {
     author: String,
@@ -840,20 +901,127 @@ struct TaskPage {
     type_name: String,
     status: Option<TaskStatus>,
     statuses: Vec<TaskStatus>,
-    assignees: String,
+    assignees: Vec<AssigneeRow>,
+    /// Members who could be added: (user id, name).
+    addable: Vec<(String, String)>,
+    priority_key: &'static str,
+    plan: PlanForm,
     notes: Vec<NoteRow>,
     /// The assets cast in the task's shot: (asset id, name, kind).
     cast: Vec<(String, String, String)>,
     versions: Vec<VersionRow>,
     versions_total: i64,
-    time_logs: Vec<TimeLogRow>,
+    days: Vec<TimeDay>,
     time_logs_total: i64,
     logged: String,
-    today: String,
+    time_form: TimeForm,
     /// Notes (and the status changes in `statuses`).
     can_note: bool,
     /// Versions and time logs.
     can_write: bool,
+    /// Assignees, due date, priority and description.
+    can_plan: bool,
+}
+
+struct AssigneeRow {
+    id: String,
+    name: String,
+    /// The remove button's words for a screen reader: "Remove Li Wei from this task".
+    remove_label: String,
+}
+
+/// The plan form as shown: the task's own values, or what the planner typed when it came back.
+struct PlanForm {
+    /// The task version the form saves over.
+    version: i64,
+    due_date: String,
+    priorities: Vec<PriorityOption>,
+    description: String,
+    /// The task's values the form started from, so a stale form can tell what its planner
+    /// changed from what they left alone: due date, priority, `fingerprint` of the description.
+    was_due_date: String,
+    was_priority: i64,
+    was_description: String,
+    /// Why the form came back, in words; the form is then shown open.
+    error: Option<String>,
+    /// The task changed since the form was loaded: saving applies the typed values again.
+    stale: bool,
+    /// After a stale form, where someone else changed what the planner changed too: the
+    /// task's value now, in words ("Now: 2026-12-01").
+    now_due: Option<String>,
+    now_priority: Option<String>,
+    description_moved: bool,
+}
+
+/// A short fingerprint of a description (64-bit FNV-1a of the trimmed text), which the plan
+/// form carries instead of a second copy of up to 20,000 characters.
+fn fingerprint(text: &str) -> String {
+    let hash = text.trim().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+struct PriorityOption {
+    value: i64,
+    key: &'static str,
+    selected: bool,
+}
+
+/// The four priorities a page offers, `selected`'s among them. The option of `selected`'s word
+/// writes `selected` itself, so saving the form without touching it leaves a priority of 5 at 5.
+fn priority_options(selected: i64) -> Vec<PriorityOption> {
+    [-1, 0, 1, 2]
+        .into_iter()
+        .map(|p| {
+            let key = priority_key(p);
+            let same = key == priority_key(selected);
+            PriorityOption {
+                value: if same { selected } else { p },
+                key,
+                selected: same,
+            }
+        })
+        .collect()
+}
+
+/// What a planner typed into the plan form, given back when it was refused or stale.
+struct PlanTyped {
+    /// The version the form was loaded at.
+    seen: i64,
+    due_date: String,
+    priority: i64,
+    description: String,
+    /// Which of the three the planner changed in the form (due date, priority, description).
+    changed: [bool; 3],
+    error: Option<String>,
+    stale: bool,
+}
+
+/// The time-log form: today and nothing typed, or what was typed when it was refused.
+struct TimeForm {
+    date: String,
+    duration: String,
+    comment: String,
+    error: Option<String>,
+    /// Whether the error is about the duration.
+    bad_duration: bool,
+}
+
+/// Forms that come back to the page with what was typed in them.
+#[derive(Default)]
+struct Typed {
+    plan: Option<PlanTyped>,
+    time: Option<TimeForm>,
+}
+
+/// One day of time logs, the latest day first.
+struct TimeDay {
+    date: String,
+    /// "Today" or "Yesterday", in the viewer's time zone.
+    label: Option<String>,
+    total: String,
+    logs: Vec<TimeLogRow>,
 }
 
 struct VersionRow {
@@ -864,7 +1032,6 @@ struct VersionRow {
 }
 
 struct TimeLogRow {
-    date: String,
     person: String,
     duration: String,
     comment: String,
@@ -878,11 +1045,13 @@ fn duration(minutes: i64) -> String {
 /// The most versions and time logs a task page lists, newest first.
 const TASK_PAGE_LIST: u32 = 200;
 
+/// The task page; `typed` gives refused forms back with what was typed in them.
 async fn task_view(
     state: &State,
     cx: &Ctx,
     task_id: Uuid,
     flash: Option<(String, String)>,
+    typed: Typed,
 ) -> PageResult {
     let task = state.store.tenant(&cx.scope).task(task_id).await?;
     let shot = match task.shot_id {
@@ -913,17 +1082,22 @@ async fn task_view(
             .collect(),
         None => Vec::new(),
     };
-    let statuses = state
-        .store
-        .tenant(&cx.scope)
-        .task_statuses(task.project_id)
-        .await?;
-    let types = state
-        .store
-        .tenant(&cx.scope)
-        .task_types(task.project_id)
-        .await?;
-    let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
+    let statuses = named_statuses(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_statuses(task.project_id)
+            .await?,
+    );
+    let types = named_steps(
+        state
+            .store
+            .tenant(&cx.scope)
+            .task_types(task.project_id)
+            .await?,
+    );
+    let members = people(state, cx).await?;
+    let names: HashMap<Uuid, String> = members.iter().cloned().collect();
     let by_id: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let status_of = |id: Uuid| by_id.get(&id).map(|s| (s.name.clone(), s.color.clone()));
     let notes = state
@@ -989,30 +1163,122 @@ async fn task_view(
         )
         .await?;
     let time_logs_total = logs.total;
-    let time_logs = logs
-        .items
-        .into_iter()
-        .map(|l| TimeLogRow {
-            date: l.date,
+    // Days from the grouped totals, so a day's total is whole even when the list is cut; each
+    // day's logs newest first.
+    let mut by_day: HashMap<String, Vec<TimeLogRow>> = HashMap::new();
+    for l in logs.items {
+        by_day.entry(l.date).or_default().push(TimeLogRow {
             person: name_of(l.user_id),
             duration: duration(l.minutes),
             comment: l.comment,
+        });
+    }
+    let days_said = MyDays::of(&cx.today());
+    let day_totals = state
+        .store
+        .tenant(&cx.scope)
+        .task_minutes_by_day(task_id)
+        .await?;
+    let logged = duration(day_totals.iter().map(|(_, m)| m).sum());
+    let days = day_totals
+        .into_iter()
+        .filter_map(|(date, minutes)| {
+            let logs = by_day.remove(&date)?;
+            let label = if date == days_said.today {
+                Some(i18n::text("task-time-today"))
+            } else if date == days_said.yesterday {
+                Some(i18n::text("task-time-yesterday"))
+            } else {
+                None
+            };
+            Some(TimeDay {
+                date,
+                label,
+                total: duration(minutes),
+                logs,
+            })
         })
         .collect();
-    let logged = duration(
-        state
-            .store
-            .tenant(&cx.scope)
-            .task_logged_minutes(task_id)
-            .await?,
-    );
-    let assignees = task
+    let assigned: Vec<Uuid> = task
         .assignees
         .split_whitespace()
         .filter_map(|u| Uuid::parse_str(u).ok())
-        .filter_map(|u| names.get(&u).cloned())
-        .collect::<Vec<_>>()
-        .join(", ");
+        .collect();
+    let assignees = assigned
+        .iter()
+        .map(|u| {
+            let name = name_of(*u);
+            AssigneeRow {
+                id: u.to_string(),
+                remove_label: i18n::text_args(
+                    "task-assignee-remove",
+                    &[("name", name.clone().into())],
+                ),
+                name,
+            }
+        })
+        .collect();
+    let addable = members
+        .iter()
+        .filter(|(id, _)| !assigned.contains(id))
+        .map(|(id, name)| (id.to_string(), name.clone()))
+        .collect();
+    let now_due = task.due_date.clone().unwrap_or_default();
+    let mut plan = PlanForm {
+        version: task.version,
+        due_date: now_due.clone(),
+        priorities: priority_options(task.priority),
+        description: task.description.clone(),
+        was_due_date: now_due.clone(),
+        was_priority: task.priority,
+        was_description: fingerprint(&task.description),
+        error: None,
+        stale: false,
+        now_due: None,
+        now_priority: None,
+        description_moved: false,
+    };
+    if let Some(t) = typed.plan {
+        let now = |value: String| i18n::text_args("task-plan-now", &[("value", value.into())]);
+        let [due, priority, description] = t.changed;
+        // A refused form was current: all of it comes back as typed. A stale one comes back
+        // with what its planner changed, over the task as it is now (which the rest shows), and
+        // saves over this version: "apply again".
+        let keep = |changed: bool| !t.stale || changed;
+        if t.stale {
+            plan.now_due = (due && now_due != t.due_date).then(|| {
+                now(if now_due.is_empty() {
+                    i18n::text("my-tasks-no-due")
+                } else {
+                    now_due.clone()
+                })
+            });
+            plan.now_priority = (priority
+                && priority_key(task.priority) != priority_key(t.priority))
+            .then(|| now(i18n::text(priority_key(task.priority))));
+            plan.description_moved = description && task.description != t.description.trim();
+        } else {
+            plan.version = t.seen;
+        }
+        if keep(due) {
+            plan.due_date = t.due_date;
+        }
+        if keep(priority) {
+            plan.priorities = priority_options(t.priority);
+        }
+        if keep(description) {
+            plan.description = t.description;
+        }
+        plan.error = t.error;
+        plan.stale = t.stale;
+    }
+    let time_form = typed.time.unwrap_or_else(|| TimeForm {
+        date: cx.today(),
+        duration: String::new(),
+        comment: String::new(),
+        error: None,
+        bad_duration: false,
+    });
     html(TaskPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -1033,16 +1299,20 @@ async fn task_view(
             Vec::new()
         },
         assignees,
+        addable,
+        priority_key: priority_key(task.priority),
+        plan,
         notes,
         cast,
         versions,
         versions_total,
-        time_logs,
+        days,
         time_logs_total,
         logged,
-        today: cx.today(),
+        time_form,
         can_note: cx.scope.can(Permission::Review),
         can_write: cx.scope.can(Permission::WriteProduction),
+        can_plan: cx.scope.can(Permission::PlanProduction),
         project,
         shot,
         subject,
@@ -1056,7 +1326,7 @@ async fn task_page(
     Path(task_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    task_view(&state, &cx, task_id, None).await
+    task_view(&state, &cx, task_id, None, Typed::default()).await
 }
 
 #[derive(Deserialize)]
@@ -1086,7 +1356,7 @@ async fn task_note(
             Ok(n) => Some(n),
             Err(_) => {
                 let fl = flash_of(ApiError::invalid("frame", "not_a_number"));
-                return task_view(&state, &cx, task_id, Some(fl)).await;
+                return task_view(&state, &cx, task_id, Some(fl), Typed::default()).await;
             }
         },
     };
@@ -1109,7 +1379,7 @@ async fn task_note(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
-        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await,
     }
 }
 
@@ -1136,7 +1406,7 @@ async fn task_version(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
-        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await,
     }
 }
 
@@ -1144,6 +1414,7 @@ async fn task_version(
 struct TimeLogForm {
     csrf: String,
     date: String,
+    /// The time spent as typed: `1:30`, `90`, `1h30` or `45m` (`parse_duration`).
     minutes: String,
     #[serde(default)]
     comment: String,
@@ -1158,11 +1429,25 @@ async fn task_time_log(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::WriteProduction)?;
-    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
-        // The task is read first, so another organisation's id is a 404 whatever was typed.
-        state.store.tenant(&cx.scope).task(task_id).await?;
-        let fl = flash_of(ApiError::invalid("minutes", "not_a_number"));
-        return task_view(&state, &cx, task_id, Some(fl)).await;
+    let typed = |error: String, bad_duration: bool| Typed {
+        time: Some(TimeForm {
+            date: f.date.trim().to_string(),
+            duration: f.minutes.clone(),
+            comment: f.comment.clone(),
+            error: Some(error),
+            bad_duration,
+        }),
+        ..Default::default()
+    };
+    let not_logged = || Some(("error".to_string(), i18n::text("task-time-not-logged")));
+    let minutes = match parse_duration(&f.minutes) {
+        Ok(m) => m,
+        Err(bad) => {
+            // The task is read first, so another organisation's id is a 404 whatever was typed.
+            state.store.tenant(&cx.scope).task(task_id).await?;
+            let why = typed(bad.message(&f.minutes), true);
+            return task_view(&state, &cx, task_id, not_logged(), why).await;
+        }
     };
     match state
         .store
@@ -1171,8 +1456,269 @@ async fn task_time_log(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
-        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e))).await,
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(e.into()),
+        Err(e) => {
+            let why = typed(ApiError::from(e).detail(), false);
+            task_view(&state, &cx, task_id, not_logged(), why).await
+        }
     }
+}
+
+/// Why a typed duration was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadDuration {
+    Missing,
+    Zero,
+    Negative,
+    OverADay,
+    Unreadable,
+}
+
+impl BadDuration {
+    /// The field's message, in the viewer's language.
+    fn message(self, typed: &str) -> String {
+        match self {
+            BadDuration::Missing => i18n::text("task-duration-missing"),
+            BadDuration::Zero => i18n::text("task-duration-zero"),
+            BadDuration::Negative => i18n::text("task-duration-negative"),
+            BadDuration::OverADay => i18n::text("task-duration-over-a-day"),
+            BadDuration::Unreadable => {
+                // Only said back, so a long paste is cut rather than refused again.
+                let typed: String = typed.trim().chars().take(40).collect();
+                i18n::text_args("task-duration-unreadable", &[("typed", typed.into())])
+            }
+        }
+    }
+}
+
+/// The most minutes one time log holds: a day.
+const MAX_LOG_MINUTES: i64 = 24 * 60;
+
+/// The minutes of a duration as people type it: `1:30` (hours and two-digit minutes; a
+/// full-width `：` too), `90` (minutes), `1h30`, `1h30m`, `2h`, `45m` or `45min`; spaces and
+/// case do not matter. More than none and at most a day.
+fn parse_duration(typed: &str) -> Result<i64, BadDuration> {
+    let s: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| {
+            if c == '：' {
+                ':'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        return Err(BadDuration::Missing);
+    }
+    let (negative, s) = match s.strip_prefix('-').or_else(|| s.strip_prefix('−')) {
+        Some(rest) => (true, rest),
+        None => (false, s.as_str()),
+    };
+    // Digits only, and few enough that no sum below overflows (more is more than a day anyway).
+    let number = |d: &str| -> Result<i64, BadDuration> {
+        if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
+            Err(BadDuration::Unreadable)
+        } else if d.len() > 6 {
+            Err(BadDuration::OverADay)
+        } else {
+            d.parse().map_err(|_| BadDuration::Unreadable)
+        }
+    };
+    let minutes_of_hour = |d: &str| -> Result<i64, BadDuration> {
+        match number(d)? {
+            m if m < 60 => Ok(m),
+            _ => Err(BadDuration::Unreadable),
+        }
+    };
+    let minutes = if let Some((h, m)) = s.split_once(':') {
+        if m.len() != 2 {
+            return Err(BadDuration::Unreadable);
+        }
+        number(h)? * 60 + minutes_of_hour(m)?
+    } else if let Some((h, m)) = s.split_once('h') {
+        let m = m
+            .strip_suffix("min")
+            .or_else(|| m.strip_suffix('m'))
+            .unwrap_or(m);
+        let m = if m.is_empty() { 0 } else { minutes_of_hour(m)? };
+        number(h)? * 60 + m
+    } else {
+        number(
+            s.strip_suffix("min")
+                .or_else(|| s.strip_suffix('m'))
+                .unwrap_or(s),
+        )?
+    };
+    match minutes {
+        0 => Err(BadDuration::Zero),
+        _ if negative => Err(BadDuration::Negative),
+        m if m > MAX_LOG_MINUTES => Err(BadDuration::OverADay),
+        m => Ok(m),
+    }
+}
+
+/// A page answered with `status` (a refused form: 409 when stale, 422 when not valid).
+fn answered(page: PageResult, status: axum::http::StatusCode) -> PageResult {
+    let mut r = page?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct AssigneeForm {
+    csrf: String,
+    #[serde(default)]
+    user_id: String,
+    /// `add` or `remove`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Puts one person on the task or takes them off. No version is asked for: the change is made
+/// to the assignees as they are when it lands, so a page loaded earlier cannot undo another
+/// planner's work.
+async fn task_assignee(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<AssigneeForm>,
+) -> PageResult {
+    use mstation_store::tracking::tasks::Assignment;
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::PlanProduction)?;
+    let store = state.store.tenant(&cx.scope);
+    let user = Uuid::parse_str(f.user_id.trim()).ok();
+    let change = match (f.action.as_str(), user) {
+        ("add", Some(u)) => Assignment::Add(u),
+        ("remove", Some(u)) => Assignment::Remove(u),
+        (action, _) => {
+            store.task(task_id).await?;
+            let fl = if action == "add" || action == "remove" {
+                ("error".to_string(), i18n::text("task-assignee-pick"))
+            } else {
+                flash_of(ApiError::invalid("action", "unknown_value"))
+            };
+            let page = task_view(&state, &cx, task_id, Some(fl), Typed::default()).await;
+            return answered(page, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    match store.assign(task_id, change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(e.into()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            let page = task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await;
+            answered(page, status)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PlanPost {
+    csrf: String,
+    /// The task version the form was loaded at.
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    due_date: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    description: String,
+    /// The values the form started from (`PlanForm`); a field without one counts as changed.
+    was_due_date: Option<String>,
+    was_priority: Option<String>,
+    was_description: Option<String>,
+}
+
+/// Saves a task's due date, priority and description from the plan form: only what differs
+/// from the task, and only over the version the form was loaded at. A stale or refused form
+/// comes back with what was typed; a stale one saves over the task as it is now when sent again.
+async fn task_plan(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(task_id): Path<Uuid>,
+    axum::Form(f): axum::Form<PlanPost>,
+) -> PageResult {
+    use axum::http::StatusCode;
+    use mstation_store::StoreError;
+    use mstation_store::tracking::tasks::{MAX_DESCRIPTION, TaskChanges};
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::PlanProduction)?;
+    let store = state.store.tenant(&cx.scope);
+    let task = store.task(task_id).await?;
+    // A version that is not a number was not given by this page: the form is then stale.
+    let seen = f.version.trim().parse::<i64>().unwrap_or(0);
+    let priority = f.priority.trim().parse::<i64>();
+    let changed = |was: &Option<String>, now: &str| was.as_deref() != Some(now);
+    let back = |error: Option<String>, stale: bool| Typed {
+        plan: Some(PlanTyped {
+            seen,
+            due_date: f.due_date.trim().to_string(),
+            priority: *priority.as_ref().unwrap_or(&task.priority),
+            description: f.description.clone(),
+            changed: [
+                changed(&f.was_due_date, f.due_date.trim()),
+                changed(&f.was_priority, f.priority.trim()),
+                changed(&f.was_description, &fingerprint(&f.description)),
+            ],
+            error,
+            stale,
+        }),
+        ..Default::default()
+    };
+    let stale = || {
+        let fl = ("error".to_string(), i18n::text("task-plan-stale"));
+        (Some(fl), back(None, true), StatusCode::CONFLICT)
+    };
+    let refused = |why: String| {
+        let fl = ("error".to_string(), i18n::text("task-plan-not-saved"));
+        (
+            Some(fl),
+            back(Some(why), false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let length = f.description.trim().chars().count();
+    let outcome = if seen != task.version {
+        stale()
+    } else if priority.is_err() {
+        refused(ApiError::invalid("priority", "not_a_number").detail())
+    } else if length > MAX_DESCRIPTION {
+        refused(i18n::text_args(
+            "task-description-too-long",
+            &[("length", (length as i64).into())],
+        ))
+    } else {
+        let due = Some(f.due_date.trim().to_string()).filter(|d| !d.is_empty());
+        let priority = *priority.as_ref().unwrap_or(&task.priority);
+        let description = f.description.trim();
+        let changes = TaskChanges {
+            due_date: (due != task.due_date).then_some(due),
+            priority: (priority != task.priority).then_some(priority),
+            description: (description != task.description).then(|| description.to_string()),
+            ..Default::default()
+        };
+        let unchanged = changes.due_date.is_none()
+            && changes.priority.is_none()
+            && changes.description.is_none();
+        if unchanged {
+            return Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response());
+        }
+        match store.update_task(task_id, Some(seen), &changes).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
+            Err(StoreError::Stale { .. }) => stale(),
+            Err(e @ StoreError::NotFound { .. }) => return Err(e.into()),
+            Err(e) => refused(ApiError::from(e).detail()),
+        }
+    };
+    let (flash, typed, status) = outcome;
+    answered(task_view(&state, &cx, task_id, flash, typed).await, status)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1436,6 +1982,8 @@ struct MyTaskRow {
     id: String,
     project: String,
     subject: String,
+    /// The page of the shot or the asset the task is on, which the subject links to.
+    subject_link: Option<String>,
     step: String,
     status: String,
     color: String,
@@ -1493,7 +2041,7 @@ async fn my_tasks(
         .collect();
     let mut workflows: Vec<TaskStatus> = Vec::new();
     for (id, _) in &projects {
-        workflows.extend(store.task_statuses(*id).await?);
+        workflows.extend(named_statuses(store.task_statuses(*id).await?));
     }
 
     // The address's filters, checked against the organisation: a bad one is said in the page,
@@ -1509,7 +2057,7 @@ async fn my_tasks(
                 // any other id is not found, whoever's it is.
                 match store.project(p).await {
                     Ok(found) => {
-                        workflows.extend(store.task_statuses(p).await?);
+                        workflows.extend(named_statuses(store.task_statuses(p).await?));
                         projects.push((p, found.name));
                     }
                     Err(mstation_store::StoreError::NotFound { .. }) => {
@@ -1547,6 +2095,17 @@ async fn my_tasks(
             total_capped: false,
         },
     };
+    let ids: Vec<Uuid> = page.items.iter().map(|t| t.id).collect();
+    let subject_links: HashMap<Uuid, String> = store
+        .task_subjects(&ids)
+        .await?
+        .into_iter()
+        .filter_map(|(task, shot, asset)| match (shot, asset) {
+            (Some(s), _) => Some((task, format!("/app/shots/{s}"))),
+            (None, Some(a)) => Some((task, format!("/app/assets/{a}"))),
+            (None, None) => None,
+        })
+        .collect();
     let rows = page
         .items
         .iter()
@@ -1556,8 +2115,12 @@ async fn my_tasks(
                 id: t.id.to_string(),
                 project: t.project.clone(),
                 subject: t.subject.clone(),
-                step: t.step.clone(),
-                status: t.status.clone(),
+                subject_link: subject_links.get(&t.id).cloned(),
+                step: step_named(&t.step),
+                status: workflows
+                    .iter()
+                    .find(|w| w.id == t.status_id)
+                    .map_or_else(|| t.status.clone(), |w| w.name.clone()),
                 color: t.color.clone(),
                 overdue: !t.finished && !due.is_empty() && due < days.today,
                 due,
@@ -1659,14 +2222,44 @@ async fn my_tasks(
 // ---------------------------------------------------------------------------------------------
 // Activity feeds
 
+/// One line of a feed: a sentence `who` + `before` + `subject` (a link when it has one) +
+/// `after`, worded by the catalog of the viewer's language (the subject's place in it differs).
 struct ActivityRow {
     when: String,
     who: String,
-    what: String,
+    before: String,
     subject: String,
+    after: String,
     link: Option<String>,
     change: Option<(String, String, String, String)>,
     body: String,
+}
+
+/// Where the subject goes in a sentence from the catalog (a private-use character no name has).
+const SUBJECT: &str = "\u{E000}";
+
+/// The sentence for `action` (`version.created` → `activity-version-created`), split around its
+/// `{ $subject }`; an action without a sentence of its own is "made a change to …", never the
+/// action's internal name.
+pub(crate) fn sentence(
+    action: &str,
+    args: Vec<(
+        &'static str,
+        fluent_templates::fluent_bundle::FluentValue<'static>,
+    )>,
+) -> (String, String) {
+    let key = format!("activity-{}", action.replace('.', "-"));
+    let mut args = args;
+    args.push(("subject", SUBJECT.into()));
+    // A message the catalog lacks comes back as its key.
+    let mut text = i18n::text_args(&key, &args);
+    if text == key {
+        text = i18n::text_args("activity-other", &args);
+    }
+    match text.split_once(SUBJECT) {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (text, String::new()),
+    }
 }
 
 #[derive(Template)]
@@ -1700,29 +2293,59 @@ async fn activity_rows(
     let mut projects: HashMap<Uuid, (Vec<TaskStatus>, Vec<TaskType>)> = HashMap::new();
     let mut shots: HashMap<Uuid, Option<String>> = HashMap::new();
     let mut rows = Vec::with_capacity(entries.len());
+    // A note that changes a status is one line: the task's own record of that change, written
+    // in the same instant by the same person, is left out.
+    let by_notes: Vec<(Option<Uuid>, Option<Uuid>, i64)> = entries
+        .iter()
+        .filter(|e| e.action == "note.created")
+        .filter_map(|e| {
+            let after: serde_json::Value = serde_json::from_str(e.after.as_deref()?).ok()?;
+            after.get("status_to")?.as_str()?;
+            Some((json_uuid(&after, "task_id"), e.actor_id, e.at.0))
+        })
+        .collect();
     for e in entries {
+        // (The two records of one write are stamped apart by the time between them: a second
+        // is ample.)
+        if e.action == "task.status_changed"
+            && by_notes.iter().any(|(task, actor, at)| {
+                *task == e.entity_id && *actor == e.actor_id && (at - e.at.0).abs() <= 1000
+            })
+        {
+            continue;
+        }
+
         let parse = |s: &Option<String>| {
             s.as_deref()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
                 .unwrap_or(serde_json::Value::Null)
         };
         let (before, after) = (parse(&e.before), parse(&e.after));
+        // A conform of many shots is recorded in parts; the feed says it once, with its counts.
+        if e.action == "sequence.conformed" && after.get("part").and_then(|p| p.as_i64()) != Some(1)
+        {
+            continue;
+        }
         let now = if after.is_null() { &before } else { &after };
         if let Some(pid) = e.project_id
             && let std::collections::hash_map::Entry::Vacant(v) = projects.entry(pid)
         {
-            let st = state
-                .store
-                .tenant(&cx.scope)
-                .task_statuses(pid)
-                .await
-                .unwrap_or_default();
-            let ty = state
-                .store
-                .tenant(&cx.scope)
-                .task_types(pid)
-                .await
-                .unwrap_or_default();
+            let st = named_statuses(
+                state
+                    .store
+                    .tenant(&cx.scope)
+                    .task_statuses(pid)
+                    .await
+                    .unwrap_or_default(),
+            );
+            let ty = named_steps(
+                state
+                    .store
+                    .tenant(&cx.scope)
+                    .task_types(pid)
+                    .await
+                    .unwrap_or_default(),
+            );
             v.insert((st, ty));
         }
         let (statuses, types) = e
@@ -1761,6 +2384,10 @@ async fn activity_rows(
                 None => ty,
             }
         };
+        let mut extra: Vec<(
+            &'static str,
+            fluent_templates::fluent_bundle::FluentValue<'static>,
+        )> = Vec::new();
         let (subject, link, change, body) = match e.entity_type.as_str() {
             "task" => {
                 let sid = json_uuid(now, "shot_id");
@@ -1861,6 +2488,87 @@ async fn activity_rows(
                 };
                 (label, link, change, body)
             }
+            // A version or a time log is named after its task.
+            "version" | "time_log" => {
+                let tid = json_uuid(now, "task_id");
+                if let Some(n) = now.get("number").and_then(|n| n.as_i64()) {
+                    extra.push(("version", format!("v{n:03}").into()));
+                }
+                if let Some(m) = now.get("minutes").and_then(|m| m.as_i64()) {
+                    extra.push(("duration", duration(m).into()));
+                }
+                let label = match tid {
+                    Some(t) => match state.store.tenant(&cx.scope).task(t).await {
+                        Ok(task) => {
+                            let n = match (task.shot_id, task.asset_id) {
+                                (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
+                                (None, Some(a)) => state
+                                    .store
+                                    .tenant(&cx.scope)
+                                    .asset(a)
+                                    .await
+                                    .ok()
+                                    .map(|a| a.name),
+                                (None, None) => None,
+                            };
+                            task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
+                        }
+                        Err(_) => String::new(),
+                    },
+                    None => String::new(),
+                };
+                (
+                    label,
+                    tid.map(|t| format!("/app/tasks/{t}")),
+                    None,
+                    String::new(),
+                )
+            }
+            "sequence" => {
+                for key in ["new", "changed", "omitted"] {
+                    extra.push((
+                        key,
+                        now.get(key).and_then(|n| n.as_i64()).unwrap_or(0).into(),
+                    ));
+                }
+                let name = match now.get("name").and_then(|n| n.as_str()) {
+                    Some(n) => n.to_string(),
+                    None => match e.entity_id {
+                        Some(id) => state
+                            .store
+                            .tenant(&cx.scope)
+                            .sequence(id)
+                            .await
+                            .map(|s| s.name)
+                            .unwrap_or_default(),
+                        None => String::new(),
+                    },
+                };
+                let link = e
+                    .project_id
+                    .zip(e.entity_id)
+                    .map(|(p, s)| format!("/app/projects/{p}/shots?sequence={s}"));
+                (name, link, None, String::new())
+            }
+            // Casting names the asset and the shot.
+            "casting" => {
+                let asset = match json_uuid(now, "asset_id") {
+                    Some(a) => state
+                        .store
+                        .tenant(&cx.scope)
+                        .asset(a)
+                        .await
+                        .map(|a| a.name)
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                extra.push(("asset", asset.into()));
+                let shot = shot_name(json_uuid(now, "shot_id"))
+                    .await
+                    .and_then(|f| f.1)
+                    .unwrap_or_default();
+                (shot, None, None, String::new())
+            }
             _ => (
                 now.get("name")
                     .and_then(|n| n.as_str())
@@ -1868,21 +2576,23 @@ async fn activity_rows(
                     .to_string(),
                 match e.entity_type.as_str() {
                     "project" => e.entity_id.map(|id| format!("/app/projects/{id}")),
+                    "asset" => e.entity_id.map(|id| format!("/app/assets/{id}")),
                     _ => None,
                 },
                 None,
                 String::new(),
             ),
         };
+        let (before_subject, after_subject) = sentence(&e.action, extra);
         rows.push(ActivityRow {
             when: cx.time(e.at.0),
             who: e
                 .actor_id
                 .and_then(|a| names.get(&a).cloned())
                 .unwrap_or_else(|| i18n::text("someone")),
-            what: i18n::try_text(&format!("activity-{}", e.action.replace('.', "-")))
-                .unwrap_or_else(|| e.action.clone()),
+            before: before_subject,
             subject,
+            after: after_subject,
             link,
             change,
             body,
@@ -2029,5 +2739,101 @@ mod my_tasks_tests {
                 "{k}={v}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod task_page_tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_as_people_type_them() {
+        for (typed, minutes) in [
+            ("90", 90),
+            ("1:30", 90),
+            (" 1 : 30 ", 90),
+            ("1：30", 90),
+            ("0:45", 45),
+            ("24:00", 1440),
+            ("1440", 1440),
+            ("1h30", 90),
+            ("1H30M", 90),
+            ("1h 30min", 90),
+            ("2h", 120),
+            ("45m", 45),
+            ("45 min", 45),
+            ("007", 7),
+        ] {
+            assert_eq!(parse_duration(typed), Ok(minutes), "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn durations_out_of_a_day_or_unreadable_are_refused_with_why() {
+        use BadDuration::*;
+        for (typed, why) in [
+            ("", Missing),
+            ("   ", Missing),
+            ("0", Zero),
+            ("0:00", Zero),
+            ("0h", Zero),
+            ("-0", Zero),
+            ("-30", Negative),
+            ("-1:30", Negative),
+            ("−45m", Negative),
+            ("24:01", OverADay),
+            ("1441", OverADay),
+            ("25h", OverADay),
+            ("99999999999999999999", OverADay),
+            ("lots", Unreadable),
+            ("1:5", Unreadable),
+            ("1:60", Unreadable),
+            ("1:30:00", Unreadable),
+            ("1h75", Unreadable),
+            ("1.5", Unreadable),
+            ("1.5h", Unreadable),
+            (":30", Unreadable),
+            ("h30", Unreadable),
+            ("m", Unreadable),
+            ("--5", Unreadable),
+            ("９０", Unreadable),
+        ] {
+            assert_eq!(parse_duration(typed), Err(why), "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_duration_is_said_back_cut_short() {
+        let said = BadDuration::Unreadable.message(&format!("soon{}", "x".repeat(100)));
+        assert!(
+            said.contains("soonxxx") && !said.contains(&"x".repeat(40)),
+            "{said}"
+        );
+        let zero = String::from("0");
+        assert!(!BadDuration::Zero.message(&zero).starts_with("task-"));
+    }
+
+    #[test]
+    fn the_priority_select_offers_four_words_and_keeps_an_unusual_value() {
+        let shown = |p: i64| -> Vec<(i64, &str, bool)> {
+            priority_options(p)
+                .into_iter()
+                .map(|o| (o.value, o.key, o.selected))
+                .collect()
+        };
+        assert_eq!(
+            shown(0),
+            [
+                (-1, "my-tasks-priority-low", false),
+                (0, "my-tasks-priority-normal", true),
+                (1, "my-tasks-priority-high", false),
+                (2, "my-tasks-priority-urgent", false),
+            ]
+        );
+        // A priority of 5 (set through the API) is urgent, and saving the form keeps it at 5.
+        let five = shown(5);
+        assert_eq!(five[3], (5, "my-tasks-priority-urgent", true));
+        assert_eq!(five[..3].iter().filter(|o| o.2).count(), 0);
+        assert_eq!(shown(-4)[0], (-4, "my-tasks-priority-low", true));
     }
 }
