@@ -62,9 +62,9 @@ try {
   // Inline status change in A shows in B within a second.
   await a.click(`${cell(2, 0)} .chip`);
   await a.click(".menu >> text=In progress");
-  await a.waitForFunction(chipIs, [`${cell(2, 0)} .chip`, "wip"]);
+  await a.waitForFunction(chipIs, [`${cell(2, 0)} .chip`, "WIP"]);
   const t0 = Date.now();
-  await b.waitForFunction(chipIs, [`${cell(2, 0)} .chip`, "wip"], { timeout: 1000 });
+  await b.waitForFunction(chipIs, [`${cell(2, 0)} .chip`, "WIP"], { timeout: 1000 });
   console.log(`    asset grid: live update seen in the other browser after ${Date.now() - t0} ms`);
 
   // Bulk: B sets every asset's Lighting to Done in one request; A sees both.
@@ -74,7 +74,7 @@ try {
   await b.selectOption("#bulk-status", { label: "Done" });
   await b.click("#bulk-apply");
   for (const row of [1, 2]) {
-    await a.waitForFunction(chipIs, [`${cell(row, 3)} .chip`, "done"], { timeout: 2000 });
+    await a.waitForFunction(chipIs, [`${cell(row, 3)} .chip`, "Done"], { timeout: 2000 });
   }
 
   // Filter in the page.

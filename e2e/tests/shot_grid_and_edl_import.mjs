@@ -100,15 +100,15 @@ try {
   // Inline status change in A shows in B within a second.
   await a.click(`${cell(2, 0)} .chip`);
   await a.click(".menu >> text=In progress");
-  await a.waitForFunction((sel) => document.querySelector(sel).textContent === "wip", `${cell(2, 0)} .chip`);
+  await a.waitForFunction((sel) => document.querySelector(sel).textContent === "WIP", `${cell(2, 0)} .chip`);
   const t0 = Date.now();
-  await b.waitForFunction((sel) => document.querySelector(sel).textContent === "wip", `${cell(2, 0)} .chip`, { timeout: 1000 });
+  await b.waitForFunction((sel) => document.querySelector(sel).textContent === "WIP", `${cell(2, 0)} .chip`, { timeout: 1000 });
   console.log(`    live update seen in the other browser after ${Date.now() - t0} ms`);
 
   // B changes the same task next, from the version it received live: no conflict.
   await b.click(`${cell(2, 0)} .chip`);
   await b.click(".menu >> text=Waiting for approval");
-  await a.waitForFunction((sel) => document.querySelector(sel).textContent === "wfa", `${cell(2, 0)} .chip`, { timeout: 1000 });
+  await a.waitForFunction((sel) => document.querySelector(sel).textContent === "Review", `${cell(2, 0)} .chip`, { timeout: 1000 });
 
   // A stale write is refused, not applied: a cell that missed a change (its version is behind)
   // gets 409 from the API, says so, and shows the task as it now is.
@@ -118,7 +118,7 @@ try {
   await a.click(".menu >> text=Retake");
   await a.waitForFunction(() => /changed this task/.test(document.getElementById("grid-live").textContent));
   await a.waitForFunction((sel) => document.querySelector(sel).dataset.version !== "0", cell(1, 1));
-  assert.equal(await a.textContent(`${cell(1, 1)} .chip`), "todo", "the refused change was not applied");
+  assert.equal(await a.textContent(`${cell(1, 1)} .chip`), "To do", "the refused change was not applied");
 
   // Bulk: B selects every shot and sets their Layout tasks to Done in one request; A sees it.
   await a.reload();
@@ -128,7 +128,7 @@ try {
   await b.selectOption("#bulk-status", { label: "Done" });
   await b.click("#bulk-apply");
   for (let row = 1; row <= 4; row++) {
-    await a.waitForFunction((sel) => document.querySelector(sel).textContent === "done", `${cell(row, 0)} .chip`, { timeout: 2000 });
+    await a.waitForFunction((sel) => document.querySelector(sel).textContent === "Done", `${cell(row, 0)} .chip`, { timeout: 2000 });
   }
 
   // Filter and sort in the page.
@@ -159,7 +159,7 @@ try {
   assert.ok(await a.isVisible("text=A004C001_INSERT.MOV"));
   // The alley shot kept its tasks and their statuses through the recut.
   const alley = a.locator("#grid tbody tr", { hasText: "A002C011_ALLEY.MOV" });
-  assert.equal(await alley.locator("td.cell .chip").first().textContent(), "done");
+  assert.equal(await alley.locator("td.cell .chip").first().textContent(), "Done");
 
   // A broken EDL is refused with the line that is wrong.
   await a.goto(importUrl);

@@ -87,8 +87,10 @@ fn names_orgs(text: &str) -> bool {
 
 /// For an `INSERT`: the value its `org_id` column takes in each row (`$k`), and the text of its
 /// `SELECT` when it inserts the rows of one. `None` when `text` is no `INSERT` (or names no
-/// `org_id` column, which then fails as a statement without a filter). A row it cannot read (a
-/// value with parentheses) gives no value for that row, which fails the check: closed, not open.
+/// `org_id` column, which then fails as a statement without a filter). Rows are read with their
+/// quotes and brackets counted, so a comma or a parenthesis inside a value moves nothing; text
+/// after the rows other than `ON CONFLICT` or `RETURNING` gives no value for a row, which fails
+/// the check: closed, not open.
 fn insert_org_values(text: &str) -> Option<(Vec<&str>, Option<&str>)> {
     let t = text.trim_start();
     if !t.starts_with("INSERT INTO") {
@@ -101,24 +103,61 @@ fn insert_org_values(text: &str) -> Option<(Vec<&str>, Option<&str>)> {
         .position(|c| c.trim() == "org_id")?;
     let after = &t[close + 1..];
     let body = after.trim_start();
-    if let Some(mut rest) = body.strip_prefix("VALUES") {
+    if let Some(rows) = body.strip_prefix("VALUES") {
         let mut values = Vec::new();
-        // Each row `( … )`, separated by commas, up to the end or an `ON CONFLICT`/`RETURNING`.
-        while let Some(row) = rest.trim_start().strip_prefix('(') {
-            let end = row.find(')')?;
-            let fields = &row[..end];
-            values.push(fields.split(',').nth(at).unwrap_or("(unreadable)"));
-            rest = &row[end + 1..];
-            match rest.trim_start().strip_prefix(',') {
-                Some(next) => rest = next,
-                None => break,
+        let mut rest = rows.trim_start();
+        loop {
+            let Some(row) = rest.strip_prefix('(') else {
+                return Some((vec!["(unreadable)"], None));
+            };
+            let (fields, end) = top_level_fields(row)?;
+            values.push(fields.get(at).copied().unwrap_or("(unreadable)"));
+            rest = row[end + 1..].trim_start();
+            if let Some(next) = rest.strip_prefix(',') {
+                rest = next.trim_start();
+                continue;
             }
+            let done =
+                rest.is_empty() || rest.starts_with("ON CONFLICT") || rest.starts_with("RETURNING");
+            if !done {
+                values.push("(unreadable)");
+            }
+            return Some((values, None));
         }
-        return Some((values, None));
     }
     let select = body.strip_prefix("SELECT")?;
-    let value = select.split(',').nth(at)?;
-    Some((vec![value.split_whitespace().next()?], Some(select)))
+    let (fields, _) = top_level_fields(&format!("{select})"))
+        .map(|(f, e)| (f.into_iter().map(|x| x.to_string()).collect::<Vec<_>>(), e))?;
+    let value = fields.get(at)?.split_whitespace().next()?;
+    // The value is found again in `select` so that it borrows from `text`.
+    let start = select.find(value)?;
+    Some((vec![&select[start..start + value.len()]], Some(select)))
+}
+
+/// The fields of a row that starts just after its `(`: split at the commas outside quotes and
+/// brackets, up to the `)` that closes the row; with that `)`'s position. `None` when the row
+/// never closes.
+fn top_level_fields(row: &str) -> Option<(Vec<&str>, usize)> {
+    let mut fields = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0usize);
+    for (i, c) in row.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            _ if quoted => {}
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                fields.push(row[start..i].trim());
+                return Some((fields, i));
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                fields.push(row[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -145,6 +184,7 @@ mod tests {
             "INSERT INTO m (org_id, note_id) SELECT $1, n.id FROM notes n WHERE n.org_id = $1",
             "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), ($3, $1, 'x'), ($2, $1, $2)",
             "INSERT INTO notes (id, org_id) VALUES ($2, $1) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, lower($3)), ($3, $1, 'a,(b')",
         ] {
             assert!(ok(text, &a(&[org, other, other]), org), "{text}");
         }
@@ -162,8 +202,13 @@ mod tests {
             "INSERT INTO notes (id, org_id, body) VALUES ($1, $2, $3)",
             // ... in its second row only.
             "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), ($3, $2, $3)",
-            // A row that cannot be read closes the check.
-            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3), (lower($3), $1, $3)",
+            // A row after a value with parentheses is read too.
+            "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, lower($3)), ($3, $2, $3)",
+            // A comma inside a value moves no column.
+            "INSERT INTO notes (body, id, org_id) VALUES ('x,y', $1, $2)",
+            "INSERT INTO notes (body, id, org_id) VALUES (coalesce($3, $2), $1, $2)",
+            // Text after the rows that is neither ON CONFLICT nor RETURNING.
+            "INSERT INTO notes (id, org_id) VALUES ($2, $1) UNION SELECT $3, $2",
             // No filter at all.
             "SELECT COUNT(*) FROM shots",
             // `id` of a table that is not `orgs`.

@@ -101,6 +101,7 @@ pub struct Nav {
     /// Links shown only to those who may open them.
     pub webhooks: bool,
     pub audit: bool,
+    pub overview: bool,
 }
 
 /// A page failure: a signed-out visitor goes to sign in; a refusal is shown inside the page's
@@ -233,7 +234,12 @@ impl Ctx {
             user_name: self.user_name.clone(),
             webhooks: self.scope.can(Permission::ManageWebhooks),
             audit: self.scope.can(Permission::ReadAudit),
+            overview: self.may_see_overview(),
         })
+    }
+    /// Whether the productions overview (hours and bids per person) is the viewer's to see.
+    fn may_see_overview(&self) -> bool {
+        self.scope.can(Permission::PlanProduction) || self.scope.can(Permission::ReadAudit)
     }
     /// A refusal of `p`, shown inside the page frame.
     fn refuse(&self, p: Permission) -> PageError {

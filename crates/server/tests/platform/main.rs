@@ -8,6 +8,7 @@ mod api_conventions;
 mod demo;
 mod frames;
 mod my_tasks;
+mod overview;
 mod pages;
 mod roles;
 mod shot_page;

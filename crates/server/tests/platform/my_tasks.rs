@@ -454,7 +454,7 @@ async fn my_tasks_is_where_an_artist_lands() {
     );
     assert_eq!(
         landing(&srv, "chen.jing@alpha.example").await,
-        (303, "/app/projects".to_string())
+        (303, "/app/overview".to_string())
     );
     for email in [
         a.owner.email.as_str(),

@@ -107,6 +107,10 @@ async fn the_audit_log_reads_as_sentences_with_filters() {
             "a sentence naming the token"
         );
         assert!(page.contains("invited mei@alpha.example"));
+        assert!(
+            !page.contains("{$") && !page.contains("{ $"),
+            "no placeholder anywhere on the page, the filter's choices included"
+        );
         for internal in ["token.created", "invitation.created", "<code>"] {
             assert!(
                 !page[page.find("data-testid=\"audit\"").unwrap()..].contains(internal),

@@ -151,6 +151,8 @@ async fn statuses_follow_the_roles_of_the_workflow() {
         assert!(page.contains("\"own_only\":true"));
         assert!(!page.contains("/add-tasks"), "an artist does not add tasks");
         assert!(!page.contains("href=\"/app/audit\"") && !page.contains("href=\"/app/webhooks\""), "no links that end in a refusal");
+        assert!(!page.contains("href=\"/app/overview\""), "an artist has no overview of people's hours");
+        assert_eq!(li.get("/app/overview").await.0, 403);
         let (s, page) = li.post("/app/projects", &[("name", "Mine"), ("code", "MINE"), ("fps", "24"), ("width", "1920"), ("height", "1080")]).await;
         assert_eq!(s, 403);
         assert!(page.contains("class=\"top\"") && page.contains("href=\"/app/my-tasks\""), "the refusal keeps the navigation: {page}");

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod json;
 pub mod mine;
 pub mod notes;
+pub mod overview;
 pub mod shot_page;
 pub mod tasks;
 pub mod timelogs;

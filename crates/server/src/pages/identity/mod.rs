@@ -170,13 +170,12 @@ struct HomePage {
 }
 
 /// Where a role starts when it opens `/app`, the one place that choice is made: artists from
-/// their own work; producers from the productions (the projects, until a productions overview
-/// takes that place); everyone else, owners and admins included, from the organisation's home
-/// (`None`).
+/// their own work; producers from the productions overview; everyone else, owners and admins
+/// included, from the organisation's home (`None`).
 fn landing(role: Role) -> Option<&'static str> {
     match role {
         Role::Artist => Some("/app/my-tasks"),
-        Role::Producer => Some("/app/projects"),
+        Role::Producer => Some("/app/overview"),
         Role::Owner
         | Role::Admin
         | Role::Coordinator
@@ -727,7 +726,12 @@ async fn audit(
             .or_else(|| subject_of(&after))
             .or_else(|| subject_of(&before))
             .unwrap_or_default();
-            let (b, f) = crate::pages::tracking::sentence(&a.action, Vec::new());
+            let args = crate::pages::tracking::sentence_args(if after.is_null() {
+                &before
+            } else {
+                &after
+            });
+            let (b, f) = crate::pages::tracking::sentence(&a.action, args);
             AuditRow {
                 at: cx.time(a.at.0),
                 who: match a.actor_id {
@@ -768,7 +772,8 @@ async fn audit(
         actions: AUDIT_ACTIONS
             .iter()
             .map(|a| {
-                let (b, f) = crate::pages::tracking::sentence(a, Vec::new());
+                let args = crate::pages::tracking::sentence_args(&serde_json::Value::Null);
+                let (b, f) = crate::pages::tracking::sentence(a, args);
                 (a.to_string(), format!("{b}…{f}").trim().to_string())
             })
             .collect(),

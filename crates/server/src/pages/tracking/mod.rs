@@ -31,6 +31,7 @@ use crate::error::ApiError;
 use crate::i18n;
 
 mod assets;
+mod overview;
 mod shot;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -57,6 +58,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/projects/{project_id}/activity", get(project_activity))
         .route("/app/people/{user}/activity", get(person_activity));
     let r = shot::routes(r);
+    let r = overview::routes(r);
     assets::routes(r)
 }
 
@@ -77,6 +79,12 @@ pub(crate) fn status_name(short: &str, name: &str) -> String {
         }
         _ => name.to_string(),
     }
+}
+
+/// A status's chip in the grid: a short word of the viewer's language for a status of the
+/// default workflow; a project's own short name as written.
+pub(crate) fn status_chip(short: &str) -> String {
+    i18n::try_text(&format!("status-chip-{short}")).unwrap_or_else(|| short.to_string())
 }
 
 /// A pipeline step's name in the viewer's language, as [`status_name`] for statuses.
@@ -506,7 +514,7 @@ pub(super) fn cell_of(
         task_id: t.id.to_string(),
         version: t.version,
         status_id: t.status_id.to_string(),
-        short: st.map(|s| s.short_name.clone()).unwrap_or_default(),
+        short: st.map(|s| status_chip(&s.short_name)).unwrap_or_default(),
         color: st.map(|s| s.color.clone()).unwrap_or_default(),
         rank: st.map(|s| s.sort_order).unwrap_or_default(),
         people: who
@@ -542,7 +550,7 @@ pub(super) fn grid_data(
     let may_set = cx.scope.can(Permission::Review);
     script_json(&serde_json::json!({
         "statuses": statuses.iter().map(|s| serde_json::json!({
-            "id": s.id, "name": s.name, "short": s.short_name, "color": s.color, "rank": s.sort_order,
+            "id": s.id, "name": s.name, "short": status_chip(&s.short_name), "color": s.color, "rank": s.sort_order,
             "settable": may_set && cx.scope.role.may_set_status(&s.set_by, true),
         })).collect::<Vec<_>>(),
         "me": cx.scope.user_id,
@@ -2237,6 +2245,50 @@ struct ActivityRow {
 
 /// Where the subject goes in a sentence from the catalog (a private-use character no name has).
 const SUBJECT: &str = "\u{E000}";
+
+/// The words a sentence may ask for besides its subject, read from a record's JSON where it has
+/// them (`number`, `minutes`, a conform's counts) and "…" where it does not: a sentence never
+/// shows a placeholder.
+pub(crate) fn sentence_args(
+    v: &serde_json::Value,
+) -> Vec<(
+    &'static str,
+    fluent_templates::fluent_bundle::FluentValue<'static>,
+)> {
+    let some = "…";
+    let number = |k: &str| v.get(k).and_then(|n| n.as_i64());
+    vec![
+        (
+            "version",
+            number("number")
+                .map_or(some.to_string(), |n| format!("v{n:03}"))
+                .into(),
+        ),
+        (
+            "duration",
+            number("minutes").map_or(some.to_string(), duration).into(),
+        ),
+        (
+            "new",
+            number("new")
+                .map_or(some.to_string(), |n| n.to_string())
+                .into(),
+        ),
+        (
+            "changed",
+            number("changed")
+                .map_or(some.to_string(), |n| n.to_string())
+                .into(),
+        ),
+        (
+            "omitted",
+            number("omitted")
+                .map_or(some.to_string(), |n| n.to_string())
+                .into(),
+        ),
+        ("asset", some.into()),
+    ]
+}
 
 /// The sentence for `action` (`version.created` → `activity-version-created`), split around its
 /// `{ $subject }`; an action without a sentence of its own is "made a change to …", never the
