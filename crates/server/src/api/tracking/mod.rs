@@ -597,7 +597,7 @@ pub async fn sequence_cut(
 fn shot_list_csv(shots: &[Shot]) -> String {
     fn field(s: &str) -> String {
         // A leading = + - @ would be read as a formula by a spreadsheet: it is quoted as text.
-        let formula = s.starts_with(['=', '+', '-', '@']);
+        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
         if formula || s.contains([',', '"', '\n', '\r']) {
             format!(
                 "\"{}{}\"",
