@@ -2335,6 +2335,29 @@ fn json_uuid(v: &serde_json::Value, key: &str) -> Option<Uuid> {
     v.get(key)?.as_str()?.parse().ok()
 }
 
+/// A task as a feed names it, read by its id: "SQ010_0010 · Layout" (its shot or asset, and its
+/// step); empty when it is gone.
+async fn task_subject(state: &State, cx: &Ctx, types: &[TaskType], id: Uuid) -> String {
+    let store = state.store.tenant(&cx.scope);
+    let Ok(task) = store.task(id).await else {
+        return String::new();
+    };
+    let on = match (task.shot_id, task.asset_id) {
+        (Some(s), _) => store.shot(s).await.ok().map(|s| s.name),
+        (None, Some(a)) => store.asset(a).await.ok().map(|a| a.name),
+        (None, None) => None,
+    };
+    let step = types
+        .iter()
+        .find(|t| t.id == task.task_type_id)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    match on {
+        Some(s) => format!("{s} · {step}"),
+        None => step,
+    }
+}
+
 /// Reads a feed page and puts it into words: who did what to which shot or task.
 async fn activity_rows(
     state: &State,
@@ -2496,23 +2519,7 @@ async fn activity_rows(
                     .collect();
                 // A note is on a task, a shot, an asset or a version; it is named after that.
                 let (label, link) = if let Some(t) = tid {
-                    let label = match state.store.tenant(&cx.scope).task(t).await {
-                        Ok(task) => {
-                            let n = match (task.shot_id, task.asset_id) {
-                                (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
-                                (None, Some(a)) => state
-                                    .store
-                                    .tenant(&cx.scope)
-                                    .asset(a)
-                                    .await
-                                    .ok()
-                                    .map(|a| a.name),
-                                (None, None) => None,
-                            };
-                            task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
-                        }
-                        Err(_) => String::new(),
-                    };
+                    let label = task_subject(state, cx, types, t).await;
                     (label, Some(format!("/app/tasks/{t}")))
                 } else if let Some(sh) = json_uuid(now, "shot_id") {
                     (
@@ -2550,23 +2557,7 @@ async fn activity_rows(
                     extra.push(("duration", duration(m).into()));
                 }
                 let label = match tid {
-                    Some(t) => match state.store.tenant(&cx.scope).task(t).await {
-                        Ok(task) => {
-                            let n = match (task.shot_id, task.asset_id) {
-                                (Some(_), _) => shot_name(task.shot_id).await.and_then(|f| f.1),
-                                (None, Some(a)) => state
-                                    .store
-                                    .tenant(&cx.scope)
-                                    .asset(a)
-                                    .await
-                                    .ok()
-                                    .map(|a| a.name),
-                                (None, None) => None,
-                            };
-                            task_label(&serde_json::to_value(&task).unwrap_or_default(), n)
-                        }
-                        Err(_) => String::new(),
-                    },
+                    Some(t) => task_subject(state, cx, types, t).await,
                     None => String::new(),
                 };
                 (
