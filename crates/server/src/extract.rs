@@ -44,7 +44,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             }
         }
         JsonRejection::JsonDataError(e) => decoding(Code::RequestInvalidBody, &inner_text(&e)),
-        JsonRejection::BytesRejection(_) => too_large(),
+        JsonRejection::BytesRejection(_) => too_large(crate::MAX_EDIT_BODY),
         _ => ApiError::new(Code::RequestUnreadable),
     }
 }
@@ -108,8 +108,8 @@ fn decoding(code: Code, text: &str) -> ApiError {
     }
 }
 
-fn too_large() -> ApiError {
-    ApiError::new(Code::RequestTooLarge).arg("limit", crate::MAX_JSON_BODY)
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(Code::RequestTooLarge).arg("limit", limit)
 }
 
 /// A query parameter whose value is not one of `allowed` (listed as the API spells them).
@@ -346,12 +346,13 @@ pub async fn refuse_large_bodies(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let chunked = declared.is_none() && headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+    let limit = crate::body_limit(req.uri().path());
     match declared {
-        Some(n) if n > crate::MAX_JSON_BODY as u64 => {
+        Some(n) if n > limit as u64 => {
             if n <= DRAIN_LIMIT as u64 {
                 let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
             }
-            too_large().into_response()
+            too_large(limit).into_response()
         }
         None if chunked => {
             let (parts, body) = req.into_parts();
@@ -366,12 +367,12 @@ pub async fn refuse_large_bodies(
                 if seen > DRAIN_LIMIT {
                     break;
                 }
-                if seen <= crate::MAX_JSON_BODY {
+                if seen <= limit {
                     kept.extend_from_slice(&chunk);
                 }
             }
-            if seen > crate::MAX_JSON_BODY {
-                return too_large().into_response();
+            if seen > limit {
+                return too_large(limit).into_response();
             }
             next.run(axum::extract::Request::from_parts(
                 parts,

@@ -28,6 +28,18 @@ pub use error::ApiError;
 
 /// Largest JSON body the API accepts. Media arrives through the upload endpoints, never as JSON.
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
+/// The largest body of an edit to conform (an EDL or an OTIO timeline, in the API or the import
+/// page): a feature's cut with its audio tracks runs to a few megabytes.
+pub const MAX_EDIT_BODY: usize = 8 * 1024 * 1024;
+
+/// The largest body a request to `path` may send.
+pub fn body_limit(path: &str) -> usize {
+    if path.ends_with("/conform") || path.ends_with("/import") {
+        MAX_EDIT_BODY
+    } else {
+        MAX_JSON_BODY
+    }
+}
 
 /// A committed event on its way to this process's live streams. `replayed`: committed before
 /// this process started, announced again only for streams resuming from an earlier event (a
@@ -129,7 +141,9 @@ pub fn app(state: State) -> Router {
         ))
         .layer(axum::middleware::from_fn(error::bare_errors_as_problems))
         .layer(axum::middleware::from_fn(i18n::negotiate))
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        // Each address's own limit (`body_limit`) is kept by `refuse_large_bodies`, declared or
+        // chunked; this is the ceiling behind it.
+        .layer(DefaultBodyLimit::max(MAX_EDIT_BODY))
         .layer(axum::middleware::from_fn(extract::refuse_large_bodies))
         // Pages of thousands of shots and large JSON lists travel gzipped to clients that ask;
         // the event stream and small answers are left alone (tower-http's default predicate).

@@ -1225,6 +1225,58 @@ async fn metrics_keep_bounded_labels_and_can_be_kept_to_a_scraper() {
     assert_eq!(r.status(), 200);
 }
 
+/// An edit to conform may be larger than other bodies: a 15,000-event EDL written as editing
+/// systems pad it (1.8 MB) is read; the same size elsewhere is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_edl_is_taken_where_other_bodies_are_not() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (_, p) = srv
+        .post(
+            &a.token,
+            "/api/v1/projects",
+            json!({"name": "Big", "code": "BIG", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    let (_, seq) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{}/sequences", p["id"].as_str().unwrap()),
+            json!({"name": "SQ010"}),
+        )
+        .await;
+    let tc = |f: i64| {
+        format!(
+            "{:02}:{:02}:{:02}:{:02}",
+            f / 86400,
+            f / 1440 % 60,
+            f / 24 % 60,
+            f % 24
+        )
+    };
+    let mut edl = String::from("TITLE: BIG\nFCM: NON-DROP FRAME\n");
+    for i in 0..15_000i64 {
+        let rec = 86_400 + 24 * i;
+        edl.push_str(&format!("{:03}  R{i:06}  V     C        10:00:00:00 10:00:01:00 {} {}\n* FROM CLIP NAME: R{i:06}_PLATE.MOV\n", i % 999 + 1, tc(rec), tc(rec + 24)));
+    }
+    let body = json!({"format": "cmx3600", "edl": edl, "apply": false});
+    assert!(
+        body.to_string().len() > 3 * 1024 * 1024 / 2,
+        "well over the 1 MiB other bodies may send"
+    );
+    let (s, v) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/sequences/{}/conform", seq["id"].as_str().unwrap()),
+            body,
+        )
+        .await;
+    assert_eq!(s, 200, "{}", &v.to_string()[..v.to_string().len().min(300)]);
+    assert_eq!(v["new"].as_array().unwrap().len(), 15_000);
+    let (s, v) = srv.post(&a.token, "/api/v1/projects", json!({"name": "x".repeat(2 * 1024 * 1024), "code": "AB", "fps": "24", "width": 100, "height": 100})).await;
+    assert_eq!((s, v["code"].as_str()), (413, Some("request.too_large")));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_declared_or_chunked_are_413_problems() {
     let srv = start(Backend::Sqlite).await;
