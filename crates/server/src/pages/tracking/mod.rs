@@ -73,9 +73,25 @@ pub(super) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
 /// workflow that nobody renamed; the project's own name (its data) otherwise.
 pub(crate) fn status_name(short: &str, name: &str) -> String {
     use mstation_store::tracking::tasks::DEFAULT_STATUSES;
-    match DEFAULT_STATUSES.iter().find(|d| d.0 == short) {
+    default_word(
+        "status",
+        DEFAULT_STATUSES.iter().map(|d| (d.0, d.1)),
+        short,
+        name,
+    )
+}
+
+/// `name` in the viewer's language when it is the default `(short, name)` it was created with:
+/// the catalog's `{prefix}-{short}`; as written otherwise.
+fn default_word<'a>(
+    prefix: &str,
+    mut defaults: impl Iterator<Item = (&'a str, &'a str)>,
+    short: &str,
+    name: &str,
+) -> String {
+    match defaults.find(|d| d.0 == short) {
         Some(d) if d.1 == name => {
-            i18n::try_text(&format!("status-{short}")).unwrap_or_else(|| name.to_string())
+            i18n::try_text(&format!("{prefix}-{short}")).unwrap_or_else(|| name.to_string())
         }
         _ => name.to_string(),
     }
@@ -90,12 +106,12 @@ pub(crate) fn status_chip(short: &str) -> String {
 /// A pipeline step's name in the viewer's language, as [`status_name`] for statuses.
 pub(crate) fn step_name(short: &str, name: &str) -> String {
     use mstation_store::tracking::tasks::DEFAULT_TASK_TYPES;
-    match DEFAULT_TASK_TYPES.iter().find(|d| d.0 == short) {
-        Some(d) if d.1 == name => {
-            i18n::try_text(&format!("step-{short}")).unwrap_or_else(|| name.to_string())
-        }
-        _ => name.to_string(),
-    }
+    default_word(
+        "step",
+        DEFAULT_TASK_TYPES.iter().map(|d| (d.0, d.1)),
+        short,
+        name,
+    )
 }
 
 /// A pipeline step known only by its name: the default step of that name is named in the
