@@ -653,3 +653,17 @@ async fn a_sign_out_without_the_sessions_token_changes_nothing() {
     })
     .await;
 }
+
+/// `page` with the values of its CSRF fields left out.
+pub(crate) fn without_csrf(page: &str) -> String {
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(at) = rest.find("name=\"csrf\" value=\"") {
+        let start = at + "name=\"csrf\" value=\"".len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = &rest[rest.find('"').unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
