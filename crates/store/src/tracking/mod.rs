@@ -1242,7 +1242,7 @@ fn conform_writes(
     for r in &plan.removed {
         entries.push(serde_json::json!({"change": "omitted", "id": r.id, "name": r.name}));
     }
-    let parts = entries.len().div_ceil(CONFORM_CHUNK).max(1);
+    let parts = entries.len().div_ceil(CONFORM_CHUNK);
     for (i, chunk) in entries.chunks(CONFORM_CHUNK).enumerate() {
         let change = Change::new(Some(org_id), "sequence.conformed", "sequence", sequence_id)
             .after(&serde_json::json!({
