@@ -2,7 +2,7 @@
 
 Run by scripts/otio-compare, which makes the virtual environment and fetches the EDLs. For each
 EDL both readers' video events are normalised to the same JSON (record and source in/out in
-frames, reel, clip name, transition, speed) and compared event by event. Then the file's cut is
+frames, reel, clip name, transition, speed, locators) and compared event by event. Then the file's cut is
 written again by our EDL and OTIO writers and read by OpenTimelineIO, which must see the cut we
 wrote.
 
@@ -31,6 +31,11 @@ Where the two readers legitimately differ, the difference is named and counted a
   dissolve's start already (in_offset 0), so the rule moves nothing in timelines made from
   EDLs; the timeline "(made here)" has centred transitions to exercise it.
 
+Locators are compared as (record frame, colour, text). A marker's time is in its clip's own
+time, as OpenTimelineIO places markers and our OTIO writer writes them; OpenTimelineIO's CMX 3600
+reader keeps a LOC's record timecode as the marker's time instead (its issues #169 and #345),
+and marks such a marker with cmx_3600 metadata, which both sides read as a record frame.
+
 Usage: otio-compare.py SAMPLE_DIR EDL_EVENTS_BINARY
 Exit status: 0 when every difference is explained, 1 otherwise.
 """
@@ -46,7 +51,7 @@ import opentimelineio as otio
 # The rates OpenTimelineIO's own adapter tests read these samples at; the rest are 24 fps.
 RATES = {"25fps.edl": 25, "timecode_mismatch.edl": 25}
 FIELDS = ("record_out", "source_in", "source_out", "reel", "clip_name",
-          "transition", "transition_frames", "speed_tenths")
+          "transition", "transition_frames", "speed_tenths", "locators")
 
 
 def ours(binary, path, rate, *write):
@@ -103,7 +108,14 @@ def theirs(timeline, rate):
             if isinstance(before, otio.schema.Transition):
                 transition = "wipe" if "Wipe" in before.transition_type else "dissolve"
                 transition_frames = frames(before.in_offset + before.out_offset, rate)
+            locators = []
+            for m in item.markers:
+                at = frames(m.marked_range.start_time, rate)
+                if "cmx_3600" not in m.metadata:
+                    at = record_in + at - source_in
+                locators.append([at, m.color or None, m.name])
             by_index[i] = {
+                "locators": locators,
                 "track": track.name,
                 "reel": (item.metadata.get("cmx_3600") or {}).get("reel") or "AX",
                 "clip_name": item.name or None,

@@ -44,7 +44,9 @@ try {
     await a.waitForURL(gridUrl);
   }
   assert.equal(await a.locator("#grid tbody tr").count(), 2, "one row per asset");
-  assert.equal(await a.locator("#grid tbody td.cell .chip").count(), 12, "six pipeline tasks per asset");
+  assert.equal(await a.locator("#grid tbody td.cell .chip").count(), 10, "five asset steps per asset");
+  const steps = await a.locator("#grid thead th.type").allTextContents();
+  assert.deepEqual(steps.map((s) => s.trim()), ["Concept", "Modelling", "Rigging", "Texturing", "Lookdev"], "the asset steps, not the shot pipeline");
   assert.match(await a.textContent("#grid tbody tr:first-child th"), /Mei Lin/, "assets by name");
 
   // The kind filter is a plain GET.
@@ -67,10 +69,10 @@ try {
   await b.waitForFunction(chipIs, [`${cell(2, 0)} .chip`, "WIP"], { timeout: 1000 });
   console.log(`    asset grid: live update seen in the other browser after ${Date.now() - t0} ms`);
 
-  // Bulk: B sets every asset's Lighting to Done in one request; A sees both.
+  // Bulk: B sets every asset's Texturing to Done in one request; A sees both.
   await b.check("#select-all");
   assert.match(await b.textContent("#bulk-count"), /^2 /);
-  await b.selectOption("#bulk-type", { label: "Lighting" });
+  await b.selectOption("#bulk-type", { label: "Texturing" });
   await b.selectOption("#bulk-status", { label: "Done" });
   await b.click("#bulk-apply");
   for (const row of [1, 2]) {

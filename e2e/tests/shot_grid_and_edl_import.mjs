@@ -131,16 +131,69 @@ try {
     await a.waitForFunction((sel) => document.querySelector(sel).textContent === "Done", `${cell(row, 0)} .chip`, { timeout: 2000 });
   }
 
-  // Filter and sort in the page.
-  await a.fill("#grid-filter", "alley");
-  assert.equal(await a.locator("#grid tbody tr:not([hidden])").count(), 1);
-  await a.fill("#grid-filter", "");
-  await a.selectOption("#grid-status", { label: "Done" });
-  assert.equal(await a.locator("#grid tbody tr:not([hidden])").count(), 4);
-  await a.selectOption("#grid-status", { label: "Client approved" });
-  assert.equal(await a.locator("#grid tbody tr:not([hidden])").count(), 0);
-  assert.equal(await a.textContent("#grid-count"), "0 / 4");
-  await a.selectOption("#grid-status", "");
+  // Picking rows: a shift-click picks every row between the last one clicked and this one.
+  await a.reload();
+  await a.click("#grid tbody tr:nth-child(1) input.pick");
+  await a.click("#grid tbody tr:nth-child(3) input.pick", { modifiers: ["Shift"] });
+  assert.match(await a.textContent("#bulk-count"), /^3 /, "a shift-click picks the rows between");
+
+  // One person added to the picked rows' Layout tasks, then taken off again; statuses stay.
+  await a.selectOption("#bulk-type", { label: "Layout" });
+  await a.selectOption("#bulk-person-action", "add");
+  await a.selectOption("#bulk-person", { index: 1 });
+  await a.click("#bulk-apply");
+  for (let row = 1; row <= 3; row++) {
+    await a.waitForFunction((sel) => document.querySelector(sel).dataset.assignees !== "", cell(row, 0));
+  }
+  assert.equal(await a.getAttribute(cell(4, 0), "data-assignees"), "", "the unpicked row is untouched");
+  assert.equal(await a.textContent(`${cell(1, 0)} .chip`), "Done");
+  await a.selectOption("#bulk-person-action", "remove");
+  await a.click("#bulk-apply");
+  for (let row = 1; row <= 3; row++) {
+    await a.waitForFunction((sel) => document.querySelector(sel).dataset.assignees === "", cell(row, 0));
+  }
+  await a.click("#bulk-clear");
+
+  // The keyboard: arrows move between names and chips, Enter opens the status menu, arrows move
+  // in it and Escape gives focus back to the chip.
+  await a.focus("#grid tbody tr:nth-child(1) a.shot");
+  await a.keyboard.press("ArrowRight");
+  await a.keyboard.press("ArrowDown");
+  assert.equal(await a.evaluate(() => document.activeElement.closest("td")?.dataset.task), await a.getAttribute(cell(2, 0), "data-task"));
+  await a.keyboard.press("Enter");
+  await a.waitForSelector(".menu");
+  await a.keyboard.press("ArrowDown");
+  await a.keyboard.press("Escape");
+  assert.equal(await a.locator(".menu").count(), 0);
+  assert.equal(await a.evaluate(() => document.activeElement.closest("td")?.dataset.task), await a.getAttribute(cell(2, 0), "data-task"));
+
+  // Filters are the page's address: search (names, people and notes), status, columns.
+  await a.fill("#grid-filters input[name=q]", "alley");
+  await a.press("#grid-filters input[name=q]", "Enter");
+  await a.waitForURL(/q=alley/);
+  assert.equal(await a.locator("#grid tbody tr").count(), 1);
+  await a.selectOption("#grid-filters select[name=status]", { label: "Client approved" });
+  await a.waitForURL(/status=/);
+  assert.equal(await a.locator("#grid tbody tr").count(), 0);
+  assert.ok(await a.isVisible("text=No shots match these filters."));
+  await a.click("text=Clear the filters");
+  await a.waitForURL((u) => !u.search.includes("q="));
+  assert.equal(await a.locator("#grid tbody tr").count(), 4);
+
+  // A view saved under a name comes back from the Views list.
+  await a.fill("#grid-filters input[name=q]", "rooftop");
+  await a.press("#grid-filters input[name=q]", "Enter");
+  await a.waitForURL(/q=rooftop/);
+  await a.click("#grid-views summary");
+  await a.fill("[data-testid=save-view] input[name=name]", "Rooftop");
+  await a.click("[data-testid=save-view] button");
+  await a.waitForURL(/q=rooftop/);
+  await a.goto(gridUrl);
+  await a.click("#grid-views summary");
+  await a.click("#grid-views >> text=Rooftop");
+  await a.waitForURL(/q=rooftop/);
+  assert.equal(await a.locator("#grid tbody tr").count(), 1);
+  await a.goto(gridUrl);
 
   // The recut: the trimmed alley shot changes, and so does the stairs shot after it (it moves
   // up the record timeline); the rooftop shot is untouched; one new, one removed, nothing doubled.

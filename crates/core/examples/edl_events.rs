@@ -4,12 +4,13 @@
 //!     edl_events FILE RATE                  the events, normalised
 //!     edl_events --write edl|otio FILE RATE the file's cut written again by our writers
 //!
-//! Frames are counted at RATE (`24`, `23.976`, `29.97`, …); outs are exclusive.
+//! Frames are counted at RATE (`24`, `23.976`, `29.97`, …); outs are exclusive. Each event's
+//! locators are `[record frame, colour, text]`.
 
 use std::process::ExitCode;
 
 use mstation_core::tracking::edl::{self, Edl, TrackKind, Transition};
-use mstation_core::tracking::export::{Export, ExportShot};
+use mstation_core::tracking::export::{Export, ExportLocator, ExportShot};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use serde_json::{Value, json};
@@ -96,6 +97,11 @@ fn events(edl: &Edl) -> Value {
                 "transition_frames": frames,
                 "speed_tenths": e.speed.as_ref().map(|s| s.fps_tenths),
                 "black": e.is_black(),
+                "locators": e
+                    .locators
+                    .iter()
+                    .map(|l| json!([l.frames, l.colour, l.text]))
+                    .collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -128,6 +134,15 @@ fn as_export(edl: &Edl, rate: Rate) -> Export {
             record_out: e.record_out_frames,
             source_in: e.source_in_frames,
             source_out: e.source_out_frames,
+            locators: e
+                .locators
+                .iter()
+                .map(|l| ExportLocator {
+                    frame: l.frames,
+                    colour: l.colour.clone(),
+                    text: l.text.clone(),
+                })
+                .collect(),
         });
     }
     Export {

@@ -118,6 +118,7 @@ impl Role {
                     | WriteProduction
                     | PlanProduction
                     | ManageProduction
+                    | KeepViews
             ),
             Role::Coordinator => matches!(
                 p,
@@ -128,17 +129,27 @@ impl Role {
                     | Review
                     | WriteProduction
                     | PlanProduction
+                    | KeepViews
             ),
             Role::Supervisor | Role::Artist => matches!(
                 p,
-                ReadOrg | ReadMembers | ManageOwnTokens | ReadJobs | Review | WriteProduction
+                ReadOrg
+                    | ReadMembers
+                    | ManageOwnTokens
+                    | ReadJobs
+                    | Review
+                    | WriteProduction
+                    | KeepViews
             ),
-            Role::Client => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | Review),
+            Role::Client => matches!(
+                p,
+                ReadOrg | ReadMembers | ManageOwnTokens | Review | KeepViews
+            ),
             Role::Finance => matches!(
                 p,
-                ReadOrg | ReadMembers | ManageOwnTokens | ReadAudit | ReadJobs
+                ReadOrg | ReadMembers | ManageOwnTokens | ReadAudit | ReadJobs | KeepViews
             ),
-            Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens),
+            Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | KeepViews),
         }
     }
 
@@ -204,6 +215,8 @@ pub enum Permission {
     PlanProduction,
     /// Setting a production up: projects, workflows and custom fields.
     ManageProduction,
+    /// Keeping one's own saved views of the grids. Every role; a token needs write.
+    KeepViews,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -275,7 +288,8 @@ impl TenantScope {
             Permission::Review
             | Permission::WriteProduction
             | Permission::PlanProduction
-            | Permission::ManageProduction => TokenScope::Write,
+            | Permission::ManageProduction
+            | Permission::KeepViews => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

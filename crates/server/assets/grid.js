@@ -45,6 +45,8 @@ function paint(td, task, remote) {
   chip.href = `/app/tasks/${task.id}`;
   chip.textContent = st ? st.short : "?";
   chip.style.setProperty("--c", st ? st.color : "#999");
+  chip.style.setProperty("--t", st ? st.ink : "#fff");
+  td.dataset.assignees = (task.assignees || []).join(" ");
   const who = (task.assignees || []).map((id) => people.get(id)).filter(Boolean);
   const ppl = td.querySelector(".ppl");
   ppl.textContent = who.map((p) => p.initials).join(" ");
@@ -77,8 +79,11 @@ function problem(r) {
 let menu = null;
 
 function closeMenu() {
+  const opener = menu?.opener;
+  const hadFocus = menu?.contains(document.activeElement);
   menu?.remove();
   menu = null;
+  if (hadFocus) opener?.focus();
 }
 
 function openMenu(td) {
@@ -101,8 +106,16 @@ function openMenu(td) {
   const r = td.getBoundingClientRect();
   menu.style.left = `${window.scrollX + r.left}px`;
   menu.style.top = `${window.scrollY + r.bottom + 2}px`;
+  menu.addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    e.preventDefault();
+    const items = [...menu.querySelectorAll("button")];
+    const at = items.indexOf(document.activeElement);
+    items[(at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
+  });
+  menu.opener = td.querySelector("a.chip");
   document.body.append(menu);
-  menu.querySelector("button")?.focus();
+  (menu.querySelector("button[aria-current]") || menu.querySelector("button"))?.focus();
 }
 
 async function setStatus(td, statusId) {
@@ -143,6 +156,57 @@ document.addEventListener("keydown", (e) => {
 });
 document.addEventListener("click", (e) => {
   if (menu && !menu.contains(e.target) && !e.target.closest("a.chip")) closeMenu();
+});
+
+// ---- moving with the keyboard ---------------------------------------------------------------
+// Arrow keys move between the shot names and the task chips as in a spreadsheet; Enter on a chip
+// opens its status menu (or its page), Space on a row's name picks the row.
+
+function focusables(row) {
+  return [row.querySelector("th a.shot"), ...[...row.querySelectorAll("td.cell")].map((td) => td.querySelector("a.chip") || td)];
+}
+
+tbody?.addEventListener("keydown", (e) => {
+  if (!["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) {
+    if (e.key === " " && e.target.matches("a.shot")) {
+      const box = e.target.closest("tr").querySelector(".pick");
+      if (box) {
+        e.preventDefault();
+        box.click();
+      }
+    }
+    return;
+  }
+  const row = e.target.closest("tr");
+  if (!row || menu) return;
+  const here = focusables(row);
+  let col = here.findIndex((el) => el === e.target || el.contains(e.target));
+  if (col < 0) return;
+  let target = row;
+  if (e.key === "ArrowLeft") col = Math.max(0, col - 1);
+  if (e.key === "ArrowRight") col = Math.min(here.length - 1, col + 1);
+  if (e.key === "ArrowUp" || e.key === "ArrowDown") {
+    const step = e.key === "ArrowUp" ? "previousElementSibling" : "nextElementSibling";
+    do target = target[step];
+    while (target && target.hidden);
+    if (!target) return;
+  }
+  const el = focusables(target)[col];
+  if (!el) return;
+  e.preventDefault();
+  if (el.tagName === "TD") el.tabIndex = -1;
+  el.focus();
+});
+
+// ---- the filters form: a choice applies at once ------------------------------------------------
+
+const filtersForm = document.getElementById("grid-filters");
+filtersForm?.addEventListener("change", (e) => {
+  if (e.target.matches("select, input[type=checkbox]")) filtersForm.requestSubmit();
+});
+// Filters left empty stay out of the address, so it reads as the view it is.
+filtersForm?.addEventListener("submit", () => {
+  for (const el of filtersForm.elements) if (el.name && el.value === "" && el.type !== "checkbox") el.disabled = true;
 });
 
 // ---- filter and sort ------------------------------------------------------------------------
@@ -209,6 +273,20 @@ function updateBulk() {
 }
 
 if (bulkbar) {
+  // Shift-click picks (or unpicks) every shown row between the last row clicked and this one.
+  let lastPick = null;
+  tbody.addEventListener("click", (e) => {
+    const box = e.target.closest("input.pick");
+    if (!box) return;
+    const row = box.closest("tr");
+    if (e.shiftKey && lastPick && lastPick !== row && lastPick.isConnected) {
+      const rows = [...tbody.rows].filter((r) => !r.hidden);
+      const [a, b] = [rows.indexOf(lastPick), rows.indexOf(row)].sort((x, y) => x - y);
+      if (a >= 0) for (const r of rows.slice(a, b + 1)) r.querySelector(".pick").checked = box.checked;
+    }
+    lastPick = row;
+    updateBulk();
+  });
   tbody.addEventListener("change", (e) => e.target.matches("input.pick") && updateBulk());
   selectAll?.addEventListener("change", () => {
     for (const row of tbody.rows) if (!row.hidden) row.querySelector(".pick").checked = selectAll.checked;
@@ -223,6 +301,7 @@ if (bulkbar) {
     const type = document.getElementById("bulk-type").value;
     const status = document.getElementById("bulk-status")?.value || "";
     const person = document.getElementById("bulk-person")?.value || "";
+    const how = document.getElementById("bulk-person-action")?.value || "add";
     if (!status && !person) return;
     const col = type ? columns.get(type) : -1;
     const updates = [];
@@ -231,10 +310,21 @@ if (bulkbar) {
         if (!td.dataset.task || (col >= 0 && i !== col)) return;
         if (status && !mayChange(td)) return;
         const u = { id: td.dataset.task, version: Number(td.dataset.version) };
-        if (status) u.status_id = status;
-        if (person) u.assignees = [person];
-        updates.push(u);
+        if (status && status !== td.dataset.status) u.status_id = status;
+        if (person) {
+          // One person added or taken off; the others stay. The version sent makes a change
+          // made meanwhile by someone else refuse this one rather than undo theirs.
+          const now = (td.dataset.assignees || "").split(" ").filter(Boolean);
+          const next =
+            how === "only" ? [person] : how === "remove" ? now.filter((p) => p !== person) : [...new Set([...now, person])];
+          if (next.join(" ") !== now.join(" ")) u.assignees = next;
+        }
+        if (u.status_id || u.assignees) updates.push(u);
       });
+    }
+    if (updates.length === 0) {
+      say(data.text.nothing, true);
+      return;
     }
     for (let i = 0; i < updates.length; i += 1000) {
       const r = await api("POST", "/api/v1/tasks/bulk-update", { updates: updates.slice(i, i + 1000) });

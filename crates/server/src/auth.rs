@@ -226,6 +226,7 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::WriteProduction => "permission-write_production",
         Permission::PlanProduction => "permission-plan_production",
         Permission::ManageProduction => "permission-manage_production",
+        Permission::KeepViews => "permission-keep_views",
     }
 }
 

@@ -306,10 +306,19 @@ const ASSETS: [DemoAsset; 24] = [
 /// Which pipeline steps an asset of a kind goes through.
 fn asset_steps(kind: AssetKind) -> &'static [&'static str] {
     match kind {
-        AssetKind::Character => &["layout", "anim", "light", "comp"],
-        AssetKind::Vehicle => &["layout", "anim", "light"],
-        AssetKind::Fx => &["fx", "light", "comp"],
-        _ => &["layout", "light"],
+        AssetKind::Character => &["concept", "model", "rig", "tex", "lookdev"],
+        AssetKind::Vehicle => &["model", "rig", "tex", "lookdev"],
+        AssetKind::Fx => &["concept", "lookdev"],
+        _ => &["model", "tex", "lookdev"],
+    }
+}
+
+/// The shot step whose artists also do an asset step in the demo's small crew.
+fn crew_step(asset_step: &str) -> &'static str {
+    match asset_step {
+        "concept" | "model" => "layout",
+        "rig" => "anim",
+        _ => "light",
     }
 }
 
@@ -468,7 +477,12 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             .map(|s| s.id)
             .expect("the default workflow")
     };
-    let types = store.tenant(&coordinator).task_types(project.id).await?;
+    let (asset_types, types): (Vec<_>, Vec<_>) = store
+        .tenant(&coordinator)
+        .task_types(project.id)
+        .await?
+        .into_iter()
+        .partition(|t| t.is_for_assets());
     let artists_for = |step: &str| -> Vec<Uuid> {
         users
             .iter()
@@ -515,6 +529,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 record_out: record + len,
                 source_in: source,
                 source_out: source + len,
+                locators: Vec::new(),
             });
             record += len;
         }
@@ -665,10 +680,10 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             }
         }
         for step in asset_steps(kind) {
-            let Some(t) = types.iter().find(|t| t.short_name == *step) else {
+            let Some(t) = asset_types.iter().find(|t| t.short_name == *step) else {
                 continue;
             };
-            let pool = artists_for(step);
+            let pool = artists_for(crew_step(step));
             asset_tasks.push(NewTask {
                 shot_id: None,
                 asset_id: Some(asset.id),

@@ -339,6 +339,27 @@ impl ApiError {
             Detail::Data(text) => text.clone(),
         }
     }
+
+    /// The detail as a page says it: a field is named by its label in the viewer's language
+    /// (`field-<name>`, `_` read as `-`) where the catalog has one, since a page's reader never
+    /// sees the API's field names.
+    pub fn page_detail(&self) -> String {
+        let Detail::Message { key, args } = &self.detail else {
+            return self.detail();
+        };
+        let args: Vec<(&'static str, FluentValue<'static>)> = args
+            .iter()
+            .map(|(k, v)| match v {
+                FluentValue::String(name) if *k == "field" => {
+                    let label = i18n::try_text(&format!("field-{name}"))
+                        .or_else(|| i18n::try_text(&format!("field-{}", name.replace('_', "-"))));
+                    (*k, label.map_or_else(|| v.clone(), FluentValue::from))
+                }
+                _ => (*k, v.clone()),
+            })
+            .collect();
+        i18n::text_args(key, &args)
+    }
 }
 
 /// An entity's name in the caller's language (`entity-time_log`).

@@ -240,15 +240,11 @@ mod catalog_tests {
     /// English ones are the names a project is created with.
     #[test]
     fn default_statuses_and_steps_have_words() {
-        use mstation_store::tracking::tasks::{DEFAULT_STATUSES, DEFAULT_TASK_TYPES};
+        use mstation_store::tracking::tasks::{DEFAULT_STATUSES, default_steps};
         let words = DEFAULT_STATUSES
             .iter()
             .map(|d| (format!("status-{}", d.0), d.1))
-            .chain(
-                DEFAULT_TASK_TYPES
-                    .iter()
-                    .map(|d| (format!("step-{}", d.0), d.1)),
-            );
+            .chain(default_steps().map(|d| (format!("step-{}", d.0), d.1)));
         let zh = keys("zh-CN");
         for (key, english) in words {
             assert_eq!(

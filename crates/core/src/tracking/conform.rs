@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::edl::{Edl, EdlWarning, TrackKind};
+use super::edl::{Edl, EdlEvent, EdlWarning, TrackKind};
 
 /// What the store knows of a shot already in the sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -23,6 +23,19 @@ pub struct ExistingShot {
     pub source_out: Option<i64>,
     pub reel: Option<String>,
     pub clip_name: Option<String>,
+    pub locators: Vec<ShotLocator>,
+}
+
+/// A locator (an editor's marker) on a shot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ShotLocator {
+    /// A frame of the shot, from its `cut_in` to its `cut_out`, both included.
+    pub frame: i64,
+    /// `RED`, `GREEN`, `BLUE`, `CYAN`, `MAGENTA`, `YELLOW`, `BLACK`, `WHITE`, `PINK`, `ORANGE`
+    /// or `PURPLE`; null when the edit named none of them.
+    #[serde(rename = "color")]
+    pub colour: Option<String>,
+    pub text: String,
 }
 
 /// A shot as the new cut has it.
@@ -42,6 +55,8 @@ pub struct PlannedShot {
     pub source_out_tc: String,
     pub reel: String,
     pub clip_name: Option<String>,
+    /// The event's locators on the shot's frames, by frame.
+    pub locators: Vec<ShotLocator>,
     /// The EDL line of the event, to point a person at it.
     pub line: usize,
 }
@@ -150,6 +165,7 @@ pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conf
             source_out_tc: e.source_out.to_string(),
             reel: e.reel.clone(),
             clip_name: clip,
+            locators: Vec::new(),
             line: e.line,
         };
         match best {
@@ -162,6 +178,7 @@ pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conf
                 planned.tail_handles = s.tail_handles;
                 planned.cut_in = s.cut_in;
                 planned.cut_out = s.cut_in + duration - 1;
+                planned.locators = shot_locators(e, &planned.name, planned.cut_in);
                 let fields = differences(s, &planned);
                 if fields.is_empty() {
                     out.unchanged.push(s.id);
@@ -177,6 +194,7 @@ pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conf
             None => {
                 next_number += 10;
                 planned.name = format!("{}_{:04}", opts.sequence_name, next_number);
+                planned.locators = shot_locators(e, &planned.name, planned.cut_in);
                 out.new.push(planned);
             }
         }
@@ -190,14 +208,38 @@ pub fn plan(existing: &[ExistingShot], edl: &Edl, opts: &ConformOptions) -> Conf
 }
 
 /// Every name `ChangedShot::fields` may hold (each has its words in the catalogs).
-pub const CHANGE_FIELDS: [&str; 6] = [
+pub const CHANGE_FIELDS: [&str; 7] = [
     "cut_order",
     "cut_out",
     "record",
     "source",
     "clip_name",
     "status",
+    "locators",
 ];
+
+/// The locators of event `e` as frames of its shot `name`, whose first frame is `cut_in`; by
+/// frame, those on one frame as written. The white locator the EDL writer puts on a shot's
+/// first frame, with the shot's name as its text, is that name and no locator: it is left out,
+/// so an exported cut conforms back unchanged.
+fn shot_locators(e: &EdlEvent, name: &str, cut_in: i64) -> Vec<ShotLocator> {
+    let mut out: Vec<ShotLocator> = e
+        .locators
+        .iter()
+        .filter(|l| {
+            !(l.frames == e.record_in_frames
+                && l.colour.as_deref() == Some("WHITE")
+                && l.text == name)
+        })
+        .map(|l| ShotLocator {
+            frame: cut_in + (l.frames - e.record_in_frames),
+            colour: l.colour.clone(),
+            text: l.text.clone(),
+        })
+        .collect();
+    out.sort_by_key(|l| l.frame);
+    out
+}
 
 fn differences(s: &ExistingShot, p: &PlannedShot) -> Vec<&'static str> {
     let mut f = Vec::new();
@@ -218,6 +260,9 @@ fn differences(s: &ExistingShot, p: &PlannedShot) -> Vec<&'static str> {
     }
     if s.status == OMITTED {
         f.push("status");
+    }
+    if s.locators != p.locators {
+        f.push("locators");
     }
     debug_assert!(f.iter().all(|x| CHANGE_FIELDS.contains(x)));
     f
@@ -273,6 +318,7 @@ FCM: NON-DROP FRAME
                 source_out: Some(p.source_out),
                 reel: Some(p.reel.clone()),
                 clip_name: p.clip_name.clone(),
+                locators: p.locators.clone(),
             })
             .collect()
     }
@@ -331,5 +377,58 @@ FCM: NON-DROP FRAME
         );
         assert_eq!(c.removed.len(), 1);
         assert_eq!(c.removed[0].name, "SQ010_0010");
+    }
+
+    /// Locators land on their shot's frames (record frame 01:00:02:12 is the 13th frame of a
+    /// shot cut in at 1009), by frame; a shot's name as the EDL writer marks it is no locator;
+    /// a recut that moves, adds or drops a locator changes its shot, and only that.
+    #[test]
+    fn locators_follow_their_shot() {
+        let cut = "TITLE: LOCS
+001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
+* LOC: 01:00:00:00 WHITE   SQ010_0010
+* LOC: 01:00:01:00 GREEN   second
+* LOC: 01:00:00:12 RED     first
+002  A001C007 V     C        11:00:05:00 11:00:06:12 01:00:02:00 01:00:03:12
+* LOC: 01:00:02:12 YELLOW  fix the sky
+* LOC: 01:00:02:00 WHITE   not this shot's name
+";
+        let loc = |frame, colour: &str, text: &str| ShotLocator {
+            frame,
+            colour: Some(colour.into()),
+            text: text.into(),
+        };
+        let first = plan(&[], &parse(cut, Rate::FPS_24).unwrap(), &opts());
+        assert_eq!(
+            first.new[0].locators,
+            [
+                loc(1009 + 12, "RED", "first"),
+                loc(1009 + 24, "GREEN", "second")
+            ]
+        );
+        assert_eq!(
+            first.new[1].locators,
+            [
+                loc(1009, "WHITE", "not this shot's name"),
+                loc(1009 + 12, "YELLOW", "fix the sky")
+            ]
+        );
+        let again = plan(
+            &as_existing(&first),
+            &parse(cut, Rate::FPS_24).unwrap(),
+            &opts(),
+        );
+        assert_eq!(again.unchanged.len(), 2, "{again:?}");
+
+        let recut = cut.replace("* LOC: 01:00:02:12 YELLOW  fix the sky\n", "");
+        let c = plan(
+            &as_existing(&first),
+            &parse(&recut, Rate::FPS_24).unwrap(),
+            &opts(),
+        );
+        assert_eq!(c.unchanged.len(), 1);
+        assert_eq!(c.changed.len(), 1);
+        assert_eq!(c.changed[0].fields, ["locators"]);
+        assert_eq!(c.changed[0].after.locators.len(), 1);
     }
 }

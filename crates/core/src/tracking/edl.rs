@@ -8,9 +8,12 @@ use thiserror::Error;
 use super::export::{Export, ExportError, MAX_REEL_CHARS};
 use super::timecode::{Rate, Timecode, TimecodeError};
 
-/// The colours Avid gives locators; any other word after a locator's timecode is its text.
-const LOCATOR_COLOURS: [&str; 8] = [
-    "RED", "GREEN", "BLUE", "CYAN", "MAGENTA", "YELLOW", "BLACK", "WHITE",
+/// The colours a locator may have, as EDLs spell them: Avid's eight, then the pink (which Avid
+/// exports write too), orange and purple of OpenTimelineIO's marker colours. Read in any case,
+/// kept in capitals. Any other word after a locator's timecode is its text.
+pub const LOCATOR_COLOURS: [&str; 11] = [
+    "RED", "GREEN", "BLUE", "CYAN", "MAGENTA", "YELLOW", "BLACK", "WHITE", "PINK", "ORANGE",
+    "PURPLE",
 ];
 
 /// Why an EDL could not be read, naming the 1-based line so an editor can find it.
@@ -44,8 +47,9 @@ pub struct Edl {
     /// comments before the first event, speed lines for an unknown reel), so an import can show
     /// what it did not use instead of dropping it silently.
     pub ignored_lines: Vec<IgnoredLine>,
-    /// Malformed lines of events without picture, skipped so the cut can still be conformed,
-    /// each with its reason (they are in `ignored_lines` too).
+    /// Malformed lines of events without picture and locators outside their event, skipped so
+    /// the cut can still be conformed (they are in `ignored_lines` too), and locators without a
+    /// colour this reader knows (kept, without a colour); each with its reason.
     pub warnings: Vec<EdlWarning>,
 }
 
@@ -55,23 +59,29 @@ pub struct IgnoredLine {
     pub text: String,
 }
 
-/// An event line skipped instead of refusing the file: it was malformed, but its event shows no
-/// picture (audio only, black, or a track we do not know), so the cut can still be conformed.
+/// A line read with a warning instead of refusing the file: an event line that was malformed
+/// but shows no picture (audio only, black, or a track we do not know), so the cut can still be
+/// conformed; a locator outside its event's record, which no shot could hold (both skipped);
+/// a locator whose first word is no colour this reader knows (kept, without a colour).
 /// Every `EdlWarning::code` (each has its words in the catalogs).
-pub const WARNING_CODES: [&str; 3] = [
+pub const WARNING_CODES: [&str; 5] = [
     "record_out_before_in",
     "source_out_before_in",
     "bad_timecode",
+    "locator_outside_event",
+    "locator_colour_unknown",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EdlWarning {
+    /// The 1-based line; in an OpenTimelineIO timeline, the clip's place in its track.
     pub line: usize,
-    /// Stable, for machines: `record_out_before_in`, `source_out_before_in` or `bad_timecode`.
+    /// Stable, for machines: `record_out_before_in`, `source_out_before_in`, `bad_timecode`,
+    /// `locator_outside_event` or `locator_colour_unknown`.
     pub code: &'static str,
-    /// What is wrong, worded as the error the same line would be on a picture event.
+    /// What is wrong; for an event line, worded as the error it would be on a picture event.
     pub message: String,
-    /// The line as written.
+    /// The line as written (in a timeline, the JSON path of the marker).
     pub text: String,
 }
 
@@ -103,7 +113,7 @@ pub struct EdlEvent {
     pub to_clip_name: Option<String>,
     /// `* SOURCE FILE:` or `* FROM FILE:` as written: a bare name or a path to the source media.
     pub source_file: Option<String>,
-    /// `* LOC:` markers, counted on the same timecode day as the event's record.
+    /// `* LOC:` markers within the event's record, in the order written.
     pub locators: Vec<Locator>,
     /// From an `M2` line, or a freeze from a clip name's ` FF` mark.
     pub speed: Option<Speed>,
@@ -207,14 +217,20 @@ pub enum KeyKind {
     Out,
 }
 
-/// A marker from `* LOC: 01:00:05:12 RED  text` (Avid may write the hour with one digit).
+/// A marker from `* LOC: 01:00:05:12 RED  text` (Avid may write the hour with one digit). Its
+/// timecode is on the record side, as Avid writes it: a frame of the cut, not of the source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Locator {
     pub timecode: Timecode,
-    /// On the timecode day of its event's record, so a marker after midnight counts on.
+    /// The absolute record frame (as the event's `record_in_frames`), on the timecode day of its
+    /// event's record, so a marker after midnight counts on. Within the event's record.
     pub frames: i64,
+    /// One of `LOCATOR_COLOURS`; `None` when the line names none this reader knows, whose
+    /// first word then stays in `text`.
     pub colour: Option<String>,
     pub text: String,
+    /// The line it was written on (in a timeline, its clip's place in its track).
+    pub line: usize,
 }
 
 /// A speed change from an `M2` line.
@@ -271,7 +287,9 @@ pub fn gaps(edl: &Edl) -> Vec<(i64, i64)> {
 /// not exist at `rate`, an out point before its in point, an unreadable `FCM:` line or one asking
 /// for drop-frame at a rate without it, and a `LOC:` with a bad timecode. Skipped with a warning
 /// (and listed in `ignored_lines`): an event line with a bad timecode or an out before its in when
-/// the event shows no picture (audio only, black, an unknown track), with the lines after it.
+/// the event shows no picture (audio only, black, an unknown track), with the lines after it; a
+/// `LOC:` outside its event's record. Kept with a warning: a `LOC:` whose first word after the
+/// timecode is no colour of `LOCATOR_COLOURS` (all its words are then its text).
 /// Tolerated: blank lines, unknown header and vendor lines (listed in `ignored_lines`), unknown
 /// `*` comments (kept raw on their event).
 ///
@@ -293,10 +311,12 @@ pub fn parse(text: &str, rate: Rate) -> Result<Edl, EdlError> {
         block: Block::default(),
         last_record_out: None,
     };
-    for (index, raw) in lines(text).enumerate() {
+    let lines: Vec<&str> = lines(text).collect();
+    for (index, raw) in lines.iter().enumerate() {
         parser.line(index + 1, raw.trim())?;
     }
     parser.end_block();
+    parser.skip_stray_locators(&lines);
     parser.edl.warnings = parser.warnings;
     Ok(parser.edl)
 }
@@ -740,6 +760,18 @@ impl Parser {
         if let Some(mut locator) = locator {
             let day = self.rate.frames_per_day(locator.timecode.drop_frame);
             locator.frames += days_toward(locator.frames, event.record_in_frames, day) * day;
+            if locator.colour.is_none() && !locator.text.is_empty() {
+                let (word, _) = first_word(&locator.text);
+                self.warnings.push(EdlWarning {
+                    line,
+                    code: "locator_colour_unknown",
+                    message: format!(
+                        "locator colour {word:?} is not one of {}; the locator has no colour and the word stays in its text",
+                        LOCATOR_COLOURS.join(", ")
+                    ),
+                    text: text.to_string(),
+                });
+            }
             event.locators.push(locator);
             return Ok(());
         }
@@ -810,7 +842,40 @@ impl Parser {
             frames,
             colour,
             text: text.trim_end().to_string(),
+            line,
         })
+    }
+
+    /// Takes off each event the locators outside its record, which no shot of it could hold,
+    /// and lists their lines as skipped with a warning. Done once every event is whole: a
+    /// dissolve's locators may be written under its outgoing line, whose record is empty.
+    fn skip_stray_locators(&mut self, lines: &[&str]) {
+        let edl = &mut self.edl;
+        for event in &mut edl.events {
+            let record = event.record_in_frames..event.record_out_frames;
+            let (kept, stray): (Vec<Locator>, Vec<Locator>) = std::mem::take(&mut event.locators)
+                .into_iter()
+                .partition(|l| record.contains(&l.frames));
+            event.locators = kept;
+            for l in stray {
+                let text = lines.get(l.line - 1).map_or("", |t| t.trim()).to_string();
+                edl.ignored_lines.push(IgnoredLine {
+                    line: l.line,
+                    text: text.clone(),
+                });
+                self.warnings.push(EdlWarning {
+                    line: l.line,
+                    code: "locator_outside_event",
+                    message: format!(
+                        "locator {} is outside the record {} to {} of its event (line {})",
+                        l.timecode, event.record_in, event.record_out, event.line
+                    ),
+                    text,
+                });
+            }
+        }
+        edl.ignored_lines.sort_by_key(|l| l.line);
+        self.warnings.sort_by_key(|w| w.line);
     }
 
     /// `M2   REEL   +047.9   01:00:10:00` attaches to the latest event of that reel.
@@ -905,9 +970,12 @@ fn settle_names(event: &mut EdlEvent, from: Option<NameLine>) {
 
 /// Writes a cut as a CMX 3600 EDL that `parse` reads back to the same events: one `V` cut per
 /// shot with its clip name as `* FROM CLIP NAME:` and its shot name as a white locator at its
-/// record in, and an `M2` speed line where the source runs at another speed than the record. A
-/// clip name ending in ` FF` gets its `M2` line even at normal speed: Avid marks freeze frames
-/// so, and a reader would otherwise take the shot for one.
+/// record in, then its own locators as `* LOC: <record timecode> <COLOUR> <text>`, and an `M2`
+/// speed line where the source runs at another speed than the record. A clip name ending in
+/// ` FF` gets its `M2` line even at normal speed: Avid marks freeze frames so, and a reader
+/// would otherwise take the shot for one. A locator without a colour is written without one;
+/// should its text start with a colour's name, it reads back with that colour (CMX 3600 has no
+/// way to say otherwise).
 ///
 /// Reels are written whole, padded to the customary eight columns: a longer reel pushes the rest
 /// of the line right (as Premiere writes it), which `parse` and OpenTimelineIO both read.
@@ -964,6 +1032,16 @@ pub fn write(export: &Export) -> Result<String, ExportError> {
         let name = shot.name.trim();
         if !name.is_empty() {
             let _ = writeln!(out, "* LOC: {} WHITE   {name}", tc(shot.record_in));
+        }
+        for l in &shot.locators {
+            let colour = l.colour.as_deref().map(|c| format!("{c:<7} "));
+            let line = format!(
+                "* LOC: {} {}{}",
+                tc(l.frame),
+                colour.unwrap_or_default(),
+                l.text.trim()
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
     Ok(out)
@@ -1043,7 +1121,7 @@ fn tenths(raw: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::export::ExportShot;
+    use crate::tracking::export::{ExportLocator, ExportShot};
     use proptest::prelude::*;
 
     const AVID: &str = "\u{feff}TITLE: REEL 3 LOCK v12\r
@@ -1495,6 +1573,111 @@ M2   A001 015.0 00:00:00;00
         assert!(err.message.contains("\"1:00:01\""), "{}", err.message);
     }
 
+    /// Locators as Avid writes them (with or without a space after the star, the colour padded
+    /// to its column or not, a one-digit hour), in any case, with the inner spacing of their text
+    /// kept; a word that is no colour stays in the text, with a warning.
+    #[test]
+    fn avid_locators() {
+        let text = "TITLE: LOCATORS
+FCM: NON-DROP FRAME
+001  A001C003 V     C        10:00:00:00 10:00:10:00 01:00:00:00 01:00:10:00
+* FROM CLIP NAME: A001C003.MOV
+* LOC: 01:00:05:12 RED     fix the sky
+*LOC: 1:00:05:12 YELLOW note
+* LOC: 01:00:06:00 magenta
+* LOC: 01:00:07:00 PINK     ANIM FIX NEEDED
+* LOC: 01:00:08:00 TEAL    check  the grade
+* LOC: 01:00:09:23
+";
+        let edl = parse(text, Rate::FPS_24).unwrap();
+        assert!(edl.ignored_lines.is_empty(), "{:?}", edl.ignored_lines);
+        let e = &edl.events[0];
+        assert_eq!(e.clip_name.as_deref(), Some("A001C003.MOV"));
+        let seen: Vec<(i64, Option<&str>, &str, usize)> = e
+            .locators
+            .iter()
+            .map(|l| {
+                (
+                    l.frames - e.record_in_frames,
+                    l.colour.as_deref(),
+                    l.text.as_str(),
+                    l.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (5 * 24 + 12, Some("RED"), "fix the sky", 5),
+                (5 * 24 + 12, Some("YELLOW"), "note", 6),
+                (6 * 24, Some("MAGENTA"), "", 7),
+                (7 * 24, Some("PINK"), "ANIM FIX NEEDED", 8),
+                (8 * 24, None, "TEAL    check  the grade", 9),
+                (9 * 24 + 23, None, "", 10),
+            ]
+        );
+        assert_eq!(
+            e.locators[0].frames,
+            24 * 3605 + 12,
+            "an absolute record frame"
+        );
+        assert_eq!(e.locators[1].timecode.to_string(), "01:00:05:12");
+        let warnings: Vec<(usize, &str)> = edl.warnings.iter().map(|w| (w.line, w.code)).collect();
+        assert_eq!(warnings, [(9, "locator_colour_unknown")]);
+        assert!(
+            edl.warnings[0].message.contains("\"TEAL\""),
+            "{:?}",
+            edl.warnings
+        );
+        assert_eq!(
+            edl.warnings[0].text,
+            "* LOC: 01:00:08:00 TEAL    check  the grade"
+        );
+    }
+
+    /// A locator outside its event's record is no shot's: skipped with a warning, not refused.
+    /// A dissolve's locators written under its outgoing line count against the whole dissolve.
+    #[test]
+    fn a_locator_outside_its_event_is_skipped_with_a_warning() {
+        let text = "001  A001 V C 10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00
+* LOC: 01:00:02:00 RED   at the out point, the next event's first frame
+* LOC: 01:00:01:23 GREEN the last frame
+002  A001 V C 01:00:02:00 01:00:02:00 01:00:02:00 01:00:02:00
+* LOC: 01:00:03:00 BLUE  under the outgoing line
+002  B001 V D 012 02:00:00:00 02:00:02:00 01:00:02:00 01:00:04:00
+* LOC: 00:59:59:00 CYAN  before it
+";
+        let edl = parse(text, Rate::FPS_24).unwrap();
+        let kept: Vec<Vec<&str>> = edl
+            .events
+            .iter()
+            .map(|e| e.locators.iter().map(|l| l.text.as_str()).collect())
+            .collect();
+        assert_eq!(
+            kept,
+            [vec!["the last frame"], vec!["under the outgoing line"]]
+        );
+        let skipped: Vec<(usize, &str)> = edl.warnings.iter().map(|w| (w.line, w.code)).collect();
+        assert_eq!(
+            skipped,
+            [(2, "locator_outside_event"), (7, "locator_outside_event")]
+        );
+        assert!(
+            edl.warnings[0]
+                .message
+                .contains("01:00:00:00 to 01:00:02:00"),
+            "{}",
+            edl.warnings[0].message
+        );
+        let ignored: Vec<usize> = edl.ignored_lines.iter().map(|l| l.line).collect();
+        assert_eq!(ignored, [2, 7]);
+        assert!(
+            edl.ignored_lines[1]
+                .text
+                .starts_with("* LOC: 00:59:59:00 CYAN")
+        );
+    }
+
     #[test]
     fn malformed_lines_without_picture_are_skipped_with_a_warning() {
         let text = "TITLE: T
@@ -1828,6 +2011,7 @@ AUD 5x
             record_out: record.1,
             source_in: source.0,
             source_out: source.1,
+            locators: Vec::new(),
         }
     }
 
@@ -1838,7 +2022,7 @@ AUD 5x
                 .and_then(|t| t.to_frames(Rate::FPS_29_97))
                 .unwrap()
         };
-        let export = Export {
+        let mut export = Export {
             title: "REEL 1 v3".into(),
             rate: Rate::FPS_29_97,
             drop_frame: true,
@@ -1851,6 +2035,18 @@ AUD 5x
                 export_shot("Interview Cam A 03", (108_012, 108_042), (0, 60)),
             ],
         };
+        export.shots[0].locators = vec![
+            ExportLocator {
+                frame: 107_892 + 45,
+                colour: Some("YELLOW".into()),
+                text: "fix the sky".into(),
+            },
+            ExportLocator {
+                frame: 107_892 + 89,
+                colour: None,
+                text: "last frame".into(),
+            },
+        ];
         let text = write(&export).unwrap();
         assert_eq!(
             text,
@@ -1860,6 +2056,8 @@ FCM: DROP FRAME
 001  A003C012 V     C        14:22:08;08 14:22:11;08 01:00:00;00 01:00:03;00
 * FROM CLIP NAME: A003C012_230514.MOV
 * LOC: 01:00:00;00 WHITE   SQ010_7892
+* LOC: 01:00:01;15 YELLOW  fix the sky
+* LOC: 01:00:02;29 last frame
 
 002  Interview Cam A 03 V     C        00:00:00;00 00:00:02;00 01:00:04;00 01:00:05;00
 M2   Interview Cam A 03       059.9                00:00:00;00
@@ -1872,6 +2070,17 @@ M2   Interview Cam A 03       059.9                00:00:00;00
         assert_eq!(edl.events[1].reel, "Interview Cam A 03");
         assert_eq!(edl.events[1].speed.as_ref().unwrap().fps_tenths, 599);
         assert_eq!(edl.events[1].locators[0].text, "SQ010_8012");
+        let marks: Vec<(i64, Option<&str>, &str)> = edl.events[0].locators[1..]
+            .iter()
+            .map(|l| (l.frames, l.colour.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                (107_892 + 45, Some("YELLOW"), "fix the sky"),
+                (107_892 + 89, None, "last frame")
+            ]
+        );
         assert_eq!(speed_field(1, 1, Rate::FPS_24), "024.0");
         assert_eq!(speed_field(1, 24, Rate::FPS_24), "001.0");
         assert_eq!(speed_field(1000, 1, Rate::new(999, 1).unwrap()), "999000.0");
@@ -1889,18 +2098,28 @@ M2   Interview Cam A 03       059.9                00:00:00;00
             shots: edl
                 .events
                 .iter()
-                .map(|e| ExportShot {
-                    name: e
-                        .locators
-                        .first()
-                        .map(|l| l.text.clone())
-                        .unwrap_or_default(),
-                    clip_name: e.clip_name.clone(),
-                    reel: e.reel.clone(),
-                    record_in: e.record_in_frames,
-                    record_out: e.record_out_frames,
-                    source_in: e.source_in_frames,
-                    source_out: e.source_out_frames,
+                .map(|e| {
+                    // The writer's first locator, white at the record in, is the shot's name.
+                    let named = e.locators.first().filter(|l| {
+                        l.colour.as_deref() == Some("WHITE") && l.frames == e.record_in_frames
+                    });
+                    ExportShot {
+                        name: named.map(|l| l.text.clone()).unwrap_or_default(),
+                        clip_name: e.clip_name.clone(),
+                        reel: e.reel.clone(),
+                        record_in: e.record_in_frames,
+                        record_out: e.record_out_frames,
+                        source_in: e.source_in_frames,
+                        source_out: e.source_out_frames,
+                        locators: e.locators[usize::from(named.is_some())..]
+                            .iter()
+                            .map(|l| ExportLocator {
+                                frame: l.frames,
+                                colour: l.colour.clone(),
+                                text: l.text.clone(),
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
         }

@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use super::edl::LOCATOR_COLOURS;
 use super::timecode::Rate;
 
 /// Longer than any reel name an editing system writes (Avid, Premiere and Resolve stay within 32
@@ -25,6 +26,18 @@ pub struct ExportShot {
     pub record_out: i64,
     pub source_in: i64,
     pub source_out: i64,
+    /// The shot's locators, in order: `* LOC:` lines in an EDL, markers on its clip in OTIO.
+    pub locators: Vec<ExportLocator>,
+}
+
+/// A locator of an exported shot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportLocator {
+    /// A record frame of its shot: from `record_in` up to, not including, `record_out`.
+    pub frame: i64,
+    /// One of `edl::LOCATOR_COLOURS`, or none.
+    pub colour: Option<String>,
+    pub text: String,
 }
 
 /// A sequence's cut, ready to be written as an EDL or an OTIO timeline.
@@ -163,6 +176,27 @@ impl Export {
                     ),
                 ));
             }
+            for (j, l) in shot.locators.iter().enumerate() {
+                let at = |name: &str| format!("shots[{i}].locators[{j}].{name}");
+                if !(shot.record_in..shot.record_out).contains(&l.frame) {
+                    return Err(ExportError::new(
+                        at("frame"),
+                        format!(
+                            "is frame {}, outside its shot's record {} to {}",
+                            l.frame, shot.record_in, shot.record_out
+                        ),
+                    ));
+                }
+                if let Some(colour) = &l.colour
+                    && !LOCATOR_COLOURS.contains(&colour.as_str())
+                {
+                    return Err(ExportError::new(
+                        at("colour"),
+                        format!("must be one of {}", LOCATOR_COLOURS.join(", ")),
+                    ));
+                }
+                one_line(&at("text"), &l.text)?;
+            }
             if let Some(out) = previous_out
                 && shot.record_in < out
             {
@@ -200,6 +234,7 @@ pub(crate) mod tests {
                     1i64..500,
                     0..day - 2000,
                     prop_oneof![4 => Just(None), 1 => (1i64..=MAX_SPEED).prop_map(Some)],
+                    prop::collection::vec(locator(), 0..3),
                 );
                 (
                     Just(rate),
@@ -212,20 +247,34 @@ pub(crate) mod tests {
                 let mut record = rate.frames_per_day(drop_frame) / 24;
                 let shots = shots
                     .into_iter()
-                    .map(|(reel, clip_name, name, gap, len, source_in, source_len)| {
-                        record += gap;
-                        let shot = ExportShot {
-                            name,
-                            clip_name,
-                            reel,
-                            record_in: record,
-                            record_out: record + len,
-                            source_in,
-                            source_out: source_in + source_len.unwrap_or(len),
-                        };
-                        record += len;
-                        shot
-                    })
+                    .map(
+                        |(reel, clip_name, name, gap, len, source_in, source_len, locators)| {
+                            record += gap;
+                            let shot = ExportShot {
+                                name,
+                                clip_name,
+                                reel,
+                                record_in: record,
+                                record_out: record + len,
+                                source_in,
+                                source_out: source_in + source_len.unwrap_or(len),
+                                locators: locators
+                                    .into_iter()
+                                    .map(|(at, colour, text)| ExportLocator {
+                                        frame: record + at % len,
+                                        colour,
+                                        text,
+                                    })
+                                    // White at the first frame is where the EDL writes the name.
+                                    .filter(|l| {
+                                        !(l.frame == record && l.colour.as_deref() == Some("WHITE"))
+                                    })
+                                    .collect(),
+                            };
+                            record += len;
+                            shot
+                        },
+                    )
                     .collect();
                 Export {
                     title,
@@ -234,6 +283,29 @@ pub(crate) mod tests {
                     shots,
                 }
             })
+    }
+
+    /// A generated locator: frames into its shot (taken modulo its length), colour and text.
+    /// Its text is trimmed, as readers trim it, and without a colour starts with no colour's
+    /// name.
+    fn locator() -> impl Strategy<Value = (i64, Option<String>, String)> {
+        let colour = prop::option::of(prop::sample::select(LOCATOR_COLOURS.to_vec()));
+        (
+            0i64..500,
+            colour,
+            "([A-Za-z0-9_.]([A-Za-z0-9_. ]{0,20}[A-Za-z0-9_.])?)?",
+        )
+            .prop_filter(
+                "a colourless text that starts with a colour",
+                |(_, c, t)| {
+                    let first = t.split(' ').next().unwrap_or_default();
+                    c.is_some()
+                        || !LOCATOR_COLOURS
+                            .iter()
+                            .any(|k| k.eq_ignore_ascii_case(first))
+                },
+            )
+            .prop_map(|(at, c, t)| (at, c.map(str::to_string), t))
     }
 
     fn shot() -> ExportShot {
@@ -245,6 +317,11 @@ pub(crate) mod tests {
             record_out: 86_448,
             source_in: 864_000,
             source_out: 864_048,
+            locators: vec![ExportLocator {
+                frame: 86_412,
+                colour: Some("RED".into()),
+                text: "fix the sky".into(),
+            }],
         }
     }
 
@@ -263,10 +340,11 @@ pub(crate) mod tests {
         let mut e = good.clone();
         e.shots[1].record_in += 48;
         e.shots[1].record_out += 48;
+        e.shots[1].locators[0].frame += 48;
         assert_eq!(e.validate(), Ok(()));
         assert_eq!(field_of(&good), "shots[1].record_in");
         type Break = fn(&mut Export);
-        let cases: [(Break, &str); 9] = [
+        let cases: [(Break, &str); 12] = [
             (|e| e.title = "a\nb".into(), "title"),
             (|e| e.drop_frame = true, "drop_frame"),
             (|e| e.shots[0].reel = " A".into(), "shots[0].reel"),
@@ -281,6 +359,18 @@ pub(crate) mod tests {
             (
                 |e| e.shots[0].source_out = 864_000 + 48_001,
                 "shots[0].source_out",
+            ),
+            (
+                |e| e.shots[0].locators[0].frame = 86_448,
+                "shots[0].locators[0].frame",
+            ),
+            (
+                |e| e.shots[0].locators[0].colour = Some("TEAL".into()),
+                "shots[0].locators[0].colour",
+            ),
+            (
+                |e| e.shots[0].locators[0].text = "two\nlines".into(),
+                "shots[0].locators[0].text",
             ),
         ];
         for (break_it, field) in cases {
@@ -299,6 +389,8 @@ pub(crate) mod tests {
         let mut s = shot();
         (s.record_in, s.record_out) = (day - 24, day + 24);
         (s.source_in, s.source_out) = (day - 12, day + 36);
+        // A locator after midnight, half a second into the next day.
+        s.locators[0].frame = day + 12;
         let e = Export {
             title: "REEL 1".into(),
             rate: Rate::FPS_24,
@@ -320,6 +412,12 @@ pub(crate) mod tests {
             ),
             (48, 48)
         );
+        let marks: Vec<(i64, &str)> = ev
+            .locators
+            .iter()
+            .map(|l| (l.frames, l.text.as_str()))
+            .collect();
+        assert_eq!(marks, [(day - 24, "SQ010_0010"), (day + 12, "fix the sky")]);
         let mut far = e.clone();
         far.shots[0].record_out = far.shots[0].record_in + day;
         assert_eq!(field_of(&far), "shots[0].record_out");

@@ -4,7 +4,9 @@
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::edl::{Edl, EdlEvent, IgnoredLine, Speed, TrackKind, Transition};
+use super::edl::{
+    Edl, EdlEvent, EdlWarning, IgnoredLine, LOCATOR_COLOURS, Locator, Speed, TrackKind, Transition,
+};
 use super::export::MAX_REEL_CHARS;
 use super::export::{Export, ExportError, MAX_SPEED};
 use super::timecode::{MAX_NOMINAL, Rate, Timecode};
@@ -61,6 +63,15 @@ impl OtioError {
 /// reference's name, else its file name without extension, else `AX`; black generators are `BL`.
 /// Speed effects (`LinearTimeWarp`, `FreezeFrame`) become the event's speed, and the source range
 /// covers the source frames played: record frames × |speed|, one frame for a freeze.
+///
+/// A clip's markers are its event's locators: their time is in the clip's own time, as OTIO
+/// places a marker on the item that holds it, so a marker at the clip's `source_range` start is
+/// on the event's first record frame. OpenTimelineIO's own CMX 3600 reader instead leaves a
+/// `LOC`'s record timecode unchanged as the marker's time (its issues #169 and #345), and marks
+/// each such marker with `metadata.cmx_3600`: a marker so marked is read as a record frame. A
+/// marker outside its event's record is skipped with a warning (`locator_outside_event`, its JSON
+/// path as the text); one of a colour not in `edl::LOCATOR_COLOURS` is kept without a colour and
+/// warned of (`locator_colour_unknown`). Its text is its `name`, else its `comment`.
 ///
 /// For events read here, `line` is the clip's 1-based position among its track's children and
 /// `track_field` names the track (`V`, `V2`, …), so a person can find it in an editing system.
@@ -126,7 +137,9 @@ pub fn read(text: &str, rate: Rate, drop_frame: bool) -> Result<Edl, OtioError> 
 /// record times jump, starting at the first shot's record in (`global_start_time`). Each clip
 /// keeps its reel in `metadata.cmx_3600.reel`, as OpenTimelineIO's EDL adapter does, and the
 /// shot's name in `metadata.mstation.shot`; a shot whose source runs at another speed than its
-/// record gets a `LinearTimeWarp`. Rates are written as OTIO writes them, a float of the exact
+/// record gets a `LinearTimeWarp`. A shot's locators are `Marker.2`s on its clip, named with
+/// their text, of no duration, in the clip's own time (its source in, plus the locator's frames
+/// into the shot), with their colour (`""` for none). Rates are written as OTIO writes them, a float of the exact
 /// ratio (23.976023976023978 for 24000/1001), which `read` takes back frame for frame.
 pub fn write(export: &Export) -> Result<String, ExportError> {
     export.validate()?;
@@ -175,6 +188,20 @@ pub fn write(export: &Export) -> Result<String, ExportError> {
                 "time_scalar": source as f64 / record as f64,
             }])
         };
+        let markers: Vec<Value> = shot
+            .locators
+            .iter()
+            .map(|l| {
+                json!({
+                    "OTIO_SCHEMA": "Marker.2",
+                    "name": l.text,
+                    "metadata": {},
+                    "color": l.colour.as_deref().unwrap_or(""),
+                    "marked_range": range(shot.source_in + (l.frame - shot.record_in), 0),
+                    "comment": "",
+                })
+            })
+            .collect();
         children.push(json!({
             "OTIO_SCHEMA": "Clip.2",
             "name": shot.clip_name.as_deref().map_or("", str::trim),
@@ -184,7 +211,7 @@ pub fn write(export: &Export) -> Result<String, ExportError> {
             },
             "source_range": range(shot.source_in, record),
             "effects": effects,
-            "markers": [],
+            "markers": markers,
             "enabled": true,
             "media_references": {
                 "DEFAULT_MEDIA": {
@@ -416,6 +443,19 @@ struct Clip {
     /// reverse. `None` without one.
     speed: Option<f64>,
     enabled: bool,
+    markers: Vec<Mark>,
+}
+
+/// A marker on a clip, as written.
+struct Mark {
+    /// Its start, in the clip's own time, or a record frame when `from_edl`.
+    at: i64,
+    /// Made by OpenTimelineIO's CMX 3600 reader, which keeps a LOC's record timecode as `at`.
+    from_edl: bool,
+    /// In capitals; empty when it has none.
+    colour: String,
+    text: String,
+    path: String,
 }
 
 impl Clip {
@@ -466,6 +506,8 @@ impl Item {
 /// A clip's event before it becomes an `EdlEvent`, in track frames.
 struct Draft<'a> {
     clip: &'a Clip,
+    /// Where the clip's first frame is, before a transition moves its cut.
+    placed: i64,
     start: i64,
     end: i64,
     source_in: i64,
@@ -725,6 +767,37 @@ impl Reader {
             speed = speed.or(this);
         }
 
+        let mut markers = Vec::new();
+        for (i, marker) in array(obj, path, "markers")?.iter().enumerate() {
+            let at = format!("{path}.markers[{i}]");
+            let marker = object(marker, &at)?;
+            expect(marker, &at, "Marker", 1..=2)?;
+            let range = required(marker, &at, "marked_range")?;
+            let (start, _) = self.range(range, &join(&at, "marked_range"))?;
+            let text = |key: &str| -> Result<String, OtioError> {
+                Ok(string(marker, &at, key)?
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string())
+            };
+            let name = text("name")?;
+            let from_edl = match get(marker, "metadata") {
+                Some(m) => get(object(m, &join(&at, "metadata"))?, "cmx_3600").is_some(),
+                None => false,
+            };
+            markers.push(Mark {
+                at: start,
+                from_edl,
+                colour: text("color")?.to_ascii_uppercase(),
+                text: if name.is_empty() {
+                    text("comment")?
+                } else {
+                    name
+                },
+                path: at,
+            });
+        }
+
         Ok(Clip {
             name,
             reel,
@@ -733,7 +806,63 @@ impl Reader {
             duration,
             speed,
             enabled: enabled(obj, path)?,
+            markers,
         })
+    }
+
+    /// The locators of `draft`'s clip on its event's record `record_in..record_out`, track
+    /// frames `base` after the timeline's frames; the rest skipped with a warning.
+    fn locators(&mut self, draft: &Draft, base: i64, record: (i64, i64)) -> Vec<Locator> {
+        let clip = draft.clip;
+        let mut out = Vec::new();
+        for mark in &clip.markers {
+            let frame = if mark.from_edl {
+                mark.at
+            } else {
+                base + draft.placed + (mark.at - clip.source_in)
+            };
+            let mut warn = |code, message: String| {
+                self.edl.warnings.push(EdlWarning {
+                    line: draft.line,
+                    code,
+                    message,
+                    text: mark.path.clone(),
+                });
+            };
+            if !(record.0..record.1).contains(&frame) {
+                warn(
+                    "locator_outside_event",
+                    format!(
+                        "marker at frame {} is outside its clip's record, frames {} to {}",
+                        mark.at, record.0, record.1
+                    ),
+                );
+                self.edl.ignored_lines.push(IgnoredLine {
+                    line: draft.line,
+                    text: format!("{}: outside its clip", mark.path),
+                });
+                continue;
+            }
+            let known = LOCATOR_COLOURS.contains(&mark.colour.as_str());
+            if !known && !mark.colour.is_empty() {
+                warn(
+                    "locator_colour_unknown",
+                    format!(
+                        "marker colour {:?} is not one of {}; the locator has no colour",
+                        mark.colour,
+                        LOCATOR_COLOURS.join(", ")
+                    ),
+                );
+            }
+            out.push(Locator {
+                timecode: Timecode::from_frames(frame, self.rate, self.drop_frame),
+                frames: frame,
+                colour: known.then(|| mark.colour.clone()),
+                text: mark.text.clone(),
+                line: draft.line,
+            });
+        }
+        out
     }
 
     fn video_track(
@@ -764,6 +893,7 @@ impl Reader {
             drafts.push(match item {
                 Item::Clip(clip) if clip.enabled => Some(Draft {
                     clip,
+                    placed: position,
                     start: position,
                     end,
                     source_in: clip.source_in,
@@ -875,7 +1005,7 @@ impl Reader {
                 record_in = start;
             }
             let source_out = source_in + draft.clip.source_frames(record_out - record_in);
-            let event = self.event(
+            let mut event = self.event(
                 &draft,
                 &track_field,
                 record_in,
@@ -883,6 +1013,7 @@ impl Reader {
                 source_in,
                 source_out,
             );
+            event.locators = self.locators(&draft, base, (record_in, record_out));
             self.edl.events.push(event);
         }
         Ok(())
@@ -947,7 +1078,7 @@ mod tests {
     use super::*;
     use crate::tracking::conform::{self, ConformOptions};
     use crate::tracking::edl::{self, gaps};
-    use crate::tracking::export::ExportShot;
+    use crate::tracking::export::{ExportLocator, ExportShot};
     use proptest::prelude::*;
 
     /// A 23.976 cut as OpenTimelineIO writes it: a clip, a gap, a clip, a six-and-six-frame
@@ -1226,6 +1357,11 @@ mod tests {
                     record_out: 86_448,
                     source_in: 864_000,
                     source_out: 864_048,
+                    locators: vec![ExportLocator {
+                        frame: 86_412,
+                        colour: Some("RED".into()),
+                        text: "fix the sky".into(),
+                    }],
                 },
                 ExportShot {
                     name: "SQ020_0020".into(),
@@ -1235,6 +1371,11 @@ mod tests {
                     record_out: 86_490,
                     source_in: 950_400,
                     source_out: 950_460,
+                    locators: vec![ExportLocator {
+                        frame: 86_489,
+                        colour: None,
+                        text: "last frame".into(),
+                    }],
                 },
             ],
         };
@@ -1254,23 +1395,140 @@ mod tests {
         assert_eq!(items[0]["metadata"]["cmx_3600"]["reel"], "A001C003");
         assert_eq!(items[0]["metadata"]["mstation"]["shot"], "SQ020_0010");
         assert_eq!(items[2]["effects"][0]["time_scalar"], json!(2.0));
+        // A marker is in its clip's own time: the source in, and 12 frames into the shot.
+        let marker = &items[0]["markers"][0];
+        assert_eq!(marker["OTIO_SCHEMA"], "Marker.2");
+        assert_eq!(marker["name"], "fix the sky");
+        assert_eq!(marker["color"], "RED");
+        assert_eq!(
+            marker["marked_range"]["start_time"]["value"],
+            json!(864_012.0)
+        );
+        assert_eq!(marker["marked_range"]["duration"]["value"], json!(0.0));
+        assert_eq!(items[2]["markers"][0]["color"], "");
         let edl = read(&text, Rate::FPS_23_976, false).unwrap();
         assert_eq!(frames(&edl.events[1]), [86_460, 86_490, 950_400, 950_460]);
         assert_eq!(edl.events[1].clip_name, None);
+        let marks: Vec<(i64, Option<&str>, &str)> = edl
+            .events
+            .iter()
+            .flat_map(|e| &e.locators)
+            .map(|l| (l.frames, l.colour.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                (86_412, Some("RED"), "fix the sky"),
+                (86_489, None, "last frame")
+            ]
+        );
+        assert!(edl.warnings.is_empty(), "{:?}", edl.warnings);
+    }
+
+    /// Markers as OpenTimelineIO's CMX 3600 reader leaves them (a LOC's record timecode as the
+    /// marker's time, `metadata.cmx_3600` on the marker) are read as record frames, even one
+    /// whose time is also within the clip's own; a marker outside its clip's record is skipped
+    /// with a warning, one of an unknown colour kept without one.
+    #[test]
+    fn markers_as_other_tools_write_them() {
+        let rate = Rate::FPS_24;
+        let export = Export {
+            title: "MARKERS".into(),
+            rate,
+            drop_frame: false,
+            shots: vec![ExportShot {
+                name: "SQ010_0010".into(),
+                clip_name: None,
+                reel: "A001C003".into(),
+                record_in: 86_400,
+                record_out: 86_448,
+                source_in: 864_000,
+                source_out: 864_048,
+                locators: Vec::new(),
+            }],
+        };
+        let mut doc: Value = serde_json::from_str(&write(&export).unwrap()).unwrap();
+        let marker = |at: f64, colour: &str, name: &str, metadata: Value| {
+            json!({
+                "OTIO_SCHEMA": "Marker.2",
+                "name": name,
+                "metadata": metadata,
+                "color": colour,
+                "marked_range": {
+                    "OTIO_SCHEMA": "TimeRange.1",
+                    "start_time": {"OTIO_SCHEMA": "RationalTime.1", "rate": 24.0, "value": at},
+                    "duration": {"OTIO_SCHEMA": "RationalTime.1", "rate": 1.0, "value": 0.0},
+                },
+            })
+        };
+        let from_edl = json!({"cmx_3600": {"color": "PINK"}});
+        doc["tracks"]["children"][0]["children"][0]["markers"] = json!([
+            marker(86_410.0, "PINK", "ANIM FIX NEEDED", from_edl),
+            marker(864_020.0, "TEAL", "in the clip's own time", json!({})),
+            marker(10.0, "RED", "nowhere near", json!({})),
+        ]);
+        let edl = read_value(&doc).unwrap();
+        let marks: Vec<(i64, Option<&str>, &str)> = edl.events[0]
+            .locators
+            .iter()
+            .map(|l| (l.frames, l.colour.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                (86_410, Some("PINK"), "ANIM FIX NEEDED"),
+                (86_420, None, "in the clip's own time")
+            ]
+        );
+        let warnings: Vec<(&str, &str)> = edl
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.text.as_str()))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                ("locator_colour_unknown", "tracks[0].children[0].markers[1]"),
+                ("locator_outside_event", "tracks[0].children[0].markers[2]")
+            ]
+        );
+        assert_eq!(edl.ignored_lines.len(), 1);
     }
 
     proptest! {
         #[test]
         fn written_timelines_read_back(export in crate::tracking::export::tests::exports()) {
+            // Named as the conform below names new shots, so that the EDL's name locators are
+            // names there, as they are when a sequence's export conforms back.
+            let mut export = export;
+            let mut number = 0;
+            for s in &mut export.shots {
+                // Black filler makes no shot, so takes no number.
+                if !["BL", "BLK", "BLACK"].iter().any(|b| s.reel.eq_ignore_ascii_case(b)) {
+                    number += 10;
+                    s.name = format!("SQ010_{number:04}");
+                }
+            }
             let text = write(&export).unwrap();
             let edl = read(&text, export.rate, export.drop_frame).unwrap();
             prop_assert_eq!(&edl.title, &Some(export.title.clone()).filter(|t| !t.is_empty()));
             prop_assert_eq!(edl.events.len(), export.shots.len());
+            prop_assert!(edl.warnings.is_empty());
             for (e, s) in edl.events.iter().zip(&export.shots) {
                 prop_assert_eq!(&e.reel, &s.reel);
                 prop_assert_eq!(&e.clip_name, &s.clip_name);
                 prop_assert_eq!(e.drop_frame, export.drop_frame);
                 prop_assert_eq!(frames(e), [s.record_in, s.record_out, s.source_in, s.source_out]);
+                let marks: Vec<ExportLocator> = e
+                    .locators
+                    .iter()
+                    .map(|l| ExportLocator {
+                        frame: l.frames,
+                        colour: l.colour.clone(),
+                        text: l.text.clone(),
+                    })
+                    .collect();
+                prop_assert_eq!(&marks, &s.locators);
             }
             // The same cut through both formats gives the same events.
             let through_edl = edl::parse(&edl::write(&export).unwrap(), export.rate).unwrap();
@@ -1289,6 +1547,8 @@ mod tests {
                 let mut plan = conform::plan(&[], edl, &opts);
                 plan.new.iter_mut().for_each(|s| s.line = 0);
                 plan.skipped.iter_mut().for_each(|s| s.line = 0);
+                // An EDL warns of a locator without a colour; OTIO says it has none.
+                plan.warnings.clear();
                 plan
             };
             prop_assert_eq!(shots(&through_edl), shots(&edl));

@@ -23,6 +23,8 @@ mod events;
 mod identity;
 mod tracking;
 
+pub(crate) use tracking::grid_query;
+
 pub fn router() -> Router<State> {
     let r = Router::new()
         .route("/", get(root))
@@ -149,7 +151,7 @@ impl IntoResponse for PageError {
                     nav: Some(*nav),
                     flash: None,
                     title: e.title(),
-                    detail: e.detail(),
+                    detail: e.page_detail(),
                 };
                 match page.render() {
                     Ok(body) => (e.status(), Html(body)).into_response(),
@@ -160,7 +162,7 @@ impl IntoResponse for PageError {
                 let body = format!(
                     "<!doctype html><meta charset=utf-8><link rel=icon href=/assets/favicon.svg type=image/svg+xml><link rel=stylesheet href=/assets/app.css><main><section class=card><h1>{}</h1><p>{}</p><p><a href=\"javascript:history.back()\">{}</a></p></section></main>",
                     escape(&e.title()),
-                    escape(&e.detail()),
+                    escape(&e.page_detail()),
                     escape(&i18n::text("action-back"))
                 );
                 (e.status(), Html(body)).into_response()

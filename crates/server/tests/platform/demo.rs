@@ -130,7 +130,14 @@ async fn the_demo_studio_is_a_film_in_production() {
         let shots = store.tenant(&scope).asset_shots(shen.id).await.unwrap();
         assert!(shots.len() > 100, "the lead is in {} shots", shots.len());
         let tasks = store.tenant(&scope).asset_tasks(shen.id).await.unwrap();
-        assert_eq!(tasks.len(), 4, "a character's pipeline steps");
+        assert_eq!(tasks.len(), 5, "a character's pipeline steps");
+        let types = store.tenant(&scope).task_types(project.id).await.unwrap();
+        assert!(
+            tasks.iter().all(|t| types
+                .iter()
+                .any(|y| y.id == t.task_type_id && y.is_for_assets())),
+            "on asset steps"
+        );
         let everything = store
             .tenant(&scope)
             .assets(project.id, None, &all)

@@ -77,7 +77,14 @@ async fn production(srv: &Srv, token: &str, name: &str, code: &str) -> Productio
         .await;
     Production {
         shots: ids(&shots),
-        types: ids(&types),
+        // The shot steps: six, as a project starts with.
+        types: types["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["entity"] == "shot")
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect(),
         statuses: statuses["items"]
             .as_array()
             .unwrap()

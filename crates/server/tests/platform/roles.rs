@@ -74,6 +74,10 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("POST" | "DELETE", p) if p.starts_with("/api/v1/grants") => PRODUCERS,
         // A member's own tokens and profile.
         (_, p) if p.starts_with("/api/v1/tokens") || p == "/api/v1/me" => EVERYONE,
+        // A member's own saved views of the grids.
+        ("POST", "/api/v1/projects/{project_id}/views") | ("DELETE", "/api/v1/views/{view_id}") => {
+            EVERYONE
+        }
         ("GET", _) => EVERYONE,
         ("POST", "/api/v1/projects") | ("PATCH", "/api/v1/projects/{project_id}") => PRODUCERS,
         ("PATCH", "/api/v1/statuses/{status_id}") => PRODUCERS,

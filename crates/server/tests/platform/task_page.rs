@@ -760,3 +760,97 @@ async fn a_description_over_the_api_needs_planning_rights() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_refused_for_a_stale_status_change_comes_back_as_typed() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (task_id, _) = a_task(&srv, &a.token).await;
+        let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+        let url = format!("/app/tasks/{task_id}");
+        let t = task(&srv, &a.token, &task_id).await;
+        let seen = t["version"].to_string();
+        let (_, statuses) = srv
+            .get(
+                &a.token,
+                &format!(
+                    "/api/v1/projects/{}/statuses",
+                    t["project_id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        let status = |short: &str| {
+            statuses["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["short_name"] == short)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        // Someone moves the task on after the page was loaded.
+        let r = srv
+            .call(
+                &a.token,
+                Method::PATCH,
+                &format!("/api/v1/tasks/{task_id}"),
+                Some(json!({"status_id": status("wip")})),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 200);
+        let (s, page) = owner
+            .post(
+                &format!("{url}/notes"),
+                &[
+                    ("body", "Edge flicker at 1012 <fixed?>"),
+                    ("frame", "1012"),
+                    ("status_id", &status("retake")),
+                    ("version", &seen),
+                ],
+            )
+            .await;
+        assert_eq!(s, 409, "{page}");
+        assert!(page.contains("so your note was not posted"), "{page}");
+        assert!(
+            page.contains(">Edge flicker at 1012 &#60;fixed?&#62;</textarea>"),
+            "the note as typed: {page}"
+        );
+        assert!(
+            page.contains("name=\"frame\" inputmode=\"numeric\" size=\"8\" value=\"1012\""),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("<option value=\"{}\" selected>", status("retake"))),
+            "the status chosen"
+        );
+        let (_, notes) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{task_id}/notes"))
+            .await;
+        assert_eq!(notes["items"], json!([]), "nothing was posted");
+        // Posted again from that page (now at the task's version), it goes through.
+        let now = task(&srv, &a.token, &task_id).await["version"].to_string();
+        assert!(
+            page.contains(&format!("name=\"version\" value=\"{now}\"")),
+            "the form is at the task's version now"
+        );
+        let (s, _) = owner
+            .post(
+                &format!("{url}/notes"),
+                &[
+                    ("body", "Edge flicker at 1012"),
+                    ("frame", "1012"),
+                    ("status_id", &status("retake")),
+                    ("version", &now),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            task(&srv, &a.token, &task_id).await["status_id"],
+            json!(status("retake"))
+        );
+    })
+    .await;
+}

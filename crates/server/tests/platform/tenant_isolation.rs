@@ -248,6 +248,14 @@ pub(crate) async fn one_of_everything(
     let (_, statuses) = srv
         .get(&a.token, &format!("/api/v1/projects/{project_id}/statuses"))
         .await;
+    let (s, view) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/views"),
+            json!({"grid": "shots", "name": "Alpha overdue", "query": "due=overdue&show=due"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{view}");
     let job = srv
         .store()
         .platform()
@@ -289,6 +297,7 @@ pub(crate) async fn one_of_everything(
         ("time_log_id", time_log_id),
         ("playlist_id", playlist_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
+        ("view_id", view["id"].as_str().unwrap().to_string()),
         (
             "status_id",
             statuses["items"][0]["id"].as_str().unwrap().to_string(),

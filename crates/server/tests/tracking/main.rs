@@ -7,6 +7,7 @@ mod activity;
 mod assets;
 mod episodes;
 mod fields;
+mod locators;
 mod notes;
 mod playlists;
 mod progress;

@@ -53,7 +53,14 @@ async fn production(srv: &Srv, token: &str) -> Fixture {
         project,
         sequence,
         shots,
-        types: types["items"].as_array().unwrap().clone(),
+        // The shot steps; the asset steps follow them in the project's list.
+        types: types["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["entity"] == "shot")
+            .cloned()
+            .collect(),
         statuses: statuses["items"].as_array().unwrap().clone(),
     }
 }
@@ -74,7 +81,10 @@ async fn tasks_for_a_shot_grid() {
         let (artist, artist_token) = srv.member(&a, "artist@alpha.example", Role::Artist, &[TokenScope::Read, TokenScope::Write]).await;
         let f = production(&srv, &a.token).await;
         assert_eq!(f.statuses.len(), 6, "a project starts with a workflow");
-        assert_eq!(f.types.len(), 6, "and with pipeline steps");
+        assert_eq!(f.types.len(), 6, "and with pipeline steps for shots");
+        let (_, all) = srv.get(&a.token, &format!("/api/v1/projects/{}/task-types", f.project)).await;
+        let for_assets: Vec<&Value> = all["items"].as_array().unwrap().iter().filter(|t| t["entity"] == "asset").collect();
+        assert_eq!(for_assets.iter().map(|t| t["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Concept", "Modelling", "Rigging", "Texturing", "Lookdev"], "and for assets");
         assert!(f.statuses.iter().any(|s| s["needs_review"] == true && s["short_name"] == "wfa"));
 
         // Every shot gets every task type, in one atomic request; the artist gets the comps.

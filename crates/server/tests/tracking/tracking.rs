@@ -305,7 +305,7 @@ async fn a_large_import_refreshes_postgresqls_statistics() {
         let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
         let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots?limit=500")).await;
         let tasks: Vec<Value> = shots["items"].as_array().unwrap().iter()
-            .flat_map(|s| types["items"].as_array().unwrap().iter().map(move |t| json!({"shot_id": s["id"], "task_type_id": t["id"]})))
+            .flat_map(|s| types["items"].as_array().unwrap().iter().filter(|t| t["entity"] == "shot").map(move |t| json!({"shot_id": s["id"], "task_type_id": t["id"]})))
             .collect();
         assert_eq!(tasks.len(), 240);
         let (s, v) = srv.post(&a.token, "/api/v1/tasks", json!({ "tasks": tasks })).await;

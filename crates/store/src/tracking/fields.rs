@@ -204,7 +204,7 @@ fn check_sort_order(v: i64) -> Result<i64> {
 }
 
 /// A stored value as JSON, from its kind and text.
-fn value_json(kind: &str, text: &str) -> serde_json::Value {
+pub(super) fn value_json(kind: &str, text: &str) -> serde_json::Value {
     rules::to_json(FieldKind::parse(kind).unwrap_or(FieldKind::Text), text)
 }
 

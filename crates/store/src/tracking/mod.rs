@@ -5,7 +5,9 @@
 
 pub mod assets;
 pub mod fields;
+pub mod grid;
 pub mod json;
+pub mod locators;
 pub mod mine;
 pub mod notes;
 pub mod overview;
@@ -14,7 +16,9 @@ pub mod tasks;
 pub mod timelogs;
 pub mod versions;
 
-use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot};
+use std::collections::HashMap;
+
+use mstation_core::tracking::conform::{self, Conform, ConformOptions, ExistingShot, ShotLocator};
 use mstation_core::tracking::edl::Edl;
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::validate::{self, FieldError};
@@ -185,6 +189,11 @@ pub struct Shot {
     pub description: String,
     pub created_at: Millis,
     pub version: i64,
+    /// The shot's locators (an editor's markers from the cut: EDL `* LOC:` lines, OTIO
+    /// markers), in order. Only where one shot is read (`GET /api/v1/shots/{shot_id}`): lists of
+    /// shots leave it out, as it would cost a read of every shot's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locators: Option<Vec<ShotLocator>>,
 }
 
 #[cfg(test)]
@@ -252,6 +261,7 @@ impl FromRow for Shot {
             description: r.get()?,
             created_at: r.get()?,
             version: r.get()?,
+            locators: None,
         })
     }
 }
@@ -531,7 +541,11 @@ impl Tenant<'_> {
                         }
                     }
                 }
-                for (i, (short, name, color)) in tasks::DEFAULT_TASK_TYPES.iter().enumerate() {
+                let steps = tasks::DEFAULT_TASK_TYPES
+                    .iter()
+                    .map(|s| (s, "shot"))
+                    .chain(tasks::DEFAULT_ASSET_TASK_TYPES.iter().map(|s| (s, "asset")));
+                for (i, ((short, name, color), entity)) in steps.enumerate() {
                     let args = [
                         new_id().into(),
                         scope.org_id.into(),
@@ -540,10 +554,11 @@ impl Tenant<'_> {
                         (*short).into(),
                         (*color).into(),
                         (i as i64).into(),
+                        entity.into(),
                     ];
                     tx.execute(
                         "INSERT INTO task_types (id, org_id, project_id, name, short_name, color,
-                         sort_order) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         sort_order, entity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                         &args,
                     )
                     .await?;
@@ -1022,7 +1037,8 @@ impl Tenant<'_> {
             let shots: Vec<Shot> = self
                 .read(&load, &[scope.org_id.into(), sequence_id.into()])
                 .await?;
-            return with_shots(conform::plan(&existing(&shots), edl, &opts));
+            let marks = self.sequence_locators(sequence_id).await?;
+            return with_shots(conform::plan(&existing(&shots, marks), edl, &opts));
         }
         let actor = Actor::of(scope);
         let place = (scope.org_id, project.id, sequence_id);
@@ -1035,7 +1051,8 @@ impl Tenant<'_> {
             .read(&load, &[org_id.into(), sequence_id.into()])
             .await?;
         let seen = cut_state(&shots);
-        let plan = with_shots(conform::plan(&existing(&shots), edl, &opts))?;
+        let marks = self.sequence_locators(sequence_id).await?;
+        let plan = with_shots(conform::plan(&existing(&shots, marks), edl, &opts))?;
         let writes = conform_writes(&plan, place);
         let edl = edl.clone();
         let plan = self
@@ -1064,7 +1081,15 @@ impl Tenant<'_> {
                         let shots: Vec<Shot> = tx
                             .query(&load, &[org_id.into(), sequence_id.into()])
                             .await?;
-                        let plan = with_shots(conform::plan(&existing(&shots), &edl, &opts))?;
+                        let marks = locators::by_shot(
+                            tx.query(
+                                locators::SEQUENCE_LOCATORS,
+                                &[org_id.into(), sequence_id.into()],
+                            )
+                            .await?,
+                        );
+                        let plan =
+                            with_shots(conform::plan(&existing(&shots, marks), &edl, &opts))?;
                         let writes = conform_writes(&plan, place);
                         (plan, writes)
                     };
@@ -1204,6 +1229,9 @@ fn conform_writes(
         }
         out.statements.push((text, args));
     }
+    // The locators of new shots and of changed shots whose locators changed: after the shots.
+    out.statements
+        .extend(locators::locator_writes(org_id, plan, &ids));
     // Omitted shots go after the cut, keeping their relative order.
     let first_tail = (plan.new.len() + plan.changed.len() + plan.unchanged.len()) as i64;
     let removed: Vec<(i64, &ExistingShot)> = plan
@@ -1269,7 +1297,8 @@ fn with_shots(plan: Conform) -> Result<Conform> {
     Ok(plan)
 }
 
-fn existing(shots: &[Shot]) -> Vec<ExistingShot> {
+/// The shots as the planner takes them, with their locators (`marks`, by shot id).
+fn existing(shots: &[Shot], mut marks: HashMap<Uuid, Vec<ShotLocator>>) -> Vec<ExistingShot> {
     shots
         .iter()
         .map(|s| ExistingShot {
@@ -1287,6 +1316,7 @@ fn existing(shots: &[Shot]) -> Vec<ExistingShot> {
             source_out: s.source_out,
             reel: s.reel.clone(),
             clip_name: s.clip_name.clone(),
+            locators: marks.remove(&s.id).unwrap_or_default(),
         })
         .collect()
 }

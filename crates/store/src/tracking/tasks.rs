@@ -27,12 +27,14 @@ pub type StatusSeed = (
     bool,
 );
 
+/// Colours from the Okabe–Ito palette, told apart with every common colour-vision deficiency;
+/// each chip also carries its short name.
 pub const DEFAULT_STATUSES: [StatusSeed; 6] = [
     ("todo", "To do", "#9e9e9e", false, false, false, false, true),
     (
         "wip",
         "In progress",
-        "#3273dc",
+        "#0072b2",
         false,
         false,
         false,
@@ -42,7 +44,7 @@ pub const DEFAULT_STATUSES: [StatusSeed; 6] = [
     (
         "wfa",
         "Waiting for approval",
-        "#ab26ff",
+        "#e69f00",
         false,
         false,
         true,
@@ -50,13 +52,13 @@ pub const DEFAULT_STATUSES: [StatusSeed; 6] = [
         false,
     ),
     (
-        "retake", "Retake", "#ff3860", false, true, false, false, false,
+        "retake", "Retake", "#d55e00", false, true, false, false, false,
     ),
-    ("done", "Done", "#22d160", true, false, false, false, false),
+    ("done", "Done", "#009e73", true, false, false, false, false),
     (
         "approved",
         "Client approved",
-        "#0a7e3b",
+        "#005f46",
         true,
         false,
         false,
@@ -90,6 +92,7 @@ fn roles_of(text: &str) -> Vec<Role> {
     roles
 }
 
+/// The pipeline steps a new project starts with for its shots: (short name, name, colour).
 pub const DEFAULT_TASK_TYPES: [(&str, &str, &str); 6] = [
     ("layout", "Layout", "#7e57c2"),
     ("anim", "Animation", "#42a5f5"),
@@ -98,6 +101,24 @@ pub const DEFAULT_TASK_TYPES: [(&str, &str, &str); 6] = [
     ("comp", "Compositing", "#26a69a"),
     ("grade", "Grade", "#8d6e63"),
 ];
+
+/// The steps a new project starts with for its assets, after the shot steps in sort order
+/// (migration 0023 gives them to projects made before).
+pub const DEFAULT_ASSET_TASK_TYPES: [(&str, &str, &str); 5] = [
+    ("concept", "Concept", "#cc79a7"),
+    ("model", "Modelling", "#56b4e9"),
+    ("rig", "Rigging", "#e69f00"),
+    ("tex", "Texturing", "#f0e442"),
+    ("lookdev", "Lookdev", "#009e73"),
+];
+
+/// Every default step, the shot steps then the asset steps.
+pub fn default_steps() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)>
+{
+    DEFAULT_TASK_TYPES
+        .iter()
+        .chain(DEFAULT_ASSET_TASK_TYPES.iter())
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TaskStatus {
@@ -125,6 +146,15 @@ pub struct TaskType {
     pub short_name: String,
     pub color: String,
     pub sort_order: i64,
+    /// `shot` or `asset`: the grid the step is a column of and what gets its task by default.
+    /// A task of either may be made on a shot or an asset.
+    pub entity: String,
+}
+
+impl TaskType {
+    pub fn is_for_assets(&self) -> bool {
+        self.entity == "asset"
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -324,7 +354,7 @@ const TASK_COLS: &str = "id, org_id, project_id, sequence_id, shot_id, asset_id,
 const STATUS_COLS: &str = "id, project_id, name, short_name, color, is_done, is_retake, needs_review, client_approved, is_default, sort_order, set_by";
 pub const MAX_BULK: usize = 1000;
 
-const TYPE_COLS: &str = "id, project_id, name, short_name, color, sort_order";
+const TYPE_COLS: &str = "id, project_id, name, short_name, color, sort_order, entity";
 
 /// A row of `TASK_COLS`, in that order.
 impl FromRow for Task {
@@ -381,6 +411,7 @@ impl FromRow for TaskType {
             short_name: r.get()?,
             color: r.get()?,
             sort_order: r.get()?,
+            entity: r.get()?,
         })
     }
 }

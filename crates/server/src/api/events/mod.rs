@@ -37,14 +37,14 @@ pub struct StreamParams {
     pub after: Option<i64>,
 }
 
-/// Whether a member may see an event: secrets never travel, and the administrative kinds go only
-/// to those who may read the audit log.
+/// Whether a member may see an event: secrets never travel, and the administrative and personal
+/// kinds (tokens, saved views) go only to those who may read the audit log.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),
-                "token" | "webhook" | "invitation" | "grant" | "session"
+                "token" | "webhook" | "invitation" | "grant" | "session" | "view"
             ))
 }
 

@@ -9,7 +9,7 @@ use mstation_core::Permission;
 use mstation_core::page::Cursor;
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::edl::{self, Edl};
-use mstation_core::tracking::export::{Export, ExportShot};
+use mstation_core::tracking::export::{Export, ExportLocator, ExportShot};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::Page;
@@ -35,6 +35,7 @@ pub mod notes;
 pub mod tasks;
 pub mod timelogs;
 pub mod versions;
+pub mod views;
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(notes::router())
         .merge(versions::router())
         .merge(timelogs::router())
+        .merge(views::router())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -441,7 +443,7 @@ pub struct ShotParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/shots", tag = "tracking", params(("sequence_id" = Uuid, Path), ShotParams),
-    responses((status = 200, body = Page<Shot>, description = "In cut order"), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<Shot>, description = "In cut order, without their locators (`GET /api/v1/shots/{shot_id}` has them)"), (status = 404, body = Problem)))]
 async fn list_shots(
     AxState(state): AxState<State>,
     m: Member,
@@ -559,6 +561,11 @@ pub async fn sequence_cut(
         .tenant(scope)
         .shots(sequence_id, false, None, 1_000_000)
         .await?;
+    let mut marks = state
+        .store
+        .tenant(scope)
+        .sequence_locators(sequence_id)
+        .await?;
     // A shot made by hand has no place on the record timeline yet: it follows the one before.
     let mut at = 0;
     let shots = shots
@@ -570,6 +577,17 @@ pub async fn sequence_cut(
             let record_out = record_in + s.record_out.zip(s.record_in).map_or(len, |(o, i)| o - i);
             at = record_out;
             let source_in = s.source_in.unwrap_or(s.cut_in);
+            // A locator's frame is the shot's; its record frame is as far into the record.
+            let locators = marks
+                .remove(&s.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| ExportLocator {
+                    frame: record_in + (l.frame - s.cut_in),
+                    colour: l.colour,
+                    text: l.text,
+                })
+                .collect();
             ExportShot {
                 name: s.name,
                 clip_name: s.clip_name,
@@ -578,6 +596,7 @@ pub async fn sequence_cut(
                 record_out,
                 source_in,
                 source_out: s.source_out.unwrap_or(source_in + len),
+                locators,
             }
         })
         .collect();
@@ -635,7 +654,7 @@ fn shot_list_csv(shots: &[Shot]) -> String {
 /// Exports a sequence's cut as a CMX 3600 EDL or an OpenTimelineIO timeline, for editorial, or
 /// its shot list as CSV.
 #[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/export", tag = "tracking", params(("sequence_id" = Uuid, Path), ExportParams),
-    responses((status = 200, content_type = "text/plain", description = "The EDL (`format=cmx3600`), the .otio JSON (`format=otio`) or the shot list (`format=csv`: frames = cut_out - cut_in + 1), as a download"),
+    responses((status = 200, content_type = "text/plain", description = "The EDL (`format=cmx3600`, each shot's locators as `* LOC:` lines), the .otio JSON (`format=otio`, locators as markers on their clips) or the shot list (`format=csv`: frames = cut_out - cut_in + 1), as a download"),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn export_sequence(
     AxState(state): AxState<State>,
@@ -675,7 +694,7 @@ async fn export_sequence(
 }
 
 #[utoipa::path(get, path = "/api/v1/shots/{shot_id}", tag = "tracking", params(("shot_id" = Uuid, Path)),
-    responses((status = 200, body = Shot), (status = 404, body = Problem)))]
+    responses((status = 200, body = Shot, description = "The shot, with its locators"), (status = 404, body = Problem)))]
 async fn get_shot(
     AxState(state): AxState<State>,
     m: Member,
@@ -684,7 +703,7 @@ async fn get_shot(
     let s = state
         .store
         .tenant(m.may(Permission::ReadOrg)?)
-        .shot(shot_id)
+        .shot_with_locators(shot_id)
         .await?;
     Ok((etag(s.version), Json(s)).into_response())
 }

@@ -137,7 +137,7 @@ async fn create_webhook(
             webhooks_page(
                 &state,
                 &cx,
-                Some(("error".into(), ApiError::from(e).detail())),
+                Some(("error".into(), ApiError::from(e).page_detail())),
                 None,
             )
             .await

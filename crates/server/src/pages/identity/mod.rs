@@ -123,7 +123,7 @@ async fn signin_submit(
             let mut r = html(SigninPage {
                 tr: Tr::now(),
                 nav: None,
-                flash: Some(("error".into(), e.detail())),
+                flash: Some(("error".into(), e.page_detail())),
                 email: f.email,
             })?;
             *r.status_mut() = e.status();
@@ -362,7 +362,7 @@ async fn invite(
         }
         Err(e) => {
             let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.detail())), None).await
+            members_page(&state, &cx, Some(("error".into(), e.page_detail())), None).await
         }
     }
 }
@@ -392,7 +392,7 @@ async fn set_role(
         Ok(_) => Ok(Redirect::to("/app/members").into_response()),
         Err(e) => {
             let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.detail())), None).await
+            members_page(&state, &cx, Some(("error".into(), e.page_detail())), None).await
         }
     }
 }
@@ -822,7 +822,7 @@ async fn invite_accept(
             let mut r = html(InvitePage {
                 tr: Tr::now(),
                 nav: None,
-                flash: Some(("error".into(), e.detail())),
+                flash: Some(("error".into(), e.page_detail())),
                 token,
             })?;
             *r.status_mut() = e.status();

@@ -1,6 +1,6 @@
 //! The asset pages: the asset grid of a project (rows = assets, columns = task types) with the
 //! same inline and bulk edits and live updates as the shot grid (`grid.js`), creating assets and
-//! their pipeline tasks, and one asset with its tasks and the shots it is cast in.
+//! their pipeline tasks, and one asset with its tasks, the shots it is cast in and its notes.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +13,7 @@ use mstation_core::Permission;
 use mstation_store::ListQuery;
 use mstation_store::tracking::Project;
 use mstation_store::tracking::assets::{Asset, AssetKind};
+use mstation_store::tracking::notes::NoteOn;
 use mstation_store::tracking::tasks::{
     NewTask, Task, TaskEntity, TaskFilter, TaskStatus, TaskType,
 };
@@ -60,7 +61,7 @@ fn kind_label(kind: &str) -> String {
 }
 
 /// Every asset of a project (of one kind), by name.
-async fn all_assets(
+pub(super) async fn all_assets(
     state: &State,
     cx: &Ctx,
     project_id: Uuid,
@@ -160,7 +161,7 @@ async fn asset_grid_view(
 ) -> PageResult {
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
     let chosen = kind_of(kind);
-    let types = super::named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
+    let all_types = state.store.tenant(&cx.scope).task_types(project_id).await?;
     let statuses = super::named_statuses(
         state
             .store
@@ -170,10 +171,20 @@ async fn asset_grid_view(
     );
     let assets = all_assets(state, cx, project_id, chosen).await?;
     let tasks = asset_tasks(state, cx, project_id).await?;
+    // The asset steps, and any other step an asset has a task of (one made before steps
+    // belonged to shots or assets, or through the API).
+    let used: HashSet<Uuid> = tasks.iter().map(|t| t.task_type_id).collect();
+    let types = super::named_steps(
+        all_types
+            .into_iter()
+            .filter(|t| t.is_for_assets() || used.contains(&t.id))
+            .collect(),
+    );
     let people = people(state, cx).await?;
     let names: HashMap<Uuid, String> = people.iter().cloned().collect();
     let by_status: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let column: HashMap<Uuid, usize> = types.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    let today = cx.today();
     let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
     for t in &tasks {
         let (Some(col), Some(asset_id)) = (column.get(&t.task_type_id), t.asset_id) else {
@@ -182,7 +193,7 @@ async fn asset_grid_view(
         let row = cells
             .entry(asset_id)
             .or_insert_with(|| (0..types.len()).map(|_| None).collect());
-        row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id));
+        row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id, &today));
     }
     let rows = assets
         .iter()
@@ -280,14 +291,21 @@ async fn create_asset(
     }
 }
 
-/// Gives each asset one task of each of the project's task types it lacks.
+/// Gives each asset one task of each of the project's asset steps it lacks.
 async fn create_missing_tasks(
     state: &State,
     cx: &Ctx,
     project_id: Uuid,
     assets: &[Asset],
 ) -> Result<usize, PageError> {
-    let types = super::named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
+    let types: Vec<_> = state
+        .store
+        .tenant(&cx.scope)
+        .task_types(project_id)
+        .await?
+        .into_iter()
+        .filter(|t| t.is_for_assets())
+        .collect();
     let have: HashSet<(Uuid, Uuid)> = asset_tasks(state, cx, project_id)
         .await?
         .iter()
@@ -330,7 +348,7 @@ async fn add_asset_tasks(
 }
 
 // ---------------------------------------------------------------------------------------------
-// One asset: its tasks and the shots it is cast in.
+// One asset: its tasks, the shots it is cast in and its notes (written through `review`).
 
 struct CastRow {
     shot_id: String,
@@ -356,9 +374,12 @@ struct AssetPage {
     /// The shots it could be cast in, by sequence: (sequence, [(shot id, shot)]).
     choices: Vec<(String, Vec<(String, String)>)>,
     can_write: bool,
+    /// Notes on the asset, oldest first, and whether the viewer may write one.
+    notes: Vec<super::review::NoteRow>,
+    can_note: bool,
 }
 
-async fn asset_view(
+pub(super) async fn asset_view(
     state: &State,
     cx: &Ctx,
     asset_id: Uuid,
@@ -449,11 +470,19 @@ async fn asset_view(
             }
         }
     }
+    let names: HashMap<Uuid, String> = people(state, cx).await?.into_iter().collect();
+    let notes = state
+        .store
+        .tenant(&cx.scope)
+        .entity_notes(NoteOn::Asset(asset_id))
+        .await?;
     html(AssetPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
         flash,
         csrf: cx.csrf.clone(),
+        notes: super::review::note_rows(notes, &names, cx),
+        can_note: cx.scope.can(Permission::Review),
         kind_label: kind_label(&asset.kind),
         project,
         asset,

@@ -6,7 +6,7 @@
 //! bulk selection and live updates through the JSON API and `/api/v1/events`, so every change a
 //! page makes goes through the same rules as any other client's. The asset pages are in `assets`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use axum::Router;
@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::tracking::conform::Conform;
+use mstation_core::tracking::fields::FieldEntity;
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::{Permission, Role};
 use mstation_store::ListQuery;
@@ -29,9 +30,12 @@ use crate::State;
 use crate::auth::MaybeSigned;
 use crate::error::ApiError;
 use crate::i18n;
+use grid::{GridView, PersonPick, Show};
 
 mod assets;
+mod grid;
 mod overview;
+mod review;
 mod shot;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -43,6 +47,8 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             post(create_sequence),
         )
         .route("/app/projects/{project_id}/shots", get(grid))
+        .route("/app/projects/{project_id}/views", post(save_grid_view))
+        .route("/app/views/{view_id}/delete", post(delete_grid_view))
         .route(
             "/app/sequences/{sequence_id}/import",
             get(import_page).post(import_submit),
@@ -59,6 +65,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/people/{user}/activity", get(person_activity));
     let r = shot::routes(r);
     let r = overview::routes(r);
+    let r = review::routes(r);
     assets::routes(r)
 }
 
@@ -105,20 +112,15 @@ pub(crate) fn status_chip(short: &str) -> String {
 
 /// A pipeline step's name in the viewer's language, as [`status_name`] for statuses.
 pub(crate) fn step_name(short: &str, name: &str) -> String {
-    use mstation_store::tracking::tasks::DEFAULT_TASK_TYPES;
-    default_word(
-        "step",
-        DEFAULT_TASK_TYPES.iter().map(|d| (d.0, d.1)),
-        short,
-        name,
-    )
+    use mstation_store::tracking::tasks::default_steps;
+    default_word("step", default_steps().map(|d| (d.0, d.1)), short, name)
 }
 
 /// A pipeline step known only by its name: the default step of that name is named in the
 /// viewer's language.
 pub(crate) fn step_named(name: &str) -> String {
-    use mstation_store::tracking::tasks::DEFAULT_TASK_TYPES;
-    match DEFAULT_TASK_TYPES.iter().find(|d| d.1 == name) {
+    use mstation_store::tracking::tasks::default_steps;
+    match default_steps().find(|d| d.1 == name) {
         Some(d) => step_name(d.0, name),
         None => name.to_string(),
     }
@@ -130,6 +132,11 @@ pub(crate) fn named_statuses(mut v: Vec<TaskStatus>) -> Vec<TaskStatus> {
         s.name = status_name(&s.short_name, &s.name);
     }
     v
+}
+
+/// A project's steps for shots, named in the viewer's language.
+pub(crate) fn shot_steps(v: Vec<TaskType>) -> Vec<TaskType> {
+    named_steps(v.into_iter().filter(|t| !t.is_for_assets()).collect())
 }
 
 /// A project's pipeline steps, named in the viewer's language ([`step_name`]).
@@ -144,7 +151,10 @@ pub(crate) fn named_steps(mut v: Vec<TaskType>) -> Vec<TaskType> {
 /// detail (which names the field when one was refused).
 pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
     let e: ApiError = e.into();
-    ("error".into(), format!("{}: {}", e.title(), e.detail()))
+    (
+        "error".into(),
+        format!("{}: {}", e.title(), e.page_detail()),
+    )
 }
 
 fn fps_label(p: &Project) -> String {
@@ -467,11 +477,24 @@ pub(super) struct Cell {
     pub(super) status_id: String,
     pub(super) short: String,
     pub(super) color: String,
+    /// The chip's text colour, black or white, whichever reads on `color`.
+    pub(super) ink: &'static str,
     pub(super) rank: i64,
     pub(super) people: String,
     pub(super) people_full: String,
+    /// The assignees' user ids, space-separated, for adding or removing one person.
+    pub(super) assignees: String,
     /// Whether the viewer is one of the task's assignees (artists set statuses only on these).
     pub(super) mine: bool,
+    /// The due date, `YYYY-MM-DD`, or empty.
+    pub(super) due: String,
+    /// Open work due before today.
+    pub(super) overdue: bool,
+    pub(super) priority: i64,
+    /// The priority in words.
+    pub(super) priority_word: String,
+    /// Whether the grid's filters on tasks leave this cell out (it is shown dimmed).
+    pub(super) dim: bool,
 }
 
 struct GridRow {
@@ -482,6 +505,8 @@ struct GridRow {
     frames: i64,
     clip: String,
     cells: Vec<Option<Cell>>,
+    /// The shown custom fields' values, in column order.
+    fields: Vec<String>,
 }
 
 #[derive(Template)]
@@ -506,11 +531,40 @@ struct GridPage {
     /// The statuses the viewer's role may set.
     settable: Vec<TaskStatus>,
     data: String,
+    /// The view as the address gave it, and its query (empty for the plain grid).
+    view: GridView,
+    query: String,
+    /// The project's assets, for the asset filter: (id, name).
+    assets: Vec<(String, String)>,
+    /// The custom fields of shots: (key, name), all of them and the shown ones.
+    fields: Vec<(String, String)>,
+    shown_fields: Vec<(String, String)>,
+    /// The viewer's saved views of this grid: (id, name, query).
+    views: Vec<(String, String, String)>,
+    /// Whether the viewer may keep saved views.
+    can_keep_views: bool,
 }
 
-#[derive(Deserialize)]
-struct GridQuery {
-    sequence: Option<Uuid>,
+impl GridPage {
+    fn shows(&self, what: &str) -> bool {
+        match what {
+            "due" => self.view.shows(&Show::Due),
+            "priority" => self.view.shows(&Show::Priority),
+            key => self.view.shows(&Show::Field(key.to_string())),
+        }
+    }
+    fn person(&self) -> String {
+        self.view.person.map(|p| p.value()).unwrap_or_default()
+    }
+    fn due(&self) -> &'static str {
+        self.view.due.map(DuePick::value).unwrap_or_default()
+    }
+    fn asset(&self) -> String {
+        self.view.asset.map(|a| a.to_string()).unwrap_or_default()
+    }
+    fn status(&self) -> String {
+        self.view.status.map(|s| s.to_string()).unwrap_or_default()
+    }
 }
 
 pub(super) fn cell_of(
@@ -518,6 +572,7 @@ pub(super) fn cell_of(
     statuses: &HashMap<Uuid, &TaskStatus>,
     names: &HashMap<Uuid, String>,
     me: Uuid,
+    today: &str,
 ) -> Cell {
     let st = statuses.get(&t.status_id);
     let who: Vec<&str> = t
@@ -526,12 +581,16 @@ pub(super) fn cell_of(
         .filter_map(|u| Uuid::parse_str(u).ok())
         .filter_map(|u| names.get(&u).map(String::as_str))
         .collect();
+    let finished = st.is_some_and(|s| s.is_done || s.client_approved);
+    let due = t.due_date.clone().unwrap_or_default();
+    let color = st.map(|s| s.color.clone()).unwrap_or_default();
     Cell {
         task_id: t.id.to_string(),
         version: t.version,
         status_id: t.status_id.to_string(),
         short: st.map(|s| status_chip(&s.short_name)).unwrap_or_default(),
-        color: st.map(|s| s.color.clone()).unwrap_or_default(),
+        ink: grid::ink_on(&color),
+        color,
         rank: st.map(|s| s.sort_order).unwrap_or_default(),
         people: who
             .iter()
@@ -539,7 +598,13 @@ pub(super) fn cell_of(
             .collect::<Vec<_>>()
             .join(" "),
         people_full: who.join(", "),
+        assignees: t.assignees.clone(),
         mine: t.assignees.contains(&me.to_string()),
+        overdue: !finished && !due.is_empty() && due.as_str() < today,
+        due,
+        priority: t.priority,
+        priority_word: i18n::text(priority_key(t.priority)),
+        dim: false,
     }
 }
 
@@ -566,7 +631,8 @@ pub(super) fn grid_data(
     let may_set = cx.scope.can(Permission::Review);
     script_json(&serde_json::json!({
         "statuses": statuses.iter().map(|s| serde_json::json!({
-            "id": s.id, "name": s.name, "short": status_chip(&s.short_name), "color": s.color, "rank": s.sort_order,
+            "id": s.id, "name": s.name, "short": status_chip(&s.short_name), "color": s.color,
+            "ink": grid::ink_on(&s.color), "rank": s.sort_order,
             "settable": may_set && cx.scope.role.may_set_status(&s.set_by, true),
         })).collect::<Vec<_>>(),
         "me": cx.scope.user_id,
@@ -581,58 +647,159 @@ pub(super) fn grid_data(
             "offline": i18n::text("grid-offline"),
             "selected": i18n::text("grid-selected"),
             "shown": i18n::text("grid-shown"),
+            "nothing": i18n::text("grid-nothing-to-change"),
         },
     }))
+}
+
+/// A custom value as a grid cell shows it.
+fn field_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 async fn grid(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(project_id): Path<Uuid>,
-    Query(q): Query<GridQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let project = state.store.tenant(&cx.scope).project(project_id).await?;
-    let types = named_steps(state.store.tenant(&cx.scope).task_types(project_id).await?);
-    let statuses = named_statuses(
-        state
-            .store
-            .tenant(&cx.scope)
-            .task_statuses(project_id)
-            .await?,
-    );
-    let sequences = all_sequences(&state, &cx, project_id).await?;
-    let chosen: Vec<&Sequence> = match q.sequence {
-        Some(id) => {
-            let s = sequences
-                .iter()
-                .find(|s| s.id == id)
-                .ok_or_else(|| ApiError::not_found("sequence"))?;
-            vec![s]
+    grid_page(&state, &cx, project_id, &pairs, None).await
+}
+
+/// The shot grid as `pairs` (its address's query) ask for it; `said` is a flash from a form
+/// that came back to the grid, shown with its answer's status.
+async fn grid_page(
+    state: &State,
+    cx: &Ctx,
+    project_id: Uuid,
+    pairs: &[(String, String)],
+    said: Option<((String, String), axum::http::StatusCode)>,
+) -> PageResult {
+    let store = state.store.tenant(&cx.scope);
+    let project = store.project(project_id).await?;
+    let types = shot_steps(store.task_types(project_id).await?);
+    let statuses = named_statuses(store.task_statuses(project_id).await?);
+    let sequences = all_sequences(state, cx, project_id).await?;
+    let people = people(state, cx).await?;
+    let fields: Vec<(String, String)> = store
+        .custom_fields(project_id, Some(FieldEntity::Shot))
+        .await?
+        .into_iter()
+        .map(|f| (f.key, f.name))
+        .collect();
+    let assets: Vec<(Uuid, String)> = assets::all_assets(state, cx, project_id, None)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+
+    // The address's view, checked against the organisation: a bad one is said in the page,
+    // which then shows the whole grid.
+    let mut view = GridView::read(pairs, false);
+    if let Ok(v) = &view {
+        if let Some(s) = v.sequence
+            && !sequences.iter().any(|q| q.id == s)
+        {
+            return Err(ApiError::not_found("sequence").into());
         }
+        let bad = if let Some(PersonPick::One(id)) = v.person
+            && !people.iter().any(|(p, _)| *p == id)
+        {
+            Some(grid::bad("field-assignees", &id.to_string()))
+        } else if let Some(id) = v.status
+            && !statuses.iter().any(|s| s.id == id)
+        {
+            Some(grid::bad("field-status", &id.to_string()))
+        } else if let Some(id) = v.asset
+            && !assets.iter().any(|(a, _)| *a == id)
+        {
+            Some(grid::bad("field-asset", &id.to_string()))
+        } else {
+            v.show.iter().find_map(|s| match s {
+                Show::Field(k) if !fields.iter().any(|(f, _)| f == k) => {
+                    Some(grid::bad("grid-columns", k))
+                }
+                _ => None,
+            })
+        };
+        if let Some(bad) = bad {
+            view = Err(bad);
+        }
+    }
+    let (view, flash, code) = match view {
+        Ok(v) => match said {
+            Some((flash, code)) => (v, Some(flash), code),
+            None => (v, None, axum::http::StatusCode::OK),
+        },
+        Err(bad) => (
+            GridView {
+                sequence: GridView::read(pairs, false)
+                    .ok()
+                    .and_then(|v| v.sequence)
+                    .filter(|s| sequences.iter().any(|q| q.id == *s)),
+                ..GridView::default()
+            },
+            Some(bad.flash()),
+            bad.status,
+        ),
+    };
+    let chosen: Vec<&Sequence> = match view.sequence {
+        Some(id) => sequences.iter().filter(|s| s.id == id).collect(),
         None => sequences.iter().collect(),
     };
-    let people = people(&state, &cx).await?;
     let names: HashMap<Uuid, String> = people.iter().cloned().collect();
     let by_status: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let column: HashMap<Uuid, usize> = types.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    let days = MyDays::of(&cx.today());
+    let noted = if view.text.is_empty() {
+        HashSet::new()
+    } else {
+        store
+            .note_hits(project_id, FieldEntity::Shot, &view.text)
+            .await?
+    };
+    let cast: Option<HashSet<Uuid>> = match view.asset {
+        Some(a) => Some(
+            store
+                .asset_shots(a)
+                .await?
+                .into_iter()
+                .map(|c| c.shot_id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let shown_fields: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| view.shows(&Show::Field(k.clone())))
+        .cloned()
+        .collect();
+    let mut values = if shown_fields.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .project_field_values(project_id, FieldEntity::Shot)
+            .await?
+    };
 
     let mut rows: Vec<GridRow> = Vec::new();
     let mut truncated = false;
-    for s in chosen {
-        if rows.len() >= GRID_MAX_SHOTS {
-            truncated = true;
-            break;
-        }
-        let room = (GRID_MAX_SHOTS - rows.len()) as u32;
-        let (shots, _) = state
-            .store
-            .tenant(&cx.scope)
-            .shots(s.id, false, None, room)
-            .await?;
-        let shots: Vec<Shot> = shots.into_iter().take(room as usize).collect();
-        let tasks = state.store.tenant(&cx.scope).sequence_tasks(s.id).await?;
+    'sequences: for s in chosen {
+        // Filters drop rows after reading them, so a filtered grid reads whole sequences.
+        let room = if view.filters() {
+            GRID_MAX_SHOTS
+        } else {
+            GRID_MAX_SHOTS - rows.len()
+        };
+        let (shots, _) = store.shots(s.id, false, None, room as u32).await?;
+        let tasks = store.sequence_tasks(s.id).await?;
         let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
+        let mut kept: HashSet<Uuid> = HashSet::new();
         for t in &tasks {
             let (Some(col), Some(shot_id)) = (column.get(&t.task_type_id), t.shot_id) else {
                 continue;
@@ -640,9 +807,48 @@ async fn grid(
             let row = cells
                 .entry(shot_id)
                 .or_insert_with(|| (0..types.len()).map(|_| None).collect());
-            row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id));
+            let mut cell = cell_of(t, &by_status, &names, cx.scope.user_id, &days.today);
+            if view.filters_tasks() {
+                let keep = view.keeps_task(
+                    t,
+                    by_status.get(&t.status_id).copied(),
+                    cx.scope.user_id,
+                    &days,
+                );
+                cell.dim = !keep;
+                if keep {
+                    kept.insert(shot_id);
+                }
+            }
+            row[*col] = Some(cell);
         }
-        for shot in shots {
+        for shot in shots.into_iter().take(room) {
+            if view.filters_tasks() && !kept.contains(&shot.id) {
+                continue;
+            }
+            let row_cells = cells
+                .remove(&shot.id)
+                .unwrap_or_else(|| (0..types.len()).map(|_| None).collect());
+            if view.filters() {
+                let mut hay = format!(
+                    "{} {} {}",
+                    shot.name,
+                    shot.clip_name.as_deref().unwrap_or_default(),
+                    s.name
+                );
+                for c in row_cells.iter().flatten() {
+                    hay.push(' ');
+                    hay.push_str(&c.people_full);
+                }
+                if !view.keeps_row(shot.id, &hay.to_lowercase(), &noted, cast.as_ref()) {
+                    continue;
+                }
+            }
+            if rows.len() >= GRID_MAX_SHOTS {
+                truncated = true;
+                break 'sequences;
+            }
+            let mut own = values.remove(&shot.id).unwrap_or_default();
             rows.push(GridRow {
                 order: rows.len(),
                 id: shot.id.to_string(),
@@ -650,24 +856,32 @@ async fn grid(
                 sequence: s.name.clone(),
                 frames: shot.frames(),
                 clip: shot.clip_name.clone().unwrap_or_default(),
-                cells: cells
-                    .remove(&shot.id)
-                    .unwrap_or_else(|| (0..types.len()).map(|_| None).collect()),
+                cells: row_cells,
+                fields: shown_fields
+                    .iter()
+                    .map(|(k, _)| own.remove(k).map(|v| field_text(&v)).unwrap_or_default())
+                    .collect(),
             });
         }
     }
-    let data = grid_data(&cx, &statuses, &types, &people);
-    let settable = settable(&cx, &statuses);
-    html(GridPage {
+    let views = store
+        .saved_views(project_id, Some("shots"))
+        .await?
+        .into_iter()
+        .map(|v| (v.id.to_string(), v.name, v.query))
+        .collect();
+    let data = grid_data(cx, &statuses, &types, &people);
+    let settable = settable(cx, &statuses);
+    let page = html(GridPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
-        flash: None,
+        flash,
         csrf: cx.csrf.clone(),
         sequences: sequences
             .iter()
             .map(|s| (s.id.to_string(), s.name.clone()))
             .collect(),
-        selected: q.sequence.map(|s| s.to_string()).unwrap_or_default(),
+        selected: view.sequence.map(|s| s.to_string()).unwrap_or_default(),
         project,
         types,
         statuses,
@@ -681,7 +895,121 @@ async fn grid(
         can_plan: cx.scope.can(Permission::PlanProduction),
         settable,
         data,
+        query: view.query(),
+        view,
+        assets: assets
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        fields,
+        shown_fields,
+        views,
+        can_keep_views: cx.scope.can(Permission::KeepViews),
+    });
+    answered(page, code)
+}
+
+#[derive(Deserialize)]
+struct ViewForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    /// The grid's query the view keeps.
+    #[serde(default)]
+    query: String,
+}
+
+/// A grid's query as a saved view keeps it (checked, in the grid's order), or `None` when it is
+/// not one.
+pub(crate) fn grid_query(q: &str) -> Option<String> {
+    GridView::read(&query_pairs(q), true)
+        .ok()
+        .map(|v| v.query())
+}
+
+/// A query string as the pairs an address's `Query` gives.
+fn query_pairs(q: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(q.trim_start_matches('?').as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Saves the grid as it is shown under a name, for the viewer; the same name again replaces it.
+async fn save_grid_view(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    axum::Form(f): axum::Form<ViewForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::KeepViews)?;
+    let pairs = query_pairs(&f.query);
+    let query = match GridView::read(&pairs, true) {
+        Ok(v) => v.query(),
+        Err(bad) => {
+            return grid_page(
+                &state,
+                &cx,
+                project_id,
+                &[],
+                Some((bad.flash(), bad.status)),
+            )
+            .await;
+        }
+    };
+    let saved = state
+        .store
+        .tenant(&cx.scope)
+        .save_view(project_id, "shots", &f.name, &query)
+        .await;
+    match saved {
+        Ok((v, _)) => {
+            let to = format!("/app/projects/{project_id}/shots");
+            Ok(Redirect::to(&if v.query.is_empty() {
+                to
+            } else {
+                format!("{to}?{}", v.query)
+            })
+            .into_response())
+        }
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(e.into()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            grid_page(&state, &cx, project_id, &pairs, Some((flash_of(e), status))).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteViewForm {
+    csrf: String,
+    /// The query of the grid the form was on, to go back to it.
+    #[serde(default)]
+    back: String,
+}
+
+async fn delete_grid_view(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(view_id): Path<Uuid>,
+    axum::Form(f): axum::Form<DeleteViewForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::KeepViews)?;
+    let view = state.store.tenant(&cx.scope).delete_view(view_id).await?;
+    let back = GridView::read(&query_pairs(&f.back), false)
+        .map(|v| v.query())
+        .unwrap_or_default();
+    let to = format!("/app/projects/{}/shots", view.project_id);
+    Ok(Redirect::to(&if back.is_empty() {
+        to
+    } else {
+        format!("{to}?{back}")
     })
+    .into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -821,7 +1149,7 @@ async fn create_missing_tasks(
     sequence_id: Uuid,
 ) -> Result<usize, PageError> {
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
-    let types = named_steps(
+    let types = shot_steps(
         state
             .store
             .tenant(&cx.scope)
@@ -931,6 +1259,8 @@ struct TaskPage {
     priority_key: &'static str,
     plan: PlanForm,
     notes: Vec<NoteRow>,
+    /// The note form: empty, or as typed when the note was not posted.
+    note_form: NoteTyped,
     /// The assets cast in the task's shot: (asset id, name, kind).
     cast: Vec<(String, String, String)>,
     versions: Vec<VersionRow>,
@@ -1037,6 +1367,15 @@ struct TimeForm {
 struct Typed {
     plan: Option<PlanTyped>,
     time: Option<TimeForm>,
+    note: Option<NoteTyped>,
+}
+
+/// The note form as typed, shown again when the note was not posted.
+#[derive(Default)]
+struct NoteTyped {
+    body: String,
+    frame: String,
+    status_id: String,
 }
 
 /// One day of time logs, the latest day first.
@@ -1049,10 +1388,15 @@ struct TimeDay {
 }
 
 struct VersionRow {
+    id: String,
     number: String,
     comment: String,
     author: String,
     when: String,
+    /// Review notes on this version, oldest first.
+    notes: Vec<review::NoteRow>,
+    /// The note form's summary: "Write a note on v003".
+    note_label: String,
 }
 
 struct TimeLogRow {
@@ -1165,16 +1509,29 @@ async fn task_view(
         .versions(task_id, &newest)
         .await?;
     let versions_total = versions.total;
-    let versions = versions
-        .items
-        .into_iter()
-        .map(|v| VersionRow {
-            number: format!("v{:03}", v.number),
+    let mut version_rows = Vec::with_capacity(versions.items.len());
+    for v in versions.items {
+        // One indexed read per version (by `notes_version`).
+        let notes = state
+            .store
+            .tenant(&cx.scope)
+            .entity_notes(mstation_store::tracking::notes::NoteOn::Version(v.id))
+            .await?;
+        let number = format!("v{:03}", v.number);
+        version_rows.push(VersionRow {
+            id: v.id.to_string(),
+            note_label: i18n::text_args(
+                "version-note-write",
+                &[("version", number.clone().into())],
+            ),
+            number,
             comment: v.comment,
             author: name_of(v.author_id),
             when: cx.time(v.created_at.0),
-        })
-        .collect();
+            notes: review::note_rows(notes, &names, cx),
+        });
+    }
+    let versions = version_rows;
     let logs = state
         .store
         .tenant(&cx.scope)
@@ -1296,6 +1653,7 @@ async fn task_view(
         plan.error = t.error;
         plan.stale = t.stale;
     }
+    let note_form = typed.note.unwrap_or_default();
     let time_form = typed.time.unwrap_or_else(|| TimeForm {
         date: cx.today(),
         duration: String::new(),
@@ -1333,6 +1691,7 @@ async fn task_view(
         days,
         time_logs_total,
         logged,
+        note_form,
         time_form,
         can_note: cx.scope.can(Permission::Review),
         can_write: cx.scope.can(Permission::WriteProduction),
@@ -1374,13 +1733,23 @@ async fn task_note(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::Review)?;
+    let typed = |f: &NoteForm| Typed {
+        note: Some(NoteTyped {
+            body: f.body.clone(),
+            frame: f.frame.clone(),
+            status_id: f.status_id.clone(),
+        }),
+        ..Typed::default()
+    };
     let frame = match f.frame.trim() {
         "" => None,
         s => match s.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                let fl = flash_of(ApiError::invalid("frame", "not_a_number"));
-                return task_view(&state, &cx, task_id, Some(fl), Typed::default()).await;
+                let e = ApiError::invalid("frame", "not_a_number");
+                let status = e.status();
+                let page = task_view(&state, &cx, task_id, Some(flash_of(e)), typed(&f)).await;
+                return answered(page, status);
             }
         },
     };
@@ -1403,7 +1772,21 @@ async fn task_note(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
-        Err(e) => task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await,
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(e.into()),
+        Err(e) => {
+            // Nothing was posted: the note comes back as typed, to post again over the task
+            // as it is now.
+            let stale = matches!(e, mstation_store::StoreError::Stale { .. });
+            let e = ApiError::from(e);
+            let status = e.status();
+            let flash = if stale {
+                ("error".to_string(), i18n::text("task-note-stale"))
+            } else {
+                flash_of(e)
+            };
+            let page = task_view(&state, &cx, task_id, Some(flash), typed(&f)).await;
+            answered(page, status)
+        }
     }
 }
 
@@ -1712,7 +2095,7 @@ async fn task_plan(
     let outcome = if seen != task.version {
         stale()
     } else if priority.is_err() {
-        refused(ApiError::invalid("priority", "not_a_number").detail())
+        refused(ApiError::invalid("priority", "not_a_number").page_detail())
     } else if length > MAX_DESCRIPTION {
         refused(i18n::text_args(
             "task-description-too-long",
@@ -1858,6 +2241,7 @@ struct MyFilters {
 
 /// A filter value the page cannot show: the message (a catalog key), the filter's label key,
 /// the value sent, and the answer's status.
+#[derive(Debug)]
 struct BadFilter {
     message: &'static str,
     filter: &'static str,

@@ -1,5 +1,6 @@
-//! A shot's page: its place in the cut, its tasks by pipeline step, its notes (and a form for
-//! one), the versions of its tasks, the assets cast in it, its custom fields, and a timeline.
+//! A shot's page: its place in the cut and the editor's locators on it, its tasks by pipeline
+//! step, its notes (and a form for one), the versions of its tasks, the assets cast in it, its
+//! custom fields, and a timeline.
 //!
 //! The timeline is the shot's notes, its tasks' notes and their versions, newest first: the
 //! audit log has no index by entity, so the project's feed filtered to one shot would scan the
@@ -65,6 +66,19 @@ struct VersionRow {
     comment: String,
 }
 
+/// A locator of the shot, as the cut marked it.
+struct LocatorRow {
+    /// A frame of the shot, as its cut in and out count.
+    frame: i64,
+    /// Its record timecode, when the shot has a place on the record timeline.
+    timecode: Option<String>,
+    /// A CSS colour for its dot; empty for none (the dot's own grey).
+    css: &'static str,
+    /// The colour's name in the viewer's language.
+    colour: String,
+    text: String,
+}
+
 struct CastRow {
     id: String,
     name: String,
@@ -116,6 +130,7 @@ struct ShotPage {
     record: Option<(String, String)>,
     /// Source in and out timecodes, as the cut gave them.
     source: Option<(String, String)>,
+    locators: Vec<LocatorRow>,
     tasks: Vec<TaskRow>,
     notes: Vec<NoteRow>,
     versions: Vec<VersionRow>,
@@ -135,6 +150,24 @@ struct ShotPage {
 /// timecode is (the only trace the cut left of its counting), as the editor would read it.
 fn timecode(frames: i64, rate: Rate, drop_frame: bool) -> String {
     Timecode::from_frames(frames, rate, drop_frame).to_string()
+}
+
+/// A locator colour (`edl::LOCATOR_COLOURS`) as CSS names it, and the key of its name.
+fn locator_colour(colour: Option<&str>) -> (&'static str, &'static str) {
+    match colour {
+        Some("RED") => ("red", "shot-locator-red"),
+        Some("GREEN") => ("green", "shot-locator-green"),
+        Some("BLUE") => ("blue", "shot-locator-blue"),
+        Some("CYAN") => ("cyan", "shot-locator-cyan"),
+        Some("MAGENTA") => ("magenta", "shot-locator-magenta"),
+        Some("YELLOW") => ("yellow", "shot-locator-yellow"),
+        Some("BLACK") => ("black", "shot-locator-black"),
+        Some("WHITE") => ("white", "shot-locator-white"),
+        Some("PINK") => ("pink", "shot-locator-pink"),
+        Some("ORANGE") => ("orange", "shot-locator-orange"),
+        Some("PURPLE") => ("purple", "shot-locator-purple"),
+        _ => ("", "shot-locator-no-colour"),
+    }
 }
 
 /// A stored custom value as the page shows it and its form takes it back.
@@ -322,6 +355,27 @@ async fn shot_view(
         }
         _ => None,
     };
+    let locators = store
+        .shot_locators(shot_id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let (css, name) = locator_colour(l.colour.as_deref());
+            LocatorRow {
+                // As far into the record as the locator is into the shot.
+                timecode: match (shot.record_in, project.rate()) {
+                    (Some(i), Some(rate)) => {
+                        Some(timecode(i + (l.frame - shot.cut_in), rate, drop_frame))
+                    }
+                    _ => None,
+                },
+                css,
+                colour: i18n::text(name),
+                frame: l.frame,
+                text: l.text,
+            }
+        })
+        .collect();
     let first = shot.cut_in - shot.head_handles;
     let last = shot.cut_out + shot.tail_handles;
     let omitted = shot.status == mstation_core::tracking::conform::OMITTED;
@@ -339,6 +393,7 @@ async fn shot_view(
         with_handles: (first, last, last - first + 1),
         record,
         source: shot.source_in_tc.clone().zip(shot.source_out_tc.clone()),
+        locators,
         tasks,
         notes,
         versions_more: (versions_total > i64::from(SHOT_PAGE_LIST))
