@@ -29,6 +29,9 @@ pub const PASSWORD: &str = "m-station-demo";
 const STUDIO_SLUG: &str = "jade-dragon";
 
 /// (e-mail, name, role, pipeline step they work on)
+/// The studio's head and owner: (e-mail, name).
+const HEAD: (&str, &str) = ("huang.jun@jadedragon.demo", "Huang Jun");
+
 const CREW: [(&str, &str, Role, &str); 11] = [
     ("chen.jing@jadedragon.demo", "Chen Jing", Role::Producer, ""),
     (
@@ -379,6 +382,26 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         };
         users.push(u);
     }
+    // The studio belongs to its head, who takes no part in the film's daily work; the producer
+    // runs the production as a producer.
+    let head = match store.platform().user_by_email(HEAD.0).await? {
+        Some(u) => u,
+        None => {
+            store
+                .platform()
+                .create_user(
+                    &sys,
+                    NewUser {
+                        email: HEAD.0.into(),
+                        display_name: HEAD.1.into(),
+                        password: PASSWORD.into(),
+                        locale: None,
+                        is_operator: false,
+                    },
+                )
+                .await?
+        }
+    };
     let producer = &users[0];
     let studio = store
         .platform()
@@ -390,10 +413,10 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 kind: OrgKind::ProductionCompany,
                 timezone: Some("Asia/Shanghai".into()),
             },
-            producer.id,
+            head.id,
         )
         .await?;
-    for (u, (_, _, role, _)) in users.iter().zip(CREW).skip(1) {
+    for (u, (_, _, role, _)) in users.iter().zip(CREW) {
         store
             .platform()
             .add_member(&sys, studio.id, u.id, role)
@@ -455,7 +478,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
 
     let rate = Rate::new(24, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
     let project = store
-        .tenant(&scope(producer.id, Role::Owner))
+        .tenant(&scope(producer.id, Role::Producer))
         .create_project(NewProject {
             name: "The Long Night".into(),
             code: "LONGNIGHT".into(),
@@ -816,9 +839,12 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         .try_collect::<Vec<_>>()
         .await?;
 
-    let accounts = CREW
-        .iter()
-        .map(|(email, name, role, _)| (email.to_string(), format!("{name} ({})", role.as_str())))
+    let accounts = std::iter::once((HEAD.0, HEAD.1, Role::Owner))
+        .chain(
+            CREW.iter()
+                .map(|(email, name, role, _)| (*email, *name, *role)),
+        )
+        .map(|(email, name, role)| (email.to_string(), format!("{name} ({})", role.as_str())))
         .collect();
     Ok(Some(Loaded {
         accounts,

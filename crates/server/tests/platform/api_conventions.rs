@@ -1105,6 +1105,65 @@ async fn behind_a_trusted_proxy_the_limiter_counts_each_client() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_from_many_addresses_is_limited_and_one_ipv6_64_is_one_client() {
+    let srv = start_behind(Backend::Sqlite, &["127.0.0.1"]).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let login = |from: String, password: &'static str| {
+        let (http, url, email) = (
+            srv.http.clone(),
+            format!("{}/api/v1/auth/login", srv.base),
+            a.owner.email.clone(),
+        );
+        async move {
+            http.post(url)
+                .header("x-forwarded-for", from)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // One account guessed at from a new address each time: the account's own budget holds.
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        statuses.push(login(format!("203.0.113.{n}"), "guess guess guess").await);
+    }
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert_eq!(
+        statuses[10..],
+        [429, 429],
+        "the eleventh try on the account waits, from anywhere"
+    );
+    assert_eq!(
+        login("198.51.100.77".into(), "the right one is no key").await,
+        429,
+        "even a fresh address with any password waits"
+    );
+
+    // Two addresses of one IPv6 /64 share one budget; the next /64 has its own.
+    let got = attempts(
+        &srv,
+        &[
+            &["2001:db8:1:2::1"],
+            &["2001:db8:1:2:ffff:ffff:ffff:9"],
+            &["2001:db8:1:3::1"],
+        ],
+        6,
+    )
+    .await;
+    assert_eq!(got[0], [401; 6]);
+    assert_eq!(got[1][..4], [401; 4]);
+    assert_eq!(
+        got[1][4..],
+        [429, 429],
+        "the second address of the /64 spends the first's budget"
+    );
+    assert_eq!(got[2], [401; 6], "another /64 is another client");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_size_outside_its_range_is_refused_not_changed() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;

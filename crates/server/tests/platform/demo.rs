@@ -47,10 +47,27 @@ async fn the_demo_studio_is_a_film_in_production() {
             .await
             .unwrap()
             .unwrap();
+        for (email, role) in [
+            ("chen.jing@jadedragon.demo", Role::Producer),
+            ("huang.jun@jadedragon.demo", Role::Owner),
+        ] {
+            let u = store
+                .platform()
+                .user_by_email(email)
+                .await
+                .unwrap()
+                .unwrap();
+            let m = store.platform().memberships(u.id).await.unwrap();
+            assert_eq!(
+                (m.len(), m[0].org.id, m[0].role),
+                (1, studio.id, role),
+                "{email}"
+            );
+        }
         let scope = TenantScope {
             org_id: studio.id,
             user_id: producer.id,
-            role: Role::Owner,
+            role: Role::Producer,
             token_scopes: None,
             token_id: None,
         };

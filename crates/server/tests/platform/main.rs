@@ -6,15 +6,18 @@ mod common;
 
 mod api_conventions;
 mod demo;
+mod fields_page;
 mod frames;
 mod grid;
 mod my_tasks;
 mod overview;
+mod page_roles;
 mod pages;
 mod review_pages;
 mod roles;
 mod shot_page;
 mod task_page;
 mod tenant_isolation;
+mod times;
 mod words;
 mod workflow;

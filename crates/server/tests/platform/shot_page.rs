@@ -397,12 +397,12 @@ async fn shot_page_shows_the_shot_its_work_and_its_people() {
         let (s, bad) = lib
             .post(&format!("{url}/notes"), &[("body", "x"), ("frame", "late")])
             .await;
-        assert_eq!(s, 200);
+        assert_eq!(s, 422);
         assert!(bad.contains("class=\"flash error\""), "{bad}");
         let (s, bad) = lib
             .post(&format!("{url}/notes"), &[("body", "  "), ("frame", "")])
             .await;
-        assert_eq!(s, 200);
+        assert_eq!(s, 422);
         assert!(bad.contains("class=\"flash error\""), "{bad}");
         let (_, listed) = srv.get(&tok, &format!("/api/v1/shots/{shot}/notes")).await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");

@@ -227,6 +227,21 @@ impl Tenant<'_> {
     pub async fn version(&self, id: Uuid) -> Result<Version> {
         self.one(VERSION_COLS, "versions", id, "version").await
     }
+
+    /// A project's latest versions, newest first, at most `limit` (through `versions_project`).
+    pub async fn latest_versions(&self, project_id: Uuid, limit: u32) -> Result<Vec<Version>> {
+        self.read(
+            &format!(
+                "SELECT {VERSION_COLS} FROM versions WHERE org_id = $1 AND project_id = $2 ORDER BY id DESC LIMIT $3"
+            ),
+            &[
+                self.org_id().into(),
+                project_id.into(),
+                i64::from(limit).into(),
+            ],
+        )
+        .await
+    }
 }
 
 impl Tenant<'_> {

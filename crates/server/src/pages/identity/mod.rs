@@ -266,6 +266,8 @@ struct MemberRow {
     role: String,
     role_label: String,
     joined: String,
+    /// Whether the viewer may change this member's role (an admin may not touch an owner's).
+    changeable: bool,
 }
 
 #[derive(Template)]
@@ -304,6 +306,7 @@ async fn members_page(
             role: m.role.as_str().into(),
             role_label: tr.t(&format!("role-{}", m.role.as_str())),
             joined: cx.time(m.joined_at.0),
+            changeable: cx.scope.can(Permission::ManageMembers) && cx.scope.role.may_assign(m.role),
         })
         .collect();
     let roles = Role::ALL
@@ -360,11 +363,16 @@ async fn invite(
             )
             .await
         }
-        Err(e) => {
-            let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.page_detail())), None).await
-        }
+        Err(e) => members_refused(&state, &cx, e.into()).await,
     }
+}
+
+/// The members page again, saying why a form was not taken, with the status the API answers
+/// it with (403 for a role the member may not give or take away), as the other forms do.
+async fn members_refused(state: &State, cx: &Ctx, e: ApiError) -> PageResult {
+    let mut r = members_page(state, cx, Some(("error".into(), e.page_detail())), None).await?;
+    *r.status_mut() = e.status();
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -390,10 +398,7 @@ async fn set_role(
         .await
     {
         Ok(_) => Ok(Redirect::to("/app/members").into_response()),
-        Err(e) => {
-            let e = ApiError::from(e);
-            members_page(&state, &cx, Some(("error".into(), e.page_detail())), None).await
-        }
+        Err(e) => members_refused(&state, &cx, e.into()).await,
     }
 }
 

@@ -33,6 +33,7 @@ use crate::i18n;
 use grid::{GridView, PersonPick, Show};
 
 mod assets;
+mod fields;
 mod grid;
 mod overview;
 mod review;
@@ -66,6 +67,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = shot::routes(r);
     let r = overview::routes(r);
     let r = review::routes(r);
+    let r = fields::routes(r);
     assets::routes(r)
 }
 
@@ -1128,7 +1130,10 @@ async fn import_submit(
     {
         Ok(diff) if apply => {
             if f.tasks.is_some() {
-                create_missing_tasks(&state, &cx, sequence_id).await?;
+                let added = create_missing_tasks(&state, &cx, sequence_id).await?;
+                if let Some(said) = added.stopped_flash("import-tasks-stopped") {
+                    return grid_after(&state, &cx, project.id, sequence_id, said).await;
+                }
             }
             let _ = diff;
             Ok(Redirect::to(&format!(
@@ -1142,12 +1147,12 @@ async fn import_submit(
     }
 }
 
-/// Gives every active shot of a sequence one task of each of the project's task types it lacks.
+/// Gives every active shot of a sequence one task of each of the project's shot steps it lacks.
 async fn create_missing_tasks(
     state: &State,
     cx: &Ctx,
     sequence_id: Uuid,
-) -> Result<usize, PageError> {
+) -> Result<Added, PageError> {
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
     let types = shot_steps(
         state
@@ -1196,10 +1201,61 @@ async fn create_missing_tasks(
             break;
         }
     }
+    // A thousand tasks a write, so a big sequence never holds the writer for long. Each write
+    // stands on its own: when one fails, what was made stays, and adding again makes only what
+    // is still missing.
+    let mut made = 0;
     for chunk in missing.chunks(mstation_store::tracking::tasks::MAX_BULK) {
-        state.store.tenant(&cx.scope).create_tasks(chunk).await?;
+        if let Err(e) = state.store.tenant(&cx.scope).create_tasks(chunk).await {
+            return Ok(Added {
+                missing: missing.len(),
+                made,
+                stopped: Some(e.into()),
+            });
+        }
+        made += chunk.len();
     }
-    Ok(missing.len())
+    Ok(Added {
+        missing: missing.len(),
+        made,
+        stopped: None,
+    })
+}
+
+/// What adding a sequence's missing tasks did: how many were missing, how many were made, and
+/// the error that stopped it before the end.
+struct Added {
+    missing: usize,
+    made: usize,
+    stopped: Option<ApiError>,
+}
+
+impl Added {
+    /// The grid's flash when the adding stopped before the end (`key` says what came before).
+    fn stopped_flash(&self, key: &str) -> Option<((String, String), axum::http::StatusCode)> {
+        let e = self.stopped.as_ref()?;
+        let text = i18n::text_args(
+            key,
+            &[
+                ("made", (self.made as i64).into()),
+                ("missing", (self.missing as i64).into()),
+                ("reason", e.page_detail().into()),
+            ],
+        );
+        Some((("error".to_string(), text), e.status()))
+    }
+}
+
+/// The sequence's grid after adding its missing tasks stopped before the end.
+async fn grid_after(
+    state: &State,
+    cx: &Ctx,
+    project_id: Uuid,
+    sequence_id: Uuid,
+    said: ((String, String), axum::http::StatusCode),
+) -> PageResult {
+    let pairs = [("sequence".to_string(), sequence_id.to_string())];
+    grid_page(state, cx, project_id, &pairs, Some(said)).await
 }
 
 #[derive(Deserialize)]
@@ -1217,7 +1273,10 @@ async fn add_tasks(
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::PlanProduction)?;
     let sequence = state.store.tenant(&cx.scope).sequence(sequence_id).await?;
-    create_missing_tasks(&state, &cx, sequence_id).await?;
+    let added = create_missing_tasks(&state, &cx, sequence_id).await?;
+    if let Some(said) = added.stopped_flash("grid-tasks-stopped") {
+        return grid_after(&state, &cx, sequence.project_id, sequence_id, said).await;
+    }
     Ok(Redirect::to(&format!(
         "/app/projects/{}/shots?sequence={}",
         sequence.project_id, sequence_id

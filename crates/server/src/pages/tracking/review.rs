@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
-use mstation_store::identity::audit::Feed;
 use mstation_store::tracking::Project;
 use mstation_store::tracking::notes::{Note, NoteOn};
 use mstation_store::tracking::tasks::{TaskStatus, TaskType};
@@ -49,9 +48,6 @@ const PAGE: u32 = 50;
 
 /// The most recent versions a playlist's add form offers.
 const RECENT_VERSIONS: usize = 60;
-
-/// How far back in a project's activity the add form looks for them.
-const RECENT_SCAN_PAGES: usize = 5;
 
 /// Who someone is, by id; "Someone" for a former member.
 fn name_of(names: &HashMap<Uuid, String>, id: Uuid) -> String {
@@ -108,8 +104,8 @@ pub(super) fn note_rows(notes: Vec<Note>, names: &HashMap<Uuid, String>, cx: &Ct
 }
 
 #[derive(Deserialize)]
-struct NoteForm {
-    csrf: String,
+pub(super) struct NoteForm {
+    pub(super) csrf: String,
     #[serde(default)]
     body: String,
     #[serde(default)]
@@ -128,7 +124,12 @@ fn note_frame(typed: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// Writes the note of a form on a shot, an asset or a version.
-async fn write_note(state: &State, cx: &Ctx, on: NoteOn, f: &NoteForm) -> Result<Note, ApiError> {
+pub(super) async fn write_note(
+    state: &State,
+    cx: &Ctx,
+    on: NoteOn,
+    f: &NoteForm,
+) -> Result<Note, ApiError> {
     let frame = note_frame(&f.frame)?;
     Ok(state
         .store
@@ -469,50 +470,24 @@ struct Recent {
     id: Uuid,
     task_id: Uuid,
     number: i64,
-    author: Option<Uuid>,
+    author: Uuid,
     at: i64,
 }
 
-/// The project's latest versions, newest first, read from its activity (the store keeps no list
-/// of a project's versions): at most `RECENT_VERSIONS`, from the last `RECENT_SCAN_PAGES` pages
-/// of its activity.
+/// The project's latest versions, newest first: at most `RECENT_VERSIONS`.
 async fn recent_versions(store: &Tenant<'_>, project_id: Uuid) -> Result<Vec<Recent>, StoreError> {
-    let mut out = Vec::new();
-    let mut q = ListQuery {
-        limit: 200,
-        descending: true,
-        ..Default::default()
-    };
-    for _ in 0..RECENT_SCAN_PAGES {
-        let page = store.activity(Feed::Project(project_id), &q).await?;
-        for e in page.items.iter().filter(|e| e.action == "version.created") {
-            let after: serde_json::Value = e
-                .after
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok())
-                .unwrap_or_default();
-            let task_id = after
-                .get("task_id")
-                .and_then(|t| t.as_str())
-                .and_then(|t| t.parse().ok());
-            let number = after.get("number").and_then(|n| n.as_i64());
-            if let (Some(id), Some(task_id), Some(number)) = (e.entity_id, task_id, number) {
-                out.push(Recent {
-                    id,
-                    task_id,
-                    number,
-                    author: e.actor_id,
-                    at: e.at.0,
-                });
-            }
-        }
-        if out.len() >= RECENT_VERSIONS || page.next_cursor.is_none() {
-            break;
-        }
-        q.after = page.items.last().map(|e| e.id);
-    }
-    out.truncate(RECENT_VERSIONS);
-    Ok(out)
+    Ok(store
+        .latest_versions(project_id, RECENT_VERSIONS as u32)
+        .await?
+        .into_iter()
+        .map(|v| Recent {
+            id: v.id,
+            task_id: v.task_id,
+            number: v.number,
+            author: v.author_id,
+            at: v.created_at.0,
+        })
+        .collect())
 }
 
 async fn playlist_view(
@@ -567,7 +542,7 @@ async fn playlist_view(
                 continue;
             }
             let label = labels.task(r.task_id).await?;
-            let who = r.author.map(|a| name_of(&names, a)).unwrap_or_default();
+            let who = name_of(&names, r.author);
             choices.push((
                 r.id.to_string(),
                 format!(

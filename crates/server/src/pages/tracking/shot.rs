@@ -19,13 +19,11 @@ use mstation_core::tracking::timecode::{Rate, Timecode};
 use mstation_store::StoreError;
 use mstation_store::tracking::notes::{Note, NoteOn};
 use mstation_store::tracking::{Project, Sequence, Shot};
-use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{flash_of, need, people};
+use super::{answered, flash_of, need, people, review};
 use crate::State;
 use crate::auth::MaybeSigned;
-use crate::error::ApiError;
 use crate::i18n;
 use crate::pages::{Ctx, Nav, PageResult, Tr, ctx, html};
 
@@ -47,14 +45,6 @@ struct TaskRow {
     color: String,
     assignees: String,
     due: String,
-}
-
-struct NoteRow {
-    author: String,
-    when: String,
-    body: String,
-    frame: Option<i64>,
-    reply: bool,
 }
 
 struct VersionRow {
@@ -132,7 +122,7 @@ struct ShotPage {
     source: Option<(String, String)>,
     locators: Vec<LocatorRow>,
     tasks: Vec<TaskRow>,
-    notes: Vec<NoteRow>,
+    notes: Vec<review::NoteRow>,
     versions: Vec<VersionRow>,
     versions_total: i64,
     /// Said when the list shows only the latest of more versions.
@@ -294,16 +284,7 @@ async fn shot_view(
     events.sort_by_key(|e| std::cmp::Reverse(e.at));
     events.truncate(SHOT_PAGE_LIST as usize);
 
-    let notes = shot_notes
-        .into_iter()
-        .map(|n| NoteRow {
-            author: name_of(n.author_id),
-            when: cx.time(n.created_at.0),
-            body: n.body,
-            frame: n.frame,
-            reply: n.parent_id.is_some(),
-        })
-        .collect();
+    let notes = review::note_rows(shot_notes, &names, cx);
     let versions = versions
         .into_iter()
         .map(|v| VersionRow {
@@ -420,43 +401,25 @@ async fn shot_page(
     shot_view(&state, &cx, shot_id, None).await
 }
 
-#[derive(Deserialize)]
-struct NoteForm {
-    csrf: String,
-    #[serde(default)]
-    body: String,
-    #[serde(default)]
-    frame: String,
-}
-
 async fn shot_note(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(shot_id): Path<Uuid>,
-    axum::Form(f): axum::Form<NoteForm>,
+    axum::Form(f): axum::Form<review::NoteForm>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     need(&cx, Permission::Review)?;
-    let frame = match f.frame.trim() {
-        "" => None,
-        s => match s.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let fl = flash_of(ApiError::invalid("frame", "not_a_number"));
-                return shot_view(&state, &cx, shot_id, Some(fl)).await;
-            }
-        },
-    };
-    match state
-        .store
-        .tenant(&cx.scope)
-        .add_entity_note(NoteOn::Shot(shot_id), &f.body, frame, None)
-        .await
-    {
+    match review::write_note(&state, &cx, NoteOn::Shot(shot_id), &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/shots/{shot_id}#notes")).into_response()),
-        Err(e @ StoreError::NotFound { .. }) => Err(e.into()),
-        Err(e) => shot_view(&state, &cx, shot_id, Some(flash_of(e))).await,
+        Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => Err(e.into()),
+        Err(e) => {
+            let status = e.status();
+            answered(
+                shot_view(&state, &cx, shot_id, Some(flash_of(e))).await,
+                status,
+            )
+        }
     }
 }
 
