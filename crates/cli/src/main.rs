@@ -10,6 +10,11 @@ use mstation_core::{OrgKind, Role, TokenScope};
 use mstation_store::identity::{NewOrg, NewUser, readable_password};
 use mstation_store::{Actor, Store};
 
+/// mimalloc gives memory a big write used back to the system once it is freed (glibc's
+/// allocator keeps it for the process), so a large conform's peak does not stay.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mstation",
