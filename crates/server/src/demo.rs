@@ -340,6 +340,21 @@ const TIME_COMMENTS: [&str; 4] = ["", "Blocking", "Notes from dailies", "Render 
 /// writes share a commit on SQLite and overlap on PostgreSQL, which keeps the load quick.
 const AT_ONCE: usize = 32;
 
+/// The studio's today (it works in Shanghai): the demo's dates are laid out from it, so its
+/// overview, My tasks and time sheets read as a production under way whenever it is loaded.
+fn studio_today() -> jiff::civil::Date {
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned(zone).date()
+}
+
+/// The day `n` days from `today`, `YYYY-MM-DD`.
+fn day_from(today: jiff::civil::Date, n: i64) -> String {
+    today
+        .checked_add(jiff::Span::new().days(n))
+        .unwrap_or(today)
+        .to_string()
+}
+
 /// What was loaded, for the start-up message.
 pub struct Loaded {
     pub accounts: Vec<(String, String)>,
@@ -359,6 +374,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         return Ok(None);
     }
     let mut rng = StdRng::seed_from_u64(20_261_123);
+    let today = studio_today();
     let sys = Actor::system();
     let mut users = Vec::new();
     for (email, name, _, _) in CREW {
@@ -488,8 +504,8 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             start_frame: None,
             head_handles: None,
             tail_handles: None,
-            start_date: Some("2026-09-01".into()),
-            end_date: Some("2027-04-30".into()),
+            start_date: Some(day_from(today, -96)),
+            end_date: Some(day_from(today, 145)),
         })
         .await?;
     let statuses = store.tenant(&coordinator).task_statuses(project.id).await?;
@@ -592,11 +608,8 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                     priority: rng.gen_range(0..4),
                     estimate_minutes: Some(rng.gen_range(4..40) * 60),
                     start_date: None,
-                    due_date: Some(format!(
-                        "2027-{:02}-{:02}",
-                        1 + (i * 3 + rng.gen_range(0..3)) / 3 % 12,
-                        rng.gen_range(1..29)
-                    )),
+                    // The early sequences were due weeks ago, the last ones months ahead.
+                    due_date: Some(day_from(today, -35 + i as i64 * 14 + rng.gen_range(0..10))),
                 });
             }
         }
@@ -716,11 +729,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
                 priority: rng.gen_range(1..4),
                 estimate_minutes: Some(rng.gen_range(8..60) * 60),
                 start_date: None,
-                due_date: Some(format!(
-                    "2026-{:02}-{:02}",
-                    rng.gen_range(10..13),
-                    rng.gen_range(1..29)
-                )),
+                due_date: Some(day_from(today, rng.gen_range(-40..30))),
             });
         }
     }
@@ -804,20 +813,42 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
         .try_collect::<Vec<_>>()
         .await?;
 
-    // Time logged by the artists on the work under way, over the last three weeks.
-    let mut logs = Vec::new();
+    // Time logged by the artists on their work under way, over the last three weeks: six to
+    // nine hours a working day (a weekend day now and then), spread over two to four tasks.
+    let mut work_of: std::collections::BTreeMap<Uuid, Vec<Uuid>> =
+        std::collections::BTreeMap::new();
     for id in &under_way {
-        let Some(&who) = artist_of.get(id) else {
-            continue;
-        };
-        for _ in 0..rng.gen_range(1..=2) {
-            logs.push((
-                *id,
-                who,
-                format!("2026-11-{:02}", rng.gen_range(2..21)),
-                rng.gen_range(2..33) * 15,
-                TIME_COMMENTS[rng.gen_range(0..TIME_COMMENTS.len())],
-            ));
+        if let Some(&who) = artist_of.get(id) {
+            work_of.entry(who).or_default().push(*id);
+        }
+    }
+    let mut logs = Vec::new();
+    for (who, tasks) in &work_of {
+        for back in 0..21 {
+            let day = today
+                .checked_sub(jiff::Span::new().days(back))
+                .unwrap_or(today);
+            let weekend = day.weekday().to_monday_zero_offset() >= 5;
+            if weekend && rng.gen_range(0..10) < 8 {
+                continue;
+            }
+            let parts = rng.gen_range(2..=4).min(tasks.len() as i64);
+            let quarters = rng.gen_range(24..=36);
+            for k in 0..parts {
+                // The day's quarter hours shared out, the last part taking what is left.
+                let share = if k + 1 == parts {
+                    quarters - quarters / parts * (parts - 1)
+                } else {
+                    quarters / parts
+                };
+                logs.push((
+                    tasks[rng.gen_range(0..tasks.len())],
+                    *who,
+                    day.to_string(),
+                    share * 15,
+                    TIME_COMMENTS[rng.gen_range(0..TIME_COMMENTS.len())],
+                ));
+            }
         }
     }
     let time_logs_total = logs.len();
