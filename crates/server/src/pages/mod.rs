@@ -245,8 +245,12 @@ impl Ctx {
     }
     /// A refusal of `p`, shown inside the page frame.
     fn refuse(&self, p: Permission) -> PageError {
+        self.refuse_for(crate::auth::permission_key(p))
+    }
+    /// A refusal inside the page frame saying it does not allow `what` (a catalog key).
+    fn refuse_for(&self, what: &'static str) -> PageError {
         PageError::Refused(
-            ApiError::forbidden(crate::auth::permission_key(p)),
+            ApiError::forbidden(what),
             Box::new(self.nav("").expect("a signed-in page has a nav")),
         )
     }

@@ -170,7 +170,7 @@ async fn overview(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -
     // People's hours and bids are for those who run the productions: planners, and those who
     // read the audit log (finance among them).
     if !cx.may_see_overview() {
-        return Err(cx.refuse(mstation_core::Permission::PlanProduction));
+        return Err(cx.refuse_for("permission-see_overview"));
     }
     need(&cx, Permission::ReadOrg)?;
     let store = state.store.tenant(&cx.scope);
