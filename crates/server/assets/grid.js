@@ -201,12 +201,17 @@ tbody?.addEventListener("keydown", (e) => {
 // ---- the filters form: a choice applies at once ------------------------------------------------
 
 const filtersForm = document.getElementById("grid-filters");
+// A filter chosen applies at once; columns are ticked together, then shown with the button.
 filtersForm?.addEventListener("change", (e) => {
-  if (e.target.matches("select, input[type=checkbox]")) filtersForm.requestSubmit();
+  if (e.target.matches("select")) filtersForm.requestSubmit();
 });
-// Filters left empty stay out of the address, so it reads as the view it is.
+// Filters left empty stay out of the address, so it reads as the view it is; a page brought back
+// from the history gets them back usable.
 filtersForm?.addEventListener("submit", () => {
   for (const el of filtersForm.elements) if (el.name && el.value === "" && el.type !== "checkbox") el.disabled = true;
+});
+window.addEventListener("pageshow", () => {
+  for (const el of filtersForm?.elements || []) el.disabled = false;
 });
 
 // ---- filter and sort ------------------------------------------------------------------------

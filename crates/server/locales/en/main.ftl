@@ -531,6 +531,9 @@ field-status-id = Status
 field-user-id = Person
 field-query = View
 field-grid = Grid
+field-key = Key
+field-choices = Choices
+field-items = The playlist’s versions
 
 ## My tasks
 my-tasks-counts = Where your work stands
@@ -778,6 +781,7 @@ fields-create = Add the field
 fields-delete = Remove
 fields-delete-hint = Removes the field and every value it holds
 fields-name-example = Lens
+fields-key-example = lens
 fields-on-shot = Shots
 fields-on-asset = Assets
 fields-on-task = Tasks

@@ -531,6 +531,9 @@ field-status-id = 状态
 field-user-id = 人员
 field-query = 视图
 field-grid = 总表
+field-key = 键名
+field-choices = 选项
+field-items = 播放列表中的版本
 
 ## My tasks
 my-tasks-counts = 你的工作进度
@@ -775,6 +778,7 @@ fields-create = 添加字段
 fields-delete = 删除
 fields-delete-hint = 删除该字段及其所有值
 fields-name-example = 镜头焦段
+fields-key-example = focal_length
 fields-on-shot = 镜头
 fields-on-asset = 资产
 fields-on-task = 任务

@@ -44,7 +44,7 @@ async fn a_producer_defines_custom_fields_on_their_page() {
             .post(&url, &[("entity", "asset"), ("key", "Bad Key"), ("name", "Supplier"), ("kind", "text")])
             .await;
         assert_eq!(s, 422, "{page}");
-        assert!(page.contains("class=\"flash error\""));
+        assert!(page.contains("Key must start with a lower-case letter"), "the field by its label: {page}");
         assert!(page.contains("value=\"Bad Key\"") && page.contains("value=\"Supplier\""), "{page}");
         assert!(page.contains("<option value=\"asset\" selected>"), "the entity as chosen");
 

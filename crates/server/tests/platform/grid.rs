@@ -188,6 +188,12 @@ async fn grid_filters_columns_and_saved_views() {
         assert!(page.contains("Name is required."), "the field by its label: {page}");
         assert_eq!(rows(&page), ["SQ010_0030"], "the grid as it was");
 
+        // Nor do the activity feeds, which every member reads, name them.
+        for feed in [format!("/api/v1/projects/{pid}/activity"), format!("/api/v1/people/{}/activity", a.owner.id)] {
+            let (s, v) = srv.get(&tok, &feed).await;
+            assert_eq!(s, 200, "{v}");
+            assert!(!v.to_string().contains("Overdue, with dates"), "{feed}: {v}");
+        }
         // Another person of the organisation sees none of them and cannot delete them.
         let lib = Browser::sign_in(&srv, "li@alpha.example", "correct horse battery").await;
         let (_, page) = lib.get(&grid).await;
@@ -206,4 +212,70 @@ async fn grid_filters_columns_and_saved_views() {
         assert_eq!(mine["items"], json!([]));
     })
     .await;
+}
+
+/// A CMX 3600 list of `n` one-second events.
+fn long_cut(n: u32) -> String {
+    let at = |base_hour: u32, s: u32| {
+        let (h, m, sec) = (base_hour + s / 3600, s / 60 % 60, s % 60);
+        format!("{h:02}:{m:02}:{sec:02}:00")
+    };
+    let mut edl = String::from("TITLE: LONG\nFCM: NON-DROP FRAME\n");
+    for i in 0..n {
+        edl.push_str(&format!(
+            "{:03}  A{:03}C001 V     C        {} {} {} {}\n",
+            i % 1000 + 1,
+            i % 1000,
+            at(10, i),
+            at(10, i + 1),
+            at(1, i),
+            at(1, i + 1)
+        ));
+    }
+    edl
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grid_past_its_size_says_so_and_filters_read_to_the_end() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (s, p) = srv
+        .post(
+            &a.token,
+            "/api/v1/projects",
+            json!({"name": "Long", "code": "LONG", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let pid = id(&p);
+    let (_, seq) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{pid}/sequences"),
+            json!({"name": "SQ010"}),
+        )
+        .await;
+    let seq = id(&seq);
+    let (s, v) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/sequences/{seq}/conform"),
+            json!({"format": "cmx3600", "edl": long_cut(5_002), "apply": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+    let (_, page) = owner.get(&format!("/app/projects/{pid}/shots")).await;
+    assert_eq!(rows(&page).len(), 5_000);
+    assert!(
+        page.contains("the grid shows its first 5,000 shots"),
+        "the cut is said"
+    );
+    // A filter reads past the first 5,000: the last shot of the cut is found.
+    let last = format!("SQ010_{:04}", 5_002 * 10);
+    let (_, page) = owner
+        .get(&format!("/app/projects/{pid}/shots?q={last}"))
+        .await;
+    assert_eq!(rows(&page), [last]);
+    assert!(!page.contains("the grid shows its first 5,000 shots"));
 }

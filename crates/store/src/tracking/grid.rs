@@ -54,6 +54,12 @@ impl FromRow for SavedView {
 
 const VIEW_COLS: &str = "id, project_id, grid, name, query, created_at, updated_at";
 
+/// A view as its audit row keeps it: without its project, so it stays out of the project's and
+/// the person's activity feeds, which every member reads (a view is its owner's alone).
+fn recorded(v: &SavedView) -> serde_json::Value {
+    serde_json::json!({"id": v.id, "grid": v.grid, "name": v.name, "query": v.query})
+}
+
 fn grid_of(grid: &str) -> Result<&'static str> {
     GRIDS
         .into_iter()
@@ -61,11 +67,12 @@ fn grid_of(grid: &str) -> Result<&'static str> {
         .ok_or_else(|| FieldError::new("grid", "unknown_value").into())
 }
 
-/// `text` lower-cased and made literal inside a `LIKE … ESCAPE '\'` pattern, between `%`s.
+/// `text` made literal inside a `LIKE … ESCAPE '\'` pattern, between `%`s. The query lower-cases
+/// both sides with the database's `lower`, so they fold alike.
 fn contains_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
     p.push('%');
-    for c in text.to_lowercase().chars() {
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -177,8 +184,8 @@ impl Tenant<'_> {
                     )
                     .await?;
                     let change = Change::new(Some(scope.org_id), "view.saved", "view", after.id)
-                        .before(&before)
-                        .after(&after);
+                        .before(&recorded(&before))
+                        .after(&recorded(&after));
                     tx.record(&Actor::of(&scope), change).await?;
                     return Ok((after, false));
                 }
@@ -218,7 +225,8 @@ impl Tenant<'_> {
                 )
                 .await
                 .map_err(|e| dup(e, "view", "name"))?;
-                let change = Change::new(Some(scope.org_id), "view.saved", "view", v.id).after(&v);
+                let change = Change::new(Some(scope.org_id), "view.saved", "view", v.id)
+                    .after(&recorded(&v));
                 tx.record(&Actor::of(&scope), change).await?;
                 Ok((v, true))
             })
@@ -246,8 +254,8 @@ impl Tenant<'_> {
                     &[scope.org_id.into(), scope.user_id.into(), id.into()],
                 )
                 .await?;
-                let change =
-                    Change::new(Some(scope.org_id), "view.deleted", "view", id).before(&before);
+                let change = Change::new(Some(scope.org_id), "view.deleted", "view", id)
+                    .before(&recorded(&before));
                 tx.record(&Actor::of(&scope), change).await?;
                 Ok(before)
             })
@@ -274,7 +282,7 @@ impl Tenant<'_> {
              LEFT JOIN tasks t ON t.org_id = $1 AND t.id = n.task_id
              LEFT JOIN versions v ON v.org_id = $1 AND v.id = n.version_id
              LEFT JOIN tasks vt ON vt.org_id = $1 AND vt.id = v.task_id
-             WHERE n.org_id = $1 AND n.project_id = $2 AND lower(n.body) LIKE $3 ESCAPE '\\'
+             WHERE n.org_id = $1 AND n.project_id = $2 AND lower(n.body) LIKE lower($3) ESCAPE '\\'
              LIMIT $4"
         );
         let rows: Vec<(Option<Uuid>,)> = self
@@ -322,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_search_text_is_literal_inside_its_pattern() {
-        assert_eq!(contains_pattern("Sky"), "%sky%");
+        assert_eq!(contains_pattern("Sky"), "%Sky%");
         assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
         assert_eq!(contains_pattern("天空"), "%天空%");
     }

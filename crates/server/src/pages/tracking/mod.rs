@@ -548,12 +548,15 @@ struct GridPage {
 }
 
 impl GridPage {
-    fn shows(&self, what: &str) -> bool {
-        match what {
-            "due" => self.view.shows(&Show::Due),
-            "priority" => self.view.shows(&Show::Priority),
-            key => self.view.shows(&Show::Field(key.to_string())),
-        }
+    fn shows_due(&self) -> bool {
+        self.view.shows(&Show::Due)
+    }
+    fn shows_priority(&self) -> bool {
+        self.view.shows(&Show::Priority)
+    }
+    /// Whether the custom field of `key` is a column (a field may be keyed `due` too).
+    fn shows_field(&self, key: &str) -> bool {
+        self.view.shows(&Show::Field(key.to_string()))
     }
     fn person(&self) -> String {
         self.view.person.map(|p| p.value()).unwrap_or_default()
@@ -792,13 +795,10 @@ async fn grid_page(
     let mut rows: Vec<GridRow> = Vec::new();
     let mut truncated = false;
     'sequences: for s in chosen {
-        // Filters drop rows after reading them, so a filtered grid reads whole sequences.
-        let room = if view.filters() {
-            GRID_MAX_SHOTS
-        } else {
-            GRID_MAX_SHOTS - rows.len()
-        };
-        let (shots, _) = store.shots(s.id, false, None, room as u32).await?;
+        if rows.len() >= GRID_MAX_SHOTS {
+            truncated = true;
+            break;
+        }
         let tasks = store.sequence_tasks(s.id).await?;
         let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
         let mut kept: HashSet<Uuid> = HashSet::new();
@@ -824,46 +824,62 @@ async fn grid_page(
             }
             row[*col] = Some(cell);
         }
-        for shot in shots.into_iter().take(room) {
-            if view.filters_tasks() && !kept.contains(&shot.id) {
-                continue;
-            }
-            let row_cells = cells
-                .remove(&shot.id)
-                .unwrap_or_else(|| (0..types.len()).map(|_| None).collect());
-            if view.filters() {
-                let mut hay = format!(
-                    "{} {} {}",
-                    shot.name,
-                    shot.clip_name.as_deref().unwrap_or_default(),
-                    s.name
-                );
-                for c in row_cells.iter().flatten() {
-                    hay.push(' ');
-                    hay.push_str(&c.people_full);
-                }
-                if !view.keeps_row(shot.id, &hay.to_lowercase(), &noted, cast.as_ref()) {
+        // The sequence's shots in cut order, a page at a time: filters drop rows after reading
+        // them, so a filtered grid reads on to the sequence's end.
+        let mut after = None;
+        loop {
+            let room = if view.filters() {
+                GRID_MAX_SHOTS
+            } else {
+                GRID_MAX_SHOTS.saturating_sub(rows.len()).max(1)
+            };
+            let (shots, _) = store.shots(s.id, false, after, room as u32).await?;
+            let more = shots.len() > room;
+            for shot in shots.into_iter().take(room) {
+                after = Some(shot.cut_order);
+                if view.filters_tasks() && !kept.contains(&shot.id) {
                     continue;
                 }
+                let row_cells = cells
+                    .remove(&shot.id)
+                    .unwrap_or_else(|| (0..types.len()).map(|_| None).collect());
+                if view.filters() {
+                    let mut hay = format!(
+                        "{} {} {}",
+                        shot.name,
+                        shot.clip_name.as_deref().unwrap_or_default(),
+                        s.name
+                    );
+                    for c in row_cells.iter().flatten() {
+                        hay.push(' ');
+                        hay.push_str(&c.people_full);
+                    }
+                    if !view.keeps_row(shot.id, &hay.to_lowercase(), &noted, cast.as_ref()) {
+                        continue;
+                    }
+                }
+                if rows.len() >= GRID_MAX_SHOTS {
+                    truncated = true;
+                    break 'sequences;
+                }
+                let mut own = values.remove(&shot.id).unwrap_or_default();
+                rows.push(GridRow {
+                    order: rows.len(),
+                    id: shot.id.to_string(),
+                    name: shot.name.clone(),
+                    sequence: s.name.clone(),
+                    frames: shot.frames(),
+                    clip: shot.clip_name.clone().unwrap_or_default(),
+                    cells: row_cells,
+                    fields: shown_fields
+                        .iter()
+                        .map(|(k, _)| own.remove(k).map(|v| field_text(&v)).unwrap_or_default())
+                        .collect(),
+                });
             }
-            if rows.len() >= GRID_MAX_SHOTS {
-                truncated = true;
-                break 'sequences;
+            if !more {
+                break;
             }
-            let mut own = values.remove(&shot.id).unwrap_or_default();
-            rows.push(GridRow {
-                order: rows.len(),
-                id: shot.id.to_string(),
-                name: shot.name.clone(),
-                sequence: s.name.clone(),
-                frames: shot.frames(),
-                clip: shot.clip_name.clone().unwrap_or_default(),
-                cells: row_cells,
-                fields: shown_fields
-                    .iter()
-                    .map(|(k, _)| own.remove(k).map(|v| field_text(&v)).unwrap_or_default())
-                    .collect(),
-            });
         }
     }
     let views = store
