@@ -143,6 +143,14 @@ async fn grid_filters_columns_and_saved_views() {
         assert!(page.contains(">Urgent</small>"));
         let (_, plain) = shown("").await;
         assert!(!plain.contains("2099-01-05") && !plain.contains("35mm"), "columns only when asked for");
+        assert!(!plain.contains(">Lookdev</button>"), "asset steps are not the shot grid's columns");
+        // A shot task on an asset step (the API allows it) brings that step in as a column.
+        let (s, v) = srv
+            .post(&tok, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot(2), "task_type_id": step("Lookdev")}]}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (_, plain) = shown("").await;
+        assert!(plain.contains(">Lookdev</button>") && !plain.contains(">Rigging</button>"), "{plain}");
 
         // A bad filter is said in words and the whole grid shown.
         for (q, said) in [

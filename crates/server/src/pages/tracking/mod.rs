@@ -687,7 +687,7 @@ async fn grid_page(
 ) -> PageResult {
     let store = state.store.tenant(&cx.scope);
     let project = store.project(project_id).await?;
-    let types = shot_steps(store.task_types(project_id).await?);
+    let all_types = store.task_types(project_id).await?;
     let statuses = named_statuses(store.task_statuses(project_id).await?);
     let sequences = all_sequences(state, cx, project_id).await?;
     let people = people(state, cx).await?;
@@ -757,6 +757,23 @@ async fn grid_page(
         Some(id) => sequences.iter().filter(|s| s.id == id).collect(),
         None => sequences.iter().collect(),
     };
+    // Each chosen sequence's tasks; the columns are the shot steps and any other step a shot has
+    // a task of (one made through the API on an asset step).
+    let mut sequence_tasks = Vec::with_capacity(chosen.len());
+    for s in &chosen {
+        sequence_tasks.push(store.sequence_tasks(s.id).await?);
+    }
+    let used: HashSet<Uuid> = sequence_tasks
+        .iter()
+        .flatten()
+        .map(|t| t.task_type_id)
+        .collect();
+    let types = named_steps(
+        all_types
+            .into_iter()
+            .filter(|t| !t.is_for_assets() || used.contains(&t.id))
+            .collect(),
+    );
     let names: HashMap<Uuid, String> = people.iter().cloned().collect();
     let by_status: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let column: HashMap<Uuid, usize> = types.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
@@ -794,12 +811,11 @@ async fn grid_page(
 
     let mut rows: Vec<GridRow> = Vec::new();
     let mut truncated = false;
-    'sequences: for s in chosen {
+    'sequences: for (s, tasks) in chosen.into_iter().zip(sequence_tasks) {
         if rows.len() >= GRID_MAX_SHOTS {
             truncated = true;
             break;
         }
-        let tasks = store.sequence_tasks(s.id).await?;
         let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
         let mut kept: HashSet<Uuid> = HashSet::new();
         for t in &tasks {
