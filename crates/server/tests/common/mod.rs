@@ -218,6 +218,17 @@ impl Srv {
             .unwrap()
     }
 
+    /// A member of `t`'s organisation with a display name and a role (the password `user`'s).
+    pub async fn person(&self, t: &Tenant, email: &str, name: &str, role: Role) -> User {
+        let u = self.user(email, name).await;
+        self.store()
+            .platform()
+            .add_member(&Actor::system(), t.org.id, u.id, role)
+            .await
+            .unwrap();
+        u
+    }
+
     pub async fn tenant(&self, name: &str, slug: &str) -> Tenant {
         let owner = self
             .user(&format!("owner@{slug}.example"), &format!("{name} Owner"))
@@ -327,4 +338,12 @@ where
         let srv = Arc::new(start(b).await);
         story(srv).await;
     }
+}
+
+/// The `id` of a record the API answered with.
+pub fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id: {v}"))
+        .to_string()
 }

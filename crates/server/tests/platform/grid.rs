@@ -6,9 +6,7 @@
 use crate::common::*;
 use crate::pages::Browser;
 use mstation_core::Role;
-use mstation_store::Actor;
-use mstation_store::identity::User;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CUT: &str = "TITLE: HAZE R1
 FCM: NON-DROP FRAME
@@ -16,23 +14,6 @@ FCM: NON-DROP FRAME
 002  A001C007 V     C        11:00:05:00 11:00:06:12 01:00:03:00 01:00:04:12
 003  A002C001 V     C        12:00:00:00 12:00:01:00 01:00:04:12 01:00:05:12
 ";
-
-async fn person(srv: &Srv, t: &Tenant, email: &str, name: &str, role: Role) -> User {
-    let u = srv.user(email, name).await;
-    srv.store()
-        .platform()
-        .add_member(&Actor::system(), t.org.id, u.id, role)
-        .await
-        .unwrap();
-    u
-}
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {v}"))
-        .to_string()
-}
 
 /// The names of the shot rows a grid page shows, in order.
 fn rows(page: &str) -> Vec<String> {
@@ -50,8 +31,8 @@ async fn grid_filters_columns_and_saved_views() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
-        let li = person(&srv, &a, "li@alpha.example", "Li Wei", Role::Artist).await;
-        let fang = person(&srv, &a, "fang@alpha.example", "Wang Fang", Role::Artist).await;
+        let li = srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist).await;
+        let fang = srv.person(&a, "fang@alpha.example", "Wang Fang", Role::Artist).await;
         let tok = a.token.clone();
 
         let (s, p) = srv

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::common::*;
 use crate::pages::Browser;
+use crate::roles::{ADMINS, AUDITORS, EVERYONE, MAKERS, PLANNERS, PRODUCERS, REVIEWERS};
 use crate::tenant_isolation::one_of_everything;
 use mstation_core::{Role, TokenScope};
 use mstation_store::Actor;
@@ -17,39 +18,8 @@ use uuid::Uuid;
 
 use Role::*;
 
-const EVERYONE: &[Role] = &[
-    Owner,
-    Admin,
-    Producer,
-    Coordinator,
-    Supervisor,
-    Artist,
-    Finance,
-    Viewer,
-    Client,
-];
-/// Members, invitations and webhooks (`ManageMembers`, `ManageWebhooks`).
-const ADMINS: &[Role] = &[Owner, Admin];
 /// The owner role itself: only an owner gives it or takes it away (`Role::may_assign`).
 const OWNERS: &[Role] = &[Owner];
-/// Projects (`ManageProduction`).
-const PRODUCERS: &[Role] = &[Owner, Admin, Producer];
-/// Sequences, assets, tasks, assignments, casting, custom values, conforms (`PlanProduction`).
-const PLANNERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
-/// Notes (`Review`).
-const REVIEWERS: &[Role] = &[
-    Owner,
-    Admin,
-    Producer,
-    Coordinator,
-    Supervisor,
-    Artist,
-    Client,
-];
-/// Versions, time logs, playlists (`WriteProduction`).
-const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor, Artist];
-/// The audit log (`ReadAudit`).
-const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
 /// The productions overview: planners, and those who read the audit log (`Ctx::may_see_overview`).
 const OVERVIEW: &[Role] = &[Owner, Admin, Producer, Coordinator, Finance];
 

@@ -6,27 +6,9 @@
 use crate::common::*;
 use crate::pages::{Browser, CUT};
 use mstation_core::Role;
-use mstation_store::Actor;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A member of `t`'s organisation with a display name and a role.
-async fn person(srv: &Srv, t: &Tenant, email: &str, name: &str, role: Role) {
-    let u = srv.user(email, name).await;
-    srv.store()
-        .platform()
-        .add_member(&Actor::system(), t.org.id, u.id, role)
-        .await
-        .unwrap();
-}
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {v}"))
-        .to_string()
-}
 
 /// The part of `page` from the element marked `data-testid="{name}"` to the next `end`.
 fn marked<'p>(page: &'p str, name: &str, end: &str) -> &'p str {
@@ -271,8 +253,8 @@ async fn playlists_are_made_filled_and_ordered_through_pages() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
-        person(&srv, &a, "li@alpha.example", "Li Wei", Role::Artist).await;
-        person(&srv, &a, "cleo@alpha.example", "Cleo Client", Role::Client).await;
+        srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist).await;
+        srv.person(&a, "cleo@alpha.example", "Cleo Client", Role::Client).await;
         let tok = a.token.clone();
         let p = production(&srv, &a).await;
         let pid = &p.project;
@@ -471,8 +453,10 @@ async fn notes_on_an_asset_and_on_each_version() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
-        person(&srv, &a, "li@alpha.example", "Li Wei", Role::Artist).await;
-        person(&srv, &a, "vera@alpha.example", "Vera Viewer", Role::Viewer).await;
+        srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist)
+            .await;
+        srv.person(&a, "vera@alpha.example", "Vera Viewer", Role::Viewer)
+            .await;
         let tok = a.token.clone();
         let p = production(&srv, &a).await;
         let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
@@ -640,7 +624,7 @@ async fn mentions_are_sentences_naming_the_note_newest_first() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
-        person(&srv, &a, "li@alpha.example", "Li Wei", Role::Artist).await;
+        srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist).await;
         let tok = a.token.clone();
         let p = production(&srv, &a).await;
         let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;

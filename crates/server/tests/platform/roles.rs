@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use Role::*;
 
-const EVERYONE: &[Role] = &[
+/// The role groups the API's and the pages' role walks share (`page_roles.rs`).
+pub(crate) const EVERYONE: &[Role] = &[
     Owner,
     Admin,
     Producer,
@@ -24,13 +25,14 @@ const EVERYONE: &[Role] = &[
     Viewer,
     Client,
 ];
-const ADMINS: &[Role] = &[Owner, Admin];
+/// Members, invitations, webhooks, organisation settings.
+pub(crate) const ADMINS: &[Role] = &[Owner, Admin];
 /// Projects, workflows, custom field definitions, collaboration grants.
-const PRODUCERS: &[Role] = &[Owner, Admin, Producer];
+pub(crate) const PRODUCERS: &[Role] = &[Owner, Admin, Producer];
 /// Sequences, episodes, assets, tasks, assignments, casting, custom values, conforms.
-const PLANNERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
+pub(crate) const PLANNERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
 /// Notes, and the statuses the workflow gives the role.
-const REVIEWERS: &[Role] = &[
+pub(crate) const REVIEWERS: &[Role] = &[
     Owner,
     Admin,
     Producer,
@@ -40,8 +42,9 @@ const REVIEWERS: &[Role] = &[
     Client,
 ];
 /// Versions, time logs, playlists.
-const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor, Artist];
-const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
+pub(crate) const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor, Artist];
+/// The audit log.
+pub(crate) const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,

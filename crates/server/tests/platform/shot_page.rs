@@ -6,9 +6,7 @@
 use crate::common::*;
 use crate::pages::Browser;
 use mstation_core::Role;
-use mstation_store::Actor;
-use mstation_store::identity::User;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Two shots: three seconds (72 frames at 24 fps) and a second and a half.
 const CUT: &str = "TITLE: MOONLIGHT R1
@@ -25,24 +23,6 @@ FCM: NON-DROP FRAME
 001  A001C003 V     C        10:00:00:00 10:00:03:00 01:00:00:00 01:00:03:00
 * FROM CLIP NAME: A001C003_ROOFTOP.MOV
 ";
-
-/// A member of `t`'s organisation with a display name and a role.
-async fn person(srv: &Srv, t: &Tenant, email: &str, name: &str, role: Role) -> User {
-    let u = srv.user(email, name).await;
-    srv.store()
-        .platform()
-        .add_member(&Actor::system(), t.org.id, u.id, role)
-        .await
-        .unwrap();
-    u
-}
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {v}"))
-        .to_string()
-}
 
 /// The `<section>` of a page marked `data-testid="{name}"`.
 fn section<'p>(page: &'p str, name: &str) -> &'p str {
@@ -99,9 +79,9 @@ async fn shot_page_shows_the_shot_its_work_and_its_people() {
     on_every_backend(|srv| async move {
         let a = srv.tenant("Alpha", "alpha").await;
         let b = srv.tenant("Bravo", "bravo").await;
-        let li = person(&srv, &a, "li@alpha.example", "Li Wei", Role::Artist).await;
-        let fang = person(&srv, &a, "fang@alpha.example", "Wang Fang", Role::Artist).await;
-        person(&srv, &a, "vera@alpha.example", "Vera Viewer", Role::Viewer).await;
+        let li = srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist).await;
+        let fang = srv.person(&a, "fang@alpha.example", "Wang Fang", Role::Artist).await;
+        srv.person(&a, "vera@alpha.example", "Vera Viewer", Role::Viewer).await;
         let tok = a.token.clone();
 
         // A project, a sequence and its cut.
