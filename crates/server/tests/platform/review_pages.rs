@@ -558,6 +558,24 @@ async fn notes_on_an_asset_and_on_each_version() {
             bad.contains("class=\"flash error\"") && bad.contains("id=\"version-"),
             "the task page"
         );
+        // A refused note comes back as typed, under its version, with its form open.
+        let (s, bad) = owner
+            .post(
+                &format!("/app/versions/{l2}/notes"),
+                &[("body", "Flicker at the edge"), ("frame", "soon")],
+            )
+            .await;
+        assert_eq!(s, 422);
+        let item = version_item(&bad, l2);
+        assert!(
+            item.contains(">Flicker at the edge</textarea>")
+                && item.contains("<details class=\"plan\" open>"),
+            "{item}"
+        );
+        assert!(
+            !version_item(&bad, l1).contains("Flicker at the edge"),
+            "only under its version"
+        );
         let (_, listed) = srv.get(&tok, &format!("/api/v1/versions/{l2}/notes")).await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
 

@@ -379,6 +379,10 @@ async fn shot_page_shows_the_shot_its_work_and_its_people() {
             .await;
         assert_eq!(s, 422);
         assert!(bad.contains("class=\"flash error\""), "{bad}");
+        assert!(
+            bad.contains(">x</textarea>") && bad.contains("value=\"late\""),
+            "the note comes back as typed: {bad}"
+        );
         let (s, bad) = lib
             .post(&format!("{url}/notes"), &[("body", "  "), ("frame", "")])
             .await;

@@ -362,6 +362,8 @@ struct AssetPage {
     tr: Tr,
     nav: Option<Nav>,
     flash: Option<(String, String)>,
+    /// The note form: empty, or as typed when the note was refused.
+    note_form: super::NoteTyped,
     csrf: String,
     project: Project,
     asset: Asset,
@@ -384,6 +386,7 @@ pub(super) async fn asset_view(
     cx: &Ctx,
     asset_id: Uuid,
     flash: Option<(String, String)>,
+    note_form: super::NoteTyped,
 ) -> PageResult {
     let asset = state.store.tenant(&cx.scope).asset(asset_id).await?;
     let project = state
@@ -477,6 +480,7 @@ pub(super) async fn asset_view(
         .entity_notes(NoteOn::Asset(asset_id))
         .await?;
     html(AssetPage {
+        note_form,
         tr: Tr::now(),
         nav: cx.nav("projects"),
         flash,
@@ -500,7 +504,7 @@ async fn asset_page(
     Path(asset_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    asset_view(&state, &cx, asset_id, None).await
+    asset_view(&state, &cx, asset_id, None, Default::default()).await
 }
 
 #[derive(Deserialize)]
@@ -526,7 +530,7 @@ async fn cast(
             Ok(n) => Some(n),
             Err(_) => {
                 let fl = flash_of(crate::error::ApiError::invalid("count", "not_a_number"));
-                return asset_view(&state, &cx, asset_id, Some(fl)).await;
+                return asset_view(&state, &cx, asset_id, Some(fl), Default::default()).await;
             }
         },
     };
@@ -537,7 +541,7 @@ async fn cast(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
-        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
+        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e)), Default::default()).await,
     }
 }
 
@@ -563,6 +567,6 @@ async fn uncast(
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/app/assets/{asset_id}")).into_response()),
-        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
+        Err(e) => asset_view(&state, &cx, asset_id, Some(flash_of(e)), Default::default()).await,
     }
 }

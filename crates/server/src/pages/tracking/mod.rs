@@ -1455,18 +1455,21 @@ struct TimeForm {
 
 /// Forms that come back to the page with what was typed in them.
 #[derive(Default)]
-struct Typed {
+pub(super) struct Typed {
     plan: Option<PlanTyped>,
     time: Option<TimeForm>,
     note: Option<NoteTyped>,
+    /// A note on one of the task's versions, as typed.
+    pub(super) version_note: Option<(Uuid, NoteTyped)>,
 }
 
-/// The note form as typed, shown again when the note was not posted.
-#[derive(Default)]
-struct NoteTyped {
-    body: String,
-    frame: String,
-    status_id: String,
+/// A note form as typed, shown again when the note was not posted (`status_id` only on a
+/// task's).
+#[derive(Default, Clone)]
+pub(super) struct NoteTyped {
+    pub(super) body: String,
+    pub(super) frame: String,
+    pub(super) status_id: String,
 }
 
 /// One day of time logs, the latest day first.
@@ -1488,6 +1491,8 @@ struct VersionRow {
     notes: Vec<review::NoteRow>,
     /// The note form's summary: "Write a note on v003".
     note_label: String,
+    /// The note form as typed when a note on this version was refused (then shown open).
+    note_form: NoteTyped,
 }
 
 struct TimeLogRow {
@@ -1620,6 +1625,12 @@ async fn task_view(
             author: name_of(v.author_id),
             when: cx.time(v.created_at.0),
             notes: review::note_rows(notes, &names, cx),
+            note_form: typed
+                .version_note
+                .as_ref()
+                .filter(|(id, _)| *id == v.id)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default(),
         });
     }
     let versions = version_rows;

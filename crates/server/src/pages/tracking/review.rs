@@ -123,6 +123,17 @@ fn note_frame(typed: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
+impl NoteForm {
+    /// The form as typed, to show again when the note was refused.
+    pub(super) fn typed(&self) -> super::NoteTyped {
+        super::NoteTyped {
+            body: self.body.clone(),
+            frame: self.frame.clone(),
+            status_id: String::new(),
+        }
+    }
+}
+
 /// Writes the note of a form on a shot, an asset or a version.
 pub(super) async fn write_note(
     state: &State,
@@ -150,10 +161,11 @@ async fn asset_note(
     match write_note(&state, &cx, NoteOn::Asset(asset_id), &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/assets/{asset_id}#notes")).into_response()),
         Err(e) if e.status() == StatusCode::NOT_FOUND => Err(e.into()),
-        Err(e) => answered(
-            super::assets::asset_view(&state, &cx, asset_id, Some(flash_of(e))).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) => {
+            let page =
+                super::assets::asset_view(&state, &cx, asset_id, Some(flash_of(e)), f.typed());
+            answered(page.await, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
 }
 
@@ -173,10 +185,14 @@ async fn version_note(
             Ok(Redirect::to(&format!("/app/tasks/{task_id}#version-{version_id}")).into_response())
         }
         Err(e) if e.status() == StatusCode::NOT_FOUND => Err(e.into()),
-        Err(e) => answered(
-            super::task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) => {
+            let typed = Typed {
+                version_note: Some((version_id, f.typed())),
+                ..Typed::default()
+            };
+            let page = super::task_view(&state, &cx, task_id, Some(flash_of(e)), typed);
+            answered(page.await, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
 }
 

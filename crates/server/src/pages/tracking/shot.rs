@@ -108,6 +108,8 @@ struct ShotPage {
     tr: Tr,
     nav: Option<Nav>,
     flash: Option<(String, String)>,
+    /// The note form: empty, or as typed when the note was refused.
+    note_form: super::NoteTyped,
     csrf: String,
     project: Project,
     sequence: Sequence,
@@ -174,6 +176,7 @@ async fn shot_view(
     cx: &Ctx,
     shot_id: Uuid,
     flash: Option<(String, String)>,
+    note_form: super::NoteTyped,
 ) -> PageResult {
     need(cx, Permission::ReadOrg)?;
     let store = state.store.tenant(&cx.scope);
@@ -361,6 +364,7 @@ async fn shot_view(
     let last = shot.cut_out + shot.tail_handles;
     let omitted = shot.status == mstation_core::tracking::conform::OMITTED;
     html(ShotPage {
+        note_form,
         tr: Tr::now(),
         nav: cx.nav("projects"),
         flash,
@@ -398,7 +402,7 @@ async fn shot_page(
     Path(shot_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    shot_view(&state, &cx, shot_id, None).await
+    shot_view(&state, &cx, shot_id, None, Default::default()).await
 }
 
 async fn shot_note(
@@ -416,7 +420,7 @@ async fn shot_note(
         Err(e) => {
             let status = e.status();
             answered(
-                shot_view(&state, &cx, shot_id, Some(flash_of(e))).await,
+                shot_view(&state, &cx, shot_id, Some(flash_of(e)), f.typed()).await,
                 status,
             )
         }
@@ -471,7 +475,7 @@ async fn shot_fields(
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/app/shots/{shot_id}#fields")).into_response()),
         Err(e @ StoreError::NotFound { .. }) => Err(e.into()),
-        Err(e) => shot_view(&state, &cx, shot_id, Some(flash_of(e))).await,
+        Err(e) => shot_view(&state, &cx, shot_id, Some(flash_of(e)), Default::default()).await,
     }
 }
 
