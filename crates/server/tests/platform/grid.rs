@@ -168,10 +168,12 @@ async fn grid_filters_columns_and_saved_views() {
             .post(&tok, &format!("/api/v1/projects/{pid}/views"), json!({"grid": "shots", "name": "x", "query": "colour=red"}))
             .await;
         assert_eq!(s, 422, "{bad}");
-        let (s, bad) = srv
-            .post(&tok, &format!("/api/v1/projects/{pid}/views"), json!({"grid": "timeline", "name": "x", "query": ""}))
-            .await;
-        assert_eq!(s, 422, "{bad}");
+        for grid in ["timeline", "assets"] {
+            let (s, bad) = srv
+                .post(&tok, &format!("/api/v1/projects/{pid}/views"), json!({"grid": grid, "name": "x", "query": ""}))
+                .await;
+            assert_eq!(s, 422, "{grid}: {bad}");
+        }
         let (s, page) = owner.post(&format!("/app/projects/{pid}/views"), &[("name", " "), ("query", "person=nobody")]).await;
         assert_eq!(s, 422, "an empty name is said back");
         assert!(page.contains("Name is required."), "the field by its label: {page}");

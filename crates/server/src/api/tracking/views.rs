@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<State> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ViewParams {
-    /// `shots` or `assets`; both when absent.
+    /// `shots` (the one grid views are kept for); every grid's when absent.
     pub grid: Option<String>,
 }
 
@@ -57,7 +57,7 @@ async fn list_views(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewInput {
-    /// `shots` or `assets`.
+    /// `shots`: the shot grid (the asset grid filters in the page and keeps no views yet).
     pub grid: String,
     /// 1 to 80 characters; saving a name the caller already uses for this grid replaces it.
     pub name: String,
