@@ -15,6 +15,24 @@ FCM: NON-DROP FRAME
 ";
 
 /// A signed-in browser: cookie jar, and the CSRF token its pages carry.
+/// What a reader sees: the page without its tags.
+pub(crate) fn text(page: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,

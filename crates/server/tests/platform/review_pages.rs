@@ -4,7 +4,7 @@
 //! the page frame, another organisation's ids not found, and Chinese pages without English.
 
 use crate::common::*;
-use crate::pages::{Browser, CUT};
+use crate::pages::{Browser, CUT, text};
 use mstation_core::Role;
 use serde_json::json;
 
@@ -44,24 +44,6 @@ fn version_item<'p>(page: &'p str, version: &str) -> &'p str {
             }
         }
     }
-}
-
-/// What a reader sees: the page without its tags.
-fn text(page: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in page.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The playlist's version ids, in order, as the API has them.

@@ -4,7 +4,7 @@
 //! a shot link to it; another organisation's shot is a 404; the Chinese page has no English.
 
 use crate::common::*;
-use crate::pages::Browser;
+use crate::pages::{Browser, text};
 use mstation_core::Role;
 use serde_json::json;
 
@@ -40,24 +40,6 @@ fn fact<'p>(page: &'p str, name: &str) -> &'p str {
         .unwrap_or_else(|| panic!("no {name} fact: {page}"))
         + marker.len();
     &page[at..at + page[at..].find('<').unwrap()]
-}
-
-/// What a reader sees: the page without its tags.
-fn text(page: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in page.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The `## Shot page` block of a catalog: (key, value).
