@@ -34,6 +34,10 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct Store {
     pub(crate) db: mstation_db::Database,
     pub(crate) tokens: identity::TokenCache,
+    /// Conforms of one sequence take turns (SQLite; `tracking::conforming`).
+    pub(crate) conform_turns: tracking::conforming::ConformTurns,
+    /// How many new shots a conform writes a transaction on SQLite.
+    pub(crate) conform_batch: usize,
 }
 
 #[derive(Debug, Error)]
@@ -212,7 +216,16 @@ impl Store {
         Ok(Store {
             db: mstation_db::Database::open(url, &MIGRATIONS).await?,
             tokens: identity::TokenCache::default(),
+            conform_turns: Default::default(),
+            conform_batch: tracking::conforming::CONFORM_BATCH,
         })
+    }
+
+    /// Sets how many new shots a conform writes in one transaction on SQLite (at least one
+    /// statement's 400); a cut with more is staged out of sight and shown at once.
+    pub fn with_conform_batch(mut self, shots: usize) -> Store {
+        self.conform_batch = shots;
+        self
     }
 
     pub async fn open_sqlite(path: &std::path::Path) -> Result<Store> {

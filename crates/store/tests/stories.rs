@@ -313,3 +313,114 @@ async fn jobs_are_claimed_once_and_completed_by_their_worker() {
     })
     .await;
 }
+
+/// A CMX 3600 cut of `n` one-second events.
+fn cut_of(n: u32) -> String {
+    let at =
+        |hour: u32, s: u32| format!("{:02}:{:02}:{:02}:00", hour + s / 3600, s / 60 % 60, s % 60);
+    let mut edl = String::from("TITLE: BIG\nFCM: NON-DROP FRAME\n");
+    for i in 0..n {
+        edl.push_str(&format!(
+            "{:03}  A{:03}C001 V     C        {} {} {} {}\n",
+            i % 1000 + 1,
+            i % 1000,
+            at(10, i),
+            at(10, i + 1),
+            at(1, i),
+            at(1, i + 1)
+        ));
+    }
+    edl
+}
+
+/// On SQLite a cut with more new shots than one transaction writes is staged out of sight and
+/// shown at once: a conform cut off while staging shows nothing, records nothing, and leaves
+/// nothing in the way of the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_a_big_cut_appears_at_once_or_not_at_all() {
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("mstation-story-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.db");
+    let store = Arc::new(
+        Store::open_sqlite(&path)
+            .await
+            .unwrap()
+            .with_conform_batch(400),
+    );
+    let a = owner(&store, "alpha").await;
+    let alpha = store.tenant(&a);
+    let project = alpha
+        .create_project(NewProject {
+            name: "Long".into(),
+            code: "LONG".into(),
+            rate: Rate::parse("24").unwrap(),
+            width: 1920,
+            height: 1080,
+            start_frame: None,
+            head_handles: None,
+            tail_handles: None,
+            start_date: None,
+            end_date: None,
+        })
+        .await
+        .unwrap();
+    let seq = alpha
+        .create_sequence(project.id, "SQ010", "")
+        .await
+        .unwrap();
+    let cut = edl::parse(&cut_of(4_000), project.rate().unwrap()).unwrap();
+    let mut peek = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .read_only(true);
+    peek = peek.busy_timeout(std::time::Duration::from_secs(5));
+    let peek = sqlx::SqlitePool::connect_with(peek).await.unwrap();
+    let staged = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM shots WHERE staged IS NOT NULL")
+            .fetch_one(&peek)
+            .await
+            .unwrap()
+    };
+    let before = store
+        .platform()
+        .events_after(0, 100_000)
+        .await
+        .unwrap()
+        .len();
+
+    let conform = tokio::spawn({
+        let (store, a, cut) = (store.clone(), a.clone(), cut.clone());
+        async move { store.tenant(&a).conform_sequence(seq.id, &cut, true).await }
+    });
+    while staged().await == 0 {
+        assert!(!conform.is_finished(), "the cut was not staged");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    conform.abort();
+    let _ = conform.await;
+    assert!(staged().await > 0, "the cut-off conform left staged shots");
+    let (_, total) = alpha.shots(seq.id, true, None, 10).await.unwrap();
+    assert_eq!(total, 0, "a staged shot is out of sight");
+    let events = store.platform().events_after(0, 100_000).await.unwrap();
+    assert_eq!(events.len(), before, "a cut not shown is not announced");
+
+    let applied = alpha.conform_sequence(seq.id, &cut, true).await.unwrap();
+    assert_eq!(applied.new.len(), 4_000);
+    assert_eq!(staged().await, 0, "the next conform cleared what was left");
+    let (shots, total) = alpha.shots(seq.id, true, None, 5_000).await.unwrap();
+    assert_eq!(total, 4_000);
+    assert_eq!(shots.len(), 4_000);
+    let conformed = store
+        .platform()
+        .events_after(0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "sequence.conformed")
+        .count();
+    assert_eq!(conformed, 10, "one event per 400 shots");
+    let again = alpha.conform_sequence(seq.id, &cut, true).await.unwrap();
+    assert!(again.new.is_empty() && again.changed.is_empty());
+    peek.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

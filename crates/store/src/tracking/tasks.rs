@@ -1385,7 +1385,7 @@ impl Tenant<'_> {
         // Both scan the whole project: off the runtime's threads on SQLite.
         let sequences: Vec<(Uuid, String, i64)> = self
             .read_apart(
-                "SELECT q.id, q.name, (SELECT COUNT(*) FROM shots s WHERE s.org_id = q.org_id AND s.sequence_id = q.id AND s.status <> $3)
+                "SELECT q.id, q.name, (SELECT COUNT(*) FROM shots s WHERE s.org_id = q.org_id AND s.sequence_id = q.id AND s.staged IS NULL AND s.status <> $3)
                  FROM sequences q WHERE q.org_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id",
                 args.clone(),
             )

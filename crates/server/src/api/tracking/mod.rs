@@ -492,7 +492,7 @@ pub struct ConformInput {
     pub format: String,
     /// The file's text.
     pub edl: String,
-    /// false (the default): only compute the diff. true: write it, in one transaction.
+    /// false (the default): only compute the diff. true: write it, all or nothing (a big cut appears at once).
     #[serde(default)]
     pub apply: bool,
 }

@@ -1,0 +1,4 @@
+-- A conform with many new shots writes them out of sight, a batch a transaction, and shows them
+-- in one short transaction at the end: `staged` holds the conform's id until then. Every read of
+-- a sequence's shots skips staged rows.
+ALTER TABLE shots ADD COLUMN staged BLOB;
