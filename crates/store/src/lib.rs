@@ -38,6 +38,8 @@ pub struct Store {
     pub(crate) conform_turns: tracking::conforming::ConformTurns,
     /// How many new shots a conform writes a transaction on SQLite.
     pub(crate) conform_batch: usize,
+    /// When set, each staged batch of a conform waits for a permit (`with_conform_gate`).
+    pub(crate) conform_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 #[derive(Debug, Error)]
@@ -213,18 +215,29 @@ impl Store {
     /// Opens the store named by `url`: `sqlite:PATH` / a plain path, or `postgres://…`. Creates the
     /// database file if needed and applies the migrations of that backend.
     pub async fn open(url: &str) -> Result<Store> {
-        Ok(Store {
+        let store = Store {
             db: mstation_db::Database::open(url, &MIGRATIONS).await?,
             tokens: identity::TokenCache::default(),
             conform_turns: Default::default(),
             conform_batch: tracking::conforming::CONFORM_BATCH,
-        })
+            conform_gate: None,
+        };
+        store.platform().clear_staged_shots().await?;
+        Ok(store)
     }
 
     /// Sets how many new shots a conform writes in one transaction on SQLite (at least one
     /// statement's 400); a cut with more is staged out of sight and shown at once.
     pub fn with_conform_batch(mut self, shots: usize) -> Store {
-        self.conform_batch = shots;
+        self.conform_batch = shots.max(tracking::conforming::CONFORM_CHUNK);
+        self
+    }
+
+    /// Makes each staged batch of a conform wait for a permit of `gate`: a test stops a conform
+    /// between two batches this way.
+    #[doc(hidden)]
+    pub fn with_conform_gate(mut self, gate: std::sync::Arc<tokio::sync::Semaphore>) -> Store {
+        self.conform_gate = Some(gate);
         self
     }
 

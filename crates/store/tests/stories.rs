@@ -342,11 +342,14 @@ async fn tracking_a_big_cut_appears_at_once_or_not_at_all() {
     let dir = std::env::temp_dir().join(format!("mstation-story-{}", Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("m.db");
+    // Each staged batch waits for a permit: the test stops the conform between two batches.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
     let store = Arc::new(
         Store::open_sqlite(&path)
             .await
             .unwrap()
-            .with_conform_batch(400),
+            .with_conform_batch(400)
+            .with_conform_gate(gate.clone()),
     );
     let a = owner(&store, "alpha").await;
     let alpha = store.tenant(&a);
@@ -392,18 +395,29 @@ async fn tracking_a_big_cut_appears_at_once_or_not_at_all() {
         let (store, a, cut) = (store.clone(), a.clone(), cut.clone());
         async move { store.tenant(&a).conform_sequence(seq.id, &cut, true).await }
     });
-    while staged().await == 0 {
-        assert!(!conform.is_finished(), "the cut was not staged");
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    gate.add_permits(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while staged().await < 800 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "two batches were not staged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    // The conform now waits for its third batch's permit: it stops there.
     conform.abort();
     let _ = conform.await;
-    assert!(staged().await > 0, "the cut-off conform left staged shots");
+    assert_eq!(
+        staged().await,
+        800,
+        "the cut-off conform left two batches staged"
+    );
     let (_, total) = alpha.shots(seq.id, true, None, 10).await.unwrap();
     assert_eq!(total, 0, "a staged shot is out of sight");
     let events = store.platform().events_after(0, 100_000).await.unwrap();
     assert_eq!(events.len(), before, "a cut not shown is not announced");
 
+    gate.add_permits(10);
     let applied = alpha.conform_sequence(seq.id, &cut, true).await.unwrap();
     assert_eq!(applied.new.len(), 4_000);
     assert_eq!(staged().await, 0, "the next conform cleared what was left");
@@ -421,6 +435,33 @@ async fn tracking_a_big_cut_appears_at_once_or_not_at_all() {
     assert_eq!(conformed, 10, "one event per 400 shots");
     let again = alpha.conform_sequence(seq.id, &cut, true).await.unwrap();
     assert!(again.new.is_empty() && again.changed.is_empty());
+    // A server stopped while staging: opening the file again clears what was left.
+    let seq2 = alpha
+        .create_sequence(project.id, "SQ020", "")
+        .await
+        .unwrap();
+    let stopped = tokio::spawn({
+        let (store, a, cut) = (store.clone(), a.clone(), cut.clone());
+        async move { store.tenant(&a).conform_sequence(seq2.id, &cut, true).await }
+    });
+    gate.add_permits(1);
+    while staged().await < 400 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a batch was not staged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    stopped.abort();
+    let _ = stopped.await;
+    assert_eq!(staged().await, 400);
+    let reopened = Store::open_sqlite(&path).await.unwrap();
+    assert_eq!(
+        staged().await,
+        0,
+        "opening the file cleared the staged shots"
+    );
+    reopened.close().await;
     peek.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -19,23 +19,26 @@ use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
 use super::{SHOT_COLS, Shot, locators};
-use crate::{Actor, Arg, Backend, Change, Result, StoreError, Tenant, WriteTx, new_id, now_ms};
+use crate::{Actor, Arg, Backend, Change, Result, Tenant, WriteTx, new_id, now_ms};
 
 /// How many new shots a conform writes in one transaction on SQLite (`Store::with_conform_batch`);
 /// a cut with more is staged. About 7 ms of the writer's time on the reference machine.
 pub const CONFORM_BATCH: usize = 2_000;
 
 /// Conforms of one sequence take their turns in this process (a SQLite file has one server): a
-/// conform staging its shots is never overtaken by another of the same sequence.
+/// conform staging its shots is never overtaken by another of the same sequence. A turn also
+/// says whether a conform of the sequence stopped while staging (failed, or its request went
+/// away), so that its shots may still be out of sight: the next one clears them first.
 #[derive(Default)]
-pub(crate) struct ConformTurns(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>);
+pub(crate) struct ConformTurns(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<bool>>>>);
 
 impl ConformTurns {
-    async fn take(&self, sequence_id: Uuid) -> OwnedMutexGuard<()> {
+    async fn take(&self, sequence_id: Uuid) -> OwnedMutexGuard<bool> {
         let turn = {
             let mut turns = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            // A sequence nobody is conforming needs no entry.
-            turns.retain(|_, t| Arc::strong_count(t) > 1);
+            // A sequence nobody is conforming, with nothing left staged, needs no entry.
+            turns
+                .retain(|_, t| Arc::strong_count(t) > 1 || t.try_lock().map_or(true, |left| *left));
             turns.entry(sequence_id).or_default().clone()
         };
         turn.lock_owned().await
@@ -73,13 +76,17 @@ impl Tenant<'_> {
             return with_shots(conform::plan(&existing(&shots, marks), edl, &opts));
         }
         let staging = self.store.backend() == Backend::Sqlite;
-        let _turn = match staging {
+        let mut turn = match staging {
             true => Some(self.store.conform_turns.take(sequence_id).await),
             false => None,
         };
-        if staging {
-            // What a conform cut off (a dropped request, a crash) left out of sight.
+        if let Some(left) = turn.as_mut()
+            && **left
+        {
+            // What a conform that stopped while staging left out of sight. Through the writer,
+            // so after any write that conform had handed it.
             self.drop_staged(sequence_id).await?;
+            **left = false;
         }
         let place = (scope.org_id, project.id, sequence_id);
         // Planned, and every statement built, before the writer is asked for: inside it only
@@ -90,16 +97,31 @@ impl Tenant<'_> {
         let seen = cut_state(&shots);
         let marks = self.sequence_locators(sequence_id).await?;
         let plan = with_shots(conform::plan(&existing(&shots, marks), edl, &opts))?;
-        if staging && plan.new.len() > self.store.conform_batch {
+        if let Some(left) = turn.as_mut()
+            && plan.new.len() > self.store.conform_batch
+        {
+            // Until shown or cleared, in case this request goes away meanwhile.
+            **left = true;
             let stage = new_id();
             let writes = conform_writes(&plan, place, Some(stage));
-            let shown = self.stage_and_show(writes, place, stage, seen).await;
-            if shown.is_err() {
-                // Best effort: the next conform of the sequence clears what is left.
-                let _ = self.drop_staged(sequence_id).await;
+            match self.stage_and_show(writes, place, stage, seen).await {
+                Ok(true) => {
+                    **left = false;
+                    return Ok(plan);
+                }
+                // The cut changed after it was read (a conform of another process on this
+                // file): cleared, then written at once below, planned again inside.
+                Ok(false) => {
+                    self.drop_staged(sequence_id).await?;
+                    **left = false;
+                }
+                Err(e) => {
+                    if self.drop_staged(sequence_id).await.is_ok() {
+                        **left = false;
+                    }
+                    return Err(e);
+                }
             }
-            shown?;
-            return Ok(plan);
         }
         let writes = conform_writes(&plan, place, None);
         let actor = Actor::of(scope);
@@ -152,14 +174,15 @@ impl Tenant<'_> {
     }
 
     /// Writes a conform's new shots out of sight, `conform_batch` shots a transaction, then shows
-    /// them in one transaction with the rest of the conform (SQLite, the sequence's turn held).
+    /// them in one transaction with the rest of the conform (SQLite, the sequence's turn held):
+    /// `false` when the cut changed since it was read, and nothing was shown.
     async fn stage_and_show(
         &self,
         writes: ConformWrites,
         (org_id, _, sequence_id): (Uuid, Uuid, Uuid),
         stage: Uuid,
         seen: (i64, i64),
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let ConformWrites { new, rest, changes } = writes;
         let per = (self.store.conform_batch / CONFORM_CHUNK).max(1);
         let mut new = new.into_iter();
@@ -167,6 +190,11 @@ impl Tenant<'_> {
             let batch: Vec<_> = new.by_ref().take(per).collect();
             if batch.is_empty() {
                 break;
+            }
+            if let Some(gate) = &self.store.conform_gate
+                && let Ok(permit) = gate.acquire().await
+            {
+                permit.forget();
             }
             self.write(move |tx| {
                 Box::pin(async move {
@@ -179,53 +207,33 @@ impl Tenant<'_> {
             .await?;
         }
         let actor = Actor::of(self.scope());
-        let now = self
-            .write(move |tx| {
-                Box::pin(async move {
-                    let now = cut_state_in(tx, org_id, sequence_id).await?;
-                    if now != seen {
-                        return Ok(Some(now));
-                    }
-                    for (text, args) in &rest {
-                        tx.execute(text, args).await?;
-                    }
-                    tx.execute(
-                        "UPDATE shots SET staged = NULL
-                         WHERE org_id = $1 AND sequence_id = $2 AND staged = $3",
-                        &[org_id.into(), sequence_id.into(), stage.into()],
-                    )
-                    .await?;
-                    for change in changes {
-                        tx.record(&actor, change).await?;
-                    }
-                    Ok(None)
-                })
+        self.write(move |tx| {
+            Box::pin(async move {
+                if cut_state_in(tx, org_id, sequence_id).await? != seen {
+                    return Ok(false);
+                }
+                for (text, args) in &rest {
+                    tx.execute(text, args).await?;
+                }
+                tx.execute(
+                    "UPDATE shots SET staged = NULL
+                     WHERE org_id = $1 AND sequence_id = $2 AND staged = $3",
+                    &[org_id.into(), sequence_id.into(), stage.into()],
+                )
+                .await?;
+                for change in changes {
+                    tx.record(&actor, change).await?;
+                }
+                Ok(true)
             })
-            .await?;
-        match now {
-            None => Ok(()),
-            // Only a conform changes shots, and this one holds the sequence's turn: another
-            // process wrote to this database.
-            Some((_, version)) => Err(StoreError::Stale {
-                entity: "sequence",
-                current: version,
-            }),
-        }
+        })
+        .await
     }
 
     /// Deletes the sequence's staged shots (those of a conform that did not finish), a batch a
     /// transaction.
     async fn drop_staged(&self, sequence_id: Uuid) -> Result<()> {
         let org_id = self.org_id();
-        let left: Option<Uuid> = self
-            .scalar_opt(
-                "SELECT id FROM shots WHERE org_id = $1 AND sequence_id = $2 AND staged IS NOT NULL LIMIT 1",
-                &[org_id.into(), sequence_id.into()],
-            )
-            .await?;
-        if left.is_none() {
-            return Ok(());
-        }
         let batch = self.store.conform_batch as i64;
         loop {
             let gone = self
@@ -245,6 +253,24 @@ impl Tenant<'_> {
                 return Ok(());
             }
         }
+    }
+}
+
+impl crate::Platform<'_> {
+    /// Deletes the shots of conforms that stopped while staging, at start (SQLite: no conform of
+    /// this file is running in another process, and none has begun in this one).
+    pub(crate) async fn clear_staged_shots(&self) -> Result<()> {
+        if self.store.backend() != Backend::Sqlite {
+            return Ok(());
+        }
+        self.write(|tx| {
+            Box::pin(async move {
+                tx.execute("DELETE FROM shots WHERE staged IS NOT NULL", &[])
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 
@@ -275,7 +301,7 @@ struct ConformWrites {
 }
 
 /// How many shots one statement of a conform writes, and one of its events announces.
-const CONFORM_CHUNK: usize = 400;
+pub(crate) const CONFORM_CHUNK: usize = 400;
 
 /// The statements that write `plan` to the sequence `(org, project, sequence)` (new shots get
 /// new ids, and are out of sight when `staged` names the conform), and its record. Set-based, a
