@@ -49,6 +49,13 @@ impl StoreArgs {
             .await
             .with_context(|| "opening the metadata store")
     }
+
+    /// The blob store: the data folder's `media` folder.
+    fn blobs(&self) -> anyhow::Result<mstation_store::media::blobs::BlobStore> {
+        let root = self.data.join("media");
+        mstation_store::media::blobs::BlobStore::local(&root)
+            .with_context(|| format!("opening the media folder {}", root.display()))
+    }
 }
 
 #[derive(Subcommand)]
@@ -182,8 +189,10 @@ async fn main() -> anyhow::Result<()> {
             if demo {
                 load_demo(&db).await?;
             }
+            let blobs = store.blobs()?;
             let state = mstation_server::AppState::with_options(
                 db,
+                blobs,
                 secure_cookies,
                 allow_private_webhooks,
                 trusted_proxies,

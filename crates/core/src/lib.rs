@@ -4,6 +4,7 @@
 pub mod events;
 pub mod identity;
 pub mod jobs;
+pub mod media;
 pub mod net;
 pub mod page;
 pub mod tracking;

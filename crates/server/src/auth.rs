@@ -52,7 +52,7 @@ pub async fn authenticate(
         Ok(Some(caller)) => {
             if caller.session.is_some()
                 && is_unsafe(req.method())
-                && req.uri().path().starts_with("/api/")
+                && (req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/files"))
             {
                 let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
                 let expected = caller.session.as_ref().map(|s| s.csrf.as_str());

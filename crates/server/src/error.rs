@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use fluent_templates::fluent_bundle::FluentValue;
 use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioError};
 use mstation_store::identity::IdentityRule;
+use mstation_store::media::MediaRule;
 use mstation_store::tracking::TrackingRule;
 use mstation_store::{DbError, Rule, StoreError};
 use serde::Serialize;
@@ -63,6 +64,8 @@ pub enum Code {
     BadOtio,
     /// A cut cannot be written in the format asked for.
     BadExport,
+    /// A tus header that does not parse (`/files`).
+    BadUploadHeader,
     /// A context's rule (identity, tracking, …).
     Rule(Rule),
 }
@@ -106,9 +109,11 @@ impl Code {
             BadEdl,
             BadOtio,
             BadExport,
+            BadUploadHeader,
         ];
         all.extend(IdentityRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Identity(r))));
         all.extend(TrackingRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Tracking(r))));
+        all.extend(MediaRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Media(r))));
         all
     }
 
@@ -149,12 +154,13 @@ impl Code {
             Code::BadEdl => "tracking.bad_edl",
             Code::BadOtio => "tracking.bad_otio",
             Code::BadExport => "tracking.bad_export",
+            Code::BadUploadHeader => "media.bad_upload_header",
             Code::Rule(r) => r.code(),
         }
     }
 
     /// The HTTP status of an answer with this problem.
-    pub const fn status(self) -> StatusCode {
+    pub fn status(self) -> StatusCode {
         match self {
             Code::AuthRequired | Code::AuthInvalidToken | Code::AuthBadCredentials => {
                 StatusCode::UNAUTHORIZED
@@ -172,7 +178,8 @@ impl Code {
             | Code::RequestInvalidSort
             | Code::RequestInvalidCursor
             | Code::RequestInvalidLastEventId
-            | Code::RequestInvalidPath => StatusCode::BAD_REQUEST,
+            | Code::RequestInvalidPath
+            | Code::BadUploadHeader => StatusCode::BAD_REQUEST,
             Code::RequestMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -206,6 +213,16 @@ impl Code {
                 | TrackingRule::EpisodeInUse
                 | TrackingRule::TooManyFields
                 | TrackingRule::ChoiceInUse => StatusCode::CONFLICT,
+            },
+            Code::Rule(Rule::Media(r)) => match r {
+                MediaRule::UploadBusy => StatusCode::LOCKED,
+                MediaRule::OffsetMismatch => StatusCode::CONFLICT,
+                MediaRule::UploadExpired => StatusCode::GONE,
+                MediaRule::PastLength => StatusCode::PAYLOAD_TOO_LARGE,
+                // tus: 460 Checksum Mismatch.
+                MediaRule::ChecksumMismatch => {
+                    StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
+                }
             },
         }
     }

@@ -52,6 +52,8 @@ pub struct Live {
 /// What every handler can reach.
 pub struct AppState {
     pub store: Store,
+    /// Where media bytes are kept.
+    pub blobs: mstation_store::media::blobs::BlobStore,
     /// Committed outbox events, as the tailer reads them; the event stream subscribes here.
     pub events: broadcast::Sender<Arc<Live>>,
     /// The outbox position up to which `events` has broadcast everything (in commit order).
@@ -86,12 +88,17 @@ pub fn init_tls() {
 }
 
 impl AppState {
-    pub fn new(store: Store, secure_cookies: bool) -> State {
-        Self::with_options(store, secure_cookies, false, Vec::new())
+    pub fn new(
+        store: Store,
+        blobs: mstation_store::media::blobs::BlobStore,
+        secure_cookies: bool,
+    ) -> State {
+        Self::with_options(store, blobs, secure_cookies, false, Vec::new())
     }
 
     pub fn with_options(
         store: Store,
+        blobs: mstation_store::media::blobs::BlobStore,
         secure_cookies: bool,
         allow_private_webhooks: bool,
         trusted_proxies: Vec<mstation_core::net::Cidr>,
@@ -100,6 +107,7 @@ impl AppState {
         let (events, _) = broadcast::channel(4096);
         Arc::new(AppState {
             store,
+            blobs,
             events,
             broadcast_upto: std::sync::atomic::AtomicI64::new(-1),
             allow_private_webhooks,

@@ -208,6 +208,7 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
             Ok(n) => tracing::info!(jobs = n, "returned jobs whose worker stopped answering"),
             Err(e) => tracing::warn!(error = %e, "reaper failed"),
         }
+        expire_uploads(&state).await;
         if last_prune.elapsed() > Duration::from_secs(3600) {
             let _ = state.store.platform().idem_prune().await;
             let _ = state.store.optimize().await;
@@ -215,6 +216,28 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
         }
         if pause(&mut stop, Duration::from_secs(2)).await {
             return;
+        }
+    }
+}
+
+/// Lets go of uploads whose time ran out: their rows (announced as `upload.expired`) and bytes.
+async fn expire_uploads(state: &State) {
+    let expired = match state.store.platform().expired_uploads(100).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading expired uploads failed");
+            return;
+        }
+    };
+    for (id, org_id) in expired {
+        match state.store.platform().expire_upload(id, org_id).await {
+            Ok(true) => {
+                if let Err(e) = state.blobs.drop_staging(id).await {
+                    tracing::warn!(error = %e, upload = %id, "an expired upload's bytes stay on disk");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, upload = %id, "expiring an upload failed"),
         }
     }
 }

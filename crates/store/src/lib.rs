@@ -10,6 +10,7 @@ pub mod handles;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod media;
 pub mod tracking;
 
 pub use handles::{Platform, Tenant};
@@ -71,6 +72,7 @@ pub enum StoreError {
 pub enum Rule {
     Identity(identity::IdentityRule),
     Tracking(tracking::TrackingRule),
+    Media(media::MediaRule),
 }
 
 impl Rule {
@@ -79,6 +81,7 @@ impl Rule {
         match self {
             Rule::Identity(r) => r.code(),
             Rule::Tracking(r) => r.code(),
+            Rule::Media(r) => r.code(),
         }
     }
 }

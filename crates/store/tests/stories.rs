@@ -465,3 +465,72 @@ async fn tracking_a_big_cut_appears_at_once_or_not_at_all() {
     peek.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An upload is its sender's, held by one writer at a time, and becomes a file of the
+/// organisation whose blob is kept once across the platform.
+#[tokio::test]
+async fn media_an_upload_becomes_a_file_of_its_organisation() {
+    use mstation_store::Rule;
+    use mstation_store::media::{MediaRule, NewUpload};
+    on_both_backends(|store| async move {
+        let a = owner(&store, "alpha").await;
+        let b = owner(&store, "beta").await;
+        let (alpha, beta) = (store.tenant(&a), store.tenant(&b));
+        let new = || NewUpload {
+            project_id: None,
+            name: "A001C003.mov".into(),
+            content_type: None,
+            metadata: String::new(),
+            length: 10,
+        };
+        let up = alpha.create_upload(new()).await.unwrap();
+        assert!(
+            not_found(beta.upload(up.id).await),
+            "another organisation's upload"
+        );
+        alpha.hold_upload(up.id, 0, "first").await.unwrap();
+        let busy = alpha.hold_upload(up.id, 0, "second").await;
+        assert!(matches!(
+            busy,
+            Err(StoreError::Rule(Rule::Media(MediaRule::UploadBusy)))
+        ));
+        alpha
+            .upload_progress(up.id, "first", 4, true)
+            .await
+            .unwrap();
+        let stale = alpha.hold_upload(up.id, 0, "second").await;
+        assert!(matches!(
+            stale,
+            Err(StoreError::Rule(Rule::Media(MediaRule::OffsetMismatch)))
+        ));
+        alpha.hold_upload(up.id, 4, "second").await.unwrap();
+        assert!(
+            alpha
+                .upload_progress(up.id, "first", 10, true)
+                .await
+                .is_err(),
+            "not its hold"
+        );
+        let hash = "ab".repeat(32);
+        store.platform().add_blob(&hash, 10).await.unwrap();
+        store.platform().add_blob(&hash, 10).await.unwrap();
+        assert!(store.platform().blob_known(&hash).await.unwrap());
+        let file = alpha.finish_upload(up.id, "second", &hash).await.unwrap();
+        assert_eq!((file.size, file.hash.as_str()), (10, hash.as_str()));
+        assert!(not_found(beta.media_file(file.id).await));
+        let page = beta.media_files(None, &ListQuery::default()).await.unwrap();
+        assert!(page.items.is_empty());
+        // Beta's own upload of the same bytes: its own file, the one blob.
+        let theirs = beta.create_upload(new()).await.unwrap();
+        beta.hold_upload(theirs.id, 0, "b").await.unwrap();
+        let other = beta.finish_upload(theirs.id, "b", &hash).await.unwrap();
+        assert_ne!(other.id, file.id);
+        // A finished upload takes no more and cannot be ended.
+        assert!(alpha.hold_upload(up.id, 10, "third").await.is_err());
+        assert!(alpha.terminate_upload(up.id).await.is_err());
+        let open = alpha.create_upload(new()).await.unwrap();
+        alpha.terminate_upload(open.id).await.unwrap();
+        assert!(not_found(alpha.upload(open.id).await));
+    })
+    .await;
+}

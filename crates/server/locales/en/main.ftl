@@ -205,6 +205,18 @@ problem-tracking-status_not_for_role = Your role may not set this status
 problem-tracking-status_not_for_role-detail = The project's workflow names the roles that may set each status; yours is not among them for this one.
 problem-tracking-not_your_task = Artists set this status only on their own tasks
 problem-tracking-not_your_task-detail = This task is not assigned to you; ask its coordinator to assign it to you first.
+problem-media-bad_upload_header = An upload header is not valid
+problem-media-bad_upload_header-detail = A header of the upload request is missing or not what the tus protocol asks for.
+problem-media-upload_busy = This upload is being written by another request
+problem-media-upload_busy-detail = Another request is sending this upload's bytes now; wait for it to finish, ask where the upload stands (HEAD), then go on from there.
+problem-media-offset_mismatch = The upload is not at this offset
+problem-media-offset_mismatch-detail = The upload stands at another byte than Upload-Offset says, or it is already complete; ask where it stands (HEAD) and send from there.
+problem-media-upload_expired = This upload has expired
+problem-media-upload_expired-detail = It was not finished in time and its bytes were let go; start the upload again.
+problem-media-checksum_mismatch = The bytes do not match their checksum
+problem-media-checksum_mismatch-detail = What arrived does not match Upload-Checksum, so none of it was kept; send the same bytes again.
+problem-media-past_length = More bytes than the upload announced
+problem-media-past_length-detail = The request would carry the upload past its Upload-Length; none of it was kept.
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = The frame rate is not one M-Station knows
@@ -258,6 +270,8 @@ entity-token = API token
 entity-user = user
 entity-version = version
 entity-view = saved view
+entity-media_file = media file
+entity-upload = upload
 entity-webhook = webhook
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
@@ -309,6 +323,7 @@ reason-own_organisation = { $field } is your own organisation; grants are for ot
 reason-range_needs_a_number_or_date_field = { $field }: .gte and .lte work only on number and date fields.
 reason-required = { $field } is required.
 reason-too_long = { $field } is too long.
+reason-too_large = { $field } is larger than allowed.
 reason-too_many = { $field } has too many items.
 reason-too_many_views = You keep 50 views of this grid already: delete one before saving another.
 reason-too_short = { $field } is too short.
@@ -486,6 +501,11 @@ activity-custom_field-created = added the custom field { $subject }
 activity-custom_field-updated = changed the custom field { $subject }
 activity-custom_field-deleted = removed the custom field { $subject }
 activity-other = made a change to { $subject }
+activity-upload-created = started uploading { $subject }
+activity-upload-completed = finished uploading { $subject }
+activity-upload-terminated = cancelled the upload of { $subject }
+activity-upload-expired = let the unfinished upload { $subject } expire
+activity-media-added = added the file { $subject }
 
 ## Assets
 nav-asset-grid = Asset grid

@@ -205,6 +205,18 @@ problem-tracking-status_not_for_role = 你的角色不能设置这个状态
 problem-tracking-status_not_for_role-detail = 项目的流程规定了每个状态可由哪些角色设置，这个状态不包括你的角色。
 problem-tracking-not_your_task = 美术师只能在分配给自己的任务上设置这个状态
 problem-tracking-not_your_task-detail = 这个任务没有分配给你；请先让它的协调人把它分配给你。
+problem-media-bad_upload_header = 上传请求头无效
+problem-media-bad_upload_header-detail = 上传请求缺少某个请求头，或其内容不符合 tus 协议的要求。
+problem-media-upload_busy = 另一个请求正在写入这个上传
+problem-media-upload_busy-detail = 另一个请求正在发送这个上传的数据；请等它结束，查询上传进度（HEAD）后从那里继续。
+problem-media-offset_mismatch = 上传不在这个位置
+problem-media-offset_mismatch-detail = 上传当前所在的字节与 Upload-Offset 不符，或上传已经完成；请查询进度（HEAD）后从那里继续发送。
+problem-media-upload_expired = 这个上传已过期
+problem-media-upload_expired-detail = 它没有在期限内完成，已收到的数据已被释放；请重新开始上传。
+problem-media-checksum_mismatch = 数据与校验和不符
+problem-media-checksum_mismatch-detail = 收到的数据与 Upload-Checksum 不符，因此一个字节也没有保留；请重新发送这部分数据。
+problem-media-past_length = 数据超出了上传声明的长度
+problem-media-past_length-detail = 这个请求会让上传超过 Upload-Length，因此没有保留任何数据。
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = 无法识别的帧率
@@ -258,6 +270,8 @@ entity-token = API 令牌
 entity-user = 用户
 entity-version = 版本
 entity-view = 保存的视图
+entity-media_file = 媒体文件
+entity-upload = 上传
 entity-webhook = Webhook
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
@@ -309,6 +323,7 @@ reason-own_organisation = { $field } 是你自己的机构；协作授权只能�
 reason-range_needs_a_number_or_date_field = { $field }：.gte 和 .lte 只适用于数字和日期字段。
 reason-required = { $field } 为必填项。
 reason-too_long = { $field } 超出长度上限。
+reason-too_large = { $field } 超出了允许的最大值。
 reason-too_many = { $field } 的项数过多。
 reason-too_many_views = 这个总表已保存了 50 个视图：请先删除一个再保存。
 reason-too_short = { $field } 太短。
@@ -486,6 +501,11 @@ activity-custom_field-created = 添加了自定义字段 { $subject }
 activity-custom_field-updated = 修改了自定义字段 { $subject }
 activity-custom_field-deleted = 删除了自定义字段 { $subject }
 activity-other = 修改了 { $subject }
+activity-upload-created = 开始上传 { $subject }
+activity-upload-completed = 完成了 { $subject } 的上传
+activity-upload-terminated = 取消了 { $subject } 的上传
+activity-upload-expired = 让未完成的上传 { $subject } 过期了
+activity-media-added = 添加了文件 { $subject }
 
 ## Assets
 nav-asset-grid = 资产表

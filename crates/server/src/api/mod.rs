@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod media;
 pub mod tracking;
 
 /// A whole list in one answer (`{"items": […]}`), for what is never paged: a shot's tasks, a
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(events::router())
         .merge(health::router())
         .merge(tracking::router())
+        .merge(media::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

@@ -118,6 +118,7 @@ pub async fn start_beside(first: &Srv, workers: usize) -> Srv {
         workers,
         true,
         Vec::new(),
+        Some(first.state.blobs.clone()),
     )
     .await
 }
@@ -138,10 +139,12 @@ async fn start_configured(
         workers,
         allow_private_webhooks,
         trusted_proxies,
+        None,
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)] // One helper behind every way a test starts a server.
 async fn serve_store(
     b: Backend,
     store: mstation_store::Store,
@@ -150,8 +153,14 @@ async fn serve_store(
     workers: usize,
     allow_private_webhooks: bool,
     trusted_proxies: Vec<mstation_core::net::Cidr>,
+    // The media folder of another server beside this one; else one of its own.
+    blobs: Option<mstation_store::media::blobs::BlobStore>,
 ) -> Srv {
-    let state = AppState::with_options(store, false, allow_private_webhooks, trusted_proxies);
+    let blobs = blobs.unwrap_or_else(|| {
+        mstation_store::media::blobs::BlobStore::local(&dir.0.join("media")).unwrap()
+    });
+    let state =
+        AppState::with_options(store, blobs, false, allow_private_webhooks, trusted_proxies);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, _) = tokio::sync::watch::channel(false);

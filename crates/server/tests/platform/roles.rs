@@ -68,6 +68,10 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("POST", "/api/v1/orgs") => return Err("platform operators only: identity tests"),
         ("GET", "/api/v1/events") => return Err("a stream: events tests"),
         (_, "/healthz" | "/readyz" | "/metrics") => return Err("not an organisation's"),
+        ("HEAD", _) => return Err("a HEAD answer has no body to name a refusal: media tests"),
+        ("OPTIONS", "/files") => EVERYONE,
+        // Uploads: a member's own, sent by those who make the work.
+        (_, "/files" | "/files/{upload_id}") => MAKERS,
         ("GET", "/api/v1/audit") => AUDITORS,
         ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,

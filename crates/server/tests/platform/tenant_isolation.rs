@@ -273,7 +273,32 @@ pub(crate) async fn one_of_everything(
         .await
         .unwrap();
 
+    // A file of A's (an upload finished) and an upload of A's still open.
+    let upload = |length: usize| {
+        srv.http
+            .post(format!("{}/files", srv.base))
+            .bearer_auth(&a.token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", length.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+    };
+    let r = upload(5).body("alpha").send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, media) = srv.get(&a.token, "/api/v1/media").await;
+    let r = upload(10).body("alpha").send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let open_upload = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/files/")
+        .to_string();
+
     HashMap::from([
+        (
+            "media_id",
+            media["items"][0]["id"].as_str().unwrap().to_string(),
+        ),
+        ("upload_id", open_upload),
         ("member_id", artist.id.to_string()),
         ("user_id", artist.id.to_string()),
         (
@@ -396,6 +421,15 @@ async fn org_b_never_reaches_org_a() {
         assert_eq!((v["version"].as_i64(), v["item_count"].as_i64()), (Some(1), Some(1)));
         let (_, v) = srv.get(&a.token, &format!("/api/v1/time-logs/{}", fixtures["time_log_id"])).await;
         assert_eq!((v["minutes"].as_i64(), v["version"].as_i64()), (Some(90), Some(1)));
+        let r = srv
+            .http
+            .head(format!("{}/files/{}", srv.base, fixtures["upload_id"]))
+            .bearer_auth(&a.token)
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["upload-offset"].to_str().unwrap()), (200, "5"), "A's upload is as A left it");
         let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/versions", fixtures["task_id"])).await;
         assert_eq!(v["total"], 1, "B added no version to A's task");
         // A bulk change naming org A's task changes nothing and says it does not exist.

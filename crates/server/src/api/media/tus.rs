@@ -1,0 +1,506 @@
+//! Resumable uploads at `/files`: the tus 1.0 protocol (core, creation, creation-with-upload,
+//! termination, checksum, expiration). An upload's bytes gather in a staging file; what is
+//! written and flushed is recorded in the database as it goes, so a dropped connection or a
+//! killed server loses only what was not yet acknowledged. A complete upload is hashed in full
+//! (BLAKE3), put in the blob store under its hash unless the platform has that blob already, and
+//! becomes a file of the organisation.
+//!
+//! Which process writes an upload is held in the database (`Tenant::hold_upload`), so any
+//! number of servers on one database and one media folder serve one upload without sticky
+//! sessions: a second writer is answered 423 until the first lets go.
+
+use std::io::SeekFrom;
+
+use axum::body::Body;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use mstation_core::Permission;
+use mstation_core::media::{names, tus};
+use mstation_store::media::{MediaRule, NewUpload, Upload, blobs};
+use mstation_store::{Rule, StoreError, Tenant};
+use sha1::Digest;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use uuid::Uuid;
+
+use crate::State;
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult, Code};
+
+/// How many bytes a PATCH writes between two records of its progress.
+const PROGRESS_EVERY: u64 = 16 << 20;
+/// How long a PATCH writes before it renews its hold (a third of the hold).
+const RENEW_AFTER: std::time::Duration =
+    std::time::Duration::from_millis(mstation_store::media::HOLD_MS as u64 / 3);
+/// How long a PATCH may send nothing before it is taken for gone: with `RENEW_AFTER`, a hold is
+/// renewed well before it runs out while bytes flow.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The content type of a PATCH body.
+const OFFSET_STREAM: &str = "application/offset+octet-stream";
+
+fn h(name: &'static str) -> HeaderName {
+    HeaderName::from_static(name)
+}
+
+fn value(v: impl ToString) -> HeaderValue {
+    HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// An answer of the protocol: a status and its headers, every one naming the version.
+fn answer(status: StatusCode, headers: Vec<(&'static str, HeaderValue)>) -> Response {
+    let mut r = status.into_response();
+    let map = r.headers_mut();
+    map.insert(h("tus-resumable"), HeaderValue::from_static(tus::VERSION));
+    map.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (k, v) in headers {
+        map.insert(h(k), v);
+    }
+    r
+}
+
+fn bad_header(e: tus::TusError) -> ApiError {
+    ApiError::new(Code::BadUploadHeader).data(e.to_string())
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| bad_header(tus::TusError::BadMetadataValue(name.to_string())))
+        })
+        .transpose()
+}
+
+/// The version check every request but `OPTIONS` passes first: the refusal to answer (412,
+/// with the versions we speak) when it fails.
+fn wrong_version(headers: &HeaderMap) -> Option<Response> {
+    let v = headers.get("tus-resumable").and_then(|v| v.to_str().ok());
+    let e = tus::resumable(v).err()?;
+    let mut r = ApiError::new(Code::BadUploadHeader)
+        .data(e.to_string())
+        .into_response();
+    *r.status_mut() = StatusCode::PRECONDITION_FAILED;
+    r.headers_mut()
+        .insert(h("tus-version"), HeaderValue::from_static(tus::VERSION));
+    Some(r)
+}
+
+fn rule(r: MediaRule) -> ApiError {
+    StoreError::Rule(Rule::Media(r)).into()
+}
+
+fn expires(u: &Upload) -> (&'static str, HeaderValue) {
+    ("upload-expires", value(tus::http_date(u.expires_at.0)))
+}
+
+/// What the server speaks.
+#[utoipa::path(options, path = "/files", tag = "media",
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size and Tus-Checksum-Algorithm")))]
+pub async fn options() -> Response {
+    answer(
+        StatusCode::NO_CONTENT,
+        vec![
+            ("tus-version", HeaderValue::from_static(tus::VERSION)),
+            ("tus-extension", HeaderValue::from_static(tus::EXTENSIONS)),
+            ("tus-max-size", value(mstation_store::media::MAX_UPLOAD)),
+            (
+                "tus-checksum-algorithm",
+                HeaderValue::from_static(tus::CHECKSUM_ALGORITHMS),
+            ),
+        ],
+    )
+}
+
+/// Starts an upload (tus `creation`), with its first bytes when the body carries them
+/// (`creation-with-upload`). `Upload-Length` is required; `Upload-Metadata` may name the file
+/// (`filename` or `name`), its type (`filetype` or `type`) and its project (`project`, an id).
+#[utoipa::path(post, path = "/files", tag = "media",
+    responses((status = 201, description = "Location of the new upload, its Upload-Offset and Upload-Expires"),
+        (status = 400, body = crate::error::Problem), (status = 412, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem)))]
+pub async fn create(
+    AxState(state): AxState<State>,
+    m: Member,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match create_upload(&state, &m, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn create_upload(
+    state: &State,
+    m: &Member,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+    if let Some(r) = wrong_version(headers) {
+        return Ok(r);
+    }
+    if headers.contains_key("upload-defer-length") {
+        return Err(bad_header(tus::TusError::BadLength));
+    }
+    let length = tus::length(
+        header_str(headers, "upload-length")?
+            .ok_or_else(|| bad_header(tus::TusError::BadLength))?,
+    )
+    .map_err(bad_header)?;
+    let raw = header_str(headers, "upload-metadata")?.unwrap_or("");
+    let meta = tus::parse_metadata(raw).map_err(bad_header)?;
+    let text = |keys: &[&str]| -> ApiResult<Option<String>> {
+        for k in keys {
+            if let Some(v) = meta.get_str(k).map_err(bad_header)? {
+                return Ok(Some(v));
+            }
+        }
+        Ok(None)
+    };
+    let name = match text(&["filename", "name"])? {
+        Some(n) if n.contains(['/', '\\']) => {
+            return Err(ApiError::new(Code::BadUploadHeader)
+                .data("Upload-Metadata filename must be a file's name, without folders"));
+        }
+        Some(n) => names::file_name(&n).map_err(|e| {
+            ApiError::new(Code::BadUploadHeader).data(format!("Upload-Metadata filename: {e}"))
+        })?,
+        None => "untitled".to_string(),
+    };
+    let content_type = text(&["filetype", "type"])?
+        .filter(|t| !t.is_empty() && t.len() <= 255 && !t.chars().any(char::is_control));
+    let project_id = match text(&["project", "project_id"])? {
+        Some(p) => Some(Uuid::parse_str(&p).map_err(|_| {
+            ApiError::new(Code::BadUploadHeader)
+                .data("Upload-Metadata project must be a project's id")
+        })?),
+        None => None,
+    };
+    let length = i64::try_from(length)
+        .map_err(|_| ApiError::from(StoreError::Rule(Rule::Media(MediaRule::PastLength))))?;
+    let upload = tenant
+        .create_upload(NewUpload {
+            project_id,
+            name,
+            content_type,
+            metadata: raw.to_string(),
+            length,
+        })
+        .await?;
+    let mut received = 0;
+    let with_bytes = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == OFFSET_STREAM.as_bytes());
+    if with_bytes || (length == 0) {
+        received = write_bytes(state, &tenant, &upload, 0, None, body).await?;
+    }
+    let location = format!("/files/{}", upload.id);
+    Ok(answer(
+        StatusCode::CREATED,
+        vec![
+            ("location", value(location)),
+            ("upload-offset", value(received)),
+            expires(&upload),
+        ],
+    ))
+}
+
+/// Where an upload stands (tus `HEAD`): `Upload-Offset` is every byte kept so far.
+#[utoipa::path(head, path = "/files/{upload_id}", tag = "media", params(("upload_id" = Uuid, Path)),
+    responses((status = 200, description = "Upload-Offset, Upload-Length, Upload-Metadata and Upload-Expires"),
+        (status = 404, description = "No such upload of yours"), (status = 410, description = "Expired")))]
+pub async fn head(
+    AxState(state): AxState<State>,
+    m: Member,
+    headers: HeaderMap,
+    Path(upload_id): Path<Uuid>,
+) -> Response {
+    let found = async {
+        let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+        ApiResult::Ok(tenant.upload(upload_id).await?)
+    };
+    // A refusal keeps its problem headers; a HEAD answer carries no body.
+    let u = match found.await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(r) = wrong_version(&headers) {
+        return r;
+    }
+    let mut hs = vec![
+        ("upload-offset", value(u.received)),
+        ("upload-length", value(u.length)),
+        expires(&u),
+    ];
+    if !u.metadata.is_empty() {
+        hs.push(("upload-metadata", value(&u.metadata)));
+    }
+    answer(StatusCode::OK, hs)
+}
+
+/// Sends bytes of an upload from `Upload-Offset` (tus `PATCH`), checked against
+/// `Upload-Checksum` when given (`sha1` or `sha256`: a mismatch keeps none of them, 460).
+#[utoipa::path(patch, path = "/files/{upload_id}", tag = "media", params(("upload_id" = Uuid, Path)),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "The new Upload-Offset"),
+        (status = 409, body = crate::error::Problem), (status = 410, body = crate::error::Problem),
+        (status = 415, body = crate::error::Problem), (status = 423, body = crate::error::Problem),
+        (status = 460, body = crate::error::Problem)))]
+pub async fn patch(
+    AxState(state): AxState<State>,
+    m: Member,
+    headers: HeaderMap,
+    Path(upload_id): Path<Uuid>,
+    body: Body,
+) -> Response {
+    match patch_upload(&state, &m, &headers, upload_id, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn patch_upload(
+    state: &State,
+    m: &Member,
+    headers: &HeaderMap,
+    upload_id: Uuid,
+    body: Body,
+) -> ApiResult<Response> {
+    let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+    // Whose upload it is first: another's is not found, whatever else the request says.
+    let upload = tenant.upload(upload_id).await?;
+    if let Some(r) = wrong_version(headers) {
+        return Ok(r);
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes() != OFFSET_STREAM.as_bytes())
+    {
+        return Err(ApiError::new(Code::RequestContentType));
+    }
+    let offset = tus::offset(
+        header_str(headers, "upload-offset")?
+            .ok_or_else(|| bad_header(tus::TusError::BadOffset))?,
+    )
+    .map_err(bad_header)?;
+    let checksum = header_str(headers, "upload-checksum")?
+        .map(tus::parse_checksum)
+        .transpose()
+        .map_err(bad_header)?;
+    let offset = i64::try_from(offset).map_err(|_| rule(MediaRule::OffsetMismatch))?;
+    let received = write_bytes(state, &tenant, &upload, offset, checksum, body).await?;
+    let upload = tenant.upload(upload_id).await.unwrap_or(upload);
+    Ok(answer(
+        StatusCode::NO_CONTENT,
+        vec![("upload-offset", value(received)), expires(&upload)],
+    ))
+}
+
+/// Ends an unfinished upload and lets its bytes go (tus `termination`).
+#[utoipa::path(delete, path = "/files/{upload_id}", tag = "media", params(("upload_id" = Uuid, Path)),
+    responses((status = 204, description = "Terminated"), (status = 404, body = crate::error::Problem),
+        (status = 423, body = crate::error::Problem)))]
+pub async fn terminate(
+    AxState(state): AxState<State>,
+    m: Member,
+    headers: HeaderMap,
+    Path(upload_id): Path<Uuid>,
+) -> Response {
+    let done = async {
+        let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+        tenant.upload(upload_id).await?;
+        if let Some(r) = wrong_version(&headers) {
+            return Ok(r);
+        }
+        tenant.terminate_upload(upload_id).await?;
+        if let Err(e) = state.blobs.drop_staging(upload_id).await {
+            tracing::warn!(error = %e, upload = %upload_id, "an ended upload's bytes stay on disk");
+        }
+        ApiResult::Ok(answer(StatusCode::NO_CONTENT, Vec::new()))
+    };
+    match done.await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A process's name for its hold on an upload: unique to this request.
+fn holder(state: &State) -> String {
+    format!("{}/{}", state.worker_id, Uuid::now_v7().simple())
+}
+
+/// Writes `body` into the upload from `offset`, holding it meanwhile, and makes the upload a
+/// file once complete. Answers the new offset.
+async fn write_bytes(
+    state: &State,
+    tenant: &Tenant<'_>,
+    upload: &Upload,
+    offset: i64,
+    checksum: Option<(tus::ChecksumAlgorithm, Vec<u8>)>,
+    body: Body,
+) -> ApiResult<i64> {
+    let me = holder(state);
+    tenant.hold_upload(upload.id, offset, &me).await?;
+    let written = receive(state, tenant, upload, offset, checksum, body, &me).await;
+    let received = match written {
+        Ok(n) => n,
+        Err(e) => {
+            // What was kept before the failure stays recorded; the hold is given back.
+            let _ = tenant.upload_progress(upload.id, &me, offset, true).await;
+            return Err(e);
+        }
+    };
+    if received == upload.length {
+        finish(state, tenant, upload, &me).await?;
+    } else {
+        tenant
+            .upload_progress(upload.id, &me, received, true)
+            .await?;
+    }
+    Ok(received)
+}
+
+/// The bytes of one request, written to the staging file from `offset`; progress is recorded
+/// every `PROGRESS_EVERY` bytes once flushed. Answers where the upload stands after them.
+#[allow(clippy::too_many_arguments)]
+async fn receive(
+    state: &State,
+    tenant: &Tenant<'_>,
+    upload: &Upload,
+    offset: i64,
+    checksum: Option<(tus::ChecksumAlgorithm, Vec<u8>)>,
+    body: Body,
+    me: &str,
+) -> ApiResult<i64> {
+    let path = state.blobs.staging_file(upload.id);
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .await
+        .map_err(io_error)?;
+    // Bytes past the offset were never acknowledged: they are written again.
+    file.set_len(offset as u64).await.map_err(io_error)?;
+    file.seek(SeekFrom::Start(offset as u64))
+        .await
+        .map_err(io_error)?;
+    let mut sha1 = sha1::Sha1::new();
+    let mut sha256 = sha2::Sha256::new();
+    let mut at = offset;
+    let mut since = 0u64;
+    let mut stream = body.into_data_stream();
+    let mut broken = false;
+    let mut renewed = std::time::Instant::now();
+    loop {
+        let chunk = match tokio::time::timeout(IDLE, stream.next()).await {
+            Ok(None) => break,
+            Ok(Some(Ok(chunk))) => chunk,
+            // The client went away, or sent nothing for too long: it resumes from what was kept.
+            Ok(Some(Err(_))) | Err(_) => {
+                broken = true;
+                break;
+            }
+        };
+        if at + chunk.len() as i64 > upload.length {
+            file.set_len(offset as u64).await.map_err(io_error)?;
+            return Err(rule(MediaRule::PastLength));
+        }
+        match &checksum {
+            Some((tus::ChecksumAlgorithm::Sha1, _)) => sha1.update(&chunk),
+            Some((tus::ChecksumAlgorithm::Sha256, _)) => sha256.update(&chunk),
+            None => {}
+        }
+        file.write_all(&chunk).await.map_err(io_error)?;
+        at += chunk.len() as i64;
+        since += chunk.len() as u64;
+        // Progress is recorded (and the hold renewed) every so many bytes or seconds; bytes
+        // still to be checked against a checksum are not progress yet.
+        if since >= PROGRESS_EVERY || renewed.elapsed() >= RENEW_AFTER {
+            let kept = match checksum {
+                None => {
+                    file.sync_data().await.map_err(io_error)?;
+                    at
+                }
+                Some(_) => offset,
+            };
+            tenant.upload_progress(upload.id, me, kept, false).await?;
+            since = 0;
+            renewed = std::time::Instant::now();
+        }
+    }
+    if let Some((alg, want)) = &checksum {
+        let got = match alg {
+            tus::ChecksumAlgorithm::Sha1 => sha1.finalize().to_vec(),
+            tus::ChecksumAlgorithm::Sha256 => sha256.finalize().to_vec(),
+        };
+        if broken || &got != want {
+            file.set_len(offset as u64).await.map_err(io_error)?;
+            return Err(match broken {
+                true => ApiError::new(Code::RequestUnreadable),
+                false => rule(MediaRule::ChecksumMismatch),
+            });
+        }
+    }
+    file.sync_data().await.map_err(io_error)?;
+    if broken {
+        // The client went away: what arrived is kept, and said where it resumes.
+        tenant.upload_progress(upload.id, me, at, true).await?;
+        return Err(ApiError::new(Code::RequestUnreadable));
+    }
+    Ok(at)
+}
+
+/// A complete upload becomes a file: hashed in full, put in the blob store unless the platform
+/// has the blob, recorded, and its staging file let go.
+async fn finish(state: &State, tenant: &Tenant<'_>, upload: &Upload, me: &str) -> ApiResult<()> {
+    let path = state.blobs.staging_file(upload.id);
+    if upload.length == 0 {
+        tokio::fs::File::create(&path).await.map_err(io_error)?;
+    }
+    let stored = async {
+        let hash = blobs::hash_file(path.clone(), upload.length as u64).await?;
+        if !state.store.platform().blob_known(&hash).await? {
+            state.blobs.put_file(&hash, &path).await?;
+            state
+                .store
+                .platform()
+                .add_blob(&hash, upload.length)
+                .await?;
+        }
+        Ok::<_, ApiError>(hash)
+    };
+    let hash = match stored.await {
+        Ok(h) => h,
+        Err(e) => {
+            // Every byte is kept: sending the last PATCH again (or an empty one) finishes it.
+            let _ = tenant
+                .upload_progress(upload.id, me, upload.length, true)
+                .await;
+            return Err(e);
+        }
+    };
+    tenant.finish_upload(upload.id, me, &hash).await?;
+    if let Err(e) = state.blobs.drop_staging(upload.id).await {
+        tracing::warn!(error = %e, upload = %upload.id, "a finished upload's staging file stays");
+    }
+    Ok(())
+}
+
+fn io_error(e: std::io::Error) -> ApiError {
+    blob_error(blobs::BlobError::Io(e))
+}
+
+fn blob_error(e: blobs::BlobError) -> ApiError {
+    tracing::error!(error = %e, "media storage failed");
+    ApiError::new(Code::StoreUnavailable)
+}
+
+impl From<blobs::BlobError> for ApiError {
+    fn from(e: blobs::BlobError) -> Self {
+        blob_error(e)
+    }
+}

@@ -1,0 +1,573 @@
+//! Media: resumable uploads at `/files` (tus 1.0) becoming an organisation's files, their bytes
+//! kept once across the platform and reached only through the organisation's own files.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use base64::Engine;
+use common::*;
+use mstation_core::{Role, TokenScope};
+use reqwest::{Method, StatusCode};
+
+use sha1::Digest;
+
+/// `len` bytes no two uploads of a test share by accident.
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// A tus request of `srv` with the caller's token and the protocol's version.
+fn tus(srv: &Srv, token: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
+    srv.http
+        .request(method, format!("{}{path}", srv.base))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Starts an upload of `length` bytes named `name`; answers its address.
+async fn create(srv: &Srv, token: &str, length: usize, name: &str) -> String {
+    let r = tus(srv, token, Method::POST, "/files")
+        .header("Upload-Length", length.to_string())
+        .header(
+            "Upload-Metadata",
+            format!("filename {},filetype {}", b64(name), b64("video/quicktime")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(header(&r, "tus-resumable"), "1.0.0");
+    assert!(header(&r, "upload-expires").ends_with(" GMT"));
+    let location = header(&r, "location");
+    assert!(location.starts_with("/files/"), "{location}");
+    location
+}
+
+async fn patch(
+    srv: &Srv,
+    token: &str,
+    at: &str,
+    offset: usize,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    tus(srv, token, Method::PATCH, at)
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn offset(srv: &Srv, token: &str, at: &str) -> (StatusCode, String) {
+    let r = tus(srv, token, Method::HEAD, at).send().await.unwrap();
+    (r.status(), header(&r, "upload-offset"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_in_pieces_becomes_a_file_whose_bytes_are_its_hash() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let r = srv
+            .http
+            .request(Method::OPTIONS, format!("{}/files", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        assert_eq!(header(&r, "tus-version"), "1.0.0");
+        for ext in [
+            "creation",
+            "creation-with-upload",
+            "termination",
+            "checksum",
+            "expiration",
+        ] {
+            assert!(
+                header(&r, "tus-extension").split(',').any(|e| e == ext),
+                "{ext}"
+            );
+        }
+        assert!(header(&r, "tus-checksum-algorithm").contains("sha1"));
+
+        let content = bytes(300_000, 7);
+        let at = create(&srv, &a.token, content.len(), "镜头 010.mov").await;
+        assert_eq!(
+            offset(&srv, &a.token, &at).await,
+            (StatusCode::OK, "0".into())
+        );
+        let r = patch(&srv, &a.token, &at, 0, content[..100_000].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        assert_eq!(header(&r, "upload-offset"), "100000");
+        assert_eq!(offset(&srv, &a.token, &at).await.1, "100000");
+        // Not where the upload stands: 409, nothing kept.
+        let r = patch(&srv, &a.token, &at, 50_000, content[50_000..].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        let (_, problem) = json(r).await;
+        assert_eq!(problem["code"], "media.offset_mismatch");
+        // A checksum that does not match keeps none of the bytes: 460.
+        let r = tus(&srv, &a.token, Method::PATCH, &at)
+            .header("Upload-Offset", "100000")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header(
+                "Upload-Checksum",
+                format!(
+                    "sha1 {}",
+                    base64::engine::general_purpose::STANDARD.encode([0u8; 20])
+                ),
+            )
+            .body(content[100_000..].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 460);
+        assert_eq!(offset(&srv, &a.token, &at).await.1, "100000");
+        // The rest, with its checksum.
+        let sum = sha1::Sha1::digest(&content[100_000..]);
+        let r = tus(&srv, &a.token, Method::PATCH, &at)
+            .header("Upload-Offset", "100000")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header(
+                "Upload-Checksum",
+                format!(
+                    "sha1 {}",
+                    base64::engine::general_purpose::STANDARD.encode(sum)
+                ),
+            )
+            .body(content[100_000..].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "{}",
+            r.text().await.unwrap()
+        );
+        assert_eq!(offset(&srv, &a.token, &at).await.1, "300000");
+
+        let (s, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(s, 200, "{files}");
+        assert_eq!(files["total"], 1);
+        let file = &files["items"][0];
+        assert_eq!(file["name"], "镜头 010.mov");
+        assert_eq!(file["size"], 300_000);
+        assert_eq!(file["content_type"], "video/quicktime");
+        assert_eq!(file["hash"], blake3::hash(&content).to_hex().as_str());
+        let r = srv
+            .call(
+                &a.token,
+                Method::GET,
+                &format!("/api/v1/media/{}/content", id(file)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(header(&r, "content-disposition").contains("filename*=UTF-8''%E9%95%9C"));
+        assert_eq!(
+            r.bytes().await.unwrap().to_vec(),
+            content,
+            "the bytes as sent"
+        );
+
+        // Every state of the upload is announced.
+        let events = srv
+            .store()
+            .platform()
+            .events_after(0, 10_000)
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        for k in ["upload.created", "upload.completed", "media.added"] {
+            assert!(kinds.contains(&k), "{k} in {kinds:?}");
+        }
+        // A finished upload takes no more bytes.
+        let r = patch(&srv, &a.token, &at, 300_000, Vec::new()).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_upload_headers_are_refused_in_words() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    // No protocol version: 412 with the versions spoken.
+    let r = srv
+        .http
+        .post(format!("{}/files", srv.base))
+        .bearer_auth(&a.token)
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(header(&r, "tus-version"), "1.0.0");
+    for (length, meta) in [
+        ("-1", String::new()),
+        ("2026-13-45", String::new()),
+        ("99999999999999999999", String::new()),
+        ("10", "filename !!!notbase64".to_string()),
+        ("10", format!("filename {}", b64("../../etc/passwd"))),
+        ("10", format!("filename {}", b64("..\\..\\boot.ini"))),
+        ("10", format!("filename {},filename {}", b64("a"), b64("b"))),
+        ("10", format!("project {}", b64("not-an-id"))),
+    ] {
+        let mut r = tus(&srv, &a.token, Method::POST, "/files").header("Upload-Length", length);
+        if !meta.is_empty() {
+            r = r.header("Upload-Metadata", meta.clone());
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status();
+        let (_, problem) = json(r).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{length} {meta}: {problem}"
+        );
+        assert_eq!(problem["code"], "media.bad_upload_header", "{problem}");
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let at = create(&srv, &a.token, 10, "a.mov").await;
+    for (offset, kind) in [
+        ("abc", "application/offset+octet-stream"),
+        ("0", "text/plain"),
+    ] {
+        let r = tus(&srv, &a.token, Method::PATCH, &at)
+            .header("Upload-Offset", offset)
+            .header("Content-Type", kind)
+            .body("0123")
+            .send()
+            .await
+            .unwrap();
+        assert!([400, 415].contains(&r.status().as_u16()), "{offset} {kind}");
+    }
+    // Past the announced length: 413, nothing kept.
+    let r = patch(&srv, &a.token, &at, 0, vec![1; 11]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(offset(&srv, &a.token, &at).await.1, "0");
+    // An upload that is not there, or not an upload id.
+    let r = tus(
+        &srv,
+        &a.token,
+        Method::HEAD,
+        "/files/018f0000-0000-7000-8000-000000000000",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = patch(&srv, &a.token, "/files/nope", 0, vec![1]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_and_files_stay_inside_their_organisation_and_their_roles() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let content = bytes(5_000, 1);
+        let at = create(&srv, &a.token, content.len(), "plate.exr").await;
+        // Another organisation knows nothing of A's upload.
+        assert_eq!(offset(&srv, &b.token, &at).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            patch(&srv, &b.token, &at, 0, content.clone())
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let r = tus(&srv, &b.token, Method::DELETE, &at)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        // Nor does another member of A: an upload is its sender's.
+        let (_, artist) = srv
+            .member(
+                &a,
+                "artist@alpha.example",
+                Role::Artist,
+                &[TokenScope::Read, TokenScope::Write],
+            )
+            .await;
+        assert_eq!(offset(&srv, &artist, &at).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            patch(&srv, &a.token, &at, 0, content.clone())
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        let file = id(&files["items"][0]);
+        for path in [
+            format!("/api/v1/media/{file}"),
+            format!("/api/v1/media/{file}/content"),
+        ] {
+            let (s, _) = srv.get(&b.token, &path).await;
+            assert_eq!(s, 404, "{path}");
+        }
+        let (_, theirs) = srv.get(&b.token, "/api/v1/media").await;
+        assert_eq!(theirs["total"], 0);
+        // B sends the same bytes: B's own file, the blob kept once.
+        let at_b = create(&srv, &b.token, content.len(), "same.exr").await;
+        assert_eq!(
+            patch(&srv, &b.token, &at_b, 0, content.clone())
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+        let (_, theirs) = srv.get(&b.token, "/api/v1/media").await;
+        assert_eq!(theirs["total"], 1);
+        assert_eq!(theirs["items"][0]["hash"], files["items"][0]["hash"]);
+        assert_ne!(id(&theirs["items"][0]), file);
+        // A read-only token sends nothing; a client reads but uploads nothing.
+        let (_, reader) = srv
+            .member(
+                &a,
+                "reader@alpha.example",
+                Role::Artist,
+                &[TokenScope::Read],
+            )
+            .await;
+        let r = tus(&srv, &reader, Method::POST, "/files")
+            .header("Upload-Length", "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let (_, client) = srv
+            .member(
+                &a,
+                "client@alpha.example",
+                Role::Client,
+                &[TokenScope::Read, TokenScope::Write],
+            )
+            .await;
+        let r = tus(&srv, &client, Method::POST, "/files")
+            .header("Upload-Length", "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Without a token at all.
+        let r = srv
+            .http
+            .post(format!("{}/files", srv.base))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_serve_one_upload_and_one_writer_holds_it_at_a_time() {
+    on_every_backend(|srv| async move {
+        let other = start_beside(&srv, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let content = bytes(200_000, 3);
+        let at = create(&srv, &a.token, content.len(), "take 3.mov").await;
+        assert_eq!(
+            patch(&srv, &a.token, &at, 0, content[..80_000].to_vec())
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+        // The client switches servers mid-upload.
+        assert_eq!(offset(&other, &a.token, &at).await.1, "80000");
+        let upload: uuid::Uuid = at.trim_start_matches("/files/").parse().unwrap();
+        // While another request holds it, a second writer is turned away: 423.
+        let scope = mstation_core::TenantScope {
+            org_id: a.org.id,
+            user_id: a.owner.id,
+            role: Role::Owner,
+            token_scopes: None,
+            token_id: None,
+        };
+        srv.store()
+            .tenant(&scope)
+            .hold_upload(upload, 80_000, "another request")
+            .await
+            .unwrap();
+        let r = patch(&other, &a.token, &at, 80_000, content[80_000..].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::LOCKED);
+        let r = tus(&other, &a.token, Method::DELETE, &at)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::LOCKED);
+        srv.store()
+            .tenant(&scope)
+            .upload_progress(upload, "another request", 80_000, true)
+            .await
+            .unwrap();
+        let r = patch(&other, &a.token, &at, 80_000, content[80_000..].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(
+            files["items"][0]["hash"],
+            blake3::hash(&content).to_hex().as_str()
+        );
+        let r = srv
+            .call(
+                &a.token,
+                Method::GET,
+                &format!("/api/v1/media/{}/content", id(&files["items"][0])),
+                None,
+            )
+            .await;
+        assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_upload_resumes_from_what_was_kept() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let content = bytes(400_000, 9);
+    let at = create(&srv, &a.token, content.len(), "card.mxf").await;
+    // The connection breaks after 150,000 bytes.
+    use futures_util::StreamExt;
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(content[..150_000].to_vec())])
+        .chain(futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            Err(std::io::Error::other("the network went away"))
+        }));
+    let r = tus(&srv, &a.token, Method::PATCH, &at)
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(reqwest::Body::wrap_stream(first))
+        .send()
+        .await;
+    assert!(r.is_err() || !r.unwrap().status().is_success());
+    // The server keeps what arrived; the client sends only the rest.
+    let mut kept = String::new();
+    for _ in 0..100 {
+        let (s, o) = offset(&srv, &a.token, &at).await;
+        assert_eq!(s, StatusCode::OK);
+        kept = o;
+        let r = patch(
+            &srv,
+            &a.token,
+            &at,
+            kept.parse().unwrap(),
+            content[kept.parse::<usize>().unwrap()..].to_vec(),
+        )
+        .await;
+        // The broken request may still hold the upload (423), or have just recorded what it
+        // kept since the HEAD (409): ask again.
+        if ![StatusCode::LOCKED, StatusCode::CONFLICT].contains(&r.status()) {
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "resumed from {kept}");
+            break;
+        }
+        // The broken request has not let go yet.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let kept: usize = kept.parse().unwrap();
+    assert_eq!(kept, 150_000, "every byte that arrived was kept");
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    assert_eq!(
+        files["items"][0]["hash"],
+        blake3::hash(&content).to_hex().as_str()
+    );
+
+    // Termination lets an unfinished upload go.
+    let at = create(&srv, &a.token, 10, "gone.mov").await;
+    assert_eq!(
+        patch(&srv, &a.token, &at, 0, vec![1; 4]).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let r = tus(&srv, &a.token, Method::DELETE, &at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(offset(&srv, &a.token, &at).await.0, StatusCode::NOT_FOUND);
+    let upload: uuid::Uuid = at.trim_start_matches("/files/").parse().unwrap();
+    assert!(
+        !srv.state.blobs.staging_file(upload).exists(),
+        "its bytes are gone"
+    );
+
+    // Creation with upload: the first bytes ride on the POST.
+    let r = tus(&srv, &a.token, Method::POST, "/files")
+        .header("Upload-Length", "6")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body("abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(header(&r, "upload-offset"), "6");
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    assert_eq!(files["total"], 2);
+    assert_eq!(files["items"][0]["name"], "untitled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_not_finished_in_time_expires() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let at = create(&srv, &a.token, 10, "late.mov").await;
+    assert_eq!(
+        patch(&srv, &a.token, &at, 0, vec![1; 4]).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let upload: uuid::Uuid = at.trim_start_matches("/files/").parse().unwrap();
+    // Its time runs out.
+    let db =
+        sqlx::SqlitePool::connect(&format!("sqlite:{}", srv.url.trim_start_matches("sqlite:")))
+            .await
+            .unwrap();
+    sqlx::query("UPDATE uploads SET expires_at = 0 WHERE id = ?")
+        .bind(upload)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    assert_eq!(offset(&srv, &a.token, &at).await.0, StatusCode::GONE);
+    assert_eq!(
+        patch(&srv, &a.token, &at, 4, vec![1; 6]).await.status(),
+        StatusCode::GONE
+    );
+    // The reaper lets it go and says so.
+    let mut gone = false;
+    for _ in 0..100 {
+        if offset(&srv, &a.token, &at).await.0 == StatusCode::NOT_FOUND {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the expired upload was let go");
+    assert!(!srv.state.blobs.staging_file(upload).exists());
+    let events = srv
+        .store()
+        .platform()
+        .events_after(0, 10_000)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.kind == "upload.expired"));
+}

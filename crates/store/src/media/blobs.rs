@@ -1,0 +1,129 @@
+//! The blob store: the bytes of media, addressed by their BLAKE3 hash, through `object_store`
+//! (a local folder by default). An upload's bytes are kept in a staging folder of their own
+//! until complete, then hashed in full and put under their hash: a blob is never in the store
+//! under a name its bytes do not hash to.
+//!
+//! Layout: `<root>/blobs/ab/cd/abcd…` (the hash's first two bytes fan the folders out) and
+//! `<root>/uploads/<upload id>` for uploads in flight.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use uuid::Uuid;
+
+/// How much of a file one read or one put of a blob carries.
+const PIECE: usize = 8 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("blob store: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where media bytes are kept.
+#[derive(Clone)]
+pub struct BlobStore {
+    objects: Arc<dyn ObjectStore>,
+    staging: PathBuf,
+}
+
+/// A blob's bytes, piece by piece.
+pub type BlobStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes, BlobError>>;
+
+impl BlobStore {
+    /// The blob store in the local folder `root` (created if missing).
+    pub fn local(root: &Path) -> Result<BlobStore, BlobError> {
+        let blobs = root.join("blobs");
+        let staging = root.join("uploads");
+        std::fs::create_dir_all(&blobs)?;
+        std::fs::create_dir_all(&staging)?;
+        Ok(BlobStore {
+            objects: Arc::new(LocalFileSystem::new_with_prefix(&blobs)?),
+            staging,
+        })
+    }
+
+    /// The file an upload's bytes are gathered in until it is complete.
+    pub fn staging_file(&self, upload: Uuid) -> PathBuf {
+        self.staging.join(upload.simple().to_string())
+    }
+
+    fn path(hash: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}/{}/{hash}", &hash[0..2], &hash[2..4]))
+    }
+
+    /// Puts the file at `file` in the store as the blob `hash`, a piece at a time.
+    pub async fn put_file(&self, hash: &str, file: &Path) -> Result<(), BlobError> {
+        let mut upload = self.objects.put_multipart(&Self::path(hash)).await?;
+        let mut f = tokio::fs::File::open(file).await?;
+        loop {
+            let mut piece = vec![0u8; PIECE];
+            let mut filled = 0;
+            while filled < PIECE {
+                let n = tokio::io::AsyncReadExt::read(&mut f, &mut piece[filled..]).await?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            piece.truncate(filled);
+            if let Err(e) = upload.put_part(PutPayload::from(piece)).await {
+                let _ = upload.abort().await;
+                return Err(e.into());
+            }
+            if filled < PIECE {
+                break;
+            }
+        }
+        upload.complete().await?;
+        Ok(())
+    }
+
+    /// The bytes of the blob `hash`.
+    pub async fn get(&self, hash: &str) -> Result<BlobStream, BlobError> {
+        let got = self.objects.get(&Self::path(hash)).await?;
+        Ok(got
+            .into_stream()
+            .map(|r| r.map_err(BlobError::from))
+            .boxed())
+    }
+
+    /// Deletes an upload's staging file, if there is one.
+    pub async fn drop_staging(&self, upload: Uuid) -> Result<(), BlobError> {
+        match tokio::fs::remove_file(self.staging_file(upload)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The BLAKE3 hash (64 hex digits) and size of the first `length` bytes of `file`, read once, off
+/// the async threads. Fails if the file holds fewer.
+pub async fn hash_file(file: PathBuf, length: u64) -> Result<String, BlobError> {
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&file)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut limited = f.take(length);
+        let copied = std::io::copy(&mut limited, &mut hasher)?;
+        if copied != length {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{} holds {copied} of {length} bytes", file.display()),
+            )
+            .into());
+        }
+        Ok(hasher.finalize().to_hex().to_string())
+    })
+    .await
+    .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+}

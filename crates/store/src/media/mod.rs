@@ -1,0 +1,551 @@
+//! Media: content-addressed blobs kept once across the platform (`blobs`, by BLAKE3 hash), an
+//! organisation's files that reference them (`media_files`), and resumable uploads on their way
+//! to becoming files (`uploads`, tus 1.0). The bytes live in the blob store (`blobs::BlobStore`);
+//! the database decides which blobs exist, and a blob is reached only through a file of the
+//! caller's organisation.
+//!
+//! An upload is held by one server process at a time while it writes (`holder`, `held_until`
+//! in the row, taken and given back in the database), so any number of `serve` processes on one
+//! database can serve one upload, and one that died lets go when its hold runs out.
+
+pub mod blobs;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
+    Tenant, new_id, now_ms,
+};
+
+/// How long an upload may stay unfinished before it expires (tus `expiration`).
+pub const UPLOAD_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+/// How long a process holds an upload without showing progress; it renews the hold as it writes.
+pub const HOLD_MS: i64 = 60_000;
+/// The largest single file an upload may announce: 1 TiB.
+pub const MAX_UPLOAD: i64 = 1 << 40;
+
+/// The rules of the media context a request can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaRule {
+    /// Another request is writing this upload now.
+    UploadBusy,
+    /// The request's `Upload-Offset` is not where the upload stands.
+    OffsetMismatch,
+    /// The upload ran out of time before it was finished.
+    UploadExpired,
+    /// The bytes sent do not match their `Upload-Checksum`.
+    ChecksumMismatch,
+    /// More bytes than the upload announced.
+    PastLength,
+}
+
+impl MediaRule {
+    pub const ALL: [MediaRule; 5] = [
+        MediaRule::UploadBusy,
+        MediaRule::OffsetMismatch,
+        MediaRule::UploadExpired,
+        MediaRule::ChecksumMismatch,
+        MediaRule::PastLength,
+    ];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            MediaRule::UploadBusy => "media.upload_busy",
+            MediaRule::OffsetMismatch => "media.offset_mismatch",
+            MediaRule::UploadExpired => "media.upload_expired",
+            MediaRule::ChecksumMismatch => "media.checksum_mismatch",
+            MediaRule::PastLength => "media.past_length",
+        }
+    }
+}
+
+/// A file of an organisation: a name, and the blob holding its bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MediaFile {
+    pub id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub name: String,
+    pub content_type: Option<String>,
+    /// In bytes.
+    pub size: i64,
+    /// The BLAKE3 hash of the bytes, 64 hex digits.
+    pub hash: String,
+    pub created_by: Uuid,
+    pub created_at: Millis,
+}
+
+impl FromRow for MediaFile {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(MediaFile {
+            id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            content_type: r.get()?,
+            size: r.get()?,
+            hash: r.get()?,
+            created_by: r.get()?,
+            created_at: r.get()?,
+        })
+    }
+}
+
+const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at";
+
+/// A resumable upload: what it will be, and how much of it has arrived.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Upload {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub name: String,
+    pub content_type: Option<String>,
+    /// The `Upload-Metadata` header it was created with, to give back on `HEAD`.
+    pub metadata: String,
+    pub length: i64,
+    /// The bytes received and kept so far (tus `Upload-Offset`).
+    pub received: i64,
+    /// The file it became, once complete.
+    pub media_file_id: Option<Uuid>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    #[serde(skip)]
+    pub holder: Option<String>,
+    #[serde(skip)]
+    pub held_until: Option<i64>,
+}
+
+impl FromRow for Upload {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Upload {
+            id: r.get()?,
+            user_id: r.get()?,
+            project_id: r.get()?,
+            name: r.get()?,
+            content_type: r.get()?,
+            metadata: r.get()?,
+            length: r.get()?,
+            received: r.get()?,
+            media_file_id: r.get()?,
+            created_at: r.get()?,
+            expires_at: r.get()?,
+            holder: r.get()?,
+            held_until: r.get()?,
+        })
+    }
+}
+
+const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, holder, held_until";
+
+impl Upload {
+    pub fn is_complete(&self) -> bool {
+        self.received == self.length
+    }
+}
+
+/// What a new upload will be.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub project_id: Option<Uuid>,
+    pub name: String,
+    pub content_type: Option<String>,
+    pub metadata: String,
+    pub length: i64,
+}
+
+/// An upload as its events announce it.
+fn announced(u: &Upload) -> serde_json::Value {
+    serde_json::json!({
+        "id": u.id, "project_id": u.project_id, "name": u.name, "length": u.length,
+        "received": u.received,
+    })
+}
+
+impl Tenant<'_> {
+    /// Starts an upload for the caller.
+    pub async fn create_upload(&self, new: NewUpload) -> Result<Upload> {
+        if !(0..=MAX_UPLOAD).contains(&new.length) {
+            return Err(
+                mstation_core::validate::FieldError::new("Upload-Length", "too_large").into(),
+            );
+        }
+        let scope = self.scope().clone();
+        let actor = Actor::of(&scope);
+        self.write(move |tx| {
+            Box::pin(async move {
+                if let Some(p) = new.project_id {
+                    let found: Option<Uuid> = tx
+                        .scalar_opt(
+                            "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                            &[scope.org_id.into(), p.into()],
+                        )
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::NotFound { entity: "project" });
+                    }
+                }
+                let now = now_ms();
+                let u = Upload {
+                    id: new_id(),
+                    user_id: scope.user_id,
+                    project_id: new.project_id,
+                    name: new.name,
+                    content_type: new.content_type,
+                    metadata: new.metadata,
+                    length: new.length,
+                    received: 0,
+                    media_file_id: None,
+                    created_at: Millis(now),
+                    expires_at: Millis(now + UPLOAD_LIFETIME_MS),
+                    holder: None,
+                    held_until: None,
+                };
+                tx.execute(
+                    "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
+                     length, received, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
+                    &[
+                        u.id.into(),
+                        scope.org_id.into(),
+                        u.user_id.into(),
+                        u.project_id.into(),
+                        (&u.name).into(),
+                        u.content_type.clone().into(),
+                        (&u.metadata).into(),
+                        u.length.into(),
+                        now.into(),
+                        (now + UPLOAD_LIFETIME_MS).into(),
+                    ],
+                )
+                .await?;
+                tx.record(
+                    &actor,
+                    Change::new(Some(scope.org_id), "upload.created", "upload", u.id)
+                        .after(&announced(&u)),
+                )
+                .await?;
+                Ok(u)
+            })
+        })
+        .await
+    }
+
+    /// One of the caller's own uploads (another person's is not found).
+    pub async fn upload(&self, id: Uuid) -> Result<Upload> {
+        let scope = self.scope();
+        let text = format!(
+            "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND id = $2 AND user_id = $3"
+        );
+        let u: Option<Upload> = self
+            .read_opt(
+                &text,
+                &[scope.org_id.into(), id.into(), scope.user_id.into()],
+            )
+            .await?;
+        let u = u.ok_or(StoreError::NotFound { entity: "upload" })?;
+        if u.media_file_id.is_none() && u.expires_at.0 <= now_ms() {
+            return Err(StoreError::Rule(crate::Rule::Media(
+                MediaRule::UploadExpired,
+            )));
+        }
+        Ok(u)
+    }
+
+    /// Takes the caller's upload for `holder` to write from `offset`: refused while another
+    /// request holds it, when `offset` is not where it stands, or once it expired.
+    pub async fn hold_upload(&self, id: Uuid, offset: i64, holder: &str) -> Result<Upload> {
+        let u = self.upload(id).await?;
+        if u.received != offset {
+            return Err(StoreError::Rule(crate::Rule::Media(
+                MediaRule::OffsetMismatch,
+            )));
+        }
+        let scope = self.scope().clone();
+        let holder = holder.to_string();
+        let taken = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    Ok(tx
+                        .execute(
+                            "UPDATE uploads SET holder = $4, held_until = $5
+                             WHERE org_id = $1 AND id = $2 AND user_id = $3 AND received = $6
+                               AND media_file_id IS NULL AND (holder IS NULL OR held_until < $7)",
+                            &[
+                                scope.org_id.into(),
+                                id.into(),
+                                scope.user_id.into(),
+                                holder.into(),
+                                (now + HOLD_MS).into(),
+                                offset.into(),
+                                now.into(),
+                            ],
+                        )
+                        .await?)
+                })
+            })
+            .await?;
+        if taken == 0 {
+            let now = self.upload(id).await?;
+            return Err(StoreError::Rule(crate::Rule::Media(
+                if now.received != offset || now.media_file_id.is_some() {
+                    MediaRule::OffsetMismatch
+                } else {
+                    MediaRule::UploadBusy
+                },
+            )));
+        }
+        Ok(u)
+    }
+
+    /// Records that `received` bytes of the upload are kept (written and flushed), renewing the
+    /// hold, or giving it back when `release`. Fails when `holder` no longer holds it.
+    pub async fn upload_progress(
+        &self,
+        id: Uuid,
+        holder: &str,
+        received: i64,
+        release: bool,
+    ) -> Result<()> {
+        let scope = self.scope().clone();
+        let holder = holder.to_string();
+        let changed = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let now = now_ms();
+                    let (h, until): (Option<String>, Option<i64>) = match release {
+                        true => (None, None),
+                        false => (Some(holder.clone()), Some(now + HOLD_MS)),
+                    };
+                    Ok(tx
+                        .execute(
+                            "UPDATE uploads SET received = $4, holder = $5, held_until = $6
+                             WHERE org_id = $1 AND id = $2 AND holder = $3 AND received <= $4
+                               AND length >= $4",
+                            &[
+                                scope.org_id.into(),
+                                id.into(),
+                                holder.into(),
+                                received.into(),
+                                h.into(),
+                                until.into(),
+                            ],
+                        )
+                        .await?)
+                })
+            })
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
+        }
+        Ok(())
+    }
+
+    /// Makes a complete upload the organisation's file, whose bytes are the blob `hash` (already
+    /// in the blob store and in `blobs`), and gives the hold back.
+    pub async fn finish_upload(&self, id: Uuid, holder: &str, hash: &str) -> Result<MediaFile> {
+        let scope = self.scope().clone();
+        let actor = Actor::of(&scope);
+        let (holder, hash) = (holder.to_string(), hash.to_string());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND id = $2 AND holder = $3"
+                );
+                let u: Option<Upload> = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into(), holder.into()])
+                    .await?;
+                let Some(mut u) = u else {
+                    return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
+                };
+                let now = now_ms();
+                let file = MediaFile {
+                    id: new_id(),
+                    project_id: u.project_id,
+                    name: u.name.clone(),
+                    content_type: u.content_type.clone(),
+                    size: u.length,
+                    hash,
+                    created_by: u.user_id,
+                    created_at: Millis(now),
+                };
+                tx.execute(
+                    "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
+                     created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    &[
+                        file.id.into(),
+                        scope.org_id.into(),
+                        file.project_id.into(),
+                        (&file.name).into(),
+                        file.content_type.clone().into(),
+                        file.size.into(),
+                        (&file.hash).into(),
+                        file.created_by.into(),
+                        now.into(),
+                    ],
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE uploads SET received = length, media_file_id = $3, holder = NULL,
+                     held_until = NULL WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into(), file.id.into()],
+                )
+                .await?;
+                u.received = u.length;
+                u.media_file_id = Some(file.id);
+                tx.record(
+                    &actor,
+                    Change::new(Some(scope.org_id), "upload.completed", "upload", id)
+                        .after(&announced(&u)),
+                )
+                .await?;
+                tx.record(
+                    &actor,
+                    Change::new(Some(scope.org_id), "media.added", "media_file", file.id)
+                        .after(&file),
+                )
+                .await?;
+                Ok(file)
+            })
+        })
+        .await
+    }
+
+    /// Ends one of the caller's unfinished uploads (tus `termination`); its bytes are the
+    /// caller's to delete. Refused while a request writes it.
+    pub async fn terminate_upload(&self, id: Uuid) -> Result<Upload> {
+        let u = self.upload(id).await?;
+        let scope = self.scope().clone();
+        let actor = Actor::of(&scope);
+        let gone = u.clone();
+        let deleted = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let n = tx
+                        .execute(
+                            "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND user_id = $3
+                             AND media_file_id IS NULL AND (holder IS NULL OR held_until < $4)",
+                            &[
+                                scope.org_id.into(),
+                                id.into(),
+                                scope.user_id.into(),
+                                now_ms().into(),
+                            ],
+                        )
+                        .await?;
+                    if n > 0 {
+                        tx.record(
+                            &actor,
+                            Change::new(Some(scope.org_id), "upload.terminated", "upload", id)
+                                .before(&announced(&gone)),
+                        )
+                        .await?;
+                    }
+                    Ok(n)
+                })
+            })
+            .await?;
+        if deleted == 0 {
+            // Finished (a file now: delete that instead) or being written.
+            return Err(StoreError::Rule(crate::Rule::Media(
+                if u.media_file_id.is_some() {
+                    MediaRule::OffsetMismatch
+                } else {
+                    MediaRule::UploadBusy
+                },
+            )));
+        }
+        Ok(u)
+    }
+
+    /// The organisation's files, newest first, of one project when given.
+    pub async fn media_files(
+        &self,
+        project_id: Option<Uuid>,
+        q: &ListQuery,
+    ) -> Result<Page<MediaFile>> {
+        let mut args = vec![self.org_id().into()];
+        let mut filter = "org_id = $1".to_string();
+        if let Some(p) = project_id {
+            args.push(p.into());
+            filter.push_str(" AND project_id = $2");
+        }
+        self.page(
+            FILE_COLS,
+            "media_files",
+            &filter,
+            args,
+            q,
+            |f: &MediaFile| f.id,
+        )
+        .await
+    }
+
+    /// One file of the organisation.
+    pub async fn media_file(&self, id: Uuid) -> Result<MediaFile> {
+        self.one(FILE_COLS, "media_files", id, "media file").await
+    }
+}
+
+impl Platform<'_> {
+    /// Whether the blob `hash` is known (its bytes are in the blob store).
+    pub async fn blob_known(&self, hash: &str) -> Result<bool> {
+        let found: Option<String> = self
+            .scalar_opt("SELECT hash FROM blobs WHERE hash = $1", &[hash.into()])
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records the blob `hash` of `size` bytes, after its bytes were put in the blob store.
+    pub async fn add_blob(&self, hash: &str, size: i64) -> Result<()> {
+        let hash = hash.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO blobs (hash, size, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (hash) DO NOTHING",
+                    &[hash.into(), size.into(), now_ms().into()],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Unfinished uploads whose time ran out (and that nobody is writing), oldest first.
+    pub async fn expired_uploads(&self, limit: i64) -> Result<Vec<(Uuid, Uuid)>> {
+        let now = now_ms();
+        self.read(
+            "SELECT id, org_id FROM uploads WHERE expires_at <= $1 AND media_file_id IS NULL
+             AND (holder IS NULL OR held_until < $1) ORDER BY expires_at LIMIT $2",
+            &[now.into(), limit.into()],
+        )
+        .await
+    }
+
+    /// Forgets an expired upload, announcing it to its organisation.
+    pub async fn expire_upload(&self, id: Uuid, org_id: Uuid) -> Result<bool> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let n = tx
+                    .execute(
+                        "DELETE FROM uploads WHERE id = $1 AND expires_at <= $2 AND media_file_id IS NULL
+                         AND (holder IS NULL OR held_until < $2)",
+                        &[id.into(), now_ms().into()],
+                    )
+                    .await?;
+                if n > 0 {
+                    tx.record(
+                        &Actor::system(),
+                        Change::new(Some(org_id), "upload.expired", "upload", id)
+                            .after(&serde_json::json!({"id": id})),
+                    )
+                    .await?;
+                }
+                Ok(n > 0)
+            })
+        })
+        .await
+    }
+}
