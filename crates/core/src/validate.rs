@@ -168,6 +168,19 @@ pub fn webhook_url(field: &'static str, value: &str) -> Checked<String> {
     Ok(v.to_string())
 }
 
+/// A piece of what a client sent, short enough to quote in an error message (a whole file pasted
+/// into one field, a long header): its first 40 characters, and `…` when there were more.
+pub fn excerpt(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,6 +219,8 @@ impl Code {
                 MediaRule::OffsetMismatch => StatusCode::CONFLICT,
                 MediaRule::UploadExpired => StatusCode::GONE,
                 MediaRule::PastLength => StatusCode::PAYLOAD_TOO_LARGE,
+                MediaRule::FinalUpload => StatusCode::FORBIDDEN,
+                MediaRule::PartsUnfinished => StatusCode::BAD_REQUEST,
                 // tus: 460 Checksum Mismatch.
                 MediaRule::ChecksumMismatch => {
                     StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)

@@ -482,6 +482,7 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
             content_type: None,
             metadata: String::new(),
             length: 10,
+            partial: false,
         };
         let up = alpha.create_upload(new()).await.unwrap();
         assert!(

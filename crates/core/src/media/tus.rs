@@ -9,11 +9,14 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use thiserror::Error;
 
+use crate::validate;
+
 /// The protocol version we speak, for `Tus-Resumable` and `Tus-Version`.
 pub const VERSION: &str = "1.0.0";
 
 /// The protocol extensions we offer, for `Tus-Extension`.
-pub const EXTENSIONS: &str = "creation,creation-with-upload,termination,checksum,expiration";
+pub const EXTENSIONS: &str =
+    "creation,creation-with-upload,termination,checksum,expiration,concatenation";
 
 /// The digests a client may send in `Upload-Checksum`, for `Tus-Checksum-Algorithm`.
 pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
@@ -64,6 +67,12 @@ pub enum TusError {
         expected: usize,
         actual: usize,
     },
+    #[error(
+        "Upload-Concat must be \"partial\", or \"final;\" and the addresses of at least one partial upload separated by spaces"
+    )]
+    BadConcat,
+    #[error("Upload-Concat names {0:?}, which is not an upload's address here")]
+    BadConcatPart(String),
 }
 
 impl TusError {
@@ -82,19 +91,9 @@ impl TusError {
             TusError::BadChecksum => "media.bad_checksum",
             TusError::UnsupportedChecksum(_) => "media.unsupported_checksum",
             TusError::ChecksumLength { .. } => "media.checksum_length",
+            TusError::BadConcat => "media.bad_concat",
+            TusError::BadConcatPart(_) => "media.bad_concat_part",
         }
-    }
-}
-
-/// Keeps error messages short when a client sends a long header.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(MAX).collect();
-        s.push('…');
-        s
     }
 }
 
@@ -103,7 +102,7 @@ pub fn resumable(header: Option<&str>) -> Result<(), TusError> {
     match header {
         None => Err(TusError::MissingVersion),
         Some(VERSION) => Ok(()),
-        Some(other) => Err(TusError::UnsupportedVersion(excerpt(other))),
+        Some(other) => Err(TusError::UnsupportedVersion(validate::excerpt(other))),
     }
 }
 
@@ -145,7 +144,7 @@ impl Metadata {
             None => Ok(Some(String::new())),
             Some(bytes) => String::from_utf8(bytes.clone())
                 .map(Some)
-                .map_err(|_| TusError::MetadataNotText(excerpt(key))),
+                .map_err(|_| TusError::MetadataNotText(validate::excerpt(key))),
         }
     }
 
@@ -184,17 +183,17 @@ pub fn parse_metadata(v: &str) -> Result<Metadata, TusError> {
             None => (pair, ""),
         };
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
-            return Err(TusError::BadMetadataKey(excerpt(key)));
+            return Err(TusError::BadMetadataKey(validate::excerpt(key)));
         }
         if !seen.insert(key) {
-            return Err(TusError::DuplicateMetadataKey(excerpt(key)));
+            return Err(TusError::DuplicateMetadataKey(validate::excerpt(key)));
         }
         let value = if value.is_empty() {
             None
         } else {
             let bytes = BASE64
                 .decode(value)
-                .map_err(|_| TusError::BadMetadataValue(excerpt(key)))?;
+                .map_err(|_| TusError::BadMetadataValue(validate::excerpt(key)))?;
             Some(bytes).filter(|b| !b.is_empty())
         };
         pairs.push((key.to_string(), value));
@@ -242,7 +241,7 @@ pub fn parse_checksum(v: &str) -> Result<(ChecksumAlgorithm, Vec<u8>), TusError>
     let algorithm = match name {
         "sha1" => ChecksumAlgorithm::Sha1,
         "sha256" => ChecksumAlgorithm::Sha256,
-        other => return Err(TusError::UnsupportedChecksum(excerpt(other))),
+        other => return Err(TusError::UnsupportedChecksum(validate::excerpt(other))),
     };
     let digest = BASE64.decode(digest).map_err(|_| TusError::BadChecksum)?;
     if digest.len() != algorithm.digest_len() {
@@ -310,6 +309,48 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     };
     let year = cycle * 400 + year_of_cycle + i64::from(month <= 2);
     (year, month as u32, day as u32)
+}
+
+/// The most partial uploads one final upload joins.
+pub const MAX_PARTS: usize = 1000;
+
+/// An upload's part in a concatenation (tus `concatenation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Concat {
+    /// A part, uploaded on its own (in parallel with the others).
+    Partial,
+    /// The upload made of these parts, in order, by their ids.
+    Final(Vec<uuid::Uuid>),
+}
+
+/// Reads `Upload-Concat`: `partial`, or `final;` and the parts' addresses (`/files/<id>`, or
+/// the same as a full URL), separated by spaces.
+pub fn parse_concat(v: &str) -> Result<Concat, TusError> {
+    if v == "partial" {
+        return Ok(Concat::Partial);
+    }
+    let Some(list) = v.strip_prefix("final;") else {
+        return Err(TusError::BadConcat);
+    };
+    let mut parts = Vec::new();
+    for address in list.split(' ').filter(|a| !a.is_empty()) {
+        let path = match address.find("://") {
+            Some(i) => {
+                let rest = &address[i + 3..];
+                &rest[rest.find('/').unwrap_or(rest.len())..]
+            }
+            None => address,
+        };
+        let id = path
+            .strip_prefix("/files/")
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .ok_or_else(|| TusError::BadConcatPart(validate::excerpt(address)))?;
+        parts.push(id);
+    }
+    if parts.is_empty() || parts.len() > MAX_PARTS {
+        return Err(TusError::BadConcat);
+    }
+    Ok(Concat::Final(parts))
 }
 
 #[cfg(test)]
@@ -571,6 +612,46 @@ mod tests {
         #[test]
         fn http_date_never_panics(ms in any::<i64>()) {
             let _ = http_date(ms);
+        }
+    }
+
+    #[test]
+    fn concatenation_names_its_parts_by_address() {
+        let a = "0190a1b2-0000-7000-8000-000000000001";
+        let b = "0190a1b2-0000-7000-8000-000000000002";
+        assert_eq!(parse_concat("partial"), Ok(Concat::Partial));
+        let both = Concat::Final(vec![a.parse().unwrap(), b.parse().unwrap()]);
+        assert_eq!(
+            parse_concat(&format!("final;/files/{a} /files/{b}")),
+            Ok(both.clone())
+        );
+        assert_eq!(
+            parse_concat(&format!(
+                "final;https://m.example/files/{a} http://127.0.0.1:8080/files/{b}"
+            )),
+            Ok(both)
+        );
+        for bad in [
+            "",
+            "Partial",
+            "final;",
+            "final; ",
+            "final;/files/nope",
+            "final;/etc/passwd",
+            "final",
+        ] {
+            assert!(parse_concat(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            parse_concat(&format!("final;/api/v1/media/{a}")),
+            Err(TusError::BadConcatPart(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn concat_never_panics(s in ".{0,300}") {
+            let _ = parse_concat(&s);
         }
     }
 }

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 use thiserror::Error;
 
+use crate::validate;
+
 /// The highest frame count per second we accept. Timecode frames are printed with at most three
 /// digits, and no camera or deck we know of runs faster.
 pub const MAX_NOMINAL: u32 = 999;
@@ -48,18 +50,6 @@ impl TimecodeError {
             TimecodeError::DropFrameAtRate { .. } => "tracking.drop_frame_rate",
             TimecodeError::DroppedFrame { .. } => "tracking.dropped_frame",
         }
-    }
-}
-
-/// Keeps error messages short when the input is a whole file pasted into one field.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(MAX).collect();
-        s.push('…');
-        s
     }
 }
 
@@ -140,7 +130,7 @@ impl Rate {
     /// optional `fps` suffix. A decimal with a fraction is accepted only as an NTSC rate, written
     /// rounded or truncated to two or more places, because that is how every tool prints them.
     pub fn parse(text: &str) -> Result<Rate, TimecodeError> {
-        let bad = || TimecodeError::BadRate(excerpt(text));
+        let bad = || TimecodeError::BadRate(validate::excerpt(text));
         let t = text.trim();
         let t = match t.len().checked_sub(3).and_then(|i| t.get(i..)) {
             Some(suffix) if suffix.eq_ignore_ascii_case("fps") => {
@@ -281,7 +271,7 @@ impl Timecode {
 
     /// The shape and the rate-independent ranges (hours, minutes, seconds).
     fn parse_shape(text: &str) -> Result<Timecode, TimecodeError> {
-        let bad = || TimecodeError::BadShape(excerpt(text));
+        let bad = || TimecodeError::BadShape(validate::excerpt(text));
         let b = text.as_bytes();
         if !(b.len() == 11 || b.len() == 12) {
             return Err(bad());

@@ -217,6 +217,10 @@ problem-media-checksum_mismatch = The bytes do not match their checksum
 problem-media-checksum_mismatch-detail = What arrived does not match Upload-Checksum, so none of it was kept; send the same bytes again.
 problem-media-past_length = More bytes than the upload announced
 problem-media-past_length-detail = The request would carry the upload past its Upload-Length; none of it was kept.
+problem-media-final_upload = A final upload takes no bytes of its own
+problem-media-final_upload-detail = It is made of its partial uploads; send bytes to those.
+problem-media-parts_unfinished = Not every part is a finished partial upload of yours
+problem-media-parts_unfinished-detail = Finish each partial upload named in Upload-Concat before joining them.
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = The frame rate is not one M-Station knows

@@ -217,6 +217,10 @@ problem-media-checksum_mismatch = 数据与校验和不符
 problem-media-checksum_mismatch-detail = 收到的数据与 Upload-Checksum 不符，因此一个字节也没有保留；请重新发送这部分数据。
 problem-media-past_length = 数据超出了上传声明的长度
 problem-media-past_length-detail = 这个请求会让上传超过 Upload-Length，因此没有保留任何数据。
+problem-media-final_upload = 合并上传本身不接收数据
+problem-media-final_upload-detail = 它由各个分段上传组成；请把数据发送到分段上传。
+problem-media-parts_unfinished = 并非每个分段都是你已完成的分段上传
+problem-media-parts_unfinished-detail = 请先完成 Upload-Concat 中列出的每个分段上传，再合并它们。
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = 无法识别的帧率

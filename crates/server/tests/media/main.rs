@@ -571,3 +571,91 @@ async fn an_upload_not_finished_in_time_expires() {
         .unwrap();
     assert!(events.iter().any(|e| e.kind == "upload.expired"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_sent_in_parallel_join_into_one_file() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let content = bytes(250_000, 5);
+        let (first, second) = content.split_at(120_000);
+        let partial = |token: String, length: usize| {
+            let srv = srv.clone();
+            async move {
+                let r = tus(&srv, &token, Method::POST, "/files")
+                    .header("Upload-Length", length.to_string())
+                    .header("Upload-Concat", "partial")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+                header(&r, "location")
+            }
+        };
+        let (p1, p2) = tokio::join!(
+            partial(a.token.clone(), first.len()),
+            partial(a.token.clone(), second.len())
+        );
+        let (r1, r2) = tokio::join!(
+            patch(&srv, &a.token, &p1, 0, first.to_vec()),
+            patch(&srv, &a.token, &p2, 0, second.to_vec())
+        );
+        assert_eq!(
+            (r1.status(), r2.status()),
+            (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT)
+        );
+        let r = tus(&srv, &a.token, Method::HEAD, &p1).send().await.unwrap();
+        assert_eq!(header(&r, "upload-concat"), "partial");
+        // A finished part is not a file by itself.
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["total"], 0);
+        // Another organisation cannot join A's parts; nor can anyone join an unfinished one.
+        let final_of = |token: &str, parts: String| {
+            tus(&srv, token, Method::POST, "/files")
+                .header("Upload-Concat", format!("final;{parts}"))
+                .header("Upload-Metadata", format!("filename {}", b64("joined.mov")))
+                .send()
+        };
+        let r = final_of(&b.token, format!("{p1} {p2}")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let open = partial(a.token.clone(), 10).await;
+        let r = final_of(&a.token, format!("{p1} {open}")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let (_, problem) = json(r).await;
+        assert_eq!(problem["code"], "media.parts_unfinished");
+        // Joined in order, with full URLs as some clients send them.
+        let r = final_of(&a.token, format!("{}{p1} {}{p2}", srv.base, srv.base))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let joined = header(&r, "location");
+        assert_eq!(header(&r, "upload-offset"), "250000");
+        let r = tus(&srv, &a.token, Method::HEAD, &joined)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&r, "upload-concat"), format!("final;{p1} {p2}"));
+        assert_eq!(header(&r, "upload-offset"), "250000");
+        let r = patch(&srv, &a.token, &joined, 250_000, Vec::new()).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "a final upload takes no bytes"
+        );
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["total"], 1);
+        assert_eq!(files["items"][0]["name"], "joined.mov");
+        assert_eq!(
+            files["items"][0]["hash"],
+            blake3::hash(&content).to_hex().as_str()
+        );
+        // The parts are let go.
+        assert_eq!(offset(&srv, &a.token, &p1).await.0, StatusCode::NOT_FOUND);
+    })
+    .await;
+}

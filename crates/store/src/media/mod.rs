@@ -39,15 +39,21 @@ pub enum MediaRule {
     ChecksumMismatch,
     /// More bytes than the upload announced.
     PastLength,
+    /// A final upload is made of its parts: it takes no bytes of its own.
+    FinalUpload,
+    /// A final upload names a part that is not a finished partial upload of the caller's.
+    PartsUnfinished,
 }
 
 impl MediaRule {
-    pub const ALL: [MediaRule; 5] = [
+    pub const ALL: [MediaRule; 7] = [
         MediaRule::UploadBusy,
         MediaRule::OffsetMismatch,
         MediaRule::UploadExpired,
         MediaRule::ChecksumMismatch,
         MediaRule::PastLength,
+        MediaRule::FinalUpload,
+        MediaRule::PartsUnfinished,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -57,6 +63,8 @@ impl MediaRule {
             MediaRule::UploadExpired => "media.upload_expired",
             MediaRule::ChecksumMismatch => "media.checksum_mismatch",
             MediaRule::PastLength => "media.past_length",
+            MediaRule::FinalUpload => "media.final_upload",
+            MediaRule::PartsUnfinished => "media.parts_unfinished",
         }
     }
 }
@@ -110,6 +118,10 @@ pub struct Upload {
     pub media_file_id: Option<Uuid>,
     pub created_at: Millis,
     pub expires_at: Millis,
+    /// `partial` or `final` in a concatenation (tus `Upload-Concat`), else none.
+    pub concat: Option<String>,
+    /// A final upload's parts, their ids in order separated by spaces.
+    pub parts: Option<String>,
     #[serde(skip)]
     pub holder: Option<String>,
     #[serde(skip)]
@@ -130,17 +142,28 @@ impl FromRow for Upload {
             media_file_id: r.get()?,
             created_at: r.get()?,
             expires_at: r.get()?,
+            concat: r.get()?,
+            parts: r.get()?,
             holder: r.get()?,
             held_until: r.get()?,
         })
     }
 }
 
-const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, holder, held_until";
+const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, concat, parts, holder, held_until";
 
 impl Upload {
     pub fn is_complete(&self) -> bool {
         self.received == self.length
+    }
+
+    /// A part of a concatenation: complete, it waits for the final upload that joins it.
+    pub fn is_partial(&self) -> bool {
+        self.concat.as_deref() == Some("partial")
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.concat.as_deref() == Some("final")
     }
 }
 
@@ -152,6 +175,8 @@ pub struct NewUpload {
     pub content_type: Option<String>,
     pub metadata: String,
     pub length: i64,
+    /// A part of a concatenation, sent on its own.
+    pub partial: bool,
 }
 
 /// An upload as its events announce it.
@@ -198,12 +223,14 @@ impl Tenant<'_> {
                     media_file_id: None,
                     created_at: Millis(now),
                     expires_at: Millis(now + UPLOAD_LIFETIME_MS),
+                    concat: new.partial.then(|| "partial".to_string()),
+                    parts: None,
                     holder: None,
                     held_until: None,
                 };
                 tx.execute(
                     "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
-                     length, received, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
+                     length, received, created_at, expires_at, concat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)",
                     &[
                         u.id.into(),
                         scope.org_id.into(),
@@ -215,6 +242,7 @@ impl Tenant<'_> {
                         u.length.into(),
                         now.into(),
                         (now + UPLOAD_LIFETIME_MS).into(),
+                        u.concat.clone().into(),
                     ],
                 )
                 .await?;
@@ -255,6 +283,9 @@ impl Tenant<'_> {
     /// request holds it, when `offset` is not where it stands, or once it expired.
     pub async fn hold_upload(&self, id: Uuid, offset: i64, holder: &str) -> Result<Upload> {
         let u = self.upload(id).await?;
+        if u.is_final() {
+            return Err(StoreError::Rule(crate::Rule::Media(MediaRule::FinalUpload)));
+        }
         if u.received != offset {
             return Err(StoreError::Rule(crate::Rule::Media(
                 MediaRule::OffsetMismatch,
@@ -406,6 +437,119 @@ impl Tenant<'_> {
                 )
                 .await?;
                 Ok(file)
+            })
+        })
+        .await
+    }
+
+    /// Starts the upload made of the caller's finished partial uploads `parts`, in order (tus
+    /// `concatenation`), held by `holder` while it joins them. Answers it with its parts.
+    pub async fn create_final_upload(
+        &self,
+        parts: Vec<Uuid>,
+        new: NewUpload,
+        holder: &str,
+    ) -> Result<(Upload, Vec<Upload>)> {
+        let scope = self.scope().clone();
+        let actor = Actor::of(&scope);
+        let holder = holder.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let now = now_ms();
+                let text = format!(
+                    "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND id = $2 AND user_id = $3"
+                );
+                let mut found = Vec::with_capacity(parts.len());
+                for p in &parts {
+                    let part: Option<Upload> = tx
+                        .query_opt(&text, &[scope.org_id.into(), (*p).into(), scope.user_id.into()])
+                        .await?;
+                    let part = part.ok_or(StoreError::NotFound { entity: "upload" })?;
+                    let held = part.holder.is_some() && part.held_until.is_some_and(|t| t >= now);
+                    if !part.is_partial() || !part.is_complete() || held || part.expires_at.0 <= now {
+                        return Err(StoreError::Rule(crate::Rule::Media(MediaRule::PartsUnfinished)));
+                    }
+                    found.push(part);
+                }
+                let length: i64 = found.iter().map(|p| p.length).sum();
+                if length > MAX_UPLOAD {
+                    return Err(StoreError::Rule(crate::Rule::Media(MediaRule::PastLength)));
+                }
+                let ids: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+                let u = Upload {
+                    id: new_id(),
+                    user_id: scope.user_id,
+                    project_id: new.project_id,
+                    name: new.name,
+                    content_type: new.content_type,
+                    metadata: new.metadata,
+                    length,
+                    received: 0,
+                    media_file_id: None,
+                    created_at: Millis(now),
+                    expires_at: Millis(now + UPLOAD_LIFETIME_MS),
+                    concat: Some("final".into()),
+                    parts: Some(ids.join(" ")),
+                    holder: Some(holder.clone()),
+                    held_until: Some(now + HOLD_MS),
+                };
+                if let Some(p) = u.project_id {
+                    let project: Option<Uuid> = tx
+                        .scalar_opt(
+                            "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
+                            &[scope.org_id.into(), p.into()],
+                        )
+                        .await?;
+                    if project.is_none() {
+                        return Err(StoreError::NotFound { entity: "project" });
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
+                     length, received, created_at, expires_at, concat, parts, holder, held_until)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, 'final', $11, $12, $13)",
+                    &[
+                        u.id.into(),
+                        scope.org_id.into(),
+                        u.user_id.into(),
+                        u.project_id.into(),
+                        (&u.name).into(),
+                        u.content_type.clone().into(),
+                        (&u.metadata).into(),
+                        u.length.into(),
+                        now.into(),
+                        (now + UPLOAD_LIFETIME_MS).into(),
+                        u.parts.clone().into(),
+                        holder.into(),
+                        (now + HOLD_MS).into(),
+                    ],
+                )
+                .await?;
+                tx.record(
+                    &actor,
+                    Change::new(Some(scope.org_id), "upload.created", "upload", u.id)
+                        .after(&announced(&u)),
+                )
+                .await?;
+                Ok((u, found))
+            })
+        })
+        .await
+    }
+
+    /// Forgets the partial uploads a finished final upload was made of.
+    pub async fn drop_parts(&self, parts: Vec<Uuid>) -> Result<()> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                for p in parts {
+                    tx.execute(
+                        "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND concat = 'partial'",
+                        &[scope.org_id.into(), p.into()],
+                    )
+                    .await?;
+                }
+                Ok(())
             })
         })
         .await

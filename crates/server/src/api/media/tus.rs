@@ -21,7 +21,7 @@ use mstation_core::media::{names, tus};
 use mstation_store::media::{MediaRule, NewUpload, Upload, blobs};
 use mstation_store::{Rule, StoreError, Tenant};
 use sha1::Digest;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use uuid::Uuid;
 
 use crate::State;
@@ -145,11 +145,17 @@ async fn create_upload(
     if headers.contains_key("upload-defer-length") {
         return Err(bad_header(tus::TusError::BadLength));
     }
-    let length = tus::length(
-        header_str(headers, "upload-length")?
-            .ok_or_else(|| bad_header(tus::TusError::BadLength))?,
-    )
-    .map_err(bad_header)?;
+    let concat = header_str(headers, "upload-concat")?
+        .map(tus::parse_concat)
+        .transpose()
+        .map_err(bad_header)?;
+    // A final upload's length is its parts'.
+    let length = match (&concat, header_str(headers, "upload-length")?) {
+        (Some(tus::Concat::Final(_)), None) => 0,
+        (Some(tus::Concat::Final(_)), Some(_)) => return Err(bad_header(tus::TusError::BadLength)),
+        (_, Some(v)) => tus::length(v).map_err(bad_header)?,
+        (_, None) => return Err(bad_header(tus::TusError::BadLength)),
+    };
     let raw = header_str(headers, "upload-metadata")?.unwrap_or("");
     let meta = tus::parse_metadata(raw).map_err(bad_header)?;
     let text = |keys: &[&str]| -> ApiResult<Option<String>> {
@@ -181,15 +187,26 @@ async fn create_upload(
     };
     let length = i64::try_from(length)
         .map_err(|_| ApiError::from(StoreError::Rule(Rule::Media(MediaRule::PastLength))))?;
-    let upload = tenant
-        .create_upload(NewUpload {
-            project_id,
-            name,
-            content_type,
-            metadata: raw.to_string(),
-            length,
-        })
-        .await?;
+    let new = NewUpload {
+        project_id,
+        name,
+        content_type,
+        metadata: raw.to_string(),
+        length,
+        partial: concat == Some(tus::Concat::Partial),
+    };
+    if let Some(tus::Concat::Final(parts)) = concat {
+        let upload = join_parts(state, &tenant, parts, new).await?;
+        return Ok(answer(
+            StatusCode::CREATED,
+            vec![
+                ("location", value(format!("/files/{}", upload.id))),
+                ("upload-offset", value(upload.length)),
+                expires(&upload),
+            ],
+        ));
+    }
+    let upload = tenant.create_upload(new).await?;
     let mut received = 0;
     let with_bytes = headers
         .get(header::CONTENT_TYPE)
@@ -237,6 +254,17 @@ pub async fn head(
     ];
     if !u.metadata.is_empty() {
         hs.push(("upload-metadata", value(&u.metadata)));
+    }
+    match (u.concat.as_deref(), &u.parts) {
+        (Some("partial"), _) => hs.push(("upload-concat", HeaderValue::from_static("partial"))),
+        (Some("final"), Some(parts)) => {
+            let addresses: Vec<String> = parts.split(' ').map(|p| format!("/files/{p}")).collect();
+            hs.push((
+                "upload-concat",
+                value(format!("final;{}", addresses.join(" "))),
+            ));
+        }
+        _ => {}
     }
     answer(StatusCode::OK, hs)
 }
@@ -353,7 +381,7 @@ async fn write_bytes(
             return Err(e);
         }
     };
-    if received == upload.length {
+    if received == upload.length && !upload.is_partial() {
         finish(state, tenant, upload, &me).await?;
     } else {
         tenant
@@ -452,6 +480,58 @@ async fn receive(
         return Err(ApiError::new(Code::RequestUnreadable));
     }
     Ok(at)
+}
+
+/// Makes the upload joining the finished partial uploads `parts` (tus `concatenation`): their
+/// bytes copied in order into its staging file, then finished as any upload; the parts are let
+/// go. On failure nothing of the final upload stays, and its parts can be joined again.
+async fn join_parts(
+    state: &State,
+    tenant: &Tenant<'_>,
+    parts: Vec<Uuid>,
+    new: NewUpload,
+) -> ApiResult<Upload> {
+    let me = holder(state);
+    let (upload, found) = tenant.create_final_upload(parts.clone(), new, &me).await?;
+    let joined = async {
+        let path = state.blobs.staging_file(upload.id);
+        let mut out = tokio::fs::File::create(&path).await.map_err(io_error)?;
+        for part in &found {
+            let mut from = tokio::fs::File::open(state.blobs.staging_file(part.id))
+                .await
+                .map_err(io_error)?;
+            let copied = tokio::io::copy(&mut (&mut from).take(part.length as u64), &mut out)
+                .await
+                .map_err(io_error)?;
+            if copied != part.length as u64 {
+                return Err(io_error(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the part {} holds {copied} of {} bytes",
+                        part.id, part.length
+                    ),
+                )));
+            }
+        }
+        out.sync_data().await.map_err(io_error)?;
+        tenant
+            .upload_progress(upload.id, &me, upload.length, false)
+            .await?;
+        finish(state, tenant, &upload, &me).await
+    };
+    if let Err(e) = joined.await {
+        let _ = tenant.upload_progress(upload.id, &me, 0, true).await;
+        let _ = tenant.terminate_upload(upload.id).await;
+        let _ = state.blobs.drop_staging(upload.id).await;
+        return Err(e);
+    }
+    tenant.drop_parts(parts.clone()).await?;
+    for p in parts {
+        if let Err(e) = state.blobs.drop_staging(p).await {
+            tracing::warn!(error = %e, upload = %p, "a joined part's bytes stay on disk");
+        }
+    }
+    Ok(upload)
 }
 
 /// A complete upload becomes a file: hashed in full, put in the blob store unless the platform
