@@ -153,6 +153,14 @@ enum AdminCommand {
         #[arg(long, default_value = "read,write")]
         scopes: String,
     },
+    /// Set how many bytes of media an organisation may keep (`none`: no limit).
+    SetMediaQuota {
+        #[arg(long)]
+        org: String,
+        /// Bytes, or with a unit: 500G, 2T (powers of 1024); `none` for no limit.
+        #[arg(long)]
+        quota: String,
+    },
     /// Set a new password for a user (prints it when --password is not given).
     ResetPassword {
         #[arg(long)]
@@ -373,6 +381,18 @@ async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
                 .await?;
             println!("{}", serde_json::json!({"id": t.id, "secret": secret}));
         }
+        AdminCommand::SetMediaQuota { org, quota } => {
+            let org = db
+                .org_by_slug(&org)
+                .await?
+                .with_context(|| format!("no organisation with slug {org}"))?;
+            let bytes = parse_bytes(&quota)?;
+            db.set_media_quota(&actor, org.id, bytes).await?;
+            match bytes {
+                Some(b) => println!("{} may keep {b} bytes of media", org.slug),
+                None => println!("{} may keep media without limit", org.slug),
+            }
+        }
         AdminCommand::ResetPassword { email, password } => {
             let user = db
                 .user_by_email(&email)
@@ -388,4 +408,48 @@ async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `500G`, `2T`, `1048576` (powers of 1024) as bytes; `none` as no limit.
+fn parse_bytes(text: &str) -> anyhow::Result<Option<i64>> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => bail!("{text:?}: a unit is K, M, G or T"),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let n: i64 = digits
+        .parse()
+        .with_context(|| format!("{text:?} is not a number of bytes"))?;
+    n.checked_mul(1i64 << shift)
+        .filter(|b| *b >= 0)
+        .map(Some)
+        .with_context(|| format!("{text:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn quotas_read_in_bytes_or_units() {
+        assert_eq!(parse_bytes("none").unwrap(), None);
+        assert_eq!(parse_bytes("1048576").unwrap(), Some(1 << 20));
+        assert_eq!(parse_bytes("500G").unwrap(), Some(500 << 30));
+        assert_eq!(parse_bytes("2t").unwrap(), Some(2 << 40));
+        for bad in ["", "-1", "12X", "G", "99999999999T", "1.5G"] {
+            assert!(parse_bytes(bad).is_err(), "{bad:?}");
+        }
+    }
 }

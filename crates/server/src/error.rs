@@ -218,7 +218,7 @@ impl Code {
                 MediaRule::UploadBusy => StatusCode::LOCKED,
                 MediaRule::OffsetMismatch => StatusCode::CONFLICT,
                 MediaRule::UploadExpired => StatusCode::GONE,
-                MediaRule::PastLength => StatusCode::PAYLOAD_TOO_LARGE,
+                MediaRule::PastLength | MediaRule::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
                 MediaRule::FinalUpload => StatusCode::FORBIDDEN,
                 MediaRule::PartsUnfinished => StatusCode::BAD_REQUEST,
                 // tus: 460 Checksum Mismatch.

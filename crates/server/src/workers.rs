@@ -210,12 +210,42 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
         }
         expire_uploads(&state).await;
         if last_prune.elapsed() > Duration::from_secs(3600) {
+            let before = mstation_store::now_ms() - mstation_store::media::BLOB_GRACE_MS;
+            collect_blobs(&state, before).await;
             let _ = state.store.platform().idem_prune().await;
             let _ = state.store.optimize().await;
             last_prune = Instant::now();
         }
         if pause(&mut stop, Duration::from_secs(2)).await {
             return;
+        }
+    }
+}
+
+/// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less
+/// `BLOB_GRACE_MS`): the database forgets each first, then its bytes go.
+pub async fn collect_blobs(state: &State, before: i64) {
+    let hashes = match state
+        .store
+        .platform()
+        .unreferenced_blobs(before, 1000)
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading unreferenced blobs failed");
+            return;
+        }
+    };
+    for hash in hashes {
+        match state.store.platform().forget_blob(&hash, before).await {
+            Ok(true) => {
+                if let Err(e) = state.blobs.delete(&hash).await {
+                    tracing::warn!(error = %e, blob = %hash, "a forgotten blob's bytes stay");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, blob = %hash, "forgetting a blob failed"),
         }
     }
 }

@@ -221,6 +221,8 @@ problem-media-final_upload = A final upload takes no bytes of its own
 problem-media-final_upload-detail = It is made of its partial uploads; send bytes to those.
 problem-media-parts_unfinished = Not every part is a finished partial upload of yours
 problem-media-parts_unfinished-detail = Finish each partial upload named in Upload-Concat before joining them.
+problem-media-quota_exceeded = The organisation's media quota is used up
+problem-media-quota_exceeded-detail = This upload would take the organisation past the media it may keep; ask the platform's operators for more room.
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = The frame rate is not one M-Station knows

@@ -221,6 +221,8 @@ problem-media-final_upload = 合并上传本身不接收数据
 problem-media-final_upload-detail = 它由各个分段上传组成；请把数据发送到分段上传。
 problem-media-parts_unfinished = 并非每个分段都是你已完成的分段上传
 problem-media-parts_unfinished-detail = 请先完成 Upload-Concat 中列出的每个分段上传，再合并它们。
+problem-media-quota_exceeded = 本组织的媒体配额已用完
+problem-media-quota_exceeded-detail = 这次上传会让本组织超出可保存的媒体容量；请联系平台运营方增加配额。
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = 无法识别的帧率

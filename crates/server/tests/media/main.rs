@@ -659,3 +659,75 @@ async fn parts_sent_in_parallel_join_into_one_file() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_keeps_media_within_its_quota_and_unused_blobs_are_collected() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, usage) = srv.get(&a.token, "/api/v1/media/usage").await;
+        assert_eq!(usage, serde_json::json!({"used": 0, "quota": null}));
+        srv.store()
+            .platform()
+            .set_media_quota(&mstation_store::Actor::system(), a.org.id, Some(1_000))
+            .await
+            .unwrap();
+        let content = bytes(600, 2);
+        let at = create(&srv, &a.token, content.len(), "fits.mov").await;
+        // An unfinished upload counts from its start: a second one would not fit.
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", "600")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let (_, problem) = json(r).await;
+        assert_eq!(problem["code"], "media.quota_exceeded");
+        assert_eq!(
+            patch(&srv, &a.token, &at, 0, content.clone())
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+        let (_, usage) = srv.get(&a.token, "/api/v1/media/usage").await;
+        assert_eq!(usage, serde_json::json!({"used": 600, "quota": 1000}));
+        let small = create(&srv, &a.token, 400, "just.mov").await;
+        let r = tus(&srv, &a.token, Method::DELETE, &small)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "an ended upload gives its room back"
+        );
+        create(&srv, &a.token, 400, "again.mov").await;
+
+        // A blob no file references (an upload that stopped after storing its bytes) is
+        // collected; a referenced one stays.
+        let orphan = blake3::hash(b"orphan").to_hex().to_string();
+        let crumb = srv.state.blobs.staging_file(uuid::Uuid::now_v7());
+        std::fs::write(&crumb, b"orphan").unwrap();
+        srv.state.blobs.put_file(&orphan, &crumb).await.unwrap();
+        srv.store().platform().add_blob(&orphan, 6).await.unwrap();
+        let later = mstation_store::now_ms() + 1_000;
+        mstation_server::workers::collect_blobs(&srv.state, later).await;
+        assert!(!srv.store().platform().blob_known(&orphan).await.unwrap());
+        assert!(
+            srv.state.blobs.get(&orphan).await.is_err(),
+            "its bytes are gone"
+        );
+        let kept = blake3::hash(&content).to_hex().to_string();
+        assert!(srv.store().platform().blob_known(&kept).await.unwrap());
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        let r = srv
+            .call(
+                &a.token,
+                Method::GET,
+                &format!("/api/v1/media/{}/content", id(&files["items"][0])),
+                None,
+            )
+            .await;
+        assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+    })
+    .await;
+}

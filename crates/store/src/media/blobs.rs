@@ -32,6 +32,9 @@ pub enum BlobError {
 pub struct BlobStore {
     objects: Arc<dyn ObjectStore>,
     staging: PathBuf,
+    /// The folder of the blobs, when they are local files: a finished upload is linked there
+    /// instead of copied.
+    local: Option<PathBuf>,
 }
 
 /// A blob's bytes, piece by piece.
@@ -47,6 +50,7 @@ impl BlobStore {
         Ok(BlobStore {
             objects: Arc::new(LocalFileSystem::new_with_prefix(&blobs)?),
             staging,
+            local: Some(blobs),
         })
     }
 
@@ -59,8 +63,35 @@ impl BlobStore {
         ObjectPath::from(format!("{}/{}/{hash}", &hash[0..2], &hash[2..4]))
     }
 
-    /// Puts the file at `file` in the store as the blob `hash`, a piece at a time.
+    /// Puts the file at `file` in the store as the blob `hash`: in a local store a second name
+    /// of the same file (no copy; `file` may then be deleted), else a piece at a time.
     pub async fn put_file(&self, hash: &str, file: &Path) -> Result<(), BlobError> {
+        if let Some(root) = &self.local {
+            let target = root.join(Self::path(hash).as_ref());
+            let (from, dir) = (file.to_path_buf(), target.parent().map(Path::to_path_buf));
+            let linked = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+                if let Some(d) = &dir {
+                    std::fs::create_dir_all(d)?;
+                }
+                match std::fs::hard_link(&from, &target) {
+                    Ok(()) => {}
+                    // The same bytes are there already.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    // A file system without hard links: copied below.
+                    Err(_) => return Ok(false),
+                }
+                // The new name lasts a crash.
+                if let Some(d) = &dir {
+                    std::fs::File::open(d)?.sync_all()?;
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+            if linked {
+                return Ok(());
+            }
+        }
         let mut upload = self.objects.put_multipart(&Self::path(hash)).await?;
         let mut f = tokio::fs::File::open(file).await?;
         loop {
@@ -96,6 +127,14 @@ impl BlobStore {
             .into_stream()
             .map(|r| r.map_err(BlobError::from))
             .boxed())
+    }
+
+    /// Deletes the blob `hash` (after the database forgot it).
+    pub async fn delete(&self, hash: &str) -> Result<(), BlobError> {
+        match self.objects.delete(&Self::path(hash)).await {
+            Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes an upload's staging file, if there is one.

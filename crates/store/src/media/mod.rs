@@ -23,6 +23,9 @@ use crate::{
 pub const UPLOAD_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 /// How long a process holds an upload without showing progress; it renews the hold as it writes.
 pub const HOLD_MS: i64 = 60_000;
+/// How long a blob no file references is kept before it is collected: an upload that stored
+/// its bytes is well within it becoming a file.
+pub const BLOB_GRACE_MS: i64 = 3600 * 1000;
 /// The largest single file an upload may announce: 1 TiB.
 pub const MAX_UPLOAD: i64 = 1 << 40;
 
@@ -43,10 +46,12 @@ pub enum MediaRule {
     FinalUpload,
     /// A final upload names a part that is not a finished partial upload of the caller's.
     PartsUnfinished,
+    /// The upload would take the organisation past its media quota.
+    QuotaExceeded,
 }
 
 impl MediaRule {
-    pub const ALL: [MediaRule; 7] = [
+    pub const ALL: [MediaRule; 8] = [
         MediaRule::UploadBusy,
         MediaRule::OffsetMismatch,
         MediaRule::UploadExpired,
@@ -54,6 +59,7 @@ impl MediaRule {
         MediaRule::PastLength,
         MediaRule::FinalUpload,
         MediaRule::PartsUnfinished,
+        MediaRule::QuotaExceeded,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -65,6 +71,7 @@ impl MediaRule {
             MediaRule::PastLength => "media.past_length",
             MediaRule::FinalUpload => "media.final_upload",
             MediaRule::PartsUnfinished => "media.parts_unfinished",
+            MediaRule::QuotaExceeded => "media.quota_exceeded",
         }
     }
 }
@@ -179,6 +186,22 @@ pub struct NewUpload {
     pub partial: bool,
 }
 
+/// How much media an organisation keeps, and may keep.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MediaUsage {
+    /// Bytes of its files and of its unfinished uploads (which are counted when they start).
+    pub used: i64,
+    /// The most it may keep; none: no limit.
+    pub quota: Option<i64>,
+}
+
+/// The bytes an organisation ($1) keeps: its files, and the uploads not yet files (a final
+/// upload's bytes are its parts').
+const USAGE: &str = "SELECT CAST(COALESCE((SELECT SUM(size) FROM media_files WHERE org_id = $1), 0)
+     + COALESCE((SELECT SUM(length) FROM uploads WHERE org_id = $1 AND media_file_id IS NULL
+         AND (concat IS NULL OR concat <> 'final')), 0) AS BIGINT),
+     (SELECT media_quota FROM orgs WHERE id = $1)";
+
 /// An upload as its events announce it.
 fn announced(u: &Upload) -> serde_json::Value {
     serde_json::json!({
@@ -199,6 +222,17 @@ impl Tenant<'_> {
         let actor = Actor::of(&scope);
         self.write(move |tx| {
             Box::pin(async move {
+                // Uploads of one organisation starting at once take turns here (PostgreSQL), so
+                // together they stay inside the quota.
+                let text = format!("SELECT id FROM orgs WHERE id = $1{}", tx.lock_rows());
+                let _: Option<Uuid> = tx.scalar_opt(&text, &[scope.org_id.into()]).await?;
+                let usage: Option<(i64, Option<i64>)> =
+                    tx.query_opt(USAGE, &[scope.org_id.into()]).await?;
+                if let Some((used, Some(quota))) = usage
+                    && used + new.length > quota
+                {
+                    return Err(StoreError::Rule(crate::Rule::Media(MediaRule::QuotaExceeded)));
+                }
                 if let Some(p) = new.project_id {
                     let found: Option<Uuid> = tx
                         .scalar_opt(
@@ -625,6 +659,15 @@ impl Tenant<'_> {
         .await
     }
 
+    /// How much media the organisation keeps, and may keep.
+    pub async fn media_usage(&self) -> Result<MediaUsage> {
+        let (used, quota): (i64, Option<i64>) = self
+            .read_opt(USAGE, &[self.org_id().into()])
+            .await?
+            .unwrap_or((0, None));
+        Ok(MediaUsage { used, quota })
+    }
+
     /// One file of the organisation.
     pub async fn media_file(&self, id: Uuid) -> Result<MediaFile> {
         self.one(FILE_COLS, "media_files", id, "media file").await
@@ -632,6 +675,75 @@ impl Tenant<'_> {
 }
 
 impl Platform<'_> {
+    /// Sets how many bytes of media the organisation may keep (none: no limit). What it keeps
+    /// already stays; new uploads past the quota are refused.
+    pub async fn set_media_quota(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        quota: Option<i64>,
+    ) -> Result<()> {
+        if quota.is_some_and(|q| q < 0) {
+            return Err(mstation_core::validate::FieldError::new("quota", "out_of_range").into());
+        }
+        let actor = actor.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let n = tx
+                    .execute(
+                        "UPDATE orgs SET media_quota = $2 WHERE id = $1",
+                        &[org_id.into(), quota.into()],
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "organisation",
+                    });
+                }
+                tx.record(
+                    &actor,
+                    Change::new(Some(org_id), "org.media_quota_set", "org", org_id)
+                        .after(&serde_json::json!({"media_quota": quota})),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Blobs no file references that are older than `before` (ms): crumbs of uploads that
+    /// stopped between storing their bytes and becoming a file, and of files deleted.
+    pub async fn unreferenced_blobs(&self, before: i64, limit: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = self
+            .read(
+                "SELECT hash FROM blobs b WHERE created_at < $1
+                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash) LIMIT $2",
+                &[before.into(), limit.into()],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(h,)| h).collect())
+    }
+
+    /// Forgets the blob `hash` if still no file references it; its bytes are then the caller's
+    /// to delete. A file made meanwhile fails on its reference and is made again with the bytes.
+    pub async fn forget_blob(&self, hash: &str, before: i64) -> Result<bool> {
+        let hash = hash.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                Ok(tx
+                    .execute(
+                        "DELETE FROM blobs WHERE hash = $1 AND created_at < $2
+                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1)",
+                        &[hash.into(), before.into()],
+                    )
+                    .await?
+                    > 0)
+            })
+        })
+        .await
+    }
+
     /// Whether the blob `hash` is known (its bytes are in the blob store).
     pub async fn blob_known(&self, hash: &str) -> Result<bool> {
         let found: Option<String> = self

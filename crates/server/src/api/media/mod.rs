@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
-use mstation_store::media::MediaFile;
+use mstation_store::media::{MediaFile, MediaUsage};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +25,7 @@ use crate::extract::{Q, list_query};
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_media))
+        .routes(routes!(media_usage))
         .routes(routes!(get_media))
         .routes(routes!(media_content))
         .routes(routes!(tus::options, tus::create))
@@ -59,6 +60,19 @@ async fn list_media(
             .store
             .tenant(m.may(Permission::ReadOrg)?)
             .media_files(p.project, &q)
+            .await?,
+    ))
+}
+
+/// How much media the organisation keeps (its files and unfinished uploads), and may keep.
+#[utoipa::path(get, path = "/api/v1/media/usage", tag = "media",
+    responses((status = 200, body = MediaUsage)))]
+async fn media_usage(AxState(state): AxState<State>, m: Member) -> ApiResult<Json<MediaUsage>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ReadOrg)?)
+            .media_usage()
             .await?,
     ))
 }

@@ -373,7 +373,7 @@ async fn write_bytes(
     let me = holder(state);
     tenant.hold_upload(upload.id, offset, &me).await?;
     let written = receive(state, tenant, upload, offset, checksum, body, &me).await;
-    let received = match written {
+    let (received, hash) = match written {
         Ok(n) => n,
         Err(e) => {
             // What was kept before the failure stays recorded; the hold is given back.
@@ -382,7 +382,7 @@ async fn write_bytes(
         }
     };
     if received == upload.length && !upload.is_partial() {
-        finish(state, tenant, upload, &me).await?;
+        finish(state, tenant, upload, &me, hash).await?;
     } else {
         tenant
             .upload_progress(upload.id, &me, received, true)
@@ -392,7 +392,9 @@ async fn write_bytes(
 }
 
 /// The bytes of one request, written to the staging file from `offset`; progress is recorded
-/// every `PROGRESS_EVERY` bytes once flushed. Answers where the upload stands after them.
+/// every `PROGRESS_EVERY` bytes once flushed. Answers where the upload stands after them, and,
+/// when this request carried the whole upload, the BLAKE3 hash of its bytes (hashed as they
+/// arrived, so the file is not read again).
 #[allow(clippy::too_many_arguments)]
 async fn receive(
     state: &State,
@@ -402,9 +404,9 @@ async fn receive(
     checksum: Option<(tus::ChecksumAlgorithm, Vec<u8>)>,
     body: Body,
     me: &str,
-) -> ApiResult<i64> {
+) -> ApiResult<(i64, Option<String>)> {
     let path = state.blobs.staging_file(upload.id);
-    let mut file = tokio::fs::OpenOptions::new()
+    let mut raw = tokio::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
@@ -412,10 +414,13 @@ async fn receive(
         .await
         .map_err(io_error)?;
     // Bytes past the offset were never acknowledged: they are written again.
-    file.set_len(offset as u64).await.map_err(io_error)?;
-    file.seek(SeekFrom::Start(offset as u64))
+    raw.set_len(offset as u64).await.map_err(io_error)?;
+    raw.seek(SeekFrom::Start(offset as u64))
         .await
         .map_err(io_error)?;
+    // Written a mebibyte at a time, not a network read at a time.
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, raw);
+    let mut whole = (offset == 0).then(blake3::Hasher::new);
     let mut sha1 = sha1::Sha1::new();
     let mut sha256 = sha2::Sha256::new();
     let mut at = offset;
@@ -434,8 +439,12 @@ async fn receive(
             }
         };
         if at + chunk.len() as i64 > upload.length {
+            let file = file.into_inner();
             file.set_len(offset as u64).await.map_err(io_error)?;
             return Err(rule(MediaRule::PastLength));
+        }
+        if let Some(h) = whole.as_mut() {
+            h.update(&chunk);
         }
         match &checksum {
             Some((tus::ChecksumAlgorithm::Sha1, _)) => sha1.update(&chunk),
@@ -450,7 +459,8 @@ async fn receive(
         if since >= PROGRESS_EVERY || renewed.elapsed() >= RENEW_AFTER {
             let kept = match checksum {
                 None => {
-                    file.sync_data().await.map_err(io_error)?;
+                    file.flush().await.map_err(io_error)?;
+                    file.get_ref().sync_data().await.map_err(io_error)?;
                     at
                 }
                 Some(_) => offset,
@@ -466,6 +476,8 @@ async fn receive(
             tus::ChecksumAlgorithm::Sha256 => sha256.finalize().to_vec(),
         };
         if broken || &got != want {
+            // Unflushed bytes are dropped with the buffer; the file goes back to the offset.
+            let file = file.into_inner();
             file.set_len(offset as u64).await.map_err(io_error)?;
             return Err(match broken {
                 true => ApiError::new(Code::RequestUnreadable),
@@ -473,13 +485,17 @@ async fn receive(
             });
         }
     }
-    file.sync_data().await.map_err(io_error)?;
+    file.flush().await.map_err(io_error)?;
+    file.get_ref().sync_data().await.map_err(io_error)?;
     if broken {
         // The client went away: what arrived is kept, and said where it resumes.
         tenant.upload_progress(upload.id, me, at, true).await?;
         return Err(ApiError::new(Code::RequestUnreadable));
     }
-    Ok(at)
+    let hash = whole
+        .filter(|_| at == upload.length)
+        .map(|h| h.finalize().to_hex().to_string());
+    Ok((at, hash))
 }
 
 /// Makes the upload joining the finished partial uploads `parts` (tus `concatenation`): their
@@ -517,7 +533,7 @@ async fn join_parts(
         tenant
             .upload_progress(upload.id, &me, upload.length, false)
             .await?;
-        finish(state, tenant, &upload, &me).await
+        finish(state, tenant, &upload, &me, None).await
     };
     if let Err(e) = joined.await {
         let _ = tenant.upload_progress(upload.id, &me, 0, true).await;
@@ -536,13 +552,22 @@ async fn join_parts(
 
 /// A complete upload becomes a file: hashed in full, put in the blob store unless the platform
 /// has the blob, recorded, and its staging file let go.
-async fn finish(state: &State, tenant: &Tenant<'_>, upload: &Upload, me: &str) -> ApiResult<()> {
+async fn finish(
+    state: &State,
+    tenant: &Tenant<'_>,
+    upload: &Upload,
+    me: &str,
+    hashed: Option<String>,
+) -> ApiResult<()> {
     let path = state.blobs.staging_file(upload.id);
     if upload.length == 0 {
         tokio::fs::File::create(&path).await.map_err(io_error)?;
     }
     let stored = async {
-        let hash = blobs::hash_file(path.clone(), upload.length as u64).await?;
+        let hash = match hashed {
+            Some(h) => h,
+            None => blobs::hash_file(path.clone(), upload.length as u64).await?,
+        };
         if !state.store.platform().blob_known(&hash).await? {
             state.blobs.put_file(&hash, &path).await?;
             state
