@@ -816,3 +816,24 @@ fields-kind-number = Number
 fields-kind-date = Date
 fields-kind-choice = Choice
 project-fields = Custom fields
+
+## Media
+media-title = Media
+media-help = The project's files: pictures, sound and documents, each kept once however often it is sent.
+media-usage = Your organisation keeps { $used } of media.
+media-usage-of = Your organisation keeps { $used } of the { $quota } it may keep.
+media-upload = Upload files
+media-upload-choose = Choose files, or drop them here
+media-upload-resumes = An upload cut off resumes where it stopped when you choose the same file again.
+media-upload-open = Unfinished uploads
+media-upload-open-help = Choose the same file again to send the rest.
+media-upload-kept = { $kept } of { $size } arrived
+media-upload-cancel = Cancel
+media-upload-waiting = Waiting
+media-upload-done = Done
+media-upload-failed = Failed
+media-upload-network = The connection was lost
+media-none = No files yet.
+media-type = Type
+media-size = Size
+media-uploaded-by = Uploaded by

@@ -813,3 +813,24 @@ fields-kind-number = 数字
 fields-kind-date = 日期
 fields-kind-choice = 选项
 project-fields = 自定义字段
+
+## Media
+media-title = 媒体
+media-help = 项目的文件：画面、声音和文档；同一份内容无论上传多少次都只保存一份。
+media-usage = 本组织已保存 { $used } 的媒体。
+media-usage-of = 本组织已保存 { $used }，上限为 { $quota }。
+media-upload = 上传文件
+media-upload-choose = 选择文件，或拖放到这里
+media-upload-resumes = 上传中断后，再次选择同一个文件即可从中断处继续。
+media-upload-open = 未完成的上传
+media-upload-open-help = 再次选择同一个文件即可发送剩余部分。
+media-upload-kept = 已收到 { $kept }，共 { $size }
+media-upload-cancel = 取消
+media-upload-waiting = 等待中
+media-upload-done = 完成
+media-upload-failed = 失败
+media-upload-network = 连接已断开
+media-none = 还没有文件。
+media-type = 类型
+media-size = 大小
+media-uploaded-by = 上传者

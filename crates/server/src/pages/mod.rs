@@ -21,6 +21,7 @@ use crate::i18n::{self, Lang};
 
 mod events;
 mod identity;
+mod media;
 mod tracking;
 
 pub(crate) use tracking::grid_query;
@@ -33,9 +34,11 @@ pub fn router() -> Router<State> {
         .route("/favicon.ico", get(favicon))
         .route("/assets/grid.js", get(grid_js))
         .route("/assets/import.js", get(import_js))
+        .route("/assets/upload.js", get(upload_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
+    let r = media::routes(r);
     tracking::routes(r)
 }
 
@@ -339,6 +342,10 @@ async fn grid_js() -> impl IntoResponse {
 
 async fn import_js() -> impl IntoResponse {
     script(include_str!("../../assets/import.js"))
+}
+
+async fn upload_js() -> impl IntoResponse {
+    script(include_str!("../../assets/upload.js"))
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ mod demo;
 mod fields_page;
 mod frames;
 mod grid;
+mod media_page;
 mod my_tasks;
 mod overview;
 mod page_roles;

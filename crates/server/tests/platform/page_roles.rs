@@ -78,6 +78,7 @@ const PAGES: &[Page] = &[
     get("/favicon.ico", EVERYONE),
     get("/assets/grid.js", EVERYONE),
     get("/assets/import.js", EVERYONE),
+    get("/assets/upload.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -100,6 +101,8 @@ const PAGES: &[Page] = &[
     get("/app/projects/{project_id}/shots", EVERYONE),
     get("/app/projects/{project_id}/assets", EVERYONE),
     get("/app/projects/{project_id}/playlists", EVERYONE),
+    // The upload area is for those who make the work; everyone reads the files.
+    get("/app/projects/{project_id}/media", EVERYONE),
     get("/app/projects/{project_id}/fields", EVERYONE),
     get("/app/projects/{project_id}/activity", EVERYONE),
     get("/app/sequences/{sequence_id}/import", EVERYONE),

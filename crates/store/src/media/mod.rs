@@ -659,6 +659,23 @@ impl Tenant<'_> {
         .await
     }
 
+    /// The caller's uploads not finished yet (of one project when given), oldest first: what a
+    /// page offers to resume. Parts of a parallel upload and joined uploads are their client's.
+    pub async fn open_uploads(&self, project_id: Option<Uuid>) -> Result<Vec<Upload>> {
+        let scope = self.scope();
+        let mut args = vec![scope.org_id.into(), scope.user_id.into(), now_ms().into()];
+        let mut text = format!(
+            "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND user_id = $2
+             AND media_file_id IS NULL AND concat IS NULL AND expires_at > $3"
+        );
+        if let Some(p) = project_id {
+            args.push(p.into());
+            text.push_str(" AND project_id = $4");
+        }
+        text.push_str(" ORDER BY created_at, id LIMIT 100");
+        self.read(&text, &args).await
+    }
+
     /// How much media the organisation keeps, and may keep.
     pub async fn media_usage(&self) -> Result<MediaUsage> {
         let (used, quota): (i64, Option<i64>) = self

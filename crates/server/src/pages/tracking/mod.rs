@@ -167,7 +167,10 @@ fn fps_label(p: &Project) -> String {
 }
 
 /// Every member of the organisation: id → display name.
-pub(super) async fn people(state: &State, cx: &Ctx) -> Result<Vec<(Uuid, String)>, PageError> {
+pub(in crate::pages) async fn people(
+    state: &State,
+    cx: &Ctx,
+) -> Result<Vec<(Uuid, String)>, PageError> {
     let mut out = Vec::new();
     let mut q = ListQuery {
         limit: 500,

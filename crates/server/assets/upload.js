@@ -1,0 +1,181 @@
+// Resumable uploads from the media page to /files (tus 1.0), a file at a time in pieces of
+// 8 MiB, each with its progress. Where an upload stands is kept by the server: an upload cut
+// off (a reload, a dropped network) resumes from the server's offset when the same file is
+// chosen again, found by this browser's note of its address or by the page's list of the
+// viewer's unfinished uploads. Every word shown comes from the page (`upload-data`).
+
+const data = JSON.parse(document.getElementById("upload-data").textContent);
+const t = data.texts;
+const PIECE = 8 * 1024 * 1024;
+const input = document.getElementById("upload-input");
+const zone = document.getElementById("upload-zone");
+const list = document.getElementById("upload-list");
+
+const noteKey = (f) => `mstation-upload:${data.project}:${f.name}:${f.size}:${f.lastModified}`;
+
+function row(file) {
+  const li = document.createElement("li");
+  li.className = "upload";
+  li.dataset.name = file.name;
+  const name = document.createElement("span");
+  name.className = "upload-name";
+  name.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = file.size || 1;
+  bar.value = 0;
+  const state = document.createElement("span");
+  state.className = "upload-state muted";
+  state.textContent = t.waiting;
+  li.append(name, bar, state);
+  list.append(li);
+  return { li, bar, state };
+}
+
+function tusRequest(method, url, headers = {}) {
+  return fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "tus-resumable": "1.0.0", "x-csrf-token": data.csrf, ...headers },
+  });
+}
+
+// Base64 of UTF-8 text, for Upload-Metadata.
+function b64(text) {
+  const bytes = new TextEncoder().encode(text);
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+async function problem(r) {
+  try {
+    const p = await r.json();
+    return p.detail || p.title || `${r.status}`;
+  } catch {
+    return `${r.status}`;
+  }
+}
+
+// The address to send `file` to, and where the server stands: a noted or listed upload of the
+// same file if the server still has it, else a new one.
+async function start(file) {
+  const known = [localStorage.getItem(noteKey(file))];
+  for (const li of document.querySelectorAll("[data-open-upload]")) {
+    if (li.dataset.name === file.name && Number(li.dataset.length) === file.size) {
+      known.push(li.dataset.openUpload);
+    }
+  }
+  for (const url of known.filter(Boolean)) {
+    const r = await tusRequest("HEAD", url);
+    if (r.ok && Number(r.headers.get("upload-length")) === file.size) {
+      return { url, offset: Number(r.headers.get("upload-offset")) };
+    }
+  }
+  const meta = [`filename ${b64(file.name)}`, `project ${b64(data.project)}`];
+  if (file.type) meta.push(`filetype ${b64(file.type)}`);
+  const r = await tusRequest("POST", "/files", {
+    "upload-length": String(file.size),
+    "upload-metadata": meta.join(","),
+  });
+  if (r.status !== 201) throw new Error(await problem(r));
+  const url = new URL(r.headers.get("location"), location.href).pathname;
+  localStorage.setItem(noteKey(file), url);
+  return { url, offset: 0 };
+}
+
+// One piece, with progress as it goes; the new offset.
+function send(url, offset, piece, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open("PATCH", url);
+    x.setRequestHeader("tus-resumable", "1.0.0");
+    x.setRequestHeader("upload-offset", String(offset));
+    x.setRequestHeader("content-type", "application/offset+octet-stream");
+    x.setRequestHeader("x-csrf-token", data.csrf);
+    x.upload.onprogress = (e) => onProgress(offset + e.loaded);
+    x.onload = () => {
+      if (x.status === 204) resolve(Number(x.getResponseHeader("upload-offset")));
+      else {
+        let detail = `${x.status}`;
+        try {
+          const p = JSON.parse(x.responseText);
+          detail = p.detail || p.title || detail;
+        } catch {}
+        reject(Object.assign(new Error(detail), { status: x.status }));
+      }
+    };
+    x.onerror = () => reject(Object.assign(new Error(t.network), { status: 0 }));
+    x.send(piece);
+  });
+}
+
+async function upload(file) {
+  const ui = row(file);
+  const began = performance.now();
+  let sentFrom = 0;
+  const show = (at) => {
+    ui.bar.value = at;
+    const secs = (performance.now() - began) / 1000;
+    const rate = secs > 0.5 ? ` · ${((at - sentFrom) / secs / 1e6).toFixed(1)} MB/s` : "";
+    ui.state.textContent = `${Math.floor((100 * at) / (file.size || 1))}%${rate}`;
+  };
+  try {
+    let { url, offset } = await start(file);
+    sentFrom = offset;
+    if (offset > 0) ui.li.classList.add("resumed");
+    show(offset);
+    let failures = 0;
+    // An empty file is whole once created.
+    while (offset < file.size) {
+      try {
+        offset = await send(url, offset, file.slice(offset, offset + PIECE), show);
+        failures = 0;
+      } catch (e) {
+        // Not where the server stands, or the network dropped: ask it, then go on from there.
+        if (e.status !== 0 && e.status !== 409 && e.status !== 423) throw e;
+        if (++failures > 5) throw e;
+        await new Promise((r) => setTimeout(r, 500 * failures));
+        const h = await tusRequest("HEAD", url);
+        if (!h.ok) throw new Error(await problem(h));
+        offset = Number(h.headers.get("upload-offset"));
+      }
+    }
+    localStorage.removeItem(noteKey(file));
+    ui.bar.value = ui.bar.max;
+    ui.state.textContent = t.done;
+    ui.li.classList.add("done");
+    return true;
+  } catch (e) {
+    ui.state.textContent = `${t.failed}: ${e.message}`;
+    ui.li.classList.add("failed");
+    return false;
+  }
+}
+
+async function uploadAll(files) {
+  let all = true;
+  for (const f of files) all = (await upload(f)) && all;
+  // The files list is the server's: show it with the new files.
+  if (all) setTimeout(() => location.reload(), 600);
+}
+
+input?.addEventListener("change", () => {
+  if (input.files.length) uploadAll([...input.files]);
+});
+zone?.addEventListener("dragover", (e) => {
+  e.preventDefault();
+  zone.classList.add("over");
+});
+zone?.addEventListener("dragleave", () => zone.classList.remove("over"));
+zone?.addEventListener("drop", (e) => {
+  e.preventDefault();
+  zone.classList.remove("over");
+  const files = [...e.dataTransfer.files];
+  if (files.length) uploadAll(files);
+});
+for (const b of document.querySelectorAll("[data-cancel-upload]")) {
+  b.addEventListener("click", async () => {
+    const r = await tusRequest("DELETE", b.dataset.cancelUpload);
+    if (r.status === 204 || r.status === 404) b.closest("li")?.remove();
+  });
+}

@@ -1,0 +1,191 @@
+//! Media pages: a project's files, with their download links, and the upload area that sends
+//! new files through `/files` (`assets/upload.js`) with progress per file; the viewer's uploads
+//! cut off before they finished are listed, and resume when the same file is chosen again.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::routing::get;
+use mstation_core::Permission;
+use mstation_store::tracking::Project;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::tracking::people;
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::i18n;
+use crate::pages::{Nav, PageResult, Tr, ctx, html};
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/projects/{project_id}/media", get(media_page))
+}
+
+/// How many files one page lists.
+const PAGE: u32 = 100;
+
+/// A size for people: `812 KB`, `4.2 GB` (powers of 1000, as file browsers show them).
+pub(crate) fn size_text(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    if v < 10.0 {
+        format!("{v:.1} {unit}")
+    } else {
+        format!("{v:.0} {unit}")
+    }
+}
+
+struct FileRow {
+    id: String,
+    name: String,
+    kind: String,
+    size: String,
+    by: String,
+    when: String,
+}
+
+struct OpenRow {
+    url: String,
+    name: String,
+    length: i64,
+    received: i64,
+    progress: String,
+}
+
+#[derive(Template)]
+#[template(path = "media.html")]
+struct MediaPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    project: Project,
+    files: Vec<FileRow>,
+    total: i64,
+    more: Option<String>,
+    open: Vec<OpenRow>,
+    usage: String,
+    can_upload: bool,
+    data: String,
+}
+
+#[derive(Deserialize)]
+struct MediaQuery {
+    cursor: Option<String>,
+}
+
+async fn media_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    Query(mq): Query<MediaQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ReadOrg)?;
+    let store = state.store.tenant(&cx.scope);
+    let project = store.project(project_id).await?;
+    let q = crate::extract::list_query(Some(PAGE), mq.cursor.as_deref(), Some("-created_at"))?;
+    let page = store.media_files(Some(project_id), &q).await?;
+    let names: std::collections::HashMap<Uuid, String> =
+        people(&state, &cx).await?.into_iter().collect();
+    let files = page
+        .items
+        .iter()
+        .map(|f| FileRow {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            kind: f.content_type.clone().unwrap_or_default(),
+            size: size_text(f.size),
+            by: names
+                .get(&f.created_by)
+                .cloned()
+                .unwrap_or_else(|| i18n::text("someone")),
+            when: cx.time(f.created_at.0),
+        })
+        .collect();
+    let can_upload = cx.scope.can(Permission::WriteProduction);
+    let open = if can_upload {
+        store
+            .open_uploads(Some(project_id))
+            .await?
+            .into_iter()
+            .map(|u| OpenRow {
+                url: format!("/files/{}", u.id),
+                progress: i18n::text_args(
+                    "media-upload-kept",
+                    &[
+                        ("kept", size_text(u.received).into()),
+                        ("size", size_text(u.length).into()),
+                    ],
+                ),
+                name: u.name,
+                length: u.length,
+                received: u.received,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let usage = store.media_usage().await?;
+    let usage = match usage.quota {
+        Some(q) => i18n::text_args(
+            "media-usage-of",
+            &[
+                ("used", size_text(usage.used).into()),
+                ("quota", size_text(q).into()),
+            ],
+        ),
+        None => i18n::text_args("media-usage", &[("used", size_text(usage.used).into())]),
+    };
+    let texts: serde_json::Map<String, serde_json::Value> = [
+        ("waiting", "media-upload-waiting"),
+        ("done", "media-upload-done"),
+        ("failed", "media-upload-failed"),
+        ("network", "media-upload-network"),
+    ]
+    .into_iter()
+    .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
+    .collect();
+    // Inside a <script> element: nothing in it may close the element.
+    let data = serde_json::json!({"project": project_id, "csrf": cx.csrf, "texts": texts})
+        .to_string()
+        .replace('<', "\\u003c");
+    html(MediaPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash: None,
+        project,
+        files,
+        total: page.total,
+        more: page.next_cursor,
+        open,
+        usage,
+        can_upload,
+        data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_text;
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(size_text(0), "0 B");
+        assert_eq!(size_text(999), "999 B");
+        assert_eq!(size_text(1_000), "1.0 KB");
+        assert_eq!(size_text(812_400), "812 KB");
+        assert_eq!(size_text(4_200_000_000), "4.2 GB");
+        assert_eq!(size_text(2_147_483_648), "2.1 GB");
+    }
+}
