@@ -157,7 +157,8 @@ enum AdminCommand {
     SetMediaQuota {
         #[arg(long)]
         org: String,
-        /// Bytes, or with a unit: 500G, 2T (powers of 1024); `none` for no limit.
+        /// Bytes, or with a unit: 500G, 2T (powers of 1000, as the pages show sizes); `none`
+        /// for no limit.
         #[arg(long)]
         quota: String,
     },
@@ -410,29 +411,30 @@ async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `500G`, `2T`, `1048576` (powers of 1024) as bytes; `none` as no limit.
+/// `500G`, `2T`, `1000000` (powers of 1000, as the pages show sizes) as bytes; `none` as no
+/// limit.
 fn parse_bytes(text: &str) -> anyhow::Result<Option<i64>> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
-    let (digits, shift) = match t.char_indices().last() {
+    let (digits, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
-            let shift = match c.to_ascii_uppercase() {
-                'K' => 10,
-                'M' => 20,
-                'G' => 30,
-                'T' => 40,
+            let unit: i64 = match c.to_ascii_uppercase() {
+                'K' => 1_000,
+                'M' => 1_000_000,
+                'G' => 1_000_000_000,
+                'T' => 1_000_000_000_000,
                 _ => bail!("{text:?}: a unit is K, M, G or T"),
             };
-            (&t[..i], shift)
+            (&t[..i], unit)
         }
-        _ => (t, 0),
+        _ => (t, 1),
     };
     let n: i64 = digits
         .parse()
         .with_context(|| format!("{text:?} is not a number of bytes"))?;
-    n.checked_mul(1i64 << shift)
+    n.checked_mul(unit)
         .filter(|b| *b >= 0)
         .map(Some)
         .with_context(|| format!("{text:?} is out of range"))
@@ -446,8 +448,8 @@ mod tests {
     fn quotas_read_in_bytes_or_units() {
         assert_eq!(parse_bytes("none").unwrap(), None);
         assert_eq!(parse_bytes("1048576").unwrap(), Some(1 << 20));
-        assert_eq!(parse_bytes("500G").unwrap(), Some(500 << 30));
-        assert_eq!(parse_bytes("2t").unwrap(), Some(2 << 40));
+        assert_eq!(parse_bytes("500G").unwrap(), Some(500_000_000_000));
+        assert_eq!(parse_bytes("2t").unwrap(), Some(2_000_000_000_000));
         for bad in ["", "-1", "12X", "G", "99999999999T", "1.5G"] {
             assert!(parse_bytes(bad).is_err(), "{bad:?}");
         }

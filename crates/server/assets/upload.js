@@ -1,8 +1,9 @@
 // Resumable uploads from the media page to /files (tus 1.0), a file at a time in pieces of
 // 8 MiB, each with its progress. Where an upload stands is kept by the server: an upload cut
 // off (a reload, a dropped network) resumes from the server's offset when the same file is
-// chosen again, found by this browser's note of its address or by the page's list of the
-// viewer's unfinished uploads. Every word shown comes from the page (`upload-data`).
+// chosen again (the same name, size and modification time), found by this browser's note of its
+// address or by the page's list of the viewer's unfinished uploads. Every word shown comes from
+// the page (`upload-data`); a refusal is shown by its title, in the page's language.
 
 const data = JSON.parse(document.getElementById("upload-data").textContent);
 const t = data.texts;
@@ -50,7 +51,7 @@ function b64(text) {
 async function problem(r) {
   try {
     const p = await r.json();
-    return p.detail || p.title || `${r.status}`;
+    return p.title || `${r.status}`;
   } catch {
     return `${r.status}`;
   }
@@ -61,7 +62,11 @@ async function problem(r) {
 async function start(file) {
   const known = [localStorage.getItem(noteKey(file))];
   for (const li of document.querySelectorAll("[data-open-upload]")) {
-    if (li.dataset.name === file.name && Number(li.dataset.length) === file.size) {
+    if (
+      li.dataset.name === file.name &&
+      Number(li.dataset.length) === file.size &&
+      Number(li.dataset.modified) === file.lastModified
+    ) {
       known.push(li.dataset.openUpload);
     }
   }
@@ -71,7 +76,11 @@ async function start(file) {
       return { url, offset: Number(r.headers.get("upload-offset")) };
     }
   }
-  const meta = [`filename ${b64(file.name)}`, `project ${b64(data.project)}`];
+  const meta = [
+    `filename ${b64(file.name)}`,
+    `project ${b64(data.project)}`,
+    `modified ${b64(String(file.lastModified))}`,
+  ];
   if (file.type) meta.push(`filetype ${b64(file.type)}`);
   const r = await tusRequest("POST", "/files", {
     "upload-length": String(file.size),
@@ -99,7 +108,7 @@ function send(url, offset, piece, onProgress) {
         let detail = `${x.status}`;
         try {
           const p = JSON.parse(x.responseText);
-          detail = p.detail || p.title || detail;
+          detail = p.title || detail;
         } catch {}
         reject(Object.assign(new Error(detail), { status: x.status }));
       }
@@ -116,7 +125,8 @@ async function upload(file) {
   const show = (at) => {
     ui.bar.value = at;
     const secs = (performance.now() - began) / 1000;
-    const rate = secs > 0.5 ? ` · ${((at - sentFrom) / secs / 1e6).toFixed(1)} MB/s` : "";
+    const rate =
+      secs > 0.5 ? ` · ${t.rate.replace("{rate}", ((at - sentFrom) / secs / 1e6).toFixed(1))}` : "";
     ui.state.textContent = `${Math.floor((100 * at) / (file.size || 1))}%${rate}`;
   };
   try {

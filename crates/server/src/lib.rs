@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod pages;
 pub mod ratelimit;
+pub mod tools;
 pub mod workers;
 
 pub use error::ApiError;

@@ -18,7 +18,7 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Job kinds this process can run.
-pub const KINDS: [&str; 1] = [DELIVERY_JOB];
+pub const KINDS: [&str; 2] = [DELIVERY_JOB, mstation_store::media::PROBE_JOB];
 
 pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
@@ -222,6 +222,53 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Reads a new file with ffprobe and records what it says, or, for a file ffprobe cannot read
+/// (corrupt, truncated, not media), its reason: that fails the job for good, as running it again
+/// would not change the file. A missing ffprobe or a lost blob is tried again later.
+async fn probe(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+    let (Some(org_id), Some(file), Some(hash)) = (
+        job.org_id,
+        payload["media_file_id"]
+            .as_str()
+            .and_then(|s| uuid::Uuid::parse_str(s).ok()),
+        payload["hash"]
+            .as_str()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+    ) else {
+        return Err(JobFailure::Final("the job names no file".into()));
+    };
+    let readable = state
+        .blobs
+        .readable(hash)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    let outcome = match crate::tools::ffprobe(&readable.path).await {
+        Ok(json) => mstation_core::media::probe::parse(&String::from_utf8_lossy(&json))
+            .map_err(|e| e.to_string()),
+        Err(crate::tools::ToolError::Failed { stderr, .. }) => {
+            Err(mstation_core::media::probe::reason(&stderr))
+        }
+        Err(e) => return Err(JobFailure::Retry(e.to_string())),
+    };
+    let summary = match &outcome {
+        Ok(p) => serde_json::json!({"media_file_id": file, "probe": p}),
+        Err(why) => serde_json::json!({"media_file_id": file, "error": why}),
+    };
+    state
+        .store
+        .platform()
+        .record_probe(org_id, file, outcome.clone())
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    match outcome {
+        Ok(_) => Ok(summary),
+        Err(why) => Err(JobFailure::Final(format!(
+            "ffprobe could not read the file: {why}"
+        ))),
+    }
+}
+
 /// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less
 /// `BLOB_GRACE_MS`): the database forgets each first, then its bytes go.
 pub async fn collect_blobs(state: &State, before: i64) {
@@ -238,14 +285,19 @@ pub async fn collect_blobs(state: &State, before: i64) {
         }
     };
     for hash in hashes {
-        match state.store.platform().forget_blob(&hash, before).await {
-            Ok(true) => {
-                if let Err(e) = state.blobs.delete(&hash).await {
-                    tracing::warn!(error = %e, blob = %hash, "a forgotten blob's bytes stay");
+        // Marked, its bytes deleted, then forgotten: an upload of the same bytes meanwhile
+        // waits for the row to go and stores them again.
+        match state.store.platform().collect_blob(&hash, before).await {
+            Ok(true) => match state.blobs.delete(&hash).await {
+                Ok(()) => {
+                    if let Err(e) = state.store.platform().forget_blob(&hash).await {
+                        tracing::warn!(error = %e, blob = %hash, "forgetting a blob failed");
+                    }
                 }
-            }
+                Err(e) => tracing::warn!(error = %e, blob = %hash, "a collected blob's bytes stay"),
+            },
             Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, blob = %hash, "forgetting a blob failed"),
+            Err(e) => tracing::warn!(error = %e, blob = %hash, "collecting a blob failed"),
         }
     }
 }
@@ -349,6 +401,7 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
 async fn run(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
     match job.kind.as_str() {
         DELIVERY_JOB => deliver(state, job).await,
+        mstation_store::media::PROBE_JOB => probe(state, job).await,
         other => Err(JobFailure::Retry(format!(
             "this server does not know how to run `{other}` jobs"
         ))),

@@ -513,8 +513,24 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
             "not its hold"
         );
         let hash = "ab".repeat(32);
-        store.platform().add_blob(&hash, 10).await.unwrap();
-        store.platform().add_blob(&hash, 10).await.unwrap();
+        assert!(store.platform().add_blob(&hash, 10).await.unwrap());
+        assert!(
+            store.platform().add_blob(&hash, 10).await.unwrap(),
+            "known: renewed"
+        );
+        // A blob being collected is not renewed until it is gone, then recorded anew.
+        let crumb = "cd".repeat(32);
+        store.platform().add_blob(&crumb, 3).await.unwrap();
+        assert!(
+            store
+                .platform()
+                .collect_blob(&crumb, i64::MAX)
+                .await
+                .unwrap()
+        );
+        assert!(!store.platform().add_blob(&crumb, 3).await.unwrap());
+        store.platform().forget_blob(&crumb).await.unwrap();
+        assert!(store.platform().add_blob(&crumb, 3).await.unwrap());
         assert!(store.platform().blob_known(&hash).await.unwrap());
         let file = alpha.finish_upload(up.id, "second", &hash).await.unwrap();
         assert_eq!((file.size, file.hash.as_str()), (10, hash.as_str()));
@@ -529,6 +545,23 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         // A finished upload takes no more and cannot be ended.
         assert!(alpha.hold_upload(up.id, 10, "third").await.is_err());
         assert!(alpha.terminate_upload(up.id).await.is_err());
+        // Parts joined by one final upload are its own until it ends.
+        let part = || NewUpload {
+            partial: true,
+            ..new()
+        };
+        let p = alpha.create_upload(part()).await.unwrap();
+        alpha.hold_upload(p.id, 0, "p").await.unwrap();
+        alpha.upload_progress(p.id, "p", 10, true).await.unwrap();
+        alpha
+            .create_final_upload(vec![p.id], new(), "join 1")
+            .await
+            .unwrap();
+        let twice = alpha.create_final_upload(vec![p.id], new(), "join 2").await;
+        assert!(matches!(
+            twice,
+            Err(StoreError::Rule(Rule::Media(MediaRule::PartsUnfinished)))
+        ));
         let open = alpha.create_upload(new()).await.unwrap();
         alpha.terminate_upload(open.id).await.unwrap();
         assert!(not_found(alpha.upload(open.id).await));

@@ -345,6 +345,10 @@ pub fn parse_concat(v: &str) -> Result<Concat, TusError> {
             .strip_prefix("/files/")
             .and_then(|id| uuid::Uuid::parse_str(id).ok())
             .ok_or_else(|| TusError::BadConcatPart(validate::excerpt(address)))?;
+        // A part is joined once.
+        if parts.contains(&id) {
+            return Err(TusError::BadConcat);
+        }
         parts.push(id);
     }
     if parts.is_empty() || parts.len() > MAX_PARTS {
@@ -630,6 +634,10 @@ mod tests {
                 "final;https://m.example/files/{a} http://127.0.0.1:8080/files/{b}"
             )),
             Ok(both)
+        );
+        assert!(
+            parse_concat(&format!("final;/files/{a} /files/{a}")).is_err(),
+            "a part twice"
         );
         for bad in [
             "",

@@ -707,7 +707,7 @@ async fn an_organisation_keeps_media_within_its_quota_and_unused_blobs_are_colle
         let orphan = blake3::hash(b"orphan").to_hex().to_string();
         let crumb = srv.state.blobs.staging_file(uuid::Uuid::now_v7());
         std::fs::write(&crumb, b"orphan").unwrap();
-        srv.state.blobs.put_file(&orphan, &crumb).await.unwrap();
+        srv.state.blobs.put_file(&orphan, &crumb, 6).await.unwrap();
         srv.store().platform().add_blob(&orphan, 6).await.unwrap();
         let later = mstation_store::now_ms() + 1_000;
         mstation_server::workers::collect_blobs(&srv.state, later).await;
@@ -730,4 +730,159 @@ async fn an_organisation_keeps_media_within_its_quota_and_unused_blobs_are_colle
         assert_eq!(r.bytes().await.unwrap().to_vec(), content);
     })
     .await;
+}
+
+/// Makes a short clip with ffmpeg (installed by the test command): 2 s of 320×180 H.264 at
+/// 24000/1001 with stereo PCM and a start timecode.
+fn clip(dir: &std::path::Path) -> Vec<u8> {
+    let out = dir.join("clip.mov");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x180:rate=24000/1001",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=1000:sample_rate=48000",
+            "-t",
+            "2",
+        ])
+        .args([
+            "-timecode",
+            "01:02:03:04",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "pcm_s16le",
+            "-ac",
+            "2",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let dir =
+            std::env::temp_dir().join(format!("mstation-probe-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let take = clip(&dir);
+        for (name, body) in [("take.mov", take.clone()), ("junk.mov", bytes(20_000, 4))] {
+            let at = create(&srv, &a.token, body.len(), name).await;
+            assert_eq!(
+                patch(&srv, &a.token, &at, 0, body).await.status(),
+                StatusCode::NO_CONTENT
+            );
+        }
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        let file_of = |name: &str| {
+            id(files["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap())
+        };
+        let (take_id, junk_id) = (file_of("take.mov"), file_of("junk.mov"));
+        let mut read = (serde_json::Value::Null, serde_json::Value::Null);
+        for _ in 0..200 {
+            let (_, t) = srv.get(&a.token, &format!("/api/v1/media/{take_id}")).await;
+            let (_, j) = srv.get(&a.token, &format!("/api/v1/media/{junk_id}")).await;
+            if !t["probe"].is_null() && !j["probe_error"].is_null() {
+                read = (t, j);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (t, j) = read;
+        let p = &t["probe"];
+        assert_eq!(p["video"]["codec"], "h264", "{t}");
+        assert_eq!(
+            (p["video"]["width"].as_i64(), p["video"]["height"].as_i64()),
+            (Some(320), Some(180))
+        );
+        assert_eq!(p["video"]["fps"], serde_json::json!([24000, 1001]));
+        assert_eq!(p["timecode"], "01:02:03:04");
+        assert_eq!(p["audio"][0]["codec"], "pcm_s16le");
+        assert_eq!(p["audio"][0]["channels"], 2);
+        assert!(p["duration"].as_f64().unwrap() > 1.9);
+        assert!(j["probe"].is_null());
+        assert!(
+            j["probe_error"].as_str().unwrap().contains("Invalid data"),
+            "ffprobe's reason: {j}"
+        );
+        // The corrupt file's job failed for good, with the reason; nothing else failed.
+        let (_, failed) = srv.get(&a.token, "/api/v1/jobs?status=failed").await;
+        assert_eq!(failed["total"], 1, "{failed}");
+        assert!(
+            failed["items"][0]["last_error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Invalid data"),
+            "{failed}"
+        );
+        let events = srv
+            .store()
+            .platform()
+            .events_after(0, 10_000)
+            .await
+            .unwrap();
+        assert!(events.iter().any(|e| e.kind == "media.probed"));
+        assert!(events.iter().any(|e| e.kind == "media.probe_failed"));
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_file_was_not_made_is_made_when_asked_where_it_stands() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let at = create(&srv, &a.token, 6, "lost.mov").await;
+    let upload: uuid::Uuid = at.trim_start_matches("/files/").parse().unwrap();
+    // Every byte arrived, then making the file failed (as a full disk would make it).
+    std::fs::write(srv.state.blobs.staging_file(upload), b"sunset").unwrap();
+    let scope = mstation_core::TenantScope {
+        org_id: a.org.id,
+        user_id: a.owner.id,
+        role: Role::Owner,
+        token_scopes: None,
+        token_id: None,
+    };
+    let tenant = srv.store().tenant(&scope);
+    tenant
+        .hold_upload(upload, 0, "a request that failed")
+        .await
+        .unwrap();
+    tenant
+        .upload_progress(upload, "a request that failed", 6, true)
+        .await
+        .unwrap();
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    assert_eq!(files["total"], 0);
+    // A client asking where it stands sees the whole offset, and finds its file.
+    assert_eq!(
+        offset(&srv, &a.token, &at).await,
+        (StatusCode::OK, "6".into())
+    );
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    assert_eq!(files["total"], 1);
+    assert_eq!(
+        files["items"][0]["hash"],
+        blake3::hash(b"sunset").to_hex().as_str()
+    );
 }

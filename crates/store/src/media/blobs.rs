@@ -63,9 +63,10 @@ impl BlobStore {
         ObjectPath::from(format!("{}/{}/{hash}", &hash[0..2], &hash[2..4]))
     }
 
-    /// Puts the file at `file` in the store as the blob `hash`: in a local store a second name
-    /// of the same file (no copy; `file` may then be deleted), else a piece at a time.
-    pub async fn put_file(&self, hash: &str, file: &Path) -> Result<(), BlobError> {
+    /// Puts the file at `file` (of `size` bytes, hashed to `hash`) in the store as the blob
+    /// `hash`: in a local store a second name of the same file (no copy; `file` may then be
+    /// deleted, and is never written again), else a piece at a time.
+    pub async fn put_file(&self, hash: &str, file: &Path, size: i64) -> Result<(), BlobError> {
         if let Some(root) = &self.local {
             let target = root.join(Self::path(hash).as_ref());
             let (from, dir) = (file.to_path_buf(), target.parent().map(Path::to_path_buf));
@@ -75,8 +76,13 @@ impl BlobStore {
                 }
                 match std::fs::hard_link(&from, &target) {
                     Ok(()) => {}
-                    // The same bytes are there already.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    // The same bytes are there already, unless a crash left a wrong file.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if std::fs::metadata(&target)?.len() != size as u64 {
+                            std::fs::remove_file(&target)?;
+                            std::fs::hard_link(&from, &target)?;
+                        }
+                    }
                     // A file system without hard links: copied below.
                     Err(_) => return Ok(false),
                 }
@@ -129,6 +135,29 @@ impl BlobStore {
             .boxed())
     }
 
+    /// A file holding the blob `hash` for a tool to read (ffprobe, ffmpeg): the blob itself in a
+    /// local store, else a copy in the staging folder, deleted when the answer is dropped.
+    pub async fn readable(&self, hash: &str) -> Result<Readable, BlobError> {
+        if let Some(root) = &self.local {
+            return Ok(Readable {
+                path: root.join(Self::path(hash).as_ref()),
+                temporary: false,
+            });
+        }
+        let path = self
+            .staging
+            .join(format!("read-{}-{}", &hash[..16], Uuid::now_v7().simple()));
+        let mut out = tokio::fs::File::create(&path).await?;
+        let mut bytes = self.get(hash).await?;
+        while let Some(piece) = bytes.next().await {
+            tokio::io::AsyncWriteExt::write_all(&mut out, &piece?).await?;
+        }
+        Ok(Readable {
+            path,
+            temporary: true,
+        })
+    }
+
     /// Deletes the blob `hash` (after the database forgot it).
     pub async fn delete(&self, hash: &str) -> Result<(), BlobError> {
         match self.objects.delete(&Self::path(hash)).await {
@@ -165,4 +194,18 @@ pub async fn hash_file(file: PathBuf, length: u64) -> Result<String, BlobError> 
     })
     .await
     .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+}
+
+/// A blob as a file on this machine (`BlobStore::readable`).
+pub struct Readable {
+    pub path: PathBuf,
+    temporary: bool,
+}
+
+impl Drop for Readable {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod blobs;
 
+use mstation_core::media::probe::Probe;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -89,6 +90,10 @@ pub struct MediaFile {
     pub hash: String,
     pub created_by: Uuid,
     pub created_at: Millis,
+    /// What ffprobe says of it, once its probe job has run.
+    pub probe: Option<Probe>,
+    /// Why ffprobe could not read it, in ffprobe's words.
+    pub probe_error: Option<String>,
 }
 
 impl FromRow for MediaFile {
@@ -102,11 +107,20 @@ impl FromRow for MediaFile {
             hash: r.get()?,
             created_by: r.get()?,
             created_at: r.get()?,
+            // Written by this store from a `Probe`; anything else reads as not probed.
+            probe: r
+                .get::<Option<String>>()?
+                .and_then(|j| serde_json::from_str(&j).ok()),
+            probe_error: r.get()?,
         })
     }
 }
 
-const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at";
+const FILE_COLS: &str =
+    "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error";
+
+/// The job that reads a new file with ffprobe.
+pub const PROBE_JOB: &str = "media.probe";
 
 /// A resumable upload: what it will be, and how much of it has arrived.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -214,9 +228,7 @@ impl Tenant<'_> {
     /// Starts an upload for the caller.
     pub async fn create_upload(&self, new: NewUpload) -> Result<Upload> {
         if !(0..=MAX_UPLOAD).contains(&new.length) {
-            return Err(
-                mstation_core::validate::FieldError::new("Upload-Length", "too_large").into(),
-            );
+            return Err(StoreError::Rule(crate::Rule::Media(MediaRule::PastLength)));
         }
         let scope = self.scope().clone();
         let actor = Actor::of(&scope);
@@ -433,6 +445,8 @@ impl Tenant<'_> {
                     hash,
                     created_by: u.user_id,
                     created_at: Millis(now),
+                    probe: None,
+                    probe_error: None,
                 };
                 tx.execute(
                     "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
@@ -470,6 +484,19 @@ impl Tenant<'_> {
                         .after(&file),
                 )
                 .await?;
+                // Read by ffprobe on the job queue, once this commits.
+                crate::jobs::insert_job(
+                    tx,
+                    &crate::jobs::NewJob {
+                        org_id: Some(scope.org_id),
+                        kind: PROBE_JOB.into(),
+                        payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
+                        priority: 0,
+                        max_attempts: 3,
+                        run_after: None,
+                    },
+                )
+                .await?;
                 Ok(file)
             })
         })
@@ -504,6 +531,26 @@ impl Tenant<'_> {
                         return Err(StoreError::Rule(crate::Rule::Media(MediaRule::PartsUnfinished)));
                     }
                     found.push(part);
+                }
+                // The parts are this join's until it ends: another join, an expiry or an end
+                // of one of them waits.
+                for p in &parts {
+                    let n = tx
+                        .execute(
+                            "UPDATE uploads SET holder = $3, held_until = $4
+                             WHERE org_id = $1 AND id = $2 AND (holder IS NULL OR held_until < $5)",
+                            &[
+                                scope.org_id.into(),
+                                (*p).into(),
+                                holder.clone().into(),
+                                (now + HOLD_MS).into(),
+                                now.into(),
+                            ],
+                        )
+                        .await?;
+                    if n == 0 {
+                        return Err(StoreError::Rule(crate::Rule::Media(MediaRule::PartsUnfinished)));
+                    }
                 }
                 let length: i64 = found.iter().map(|p| p.length).sum();
                 if length > MAX_UPLOAD {
@@ -566,6 +613,26 @@ impl Tenant<'_> {
                 )
                 .await?;
                 Ok((u, found))
+            })
+        })
+        .await
+    }
+
+    /// Gives back the parts a join that failed held.
+    pub async fn release_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
+        let scope = self.scope().clone();
+        let holder = holder.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                for p in parts {
+                    tx.execute(
+                        "UPDATE uploads SET holder = NULL, held_until = NULL
+                         WHERE org_id = $1 AND id = $2 AND holder = $3",
+                        &[scope.org_id.into(), p.into(), holder.clone().into()],
+                    )
+                    .await?;
+                }
+                Ok(())
             })
         })
         .await
@@ -730,11 +797,12 @@ impl Platform<'_> {
     }
 
     /// Blobs no file references that are older than `before` (ms): crumbs of uploads that
-    /// stopped between storing their bytes and becoming a file, and of files deleted.
+    /// stopped between storing their bytes and becoming a file, and of files deleted; and any
+    /// whose collection stopped half-way.
     pub async fn unreferenced_blobs(&self, before: i64, limit: i64) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = self
             .read(
-                "SELECT hash FROM blobs b WHERE created_at < $1
+                "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
                  AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into()],
             )
@@ -742,20 +810,89 @@ impl Platform<'_> {
         Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
-    /// Forgets the blob `hash` if still no file references it; its bytes are then the caller's
-    /// to delete. A file made meanwhile fails on its reference and is made again with the bytes.
-    pub async fn forget_blob(&self, hash: &str, before: i64) -> Result<bool> {
+    /// Records what ffprobe said of the organisation's file (or why it could not read it), and
+    /// announces it (`media.probed`, `media.probe_failed`).
+    pub async fn record_probe(
+        &self,
+        org_id: Uuid,
+        media_file_id: Uuid,
+        outcome: std::result::Result<Probe, String>,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            Box::pin(async move {
+                let (probe, error) = match &outcome {
+                    Ok(p) => (Some(serde_json::to_string(p).unwrap_or_default()), None),
+                    Err(e) => (None, Some(e.clone())),
+                };
+                let n = tx
+                    .execute(
+                        "UPDATE media_files SET probe = $3, probe_error = $4, version = version + 1
+                         WHERE org_id = $1 AND id = $2",
+                        &[
+                            org_id.into(),
+                            media_file_id.into(),
+                            probe.into(),
+                            error.clone().into(),
+                        ],
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound {
+                        entity: "media file",
+                    });
+                }
+                let (kind, after) = match &outcome {
+                    Ok(p) => (
+                        "media.probed",
+                        serde_json::json!({"id": media_file_id, "probe": p}),
+                    ),
+                    Err(e) => (
+                        "media.probe_failed",
+                        serde_json::json!({"id": media_file_id, "reason": e}),
+                    ),
+                };
+                tx.record(
+                    &Actor::system(),
+                    Change::new(Some(org_id), kind, "media_file", media_file_id).after(&after),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Marks the blob `hash` as being collected if still no file references it (and it is
+    /// older than `before`, or marked already): its bytes are then the caller's to delete,
+    /// before `forget_blob`. An upload of the same bytes waits until the row is gone.
+    pub async fn collect_blob(&self, hash: &str, before: i64) -> Result<bool> {
         let hash = hash.to_string();
         self.write(move |tx| {
             Box::pin(async move {
                 Ok(tx
                     .execute(
-                        "DELETE FROM blobs WHERE hash = $1 AND created_at < $2
+                        "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
                          AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1)",
                         &[hash.into(), before.into()],
                     )
                     .await?
                     > 0)
+            })
+        })
+        .await
+    }
+
+    /// Forgets a collected blob whose bytes are deleted.
+    pub async fn forget_blob(&self, hash: &str) -> Result<()> {
+        let hash = hash.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "DELETE FROM blobs WHERE hash = $1 AND dying = 1",
+                    &[hash.into()],
+                )
+                .await?;
+                Ok(())
             })
         })
         .await
@@ -769,18 +906,21 @@ impl Platform<'_> {
         Ok(found.is_some())
     }
 
-    /// Records the blob `hash` of `size` bytes, after its bytes were put in the blob store.
-    pub async fn add_blob(&self, hash: &str, size: i64) -> Result<()> {
+    /// Records the blob `hash` of `size` bytes, after its bytes were put in the blob store, or
+    /// renews a known one (so it is not collected from under a file about to reference it).
+    /// `false` while the blob is being collected: put the bytes again once it is gone.
+    pub async fn add_blob(&self, hash: &str, size: i64) -> Result<bool> {
         let hash = hash.to_string();
         self.write(move |tx| {
             Box::pin(async move {
-                tx.execute(
-                    "INSERT INTO blobs (hash, size, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (hash) DO NOTHING",
-                    &[hash.into(), size.into(), now_ms().into()],
-                )
-                .await?;
-                Ok(())
+                Ok(tx
+                    .execute(
+                        "INSERT INTO blobs (hash, size, created_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (hash) DO UPDATE SET created_at = $3 WHERE blobs.dying = 0",
+                        &[hash.into(), size.into(), now_ms().into()],
+                    )
+                    .await?
+                    > 0)
             })
         })
         .await

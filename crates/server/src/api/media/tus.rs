@@ -212,7 +212,18 @@ async fn create_upload(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == OFFSET_STREAM.as_bytes());
     if with_bytes || (length == 0) {
-        received = write_bytes(state, &tenant, &upload, 0, None, body).await?;
+        received = match write_bytes(state, &tenant, &upload, 0, None, body).await {
+            Ok(n) => n,
+            // The upload exists: its address and what was kept, to go on from.
+            Err(e) => {
+                tracing::info!(error = ?e.code, upload = %upload.id, "the first bytes of an upload did not all arrive");
+                tenant
+                    .upload(upload.id)
+                    .await
+                    .map(|u| u.received)
+                    .unwrap_or(0)
+            }
+        };
     }
     let location = format!("/files/{}", upload.id);
     Ok(answer(
@@ -240,12 +251,21 @@ pub async fn head(
         ApiResult::Ok(tenant.upload(upload_id).await?)
     };
     // A refusal keeps its problem headers; a HEAD answer carries no body.
-    let u = match found.await {
+    let mut u = match found.await {
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
     if let Some(r) = wrong_version(&headers) {
         return r;
+    }
+    // Every byte arrived, but making the file failed (a full disk, a restart): it is made now,
+    // so a client that sees the whole offset finds its file.
+    if u.is_complete() && u.media_file_id.is_none() && !u.is_partial() && !u.is_final() {
+        let tenant = state.store.tenant(&m.0);
+        match write_bytes(&state, &tenant, &u, u.length, None, Body::empty()).await {
+            Ok(_) => u = tenant.upload(upload_id).await.unwrap_or(u),
+            Err(e) => return e.into_response(),
+        }
     }
     let mut hs = vec![
         ("upload-offset", value(u.received)),
@@ -372,12 +392,16 @@ async fn write_bytes(
 ) -> ApiResult<i64> {
     let me = holder(state);
     tenant.hold_upload(upload.id, offset, &me).await?;
-    let written = receive(state, tenant, upload, offset, checksum, body, &me).await;
+    let mut kept = offset;
+    let written = receive(
+        state, tenant, upload, offset, checksum, body, &me, &mut kept,
+    )
+    .await;
     let (received, hash) = match written {
         Ok(n) => n,
         Err(e) => {
-            // What was kept before the failure stays recorded; the hold is given back.
-            let _ = tenant.upload_progress(upload.id, &me, offset, true).await;
+            // What was recorded before the failure stays; the hold is given back.
+            let _ = tenant.upload_progress(upload.id, &me, kept, true).await;
             return Err(e);
         }
     };
@@ -404,6 +428,7 @@ async fn receive(
     checksum: Option<(tus::ChecksumAlgorithm, Vec<u8>)>,
     body: Body,
     me: &str,
+    kept: &mut i64,
 ) -> ApiResult<(i64, Option<String>)> {
     let path = state.blobs.staging_file(upload.id);
     let mut raw = tokio::fs::OpenOptions::new()
@@ -413,6 +438,13 @@ async fn receive(
         .open(&path)
         .await
         .map_err(io_error)?;
+    // The bytes recorded as kept must be there: a staging file that lost them (another
+    // machine's folder, a damaged disk) is never filled with zeros.
+    let on_disk = raw.metadata().await.map_err(io_error)?;
+    if on_disk.len() < offset as u64 {
+        tracing::error!(upload = %upload.id, recorded = offset, on_disk = on_disk.len(), "an upload's staging file lost bytes it had kept");
+        return Err(ApiError::new(Code::StoreUnavailable));
+    }
     // Bytes past the offset were never acknowledged: they are written again.
     raw.set_len(offset as u64).await.map_err(io_error)?;
     raw.seek(SeekFrom::Start(offset as u64))
@@ -439,8 +471,9 @@ async fn receive(
             }
         };
         if at + chunk.len() as i64 > upload.length {
+            // Back to what is recorded as kept; none of this request's later bytes stay.
             let file = file.into_inner();
-            file.set_len(offset as u64).await.map_err(io_error)?;
+            file.set_len(*kept as u64).await.map_err(io_error)?;
             return Err(rule(MediaRule::PastLength));
         }
         if let Some(h) = whole.as_mut() {
@@ -457,15 +490,12 @@ async fn receive(
         // Progress is recorded (and the hold renewed) every so many bytes or seconds; bytes
         // still to be checked against a checksum are not progress yet.
         if since >= PROGRESS_EVERY || renewed.elapsed() >= RENEW_AFTER {
-            let kept = match checksum {
-                None => {
-                    file.flush().await.map_err(io_error)?;
-                    file.get_ref().sync_data().await.map_err(io_error)?;
-                    at
-                }
-                Some(_) => offset,
-            };
-            tenant.upload_progress(upload.id, me, kept, false).await?;
+            if checksum.is_none() {
+                file.flush().await.map_err(io_error)?;
+                file.get_ref().sync_data().await.map_err(io_error)?;
+                *kept = at;
+            }
+            tenant.upload_progress(upload.id, me, *kept, false).await?;
             since = 0;
             renewed = std::time::Instant::now();
         }
@@ -489,7 +519,7 @@ async fn receive(
     file.get_ref().sync_data().await.map_err(io_error)?;
     if broken {
         // The client went away: what arrived is kept, and said where it resumes.
-        tenant.upload_progress(upload.id, me, at, true).await?;
+        *kept = at;
         return Err(ApiError::new(Code::RequestUnreadable));
     }
     let hash = whole
@@ -536,9 +566,12 @@ async fn join_parts(
         finish(state, tenant, &upload, &me, None).await
     };
     if let Err(e) = joined.await {
-        let _ = tenant.upload_progress(upload.id, &me, 0, true).await;
+        let _ = tenant
+            .upload_progress(upload.id, &me, upload.length, true)
+            .await;
         let _ = tenant.terminate_upload(upload.id).await;
         let _ = state.blobs.drop_staging(upload.id).await;
+        let _ = tenant.release_parts(parts, &me).await;
         return Err(e);
     }
     tenant.drop_parts(parts.clone()).await?;
@@ -563,25 +596,43 @@ async fn finish(
     if upload.length == 0 {
         tokio::fs::File::create(&path).await.map_err(io_error)?;
     }
+    // Recorded as complete first: from here no request can write below the end of the file,
+    // which is about to become the blob's bytes as well.
+    tenant
+        .upload_progress(upload.id, me, upload.length, false)
+        .await?;
     let stored = async {
         let hash = match hashed {
             Some(h) => h,
             None => blobs::hash_file(path.clone(), upload.length as u64).await?,
         };
-        if !state.store.platform().blob_known(&hash).await? {
-            state.blobs.put_file(&hash, &path).await?;
-            state
+        // The hold is renewed after the long read.
+        tenant
+            .upload_progress(upload.id, me, upload.length, false)
+            .await?;
+        // A blob being collected is waited out, then stored again.
+        for attempt in 0.. {
+            state.blobs.put_file(&hash, &path, upload.length).await?;
+            if state
                 .store
                 .platform()
                 .add_blob(&hash, upload.length)
-                .await?;
+                .await?
+            {
+                break;
+            }
+            if attempt == 50 {
+                return Err(ApiError::new(Code::StoreUnavailable));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         Ok::<_, ApiError>(hash)
     };
     let hash = match stored.await {
         Ok(h) => h,
         Err(e) => {
-            // Every byte is kept: sending the last PATCH again (or an empty one) finishes it.
+            // Every byte is kept: asking where it stands (HEAD) or sending an empty PATCH at
+            // its end finishes it.
             let _ = tenant
                 .upload_progress(upload.id, me, upload.length, true)
                 .await;

@@ -50,6 +50,8 @@ struct FileRow {
     id: String,
     name: String,
     kind: String,
+    /// What ffprobe read: the picture, the sound, the timecode; or why it could not.
+    about: String,
     size: String,
     by: String,
     when: String,
@@ -58,6 +60,8 @@ struct FileRow {
 struct OpenRow {
     url: String,
     name: String,
+    /// The file's modification time as the browser gave it (ms), to know it again.
+    modified: String,
     length: i64,
     received: i64,
     progress: String,
@@ -105,6 +109,7 @@ async fn media_page(
             id: f.id.to_string(),
             name: f.name.clone(),
             kind: f.content_type.clone().unwrap_or_default(),
+            about: about(f),
             size: size_text(f.size),
             by: names
                 .get(&f.created_by)
@@ -121,6 +126,11 @@ async fn media_page(
             .into_iter()
             .map(|u| OpenRow {
                 url: format!("/files/{}", u.id),
+                modified: mstation_core::media::tus::parse_metadata(&u.metadata)
+                    .ok()
+                    .and_then(|m| m.get_str("modified").ok().flatten())
+                    .filter(|m| m.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or_default(),
                 progress: i18n::text_args(
                     "media-upload-kept",
                     &[
@@ -155,6 +165,10 @@ async fn media_page(
     ]
     .into_iter()
     .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
+    .chain([(
+        "rate".to_string(),
+        i18n::text_args("media-upload-rate", &[("rate", "{rate}".into())]).into(),
+    )])
     .collect();
     // Inside a <script> element: nothing in it may close the element.
     let data = serde_json::json!({"project": project_id, "csrf": cx.csrf, "texts": texts})
@@ -175,9 +189,94 @@ async fn media_page(
     })
 }
 
+/// A frame rate for people: `23.976`, `25`.
+fn fps_text([n, d]: [i64; 2]) -> String {
+    if n % d == 0 {
+        (n / d).to_string()
+    } else {
+        let v = format!("{:.3}", n as f64 / d as f64);
+        v.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// What ffprobe read of a file, in the viewer's language.
+fn about(f: &mstation_store::media::MediaFile) -> String {
+    let Some(p) = &f.probe else {
+        // A document (text, PDF …) is not pictures or sound: nothing to say of it.
+        let media = f.content_type.as_deref().is_none_or(|t| {
+            [
+                "video/",
+                "audio/",
+                "image/",
+                "application/octet-stream",
+                "application/mxf",
+            ]
+            .iter()
+            .any(|m| t.starts_with(m))
+        });
+        return match &f.probe_error {
+            Some(_) if !media => String::new(),
+            // ffprobe's commonest reason, in the viewer's words; another is quoted as it is.
+            Some(why) if why.starts_with("Invalid data found") => i18n::text("media-probe-invalid"),
+            Some(why) => i18n::text_args("media-probe-failed", &[("reason", why.clone().into())]),
+            None => i18n::text("media-probe-pending"),
+        };
+    };
+    let mut parts = Vec::new();
+    if let Some(v) = &p.video {
+        let codec = match &v.profile {
+            Some(profile) => format!("{} {profile}", v.codec),
+            None => v.codec.clone(),
+        };
+        parts.push(i18n::text_args(
+            "media-probe-video",
+            &[
+                ("codec", codec.into()),
+                ("width", v.width.to_string().into()),
+                ("height", v.height.to_string().into()),
+                (
+                    "fps",
+                    v.fps.map(fps_text).unwrap_or_else(|| "?".into()).into(),
+                ),
+            ],
+        ));
+    }
+    if let Some(a) = p.audio.first() {
+        parts.push(i18n::text_args(
+            "media-probe-audio",
+            &[
+                ("codec", a.codec.clone().into()),
+                ("channels", a.channels.to_string().into()),
+                (
+                    "rate",
+                    a.sample_rate
+                        .map(|r| r.to_string())
+                        .unwrap_or_default()
+                        .into(),
+                ),
+            ],
+        ));
+    }
+    if let Some(tc) = &p.timecode {
+        parts.push(i18n::text_args(
+            "media-probe-timecode",
+            &[("tc", tc.clone().into())],
+        ));
+    }
+    parts.join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::size_text;
+    use super::{fps_text, size_text};
+
+    #[test]
+    fn frame_rates_read_as_editors_say_them() {
+        assert_eq!(fps_text([24000, 1001]), "23.976");
+        assert_eq!(fps_text([25, 1]), "25");
+        assert_eq!(fps_text([30000, 1001]), "29.97");
+        assert_eq!(fps_text([48, 2]), "24");
+    }
 
     #[test]
     fn sizes_read_as_people_read_them() {

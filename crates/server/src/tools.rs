@@ -1,0 +1,75 @@
+//! The media tools M-Station runs (ffprobe and ffmpeg, from the system's packages), all spawned
+//! here: each with a time limit, killed if its caller goes away, and its error output kept for
+//! the reason a job failed.
+
+use std::time::Duration;
+
+use tokio::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("{0} is not installed on this machine (install the ffmpeg package)")]
+    Missing(&'static str),
+    #[error("{tool} did not finish within {secs} s")]
+    TimedOut { tool: &'static str, secs: u64 },
+    #[error("{tool} failed: {stderr}")]
+    Failed { tool: &'static str, stderr: String },
+    #[error("{tool} could not be started: {source}")]
+    Spawn {
+        tool: &'static str,
+        source: std::io::Error,
+    },
+}
+
+/// Runs `tool` with `args`, answering its standard output; a non-zero exit is `Failed` with its
+/// error output.
+pub async fn run(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+    limit: Duration,
+) -> Result<Vec<u8>, ToolError> {
+    let child = Command::new(tool)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ToolError::Missing(tool),
+            _ => ToolError::Spawn { tool, source },
+        })?;
+    let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+        // The child is killed as it is dropped.
+        Err(_) => {
+            return Err(ToolError::TimedOut {
+                tool,
+                secs: limit.as_secs(),
+            });
+        }
+        Ok(out) => out.map_err(|source| ToolError::Spawn { tool, source })?,
+    };
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(ToolError::Failed {
+            tool,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// What ffprobe says of the file at `path`, as its JSON.
+pub async fn ffprobe(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
+    let args: [&std::ffi::OsStr; 8] = [
+        "-v".as_ref(),
+        "error".as_ref(),
+        "-print_format".as_ref(),
+        "json".as_ref(),
+        "-show_format".as_ref(),
+        "-show_streams".as_ref(),
+        "-i".as_ref(),
+        path.as_os_str(),
+    ];
+    run("ffprobe", &args, Duration::from_secs(60)).await
+}
