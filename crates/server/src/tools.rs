@@ -61,9 +61,12 @@ pub async fn run(
 
 /// What ffprobe says of the file at `path`, as its JSON.
 pub async fn ffprobe(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
-    let args: [&std::ffi::OsStr; 8] = [
+    let args: [&std::ffi::OsStr; 10] = [
         "-v".as_ref(),
         "error".as_ref(),
+        // A blob is a file: no playlist in it may send ffprobe anywhere else.
+        "-protocol_whitelist".as_ref(),
+        "file".as_ref(),
         "-print_format".as_ref(),
         "json".as_ref(),
         "-show_format".as_ref(),
@@ -72,4 +75,9 @@ pub async fn ffprobe(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
         path.as_os_str(),
     ];
     run("ffprobe", &args, Duration::from_secs(60)).await
+}
+
+/// Runs ffmpeg with `args` (its input and output among them).
+pub async fn ffmpeg(args: &[&std::ffi::OsStr], limit: Duration) -> Result<(), ToolError> {
+    run("ffmpeg", args, limit).await.map(|_| ())
 }

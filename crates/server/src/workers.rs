@@ -18,7 +18,11 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Job kinds this process can run.
-pub const KINDS: [&str; 2] = [DELIVERY_JOB, mstation_store::media::PROBE_JOB];
+pub const KINDS: [&str; 3] = [
+    DELIVERY_JOB,
+    mstation_store::media::PROBE_JOB,
+    mstation_store::media::PROXY_JOB,
+];
 
 pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec<JoinHandle<()>> {
     let mut handles = vec![
@@ -243,30 +247,178 @@ async fn probe(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure
         .readable(hash)
         .await
         .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    // A blob that is not there is not the file's fault: tried again, not recorded.
+    if !readable.path.exists() {
+        return Err(JobFailure::Retry(format!("the blob {hash} is missing")));
+    }
     let outcome = match crate::tools::ffprobe(&readable.path).await {
         Ok(json) => mstation_core::media::probe::parse(&String::from_utf8_lossy(&json))
             .map_err(|e| e.to_string()),
         Err(crate::tools::ToolError::Failed { stderr, .. }) => {
             Err(mstation_core::media::probe::reason(&stderr))
         }
-        Err(e) => return Err(JobFailure::Retry(e.to_string())),
+        // ffprobe missing or hung: tried again; on the last attempt the file says why.
+        Err(e) if job.attempts < job.max_attempts => {
+            return Err(JobFailure::Retry(e.to_string()));
+        }
+        Err(e) => Err(e.to_string()),
     };
     let summary = match &outcome {
         Ok(p) => serde_json::json!({"media_file_id": file, "probe": p}),
         Err(why) => serde_json::json!({"media_file_id": file, "error": why}),
     };
-    state
+    match state
         .store
         .platform()
         .record_probe(org_id, file, outcome.clone())
         .await
-        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    {
+        Ok(()) => {}
+        // The file is gone: nothing left to read.
+        Err(mstation_store::StoreError::NotFound { .. }) => {
+            return Ok(serde_json::json!({"media_file_id": file, "gone": true}));
+        }
+        Err(e) => return Err(JobFailure::Retry(e.to_string())),
+    }
     match outcome {
         Ok(_) => Ok(summary),
         Err(why) => Err(JobFailure::Final(format!(
             "ffprobe could not read the file: {why}"
         ))),
     }
+}
+
+/// Makes a file's browser proxy (H.264 in MP4, faststart, at most 1080 lines, stereo AAC, the
+/// source timecode kept) and poster (a JPEG 480 wide, a second in), keeps both as blobs and
+/// records them. A file ffmpeg cannot read fails the job for good, with ffmpeg's reason.
+async fn proxy(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
+    use std::ffi::OsStr;
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+    let (Some(org_id), Some(file), Some(hash)) = (
+        job.org_id,
+        payload["media_file_id"]
+            .as_str()
+            .and_then(|s| uuid::Uuid::parse_str(s).ok()),
+        payload["hash"]
+            .as_str()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+    ) else {
+        return Err(JobFailure::Final("the job names no file".into()));
+    };
+    let duration = payload["duration"].as_f64().unwrap_or(0.0).max(0.0);
+    // A timecode as ffprobe wrote it: digits and separators only.
+    let timecode = payload["timecode"]
+        .as_str()
+        .filter(|t| t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b)));
+    let src = state
+        .blobs
+        .readable(hash)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    let dir = state.blobs.staging_file(job.id).with_extension("proxy");
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    let made = async {
+        let (out, poster) = (dir.join("proxy.mp4"), dir.join("poster.jpg"));
+        // Encoding takes a fraction of real time on a small machine; ten times over is a hang.
+        let limit = Duration::from_secs((duration * 10.0) as u64 + 120);
+        let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
+            .iter()
+            .map(OsStr::new)
+            .collect();
+        args.push(src.path.as_os_str());
+        args.extend(
+            [
+                "-map",
+                "0:v:0",
+                "-map",
+                "0:a:0?",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-pix_fmt",
+                "yuv420p",
+                "-vf",
+                "scale=-2:'min(1080,ih)'",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "160k",
+                "-ac",
+                "2",
+                "-movflags",
+                "+faststart",
+            ]
+            .iter()
+            .map(OsStr::new),
+        );
+        if let Some(tc) = timecode {
+            args.extend([OsStr::new("-timecode"), OsStr::new(tc)]);
+        }
+        args.push(out.as_os_str());
+        crate::tools::ffmpeg(&args, limit).await?;
+        let seek = format!("{:.3}", (duration / 2.0).min(1.0));
+        let head = [
+            "-v",
+            "error",
+            "-y",
+            "-protocol_whitelist",
+            "file",
+            "-ss",
+            seek.as_str(),
+            "-i",
+        ];
+        let mut args: Vec<&OsStr> = head.iter().map(OsStr::new).collect();
+        args.push(src.path.as_os_str());
+        args.extend(
+            ["-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "3"]
+                .iter()
+                .map(OsStr::new),
+        );
+        args.push(poster.as_os_str());
+        crate::tools::ffmpeg(&args, Duration::from_secs(120)).await?;
+        Ok::<_, crate::tools::ToolError>((out, poster))
+    };
+    let outcome = made.await;
+    let result = match outcome {
+        Ok((out, poster)) => {
+            let mut kept = Vec::new();
+            for path in [&out, &poster] {
+                let size = tokio::fs::metadata(path)
+                    .await
+                    .map_err(|e| JobFailure::Retry(e.to_string()))?
+                    .len();
+                let h = mstation_store::media::blobs::hash_file(path.clone(), size)
+                    .await
+                    .map_err(|e| JobFailure::Retry(e.to_string()))?;
+                crate::api::media::tus::keep_blob(state, &h, path, size as i64)
+                    .await
+                    .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
+                kept.push(h);
+            }
+            state
+                .store
+                .platform()
+                .record_proxy(org_id, file, &kept[0], &kept[1])
+                .await
+                .map_err(|e| JobFailure::Retry(e.to_string()))?;
+            Ok(
+                serde_json::json!({"media_file_id": file, "proxy_hash": kept[0], "poster_hash": kept[1]}),
+            )
+        }
+        Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
+            "ffmpeg could not make the proxy: {}",
+            mstation_core::media::probe::reason(&stderr)
+        ))),
+        Err(e) => Err(JobFailure::Retry(e.to_string())),
+    };
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    result
 }
 
 /// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less
@@ -402,6 +554,7 @@ async fn run(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> 
     match job.kind.as_str() {
         DELIVERY_JOB => deliver(state, job).await,
         mstation_store::media::PROBE_JOB => probe(state, job).await,
+        mstation_store::media::PROXY_JOB => proxy(state, job).await,
         other => Err(JobFailure::Retry(format!(
             "this server does not know how to run `{other}` jobs"
         ))),

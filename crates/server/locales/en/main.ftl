@@ -844,3 +844,4 @@ media-probe-timecode = TC { $tc }
 media-probe-pending = Reading…
 media-probe-failed = Could not be read: { $reason }
 media-probe-invalid = Could not be read: not a picture or sound file ffprobe knows, or damaged
+media-play = Play in the browser

@@ -841,3 +841,4 @@ media-probe-timecode = 时间码 { $tc }
 media-probe-pending = 读取中…
 media-probe-failed = 无法读取：{ $reason }
 media-probe-invalid = 无法读取：不是 ffprobe 能识别的画面或声音文件，或文件已损坏
+media-play = 在浏览器中播放

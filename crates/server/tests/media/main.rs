@@ -843,6 +843,88 @@ async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
             .unwrap();
         assert!(events.iter().any(|e| e.kind == "media.probed"));
         assert!(events.iter().any(|e| e.kind == "media.probe_failed"));
+
+        // The take gets a browser proxy and a poster; the junk gets none.
+        let mut made = serde_json::Value::Null;
+        for _ in 0..300 {
+            let (_, t) = srv.get(&a.token, &format!("/api/v1/media/{take_id}")).await;
+            if !t["poster_hash"].is_null() {
+                made = t;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!made["proxy_hash"].is_null(), "the proxy was made: {made}");
+        let r = srv
+            .call(
+                &a.token,
+                Method::GET,
+                &format!("/api/v1/media/{take_id}/proxy"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(header(&r, "content-type"), "video/mp4");
+        assert_eq!(header(&r, "accept-ranges"), "bytes");
+        let proxy = r.bytes().await.unwrap().to_vec();
+        let at = |tag: &[u8]| proxy.windows(4).position(|w| w == tag).unwrap();
+        assert!(
+            at(b"moov") < at(b"mdat"),
+            "faststart: the index before the pictures"
+        );
+        let path = dir.join("proxy.mp4");
+        std::fs::write(&path, &proxy).unwrap();
+        let probe = std::process::Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let p =
+            mstation_core::media::probe::parse(&String::from_utf8_lossy(&probe.stdout)).unwrap();
+        let v = p.video.unwrap();
+        assert_eq!((v.codec.as_str(), v.width, v.height), ("h264", 320, 180));
+        assert_eq!(
+            p.timecode.as_deref(),
+            Some("01:02:03:04"),
+            "the source timecode is kept"
+        );
+        assert_eq!(p.audio[0].codec, "aac");
+        // Seekable: a range of it.
+        let r = srv
+            .http
+            .get(format!("{}/api/v1/media/{take_id}/proxy", srv.base))
+            .bearer_auth(&a.token)
+            .header("Range", "bytes=0-99")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            header(&r, "content-range"),
+            format!("bytes 0-99/{}", proxy.len())
+        );
+        assert_eq!(r.bytes().await.unwrap().to_vec(), proxy[..100]);
+        let r = srv
+            .call(
+                &a.token,
+                Method::GET,
+                &format!("/api/v1/media/{take_id}/poster"),
+                None,
+            )
+            .await;
+        assert_eq!(header(&r, "content-type"), "image/jpeg");
+        assert_eq!(r.bytes().await.unwrap()[..2], [0xFF, 0xD8], "a JPEG");
+        let (s, _) = srv
+            .get(&a.token, &format!("/api/v1/media/{junk_id}/proxy"))
+            .await;
+        assert_eq!(s, 404, "no proxy of what could not be read");
         let _ = std::fs::remove_dir_all(&dir);
     })
     .await;

@@ -126,6 +126,16 @@ impl BlobStore {
         Ok(())
     }
 
+    /// The bytes `from..to` (end excluded) of the blob `hash`.
+    pub async fn get_range(&self, hash: &str, from: u64, to: u64) -> Result<BlobStream, BlobError> {
+        let opts = object_store::GetOptions::default().with_range(Some(from..to));
+        let got = self.objects.get_opts(&Self::path(hash), opts).await?;
+        Ok(got
+            .into_stream()
+            .map(|r| r.map_err(BlobError::from))
+            .boxed())
+    }
+
     /// The bytes of the blob `hash`.
     pub async fn get(&self, hash: &str) -> Result<BlobStream, BlobError> {
         let got = self.objects.get(&Self::path(hash)).await?;

@@ -94,6 +94,10 @@ pub struct MediaFile {
     pub probe: Option<Probe>,
     /// Why ffprobe could not read it, in ffprobe's words.
     pub probe_error: Option<String>,
+    /// Its browser proxy's blob (H.264 MP4), once made.
+    pub proxy_hash: Option<String>,
+    /// Its poster image's blob (JPEG), once made.
+    pub poster_hash: Option<String>,
 }
 
 impl FromRow for MediaFile {
@@ -112,15 +116,18 @@ impl FromRow for MediaFile {
                 .get::<Option<String>>()?
                 .and_then(|j| serde_json::from_str(&j).ok()),
             probe_error: r.get()?,
+            proxy_hash: r.get()?,
+            poster_hash: r.get()?,
         })
     }
 }
 
-const FILE_COLS: &str =
-    "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error";
+const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash";
 
 /// The job that reads a new file with ffprobe.
 pub const PROBE_JOB: &str = "media.probe";
+/// The job that makes a file's browser proxy and poster, after its probe found pictures.
+pub const PROXY_JOB: &str = "media.proxy";
 
 /// A resumable upload: what it will be, and how much of it has arrived.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -447,6 +454,8 @@ impl Tenant<'_> {
                     created_at: Millis(now),
                     probe: None,
                     probe_error: None,
+                    proxy_hash: None,
+                    poster_hash: None,
                 };
                 tx.execute(
                     "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
@@ -638,15 +647,17 @@ impl Tenant<'_> {
         .await
     }
 
-    /// Forgets the partial uploads a finished final upload was made of.
-    pub async fn drop_parts(&self, parts: Vec<Uuid>) -> Result<()> {
+    /// Forgets the partial uploads a finished final upload (held by `holder`) was made of.
+    pub async fn drop_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
         let scope = self.scope().clone();
+        let holder = holder.to_string();
         self.write(move |tx| {
             Box::pin(async move {
                 for p in parts {
                     tx.execute(
-                        "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND concat = 'partial'",
-                        &[scope.org_id.into(), p.into()],
+                        "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND concat = 'partial'
+                         AND holder = $3",
+                        &[scope.org_id.into(), p.into(), holder.clone().into()],
                     )
                     .await?;
                 }
@@ -803,7 +814,7 @@ impl Platform<'_> {
         let rows: Vec<(String,)> = self
             .read(
                 "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
-                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash) LIMIT $2",
+                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into()],
             )
             .await?;
@@ -841,6 +852,33 @@ impl Platform<'_> {
                         entity: "media file",
                     });
                 }
+                if let Ok(Probe {
+                    video: Some(_),
+                    duration,
+                    timecode,
+                    ..
+                }) = &outcome
+                {
+                    let hash: Option<String> = tx
+                        .scalar_opt(
+                            "SELECT hash FROM media_files WHERE org_id = $1 AND id = $2",
+                            &[org_id.into(), media_file_id.into()],
+                        )
+                        .await?;
+                    crate::jobs::insert_job(
+                        tx,
+                        &crate::jobs::NewJob {
+                            org_id: Some(org_id),
+                            kind: PROXY_JOB.into(),
+                            payload: serde_json::json!({"media_file_id": media_file_id,
+                                "hash": hash, "duration": duration, "timecode": timecode}),
+                            priority: 0,
+                            max_attempts: 3,
+                            run_after: None,
+                        },
+                    )
+                    .await?;
+                }
                 let (kind, after) = match &outcome {
                     Ok(p) => (
                         "media.probed",
@@ -862,6 +900,40 @@ impl Platform<'_> {
         .await
     }
 
+    /// Records a file's browser proxy and poster (blobs already recorded) and announces them.
+    pub async fn record_proxy(
+        &self,
+        org_id: Uuid,
+        media_file_id: Uuid,
+        proxy_hash: &str,
+        poster_hash: &str,
+    ) -> Result<()> {
+        let (proxy, poster) = (proxy_hash.to_string(), poster_hash.to_string());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let n = tx
+                    .execute(
+                        "UPDATE media_files SET proxy_hash = $3, poster_hash = $4, version = version + 1
+                         WHERE org_id = $1 AND id = $2",
+                        &[org_id.into(), media_file_id.into(), (&proxy).into(), (&poster).into()],
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(StoreError::NotFound { entity: "media file" });
+                }
+                tx.record(
+                    &Actor::system(),
+                    Change::new(Some(org_id), "media.proxied", "media_file", media_file_id)
+                        .after(&serde_json::json!({"id": media_file_id, "proxy_hash": proxy,
+                            "poster_hash": poster})),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Marks the blob `hash` as being collected if still no file references it (and it is
     /// older than `before`, or marked already): its bytes are then the caller's to delete,
     /// before `forget_blob`. An upload of the same bytes waits until the row is gone.
@@ -872,7 +944,7 @@ impl Platform<'_> {
                 Ok(tx
                     .execute(
                         "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
-                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1)",
+                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1)",
                         &[hash.into(), before.into()],
                     )
                     .await?
@@ -896,6 +968,12 @@ impl Platform<'_> {
             })
         })
         .await
+    }
+
+    /// The size of the blob `hash`, if known.
+    pub async fn blob_size(&self, hash: &str) -> Result<Option<i64>> {
+        self.scalar_opt("SELECT size FROM blobs WHERE hash = $1", &[hash.into()])
+            .await
     }
 
     /// Whether the blob `hash` is known (its bytes are in the blob store).

@@ -214,14 +214,13 @@ async fn create_upload(
     if with_bytes || (length == 0) {
         received = match write_bytes(state, &tenant, &upload, 0, None, body).await {
             Ok(n) => n,
-            // The upload exists: its address and what was kept, to go on from.
+            // The upload exists: the refusal carries its address, to go on from.
             Err(e) => {
-                tracing::info!(error = ?e.code, upload = %upload.id, "the first bytes of an upload did not all arrive");
-                tenant
-                    .upload(upload.id)
-                    .await
-                    .map(|u| u.received)
-                    .unwrap_or(0)
+                let mut r = e.into_response();
+                let hs = r.headers_mut();
+                hs.insert(h("location"), value(format!("/files/{}", upload.id)));
+                hs.insert(h("tus-resumable"), HeaderValue::from_static(tus::VERSION));
+                return Ok(r);
             }
         };
     }
@@ -264,6 +263,14 @@ pub async fn head(
         let tenant = state.store.tenant(&m.0);
         match write_bytes(&state, &tenant, &u, u.length, None, Body::empty()).await {
             Ok(_) => u = tenant.upload(upload_id).await.unwrap_or(u),
+            // Another request is finishing it now: where it stands is the answer.
+            Err(e)
+                if matches!(
+                    e.code,
+                    Code::Rule(Rule::Media(
+                        MediaRule::UploadBusy | MediaRule::OffsetMismatch
+                    ))
+                ) => {}
             Err(e) => return e.into_response(),
         }
     }
@@ -574,7 +581,7 @@ async fn join_parts(
         let _ = tenant.release_parts(parts, &me).await;
         return Err(e);
     }
-    tenant.drop_parts(parts.clone()).await?;
+    tenant.drop_parts(parts.clone(), &me).await?;
     for p in parts {
         if let Err(e) = state.blobs.drop_staging(p).await {
             tracing::warn!(error = %e, upload = %p, "a joined part's bytes stay on disk");
@@ -610,22 +617,7 @@ async fn finish(
         tenant
             .upload_progress(upload.id, me, upload.length, false)
             .await?;
-        // A blob being collected is waited out, then stored again.
-        for attempt in 0.. {
-            state.blobs.put_file(&hash, &path, upload.length).await?;
-            if state
-                .store
-                .platform()
-                .add_blob(&hash, upload.length)
-                .await?
-            {
-                break;
-            }
-            if attempt == 50 {
-                return Err(ApiError::new(Code::StoreUnavailable));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        keep_blob(state, &hash, &path, upload.length).await?;
         Ok::<_, ApiError>(hash)
     };
     let hash = match stored.await {
@@ -644,6 +636,29 @@ async fn finish(
         tracing::warn!(error = %e, upload = %upload.id, "a finished upload's staging file stays");
     }
     Ok(())
+}
+
+/// Puts the file at `path` (`size` bytes, hashing to `hash`) in the blob store and records the
+/// blob; a blob being collected is waited out, then stored again.
+pub(crate) async fn keep_blob(
+    state: &State,
+    hash: &str,
+    path: &std::path::Path,
+    size: i64,
+) -> ApiResult<()> {
+    // The row first: recorded or renewed, it is not collected for `BLOB_GRACE_MS`, so the
+    // bytes put next stay.
+    for attempt in 0.. {
+        if state.store.platform().add_blob(hash, size).await? {
+            state.blobs.put_file(hash, path, size).await?;
+            return Ok(());
+        }
+        if attempt == 50 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(ApiError::new(Code::StoreUnavailable))
 }
 
 fn io_error(e: std::io::Error) -> ApiError {

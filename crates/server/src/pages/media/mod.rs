@@ -52,6 +52,9 @@ struct FileRow {
     kind: String,
     /// What ffprobe read: the picture, the sound, the timecode; or why it could not.
     about: String,
+    /// Whether it has a poster, and a proxy to play in the browser.
+    poster: bool,
+    proxy: bool,
     size: String,
     by: String,
     when: String,
@@ -110,6 +113,8 @@ async fn media_page(
             name: f.name.clone(),
             kind: f.content_type.clone().unwrap_or_default(),
             about: about(f),
+            poster: f.poster_hash.is_some(),
+            proxy: f.proxy_hash.is_some(),
             size: size_text(f.size),
             by: names
                 .get(&f.created_by)
