@@ -226,22 +226,31 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// The file a media job is about: its organisation, id and blob hash (64 hex digits, so safe
+/// in a path), and the job's payload.
+fn media_target(
+    job: &Job,
+) -> Result<(uuid::Uuid, uuid::Uuid, String, serde_json::Value), JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+    let file = payload["media_file_id"]
+        .as_str()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok());
+    let hash = payload["hash"]
+        .as_str()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string);
+    match (job.org_id, file, hash) {
+        (Some(org_id), Some(file), Some(hash)) => Ok((org_id, file, hash, payload)),
+        _ => Err(JobFailure::Final("the job names no file".into())),
+    }
+}
+
 /// Reads a new file with ffprobe and records what it says, or, for a file ffprobe cannot read
 /// (corrupt, truncated, not media), its reason: that fails the job for good, as running it again
 /// would not change the file. A missing ffprobe or a lost blob is tried again later.
 async fn probe(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
-    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
-    let (Some(org_id), Some(file), Some(hash)) = (
-        job.org_id,
-        payload["media_file_id"]
-            .as_str()
-            .and_then(|s| uuid::Uuid::parse_str(s).ok()),
-        payload["hash"]
-            .as_str()
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
-    ) else {
-        return Err(JobFailure::Final("the job names no file".into()));
-    };
+    let (org_id, file, hash, _) = media_target(job)?;
+    let hash = hash.as_str();
     let readable = state
         .blobs
         .readable(hash)
@@ -293,18 +302,8 @@ async fn probe(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure
 /// records them. A file ffmpeg cannot read fails the job for good, with ffmpeg's reason.
 async fn proxy(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
     use std::ffi::OsStr;
-    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
-    let (Some(org_id), Some(file), Some(hash)) = (
-        job.org_id,
-        payload["media_file_id"]
-            .as_str()
-            .and_then(|s| uuid::Uuid::parse_str(s).ok()),
-        payload["hash"]
-            .as_str()
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
-    ) else {
-        return Err(JobFailure::Final("the job names no file".into()));
-    };
+    let (org_id, file, hash, payload) = media_target(job)?;
+    let hash = hash.as_str();
     let duration = payload["duration"].as_f64().unwrap_or(0.0).max(0.0);
     // A timecode as ffprobe wrote it: digits and separators only.
     let timecode = payload["timecode"]

@@ -356,3 +356,24 @@ pub fn id(v: &Value) -> String {
         .unwrap_or_else(|| panic!("no id: {v}"))
         .to_string()
 }
+
+/// A short H.264 clip made with ffmpeg (the test command installs it): `seconds` of `size`
+/// (`WxH`) test pictures at `rate`, with `extra` arguments (sound, a timecode) before the output.
+#[allow(dead_code)] // Not every test binary makes clips.
+pub fn ffmpeg_clip(size: &str, rate: &str, seconds: &str, extra: &[&str]) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("mstation-clip-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("clip.mov");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate={rate}"))
+        .args(extra)
+        .args(["-t", seconds, "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(status.success(), "ffmpeg made the clip");
+    let clip = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    clip
+}

@@ -732,47 +732,6 @@ async fn an_organisation_keeps_media_within_its_quota_and_unused_blobs_are_colle
     .await;
 }
 
-/// Makes a short clip with ffmpeg (installed by the test command): 2 s of 320×180 H.264 at
-/// 24000/1001 with stereo PCM and a start timecode.
-fn clip(dir: &std::path::Path) -> Vec<u8> {
-    let out = dir.join("clip.mov");
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=24000/1001",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=1000:sample_rate=48000",
-            "-t",
-            "2",
-        ])
-        .args([
-            "-timecode",
-            "01:02:03:04",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "pcm_s16le",
-            "-ac",
-            "2",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(status.success());
-    std::fs::read(out).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
     on_every_backend(|srv| async move {
@@ -780,7 +739,23 @@ async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
         let dir =
             std::env::temp_dir().join(format!("mstation-probe-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        let take = clip(&dir);
+        let take = ffmpeg_clip(
+            "320x180",
+            "24000/1001",
+            "2",
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=1000:sample_rate=48000",
+                "-timecode",
+                "01:02:03:04",
+                "-c:a",
+                "pcm_s16le",
+                "-ac",
+                "2",
+            ],
+        );
         for (name, body) in [("take.mov", take.clone()), ("junk.mov", bytes(20_000, 4))] {
             let at = create(&srv, &a.token, body.len(), name).await;
             assert_eq!(

@@ -283,28 +283,7 @@ pub(crate) async fn one_of_everything(
             .header("Content-Type", "application/offset+octet-stream")
     };
     // A real clip, so that its proxy and poster are made too.
-    let dir = std::env::temp_dir().join(format!("mstation-walk-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clip = dir.join("walk.mp4");
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x36:rate=24",
-            "-t",
-            "0.5",
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(made.success());
-    let clip = std::fs::read(&clip).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let clip = ffmpeg_clip("64x36", "24", "0.5", &[]);
     let r = upload(clip.len()).body(clip).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let (_, media) = srv.get(&a.token, "/api/v1/media").await;
