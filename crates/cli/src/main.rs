@@ -1,6 +1,8 @@
 //! `mstation`: the one binary. `serve` runs the platform; `admin` manages organisations, users
 //! and tokens from the command line, for scripts and operations.
 
+mod mhl;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -101,6 +103,27 @@ enum Command {
         #[command(subcommand)]
         what: AdminCommand,
     },
+    /// An ASC MHL v2 history of any folder: create a new generation, verify, or show it.
+    Mhl {
+        #[command(subcommand)]
+        what: MhlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MhlCommand {
+    /// Hash every file and write a new generation into PATH/ascmhl (a mismatch or a missing
+    /// file still writes it, marked failed, and the command fails).
+    Create {
+        path: PathBuf,
+        /// The hash format: xxh64.
+        #[arg(short = 'H', long = "hash", default_value = "xxh64")]
+        hash: String,
+    },
+    /// Check PATH against its history, naming every missing, new and mismatching file.
+    Verify { path: PathBuf },
+    /// Show the generations of PATH's history.
+    Info { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -220,6 +243,22 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Admin { store, what } => admin(&store.open().await?, what).await,
+        Command::Mhl { what } => {
+            let bad = match what {
+                MhlCommand::Create { path, hash } => mhl::create(&path, &hash)?,
+                MhlCommand::Verify { path } => mhl::verify(&path)?,
+                MhlCommand::Info { path } => {
+                    mhl::info(&path)?;
+                    0
+                }
+            };
+            if bad > 0 {
+                // Each was named above; the exit status says it to scripts.
+                eprintln!("{bad} files failed");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -1,0 +1,528 @@
+//! ASC MHL v2 (the Media Hash List of the American Society of Cinematographers): the history
+//! of a card or folder's hashes kept in its `ascmhl/` folder, one generation file at a time and
+//! a chain file naming each by its C4 ID. This module writes and reads those files and computes
+//! the directory hashes the standard defines; walking and hashing the files is the caller's.
+//!
+//! Directory hashes, as the reference tool computes them: a folder's *content* hash is the hash
+//! of its children's hashes (files' content hashes, folders' content hashes) in sorted order; its
+//! *structure* hash is the hash of, for each child, the hash of its name followed by its hash
+//! (a file's content hash, a folder's structure hash), in sorted order.
+
+use std::collections::BTreeMap;
+
+use quick_xml::events::Event;
+use sha2::Digest;
+
+/// The hash formats a history may carry; this build writes `xxh64`.
+pub const FORMATS: [&str; 6] = ["xxh64", "xxh3", "xxh128", "md5", "sha1", "c4"];
+
+/// File names a history never lists.
+pub const IGNORED: [&str; 3] = [".DS_Store", "ascmhl", "ascmhl/"];
+
+/// The xxh64 of `data`, as MHL writes it (16 hex digits).
+pub fn xxh64_hex(data: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh64::xxh64(data, 0))
+}
+
+/// The hex digits of a hash as bytes (the hashes of hashes are taken over bytes).
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The xxh64 of sorted hashes' bytes, one after another.
+fn hash_of_hashes(mut hashes: Vec<String>) -> String {
+    hashes.sort();
+    let mut all = Vec::with_capacity(hashes.len() * 8);
+    for h in &hashes {
+        all.extend(hex_bytes(h));
+    }
+    xxh64_hex(&all)
+}
+
+/// A folder's content and structure hashes (xxh64).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirHashes {
+    pub content: String,
+    pub structure: String,
+}
+
+/// The content and structure hashes of every folder under the root (`""` is the root itself),
+/// from the xxh64 of every file (paths relative to the root, `/`-separated) and the list of
+/// folders (so that an empty one is counted).
+pub fn directory_hashes(
+    files: &[(String, String)],
+    dirs: &[String],
+) -> BTreeMap<String, DirHashes> {
+    let parent = |p: &str| {
+        p.rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default()
+    };
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    // Deepest folders first, so a folder's children are done before it.
+    let mut all: Vec<String> = dirs.to_vec();
+    all.push(String::new());
+    all.sort_by_key(|d| {
+        std::cmp::Reverse(if d.is_empty() {
+            0
+        } else {
+            d.matches('/').count() + 1
+        })
+    });
+    let mut out: BTreeMap<String, DirHashes> = BTreeMap::new();
+    for dir in all {
+        let mut contents = Vec::new();
+        let mut structures = Vec::new();
+        for (path, hash) in files.iter().filter(|(p, _)| parent(p) == dir) {
+            contents.push(hash.clone());
+            let mut bytes = name(path).into_bytes();
+            bytes.extend(hex_bytes(hash));
+            structures.push(xxh64_hex(&bytes));
+        }
+        for (sub, h) in out
+            .iter()
+            .filter(|(d, _)| !d.is_empty() && parent(d) == dir)
+        {
+            contents.push(h.content.clone());
+            let mut bytes = name(sub).into_bytes();
+            bytes.extend(hex_bytes(&h.structure));
+            structures.push(xxh64_hex(&bytes));
+        }
+        let h = DirHashes {
+            content: hash_of_hashes(contents),
+            structure: hash_of_hashes(structures),
+        };
+        out.insert(dir, h);
+    }
+    out
+}
+
+/// The C4 ID of `data`: SHA-512 in base 58, padded to 90 characters with `c4` in front.
+pub fn c4_id(data: &[u8]) -> String {
+    const CHARSET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut digits: Vec<u8> = sha2::Sha512::digest(data).to_vec();
+    let mut out = Vec::new();
+    // Long division of the big-endian number by 58, digit by digit.
+    while digits.iter().any(|&d| d != 0) {
+        let mut rem = 0u32;
+        for d in digits.iter_mut() {
+            let v = (rem << 8) | u32::from(*d);
+            *d = (v / 58) as u8;
+            rem = v % 58;
+        }
+        out.push(CHARSET[rem as usize]);
+    }
+    while out.len() < 88 {
+        out.push(b'1');
+    }
+    out.reverse();
+    format!("c4{}", String::from_utf8(out).unwrap_or_default())
+}
+
+/// One file of a generation: its path, size, modification time, xxh64 and what the generation
+/// did with it (`original` the first time, `verified` after).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHash {
+    pub path: String,
+    pub size: u64,
+    pub modified: String,
+    /// Hash format → hex digest; this build writes `xxh64`.
+    pub hashes: BTreeMap<String, String>,
+    pub action: String,
+}
+
+/// One folder of a generation with its hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirHash {
+    pub path: String,
+    pub modified: String,
+    pub hashes: DirHashes,
+}
+
+/// One generation file of a history.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Generation {
+    pub created: String,
+    pub hostname: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub root: Option<DirHashes>,
+    pub files: Vec<FileHash>,
+    pub dirs: Vec<DirHash>,
+    /// Things the reader noticed that break the schema but did not stop it.
+    pub warnings: Vec<String>,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The XML of a generation written `now` (RFC 3339 with microseconds for hash dates).
+pub fn write_generation(g: &Generation, hashdate: &str) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hashlist version=\"2.0\" xmlns=\"urn:ASC:MHL:v2.0\">\n",
+    );
+    x.push_str(&format!(
+        "  <creatorinfo>\n    <creationdate>{}</creationdate>\n    <hostname>{}</hostname>\n    <tool version=\"{}\">{}</tool>\n  </creatorinfo>\n",
+        esc(&g.created),
+        esc(&g.hostname),
+        esc(&g.tool_version),
+        esc(&g.tool)
+    ));
+    x.push_str("  <processinfo>\n    <process>in-place</process>\n");
+    if let Some(r) = &g.root {
+        x.push_str(&format!(
+            "    <roothash>\n      <content>\n        <xxh64 hashdate=\"{hashdate}\">{}</xxh64>\n      </content>\n      <structure>\n        <xxh64 hashdate=\"{hashdate}\">{}</xxh64>\n      </structure>\n    </roothash>\n",
+            r.content, r.structure
+        ));
+    }
+    x.push_str("    <ignore>\n");
+    for p in IGNORED {
+        x.push_str(&format!("      <pattern>{}</pattern>\n", esc(p)));
+    }
+    x.push_str("    </ignore>\n  </processinfo>\n  <hashes>\n");
+    for f in &g.files {
+        x.push_str(&format!(
+            "    <hash>\n      <path size=\"{}\" lastmodificationdate=\"{}\">{}</path>\n",
+            f.size,
+            esc(&f.modified),
+            esc(&f.path)
+        ));
+        for (format, hex) in &f.hashes {
+            x.push_str(&format!(
+                "      <{format} action=\"{}\" hashdate=\"{hashdate}\">{hex}</{format}>\n",
+                esc(&f.action)
+            ));
+        }
+        x.push_str("    </hash>\n");
+    }
+    for d in &g.dirs {
+        x.push_str(&format!(
+            "    <directoryhash>\n      <path lastmodificationdate=\"{}\">{}</path>\n      <content>\n        <xxh64 hashdate=\"{hashdate}\">{}</xxh64>\n      </content>\n      <structure>\n        <xxh64 hashdate=\"{hashdate}\">{}</xxh64>\n      </structure>\n    </directoryhash>\n",
+            esc(&d.modified),
+            esc(&d.path),
+            d.hashes.content,
+            d.hashes.structure
+        ));
+    }
+    x.push_str("  </hashes>\n</hashlist>\n");
+    x
+}
+
+/// The chain file naming each generation (sequence number, file name, C4 ID).
+pub fn write_chain(entries: &[(u32, String, String)]) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n",
+    );
+    for (n, path, c4) in entries {
+        x.push_str(&format!(
+            "  <hashlist sequencenr=\"{n}\">\n    <path>{}</path>\n    <c4>{}</c4>\n  </hashlist>\n",
+            esc(path),
+            esc(c4)
+        ));
+    }
+    x.push_str("</ascmhldirectory>\n");
+    x
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MhlError {
+    #[error("the MHL file is not well-formed XML: {0}")]
+    Xml(String),
+    #[error("the MHL file is not an ASC MHL hash list (its root is <{0}>)")]
+    NotMhl(String),
+}
+
+/// Reads a chain file: (sequence number, generation file name, C4 ID when given), in order.
+pub fn parse_chain(xml: &str) -> Result<Vec<(u32, String, Option<String>)>, MhlError> {
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut seq = 0;
+    let (mut path, mut c4) = (String::new(), None);
+    let mut rooted = false;
+    loop {
+        match r.read_event() {
+            Err(e) => return Err(MhlError::Xml(e.to_string())),
+            Ok(Event::Eof) => break,
+            Ok(Event::Empty(e)) if stack.is_empty() => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if name != "ascmhldirectory" {
+                    return Err(MhlError::NotMhl(name));
+                }
+                rooted = true;
+            }
+            Ok(Event::Start(e)) => {
+                rooted = true;
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if stack.is_empty() && name != "ascmhldirectory" {
+                    return Err(MhlError::NotMhl(name));
+                }
+                if name == "hashlist" {
+                    seq = e
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().as_ref() == b"sequencenr")
+                        .and_then(|a| String::from_utf8_lossy(&a.value).parse().ok())
+                        .unwrap_or(out.len() as u32 + 1);
+                    path.clear();
+                    c4 = None;
+                }
+                stack.push(name);
+            }
+            Ok(Event::Text(t)) => {
+                let text = t.decode().map(|c| c.into_owned()).unwrap_or_default();
+                match stack.last().map(String::as_str) {
+                    Some("path") => path.push_str(&unescape(&text)),
+                    Some("c4") => c4 = Some(text.trim().to_string()),
+                    _ => {}
+                }
+            }
+            Ok(Event::GeneralRef(g)) => {
+                if stack.last().map(String::as_str) == Some("path") {
+                    path.push_str(&entity(&String::from_utf8_lossy(&g)));
+                }
+            }
+            Ok(Event::End(e)) => {
+                if e.local_name().as_ref() == b"hashlist" {
+                    out.push((seq, path.trim().to_string(), c4.clone()));
+                }
+                stack.pop();
+            }
+            Ok(_) => {}
+        }
+    }
+    if !rooted {
+        return Err(MhlError::NotMhl(String::new()));
+    }
+    Ok(out)
+}
+
+fn entity(name: &str) -> String {
+    match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    }
+    .to_string()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Reads a generation file. Hash elements of formats it does not know (a `<sha256>`, the legacy
+/// `xxhash64be`) are kept under their own name with a warning, not refused.
+pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut g = Generation::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut file: Option<FileHash> = None;
+    let mut text = String::new();
+    let mut rooted = false;
+    loop {
+        match r.read_event() {
+            Err(e) => return Err(MhlError::Xml(e.to_string())),
+            Ok(Event::Eof) => break,
+            Ok(Event::Empty(e)) if stack.is_empty() => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if name != "hashlist" {
+                    return Err(MhlError::NotMhl(name));
+                }
+                rooted = true;
+            }
+            Ok(Event::Start(e)) => {
+                rooted = true;
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if stack.is_empty() && name != "hashlist" {
+                    return Err(MhlError::NotMhl(name));
+                }
+                let attr = |k: &[u8]| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().as_ref() == k)
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                };
+                let parent = stack.last().map(String::as_str);
+                match (parent, name.as_str()) {
+                    (Some("hashes"), "hash") => {
+                        file = Some(FileHash {
+                            path: String::new(),
+                            size: 0,
+                            modified: String::new(),
+                            hashes: BTreeMap::new(),
+                            action: String::new(),
+                        })
+                    }
+                    (Some("hash"), "path") => {
+                        if let Some(f) = file.as_mut() {
+                            f.size = attr(b"size").and_then(|s| s.parse().ok()).unwrap_or(0);
+                            f.modified = attr(b"lastmodificationdate").unwrap_or_default();
+                        }
+                    }
+                    (Some("hash"), format) => {
+                        if let Some(f) = file.as_mut() {
+                            f.action = attr(b"action").unwrap_or_default();
+                        }
+                        if !FORMATS.contains(&format) {
+                            g.warnings.push(format!(
+                                "a hash of the unknown format <{format}> is kept as it is"
+                            ));
+                        }
+                    }
+                    (Some("tool"), _) | (_, "tool") => {
+                        g.tool_version = attr(b"version").unwrap_or_default();
+                    }
+                    _ => {}
+                }
+                stack.push(name);
+                text.clear();
+            }
+            Ok(Event::Text(t)) => {
+                text.push_str(&unescape(
+                    &t.decode().map(|c| c.into_owned()).unwrap_or_default(),
+                ));
+            }
+            Ok(Event::GeneralRef(e)) => text.push_str(&entity(&String::from_utf8_lossy(&e))),
+            Ok(Event::End(_)) => {
+                let name = stack.pop().unwrap_or_default();
+                let parent = stack.last().cloned().unwrap_or_default();
+                let value = text.trim().to_string();
+                match (parent.as_str(), name.as_str()) {
+                    ("creatorinfo", "creationdate") => g.created = value,
+                    ("creatorinfo", "hostname") => g.hostname = value,
+                    ("creatorinfo", "tool") => g.tool = value,
+                    ("hash", "path") => {
+                        if let Some(f) = file.as_mut() {
+                            f.path = value;
+                        }
+                    }
+                    ("hash", format) => {
+                        if let Some(f) = file.as_mut() {
+                            f.hashes.insert(format.to_string(), value.to_lowercase());
+                        }
+                    }
+                    ("hashes", "hash") => {
+                        if let Some(f) = file.take() {
+                            g.files.push(f);
+                        }
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+            Ok(_) => {}
+        }
+    }
+    if !rooted {
+        return Err(MhlError::NotMhl(String::new()));
+    }
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hashes of a folder written by the reference tool (`ascmhl create -h xxh64`):
+    /// `A001/CLIP/A001C001.mov` holding "hello\n" and `A001/notes.txt` holding "world\n".
+    #[test]
+    fn directory_hashes_match_the_reference_tool() {
+        let files = vec![
+            ("A001/CLIP/A001C001.mov".to_string(), xxh64_hex(b"hello\n")),
+            ("A001/notes.txt".to_string(), xxh64_hex(b"world\n")),
+        ];
+        assert_eq!(files[0].1, "e4c191d091bd8853");
+        assert_eq!(files[1].1, "71d2dfb69f566eaa");
+        let dirs = directory_hashes(&files, &["A001".into(), "A001/CLIP".into()]);
+        assert_eq!(dirs["A001/CLIP"].content, "583de9fcd1b3e338");
+        assert_eq!(dirs["A001/CLIP"].structure, "e01acfb7373555b8");
+        assert_eq!(dirs["A001"].content, "31db7079aacfc76c");
+        assert_eq!(dirs["A001"].structure, "9775c09c3907986b");
+        assert_eq!(dirs[""].content, "04ec855b79f14b5b");
+        assert_eq!(dirs[""].structure, "0b05e937827fb23a");
+    }
+
+    #[test]
+    fn c4_ids_are_90_characters_of_base58() {
+        let id = c4_id(b"");
+        assert_eq!(id.len(), 90);
+        assert!(id.starts_with("c4"));
+        // The C4 ID of the empty string, as the C4 specification gives it.
+        assert_eq!(
+            id,
+            "c459dsjfscH38cYeXXYogktxf4Cd9ibshE3BHUo6a58hBXmRQdZrAkZzsWcbWtDg5oQstpDuni4Hirj75GEmTc1sFT"
+        );
+    }
+
+    #[test]
+    fn a_generation_reads_back_what_was_written() {
+        let mut g = Generation {
+            created: "2026-12-06T04:39:45+00:00".into(),
+            hostname: "card-station".into(),
+            tool: "mstation".into(),
+            tool_version: "0.1.0".into(),
+            root: Some(DirHashes {
+                content: "04ec855b79f14b5b".into(),
+                structure: "0b05e937827fb23a".into(),
+            }),
+            ..Default::default()
+        };
+        g.files.push(FileHash {
+            path: "A001/Tom & Jerry <1>.mov".into(),
+            size: 6,
+            modified: "2026-12-06T04:39:45+00:00".into(),
+            hashes: BTreeMap::from([("xxh64".into(), "e4c191d091bd8853".into())]),
+            action: "original".into(),
+        });
+        let xml = write_generation(&g, "2026-12-06T04:39:45.000001+00:00");
+        let back = parse_generation(&xml).unwrap();
+        assert_eq!(back.files, g.files);
+        assert_eq!(
+            (back.tool.as_str(), back.tool_version.as_str()),
+            ("mstation", "0.1.0")
+        );
+        assert!(back.warnings.is_empty());
+        let chain = write_chain(&[(1, "0001_card.mhl".into(), c4_id(xml.as_bytes()))]);
+        let read = parse_chain(&chain).unwrap();
+        assert_eq!(read[0].0, 1);
+        assert_eq!(read[0].1, "0001_card.mhl");
+    }
+
+    #[test]
+    fn what_breaks_the_schema_is_read_with_a_warning() {
+        let xml = r#"<?xml version="1.0"?><hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0"><hashes><hash><path size="3" lastmodificationdate="x">a.mov</path><sha256 action="original" hashdate="x">AB</sha256></hash></hashes></hashlist>"#;
+        let g = parse_generation(xml).unwrap();
+        assert_eq!(g.files[0].hashes["sha256"], "ab");
+        assert_eq!(g.warnings.len(), 1);
+        assert!(matches!(
+            parse_generation("<html/>"),
+            Err(MhlError::NotMhl(_))
+        ));
+        assert!(matches!(parse_generation(""), Err(MhlError::NotMhl(_))));
+        assert!(matches!(
+            parse_chain("<x>"),
+            Err(MhlError::NotMhl(_)) | Err(MhlError::Xml(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_without_panic(s in ".{0,400}") {
+            let _ = parse_generation(&s);
+            let _ = parse_chain(&s);
+        }
+    }
+}
