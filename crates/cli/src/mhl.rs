@@ -21,10 +21,13 @@ fn mhl_time(t: std::time::SystemTime) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string()
 }
 
-fn walk(root: &Path) -> anyhow::Result<Walk> {
+fn walk(root: &Path, patterns: &[String]) -> anyhow::Result<Walk> {
     let mut w = Walk {
         files: BTreeMap::new(),
         dirs: BTreeMap::new(),
+    };
+    let left_out = |name: &str, dir: bool| {
+        mhl::IGNORED.contains(&name) || patterns.iter().any(|p| mhl::ignored_by(p, name, dir))
     };
     let mut todo = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = todo.pop() {
@@ -33,8 +36,21 @@ fn walk(root: &Path) -> anyhow::Result<Walk> {
             .collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if mhl::IGNORED.contains(&name.as_str()) {
+            let name = e.file_name().into_string().map_err(|raw| {
+                anyhow::anyhow!(
+                    "{}: a name that is not UTF-8 ({raw:?}) cannot be kept in a history",
+                    dir.display()
+                )
+            })?;
+            // Symbolic links are followed, as the reference tool does.
+            let meta = std::fs::metadata(e.path())
+                .with_context(|| format!("reading {}", e.path().display()))?;
+            if name == "ascmhl" && meta.is_dir() && !rel.is_empty() {
+                bail!(
+                    "{rel}/ascmhl: a nested ASC MHL history; nested histories are not read yet, so this folder is left as it is"
+                );
+            }
+            if left_out(&name, meta.is_dir()) {
                 continue;
             }
             let path = if rel.is_empty() {
@@ -42,7 +58,6 @@ fn walk(root: &Path) -> anyhow::Result<Walk> {
             } else {
                 format!("{rel}/{name}")
             };
-            let meta = e.metadata()?;
             let modified = mhl_time(meta.modified()?);
             if meta.is_dir() {
                 w.dirs.insert(path.clone(), modified);
@@ -55,26 +70,49 @@ fn walk(root: &Path) -> anyhow::Result<Walk> {
     Ok(w)
 }
 
-/// The xxh64 of a file, read once in pieces.
-fn xxh64_file(path: &Path) -> anyhow::Result<String> {
+/// The hashes of a file in `formats` (xxh64, xxh3, xxh128), read once in pieces.
+fn hash_file(path: &Path, formats: &BTreeSet<&str>) -> anyhow::Result<BTreeMap<String, String>> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut h = xxhash_rust::xxh64::Xxh64::new(0);
+    let mut x64 = xxhash_rust::xxh64::Xxh64::new(0);
+    let mut x3 = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        h.update(&buf[..n]);
+        x64.update(&buf[..n]);
+        if formats.contains("xxh3") || formats.contains("xxh128") {
+            x3.update(&buf[..n]);
+        }
     }
-    Ok(format!("{:016x}", h.digest()))
+    let mut out = BTreeMap::new();
+    for fmt in formats {
+        let v = match *fmt {
+            "xxh64" => format!("{:016x}", x64.digest()),
+            "xxh3" => format!("{:016x}", x3.digest()),
+            "xxh128" => format!("{:032x}", x3.digest128()),
+            _ => continue,
+        };
+        out.insert(fmt.to_string(), v);
+    }
+    Ok(out)
 }
+
+/// The formats this build can check.
+const CHECKED: [&str; 3] = ["xxh64", "xxh3", "xxh128"];
 
 /// The history in `root/ascmhl`: its chain, and each generation read (with its file name).
 fn history(root: &Path) -> anyhow::Result<Vec<(u32, String, Generation)>> {
     let dir = root.join("ascmhl");
     let chain = dir.join("ascmhl_chain.xml");
     if !chain.exists() {
+        if generation_files(&dir).next().is_some() {
+            bail!(
+                "{} holds generations but no ascmhl_chain.xml: the history is broken; it is left as it is",
+                dir.display()
+            );
+        }
         return Ok(Vec::new());
     }
     let text = std::fs::read_to_string(&chain)?;
@@ -105,15 +143,71 @@ fn history(root: &Path) -> anyhow::Result<Vec<(u32, String, Generation)>> {
     Ok(out)
 }
 
-/// Every file the history knows, with its latest xxh64 (`None` when it recorded none).
-fn known(h: &[(u32, String, Generation)]) -> BTreeMap<String, Option<String>> {
-    let mut out = BTreeMap::new();
+/// The generation files in a history folder (`NNNN_….mhl`), with their numbers.
+fn generation_files(dir: &Path) -> impl Iterator<Item = u32> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let n = name.strip_suffix(".mhl")?.get(..4)?.parse().ok()?;
+            Some(n)
+        })
+}
+
+/// Every file the history knows, with the hashes first recorded for it (as the reference tool
+/// checks against: a later failed generation never makes a damaged file good).
+fn known(h: &[(u32, String, Generation)]) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (_, _, g) in h {
         for f in &g.files {
-            out.insert(f.path.clone(), f.hashes.get("xxh64").cloned());
+            let seen = out.entry(f.path.clone()).or_default();
+            for (fmt, hex) in &f.hashes {
+                seen.entry(fmt.clone()).or_insert_with(|| hex.clone());
+            }
         }
     }
     out
+}
+
+/// How a file on disk compares with what the history first recorded of it.
+enum Check {
+    New,
+    Verified,
+    Mismatch,
+    /// Recorded only in formats this build cannot compute.
+    Unchecked(String),
+}
+
+/// Hashes `path` in xxh64 and in the checkable formats its history recorded, and compares.
+fn check(
+    path: &Path,
+    recorded: Option<&BTreeMap<String, String>>,
+) -> anyhow::Result<(Check, BTreeMap<String, String>)> {
+    let mut formats: BTreeSet<&str> = BTreeSet::from(["xxh64"]);
+    if let Some(r) = recorded {
+        formats.extend(r.keys().map(String::as_str).filter(|f| CHECKED.contains(f)));
+    }
+    let now = hash_file(path, &formats)?;
+    let Some(r) = recorded else {
+        return Ok((Check::New, now));
+    };
+    let comparable: Vec<(&String, &String)> =
+        r.iter().filter(|(f, _)| now.contains_key(*f)).collect();
+    if comparable.is_empty() {
+        let formats: Vec<&str> = r.keys().map(String::as_str).collect();
+        return Ok((Check::Unchecked(formats.join(", ")), now));
+    }
+    let same = comparable.iter().all(|(f, hex)| now.get(*f) == Some(*hex));
+    Ok((
+        if same {
+            Check::Verified
+        } else {
+            Check::Mismatch
+        },
+        now,
+    ))
 }
 
 /// Writes a new generation of `root`'s history; answers how many files failed (mismatching or
@@ -129,19 +223,30 @@ pub fn create(root: &Path, format: &str) -> anyhow::Result<usize> {
         .with_context(|| format!("no folder at {}", root.display()))?;
     let past = history(&root)?;
     let before = known(&past);
-    let w = walk(&root)?;
+    let patterns: Vec<String> = past
+        .last()
+        .map(|(_, _, g)| g.ignore.clone())
+        .unwrap_or_default();
+    let w = walk(&root, &patterns)?;
     let started = std::time::Instant::now();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut files = Vec::new();
     let mut failed = 0;
     for (i, (path, (size, modified))) in w.files.iter().enumerate() {
-        let hex = xxh64_file(&root.join(path))?;
-        let action = match before.get(path) {
-            None | Some(None) => "original",
-            Some(Some(old)) if *old == hex => "verified",
-            Some(Some(_)) => {
+        let (checked, hashes) = check(&root.join(path), before.get(path))?;
+        let action = match checked {
+            Check::New => "original",
+            Check::Verified => "verified",
+            Check::Mismatch => {
                 failed += 1;
                 eprintln!("mismatch: {path}");
+                "failed"
+            }
+            Check::Unchecked(formats) => {
+                failed += 1;
+                eprintln!(
+                    "not checked: {path} (its history records {formats}, which this build cannot compute)"
+                );
                 "failed"
             }
         };
@@ -152,7 +257,7 @@ pub fn create(root: &Path, format: &str) -> anyhow::Result<usize> {
             path: path.clone(),
             size: *size,
             modified: modified.clone(),
-            hashes: BTreeMap::from([("xxh64".to_string(), hex)]),
+            hashes,
             action: action.into(),
         });
     }
@@ -179,6 +284,7 @@ pub fn create(root: &Path, format: &str) -> anyhow::Result<usize> {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         root: hashes.get("").cloned(),
         files,
+        ignore: patterns,
         dirs: w
             .dirs
             .iter()
@@ -193,7 +299,13 @@ pub fn create(root: &Path, format: &str) -> anyhow::Result<usize> {
         warnings: Vec::new(),
     };
     let xml = mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
-    let n = past.last().map_or(1, |(n, _, _)| n + 1);
+    // After every generation the chain or the folder holds (one a crash left unchained too).
+    let n = past
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(generation_files(&root.join("ascmhl")))
+        .max()
+        .map_or(1, |n| n + 1);
     let folder = root
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -241,22 +353,31 @@ pub fn verify(root: &Path) -> anyhow::Result<usize> {
         );
     }
     let before = known(&past);
-    let w = walk(root)?;
+    let patterns: Vec<String> = past
+        .last()
+        .map(|(_, _, g)| g.ignore.clone())
+        .unwrap_or_default();
+    let w = walk(root, &patterns)?;
     let mut problems = 0;
     let on_disk: BTreeSet<&String> = w.files.keys().collect();
-    for (path, hash) in &before {
+    for (path, recorded) in &before {
         if !on_disk.contains(path) {
             problems += 1;
             println!("missing: {path}");
             continue;
         }
-        let Some(hash) = hash else {
-            println!("not checked (no xxh64 recorded): {path}");
-            continue;
-        };
-        if xxh64_file(&root.join(path))? != *hash {
-            problems += 1;
-            println!("mismatch: {path}");
+        match check(&root.join(path), Some(recorded))?.0 {
+            Check::Verified | Check::New => {}
+            Check::Mismatch => {
+                problems += 1;
+                println!("mismatch: {path}");
+            }
+            Check::Unchecked(formats) => {
+                problems += 1;
+                println!(
+                    "not checked: {path} (its history records {formats}, which this build cannot compute)"
+                );
+            }
         }
     }
     for path in on_disk.iter().filter(|p| !before.contains_key(**p)) {

@@ -24,6 +24,39 @@ pub fn xxh64_hex(data: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh64::xxh64(data, 0))
 }
 
+/// The xxh3 (64-bit) of `data`, as MHL writes it.
+pub fn xxh3_hex(data: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(data))
+}
+
+/// The xxh128 of `data`, as MHL writes it (32 hex digits).
+pub fn xxh128_hex(data: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(data))
+}
+
+/// Whether `name` (one file or folder name; `dir` when it is a folder) is left out by
+/// `pattern`, `.gitignore`-style: `*` and `?` within a name, a trailing `/` for folders only.
+pub fn ignored_by(pattern: &str, name: &str, dir: bool) -> bool {
+    let (pattern, dirs_only) = match pattern.strip_suffix('/') {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    if dirs_only && !dir {
+        return false;
+    }
+    fn glob(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], n) || (!n.is_empty() && glob(p, &n[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p = pattern.trim_start_matches('/');
+    !p.contains('/') && glob(p.as_bytes(), name.as_bytes())
+}
+
 /// The hex digits of a hash as bytes (the hashes of hashes are taken over bytes).
 fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len() / 2)
@@ -151,6 +184,8 @@ pub struct Generation {
     pub root: Option<DirHashes>,
     pub files: Vec<FileHash>,
     pub dirs: Vec<DirHash>,
+    /// What the history leaves out (`.gitignore`-style patterns), beyond `IGNORED`.
+    pub ignore: Vec<String>,
     /// Things the reader noticed that break the schema but did not stop it.
     pub warnings: Vec<String>,
 }
@@ -182,7 +217,13 @@ pub fn write_generation(g: &Generation, hashdate: &str) -> String {
         ));
     }
     x.push_str("    <ignore>\n");
-    for p in IGNORED {
+    let mut patterns: Vec<&str> = IGNORED.to_vec();
+    for p in &g.ignore {
+        if !patterns.contains(&p.as_str()) {
+            patterns.push(p);
+        }
+    }
+    for p in patterns {
         x.push_str(&format!("      <pattern>{}</pattern>\n", esc(p)));
     }
     x.push_str("    </ignore>\n  </processinfo>\n  <hashes>\n");
@@ -249,6 +290,12 @@ pub fn parse_chain(xml: &str) -> Result<Vec<(u32, String, Option<String>)>, MhlE
     loop {
         match r.read_event() {
             Err(e) => return Err(MhlError::Xml(e.to_string())),
+            Ok(Event::Eof) if !stack.is_empty() => {
+                return Err(MhlError::Xml(format!(
+                    "the file ends inside <{}>",
+                    stack.join("><")
+                )));
+            }
             Ok(Event::Eof) => break,
             Ok(Event::Empty(e)) if stack.is_empty() => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
@@ -285,12 +332,12 @@ pub fn parse_chain(xml: &str) -> Result<Vec<(u32, String, Option<String>)>, MhlE
             }
             Ok(Event::GeneralRef(g)) => {
                 if stack.last().map(String::as_str) == Some("path") {
-                    path.push_str(&entity(&String::from_utf8_lossy(&g)));
+                    path.push_str(&entity(&String::from_utf8_lossy(&g))?);
                 }
             }
             Ok(Event::End(e)) => {
                 if e.local_name().as_ref() == b"hashlist" {
-                    out.push((seq, path.trim().to_string(), c4.clone()));
+                    out.push((seq, path.clone(), c4.clone()));
                 }
                 stack.pop();
             }
@@ -303,16 +350,27 @@ pub fn parse_chain(xml: &str) -> Result<Vec<(u32, String, Option<String>)>, MhlE
     Ok(out)
 }
 
-fn entity(name: &str) -> String {
-    match name {
+/// The text of an entity or character reference (`amp`, `#38`, `#x4E2D`); an unknown one is an
+/// error.
+fn entity(name: &str) -> Result<String, MhlError> {
+    let known = match name {
         "amp" => "&",
         "lt" => "<",
         "gt" => ">",
         "quot" => "\"",
         "apos" => "'",
-        _ => "",
-    }
-    .to_string()
+        _ => {
+            let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
+            };
+            return code
+                .and_then(char::from_u32)
+                .map(String::from)
+                .ok_or_else(|| MhlError::Xml(format!("the reference &{name}; is not known")));
+        }
+    };
+    Ok(known.to_string())
 }
 
 fn unescape(s: &str) -> String {
@@ -335,6 +393,12 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
     loop {
         match r.read_event() {
             Err(e) => return Err(MhlError::Xml(e.to_string())),
+            Ok(Event::Eof) if !stack.is_empty() => {
+                return Err(MhlError::Xml(format!(
+                    "the file ends inside <{}>",
+                    stack.join("><")
+                )));
+            }
             Ok(Event::Eof) => break,
             Ok(Event::Empty(e)) if stack.is_empty() => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
@@ -372,6 +436,7 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                             f.modified = attr(b"lastmodificationdate").unwrap_or_default();
                         }
                     }
+                    (Some("hash"), "previousPath") => {}
                     (Some("hash"), format) => {
                         if let Some(f) = file.as_mut() {
                             f.action = attr(b"action").unwrap_or_default();
@@ -395,20 +460,24 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                     &t.decode().map(|c| c.into_owned()).unwrap_or_default(),
                 ));
             }
-            Ok(Event::GeneralRef(e)) => text.push_str(&entity(&String::from_utf8_lossy(&e))),
+            Ok(Event::GeneralRef(e)) => text.push_str(&entity(&String::from_utf8_lossy(&e))?),
             Ok(Event::End(_)) => {
                 let name = stack.pop().unwrap_or_default();
                 let parent = stack.last().cloned().unwrap_or_default();
                 let value = text.trim().to_string();
                 match (parent.as_str(), name.as_str()) {
+                    // A path is kept exactly, spaces and all.
+                    ("hash", "path") => {
+                        if let Some(f) = file.as_mut() {
+                            f.path = text.clone();
+                        }
+                    }
+                    // Where a renamed file was before: not a hash.
+                    ("hash", "previousPath") => {}
+                    ("ignore", "pattern") => g.ignore.push(value),
                     ("creatorinfo", "creationdate") => g.created = value,
                     ("creatorinfo", "hostname") => g.hostname = value,
                     ("creatorinfo", "tool") => g.tool = value,
-                    ("hash", "path") => {
-                        if let Some(f) = file.as_mut() {
-                            f.path = value;
-                        }
-                    }
                     ("hash", format) => {
                         if let Some(f) = file.as_mut() {
                             f.hashes.insert(format.to_string(), value.to_lowercase());
@@ -516,6 +585,41 @@ mod tests {
             parse_chain("<x>"),
             Err(MhlError::NotMhl(_)) | Err(MhlError::Xml(_))
         ));
+    }
+
+    #[test]
+    fn references_paths_and_truncation() {
+        let xml = r#"<hashlist><hashes><hash><path size="1"> a &#38; &#x4E2D; </path><xxh64 action="original">ab</xxh64><previousPath>old</previousPath></hash></hashes><processinfo><ignore><pattern>*.tmp</pattern></ignore></processinfo></hashlist>"#;
+        let g = parse_generation(xml).unwrap();
+        assert_eq!(
+            g.files[0].path, " a & 中 ",
+            "kept exactly, references resolved"
+        );
+        assert!(
+            g.warnings.is_empty(),
+            "a previous path is not a hash: {:?}",
+            g.warnings
+        );
+        assert_eq!(g.ignore, ["*.tmp"]);
+        assert!(matches!(
+            parse_generation("<hashlist><hashes><hash>"),
+            Err(MhlError::Xml(_))
+        ));
+        assert!(matches!(
+            parse_generation("<hashlist>&nope;</hashlist>"),
+            Err(MhlError::Xml(_))
+        ));
+        assert_eq!(xxh128_hex(b"").len(), 32);
+    }
+
+    #[test]
+    fn ignore_patterns_match_as_gitignore_does() {
+        assert!(ignored_by("*.tmp", "a.tmp", false));
+        assert!(!ignored_by("*.tmp", "a.tmpx", false));
+        assert!(ignored_by("cache/", "cache", true));
+        assert!(!ignored_by("cache/", "cache", false));
+        assert!(ignored_by(".DS_Store", ".DS_Store", false));
+        assert!(ignored_by("A00?", "A001", true));
     }
 
     proptest::proptest! {
