@@ -126,17 +126,20 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match create_upload(&state, &m, &headers, body).await {
+    let mut body = Some(body);
+    let answer = match create_upload(&state, &m, &headers, &mut body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    drain(body).await;
+    answer
 }
 
 async fn create_upload(
     state: &State,
     m: &Member,
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Option<Body>,
 ) -> ApiResult<Response> {
     let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
     if let Some(r) = wrong_version(headers) {
@@ -261,7 +264,7 @@ pub async fn head(
     // so a client that sees the whole offset finds its file.
     if u.is_complete() && u.media_file_id.is_none() && !u.is_partial() && !u.is_final() {
         let tenant = state.store.tenant(&m.0);
-        match write_bytes(&state, &tenant, &u, u.length, None, Body::empty()).await {
+        match write_bytes(&state, &tenant, &u, u.length, None, &mut None).await {
             Ok(_) => u = tenant.upload(upload_id).await.unwrap_or(u),
             // Another request is finishing it now: where it stands is the answer.
             Err(e)
@@ -311,10 +314,13 @@ pub async fn patch(
     Path(upload_id): Path<Uuid>,
     body: Body,
 ) -> Response {
-    match patch_upload(&state, &m, &headers, upload_id, body).await {
+    let mut body = Some(body);
+    let answer = match patch_upload(&state, &m, &headers, upload_id, &mut body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    drain(body).await;
+    answer
 }
 
 async fn patch_upload(
@@ -322,7 +328,7 @@ async fn patch_upload(
     m: &Member,
     headers: &HeaderMap,
     upload_id: Uuid,
-    body: Body,
+    body: &mut Option<Body>,
 ) -> ApiResult<Response> {
     let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
     // Whose upload it is first: another's is not found, whatever else the request says.
@@ -382,6 +388,23 @@ pub async fn terminate(
     }
 }
 
+/// Reads what is left of a refused request's body (up to 16 MiB, for at most 5 s), so that
+/// the connection can carry the client's next request; a longer body closes it.
+async fn drain(body: Option<Body>) {
+    let Some(body) = body else { return };
+    let mut stream = body.into_data_stream();
+    let mut left: usize = 16 << 20;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            left = left.saturating_sub(chunk.len());
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// A process's name for its hold on an upload: unique to this request.
 fn holder(state: &State) -> String {
     format!("{}/{}", state.worker_id, Uuid::now_v7().simple())
@@ -395,11 +418,12 @@ async fn write_bytes(
     upload: &Upload,
     offset: i64,
     checksum: Option<(tus::ChecksumAlgorithm, Vec<u8>)>,
-    body: Body,
+    body: &mut Option<Body>,
 ) -> ApiResult<i64> {
     let me = holder(state);
     tenant.hold_upload(upload.id, offset, &me).await?;
     let mut kept = offset;
+    let body = body.take().unwrap_or_else(Body::empty);
     let written = receive(
         state, tenant, upload, offset, checksum, body, &me, &mut kept,
     )
