@@ -77,6 +77,20 @@ async fn patch(
         .unwrap()
 }
 
+/// The bytes of a file, downloaded back.
+async fn downloaded(srv: &Srv, token: &str, file_id: &str) -> Vec<u8> {
+    let r = srv
+        .call(
+            token,
+            Method::GET,
+            &format!("/api/v1/media/{file_id}/content"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.bytes().await.unwrap().to_vec()
+}
+
 async fn offset(srv: &Srv, token: &str, at: &str) -> (StatusCode, String) {
     let r = tus(srv, token, Method::HEAD, at).send().await.unwrap();
     (r.status(), header(&r, "upload-offset"))
@@ -429,15 +443,10 @@ async fn two_servers_serve_one_upload_and_one_writer_holds_it_at_a_time() {
             files["items"][0]["hash"],
             blake3::hash(&content).to_hex().as_str()
         );
-        let r = srv
-            .call(
-                &a.token,
-                Method::GET,
-                &format!("/api/v1/media/{}/content", id(&files["items"][0])),
-                None,
-            )
-            .await;
-        assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+        assert_eq!(
+            downloaded(&srv, &a.token, &id(&files["items"][0])).await,
+            content
+        );
     })
     .await;
 }
@@ -719,15 +728,10 @@ async fn an_organisation_keeps_media_within_its_quota_and_unused_blobs_are_colle
         let kept = blake3::hash(&content).to_hex().to_string();
         assert!(srv.store().platform().blob_known(&kept).await.unwrap());
         let (_, files) = srv.get(&a.token, "/api/v1/media").await;
-        let r = srv
-            .call(
-                &a.token,
-                Method::GET,
-                &format!("/api/v1/media/{}/content", id(&files["items"][0])),
-                None,
-            )
-            .await;
-        assert_eq!(r.bytes().await.unwrap().to_vec(), content);
+        assert_eq!(
+            downloaded(&srv, &a.token, &id(&files["items"][0])).await,
+            content
+        );
     })
     .await;
 }

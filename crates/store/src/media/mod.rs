@@ -223,6 +223,34 @@ const USAGE: &str = "SELECT CAST(COALESCE((SELECT SUM(size) FROM media_files WHE
          AND (concat IS NULL OR concat <> 'final')), 0) AS BIGINT),
      (SELECT media_quota FROM orgs WHERE id = $1)";
 
+/// Writes a new upload's row, as `u` says.
+async fn insert_upload(tx: &mut crate::WriteTx<'_>, org_id: Uuid, u: &Upload) -> Result<()> {
+    tx.execute(
+        "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
+         length, received, created_at, expires_at, concat, parts, holder, held_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &[
+            u.id.into(),
+            org_id.into(),
+            u.user_id.into(),
+            u.project_id.into(),
+            (&u.name).into(),
+            u.content_type.clone().into(),
+            (&u.metadata).into(),
+            u.length.into(),
+            u.received.into(),
+            u.created_at.0.into(),
+            u.expires_at.0.into(),
+            u.concat.clone().into(),
+            u.parts.clone().into(),
+            u.holder.clone().into(),
+            u.held_until.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// An upload as its events announce it.
 fn announced(u: &Upload) -> serde_json::Value {
     serde_json::json!({
@@ -250,7 +278,9 @@ impl Tenant<'_> {
                 if let Some((used, Some(quota))) = usage
                     && used + new.length > quota
                 {
-                    return Err(StoreError::Rule(crate::Rule::Media(MediaRule::QuotaExceeded)));
+                    return Err(StoreError::Rule(crate::Rule::Media(
+                        MediaRule::QuotaExceeded,
+                    )));
                 }
                 if let Some(p) = new.project_id {
                     let found: Option<Uuid> = tx
@@ -281,24 +311,7 @@ impl Tenant<'_> {
                     holder: None,
                     held_until: None,
                 };
-                tx.execute(
-                    "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
-                     length, received, created_at, expires_at, concat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)",
-                    &[
-                        u.id.into(),
-                        scope.org_id.into(),
-                        u.user_id.into(),
-                        u.project_id.into(),
-                        (&u.name).into(),
-                        u.content_type.clone().into(),
-                        (&u.metadata).into(),
-                        u.length.into(),
-                        now.into(),
-                        (now + UPLOAD_LIFETIME_MS).into(),
-                        u.concat.clone().into(),
-                    ],
-                )
-                .await?;
+                insert_upload(tx, scope.org_id, &u).await?;
                 tx.record(
                     &actor,
                     Change::new(Some(scope.org_id), "upload.created", "upload", u.id)
@@ -594,27 +607,7 @@ impl Tenant<'_> {
                         return Err(StoreError::NotFound { entity: "project" });
                     }
                 }
-                tx.execute(
-                    "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
-                     length, received, created_at, expires_at, concat, parts, holder, held_until)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, 'final', $11, $12, $13)",
-                    &[
-                        u.id.into(),
-                        scope.org_id.into(),
-                        u.user_id.into(),
-                        u.project_id.into(),
-                        (&u.name).into(),
-                        u.content_type.clone().into(),
-                        (&u.metadata).into(),
-                        u.length.into(),
-                        now.into(),
-                        (now + UPLOAD_LIFETIME_MS).into(),
-                        u.parts.clone().into(),
-                        holder.into(),
-                        (now + HOLD_MS).into(),
-                    ],
-                )
-                .await?;
+                insert_upload(tx, scope.org_id, &u).await?;
                 tx.record(
                     &actor,
                     Change::new(Some(scope.org_id), "upload.created", "upload", u.id)
