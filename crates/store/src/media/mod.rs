@@ -620,6 +620,36 @@ impl Tenant<'_> {
         .await
     }
 
+    /// Renews the hold of a join on its parts.
+    pub async fn renew_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
+        let scope = self.scope().clone();
+        let holder = holder.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let until = now_ms() + HOLD_MS;
+                for p in parts {
+                    let n = tx
+                        .execute(
+                            "UPDATE uploads SET held_until = $4
+                             WHERE org_id = $1 AND id = $2 AND holder = $3",
+                            &[
+                                scope.org_id.into(),
+                                p.into(),
+                                holder.clone().into(),
+                                until.into(),
+                            ],
+                        )
+                        .await?;
+                    if n == 0 {
+                        return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Gives back the parts a join that failed held.
     pub async fn release_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
         let scope = self.scope().clone();

@@ -577,9 +577,20 @@ async fn join_parts(
             let mut from = tokio::fs::File::open(state.blobs.staging_file(part.id))
                 .await
                 .map_err(io_error)?;
-            let copied = tokio::io::copy(&mut (&mut from).take(part.length as u64), &mut out)
-                .await
-                .map_err(io_error)?;
+            // A piece at a time, the holds on the join and its parts renewed in between.
+            let mut copied = 0u64;
+            loop {
+                let piece = (part.length as u64 - copied).min(PROGRESS_EVERY * 4);
+                let n = tokio::io::copy(&mut (&mut from).take(piece), &mut out)
+                    .await
+                    .map_err(io_error)?;
+                copied += n;
+                if n == 0 || copied == part.length as u64 {
+                    break;
+                }
+                tenant.upload_progress(upload.id, &me, 0, false).await?;
+                tenant.renew_parts(parts.clone(), &me).await?;
+            }
             if copied != part.length as u64 {
                 return Err(io_error(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
