@@ -620,69 +620,65 @@ impl Tenant<'_> {
         .await
     }
 
-    /// Renews the hold of a join on its parts.
+    /// Renews the hold of a join on its parts; refused when one is no longer its own.
     pub async fn renew_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
+        self.held_parts(
+            parts,
+            holder,
+            "UPDATE uploads SET held_until = $4 WHERE org_id = $1 AND id = $2 AND holder = $3",
+            true,
+        )
+        .await
+    }
+
+    /// Gives back the parts a join that failed held.
+    pub async fn release_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
+        self.held_parts(
+            parts,
+            holder,
+            "UPDATE uploads SET holder = NULL, held_until = NULL
+             WHERE org_id = $1 AND id = $2 AND holder = $3 AND $4 > 0",
+            false,
+        )
+        .await
+    }
+
+    /// Forgets the partial uploads a finished final upload (held by `holder`) was made of.
+    pub async fn drop_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
+        self.held_parts(
+            parts,
+            holder,
+            "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND concat = 'partial'
+             AND holder = $3 AND $4 > 0",
+            false,
+        )
+        .await
+    }
+
+    /// Runs `text` ($1 organisation, $2 part, $3 holder, $4 a new end of the hold) on each of
+    /// the parts a join holds, in one write; with `all`, a part no longer held is refused.
+    async fn held_parts(
+        &self,
+        parts: Vec<Uuid>,
+        holder: &str,
+        text: &'static str,
+        all: bool,
+    ) -> Result<()> {
         let scope = self.scope().clone();
         let holder = holder.to_string();
         self.write(move |tx| {
             Box::pin(async move {
                 let until = now_ms() + HOLD_MS;
                 for p in parts {
-                    let n = tx
-                        .execute(
-                            "UPDATE uploads SET held_until = $4
-                             WHERE org_id = $1 AND id = $2 AND holder = $3",
-                            &[
-                                scope.org_id.into(),
-                                p.into(),
-                                holder.clone().into(),
-                                until.into(),
-                            ],
-                        )
-                        .await?;
-                    if n == 0 {
+                    let args = [
+                        scope.org_id.into(),
+                        p.into(),
+                        holder.clone().into(),
+                        until.into(),
+                    ];
+                    if tx.execute(text, &args).await? == 0 && all {
                         return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
                     }
-                }
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Gives back the parts a join that failed held.
-    pub async fn release_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
-        let scope = self.scope().clone();
-        let holder = holder.to_string();
-        self.write(move |tx| {
-            Box::pin(async move {
-                for p in parts {
-                    tx.execute(
-                        "UPDATE uploads SET holder = NULL, held_until = NULL
-                         WHERE org_id = $1 AND id = $2 AND holder = $3",
-                        &[scope.org_id.into(), p.into(), holder.clone().into()],
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Forgets the partial uploads a finished final upload (held by `holder`) was made of.
-    pub async fn drop_parts(&self, parts: Vec<Uuid>, holder: &str) -> Result<()> {
-        let scope = self.scope().clone();
-        let holder = holder.to_string();
-        self.write(move |tx| {
-            Box::pin(async move {
-                for p in parts {
-                    tx.execute(
-                        "DELETE FROM uploads WHERE org_id = $1 AND id = $2 AND concat = 'partial'
-                         AND holder = $3",
-                        &[scope.org_id.into(), p.into(), holder.clone().into()],
-                    )
-                    .await?;
                 }
                 Ok(())
             })
