@@ -1,6 +1,7 @@
 //! `mstation`: the one binary. `serve` runs the platform; `admin` manages organisations, users
 //! and tokens from the command line, for scripts and operations.
 
+mod ingest;
 mod mhl;
 
 use std::net::SocketAddr;
@@ -103,6 +104,26 @@ enum Command {
         #[command(subcommand)]
         what: AdminCommand,
     },
+    /// Ingest a camera card (or any folder) into a project: every file read once, hashed
+    /// (BLAKE3 for the platform, xxh64 for the card's ASC MHL history) and uploaded, then a new
+    /// generation written into PATH/ascmhl. Run it again after an interruption: what arrived
+    /// is not sent again.
+    Ingest {
+        path: PathBuf,
+        /// The project, by its code or id.
+        #[arg(long)]
+        project: String,
+        /// The platform's address.
+        #[arg(long, env = "MSTATION_SERVER")]
+        server: String,
+        /// An API token with the write scope (`mstation admin create-token`, or your profile).
+        #[arg(long, env = "MSTATION_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Hash formats the history records besides xxh64, comma-separated: xxh3, xxh128,
+        /// md5, sha1, c4.
+        #[arg(short = 'H', long = "hash", default_value = "xxh64")]
+        hash: String,
+    },
     /// An ASC MHL v2 history of any folder: create a new generation, verify, or show it.
     Mhl {
         #[command(subcommand)]
@@ -116,7 +137,7 @@ enum MhlCommand {
     /// file still writes it, marked failed, and the command fails).
     Create {
         path: PathBuf,
-        /// The hash format: xxh64.
+        /// Hash formats besides xxh64, comma-separated: xxh3, xxh128, md5, sha1, c4.
         #[arg(short = 'H', long = "hash", default_value = "xxh64")]
         hash: String,
     },
@@ -243,9 +264,31 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Admin { store, what } => admin(&store.open().await?, what).await,
+        Command::Ingest {
+            path,
+            project,
+            server,
+            token,
+            hash,
+        } => {
+            let code = ingest::run(ingest::Options {
+                path,
+                project,
+                server,
+                token,
+                formats: mhl::asked_formats(&hash)?,
+            })
+            .await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
         Command::Mhl { what } => {
             let bad = match what {
-                MhlCommand::Create { path, hash } => mhl::create(&path, &hash)?,
+                MhlCommand::Create { path, hash } => {
+                    mhl::create(&path, &mhl::asked_formats(&hash)?)?
+                }
                 MhlCommand::Verify { path } => mhl::verify(&path)?,
                 MhlCommand::Info { path } => {
                     mhl::info(&path)?;

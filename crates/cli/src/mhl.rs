@@ -70,37 +70,20 @@ fn walk(root: &Path, patterns: &[String]) -> anyhow::Result<Walk> {
     Ok(w)
 }
 
-/// The hashes of a file in `formats` (xxh64, xxh3, xxh128), read once in pieces.
+/// The hashes of a file in `formats`, read once in pieces.
 fn hash_file(path: &Path, formats: &BTreeSet<&str>) -> anyhow::Result<BTreeMap<String, String>> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut x64 = xxhash_rust::xxh64::Xxh64::new(0);
-    let mut x3 = xxhash_rust::xxh3::Xxh3::new();
+    let mut h = mhl::Hasher::new(formats.iter().copied());
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        x64.update(&buf[..n]);
-        if formats.contains("xxh3") || formats.contains("xxh128") {
-            x3.update(&buf[..n]);
-        }
+        h.update(&buf[..n]);
     }
-    let mut out = BTreeMap::new();
-    for fmt in formats {
-        let v = match *fmt {
-            "xxh64" => format!("{:016x}", x64.digest()),
-            "xxh3" => format!("{:016x}", x3.digest()),
-            "xxh128" => format!("{:032x}", x3.digest128()),
-            _ => continue,
-        };
-        out.insert(fmt.to_string(), v);
-    }
-    Ok(out)
+    Ok(h.finish())
 }
-
-/// The formats this build can check.
-const CHECKED: [&str; 3] = ["xxh64", "xxh3", "xxh128"];
 
 /// The history in `root/ascmhl`: its chain, and each generation read (with its file name).
 fn history(root: &Path) -> anyhow::Result<Vec<(u32, String, Generation)>> {
@@ -172,174 +155,297 @@ fn known(h: &[(u32, String, Generation)]) -> BTreeMap<String, BTreeMap<String, S
 }
 
 /// How a file on disk compares with what the history first recorded of it.
-enum Check {
+pub enum Check {
     New,
     Verified,
     Mismatch,
-    /// Recorded only in formats this build cannot compute.
+    /// Recorded only in formats this build does not know.
     Unchecked(String),
 }
 
-/// Hashes `path` in xxh64 and in the checkable formats its history recorded, and compares.
-fn check(
-    path: &Path,
-    recorded: Option<&BTreeMap<String, String>>,
-) -> anyhow::Result<(Check, BTreeMap<String, String>)> {
+/// The formats a file is read in: xxh64 (the directory hashes are made of it), those asked for,
+/// and those its history recorded.
+pub fn formats_for<'a>(
+    asked: &'a [String],
+    recorded: Option<&'a BTreeMap<String, String>>,
+) -> BTreeSet<&'a str> {
     let mut formats: BTreeSet<&str> = BTreeSet::from(["xxh64"]);
+    formats.extend(asked.iter().map(String::as_str));
     if let Some(r) = recorded {
-        formats.extend(r.keys().map(String::as_str).filter(|f| CHECKED.contains(f)));
+        formats.extend(
+            r.keys()
+                .map(String::as_str)
+                .filter(|f| mhl::FORMATS.contains(f)),
+        );
     }
-    let now = hash_file(path, &formats)?;
+    formats
+}
+
+/// Compares the hashes just read of a file with those its history first recorded.
+pub fn compare(
+    now: &BTreeMap<String, String>,
+    recorded: Option<&BTreeMap<String, String>>,
+) -> Check {
     let Some(r) = recorded else {
-        return Ok((Check::New, now));
+        return Check::New;
     };
     let comparable: Vec<(&String, &String)> =
         r.iter().filter(|(f, _)| now.contains_key(*f)).collect();
     if comparable.is_empty() {
         let formats: Vec<&str> = r.keys().map(String::as_str).collect();
-        return Ok((Check::Unchecked(formats.join(", ")), now));
+        return Check::Unchecked(formats.join(", "));
     }
-    let same = comparable.iter().all(|(f, hex)| now.get(*f) == Some(*hex));
-    Ok((
-        if same {
-            Check::Verified
-        } else {
-            Check::Mismatch
-        },
-        now,
-    ))
+    if comparable.iter().all(|(f, hex)| now.get(*f) == Some(*hex)) {
+        Check::Verified
+    } else {
+        Check::Mismatch
+    }
 }
 
-/// Writes a new generation of `root`'s history; answers how many files failed (mismatching or
-/// missing). A failed generation is written all the same, as the reference tool does.
-pub fn create(root: &Path, format: &str) -> anyhow::Result<usize> {
-    if format != "xxh64" {
-        bail!(
-            "this build writes xxh64 histories; {format} is read in histories but not written yet"
-        );
+/// The hash formats asked for on the command line (`xxh64,md5`), checked.
+pub fn asked_formats(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        if !mhl::FORMATS.contains(&f) {
+            bail!(
+                "{f} is not a hash format of ASC MHL; choose from {}",
+                mhl::FORMATS.join(", ")
+            );
+        }
+        out.push(f.to_string());
     }
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("no folder at {}", root.display()))?;
-    let past = history(&root)?;
-    let before = known(&past);
-    let patterns: Vec<String> = past
-        .last()
-        .map(|(_, _, g)| g.ignore.clone())
-        .unwrap_or_default();
-    let w = walk(&root, &patterns)?;
+    Ok(out)
+}
+
+/// What a file read for a generation is: where it is, what the history first recorded of it.
+pub struct ToRead<'a> {
+    pub path: &'a str,
+    pub full: PathBuf,
+    pub size: u64,
+    pub modified: &'a str,
+    pub formats: BTreeSet<&'a str>,
+}
+
+/// A generation written: its number and file name, and what failed (each with its path).
+pub struct Written {
+    pub n: u32,
+    pub name: String,
+    pub xml: String,
+    pub files: usize,
+    pub problems: Vec<(&'static str, String)>,
+}
+
+impl Written {
+    pub fn failed(&self) -> usize {
+        self.problems.len()
+    }
+}
+
+/// The folder as it is now, against its history: the files to read (with what the history
+/// recorded of each), and the history itself. `walk` follows the history's ignore patterns.
+pub struct Card {
+    pub root: PathBuf,
+    past: Vec<(u32, String, Generation)>,
+    pub before: BTreeMap<String, BTreeMap<String, String>>,
+    patterns: Vec<String>,
+    w: Walk,
+}
+
+impl Card {
+    pub fn open(root: &Path) -> anyhow::Result<Card> {
+        let root = root
+            .canonicalize()
+            .with_context(|| format!("no folder at {}", root.display()))?;
+        let past = history(&root)?;
+        let before = known(&past);
+        let patterns: Vec<String> = past
+            .last()
+            .map(|(_, _, g)| g.ignore.clone())
+            .unwrap_or_default();
+        let w = walk(&root, &patterns)?;
+        Ok(Card {
+            root,
+            past,
+            before,
+            patterns,
+            w,
+        })
+    }
+
+    /// Each file on the card: its path, size and modification time (as MHL writes it).
+    pub fn files(&self) -> impl Iterator<Item = (&String, u64, &String)> {
+        self.w.files.iter().map(|(p, (size, m))| (p, *size, m))
+    }
+
+    /// The card's name: its folder's.
+    pub fn name(&self) -> String {
+        self.root
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "root".into())
+    }
+
+    /// Reads every file with `read` (which answers its hashes in the formats asked), compares
+    /// each with its history and writes the new generation (failed ones too, as the reference
+    /// tool does).
+    pub fn write_generation(
+        &self,
+        asked: &[String],
+        read: &mut dyn FnMut(ToRead<'_>) -> anyhow::Result<BTreeMap<String, String>>,
+    ) -> anyhow::Result<Written> {
+        let root = &self.root;
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for (path, (size, modified)) in &self.w.files {
+            let recorded = self.before.get(path);
+            let hashes = read(ToRead {
+                path,
+                full: root.join(path),
+                size: *size,
+                modified,
+                formats: formats_for(asked, recorded),
+            })?;
+            let action = match compare(&hashes, recorded) {
+                Check::New => "original",
+                Check::Verified => "verified",
+                Check::Mismatch => {
+                    problems.push(("mismatch", path.clone()));
+                    "failed"
+                }
+                Check::Unchecked(formats) => {
+                    problems.push((
+                        "not checked",
+                        format!("{path} (its history records {formats}, which this build cannot compute)"),
+                    ));
+                    "failed"
+                }
+            };
+            files.push(FileHash {
+                path: path.clone(),
+                size: *size,
+                modified: modified.clone(),
+                hashes,
+                action: action.into(),
+            });
+        }
+        for gone in self
+            .before
+            .keys()
+            .filter(|p| !self.w.files.contains_key(*p))
+        {
+            problems.push(("missing", gone.clone()));
+        }
+        let pairs: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.path.clone(), f.hashes["xxh64"].clone()))
+            .collect();
+        let dir_list: Vec<String> = self.w.dirs.keys().cloned().collect();
+        let hashes = mhl::directory_hashes(&pairs, &dir_list);
+        let now = jiff::Timestamp::now();
+        let g = Generation {
+            created: now.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+            hostname: std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into()),
+            tool: "mstation".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            root: hashes.get("").cloned(),
+            files,
+            ignore: self.patterns.clone(),
+            dirs: self
+                .w
+                .dirs
+                .iter()
+                .filter_map(|(p, m)| {
+                    hashes.get(p).map(|h| DirHash {
+                        path: p.clone(),
+                        modified: m.clone(),
+                        hashes: h.clone(),
+                    })
+                })
+                .collect(),
+            warnings: Vec::new(),
+        };
+        let xml =
+            mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
+        // After every generation the chain or the folder holds (one a crash left unchained too).
+        let n = self
+            .past
+            .iter()
+            .map(|(n, _, _)| *n)
+            .chain(generation_files(&root.join("ascmhl")))
+            .max()
+            .map_or(1, |n| n + 1);
+        let name = format!(
+            "{n:04}_{}_{}.mhl",
+            self.name(),
+            now.strftime("%Y-%m-%d_%H%M%SZ")
+        );
+        let dir = root.join("ascmhl");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        write_durably(&dir.join(&name), xml.as_bytes())?;
+        let mut chain: Vec<(u32, String, String)> = self
+            .past
+            .iter()
+            .map(|(n, file, _)| {
+                let c4 = std::fs::read(dir.join(file))
+                    .map(|b| mhl::c4_id(&b))
+                    .unwrap_or_default();
+                (*n, file.clone(), c4)
+            })
+            .collect();
+        chain.push((n, name.clone(), mhl::c4_id(xml.as_bytes())));
+        write_durably(
+            &dir.join("ascmhl_chain.xml"),
+            mhl::write_chain(&chain).as_bytes(),
+        )?;
+        Ok(Written {
+            n,
+            name,
+            xml,
+            files: pairs.len(),
+            problems,
+        })
+    }
+}
+
+/// Writes a new generation of `root`'s history, reading each file in xxh64, in the formats
+/// `asked` and in those its history recorded; answers how many files failed (mismatching or
+/// missing). A failed generation is written all the same, as the reference tool does.
+pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
+    let card = Card::open(root)?;
     let started = std::time::Instant::now();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut files = Vec::new();
-    let mut failed = 0;
-    for (i, (path, (size, modified))) in w.files.iter().enumerate() {
-        let (checked, hashes) = check(&root.join(path), before.get(path))?;
-        let action = match checked {
-            Check::New => "original",
-            Check::Verified => "verified",
-            Check::Mismatch => {
-                failed += 1;
-                eprintln!("mismatch: {path}");
-                "failed"
-            }
-            Check::Unchecked(formats) => {
-                failed += 1;
-                eprintln!(
-                    "not checked: {path} (its history records {formats}, which this build cannot compute)"
-                );
-                "failed"
-            }
-        };
+    let total = card.w.files.len();
+    let mut done = 0;
+    let written = card.write_generation(asked, &mut |f| {
+        let hashes = hash_file(&f.full, &f.formats)?;
+        done += 1;
         if progress {
-            eprint!("\r{}/{} files hashed", i + 1, w.files.len());
+            eprint!("\r{done}/{total} files hashed");
         }
-        files.push(FileHash {
-            path: path.clone(),
-            size: *size,
-            modified: modified.clone(),
-            hashes,
-            action: action.into(),
-        });
-    }
+        Ok(hashes)
+    })?;
     if progress {
         eprintln!();
     }
-    for gone in before.keys().filter(|p| !w.files.contains_key(*p)) {
-        failed += 1;
-        eprintln!("missing: {gone}");
+    for (what, path) in &written.problems {
+        eprintln!("{what}: {path}");
     }
-    let pairs: Vec<(String, String)> = files
-        .iter()
-        .map(|f| (f.path.clone(), f.hashes["xxh64"].clone()))
-        .collect();
-    let dir_list: Vec<String> = w.dirs.keys().cloned().collect();
-    let hashes = mhl::directory_hashes(&pairs, &dir_list);
-    let now = jiff::Timestamp::now();
-    let g = Generation {
-        created: now.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
-        hostname: std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "localhost".into()),
-        tool: "mstation".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        root: hashes.get("").cloned(),
-        files,
-        ignore: patterns,
-        dirs: w
-            .dirs
-            .iter()
-            .filter_map(|(p, m)| {
-                hashes.get(p).map(|h| DirHash {
-                    path: p.clone(),
-                    modified: m.clone(),
-                    hashes: h.clone(),
-                })
-            })
-            .collect(),
-        warnings: Vec::new(),
-    };
-    let xml = mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
-    // After every generation the chain or the folder holds (one a crash left unchained too).
-    let n = past
-        .iter()
-        .map(|(n, _, _)| *n)
-        .chain(generation_files(&root.join("ascmhl")))
-        .max()
-        .map_or(1, |n| n + 1);
-    let folder = root
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "root".into());
-    let name = format!("{n:04}_{folder}_{}.mhl", now.strftime("%Y-%m-%d_%H%M%SZ"));
-    let dir = root.join("ascmhl");
-    std::fs::create_dir_all(&dir)?;
-    write_durably(&dir.join(&name), xml.as_bytes())?;
-    let mut chain: Vec<(u32, String, String)> = past
-        .iter()
-        .map(|(n, file, _)| {
-            let c4 = std::fs::read(dir.join(file))
-                .map(|b| mhl::c4_id(&b))
-                .unwrap_or_default();
-            (*n, file.clone(), c4)
-        })
-        .collect();
-    chain.push((n, name.clone(), mhl::c4_id(xml.as_bytes())));
-    write_durably(
-        &dir.join("ascmhl_chain.xml"),
-        mhl::write_chain(&chain).as_bytes(),
-    )?;
     println!(
-        "{}: generation {n} ({name}), {} files in {:.1} s{}",
-        root.display(),
-        pairs.len(),
+        "{}: generation {} ({}), {} files in {:.1} s{}",
+        card.root.display(),
+        written.n,
+        written.name,
+        written.files,
         started.elapsed().as_secs_f64(),
-        if failed > 0 {
-            format!(", {failed} failed")
+        if written.failed() > 0 {
+            format!(", {} failed", written.failed())
         } else {
             String::new()
         }
     );
-    Ok(failed)
+    Ok(written.failed())
 }
 
 /// Checks the folder against its history: names every missing, new and mismatching file;
@@ -366,7 +472,8 @@ pub fn verify(root: &Path) -> anyhow::Result<usize> {
             println!("missing: {path}");
             continue;
         }
-        match check(&root.join(path), Some(recorded))?.0 {
+        let now = hash_file(&root.join(path), &formats_for(&[], Some(recorded)))?;
+        match compare(&now, Some(recorded)) {
             Check::Verified | Check::New => {}
             Check::Mismatch => {
                 problems += 1;

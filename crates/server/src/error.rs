@@ -216,7 +216,9 @@ impl Code {
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,
-                MediaRule::OffsetMismatch => StatusCode::CONFLICT,
+                MediaRule::OffsetMismatch
+                | MediaRule::IngestClosed
+                | MediaRule::IngestUnfinished => StatusCode::CONFLICT,
                 MediaRule::UploadExpired => StatusCode::GONE,
                 MediaRule::PastLength | MediaRule::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
                 MediaRule::FinalUpload => StatusCode::FORBIDDEN,

@@ -477,6 +477,7 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         let b = owner(&store, "beta").await;
         let (alpha, beta) = (store.tenant(&a), store.tenant(&b));
         let new = || NewUpload {
+            ingest: None,
             project_id: None,
             name: "A001C003.mov".into(),
             content_type: None,
@@ -532,7 +533,11 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         store.platform().forget_blob(&crumb).await.unwrap();
         assert!(store.platform().add_blob(&crumb, 3).await.unwrap());
         assert!(store.platform().blob_known(&hash).await.unwrap());
-        let file = alpha.finish_upload(up.id, "second", &hash).await.unwrap();
+        let file = alpha
+            .finish_upload(up.id, "second", &hash)
+            .await
+            .unwrap()
+            .expect("a file");
         assert_eq!((file.size, file.hash.as_str()), (10, hash.as_str()));
         assert!(not_found(beta.media_file(file.id).await));
         let page = beta.media_files(None, &ListQuery::default()).await.unwrap();
@@ -540,13 +545,18 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         // Beta's own upload of the same bytes: its own file, the one blob.
         let theirs = beta.create_upload(new()).await.unwrap();
         beta.hold_upload(theirs.id, 0, "b").await.unwrap();
-        let other = beta.finish_upload(theirs.id, "b", &hash).await.unwrap();
+        let other = beta
+            .finish_upload(theirs.id, "b", &hash)
+            .await
+            .unwrap()
+            .expect("a file");
         assert_ne!(other.id, file.id);
         // A finished upload takes no more and cannot be ended.
         assert!(alpha.hold_upload(up.id, 10, "third").await.is_err());
         assert!(alpha.terminate_upload(up.id).await.is_err());
         // Parts joined by one final upload are its own until it ends.
         let part = || NewUpload {
+            ingest: None,
             partial: true,
             ..new()
         };

@@ -134,8 +134,13 @@ pub fn directory_hashes(
 
 /// The C4 ID of `data`: SHA-512 in base 58, padded to 90 characters with `c4` in front.
 pub fn c4_id(data: &[u8]) -> String {
+    c4_of(&sha2::Sha512::digest(data))
+}
+
+/// The C4 ID whose SHA-512 digest is `digest`.
+fn c4_of(digest: &[u8]) -> String {
     const CHARSET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    let mut digits: Vec<u8> = sha2::Sha512::digest(data).to_vec();
+    let mut digits: Vec<u8> = digest.to_vec();
     let mut out = Vec::new();
     // Long division of the big-endian number by 58, digit by digit.
     while digits.iter().any(|&d| d != 0) {
@@ -152,6 +157,93 @@ pub fn c4_id(data: &[u8]) -> String {
     }
     out.reverse();
     format!("c4{}", String::from_utf8(out).unwrap_or_default())
+}
+
+/// The hashes of one file in the formats asked for, fed its bytes in order as they are read.
+pub struct Hasher {
+    xxh64: Option<xxhash_rust::xxh64::Xxh64>,
+    xxh3: Option<Box<xxhash_rust::xxh3::Xxh3>>,
+    /// Whether xxh3 answers in 64 bits, 128 bits, or both.
+    xxh3_64: bool,
+    xxh128: bool,
+    md5: Option<md5::Md5>,
+    sha1: Option<sha1::Sha1>,
+    c4: Option<sha2::Sha512>,
+}
+
+impl Hasher {
+    /// A hasher for `formats` (names of [`FORMATS`]; others are left out).
+    pub fn new<'a>(formats: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut h = Hasher {
+            xxh64: None,
+            xxh3: None,
+            xxh3_64: false,
+            xxh128: false,
+            md5: None,
+            sha1: None,
+            c4: None,
+        };
+        for f in formats {
+            match f {
+                "xxh64" => h.xxh64 = Some(xxhash_rust::xxh64::Xxh64::new(0)),
+                "xxh3" => h.xxh3_64 = true,
+                "xxh128" => h.xxh128 = true,
+                "md5" => h.md5 = Some(md5::Md5::new()),
+                "sha1" => h.sha1 = Some(sha1::Sha1::new()),
+                "c4" => h.c4 = Some(sha2::Sha512::new()),
+                _ => {}
+            }
+        }
+        if h.xxh3_64 || h.xxh128 {
+            h.xxh3 = Some(Box::new(xxhash_rust::xxh3::Xxh3::new()));
+        }
+        h
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.xxh64 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.xxh3 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.md5 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.c4 {
+            h.update(data);
+        }
+    }
+
+    /// Each format's hash as MHL writes it.
+    pub fn finish(self) -> BTreeMap<String, String> {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let mut out = BTreeMap::new();
+        if let Some(h) = self.xxh64 {
+            out.insert("xxh64".into(), format!("{:016x}", h.digest()));
+        }
+        if let Some(h) = self.xxh3 {
+            if self.xxh3_64 {
+                out.insert("xxh3".into(), format!("{:016x}", h.digest()));
+            }
+            if self.xxh128 {
+                out.insert("xxh128".into(), format!("{:032x}", h.digest128()));
+            }
+        }
+        if let Some(h) = self.md5 {
+            out.insert("md5".into(), hex(&h.finalize()));
+        }
+        if let Some(h) = self.sha1 {
+            out.insert("sha1".into(), hex(&h.finalize()));
+        }
+        if let Some(h) = self.c4 {
+            out.insert("c4".into(), c4_of(&h.finalize()));
+        }
+        out
+    }
 }
 
 /// One file of a generation: its path, size, modification time, xxh64 and what the generation
@@ -480,7 +572,13 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                     ("creatorinfo", "tool") => g.tool = value,
                     ("hash", format) => {
                         if let Some(f) = file.as_mut() {
-                            f.hashes.insert(format.to_string(), value.to_lowercase());
+                            // Hex digits in either case; a C4 ID is base 58, where case counts.
+                            let value = if format == "c4" {
+                                value
+                            } else {
+                                value.to_lowercase()
+                            };
+                            f.hashes.insert(format.to_string(), value);
                         }
                     }
                     ("hashes", "hash") => {
@@ -522,6 +620,27 @@ mod tests {
         assert_eq!(dirs["A001"].structure, "9775c09c3907986b");
         assert_eq!(dirs[""].content, "04ec855b79f14b5b");
         assert_eq!(dirs[""].structure, "0b05e937827fb23a");
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_hashes_as_read_at_once_in_every_format() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut h = Hasher::new(FORMATS);
+        for piece in data.chunks(4093) {
+            h.update(piece);
+        }
+        let got = h.finish();
+        assert_eq!(got["xxh64"], xxh64_hex(&data));
+        assert_eq!(got["xxh3"], xxh3_hex(&data));
+        assert_eq!(got["xxh128"], xxh128_hex(&data));
+        assert_eq!(got["c4"], c4_id(&data));
+        let mut abc = Hasher::new(["md5", "sha1"]);
+        abc.update(b"abc");
+        let abc = abc.finish();
+        // The test vectors of RFC 1321 and FIPS 180.
+        assert_eq!(abc["md5"], "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(abc["sha1"], "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(abc.len(), 2, "only the formats asked for");
     }
 
     #[test]

@@ -223,6 +223,13 @@ problem-media-parts_unfinished = Not every part is a finished partial upload of 
 problem-media-parts_unfinished-detail = Finish each partial upload named in Upload-Concat before joining them.
 problem-media-quota_exceeded = The organisation's media quota is used up
 problem-media-quota_exceeded-detail = This upload would take the organisation past the media it may keep; ask the platform's operators for more room.
+problem-media-ingest_closed = This ingest has ended
+problem-media-ingest_closed-detail = It was filed or failed already and takes no more files; start a new ingest of the card.
+problem-media-ingest_unfinished = Not every file of the ingest arrived as read
+problem-media-ingest_unfinished-detail = A file read from the card has not arrived whole on the platform; send it again, then end the ingest.
+problem-media-ingest_unfinished-not_arrived = { $path } has not arrived whole yet; send the rest of it, then end the ingest.
+problem-media-ingest_unfinished-differs = What arrived of { $path } is not what was read from the card; send it again.
+problem-media-ingest_unfinished-unknown = { $path } was not sent as a file of this ingest at that path.
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = The frame rate is not one M-Station knows
@@ -278,6 +285,7 @@ entity-version = version
 entity-view = saved view
 entity-media_file = media file
 entity-upload = upload
+entity-ingest = ingest
 entity-webhook = webhook
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
@@ -304,6 +312,12 @@ reason-kind_differs_between_projects_give_project_id = { $field } is a different
 reason-missing = { $field } is missing.
 reason-not_a_cursor_of_this_sort = { $field } was given out for another sort order.
 reason-not_a_date = { $field } must be a date, YYYY-MM-DD.
+reason-not_a_file_name = { $field } must be a file or folder name, without / or \, control characters or more than 255 bytes.
+reason-not_a_path_on_a_card = { $field } must be a relative path on the card, such as A001/CLIP/A001C001.mov, without . or .. folders.
+reason-not_a_blake3_hash = { $field } must be a BLAKE3 hash: 64 hexadecimal digits.
+reason-not_an_mhl_generation = { $field } is not an ASC MHL generation: { $why }
+reason-not_in_the_generation = { $field } names a file the ASC MHL generation does not record.
+reason-at_most_100000 = { $field } can hold at most 100,000 items.
 reason-no_events = { $field } has no picture event: importing it would omit every shot of the sequence.
 reason-not_a_grid_query = { $field } is not a grid query: it takes sequence, q, person, due, asset, status and show, as a grid’s address does.
 reason-not_a_field_of_this_project = { $field } is not a custom field of this project.
@@ -511,6 +525,9 @@ activity-upload-completed = finished uploading { $subject }
 activity-upload-terminated = cancelled the upload of { $subject }
 activity-upload-expired = let the unfinished upload { $subject } expire
 activity-media-added = added the file { $subject }
+activity-ingest-started = started ingesting the card { $subject }
+activity-ingest-done = filed the card { $subject }
+activity-ingest-failed = stopped the ingest of the card { $subject }: files on it failed their check
 
 ## Assets
 nav-asset-grid = Asset grid

@@ -223,6 +223,13 @@ problem-media-parts_unfinished = 并非每个分段都是你已完成的分段�
 problem-media-parts_unfinished-detail = 请先完成 Upload-Concat 中列出的每个分段上传，再合并它们。
 problem-media-quota_exceeded = 本组织的媒体配额已用完
 problem-media-quota_exceeded-detail = 这次上传会让本组织超出可保存的媒体容量；请联系平台运营方增加配额。
+problem-media-ingest_closed = 此次导入已结束
+problem-media-ingest_closed-detail = 它已归档或已失败，不再接收文件；请重新开始导入这张存储卡。
+problem-media-ingest_unfinished = 导入的文件尚未全部按读取时的内容到达
+problem-media-ingest_unfinished-detail = 从存储卡读取的某个文件尚未完整到达平台；请重新发送，然后结束导入。
+problem-media-ingest_unfinished-not_arrived = { $path } 尚未完整到达；请发送其余部分，然后结束导入。
+problem-media-ingest_unfinished-differs = 已到达的 { $path } 与从存储卡读取的内容不同；请重新发送。
+problem-media-ingest_unfinished-unknown = { $path } 未以该路径作为此次导入的文件发送。
 
 ## Core's timecode errors (named inside an EDL's detail)
 problem-tracking-bad_frame_rate = 无法识别的帧率
@@ -278,6 +285,7 @@ entity-version = 版本
 entity-view = 保存的视图
 entity-media_file = 媒体文件
 entity-upload = 上传
+entity-ingest = 导入
 entity-webhook = Webhook
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
@@ -304,6 +312,12 @@ reason-kind_differs_between_projects_give_project_id = { $field } 在不同项�
 reason-missing = 缺少 { $field }。
 reason-not_a_cursor_of_this_sort = { $field } 是按其他排序方式给出的。
 reason-not_a_date = { $field } 须是 YYYY-MM-DD 格式的日期。
+reason-not_a_file_name = { $field } 须是文件或文件夹名，不能含 / 或 \、控制字符，且不超过 255 字节。
+reason-not_a_path_on_a_card = { $field } 须是存储卡上的相对路径，例如 A001/CLIP/A001C001.mov，不能含 . 或 .. 文件夹。
+reason-not_a_blake3_hash = { $field } 须是 BLAKE3 哈希值：64 位十六进制数字。
+reason-not_an_mhl_generation = { $field } 不是 ASC MHL 世代记录：{ $why }
+reason-not_in_the_generation = { $field } 所指的文件未记录在 ASC MHL 世代记录中。
+reason-at_most_100000 = { $field } 最多只能包含 100,000 项。
 reason-no_events = { $field } 中没有画面事件：导入它会把该场次的所有镜头从剪辑中删去。
 reason-not_a_grid_query = { $field } 不是总表的查询：只能包含 sequence、q、person、due、asset、status 和 show，与总表地址一致。
 reason-not_a_field_of_this_project = { $field } 不是本项目的自定义字段。
@@ -511,6 +525,9 @@ activity-upload-completed = 完成了 { $subject } 的上传
 activity-upload-terminated = 取消了 { $subject } 的上传
 activity-upload-expired = 让未完成的上传 { $subject } 过期了
 activity-media-added = 添加了文件 { $subject }
+activity-ingest-started = 开始导入存储卡 { $subject }
+activity-ingest-done = 归档了存储卡 { $subject }
+activity-ingest-failed = 停止了存储卡 { $subject } 的导入：卡上有文件未通过校验
 
 ## Assets
 nav-asset-grid = 资产表

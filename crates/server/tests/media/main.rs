@@ -947,3 +947,227 @@ async fn an_upload_whose_file_was_not_made_is_made_when_asked_where_it_stands() 
         blake3::hash(b"sunset").to_hex().as_str()
     );
 }
+
+/// Sends `content` as the file at `path` on the card of `ingest`; answers its upload's id.
+async fn send_card_file(
+    srv: &Srv,
+    token: &str,
+    ingest: &str,
+    path: &str,
+    content: &[u8],
+) -> String {
+    let name = path.rsplit('/').next().unwrap();
+    let r = tus(srv, token, Method::POST, "/files")
+        .header("Upload-Length", content.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!(
+                "filename {},path {},ingest {}",
+                b64(name),
+                b64(path),
+                b64(ingest)
+            ),
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(content.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    header(&r, "location")
+        .trim_start_matches("/files/")
+        .to_string()
+}
+
+/// An ASC MHL generation recording `files` (path, bytes).
+fn generation_of(files: &[(&str, &[u8])]) -> String {
+    use mstation_core::media::mhl;
+    let g = mhl::Generation {
+        created: "2026-12-06T10:00:00+00:00".into(),
+        hostname: "dit-cart".into(),
+        tool: "mstation".into(),
+        tool_version: "test".into(),
+        root: None,
+        files: files
+            .iter()
+            .map(|(p, b)| mhl::FileHash {
+                path: p.to_string(),
+                size: b.len() as u64,
+                modified: "2026-12-06T09:00:00+00:00".into(),
+                hashes: [("xxh64".to_string(), mhl::xxh64_hex(b))].into(),
+                action: "original".into(),
+            })
+            .collect(),
+        ignore: vec![],
+        dirs: vec![],
+        warnings: vec![],
+    };
+    mhl::write_generation(&g, "2026-12-06T10:00:00.000000+00:00")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", serde_json::json!({"name": "Feature", "code": "FEAT", "fps": "24", "width": 1920, "height": 1080}))
+            .await;
+        let project = id(&p);
+        let (s, ingest) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project}/ingests"), serde_json::json!({"source": "A001_R1XZ", "files": 2, "bytes": 3000}))
+            .await;
+        assert_eq!(s, 201, "{ingest}");
+        assert_eq!(ingest["state"], "open");
+        let ingest = id(&ingest);
+        let (one, two) = (bytes(1000, 3), bytes(2000, 4));
+        let u1 = send_card_file(&srv, &a.token, &ingest, "A001/CLIP/A001C001.mov", &one).await;
+        // The second file has not arrived whole yet.
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", "2000")
+            .header("Upload-Metadata", format!("filename {},path {},ingest {}", b64("A001C002.mov"), b64("A001/CLIP/A001C002.mov"), b64(&ingest)))
+            .send()
+            .await
+            .unwrap();
+        let at2 = header(&r, "location");
+        let u2 = at2.trim_start_matches("/files/").to_string();
+        assert_eq!(patch(&srv, &a.token, &at2, 0, two[..500].to_vec()).await.status(), StatusCode::NO_CONTENT);
+
+        // Nothing is a file of the project before the ingest is filed.
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["items"].as_array().unwrap().len(), 0);
+        let (_, view) = srv.get(&a.token, &format!("/api/v1/ingests/{ingest}")).await;
+        let uploads = view["uploads"].as_array().unwrap();
+        assert_eq!(uploads.len(), 2);
+        let hash1 = blake3::hash(&one).to_hex().to_string();
+        assert_eq!(uploads[0]["blake3"], hash1.as_str());
+        assert_eq!(uploads[1]["received"], 500);
+        // A complete file of an ingest takes no more bytes.
+        let r = patch(&srv, &a.token, &format!("/files/{u1}"), 1000, vec![]).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        // A file of an ingest waiting to be filed is never collected.
+        let later = mstation_store::now_ms() + 2 * mstation_store::media::BLOB_GRACE_MS;
+        mstation_server::workers::collect_blobs(&srv.state, later).await;
+        assert!(srv.store().platform().blob_known(&hash1).await.unwrap());
+
+        let generation = generation_of(&[("A001/CLIP/A001C001.mov", &one), ("A001/CLIP/A001C002.mov", &two)]);
+        let hash2 = blake3::hash(&two).to_hex().to_string();
+        let finish = |files: serde_json::Value| {
+            let (srv, token, ingest, generation) = (&srv, &a.token, &ingest, &generation);
+            async move {
+                srv.post(token, &format!("/api/v1/ingests/{ingest}/finish"), serde_json::json!({"generation": generation, "files": files}))
+                    .await
+            }
+        };
+        let both = serde_json::json!([
+            {"upload_id": u1, "path": "A001/CLIP/A001C001.mov", "blake3": hash1},
+            {"upload_id": u2, "path": "A001/CLIP/A001C002.mov", "blake3": hash2},
+        ]);
+        let (s, problem) = finish(both.clone()).await;
+        assert_eq!((s, problem["code"].as_str()), (409, Some("media.ingest_unfinished")), "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("A001/CLIP/A001C002.mov"), "{problem}");
+        assert_eq!(patch(&srv, &a.token, &at2, 500, two[500..].to_vec()).await.status(), StatusCode::NO_CONTENT);
+        // What arrived must be what the card's reader hashed.
+        let wrong = serde_json::json!([
+            {"upload_id": u1, "path": "A001/CLIP/A001C001.mov", "blake3": hash2},
+            {"upload_id": u2, "path": "A001/CLIP/A001C002.mov", "blake3": hash2},
+        ]);
+        let (s, problem) = finish(wrong).await;
+        assert_eq!(s, 409, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("is not what was read"), "{problem}");
+        // A file the generation does not record, a bad hash and a bad generation are refused.
+        let (s, problem) = finish(serde_json::json!([{"upload_id": u1, "path": "A001/other.mov", "blake3": hash1}])).await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("not_in_the_generation")), "{problem}");
+        let (s, problem) = finish(serde_json::json!([{"upload_id": u1, "path": "A001/CLIP/A001C001.mov", "blake3": "abc"}])).await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("not_a_blake3_hash")), "{problem}");
+        let (s, problem) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{ingest}/finish"), serde_json::json!({"generation": "<hashlist", "files": []}))
+            .await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("not_an_mhl_generation")), "{problem}");
+
+        let (s, done) = finish(both.clone()).await;
+        assert_eq!(s, 200, "{done}");
+        assert_eq!((done["state"].as_str(), done["files"].as_i64(), done["bytes"].as_i64()), (Some("done"), Some(2), Some(3000)));
+        let (_, files) = srv.get(&a.token, &format!("/api/v1/media?project={project}")).await;
+        let items = files["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        let mut paths: Vec<&str> = items.iter().map(|f| f["path"].as_str().unwrap()).collect();
+        paths.sort();
+        assert_eq!(paths, ["A001/CLIP/A001C001.mov", "A001/CLIP/A001C002.mov"]);
+        assert!(items.iter().all(|f| f["ingest_id"] == ingest.as_str()));
+        let second = items.iter().find(|f| f["name"] == "A001C002.mov").unwrap();
+        assert_eq!(downloaded(&srv, &a.token, &id(second)).await, two);
+        let r = srv.http.get(format!("{}/api/v1/ingests/{ingest}/generation", srv.base)).bearer_auth(&a.token).send().await.unwrap();
+        assert_eq!(r.text().await.unwrap(), generation, "the card's history is kept as written");
+        // Ended: no more files, no second end.
+        let (s, problem) = finish(both.clone()).await;
+        assert_eq!((s, problem["code"].as_str()), (409, Some("media.ingest_closed")));
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", "1")
+            .header("Upload-Metadata", format!("path {},ingest {}", b64("late.mov"), b64(&ingest)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+
+        // The same card again: nothing is filed twice.
+        let (_, again) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project}/ingests"), serde_json::json!({"source": "A001_R1XZ", "files": 1, "bytes": 1000}))
+            .await;
+        let again = id(&again);
+        let u = send_card_file(&srv, &a.token, &again, "A001/CLIP/A001C001.mov", &one).await;
+        let (s, done) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation, "files": [{"upload_id": u, "path": "A001/CLIP/A001C001.mov", "blake3": hash1}]}))
+            .await;
+        assert_eq!((s, done["state"].as_str()), (200, Some("done")));
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["items"].as_array().unwrap().len(), 2);
+
+        // A card whose files fail their check files nothing.
+        let (_, bad) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project}/ingests"), serde_json::json!({"source": "A002", "files": 1, "bytes": 10}))
+            .await;
+        let bad = id(&bad);
+        let ten = bytes(10, 9);
+        let u = send_card_file(&srv, &a.token, &bad, "A002/C.mov", &ten).await;
+        let (s, failed) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{bad}/finish"), serde_json::json!({"generation": generation_of(&[("A002/C.mov", &ten)]), "files": [{"upload_id": u, "path": "A002/C.mov", "blake3": blake3::hash(&ten).to_hex().to_string()}], "failed": ["A002/C.mov"]}))
+            .await;
+        assert_eq!((s, failed["state"].as_str()), (200, Some("failed")), "{failed}");
+        assert_eq!(failed["problems"], serde_json::json!(["A002/C.mov"]));
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["items"].as_array().unwrap().len(), 2);
+
+        // Bad card paths and half an ingest's metadata are refused in words.
+        for meta in [
+            format!("path {},ingest {}", b64("../etc/passwd"), b64(&ingest)),
+            format!("path {},ingest {}", b64("/abs.mov"), b64(&ingest)),
+            format!("path {}", b64("A001/x.mov")),
+            format!("path {},ingest {}", b64("x.mov"), b64("not-an-id")),
+        ] {
+            let r = tus(&srv, &a.token, Method::POST, "/files")
+                .header("Upload-Length", "1")
+                .header("Upload-Metadata", meta.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{meta}");
+        }
+        // Another organisation's member cannot send files into A's ingest, nor see it.
+        let b = srv.tenant("Bravo", "bravo").await;
+        let r = tus(&srv, &b.token, Method::POST, "/files")
+            .header("Upload-Length", "1")
+            .header("Upload-Metadata", format!("path {},ingest {}", b64("x.mov"), b64(&again)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let (s, _) = srv.get(&b.token, &format!("/api/v1/ingests/{ingest}")).await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}

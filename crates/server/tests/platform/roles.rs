@@ -72,6 +72,11 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("OPTIONS", "/files") => EVERYONE,
         // Uploads: a member's own, sent by those who make the work.
         (_, "/files" | "/files/{upload_id}") => MAKERS,
+        // Camera-card ingests: sent by those who make the work, like uploads.
+        (
+            "POST",
+            "/api/v1/projects/{project_id}/ingests" | "/api/v1/ingests/{ingest_id}/finish",
+        ) => MAKERS,
         ("GET", "/api/v1/audit") => AUDITORS,
         ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,

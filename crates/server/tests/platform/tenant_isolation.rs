@@ -303,7 +303,41 @@ pub(crate) async fn one_of_everything(
         .trim_start_matches("/files/")
         .to_string();
 
+    // A card ingested by A: filed, with its generation kept.
+    let (s, ingest) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project_id}/ingests"),
+            json!({"source": "A001", "files": 0, "bytes": 0}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ingest}");
+    let ingest_id = ingest["id"].as_str().unwrap().to_string();
+    let generation = mstation_core::media::mhl::write_generation(
+        &mstation_core::media::mhl::Generation {
+            created: "2026-12-06T10:00:00+00:00".into(),
+            hostname: "alpha-cart".into(),
+            tool: "mstation".into(),
+            tool_version: "test".into(),
+            root: None,
+            files: vec![],
+            ignore: vec![],
+            dirs: vec![],
+            warnings: vec![],
+        },
+        "2026-12-06T10:00:00.000000+00:00",
+    );
+    let (s, done) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/ingests/{ingest_id}/finish"),
+            json!({"generation": generation, "files": []}),
+        )
+        .await;
+    assert_eq!(s, 200, "{done}");
+
     HashMap::from([
+        ("ingest_id", ingest_id),
         (
             "media_id",
             media["items"][0]["id"].as_str().unwrap().to_string(),

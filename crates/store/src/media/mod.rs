@@ -9,6 +9,7 @@
 //! database can serve one upload, and one that died lets go when its hold runs out.
 
 pub mod blobs;
+pub mod ingest;
 
 use mstation_core::media::probe::Probe;
 use serde::Serialize;
@@ -49,10 +50,14 @@ pub enum MediaRule {
     PartsUnfinished,
     /// The upload would take the organisation past its media quota.
     QuotaExceeded,
+    /// The ingest was filed or failed already: it takes no more files.
+    IngestClosed,
+    /// Not every file of the ingest arrived whole, as the reader of the card hashed it.
+    IngestUnfinished,
 }
 
 impl MediaRule {
-    pub const ALL: [MediaRule; 8] = [
+    pub const ALL: [MediaRule; 10] = [
         MediaRule::UploadBusy,
         MediaRule::OffsetMismatch,
         MediaRule::UploadExpired,
@@ -61,6 +66,8 @@ impl MediaRule {
         MediaRule::FinalUpload,
         MediaRule::PartsUnfinished,
         MediaRule::QuotaExceeded,
+        MediaRule::IngestClosed,
+        MediaRule::IngestUnfinished,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -73,6 +80,8 @@ impl MediaRule {
             MediaRule::FinalUpload => "media.final_upload",
             MediaRule::PartsUnfinished => "media.parts_unfinished",
             MediaRule::QuotaExceeded => "media.quota_exceeded",
+            MediaRule::IngestClosed => "media.ingest_closed",
+            MediaRule::IngestUnfinished => "media.ingest_unfinished",
         }
     }
 }
@@ -98,6 +107,10 @@ pub struct MediaFile {
     pub proxy_hash: Option<String>,
     /// Its poster image's blob (JPEG), once made.
     pub poster_hash: Option<String>,
+    /// The camera-card ingest that brought it, if one did.
+    pub ingest_id: Option<Uuid>,
+    /// Where it was on the card (`A001C003_R1XZ/A001C003.MOV`), if it came from one.
+    pub path: Option<String>,
 }
 
 impl FromRow for MediaFile {
@@ -118,11 +131,13 @@ impl FromRow for MediaFile {
             probe_error: r.get()?,
             proxy_hash: r.get()?,
             poster_hash: r.get()?,
+            ingest_id: r.get()?,
+            path: r.get()?,
         })
     }
 }
 
-const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash";
+const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash, ingest_id, path";
 
 /// The job that reads a new file with ffprobe.
 pub const PROBE_JOB: &str = "media.probe";
@@ -150,6 +165,11 @@ pub struct Upload {
     pub concat: Option<String>,
     /// A final upload's parts, their ids in order separated by spaces.
     pub parts: Option<String>,
+    /// The camera-card ingest it is a file of, and the file's path on the card.
+    pub ingest_id: Option<Uuid>,
+    pub path: Option<String>,
+    /// An ingest's complete upload: its blob, until the ingest files it.
+    pub blob_hash: Option<String>,
     #[serde(skip)]
     pub holder: Option<String>,
     #[serde(skip)]
@@ -172,13 +192,16 @@ impl FromRow for Upload {
             expires_at: r.get()?,
             concat: r.get()?,
             parts: r.get()?,
+            ingest_id: r.get()?,
+            path: r.get()?,
+            blob_hash: r.get()?,
             holder: r.get()?,
             held_until: r.get()?,
         })
     }
 }
 
-const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, concat, parts, holder, held_until";
+const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, concat, parts, ingest_id, path, blob_hash, holder, held_until";
 
 impl Upload {
     pub fn is_complete(&self) -> bool {
@@ -193,6 +216,12 @@ impl Upload {
     pub fn is_final(&self) -> bool {
         self.concat.as_deref() == Some("final")
     }
+
+    /// Every byte arrived and is kept as a blob: a file, or an ingest's file waiting for its
+    /// ingest to be filed.
+    pub fn is_filed(&self) -> bool {
+        self.media_file_id.is_some() || self.blob_hash.is_some()
+    }
 }
 
 /// What a new upload will be.
@@ -205,6 +234,8 @@ pub struct NewUpload {
     pub length: i64,
     /// A part of a concatenation, sent on its own.
     pub partial: bool,
+    /// A file of this camera-card ingest (of the caller's, still open), at this path on the card.
+    pub ingest: Option<(Uuid, String)>,
 }
 
 /// How much media an organisation keeps, and may keep.
@@ -227,8 +258,8 @@ const USAGE: &str = "SELECT CAST(COALESCE((SELECT SUM(size) FROM media_files WHE
 async fn insert_upload(tx: &mut crate::WriteTx<'_>, org_id: Uuid, u: &Upload) -> Result<()> {
     tx.execute(
         "INSERT INTO uploads (id, org_id, user_id, project_id, name, content_type, metadata,
-         length, received, created_at, expires_at, concat, parts, holder, held_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         length, received, created_at, expires_at, concat, parts, holder, held_until, ingest_id, path)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         &[
             u.id.into(),
             org_id.into(),
@@ -245,6 +276,8 @@ async fn insert_upload(tx: &mut crate::WriteTx<'_>, org_id: Uuid, u: &Upload) ->
             u.parts.clone().into(),
             u.holder.clone().into(),
             u.held_until.into(),
+            u.ingest_id.into(),
+            u.path.clone().into(),
         ],
     )
     .await?;
@@ -255,7 +288,7 @@ async fn insert_upload(tx: &mut crate::WriteTx<'_>, org_id: Uuid, u: &Upload) ->
 fn announced(u: &Upload) -> serde_json::Value {
     serde_json::json!({
         "id": u.id, "project_id": u.project_id, "name": u.name, "length": u.length,
-        "received": u.received,
+        "received": u.received, "ingest_id": u.ingest_id, "path": u.path,
     })
 }
 
@@ -282,7 +315,27 @@ impl Tenant<'_> {
                         MediaRule::QuotaExceeded,
                     )));
                 }
-                if let Some(p) = new.project_id {
+                let mut project_id = new.project_id;
+                if let Some((ingest, _)) = &new.ingest {
+                    let found: Option<(Uuid, String)> = tx
+                        .query_opt(
+                            "SELECT project_id, state FROM ingests
+                             WHERE org_id = $1 AND id = $2 AND user_id = $3",
+                            &[scope.org_id.into(), (*ingest).into(), scope.user_id.into()],
+                        )
+                        .await?;
+                    match found {
+                        None => return Err(StoreError::NotFound { entity: "ingest" }),
+                        Some((_, state)) if state != "open" => {
+                            return Err(StoreError::Rule(crate::Rule::Media(
+                                MediaRule::IngestClosed,
+                            )));
+                        }
+                        // An ingest's files are its project's.
+                        Some((p, _)) => project_id = Some(p),
+                    }
+                }
+                if let Some(p) = project_id {
                     let found: Option<Uuid> = tx
                         .scalar_opt(
                             "SELECT id FROM projects WHERE org_id = $1 AND id = $2",
@@ -297,7 +350,7 @@ impl Tenant<'_> {
                 let u = Upload {
                     id: new_id(),
                     user_id: scope.user_id,
-                    project_id: new.project_id,
+                    project_id,
                     name: new.name,
                     content_type: new.content_type,
                     metadata: new.metadata,
@@ -308,6 +361,9 @@ impl Tenant<'_> {
                     expires_at: Millis(now + UPLOAD_LIFETIME_MS),
                     concat: new.partial.then(|| "partial".to_string()),
                     parts: None,
+                    ingest_id: new.ingest.as_ref().map(|(i, _)| *i),
+                    path: new.ingest.map(|(_, p)| p),
+                    blob_hash: None,
                     holder: None,
                     held_until: None,
                 };
@@ -367,7 +423,8 @@ impl Tenant<'_> {
                         .execute(
                             "UPDATE uploads SET holder = $4, held_until = $5
                              WHERE org_id = $1 AND id = $2 AND user_id = $3 AND received = $6
-                               AND media_file_id IS NULL AND (holder IS NULL OR held_until < $7)",
+                               AND media_file_id IS NULL AND blob_hash IS NULL
+                               AND (holder IS NULL OR held_until < $7)",
                             &[
                                 scope.org_id.into(),
                                 id.into(),
@@ -385,7 +442,7 @@ impl Tenant<'_> {
         if taken == 0 {
             let now = self.upload(id).await?;
             return Err(StoreError::Rule(crate::Rule::Media(
-                if now.received != offset || now.media_file_id.is_some() {
+                if now.received != offset || now.is_filed() {
                     MediaRule::OffsetMismatch
                 } else {
                     MediaRule::UploadBusy
@@ -439,8 +496,14 @@ impl Tenant<'_> {
     }
 
     /// Makes a complete upload the organisation's file, whose bytes are the blob `hash` (already
-    /// in the blob store and in `blobs`), and gives the hold back.
-    pub async fn finish_upload(&self, id: Uuid, holder: &str, hash: &str) -> Result<MediaFile> {
+    /// in the blob store and in `blobs`), and gives the hold back. An ingest's upload keeps its
+    /// blob until the ingest files it (no file yet: `None`).
+    pub async fn finish_upload(
+        &self,
+        id: Uuid,
+        holder: &str,
+        hash: &str,
+    ) -> Result<Option<MediaFile>> {
         let scope = self.scope().clone();
         let actor = Actor::of(&scope);
         let (holder, hash) = (holder.to_string(), hash.to_string());
@@ -455,6 +518,22 @@ impl Tenant<'_> {
                 let Some(mut u) = u else {
                     return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
                 };
+                if u.ingest_id.is_some() {
+                    tx.execute(
+                        "UPDATE uploads SET received = length, blob_hash = $3, holder = NULL,
+                         held_until = NULL WHERE org_id = $1 AND id = $2",
+                        &[scope.org_id.into(), id.into(), hash.clone().into()],
+                    )
+                    .await?;
+                    u.received = u.length;
+                    tx.record(
+                        &actor,
+                        Change::new(Some(scope.org_id), "upload.completed", "upload", id)
+                            .after(&announced(&u)),
+                    )
+                    .await?;
+                    return Ok(None);
+                }
                 let now = now_ms();
                 let file = MediaFile {
                     id: new_id(),
@@ -469,6 +548,8 @@ impl Tenant<'_> {
                     probe_error: None,
                     proxy_hash: None,
                     poster_hash: None,
+                    ingest_id: None,
+                    path: None,
                 };
                 tx.execute(
                     "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
@@ -519,7 +600,7 @@ impl Tenant<'_> {
                     },
                 )
                 .await?;
-                Ok(file)
+                Ok(Some(file))
             })
         })
         .await
@@ -593,6 +674,9 @@ impl Tenant<'_> {
                     expires_at: Millis(now + UPLOAD_LIFETIME_MS),
                     concat: Some("final".into()),
                     parts: Some(ids.join(" ")),
+                    ingest_id: None,
+                    path: None,
+                    blob_hash: None,
                     holder: Some(holder.clone()),
                     held_until: Some(now + HOLD_MS),
                 };
@@ -763,7 +847,7 @@ impl Tenant<'_> {
         let mut args = vec![scope.org_id.into(), scope.user_id.into(), now_ms().into()];
         let mut text = format!(
             "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND user_id = $2
-             AND media_file_id IS NULL AND concat IS NULL AND expires_at > $3"
+             AND media_file_id IS NULL AND concat IS NULL AND ingest_id IS NULL AND expires_at > $3"
         );
         if let Some(p) = project_id {
             args.push(p.into());
@@ -833,7 +917,8 @@ impl Platform<'_> {
         let rows: Vec<(String,)> = self
             .read(
                 "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
-                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash) LIMIT $2",
+                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash)
+                 AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into()],
             )
             .await?;
@@ -963,7 +1048,8 @@ impl Platform<'_> {
                 Ok(tx
                     .execute(
                         "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
-                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1)",
+                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1)
+                         AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)",
                         &[hash.into(), before.into()],
                     )
                     .await?

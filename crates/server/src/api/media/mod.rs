@@ -1,6 +1,7 @@
 //! Media over HTTP: the organisation's files and their bytes under `/api/v1/media`, and
 //! resumable uploads at `/files` (`tus`).
 
+pub mod ingest;
 pub mod tus;
 
 use axum::Json;
@@ -30,6 +31,10 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(media_content))
         .routes(routes!(media_proxy))
         .routes(routes!(media_poster))
+        .routes(routes!(ingest::create_ingest))
+        .routes(routes!(ingest::get_ingest))
+        .routes(routes!(ingest::finish_ingest))
+        .routes(routes!(ingest::ingest_generation))
         .routes(routes!(tus::options, tus::create))
         .routes(routes!(tus::head, tus::patch, tus::terminate))
 }

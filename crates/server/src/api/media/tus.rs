@@ -188,9 +188,32 @@ async fn create_upload(
         })?),
         None => None,
     };
+    // A file of a camera-card ingest: the ingest's id, and the file's path on the card.
+    let ingest = match (text(&["ingest"])?, text(&["path"])?) {
+        (None, None) => None,
+        (Some(i), Some(p)) => {
+            let id = Uuid::parse_str(&i).map_err(|_| {
+                ApiError::new(Code::BadUploadHeader)
+                    .data("Upload-Metadata ingest must be an ingest's id")
+            })?;
+            let path = names::relative_path(&p).map_err(|e| {
+                ApiError::new(Code::BadUploadHeader).data(format!("Upload-Metadata path: {e}"))
+            })?;
+            if concat.is_some() {
+                return Err(ApiError::new(Code::BadUploadHeader)
+                    .data("a file of an ingest is sent whole, not in parts (Upload-Concat)"));
+            }
+            Some((id, path))
+        }
+        _ => {
+            return Err(ApiError::new(Code::BadUploadHeader)
+                .data("Upload-Metadata ingest and path go together"));
+        }
+    };
     let length = i64::try_from(length)
         .map_err(|_| ApiError::from(StoreError::Rule(Rule::Media(MediaRule::PastLength))))?;
     let new = NewUpload {
+        ingest,
         project_id,
         name,
         content_type,
@@ -262,7 +285,7 @@ pub async fn head(
     }
     // Every byte arrived, but making the file failed (a full disk, a restart): it is made now,
     // so a client that sees the whole offset finds its file.
-    if u.is_complete() && u.media_file_id.is_none() && !u.is_partial() && !u.is_final() {
+    if u.is_complete() && !u.is_filed() && !u.is_partial() && !u.is_final() {
         let tenant = state.store.tenant(&m.0);
         match write_bytes(&state, &tenant, &u, u.length, None, &mut None).await {
             Ok(_) => u = tenant.upload(upload_id).await.unwrap_or(u),

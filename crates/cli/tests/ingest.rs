@@ -1,0 +1,354 @@
+//! `mstation ingest` against a real server: a card read once, filed with its ASC MHL history;
+//! a run killed half-way taken up again without sending again what arrived; the same card
+//! filed once; a card whose file no longer matches its history files nothing.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+mod common;
+use common::*;
+
+/// A server with the organisation Alpha, its owner's token and the project FEAT.
+struct Platform {
+    _server: Running,
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Platform {
+    async fn start(dir: &Path) -> Platform {
+        mstation_server::init_tls();
+        admin(
+            dir,
+            None,
+            &[
+                "create-user",
+                "--email",
+                "dit@alpha.example",
+                "--name",
+                "DIT",
+                "--password",
+                "correct horse battery",
+            ],
+        );
+        admin(
+            dir,
+            None,
+            &[
+                "create-org",
+                "--name",
+                "Alpha",
+                "--slug",
+                "alpha",
+                "--owner-email",
+                "dit@alpha.example",
+            ],
+        );
+        let token = admin(
+            dir,
+            None,
+            &[
+                "create-token",
+                "--org",
+                "alpha",
+                "--email",
+                "dit@alpha.example",
+                "--scopes",
+                "read,write",
+            ],
+        )["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let port = free_port();
+        let server = serve(dir, None, port);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&base).await;
+        let p = Platform {
+            _server: server,
+            base,
+            token,
+            http: reqwest::Client::new(),
+        };
+        let r = p
+            .http
+            .post(format!("{}/api/v1/projects", p.base))
+            .bearer_auth(&p.token)
+            .json(&json!({"name": "Feature", "code": "FEAT", "fps": "24", "width": 1920, "height": 1080}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        p
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    /// `mstation ingest CARD --project FEAT`, remembering in `cache`.
+    fn ingest(&self, card: &Path, cache: &Path) -> Command {
+        let mut c = Command::new(BIN);
+        c.args([
+            "ingest",
+            &card.display().to_string(),
+            "--project",
+            "FEAT",
+            "--server",
+            &self.base,
+        ])
+        .env("MSTATION_TOKEN", &self.token)
+        .env("MSTATION_CACHE", cache);
+        c
+    }
+
+    async fn files(&self) -> Vec<Value> {
+        self.get("/api/v1/media?limit=100").await["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Removes the test's folder when the test ends, passed or failed.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(mut c: Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `len` bytes that differ from file to file.
+fn content(len: usize, seed: u8) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(seed);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_is_ingested_once_resumed_after_a_kill_and_refused_when_it_no_longer_matches() {
+    let dir =
+        std::env::temp_dir().join(format!("mstation-ingest-{}", uuid::Uuid::now_v7().simple()));
+    let _cleanup = Cleanup(dir.clone());
+    let p = Platform::start(&dir.join("data")).await;
+    let cache = dir.join("cache");
+    let card = dir.join("A001_R1XZ");
+    let clip = card.join("A001C001_R1XZ");
+    std::fs::create_dir_all(&clip).unwrap();
+    std::fs::create_dir_all(card.join("空文件夹")).unwrap();
+    std::fs::write(clip.join("A001C001.mov"), content(300_000, 1)).unwrap();
+    std::fs::write(card.join("镜头说明.txt"), "第一天".as_bytes()).unwrap();
+    std::fs::write(card.join(".DS_Store"), b"finder").unwrap();
+    // Big enough that the kill below lands while it is on its way.
+    let big = content(192 << 20, 2);
+    std::fs::write(clip.join("A001C002.mov"), &big).unwrap();
+
+    // Killed while the big file is on its way.
+    let mut first = p.ingest(&card, &cache);
+    let mut child = first
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ingest_id = None;
+    let mut upload_of_big = None;
+    for _ in 0..2000 {
+        if ingest_id.is_none()
+            && let Ok(entries) = std::fs::read_dir(cache.join("ingests"))
+        {
+            for e in entries.flatten() {
+                let v: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap_or_default())
+                    .unwrap_or(Value::Null);
+                if let Some(i) = v["ingest_id"].as_str() {
+                    ingest_id = Some(i.to_string());
+                }
+            }
+        }
+        if let Some(i) = &ingest_id {
+            let v = p.get(&format!("/api/v1/ingests/{i}")).await;
+            let big = v["uploads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["path"] == "A001C001_R1XZ/A001C002.mov")
+                .cloned();
+            if let Some(u) = big
+                && u["received"].as_i64().unwrap() > 0
+            {
+                upload_of_big = Some((
+                    u["upload_id"].as_str().unwrap().to_string(),
+                    u["received"].as_i64().unwrap(),
+                ));
+                child.kill().unwrap();
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.wait().unwrap();
+    let (big_upload, received) =
+        upload_of_big.expect("the big file was on its way when the run was killed");
+    assert!(received < big.len() as i64, "killed half-way");
+    assert!(
+        p.files().await.is_empty(),
+        "nothing is filed before the ingest ends"
+    );
+
+    // Run again: what arrived is not sent again, the big file goes on from where it stood.
+    let (code, out, err) = run(p.ingest(&card, &cache));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("filed 3 files"), "{out}");
+    let ingest_id = ingest_id.unwrap();
+    assert!(
+        out.contains(&format!("ingest {ingest_id}")),
+        "the same ingest goes on: {out}"
+    );
+    let v = p.get(&format!("/api/v1/ingests/{ingest_id}")).await;
+    assert_eq!(v["state"], "done");
+    let sent_big: Vec<&Value> = v["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["path"] == "A001C001_R1XZ/A001C002.mov")
+        .collect();
+    assert_eq!(
+        sent_big.len(),
+        1,
+        "the big file went on in its own upload: {v}"
+    );
+    assert_eq!(sent_big[0]["upload_id"], big_upload.as_str());
+
+    let files = p.files().await;
+    assert_eq!(files.len(), 3);
+    let mut paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "A001C001_R1XZ/A001C001.mov",
+            "A001C001_R1XZ/A001C002.mov",
+            "镜头说明.txt"
+        ]
+    );
+    let f = files.iter().find(|f| f["name"] == "A001C002.mov").unwrap();
+    assert_eq!(f["hash"], blake3::hash(&big).to_hex().as_str());
+    let bytes = p
+        .http
+        .get(format!(
+            "{}/api/v1/media/{}/content",
+            p.base,
+            f["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        bytes.as_ref() == big.as_slice(),
+        "the big file arrived whole"
+    );
+
+    // The card's history: verified by our reader, and kept by the platform as written.
+    let history: Vec<_> = std::fs::read_dir(card.join("ascmhl"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    let generation = history
+        .iter()
+        .find(|n| n.starts_with("0001_A001_R1XZ_") && n.ends_with(".mhl"))
+        .unwrap_or_else(|| panic!("{history:?}"));
+    let written = std::fs::read_to_string(card.join("ascmhl").join(generation)).unwrap();
+    assert!(!written.contains(".DS_Store\"") && !written.contains(">.DS_Store</path>"));
+    let kept = p
+        .http
+        .get(format!("{}/api/v1/ingests/{ingest_id}/generation", p.base))
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(kept, written);
+    let (code, out, err) = run({
+        let mut c = Command::new(BIN);
+        c.args(["mhl", "verify", &card.display().to_string()]);
+        c
+    });
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("3 files verified"), "{out}");
+    assert!(
+        std::fs::read_dir(cache.join("ingests"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "a finished ingest leaves nothing in the cache"
+    );
+
+    // The same card again, in md5 too: verified, and nothing filed twice.
+    let mut again = p.ingest(&card, &cache);
+    again.args(["--hash", "md5"]);
+    let (code, out, err) = run(again);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(p.files().await.len(), 3);
+    let second = std::fs::read_dir(card.join("ascmhl"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .find(|n| n.starts_with("0002_"))
+        .unwrap();
+    let written = std::fs::read_to_string(card.join("ascmhl").join(second)).unwrap();
+    assert!(written.contains("<xxh64 action=\"verified\""), "{written}");
+    assert!(written.contains("<md5 action="), "{written}");
+
+    // A flipped byte: named, a failed generation written, nothing filed.
+    let mut changed = std::fs::read(clip.join("A001C001.mov")).unwrap();
+    changed[1000] ^= 0xff;
+    std::fs::write(clip.join("A001C001.mov"), changed).unwrap();
+    let (code, out, err) = run(p.ingest(&card, &cache));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("mismatch: A001C001_R1XZ/A001C001.mov"),
+        "{err}"
+    );
+    assert!(out.contains("nothing was filed"), "{out}");
+    assert_eq!(p.files().await.len(), 3);
+    assert!(
+        std::fs::read_dir(card.join("ascmhl"))
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("0003_"))
+    );
+}

@@ -1,0 +1,219 @@
+//! Camera-card ingests over HTTP: `mstation ingest` (or a page) starts one for a project, sends
+//! each file of the card as a tus upload carrying the ingest and the file's path, then ends it
+//! with the card's ASC MHL generation: filed at once, or failed filing nothing.
+
+use axum::Json;
+use axum::extract::{Path, State as AxState};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mstation_core::Permission;
+use mstation_core::media::{mhl, names};
+use mstation_store::media::MediaRule;
+use mstation_store::media::Upload;
+use mstation_store::media::ingest::{self, Ingest, IngestEnd, NewIngest, ReadFile, Unfinished};
+use mstation_store::{Rule, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::State;
+use crate::auth::Member;
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::extract::Body;
+
+/// A card to ingest into a project.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestInput {
+    /// The card's (or folder's) name, e.g. `A001_R1XZ`.
+    pub source: String,
+    /// How many files, and bytes, it holds.
+    pub files: i64,
+    pub bytes: i64,
+}
+
+/// Starts an ingest of a card into the project; its files are then sent to `/files` with
+/// `Upload-Metadata` `ingest` (this ingest's id) and `path` (the file's path on the card).
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/ingests", tag = "media",
+    params(("project_id" = Uuid, Path)), request_body = IngestInput,
+    responses((status = 201, body = Ingest), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn create_ingest(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+    Body(input): Body<IngestInput>,
+) -> ApiResult<Response> {
+    let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+    let source = names::file_name(&input.source)
+        .map_err(|_| ApiError::invalid("source", "not_a_file_name"))?;
+    if input.files < 0 {
+        return Err(ApiError::invalid("files", "not_a_number"));
+    }
+    if input.bytes < 0 {
+        return Err(ApiError::invalid("bytes", "not_a_number"));
+    }
+    let i = tenant
+        .create_ingest(NewIngest {
+            project_id,
+            source,
+            files: input.files,
+            bytes: input.bytes,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(i)).into_response())
+}
+
+/// An upload of an ingest: where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestUpload {
+    pub upload_id: Uuid,
+    /// Its path on the card.
+    pub path: Option<String>,
+    pub length: i64,
+    pub received: i64,
+    /// Its bytes' BLAKE3 hash, once every byte arrived.
+    pub blake3: Option<String>,
+    /// The file it became, once the ingest was filed.
+    pub media_file_id: Option<Uuid>,
+}
+
+/// An ingest and its uploads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestView {
+    #[serde(flatten)]
+    pub ingest: Ingest,
+    pub uploads: Vec<IngestUpload>,
+}
+
+fn view(i: Ingest, uploads: Vec<Upload>) -> IngestView {
+    IngestView {
+        ingest: i,
+        uploads: uploads
+            .into_iter()
+            .map(|u| IngestUpload {
+                upload_id: u.id,
+                path: u.path,
+                length: u.length,
+                received: u.received,
+                blake3: u.blob_hash,
+                media_file_id: u.media_file_id,
+            })
+            .collect(),
+    }
+}
+
+/// An ingest of the organisation, with where each of its uploads stands: what a resumed
+/// `mstation ingest` checks before sending a file again.
+#[utoipa::path(get, path = "/api/v1/ingests/{ingest_id}", tag = "media",
+    params(("ingest_id" = Uuid, Path)),
+    responses((status = 200, body = IngestView), (status = 404, body = Problem)))]
+pub async fn get_ingest(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(ingest_id): Path<Uuid>,
+) -> ApiResult<Json<IngestView>> {
+    let tenant = state.store.tenant(m.may(Permission::ReadOrg)?);
+    let (i, uploads) = tenant.ingest(ingest_id).await?;
+    Ok(Json(view(i, uploads)))
+}
+
+/// How an ingest ends.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinishInput {
+    /// The ASC MHL generation written for this ingest (its XML).
+    pub generation: String,
+    /// Every file read from the card: its upload, path and BLAKE3 hash as read.
+    pub files: Vec<ReadFile>,
+    /// Files that failed on the card (mismatching their history, or missing): with any, the
+    /// ingest fails and files nothing.
+    #[serde(default)]
+    pub failed: Vec<String>,
+}
+
+/// Ends an open ingest of the caller's: files every file read at once, when each arrived whole
+/// as read (else 409 naming the first that did not), or fails it when files failed on the card.
+#[utoipa::path(post, path = "/api/v1/ingests/{ingest_id}/finish", tag = "media",
+    params(("ingest_id" = Uuid, Path)), request_body = FinishInput,
+    responses((status = 200, body = Ingest), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn finish_ingest(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(ingest_id): Path<Uuid>,
+    Body(input): Body<FinishInput>,
+) -> ApiResult<Json<Ingest>> {
+    let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+    let (i, uploads) = tenant.ingest(ingest_id).await?;
+    let generation = mhl::parse_generation(&input.generation).map_err(|e| {
+        ApiError::invalid("generation", "not_an_mhl_generation").arg("why", e.to_string())
+    })?;
+    let mut files = Vec::with_capacity(input.files.len());
+    for (n, mut f) in input.files.into_iter().enumerate() {
+        let field = format!("files[{n}]");
+        f.path = names::relative_path(&f.path)
+            .map_err(|_| ApiError::invalid(&format!("{field}.path"), "not_a_path_on_a_card"))?;
+        if f.blake3.len() != 64 || !f.blake3.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::invalid(
+                &format!("{field}.blake3"),
+                "not_a_blake3_hash",
+            ));
+        }
+        f.blake3.make_ascii_lowercase();
+        // The generation records what was read: a file it does not name was not part of it.
+        if !generation.files.iter().any(|g| g.path == f.path) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "not_in_the_generation",
+            ));
+        }
+        files.push(f);
+    }
+    if input.failed.len() > 100_000 {
+        return Err(ApiError::invalid("failed", "at_most_100000"));
+    }
+    if i.state != "open" {
+        return Err(StoreError::Rule(Rule::Media(MediaRule::IngestClosed)).into());
+    }
+    if input.failed.is_empty()
+        && let Some(u) = ingest::unfinished(&uploads, &files)
+    {
+        let key = match &u {
+            Unfinished::NotArrived(_) => "problem-media-ingest_unfinished-not_arrived",
+            Unfinished::Differs(_) => "problem-media-ingest_unfinished-differs",
+            Unfinished::Unknown(_) => "problem-media-ingest_unfinished-unknown",
+        };
+        return Err(
+            ApiError::new(Code::Rule(Rule::Media(MediaRule::IngestUnfinished)))
+                .message(key)
+                .arg("path", u.path().to_string()),
+        );
+    }
+    let end = IngestEnd {
+        generation: input.generation,
+        files,
+        failed: input.failed,
+    };
+    Ok(Json(tenant.finish_ingest(ingest_id, end).await?))
+}
+
+/// The ASC MHL generation an ingest ended with, as the card's reader wrote it.
+#[utoipa::path(get, path = "/api/v1/ingests/{ingest_id}/generation", tag = "media",
+    params(("ingest_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/xml", body = String),
+        (status = 404, body = Problem)))]
+pub async fn ingest_generation(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(ingest_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let tenant = state.store.tenant(m.may(Permission::ReadOrg)?);
+    match tenant.ingest_generation(ingest_id).await? {
+        Some(xml) => Ok((
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            xml,
+        )
+            .into_response()),
+        None => Err(ApiError::not_found("ingest")),
+    }
+}
