@@ -293,6 +293,8 @@ pub async fn run(o: Options) -> anyhow::Result<i32> {
     let platform = Platform {
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // A connection that stalls is dropped, and the file taken up where it stands.
+            .read_timeout(Duration::from_secs(120))
             .build()?,
         base,
         token: o.token.clone(),
@@ -304,6 +306,19 @@ pub async fn run(o: Options) -> anyhow::Result<i32> {
         .map(|(p, s, m)| (p.clone(), s, m.clone()))
         .collect();
     let total: u64 = files.iter().map(|f| f.1).sum();
+    // Paths are kept on the platform exactly as on the card: one it would have to change is
+    // named before anything is sent.
+    let odd: Vec<&str> = files
+        .iter()
+        .map(|f| f.0.as_str())
+        .filter(|p| !mstation_core::media::names::is_card_path(p))
+        .collect();
+    if !odd.is_empty() {
+        bail!(
+            "these names cannot be kept as they are (spaces at either end of a name, control characters or a backslash in it): {}; rename them and run the ingest again",
+            odd.join(", ")
+        );
+    }
 
     // The ingest left open by an interrupted run, or a new one.
     let mut arrived: HashMap<Uuid, Value> = HashMap::new();
@@ -449,6 +464,36 @@ pub async fn run(o: Options) -> anyhow::Result<i32> {
                         blake3: b3,
                     });
                 Ok(hashes)
+            }, &mut || {
+                // Before the card's history says anything: every file arrived as it was read.
+                // One that did not is forgotten, to be sent again by the next run.
+                let v = handle
+                    .block_on(platform.get(&format!("/api/v1/ingests/{ingest}")))?
+                    .unwrap_or(Value::Null);
+                let kept: HashMap<&str, &str> = v["uploads"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| Some((u["upload_id"].as_str()?, u["blake3"].as_str()?)))
+                    .collect();
+                let read = read.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                let wrong: Vec<&ReadOne> = read
+                    .iter()
+                    .filter(|r| kept.get(r.upload_id.to_string().as_str()) != Some(&r.blake3.as_str()))
+                    .collect();
+                if wrong.is_empty() {
+                    return Ok(());
+                }
+                let mut m = memory.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                for r in &wrong {
+                    m.state.files.remove(&r.path);
+                }
+                m.save()?;
+                let names: Vec<&str> = wrong.iter().map(|r| r.path.as_str()).collect();
+                bail!(
+                    "these files did not arrive as they were read: {}; run the ingest again to send them again",
+                    names.join(", ")
+                )
             });
             (w, card)
         })
@@ -575,7 +620,9 @@ fn read_and_send(
             _ => {}
         }
         attempt += 1;
-        std::thread::sleep(Duration::from_millis(250 * u64::from(attempt.min(8))));
+        // 1, 2, 4, 8, then 15 s: over a minute in all, longer than a server's hold on an
+        // upload whose request broke off.
+        std::thread::sleep(Duration::from_secs((1u64 << (attempt - 1).min(4)).min(15)));
         result = (|| {
             let Some(at) = handle.block_on(platform.offset(upload_id))? else {
                 bail!("the upload of {} is gone; run the ingest again", f.path);

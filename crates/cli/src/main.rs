@@ -1,6 +1,7 @@
 //! `mstation`: the one binary. `serve` runs the platform; `admin` manages organisations, users
 //! and tokens from the command line, for scripts and operations.
 
+mod agent;
 mod ingest;
 mod mhl;
 
@@ -123,6 +124,29 @@ enum Command {
         /// md5, sha1, c4.
         #[arg(short = 'H', long = "hash", default_value = "xxh64")]
         hash: String,
+    },
+    /// Run the platform's media jobs (probes, proxies) on this machine, pulled from a server's
+    /// job queue over HTTP with leases and heartbeats; needs ffmpeg and ffprobe here.
+    Agent {
+        /// The platform's address.
+        #[arg(long, env = "MSTATION_SERVER")]
+        server: String,
+        /// An API token of a platform operator that may manage its organisation (admin scope).
+        #[arg(long, env = "MSTATION_TOKEN", hide_env_values = true)]
+        token: String,
+        /// This agent's name among the running agents (the host name and process id when
+        /// absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// How many jobs it runs at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// How long a job stays this agent's without a heartbeat, in seconds (5 to 600).
+        #[arg(long, default_value_t = 30)]
+        lease: u64,
+        /// Where sources and outputs are kept while a job runs.
+        #[arg(long)]
+        work: Option<PathBuf>,
     },
     /// An ASC MHL v2 history of any folder: create a new generation, verify, or show it.
     Mhl {
@@ -283,6 +307,44 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(code);
             }
             Ok(())
+        }
+        Command::Agent {
+            server,
+            token,
+            name,
+            jobs,
+            lease,
+            work,
+        } => {
+            if !(5..=600).contains(&lease) {
+                bail!("--lease is in seconds, from 5 to 600");
+            }
+            let name = name.unwrap_or_else(|| {
+                let host = std::fs::read_to_string("/etc/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| "agent".into());
+                format!("{host}-{}", std::process::id())
+            });
+            if name.is_empty()
+                || name.len() > 90
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+            {
+                bail!("--name takes letters, digits, ., _, : and - (at most 90)");
+            }
+            let work = work.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("mstation-agent-{}", std::process::id()))
+            });
+            agent::run(agent::Options {
+                server,
+                token,
+                name,
+                jobs,
+                lease_ms: (lease * 1000) as i64,
+                work,
+            })
+            .await
         }
         Command::Mhl { what } => {
             let bad = match what {

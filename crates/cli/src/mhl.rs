@@ -287,11 +287,12 @@ impl Card {
 
     /// Reads every file with `read` (which answers its hashes in the formats asked), compares
     /// each with its history and writes the new generation (failed ones too, as the reference
-    /// tool does).
+    /// tool does), once `ready` agrees.
     pub fn write_generation(
         &self,
         asked: &[String],
         read: &mut dyn FnMut(ToRead<'_>) -> anyhow::Result<BTreeMap<String, String>>,
+        ready: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<Written> {
         let root = &self.root;
         let mut files = Vec::new();
@@ -335,6 +336,7 @@ impl Card {
         {
             problems.push(("missing", gone.clone()));
         }
+        ready()?;
         let pairs: Vec<(String, String)> = files
             .iter()
             .map(|f| (f.path.clone(), f.hashes["xxh64"].clone()))
@@ -418,14 +420,18 @@ pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let total = card.w.files.len();
     let mut done = 0;
-    let written = card.write_generation(asked, &mut |f| {
-        let hashes = hash_file(&f.full, &f.formats)?;
-        done += 1;
-        if progress {
-            eprint!("\r{done}/{total} files hashed");
-        }
-        Ok(hashes)
-    })?;
+    let written = card.write_generation(
+        asked,
+        &mut |f| {
+            let hashes = hash_file(&f.full, &f.formats)?;
+            done += 1;
+            if progress {
+                eprint!("\r{done}/{total} files hashed");
+            }
+            Ok(hashes)
+        },
+        &mut || Ok(()),
+    )?;
     if progress {
         eprintln!();
     }

@@ -66,6 +66,9 @@ pub enum Code {
     BadExport,
     /// A tus header that does not parse (`/files`).
     BadUploadHeader,
+    /// The worker no longer holds the job it speaks of (its lease lapsed, and the job went back
+    /// to the queue or to another worker).
+    JobLeaseLost,
     /// A context's rule (identity, tracking, …).
     Rule(Rule),
 }
@@ -108,6 +111,7 @@ impl Code {
             PageRender,
             BadEdl,
             BadOtio,
+            JobLeaseLost,
             BadExport,
             BadUploadHeader,
         ];
@@ -155,6 +159,7 @@ impl Code {
             Code::BadOtio => "tracking.bad_otio",
             Code::BadExport => "tracking.bad_export",
             Code::BadUploadHeader => "media.bad_upload_header",
+            Code::JobLeaseLost => "jobs.lease_lost",
             Code::Rule(r) => r.code(),
         }
     }
@@ -190,9 +195,10 @@ impl Code {
             | Code::BadOtio
             | Code::BadExport => StatusCode::UNPROCESSABLE_ENTITY,
             Code::NotFound | Code::RouteNotFound => StatusCode::NOT_FOUND,
-            Code::StaleVersion | Code::Duplicate | Code::RequestIdempotencyInFlight => {
-                StatusCode::CONFLICT
-            }
+            Code::StaleVersion
+            | Code::Duplicate
+            | Code::RequestIdempotencyInFlight
+            | Code::JobLeaseLost => StatusCode::CONFLICT,
             Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::PageRender | Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Rule(Rule::Identity(r)) => match r {

@@ -337,7 +337,11 @@ pub async fn refuse_large_bodies(
     next: axum::middleware::Next,
 ) -> Response {
     use futures_util::StreamExt;
-    if req.uri().path().starts_with("/files") {
+    // Media bytes stream to disk with their own limits: tus uploads, and what agents made.
+    let path = req.uri().path();
+    if path.starts_with("/files")
+        || (path.starts_with("/api/v1/agent/") && path.ends_with("/outputs"))
+    {
         return next.run(req).await;
     }
     let headers = req.headers();

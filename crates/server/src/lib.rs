@@ -19,6 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod media_jobs;
 pub mod metrics;
 pub mod pages;
 pub mod ratelimit;
@@ -32,12 +33,16 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 /// The largest body of an edit to conform (an EDL or an OTIO timeline, in the API or the import
 /// page): a feature's cut with its audio tracks runs to a few megabytes.
 pub const MAX_EDIT_BODY: usize = 8 * 1024 * 1024;
+/// An ingest's end: the card's ASC MHL generation and its files, some 500 bytes a file (a card
+/// of DPX or CinemaDNG frames holds a file a frame: 100,000 of them fit).
+pub const MAX_INGEST_BODY: usize = 96 * 1024 * 1024;
 
 /// The largest body a request to `path` may send.
 pub fn body_limit(path: &str) -> usize {
-    // An ingest's end carries the card's ASC MHL generation, a few hundred bytes per file.
-    if path.ends_with("/conform") || path.ends_with("/import") || path.ends_with("/finish") {
+    if path.ends_with("/conform") || path.ends_with("/import") {
         MAX_EDIT_BODY
+    } else if path.starts_with("/api/v1/ingests/") && path.ends_with("/finish") {
+        MAX_INGEST_BODY
     } else {
         MAX_JSON_BODY
     }
@@ -153,7 +158,7 @@ pub fn app(state: State) -> Router {
         .layer(axum::middleware::from_fn(i18n::negotiate))
         // Each address's own limit (`body_limit`) is kept by `refuse_large_bodies`, declared or
         // chunked; this is the ceiling behind it.
-        .layer(DefaultBodyLimit::max(MAX_EDIT_BODY))
+        .layer(DefaultBodyLimit::max(MAX_INGEST_BODY))
         .layer(axum::middleware::from_fn(extract::refuse_large_bodies))
         // Pages of thousands of shots and large JSON lists travel gzipped to clients that ask;
         // the event stream and small answers are left alone (tower-http's default predicate).

@@ -14,6 +14,8 @@ pub enum ToolError {
     TimedOut { tool: &'static str, secs: u64 },
     #[error("{tool} failed: {stderr}")]
     Failed { tool: &'static str, stderr: String },
+    #[error("the tool's working folder could not be made: {0}")]
+    Folder(#[from] std::io::Error),
     #[error("{tool} could not be started: {source}")]
     Spawn {
         tool: &'static str,

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mstation_store::events::webhooks::{Attempt, DELIVERY_JOB, FANOUT_CONSUMER};
 use mstation_store::jobs::Job;
+use mstation_store::media::work::{Ended, Made};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -226,165 +227,49 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// The file a media job is about: its organisation, id and blob hash (64 hex digits, so safe
-/// in a path), and the job's payload.
-fn media_target(
-    job: &Job,
-) -> Result<(uuid::Uuid, uuid::Uuid, String, serde_json::Value), JobFailure> {
+/// The file a media job is about (its id and blob hash, 64 hex digits, so safe in a path),
+/// and the job's payload.
+fn media_target(job: &Job) -> Result<(uuid::Uuid, String, serde_json::Value), JobFailure> {
     let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
-    let file = payload["media_file_id"]
-        .as_str()
-        .and_then(|s| uuid::Uuid::parse_str(s).ok());
-    let hash = payload["hash"]
-        .as_str()
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string);
-    match (job.org_id, file, hash) {
-        (Some(org_id), Some(file), Some(hash)) => Ok((org_id, file, hash, payload)),
+    match (job.org_id, mstation_store::media::work::job_file(&payload)) {
+        (Some(_), Some((file, hash))) => Ok((file, hash, payload)),
         _ => Err(JobFailure::Final("the job names no file".into())),
     }
 }
 
-/// Reads a new file with ffprobe and records what it says, or, for a file ffprobe cannot read
-/// (corrupt, truncated, not media), its reason: that fails the job for good, as running it again
-/// would not change the file. A missing ffprobe or a lost blob is tried again later.
-async fn probe(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
-    let (org_id, file, hash, _) = media_target(job)?;
-    let hash = hash.as_str();
+/// Reads a new file with ffprobe: what it says, or, for a file ffprobe cannot read (corrupt,
+/// truncated, not media), its reason, which fails the job for good when recorded. A missing
+/// ffprobe or a lost blob is tried again later.
+async fn probe(state: &State, job: &Job) -> Result<Ran, JobFailure> {
+    let (_, hash, _) = media_target(job)?;
     let readable = state
         .blobs
-        .readable(hash)
+        .readable(&hash)
         .await
         .map_err(|e| JobFailure::Retry(e.to_string()))?;
     // A blob that is not there is not the file's fault: tried again, not recorded.
     if !readable.path.exists() {
         return Err(JobFailure::Retry(format!("the blob {hash} is missing")));
     }
-    let outcome = match crate::tools::ffprobe(&readable.path).await {
-        Ok(json) => mstation_core::media::probe::parse(&String::from_utf8_lossy(&json))
-            .map_err(|e| e.to_string()),
-        Err(crate::tools::ToolError::Failed { stderr, .. }) => {
-            Err(mstation_core::media::probe::reason(&stderr))
-        }
-        // ffprobe missing or hung: tried again; on the last attempt the file says why.
-        Err(e) if job.attempts < job.max_attempts => {
-            return Err(JobFailure::Retry(e.to_string()));
-        }
-        Err(e) => Err(e.to_string()),
-    };
-    let summary = match &outcome {
-        Ok(p) => serde_json::json!({"media_file_id": file, "probe": p}),
-        Err(why) => serde_json::json!({"media_file_id": file, "error": why}),
-    };
-    match state
-        .store
-        .platform()
-        .record_probe(org_id, file, outcome.clone())
+    let outcome = crate::media_jobs::probe_file(&readable.path, job.attempts >= job.max_attempts)
         .await
-    {
-        Ok(()) => {}
-        // The file is gone: nothing left to read.
-        Err(mstation_store::StoreError::NotFound { .. }) => {
-            return Ok(serde_json::json!({"media_file_id": file, "gone": true}));
-        }
-        Err(e) => return Err(JobFailure::Retry(e.to_string())),
-    }
-    match outcome {
-        Ok(_) => Ok(summary),
-        Err(why) => Err(JobFailure::Final(format!(
-            "ffprobe could not read the file: {why}"
-        ))),
-    }
+        .map_err(JobFailure::Retry)?;
+    Ok(Ran::Made(Made::Probe(Box::new(outcome))))
 }
 
-/// Makes a file's browser proxy (H.264 in MP4, faststart, at most 1080 lines, stereo AAC, the
-/// source timecode kept) and poster (a JPEG 480 wide, a second in), keeps both as blobs and
-/// records them. A file ffmpeg cannot read fails the job for good, with ffmpeg's reason.
-async fn proxy(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
-    use std::ffi::OsStr;
-    let (org_id, file, hash, payload) = media_target(job)?;
-    let hash = hash.as_str();
-    let duration = payload["duration"].as_f64().unwrap_or(0.0).max(0.0);
-    // A timecode as ffprobe wrote it: digits and separators only.
-    let timecode = payload["timecode"]
-        .as_str()
-        .filter(|t| t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b)));
+/// Makes a file's browser proxy and poster (`media_jobs::make_proxy`) and keeps both as blobs.
+/// A file ffmpeg cannot read fails the job for good, with ffmpeg's reason.
+async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
+    let (_, hash, payload) = media_target(job)?;
+    let (duration, timecode) = crate::media_jobs::proxy_settings(&payload);
     let src = state
         .blobs
-        .readable(hash)
+        .readable(&hash)
         .await
         .map_err(|e| JobFailure::Retry(e.to_string()))?;
     let dir = state.blobs.staging_file(job.id).with_extension("proxy");
-    let _ = tokio::fs::remove_dir_all(&dir).await;
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| JobFailure::Retry(e.to_string()))?;
-    let made = async {
-        let (out, poster) = (dir.join("proxy.mp4"), dir.join("poster.jpg"));
-        // Encoding takes a fraction of real time on a small machine; ten times over is a hang.
-        let limit = Duration::from_secs((duration * 10.0) as u64 + 120);
-        let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
-            .iter()
-            .map(OsStr::new)
-            .collect();
-        args.push(src.path.as_os_str());
-        args.extend(
-            [
-                "-map",
-                "0:v:0",
-                "-map",
-                "0:a:0?",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-crf",
-                "23",
-                "-pix_fmt",
-                "yuv420p",
-                "-vf",
-                "scale=-2:'min(1080,ih)'",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "160k",
-                "-ac",
-                "2",
-                "-movflags",
-                "+faststart",
-            ]
-            .iter()
-            .map(OsStr::new),
-        );
-        if let Some(tc) = timecode {
-            args.extend([OsStr::new("-timecode"), OsStr::new(tc)]);
-        }
-        args.push(out.as_os_str());
-        crate::tools::ffmpeg(&args, limit).await?;
-        let seek = format!("{:.3}", (duration / 2.0).min(1.0));
-        let head = [
-            "-v",
-            "error",
-            "-y",
-            "-protocol_whitelist",
-            "file",
-            "-ss",
-            seek.as_str(),
-            "-i",
-        ];
-        let mut args: Vec<&OsStr> = head.iter().map(OsStr::new).collect();
-        args.push(src.path.as_os_str());
-        args.extend(
-            ["-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "3"]
-                .iter()
-                .map(OsStr::new),
-        );
-        args.push(poster.as_os_str());
-        crate::tools::ffmpeg(&args, Duration::from_secs(120)).await?;
-        Ok::<_, crate::tools::ToolError>((out, poster))
-    };
-    let outcome = made.await;
-    let result = match outcome {
+    let made = crate::media_jobs::make_proxy(&src.path, &dir, duration, timecode.as_deref()).await;
+    let result = match made {
         Ok((out, poster)) => {
             let mut kept = Vec::new();
             for path in [&out, &poster] {
@@ -400,15 +285,10 @@ async fn proxy(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure
                     .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
                 kept.push(h);
             }
-            state
-                .store
-                .platform()
-                .record_proxy(org_id, file, &kept[0], &kept[1])
-                .await
-                .map_err(|e| JobFailure::Retry(e.to_string()))?;
-            Ok(
-                serde_json::json!({"media_file_id": file, "proxy_hash": kept[0], "poster_hash": kept[1]}),
-            )
+            Ok(Ran::Made(Made::Proxy {
+                proxy_hash: kept[0].clone(),
+                poster_hash: kept[1].clone(),
+            }))
         }
         Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
             "ffmpeg could not make the proxy: {}",
@@ -523,13 +403,28 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
         let outcome = run(&state, &job).await;
         heartbeat.abort();
         let saved = match outcome {
-            Ok(result) => {
+            Ok(Ran::Done(result)) => {
                 state
                     .store
                     .platform()
                     .complete_job(id, &worker, &result)
                     .await
             }
+            // What it made is recorded with the job's end, once, while this worker holds it.
+            Ok(Ran::Made(made)) => match state
+                .store
+                .platform()
+                .finish_media_job(id, &worker, made)
+                .await
+            {
+                Ok(Ended::LeaseLost) => Ok(false),
+                Ok(Ended::Failed(err)) => {
+                    tracing::info!(job = %id, kind = %job.kind, error = %err, "job failed for good");
+                    Ok(true)
+                }
+                Ok(Ended::Succeeded(_)) => Ok(true),
+                Err(e) => Err(e),
+            },
             Err(JobFailure::Retry(err)) => {
                 tracing::info!(job = %id, kind = %job.kind, attempt = job.attempts, error = %err, "job attempt failed");
                 state.store.platform().fail_job(id, &worker, &err).await
@@ -549,9 +444,16 @@ async fn work(state: State, worker: String, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn run(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
+/// What a job's run gives: a result to end it with, or what a media job made, recorded with
+/// its end.
+enum Ran {
+    Done(serde_json::Value),
+    Made(Made),
+}
+
+async fn run(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     match job.kind.as_str() {
-        DELIVERY_JOB => deliver(state, job).await,
+        DELIVERY_JOB => deliver(state, job).await.map(Ran::Done),
         mstation_store::media::PROBE_JOB => probe(state, job).await,
         mstation_store::media::PROXY_JOB => proxy(state, job).await,
         other => Err(JobFailure::Retry(format!(

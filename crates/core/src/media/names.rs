@@ -77,6 +77,12 @@ pub fn relative_path(raw: &str) -> Result<String, NameError> {
     Ok(out)
 }
 
+/// Whether `raw` is a card path exactly as `relative_path` would keep it (`/` between folders,
+/// no spaces at either end of a name): a path an ingest keeps and compares as it is.
+pub fn is_card_path(raw: &str) -> bool {
+    relative_path(raw).is_ok_and(|p| p == raw)
+}
+
 /// `C:`, `C:x` and `C:/x` name a Windows drive, not a folder on the card.
 fn has_drive(path: &str) -> bool {
     let b = path.as_bytes();

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::State;
 
+pub mod agents;
 pub mod events;
 pub mod health;
 pub mod identity;
@@ -53,6 +54,7 @@ impl Modify for Security {
 
 pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(agents::router())
         .merge(identity::router())
         .merge(jobs::router())
         .merge(events::router())

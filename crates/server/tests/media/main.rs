@@ -1102,6 +1102,10 @@ async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
         let second = items.iter().find(|f| f["name"] == "A001C002.mov").unwrap();
         assert_eq!(downloaded(&srv, &a.token, &id(second)).await, two);
         let r = srv.http.get(format!("{}/api/v1/ingests/{ingest}/generation", srv.base)).bearer_auth(&a.token).send().await.unwrap();
+        // A download of the history as written, never a page a browser would run.
+        assert_eq!(header(&r, "content-type"), "text/plain; charset=utf-8");
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+        assert!(header(&r, "content-disposition").starts_with("attachment"));
         assert_eq!(r.text().await.unwrap(), generation, "the card's history is kept as written");
         // Ended: no more files, no second end.
         let (s, problem) = finish(both.clone()).await;
@@ -1120,8 +1124,15 @@ async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
             .await;
         let again = id(&again);
         let u = send_card_file(&srv, &a.token, &again, "A001/CLIP/A001C001.mov", &one).await;
+        let read_one = serde_json::json!([{"upload_id": u, "path": "A001/CLIP/A001C001.mov", "blake3": hash1}]);
+        // Every file the generation records is filed, or none.
+        let (s, problem) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation, "files": read_one}))
+            .await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("a_file_of_the_generation_is_missing")), "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("A001/CLIP/A001C002.mov"), "{problem}");
         let (s, done) = srv
-            .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation, "files": [{"upload_id": u, "path": "A001/CLIP/A001C001.mov", "blake3": hash1}]}))
+            .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation_of(&[("A001/CLIP/A001C001.mov", &one)]), "files": read_one}))
             .await;
         assert_eq!((s, done["state"].as_str()), (200, Some("done")));
         let (_, files) = srv.get(&a.token, "/api/v1/media").await;
@@ -1148,6 +1159,9 @@ async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
             format!("path {},ingest {}", b64("/abs.mov"), b64(&ingest)),
             format!("path {}", b64("A001/x.mov")),
             format!("path {},ingest {}", b64("x.mov"), b64("not-an-id")),
+            // Kept as on the card, never changed: a name with a space at its end is refused.
+            format!("path {},ingest {}", b64("Day 1 /x.mov"), b64(&ingest)),
+            format!("path {},ingest {}", b64("A001\\x.mov"), b64(&ingest)),
         ] {
             let r = tus(&srv, &a.token, Method::POST, "/files")
                 .header("Upload-Length", "1")
@@ -1170,4 +1184,274 @@ async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
         assert_eq!(s, 404);
     })
     .await;
+}
+
+/// The platform operators' organisation with an operator and a token that may manage it: what
+/// a remote agent runs with.
+async fn operator_token(srv: &Srv) -> String {
+    let op = srv
+        .store()
+        .platform()
+        .create_user(
+            &mstation_store::Actor::system(),
+            mstation_store::identity::NewUser {
+                email: "ops@m-station.example".into(),
+                display_name: "Render farm".into(),
+                password: "correct horse battery".into(),
+                locale: None,
+                is_operator: true,
+            },
+        )
+        .await
+        .unwrap();
+    let org = srv
+        .store()
+        .platform()
+        .create_org(
+            &mstation_store::Actor::system(),
+            mstation_store::identity::NewOrg {
+                name: "Operations".into(),
+                slug: Some("operations".into()),
+                kind: mstation_core::OrgKind::PlatformOperator,
+                timezone: None,
+            },
+            op.id,
+        )
+        .await
+        .unwrap();
+    srv.store()
+        .platform()
+        .create_token_for(
+            &mstation_store::Actor::system(),
+            org.id,
+            op.id,
+            "agent",
+            &[TokenScope::Read, TokenScope::Write, TokenScope::Admin],
+            None,
+        )
+        .await
+        .unwrap()
+        .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_run_media_jobs_over_http_and_a_lapsed_lease_records_nothing() {
+    for b in backends() {
+        // No workers of its own: only agents take the jobs.
+        let srv = start_with_workers(b, 0).await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let ops = operator_token(&srv).await;
+        let clip = ffmpeg_clip("64x36", "24", "0.5", &[]);
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", clip.len().to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(clip.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let claim = |token: &str, body: serde_json::Value| {
+            let (srv, token) = (&srv, token.to_string());
+            async move { srv.post(&token, "/api/v1/agent/claim", body).await }
+        };
+
+        // Only the platform's operators run its jobs; and only media jobs.
+        let (s, problem) = claim(&a.token, serde_json::json!({"worker": "w1"})).await;
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (403, Some("auth.forbidden")),
+            "{problem}"
+        );
+        let (s, problem) = claim(
+            &ops,
+            serde_json::json!({"worker": "w1", "kinds": ["webhook.delivery"]}),
+        )
+        .await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("not_a_job_kind_for_agents"))
+        );
+        let (s, problem) = claim(&ops, serde_json::json!({"worker": "w 1"})).await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("not_a_worker_name"))
+        );
+        let (s, problem) = claim(&ops, serde_json::json!({"worker": "w1", "lease_ms": 10})).await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("between_5000_and_600000"))
+        );
+
+        let (s, claimed) = claim(&ops, serde_json::json!({"worker": "w1", "lease_ms": 5000})).await;
+        assert_eq!(s, 200, "{claimed}");
+        let job = claimed["job"].clone();
+        assert_eq!(job["kind"], "media.probe");
+        let job_id = id(&job);
+        let source = |worker: &str| {
+            srv.http
+                .get(format!(
+                    "{}/api/v1/agent/jobs/{job_id}/source?worker={worker}",
+                    srv.base
+                ))
+                .bearer_auth(&ops)
+                .send()
+        };
+        assert_eq!(
+            source("w2").await.unwrap().status(),
+            StatusCode::CONFLICT,
+            "only its holder reads a job's source"
+        );
+        let got = source("w1").await.unwrap().bytes().await.unwrap();
+        assert!(
+            got.as_ref() == clip.as_slice(),
+            "the source is the file's bytes"
+        );
+        let (s, _) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/heartbeat"),
+                serde_json::json!({"worker": "w1", "lease_ms": 5000}),
+            )
+            .await;
+        assert_eq!(s, 204);
+
+        // w1 stops answering: its lease lapses and the job goes to w2.
+        tokio::time::sleep(std::time::Duration::from_millis(5200)).await;
+        srv.store().platform().reap_expired_leases().await.unwrap();
+        let (s, again) = claim(&ops, serde_json::json!({"worker": "w2", "lease_ms": 30000})).await;
+        assert_eq!(s, 200, "{again}");
+        assert_eq!(
+            (
+                again["job"]["id"].as_str(),
+                again["job"]["attempts"].as_i64()
+            ),
+            (Some(job_id.as_str()), Some(2))
+        );
+        let dir = std::env::temp_dir().join(format!(
+            "mstation-agent-test-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("clip.mov"), &clip).unwrap();
+        let probe = mstation_server::media_jobs::probe_file(&dir.join("clip.mov"), false)
+            .await
+            .unwrap()
+            .unwrap();
+        // The late worker's end records nothing.
+        let (s, problem) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/finish"),
+                serde_json::json!({"worker": "w1", "probe": probe}),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (409, Some("jobs.lease_lost")),
+            "{problem}"
+        );
+        let (s, _) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/heartbeat"),
+                serde_json::json!({"worker": "w1"}),
+            )
+            .await;
+        assert_eq!(s, 409);
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert!(
+            files["items"][0]["probe"].is_null(),
+            "nothing recorded from the late worker"
+        );
+        // What does not fit the job is refused.
+        let (s, problem) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/finish"),
+                serde_json::json!({"worker": "w2", "proxy_hash": "00", "poster_hash": "00"}),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("not_what_this_job_makes"))
+        );
+        let (s, end) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/finish"),
+                serde_json::json!({"worker": "w2", "probe": probe}),
+            )
+            .await;
+        assert_eq!(
+            (s, end["status"].as_str()),
+            (200, Some("succeeded")),
+            "{end}"
+        );
+        let (s, _) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/finish"),
+                serde_json::json!({"worker": "w2", "probe": probe}),
+            )
+            .await;
+        assert_eq!(s, 409, "a job ends once");
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        let file = &files["items"][0];
+        assert_eq!(file["probe"]["video"]["width"], 64);
+        let (_, job) = srv.get(&a.token, &format!("/api/v1/jobs/{job_id}")).await;
+        assert_eq!(
+            (job["status"].as_str(), job["attempts"].as_i64()),
+            (Some("succeeded"), Some(2))
+        );
+
+        // The proxy job it queued: outputs sent through the server, then named in the end.
+        let (s, claimed) = claim(&ops, serde_json::json!({"worker": "w2"})).await;
+        assert_eq!(
+            (s, claimed["job"]["kind"].as_str()),
+            (200, Some("media.proxy")),
+            "{claimed}"
+        );
+        let proxy_job = id(&claimed["job"]);
+        let put = |bytes: Vec<u8>, worker: &str| {
+            srv.http
+                .put(format!(
+                    "{}/api/v1/agent/jobs/{proxy_job}/outputs?worker={worker}",
+                    srv.base
+                ))
+                .bearer_auth(&ops)
+                .body(bytes)
+                .send()
+        };
+        assert_eq!(
+            put(b"late".to_vec(), "w1").await.unwrap().status(),
+            StatusCode::CONFLICT
+        );
+        let (proxy, poster) = (bytes(200_000, 5), bytes(3_000, 6));
+        let r = put(proxy.clone(), "w2").await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let (_, kept) = json(r).await;
+        assert_eq!(kept["hash"], blake3::hash(&proxy).to_hex().as_str());
+        let (_, kept_poster) = json(put(poster.clone(), "w2").await.unwrap()).await;
+        let unknown = blake3::hash(b"never sent").to_hex().to_string();
+        let (s, problem) = srv.post(&ops, &format!("/api/v1/agent/jobs/{proxy_job}/finish"), serde_json::json!({"worker": "w2", "proxy_hash": unknown, "poster_hash": kept_poster["hash"]})).await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("unknown_blob")));
+        let (s, end) = srv.post(&ops, &format!("/api/v1/agent/jobs/{proxy_job}/finish"), serde_json::json!({"worker": "w2", "proxy_hash": kept["hash"], "poster_hash": kept_poster["hash"]})).await;
+        assert_eq!(
+            (s, end["status"].as_str()),
+            (200, Some("succeeded")),
+            "{end}"
+        );
+        let r = srv
+            .http
+            .get(format!("{}/api/v1/media/{}/proxy", srv.base, id(file)))
+            .bearer_auth(&a.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.bytes().await.unwrap().as_ref() == proxy.as_slice());
+        // Nothing more to do.
+        let (s, _) = claim(&ops, serde_json::json!({"worker": "w2"})).await;
+        assert_eq!(s, 204);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -70,6 +70,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         (_, "/healthz" | "/readyz" | "/metrics") => return Err("not an organisation's"),
         ("HEAD", _) => return Err("a HEAD answer has no body to name a refusal: media tests"),
         ("OPTIONS", "/files") => EVERYONE,
+        // The platform's own agents: no member of an organisation, whatever the role.
+        (_, p) if p.starts_with("/api/v1/agent/") => &[],
         // Uploads: a member's own, sent by those who make the work.
         (_, "/files" | "/files/{upload_id}") => MAKERS,
         // Camera-card ingests: sent by those who make the work, like uploads.

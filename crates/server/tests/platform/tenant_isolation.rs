@@ -411,6 +411,19 @@ async fn org_b_never_reaches_org_a() {
                     }
                     continue;
                 }
+                // The platform's agents' endpoints: refused to every organisation's member.
+                if template.starts_with("/api/v1/agent/") {
+                    let path = template.replace("{job_id}", &fixtures["job_id"]);
+                    let body = body_for(&doc, op);
+                    let r = srv.call(&b.token, method.clone(), &path, body).await;
+                    let status = r.status().as_u16();
+                    let text = r.text().await.unwrap();
+                    assert_eq!(status, 403, "{method} {path} as org B: {text}");
+                    for secret in &secrets_of_a {
+                        assert!(!text.contains(secret.as_str()), "{method} {path} leaked {secret}");
+                    }
+                    continue;
+                }
                 let mut path = template.clone();
                 for p in &params {
                     let id = fixtures.get(p).unwrap_or_else(|| panic!("{template}: no org-A fixture for path parameter `{p}`; add one to this test"));

@@ -105,10 +105,12 @@ impl Unfinished {
 /// Checks `read` against the ingest's uploads: every file read is an upload of it at that path,
 /// complete, whose blob is the hash read.
 pub fn unfinished(uploads: &[Upload], read: &[ReadFile]) -> Option<Unfinished> {
+    let by_id: std::collections::HashMap<Uuid, &Upload> =
+        uploads.iter().map(|u| (u.id, u)).collect();
     for f in read {
-        let Some(u) = uploads
-            .iter()
-            .find(|u| u.id == f.upload_id && u.path.as_deref() == Some(f.path.as_str()))
+        let Some(u) = by_id
+            .get(&f.upload_id)
+            .filter(|u| u.path.as_deref() == Some(f.path.as_str()))
         else {
             return Some(Unfinished::Unknown(f.path.clone()));
         };
@@ -221,6 +223,15 @@ impl Tenant<'_> {
                 if i.state != "open" {
                     return Err(StoreError::Rule(crate::Rule::Media(MediaRule::IngestClosed)));
                 }
+                // Ingests into one project end one at a time (PostgreSQL), so the same card
+                // ended twice at once is still filed once.
+                let text = format!(
+                    "SELECT id FROM projects WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let _: Option<Uuid> = tx
+                    .scalar_opt(&text, &[scope.org_id.into(), i.project_id.into()])
+                    .await?;
                 let now = now_ms();
                 if !end.failed.is_empty() {
                     i.state = "failed".into();
@@ -231,11 +242,16 @@ impl Tenant<'_> {
                     )
                     .await?;
                 } else {
+                    // Held until this commits: an expiry or an end of one of them waits, so a
+                    // blob they keep is not collected from under the file made of it.
                     let text = format!(
-                        "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND ingest_id = $2"
+                        "SELECT {UPLOAD_COLS} FROM uploads WHERE org_id = $1 AND ingest_id = $2
+                         AND expires_at > $3{}",
+                        tx.lock_rows()
                     );
-                    let uploads: Vec<Upload> =
-                        tx.query(&text, &[scope.org_id.into(), id.into()]).await?;
+                    let uploads: Vec<Upload> = tx
+                        .query(&text, &[scope.org_id.into(), id.into(), now.into()])
+                        .await?;
                     if unfinished(&uploads, &end.files).is_some() {
                         return Err(StoreError::Rule(crate::Rule::Media(
                             MediaRule::IngestUnfinished,
@@ -260,12 +276,18 @@ impl Tenant<'_> {
                             )
                             .await?;
                         if let Some(existing) = filed {
-                            tx.execute(
-                                "UPDATE uploads SET media_file_id = $3, blob_hash = NULL
-                                 WHERE org_id = $1 AND id = $2",
-                                &[scope.org_id.into(), u.id.into(), existing.into()],
-                            )
-                            .await?;
+                            let n = tx
+                                .execute(
+                                    "UPDATE uploads SET media_file_id = $3, blob_hash = NULL
+                                     WHERE org_id = $1 AND id = $2",
+                                    &[scope.org_id.into(), u.id.into(), existing.into()],
+                                )
+                                .await?;
+                            if n != 1 {
+                                return Err(StoreError::Rule(crate::Rule::Media(
+                                    MediaRule::IngestUnfinished,
+                                )));
+                            }
                             continue;
                         }
                         let file = MediaFile {
@@ -303,12 +325,18 @@ impl Tenant<'_> {
                             ],
                         )
                         .await?;
-                        tx.execute(
-                            "UPDATE uploads SET media_file_id = $3, blob_hash = NULL
-                             WHERE org_id = $1 AND id = $2",
-                            &[scope.org_id.into(), u.id.into(), file.id.into()],
-                        )
-                        .await?;
+                        let n = tx
+                            .execute(
+                                "UPDATE uploads SET media_file_id = $3, blob_hash = NULL
+                                 WHERE org_id = $1 AND id = $2",
+                                &[scope.org_id.into(), u.id.into(), file.id.into()],
+                            )
+                            .await?;
+                        if n != 1 {
+                            return Err(StoreError::Rule(crate::Rule::Media(
+                                MediaRule::IngestUnfinished,
+                            )));
+                        }
                         tx.record(
                             &actor,
                             Change::new(Some(scope.org_id), "media.added", "media_file", file.id)

@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod ingest;
+pub mod work;
 
 use mstation_core::media::probe::Probe;
 use serde::Serialize;
@@ -317,10 +318,15 @@ impl Tenant<'_> {
                 }
                 let mut project_id = new.project_id;
                 if let Some((ingest, _)) = &new.ingest {
+                    // Held until this commits: an ingest ending now waits for the upload.
+                    let text = format!(
+                        "SELECT project_id, state FROM ingests
+                         WHERE org_id = $1 AND id = $2 AND user_id = $3{}",
+                        tx.lock_rows()
+                    );
                     let found: Option<(Uuid, String)> = tx
                         .query_opt(
-                            "SELECT project_id, state FROM ingests
-                             WHERE org_id = $1 AND id = $2 AND user_id = $3",
+                            &text,
                             &[scope.org_id.into(), (*ingest).into(), scope.user_id.into()],
                         )
                         .await?;
@@ -518,11 +524,23 @@ impl Tenant<'_> {
                 let Some(mut u) = u else {
                     return Err(StoreError::Rule(crate::Rule::Media(MediaRule::UploadBusy)));
                 };
-                if u.ingest_id.is_some() {
+                if let Some(ingest) = u.ingest_id {
                     tx.execute(
                         "UPDATE uploads SET received = length, blob_hash = $3, holder = NULL,
                          held_until = NULL WHERE org_id = $1 AND id = $2",
                         &[scope.org_id.into(), id.into(), hash.clone().into()],
+                    )
+                    .await?;
+                    // A card that takes longer than a day to send keeps what arrived while
+                    // files still arrive.
+                    tx.execute(
+                        "UPDATE uploads SET expires_at = $3 WHERE org_id = $1 AND ingest_id = $2
+                         AND blob_hash IS NOT NULL AND media_file_id IS NULL",
+                        &[
+                            scope.org_id.into(),
+                            ingest.into(),
+                            (now_ms() + UPLOAD_LIFETIME_MS).into(),
+                        ],
                     )
                     .await?;
                     u.received = u.length;
@@ -934,72 +952,7 @@ impl Platform<'_> {
         outcome: std::result::Result<Probe, String>,
     ) -> Result<()> {
         self.write(move |tx| {
-            Box::pin(async move {
-                let (probe, error) = match &outcome {
-                    Ok(p) => (Some(serde_json::to_string(p).unwrap_or_default()), None),
-                    Err(e) => (None, Some(e.clone())),
-                };
-                let n = tx
-                    .execute(
-                        "UPDATE media_files SET probe = $3, probe_error = $4, version = version + 1
-                         WHERE org_id = $1 AND id = $2",
-                        &[
-                            org_id.into(),
-                            media_file_id.into(),
-                            probe.into(),
-                            error.clone().into(),
-                        ],
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound {
-                        entity: "media file",
-                    });
-                }
-                if let Ok(Probe {
-                    video: Some(_),
-                    duration,
-                    timecode,
-                    ..
-                }) = &outcome
-                {
-                    let hash: Option<String> = tx
-                        .scalar_opt(
-                            "SELECT hash FROM media_files WHERE org_id = $1 AND id = $2",
-                            &[org_id.into(), media_file_id.into()],
-                        )
-                        .await?;
-                    crate::jobs::insert_job(
-                        tx,
-                        &crate::jobs::NewJob {
-                            org_id: Some(org_id),
-                            kind: PROXY_JOB.into(),
-                            payload: serde_json::json!({"media_file_id": media_file_id,
-                                "hash": hash, "duration": duration, "timecode": timecode}),
-                            priority: 0,
-                            max_attempts: 3,
-                            run_after: None,
-                        },
-                    )
-                    .await?;
-                }
-                let (kind, after) = match &outcome {
-                    Ok(p) => (
-                        "media.probed",
-                        serde_json::json!({"id": media_file_id, "probe": p}),
-                    ),
-                    Err(e) => (
-                        "media.probe_failed",
-                        serde_json::json!({"id": media_file_id, "reason": e}),
-                    ),
-                };
-                tx.record(
-                    &Actor::system(),
-                    Change::new(Some(org_id), kind, "media_file", media_file_id).after(&after),
-                )
-                .await?;
-                Ok(())
-            })
+            Box::pin(async move { probe_tx(tx, org_id, media_file_id, &outcome).await })
         })
         .await
     }
@@ -1014,26 +967,7 @@ impl Platform<'_> {
     ) -> Result<()> {
         let (proxy, poster) = (proxy_hash.to_string(), poster_hash.to_string());
         self.write(move |tx| {
-            Box::pin(async move {
-                let n = tx
-                    .execute(
-                        "UPDATE media_files SET proxy_hash = $3, poster_hash = $4, version = version + 1
-                         WHERE org_id = $1 AND id = $2",
-                        &[org_id.into(), media_file_id.into(), (&proxy).into(), (&poster).into()],
-                    )
-                    .await?;
-                if n == 0 {
-                    return Err(StoreError::NotFound { entity: "media file" });
-                }
-                tx.record(
-                    &Actor::system(),
-                    Change::new(Some(org_id), "media.proxied", "media_file", media_file_id)
-                        .after(&serde_json::json!({"id": media_file_id, "proxy_hash": proxy,
-                            "poster_hash": poster})),
-                )
-                .await?;
-                Ok(())
-            })
+            Box::pin(async move { proxy_tx(tx, org_id, media_file_id, &proxy, &poster).await })
         })
         .await
     }
@@ -1144,4 +1078,113 @@ impl Platform<'_> {
         })
         .await
     }
+}
+
+/// Records what ffprobe said of the organisation's file (or why it could not read it), queues
+/// its proxy when it has pictures, and announces it (`media.probed`, `media.probe_failed`).
+pub(crate) async fn probe_tx(
+    tx: &mut crate::WriteTx<'_>,
+    org_id: Uuid,
+    media_file_id: Uuid,
+    outcome: &std::result::Result<Probe, String>,
+) -> Result<()> {
+    let (probe, error) = match outcome {
+        Ok(p) => (Some(serde_json::to_string(p).unwrap_or_default()), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    let n = tx
+        .execute(
+            "UPDATE media_files SET probe = $3, probe_error = $4, version = version + 1
+             WHERE org_id = $1 AND id = $2",
+            &[
+                org_id.into(),
+                media_file_id.into(),
+                probe.into(),
+                error.into(),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            entity: "media file",
+        });
+    }
+    if let Ok(Probe {
+        video: Some(_),
+        duration,
+        timecode,
+        ..
+    }) = outcome
+    {
+        let hash: Option<String> = tx
+            .scalar_opt(
+                "SELECT hash FROM media_files WHERE org_id = $1 AND id = $2",
+                &[org_id.into(), media_file_id.into()],
+            )
+            .await?;
+        crate::jobs::insert_job(
+            tx,
+            &crate::jobs::NewJob {
+                org_id: Some(org_id),
+                kind: PROXY_JOB.into(),
+                payload: serde_json::json!({"media_file_id": media_file_id,
+                    "hash": hash, "duration": duration, "timecode": timecode}),
+                priority: 0,
+                max_attempts: 3,
+                run_after: None,
+            },
+        )
+        .await?;
+    }
+    let (kind, after) = match outcome {
+        Ok(p) => (
+            "media.probed",
+            serde_json::json!({"id": media_file_id, "probe": p}),
+        ),
+        Err(e) => (
+            "media.probe_failed",
+            serde_json::json!({"id": media_file_id, "reason": e}),
+        ),
+    };
+    tx.record(
+        &Actor::system(),
+        Change::new(Some(org_id), kind, "media_file", media_file_id).after(&after),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a file's browser proxy and poster (blobs already recorded) and announces them.
+pub(crate) async fn proxy_tx(
+    tx: &mut crate::WriteTx<'_>,
+    org_id: Uuid,
+    media_file_id: Uuid,
+    proxy: &str,
+    poster: &str,
+) -> Result<()> {
+    let n = tx
+        .execute(
+            "UPDATE media_files SET proxy_hash = $3, poster_hash = $4, version = version + 1
+             WHERE org_id = $1 AND id = $2",
+            &[
+                org_id.into(),
+                media_file_id.into(),
+                proxy.into(),
+                poster.into(),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            entity: "media file",
+        });
+    }
+    tx.record(
+        &Actor::system(),
+        Change::new(Some(org_id), "media.proxied", "media_file", media_file_id).after(
+            &serde_json::json!({"id": media_file_id, "proxy_hash": proxy, "poster_hash": poster}),
+        ),
+    )
+    .await?;
+    Ok(())
 }

@@ -120,7 +120,7 @@ pub async fn get_ingest(
 /// How an ingest ends.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FinishInput {
+pub struct IngestFinishInput {
     /// The ASC MHL generation written for this ingest (its XML).
     pub generation: String,
     /// Every file read from the card: its upload, path and BLAKE3 hash as read.
@@ -134,25 +134,43 @@ pub struct FinishInput {
 /// Ends an open ingest of the caller's: files every file read at once, when each arrived whole
 /// as read (else 409 naming the first that did not), or fails it when files failed on the card.
 #[utoipa::path(post, path = "/api/v1/ingests/{ingest_id}/finish", tag = "media",
-    params(("ingest_id" = Uuid, Path)), request_body = FinishInput,
+    params(("ingest_id" = Uuid, Path)), request_body = IngestFinishInput,
     responses((status = 200, body = Ingest), (status = 400, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn finish_ingest(
     AxState(state): AxState<State>,
     m: Member,
     Path(ingest_id): Path<Uuid>,
-    Body(input): Body<FinishInput>,
+    Body(input): Body<IngestFinishInput>,
 ) -> ApiResult<Json<Ingest>> {
     let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
     let (i, uploads) = tenant.ingest(ingest_id).await?;
     let generation = mhl::parse_generation(&input.generation).map_err(|e| {
         ApiError::invalid("generation", "not_an_mhl_generation").arg("why", e.to_string())
     })?;
+    if input.files.len() > 1_000_000 {
+        return Err(ApiError::invalid("files", "at_most_1000000"));
+    }
+    if input.failed.len() > 1_000_000 {
+        return Err(ApiError::invalid("failed", "at_most_1000000"));
+    }
+    let recorded: std::collections::HashMap<&str, u64> = generation
+        .files
+        .iter()
+        .map(|g| (g.path.as_str(), g.size))
+        .collect();
+    let lengths: std::collections::HashMap<Uuid, i64> =
+        uploads.iter().map(|u| (u.id, u.length)).collect();
+    let mut seen = std::collections::HashSet::new();
     let mut files = Vec::with_capacity(input.files.len());
     for (n, mut f) in input.files.into_iter().enumerate() {
         let field = format!("files[{n}]");
-        f.path = names::relative_path(&f.path)
-            .map_err(|_| ApiError::invalid(&format!("{field}.path"), "not_a_path_on_a_card"))?;
+        if !names::is_card_path(&f.path) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "not_a_path_on_a_card",
+            ));
+        }
         if f.blake3.len() != 64 || !f.blake3.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::invalid(
                 &format!("{field}.blake3"),
@@ -160,17 +178,36 @@ pub async fn finish_ingest(
             ));
         }
         f.blake3.make_ascii_lowercase();
-        // The generation records what was read: a file it does not name was not part of it.
-        if !generation.files.iter().any(|g| g.path == f.path) {
-            return Err(ApiError::invalid(
-                &format!("{field}.path"),
-                "not_in_the_generation",
-            ));
+        if !seen.insert(f.path.clone()) || !seen.insert(f.upload_id.to_string()) {
+            return Err(ApiError::invalid(&field, "duplicate_file"));
+        }
+        // The generation records what was read, at the size read: a file it does not name, or
+        // names at another size, was not part of it.
+        match (recorded.get(f.path.as_str()), lengths.get(&f.upload_id)) {
+            (None, _) => {
+                return Err(ApiError::invalid(
+                    &format!("{field}.path"),
+                    "not_in_the_generation",
+                ));
+            }
+            (Some(size), Some(len)) if *size as i64 != *len => {
+                return Err(ApiError::invalid(
+                    &format!("{field}.path"),
+                    "not_in_the_generation",
+                ));
+            }
+            _ => {}
         }
         files.push(f);
     }
-    if input.failed.len() > 100_000 {
-        return Err(ApiError::invalid("failed", "at_most_100000"));
+    // Filed whole: every file the generation records is among those read.
+    if input.failed.is_empty()
+        && let Some(left) = recorded.keys().find(|p| !seen.contains(**p))
+    {
+        return Err(
+            ApiError::invalid("files", "a_file_of_the_generation_is_missing")
+                .arg("path", left.to_string()),
+        );
     }
     if i.state != "open" {
         return Err(StoreError::Rule(Rule::Media(MediaRule::IngestClosed)).into());
@@ -200,7 +237,7 @@ pub async fn finish_ingest(
 /// The ASC MHL generation an ingest ended with, as the card's reader wrote it.
 #[utoipa::path(get, path = "/api/v1/ingests/{ingest_id}/generation", tag = "media",
     params(("ingest_id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/xml", body = String),
+    responses((status = 200, content_type = "text/plain", body = String),
         (status = 404, body = Problem)))]
 pub async fn ingest_generation(
     AxState(state): AxState<State>,
@@ -209,8 +246,23 @@ pub async fn ingest_generation(
 ) -> ApiResult<Response> {
     let tenant = state.store.tenant(m.may(Permission::ReadOrg)?);
     match tenant.ingest_generation(ingest_id).await? {
+        // A download of the text as written, never a document a browser renders.
         Some(xml) => Ok((
-            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "sandbox; default-src 'none'".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{ingest_id}.mhl\""),
+                ),
+            ],
             xml,
         )
             .into_response()),

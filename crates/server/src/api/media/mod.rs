@@ -233,7 +233,7 @@ fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> 
 }
 
 /// The bytes of the blob `hash` as an answer, the asked range of them when there is one.
-async fn blob_answer(
+pub(crate) async fn blob_answer(
     state: &State,
     hash: &str,
     size: i64,

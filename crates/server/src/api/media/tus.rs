@@ -199,6 +199,12 @@ async fn create_upload(
             let path = names::relative_path(&p).map_err(|e| {
                 ApiError::new(Code::BadUploadHeader).data(format!("Upload-Metadata path: {e}"))
             })?;
+            // Kept and compared as it is on the card: never silently changed.
+            if path != p {
+                return Err(ApiError::new(Code::BadUploadHeader).data(
+                    "Upload-Metadata path must be written as on the card: / between folders, no spaces at either end of a name",
+                ));
+            }
             if concat.is_some() {
                 return Err(ApiError::new(Code::BadUploadHeader)
                     .data("a file of an ingest is sent whole, not in parts (Upload-Concat)"));

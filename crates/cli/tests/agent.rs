@@ -1,0 +1,287 @@
+//! `mstation agent` against a real server with no workers of its own: the agent probes a new
+//! file and makes its proxy; killed with `kill -9` half-way through a proxy, its job goes back
+//! to the queue when the lease lapses and another agent finishes it, recorded once.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+use common::*;
+
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn token(dir: &Path, org: &str, email: &str, scopes: &str) -> String {
+    admin(
+        dir,
+        None,
+        &[
+            "create-token",
+            "--org",
+            org,
+            "--email",
+            email,
+            "--scopes",
+            scopes,
+        ],
+    )["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn agent(base: &str, token: &str, name: &str, work: &Path) -> Running {
+    Running(
+        Command::new(BIN)
+            .args(["agent", "--server", base, "--name", name, "--lease", "5"])
+            .arg("--work")
+            .arg(work)
+            .env("MSTATION_TOKEN", token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_once() {
+    mstation_server::init_tls();
+    let dir =
+        std::env::temp_dir().join(format!("mstation-agent-{}", uuid::Uuid::now_v7().simple()));
+    let _cleanup = Cleanup(dir.clone());
+    let data = dir.join("data");
+    admin(
+        &data,
+        None,
+        &[
+            "create-user",
+            "--email",
+            "farm@ops.example",
+            "--name",
+            "Farm",
+            "--password",
+            "correct horse battery",
+            "--operator",
+        ],
+    );
+    admin(
+        &data,
+        None,
+        &[
+            "create-org",
+            "--name",
+            "Operations",
+            "--slug",
+            "ops",
+            "--kind",
+            "platform_operator",
+            "--owner-email",
+            "farm@ops.example",
+        ],
+    );
+    let ops = token(&data, "ops", "farm@ops.example", "read,write,admin");
+    admin(
+        &data,
+        None,
+        &[
+            "create-user",
+            "--email",
+            "post@alpha.example",
+            "--name",
+            "Post",
+            "--password",
+            "correct horse battery",
+        ],
+    );
+    admin(
+        &data,
+        None,
+        &[
+            "create-org",
+            "--name",
+            "Alpha",
+            "--slug",
+            "alpha",
+            "--owner-email",
+            "post@alpha.example",
+        ],
+    );
+    let alpha = token(&data, "alpha", "post@alpha.example", "read,write");
+
+    let port = free_port();
+    let _server = Running(
+        Command::new(BIN)
+            .arg("serve")
+            .args(database_args(&data, None))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--workers", "0"])
+            .env("MSTATION_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, alpha) = (&http, &alpha);
+        async move {
+            http.get(format!("{base}{path}", base = base_of(port)))
+                .bearer_auth(alpha)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A clip long enough that its proxy takes a few seconds.
+    let clip = dir.join("clip.mov");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=24",
+            "-t",
+            "8",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-timecode",
+            "01:00:00:00",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(made.success());
+    let bytes = std::fs::read(&clip).unwrap();
+    let r = http
+        .post(format!("{base}/files"))
+        .bearer_auth(&alpha)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // Agent A takes the probe, then the proxy, and is killed while it makes the proxy.
+    let mut a = agent(&base, &ops, "a", &dir.join("work-a"));
+    let started = Instant::now();
+    let proxy_job = loop {
+        let jobs = get("/api/v1/jobs?status=running".into()).await;
+        if let Some(j) = jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["kind"] == "media.proxy")
+        {
+            assert_eq!(j["lease_owner"], "agent:a.0");
+            break j["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "agent A never took the proxy job: {jobs}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let files = get("/api/v1/media".into()).await;
+    let file = files["items"][0].clone();
+    assert_eq!(
+        file["probe"]["timecode"], "01:00:00:00",
+        "the probe agent A made is recorded: {file}"
+    );
+    assert!(file["proxy_hash"].is_null());
+
+    // Agent B finishes it once A's lease lapses.
+    let _b = agent(&base, &ops, "b", &dir.join("work-b"));
+    let started = Instant::now();
+    let job = loop {
+        let job = get(format!("/api/v1/jobs/{proxy_job}")).await;
+        if job["status"] == "succeeded" {
+            break job;
+        }
+        assert_ne!(job["status"], "failed", "{job}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the proxy job was not finished: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["attempts"], 2, "run by A, then by B: {job}");
+    let file = get(format!("/api/v1/media/{}", file["id"].as_str().unwrap())).await;
+    assert_eq!(job["result"]["proxy_hash"], file["proxy_hash"]);
+    // The proxy plays: H.264, the source's timecode kept.
+    let proxy = http
+        .get(format!(
+            "{base}/api/v1/media/{}/proxy",
+            file["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&alpha)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let proxy_path = dir.join("proxy.mp4");
+    std::fs::write(&proxy_path, &proxy).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            "-show_format",
+        ])
+        .arg(&proxy_path)
+        .output()
+        .unwrap();
+    let probe: Value = serde_json::from_slice(&probe.stdout).unwrap();
+    assert_eq!(probe["streams"][0]["codec_name"], "h264", "{probe}");
+    assert_eq!(
+        probe["streams"][0]["tags"]["timecode"], "01:00:00:00",
+        "{probe}"
+    );
+    // A token of an organisation's member runs no agent.
+    let out = Command::new(BIN)
+        .args(["agent", "--server", &base, "--name", "intruder"])
+        .env("MSTATION_TOKEN", &alpha)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused this agent"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn base_of(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}

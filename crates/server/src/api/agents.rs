@@ -1,0 +1,447 @@
+//! Remote agents (`mstation agent`): the platform's media jobs run on other machines, pulled
+//! over HTTP from the one job queue the servers' own workers share. An agent claims a job with
+//! a lease, renews it while it works, reads the job's source blob and sends what it made
+//! through the server, then ends the job; what it made is recorded with the job's end, once,
+//! and only while it still holds the lease. Agents are the platform operators' own: a member
+//! of the operator organisation with a token that may manage it.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use mstation_core::Permission;
+use mstation_core::media::probe::Probe;
+use mstation_store::jobs::Job;
+use mstation_store::media::work::{Ended, Made};
+use mstation_store::media::{MAX_UPLOAD, PROBE_JOB, PROXY_JOB};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::State;
+use crate::auth::{Member, Signed};
+use crate::error::{ApiError, ApiResult, Code, Problem};
+use crate::extract::{Body as JsonBody, Q};
+
+/// The kinds of job agents run.
+pub const AGENT_KINDS: [&str; 2] = [PROBE_JOB, PROXY_JOB];
+
+/// The caller may run the platform's jobs: a platform operator allowed to manage its
+/// organisation.
+async fn agent(state: &State, caller: &crate::auth::Caller, m: &Member) -> ApiResult<()> {
+    let user = state.store.platform().user(caller.user_id).await?;
+    if !user.is_operator || !m.0.can(Permission::ManageOrg) {
+        return Err(ApiError::forbidden("forbidden-run_jobs"));
+    }
+    Ok(())
+}
+
+pub fn router() -> utoipa_axum::router::OpenApiRouter<State> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(claim))
+        .routes(routes!(heartbeat))
+        .routes(routes!(source))
+        .routes(routes!(output))
+        .routes(routes!(finish))
+        .routes(routes!(fail))
+}
+
+/// A worker's name as a lease holds it: apart from the servers' own workers.
+fn lease_owner(worker: &str) -> ApiResult<String> {
+    let ok = !worker.is_empty()
+        && worker.len() <= 100
+        && worker
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if !ok {
+        return Err(ApiError::invalid("worker", "not_a_worker_name"));
+    }
+    Ok(format!("agent:{worker}"))
+}
+
+fn lease_ms(v: Option<i64>) -> ApiResult<i64> {
+    match v {
+        None => Ok(crate::workers::LEASE_MS),
+        Some(ms) if (5_000..=600_000).contains(&ms) => Ok(ms),
+        Some(_) => Err(ApiError::invalid("lease_ms", "between_5000_and_600000")),
+    }
+}
+
+/// A claim of the next job.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    /// The agent's name for itself, unique among running agents (`render-07:1`).
+    pub worker: String,
+    /// The kinds it runs (all agents' kinds when absent): `media.probe`, `media.proxy`.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+    /// How long the job is the agent's without a heartbeat (5,000 to 600,000 ms; 30,000).
+    #[serde(default)]
+    pub lease_ms: Option<i64>,
+}
+
+/// A job claimed, the agent's until its lease runs out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Claimed {
+    pub job: Job,
+    pub lease_ms: i64,
+}
+
+/// Claims the most urgent ready job of the kinds asked for (204 when there is none).
+#[utoipa::path(post, path = "/api/v1/agent/claim", tag = "jobs", request_body = ClaimInput,
+    responses((status = 200, body = Claimed), (status = 204, description = "No job is ready"),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn claim(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    JsonBody(input): JsonBody<ClaimInput>,
+) -> ApiResult<Response> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(&input.worker)?;
+    let lease = lease_ms(input.lease_ms)?;
+    let kinds: Vec<&str> = match &input.kinds {
+        None => AGENT_KINDS.to_vec(),
+        Some(k) => {
+            let mut out = Vec::new();
+            for (n, kind) in k.iter().enumerate() {
+                match AGENT_KINDS.iter().find(|a| **a == kind) {
+                    Some(a) => out.push(*a),
+                    None => {
+                        return Err(ApiError::invalid(
+                            &format!("kinds[{n}]"),
+                            "not_a_job_kind_for_agents",
+                        ));
+                    }
+                }
+            }
+            out
+        }
+    };
+    match state
+        .store
+        .platform()
+        .claim_job(&owner, &kinds, lease)
+        .await?
+    {
+        Some(job) => Ok(Json(Claimed {
+            job,
+            lease_ms: lease,
+        })
+        .into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// Who speaks of a held job.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatInput {
+    pub worker: String,
+    #[serde(default)]
+    pub lease_ms: Option<i64>,
+}
+
+/// Renews the agent's lease on a job it holds; 409 when it holds it no more.
+#[utoipa::path(post, path = "/api/v1/agent/jobs/{job_id}/heartbeat", tag = "jobs",
+    params(("job_id" = Uuid, Path)), request_body = HeartbeatInput,
+    responses((status = 204, description = "Renewed"), (status = 403, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn heartbeat(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    Path(job_id): Path<Uuid>,
+    JsonBody(input): JsonBody<HeartbeatInput>,
+) -> ApiResult<StatusCode> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(&input.worker)?;
+    let lease = lease_ms(input.lease_ms)?;
+    if state
+        .store
+        .platform()
+        .heartbeat_job(job_id, &owner, lease)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(Code::JobLeaseLost))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerParams {
+    /// The agent holding the job (required).
+    pub worker: Option<String>,
+}
+
+/// The job's file, the agent's while it holds the job: its kind, its file's blob hash and its
+/// payload.
+async fn held(
+    state: &State,
+    job_id: Uuid,
+    owner: &str,
+) -> ApiResult<(String, String, serde_json::Value)> {
+    let Some((kind, payload)) = state.store.platform().held_job(job_id, owner).await? else {
+        return Err(ApiError::new(Code::JobLeaseLost));
+    };
+    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+    let Some((_, hash)) = mstation_store::media::work::job_file(&payload) else {
+        return Err(ApiError::not_found("media_file"));
+    };
+    Ok((kind, hash, payload))
+}
+
+/// The bytes of the file a held job is about (a `Range` of them when asked).
+#[utoipa::path(get, path = "/api/v1/agent/jobs/{job_id}/source", tag = "jobs",
+    params(("job_id" = Uuid, Path), WorkerParams),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn source(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    Path(job_id): Path<Uuid>,
+    Q(p): Q<WorkerParams>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(p.worker.as_deref().unwrap_or_default())?;
+    let (_, hash, _) = held(&state, job_id, &owner).await?;
+    let size = state
+        .store
+        .platform()
+        .blob_size(&hash)
+        .await?
+        .ok_or_else(|| ApiError::not_found("media_file"))?;
+    crate::api::media::blob_answer(
+        &state,
+        &hash,
+        size,
+        "application/octet-stream",
+        None,
+        &headers,
+    )
+    .await
+}
+
+/// A blob kept for a held job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Kept {
+    /// Its BLAKE3 hash, 64 hex digits.
+    pub hash: String,
+    pub size: i64,
+}
+
+/// Keeps a file a held job made (a proxy, a poster) as a blob: hashed as it arrives, kept once
+/// whole. Name it in the job's end.
+#[utoipa::path(put, path = "/api/v1/agent/jobs/{job_id}/outputs", tag = "jobs",
+    params(("job_id" = Uuid, Path), WorkerParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Kept), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 413, body = Problem)))]
+pub async fn output(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    Path(job_id): Path<Uuid>,
+    Q(p): Q<WorkerParams>,
+    body: Body,
+) -> ApiResult<Response> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(p.worker.as_deref().unwrap_or_default())?;
+    held(&state, job_id, &owner).await?;
+    let path = state.blobs.staging_file(Uuid::now_v7());
+    let received = async {
+        let mut file = tokio::io::BufWriter::with_capacity(
+            1 << 20,
+            tokio::fs::File::create(&path).await.map_err(io)?,
+        );
+        let mut hasher = blake3::Hasher::new();
+        let mut size: i64 = 0;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::new(Code::RequestUnreadable))?;
+            size += chunk.len() as i64;
+            if size > MAX_UPLOAD {
+                return Err(ApiError::new(Code::RequestTooLarge));
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        file.get_ref().sync_all().await.map_err(io)?;
+        let hash = hasher.finalize().to_hex().to_string();
+        crate::api::media::tus::keep_blob(&state, &hash, &path, size).await?;
+        Ok(Kept { hash, size })
+    };
+    let kept = received.await;
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok((StatusCode::CREATED, Json(kept?)).into_response())
+}
+
+fn io(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "keeping an agent's output failed");
+    ApiError::new(Code::StoreUnavailable)
+}
+
+/// What a media job made, as its agent reports it: a probe (what ffprobe said, or why it could
+/// not read the file), or a proxy and a poster already sent to the job's outputs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobFinishInput {
+    pub worker: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub probe: Option<Probe>,
+    /// ffprobe's reason for a file it cannot read.
+    #[serde(default)]
+    pub probe_error: Option<String>,
+    #[serde(default)]
+    pub proxy_hash: Option<String>,
+    #[serde(default)]
+    pub poster_hash: Option<String>,
+}
+
+/// How a job ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobEnd {
+    /// `succeeded` or `failed`.
+    pub status: String,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+/// Records what a held job made and ends it, at once; 409 (nothing recorded) when the agent
+/// holds it no more.
+#[utoipa::path(post, path = "/api/v1/agent/jobs/{job_id}/finish", tag = "jobs",
+    params(("job_id" = Uuid, Path)), request_body = JobFinishInput,
+    responses((status = 200, body = JobEnd), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn finish(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    Path(job_id): Path<Uuid>,
+    JsonBody(input): JsonBody<JobFinishInput>,
+) -> ApiResult<Json<JobEnd>> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(&input.worker)?;
+    let (kind, _, _) = held(&state, job_id, &owner).await?;
+    let made = match (kind.as_str(), input) {
+        (
+            PROBE_JOB,
+            JobFinishInput {
+                probe: Some(p),
+                probe_error: None,
+                proxy_hash: None,
+                poster_hash: None,
+                ..
+            },
+        ) => Made::Probe(Box::new(Ok(p))),
+        (
+            PROBE_JOB,
+            JobFinishInput {
+                probe: None,
+                probe_error: Some(e),
+                proxy_hash: None,
+                poster_hash: None,
+                ..
+            },
+        ) => {
+            let e: String = e.chars().filter(|c| !c.is_control()).take(2000).collect();
+            Made::Probe(Box::new(Err(e)))
+        }
+        (
+            PROXY_JOB,
+            JobFinishInput {
+                probe: None,
+                probe_error: None,
+                proxy_hash: Some(proxy),
+                poster_hash: Some(poster),
+                ..
+            },
+        ) => {
+            for (field, h) in [("proxy_hash", &proxy), ("poster_hash", &poster)] {
+                if !state.store.platform().blob_known(h).await? {
+                    return Err(ApiError::invalid(field, "unknown_blob"));
+                }
+            }
+            Made::Proxy {
+                proxy_hash: proxy,
+                poster_hash: poster,
+            }
+        }
+        _ => return Err(ApiError::invalid("outcome", "not_what_this_job_makes")),
+    };
+    match state
+        .store
+        .platform()
+        .finish_media_job(job_id, &owner, made)
+        .await?
+    {
+        Ended::LeaseLost => Err(ApiError::new(Code::JobLeaseLost)),
+        Ended::Succeeded(r) => Ok(Json(JobEnd {
+            status: "succeeded".into(),
+            result: Some(r),
+            error: None,
+        })),
+        Ended::Failed(e) => Ok(Json(JobEnd {
+            status: "failed".into(),
+            result: None,
+            error: Some(e),
+        })),
+    }
+}
+
+/// Why a held job's attempt failed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailInput {
+    pub worker: String,
+    pub error: String,
+    /// Whether another attempt could do better (ffmpeg missing on the agent: yes; a file
+    /// ffmpeg cannot read: no).
+    pub retry: bool,
+}
+
+/// Records a failed attempt: the job runs again later (`retry`, until its attempts are spent)
+/// or fails for good.
+#[utoipa::path(post, path = "/api/v1/agent/jobs/{job_id}/fail", tag = "jobs",
+    params(("job_id" = Uuid, Path)), request_body = FailInput,
+    responses((status = 204, description = "Recorded"), (status = 403, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn fail(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    m: Member,
+    Path(job_id): Path<Uuid>,
+    JsonBody(input): JsonBody<FailInput>,
+) -> ApiResult<StatusCode> {
+    agent(&state, &caller, &m).await?;
+    let owner = lease_owner(&input.worker)?;
+    let error: String = input
+        .error
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(4000)
+        .collect();
+    let p = state.store.platform();
+    let recorded = if input.retry {
+        p.fail_job(job_id, &owner, &error).await?
+    } else {
+        p.fail_job_for_good(job_id, &owner, &error).await?
+    };
+    if recorded {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(Code::JobLeaseLost))
+    }
+}

@@ -1,0 +1,115 @@
+//! What the media jobs do to a file on this machine, whoever runs them: a server's own workers
+//! (`workers`) or a remote agent (`mstation agent`). Reading the file with ffprobe, and making
+//! its browser proxy and poster with ffmpeg; keeping and recording the results is the caller's.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mstation_core::media::probe::Probe;
+
+use crate::tools::{self, ToolError};
+
+/// What ffprobe says of the file at `path`: `Ok(Ok(probe))`, or `Ok(Err(reason))` in ffprobe's
+/// words for a file it cannot read (corrupt, truncated, not media). `Err` when ffprobe itself
+/// failed (missing, hung), to try again, unless this is the `last` attempt: the file then says
+/// why.
+pub async fn probe_file(path: &Path, last: bool) -> Result<Result<Probe, String>, String> {
+    match tools::ffprobe(path).await {
+        Ok(json) => Ok(
+            mstation_core::media::probe::parse(&String::from_utf8_lossy(&json))
+                .map_err(|e| e.to_string()),
+        ),
+        Err(ToolError::Failed { stderr, .. }) => {
+            Ok(Err(mstation_core::media::probe::reason(&stderr)))
+        }
+        Err(e) if !last => Err(e.to_string()),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// A proxy job's settings from its payload: the file's duration in seconds, and its start
+/// timecode as ffprobe wrote it (digits and separators only).
+pub fn proxy_settings(payload: &serde_json::Value) -> (f64, Option<String>) {
+    let duration = payload["duration"].as_f64().unwrap_or(0.0).max(0.0);
+    let timecode = payload["timecode"]
+        .as_str()
+        .filter(|t| t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b)))
+        .map(str::to_string);
+    (duration, timecode)
+}
+
+/// Makes the browser proxy of the file at `src` (H.264 in MP4, faststart, at most 1080 lines,
+/// stereo AAC, the source timecode kept) and its poster (a JPEG 480 wide, a second in) in the
+/// folder `dir` (made afresh); answers their paths.
+pub async fn make_proxy(
+    src: &Path,
+    dir: &Path,
+    duration: f64,
+    timecode: Option<&str>,
+) -> Result<(PathBuf, PathBuf), ToolError> {
+    let _ = tokio::fs::remove_dir_all(dir).await;
+    tokio::fs::create_dir_all(dir).await?;
+    let (out, poster) = (dir.join("proxy.mp4"), dir.join("poster.jpg"));
+    // Encoding takes a fraction of real time on a small machine; ten times over is a hang.
+    let limit = Duration::from_secs((duration * 10.0) as u64 + 120);
+    let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
+        .iter()
+        .map(OsStr::new)
+        .collect();
+    args.push(src.as_os_str());
+    args.extend(
+        [
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0?",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-vf",
+            "scale=-2:'min(1080,ih)'",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "160k",
+            "-ac",
+            "2",
+            "-movflags",
+            "+faststart",
+        ]
+        .iter()
+        .map(OsStr::new),
+    );
+    if let Some(tc) = timecode {
+        args.extend([OsStr::new("-timecode"), OsStr::new(tc)]);
+    }
+    args.push(out.as_os_str());
+    tools::ffmpeg(&args, limit).await?;
+    let seek = format!("{:.3}", (duration / 2.0).min(1.0));
+    let head = [
+        "-v",
+        "error",
+        "-y",
+        "-protocol_whitelist",
+        "file",
+        "-ss",
+        seek.as_str(),
+        "-i",
+    ];
+    let mut args: Vec<&OsStr> = head.iter().map(OsStr::new).collect();
+    args.push(src.as_os_str());
+    args.extend(
+        ["-frames:v", "1", "-vf", "scale=480:-2", "-q:v", "3"]
+            .iter()
+            .map(OsStr::new),
+    );
+    args.push(poster.as_os_str());
+    tools::ffmpeg(&args, Duration::from_secs(120)).await?;
+    Ok((out, poster))
+}

@@ -1,0 +1,153 @@
+//! The end of a media job, wherever it ran (a server's own worker or a remote agent): what it
+//! made is recorded with the job's end in one transaction, and only while the worker still holds
+//! the job's lease. A job whose lease lapsed and that ran again elsewhere is recorded once: the
+//! late worker's end finds the lease gone and records nothing.
+
+use mstation_core::media::probe::Probe;
+use uuid::Uuid;
+
+use super::{PROBE_JOB, PROXY_JOB, probe_tx, proxy_tx};
+use crate::{Platform, Result, StoreError, now_ms};
+
+/// What a media job made.
+#[derive(Debug, Clone)]
+pub enum Made {
+    /// What ffprobe said of the file, or why it could not read it (which fails the job for good).
+    Probe(Box<std::result::Result<Probe, String>>),
+    /// The file's browser proxy and poster, blobs already kept.
+    Proxy {
+        proxy_hash: String,
+        poster_hash: String,
+    },
+}
+
+/// How a media job ended once recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ended {
+    /// Recorded; the job succeeded with this result.
+    Succeeded(serde_json::Value),
+    /// Recorded; the job failed for good with this error (a file ffprobe cannot read).
+    Failed(String),
+    /// The worker no longer holds the job: nothing was recorded.
+    LeaseLost,
+}
+
+impl Ended {
+    /// The job's result when it succeeded (null otherwise).
+    pub fn result(&self) -> serde_json::Value {
+        match self {
+            Ended::Succeeded(r) => r.clone(),
+            _ => serde_json::Value::Null,
+        }
+    }
+}
+
+/// The file a media job is about, from its payload.
+pub fn job_file(payload: &serde_json::Value) -> Option<(Uuid, String)> {
+    let file = payload["media_file_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())?;
+    let hash = payload["hash"]
+        .as_str()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    Some((file, hash.to_string()))
+}
+
+impl Platform<'_> {
+    /// Records what the media job `id` made and ends it, in one transaction, if `worker` still
+    /// holds it. The file is the job's own (from its payload), whatever the worker says.
+    pub async fn finish_media_job(&self, id: Uuid, worker: &str, made: Made) -> Result<Ended> {
+        let worker = worker.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT org_id, kind, payload FROM jobs
+                     WHERE id = $1 AND lease_owner = $2 AND status = 'running'{}",
+                    tx.lock_rows()
+                );
+                let held: Option<(Option<Uuid>, String, String)> =
+                    tx.query_opt(&text, &[id.into(), (&worker).into()]).await?;
+                let Some((org_id, kind, payload)) = held else {
+                    return Ok(Ended::LeaseLost);
+                };
+                let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+                let (Some(org_id), Some((file, _))) = (org_id, job_file(&payload)) else {
+                    return Err(StoreError::NotFound {
+                        entity: "media file",
+                    });
+                };
+                let recorded = match (&made, kind.as_str()) {
+                    (Made::Probe(outcome), PROBE_JOB) => {
+                        probe_tx(tx, org_id, file, outcome.as_ref()).await
+                    }
+                    (
+                        Made::Proxy {
+                            proxy_hash,
+                            poster_hash,
+                        },
+                        PROXY_JOB,
+                    ) => proxy_tx(tx, org_id, file, proxy_hash, poster_hash).await,
+                    _ => {
+                        return Err(StoreError::InvalidValue {
+                            field: "outcome".into(),
+                            reason: "not_what_this_job_makes",
+                        });
+                    }
+                };
+                let ended = match recorded {
+                    // The file was deleted meanwhile: nothing left to record it on.
+                    Err(StoreError::NotFound { .. }) => {
+                        Ended::Succeeded(serde_json::json!({"media_file_id": file, "gone": true}))
+                    }
+                    Err(e) => return Err(e),
+                    Ok(()) => match &made {
+                        Made::Probe(outcome) => match outcome.as_ref() {
+                            Ok(p) => Ended::Succeeded(
+                                serde_json::json!({"media_file_id": file, "probe": p}),
+                            ),
+                            Err(why) => {
+                                Ended::Failed(format!("ffprobe could not read the file: {why}"))
+                            }
+                        },
+                        Made::Proxy {
+                            proxy_hash,
+                            poster_hash,
+                        } => Ended::Succeeded(serde_json::json!({"media_file_id": file,
+                            "proxy_hash": proxy_hash, "poster_hash": poster_hash})),
+                    },
+                };
+                let (status, result, error) = match &ended {
+                    Ended::Failed(e) => ("failed", None, Some(e.clone())),
+                    other => ("succeeded", Some(other.result().to_string()), None),
+                };
+                tx.execute(
+                    "UPDATE jobs SET status = $3, result = $4, last_error = $5, lease_owner = NULL,
+                     lease_expires_at = NULL, updated_at = $6
+                     WHERE id = $1 AND lease_owner = $2",
+                    &[
+                        id.into(),
+                        worker.into(),
+                        status.into(),
+                        result.into(),
+                        error.into(),
+                        now_ms().into(),
+                    ],
+                )
+                .await?;
+                Ok(ended)
+            })
+        })
+        .await
+    }
+
+    /// A job `worker` holds now: its kind and payload (what an agent asks before fetching a
+    /// job's source or sending what it made).
+    pub async fn held_job(&self, id: Uuid, worker: &str) -> Result<Option<(String, String)>> {
+        self.read_opt(
+            "SELECT kind, payload FROM jobs WHERE id = $1 AND lease_owner = $2
+             AND status = 'running' AND lease_expires_at >= $3",
+            &[id.into(), worker.into(), now_ms().into()],
+        )
+        .await
+    }
+}
