@@ -79,10 +79,14 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let server = Server {
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // A stalled transfer is dropped and the job tried again, not held forever.
+            .read_timeout(Duration::from_secs(60))
             .build()?,
         base: o.server.trim_end_matches('/').to_string(),
         token: o.token.clone(),
     };
+    // What a killed run of this agent left is let go.
+    let _ = tokio::fs::remove_dir_all(&o.work).await;
     tokio::fs::create_dir_all(&o.work)
         .await
         .with_context(|| format!("creating the work folder {}", o.work.display()))?;
@@ -169,30 +173,40 @@ async fn work_slot(
             let (server, worker, id, lost) =
                 (server.clone(), worker.clone(), id.clone(), lost.clone());
             tokio::spawn(async move {
+                let every = Duration::from_millis(lease_ms as u64 / 3);
+                let mut wait = every;
                 loop {
-                    tokio::time::sleep(Duration::from_millis(lease_ms as u64 / 3)).await;
-                    match server
-                        .post(
-                            &format!("/api/v1/agent/jobs/{id}/heartbeat"),
-                            &json!({"worker": worker, "lease_ms": lease_ms}),
-                        )
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => {}
+                    tokio::time::sleep(wait).await;
+                    let beat = server
+                        .http
+                        .post(server.url(&format!("/api/v1/agent/jobs/{id}/heartbeat")))
+                        .bearer_auth(&server.token)
+                        .timeout(Duration::from_millis(lease_ms as u64 / 4))
+                        .json(&json!({"worker": worker, "lease_ms": lease_ms}))
+                        .send()
+                        .await;
+                    wait = match beat {
+                        Ok(r) if r.status().is_success() => every,
                         Ok(r) if r.status() == reqwest::StatusCode::CONFLICT => {
                             lost.notify_one();
                             return;
                         }
-                        // The server is away for a moment: the lease may still hold.
-                        _ => {}
-                    }
+                        // The server is away for a moment: tried again soon, while the lease
+                        // may still hold.
+                        _ => Duration::from_secs(1),
+                    };
                 }
             })
         };
         let dir = work.join(&id);
-        let outcome = tokio::select! {
+        let made = tokio::select! {
             o = run_job(&server, &worker, &job, &dir) => o,
             _ = lost.notified() => Err(Failure::LeaseLost),
+        };
+        // The end is sent whole, whatever a heartbeat meanwhile says: the server decides.
+        let outcome = match made {
+            Ok(end) => finish(&server, &id, &end).await,
+            Err(e) => Err(e),
         };
         beat.abort();
         let _ = tokio::fs::remove_dir_all(&dir).await;
@@ -238,7 +252,7 @@ async fn work_slot(
 }
 
 /// Runs one job: its source read through the server, the tool run here, what it made sent
-/// back, and the job ended with it. Answers the server's account of the end.
+/// back. Answers the end to send.
 async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Result<Value, Failure> {
     let id = job["id"].as_str().unwrap_or_default();
     tokio::fs::create_dir_all(dir)
@@ -280,8 +294,13 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
             )));
         }
     };
+    Ok(end)
+}
+
+/// Ends the job with what it made; answers the server's account of the end.
+async fn finish(server: &Server, id: &str, end: &Value) -> Result<Value, Failure> {
     let r = server
-        .post(&format!("/api/v1/agent/jobs/{id}/finish"), &end)
+        .post(&format!("/api/v1/agent/jobs/{id}/finish"), end)
         .await?;
     match r.status() {
         s if s.is_success() => Ok(r.json().await.map_err(|e| Failure::Retry(e.to_string()))?),

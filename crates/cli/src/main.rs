@@ -333,9 +333,8 @@ async fn main() -> anyhow::Result<()> {
             {
                 bail!("--name takes letters, digits, ., _, : and - (at most 90)");
             }
-            let work = work.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("mstation-agent-{}", std::process::id()))
-            });
+            let work =
+                work.unwrap_or_else(|| std::env::temp_dir().join(format!("mstation-agent-{name}")));
             agent::run(agent::Options {
                 server,
                 token,

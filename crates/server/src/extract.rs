@@ -359,6 +359,9 @@ pub async fn refuse_large_bodies(
             too_large(limit).into_response()
         }
         None if chunked => {
+            // Gathered here, before anyone is signed in: never more than an edit's worth. A
+            // larger body (an ingest's end) declares its length.
+            let limit = limit.min(crate::MAX_EDIT_BODY);
             let (parts, body) = req.into_parts();
             let mut stream = body.into_data_stream();
             let mut kept = Vec::new();

@@ -23,6 +23,8 @@ pub async fn probe_file(path: &Path, last: bool) -> Result<Result<Probe, String>
         Err(ToolError::Failed { stderr, .. }) => {
             Ok(Err(mstation_core::media::probe::reason(&stderr)))
         }
+        // Killed from outside, missing or hung: not the file's fault, tried again.
+        Err(e @ ToolError::Killed { .. }) => Err(e.to_string()),
         Err(e) if !last => Err(e.to_string()),
         Err(e) => Ok(Err(e.to_string())),
     }

@@ -14,6 +14,8 @@ pub enum ToolError {
     TimedOut { tool: &'static str, secs: u64 },
     #[error("{tool} failed: {stderr}")]
     Failed { tool: &'static str, stderr: String },
+    #[error("{tool} was killed before it finished")]
+    Killed { tool: &'static str },
     #[error("the tool's working folder could not be made: {0}")]
     Folder(#[from] std::io::Error),
     #[error("{tool} could not be started: {source}")]
@@ -36,6 +38,9 @@ pub async fn run(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
+        // Its own process group: a Ctrl-C meant for the process running it (an agent stopping
+        // gracefully) does not kill the tool half-way.
+        .process_group(0)
         .spawn()
         .map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => ToolError::Missing(tool),
@@ -53,6 +58,9 @@ pub async fn run(
     };
     if out.status.success() {
         Ok(out.stdout)
+    } else if out.status.code().is_none() {
+        // Killed by a signal (an operator, the out-of-memory killer): not the file's fault.
+        Err(ToolError::Killed { tool })
     } else {
         Err(ToolError::Failed {
             tool,

@@ -33,7 +33,11 @@ pub const AGENT_KINDS: [&str; 2] = [PROBE_JOB, PROXY_JOB];
 /// organisation.
 async fn agent(state: &State, caller: &crate::auth::Caller, m: &Member) -> ApiResult<()> {
     let user = state.store.platform().user(caller.user_id).await?;
-    if !user.is_operator || !m.0.can(Permission::ManageOrg) {
+    let org = state.store.tenant(&m.0).org().await?;
+    if !user.is_operator
+        || org.kind != mstation_core::OrgKind::PlatformOperator
+        || !m.0.can(Permission::ManageOrg)
+    {
         return Err(ApiError::forbidden("forbidden-run_jobs"));
     }
     Ok(())
@@ -256,12 +260,17 @@ pub async fn output(
 ) -> ApiResult<Response> {
     agent(&state, &caller, &m).await?;
     let owner = lease_owner(p.worker.as_deref().unwrap_or_default())?;
-    held(&state, job_id, &owner).await?;
-    let path = state.blobs.staging_file(Uuid::now_v7());
+    let (kind, _, _) = held(&state, job_id, &owner).await?;
+    // A proxy job makes two files; nothing else sends any.
+    if kind != PROXY_JOB {
+        return Err(ApiError::invalid("outcome", "not_what_this_job_makes"));
+    }
+    let staged = Staged(state.blobs.staging_file(Uuid::now_v7()));
+    let path = &staged.0;
     let received = async {
         let mut file = tokio::io::BufWriter::with_capacity(
             1 << 20,
-            tokio::fs::File::create(&path).await.map_err(io)?,
+            tokio::fs::File::create(path).await.map_err(io)?,
         );
         let mut hasher = blake3::Hasher::new();
         let mut size: i64 = 0;
@@ -278,12 +287,29 @@ pub async fn output(
         file.flush().await.map_err(io)?;
         file.get_ref().sync_all().await.map_err(io)?;
         let hash = hasher.finalize().to_hex().to_string();
-        crate::api::media::tus::keep_blob(&state, &hash, &path, size).await?;
+        crate::api::media::tus::keep_blob(&state, &hash, path, size).await?;
+        // Named as this job's, so its end may name it (and no other blob).
+        if !state
+            .store
+            .platform()
+            .add_job_output(job_id, &owner, &hash)
+            .await?
+        {
+            return Err(ApiError::new(Code::JobLeaseLost));
+        }
         Ok(Kept { hash, size })
     };
-    let kept = received.await;
-    let _ = tokio::fs::remove_file(&path).await;
-    Ok((StatusCode::CREATED, Json(kept?)).into_response())
+    Ok((StatusCode::CREATED, Json(received.await?)).into_response())
+}
+
+/// A file an output is gathered in, deleted however the request ends (a client gone half-way
+/// included).
+struct Staged(std::path::PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn io(e: std::io::Error) -> ApiError {
@@ -369,8 +395,9 @@ pub async fn finish(
                 ..
             },
         ) => {
+            let outputs = state.store.platform().job_outputs(job_id).await?;
             for (field, h) in [("proxy_hash", &proxy), ("poster_hash", &poster)] {
-                if !state.store.platform().blob_known(h).await? {
+                if !outputs.iter().any(|o| o == h) {
                     return Err(ApiError::invalid(field, "unknown_blob"));
                 }
             }

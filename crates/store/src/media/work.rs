@@ -140,6 +140,52 @@ impl Platform<'_> {
         .await
     }
 
+    /// Names the blob `hash` as an output of the job `worker` holds (at most four); false when
+    /// it holds the job no more, or the job has all its outputs.
+    pub async fn add_job_output(&self, id: Uuid, worker: &str, hash: &str) -> Result<bool> {
+        let (worker, hash) = (worker.to_string(), hash.to_string());
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT outputs FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'{}",
+                    tx.lock_rows()
+                );
+                let found: Option<(Option<String>,)> =
+                    tx.query_opt(&text, &[id.into(), (&worker).into()]).await?;
+                let Some((outputs,)) = found else {
+                    return Ok(false);
+                };
+                let mut list: Vec<&str> = outputs.as_deref().unwrap_or("").split_whitespace().collect();
+                if list.contains(&hash.as_str()) {
+                    return Ok(true);
+                }
+                if list.len() >= 4 {
+                    return Ok(false);
+                }
+                list.push(&hash);
+                let joined = list.join(" ");
+                tx.execute(
+                    "UPDATE jobs SET outputs = $3 WHERE id = $1 AND lease_owner = $2",
+                    &[id.into(), (&worker).into(), joined.into()],
+                )
+                .await?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    /// The blobs agents sent as outputs of the job.
+    pub async fn job_outputs(&self, id: Uuid) -> Result<Vec<String>> {
+        let found: Option<(Option<String>,)> = self
+            .read_opt("SELECT outputs FROM jobs WHERE id = $1", &[id.into()])
+            .await?;
+        Ok(found
+            .and_then(|(o,)| o)
+            .map(|o| o.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default())
+    }
+
     /// A job `worker` holds now: its kind and payload (what an agent asks before fetching a
     /// job's source or sending what it made).
     pub async fn held_job(&self, id: Uuid, worker: &str) -> Result<Option<(String, String)>> {

@@ -162,6 +162,7 @@ pub async fn finish_ingest(
     let lengths: std::collections::HashMap<Uuid, i64> =
         uploads.iter().map(|u| (u.id, u.length)).collect();
     let mut seen = std::collections::HashSet::new();
+    let mut uploads_seen = std::collections::HashSet::new();
     let mut files = Vec::with_capacity(input.files.len());
     for (n, mut f) in input.files.into_iter().enumerate() {
         let field = format!("files[{n}]");
@@ -178,7 +179,7 @@ pub async fn finish_ingest(
             ));
         }
         f.blake3.make_ascii_lowercase();
-        if !seen.insert(f.path.clone()) || !seen.insert(f.upload_id.to_string()) {
+        if !seen.insert(f.path.clone()) || !uploads_seen.insert(f.upload_id) {
             return Err(ApiError::invalid(&field, "duplicate_file"));
         }
         // The generation records what was read, at the size read: a file it does not name, or
