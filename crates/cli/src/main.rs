@@ -38,6 +38,12 @@ struct StoreArgs {
     /// Metadata database: `postgres://…` to scale out; SQLite in the data folder when absent.
     #[arg(long, env = "MSTATION_DATABASE")]
     database: Option<String>,
+    /// Where media blobs are kept: `s3://bucket` (or `s3://bucket/prefix`) on S3-compatible
+    /// storage, its endpoint and keys from `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_REGION`; the data folder's `media` folder when absent.
+    /// Uploads in flight are gathered in the data folder either way.
+    #[arg(long, env = "MSTATION_STORAGE")]
+    storage: Option<String>,
 }
 
 impl StoreArgs {
@@ -54,11 +60,24 @@ impl StoreArgs {
             .with_context(|| "opening the metadata store")
     }
 
-    /// The blob store: the data folder's `media` folder.
+    /// The blob store: S3-compatible storage when `--storage` names it, else the data folder's
+    /// `media` folder.
     fn blobs(&self) -> anyhow::Result<mstation_store::media::blobs::BlobStore> {
+        use mstation_store::media::blobs::BlobStore;
         let root = self.data.join("media");
-        mstation_store::media::blobs::BlobStore::local(&root)
-            .with_context(|| format!("opening the media folder {}", root.display()))
+        match self.storage.as_deref() {
+            Some(url) if url.starts_with("s3://") => {
+                // Its requests go out over rustls.
+                mstation_server::init_tls();
+                BlobStore::s3(url, &root.join("uploads"))
+                    .with_context(|| format!("opening the blob store {url}"))
+            }
+            Some(other) => bail!(
+                "--storage takes s3://bucket (or leave it out for the data folder), not {other}"
+            ),
+            None => BlobStore::local(&root)
+                .with_context(|| format!("opening the media folder {}", root.display())),
+        }
     }
 }
 

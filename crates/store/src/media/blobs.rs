@@ -25,6 +25,8 @@ pub enum BlobError {
     Store(#[from] object_store::Error),
     #[error("blob store: {0}")]
     Io(#[from] std::io::Error),
+    #[error("blob store: {0}")]
+    Config(String),
 }
 
 /// Where media bytes are kept.
@@ -51,6 +53,33 @@ impl BlobStore {
             objects: Arc::new(LocalFileSystem::new_with_prefix(&blobs)?),
             staging,
             local: Some(blobs),
+        })
+    }
+
+    /// The blob store in an S3-compatible bucket, `s3://bucket` or `s3://bucket/prefix`; the
+    /// endpoint and keys come from the environment (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`; `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint).
+    /// Uploads in flight are gathered in the local folder `staging` (created if missing).
+    pub fn s3(url: &str, staging: &Path) -> Result<BlobStore, BlobError> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| BlobError::Config(format!("{url} is not an s3:// address")))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(BlobError::Config(format!("{url} names no bucket")));
+        }
+        let s3 = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()?;
+        let objects: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
+            "" => Arc::new(s3),
+            p => Arc::new(object_store::prefix::PrefixStore::new(s3, p)),
+        };
+        std::fs::create_dir_all(staging)?;
+        Ok(BlobStore {
+            objects,
+            staging: staging.to_path_buf(),
+            local: None,
         })
     }
 
@@ -210,6 +239,13 @@ pub async fn hash_file(file: PathBuf, length: u64) -> Result<String, BlobError> 
 pub struct Readable {
     pub path: PathBuf,
     temporary: bool,
+}
+
+impl Readable {
+    /// Whether this is a copy made for the tool (deleted when dropped), not the blob itself.
+    pub fn is_copy(&self) -> bool {
+        self.temporary
+    }
 }
 
 impl Drop for Readable {
