@@ -271,11 +271,9 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
             }
         }
         Some("media.proxy") => {
-            let (duration, timecode) = media_jobs::proxy_settings(payload);
-            let made =
-                media_jobs::make_proxy(&src, &dir.join("out"), duration, timecode.as_deref()).await;
-            let (proxy, poster) = match made {
-                Ok(p) => p,
+            let settings = media_jobs::proxy_settings(payload);
+            let files = match media_jobs::make_proxy(&src, &dir.join("out"), &settings).await {
+                Ok(f) => f,
                 Err(ToolError::Failed { stderr, .. }) => {
                     return Err(Failure::Final(format!(
                         "ffmpeg could not make the proxy: {}",
@@ -284,9 +282,17 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
                 }
                 Err(e) => return Err(Failure::Retry(e.to_string())),
             };
-            let proxy_hash = send(server, worker, id, &proxy).await?;
-            let poster_hash = send(server, worker, id, &poster).await?;
-            json!({"worker": worker, "proxy_hash": proxy_hash, "poster_hash": poster_hash})
+            let waveform_hash = match &files.waveform {
+                Some(w) => Some(send(server, worker, id, w).await?),
+                None => None,
+            };
+            json!({
+                "worker": worker,
+                "proxy_hash": send(server, worker, id, &files.proxy).await?,
+                "poster_hash": send(server, worker, id, &files.poster).await?,
+                "sprite_hash": send(server, worker, id, &files.sprite).await?,
+                "waveform_hash": waveform_hash,
+            })
         }
         other => {
             return Err(Failure::Retry(format!(

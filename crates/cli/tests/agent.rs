@@ -235,6 +235,14 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
     assert_eq!(job["attempts"], 2, "run by A, then by B: {job}");
     let file = get(format!("/api/v1/media/{}", file["id"].as_str().unwrap())).await;
     assert_eq!(job["result"]["proxy_hash"], file["proxy_hash"]);
+    assert!(
+        !file["sprite_hash"].is_null(),
+        "the scrub sprite is made on the agent too: {file}"
+    );
+    assert!(
+        file["waveform_hash"].is_null(),
+        "the clip has no sound: {file}"
+    );
     // The proxy plays: H.264, the source's timecode kept.
     let proxy = http
         .get(format!(

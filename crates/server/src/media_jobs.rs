@@ -30,26 +30,52 @@ pub async fn probe_file(path: &Path, last: bool) -> Result<Result<Probe, String>
     }
 }
 
-/// A proxy job's settings from its payload: the file's duration in seconds, and its start
-/// timecode as ffprobe wrote it (digits and separators only).
-pub fn proxy_settings(payload: &serde_json::Value) -> (f64, Option<String>) {
-    let duration = payload["duration"].as_f64().unwrap_or(0.0).max(0.0);
-    let timecode = payload["timecode"]
-        .as_str()
-        .filter(|t| t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b)))
-        .map(str::to_string);
-    (duration, timecode)
+/// What a proxy job is told of its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxySettings {
+    /// In seconds.
+    pub duration: f64,
+    /// The start timecode as ffprobe wrote it (digits and separators only).
+    pub timecode: Option<String>,
+    /// Whether it has sound (a waveform is made).
+    pub sound: bool,
 }
 
-/// Makes the browser proxy of the file at `src` (H.264 in MP4, faststart, at most 1080 lines,
-/// stereo AAC, the source timecode kept) and its poster (a JPEG 480 wide, a second in) in the
-/// folder `dir` (made afresh); answers their paths.
+/// A proxy job's settings from its payload.
+pub fn proxy_settings(payload: &serde_json::Value) -> ProxySettings {
+    ProxySettings {
+        duration: payload["duration"].as_f64().unwrap_or(0.0).max(0.0),
+        timecode: payload["timecode"]
+            .as_str()
+            .filter(|t| {
+                t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b))
+            })
+            .map(str::to_string),
+        sound: payload["sound"].as_bool().unwrap_or(false),
+    }
+}
+
+/// The files a proxy job makes, in its folder.
+#[derive(Debug)]
+pub struct ProxyFiles {
+    pub proxy: PathBuf,
+    pub poster: PathBuf,
+    pub sprite: PathBuf,
+    /// For a file with sound.
+    pub waveform: Option<PathBuf>,
+}
+
+/// Makes, in the folder `dir` (made afresh), the browser proxy of the file at `src` (H.264 in
+/// MP4, faststart, at most 1080 lines, stereo AAC, the source timecode kept), its poster (a JPEG
+/// 480 wide, a second in), its scrub sprite (100 frames evenly spread, 10 by 10, each 160 wide)
+/// and, with sound, its waveform (a PNG 1600 by 120).
 pub async fn make_proxy(
     src: &Path,
     dir: &Path,
-    duration: f64,
-    timecode: Option<&str>,
-) -> Result<(PathBuf, PathBuf), ToolError> {
+    settings: &ProxySettings,
+) -> Result<ProxyFiles, ToolError> {
+    let duration = settings.duration;
+    let timecode = settings.timecode.as_deref();
     let _ = tokio::fs::remove_dir_all(dir).await;
     tokio::fs::create_dir_all(dir).await?;
     let (out, poster) = (dir.join("proxy.mp4"), dir.join("poster.jpg"));
@@ -113,5 +139,52 @@ pub async fn make_proxy(
     );
     args.push(poster.as_os_str());
     tools::ffmpeg(&args, Duration::from_secs(120)).await?;
-    Ok((out, poster))
+
+    // A hundred frames, evenly spread: a frame every hundredth of the duration.
+    let sprite = dir.join("sprite.jpg");
+    let every = if duration > 0.0 {
+        100.0 / duration
+    } else {
+        1.0
+    };
+    let filter = format!("fps={every:.6},scale=160:-2,tile=10x10");
+    let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
+        .iter()
+        .map(OsStr::new)
+        .collect();
+    args.push(src.as_os_str());
+    let tail = ["-an", "-vf", filter.as_str(), "-frames:v", "1", "-q:v", "4"];
+    args.extend(tail.iter().map(OsStr::new));
+    args.push(sprite.as_os_str());
+    tools::ffmpeg(&args, limit).await?;
+
+    let waveform = if settings.sound {
+        let wave = dir.join("waveform.png");
+        let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
+            .iter()
+            .map(OsStr::new)
+            .collect();
+        args.push(src.as_os_str());
+        args.extend(
+            [
+                "-filter_complex",
+                "aformat=channel_layouts=mono,showwavespic=s=1600x120:colors=0x5b8def",
+                "-frames:v",
+                "1",
+            ]
+            .iter()
+            .map(OsStr::new),
+        );
+        args.push(wave.as_os_str());
+        tools::ffmpeg(&args, limit).await?;
+        Some(wave)
+    } else {
+        None
+    };
+    Ok(ProxyFiles {
+        proxy: out,
+        poster,
+        sprite,
+        waveform,
+    })
 }

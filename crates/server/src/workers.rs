@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mstation_store::events::webhooks::{Attempt, DELIVERY_JOB, FANOUT_CONSUMER};
 use mstation_store::jobs::Job;
+use mstation_store::media::Derived;
 use mstation_store::media::work::{Ended, Made};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -257,38 +258,44 @@ async fn probe(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     Ok(Ran::Made(Made::Probe(Box::new(outcome))))
 }
 
-/// Makes a file's browser proxy and poster (`media_jobs::make_proxy`) and keeps both as blobs.
+/// Makes a file's browser proxy, poster, sprite and waveform (`media_jobs::make_proxy`) and
+/// keeps them as blobs.
 /// A file ffmpeg cannot read fails the job for good, with ffmpeg's reason.
 async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let (_, hash, payload) = media_target(job)?;
-    let (duration, timecode) = crate::media_jobs::proxy_settings(&payload);
+    let settings = crate::media_jobs::proxy_settings(&payload);
     let src = state
         .blobs
         .readable(&hash)
         .await
         .map_err(|e| JobFailure::Retry(e.to_string()))?;
     let dir = state.blobs.staging_file(job.id).with_extension("proxy");
-    let made = crate::media_jobs::make_proxy(&src.path, &dir, duration, timecode.as_deref()).await;
+    let made = crate::media_jobs::make_proxy(&src.path, &dir, &settings).await;
     let result = match made {
-        Ok((out, poster)) => {
-            let mut kept = Vec::new();
-            for path in [&out, &poster] {
-                let size = tokio::fs::metadata(path)
+        Ok(files) => {
+            let keep = |path: std::path::PathBuf| async move {
+                let size = tokio::fs::metadata(&path)
                     .await
                     .map_err(|e| JobFailure::Retry(e.to_string()))?
                     .len();
                 let h = mstation_store::media::blobs::hash_file(path.clone(), size)
                     .await
                     .map_err(|e| JobFailure::Retry(e.to_string()))?;
-                crate::api::media::tus::keep_blob(state, &h, path, size as i64)
+                crate::api::media::tus::keep_blob(state, &h, &path, size as i64)
                     .await
                     .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
-                kept.push(h);
-            }
-            Ok(Ran::Made(Made::Proxy {
-                proxy_hash: kept[0].clone(),
-                poster_hash: kept[1].clone(),
-            }))
+                Ok::<_, JobFailure>(h)
+            };
+            let waveform_hash = match files.waveform {
+                Some(w) => Some(keep(w).await?),
+                None => None,
+            };
+            Ok(Ran::Made(Made::Proxy(Derived {
+                proxy_hash: keep(files.proxy).await?,
+                poster_hash: keep(files.poster).await?,
+                sprite_hash: Some(keep(files.sprite).await?),
+                waveform_hash,
+            })))
         }
         Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
             "ffmpeg could not make the proxy: {}",

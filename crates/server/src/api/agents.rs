@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use mstation_core::Permission;
 use mstation_core::media::probe::Probe;
 use mstation_store::jobs::Job;
+use mstation_store::media::Derived;
 use mstation_store::media::work::{Ended, Made};
 use mstation_store::media::{MAX_UPLOAD, PROBE_JOB, PROXY_JOB};
 use serde::{Deserialize, Serialize};
@@ -318,7 +319,8 @@ fn io(e: std::io::Error) -> ApiError {
 }
 
 /// What a media job made, as its agent reports it: a probe (what ffprobe said, or why it could
-/// not read the file), or a proxy and a poster already sent to the job's outputs.
+/// not read the file), or a proxy, a poster, a sprite and (with sound) a waveform already sent
+/// to the job's outputs.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobFinishInput {
@@ -333,6 +335,11 @@ pub struct JobFinishInput {
     pub proxy_hash: Option<String>,
     #[serde(default)]
     pub poster_hash: Option<String>,
+    #[serde(default)]
+    pub sprite_hash: Option<String>,
+    /// For a file with sound.
+    #[serde(default)]
+    pub waveform_hash: Option<String>,
 }
 
 /// How a job ended.
@@ -361,50 +368,47 @@ pub async fn finish(
     agent(&state, &caller, &m).await?;
     let owner = lease_owner(&input.worker)?;
     let (kind, _, _) = held(&state, job_id, &owner).await?;
-    let made = match (kind.as_str(), input) {
-        (
-            PROBE_JOB,
-            JobFinishInput {
-                probe: Some(p),
-                probe_error: None,
-                proxy_hash: None,
-                poster_hash: None,
-                ..
-            },
-        ) => Made::Probe(Box::new(Ok(p))),
-        (
-            PROBE_JOB,
-            JobFinishInput {
-                probe: None,
-                probe_error: Some(e),
-                proxy_hash: None,
-                poster_hash: None,
-                ..
-            },
-        ) => {
-            let e: String = e.chars().filter(|c| !c.is_control()).take(2000).collect();
-            Made::Probe(Box::new(Err(e)))
+    let proxy_fields = [
+        &input.proxy_hash,
+        &input.poster_hash,
+        &input.sprite_hash,
+        &input.waveform_hash,
+    ];
+    let made = match kind.as_str() {
+        PROBE_JOB if proxy_fields.iter().all(|f| f.is_none()) => {
+            match (input.probe, input.probe_error) {
+                (Some(p), None) => Made::Probe(Box::new(Ok(p))),
+                (None, Some(e)) => {
+                    let e: String = e.chars().filter(|c| !c.is_control()).take(2000).collect();
+                    Made::Probe(Box::new(Err(e)))
+                }
+                _ => return Err(ApiError::invalid("outcome", "not_what_this_job_makes")),
+            }
         }
-        (
-            PROXY_JOB,
-            JobFinishInput {
-                probe: None,
-                probe_error: None,
-                proxy_hash: Some(proxy),
-                poster_hash: Some(poster),
-                ..
-            },
-        ) => {
+        PROXY_JOB if input.probe.is_none() && input.probe_error.is_none() => {
+            let (Some(proxy), Some(poster)) = (input.proxy_hash, input.poster_hash) else {
+                return Err(ApiError::invalid("outcome", "not_what_this_job_makes"));
+            };
             let outputs = state.store.platform().job_outputs(job_id).await?;
-            for (field, h) in [("proxy_hash", &proxy), ("poster_hash", &poster)] {
-                if !outputs.iter().any(|o| o == h) {
+            let named = [
+                ("proxy_hash", Some(&proxy)),
+                ("poster_hash", Some(&poster)),
+                ("sprite_hash", input.sprite_hash.as_ref()),
+                ("waveform_hash", input.waveform_hash.as_ref()),
+            ];
+            for (field, h) in named {
+                if let Some(h) = h
+                    && !outputs.iter().any(|o| o == h)
+                {
                     return Err(ApiError::invalid(field, "unknown_blob"));
                 }
             }
-            Made::Proxy {
+            Made::Proxy(Derived {
                 proxy_hash: proxy,
                 poster_hash: poster,
-            }
+                sprite_hash: input.sprite_hash,
+                waveform_hash: input.waveform_hash,
+            })
         }
         _ => return Err(ApiError::invalid("outcome", "not_what_this_job_makes")),
     };

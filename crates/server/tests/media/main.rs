@@ -875,6 +875,46 @@ async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
             "the source timecode is kept"
         );
         assert_eq!(p.audio[0].codec, "aac");
+        // A scrub sprite of 10 by 10 frames 160 wide, and the sound's waveform.
+        for (what, kind, magic, size) in [
+            ("sprite", "image/jpeg", &b"\xff\xd8\xff"[..], (1600, 900)),
+            ("waveform", "image/png", &b"\x89PNG"[..], (1600, 120)),
+        ] {
+            let r = srv
+                .call(
+                    &a.token,
+                    Method::GET,
+                    &format!("/api/v1/media/{take_id}/{what}"),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (r.status(), header(&r, "content-type")),
+                (StatusCode::OK, kind.to_string()),
+                "{what}"
+            );
+            let image = r.bytes().await.unwrap().to_vec();
+            assert!(image.starts_with(magic), "{what} is a {kind}");
+            let path = dir.join(what);
+            std::fs::write(&path, &image).unwrap();
+            let dims = std::process::Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-show_entries",
+                    "stream=width,height",
+                    "-of",
+                    "csv=p=0",
+                ])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&dims.stdout).trim(),
+                format!("{},{}", size.0, size.1),
+                "{what}"
+            );
+        }
         // Seekable: a range of it.
         let r = srv
             .http

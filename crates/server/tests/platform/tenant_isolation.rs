@@ -283,7 +283,12 @@ pub(crate) async fn one_of_everything(
             .header("Content-Type", "application/offset+octet-stream")
     };
     // A real clip, so that its proxy and poster are made too.
-    let clip = ffmpeg_clip("64x36", "24", "0.5", &[]);
+    let clip = ffmpeg_clip(
+        "64x36",
+        "24",
+        "0.5",
+        &["-f", "lavfi", "-i", "sine", "-c:a", "aac"],
+    );
     let r = upload(clip.len()).body(clip).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let (_, media) = srv.get(&a.token, "/api/v1/media").await;

@@ -303,6 +303,8 @@ impl Tenant<'_> {
                             probe_error: None,
                             proxy_hash: None,
                             poster_hash: None,
+                            sprite_hash: None,
+                            waveform_hash: None,
                             ingest_id: Some(id),
                             path: u.path.clone(),
                         };

@@ -108,6 +108,11 @@ pub struct MediaFile {
     pub proxy_hash: Option<String>,
     /// Its poster image's blob (JPEG), once made.
     pub poster_hash: Option<String>,
+    /// Its scrub sprite's blob (JPEG: 100 frames evenly spread over its duration, 10 by 10,
+    /// each 160 wide, left to right then down), once made.
+    pub sprite_hash: Option<String>,
+    /// Its sound's waveform (PNG, 1600 by 120), once made, for a file with sound.
+    pub waveform_hash: Option<String>,
     /// The camera-card ingest that brought it, if one did.
     pub ingest_id: Option<Uuid>,
     /// Where it was on the card (`A001C003_R1XZ/A001C003.MOV`), if it came from one.
@@ -132,13 +137,15 @@ impl FromRow for MediaFile {
             probe_error: r.get()?,
             proxy_hash: r.get()?,
             poster_hash: r.get()?,
+            sprite_hash: r.get()?,
+            waveform_hash: r.get()?,
             ingest_id: r.get()?,
             path: r.get()?,
         })
     }
 }
 
-const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash, ingest_id, path";
+const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash, sprite_hash, waveform_hash, ingest_id, path";
 
 /// The job that reads a new file with ffprobe.
 pub const PROBE_JOB: &str = "media.probe";
@@ -566,6 +573,8 @@ impl Tenant<'_> {
                     probe_error: None,
                     proxy_hash: None,
                     poster_hash: None,
+                    sprite_hash: None,
+                    waveform_hash: None,
                     ingest_id: None,
                     path: None,
                 };
@@ -935,41 +944,12 @@ impl Platform<'_> {
         let rows: Vec<(String,)> = self
             .read(
                 "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
-                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash)
+                 AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash OR f.sprite_hash = b.hash OR f.waveform_hash = b.hash)
                  AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into()],
             )
             .await?;
         Ok(rows.into_iter().map(|(h,)| h).collect())
-    }
-
-    /// Records what ffprobe said of the organisation's file (or why it could not read it), and
-    /// announces it (`media.probed`, `media.probe_failed`).
-    pub async fn record_probe(
-        &self,
-        org_id: Uuid,
-        media_file_id: Uuid,
-        outcome: std::result::Result<Probe, String>,
-    ) -> Result<()> {
-        self.write(move |tx| {
-            Box::pin(async move { probe_tx(tx, org_id, media_file_id, &outcome).await })
-        })
-        .await
-    }
-
-    /// Records a file's browser proxy and poster (blobs already recorded) and announces them.
-    pub async fn record_proxy(
-        &self,
-        org_id: Uuid,
-        media_file_id: Uuid,
-        proxy_hash: &str,
-        poster_hash: &str,
-    ) -> Result<()> {
-        let (proxy, poster) = (proxy_hash.to_string(), poster_hash.to_string());
-        self.write(move |tx| {
-            Box::pin(async move { proxy_tx(tx, org_id, media_file_id, &proxy, &poster).await })
-        })
-        .await
     }
 
     /// Marks the blob `hash` as being collected if still no file references it (and it is
@@ -982,7 +962,7 @@ impl Platform<'_> {
                 Ok(tx
                     .execute(
                         "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
-                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1)
+                         AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1 OR f.sprite_hash = $1 OR f.waveform_hash = $1)
                          AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)",
                         &[hash.into(), before.into()],
                     )
@@ -1113,6 +1093,7 @@ pub(crate) async fn probe_tx(
         video: Some(_),
         duration,
         timecode,
+        audio,
         ..
     }) = outcome
     {
@@ -1128,7 +1109,8 @@ pub(crate) async fn probe_tx(
                 org_id: Some(org_id),
                 kind: PROXY_JOB.into(),
                 payload: serde_json::json!({"media_file_id": media_file_id,
-                    "hash": hash, "duration": duration, "timecode": timecode}),
+                    "hash": hash, "duration": duration, "timecode": timecode,
+                    "sound": !audio.is_empty()}),
                 priority: 0,
                 max_attempts: 3,
                 run_after: None,
@@ -1154,23 +1136,34 @@ pub(crate) async fn probe_tx(
     Ok(())
 }
 
-/// Records a file's browser proxy and poster (blobs already recorded) and announces them.
+/// What a proxy job made of a file: blobs, already recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Derived {
+    pub proxy_hash: String,
+    pub poster_hash: String,
+    pub sprite_hash: Option<String>,
+    pub waveform_hash: Option<String>,
+}
+
+/// Records a file's browser proxy, poster, sprite and waveform (blobs already recorded) and
+/// announces them.
 pub(crate) async fn proxy_tx(
     tx: &mut crate::WriteTx<'_>,
     org_id: Uuid,
     media_file_id: Uuid,
-    proxy: &str,
-    poster: &str,
+    d: &Derived,
 ) -> Result<()> {
     let n = tx
         .execute(
-            "UPDATE media_files SET proxy_hash = $3, poster_hash = $4, version = version + 1
-             WHERE org_id = $1 AND id = $2",
+            "UPDATE media_files SET proxy_hash = $3, poster_hash = $4, sprite_hash = $5,
+             waveform_hash = $6, version = version + 1 WHERE org_id = $1 AND id = $2",
             &[
                 org_id.into(),
                 media_file_id.into(),
-                proxy.into(),
-                poster.into(),
+                (&d.proxy_hash).into(),
+                (&d.poster_hash).into(),
+                d.sprite_hash.clone().into(),
+                d.waveform_hash.clone().into(),
             ],
         )
         .await?;
@@ -1179,11 +1172,11 @@ pub(crate) async fn proxy_tx(
             entity: "media file",
         });
     }
+    let mut after = serde_json::to_value(d).unwrap_or_default();
+    after["id"] = serde_json::json!(media_file_id);
     tx.record(
         &Actor::system(),
-        Change::new(Some(org_id), "media.proxied", "media_file", media_file_id).after(
-            &serde_json::json!({"id": media_file_id, "proxy_hash": proxy, "poster_hash": poster}),
-        ),
+        Change::new(Some(org_id), "media.proxied", "media_file", media_file_id).after(&after),
     )
     .await?;
     Ok(())

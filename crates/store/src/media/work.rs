@@ -6,7 +6,7 @@
 use mstation_core::media::probe::Probe;
 use uuid::Uuid;
 
-use super::{PROBE_JOB, PROXY_JOB, probe_tx, proxy_tx};
+use super::{Derived, PROBE_JOB, PROXY_JOB, probe_tx, proxy_tx};
 use crate::{Platform, Result, StoreError, now_ms};
 
 /// What a media job made.
@@ -14,11 +14,8 @@ use crate::{Platform, Result, StoreError, now_ms};
 pub enum Made {
     /// What ffprobe said of the file, or why it could not read it (which fails the job for good).
     Probe(Box<std::result::Result<Probe, String>>),
-    /// The file's browser proxy and poster, blobs already kept.
-    Proxy {
-        proxy_hash: String,
-        poster_hash: String,
-    },
+    /// The file's browser proxy, poster, sprite and waveform, blobs already kept.
+    Proxy(Derived),
 }
 
 /// How a media job ended once recorded.
@@ -80,13 +77,7 @@ impl Platform<'_> {
                     (Made::Probe(outcome), PROBE_JOB) => {
                         probe_tx(tx, org_id, file, outcome.as_ref()).await
                     }
-                    (
-                        Made::Proxy {
-                            proxy_hash,
-                            poster_hash,
-                        },
-                        PROXY_JOB,
-                    ) => proxy_tx(tx, org_id, file, proxy_hash, poster_hash).await,
+                    (Made::Proxy(d), PROXY_JOB) => proxy_tx(tx, org_id, file, d).await,
                     _ => {
                         return Err(StoreError::InvalidValue {
                             field: "outcome".into(),
@@ -109,11 +100,11 @@ impl Platform<'_> {
                                 Ended::Failed(format!("ffprobe could not read the file: {why}"))
                             }
                         },
-                        Made::Proxy {
-                            proxy_hash,
-                            poster_hash,
-                        } => Ended::Succeeded(serde_json::json!({"media_file_id": file,
-                            "proxy_hash": proxy_hash, "poster_hash": poster_hash})),
+                        Made::Proxy(d) => {
+                            let mut r = serde_json::to_value(d).unwrap_or_default();
+                            r["media_file_id"] = serde_json::json!(file);
+                            Ended::Succeeded(r)
+                        }
                     },
                 };
                 let (status, result, error) = match &ended {

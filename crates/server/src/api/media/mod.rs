@@ -31,6 +31,8 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(media_content))
         .routes(routes!(media_proxy))
         .routes(routes!(media_poster))
+        .routes(routes!(media_sprite))
+        .routes(routes!(media_waveform))
         .routes(routes!(ingest::create_ingest))
         .routes(routes!(ingest::get_ingest))
         .routes(routes!(ingest::finish_ingest))
@@ -175,7 +177,50 @@ async fn media_poster(
     .await
 }
 
-/// A blob made from a file (its proxy, its poster), once made.
+/// A file's scrub sprite (JPEG: 100 frames evenly spread over its duration, 10 by 10, each 160
+/// wide, left to right then down).
+#[utoipa::path(get, path = "/api/v1/media/{media_id}/sprite", tag = "media", params(("media_id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
+        (status = 404, body = Problem, description = "No such file, or no sprite yet")))]
+async fn media_sprite(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(media_id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    derived(
+        &state,
+        &m,
+        media_id,
+        &headers,
+        |f| f.sprite_hash.clone(),
+        "image/jpeg",
+    )
+    .await
+}
+
+/// The waveform of a file's sound (PNG, 1600 by 120).
+#[utoipa::path(get, path = "/api/v1/media/{media_id}/waveform", tag = "media", params(("media_id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = Problem, description = "No such file, no sound, or no waveform yet")))]
+async fn media_waveform(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(media_id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    derived(
+        &state,
+        &m,
+        media_id,
+        &headers,
+        |f| f.waveform_hash.clone(),
+        "image/png",
+    )
+    .await
+}
+
+/// A blob made from a file (its proxy, poster, sprite, waveform), once made.
 async fn derived(
     state: &State,
     m: &Member,
