@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A proxy made on the job queue against the bare ffmpeg commands it runs: a SECONDS-long
 # 1920×1080 ProRes 422 HQ clip at 23.976 with stereo sound is uploaded to a release `serve`, and
-# the time from the upload's end to its proxy and poster being recorded (ffprobe, then the
-# proxy job: ffmpeg twice, hashing, storing, recording) is set beside the same two ffmpeg
-# commands run by hand on the same file, in the same run.
+# the time from the upload's end to its proxy, poster, scrub sprite and waveform being recorded
+# (ffprobe, then the proxy job: ffmpeg four times, hashing, storing, recording) is set beside the
+# same four ffmpeg commands run by hand on the same file, in the same run.
 #   bench/proxy.sh [SECONDS, default 30]
 # BIN=path runs another build of mstation.
 set -euo pipefail
@@ -39,6 +39,11 @@ ffmpeg -v error -y -protocol_whitelist file -i "$SRC" -map 0:v:0 -map '0:a:0?' -
   -crf 23 -pix_fmt yuv420p -vf "scale=-2:'min(1080,ih)'" -c:a aac -b:a 160k -ac 2 -movflags +faststart \
   -timecode 01:00:00:00 "$WORK/bare.mp4"
 ffmpeg -v error -y -protocol_whitelist file -ss 1.000 -i "$SRC" -frames:v 1 -vf scale=480:-2 -q:v 3 "$WORK/bare.jpg"
+EVERY=$(python3 -c "print(f'{100 / $SECS:.6f}')")
+ffmpeg -v error -y -protocol_whitelist file -i "$SRC" -an -vf "fps=$EVERY,scale=160:-2,tile=10x10" \
+  -frames:v 1 -q:v 4 "$WORK/sprite.jpg"
+ffmpeg -v error -y -protocol_whitelist file -i "$SRC" \
+  -filter_complex "aformat=channel_layouts=mono,showwavespic=s=1600x120:colors=0x5b8def" -frames:v 1 "$WORK/wave.png"
 t1=$(date +%s.%N)
 
 LOC=$(curl -fsS -D - -o /dev/null -X POST "http://127.0.0.1:$PORT/files" -H "Authorization: Bearer $TOKEN" \
@@ -59,6 +64,6 @@ secs, t0, t1, t2, t3, cores, size = sys.argv[1:]
 t0, t1, t2, t3 = map(float, (t0, t1, t2, t3))
 bare, ours = t1 - t0, t3 - t2
 print(f"{secs} s of 1080p ProRes 422 HQ ({int(size) / 1e6:.0f} MB), {cores} cores")
-print(f"  bare ffmpeg (proxy + poster): {bare:.2f} s")
-print(f"  on the job queue (probe, proxy, poster, stored, recorded): {ours:.2f} s; {ours / bare:.3f}x the bare commands")
+print(f"  bare ffmpeg (proxy, poster, sprite, waveform): {bare:.2f} s")
+print(f"  on the job queue (probe, proxy, poster, sprite, waveform, stored, recorded): {ours:.2f} s; {ours / bare:.3f}x the bare commands")
 PY

@@ -419,16 +419,50 @@ pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
     let started = std::time::Instant::now();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let total = card.w.files.len();
-    let mut done = 0;
+    // The files are read on as many threads as the machine has cores, each file whole on one;
+    // the generation then takes their hashes in order.
+    let files: Vec<(&String, std::path::PathBuf, BTreeSet<&str>)> = card
+        .w
+        .files
+        .keys()
+        .map(|p| (p, card.root.join(p), formats_for(asked, card.before.get(p))))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len().max(1));
+    let hashed: std::sync::Mutex<BTreeMap<String, anyhow::Result<BTreeMap<String, String>>>> =
+        std::sync::Mutex::default();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((path, full, formats)) = files.get(i) else {
+                        return;
+                    };
+                    let h = hash_file(full, formats);
+                    if let Ok(mut m) = hashed.lock() {
+                        m.insert((*path).clone(), h);
+                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    if progress {
+                        eprint!("\r{n}/{total} files hashed");
+                    }
+                }
+            });
+        }
+    });
+    let mut hashed = hashed
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a hashing thread failed"))?;
     let written = card.write_generation(
         asked,
         &mut |f| {
-            let hashes = hash_file(&f.full, &f.formats)?;
-            done += 1;
-            if progress {
-                eprint!("\r{done}/{total} files hashed");
-            }
-            Ok(hashes)
+            hashed
+                .remove(f.path)
+                .unwrap_or_else(|| Err(anyhow::anyhow!("{} was not read", f.path)))
         },
         &mut || Ok(()),
     )?;

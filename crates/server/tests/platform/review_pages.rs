@@ -715,3 +715,78 @@ async fn mentions_are_sentences_naming_the_note_newest_first() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist)
+            .await;
+        let p = production(&srv, &a).await;
+        // A render uploaded into the project.
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let r = srv
+            .http
+            .post(format!("{}/files", srv.base))
+            .bearer_auth(&a.token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "9")
+            .header(
+                "Upload-Metadata",
+                format!(
+                    "filename {},project {}",
+                    b64("SH010_comp_v004.mov"),
+                    b64(&p.project)
+                ),
+            )
+            .header("Content-Type", "application/offset+octet-stream")
+            .body("the frame")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        let file = id(&files["items"][0]);
+
+        let li = Browser::sign_in(&srv, "li@alpha.example", PASSWORD).await;
+        let (_, page) = li.get(&format!("/app/tasks/{}", p.layout)).await;
+        assert!(
+            page.contains(&format!("value=\"{file}\"")),
+            "the project's latest file is offered"
+        );
+        let (s, _) = li
+            .post(
+                &format!("/app/tasks/{}/versions", p.layout),
+                &[("comment", "Comp v4."), ("media", file.as_str())],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, list) = srv
+            .get(
+                &a.token,
+                &format!("/api/v1/tasks/{}/versions?sort=-created_at", p.layout),
+            )
+            .await;
+        let newest = id(&list["items"][0]);
+        let (_, media) = srv
+            .get(&a.token, &format!("/api/v1/versions/{newest}/media"))
+            .await;
+        assert_eq!(media["items"][0]["id"], file.as_str());
+        let (_, page) = li.get(&format!("/app/tasks/{}", p.layout)).await;
+        assert!(
+            page.contains("data-testid=\"version-files\"") && page.contains("SH010_comp_v004.mov"),
+            "the version shows its file"
+        );
+        // A form naming something that is not a file's id is refused in words.
+        let (s, page) = li
+            .post(
+                &format!("/app/tasks/{}/versions", p.layout),
+                &[("comment", "x"), ("media", "not-an-id")],
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(page.contains("media must be an id"), "{page}");
+    })
+    .await;
+}

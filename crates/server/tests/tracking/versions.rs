@@ -216,3 +216,123 @@ async fn concurrent_versions_get_every_number_once() {
     })
     .await;
 }
+
+/// Uploads `bytes` as a file of `project` (or of none); answers its id.
+async fn media_file(srv: &Srv, token: &str, project: Option<&str>, bytes: &[u8]) -> String {
+    use base64::Engine;
+    let mut meta = format!(
+        "filename {}",
+        base64::engine::general_purpose::STANDARD.encode("render.mov")
+    );
+    if let Some(p) = project {
+        meta.push_str(&format!(
+            ",project {}",
+            base64::engine::general_purpose::STANDARD.encode(p)
+        ));
+    }
+    let r = srv
+        .http
+        .post(format!("{}/files", srv.base))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", meta)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, files) = srv.get(token, "/api/v1/media?limit=100").await;
+    let hash = blake3::hash(bytes).to_hex().to_string();
+    files["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["hash"] == hash.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_carries_its_files_in_order() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (task, _) = two_tasks(&srv, &a.token).await;
+        let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{task}")).await;
+        let project = t["project_id"].as_str().unwrap().to_string();
+        let (render, mix) = (
+            media_file(&srv, &a.token, Some(&project), b"the render").await,
+            media_file(&srv, &a.token, None, b"the sound mix").await,
+        );
+        let (s, v) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/tasks/{task}/versions"),
+                json!({"comment": "comp v2", "media": [render, mix]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, files) = srv
+            .get(
+                &a.token,
+                &format!("/api/v1/versions/{}/media", v["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let names: Vec<&str> = files["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, [render.as_str(), mix.as_str()], "in the order given");
+
+        // Another project's file, twice the same, too many, not an id of the organisation's.
+        let (_, other) = srv
+            .post(
+                &a.token,
+                "/api/v1/projects",
+                json!({"name": "Other", "code": "OTH", "fps": "24", "width": 1920, "height": 1080}),
+            )
+            .await;
+        let elsewhere = media_file(
+            &srv,
+            &a.token,
+            Some(other["id"].as_str().unwrap()),
+            b"elsewhere",
+        )
+        .await;
+        for (media, status, reason) in [
+            (json!([elsewhere]), 422, Some("not_a_file_of_this_project")),
+            (json!([render, render]), 422, Some("duplicate_file")),
+            (json!(vec![render.clone(); 21]), 422, Some("at_most_20")),
+        ] {
+            let (s, p) = srv
+                .post(
+                    &a.token,
+                    &format!("/api/v1/tasks/{task}/versions"),
+                    json!({"media": media}),
+                )
+                .await;
+            assert_eq!((s, p["reason"].as_str()), (status, reason), "{p}");
+        }
+        let b = srv.tenant("Bravo", "bravo").await;
+        let theirs = media_file(&srv, &b.token, None, b"bravo's file").await;
+        let (s, _) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/tasks/{task}/versions"),
+                json!({"media": [theirs]}),
+            )
+            .await;
+        assert_eq!(s, 404, "another organisation's file is not found");
+        let (_, list) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{task}/versions"))
+            .await;
+        assert_eq!(list["total"], 1, "refused versions leave nothing behind");
+    })
+    .await;
+}

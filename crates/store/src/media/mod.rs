@@ -145,7 +145,7 @@ impl FromRow for MediaFile {
     }
 }
 
-const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash, sprite_hash, waveform_hash, ingest_id, path";
+pub(crate) const FILE_COLS: &str = "id, project_id, name, content_type, size, hash, created_by, created_at, probe, probe_error, proxy_hash, poster_hash, sprite_hash, waveform_hash, ingest_id, path";
 
 /// The job that reads a new file with ffprobe.
 pub const PROBE_JOB: &str = "media.probe";

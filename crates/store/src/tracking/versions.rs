@@ -42,6 +42,16 @@ impl FromRow for Version {
     }
 }
 
+/// A file of a version, as read with the version's id.
+struct VersionFile(Uuid, crate::media::MediaFile);
+
+impl FromRow for VersionFile {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let version = r.get()?;
+        Ok(VersionFile(version, crate::media::MediaFile::from_row(r)?))
+    }
+}
+
 /// A playlist as listed: without its items, with how many there are.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Playlist {
@@ -162,7 +172,29 @@ impl Tenant<'_> {
     /// Adds the next version of a task. The task row is locked before the number is read, so
     /// concurrent writers take turns and the numbers have no gaps and no repeats.
     pub async fn create_version(&self, task_id: Uuid, comment: &str) -> Result<Version> {
+        self.create_version_of(task_id, comment, &[]).await
+    }
+
+    /// Adds the task's next version, made of the organisation's files `media` (at most 20, in
+    /// order; each of the task's project, or of none).
+    pub async fn create_version_of(
+        &self,
+        task_id: Uuid,
+        comment: &str,
+        media: &[Uuid],
+    ) -> Result<Version> {
         let comment = validate::text("comment", comment, 20_000)?;
+        if media.len() > 20 {
+            return Err(StoreError::Invalid(FieldError::new("media", "at_most_20")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !media.iter().all(|m| seen.insert(*m)) {
+            return Err(StoreError::Invalid(FieldError::new(
+                "media",
+                "duplicate_file",
+            )));
+        }
+        let media = media.to_vec();
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
@@ -205,8 +237,43 @@ impl Tenant<'_> {
                     v.created_at.into(),
                 ];
                 tx.execute(&text, &args).await?;
+                for (position, file) in media.iter().enumerate() {
+                    let project: Option<(Option<Uuid>,)> = tx
+                        .query_opt(
+                            "SELECT project_id FROM media_files WHERE org_id = $1 AND id = $2",
+                            &[scope.org_id.into(), (*file).into()],
+                        )
+                        .await?;
+                    match project {
+                        None => {
+                            return Err(StoreError::NotFound {
+                                entity: "media file",
+                            });
+                        }
+                        Some((Some(p),)) if p != project_id => {
+                            return Err(StoreError::Invalid(FieldError::new(
+                                "media",
+                                "not_a_file_of_this_project",
+                            )));
+                        }
+                        Some(_) => {}
+                    }
+                    tx.execute(
+                        "INSERT INTO version_media (org_id, version_id, media_file_id, position)
+                         VALUES ($1, $2, $3, $4)",
+                        &[
+                            scope.org_id.into(),
+                            v.id.into(),
+                            (*file).into(),
+                            (position as i64).into(),
+                        ],
+                    )
+                    .await?;
+                }
+                let mut after = serde_json::to_value(&v).unwrap_or_default();
+                after["media"] = serde_json::json!(media);
                 let change = Change::new(Some(scope.org_id), "version.created", "version", v.id);
-                tx.record(&Actor::of(&scope), change.after(&v)).await?;
+                tx.record(&Actor::of(&scope), change.after(&after)).await?;
                 Ok(v)
             })
         })
@@ -226,6 +293,43 @@ impl Tenant<'_> {
 
     pub async fn version(&self, id: Uuid) -> Result<Version> {
         self.one(VERSION_COLS, "versions", id, "version").await
+    }
+
+    /// The files versions are made of, in order, for each of `versions` that has any.
+    pub async fn versions_media(
+        &self,
+        versions: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<crate::media::MediaFile>>> {
+        let mut out: std::collections::HashMap<Uuid, Vec<crate::media::MediaFile>> =
+            std::collections::HashMap::new();
+        for chunk in versions.chunks(200) {
+            let mut args: Vec<crate::Arg> = vec![self.org_id().into()];
+            let marks: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    args.push((*v).into());
+                    format!("${}", i + 2)
+                })
+                .collect();
+            let cols: Vec<String> = crate::media::FILE_COLS
+                .split(", ")
+                .map(|c| format!("f.{c}"))
+                .collect();
+            let text = format!(
+                "SELECT vm.version_id, {} FROM version_media vm
+                 JOIN media_files f ON f.org_id = vm.org_id AND f.id = vm.media_file_id
+                 WHERE vm.org_id = $1 AND vm.version_id IN ({})
+                 ORDER BY vm.version_id, vm.position",
+                cols.join(", "),
+                marks.join(", ")
+            );
+            let rows: Vec<VersionFile> = self.read(&text, &args).await?;
+            for r in rows {
+                out.entry(r.0).or_default().push(r.1);
+            }
+        }
+        Ok(out)
     }
 
     /// A project's latest versions, newest first, at most `limit` (through `versions_project`).

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
+use mstation_store::media::MediaFile;
 use mstation_store::tracking::versions::{Playlist, PlaylistWithItems, Version};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_versions, create_version))
         .routes(routes!(get_version))
+        .routes(routes!(version_media))
         .routes(routes!(list_playlists, create_playlist))
         .routes(routes!(get_playlist))
         .routes(routes!(set_playlist_items))
@@ -53,6 +55,10 @@ pub struct VersionInput {
     /// What changed in this version.
     #[serde(default)]
     pub comment: String,
+    /// The files it is made of, in order (ids of the organisation's media files, of the
+    /// task's project; at most 20).
+    #[serde(default)]
+    pub media: Vec<Uuid>,
 }
 
 /// Adds the task's next version; the server gives it the next number (1, 2, 3 …).
@@ -75,7 +81,7 @@ async fn create_version(
         let v = st
             .store
             .tenant(&scope)
-            .create_version(task_id, &input.comment)
+            .create_version_of(task_id, &input.comment, &input.media)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -99,6 +105,29 @@ async fn get_version(
             .version(version_id)
             .await?,
     ))
+}
+
+/// The files a version is made of.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionMedia {
+    /// In the order the version gives them.
+    pub items: Vec<MediaFile>,
+}
+
+/// The files a version is made of, in order, each with its poster, proxy and what ffprobe read.
+#[utoipa::path(get, path = "/api/v1/versions/{version_id}/media", tag = "tracking", params(("version_id" = Uuid, Path)),
+    responses((status = 200, body = VersionMedia), (status = 404, body = Problem)))]
+async fn version_media(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(version_id): Path<Uuid>,
+) -> ApiResult<Json<VersionMedia>> {
+    let tenant = state.store.tenant(m.may(Permission::ReadOrg)?);
+    tenant.version(version_id).await?;
+    let mut all = tenant.versions_media(&[version_id]).await?;
+    Ok(Json(VersionMedia {
+        items: all.remove(&version_id).unwrap_or_default(),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/playlists", tag = "tracking", params(("project_id" = Uuid, Path), ListParams),

@@ -1359,6 +1359,8 @@ struct TaskPage {
     cast: Vec<(String, String, String)>,
     versions: Vec<VersionRow>,
     versions_total: i64,
+    /// The project's latest files, to make a new version of: (id, name and when).
+    project_files: Vec<(String, String)>,
     days: Vec<TimeDay>,
     time_logs_total: i64,
     logged: String,
@@ -1496,6 +1498,16 @@ struct VersionRow {
     note_label: String,
     /// The note form as typed when a note on this version was refused (then shown open).
     note_form: NoteTyped,
+    /// The files it is made of, in order.
+    files: Vec<VersionFileRow>,
+}
+
+/// A file of a version: a poster to look at and a proxy to play, once made.
+struct VersionFileRow {
+    id: String,
+    name: String,
+    poster: bool,
+    proxy: bool,
 }
 
 struct TimeLogRow {
@@ -1608,6 +1620,8 @@ async fn task_view(
         .versions(task_id, &newest)
         .await?;
     let versions_total = versions.total;
+    let ids: Vec<Uuid> = versions.items.iter().map(|v| v.id).collect();
+    let mut files_of = state.store.tenant(&cx.scope).versions_media(&ids).await?;
     let mut version_rows = Vec::with_capacity(versions.items.len());
     for v in versions.items {
         // One indexed read per version (by `notes_version`).
@@ -1634,9 +1648,41 @@ async fn task_view(
                 .filter(|(id, _)| *id == v.id)
                 .map(|(_, t)| t.clone())
                 .unwrap_or_default(),
+            files: files_of
+                .remove(&v.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| VersionFileRow {
+                    id: f.id.to_string(),
+                    name: f.path.unwrap_or(f.name),
+                    poster: f.poster_hash.is_some(),
+                    proxy: f.proxy_hash.is_some(),
+                })
+                .collect(),
         });
     }
     let versions = version_rows;
+    let recent = ListQuery {
+        limit: 30,
+        descending: true,
+        ..Default::default()
+    };
+    let project_files = if cx.scope.can(Permission::WriteProduction) {
+        state
+            .store
+            .tenant(&cx.scope)
+            .media_files(Some(task.project_id), &recent)
+            .await?
+            .items
+            .into_iter()
+            .map(|f| {
+                let label = format!("{} · {}", f.path.unwrap_or(f.name), cx.time(f.created_at.0));
+                (f.id.to_string(), label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let logs = state
         .store
         .tenant(&cx.scope)
@@ -1793,6 +1839,7 @@ async fn task_view(
         cast,
         versions,
         versions_total,
+        project_files,
         days,
         time_logs_total,
         logged,
@@ -1895,26 +1942,39 @@ async fn task_note(
     }
 }
 
-#[derive(Deserialize)]
-struct VersionForm {
-    csrf: String,
-    #[serde(default)]
-    comment: String,
-}
-
+/// A new version from the task page: its comment, and the files ticked (`media`, repeated).
 async fn task_version(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(task_id): Path<Uuid>,
-    axum::Form(f): axum::Form<VersionForm>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    cx.check_csrf(&f.csrf)?;
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    cx.check_csrf(field("csrf"))?;
     need(&cx, Permission::WriteProduction)?;
+    let mut media = Vec::new();
+    for (_, v) in pairs.iter().filter(|(n, _)| n == "media") {
+        match Uuid::parse_str(v) {
+            Ok(id) => media.push(id),
+            Err(_) => {
+                let e = mstation_store::StoreError::Invalid(
+                    mstation_core::validate::FieldError::new("media", "not_an_id"),
+                );
+                return task_view(&state, &cx, task_id, Some(flash_of(e)), Typed::default()).await;
+            }
+        }
+    }
     match state
         .store
         .tenant(&cx.scope)
-        .create_version(task_id, f.comment.trim())
+        .create_version_of(task_id, field("comment").trim(), &media)
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
