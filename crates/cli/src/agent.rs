@@ -282,6 +282,10 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
                 }
                 Err(e) => return Err(Failure::Retry(e.to_string())),
             };
+            let sprite_hash = match &files.sprite {
+                Some(s) => Some(send(server, worker, id, s).await?),
+                None => None,
+            };
             let waveform_hash = match &files.waveform {
                 Some(w) => Some(send(server, worker, id, w).await?),
                 None => None,
@@ -290,7 +294,7 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
                 "worker": worker,
                 "proxy_hash": send(server, worker, id, &files.proxy).await?,
                 "poster_hash": send(server, worker, id, &files.poster).await?,
-                "sprite_hash": send(server, worker, id, &files.sprite).await?,
+                "sprite_hash": sprite_hash,
                 "waveform_hash": waveform_hash,
             })
         }

@@ -60,8 +60,9 @@ pub fn proxy_settings(payload: &serde_json::Value) -> ProxySettings {
 pub struct ProxyFiles {
     pub proxy: PathBuf,
     pub poster: PathBuf,
-    pub sprite: PathBuf,
-    /// For a file with sound.
+    /// None when ffmpeg could not make it (the proxy stands without it).
+    pub sprite: Option<PathBuf>,
+    /// For a file with sound, when ffmpeg could make it.
     pub waveform: Option<PathBuf>,
 }
 
@@ -153,10 +154,27 @@ pub async fn make_proxy(
         .map(OsStr::new)
         .collect();
     args.push(src.as_os_str());
-    let tail = ["-an", "-vf", filter.as_str(), "-frames:v", "1", "-q:v", "4"];
+    let tail = [
+        "-map",
+        "0:v:0",
+        "-an",
+        "-vf",
+        filter.as_str(),
+        "-frames:v",
+        "1",
+        "-q:v",
+        "4",
+    ];
     args.extend(tail.iter().map(OsStr::new));
     args.push(sprite.as_os_str());
-    tools::ffmpeg(&args, limit).await?;
+    // The sprite and waveform are extras: a file whose proxy was made keeps it without them.
+    let sprite = match tools::ffmpeg(&args, limit).await {
+        Ok(()) => Some(sprite),
+        Err(e) => {
+            tracing::warn!(error = %e, "no scrub sprite for this file");
+            None
+        }
+    };
 
     let waveform = if settings.sound {
         let wave = dir.join("waveform.png");
@@ -176,8 +194,13 @@ pub async fn make_proxy(
             .map(OsStr::new),
         );
         args.push(wave.as_os_str());
-        tools::ffmpeg(&args, limit).await?;
-        Some(wave)
+        match tools::ffmpeg(&args, limit).await {
+            Ok(()) => Some(wave),
+            Err(e) => {
+                tracing::warn!(error = %e, "no waveform for this file");
+                None
+            }
+        }
     } else {
         None
     };

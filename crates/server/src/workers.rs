@@ -286,6 +286,10 @@ async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
                     .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
                 Ok::<_, JobFailure>(h)
             };
+            let sprite_hash = match files.sprite {
+                Some(s) => Some(keep(s).await?),
+                None => None,
+            };
             let waveform_hash = match files.waveform {
                 Some(w) => Some(keep(w).await?),
                 None => None,
@@ -293,7 +297,7 @@ async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
             Ok(Ran::Made(Made::Proxy(Derived {
                 proxy_hash: keep(files.proxy).await?,
                 poster_hash: keep(files.poster).await?,
-                sprite_hash: Some(keep(files.sprite).await?),
+                sprite_hash,
                 waveform_hash,
             })))
         }

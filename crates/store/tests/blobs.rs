@@ -102,6 +102,14 @@ async fn conformance(store: BlobStore) {
             .await
             .map_or(true, |r| !r.path.exists())
     );
+    // A copy that failed half-way is not left behind.
+    let staging = store.staging_file(uuid::Uuid::now_v7());
+    let left: Vec<_> = std::fs::read_dir(staging.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("read-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     store.delete(&h_large).await.unwrap();
     store.delete(&h_empty).await.unwrap();
 }

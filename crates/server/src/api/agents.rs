@@ -262,7 +262,7 @@ pub async fn output(
     agent(&state, &caller, &m).await?;
     let owner = lease_owner(p.worker.as_deref().unwrap_or_default())?;
     let (kind, _, _) = held(&state, job_id, &owner).await?;
-    // A proxy job makes two files; nothing else sends any.
+    // A proxy job makes up to four files; nothing else sends any.
     if kind != PROXY_JOB {
         return Err(ApiError::invalid("outcome", "not_what_this_job_makes"));
     }

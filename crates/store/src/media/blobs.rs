@@ -68,8 +68,18 @@ impl BlobStore {
         if bucket.is_empty() {
             return Err(BlobError::Config(format!("{url} names no bucket")));
         }
+        // No limit on a whole request: a proxy played slowly, or a camera file copied for a
+        // tool, streams for as long as it takes; a connection that stalls is cut instead.
+        let plain_http = std::env::var("AWS_ALLOW_HTTP")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        let client = object_store::ClientOptions::new()
+            .with_allow_http(plain_http)
+            .with_timeout_disabled()
+            .with_connect_timeout(std::time::Duration::from_secs(10))
+            .with_read_timeout(std::time::Duration::from_secs(60));
         let s3 = object_store::aws::AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
+            .with_client_options(client)
             .build()?;
         let objects: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
             "" => Arc::new(s3),
@@ -127,32 +137,43 @@ impl BlobStore {
                 return Ok(());
             }
         }
+        // Parts of 8 MiB, larger for files past 80 GiB: S3 takes at most 10,000 parts.
+        let piece = PIECE.max(
+            (size.max(0) as usize)
+                .div_ceil(9_000)
+                .next_multiple_of(1 << 20),
+        );
         let mut upload = self.objects.put_multipart(&Self::path(hash)).await?;
-        let mut f = tokio::fs::File::open(file).await?;
-        loop {
-            let mut piece = vec![0u8; PIECE];
-            let mut filled = 0;
-            while filled < PIECE {
-                let n = tokio::io::AsyncReadExt::read(&mut f, &mut piece[filled..]).await?;
-                if n == 0 {
+        let sent = async {
+            let mut f = tokio::fs::File::open(file).await?;
+            loop {
+                let mut part = vec![0u8; piece];
+                let mut filled = 0;
+                while filled < piece {
+                    let n = tokio::io::AsyncReadExt::read(&mut f, &mut part[filled..]).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                if filled == 0 {
                     break;
                 }
-                filled += n;
+                part.truncate(filled);
+                upload.put_part(PutPayload::from(part)).await?;
+                if filled < piece {
+                    break;
+                }
             }
-            if filled == 0 {
-                break;
-            }
-            piece.truncate(filled);
-            if let Err(e) = upload.put_part(PutPayload::from(piece)).await {
-                let _ = upload.abort().await;
-                return Err(e.into());
-            }
-            if filled < PIECE {
-                break;
-            }
+            upload.complete().await?;
+            Ok::<(), BlobError>(())
+        };
+        let outcome = sent.await;
+        if outcome.is_err() {
+            // Parts already sent are not left in the bucket.
+            let _ = upload.abort().await;
         }
-        upload.complete().await?;
-        Ok(())
+        outcome
     }
 
     /// The bytes `from..to` (end excluded) of the blob `hash`.
@@ -186,15 +207,20 @@ impl BlobStore {
         let path = self
             .staging
             .join(format!("read-{}-{}", &hash[..16], Uuid::now_v7().simple()));
-        let mut out = tokio::fs::File::create(&path).await?;
+        // Deleted when dropped, also when the copy fails half-way.
+        let copy = Readable {
+            path,
+            temporary: true,
+        };
+        let mut out = tokio::fs::File::create(&copy.path).await?;
         let mut bytes = self.get(hash).await?;
         while let Some(piece) = bytes.next().await {
             tokio::io::AsyncWriteExt::write_all(&mut out, &piece?).await?;
         }
-        Ok(Readable {
-            path,
-            temporary: true,
-        })
+        // Every byte on disk before a tool opens it.
+        tokio::io::AsyncWriteExt::flush(&mut out).await?;
+        out.sync_all().await?;
+        Ok(copy)
     }
 
     /// Deletes the blob `hash` (after the database forgot it).
