@@ -201,6 +201,11 @@ impl Rate {
         }
     }
 
+    /// How long `frames` frames last, in seconds.
+    pub fn seconds(self, frames: i64) -> f64 {
+        frames as f64 * f64::from(self.den) / f64::from(self.num)
+    }
+
     /// The frames in one 24-hour timecode day; timecode wraps to 00:00:00:00 after it.
     pub fn frames_per_day(self, drop_frame: bool) -> i64 {
         let nominal = i64::from(self.nominal());

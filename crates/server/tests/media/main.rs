@@ -1495,3 +1495,63 @@ async fn agents_run_media_jobs_over_http_and_a_lapsed_lease_records_nothing() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shot_finds_the_camera_file_holding_its_reel_and_source_timecode() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", serde_json::json!({"name": "Feature", "code": "FEAT", "fps": "24", "width": 1920, "height": 1080}))
+            .await;
+        let project = id(&p);
+        let (_, seq) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project}/sequences"), serde_json::json!({"name": "SQ010"}))
+            .await;
+        let seq = id(&seq);
+        // Two events: 2 s into camera reel A001C003, and a reel nobody uploaded.
+        let edl = "TITLE: RELINK\n\
+                   001  A001C003 V     C        01:00:02:00 01:00:03:00 01:00:00:00 01:00:01:00\n\
+                   002  B001C001 V     C        02:00:00:00 02:00:01:00 01:00:01:00 01:00:02:00\n";
+        let (s, v) = srv
+            .post(&a.token, &format!("/api/v1/sequences/{seq}/conform"), serde_json::json!({"format": "cmx3600", "edl": edl, "apply": true}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{seq}/shots")).await;
+        let shot_of = |reel: &str| {
+            id(shots["items"].as_array().unwrap().iter().find(|s| s["reel"] == reel).unwrap())
+        };
+        let (covered, uncovered) = (shot_of("A001C003"), shot_of("B001C001"));
+
+        // The camera file: 5 s from 01:00:00:00, named as its reel.
+        let clip = ffmpeg_clip("64x36", "24", "5", &["-timecode", "01:00:00:00"]);
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", clip.len().to_string())
+            .header("Upload-Metadata", format!("filename {},project {}", b64("A001C003.mov"), b64(&project)))
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(clip)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let mut found = serde_json::Value::Null;
+        for _ in 0..300 {
+            let (s, f) = srv.get(&a.token, &format!("/api/v1/shots/{covered}/camera-files")).await;
+            assert_eq!(s, 200);
+            if !f["items"].as_array().unwrap().is_empty() {
+                found = f;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let item = &found["items"][0];
+        assert_eq!(item["file"]["name"], "A001C003.mov", "{found}");
+        assert_eq!((item["offset_frames"].as_i64(), item["offset_seconds"].as_f64()), (Some(48), Some(2.0)));
+        let (_, none) = srv.get(&a.token, &format!("/api/v1/shots/{uncovered}/camera-files")).await;
+        assert_eq!(none["items"], serde_json::json!([]));
+        // Another organisation asks in vain.
+        let b = srv.tenant("Bravo", "bravo").await;
+        let (s, _) = srv.get(&b.token, &format!("/api/v1/shots/{covered}/camera-files")).await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}

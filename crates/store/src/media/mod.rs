@@ -897,6 +897,62 @@ impl Tenant<'_> {
     pub async fn media_file(&self, id: Uuid) -> Result<MediaFile> {
         self.one(FILE_COLS, "media_files", id, "media file").await
     }
+
+    /// The camera files of the shot's project that hold its source: the reel its cut names,
+    /// its source timecode within theirs (`core::media::relink`), newest first, with where the
+    /// shot starts in each.
+    pub async fn shot_camera_files(&self, shot_id: Uuid) -> Result<Vec<CameraFile>> {
+        use mstation_core::media::relink;
+        let shot = self.shot(shot_id).await?;
+        let (Some(reel), Some(source_in), Some(source_out)) =
+            (shot.reel.as_deref(), shot.source_in, shot.source_out)
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(rate) = self.project(shot.project_id).await?.rate() else {
+            return Ok(Vec::new());
+        };
+        let text = format!(
+            "SELECT {FILE_COLS} FROM media_files WHERE org_id = $1 AND project_id = $2
+             AND probe IS NOT NULL ORDER BY id DESC LIMIT 5000"
+        );
+        let files: Vec<MediaFile> = self
+            .read(&text, &[self.org_id().into(), shot.project_id.into()])
+            .await?;
+        let mut out = Vec::new();
+        for file in files {
+            let Some(p) = &file.probe else { continue };
+            let (Some(tc), Some(v)) = (p.timecode.as_deref(), p.video.as_ref()) else {
+                continue;
+            };
+            if !relink::reel_matches(reel, p.reel.as_deref(), &file.name) {
+                continue;
+            }
+            let frames = v.frames.or_else(|| {
+                let [num, den] = v.fps?;
+                Some((p.duration? * num as f64 / den.max(1) as f64).round() as i64)
+            });
+            let Some(frames) = frames else { continue };
+            if let Some(offset) = relink::offset_in_file(source_in, source_out, tc, frames, rate) {
+                out.push(CameraFile {
+                    offset_frames: offset,
+                    offset_seconds: rate.seconds(offset),
+                    file,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A camera file holding a shot's source, and where the shot starts in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CameraFile {
+    pub file: MediaFile,
+    /// Frames from the file's first frame to the shot's source in.
+    pub offset_frames: i64,
+    /// The same in seconds, for a player to seek to.
+    pub offset_seconds: f64,
 }
 
 impl Platform<'_> {

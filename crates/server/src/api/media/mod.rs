@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
-use mstation_store::media::{MediaFile, MediaUsage};
+use mstation_store::media::{CameraFile, MediaFile, MediaUsage};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(media_proxy))
         .routes(routes!(media_poster))
         .routes(routes!(media_sprite))
+        .routes(routes!(shot_camera_files))
         .routes(routes!(media_waveform))
         .routes(routes!(ingest::create_ingest))
         .routes(routes!(ingest::get_ingest))
@@ -175,6 +176,32 @@ async fn media_poster(
         "image/jpeg",
     )
     .await
+}
+
+/// The camera files holding a shot.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CameraFiles {
+    /// Newest first.
+    pub items: Vec<CameraFile>,
+}
+
+/// The camera files of the shot's project that hold its source (the reel its cut names, its
+/// source timecode within theirs), each with where the shot starts in it: camera-to-cloud
+/// relinking, with nobody picking the file by hand.
+#[utoipa::path(get, path = "/api/v1/shots/{shot_id}/camera-files", tag = "media", params(("shot_id" = Uuid, Path)),
+    responses((status = 200, body = CameraFiles), (status = 404, body = Problem)))]
+async fn shot_camera_files(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(shot_id): Path<Uuid>,
+) -> ApiResult<Json<CameraFiles>> {
+    Ok(Json(CameraFiles {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadOrg)?)
+            .shot_camera_files(shot_id)
+            .await?,
+    }))
 }
 
 /// A file's scrub sprite (JPEG: 100 frames evenly spread over its duration, 10 by 10, each 160

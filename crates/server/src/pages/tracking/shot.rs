@@ -130,12 +130,29 @@ struct ShotPage {
     /// Said when the list shows only the latest of more versions.
     versions_more: Option<String>,
     cast: Vec<CastRow>,
+    /// The camera files holding the shot's source.
+    camera: Vec<CameraRow>,
     fields: Vec<FieldRow>,
     events: Vec<EventRow>,
     /// Notes on the shot.
     can_note: bool,
     /// Its custom values.
     can_plan: bool,
+}
+
+/// A camera file holding the shot: its name, what ffprobe read, and where the shot starts in it.
+struct CameraRow {
+    id: String,
+    name: String,
+    /// Reel and start timecode, as the camera wrote them.
+    reel: String,
+    timecode: String,
+    /// "starts 2.000 s in (frame 48)".
+    starts: String,
+    /// Seconds into the proxy, for the player's `#t=`.
+    seek: String,
+    poster: bool,
+    proxy: bool,
 }
 
 /// A frame count as timecode at the project's rate; drop-frame when the shot's source
@@ -360,6 +377,30 @@ async fn shot_view(
             }
         })
         .collect();
+    let camera = store
+        .shot_camera_files(shot_id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let p = c.file.probe.clone();
+            CameraRow {
+                id: c.file.id.to_string(),
+                name: c.file.path.clone().unwrap_or_else(|| c.file.name.clone()),
+                reel: p.as_ref().and_then(|p| p.reel.clone()).unwrap_or_default(),
+                timecode: p.and_then(|p| p.timecode).unwrap_or_default(),
+                starts: i18n::text_args(
+                    "shot-camera-starts",
+                    &[
+                        ("seconds", format!("{:.3}", c.offset_seconds).into()),
+                        ("frame", c.offset_frames.into()),
+                    ],
+                ),
+                seek: format!("{:.3}", c.offset_seconds),
+                poster: c.file.poster_hash.is_some(),
+                proxy: c.file.proxy_hash.is_some(),
+            }
+        })
+        .collect();
     let first = shot.cut_in - shot.head_handles;
     let last = shot.cut_out + shot.tail_handles;
     let omitted = shot.status == mstation_core::tracking::conform::OMITTED;
@@ -386,6 +427,7 @@ async fn shot_view(
         versions,
         versions_total,
         cast,
+        camera,
         fields,
         events,
         can_note: cx.scope.can(Permission::Review),
