@@ -25,6 +25,19 @@ pub fn reel_matches(shot_reel: &str, file_reel: Option<&str>, file_name: &str) -
     })
 }
 
+/// The camera a reel names: its one or two leading letters before the roll number (`A001C003`
+/// is camera `A`, `BB012` camera `BB`), upper case; none for a reel that does not start so.
+pub fn camera_of(reel: &str) -> Option<String> {
+    let reel = reel.trim();
+    let letters: String = reel
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let rest = &reel[letters.len()..];
+    (!letters.is_empty() && letters.len() <= 2 && rest.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| letters.to_uppercase())
+}
+
 /// Where the shot's source (`source_in` to `source_out`, frames of source timecode at `rate`,
 /// end excluded, as the EDL gives them) starts in a camera file starting at timecode `start`
 /// and `frames` long: its offset in frames from the file's first frame, when the file holds all
@@ -60,6 +73,20 @@ mod tests {
         );
         assert!(!reel_matches("A001C004", Some("A001C003"), "A001C003.mov"));
         assert!(!reel_matches("", Some(""), ".mov"));
+    }
+
+    #[test]
+    fn a_reel_names_its_camera_by_its_leading_letters() {
+        assert_eq!(camera_of("A001C003").as_deref(), Some("A"));
+        assert_eq!(camera_of("b002_r1xz").as_deref(), Some("B"));
+        assert_eq!(camera_of("BB012").as_deref(), Some("BB"));
+        assert_eq!(
+            camera_of("DAY1"),
+            None,
+            "letters that are a word, not a camera"
+        );
+        assert_eq!(camera_of("001"), None);
+        assert_eq!(camera_of(""), None);
     }
 
     #[test]

@@ -246,6 +246,15 @@ pub struct NewUpload {
     pub ingest: Option<(Uuid, String)>,
 }
 
+/// What the media browser narrows a project's files to.
+#[derive(Debug, Clone, Default)]
+pub struct MediaFilter {
+    pub reel: Option<String>,
+    pub camera: Option<String>,
+    /// Uploaded from, to (ms, end excluded).
+    pub uploaded: Option<(i64, i64)>,
+}
+
 /// How much media an organisation keeps, and may keep.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MediaUsage {
@@ -844,6 +853,62 @@ impl Tenant<'_> {
         Ok(u)
     }
 
+    /// A project's files as the media browser shows them, newest first: of one reel, of one
+    /// camera, uploaded between two instants (ms, end excluded), as asked.
+    pub async fn browse_media(
+        &self,
+        project_id: Uuid,
+        by: &MediaFilter,
+        q: &ListQuery,
+    ) -> Result<Page<MediaFile>> {
+        let mut args = vec![self.org_id().into(), project_id.into()];
+        let mut filter = "org_id = $1 AND project_id = $2".to_string();
+        for (col, v) in [("reel", &by.reel), ("camera", &by.camera)] {
+            if let Some(v) = v {
+                args.push(v.clone().into());
+                filter.push_str(&format!(" AND {col} = ${}", args.len()));
+            }
+        }
+        if let Some((from, to)) = by.uploaded {
+            args.push(from.into());
+            filter.push_str(&format!(" AND created_at >= ${}", args.len()));
+            args.push(to.into());
+            filter.push_str(&format!(" AND created_at < ${}", args.len()));
+        }
+        self.page(
+            FILE_COLS,
+            "media_files",
+            &filter,
+            args,
+            q,
+            |f: &MediaFile| f.id,
+        )
+        .await
+    }
+
+    /// The reels and cameras of a project's files, for the browser to offer, in order.
+    pub async fn media_reels(&self, project_id: Uuid) -> Result<(Vec<String>, Vec<String>)> {
+        let args = [self.org_id().into(), project_id.into()];
+        let reels: Vec<(String,)> = self
+            .read(
+                "SELECT DISTINCT reel FROM media_files WHERE org_id = $1 AND project_id = $2
+                 AND reel IS NOT NULL ORDER BY reel LIMIT 1000",
+                &args,
+            )
+            .await?;
+        let cameras: Vec<(String,)> = self
+            .read(
+                "SELECT DISTINCT camera FROM media_files WHERE org_id = $1 AND project_id = $2
+                 AND camera IS NOT NULL ORDER BY camera LIMIT 100",
+                &args,
+            )
+            .await?;
+        Ok((
+            reels.into_iter().map(|(r,)| r).collect(),
+            cameras.into_iter().map(|(c,)| c).collect(),
+        ))
+    }
+
     /// The organisation's files, newest first, of one project when given.
     pub async fn media_files(
         &self,
@@ -1128,15 +1193,25 @@ pub(crate) async fn probe_tx(
         Ok(p) => (Some(serde_json::to_string(p).unwrap_or_default()), None),
         Err(e) => (None, Some(e.clone())),
     };
+    let reel = outcome
+        .as_ref()
+        .ok()
+        .and_then(|p| p.reel.clone())
+        .filter(|r| !r.trim().is_empty());
+    let camera = reel
+        .as_deref()
+        .and_then(mstation_core::media::relink::camera_of);
     let n = tx
         .execute(
-            "UPDATE media_files SET probe = $3, probe_error = $4, version = version + 1
-             WHERE org_id = $1 AND id = $2",
+            "UPDATE media_files SET probe = $3, probe_error = $4, reel = $5, camera = $6,
+             version = version + 1 WHERE org_id = $1 AND id = $2",
             &[
                 org_id.into(),
                 media_file_id.into(),
                 probe.into(),
                 error.into(),
+                reel.into(),
+                camera.into(),
             ],
         )
         .await?;

@@ -618,7 +618,7 @@ fn subject_of(v: &serde_json::Value) -> Option<String> {
 }
 
 /// A day `YYYY-MM-DD` in `tz`, as the instant it starts (ms); `next` for the day after.
-fn day_start(day: &str, tz: &str, next: bool) -> Option<i64> {
+pub(crate) fn day_start(day: &str, tz: &str, next: bool) -> Option<i64> {
     let date: jiff::civil::Date = day.trim().parse().ok()?;
     let date = if next { date.tomorrow().ok()? } else { date };
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -626,7 +626,7 @@ fn day_start(day: &str, tz: &str, next: bool) -> Option<i64> {
 }
 
 /// A filter's value in an address: letters, digits and `-._~` as they are, the rest escaped.
-fn in_address(v: &str) -> String {
+pub(crate) fn in_address(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

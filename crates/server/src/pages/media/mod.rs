@@ -48,7 +48,9 @@ pub(crate) fn size_text(bytes: i64) -> String {
 
 struct FileRow {
     id: String,
+    /// Its name, or its path on the card it was ingested from.
     name: String,
+    reel: String,
     kind: String,
     /// What ffprobe read: the picture, the sound, the timecode; or why it could not.
     about: String,
@@ -80,6 +82,14 @@ struct MediaPage {
     files: Vec<FileRow>,
     total: i64,
     more: Option<String>,
+    /// The filters' query string, for the next page.
+    keep: String,
+    reels: Vec<String>,
+    cameras: Vec<String>,
+    reel: String,
+    camera: String,
+    day: String,
+    filtered: bool,
     open: Vec<OpenRow>,
     usage: String,
     can_upload: bool,
@@ -89,6 +99,10 @@ struct MediaPage {
 #[derive(Deserialize)]
 struct MediaQuery {
     cursor: Option<String>,
+    /// Only this reel's files, this camera's, uploaded on this day (`YYYY-MM-DD`, the viewer's).
+    reel: Option<String>,
+    camera: Option<String>,
+    day: Option<String>,
 }
 
 async fn media_page(
@@ -102,7 +116,39 @@ async fn media_page(
     let store = state.store.tenant(&cx.scope);
     let project = store.project(project_id).await?;
     let q = crate::extract::list_query(Some(PAGE), mq.cursor.as_deref(), Some("-created_at"))?;
-    let page = store.media_files(Some(project_id), &q).await?;
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let (reel, camera, day) = (given(&mq.reel), given(&mq.camera), given(&mq.day));
+    let uploaded = match &day {
+        Some(d) => match (
+            crate::pages::identity::day_start(d, &cx.tz, false),
+            crate::pages::identity::day_start(d, &cx.tz, true),
+        ) {
+            (Some(from), Some(to)) => Some((from, to)),
+            _ => return Err(crate::error::ApiError::invalid("day", "not_a_date").into()),
+        },
+        None => None,
+    };
+    let filter = mstation_store::media::MediaFilter {
+        reel: reel.clone(),
+        camera: camera.clone(),
+        uploaded,
+    };
+    let page = store.browse_media(project_id, &filter, &q).await?;
+    let (reels, cameras) = store.media_reels(project_id).await?;
+    let filtered = reel.is_some() || camera.is_some() || day.is_some();
+    // The next page keeps the filters.
+    let keep: String = [("reel", &reel), ("camera", &camera), ("day", &day)]
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("&{k}={}", crate::pages::identity::in_address(v)))
+        })
+        .collect();
     let names: std::collections::HashMap<Uuid, String> =
         people(&state, &cx).await?.into_iter().collect();
     let files = page
@@ -110,7 +156,12 @@ async fn media_page(
         .iter()
         .map(|f| FileRow {
             id: f.id.to_string(),
-            name: f.name.clone(),
+            name: f.path.clone().unwrap_or_else(|| f.name.clone()),
+            reel: f
+                .probe
+                .as_ref()
+                .and_then(|p| p.reel.clone())
+                .unwrap_or_default(),
             kind: f.content_type.clone().unwrap_or_default(),
             about: about(f),
             poster: f.poster_hash.is_some(),
@@ -187,6 +238,13 @@ async fn media_page(
         files,
         total: page.total,
         more: page.next_cursor,
+        keep,
+        reels,
+        cameras,
+        reel: reel.unwrap_or_default(),
+        camera: camera.unwrap_or_default(),
+        day: day.unwrap_or_default(),
+        filtered,
         open,
         usage,
         can_upload,

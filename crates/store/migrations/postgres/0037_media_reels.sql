@@ -1,0 +1,10 @@
+-- What the media browser sorts camera files by: the reel ffprobe read (`reel_name`, `reel`) and
+-- the camera it names (the reel's leading letters: A001C003 is camera A), written with the
+-- probe. Files probed before are given theirs from the probe kept.
+ALTER TABLE media_files ADD COLUMN reel TEXT;
+ALTER TABLE media_files ADD COLUMN camera TEXT;
+UPDATE media_files SET reel = (probe::json)->>'reel' WHERE probe IS NOT NULL;
+UPDATE media_files SET camera = upper(substr(reel, 1, 1))
+ WHERE reel IS NOT NULL AND upper(substr(reel, 1, 1)) BETWEEN 'A' AND 'Z'
+   AND substr(reel, 2, 1) BETWEEN '0' AND '9';
+CREATE INDEX media_files_reel ON media_files(project_id, reel) WHERE reel IS NOT NULL;
