@@ -1522,6 +1522,17 @@ async fn a_shot_finds_the_camera_file_holding_its_reel_and_source_timecode() {
         };
         let (covered, uncovered) = (shot_of("A001C003"), shot_of("B001C001"));
 
+        // A file of the same reel at another frame rate cannot be placed frame for frame.
+        let other_rate = ffmpeg_clip("64x36", "25", "5", &["-timecode", "01:00:00:00"]);
+        let r = tus(&srv, &a.token, Method::POST, "/files")
+            .header("Upload-Length", other_rate.len().to_string())
+            .header("Upload-Metadata", format!("filename {},project {}", b64("A001C003_25fps.mov"), b64(&project)))
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(other_rate)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
         // The camera file: 5 s from 01:00:00:00, named as its reel.
         let clip = ffmpeg_clip("64x36", "24", "5", &["-timecode", "01:00:00:00"]);
         let r = tus(&srv, &a.token, Method::POST, "/files")
@@ -1533,18 +1544,27 @@ async fn a_shot_finds_the_camera_file_holding_its_reel_and_source_timecode() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        let mut found = serde_json::Value::Null;
         for _ in 0..300 {
             let (s, f) = srv.get(&a.token, &format!("/api/v1/shots/{covered}/camera-files")).await;
             assert_eq!(s, 200);
             if !f["items"].as_array().unwrap().is_empty() {
-                found = f;
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        // Both probed: the 25 fps file is left out.
+        for _ in 0..300 {
+            let (_, f) = srv.get(&a.token, &format!("/api/v1/media?project={project}")).await;
+            if f["items"].as_array().unwrap().iter().all(|f| !f["probe"].is_null()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (_, found) = srv.get(&a.token, &format!("/api/v1/shots/{covered}/camera-files")).await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
         let item = &found["items"][0];
         assert_eq!(item["file"]["name"], "A001C003.mov", "{found}");
+        assert_eq!(item["fps"], serde_json::json!([24, 1]));
         assert_eq!((item["offset_frames"].as_i64(), item["offset_seconds"].as_f64()), (Some(48), Some(2.0)));
         let (_, none) = srv.get(&a.token, &format!("/api/v1/shots/{uncovered}/camera-files")).await;
         assert_eq!(none["items"], serde_json::json!([]));

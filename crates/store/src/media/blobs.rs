@@ -70,17 +70,24 @@ impl BlobStore {
         }
         // No limit on a whole request: a proxy played slowly, or a camera file copied for a
         // tool, streams for as long as it takes; a connection that stalls is cut instead.
-        let plain_http = std::env::var("AWS_ALLOW_HTTP")
-            .is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
         let client = object_store::ClientOptions::new()
-            .with_allow_http(plain_http)
             .with_timeout_disabled()
             .with_connect_timeout(std::time::Duration::from_secs(10))
             .with_read_timeout(std::time::Duration::from_secs(60));
-        let s3 = object_store::aws::AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
-            .with_client_options(client)
-            .build()?;
+        // The environment's AWS_ settings (endpoint, keys, region, AWS_ALLOW_HTTP, a proxy, a
+        // timeout of its own) apply over these, as `from_env` would apply them.
+        let mut builder = object_store::aws::AmazonS3Builder::new().with_client_options(client);
+        for (key, value) in std::env::vars_os() {
+            if let (Some(key), Some(value)) = (key.to_str(), value.to_str())
+                && key.starts_with("AWS_")
+                && let Ok(k) = key
+                    .to_ascii_lowercase()
+                    .parse::<object_store::aws::AmazonS3ConfigKey>()
+            {
+                builder = builder.with_config(k, value);
+            }
+        }
+        let s3 = builder.with_bucket_name(bucket).build()?;
         let objects: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
             "" => Arc::new(s3),
             p => Arc::new(object_store::prefix::PrefixStore::new(s3, p)),

@@ -977,12 +977,27 @@ impl Tenant<'_> {
         let Some(rate) = self.project(shot.project_id).await?.rate() else {
             return Ok(Vec::new());
         };
+        // Narrowed in the database to files whose reel or name begins as the shot's reel
+        // does (a superset of the matches `relink::reel_matches` then decides).
+        let head = reel.trim().to_uppercase();
+        let len = head.chars().count() as i64;
         let text = format!(
             "SELECT {FILE_COLS} FROM media_files WHERE org_id = $1 AND project_id = $2
-             AND probe IS NOT NULL ORDER BY id DESC LIMIT 5000"
+             AND probe IS NOT NULL
+             AND (upper(substr(reel, 1, CAST($3 AS INTEGER))) = $4
+                  OR upper(substr(name, 1, CAST($3 AS INTEGER))) = $4)
+             ORDER BY id DESC LIMIT 1000"
         );
         let files: Vec<MediaFile> = self
-            .read(&text, &[self.org_id().into(), shot.project_id.into()])
+            .read(
+                &text,
+                &[
+                    self.org_id().into(),
+                    shot.project_id.into(),
+                    len.into(),
+                    head.into(),
+                ],
+            )
             .await?;
         let mut out = Vec::new();
         for file in files {
@@ -993,15 +1008,23 @@ impl Tenant<'_> {
             if !relink::reel_matches(reel, p.reel.as_deref(), &file.name) {
                 continue;
             }
+            // The cut counts source frames at the project's rate: a file at another rate
+            // cannot be placed frame for frame.
+            if let Some([num, den]) = v.fps
+                && (u32::try_from(num).ok(), u32::try_from(den).ok())
+                    != (Some(rate.num()), Some(rate.den()))
+            {
+                continue;
+            }
             let frames = v.frames.or_else(|| {
-                let [num, den] = v.fps?;
-                Some((p.duration? * num as f64 / den.max(1) as f64).round() as i64)
+                Some((p.duration? * f64::from(rate.num()) / f64::from(rate.den())).round() as i64)
             });
             let Some(frames) = frames else { continue };
             if let Some(offset) = relink::offset_in_file(source_in, source_out, tc, frames, rate) {
                 out.push(CameraFile {
                     offset_frames: offset,
                     offset_seconds: rate.seconds(offset),
+                    fps: [i64::from(rate.num()), i64::from(rate.den())],
                     file,
                 });
             }
@@ -1016,8 +1039,10 @@ pub struct CameraFile {
     pub file: MediaFile,
     /// Frames from the file's first frame to the shot's source in.
     pub offset_frames: i64,
-    /// The same in seconds, for a player to seek to.
+    /// The same in seconds: where that frame starts.
     pub offset_seconds: f64,
+    /// The file's frame rate (the project's), as a rational.
+    pub fps: [i64; 2],
 }
 
 impl Platform<'_> {
@@ -1196,8 +1221,10 @@ pub(crate) async fn probe_tx(
     let reel = outcome
         .as_ref()
         .ok()
-        .and_then(|p| p.reel.clone())
-        .filter(|r| !r.trim().is_empty());
+        .and_then(|p| p.reel.as_deref())
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
     let camera = reel
         .as_deref()
         .and_then(mstation_core::media::relink::camera_of);

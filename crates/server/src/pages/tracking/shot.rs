@@ -395,7 +395,11 @@ async fn shot_view(
                         ("frame", c.offset_frames.into()),
                     ],
                 ),
-                seek: format!("{:.3}", c.offset_seconds),
+                // The middle of the shot's first frame, so rounding never shows the one before.
+                seek: format!(
+                    "{:.3}",
+                    (c.offset_frames as f64 + 0.5) * c.fps[1] as f64 / c.fps[0].max(1) as f64
+                ),
                 poster: c.file.poster_hash.is_some(),
                 proxy: c.file.proxy_hash.is_some(),
             }
