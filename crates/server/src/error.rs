@@ -66,6 +66,8 @@ pub enum Code {
     BadExport,
     /// A tus header that does not parse (`/files`).
     BadUploadHeader,
+    /// The disk media are written to is full: nothing more can be kept until room is made.
+    MediaStorageFull,
     /// The worker no longer holds the job it speaks of (its lease lapsed, and the job went back
     /// to the queue or to another worker).
     JobLeaseLost,
@@ -112,6 +114,7 @@ impl Code {
             BadEdl,
             BadOtio,
             JobLeaseLost,
+            MediaStorageFull,
             BadExport,
             BadUploadHeader,
         ];
@@ -160,6 +163,7 @@ impl Code {
             Code::BadExport => "tracking.bad_export",
             Code::BadUploadHeader => "media.bad_upload_header",
             Code::JobLeaseLost => "jobs.lease_lost",
+            Code::MediaStorageFull => "media.storage_full",
             Code::Rule(r) => r.code(),
         }
     }
@@ -186,6 +190,7 @@ impl Code {
             | Code::RequestInvalidPath
             | Code::BadUploadHeader => StatusCode::BAD_REQUEST,
             Code::RequestMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::MediaStorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Code::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::RequestInvalidBody

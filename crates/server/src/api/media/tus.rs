@@ -730,6 +730,15 @@ fn io_error(e: std::io::Error) -> ApiError {
 }
 
 fn blob_error(e: blobs::BlobError) -> ApiError {
+    // A full disk (or a quota of the file system) is said as such: what arrived is kept up to
+    // the last progress recorded, and the upload goes on once there is room.
+    if let blobs::BlobError::Io(io) = &e
+        && (io.kind() == std::io::ErrorKind::StorageFull
+            || io.kind() == std::io::ErrorKind::QuotaExceeded)
+    {
+        tracing::error!(error = %e, "the media storage is full");
+        return ApiError::new(Code::MediaStorageFull);
+    }
     tracing::error!(error = %e, "media storage failed");
     ApiError::new(Code::StoreUnavailable)
 }
