@@ -19,25 +19,6 @@ impl Drop for Cleanup {
     }
 }
 
-fn token(dir: &Path, org: &str, email: &str, scopes: &str) -> String {
-    admin(
-        dir,
-        None,
-        &[
-            "create-token",
-            "--org",
-            org,
-            "--email",
-            email,
-            "--scopes",
-            scopes,
-        ],
-    )["secret"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn agent(base: &str, token: &str, name: &str, work: &Path) -> Running {
     Running(
         Command::new(BIN)
@@ -59,63 +40,20 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
         std::env::temp_dir().join(format!("mstation-agent-{}", uuid::Uuid::now_v7().simple()));
     let _cleanup = Cleanup(dir.clone());
     let data = dir.join("data");
-    admin(
+    let ops = owner_of(
         &data,
-        None,
-        &[
-            "create-user",
-            "--email",
-            "farm@ops.example",
-            "--name",
-            "Farm",
-            "--password",
-            "correct horse battery",
-            "--operator",
-        ],
+        "ops",
+        "farm@ops.example",
+        "platform_operator",
+        "read,write,admin",
     );
-    admin(
+    let alpha = owner_of(
         &data,
-        None,
-        &[
-            "create-org",
-            "--name",
-            "Operations",
-            "--slug",
-            "ops",
-            "--kind",
-            "platform_operator",
-            "--owner-email",
-            "farm@ops.example",
-        ],
+        "alpha",
+        "post@alpha.example",
+        "production_company",
+        "read,write",
     );
-    let ops = token(&data, "ops", "farm@ops.example", "read,write,admin");
-    admin(
-        &data,
-        None,
-        &[
-            "create-user",
-            "--email",
-            "post@alpha.example",
-            "--name",
-            "Post",
-            "--password",
-            "correct horse battery",
-        ],
-    );
-    admin(
-        &data,
-        None,
-        &[
-            "create-org",
-            "--name",
-            "Alpha",
-            "--slug",
-            "alpha",
-            "--owner-email",
-            "post@alpha.example",
-        ],
-    );
-    let alpha = token(&data, "alpha", "post@alpha.example", "read,write");
 
     let port = free_port();
     let _server = Running(

@@ -53,48 +53,13 @@ async fn a_full_media_disk_refuses_the_upload_in_words_and_keeps_no_partial_blob
         return;
     }
     let _mounted = Mounted(media.clone(), dir.clone());
-    admin(
+    let token = owner_of(
         &data,
-        None,
-        &[
-            "create-user",
-            "--email",
-            "post@alpha.example",
-            "--name",
-            "Post",
-            "--password",
-            "correct horse battery",
-        ],
+        "alpha",
+        "post@alpha.example",
+        "production_company",
+        "read,write",
     );
-    admin(
-        &data,
-        None,
-        &[
-            "create-org",
-            "--name",
-            "Alpha",
-            "--slug",
-            "alpha",
-            "--owner-email",
-            "post@alpha.example",
-        ],
-    );
-    let token = admin(
-        &data,
-        None,
-        &[
-            "create-token",
-            "--org",
-            "alpha",
-            "--email",
-            "post@alpha.example",
-            "--scopes",
-            "read,write",
-        ],
-    )["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let port = free_port();
     let _server = serve(&data, None, port);
     let base = format!("http://127.0.0.1:{port}");

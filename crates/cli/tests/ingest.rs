@@ -22,48 +22,13 @@ struct Platform {
 impl Platform {
     async fn start(dir: &Path) -> Platform {
         mstation_server::init_tls();
-        admin(
+        let token = owner_of(
             dir,
-            None,
-            &[
-                "create-user",
-                "--email",
-                "dit@alpha.example",
-                "--name",
-                "DIT",
-                "--password",
-                "correct horse battery",
-            ],
+            "alpha",
+            "dit@alpha.example",
+            "production_company",
+            "read,write",
         );
-        admin(
-            dir,
-            None,
-            &[
-                "create-org",
-                "--name",
-                "Alpha",
-                "--slug",
-                "alpha",
-                "--owner-email",
-                "dit@alpha.example",
-            ],
-        );
-        let token = admin(
-            dir,
-            None,
-            &[
-                "create-token",
-                "--org",
-                "alpha",
-                "--email",
-                "dit@alpha.example",
-                "--scopes",
-                "read,write",
-            ],
-        )["secret"]
-            .as_str()
-            .unwrap()
-            .to_string();
         let port = free_port();
         let server = serve(dir, None, port);
         let base = format!("http://127.0.0.1:{port}");

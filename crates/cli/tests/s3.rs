@@ -25,48 +25,13 @@ async fn media_kept_in_s3_is_uploaded_read_back_probed_and_proxied() {
     mstation_server::init_tls();
     let dir = std::env::temp_dir().join(format!("mstation-s3-{}", uuid::Uuid::now_v7().simple()));
     let data = dir.join("data");
-    admin(
+    let token = owner_of(
         &data,
-        None,
-        &[
-            "create-user",
-            "--email",
-            "post@alpha.example",
-            "--name",
-            "Post",
-            "--password",
-            "correct horse battery",
-        ],
+        "alpha",
+        "post@alpha.example",
+        "production_company",
+        "read,write",
     );
-    admin(
-        &data,
-        None,
-        &[
-            "create-org",
-            "--name",
-            "Alpha",
-            "--slug",
-            "alpha",
-            "--owner-email",
-            "post@alpha.example",
-        ],
-    );
-    let token = admin(
-        &data,
-        None,
-        &[
-            "create-token",
-            "--org",
-            "alpha",
-            "--email",
-            "post@alpha.example",
-            "--scopes",
-            "read,write",
-        ],
-    )["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let port = free_port();
     let storage = format!(
         "{}/run-{}",

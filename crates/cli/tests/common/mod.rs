@@ -121,3 +121,52 @@ pub async fn pg_database() -> Option<String> {
     );
     Some(format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0))
 }
+
+/// A user `email` owning the organisation `slug` (of `kind`), made through `mstation admin`
+/// (`--operator` too for a platform operator); answers a token of theirs with `scopes`.
+pub fn owner_of(dir: &Path, slug: &str, email: &str, kind: &str, scopes: &str) -> String {
+    let mut user = vec![
+        "create-user",
+        "--email",
+        email,
+        "--name",
+        slug,
+        "--password",
+        "correct horse battery",
+    ];
+    if kind == "platform_operator" {
+        user.push("--operator");
+    }
+    admin(dir, None, &user);
+    admin(
+        dir,
+        None,
+        &[
+            "create-org",
+            "--name",
+            slug,
+            "--slug",
+            slug,
+            "--kind",
+            kind,
+            "--owner-email",
+            email,
+        ],
+    );
+    admin(
+        dir,
+        None,
+        &[
+            "create-token",
+            "--org",
+            slug,
+            "--email",
+            email,
+            "--scopes",
+            scopes,
+        ],
+    )["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

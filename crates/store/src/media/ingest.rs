@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{MediaFile, MediaRule, PROBE_JOB, UPLOAD_COLS, Upload};
+use super::{MediaRule, UPLOAD_COLS, Upload};
 use crate::{
     Actor, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, new_id, now_ms,
 };
@@ -290,41 +290,14 @@ impl Tenant<'_> {
                             }
                             continue;
                         }
-                        let file = MediaFile {
-                            id: new_id(),
-                            project_id: Some(i.project_id),
-                            name: u.name.clone(),
-                            content_type: u.content_type.clone(),
-                            size: u.length,
-                            hash: u.blob_hash.clone().unwrap_or_default(),
-                            created_by: u.user_id,
-                            created_at: Millis(now),
-                            probe: None,
-                            probe_error: None,
-                            proxy_hash: None,
-                            poster_hash: None,
-                            sprite_hash: None,
-                            waveform_hash: None,
-                            ingest_id: Some(id),
-                            path: u.path.clone(),
-                        };
-                        tx.execute(
-                            "INSERT INTO media_files (id, org_id, project_id, name, content_type,
-                             size, hash, created_by, created_at, ingest_id, path)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                            &[
-                                file.id.into(),
-                                scope.org_id.into(),
-                                file.project_id.into(),
-                                (&file.name).into(),
-                                file.content_type.clone().into(),
-                                file.size.into(),
-                                (&file.hash).into(),
-                                file.created_by.into(),
-                                now.into(),
-                                id.into(),
-                                file.path.clone().into(),
-                            ],
+                        let hash = u.blob_hash.clone().unwrap_or_default();
+                        let file = super::add_file_tx(
+                            tx,
+                            &actor,
+                            scope.org_id,
+                            u,
+                            &hash,
+                            Some((id, i.project_id)),
                         )
                         .await?;
                         let n = tx
@@ -339,24 +312,6 @@ impl Tenant<'_> {
                                 MediaRule::IngestUnfinished,
                             )));
                         }
-                        tx.record(
-                            &actor,
-                            Change::new(Some(scope.org_id), "media.added", "media_file", file.id)
-                                .after(&file),
-                        )
-                        .await?;
-                        crate::jobs::insert_job(
-                            tx,
-                            &crate::jobs::NewJob {
-                                org_id: Some(scope.org_id),
-                                kind: PROBE_JOB.into(),
-                                payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
-                                priority: 0,
-                                max_attempts: 3,
-                                run_after: None,
-                            },
-                        )
-                        .await?;
                     }
                     // Uploads of the ingest the reader did not name (sent twice after a lost
                     // resume) are let go.

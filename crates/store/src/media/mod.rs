@@ -568,41 +568,7 @@ impl Tenant<'_> {
                     .await?;
                     return Ok(None);
                 }
-                let now = now_ms();
-                let file = MediaFile {
-                    id: new_id(),
-                    project_id: u.project_id,
-                    name: u.name.clone(),
-                    content_type: u.content_type.clone(),
-                    size: u.length,
-                    hash,
-                    created_by: u.user_id,
-                    created_at: Millis(now),
-                    probe: None,
-                    probe_error: None,
-                    proxy_hash: None,
-                    poster_hash: None,
-                    sprite_hash: None,
-                    waveform_hash: None,
-                    ingest_id: None,
-                    path: None,
-                };
-                tx.execute(
-                    "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
-                     created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    &[
-                        file.id.into(),
-                        scope.org_id.into(),
-                        file.project_id.into(),
-                        (&file.name).into(),
-                        file.content_type.clone().into(),
-                        file.size.into(),
-                        (&file.hash).into(),
-                        file.created_by.into(),
-                        now.into(),
-                    ],
-                )
-                .await?;
+                let file = add_file_tx(tx, &actor, scope.org_id, &u, &hash, None).await?;
                 tx.execute(
                     "UPDATE uploads SET received = length, media_file_id = $3, holder = NULL,
                      held_until = NULL WHERE org_id = $1 AND id = $2",
@@ -615,25 +581,6 @@ impl Tenant<'_> {
                     &actor,
                     Change::new(Some(scope.org_id), "upload.completed", "upload", id)
                         .after(&announced(&u)),
-                )
-                .await?;
-                tx.record(
-                    &actor,
-                    Change::new(Some(scope.org_id), "media.added", "media_file", file.id)
-                        .after(&file),
-                )
-                .await?;
-                // Read by ffprobe on the job queue, once this commits.
-                crate::jobs::insert_job(
-                    tx,
-                    &crate::jobs::NewJob {
-                        org_id: Some(scope.org_id),
-                        kind: PROBE_JOB.into(),
-                        payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
-                        priority: 0,
-                        max_attempts: 3,
-                        run_after: None,
-                    },
                 )
                 .await?;
                 Ok(Some(file))
@@ -1338,4 +1285,73 @@ pub(crate) async fn proxy_tx(
     )
     .await?;
     Ok(())
+}
+
+/// Makes the complete upload `u` (its bytes the blob `hash`) a file of the organisation, of the
+/// ingest `ingest` when given (keeping its path on the card): the row, `media.added`, and its
+/// probe job, read by ffprobe on the job queue once this commits.
+pub(crate) async fn add_file_tx(
+    tx: &mut crate::WriteTx<'_>,
+    actor: &Actor,
+    org_id: Uuid,
+    u: &Upload,
+    hash: &str,
+    ingest: Option<(Uuid, Uuid)>,
+) -> Result<MediaFile> {
+    let now = now_ms();
+    let file = MediaFile {
+        id: new_id(),
+        project_id: ingest.map(|(_, project)| project).or(u.project_id),
+        name: u.name.clone(),
+        content_type: u.content_type.clone(),
+        size: u.length,
+        hash: hash.to_string(),
+        created_by: u.user_id,
+        created_at: Millis(now),
+        probe: None,
+        probe_error: None,
+        proxy_hash: None,
+        poster_hash: None,
+        sprite_hash: None,
+        waveform_hash: None,
+        ingest_id: ingest.map(|(id, _)| id),
+        path: ingest.and(u.path.clone()),
+    };
+    tx.execute(
+        "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
+         created_by, created_at, ingest_id, path)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            file.id.into(),
+            org_id.into(),
+            file.project_id.into(),
+            (&file.name).into(),
+            file.content_type.clone().into(),
+            file.size.into(),
+            (&file.hash).into(),
+            file.created_by.into(),
+            now.into(),
+            file.ingest_id.into(),
+            file.path.clone().into(),
+        ],
+    )
+    .await?;
+    tx.record(
+        actor,
+        Change::new(Some(org_id), "media.added", "media_file", file.id).after(&file),
+    )
+    .await?;
+    crate::jobs::insert_job(
+        tx,
+        &crate::jobs::NewJob {
+            org_id: Some(org_id),
+            kind: PROBE_JOB.into(),
+            payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
+            priority: 0,
+            max_attempts: 3,
+            run_after: None,
+        },
+    )
+    .await?;
+    Ok(file)
 }
