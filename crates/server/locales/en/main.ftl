@@ -318,6 +318,7 @@ reason-missing = { $field } is missing.
 reason-not_a_cursor_of_this_sort = { $field } was given out for another sort order.
 reason-not_a_date = { $field } must be a date, YYYY-MM-DD.
 reason-at_most_20 = { $field } can hold at most 20 items.
+reason-at_most_4 = { $field } can hold at most 4 items.
 reason-not_a_file_of_this_project = { $field } names a file of another project.
 reason-at_most_1000000 = { $field } can hold at most 1,000,000 items.
 reason-duplicate_file = { $field } names a file or an upload already named.

@@ -318,6 +318,7 @@ reason-missing = 缺少 { $field }。
 reason-not_a_cursor_of_this_sort = { $field } 是按其他排序方式给出的。
 reason-not_a_date = { $field } 须是 YYYY-MM-DD 格式的日期。
 reason-at_most_20 = { $field } 最多只能包含 20 项。
+reason-at_most_4 = { $field } 最多只能包含 4 项。
 reason-not_a_file_of_this_project = { $field } 所指的文件属于其他项目。
 reason-at_most_1000000 = { $field } 最多只能包含 1,000,000 项。
 reason-duplicate_file = { $field } 所指的文件或上传已被列出。

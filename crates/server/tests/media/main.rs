@@ -1472,6 +1472,31 @@ async fn agents_run_media_jobs_over_http_and_a_lapsed_lease_records_nothing() {
         let (_, kept) = json(r).await;
         assert_eq!(kept["hash"], blake3::hash(&proxy).to_hex().as_str());
         let (_, kept_poster) = json(put(poster.clone(), "w2").await.unwrap()).await;
+        // Two more fit (a sprite, a waveform); a fifth is refused.
+        for seed in [7, 8] {
+            assert_eq!(
+                put(bytes(100, seed), "w2").await.unwrap().status(),
+                StatusCode::CREATED
+            );
+        }
+        let (s, problem) = json(put(bytes(100, 9), "w2").await.unwrap()).await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("at_most_4")),
+            "{problem}"
+        );
+        // Only the job's holder may report it failed.
+        let (s, problem) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{proxy_job}/fail"),
+                serde_json::json!({"worker": "w1", "error": "late", "retry": true}),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (409, Some("jobs.lease_lost"))
+        );
         let unknown = blake3::hash(b"never sent").to_hex().to_string();
         let (s, problem) = srv.post(&ops, &format!("/api/v1/agent/jobs/{proxy_job}/finish"), serde_json::json!({"worker": "w2", "proxy_hash": unknown, "poster_hash": kept_poster["hash"]})).await;
         assert_eq!((s, problem["reason"].as_str()), (422, Some("unknown_blob")));

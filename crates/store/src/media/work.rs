@@ -131,8 +131,8 @@ impl Platform<'_> {
         .await
     }
 
-    /// Names the blob `hash` as an output of the job `worker` holds (at most four); false when
-    /// it holds the job no more, or the job has all its outputs.
+    /// Names the blob `hash` as an output of the job `worker` holds; false when it holds the
+    /// job no more. A fifth output is refused (`at_most_4`).
     pub async fn add_job_output(&self, id: Uuid, worker: &str, hash: &str) -> Result<bool> {
         let (worker, hash) = (worker.to_string(), hash.to_string());
         self.write(move |tx| {
@@ -151,7 +151,10 @@ impl Platform<'_> {
                     return Ok(true);
                 }
                 if list.len() >= 4 {
-                    return Ok(false);
+                    return Err(StoreError::InvalidValue {
+                        field: "outputs".into(),
+                        reason: "at_most_4",
+                    });
                 }
                 list.push(&hash);
                 let joined = list.join(" ");
