@@ -2,6 +2,7 @@
 //! Nothing here does I/O: no database, no network, no clock, no file system.
 
 pub mod events;
+pub mod fuzz;
 pub mod identity;
 pub mod jobs;
 pub mod media;

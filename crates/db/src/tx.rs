@@ -144,6 +144,41 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Announces a change on the outbox only, inside this transaction: for what the platform
+    /// does on its own, many times a minute, that no one did (a job claimed, retried, ended),
+    /// which events and webhooks carry but the audit log of people's actions does not.
+    ///
+    /// On PostgreSQL the transaction is given its id first, as [`record`](Self::record) does
+    /// with its audit row, so outbox readers wait on its number for as long as it runs.
+    pub async fn announce(&mut self, change: Change) -> Result<(), DbError> {
+        if let Some(org) = self.tenant
+            && change.org_id != Some(org)
+        {
+            return Err(DbError::Unscoped(format!(
+                "the announcement of {}",
+                change.action
+            )));
+        }
+        if let Inner::Postgres(_) = self.inner {
+            self.run("SELECT txid_current()", &[]).await?;
+        }
+        let payload = serde_json::json!({
+            "entity": change.after.as_ref().or(change.before.as_ref()),
+            "actor_id": serde_json::Value::Null,
+        });
+        let outbox = [
+            Arg::from(new_id()),
+            change.org_id.into(),
+            change.action.into(),
+            change.entity_type.into(),
+            change.entity_id.into(),
+            payload.to_string().into(),
+            now_ms().into(),
+        ];
+        self.run(OUTBOX_INSERT, &outbox).await?;
+        Ok(())
+    }
+
     /// Makes the writes that call this with the same `key` take turns until they commit, in
     /// every process sharing the database: for a check-then-create with no row to lock yet
     /// (the platform's first start). SQLite has one writer at a time anyway.

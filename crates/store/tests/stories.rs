@@ -275,17 +275,14 @@ async fn jobs_are_claimed_once_and_completed_by_their_worker() {
         let b = owner(&store, "beta").await;
         let p = store.platform();
         let id = p
-            .enqueue(
-                &Actor::of(&a),
-                NewJob {
-                    org_id: Some(a.org_id),
-                    kind: "story.test".into(),
-                    payload: serde_json::json!({"n": 1}),
-                    priority: 0,
-                    max_attempts: 3,
-                    run_after: None,
-                },
-            )
+            .enqueue(NewJob {
+                org_id: Some(a.org_id),
+                kind: "story.test".into(),
+                payload: serde_json::json!({"n": 1}),
+                priority: 0,
+                max_attempts: 3,
+                run_after: None,
+            })
             .await
             .unwrap();
         let job = p

@@ -509,7 +509,12 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                     e.attributes()
                         .flatten()
                         .find(|a| a.key.local_name().as_ref() == k)
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                        // Escaped as text is (`&amp;`, `&#x4E2D;`); a value that does not
+                        // unescape is kept as it reads.
+                        .map(|a| match a.unescape_value() {
+                            Ok(v) => v.into_owned(),
+                            Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+                        })
                 };
                 let parent = stack.last().map(String::as_str);
                 match (parent, name.as_str()) {
@@ -687,6 +692,16 @@ mod tests {
         let read = parse_chain(&chain).unwrap();
         assert_eq!(read[0].0, 1);
         assert_eq!(read[0].1, "0001_card.mhl");
+    }
+
+    #[test]
+    fn attributes_are_read_unescaped() {
+        // Found by the fuzzer: a date written escaped read back with its escapes.
+        let xml = r#"<hashlist version="2.0"><hashes><hash><path size="3" lastmodificationdate="a&amp;b&#x4E2D;&gt;">a.mov</path><xxh64 action="original">00</xxh64></hash></hashes></hashlist>"#;
+        let g = parse_generation(xml).unwrap();
+        assert_eq!(g.files[0].modified, "a&b中>");
+        let again = parse_generation(&write_generation(&g, "x")).unwrap();
+        assert_eq!(again.files, g.files);
     }
 
     #[test]

@@ -8,7 +8,6 @@ use crate::common::*;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
-use mstation_store::Actor;
 use mstation_store::jobs::NewJob;
 use serde_json::{Value, json};
 
@@ -160,7 +159,9 @@ async fn webhooks_are_signed_retried_and_logged() {
             .post(
                 &a.token,
                 "/api/v1/webhooks",
-                json!({"url": url, "events": ["invitation.*"]}),
+                // A hook on `job.*` hears of jobs, but not of its own deliveries (or it would
+                // feed itself): this test has no other job.
+                json!({"url": url, "events": ["invitation.*", "job.*"]}),
             )
             .await;
         assert_eq!(s, 201);
@@ -231,6 +232,12 @@ async fn webhooks_are_signed_retried_and_logged() {
         assert_eq!(log["items"][1]["status_code"], 204);
         assert_eq!(log["items"][1]["attempt"], 2);
         assert!(log["items"][1]["error"].is_null());
+        assert_eq!(rx.got.lock().unwrap().len(), 1);
+        let events = srv.store().platform().events_after(0, 1000).await.unwrap();
+        assert!(
+            !events.iter().any(|e| e.kind.starts_with("job.")),
+            "a delivery is not announced"
+        );
     })
     .await;
 }
@@ -252,12 +259,12 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
         };
         let low = store
             .platform()
-            .enqueue(&Actor::system(), job("test.render", 1, 3))
+            .enqueue(job("test.render", 1, 3))
             .await
             .unwrap();
         let high = store
             .platform()
-            .enqueue(&Actor::system(), job("test.render", 9, 2))
+            .enqueue(job("test.render", 9, 2))
             .await
             .unwrap();
 
@@ -369,6 +376,55 @@ async fn a_lapsed_lease_returns_the_job_and_failures_stop_it() {
         assert_eq!(list["total"], 0);
         let (_, list) = srv.get(&a.token, "/api/v1/jobs?status=failed").await;
         assert_eq!(list["total"], 1);
+
+        // Every state each job passed through was announced, in order, with why it failed;
+        // none of it is in the audit log of what people did.
+        let events = store.platform().events_after(0, 1000).await.unwrap();
+        let told = |id: uuid::Uuid| -> Vec<(String, Value)> {
+            events
+                .iter()
+                .filter(|e| e.entity_id == Some(id))
+                .map(|e| {
+                    let p: Value = serde_json::from_str(&e.payload).unwrap();
+                    assert_eq!(e.org_id, Some(a.org.id));
+                    (e.kind.clone(), p["entity"].clone())
+                })
+                .collect()
+        };
+        let high_told = told(high);
+        let kinds: Vec<&str> = high_told.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "job.queued",
+                "job.started",
+                "job.retrying",
+                "job.started",
+                "job.failed"
+            ]
+        );
+        assert_eq!(
+            high_told[2].1["error"],
+            "the worker stopped answering (lease expired)"
+        );
+        assert_eq!(high_told[3].1["attempts"], 2);
+        assert_eq!(
+            high_told[4].1["error"],
+            "ffmpeg exited with 1: Invalid data"
+        );
+        assert_eq!(high_told[4].1["kind"], "test.render");
+        let low_told: Vec<String> = told(low).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(low_told, ["job.queued", "job.started", "job.retrying"]);
+        let (s, audit) = srv.get(&a.token, "/api/v1/audit?limit=200").await;
+        assert_eq!(s, 200);
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| !e["action"].as_str().unwrap().starts_with("job.")),
+            "{audit}"
+        );
     }
 }
 
@@ -380,17 +436,14 @@ async fn concurrent_workers_never_share_a_job() {
         for i in 0..60 {
             srv.store()
                 .platform()
-                .enqueue(
-                    &Actor::system(),
-                    NewJob {
-                        org_id: Some(a.org.id),
-                        kind: "test.chunk".into(),
-                        payload: json!({"i": i}),
-                        priority: 0,
-                        max_attempts: 1,
-                        run_after: None,
-                    },
-                )
+                .enqueue(NewJob {
+                    org_id: Some(a.org.id),
+                    kind: "test.chunk".into(),
+                    payload: json!({"i": i}),
+                    priority: 0,
+                    max_attempts: 1,
+                    run_after: None,
+                })
                 .await
                 .unwrap();
         }

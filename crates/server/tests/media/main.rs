@@ -822,6 +822,31 @@ async fn a_new_file_is_read_by_ffprobe_on_the_job_queue() {
             .unwrap();
         assert!(events.iter().any(|e| e.kind == "media.probed"));
         assert!(events.iter().any(|e| e.kind == "media.probe_failed"));
+        // Each probe job's states were announced, naming its file: the junk's ended failed,
+        // with ffprobe's reason.
+        let states = |file: &str| -> Vec<(String, serde_json::Value)> {
+            events
+                .iter()
+                .filter(|e| e.kind.starts_with("job."))
+                .map(|e| {
+                    let p: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+                    (e.kind.clone(), p["entity"].clone())
+                })
+                .filter(|(_, j)| j["media_file_id"] == file && j["kind"] == "media.probe")
+                .collect()
+        };
+        let kinds = |file: &str| -> Vec<String> { states(file).into_iter().map(|s| s.0).collect() };
+        assert_eq!(
+            kinds(&take_id),
+            ["job.queued", "job.started", "job.succeeded"]
+        );
+        assert_eq!(kinds(&junk_id), ["job.queued", "job.started", "job.failed"]);
+        assert!(
+            states(&junk_id)[2].1["error"]
+                .as_str()
+                .unwrap()
+                .contains("Invalid data")
+        );
 
         // The take gets a browser proxy and a poster; the junk gets none.
         let mut made = serde_json::Value::Null;

@@ -726,12 +726,13 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
         // A render uploaded into the project.
         use base64::Engine;
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let render = ffmpeg_clip("160x90", "24", "1", &[]);
         let r = srv
             .http
             .post(format!("{}/files", srv.base))
             .bearer_auth(&a.token)
             .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "9")
+            .header("Upload-Length", render.len().to_string())
             .header(
                 "Upload-Metadata",
                 format!(
@@ -741,13 +742,15 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
                 ),
             )
             .header("Content-Type", "application/offset+octet-stream")
-            .body("the frame")
+            .body(render)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 201);
         let (_, files) = srv.get(&a.token, "/api/v1/media").await;
         let file = id(&files["items"][0]);
+        let grid = format!("/app/projects/{}/shots", p.project);
+        let poster = format!("/api/v1/media/{file}/poster");
 
         let li = Browser::sign_in(&srv, "li@alpha.example", PASSWORD).await;
         let (_, page) = li.get(&format!("/app/tasks/{}", p.layout)).await;
@@ -777,6 +780,34 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
         assert!(
             page.contains("data-testid=\"version-files\"") && page.contains("SH010_comp_v004.mov"),
             "the version shows its file"
+        );
+        // Once the render has its poster, the shot grid shows it on the shot's row (and only
+        // there), and the asset grid shows none.
+        for _ in 0..300 {
+            let (_, f) = srv.get(&a.token, &format!("/api/v1/media/{file}")).await;
+            if !f["poster_hash"].is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (s, page) = li.get(&grid).await;
+        assert_eq!(s, 200);
+        assert_eq!(page.matches(&poster).count(), 1, "{page}");
+        let row = &page[page.find(&poster).unwrap()..];
+        let shot_link = row.find("/app/shots/").unwrap();
+        assert!(
+            row[shot_link..].starts_with(&format!("/app/shots/{}", p.shot)),
+            "the poster is on its shot's row"
+        );
+        assert_eq!(
+            li.get(&poster).await.0,
+            200,
+            "the page's viewer may load it"
+        );
+        let (_, assets) = li.get(&format!("/app/projects/{}/assets", p.project)).await;
+        assert!(
+            !assets.contains("/poster\""),
+            "no asset has a version with a file"
         );
         // A form naming something that is not a file's id is refused in words.
         let (s, page) = li

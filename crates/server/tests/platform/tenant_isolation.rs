@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use crate::common::*;
 use mstation_core::{Role, TokenScope};
-use mstation_store::Actor;
 use mstation_store::jobs::NewJob;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -259,17 +258,14 @@ pub(crate) async fn one_of_everything(
     let job = srv
         .store()
         .platform()
-        .enqueue(
-            &Actor::system(),
-            NewJob {
-                org_id: Some(a.org.id),
-                kind: "test.alpha".into(),
-                payload: json!({}),
-                priority: 0,
-                max_attempts: 1,
-                run_after: Some(i64::MAX / 2),
-            },
-        )
+        .enqueue(NewJob {
+            org_id: Some(a.org.id),
+            kind: "test.alpha".into(),
+            payload: json!({}),
+            priority: 0,
+            max_attempts: 1,
+            run_after: Some(i64::MAX / 2),
+        })
         .await
         .unwrap();
 

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, Tenant,
-    WriteTx, new_id, now_ms,
+    Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, Tenant, WriteTx,
+    new_id, now_ms,
 };
 
 fn json_out<S: serde::Serializer>(
@@ -105,23 +105,103 @@ pub(crate) async fn insert_job(tx: &mut WriteTx<'_>, job: &NewJob) -> Result<Uui
         &args,
     )
     .await?;
+    let payload = job.payload.to_string();
+    let news = News {
+        id,
+        org_id: job.org_id,
+        kind: &job.kind,
+        payload: &payload,
+        attempts: 0,
+        error: None,
+    };
+    announce(tx, "job.queued", news).await?;
     Ok(id)
 }
 
-impl Platform<'_> {
-    pub async fn enqueue(&self, actor: &Actor, job: NewJob) -> Result<Uuid> {
-        let actor = actor.clone();
-        self.write(move |tx| {
-            Box::pin(async move {
-                let id = insert_job(tx, &job).await?;
-                let change = Change::new(job.org_id, "job.queued", "job", id).after(
-                    &serde_json::json!({"id": id, "kind": job.kind, "priority": job.priority}),
-                );
-                tx.record(&actor, change).await?;
-                Ok(id)
-            })
+/// A job as its announcement tells of it.
+pub(crate) struct News<'a> {
+    pub id: Uuid,
+    pub org_id: Option<Uuid>,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub attempts: i64,
+    pub error: Option<&'a str>,
+}
+
+/// A job as a write that moves it reads it back (`RETURNING id, org_id, kind, attempts,
+/// payload`).
+struct Moved {
+    id: Uuid,
+    org_id: Option<Uuid>,
+    kind: String,
+    attempts: i64,
+    payload: String,
+}
+
+impl FromRow for Moved {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Moved {
+            id: r.get()?,
+            org_id: r.get()?,
+            kind: r.get()?,
+            attempts: r.get()?,
+            payload: r.get()?,
         })
-        .await
+    }
+}
+
+impl<'a> News<'a> {
+    fn of(m: &'a Moved, error: Option<&'a str>) -> Self {
+        News {
+            id: m.id,
+            org_id: m.org_id,
+            kind: &m.kind,
+            attempts: m.attempts,
+            payload: &m.payload,
+            error,
+        }
+    }
+}
+
+/// Announces a job's new state on the outbox, for events and webhooks: `job.queued`,
+/// `job.started`, `job.succeeded`, `job.retrying` (it failed and waits for another attempt) or
+/// `job.failed`. A webhook's own deliveries are not announced: a hook on `job.*` would feed
+/// itself.
+pub(crate) async fn announce(
+    tx: &mut WriteTx<'_>,
+    action: &'static str,
+    job: News<'_>,
+) -> Result<()> {
+    if job.kind == crate::events::webhooks::DELIVERY_JOB {
+        return Ok(());
+    }
+    let payload: serde_json::Value = serde_json::from_str(job.payload).unwrap_or_default();
+    let mut about = serde_json::json!({
+        "id": job.id,
+        "kind": job.kind,
+        "status": action.trim_start_matches("job."),
+        "attempts": job.attempts,
+    });
+    // What the job is about, where it names it (a media job's file).
+    if let Some(file) = payload.get("media_file_id") {
+        about["media_file_id"] = file.clone();
+    }
+    if let Some(e) = job.error {
+        about["error"] = e.into();
+    }
+    tx.announce(Change::new(job.org_id, action, "job", job.id).after(&about))
+        .await?;
+    Ok(())
+}
+
+/// Why a job whose worker went quiet was put back or stopped.
+const LAPSED: &str = "the worker stopped answering (lease expired)";
+
+impl Platform<'_> {
+    /// Puts `job` on the queue (`job.queued`).
+    pub async fn enqueue(&self, job: NewJob) -> Result<Uuid> {
+        self.write(move |tx| Box::pin(async move { insert_job(tx, &job).await }))
+            .await
     }
 
     /// Claims the most urgent ready job of one of `kinds` for `worker`, with a lease of `lease_ms`.
@@ -152,7 +232,19 @@ impl Platform<'_> {
                     now.into(),
                     kinds.into(),
                 ];
-                Ok(tx.query_opt::<Job>(&text, &args).await?)
+                let job = tx.query_opt::<Job>(&text, &args).await?;
+                if let Some(j) = &job {
+                    let news = News {
+                        id: j.id,
+                        org_id: j.org_id,
+                        kind: &j.kind,
+                        payload: &j.payload,
+                        attempts: j.attempts,
+                        error: None,
+                    };
+                    announce(tx, "job.started", news).await?;
+                }
+                Ok(job)
             })
         })
         .await
@@ -194,15 +286,18 @@ impl Platform<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let args = [result.into(), now_ms().into(), id.into(), worker.into()];
-                let n = tx
-                    .execute(
+                let moved: Option<Moved> = tx
+                    .query_opt(
                         "UPDATE jobs SET status = 'succeeded', result = $1, lease_owner = NULL,
                          lease_expires_at = NULL, last_error = NULL, updated_at = $2
-                         WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+                         WHERE id = $3 AND lease_owner = $4 AND status = 'running'
+                         RETURNING id, org_id, kind, attempts, payload",
                         &args,
                     )
                     .await?;
-                Ok(n == 1)
+                let Some(m) = moved else { return Ok(false) };
+                announce(tx, "job.succeeded", News::of(&m, None)).await?;
+                Ok(true)
             })
         })
         .await
@@ -234,8 +329,11 @@ impl Platform<'_> {
             Box::pin(async move {
                 let row: Option<(i64, i64)> = tx
                     .query_opt(
-                        "SELECT attempts, max_attempts FROM jobs
-                         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+                        &format!(
+                            "SELECT attempts, max_attempts FROM jobs
+                             WHERE id = $1 AND lease_owner = $2 AND status = 'running'{}",
+                            tx.lock_rows()
+                        ),
                         &[id.into(), (&worker).into()],
                     )
                     .await?;
@@ -253,20 +351,28 @@ impl Platform<'_> {
                 let args = [
                     status.into(),
                     run_after.into(),
-                    error.into(),
+                    (&error).into(),
                     now.into(),
                     id.into(),
                     worker.into(),
                 ];
-                let n = tx
-                    .execute(
+                let moved: Option<Moved> = tx
+                    .query_opt(
                         "UPDATE jobs SET status = $1, run_after = $2, last_error = $3,
                          lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
-                         WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+                         WHERE id = $5 AND lease_owner = $6 AND status = 'running'
+                         RETURNING id, org_id, kind, attempts, payload",
                         &args,
                     )
                     .await?;
-                Ok(n == 1)
+                let Some(m) = moved else { return Ok(false) };
+                let action = if status == "failed" {
+                    "job.failed"
+                } else {
+                    "job.retrying"
+                };
+                announce(tx, action, News::of(&m, Some(&error))).await?;
+                Ok(true)
             })
         })
         .await
@@ -278,25 +384,34 @@ impl Platform<'_> {
         let now = now_ms();
         self.write(move |tx| {
             Box::pin(async move {
-                let failed = tx
-                    .execute(
-                        "UPDATE jobs SET status = 'failed',
-                         last_error = 'the worker stopped answering (lease expired)',
-                         lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-                         WHERE status = 'running' AND lease_expires_at < $1
-                           AND attempts >= max_attempts",
+                let failed: Vec<Moved> = tx
+                    .query(
+                        &format!(
+                            "UPDATE jobs SET status = 'failed', last_error = '{LAPSED}',
+                             lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+                             WHERE status = 'running' AND lease_expires_at < $1
+                               AND attempts >= max_attempts
+                             RETURNING id, org_id, kind, attempts, payload"
+                        ),
                         &[now.into()],
                     )
                     .await?;
-                let back = tx
-                    .execute(
+                let back: Vec<Moved> = tx
+                    .query(
                         "UPDATE jobs SET status = 'queued', lease_owner = NULL,
                          lease_expires_at = NULL, updated_at = $1
-                         WHERE status = 'running' AND lease_expires_at < $1",
+                         WHERE status = 'running' AND lease_expires_at < $1
+                         RETURNING id, org_id, kind, attempts, payload",
                         &[now.into()],
                     )
                     .await?;
-                Ok(failed + back)
+                for m in &failed {
+                    announce(tx, "job.failed", News::of(m, Some(LAPSED))).await?;
+                }
+                for m in &back {
+                    announce(tx, "job.retrying", News::of(m, Some(LAPSED))).await?;
+                }
+                Ok((failed.len() + back.len()) as u64)
             })
         })
         .await

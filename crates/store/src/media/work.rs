@@ -67,7 +67,9 @@ impl Platform<'_> {
                 let Some((org_id, kind, payload)) = held else {
                     return Ok(Ended::LeaseLost);
                 };
-                let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+                let payload_text = payload;
+                let payload: serde_json::Value =
+                    serde_json::from_str(&payload_text).unwrap_or_default();
                 let (Some(org_id), Some((file, _))) = (org_id, job_file(&payload)) else {
                     return Err(StoreError::NotFound {
                         entity: "media file",
@@ -111,20 +113,36 @@ impl Platform<'_> {
                     Ended::Failed(e) => ("failed", None, Some(e.clone())),
                     other => ("succeeded", Some(other.result().to_string()), None),
                 };
-                tx.execute(
-                    "UPDATE jobs SET status = $3, result = $4, last_error = $5, lease_owner = NULL,
-                     lease_expires_at = NULL, updated_at = $6
-                     WHERE id = $1 AND lease_owner = $2",
-                    &[
-                        id.into(),
-                        worker.into(),
-                        status.into(),
-                        result.into(),
-                        error.into(),
-                        now_ms().into(),
-                    ],
-                )
-                .await?;
+                let (attempts,): (i64,) = tx
+                    .query_opt(
+                        "UPDATE jobs SET status = $3, result = $4, last_error = $5, lease_owner = NULL,
+                         lease_expires_at = NULL, updated_at = $6
+                         WHERE id = $1 AND lease_owner = $2 RETURNING attempts",
+                        &[
+                            id.into(),
+                            worker.into(),
+                            status.into(),
+                            result.into(),
+                            (&error).into(),
+                            now_ms().into(),
+                        ],
+                    )
+                    .await?
+                    .unwrap_or_default();
+                let news = crate::jobs::News {
+                    id,
+                    org_id: Some(org_id),
+                    kind: &kind,
+                    payload: &payload_text,
+                    attempts,
+                    error: error.as_deref(),
+                };
+                let action = if status == "failed" {
+                    "job.failed"
+                } else {
+                    "job.succeeded"
+                };
+                crate::jobs::announce(tx, action, news).await?;
                 Ok(ended)
             })
         })

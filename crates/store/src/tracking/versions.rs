@@ -295,6 +295,33 @@ impl Tenant<'_> {
         self.one(VERSION_COLS, "versions", id, "version").await
     }
 
+    /// The poster of each shot and asset of a project that has one: the first file with a
+    /// poster of its newest version (of any of its tasks) that has such a file, by the id of the
+    /// shot or asset.
+    pub async fn latest_posters(
+        &self,
+        project_id: Uuid,
+    ) -> Result<std::collections::HashMap<Uuid, Uuid>> {
+        let rows: Vec<(Option<Uuid>, Option<Uuid>, Uuid)> = self
+            .read(
+                "SELECT shot_id, asset_id, media_file_id FROM (
+                   SELECT t.shot_id, t.asset_id, vm.media_file_id, ROW_NUMBER() OVER (
+                     PARTITION BY t.shot_id, t.asset_id ORDER BY v.id DESC, vm.position) AS n
+                   FROM versions v
+                   JOIN version_media vm ON vm.org_id = v.org_id AND vm.version_id = v.id
+                   JOIN media_files f ON f.org_id = vm.org_id AND f.id = vm.media_file_id
+                   JOIN tasks t ON t.org_id = v.org_id AND t.id = v.task_id
+                   WHERE v.org_id = $1 AND v.project_id = $2 AND f.poster_hash IS NOT NULL
+                 ) latest WHERE n = 1",
+                &[self.org_id().into(), project_id.into()],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(shot, asset, file)| Some((shot.or(asset)?, file)))
+            .collect())
+    }
+
     /// The files versions are made of, in order, for each of `versions` that has any.
     pub async fn versions_media(
         &self,

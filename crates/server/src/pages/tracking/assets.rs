@@ -116,6 +116,8 @@ async fn asset_tasks(state: &State, cx: &Ctx, project_id: Uuid) -> Result<Vec<Ta
 struct AssetRow {
     id: String,
     name: String,
+    /// The media file whose poster stands for the asset (its newest version's), if any.
+    poster: Option<String>,
     description: String,
     kind_label: String,
     kind_rank: usize,
@@ -144,6 +146,13 @@ struct AssetGridPage {
     /// The statuses the viewer's role may set.
     settable: Vec<TaskStatus>,
     data: String,
+}
+
+impl AssetGridPage {
+    /// Whether an asset shown has a poster: then every row keeps a place for one.
+    fn thumbs(&self) -> bool {
+        self.rows.iter().any(|r| r.poster.is_some())
+    }
 }
 
 #[derive(Deserialize)]
@@ -195,12 +204,18 @@ async fn asset_grid_view(
             .or_insert_with(|| (0..types.len()).map(|_| None).collect());
         row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id, &today));
     }
+    let posters = state
+        .store
+        .tenant(&cx.scope)
+        .latest_posters(project_id)
+        .await?;
     let rows = assets
         .iter()
         .enumerate()
         .map(|(i, a)| AssetRow {
             id: a.id.to_string(),
             name: a.name.clone(),
+            poster: posters.get(&a.id).map(Uuid::to_string),
             description: a.description.clone(),
             kind_label: kind_label(&a.kind),
             kind_rank: KINDS

@@ -505,6 +505,8 @@ pub(super) struct Cell {
 struct GridRow {
     id: String,
     name: String,
+    /// The media file whose poster stands for the shot (its newest version's), if any.
+    poster: Option<String>,
     sequence: String,
     order: usize,
     frames: i64,
@@ -551,6 +553,10 @@ struct GridPage {
 }
 
 impl GridPage {
+    /// Whether a shot shown has a poster: then every row keeps a place for one.
+    fn thumbs(&self) -> bool {
+        self.rows.iter().any(|r| r.poster.is_some())
+    }
     fn shows_due(&self) -> bool {
         self.view.shows(&Show::Due)
     }
@@ -812,6 +818,7 @@ async fn grid_page(
             .await?
     };
 
+    let posters = store.latest_posters(project_id).await?;
     let mut rows: Vec<GridRow> = Vec::new();
     let mut truncated = false;
     'sequences: for (s, tasks) in chosen.into_iter().zip(sequence_tasks) {
@@ -886,6 +893,7 @@ async fn grid_page(
                     order: rows.len(),
                     id: shot.id.to_string(),
                     name: shot.name.clone(),
+                    poster: posters.get(&shot.id).map(Uuid::to_string),
                     sequence: s.name.clone(),
                     frames: shot.frames(),
                     clip: shot.clip_name.clone().unwrap_or_default(),
