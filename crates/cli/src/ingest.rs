@@ -301,10 +301,7 @@ pub async fn run(o: Options) -> anyhow::Result<i32> {
     };
     let project = platform.project(&o.project).await?;
     let mut memory = Memory::open(&platform.base, project, &card.root)?;
-    let files: Vec<(String, u64, String)> = card
-        .files()
-        .map(|(p, s, m)| (p.clone(), s, m.clone()))
-        .collect();
+    let files: Vec<(String, u64, String)> = card.files();
     let total: u64 = files.iter().map(|f| f.1).sum();
     // Paths are kept on the platform exactly as on the card: one it would have to change is
     // named before anything is sent.
@@ -508,6 +505,7 @@ pub async fn run(o: Options) -> anyhow::Result<i32> {
     let failed: Vec<String> = written.problems.iter().map(|(_, p)| p.clone()).collect();
     let body = json!({
         "generation": written.xml,
+        "nested": written.nested.iter().map(|(path, xml)| json!({"path": path, "generation": xml})).collect::<Vec<_>>(),
         "files": read.iter().map(|r| json!({"upload_id": r.upload_id, "path": r.path, "blake3": r.blake3})).collect::<Vec<_>>(),
         "failed": failed,
     });

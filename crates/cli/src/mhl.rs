@@ -7,12 +7,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use mstation_core::media::mhl::{self, DirHash, FileHash, Generation};
+use mstation_core::media::mhl::{self, DirHash, FileHash, Generation, Reference};
 
 /// What a folder holds now: files (relative path → size, modification time) and folders.
 struct Walk {
     files: BTreeMap<String, (u64, String)>,
     dirs: BTreeMap<String, String>,
+    /// Folders with a history of their own (a card in a day's folder): their files are that
+    /// history's, and not walked here.
+    nested: Vec<String>,
 }
 
 /// An instant as MHL writes it: `2026-12-06T04:39:45+00:00`.
@@ -25,6 +28,7 @@ fn walk(root: &Path, patterns: &[String]) -> anyhow::Result<Walk> {
     let mut w = Walk {
         files: BTreeMap::new(),
         dirs: BTreeMap::new(),
+        nested: Vec::new(),
     };
     let left_out = |name: &str, dir: bool| {
         mhl::IGNORED.contains(&name) || patterns.iter().any(|p| mhl::ignored_by(p, name, dir))
@@ -45,11 +49,6 @@ fn walk(root: &Path, patterns: &[String]) -> anyhow::Result<Walk> {
             // Symbolic links are followed, as the reference tool does.
             let meta = std::fs::metadata(e.path())
                 .with_context(|| format!("reading {}", e.path().display()))?;
-            if name == "ascmhl" && meta.is_dir() && !rel.is_empty() {
-                bail!(
-                    "{rel}/ascmhl: a nested ASC MHL history; nested histories are not read yet, so this folder is left as it is"
-                );
-            }
             if left_out(&name, meta.is_dir()) {
                 continue;
             }
@@ -61,7 +60,11 @@ fn walk(root: &Path, patterns: &[String]) -> anyhow::Result<Walk> {
             let modified = mhl_time(meta.modified()?);
             if meta.is_dir() {
                 w.dirs.insert(path.clone(), modified);
-                todo.push((e.path(), path));
+                if e.path().join("ascmhl").is_dir() {
+                    w.nested.push(path);
+                } else {
+                    todo.push((e.path(), path));
+                }
             } else if meta.is_file() {
                 w.files.insert(path, (meta.len(), modified));
             }
@@ -226,13 +229,28 @@ pub struct ToRead<'a> {
     pub formats: BTreeSet<&'a str>,
 }
 
-/// A generation written: its number and file name, and what failed (each with its path).
+/// A generation written: its number and file name, and what failed (each with its path from
+/// the folder the generation was asked of, nested histories' files included).
 pub struct Written {
     pub n: u32,
     pub name: String,
     pub xml: String,
     pub files: usize,
     pub problems: Vec<(&'static str, String)>,
+    /// The generations written at the same time in nested histories: each folder's path from
+    /// this one, and the generation's XML.
+    pub nested: Vec<(String, String)>,
+    /// Every file's path and xxh64 and every folder, nested histories' included: what the
+    /// directory hashes of a history around this one are made of.
+    pairs: Vec<(String, String)>,
+    dir_list: Vec<String>,
+}
+
+/// The files of one history read for its next generation, and those of its nested histories.
+struct Reading {
+    files: Vec<FileHash>,
+    problems: Vec<(&'static str, String)>,
+    nested: Vec<Reading>,
 }
 
 impl Written {
@@ -249,6 +267,8 @@ pub struct Card {
     pub before: BTreeMap<String, BTreeMap<String, String>>,
     patterns: Vec<String>,
     w: Walk,
+    /// The nested histories inside, each with its folder's path from this one.
+    nested: Vec<(String, Card)>,
 }
 
 impl Card {
@@ -263,18 +283,63 @@ impl Card {
             .map(|(_, _, g)| g.ignore.clone())
             .unwrap_or_default();
         let w = walk(&root, &patterns)?;
+        let nested = w
+            .nested
+            .iter()
+            .map(|rel| Ok((rel.clone(), Card::open(&root.join(rel))?)))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Card {
             root,
             past,
             before,
             patterns,
             w,
+            nested,
         })
     }
 
-    /// Each file on the card: its path, size and modification time (as MHL writes it).
-    pub fn files(&self) -> impl Iterator<Item = (&String, u64, &String)> {
-        self.w.files.iter().map(|(p, (size, m))| (p, *size, m))
+    /// Each file on the card, nested histories' included: its path, size and modification time
+    /// (as MHL writes it).
+    pub fn files(&self) -> Vec<(String, u64, String)> {
+        let mut out: Vec<(String, u64, String)> = self
+            .w
+            .files
+            .iter()
+            .map(|(p, (size, m))| (p.clone(), *size, m.clone()))
+            .collect();
+        for (rel, card) in &self.nested {
+            out.extend(
+                card.files()
+                    .into_iter()
+                    .map(|(p, size, m)| (format!("{rel}/{p}"), size, m)),
+            );
+        }
+        out
+    }
+
+    /// Every file to hash for a generation, nested histories' included: its path from this
+    /// folder, where it is, and the formats to read it in.
+    pub fn to_hash<'a>(&'a self, asked: &'a [String]) -> Vec<(String, PathBuf, BTreeSet<&'a str>)> {
+        let mut out: Vec<(String, PathBuf, BTreeSet<&'a str>)> = self
+            .w
+            .files
+            .keys()
+            .map(|p| {
+                (
+                    p.clone(),
+                    self.root.join(p),
+                    formats_for(asked, self.before.get(p)),
+                )
+            })
+            .collect();
+        for (rel, card) in &self.nested {
+            out.extend(
+                card.to_hash(asked)
+                    .into_iter()
+                    .map(|(p, full, f)| (format!("{rel}/{p}"), full, f)),
+            );
+        }
+        out
     }
 
     /// The card's name: its folder's.
@@ -287,36 +352,54 @@ impl Card {
 
     /// Reads every file with `read` (which answers its hashes in the formats asked), compares
     /// each with its history and writes the new generation (failed ones too, as the reference
-    /// tool does), once `ready` agrees.
+    /// tool does), once `ready` agrees. Nested histories get a generation of their own, written
+    /// first, to which this one refers; `read` is given each file's path from this folder.
     pub fn write_generation(
         &self,
         asked: &[String],
         read: &mut dyn FnMut(ToRead<'_>) -> anyhow::Result<BTreeMap<String, String>>,
         ready: &mut dyn FnMut() -> anyhow::Result<()>,
     ) -> anyhow::Result<Written> {
-        let root = &self.root;
+        let reading = self.read_files("", asked, read)?;
+        ready()?;
+        self.write(reading)
+    }
+
+    /// Reads the files of this history and of those nested in it; `prefix` is this folder's
+    /// path from the one the generation was asked of.
+    fn read_files(
+        &self,
+        prefix: &str,
+        asked: &[String],
+        read: &mut dyn FnMut(ToRead<'_>) -> anyhow::Result<BTreeMap<String, String>>,
+    ) -> anyhow::Result<Reading> {
         let mut files = Vec::new();
         let mut problems = Vec::new();
+        let mut new = Vec::new();
         for (path, (size, modified)) in &self.w.files {
             let recorded = self.before.get(path);
+            let from_top = format!("{prefix}{path}");
             let hashes = read(ToRead {
-                path,
-                full: root.join(path),
+                path: &from_top,
+                full: self.root.join(path),
                 size: *size,
                 modified,
                 formats: formats_for(asked, recorded),
             })?;
             let action = match compare(&hashes, recorded) {
-                Check::New => "original",
+                Check::New => {
+                    new.push(files.len());
+                    "original"
+                }
                 Check::Verified => "verified",
                 Check::Mismatch => {
-                    problems.push(("mismatch", path.clone()));
+                    problems.push(("mismatch", from_top.clone()));
                     "failed"
                 }
                 Check::Unchecked(formats) => {
                     problems.push((
                         "not checked",
-                        format!("{path} (its history records {formats}, which this build cannot compute)"),
+                        format!("{from_top} (its history records {formats}, which this build cannot compute)"),
                     ));
                     "failed"
                 }
@@ -329,19 +412,70 @@ impl Card {
                 action: action.into(),
             });
         }
+        // A file the history knew that is gone: renamed when a new file has its size and hash.
         for gone in self
             .before
             .keys()
             .filter(|p| !self.w.files.contains_key(*p))
         {
-            problems.push(("missing", gone.clone()));
+            let recorded = &self.before[gone];
+            let moved = new.iter().position(|&i| {
+                let f: &FileHash = &files[i];
+                recorded
+                    .get("xxh64")
+                    .is_some_and(|h| f.hashes.get("xxh64") == Some(h))
+                    && size_in(&self.past, gone) == Some(f.size)
+            });
+            match moved {
+                Some(at) => {
+                    let to = &files[new.remove(at)].path;
+                    problems.push(("renamed", format!("{prefix}{gone} → {prefix}{to}")));
+                }
+                None => problems.push(("missing", format!("{prefix}{gone}"))),
+            }
         }
-        ready()?;
-        let pairs: Vec<(String, String)> = files
+        let mut nested = Vec::new();
+        for (rel, card) in &self.nested {
+            let r = card.read_files(&format!("{prefix}{rel}/"), asked, read)?;
+            problems.extend(r.problems.iter().cloned());
+            nested.push(r);
+        }
+        Ok(Reading {
+            files,
+            problems,
+            nested,
+        })
+    }
+
+    /// Writes the generations of what was read: the nested histories' first, then this one's,
+    /// referring to theirs.
+    fn write(&self, reading: Reading) -> anyhow::Result<Written> {
+        let root = &self.root;
+        let mut pairs: Vec<(String, String)> = reading
+            .files
             .iter()
             .map(|f| (f.path.clone(), f.hashes["xxh64"].clone()))
             .collect();
-        let dir_list: Vec<String> = self.w.dirs.keys().cloned().collect();
+        let mut dir_list: Vec<String> = self.w.dirs.keys().cloned().collect();
+        let mut references = Vec::new();
+        let mut nested_xml = Vec::new();
+        let mut count = pairs.len();
+        for ((rel, card), r) in self.nested.iter().zip(reading.nested) {
+            let w = card.write(r)?;
+            references.push(Reference {
+                path: format!("{rel}/ascmhl/{}", w.name),
+                c4: mhl::c4_id(w.xml.as_bytes()),
+            });
+            pairs.extend(
+                w.pairs
+                    .iter()
+                    .map(|(p, h)| (format!("{rel}/{p}"), h.clone())),
+            );
+            dir_list.extend(w.dir_list.iter().map(|d| format!("{rel}/{d}")));
+            count += w.files;
+            nested_xml.push((rel.clone(), w.xml));
+            nested_xml.extend(w.nested.into_iter().map(|(p, x)| (format!("{rel}/{p}"), x)));
+        }
         let hashes = mhl::directory_hashes(&pairs, &dir_list);
         let now = jiff::Timestamp::now();
         let g = Generation {
@@ -352,7 +486,7 @@ impl Card {
             tool: "mstation".into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             root: hashes.get("").cloned(),
-            files,
+            files: reading.files,
             ignore: self.patterns.clone(),
             dirs: self
                 .w
@@ -366,6 +500,7 @@ impl Card {
                     })
                 })
                 .collect(),
+            references,
             warnings: Vec::new(),
         };
         let xml =
@@ -405,8 +540,11 @@ impl Card {
             n,
             name,
             xml,
-            files: pairs.len(),
-            problems,
+            files: count,
+            problems: reading.problems,
+            nested: nested_xml,
+            pairs,
+            dir_list,
         })
     }
 }
@@ -418,15 +556,10 @@ pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
     let card = Card::open(root)?;
     let started = std::time::Instant::now();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let total = card.w.files.len();
     // The files are read on as many threads as the machine has cores, each file whole on one;
     // the generation then takes their hashes in order.
-    let files: Vec<(&String, std::path::PathBuf, BTreeSet<&str>)> = card
-        .w
-        .files
-        .keys()
-        .map(|p| (p, card.root.join(p), formats_for(asked, card.before.get(p))))
-        .collect();
+    let files: Vec<(String, std::path::PathBuf, BTreeSet<&str>)> = card.to_hash(asked);
+    let total = files.len();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
@@ -444,7 +577,7 @@ pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
                     };
                     let h = hash_file(full, formats);
                     if let Ok(mut m) = hashed.lock() {
-                        m.insert((*path).clone(), h);
+                        m.insert(path.clone(), h);
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     if progress {
@@ -488,9 +621,22 @@ pub fn create(root: &Path, asked: &[String]) -> anyhow::Result<usize> {
     Ok(written.failed())
 }
 
-/// Checks the folder against its history: names every missing, new and mismatching file;
-/// answers how many there are.
+/// Checks the folder against its history, and each nested history against its own: names every
+/// missing, new, renamed and mismatching file; answers how many there are.
 pub fn verify(root: &Path) -> anyhow::Result<usize> {
+    let (problems, verified) = verify_in(root, "")?;
+    if problems == 0 {
+        println!(
+            "{}: {verified} files verified against the history",
+            root.display()
+        );
+    }
+    Ok(problems)
+}
+
+/// Verifies the history of `root` (`prefix` is its path from the folder asked of) and those
+/// nested in it: (problems, files verified).
+fn verify_in(root: &Path, prefix: &str) -> anyhow::Result<(usize, usize)> {
     let past = history(root)?;
     if past.is_empty() {
         bail!(
@@ -499,46 +645,91 @@ pub fn verify(root: &Path) -> anyhow::Result<usize> {
         );
     }
     let before = known(&past);
-    let patterns: Vec<String> = past
-        .last()
-        .map(|(_, _, g)| g.ignore.clone())
-        .unwrap_or_default();
+    let last = past.last().map(|(_, _, g)| g);
+    let patterns: Vec<String> = last.map(|g| g.ignore.clone()).unwrap_or_default();
     let w = walk(root, &patterns)?;
     let mut problems = 0;
-    let on_disk: BTreeSet<&String> = w.files.keys().collect();
+    let mut verified = 0;
+    let mut missing = Vec::new();
     for (path, recorded) in &before {
-        if !on_disk.contains(path) {
-            problems += 1;
-            println!("missing: {path}");
+        if !w.files.contains_key(path) {
+            missing.push((path, recorded));
             continue;
         }
         let now = hash_file(&root.join(path), &formats_for(&[], Some(recorded)))?;
         match compare(&now, Some(recorded)) {
-            Check::Verified | Check::New => {}
+            Check::Verified | Check::New => verified += 1,
             Check::Mismatch => {
                 problems += 1;
-                println!("mismatch: {path}");
+                println!("mismatch: {prefix}{path}");
             }
             Check::Unchecked(formats) => {
                 problems += 1;
                 println!(
-                    "not checked: {path} (its history records {formats}, which this build cannot compute)"
+                    "not checked: {prefix}{path} (its history records {formats}, which this build cannot compute)"
                 );
             }
         }
     }
-    for path in on_disk.iter().filter(|p| !before.contains_key(**p)) {
+    let mut new: Vec<&String> = w
+        .files
+        .keys()
+        .filter(|p| !before.contains_key(*p))
+        .collect();
+    // A missing file whose bytes are a new file's was renamed (or moved).
+    let xxh64 = BTreeSet::from(["xxh64"]);
+    let mut new_hashes: BTreeMap<&String, String> = BTreeMap::new();
+    if !missing.is_empty() {
+        for p in &new {
+            if let Some(h) = hash_file(&root.join(p), &xxh64)?.remove("xxh64") {
+                new_hashes.insert(p, h);
+            }
+        }
+    }
+    for (gone, recorded) in missing {
         problems += 1;
-        println!("new: {path}");
+        let to = recorded.get("xxh64").and_then(|h| {
+            new.iter().position(|p| {
+                new_hashes.get(p) == Some(h) && Some(w.files[*p].0) == size_in(&past, gone)
+            })
+        });
+        match to {
+            Some(i) => println!("renamed: {prefix}{gone} → {prefix}{}", new.remove(i)),
+            None => println!("missing: {prefix}{gone}"),
+        }
     }
-    if problems == 0 {
-        println!(
-            "{}: {} files verified against the history",
-            root.display(),
-            before.len()
-        );
+    for path in new {
+        problems += 1;
+        println!("new: {prefix}{path}");
     }
-    Ok(problems)
+    for rel in &w.nested {
+        // The generation this history last referred to is still the nested history's own.
+        if let Some(r) = last.into_iter().flat_map(|g| &g.references).find(|r| {
+            r.path
+                .strip_prefix(rel.as_str())
+                .is_some_and(|p| p.starts_with("/ascmhl/"))
+        }) {
+            let same = std::fs::read(root.join(&r.path)).is_ok_and(|b| mhl::c4_id(&b) == r.c4);
+            if !same {
+                problems += 1;
+                println!(
+                    "mismatch: {prefix}{} (not the nested generation this history refers to)",
+                    r.path
+                );
+            }
+        }
+        let (p, v) = verify_in(&root.join(rel), &format!("{prefix}{rel}/"))?;
+        problems += p;
+        verified += v;
+    }
+    Ok((problems, verified))
+}
+
+/// The size the history last recorded for `path`.
+fn size_in(past: &[(u32, String, Generation)], path: &str) -> Option<u64> {
+    past.iter()
+        .rev()
+        .find_map(|(_, _, g)| g.files.iter().find(|f| f.path == path).map(|f| f.size))
 }
 
 /// Says what the history holds, generation by generation.

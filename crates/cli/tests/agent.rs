@@ -1,6 +1,7 @@
 //! `mstation agent` against a real server with no workers of its own: the agent probes a new
 //! file and makes its proxy; killed with `kill -9` half-way through a proxy, its job goes back
-//! to the queue when the lease lapses and another agent finishes it, recorded once.
+//! to the queue when the lease lapses and another agent finishes it, recorded once. A server
+//! killed with `kill -9` mid-proxy leaves no ffmpeg running, and runs the job again once.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -145,8 +146,22 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    // Its ffmpeg, once started, goes with it.
+    let mut tools = ffmpeg_children(a.id());
+    while tools.is_empty() && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tools = ffmpeg_children(a.id());
+    }
     a.kill().unwrap();
     a.wait().unwrap();
+    let killed = Instant::now();
+    while tools.iter().any(|&t| runs(t)) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "ffmpeg runs on after its agent was killed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let files = get("/api/v1/media".into()).await;
     let file = files["items"][0].clone();
     assert_eq!(
@@ -230,4 +245,177 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
 
 fn base_of(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
+}
+
+/// The ffmpeg processes whose parent is `parent`.
+fn ffmpeg_children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let ppid = stat[close + 1..].split_whitespace().nth(1);
+        if comm == "ffmpeg" && ppid == Some(&parent.to_string()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Whether the process `pid` still runs (a zombie does not).
+fn runs(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next())
+            != Some("Z")
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_proxy_leaves_no_ffmpeg_running_and_its_job_is_done_once_after_restart()
+{
+    mstation_server::init_tls();
+    let dir = std::env::temp_dir().join(format!(
+        "mstation-server-kill-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let _cleanup = Cleanup(dir.clone());
+    let data = dir.join("data");
+    let alpha = owner_of(
+        &data,
+        "alpha",
+        "post@alpha.example",
+        "production_company",
+        "read,write",
+    );
+    let port = free_port();
+    let base = base_of(port);
+    let start = || {
+        Running(
+            Command::new(BIN)
+                .arg("serve")
+                .args(database_args(&data, None))
+                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .env("MSTATION_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut server = start();
+    wait_ready(&base).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, alpha, base) = (&http, &alpha, &base);
+        async move {
+            http.get(format!("{base}{path}"))
+                .bearer_auth(alpha)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let clip = dir.join("clip.mov");
+    let made = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        // Long enough that its proxy takes several seconds: ffmpeg left running would be seen.
+        .args([
+            "testsrc2=size=1920x1080:rate=24",
+            "-t",
+            "24",
+            "-c:v",
+            "libx264",
+        ])
+        .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(made.success());
+    let bytes = std::fs::read(&clip).unwrap();
+    let r = http
+        .post(format!("{base}/files"))
+        .bearer_auth(&alpha)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The server's own worker makes the proxy with ffmpeg; the server is killed meanwhile.
+    let started = Instant::now();
+    let (proxy_job, tools) = loop {
+        let jobs = get("/api/v1/jobs?status=running".into()).await;
+        let running = jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["kind"] == "media.proxy")
+            .cloned();
+        let tools = ffmpeg_children(server.id());
+        if let Some(j) = running
+            && !tools.is_empty()
+        {
+            break (j["id"].as_str().unwrap().to_string(), tools);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the proxy never started: {jobs}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let killed = Instant::now();
+    while tools.iter().any(|&t| runs(t)) {
+        assert!(
+            killed.elapsed() < Duration::from_millis(1500),
+            "ffmpeg runs on after its server was killed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Started again on the same data, the job runs again once its lease lapses, and its proxy
+    // is recorded once.
+    let _server = start();
+    wait_ready(&base).await;
+    let started = Instant::now();
+    let job = loop {
+        let job = get(format!("/api/v1/jobs/{proxy_job}")).await;
+        if job["status"] == "succeeded" {
+            break job;
+        }
+        assert_ne!(job["status"], "failed", "{job}");
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "the proxy job was not finished: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["attempts"], 2, "killed once, then run again: {job}");
+    let files = get("/api/v1/media".into()).await;
+    assert_eq!(files["items"].as_array().unwrap().len(), 1, "{files}");
+    assert_eq!(files["items"][0]["proxy_hash"], job["result"]["proxy_hash"]);
+    let jobs = get("/api/v1/jobs?limit=100".into()).await;
+    let proxies = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "media.proxy")
+        .count();
+    assert_eq!(proxies, 1, "one proxy job, run twice: {jobs}");
 }

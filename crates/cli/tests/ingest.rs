@@ -317,3 +317,57 @@ async fn a_card_is_ingested_once_resumed_after_a_kill_and_refused_when_it_no_lon
             .any(|e| e.file_name().to_string_lossy().starts_with("0003_"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_folder_holding_a_card_with_its_own_history_is_filed_whole_and_both_histories_grow() {
+    let dir = std::env::temp_dir().join(format!(
+        "mstation-ingest-nested-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let _cleanup = Cleanup(dir.clone());
+    let p = Platform::start(&dir.join("data")).await;
+    let cache = dir.join("cache");
+    let day = dir.join("DAY_01");
+    let card = day.join("A001_R1XZ");
+    std::fs::create_dir_all(card.join("CLIP")).unwrap();
+    std::fs::write(card.join("CLIP/A001C001.mov"), content(40_000, 7)).unwrap();
+    std::fs::write(day.join("call_sheet.txt"), b"day one").unwrap();
+    // The card was given its history on set.
+    let mut on_set = Command::new(BIN);
+    on_set.args(["mhl", "create", &card.display().to_string()]);
+    let (code, out, err) = run(on_set);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    let (code, out, err) = run(p.ingest(&day, &cache));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("filed 2 files"), "{out}");
+    let mut paths: Vec<String> = p
+        .files()
+        .await
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["A001_R1XZ/CLIP/A001C001.mov", "call_sheet.txt"]);
+    // The card's history has a second generation, verifying its file; the day's first refers
+    // to it and leaves the card's files to it.
+    let card_gens: Vec<_> = std::fs::read_dir(card.join("ascmhl"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".mhl"))
+        .collect();
+    assert_eq!(card_gens.len(), 2);
+    let day_gen = std::fs::read_dir(day.join("ascmhl"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("0001_"))
+        .unwrap();
+    let xml = std::fs::read_to_string(day_gen.path()).unwrap();
+    assert!(xml.contains("<hashlistreference>") && xml.contains("A001_R1XZ/ascmhl/0002_"));
+    assert!(!xml.contains("CLIP/A001C001.mov"), "{xml}");
+    let mut verify = Command::new(BIN);
+    verify.args(["mhl", "verify", &day.display().to_string()]);
+    let (code, out, _) = run(verify);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 files verified"), "{out}");
+}

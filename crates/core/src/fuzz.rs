@@ -19,6 +19,10 @@ pub fn mhl(data: &[u8]) {
         let again = mhl::write_generation(&g, "2026-01-01T00:00:00+00:00");
         let back = mhl::parse_generation(&again).expect("a generation we wrote reads back");
         assert_eq!(back.files, g.files, "files survive a round trip");
+        assert_eq!(
+            back.references, g.references,
+            "references survive a round trip"
+        );
     }
 }
 
@@ -222,10 +226,16 @@ mod tests {
     fn mhl_readers_answer_whatever_they_read() {
         let generation = generation();
         let chain = mhl::write_chain(&[(1, "0001_card.mhl".into(), mhl::c4_id(b"x"))]);
+        let nested = r#"<hashlist version="2.0"><hashes><directoryhash><path lastmodificationdate="x">A001</path><content><xxh64>f406100cbeaf0866</xxh64></content></directoryhash></hashes><references><hashlistreference><path>A001/ascmhl/0002_A001.mhl</path><c4>c43NS3QDveXZT1LE81PGLZ6FJG2MbGq3YcN2F985Ps98TMMLS4aw8th5CzV4HgabQzjY59J17UJ4JT9EyRV17XCTAU</c4></hashlistreference></references></hashlist>"#;
         let odd = r#"<?xml version="1.0"?><hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0"><hashes><hash><path size="3" lastmodificationdate="x">a.mov</path><sha256 action="original" hashdate="x">AB</sha256><xxhash64be>00</xxhash64be></hash></hashes></hashlist>"#;
         shake(
             mhl,
-            &[generation.as_bytes(), chain.as_bytes(), odd.as_bytes()],
+            &[
+                generation.as_bytes(),
+                chain.as_bytes(),
+                odd.as_bytes(),
+                nested.as_bytes(),
+            ],
             4000,
         );
     }

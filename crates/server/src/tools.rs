@@ -1,6 +1,7 @@
 //! The media tools M-Station runs (ffprobe and ffmpeg, from the system's packages), all spawned
-//! here: each with a time limit, killed if its caller goes away, and its error output kept for
-//! the reason a job failed.
+//! here: each with a time limit, killed if its caller goes away (and by the kernel if the process
+//! that started it dies, even by `kill -9`), and its error output kept for the reason a job
+//! failed.
 
 use std::time::Duration;
 
@@ -25,6 +26,37 @@ pub enum ToolError {
     },
 }
 
+/// The exit code of `setpriv` when the program it is to run does not exist (util-linux's
+/// `EX_EXEC_ENOENT`).
+const EXEC_NOT_FOUND: i32 = 127;
+
+/// Whether `setpriv` (util-linux) is here to start tools.
+static PDEATHSIG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// The command that starts `tool`. Through `setpriv --pdeathsig KILL` where it is installed
+/// (every Debian and most Linux systems): the kernel kills the tool when the thread that started
+/// it dies, so a server or agent killed mid-job (kill -9, the out-of-memory killer) leaves no
+/// ffmpeg running on, orphaned; ffmpeg ignores the broken pipes it would otherwise notice. The
+/// tools are started on the runtime's worker threads, which live as long as the process.
+fn command(tool: &'static str) -> Command {
+    let wrap = *PDEATHSIG.get_or_init(|| {
+        std::process::Command::new("setpriv")
+            .args(["--pdeathsig", "KILL", "--", "true"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if wrap {
+        let mut c = Command::new("setpriv");
+        c.args(["--pdeathsig", "KILL", "--", tool]);
+        c
+    } else {
+        Command::new(tool)
+    }
+}
+
 /// Runs `tool` with `args`, answering its standard output; a non-zero exit is `Failed` with its
 /// error output.
 pub async fn run(
@@ -32,7 +64,7 @@ pub async fn run(
     args: &[&std::ffi::OsStr],
     limit: Duration,
 ) -> Result<Vec<u8>, ToolError> {
-    let child = Command::new(tool)
+    let child = command(tool)
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -58,6 +90,9 @@ pub async fn run(
     };
     if out.status.success() {
         Ok(out.stdout)
+    } else if out.status.code() == Some(EXEC_NOT_FOUND) && PDEATHSIG.get() == Some(&true) {
+        // `setpriv` found no tool to run.
+        Err(ToolError::Missing(tool))
     } else if out.status.code().is_none() {
         // Killed by a signal (an operator, the out-of-memory killer): not the file's fault.
         Err(ToolError::Killed { tool })

@@ -266,6 +266,14 @@ pub struct DirHash {
     pub hashes: DirHashes,
 }
 
+/// A nested history's generation that a generation refers to: its path from the folder of the
+/// referring history (`A001/ascmhl/0002_A001_….mhl`) and the C4 ID of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reference {
+    pub path: String,
+    pub c4: String,
+}
+
 /// One generation file of a history.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Generation {
@@ -278,6 +286,9 @@ pub struct Generation {
     pub dirs: Vec<DirHash>,
     /// What the history leaves out (`.gitignore`-style patterns), beyond `IGNORED`.
     pub ignore: Vec<String>,
+    /// The nested histories of folders inside this one (a card in a day's folder): the newest
+    /// generation of each when this one was written.
+    pub references: Vec<Reference>,
     /// Things the reader noticed that break the schema but did not stop it.
     pub warnings: Vec<String>,
 }
@@ -343,7 +354,19 @@ pub fn write_generation(g: &Generation, hashdate: &str) -> String {
             d.hashes.structure
         ));
     }
-    x.push_str("  </hashes>\n</hashlist>\n");
+    x.push_str("  </hashes>\n");
+    if !g.references.is_empty() {
+        x.push_str("  <references>\n");
+        for r in &g.references {
+            x.push_str(&format!(
+                "    <hashlistreference>\n      <path>{}</path>\n      <c4>{}</c4>\n    </hashlistreference>\n",
+                esc(&r.path),
+                esc(&r.c4)
+            ));
+        }
+        x.push_str("  </references>\n");
+    }
+    x.push_str("</hashlist>\n");
     x
 }
 
@@ -534,6 +557,9 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                         }
                     }
                     (Some("hash"), "previousPath") => {}
+                    (Some("references"), "hashlistreference") => {
+                        g.references.push(Reference::default())
+                    }
                     (Some("hash"), format) => {
                         if let Some(f) = file.as_mut() {
                             f.action = attr(b"action").unwrap_or_default();
@@ -571,6 +597,16 @@ pub fn parse_generation(xml: &str) -> Result<Generation, MhlError> {
                     }
                     // Where a renamed file was before: not a hash.
                     ("hash", "previousPath") => {}
+                    ("hashlistreference", "path") => {
+                        if let Some(r) = g.references.last_mut() {
+                            r.path = value;
+                        }
+                    }
+                    ("hashlistreference", "c4") => {
+                        if let Some(r) = g.references.last_mut() {
+                            r.c4 = value;
+                        }
+                    }
                     ("ignore", "pattern") => g.ignore.push(value),
                     ("creatorinfo", "creationdate") => g.created = value,
                     ("creatorinfo", "hostname") => g.hostname = value,

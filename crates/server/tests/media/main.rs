@@ -1070,6 +1070,7 @@ fn generation_of(files: &[(&str, &[u8])]) -> String {
             .collect(),
         ignore: vec![],
         dirs: vec![],
+        references: vec![],
         warnings: vec![],
     };
     mhl::write_generation(&g, "2026-12-06T10:00:00.000000+00:00")
@@ -1196,6 +1197,19 @@ async fn a_card_is_filed_all_at_once_when_every_file_arrived_as_read() {
             .await;
         assert_eq!((s, problem["reason"].as_str()), (422, Some("a_file_of_the_generation_is_missing")), "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains("A001/CLIP/A001C002.mov"), "{problem}");
+        // A nested history's generation counts only when the generation around it refers to it.
+        let inner = generation_of(&[("CLIP/A001C001.mov", &one)]);
+        let read_nested = serde_json::json!([{"upload_id": u, "path": "A001/CLIP/A001C001.mov", "blake3": hash1}]);
+        let (s, problem) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation_of(&[]), "files": read_nested, "nested": [{"path": "A001", "generation": inner}]}))
+            .await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("not_referred_to")), "{problem}");
+        for bad_path in ["../A001", "/A001", ""] {
+            let (s, problem) = srv
+                .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation_of(&[]), "files": [], "nested": [{"path": bad_path, "generation": inner}]}))
+                .await;
+            assert_eq!((s, problem["reason"].as_str()), (422, Some("not_a_path_on_a_card")), "{problem}");
+        }
         let (s, done) = srv
             .post(&a.token, &format!("/api/v1/ingests/{again}/finish"), serde_json::json!({"generation": generation_of(&[("A001/CLIP/A001C001.mov", &one)]), "files": read_one}))
             .await;

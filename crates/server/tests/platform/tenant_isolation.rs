@@ -324,6 +324,7 @@ pub(crate) async fn one_of_everything(
             files: vec![],
             ignore: vec![],
             dirs: vec![],
+            references: vec![],
             warnings: vec![],
         },
         "2026-12-06T10:00:00.000000+00:00",

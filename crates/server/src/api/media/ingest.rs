@@ -129,6 +129,20 @@ pub struct IngestFinishInput {
     /// ingest fails and files nothing.
     #[serde(default)]
     pub failed: Vec<String>,
+    /// The generations written at the same time in the nested histories of folders on the card
+    /// (a card in a day's folder), each one referred to by the generation around it.
+    #[serde(default)]
+    pub nested: Vec<NestedGeneration>,
+}
+
+/// A nested history's generation, written with the ingest's.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NestedGeneration {
+    /// The folder holding the nested history, from the card's root.
+    pub path: String,
+    /// The generation's XML.
+    pub generation: String,
 }
 
 /// Ends an open ingest of the caller's: files every file read at once, when each arrived whole
@@ -154,11 +168,51 @@ pub async fn finish_ingest(
     if input.failed.len() > 1_000_000 {
         return Err(ApiError::invalid("failed", "at_most_1000000"));
     }
-    let recorded: std::collections::HashMap<&str, u64> = generation
+    if input.nested.len() > 10_000 {
+        return Err(ApiError::invalid("nested", "at_most_10000"));
+    }
+    // Each nested generation is one a generation around it refers to (by its C4 ID), and its
+    // files count as read at their path from the card's root.
+    let mut recorded: std::collections::HashMap<String, u64> = generation
         .files
         .iter()
-        .map(|g| (g.path.as_str(), g.size))
+        .map(|g| (g.path.clone(), g.size))
         .collect();
+    let mut referred: std::collections::HashSet<(String, String)> = generation
+        .references
+        .iter()
+        .map(|r| (r.path.clone(), r.c4.clone()))
+        .collect();
+    for (n, nested) in input.nested.iter().enumerate() {
+        let field = format!("nested[{n}]");
+        if !names::is_card_path(&nested.path) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "not_a_path_on_a_card",
+            ));
+        }
+        let g = mhl::parse_generation(&nested.generation).map_err(|e| {
+            ApiError::invalid(&format!("{field}.generation"), "not_an_mhl_generation")
+                .arg("why", e.to_string())
+        })?;
+        let c4 = mhl::c4_id(nested.generation.as_bytes());
+        let own = format!("{}/ascmhl/", nested.path);
+        if !referred
+            .iter()
+            .any(|(p, id)| *id == c4 && p.strip_prefix(&own).is_some_and(|f| !f.contains('/')))
+        {
+            return Err(ApiError::invalid(
+                &format!("{field}.generation"),
+                "not_referred_to",
+            ));
+        }
+        for f in &g.files {
+            recorded.insert(format!("{}/{}", nested.path, f.path), f.size);
+        }
+        for r in &g.references {
+            referred.insert((format!("{}/{}", nested.path, r.path), r.c4.clone()));
+        }
+    }
     let lengths: std::collections::HashMap<Uuid, i64> =
         uploads.iter().map(|u| (u.id, u.length)).collect();
     let mut seen = std::collections::HashSet::new();
@@ -184,7 +238,7 @@ pub async fn finish_ingest(
         }
         // The generation records what was read, at the size read: a file it does not name, or
         // names at another size, was not part of it.
-        match (recorded.get(f.path.as_str()), lengths.get(&f.upload_id)) {
+        match (recorded.get(&f.path), lengths.get(&f.upload_id)) {
             (None, _) => {
                 return Err(ApiError::invalid(
                     &format!("{field}.path"),
@@ -203,7 +257,7 @@ pub async fn finish_ingest(
     }
     // Filed whole: every file the generation records is among those read.
     if input.failed.is_empty()
-        && let Some(left) = recorded.keys().find(|p| !seen.contains(**p))
+        && let Some(left) = recorded.keys().find(|p| !seen.contains(*p))
     {
         return Err(
             ApiError::invalid("files", "a_file_of_the_generation_is_missing")
