@@ -5,9 +5,11 @@
 // address or by the page's list of the viewer's unfinished uploads. Every word shown comes from
 // the page (`upload-data`); a refusal is shown by its title, in the page's language.
 
+import { b64, problem, sendAll, tusRequest as request } from "/assets/tus.js";
+
 const data = JSON.parse(document.getElementById("upload-data").textContent);
 const t = data.texts;
-const PIECE = 8 * 1024 * 1024;
+const tusRequest = (method, url, headers) => request(data.csrf, method, url, headers);
 const input = document.getElementById("upload-input");
 const zone = document.getElementById("upload-zone");
 const list = document.getElementById("upload-list");
@@ -30,31 +32,6 @@ function row(file) {
   li.append(name, bar, state);
   list.append(li);
   return { li, bar, state };
-}
-
-function tusRequest(method, url, headers = {}) {
-  return fetch(url, {
-    method,
-    credentials: "same-origin",
-    headers: { "tus-resumable": "1.0.0", "x-csrf-token": data.csrf, ...headers },
-  });
-}
-
-// Base64 of UTF-8 text, for Upload-Metadata.
-function b64(text) {
-  const bytes = new TextEncoder().encode(text);
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-async function problem(r) {
-  try {
-    const p = await r.json();
-    return p.title || `${r.status}`;
-  } catch {
-    return `${r.status}`;
-  }
 }
 
 // The address to send `file` to, and where the server stands: a noted or listed upload of the
@@ -92,32 +69,6 @@ async function start(file) {
   return { url, offset: 0 };
 }
 
-// One piece, with progress as it goes; the new offset.
-function send(url, offset, piece, onProgress) {
-  return new Promise((resolve, reject) => {
-    const x = new XMLHttpRequest();
-    x.open("PATCH", url);
-    x.setRequestHeader("tus-resumable", "1.0.0");
-    x.setRequestHeader("upload-offset", String(offset));
-    x.setRequestHeader("content-type", "application/offset+octet-stream");
-    x.setRequestHeader("x-csrf-token", data.csrf);
-    x.upload.onprogress = (e) => onProgress(offset + e.loaded);
-    x.onload = () => {
-      if (x.status === 204) resolve(Number(x.getResponseHeader("upload-offset")));
-      else {
-        let detail = `${x.status}`;
-        try {
-          const p = JSON.parse(x.responseText);
-          detail = p.title || detail;
-        } catch {}
-        reject(Object.assign(new Error(detail), { status: x.status }));
-      }
-    };
-    x.onerror = () => reject(Object.assign(new Error(t.network), { status: 0 }));
-    x.send(piece);
-  });
-}
-
 async function upload(file) {
   const ui = row(file);
   const began = performance.now();
@@ -134,22 +85,8 @@ async function upload(file) {
     sentFrom = offset;
     if (offset > 0) ui.li.classList.add("resumed");
     show(offset);
-    let failures = 0;
     // An empty file is whole once created.
-    while (offset < file.size) {
-      try {
-        offset = await send(url, offset, file.slice(offset, offset + PIECE), show);
-        failures = 0;
-      } catch (e) {
-        // Not where the server stands, or the network dropped: ask it, then go on from there.
-        if (e.status !== 0 && e.status !== 409 && e.status !== 423) throw e;
-        if (++failures > 5) throw e;
-        await new Promise((r) => setTimeout(r, 500 * failures));
-        const h = await tusRequest("HEAD", url);
-        if (!h.ok) throw new Error(await problem(h));
-        offset = Number(h.headers.get("upload-offset"));
-      }
-    }
+    await sendAll(data.csrf, t.network, url, offset, file, show);
     localStorage.removeItem(noteKey(file));
     ui.bar.value = ui.bar.max;
     ui.state.textContent = t.done;

@@ -531,7 +531,7 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         assert!(store.platform().add_blob(&crumb, 3).await.unwrap());
         assert!(store.platform().blob_known(&hash).await.unwrap());
         let file = alpha
-            .finish_upload(up.id, "second", &hash)
+            .finish_upload(up.id, "second", &hash, None)
             .await
             .unwrap()
             .expect("a file");
@@ -543,7 +543,7 @@ async fn media_an_upload_becomes_a_file_of_its_organisation() {
         let theirs = beta.create_upload(new()).await.unwrap();
         beta.hold_upload(theirs.id, 0, "b").await.unwrap();
         let other = beta
-            .finish_upload(theirs.id, "b", &hash)
+            .finish_upload(theirs.id, "b", &hash, None)
             .await
             .unwrap()
             .expect("a file");

@@ -35,6 +35,8 @@ pub fn router() -> Router<State> {
         .route("/assets/grid.js", get(grid_js))
         .route("/assets/import.js", get(import_js))
         .route("/assets/upload.js", get(upload_js))
+        .route("/assets/tus.js", get(tus_js))
+        .route("/assets/card.js", get(card_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -342,6 +344,14 @@ async fn grid_js() -> impl IntoResponse {
 
 async fn import_js() -> impl IntoResponse {
     script(include_str!("../../assets/import.js"))
+}
+
+async fn tus_js() -> impl IntoResponse {
+    script(include_str!("../../assets/tus.js"))
+}
+
+async fn card_js() -> impl IntoResponse {
+    script(include_str!("../../assets/card.js"))
 }
 
 async fn upload_js() -> impl IntoResponse {

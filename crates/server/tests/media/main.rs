@@ -1639,3 +1639,107 @@ async fn a_shot_finds_the_camera_file_holding_its_reel_and_source_timecode() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_sent_from_a_browser_is_filed_with_the_generation_the_platform_writes() {
+    on_every_backend(|srv| async move {
+        use mstation_core::media::mhl;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/projects", serde_json::json!({"name": "Feature", "code": "FEAT", "fps": "24", "width": 1920, "height": 1080}))
+            .await;
+        let project = id(&p);
+        let (s, ingest) = srv
+            .post(&a.token, &format!("/api/v1/projects/{project}/ingests"), serde_json::json!({"source": "A001_R1XZ", "files": 2, "bytes": 30_000}))
+            .await;
+        assert_eq!(s, 201, "{ingest}");
+        let ingest = id(&ingest);
+        let (one, two) = (bytes(20_000, 3), bytes(10_000, 4));
+        // One file sent whole (hashed as it arrives), one in pieces (read again at its end).
+        let first = send_card_file(&srv, &a.token, &ingest, "CLIP/A001C001.mov", &one).await;
+        let second = {
+            let name = "A001C002.mov";
+            let r = tus(&srv, &a.token, Method::POST, "/files")
+                .header("Upload-Length", two.len().to_string())
+                .header("Upload-Metadata", format!("filename {},path {},ingest {}", b64(name), b64("CLIP/A001C002.mov"), b64(&ingest)))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            let at = header(&r, "location");
+            let id = at.trim_start_matches("/files/").to_string();
+            // Not sealed before every file arrived: the file is named.
+            let (s, problem) = srv
+                .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": [
+                    {"upload_id": first, "path": "CLIP/A001C001.mov", "modified_ms": 1_765_000_000_000i64},
+                    {"upload_id": id, "path": "CLIP/A001C002.mov", "modified_ms": 1_765_000_000_000i64}]}))
+                .await;
+            assert_eq!(s, 409, "{problem}");
+            assert!(problem["detail"].as_str().unwrap().contains("CLIP/A001C002.mov"), "{problem}");
+            assert_eq!(patch(&srv, &a.token, &at, 0, two[..4000].to_vec()).await.status(), StatusCode::NO_CONTENT);
+            assert_eq!(patch(&srv, &a.token, &at, 4000, two[4000..].to_vec()).await.status(), StatusCode::NO_CONTENT);
+            id
+        };
+        let (_, view) = srv.get(&a.token, &format!("/api/v1/ingests/{ingest}")).await;
+        let xxh = |path: &str| {
+            view["uploads"].as_array().unwrap().iter().find(|u| u["path"] == path).unwrap()["xxh64"].clone()
+        };
+        assert_eq!(xxh("CLIP/A001C001.mov"), mhl::xxh64_hex(&one).as_str());
+        assert_eq!(xxh("CLIP/A001C002.mov"), mhl::xxh64_hex(&two).as_str());
+
+        // Refused in words: a file histories leave out, a path not the upload's, another
+        // ingest's upload, a path out of the card.
+        let file = |upload: &str, path: &str| serde_json::json!({"upload_id": upload, "path": path, "modified_ms": 1_765_000_000_000i64});
+        for (files, folders, field, reason) in [
+            (vec![file(&first, ".DS_Store")], vec![], "files[0].path", "left_out_of_histories"),
+            (vec![file(&first, "CLIP/other.mov")], vec![], "files[0].path", "not_the_uploads_path"),
+            (vec![file(&uuid::Uuid::now_v7().to_string(), "CLIP/A001C001.mov")], vec![], "files[0].upload_id", "not_an_upload_of_this_ingest"),
+            (vec![file(&first, "../A001C001.mov")], vec![], "files[0].path", "not_a_path_on_a_card"),
+            (vec![file(&first, "CLIP/A001C001.mov")], vec!["ascmhl"], "folders[0]", "not_a_path_on_a_card"),
+        ] {
+            let (s, problem) = srv
+                .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": files, "folders": folders}))
+                .await;
+            assert_eq!((s, problem["reason"].as_str()), (422, Some(reason)), "{problem}");
+            assert_eq!(problem["field"], field, "{problem}");
+        }
+
+        // Sealed: filed at once, with the generation `mstation mhl create` would write of the
+        // same folder (its files, their xxh64, the folders' hashes, an empty folder's too).
+        let (s, done) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({
+                "files": [file(&second, "CLIP/A001C002.mov"), file(&first, "CLIP/A001C001.mov")],
+                "folders": ["CLIP", "EMPTY"]}))
+            .await;
+        assert_eq!((s, done["state"].as_str()), (200, Some("done")), "{done}");
+        let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+        assert_eq!(files["total"], 2);
+        let r = srv.call(&a.token, Method::GET, &format!("/api/v1/ingests/{ingest}/generation"), None).await;
+        let xml = r.text().await.unwrap();
+        let g = mhl::parse_generation(&xml).unwrap();
+        let paths: Vec<&str> = g.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["CLIP/A001C001.mov", "CLIP/A001C002.mov"]);
+        assert_eq!(g.files[0].hashes["xxh64"], mhl::xxh64_hex(&one));
+        assert_eq!(g.files[1].size, 10_000);
+        assert_eq!(g.files[0].modified, "2025-12-06T05:46:40+00:00");
+        let want = mhl::directory_hashes(
+            &[
+                ("CLIP/A001C001.mov".into(), mhl::xxh64_hex(&one)),
+                ("CLIP/A001C002.mov".into(), mhl::xxh64_hex(&two)),
+            ],
+            &["CLIP".into(), "EMPTY".into()],
+        );
+        // The root's and each folder's content and structure hashes, in the generation's XML.
+        for (path, h) in &want {
+            assert!(xml.contains(&format!(">{}</xxh64>", h.content)), "{path}: {xml}");
+            assert!(xml.contains(&format!(">{}</xxh64>", h.structure)), "{path}: {xml}");
+        }
+        assert!(xml.contains(">EMPTY</path>") && xml.contains(">CLIP</path>"), "{xml}");
+        // Once done, it is not sealed again.
+        let (s, _) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": [file(&first, "CLIP/A001C001.mov")]}))
+            .await;
+        assert_eq!(s, 409);
+    })
+    .await;
+}

@@ -79,6 +79,8 @@ const PAGES: &[Page] = &[
     get("/assets/grid.js", EVERYONE),
     get("/assets/import.js", EVERYONE),
     get("/assets/upload.js", EVERYONE),
+    get("/assets/tus.js", EVERYONE),
+    get("/assets/card.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),

@@ -77,7 +77,9 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // Camera-card ingests: sent by those who make the work, like uploads.
         (
             "POST",
-            "/api/v1/projects/{project_id}/ingests" | "/api/v1/ingests/{ingest_id}/finish",
+            "/api/v1/projects/{project_id}/ingests"
+            | "/api/v1/ingests/{ingest_id}/finish"
+            | "/api/v1/ingests/{ingest_id}/seal",
         ) => MAKERS,
         ("GET", "/api/v1/audit") => AUDITORS,
         ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,

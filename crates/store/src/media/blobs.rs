@@ -268,6 +268,38 @@ pub async fn hash_file(file: PathBuf, length: u64) -> Result<String, BlobError> 
     .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
 }
 
+/// The BLAKE3 hash and the xxh64 (16 hex digits, as ASC MHL writes it) of the first `length`
+/// bytes of `file`, read once, off the async threads. Fails if the file holds fewer.
+pub async fn hash_file_xxh64(file: PathBuf, length: u64) -> Result<(String, String), BlobError> {
+    tokio::task::spawn_blocking(move || {
+        let mut f = std::fs::File::open(&file)?.take(length);
+        let mut blake = blake3::Hasher::new();
+        let mut xxh = mstation_core::media::mhl::Hasher::new(["xxh64"]);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut copied = 0u64;
+        loop {
+            let n = std::io::Read::read(&mut f, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            blake.update(&buf[..n]);
+            xxh.update(&buf[..n]);
+            copied += n as u64;
+        }
+        if copied != length {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{} holds {copied} of {length} bytes", file.display()),
+            )
+            .into());
+        }
+        let xxh64 = xxh.finish().remove("xxh64").unwrap_or_default();
+        Ok((blake.finalize().to_hex().to_string(), xxh64))
+    })
+    .await
+    .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+}
+
 /// A blob as a file on this machine (`BlobStore::readable`).
 pub struct Readable {
     pub path: PathBuf,

@@ -178,6 +178,8 @@ pub struct Upload {
     pub path: Option<String>,
     /// An ingest's complete upload: its blob, until the ingest files it.
     pub blob_hash: Option<String>,
+    /// An ingest's complete upload: the xxh64 of its bytes, for the card's ASC MHL history.
+    pub xxh64: Option<String>,
     #[serde(skip)]
     pub holder: Option<String>,
     #[serde(skip)]
@@ -203,13 +205,14 @@ impl FromRow for Upload {
             ingest_id: r.get()?,
             path: r.get()?,
             blob_hash: r.get()?,
+            xxh64: r.get()?,
             holder: r.get()?,
             held_until: r.get()?,
         })
     }
 }
 
-const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, concat, parts, ingest_id, path, blob_hash, holder, held_until";
+const UPLOAD_COLS: &str = "id, user_id, project_id, name, content_type, metadata, length, received, media_file_id, created_at, expires_at, concat, parts, ingest_id, path, blob_hash, xxh64, holder, held_until";
 
 impl Upload {
     pub fn is_complete(&self) -> bool {
@@ -386,6 +389,7 @@ impl Tenant<'_> {
                     ingest_id: new.ingest.as_ref().map(|(i, _)| *i),
                     path: new.ingest.map(|(_, p)| p),
                     blob_hash: None,
+                    xxh64: None,
                     holder: None,
                     held_until: None,
                 };
@@ -525,10 +529,12 @@ impl Tenant<'_> {
         id: Uuid,
         holder: &str,
         hash: &str,
+        xxh64: Option<&str>,
     ) -> Result<Option<MediaFile>> {
         let scope = self.scope().clone();
         let actor = Actor::of(&scope);
         let (holder, hash) = (holder.to_string(), hash.to_string());
+        let xxh64 = xxh64.map(str::to_string);
         self.write(move |tx| {
             Box::pin(async move {
                 let text = format!(
@@ -542,9 +548,14 @@ impl Tenant<'_> {
                 };
                 if let Some(ingest) = u.ingest_id {
                     tx.execute(
-                        "UPDATE uploads SET received = length, blob_hash = $3, holder = NULL,
-                         held_until = NULL WHERE org_id = $1 AND id = $2",
-                        &[scope.org_id.into(), id.into(), hash.clone().into()],
+                        "UPDATE uploads SET received = length, blob_hash = $3, xxh64 = $4,
+                         holder = NULL, held_until = NULL WHERE org_id = $1 AND id = $2",
+                        &[
+                            scope.org_id.into(),
+                            id.into(),
+                            hash.clone().into(),
+                            xxh64.clone().into(),
+                        ],
                     )
                     .await?;
                     // A card that takes longer than a day to send keeps what arrived while
@@ -660,6 +671,7 @@ impl Tenant<'_> {
                     ingest_id: None,
                     path: None,
                     blob_hash: None,
+                    xxh64: None,
                     holder: Some(holder.clone()),
                     held_until: Some(now + HOLD_MS),
                 };

@@ -73,6 +73,8 @@ pub struct IngestUpload {
     pub received: i64,
     /// Its bytes' BLAKE3 hash, once every byte arrived.
     pub blake3: Option<String>,
+    /// Its bytes' xxh64 (as ASC MHL writes it), once every byte arrived.
+    pub xxh64: Option<String>,
     /// The file it became, once the ingest was filed.
     pub media_file_id: Option<Uuid>,
 }
@@ -96,6 +98,7 @@ fn view(i: Ingest, uploads: Vec<Upload>) -> IngestView {
                 length: u.length,
                 received: u.received,
                 blake3: u.blob_hash,
+                xxh64: u.xxh64,
                 media_file_id: u.media_file_id,
             })
             .collect(),
@@ -159,6 +162,17 @@ pub async fn finish_ingest(
 ) -> ApiResult<Json<Ingest>> {
     let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
     let (i, uploads) = tenant.ingest(ingest_id).await?;
+    end(&tenant, i, uploads, input).await.map(Json)
+}
+
+/// Ends the ingest `i` with `input`, checked against its uploads.
+async fn end(
+    tenant: &mstation_store::Tenant<'_>,
+    i: Ingest,
+    uploads: Vec<Upload>,
+    input: IngestFinishInput,
+) -> ApiResult<Ingest> {
+    let ingest_id = i.id;
     let generation = mhl::parse_generation(&input.generation).map_err(|e| {
         ApiError::invalid("generation", "not_an_mhl_generation").arg("why", e.to_string())
     })?;
@@ -286,7 +300,181 @@ pub async fn finish_ingest(
         files,
         failed: input.failed,
     };
-    Ok(Json(tenant.finish_ingest(ingest_id, end).await?))
+    Ok(tenant.finish_ingest(ingest_id, end).await?)
+}
+
+/// A file of a card sent from a browser.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SealedFile {
+    pub upload_id: Uuid,
+    /// Its path on the card.
+    pub path: String,
+    /// When it was last changed, in milliseconds since 1970 (a browser's `File.lastModified`).
+    pub modified_ms: i64,
+}
+
+/// A card sent from a browser, every file arrived: the platform writes its ASC MHL generation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSealInput {
+    /// Every file of the card.
+    pub files: Vec<SealedFile>,
+    /// The card's folders, empty ones included (a folder holding a file need not be named).
+    #[serde(default)]
+    pub folders: Vec<String>,
+}
+
+/// An instant as ASC MHL writes it: `2026-12-06T04:39:45+00:00`.
+fn mhl_time(ms: i64) -> Option<String> {
+    let t = jiff::Timestamp::from_millisecond(ms).ok()?;
+    Some(t.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string())
+}
+
+/// Whether a path on a card holds a name ASC MHL histories leave out (`.DS_Store`, `ascmhl`).
+fn left_out(path: &str) -> bool {
+    path.split('/')
+        .any(|name| mhl::IGNORED.iter().any(|p| mhl::ignored_by(p, name, false)))
+}
+
+/// Ends an open ingest of a card sent from a browser (no history of its own to write into):
+/// the platform writes the card's ASC MHL generation from each file's xxh64, read as it arrived,
+/// as `mstation mhl create` would of the same folder (same files, hashes and folder hashes), and
+/// files every file at once. 409 names a file that has not arrived whole.
+#[utoipa::path(post, path = "/api/v1/ingests/{ingest_id}/seal", tag = "media",
+    params(("ingest_id" = Uuid, Path)), request_body = IngestSealInput,
+    responses((status = 200, body = Ingest), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn seal_ingest(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(ingest_id): Path<Uuid>,
+    Body(input): Body<IngestSealInput>,
+) -> ApiResult<Json<Ingest>> {
+    let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
+    let (i, uploads) = tenant.ingest(ingest_id).await?;
+    if input.files.len() > 1_000_000 {
+        return Err(ApiError::invalid("files", "at_most_1000000"));
+    }
+    if input.folders.len() > 1_000_000 {
+        return Err(ApiError::invalid("folders", "at_most_1000000"));
+    }
+    let by_id: std::collections::HashMap<Uuid, &Upload> =
+        uploads.iter().map(|u| (u.id, u)).collect();
+    // Each folder, with the newest change of what it holds (a browser does not see a folder's).
+    let mut dirs: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    fn hold(dirs: &mut std::collections::BTreeMap<String, i64>, path: &str, ms: i64) {
+        let mut at = path;
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            let newest = dirs.entry(parent.to_string()).or_insert(ms);
+            *newest = (*newest).max(ms);
+            at = parent;
+        }
+    }
+    let mut files = Vec::with_capacity(input.files.len());
+    let mut read = Vec::with_capacity(input.files.len());
+    for (n, f) in input.files.iter().enumerate() {
+        let field = format!("files[{n}]");
+        if !names::is_card_path(&f.path) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "not_a_path_on_a_card",
+            ));
+        }
+        if left_out(&f.path) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "left_out_of_histories",
+            ));
+        }
+        let Some(u) = by_id.get(&f.upload_id) else {
+            return Err(ApiError::invalid(
+                &format!("{field}.upload_id"),
+                "not_an_upload_of_this_ingest",
+            ));
+        };
+        if u.path.as_deref() != Some(f.path.as_str()) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "not_the_uploads_path",
+            ));
+        }
+        let Some(modified) = mhl_time(f.modified_ms) else {
+            return Err(ApiError::invalid(
+                &format!("{field}.modified_ms"),
+                "not_a_time",
+            ));
+        };
+        let (Some(blake3), Some(xxh64)) = (&u.blob_hash, &u.xxh64) else {
+            return Err(
+                ApiError::new(Code::Rule(Rule::Media(MediaRule::IngestUnfinished)))
+                    .message("problem-media-ingest_unfinished-not_arrived")
+                    .arg("path", f.path.clone()),
+            );
+        };
+        hold(&mut dirs, &f.path, f.modified_ms);
+        files.push(mhl::FileHash {
+            path: f.path.clone(),
+            size: u.length as u64,
+            modified,
+            hashes: [("xxh64".to_string(), xxh64.clone())].into(),
+            action: "original".into(),
+        });
+        read.push(ReadFile {
+            upload_id: f.upload_id,
+            path: f.path.clone(),
+            blake3: blake3.clone(),
+        });
+    }
+    for (n, folder) in input.folders.iter().enumerate() {
+        if !names::is_card_path(folder) || left_out(folder) {
+            return Err(ApiError::invalid(
+                &format!("folders[{n}]"),
+                "not_a_path_on_a_card",
+            ));
+        }
+        dirs.entry(folder.clone()).or_insert(i.created_at.0);
+        hold(&mut dirs, folder, i.created_at.0);
+    }
+    // In the order `mstation mhl create` writes them: by path.
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let pairs: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.hashes["xxh64"].clone()))
+        .collect();
+    let dir_list: Vec<String> = dirs.keys().cloned().collect();
+    let hashes = mhl::directory_hashes(&pairs, &dir_list);
+    let now = jiff::Timestamp::now();
+    let g = mhl::Generation {
+        created: now.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+        hostname: "M-Station".into(),
+        tool: "mstation".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        root: hashes.get("").cloned(),
+        dirs: dirs
+            .iter()
+            .filter_map(|(p, ms)| {
+                Some(mhl::DirHash {
+                    path: p.clone(),
+                    modified: mhl_time(*ms)?,
+                    hashes: hashes.get(p)?.clone(),
+                })
+            })
+            .collect(),
+        files,
+        ignore: Vec::new(),
+        references: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let generation =
+        mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
+    let input = IngestFinishInput {
+        generation,
+        files: read,
+        failed: Vec::new(),
+        nested: Vec::new(),
+    };
+    end(&tenant, i, uploads, input).await.map(Json)
 }
 
 /// The ASC MHL generation an ingest ended with, as the card's reader wrote it.

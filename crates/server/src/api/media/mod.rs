@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(ingest::create_ingest))
         .routes(routes!(ingest::get_ingest))
         .routes(routes!(ingest::finish_ingest))
+        .routes(routes!(ingest::seal_ingest))
         .routes(routes!(ingest::ingest_generation))
         .routes(routes!(tus::options, tus::create))
         .routes(routes!(tus::head, tus::patch, tus::terminate))

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use mstation_core::Permission;
-use mstation_core::media::{names, tus};
+use mstation_core::media::{mhl, names, tus};
 use mstation_store::media::{MediaRule, NewUpload, Upload, blobs};
 use mstation_store::{Rule, StoreError, Tenant};
 use sha1::Digest;
@@ -477,8 +477,8 @@ async fn write_bytes(
 
 /// The bytes of one request, written to the staging file from `offset`; progress is recorded
 /// every `PROGRESS_EVERY` bytes once flushed. Answers where the upload stands after them, and,
-/// when this request carried the whole upload, the BLAKE3 hash of its bytes (hashed as they
-/// arrived, so the file is not read again).
+/// when this request carried the whole upload, the BLAKE3 hash of its bytes and, for a card's
+/// file, their xxh64 (hashed as they arrived, so the file is not read again).
 #[allow(clippy::too_many_arguments)]
 async fn receive(
     state: &State,
@@ -489,7 +489,7 @@ async fn receive(
     body: Body,
     me: &str,
     kept: &mut i64,
-) -> ApiResult<(i64, Option<String>)> {
+) -> ApiResult<(i64, Option<Hashed>)> {
     let path = state.blobs.staging_file(upload.id);
     let mut raw = tokio::fs::OpenOptions::new()
         .create(true)
@@ -513,6 +513,9 @@ async fn receive(
     // Written a mebibyte at a time, not a network read at a time.
     let mut file = tokio::io::BufWriter::with_capacity(1 << 20, raw);
     let mut whole = (offset == 0).then(blake3::Hasher::new);
+    // A card's file is hashed for its ASC MHL history too.
+    let mut whole_xxh64 =
+        (offset == 0 && upload.ingest_id.is_some()).then(|| mhl::Hasher::new(["xxh64"]));
     let mut sha1 = sha1::Sha1::new();
     let mut sha256 = sha2::Sha256::new();
     let mut at = offset;
@@ -537,6 +540,9 @@ async fn receive(
             return Err(rule(MediaRule::PastLength));
         }
         if let Some(h) = whole.as_mut() {
+            h.update(&chunk);
+        }
+        if let Some(h) = whole_xxh64.as_mut() {
             h.update(&chunk);
         }
         match &checksum {
@@ -582,9 +588,12 @@ async fn receive(
         *kept = at;
         return Err(ApiError::new(Code::RequestUnreadable));
     }
-    let hash = whole
-        .filter(|_| at == upload.length)
-        .map(|h| h.finalize().to_hex().to_string());
+    let hash = whole.filter(|_| at == upload.length).map(|h| {
+        (
+            h.finalize().to_hex().to_string(),
+            whole_xxh64.map(|x| x.finish().remove("xxh64").unwrap_or_default()),
+        )
+    });
     Ok((at, hash))
 }
 
@@ -654,14 +663,17 @@ async fn join_parts(
     Ok(upload)
 }
 
+/// The hashes of a whole upload read as it arrived: BLAKE3, and xxh64 for a card's file.
+type Hashed = (String, Option<String>);
+
 /// A complete upload becomes a file: hashed in full, put in the blob store unless the platform
-/// has the blob, recorded, and its staging file let go.
+/// has the blob, recorded, and its staging file let go. A card's file is hashed in xxh64 too.
 async fn finish(
     state: &State,
     tenant: &Tenant<'_>,
     upload: &Upload,
     me: &str,
-    hashed: Option<String>,
+    hashed: Option<Hashed>,
 ) -> ApiResult<()> {
     let path = state.blobs.staging_file(upload.id);
     if upload.length == 0 {
@@ -672,19 +684,27 @@ async fn finish(
     tenant
         .upload_progress(upload.id, me, upload.length, false)
         .await?;
+    let card = upload.ingest_id.is_some();
     let stored = async {
-        let hash = match hashed {
-            Some(h) => h,
-            None => blobs::hash_file(path.clone(), upload.length as u64).await?,
+        let (hash, xxh64) = match hashed {
+            Some((h, x)) if x.is_some() || !card => (h, x),
+            _ if card => {
+                let (h, x) = blobs::hash_file_xxh64(path.clone(), upload.length as u64).await?;
+                (h, Some(x))
+            }
+            _ => (
+                blobs::hash_file(path.clone(), upload.length as u64).await?,
+                None,
+            ),
         };
         // The hold is renewed after the long read.
         tenant
             .upload_progress(upload.id, me, upload.length, false)
             .await?;
         keep_blob(state, &hash, &path, upload.length).await?;
-        Ok::<_, ApiError>(hash)
+        Ok::<_, ApiError>((hash, xxh64))
     };
-    let hash = match stored.await {
+    let (hash, xxh64) = match stored.await {
         Ok(h) => h,
         Err(e) => {
             // Every byte is kept: asking where it stands (HEAD) or sending an empty PATCH at
@@ -695,7 +715,9 @@ async fn finish(
             return Err(e);
         }
     };
-    tenant.finish_upload(upload.id, me, &hash).await?;
+    tenant
+        .finish_upload(upload.id, me, &hash, xxh64.as_deref())
+        .await?;
     if let Err(e) = state.blobs.drop_staging(upload.id).await {
         tracing::warn!(error = %e, upload = %upload.id, "a finished upload's staging file stays");
     }

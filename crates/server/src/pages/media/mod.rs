@@ -218,13 +218,26 @@ async fn media_page(
         ("done", "media-upload-done"),
         ("failed", "media-upload-failed"),
         ("network", "media-upload-network"),
+        ("sealing", "media-card-sealing"),
+        ("history", "media-card-history"),
+        ("folder_only", "media-card-folder-only"),
     ]
     .into_iter()
     .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
-    .chain([(
-        "rate".to_string(),
-        i18n::text_args("media-upload-rate", &[("rate", "{rate}".into())]).into(),
-    )])
+    .chain([
+        (
+            "rate".to_string(),
+            i18n::text_args("media-upload-rate", &[("rate", "{rate}".into())]).into(),
+        ),
+        (
+            "filed".to_string(),
+            i18n::text_args(
+                "media-card-filed",
+                &[("files", "{files}".into()), ("source", "{source}".into())],
+            )
+            .into(),
+        ),
+    ])
     .collect();
     // Inside a <script> element: nothing in it may close the element.
     let data = serde_json::json!({"project": project_id, "csrf": cx.csrf, "texts": texts})
