@@ -49,11 +49,13 @@ try {
   await page.click("a.button >> text=Media");
   await page.waitForURL(/\/media$/);
 
-  // A card: a take in two pieces, a small one, notes in Chinese, and Finder's litter.
+  // A card: a small clip, notes in Chinese, a take in two pieces (sent last, in path order), and
+  // Finder's litter.
   const card = join(dir, "A001_R2XY");
   mkdirSync(join(card, "CLIP"), { recursive: true });
+  mkdirSync(join(card, "镜头"), { recursive: true });
   const take = randomBytes(12 * 1024 * 1024 + 99);
-  writeFileSync(join(card, "CLIP", "A001C001.mov"), take);
+  writeFileSync(join(card, "镜头", "A001C003.mov"), take);
   writeFileSync(join(card, "CLIP", "A001C002.mov"), randomBytes(70_000));
   writeFileSync(join(card, "场记.txt"), "第一天，夜市。\n");
   writeFileSync(join(card, ".DS_Store"), "finder");
@@ -69,6 +71,7 @@ try {
   await page.setInputFiles("[data-testid=card-input]", card);
   await (await secondPiece).abort("connectionreset");
   const arrived = await page.$$eval("[data-testid=card-list] li.done", (lis) => lis.map((li) => li.dataset.path));
+  assert.deepEqual(arrived, ["CLIP/A001C002.mov", "场记.txt"], "the files before the take arrived");
   await page.reload();
   await page.unrouteAll({ behavior: "ignoreErrors" });
 
@@ -95,7 +98,7 @@ try {
   execFileSync(bin, ["mhl", "create", card], { stdio: "ignore" });
   const ours = recorded(readFileSync(join(card, "ascmhl", readdirSync(join(card, "ascmhl")).find((f) => f.endsWith(".mhl"))), "utf8"));
   assert.equal(theirs.files.length, 3);
-  assert.equal(theirs.dirs.length, 1, "the folder CLIP");
+  assert.equal(theirs.dirs.length, 2, "the folders CLIP and 镜头");
   assert.ok(theirs.root, "the root's hashes");
   assert.deepEqual(theirs.files, ours.files, "the same files and hashes");
   assert.deepEqual(theirs.dirs.map((d) => d), ours.dirs, "the same folder hashes");
@@ -104,6 +107,13 @@ try {
   // The files are the project's, each with its path on the card.
   await page.reload();
   assert.equal(await page.locator("[data-testid=files] tbody tr").count(), 3);
+
+  // The folder now holds the history `mstation mhl create` wrote: the page sends it to the CLI,
+  // which checks every file against it.
+  await page.setInputFiles("[data-testid=card-input]", card);
+  await page.waitForSelector("[data-testid=card-said].error");
+  assert.match(await page.textContent("[data-testid=card-said]"), /holds an ASC MHL history/);
+  assert.equal(await page.locator("[data-testid=card-list] li").count(), 0, "nothing was sent");
 
   // The page in Chinese: no English left in the card's part.
   await page.click("button[value=zh-CN]");

@@ -419,19 +419,24 @@ impl Card {
             .filter(|p| !self.w.files.contains_key(*p))
         {
             let recorded = &self.before[gone];
-            let moved = new.iter().position(|&i| {
-                let f: &FileHash = &files[i];
-                recorded
-                    .get("xxh64")
-                    .is_some_and(|h| f.hashes.get("xxh64") == Some(h))
-                    && size_in(&self.past, gone) == Some(f.size)
-            });
-            match moved {
-                Some(at) => {
+            // Only a file with bytes, and only one new file with the same: an empty sidecar or a
+            // report copied twice is not taken for a rename.
+            let same: Vec<usize> = (0..new.len())
+                .filter(|&at| {
+                    let f: &FileHash = &files[new[at]];
+                    f.size > 0
+                        && recorded
+                            .get("xxh64")
+                            .is_some_and(|h| f.hashes.get("xxh64") == Some(h))
+                        && size_in(&self.past, gone) == Some(f.size)
+                })
+                .collect();
+            match same[..] {
+                [at] => {
                     let to = &files[new.remove(at)].path;
                     problems.push(("renamed", format!("{prefix}{gone} → {prefix}{to}")));
                 }
-                None => problems.push(("missing", format!("{prefix}{gone}"))),
+                _ => problems.push(("missing", format!("{prefix}{gone}"))),
             }
         }
         let mut nested = Vec::new();
@@ -688,14 +693,20 @@ fn verify_in(root: &Path, prefix: &str) -> anyhow::Result<(usize, usize)> {
     }
     for (gone, recorded) in missing {
         problems += 1;
-        let to = recorded.get("xxh64").and_then(|h| {
-            new.iter().position(|p| {
-                new_hashes.get(p) == Some(h) && Some(w.files[*p].0) == size_in(&past, gone)
+        // Only a file with bytes, and only one new file with the same, is taken for a rename.
+        let same: Vec<usize> = (0..new.len())
+            .filter(|&i| {
+                let p = new[i];
+                w.files[p].0 > 0
+                    && recorded
+                        .get("xxh64")
+                        .is_some_and(|h| new_hashes.get(p) == Some(h))
+                    && Some(w.files[p].0) == size_in(&past, gone)
             })
-        });
-        match to {
-            Some(i) => println!("renamed: {prefix}{gone} → {prefix}{}", new.remove(i)),
-            None => println!("missing: {prefix}{gone}"),
+            .collect();
+        match same[..] {
+            [i] => println!("renamed: {prefix}{gone} → {prefix}{}", new.remove(i)),
+            _ => println!("missing: {prefix}{gone}"),
         }
     }
     for path in new {

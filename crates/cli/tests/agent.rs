@@ -152,6 +152,7 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
         tokio::time::sleep(Duration::from_millis(20)).await;
         tools = ffmpeg_children(a.id());
     }
+    assert!(!tools.is_empty(), "agent A never started ffmpeg");
     a.kill().unwrap();
     a.wait().unwrap();
     let killed = Instant::now();

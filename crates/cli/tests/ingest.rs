@@ -365,6 +365,40 @@ async fn a_day_folder_holding_a_card_with_its_own_history_is_filed_whole_and_bot
     let xml = std::fs::read_to_string(day_gen.path()).unwrap();
     assert!(xml.contains("<hashlistreference>") && xml.contains("A001_R1XZ/ascmhl/0002_"));
     assert!(!xml.contains("CLIP/A001C001.mov"), "{xml}");
+    // The platform keeps both generations, the card's by its folder.
+    let ingest = out
+        .split("ingest ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let kept = |query: &str| {
+        let (p, ingest) = (&p, &ingest);
+        let query = query.to_string();
+        async move {
+            p.http
+                .get(format!(
+                    "{}/api/v1/ingests/{ingest}/generation{query}",
+                    p.base
+                ))
+                .bearer_auth(&p.token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(kept("").await, xml);
+    let card_gen = card_gens
+        .iter()
+        .find(|e| e.file_name().to_string_lossy().starts_with("0002_"))
+        .unwrap();
+    assert_eq!(
+        kept("?folder=A001_R1XZ").await,
+        std::fs::read_to_string(card_gen.path()).unwrap()
+    );
     let mut verify = Command::new(BIN);
     verify.args(["mhl", "verify", &day.display().to_string()]);
     let (code, out, _) = run(verify);

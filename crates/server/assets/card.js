@@ -94,10 +94,21 @@ async function json(method, url, body) {
 }
 
 async function ingest(card) {
-  const items = card.items.filter((i) => !left(i.path));
+  list.replaceChildren();
+  // A folder with a history of its own (on the card, or a card's inside a day's folder) is
+  // verified against it and continued by `mstation ingest`; a browser cannot write into it.
+  const history = (path) => path.split("/").includes("ascmhl");
+  if (card.items.some((i) => history(i.path)) || card.folders.some(history)) {
+    said.className = "flash error";
+    said.textContent = t.has_history;
+    return;
+  }
+  // Sent in the order the generation lists them: by path.
+  const items = card.items
+    .filter((i) => !left(i.path))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const folders = card.folders.filter((f) => !left(f));
   const bytes = items.reduce((n, i) => n + i.file.size, 0);
-  list.replaceChildren();
   said.textContent = "";
   said.className = "muted";
   overall.hidden = false;

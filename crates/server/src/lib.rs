@@ -41,7 +41,9 @@ pub const MAX_INGEST_BODY: usize = 96 * 1024 * 1024;
 pub fn body_limit(path: &str) -> usize {
     if path.ends_with("/conform") || path.ends_with("/import") {
         MAX_EDIT_BODY
-    } else if path.starts_with("/api/v1/ingests/") && path.ends_with("/finish") {
+    } else if path.starts_with("/api/v1/ingests/")
+        && (path.ends_with("/finish") || path.ends_with("/seal"))
+    {
         MAX_INGEST_BODY
     } else {
         MAX_JSON_BODY

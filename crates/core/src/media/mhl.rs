@@ -88,38 +88,47 @@ pub fn directory_hashes(
     files: &[(String, String)],
     dirs: &[String],
 ) -> BTreeMap<String, DirHashes> {
-    let parent = |p: &str| {
-        p.rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default()
-    };
-    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    // A path's folder and its name.
+    fn split(p: &str) -> (&str, &str) {
+        p.rsplit_once('/').unwrap_or(("", p))
+    }
+    // What each folder holds, gathered once: the work grows with the card, not its square.
+    let mut files_in: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (path, hash) in files {
+        let (dir, name) = split(path);
+        files_in.entry(dir).or_default().push((name, hash));
+    }
+    let mut all: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    all.push("");
+    all.sort_unstable();
+    all.dedup();
+    let mut subdirs_in: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in all.iter().filter(|d| !d.is_empty()) {
+        subdirs_in.entry(split(d).0).or_default().push(d);
+    }
     // Deepest folders first, so a folder's children are done before it.
-    let mut all: Vec<String> = dirs.to_vec();
-    all.push(String::new());
-    all.sort_by_key(|d| {
-        std::cmp::Reverse(if d.is_empty() {
+    let depth = |d: &str| {
+        if d.is_empty() {
             0
         } else {
             d.matches('/').count() + 1
-        })
-    });
+        }
+    };
+    all.sort_by_key(|d| std::cmp::Reverse(depth(d)));
     let mut out: BTreeMap<String, DirHashes> = BTreeMap::new();
     for dir in all {
         let mut contents = Vec::new();
         let mut structures = Vec::new();
-        for (path, hash) in files.iter().filter(|(p, _)| parent(p) == dir) {
-            contents.push(hash.clone());
-            let mut bytes = name(path).into_bytes();
+        for (name, hash) in files_in.get(dir).into_iter().flatten() {
+            contents.push(hash.to_string());
+            let mut bytes = name.as_bytes().to_vec();
             bytes.extend(hex_bytes(hash));
             structures.push(xxh64_hex(&bytes));
         }
-        for (sub, h) in out
-            .iter()
-            .filter(|(d, _)| !d.is_empty() && parent(d) == dir)
-        {
+        for sub in subdirs_in.get(dir).into_iter().flatten() {
+            let Some(h) = out.get(*sub) else { continue };
             contents.push(h.content.clone());
-            let mut bytes = name(sub).into_bytes();
+            let mut bytes = split(sub).1.as_bytes().to_vec();
             bytes.extend(hex_bytes(&h.structure));
             structures.push(xxh64_hex(&bytes));
         }
@@ -127,7 +136,7 @@ pub fn directory_hashes(
             content: hash_of_hashes(contents),
             structure: hash_of_hashes(structures),
         };
-        out.insert(dir, h);
+        out.insert(dir.to_string(), h);
     }
     out
 }

@@ -120,6 +120,68 @@ async fn the_event_stream_is_live_per_organisation_and_resumable() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_events_reach_those_who_may_read_the_queue_and_no_one_else() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let (_, viewer) = srv
+        .member(
+            &a,
+            "viewer@alpha.example",
+            mstation_core::Role::Viewer,
+            &[mstation_core::TokenScope::Read],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let open = |token: String| {
+        let srv = &srv;
+        async move {
+            srv.http
+                .get(format!("{}/api/v1/events", srv.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (owner_stream, viewer_stream) = (open(a.token.clone()).await, open(viewer).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    srv.store()
+        .platform()
+        .enqueue(NewJob {
+            org_id: Some(a.org.id),
+            kind: "test.render".into(),
+            payload: json!({"n": 1}),
+            priority: 0,
+            max_attempts: 1,
+            run_after: None,
+        })
+        .await
+        .unwrap();
+    let r = srv
+        .call(
+            &a.token,
+            reqwest::Method::PATCH,
+            "/api/v1/org",
+            Some(json!({"name": "Alpha Pictures"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let owner: Vec<String> = read_events(owner_stream, 2, Duration::from_secs(5))
+        .await
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(owner, ["job.queued", "org.updated"]);
+    // The viewer, who may not read the queue (403 on /api/v1/jobs), hears only the change.
+    let seen: Vec<String> = read_events(viewer_stream, 2, Duration::from_secs(2))
+        .await
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(seen, ["org.updated"]);
+}
+
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
@@ -237,6 +299,41 @@ async fn webhooks_are_signed_retried_and_logged() {
         assert!(
             !events.iter().any(|e| e.kind.starts_with("job.")),
             "a delivery is not announced"
+        );
+
+        // A job of the organisation is heard of, its queuing delivered once; the delivery's own
+        // job is not announced, so nothing more comes.
+        let job = srv
+            .store()
+            .platform()
+            .enqueue(NewJob {
+                org_id: Some(a.org.id),
+                kind: "test.render".into(),
+                payload: json!({"n": 1}),
+                priority: 0,
+                max_attempts: 1,
+                run_after: None,
+            })
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while rx.got.lock().unwrap().len() < 2 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = rx.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "the job's queuing, once");
+        assert_eq!(got[1].0["x-mstation-event"], "job.queued");
+        let event: Value = serde_json::from_slice(&got[1].1).unwrap();
+        assert_eq!(event["payload"]["entity"]["id"], json!(job));
+        assert_eq!(event["payload"]["entity"]["kind"], "test.render");
+        let events = srv.store().platform().events_after(0, 1000).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .filter(|e| e.kind.starts_with("job."))
+                .all(|e| e.entity_id == Some(job)),
+            "only the organisation's job is announced, not the deliveries"
         );
     })
     .await;

@@ -1696,6 +1696,7 @@ async fn a_card_sent_from_a_browser_is_filed_with_the_generation_the_platform_wr
             (vec![file(&uuid::Uuid::now_v7().to_string(), "CLIP/A001C001.mov")], vec![], "files[0].upload_id", "not_an_upload_of_this_ingest"),
             (vec![file(&first, "../A001C001.mov")], vec![], "files[0].path", "not_a_path_on_a_card"),
             (vec![file(&first, "CLIP/A001C001.mov")], vec!["ascmhl"], "folders[0]", "not_a_path_on_a_card"),
+            (vec![file(&first, "CLIP/A001C001.mov")], vec!["CLIP/A001C001.mov"], "files[0].path", "a_file_and_a_folder"),
         ] {
             let (s, problem) = srv
                 .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": files, "folders": folders}))
@@ -1703,6 +1704,16 @@ async fn a_card_sent_from_a_browser_is_filed_with_the_generation_the_platform_wr
             assert_eq!((s, problem["reason"].as_str()), (422, Some(reason)), "{problem}");
             assert_eq!(problem["field"], field, "{problem}");
         }
+
+        // A card of many frame files is sealed in one request (well over the 1 MiB of other
+        // requests): here refused for its first file, not for its size.
+        let many: Vec<serde_json::Value> = (0..12_000)
+            .map(|n| file(&uuid::Uuid::now_v7().to_string(), &format!("DPX/frame.{n:07}.dpx")))
+            .collect();
+        let (s, problem) = srv
+            .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": many}))
+            .await;
+        assert_eq!((s, problem["reason"].as_str()), (422, Some("not_an_upload_of_this_ingest")), "{problem}");
 
         // Sealed: filed at once, with the generation `mstation mhl create` would write of the
         // same folder (its files, their xxh64, the folders' hashes, an empty folder's too).
@@ -1736,10 +1747,10 @@ async fn a_card_sent_from_a_browser_is_filed_with_the_generation_the_platform_wr
         }
         assert!(xml.contains(">EMPTY</path>") && xml.contains(">CLIP</path>"), "{xml}");
         // Once done, it is not sealed again.
-        let (s, _) = srv
+        let (s, problem) = srv
             .post(&a.token, &format!("/api/v1/ingests/{ingest}/seal"), serde_json::json!({"files": [file(&first, "CLIP/A001C001.mov")]}))
             .await;
-        assert_eq!(s, 409);
+        assert_eq!((s, problem["code"].as_str()), (409, Some("media.ingest_closed")), "{problem}");
     })
     .await;
 }

@@ -329,11 +329,10 @@ impl Platform<'_> {
         } else {
             Vec::new()
         };
-        // What the writer needs of each event: deliveries announce changes people made, not
-        // the platform's own bookkeeping.
+        // What the writer needs of each event. A job's states are announced for hooks on
+        // `job.*`; a delivery's own job is never announced, so no hook feeds itself.
         let wanted: Vec<(Uuid, Uuid, String)> = events
             .iter()
-            .filter(|e| e.entity_type != "job")
             .filter_map(|e| Some((e.org_id?, e.id, e.kind.clone())))
             .collect();
         // The cursor moves first: when another process moved it already, nothing is written.

@@ -81,6 +81,9 @@ pub struct IngestEnd {
     pub files: Vec<ReadFile>,
     /// Files that failed on the card (mismatching their history, missing): the ingest fails.
     pub failed: Vec<String>,
+    /// The generations written with it in nested histories: each folder's path on the card,
+    /// and the generation.
+    pub nested: Vec<(String, String)>,
 }
 
 /// What stops an ingest from being filed: the first file, by path, that did not arrive as read.
@@ -350,6 +353,19 @@ impl Tenant<'_> {
                     ],
                 )
                 .await?;
+                for (folder, generation) in end.nested {
+                    tx.execute(
+                        "INSERT INTO ingest_generations (org_id, ingest_id, folder, generation)
+                         VALUES ($1, $2, $3, $4)",
+                        &[
+                            scope.org_id.into(),
+                            id.into(),
+                            folder.into(),
+                            generation.into(),
+                        ],
+                    )
+                    .await?;
+                }
                 let action = if i.state == "done" {
                     "ingest.done"
                 } else {
@@ -368,6 +384,27 @@ impl Tenant<'_> {
 
     /// The ASC MHL generation an ingest was filed (or failed) with.
     pub async fn ingest_generation(&self, id: Uuid) -> Result<Option<String>> {
+        self.ingest_generation_in(id, None).await
+    }
+
+    /// The generation an ingest ended with in the history of `folder` on the card (a nested
+    /// history), or of the card itself (`None`).
+    pub async fn ingest_generation_in(
+        &self,
+        id: Uuid,
+        folder: Option<&str>,
+    ) -> Result<Option<String>> {
+        if let Some(folder) = folder {
+            self.ingest(id).await?;
+            let found: Option<(String,)> = self
+                .read_opt(
+                    "SELECT generation FROM ingest_generations
+                     WHERE org_id = $1 AND ingest_id = $2 AND folder = $3",
+                    &[self.org_id().into(), id.into(), folder.into()],
+                )
+                .await?;
+            return Ok(found.map(|(g,)| g));
+        }
         let found: Option<(Option<String>,)> = self
             .read_opt(
                 "SELECT generation FROM ingests WHERE org_id = $1 AND id = $2",

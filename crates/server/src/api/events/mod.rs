@@ -37,10 +37,12 @@ pub struct StreamParams {
     pub after: Option<i64>,
 }
 
-/// Whether a member may see an event: secrets never travel, and the administrative and personal
-/// kinds (tokens, saved views) go only to those who may read the audit log.
+/// Whether a member may see an event: secrets never travel, the administrative and personal
+/// kinds (tokens, saved views) go only to those who may read the audit log, and the job queue's
+/// to those who may read the queue.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
+        && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::State;
 use crate::auth::Member;
 use crate::error::{ApiError, ApiResult, Code, Problem};
-use crate::extract::Body;
+use crate::extract::{Body, Q};
 
 /// A card to ingest into a project.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -197,12 +197,19 @@ async fn end(
         .iter()
         .map(|r| (r.path.clone(), r.c4.clone()))
         .collect();
+    let mut folders_seen = std::collections::HashSet::new();
     for (n, nested) in input.nested.iter().enumerate() {
         let field = format!("nested[{n}]");
         if !names::is_card_path(&nested.path) {
             return Err(ApiError::invalid(
                 &format!("{field}.path"),
                 "not_a_path_on_a_card",
+            ));
+        }
+        if !folders_seen.insert(nested.path.as_str()) {
+            return Err(ApiError::invalid(
+                &format!("{field}.path"),
+                "duplicate_folder",
             ));
         }
         let g = mhl::parse_generation(&nested.generation).map_err(|e| {
@@ -299,6 +306,11 @@ async fn end(
         generation: input.generation,
         files,
         failed: input.failed,
+        nested: input
+            .nested
+            .into_iter()
+            .map(|n| (n.path, n.generation))
+            .collect(),
     };
     Ok(tenant.finish_ingest(ingest_id, end).await?)
 }
@@ -353,6 +365,9 @@ pub async fn seal_ingest(
 ) -> ApiResult<Json<Ingest>> {
     let tenant = state.store.tenant(m.may(Permission::WriteProduction)?);
     let (i, uploads) = tenant.ingest(ingest_id).await?;
+    if i.state != "open" {
+        return Err(StoreError::Rule(Rule::Media(MediaRule::IngestClosed)).into());
+    }
     if input.files.len() > 1_000_000 {
         return Err(ApiError::invalid("files", "at_most_1000000"));
     }
@@ -426,6 +441,8 @@ pub async fn seal_ingest(
             blake3: blake3.clone(),
         });
     }
+    // A folder with nothing in it (or only folders) is stamped with the ingest's start: a
+    // browser does not see when a folder changed.
     for (n, folder) in input.folders.iter().enumerate() {
         if !names::is_card_path(folder) || left_out(folder) {
             return Err(ApiError::invalid(
@@ -433,10 +450,44 @@ pub async fn seal_ingest(
                 "not_a_path_on_a_card",
             ));
         }
-        dirs.entry(folder.clone()).or_insert(i.created_at.0);
-        hold(&mut dirs, folder, i.created_at.0);
+        let mut at = folder.as_str();
+        loop {
+            dirs.entry(at.to_string()).or_insert(i.created_at.0);
+            match at.rsplit_once('/') {
+                Some((parent, _)) => at = parent,
+                None => break,
+            }
+        }
     }
-    // In the order `mstation mhl create` writes them: by path.
+    // A path is a file or a folder, not both.
+    if let Some(n) = files.iter().position(|f| dirs.contains_key(&f.path)) {
+        return Err(ApiError::invalid(
+            &format!("files[{n}].path"),
+            "a_file_and_a_folder",
+        ));
+    }
+    // Written off the async threads: a card may hold a hundred thousand files.
+    let generation = tokio::task::spawn_blocking(move || generation_of(files, dirs))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "writing a card's generation stopped");
+            ApiError::new(Code::Internal)
+        })?;
+    let input = IngestFinishInput {
+        generation,
+        files: read,
+        failed: Vec::new(),
+        nested: Vec::new(),
+    };
+    end(&tenant, i, uploads, input).await.map(Json)
+}
+
+/// The ASC MHL generation of a card's `files` (xxh64 each) and folders (with when each last
+/// changed), as `mstation mhl create` writes it of the same folder: files and folders by path.
+fn generation_of(
+    mut files: Vec<mhl::FileHash>,
+    dirs: std::collections::BTreeMap<String, i64>,
+) -> String {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let pairs: Vec<(String, String)> = files
         .iter()
@@ -466,29 +517,34 @@ pub async fn seal_ingest(
         references: Vec::new(),
         warnings: Vec::new(),
     };
-    let generation =
-        mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
-    let input = IngestFinishInput {
-        generation,
-        files: read,
-        failed: Vec::new(),
-        nested: Vec::new(),
-    };
-    end(&tenant, i, uploads, input).await.map(Json)
+    mhl::write_generation(&g, &now.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string())
 }
 
-/// The ASC MHL generation an ingest ended with, as the card's reader wrote it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationParams {
+    /// A folder on the card with a history of its own (a nested history): its generation
+    /// written with the ingest, in place of the card's.
+    pub folder: Option<String>,
+}
+
+/// The ASC MHL generation an ingest ended with, as the card's reader wrote it (or the platform,
+/// for a card sealed from a browser); `?folder=` gives a nested history's.
 #[utoipa::path(get, path = "/api/v1/ingests/{ingest_id}/generation", tag = "media",
-    params(("ingest_id" = Uuid, Path)),
+    params(("ingest_id" = Uuid, Path), GenerationParams),
     responses((status = 200, content_type = "text/plain", body = String),
         (status = 404, body = Problem)))]
 pub async fn ingest_generation(
     AxState(state): AxState<State>,
     m: Member,
     Path(ingest_id): Path<Uuid>,
+    Q(p): Q<GenerationParams>,
 ) -> ApiResult<Response> {
     let tenant = state.store.tenant(m.may(Permission::ReadOrg)?);
-    match tenant.ingest_generation(ingest_id).await? {
+    match tenant
+        .ingest_generation_in(ingest_id, p.folder.as_deref())
+        .await?
+    {
         // A download of the text as written, never a document a browser renders.
         Some(xml) => Ok((
             [

@@ -221,6 +221,7 @@ async fn media_page(
         ("sealing", "media-card-sealing"),
         ("history", "media-card-history"),
         ("folder_only", "media-card-folder-only"),
+        ("has_history", "media-card-has-history"),
     ]
     .into_iter()
     .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
