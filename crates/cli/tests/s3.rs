@@ -147,3 +147,177 @@ async fn media_kept_in_s3_is_uploaded_read_back_probed_and_proxied() {
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_reads_a_camera_file_straight_from_the_bucket() {
+    let bucket = match std::env::var("MSTATION_TEST_S3") {
+        Ok(b) => b,
+        Err(_) if std::env::var("MSTATION_REQUIRE_S3").as_deref() == Ok("1") => {
+            panic!("MSTATION_REQUIRE_S3=1 but MSTATION_TEST_S3 is unset")
+        }
+        Err(_) => {
+            eprintln!("note: the S3 pass is not run here; scripts/test runs it");
+            return;
+        }
+    };
+    mstation_server::init_tls();
+    let dir = std::env::temp_dir().join(format!(
+        "mstation-s3-agent-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let data = dir.join("data");
+    let ops = owner_of(
+        &data,
+        "ops",
+        "farm@ops.example",
+        "platform_operator",
+        "read,write,admin",
+    );
+    let alpha = owner_of(
+        &data,
+        "alpha",
+        "post@alpha.example",
+        "production_company",
+        "read,write",
+    );
+    let port = free_port();
+    let storage = format!(
+        "{}/agents-{}",
+        bucket.trim_end_matches('/'),
+        uuid::Uuid::now_v7().simple()
+    );
+    let _server = Running(
+        Command::new(BIN)
+            .arg("serve")
+            .args(database_args(&data, None))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--workers", "0"])
+            .args(["--storage", &storage])
+            .env("MSTATION_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    std::fs::create_dir_all(&dir).unwrap();
+    let clip_path = dir.join("clip.mov");
+    let made = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .args(["testsrc2=size=320x180:rate=24", "-t", "1"])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&clip_path)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(made.success());
+    let clip = std::fs::read(&clip_path).unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{base}/files"))
+        .bearer_auth(&alpha)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", clip.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(clip.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The job's holder asking for its source straight from the bucket is sent to a signed
+    // address there, which reads without any token of the platform.
+    let claimed: Value = http
+        .post(format!("{base}/api/v1/agent/claim"))
+        .bearer_auth(&ops)
+        .json(&serde_json::json!({"worker": "probe-1", "kinds": ["media.probe"], "lease_ms": 5000}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = claimed["job"]["id"]
+        .as_str()
+        .expect("a probe job")
+        .to_string();
+    let r = http
+        .get(format!(
+            "{base}/api/v1/agent/jobs/{job}/source?worker=probe-1&direct=true"
+        ))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 307);
+    let signed = r.headers()["location"].to_str().unwrap().to_string();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    assert!(
+        signed.starts_with(endpoint.trim_end_matches('/')),
+        "{signed}"
+    );
+    assert!(signed.contains("X-Amz-Signature="), "{signed}");
+    let direct = reqwest::get(&signed).await.unwrap();
+    assert_eq!(direct.status(), 200);
+    assert!(direct.bytes().await.unwrap().as_ref() == clip.as_slice());
+    // Through the server, as before, when not asked.
+    let r = http
+        .get(format!(
+            "{base}/api/v1/agent/jobs/{job}/source?worker=probe-1"
+        ))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().as_ref() == clip.as_slice());
+
+    // A real agent takes the job once its lease lapses and the proxy after it, reading the file
+    // from the bucket (it says so when it has to fall back to the server, and it does not).
+    let agent = Command::new(BIN)
+        .args(["agent", "--server", &base, "--name", "s3-agent"])
+        .arg("--work")
+        .arg(dir.join("work"))
+        .env("MSTATION_TOKEN", &ops)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut agent = Running(agent);
+    let started = Instant::now();
+    loop {
+        let files: Value = reqwest::Client::new()
+            .get(format!("{base}/api/v1/media"))
+            .bearer_auth(&alpha)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !files["items"][0]["poster_hash"].is_null() {
+            assert_eq!(files["items"][0]["probe"]["video"]["width"], 320);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the agent made no proxy: {files}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    agent.kill().unwrap();
+    let (mut said, mut out) = (String::new(), String::new());
+    std::io::Read::read_to_string(&mut agent.stdout.take().unwrap(), &mut said).unwrap();
+    std::io::Read::read_to_string(&mut agent.stderr.take().unwrap(), &mut out).unwrap();
+    assert!(
+        said.contains("media.proxy"),
+        "the agent ran the proxy: {said}"
+    );
+    assert!(
+        !out.contains("reading the source through the server"),
+        "the agent fell back to the server: {out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@ pub mod conform;
 pub mod edl;
 pub mod export;
 pub mod fields;
+pub mod frames;
 pub mod mentions;
 pub mod otio;
 pub mod timecode;

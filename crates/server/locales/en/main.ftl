@@ -904,3 +904,21 @@ media-probe-pending = Reading…
 media-probe-failed = Could not be read: { $reason }
 media-probe-invalid = Could not be read: not a picture or sound file ffprobe knows, or damaged
 media-play = Play in the browser
+
+# The review player
+player-review = Review
+player-frame = Frame
+player-timecode = Timecode
+player-index = { $at } of { $all }
+player-loop = Loop { $in }–{ $out }
+player-no-loop = No loop (I and O set one)
+player-play = Play
+player-pause = Pause
+player-back = One frame back
+player-forward = One frame forward
+player-speed = Speed
+player-full-screen = Full screen
+player-keys = Keys: space or K play and pause · L forward, again faster · J backward · ← → or , . one frame (ten with Shift) · Home, End · I and O set the loop, P clears it · F full screen
+player-unreadable = This version's file could not be read, so there is nothing to play.
+player-making = The browser copy of this version's file is being made; this page plays it once it is ready.
+player-no-file = This version has no file to play.

@@ -901,3 +901,21 @@ media-probe-pending = 读取中…
 media-probe-failed = 无法读取：{ $reason }
 media-probe-invalid = 无法读取：不是 ffprobe 能识别的画面或声音文件，或文件已损坏
 media-play = 在浏览器中播放
+
+# The review player
+player-review = 审看
+player-frame = 帧
+player-timecode = 时间码
+player-index = 第 { $at } / { $all } 帧
+player-loop = 循环 { $in }–{ $out }
+player-no-loop = 未设循环（按 I、O 设置）
+player-play = 播放
+player-pause = 暂停
+player-back = 后退一帧
+player-forward = 前进一帧
+player-speed = 速度
+player-full-screen = 全屏
+player-keys = 按键：空格或 K 播放／暂停 · L 正向播放，再按加速 · J 反向播放 · ← → 或 , . 逐帧（按住 Shift 十帧）· Home、End · I、O 设置循环，P 取消循环 · F 全屏
+player-unreadable = 此版本的文件无法读取，没有可播放的内容。
+player-making = 正在为此版本的文件制作浏览器播放副本；完成后即可在此页播放。
+player-no-file = 此版本没有可播放的文件。

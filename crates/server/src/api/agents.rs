@@ -8,7 +8,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State as AxState};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use mstation_core::Permission;
@@ -184,6 +184,10 @@ pub async fn heartbeat(
 pub struct WorkerParams {
     /// The agent holding the job (required).
     pub worker: Option<String>,
+    /// For a job's source: `true` asks for the bytes straight from the S3 bucket the platform
+    /// keeps blobs in, as a redirect to a signed address (where blobs are not in S3, the bytes
+    /// come through the server all the same).
+    pub direct: Option<bool>,
 }
 
 /// The job's file, the agent's while it holds the job: its kind, its file's blob hash and its
@@ -225,6 +229,22 @@ pub async fn source(
         .blob_size(&hash)
         .await?
         .ok_or_else(|| ApiError::not_found("media_file"))?;
+    // An agent that can reach the bucket reads a camera file from it, not through this server.
+    if p.direct == Some(true)
+        && let Some(url) = state
+            .blobs
+            .signed_read(&hash, std::time::Duration::from_secs(15 * 60))
+            .await?
+    {
+        return Ok((
+            StatusCode::TEMPORARY_REDIRECT,
+            [
+                (header::LOCATION, url),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+        )
+            .into_response());
+    }
     crate::api::media::blob_answer(
         &state,
         &hash,

@@ -37,6 +37,7 @@ pub fn router() -> Router<State> {
         .route("/assets/upload.js", get(upload_js))
         .route("/assets/tus.js", get(tus_js))
         .route("/assets/card.js", get(card_js))
+        .route("/assets/player.js", get(player_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -348,6 +349,10 @@ async fn import_js() -> impl IntoResponse {
 
 async fn tus_js() -> impl IntoResponse {
     script(include_str!("../../assets/tus.js"))
+}
+
+async fn player_js() -> impl IntoResponse {
+    script(include_str!("../../assets/player.js"))
 }
 
 async fn card_js() -> impl IntoResponse {

@@ -81,6 +81,7 @@ const PAGES: &[Page] = &[
     get("/assets/upload.js", EVERYONE),
     get("/assets/tus.js", EVERYONE),
     get("/assets/card.js", EVERYONE),
+    get("/assets/player.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -110,6 +111,7 @@ const PAGES: &[Page] = &[
     get("/app/sequences/{sequence_id}/import", EVERYONE),
     get("/app/shots/{shot_id}", EVERYONE),
     get("/app/assets/{asset_id}", EVERYONE),
+    get("/app/versions/{version_id}/review", EVERYONE),
     get("/app/tasks/{task_id}", EVERYONE),
     get("/app/playlists/{playlist_id}", EVERYONE),
     elsewhere(

@@ -37,6 +37,9 @@ pub struct BlobStore {
     /// The folder of the blobs, when they are local files: a finished upload is linked there
     /// instead of copied.
     local: Option<PathBuf>,
+    /// The bucket and the prefix inside it, when the blobs are kept in S3: what signs an address
+    /// a remote agent reads a blob from, straight from the bucket.
+    s3: Option<(object_store::aws::AmazonS3, String)>,
 }
 
 /// A blob's bytes, piece by piece.
@@ -53,6 +56,7 @@ impl BlobStore {
             objects: Arc::new(LocalFileSystem::new_with_prefix(&blobs)?),
             staging,
             local: Some(blobs),
+            s3: None,
         })
     }
 
@@ -88,16 +92,39 @@ impl BlobStore {
             }
         }
         let s3 = builder.with_bucket_name(bucket).build()?;
-        let objects: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
-            "" => Arc::new(s3),
-            p => Arc::new(object_store::prefix::PrefixStore::new(s3, p)),
+        let prefix = prefix.trim_matches('/').to_string();
+        let objects: Arc<dyn ObjectStore> = match prefix.as_str() {
+            "" => Arc::new(s3.clone()),
+            p => Arc::new(object_store::prefix::PrefixStore::new(s3.clone(), p)),
         };
         std::fs::create_dir_all(staging)?;
         Ok(BlobStore {
             objects,
             staging: staging.to_path_buf(),
             local: None,
+            s3: Some((s3, prefix)),
         })
+    }
+
+    /// An address that reads the blob `hash` straight from the S3 bucket for `valid_for`, signed
+    /// with the store's keys (SigV4 in the query); none when the blobs are not in S3.
+    pub async fn signed_read(
+        &self,
+        hash: &str,
+        valid_for: std::time::Duration,
+    ) -> Result<Option<String>, BlobError> {
+        use object_store::signer::Signer;
+        let Some((s3, prefix)) = &self.s3 else {
+            return Ok(None);
+        };
+        let path = match prefix.as_str() {
+            "" => Self::path(hash),
+            p => ObjectPath::from(format!("{p}/{}", Self::path(hash))),
+        };
+        let url = s3
+            .signed_url(object_store::signer::Method::GET, &path, valid_for)
+            .await?;
+        Ok(Some(url.to_string()))
     }
 
     /// The file an upload's bytes are gathered in until it is complete.

@@ -36,6 +36,7 @@ mod assets;
 mod fields;
 mod grid;
 mod overview;
+mod player;
 mod review;
 mod shot;
 
@@ -67,6 +68,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = shot::routes(r);
     let r = overview::routes(r);
     let r = review::routes(r);
+    let r = player::routes(r);
     let r = fields::routes(r);
     assets::routes(r)
 }
@@ -1511,6 +1513,13 @@ struct VersionRow {
 }
 
 /// A file of a version: a poster to look at and a proxy to play, once made.
+impl VersionRow {
+    /// Whether one of its files has a proxy to play in the review player.
+    fn playable(&self) -> bool {
+        self.files.iter().any(|f| f.proxy)
+    }
+}
+
 struct VersionFileRow {
     id: String,
     name: String,

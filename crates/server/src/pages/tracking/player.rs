@@ -1,0 +1,154 @@
+//! The review player: a version's proxy frame by frame, each frame named by its production
+//! number and source timecode (`core::tracking::frames`), stepped, looped and played at speed
+//! in the browser (`assets/player.js`).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::routing::get;
+use mstation_core::tracking::frames::{self, ShotFrames};
+use mstation_core::tracking::timecode::{Rate, Timecode};
+use mstation_store::tracking::Project;
+use uuid::Uuid;
+
+use super::{named_steps, script_json};
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::i18n;
+use crate::pages::{Nav, PageResult, Tr, ctx, html};
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/versions/{version_id}/review", get(player))
+}
+
+/// The frame an asset's (or any shot-less) version starts at.
+const FIRST_FRAME: i64 = 1001;
+
+#[derive(Template)]
+#[template(path = "player.html")]
+struct PlayerPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    project: Project,
+    /// What the version is of ("SQ010_0010 · Comp"), its number ("v003"), and its task.
+    subject: String,
+    number: String,
+    task_id: String,
+    /// The file played (its proxy's address), and why none can be yet.
+    file_name: String,
+    proxy: String,
+    waiting: Option<String>,
+    data: String,
+}
+
+async fn player(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(version_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let store = state.store.tenant(&cx.scope);
+    let version = store.version(version_id).await?;
+    let task = store.task(version.task_id).await?;
+    let project = store.project(task.project_id).await?;
+    let shot = match task.shot_id {
+        Some(id) => Some(store.shot(id).await?),
+        None => None,
+    };
+    let on = match (&shot, task.asset_id) {
+        (Some(s), _) => s.name.clone(),
+        (None, Some(a)) => store.asset(a).await?.name,
+        (None, None) => String::new(),
+    };
+    let step = named_steps(store.task_types(task.project_id).await?)
+        .into_iter()
+        .find(|t| t.id == task.task_type_id)
+        .map(|t| t.name)
+        .unwrap_or_default();
+    let files = store
+        .versions_media(&[version_id])
+        .await?
+        .remove(&version_id)
+        .unwrap_or_default();
+    // The first of its files with a proxy to play; else the first, and why it cannot play yet.
+    let playable = files.iter().find(|f| f.proxy_hash.is_some());
+    let file = playable.or(files.first());
+    let waiting = match (playable, file) {
+        (Some(_), _) => None,
+        (None, Some(f)) if f.probe_error.is_some() => Some(i18n::text("player-unreadable")),
+        (None, Some(_)) => Some(i18n::text("player-making")),
+        (None, None) => Some(i18n::text("player-no-file")),
+    };
+    let video = file
+        .and_then(|f| f.probe.as_ref())
+        .and_then(|p| p.video.clone());
+    let fps = video.as_ref().and_then(|v| v.fps).unwrap_or([24, 1]);
+    let rate = Rate::new(fps[0].max(1) as u32, fps[1].max(1) as u32).unwrap_or(Rate::FPS_24);
+    let duration = file.and_then(|f| f.probe.as_ref()).and_then(|p| p.duration);
+    // Its frames: as ffprobe counted them, else from its duration.
+    let count = video
+        .as_ref()
+        .and_then(|v| v.frames)
+        .or_else(|| duration.map(|d| (d * fps[0] as f64 / fps[1] as f64).round() as i64))
+        .unwrap_or(1)
+        .max(1);
+    let tc_text = file
+        .and_then(|f| f.probe.as_ref())
+        .and_then(|p| p.timecode.clone());
+    let tc0 = tc_text
+        .as_deref()
+        .and_then(|t| Timecode::parse(t, rate).ok())
+        .and_then(|t| t.to_frames(rate).ok());
+    let drop_frame = tc_text.as_deref().is_some_and(|t| t.contains([';', ',']));
+    // A file's timecode places it in the shot's source only at the project's own rate.
+    let project_rate = Rate::new(project.fps_num as u32, project.fps_den as u32).ok();
+    let shot_frames = shot.as_ref().map(|s| ShotFrames {
+        cut_in: s.cut_in,
+        cut_out: s.cut_out,
+        head_handles: s.head_handles,
+        tail_handles: s.tail_handles,
+        source_in: s.source_in,
+    });
+    let first = frames::first_frame(
+        shot_frames,
+        tc0.filter(|_| project_rate == Some(rate)),
+        FIRST_FRAME,
+    );
+    let texts = serde_json::json!({
+        "of": i18n::text_args("player-index", &[("at", "{at}".into()), ("all", "{all}".into())]),
+        "loop": i18n::text_args("player-loop", &[("in", "{in}".into()), ("out", "{out}".into())]),
+        "no_loop": i18n::text("player-no-loop"),
+        "play": i18n::text("player-play"),
+        "pause": i18n::text("player-pause"),
+    });
+    let data = script_json(&serde_json::json!({
+        "proxy": playable.map(|f| format!("/api/v1/media/{}/proxy", f.id)),
+        "fps": fps,
+        "frames": count,
+        "first": first,
+        "tc0": tc0,
+        "drop": drop_frame,
+        "nominal": rate.nominal(),
+        "texts": texts,
+    }));
+    html(PlayerPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash: None,
+        project,
+        subject: if step.is_empty() {
+            on
+        } else {
+            format!("{on} · {step}")
+        },
+        number: format!("v{:03}", version.number),
+        task_id: task.id.to_string(),
+        file_name: file.map(|f| f.name.clone()).unwrap_or_default(),
+        proxy: playable
+            .map(|f| format!("/api/v1/media/{}/proxy", f.id))
+            .unwrap_or_default(),
+        waiting,
+        data,
+    })
+}

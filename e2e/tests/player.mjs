@@ -1,0 +1,167 @@
+// The review player names each frame as the production does and shows that very frame: a clip
+// whose frames carry their index as a bar code (made by ffmpeg here) is handed in as a version of
+// a shot; in the player, stepping lands on each frame exactly (read back from the picture), the
+// frame number and timecode follow the shot's, and a loop, a speed and the keys work.
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const base = process.env.BASE_URL;
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+});
+const dir = mkdtempSync(join(tmpdir(), "mstation-e2e-player-"));
+const BITS = 8;
+
+try {
+  // 120 frames at 24 fps, each with its index in 8 black or white bars, starting at the plate's
+  // timecode 01:00:10:00 (the shot's source in is 01:00:10:00, its cut in 1001, handles 8).
+  const clip = join(dir, "SH010_comp_v001.mov");
+  const bars = Array.from({ length: BITS }, (_, b) => `if(eq(floor(X*${BITS}/W),${b}),bitand(N,${1 << b}),0)`).join("+");
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=320x180:r=24:d=5",
+    "-vf", `format=gray,geq=lum='if(gt(${bars},0),255,0)'`, "-timecode", "01:00:09:16",
+    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "24", clip]);
+
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/signin`);
+  await page.fill("input[name=email]", process.env.ADMIN_EMAIL);
+  await page.fill("input[name=password]", process.env.ADMIN_PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${base}/app`);
+  const csrf = await page.evaluate(() => document.querySelector("input[name=csrf]")?.value);
+  const api = async (method, path, body) => {
+    const r = await page.request.fetch(`${base}${path}`, {
+      method,
+      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
+      data: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${await r.text()}`);
+    return r.json();
+  };
+  const project = await api("POST", "/api/v1/projects", { name: "Frames", code: "FRM", fps: "24", width: 1920, height: 1080 });
+  const seq = await api("POST", `/api/v1/projects/${project.id}/sequences`, { name: "SQ010" });
+  const edl = "TITLE: FRAMES\nFCM: NON-DROP FRAME\n\n001  A001C001 V     C        01:00:10:00 01:00:14:04 01:00:00:00 01:00:04:04\n* FROM CLIP NAME: SH010\n";
+  await api("POST", `/api/v1/sequences/${seq.id}/conform`, { format: "cmx3600", edl, apply: true });
+  const shots = await api("GET", `/api/v1/sequences/${seq.id}/shots`);
+  const shot = shots.items[0];
+  const types = await api("GET", `/api/v1/projects/${project.id}/task-types`);
+  const comp = types.items.find((t) => t.name === "Compositing");
+  const made = await api("POST", "/api/v1/tasks", { tasks: [{ shot_id: shot.id, task_type_id: comp.id }] });
+  const task = made.items ? made.items[0] : made[0];
+  const bytes = readFileSync(clip);
+  const up = await page.request.fetch(`${base}/files`, {
+    method: "POST",
+    headers: {
+      "x-csrf-token": csrf, "tus-resumable": "1.0.0", "upload-length": String(bytes.length),
+      "upload-metadata": `filename ${Buffer.from("SH010_comp_v001.mov").toString("base64")},project ${Buffer.from(project.id).toString("base64")}`,
+      "content-type": "application/offset+octet-stream",
+    },
+    data: bytes,
+  });
+  assert.equal(up.status(), 201);
+  const files = await api("GET", `/api/v1/media?project=${project.id}`);
+  const version = await api("POST", `/api/v1/tasks/${task.id}/versions`, { comment: "Comp v1", media: [files.items[0].id] });
+  for (let i = 0; i < 300; i++) {
+    const f = await api("GET", `/api/v1/media/${files.items[0].id}`);
+    if (f.proxy_hash) break;
+    await page.waitForTimeout(100);
+  }
+
+  // The task page offers the player; the player opens on the first frame.
+  await page.goto(`${base}/app/tasks/${task.id}`);
+  await page.click("[data-testid=review-link]");
+  await page.waitForURL(/\/review$/);
+  await page.waitForSelector("[data-testid=player][data-settled=true]");
+  // The clip starts at 01:00:09:16, eight frames before the shot's source in: eight frames before
+  // its cut in (in its head handles).
+  const first = shot.head_handles >= 8 ? shot.cut_in - 8 : shot.cut_in - shot.head_handles;
+  assert.equal(await page.textContent("[data-testid=player-frame]"), String(first));
+  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:09:16");
+
+  // The index the picture on screen carries, read from its bars.
+  const shown = () => page.evaluate((bits) => {
+    const v = document.getElementById("player-video");
+    const c = document.createElement("canvas");
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext("2d");
+    g.drawImage(v, 0, 0);
+    let n = 0;
+    for (let b = 0; b < bits; b++) {
+      const x = Math.floor(((b + 0.5) * c.width) / bits);
+      const [r] = g.getImageData(x, Math.floor(c.height / 2), 1, 1).data;
+      if (r > 128) n |= 1 << b;
+    }
+    return n;
+  }, BITS);
+  const settle = () => page.waitForSelector("[data-testid=player][data-settled=true]");
+
+  // One hundred steps forward, each landing on its frame, the number and timecode with it.
+  for (let n = 1; n <= 100; n++) {
+    await page.keyboard.press(".");
+    await settle();
+    assert.equal(await shown(), n, `step ${n}: the picture shows frame ${n}`);
+    assert.equal(await page.textContent("[data-testid=player-frame]"), String(first + n));
+  }
+  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:13:20");
+  // Back with the arrow, ten with Shift.
+  await page.keyboard.press("ArrowLeft");
+  await settle();
+  assert.equal(await shown(), 99);
+  await page.keyboard.press("Shift+ArrowLeft");
+  await settle();
+  assert.equal(await shown(), 89);
+  assert.equal(await page.textContent("[data-testid=player-frame]"), String(first + 89));
+  // Home and End.
+  await page.keyboard.press("End");
+  await settle();
+  assert.equal(await shown(), 119);
+  await page.keyboard.press("Home");
+  await settle();
+  assert.equal(await shown(), 0);
+
+  // A loop from the shot's cut in to 20 frames later, played at double speed: it stays inside.
+  for (let i = 0; i < shot.cut_in - first; i++) await page.keyboard.press(".");
+  await settle();
+  assert.equal(await page.textContent("[data-testid=player-frame]"), String(shot.cut_in));
+  await page.keyboard.press("i");
+  await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.press("Shift+ArrowRight");
+  await settle();
+  await page.keyboard.press("o");
+  assert.match(await page.textContent("[data-testid=player-loop]"), new RegExp(`${shot.cut_in}.${shot.cut_in + 20}`));
+  await page.selectOption("[data-testid=player-speed]", "2");
+  await page.keyboard.press("Space");
+  const seen = new Set();
+  for (let i = 0; i < 40; i++) {
+    await page.waitForTimeout(50);
+    seen.add(Number(await page.getAttribute("[data-testid=player]", "data-frame")));
+  }
+  await page.keyboard.press("k");
+  await settle();
+  for (const f of seen) assert.ok(f >= shot.cut_in && f <= shot.cut_in + 20, `frame ${f} played outside the loop`);
+  assert.ok(seen.size > 3, "it played");
+  const paused = Number(await page.getAttribute("[data-testid=player]", "data-index"));
+  assert.equal(await shown(), paused, "paused, the picture is the frame named");
+
+  // In Chinese.
+  await page.click("button[value=zh-CN]");
+  await page.waitForLoadState("load");
+  await page.waitForSelector("[data-testid=player][data-settled=true]");
+  const zh = (await page.textContent("[data-testid=player]")) + (await page.textContent(".player-keys"));
+  assert.ok(zh.includes("时间码") && zh.includes("播放"), zh);
+  for (const english of ["Frame", "Timecode", "Speed", "Keys", "Loop", "Play"]) {
+    assert.ok(!zh.includes(english), `"${english}" on the Chinese page`);
+  }
+  await page.click("button[value=en]");
+  await page.waitForLoadState("load");
+  console.log("ok: the player steps 100 frames exactly, names them as the shot does, loops and plays at speed");
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  await browser.close();
+}
