@@ -19,11 +19,11 @@ const BITS = 8;
 
 try {
   // 120 frames at 24 fps, each with its index in 8 black or white bars, starting at the plate's
-  // timecode 01:00:10:00 (the shot's source in is 01:00:10:00, its cut in 1001, handles 8).
+  // timecode 01:00:09:20, four frames before the shot's source in (01:00:10:00).
   const clip = join(dir, "SH010_comp_v001.mov");
   const bars = Array.from({ length: BITS }, (_, b) => `if(eq(floor(X*${BITS}/W),${b}),bitand(N,${1 << b}),0)`).join("+");
   execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=320x180:r=24:d=5",
-    "-vf", `format=gray,geq=lum='if(gt(${bars},0),255,0)'`, "-timecode", "01:00:09:16",
+    "-vf", `format=gray,geq=lum='if(gt(${bars},0),255,0)'`, "-timecode", "01:00:09:20",
     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "24", clip]);
 
   const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1200, height: 900 } });
@@ -77,11 +77,12 @@ try {
   await page.click("[data-testid=review-link]");
   await page.waitForURL(/\/review$/);
   await page.waitForSelector("[data-testid=player][data-settled=true]");
-  // The clip starts at 01:00:09:16, eight frames before the shot's source in: eight frames before
-  // its cut in (in its head handles).
-  const first = shot.head_handles >= 8 ? shot.cut_in - 8 : shot.cut_in - shot.head_handles;
+  // Its timecode places its first frame four frames before the shot's cut in (a render starting
+  // at the first of the head handles would be numbered from cut in − handles).
+  assert.ok(shot.head_handles > 4, "the project's handles");
+  const first = shot.cut_in - 4;
   assert.equal(await page.textContent("[data-testid=player-frame]"), String(first));
-  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:09:16");
+  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:09:20");
 
   // The index the picture on screen carries, read from its bars.
   const shown = () => page.evaluate((bits) => {
@@ -108,7 +109,7 @@ try {
     assert.equal(await shown(), n, `step ${n}: the picture shows frame ${n}`);
     assert.equal(await page.textContent("[data-testid=player-frame]"), String(first + n));
   }
-  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:13:20");
+  assert.equal(await page.textContent("[data-testid=player-tc]"), "01:00:14:00");
   // Back with the arrow, ten with Shift.
   await page.keyboard.press("ArrowLeft");
   await settle();
@@ -125,7 +126,8 @@ try {
   await settle();
   assert.equal(await shown(), 0);
 
-  // A loop from the shot's cut in to 20 frames later, played at double speed: it stays inside.
+  // A loop from the shot's cut in to 20 frames later, played at half speed: every frame of it,
+  // its out included, and none outside.
   for (let i = 0; i < shot.cut_in - first; i++) await page.keyboard.press(".");
   await settle();
   assert.equal(await page.textContent("[data-testid=player-frame]"), String(shot.cut_in));
@@ -135,17 +137,18 @@ try {
   await settle();
   await page.keyboard.press("o");
   assert.match(await page.textContent("[data-testid=player-loop]"), new RegExp(`${shot.cut_in}.${shot.cut_in + 20}`));
-  await page.selectOption("[data-testid=player-speed]", "2");
+  await page.selectOption("[data-testid=player-speed]", "0.5");
   await page.keyboard.press("Space");
   const seen = new Set();
-  for (let i = 0; i < 40; i++) {
-    await page.waitForTimeout(50);
+  for (let i = 0; i < 90; i++) {
+    await page.waitForTimeout(40);
     seen.add(Number(await page.getAttribute("[data-testid=player]", "data-frame")));
   }
   await page.keyboard.press("k");
   await settle();
   for (const f of seen) assert.ok(f >= shot.cut_in && f <= shot.cut_in + 20, `frame ${f} played outside the loop`);
-  assert.ok(seen.size > 3, "it played");
+  assert.ok(seen.has(shot.cut_in + 20), `the loop's out was played: ${[...seen].sort()}`);
+  assert.ok(seen.size > 10, "it played");
   const paused = Number(await page.getAttribute("[data-testid=player]", "data-index"));
   assert.equal(await shown(), paused, "paused, the picture is the frame named");
 

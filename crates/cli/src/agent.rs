@@ -1,7 +1,8 @@
 //! `mstation agent --server URL --token T`: runs the platform's media jobs (probes, proxies) on
 //! this machine, pulled over HTTP from the queue the servers' own workers share. Each job is
-//! claimed with a lease and renewed while it runs; its source is read through the server, what
-//! it made is sent back through the server, and the job is ended with it, recorded once. A
+//! claimed with a lease and renewed while it runs; its source is read straight from the S3
+//! bucket where the platform keeps media there (else through the server), what it made is sent
+//! back through the server, and the job is ended with it, recorded once. A
 //! killed agent stops renewing: its job goes back to the queue and runs elsewhere.
 
 use std::path::{Path, PathBuf};
@@ -81,6 +82,8 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             .connect_timeout(Duration::from_secs(10))
             // A stalled transfer is dropped and the job tried again, not held forever.
             .read_timeout(Duration::from_secs(60))
+            // A source's redirect to the bucket is followed by hand, without the token.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?,
         base: o.server.trim_end_matches('/').to_string(),
         token: o.token.clone(),
@@ -251,21 +254,21 @@ async fn work_slot(
     Ok(())
 }
 
-/// Runs one job: its source read through the server, the tool run here, what it made sent
-/// back. Answers the end to send.
+/// Runs one job: its source read (from the bucket, else through the server), the tool run here,
+/// what it made sent back. Answers the end to send.
 async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Result<Value, Failure> {
     let id = job["id"].as_str().unwrap_or_default();
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
     let src = dir.join("source");
-    let hash = job["payload"]["hash"].as_str().unwrap_or_default();
+    let hash = job["payload"]["hash"].as_str().filter(|h| !h.is_empty());
     // Straight from the bucket where the platform keeps blobs in S3 and this machine reaches
-    // it, checked against the file's hash; else through the server.
-    match fetch(server, worker, id, &src, Some(hash)).await {
-        Err(Failure::Retry(why)) => {
+    // it; else through the server. Either way checked against the file's hash.
+    match fetch(server, worker, id, &src, hash, hash.is_some()).await {
+        Err(Failure::Retry(why)) if hash.is_some() => {
             eprintln!("{worker}: job {id}: reading the source through the server ({why})");
-            fetch(server, worker, id, &src, None).await?
+            fetch(server, worker, id, &src, hash, false).await?
         }
         other => other?,
     }
@@ -331,21 +334,22 @@ async fn finish(server: &Server, id: &str, end: &Value) -> Result<Value, Failure
     }
 }
 
-/// Reads the job's source into `to`: through the server, or, with the file's `hash`, straight
-/// from the S3 bucket when the server keeps blobs there (a redirect to a signed address, which
-/// leaves the token behind), checked against the hash.
+/// Reads the job's source into `to`, checked against its `hash`: through the server, or, with
+/// `direct`, straight from the S3 bucket when the server keeps media there (it answers with a
+/// signed address, which is read with no token of the platform).
 async fn fetch(
     server: &Server,
     worker: &str,
     id: &str,
     to: &Path,
     hash: Option<&str>,
+    direct: bool,
 ) -> Result<(), Failure> {
-    let direct = if hash.is_some() { "&direct=true" } else { "" };
+    let ask = if direct { "&direct=true" } else { "" };
     let r = server
         .http
         .get(server.url(&format!(
-            "/api/v1/agent/jobs/{id}/source?worker={worker}{direct}"
+            "/api/v1/agent/jobs/{id}/source?worker={worker}{ask}"
         )))
         .bearer_auth(&server.token)
         .send()
@@ -354,6 +358,22 @@ async fn fetch(
     if r.status() == reqwest::StatusCode::CONFLICT {
         return Err(Failure::LeaseLost);
     }
+    let r = if r.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
+        let at = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Failure::Retry("the server named no address for the source".into()))?
+            .to_string();
+        server
+            .http
+            .get(&at)
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(format!("reading the source from the bucket: {e}")))?
+    } else {
+        r
+    };
     if !r.status().is_success() {
         return Err(Failure::Retry(format!(
             "reading the job's source: {}",
@@ -380,9 +400,14 @@ async fn fetch(
     if let (Some(h), Some(want)) = (hasher, hash)
         && h.finalize().to_hex().as_str() != want
     {
-        return Err(Failure::Retry(
-            "the source read is not the file's bytes (its hash differs)".into(),
-        ));
+        let why = "the source read is not the file's bytes (its hash differs)".to_string();
+        // From the bucket, the server may yet read it whole; from the server, the file kept is
+        // damaged, and no attempt will do better.
+        return Err(if direct {
+            Failure::Retry(why)
+        } else {
+            Failure::Final(why)
+        });
     }
     Ok(())
 }

@@ -19,7 +19,8 @@ const out = {
   speed: document.getElementById("player-speed"),
 };
 const [num, den] = data.fps;
-const last = Math.max(0, data.frames - 1);
+let last = Math.max(0, data.frames - 1);
+const frameMs = () => (1000 * den) / num / (video.playbackRate || 1);
 let at = 0; // the file's frame shown (from 0)
 let loop = null; // [in, out] as file frames
 let reverse = null; // the timer of backward play
@@ -112,20 +113,45 @@ function toggle() {
   else show(at);
 }
 
-// While playing, the frame on screen is the one named.
+// Back to the loop's in, playing on.
+function again() {
+  at = loop[0];
+  video.currentTime = ((loop[0] + 0.5) * den) / num;
+  tell();
+}
+
+// While playing, the frame on screen is the one named. The loop's out is played as long as any
+// other frame, then playing goes on from its in.
+let turning = null;
 function follow(_now, meta) {
   if (!video.paused) {
     at = Math.min(last, Math.max(0, Math.round((meta.mediaTime * num) / den)));
-    if (loop && at >= loop[1]) {
-      video.currentTime = ((loop[0] + 0.5) * den) / num;
-      at = loop[0];
+    if (loop && at > loop[1]) again();
+    else if (loop && at === loop[1] && !turning) {
+      turning = setTimeout(() => {
+        turning = null;
+        if (loop && !video.paused && at >= loop[1]) again();
+      }, frameMs());
     }
     tell();
   }
   video.requestVideoFrameCallback(follow);
 }
 if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) video.requestVideoFrameCallback(follow);
-video.addEventListener("ended", () => show(last));
+video.addEventListener("ended", () => {
+  if (loop) {
+    again();
+    video.play();
+  } else show(last);
+});
+// The picture's own length bounds the frames named (a count read from the file's container can
+// include a longer sound track).
+video.addEventListener("loadedmetadata", () => {
+  if (Number.isFinite(video.duration) && video.duration > 0) {
+    last = Math.max(0, Math.min(last, Math.round((video.duration * num) / den) - 1));
+    tell();
+  }
+});
 video.addEventListener("pause", tell);
 
 document.addEventListener("keydown", (e) => {
@@ -133,14 +159,15 @@ document.addEventListener("keydown", (e) => {
   const by = e.shiftKey ? 10 : 1;
   const key = e.key.toLowerCase();
   if (key === " " || key === "k") toggle();
-  else if (key === "l") play(video.paused || reverse ? 1 : Math.min(8, video.playbackRate * 2));
+  else if (key === "l") play(video.paused || reverse ? 1 : Math.min(4, video.playbackRate * 2));
   else if (key === "j") backward();
   else if (key === "arrowright" || key === "." || key === ">") show(at + by);
   else if (key === "arrowleft" || key === "," || key === "<") show(at - by);
   else if (key === "home") show(loop ? loop[0] : 0);
   else if (key === "end") show(loop ? loop[1] : last);
-  else if (key === "i") loop = [at, loop ? Math.max(at, loop[1]) : last];
-  else if (key === "o") loop = [loop ? Math.min(at, loop[0]) : 0, at];
+  // An in after the out (or an out before the in) starts the loop over from that end.
+  else if (key === "i") loop = [at, loop && loop[1] >= at ? loop[1] : last];
+  else if (key === "o") loop = [loop && loop[0] <= at ? loop[0] : 0, at];
   else if (key === "p") loop = null;
   else if (key === "f") fullscreen();
   else return;
@@ -161,6 +188,9 @@ document.getElementById("player-full")?.addEventListener("click", fullscreen);
 out.speed.addEventListener("change", () => {
   video.playbackRate = Number(out.speed.value) || 1;
   if (reverse) backward();
+  // The keys are the player's again.
+  out.speed.blur();
 });
-video.addEventListener("loadeddata", () => show(0), { once: true });
+if (video.readyState >= 2) show(0);
+else video.addEventListener("loadeddata", () => show(0), { once: true });
 tell();

@@ -922,3 +922,4 @@ player-keys = Keys: space or K play and pause · L forward, again faster · J ba
 player-unreadable = This version's file could not be read, so there is nothing to play.
 player-making = The browser copy of this version's file is being made; this page plays it once it is ready.
 player-no-file = This version has no file to play.
+player-no-picture = This version's file has sound but no picture; there is nothing to show here.

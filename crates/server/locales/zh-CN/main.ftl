@@ -919,3 +919,4 @@ player-keys = 按键：空格或 K 播放／暂停 · L 正向播放，再按加
 player-unreadable = 此版本的文件无法读取，没有可播放的内容。
 player-making = 正在为此版本的文件制作浏览器播放副本；完成后即可在此页播放。
 player-no-file = 此版本没有可播放的文件。
+player-no-picture = 此版本的文件只有声音没有画面，此处无可显示的内容。

@@ -211,6 +211,7 @@ async fn held(
 #[utoipa::path(get, path = "/api/v1/agent/jobs/{job_id}/source", tag = "jobs",
     params(("job_id" = Uuid, Path), WorkerParams),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 307, description = "Asked for `direct` with media in S3: read the bytes at the signed address in `Location` (valid two minutes), with no token"),
         (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn source(
     AxState(state): AxState<State>,
@@ -233,7 +234,7 @@ pub async fn source(
     if p.direct == Some(true)
         && let Some(url) = state
             .blobs
-            .signed_read(&hash, std::time::Duration::from_secs(15 * 60))
+            .signed_read(&hash, std::time::Duration::from_secs(120))
             .await?
     {
         return Ok((

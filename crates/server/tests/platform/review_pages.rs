@@ -804,6 +804,23 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
             200,
             "the page's viewer may load it"
         );
+        // The version opens in the review player for the organisation, and for no one else.
+        let review = format!("/app/versions/{newest}/review");
+        let (s, player) = li.get(&review).await;
+        assert_eq!(s, 200);
+        assert!(
+            player.contains("data-testid=\"player\"")
+                && player.contains(&format!("/api/v1/media/{file}/proxy")),
+            "{player}"
+        );
+        let (_, task_page) = li.get(&format!("/app/tasks/{}", p.layout)).await;
+        assert!(
+            task_page.contains(&review),
+            "the task page offers the player"
+        );
+        let b = srv.tenant("Bravo", "bravo").await;
+        let bravo = Browser::sign_in(&srv, &b.owner.email, &b.password).await;
+        assert_eq!(bravo.get(&review).await.0, 404);
         let (_, assets) = li.get(&format!("/app/projects/{}/assets", p.project)).await;
         assert!(
             !assets.contains("/poster\""),

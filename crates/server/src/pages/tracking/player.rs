@@ -21,9 +21,6 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/versions/{version_id}/review", get(player))
 }
 
-/// The frame an asset's (or any shot-less) version starts at.
-const FIRST_FRAME: i64 = 1001;
-
 #[derive(Template)]
 #[template(path = "player.html")]
 struct PlayerPage {
@@ -77,14 +74,25 @@ async fn player(
     let waiting = match (playable, file) {
         (Some(_), _) => None,
         (None, Some(f)) if f.probe_error.is_some() => Some(i18n::text("player-unreadable")),
+        // Read, with no picture (a sound mix): no proxy is made of it.
+        (None, Some(f)) if f.probe.as_ref().is_some_and(|p| p.video.is_none()) => {
+            Some(i18n::text("player-no-picture"))
+        }
         (None, Some(_)) => Some(i18n::text("player-making")),
         (None, None) => Some(i18n::text("player-no-file")),
     };
     let video = file
         .and_then(|f| f.probe.as_ref())
         .and_then(|p| p.video.clone());
-    let fps = video.as_ref().and_then(|v| v.fps).unwrap_or([24, 1]);
-    let rate = Rate::new(fps[0].max(1) as u32, fps[1].max(1) as u32).unwrap_or(Rate::FPS_24);
+    // The file's rate, as timecode counts it; a rate timecode does not know (variable, or an
+    // odd one) plays at ffprobe's rate, without timecode.
+    let fps = video
+        .as_ref()
+        .and_then(|v| v.fps)
+        .filter(|f| f[0] > 0 && f[1] > 0)
+        .unwrap_or([24, 1]);
+    let known = Rate::new(fps[0] as u32, fps[1] as u32).ok();
+    let rate = known.unwrap_or(Rate::FPS_24);
     let duration = file.and_then(|f| f.probe.as_ref()).and_then(|p| p.duration);
     // Its frames: as ffprobe counted them, else from its duration.
     let count = video
@@ -96,11 +104,12 @@ async fn player(
     let tc_text = file
         .and_then(|f| f.probe.as_ref())
         .and_then(|p| p.timecode.clone());
-    let tc0 = tc_text
+    let tc = tc_text
         .as_deref()
-        .and_then(|t| Timecode::parse(t, rate).ok())
-        .and_then(|t| t.to_frames(rate).ok());
-    let drop_frame = tc_text.as_deref().is_some_and(|t| t.contains([';', ',']));
+        .filter(|_| known.is_some())
+        .and_then(|t| Timecode::parse(t, rate).ok());
+    let tc0 = tc.as_ref().and_then(|t| t.to_frames(rate).ok());
+    let drop_frame = tc.as_ref().is_some_and(|t| t.drop_frame);
     // A file's timecode places it in the shot's source only at the project's own rate.
     let project_rate = Rate::new(project.fps_num as u32, project.fps_den as u32).ok();
     let shot_frames = shot.as_ref().map(|s| ShotFrames {
@@ -112,8 +121,9 @@ async fn player(
     });
     let first = frames::first_frame(
         shot_frames,
-        tc0.filter(|_| project_rate == Some(rate)),
-        FIRST_FRAME,
+        tc0.filter(|_| project_rate == known),
+        count,
+        project.start_frame,
     );
     let texts = serde_json::json!({
         "of": i18n::text_args("player-index", &[("at", "{at}".into()), ("all", "{all}".into())]),
