@@ -152,6 +152,28 @@ try {
   const paused = Number(await page.getAttribute("[data-testid=player]", "data-index"));
   assert.equal(await shown(), paused, "paused, the picture is the frame named");
 
+  // A note on the frame shown: the player comes back on that frame, the note lists it, and the
+  // note's frame, chosen from elsewhere, shows that very picture again.
+  await page.keyboard.press("p");
+  await page.keyboard.press("Home");
+  await settle();
+  for (let i = 0; i < 13; i++) await page.keyboard.press(".");
+  await settle();
+  const noted = first + 13;
+  assert.equal(await page.textContent("#player-note-on"), `Note on frame ${noted}`);
+  await page.fill("[data-testid=player-note-form] textarea", "Edge flicker on the lantern.");
+  await Promise.all([page.waitForURL(new RegExp(`review\\?frame=${noted}$`)), page.click("[data-testid=player-note-form] button")]);
+  await settle();
+  assert.equal(await page.textContent("[data-testid=player-frame]"), String(noted));
+  assert.equal(await shown(), 13);
+  const note = page.locator(`[data-note-frame="${noted}"]`);
+  assert.match(await note.textContent(), /Edge flicker on the lantern\./);
+  await page.keyboard.press("End");
+  await settle();
+  await note.locator("button").click();
+  await settle();
+  assert.equal(await shown(), 13, "the note's frame, shown again");
+
   // In Chinese.
   await page.click("button[value=zh-CN]");
   await page.waitForLoadState("load");

@@ -54,6 +54,11 @@ function tell() {
   out.play.textContent = video.paused && !reverse ? data.texts.play : data.texts.pause;
   stage.dataset.frame = String(data.first + at);
   stage.dataset.index = String(at);
+  // A note is written on the frame shown.
+  const frame = document.getElementById("player-note-frame");
+  if (frame) frame.value = String(data.first + at);
+  const on = document.getElementById("player-note-on");
+  if (on) on.textContent = data.texts.on_frame.replace("{frame}", String(data.first + at));
 }
 
 // The file's frame `n`, paused: the middle of the frame, so rounding never shows its neighbour.
@@ -180,6 +185,10 @@ function fullscreen() {
   else stage.requestFullscreen?.();
 }
 
+// A note's frame, shown.
+for (const b of document.querySelectorAll("[data-goto]")) {
+  b.addEventListener("click", () => show(Number(b.dataset.goto) - data.first));
+}
 for (const b of document.querySelectorAll("[data-step]")) {
   b.addEventListener("click", () => show(at + Number(b.dataset.step)));
 }
@@ -191,6 +200,6 @@ out.speed.addEventListener("change", () => {
   // The keys are the player's again.
   out.speed.blur();
 });
-if (video.readyState >= 2) show(0);
-else video.addEventListener("loadeddata", () => show(0), { once: true });
+if (video.readyState >= 2) show(data.open_at);
+else video.addEventListener("loadeddata", () => show(data.open_at), { once: true });
 tell();

@@ -923,3 +923,6 @@ player-unreadable = This version's file could not be read, so there is nothing t
 player-making = The browser copy of this version's file is being made; this page plays it once it is ready.
 player-no-file = This version has no file to play.
 player-no-picture = This version's file has sound but no picture; there is nothing to show here.
+player-notes = Notes on this version
+player-no-notes = No notes yet. A note is written on the frame shown.
+player-note-on = Note on frame { $frame }

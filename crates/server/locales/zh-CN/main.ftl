@@ -920,3 +920,6 @@ player-unreadable = 此版本的文件无法读取，没有可播放的内容。
 player-making = 正在为此版本的文件制作浏览器播放副本；完成后即可在此页播放。
 player-no-file = 此版本没有可播放的文件。
 player-no-picture = 此版本的文件只有声音没有画面，此处无可显示的内容。
+player-notes = 此版本的备注
+player-no-notes = 暂无备注。备注写在当前显示的帧上。
+player-note-on = 第 { $frame } 帧的备注

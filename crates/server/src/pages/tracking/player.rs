@@ -4,14 +4,19 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State as AxState};
+use axum::extract::{Path, Query, State as AxState};
 use axum::routing::get;
 use mstation_core::tracking::frames::{self, ShotFrames};
 use mstation_core::tracking::timecode::{Rate, Timecode};
 use mstation_store::tracking::Project;
 use uuid::Uuid;
 
-use super::{named_steps, script_json};
+use mstation_core::Permission;
+use mstation_store::tracking::notes::NoteOn;
+use serde::Deserialize;
+
+use super::review::{NoteRow, note_rows};
+use super::{named_steps, people, script_json};
 use crate::State;
 use crate::auth::MaybeSigned;
 use crate::i18n;
@@ -37,12 +42,24 @@ struct PlayerPage {
     proxy: String,
     waiting: Option<String>,
     data: String,
+    version_id: String,
+    /// The version's notes, by frame (notes on no frame last), and whether the viewer may write one.
+    notes: Vec<NoteRow>,
+    can_note: bool,
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct PlayerQuery {
+    /// The production frame to open on (a note's).
+    frame: Option<String>,
 }
 
 async fn player(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(version_id): Path<Uuid>,
+    Query(q): Query<PlayerQuery>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     let store = state.store.tenant(&cx.scope);
@@ -125,7 +142,23 @@ async fn player(
         count,
         project.start_frame,
     );
+    // Opened on a note's frame, when it is one of the file's.
+    let open_at = q
+        .frame
+        .and_then(|f| f.trim().parse::<i64>().ok())
+        .map(|f| f - first)
+        .filter(|i| (0..count).contains(i))
+        .unwrap_or(0);
+    let names: std::collections::HashMap<Uuid, String> =
+        people(&state, &cx).await?.into_iter().collect();
+    let mut notes = note_rows(
+        store.entity_notes(NoteOn::Version(version_id)).await?,
+        &names,
+        &cx,
+    );
+    notes.sort_by_key(|n| (n.frame.is_none(), n.frame));
     let texts = serde_json::json!({
+        "on_frame": i18n::text_args("player-note-on", &[("frame", "{frame}".into())]),
         "of": i18n::text_args("player-index", &[("at", "{at}".into()), ("all", "{all}".into())]),
         "loop": i18n::text_args("player-loop", &[("in", "{in}".into()), ("out", "{out}".into())]),
         "no_loop": i18n::text("player-no-loop"),
@@ -140,6 +173,7 @@ async fn player(
         "tc0": tc0,
         "drop": drop_frame,
         "nominal": rate.nominal(),
+        "open_at": open_at,
         "texts": texts,
     }));
     html(PlayerPage {
@@ -160,5 +194,9 @@ async fn player(
             .unwrap_or_default(),
         waiting,
         data,
+        version_id: version_id.to_string(),
+        notes,
+        can_note: cx.scope.can(Permission::Review),
+        csrf: cx.csrf.clone(),
     })
 }

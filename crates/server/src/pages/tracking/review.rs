@@ -110,6 +110,9 @@ pub(super) struct NoteForm {
     body: String,
     #[serde(default)]
     frame: String,
+    /// `review`: the note was written in the review player, which it goes back to.
+    #[serde(default)]
+    back: String,
 }
 
 /// The optional frame of a note form: empty is none; anything but a whole number is refused.
@@ -181,6 +184,14 @@ async fn version_note(
     let version = state.store.tenant(&cx.scope).version(version_id).await?;
     let task_id = version.task_id;
     match write_note(&state, &cx, NoteOn::Version(version_id), &f).await {
+        // Back in the player, on the frame the note is on.
+        Ok(_) if f.back == "review" => {
+            let at = match note_frame(&f.frame) {
+                Ok(Some(frame)) => format!("?frame={frame}"),
+                _ => String::new(),
+            };
+            Ok(Redirect::to(&format!("/app/versions/{version_id}/review{at}")).into_response())
+        }
         Ok(_) => {
             Ok(Redirect::to(&format!("/app/tasks/{task_id}#version-{version_id}")).into_response())
         }
