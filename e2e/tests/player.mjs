@@ -174,6 +174,16 @@ try {
   await settle();
   assert.equal(await shown(), 13, "the note's frame, shown again");
 
+  // A verdict from the player: asking for changes moves the task to its workflow's retake
+  // status, with the note on the frame shown, and comes back to that frame.
+  await page.fill("[data-testid=player-note-form] textarea", "The lantern's edge flickers here; please fix.");
+  await Promise.all([page.waitForURL(new RegExp(`review\\?frame=${noted}$`)), page.click("[data-testid=player-retake]")]);
+  await settle();
+  assert.match(await page.textContent("[data-testid=task-status]"), /Retake/);
+  const onTask = await api("GET", `/api/v1/tasks/${task.id}/notes`);
+  const verdict = onTask.items.find((n) => n.body.startsWith("The lantern's edge"));
+  assert.equal(verdict.frame, noted, "the verdict's note is on the frame shown");
+
   // In Chinese.
   await page.click("button[value=zh-CN]");
   await page.waitForLoadState("load");

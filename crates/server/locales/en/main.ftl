@@ -926,3 +926,5 @@ player-no-picture = This version's file has sound but no picture; there is nothi
 player-notes = Notes on this version
 player-no-notes = No notes yet. A note is written on the frame shown.
 player-note-on = Note on frame { $frame }
+player-approve = Approve
+player-retake = Request changes

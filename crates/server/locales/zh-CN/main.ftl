@@ -923,3 +923,5 @@ player-no-picture = 此版本的文件只有声音没有画面，此处无可显
 player-notes = 此版本的备注
 player-no-notes = 暂无备注。备注写在当前显示的帧上。
 player-note-on = 第 { $frame } 帧的备注
+player-approve = 通过
+player-retake = 要求修改

@@ -821,6 +821,24 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
         let b = srv.tenant("Bravo", "bravo").await;
         let bravo = Browser::sign_in(&srv, &b.owner.email, &b.password).await;
         assert_eq!(bravo.get(&review).await.0, 404);
+        // Verdicts as the viewer's role may give them: the owner approves or asks for changes;
+        // a viewer writes nothing.
+        let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+        let (_, page) = owner.get(&review).await;
+        assert!(
+            page.contains("data-testid=\"player-approve\"")
+                && page.contains("data-testid=\"player-retake\""),
+            "{page}"
+        );
+        srv.person(&a, "vera@alpha.example", "Vera Viewer", Role::Viewer)
+            .await;
+        let vera = Browser::sign_in(&srv, "vera@alpha.example", PASSWORD).await;
+        let (s, page) = vera.get(&review).await;
+        assert_eq!(s, 200);
+        assert!(
+            !page.contains("player-note-form") && !page.contains("player-retake"),
+            "{page}"
+        );
         let (_, assets) = li.get(&format!("/app/projects/{}/assets", p.project)).await;
         assert!(
             !assets.contains("/poster\""),

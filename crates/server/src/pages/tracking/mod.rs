@@ -1891,6 +1891,9 @@ struct NoteForm {
     #[serde(default)]
     status_id: String,
     version: i64,
+    /// The version whose review player the note was written in, which it goes back to.
+    #[serde(default)]
+    review: Option<Uuid>,
 }
 
 async fn task_note(
@@ -1940,6 +1943,23 @@ async fn task_note(
         )
         .await
     {
+        // Back in the player of a version of this task, on the frame the note is on.
+        Ok(_) if f.review.is_some() => {
+            let version = f.review.unwrap_or_default();
+            let on_task = state
+                .store
+                .tenant(&cx.scope)
+                .version(version)
+                .await
+                .is_ok_and(|v| v.task_id == task_id);
+            let at = frame.map(|n| format!("?frame={n}")).unwrap_or_default();
+            Ok(Redirect::to(&if on_task {
+                format!("/app/versions/{version}/review{at}")
+            } else {
+                format!("/app/tasks/{task_id}")
+            })
+            .into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/app/tasks/{task_id}")).into_response()),
         Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(e.into()),
         Err(e) => {

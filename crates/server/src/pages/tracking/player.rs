@@ -47,6 +47,13 @@ struct PlayerPage {
     notes: Vec<NoteRow>,
     can_note: bool,
     csrf: String,
+    /// The verdicts the viewer's role may give, as statuses of the task's workflow (id, name):
+    /// approve (its first finished status) and ask for changes (its first retake status); the
+    /// task's version a verdict is given against, and its status now (name, colour).
+    approve: Option<(String, String)>,
+    retake: Option<(String, String)>,
+    task_version: i64,
+    status: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +87,31 @@ async fn player(
         .find(|t| t.id == task.task_type_id)
         .map(|t| t.name)
         .unwrap_or_default();
+    // A verdict moves the task through its workflow, as far as the viewer's role may: an
+    // artist's only on a task of theirs.
+    let statuses = super::named_statuses(store.task_statuses(task.project_id).await?);
+    let own = task
+        .assignees
+        .split_whitespace()
+        .any(|u| u == cx.scope.user_id.to_string());
+    let may: Vec<&mstation_store::tracking::tasks::TaskStatus> = statuses
+        .iter()
+        .filter(|s| {
+            cx.scope.can(Permission::Review) && cx.scope.role.may_set_status(&s.set_by, own)
+        })
+        .collect();
+    let verdict = |pick: &dyn Fn(&&&mstation_store::tracking::tasks::TaskStatus) -> bool| {
+        may.iter()
+            .filter(pick)
+            .min_by_key(|s| s.sort_order)
+            .map(|s| (s.id.to_string(), s.name.clone()))
+    };
+    let approve = verdict(&|s| s.is_done && !s.is_retake);
+    let retake = verdict(&|s| s.is_retake);
+    let status = statuses
+        .iter()
+        .find(|s| s.id == task.status_id)
+        .map(|s| (s.name.clone(), s.color.clone()));
     let files = store
         .versions_media(&[version_id])
         .await?
@@ -198,5 +230,9 @@ async fn player(
         notes,
         can_note: cx.scope.can(Permission::Review),
         csrf: cx.csrf.clone(),
+        approve,
+        retake,
+        task_version: task.version,
+        status,
     })
 }
