@@ -183,6 +183,12 @@ try {
   const onTask = await api("GET", `/api/v1/tasks/${task.id}/notes`);
   const verdict = onTask.items.find((n) => n.body.startsWith("The lantern's edge"));
   assert.equal(verdict.frame, noted, "the verdict's note is on the frame shown");
+  assert.match(await page.textContent("[data-testid=player-notes]"), /The lantern's edge flickers here/, "listed in the player");
+  // Approved with no words: the verdict alone.
+  await Promise.all([page.waitForURL(/review/), page.click("[data-testid=player-approve]")]);
+  await settle();
+  assert.doesNotMatch(await page.textContent("[data-testid=task-status]"), /Retake/);
+  assert.equal(await page.locator("[data-testid=player-approve]").count(), 0, "not offered again");
 
   // In Chinese.
   await page.click("button[value=zh-CN]");

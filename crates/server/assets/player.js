@@ -185,9 +185,11 @@ function fullscreen() {
   else stage.requestFullscreen?.();
 }
 
-// A note's frame, shown.
+// A note's frame, shown; a frame this file does not hold is not offered.
 for (const b of document.querySelectorAll("[data-goto]")) {
-  b.addEventListener("click", () => show(Number(b.dataset.goto) - data.first));
+  const index = Number(b.dataset.goto) - data.first;
+  if (index < 0 || index > last) b.disabled = true;
+  b.addEventListener("click", () => show(index));
 }
 for (const b of document.querySelectorAll("[data-step]")) {
   b.addEventListener("click", () => show(at + Number(b.dataset.step)));

@@ -925,6 +925,7 @@ player-no-file = This version has no file to play.
 player-no-picture = This version's file has sound but no picture; there is nothing to show here.
 player-notes = Notes on this version
 player-no-notes = No notes yet. A note is written on the frame shown.
+player-no-notes-yet = No notes yet.
 player-note-on = Note on frame { $frame }
 player-approve = Approve
 player-retake = Request changes

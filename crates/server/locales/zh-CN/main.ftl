@@ -922,6 +922,7 @@ player-no-file = 此版本没有可播放的文件。
 player-no-picture = 此版本的文件只有声音没有画面，此处无可显示的内容。
 player-notes = 此版本的备注
 player-no-notes = 暂无备注。备注写在当前显示的帧上。
+player-no-notes-yet = 暂无备注。
 player-note-on = 第 { $frame } 帧的备注
 player-approve = 通过
 player-retake = 要求修改

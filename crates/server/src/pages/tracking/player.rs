@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use mstation_core::Permission;
 use mstation_store::tracking::notes::NoteOn;
-use serde::Deserialize;
 
 use super::review::{NoteRow, note_rows};
 use super::{named_steps, people, script_json};
@@ -56,17 +55,11 @@ struct PlayerPage {
     status: Option<(String, String)>,
 }
 
-#[derive(Deserialize)]
-struct PlayerQuery {
-    /// The production frame to open on (a note's).
-    frame: Option<String>,
-}
-
 async fn player(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(version_id): Path<Uuid>,
-    Query(q): Query<PlayerQuery>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     let store = state.store.tenant(&cx.scope);
@@ -106,8 +99,12 @@ async fn player(
             .min_by_key(|s| s.sort_order)
             .map(|s| (s.id.to_string(), s.name.clone()))
     };
-    let approve = verdict(&|s| s.is_done && !s.is_retake);
-    let retake = verdict(&|s| s.is_retake);
+    // A verdict the task already has is not offered again: no approving a finished task, no
+    // asking again for changes already asked for.
+    let now = statuses.iter().find(|s| s.id == task.status_id);
+    let approve = verdict(&|s| s.is_done && !s.is_retake)
+        .filter(|_| !now.is_some_and(|s| s.is_done && !s.is_retake));
+    let retake = verdict(&|s| s.is_retake).filter(|_| !now.is_some_and(|s| s.is_retake));
     let status = statuses
         .iter()
         .find(|s| s.id == task.status_id)
@@ -176,18 +173,35 @@ async fn player(
     );
     // Opened on a note's frame, when it is one of the file's.
     let open_at = q
-        .frame
-        .and_then(|f| f.trim().parse::<i64>().ok())
-        .map(|f| f - first)
+        .iter()
+        .find(|(k, _)| k == "frame")
+        .and_then(|(_, f)| f.trim().parse::<i64>().ok())
+        .and_then(|f| f.checked_sub(first))
         .filter(|i| (0..count).contains(i))
         .unwrap_or(0);
     let names: std::collections::HashMap<Uuid, String> =
         people(&state, &cx).await?.into_iter().collect();
-    let mut notes = note_rows(
-        store.entity_notes(NoteOn::Version(version_id)).await?,
-        &names,
-        &cx,
-    );
+    // The version's own notes, and the task's written while it was the newest version (the
+    // verdicts given in its player among them).
+    let mut all = store.entity_notes(NoteOn::Version(version_id)).await?;
+    let next = store
+        .versions(
+            task.id,
+            &mstation_store::ListQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|v| v.number > version.number)
+        .map(|v| v.created_at.0)
+        .min();
+    all.extend(store.notes(task.id).await?.into_iter().filter(|n| {
+        n.created_at.0 >= version.created_at.0 && next.is_none_or(|at| n.created_at.0 < at)
+    }));
+    let mut notes = note_rows(all, &names, &cx);
     notes.sort_by_key(|n| (n.frame.is_none(), n.frame));
     let texts = serde_json::json!({
         "on_frame": i18n::text_args("player-note-on", &[("frame", "{frame}".into())]),
