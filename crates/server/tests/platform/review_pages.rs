@@ -792,7 +792,13 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
         }
         let (s, page) = li.get(&grid).await;
         assert_eq!(s, 200);
-        assert_eq!(page.matches(&poster).count(), 1, "{page}");
+        // The shot's poster on its row, and the layout task's cell opening its version in the
+        // player.
+        assert_eq!(page.matches(&poster).count(), 2, "{page}");
+        assert!(
+            page.contains(&format!("/app/versions/{newest}/review")),
+            "the cell opens the player"
+        );
         let row = &page[page.find(&poster).unwrap()..];
         let shot_link = row.find("/app/shots/").unwrap();
         assert!(

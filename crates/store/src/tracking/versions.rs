@@ -322,6 +322,32 @@ impl Tenant<'_> {
             .collect())
     }
 
+    /// For each task of a project with one: its newest version that a browser can play (a file
+    /// with a proxy and a poster), and that file, by the task's id.
+    pub async fn latest_playable(
+        &self,
+        project_id: Uuid,
+    ) -> Result<std::collections::HashMap<Uuid, (Uuid, Uuid)>> {
+        let rows: Vec<(Uuid, Uuid, Uuid)> = self
+            .read(
+                "SELECT task_id, version_id, media_file_id FROM (
+                   SELECT v.task_id, v.id AS version_id, vm.media_file_id, ROW_NUMBER() OVER (
+                     PARTITION BY v.task_id ORDER BY v.id DESC, vm.position) AS n
+                   FROM versions v
+                   JOIN version_media vm ON vm.org_id = v.org_id AND vm.version_id = v.id
+                   JOIN media_files f ON f.org_id = vm.org_id AND f.id = vm.media_file_id
+                   WHERE v.org_id = $1 AND v.project_id = $2
+                     AND f.poster_hash IS NOT NULL AND f.proxy_hash IS NOT NULL
+                 ) latest WHERE n = 1",
+                &[self.org_id().into(), project_id.into()],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(task, version, file)| (task, (version, file)))
+            .collect())
+    }
+
     /// The files versions are made of, in order, for each of `versions` that has any.
     pub async fn versions_media(
         &self,

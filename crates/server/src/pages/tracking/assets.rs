@@ -194,6 +194,11 @@ async fn asset_grid_view(
     let by_status: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let column: HashMap<Uuid, usize> = types.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
     let today = cx.today();
+    let playable = state
+        .store
+        .tenant(&cx.scope)
+        .latest_playable(project_id)
+        .await?;
     let mut cells: HashMap<Uuid, Vec<Option<Cell>>> = HashMap::new();
     for t in &tasks {
         let (Some(col), Some(asset_id)) = (column.get(&t.task_type_id), t.asset_id) else {
@@ -202,7 +207,9 @@ async fn asset_grid_view(
         let row = cells
             .entry(asset_id)
             .or_insert_with(|| (0..types.len()).map(|_| None).collect());
-        row[*col] = Some(cell_of(t, &by_status, &names, cx.scope.user_id, &today));
+        let mut cell = cell_of(t, &by_status, &names, cx.scope.user_id, &today);
+        cell.review = super::review_of(&playable, t.id);
+        row[*col] = Some(cell);
     }
     let posters = state
         .store

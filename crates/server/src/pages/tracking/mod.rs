@@ -502,6 +502,8 @@ pub(super) struct Cell {
     pub(super) priority_word: String,
     /// Whether the grid's filters on tasks leave this cell out (it is shown dimmed).
     pub(super) dim: bool,
+    /// The task's newest playable version and its file: a thumbnail opening the review player.
+    pub(super) review: Option<(String, String)>,
 }
 
 struct GridRow {
@@ -621,7 +623,18 @@ pub(super) fn cell_of(
         priority: t.priority,
         priority_word: i18n::text(priority_key(t.priority)),
         dim: false,
+        review: None,
     }
+}
+
+/// The review thumbnail of a task's cell: its newest playable version and that file.
+pub(super) fn review_of(
+    playable: &HashMap<Uuid, (Uuid, Uuid)>,
+    task: Uuid,
+) -> Option<(String, String)> {
+    playable
+        .get(&task)
+        .map(|(v, f)| (v.to_string(), f.to_string()))
 }
 
 /// What grid.js needs besides the table: the workflow, the columns, the people and its words.
@@ -821,6 +834,7 @@ async fn grid_page(
     };
 
     let posters = store.latest_posters(project_id).await?;
+    let playable = store.latest_playable(project_id).await?;
     let mut rows: Vec<GridRow> = Vec::new();
     let mut truncated = false;
     'sequences: for (s, tasks) in chosen.into_iter().zip(sequence_tasks) {
@@ -838,6 +852,7 @@ async fn grid_page(
                 .entry(shot_id)
                 .or_insert_with(|| (0..types.len()).map(|_| None).collect());
             let mut cell = cell_of(t, &by_status, &names, cx.scope.user_id, &days.today);
+            cell.review = review_of(&playable, t.id);
             if view.filters_tasks() {
                 let keep = view.keeps_task(
                     t,
