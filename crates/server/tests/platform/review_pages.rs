@@ -836,6 +836,41 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
                 && page.contains("data-testid=\"player-retake\""),
             "{page}"
         );
+        // A note refused in the player is said there, kept as typed.
+        let (s, page) = owner
+            .post(
+                &format!("/app/versions/{newest}/notes"),
+                &[
+                    ("body", "Keep this note."),
+                    ("frame", "one"),
+                    ("back", "review"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert!(
+            page.contains("data-testid=\"player\"")
+                && page.contains("Keep this note.")
+                && page.contains("flash error"),
+            "{page}"
+        );
+        // A verdict against a task changed meanwhile, likewise.
+        let (s, page) = owner
+            .post(
+                &format!("/app/tasks/{}/notes", p.layout),
+                &[
+                    ("body", "Approved, v1."),
+                    ("version", "0"),
+                    ("status_id", "00000000-0000-0000-0000-000000000000"),
+                    ("review", newest.as_str()),
+                ],
+            )
+            .await;
+        assert!(s >= 400, "{s}");
+        assert!(
+            page.contains("data-testid=\"player\"") && page.contains("Approved, v1."),
+            "{page}"
+        );
         srv.person(&a, "vera@alpha.example", "Vera Viewer", Role::Viewer)
             .await;
         let vera = Browser::sign_in(&srv, "vera@alpha.example", PASSWORD).await;

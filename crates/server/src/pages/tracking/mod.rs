@@ -1988,6 +1988,19 @@ async fn task_note(
             } else {
                 flash_of(e)
             };
+            // Refused in the player of a version of this task: said there.
+            if let Some(version) = f.review
+                && state
+                    .store
+                    .tenant(&cx.scope)
+                    .version(version)
+                    .await
+                    .is_ok_and(|v| v.task_id == task_id)
+            {
+                let page =
+                    player::player_view(&state, &cx, version, frame, Some(flash), f.body.clone());
+                return answered(page.await, status);
+            }
             let page = task_view(&state, &cx, task_id, Some(flash), typed(&f)).await;
             answered(page, status)
         }

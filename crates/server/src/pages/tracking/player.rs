@@ -19,7 +19,7 @@ use super::{named_steps, people, script_json};
 use crate::State;
 use crate::auth::MaybeSigned;
 use crate::i18n;
-use crate::pages::{Nav, PageResult, Tr, ctx, html};
+use crate::pages::{Ctx, Nav, PageResult, Tr, ctx, html};
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/versions/{version_id}/review", get(player))
@@ -53,6 +53,8 @@ struct PlayerPage {
     retake: Option<(String, String)>,
     task_version: i64,
     status: Option<(String, String)>,
+    /// A note refused, as typed, to post again.
+    typed: String,
 }
 
 async fn player(
@@ -62,6 +64,23 @@ async fn player(
     Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
+    let frame = q
+        .iter()
+        .find(|(k, _)| k == "frame")
+        .and_then(|(_, f)| f.trim().parse::<i64>().ok());
+    player_view(&state, &cx, version_id, frame, None, String::new()).await
+}
+
+/// The player of the version `version_id` on the production `frame` (its first when none, or
+/// one the file does not hold), with `flash` said and a refused note `typed` back in its form.
+pub(super) async fn player_view(
+    state: &State,
+    cx: &Ctx,
+    version_id: Uuid,
+    frame: Option<i64>,
+    flash: Option<(String, String)>,
+    typed: String,
+) -> PageResult {
     let store = state.store.tenant(&cx.scope);
     let version = store.version(version_id).await?;
     let task = store.task(version.task_id).await?;
@@ -172,15 +191,12 @@ async fn player(
         project.start_frame,
     );
     // Opened on a note's frame, when it is one of the file's.
-    let open_at = q
-        .iter()
-        .find(|(k, _)| k == "frame")
-        .and_then(|(_, f)| f.trim().parse::<i64>().ok())
+    let open_at = frame
         .and_then(|f| f.checked_sub(first))
         .filter(|i| (0..count).contains(i))
         .unwrap_or(0);
     let names: std::collections::HashMap<Uuid, String> =
-        people(&state, &cx).await?.into_iter().collect();
+        people(state, cx).await?.into_iter().collect();
     // The version's own notes, and the task's written while it was the newest version (the
     // verdicts given in its player among them).
     let mut all = store.entity_notes(NoteOn::Version(version_id)).await?;
@@ -201,7 +217,7 @@ async fn player(
     all.extend(store.notes(task.id).await?.into_iter().filter(|n| {
         n.created_at.0 >= version.created_at.0 && next.is_none_or(|at| n.created_at.0 < at)
     }));
-    let mut notes = note_rows(all, &names, &cx);
+    let mut notes = note_rows(all, &names, cx);
     notes.sort_by_key(|n| (n.frame.is_none(), n.frame));
     let texts = serde_json::json!({
         "on_frame": i18n::text_args("player-note-on", &[("frame", "{frame}".into())]),
@@ -225,7 +241,7 @@ async fn player(
     html(PlayerPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
-        flash: None,
+        flash,
         project,
         subject: if step.is_empty() {
             on
@@ -248,5 +264,6 @@ async fn player(
         retake,
         task_version: task.version,
         status,
+        typed,
     })
 }

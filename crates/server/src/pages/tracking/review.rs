@@ -196,6 +196,19 @@ async fn version_note(
             Ok(Redirect::to(&format!("/app/tasks/{task_id}#version-{version_id}")).into_response())
         }
         Err(e) if e.status() == StatusCode::NOT_FOUND => Err(e.into()),
+        // Refused in the player: said there, the note as typed, on its frame.
+        Err(e) if f.back == "review" => {
+            let frame = note_frame(&f.frame).ok().flatten();
+            let page = super::player::player_view(
+                &state,
+                &cx,
+                version_id,
+                frame,
+                Some(flash_of(e)),
+                f.body.clone(),
+            );
+            answered(page.await, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => {
             let typed = Typed {
                 version_note: Some((version_id, f.typed())),
