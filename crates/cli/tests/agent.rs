@@ -87,32 +87,12 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
 
     // A clip long enough that its proxy takes a few seconds.
     let clip = dir.join("clip.mov");
-    let made = Command::new("ffmpeg")
-        .args([
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1920x1080:rate=24",
-            "-t",
-            "8",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-timecode",
-            "01:00:00:00",
-        ])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(made.success());
+    ffmpeg_clip(
+        &clip,
+        "1920x1080",
+        "8",
+        &["-preset", "ultrafast", "-timecode", "01:00:00:00"],
+    );
     let bytes = std::fs::read(&clip).unwrap();
     let r = http
         .post(format!("{base}/files"))
@@ -329,21 +309,8 @@ async fn a_server_killed_mid_proxy_leaves_no_ffmpeg_running_and_its_job_is_done_
         }
     };
     let clip = dir.join("clip.mov");
-    let made = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        // Long enough that its proxy takes several seconds: ffmpeg left running would be seen.
-        .args([
-            "testsrc2=size=1920x1080:rate=24",
-            "-t",
-            "24",
-            "-c:v",
-            "libx264",
-        ])
-        .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p"])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(made.success());
+    // Long enough that its proxy takes several seconds: ffmpeg left running would be seen.
+    ffmpeg_clip(&clip, "1920x1080", "24", &["-preset", "ultrafast"]);
     let bytes = std::fs::read(&clip).unwrap();
     let r = http
         .post(format!("{base}/files"))

@@ -12,15 +12,8 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_kept_in_s3_is_uploaded_read_back_probed_and_proxied() {
-    let bucket = match std::env::var("MSTATION_TEST_S3") {
-        Ok(b) => b,
-        Err(_) if std::env::var("MSTATION_REQUIRE_S3").as_deref() == Ok("1") => {
-            panic!("MSTATION_REQUIRE_S3=1 but MSTATION_TEST_S3 is unset")
-        }
-        Err(_) => {
-            eprintln!("note: the S3 pass is not run here; scripts/test runs it");
-            return;
-        }
+    let Some(bucket) = s3_bucket() else {
+        return;
     };
     mstation_server::init_tls();
     let dir = std::env::temp_dir().join(format!("mstation-s3-{}", uuid::Uuid::now_v7().simple()));
@@ -59,23 +52,7 @@ async fn media_kept_in_s3_is_uploaded_read_back_probed_and_proxied() {
 
     let clip_path = dir.join("clip.mov");
     std::fs::create_dir_all(&dir).unwrap();
-    let made = Command::new("ffmpeg")
-        .args([
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=24",
-            "-t",
-            "1",
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip_path)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(made.success());
+    ffmpeg_clip(&clip_path, "320x180", "1", &[]);
     let clip = std::fs::read(&clip_path).unwrap();
     let http = reqwest::Client::new();
     let r = http
@@ -150,15 +127,8 @@ async fn media_kept_in_s3_is_uploaded_read_back_probed_and_proxied() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_reads_a_camera_file_straight_from_the_bucket() {
-    let bucket = match std::env::var("MSTATION_TEST_S3") {
-        Ok(b) => b,
-        Err(_) if std::env::var("MSTATION_REQUIRE_S3").as_deref() == Ok("1") => {
-            panic!("MSTATION_REQUIRE_S3=1 but MSTATION_TEST_S3 is unset")
-        }
-        Err(_) => {
-            eprintln!("note: the S3 pass is not run here; scripts/test runs it");
-            return;
-        }
+    let Some(bucket) = s3_bucket() else {
+        return;
     };
     mstation_server::init_tls();
     let dir = std::env::temp_dir().join(format!(
@@ -202,14 +172,7 @@ async fn an_agent_reads_a_camera_file_straight_from_the_bucket() {
     wait_ready(&base).await;
     std::fs::create_dir_all(&dir).unwrap();
     let clip_path = dir.join("clip.mov");
-    let made = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .args(["testsrc2=size=320x180:rate=24", "-t", "1"])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip_path)
-        .status()
-        .expect("ffmpeg is installed (scripts/test installs it)");
-    assert!(made.success());
+    ffmpeg_clip(&clip_path, "320x180", "1", &[]);
     let clip = std::fs::read(&clip_path).unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

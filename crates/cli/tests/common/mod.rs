@@ -170,3 +170,34 @@ pub fn owner_of(dir: &Path, slug: &str, email: &str, kind: &str, scopes: &str) -
         .unwrap()
         .to_string()
 }
+
+/// The bucket of the S3 pass (`MSTATION_TEST_S3`, with its endpoint and keys in `AWS_*`), or none
+/// where it is not run; under the test command (`MSTATION_REQUIRE_S3=1`) its absence fails.
+#[allow(dead_code)] // Only the S3 tests ask.
+pub fn s3_bucket() -> Option<String> {
+    match std::env::var("MSTATION_TEST_S3") {
+        Ok(b) => Some(b),
+        Err(_) if std::env::var("MSTATION_REQUIRE_S3").as_deref() == Ok("1") => {
+            panic!("MSTATION_REQUIRE_S3=1 but MSTATION_TEST_S3 is unset")
+        }
+        Err(_) => {
+            eprintln!("note: the S3 pass is not run here; scripts/test runs it");
+            None
+        }
+    }
+}
+
+/// An H.264 clip made with ffmpeg (the test command installs it) at `path`: `seconds` of `size`
+/// (`WxH`) test pictures at 24 fps, with `extra` arguments before the output.
+#[allow(dead_code)] // Not every test binary makes clips.
+pub fn ffmpeg_clip(path: &Path, size: &str, seconds: &str, extra: &[&str]) {
+    let made = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate=24"))
+        .args(["-t", seconds, "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .args(extra)
+        .arg(path)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(made.success(), "ffmpeg made the clip");
+}
