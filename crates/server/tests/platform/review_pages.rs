@@ -836,6 +836,9 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
                 && page.contains("data-testid=\"player-retake\""),
             "{page}"
         );
+        // An artist approves nothing of their own work.
+        let (_, page) = li.get(&review).await;
+        assert!(!page.contains("data-testid=\"player-approve\""), "{page}");
         // A note refused in the player is said there, kept as typed.
         let (s, page) = owner
             .post(
