@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { adminPage } from "../session.mjs";
 
 const base = process.env.BASE_URL;
 const browser = await chromium.launch({
@@ -26,13 +27,7 @@ try {
     "-vf", `format=gray,geq=lum='if(gt(${bars},0),255,0)'`, "-timecode", "01:00:09:20",
     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "24", clip]);
 
-  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${base}/signin`);
-  await page.fill("input[name=email]", process.env.ADMIN_EMAIL);
-  await page.fill("input[name=password]", process.env.ADMIN_PASSWORD);
-  await page.click("button[type=submit]");
-  await page.waitForURL(`${base}/app`);
+  const { context, page } = await adminPage(browser, { locale: "en-GB", viewport: { width: 1200, height: 900 } });
   const csrf = await page.evaluate(() => document.querySelector("input[name=csrf]")?.value);
   const api = async (method, path, body) => {
     const r = await page.request.fetch(`${base}${path}`, {

@@ -5,7 +5,17 @@
 //
 // Keys: space or K play and pause; L plays forward (again: faster), J backward; the arrows and
 // `,` `.` step one frame; Shift with them ten; Home and End go to the first and last frame;
-// I and O set the loop's in and out, P turns the loop off; F is full screen.
+// I and O set the loop's in and out, P turns the loop off; F is full screen; Escape puts the
+// drawing tool down.
+//
+// Compared with another version (B), both show the same production frame, side by side, with a
+// wipe between them, or one at a time (A/B: B toggles B and A, both always decoded on that frame,
+// so no black frame comes between).
+//
+// A note is written on the frame shown, or on the loop's frames; what is drawn on the picture
+// (draw.js) goes with it, and the drawings of the notes are shown on their frames when paused.
+
+import { Sketch, place, render } from "/assets/draw.js";
 
 const data = JSON.parse(document.getElementById("player-data").textContent);
 const video = document.getElementById("player-video");
@@ -24,6 +34,25 @@ const frameMs = () => (1000 * den) / num / (video.playbackRate || 1);
 let at = 0; // the file's frame shown (from 0)
 let loop = null; // [in, out] as file frames
 let reverse = null; // the timer of backward play
+const picture = document.getElementById("player-picture");
+const vb = document.getElementById("player-video-b");
+const B = vb ? data.compare : null;
+let waiting = 0; // seeks not yet done
+const svg = document.getElementById("player-draw");
+const saved = svg.querySelector("[data-layer=saved]");
+const draft = svg.querySelector("[data-layer=draft]");
+const tools = document.getElementById("draw-tools");
+const sketch = tools ? new Sketch(svg, draft, () => tell()) : null;
+const form = {
+  frame: document.getElementById("player-note-frame"),
+  out: document.getElementById("player-note-out"),
+  drawing: document.getElementById("player-note-drawing"),
+  on: document.getElementById("player-note-on"),
+  drawn: document.getElementById("player-note-drawn"),
+  range: document.getElementById("player-note-range"),
+  rangeOn: document.getElementById("player-note-range-on"),
+  rangeText: document.getElementById("player-note-range-text"),
+};
 
 // Timecode of `frames` (a count since midnight) at the file's rate, drop-frame where it is.
 function timecode(frames) {
@@ -54,26 +83,96 @@ function tell() {
   out.play.textContent = video.paused && !reverse ? data.texts.play : data.texts.pause;
   stage.dataset.frame = String(data.first + at);
   stage.dataset.index = String(at);
-  // A note is written on the frame shown.
-  const frame = document.getElementById("player-note-frame");
-  if (frame) frame.value = String(data.first + at);
-  const on = document.getElementById("player-note-on");
-  if (on) on.textContent = data.texts.on_frame.replace("{frame}", String(data.first + at));
+  overlay();
+  noteAt();
+}
+
+// The drawings of the notes on the frame shown, while paused; the drawing being made, on its
+// frame.
+function overlay() {
+  const f = data.first + at;
+  const still = video.paused && !reverse;
+  const here = still ? data.marks.filter((m) => f >= m.frame && f <= (m.out ?? m.frame)) : [];
+  render(saved, here.flatMap((m) => m.shapes));
+  svg.dataset.marks = String(here.length);
+  if (sketch) draft.style.display = sketch.frame === null || sketch.frame === f ? "" : "none";
+}
+
+// Where the note being written is: on the frame drawn on, else the frame shown; on the loop's
+// frames when asked.
+function noteAt() {
+  if (!form.frame) return;
+  const drawn = sketch !== null && sketch.shapes.length > 0;
+  if (sketch && !drawn) sketch.frame = null;
+  form.range.hidden = !loop;
+  if (!loop) form.rangeOn.checked = false;
+  const ranged = loop !== null && form.rangeOn.checked;
+  const frame = ranged ? data.first + loop[0] : drawn ? sketch.frame : data.first + at;
+  form.frame.value = String(frame);
+  form.out.value = ranged ? String(data.first + loop[1]) : "";
+  form.drawing.value = drawn ? JSON.stringify(sketch.shapes) : "";
+  form.on.textContent = ranged
+    ? data.texts.on_range.replace("{in}", String(frame)).replace("{out}", form.out.value)
+    : data.texts.on_frame.replace("{frame}", String(frame));
+  form.drawn.hidden = !drawn;
+  if (loop) {
+    form.rangeText.textContent = data.texts.range
+      .replace("{in}", String(data.first + loop[0]))
+      .replace("{out}", String(data.first + loop[1]));
+  }
+  if (tools) {
+    for (const b of tools.querySelectorAll("[data-tool]")) b.setAttribute("aria-pressed", String(sketch.tool === b.dataset.tool));
+    for (const b of tools.querySelectorAll("[data-colour]")) b.setAttribute("aria-pressed", String(sketch.colour === b.dataset.colour));
+    document.getElementById("draw-undo").disabled = !drawn;
+    document.getElementById("draw-clear").disabled = !drawn;
+  }
 }
 
 // The file's frame `n`, paused: the middle of the frame, so rounding never shows its neighbour.
 function show(n) {
   stopReverse();
   if (!video.paused) video.pause();
+  if (vb && !vb.paused) vb.pause();
   at = Math.min(Math.max(0, n), last);
   stage.dataset.settled = "false";
+  waiting = vb ? 2 : 1;
   video.currentTime = ((at + 0.5) * den) / num;
+  seekB();
   tell();
 }
 
-video.addEventListener("seeked", () => {
-  if (video.paused) stage.dataset.settled = "true";
-});
+function seeked() {
+  waiting = Math.max(0, waiting - 1);
+  if (video.paused && waiting === 0) stage.dataset.settled = "true";
+}
+video.addEventListener("seeked", seeked);
+
+// B's frame for A's frame `n`: the same production frame, if B has it.
+function bIndex(n) {
+  const i = data.first + n - B.first;
+  return i >= 0 && i < B.frames ? i : null;
+}
+const bTime = (i) => ((i + 0.5) * B.fps[1]) / B.fps[0];
+
+// B on A's frame; where B has no such frame, its nearest, and a word saying so.
+function seekB() {
+  if (!vb) return;
+  const i = bIndex(at);
+  const none = document.getElementById("compare-none");
+  none.hidden = i !== null;
+  if (i === null) none.textContent = B.texts_none.replace("{frame}", String(data.first + at));
+  picture.dataset.bFrame = i === null ? "" : String(B.first + i);
+  picture.dataset.bMissing = String(i === null);
+  const target = bTime(i ?? Math.min(Math.max(0, data.first + at - B.first), B.frames - 1));
+  if (Math.abs(vb.currentTime - target) < 1e-6) seeked();
+  else vb.currentTime = target;
+}
+if (vb) {
+  B.texts_none = data.texts.b_none;
+  vb.addEventListener("seeked", () => {
+    if (vb.paused) seeked();
+  });
+}
 
 function stopReverse() {
   if (reverse) {
@@ -89,6 +188,10 @@ function play(rate) {
   if (loop && (at < loop[0] || at >= loop[1])) show(loop[0]);
   stage.dataset.settled = "false";
   video.play();
+  if (vb) {
+    vb.playbackRate = rate;
+    if (bIndex(at) !== null) vb.play();
+  }
   tell();
 }
 
@@ -108,6 +211,10 @@ function backward() {
     }
     at -= 1;
     video.currentTime = ((at + 0.5) * den) / num;
+    if (vb) {
+      const i = bIndex(at);
+      if (i !== null) vb.currentTime = bTime(i);
+    }
     tell();
   }, 1000 / ((num / den) * rate));
   tell();
@@ -122,7 +229,28 @@ function toggle() {
 function again() {
   at = loop[0];
   video.currentTime = ((loop[0] + 0.5) * den) / num;
+  follower();
   tell();
+}
+
+// While playing, B is kept on A's frame: started where B's frames begin, stopped where they
+// end, put back when it drifts by more than a frame.
+function follower() {
+  if (!vb) return;
+  const i = bIndex(at);
+  const none = document.getElementById("compare-none");
+  none.hidden = i !== null;
+  picture.dataset.bMissing = String(i === null);
+  if (i === null) {
+    if (!vb.paused) vb.pause();
+    none.textContent = B.texts_none.replace("{frame}", String(data.first + at));
+    return;
+  }
+  if (Math.abs(vb.currentTime - bTime(i)) > (1.5 * B.fps[1]) / B.fps[0]) vb.currentTime = bTime(i);
+  if (vb.paused && !video.paused) {
+    vb.playbackRate = video.playbackRate;
+    vb.play();
+  }
 }
 
 // While playing, the frame on screen is the one named. The loop's out is played as long as any
@@ -131,6 +259,7 @@ let turning = null;
 function follow(_now, meta) {
   if (!video.paused) {
     at = Math.min(last, Math.max(0, Math.round((meta.mediaTime * num) / den)));
+    follower();
     if (loop && at > loop[1]) again();
     else if (loop && at === loop[1] && !turning) {
       turning = setTimeout(() => {
@@ -175,6 +304,8 @@ document.addEventListener("keydown", (e) => {
   else if (key === "o") loop = [loop && loop[0] <= at ? loop[0] : 0, at];
   else if (key === "p") loop = null;
   else if (key === "f") fullscreen();
+  else if (key === "escape" && sketch?.tool) sketch.use(sketch.tool);
+  else if (key === "b" && vb) swap();
   else return;
   e.preventDefault();
   tell();
@@ -202,6 +333,87 @@ out.speed.addEventListener("change", () => {
   // The keys are the player's again.
   out.speed.blur();
 });
-if (video.readyState >= 2) show(data.open_at);
-else video.addEventListener("loadeddata", () => show(data.open_at), { once: true });
+// Comparing: the way the two are shown, the wipe's place, which one is shown in A/B.
+function mode(m) {
+  picture.classList.remove("side", "wipe", "ab");
+  picture.classList.add(m);
+  picture.dataset.shown = "a";
+  document.getElementById("compare-wipe-at").hidden = m !== "wipe";
+  document.getElementById("compare-swap").hidden = m !== "ab";
+  wipe();
+  lay();
+}
+function wipe() {
+  const v = Number(document.getElementById("compare-wipe-at").value) / 10;
+  picture.style.setProperty("--wipe", `${v}%`);
+}
+// A/B: the other one, at once (both are on the frame already).
+function swap() {
+  if (!picture.classList.contains("ab")) mode("ab");
+  picture.dataset.shown = picture.dataset.shown === "a" ? "b" : "a";
+  svg.style.visibility = picture.dataset.shown === "b" ? "hidden" : "";
+  for (const r of document.querySelectorAll("input[name=mode]")) r.checked = r.value === "ab";
+}
+if (vb) {
+  for (const r of document.querySelectorAll("input[name=mode]")) {
+    r.addEventListener("change", () => {
+      svg.style.visibility = "";
+      mode(r.value);
+      r.blur();
+    });
+  }
+  document.getElementById("compare-wipe-at").addEventListener("input", wipe);
+  document.getElementById("compare-swap").addEventListener("click", (e) => {
+    swap();
+    e.currentTarget.blur();
+  });
+}
+// Comparing from the frame shown.
+document.querySelector("[data-testid=compare-pick]")?.addEventListener("submit", () => {
+  document.getElementById("compare-frame").value = String(data.first + at);
+});
+
+// The drawing layer lies on the picture, whatever the window's size.
+function lay() {
+  place(svg, video);
+  sketch?.show();
+  overlay();
+}
+new ResizeObserver(lay).observe(video);
+video.addEventListener("loadedmetadata", lay);
+document.addEventListener("fullscreenchange", lay);
+if (sketch) {
+  // Drawing stops the picture on the frame drawn on; a drawing started on another frame moves
+  // there with what it holds.
+  svg.addEventListener(
+    "pointerdown",
+    () => {
+      if (!sketch.tool) return;
+      if (!video.paused || reverse) show(at);
+      sketch.frame = data.first + at;
+      draft.style.display = "";
+    },
+    { capture: true },
+  );
+  for (const b of tools.querySelectorAll("[data-tool]")) {
+    b.addEventListener("click", () => {
+      sketch.use(b.dataset.tool);
+      b.blur();
+      tell();
+    });
+  }
+  for (const b of tools.querySelectorAll("[data-colour]")) {
+    b.addEventListener("click", () => {
+      sketch.colour = b.dataset.colour;
+      b.blur();
+      tell();
+    });
+  }
+  document.getElementById("draw-undo").addEventListener("click", () => sketch.undo());
+  document.getElementById("draw-clear").addEventListener("click", () => sketch.clear());
+  form.rangeOn.addEventListener("change", tell);
+}
+// Opened once the picture (and B's) can be shown.
+const ready = (v) => new Promise((done) => (v.readyState >= 2 ? done() : v.addEventListener("loadeddata", done, { once: true })));
+Promise.all([ready(video), ...(vb ? [ready(vb)] : [])]).then(() => show(data.open_at));
 tell();

@@ -687,7 +687,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             let body = NOTES_WFA[rng.gen_range(0..NOTES_WFA.len())];
             store
                 .tenant(&author)
-                .add_note(id, body, None, None, Some((status("wfa"), None)))
+                .add_note(id, body, None.into(), None, Some((status("wfa"), None)))
                 .await?;
         }
         for id in to_retake {
@@ -695,7 +695,13 @@ pub async fn load(store: &Store) -> anyhow::Result<Option<Loaded>> {
             let frame = 1001 + rng.gen_range(8..120);
             store
                 .tenant(&scope(users[2].id, Role::Supervisor))
-                .add_note(id, body, Some(frame), None, Some((status("retake"), None)))
+                .add_note(
+                    id,
+                    body,
+                    Some(frame).into(),
+                    None,
+                    Some((status("retake"), None)),
+                )
                 .await?;
         }
     }

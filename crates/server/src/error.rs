@@ -383,8 +383,21 @@ impl ApiError {
             .iter()
             .map(|(k, v)| match v {
                 FluentValue::String(name) if *k == "field" => {
-                    let label = i18n::try_text(&format!("field-{name}"))
-                        .or_else(|| i18n::try_text(&format!("field-{}", name.replace('_', "-"))));
+                    let label = |name: &str| {
+                        i18n::try_text(&format!("field-{name}")).or_else(|| {
+                            i18n::try_text(&format!("field-{}", name.replace('_', "-")))
+                        })
+                    };
+                    // An item of a list (`drawing[2]`) is named by the list's label and its
+                    // place counted from one.
+                    let item = name.strip_suffix(']').and_then(|n| n.split_once('['));
+                    let label = match item {
+                        Some((list, i)) => i
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| label(list).map(|l| format!("{l} #{}", i + 1))),
+                        None => label(name),
+                    };
                     (*k, label.map_or_else(|| v.clone(), FluentValue::from))
                 }
                 _ => (*k, v.clone()),

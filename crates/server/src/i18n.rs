@@ -236,6 +236,31 @@ mod catalog_tests {
         }
     }
 
+    /// The keys made from a name at run time in review: why a drawing was refused, where a
+    /// version stands.
+    #[test]
+    fn review_words_exist_for_every_code() {
+        use mstation_core::tracking::{drawing, review::ReviewStatus};
+        for lang in ["en", "zh-CN"] {
+            let have = keys(lang);
+            let reasons = drawing::REASONS.iter().map(|r| format!("reason-{r}"));
+            let statuses = ReviewStatus::ALL
+                .iter()
+                .map(|s| format!("review-{}", s.as_str().replace('_', "-")));
+            for k in reasons.chain(statuses).chain(
+                [
+                    "range_without_frame",
+                    "drawing_without_frame",
+                    "not_a_drawing",
+                ]
+                .iter()
+                .map(|r| format!("reason-{r}")),
+            ) {
+                assert!(have.contains(&k), "{lang} lacks {k}");
+            }
+        }
+    }
+
     /// The default workflow's statuses and pipeline steps have words in both languages; the
     /// English ones are the names a project is created with.
     #[test]

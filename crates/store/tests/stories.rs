@@ -2,12 +2,14 @@
 //! functions promise, without HTTP in between. Each story also holds the tenant boundary: a
 //! second organisation's handle sees none of it.
 
+use mstation_core::tracking::drawing::Shape;
 use mstation_core::tracking::edl;
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::{OrgKind, Role, TenantScope, TokenScope};
 use mstation_store::identity::{NewOrg, NewUser};
 use mstation_store::jobs::NewJob;
 use mstation_store::tracking::NewProject;
+use mstation_store::tracking::notes::OnFrames;
 use mstation_store::tracking::tasks::{NewTask, TaskChanges};
 use mstation_store::{Actor, ListQuery, Store, StoreError};
 use uuid::Uuid;
@@ -202,10 +204,45 @@ async fn tracking_a_cut_its_tasks_notes_and_time() {
         assert!(matches!(stale, Err(StoreError::Stale { .. })), "{stale:?}");
 
         let (note, _) = alpha
-            .add_note(task.id, "tighter on the boom", Some(1012), None, None)
+            .add_note(task.id, "tighter on the boom", Some(1012).into(), None, None)
             .await
             .unwrap();
         assert_eq!(alpha.notes(task.id).await.unwrap()[0].id, note.id);
+        // A note on a range of frames with a drawing: kept canonical, read back as written.
+        let shapes: Vec<Shape> = serde_json::from_str(
+            r##"[{"kind":"rect","color":"#34C759","width":0.004,"from":[0.2,0.25],"to":[0.6,0.55]}]"##,
+        )
+        .unwrap();
+        let on = OnFrames {
+            frame: Some(1012),
+            frame_out: Some(1020),
+            drawing: Some(shapes.clone()),
+        };
+        let (drawn, _) = alpha
+            .add_note(task.id, "hold the box", on.clone(), None, None)
+            .await
+            .unwrap();
+        let read = alpha.notes(task.id).await.unwrap();
+        let read = read.iter().find(|n| n.id == drawn.id).unwrap();
+        assert_eq!((read.frame, read.frame_out), (Some(1012), Some(1020)));
+        let Some([Shape::Rect { color, .. }]) = read.drawing.as_deref() else {
+            panic!("{:?}", read.drawing)
+        };
+        assert_eq!(color, "#34c759");
+        for (bad, field) in [
+            (OnFrames { frame_out: Some(1000), ..on.clone() }, "frame_out"),
+            (OnFrames { frame: None, frame_out: None, ..on.clone() }, "drawing"),
+            (OnFrames { frame: None, drawing: None, ..on.clone() }, "frame_out"),
+            (OnFrames { drawing: Some(vec![]), ..on.clone() }, "drawing[0]"),
+        ] {
+            let got = alpha.add_note(task.id, "x", bad, None, None).await;
+            let field_of = match &got {
+                Err(StoreError::Invalid(f)) => f.field.to_string(),
+                Err(StoreError::InvalidValue { field, .. }) => field.clone(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(field_of, field);
+        }
         alpha
             .log_time(task.id, "2026-12-05", 90, "roto")
             .await

@@ -214,6 +214,62 @@ impl Export {
     }
 }
 
+/// A shot as a sequence holds it, to lay on the exported cut: its frames (cut in to cut out,
+/// both included) and what the last conformed edit gave it (record and source ranges, outs
+/// exclusive), when one did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutShot {
+    pub name: String,
+    pub clip_name: Option<String>,
+    pub reel: Option<String>,
+    pub cut_in: i64,
+    pub cut_out: i64,
+    pub record_in: Option<i64>,
+    pub record_out: Option<i64>,
+    pub source_in: Option<i64>,
+    pub source_out: Option<i64>,
+    /// Its locators: (a frame of the shot, colour, text).
+    pub locators: Vec<(i64, Option<String>, String)>,
+}
+
+/// The shots of a sequence in cut order, laid on the record as an export writes them: each where
+/// its edit put it, or, for a shot made by hand (which has no place yet), after the one before;
+/// its source from the edit, or its own frames; a locator on frame `f` of a shot at as many
+/// frames into its record. The record is as long as the shot (`cut_out - cut_in + 1`) unless the
+/// edit said otherwise (a speed change).
+pub fn lay(shots: impl IntoIterator<Item = CutShot>) -> Vec<ExportShot> {
+    let mut at = 0;
+    shots
+        .into_iter()
+        .map(|s| {
+            let len = (s.cut_out - s.cut_in + 1).max(1);
+            let record_in = s.record_in.unwrap_or(at).max(at);
+            let record_out = record_in + s.record_out.zip(s.record_in).map_or(len, |(o, i)| o - i);
+            at = record_out;
+            let source_in = s.source_in.unwrap_or(s.cut_in);
+            let locators = s
+                .locators
+                .into_iter()
+                .map(|(frame, colour, text)| ExportLocator {
+                    frame: record_in + (frame - s.cut_in),
+                    colour,
+                    text,
+                })
+                .collect();
+            ExportShot {
+                name: s.name,
+                clip_name: s.clip_name,
+                reel: s.reel.unwrap_or_else(|| "AX".into()),
+                record_in,
+                record_out,
+                source_in,
+                source_out: s.source_out.unwrap_or(source_in + len),
+                locators,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -4,10 +4,12 @@
 //! Nothing here reads files; callers hand in text.
 
 pub mod conform;
+pub mod drawing;
 pub mod edl;
 pub mod export;
 pub mod fields;
 pub mod frames;
 pub mod mentions;
 pub mod otio;
+pub mod review;
 pub mod timecode;

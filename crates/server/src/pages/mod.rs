@@ -38,6 +38,7 @@ pub fn router() -> Router<State> {
         .route("/assets/tus.js", get(tus_js))
         .route("/assets/card.js", get(card_js))
         .route("/assets/player.js", get(player_js))
+        .route("/assets/draw.js", get(draw_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -353,6 +354,10 @@ async fn tus_js() -> impl IntoResponse {
 
 async fn player_js() -> impl IntoResponse {
     script(include_str!("../../assets/player.js"))
+}
+
+async fn draw_js() -> impl IntoResponse {
+    script(include_str!("../../assets/draw.js"))
 }
 
 async fn card_js() -> impl IntoResponse {

@@ -82,6 +82,7 @@ const PAGES: &[Page] = &[
     get("/assets/tus.js", EVERYONE),
     get("/assets/card.js", EVERYONE),
     get("/assets/player.js", EVERYONE),
+    get("/assets/draw.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),

@@ -883,6 +883,35 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
             !page.contains("player-note-form") && !page.contains("player-retake"),
             "{page}"
         );
+        // A verdict given in the player is the version's review status in its task's stack.
+        let task_page = format!("/app/tasks/{}", p.layout);
+        let (_, page) = li.get(&task_page).await;
+        assert!(page.contains("data-review=\"waiting\""), "{page}");
+        let (_, player) = owner.get(&review).await;
+        let before = &player[..player.find("data-testid=\"player-retake\"").unwrap()];
+        let at = before.rfind("value=\"").unwrap() + 7;
+        let retake = &before[at..at + 36];
+        let (_, task) = srv
+            .get(&a.token, &format!("/api/v1/tasks/{}", p.layout))
+            .await;
+        let (s, _) = owner
+            .post(
+                &format!("/app/tasks/{}/notes", p.layout),
+                &[
+                    ("body", "Tighter on the lantern."),
+                    ("version", &task["version"].to_string()),
+                    ("status_id", retake),
+                    ("review", newest.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, page) = li.get(&task_page).await;
+        assert!(
+            page.contains("data-review=\"changes_requested\"")
+                && page.contains("Changes requested"),
+            "{page}"
+        );
         let (_, assets) = li.get(&format!("/app/projects/{}/assets", p.project)).await;
         assert!(
             !assets.contains("/poster\""),

@@ -2,6 +2,7 @@
 //! `tasks`), the @mentions of every note resolved to members, and a person's mentions feed.
 
 use mstation_core::TenantScope;
+use mstation_core::tracking::drawing::{self, Shape};
 use mstation_core::validate::{self, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -51,6 +52,67 @@ impl NoteOn {
     }
 }
 
+/// Where in the picture a note is: on a frame, or on a range of frames (`frame` to `frame_out`,
+/// both included), with what was drawn on the frame. A plain `Option<i64>` is a note on one
+/// frame, or on none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnFrames {
+    pub frame: Option<i64>,
+    pub frame_out: Option<i64>,
+    pub drawing: Option<Vec<Shape>>,
+}
+
+impl From<Option<i64>> for OnFrames {
+    fn from(frame: Option<i64>) -> Self {
+        OnFrames {
+            frame,
+            ..Default::default()
+        }
+    }
+}
+
+/// The frames a note may name: a production's frame numbers are never negative, nor beyond a
+/// hundred million (a week of 24 fps is 14.5 million).
+const FRAMES: std::ops::RangeInclusive<i64> = 0..=100_000_000;
+
+impl OnFrames {
+    /// Checked: frames in range, a range's out at or after its in, a drawing only on a frame
+    /// and made canonical (`drawing::check`; a shape refused names its place, `drawing[2]`).
+    pub(crate) fn checked(self) -> Result<Self> {
+        if self.frame.is_some_and(|f| !FRAMES.contains(&f)) {
+            return Err(FieldError::new("frame", "out_of_range").into());
+        }
+        if let Some(out) = self.frame_out {
+            match self.frame {
+                None => return Err(FieldError::new("frame_out", "range_without_frame").into()),
+                Some(f) if out < f || !FRAMES.contains(&out) => {
+                    return Err(FieldError::new("frame_out", "out_of_range").into());
+                }
+                Some(_) => {}
+            }
+        }
+        let drawing = match self.drawing {
+            None => None,
+            Some(_) if self.frame.is_none() => {
+                return Err(FieldError::new("drawing", "drawing_without_frame").into());
+            }
+            Some(shapes) => Some(
+                drawing::check(shapes).map_err(|e| StoreError::InvalidValue {
+                    field: format!("drawing[{}]", e.index),
+                    reason: e.reason,
+                })?,
+            ),
+        };
+        // A range of one frame is that frame.
+        let frame_out = self.frame_out.filter(|&o| Some(o) != self.frame);
+        Ok(OnFrames {
+            frame: self.frame,
+            frame_out,
+            drawing,
+        })
+    }
+}
+
 /// A note on exactly one of a task, a shot, an asset or a version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Note {
@@ -65,6 +127,11 @@ pub struct Note {
     pub body: String,
     /// The frame the note is about, for review notes.
     pub frame: Option<i64>,
+    /// The last frame of the range the note is about (from `frame`, both included).
+    pub frame_out: Option<i64>,
+    /// What was drawn on `frame` (shown through the note's range), in coordinates relative to
+    /// the picture.
+    pub drawing: Option<Vec<Shape>>,
     pub status_from: Option<Uuid>,
     pub status_to: Option<Uuid>,
     pub created_at: Millis,
@@ -74,7 +141,7 @@ pub struct Note {
     pub mentions: String,
 }
 
-pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions";
+pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing";
 
 /// A row of `NOTE_COLS`, in that order.
 impl FromRow for Note {
@@ -94,13 +161,18 @@ impl FromRow for Note {
             status_to: r.get()?,
             created_at: r.get()?,
             mentions: r.get()?,
+            frame_out: r.get()?,
+            // Written by this store from checked shapes.
+            drawing: r
+                .get::<Option<String>>()?
+                .and_then(|j| serde_json::from_str(&j).ok()),
         })
     }
 }
 
 /// A note's row, its columns as `NOTE_COLS` after the organisation.
-pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 /// Inside a write: resolves the mentions of `note`'s body to members of the scope's
 /// organisation (an address or a name nobody there has, or that two members share, mentions
@@ -130,6 +202,10 @@ pub(crate) async fn write_note(
         .map(Uuid::to_string)
         .collect::<Vec<_>>()
         .join(" ");
+    let drawing = note
+        .drawing
+        .as_ref()
+        .map(|d| serde_json::to_string(d).unwrap_or_default());
     let args = [
         scope.org_id.into(),
         note.id.into(),
@@ -146,6 +222,8 @@ pub(crate) async fn write_note(
         note.status_to.into(),
         note.created_at.into(),
         (&note.mentions).into(),
+        note.frame_out.into(),
+        drawing.into(),
     ];
     tx.execute(NOTE_INSERT, &args).await?;
     for u in &users {
@@ -167,13 +245,11 @@ impl Tenant<'_> {
         &self,
         on: NoteOn,
         body: &str,
-        frame: Option<i64>,
+        at: OnFrames,
         parent_id: Option<Uuid>,
     ) -> Result<Note> {
         let body = validate::text("body", body, 20_000)?;
-        if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
-            return Err(FieldError::new("frame", "out_of_range").into());
-        }
+        let at = at.checked()?;
         let find = format!(
             "SELECT project_id FROM {} WHERE org_id = $1 AND id = $2",
             on.table()
@@ -219,7 +295,9 @@ impl Tenant<'_> {
                     parent_id,
                     author_id: scope.user_id,
                     body,
-                    frame,
+                    frame: at.frame,
+                    frame_out: at.frame_out,
+                    drawing: at.drawing,
                     status_from: None,
                     status_to: None,
                     created_at: Millis(now_ms()),

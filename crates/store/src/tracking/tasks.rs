@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids_out;
-use super::notes::{NOTE_COLS, Note, write_note};
+use super::notes::{NOTE_COLS, Note, OnFrames, write_note};
 use crate::{
     Actor, Arg, Backend, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row,
     StoreError, Tenant, WriteTx, new_id, now_ms,
@@ -1295,14 +1295,12 @@ impl Tenant<'_> {
         &self,
         task_id: Uuid,
         body: &str,
-        frame: Option<i64>,
+        at: OnFrames,
         parent_id: Option<Uuid>,
         status_to: Option<(Uuid, Option<i64>)>,
     ) -> Result<(Note, Task)> {
         let body = validate::text("body", body, 20_000)?;
-        if frame.is_some_and(|f| !(0..=100_000_000).contains(&f)) {
-            return Err(FieldError::new("frame", "out_of_range").into());
-        }
+        let at = at.checked()?;
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
@@ -1350,7 +1348,9 @@ impl Tenant<'_> {
                     parent_id,
                     author_id: scope.user_id,
                     body,
-                    frame,
+                    frame: at.frame,
+                    frame_out: at.frame_out,
+                    drawing: at.drawing,
                     status_from: status_to.map(|_| before.status_id),
                     status_to: status_to.map(|(s, _)| s),
                     created_at: Millis(now_ms()),

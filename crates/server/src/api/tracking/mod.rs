@@ -9,7 +9,7 @@ use mstation_core::Permission;
 use mstation_core::page::Cursor;
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::edl::{self, Edl};
-use mstation_core::tracking::export::{Export, ExportLocator, ExportShot};
+use mstation_core::tracking::export::{self, CutShot, Export};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::Page;
@@ -566,40 +566,25 @@ pub async fn sequence_cut(
         .tenant(scope)
         .sequence_locators(sequence_id)
         .await?;
-    // A shot made by hand has no place on the record timeline yet: it follows the one before.
-    let mut at = 0;
-    let shots = shots
-        .into_iter()
-        .map(|s| {
-            // The cut's frames, in and out included; the exports' out points are exclusive.
-            let len = s.frames().max(1);
-            let record_in = s.record_in.unwrap_or(at).max(at);
-            let record_out = record_in + s.record_out.zip(s.record_in).map_or(len, |(o, i)| o - i);
-            at = record_out;
-            let source_in = s.source_in.unwrap_or(s.cut_in);
-            // A locator's frame is the shot's; its record frame is as far into the record.
-            let locators = marks
+    let shots = export::lay(shots.into_iter().map(|s| {
+        CutShot {
+            locators: marks
                 .remove(&s.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|l| ExportLocator {
-                    frame: record_in + (l.frame - s.cut_in),
-                    colour: l.colour,
-                    text: l.text,
-                })
-                .collect();
-            ExportShot {
-                name: s.name,
-                clip_name: s.clip_name,
-                reel: s.reel.unwrap_or_else(|| "AX".into()),
-                record_in,
-                record_out,
-                source_in,
-                source_out: s.source_out.unwrap_or(source_in + len),
-                locators,
-            }
-        })
-        .collect();
+                .map(|l| (l.frame, l.colour, l.text))
+                .collect(),
+            name: s.name,
+            clip_name: s.clip_name,
+            reel: s.reel,
+            cut_in: s.cut_in,
+            cut_out: s.cut_out,
+            record_in: s.record_in,
+            record_out: s.record_out,
+            source_in: s.source_in,
+            source_out: s.source_out,
+        }
+    }));
     Ok((
         seq.clone(),
         Export {

@@ -6,9 +6,10 @@ use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
+use mstation_core::tracking::drawing::Shape;
 use mstation_store::Page;
 use mstation_store::tracking::notes::Note;
-use mstation_store::tracking::notes::NoteOn;
+use mstation_store::tracking::notes::{NoteOn, OnFrames};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,6 +40,13 @@ pub struct EntityNoteInput {
     pub body: String,
     /// The frame the note is about.
     pub frame: Option<i64>,
+    /// The last frame of a range the note is about, from `frame` (both included).
+    pub frame_out: Option<i64>,
+    /// Shapes drawn on `frame` (pen, arrow, rect, ellipse, text), in coordinates relative to
+    /// the picture: `[x, y]` from its top left, as fractions of its width and height. Shapes
+    /// off the picture, of no length, in a colour other than `#rrggbb` or too many are refused
+    /// with 422, naming the shape (`drawing[2]`).
+    pub drawing: Option<Vec<Shape>>,
     /// Reply to this note (a note on the same shot, asset or version).
     pub parent_id: Option<Uuid>,
 }
@@ -69,7 +77,16 @@ async fn add(
         let n = st
             .store
             .tenant(&scope)
-            .add_entity_note(on, &input.body, input.frame, input.parent_id)
+            .add_entity_note(
+                on,
+                &input.body,
+                OnFrames {
+                    frame: input.frame,
+                    frame_out: input.frame_out,
+                    drawing: input.drawing,
+                },
+                input.parent_id,
+            )
             .await?;
         Ok((
             StatusCode::CREATED,

@@ -7,9 +7,10 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use mstation_core::page::{self, Cursor};
+use mstation_core::tracking::drawing::Shape;
 use mstation_core::{Permission, Role};
 use mstation_store::tracking::fields::{FieldFilter, FieldOp};
-use mstation_store::tracking::notes::Note;
+use mstation_store::tracking::notes::{Note, OnFrames};
 use mstation_store::tracking::tasks::{
     NewTask, Progress, Task, TaskChanges, TaskEntity, TaskFilter, TaskOrder, TaskSort, TaskStatus,
     TaskType,
@@ -563,10 +564,24 @@ pub struct NoteInput {
     pub body: String,
     /// The frame the note is about.
     pub frame: Option<i64>,
+    /// The last frame of a range the note is about, from `frame` (both included).
+    pub frame_out: Option<i64>,
+    /// Shapes drawn on `frame`, in coordinates relative to the picture.
+    pub drawing: Option<Vec<Shape>>,
     /// Reply to this note.
     pub parent_id: Option<Uuid>,
     /// Change the task's status with the note, atomically (send If-Match with the task's version).
     pub status_id: Option<Uuid>,
+}
+
+impl NoteInput {
+    fn on_frames(&self) -> OnFrames {
+        OnFrames {
+            frame: self.frame,
+            frame_out: self.frame_out,
+            drawing: self.drawing.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -596,7 +611,7 @@ async fn add_note(
         return match state
             .store
             .tenant(&scope)
-            .add_note(task_id, &n.body, n.frame, n.parent_id, status_to)
+            .add_note(task_id, &n.body, n.on_frames(), n.parent_id, status_to)
             .await
         {
             // The task's new version as its ETag, for the next If-Match.
@@ -617,7 +632,7 @@ async fn add_note(
         let (note, task) = st
             .store
             .tenant(&scope)
-            .add_note(task_id, &n.body, n.frame, n.parent_id, status_to)
+            .add_note(task_id, &n.body, n.on_frames(), n.parent_id, status_to)
             .await?;
         let body = serde_json::to_value(NoteOut { note, task }).unwrap_or_default();
         Ok((StatusCode::CREATED, body))

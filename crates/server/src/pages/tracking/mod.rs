@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::fields::FieldEntity;
+use mstation_core::tracking::review::{self as review_status, Verdict};
 use mstation_core::tracking::timecode::Rate;
 use mstation_core::{Permission, Role};
 use mstation_store::ListQuery;
@@ -1514,6 +1515,8 @@ struct TimeDay {
 struct VersionRow {
     id: String,
     number: String,
+    /// Where it stands in review: its stable name and its words.
+    review: (&'static str, String),
     comment: String,
     author: String,
     when: String,
@@ -1611,11 +1614,21 @@ async fn task_view(
     let names: HashMap<Uuid, String> = members.iter().cloned().collect();
     let by_id: HashMap<Uuid, &TaskStatus> = statuses.iter().map(|s| (s.id, s)).collect();
     let status_of = |id: Uuid| by_id.get(&id).map(|s| (s.name.clone(), s.color.clone()));
-    let notes = state
-        .store
-        .tenant(&cx.scope)
-        .notes(task_id)
-        .await?
+    let raw_notes = state.store.tenant(&cx.scope).notes(task_id).await?;
+    // The verdicts given on the task: what each version's review status is made of.
+    let verdicts: Vec<(i64, Verdict)> = raw_notes
+        .iter()
+        .filter_map(|n| {
+            let to = by_id.get(&n.status_to?)?;
+            let said = match (to.is_retake, to.is_done) {
+                (true, _) => Verdict::ChangesRequested,
+                (false, true) => Verdict::Approved,
+                (false, false) => return None,
+            };
+            Some((n.created_at.0, said))
+        })
+        .collect();
+    let notes = raw_notes
         .into_iter()
         .map(|n| NoteRow {
             author: names
@@ -1654,8 +1667,10 @@ async fn task_view(
     let versions_total = versions.total;
     let ids: Vec<Uuid> = versions.items.iter().map(|v| v.id).collect();
     let mut files_of = state.store.tenant(&cx.scope).versions_media(&ids).await?;
+    let made: Vec<i64> = versions.items.iter().map(|v| v.created_at.0).collect();
+    let reviewed = review_status::statuses(&made, &verdicts);
     let mut version_rows = Vec::with_capacity(versions.items.len());
-    for v in versions.items {
+    for (v, said) in versions.items.into_iter().zip(reviewed) {
         // One indexed read per version (by `notes_version`).
         let notes = state
             .store
@@ -1670,6 +1685,10 @@ async fn task_view(
                 &[("version", number.clone().into())],
             ),
             number,
+            review: (
+                said.as_str(),
+                i18n::text(&format!("review-{}", said.as_str().replace('_', "-"))),
+            ),
             comment: v.comment,
             author: name_of(v.author_id),
             when: cx.time(v.created_at.0),
@@ -1903,6 +1922,15 @@ struct NoteForm {
     body: String,
     #[serde(default)]
     frame: String,
+    /// The last frame of the range the note is on, and what was drawn on its frame (JSON shapes,
+    /// as the review player writes them).
+    #[serde(default)]
+    frame_out: String,
+    #[serde(default)]
+    drawing: String,
+    /// The version the player compared with, which it goes back to.
+    #[serde(default)]
+    compare: String,
     #[serde(default)]
     status_id: String,
     version: i64,
@@ -1928,18 +1956,15 @@ async fn task_note(
         }),
         ..Typed::default()
     };
-    let frame = match f.frame.trim() {
-        "" => None,
-        s => match s.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let e = ApiError::invalid("frame", "not_a_number");
-                let status = e.status();
-                let page = task_view(&state, &cx, task_id, Some(flash_of(e)), typed(&f)).await;
-                return answered(page, status);
-            }
-        },
+    let at = match review::note_at(&f.frame, &f.frame_out, &f.drawing) {
+        Ok(at) => at,
+        Err(e) => {
+            let status = e.status();
+            let page = task_view(&state, &cx, task_id, Some(flash_of(e)), typed(&f)).await;
+            return answered(page, status);
+        }
     };
+    let frame = at.frame;
     let status = match f.status_id.trim() {
         "" => None,
         s => Some(Uuid::parse_str(s).map_err(|_| ApiError::invalid("status_id", "not_an_id"))?),
@@ -1952,7 +1977,7 @@ async fn task_note(
         .add_note(
             task_id,
             &f.body,
-            frame,
+            at,
             None,
             status.map(|s| (s, Some(f.version))),
         )
@@ -1967,9 +1992,12 @@ async fn task_note(
                 .version(version)
                 .await
                 .is_ok_and(|v| v.task_id == task_id);
-            let at = frame.map(|n| format!("?frame={n}")).unwrap_or_default();
+            let at = player::Opened {
+                frame,
+                compare: f.compare.trim().parse().ok(),
+            };
             Ok(Redirect::to(&if on_task {
-                format!("/app/versions/{version}/review{at}")
+                at.href(version)
             } else {
                 format!("/app/tasks/{task_id}")
             })
@@ -1997,8 +2025,12 @@ async fn task_note(
                     .await
                     .is_ok_and(|v| v.task_id == task_id)
             {
+                let at = player::Opened {
+                    frame,
+                    compare: f.compare.trim().parse().ok(),
+                };
                 let page =
-                    player::player_view(&state, &cx, version, frame, Some(flash), f.body.clone());
+                    player::player_view(&state, &cx, version, at, Some(flash), f.body.clone());
                 return answered(page.await, status);
             }
             let page = task_view(&state, &cx, task_id, Some(flash), typed(&f)).await;

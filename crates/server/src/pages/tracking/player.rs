@@ -8,7 +8,8 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::routing::get;
 use mstation_core::tracking::frames::{self, ShotFrames};
 use mstation_core::tracking::timecode::{Rate, Timecode};
-use mstation_store::tracking::Project;
+use mstation_store::Tenant;
+use mstation_store::tracking::{Project, Shot};
 use uuid::Uuid;
 
 use mstation_core::Permission;
@@ -19,7 +20,17 @@ use super::{named_steps, people, script_json};
 use crate::State;
 use crate::auth::MaybeSigned;
 use crate::i18n;
-use crate::pages::{Ctx, Nav, PageResult, Tr, ctx, html};
+use crate::pages::{Ctx, Nav, PageError, PageResult, Tr, ctx, html};
+
+/// The colours a reviewer draws in, most seen first: red, yellow, green, blue, white, black.
+const COLOURS: [(&str, &str); 6] = [
+    ("#ff3b30", "colour-red"),
+    ("#ffcc00", "colour-yellow"),
+    ("#34c759", "colour-green"),
+    ("#0a84ff", "colour-blue"),
+    ("#ffffff", "colour-white"),
+    ("#000000", "colour-black"),
+];
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/versions/{version_id}/review", get(player))
@@ -40,11 +51,16 @@ struct PlayerPage {
     file_name: String,
     proxy: String,
     waiting: Option<String>,
+    /// The version compared with, and the task's other versions (id, "v002"), newest first.
+    compare: Option<Compared>,
+    others: Vec<(String, String)>,
     data: String,
     version_id: String,
     /// The version's notes, by frame (notes on no frame last), and whether the viewer may write one.
     notes: Vec<NoteRow>,
     can_note: bool,
+    /// The drawing colours offered: `#rrggbb` and its name.
+    colours: Vec<(&'static str, String)>,
     csrf: String,
     /// The verdicts the viewer's role may give, as statuses of the task's workflow (id, name):
     /// approve (its first finished status) and ask for changes (its first retake status); the
@@ -57,6 +73,15 @@ struct PlayerPage {
     typed: String,
 }
 
+/// A version compared with the one reviewed.
+struct Compared {
+    id: String,
+    number: String,
+    proxy: String,
+    file_name: String,
+    waiting: Option<String>,
+}
+
 async fn player(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
@@ -64,23 +89,60 @@ async fn player(
     Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    let frame = q
-        .iter()
-        .find(|(k, _)| k == "frame")
-        .and_then(|(_, f)| f.trim().parse::<i64>().ok());
-    player_view(&state, &cx, version_id, frame, None, String::new()).await
+    let field = |name: &str| {
+        q.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let at = Opened::read(field("frame"), field("compare"));
+    player_view(&state, &cx, version_id, at, None, String::new()).await
 }
 
-/// The player of the version `version_id` on the production `frame` (its first when none, or
-/// one the file does not hold), with `flash` said and a refused note `typed` back in its form.
+/// Where the player opens: on a production frame (its first when none, or one the file does not
+/// hold), and beside another version to compare with.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Opened {
+    pub frame: Option<i64>,
+    pub compare: Option<Uuid>,
+}
+
+impl Opened {
+    /// From a query or a form's fields as typed: what does not read is left out.
+    pub(super) fn read(frame: &str, compare: &str) -> Self {
+        Opened {
+            frame: frame.trim().parse().ok(),
+            compare: compare.trim().parse().ok(),
+        }
+    }
+
+    /// The player's address for `version_id`, opened here.
+    pub(super) fn href(&self, version_id: Uuid) -> String {
+        let mut q = Vec::new();
+        if let Some(f) = self.frame {
+            q.push(format!("frame={f}"));
+        }
+        if let Some(c) = self.compare {
+            q.push(format!("compare={c}"));
+        }
+        match q.is_empty() {
+            true => format!("/app/versions/{version_id}/review"),
+            false => format!("/app/versions/{version_id}/review?{}", q.join("&")),
+        }
+    }
+}
+
+/// The player of the version `version_id` opened `at` a frame and a comparison, with `flash`
+/// said and a refused note `typed` back in its form.
 pub(super) async fn player_view(
     state: &State,
     cx: &Ctx,
     version_id: Uuid,
-    frame: Option<i64>,
+    at: Opened,
     flash: Option<(String, String)>,
     typed: String,
 ) -> PageResult {
+    let Opened { frame, compare } = at;
     let store = state.store.tenant(&cx.scope);
     let version = store.version(version_id).await?;
     let task = store.task(version.task_id).await?;
@@ -128,6 +190,183 @@ pub(super) async fn player_view(
         .iter()
         .find(|s| s.id == task.status_id)
         .map(|s| (s.name.clone(), s.color.clone()));
+    let shot_frames = shot.as_ref().map(frames_of);
+    let a = reel(&store, version_id, &project, shot_frames).await?;
+    let (first, count) = (a.first, a.count);
+    // The version compared with, numbered as its own shot numbers its frames (the same frame
+    // number is the same moment of the cut in both).
+    let b = match compare.filter(|c| *c != version_id) {
+        None => None,
+        Some(id) => {
+            let v = store.version(id).await?;
+            let t = store.task(v.task_id).await?;
+            let p = match t.project_id == project.id {
+                true => project.clone(),
+                false => store.project(t.project_id).await?,
+            };
+            let sf = match t.shot_id {
+                None => None,
+                Some(s) if Some(s) == task.shot_id => shot_frames,
+                Some(s) => Some(frames_of(&store.shot(s).await?)),
+            };
+            let r = reel(&store, id, &p, sf).await?;
+            Some((v, r))
+        }
+    };
+    // Opened on a note's frame, when it is one of the file's.
+    let open_at = frame
+        .and_then(|f| f.checked_sub(first))
+        .filter(|i| (0..count).contains(i))
+        .unwrap_or(0);
+    let names: std::collections::HashMap<Uuid, String> =
+        people(state, cx).await?.into_iter().collect();
+    // The version's own notes, and the task's written while it was the newest version (the
+    // verdicts given in its player among them).
+    let mut all = store.entity_notes(NoteOn::Version(version_id)).await?;
+    let mut versions = store
+        .versions(
+            task.id,
+            &mstation_store::ListQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await?
+        .items;
+    versions.sort_by_key(|v| std::cmp::Reverse(v.number));
+    let next = versions
+        .iter()
+        .filter(|v| v.number > version.number)
+        .map(|v| v.created_at.0)
+        .min();
+    all.extend(store.notes(task.id).await?.into_iter().filter(|n| {
+        n.created_at.0 >= version.created_at.0 && next.is_none_or(|at| n.created_at.0 < at)
+    }));
+    // What was drawn, to show on its frames.
+    let marks: Vec<serde_json::Value> = all
+        .iter()
+        .filter_map(|n| {
+            let shapes = n.drawing.as_ref()?;
+            Some(serde_json::json!({"frame": n.frame?, "out": n.frame_out, "shapes": shapes}))
+        })
+        .collect();
+    // The task's other versions, newest first, to compare with.
+    let others: Vec<(String, String)> = versions
+        .iter()
+        .filter(|v| v.id != version_id)
+        .map(|v| (v.id.to_string(), format!("v{:03}", v.number)))
+        .collect();
+    let mut notes = note_rows(all, &names, cx);
+    notes.sort_by_key(|n| (n.frame.is_none(), n.frame));
+    let texts = serde_json::json!({
+        "on_frame": i18n::text_args("player-note-on", &[("frame", "{frame}".into())]),
+        "on_range": i18n::text_args("player-note-on-range", &[("in", "{in}".into()), ("out", "{out}".into())]),
+        "range": i18n::text_args("player-note-range", &[("in", "{in}".into()), ("out", "{out}".into())]),
+        "of": i18n::text_args("player-index", &[("at", "{at}".into()), ("all", "{all}".into())]),
+        "loop": i18n::text_args("player-loop", &[("in", "{in}".into()), ("out", "{out}".into())]),
+        "no_loop": i18n::text("player-no-loop"),
+        "play": i18n::text("player-play"),
+        "pause": i18n::text("player-pause"),
+        "b_none": i18n::text_args("compare-no-frame", &[("frame", "{frame}".into())]),
+    });
+    let mut data = a.json();
+    data["compare"] = b.as_ref().map(|(_, r)| r.json()).into();
+    let more = serde_json::json!({
+        "open_at": open_at,
+        "marks": marks,
+        "texts": texts,
+    });
+    if let (Some(d), Some(m)) = (data.as_object_mut(), more.as_object()) {
+        d.extend(m.clone());
+    }
+    let data = script_json(&data);
+    html(PlayerPage {
+        tr: Tr::now(),
+        nav: cx.nav("projects"),
+        flash,
+        project,
+        subject: if step.is_empty() {
+            on
+        } else {
+            format!("{on} · {step}")
+        },
+        number: format!("v{:03}", version.number),
+        task_id: task.id.to_string(),
+        file_name: a.file_name.clone(),
+        proxy: a.proxy.clone().unwrap_or_default(),
+        waiting: a.waiting.clone(),
+        compare: b.map(|(v, r)| Compared {
+            id: v.id.to_string(),
+            number: format!("v{:03}", v.number),
+            proxy: r.proxy.unwrap_or_default(),
+            file_name: r.file_name,
+            waiting: r.waiting,
+        }),
+        others,
+        data,
+        version_id: version_id.to_string(),
+        notes,
+        can_note: cx.scope.can(Permission::Review),
+        colours: COLOURS
+            .iter()
+            .map(|(c, key)| (*c, i18n::text(key)))
+            .collect(),
+        csrf: cx.csrf.clone(),
+        approve,
+        retake,
+        task_version: task.version,
+        status,
+        typed,
+    })
+}
+
+fn frames_of(s: &Shot) -> ShotFrames {
+    ShotFrames {
+        cut_in: s.cut_in,
+        cut_out: s.cut_out,
+        head_handles: s.head_handles,
+        tail_handles: s.tail_handles,
+        source_in: s.source_in,
+    }
+}
+
+/// A version's picture as the player plays it: the file (its proxy, or why none plays yet), its
+/// rate and frames, the production frame of its first frame and its source timecode.
+struct Reel {
+    file_name: String,
+    proxy: Option<String>,
+    waiting: Option<String>,
+    fps: [i64; 2],
+    count: i64,
+    first: i64,
+    tc0: Option<i64>,
+    drop_frame: bool,
+    nominal: u32,
+}
+
+impl Reel {
+    /// As the page's script reads it.
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "proxy": self.proxy,
+            "fps": self.fps,
+            "frames": self.count,
+            "first": self.first,
+            "tc0": self.tc0,
+            "drop": self.drop_frame,
+            "nominal": self.nominal,
+        })
+    }
+}
+
+/// The reel of the version `version_id`, numbered as the shot `shot_frames` (none: an asset's)
+/// of `project` numbers its frames.
+async fn reel(
+    store: &Tenant<'_>,
+    version_id: Uuid,
+    project: &Project,
+    shot_frames: Option<ShotFrames>,
+) -> Result<Reel, PageError> {
     let files = store
         .versions_media(&[version_id])
         .await?
@@ -177,93 +416,21 @@ pub(super) async fn player_view(
     let drop_frame = tc.as_ref().is_some_and(|t| t.drop_frame);
     // A file's timecode places it in the shot's source only at the project's own rate.
     let project_rate = Rate::new(project.fps_num as u32, project.fps_den as u32).ok();
-    let shot_frames = shot.as_ref().map(|s| ShotFrames {
-        cut_in: s.cut_in,
-        cut_out: s.cut_out,
-        head_handles: s.head_handles,
-        tail_handles: s.tail_handles,
-        source_in: s.source_in,
-    });
     let first = frames::first_frame(
         shot_frames,
         tc0.filter(|_| project_rate == known),
         count,
         project.start_frame,
     );
-    // Opened on a note's frame, when it is one of the file's.
-    let open_at = frame
-        .and_then(|f| f.checked_sub(first))
-        .filter(|i| (0..count).contains(i))
-        .unwrap_or(0);
-    let names: std::collections::HashMap<Uuid, String> =
-        people(state, cx).await?.into_iter().collect();
-    // The version's own notes, and the task's written while it was the newest version (the
-    // verdicts given in its player among them).
-    let mut all = store.entity_notes(NoteOn::Version(version_id)).await?;
-    let next = store
-        .versions(
-            task.id,
-            &mstation_store::ListQuery {
-                limit: 500,
-                ..Default::default()
-            },
-        )
-        .await?
-        .items
-        .into_iter()
-        .filter(|v| v.number > version.number)
-        .map(|v| v.created_at.0)
-        .min();
-    all.extend(store.notes(task.id).await?.into_iter().filter(|n| {
-        n.created_at.0 >= version.created_at.0 && next.is_none_or(|at| n.created_at.0 < at)
-    }));
-    let mut notes = note_rows(all, &names, cx);
-    notes.sort_by_key(|n| (n.frame.is_none(), n.frame));
-    let texts = serde_json::json!({
-        "on_frame": i18n::text_args("player-note-on", &[("frame", "{frame}".into())]),
-        "of": i18n::text_args("player-index", &[("at", "{at}".into()), ("all", "{all}".into())]),
-        "loop": i18n::text_args("player-loop", &[("in", "{in}".into()), ("out", "{out}".into())]),
-        "no_loop": i18n::text("player-no-loop"),
-        "play": i18n::text("player-play"),
-        "pause": i18n::text("player-pause"),
-    });
-    let data = script_json(&serde_json::json!({
-        "proxy": playable.map(|f| format!("/api/v1/media/{}/proxy", f.id)),
-        "fps": fps,
-        "frames": count,
-        "first": first,
-        "tc0": tc0,
-        "drop": drop_frame,
-        "nominal": rate.nominal(),
-        "open_at": open_at,
-        "texts": texts,
-    }));
-    html(PlayerPage {
-        tr: Tr::now(),
-        nav: cx.nav("projects"),
-        flash,
-        project,
-        subject: if step.is_empty() {
-            on
-        } else {
-            format!("{on} · {step}")
-        },
-        number: format!("v{:03}", version.number),
-        task_id: task.id.to_string(),
+    Ok(Reel {
         file_name: file.map(|f| f.name.clone()).unwrap_or_default(),
-        proxy: playable
-            .map(|f| format!("/api/v1/media/{}/proxy", f.id))
-            .unwrap_or_default(),
+        proxy: playable.map(|f| format!("/api/v1/media/{}/proxy", f.id)),
         waiting,
-        data,
-        version_id: version_id.to_string(),
-        notes,
-        can_note: cx.scope.can(Permission::Review),
-        csrf: cx.csrf.clone(),
-        approve,
-        retake,
-        task_version: task.version,
-        status,
-        typed,
+        fps,
+        count,
+        first,
+        tc0,
+        drop_frame,
+        nominal: rate.nominal(),
     })
 }

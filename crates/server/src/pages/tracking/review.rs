@@ -16,8 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
+use mstation_core::tracking::drawing::Shape;
 use mstation_store::tracking::Project;
-use mstation_store::tracking::notes::{Note, NoteOn};
+use mstation_store::tracking::notes::{Note, NoteOn, OnFrames};
 use mstation_store::tracking::tasks::{TaskStatus, TaskType};
 use mstation_store::tracking::versions::Playlist;
 use mstation_store::{ListQuery, StoreError, Tenant};
@@ -86,6 +87,9 @@ pub(super) struct NoteRow {
     pub when: String,
     pub body: String,
     pub frame: Option<i64>,
+    /// The last frame of its range, and whether something was drawn with it.
+    pub frame_out: Option<i64>,
+    pub drawn: bool,
     pub reply: bool,
 }
 
@@ -98,6 +102,8 @@ pub(super) fn note_rows(notes: Vec<Note>, names: &HashMap<Uuid, String>, cx: &Ct
             when: cx.time(n.created_at.0),
             body: n.body,
             frame: n.frame,
+            frame_out: n.frame_out,
+            drawn: n.drawing.is_some(),
             reply: n.parent_id.is_some(),
         })
         .collect()
@@ -110,6 +116,14 @@ pub(super) struct NoteForm {
     body: String,
     #[serde(default)]
     frame: String,
+    /// The last frame of the range the note is on, and what was drawn on its frame.
+    #[serde(default)]
+    frame_out: String,
+    #[serde(default)]
+    drawing: String,
+    /// The version the player compared with, which it goes back to.
+    #[serde(default)]
+    compare: String,
     /// `review`: the note was written in the review player, which it goes back to.
     #[serde(default)]
     back: String,
@@ -124,6 +138,30 @@ fn note_frame(typed: &str) -> Result<Option<i64>, ApiError> {
             .map(Some)
             .map_err(|_| ApiError::invalid("frame", "not_a_number")),
     }
+}
+
+/// Where a note of a form is: its frame, the last of its range and its drawing (the shapes as
+/// JSON, as the review player writes them); empty fields are none.
+pub(super) fn note_at(frame: &str, frame_out: &str, drawing: &str) -> Result<OnFrames, ApiError> {
+    let frame_out = match frame_out.trim() {
+        "" => None,
+        s => Some(
+            s.parse::<i64>()
+                .map_err(|_| ApiError::invalid("frame_out", "not_a_number"))?,
+        ),
+    };
+    let drawing = match drawing.trim() {
+        "" => None,
+        s => Some(
+            serde_json::from_str::<Vec<Shape>>(s)
+                .map_err(|_| ApiError::invalid("drawing", "not_a_drawing"))?,
+        ),
+    };
+    Ok(OnFrames {
+        frame: note_frame(frame)?,
+        frame_out,
+        drawing,
+    })
 }
 
 impl NoteForm {
@@ -144,11 +182,11 @@ pub(super) async fn write_note(
     on: NoteOn,
     f: &NoteForm,
 ) -> Result<Note, ApiError> {
-    let frame = note_frame(&f.frame)?;
+    let at = note_at(&f.frame, &f.frame_out, &f.drawing)?;
     Ok(state
         .store
         .tenant(&cx.scope)
-        .add_entity_note(on, &f.body, frame, None)
+        .add_entity_note(on, &f.body, at, None)
         .await?)
 }
 
@@ -186,11 +224,8 @@ async fn version_note(
     match write_note(&state, &cx, NoteOn::Version(version_id), &f).await {
         // Back in the player, on the frame the note is on.
         Ok(_) if f.back == "review" => {
-            let at = match note_frame(&f.frame) {
-                Ok(Some(frame)) => format!("?frame={frame}"),
-                _ => String::new(),
-            };
-            Ok(Redirect::to(&format!("/app/versions/{version_id}/review{at}")).into_response())
+            let at = super::player::Opened::read(&f.frame, &f.compare);
+            Ok(Redirect::to(&at.href(version_id)).into_response())
         }
         Ok(_) => {
             Ok(Redirect::to(&format!("/app/tasks/{task_id}#version-{version_id}")).into_response())
@@ -198,12 +233,12 @@ async fn version_note(
         Err(e) if e.status() == StatusCode::NOT_FOUND => Err(e.into()),
         // Refused in the player: said there, the note as typed, on its frame.
         Err(e) if f.back == "review" => {
-            let frame = note_frame(&f.frame).ok().flatten();
+            let at = super::player::Opened::read(&f.frame, &f.compare);
             let page = super::player::player_view(
                 &state,
                 &cx,
                 version_id,
-                frame,
+                at,
                 Some(flash_of(e)),
                 f.body.clone(),
             );
