@@ -2,6 +2,7 @@
 //! and tokens from the command line, for scripts and operations.
 
 mod agent;
+mod cuts;
 mod ingest;
 mod mhl;
 
@@ -166,6 +167,15 @@ enum Command {
         /// Where sources and outputs are kept while a job runs.
         #[arg(long)]
         work: Option<PathBuf>,
+    },
+    /// Find where the shots of an edit or a reference movie change (hard cuts, fades through
+    /// black, dissolves), each named by the first frame of the incoming shot; needs ffmpeg.
+    Cuts {
+        file: PathBuf,
+        /// How to say them: a table, JSON, or a CMX 3600 EDL or an OTIO timeline with one event
+        /// a shot, on the movie's own timecode.
+        #[arg(long, value_enum, default_value = "text")]
+        format: cuts::Format,
     },
     /// An ASC MHL v2 history of any folder: create a new generation, verify, or show it.
     Mhl {
@@ -364,6 +374,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Cuts { file, format } => cuts::run(&file, format).await,
         Command::Mhl { what } => {
             let bad = match what {
                 MhlCommand::Create { path, hash } => {

@@ -126,3 +126,94 @@ pub async fn ffprobe(path: &std::path::Path) -> Result<Vec<u8>, ToolError> {
 pub async fn ffmpeg(args: &[&std::ffi::OsStr], limit: Duration) -> Result<(), ToolError> {
     run("ffmpeg", args, limit).await.map(|_| ())
 }
+
+/// Decodes the first picture stream of the file at `path` to small pictures, `width` by `height`
+/// in `rgb24` (whatever the picture's own size and aspect), handing each to `each` in order, and
+/// answers how many there were. The decoding stops with an error after `limit`.
+pub async fn frames(
+    path: &std::path::Path,
+    width: usize,
+    height: usize,
+    limit: Duration,
+    mut each: impl FnMut(&[u8]),
+) -> Result<i64, ToolError> {
+    use tokio::io::AsyncReadExt;
+    let tool = "ffmpeg";
+    let scale = format!("scale={width}:{height}:flags=area,format=rgb24");
+    let mut child = command(tool)
+        .args([
+            "-v",
+            "error",
+            "-nostdin",
+            "-protocol_whitelist",
+            "file",
+            "-i",
+        ])
+        .arg(path)
+        .args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", &scale])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0)
+        .spawn()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ToolError::Missing(tool),
+            _ => ToolError::Spawn { tool, source },
+        })?;
+    let mut out = child.stdout.take().expect("stdout is piped");
+    let mut err = child.stderr.take().expect("stderr is piped");
+    // Its error output, read as it comes (a full pipe would stall it), the first 64 KB kept.
+    let said = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            if kept.len() < 65_536 {
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        kept
+    });
+    let read = async {
+        let mut frame = vec![0u8; width * height * 3];
+        let mut count = 0i64;
+        loop {
+            match out.read_exact(&mut frame).await {
+                Ok(_) => {
+                    each(&frame);
+                    count += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(source) => return Err(ToolError::Spawn { tool, source }),
+            }
+        }
+        let status = child
+            .wait()
+            .await
+            .map_err(|source| ToolError::Spawn { tool, source })?;
+        Ok((count, status))
+    };
+    let (count, status) = match tokio::time::timeout(limit, read).await {
+        Err(_) => {
+            return Err(ToolError::TimedOut {
+                tool,
+                secs: limit.as_secs(),
+            });
+        }
+        Ok(r) => r?,
+    };
+    let stderr = String::from_utf8_lossy(&said.await.unwrap_or_default()).into_owned();
+    if status.success() {
+        Ok(count)
+    } else if status.code() == Some(EXEC_NOT_FOUND) && PDEATHSIG.get() == Some(&true) {
+        Err(ToolError::Missing(tool))
+    } else if status.code().is_none() {
+        Err(ToolError::Killed { tool })
+    } else {
+        Err(ToolError::Failed { tool, stderr })
+    }
+}

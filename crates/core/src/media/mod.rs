@@ -2,6 +2,7 @@
 //! file names, what ffprobe says of a file, ASC MHL histories, and which camera file holds a
 //! shot's source.
 
+pub mod cuts;
 pub mod mhl;
 pub mod names;
 pub mod probe;
