@@ -284,6 +284,9 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
         }
         Some("media.proxy") => {
             let settings = media_jobs::proxy_settings(payload);
+            if let Some(why) = settings.refused() {
+                return Err(Failure::Final(why));
+            }
             let files = match media_jobs::make_proxy(&src, &dir.join("out"), &settings).await {
                 Ok(f) => f,
                 Err(ToolError::Failed { stderr, .. }) => {

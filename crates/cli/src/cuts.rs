@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mstation_core::media::cuts::{self, Detector, Kind, Settings, Transition};
+use mstation_core::media::cuts::{self, Cutting, Detector, Kind, Settings, Transition};
 use mstation_core::media::probe;
-use mstation_core::tracking::export::{Export, ExportShot};
+use mstation_core::tracking::export::Export;
 use mstation_core::tracking::timecode::{Rate, Timecode};
 use mstation_core::tracking::{edl, otio};
 use mstation_server::tools;
@@ -217,61 +217,23 @@ fn json(f: &Found) -> serde_json::Value {
 
 /// The movie as a cut: a shot from each change to the next, on the movie's own timecode.
 fn export(f: &Found) -> anyhow::Result<Export> {
-    let Some(rate) = f.rate else {
-        bail!(
-            "{}: {}/{} fps has no timecode, so no EDL or OTIO: ask for text or json",
-            f.name,
-            f.fps[0],
-            f.fps[1]
-        );
-    };
     let stem = Path::new(&f.name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // A reel is one word of letters, digits and underscores, as editing systems keep it.
-    let reel: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .take(32)
-        .collect();
-    let reel = if reel.trim_matches('_').is_empty() {
-        "AX".to_string()
-    } else {
-        reel
+    let cutting = Cutting {
+        frames: f.frames,
+        fps: f.fps,
+        start_timecode: timecode(f, 0),
+        transitions: f.changes.clone(),
     };
-    let mut bounds: Vec<i64> = vec![0];
-    bounds.extend(
-        f.changes
-            .iter()
-            .map(|c| c.frame)
-            .filter(|&c| c > 0 && c < f.frames),
-    );
-    bounds.push(f.frames);
-    let shots = bounds
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| ExportShot {
-            name: format!("CUT_{:04}", (i + 1) * 10),
-            clip_name: Some(f.name.clone()),
-            reel: reel.clone(),
-            record_in: f.start + w[0],
-            record_out: f.start + w[1],
-            source_in: f.start + w[0],
-            source_out: f.start + w[1],
-            locators: Vec::new(),
-        })
-        .collect();
-    Ok(Export {
-        title: stem,
-        rate,
-        drop_frame: f.drop_frame,
-        shots,
-    })
+    match cutting.as_cut(&stem, &f.name) {
+        Some(cut) => Ok(cut?),
+        None => bail!(
+            "{}: {}/{} fps has no timecode, so no EDL or OTIO: ask for text or json",
+            f.name,
+            f.fps[0],
+            f.fps[1]
+        ),
+    }
 }

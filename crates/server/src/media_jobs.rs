@@ -39,6 +39,30 @@ pub struct ProxySettings {
     pub timecode: Option<String>,
     /// Whether it has sound (a waveform is made).
     pub sound: bool,
+    /// Its picture's size as ffprobe read it, when it said.
+    pub size: Option<(i64, i64)>,
+}
+
+/// The largest picture a proxy is made of: wider than any camera's (17,520 by 8,040 is the
+/// largest shot today), and no more pixels than 160 million; a file claiming more is taken at
+/// its word and not handed to ffmpeg, which would spend memory in proportion.
+pub const MAX_SIDE: i64 = 20_000;
+pub const MAX_PIXELS: i64 = 160_000_000;
+
+impl ProxySettings {
+    /// Why no proxy is made of this file, when its picture's size forbids it.
+    pub fn refused(&self) -> Option<String> {
+        let (w, h) = self.size?;
+        if w <= 0 || h <= 0 {
+            return Some(format!("the picture is {w}×{h}: it has no size to show"));
+        }
+        (w > MAX_SIDE || h > MAX_SIDE || w.saturating_mul(h) > MAX_PIXELS).then(|| {
+            format!(
+                "the picture is {w}×{h}: larger than M-Station makes proxies of ({MAX_SIDE} pixels a side, {} million in all)",
+                MAX_PIXELS / 1_000_000
+            )
+        })
+    }
 }
 
 /// A proxy job's settings from its payload.
@@ -52,6 +76,7 @@ pub fn proxy_settings(payload: &serde_json::Value) -> ProxySettings {
             })
             .map(str::to_string),
         sound: payload["sound"].as_bool().unwrap_or(false),
+        size: payload["width"].as_i64().zip(payload["height"].as_i64()),
     }
 }
 

@@ -20,10 +20,11 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Job kinds this process can run.
-pub const KINDS: [&str; 3] = [
+pub const KINDS: [&str; 4] = [
     DELIVERY_JOB,
     mstation_store::media::PROBE_JOB,
     mstation_store::media::PROXY_JOB,
+    mstation_store::media::CUTS_JOB,
 ];
 
 pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec<JoinHandle<()>> {
@@ -264,6 +265,9 @@ async fn probe(state: &State, job: &Job) -> Result<Ran, JobFailure> {
 async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let (_, hash, payload) = media_target(job)?;
     let settings = crate::media_jobs::proxy_settings(&payload);
+    if let Some(why) = settings.refused() {
+        return Err(JobFailure::Final(why));
+    }
     let src = state
         .blobs
         .readable(&hash)
@@ -309,6 +313,62 @@ async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     };
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result
+}
+
+/// Finds where the shots of a file change (`core::media::cuts`), from its pictures decoded
+/// small. A file ffmpeg cannot decode fails the job for good, with ffmpeg's reason.
+async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
+    use mstation_core::media::cuts::{self, Cutting, Detector, Settings};
+    let (_, hash, _) = media_target(job)?;
+    let src = state
+        .blobs
+        .readable(&hash)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    if !src.path.exists() {
+        return Err(JobFailure::Retry(format!("the blob {hash} is missing")));
+    }
+    let last = job.attempts >= job.max_attempts;
+    let probe = match crate::media_jobs::probe_file(&src.path, last).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(why)) => {
+            return Err(JobFailure::Final(format!(
+                "ffprobe could not read the file: {why}"
+            )));
+        }
+        Err(e) => return Err(JobFailure::Retry(e)),
+    };
+    let fps = probe
+        .video
+        .as_ref()
+        .and_then(|v| v.fps)
+        .filter(|f| f[0] > 0 && f[1] > 0)
+        .ok_or_else(|| JobFailure::Final("the file has no picture at a known frame rate".into()))?;
+    // Decoding runs many times faster than real time; ten times its length is a hang.
+    let limit = Duration::from_secs((probe.duration.unwrap_or(0.0).max(0.0) * 10.0) as u64 + 120);
+    let mut detector = Detector::new(Settings::default());
+    let frames = crate::tools::frames(&src.path, cuts::WIDTH, cuts::HEIGHT, limit, |f| {
+        detector.push(f)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::tools::ToolError::Failed { stderr, .. } => JobFailure::Final(format!(
+            "ffmpeg could not decode the file: {}",
+            mstation_core::media::probe::reason(&stderr)
+        )),
+        e => JobFailure::Retry(e.to_string()),
+    })?;
+    if frames == 0 {
+        return Err(JobFailure::Final(
+            "the file has no frames to look at".into(),
+        ));
+    }
+    Ok(Ran::Made(Made::Cuts(Box::new(Cutting {
+        frames,
+        fps,
+        start_timecode: probe.timecode,
+        transitions: detector.finish(),
+    }))))
 }
 
 /// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less
@@ -467,6 +527,7 @@ async fn run(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         DELIVERY_JOB => deliver(state, job).await.map(Ran::Done),
         mstation_store::media::PROBE_JOB => probe(state, job).await,
         mstation_store::media::PROXY_JOB => proxy(state, job).await,
+        mstation_store::media::CUTS_JOB => cuts(state, job).await,
         other => Err(JobFailure::Retry(format!(
             "this server does not know how to run `{other}` jobs"
         ))),

@@ -7,7 +7,10 @@
 //! black frames between the two shots; for a dissolve the first frame where the incoming
 //! picture weighs at least half.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::tracking::export::{Export, ExportError, ExportShot};
+use crate::tracking::timecode::{Rate, Timecode};
 
 /// The size of the pictures looked at: enough to tell shots apart, small enough to compare
 /// thousands a second. Whatever the file's aspect, its picture is scaled to this.
@@ -20,7 +23,7 @@ const PIXELS: usize = WIDTH * HEIGHT;
 const BINS: usize = 16;
 
 /// What kind of change a transition is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Cut,
@@ -32,7 +35,7 @@ pub enum Kind {
 }
 
 /// A change of shot.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transition {
     /// The first frame of the incoming shot, from 0.
     pub frame: i64,
@@ -41,6 +44,82 @@ pub struct Transition {
     pub frames: i64,
     /// How sure: the measure that found it, from 0 (barely) up.
     pub strength: f32,
+}
+
+/// What was found in a movie: its frames, its rate and timecode, its changes in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Cutting {
+    pub frames: i64,
+    /// The frame rate as a rational, e.g. `[24000, 1001]`.
+    pub fps: [i64; 2],
+    /// The timecode of its first frame, when it has one, as written (`01:00:00:00`).
+    pub start_timecode: Option<String>,
+    pub transitions: Vec<Transition>,
+}
+
+impl Cutting {
+    /// The movie as a cut to write as an EDL or an OTIO timeline: a shot from each change to
+    /// the next, on its own timecode (from 0 without one), the reel its name's letters, digits
+    /// and underscores (`AX` when none are left), `title` its title. `None` when timecode does
+    /// not know its rate.
+    pub fn as_cut(&self, title: &str, clip_name: &str) -> Option<Result<Export, ExportError>> {
+        let rate = Rate::new(
+            u32::try_from(self.fps[0]).ok()?,
+            u32::try_from(self.fps[1]).ok()?,
+        )
+        .ok()?;
+        let tc = self
+            .start_timecode
+            .as_deref()
+            .and_then(|t| Timecode::parse(t, rate).ok());
+        let start = tc.and_then(|t| t.to_frames(rate).ok()).unwrap_or(0);
+        let reel: String = title
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(32)
+            .collect();
+        let reel = if reel.trim_matches('_').is_empty() {
+            "AX".to_string()
+        } else {
+            reel
+        };
+        let mut bounds: Vec<i64> = vec![0];
+        bounds.extend(
+            self.transitions
+                .iter()
+                .map(|c| c.frame)
+                .filter(|&c| c > 0 && c < self.frames),
+        );
+        bounds.push(self.frames);
+        bounds.dedup();
+        let shots = bounds
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| ExportShot {
+                name: format!("CUT_{:04}", (i + 1) * 10),
+                clip_name: Some(clip_name.to_string()),
+                reel: reel.clone(),
+                record_in: start + w[0],
+                record_out: start + w[1],
+                source_in: start + w[0],
+                source_out: start + w[1],
+                locators: Vec::new(),
+            })
+            .collect();
+        let export = Export {
+            title: title.to_string(),
+            rate,
+            drop_frame: tc.is_some_and(|t| t.drop_frame),
+            shots,
+        };
+        Some(export.validate().map(|()| export))
+    }
 }
 
 /// What is kept of a frame: its luma, small, and a colour histogram.

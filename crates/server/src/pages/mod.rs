@@ -39,6 +39,7 @@ pub fn router() -> Router<State> {
         .route("/assets/card.js", get(card_js))
         .route("/assets/player.js", get(player_js))
         .route("/assets/draw.js", get(draw_js))
+        .route("/assets/cuts.js", get(cuts_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -358,6 +359,10 @@ async fn player_js() -> impl IntoResponse {
 
 async fn draw_js() -> impl IntoResponse {
     script(include_str!("../../assets/draw.js"))
+}
+
+async fn cuts_js() -> impl IntoResponse {
+    script(include_str!("../../assets/cuts.js"))
 }
 
 async fn card_js() -> impl IntoResponse {

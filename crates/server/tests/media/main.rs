@@ -1754,3 +1754,281 @@ async fn a_card_sent_from_a_browser_is_filed_with_the_generation_the_platform_wr
     })
     .await;
 }
+
+/// A PNG whose header says it is `w` by `h` pixels, with almost nothing after it: what a hostile
+/// upload may claim of its size.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = !0u32;
+        for &b in bytes {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend(data);
+        out.extend(&body);
+        out.extend(crc(&body).to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    // A zlib stream of a few zero bytes: far from the picture's rows.
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// Hostile and broken media: a movie cut short, an empty file, pictures claiming 24,000 by
+/// 8,000 and 30,000 by 30,000 pixels, and a movie named as a text file. Each bad one fails its job for good with a
+/// reason in words; the worker goes on, and the misnamed movie, read by what it holds, plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_or_hostile_media_fail_their_jobs_in_words() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let take = ffmpeg_clip("320x180", "24", "2", &[]);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("cut_short.mov", take[..take.len() / 3].to_vec()),
+        ("empty.mov", Vec::new()),
+        ("huge.png", png_claiming(24_000, 8_000)),
+        // Beyond what ffprobe itself takes: it reads no size at all.
+        ("absurd.png", png_claiming(30_000, 30_000)),
+        ("take_notes.txt", take.clone()),
+    ];
+    for (name, body) in &files {
+        let at = create(&srv, &a.token, body.len(), name).await;
+        if !body.is_empty() {
+            assert_eq!(
+                patch(&srv, &a.token, &at, 0, body.clone()).await.status(),
+                StatusCode::NO_CONTENT,
+                "{name}"
+            );
+        }
+    }
+    let (_, list) = srv.get(&a.token, "/api/v1/media").await;
+    assert_eq!(list["total"], 5, "{list}");
+    let file_of = |name: &str| {
+        id(list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {list}")))
+    };
+    // Every job ends: done, or failed for good.
+    let mut jobs = serde_json::Value::Null;
+    for _ in 0..300 {
+        let (_, all) = srv.get(&a.token, "/api/v1/jobs?limit=100").await;
+        let open = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| !matches!(j["status"].as_str(), Some("succeeded" | "failed")));
+        let (_, misnamed) = srv
+            .get(
+                &a.token,
+                &format!("/api/v1/media/{}", file_of("take_notes.txt")),
+            )
+            .await;
+        if !open && !misnamed["proxy_hash"].is_null() {
+            jobs = all;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!jobs.is_null(), "the jobs ended");
+    let failed: Vec<String> = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["status"] == "failed")
+        .map(|j| j["last_error"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(failed.len(), 4, "{jobs}");
+    // The cut-short movie and the empty file: ffprobe's reason, on the file and its job.
+    for name in ["cut_short.mov", "empty.mov"] {
+        let (_, f) = srv
+            .get(&a.token, &format!("/api/v1/media/{}", file_of(name)))
+            .await;
+        let why = f["probe_error"].as_str().unwrap_or("");
+        assert!(!why.is_empty() && why.len() < 300, "{name}: {f}");
+        assert!(
+            failed.iter().any(|e| e.contains(why)),
+            "{name}: {why} in {failed:?}"
+        );
+        assert!(f["proxy_hash"].is_null());
+    }
+    // The huge picture is read, and no proxy is attempted of it.
+    let (_, huge) = srv
+        .get(&a.token, &format!("/api/v1/media/{}", file_of("huge.png")))
+        .await;
+    assert_eq!(huge["probe"]["video"]["width"], 24_000, "{huge}");
+    assert!(huge["proxy_hash"].is_null());
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.contains("24000×8000") && e.contains("larger than")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.iter().any(|e| e.contains("no size to show")),
+        "{failed:?}"
+    );
+    // The movie named as text plays.
+    let (_, misnamed) = srv
+        .get(
+            &a.token,
+            &format!("/api/v1/media/{}", file_of("take_notes.txt")),
+        )
+        .await;
+    assert_eq!(misnamed["probe"]["video"]["codec"], "h264", "{misnamed}");
+}
+
+/// Cut detection on the job queue: a movie with two hard cuts (made here by ffmpeg) is read, its
+/// changes found on their frames and given back as JSON and as an EDL one event a shot; asked
+/// before the file is read, it says to wait; a viewer may read them but not ask for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_movies_cuts_are_found_on_the_job_queue() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let dir = std::env::temp_dir().join(format!("mstation-cuts-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let movie = dir.join("ref.mov");
+    let shot = |src: &str, l: &str| {
+        format!("{src}=s=320x180:r=24,format=yuv420p,trim=end_frame=30,setpts=PTS-STARTPTS[{l}]")
+    };
+    let graph = format!(
+        "{};{};{};[a][b][c]concat=n=3:v=1:a=0[out]",
+        shot("testsrc2", "a"),
+        shot("smptebars", "b"),
+        shot("testsrc", "c")
+    );
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-filter_complex",
+            &graph,
+            "-map",
+            "[out]",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-timecode",
+            "01:00:00:00",
+        ])
+        .arg(&movie)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(made.success());
+    let body = std::fs::read(&movie).unwrap();
+    let at = create(&srv, &a.token, body.len(), "REF_v001.mov").await;
+    assert_eq!(
+        patch(&srv, &a.token, &at, 0, body).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    let file = id(&files["items"][0]);
+    // Read first: asked too early, it says to wait.
+    let cuts = format!("/api/v1/media/{file}/cuts");
+    let mut asked = None;
+    for _ in 0..200 {
+        let (s, v) = srv.post(&a.token, &cuts, serde_json::json!({})).await;
+        if s == 202 {
+            asked = Some(v);
+            break;
+        }
+        assert_eq!(s, 422, "{v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not been read yet"),
+            "{v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let asked = asked.expect("asked once the file was read");
+    let job = asked["job_id"].as_str().unwrap().to_string();
+    let (s, v) = srv.get(&a.token, &cuts).await;
+    assert_eq!(s, 404, "nothing found before the job ran: {v}");
+    for _ in 0..300 {
+        let (_, j) = srv.get(&a.token, &format!("/api/v1/jobs/{job}")).await;
+        if j["status"] == "succeeded" {
+            break;
+        }
+        assert_ne!(j["status"], "failed", "{j}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (s, found) = srv.get(&a.token, &cuts).await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["frames"], 90);
+    let at: Vec<i64> = found["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["frame"].as_i64().unwrap())
+        .collect();
+    assert_eq!(at, [30, 60]);
+    let r = tus(
+        &srv,
+        &a.token,
+        Method::GET,
+        &format!("{cuts}?format=cmx3600"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let rate = mstation_core::tracking::timecode::Rate::FPS_24;
+    let edl = mstation_core::tracking::edl::parse(&text, rate).unwrap();
+    let hour = 86_400;
+    let events: Vec<(i64, i64)> = edl
+        .events
+        .iter()
+        .map(|e| (e.record_in_frames - hour, e.record_out_frames - hour))
+        .collect();
+    assert_eq!(events, [(0, 30), (30, 60), (60, 90)], "{text}");
+    let (s, v) = srv.get(&a.token, &format!("{cuts}?format=avi")).await;
+    assert_eq!(s, 422, "{v}");
+    // A viewer reads them, and may not ask.
+    let (_, viewer) = srv
+        .member(
+            &a,
+            "vera@alpha.example",
+            Role::Viewer,
+            &[TokenScope::Read, TokenScope::Write],
+        )
+        .await;
+    assert_eq!(srv.get(&viewer, &cuts).await.0, 200);
+    assert_eq!(srv.post(&viewer, &cuts, serde_json::json!({})).await.0, 403);
+    // Another organisation finds nothing there.
+    let b = srv.tenant("Bravo", "bravo").await;
+    assert_eq!(srv.get(&b.token, &cuts).await.0, 404);
+    assert_eq!(
+        srv.post(&b.token, &cuts, serde_json::json!({})).await.0,
+        404
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -83,6 +83,7 @@ const PAGES: &[Page] = &[
     get("/assets/card.js", EVERYONE),
     get("/assets/player.js", EVERYONE),
     get("/assets/draw.js", EVERYONE),
+    get("/assets/cuts.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -107,6 +108,7 @@ const PAGES: &[Page] = &[
     get("/app/projects/{project_id}/playlists", EVERYONE),
     // The upload area is for those who make the work; everyone reads the files.
     get("/app/projects/{project_id}/media", EVERYONE),
+    get("/app/media/{media_id}/cuts", EVERYONE),
     get("/app/projects/{project_id}/fields", EVERYONE),
     get("/app/projects/{project_id}/activity", EVERYONE),
     get("/app/sequences/{sequence_id}/import", EVERYONE),
@@ -279,6 +281,7 @@ const PAGES: &[Page] = &[
         MAKERS,
         &[("name", "Dailies {role}")],
     ),
+    post("/app/media/{media_id}/cuts", MAKERS, &[]),
     post(
         "/app/playlists/{playlist_id}/items",
         MAKERS,

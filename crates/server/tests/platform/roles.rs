@@ -113,6 +113,7 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
             | "/api/v1/assets/{asset_id}",
         ) => PLANNERS,
         ("POST", "/api/v1/sequences/{sequence_id}/conform") => PLANNERS,
+        ("POST", "/api/v1/media/{media_id}/cuts") => MAKERS,
         (_, "/api/v1/shots/{shot_id}/assets/{asset_id}") => PLANNERS,
         ("POST", "/api/v1/tasks")
         | ("POST", "/api/v1/tasks/bulk-update")

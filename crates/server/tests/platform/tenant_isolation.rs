@@ -296,6 +296,21 @@ pub(crate) async fn one_of_everything(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // Its cuts found.
+    let cuts = format!("/api/v1/media/{clip_id}/cuts");
+    for _ in 0..300 {
+        let (s, _) = srv.post(&a.token, &cuts, json!({})).await;
+        if s == 202 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for _ in 0..300 {
+        if srv.get(&a.token, &cuts).await.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let r = upload(10).body("alpha").send().await.unwrap();
     assert_eq!(r.status(), 201);
     let open_upload = r.headers()["location"]

@@ -151,6 +151,8 @@ pub(crate) const FILE_COLS: &str = "id, project_id, name, content_type, size, ha
 pub const PROBE_JOB: &str = "media.probe";
 /// The job that makes a file's browser proxy and poster, after its probe found pictures.
 pub const PROXY_JOB: &str = "media.proxy";
+/// The job that finds where the shots of a movie change, when someone asks.
+pub const CUTS_JOB: &str = "media.cuts";
 
 /// A resumable upload: what it will be, and how much of it has arrived.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -1207,7 +1209,7 @@ pub(crate) async fn probe_tx(
         });
     }
     if let Ok(Probe {
-        video: Some(_),
+        video: Some(v),
         duration,
         timecode,
         audio,
@@ -1227,7 +1229,7 @@ pub(crate) async fn probe_tx(
                 kind: PROXY_JOB.into(),
                 payload: serde_json::json!({"media_file_id": media_file_id,
                     "hash": hash, "duration": duration, "timecode": timecode,
-                    "sound": !audio.is_empty()}),
+                    "sound": !audio.is_empty(), "width": v.width, "height": v.height}),
                 priority: 0,
                 max_attempts: 3,
                 run_after: None,
@@ -1264,6 +1266,113 @@ pub struct Derived {
 
 /// Records a file's browser proxy, poster, sprite and waveform (blobs already recorded) and
 /// announces them.
+/// Inside a write: keeps what cut detection found in the file.
+pub(crate) async fn cuts_tx(
+    tx: &mut crate::WriteTx<'_>,
+    org_id: Uuid,
+    media_file_id: Uuid,
+    cutting: &mstation_core::media::cuts::Cutting,
+) -> Result<()> {
+    let json = serde_json::to_string(cutting).unwrap_or_default();
+    let n = tx
+        .execute(
+            "UPDATE media_files SET cuts = $3, version = version + 1 WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), media_file_id.into(), json.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            entity: "media file",
+        });
+    }
+    tx.record(
+        &Actor::system(),
+        Change::new(
+            Some(org_id),
+            "media.cuts_found",
+            "media_file",
+            media_file_id,
+        )
+        .after(
+            &serde_json::json!({"id": media_file_id, "frames": cutting.frames,
+                "transitions": cutting.transitions.len()}),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+impl Tenant<'_> {
+    /// Asks for the changes of shot in the file `id` to be found (a `media.cuts` job). The file
+    /// must have been read by ffprobe and hold pictures. Answers the job's id.
+    pub async fn find_cuts(&self, id: Uuid) -> Result<Uuid> {
+        let file = self.media_file(id).await?;
+        match &file.probe {
+            None if file.probe_error.is_some() => {
+                return Err(mstation_core::validate::FieldError::new(
+                    "media_file",
+                    "not_readable_media",
+                )
+                .into());
+            }
+            None => {
+                return Err(
+                    mstation_core::validate::FieldError::new("media_file", "not_read_yet").into(),
+                );
+            }
+            Some(p) if p.video.is_none() => {
+                return Err(
+                    mstation_core::validate::FieldError::new("media_file", "no_picture").into(),
+                );
+            }
+            Some(_) => {}
+        }
+        let scope = self.scope().clone();
+        let hash = file.hash.clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let job = crate::jobs::insert_job(
+                    tx,
+                    &crate::jobs::NewJob {
+                        org_id: Some(scope.org_id),
+                        kind: CUTS_JOB.into(),
+                        payload: serde_json::json!({"media_file_id": id, "hash": hash,
+                            "asked_by": scope.user_id}),
+                        priority: 0,
+                        max_attempts: 3,
+                        run_after: None,
+                    },
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE media_files SET cuts_job = $3 WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into(), job.into()],
+                )
+                .await?;
+                Ok(job)
+            })
+        })
+        .await
+    }
+
+    /// What cut detection found in the file `id`, once it has looked, and the last job asked
+    /// to look.
+    pub async fn media_cuts(
+        &self,
+        id: Uuid,
+    ) -> Result<(Option<mstation_core::media::cuts::Cutting>, Option<Uuid>)> {
+        self.media_file(id).await?;
+        let rows: Vec<(Option<String>, Option<Uuid>)> = self
+            .read(
+                "SELECT cuts, cuts_job FROM media_files WHERE org_id = $1 AND id = $2",
+                &[self.org_id().into(), id.into()],
+            )
+            .await?;
+        let (found, job) = rows.into_iter().next().unwrap_or((None, None));
+        Ok((found.and_then(|j| serde_json::from_str(&j).ok()), job))
+    }
+}
+
 pub(crate) async fn proxy_tx(
     tx: &mut crate::WriteTx<'_>,
     org_id: Uuid,

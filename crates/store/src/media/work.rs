@@ -6,7 +6,7 @@
 use mstation_core::media::probe::Probe;
 use uuid::Uuid;
 
-use super::{Derived, PROBE_JOB, PROXY_JOB, probe_tx, proxy_tx};
+use super::{CUTS_JOB, Derived, PROBE_JOB, PROXY_JOB, cuts_tx, probe_tx, proxy_tx};
 use crate::{Platform, Result, StoreError, now_ms};
 
 /// What a media job made.
@@ -16,6 +16,8 @@ pub enum Made {
     Probe(Box<std::result::Result<Probe, String>>),
     /// The file's browser proxy, poster, sprite and waveform, blobs already kept.
     Proxy(Derived),
+    /// Where its shots change.
+    Cuts(Box<mstation_core::media::cuts::Cutting>),
 }
 
 /// How a media job ended once recorded.
@@ -80,6 +82,7 @@ impl Platform<'_> {
                         probe_tx(tx, org_id, file, outcome.as_ref()).await
                     }
                     (Made::Proxy(d), PROXY_JOB) => proxy_tx(tx, org_id, file, d).await,
+                    (Made::Cuts(c), CUTS_JOB) => cuts_tx(tx, org_id, file, c).await,
                     _ => {
                         return Err(StoreError::InvalidValue {
                             field: "outcome".into(),
@@ -107,6 +110,9 @@ impl Platform<'_> {
                             r["media_file_id"] = serde_json::json!(file);
                             Ended::Succeeded(r)
                         }
+                        Made::Cuts(c) => Ended::Succeeded(serde_json::json!({
+                            "media_file_id": file, "frames": c.frames,
+                            "transitions": c.transitions.len()})),
                     },
                 };
                 let (status, result, error) = match &ended {

@@ -1,6 +1,7 @@
 //! Media over HTTP: the organisation's files and their bytes under `/api/v1/media`, and
 //! resumable uploads at `/files` (`tus`).
 
+pub mod cuts;
 pub mod ingest;
 pub mod tus;
 
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(media_sprite))
         .routes(routes!(shot_camera_files))
         .routes(routes!(media_waveform))
+        .routes(routes!(cuts::find_cuts, cuts::get_cuts))
         .routes(routes!(ingest::create_ingest))
         .routes(routes!(ingest::get_ingest))
         .routes(routes!(ingest::finish_ingest))

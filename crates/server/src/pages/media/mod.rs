@@ -17,7 +17,10 @@ use crate::auth::MaybeSigned;
 use crate::i18n;
 use crate::pages::{Nav, PageResult, Tr, ctx, html};
 
+mod cuts;
+
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    let r = cuts::routes(r);
     r.route("/app/projects/{project_id}/media", get(media_page))
 }
 
@@ -54,8 +57,10 @@ struct FileRow {
     kind: String,
     /// What ffprobe read: the picture, the sound, the timecode; or why it could not.
     about: String,
-    /// Whether it has a poster, and a proxy to play in the browser.
+    /// Whether it has a poster, and a proxy to play in the browser; whether it holds pictures
+    /// (whose cuts may be found).
     poster: bool,
+    picture: bool,
     proxy: bool,
     size: String,
     by: String,
@@ -165,6 +170,7 @@ async fn media_page(
             kind: f.content_type.clone().unwrap_or_default(),
             about: about(f),
             poster: f.poster_hash.is_some(),
+            picture: f.probe.as_ref().is_some_and(|p| p.video.is_some()),
             proxy: f.proxy_hash.is_some(),
             size: size_text(f.size),
             by: names

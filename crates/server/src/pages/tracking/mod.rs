@@ -215,7 +215,7 @@ pub(super) fn initials(name: &str) -> String {
 }
 
 /// JSON for a `<script type="application/json">` block: `<` escaped, so no text can end it.
-pub(super) fn script_json(v: &serde_json::Value) -> String {
+pub(in crate::pages) fn script_json(v: &serde_json::Value) -> String {
     v.to_string().replace('<', "\\u003c")
 }
 
@@ -2229,7 +2229,7 @@ fn parse_duration(typed: &str) -> Result<i64, BadDuration> {
 }
 
 /// A page answered with `status` (a refused form: 409 when stale, 422 when not valid).
-fn answered(page: PageResult, status: axum::http::StatusCode) -> PageResult {
+pub(in crate::pages) fn answered(page: PageResult, status: axum::http::StatusCode) -> PageResult {
     let mut r = page?;
     *r.status_mut() = status;
     Ok(r)
