@@ -156,7 +156,7 @@ export class Sketch {
   }
 
   down(e) {
-    if (!this.tool || e.button !== 0) return;
+    if (!this.tool || e.button !== 0 || this.full()) return;
     e.preventDefault();
     const p = this.at(e);
     if (this.tool === "text") {
@@ -231,7 +231,17 @@ export class Sketch {
     input.focus();
   }
 
+  // What the platform keeps of a drawing (core::tracking::drawing): 200 shapes, 20,000 points.
+  full() {
+    const points = this.shapes.reduce((n, s) => n + (s.points ? s.points.length : 2), 0);
+    return this.shapes.length >= 200 || points >= 20000 - 4000;
+  }
+
   add(shape) {
+    if (this.full()) {
+      this.show();
+      return;
+    }
     this.shapes.push(shape);
     this.show();
     this.changed();

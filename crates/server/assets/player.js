@@ -37,7 +37,6 @@ let reverse = null; // the timer of backward play
 const picture = document.getElementById("player-picture");
 const vb = document.getElementById("player-video-b");
 const B = vb ? data.compare : null;
-let waiting = 0; // seeks not yet done
 const svg = document.getElementById("player-draw");
 const saved = svg.querySelector("[data-layer=saved]");
 const draft = svg.querySelector("[data-layer=draft]");
@@ -135,15 +134,14 @@ function show(n) {
   if (vb && !vb.paused) vb.pause();
   at = Math.min(Math.max(0, n), last);
   stage.dataset.settled = "false";
-  waiting = vb ? 2 : 1;
   video.currentTime = ((at + 0.5) * den) / num;
   seekB();
   tell();
 }
 
+// Settled once the picture named is shown, and B's beside it: no seek of either under way.
 function seeked() {
-  waiting = Math.max(0, waiting - 1);
-  if (video.paused && waiting === 0) stage.dataset.settled = "true";
+  if (video.paused && !video.seeking && !(vb && vb.seeking)) stage.dataset.settled = "true";
 }
 video.addEventListener("seeked", seeked);
 
@@ -164,13 +162,18 @@ function seekB() {
   picture.dataset.bFrame = i === null ? "" : String(B.first + i);
   picture.dataset.bMissing = String(i === null);
   const target = bTime(i ?? Math.min(Math.max(0, data.first + at - B.first), B.frames - 1));
-  if (Math.abs(vb.currentTime - target) < 1e-6) seeked();
-  else vb.currentTime = target;
+  if (Math.abs(vb.currentTime - target) > 1e-6) vb.currentTime = target;
 }
 if (vb) {
   B.texts_none = data.texts.b_none;
   vb.addEventListener("seeked", () => {
     if (vb.paused) seeked();
+  });
+  // B's own picture bounds its frames, as A's does.
+  vb.addEventListener("loadedmetadata", () => {
+    if (Number.isFinite(vb.duration) && vb.duration > 0) {
+      B.frames = Math.max(1, Math.min(B.frames, Math.round((vb.duration * B.fps[0]) / B.fps[1])));
+    }
   });
 }
 
@@ -190,7 +193,7 @@ function play(rate) {
   video.play();
   if (vb) {
     vb.playbackRate = rate;
-    if (bIndex(at) !== null) vb.play();
+    if (bIndex(at) !== null) vb.play().catch(() => {});
   }
   tell();
 }
@@ -247,9 +250,9 @@ function follower() {
     return;
   }
   if (Math.abs(vb.currentTime - bTime(i)) > (1.5 * B.fps[1]) / B.fps[0]) vb.currentTime = bTime(i);
-  if (vb.paused && !video.paused) {
+  if (vb.paused && !vb.ended && !video.paused) {
     vb.playbackRate = video.playbackRate;
-    vb.play();
+    vb.play().catch(() => {});
   }
 }
 

@@ -150,7 +150,8 @@ pub async fn frames(
             "-i",
         ])
         .arg(path)
-        .args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", &scale])
+        // The first picture stream that moves (`V`: not a cover picture).
+        .args(["-map", "0:V:0", "-an", "-sn", "-dn", "-vf", &scale])
         .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

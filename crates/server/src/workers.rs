@@ -344,14 +344,37 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         .and_then(|v| v.fps)
         .filter(|f| f[0] > 0 && f[1] > 0)
         .ok_or_else(|| JobFailure::Final("the file has no picture at a known frame rate".into()))?;
-    // Decoding runs many times faster than real time; ten times its length is a hang.
-    let limit = Duration::from_secs((probe.duration.unwrap_or(0.0).max(0.0) * 10.0) as u64 + 120);
-    let mut detector = Detector::new(Settings::default());
-    let frames = crate::tools::frames(&src.path, cuts::WIDTH, cuts::HEIGHT, limit, |f| {
-        detector.push(f)
-    })
-    .await
-    .map_err(|e| match e {
+    // Decoding runs many times faster than real time: ten times its length is a hang (a day at
+    // most; six hours when the file does not say how long it is).
+    let limit = probe
+        .duration
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map_or(6 * 3600, |d| (d * 10.0).min(86_400.0) as u64)
+        .saturating_add(120);
+    // The frames are compared on a thread of their own, off the runtime that answers requests.
+    let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(256);
+    let detecting = tokio::task::spawn_blocking(move || {
+        let mut detector = Detector::new(Settings::default());
+        for f in frames_rx {
+            detector.push(&f);
+        }
+        detector.finish()
+    });
+    let decoded = crate::tools::frames(
+        &src.path,
+        cuts::WIDTH,
+        cuts::HEIGHT,
+        Duration::from_secs(limit),
+        |f| {
+            let _ = frames_tx.send(f.to_vec());
+        },
+    )
+    .await;
+    drop(frames_tx);
+    let transitions = detecting
+        .await
+        .map_err(|e| JobFailure::Retry(format!("cut detection stopped: {e}")))?;
+    let frames = decoded.map_err(|e| match e {
         crate::tools::ToolError::Failed { stderr, .. } => JobFailure::Final(format!(
             "ffmpeg could not decode the file: {}",
             mstation_core::media::probe::reason(&stderr)
@@ -367,7 +390,7 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         frames,
         fps,
         start_timecode: probe.timecode,
-        transitions: detector.finish(),
+        transitions,
     }))))
 }
 

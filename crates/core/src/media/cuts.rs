@@ -259,6 +259,8 @@ pub struct Detector {
 /// is found in the last half of that is left to the next part, which sees around it.
 pub const CHUNK: usize = 4096;
 const OVERLAP: usize = 192;
+/// The most frames a picture takes to go dark before black, as far as parts are concerned.
+const RAMP: usize = 48;
 
 impl Detector {
     pub fn new(settings: Settings) -> Detector {
@@ -275,7 +277,22 @@ impl Detector {
     pub fn push(&mut self, rgb: &[u8]) {
         self.looks.push(Look::of(rgb));
         if self.looks.len() == CHUNK {
-            let until = self.base + (CHUNK - OVERLAP / 2) as i64;
+            // A part ending in the dark may end inside a fade, whose other side is in the next
+            // part: what this part finds stops before the picture starts darkening, and the
+            // next part starts well before it (unless the whole part is dark).
+            let mut until = CHUNK - OVERLAP / 2;
+            let mut keep_from = CHUNK - OVERLAP;
+            let dark_from = self
+                .looks
+                .iter()
+                .rposition(|l| !l.dim())
+                .map_or(0, |i| i + 1);
+            let darkening = dark_from.saturating_sub(RAMP);
+            if dark_from < CHUNK && darkening > OVERLAP {
+                until = until.min(darkening);
+                keep_from = keep_from.min(darkening - OVERLAP / 2);
+            }
+            let until = self.base + until as i64;
             for mut t in detect(&self.looks, self.settings) {
                 t.frame += self.base;
                 if t.frame >= self.settled && t.frame < until {
@@ -283,8 +300,8 @@ impl Detector {
                 }
             }
             self.settled = until;
-            self.looks.drain(..CHUNK - OVERLAP);
-            self.base += (CHUNK - OVERLAP) as i64;
+            self.looks.drain(..keep_from);
+            self.base += keep_from as i64;
         }
     }
 
@@ -604,6 +621,37 @@ mod tests {
             })
             .collect();
         assert_eq!(found(&frames), [(40, Kind::Fade)]);
+    }
+
+    #[test]
+    fn a_long_black_where_parts_meet_is_one_fade() {
+        // Fades through long blacks lying across where the first part ends: one going dark
+        // before its findings stop, one dark over all the frames the parts share.
+        let edge = CHUNK as i64;
+        let black = vec![0u8; FRAME_BYTES];
+        for (from, to) in [(edge - 98, edge + 104), (edge - 200, edge + 100)] {
+            let mut d = Detector::new(Settings::default());
+            for t in 0..(CHUNK + 600) as i64 {
+                let f = match t {
+                    _ if t < from - 8 => picture(0, t as usize),
+                    _ if t < from => {
+                        mix(&picture(0, t as usize), &black, (t - from + 9) as f32 / 9.0)
+                    }
+                    _ if t < to => black.clone(),
+                    _ if t < to + 8 => {
+                        mix(&black, &picture(1, t as usize), (t - to + 1) as f32 / 9.0)
+                    }
+                    _ => picture(1, t as usize),
+                };
+                d.push(&f);
+            }
+            let got: Vec<(i64, Kind)> = d.finish().iter().map(|t| (t.frame, t.kind)).collect();
+            assert_eq!(
+                got,
+                [(from + (to - from + 1) / 2, Kind::Fade)],
+                "black {from}..{to}"
+            );
+        }
     }
 
     #[test]

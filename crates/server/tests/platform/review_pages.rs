@@ -824,6 +824,12 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
             task_page.contains(&review),
             "the task page offers the player"
         );
+        // A comparison with a version that is not there is no comparison, not a missing page.
+        let (s, page) = li
+            .get(&format!("{review}?compare={}", uuid::Uuid::now_v7()))
+            .await;
+        assert_eq!(s, 200);
+        assert!(!page.contains("player-video-b"), "{page}");
         let b = srv.tenant("Bravo", "bravo").await;
         let bravo = Browser::sign_in(&srv, &b.owner.email, &b.password).await;
         assert_eq!(bravo.get(&review).await.0, 404);

@@ -1327,6 +1327,13 @@ impl Tenant<'_> {
             }
             Some(_) => {}
         }
+        // Asked again while it looks: the same job.
+        if let (_, Some(job)) = self.media_cuts(id).await?
+            && let Ok(j) = self.job(job).await
+            && matches!(j.status.as_str(), "queued" | "running")
+        {
+            return Ok(job);
+        }
         let scope = self.scope().clone();
         let hash = file.hash.clone();
         self.write(move |tx| {

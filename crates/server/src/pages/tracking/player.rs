@@ -82,6 +82,13 @@ struct Compared {
     waiting: Option<String>,
 }
 
+impl PlayerPage {
+    /// Whether a version is compared with and plays (its proxy made).
+    fn comparing(&self) -> bool {
+        self.compare.as_ref().is_some_and(|c| c.waiting.is_none())
+    }
+}
+
 async fn player(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
@@ -197,8 +204,13 @@ pub(super) async fn player_view(
     // number is the same moment of the cut in both).
     let b = match compare.filter(|c| *c != version_id) {
         None => None,
-        Some(id) => {
-            let v = store.version(id).await?;
+        Some(id) => 'b: {
+            // A version that is not the organisation's (or no longer there) is no comparison.
+            let v = match store.version(id).await {
+                Ok(v) => v,
+                Err(mstation_store::StoreError::NotFound { .. }) => break 'b None,
+                Err(e) => return Err(e.into()),
+            };
             let t = store.task(v.task_id).await?;
             let p = match t.project_id == project.id {
                 true => project.clone(),
@@ -270,7 +282,12 @@ pub(super) async fn player_view(
         "b_none": i18n::text_args("compare-no-frame", &[("frame", "{frame}".into())]),
     });
     let mut data = a.json();
-    data["compare"] = b.as_ref().map(|(_, r)| r.json()).into();
+    // Compared only once the other version plays.
+    data["compare"] = b
+        .as_ref()
+        .filter(|(_, r)| r.proxy.is_some())
+        .map(|(_, r)| r.json())
+        .into();
     let more = serde_json::json!({
         "open_at": open_at,
         "marks": marks,
