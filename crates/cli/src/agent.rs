@@ -282,6 +282,14 @@ async fn run_job(server: &Server, worker: &str, job: &Value, dir: &Path) -> Resu
                 Err(e) => return Err(Failure::Retry(e)),
             }
         }
+        Some("media.cuts") => {
+            let last = job["attempts"].as_i64() >= job["max_attempts"].as_i64();
+            match media_jobs::find_cuts(&src, last).await {
+                Ok(Ok(cuts)) => json!({"worker": worker, "cuts": cuts}),
+                Ok(Err(why)) => return Err(Failure::Final(why)),
+                Err(e) => return Err(Failure::Retry(e)),
+            }
+        }
         Some("media.proxy") => {
             let settings = media_jobs::proxy_settings(payload);
             if let Some(why) = settings.refused() {

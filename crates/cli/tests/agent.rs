@@ -1,5 +1,5 @@
 //! `mstation agent` against a real server with no workers of its own: the agent probes a new
-//! file and makes its proxy; killed with `kill -9` half-way through a proxy, its job goes back
+//! file, makes its proxy and finds its cuts; killed with `kill -9` half-way through a proxy, its job goes back
 //! to the queue when the lease lapses and another agent finishes it, recorded once. A server
 //! killed with `kill -9` mid-proxy leaves no ffmpeg running, and runs the job again once.
 
@@ -210,6 +210,35 @@ async fn agents_share_the_queue_and_a_killed_agents_job_is_finished_by_another_o
         probe["streams"][0]["tags"]["timecode"], "01:00:00:00",
         "{probe}"
     );
+    // Cut detection on the agent too: one shot of eight seconds, no change found.
+    let id = file["id"].as_str().unwrap();
+    let asked: Value = http
+        .post(format!("{base}/api/v1/media/{id}/cuts"))
+        .bearer_auth(&alpha)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cuts_job = asked["job_id"].as_str().expect("asked").to_string();
+    let started = Instant::now();
+    loop {
+        let job = get(format!("/api/v1/jobs/{cuts_job}")).await;
+        if job["status"] == "succeeded" {
+            break;
+        }
+        assert_ne!(job["status"], "failed", "{job}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the cuts job was not run: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let found = get(format!("/api/v1/media/{id}/cuts")).await;
+    assert_eq!(found["frames"], 192, "{found}");
+    assert_eq!(found["transitions"], serde_json::json!([]), "{found}");
+    assert_eq!(found["start_timecode"], "01:00:00:00", "{found}");
     // A token of an organisation's member runs no agent.
     let out = Command::new(BIN)
         .args(["agent", "--server", &base, "--name", "intruder"])

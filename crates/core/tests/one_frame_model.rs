@@ -1,13 +1,13 @@
 //! One frame model everywhere: a frame of a shot keeps its number and its source timecode
 //! through every place the production meets it. Random cuts at every rate timecode counts
 //! (drop-frame 29.97 among them) are read as an editor's EDL, conformed into shots, written
-//! back as the exported EDL and OTIO timeline and read again; random frames of their shots,
+//! back as the exported EDL and OTIO timeline and read again, and written as the shot list; random frames of their shots,
 //! and the editor's locators on them, are walked through all of it and through the review
 //! player's numbering of a render that kept the plate's timecode.
 
 use mstation_core::tracking::conform::{self, ConformOptions, PlannedShot};
 use mstation_core::tracking::edl::{self, Edl, LOCATOR_COLOURS};
-use mstation_core::tracking::export::{self, CutShot, Export, ExportLocator, ExportShot};
+use mstation_core::tracking::export::{self, CutShot, Export, ExportLocator, ExportShot, ShotRow};
 use mstation_core::tracking::frames::{ShotFrames, first_frame};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::{Rate, Timecode};
@@ -191,6 +191,34 @@ proptest! {
         let otio_back = otio::read(&otio::write(&cut).unwrap(), rate, drop_frame).unwrap();
         prop_assert_eq!(&conformed(&edl_back), &shots, "through the EDL");
         prop_assert_eq!(&conformed(&otio_back), &shots, "through OTIO");
+
+        // The shot list says the same frames: in, out, and out − in + 1 of them.
+        let rows: Vec<ShotRow> = shots
+            .iter()
+            .map(|s| ShotRow {
+                name: s.name.clone(),
+                cut_order: s.cut_order,
+                cut_in: s.cut_in,
+                cut_out: s.cut_out,
+                head_handles: s.head_handles,
+                tail_handles: s.tail_handles,
+                reel: Some(s.reel.clone()),
+                clip_name: s.clip_name.clone(),
+                source_in_tc: Some(s.source_in_tc.clone()),
+                source_out_tc: Some(s.source_out_tc.clone()),
+                description: String::new(),
+            })
+            .collect();
+        let csv = export::shot_list_csv(&rows);
+        let lines: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        prop_assert_eq!(lines.len(), shots.len());
+        for (line, (shot, cut)) in lines.iter().zip(shots.iter().zip(&cuts)) {
+            let number = |i: usize| line[i].parse::<i64>().unwrap();
+            prop_assert_eq!((number(2), number(3), number(4)), (shot.cut_in, shot.cut_out, cut.len));
+            // Its source timecodes are the EDL's for the shot's first frame and the frame after its last.
+            prop_assert_eq!(line[9], Timecode::from_frames(shot.source_in, rate, drop_frame).to_string());
+            prop_assert_eq!(line[10], Timecode::from_frames(shot.source_out, rate, drop_frame).to_string());
+        }
 
         for (shot, cut) in shots.iter().zip(&cuts) {
             let frame = shot.cut_in + nth(cut.len, cut.walk);

@@ -236,3 +236,77 @@ pub async fn make_proxy(
         waveform,
     })
 }
+
+/// Finds where the shots of the file at `path` change (`core::media::cuts`), from its pictures
+/// decoded small and compared on a thread of their own, off the runtime that answers requests:
+/// `Ok(Ok(cutting))`, or `Ok(Err(reason))` for a file that cannot be read or decoded (which fails
+/// the job for good). `Err` when a tool itself failed, to try again, unless this is the `last`
+/// attempt.
+pub async fn find_cuts(
+    path: &Path,
+    last: bool,
+) -> Result<Result<mstation_core::media::cuts::Cutting, String>, String> {
+    use mstation_core::media::cuts::{self, Cutting, Detector, Settings};
+    let probe = match probe_file(path, last).await? {
+        Ok(p) => p,
+        Err(why) => return Ok(Err(format!("ffprobe could not read the file: {why}"))),
+    };
+    let Some(fps) = probe
+        .video
+        .as_ref()
+        .and_then(|v| v.fps)
+        .filter(|f| f[0] > 0 && f[1] > 0)
+    else {
+        return Ok(Err("the file has no picture at a known frame rate".into()));
+    };
+    // Decoding runs many times faster than real time: ten times its length is a hang (a day at
+    // most; six hours when the file does not say how long it is).
+    let limit = probe
+        .duration
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map_or(6 * 3600, |d| (d * 10.0).min(86_400.0) as u64)
+        .saturating_add(120);
+    let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(256);
+    let detecting = tokio::task::spawn_blocking(move || {
+        let mut detector = Detector::new(Settings::default());
+        for f in frames_rx {
+            detector.push(&f);
+        }
+        detector.finish()
+    });
+    let decoded = tools::frames(
+        path,
+        cuts::WIDTH,
+        cuts::HEIGHT,
+        Duration::from_secs(limit),
+        |f| {
+            let _ = frames_tx.send(f.to_vec());
+        },
+    )
+    .await;
+    drop(frames_tx);
+    let transitions = detecting
+        .await
+        .map_err(|e| format!("cut detection stopped: {e}"))?;
+    let frames = match decoded {
+        Ok(n) => n,
+        Err(ToolError::Failed { stderr, .. }) => {
+            return Ok(Err(format!(
+                "ffmpeg could not decode the file: {}",
+                mstation_core::media::probe::reason(&stderr)
+            )));
+        }
+        Err(e @ ToolError::Killed { .. }) => return Err(e.to_string()),
+        Err(e) if !last => return Err(e.to_string()),
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if frames == 0 {
+        return Ok(Err("the file has no frames to look at".into()));
+    }
+    Ok(Ok(Cutting {
+        frames,
+        fps,
+        start_timecode: probe.timecode,
+        transitions,
+    }))
+}

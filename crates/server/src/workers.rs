@@ -318,7 +318,6 @@ async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
 /// Finds where the shots of a file change (`core::media::cuts`), from its pictures decoded
 /// small. A file ffmpeg cannot decode fails the job for good, with ffmpeg's reason.
 async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
-    use mstation_core::media::cuts::{self, Cutting, Detector, Settings};
     let (_, hash, _) = media_target(job)?;
     let src = state
         .blobs
@@ -328,70 +327,11 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     if !src.path.exists() {
         return Err(JobFailure::Retry(format!("the blob {hash} is missing")));
     }
-    let last = job.attempts >= job.max_attempts;
-    let probe = match crate::media_jobs::probe_file(&src.path, last).await {
-        Ok(Ok(p)) => p,
-        Ok(Err(why)) => {
-            return Err(JobFailure::Final(format!(
-                "ffprobe could not read the file: {why}"
-            )));
-        }
-        Err(e) => return Err(JobFailure::Retry(e)),
-    };
-    let fps = probe
-        .video
-        .as_ref()
-        .and_then(|v| v.fps)
-        .filter(|f| f[0] > 0 && f[1] > 0)
-        .ok_or_else(|| JobFailure::Final("the file has no picture at a known frame rate".into()))?;
-    // Decoding runs many times faster than real time: ten times its length is a hang (a day at
-    // most; six hours when the file does not say how long it is).
-    let limit = probe
-        .duration
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .map_or(6 * 3600, |d| (d * 10.0).min(86_400.0) as u64)
-        .saturating_add(120);
-    // The frames are compared on a thread of their own, off the runtime that answers requests.
-    let (frames_tx, frames_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(256);
-    let detecting = tokio::task::spawn_blocking(move || {
-        let mut detector = Detector::new(Settings::default());
-        for f in frames_rx {
-            detector.push(&f);
-        }
-        detector.finish()
-    });
-    let decoded = crate::tools::frames(
-        &src.path,
-        cuts::WIDTH,
-        cuts::HEIGHT,
-        Duration::from_secs(limit),
-        |f| {
-            let _ = frames_tx.send(f.to_vec());
-        },
-    )
-    .await;
-    drop(frames_tx);
-    let transitions = detecting
-        .await
-        .map_err(|e| JobFailure::Retry(format!("cut detection stopped: {e}")))?;
-    let frames = decoded.map_err(|e| match e {
-        crate::tools::ToolError::Failed { stderr, .. } => JobFailure::Final(format!(
-            "ffmpeg could not decode the file: {}",
-            mstation_core::media::probe::reason(&stderr)
-        )),
-        e => JobFailure::Retry(e.to_string()),
-    })?;
-    if frames == 0 {
-        return Err(JobFailure::Final(
-            "the file has no frames to look at".into(),
-        ));
+    match crate::media_jobs::find_cuts(&src.path, job.attempts >= job.max_attempts).await {
+        Ok(Ok(cutting)) => Ok(Ran::Made(Made::Cuts(Box::new(cutting)))),
+        Ok(Err(why)) => Err(JobFailure::Final(why)),
+        Err(why) => Err(JobFailure::Retry(why)),
     }
-    Ok(Ran::Made(Made::Cuts(Box::new(Cutting {
-        frames,
-        fps,
-        start_timecode: probe.timecode,
-        transitions,
-    }))))
 }
 
 /// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less

@@ -270,6 +270,63 @@ pub fn lay(shots: impl IntoIterator<Item = CutShot>) -> Vec<ExportShot> {
         .collect()
 }
 
+/// A shot as its shot list says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShotRow {
+    pub name: String,
+    pub cut_order: i64,
+    /// Its first and last frames, both included.
+    pub cut_in: i64,
+    pub cut_out: i64,
+    pub head_handles: i64,
+    pub tail_handles: i64,
+    pub reel: Option<String>,
+    pub clip_name: Option<String>,
+    pub source_in_tc: Option<String>,
+    pub source_out_tc: Option<String>,
+    pub description: String,
+}
+
+/// The shot list as CSV (RFC 4180), for a bid or a spreadsheet: frames counted as everywhere,
+/// in and out included (`frames` = `cut_out` − `cut_in` + 1). A text a spreadsheet would take for
+/// a formula (starting with `=`, `+`, `-` or `@`) is written as text.
+pub fn shot_list_csv(shots: &[ShotRow]) -> String {
+    fn field(s: &str) -> String {
+        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        if formula || s.contains([',', '"', '\n', '\r']) {
+            format!(
+                "\"{}{}\"",
+                if formula { "'" } else { "" },
+                s.replace('"', "\"\"")
+            )
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = String::from(
+        "shot,cut_order,cut_in,cut_out,frames,head_handles,tail_handles,reel,clip_name,source_in,source_out,description\r\n",
+    );
+    for s in shots {
+        let row = [
+            field(&s.name),
+            s.cut_order.to_string(),
+            s.cut_in.to_string(),
+            s.cut_out.to_string(),
+            (s.cut_out - s.cut_in + 1).to_string(),
+            s.head_handles.to_string(),
+            s.tail_handles.to_string(),
+            field(s.reel.as_deref().unwrap_or("")),
+            field(s.clip_name.as_deref().unwrap_or("")),
+            field(s.source_in_tc.as_deref().unwrap_or("")),
+            field(s.source_out_tc.as_deref().unwrap_or("")),
+            field(&s.description),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

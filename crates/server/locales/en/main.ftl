@@ -363,6 +363,7 @@ reason-not_rfc3339 = { $field } must be a time in RFC 3339 form, such as 2026-05
 reason-one_change_per_task = { $field } changes the same task more than once.
 reason-only_for_choice_fields = { $field } can be given only for a choice field.
 reason-out_of_range = { $field } is out of range.
+reason-not_a_timecode = { $field } is not a timecode.
 reason-not_readable_media = { $field } could not be read as media.
 reason-not_read_yet = { $field } has not been read yet; try again in a moment.
 reason-no_picture = { $field } has no picture.

@@ -363,6 +363,7 @@ reason-not_rfc3339 = { $field } 须是 RFC 3339 格式的时间，例如 2026-05
 reason-one_change_per_task = { $field } 对同一任务做了不止一次修改。
 reason-only_for_choice_fields = 只有选项字段才能设置 { $field }。
 reason-out_of_range = { $field } 超出允许范围。
+reason-not_a_timecode = { $field } 不是时间码。
 reason-not_readable_media = { $field } 无法作为媒体读取。
 reason-not_read_yet = { $field } 尚未读取，请稍后再试。
 reason-no_picture = { $field } 没有画面。

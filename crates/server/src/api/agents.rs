@@ -16,7 +16,7 @@ use mstation_core::media::probe::Probe;
 use mstation_store::jobs::Job;
 use mstation_store::media::Derived;
 use mstation_store::media::work::{Ended, Made};
-use mstation_store::media::{MAX_UPLOAD, PROBE_JOB, PROXY_JOB};
+use mstation_store::media::{CUTS_JOB, MAX_UPLOAD, PROBE_JOB, PROXY_JOB};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
@@ -28,7 +28,7 @@ use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::extract::{Body as JsonBody, Q};
 
 /// The kinds of job agents run.
-pub const AGENT_KINDS: [&str; 2] = [PROBE_JOB, PROXY_JOB];
+pub const AGENT_KINDS: [&str; 3] = [PROBE_JOB, PROXY_JOB, CUTS_JOB];
 
 /// The caller may run the platform's jobs: a platform operator allowed to manage its
 /// organisation.
@@ -82,7 +82,7 @@ fn lease_ms(v: Option<i64>) -> ApiResult<i64> {
 pub struct ClaimInput {
     /// The agent's name for itself, unique among running agents (`render-07:1`).
     pub worker: String,
-    /// The kinds it runs (all agents' kinds when absent): `media.probe`, `media.proxy`.
+    /// The kinds it runs (all agents' kinds when absent): `media.probe`, `media.proxy`, `media.cuts`.
     #[serde(default)]
     pub kinds: Option<Vec<String>>,
     /// How long the job is the agent's without a heartbeat (5,000 to 600,000 ms; 30,000).
@@ -361,6 +361,38 @@ pub struct JobFinishInput {
     /// For a file with sound.
     #[serde(default)]
     pub waveform_hash: Option<String>,
+    /// Where the shots of the file change (a `media.cuts` job).
+    #[serde(default)]
+    pub cuts: Option<mstation_core::media::cuts::Cutting>,
+}
+
+/// An agent's cuts, as far as they can be: changes inside the movie, in order, a sensible rate
+/// and a timecode of digits and separators.
+fn checked_cuts(
+    c: mstation_core::media::cuts::Cutting,
+) -> ApiResult<mstation_core::media::cuts::Cutting> {
+    if !(1..=100_000_000).contains(&c.frames) {
+        return Err(ApiError::invalid("cuts.frames", "out_of_range"));
+    }
+    if !(1..=1_000_000).contains(&c.fps[0]) || !(1..=1_000_000).contains(&c.fps[1]) {
+        return Err(ApiError::invalid("cuts.fps", "out_of_range"));
+    }
+    if c.start_timecode.as_ref().is_some_and(|t| {
+        t.len() > 16 || !t.bytes().all(|b| b.is_ascii_digit() || b":;.".contains(&b))
+    }) {
+        return Err(ApiError::invalid("cuts.start_timecode", "not_a_timecode"));
+    }
+    let inside = c.transitions.len() <= 1_000_000
+        && c.transitions.windows(2).all(|w| w[0].frame < w[1].frame)
+        && c.transitions.iter().all(|t| {
+            (1..c.frames).contains(&t.frame)
+                && (1..=c.frames).contains(&t.frames)
+                && t.strength.is_finite()
+        });
+    if !inside {
+        return Err(ApiError::invalid("cuts.transitions", "out_of_range"));
+    }
+    Ok(c)
 }
 
 /// How a job ended.
@@ -396,7 +428,17 @@ pub async fn finish(
         &input.waveform_hash,
     ];
     let made = match kind.as_str() {
-        PROBE_JOB if proxy_fields.iter().all(|f| f.is_none()) => {
+        CUTS_JOB
+            if proxy_fields.iter().all(|f| f.is_none())
+                && input.probe.is_none()
+                && input.probe_error.is_none() =>
+        {
+            let Some(cutting) = input.cuts else {
+                return Err(ApiError::invalid("outcome", "not_what_this_job_makes"));
+            };
+            Made::Cuts(Box::new(checked_cuts(cutting)?))
+        }
+        PROBE_JOB if proxy_fields.iter().all(|f| f.is_none()) && input.cuts.is_none() => {
             match (input.probe, input.probe_error) {
                 (Some(p), None) => Made::Probe(Box::new(Ok(p))),
                 (None, Some(e)) => {
@@ -406,7 +448,9 @@ pub async fn finish(
                 _ => return Err(ApiError::invalid("outcome", "not_what_this_job_makes")),
             }
         }
-        PROXY_JOB if input.probe.is_none() && input.probe_error.is_none() => {
+        PROXY_JOB
+            if input.probe.is_none() && input.probe_error.is_none() && input.cuts.is_none() =>
+        {
             let (Some(proxy), Some(poster)) = (input.proxy_hash, input.poster_hash) else {
                 return Err(ApiError::invalid("outcome", "not_what_this_job_makes"));
             };
@@ -495,5 +539,44 @@ pub async fn fail(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(Code::JobLeaseLost))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checked_cuts;
+    use mstation_core::media::cuts::Cutting;
+
+    fn cut(json: serde_json::Value) -> Cutting {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn an_agents_cuts_are_taken_only_inside_the_movie_and_in_order() {
+        let t = |frame: i64| serde_json::json!({"frame": frame, "kind": "cut", "frames": 1, "strength": 4.0});
+        let of = |transitions: Vec<serde_json::Value>| {
+            cut(
+                serde_json::json!({"frames": 100, "fps": [24, 1], "start_timecode": "01:00:00:00", "transitions": transitions}),
+            )
+        };
+        assert!(checked_cuts(of(vec![t(10), t(50)])).is_ok());
+        for bad in [
+            vec![t(50), t(10)],
+            vec![t(10), t(10)],
+            vec![t(0)],
+            vec![t(100)],
+            vec![t(-5)],
+        ] {
+            assert!(checked_cuts(of(bad)).is_err());
+        }
+        let mut c = of(vec![]);
+        c.frames = 0;
+        assert!(checked_cuts(c).is_err());
+        let mut c = of(vec![]);
+        c.fps = [24, 0];
+        assert!(checked_cuts(c).is_err());
+        let mut c = of(vec![]);
+        c.start_timecode = Some("01:00:00:00<script>".into());
+        assert!(checked_cuts(c).is_err());
     }
 }

@@ -1454,6 +1454,19 @@ async fn agents_run_media_jobs_over_http_and_a_lapsed_lease_records_nothing() {
             (s, problem["reason"].as_str()),
             (422, Some("not_what_this_job_makes"))
         );
+        let cut = serde_json::json!({"frames": 48, "fps": [24, 1], "start_timecode": null, "transitions": []});
+        let (s, problem) = srv
+            .post(
+                &ops,
+                &format!("/api/v1/agent/jobs/{job_id}/finish"),
+                serde_json::json!({"worker": "w2", "cuts": cut}),
+            )
+            .await;
+        assert_eq!(
+            (s, problem["reason"].as_str()),
+            (422, Some("not_what_this_job_makes")),
+            "a probe job makes no cuts"
+        );
         let (s, end) = srv
             .post(
                 &ops,

@@ -9,7 +9,7 @@ use mstation_core::Permission;
 use mstation_core::page::Cursor;
 use mstation_core::tracking::conform::Conform;
 use mstation_core::tracking::edl::{self, Edl};
-use mstation_core::tracking::export::{self, CutShot, Export};
+use mstation_core::tracking::export::{self, CutShot, Export, ShotRow};
 use mstation_core::tracking::otio;
 use mstation_core::tracking::timecode::Rate;
 use mstation_store::Page;
@@ -596,46 +596,6 @@ pub async fn sequence_cut(
     ))
 }
 
-/// The shot list as CSV (RFC 4180), for a bid or a spreadsheet: frames counted as everywhere,
-/// in and out included.
-fn shot_list_csv(shots: &[Shot]) -> String {
-    fn field(s: &str) -> String {
-        // A leading = + - @ would be read as a formula by a spreadsheet: it is quoted as text.
-        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-        if formula || s.contains([',', '"', '\n', '\r']) {
-            format!(
-                "\"{}{}\"",
-                if formula { "'" } else { "" },
-                s.replace('"', "\"\"")
-            )
-        } else {
-            s.to_string()
-        }
-    }
-    let mut out = String::from(
-        "shot,cut_order,cut_in,cut_out,frames,head_handles,tail_handles,reel,clip_name,source_in,source_out,description\r\n",
-    );
-    for s in shots {
-        let row = [
-            field(&s.name),
-            s.cut_order.to_string(),
-            s.cut_in.to_string(),
-            s.cut_out.to_string(),
-            s.frames().to_string(),
-            s.head_handles.to_string(),
-            s.tail_handles.to_string(),
-            field(s.reel.as_deref().unwrap_or("")),
-            field(s.clip_name.as_deref().unwrap_or("")),
-            field(s.source_in_tc.as_deref().unwrap_or("")),
-            field(s.source_out_tc.as_deref().unwrap_or("")),
-            field(&s.description),
-        ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 /// Exports a sequence's cut as a CMX 3600 EDL or an OpenTimelineIO timeline, for editorial, or
 /// its shot list as CSV.
 #[utoipa::path(get, path = "/api/v1/sequences/{sequence_id}/export", tag = "tracking", params(("sequence_id" = Uuid, Path), ExportParams),
@@ -662,7 +622,27 @@ async fn export_sequence(
                 .tenant(scope)
                 .shots(sequence_id, false, None, 1_000_000)
                 .await?;
-            (shot_list_csv(&shots), "text/csv; charset=utf-8", "csv")
+            let rows: Vec<ShotRow> = shots
+                .into_iter()
+                .map(|s| ShotRow {
+                    name: s.name,
+                    cut_order: s.cut_order,
+                    cut_in: s.cut_in,
+                    cut_out: s.cut_out,
+                    head_handles: s.head_handles,
+                    tail_handles: s.tail_handles,
+                    reel: s.reel,
+                    clip_name: s.clip_name,
+                    source_in_tc: s.source_in_tc,
+                    source_out_tc: s.source_out_tc,
+                    description: s.description,
+                })
+                .collect();
+            (
+                export::shot_list_csv(&rows),
+                "text/csv; charset=utf-8",
+                "csv",
+            )
         }
     };
     Ok((
