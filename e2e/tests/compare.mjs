@@ -4,10 +4,10 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminPage } from "../session.mjs";
+import { adminPage, apiOf, shotWithTask } from "../lib.mjs";
 
 const base = process.env.BASE_URL;
 const browser = await chromium.launch({
@@ -34,44 +34,13 @@ try {
   const v2 = clip("SH010_comp_v002.mov", "01:00:10:00");
 
   const { context, page } = await adminPage(browser, { locale: "en-GB", viewport: { width: 1300, height: 900 } });
-  const csrf = await page.evaluate(() => document.querySelector("input[name=csrf]")?.value);
-  const api = async (method, path, body) => {
-    const r = await page.request.fetch(`${base}${path}`, {
-      method,
-      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-      data: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${await r.text()}`);
-    return r.json();
-  };
-  const project = await api("POST", "/api/v1/projects", { name: "Compare", code: "CMP", fps: "24", width: 1920, height: 1080 });
-  const seq = await api("POST", `/api/v1/projects/${project.id}/sequences`, { name: "SQ010" });
+  const { api, upload } = await apiOf(page);
   const edl = "TITLE: COMPARE\nFCM: NON-DROP FRAME\n\n001  A001C001 V     C        01:00:10:00 01:00:13:00 01:00:00:00 01:00:03:00\n* FROM CLIP NAME: SH010\n";
-  await api("POST", `/api/v1/sequences/${seq.id}/conform`, { format: "cmx3600", edl, apply: true });
-  const shot = (await api("GET", `/api/v1/sequences/${seq.id}/shots`)).items[0];
-  const types = await api("GET", `/api/v1/projects/${project.id}/task-types`);
-  const comp = types.items.find((t) => t.name === "Compositing");
-  const made = await api("POST", "/api/v1/tasks", { tasks: [{ shot_id: shot.id, task_type_id: comp.id }] });
-  const task = made.items ? made.items[0] : made[0];
+  const { project, shot, task } = await shotWithTask(api, "Compare", "CMP", edl);
   const versions = [];
   for (const [path, name] of [[v1, "SH010_comp_v001.mov"], [v2, "SH010_comp_v002.mov"]]) {
-    const bytes = readFileSync(path);
-    const up = await page.request.fetch(`${base}/files`, {
-      method: "POST",
-      headers: {
-        "x-csrf-token": csrf, "tus-resumable": "1.0.0", "upload-length": String(bytes.length),
-        "upload-metadata": `filename ${Buffer.from(name).toString("base64")},project ${Buffer.from(project.id).toString("base64")}`,
-        "content-type": "application/offset+octet-stream",
-      },
-      data: bytes,
-    });
-    assert.equal(up.status(), 201);
-    const media = (await api("GET", `/api/v1/media?project=${project.id}`)).items.find((m) => m.name === name);
+    const media = await upload(path, name, project.id);
     versions.push(await api("POST", `/api/v1/tasks/${task.id}/versions`, { comment: name, media: [media.id] }));
-    for (let i = 0; i < 300; i++) {
-      if ((await api("GET", `/api/v1/media/${media.id}`)).proxy_hash) break;
-      await page.waitForTimeout(100);
-    }
   }
   const [older, newer] = versions;
 

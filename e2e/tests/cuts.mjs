@@ -4,10 +4,10 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminPage } from "../session.mjs";
+import { adminPage, apiOf, shotWithTask } from "../lib.mjs";
 
 const base = process.env.BASE_URL;
 const browser = await chromium.launch({
@@ -27,34 +27,10 @@ try {
     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-timecode", "01:00:00:00", movie]);
 
   const { context, page } = await adminPage(browser, { locale: "en-GB", viewport: { width: 1280, height: 900 } });
-  const csrf = await page.evaluate(() => document.querySelector("input[name=csrf]")?.value);
-  const api = async (method, path, body) => {
-    const r = await page.request.fetch(`${base}${path}`, {
-      method,
-      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-      data: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${await r.text()}`);
-    return r.json();
-  };
+  const { api, upload } = await apiOf(page);
   const project = await api("POST", "/api/v1/projects", { name: "Reference", code: "REFC", fps: "24", width: 1920, height: 1080 });
   const seq = await api("POST", `/api/v1/projects/${project.id}/sequences`, { name: "SQ010" });
-  const bytes = readFileSync(movie);
-  const up = await page.request.fetch(`${base}/files`, {
-    method: "POST",
-    headers: {
-      "x-csrf-token": csrf, "tus-resumable": "1.0.0", "upload-length": String(bytes.length),
-      "upload-metadata": `filename ${Buffer.from("REF_v001.mov").toString("base64")},project ${Buffer.from(project.id).toString("base64")}`,
-      "content-type": "application/offset+octet-stream",
-    },
-    data: bytes,
-  });
-  assert.equal(up.status(), 201);
-  const file = (await api("GET", `/api/v1/media?project=${project.id}`)).items[0];
-  for (let i = 0; i < 300; i++) {
-    if ((await api("GET", `/api/v1/media/${file.id}`)).proxy_hash) break;
-    await page.waitForTimeout(100);
-  }
+  const file = await upload(movie, "REF_v001.mov", project.id);
 
   // From the media page, to the movie's cuts, found on asking.
   await page.goto(`${base}/app/projects/${project.id}/media`);

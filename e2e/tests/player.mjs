@@ -5,10 +5,10 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminPage } from "../session.mjs";
+import { adminPage, apiOf, shotWithTask } from "../lib.mjs";
 
 const base = process.env.BASE_URL;
 const browser = await chromium.launch({
@@ -28,44 +28,11 @@ try {
     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "24", clip]);
 
   const { context, page } = await adminPage(browser, { locale: "en-GB", viewport: { width: 1200, height: 900 } });
-  const csrf = await page.evaluate(() => document.querySelector("input[name=csrf]")?.value);
-  const api = async (method, path, body) => {
-    const r = await page.request.fetch(`${base}${path}`, {
-      method,
-      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-      data: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${await r.text()}`);
-    return r.json();
-  };
-  const project = await api("POST", "/api/v1/projects", { name: "Frames", code: "FRM", fps: "24", width: 1920, height: 1080 });
-  const seq = await api("POST", `/api/v1/projects/${project.id}/sequences`, { name: "SQ010" });
+  const { api, upload } = await apiOf(page);
   const edl = "TITLE: FRAMES\nFCM: NON-DROP FRAME\n\n001  A001C001 V     C        01:00:10:00 01:00:14:04 01:00:00:00 01:00:04:04\n* FROM CLIP NAME: SH010\n";
-  await api("POST", `/api/v1/sequences/${seq.id}/conform`, { format: "cmx3600", edl, apply: true });
-  const shots = await api("GET", `/api/v1/sequences/${seq.id}/shots`);
-  const shot = shots.items[0];
-  const types = await api("GET", `/api/v1/projects/${project.id}/task-types`);
-  const comp = types.items.find((t) => t.name === "Compositing");
-  const made = await api("POST", "/api/v1/tasks", { tasks: [{ shot_id: shot.id, task_type_id: comp.id }] });
-  const task = made.items ? made.items[0] : made[0];
-  const bytes = readFileSync(clip);
-  const up = await page.request.fetch(`${base}/files`, {
-    method: "POST",
-    headers: {
-      "x-csrf-token": csrf, "tus-resumable": "1.0.0", "upload-length": String(bytes.length),
-      "upload-metadata": `filename ${Buffer.from("SH010_comp_v001.mov").toString("base64")},project ${Buffer.from(project.id).toString("base64")}`,
-      "content-type": "application/offset+octet-stream",
-    },
-    data: bytes,
-  });
-  assert.equal(up.status(), 201);
-  const files = await api("GET", `/api/v1/media?project=${project.id}`);
-  const version = await api("POST", `/api/v1/tasks/${task.id}/versions`, { comment: "Comp v1", media: [files.items[0].id] });
-  for (let i = 0; i < 300; i++) {
-    const f = await api("GET", `/api/v1/media/${files.items[0].id}`);
-    if (f.proxy_hash) break;
-    await page.waitForTimeout(100);
-  }
+  const { project, shot, task } = await shotWithTask(api, "Frames", "FRM", edl);
+  const file = await upload(clip, "SH010_comp_v001.mov", project.id);
+  await api("POST", `/api/v1/tasks/${task.id}/versions`, { comment: "Comp v1", media: [file.id] });
 
   // The task page offers the player; the player opens on the first frame.
   await page.goto(`${base}/app/tasks/${task.id}`);

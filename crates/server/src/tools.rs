@@ -57,6 +57,22 @@ fn command(tool: &'static str) -> Command {
     }
 }
 
+/// Starts `tool` as `c` says: no input, its output and error output piped to us, killed when
+/// dropped, in a process group of its own (a Ctrl-C meant for the process running it, an agent
+/// stopping gracefully, does not kill the tool half-way).
+fn spawn(tool: &'static str, mut c: Command) -> Result<tokio::process::Child, ToolError> {
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0)
+        .spawn()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ToolError::Missing(tool),
+            _ => ToolError::Spawn { tool, source },
+        })
+}
+
 /// Runs `tool` with `args`, answering its standard output; a non-zero exit is `Failed` with its
 /// error output.
 pub async fn run(
@@ -64,20 +80,9 @@ pub async fn run(
     args: &[&std::ffi::OsStr],
     limit: Duration,
 ) -> Result<Vec<u8>, ToolError> {
-    let child = command(tool)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        // Its own process group: a Ctrl-C meant for the process running it (an agent stopping
-        // gracefully) does not kill the tool half-way.
-        .process_group(0)
-        .spawn()
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ToolError::Missing(tool),
-            _ => ToolError::Spawn { tool, source },
-        })?;
+    let mut c = command(tool);
+    c.args(args);
+    let child = spawn(tool, c)?;
     let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
         // The child is killed as it is dropped.
         Err(_) => {
@@ -140,29 +145,20 @@ pub async fn frames(
     use tokio::io::AsyncReadExt;
     let tool = "ffmpeg";
     let scale = format!("scale={width}:{height}:flags=area,format=rgb24");
-    let mut child = command(tool)
-        .args([
-            "-v",
-            "error",
-            "-nostdin",
-            "-protocol_whitelist",
-            "file",
-            "-i",
-        ])
-        .arg(path)
-        // The first picture stream that moves (`V`: not a cover picture).
-        .args(["-map", "0:V:0", "-an", "-sn", "-dn", "-vf", &scale])
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0)
-        .spawn()
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ToolError::Missing(tool),
-            _ => ToolError::Spawn { tool, source },
-        })?;
+    let mut c = command(tool);
+    c.args([
+        "-v",
+        "error",
+        "-nostdin",
+        "-protocol_whitelist",
+        "file",
+        "-i",
+    ])
+    .arg(path)
+    // The first picture stream that moves (`V`: not a cover picture).
+    .args(["-map", "0:V:0", "-an", "-sn", "-dn", "-vf", &scale])
+    .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+    let mut child = spawn(tool, c)?;
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
     // Its error output, read as it comes (a full pipe would stall it), the first 64 KB kept.
