@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminPage, apiOf, shotWithTask } from "../lib.mjs";
+import { adminPage, apiOf } from "../lib.mjs";
 
 const base = process.env.BASE_URL;
 const browser = await chromium.launch({

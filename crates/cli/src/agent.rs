@@ -138,7 +138,8 @@ async fn work_slot(
         let claimed = server
             .post(
                 "/api/v1/agent/claim",
-                &json!({"worker": worker, "lease_ms": lease_ms}),
+                &json!({"worker": worker, "lease_ms": lease_ms,
+                    "kinds": ["media.probe", "media.proxy", "media.cuts"]}),
             )
             .await;
         let job: Value = match claimed {

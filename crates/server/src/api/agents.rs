@@ -29,6 +29,9 @@ use crate::extract::{Body as JsonBody, Q};
 
 /// The kinds of job agents run.
 pub const AGENT_KINDS: [&str; 3] = [PROBE_JOB, PROXY_JOB, CUTS_JOB];
+/// What an agent that names no kinds is given: what agents ran before cut detection, so one not
+/// upgraded yet is never handed a job it cannot run.
+const UNNAMED_KINDS: [&str; 2] = [PROBE_JOB, PROXY_JOB];
 
 /// The caller may run the platform's jobs: a platform operator allowed to manage its
 /// organisation.
@@ -82,7 +85,8 @@ fn lease_ms(v: Option<i64>) -> ApiResult<i64> {
 pub struct ClaimInput {
     /// The agent's name for itself, unique among running agents (`render-07:1`).
     pub worker: String,
-    /// The kinds it runs (all agents' kinds when absent): `media.probe`, `media.proxy`, `media.cuts`.
+    /// The kinds it runs: `media.probe`, `media.proxy`, `media.cuts` (`media.probe` and
+    /// `media.proxy` when absent, what agents ran before cut detection).
     #[serde(default)]
     pub kinds: Option<Vec<String>>,
     /// How long the job is the agent's without a heartbeat (5,000 to 600,000 ms; 30,000).
@@ -111,7 +115,7 @@ pub async fn claim(
     let owner = lease_owner(&input.worker)?;
     let lease = lease_ms(input.lease_ms)?;
     let kinds: Vec<&str> = match &input.kinds {
-        None => AGENT_KINDS.to_vec(),
+        None => UNNAMED_KINDS.to_vec(),
         Some(k) => {
             let mut out = Vec::new();
             for (n, kind) in k.iter().enumerate() {

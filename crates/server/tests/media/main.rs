@@ -1569,6 +1569,28 @@ async fn agents_run_media_jobs_over_http_and_a_lapsed_lease_records_nothing() {
         // Nothing more to do.
         let (s, _) = claim(&ops, serde_json::json!({"worker": "w2"})).await;
         assert_eq!(s, 204);
+        // A cut detection is handed only to an agent that names it: one from before cut
+        // detection names no kinds.
+        let (s, _) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/media/{}/cuts", id(file)),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(s, 202);
+        let (s, _) = claim(&ops, serde_json::json!({"worker": "w3"})).await;
+        assert_eq!(s, 204, "an agent naming no kinds gets no cuts job");
+        let (s, claimed) = claim(
+            &ops,
+            serde_json::json!({"worker": "w3", "kinds": ["media.probe", "media.proxy", "media.cuts"]}),
+        )
+        .await;
+        assert_eq!(
+            (s, claimed["job"]["kind"].as_str()),
+            (200, Some("media.cuts")),
+            "{claimed}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
