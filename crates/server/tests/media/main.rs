@@ -1831,8 +1831,9 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Hostile and broken media: a movie cut short, an empty file, pictures claiming 24,000 by
-/// 8,000 and 30,000 by 30,000 pixels, and a movie named as a text file. Each bad one fails its job for good with a
-/// reason in words; the worker goes on, and the misnamed movie, read by what it holds, plays.
+/// 8,000 and 30,000 by 30,000 pixels, and a movie named as a text file. Each bad one fails its
+/// job for good with a reason in words, and so does a cut detection asked of it; the worker goes
+/// on, and the misnamed movie, read by what it holds, plays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_or_hostile_media_fail_their_jobs_in_words() {
     let srv = start(Backend::Sqlite).await;
@@ -1933,6 +1934,43 @@ async fn broken_or_hostile_media_fail_their_jobs_in_words() {
         )
         .await;
     assert_eq!(misnamed["probe"]["video"]["codec"], "h264", "{misnamed}");
+    // Their cuts: the unreadable ones are refused at once, in words; the huge picture's job fails
+    // with ffmpeg's reason.
+    let cuts = |name: &str| format!("/api/v1/media/{}/cuts", file_of(name));
+    let (s, v) = srv
+        .post(&a.token, &cuts("cut_short.mov"), serde_json::json!({}))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("could not be read as media"),
+        "{v}"
+    );
+    let (s, v) = srv
+        .post(&a.token, &cuts("huge.png"), serde_json::json!({}))
+        .await;
+    assert_eq!(s, 202, "{v}");
+    let job = v["job_id"].as_str().unwrap().to_string();
+    let mut ended = serde_json::Value::Null;
+    for _ in 0..300 {
+        let (_, j) = srv.get(&a.token, &format!("/api/v1/jobs/{job}")).await;
+        if matches!(j["status"].as_str(), Some("succeeded" | "failed")) {
+            ended = j;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert!(
+        ended["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("ffmpeg could not decode the file: "),
+        "{ended}"
+    );
+    assert_eq!(srv.get(&a.token, &cuts("huge.png")).await.0, 404);
 }
 
 /// Cut detection on the job queue: a movie with two hard cuts (made here by ffmpeg) is read, its
