@@ -325,6 +325,19 @@ impl Srv {
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         json(self.call(token, Method::POST, path, Some(body)).await).await
     }
+
+    /// The job `id` once it has ended (succeeded or failed), as `token`'s organisation reads it;
+    /// the test fails after 30 s.
+    pub async fn job_ended(&self, token: &str, id: &str) -> Value {
+        for _ in 0..300 {
+            let (_, j) = self.get(token, &format!("/api/v1/jobs/{id}")).await;
+            if matches!(j["status"].as_str(), Some("succeeded" | "failed")) {
+                return j;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the job {id} did not end within 30 s");
+    }
 }
 
 pub async fn json(r: Response) -> (u16, Value) {
