@@ -78,3 +78,24 @@ export async function shotWithTask(api, name, code, edl) {
   const made = await api("POST", "/api/v1/tasks", { tasks: [{ shot_id: shot.id, task_type_id: comp.id }] });
   return { project, seq, shot, task: made.items ? made.items[0] : made[0] };
 }
+
+// A member of the organisation in a browser of their own: invited with `role` through the API,
+// the invitation accepted and signed in.
+export async function memberPage(browser, api, email, role, options = { locale: "en-GB", viewport: { width: 1300, height: 950 } }) {
+  const base = process.env.BASE_URL;
+  const inv = await api("POST", "/api/v1/invitations", { email, role });
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(`${base}${inv.accept_path}`);
+  await page.fill("input[name=display_name]", email.split("@")[0]);
+  await page.fill("input[name=password]", "a long enough password");
+  await page.click("form[action^='/invite/'] button");
+  await page.waitForURL((u) => !u.pathname.startsWith("/invite/"));
+  if (new URL(page.url()).pathname === "/signin") {
+    await page.fill("input[name=email]", email);
+    await page.fill("input[name=password]", "a long enough password");
+    await page.click("button[type=submit]");
+    await page.waitForURL((u) => u.pathname.startsWith("/app"));
+  }
+  return page;
+}

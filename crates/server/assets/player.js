@@ -14,6 +14,9 @@
 //
 // A note is written on the frame shown, or on the loop's frames; what is drawn on the picture
 // (draw.js) goes with it, and the drawings of the notes are shown on their frames when paused.
+//
+// In a review session (session.js) the presenter's every move is told to the session, and
+// everyone else's player follows the session's playhead, its own transport put aside.
 
 import { Sketch, place, render } from "/assets/draw.js";
 
@@ -41,7 +44,20 @@ const svg = document.getElementById("player-draw");
 const saved = svg.querySelector("[data-layer=saved]");
 const draft = svg.querySelector("[data-layer=draft]");
 const tools = document.getElementById("draw-tools");
-const sketch = tools ? new Sketch(svg, draft, () => tell()) : null;
+const sketch = tools
+  ? new Sketch(svg, draft, () => {
+      tell();
+      moved();
+    })
+  : null;
+const liveLayer = svg.querySelector("[data-layer=live]");
+let liveMarks = null; // what the session's presenter has drawn: { frame, shapes }
+let following = false; // a session's follower: the presenter moves this player
+const watchers = [];
+// Tells the session (if any) that the playhead was moved here.
+function moved() {
+  for (const w of watchers) w();
+}
 const form = {
   frame: document.getElementById("player-note-frame"),
   out: document.getElementById("player-note-out"),
@@ -94,6 +110,9 @@ function overlay() {
   const here = still ? data.marks.filter((m) => f >= m.frame && f <= (m.out ?? m.frame)) : [];
   render(saved, here.flatMap((m) => m.shapes));
   svg.dataset.marks = String(here.length);
+  const shared = still && liveMarks && liveMarks.frame === f ? liveMarks.shapes : [];
+  render(liveLayer, shared);
+  svg.dataset.live = String(shared.length);
   if (sketch) draft.style.display = sketch.frame === null || sketch.frame === f ? "" : "none";
 }
 
@@ -137,6 +156,7 @@ function show(n) {
   video.currentTime = ((at + 0.5) * den) / num;
   seekB();
   tell();
+  moved();
 }
 
 // Settled once the picture named is shown, and B's beside it: no seek of either under way.
@@ -196,6 +216,7 @@ function play(rate) {
     if (bIndex(at) !== null) vb.play().catch(() => {});
   }
   tell();
+  moved();
 }
 
 function backward() {
@@ -221,6 +242,7 @@ function backward() {
     tell();
   }, 1000 / ((num / den) * rate));
   tell();
+  moved();
 }
 
 function toggle() {
@@ -295,6 +317,8 @@ document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
   const by = e.shiftKey ? 10 : 1;
   const key = e.key.toLowerCase();
+  // Following a session, the presenter moves the picture; full screen is still one's own.
+  if (following && key !== "f") return;
   if (key === " " || key === "k") toggle();
   else if (key === "l") play(video.paused || reverse ? 1 : Math.min(4, video.playbackRate * 2));
   else if (key === "j") backward();
@@ -312,6 +336,7 @@ document.addEventListener("keydown", (e) => {
   else return;
   e.preventDefault();
   tell();
+  if ("iop".includes(key)) moved();
 });
 
 function fullscreen() {
@@ -333,6 +358,7 @@ document.getElementById("player-full")?.addEventListener("click", fullscreen);
 out.speed.addEventListener("change", () => {
   video.playbackRate = Number(out.speed.value) || 1;
   if (reverse) backward();
+  else moved();
   // The keys are the player's again.
   out.speed.blur();
 });
@@ -418,5 +444,57 @@ if (sketch) {
 }
 // Opened once the picture (and B's) can be shown.
 const ready = (v) => new Promise((done) => (v.readyState >= 2 ? done() : v.addEventListener("loadeddata", done, { once: true })));
-Promise.all([ready(video), ...(vb ? [ready(vb)] : [])]).then(() => show(data.open_at));
+const opened = Promise.all([ready(video), ...(vb ? [ready(vb)] : [])]).then(() => show(data.open_at));
 tell();
+
+// What a review session reads of the player, and how it moves it.
+const clampFrame = (n) => Math.min(Math.max(0, n), last);
+const player = {
+  ready: opened,
+  // The playhead here: production frames, as the session keeps them.
+  now() {
+    const playing = !video.paused || reverse !== null;
+    const f = data.first + at;
+    const drawn = sketch && sketch.shapes.length > 0 && sketch.frame === f && !playing;
+    return {
+      frame: f,
+      playing,
+      rate: (reverse ? -1 : 1) * (Number(out.speed.value) || 1),
+      loop_frames: loop ? [data.first + loop[0], data.first + loop[1]] : null,
+      drawing: drawn ? sketch.shapes : null,
+    };
+  },
+  onMove(w) {
+    watchers.push(w);
+  },
+  // Following: the transport is the presenter's.
+  follow(on) {
+    following = on;
+    stage.dataset.following = String(on);
+    for (const b of stage.querySelectorAll("[data-step], #player-play, #player-speed")) b.disabled = on;
+  },
+  // The session's playhead `p`, set `elapsed` ms ago: where this player goes.
+  apply(p, elapsed) {
+    liveMarks = p.drawing ? { frame: p.frame, shapes: p.drawing } : null;
+    loop = p.loop_frames ? [clampFrame(p.loop_frames[0] - data.first), clampFrame(p.loop_frames[1] - data.first)] : null;
+    const rate = Math.abs(p.rate) || 1;
+    out.speed.value = String(rate);
+    let target = p.frame - data.first;
+    if (p.playing) target += Math.round((Math.max(0, elapsed) / 1000) * (num / den) * p.rate);
+    if (p.playing && loop && target > loop[1]) target = loop[0] + ((target - loop[0]) % (loop[1] - loop[0] + 1));
+    target = clampFrame(target);
+    if (!p.playing) show(target);
+    else if (p.rate < 0) {
+      at = target;
+      backward();
+    } else {
+      if (video.paused || reverse || Math.abs(at - target) > 1) {
+        stopReverse();
+        at = target;
+        video.currentTime = ((target + 0.5) * den) / num;
+      }
+      play(rate);
+    }
+  },
+};
+if (data.session) import("/assets/session.js").then((m) => m.join(player, data.session));

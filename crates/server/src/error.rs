@@ -217,13 +217,15 @@ impl Code {
             Code::Rule(Rule::Tracking(r)) => match r {
                 TrackingRule::NotYourTimeLog
                 | TrackingRule::StatusNotForRole
-                | TrackingRule::NotYourTask => StatusCode::FORBIDDEN,
+                | TrackingRule::NotYourTask
+                | TrackingRule::NotPresenter => StatusCode::FORBIDDEN,
                 TrackingRule::TransitionNotAllowed
                 | TrackingRule::AssetHasTasks
                 | TrackingRule::AssetHasNotes
                 | TrackingRule::EpisodeInUse
                 | TrackingRule::TooManyFields
-                | TrackingRule::ChoiceInUse => StatusCode::CONFLICT,
+                | TrackingRule::ChoiceInUse
+                | TrackingRule::SessionEnded => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

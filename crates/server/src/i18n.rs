@@ -240,10 +240,13 @@ mod catalog_tests {
     /// version stands.
     #[test]
     fn review_words_exist_for_every_code() {
-        use mstation_core::tracking::{drawing, review::ReviewStatus};
+        use mstation_core::tracking::{drawing, review::ReviewStatus, session};
         for lang in ["en", "zh-CN"] {
             let have = keys(lang);
-            let reasons = drawing::REASONS.iter().map(|r| format!("reason-{r}"));
+            let reasons = drawing::REASONS
+                .iter()
+                .chain(session::REASONS.iter())
+                .map(|r| format!("reason-{r}"));
             let statuses = ReviewStatus::ALL
                 .iter()
                 .map(|s| format!("review-{}", s.as_str().replace('_', "-")));

@@ -67,6 +67,9 @@ pub struct AppState {
     pub events: broadcast::Sender<Arc<Live>>,
     /// The outbox position up to which `events` has broadcast everything (in commit order).
     pub broadcast_upto: std::sync::atomic::AtomicI64,
+    /// Review sessions' playheads as this process changes them, to their followers at once
+    /// (followers on other processes read the row again every second).
+    pub sessions: broadcast::Sender<Arc<mstation_store::tracking::sessions::ReviewSession>>,
     /// Whether webhooks may target loopback and private networks (tests, closed installations).
     pub allow_private_webhooks: bool,
     pub login_limiter: ratelimit::Limiter,
@@ -114,10 +117,12 @@ impl AppState {
     ) -> State {
         init_tls();
         let (events, _) = broadcast::channel(4096);
+        let (sessions, _) = broadcast::channel(1024);
         Arc::new(AppState {
             store,
             blobs,
             events,
+            sessions,
             broadcast_upto: std::sync::atomic::AtomicI64::new(-1),
             allow_private_webhooks,
             login_limiter: ratelimit::Limiter::new(10, Duration::from_secs(60)),

@@ -287,22 +287,26 @@ pub struct ShotRow {
     pub description: String,
 }
 
+/// One CSV field: quoted when it holds a comma, a quote or a line break; a text a spreadsheet
+/// would run as a formula (`=`, `+`, `-`, `@`) is quoted with a leading `'`.
+pub fn csv_field(s: &str) -> String {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula || s.contains([',', '"', '\n', '\r']) {
+        format!(
+            "\"{}{}\"",
+            if formula { "'" } else { "" },
+            s.replace('"', "\"\"")
+        )
+    } else {
+        s.to_string()
+    }
+}
+
 /// The shot list as CSV (RFC 4180), for a bid or a spreadsheet: frames counted as everywhere,
 /// in and out included (`frames` = `cut_out` − `cut_in` + 1). A text a spreadsheet would take for
 /// a formula (starting with `=`, `+`, `-` or `@`) is written as text.
 pub fn shot_list_csv(shots: &[ShotRow]) -> String {
-    fn field(s: &str) -> String {
-        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-        if formula || s.contains([',', '"', '\n', '\r']) {
-            format!(
-                "\"{}{}\"",
-                if formula { "'" } else { "" },
-                s.replace('"', "\"\"")
-            )
-        } else {
-            s.to_string()
-        }
-    }
+    let field = csv_field;
     let mut out = String::from(
         "shot,cut_order,cut_in,cut_out,frames,head_handles,tail_handles,reel,clip_name,source_in,source_out,description\r\n",
     );

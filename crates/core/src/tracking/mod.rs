@@ -12,4 +12,5 @@ pub mod frames;
 pub mod mentions;
 pub mod otio;
 pub mod review;
+pub mod session;
 pub mod timecode;

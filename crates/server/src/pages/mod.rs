@@ -22,7 +22,7 @@ use crate::i18n::{self, Lang};
 mod events;
 mod identity;
 mod media;
-mod tracking;
+pub(crate) mod tracking;
 
 pub(crate) use tracking::grid_query;
 
@@ -40,6 +40,7 @@ pub fn router() -> Router<State> {
         .route("/assets/player.js", get(player_js))
         .route("/assets/draw.js", get(draw_js))
         .route("/assets/cuts.js", get(cuts_js))
+        .route("/assets/session.js", get(session_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -363,6 +364,10 @@ async fn draw_js() -> impl IntoResponse {
 
 async fn cuts_js() -> impl IntoResponse {
     script(include_str!("../../assets/cuts.js"))
+}
+
+async fn session_js() -> impl IntoResponse {
+    script(include_str!("../../assets/session.js"))
 }
 
 async fn card_js() -> impl IntoResponse {

@@ -390,3 +390,40 @@ pub fn ffmpeg_clip(size: &str, rate: &str, seconds: &str, extra: &[&str]) -> Vec
     let _ = std::fs::remove_dir_all(&dir);
     clip
 }
+
+/// Reads SSE messages from a response until `n` events arrived or the time is up.
+pub async fn read_events(
+    resp: reqwest::Response,
+    n: usize,
+    within: std::time::Duration,
+) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    use futures_util::StreamExt;
+    let mut stream = resp.bytes_stream();
+    let deadline = tokio::time::Instant::now() + within;
+    while out.len() < n {
+        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let msg: String = buf.drain(..end + 2).collect();
+            let (mut id, mut kind, mut data) = (String::new(), String::new(), String::new());
+            for line in msg.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().into();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim().into();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if !kind.is_empty() {
+                out.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    out
+}

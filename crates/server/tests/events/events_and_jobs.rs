@@ -11,42 +11,6 @@ use futures_util::StreamExt;
 use mstation_store::jobs::NewJob;
 use serde_json::{Value, json};
 
-/// Reads SSE messages from a response until `n` events arrived or the time is up.
-async fn read_events(
-    resp: reqwest::Response,
-    n: usize,
-    within: Duration,
-) -> Vec<(String, String, Value)> {
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut stream = resp.bytes_stream();
-    let deadline = tokio::time::Instant::now() + within;
-    while out.len() < n {
-        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
-            Ok(Some(Ok(c))) => c,
-            _ => break,
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let msg: String = buf.drain(..end + 2).collect();
-            let (mut id, mut kind, mut data) = (String::new(), String::new(), String::new());
-            for line in msg.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().into();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    kind = v.trim().into();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if !kind.is_empty() {
-                out.push((id, kind, serde_json::from_str(&data).unwrap_or(Value::Null)));
-            }
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_event_stream_is_live_per_organisation_and_resumable() {
     on_every_backend(|srv| async move {

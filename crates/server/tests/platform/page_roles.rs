@@ -84,6 +84,7 @@ const PAGES: &[Page] = &[
     get("/assets/player.js", EVERYONE),
     get("/assets/draw.js", EVERYONE),
     get("/assets/cuts.js", EVERYONE),
+    get("/assets/session.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -117,6 +118,9 @@ const PAGES: &[Page] = &[
     get("/app/versions/{version_id}/review", EVERYONE),
     get("/app/tasks/{task_id}", EVERYONE),
     get("/app/playlists/{playlist_id}", EVERYONE),
+    // A review session: followed by everyone; moved, taken over and ended through the API
+    // (roles.rs), by its page's script.
+    get("/app/review-sessions/{session_id}", EVERYONE),
     elsewhere(
         "POST",
         "/signin",
@@ -287,6 +291,7 @@ const PAGES: &[Page] = &[
         MAKERS,
         &[("action", "up"), ("version_id", "{version_id}")],
     ),
+    post("/app/playlists/{playlist_id}/sessions", MAKERS, &[]),
     // Taking away: the casting, one's own saved view and one's own token.
     post(
         "/app/assets/{asset_id}/uncast",

@@ -67,6 +67,9 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         }
         ("POST", "/api/v1/orgs") => return Err("platform operators only: identity tests"),
         ("GET", "/api/v1/events") => return Err("a stream: events tests"),
+        ("GET", "/api/v1/review-sessions/{session_id}/stream") => {
+            return Err("a stream: review session tests");
+        }
         (_, "/healthz" | "/readyz" | "/metrics") => return Err("not an organisation's"),
         ("HEAD", _) => return Err("a HEAD answer has no body to name a refusal: media tests"),
         ("OPTIONS", "/files") => EVERYONE,
@@ -126,6 +129,18 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
             | "/api/v1/projects/{project_id}/playlists",
         ) => MAKERS,
         (_, "/api/v1/time-logs/{time_log_id}" | "/api/v1/playlists/{playlist_id}/items") => MAKERS,
+        // Review sessions: started and taken over by those who make the work; moved by the
+        // presenter and ended (by the presenter, the starter or a planner) by reviewers.
+        (
+            "POST",
+            "/api/v1/playlists/{playlist_id}/sessions"
+            | "/api/v1/review-sessions/{session_id}/presenter",
+        ) => MAKERS,
+        (
+            "PUT" | "POST",
+            "/api/v1/review-sessions/{session_id}/playhead"
+            | "/api/v1/review-sessions/{session_id}/end",
+        ) => REVIEWERS,
         _ => panic!("{m} {path} has no row in the role table: say who may call it"),
     })
 }
@@ -210,7 +225,7 @@ async fn each_role_gets_what_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 200 && let_through > 300 && skipped < 12, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 200 && let_through > 300 && skipped < 13, "refused {refused}, let through {let_through}, skipped {skipped}");
         let (_, t) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
         assert_eq!(t["priority"], 2, "the planners' change landed: {t}");
     })

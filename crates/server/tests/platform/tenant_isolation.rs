@@ -188,6 +188,15 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201, "{playlist}");
     let playlist_id = playlist["id"].as_str().unwrap().to_string();
+    let (s, session) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{playlist_id}/sessions"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 201, "{session}");
+    let session_id = session["id"].as_str().unwrap().to_string();
     let (s, log) = srv
         .post(
             &a.token,
@@ -382,6 +391,7 @@ pub(crate) async fn one_of_everything(
         ("version_id", version_id),
         ("time_log_id", time_log_id),
         ("playlist_id", playlist_id),
+        ("session_id", session_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
         ("view_id", view["id"].as_str().unwrap().to_string()),
         (

@@ -11,6 +11,7 @@ mod locators;
 mod notes;
 mod playlists;
 mod progress;
+mod sessions;
 mod tasks;
 mod timelogs;
 mod tracking;

@@ -7,7 +7,12 @@ use serde_json::{Value, json};
 
 /// A project with one task on an asset and `n` versions of it; answers the project and the
 /// version ids in number order.
-async fn versions(srv: &Srv, token: &str, code: &str, n: usize) -> (String, Vec<String>) {
+pub(crate) async fn versions(
+    srv: &Srv,
+    token: &str,
+    code: &str,
+    n: usize,
+) -> (String, Vec<String>) {
     let (_, p) = srv
         .post(
             token,

@@ -12,6 +12,7 @@ pub mod locators;
 pub mod mine;
 pub mod notes;
 pub mod overview;
+pub mod sessions;
 pub mod shot_page;
 pub mod tasks;
 pub mod timelogs;
@@ -382,10 +383,15 @@ pub enum TrackingRule {
     StatusNotForRole,
     /// An artist sets statuses only on tasks assigned to them.
     NotYourTask,
+    /// Only a review session's presenter moves its playhead (or, with its starter and those who
+    /// plan production, ends it).
+    NotPresenter,
+    /// The review session has ended: its playhead moves no more.
+    SessionEnded,
 }
 
 impl TrackingRule {
-    pub const ALL: [TrackingRule; 9] = [
+    pub const ALL: [TrackingRule; 11] = [
         TrackingRule::TransitionNotAllowed,
         TrackingRule::AssetHasTasks,
         TrackingRule::AssetHasNotes,
@@ -395,6 +401,8 @@ impl TrackingRule {
         TrackingRule::ChoiceInUse,
         TrackingRule::StatusNotForRole,
         TrackingRule::NotYourTask,
+        TrackingRule::NotPresenter,
+        TrackingRule::SessionEnded,
     ];
 
     /// The stable code a caller can match on.
@@ -409,6 +417,8 @@ impl TrackingRule {
             TrackingRule::ChoiceInUse => "tracking.choice_in_use",
             TrackingRule::StatusNotForRole => "tracking.status_not_for_role",
             TrackingRule::NotYourTask => "tracking.not_your_task",
+            TrackingRule::NotPresenter => "tracking.not_presenter",
+            TrackingRule::SessionEnded => "tracking.session_ended",
         }
     }
 }

@@ -183,7 +183,7 @@ fn about_caller(scope: &TenantScope, e: &Event) -> bool {
 
 /// Reads the caller's standing again: false when they are no longer a member, their token was
 /// revoked or their session ended; their current role otherwise, into `scope`.
-async fn recheck(st: &State, scope: &mut TenantScope, session: Option<&str>) -> bool {
+pub(crate) async fn recheck(st: &State, scope: &mut TenantScope, session: Option<&str>) -> bool {
     match st
         .store
         .platform()

@@ -32,6 +32,7 @@ pub mod activity;
 pub mod assets;
 pub mod fields;
 pub mod notes;
+pub mod sessions;
 pub mod tasks;
 pub mod timelogs;
 pub mod versions;
@@ -55,6 +56,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(fields::router())
         .merge(notes::router())
         .merge(versions::router())
+        .merge(sessions::router())
         .merge(timelogs::router())
         .merge(views::router())
 }

@@ -37,8 +37,9 @@ mod assets;
 mod fields;
 mod grid;
 mod overview;
-mod player;
+pub(crate) mod player;
 mod review;
+mod sessions;
 mod shot;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
@@ -70,6 +71,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = overview::routes(r);
     let r = review::routes(r);
     let r = player::routes(r);
+    let r = sessions::routes(r);
     let r = fields::routes(r);
     assets::routes(r)
 }
@@ -174,13 +176,21 @@ pub(in crate::pages) async fn people(
     state: &State,
     cx: &Ctx,
 ) -> Result<Vec<(Uuid, String)>, PageError> {
+    Ok(members_named(state, &cx.scope).await?)
+}
+
+/// Every member of the scope's organisation: id and display name.
+pub(crate) async fn members_named(
+    state: &State,
+    scope: &mstation_core::TenantScope,
+) -> Result<Vec<(Uuid, String)>, mstation_store::StoreError> {
     let mut out = Vec::new();
     let mut q = ListQuery {
         limit: 500,
         ..Default::default()
     };
     loop {
-        let page = state.store.tenant(&cx.scope).members(&q, None).await?;
+        let page = state.store.tenant(scope).members(&q, None).await?;
         out.extend(
             page.items
                 .iter()
@@ -1937,6 +1947,9 @@ struct NoteForm {
     /// The version whose review player the note was written in, which it goes back to.
     #[serde(default)]
     review: Option<Uuid>,
+    /// The review session that player played in.
+    #[serde(default)]
+    session: String,
 }
 
 async fn task_note(
@@ -1995,7 +2008,9 @@ async fn task_note(
             let at = player::Opened {
                 frame,
                 compare: f.compare.trim().parse().ok(),
-            };
+                session: None,
+            }
+            .in_session(&f.session);
             Ok(Redirect::to(&if on_task {
                 at.href(version)
             } else {
@@ -2028,7 +2043,9 @@ async fn task_note(
                 let at = player::Opened {
                     frame,
                     compare: f.compare.trim().parse().ok(),
-                };
+                    session: None,
+                }
+                .in_session(&f.session);
                 let page =
                     player::player_view(&state, &cx, version, at, Some(flash), f.body.clone());
                 return answered(page.await, status);

@@ -8,8 +8,8 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::routing::get;
 use mstation_core::tracking::frames::{self, ShotFrames};
 use mstation_core::tracking::timecode::{Rate, Timecode};
-use mstation_store::Tenant;
 use mstation_store::tracking::{Project, Shot};
+use mstation_store::{StoreError, Tenant};
 use uuid::Uuid;
 
 use mstation_core::Permission;
@@ -38,7 +38,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
 
 #[derive(Template)]
 #[template(path = "player.html")]
-struct PlayerPage {
+pub(super) struct PlayerPage {
     tr: Tr,
     nav: Option<Nav>,
     flash: Option<(String, String)>,
@@ -54,7 +54,10 @@ struct PlayerPage {
     /// The version compared with, and the task's other versions (id, "v002"), newest first.
     compare: Option<Compared>,
     others: Vec<(String, String)>,
-    data: String,
+    /// What the page's script reads (`data_text`).
+    pub(super) data: serde_json::Value,
+    /// The review session the player plays in, when it does.
+    pub(super) session: Option<super::sessions::SessionBar>,
     version_id: String,
     /// The version's notes, by frame (notes on no frame last), and whether the viewer may write one.
     notes: Vec<NoteRow>,
@@ -83,6 +86,11 @@ struct Compared {
 }
 
 impl PlayerPage {
+    /// The script's data, safe inside `<script>`.
+    fn data_text(&self) -> String {
+        script_json(&self.data)
+    }
+
     /// Whether a version is compared with and plays (its proxy made).
     fn comparing(&self) -> bool {
         self.compare.as_ref().is_some_and(|c| c.waiting.is_none())
@@ -112,6 +120,8 @@ async fn player(
 pub(super) struct Opened {
     pub frame: Option<i64>,
     pub compare: Option<Uuid>,
+    /// The review session it plays in, whose page it goes back to.
+    pub session: Option<Uuid>,
 }
 
 impl Opened {
@@ -120,11 +130,21 @@ impl Opened {
         Opened {
             frame: frame.trim().parse().ok(),
             compare: compare.trim().parse().ok(),
+            session: None,
         }
+    }
+
+    /// In the review session a form names (its `session` field), if it names one.
+    pub(super) fn in_session(mut self, session: &str) -> Self {
+        self.session = session.trim().parse().ok();
+        self
     }
 
     /// The player's address for `version_id`, opened here.
     pub(super) fn href(&self, version_id: Uuid) -> String {
+        if let Some(s) = self.session {
+            return format!("/app/review-sessions/{s}");
+        }
         let mut q = Vec::new();
         if let Some(f) = self.frame {
             q.push(format!("frame={f}"));
@@ -149,7 +169,23 @@ pub(super) async fn player_view(
     flash: Option<(String, String)>,
     typed: String,
 ) -> PageResult {
-    let Opened { frame, compare } = at;
+    // In a review session: its page, on the version it is on now.
+    if let Some(session) = at.session {
+        return super::sessions::session_view(state, cx, session, flash, typed).await;
+    }
+    html(player_page(state, cx, version_id, at, flash, typed).await?)
+}
+
+/// The player's page, to draw as it is or inside a review session.
+pub(super) async fn player_page(
+    state: &State,
+    cx: &Ctx,
+    version_id: Uuid,
+    at: Opened,
+    flash: Option<(String, String)>,
+    typed: String,
+) -> Result<PlayerPage, PageError> {
+    let Opened { frame, compare, .. } = at;
     let store = state.store.tenant(&cx.scope);
     let version = store.version(version_id).await?;
     let task = store.task(version.task_id).await?;
@@ -158,16 +194,7 @@ pub(super) async fn player_view(
         Some(id) => Some(store.shot(id).await?),
         None => None,
     };
-    let on = match (&shot, task.asset_id) {
-        (Some(s), _) => s.name.clone(),
-        (None, Some(a)) => store.asset(a).await?.name,
-        (None, None) => String::new(),
-    };
-    let step = named_steps(store.task_types(task.project_id).await?)
-        .into_iter()
-        .find(|t| t.id == task.task_type_id)
-        .map(|t| t.name)
-        .unwrap_or_default();
+    let subject = subject_of(&store, &task, shot.as_ref()).await?;
     // A verdict moves the task through its workflow, as far as the viewer's role may: an
     // artist's only on a task of theirs.
     let statuses = super::named_statuses(store.task_statuses(task.project_id).await?);
@@ -296,17 +323,12 @@ pub(super) async fn player_view(
     if let (Some(d), Some(m)) = (data.as_object_mut(), more.as_object()) {
         d.extend(m.clone());
     }
-    let data = script_json(&data);
-    html(PlayerPage {
+    Ok(PlayerPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
         flash,
         project,
-        subject: if step.is_empty() {
-            on
-        } else {
-            format!("{on} · {step}")
-        },
+        subject,
         number: format!("v{:03}", version.number),
         task_id: task.id.to_string(),
         file_name: a.file_name.clone(),
@@ -334,7 +356,64 @@ pub(super) async fn player_view(
         task_version: task.version,
         status,
         typed,
+        session: None,
     })
+}
+
+/// What a task's versions are of: "SQ010_0010 · Comp" (its shot or asset, and its step).
+async fn subject_of(
+    store: &Tenant<'_>,
+    task: &mstation_store::tracking::tasks::Task,
+    shot: Option<&Shot>,
+) -> Result<String, StoreError> {
+    let on = match (shot, task.shot_id, task.asset_id) {
+        (Some(s), _, _) => s.name.clone(),
+        (None, Some(s), _) => store.shot(s).await?.name,
+        (None, None, Some(a)) => store.asset(a).await?.name,
+        (None, None, None) => String::new(),
+    };
+    let step = named_steps(store.task_types(task.project_id).await?)
+        .into_iter()
+        .find(|t| t.id == task.task_type_id)
+        .map(|t| t.name)
+        .unwrap_or_default();
+    Ok(if step.is_empty() {
+        on
+    } else {
+        format!("{on} · {step}")
+    })
+}
+
+/// A version as a log names it: "SQ010_0010 · Comp v003"; empty once it is gone.
+pub(crate) async fn version_label(
+    store: &Tenant<'_>,
+    version_id: Uuid,
+) -> Result<String, StoreError> {
+    let version = match store.version(version_id).await {
+        Ok(v) => v,
+        Err(StoreError::NotFound { .. }) => return Ok(String::new()),
+        Err(e) => return Err(e),
+    };
+    let task = store.task(version.task_id).await?;
+    let subject = subject_of(store, &task, None).await?;
+    Ok(format!("{subject} v{:03}", version.number)
+        .trim()
+        .to_string())
+}
+
+/// The production frame the player opens the version `version_id` on: its file's first.
+pub(crate) async fn first_frame_of(
+    store: &Tenant<'_>,
+    version_id: Uuid,
+) -> Result<i64, StoreError> {
+    let version = store.version(version_id).await?;
+    let task = store.task(version.task_id).await?;
+    let project = store.project(task.project_id).await?;
+    let shot = match task.shot_id {
+        Some(id) => Some(frames_of(&store.shot(id).await?)),
+        None => None,
+    };
+    Ok(reel(store, version_id, &project, shot).await?.first)
 }
 
 fn frames_of(s: &Shot) -> ShotFrames {
@@ -383,7 +462,7 @@ async fn reel(
     version_id: Uuid,
     project: &Project,
     shot_frames: Option<ShotFrames>,
-) -> Result<Reel, PageError> {
+) -> Result<Reel, StoreError> {
     let files = store
         .versions_media(&[version_id])
         .await?

@@ -127,6 +127,9 @@ pub(super) struct NoteForm {
     /// `review`: the note was written in the review player, which it goes back to.
     #[serde(default)]
     back: String,
+    /// The review session the player played in, whose page it goes back to.
+    #[serde(default)]
+    session: String,
 }
 
 /// The optional frame of a note form: empty is none; anything but a whole number is refused.
@@ -224,7 +227,7 @@ async fn version_note(
     match write_note(&state, &cx, NoteOn::Version(version_id), &f).await {
         // Back in the player, on the frame the note is on.
         Ok(_) if f.back == "review" => {
-            let at = super::player::Opened::read(&f.frame, &f.compare);
+            let at = super::player::Opened::read(&f.frame, &f.compare).in_session(&f.session);
             Ok(Redirect::to(&at.href(version_id)).into_response())
         }
         Ok(_) => {
@@ -233,7 +236,7 @@ async fn version_note(
         Err(e) if e.status() == StatusCode::NOT_FOUND => Err(e.into()),
         // Refused in the player: said there, the note as typed, on its frame.
         Err(e) if f.back == "review" => {
-            let at = super::player::Opened::read(&f.frame, &f.compare);
+            let at = super::player::Opened::read(&f.frame, &f.compare).in_session(&f.session);
             let page = super::player::player_view(
                 &state,
                 &cx,
@@ -538,6 +541,16 @@ struct PlaylistPage {
     /// The project's recent versions not in the playlist: (version id, label).
     choices: Vec<(String, String)>,
     can_write: bool,
+    /// Its review sessions, newest first.
+    sessions: Vec<SessionRow>,
+}
+
+/// A review session of a playlist, as its page lists it.
+struct SessionRow {
+    id: String,
+    live: bool,
+    /// "Started by Huang Jun on 2026-12-06 10:00, running" (or ended).
+    said: String,
 }
 
 /// A version the add form offers.
@@ -565,7 +578,7 @@ async fn recent_versions(store: &Tenant<'_>, project_id: Uuid) -> Result<Vec<Rec
         .collect())
 }
 
-async fn playlist_view(
+pub(super) async fn playlist_view(
     state: &State,
     cx: &Ctx,
     playlist_id: Uuid,
@@ -630,6 +643,26 @@ async fn playlist_view(
             ));
         }
     }
+    let sessions = store
+        .review_sessions(playlist_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let args = [
+                ("name", name_of(&names, s.started_by).into()),
+                ("when", cx.time(s.started_at.0).into()),
+            ];
+            let key = match s.ended_at {
+                None => "playlist-session-live",
+                Some(_) => "playlist-session-ended",
+            };
+            SessionRow {
+                id: s.id.to_string(),
+                live: s.ended_at.is_none(),
+                said: i18n::text_args(key, &args),
+            }
+        })
+        .collect();
     let made = i18n::text_args(
         "playlist-made",
         &[
@@ -649,6 +682,7 @@ async fn playlist_view(
         items,
         choices,
         can_write,
+        sessions,
     })
 }
 
