@@ -144,6 +144,12 @@ try {
     throw e;
   });
 
+  // For a person to look at: SESSION_SCREENS names a folder.
+  if (process.env.SESSION_SCREENS) {
+    await host.screenshot({ path: join(process.env.SESSION_SCREENS, "session-presenter.png"), fullPage: true });
+    await sup.screenshot({ path: join(process.env.SESSION_SCREENS, "session-follower.png"), fullPage: true });
+  }
+
   // One who joins late is there at once: the frame, the picture and the drawing.
   const client = await memberPage(browser, api, "client.session@m-station.test", "client");
   await client.goto(sessionUrl);
@@ -160,6 +166,35 @@ try {
   await client.click("[data-testid=player-note-form] button.primary");
   await client.waitForURL(sessionUrl);
   await settled(client, stopped);
+
+  // A note refused (nothing written) is said in the session's player; the session goes on.
+  await client.evaluate(() => {
+    document.getElementById("player-note-body").value = "";
+    document.querySelector("[data-testid=player-note-form]").submit();
+  });
+  await client.waitForSelector(".flash.error");
+  assert.ok(await client.locator("#session-bar").isVisible(), "refused inside the session's page");
+
+  // The presenter loops and plays, then reloads: the session plays on, loop and all.
+  const id = sessionUrl.split("/").pop();
+  await host.keyboard.press("i");
+  await host.keyboard.press("Shift+.");
+  await host.keyboard.press("Shift+.");
+  await host.keyboard.press("o");
+  await host.keyboard.press("Space");
+  await sup.waitForFunction(() => !document.getElementById("player-video").paused, null, { timeout: 2000 });
+  await host.reload();
+  await host.waitForFunction(() => !document.getElementById("player-video").paused, null, { timeout: 5000 });
+  await host.waitForTimeout(500);
+  const after = await api("GET", `/api/v1/review-sessions/${id}`);
+  assert.equal(after.playhead.playing, true, "a presenter's reload does not stop the session");
+  assert.deepEqual(after.playhead.loop_frames, [stopped, stopped + 20]);
+  assert.ok(!(await sup.evaluate(() => document.getElementById("player-video").paused)), "the follower plays on");
+  const looped = Number(await frameOf(sup));
+  assert.ok(looped >= stopped && looped <= stopped + 20, `the follower plays within the loop: ${looped}`);
+  await host.keyboard.press("Space");
+  await host.waitForFunction(() => document.getElementById("player-stage").dataset.settled === "true");
+  await settled(sup, Number(await frameOf(host)));
 
   // The next item, for everyone.
   await host.locator("[data-testid=session-item]").nth(1).click();
@@ -181,10 +216,9 @@ try {
   }
 
   // The log: who joined, what was played, the note on its frame.
-  const id = sessionUrl.split("/").pop();
   const log = await api("GET", `/api/v1/review-sessions/${id}/log`);
   const kinds = log.events.map((e) => e.kind);
-  for (const k of ["started", "joined", "seek", "play", "pause", "drawing", "note", "item", "presenter", "ended"]) {
+  for (const k of ["started", "joined", "seek", "play", "pause", "loop", "drawing", "note", "item", "presenter", "ended"]) {
     assert.ok(kinds.includes(k), `the log has ${k}: ${kinds}`);
   }
   const note = log.events.find((e) => e.kind === "note");
@@ -200,6 +234,7 @@ try {
     await client.waitForLoadState();
   }
   const bar = await client.locator("#session-bar").innerText();
+  if (process.env.SESSION_SCREENS) await client.screenshot({ path: join(process.env.SESSION_SCREENS, "session-zh.png"), fullPage: true });
   assert.ok(bar.includes("审看会") && bar.includes("已结束"), bar);
   assert.ok(!/Review session|Ended|Download|session-/.test(bar), `English or a key on the Chinese page: ${bar}`);
   await client.locator("button[value=en]").click();

@@ -15,8 +15,9 @@
 // A note is written on the frame shown, or on the loop's frames; what is drawn on the picture
 // (draw.js) goes with it, and the drawings of the notes are shown on their frames when paused.
 //
-// In a review session (session.js) the presenter's every move is told to the session, and
-// everyone else's player follows the session's playhead, its own transport put aside.
+// In a review session (session.js, which imports `player`) the presenter's every move is told
+// to the session, and everyone else's player follows the session's playhead, its own transport
+// put aside.
 
 import { Sketch, place, render } from "/assets/draw.js";
 
@@ -449,7 +450,7 @@ tell();
 
 // What a review session reads of the player, and how it moves it.
 const clampFrame = (n) => Math.min(Math.max(0, n), last);
-const player = {
+export const player = {
   ready: opened,
   // The playhead here: production frames, as the session keeps them.
   now() {
@@ -481,7 +482,11 @@ const player = {
     out.speed.value = String(rate);
     let target = p.frame - data.first;
     if (p.playing) target += Math.round((Math.max(0, elapsed) / 1000) * (num / den) * p.rate);
-    if (p.playing && loop && target > loop[1]) target = loop[0] + ((target - loop[0]) % (loop[1] - loop[0] + 1));
+    // Played on round the loop, forward or backward.
+    if (p.playing && loop && (target < loop[0] || target > loop[1])) {
+      const n = loop[1] - loop[0] + 1;
+      target = loop[0] + ((((target - loop[0]) % n) + n) % n);
+    }
     target = clampFrame(target);
     if (!p.playing) show(target);
     else if (p.rate < 0) {
@@ -497,4 +502,3 @@ const player = {
     }
   },
 };
-if (data.session) import("/assets/session.js").then((m) => m.join(player, data.session));

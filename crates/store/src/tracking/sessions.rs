@@ -140,8 +140,10 @@ pub struct SessionLog {
 }
 
 /// The most lines a session's log keeps (a session past it keeps its playhead moving and its
-/// notes, and logs no more moves).
+/// notes, and logs no more moves); joins and leaves are logged only while it has fewer than
+/// `MAX_PRESENCE` lines, so followers coming and going never crowd out what was played.
 pub const MAX_LOG: i64 = 100_000;
+pub const MAX_PRESENCE: i64 = 10_000;
 
 /// Inside a write: the session, locked, as it is.
 async fn locked(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid) -> Result<ReviewSession> {
@@ -156,7 +158,8 @@ async fn locked(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid) -> Result<ReviewSessi
         })
 }
 
-/// Inside a write: appends a line to the session's log.
+/// Inside a write: appends a line to the session's log, while it has fewer than `limit` lines.
+#[allow(clippy::too_many_arguments)]
 async fn log(
     tx: &mut WriteTx<'_>,
     org: Uuid,
@@ -165,6 +168,7 @@ async fn log(
     kind: &str,
     at: Millis,
     detail: Option<String>,
+    limit: i64,
 ) -> Result<()> {
     let lines: i64 = tx
         .scalar(
@@ -172,7 +176,7 @@ async fn log(
             &[org.into(), s.id.into()],
         )
         .await?;
-    if lines >= MAX_LOG {
+    if lines >= limit {
         return Ok(());
     }
     tx.execute(
@@ -270,7 +274,7 @@ impl Tenant<'_> {
                 )
                 .await?;
                 let s = locked(tx, org, id).await?;
-                log(tx, org, &s, scope.user_id, "started", now, None).await?;
+                log(tx, org, &s, scope.user_id, "started", now, None, MAX_LOG).await?;
                 let change = Change::new(Some(org), "review_session.started", "review_session", id);
                 tx.record(&Actor::of(&scope), change.after(&s)).await?;
                 Ok(s)
@@ -337,7 +341,17 @@ impl Tenant<'_> {
                 .await?;
                 let after = locked(tx, org, id).await?;
                 for m in moves {
-                    log(tx, org, &after, scope.user_id, m.as_str(), now, detail(m, &to)).await?;
+                    log(
+                        tx,
+                        org,
+                        &after,
+                        scope.user_id,
+                        m.as_str(),
+                        now,
+                        detail(m, &to),
+                        MAX_LOG,
+                    )
+                    .await?;
                 }
                 Ok(after)
             })
@@ -365,7 +379,7 @@ impl Tenant<'_> {
                 )
                 .await?;
                 let after = locked(tx, org, id).await?;
-                log(tx, org, &after, scope.user_id, "presenter", now, None).await?;
+                log(tx, org, &after, scope.user_id, "presenter", now, None, MAX_LOG).await?;
                 let change = Change::new(Some(org), "review_session.presenter", "review_session", id);
                 tx.record(&Actor::of(&scope), change.before(&before).after(&after))
                     .await?;
@@ -398,7 +412,7 @@ impl Tenant<'_> {
                 )
                 .await?;
                 let after = locked(tx, org, id).await?;
-                log(tx, org, &after, scope.user_id, "ended", now, None).await?;
+                log(tx, org, &after, scope.user_id, "ended", now, None, MAX_LOG).await?;
                 let change = Change::new(Some(org), "review_session.ended", "review_session", id);
                 tx.record(&Actor::of(&scope), change.after(&after)).await?;
                 Ok(after)
@@ -416,7 +430,8 @@ impl Tenant<'_> {
                 let s = locked(tx, org, id).await?;
                 if s.ended_at.is_none() {
                     let kind = if joined { "joined" } else { "left" };
-                    log(tx, org, &s, scope.user_id, kind, Millis(now_ms()), None).await?;
+                    let now = Millis(now_ms());
+                    log(tx, org, &s, scope.user_id, kind, now, None, MAX_PRESENCE).await?;
                 }
                 Ok(())
             })

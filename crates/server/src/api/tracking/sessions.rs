@@ -47,11 +47,12 @@ pub fn router() -> OpenApiRouter<State> {
 pub struct SessionNow {
     #[serde(flatten)]
     pub session: ReviewSession,
-    /// The server's clock when this was sent (milliseconds since the epoch).
+    /// The server's clock when this was sent (a follower of a playing session counts on from
+    /// `moved_at` by the difference).
     pub now: Millis,
 }
 
-fn now_of(session: ReviewSession) -> SessionNow {
+pub(crate) fn now_of(session: ReviewSession) -> SessionNow {
     SessionNow {
         session,
         now: Millis(now_ms()),
@@ -199,18 +200,19 @@ async fn stream(
                 .event("state")
                 .data(data))
         };
+        // Where the session is, first; then the caller is logged as joined.
         let running = first.ended_at.is_none();
+        let mut seen = first.seq;
+        let mut ended = first.ended_at.is_some();
+        if tx.send(send(&first)).await.is_err() {
+            ended = true;
+        }
         if running {
             let _ = st
                 .store
                 .tenant(&scope)
                 .review_session_presence(session_id, true)
                 .await;
-        }
-        let mut seen = first.seq;
-        let mut ended = first.ended_at.is_some();
-        if tx.send(send(&first)).await.is_err() {
-            ended = true;
         }
         let mut every_second = tokio::time::interval(Duration::from_secs(1));
         every_second.tick().await;

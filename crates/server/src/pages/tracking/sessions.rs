@@ -38,6 +38,8 @@ pub(in crate::pages) struct SessionBar {
     pub items: Vec<(String, bool)>,
     pub may_present: bool,
     pub may_end: bool,
+    /// What `assets/session.js` reads: the session as it is, and the words it says.
+    pub data: String,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +114,8 @@ pub(in crate::pages) async fn session_view(
     };
     let mut page = player_page(state, cx, version_id, at, flash, typed).await?;
     let me = cx.scope.user_id;
-    let presenting = s.presenter_id == me && s.ended_at.is_none();
+    let presenting =
+        s.presenter_id == me && s.ended_at.is_none() && cx.scope.can(Permission::Review);
     let may_present = cx.scope.can(Permission::WriteProduction);
     let names: std::collections::HashMap<Uuid, String> =
         people(state, cx).await?.into_iter().collect();
@@ -126,7 +129,7 @@ pub(in crate::pages) async fn session_view(
     for (i, item) in list.items.iter().enumerate() {
         let label = super::player::version_label(&store, item.version_id).await?;
         items.push((label, i as i64 == s.playhead.item));
-        if may_present && s.ended_at.is_none() {
+        if presenting {
             firsts.push(first_frame_of(&store, item.version_id).await?);
         }
     }
@@ -135,13 +138,18 @@ pub(in crate::pages) async fn session_view(
         (false, true) => i18n::text("session-you-present"),
         (false, false) => i18n::text_args("session-presents", &[("name", presenter.into())]),
     };
-    page.data["session"] = serde_json::json!({
+    // Where the session is: its playlist may have grown shorter since (then on its first item,
+    // which the presenter's next move makes so).
+    let mut state = s.clone();
+    if state.version_id != Some(version_id) {
+        state.playhead.item = 0;
+        state.version_id = Some(version_id);
+    }
+    let data = serde_json::json!({
         "id": session_id,
-        "me": me,
-        "presenter": s.presenter_id,
-        "item": s.playhead.item,
-        "seq": s.seq,
+        "presenting": presenting,
         "ended": s.ended_at.is_some(),
+        "state": crate::api::tracking::sessions::now_of(state),
         "firsts": firsts,
         "csrf": cx.csrf,
         "texts": {
@@ -159,6 +167,7 @@ pub(in crate::pages) async fn session_view(
         ended: s.ended_at.is_some(),
         items,
         may_present: may_present && !presenting && s.ended_at.is_none(),
+        data: super::script_json(&data),
         may_end: s.ended_at.is_none()
             && (s.presenter_id == me
                 || s.started_by == me
