@@ -23,7 +23,9 @@ SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-MSTATION_LOG=warn "$BIN" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
+# Each person's browser says its own address through X-Forwarded-For, as ten people on ten
+# machines behind a reverse proxy would (the sign-in limit counts per address).
+MSTATION_LOG=warn "$BIN" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" --trusted-proxy 127.0.0.1/32 >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 PASSWORD=$(sed -n 's/^ *password: *//p' "$WORK/serve.log" | head -1)
@@ -72,12 +74,16 @@ const decoded = (page) => page.evaluate(() => {
   for (let b = 0; b < 8; b++) if (g.getImageData(Math.floor(((b + 0.5) * c.width) / 8), Math.floor(c.height / 2), 1, 1).data[0] > 128) n |= 1 << b;
   return n;
 });
-// Stamps when each frame was first settled on, in a page's own clock (Date.now: one machine).
+// Stamps when each frame was first asked of the player (the move reached it) and first settled
+// on (its picture decoded and shown), in the page's clock (Date.now: one machine).
 const stamp = (page) => page.evaluate(() => {
   window.shownAt = {};
+  window.askedAt = {};
   const stage = document.getElementById("player-stage");
   new MutationObserver(() => {
-    if (stage.dataset.settled === "true" && !(stage.dataset.frame in window.shownAt)) window.shownAt[stage.dataset.frame] = Date.now();
+    const f = stage.dataset.frame;
+    if (!(f in window.askedAt)) window.askedAt[f] = Date.now();
+    if (stage.dataset.settled === "true" && !(f in window.shownAt)) window.shownAt[f] = Date.now();
   }).observe(stage, { attributes: true, attributeFilter: ["data-frame", "data-settled"] });
 });
 
@@ -86,7 +92,7 @@ await host.waitForFunction(() => document.getElementById("player-stage")?.datase
 const first = Number(await host.locator("#player-stage").getAttribute("data-frame"));
 const people = [];
 for (let i = 0; i < followers; i++) {
-  const p = await memberPage(browser, api, `follower${i}@bench.test`, "supervisor", view);
+  const p = await memberPage(browser, api, `follower${i}@bench.test`, "supervisor", { ...view, extraHTTPHeaders: { "x-forwarded-for": `10.9.0.${i + 1}` } });
   await p.goto(url);
   await settledOn(p, first);
   people.push(p);
@@ -96,11 +102,12 @@ for (const p of [host, ...people]) await stamp(p);
 const keys = [".", "Shift+.", ".", ",", "Shift+.", "End", "Home", "Shift+.", "Shift+.", ","];
 const own = [];
 const theirs = [];
+const reached = [];
 let agreed = 0;
 let frame = first;
 for (let i = 0; i < seeks; i++) {
   const key = keys[i % keys.length];
-  for (const p of [host, ...people]) await p.evaluate(() => (window.shownAt = {}));
+  for (const p of [host, ...people]) await p.evaluate(() => ((window.shownAt = {}), (window.askedAt = {})));
   const t0 = await host.evaluate(() => Date.now());
   await host.keyboard.press(key);
   await host.waitForFunction(() => document.getElementById("player-stage").dataset.settled === "true", null, { polling: "raf" });
@@ -109,6 +116,7 @@ for (let i = 0; i < seeks; i++) {
   for (const p of people) {
     await settledOn(p, frame);
     theirs.push((await p.evaluate((f) => window.shownAt[String(f)], frame)) - t0);
+    reached.push((await p.evaluate((f) => window.askedAt[String(f)], frame)) - t0);
     if ((await decoded(p)) === frame - first) agreed += 1;
   }
 }
@@ -118,6 +126,7 @@ const line = (name, a) => `| ${name} | ${q(a, 0.5)} ms | ${q(a, 0.95)} ms | ${Ma
 console.log(`followers: ${followers}, seeks: ${seeks}`);
 console.log("| line | median | p95 | max |\n|---|---|---|---|");
 console.log(line("presenter's own player settled (no one told)", own));
+console.log(line(`the move reached each of ${followers} followers' players`, reached));
 console.log(line(`each of ${followers} followers settled on the presenter's frame`, theirs));
 console.log(`| follower / presenter (median) | ${(q(theirs, 0.5) / Math.max(1, q(own, 0.5))).toFixed(2)}x | | |`);
 console.log(`frames agreeing, read from the pictures: ${agreed} of ${followers * seeks}`);

@@ -138,11 +138,12 @@ try {
   await host.mouse.down();
   await host.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6, { steps: 4 });
   await host.mouse.up();
-  await sup.waitForFunction(() => document.getElementById("player-draw").dataset.live === "1", null, { timeout: 1000 }).catch(async (e) => {
-    console.log(await host.evaluate(() => [document.getElementById("session-live").textContent, document.getElementById("player-stage").dataset.frame, document.getElementById("player-note-drawing").value]));
-    console.log(await sup.evaluate(() => [document.getElementById("player-stage").dataset.frame, JSON.stringify(document.getElementById("player-draw").dataset)]));
-    throw e;
-  });
+  await sup.waitForFunction(() => document.getElementById("player-draw").dataset.live === "1", null, { timeout: 1000 });
+  // The presenter keeps it as a note; back in the session, which stays where it was.
+  await host.fill("#player-note-body", "Box the sign");
+  await host.click("[data-testid=player-note-form] button.primary");
+  await host.waitForURL(sessionUrl);
+  await settled(host, stopped);
 
   // For a person to look at: SESSION_SCREENS names a folder.
   if (process.env.SESSION_SCREENS) {
@@ -221,11 +222,23 @@ try {
   for (const k of ["started", "joined", "seek", "play", "pause", "loop", "drawing", "note", "item", "presenter", "ended"]) {
     assert.ok(kinds.includes(k), `the log has ${k}: ${kinds}`);
   }
-  const note = log.events.find((e) => e.kind === "note");
+  const note = log.events.find((e) => e.kind === "note" && e.detail.startsWith("The sky"));
   assert.equal(note.frame, stopped);
   assert.equal(note.detail, "The sky is too warm here");
   const csv = await (await host.request.get(`${base}/api/v1/review-sessions/${id}/log?format=csv`)).text();
   assert.ok(csv.includes(`note,1,SQ010_0010 · Compositing v001,${stopped},,The sky is too warm here`), csv);
+
+  // The report: each note beside its frame, painted from the proxy, the drawing over it.
+  await host.goto(`${sessionUrl}/report`);
+  await host.waitForFunction(() => document.body.dataset.reportPainted === "true", null, { timeout: 10000 });
+  const reported = host.locator("[data-testid=report-note]");
+  assert.equal(await reported.count(), 2);
+  const boxed = reported.filter({ hasText: "Box the sign" });
+  assert.equal(await boxed.locator("figure").getAttribute("data-painted"), "true");
+  assert.equal(await boxed.locator("svg rect").count(), 1, "the drawing is over the frame");
+  assert.ok((await reported.filter({ hasText: "The sky is too warm here" }).innerText()).includes(`Frame ${stopped}`));
+  assert.ok((await host.locator("[data-testid=report-participants]").innerText()).includes("client.session"));
+  if (process.env.SESSION_SCREENS) await host.screenshot({ path: join(process.env.SESSION_SCREENS, "session-report.png"), fullPage: true });
 
   // In Chinese, the bar says it all in Chinese.
   const zh = client.locator("button[value=zh-CN]");
@@ -237,6 +250,11 @@ try {
   if (process.env.SESSION_SCREENS) await client.screenshot({ path: join(process.env.SESSION_SCREENS, "session-zh.png"), fullPage: true });
   assert.ok(bar.includes("审看会") && bar.includes("已结束"), bar);
   assert.ok(!/Review session|Ended|Download|session-/.test(bar), `English or a key on the Chinese page: ${bar}`);
+  await client.goto(`${sessionUrl}/report`);
+  await client.waitForFunction(() => document.body.dataset.reportPainted === "true", null, { timeout: 10000 });
+  const report = await client.locator("main").innerText();
+  assert.ok(report.includes("审看会报告") && report.includes("写了备注"), report);
+  assert.ok(!/Review session|Notes|Took part|wrote a note|session-/.test(report), `English or a key on the Chinese report: ${report}`);
   await client.locator("button[value=en]").click();
   await context.close();
   console.log("review session: ok");

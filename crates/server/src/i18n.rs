@@ -249,7 +249,12 @@ mod catalog_tests {
                 .map(|r| format!("reason-{r}"));
             let statuses = ReviewStatus::ALL
                 .iter()
-                .map(|s| format!("review-{}", s.as_str().replace('_', "-")));
+                .map(|s| format!("review-{}", s.as_str().replace('_', "-")))
+                .chain(
+                    session::LOG_KINDS
+                        .iter()
+                        .map(|k| format!("session-kind-{k}")),
+                );
             for k in reasons.chain(statuses).chain(
                 [
                     "range_without_frame",

@@ -63,6 +63,24 @@ impl Default for Playhead {
     }
 }
 
+/// Every kind of line a session's log holds (each has its words in the catalogs,
+/// `session-kind-…`): the session's own, the moves (`Move::as_str`) and the notes written in it.
+pub const LOG_KINDS: [&str; 13] = [
+    "started",
+    "joined",
+    "left",
+    "presenter",
+    "ended",
+    "item",
+    "play",
+    "pause",
+    "seek",
+    "speed",
+    "loop",
+    "drawing",
+    "note",
+];
+
 /// Every reason a playhead is refused for (each has its words in the catalogs, `reason-…`),
 /// besides the drawing's own (`drawing::REASONS`).
 pub const REASONS: [&str; 4] = [

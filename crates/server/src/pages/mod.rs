@@ -41,6 +41,7 @@ pub fn router() -> Router<State> {
         .route("/assets/draw.js", get(draw_js))
         .route("/assets/cuts.js", get(cuts_js))
         .route("/assets/session.js", get(session_js))
+        .route("/assets/report.js", get(report_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -364,6 +365,10 @@ async fn draw_js() -> impl IntoResponse {
 
 async fn cuts_js() -> impl IntoResponse {
     script(include_str!("../../assets/cuts.js"))
+}
+
+async fn report_js() -> impl IntoResponse {
+    script(include_str!("../../assets/report.js"))
 }
 
 async fn session_js() -> impl IntoResponse {

@@ -85,6 +85,7 @@ const PAGES: &[Page] = &[
     get("/assets/draw.js", EVERYONE),
     get("/assets/cuts.js", EVERYONE),
     get("/assets/session.js", EVERYONE),
+    get("/assets/report.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -121,6 +122,7 @@ const PAGES: &[Page] = &[
     // A review session: followed by everyone; moved, taken over and ended through the API
     // (roles.rs), by its page's script.
     get("/app/review-sessions/{session_id}", EVERYONE),
+    get("/app/review-sessions/{session_id}/report", EVERYONE),
     elsewhere(
         "POST",
         "/signin",

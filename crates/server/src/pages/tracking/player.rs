@@ -406,6 +406,22 @@ pub(crate) async fn first_frame_of(
     store: &Tenant<'_>,
     version_id: Uuid,
 ) -> Result<i64, StoreError> {
+    Ok(proxy_frames(store, version_id).await?.first)
+}
+
+/// Where a version's production frames are in the file it plays: the proxy's address (none
+/// until it is made), the production frame of its first frame, its rate and its frames.
+pub(crate) struct ProxyFrames {
+    pub proxy: Option<String>,
+    pub first: i64,
+    pub fps: [i64; 2],
+    pub count: i64,
+}
+
+pub(crate) async fn proxy_frames(
+    store: &Tenant<'_>,
+    version_id: Uuid,
+) -> Result<ProxyFrames, StoreError> {
     let version = store.version(version_id).await?;
     let task = store.task(version.task_id).await?;
     let project = store.project(task.project_id).await?;
@@ -413,7 +429,13 @@ pub(crate) async fn first_frame_of(
         Some(id) => Some(frames_of(&store.shot(id).await?)),
         None => None,
     };
-    Ok(reel(store, version_id, &project, shot).await?.first)
+    let r = reel(store, version_id, &project, shot).await?;
+    Ok(ProxyFrames {
+        proxy: r.proxy,
+        first: r.first,
+        fps: r.fps,
+        count: r.count,
+    })
 }
 
 fn frames_of(s: &Shot) -> ShotFrames {
