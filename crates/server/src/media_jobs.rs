@@ -310,3 +310,72 @@ pub async fn find_cuts(
         transitions,
     }))
 }
+
+/// The font a watermark of `text` is drawn in: one that has CJK glyphs for a name written in
+/// Chinese (Noto Sans CJK, Debian's `fonts-noto-cjk`), else DejaVu Sans.
+fn watermark_font(text: &str) -> &'static str {
+    if text.is_ascii() {
+        "DejaVu Sans"
+    } else {
+        "Noto Sans CJK SC"
+    }
+}
+
+/// Makes, in the folder `dir` (made afresh), a copy of the proxy at `src` with `text` (whom it
+/// is for) burnt into every frame: large and faint across the middle, small and plain in the
+/// top left corner (clear of a player's controls), where cropping cannot take both away. The
+/// text is handed to ffmpeg in a file, so no name needs escaping.
+pub async fn make_watermarked(
+    src: &Path,
+    dir: &Path,
+    text: &str,
+    duration: f64,
+) -> Result<PathBuf, ToolError> {
+    let _ = tokio::fs::remove_dir_all(dir).await;
+    tokio::fs::create_dir_all(dir).await?;
+    let words = dir.join("watermark.txt");
+    tokio::fs::write(&words, text).await?;
+    let out = dir.join("watermarked.mp4");
+    let font = watermark_font(text);
+    let file = words
+        .display()
+        .to_string()
+        .replace('\\', "/")
+        .replace(':', "\\:");
+    let filter = format!(
+        "drawtext=font='{font}':textfile='{file}':fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
+         drawtext=font='{font}':textfile='{file}':fontsize=h/28:fontcolor=white@0.85:box=1:boxcolor=black@0.5:boxborderw=6:x=h/40:y=h/40"
+    );
+    let limit = Duration::from_secs((duration * 10.0) as u64 + 120);
+    let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
+        .iter()
+        .map(OsStr::new)
+        .collect();
+    args.push(src.as_os_str());
+    let tail = [
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-vf",
+        filter.as_str(),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "copy",
+        "-map_metadata",
+        "0",
+        "-movflags",
+        "+faststart",
+    ];
+    args.extend(tail.iter().map(OsStr::new));
+    args.push(out.as_os_str());
+    tools::ffmpeg(&args, limit).await?;
+    Ok(out)
+}

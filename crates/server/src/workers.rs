@@ -20,11 +20,12 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Job kinds this process can run.
-pub const KINDS: [&str; 4] = [
+pub const KINDS: [&str; 5] = [
     DELIVERY_JOB,
     mstation_store::media::PROBE_JOB,
     mstation_store::media::PROXY_JOB,
     mstation_store::media::CUTS_JOB,
+    mstation_store::media::WATERMARK_JOB,
 ];
 
 pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec<JoinHandle<()>> {
@@ -334,6 +335,54 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     }
 }
 
+/// Makes a share link's copy of a version: its proxy with the link's recipient burnt into every
+/// frame (`media_jobs::make_watermarked`).
+async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
+    let (_, hash, payload) = media_target(job)?;
+    let text = payload["text"].as_str().unwrap_or_default().to_string();
+    if text.is_empty() {
+        return Err(JobFailure::Final("the job names no one to mark".into()));
+    }
+    let src = state
+        .blobs
+        .readable(&hash)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    if !src.path.exists() {
+        return Err(JobFailure::Retry(format!("the blob {hash} is missing")));
+    }
+    let duration = crate::media_jobs::probe_file(&src.path, false)
+        .await
+        .ok()
+        .and_then(|p| p.ok())
+        .and_then(|p| p.duration)
+        .unwrap_or(600.0);
+    let dir = state.blobs.staging_file(job.id).with_extension("mark");
+    let made = crate::media_jobs::make_watermarked(&src.path, &dir, &text, duration).await;
+    let result = match made {
+        Ok(path) => {
+            let size = tokio::fs::metadata(&path)
+                .await
+                .map_err(|e| JobFailure::Retry(e.to_string()))?
+                .len();
+            let h = mstation_store::media::blobs::hash_file(path.clone(), size)
+                .await
+                .map_err(|e| JobFailure::Retry(e.to_string()))?;
+            crate::api::media::tus::keep_blob(state, &h, &path, size as i64)
+                .await
+                .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
+            Ok(Ran::Made(Made::Watermarked(h)))
+        }
+        Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
+            "ffmpeg could not mark the copy: {}",
+            mstation_core::media::probe::reason(&stderr)
+        ))),
+        Err(e) => Err(JobFailure::Retry(e.to_string())),
+    };
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    result
+}
+
 /// Deletes blobs no file references, recorded before `before` (ms; the reaper passes now less
 /// `BLOB_GRACE_MS`): the database forgets each first, then its bytes go.
 pub async fn collect_blobs(state: &State, before: i64) {
@@ -491,6 +540,7 @@ async fn run(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         mstation_store::media::PROBE_JOB => probe(state, job).await,
         mstation_store::media::PROXY_JOB => proxy(state, job).await,
         mstation_store::media::CUTS_JOB => cuts(state, job).await,
+        mstation_store::media::WATERMARK_JOB => watermark(state, job).await,
         other => Err(JobFailure::Retry(format!(
             "this server does not know how to run `{other}` jobs"
         ))),

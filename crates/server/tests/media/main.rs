@@ -11,6 +11,8 @@ use reqwest::{Method, StatusCode};
 
 use sha1::Digest;
 
+mod share;
+
 /// `len` bytes no two uploads of a test share by accident.
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
     (0..len)

@@ -128,6 +128,27 @@ const PAGES: &[Page] = &[
         "/signin",
         "signing in has no session yet: pages.rs and the identity tests",
     ),
+    // A guest's pages of a share link: no account, no role (the share tests).
+    elsewhere(
+        "GET",
+        "/share/{token}",
+        "a guest's, with no account: the share tests",
+    ),
+    elsewhere(
+        "POST",
+        "/share/{token}",
+        "a guest's password: the share tests",
+    ),
+    elsewhere(
+        "GET",
+        "/share/{token}/{version_id}",
+        "a guest's player: the share tests",
+    ),
+    elsewhere(
+        "GET",
+        "/share/{token}/{version_id}/media",
+        "a guest's copy: the share tests",
+    ),
     elsewhere(
         "POST",
         "/invite/{token}",
@@ -294,6 +315,12 @@ const PAGES: &[Page] = &[
         &[("action", "up"), ("version_id", "{version_id}")],
     ),
     post("/app/playlists/{playlist_id}/sessions", MAKERS, &[]),
+    post(
+        "/app/playlists/{playlist_id}/share-links",
+        PLANNERS,
+        &[("recipient", "The {role}'s client"), ("days", "3")],
+    ),
+    post("/app/share-links/{link_id}/revoke", PLANNERS, &[]),
     // Taking away: the casting, one's own saved view and one's own token.
     post(
         "/app/assets/{asset_id}/uncast",
@@ -661,7 +688,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 100 && let_through > 380 && skipped == 2, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 100 && let_through > 380 && skipped == 6, "refused {refused}, let through {let_through}, skipped {skipped}");
 
         // Every browser signed out at the end, and the planners' and admins' posts landed.
         for (role, browser) in &browsers {

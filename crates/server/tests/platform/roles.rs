@@ -97,6 +97,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("POST", "/api/v1/projects/{project_id}/views") | ("DELETE", "/api/v1/views/{view_id}") => {
             EVERYONE
         }
+        // Share links name who they are for: producers' and coordinators' to make and see.
+        (_, p) if p.contains("share-links") => PLANNERS,
         ("GET", _) => EVERYONE,
         ("POST", "/api/v1/projects") | ("PATCH", "/api/v1/projects/{project_id}") => PRODUCERS,
         ("PATCH", "/api/v1/statuses/{status_id}") => PRODUCERS,

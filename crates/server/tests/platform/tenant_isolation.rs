@@ -197,6 +197,15 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201, "{session}");
     let session_id = session["id"].as_str().unwrap().to_string();
+    let (s, link) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{playlist_id}/share-links"),
+            json!({"recipient": "Alpha's client", "days": 3}),
+        )
+        .await;
+    assert_eq!(s, 201, "{link}");
+    let link_id = link["link"]["id"].as_str().unwrap().to_string();
     let (s, log) = srv
         .post(
             &a.token,
@@ -392,6 +401,7 @@ pub(crate) async fn one_of_everything(
         ("time_log_id", time_log_id),
         ("playlist_id", playlist_id),
         ("session_id", session_id),
+        ("link_id", link_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
         ("view_id", view["id"].as_str().unwrap().to_string()),
         (

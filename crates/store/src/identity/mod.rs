@@ -343,7 +343,7 @@ pub fn hash_secret(secret: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random_secret(bytes: usize) -> String {
+pub(crate) fn random_secret(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut b);
     URL_SAFE_NO_PAD.encode(b)

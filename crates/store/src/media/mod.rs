@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod ingest;
+pub mod share;
 pub mod work;
 
 use mstation_core::media::probe::Probe;
@@ -153,6 +154,8 @@ pub const PROBE_JOB: &str = "media.probe";
 pub const PROXY_JOB: &str = "media.proxy";
 /// The job that finds where the shots of a movie change, when someone asks.
 pub const CUTS_JOB: &str = "media.cuts";
+/// The job that makes a share link's copy of a version, its recipient burnt into every frame.
+pub const WATERMARK_JOB: &str = "media.watermark";
 
 /// A resumable upload: what it will be, and how much of it has arrived.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -1052,7 +1055,8 @@ impl Platform<'_> {
             .read(
                 "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
                  AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash OR f.sprite_hash = b.hash OR f.waveform_hash = b.hash)
-                 AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash) LIMIT $2",
+                 AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash)
+                 AND NOT EXISTS (SELECT 1 FROM share_link_media s WHERE s.hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into()],
             )
             .await?;
@@ -1070,7 +1074,8 @@ impl Platform<'_> {
                     .execute(
                         "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
                          AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1 OR f.sprite_hash = $1 OR f.waveform_hash = $1)
-                         AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)",
+                         AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)
+                         AND NOT EXISTS (SELECT 1 FROM share_link_media s WHERE s.hash = $1)",
                         &[hash.into(), before.into()],
                     )
                     .await?

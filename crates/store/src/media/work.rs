@@ -6,7 +6,7 @@
 use mstation_core::media::probe::Probe;
 use uuid::Uuid;
 
-use super::{CUTS_JOB, Derived, PROBE_JOB, PROXY_JOB, cuts_tx, probe_tx, proxy_tx};
+use super::{CUTS_JOB, Derived, PROBE_JOB, PROXY_JOB, WATERMARK_JOB, cuts_tx, probe_tx, proxy_tx};
 use crate::{Platform, Result, StoreError, now_ms};
 
 /// What a media job made.
@@ -18,6 +18,8 @@ pub enum Made {
     Proxy(Derived),
     /// Where its shots change.
     Cuts(Box<mstation_core::media::cuts::Cutting>),
+    /// A share link's copy of a version, its recipient burnt in: the blob's hash, already kept.
+    Watermarked(String),
 }
 
 /// How a media job ended once recorded.
@@ -83,6 +85,9 @@ impl Platform<'_> {
                     }
                     (Made::Proxy(d), PROXY_JOB) => proxy_tx(tx, org_id, file, d).await,
                     (Made::Cuts(c), CUTS_JOB) => cuts_tx(tx, org_id, file, c).await,
+                    (Made::Watermarked(h), WATERMARK_JOB) => {
+                        super::share::watermark_tx(tx, org_id, &payload, h).await
+                    }
                     _ => {
                         return Err(StoreError::InvalidValue {
                             field: "outcome".into(),
@@ -113,6 +118,10 @@ impl Platform<'_> {
                         Made::Cuts(c) => Ended::Succeeded(serde_json::json!({
                             "media_file_id": file, "frames": c.frames,
                             "transitions": c.transitions.len()})),
+                        Made::Watermarked(h) => Ended::Succeeded(serde_json::json!({
+                            "media_file_id": file, "hash": h,
+                            "share_link_id": payload["share_link_id"],
+                            "version_id": payload["version_id"]})),
                     },
                 };
                 let (status, result, error) = match &ended {

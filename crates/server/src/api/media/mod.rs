@@ -3,6 +3,7 @@
 
 pub mod cuts;
 pub mod ingest;
+pub mod share;
 pub mod tus;
 
 use axum::Json;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(shot_camera_files))
         .routes(routes!(media_waveform))
         .routes(routes!(cuts::find_cuts, cuts::get_cuts))
+        .merge(share::router())
         .routes(routes!(ingest::create_ingest))
         .routes(routes!(ingest::get_ingest))
         .routes(routes!(ingest::finish_ingest))

@@ -18,9 +18,11 @@ use crate::i18n;
 use crate::pages::{Nav, PageResult, Tr, ctx, html};
 
 mod cuts;
+mod share;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = cuts::routes(r);
+    let r = share::routes(r);
     r.route("/app/projects/{project_id}/media", get(media_page))
 }
 

@@ -79,7 +79,18 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
 /// The most shots one grid shows; a bigger project is looked at a sequence at a time.
 pub(super) const GRID_MAX_SHOTS: usize = 5_000;
 
-pub(super) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
+/// A playlist's page, with a share link just made (recipient, address) shown this once.
+pub(in crate::pages) async fn playlist_page_with(
+    state: &State,
+    cx: &Ctx,
+    playlist_id: Uuid,
+    flash: Option<(String, String)>,
+    shared: Option<(String, String)>,
+) -> PageResult {
+    review::playlist_view_shared(state, cx, playlist_id, flash, shared).await
+}
+
+pub(in crate::pages) fn need(cx: &Ctx, p: Permission) -> Result<(), PageError> {
     cx.need(p)
 }
 
@@ -156,7 +167,7 @@ pub(crate) fn named_steps(mut v: Vec<TaskType>) -> Vec<TaskType> {
 
 /// A store or rule error shown as a flash on the page that caused it: its title, then its
 /// detail (which names the field when one was refused).
-pub(super) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
+pub(in crate::pages) fn flash_of(e: impl Into<ApiError>) -> (String, String) {
     let e: ApiError = e.into();
     (
         "error".into(),
@@ -3293,6 +3304,7 @@ async fn activity_rows(
             }
             _ => (
                 now.get("name")
+                    .or_else(|| now.get("recipient"))
                     .and_then(|n| n.as_str())
                     .unwrap_or_default()
                     .to_string(),

@@ -543,6 +543,20 @@ struct PlaylistPage {
     can_write: bool,
     /// Its review sessions, newest first.
     sessions: Vec<SessionRow>,
+    /// Its share links, for those who make and revoke them; a link just made (recipient,
+    /// address), shown this once.
+    can_share: bool,
+    links: Vec<LinkRow>,
+    shared: Option<(String, String)>,
+}
+
+/// A share link as the playlist's page lists it.
+struct LinkRow {
+    id: String,
+    recipient: String,
+    /// "until 2026-12-13 10:00 · password · downloads".
+    said: String,
+    live: bool,
 }
 
 /// A review session of a playlist, as its page lists it.
@@ -583,6 +597,17 @@ pub(super) async fn playlist_view(
     cx: &Ctx,
     playlist_id: Uuid,
     flash: Option<(String, String)>,
+) -> PageResult {
+    playlist_view_shared(state, cx, playlist_id, flash, None).await
+}
+
+/// The playlist's page, with the address of a share link just made, to send (shown only now).
+pub(in crate::pages) async fn playlist_view_shared(
+    state: &State,
+    cx: &Ctx,
+    playlist_id: Uuid,
+    flash: Option<(String, String)>,
+    shared: Option<(String, String)>,
 ) -> PageResult {
     need(cx, Permission::ReadOrg)?;
     let store = state.store.tenant(&cx.scope);
@@ -663,6 +688,42 @@ pub(super) async fn playlist_view(
             }
         })
         .collect();
+    let can_share = cx.scope.can(Permission::PlanProduction);
+    let links = match can_share {
+        false => Vec::new(),
+        true => store
+            .share_links(playlist_id)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let mut said = vec![match (l.revoked_at, l.live) {
+                    (Some(at), _) => {
+                        i18n::text_args("share-link-revoked", &[("when", cx.time(at.0).into())])
+                    }
+                    (None, true) => i18n::text_args(
+                        "share-link-until",
+                        &[("when", cx.time(l.expires_at.0).into())],
+                    ),
+                    (None, false) => i18n::text_args(
+                        "share-link-ran-out",
+                        &[("when", cx.time(l.expires_at.0).into())],
+                    ),
+                }];
+                if l.has_password {
+                    said.push(i18n::text("share-link-password"));
+                }
+                if l.allow_download {
+                    said.push(i18n::text("share-link-downloads"));
+                }
+                LinkRow {
+                    id: l.id.to_string(),
+                    recipient: l.recipient,
+                    said: said.join(" · "),
+                    live: l.live,
+                }
+            })
+            .collect(),
+    };
     let made = i18n::text_args(
         "playlist-made",
         &[
@@ -683,6 +744,9 @@ pub(super) async fn playlist_view(
         choices,
         can_write,
         sessions,
+        can_share,
+        links,
+        shared,
     })
 }
 

@@ -1,0 +1,450 @@
+//! A guest's pages: what a share link shows to someone with no account. `/share/{token}` lists
+//! the playlist's versions (behind the link's password, when it has one); each plays in a
+//! player of its own from the copy made for the link, the recipient's name burnt into every
+//! frame. A guest reaches nothing else: no other version, no notes, no names of the people who
+//! made the work, nothing once the link runs out or is revoked.
+//!
+//! A guest who typed the password carries a cookie for that link alone, the SHA-256 of the
+//! link's secret and its password's hash: it stops opening the link when the password changes.
+//!
+//! Producers and coordinators make and revoke links from the playlist's page; a link's address
+//! is shown once, when it is made.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use mstation_store::media::share::{GuestLink, SharedVersion};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::State;
+use crate::api::identity::ClientIp;
+use crate::auth::MaybeSigned;
+use crate::error::{ApiError, Code};
+use crate::i18n;
+use crate::pages::{Nav, PageResult, Tr, ctx, html};
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/playlists/{playlist_id}/share-links", post(make_link))
+        .route("/app/share-links/{link_id}/revoke", post(revoke_link))
+        .route("/share/{token}", get(guest_page).post(guest_password))
+        .route("/share/{token}/{version_id}", get(guest_player))
+        .route("/share/{token}/{version_id}/media", get(guest_media))
+}
+
+#[derive(Template)]
+#[template(path = "share.html")]
+struct SharePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    token: String,
+    /// "For Zhang Wei, Star Pictures".
+    heading: String,
+    /// "Open until 2026-12-13 10:00".
+    until: String,
+    /// Why it shows nothing: run out, revoked, or behind a password.
+    closed: Option<String>,
+    password: bool,
+    versions: Vec<GuestVersion>,
+    /// The version played, when one is.
+    playing: Option<GuestVersion>,
+    allow_download: bool,
+}
+
+struct GuestVersion {
+    id: String,
+    label: String,
+    /// Why it cannot play (its copy is being made, or could not be).
+    waiting: Option<String>,
+}
+
+fn heading(g: &GuestLink) -> String {
+    i18n::text_args("share-for", &[("name", g.link.recipient.clone().into())])
+}
+
+fn cookie_name(link: Uuid) -> String {
+    format!("mstation_share_{}", link.simple())
+}
+
+/// What a guest who typed the password carries for the link.
+fn pass_of(token: &str, password_hash: &str) -> String {
+    mstation_store::identity::hash_secret(&format!("{token}\n{password_hash}"))
+}
+
+/// Whether the request carries the link's pass.
+fn has_pass(headers: &HeaderMap, token: &str, g: &GuestLink) -> bool {
+    let Some(hash) = &g.password_hash else {
+        return true;
+    };
+    let want = pass_of(token, hash);
+    let name = cookie_name(g.link.id);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .any(|(k, v)| k == name && v == want)
+}
+
+/// A link's page closed, with why: the same page whether the link never was or is gone, so a
+/// guessed secret learns nothing.
+fn closed(why: &str, status: StatusCode) -> PageResult {
+    let mut r = html(SharePage {
+        tr: Tr::now(),
+        nav: None,
+        flash: None,
+        token: String::new(),
+        heading: String::new(),
+        until: String::new(),
+        closed: Some(i18n::text(why)),
+        password: false,
+        versions: Vec::new(),
+        playing: None,
+        allow_download: false,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// The link of `token` when a guest may use it now; the closed page otherwise.
+async fn open(state: &State, token: &str) -> Result<GuestLink, PageResult> {
+    match state.store.platform().guest_link(token).await {
+        Ok(Some(g)) if g.link.live => Ok(g),
+        Ok(_) => Err(closed("share-closed", StatusCode::NOT_FOUND)),
+        Err(e) => Err(Err(ApiError::from(e).into())),
+    }
+}
+
+fn versions_of(list: Vec<SharedVersion>) -> Vec<GuestVersion> {
+    list.into_iter()
+        .map(|v| GuestVersion {
+            id: v.version_id.to_string(),
+            label: v.label,
+            waiting: match (&v.hash, v.job_status.as_deref()) {
+                (Some(_), _) => None,
+                (None, Some("failed")) | (None, None) => Some(i18n::text("share-not-available")),
+                (None, _) => Some(i18n::text("share-preparing")),
+            },
+        })
+        .collect()
+}
+
+async fn page_of(
+    state: &State,
+    token: &str,
+    g: &GuestLink,
+    playing: Option<Uuid>,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let list = state
+        .store
+        .platform()
+        .guest_versions(g.org_id, g.link.id)
+        .await
+        .map_err(ApiError::from)?;
+    let versions = versions_of(list);
+    let playing = match playing {
+        None => None,
+        Some(id) => Some(
+            versions
+                .iter()
+                .find(|v| v.id == id.to_string())
+                .map(|v| GuestVersion {
+                    id: v.id.clone(),
+                    label: v.label.clone(),
+                    waiting: v.waiting.clone(),
+                })
+                .ok_or_else(|| ApiError::new(Code::NotFound))?,
+        ),
+    };
+    html(SharePage {
+        tr: Tr::now(),
+        nav: None,
+        flash,
+        token: token.to_string(),
+        heading: heading(g),
+        until: i18n::text_args(
+            "share-until",
+            &[(
+                "when",
+                format!(
+                    "{} UTC",
+                    crate::pages::format_time(g.link.expires_at.0, "UTC")
+                )
+                .into(),
+            )],
+        ),
+        closed: None,
+        password: false,
+        versions,
+        playing,
+        allow_download: g.link.allow_download,
+    })
+}
+
+/// The password form of a link.
+fn password_page(token: &str, g: &GuestLink, flash: Option<(String, String)>) -> PageResult {
+    html(SharePage {
+        tr: Tr::now(),
+        nav: None,
+        flash,
+        token: token.to_string(),
+        heading: heading(g),
+        until: String::new(),
+        closed: None,
+        password: true,
+        versions: Vec::new(),
+        playing: None,
+        allow_download: false,
+    })
+}
+
+async fn guest_page(
+    AxState(state): AxState<State>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
+    let g = match open(&state, &token).await {
+        Ok(g) => g,
+        Err(page) => return page,
+    };
+    if !has_pass(&headers, &token, &g) {
+        return password_page(&token, &g, None);
+    }
+    page_of(&state, &token, &g, None, None).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// The password typed: a pass for the link, or the form again. Tries count against the
+/// sign-in limits of the address and of the link.
+async fn guest_password(
+    AxState(state): AxState<State>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    axum::Form(f): axum::Form<PasswordForm>,
+) -> PageResult {
+    let g = match open(&state, &token).await {
+        Ok(g) => g,
+        Err(page) => return page,
+    };
+    let Some(hash) = g.password_hash.clone() else {
+        return Ok(Redirect::to(&format!("/share/{token}")).into_response());
+    };
+    for key in [format!("ip:{ip}"), format!("share:{}", g.link.id)] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            let e = ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait);
+            let mut r = password_page(&token, &g, Some(("error".into(), e.page_detail())))?;
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(r);
+        }
+    }
+    if !mstation_store::identity::check_password(hash.clone(), f.password).await {
+        let flash = ("error".to_string(), i18n::text("share-wrong-password"));
+        let mut r = password_page(&token, &g, Some(flash))?;
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(r);
+    }
+    let mut r = Redirect::to(&format!("/share/{token}")).into_response();
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={}; Path=/share/{token}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(g.link.id),
+        pass_of(&token, &hash),
+        ((g.link.expires_at.0 - mstation_store::now_ms()) / 1000).max(0)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+async fn guest_player(
+    AxState(state): AxState<State>,
+    Path((token, version_id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+) -> PageResult {
+    let g = match open(&state, &token).await {
+        Ok(g) => g,
+        Err(page) => return page,
+    };
+    if !has_pass(&headers, &token, &g) {
+        return Ok(Redirect::to(&format!("/share/{token}")).into_response());
+    }
+    page_of(&state, &token, &g, Some(version_id), None).await
+}
+
+#[derive(Deserialize)]
+struct MediaQuery {
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// The copy made for the link, and only that: never the version's own files or proxy.
+async fn guest_media(
+    AxState(state): AxState<State>,
+    Path((token, version_id)): Path<(String, Uuid)>,
+    axum::extract::Query(q): axum::extract::Query<MediaQuery>,
+    headers: HeaderMap,
+) -> Result<Response, crate::pages::PageError> {
+    let gone = || crate::pages::PageError::from(ApiError::new(Code::NotFound));
+    let g = match state.store.platform().guest_link(&token).await {
+        Ok(Some(g)) if g.link.live && has_pass(&headers, &token, &g) => g,
+        Ok(_) => return Err(gone()),
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    let list = state
+        .store
+        .platform()
+        .guest_versions(g.org_id, g.link.id)
+        .await
+        .map_err(ApiError::from)?;
+    let Some(v) = list.into_iter().find(|v| v.version_id == version_id) else {
+        return Err(gone());
+    };
+    let (Some(hash), Some(size)) = (v.hash, v.size) else {
+        return Err(gone());
+    };
+    let download = q.download.is_some() && g.link.allow_download;
+    if q.download.is_some() && !g.link.allow_download {
+        return Err(ApiError::new(Code::AuthForbidden).into());
+    }
+    let name = format!("{}.mp4", v.label.replace(' ', "_"));
+    let mut r = crate::api::media::blob_answer(
+        &state,
+        &hash,
+        size,
+        "video/mp4",
+        download.then_some(name.as_str()),
+        &headers,
+    )
+    .await?;
+    if !download {
+        r.headers_mut().insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("inline"),
+        );
+    }
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    csrf: String,
+    #[serde(default)]
+    recipient: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// A link made from the playlist's page: the page again, with its address to send.
+async fn make_link(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(playlist_id): Path<Uuid>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LinkForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    super::super::tracking::need(&cx, mstation_core::Permission::PlanProduction)?;
+    let refused = |e: ApiError| {
+        let (state, cx) = (&state, &cx);
+        async move {
+            let status = e.status();
+            let flash = super::super::tracking::flash_of(e);
+            let page = super::super::tracking::playlist_page_with(
+                state,
+                cx,
+                playlist_id,
+                Some(flash),
+                None,
+            );
+            super::super::tracking::answered(page.await, status)
+        }
+    };
+    let days = match f.days.trim() {
+        "" => 7,
+        d => match d.parse::<i64>() {
+            Ok(n) if (1..=90).contains(&n) => n,
+            _ => return refused(ApiError::invalid("days", "share_too_long")).await,
+        },
+    };
+    let expires_at = mstation_store::now_ms() + days * 86_400_000;
+    let made = state
+        .store
+        .tenant(&cx.scope)
+        .create_share_link(
+            playlist_id,
+            &f.recipient,
+            Some(f.password.as_str()).filter(|p| !p.is_empty()),
+            f.download.is_some(),
+            expires_at,
+        )
+        .await;
+    match made {
+        Ok(made) => {
+            // The address as this browser reaches the platform.
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if state.secure_cookies {
+                "https"
+            } else {
+                "http"
+            };
+            let url = format!("{scheme}://{host}/share/{}", made.token);
+            let page = super::super::tracking::playlist_page_with(
+                &state,
+                &cx,
+                playlist_id,
+                None,
+                Some((made.link.recipient, url)),
+            );
+            page.await
+        }
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(ApiError::from(e).into()),
+        Err(e) => refused(ApiError::from(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    csrf: String,
+}
+
+async fn revoke_link(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(link_id): Path<Uuid>,
+    axum::Form(f): axum::Form<RevokeForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    super::super::tracking::need(&cx, mstation_core::Permission::PlanProduction)?;
+    let link = state
+        .store
+        .tenant(&cx.scope)
+        .revoke_share_link(link_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Redirect::to(&format!("/app/playlists/{}#share", link.playlist_id)).into_response())
+}

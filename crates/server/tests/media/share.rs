@@ -1,0 +1,322 @@
+//! Share links: a playlist shown to a guest with no account. The guest reaches exactly what the
+//! link shares, only as copies made for the link with its recipient burnt into every frame,
+//! behind its password, and nothing once it is revoked or has run out.
+
+use super::*;
+use serde_json::{Value, json};
+
+/// Decodes a movie to small grey frames (80 by 45), one `Vec` of 3,600 bytes per frame.
+fn grey_frames(movie: &[u8]) -> Vec<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("mstation-grey-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("in.mp4");
+    std::fs::write(&path, movie).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(&path)
+        .args([
+            "-vf",
+            "scale=80:45",
+            "-pix_fmt",
+            "gray",
+            "-f",
+            "rawvideo",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+    out.stdout.chunks(80 * 45).map(|c| c.to_vec()).collect()
+}
+
+/// A guest's request: no account, only the cookies given.
+async fn guest(srv: &Srv, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut r = client.get(format!("{}{path}", srv.base));
+    if let Some(c) = cookie {
+        r = r.header("cookie", c);
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_serves_its_guest_only_watermarked_copies() {
+    let srv = start(Backend::Sqlite).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let b = srv.tenant("Bravo", "bravo").await;
+    let (_, artist) = srv
+        .member(
+            &a,
+            "artist@alpha.example",
+            Role::Artist,
+            &[TokenScope::Read, TokenScope::Write],
+        )
+        .await;
+
+    // A version with a played file, in a playlist.
+    let clip = ffmpeg_clip("320x180", "24", "2", &[]);
+    let at = create(&srv, &a.token, clip.len(), "SH010_comp_v001.mov").await;
+    assert_eq!(
+        patch(&srv, &a.token, &at, 0, clip).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    let file = id(&files["items"][0]);
+    let mut proxy = Value::Null;
+    for _ in 0..600 {
+        let (_, f) = srv.get(&a.token, &format!("/api/v1/media/{file}")).await;
+        if f["proxy_hash"].is_string() {
+            proxy = f["proxy_hash"].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(proxy.is_string(), "the proxy was made");
+    let (_, p) = srv
+        .post(
+            &a.token,
+            "/api/v1/projects",
+            json!({"name": "Moon", "code": "MOON", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    let project = id(&p);
+    let (_, hero) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project}/assets"),
+            json!({"kind": "character", "name": "Hero"}),
+        )
+        .await;
+    let (_, types) = srv
+        .get(&a.token, &format!("/api/v1/projects/{project}/task-types"))
+        .await;
+    let (_, tasks) = srv
+        .post(
+            &a.token,
+            "/api/v1/tasks",
+            json!({"tasks": [{"asset_id": hero["id"], "task_type_id": types["items"][1]["id"]}]}),
+        )
+        .await;
+    let task = id(&tasks["items"][0]);
+    let (s, version) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{task}/versions"),
+            json!({"comment": "for the client", "media": [file]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{version}");
+    let (_, list) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project}/playlists"),
+            json!({"name": "Client review", "items": [version["id"]]}),
+        )
+        .await;
+    let links = format!("/api/v1/playlists/{}/share-links", id(&list));
+
+    // Made by producers and coordinators, with a recipient, 1 to 90 days and a real password.
+    let (s, _) = srv
+        .post(&artist, &links, json!({"recipient": "Zhang Wei"}))
+        .await;
+    assert_eq!(s, 403);
+    for (body, field) in [
+        (json!({"recipient": ""}), "recipient"),
+        (json!({"recipient": "Zhang Wei", "days": 0}), "days"),
+        (json!({"recipient": "Zhang Wei", "days": 91}), "days"),
+        (
+            json!({"recipient": "Zhang Wei", "password": "short"}),
+            "password",
+        ),
+    ] {
+        let (s, r) = srv.post(&a.token, &links, body.clone()).await;
+        assert_eq!(s, 422, "{body}: {r}");
+        assert_eq!(r["field"], field, "{r}");
+    }
+    let (s, made) = srv
+        .post(&a.token, &links, json!({"recipient": "Zhang Wei, Star Pictures", "password": "open sesame 42", "days": 7}))
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let token = made["token"].as_str().unwrap().to_string();
+    let page = made["path"].as_str().unwrap().to_string();
+    assert_eq!(page, format!("/share/{token}"));
+    let link = id(&made["link"]);
+    assert_eq!(made["link"]["has_password"], true);
+    assert!(
+        made["link"].get("token_hash").is_none() && made["link"].get("password_hash").is_none()
+    );
+    let (_, detail) = srv
+        .get(&a.token, &format!("/api/v1/share-links/{link}"))
+        .await;
+    let job = detail["versions"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ended = srv.job_ended(&a.token, &job).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let (_, detail) = srv
+        .get(&a.token, &format!("/api/v1/share-links/{link}"))
+        .await;
+    let copy = detail["versions"][0]["hash"].clone();
+    assert!(
+        copy.is_string() && copy != proxy,
+        "a copy of its own: {detail}"
+    );
+    // Another organisation reaches none of it.
+    for path in [format!("/api/v1/share-links/{link}"), links.clone()] {
+        assert_eq!(srv.get(&b.token, &path).await.0, 404, "{path}");
+    }
+
+    // A guest: the password first; nothing plays before it.
+    let media = format!("{page}/{}/media", id(&version));
+    let r = guest(&srv, &page, None).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("name=\"password\"") && !html.contains("MOON") && !html.contains("Hero"),
+        "{html}"
+    );
+    assert_eq!(guest(&srv, &media, None).await.status(), 404);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let wrong = client
+        .post(format!("{}{page}", srv.base))
+        .header("origin", &srv.base)
+        .form(&[("password", "open sesame")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client
+        .post(format!("{}{page}", srv.base))
+        .header("origin", &srv.base)
+        .form(&[("password", "open sesame 42")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    let cookie = right.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = guest(&srv, &page, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Zhang Wei, Star Pictures") && html.contains("Hero v001"),
+        "{html}"
+    );
+    for secret in [
+        "Alpha",
+        "artist@alpha.example",
+        "for the client",
+        "SH010_comp_v001.mov",
+    ] {
+        assert!(!html.contains(secret), "a guest sees {secret}: {html}");
+    }
+
+    // What plays is the link's copy, and the recipient is on every frame of it.
+    let r = guest(&srv, &media, Some(&cookie)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.headers()["content-disposition"], "inline");
+    let served = r.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        Value::String(blake3::hash(&served).to_hex().to_string()),
+        copy,
+        "the guest is served the watermarked copy"
+    );
+    let original = srv
+        .call(
+            &a.token,
+            Method::GET,
+            &format!("/api/v1/media/{file}/proxy"),
+            None,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let (marked, plain) = (grey_frames(&served), grey_frames(&original));
+    assert_eq!(marked.len(), plain.len());
+    assert!(marked.len() >= 48, "{} frames", marked.len());
+    for (n, (m, p)) in marked.iter().zip(&plain).enumerate() {
+        // The band across the middle where the name is written large.
+        let band = (18 * 80..27 * 80).filter(|i| (i % 80) >= 8 && (i % 80) < 72);
+        let differ = band.filter(|&i| m[i].abs_diff(p[i]) > 24).count();
+        assert!(differ > 40, "frame {n}: only {differ} pixels marked");
+    }
+    let r = client
+        .get(format!("{}{media}", srv.base))
+        .header("cookie", &cookie)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    // Downloads are off for this link.
+    assert_eq!(
+        guest(&srv, &format!("{media}?download=1"), Some(&cookie))
+            .await
+            .status(),
+        403
+    );
+    // A version the link does not share, a made-up link: nothing.
+    let other = format!("{page}/{}/media", uuid::Uuid::now_v7());
+    assert_eq!(guest(&srv, &other, Some(&cookie)).await.status(), 404);
+    let r = guest(&srv, "/share/msl_not-a-link", None).await;
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"share-closed\"")
+    );
+
+    // Revoked: nothing more, cookie or not.
+    let (s, revoked) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/share-links/{link}/revoke"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{revoked}");
+    assert_eq!(revoked["live"], false);
+    assert_eq!(guest(&srv, &page, Some(&cookie)).await.status(), 404);
+    assert_eq!(guest(&srv, &media, Some(&cookie)).await.status(), 404);
+
+    // Run out: a link with no password, past its time.
+    let (_, open) = srv
+        .post(
+            &a.token,
+            &links,
+            json!({"recipient": "Director", "days": 1, "allow_download": true}),
+        )
+        .await;
+    let open_page = open["path"].as_str().unwrap().to_string();
+    assert_eq!(guest(&srv, &open_page, None).await.status(), 200);
+    let db =
+        sqlx::SqlitePool::connect(&format!("sqlite:{}", srv.url.trim_start_matches("sqlite:")))
+            .await
+            .unwrap();
+    sqlx::query("UPDATE share_links SET expires_at = 1 WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(&id(&open["link"])).unwrap())
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    assert_eq!(guest(&srv, &open_page, None).await.status(), 404);
+}

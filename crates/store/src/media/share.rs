@@ -1,0 +1,388 @@
+//! Share links: a playlist shown to someone outside the organisation (a client, a director on
+//! the road) through a link that needs no account. A link names its recipient, runs out at a set
+//! time, may need a password and may allow downloads; it can be revoked at once. Guests are
+//! served only copies of the versions made for the link by a `media.watermark` job, with the
+//! recipient's name burnt into every frame: nothing else of the project (no other versions, no
+//! notes, no names of the people who made the work) is reachable through it.
+//!
+//! The link's secret is shown once, when it is made; the store keeps its SHA-256 only, and the
+//! password as argon2id.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::WATERMARK_JOB;
+use crate::identity::{hash_password, hash_secret};
+use crate::{
+    Actor, Change, DbError, FromRow, Millis, Platform, Result, Row, StoreError, Tenant, WriteTx,
+    new_id, now_ms,
+};
+use mstation_core::validate::{self, FieldError};
+
+/// The longest a link may run: 90 days.
+pub const MAX_LIFE_MS: i64 = 90 * 24 * 3600 * 1000;
+
+/// A share link as its organisation sees it (never its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShareLink {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub playlist_id: Uuid,
+    /// Who it is for, as the watermark names them ("Zhang Wei, Star Pictures").
+    pub recipient: String,
+    pub has_password: bool,
+    pub allow_download: bool,
+    pub expires_at: Millis,
+    pub revoked_at: Option<Millis>,
+    pub created_by: Uuid,
+    pub created_at: Millis,
+    /// Whether a guest may use it now: not revoked, not run out.
+    pub live: bool,
+}
+
+const LINK_COLS: &str = "id, project_id, playlist_id, recipient, password_hash, allow_download, expires_at, revoked_at, created_by, created_at";
+
+impl FromRow for ShareLink {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let mut l = ShareLink {
+            id: r.get()?,
+            project_id: r.get()?,
+            playlist_id: r.get()?,
+            recipient: r.get()?,
+            has_password: r.get::<Option<String>>()?.is_some(),
+            allow_download: r.get()?,
+            expires_at: r.get()?,
+            revoked_at: r.get()?,
+            created_by: r.get()?,
+            created_at: r.get()?,
+            live: false,
+        };
+        l.live = l.revoked_at.is_none() && l.expires_at.0 > now_ms();
+        Ok(l)
+    }
+}
+
+/// A link as a guest's request finds it by its secret: its organisation, and its password's
+/// hash to check.
+#[derive(Debug, Clone)]
+pub struct GuestLink {
+    pub org_id: Uuid,
+    pub link: ShareLink,
+    pub password_hash: Option<String>,
+}
+
+impl FromRow for GuestLink {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let org_id = r.get()?;
+        let password_hash: Option<String> = r.get()?;
+        let link = ShareLink::from_row(r)?;
+        Ok(GuestLink {
+            org_id,
+            link,
+            password_hash,
+        })
+    }
+}
+
+/// One version a link shares, as a guest sees it: its place, its name, and its watermarked copy
+/// (none until made, or why it could not be).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SharedVersion {
+    pub version_id: Uuid,
+    pub position: i64,
+    pub hash: Option<String>,
+    pub error: Option<String>,
+    /// The job making the copy, and how it stands (`queued`, `running`, `succeeded`, `failed`).
+    pub job_id: Option<Uuid>,
+    pub job_status: Option<String>,
+    /// The copy's size in bytes, once made.
+    pub size: Option<i64>,
+    /// "SQ010_0010 v003": what the version is of, and its number.
+    pub label: String,
+}
+
+impl FromRow for SharedVersion {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(SharedVersion {
+            version_id: r.get()?,
+            position: r.get()?,
+            hash: r.get()?,
+            error: r.get()?,
+            job_id: r.get()?,
+            job_status: r.get()?,
+            size: r.get()?,
+            label: {
+                let (shot, asset, number): (Option<String>, Option<String>, i64) =
+                    (r.get()?, r.get()?, r.get()?);
+                format!("{} v{number:03}", shot.or(asset).unwrap_or_default())
+                    .trim()
+                    .to_string()
+            },
+        })
+    }
+}
+
+const SHARED: &str = "SELECT m.version_id, m.position, m.hash, m.error, m.job_id,
+     (SELECT j.status FROM jobs j WHERE j.id = m.job_id),
+     (SELECT b.size FROM blobs b WHERE b.hash = m.hash),
+     (SELECT s.name FROM shots s WHERE s.org_id = t.org_id AND s.id = t.shot_id),
+     (SELECT a.name FROM assets a WHERE a.org_id = t.org_id AND a.id = t.asset_id),
+     v.number
+     FROM share_link_media m JOIN versions v ON v.org_id = m.org_id AND v.id = m.version_id
+     JOIN tasks t ON t.org_id = v.org_id AND t.id = v.task_id
+     WHERE m.org_id = $1 AND m.link_id = $2 ORDER BY m.position";
+
+/// A new link: its secret (shown once) and the link.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewShareLink {
+    pub link: ShareLink,
+    /// The secret of the link's address, `/share/{token}`: shown once, kept by no one but its
+    /// holder.
+    pub token: String,
+}
+
+/// Inside a write: the versions a link shares, in the playlist's order, each with the file its
+/// copy is made from (its first with a proxy), or none.
+async fn playable(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    playlist: Uuid,
+) -> Result<Vec<(Uuid, i64, Option<(Uuid, String)>)>> {
+    let rows: Vec<(Uuid, i64)> = tx
+        .query(
+            "SELECT version_id, position FROM playlist_items WHERE org_id = $1 AND playlist_id = $2 ORDER BY position",
+            &[org.into(), playlist.into()],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (version, position) in rows {
+        let file: Option<(Uuid, String)> = tx
+            .query_opt(
+                "SELECT f.id, f.proxy_hash FROM version_media m JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
+                 WHERE m.org_id = $1 AND m.version_id = $2 AND f.proxy_hash IS NOT NULL ORDER BY m.position LIMIT 1",
+                &[org.into(), version.into()],
+            )
+            .await?;
+        out.push((version, position, file));
+    }
+    Ok(out)
+}
+
+impl Tenant<'_> {
+    /// Makes a link sharing the playlist `playlist_id` with `recipient` until `expires_at`,
+    /// behind `password` if given; a watermarked copy of each of its versions with a proxy is
+    /// asked of the job queue at once.
+    pub async fn create_share_link(
+        &self,
+        playlist_id: Uuid,
+        recipient: &str,
+        password: Option<&str>,
+        allow_download: bool,
+        expires_at: i64,
+    ) -> Result<NewShareLink> {
+        let scope = self.scope().clone();
+        let recipient = validate::name("recipient", recipient, 120)?;
+        let now = now_ms();
+        if expires_at <= now {
+            return Err(FieldError::new("expires_at", "in_the_past").into());
+        }
+        if expires_at - now > MAX_LIFE_MS {
+            return Err(FieldError::new("expires_at", "share_too_long").into());
+        }
+        let password_hash = match password.filter(|p| !p.is_empty()) {
+            Some(p) if p.chars().count() < 8 => {
+                return Err(FieldError::new("password", "too_short").into());
+            }
+            Some(p) if p.len() > 200 => return Err(FieldError::new("password", "too_long").into()),
+            Some(p) => Some(hash_password(p.to_string()).await?),
+            None => None,
+        };
+        let token = format!("msl_{}", crate::identity::random_secret(24));
+        let token_hash = hash_secret(&token);
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let project: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT project_id FROM playlists WHERE org_id = $1 AND id = $2",
+                        &[org.into(), playlist_id.into()],
+                    )
+                    .await?;
+                let project = project.ok_or(StoreError::NotFound { entity: "playlist" })?;
+                let id = new_id();
+                let created = Millis(now_ms());
+                tx.execute(
+                    "INSERT INTO share_links (id, org_id, project_id, playlist_id, recipient, token_hash, password_hash, allow_download, expires_at, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    &[
+                        id.into(),
+                        org.into(),
+                        project.into(),
+                        playlist_id.into(),
+                        (&recipient).into(),
+                        (&token_hash).into(),
+                        password_hash.clone().into(),
+                        allow_download.into(),
+                        Millis(expires_at).into(),
+                        scope.user_id.into(),
+                        created.into(),
+                    ],
+                )
+                .await?;
+                for (version, position, file) in playable(tx, org, playlist_id).await? {
+                    let job = match &file {
+                        Some((file, hash)) => Some(
+                            crate::jobs::insert_job(
+                                tx,
+                                &crate::jobs::NewJob {
+                                    org_id: Some(org),
+                                    kind: WATERMARK_JOB.into(),
+                                    payload: serde_json::json!({"media_file_id": file, "hash": hash,
+                                        "share_link_id": id, "version_id": version,
+                                        "text": recipient}),
+                                    priority: 0,
+                                    max_attempts: 3,
+                                    run_after: None,
+                                },
+                            )
+                            .await?,
+                        ),
+                        None => None,
+                    };
+                    let error = file.is_none().then(|| "no playable file yet".to_string());
+                    tx.execute(
+                        "INSERT INTO share_link_media (org_id, link_id, version_id, position, media_file_id, job_id, error)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        &[
+                            org.into(),
+                            id.into(),
+                            version.into(),
+                            position.into(),
+                            file.map(|f| f.0).into(),
+                            job.into(),
+                            error.into(),
+                        ],
+                    )
+                    .await?;
+                }
+                let text = format!("SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2");
+                let link: ShareLink = tx
+                    .query_opt(&text, &[org.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "share link" })?;
+                let change = Change::new(Some(org), "share_link.created", "share_link", id);
+                tx.record(&Actor::of(&scope), change.after(&link)).await?;
+                Ok(NewShareLink { link, token })
+            })
+        })
+        .await
+    }
+
+    pub async fn share_link(&self, id: Uuid) -> Result<ShareLink> {
+        let text = format!("SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[self.org_id().into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "share link",
+            })
+    }
+
+    /// A playlist's links, newest first.
+    pub async fn share_links(&self, playlist_id: Uuid) -> Result<Vec<ShareLink>> {
+        let text = format!(
+            "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND playlist_id = $2 ORDER BY id DESC LIMIT 200"
+        );
+        self.read(&text, &[self.org_id().into(), playlist_id.into()])
+            .await
+    }
+
+    /// The versions a link shares and how far their copies are.
+    pub async fn share_link_versions(&self, id: Uuid) -> Result<Vec<SharedVersion>> {
+        self.share_link(id).await?;
+        self.read(SHARED, &[self.org_id().into(), id.into()]).await
+    }
+
+    /// Revokes a link at once; revoking it again changes nothing.
+    pub async fn revoke_share_link(&self, id: Uuid) -> Result<ShareLink> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let text = format!(
+                    "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let before: ShareLink = tx
+                    .query_opt(&text, &[org.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound {
+                        entity: "share link",
+                    })?;
+                if before.revoked_at.is_some() {
+                    return Ok(before);
+                }
+                tx.execute(
+                    "UPDATE share_links SET revoked_at = $3 WHERE org_id = $1 AND id = $2",
+                    &[org.into(), id.into(), Millis(now_ms()).into()],
+                )
+                .await?;
+                let text =
+                    format!("SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2");
+                let after: ShareLink = tx.query_opt(&text, &[org.into(), id.into()]).await?.ok_or(
+                    StoreError::NotFound {
+                        entity: "share link",
+                    },
+                )?;
+                let change = Change::new(Some(org), "share_link.revoked", "share_link", id);
+                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
+                    .await?;
+                Ok(after)
+            })
+        })
+        .await
+    }
+}
+
+impl Platform<'_> {
+    /// The link whose secret is `token`, whatever its state (a guest's request is answered from
+    /// it: gone, run out, behind a password, or open).
+    pub async fn guest_link(&self, token: &str) -> Result<Option<GuestLink>> {
+        let text = format!(
+            "SELECT org_id, password_hash, {LINK_COLS} FROM share_links WHERE token_hash = $1"
+        );
+        self.read_opt(&text, &[hash_secret(token).into()]).await
+    }
+
+    /// The versions the link `link` of the organisation `org` shares.
+    pub async fn guest_versions(&self, org: Uuid, link: Uuid) -> Result<Vec<SharedVersion>> {
+        self.read(SHARED, &[org.into(), link.into()]).await
+    }
+}
+
+/// Inside the end of a `media.watermark` job: the copy made for its link and version.
+pub(crate) async fn watermark_tx(
+    tx: &mut WriteTx<'_>,
+    org_id: Uuid,
+    payload: &serde_json::Value,
+    hash: &str,
+) -> Result<()> {
+    let id = |k: &str| payload[k].as_str().and_then(|s| Uuid::parse_str(s).ok());
+    let (Some(link), Some(version)) = (id("share_link_id"), id("version_id")) else {
+        return Err(StoreError::NotFound {
+            entity: "share link",
+        });
+    };
+    let n = tx
+        .execute(
+            "UPDATE share_link_media SET hash = $4, error = NULL WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+            &[org_id.into(), link.into(), version.into(), hash.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            entity: "share link",
+        });
+    }
+    Ok(())
+}
