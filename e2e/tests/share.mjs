@@ -101,7 +101,7 @@ try {
   const zh = await zhContext.newPage();
   await zh.goto(address);
   const asked = await zh.locator("main").innerText();
-  assert.ok(asked.includes("发给") && asked.includes("打开"), asked);
+  assert.ok(asked.includes("审看链接") && asked.includes("打开") && !asked.includes("Zhang Wei"), asked);
   assert.ok(!/Review link|Password|Open\b|share-/.test(asked), `English or a key on the Chinese page: ${asked}`);
   await zh.fill("input[name=password]", "open sesame 42");
   await zh.click("[data-testid=share-password] button");

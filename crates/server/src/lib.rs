@@ -190,10 +190,17 @@ pub fn app(state: State) -> Router {
 
 /// A path as it may appear in logs: the invitation token in `/invite/{token}` is a credential.
 fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/invite/") {
-        Some(_) => "/invite/…".into(),
-        None => path.chars().take(200).collect(),
+    if path.starts_with("/invite/") {
+        return "/invite/…".into();
     }
+    // A share link's secret is its address: the log keeps what follows it.
+    if let Some(rest) = path.strip_prefix("/share/") {
+        return match rest.split_once('/') {
+            Some((_, tail)) => format!("/share/…/{}", tail.chars().take(100).collect::<String>()),
+            None => "/share/…".into(),
+        };
+    }
+    path.chars().take(200).collect()
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; workers stop with it.
@@ -243,4 +250,16 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod log_tests {
+    #[test]
+    fn secrets_in_addresses_stay_out_of_the_log() {
+        use super::loggable_path as l;
+        assert_eq!(l("/invite/msi_abc"), "/invite/…");
+        assert_eq!(l("/share/msl_secret"), "/share/…");
+        assert_eq!(l("/share/msl_secret/0190/media"), "/share/…/0190/media");
+        assert_eq!(l("/app/projects"), "/app/projects");
+    }
 }

@@ -314,17 +314,19 @@ pub async fn find_cuts(
 /// The font a watermark of `text` is drawn in: one that has CJK glyphs for a name written in
 /// Chinese (Noto Sans CJK, Debian's `fonts-noto-cjk`), else DejaVu Sans.
 fn watermark_font(text: &str) -> &'static str {
-    if text.is_ascii() {
-        "DejaVu Sans"
-    } else {
+    let cjk = |c: char| matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF);
+    if text.chars().any(cjk) {
         "Noto Sans CJK SC"
+    } else {
+        "DejaVu Sans"
     }
 }
 
 /// Makes, in the folder `dir` (made afresh), a copy of the proxy at `src` with `text` (whom it
 /// is for) burnt into every frame: large and faint across the middle, small and plain in the
 /// top left corner (clear of a player's controls), where cropping cannot take both away. The
-/// text is handed to ffmpeg in a file, so no name needs escaping.
+/// text is handed to ffmpeg in a file and drawn as it is (`expansion=none`: no `%{…}` is run),
+/// so no name needs escaping. Nothing of the source's metadata (titles, authors, paths) is kept.
 pub async fn make_watermarked(
     src: &Path,
     dir: &Path,
@@ -337,14 +339,18 @@ pub async fn make_watermarked(
     tokio::fs::write(&words, text).await?;
     let out = dir.join("watermarked.mp4");
     let font = watermark_font(text);
-    let file = words
-        .display()
-        .to_string()
-        .replace('\\', "/")
-        .replace(':', "\\:");
+    let file = words.display().to_string();
+    // The filter names the file in quotes; a data folder whose path holds one is refused.
+    if file.contains(['\'', '\\']) {
+        return Err(ToolError::Folder(std::io::Error::other(format!(
+            "the data folder's path ({}) holds a quote or a backslash, which ffmpeg's filters cannot be given",
+            dir.display()
+        ))));
+    }
+    let file = file.replace(':', "\\:");
     let filter = format!(
-        "drawtext=font='{font}':textfile='{file}':fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
-         drawtext=font='{font}':textfile='{file}':fontsize=h/28:fontcolor=white@0.85:box=1:boxcolor=black@0.5:boxborderw=6:x=h/40:y=h/40"
+        "drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
+         drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/28:fontcolor=white@0.85:box=1:boxcolor=black@0.5:boxborderw=6:x=h/40:y=h/40"
     );
     let limit = Duration::from_secs((duration * 10.0) as u64 + 120);
     let mut args: Vec<&OsStr> = ["-v", "error", "-y", "-protocol_whitelist", "file", "-i"]
@@ -370,7 +376,15 @@ pub async fn make_watermarked(
         "-c:a",
         "copy",
         "-map_metadata",
-        "0",
+        "-1",
+        "-map_metadata:s:v",
+        "-1",
+        "-map_metadata:s:a",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-fflags",
+        "+bitexact",
         "-movflags",
         "+faststart",
     ];

@@ -21,7 +21,7 @@ use crate::i18n::{self, Lang};
 
 mod events;
 mod identity;
-mod media;
+pub(crate) mod media;
 pub(crate) mod tracking;
 
 pub(crate) use tracking::grid_query;

@@ -299,13 +299,26 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     assert_eq!(guest(&srv, &media, Some(&cookie)).await.status(), 404);
 
     // Run out: a link with no password, past its time.
+    // A name ffmpeg would read as its own (`%`, a backslash) is drawn as written.
     let (_, open) = srv
         .post(
             &a.token,
             &links,
-            json!({"recipient": "Director", "days": 1, "allow_download": true}),
+            json!({"recipient": "Director, 100% \\ cut", "days": 1, "allow_download": true}),
         )
         .await;
+    let (_, detail) = srv
+        .get(
+            &a.token,
+            &format!("/api/v1/share-links/{}", id(&open["link"])),
+        )
+        .await;
+    let job = detail["versions"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ended = srv.job_ended(&a.token, &job).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
     let open_page = open["path"].as_str().unwrap().to_string();
     assert_eq!(guest(&srv, &open_page, None).await.status(), 200);
     let db =

@@ -1056,8 +1056,9 @@ impl Platform<'_> {
                 "SELECT hash FROM blobs b WHERE (created_at < $1 OR dying = 1)
                  AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash OR f.sprite_hash = b.hash OR f.waveform_hash = b.hash)
                  AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash)
-                 AND NOT EXISTS (SELECT 1 FROM share_link_media s WHERE s.hash = b.hash) LIMIT $2",
-                &[before.into(), limit.into()],
+                 AND NOT EXISTS (SELECT 1 FROM share_link_media s JOIN share_links l ON l.id = s.link_id
+                                 WHERE s.hash = b.hash AND l.revoked_at IS NULL AND l.expires_at > $3) LIMIT $2",
+                &[before.into(), limit.into(), now_ms().into()],
             )
             .await?;
         Ok(rows.into_iter().map(|(h,)| h).collect())
@@ -1075,8 +1076,9 @@ impl Platform<'_> {
                         "UPDATE blobs SET dying = 1 WHERE hash = $1 AND (created_at < $2 OR dying = 1)
                          AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1 OR f.sprite_hash = $1 OR f.waveform_hash = $1)
                          AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)
-                         AND NOT EXISTS (SELECT 1 FROM share_link_media s WHERE s.hash = $1)",
-                        &[hash.into(), before.into()],
+                         AND NOT EXISTS (SELECT 1 FROM share_link_media s JOIN share_links l ON l.id = s.link_id
+                                         WHERE s.hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $3)",
+                        &[hash.into(), before.into(), now_ms().into()],
                     )
                     .await?
                     > 0)

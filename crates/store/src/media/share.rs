@@ -142,6 +142,16 @@ pub struct NewShareLink {
     pub token: String,
 }
 
+/// A link as its changes record it: without its project, so it stays out of the project's
+/// activity feed (every member reads that; links are for those who make them).
+fn recorded(l: &ShareLink) -> serde_json::Value {
+    let mut v = serde_json::to_value(l).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("project_id");
+    }
+    v
+}
+
 /// Inside a write: the versions a link shares, in the playlist's order, each with the file its
 /// copy is made from (its first with a proxy), or none.
 async fn playable(
@@ -271,8 +281,10 @@ impl Tenant<'_> {
                     .query_opt(&text, &[org.into(), id.into()])
                     .await?
                     .ok_or(StoreError::NotFound { entity: "share link" })?;
+                // Recorded without its project: who a link is for is not the project's news.
                 let change = Change::new(Some(org), "share_link.created", "share_link", id);
-                tx.record(&Actor::of(&scope), change.after(&link)).await?;
+                tx.record(&Actor::of(&scope), change.after(&recorded(&link)))
+                    .await?;
                 Ok(NewShareLink { link, token })
             })
         })
@@ -335,8 +347,11 @@ impl Tenant<'_> {
                     },
                 )?;
                 let change = Change::new(Some(org), "share_link.revoked", "share_link", id);
-                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
-                    .await?;
+                tx.record(
+                    &Actor::of(&scope),
+                    change.before(&recorded(&before)).after(&recorded(&after)),
+                )
+                .await?;
                 Ok(after)
             })
         })

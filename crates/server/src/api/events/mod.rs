@@ -38,11 +38,12 @@ pub struct StreamParams {
 }
 
 /// Whether a member may see an event: secrets never travel, the administrative and personal
-/// kinds (tokens, saved views) go only to those who may read the audit log, and the job queue's
-/// to those who may read the queue.
+/// kinds (tokens, saved views) go only to those who may read the audit log, the job queue's
+/// to those who may read the queue, and share links (who they are for) to those who make them.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
+        && (e.entity_type != "share_link" || scope.can(Permission::PlanProduction))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

@@ -20,6 +20,8 @@ use crate::pages::{Nav, PageResult, Tr, ctx, html};
 mod cuts;
 mod share;
 
+pub(in crate::pages) use share::{forget_shared, shared_once};
+
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     let r = cuts::routes(r);
     let r = share::routes(r);

@@ -88,7 +88,7 @@ fn has_pass(headers: &HeaderMap, token: &str, g: &GuestLink) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .any(|(k, v)| k == name && v == want)
+        .any(|(k, v)| k == name && crate::auth::same_secret(v, &want))
 }
 
 /// A link's page closed, with why: the same page whether the link never was or is gone, so a
@@ -188,13 +188,14 @@ async fn page_of(
 }
 
 /// The password form of a link.
-fn password_page(token: &str, g: &GuestLink, flash: Option<(String, String)>) -> PageResult {
+fn password_page(token: &str, _g: &GuestLink, flash: Option<(String, String)>) -> PageResult {
     html(SharePage {
         tr: Tr::now(),
         nav: None,
         flash,
         token: token.to_string(),
-        heading: heading(g),
+        // Who it is for is said only past the password.
+        heading: i18n::text("share-title"),
         until: String::new(),
         closed: None,
         password: true,
@@ -240,7 +241,7 @@ async fn guest_password(
     let Some(hash) = g.password_hash.clone() else {
         return Ok(Redirect::to(&format!("/share/{token}")).into_response());
     };
-    for key in [format!("ip:{ip}"), format!("share:{}", g.link.id)] {
+    for key in [format!("share-ip:{ip}"), format!("share:{}", g.link.id)] {
         if let Err(wait) = state.login_limiter.check(&key) {
             let e = ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait);
             let mut r = password_page(&token, &g, Some(("error".into(), e.page_detail())))?;
@@ -400,30 +401,61 @@ async fn make_link(
         )
         .await;
     match made {
+        // The playlist's page again (a reload makes no second link), the address shown there
+        // once, as this browser reaches the platform (the form's `Origin`).
         Ok(made) => {
-            // The address as this browser reaches the platform.
-            let host = headers
-                .get(header::HOST)
+            let origin = headers
+                .get(header::ORIGIN)
                 .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let scheme = if state.secure_cookies {
-                "https"
-            } else {
-                "http"
-            };
-            let url = format!("{scheme}://{host}/share/{}", made.token);
-            let page = super::super::tracking::playlist_page_with(
-                &state,
-                &cx,
-                playlist_id,
-                None,
-                Some((made.link.recipient, url)),
+                .filter(|o| o.starts_with("http://") || o.starts_with("https://"))
+                .filter(|o| {
+                    o.bytes()
+                        .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+                })
+                .unwrap_or("");
+            let url = format!("{origin}/share/{}", made.token);
+            let mut r =
+                Redirect::to(&format!("/app/playlists/{playlist_id}#share")).into_response();
+            let secure = if state.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SHARED}={}|{url}; Path=/app/playlists/{playlist_id}; Max-Age=300; HttpOnly; SameSite=Strict{secure}",
+                made.link.id
             );
-            page.await
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(r)
         }
         Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(ApiError::from(e).into()),
         Err(e) => refused(ApiError::from(e)).await,
     }
+}
+
+/// The cookie that carries a link just made to the playlist's page, once.
+const SHARED: &str = "mstation_shared";
+
+/// The link just made and its address, when the request carries them.
+pub(in crate::pages) fn shared_once(headers: &HeaderMap) -> Option<(Uuid, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SHARED)
+        .and_then(|(_, v)| v.split_once('|'))
+        .and_then(|(id, url)| Some((id.parse().ok()?, url.to_string())))
+}
+
+/// Forgets the link just made once its page was drawn, and keeps that page out of caches.
+pub(in crate::pages) fn forget_shared(page: &mut Response, playlist_id: Uuid) {
+    let h = page.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SHARED}=; Path=/app/playlists/{playlist_id}; Max-Age=0; HttpOnly; SameSite=Strict"
+    )) {
+        h.insert(header::SET_COOKIE, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 #[derive(Deserialize)]

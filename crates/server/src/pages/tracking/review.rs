@@ -754,9 +754,21 @@ async fn playlist_page(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(playlist_id): Path<Uuid>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    playlist_view(&state, &cx, playlist_id, None).await
+    // A share link just made from this page: its address, this once (`pages/media/share.rs`).
+    let Some((link, url)) = crate::pages::media::shared_once(&headers) else {
+        return playlist_view(&state, &cx, playlist_id, None).await;
+    };
+    let recipient = match state.store.tenant(&cx.scope).share_link(link).await {
+        Ok(l) if l.playlist_id == playlist_id && l.live => Some(l.recipient),
+        _ => None,
+    };
+    let shared = recipient.map(|r| (r, url));
+    let mut page = playlist_view_shared(&state, &cx, playlist_id, None, shared).await?;
+    crate::pages::media::forget_shared(&mut page, playlist_id);
+    Ok(page)
 }
 
 /// One change to a playlist's items: `add`, `remove`, `up` or `down` a version, made from the
