@@ -91,6 +91,22 @@ try {
   assert.ok(text.includes("Zhang Wei, Star Pictures") && !text.includes("for the client") && !text.includes("Share"), text);
   assert.equal(await guest.locator("[data-testid=share-download]").count(), 0, "no downloads on this link");
   if (screens) await guest.screenshot({ path: join(screens, "share-guest.png"), fullPage: true });
+  // The guest's note: held with production until someone there passes it on.
+  await guest.fill("[data-testid=share-note-form] textarea", "Could the sky be warmer here?");
+  await guest.click("[data-testid=share-note-form] button");
+  await guest.waitForSelector("[data-testid=share-notes] .thread li");
+  assert.ok((await guest.locator("[data-testid=share-notes]").innerText()).includes("held with production"));
+  assert.equal((await api("GET", `/api/v1/versions/${version.id}/notes`)).items.length, 0, "the team sees nothing yet");
+  await page.goto(`${base}/app/playlists/${playlist.id}`);
+  assert.ok((await page.locator("[data-testid=guest-notes]").innerText()).includes("Could the sky be warmer here?"));
+  await page.click("[data-testid=guest-note-publish]");
+  await page.waitForURL(/#share$/);
+  const passed = (await api("GET", `/api/v1/versions/${version.id}/notes`)).items;
+  assert.equal(passed.length, 1);
+  assert.equal(passed[0].body, "Zhang Wei, Star Pictures: Could the sky be warmer here?");
+  await guest.reload();
+  assert.ok((await guest.locator("[data-testid=share-notes]").innerText()).includes("passed to the artists"));
+
   // The member's own proxy of the same version has nothing lit there.
   await page.goto(`${base}/app/versions/${version.id}/review`);
   await page.waitForFunction(() => document.getElementById("player-stage")?.dataset.settled === "true");
@@ -107,6 +123,9 @@ try {
   await zh.click("[data-testid=share-password] button");
   const listed = await zh.locator("main").innerText();
   assert.ok(listed.includes("有效期至") && !/Open until|marked|share-/.test(listed), listed);
+  await zh.click("[data-testid=share-list] a");
+  const notes = await zh.locator("[data-testid=share-notes]").innerText();
+  assert.ok(notes.includes("你的备注") && notes.includes("已转给美术师") && !/Your notes|passed|Send the note|share-/.test(notes), notes);
   if (screens) await zh.screenshot({ path: join(screens, "share-zh.png"), fullPage: true });
 
   // Withdrawn: nothing opens any more.

@@ -42,6 +42,7 @@ pub fn router() -> Router<State> {
         .route("/assets/cuts.js", get(cuts_js))
         .route("/assets/session.js", get(session_js))
         .route("/assets/report.js", get(report_js))
+        .route("/assets/guest.js", get(guest_js))
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
@@ -365,6 +366,10 @@ async fn draw_js() -> impl IntoResponse {
 
 async fn cuts_js() -> impl IntoResponse {
     script(include_str!("../../assets/cuts.js"))
+}
+
+async fn guest_js() -> impl IntoResponse {
+    script(include_str!("../../assets/guest.js"))
 }
 
 async fn report_js() -> impl IntoResponse {

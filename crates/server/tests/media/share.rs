@@ -258,6 +258,68 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
         let differ = band.filter(|&i| m[i].abs_diff(p[i]) > 24).count();
         assert!(differ > 40, "frame {n}: only {differ} pixels marked");
     }
+    // The guest's note: held with production, not a note of the version, until published.
+    let r = client
+        .post(format!("{}{page}/{}/notes", srv.base, id(&version)))
+        .header("cookie", &cookie)
+        .form(&[("body", "The sky could be warmer"), ("at", "1000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = client
+        .post(format!("{}{page}/{}/notes", srv.base, id(&version)))
+        .header("cookie", &cookie)
+        .form(&[("body", "  "), ("at", "1000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "an empty note is refused in words");
+    let notes_of_version = format!("/api/v1/versions/{}/notes", id(&version));
+    let (_, seen) = srv.get(&artist, &notes_of_version).await;
+    assert_eq!(
+        seen["items"].as_array().map_or(0, |a| a.len()),
+        0,
+        "held: {seen}"
+    );
+    let (s, _) = srv
+        .get(&artist, &format!("/api/v1/share-links/{link}/notes"))
+        .await;
+    assert_eq!(s, 403);
+    let (_, held) = srv
+        .get(&a.token, &format!("/api/v1/share-links/{link}/notes"))
+        .await;
+    assert_eq!(held[0]["body"], "The sky could be warmer");
+    assert!(held[0]["published_at"].is_null());
+    let publish = format!("/api/v1/guest-notes/{}/publish", id(&held[0]));
+    let (s, _) = srv.post(&artist, &publish, json!({})).await;
+    assert_eq!(s, 403);
+    assert_eq!(srv.post(&b.token, &publish, json!({})).await.0, 404);
+    let (s, published) = srv.post(&a.token, &publish, json!({})).await;
+    assert_eq!(s, 200, "{published}");
+    // One second into a 24 fps copy: 24 frames past its first (an asset's: the project's 1001).
+    assert_eq!(published["note"]["frame"], 1025);
+    assert_eq!(
+        published["note"]["body"],
+        "Zhang Wei, Star Pictures: The sky could be warmer"
+    );
+    let (_, again) = srv.post(&a.token, &publish, json!({})).await;
+    assert_eq!(
+        again["note"]["id"], published["note"]["id"],
+        "published once"
+    );
+    let (_, seen) = srv.get(&artist, &notes_of_version).await;
+    assert_eq!(seen["items"][0]["frame"], 1025, "{seen}");
+    let html = guest(&srv, &format!("{page}/{}", id(&version)), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("The sky could be warmer") && html.contains("0:01.000"),
+        "{html}"
+    );
+
     let r = client
         .get(format!("{}{media}", srv.base))
         .header("cookie", &cookie)

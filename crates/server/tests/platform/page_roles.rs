@@ -86,6 +86,7 @@ const PAGES: &[Page] = &[
     get("/assets/cuts.js", EVERYONE),
     get("/assets/session.js", EVERYONE),
     get("/assets/report.js", EVERYONE),
+    get("/assets/guest.js", EVERYONE),
     // A signed-in browser is sent on to its home.
     get("/", EVERYONE),
     get("/signin", EVERYONE),
@@ -143,6 +144,11 @@ const PAGES: &[Page] = &[
         "GET",
         "/share/{token}/{version_id}",
         "a guest's player: the share tests",
+    ),
+    elsewhere(
+        "POST",
+        "/share/{token}/{version_id}/notes",
+        "a guest's note: the share tests",
     ),
     elsewhere(
         "GET",
@@ -320,6 +326,7 @@ const PAGES: &[Page] = &[
         PLANNERS,
         &[("recipient", "The {role}'s client"), ("days", "3")],
     ),
+    post("/app/guest-notes/{guest_note_id}/publish", PLANNERS, &[]),
     post("/app/share-links/{link_id}/revoke", PLANNERS, &[]),
     // Taking away: the casting, one's own saved view and one's own token.
     post(
@@ -693,7 +700,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 100 && let_through > 380 && skipped == 6, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 100 && let_through > 380 && skipped == 7, "refused {refused}, let through {let_through}, skipped {skipped}");
 
         // Every browser signed out at the end, and the planners' and admins' posts landed.
         for (role, browser) in &browsers {

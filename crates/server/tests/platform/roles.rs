@@ -98,7 +98,7 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
             EVERYONE
         }
         // Share links name who they are for: producers' and coordinators' to make and see.
-        (_, p) if p.contains("share-links") => PLANNERS,
+        (_, p) if p.contains("share-links") || p.starts_with("/api/v1/guest-notes/") => PLANNERS,
         ("GET", _) => EVERYONE,
         ("POST", "/api/v1/projects") | ("PATCH", "/api/v1/projects/{project_id}") => PRODUCERS,
         ("PATCH", "/api/v1/statuses/{status_id}") => PRODUCERS,

@@ -206,6 +206,23 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201, "{link}");
     let link_id = link["link"]["id"].as_str().unwrap().to_string();
+    // Its guest's note, held with production.
+    let r = srv
+        .http
+        .post(format!(
+            "{}{}/{version_id}/notes",
+            srv.base,
+            link["path"].as_str().unwrap()
+        ))
+        .form(&[("body", "Warmer, please"), ("at", "1000")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let (_, notes) = srv
+        .get(&a.token, &format!("/api/v1/share-links/{link_id}/notes"))
+        .await;
+    let guest_note_id = notes[0]["id"].as_str().unwrap().to_string();
     let (s, log) = srv
         .post(
             &a.token,
@@ -402,6 +419,7 @@ pub(crate) async fn one_of_everything(
         ("playlist_id", playlist_id),
         ("session_id", session_id),
         ("link_id", link_id),
+        ("guest_note_id", guest_note_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
         ("view_id", view["id"].as_str().unwrap().to_string()),
         (

@@ -401,3 +401,219 @@ pub(crate) async fn watermark_tx(
     }
     Ok(())
 }
+
+/// A note a link's guest wrote on a version it shows: held with production until a producer or
+/// coordinator publishes it, when it becomes a note of the version (`note_id`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GuestNote {
+    pub id: Uuid,
+    pub link_id: Uuid,
+    pub version_id: Uuid,
+    /// Where in the guest's copy it was written, in milliseconds from its start.
+    pub at_ms: i64,
+    pub body: String,
+    pub created_at: Millis,
+    pub published_at: Option<Millis>,
+    pub published_by: Option<Uuid>,
+    pub note_id: Option<Uuid>,
+}
+
+const GUEST_NOTE_COLS: &str =
+    "id, link_id, version_id, at_ms, body, created_at, published_at, published_by, note_id";
+
+impl FromRow for GuestNote {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(GuestNote {
+            id: r.get()?,
+            link_id: r.get()?,
+            version_id: r.get()?,
+            at_ms: r.get()?,
+            body: r.get()?,
+            created_at: r.get()?,
+            published_at: r.get()?,
+            published_by: r.get()?,
+            note_id: r.get()?,
+        })
+    }
+}
+
+/// The most notes a link's guests may write.
+pub const MAX_GUEST_NOTES: i64 = 1000;
+
+impl Platform<'_> {
+    /// A guest's note on `version` through the link `link` of `org`, written at `at_ms` of its
+    /// copy: held with production. The link must be live and share the version.
+    pub async fn add_guest_note(
+        &self,
+        org: Uuid,
+        link: Uuid,
+        version: Uuid,
+        at_ms: i64,
+        body: &str,
+    ) -> Result<GuestNote> {
+        let body = validate::text("body", body, 5000)?;
+        if body.is_empty() {
+            return Err(FieldError::new("body", "required").into());
+        }
+        if !(0..=24 * 3600 * 1000).contains(&at_ms) {
+            return Err(FieldError::new("at", "out_of_range").into());
+        }
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let found: Option<ShareLink> = tx.query_opt(&text, &[org.into(), link.into()]).await?;
+                let shared: Option<Uuid> = tx
+                    .scalar_opt(
+                        "SELECT version_id FROM share_link_media WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+                        &[org.into(), link.into(), version.into()],
+                    )
+                    .await?;
+                if !found.is_some_and(|l| l.live) || shared.is_none() {
+                    return Err(StoreError::NotFound { entity: "share link" });
+                }
+                let written: i64 = tx
+                    .scalar(
+                        "SELECT COUNT(*) FROM guest_notes WHERE org_id = $1 AND link_id = $2",
+                        &[org.into(), link.into()],
+                    )
+                    .await?;
+                if written >= MAX_GUEST_NOTES {
+                    return Err(FieldError::new("body", "too_many").into());
+                }
+                let note = GuestNote {
+                    id: new_id(),
+                    link_id: link,
+                    version_id: version,
+                    at_ms,
+                    body,
+                    created_at: Millis(now_ms()),
+                    published_at: None,
+                    published_by: None,
+                    note_id: None,
+                };
+                tx.execute(
+                    "INSERT INTO guest_notes (id, org_id, link_id, version_id, at_ms, body, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        note.id.into(),
+                        org.into(),
+                        link.into(),
+                        version.into(),
+                        at_ms.into(),
+                        (&note.body).into(),
+                        note.created_at.into(),
+                    ],
+                )
+                .await?;
+                let change = Change::new(Some(org), "guest_note.created", "guest_note", note.id);
+                tx.announce(change.after(&note)).await?;
+                Ok(note)
+            })
+        })
+        .await
+    }
+
+    /// The notes written through a link, oldest first (what its guest sees of their own).
+    pub async fn guest_notes_of(&self, org: Uuid, link: Uuid) -> Result<Vec<GuestNote>> {
+        let text = format!(
+            "SELECT {GUEST_NOTE_COLS} FROM guest_notes WHERE org_id = $1 AND link_id = $2 ORDER BY id"
+        );
+        self.read(&text, &[org.into(), link.into()]).await
+    }
+}
+
+impl Tenant<'_> {
+    /// The notes written through a link, oldest first.
+    pub async fn guest_notes(&self, link: Uuid) -> Result<Vec<GuestNote>> {
+        self.share_link(link).await?;
+        let text = format!(
+            "SELECT {GUEST_NOTE_COLS} FROM guest_notes WHERE org_id = $1 AND link_id = $2 ORDER BY id"
+        );
+        self.read(&text, &[self.org_id().into(), link.into()]).await
+    }
+
+    pub async fn guest_note(&self, id: Uuid) -> Result<GuestNote> {
+        let text =
+            format!("SELECT {GUEST_NOTE_COLS} FROM guest_notes WHERE org_id = $1 AND id = $2");
+        self.read_opt(&text, &[self.org_id().into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "guest note",
+            })
+    }
+
+    /// Publishes a guest's note to the team: a note of its version on `frame`, written by the
+    /// caller in the guest's words, who it came from first. Publishing it again changes nothing.
+    pub async fn publish_guest_note(
+        &self,
+        id: Uuid,
+        frame: i64,
+    ) -> Result<(GuestNote, crate::tracking::notes::Note)> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let text = format!(
+                    "SELECT {GUEST_NOTE_COLS} FROM guest_notes WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let held: GuestNote = tx
+                    .query_opt(&text, &[org.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "guest note" })?;
+                let cols = crate::tracking::notes::NOTE_COLS;
+                if let Some(note_id) = held.note_id {
+                    let text = format!("SELECT {cols} FROM notes WHERE org_id = $1 AND id = $2");
+                    if let Some(note) = tx.query_opt(&text, &[org.into(), note_id.into()]).await? {
+                        return Ok((held, note));
+                    }
+                }
+                let (project_id, recipient): (Uuid, String) = tx
+                    .query_opt(
+                        "SELECT project_id, recipient FROM share_links WHERE org_id = $1 AND id = $2",
+                        &[org.into(), held.link_id.into()],
+                    )
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "share link" })?;
+                let mut note = crate::tracking::notes::Note {
+                    id: new_id(),
+                    project_id,
+                    task_id: None,
+                    shot_id: None,
+                    asset_id: None,
+                    version_id: Some(held.version_id),
+                    parent_id: None,
+                    author_id: scope.user_id,
+                    body: format!("{recipient}: {}", held.body),
+                    frame: Some(frame),
+                    frame_out: None,
+                    drawing: None,
+                    status_from: None,
+                    status_to: None,
+                    created_at: Millis(now_ms()),
+                    mentions: String::new(),
+                };
+                crate::tracking::notes::write_note(tx, &scope, &mut note).await?;
+                let now = Millis(now_ms());
+                tx.execute(
+                    "UPDATE guest_notes SET published_at = $3, published_by = $4, note_id = $5 WHERE org_id = $1 AND id = $2",
+                    &[org.into(), id.into(), now.into(), scope.user_id.into(), note.id.into()],
+                )
+                .await?;
+                let after = GuestNote {
+                    published_at: Some(now),
+                    published_by: Some(scope.user_id),
+                    note_id: Some(note.id),
+                    ..held
+                };
+                let change = Change::new(Some(org), "guest_note.published", "guest_note", id);
+                tx.record(&Actor::of(&scope), change.after(&after)).await?;
+                Ok((after, note))
+            })
+        })
+        .await
+    }
+}

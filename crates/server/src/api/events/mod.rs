@@ -43,7 +43,8 @@ pub struct StreamParams {
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
-        && (e.entity_type != "share_link" || scope.can(Permission::PlanProduction))
+        && (!matches!(e.entity_type.as_str(), "share_link" | "guest_note")
+            || scope.can(Permission::PlanProduction))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

@@ -8,7 +8,10 @@ use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
-use mstation_store::media::share::{MAX_LIFE_MS, NewShareLink, ShareLink, SharedVersion};
+use mstation_store::media::share::{
+    GuestNote, MAX_LIFE_MS, NewShareLink, ShareLink, SharedVersion,
+};
+use mstation_store::tracking::notes::Note;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +28,8 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(list_links, create_link))
         .routes(routes!(get_link))
         .routes(routes!(revoke_link))
+        .routes(routes!(list_guest_notes))
+        .routes(routes!(publish_guest_note))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -128,4 +133,57 @@ async fn revoke_link(
             .revoke_share_link(link_id)
             .await?,
     ))
+}
+
+/// The notes a link's guest wrote, held with production until published, oldest first.
+#[utoipa::path(get, path = "/api/v1/share-links/{link_id}/notes", tag = "media", params(("link_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<GuestNote>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_guest_notes(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(link_id): Path<Uuid>,
+) -> ApiResult<Json<Vec<GuestNote>>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::PlanProduction)?)
+            .guest_notes(link_id)
+            .await?,
+    ))
+}
+
+/// A guest's note published to the team and its note of the version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub guest_note: GuestNote,
+    pub note: Note,
+}
+
+/// Publishes a guest's note to the team: a note of its version, on the production frame the
+/// guest's copy showed, in the guest's words. Publishing it again changes nothing.
+#[utoipa::path(post, path = "/api/v1/guest-notes/{guest_note_id}/publish", tag = "media", params(("guest_note_id" = Uuid, Path)),
+    responses((status = 200, body = Published), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn publish_guest_note(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(guest_note_id): Path<Uuid>,
+) -> ApiResult<Json<Published>> {
+    let scope = m.may(Permission::PlanProduction)?;
+    let (guest_note, note) = publish(&state, scope, guest_note_id).await?;
+    Ok(Json(Published { guest_note, note }))
+}
+
+/// Publishes the guest note `id` on the frame its time in the copy is (the copy has the proxy's
+/// frames: the production frame of its first, at its rate).
+pub(crate) async fn publish(
+    state: &State,
+    scope: &mstation_core::TenantScope,
+    id: Uuid,
+) -> ApiResult<(GuestNote, Note)> {
+    let store = state.store.tenant(scope);
+    let held = store.guest_note(id).await?;
+    let reel = crate::pages::tracking::player::proxy_frames(&store, held.version_id).await?;
+    let [num, den] = reel.fps;
+    let frame = reel.first + held.at_ms * num / (den.max(1) * 1000);
+    Ok(store.publish_guest_note(id, frame).await?)
 }

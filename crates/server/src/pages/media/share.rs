@@ -32,6 +32,11 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/share-links/{link_id}/revoke", post(revoke_link))
         .route("/share/{token}", get(guest_page).post(guest_password))
         .route("/share/{token}/{version_id}", get(guest_player))
+        .route("/share/{token}/{version_id}/notes", post(guest_note))
+        .route(
+            "/app/guest-notes/{guest_note_id}/publish",
+            post(publish_note),
+        )
         .route("/share/{token}/{version_id}/media", get(guest_media))
 }
 
@@ -50,8 +55,9 @@ struct SharePage {
     closed: Option<String>,
     password: bool,
     versions: Vec<GuestVersion>,
-    /// The version played, when one is.
+    /// The version played, when one is, and the guest's notes on it (when, words, passed on).
     playing: Option<GuestVersion>,
+    notes: Vec<(String, String, bool)>,
     allow_download: bool,
 }
 
@@ -105,6 +111,7 @@ fn closed(why: &str, status: StatusCode) -> PageResult {
         password: false,
         versions: Vec::new(),
         playing: None,
+        notes: Vec::new(),
         allow_download: false,
     })?;
     *r.status_mut() = status;
@@ -162,6 +169,20 @@ async fn page_of(
                 .ok_or_else(|| ApiError::new(Code::NotFound))?,
         ),
     };
+    // The guest's own notes on the version played, held or passed on.
+    let notes = match playing.as_ref() {
+        None => Vec::new(),
+        Some(p) => state
+            .store
+            .platform()
+            .guest_notes_of(g.org_id, g.link.id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .filter(|n| n.version_id.to_string() == p.id)
+            .map(|n| (clock(n.at_ms), n.body, n.published_at.is_some()))
+            .collect(),
+    };
     html(SharePage {
         tr: Tr::now(),
         nav: None,
@@ -183,6 +204,7 @@ async fn page_of(
         password: false,
         versions,
         playing,
+        notes,
         allow_download: g.link.allow_download,
     })
 }
@@ -201,6 +223,7 @@ fn password_page(token: &str, _g: &GuestLink, flash: Option<(String, String)>) -
         password: true,
         versions: Vec::new(),
         playing: None,
+        notes: Vec::new(),
         allow_download: false,
     })
 }
@@ -476,6 +499,83 @@ async fn revoke_link(
         .store
         .tenant(&cx.scope)
         .revoke_share_link(link_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Redirect::to(&format!("/app/playlists/{}#share", link.playlist_id)).into_response())
+}
+
+/// A time in a copy as a guest reads it: `0:01.250`.
+fn clock(ms: i64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}.{:03}", s / 60, s % 60, ms % 1000)
+}
+
+#[derive(Deserialize)]
+struct GuestNoteForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    at: String,
+}
+
+/// A guest's note on the version played, where the copy stood: held with production, shown
+/// back to the guest under the player.
+async fn guest_note(
+    AxState(state): AxState<State>,
+    Path((token, version_id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<GuestNoteForm>,
+) -> PageResult {
+    let g = match open(&state, &token).await {
+        Ok(g) => g,
+        Err(page) => return page,
+    };
+    if !has_pass(&headers, &token, &g) {
+        return Ok(Redirect::to(&format!("/share/{token}")).into_response());
+    }
+    let at = match f.at.trim() {
+        "" => 0,
+        t => t.parse::<i64>().unwrap_or(-1),
+    };
+    match state
+        .store
+        .platform()
+        .add_guest_note(g.org_id, g.link.id, version_id, at, &f.body)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/share/{token}/{version_id}#notes")).into_response()),
+        Err(e @ mstation_store::StoreError::NotFound { .. }) => Err(ApiError::from(e).into()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            let flash = ("error".to_string(), e.page_detail());
+            let mut r = page_of(&state, &token, &g, Some(version_id), Some(flash)).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    csrf: String,
+}
+
+/// A guest's note published to the team from the playlist's page.
+async fn publish_note(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(guest_note_id): Path<Uuid>,
+    axum::Form(f): axum::Form<PublishForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    super::super::tracking::need(&cx, mstation_core::Permission::PlanProduction)?;
+    let (held, _) = crate::api::media::share::publish(&state, &cx.scope, guest_note_id).await?;
+    let link = state
+        .store
+        .tenant(&cx.scope)
+        .share_link(held.link_id)
         .await
         .map_err(ApiError::from)?;
     Ok(Redirect::to(&format!("/app/playlists/{}#share", link.playlist_id)).into_response())

@@ -557,6 +557,8 @@ struct LinkRow {
     /// "until 2026-12-13 10:00 · password · downloads".
     said: String,
     live: bool,
+    /// Its guest's notes: id, "SQ010_0010 v003 · 0:01.250", the words, whether published.
+    notes: Vec<(String, String, String, bool)>,
 }
 
 /// A review session of a playlist, as its page lists it.
@@ -689,7 +691,7 @@ pub(in crate::pages) async fn playlist_view_shared(
         })
         .collect();
     let can_share = cx.scope.can(Permission::PlanProduction);
-    let links = match can_share {
+    let mut links: Vec<LinkRow> = match can_share {
         false => Vec::new(),
         true => store
             .share_links(playlist_id)
@@ -720,10 +722,39 @@ pub(in crate::pages) async fn playlist_view_shared(
                     recipient: l.recipient,
                     said: said.join(" · "),
                     live: l.live,
+                    notes: Vec::new(),
                 }
             })
             .collect(),
     };
+    // What each link's guest wrote, on which version and where in it.
+    let labels: HashMap<Uuid, String> = found
+        .items
+        .iter()
+        .zip(&items)
+        .map(|(i, row)| (i.version_id, format!("{} {}", row.subject, row.number)))
+        .collect();
+    for l in &mut links {
+        let Ok(id) = l.id.parse::<Uuid>() else {
+            continue;
+        };
+        l.notes = store
+            .guest_notes(id)
+            .await?
+            .into_iter()
+            .map(|n| {
+                let s = n.at_ms / 1000;
+                let at = format!("{}:{:02}.{:03}", s / 60, s % 60, n.at_ms % 1000);
+                let on = labels.get(&n.version_id).cloned().unwrap_or_default();
+                (
+                    n.id.to_string(),
+                    format!("{on} · {at}"),
+                    n.body,
+                    n.published_at.is_some(),
+                )
+            })
+            .collect();
+    }
     let made = i18n::text_args(
         "playlist-made",
         &[
