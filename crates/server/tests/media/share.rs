@@ -395,3 +395,97 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     db.close().await;
     assert_eq!(guest(&srv, &open_page, None).await.status(), 404);
 }
+
+/// A link made before a version's proxy is: the copy is made once the proxy is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_waiting_for_a_proxy_gets_its_copy_when_the_proxy_is_made() {
+    // No workers: the file is not even read until a second server with workers starts.
+    let srv = start_with_workers(Backend::Sqlite, 0).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let clip = ffmpeg_clip("320x180", "24", "1", &[]);
+    let at = create(&srv, &a.token, clip.len(), "SH020_comp_v001.mov").await;
+    assert_eq!(
+        patch(&srv, &a.token, &at, 0, clip).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
+    let file = id(&files["items"][0]);
+    let (_, p) = srv
+        .post(
+            &a.token,
+            "/api/v1/projects",
+            json!({"name": "Moon", "code": "MOON", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    let project = id(&p);
+    let (_, hero) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project}/assets"),
+            json!({"kind": "prop", "name": "Kite"}),
+        )
+        .await;
+    let (_, types) = srv
+        .get(&a.token, &format!("/api/v1/projects/{project}/task-types"))
+        .await;
+    let (_, tasks) = srv
+        .post(
+            &a.token,
+            "/api/v1/tasks",
+            json!({"tasks": [{"asset_id": hero["id"], "task_type_id": types["items"][1]["id"]}]}),
+        )
+        .await;
+    let (_, version) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{}/versions", id(&tasks["items"][0])),
+            json!({"media": [file]}),
+        )
+        .await;
+    let (_, list) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/projects/{project}/playlists"),
+            json!({"name": "Early", "items": [version["id"]]}),
+        )
+        .await;
+    let (s, made) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{}/share-links", id(&list)),
+            json!({"recipient": "Director"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let detail = format!("/api/v1/share-links/{}", id(&made["link"]));
+    let (_, d) = srv.get(&a.token, &detail).await;
+    assert!(
+        d["versions"][0]["job_id"].is_null(),
+        "nothing to copy yet: {d}"
+    );
+    let page = made["path"].as_str().unwrap().to_string();
+    let html = guest(&srv, &page, None).await.text().await.unwrap();
+    assert!(
+        html.contains("Kite v001") && !html.contains("href=\"/share/"),
+        "{html}"
+    );
+
+    // Workers start: probe, proxy, then the link's copy.
+    let _workers = start_beside(&srv, 1).await;
+    let mut copy = Value::Null;
+    for _ in 0..600 {
+        let (_, d) = srv.get(&a.token, &detail).await;
+        if d["versions"][0]["hash"].is_string() {
+            copy = d["versions"][0]["hash"].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(copy.is_string(), "the copy was made once the proxy was");
+    let media = format!("{page}/{}/media", id(&version));
+    let served = guest(&srv, &media, None).await.bytes().await.unwrap();
+    assert_eq!(
+        Value::String(blake3::hash(&served).to_hex().to_string()),
+        copy
+    );
+}

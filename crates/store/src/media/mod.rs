@@ -1419,7 +1419,8 @@ pub(crate) async fn proxy_tx(
         Change::new(Some(org_id), "media.proxied", "media_file", media_file_id).after(&after),
     )
     .await?;
-    Ok(())
+    // Live share links waiting for this file's version get their copy made now.
+    share::fill_in_tx(tx, org_id, media_file_id, &d.proxy_hash).await
 }
 
 /// Makes the complete upload `u` (its bytes the blob `hash`) a file of the organisation, of the

@@ -375,6 +375,55 @@ impl Platform<'_> {
     }
 }
 
+/// Inside the write that records the proxy of the file `file`: a copy asked of the job queue
+/// for each live link sharing a version made of it that had nothing to play when the link was
+/// made.
+pub(crate) async fn fill_in_tx(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    file: Uuid,
+    proxy_hash: &str,
+) -> Result<()> {
+    let waiting: Vec<(Uuid, Uuid, String)> = tx
+        .query(
+            "SELECT m.link_id, m.version_id, l.recipient FROM share_link_media m
+             JOIN share_links l ON l.org_id = m.org_id AND l.id = m.link_id
+             JOIN version_media vm ON vm.org_id = m.org_id AND vm.version_id = m.version_id
+             WHERE m.org_id = $1 AND vm.media_file_id = $2 AND m.job_id IS NULL
+               AND l.revoked_at IS NULL AND l.expires_at > $3",
+            &[org.into(), file.into(), now_ms().into()],
+        )
+        .await?;
+    for (link, version, recipient) in waiting {
+        let job = crate::jobs::insert_job(
+            tx,
+            &crate::jobs::NewJob {
+                org_id: Some(org),
+                kind: WATERMARK_JOB.into(),
+                payload: serde_json::json!({"media_file_id": file, "hash": proxy_hash,
+                    "share_link_id": link, "version_id": version, "text": recipient}),
+                priority: 0,
+                max_attempts: 3,
+                run_after: None,
+            },
+        )
+        .await?;
+        tx.execute(
+            "UPDATE share_link_media SET media_file_id = $4, job_id = $5, error = NULL
+             WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+            &[
+                org.into(),
+                link.into(),
+                version.into(),
+                file.into(),
+                job.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Inside the end of a `media.watermark` job: the copy made for its link and version.
 pub(crate) async fn watermark_tx(
     tx: &mut WriteTx<'_>,
