@@ -43,6 +43,71 @@ async fn guest(srv: &Srv, path: &str, cookie: Option<&str>) -> reqwest::Response
     r.send().await.unwrap()
 }
 
+/// A project with one asset, a task on it, a version of the task made of `file`, and a playlist
+/// holding that version: the version and the playlist.
+async fn shared_version(srv: &Srv, token: &str, asset: &str, file: &str) -> (Value, String) {
+    let (_, p) = srv
+        .post(
+            token,
+            "/api/v1/projects",
+            json!({"name": "Moon", "code": "MOON", "fps": "24", "width": 1920, "height": 1080}),
+        )
+        .await;
+    let project = id(&p);
+    let (_, hero) = srv
+        .post(
+            token,
+            &format!("/api/v1/projects/{project}/assets"),
+            json!({"kind": "character", "name": asset}),
+        )
+        .await;
+    let (_, types) = srv
+        .get(token, &format!("/api/v1/projects/{project}/task-types"))
+        .await;
+    let (_, tasks) = srv
+        .post(
+            token,
+            "/api/v1/tasks",
+            json!({"tasks": [{"asset_id": hero["id"], "task_type_id": types["items"][1]["id"]}]}),
+        )
+        .await;
+    let (s, version) = srv
+        .post(
+            token,
+            &format!("/api/v1/tasks/{}/versions", id(&tasks["items"][0])),
+            json!({"comment": "for the client", "media": [file]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{version}");
+    let (_, list) = srv
+        .post(
+            token,
+            &format!("/api/v1/projects/{project}/playlists"),
+            json!({"name": "Client review", "items": [version["id"]]}),
+        )
+        .await;
+    (version, id(&list))
+}
+
+/// Uploads a clip of `seconds` as `name`: the file's id.
+async fn uploaded(srv: &Srv, token: &str, name: &str, seconds: &str) -> String {
+    let clip = ffmpeg_clip("320x180", "24", seconds, &[]);
+    let at = create(srv, token, clip.len(), name).await;
+    assert_eq!(
+        patch(srv, token, &at, 0, clip).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, files) = srv.get(token, "/api/v1/media").await;
+    let f = files["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap()
+        .clone();
+    id(&f)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     let srv = start(Backend::Sqlite).await;
@@ -58,14 +123,7 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
         .await;
 
     // A version with a played file, in a playlist.
-    let clip = ffmpeg_clip("320x180", "24", "2", &[]);
-    let at = create(&srv, &a.token, clip.len(), "SH010_comp_v001.mov").await;
-    assert_eq!(
-        patch(&srv, &a.token, &at, 0, clip).await.status(),
-        StatusCode::NO_CONTENT
-    );
-    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
-    let file = id(&files["items"][0]);
+    let file = uploaded(&srv, &a.token, "SH010_comp_v001.mov", "2").await;
     let mut proxy = Value::Null;
     for _ in 0..600 {
         let (_, f) = srv.get(&a.token, &format!("/api/v1/media/{file}")).await;
@@ -76,48 +134,8 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(proxy.is_string(), "the proxy was made");
-    let (_, p) = srv
-        .post(
-            &a.token,
-            "/api/v1/projects",
-            json!({"name": "Moon", "code": "MOON", "fps": "24", "width": 1920, "height": 1080}),
-        )
-        .await;
-    let project = id(&p);
-    let (_, hero) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/projects/{project}/assets"),
-            json!({"kind": "character", "name": "Hero"}),
-        )
-        .await;
-    let (_, types) = srv
-        .get(&a.token, &format!("/api/v1/projects/{project}/task-types"))
-        .await;
-    let (_, tasks) = srv
-        .post(
-            &a.token,
-            "/api/v1/tasks",
-            json!({"tasks": [{"asset_id": hero["id"], "task_type_id": types["items"][1]["id"]}]}),
-        )
-        .await;
-    let task = id(&tasks["items"][0]);
-    let (s, version) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/tasks/{task}/versions"),
-            json!({"comment": "for the client", "media": [file]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{version}");
-    let (_, list) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/projects/{project}/playlists"),
-            json!({"name": "Client review", "items": [version["id"]]}),
-        )
-        .await;
-    let links = format!("/api/v1/playlists/{}/share-links", id(&list));
+    let (version, list) = shared_version(&srv, &a.token, "Hero", &file).await;
+    let links = format!("/api/v1/playlists/{list}/share-links");
 
     // Made by producers and coordinators, with a recipient, 1 to 90 days and a real password.
     let (s, _) = srv
@@ -402,57 +420,12 @@ async fn a_link_waiting_for_a_proxy_gets_its_copy_when_the_proxy_is_made() {
     // No workers: the file is not even read until a second server with workers starts.
     let srv = start_with_workers(Backend::Sqlite, 0).await;
     let a = srv.tenant("Alpha", "alpha").await;
-    let clip = ffmpeg_clip("320x180", "24", "1", &[]);
-    let at = create(&srv, &a.token, clip.len(), "SH020_comp_v001.mov").await;
-    assert_eq!(
-        patch(&srv, &a.token, &at, 0, clip).await.status(),
-        StatusCode::NO_CONTENT
-    );
-    let (_, files) = srv.get(&a.token, "/api/v1/media").await;
-    let file = id(&files["items"][0]);
-    let (_, p) = srv
-        .post(
-            &a.token,
-            "/api/v1/projects",
-            json!({"name": "Moon", "code": "MOON", "fps": "24", "width": 1920, "height": 1080}),
-        )
-        .await;
-    let project = id(&p);
-    let (_, hero) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/projects/{project}/assets"),
-            json!({"kind": "prop", "name": "Kite"}),
-        )
-        .await;
-    let (_, types) = srv
-        .get(&a.token, &format!("/api/v1/projects/{project}/task-types"))
-        .await;
-    let (_, tasks) = srv
-        .post(
-            &a.token,
-            "/api/v1/tasks",
-            json!({"tasks": [{"asset_id": hero["id"], "task_type_id": types["items"][1]["id"]}]}),
-        )
-        .await;
-    let (_, version) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/tasks/{}/versions", id(&tasks["items"][0])),
-            json!({"media": [file]}),
-        )
-        .await;
-    let (_, list) = srv
-        .post(
-            &a.token,
-            &format!("/api/v1/projects/{project}/playlists"),
-            json!({"name": "Early", "items": [version["id"]]}),
-        )
-        .await;
+    let file = uploaded(&srv, &a.token, "SH020_comp_v001.mov", "1").await;
+    let (version, list) = shared_version(&srv, &a.token, "Kite", &file).await;
     let (s, made) = srv
         .post(
             &a.token,
-            &format!("/api/v1/playlists/{}/share-links", id(&list)),
+            &format!("/api/v1/playlists/{list}/share-links"),
             json!({"recipient": "Director"}),
         )
         .await;
