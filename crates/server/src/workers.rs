@@ -278,19 +278,7 @@ async fn proxy(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let made = crate::media_jobs::make_proxy(&src.path, &dir, &settings).await;
     let result = match made {
         Ok(files) => {
-            let keep = |path: std::path::PathBuf| async move {
-                let size = tokio::fs::metadata(&path)
-                    .await
-                    .map_err(|e| JobFailure::Retry(e.to_string()))?
-                    .len();
-                let h = mstation_store::media::blobs::hash_file(path.clone(), size)
-                    .await
-                    .map_err(|e| JobFailure::Retry(e.to_string()))?;
-                crate::api::media::tus::keep_blob(state, &h, &path, size as i64)
-                    .await
-                    .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
-                Ok::<_, JobFailure>(h)
-            };
+            let keep = |path: std::path::PathBuf| keep_made(state, path);
             let sprite_hash = match files.sprite {
                 Some(s) => Some(keep(s).await?),
                 None => None,
@@ -335,14 +323,41 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     }
 }
 
+/// Keeps a file a media job made as a blob: its hash.
+async fn keep_made(state: &State, path: std::path::PathBuf) -> Result<String, JobFailure> {
+    let size = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?
+        .len();
+    let h = mstation_store::media::blobs::hash_file(path.clone(), size)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    crate::api::media::tus::keep_blob(state, &h, &path, size as i64)
+        .await
+        .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
+    Ok(h)
+}
+
 /// Makes a share link's copy of a version: its proxy with the link's recipient burnt into every
 /// frame (`media_jobs::make_watermarked`).
 async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let (_, hash, payload) = media_target(job)?;
-    let text = payload["text"].as_str().unwrap_or_default().to_string();
-    if text.is_empty() {
-        return Err(JobFailure::Final("the job names no one to mark".into()));
-    }
+    let link = payload["share_link_id"]
+        .as_str()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok());
+    let (Some(org), Some(link)) = (job.org_id, link) else {
+        return Err(JobFailure::Final("the job names no share link".into()));
+    };
+    // Whom the copy is for, read now: a link withdrawn or run out meanwhile gets no copy.
+    let text = match state.store.platform().share_recipient(org, link).await {
+        Ok(Some(name)) => name,
+        Ok(None) => {
+            return Err(JobFailure::Final(
+                "the share link was withdrawn or ran out".into(),
+            ));
+        }
+        Err(e) => return Err(JobFailure::Retry(e.to_string())),
+    };
     let src = state
         .blobs
         .readable(&hash)
@@ -360,19 +375,7 @@ async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let dir = state.blobs.staging_file(job.id).with_extension("mark");
     let made = crate::media_jobs::make_watermarked(&src.path, &dir, &text, duration).await;
     let result = match made {
-        Ok(path) => {
-            let size = tokio::fs::metadata(&path)
-                .await
-                .map_err(|e| JobFailure::Retry(e.to_string()))?
-                .len();
-            let h = mstation_store::media::blobs::hash_file(path.clone(), size)
-                .await
-                .map_err(|e| JobFailure::Retry(e.to_string()))?;
-            crate::api::media::tus::keep_blob(state, &h, &path, size as i64)
-                .await
-                .map_err(|e| JobFailure::Retry(format!("{:?}", e.code)))?;
-            Ok(Ran::Made(Made::Watermarked(h)))
-        }
+        Ok(path) => Ok(Ran::Made(Made::Watermarked(keep_made(state, path).await?))),
         Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
             "ffmpeg could not mark the copy: {}",
             mstation_core::media::probe::reason(&stderr)

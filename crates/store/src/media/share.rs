@@ -249,8 +249,7 @@ impl Tenant<'_> {
                                     org_id: Some(org),
                                     kind: WATERMARK_JOB.into(),
                                     payload: serde_json::json!({"media_file_id": file, "hash": hash,
-                                        "share_link_id": id, "version_id": version,
-                                        "text": recipient}),
+                                        "share_link_id": id, "version_id": version}),
                                     priority: 0,
                                     max_attempts: 3,
                                     run_after: None,
@@ -369,6 +368,14 @@ impl Platform<'_> {
         self.read_opt(&text, &[hash_secret(token).into()]).await
     }
 
+    /// Whom the live link `link` of `org` is for (none once revoked or run out): what its
+    /// copies are marked with, read when each is made, so no job's payload names anyone.
+    pub async fn share_recipient(&self, org: Uuid, link: Uuid) -> Result<Option<String>> {
+        let text = format!("SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2");
+        let found: Option<ShareLink> = self.read_opt(&text, &[org.into(), link.into()]).await?;
+        Ok(found.filter(|l| l.live).map(|l| l.recipient))
+    }
+
     /// The versions the link `link` of the organisation `org` shares.
     pub async fn guest_versions(&self, org: Uuid, link: Uuid) -> Result<Vec<SharedVersion>> {
         self.read(SHARED, &[org.into(), link.into()]).await
@@ -384,9 +391,9 @@ pub(crate) async fn fill_in_tx(
     file: Uuid,
     proxy_hash: &str,
 ) -> Result<()> {
-    let waiting: Vec<(Uuid, Uuid, String)> = tx
+    let waiting: Vec<(Uuid, Uuid)> = tx
         .query(
-            "SELECT m.link_id, m.version_id, l.recipient FROM share_link_media m
+            "SELECT m.link_id, m.version_id FROM share_link_media m
              JOIN share_links l ON l.org_id = m.org_id AND l.id = m.link_id
              JOIN version_media vm ON vm.org_id = m.org_id AND vm.version_id = m.version_id
              WHERE m.org_id = $1 AND vm.media_file_id = $2 AND m.job_id IS NULL
@@ -394,14 +401,25 @@ pub(crate) async fn fill_in_tx(
             &[org.into(), file.into(), now_ms().into()],
         )
         .await?;
-    for (link, version, recipient) in waiting {
+    for (link, version) in waiting {
+        // Claimed first: a version with two files proxied at once gets one copy.
+        let claimed = tx
+            .execute(
+                "UPDATE share_link_media SET media_file_id = $4, error = NULL
+                 WHERE org_id = $1 AND link_id = $2 AND version_id = $3 AND job_id IS NULL AND media_file_id IS NULL",
+                &[org.into(), link.into(), version.into(), file.into()],
+            )
+            .await?;
+        if claimed == 0 {
+            continue;
+        }
         let job = crate::jobs::insert_job(
             tx,
             &crate::jobs::NewJob {
                 org_id: Some(org),
                 kind: WATERMARK_JOB.into(),
                 payload: serde_json::json!({"media_file_id": file, "hash": proxy_hash,
-                    "share_link_id": link, "version_id": version, "text": recipient}),
+                    "share_link_id": link, "version_id": version}),
                 priority: 0,
                 max_attempts: 3,
                 run_after: None,
@@ -409,15 +427,8 @@ pub(crate) async fn fill_in_tx(
         )
         .await?;
         tx.execute(
-            "UPDATE share_link_media SET media_file_id = $4, job_id = $5, error = NULL
-             WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
-            &[
-                org.into(),
-                link.into(),
-                version.into(),
-                file.into(),
-                job.into(),
-            ],
+            "UPDATE share_link_media SET job_id = $4 WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+            &[org.into(), link.into(), version.into(), job.into()],
         )
         .await?;
     }

@@ -184,6 +184,9 @@ pub(crate) async fn publish(
     let held = store.guest_note(id).await?;
     let reel = crate::pages::tracking::player::proxy_frames(&store, held.version_id).await?;
     let [num, den] = reel.fps;
-    let frame = reel.first + held.at_ms * num / (den.max(1) * 1000);
+    // The frame shown at that time (the browser rounds its time to the millisecond, so half a
+    // millisecond is given back), within the copy's frames.
+    let index = (2 * held.at_ms + 1) * num / (2000 * den.max(1));
+    let frame = reel.first + index.clamp(0, (reel.count - 1).max(0));
     Ok(store.publish_guest_note(id, frame).await?)
 }

@@ -522,6 +522,7 @@ struct GuestNoteForm {
 /// back to the guest under the player.
 async fn guest_note(
     AxState(state): AxState<State>,
+    ClientIp(ip): ClientIp,
     Path((token, version_id)): Path<(String, Uuid)>,
     headers: HeaderMap,
     axum::Form(f): axum::Form<GuestNoteForm>,
@@ -532,6 +533,19 @@ async fn guest_note(
     };
     if !has_pass(&headers, &token, &g) {
         return Ok(Redirect::to(&format!("/share/{token}")).into_response());
+    }
+    // Ten a minute from an address and through a link: enough to review, too few to flood.
+    for key in [
+        format!("guest-note-ip:{ip}"),
+        format!("guest-note:{}", g.link.id),
+    ] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            let e = ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait);
+            let flash = ("error".to_string(), e.page_detail());
+            let mut r = page_of(&state, &token, &g, Some(version_id), Some(flash)).await?;
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(r);
+        }
     }
     let at = match f.at.trim() {
         "" => 0,
