@@ -210,7 +210,7 @@ async fn page_of(
 }
 
 /// The password form of a link.
-fn password_page(token: &str, _g: &GuestLink, flash: Option<(String, String)>) -> PageResult {
+fn password_page(token: &str, flash: Option<(String, String)>) -> PageResult {
     html(SharePage {
         tr: Tr::now(),
         nav: None,
@@ -238,7 +238,7 @@ async fn guest_page(
         Err(page) => return page,
     };
     if !has_pass(&headers, &token, &g) {
-        return password_page(&token, &g, None);
+        return password_page(&token, None);
     }
     page_of(&state, &token, &g, None, None).await
 }
@@ -267,14 +267,14 @@ async fn guest_password(
     for key in [format!("share-ip:{ip}"), format!("share:{}", g.link.id)] {
         if let Err(wait) = state.login_limiter.check(&key) {
             let e = ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait);
-            let mut r = password_page(&token, &g, Some(("error".into(), e.page_detail())))?;
+            let mut r = password_page(&token, Some(("error".into(), e.page_detail())))?;
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             return Ok(r);
         }
     }
     if !mstation_store::identity::check_password(hash.clone(), f.password).await {
         let flash = ("error".to_string(), i18n::text("share-wrong-password"));
-        let mut r = password_page(&token, &g, Some(flash))?;
+        let mut r = password_page(&token, Some(flash))?;
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(r);
     }
