@@ -163,6 +163,12 @@ impl Role {
         }
     }
 
+    /// Whether the notes this role writes wait for production: a client's words reach the
+    /// artists when a producer or coordinator publishes them, not before.
+    pub fn notes_held(self) -> bool {
+        self == Role::Client
+    }
+
     /// Whether a member holding `self` may hand `other` to someone: nobody grants more than they
     /// hold, and only an owner makes owners.
     pub fn may_assign(self, other: Role) -> bool {

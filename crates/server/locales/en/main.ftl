@@ -284,6 +284,7 @@ entity-playlist = playlist
 entity-review_session = review session
 entity-share_link = share link
 entity-guest_note = guest note
+entity-note = note
 entity-project = project
 entity-record = record
 entity-sequence = sequence
@@ -565,6 +566,8 @@ activity-task-created = created the task { $subject }
 activity-task-updated = updated the task { $subject }
 activity-task-status_changed = changed the status of { $subject }
 activity-note-created = wrote a note on { $subject }
+activity-note-held = wrote a note for production on { $subject }
+activity-note-published = published a client's note on { $subject } to the team
 activity-version-created = handed in { $version } of { $subject }
 activity-time_log-created = logged { $duration } on { $subject }
 activity-time_log-updated = corrected the time logged on { $subject }
@@ -858,6 +861,8 @@ activity-mention-version = mentioned you in a note on { $version } of { $subject
 asset-notes = Notes on the asset
 asset-no-notes = No notes on this asset yet.
 version-note-write = Write a note on { $version }
+note-held = With production: the team reads it once a producer or coordinator publishes it
+note-publish = Publish to the team
 
 ## Shot locators (an editor's markers, from the cut)
 shot-locators = Markers from the cut

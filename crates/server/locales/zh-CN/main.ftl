@@ -284,6 +284,7 @@ entity-playlist = 播放列表
 entity-review_session = 审看会
 entity-share_link = 分享链接
 entity-guest_note = 访客备注
+entity-note = 备注
 entity-project = 项目
 entity-record = 记录
 entity-sequence = 场次
@@ -565,6 +566,8 @@ activity-task-created = 创建了任务 { $subject }
 activity-task-updated = 更新了任务 { $subject }
 activity-task-status_changed = 修改了 { $subject } 的状态
 activity-note-created = 在 { $subject } 上写了备注
+activity-note-held = 在 { $subject } 上写了待制片发布的备注
+activity-note-published = 将 { $subject } 上的客户备注发布给团队
 activity-version-created = 提交了 { $subject } 的 { $version }
 activity-time_log-created = 在 { $subject } 上登记了 { $duration }
 activity-time_log-updated = 修改了 { $subject } 上登记的工时
@@ -855,6 +858,8 @@ activity-mention-version = 在 { $subject } 的 { $version } 的备注中提到�
 asset-notes = 资产备注
 asset-no-notes = 这个资产还没有备注。
 version-note-write = 给 { $version } 写备注
+note-held = 待制片审阅：制片或统筹发布后团队才能看到
+note-publish = 发布给团队
 
 ## Shot locators (an editor's markers, from the cut)
 shot-locators = 剪辑标记

@@ -935,3 +935,78 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_note_waits_on_the_page_until_production_publishes_it() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        srv.person(&a, "li@alpha.example", "Li Wei", Role::Artist)
+            .await;
+        srv.person(&a, "dir@client.example", "The Director", Role::Client)
+            .await;
+        let p = production(&srv, &a).await;
+        let asset_url = format!("/app/assets/{}", p.asset);
+        let client = Browser::sign_in(&srv, "dir@client.example", PASSWORD).await;
+        let (s, _) = client
+            .post(
+                &format!("{asset_url}/notes"),
+                &[("body", "Warmer light on the lantern."), ("frame", "")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        // Its author sees it, said to be with production; nothing to publish it with.
+        let (_, page) = client.get(&asset_url).await;
+        let notes = marked(&page, "notes", "</section>");
+        assert!(
+            notes.contains("Warmer light") && notes.contains("data-testid=\"held\""),
+            "{notes}"
+        );
+        assert!(notes.contains("With production") && !notes.contains("publish-held"));
+        // The artist does not.
+        let li = Browser::sign_in(&srv, "li@alpha.example", PASSWORD).await;
+        let (_, page) = li.get(&asset_url).await;
+        assert!(!page.contains("Warmer light"), "{page}");
+        // The producer publishes it from the page.
+        let owner = Browser::sign_in(&srv, &a.owner.email, &a.password).await;
+        let (_, page) = owner.get(&asset_url).await;
+        let notes = marked(&page, "notes", "</section>");
+        let at = notes.find("action=\"/app/notes/").expect("a publish form");
+        let action = &notes[at + 8..at + 8 + notes[at + 8..].find('"').unwrap()];
+        // Not by the artist.
+        assert_eq!(li.post(action, &[]).await.0, 403);
+        assert!(!li.get(&asset_url).await.1.contains("Warmer light"));
+        let (s, _) = owner.post(action, &[]).await;
+        assert_eq!(s, 303);
+        let (_, page) = li.get(&asset_url).await;
+        let notes = marked(&page, "notes", "</section>");
+        assert!(
+            notes.contains("Warmer light") && notes.contains("The Director"),
+            "{notes}"
+        );
+        assert!(
+            !notes.contains("data-testid=\"held\""),
+            "published: {notes}"
+        );
+
+        // In Chinese, for its author and for production.
+        let (s, _) = client
+            .post(
+                &format!("{asset_url}/notes"),
+                &[("body", "And a longer flicker."), ("frame", "")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        for who in [&client, &owner] {
+            assert_eq!(
+                who.post("/app/language", &[("locale", "zh-CN")]).await.0,
+                303
+            );
+            let (_, zh) = who.get(&asset_url).await;
+            no_english(&zh, "the asset page with a held note");
+            assert!(zh.contains("待制片审阅"), "{zh}");
+        }
+        let (_, zh) = owner.get(&asset_url).await;
+        assert!(zh.contains("发布给团队"), "{zh}");
+    })
+    .await;
+}

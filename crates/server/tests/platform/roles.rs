@@ -99,6 +99,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         }
         // Share links name who they are for: producers' and coordinators' to make and see.
         (_, p) if p.contains("share-links") || p.starts_with("/api/v1/guest-notes/") => PLANNERS,
+        // A client's held note is published to the team by a producer or coordinator.
+        ("POST", "/api/v1/notes/{note_id}/publish") => PLANNERS,
         ("GET", _) => EVERYONE,
         ("POST", "/api/v1/projects") | ("PATCH", "/api/v1/projects/{project_id}") => PRODUCERS,
         ("PATCH", "/api/v1/statuses/{status_id}") => PRODUCERS,

@@ -144,7 +144,7 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201, "{tasks}");
     let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
-    let (s, _) = srv
+    let (s, note) = srv
         .post(
             &a.token,
             &format!("/api/v1/tasks/{task_id}/notes"),
@@ -152,6 +152,7 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201);
+    let note_id = note["note"]["id"].as_str().unwrap().to_string();
     let (s, asset) = srv
         .post(
             &a.token,
@@ -420,6 +421,7 @@ pub(crate) async fn one_of_everything(
         ("session_id", session_id),
         ("link_id", link_id),
         ("guest_note_id", guest_note_id),
+        ("note_id", note_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
         ("view_id", view["id"].as_str().unwrap().to_string()),
         (

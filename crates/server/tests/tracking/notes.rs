@@ -202,3 +202,206 @@ async fn notes_on_everything_with_mentions() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_notes_wait_for_production() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let (li, li_token) = person(&srv, &a, "li.wei@alpha.example", "Li Wei", Role::Artist).await;
+        let (_, coord) = person(&srv, &a, "mei@alpha.example", "Mei", Role::Coordinator).await;
+        let (client, client_token) = person(
+            &srv,
+            &a,
+            "director@client.example",
+            "Director",
+            Role::Client,
+        )
+        .await;
+        let f = production(&srv, &a.token).await;
+        let (_, v) = srv
+            .get(&a.token, &format!("/api/v1/versions/{}", f.version))
+            .await;
+        let project = v["project_id"].as_str().unwrap().to_string();
+        let version_notes = format!("/api/v1/versions/{}/notes", f.version);
+        let task_notes = format!("/api/v1/tasks/{}/notes", f.task);
+
+        // The client's words are held: no mentions yet, and said so.
+        let (s, held) = srv
+            .post(
+                &client_token,
+                &version_notes,
+                json!({"body": "@\"Li Wei\" the sky is too green", "frame": 1001}),
+            )
+            .await;
+        assert_eq!(s, 201, "{held}");
+        assert_eq!(
+            (held["held"].as_bool(), held["mentions"].clone()),
+            (Some(true), json!([])),
+            "{held}"
+        );
+        let held_id = held["id"].as_str().unwrap().to_string();
+        let (s, on_task) = srv
+            .post(&client_token, &task_notes, json!({"body": "and shorter"}))
+            .await;
+        assert_eq!(
+            (s, on_task["note"]["held"].as_bool()),
+            (201, Some(true)),
+            "{on_task}"
+        );
+        // An artist's note is not held.
+        let (_, own) = srv
+            .post(&li_token, &version_notes, json!({"body": "new sky coming"}))
+            .await;
+        assert_eq!(own["held"], false);
+
+        let count = |v: &Value, id: &str| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["id"] == id)
+                .count()
+        };
+        // The artist reads none of it: not in the lists, not in the mentions, not in the feed.
+        let (_, list) = srv.get(&li_token, &version_notes).await;
+        assert_eq!(
+            (
+                list["items"].as_array().unwrap().len(),
+                count(&list, &held_id)
+            ),
+            (1, 0),
+            "{list}"
+        );
+        let (_, list) = srv.get(&li_token, &task_notes).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+        assert_eq!(
+            srv.get(&li_token, "/api/v1/people/me/mentions").await.1["total"],
+            0
+        );
+        let (_, feed) = srv
+            .get(
+                &li_token,
+                &format!("/api/v1/projects/{project}/activity?limit=100"),
+            )
+            .await;
+        assert!(!feed.to_string().contains("too green"), "{feed}");
+        assert!(
+            feed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["entity_type"] != "held_note")
+        );
+        // Nor can the artist answer it.
+        let (s, v) = srv
+            .post(
+                &li_token,
+                &version_notes,
+                json!({"body": "why?", "parent_id": held_id}),
+            )
+            .await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("parent_id")), "{v}");
+        // Its author and production read it, held.
+        for token in [&client_token, &coord, &a.token] {
+            let (_, list) = srv.get(token, &version_notes).await;
+            let n = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"] == held_id.as_str())
+                .cloned();
+            assert_eq!(n.map(|n| n["held"].clone()), Some(json!(true)), "{list}");
+        }
+        let (_, feed) = srv
+            .get(
+                &coord,
+                &format!("/api/v1/projects/{project}/activity?limit=100"),
+            )
+            .await;
+        assert!(
+            feed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "note.held"),
+            "{feed}"
+        );
+
+        // Published by production only, within the organisation.
+        let publish = format!("/api/v1/notes/{held_id}/publish");
+        assert_eq!(srv.post(&li_token, &publish, json!({})).await.0, 403);
+        assert_eq!(srv.post(&client_token, &publish, json!({})).await.0, 403);
+        assert_eq!(srv.post(&b.token, &publish, json!({})).await.0, 404);
+        assert_eq!(
+            srv.post(
+                &coord,
+                &format!("/api/v1/notes/{}/publish", uuid::Uuid::now_v7()),
+                json!({})
+            )
+            .await
+            .0,
+            404
+        );
+        let (s, out) = srv.post(&coord, &publish, json!({})).await;
+        assert_eq!(s, 200, "{out}");
+        assert_eq!(
+            (
+                out["held"].as_bool(),
+                ids(&out["mentions"]),
+                out["author_id"].as_str(),
+                out["frame"].as_i64()
+            ),
+            (
+                Some(false),
+                vec![li.clone()],
+                Some(client.as_str()),
+                Some(1001)
+            ),
+            "the client's note as written, its mention resolved now"
+        );
+        let (_, list) = srv.get(&li_token, &version_notes).await;
+        assert_eq!(count(&list, &held_id), 1, "{list}");
+        assert_eq!(
+            srv.get(&li_token, "/api/v1/people/me/mentions").await.1["total"],
+            1
+        );
+        let events = srv
+            .store()
+            .platform()
+            .events_after(0, 10_000)
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter(|e| e.entity_id.map(|i| i.to_string()) == Some(held_id.clone()))
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["note.held", "note.published"]);
+        // Again: nothing changes.
+        let (s, again) = srv.post(&coord, &publish, json!({})).await;
+        assert_eq!(
+            (s, again["mentions"].clone()),
+            (200, out["mentions"].clone())
+        );
+        let events = srv
+            .store()
+            .platform()
+            .events_after(0, 10_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            events.iter().filter(|e| e.kind == "note.published").count(),
+            1
+        );
+        // The task note is still held.
+        assert_eq!(
+            srv.get(&li_token, &task_notes).await.1["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+    })
+    .await;
+}

@@ -1,6 +1,7 @@
 //! The audit log: who changed what in which organisation, when, with the before and after.
 //! Rows are written by `record!` inside the transaction of the change itself.
 
+use mstation_core::identity::Permission;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -9,6 +10,11 @@ use crate::{COUNT_CAP, DbError, FromRow, ListQuery, Millis, Page, Result, Row, T
 
 const AUDIT_COLS: &str =
     "id, org_id, actor_id, token_id, action, entity_type, entity_id, project_id, before, after, at";
+
+/// The kinds of record only those who plan the production read, in the feeds and the event
+/// stream: review links (whom they are for), and the notes clients and guests wrote that
+/// production has not published.
+pub const PRODUCTION_ONLY: [&str; 3] = ["share_link", "guest_note", "held_note"];
 
 /// Which activity feed: a project's, or one person's production work.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +112,7 @@ impl Tenant<'_> {
     /// An activity feed, newest first by default: every recorded production change of one
     /// project, or everything one person did on the organisation's productions. The caller
     /// checks that the project or person is the organisation's.
+    /// What only production reads (`PRODUCTION_ONLY`) is left out for the others.
     pub async fn activity(&self, feed: Feed, q: &ListQuery) -> Result<Page<AuditEntry>> {
         let scope = self.scope();
         let (cmp, dir) = q.order();
@@ -115,6 +122,12 @@ impl Tenant<'_> {
                 "org_id = $1 AND actor_id = $2 AND project_id IS NOT NULL",
                 id,
             ),
+        };
+        let filter = if scope.can(Permission::PlanProduction) {
+            filter.to_string()
+        } else {
+            let kinds = PRODUCTION_ONLY.map(|k| format!("'{k}'")).join(", ");
+            format!("{filter} AND entity_type NOT IN ({kinds})")
         };
         let text = format!(
             "SELECT {AUDIT_COLS} FROM audit_log WHERE {filter} AND ($3 IS NULL OR id {cmp} $3) ORDER BY id {dir} LIMIT $4"

@@ -165,15 +165,22 @@ async fn playable(
             &[org.into(), playlist.into()],
         )
         .await?;
+    // Every file of the version is locked, its proxy or not: a proxy being recorded at this
+    // moment is either seen here, or recorded after this write, whose waiting rows its
+    // `fill_in_tx` then finds. (On PostgreSQL a row filtered out by a condition is not waited
+    // for, so the condition is applied here, after the lock.)
+    let text = format!(
+        "SELECT f.id, f.proxy_hash FROM version_media m JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
+         WHERE m.org_id = $1 AND m.version_id = $2 ORDER BY m.position{}",
+        tx.lock_rows()
+    );
     let mut out = Vec::with_capacity(rows.len());
     for (version, position) in rows {
-        let file: Option<(Uuid, String)> = tx
-            .query_opt(
-                "SELECT f.id, f.proxy_hash FROM version_media m JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
-                 WHERE m.org_id = $1 AND m.version_id = $2 AND f.proxy_hash IS NOT NULL ORDER BY m.position LIMIT 1",
-                &[org.into(), version.into()],
-            )
-            .await?;
+        let files: Vec<(Uuid, Option<String>)> =
+            tx.query(&text, &[org.into(), version.into()]).await?;
+        let file = files
+            .into_iter()
+            .find_map(|(id, proxy)| proxy.map(|p| (id, p)));
         out.push((version, position, file));
     }
     Ok(out)
@@ -585,6 +592,9 @@ impl Platform<'_> {
     }
 }
 
+/// The most guest notes a playlist's page reads, the newest.
+pub const MAX_PLAYLIST_GUEST_NOTES: i64 = 2_000;
+
 impl Tenant<'_> {
     /// The notes written through a link, oldest first.
     pub async fn guest_notes(&self, link: Uuid) -> Result<Vec<GuestNote>> {
@@ -593,6 +603,32 @@ impl Tenant<'_> {
             "SELECT {GUEST_NOTE_COLS} FROM guest_notes WHERE org_id = $1 AND link_id = $2 ORDER BY id"
         );
         self.read(&text, &[self.org_id().into(), link.into()]).await
+    }
+
+    /// The notes written through the playlist's links, oldest first, in one read: at most
+    /// `MAX_PLAYLIST_GUEST_NOTES`, the newest.
+    pub async fn playlist_guest_notes(&self, playlist_id: Uuid) -> Result<Vec<GuestNote>> {
+        let cols = GUEST_NOTE_COLS
+            .split(", ")
+            .map(|c| format!("n.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "SELECT {cols} FROM guest_notes n JOIN share_links l ON l.org_id = n.org_id AND l.id = n.link_id
+             WHERE n.org_id = $1 AND l.playlist_id = $2 ORDER BY n.id DESC LIMIT $3"
+        );
+        let mut notes: Vec<GuestNote> = self
+            .read(
+                &text,
+                &[
+                    self.org_id().into(),
+                    playlist_id.into(),
+                    MAX_PLAYLIST_GUEST_NOTES.into(),
+                ],
+            )
+            .await?;
+        notes.reverse();
+        Ok(notes)
     }
 
     pub async fn guest_note(&self, id: Uuid) -> Result<GuestNote> {
@@ -655,6 +691,7 @@ impl Tenant<'_> {
                     status_to: None,
                     created_at: Millis(now_ms()),
                     mentions: String::new(),
+                    held: false,
                 };
                 crate::tracking::notes::write_note(tx, &scope, &mut note).await?;
                 let now = Millis(now_ms());

@@ -284,7 +284,9 @@ impl Tenant<'_> {
              LEFT JOIN versions v ON v.org_id = $1 AND v.id = n.version_id
              LEFT JOIN tasks vt ON vt.org_id = $1 AND vt.id = v.task_id
              WHERE n.org_id = $1 AND n.project_id = $2 AND lower(n.body) LIKE lower($3) ESCAPE '\\'
-             LIMIT $4"
+             AND {}
+             LIMIT $4",
+            super::notes::unheld(5, 6)
         );
         let rows: Vec<(Option<Uuid>,)> = self
             .read(
@@ -294,6 +296,8 @@ impl Tenant<'_> {
                     project_id.into(),
                     contains_pattern(text).into(),
                     MAX_NOTE_HITS.into(),
+                    self.scope().user_id.into(),
+                    super::notes::plans_production(self.scope()).into(),
                 ],
             )
             .await?;

@@ -2,6 +2,7 @@
 //! `tasks`), the @mentions of every note resolved to members, and a person's mentions feed.
 
 use mstation_core::TenantScope;
+use mstation_core::identity::Permission;
 use mstation_core::tracking::drawing::{self, Shape};
 use mstation_core::validate::{self, FieldError};
 use serde::Serialize;
@@ -139,9 +140,40 @@ pub struct Note {
     #[serde(serialize_with = "ids_out")]
     #[schema(value_type = Vec<Uuid>)]
     pub mentions: String,
+    /// A client's note that production has not published yet: read only by its author and by
+    /// those who plan the production (producers, coordinators), its mentions not yet resolved.
+    pub held: bool,
 }
 
-pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing";
+impl Note {
+    /// Whether the caller may read this note: a held note is its author's and production's.
+    pub fn readable_by(&self, scope: &TenantScope) -> bool {
+        !self.held || self.author_id == scope.user_id || scope.can(Permission::PlanProduction)
+    }
+}
+
+/// The condition, on the notes aliased `n`, that leaves out the held notes the caller may not
+/// read, for reads that cannot filter their rows afterwards (counts, searches): `user` and
+/// `plans` are the numbers of the parameters that carry the caller's user id and
+/// `plans_production(scope)`.
+pub(crate) fn unheld(user: usize, plans: usize) -> String {
+    format!("(n.held_at IS NULL OR n.author_id = ${user} OR ${plans} = 1)")
+}
+
+/// Whether the note found as `(author, held_at)` may take the caller's reply: one the caller
+/// may read.
+pub(crate) fn replyable(found: Option<(Uuid, Option<Millis>)>, scope: &TenantScope) -> bool {
+    found.is_some_and(|(author, held)| {
+        held.is_none() || author == scope.user_id || scope.can(Permission::PlanProduction)
+    })
+}
+
+/// 1 when the caller plans the production (and so reads held notes), else 0.
+pub(crate) fn plans_production(scope: &TenantScope) -> i64 {
+    i64::from(scope.can(Permission::PlanProduction))
+}
+
+pub(crate) const NOTE_COLS: &str = "id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing, held_at";
 
 /// A row of `NOTE_COLS`, in that order.
 impl FromRow for Note {
@@ -166,42 +198,33 @@ impl FromRow for Note {
             drawing: r
                 .get::<Option<String>>()?
                 .and_then(|j| serde_json::from_str(&j).ok()),
+            held: r.get::<Option<Millis>>()?.is_some(),
         })
     }
 }
 
 /// A note's row, its columns as `NOTE_COLS` after the organisation.
-pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+pub(crate) const NOTE_INSERT: &str = "INSERT INTO notes (org_id, id, project_id, task_id, shot_id, asset_id, version_id, parent_id, author_id, body, frame, status_from, status_to, created_at, mentions, frame_out, drawing, held_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
 /// Inside a write: resolves the mentions of `note`'s body to members of the scope's
 /// organisation (an address or a name nobody there has, or that two members share, mentions
 /// nobody), then inserts the note and its mentions and records it. The recorded note, and so
-/// the outbox event, carries the mentioned user ids.
+/// the outbox event, carries the mentioned user ids. A client's note is held instead
+/// (`Role::notes_held`): inserted without mentions and recorded as a held note, which only
+/// production reads, until `publish_note`.
 pub(crate) async fn write_note(
     tx: &mut WriteTx<'_>,
     scope: &TenantScope,
     note: &mut Note,
 ) -> Result<()> {
-    use mstation_core::tracking::mentions::{self, Mention};
-    let mut users: Vec<Uuid> = Vec::new();
-    for m in mentions::parse(&note.body) {
-        let found = match &m {
-            Mention::Email(e) => identity::members_called(tx, scope.org_id, e, false).await?,
-            Mention::Name(n) => identity::members_called(tx, scope.org_id, n, true).await?,
-        };
-        if let [one] = found[..]
-            && !users.contains(&one)
-        {
-            users.push(one);
-        }
-    }
-    users.sort();
-    note.mentions = users
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    note.held = scope.role.notes_held();
+    let users = if note.held {
+        note.mentions.clear();
+        Vec::new()
+    } else {
+        mention(tx, scope.org_id, note).await?
+    };
     let drawing = note
         .drawing
         .as_ref()
@@ -224,17 +247,56 @@ pub(crate) async fn write_note(
         (&note.mentions).into(),
         note.frame_out.into(),
         drawing.into(),
+        note.held.then_some(note.created_at).into(),
     ];
     tx.execute(NOTE_INSERT, &args).await?;
-    for u in &users {
+    insert_mentions(tx, scope.org_id, note.id, &users).await?;
+    let change = if note.held {
+        Change::new(Some(scope.org_id), "note.held", "held_note", note.id)
+    } else {
+        Change::new(Some(scope.org_id), "note.created", "note", note.id)
+    };
+    tx.record(&Actor::of(scope), change.after(&*note)).await?;
+    Ok(())
+}
+
+/// The members `note`'s body mentions, sorted, also written into `note.mentions`.
+async fn mention(tx: &mut WriteTx<'_>, org_id: Uuid, note: &mut Note) -> Result<Vec<Uuid>> {
+    use mstation_core::tracking::mentions::{self, Mention};
+    let mut users: Vec<Uuid> = Vec::new();
+    for m in mentions::parse(&note.body) {
+        let found = match &m {
+            Mention::Email(e) => identity::members_called(tx, org_id, e, false).await?,
+            Mention::Name(n) => identity::members_called(tx, org_id, n, true).await?,
+        };
+        if let [one] = found[..]
+            && !users.contains(&one)
+        {
+            users.push(one);
+        }
+    }
+    users.sort();
+    note.mentions = users
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(users)
+}
+
+async fn insert_mentions(
+    tx: &mut WriteTx<'_>,
+    org_id: Uuid,
+    note_id: Uuid,
+    users: &[Uuid],
+) -> Result<()> {
+    for u in users {
         tx.execute(
             "INSERT INTO note_mentions (note_id, user_id, org_id) VALUES ($1, $2, $3)",
-            &[note.id.into(), u.into(), scope.org_id.into()],
+            &[note_id.into(), u.into(), org_id.into()],
         )
         .await?;
     }
-    let change = Change::new(Some(scope.org_id), "note.created", "note", note.id);
-    tx.record(&Actor::of(scope), change.after(&*note)).await?;
     Ok(())
 }
 
@@ -255,7 +317,7 @@ impl Tenant<'_> {
             on.table()
         );
         let parent = format!(
-            "SELECT id FROM notes WHERE org_id = $1 AND {} = $2 AND id = $3",
+            "SELECT author_id, held_at FROM notes WHERE org_id = $1 AND {} = $2 AND id = $3",
             on.column()
         );
         let scope = self.scope().clone();
@@ -274,7 +336,8 @@ impl Tenant<'_> {
                 }
                 if let Some(p) = parent_id {
                     let args = [scope.org_id.into(), on.id().into(), p.into()];
-                    if tx.query_opt::<(Uuid,)>(&parent, &args).await?.is_none() {
+                    let found = tx.query_opt(&parent, &args).await?;
+                    if !replyable(found, &scope) {
                         return Err(
                             FieldError::new("parent_id", "not_a_note_of_this_subject").into()
                         );
@@ -302,6 +365,7 @@ impl Tenant<'_> {
                     status_to: None,
                     created_at: Millis(now_ms()),
                     mentions: String::new(),
+                    held: false,
                 };
                 write_note(tx, &scope, &mut note).await?;
                 Ok(note)
@@ -328,7 +392,43 @@ impl Tenant<'_> {
                 entity: on.entity(),
             });
         }
-        self.read(&list, &args).await
+        let mut notes: Vec<Note> = self.read(&list, &args).await?;
+        notes.retain(|n| n.readable_by(scope));
+        Ok(notes)
+    }
+
+    /// Publishes a client's held note to the team, as it was written (its author, its frame,
+    /// its time): its mentions are resolved and notified now, and the feeds say who published
+    /// it. Publishing a note that is not held changes nothing.
+    pub async fn publish_note(&self, id: Uuid) -> Result<Note> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let text = format!(
+                    "SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let mut note: Note = tx
+                    .query_opt(&text, &[scope.org_id.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound { entity: "note" })?;
+                if !note.held {
+                    return Ok(note);
+                }
+                let users = mention(tx, scope.org_id, &mut note).await?;
+                note.held = false;
+                tx.execute(
+                    "UPDATE notes SET held_at = NULL, mentions = $3 WHERE org_id = $1 AND id = $2",
+                    &[scope.org_id.into(), id.into(), (&note.mentions).into()],
+                )
+                .await?;
+                insert_mentions(tx, scope.org_id, id, &users).await?;
+                let change = Change::new(Some(scope.org_id), "note.published", "note", id);
+                tx.record(&Actor::of(&scope), change.after(&note)).await?;
+                Ok(note)
+            })
+        })
+        .await
     }
 
     /// The notes that mention `user_id`, in the scope's organisation, by note id (newest first

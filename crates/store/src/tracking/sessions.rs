@@ -470,13 +470,17 @@ impl Tenant<'_> {
                     "SELECT {cols} FROM notes n WHERE n.org_id = $1 AND n.created_at >= $2 AND n.created_at <= $3
                      AND (n.version_id IN (SELECT i.version_id FROM playlist_items i WHERE i.org_id = $1 AND i.playlist_id = $4)
                           OR (n.version_id IS NULL AND n.task_id IN (SELECT v.task_id FROM playlist_items i JOIN versions v ON v.org_id = i.org_id AND v.id = i.version_id WHERE i.org_id = $1 AND i.playlist_id = $4)))
-                     ORDER BY n.id LIMIT 5000"
+                     AND {}
+                     ORDER BY n.id LIMIT 5000",
+                    super::notes::unheld(5, 6)
                 ),
                 &[
                     org.into(),
                     session.started_at.into(),
                     Millis(until).into(),
                     session.playlist_id.into(),
+                    self.scope().user_id.into(),
+                    super::notes::plans_production(self.scope()).into(),
                 ],
             )
             .await?;

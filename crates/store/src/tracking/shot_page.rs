@@ -47,14 +47,19 @@ impl Tenant<'_> {
             .join(", ");
         let text = format!(
             "SELECT {cols} FROM notes n JOIN tasks t ON t.id = n.task_id
-             WHERE n.org_id = $1 AND t.org_id = $1 AND t.shot_id = $2 ORDER BY n.id DESC LIMIT $3"
+             WHERE n.org_id = $1 AND t.org_id = $1 AND t.shot_id = $2 AND {}
+             ORDER BY n.id DESC LIMIT $3",
+            super::notes::unheld(4, 5)
         );
+        let scope = self.scope();
         self.read(
             &text,
             &[
                 self.org_id().into(),
                 shot_id.into(),
                 i64::from(limit).into(),
+                scope.user_id.into(),
+                super::notes::plans_production(scope).into(),
             ],
         )
         .await

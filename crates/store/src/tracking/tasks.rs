@@ -1328,13 +1328,13 @@ impl Tenant<'_> {
                     return Err(FieldError::new("body", "required").into());
                 }
                 if let Some(p) = parent_id {
-                    let found: Option<(Uuid,)> = tx
+                    let found = tx
                         .query_opt(
-                            "SELECT id FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3",
+                            "SELECT author_id, held_at FROM notes WHERE org_id = $1 AND task_id = $2 AND id = $3",
                             &[scope.org_id.into(), task_id.into(), p.into()],
                         )
                         .await?;
-                    if found.is_none() {
+                    if !super::notes::replyable(found, &scope) {
                         return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into());
                     }
                 }
@@ -1355,6 +1355,7 @@ impl Tenant<'_> {
                     status_to: status_to.map(|(s, _)| s),
                     created_at: Millis(now_ms()),
                     mentions: String::new(),
+                    held: false,
                 };
                 write_note(tx, &scope, &mut note).await?;
                 Ok((note, after))
@@ -1368,8 +1369,11 @@ impl Tenant<'_> {
         self.task(task_id).await?;
         let text =
             format!("SELECT {NOTE_COLS} FROM notes WHERE org_id = $1 AND task_id = $2 ORDER BY id");
-        self.read(&text, &[scope.org_id.into(), task_id.into()])
-            .await
+        let mut notes: Vec<Note> = self
+            .read(&text, &[scope.org_id.into(), task_id.into()])
+            .await?;
+        notes.retain(|n| n.readable_by(scope));
+        Ok(notes)
     }
 
     /// The progress overview of a project: one read of the sequences with their shot counts and

@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use mstation_core::{Permission, TenantScope};
 use mstation_store::events::Event;
+use mstation_store::identity::audit::PRODUCTION_ONLY;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::ReceiverStream;
@@ -39,11 +40,12 @@ pub struct StreamParams {
 
 /// Whether a member may see an event: secrets never travel, the administrative and personal
 /// kinds (tokens, saved views) go only to those who may read the audit log, the job queue's
-/// to those who may read the queue, and share links (who they are for) to those who make them.
+/// to those who may read the queue, and share links (who they are for) and notes held with
+/// production to those who plan it.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
-        && (!matches!(e.entity_type.as_str(), "share_link" | "guest_note")
+        && (!PRODUCTION_ONLY.contains(&e.entity_type.as_str())
             || scope.can(Permission::PlanProduction))
         && (scope.can(Permission::ReadAudit)
             || !matches!(

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(asset_notes, add_asset_note))
         .routes(routes!(version_notes, add_version_note))
         .routes(routes!(person_mentions))
+        .routes(routes!(publish_note))
 }
 
 /// A note. Mention members in the body as `@` and their e-mail address (`@li.wei@studio.cn`)
@@ -164,6 +165,25 @@ async fn add_version_note(
     Body(input): Body<EntityNoteInput>,
 ) -> Response {
     add(state, m, NoteOn::Version(version_id), key, input).await
+}
+
+/// Publishes a client's held note to the team as it was written (its author, frame and
+/// drawing): the artists read it from now on, and the members it mentions are told. Publishing
+/// a note that is not held changes nothing.
+#[utoipa::path(post, path = "/api/v1/notes/{note_id}/publish", tag = "tracking", params(("note_id" = Uuid, Path)),
+    responses((status = 200, body = Note), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn publish_note(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(note_id): Path<Uuid>,
+) -> ApiResult<Json<Note>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::PlanProduction)?)
+            .publish_note(note_id)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{user_id}/mentions", tag = "tracking",

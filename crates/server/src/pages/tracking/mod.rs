@@ -1372,12 +1372,16 @@ async fn add_tasks(
 // was typed in it.
 
 struct NoteRow {
+    id: Uuid,
     author: String,
     when: String,
     body: String,
     frame: Option<i64>,
     change: Option<(String, String, String, String)>,
     reply: bool,
+    /// A client's note held with production; `publish`: the viewer may publish it.
+    held: bool,
+    publish: bool,
 }
 
 #[derive(Template)]
@@ -1652,6 +1656,9 @@ async fn task_view(
     let notes = raw_notes
         .into_iter()
         .map(|n| NoteRow {
+            id: n.id,
+            held: n.held,
+            publish: n.held && cx.scope.can(Permission::PlanProduction),
             author: names
                 .get(&n.author_id)
                 .cloned()
@@ -3191,7 +3198,7 @@ async fn activity_rows(
                     String::new(),
                 )
             }
-            "note" => {
+            "note" | "held_note" => {
                 let tid = json_uuid(now, "task_id");
                 let change = match (
                     status(json_uuid(now, "status_from")),

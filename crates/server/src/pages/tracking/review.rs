@@ -42,6 +42,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
     .route("/app/mentions", get(mentions))
     .route("/app/assets/{asset_id}/notes", post(asset_note))
     .route("/app/versions/{version_id}/notes", post(version_note))
+    .route("/app/notes/{note_id}/publish", post(publish_note))
 }
 
 /// How many playlists, and how many mentions, one page lists.
@@ -83,6 +84,7 @@ fn newest_first(cursor: Option<&str>) -> (ListQuery, Option<(String, String)>) {
 
 /// A note as a thread shows it (`note_thread.html`), oldest first.
 pub(super) struct NoteRow {
+    pub id: Uuid,
     pub author: String,
     pub when: String,
     pub body: String,
@@ -91,6 +93,9 @@ pub(super) struct NoteRow {
     pub frame_out: Option<i64>,
     pub drawn: bool,
     pub reply: bool,
+    /// A client's note held with production; `publish`: the viewer may publish it.
+    pub held: bool,
+    pub publish: bool,
 }
 
 /// Notes as a thread shows them, named and timed for the viewer.
@@ -98,6 +103,9 @@ pub(super) fn note_rows(notes: Vec<Note>, names: &HashMap<Uuid, String>, cx: &Ct
     notes
         .into_iter()
         .map(|n| NoteRow {
+            id: n.id,
+            held: n.held,
+            publish: n.held && cx.scope.can(Permission::PlanProduction),
             author: name_of(names, n.author_id),
             when: cx.time(n.created_at.0),
             body: n.body,
@@ -176,6 +184,27 @@ impl NoteForm {
             status_id: String::new(),
         }
     }
+}
+
+/// Publishes a client's held note to the team, and goes back to what it is on.
+async fn publish_note(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(note_id): Path<Uuid>,
+    axum::Form(f): axum::Form<super::CsrfOnly>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    need(&cx, Permission::PlanProduction)?;
+    let note = state.store.tenant(&cx.scope).publish_note(note_id).await?;
+    let back = match (note.version_id, note.task_id, note.shot_id, note.asset_id) {
+        (Some(v), ..) => format!("/app/versions/{v}/review"),
+        (_, Some(t), ..) => format!("/app/tasks/{t}"),
+        (_, _, Some(s), _) => format!("/app/shots/{s}"),
+        (_, _, _, Some(a)) => format!("/app/assets/{a}"),
+        _ => format!("/app/projects/{}", note.project_id),
+    };
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// Writes the note of a form on a shot, an asset or a version.
@@ -734,13 +763,17 @@ pub(in crate::pages) async fn playlist_view_shared(
         .zip(&items)
         .map(|(i, row)| (i.version_id, format!("{} {}", row.subject, row.number)))
         .collect();
+    let mut by_link: HashMap<Uuid, Vec<mstation_store::media::share::GuestNote>> = HashMap::new();
+    if can_share {
+        for n in store.playlist_guest_notes(playlist_id).await? {
+            by_link.entry(n.link_id).or_default().push(n);
+        }
+    }
     for l in &mut links {
-        let Ok(id) = l.id.parse::<Uuid>() else {
+        let Some(notes) = l.id.parse::<Uuid>().ok().and_then(|id| by_link.remove(&id)) else {
             continue;
         };
-        l.notes = store
-            .guest_notes(id)
-            .await?
+        l.notes = notes
             .into_iter()
             .map(|n| {
                 let s = n.at_ms / 1000;
