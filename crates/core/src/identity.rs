@@ -119,6 +119,7 @@ impl Role {
                     | PlanProduction
                     | ManageProduction
                     | KeepViews
+                    | ReadLedger
             ),
             Role::Coordinator => matches!(
                 p,
@@ -147,7 +148,14 @@ impl Role {
             ),
             Role::Finance => matches!(
                 p,
-                ReadOrg | ReadMembers | ManageOwnTokens | ReadAudit | ReadJobs | KeepViews
+                ReadOrg
+                    | ReadMembers
+                    | ManageOwnTokens
+                    | ReadAudit
+                    | ReadJobs
+                    | KeepViews
+                    | ReadLedger
+                    | ManageLedger
             ),
             Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | KeepViews),
         }
@@ -223,6 +231,10 @@ pub enum Permission {
     ManageProduction,
     /// Keeping one's own saved views of the grids. Every role; a token needs write.
     KeepViews,
+    /// Reading the organisation's accounts, balances and statements.
+    ReadLedger,
+    /// Opening accounts and moving money between them.
+    ManageLedger,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -290,12 +302,14 @@ impl TenantScope {
             Permission::ReadOrg
             | Permission::ReadMembers
             | Permission::ReadAudit
-            | Permission::ReadJobs => TokenScope::Read,
+            | Permission::ReadJobs
+            | Permission::ReadLedger => TokenScope::Read,
             Permission::Review
             | Permission::WriteProduction
             | Permission::PlanProduction
             | Permission::ManageProduction
-            | Permission::KeepViews => TokenScope::Write,
+            | Permission::KeepViews
+            | Permission::ManageLedger => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

@@ -5,6 +5,7 @@ pub mod events;
 pub mod fuzz;
 pub mod identity;
 pub mod jobs;
+pub mod ledger;
 pub mod media;
 pub mod net;
 pub mod page;

@@ -227,6 +227,8 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::PlanProduction => "permission-plan_production",
         Permission::ManageProduction => "permission-manage_production",
         Permission::KeepViews => "permission-keep_views",
+        Permission::ReadLedger => "permission-read_ledger",
+        Permission::ManageLedger => "permission-manage_ledger",
     }
 }
 

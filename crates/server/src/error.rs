@@ -10,6 +10,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fluent_templates::fluent_bundle::FluentValue;
+use mstation_core::ledger::LedgerRule;
 use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioError};
 use mstation_store::identity::IdentityRule;
 use mstation_store::media::MediaRule;
@@ -121,6 +122,7 @@ impl Code {
         all.extend(IdentityRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Identity(r))));
         all.extend(TrackingRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Tracking(r))));
         all.extend(MediaRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Media(r))));
+        all.extend(LedgerRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Ledger(r))));
         all
     }
 
@@ -226,6 +228,16 @@ impl Code {
                 | TrackingRule::TooManyFields
                 | TrackingRule::ChoiceInUse
                 | TrackingRule::SessionEnded => StatusCode::CONFLICT,
+            },
+            Code::Rule(Rule::Ledger(r)) => match r {
+                LedgerRule::SameAccount
+                | LedgerRule::CurrencyMismatch
+                | LedgerRule::Overflow
+                | LedgerRule::ExceedsPending
+                | LedgerRule::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+                LedgerRule::ExceedsCredits
+                | LedgerRule::ExceedsDebits
+                | LedgerRule::PendingClosed => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

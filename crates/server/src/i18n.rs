@@ -425,6 +425,7 @@ mod catalog_tests {
             ("not_found", 0, false),
             ("FieldError::new", 1, true),
             ("invalid", 1, true),
+            ("refused", 2, true),
         ];
         for f in files
             .iter()

@@ -217,6 +217,17 @@ async fn reaper(state: State, mut stop: watch::Receiver<bool>) {
             Err(e) => tracing::warn!(error = %e, "reaper failed"),
         }
         expire_uploads(&state).await;
+        // Pending transfers whose time ran out give their money back, by this clock.
+        match state
+            .store
+            .platform()
+            .expire_pending(mstation_store::now_ms(), 1000)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(transfers = n, "expired pending transfers"),
+            Err(e) => tracing::warn!(error = %e, "expiring pending transfers failed"),
+        }
         if last_prune.elapsed() > Duration::from_secs(3600) {
             let before = mstation_store::now_ms() - mstation_store::media::BLOB_GRACE_MS;
             collect_blobs(&state, before).await;

@@ -10,6 +10,7 @@ pub mod handles;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod ledger;
 pub mod media;
 pub mod tracking;
 
@@ -73,6 +74,7 @@ pub enum Rule {
     Identity(identity::IdentityRule),
     Tracking(tracking::TrackingRule),
     Media(media::MediaRule),
+    Ledger(mstation_core::ledger::LedgerRule),
 }
 
 impl Rule {
@@ -82,6 +84,7 @@ impl Rule {
             Rule::Identity(r) => r.code(),
             Rule::Tracking(r) => r.code(),
             Rule::Media(r) => r.code(),
+            Rule::Ledger(r) => r.code(),
         }
     }
 }
@@ -89,6 +92,12 @@ impl Rule {
 impl From<identity::IdentityRule> for StoreError {
     fn from(r: identity::IdentityRule) -> Self {
         StoreError::Rule(Rule::Identity(r))
+    }
+}
+
+impl From<mstation_core::ledger::LedgerRule> for StoreError {
+    fn from(r: mstation_core::ledger::LedgerRule) -> Self {
+        StoreError::Rule(Rule::Ledger(r))
     }
 }
 

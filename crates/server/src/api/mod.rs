@@ -12,6 +12,7 @@ pub mod events;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod ledger;
 pub mod media;
 pub mod tracking;
 
@@ -61,6 +62,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(health::router())
         .merge(tracking::router())
         .merge(media::router())
+        .merge(ledger::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

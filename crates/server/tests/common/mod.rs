@@ -358,7 +358,13 @@ where
     for b in backends() {
         eprintln!("-- backend: {b:?}");
         let srv = Arc::new(start(b).await);
-        story(srv).await;
+        story(Arc::clone(&srv)).await;
+        // The ledger's invariants hold after every story, whatever it did.
+        let broken = srv.store().platform().ledger_check().await.unwrap();
+        assert!(
+            broken.is_empty(),
+            "the ledger's invariants are broken: {broken:?}"
+        );
     }
 }
 

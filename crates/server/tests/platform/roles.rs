@@ -45,6 +45,9 @@ pub(crate) const REVIEWERS: &[Role] = &[
 pub(crate) const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor, Artist];
 /// The audit log.
 pub(crate) const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
+/// Who reads the ledger, and who moves money.
+const LEDGER_READERS: &[Role] = &[Owner, Admin, Producer, Finance];
+const LEDGER_KEEPERS: &[Role] = &[Owner, Admin, Finance];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,
@@ -85,6 +88,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
             | "/api/v1/ingests/{ingest_id}/seal",
         ) => MAKERS,
         ("GET", "/api/v1/audit") => AUDITORS,
+        ("GET", p) if p.starts_with("/api/v1/ledger/") => LEDGER_READERS,
+        ("POST", p) if p.starts_with("/api/v1/ledger/") => LEDGER_KEEPERS,
         ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,
         (_, p) if p.starts_with("/api/v1/invitations") => ADMINS,

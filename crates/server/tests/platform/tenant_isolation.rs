@@ -153,6 +153,28 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201);
     let note_id = note["note"]["id"].as_str().unwrap().to_string();
+    // Money: a bank and a wallet, and a deposit between them.
+    let (s, bank) = srv
+        .post(
+            &a.token,
+            "/api/v1/ledger/accounts",
+            json!({"name": "Alpha bank", "purpose": "settlement", "currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{bank}");
+    let (_, wallet) = srv
+        .post(
+            &a.token,
+            "/api/v1/ledger/accounts",
+            json!({"name": "Alpha wallet", "purpose": "wallet", "currency": "CNY"}),
+        )
+        .await;
+    let account_id = wallet["id"].as_str().unwrap().to_string();
+    let (s, moved) = srv
+        .post(&a.token, "/api/v1/ledger/transfers", json!({"transfers": [{"kind": "posted", "debit_account_id": bank["id"], "credit_account_id": wallet["id"], "amount": 500000}]}))
+        .await;
+    assert_eq!(s, 201, "{moved}");
+    let transfer_id = moved["items"][0]["id"].as_str().unwrap().to_string();
     let (s, asset) = srv
         .post(
             &a.token,
@@ -421,6 +443,8 @@ pub(crate) async fn one_of_everything(
         ("session_id", session_id),
         ("link_id", link_id),
         ("guest_note_id", guest_note_id),
+        ("account_id", account_id),
+        ("transfer_id", transfer_id),
         ("note_id", note_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
         ("view_id", view["id"].as_str().unwrap().to_string()),
