@@ -21,6 +21,7 @@ use crate::i18n::{self, Lang};
 
 mod events;
 mod identity;
+mod ledger;
 pub(crate) mod media;
 pub(crate) mod tracking;
 
@@ -46,6 +47,7 @@ pub fn router() -> Router<State> {
         .route("/app/language", post(language));
     let r = identity::routes(r);
     let r = events::routes(r);
+    let r = ledger::routes(r);
     let r = media::routes(r);
     tracking::routes(r)
 }
@@ -115,6 +117,7 @@ pub struct Nav {
     pub webhooks: bool,
     pub audit: bool,
     pub overview: bool,
+    pub finance: bool,
 }
 
 /// A page failure: a signed-out visitor goes to sign in; a refusal is shown inside the page's
@@ -248,6 +251,7 @@ impl Ctx {
             webhooks: self.scope.can(Permission::ManageWebhooks),
             audit: self.scope.can(Permission::ReadAudit),
             overview: self.may_see_overview(),
+            finance: self.scope.can(Permission::ReadLedger),
         })
     }
     /// Whether the productions overview (hours and bids per person) is the viewer's to see.

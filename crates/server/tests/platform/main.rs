@@ -7,6 +7,7 @@ mod common;
 mod api_conventions;
 mod demo;
 mod fields_page;
+mod finance_pages;
 mod frames;
 mod grid;
 mod media_page;

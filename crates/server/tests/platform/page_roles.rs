@@ -9,7 +9,10 @@ use std::path::Path;
 
 use crate::common::*;
 use crate::pages::Browser;
-use crate::roles::{ADMINS, AUDITORS, EVERYONE, MAKERS, PLANNERS, PRODUCERS, REVIEWERS};
+use crate::roles::{
+    ADMINS, AUDITORS, EVERYONE, LEDGER_KEEPERS, LEDGER_READERS, MAKERS, PLANNERS, PRODUCERS,
+    REVIEWERS,
+};
 use crate::tenant_isolation::one_of_everything;
 use mstation_core::{Role, TokenScope};
 use mstation_store::Actor;
@@ -98,6 +101,27 @@ const PAGES: &[Page] = &[
     get("/app/members", EVERYONE),
     get("/app/tokens", EVERYONE),
     get("/app/audit", AUDITORS),
+    get("/app/finance", LEDGER_READERS),
+    get("/app/finance/accounts/{account_id}", LEDGER_READERS),
+    post(
+        "/app/finance/accounts",
+        LEDGER_KEEPERS,
+        &[
+            ("name", "Wallet of the {role}"),
+            ("purpose", "wallet"),
+            ("currency", "CNY"),
+        ],
+    ),
+    post(
+        "/app/finance/transfers",
+        LEDGER_KEEPERS,
+        &[
+            ("from", "{account_id}"),
+            ("to", "{bank_id}"),
+            ("amount", "1.00"),
+            ("description", "From the {role}"),
+        ],
+    ),
     get("/app/webhooks", ADMINS),
     // Production.
     get("/app/overview", OVERVIEW),
@@ -364,7 +388,7 @@ fn takes_away(p: &Page) -> u8 {
 }
 
 /// The links the navigation may show, each shown exactly when its page lets the role open it.
-const NAV: [&str; 8] = [
+const NAV: [&str; 9] = [
     "/app/overview",
     "/app/projects",
     "/app/my-tasks",
@@ -372,6 +396,7 @@ const NAV: [&str; 8] = [
     "/app/members",
     "/app/tokens",
     "/app/webhooks",
+    "/app/finance",
     "/app/audit",
 ];
 

@@ -46,8 +46,8 @@ pub(crate) const MAKERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Superv
 /// The audit log.
 pub(crate) const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
 /// Who reads the ledger, and who moves money.
-const LEDGER_READERS: &[Role] = &[Owner, Admin, Producer, Finance];
-const LEDGER_KEEPERS: &[Role] = &[Owner, Admin, Finance];
+pub(crate) const LEDGER_READERS: &[Role] = &[Owner, Admin, Producer, Finance];
+pub(crate) const LEDGER_KEEPERS: &[Role] = &[Owner, Admin, Finance];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,

@@ -444,6 +444,7 @@ pub(crate) async fn one_of_everything(
         ("link_id", link_id),
         ("guest_note_id", guest_note_id),
         ("account_id", account_id),
+        ("bank_id", bank["id"].as_str().unwrap().to_string()),
         ("transfer_id", transfer_id),
         ("note_id", note_id),
         ("field_id", field["id"].as_str().unwrap().to_string()),
