@@ -207,9 +207,10 @@ impl Balance {
         i128::from(self.credits_posted) - i128::from(self.debits_posted)
     }
 
-    /// What the account holds once its pending transfers are posted in full.
+    /// What can be moved out of the account now: what it holds less what is held for its
+    /// pending debits (money coming in counts once it is posted), as its flags count it.
     pub fn available(&self) -> i128 {
-        self.posted() + i128::from(self.credits_pending) - i128::from(self.debits_pending)
+        self.posted() - i128::from(self.debits_pending)
     }
 
     /// The sums after `d`, if no sum overflows or goes below zero and the account's `flags`

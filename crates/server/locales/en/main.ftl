@@ -418,6 +418,7 @@ reason-session_frame_out_of_range = { $field } is out of range (at most a billio
 reason-session_not_a_speed = { $field } must be one of 0.25, 0.5, 1, 2 or 4, negative to play backward.
 reason-session_bad_loop = { $field } must be two frames, the first not after the last.
 reason-own_organisation = { $field } is your own organisation; grants are for other organisations.
+reason-held_publish_first = { $field } is a client's note held with production: publish it to the team before answering it.
 reason-not_an_amount = { $field } is not an amount in this currency (digits, with at most as many decimals as the currency has).
 reason-not_a_currency = { $field } is not a currency code (three letters, such as CNY, USD or EUR).
 reason-both_sides_bound = { $field }: an account cannot bar both its debits and its credits from passing the other.

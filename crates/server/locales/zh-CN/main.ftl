@@ -418,6 +418,7 @@ reason-session_frame_out_of_range = { $field } 超出范围（与零相距最多
 reason-session_not_a_speed = { $field } 须是 0.25、0.5、1、2 或 4，负数表示倒放。
 reason-session_bad_loop = { $field } 须是两个帧号，且第一个不晚于第二个。
 reason-own_organisation = { $field } 是你自己的机构；协作授权只能给其他机构。
+reason-held_publish_first = { $field } 是待制片审阅的客户备注：请先发布给团队再回复。
 reason-not_an_amount = { $field } 不是该币种的金额（数字，小数位数不超过该币种的位数）。
 reason-not_a_currency = { $field } 不是货币代码（三个字母，如 CNY、USD、EUR）。
 reason-both_sides_bound = { $field }：账户不能同时限制借方和贷方。

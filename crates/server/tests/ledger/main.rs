@@ -134,6 +134,18 @@ async fn transfers_move_money_between_accounts_and_keep_the_books() {
         );
         assert_eq!(alpha.account(bank.id).await.unwrap().posted, -100_00);
 
+        // A keyed batch has a key on every transfer, so that it replays whole.
+        let half = vec![
+            TransferInput {
+                key: Some("half-1".into()),
+                ..pay(Kind::Posted, &bank, &wallet, 1)
+            },
+            pay(Kind::Posted, &bank, &wallet, 1),
+        ];
+        assert_eq!(
+            field(alpha.transfer(half).await.unwrap_err()),
+            "transfers[1].key: required"
+        );
         // What is refused changes nothing.
         assert_eq!(
             rule(
@@ -343,9 +355,9 @@ async fn transfers_move_money_between_accounts_and_keep_the_books() {
             [
                 (Kind::Posted, 100_00, 0, 100_00),
                 (Kind::Pending, 0, -80_00, 100_00),
-                (Kind::Post, -50_00, 0, 50_00),
+                (Kind::Post, -50_00, 80_00, 50_00),
                 (Kind::Pending, 0, -10_00, 50_00),
-                (Kind::Void, 0, 0, 50_00),
+                (Kind::Void, 0, 10_00, 50_00),
             ]
         );
         let newest = alpha
@@ -766,11 +778,63 @@ async fn the_ledger_over_http_refuses_bad_money_naming_the_problem() {
         assert!(csv.contains(",posted,") && csv.contains("\"Deposit, \"\"December\"\"\"") && csv.contains(",123.45,0.00,123.45,CNY"), "{csv}");
         assert_eq!(srv.get(&finance, &format!("{url}?format=pdf")).await.0, 422);
 
+        // Money moving reaches the event streams of those who read the ledger only.
+        let kinds = |events: Vec<(String, String, Value)>| {
+            events.into_iter().map(|e| e.1).filter(|k| k.starts_with("transfer.") || k.starts_with("account.")).count()
+        };
+        let stream = |token: String| {
+            let srv = std::sync::Arc::clone(&srv);
+            async move {
+                let r = srv.call(&token, reqwest::Method::GET, "/api/v1/events?after=0", None).await;
+                read_events(r, 1000, std::time::Duration::from_millis(1500)).await
+            }
+        };
+        assert_eq!(kinds(stream(reader.clone()).await), 4, "three accounts opened, one transfer");
+        assert_eq!(kinds(stream(artist.clone()).await), 0);
+
         // Another organisation finds none of it.
         assert_eq!(srv.get(&b.token, &url).await.0, 404);
         assert_eq!(srv.get(&b.token, &format!("/api/v1/ledger/transfers/{}", first["items"][0]["id"].as_str().unwrap())).await.0, 404);
         let (s, _) = srv.post(&b.token, "/api/v1/ledger/transfers", one(pay(json!(1)))).await;
         assert_eq!(s, 404);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_sent_at_once_move_the_money_once() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let scope = owner_of(&a);
+        let alpha = srv.store().tenant(&scope);
+        let bank = alpha
+            .open_account("Bank", Purpose::Settlement, "CNY", None)
+            .await
+            .unwrap();
+        let wallet = alpha
+            .open_account("Wallet", Purpose::Wallet, "CNY", None)
+            .await
+            .unwrap();
+        let deposit = TransferInput {
+            key: Some("deposit-once".into()),
+            ..pay(Kind::Posted, &bank, &wallet, 10_00)
+        };
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (srv, scope, deposit) = (Arc::clone(&srv), scope.clone(), deposit.clone());
+            tasks.push(tokio::spawn(async move {
+                srv.store().tenant(&scope).transfer(vec![deposit]).await
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            let written = t.await.unwrap().expect("every retry is answered");
+            ids.push(written[0].id);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one transfer, answered to all");
+        assert_eq!(alpha.account(wallet.id).await.unwrap().posted, 10_00);
     })
     .await;
 }

@@ -139,9 +139,20 @@ async fn money_is_moved_and_read_through_the_finance_pages() {
                     ("to", bank.as_str()),
                     ("amount", "200"),
                     ("description", "退回银行"),
+                    ("key", "form-twice"),
                 ],
             )
             .await;
+        assert_eq!(s, 303, "{r}");
+        // The same form sent twice (its key) moves the money once.
+        let twice = [
+            ("from", wallet.as_str()),
+            ("to", bank.as_str()),
+            ("amount", "200"),
+            ("description", "退回银行"),
+            ("key", "form-twice"),
+        ];
+        let (s, r) = fin.post("/app/finance/transfers", &twice).await;
         assert_eq!(s, 303, "{r}");
         let (_, page) = fin.get("/app/finance").await;
         let listed = text(&page);

@@ -293,7 +293,8 @@ async fn a_clients_notes_wait_for_production() {
                 .iter()
                 .all(|e| e["entity_type"] != "held_note")
         );
-        // Nor can the artist answer it.
+        // Nor can the artist answer it; production answers it once it is published, and its
+        // author's own answer is held like it.
         let (s, v) = srv
             .post(
                 &li_token,
@@ -301,7 +302,31 @@ async fn a_clients_notes_wait_for_production() {
                 json!({"body": "why?", "parent_id": held_id}),
             )
             .await;
-        assert_eq!((s, v["field"].as_str()), (422, Some("parent_id")), "{v}");
+        assert_eq!(
+            (s, v["field"].as_str(), v["reason"].as_str()),
+            (422, Some("parent_id"), Some("not_a_note_of_this_subject")),
+            "{v}"
+        );
+        let (s, v) = srv
+            .post(
+                &coord,
+                &version_notes,
+                json!({"body": "which sky?", "parent_id": held_id}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["reason"].as_str()),
+            (422, Some("held_publish_first")),
+            "{v}"
+        );
+        let (s, v) = srv
+            .post(
+                &client_token,
+                &version_notes,
+                json!({"body": "the evening one", "parent_id": held_id}),
+            )
+            .await;
+        assert_eq!((s, v["held"].as_bool()), (201, Some(true)), "{v}");
         // Its author and production read it, held.
         for token in [&client_token, &coord, &a.token] {
             let (_, list) = srv.get(token, &version_notes).await;

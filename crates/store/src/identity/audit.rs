@@ -84,11 +84,17 @@ pub struct AuditFilter {
 }
 
 impl Tenant<'_> {
+    /// What only production reads (`PRODUCTION_ONLY`) is left out for the others.
     pub async fn audit(&self, f: &AuditFilter, q: &ListQuery) -> Result<Page<AuditEntry>> {
-        let filter =
+        let mut filter =
             "org_id = $1 AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR entity_type = $3)
              AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR action = $5)
-             AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)";
+             AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)"
+                .to_string();
+        if !self.scope().can(Permission::PlanProduction) {
+            let kinds = PRODUCTION_ONLY.map(|k| format!("'{k}'")).join(", ");
+            filter.push_str(&format!(" AND entity_type NOT IN ({kinds})"));
+        }
         let args = vec![
             self.org_id().into(),
             f.actor_id.into(),
@@ -101,7 +107,7 @@ impl Tenant<'_> {
         self.page(
             AUDIT_COLS,
             "audit_log",
-            filter,
+            &filter,
             args,
             q,
             |a: &AuditEntry| a.id,

@@ -39,7 +39,7 @@ pub struct Account {
     pub balance: Balance,
     /// Credits less debits, posted.
     pub posted: i64,
-    /// What it holds once its pending transfers post in full.
+    /// What can be moved out now: what it holds less what is held for its pending debits.
     pub available: i64,
     pub created_at: Millis,
 }
@@ -321,21 +321,29 @@ impl Tenant<'_> {
             {
                 return Err(refused(i, "key", "repeated"));
             }
+            // A batch is replayed whole: every transfer of a keyed batch has its key.
+            if t.key.is_none() && batch.iter().any(|o| o.key.is_some()) {
+                return Err(refused(i, "key", "required"));
+            }
         }
-        let scope = self.scope().clone();
-        self.write(move |tx| {
-            Box::pin(async move {
-                write_batch(
-                    tx,
-                    scope.org_id,
-                    &Actor::of(&scope),
-                    batch,
-                    Some(scope.user_id),
-                )
-                .await
-            })
-        })
-        .await
+        // A retry sent while the first was still being written finds its key taken when it
+        // writes: it is answered again, now that the first is there to replay.
+        let mut attempt = 0;
+        loop {
+            let (scope, batch) = (self.scope().clone(), batch.clone());
+            let written = self
+                .write(move |tx| {
+                    Box::pin(async move {
+                        let actor = Actor::of(&scope);
+                        write_batch(tx, scope.org_id, &actor, batch, Some(scope.user_id)).await
+                    })
+                })
+                .await;
+            match written {
+                Err(StoreError::Duplicate { .. }) if attempt == 0 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// An account's transfers, oldest first by default, each with what it did to the account
@@ -378,9 +386,25 @@ impl Tenant<'_> {
                 &[org.into(), account_id.into(), first.into()],
             )
             .await?;
+        // What the pending transfers the page's posts close held.
+        let mut held: HashMap<Uuid, i64> = HashMap::new();
+        for p in page
+            .items
+            .iter()
+            .filter(|t| t.kind == Kind::Post)
+            .filter_map(|t| t.pending_id)
+        {
+            if let std::collections::hash_map::Entry::Vacant(e) = held.entry(p) {
+                e.insert(self.ledger_transfer(p).await?.amount);
+            }
+        }
         let mut balance = before;
         let items = page.items.into_iter().map(|t| {
-            let (posted_change, pending_change) = effect(&t, account_id);
+            let closed = t
+                .pending_id
+                .and_then(|p| held.get(&p).copied())
+                .unwrap_or(0);
+            let (posted_change, pending_change) = effect(&t, account_id, closed);
             if ascending {
                 balance += posted_change;
                 StatementLine {
@@ -409,17 +433,19 @@ impl Tenant<'_> {
     }
 }
 
-/// What `t` did to `account`'s posted balance and pending sums, credits less debits.
-fn effect(t: &Transfer, account: Uuid) -> (i64, i64) {
+/// What `t` did to `account`'s posted balance and to its pending sums (credits less debits):
+/// `held` is what the pending transfer a post closes held, all of which it releases.
+fn effect(t: &Transfer, account: Uuid, held: i64) -> (i64, i64) {
     let sign = if t.credit_account_id == account {
         1
     } else {
         -1
     };
     match t.kind {
-        Kind::Posted | Kind::Post => (sign * t.amount, 0),
+        Kind::Posted => (sign * t.amount, 0),
+        Kind::Post => (sign * t.amount, -sign * held),
         Kind::Pending => (0, sign * t.amount),
-        Kind::Void | Kind::Expire => (0, 0),
+        Kind::Void | Kind::Expire => (0, -sign * t.amount),
     }
 }
 

@@ -152,6 +152,9 @@ fn recorded(l: &ShareLink) -> serde_json::Value {
     v
 }
 
+/// A file of a version: the version, the file's place in it, the file and its proxy.
+type VersionFile = (Uuid, i64, Uuid, Option<String>);
+
 /// Inside a write: the versions a link shares, in the playlist's order, each with the file its
 /// copy is made from (its first with a proxy), or none.
 async fn playable(
@@ -165,22 +168,26 @@ async fn playable(
             &[org.into(), playlist.into()],
         )
         .await?;
-    // Every file of the version is locked, its proxy or not: a proxy being recorded at this
-    // moment is either seen here, or recorded after this write, whose waiting rows its
-    // `fill_in_tx` then finds. (On PostgreSQL a row filtered out by a condition is not waited
-    // for, so the condition is applied here, after the lock.)
+    // Every file of the playlist's versions is locked, its proxy or not, in one order (by id,
+    // so two links made at once never deadlock): a proxy being recorded at this moment is
+    // either seen here, or recorded after this write, whose waiting rows its `fill_in_tx` then
+    // finds. (On PostgreSQL a row filtered out by a condition is not waited for, so the
+    // condition is applied here, after the lock.)
     let text = format!(
-        "SELECT f.id, f.proxy_hash FROM version_media m JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
-         WHERE m.org_id = $1 AND m.version_id = $2 ORDER BY m.position{}",
+        "SELECT m.version_id, m.position, f.id, f.proxy_hash FROM version_media m JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
+         WHERE m.org_id = $1 AND m.version_id IN (SELECT i.version_id FROM playlist_items i WHERE i.org_id = $1 AND i.playlist_id = $2)
+         ORDER BY f.id{}",
         tx.lock_rows()
     );
+    let files: Vec<VersionFile> = tx.query(&text, &[org.into(), playlist.into()]).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (version, position) in rows {
-        let files: Vec<(Uuid, Option<String>)> =
-            tx.query(&text, &[org.into(), version.into()]).await?;
+        // The version's first file (by its place in the version) with a proxy.
         let file = files
-            .into_iter()
-            .find_map(|(id, proxy)| proxy.map(|p| (id, p)));
+            .iter()
+            .filter(|f| f.0 == version && f.3.is_some())
+            .min_by_key(|f| f.1)
+            .and_then(|f| f.3.clone().map(|p| (f.2, p)));
         out.push((version, position, file));
     }
     Ok(out)

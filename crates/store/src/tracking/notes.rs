@@ -160,12 +160,23 @@ pub(crate) fn unheld(user: usize, plans: usize) -> String {
     format!("(n.held_at IS NULL OR n.author_id = ${user} OR ${plans} = 1)")
 }
 
-/// Whether the note found as `(author, held_at)` may take the caller's reply: one the caller
-/// may read.
-pub(crate) fn replyable(found: Option<(Uuid, Option<Millis>)>, scope: &TenantScope) -> bool {
-    found.is_some_and(|(author, held)| {
-        held.is_none() || author == scope.user_id || scope.can(Permission::PlanProduction)
-    })
+/// Whether the note found as `(author, held_at)` may take the caller's reply. A held note is
+/// answered only by its author (whose reply is held too): a planner's reply would reach the
+/// artists before the note it answers, so it waits until the note is published; to anyone else
+/// a held note is `missing`, as one that is not there.
+pub(crate) fn reply_to(
+    found: Option<(Uuid, Option<Millis>)>,
+    scope: &TenantScope,
+    missing: &'static str,
+) -> Result<()> {
+    match found {
+        Some((_, None)) => Ok(()),
+        Some((author, Some(_))) if author == scope.user_id => Ok(()),
+        Some(_) if scope.can(Permission::PlanProduction) => {
+            Err(FieldError::new("parent_id", "held_publish_first").into())
+        }
+        _ => Err(FieldError::new("parent_id", missing).into()),
+    }
 }
 
 /// 1 when the caller plans the production (and so reads held notes), else 0.
@@ -337,11 +348,7 @@ impl Tenant<'_> {
                 if let Some(p) = parent_id {
                     let args = [scope.org_id.into(), on.id().into(), p.into()];
                     let found = tx.query_opt(&parent, &args).await?;
-                    if !replyable(found, &scope) {
-                        return Err(
-                            FieldError::new("parent_id", "not_a_note_of_this_subject").into()
-                        );
-                    }
+                    reply_to(found, &scope, "not_a_note_of_this_subject")?;
                 }
                 let (shot_id, asset_id, version_id) = match on {
                     NoteOn::Shot(id) => (Some(id), None, None),

@@ -1334,9 +1334,7 @@ impl Tenant<'_> {
                             &[scope.org_id.into(), task_id.into(), p.into()],
                         )
                         .await?;
-                    if !super::notes::replyable(found, &scope) {
-                        return Err(FieldError::new("parent_id", "not_a_note_of_this_task").into());
-                    }
+                    super::notes::reply_to(found, &scope, "not_a_note_of_this_task")?;
                 }
                 let mut note = Note {
                     id: new_id(),

@@ -40,13 +40,15 @@ pub struct StreamParams {
 
 /// Whether a member may see an event: secrets never travel, the administrative and personal
 /// kinds (tokens, saved views) go only to those who may read the audit log, the job queue's
-/// to those who may read the queue, and share links (who they are for) and notes held with
-/// production to those who plan it.
+/// to those who may read the queue, share links (who they are for) and notes held with
+/// production to those who plan it, and accounts and transfers to those who read the ledger.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
         && (!PRODUCTION_ONLY.contains(&e.entity_type.as_str())
             || scope.can(Permission::PlanProduction))
+        && (!matches!(e.entity_type.as_str(), "account" | "transfer")
+            || scope.can(Permission::ReadLedger))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

@@ -124,6 +124,9 @@ struct Typed {
     amount: String,
     #[serde(default)]
     description: String,
+    /// The move form's key: the same form sent twice moves the money once.
+    #[serde(default)]
+    key: String,
 }
 
 async fn finance_page(
@@ -134,6 +137,10 @@ async fn finance_page(
 ) -> PageResult {
     cx.need(Permission::ReadLedger)?;
     let accounts = state.store.tenant(&cx.scope).accounts().await?;
+    let mut typed = typed;
+    if typed.key.is_empty() {
+        typed.key = format!("form-{}", Uuid::now_v7());
+    }
     html(FinancePage {
         tr: Tr::now(),
         nav: cx.nav("finance"),
@@ -221,6 +228,7 @@ async fn move_money(
         credit_account_id: Some(to),
         amount: Some(amount),
         description: t.description.clone(),
+        key: (!t.key.is_empty()).then(|| t.key.clone()),
         ..TransferInput::default()
     };
     match store.transfer(vec![input]).await {
