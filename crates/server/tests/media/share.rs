@@ -280,7 +280,10 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     let r = client
         .post(format!("{}{page}/{}/notes", srv.base, id(&version)))
         .header("cookie", &cookie)
-        .form(&[("body", "The sky could be warmer"), ("at", "1000")])
+        .form(&[
+            ("body", "The sky could be warmer @artist@alpha.example"),
+            ("at", "1000"),
+        ])
         .send()
         .await
         .unwrap();
@@ -307,7 +310,10 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     let (_, held) = srv
         .get(&a.token, &format!("/api/v1/share-links/{link}/notes"))
         .await;
-    assert_eq!(held[0]["body"], "The sky could be warmer");
+    assert_eq!(
+        held[0]["body"],
+        "The sky could be warmer @artist@alpha.example"
+    );
     assert!(held[0]["published_at"].is_null());
     let publish = format!("/api/v1/guest-notes/{}/publish", id(&held[0]));
     let (s, _) = srv.post(&artist, &publish, json!({})).await;
@@ -319,7 +325,12 @@ async fn a_share_link_serves_its_guest_only_watermarked_copies() {
     assert_eq!(published["note"]["frame"], 1025);
     assert_eq!(
         published["note"]["body"],
-        "Zhang Wei, Star Pictures: The sky could be warmer"
+        "Zhang Wei, Star Pictures: The sky could be warmer @artist@alpha.example"
+    );
+    assert_eq!(
+        published["note"]["mentions"],
+        json!([]),
+        "a guest's words mention nobody"
     );
     let (_, again) = srv.post(&a.token, &publish, json!({})).await;
     assert_eq!(

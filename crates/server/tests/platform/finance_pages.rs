@@ -155,6 +155,7 @@ async fn money_is_moved_and_read_through_the_finance_pages() {
         let (s, r) = fin.post("/app/finance/transfers", &twice).await;
         assert_eq!(s, 303, "{r}");
         let (_, page) = fin.get("/app/finance").await;
+        assert!(page.contains("data-testid=\"books-ok\""), "{page}");
         let listed = text(&page);
         assert!(
             listed.contains("上海银行 Settlement (bank) -1,000.50")

@@ -765,6 +765,15 @@ impl FromRow for Sums {
     }
 }
 
+/// An account's sums as kept on its row, then as its transfers make them.
+struct Books(Sums, Sums);
+
+impl FromRow for Books {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(Books(Sums::from_row(r)?, Sums::from_row(r)?))
+    }
+}
+
 /// A locked account's row.
 struct AccountRow(Held);
 
@@ -784,6 +793,35 @@ impl FromRow for AccountRow {
             },
             changed: false,
         }))
+    }
+}
+
+impl Tenant<'_> {
+    /// The organisation's books checked: each of its accounts' sums recomputed from its
+    /// transfers, and its flags. Empty when they are right.
+    pub async fn ledger_check_own(&self) -> Result<Vec<Broken>> {
+        let rows: Vec<Books> = self
+            .read(
+                "SELECT a.id, a.currency, a.flags, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
+                   a.id, a.currency, a.flags,
+                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
+                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
+                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT),
+                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT)
+                 FROM ledger_accounts a WHERE a.org_id = $1 ORDER BY a.id",
+                &[self.org_id().into()],
+            )
+            .await?;
+        let mut broken = Vec::new();
+        for Books(Sums(id, _, flags, kept), Sums(_, _, _, made)) in rows {
+            if kept != made {
+                broken.push(Broken::Mismatch { account: id });
+            }
+            if let Err(rule) = kept.check(Flags::from_bits(flags)) {
+                broken.push(Broken::Overdrawn { account: id, rule });
+            }
+        }
+        Ok(broken)
     }
 }
 

@@ -700,7 +700,7 @@ impl Tenant<'_> {
                     mentions: String::new(),
                     held: false,
                 };
-                crate::tracking::notes::write_note(tx, &scope, &mut note).await?;
+                crate::tracking::notes::write_note_as(tx, &scope, &mut note, false).await?;
                 let now = Millis(now_ms());
                 tx.execute(
                     "UPDATE guest_notes SET published_at = $3, published_by = $4, note_id = $5 WHERE org_id = $1 AND id = $2",

@@ -229,8 +229,19 @@ pub(crate) async fn write_note(
     scope: &TenantScope,
     note: &mut Note,
 ) -> Result<()> {
+    write_note_as(tx, scope, note, true).await
+}
+
+/// `write_note`, with `mentions` false for words from outside the organisation (a guest's,
+/// published by production): an @ in them mentions nobody.
+pub(crate) async fn write_note_as(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    note: &mut Note,
+    mentions: bool,
+) -> Result<()> {
     note.held = scope.role.notes_held();
-    let users = if note.held {
+    let users = if note.held || !mentions {
         note.mentions.clear();
         Vec::new()
     } else {

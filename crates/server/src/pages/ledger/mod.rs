@@ -106,6 +106,8 @@ struct FinancePage {
     purposes: Vec<(&'static str, String)>,
     /// What a refused form held, to show again.
     typed: Typed,
+    /// Whether the organisation's books check out now: every account's sums its transfers'.
+    books_ok: bool,
 }
 
 #[derive(Default, Clone, Deserialize)]
@@ -137,6 +139,10 @@ async fn finance_page(
 ) -> PageResult {
     cx.need(Permission::ReadLedger)?;
     let accounts = state.store.tenant(&cx.scope).accounts().await?;
+    let broken = state.store.tenant(&cx.scope).ledger_check_own().await?;
+    if !broken.is_empty() {
+        tracing::error!(?broken, org = %cx.scope.org_id, "an organisation's books do not check out");
+    }
     let mut typed = typed;
     if typed.key.is_empty() {
         typed.key = format!("form-{}", Uuid::now_v7());
@@ -153,6 +159,7 @@ async fn finance_page(
             .map(|p| (p.as_str(), i18n::text(&format!("purpose-{}", p.as_str()))))
             .collect(),
         typed,
+        books_ok: broken.is_empty(),
     })
 }
 
