@@ -473,3 +473,84 @@ async fn a_link_waiting_for_a_proxy_gets_its_copy_when_the_proxy_is_made() {
         copy
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_that_could_not_be_made_is_made_again_when_asked() {
+    // No workers of its own: a second server beside it makes the proxy, then stops.
+    let srv = start_with_workers(Backend::Sqlite, 0).await;
+    let a = srv.tenant("Alpha", "alpha").await;
+    let b = srv.tenant("Bravo", "bravo").await;
+    let file = uploaded(&srv, &a.token, "SH030_comp_v001.mov", "1").await;
+    let (_, list) = shared_version(&srv, &a.token, "Lantern", &file).await;
+    let workers = start_beside(&srv, 1).await;
+    let mut proxied = false;
+    for _ in 0..600 {
+        let (_, f) = srv.get(&a.token, &format!("/api/v1/media/{file}")).await;
+        if f["proxy_hash"].is_string() {
+            proxied = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(proxied, "the proxy was made");
+    drop(workers);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // The link's copy is asked for; its job fails for good (a worker that could not draw).
+    let (s, made) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{list}/share-links"),
+            json!({"recipient": "Director"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let link = id(&made["link"]);
+    let detail = format!("/api/v1/share-links/{link}");
+    let platform = srv.store().platform();
+    let job = platform
+        .claim_job("test-worker", &["media.watermark"], 60_000)
+        .await
+        .unwrap()
+        .expect("the copy's job is queued");
+    assert!(
+        platform
+            .fail_job_for_good(job.id, "test-worker", "drawtext: no font")
+            .await
+            .unwrap()
+    );
+    let (_, d) = srv.get(&a.token, &detail).await;
+    assert_eq!(d["versions"][0]["job_status"], "failed", "{d}");
+
+    // Asked again: a new job, once; not by another organisation.
+    let remake = format!("/api/v1/share-links/{link}/remake");
+    assert_eq!(srv.post(&b.token, &remake, json!({})).await.0, 404);
+    let (s, asked) = srv.post(&a.token, &remake, json!({})).await;
+    assert_eq!((s, asked["asked"].as_i64()), (200, Some(1)), "{asked}");
+    let (_, d) = srv.get(&a.token, &detail).await;
+    assert_eq!(d["versions"][0]["job_status"], "queued", "{d}");
+    assert_ne!(d["versions"][0]["job_id"], json!(job.id.to_string()));
+    let (_, again) = srv.post(&a.token, &remake, json!({})).await;
+    assert_eq!(again["asked"], 0, "nothing failed now");
+
+    // Workers again: the copy is made.
+    let _workers = start_beside(&srv, 1).await;
+    let mut copy = false;
+    for _ in 0..600 {
+        let (_, d) = srv.get(&a.token, &detail).await;
+        if d["versions"][0]["hash"].is_string() {
+            copy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(copy, "the copy was made once asked again");
+    // A withdrawn link asks for nothing.
+    srv.post(
+        &a.token,
+        &format!("/api/v1/share-links/{link}/revoke"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(srv.post(&a.token, &remake, json!({})).await.1["asked"], 0);
+}

@@ -352,6 +352,7 @@ const PAGES: &[Page] = &[
     ),
     post("/app/guest-notes/{guest_note_id}/publish", PLANNERS, &[]),
     post("/app/notes/{note_id}/publish", PLANNERS, &[]),
+    post("/app/share-links/{link_id}/remake", PLANNERS, &[]),
     post("/app/share-links/{link_id}/revoke", PLANNERS, &[]),
     // Taking away: the casting, one's own saved view and one's own token.
     post(

@@ -427,26 +427,63 @@ pub(crate) async fn fill_in_tx(
         if claimed == 0 {
             continue;
         }
-        let job = crate::jobs::insert_job(
-            tx,
-            &crate::jobs::NewJob {
-                org_id: Some(org),
-                kind: WATERMARK_JOB.into(),
-                payload: serde_json::json!({"media_file_id": file, "hash": proxy_hash,
-                    "share_link_id": link, "version_id": version}),
-                priority: 0,
-                max_attempts: 3,
-                run_after: None,
-            },
-        )
-        .await?;
-        tx.execute(
-            "UPDATE share_link_media SET job_id = $4 WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
-            &[org.into(), link.into(), version.into(), job.into()],
-        )
-        .await?;
+        queue_copy(tx, org, link, version, file, proxy_hash).await?;
     }
     Ok(())
+}
+
+/// Inside a write: a `media.watermark` job making the copy of `version` for `link` from the
+/// proxy `proxy_hash` of `file`, named on the link's row of the version.
+async fn queue_copy(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    link: Uuid,
+    version: Uuid,
+    file: Uuid,
+    proxy_hash: &str,
+) -> Result<()> {
+    let job = crate::jobs::insert_job(
+        tx,
+        &crate::jobs::NewJob {
+            org_id: Some(org),
+            kind: WATERMARK_JOB.into(),
+            payload: serde_json::json!({"media_file_id": file, "hash": proxy_hash,
+                "share_link_id": link, "version_id": version}),
+            priority: 0,
+            max_attempts: 3,
+            run_after: None,
+        },
+    )
+    .await?;
+    tx.execute(
+        "UPDATE share_link_media SET job_id = $4, error = NULL WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+        &[org.into(), link.into(), version.into(), job.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// How one copy of a link stands, for the playlist's page.
+#[derive(Debug, Clone)]
+pub struct LinkCopy {
+    pub link_id: Uuid,
+    /// Made.
+    pub made: bool,
+    /// Its job failed for good.
+    pub failed: bool,
+}
+
+impl FromRow for LinkCopy {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let link_id = r.get()?;
+        let hash: Option<String> = r.get()?;
+        let status: Option<String> = r.get()?;
+        Ok(LinkCopy {
+            link_id,
+            made: hash.is_some(),
+            failed: hash.is_none() && status.as_deref() == Some("failed"),
+        })
+    }
 }
 
 /// Inside the end of a `media.watermark` job: the copy made for its link and version.
@@ -636,6 +673,63 @@ impl Tenant<'_> {
             .await?;
         notes.reverse();
         Ok(notes)
+    }
+
+    /// How the copies of the playlist's links stand, in one read.
+    pub async fn playlist_share_copies(&self, playlist_id: Uuid) -> Result<Vec<LinkCopy>> {
+        self.read(
+            "SELECT m.link_id, m.hash, (SELECT j.status FROM jobs j WHERE j.id = m.job_id)
+             FROM share_link_media m JOIN share_links l ON l.org_id = m.org_id AND l.id = m.link_id
+             WHERE m.org_id = $1 AND l.playlist_id = $2",
+            &[self.org_id().into(), playlist_id.into()],
+        )
+        .await
+    }
+
+    /// Asks again for the copies of a live link whose job failed for good: a new
+    /// `media.watermark` job each, from the proxy the version has now. How many were asked for
+    /// (none for a link revoked or run out).
+    pub async fn remake_share_copies(&self, id: Uuid) -> Result<i64> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let text = format!(
+                    "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                let link: ShareLink = tx
+                    .query_opt(&text, &[org.into(), id.into()])
+                    .await?
+                    .ok_or(StoreError::NotFound {
+                        entity: "share link",
+                    })?;
+                if !link.live {
+                    return Ok(0);
+                }
+                let failed: Vec<(Uuid, Uuid, String)> = tx
+                    .query(
+                        "SELECT m.version_id, f.id, f.proxy_hash FROM share_link_media m
+                         JOIN media_files f ON f.org_id = m.org_id AND f.id = m.media_file_id
+                         JOIN jobs j ON j.id = m.job_id
+                         WHERE m.org_id = $1 AND m.link_id = $2 AND m.hash IS NULL AND j.status = 'failed'
+                           AND f.proxy_hash IS NOT NULL",
+                        &[org.into(), id.into()],
+                    )
+                    .await?;
+                for (version, file, proxy) in &failed {
+                    queue_copy(tx, org, id, *version, *file, proxy).await?;
+                }
+                let asked = failed.len() as i64;
+                if asked > 0 {
+                    let change = Change::new(Some(org), "share_link.copies_asked", "share_link", id);
+                    let after = serde_json::json!({"recipient": link.recipient, "asked": asked});
+                    tx.record(&Actor::of(&scope), change.after(&after)).await?;
+                }
+                Ok(asked)
+            })
+        })
+        .await
     }
 
     pub async fn guest_note(&self, id: Uuid) -> Result<GuestNote> {

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(list_links, create_link))
         .routes(routes!(get_link))
         .routes(routes!(revoke_link))
+        .routes(routes!(remake_copies))
         .routes(routes!(list_guest_notes))
         .routes(routes!(publish_guest_note))
 }
@@ -133,6 +134,29 @@ async fn revoke_link(
             .revoke_share_link(link_id)
             .await?,
     ))
+}
+
+/// How many copies were asked for again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Asked {
+    pub asked: i64,
+}
+
+/// Asks again for the link's copies whose job failed for good (a `media.watermark` job each);
+/// none for a link revoked or run out.
+#[utoipa::path(post, path = "/api/v1/share-links/{link_id}/remake", tag = "media", params(("link_id" = Uuid, Path)),
+    responses((status = 200, body = Asked), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remake_copies(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(link_id): Path<Uuid>,
+) -> ApiResult<Json<Asked>> {
+    let asked = state
+        .store
+        .tenant(m.may(Permission::PlanProduction)?)
+        .remake_share_copies(link_id)
+        .await?;
+    Ok(Json(Asked { asked }))
 }
 
 /// The notes a link's guest wrote, held with production until published, oldest first.

@@ -30,6 +30,7 @@ use crate::pages::{Nav, PageResult, Tr, ctx, html};
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/playlists/{playlist_id}/share-links", post(make_link))
         .route("/app/share-links/{link_id}/revoke", post(revoke_link))
+        .route("/app/share-links/{link_id}/remake", post(remake_copies))
         .route("/share/{token}", get(guest_page).post(guest_password))
         .route("/share/{token}/{version_id}", get(guest_player))
         .route("/share/{token}/{version_id}/notes", post(guest_note))
@@ -501,6 +502,25 @@ async fn revoke_link(
         .revoke_share_link(link_id)
         .await
         .map_err(ApiError::from)?;
+    Ok(Redirect::to(&format!("/app/playlists/{}#share", link.playlist_id)).into_response())
+}
+
+/// Asks again for the link's copies that could not be made, and goes back to its playlist.
+async fn remake_copies(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(link_id): Path<Uuid>,
+    axum::Form(f): axum::Form<RevokeForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    super::super::tracking::need(&cx, mstation_core::Permission::PlanProduction)?;
+    let store = state.store.tenant(&cx.scope);
+    store
+        .remake_share_copies(link_id)
+        .await
+        .map_err(ApiError::from)?;
+    let link = store.share_link(link_id).await.map_err(ApiError::from)?;
     Ok(Redirect::to(&format!("/app/playlists/{}#share", link.playlist_id)).into_response())
 }
 

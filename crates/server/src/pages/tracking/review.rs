@@ -588,6 +588,9 @@ struct LinkRow {
     live: bool,
     /// Its guest's notes: id, "SQ010_0010 v003 · 0:01.250", the words, whether published.
     notes: Vec<(String, String, String, bool)>,
+    /// How its copies stand ("2 of 3 copies ready · 1 could not be made"), and how many failed.
+    copies: String,
+    failed: usize,
 }
 
 /// A review session of a playlist, as its page lists it.
@@ -752,6 +755,8 @@ pub(in crate::pages) async fn playlist_view_shared(
                     said: said.join(" · "),
                     live: l.live,
                     notes: Vec::new(),
+                    copies: String::new(),
+                    failed: 0,
                 }
             })
             .collect(),
@@ -763,6 +768,29 @@ pub(in crate::pages) async fn playlist_view_shared(
         .zip(&items)
         .map(|(i, row)| (i.version_id, format!("{} {}", row.subject, row.number)))
         .collect();
+    // How each link's copies stand, in one read.
+    if can_share {
+        let copies = store.playlist_share_copies(playlist_id).await?;
+        for l in &mut links {
+            let mine: Vec<_> = copies
+                .iter()
+                .filter(|c| c.link_id.to_string() == l.id)
+                .collect();
+            let ready = mine.iter().filter(|c| c.made).count();
+            l.failed = mine.iter().filter(|c| c.failed).count();
+            l.copies = i18n::text_args(
+                "share-copies",
+                &[("ready", ready.into()), ("total", mine.len().into())],
+            );
+            if l.failed > 0 {
+                l.copies.push_str(" · ");
+                l.copies.push_str(&i18n::text_args(
+                    "share-copies-failed",
+                    &[("failed", l.failed.into())],
+                ));
+            }
+        }
+    }
     let mut by_link: HashMap<Uuid, Vec<mstation_store::media::share::GuestNote>> = HashMap::new();
     if can_share {
         for n in store.playlist_guest_notes(playlist_id).await? {
