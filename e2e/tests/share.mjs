@@ -60,6 +60,7 @@ try {
   if (screens) await page.screenshot({ path: join(screens, "share-made.png"), fullPage: true });
   await page.goto(`${base}/app/playlists/${playlist.id}`);
   assert.equal(await page.locator("[data-testid=share-address]").count(), 0, "the address is shown only once");
+  assert.match(await page.locator("[data-testid=share-copies]").innerText(), /^copies ready: [01] of 1$/, "how the link's copy stands");
 
   // The copy is made on the job queue.
   const links = await api("GET", `/api/v1/playlists/${playlist.id}/share-links`);

@@ -770,17 +770,20 @@ pub(in crate::pages) async fn playlist_view_shared(
         .collect();
     // How each link's copies stand, in one read.
     if can_share {
-        let copies = store.playlist_share_copies(playlist_id).await?;
+        // Per link: ready, in all, failed.
+        let mut counts: HashMap<String, (usize, usize, usize)> = HashMap::new();
+        for c in store.playlist_share_copies(playlist_id).await? {
+            let n = counts.entry(c.link_id.to_string()).or_default();
+            n.0 += usize::from(c.made);
+            n.1 += 1;
+            n.2 += usize::from(c.failed);
+        }
         for l in &mut links {
-            let mine: Vec<_> = copies
-                .iter()
-                .filter(|c| c.link_id.to_string() == l.id)
-                .collect();
-            let ready = mine.iter().filter(|c| c.made).count();
-            l.failed = mine.iter().filter(|c| c.failed).count();
+            let (ready, total, failed) = counts.get(&l.id).copied().unwrap_or_default();
+            l.failed = failed;
             l.copies = i18n::text_args(
                 "share-copies",
-                &[("ready", ready.into()), ("total", mine.len().into())],
+                &[("ready", ready.into()), ("total", total.into())],
             );
             if l.failed > 0 {
                 l.copies.push_str(" · ");
