@@ -838,3 +838,33 @@ async fn retries_sent_at_once_move_the_money_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_expires_a_pending_transfer_when_its_time_runs_out() {
+    use serde_json::json;
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let open = |name: &str, purpose: &str| json!({"name": name, "purpose": purpose, "currency": "CNY"});
+        let (_, bank) = srv.post(&a.token, "/api/v1/ledger/accounts", open("Bank", "settlement")).await;
+        let (_, wallet) = srv.post(&a.token, "/api/v1/ledger/accounts", open("Wallet", "wallet")).await;
+        let move_ = |t: serde_json::Value| json!({"transfers": [t]});
+        let (s, _) = srv.post(&a.token, "/api/v1/ledger/transfers", move_(json!({"kind": "posted", "debit_account_id": bank["id"], "credit_account_id": wallet["id"], "amount": 500}))).await;
+        assert_eq!(s, 201);
+        let (s, held) = srv.post(&a.token, "/api/v1/ledger/transfers", move_(json!({"kind": "pending", "debit_account_id": wallet["id"], "credit_account_id": bank["id"], "amount": 300, "timeout_seconds": 1}))).await;
+        assert_eq!(s, 201, "{held}");
+        let url = format!("/api/v1/ledger/transfers/{}", held["items"][0]["id"].as_str().unwrap());
+        // The server's reaper looks every 2 s.
+        let mut state = serde_json::Value::Null;
+        for _ in 0..80 {
+            state = srv.get(&a.token, &url).await.1["state"].clone();
+            if state == "expired" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(state, "expired");
+        let (_, w) = srv.get(&a.token, &format!("/api/v1/ledger/accounts/{}", wallet["id"].as_str().unwrap())).await;
+        assert_eq!((w["available"].as_i64(), w["debits_pending"].as_i64()), (Some(500), Some(0)), "{w}");
+    })
+    .await;
+}
