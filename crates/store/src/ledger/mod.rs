@@ -765,6 +765,13 @@ impl FromRow for Sums {
     }
 }
 
+/// An account's four sums as its transfers make them, for the account `a` of a query: what
+/// `Platform::ledger_check` and `ledger_check_own` hold its row's sums to.
+const MADE_SUMS: &str = "CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
+     CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
+     CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT),
+     CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT)";
+
 /// An account's sums as kept on its row, then as its transfers make them.
 struct Books(Sums, Sums);
 
@@ -802,13 +809,10 @@ impl Tenant<'_> {
     pub async fn ledger_check_own(&self) -> Result<Vec<Broken>> {
         let rows: Vec<Books> = self
             .read(
-                "SELECT a.id, a.currency, a.flags, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
+                &format!("SELECT a.id, a.currency, a.flags, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
                    a.id, a.currency, a.flags,
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT)
-                 FROM ledger_accounts a WHERE a.org_id = $1 ORDER BY a.id",
+                   {MADE_SUMS}
+                 FROM ledger_accounts a WHERE a.org_id = $1 ORDER BY a.id"),
                 &[self.org_id().into()],
             )
             .await?;
@@ -857,12 +861,11 @@ impl Platform<'_> {
         // The sums again, from the transfers.
         let sums: Vec<Sums> = self
             .read(
-                "SELECT a.id, a.currency, a.flags,
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind IN ('posted', 'post')), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT),
-                   CAST(COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id AND t.kind = 'pending' AND t.state = 'pending'), 0) AS BIGINT)
-                 FROM ledger_accounts a ORDER BY a.id",
+                &format!(
+                    "SELECT a.id, a.currency, a.flags,
+                   {MADE_SUMS}
+                 FROM ledger_accounts a ORDER BY a.id"
+                ),
                 &[],
             )
             .await?;

@@ -152,6 +152,19 @@ fn recorded(l: &ShareLink) -> serde_json::Value {
     v
 }
 
+/// Inside a write: the link `id` of `org`, its row locked.
+async fn locked_link(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid) -> Result<ShareLink> {
+    let text = format!(
+        "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query_opt(&text, &[org.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "share link",
+        })
+}
+
 /// A file of a version: the version, the file's place in it, the file and its proxy.
 type VersionFile = (Uuid, i64, Uuid, Option<String>);
 
@@ -334,16 +347,7 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
-                let text = format!(
-                    "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let before: ShareLink = tx
-                    .query_opt(&text, &[org.into(), id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound {
-                        entity: "share link",
-                    })?;
+                let before = locked_link(tx, org, id).await?;
                 if before.revoked_at.is_some() {
                     return Ok(before);
                 }
@@ -694,16 +698,7 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
-                let text = format!(
-                    "SELECT {LINK_COLS} FROM share_links WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let link: ShareLink = tx
-                    .query_opt(&text, &[org.into(), id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound {
-                        entity: "share link",
-                    })?;
+                let link = locked_link(tx, org, id).await?;
                 if !link.live {
                     return Ok(0);
                 }
