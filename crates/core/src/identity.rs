@@ -120,6 +120,9 @@ impl Role {
                     | ManageProduction
                     | KeepViews
                     | ReadLedger
+                    | SellListings
+                    | BuyLicences
+                    | UseLicences
             ),
             Role::Coordinator => matches!(
                 p,
@@ -131,6 +134,7 @@ impl Role {
                     | WriteProduction
                     | PlanProduction
                     | KeepViews
+                    | UseLicences
             ),
             Role::Supervisor | Role::Artist => matches!(
                 p,
@@ -141,6 +145,7 @@ impl Role {
                     | Review
                     | WriteProduction
                     | KeepViews
+                    | UseLicences
             ),
             Role::Client => matches!(
                 p,
@@ -156,6 +161,8 @@ impl Role {
                     | KeepViews
                     | ReadLedger
                     | ManageLedger
+                    | BuyLicences
+                    | UseLicences
             ),
             Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | KeepViews),
         }
@@ -235,6 +242,12 @@ pub enum Permission {
     ReadLedger,
     /// Opening accounts and moving money between them.
     ManageLedger,
+    /// Listing the organisation's media in the market, with its offers, and reading its sales.
+    SellListings,
+    /// Buying licences in the market, and asking for refunds.
+    BuyLicences,
+    /// Reading the organisation's licences and downloading what they cover.
+    UseLicences,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -303,13 +316,16 @@ impl TenantScope {
             | Permission::ReadMembers
             | Permission::ReadAudit
             | Permission::ReadJobs
-            | Permission::ReadLedger => TokenScope::Read,
+            | Permission::ReadLedger
+            | Permission::UseLicences => TokenScope::Read,
             Permission::Review
             | Permission::WriteProduction
             | Permission::PlanProduction
             | Permission::ManageProduction
             | Permission::KeepViews
-            | Permission::ManageLedger => TokenScope::Write,
+            | Permission::ManageLedger
+            | Permission::SellListings
+            | Permission::BuyLicences => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

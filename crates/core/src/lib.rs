@@ -6,6 +6,7 @@ pub mod fuzz;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
+pub mod market;
 pub mod media;
 pub mod net;
 pub mod page;

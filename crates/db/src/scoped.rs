@@ -3,8 +3,9 @@
 //! test instead of reading across organisations.
 //!
 //! What counts as filtering, read from the statement's text (the code's own SQL, never input):
-//! - a comparison in its `WHERE` (or a join's `ON`): `org_id = $k`, `t.org_id = $k` or
-//!   `grantee_org_id = $k` (a grant received), with `$k` bound to the organisation;
+//! - a comparison in its `WHERE` (or a join's `ON`): `org_id = $k`, `t.org_id = $k`, or a
+//!   column naming the organisation as a party to another's row (`PARTIES`: a grant received,
+//!   a licence sold, an account the market keeps for it), with `$k` bound to the organisation;
 //! - on `orgs`, the organisation's own row: `id = $k` with `$k` bound to it;
 //! - an `INSERT … VALUES` whose `org_id` column takes `$k`, bound to it, in every row it
 //!   inserts; an `INSERT … SELECT` must do that and also filter what it selects, as above.
@@ -32,6 +33,12 @@ pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> 
     }
 }
 
+/// The prefixes of the columns that name an organisation as a party to a row another
+/// organisation owns: `grantee_org_id` (a grant it received), `seller_org_id` (a licence of its
+/// listing, bought by another) and `holder_org_id` (an account the market's operator keeps for
+/// it).
+const PARTIES: [&str; 3] = ["grantee_", "seller_", "holder_"];
+
 /// `$k` → k.
 fn param(token: &str) -> Option<usize> {
     token.trim().strip_prefix('$')?.parse().ok()
@@ -55,7 +62,7 @@ fn filters(text: &str, bound: &impl Fn(usize) -> bool) -> bool {
             // The whole column name (`org_id`, `t.org_id`, `grantee_org_id`), not a longer one.
             let before = tail[..at].chars().next_back();
             let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                || column == "org_id" && tail[..at].ends_with("grantee_");
+                || column == "org_id" && PARTIES.iter().any(|p| tail[..at].ends_with(p));
             whole && equals_bound(&tail[at + column.len()..], bound)
         })
     };
@@ -179,6 +186,8 @@ mod tests {
             "UPDATE tasks SET priority = $2 WHERE id = $3 AND org_id = $1",
             "DELETE FROM casting WHERE org_id=$1 AND shot_id = $2",
             "SELECT id FROM grants WHERE grantee_org_id = $1",
+            "SELECT id FROM market_licences WHERE seller_org_id = $1",
+            "SELECT id FROM ledger_accounts WHERE holder_org_id = $1",
             "UPDATE orgs SET name = $2 WHERE id = $1",
             "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3)",
             "INSERT INTO m (org_id, note_id) SELECT $1, n.id FROM notes n WHERE n.org_id = $1",
@@ -211,6 +220,8 @@ mod tests {
             "INSERT INTO notes (id, org_id) VALUES ($2, $1) UNION SELECT $3, $2",
             // No filter at all.
             "SELECT COUNT(*) FROM shots",
+            // A longer column that merely ends like one.
+            "SELECT id FROM market_licences WHERE buyer_org_id = $1",
             // `id` of a table that is not `orgs`.
             "UPDATE shots SET name = $2 WHERE id = $1",
         ] {

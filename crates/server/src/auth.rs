@@ -229,6 +229,9 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::KeepViews => "permission-keep_views",
         Permission::ReadLedger => "permission-read_ledger",
         Permission::ManageLedger => "permission-manage_ledger",
+        Permission::SellListings => "permission-sell_listings",
+        Permission::BuyLicences => "permission-buy_licences",
+        Permission::UseLicences => "permission-use_licences",
     }
 }
 

@@ -13,6 +13,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use mstation_core::ledger::LedgerRule;
 use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioError};
 use mstation_store::identity::IdentityRule;
+use mstation_store::market::MarketRule;
 use mstation_store::media::MediaRule;
 use mstation_store::tracking::TrackingRule;
 use mstation_store::{DbError, Rule, StoreError};
@@ -123,6 +124,7 @@ impl Code {
         all.extend(TrackingRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Tracking(r))));
         all.extend(MediaRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Media(r))));
         all.extend(LedgerRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Ledger(r))));
+        all.extend(MarketRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Market(r))));
         all
     }
 
@@ -238,6 +240,18 @@ impl Code {
                 LedgerRule::ExceedsCredits
                 | LedgerRule::ExceedsDebits
                 | LedgerRule::PendingClosed => StatusCode::CONFLICT,
+            },
+            Code::Rule(Rule::Market(r)) => match r {
+                MarketRule::NotForSale
+                | MarketRule::ExclusiveTaken
+                | MarketRule::WalletShort
+                | MarketRule::NotPublishable
+                | MarketRule::RefundClosed => StatusCode::CONFLICT,
+                MarketRule::OwnListing | MarketRule::NoOffers | MarketRule::KeyReused => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                MarketRule::OperatorOnly => StatusCode::FORBIDDEN,
+                MarketRule::NoOperator => StatusCode::SERVICE_UNAVAILABLE,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
+pub mod market;
 pub mod media;
 pub mod tracking;
 
@@ -75,6 +76,7 @@ pub enum Rule {
     Tracking(tracking::TrackingRule),
     Media(media::MediaRule),
     Ledger(mstation_core::ledger::LedgerRule),
+    Market(market::MarketRule),
 }
 
 impl Rule {
@@ -85,6 +87,7 @@ impl Rule {
             Rule::Tracking(r) => r.code(),
             Rule::Media(r) => r.code(),
             Rule::Ledger(r) => r.code(),
+            Rule::Market(r) => r.code(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod health;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
+pub mod market;
 pub mod media;
 pub mod tracking;
 
@@ -63,6 +64,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(tracking::router())
         .merge(media::router())
         .merge(ledger::router())
+        .merge(market::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

@@ -22,6 +22,7 @@ use crate::i18n::{self, Lang};
 mod events;
 mod identity;
 mod ledger;
+mod market;
 pub(crate) mod media;
 pub(crate) mod tracking;
 
@@ -48,6 +49,7 @@ pub fn router() -> Router<State> {
     let r = identity::routes(r);
     let r = events::routes(r);
     let r = ledger::routes(r);
+    let r = market::routes(r);
     let r = media::routes(r);
     tracking::routes(r)
 }

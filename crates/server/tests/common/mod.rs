@@ -239,6 +239,20 @@ impl Srv {
     }
 
     pub async fn tenant(&self, name: &str, slug: &str) -> Tenant {
+        self.tenant_of(name, slug, OrgKind::ProductionCompany).await
+    }
+
+    /// The platform's operator organisation, which keeps the market's books.
+    pub async fn operator(&self) -> Tenant {
+        self.tenant_of(
+            "M-Station Operations",
+            "operations",
+            OrgKind::PlatformOperator,
+        )
+        .await
+    }
+
+    pub async fn tenant_of(&self, name: &str, slug: &str, kind: OrgKind) -> Tenant {
         let owner = self
             .user(&format!("owner@{slug}.example"), &format!("{name} Owner"))
             .await;
@@ -250,7 +264,7 @@ impl Srv {
                 NewOrg {
                     name: name.into(),
                     slug: Some(slug.into()),
-                    kind: OrgKind::ProductionCompany,
+                    kind,
                     timezone: None,
                 },
                 owner.id,
@@ -324,6 +338,37 @@ impl Srv {
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         json(self.call(token, Method::POST, path, Some(body)).await).await
+    }
+
+    /// Uploads `bytes` as `name` through tus in one request: the new file's id.
+    pub async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> String {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let r = self
+            .http
+            .post(format!("{}/files", self.base))
+            .bearer_auth(token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", bytes.len().to_string())
+            .header(
+                "Upload-Metadata",
+                format!("filename {},filetype {}", b64(name), b64("video/quicktime")),
+            )
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+        let (_, files) = self.get(token, "/api/v1/media?limit=500").await;
+        files["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .and_then(|f| f["id"].as_str())
+            .unwrap_or_else(|| panic!("{name} is not among the files: {files}"))
+            .to_string()
     }
 
     /// The job `id` once it has ended (succeeded or failed), as `token`'s organisation reads it;

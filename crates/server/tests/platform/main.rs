@@ -10,6 +10,7 @@ mod fields_page;
 mod finance_pages;
 mod frames;
 mod grid;
+mod market_pages;
 mod media_page;
 mod my_tasks;
 mod overview;

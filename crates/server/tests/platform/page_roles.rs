@@ -10,8 +10,8 @@ use std::path::Path;
 use crate::common::*;
 use crate::pages::Browser;
 use crate::roles::{
-    ADMINS, AUDITORS, EVERYONE, LEDGER_KEEPERS, LEDGER_READERS, MAKERS, PLANNERS, PRODUCERS,
-    REVIEWERS,
+    ADMINS, AUDITORS, BUYERS, EVERYONE, LEDGER_KEEPERS, LEDGER_READERS, LICENCE_USERS, MAKERS,
+    PLANNERS, PRODUCERS, REVIEWERS, SELLERS,
 };
 use crate::tenant_isolation::one_of_everything;
 use mstation_core::{Role, TokenScope};
@@ -123,6 +123,44 @@ const PAGES: &[Page] = &[
         ],
     ),
     get("/app/webhooks", ADMINS),
+    // The market: everyone browses; a licence's users download, its buyers buy and refund;
+    // sellers list, offer and publish.
+    get("/app/market", EVERYONE),
+    get("/app/market/store/{on_sale_id}", EVERYONE),
+    get("/app/market/licences", LICENCE_USERS),
+    get("/app/market/selling", SELLERS),
+    get("/app/market/selling/{listing_id}", SELLERS),
+    post(
+        "/app/market/checkout",
+        BUYERS,
+        &[("offer_id", "{on_sale_offer_id}"), ("key", "walk-{role}")],
+    ),
+    post(
+        "/app/market/licences/{licence_id}/download",
+        LICENCE_USERS,
+        &[],
+    ),
+    post("/app/market/licences/{licence_id}/refund", BUYERS, &[]),
+    post(
+        "/app/market/selling",
+        SELLERS,
+        &[
+            ("media_file_id", "{media_id}"),
+            ("category", "footage"),
+            ("title_en", "Plate of the {role}"),
+            ("title_zh", "{role} 的素材"),
+        ],
+    ),
+    post(
+        "/app/market/selling/{listing_id}/offers",
+        SELLERS,
+        &[
+            ("kind", "rf_standard"),
+            ("price", "10.00"),
+            ("currency", "CNY"),
+        ],
+    ),
+    post("/app/market/selling/{listing_id}/publish", SELLERS, &[]),
     // Production.
     get("/app/overview", OVERVIEW),
     get("/app/my-tasks", EVERYONE),
@@ -178,6 +216,12 @@ const PAGES: &[Page] = &[
         "GET",
         "/share/{token}/{version_id}/media",
         "a guest's copy: the share tests",
+    ),
+    // A licence's download link: no session, the link is the key (the market's tests).
+    elsewhere(
+        "GET",
+        "/market/downloads/{token}",
+        "a licence's download link, for whoever holds it: the market tests",
     ),
     elsewhere(
         "POST",
@@ -389,11 +433,12 @@ fn takes_away(p: &Page) -> u8 {
 }
 
 /// The links the navigation may show, each shown exactly when its page lets the role open it.
-const NAV: [&str; 9] = [
+const NAV: [&str; 10] = [
     "/app/overview",
     "/app/projects",
     "/app/my-tasks",
     "/app/mentions",
+    "/app/market",
     "/app/members",
     "/app/tokens",
     "/app/webhooks",
@@ -628,6 +673,10 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
             .await;
         assert_eq!(s, 201, "{v}");
         let (_, task) = srv.get(&a.token, &format!("/api/v1/tasks/{}", fixtures["task_id"])).await;
+        // What the storefront sells: C's listing and its offer.
+        let (_, store) = srv.get(&a.token, "/api/v1/market/store").await;
+        let on_sale = store["items"][0]["id"].as_str().unwrap().to_string();
+        let on_sale_offer = store["items"][0]["offers"][0]["id"].as_str().unwrap().to_string();
 
         // A member of each role, signed in; the artist is the one the task is assigned to.
         let all = [TokenScope::Read, TokenScope::Write, TokenScope::Admin];
@@ -669,6 +718,8 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
             v.insert("user".into(), artist.to_string());
             v.insert("token".into(), "msi_not-an-invitation".into());
             v.insert("task_version".into(), task["version"].to_string());
+            v.insert("on_sale_id".into(), on_sale.clone());
+            v.insert("on_sale_offer_id".into(), on_sale_offer.clone());
             v.insert("token_id".into(), tok["token"]["id"].as_str().unwrap().into());
             v.insert("view_id".into(), view["id"].as_str().unwrap().into());
             vars.insert(*role, v);
@@ -727,7 +778,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 100 && let_through > 380 && skipped == 7, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 100 && let_through > 380 && skipped == 8, "refused {refused}, let through {let_through}, skipped {skipped}");
 
         // Every browser signed out at the end, and the planners' and admins' posts landed.
         for (role, browser) in &browsers {

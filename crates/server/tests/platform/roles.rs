@@ -48,6 +48,18 @@ pub(crate) const AUDITORS: &[Role] = &[Owner, Admin, Producer, Finance];
 /// Who reads the ledger, and who moves money.
 pub(crate) const LEDGER_READERS: &[Role] = &[Owner, Admin, Producer, Finance];
 pub(crate) const LEDGER_KEEPERS: &[Role] = &[Owner, Admin, Finance];
+/// Who lists media in the market (and reads its sales), who buys licences, and who uses them.
+pub(crate) const SELLERS: &[Role] = &[Owner, Admin, Producer];
+pub(crate) const BUYERS: &[Role] = &[Owner, Admin, Producer, Finance];
+pub(crate) const LICENCE_USERS: &[Role] = &[
+    Owner,
+    Admin,
+    Producer,
+    Coordinator,
+    Supervisor,
+    Artist,
+    Finance,
+];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,
@@ -91,6 +103,15 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("GET", p) if p.starts_with("/api/v1/ledger/") => LEDGER_READERS,
         ("POST", p) if p.starts_with("/api/v1/ledger/") => LEDGER_KEEPERS,
         ("GET", p) if p.starts_with("/api/v1/jobs") => JOB_READERS,
+        // The market: the storefront is everyone's to browse (the last GET row below).
+        (_, p) if p.starts_with("/api/v1/market/listings") => SELLERS,
+        ("GET", "/api/v1/market/sales") => SELLERS,
+        ("POST", "/api/v1/market/checkout" | "/api/v1/market/licences/{licence_id}/refund") => {
+            BUYERS
+        }
+        (_, p) if p.starts_with("/api/v1/market/licences") => LICENCE_USERS,
+        ("GET", "/api/v1/market/wallets") => LEDGER_READERS,
+        ("POST", "/api/v1/market/wallets/credit") => LEDGER_KEEPERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,
         (_, p) if p.starts_with("/api/v1/invitations") => ADMINS,
         ("PATCH" | "DELETE", p) if p.starts_with("/api/v1/members/") => ADMINS,

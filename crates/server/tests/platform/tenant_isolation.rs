@@ -411,7 +411,63 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 200, "{done}");
 
+    // The market: a draft listing of A's (the storefront shows nothing of A's), and a licence A
+    // bought from C with money the platform's operator credited to A's market wallet.
+    let (s, listing) = srv
+        .post(
+            &a.token,
+            "/api/v1/market/listings",
+            json!({"media_file_id": media["items"][0]["id"], "category": "footage",
+                   "title_en": "Alpha plate", "title_zh": "阿尔法素材"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{listing}");
+    let stock = srv
+        .upload(&c.token, "charlie_stock.mov", b"charlie's stock".to_vec())
+        .await;
+    let (_, sold) = srv
+        .post(
+            &c.token,
+            "/api/v1/market/listings",
+            json!({"media_file_id": stock, "category": "vfx_element",
+                   "title_en": "Charlie smoke", "title_zh": "烟雾"}),
+        )
+        .await;
+    let (s, offer) = srv
+        .post(
+            &c.token,
+            &format!("/api/v1/market/listings/{}/offers", id(&sold)),
+            json!({"kind": "rf_standard", "price": "20.00", "currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{offer}");
+    srv.post(
+        &c.token,
+        &format!("/api/v1/market/listings/{}/publish", id(&sold)),
+        json!({}),
+    )
+    .await;
+    let op = srv.operator().await;
+    let (s, v) = srv
+        .post(
+            &op.token,
+            "/api/v1/market/wallets/credit",
+            json!({"org_id": a.org.id, "currency": "CNY", "amount": "100.00", "reference": "alpha deposit"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, licence) = srv
+        .post(
+            &a.token,
+            "/api/v1/market/checkout",
+            json!({"offer_id": offer["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{licence}");
+
     HashMap::from([
+        ("listing_id", id(&listing)),
+        ("licence_id", id(&licence)),
         ("ingest_id", ingest_id),
         (
             "media_id",
@@ -512,6 +568,13 @@ async fn org_b_never_reaches_org_a() {
                     path = path.replace(&format!("{{{p}}}"), id);
                 }
                 let body = body_for(&doc, op);
+                // The storefront shows listings on sale to everyone; A's listing is a draft,
+                // which nobody else sees (the market's tests show one on sale).
+                if template == "/api/v1/market/store/{listing_id}" {
+                    let (s, v) = srv.get(&b.token, &path).await;
+                    assert_eq!(s, 404, "A's draft in the storefront: {v}");
+                    continue;
+                }
                 // Positive control: the owner reaches the resource, so a 404 for B means something.
                 if method == Method::GET {
                     let r = srv.call(&a.token, Method::GET, &path, None).await;

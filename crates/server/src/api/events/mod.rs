@@ -41,7 +41,9 @@ pub struct StreamParams {
 /// Whether a member may see an event: secrets never travel, the administrative and personal
 /// kinds (tokens, saved views) go only to those who may read the audit log, the job queue's
 /// to those who may read the queue, share links (who they are for) and notes held with
-/// production to those who plan it, and accounts and transfers to those who read the ledger.
+/// production to those who plan it, accounts and transfers to those who read the ledger, the
+/// market's listings, offers and sales to those who sell there, and licences to those who use
+/// them.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
@@ -49,6 +51,9 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
             || scope.can(Permission::PlanProduction))
         && (!matches!(e.entity_type.as_str(), "account" | "transfer")
             || scope.can(Permission::ReadLedger))
+        && (!matches!(e.entity_type.as_str(), "listing" | "offer" | "sale")
+            || scope.can(Permission::SellListings))
+        && (e.entity_type != "licence" || scope.can(Permission::UseLicences))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

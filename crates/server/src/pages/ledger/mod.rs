@@ -44,7 +44,7 @@ struct AccountRow {
 
 /// An amount as the pages show it: in its currency's units, the thousands grouped
 /// (`-1,248,798.50`).
-fn money(currency: &str, minor: i64) -> String {
+pub(super) fn money(currency: &str, minor: i64) -> String {
     let plain = match Currency::parse(currency) {
         Some(c) => c.format(i128::from(minor)),
         None => minor.to_string(),

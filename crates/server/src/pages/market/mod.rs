@@ -1,0 +1,908 @@
+//! The market's pages. Everyone browses the storefront (`/app/market`: words in either
+//! language, a category) and a listing with its offers (`/app/market/store/{listing_id}`),
+//! where those who buy for the organisation buy. The organisation's licences
+//! (`/app/market/licences`) give their users a download and their buyers a refund. A
+//! contributor's side (`/app/market/selling`) lists one of its media files, shows its listings
+//! and every sale line by line with what it earned; a listing's own page
+//! (`/app/market/selling/{listing_id}`) takes its offers and puts it on sale.
+//!
+//! And the download a licence's link fetches, `/market/downloads/{token}`: the licensed
+//! original while the link lives and its licence stands, to whoever holds the link (it is made
+//! for one member of the buying organisation, for an hour).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use mstation_core::Permission;
+use mstation_core::ledger::Purpose;
+use mstation_core::market::{Category, LicenceKind, Terms};
+use mstation_store::market::{
+    HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing, REFUND_WINDOW_MS,
+    Sale, sale_day,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ledger::money;
+use super::tracking::{answered, flash_of};
+use super::{Ctx, Nav, PageResult, Tr, ctx, html};
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::error::{ApiError, Code};
+use crate::i18n;
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/market", get(storefront))
+        .route("/app/market/store/{listing_id}", get(listing_page))
+        .route("/app/market/checkout", post(checkout))
+        .route("/app/market/licences", get(licences))
+        .route(
+            "/app/market/licences/{licence_id}/download",
+            post(download_link),
+        )
+        .route("/app/market/licences/{licence_id}/refund", post(refund))
+        .route("/app/market/selling", get(selling).post(new_listing))
+        .route("/app/market/selling/{listing_id}", get(editor))
+        .route("/app/market/selling/{listing_id}/offers", post(add_offer))
+        .route("/app/market/selling/{listing_id}/publish", post(publish))
+        .route("/market/downloads/{token}", get(download))
+}
+
+/// A listing's title in the reader's language.
+fn title(lang: &str, en: &str, zh: &str) -> String {
+    if lang == "zh-CN" { zh } else { en }.to_string()
+}
+
+/// What the probe read of a listing's media, in a line: `3840 × 2160 · 25 fps · 0:12`.
+fn technical(l: &PublicListing) -> String {
+    let t = &l.technical;
+    let mut parts = Vec::new();
+    if let (Some(w), Some(h)) = (t.width, t.height) {
+        parts.push(format!("{w} × {h}"));
+    }
+    if let Some([n, d]) = t.fps
+        && d > 0
+    {
+        let fps = n as f64 / d as f64;
+        let text = if (fps - fps.round()).abs() < 0.005 {
+            format!("{}", fps.round() as i64)
+        } else {
+            format!("{fps:.3}")
+        };
+        parts.push(format!("{text} fps"));
+    }
+    if let Some(s) = t.duration {
+        let s = s.round() as i64;
+        parts.push(format!("{}:{:02}", s / 60, s % 60));
+    }
+    parts.join(" · ")
+}
+
+/// What an offer's licence covers, in words.
+fn terms(o: &Offer) -> String {
+    match (&o.starts_on, &o.ends_on) {
+        (Some(s), Some(e)) => i18n::text_args(
+            "market-terms-rm",
+            &[
+                (
+                    "media",
+                    i18n::text(&format!("market-media-{}", o.media)).into(),
+                ),
+                ("territory", territory(&o.territory).into()),
+                ("from", s.clone().into()),
+                ("to", e.clone().into()),
+            ],
+        ),
+        _ => i18n::text("market-terms-rf"),
+    }
+}
+
+fn territory(code: &str) -> String {
+    if code == mstation_core::market::WORLDWIDE {
+        i18n::text("market-worldwide")
+    } else {
+        code.to_string()
+    }
+}
+
+/// A card of the storefront.
+struct Card {
+    id: String,
+    title: String,
+    contributor: String,
+    category: String,
+    technical: String,
+    from: String,
+}
+
+#[derive(Template)]
+#[template(path = "market.html")]
+struct StorePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    q: String,
+    category: String,
+    categories: Vec<(&'static str, String)>,
+    cards: Vec<Card>,
+    tabs: Tabs,
+}
+
+/// The market's own tabs, each shown to those who may open it.
+struct Tabs {
+    active: &'static str,
+    licences: bool,
+    selling: bool,
+}
+
+fn tabs(cx: &Ctx, active: &'static str) -> Tabs {
+    Tabs {
+        active,
+        licences: cx.scope.can(Permission::UseLicences),
+        selling: cx.scope.can(Permission::SellListings),
+    }
+}
+
+fn categories() -> Vec<(&'static str, String)> {
+    Category::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.as_str(),
+                i18n::text(&format!("market-category-{}", c.as_str())),
+            )
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct StoreQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+}
+
+async fn storefront(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(sq): Query<StoreQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ReadOrg)?;
+    let category = Category::parse(&sq.category);
+    let words: String = sq.q.chars().take(200).collect();
+    let found = state
+        .store
+        .platform()
+        .storefront(&words, category, 60)
+        .await?;
+    let lang = i18n::current().code();
+    let cards = found
+        .iter()
+        .map(|l| Card {
+            id: l.id.to_string(),
+            title: title(lang, &l.title_en, &l.title_zh),
+            contributor: l.contributor.clone(),
+            category: i18n::text(&format!("market-category-{}", l.category.as_str())),
+            technical: technical(l),
+            from: l
+                .offers
+                .first()
+                .map(|o| format!("{} {}", o.currency, money(&o.currency, o.price)))
+                .unwrap_or_default(),
+        })
+        .collect();
+    html(StorePage {
+        tr: Tr::now(),
+        nav: cx.nav("market"),
+        flash: None,
+        q: words,
+        category: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        categories: categories(),
+        cards,
+        tabs: tabs(&cx, "store"),
+    })
+}
+
+/// An offer as a listing's page shows it.
+struct OfferRow {
+    id: String,
+    /// Whether a licence on it can be sold now: no exclusive licence standing is in its way.
+    available: bool,
+    kind: String,
+    terms: String,
+    exclusive: bool,
+    ai_training: bool,
+    price: String,
+}
+
+fn offer_row(o: &Offer, standing: &[Terms]) -> OfferRow {
+    let wanted = o.terms(&sale_day());
+    OfferRow {
+        id: o.id.to_string(),
+        available: !standing.iter().any(|t| t.collides(&wanted)),
+        kind: i18n::text(&format!("market-kind-{}", o.kind.as_str())),
+        terms: terms(o),
+        exclusive: o.exclusive,
+        ai_training: o.ai_training,
+        price: format!("{} {}", o.currency, money(&o.currency, o.price)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "market_listing.html")]
+struct ListingPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    title: String,
+    other_title: String,
+    description: String,
+    contributor: String,
+    category: String,
+    keywords: Vec<String>,
+    technical: String,
+    size: String,
+    offers: Vec<OfferRow>,
+    can_buy: bool,
+    own: bool,
+    wallets: Vec<String>,
+    key: String,
+}
+
+async fn listing_page_with(
+    state: &State,
+    cx: &Ctx,
+    listing_id: Uuid,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    cx.need(Permission::ReadOrg)?;
+    let l = state.store.platform().listing_on_sale(listing_id).await?;
+    let standing = state.store.platform().standing_terms(listing_id).await?;
+    let lang = i18n::current().code();
+    let can_buy = cx.scope.can(Permission::BuyLicences);
+    let wallets = if can_buy {
+        state
+            .store
+            .tenant(&cx.scope)
+            .held_accounts()
+            .await?
+            .iter()
+            .filter(|a| a.purpose == Purpose::Wallet)
+            .map(|a| format!("{} {}", a.currency, money(&a.currency, a.available)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    html(ListingPage {
+        tr: Tr::now(),
+        nav: cx.nav("market"),
+        flash,
+        csrf: cx.csrf.clone(),
+        title: title(lang, &l.title_en, &l.title_zh),
+        other_title: title(
+            if lang == "zh-CN" { "en" } else { "zh-CN" },
+            &l.title_en,
+            &l.title_zh,
+        ),
+        description: title(lang, &l.description_en, &l.description_zh),
+        contributor: l.contributor.clone(),
+        category: i18n::text(&format!("market-category-{}", l.category.as_str())),
+        keywords: l.keywords.clone(),
+        technical: technical(&l),
+        size: bytes(l.technical.size),
+        offers: l.offers.iter().map(|o| offer_row(o, &standing)).collect(),
+        can_buy,
+        own: l.contributor_org_id == cx.scope.org_id,
+        wallets,
+        key: format!("page-{}", Uuid::now_v7()),
+    })
+}
+
+/// A size as a person reads it: `1.4 GB`.
+fn bytes(n: i64) -> String {
+    let n = n.max(0) as f64;
+    match n {
+        n if n >= 1e9 => format!("{:.1} GB", n / 1e9),
+        n if n >= 1e6 => format!("{:.1} MB", n / 1e6),
+        n if n >= 1e3 => format!("{:.0} KB", n / 1e3),
+        n => format!("{n} B"),
+    }
+}
+
+async fn listing_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    listing_page_with(&state, &cx, listing_id, None).await
+}
+
+#[derive(Deserialize)]
+struct BuyForm {
+    csrf: String,
+    #[serde(default)]
+    offer_id: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// Buys the licence an offer grants; the licences page after, or the listing's page again
+/// saying why not.
+async fn checkout(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<BuyForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::BuyLicences)?;
+    let Ok(offer_id) = f.offer_id.parse::<Uuid>() else {
+        return Err(ApiError::invalid("offer_id", "required").into());
+    };
+    let key = (!f.key.is_empty()).then(|| f.key.clone());
+    match state.store.tenant(&cx.scope).checkout(offer_id, key).await {
+        Ok(l) => {
+            Ok(Redirect::to(&format!("/app/market/licences#licence-{}", l.id)).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            // The listing the offer is on, to say why on its own page.
+            match state.store.platform().offer_listing(offer_id).await? {
+                Some(listing) => answered(
+                    listing_page_with(&state, &cx, listing, Some(flash_of(e))).await,
+                    status,
+                ),
+                None => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// A licence as the licences page shows it.
+struct LicenceRow {
+    id: String,
+    title: String,
+    kind: String,
+    terms: String,
+    exclusive: bool,
+    ai_training: bool,
+    price: String,
+    bought: String,
+    active: bool,
+    refundable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "market_licences.html")]
+struct LicencesPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    licences: Vec<LicenceRow>,
+    can_refund: bool,
+    tabs: Tabs,
+}
+
+fn licence_terms(l: &Licence) -> String {
+    if l.kind == LicenceKind::RightsManaged {
+        i18n::text_args(
+            "market-terms-rm",
+            &[
+                (
+                    "media",
+                    i18n::text(&format!("market-media-{}", l.media)).into(),
+                ),
+                ("territory", territory(&l.territory).into()),
+                ("from", l.starts_on.clone().into()),
+                ("to", l.ends_on.clone().into()),
+            ],
+        )
+    } else {
+        i18n::text_args(
+            "market-terms-rf-from",
+            &[("from", l.starts_on.clone().into())],
+        )
+    }
+}
+
+async fn licences_page(state: &State, cx: &Ctx, flash: Option<(String, String)>) -> PageResult {
+    cx.need(Permission::UseLicences)?;
+    let q = crate::extract::list_query(Some(200), None, Some("-created_at"))?;
+    let page = state.store.tenant(&cx.scope).licences(&q).await?;
+    let now = mstation_store::now_ms();
+    let licences = page
+        .items
+        .iter()
+        .map(|l| LicenceRow {
+            id: l.id.to_string(),
+            title: title(i18n::current().code(), &l.title, &l.title_zh),
+            kind: i18n::text(&format!("market-kind-{}", l.kind.as_str())),
+            terms: licence_terms(l),
+            exclusive: l.exclusive,
+            ai_training: l.ai_training,
+            price: format!("{} {}", l.currency, money(&l.currency, l.price)),
+            bought: cx.time(l.created_at.0),
+            active: l.state == "active",
+            refundable: l.state == "active" && now - l.created_at.0 <= REFUND_WINDOW_MS,
+        })
+        .collect();
+    html(LicencesPage {
+        tr: Tr::now(),
+        nav: cx.nav("market"),
+        flash,
+        csrf: cx.csrf.clone(),
+        licences,
+        can_refund: cx.scope.can(Permission::BuyLicences),
+        tabs: tabs(cx, "licences"),
+    })
+}
+
+async fn licences(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    licences_page(&state, &cx, None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// Sends the browser on to a fresh download link of the licence.
+async fn download_link(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(licence_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::UseLicences)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .download_link(licence_id)
+        .await
+    {
+        Ok(link) => Ok(Redirect::to(&link.url).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(licences_page(&state, &cx, Some(flash_of(e))).await, status)
+        }
+    }
+}
+
+async fn refund(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(licence_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::BuyLicences)?;
+    match state.store.tenant(&cx.scope).refund(licence_id).await {
+        Ok(_) => Ok(Redirect::to("/app/market/licences").into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(licences_page(&state, &cx, Some(flash_of(e))).await, status)
+        }
+    }
+}
+
+/// One of the contributor's listings, as its side of the market lists them.
+struct MineRow {
+    id: String,
+    title: String,
+    status: &'static str,
+    status_text: String,
+    offers: usize,
+}
+
+/// A sale, line by line.
+struct SaleRow {
+    when: String,
+    title: String,
+    kind: String,
+    price: String,
+    share: String,
+    earned: String,
+    refunded: bool,
+}
+
+#[derive(Template)]
+#[template(path = "market_selling.html")]
+struct SellingPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    mine: Vec<MineRow>,
+    files: Vec<(String, String)>,
+    categories: Vec<(&'static str, String)>,
+    typed: ListingTyped,
+    sales: Vec<SaleRow>,
+    owed: Vec<String>,
+    sold: String,
+    tabs: Tabs,
+}
+
+#[derive(Default, Clone, Deserialize)]
+struct ListingTyped {
+    #[serde(default)]
+    media_file_id: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    title_zh: String,
+    #[serde(default)]
+    description_en: String,
+    #[serde(default)]
+    description_zh: String,
+    /// Comma-separated (either comma).
+    #[serde(default)]
+    keywords: String,
+}
+
+fn status_text(l: &Listing) -> String {
+    i18n::text(&format!("market-status-{}", l.status.as_str()))
+}
+
+async fn selling_page(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    typed: ListingTyped,
+) -> PageResult {
+    cx.need(Permission::SellListings)?;
+    let store = state.store.tenant(&cx.scope);
+    let q = crate::extract::list_query(Some(200), None, Some("-created_at"))?;
+    let lang = i18n::current().code();
+    let mine = store
+        .listings(&q)
+        .await?
+        .items
+        .iter()
+        .map(|l| MineRow {
+            id: l.id.to_string(),
+            title: title(lang, &l.title_en, &l.title_zh),
+            status: l.status.as_str(),
+            status_text: status_text(l),
+            offers: l.offers.iter().filter(|o| o.active).count(),
+        })
+        .collect();
+    let files = store
+        .media_files(
+            None,
+            &crate::extract::list_query(Some(200), None, Some("-created_at"))?,
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|f| (f.id.to_string(), f.name))
+        .collect();
+    let sales_page: Vec<Sale> = store.sales(&q).await?.items;
+    let owed: Vec<HeldAccount> = store.held_accounts().await?;
+    let mut sold: i64 = 0;
+    let sales = sales_page
+        .iter()
+        .map(|s| {
+            if s.refunded_at.is_none() {
+                sold += 1;
+            }
+            SaleRow {
+                when: cx.time(s.created_at.0),
+                title: title(lang, &s.title, &s.title_zh),
+                kind: i18n::text(&format!("market-kind-{}", s.kind.as_str())),
+                price: format!("{} {}", s.currency, money(&s.currency, s.price)),
+                share: format!("{}%", s.share_bp as f64 / 100.0),
+                earned: format!(
+                    "{} {}",
+                    s.currency,
+                    money(&s.currency, s.contributor_amount)
+                ),
+                refunded: s.refunded_at.is_some(),
+            }
+        })
+        .collect();
+    html(SellingPage {
+        tr: Tr::now(),
+        nav: cx.nav("market"),
+        flash,
+        csrf: cx.csrf.clone(),
+        mine,
+        files,
+        categories: categories(),
+        typed,
+        sales,
+        owed: owed
+            .iter()
+            .filter(|a| a.purpose == Purpose::RoyaltiesPayable)
+            .map(|a| format!("{} {}", a.currency, money(&a.currency, a.posted)))
+            .collect(),
+        sold: sold.to_string(),
+        tabs: tabs(cx, "selling"),
+    })
+}
+
+async fn selling(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    selling_page(&state, &cx, None, ListingTyped::default()).await
+}
+
+#[derive(Deserialize)]
+struct ListingForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: ListingTyped,
+}
+
+async fn new_listing(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<ListingForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    let t = &f.typed;
+    let refused = |e: ApiError| {
+        let status = e.status();
+        let typed = f.typed.clone();
+        let (state, cx) = (&state, &cx);
+        async move {
+            answered(
+                selling_page(state, cx, Some(flash_of(e)), typed).await,
+                status,
+            )
+        }
+    };
+    let Ok(file) = t.media_file_id.parse::<Uuid>() else {
+        return refused(ApiError::invalid("media_file_id", "required")).await;
+    };
+    let made = state
+        .store
+        .tenant(&cx.scope)
+        .create_listing(NewListing {
+            media_file_id: file,
+            category: Category::parse(&t.category),
+            title_en: t.title_en.clone(),
+            title_zh: t.title_zh.clone(),
+            description_en: t.description_en.clone(),
+            description_zh: t.description_zh.clone(),
+            keywords: t
+                .keywords
+                .split([',', '，'])
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect(),
+        })
+        .await;
+    match made {
+        Ok(l) => Ok(Redirect::to(&format!("/app/market/selling/{}", l.id)).into_response()),
+        Err(e) => refused(e.into()).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "market_editor.html")]
+struct EditorPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    id: String,
+    title: String,
+    status: &'static str,
+    status_text: String,
+    held: bool,
+    draft: bool,
+    offers: Vec<OfferRow>,
+    kinds: Vec<(&'static str, String)>,
+    media: Vec<(&'static str, String)>,
+    typed: OfferTyped,
+}
+
+#[derive(Default, Clone, Deserialize)]
+struct OfferTyped {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    media: String,
+    #[serde(default)]
+    territory: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    exclusive: Option<String>,
+    #[serde(default)]
+    ai_training: Option<String>,
+}
+
+async fn editor_page(
+    state: &State,
+    cx: &Ctx,
+    listing_id: Uuid,
+    flash: Option<(String, String)>,
+    typed: OfferTyped,
+) -> PageResult {
+    cx.need(Permission::SellListings)?;
+    let l = state.store.tenant(&cx.scope).listing(listing_id).await?;
+    let lang = i18n::current().code();
+    let mut typed = typed;
+    if typed.currency.is_empty() {
+        typed.currency = "CNY".into();
+    }
+    html(EditorPage {
+        tr: Tr::now(),
+        nav: cx.nav("market"),
+        flash,
+        csrf: cx.csrf.clone(),
+        id: l.id.to_string(),
+        title: title(lang, &l.title_en, &l.title_zh),
+        status: l.status.as_str(),
+        status_text: status_text(&l),
+        held: l.status == mstation_core::market::ListingStatus::Held,
+        draft: l.status == mstation_core::market::ListingStatus::Draft,
+        offers: l.offers.iter().map(|o| offer_row(o, &[])).collect(),
+        kinds: LicenceKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    i18n::text(&format!("market-kind-{}", k.as_str())),
+                )
+            })
+            .collect(),
+        media: mstation_core::market::MEDIA
+            .iter()
+            .map(|m| (*m, i18n::text(&format!("market-media-{m}"))))
+            .collect(),
+        typed,
+    })
+}
+
+async fn editor(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    editor_page(&state, &cx, listing_id, None, OfferTyped::default()).await
+}
+
+#[derive(Deserialize)]
+struct OfferForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: OfferTyped,
+}
+
+async fn add_offer(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+    axum::Form(f): axum::Form<OfferForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    let t = &f.typed;
+    let rm = t.kind == LicenceKind::RightsManaged.as_str();
+    let some = |s: &str| (rm && !s.trim().is_empty()).then(|| s.trim().to_string());
+    let made = state
+        .store
+        .tenant(&cx.scope)
+        .add_offer(
+            listing_id,
+            NewOffer {
+                kind: LicenceKind::parse(&t.kind),
+                price: t.price.clone(),
+                currency: t.currency.trim().to_uppercase(),
+                media: some(&t.media),
+                territory: some(&t.territory),
+                starts_on: some(&t.starts_on),
+                ends_on: some(&t.ends_on),
+                exclusive: rm && t.exclusive.is_some(),
+                ai_training: t.ai_training.is_some(),
+            },
+        )
+        .await;
+    match made {
+        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(
+                editor_page(&state, &cx, listing_id, Some(flash_of(e)), f.typed.clone()).await,
+                status,
+            )
+        }
+    }
+}
+
+async fn publish(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .publish_listing(listing_id)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(
+                editor_page(
+                    &state,
+                    &cx,
+                    listing_id,
+                    Some(flash_of(e)),
+                    OfferTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
+    }
+}
+
+/// The licensed original, whole or the range asked for; a link run out, unknown or of a
+/// refunded licence finds nothing.
+async fn download(
+    AxState(state): AxState<State>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if token.len() > 100 {
+        return Err(ApiError::new(Code::NotFound));
+    }
+    let Some(d) = state.store.platform().market_download(&token).await? else {
+        return Err(ApiError::new(Code::NotFound));
+    };
+    let kind = d
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let mut r = crate::api::media::blob_answer(
+        &state,
+        &d.hash,
+        d.size,
+        &kind,
+        Some(d.name.as_str()),
+        &headers,
+    )
+    .await?;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
+}

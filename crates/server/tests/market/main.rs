@@ -1,0 +1,434 @@
+//! The market on both backends: a contributor lists its media with licence offers, a buyer finds
+//! it in the storefront and buys a licence paid from its market wallet, downloads the original
+//! through an expiring link, and is refunded; an exclusive offer bought by 64 buyers at once is
+//! sold once; a listing of bytes another contributor listed first is held for review; bad input
+//! is refused naming the field, with nothing written. The ledger's invariants are proved after
+//! every story (`common::on_every_backend`).
+
+// Amounts are written as money is: `120_00` is 120.00 in minor units.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use serde_json::{Value, json};
+
+/// `len` bytes of a clip no other test's share.
+fn clip(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2] ^ seed)
+        .collect()
+}
+
+/// A published listing of a new file of `t`'s with one offer (`offer`): the listing and the
+/// offer's id.
+async fn on_sale(srv: &Srv, t: &Tenant, name: &str, seed: u8, offer: Value) -> (Value, String) {
+    let file = srv.upload(&t.token, name, clip(4096, seed)).await;
+    let (s, l) = srv
+        .post(
+            &t.token,
+            "/api/v1/market/listings",
+            json!({"media_file_id": file, "category": "footage",
+                   "title_en": format!("{name} harbour at dawn"), "title_zh": "黎明的港口",
+                   "description_en": "Fishing boats leave the harbour.", "description_zh": "渔船驶出港口。",
+                   "keywords": ["harbour", "dawn", "港口"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
+    let (s, o) = srv
+        .post(
+            &t.token,
+            &format!("/api/v1/market/listings/{}/offers", id(&l)),
+            offer,
+        )
+        .await;
+    assert_eq!(s, 201, "{o}");
+    let (s, l) = srv
+        .post(
+            &t.token,
+            &format!("/api/v1/market/listings/{}/publish", id(&l)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{l}");
+    (l, id(&o))
+}
+
+/// What the market keeps for `t` in CNY: (wallet, owed to it), posted.
+async fn held(srv: &Srv, t: &Tenant) -> (i64, i64) {
+    let (s, v) = srv.get(&t.token, "/api/v1/market/wallets").await;
+    assert_eq!(s, 200, "{v}");
+    let of = |purpose: &str| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["purpose"] == purpose && a["currency"] == "CNY")
+            .map_or(0, |a| a["posted"].as_i64().unwrap())
+    };
+    (of("wallet"), of("royalties_payable"))
+}
+
+async fn credit(srv: &Srv, op: &Tenant, t: &Tenant, amount: &str) {
+    let (s, v) = srv
+        .post(
+            &op.token,
+            "/api/v1/market/wallets/credit",
+            json!({"org_id": t.org.id, "currency": "CNY", "amount": amount, "reference": "bank transfer 2026-12-06"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_is_found_bought_downloaded_and_refunded() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Pictures", "bravo").await;
+        let (_, artist) = srv
+            .member(&buyer, "artist@bravo.example", Role::Artist, &[TokenScope::Read, TokenScope::Write])
+            .await;
+
+        let (listing, offer) = on_sale(
+            &srv,
+            &seller,
+            "A001C003",
+            1,
+            json!({"kind": "rf_standard", "price": "120.00", "currency": "CNY"}),
+        )
+        .await;
+        assert_eq!(listing["status"], "published");
+
+        // Found in the storefront in either language, showing nothing of the file behind it.
+        for q in ["harbour", "HARBOUR dawn", "港口"] {
+            let (s, found) = srv.get(&buyer.token, &format!("/api/v1/market/store?q={}", urlencode(q))).await;
+            assert_eq!(s, 200, "{found}");
+            assert_eq!(found["items"].as_array().unwrap().len(), 1, "{q}: {found}");
+            let item = &found["items"][0];
+            assert_eq!(item["contributor"], "Harbour Stock");
+            assert_eq!(item["offers"][0]["price"], 12000);
+            for private in ["media_file_id", "hash", "created_by"] {
+                assert!(item.get(private).is_none(), "the storefront shows {private}: {item}");
+            }
+        }
+        let (_, none) = srv.get(&buyer.token, "/api/v1/market/store?q=desert").await;
+        assert_eq!(none["items"], json!([]));
+        let (_, none) = srv.get(&buyer.token, "/api/v1/market/store?category=music").await;
+        assert_eq!(none["items"], json!([]));
+
+        // No money, no licence; nothing written.
+        let (s, v) = srv.post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.wallet_short")), "{v}");
+        let (_, mine) = srv.get(&buyer.token, "/api/v1/market/licences").await;
+        assert_eq!(mine["total"], 0);
+
+        // The operator's finance credits the wallet; only the operator can.
+        let (s, v) = srv
+            .post(&buyer.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "1000000.00", "reference": "wishful"}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (403, Some("market.operator_only")), "{v}");
+        credit(&srv, &op, &buyer, "500.00").await;
+        assert_eq!(held(&srv, &buyer).await, (500_00, 0));
+
+        // Bought: the price split 70/30, the licence granted; the same key replays it.
+        let (s, lic) = srv
+            .post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer, "key": "po-7731"}))
+            .await;
+        assert_eq!(s, 201, "{lic}");
+        assert_eq!(
+            (lic["state"].as_str(), lic["price"].as_i64(), lic["contributor_amount"].as_i64(), lic["fee_amount"].as_i64()),
+            (Some("active"), Some(120_00), Some(84_00), Some(36_00))
+        );
+        assert_eq!((lic["territory"].as_str(), lic["ends_on"].as_str(), lic["exclusive"].as_bool()), (Some("WORLD"), Some("9999-12-31"), Some(false)));
+        assert_eq!(lic["ai_training"], false, "AI training is off unless the contributor opts in");
+        let (s, again) = srv
+            .post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer, "key": "po-7731"}))
+            .await;
+        assert_eq!((s, again["id"].clone()), (201, lic["id"].clone()), "{again}");
+        assert_eq!(held(&srv, &buyer).await, (380_00, 0), "a replay pays nothing");
+        assert_eq!(held(&srv, &seller).await, (0, 84_00), "the contributor is owed its share");
+
+        // The contributor sees the sale and its share, not who bought.
+        let (_, sales) = srv.get(&seller.token, "/api/v1/market/sales").await;
+        assert_eq!(sales["total"], 1, "{sales}");
+        assert_eq!(sales["items"][0]["contributor_amount"], 84_00);
+        assert!(!sales.to_string().contains(&buyer.org.id.to_string()), "{sales}");
+        assert!(!sales.to_string().contains("Bravo"), "{sales}");
+
+        // The licence's users download the original through a link of their own.
+        let lic_id = id(&lic);
+        let (s, link) = srv
+            .post(&artist, &format!("/api/v1/market/licences/{lic_id}/download"), json!({}))
+            .await;
+        assert_eq!(s, 201, "{link}");
+        let url = format!("{}{}", srv.base, link["url"].as_str().unwrap());
+        let r = srv.http.get(&url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers()["content-disposition"].to_str().unwrap().contains("A001C003"));
+        assert_eq!(r.bytes().await.unwrap().to_vec(), clip(4096, 1), "the original, byte for byte");
+        let r = srv.http.get(format!("{}/market/downloads/msd_guessed", srv.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+
+        // The seller cannot reach the buyer's licence; the buyer cannot reach the seller's listing.
+        let (s, _) = srv.get(&seller.token, &format!("/api/v1/market/licences/{lic_id}")).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.get(&buyer.token, &format!("/api/v1/market/listings/{}", id(&listing))).await;
+        assert_eq!(s, 404);
+
+        // Refunded: the money back by reversing transfers, the link dead, no second refund.
+        let (s, refunded) = srv
+            .post(&buyer.token, &format!("/api/v1/market/licences/{lic_id}/refund"), json!({}))
+            .await;
+        assert_eq!((s, refunded["state"].as_str()), (200, Some("refunded")), "{refunded}");
+        assert!(refunded["refund_batch_id"].is_string());
+        assert_eq!(held(&srv, &buyer).await, (500_00, 0));
+        assert_eq!(held(&srv, &seller).await, (0, 0));
+        let r = srv.http.get(&url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "a refunded licence's link stops working");
+        let (s, v) = srv
+            .post(&buyer.token, &format!("/api/v1/market/licences/{lic_id}/refund"), json!({}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.refund_closed")));
+        let (s, v) = srv
+            .post(&artist, &format!("/api/v1/market/licences/{lic_id}/download"), json!({}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.refund_closed")));
+        // The key is spent on that purchase: another offer under it is refused.
+        let (_, other_offer) = on_sale(&srv, &seller, "A001C004", 2,
+            json!({"kind": "rf_extended", "price": "300.00", "currency": "CNY"})).await;
+        let (s, v) = srv
+            .post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": other_offer, "key": "po-7731"}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.key_reused")), "{v}");
+        // A seller does not buy its own listing.
+        let (s, v) = srv.post(&seller.token, "/api/v1/market/checkout", json!({"offer_id": offer})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.own_listing")), "{v}");
+        // The operator's books balance, and hold what the market holds.
+        let (_, books) = srv.get(&op.token, "/api/v1/ledger/accounts").await;
+        let names: Vec<&str> = books["items"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"Market wallet · bravo · CNY"), "{names:?}");
+        assert!(names.contains(&"Royalties owed · harbour-stock · CNY"), "{names:?}");
+    })
+    .await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            b' ' => "+".into(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_buyers_of_one_exclusive_offer_get_one_licence() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let (listing, offer) = on_sale(
+            &srv,
+            &seller,
+            "B002C001",
+            3,
+            json!({"kind": "rights_managed", "price": "8000.00", "currency": "CNY", "media": "broadcast",
+                   "territory": "cn", "starts_on": "2027-01-01", "ends_on": "2027-12-31", "exclusive": true}),
+        )
+        .await;
+        let mut buyers = Vec::new();
+        for i in 0..64 {
+            let b = srv.tenant(&format!("Buyer {i}"), &format!("buyer-{i}")).await;
+            credit(&srv, &op, &b, "10000.00").await;
+            buyers.push(Arc::new(b));
+        }
+        let mut runs = Vec::new();
+        for b in &buyers {
+            let (srv, b, offer) = (Arc::clone(&srv), Arc::clone(b), offer.clone());
+            runs.push(tokio::spawn(async move {
+                srv.post(&b.token, "/api/v1/market/checkout", json!({"offer_id": offer})).await
+            }));
+        }
+        let mut sold = 0;
+        let mut refused = 0;
+        for r in runs {
+            let (s, v) = r.await.unwrap();
+            match s {
+                201 => sold += 1,
+                409 if v["code"] == "market.exclusive_taken" => refused += 1,
+                _ => panic!("{s}: {v}"),
+            }
+        }
+        assert_eq!((sold, refused), (1, 63));
+        // Exactly one buyer paid; every other wallet is as it was.
+        let (mut paid, mut unpaid) = (0, Vec::new());
+        for b in &buyers {
+            match held(&srv, b).await {
+                (1_000_000, 0) => unpaid.push(Arc::clone(b)),
+                (200_000, 0) => paid += 1,
+                other => panic!("a wallet moved oddly: {other:?}"),
+            }
+        }
+        assert_eq!(paid, 1);
+        assert_eq!(held(&srv, &seller).await, (0, 560_000));
+        // What does not overlap still sells: another territory of the same listing.
+        let (s, o) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{}/offers", id(&listing)),
+                  json!({"kind": "rights_managed", "price": "5000.00", "currency": "CNY", "media": "broadcast",
+                         "territory": "FR", "starts_on": "2027-01-01", "ends_on": "2027-12-31", "exclusive": true}))
+            .await;
+        assert_eq!(s, 201, "{o}");
+        let (s, v) = srv.post(&unpaid[0].token, "/api/v1/market/checkout", json!({"offer_id": o["id"]})).await;
+        assert_eq!(s, 201, "{v}");
+        // A royalty-free offer on it now would overlap both exclusives.
+        let (_, rf) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{}/offers", id(&listing)),
+                  json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY"}))
+            .await;
+        let (s, v) = srv.post(&unpaid[1].token, "/api/v1/market/checkout", json!({"offer_id": rf["id"]})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.exclusive_taken")), "{v}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_of_bytes_another_contributor_listed_is_held_for_review() {
+    on_every_backend(|srv| async move {
+        let first = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let copier = srv.tenant("Copy Cat", "copy-cat").await;
+        let rf = json!({"kind": "rf_standard", "price": "50.00", "currency": "CNY"});
+        let (original, _) = on_sale(&srv, &first, "C003C001", 9, rf.clone()).await;
+        // The same bytes, listed again by another organisation: held, not on sale.
+        let (held_listing, _) = on_sale(&srv, &copier, "C003C001_copy", 9, rf.clone()).await;
+        assert_eq!(held_listing["status"], "held");
+        assert_eq!(held_listing["duplicate_of"], original["id"]);
+        let (_, found) = srv
+            .get(&copier.token, "/api/v1/market/store?q=C003C001")
+            .await;
+        let ids: Vec<&Value> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| &l["id"])
+            .collect();
+        assert_eq!(
+            ids,
+            vec![&original["id"]],
+            "only the first listing is on sale"
+        );
+        let (s, _) = srv
+            .get(
+                &copier.token,
+                &format!("/api/v1/market/store/{}", id(&held_listing)),
+            )
+            .await;
+        assert_eq!(s, 404);
+        // The first contributor listing its own bytes twice is no copy.
+        let (own, _) = on_sale(&srv, &first, "C003C001_alt", 9, rf).await;
+        assert_eq!(own["status"], "published");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_listings_offers_and_purchases_are_refused_naming_the_problem() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let a = srv.tenant("Alpha", "alpha").await;
+        let b = srv.tenant("Bravo", "bravo").await;
+        let file = srv.upload(&a.token, "D004C001.mov", clip(2048, 4)).await;
+        let b_file = srv.upload(&b.token, "D004C002.mov", clip(2048, 5)).await;
+        let listing = |file: &str, title_zh: &str, category: &str| {
+            json!({"media_file_id": file, "category": category, "title_en": "Night market", "title_zh": title_zh})
+        };
+        for (body, status, field) in [
+            (listing(&file, "", "footage"), 422, Some("title_zh")),
+            (listing(&file, "夜市", "painting"), 422, None),
+            (listing(&b_file, "夜市", "footage"), 404, None),
+            (json!({"media_file_id": file, "category": "footage", "title_en": "x", "title_zh": "夜市", "keywords": ["a\u{0}b"]}), 422, Some("keywords")),
+        ] {
+            let (s, v) = srv.post(&a.token, "/api/v1/market/listings", body.clone()).await;
+            assert_eq!(s, status, "{body}: {v}");
+            if field.is_some() {
+                assert_eq!(v["field"].as_str(), field, "{body}: {v}");
+            }
+        }
+        let (s, l) = srv.post(&a.token, "/api/v1/market/listings", listing(&file, "夜市", "footage")).await;
+        assert_eq!(s, 201, "{l}");
+        let offers = format!("/api/v1/market/listings/{}/offers", id(&l));
+        // Publishing without an offer is refused.
+        let (s, v) = srv.post(&a.token, &format!("/api/v1/market/listings/{}/publish", id(&l)), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.no_offers")), "{v}");
+        let rm = |f: &dyn Fn(&mut Value)| {
+            let mut v = json!({"kind": "rights_managed", "price": "100.00", "currency": "CNY", "media": "online",
+                               "territory": "CN", "starts_on": "2027-01-01", "ends_on": "2027-06-30"});
+            f(&mut v);
+            v
+        };
+        for (body, field, reason) in [
+            (rm(&|v| v["price"] = json!("-5.00")), "price", "not_an_amount"),
+            (rm(&|v| v["price"] = json!("0")), "price", "must_be_positive"),
+            (rm(&|v| v["price"] = json!("12.345")), "price", "not_an_amount"),
+            (rm(&|v| v["price"] = json!("99999999999999999999")), "price", "not_an_amount"),
+            (rm(&|v| v["currency"] = json!("yuan")), "currency", "not_a_currency"),
+            (rm(&|v| v["media"] = json!("radio")), "media", "not_one_of_the_choices"),
+            (rm(&|v| v["territory"] = json!("China")), "territory", "not_a_territory"),
+            (rm(&|v| v["starts_on"] = json!("2027-02-30")), "starts_on", "not_a_date"),
+            (rm(&|v| v["ends_on"] = json!("2026-12-31")), "ends_on", "before_start"),
+            (rm(&|v| { v.as_object_mut().unwrap().remove("ends_on"); }), "starts_on", "required"),
+            (json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY", "territory": "CN"}), "media", "not_for_royalty_free"),
+            (json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY", "exclusive": true}), "exclusive", "not_for_royalty_free"),
+        ] {
+            let (s, v) = srv.post(&a.token, &offers, body.clone()).await;
+            assert_eq!((s, v["field"].as_str(), v["reason"].as_str()), (422, Some(field), Some(reason)), "{body}: {v}");
+        }
+        let (_, listed) = srv.get(&a.token, &format!("/api/v1/market/listings/{}", id(&l))).await;
+        assert_eq!(listed["offers"], json!([]), "nothing refused was written");
+        // A draft's offer is not for sale to anyone, and is nobody else's to change.
+        let (s, o) = srv.post(&a.token, &offers, rm(&|_| {})).await;
+        assert_eq!(s, 201, "{o}");
+        let (s, _) = srv.post(&b.token, "/api/v1/market/checkout", json!({"offer_id": o["id"]})).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.post(&b.token, &offers, rm(&|_| {})).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.get(&b.token, &format!("/api/v1/market/store/{}", id(&l))).await;
+        assert_eq!(s, 404, "a draft is nobody's to see");
+        let (s, _) = srv.post(&b.token, "/api/v1/market/checkout", json!({"offer_id": uuid::Uuid::now_v7()})).await;
+        assert_eq!(s, 404);
+        for body in [json!({"offer_id": "not-an-id"}), json!({"offer_id": o["id"], "key": ""}), json!({"offer_id": o["id"], "extra": 1})] {
+            let (s, v) = srv.post(&b.token, "/api/v1/market/checkout", body.clone()).await;
+            assert!(s == 422 || s == 400, "{body}: {s} {v}");
+        }
+        // Published once; again is refused.
+        let (s, _) = srv.post(&a.token, &format!("/api/v1/market/listings/{}/publish", id(&l)), json!({})).await;
+        assert_eq!(s, 200);
+        let (s, v) = srv.post(&a.token, &format!("/api/v1/market/listings/{}/publish", id(&l)), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.not_publishable")));
+        for q in ["category=painting", "limit=0", "limit=201"] {
+            let (s, _) = srv.get(&b.token, &format!("/api/v1/market/store?{q}")).await;
+            assert_eq!(s, 422, "{q}");
+        }
+        // Crediting is for amounts: each refusal names its field.
+        for (body, field) in [
+            (json!({"org_id": b.org.id, "currency": "CNY", "amount": "-1", "reference": "x"}), "amount"),
+            (json!({"org_id": b.org.id, "currency": "CNY", "amount": "0.00", "reference": "x"}), "amount"),
+            (json!({"org_id": b.org.id, "currency": "CNY", "amount": "1.00", "reference": ""}), "reference"),
+            (json!({"org_id": b.org.id, "currency": "cny1", "amount": "1.00", "reference": "x"}), "currency"),
+        ] {
+            let (s, v) = srv.post(&op.token, "/api/v1/market/wallets/credit", body.clone()).await;
+            assert_eq!((s, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
+        }
+        let (s, _) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": uuid::Uuid::now_v7(), "currency": "CNY", "amount": "1.00", "reference": "x"}))
+            .await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}

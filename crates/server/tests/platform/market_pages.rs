@@ -1,0 +1,199 @@
+//! The market's pages: a contributor lists a file, adds offers and puts it on sale through
+//! forms; a buyer finds it in the storefront in either language, buys it, downloads it and is
+//! refunded; a refused form says why on its page with what was typed; Chinese pages without
+//! English.
+
+use crate::common::*;
+use crate::pages::Browser;
+use mstation_core::Role;
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// What a person reads on `page`, its spaces made one.
+fn text(page: &str) -> String {
+    crate::pages::text(page)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The value of the first `attr="…"` on `page`.
+fn first(page: &str, attr: &str) -> String {
+    let at = page
+        .find(&format!("{attr}=\""))
+        .unwrap_or_else(|| panic!("no {attr} on {page}"))
+        + attr.len()
+        + 2;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+/// The texts of the catalog's `## Market` block in English.
+fn market_texts() -> Vec<String> {
+    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let all = std::fs::read_to_string(path).unwrap();
+    let block = &all[all.find("\n## Market").expect("a ## Market block")..];
+    block
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("##"))
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+        .filter(|v| !v.contains('{') && v.len() > 4)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Films", "bravo").await;
+        srv.person(&buyer, "art@bravo.example", "Art", Role::Artist).await;
+        let file = srv.upload(&seller.token, "E005C001.mov", b"harbour at dawn".to_vec()).await;
+
+        // The contributor lists the file, is told what is missing, adds offers, publishes.
+        let sell = Browser::sign_in(&srv, &seller.owner.email, PASSWORD).await;
+        let (s, page) = sell.get("/app/market/selling").await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("data-testid=\"no-listings\"") && page.contains("E005C001.mov"), "{page}");
+        let form = [
+            ("media_file_id", file.as_str()),
+            ("category", "footage"),
+            ("title_en", "Harbour at dawn"),
+            ("title_zh", ""),
+            ("keywords", "harbour，港口, dawn"),
+        ];
+        let (s, bad) = sell.post("/app/market/selling", &form).await;
+        assert_eq!(s, 422);
+        assert!(bad.contains("class=\"flash error\"") && bad.contains("value=\"Harbour at dawn\""), "{bad}");
+        let mut form = form;
+        form[3] = ("title_zh", "黎明的港口");
+        let (s, r) = sell.post("/app/market/selling", &form).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = sell.get("/app/market/selling").await;
+        let listing = first(&page, "data-listing");
+        let edit = format!("/app/market/selling/{listing}");
+        let (s, r) = sell.post(&format!("{edit}/publish"), &[]).await;
+        assert_eq!(s, 422, "no offer yet: {r}");
+        assert!(r.contains("The listing has no offer"), "{r}");
+        let rm = [
+            ("kind", "rights_managed"),
+            ("price", "8000"),
+            ("currency", "cny"),
+            ("media", "broadcast"),
+            ("territory", "cn"),
+            ("starts_on", "2027-01-01"),
+            ("ends_on", "2026-12-31"),
+            ("exclusive", "on"),
+        ];
+        let (s, bad) = sell.post(&format!("{edit}/offers"), &rm).await;
+        assert_eq!(s, 422);
+        assert!(bad.contains("comes before the first day") && bad.contains("value=\"2026-12-31\""), "{bad}");
+        let mut rm = rm;
+        rm[6] = ("ends_on", "2027-12-31");
+        let (s, r) = sell.post(&format!("{edit}/offers"), &rm).await;
+        assert_eq!(s, 303, "{r}");
+        let (s, r) = sell
+            .post(&format!("{edit}/offers"), &[("kind", "rf_standard"), ("price", "120.00"), ("currency", "CNY")])
+            .await;
+        assert_eq!(s, 303, "{r}");
+        let (s, r) = sell.post(&format!("{edit}/publish"), &[]).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = sell.get(&edit).await;
+        let shown = text(&page);
+        assert!(
+            shown.contains("On sale")
+                && shown.contains("Rights-managed Exclusive Broadcast, CN, 2027-01-01 to 2027-12-31")
+                && shown.contains("CNY 8,000.00")
+                && shown.contains("Not for training AI models."),
+            "{shown}"
+        );
+
+        // The buyer finds it in either language, with no money yet.
+        let buy = Browser::sign_in(&srv, &buyer.owner.email, PASSWORD).await;
+        for q in ["harbour", "%E6%B8%AF%E5%8F%A3"] {
+            let (s, page) = buy.get(&format!("/app/market?q={q}")).await;
+            assert_eq!(s, 200);
+            assert!(page.contains(&format!("/app/market/store/{listing}")), "{q}: {page}");
+            assert!(text(&page).contains("from CNY 120.00"), "{page}");
+        }
+        let (_, none) = buy.get("/app/market?q=desert").await;
+        assert!(none.contains("data-testid=\"no-listings\""));
+        let store = format!("/app/market/store/{listing}");
+        let (s, page) = buy.get(&store).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("data-testid=\"wallet\"") && text(&page).contains("no market wallet yet"), "{page}");
+        // Cheapest first: the royalty-free offer, then the exclusive one.
+        let offers: Vec<String> = page
+            .match_indices("data-offer=\"")
+            .map(|(at, m)| page[at + m.len()..at + m.len() + 36].to_string())
+            .collect();
+        assert_eq!(offers.len(), 2, "{page}");
+        let (rf, offer) = (offers[0].clone(), offers[1].clone());
+        let (s, bad) = buy.post("/app/market/checkout", &[("offer_id", offer.as_str()), ("key", "page-1")]).await;
+        assert_eq!(s, 409);
+        assert!(bad.contains("Not enough money in your market wallet"), "{bad}");
+        let (s, v) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "10000", "reference": "deposit"}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, r) = buy.post("/app/market/checkout", &[("offer_id", offer.as_str()), ("key", "page-2")]).await;
+        assert_eq!(s, 303, "{r}");
+        // The same form again buys nothing more.
+        let (s, _) = buy.post("/app/market/checkout", &[("offer_id", offer.as_str()), ("key", "page-2")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = buy.get(&store).await;
+        assert!(text(&page).contains("Your market wallet: CNY 2,000.00"), "{}", text(&page));
+        assert_eq!(
+            page.matches("data-testid=\"unavailable\"").count(),
+            2,
+            "the exclusive sold, and the royalty-free offer it covers, are not for sale: {page}"
+        );
+        // Sold exclusively: nobody buys it again.
+        let (s, bad) = buy.post("/app/market/checkout", &[("offer_id", rf.as_str()), ("key", "page-3")]).await;
+        assert_eq!(s, 409);
+        assert!(bad.contains("An exclusive licence stands in the way"), "{bad}");
+
+        // Licences: the artist downloads; the owner refunds.
+        let (_, page) = buy.get("/app/market/licences").await;
+        let licence = first(&page, "data-licence");
+        assert!(text(&page).contains("Harbour at dawn"), "{page}");
+        let art = Browser::sign_in(&srv, "art@bravo.example", PASSWORD).await;
+        let (s, page) = art.get("/app/market/licences").await;
+        assert_eq!(s, 200);
+        assert!(!page.contains("/refund\""), "an artist downloads, never refunds: {page}");
+        let (s, _) = art.get("/app/market/selling").await;
+        assert_eq!(s, 403);
+        let (s, r) = art.post(&format!("/app/market/licences/{licence}/download"), &[]).await;
+        assert_eq!(s, 303, "{r}");
+        let (s, r) = buy.post(&format!("/app/market/licences/{licence}/refund"), &[]).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = buy.get("/app/market/licences").await;
+        assert!(page.contains("data-testid=\"refunded\"") && !page.contains("/download\""), "{page}");
+
+        // The contributor's side: the sale line by line, refunded, and nothing owed now.
+        let (_, page) = sell.get("/app/market/selling").await;
+        let shown = text(&page);
+        assert!(shown.contains("CNY 8,000.00 70% CNY 5,600.00") && shown.contains("Refunded"), "{shown}");
+        assert!(!shown.contains("Bravo"), "a contributor never sees who bought: {shown}");
+
+        // In Chinese: the pages speak Chinese, with no English left.
+        for b in [&buy, &sell] {
+            let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
+            assert_eq!(s, 303);
+        }
+        let english = market_texts();
+        for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, edit.clone())] {
+            let (s, page) = b.get(&path).await;
+            assert_eq!(s, 200, "{path}");
+            let shown = text(&page);
+            for e in &english {
+                assert!(!shown.contains(e.as_str()), "{path} shows English {e:?}: {shown}");
+            }
+        }
+        let (_, page) = buy.get(&store).await;
+        assert!(text(&page).contains("黎明的港口") && text(&page).contains("电视播出，CN，2027-01-01 至 2027-12-31"), "{}", text(&page));
+    })
+    .await;
+}
