@@ -22,9 +22,10 @@ pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> 
         Some((values, select)) => {
             !values.is_empty()
                 && values.iter().all(|v| param(v).is_some_and(bound))
-                && select.is_none_or(|s| filters(s, &bound))
+                && select.is_none_or(|s| filters(s, &bound, false))
         }
-        None => filters(text, &bound),
+        // A party reads another's row; it never changes it.
+        None => filters(text, &bound, is_select(text)),
     };
     if scoped {
         Ok(())
@@ -34,10 +35,17 @@ pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> 
 }
 
 /// The prefixes of the columns that name an organisation as a party to a row another
-/// organisation owns: `grantee_org_id` (a grant it received), `seller_org_id` (a licence of its
+/// organisation owns, which it may read and never change: `seller_org_id` (a licence of its
 /// listing, bought by another) and `holder_org_id` (an account the market's operator keeps for
-/// it).
-const PARTIES: [&str; 3] = ["grantee_", "seller_", "holder_"];
+/// it). (`grantee_org_id`, a grant it received, filters its statements too.)
+const PARTIES: [&str; 2] = ["seller_", "holder_"];
+
+/// Whether `text` only reads (a `SELECT`).
+fn is_select(text: &str) -> bool {
+    text.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"))
+}
 
 /// `$k` → k.
 fn param(token: &str) -> Option<usize> {
@@ -48,7 +56,7 @@ fn param(token: &str) -> Option<usize> {
 /// organisation column, or the `orgs` table's `id`, with a parameter `bound` accepts. Runs
 /// before every tenant statement, so it only searches for the column names (no scan of every
 /// word): a few hundred nanoseconds for a long statement.
-fn filters(text: &str, bound: &impl Fn(usize) -> bool) -> bool {
+fn filters(text: &str, bound: &impl Fn(usize) -> bool, parties: bool) -> bool {
     let start = [" WHERE ", "\nWHERE ", " ON ", "\nON "]
         .iter()
         .filter_map(|k| text.find(k))
@@ -62,7 +70,8 @@ fn filters(text: &str, bound: &impl Fn(usize) -> bool) -> bool {
             // The whole column name (`org_id`, `t.org_id`, `grantee_org_id`), not a longer one.
             let before = tail[..at].chars().next_back();
             let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                || column == "org_id" && PARTIES.iter().any(|p| tail[..at].ends_with(p));
+                || column == "org_id" && tail[..at].ends_with("grantee_")
+                || column == "org_id" && parties && PARTIES.iter().any(|p| tail[..at].ends_with(p));
             whole && equals_bound(&tail[at + column.len()..], bound)
         })
     };
@@ -222,6 +231,9 @@ mod tests {
             "SELECT COUNT(*) FROM shots",
             // A longer column that merely ends like one.
             "SELECT id FROM market_licences WHERE buyer_org_id = $1",
+            // A party reads another's row, never changes it.
+            "UPDATE market_licences SET state = $2 WHERE seller_org_id = $1",
+            "DELETE FROM ledger_accounts WHERE holder_org_id = $1",
             // `id` of a table that is not `orgs`.
             "UPDATE shots SET name = $2 WHERE id = $1",
         ] {

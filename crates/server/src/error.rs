@@ -246,7 +246,9 @@ impl Code {
                 | MarketRule::ExclusiveTaken
                 | MarketRule::WalletShort
                 | MarketRule::NotPublishable
-                | MarketRule::RefundClosed => StatusCode::CONFLICT,
+                | MarketRule::RefundClosed
+                | MarketRule::AlreadyListed
+                | MarketRule::PaidOut => StatusCode::CONFLICT,
                 MarketRule::OwnListing | MarketRule::NoOffers | MarketRule::KeyReused => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }

@@ -391,6 +391,9 @@ pub struct CreditInput {
     pub amount: String,
     /// What the money is (the bank's reference), 1 to 200 characters.
     pub reference: String,
+    /// Yours, unique in the operator's books: the same key again answers the credit it made,
+    /// without crediting twice; with other parameters it is refused (`ledger.key_reused`).
+    pub key: Option<String>,
 }
 
 /// Credits an organisation's market wallet with money received from outside: the platform
@@ -412,7 +415,13 @@ async fn credit_wallet(
     let a = state
         .store
         .tenant(scope)
-        .credit_wallet(input.org_id, currency.as_str(), amount, &input.reference)
+        .credit_wallet(
+            input.org_id,
+            currency.as_str(),
+            amount,
+            &input.reference,
+            input.key,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }

@@ -133,18 +133,30 @@ async fn a_licence_is_found_bought_downloaded_and_refunded() {
                   json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "1000000.00", "reference": "wishful"}))
             .await;
         assert_eq!((s, v["code"].as_str()), (403, Some("market.operator_only")), "{v}");
-        credit(&srv, &op, &buyer, "500.00").await;
+        // A credit sent twice under one key credits once.
+        for _ in 0..2 {
+            let (s, v) = srv
+                .post(&op.token, "/api/v1/market/wallets/credit",
+                      json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "500.00", "reference": "ICBC 8841", "key": "icbc-8841"}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
         assert_eq!(held(&srv, &buyer).await, (500_00, 0));
+        let (s, v) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "900.00", "reference": "ICBC 8841", "key": "icbc-8841"}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("ledger.key_reused")), "{v}");
 
         // Bought: the price split 70/30, the licence granted; the same key replays it.
         let (s, lic) = srv
             .post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer, "key": "po-7731"}))
             .await;
         assert_eq!(s, 201, "{lic}");
-        assert_eq!(
-            (lic["state"].as_str(), lic["price"].as_i64(), lic["contributor_amount"].as_i64(), lic["fee_amount"].as_i64()),
-            (Some("active"), Some(120_00), Some(84_00), Some(36_00))
-        );
+        assert_eq!((lic["state"].as_str(), lic["price"].as_i64()), (Some("active"), Some(120_00)));
+        for private in ["share_bp", "contributor_amount", "fee_amount"] {
+            assert!(lic.get(private).is_none(), "the buyer is shown the contributor's {private}: {lic}");
+        }
         assert_eq!((lic["territory"].as_str(), lic["ends_on"].as_str(), lic["exclusive"].as_bool()), (Some("WORLD"), Some("9999-12-31"), Some(false)));
         assert_eq!(lic["ai_training"], false, "AI training is off unless the contributor opts in");
         let (s, again) = srv
@@ -157,7 +169,7 @@ async fn a_licence_is_found_bought_downloaded_and_refunded() {
         // The contributor sees the sale and its share, not who bought.
         let (_, sales) = srv.get(&seller.token, "/api/v1/market/sales").await;
         assert_eq!(sales["total"], 1, "{sales}");
-        assert_eq!(sales["items"][0]["contributor_amount"], 84_00);
+        assert_eq!((sales["items"][0]["contributor_amount"].as_i64(), sales["items"][0]["share_bp"].as_i64()), (Some(84_00), Some(7_000)));
         assert!(!sales.to_string().contains(&buyer.org.id.to_string()), "{sales}");
         assert!(!sales.to_string().contains("Bravo"), "{sales}");
 
@@ -329,9 +341,32 @@ async fn a_listing_of_bytes_another_contributor_listed_is_held_for_review() {
             )
             .await;
         assert_eq!(s, 404);
-        // The first contributor listing its own bytes twice is no copy.
-        let (own, _) = on_sale(&srv, &first, "C003C001_alt", 9, rf).await;
-        assert_eq!(own["status"], "published");
+        // The first contributor lists its bytes once: their licences are weighed in one place.
+        let file = srv.upload(&first.token, "C003C001_alt", clip(4096, 9)).await;
+        let (_, again) = srv
+            .post(&first.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "footage", "title_en": "Again", "title_zh": "再次"}))
+            .await;
+        srv.post(&first.token, &format!("/api/v1/market/listings/{}/offers", id(&again)), rf).await;
+        let (s, v) = srv
+            .post(&first.token, &format!("/api/v1/market/listings/{}/publish", id(&again)), json!({}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.already_listed")), "{v}");
+        // Words are found whatever their case, in any script.
+        let file = srv.upload(&copier.token, "D001.mov", clip(1024, 11)).await;
+        let (_, l) = srv
+            .post(&copier.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "footage", "title_en": "ÉCOLE DE NUIT", "title_zh": "夜校",
+                         "keywords": ["Straße"]}))
+            .await;
+        srv.post(&copier.token, &format!("/api/v1/market/listings/{}/offers", id(&l)),
+                 json!({"kind": "rf_standard", "price": "5.00", "currency": "CNY"})).await;
+        let (s, _) = srv.post(&copier.token, &format!("/api/v1/market/listings/{}/publish", id(&l)), json!({})).await;
+        assert_eq!(s, 200);
+        for q in ["%C3%A9cole", "%C3%89COLE", "stra%C3%9Fe", "%E5%A4%9C%E6%A0%A1"] {
+            let (_, found) = srv.get(&first.token, &format!("/api/v1/market/store?q={q}")).await;
+            assert_eq!(found["items"].as_array().unwrap().len(), 1, "{q}: {found}");
+        }
     })
     .await;
 }
@@ -381,6 +416,7 @@ async fn bad_listings_offers_and_purchases_are_refused_naming_the_problem() {
             (rm(&|v| v["territory"] = json!("China")), "territory", "not_a_territory"),
             (rm(&|v| v["starts_on"] = json!("2027-02-30")), "starts_on", "not_a_date"),
             (rm(&|v| v["ends_on"] = json!("2026-12-31")), "ends_on", "before_start"),
+            (rm(&|v| { v["starts_on"] = json!("2020-01-01"); v["ends_on"] = json!("2020-12-31"); }), "ends_on", "in_the_past"),
             (rm(&|v| { v.as_object_mut().unwrap().remove("ends_on"); }), "starts_on", "required"),
             (json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY", "territory": "CN"}), "media", "not_for_royalty_free"),
             (json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY", "exclusive": true}), "exclusive", "not_for_royalty_free"),

@@ -931,7 +931,7 @@ async fn a_version_made_on_the_task_page_carries_the_files_ticked() {
             )
             .await;
         assert_eq!(s, 200);
-        assert!(page.contains("media must be an id"), "{page}");
+        assert!(page.contains("Media must be an id"), "{page}");
     })
     .await;
 }

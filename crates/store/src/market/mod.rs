@@ -53,10 +53,15 @@ pub enum MarketRule {
     OperatorOnly,
     /// The platform has no operator to keep the market's books.
     NoOperator,
+    /// The organisation has these bytes on sale already, in another listing.
+    AlreadyListed,
+    /// The contributor has been paid for the sale already: its share is no longer the market's
+    /// to give back.
+    PaidOut,
 }
 
 impl MarketRule {
-    pub const ALL: [MarketRule; 10] = [
+    pub const ALL: [MarketRule; 12] = [
         MarketRule::NotForSale,
         MarketRule::ExclusiveTaken,
         MarketRule::WalletShort,
@@ -67,6 +72,8 @@ impl MarketRule {
         MarketRule::KeyReused,
         MarketRule::OperatorOnly,
         MarketRule::NoOperator,
+        MarketRule::AlreadyListed,
+        MarketRule::PaidOut,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -81,6 +88,8 @@ impl MarketRule {
             MarketRule::KeyReused => "market.key_reused",
             MarketRule::OperatorOnly => "market.operator_only",
             MarketRule::NoOperator => "market.no_operator",
+            MarketRule::AlreadyListed => "market.already_listed",
+            MarketRule::PaidOut => "market.paid_out",
         }
     }
 }
@@ -371,9 +380,14 @@ pub struct Licence {
     pub ends_on: String,
     pub exclusive: bool,
     pub ai_training: bool,
-    /// The contributor's share at the sale, in basis points, and the price split by it.
+    /// The contributor's share at the sale, in basis points, and the price split by it: the
+    /// contributor's business and the platform's, never shown to the buyer (the contributor
+    /// reads it in its sales).
+    #[serde(skip)]
     pub share_bp: i64,
+    #[serde(skip)]
     pub contributor_amount: i64,
+    #[serde(skip)]
     pub fee_amount: i64,
     /// The ledger batch that paid for it, and the one that gave the money back.
     pub batch_id: Uuid,
@@ -424,18 +438,6 @@ impl FromRow for Licence {
             created_at: r.get()?,
             refunded_at: r.get()?,
         })
-    }
-}
-
-impl Licence {
-    fn terms(&self) -> Terms {
-        Terms {
-            media: self.media.clone(),
-            territory: self.territory.clone(),
-            starts_on: self.starts_on.clone(),
-            ends_on: self.ends_on.clone(),
-            exclusive: self.exclusive,
-        }
     }
 }
 
@@ -542,6 +544,9 @@ impl FromRow for Download {
 
 /// Keywords as written: trimmed, each at most 60 characters, at most 50, without repeats.
 fn keywords(words: &[String]) -> Result<Vec<String>> {
+    if words.len() > 50 {
+        return Err(FieldError::new("keywords", "too_many").into());
+    }
     let mut out: Vec<String> = Vec::new();
     for w in words {
         let w = validate::name("keywords", w, 60)?;
@@ -553,6 +558,18 @@ fn keywords(words: &[String]) -> Result<Vec<String>> {
         return Err(FieldError::new("keywords", "too_many").into());
     }
     Ok(out)
+}
+
+/// What the storefront's words are matched against: the titles and keywords, lowered here (not
+/// by the database, whose `LOWER` differs between backends beyond ASCII).
+fn search_text(title_en: &str, title_zh: &str, keywords: &[String]) -> String {
+    format!("{title_en}\n{title_zh}\n{}", keywords.join("\n")).to_lowercase()
+}
+
+/// The turn every write about the bytes `hash` takes (`WriteTx::take_turns`).
+fn turn_of(hash: &str) -> i64 {
+    let head = hash.get(..16).unwrap_or(hash);
+    u64::from_str_radix(head, 16).map_or(0, |v| v as i64) ^ 0x6d61_726b_6574
 }
 
 /// Today by the server's clock, `YYYY-MM-DD` in UTC.
@@ -602,8 +619,8 @@ impl Tenant<'_> {
                 };
                 tx.execute(
                     &format!(
-                        "INSERT INTO market_listings ({LISTING_COLS})
-                         VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, NULL, 1)"
+                        "INSERT INTO market_listings ({LISTING_COLS}, search_text)
+                         VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, NULL, 1, $14)"
                     ),
                     &[
                         l.org_id.into(),
@@ -619,6 +636,7 @@ impl Tenant<'_> {
                         l.status.as_str().into(),
                         l.created_by.into(),
                         l.created_at.into(),
+                        search_text(&l.title_en, &l.title_zh, &l.keywords).into(),
                     ],
                 )
                 .await?;
@@ -722,6 +740,9 @@ impl Tenant<'_> {
                 if e < s {
                     return Err(FieldError::new("ends_on", "before_start").into());
                 }
+                if e < sale_day() {
+                    return Err(FieldError::new("ends_on", "in_the_past").into());
+                }
                 (media, territory, Some(s), Some(e), new.exclusive)
             }
             _ => {
@@ -806,72 +827,86 @@ impl Tenant<'_> {
         .await
     }
 
-    /// Puts a draft listing on sale, or holds it for review when another contributor listed
-    /// the same bytes first.
+    /// Puts a draft listing on sale, or holds it for review when another contributor has the
+    /// same bytes on sale (it learns only that it waits for review, and the listing it copies).
+    /// A platform write: the listings of one file's bytes are compared across organisations, so
+    /// publishing takes its turn on the bytes and two at once cannot both be first.
     pub async fn publish_listing(&self, id: Uuid) -> Result<Listing> {
         let scope = self.scope().clone();
-        // Whose listing of the same bytes came first is read across organisations: the
-        // contributor learns only that its listing waits for review.
         let listing = self.listing(id).await?;
-        let earlier = self.platform().first_listing_of(&listing.hash).await?;
-        self.write(move |tx| {
-            Box::pin(async move {
-                let org = scope.org_id;
-                let row: Option<(String, i64)> = tx
-                    .query_opt(
-                        &format!(
-                            "SELECT status, version FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                            tx.lock_rows()
-                        ),
-                        &[org.into(), id.into()],
+        self.platform()
+            .write(move |tx| {
+                Box::pin(async move {
+                    let org = scope.org_id;
+                    tx.take_turns(turn_of(&listing.hash)).await?;
+                    let row: Option<(String, i64)> = tx
+                        .query_opt(
+                            &format!(
+                                "SELECT status, version FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                                tx.lock_rows()
+                            ),
+                            &[org.into(), id.into()],
+                        )
+                        .await?;
+                    let (status, version) =
+                        row.ok_or(StoreError::NotFound { entity: "listing" })?;
+                    if status != ListingStatus::Draft.as_str() {
+                        return Err(MarketRule::NotPublishable.into());
+                    }
+                    let offers: i64 = tx
+                        .scalar(
+                            "SELECT COUNT(*) FROM market_offers WHERE org_id = $1 AND listing_id = $2 AND active = $3",
+                            &[org.into(), id.into(), true.into()],
+                        )
+                        .await?;
+                    if offers == 0 {
+                        return Err(MarketRule::NoOffers.into());
+                    }
+                    let first: Option<(Uuid, Uuid)> = tx
+                        .query_opt(
+                            "SELECT org_id, id FROM market_listings WHERE hash = $1 AND status = 'published'
+                             ORDER BY published_at, id LIMIT 1",
+                            &[(&listing.hash).into()],
+                        )
+                        .await?;
+                    let duplicate_of = match first {
+                        // One listing a file: its licences are weighed against each other there.
+                        Some((o, _)) if o == org => return Err(MarketRule::AlreadyListed.into()),
+                        Some((_, l)) => Some(l),
+                        None => None,
+                    };
+                    let (status, published_at) = match duplicate_of {
+                        Some(_) => (ListingStatus::Held, None),
+                        None => (ListingStatus::Published, Some(Millis(now_ms()))),
+                    };
+                    tx.execute(
+                        "UPDATE market_listings SET status = $3, duplicate_of = $4, published_at = $5, version = $6
+                         WHERE org_id = $1 AND id = $2",
+                        &[
+                            org.into(),
+                            id.into(),
+                            status.as_str().into(),
+                            duplicate_of.into(),
+                            published_at.into(),
+                            (version + 1).into(),
+                        ],
                     )
                     .await?;
-                let (status, version) = row.ok_or(StoreError::NotFound { entity: "listing" })?;
-                if status != ListingStatus::Draft.as_str() {
-                    return Err(MarketRule::NotPublishable.into());
-                }
-                let offers: i64 = tx
-                    .scalar(
-                        "SELECT COUNT(*) FROM market_offers WHERE org_id = $1 AND listing_id = $2 AND active = $3",
-                        &[org.into(), id.into(), true.into()],
-                    )
-                    .await?;
-                if offers == 0 {
-                    return Err(MarketRule::NoOffers.into());
-                }
-                let duplicate_of = earlier.filter(|(o, l)| *o != org && *l != id).map(|(_, l)| l);
-                let (status, published_at) = match duplicate_of {
-                    Some(_) => (ListingStatus::Held, None),
-                    None => (ListingStatus::Published, Some(Millis(now_ms()))),
-                };
-                tx.execute(
-                    "UPDATE market_listings SET status = $3, duplicate_of = $4, published_at = $5, version = $6
-                     WHERE org_id = $1 AND id = $2",
-                    &[
-                        org.into(),
-                        id.into(),
-                        status.as_str().into(),
-                        duplicate_of.into(),
-                        published_at.into(),
-                        (version + 1).into(),
-                    ],
-                )
-                .await?;
-                let mut after = listing;
-                after.status = status;
-                after.duplicate_of = duplicate_of;
-                after.published_at = published_at;
-                after.version = version + 1;
-                let action = match status {
-                    ListingStatus::Held => "listing.held",
-                    _ => "listing.published",
-                };
-                let change = Change::new(Some(org), action, "listing", id);
-                tx.record(&Actor::of(&scope), change.after(&after)).await?;
-                Ok(after)
+                    let mut after = listing;
+                    after.status = status;
+                    after.duplicate_of = duplicate_of;
+                    after.published_at = published_at;
+                    after.version = version + 1;
+                    let action = match status {
+                        ListingStatus::Held => "listing.held",
+                        _ => "listing.published",
+                    };
+                    let change = Change::new(Some(org), action, "listing", id);
+                    tx.record(&Actor::of(&scope), change.after(&after)).await?;
+                    Ok(after)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Buys a licence on `offer_id`: the price moves from the buyer's wallet to what the market
@@ -994,74 +1029,91 @@ impl Tenant<'_> {
 
     /// Credits `amount` (in minor units of `currency`) to the wallet the market keeps for the
     /// organisation `holder`, as money received from outside (a bank transfer): the
-    /// operator's finance, only.
+    /// operator's finance, only. The same `key` again answers the credit it made.
     pub async fn credit_wallet(
         &self,
         holder: Uuid,
         currency: &str,
         amount: i64,
         reference: &str,
+        key: Option<String>,
     ) -> Result<HeldAccount> {
-        let scope = self.scope().clone();
         let currency = Currency::parse(currency)
             .ok_or_else(|| FieldError::new("currency", "not_a_currency"))?;
         if amount <= 0 {
             return Err(FieldError::new("amount", "must_be_positive").into());
         }
         let reference = validate::name("reference", reference, 200)?;
-        self.platform()
-            .write(move |tx| {
-                Box::pin(async move {
-                    let operator = operator_of(tx).await?;
-                    if operator != scope.org_id {
-                        return Err(MarketRule::OperatorOnly.into());
-                    }
-                    let found: Option<String> = tx
-                        .scalar_opt(
-                            "SELECT slug FROM orgs WHERE id = $1",
-                            &[holder.into()],
-                        )
-                        .await?;
-                    if found.is_none() {
-                        return Err(StoreError::NotFound {
-                            entity: "organisation",
-                        });
-                    }
-                    let actor = Actor::of(&scope);
-                    let cur = currency.as_str();
-                    let bank = held_account(tx, &actor, operator, operator, Purpose::Settlement, cur).await?;
-                    let wallet = held_account(tx, &actor, operator, holder, Purpose::Wallet, cur).await?;
-                    let t = TransferInput {
-                        kind: Some(Kind::Posted),
-                        debit_account_id: Some(bank),
-                        credit_account_id: Some(wallet),
-                        amount: Some(amount),
-                        description: reference,
-                        ..TransferInput::default()
-                    };
-                    write_batch(tx, operator, &actor, vec![t], Some(scope.user_id)).await?;
-                    let text = "SELECT id, purpose, currency, debits_posted, credits_posted, debits_pending
-                                FROM ledger_accounts WHERE org_id = $1 AND id = $2";
-                    tx.query_opt(text, &[operator.into(), wallet.into()])
-                        .await?
-                        .ok_or(StoreError::NotFound { entity: "account" })
+        if let Some(k) = &key
+            && (k.is_empty() || k.len() > 200 || k.chars().any(char::is_control))
+        {
+            return Err(FieldError::new("key", "invalid").into());
+        }
+        let mut attempt = 0;
+        loop {
+            let (scope, reference, key) = (self.scope().clone(), reference.clone(), key.clone());
+            let done = self
+                .platform()
+                .write(move |tx| {
+                    Box::pin(async move {
+                        credit(tx, &scope, holder, currency, amount, reference, key).await
+                    })
                 })
-            })
-            .await
+                .await;
+            match done {
+                // Two first credits opened the wallet at once, or a retry met its first
+                // attempt: once more, which finds them.
+                Err(StoreError::Duplicate { .. }) if attempt == 0 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 }
 
-impl Platform<'_> {
-    /// The organisation and id of the first listing still standing of the bytes `hash`.
-    async fn first_listing_of(&self, hash: &str) -> Result<Option<(Uuid, Uuid)>> {
-        self.read_opt(
-            "SELECT org_id, id FROM market_listings
-             WHERE hash = $1 AND status IN ('published', 'held') ORDER BY created_at, id LIMIT 1",
-            &[hash.into()],
-        )
-        .await
+/// The credit's write: see [`Tenant::credit_wallet`].
+async fn credit(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    holder: Uuid,
+    currency: Currency,
+    amount: i64,
+    reference: String,
+    key: Option<String>,
+) -> Result<HeldAccount> {
+    let operator = operator_of(tx).await?;
+    if operator != scope.org_id {
+        return Err(MarketRule::OperatorOnly.into());
     }
+    let found: Option<String> = tx
+        .scalar_opt("SELECT slug FROM orgs WHERE id = $1", &[holder.into()])
+        .await?;
+    if found.is_none() {
+        return Err(StoreError::NotFound {
+            entity: "organisation",
+        });
+    }
+    let actor = Actor::of(scope);
+    let cur = currency.as_str();
+    let bank = held_account(tx, &actor, operator, operator, Purpose::Settlement, cur).await?;
+    let wallet = held_account(tx, &actor, operator, holder, Purpose::Wallet, cur).await?;
+    let t = TransferInput {
+        key,
+        kind: Some(Kind::Posted),
+        debit_account_id: Some(bank),
+        credit_account_id: Some(wallet),
+        amount: Some(amount),
+        description: reference,
+        ..TransferInput::default()
+    };
+    write_batch(tx, operator, &actor, vec![t], Some(scope.user_id)).await?;
+    let text = "SELECT id, purpose, currency, debits_posted, credits_posted, debits_pending
+                FROM ledger_accounts WHERE org_id = $1 AND id = $2";
+    tx.query_opt(text, &[operator.into(), wallet.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity: "account" })
+}
 
+impl Platform<'_> {
     /// The storefront: listings on sale, newest first, with their live offers; `words` find
     /// listings whose titles or keywords hold every one of them, in either language.
     pub async fn storefront(
@@ -1074,10 +1126,7 @@ impl Platform<'_> {
         let mut args: Vec<crate::Arg> = Vec::new();
         for w in words.split_whitespace().take(8) {
             args.push(format!("%{}%", w.to_lowercase().replace(['%', '_', '\\'], "")).into());
-            let k = args.len();
-            filter.push_str(&format!(
-                " AND (LOWER(l.title_en) LIKE ${k} OR l.title_zh LIKE ${k} OR LOWER(l.keywords) LIKE ${k})"
-            ));
+            filter.push_str(&format!(" AND l.search_text LIKE ${}", args.len()));
         }
         if let Some(c) = category {
             args.push(c.as_str().into());
@@ -1132,7 +1181,7 @@ impl Platform<'_> {
     pub async fn standing_terms(&self, listing_id: Uuid) -> Result<Vec<Terms>> {
         let rows: Vec<Standing> = self
             .read(
-                "SELECT media, territory, starts_on, ends_on, exclusive FROM market_licences
+                "SELECT DISTINCT media, territory, starts_on, ends_on, exclusive FROM market_licences
                  WHERE listing_id = $1 AND state = 'active' LIMIT 10000",
                 &[listing_id.into()],
             )
@@ -1252,6 +1301,24 @@ async fn sell(
 ) -> Result<Licence> {
     let buyer = scope.org_id;
     let fingerprint = blake3::hash(offer_id.as_bytes()).to_hex().to_string();
+    let offer: Option<(Uuid, Uuid)> = tx
+        .query_opt(
+            "SELECT listing_id, org_id FROM market_offers WHERE id = $1",
+            &[offer_id.into()],
+        )
+        .await?;
+    let (listing_id, seller) = offer.ok_or(StoreError::NotFound { entity: "offer" })?;
+    // The listing locked first: every sale of it takes its turn here, and a retry of a sale
+    // finds the first one written once its turn comes.
+    let listing: Option<Listing> = tx
+        .query_opt(
+            &format!(
+                "SELECT {LISTING_COLS} FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                tx.lock_rows()
+            ),
+            &[seller.into(), listing_id.into()],
+        )
+        .await?;
     if let Some(k) = &key {
         let found: Option<(Uuid, String)> = tx
             .query_opt(
@@ -1274,23 +1341,6 @@ async fn sell(
                 .ok_or(StoreError::NotFound { entity: "licence" });
         }
     }
-    let offer: Option<(Uuid, Uuid)> = tx
-        .query_opt(
-            "SELECT listing_id, org_id FROM market_offers WHERE id = $1",
-            &[offer_id.into()],
-        )
-        .await?;
-    let (listing_id, seller) = offer.ok_or(StoreError::NotFound { entity: "offer" })?;
-    // The listing locked first: every sale of it takes its turn here.
-    let listing: Option<Listing> = tx
-        .query_opt(
-            &format!(
-                "SELECT {LISTING_COLS} FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                tx.lock_rows()
-            ),
-            &[seller.into(), listing_id.into()],
-        )
-        .await?;
     let listing = listing.ok_or(StoreError::NotFound { entity: "offer" })?;
     if listing.status != ListingStatus::Published {
         return Err(StoreError::NotFound { entity: "offer" });
@@ -1310,15 +1360,26 @@ async fn sell(
     }
     let now = now_ms();
     let terms = offer.terms(&today(now));
-    let standing: Vec<Licence> = tx
-        .query(
-            &format!(
-                "SELECT {LICENCE_COLS} FROM market_licences WHERE seller_org_id = $1 AND listing_id = $2 AND state = 'active'"
-            ),
-            &[seller.into(), listing_id.into()],
-        )
-        .await?;
-    if standing.iter().any(|l| l.terms().collides(&terms)) {
+    if terms.ends_on < today(now) {
+        return Err(MarketRule::NotForSale.into());
+    }
+    // What stands in the way: any licence standing, for exclusive terms; only an exclusive
+    // one otherwise. Their distinct terms: royalty-free sales of one day are one line.
+    let text = format!(
+        "SELECT DISTINCT media, territory, starts_on, ends_on, exclusive FROM market_licences
+         WHERE seller_org_id = $1 AND listing_id = $2 AND state = 'active'{}",
+        if terms.exclusive {
+            ""
+        } else {
+            " AND exclusive = $3"
+        }
+    );
+    let mut args: Vec<crate::Arg> = vec![seller.into(), listing_id.into()];
+    if !terms.exclusive {
+        args.push(true.into());
+    }
+    let standing: Vec<Standing> = tx.query(&text, &args).await?;
+    if standing.iter().any(|s| s.0.collides(&terms)) {
         return Err(MarketRule::ExclusiveTaken.into());
     }
 
@@ -1505,7 +1566,14 @@ async fn refund(tx: &mut WriteTx<'_>, scope: &TenantScope, licence_id: Uuid) -> 
             });
         }
     }
-    let written = write_batch(tx, operator, &actor, batch, Some(scope.user_id)).await?;
+    let written = write_batch(tx, operator, &actor, batch, Some(scope.user_id))
+        .await
+        .map_err(|e| match e {
+            StoreError::Rule(crate::Rule::Ledger(LedgerRule::ExceedsCredits)) => {
+                MarketRule::PaidOut.into()
+            }
+            e => e,
+        })?;
     licence.refund_batch_id = written.first().map(|t| t.batch_id);
     licence.state = "refunded".into();
     licence.refunded_at = Some(Millis(now));

@@ -290,7 +290,11 @@ async fn listing_page_with(
             &l.title_en,
             &l.title_zh,
         ),
-        description: title(lang, &l.description_en, &l.description_zh),
+        // The reader's language, else the other's rather than nothing.
+        description: match title(lang, &l.description_en, &l.description_zh) {
+            d if d.is_empty() => format!("{}{}", l.description_en, l.description_zh),
+            d => d,
+        },
         contributor: l.contributor.clone(),
         category: i18n::text(&format!("market-category-{}", l.category.as_str())),
         keywords: l.keywords.clone(),
