@@ -327,11 +327,13 @@ fn watermark_font(text: &str) -> &'static str {
 /// top left corner (clear of a player's controls), where cropping cannot take both away. The
 /// text is handed to ffmpeg in a file and drawn as it is (`expansion=none`: no `%{…}` is run),
 /// so no name needs escaping. Nothing of the source's metadata (titles, authors, paths) is kept.
+/// With `lines`, a picture taller than that is scaled down to it first.
 pub async fn make_watermarked(
     src: &Path,
     dir: &Path,
     text: &str,
     duration: f64,
+    lines: Option<u32>,
 ) -> Result<PathBuf, ToolError> {
     let _ = tokio::fs::remove_dir_all(dir).await;
     tokio::fs::create_dir_all(dir).await?;
@@ -348,8 +350,11 @@ pub async fn make_watermarked(
         ))));
     }
     let file = file.replace(':', "\\:");
+    let scale = lines
+        .map(|l| format!("scale=-2:'min({l},ih)',"))
+        .unwrap_or_default();
     let filter = format!(
-        "drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
+        "{scale}drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
          drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/28:fontcolor=white@0.85:box=1:boxcolor=black@0.5:boxborderw=6:x=h/40:y=h/40"
     );
     let limit = Duration::from_secs((duration * 10.0) as u64 + 120);

@@ -350,9 +350,13 @@ async fn keep_made(state: &State, path: std::path::PathBuf) -> Result<String, Jo
 }
 
 /// Makes a share link's copy of a version: its proxy with the link's recipient burnt into every
-/// frame (`media_jobs::make_watermarked`).
+/// frame (`media_jobs::make_watermarked`); or a market listing's preview, from its original,
+/// with the platform's mark, at most 720 lines.
 async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     let (_, hash, payload) = media_target(job)?;
+    if payload.get("listing_id").is_some() {
+        return mark(state, job, &hash, PREVIEW_MARK, Some(720)).await;
+    }
     let link = payload["share_link_id"]
         .as_str()
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
@@ -369,9 +373,23 @@ async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         }
         Err(e) => return Err(JobFailure::Retry(e.to_string())),
     };
+    mark(state, job, &hash, &text, None).await
+}
+
+/// What a market preview carries in every frame.
+const PREVIEW_MARK: &str = "M-Station · PREVIEW · 预览";
+
+/// The blob `hash` with `text` burnt into every frame, scaled down to `lines` if it has more.
+async fn mark(
+    state: &State,
+    job: &Job,
+    hash: &str,
+    text: &str,
+    lines: Option<u32>,
+) -> Result<Ran, JobFailure> {
     let src = state
         .blobs
-        .readable(&hash)
+        .readable(hash)
         .await
         .map_err(|e| JobFailure::Retry(e.to_string()))?;
     if !src.path.exists() {
@@ -384,7 +402,7 @@ async fn watermark(state: &State, job: &Job) -> Result<Ran, JobFailure> {
         .and_then(|p| p.duration)
         .unwrap_or(600.0);
     let dir = state.blobs.staging_file(job.id).with_extension("mark");
-    let made = crate::media_jobs::make_watermarked(&src.path, &dir, &text, duration).await;
+    let made = crate::media_jobs::make_watermarked(&src.path, &dir, text, duration, lines).await;
     let result = match made {
         Ok(path) => Ok(Ran::Made(Made::Watermarked(keep_made(state, path).await?))),
         Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(

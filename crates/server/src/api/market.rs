@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(publish_listing))
         .routes(routes!(storefront))
         .routes(routes!(storefront_listing))
+        .routes(routes!(preview))
         .routes(routes!(checkout))
         .routes(routes!(list_licences))
         .routes(routes!(get_licence))
@@ -246,6 +247,30 @@ async fn storefront_listing(
     Ok(Json(
         state.store.platform().listing_on_sale(listing_id).await?,
     ))
+}
+
+/// A listing's preview: its media with the platform's mark in every frame, at most 720 lines
+/// (H.264 MP4), once its job has made it. The original is never served here.
+#[utoipa::path(get, path = "/api/v1/market/store/{listing_id}/preview", tag = "market", params(("listing_id" = Uuid, Path)),
+    responses((status = 200, content_type = "video/mp4", description = "The preview, whole or the range asked for"),
+              (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn preview(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::response::Response> {
+    m.may(Permission::ReadOrg)?;
+    let Some((hash, size)) = state.store.platform().listing_preview(listing_id).await? else {
+        return Err(ApiError::new(crate::error::Code::NotFound));
+    };
+    let mut r =
+        crate::api::media::blob_answer(&state, &hash, size, "video/mp4", None, &headers).await?;
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(r)
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

@@ -468,3 +468,47 @@ async fn bad_listings_offers_and_purchases_are_refused_naming_the_problem() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_on_sale_shows_a_marked_preview_and_never_its_original() {
+    on_every_backend(|srv| async move {
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo", "bravo").await;
+        let movie = ffmpeg_clip("320x180", "24", "1", &[]);
+        let file = srv.upload(&seller.token, "F006C001.mov", movie.clone()).await;
+        let (_, l) = srv
+            .post(&seller.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "footage", "title_en": "Test card", "title_zh": "测试卡"}))
+            .await;
+        let path = format!("/api/v1/market/store/{}/preview", id(&l));
+        // A draft has no preview for anyone.
+        let (s, _) = srv.get(&buyer.token, &path).await;
+        assert_eq!(s, 404);
+        srv.post(&seller.token, &format!("/api/v1/market/listings/{}/offers", id(&l)),
+                 json!({"kind": "rf_standard", "price": "5.00", "currency": "CNY"})).await;
+        let (s, _) = srv.post(&seller.token, &format!("/api/v1/market/listings/{}/publish", id(&l)), json!({})).await;
+        assert_eq!(s, 200);
+        // Made by a job once the listing is on sale.
+        let mut made = None;
+        for _ in 0..600 {
+            let r = srv.call(&buyer.token, reqwest::Method::GET, &path, None).await;
+            if r.status().as_u16() == 200 {
+                assert_eq!(r.headers()["content-type"], "video/mp4");
+                made = Some(r.bytes().await.unwrap().to_vec());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let preview = made.expect("a preview within 60 s");
+        assert_eq!(&preview[4..8], b"ftyp", "an MP4");
+        assert_ne!(preview, movie, "the preview is not the original");
+        let (_, found) = srv.get(&buyer.token, "/api/v1/market/store").await;
+        assert_eq!(found["items"][0]["preview"], true, "{found}");
+        // The original is nowhere the buyer can reach.
+        let (s, _) = srv.get(&buyer.token, &format!("/api/v1/media/{file}")).await;
+        assert_eq!(s, 404);
+        let r = srv.call(&buyer.token, reqwest::Method::GET, &format!("/api/v1/media/{file}/content"), None).await;
+        assert_eq!(r.status().as_u16(), 404);
+    })
+    .await;
+}

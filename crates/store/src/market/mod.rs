@@ -285,10 +285,12 @@ pub struct PublicListing {
     pub keywords: Vec<String>,
     pub published_at: Option<Millis>,
     pub technical: Technical,
+    /// Whether its watermarked preview is made (`GET /api/v1/market/store/{id}/preview`).
+    pub preview: bool,
     pub offers: Vec<Offer>,
 }
 
-const PUBLIC_COLS: &str = "l.id, l.org_id, o.name, l.category, l.title_en, l.title_zh, l.description_en, l.description_zh, l.keywords, l.published_at, f.size, f.probe";
+const PUBLIC_COLS: &str = "l.id, l.org_id, o.name, l.category, l.title_en, l.title_zh, l.description_en, l.description_zh, l.keywords, l.published_at, f.size, f.probe, CAST(CASE WHEN l.preview_hash IS NULL THEN 0 ELSE 1 END AS BIGINT)";
 const PUBLIC_FROM: &str =
     "market_listings l JOIN orgs o ON o.id = l.org_id JOIN media_files f ON f.id = l.media_file_id";
 
@@ -306,6 +308,7 @@ impl FromRow for PublicListing {
         let published_at = r.get()?;
         let size = r.get()?;
         let probe: Option<String> = r.get()?;
+        let preview: i64 = r.get()?;
         Ok(PublicListing {
             id,
             contributor_org_id,
@@ -318,6 +321,7 @@ impl FromRow for PublicListing {
             keywords: split_keywords(&keywords),
             published_at,
             technical: Technical::of(size, probe.as_deref()),
+            preview: preview != 0,
             offers: Vec::new(),
         })
     }
@@ -901,6 +905,11 @@ impl Tenant<'_> {
                         ListingStatus::Held => "listing.held",
                         _ => "listing.published",
                     };
+                    if status == ListingStatus::Published
+                        && matches!(after.category, Category::Footage | Category::VfxElement)
+                    {
+                        queue_preview(tx, org, &after).await?;
+                    }
                     let change = Change::new(Some(org), action, "listing", id);
                     tx.record(&Actor::of(&scope), change.after(&after)).await?;
                     Ok(after)
@@ -1189,6 +1198,16 @@ impl Platform<'_> {
         Ok(rows.into_iter().map(|s| s.0).collect())
     }
 
+    /// The watermarked preview of a listing on sale, once made: its blob's hash and size.
+    pub async fn listing_preview(&self, listing_id: Uuid) -> Result<Option<(String, i64)>> {
+        self.read_opt(
+            "SELECT b.hash, b.size FROM market_listings l JOIN blobs b ON b.hash = l.preview_hash
+             WHERE l.id = $1 AND l.status = 'published'",
+            &[listing_id.into()],
+        )
+        .await
+    }
+
     /// The listing an offer is on, whatever the listing's state.
     pub async fn offer_listing(&self, offer_id: Uuid) -> Result<Option<Uuid>> {
         self.scalar_opt(
@@ -1226,6 +1245,52 @@ impl FromRow for Standing {
             exclusive: r.get()?,
         }))
     }
+}
+
+/// Inside a write: the `media.watermark` job making the listing's preview from its original.
+async fn queue_preview(tx: &mut WriteTx<'_>, org: Uuid, l: &Listing) -> Result<()> {
+    let job = crate::jobs::insert_job(
+        tx,
+        &crate::jobs::NewJob {
+            org_id: Some(org),
+            kind: crate::media::WATERMARK_JOB.into(),
+            payload: serde_json::json!({"media_file_id": l.media_file_id, "hash": l.hash,
+                "listing_id": l.id}),
+            priority: 0,
+            max_attempts: 3,
+            run_after: None,
+        },
+    )
+    .await?;
+    tx.execute(
+        "UPDATE market_listings SET preview_job_id = $3 WHERE org_id = $1 AND id = $2",
+        &[org.into(), l.id.into(), job.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inside the end of a `media.watermark` job for a listing: its preview, made.
+pub(crate) async fn preview_tx(
+    tx: &mut WriteTx<'_>,
+    org_id: Uuid,
+    payload: &serde_json::Value,
+    hash: &str,
+) -> Result<()> {
+    let listing = payload["listing_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or(StoreError::NotFound { entity: "listing" })?;
+    let n = tx
+        .execute(
+            "UPDATE market_listings SET preview_hash = $3 WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), listing.into(), hash.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound { entity: "listing" });
+    }
+    Ok(())
 }
 
 /// The platform operator's organisation, which keeps the market's books.

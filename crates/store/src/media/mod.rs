@@ -1057,7 +1057,8 @@ impl Platform<'_> {
                  AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = b.hash OR f.proxy_hash = b.hash OR f.poster_hash = b.hash OR f.sprite_hash = b.hash OR f.waveform_hash = b.hash)
                  AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = b.hash)
                  AND NOT EXISTS (SELECT 1 FROM share_link_media s JOIN share_links l ON l.id = s.link_id
-                                 WHERE s.hash = b.hash AND l.revoked_at IS NULL AND l.expires_at > $3) LIMIT $2",
+                                 WHERE s.hash = b.hash AND l.revoked_at IS NULL AND l.expires_at > $3)
+                 AND NOT EXISTS (SELECT 1 FROM market_listings m WHERE m.preview_hash = b.hash) LIMIT $2",
                 &[before.into(), limit.into(), now_ms().into()],
             )
             .await?;
@@ -1077,7 +1078,8 @@ impl Platform<'_> {
                          AND NOT EXISTS (SELECT 1 FROM media_files f WHERE f.hash = $1 OR f.proxy_hash = $1 OR f.poster_hash = $1 OR f.sprite_hash = $1 OR f.waveform_hash = $1)
                          AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_hash = $1)
                          AND NOT EXISTS (SELECT 1 FROM share_link_media s JOIN share_links l ON l.id = s.link_id
-                                         WHERE s.hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $3)",
+                                         WHERE s.hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $3)
+                         AND NOT EXISTS (SELECT 1 FROM market_listings m WHERE m.preview_hash = $1)",
                         &[hash.into(), before.into(), now_ms().into()],
                     )
                     .await?

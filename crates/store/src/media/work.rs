@@ -85,6 +85,9 @@ impl Platform<'_> {
                     }
                     (Made::Proxy(d), PROXY_JOB) => proxy_tx(tx, org_id, file, d).await,
                     (Made::Cuts(c), CUTS_JOB) => cuts_tx(tx, org_id, file, c).await,
+                    (Made::Watermarked(h), WATERMARK_JOB) if payload.get("listing_id").is_some() => {
+                        crate::market::preview_tx(tx, org_id, &payload, h).await
+                    }
                     (Made::Watermarked(h), WATERMARK_JOB) => {
                         super::share::watermark_tx(tx, org_id, &payload, h).await
                     }

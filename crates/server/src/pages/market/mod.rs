@@ -111,6 +111,7 @@ fn territory(code: &str) -> String {
 /// A card of the storefront.
 struct Card {
     id: String,
+    preview: bool,
     title: String,
     contributor: String,
     category: String,
@@ -185,6 +186,7 @@ async fn storefront(
         .iter()
         .map(|l| Card {
             id: l.id.to_string(),
+            preview: l.preview,
             title: title(lang, &l.title_en, &l.title_zh),
             contributor: l.contributor.clone(),
             category: i18n::text(&format!("market-category-{}", l.category.as_str())),
@@ -240,6 +242,8 @@ struct ListingPage {
     nav: Option<Nav>,
     flash: Option<(String, String)>,
     csrf: String,
+    id: String,
+    preview: bool,
     title: String,
     other_title: String,
     description: String,
@@ -284,6 +288,8 @@ async fn listing_page_with(
         nav: cx.nav("market"),
         flash,
         csrf: cx.csrf.clone(),
+        id: l.id.to_string(),
+        preview: l.preview,
         title: title(lang, &l.title_en, &l.title_zh),
         other_title: title(
             if lang == "zh-CN" { "en" } else { "zh-CN" },
