@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seeds the market benchmark: the seller uploads 64 small files and lists each with one
+"""Seeds the market benchmark: the seller uploads 64 small files (LUTs) and lists each with one
 royalty-free offer of 1.00 CNY; the operator credits every buyer's market wallet with 10^10 fen.
 Then writes request files for wrk (bench/replay.lua, a token on each line): checkouts of a
 random offer by a random buyer, and raw ledger transfers in the operator's books (a fen from the
@@ -67,10 +67,18 @@ for i in range(64):
         "Authorization": f"Bearer {seller}", "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
         "Upload-Metadata": meta, "Content-Type": "application/offset+octet-stream"})
     urllib.request.urlopen(req).read()
-files = [f["id"] for f in call(seller, "GET", "/api/v1/media?limit=500")["items"]]
+# The files' probe jobs run ffprobe: the runs start once they are over, so that no job shares
+# the machine with them. LUTs get no preview job.
+import time
+for _ in range(600):
+    items = call(seller, "GET", "/api/v1/media?limit=500")["items"]
+    if all(f.get("probe") or f.get("probe_error") for f in items):
+        break
+    time.sleep(0.1)
+files = [f["id"] for f in items]
 for i, f in enumerate(files):
     listing = call(seller, "POST", "/api/v1/market/listings", {
-        "media_file_id": f, "category": "footage", "title_en": f"Stock shot {i}", "title_zh": f"素材 {i}",
+        "media_file_id": f, "category": "lut", "title_en": f"Stock look {i}", "title_zh": f"素材 {i}",
         "keywords": ["bench", "素材"]})
     offer = call(seller, "POST", f"/api/v1/market/listings/{listing['id']}/offers",
                  {"kind": "rf_standard", "price": "1.00", "currency": "CNY"})

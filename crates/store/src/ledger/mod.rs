@@ -565,22 +565,28 @@ pub(crate) async fn write_batch(
         }
     }
 
-    // Every account locked in one order (by id), so two batches never wait on each other.
+    // Every account locked in one order (by id), so two batches never wait on each other: in
+    // one statement, whose rows are locked as its sort returns them.
+    let marks: Vec<String> = (2..touched.len() + 2).map(|k| format!("${k}")).collect();
     let account_text = format!(
-        "SELECT org_id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending
-         FROM ledger_accounts WHERE org_id = $1 AND id = $2{}",
+        "SELECT id, org_id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending
+         FROM ledger_accounts WHERE org_id = $1 AND id IN ({}) ORDER BY id{}",
+        marks.join(", "),
         tx.lock_rows()
     );
-    let mut accounts: HashMap<Uuid, Held> = HashMap::new();
-    for id in &touched {
-        let Some(row): Option<AccountRow> = tx
-            .query_opt(&account_text, &[org.into(), id.into()])
-            .await?
-        else {
-            return Err(StoreError::NotFound { entity: "account" });
-        };
-        accounts.insert(*id, row.0);
+    let mut args: Vec<crate::Arg> = vec![org.into()];
+    args.extend(touched.iter().map(|id| crate::Arg::from(*id)));
+    let rows: Vec<(Uuid, AccountRow)> = tx
+        .query::<LockedAccount>(&account_text, &args)
+        .await?
+        .into_iter()
+        .map(|r| (r.0, r.1))
+        .collect();
+    if rows.len() != touched.len() {
+        return Err(StoreError::NotFound { entity: "account" });
     }
+    let accounts: HashMap<Uuid, Held> = rows.into_iter().map(|(id, row)| (id, row.0)).collect();
+    let mut accounts = accounts;
 
     // Applied in order, in memory, by the core's rules.
     let batch_id = new_id();
@@ -778,6 +784,16 @@ struct Books(Sums, Sums);
 impl FromRow for Books {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
         Ok(Books(Sums::from_row(r)?, Sums::from_row(r)?))
+    }
+}
+
+/// A locked account's id and row.
+struct LockedAccount(Uuid, AccountRow);
+
+impl FromRow for LockedAccount {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let id = r.get()?;
+        Ok(LockedAccount(id, AccountRow::from_row(r)?))
     }
 }
 

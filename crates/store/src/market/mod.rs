@@ -1232,6 +1232,33 @@ impl Platform<'_> {
     }
 }
 
+/// An account of the operator's books as a sale reads it: id, holder, purpose and the sums
+/// that say what it can spend.
+struct HeldRow(Uuid, Uuid, String, i64, i64, i64);
+
+impl FromRow for HeldRow {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        Ok(HeldRow(
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+        ))
+    }
+}
+
+/// An offer with its seller.
+struct SellerOffer(Uuid, Offer);
+
+impl FromRow for SellerOffer {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let seller = r.get()?;
+        Ok(SellerOffer(seller, Offer::from_row(r)?))
+    }
+}
+
 /// What a licence standing covers.
 struct Standing(Terms);
 
@@ -1366,13 +1393,15 @@ async fn sell(
 ) -> Result<Licence> {
     let buyer = scope.org_id;
     let fingerprint = blake3::hash(offer_id.as_bytes()).to_hex().to_string();
-    let offer: Option<(Uuid, Uuid)> = tx
+    // The offer as written (only `active` ever changes, read again under the listing's lock).
+    let offer: Option<SellerOffer> = tx
         .query_opt(
-            "SELECT listing_id, org_id FROM market_offers WHERE id = $1",
+            &format!("SELECT org_id, {OFFER_COLS} FROM market_offers WHERE id = $1"),
             &[offer_id.into()],
         )
         .await?;
-    let (listing_id, seller) = offer.ok_or(StoreError::NotFound { entity: "offer" })?;
+    let SellerOffer(seller, offer) = offer.ok_or(StoreError::NotFound { entity: "offer" })?;
+    let listing_id = offer.listing_id;
     // The listing locked first: every sale of it takes its turn here, and a retry of a sale
     // finds the first one written once its turn comes.
     let listing: Option<Listing> = tx
@@ -1413,13 +1442,6 @@ async fn sell(
     if seller == buyer {
         return Err(MarketRule::OwnListing.into());
     }
-    let offer: Offer = tx
-        .query_opt(
-            &format!("SELECT {OFFER_COLS} FROM market_offers WHERE org_id = $1 AND id = $2"),
-            &[seller.into(), offer_id.into()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound { entity: "offer" })?;
     if !offer.active {
         return Err(MarketRule::NotForSale.into());
     }
@@ -1453,29 +1475,45 @@ async fn sell(
     let operator = operator_of(tx).await?;
     let actor = Actor::of(scope);
     let cur = offer.currency.clone();
-    let wallet: Option<(Uuid, i64, i64, i64)> = tx
-        .query_opt(
-            "SELECT id, debits_posted, credits_posted, debits_pending FROM ledger_accounts
-             WHERE org_id = $1 AND holder_org_id = $2 AND purpose = 'wallet' AND currency = $3",
-            &[operator.into(), buyer.into(), (&cur).into()],
+    // The buyer's wallet, what is owed to the seller and the platform's fees, in one read;
+    // the last two are opened on the first sale in the currency.
+    let found: Vec<HeldRow> = tx
+        .query(
+            "SELECT id, holder_org_id, purpose, debits_posted, credits_posted, debits_pending FROM ledger_accounts
+             WHERE org_id = $1 AND currency = $2 AND holder_org_id IN ($3, $4, $1)
+               AND purpose IN ('wallet', 'royalties_payable', 'platform_fees')",
+            &[operator.into(), (&cur).into(), buyer.into(), seller.into()],
         )
         .await?;
-    let Some((wallet, dp, cp, dpe)) = wallet else {
+    let held = |holder: Uuid, purpose: Purpose| {
+        found
+            .iter()
+            .find(|a| a.1 == holder && a.2 == purpose.as_str())
+    };
+    let Some(&HeldRow(wallet, _, _, dp, cp, dpe)) = held(buyer, Purpose::Wallet) else {
         return Err(MarketRule::WalletShort.into());
     };
     if i128::from(cp) - i128::from(dp) - i128::from(dpe) < i128::from(offer.price) {
         return Err(MarketRule::WalletShort.into());
     }
-    let owed = held_account(
-        tx,
-        &actor,
-        operator,
-        seller,
-        Purpose::RoyaltiesPayable,
-        &cur,
-    )
-    .await?;
-    let fees = held_account(tx, &actor, operator, operator, Purpose::PlatformFees, &cur).await?;
+    let owed = match held(seller, Purpose::RoyaltiesPayable) {
+        Some(a) => a.0,
+        None => {
+            held_account(
+                tx,
+                &actor,
+                operator,
+                seller,
+                Purpose::RoyaltiesPayable,
+                &cur,
+            )
+            .await?
+        }
+    };
+    let fees = match held(operator, Purpose::PlatformFees) {
+        Some(a) => a.0,
+        None => held_account(tx, &actor, operator, operator, Purpose::PlatformFees, &cur).await?,
+    };
     let share_bp = DEFAULT_SHARE_BP;
     let (contributor, fee) = market::split(offer.price, share_bp);
     let id = new_id();
