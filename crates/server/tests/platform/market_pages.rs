@@ -167,8 +167,32 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         assert_eq!(s, 403);
         let (s, r) = art.post(&format!("/app/market/licences/{licence}/download"), &[]).await;
         assert_eq!(s, 303, "{r}");
+        // Its certificate names both parties; its public address says it stands, to anyone.
+        let (s, cert) = art.get(&format!("/app/market/licences/{licence}/certificate")).await;
+        assert_eq!(s, 200);
+        let shown = text(&cert);
+        assert!(
+            cert.contains("data-testid=\"stands\"") && shown.contains("Licensee Bravo Films") && shown.contains("Contributor Harbour Stock"),
+            "{shown}"
+        );
+        let at = cert.find("/licences/verify/").expect("a verification address");
+        let verify = cert[at..at + cert[at..].find('"').unwrap()].to_string();
+        let public = |path: String| {
+            let (http, base) = (srv.http.clone(), srv.base.clone());
+            async move {
+                let r = http.get(format!("{base}{path}")).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (s, page) = public(verify.clone()).await;
+        assert!(s == 200 && page.contains("This licence stands.") && !page.contains("<header class=\"top\">"), "{s} {page}");
+        // The licence's id, which its contributor sees in its sales, opens nothing.
+        let (s, _) = public(format!("/licences/verify/{licence}")).await;
+        assert_eq!(s, 404);
         let (s, r) = buy.post(&format!("/app/market/licences/{licence}/refund"), &[]).await;
         assert_eq!(s, 303, "{r}");
+        let (_, page) = public(verify.clone()).await;
+        assert!(page.contains("data-testid=\"refunded\"") && page.contains("no longer stands"), "{page}");
         let (_, page) = buy.get("/app/market/licences").await;
         assert!(page.contains("data-testid=\"refunded\"") && !page.contains("/download\""), "{page}");
 
@@ -184,7 +208,7 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
             assert_eq!(s, 303);
         }
         let english = market_texts();
-        for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, edit.clone())] {
+        for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, edit.clone()), (&buy, format!("/app/market/licences/{licence}/certificate"))] {
             let (s, page) = b.get(&path).await;
             assert_eq!(s, 200, "{path}");
             let shown = text(&page);

@@ -135,6 +135,10 @@ const PAGES: &[Page] = &[
         BUYERS,
         &[("offer_id", "{on_sale_offer_id}"), ("key", "walk-{role}")],
     ),
+    get(
+        "/app/market/licences/{licence_id}/certificate",
+        LICENCE_USERS,
+    ),
     post(
         "/app/market/licences/{licence_id}/download",
         LICENCE_USERS,
@@ -216,6 +220,12 @@ const PAGES: &[Page] = &[
         "GET",
         "/share/{token}/{version_id}/media",
         "a guest's copy: the share tests",
+    ),
+    // A certificate's public page: no session, its address is the key (the market's tests).
+    elsewhere(
+        "GET",
+        "/licences/verify/{code}",
+        "a certificate's public page, for whoever holds its address: the market page tests",
     ),
     // A licence's download link: no session, the link is the key (the market's tests).
     elsewhere(
@@ -778,7 +788,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 100 && let_through > 380 && skipped == 8, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 100 && let_through > 380 && skipped == 9, "refused {refused}, let through {let_through}, skipped {skipped}");
 
         // Every browser signed out at the end, and the planners' and admins' posts landed.
         for (role, browser) in &browsers {

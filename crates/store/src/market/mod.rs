@@ -402,9 +402,11 @@ pub struct Licence {
     pub created_by: Uuid,
     pub created_at: Millis,
     pub refunded_at: Option<Millis>,
+    /// Its certificate's public address ends with it: `/licences/verify/{verify_code}`.
+    pub verify_code: Option<String>,
 }
 
-const LICENCE_COLS: &str = "id, org_id, seller_org_id, listing_id, offer_id, kind, title, title_zh, price, currency, media, territory, starts_on, ends_on, exclusive, ai_training, share_bp, contributor_amount, fee_amount, batch_id, refund_batch_id, state, key, created_by, created_at, refunded_at";
+const LICENCE_COLS: &str = "id, org_id, seller_org_id, listing_id, offer_id, kind, title, title_zh, price, currency, media, territory, starts_on, ends_on, exclusive, ai_training, share_bp, contributor_amount, fee_amount, batch_id, refund_batch_id, state, key, created_by, created_at, refunded_at, verify_code";
 
 impl FromRow for Licence {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -441,8 +443,42 @@ impl FromRow for Licence {
             created_by: r.get()?,
             created_at: r.get()?,
             refunded_at: r.get()?,
+            verify_code: r.get()?,
         })
     }
+}
+
+/// A licence's certificate: what it covers, between whom, and whether it stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Certificate {
+    #[serde(flatten)]
+    pub licence: Licence,
+    /// The licensee's and the contributor's names.
+    pub licensee: String,
+    pub contributor: String,
+}
+
+const CERTIFICATE_FROM: &str =
+    "market_licences l JOIN orgs b ON b.id = l.org_id JOIN orgs s ON s.id = l.seller_org_id";
+
+impl FromRow for Certificate {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let licence = Licence::from_row(r)?;
+        Ok(Certificate {
+            licence,
+            licensee: r.get()?,
+            contributor: r.get()?,
+        })
+    }
+}
+
+/// `LICENCE_COLS` of the licence `l` in a join.
+fn licence_cols_of_l() -> String {
+    LICENCE_COLS
+        .split(", ")
+        .map(|c| format!("l.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A sale as its contributor sees it: what was licensed and what it earned, not who bought it.
@@ -956,6 +992,17 @@ impl Tenant<'_> {
         .await
     }
 
+    /// A licence of the organisation with both parties' names, for its certificate.
+    pub async fn certificate(&self, id: Uuid) -> Result<Certificate> {
+        let text = format!(
+            "SELECT {}, b.name, s.name FROM {CERTIFICATE_FROM} WHERE l.org_id = $1 AND l.id = $2",
+            licence_cols_of_l()
+        );
+        self.read_opt(&text, &[self.org_id().into(), id.into()])
+            .await?
+            .ok_or(StoreError::NotFound { entity: "licence" })
+    }
+
     pub async fn licence(&self, id: Uuid) -> Result<Licence> {
         self.one(LICENCE_COLS, "market_licences", id, "licence")
             .await
@@ -1196,6 +1243,18 @@ impl Platform<'_> {
             )
             .await?;
         Ok(rows.into_iter().map(|s| s.0).collect())
+    }
+
+    /// The certificate whose public address ends with `code`, whatever its licence's state.
+    pub async fn certificate_by_code(&self, code: &str) -> Result<Option<Certificate>> {
+        if code.is_empty() || code.len() > 64 {
+            return Ok(None);
+        }
+        let text = format!(
+            "SELECT {}, b.name, s.name FROM {CERTIFICATE_FROM} WHERE l.verify_code = $1",
+            licence_cols_of_l()
+        );
+        self.read_opt(&text, &[code.into()]).await
     }
 
     /// The watermarked preview of a listing on sale, once made: its blob's hash and size.
@@ -1566,11 +1625,12 @@ async fn sell(
         created_by: scope.user_id,
         created_at: Millis(now),
         refunded_at: None,
+        verify_code: Some(random_secret(12)),
     };
     tx.execute(
         &format!(
             "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint)
-             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $23)"
+             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23)"
         ),
         &[
             buyer.into(),
@@ -1597,6 +1657,7 @@ async fn sell(
             licence.created_at.into(),
             fingerprint.into(),
             (&licence.title_zh).into(),
+            licence.verify_code.clone().into(),
         ],
     )
     .await?;

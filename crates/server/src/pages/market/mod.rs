@@ -20,8 +20,8 @@ use mstation_core::Permission;
 use mstation_core::ledger::Purpose;
 use mstation_core::market::{Category, LicenceKind, Terms};
 use mstation_store::market::{
-    HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing, REFUND_WINDOW_MS,
-    Sale, sale_day,
+    Certificate, HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing,
+    REFUND_WINDOW_MS, Sale, sale_day,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -48,6 +48,11 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/market/selling/{listing_id}", get(editor))
         .route("/app/market/selling/{listing_id}/offers", post(add_offer))
         .route("/app/market/selling/{listing_id}/publish", post(publish))
+        .route(
+            "/app/market/licences/{licence_id}/certificate",
+            get(certificate),
+        )
+        .route("/licences/verify/{code}", get(verify))
         .route("/market/downloads/{token}", get(download))
 }
 
@@ -881,6 +886,83 @@ async fn publish(
                 status,
             )
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "market_certificate.html")]
+struct CertificatePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    id: String,
+    title_en: String,
+    title_zh: String,
+    licensee: String,
+    contributor: String,
+    kind: String,
+    terms: String,
+    exclusive: bool,
+    ai_training: bool,
+    granted: String,
+    active: bool,
+    refunded: String,
+    verify: Option<String>,
+}
+
+fn certificate_page(c: &Certificate, nav: Option<Nav>, when: impl Fn(i64) -> String) -> PageResult {
+    let l = &c.licence;
+    html(CertificatePage {
+        tr: Tr::now(),
+        nav,
+        flash: None,
+        id: l.id.to_string(),
+        title_en: l.title.clone(),
+        title_zh: l.title_zh.clone(),
+        licensee: c.licensee.clone(),
+        contributor: c.contributor.clone(),
+        kind: i18n::text(&format!("market-kind-{}", l.kind.as_str())),
+        terms: licence_terms(l),
+        exclusive: l.exclusive,
+        ai_training: l.ai_training,
+        granted: when(l.created_at.0),
+        active: l.state == "active",
+        refunded: l.refunded_at.map(|t| when(t.0)).unwrap_or_default(),
+        verify: l
+            .verify_code
+            .as_ref()
+            .map(|c| format!("/licences/verify/{c}")),
+    })
+}
+
+/// A licence's certificate, to print or to send: its public address says whether it stands.
+async fn certificate(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(licence_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::UseLicences)?;
+    let c = state
+        .store
+        .tenant(&cx.scope)
+        .certificate(licence_id)
+        .await?;
+    certificate_page(&c, cx.nav("market"), |t| cx.time(t))
+}
+
+/// A certificate's public page: whoever holds its address sees what the licence covers and
+/// whether it stands (the days in UTC).
+async fn verify(AxState(state): AxState<State>, Path(code): Path<String>) -> PageResult {
+    match state.store.platform().certificate_by_code(&code).await? {
+        Some(c) => certificate_page(&c, None, |t| {
+            mstation_store::Millis(t)
+                .rfc3339()
+                .chars()
+                .take(10)
+                .collect()
+        }),
+        None => Err(ApiError::new(Code::NotFound).into()),
     }
 }
 
