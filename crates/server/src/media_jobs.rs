@@ -327,7 +327,8 @@ fn watermark_font(text: &str) -> &'static str {
 /// top left corner (clear of a player's controls), where cropping cannot take both away. The
 /// text is handed to ffmpeg in a file and drawn as it is (`expansion=none`: no `%{…}` is run),
 /// so no name needs escaping. Nothing of the source's metadata (titles, authors, paths) is kept.
-/// With `lines`, a picture taller than that is scaled down to it first.
+/// With `lines` (a market preview, made from an original), a picture taller than that is
+/// scaled down to it first, and the sound, which no mark can carry, is left out.
 pub async fn make_watermarked(
     src: &Path,
     dir: &Path,
@@ -350,8 +351,9 @@ pub async fn make_watermarked(
         ))));
     }
     let file = file.replace(':', "\\:");
+    // An even number of lines, which H.264 in 4:2:0 needs.
     let scale = lines
-        .map(|l| format!("scale=-2:'min({l},ih)',"))
+        .map(|l| format!("scale=-2:'2*trunc(min({l},ih)/2)',"))
         .unwrap_or_default();
     let filter = format!(
         "{scale}drawtext=font='{font}':textfile='{file}':expansion=none:fontsize=h/12:fontcolor=white@0.4:borderw=2:bordercolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2,\
@@ -363,11 +365,14 @@ pub async fn make_watermarked(
         .map(OsStr::new)
         .collect();
     args.push(src.as_os_str());
+    let sound: &[&str] = if lines.is_some() {
+        &["-an"]
+    } else {
+        &["-map", "0:a:0?", "-c:a", "copy"]
+    };
+    args.extend(["-map", "0:v:0"].iter().map(OsStr::new));
+    args.extend(sound.iter().map(OsStr::new));
     let tail = [
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0?",
         "-vf",
         filter.as_str(),
         "-c:v",
@@ -378,8 +383,6 @@ pub async fn make_watermarked(
         "23",
         "-pix_fmt",
         "yuv420p",
-        "-c:a",
-        "copy",
         "-map_metadata",
         "-1",
         "-map_metadata:s:v",

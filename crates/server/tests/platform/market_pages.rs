@@ -186,6 +186,23 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         };
         let (s, page) = public(verify.clone()).await;
         assert!(s == 200 && page.contains("This licence stands.") && !page.contains("<header class=\"top\">"), "{s} {page}");
+        // The parties are named as they were at the sale, whatever they are called later.
+        let r = srv
+            .http
+            .patch(format!("{}/api/v1/org", srv.base))
+            .bearer_auth(&buyer.token)
+            .json(&json!({"name": "Renamed Films"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let (_, page) = public(verify.clone()).await;
+        assert!(text(&page).contains("Licensee Bravo Films"), "{page}");
+        // Anything but a code is no code.
+        for bad in ["%00", "x", "AAAAAAAAAAAAAAA%00", "AAAAAAAAAAAAAAAA"] {
+            let (s, _) = public(format!("/licences/verify/{bad}")).await;
+            assert_eq!(s, 404, "{bad}");
+        }
         // The licence's id, which its contributor sees in its sales, opens nothing.
         let (s, _) = public(format!("/licences/verify/{licence}")).await;
         assert_eq!(s, 404);

@@ -567,6 +567,9 @@ pub(crate) async fn write_batch(
 
     // Every account locked in one order (by id), so two batches never wait on each other: in
     // one statement, whose rows are locked as its sort returns them.
+    if touched.is_empty() {
+        return Err(StoreError::NotFound { entity: "account" });
+    }
     let marks: Vec<String> = (2..touched.len() + 2).map(|k| format!("${k}")).collect();
     let account_text = format!(
         "SELECT id, org_id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending

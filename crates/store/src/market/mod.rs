@@ -995,7 +995,7 @@ impl Tenant<'_> {
     /// A licence of the organisation with both parties' names, for its certificate.
     pub async fn certificate(&self, id: Uuid) -> Result<Certificate> {
         let text = format!(
-            "SELECT {}, b.name, s.name FROM {CERTIFICATE_FROM} WHERE l.org_id = $1 AND l.id = $2",
+            "SELECT {}, COALESCE(l.licensee_name, b.name), COALESCE(l.contributor_name, s.name) FROM {CERTIFICATE_FROM} WHERE l.org_id = $1 AND l.id = $2",
             licence_cols_of_l()
         );
         self.read_opt(&text, &[self.org_id().into(), id.into()])
@@ -1247,11 +1247,17 @@ impl Platform<'_> {
 
     /// The certificate whose public address ends with `code`, whatever its licence's state.
     pub async fn certificate_by_code(&self, code: &str) -> Result<Option<Certificate>> {
-        if code.is_empty() || code.len() > 64 {
+        // Codes are 16 characters of base64url (or hex, for licences sold before them): anything
+        // else is no code, and never reaches the database.
+        if code.len() != 16
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Ok(None);
         }
         let text = format!(
-            "SELECT {}, b.name, s.name FROM {CERTIFICATE_FROM} WHERE l.verify_code = $1",
+            "SELECT {}, COALESCE(l.licensee_name, b.name), COALESCE(l.contributor_name, s.name) FROM {CERTIFICATE_FROM} WHERE l.verify_code = $1",
             licence_cols_of_l()
         );
         self.read_opt(&text, &[code.into()]).await
@@ -1452,7 +1458,8 @@ async fn sell(
 ) -> Result<Licence> {
     let buyer = scope.org_id;
     let fingerprint = blake3::hash(offer_id.as_bytes()).to_hex().to_string();
-    // The offer as written (only `active` ever changes, read again under the listing's lock).
+    // The offer as written. Offers never change once made (there is no way to take one off
+    // yet); when there is, `active` must be read again under the listing's lock.
     let offer: Option<SellerOffer> = tx
         .query_opt(
             &format!("SELECT org_id, {OFFER_COLS} FROM market_offers WHERE id = $1"),
@@ -1495,6 +1502,20 @@ async fn sell(
         }
     }
     let listing = listing.ok_or(StoreError::NotFound { entity: "offer" })?;
+    // The parties' names as they are now, for the certificate to say for ever.
+    let names: Vec<(Uuid, String)> = tx
+        .query(
+            "SELECT id, name FROM orgs WHERE id IN ($1, $2)",
+            &[buyer.into(), seller.into()],
+        )
+        .await?;
+    let name_of = |org: Uuid| {
+        names
+            .iter()
+            .find(|(id, _)| *id == org)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
     if listing.status != ListingStatus::Published {
         return Err(StoreError::NotFound { entity: "offer" });
     }
@@ -1658,6 +1679,16 @@ async fn sell(
             fingerprint.into(),
             (&licence.title_zh).into(),
             licence.verify_code.clone().into(),
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE market_licences SET licensee_name = $3, contributor_name = $4 WHERE org_id = $1 AND id = $2",
+        &[
+            buyer.into(),
+            licence.id.into(),
+            name_of(buyer).into(),
+            name_of(seller).into(),
         ],
     )
     .await?;
