@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(get_listing))
         .routes(routes!(add_offer))
         .routes(routes!(publish_listing))
+        .routes(routes!(withdraw_listing))
         .routes(routes!(storefront))
         .routes(routes!(storefront_listing))
         .routes(routes!(preview))
@@ -190,6 +191,23 @@ async fn publish_listing(
             .store
             .tenant(m.may(Permission::SellListings)?)
             .publish_listing(listing_id)
+            .await?,
+    ))
+}
+
+/// Takes a listing off sale for good; the licences sold on it stay good.
+#[utoipa::path(post, path = "/api/v1/market/listings/{listing_id}/withdraw", tag = "market", params(("listing_id" = Uuid, Path)),
+    responses((status = 200, body = Listing), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn withdraw_listing(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+) -> ApiResult<Json<Listing>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::SellListings)?)
+            .withdraw_listing(listing_id)
             .await?,
     ))
 }

@@ -211,6 +211,31 @@ async fn a_licence_is_found_bought_downloaded_and_refunded() {
             .post(&artist, &format!("/api/v1/market/licences/{lic_id}/download"), json!({}))
             .await;
         assert_eq!((s, v["code"].as_str()), (409, Some("market.refund_closed")));
+        // Taken off sale: nobody finds or buys it; the licence sold on it stays good.
+        let (s, again) = srv
+            .post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer, "key": "po-7732"}))
+            .await;
+        assert_eq!(s, 201, "{again}");
+        let (s, w) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{}/withdraw", id(&listing)), json!({}))
+            .await;
+        assert_eq!((s, w["status"].as_str()), (200, Some("withdrawn")), "{w}");
+        let (s, _) = srv.get(&buyer.token, &format!("/api/v1/market/store/{}", id(&listing))).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": offer})).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv
+            .post(&buyer.token, &format!("/api/v1/market/licences/{}/download", id(&again)), json!({}))
+            .await;
+        assert_eq!(s, 201, "a licence outlives its listing's sale");
+        let (s, v) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{}/withdraw", id(&listing)), json!({}))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.not_for_sale")));
+        let (s, _) = srv
+            .post(&buyer.token, &format!("/api/v1/market/licences/{}/refund", id(&again)), json!({}))
+            .await;
+        assert_eq!(s, 200);
         // The key is spent on that purchase: another offer under it is refused.
         let (_, other_offer) = on_sale(&srv, &seller, "A001C004", 2,
             json!({"kind": "rf_extended", "price": "300.00", "currency": "CNY"})).await;
@@ -219,7 +244,7 @@ async fn a_licence_is_found_bought_downloaded_and_refunded() {
             .await;
         assert_eq!((s, v["code"].as_str()), (422, Some("market.key_reused")), "{v}");
         // A seller does not buy its own listing.
-        let (s, v) = srv.post(&seller.token, "/api/v1/market/checkout", json!({"offer_id": offer})).await;
+        let (s, v) = srv.post(&seller.token, "/api/v1/market/checkout", json!({"offer_id": other_offer})).await;
         assert_eq!((s, v["code"].as_str()), (422, Some("market.own_listing")), "{v}");
         // The operator's books balance, and hold what the market holds.
         let (_, books) = srv.get(&op.token, "/api/v1/ledger/accounts").await;

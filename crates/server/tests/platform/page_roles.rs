@@ -165,6 +165,7 @@ const PAGES: &[Page] = &[
         ],
     ),
     post("/app/market/selling/{listing_id}/publish", SELLERS, &[]),
+    post("/app/market/selling/{listing_id}/withdraw", SELLERS, &[]),
     // Production.
     get("/app/overview", OVERVIEW),
     get("/app/my-tasks", EVERYONE),

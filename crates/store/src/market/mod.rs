@@ -954,6 +954,43 @@ impl Tenant<'_> {
             .await
     }
 
+    /// Takes one of the organisation's listings off sale for good (a draft or one held, too):
+    /// nobody finds or buys it any more; the licences sold on it stay good.
+    pub async fn withdraw_listing(&self, id: Uuid) -> Result<Listing> {
+        let scope = self.scope().clone();
+        let listing = self.listing(id).await?;
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let row: Option<(String, i64)> = tx
+                    .query_opt(
+                        &format!(
+                            "SELECT status, version FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                            tx.lock_rows()
+                        ),
+                        &[org.into(), id.into()],
+                    )
+                    .await?;
+                let (status, version) = row.ok_or(StoreError::NotFound { entity: "listing" })?;
+                if status == ListingStatus::Withdrawn.as_str() {
+                    return Err(MarketRule::NotForSale.into());
+                }
+                tx.execute(
+                    "UPDATE market_listings SET status = 'withdrawn', version = $3 WHERE org_id = $1 AND id = $2",
+                    &[org.into(), id.into(), (version + 1).into()],
+                )
+                .await?;
+                let mut after = listing;
+                after.status = ListingStatus::Withdrawn;
+                after.version = version + 1;
+                let change = Change::new(Some(org), "listing.withdrawn", "listing", id);
+                tx.record(&Actor::of(&scope), change.after(&after)).await?;
+                Ok(after)
+            })
+        })
+        .await
+    }
+
     /// Buys a licence on `offer_id`: the price moves from the buyer's wallet to what the market
     /// owes the contributor and to the platform's fees, and the licence is granted, in one
     /// transaction, or nothing happens. The same `key` again answers the licence it bought.

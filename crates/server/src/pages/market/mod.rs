@@ -48,6 +48,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/market/selling/{listing_id}", get(editor))
         .route("/app/market/selling/{listing_id}/offers", post(add_offer))
         .route("/app/market/selling/{listing_id}/publish", post(publish))
+        .route("/app/market/selling/{listing_id}/withdraw", post(withdraw))
         .route(
             "/app/market/licences/{licence_id}/certificate",
             get(certificate),
@@ -963,6 +964,40 @@ async fn verify(AxState(state): AxState<State>, Path(code): Path<String>) -> Pag
                 .collect()
         }),
         None => Err(ApiError::new(Code::NotFound).into()),
+    }
+}
+
+async fn withdraw(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_listing(listing_id)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(
+                editor_page(
+                    &state,
+                    &cx,
+                    listing_id,
+                    Some(flash_of(e)),
+                    OfferTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
     }
 }
 
