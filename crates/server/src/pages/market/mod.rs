@@ -856,6 +856,30 @@ async fn add_offer(
     }
 }
 
+/// After a listing's state changed from its page: the page again, or the page saying why not.
+async fn after_change(
+    state: &State,
+    cx: &Ctx,
+    listing_id: Uuid,
+    done: mstation_store::Result<Listing>,
+) -> PageResult {
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            let page = editor_page(
+                state,
+                cx,
+                listing_id,
+                Some(flash_of(e)),
+                OfferTyped::default(),
+            );
+            answered(page.await, status)
+        }
+    }
+}
+
 async fn publish(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
@@ -865,29 +889,12 @@ async fn publish(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     cx.need(Permission::SellListings)?;
-    match state
+    let done = state
         .store
         .tenant(&cx.scope)
         .publish_listing(listing_id)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
-        Err(e) => {
-            let e = ApiError::from(e);
-            let status = e.status();
-            answered(
-                editor_page(
-                    &state,
-                    &cx,
-                    listing_id,
-                    Some(flash_of(e)),
-                    OfferTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
-    }
+        .await;
+    after_change(&state, &cx, listing_id, done).await
 }
 
 #[derive(Template)]
@@ -976,29 +983,12 @@ async fn withdraw(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     cx.need(Permission::SellListings)?;
-    match state
+    let done = state
         .store
         .tenant(&cx.scope)
         .withdraw_listing(listing_id)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
-        Err(e) => {
-            let e = ApiError::from(e);
-            let status = e.status();
-            answered(
-                editor_page(
-                    &state,
-                    &cx,
-                    listing_id,
-                    Some(flash_of(e)),
-                    OfferTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
-    }
+        .await;
+    after_change(&state, &cx, listing_id, done).await
 }
 
 /// The licensed original, whole or the range asked for; a link run out, unknown or of a
