@@ -49,7 +49,9 @@ for si in range(max(1, a.shots // a.per_sequence)):
         for ty in types:
             assign = [me] if random.random() < 0.1 else []
             batch.append({"shot_id": sh, "task_type_id": ty, "assignees": assign})
-    created = call("POST", "/api/v1/tasks", {"tasks": batch})["items"]
+    # A request creates at most 1,000 tasks.
+    created = [t for k in range(0, len(batch), 1000)
+               for t in call("POST", "/api/v1/tasks", {"tasks": batch[k:k + 1000]})["items"]]
     tasks += [t["id"] for t in created]
     mine += [t["id"] for t in created if t["assignees"]]
     if (si + 1) % 50 == 0:

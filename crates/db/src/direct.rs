@@ -95,23 +95,22 @@ pub(crate) fn query<T: FromRow>(
 /// directly, where `$n` is a name it looks up among all the statement's names (a statement of
 /// thousands of parameters, a set-based write, would take quadratic time to prepare).
 fn numbered(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('$') {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&b'$') {
         return std::borrow::Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
+    // Bytes, not chars: `$`, `'` and digits are ASCII, and no byte of a longer character is.
+    let mut out = bytes.to_vec();
     let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            quoted = !quoted;
-        }
-        if c == '$' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
+    for (i, b) in out.iter_mut().enumerate() {
+        match *b {
+            b'\'' => quoted = !quoted,
+            b'$' if !quoted && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => *b = b'?',
+            _ => {}
         }
     }
-    std::borrow::Cow::Owned(out)
+    // Only ASCII bytes were swapped for ASCII bytes: still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| text.to_string()))
 }
 
 /// Binds `args` by number: `?n` (see [`numbered`]) takes the n-th argument. (A slot the text
@@ -173,5 +172,21 @@ mod tests {
         );
         let got = ints(&conn, "SELECT $0", &[Arg::Int(Some(1))]);
         assert!(got.is_err(), "$0 names no argument: {got:?}");
+    }
+
+    #[test]
+    fn only_parameters_outside_quotes_are_renumbered_whatever_the_script() {
+        assert_eq!(
+            numbered("SELECT '镜头 $1', $2, name || '$' FROM t WHERE a = $10 AND b = '$3'"),
+            "SELECT '镜头 $1', ?2, name || '$' FROM t WHERE a = ?10 AND b = '$3'"
+        );
+        assert!(matches!(
+            numbered("SELECT 1"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let conn = Connection::open_in_memory().unwrap();
+        let got: Vec<(String,)> =
+            query(&conn, "SELECT '第$1场' || $1", &[Arg::from("二")]).unwrap();
+        assert_eq!(got, vec![("第$1场二".to_string(),)]);
     }
 }

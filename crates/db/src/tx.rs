@@ -104,43 +104,62 @@ impl WriteTx<'_> {
     /// takes its outbox number, which is what lets outbox readers wait on a number still in
     /// flight for exactly as long as its holder runs (`mstation_core::events`).
     pub async fn record(&mut self, actor: &Actor, change: Change) -> Result<(), DbError> {
+        self.record_all(actor, vec![change]).await
+    }
+
+    /// Like [`record`](Self::record) for several changes of one write (a batch of transfers):
+    /// their audit rows in one statement, then their events in one, in the order given.
+    pub async fn record_all(&mut self, actor: &Actor, changes: Vec<Change>) -> Result<(), DbError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         if let Some(org) = self.tenant
-            && change.org_id != Some(org)
+            && let Some(c) = changes.iter().find(|c| c.org_id != Some(org))
         {
-            return Err(DbError::Unscoped(format!(
-                "the record of {}",
-                change.action
-            )));
+            return Err(DbError::Unscoped(format!("the record of {}", c.action)));
         }
         let now = now_ms();
-        let payload = serde_json::json!({
-            "entity": change.after.as_ref().or(change.before.as_ref()),
-            "actor_id": actor.user_id,
-        });
-        let audit = [
-            Arg::from(new_id()),
-            change.org_id.into(),
-            actor.user_id.into(),
-            actor.token_id.into(),
-            change.action.into(),
-            change.entity_type.into(),
-            change.entity_id.into(),
-            change.before.as_ref().map(|v| v.to_string()).into(),
-            change.after.as_ref().map(|v| v.to_string()).into(),
-            now.into(),
-            change.project_id().into(),
-        ];
-        self.run(AUDIT_INSERT, &audit).await?;
-        let outbox = [
-            Arg::from(new_id()),
-            change.org_id.into(),
-            change.action.into(),
-            change.entity_type.into(),
-            change.entity_id.into(),
-            payload.to_string().into(),
-            now.into(),
-        ];
-        self.run(OUTBOX_INSERT, &outbox).await?;
+        let mut audit = Vec::with_capacity(changes.len() * 11);
+        let mut outbox = Vec::with_capacity(changes.len() * 7);
+        for change in changes {
+            let after = change.after.as_ref().map(|v| v.to_string());
+            let before = change.before.as_ref().map(|v| v.to_string());
+            // The event's payload holds the entity as the audit row has it, written once.
+            let entity = after.as_deref().or(before.as_deref()).unwrap_or("null");
+            let payload = format!(
+                "{{\"entity\":{entity},\"actor_id\":{}}}",
+                actor
+                    .user_id
+                    .map_or_else(|| "null".to_string(), |u| format!("\"{u}\""))
+            );
+            let project = change.project_id();
+            audit.extend([
+                Arg::from(new_id()),
+                change.org_id.into(),
+                actor.user_id.into(),
+                actor.token_id.into(),
+                change.action.into(),
+                change.entity_type.into(),
+                change.entity_id.into(),
+                before.into(),
+                after.into(),
+                now.into(),
+                project.into(),
+            ]);
+            outbox.extend([
+                Arg::from(new_id()),
+                change.org_id.into(),
+                change.action.into(),
+                change.entity_type.into(),
+                change.entity_id.into(),
+                payload.into(),
+                now.into(),
+            ]);
+        }
+        self.run(&rows(AUDIT_INSERT, audit.len() / 11, 11), &audit)
+            .await?;
+        self.run(&rows(OUTBOX_INSERT, outbox.len() / 7, 7), &outbox)
+            .await?;
         Ok(())
     }
 
@@ -175,7 +194,7 @@ impl WriteTx<'_> {
             payload.to_string().into(),
             now_ms().into(),
         ];
-        self.run(OUTBOX_INSERT, &outbox).await?;
+        self.run(&rows(OUTBOX_INSERT, 1, 7), &outbox).await?;
         Ok(())
     }
 
@@ -219,11 +238,26 @@ impl WriteTx<'_> {
     }
 }
 
-const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, org_id, actor_id, token_id, action, entity_type, entity_id, before, after, at, project_id) VALUES ";
 const OUTBOX_INSERT: &str =
-    "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO outbox (id, org_id, kind, entity_type, entity_id, payload, at) VALUES ";
+
+/// `insert` followed by `n` tuples of `width` parameters, numbered on from `$1`.
+fn rows(insert: &str, n: usize, width: usize) -> String {
+    let mut text = String::from(insert);
+    for r in 0..n {
+        text.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=width {
+            if c > 1 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(r * width + c).to_string());
+        }
+        text.push(')');
+    }
+    text
+}
 
 /// The rows `text` selects from PostgreSQL's pool (a read outside any write).
 pub async fn read_pg<T: FromRow>(

@@ -165,11 +165,11 @@ fn group(
     lock(conn).execute_batch("BEGIN IMMEDIATE")?;
     while let Some(job) = next.take() {
         taken += 1;
-        lock(conn).execute_batch("SAVEPOINT w")?;
+        step(conn, "SAVEPOINT w")?;
         match job(conn) {
             Some(reply) => {
                 kept.push(reply);
-                lock(conn).execute_batch("RELEASE w")?;
+                step(conn, "RELEASE w")?;
             }
             None => lock(conn).execute_batch("ROLLBACK TO w; RELEASE w")?,
         }
@@ -178,6 +178,12 @@ fn group(
         }
     }
     Ok(())
+}
+
+/// Runs one cached statement of the group's own (a savepoint's start or end): prepared once,
+/// not parsed again for every write.
+fn step(conn: &Mutex<Connection>, text: &str) -> rusqlite::Result<()> {
+    lock(conn).prepare_cached(text)?.execute([]).map(|_| ())
 }
 
 /// Drives a write body to its end. On the writer thread every statement runs in place, so the

@@ -594,6 +594,7 @@ pub(crate) async fn write_batch(
     // Applied in order, in memory, by the core's rules.
     let batch_id = new_id();
     let mut written: Vec<Transfer> = Vec::with_capacity(batch.len());
+    let mut fingerprints: Vec<String> = Vec::with_capacity(batch.len());
     for t in batch {
         let kind = t.kind.unwrap_or(Kind::Posted);
         let fingerprint = t.fingerprint();
@@ -681,34 +682,38 @@ pub(crate) async fn write_batch(
         {
             found.state = Some(PendingState::after(kind));
         }
-        let text = format!(
-            "INSERT INTO ledger_transfers ({TRANSFER_COLS}, fingerprint)
-             VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        );
-        tx.execute(
-            &text,
-            &[
-                org.into(),
-                out.id.into(),
-                out.batch_id.into(),
-                out.key.clone().into(),
-                out.kind.as_str().into(),
-                out.debit_account_id.into(),
-                out.credit_account_id.into(),
-                out.amount.into(),
-                (&out.currency).into(),
-                out.pending_id.into(),
-                out.timeout_at.into(),
-                out.state.map(PendingState::as_str).into(),
-                (&out.description).into(),
-                out.created_at.into(),
-                out.created_by.into(),
-                fingerprint.into(),
-            ],
-        )
-        .await?;
+        fingerprints.push(fingerprint);
         written.push(out);
     }
+    // The transfers, in one statement.
+    let mut text = format!("INSERT INTO ledger_transfers ({TRANSFER_COLS}, fingerprint) VALUES ");
+    let mut args: Vec<crate::Arg> = Vec::with_capacity(written.len() * 16);
+    for (i, (out, fingerprint)) in written.iter().zip(fingerprints).enumerate() {
+        let marks: Vec<String> = (1..=16).map(|c| format!("${}", i * 16 + c)).collect();
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&format!("({})", marks.join(", ")));
+        args.extend([
+            out.id.into(),
+            org.into(),
+            out.batch_id.into(),
+            out.key.clone().into(),
+            out.kind.as_str().into(),
+            out.debit_account_id.into(),
+            out.credit_account_id.into(),
+            out.amount.into(),
+            (&out.currency).into(),
+            out.pending_id.into(),
+            out.timeout_at.into(),
+            out.state.map(PendingState::as_str).into(),
+            (&out.description).into(),
+            out.created_at.into(),
+            out.created_by.into(),
+            fingerprint.into(),
+        ]);
+    }
+    tx.execute(&text, &args).await?;
     // The pending transfers closed, and the accounts' new sums.
     for t in &written {
         let Some(p) = t.pending_id else { continue };
@@ -738,10 +743,11 @@ pub(crate) async fn write_batch(
         )
         .await?;
     }
-    for t in &written {
-        let change = Change::new(Some(org), "transfer.created", "transfer", t.id);
-        tx.record(actor, change.after(t)).await?;
-    }
+    let changes = written
+        .iter()
+        .map(|t| Change::new(Some(org), "transfer.created", "transfer", t.id).after(t))
+        .collect();
+    tx.record_all(actor, changes).await?;
     Ok(written)
 }
 

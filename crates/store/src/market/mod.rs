@@ -1539,20 +1539,28 @@ async fn sell(
         }
     }
     let listing = listing.ok_or(StoreError::NotFound { entity: "offer" })?;
-    // The parties' names as they are now, for the certificate to say for ever.
-    let names: Vec<(Uuid, String)> = tx
+    // The parties' names as they are now, for the certificate to say for ever, and the
+    // platform's operator (the first, as `operator_of` finds it), whose books take the money.
+    let orgs: Vec<(Uuid, String, String)> = tx
         .query(
-            "SELECT id, name FROM orgs WHERE id IN ($1, $2)",
-            &[buyer.into(), seller.into()],
+            "SELECT id, name, kind FROM orgs WHERE id IN ($1, $2) OR kind = $3 ORDER BY created_at, id",
+            &[
+                buyer.into(),
+                seller.into(),
+                OrgKind::PlatformOperator.as_str().into(),
+            ],
         )
         .await?;
     let name_of = |org: Uuid| {
-        names
-            .iter()
-            .find(|(id, _)| *id == org)
-            .map(|(_, n)| n.clone())
+        orgs.iter()
+            .find(|(id, _, _)| *id == org)
+            .map(|(_, n, _)| n.clone())
             .unwrap_or_default()
     };
+    let operator = orgs
+        .iter()
+        .find(|(_, _, kind)| kind == OrgKind::PlatformOperator.as_str())
+        .map(|(id, _, _)| *id);
     if listing.status != ListingStatus::Published {
         return Err(StoreError::NotFound { entity: "offer" });
     }
@@ -1589,7 +1597,7 @@ async fn sell(
 
     // The money, in the operator's books. The wallet is read here for a clear refusal; the
     // ledger's batch locks it with the other accounts, in their one order, and checks again.
-    let operator = operator_of(tx).await?;
+    let operator = operator.ok_or(MarketRule::NoOperator)?;
     let actor = Actor::of(scope);
     let cur = offer.currency.clone();
     // The buyer's wallet, what is owed to the seller and the platform's fees, in one read;
@@ -1687,8 +1695,8 @@ async fn sell(
     };
     tx.execute(
         &format!(
-            "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint)
-             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23)"
+            "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint, licensee_name, contributor_name)
+             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23, $26, $27)"
         ),
         &[
             buyer.into(),
@@ -1716,14 +1724,6 @@ async fn sell(
             fingerprint.into(),
             (&licence.title_zh).into(),
             licence.verify_code.clone().into(),
-        ],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE market_licences SET licensee_name = $3, contributor_name = $4 WHERE org_id = $1 AND id = $2",
-        &[
-            buyer.into(),
-            licence.id.into(),
             name_of(buyer).into(),
             name_of(seller).into(),
         ],
