@@ -82,6 +82,11 @@ pub struct AppState {
     pub trusted_proxies: Vec<mstation_core::net::Cidr>,
     /// When set (once, at start), `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: std::sync::OnceLock<String>,
+    /// The storefront's search index of the listings on sale (`workers::keep_catalogue`).
+    pub catalogue: Arc<mstation_store::market::search::Catalogue>,
+    /// Changes to the catalogue take turns: each reads the database and applies what it read
+    /// while holding it, so an older read never lands after a newer one.
+    pub catalogue_turn: tokio::sync::Mutex<()>,
 }
 
 pub type State = Arc<AppState>;
@@ -135,7 +140,43 @@ impl AppState {
             ),
             trusted_proxies,
             metrics_token: std::sync::OnceLock::new(),
+            catalogue: Arc::new(
+                mstation_store::market::search::Catalogue::new()
+                    .expect("an empty index in memory opens"),
+            ),
+            catalogue_turn: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Brings the catalogue's entries for `listings` up to date with the database: what this
+    /// process changed is found at once, before the outbox brings the change round. A change
+    /// that has committed is not undone by a failure here: it is logged, and the outbox brings
+    /// the change round again to the catalogue's keeper.
+    pub async fn index_listings(&self, listings: &[uuid::Uuid]) {
+        if let Err(e) = self.try_index_listings(listings).await {
+            tracing::warn!(error = %e, "the catalogue missed a change it will hear of again");
+        }
+    }
+
+    /// [`index_listings`](Self::index_listings), telling of a failed read.
+    pub async fn try_index_listings(&self, listings: &[uuid::Uuid]) -> mstation_store::Result<()> {
+        let _turn = self.catalogue_turn.lock().await;
+        let mut put = Vec::new();
+        let mut gone = Vec::new();
+        for id in listings {
+            match self.store.platform().catalogue_entry(*id).await? {
+                Some(e) => put.push(e),
+                None => gone.push(*id),
+            }
+        }
+        let catalogue = self.catalogue.clone();
+        let done = tokio::task::spawn_blocking(move || catalogue.apply(&put, &gone)).await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the catalogue could not take a change"),
+            Err(e) => tracing::error!(error = %e, "the catalogue's change stopped"),
+        }
+        Ok(())
     }
 }
 

@@ -32,6 +32,7 @@ pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec
     let mut handles = vec![
         tokio::spawn(tail_outbox(state.clone(), shutdown.subscribe())),
         tokio::spawn(reaper(state.clone(), shutdown.subscribe())),
+        tokio::spawn(keep_catalogue(state.clone(), shutdown.subscribe())),
     ];
     if workers > 0 {
         handles.push(tokio::spawn(fan_out(state.clone(), shutdown.subscribe())));
@@ -149,6 +150,116 @@ async fn tail_outbox(state: State, mut stop: watch::Receiver<bool>) {
         }
         if pause(&mut stop, Duration::from_millis(100)).await {
             return;
+        }
+    }
+}
+
+/// Builds this process's catalogue of the listings on sale from the database, page by page.
+async fn build_catalogue(state: &State) -> Result<usize, String> {
+    let _turn = state.catalogue_turn.lock().await;
+    let mut entries = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .platform()
+            .catalogue_page(after, 1000)
+            .await
+            .map_err(|e| e.to_string())?;
+        let full = page.len() == 1000;
+        after = page.last().map(|e| e.id);
+        entries.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let n = entries.len();
+    let catalogue = state.catalogue.clone();
+    match tokio::task::spawn_blocking(move || catalogue.rebuild(&entries)).await {
+        Ok(Ok(())) => Ok(n),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Keeps the catalogue of listings on sale (`AppState::catalogue`): built at start, then told
+/// of every listing and offer event of every server as the outbox brings them round, and of
+/// the probes of media on sale and the renaming of contributors (a stream that fell behind,
+/// or a read that failed, builds it again).
+async fn keep_catalogue(state: State, mut stop: watch::Receiver<bool>) {
+    let mut events = state.events.subscribe();
+    let mut build = true;
+    loop {
+        if build {
+            match build_catalogue(&state).await {
+                Ok(n) => {
+                    tracing::info!(listings = n, "the storefront's catalogue is built");
+                    build = false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the catalogue waits for the database");
+                    if pause(&mut stop, Duration::from_secs(1)).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let first = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.changed() => return,
+        };
+        let mut changed: Vec<Uuid> = Vec::new();
+        let mut next = Some(first);
+        while let Some(got) = next.take() {
+            match got {
+                Ok(live) => {
+                    let e = &live.event;
+                    let platform = state.store.platform();
+                    let touched = match (e.entity_type.as_str(), e.entity_id) {
+                        ("listing", Some(id)) => Ok(vec![id]),
+                        ("offer", Some(id)) => platform
+                            .offer_listing(id)
+                            .await
+                            .map(|l| l.into_iter().collect()),
+                        ("media_file", Some(id)) if e.kind == "media.probed" => {
+                            platform.listings_touching(Some(id), None).await
+                        }
+                        ("org", Some(id)) if e.kind == "org.updated" => {
+                            platform.listings_touching(None, Some(id)).await
+                        }
+                        _ => Ok(Vec::new()),
+                    };
+                    match touched {
+                        Ok(ids) => changed.extend(ids),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "the catalogue is built again after a failed read");
+                            build = true;
+                        }
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => build = true,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+            // What is already waiting goes in the same change.
+            if changed.len() < 500 {
+                next = match events.try_recv() {
+                    Ok(live) => Some(Ok(live)),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                        Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(n)))
+                    }
+                    Err(_) => None,
+                };
+            }
+        }
+        if build || changed.is_empty() {
+            continue;
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        if let Err(e) = state.try_index_listings(&changed).await {
+            tracing::warn!(error = %e, "the catalogue is built again after a failed change");
+            build = true;
         }
     }
 }

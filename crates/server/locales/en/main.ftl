@@ -1343,3 +1343,31 @@ market-status-draft = Draft
 market-status-published = On sale
 market-status-held = Held for review
 market-status-withdrawn = Withdrawn
+market-found = { $count ->
+    [one] One listing found
+   *[other] { $count } listings found
+}
+market-refine = Refine
+market-facet-kind = Licence
+market-facet-resolution = Resolution
+market-facet-fps = Frame rate
+market-facet-duration = Duration
+market-facet-price = Price from
+market-facet-language = Language
+market-fps-other = Other rates
+market-resolution-sd = SD (under 720 lines)
+market-resolution-hd = HD 720
+market-resolution-full_hd = Full HD 1080
+market-resolution-uhd = UHD 4K and above
+market-duration-under_10s = Under 10 s
+market-duration-10s_30s = 10–30 s
+market-duration-30s_60s = 30–60 s
+market-duration-1m_5m = 1–5 min
+market-duration-over_5m = Over 5 min
+market-price-under_100 = Under 100
+market-price-100_499 = 100–499
+market-price-500_1999 = 500–1,999
+market-price-2000_up = 2,000 and up
+market-language-en = English text
+market-language-zh = Chinese text
+market-similar = Similar listings

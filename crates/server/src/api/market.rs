@@ -10,6 +10,9 @@ use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::market::{Category, LicenceKind};
 use mstation_store::Page;
+use mstation_store::market::search::{
+    DurationBucket, Facets, Filters, Found, FpsBucket, Lang, Order, PriceBucket, Resolution,
+};
 use mstation_store::market::{
     DownloadLink, HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing, Sale,
 };
@@ -35,6 +38,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(withdraw_listing))
         .routes(routes!(storefront))
         .routes(routes!(storefront_listing))
+        .routes(routes!(similar))
         .routes(routes!(preview))
         .routes(routes!(checkout))
         .routes(routes!(list_licences))
@@ -174,6 +178,7 @@ async fn add_offer(
             },
         )
         .await?;
+    state.index_listings(&[listing_id]).await;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -186,13 +191,13 @@ async fn publish_listing(
     m: Member,
     Path(listing_id): Path<Uuid>,
 ) -> ApiResult<Json<Listing>> {
-    Ok(Json(
-        state
-            .store
-            .tenant(m.may(Permission::SellListings)?)
-            .publish_listing(listing_id)
-            .await?,
-    ))
+    let l = state
+        .store
+        .tenant(m.may(Permission::SellListings)?)
+        .publish_listing(listing_id)
+        .await?;
+    state.index_listings(&[listing_id]).await;
+    Ok(Json(l))
 }
 
 /// Takes a listing off sale for good; the licences sold on it stay good.
@@ -203,42 +208,100 @@ async fn withdraw_listing(
     m: Member,
     Path(listing_id): Path<Uuid>,
 ) -> ApiResult<Json<Listing>> {
-    Ok(Json(
-        state
-            .store
-            .tenant(m.may(Permission::SellListings)?)
-            .withdraw_listing(listing_id)
-            .await?,
-    ))
+    let l = state
+        .store
+        .tenant(m.may(Permission::SellListings)?)
+        .withdraw_listing(listing_id)
+        .await?;
+    state.index_listings(&[listing_id]).await;
+    Ok(Json(l))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct StoreParams {
-    /// Words every listing found has in its title or keywords, in English or Chinese.
+    /// Words in English or Chinese, every one of which a listing found has in its titles,
+    /// descriptions or keywords (a Latin word of 4 letters or more also at one typo, 8 or more
+    /// at two); Chinese is cut into words (上海夜景 finds 上海 and 夜景).
     pub q: Option<String>,
     pub category: Option<String>,
+    /// A licence kind one of its offers has: `rf_standard`, `rf_extended`, `rights_managed`.
+    pub kind: Option<String>,
+    /// `sd` (under 720 lines), `hd`, `full_hd`, `uhd` (2160 and more).
+    pub resolution: Option<String>,
+    /// `23.976`, `24`, `25`, `29.97`, `30`, `48`, `50`, `59.94`, `60` or `other`.
+    pub fps: Option<String>,
+    /// `under_10s`, `10s_30s`, `30s_60s`, `1m_5m`, `over_5m`.
+    pub duration: Option<String>,
+    /// Its lowest price, in whole units of its currency: `under_100`, `100_499`, `500_1999`,
+    /// `2000_up`.
+    pub price: Option<String>,
+    /// The contributor organisation's id.
+    pub contributor: Option<String>,
+    /// A language it is written in: `en` or `zh`.
+    pub lang: Option<String>,
+    /// `relevance` (the default: the best match first, newest first without words) or `newest`.
+    pub order: Option<String>,
     /// 1 to 200 (default 50).
     pub limit: Option<u32>,
+    /// How many to skip, 0 to 10,000.
+    pub offset: Option<String>,
 }
 
-/// Listings on sale, newest first, with their live offers.
+/// A page of the storefront's search, with how many listings were found and the facets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreResults {
+    pub items: Vec<PublicListing>,
+    /// How many listings the words and filters find.
+    pub total: u64,
+    /// Each facet counted over what the words and the other filters find.
+    pub facets: Facets,
+}
+
+/// The filters of a storefront search, each checked against its choices.
+pub fn store_filters(p: &StoreParams) -> Result<(Filters, Order), ApiError> {
+    fn one<T>(
+        field: &'static str,
+        v: &Option<String>,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => parse(s)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(field, "not_one_of_the_choices")),
+        }
+    }
+    let filters = Filters {
+        category: one("category", &p.category, Category::parse)?,
+        kind: one("kind", &p.kind, LicenceKind::parse)?,
+        resolution: one("resolution", &p.resolution, Resolution::parse)?,
+        fps: one("fps", &p.fps, FpsBucket::parse)?,
+        duration: one("duration", &p.duration, DurationBucket::parse)?,
+        price: one("price", &p.price, PriceBucket::parse)?,
+        contributor: one("contributor", &p.contributor, |s| Uuid::parse_str(s).ok())?,
+        language: one("lang", &p.lang, Lang::parse)?,
+    };
+    let order = one("order", &p.order, |s| match s {
+        "relevance" => Some(Order::Relevance),
+        "newest" => Some(Order::Newest),
+        _ => None,
+    })?
+    .unwrap_or(Order::Relevance);
+    Ok((filters, order))
+}
+
+/// Searches the listings on sale: words in either language, facets and filters, best first.
 #[utoipa::path(get, path = "/api/v1/market/store", tag = "market", params(StoreParams),
-    responses((status = 200, body = Items<PublicListing>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = StoreResults), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn storefront(
     AxState(state): AxState<State>,
     m: Member,
     Q(p): Q<StoreParams>,
-) -> ApiResult<Json<Items<PublicListing>>> {
+) -> ApiResult<Json<StoreResults>> {
     m.may(Permission::ReadOrg)?;
-    let category = match p.category.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(
-            Category::parse(c)
-                .ok_or_else(|| ApiError::invalid("category", "not_one_of_the_choices"))?,
-        ),
-    };
-    let words = p.q.unwrap_or_default();
+    let (filters, order) = store_filters(&p)?;
+    let words = p.q.clone().unwrap_or_default();
     if words.chars().count() > 200 {
         return Err(ApiError::invalid("q", "too_long"));
     }
@@ -246,12 +309,88 @@ async fn storefront(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::invalid("limit", "out_of_range"));
     }
-    let items = state
-        .store
-        .platform()
-        .storefront(&words, category, limit)
-        .await?;
+    let offset = match p.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 10_000)
+            .ok_or_else(|| ApiError::invalid("offset", "out_of_range"))?,
+    };
+    let found = search(&state, words, filters, order, offset, limit).await?;
+    let items = state.store.platform().listings_on_sale(&found.ids).await?;
+    Ok(Json(StoreResults {
+        items,
+        total: found.total,
+        facets: found.facets,
+    }))
+}
+
+/// Runs a search of the catalogue off the async threads.
+pub async fn search(
+    state: &State,
+    words: String,
+    filters: Filters,
+    order: Order,
+    offset: u32,
+    limit: u32,
+) -> Result<Found, ApiError> {
+    let catalogue = state.catalogue.clone();
+    tokio::task::spawn_blocking(move || {
+        catalogue.search(&words, &filters, order, offset as usize, limit as usize)
+    })
+    .await
+    .map_err(search_failed)?
+    .map_err(search_failed)
+}
+
+/// A search of the catalogue that failed: a bug, logged, and a 500 to its caller.
+fn search_failed(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "the catalogue's search failed");
+    ApiError::new(crate::error::Code::Internal)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarParams {
+    /// 1 to 50 (default 12).
+    pub limit: Option<u32>,
+}
+
+/// Listings on sale like this one: sharing its keywords and the words of its titles, in its
+/// category first.
+#[utoipa::path(get, path = "/api/v1/market/store/{listing_id}/similar", tag = "market",
+    params(("listing_id" = Uuid, Path), SimilarParams),
+    responses((status = 200, body = Items<PublicListing>), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn similar(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+    Q(p): Q<SimilarParams>,
+) -> ApiResult<Json<Items<PublicListing>>> {
+    m.may(Permission::ReadOrg)?;
+    let limit = p.limit.unwrap_or(12);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::invalid("limit", "out_of_range"));
+    }
+    // Only a listing on sale has neighbours to show.
+    state.store.platform().listing_on_sale(listing_id).await?;
+    let items = similar_listings(&state, listing_id, limit).await?;
     Ok(Json(Items { items }))
+}
+
+/// The listings on sale like `listing_id`, best first.
+pub async fn similar_listings(
+    state: &State,
+    listing_id: Uuid,
+    limit: u32,
+) -> Result<Vec<PublicListing>, ApiError> {
+    let catalogue = state.catalogue.clone();
+    let ids = tokio::task::spawn_blocking(move || catalogue.similar(listing_id, limit as usize))
+        .await
+        .map_err(search_failed)?
+        .map_err(search_failed)?;
+    Ok(state.store.platform().listings_on_sale(&ids).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/market/store/{listing_id}", tag = "market", params(("listing_id" = Uuid, Path)),

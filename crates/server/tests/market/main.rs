@@ -537,3 +537,122 @@ async fn a_listing_on_sale_shows_a_marked_preview_and_never_its_original() {
     })
     .await;
 }
+
+/// The ids of the listings a storefront answer holds, in its order.
+fn found_ids(v: &Value) -> Vec<String> {
+    v["items"].as_array().unwrap().iter().map(id).collect()
+}
+
+/// How many listings a facet's bucket `key` counts in a storefront answer.
+fn facet(v: &Value, name: &str, key: &str) -> u64 {
+    v["facets"][name]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .map_or(0, |f| f["count"].as_u64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storefront_finds_words_in_either_language_at_a_typo_with_facets_and_neighbours() {
+    on_every_backend(|srv| async move {
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Pictures", "bravo").await;
+        // A second server on the same database hears of listings through the outbox.
+        let other = start_beside(&srv, 0).await;
+        let rf = json!({"kind": "rf_standard", "price": "120.00", "currency": "CNY"});
+        let (a, _) = on_sale(&srv, &seller, "A001", 21, rf.clone()).await;
+        let rm = json!({"kind": "rights_managed", "price": "800.00", "currency": "CNY", "media": "broadcast",
+                        "territory": "CN", "starts_on": "2027-01-01", "ends_on": "2027-12-31"});
+        let (b, _) = on_sale(&srv, &seller, "B002", 22, rm).await;
+        let file = srv.upload(&seller.token, "C003", clip(4096, 23)).await;
+        let (s, c) = srv
+            .post(&seller.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "music", "title_en": "Night city",
+                         "title_zh": "上海夜景", "keywords": ["城市"]}))
+            .await;
+        assert_eq!(s, 201, "{c}");
+        srv.post(&seller.token, &format!("/api/v1/market/listings/{}/offers", id(&c)), rf.clone()).await;
+        let (s, _) = srv.post(&seller.token, &format!("/api/v1/market/listings/{}/publish", id(&c)), json!({})).await;
+        assert_eq!(s, 200);
+        let (a, b, c) = (id(&a), id(&b), id(&c));
+
+        let search = |q: &'static str| {
+            let (srv, token) = (&srv, buyer.token.clone());
+            async move {
+                let (s, v) = srv.get(&token, &format!("/api/v1/market/store?{q}")).await;
+                assert_eq!(s, 200, "{q}: {v}");
+                v
+            }
+        };
+        // Chinese typed without spaces is cut into its words; a typo still finds the word.
+        let v = search("q=%E5%A4%9C%E6%99%AF").await; // 夜景
+        assert_eq!(found_ids(&v), vec![c.clone()], "{v}");
+        let v = search("q=%E4%B8%8A%E6%B5%B7%E5%A4%9C%E6%99%AF").await; // 上海夜景
+        assert_eq!(found_ids(&v), vec![c.clone()], "{v}");
+        let v = search("q=harbuor").await;
+        assert_eq!(v["total"], 2, "{v}");
+        assert!(found_ids(&v).contains(&a) && found_ids(&v).contains(&b), "{v}");
+        // Facets count what is found; a filter keeps its own facet's other values.
+        let v = search("kind=rights_managed").await;
+        assert_eq!(found_ids(&v), vec![b.clone()], "{v}");
+        assert_eq!((facet(&v, "kind", "rights_managed"), facet(&v, "kind", "rf_standard")), (1, 2), "{v}");
+        assert_eq!(facet(&v, "category", "footage"), 1, "{v}");
+        let v = search("category=music").await;
+        assert_eq!(found_ids(&v), vec![c.clone()]);
+        assert_eq!((facet(&v, "category", "footage"), facet(&v, "category", "music")), (2, 1), "{v}");
+        assert_eq!(v["facets"]["contributor"][0]["name"], "Harbour Stock", "{v}");
+        assert_eq!(v["facets"]["contributor"][0]["count"], 1, "{v}");
+        let v = search("price=500_1999").await;
+        assert_eq!(found_ids(&v), vec![b.clone()], "{v}");
+        let v = search("order=newest&limit=2").await;
+        assert_eq!((found_ids(&v), v["total"].as_u64()), (vec![c.clone(), b.clone()], Some(3)), "{v}");
+        let v = search("order=newest&limit=2&offset=2").await;
+        assert_eq!(found_ids(&v), vec![a.clone()], "{v}");
+
+        // Neighbours share words; never the listing itself.
+        let (s, v) = srv.get(&buyer.token, &format!("/api/v1/market/store/{a}/similar")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(found_ids(&v), vec![b.clone()], "{v}");
+
+        // The other server finds them once the outbox brings them round.
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            let (_, v) = other.get(&buyer.token, "/api/v1/market/store?q=harbour").await;
+            seen = found_ids(&v);
+            if seen.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen.len(), 2, "the second server's catalogue: {seen:?}");
+
+        // Withdrawn: gone from the storefront, here at once and there soon.
+        let (s, _) = srv.post(&seller.token, &format!("/api/v1/market/listings/{b}/withdraw"), json!({})).await;
+        assert_eq!(s, 200);
+        let v = search("q=harbour").await;
+        assert_eq!(found_ids(&v), vec![a.clone()], "{v}");
+        for _ in 0..100 {
+            let (_, v) = other.get(&buyer.token, "/api/v1/market/store?q=harbour").await;
+            seen = found_ids(&v);
+            if seen.len() == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, vec![a.clone()], "the second server's catalogue");
+
+        // Bad filters are refused naming the parameter.
+        for (q, field) in [("resolution=8k", "resolution"), ("fps=23", "fps"), ("order=random", "order"),
+                           ("offset=10001", "offset"), ("offset=-1", "offset"), ("lang=fr", "lang"),
+                           ("duration=long", "duration"), ("contributor=xyz", "contributor")] {
+            let (s, v) = srv.get(&buyer.token, &format!("/api/v1/market/store?{q}")).await;
+            assert_eq!((s, v["field"].as_str()), (422, Some(field)), "{q}: {v}");
+        }
+        let (s, _) = srv.get(&buyer.token, &format!("/api/v1/market/store/{a}/similar?limit=0")).await;
+        assert_eq!(s, 422);
+        let (s, _) = srv.get(&buyer.token, &format!("/api/v1/market/store/{b}/similar")).await;
+        assert_eq!(s, 404, "a withdrawn listing has no neighbours to show");
+    })
+    .await;
+}

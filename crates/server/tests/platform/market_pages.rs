@@ -119,6 +119,14 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         }
         let (_, none) = buy.get("/app/market?q=desert").await;
         assert!(none.contains("data-testid=\"no-listings\""));
+        // Refined by a facet's link: the count says so, and the chosen value links back out.
+        let (s, page) = buy.get("/app/market?q=harbour&kind=rights_managed").await;
+        assert_eq!(s, 200);
+        let shown = text(&page);
+        assert!(shown.contains("One listing found") && shown.contains("Rights-managed"), "{shown}");
+        assert!(page.contains("href=\"/app/market?q=harbour\""), "the chosen kind links back out: {page}");
+        let (_, page) = buy.get("/app/market?q=harbour&kind=rf_extended").await;
+        assert!(page.contains("data-testid=\"no-listings\""), "no extended offer here: {page}");
         let store = format!("/app/market/store/{listing}");
         let (s, page) = buy.get(&store).await;
         assert_eq!(s, 200);

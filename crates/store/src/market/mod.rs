@@ -11,6 +11,8 @@
 //! with the buyer's organisation and the transfers with the operator's, through the ledger's
 //! own `write_batch`, all in one transaction.
 
+pub mod search;
+
 use mstation_core::ledger::{Currency, Kind, LedgerRule, Purpose};
 use mstation_core::market::{
     self, Category, DEFAULT_SHARE_BP, LicenceKind, ListingStatus, MEDIA, Terms,
@@ -324,6 +326,36 @@ impl FromRow for PublicListing {
             preview: preview != 0,
             offers: Vec::new(),
         })
+    }
+}
+
+impl PublicListing {
+    /// The listing as the catalogue indexes it.
+    fn entry(&self) -> search::Entry {
+        search::Entry {
+            id: self.id,
+            contributor_org_id: self.contributor_org_id,
+            contributor: self.contributor.clone(),
+            category: self.category,
+            title_en: self.title_en.clone(),
+            title_zh: self.title_zh.clone(),
+            description_en: self.description_en.clone(),
+            description_zh: self.description_zh.clone(),
+            keywords: self.keywords.clone(),
+            published_at: self.published_at.map_or(0, |m| m.0),
+            height: self.technical.height,
+            fps: self.technical.fps,
+            duration: self.technical.duration,
+            kinds: self.offers.iter().map(|o| o.kind).collect(),
+            price: self
+                .offers
+                .iter()
+                .map(|o| {
+                    let digits = Currency::parse(&o.currency).map_or(2, |c| c.minor_digits());
+                    o.price / 10_i64.pow(digits)
+                })
+                .min(),
+        }
     }
 }
 
@@ -1207,32 +1239,74 @@ async fn credit(
 }
 
 impl Platform<'_> {
-    /// The storefront: listings on sale, newest first, with their live offers; `words` find
-    /// listings whose titles or keywords hold every one of them, in either language.
-    pub async fn storefront(
+    /// Up to `limit` listings on sale after `after` in id order, as the catalogue indexes them.
+    pub async fn catalogue_page(
         &self,
-        words: &str,
-        category: Option<Category>,
+        after: Option<Uuid>,
         limit: u32,
-    ) -> Result<Vec<PublicListing>> {
-        let mut filter = String::from("l.status = 'published'");
+    ) -> Result<Vec<search::Entry>> {
         let mut args: Vec<crate::Arg> = Vec::new();
-        for w in words.split_whitespace().take(8) {
-            args.push(format!("%{}%", w.to_lowercase().replace(['%', '_', '\\'], "")).into());
-            filter.push_str(&format!(" AND l.search_text LIKE ${}", args.len()));
+        let mut filter = String::from("l.status = 'published'");
+        if let Some(a) = after {
+            args.push(a.into());
+            filter.push_str(" AND l.id > $1");
         }
-        if let Some(c) = category {
-            args.push(c.as_str().into());
-            filter.push_str(&format!(" AND l.category = ${}", args.len()));
-        }
-        args.push(i64::from(limit.clamp(1, 200)).into());
+        args.push(i64::from(limit.clamp(1, 2000)).into());
         let text = format!(
-            "SELECT {PUBLIC_COLS} FROM {PUBLIC_FROM} WHERE {filter} ORDER BY l.id DESC LIMIT ${}",
+            "SELECT {PUBLIC_COLS} FROM {PUBLIC_FROM} WHERE {filter} ORDER BY l.id LIMIT ${}",
             args.len()
         );
         let mut items: Vec<PublicListing> = self.read(&text, &args).await?;
         self.with_offers(&mut items).await?;
-        Ok(items)
+        Ok(items.iter().map(PublicListing::entry).collect())
+    }
+
+    /// The listing `id` as the catalogue indexes it, if it is on sale.
+    pub async fn catalogue_entry(&self, id: Uuid) -> Result<Option<search::Entry>> {
+        match self.listing_on_sale(id).await {
+            Ok(l) => Ok(Some(l.entry())),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The listings on sale that show the media file `file` or are the organisation `org`'s:
+    /// what the catalogue indexes again when a probe or a name changes.
+    pub async fn listings_touching(
+        &self,
+        file: Option<Uuid>,
+        org: Option<Uuid>,
+    ) -> Result<Vec<Uuid>> {
+        let (text, arg) = match (file, org) {
+            (Some(f), _) => (
+                "SELECT id FROM market_listings WHERE media_file_id = $1 AND status = 'published'",
+                f,
+            ),
+            (None, Some(o)) => (
+                "SELECT id FROM market_listings WHERE org_id = $1 AND status = 'published'",
+                o,
+            ),
+            (None, None) => return Ok(Vec::new()),
+        };
+        let rows: Vec<(Uuid,)> = self.read(text, &[arg.into()]).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The listings `ids` that are on sale, in that order, with their live offers.
+    pub async fn listings_on_sale(&self, ids: &[Uuid]) -> Result<Vec<PublicListing>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|k| format!("${k}")).collect();
+        let text = format!(
+            "SELECT {PUBLIC_COLS} FROM {PUBLIC_FROM} WHERE l.status = 'published' AND l.id IN ({})",
+            marks.join(", ")
+        );
+        let args: Vec<crate::Arg> = ids.iter().map(|id| (*id).into()).collect();
+        let mut found: Vec<PublicListing> = self.read(&text, &args).await?;
+        self.with_offers(&mut found).await?;
+        found.sort_by_key(|l| ids.iter().position(|id| *id == l.id));
+        Ok(found)
     }
 
     /// A listing on sale, with its live offers.

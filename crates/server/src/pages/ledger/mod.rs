@@ -42,6 +42,18 @@ struct AccountRow {
     negative: bool,
 }
 
+/// Digits grouped by thousands: `12345` → `12,345`.
+pub(super) fn grouped(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An amount as the pages show it: in its currency's units, the thousands grouped
 /// (`-1,248,798.50`).
 pub(super) fn money(currency: &str, minor: i64) -> String {
@@ -56,13 +68,7 @@ pub(super) fn money(currency: &str, minor: i64) -> String {
     let (whole, frac) = rest
         .split_once('.')
         .map_or((rest, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::with_capacity(plain.len() + whole.len() / 3);
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = grouped(whole);
     match frac {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),

@@ -19,6 +19,10 @@ use axum::routing::{get, post};
 use mstation_core::Permission;
 use mstation_core::ledger::Purpose;
 use mstation_core::market::{Category, LicenceKind, Terms};
+use mstation_store::market::search::{
+    DurationBucket, FacetCount, Filters, FpsBucket, Lang as SearchLang, Order, PriceBucket,
+    Resolution,
+};
 use mstation_store::market::{
     Certificate, HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing,
     REFUND_WINDOW_MS, Sale, sale_day,
@@ -114,6 +118,23 @@ fn territory(code: &str) -> String {
     }
 }
 
+/// A listing on sale as a card of the storefront, in the reader's language `lang`.
+fn card(lang: &str, l: &PublicListing) -> Card {
+    Card {
+        id: l.id.to_string(),
+        preview: l.preview,
+        title: title(lang, &l.title_en, &l.title_zh),
+        contributor: l.contributor.clone(),
+        category: i18n::text(&format!("market-category-{}", l.category.as_str())),
+        technical: technical(l),
+        from: l
+            .offers
+            .first()
+            .map(|o| format!("{} {}", o.currency, money(&o.currency, o.price)))
+            .unwrap_or_default(),
+    }
+}
+
 /// A card of the storefront.
 struct Card {
     id: String,
@@ -136,6 +157,120 @@ struct StorePage {
     categories: Vec<(&'static str, String)>,
     cards: Vec<Card>,
     tabs: Tabs,
+    /// How many listings were found, in words (with words or filters only).
+    found: String,
+    facets: Vec<FacetGroup>,
+}
+
+/// A facet of the storefront: its values with their counts, each a link that narrows the
+/// search to it (or, chosen, back out).
+struct FacetGroup {
+    title: String,
+    values: Vec<FacetLink>,
+}
+
+struct FacetLink {
+    label: String,
+    count: String,
+    href: String,
+    active: bool,
+}
+
+/// The storefront's address with `params`, `name` set to `value` (or taken out when it is set
+/// to it already).
+fn store_href(params: &[(&'static str, String)], name: &str, value: &str) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    let mut chosen = false;
+    for (k, v) in params {
+        if *k == name {
+            chosen = v == value;
+            continue;
+        }
+        q.append_pair(k, v);
+    }
+    if !chosen {
+        q.append_pair(name, value);
+    }
+    match q.finish() {
+        s if s.is_empty() => "/app/market".to_string(),
+        s => format!("/app/market?{s}"),
+    }
+}
+
+/// The facets of a search as the page shows them, in the reader's language.
+fn facet_groups(
+    params: &[(&'static str, String)],
+    f: &mstation_store::market::search::Facets,
+) -> Vec<FacetGroup> {
+    let group = |title: &str,
+                 param: &'static str,
+                 counts: &[FacetCount],
+                 label: &dyn Fn(&str) -> String| {
+        FacetGroup {
+            title: i18n::text(title),
+            values: counts
+                .iter()
+                .map(|c| FacetLink {
+                    label: label(&c.key),
+                    count: super::ledger::grouped(&c.count.to_string()),
+                    href: store_href(params, param, &c.key),
+                    active: params.iter().any(|(k, v)| *k == param && *v == c.key),
+                })
+                .collect(),
+        }
+    };
+    let keyed = |prefix: &'static str| move |k: &str| i18n::text(&format!("{prefix}{k}"));
+    let fps = |k: &str| match k {
+        "other" => i18n::text("market-fps-other"),
+        k => format!("{k} fps"),
+    };
+    let people: Vec<FacetCount> = f
+        .contributor
+        .iter()
+        .map(|c| FacetCount {
+            key: c.org_id.to_string(),
+            count: c.count,
+        })
+        .collect();
+    let name_of = |k: &str| {
+        f.contributor
+            .iter()
+            .find(|c| c.org_id.to_string() == k)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    vec![
+        group("market-facet-kind", "kind", &f.kind, &keyed("market-kind-")),
+        group(
+            "market-facet-resolution",
+            "resolution",
+            &f.resolution,
+            &keyed("market-resolution-"),
+        ),
+        group("market-facet-fps", "fps", &f.fps, &fps),
+        group(
+            "market-facet-duration",
+            "duration",
+            &f.duration,
+            &keyed("market-duration-"),
+        ),
+        group(
+            "market-facet-price",
+            "price",
+            &f.price,
+            &keyed("market-price-"),
+        ),
+        group(
+            "market-facet-language",
+            "lang",
+            &f.language,
+            &keyed("market-language-"),
+        ),
+        group("market-contributor", "contributor", &people, &name_of),
+    ]
+    .into_iter()
+    .filter(|g| !g.values.is_empty())
+    .collect()
 }
 
 /// The market's own tabs, each shown to those who may open it.
@@ -171,6 +306,20 @@ struct StoreQuery {
     q: String,
     #[serde(default)]
     category: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    fps: String,
+    #[serde(default)]
+    duration: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    contributor: String,
 }
 
 async fn storefront(
@@ -182,28 +331,42 @@ async fn storefront(
     cx.need(Permission::ReadOrg)?;
     let category = Category::parse(&sq.category);
     let words: String = sq.q.chars().take(200).collect();
-    let found = state
-        .store
-        .platform()
-        .storefront(&words, category, 60)
-        .await?;
+    // A filter the page does not know is left out, as a link from an older page may carry.
+    let filters = Filters {
+        category,
+        kind: LicenceKind::parse(&sq.kind),
+        resolution: Resolution::parse(&sq.resolution),
+        fps: FpsBucket::parse(&sq.fps),
+        duration: DurationBucket::parse(&sq.duration),
+        price: PriceBucket::parse(&sq.price),
+        contributor: Uuid::parse_str(&sq.contributor).ok(),
+        language: SearchLang::parse(&sq.lang),
+    };
+    let mut params: Vec<(&'static str, String)> = Vec::new();
+    let chosen = [
+        ("q", (!words.trim().is_empty()).then(|| words.clone())),
+        ("category", filters.category.map(|c| c.as_str().to_string())),
+        ("kind", filters.kind.map(|k| k.as_str().to_string())),
+        (
+            "resolution",
+            filters.resolution.map(|b| b.as_str().to_string()),
+        ),
+        ("fps", filters.fps.map(|b| b.as_str().to_string())),
+        ("duration", filters.duration.map(|b| b.as_str().to_string())),
+        ("price", filters.price.map(|b| b.as_str().to_string())),
+        ("lang", filters.language.map(|b| b.as_str().to_string())),
+        ("contributor", filters.contributor.map(|c| c.to_string())),
+    ];
+    for (k, v) in chosen {
+        if let Some(v) = v {
+            params.push((k, v));
+        }
+    }
+    let order = Order::Relevance;
+    let hits = crate::api::market::search(&state, words.clone(), filters, order, 0, 60).await?;
+    let found = state.store.platform().listings_on_sale(&hits.ids).await?;
     let lang = i18n::current().code();
-    let cards = found
-        .iter()
-        .map(|l| Card {
-            id: l.id.to_string(),
-            preview: l.preview,
-            title: title(lang, &l.title_en, &l.title_zh),
-            contributor: l.contributor.clone(),
-            category: i18n::text(&format!("market-category-{}", l.category.as_str())),
-            technical: technical(l),
-            from: l
-                .offers
-                .first()
-                .map(|o| format!("{} {}", o.currency, money(&o.currency, o.price)))
-                .unwrap_or_default(),
-        })
-        .collect();
+    let cards = found.iter().map(|l| card(lang, l)).collect();
     html(StorePage {
         tr: Tr::now(),
         nav: cx.nav("market"),
@@ -213,6 +376,12 @@ async fn storefront(
         categories: categories(),
         cards,
         tabs: tabs(&cx, "store"),
+        found: if params.is_empty() {
+            String::new()
+        } else {
+            i18n::text_args("market-found", &[("count", hits.total.into())])
+        },
+        facets: facet_groups(&params, &hits.facets),
     })
 }
 
@@ -263,6 +432,8 @@ struct ListingPage {
     own: bool,
     wallets: Vec<String>,
     key: String,
+    /// Listings on sale like this one.
+    similar: Vec<Card>,
 }
 
 async fn listing_page_with(
@@ -317,6 +488,11 @@ async fn listing_page_with(
         own: l.contributor_org_id == cx.scope.org_id,
         wallets,
         key: format!("page-{}", Uuid::now_v7()),
+        // Neighbours are a help, not the page: without them the listing still shows.
+        similar: match crate::api::market::similar_listings(state, listing_id, 6).await {
+            Ok(found) => found.iter().map(|s| card(lang, s)).collect(),
+            Err(_) => Vec::new(),
+        },
     })
 }
 
@@ -844,7 +1020,10 @@ async fn add_offer(
         )
         .await;
     match made {
-        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Ok(_) => {
+            state.index_listings(&[listing_id]).await;
+            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
+        }
         Err(e) => {
             let e = ApiError::from(e);
             let status = e.status();
@@ -864,7 +1043,10 @@ async fn after_change(
     done: mstation_store::Result<Listing>,
 ) -> PageResult {
     match done {
-        Ok(_) => Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response()),
+        Ok(_) => {
+            state.index_listings(&[listing_id]).await;
+            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
+        }
         Err(e) => {
             let e = ApiError::from(e);
             let status = e.status();
