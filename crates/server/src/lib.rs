@@ -87,6 +87,9 @@ pub struct AppState {
     /// Changes to the catalogue take turns: each reads the database and applies what it read
     /// while holding it, so an older read never lands after a newer one.
     pub catalogue_turn: tokio::sync::Mutex<()>,
+    /// Whether the catalogue has been built once: until then a search waits for it rather
+    /// than answer that nothing is on sale.
+    pub catalogue_ready: tokio::sync::watch::Sender<bool>,
 }
 
 pub type State = Arc<AppState>;
@@ -145,6 +148,7 @@ impl AppState {
                     .expect("an empty index in memory opens"),
             ),
             catalogue_turn: tokio::sync::Mutex::new(()),
+            catalogue_ready: tokio::sync::watch::Sender::new(false),
         })
     }
 

@@ -194,6 +194,7 @@ async fn keep_catalogue(state: State, mut stop: watch::Receiver<bool>) {
             match build_catalogue(&state).await {
                 Ok(n) => {
                     tracing::info!(listings = n, "the storefront's catalogue is built");
+                    state.catalogue_ready.send_replace(true);
                     build = false;
                 }
                 Err(e) => {

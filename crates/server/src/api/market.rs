@@ -335,6 +335,7 @@ pub async fn search(
     offset: u32,
     limit: u32,
 ) -> Result<Found, ApiError> {
+    catalogue_built(state).await?;
     let catalogue = state.catalogue.clone();
     tokio::task::spawn_blocking(move || {
         catalogue.search(&words, &filters, order, offset as usize, limit as usize)
@@ -342,6 +343,21 @@ pub async fn search(
     .await
     .map_err(search_failed)?
     .map_err(search_failed)
+}
+
+/// Waits (up to 10 s) for this server's catalogue to be built once after its start: a search
+/// before then would say that nothing is on sale. Still building after that: 503.
+async fn catalogue_built(state: &State) -> Result<(), ApiError> {
+    let mut ready = state.catalogue_ready.subscribe();
+    let built = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        ready.wait_for(|built| *built),
+    )
+    .await;
+    match built {
+        Ok(Ok(_)) => Ok(()),
+        _ => Err(ApiError::new(crate::error::Code::StoreUnavailable)),
+    }
 }
 
 /// A search of the catalogue that failed: a bug, logged, and a 500 to its caller.
@@ -385,6 +401,7 @@ pub async fn similar_listings(
     listing_id: Uuid,
     limit: u32,
 ) -> Result<Vec<PublicListing>, ApiError> {
+    catalogue_built(state).await?;
     let catalogue = state.catalogue.clone();
     let ids = tokio::task::spawn_blocking(move || catalogue.similar(listing_id, limit as usize))
         .await
