@@ -165,14 +165,14 @@ impl AppState {
     /// [`index_listings`](Self::index_listings), telling of a failed read.
     pub async fn try_index_listings(&self, listings: &[uuid::Uuid]) -> mstation_store::Result<()> {
         let _turn = self.catalogue_turn.lock().await;
-        let mut put = Vec::new();
-        let mut gone = Vec::new();
-        for id in listings {
-            match self.store.platform().catalogue_entry(*id).await? {
-                Some(e) => put.push(e),
-                None => gone.push(*id),
-            }
-        }
+        // What is no longer on sale is taken out; the rest is put in again.
+        let put = self.store.platform().catalogue_entries(listings).await?;
+        let on_sale: std::collections::HashSet<uuid::Uuid> = put.iter().map(|e| e.id).collect();
+        let gone: Vec<uuid::Uuid> = listings
+            .iter()
+            .filter(|id| !on_sale.contains(id))
+            .copied()
+            .collect();
         let catalogue = self.catalogue.clone();
         let done = tokio::task::spawn_blocking(move || catalogue.apply(&put, &gone)).await;
         match done {
