@@ -248,7 +248,8 @@ impl Code {
                 | MarketRule::NotPublishable
                 | MarketRule::RefundClosed
                 | MarketRule::AlreadyListed
-                | MarketRule::PaidOut => StatusCode::CONFLICT,
+                | MarketRule::PaidOut
+                | MarketRule::PeriodOpen => StatusCode::CONFLICT,
                 MarketRule::OwnListing | MarketRule::NoOffers | MarketRule::KeyReused => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }

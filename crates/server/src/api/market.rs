@@ -10,6 +10,7 @@ use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::market::{Category, LicenceKind};
 use mstation_store::Page;
+use mstation_store::market::payouts::{Agreement, Payout, PayoutLine, Terms};
 use mstation_store::market::search::{
     DurationBucket, Facets, Filters, Found, FpsBucket, Lang, Order, PriceBucket, Resolution,
 };
@@ -48,6 +49,10 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(list_sales))
         .routes(routes!(list_wallets))
         .routes(routes!(credit_wallet))
+        .routes(routes!(terms))
+        .routes(routes!(announce_agreement))
+        .routes(routes!(list_payouts))
+        .routes(routes!(list_payout_batches, pay_out))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -623,4 +628,119 @@ async fn credit_wallet(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// The organisation's terms as a contributor: its share of a sale made today (its agreement's,
+/// or the platform's standing 70 %) and the changes announced, with the day each applies from.
+#[utoipa::path(get, path = "/api/v1/market/terms", tag = "market",
+    responses((status = 200, body = Terms), (status = 403, body = Problem)))]
+async fn terms(AxState(state): AxState<State>, m: Member) -> ApiResult<Json<Terms>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::SellListings)?)
+            .agreement_terms()
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementInput {
+    /// The contributor organisation.
+    pub org_id: Uuid,
+    /// Its share of each sale's price, in basis points: 0 to 10000 (`6500` is 65 %).
+    pub share_bp: i64,
+    /// The first day (UTC, `YYYY-MM-DD`) whose sales it covers: 30 days from today or later.
+    pub effective_from: String,
+}
+
+/// Announces a contributor's share of its sales from a day at least 30 days ahead: the
+/// contributor hears of it at once (`agreement.announced`), and sales before that day keep the
+/// terms they were made under. The platform operator's finance only.
+#[utoipa::path(post, path = "/api/v1/market/agreements", tag = "market", request_body = AgreementInput,
+    responses((status = 201, body = Agreement), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)))]
+async fn announce_agreement(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<AgreementInput>,
+) -> ApiResult<(StatusCode, Json<Agreement>)> {
+    let a = state
+        .store
+        .tenant(m.may(Permission::ManageLedger)?)
+        .announce_agreement(
+            input.org_id,
+            input.share_bp,
+            &input.effective_from,
+            mstation_store::now_ms(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// What the market's monthly payouts paid the organisation as a contributor, newest month
+/// first: a line per month and currency, with the sales it paid and its ledger transfer.
+#[utoipa::path(get, path = "/api/v1/market/payouts", tag = "market",
+    responses((status = 200, body = Items<PayoutLine>), (status = 403, body = Problem)))]
+async fn list_payouts(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<PayoutLine>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::SellListings)?)
+            .payout_lines()
+            .await?,
+    }))
+}
+
+/// The payout batches the organisation made as the market's operator, newest month first.
+#[utoipa::path(get, path = "/api/v1/market/payout-batches", tag = "market",
+    responses((status = 200, body = Items<Payout>), (status = 403, body = Problem)))]
+async fn list_payout_batches(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<Payout>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadLedger)?)
+            .payouts()
+            .await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutInput {
+    /// The month of the sales to pay for, `YYYY-MM` (UTC).
+    pub period: String,
+}
+
+/// Pays every contributor what the market owes it for a month's standing sales, from its
+/// royalties account into its market wallet: once the refund window has closed on the month's
+/// last day (`market.period_open` before). The same month again answers the batch made (200),
+/// never a second one. The platform operator's finance only.
+#[utoipa::path(post, path = "/api/v1/market/payout-batches", tag = "market", request_body = PayoutInput,
+    responses((status = 201, body = Payout), (status = 200, body = Payout, description = "The month was paid before: its batch"),
+              (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)))]
+async fn pay_out(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<PayoutInput>,
+) -> ApiResult<(StatusCode, Json<Payout>)> {
+    let (p, made) = state
+        .store
+        .tenant(m.may(Permission::ManageLedger)?)
+        .pay_out(input.period.trim(), mstation_store::now_ms())
+        .await?;
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(p)))
 }

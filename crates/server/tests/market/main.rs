@@ -656,3 +656,302 @@ async fn the_storefront_finds_words_in_either_language_at_a_typo_with_facets_and
     })
     .await;
 }
+
+/// A member's scope, for the store's own calls that take the clock as an argument.
+fn scope_of(t: &Tenant) -> mstation_core::TenantScope {
+    mstation_core::TenantScope {
+        org_id: t.org.id,
+        user_id: t.owner.id,
+        role: Role::Owner,
+        token_scopes: None,
+        token_id: None,
+    }
+}
+
+/// `YYYY-MM-DD` of `ms` (UTC).
+fn day_of(ms: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap()
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_keep_the_agreement_they_were_made_under_and_a_month_is_paid_out_once() {
+    on_every_backend(|srv| async move {
+        const DAY: i64 = 86_400_000;
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Pictures", "bravo").await;
+        let other = srv.tenant("Delta Footage", "delta-footage").await;
+        let now = mstation_store::now_ms();
+
+        // Before any agreement, the platform's standing 70 %.
+        let (s, terms) = srv.get(&seller.token, "/api/v1/market/terms").await;
+        assert_eq!(
+            (s, terms["share_bp"].as_i64()),
+            (200, Some(7000)),
+            "{terms}"
+        );
+        assert!(terms["current"].is_null() && terms["upcoming"] == json!([]));
+
+        // New terms are announced 30 days ahead, by the operator's finance only.
+        let soon = day_of(now + 29 * DAY);
+        let later = day_of(now + 31 * DAY);
+        for (token, body, status, field_or_code) in [
+            (
+                &op.token,
+                json!({"org_id": seller.org.id, "share_bp": 5000, "effective_from": soon}),
+                422,
+                "effective_from",
+            ),
+            (
+                &op.token,
+                json!({"org_id": seller.org.id, "share_bp": 10_001, "effective_from": later}),
+                422,
+                "share_bp",
+            ),
+            (
+                &op.token,
+                json!({"org_id": seller.org.id, "share_bp": -1, "effective_from": later}),
+                422,
+                "share_bp",
+            ),
+            (
+                &op.token,
+                json!({"org_id": seller.org.id, "share_bp": 5000, "effective_from": "2027-02-30"}),
+                422,
+                "effective_from",
+            ),
+            (
+                &op.token,
+                json!({"org_id": uuid::Uuid::now_v7(), "share_bp": 5000, "effective_from": later}),
+                404,
+                "",
+            ),
+            (
+                &seller.token,
+                json!({"org_id": seller.org.id, "share_bp": 9000, "effective_from": later}),
+                403,
+                "market.operator_only",
+            ),
+        ] {
+            let (s, v) = srv
+                .post(token, "/api/v1/market/agreements", body.clone())
+                .await;
+            assert_eq!(s, status, "{body}: {v}");
+            match status {
+                422 => assert_eq!(v["field"], field_or_code, "{body}: {v}"),
+                403 => assert_eq!(v["code"], field_or_code, "{body}: {v}"),
+                _ => {}
+            }
+        }
+        let (_, terms) = srv.get(&seller.token, "/api/v1/market/terms").await;
+        assert_eq!(terms["upcoming"], json!([]), "nothing refused was written");
+
+        // Terms announced 40 days ago apply from five days ago; the contributor hears of the
+        // next change the moment it is announced.
+        let past = srv
+            .store()
+            .tenant(&scope_of(&op))
+            .announce_agreement(seller.org.id, 6000, &day_of(now - 5 * DAY), now - 40 * DAY)
+            .await
+            .unwrap();
+        let stream = srv
+            .http
+            .get(format!("{}/api/v1/events", srv.base))
+            .bearer_auth(&seller.token)
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (s, next) = srv
+            .post(
+                &op.token,
+                "/api/v1/market/agreements",
+                json!({"org_id": seller.org.id, "share_bp": 5000, "effective_from": later}),
+            )
+            .await;
+        assert_eq!(s, 201, "{next}");
+        // (The stream may first replay the earlier announcement.)
+        let heard = read_events(stream, 2, std::time::Duration::from_secs(3)).await;
+        assert!(
+            heard
+                .iter()
+                .any(|e| e.1 == "agreement.announced"
+                    && e.2["payload"]["entity"]["share_bp"] == 5000),
+            "{heard:?}"
+        );
+        let (_, terms) = srv.get(&seller.token, "/api/v1/market/terms").await;
+        assert_eq!(terms["share_bp"], 6000, "{terms}");
+        assert_eq!(terms["current"]["id"], past.id.to_string());
+        assert_eq!(terms["upcoming"][0]["effective_from"], later.as_str());
+        // Nobody else reads them.
+        let (_, theirs) = srv.get(&other.token, "/api/v1/market/terms").await;
+        assert_eq!(
+            (theirs["share_bp"].as_i64(), theirs["current"].is_null()),
+            (Some(7000), true)
+        );
+
+        // A sale today is split 60/40 under the agreement in force, and keeps it.
+        let (_, offer) = on_sale(
+            &srv,
+            &seller,
+            "A002C001",
+            21,
+            json!({"kind": "rf_standard", "price": "99.99", "currency": "CNY"}),
+        )
+        .await;
+        credit(&srv, &op, &buyer, "500.00").await;
+        let (s, lic) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/checkout",
+                json!({"offer_id": offer}),
+            )
+            .await;
+        assert_eq!(s, 201, "{lic}");
+        let (_, sales) = srv.get(&seller.token, "/api/v1/market/sales").await;
+        let sale = &sales["items"][0];
+        assert_eq!(
+            (
+                sale["share_bp"].as_i64(),
+                sale["contributor_amount"].as_i64(),
+                sale["fee_amount"].as_i64()
+            ),
+            (Some(6000), Some(59_99), Some(40_00)),
+            "{sale}"
+        );
+        assert_eq!(sale["agreement_id"], past.id.to_string());
+        assert!(sale["payout_id"].is_null());
+        assert_eq!(held(&srv, &seller).await, (0, 59_99));
+
+        // This month is not over: not paid out; nor is a month that is not one, nor by anyone
+        // but the operator's finance.
+        let month = &day_of(now)[..7];
+        for (token, body, status, field_or_code) in [
+            (
+                &op.token,
+                json!({"period": month}),
+                409,
+                "market.period_open",
+            ),
+            (&op.token, json!({"period": "2026-13"}), 422, "period"),
+            (&op.token, json!({"period": "December"}), 422, "period"),
+            (
+                &seller.token,
+                json!({"period": "2026-01"}),
+                403,
+                "market.operator_only",
+            ),
+        ] {
+            let (s, v) = srv
+                .post(token, "/api/v1/market/payout-batches", body.clone())
+                .await;
+            assert_eq!(s, status, "{body}: {v}");
+            let got = if status == 422 {
+                &v["field"]
+            } else {
+                &v["code"]
+            };
+            assert_eq!(got, field_or_code, "{body}: {v}");
+        }
+        assert_eq!(held(&srv, &seller).await, (0, 59_99), "nothing paid");
+
+        // Once the refund window has closed on the month, its payout pays each contributor its
+        // share into its wallet, a line per currency; the same month again is the same batch.
+        let (_, end) = mstation_store::market::payouts::month_bounds(month).unwrap();
+        let paid_at = end + mstation_store::market::REFUND_WINDOW_MS + DAY;
+        let (batch, made) = srv
+            .store()
+            .tenant(&scope_of(&op))
+            .pay_out(month, paid_at)
+            .await
+            .unwrap();
+        assert!(made);
+        assert_eq!((batch.sales, batch.lines.len()), (1, 1));
+        assert_eq!(
+            (batch.lines[0].org_id, batch.lines[0].amount),
+            (seller.org.id, 59_99)
+        );
+        assert_eq!(held(&srv, &seller).await, (59_99, 0));
+        let (again, made) = srv
+            .store()
+            .tenant(&scope_of(&op))
+            .pay_out(month, paid_at + DAY)
+            .await
+            .unwrap();
+        assert_eq!((again.id, made), (batch.id, false));
+        let (s, v) = srv
+            .post(
+                &op.token,
+                "/api/v1/market/payout-batches",
+                json!({"period": month}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["id"].as_str()),
+            (200, Some(batch.id.to_string().as_str())),
+            "{v}"
+        );
+        assert_eq!(held(&srv, &seller).await, (59_99, 0), "paid once");
+
+        // The contributor sees the line and each sale it paid; the operator its batches;
+        // nobody else either.
+        let (_, lines) = srv.get(&seller.token, "/api/v1/market/payouts").await;
+        assert_eq!(
+            (
+                lines["items"][0]["amount"].as_i64(),
+                lines["items"][0]["sales"].as_i64()
+            ),
+            (Some(59_99), Some(1)),
+            "{lines}"
+        );
+        assert_eq!(lines["items"][0]["period"], month);
+        let (_, sales) = srv.get(&seller.token, "/api/v1/market/sales").await;
+        assert_eq!(sales["items"][0]["payout_id"], batch.id.to_string());
+        let (_, batches) = srv.get(&op.token, "/api/v1/market/payout-batches").await;
+        assert_eq!(
+            batches["items"][0]["lines"][0]["amount"], 59_99,
+            "{batches}"
+        );
+        for t in [&buyer, &other] {
+            let (_, none) = srv.get(&t.token, "/api/v1/market/payouts").await;
+            assert_eq!(none["items"], json!([]));
+            let (_, none) = srv.get(&t.token, "/api/v1/market/payout-batches").await;
+            assert_eq!(none["items"], json!([]));
+        }
+
+        // A paid sale is not refunded, whatever else its contributor is owed.
+        let (_, second) = on_sale(
+            &srv,
+            &seller,
+            "A002C002",
+            22,
+            json!({"kind": "rf_standard", "price": "10.00", "currency": "CNY"}),
+        )
+        .await;
+        let (s, _) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/checkout",
+                json!({"offer_id": second}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (s, v) = srv
+            .post(
+                &buyer.token,
+                &format!("/api/v1/market/licences/{}/refund", id(&lic)),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("market.paid_out")),
+            "{v}"
+        );
+        assert_eq!(held(&srv, &seller).await, (59_99, 6_00));
+    })
+    .await;
+}

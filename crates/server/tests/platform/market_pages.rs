@@ -222,7 +222,7 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         assert!(page.contains("data-testid=\"refunded\"") && !page.contains("/download\""), "{page}");
 
         // The contributor's side: the sale line by line, refunded, and nothing owed now.
-        let (_, page) = sell.get("/app/market/selling").await;
+        let (_, page) = sell.get("/app/market/earnings").await;
         let shown = text(&page);
         assert!(shown.contains("CNY 8,000.00 70% CNY 5,600.00") && shown.contains("Refunded"), "{shown}");
         assert!(!shown.contains("Bravo"), "a contributor never sees who bought: {shown}");
@@ -233,7 +233,7 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
             assert_eq!(s, 303);
         }
         let english = market_texts();
-        for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, edit.clone()), (&buy, format!("/app/market/licences/{licence}/certificate"))] {
+        for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, "/app/market/earnings".into()), (&sell, edit.clone()), (&buy, format!("/app/market/licences/{licence}/certificate"))] {
             let (s, page) = b.get(&path).await;
             assert_eq!(s, 200, "{path}");
             let shown = text(&page);
@@ -243,6 +243,132 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         }
         let (_, page) = buy.get(&store).await;
         assert!(text(&page).contains("黎明的港口") && text(&page).contains("电视播出，CN，2027-01-01 至 2027-12-31"), "{}", text(&page));
+    })
+    .await;
+}
+
+/// `YYYY-MM-DD` of `ms` (UTC).
+fn day_of(ms: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap()
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_announces_terms_and_pays_out_and_the_contributor_sees_it_all() {
+    on_every_backend(|srv| async move {
+        const DAY: i64 = 86_400_000;
+        let op = srv.operator().await;
+        srv.person(&op, "books@m-station.example", "Books", Role::Finance).await;
+        srv.person(&op, "prod@m-station.example", "Prod", Role::Producer).await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Films", "bravo").await;
+        let file = srv.upload(&seller.token, "F006C001.mov", b"harbour at noon".to_vec()).await;
+        let (s, l) = srv
+            .post(&seller.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "footage", "title_en": "Harbour at noon", "title_zh": "正午的港口"}))
+            .await;
+        assert_eq!(s, 201, "{l}");
+        let (s, o) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{}/offers", l["id"].as_str().unwrap()),
+                  json!({"kind": "rf_standard", "price": "200.00", "currency": "CNY"}))
+            .await;
+        assert_eq!(s, 201, "{o}");
+        let (s, _) = srv.post(&seller.token, &format!("/api/v1/market/listings/{}/publish", l["id"].as_str().unwrap()), json!({})).await;
+        assert_eq!(s, 200);
+
+        // The operator's finance sees every contributor's terms and both forms.
+        let books = Browser::sign_in(&srv, "books@m-station.example", PASSWORD).await;
+        let (s, page) = books.get("/app/market/payouts").await;
+        assert_eq!(s, 200, "{page}");
+        let shown = text(&page);
+        assert!(shown.contains("Harbour Stock 70%"), "{shown}");
+        assert!(page.contains("data-testid=\"announce-form\"") && page.contains("data-testid=\"payout-form\""), "{page}");
+        // Too soon: refused, saying why, with what was typed.
+        let now = mstation_store::now_ms();
+        let soon = day_of(now + 20 * DAY);
+        let later = day_of(now + 30 * DAY);
+        let org = seller.org.id.to_string();
+        let (s, bad) = books
+            .post("/app/market/payouts/terms", &[("org_id", org.as_str()), ("share", "65"), ("effective_from", soon.as_str())])
+            .await;
+        assert_eq!(s, 422);
+        assert!(text(&bad).contains("at least 30 days before") && bad.contains("value=\"65\""), "{bad}");
+        let (s, bad) = books
+            .post("/app/market/payouts/terms", &[("org_id", org.as_str()), ("share", "165"), ("effective_from", later.as_str())])
+            .await;
+        assert_eq!(s, 422, "{bad}");
+        let (s, page) = books
+            .post("/app/market/payouts/terms", &[("org_id", org.as_str()), ("share", "62.5"), ("effective_from", later.as_str())])
+            .await;
+        assert_eq!(s, 200, "{page}");
+        let shown = text(&page);
+        assert!(shown.contains(&format!("Announced: 62.5% from {later}")) && shown.contains(&format!("From {later}: 62.5%")), "{shown}");
+        // This month cannot be paid out yet: said, nothing paid.
+        let month = &day_of(now)[..7];
+        let (s, bad) = books.post("/app/market/payouts", &[("period", month)]).await;
+        assert_eq!(s, 409);
+        assert!(text(&bad).contains("That month cannot be paid out yet") && bad.contains("data-testid=\"no-batches\""), "{bad}");
+        let (s, bad) = books.post("/app/market/payouts", &[("period", "2026/11")]).await;
+        assert_eq!(s, 422, "{bad}");
+
+        // A producer of the operator reads, without the forms; no other organisation gets in.
+        let prod = Browser::sign_in(&srv, "prod@m-station.example", PASSWORD).await;
+        let (s, page) = prod.get("/app/market/payouts").await;
+        assert_eq!(s, 200);
+        assert!(!page.contains("announce-form") && !page.contains("payout-form"), "{page}");
+        let (s, _) = prod.post("/app/market/payouts", &[("period", "2026-01")]).await;
+        assert_eq!(s, 403);
+        let sell = Browser::sign_in(&srv, &seller.owner.email, PASSWORD).await;
+        let (s, page) = sell.get("/app/market/payouts").await;
+        assert_eq!(s, 403, "{page}");
+        let (s, _) = sell.post("/app/market/payouts/terms", &[("org_id", org.as_str()), ("share", "99"), ("effective_from", later.as_str())]).await;
+        assert_eq!(s, 403);
+        let (_, page) = sell.get("/app/market/earnings").await;
+        assert!(!page.contains("/app/market/payouts\""), "no payouts tab for a contributor: {page}");
+
+        // The contributor sees the terms announced, its sale, and then its payout.
+        let shown = text(&page);
+        assert!(shown.contains("Your share of each sale is 70%, the platform") && shown.contains(&format!("From {later}: 62.5% of each sale")), "{shown}");
+        assert!(page.contains("data-testid=\"no-payouts\""), "{page}");
+        let (s, v) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "1000", "reference": "deposit"}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = srv.post(&buyer.token, "/api/v1/market/checkout", json!({"offer_id": o["id"]})).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, page) = sell.get("/app/market/earnings").await;
+        let shown = text(&page);
+        assert!(shown.contains("CNY 200.00 70% CNY 140.00 Owed") && page.contains("data-testid=\"chart\""), "{shown}");
+        let scope = mstation_core::TenantScope { org_id: op.org.id, user_id: op.owner.id, role: Role::Owner, token_scopes: None, token_id: None };
+        let (_, end) = mstation_store::market::payouts::month_bounds(month).unwrap();
+        srv.store().tenant(&scope).pay_out(month, end + mstation_store::market::REFUND_WINDOW_MS).await.unwrap();
+        let (_, page) = sell.get("/app/market/earnings").await;
+        let shown = text(&page);
+        let d = time::OffsetDateTime::from_unix_timestamp(now / 1000).unwrap().date();
+        let name = format!("{} {}", ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][usize::from(u8::from(d.month())) - 1], d.year());
+        assert!(shown.contains(&format!("Paid with {name}")) && shown.contains(&format!("{name} 1 CNY 140.00")), "{shown}");
+        assert!(shown.contains("Paid to you CNY 140.00"), "{shown}");
+        let (_, page) = books.get("/app/market/payouts").await;
+        assert!(text(&page).contains(&format!("{name} 1 Harbour Stock · CNY 140.00")), "{}", text(&page));
+
+        // In Chinese, no English.
+        for b in [&books, &sell] {
+            let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
+            assert_eq!(s, 303);
+        }
+        let english = market_texts();
+        for (b, path) in [(&books, "/app/market/payouts"), (&sell, "/app/market/earnings")] {
+            let (s, page) = b.get(path).await;
+            assert_eq!(s, 200, "{path}");
+            let shown = text(&page);
+            for e in &english {
+                assert!(!shown.contains(e.as_str()), "{path} shows English {e:?}: {shown}");
+            }
+            assert!(shown.contains(&format!("{}年{}月", d.year(), u8::from(d.month()))), "{shown}");
+        }
     })
     .await;
 }

@@ -112,6 +112,11 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         (_, p) if p.starts_with("/api/v1/market/licences") => LICENCE_USERS,
         ("GET", "/api/v1/market/wallets") => LEDGER_READERS,
         ("POST", "/api/v1/market/wallets/credit") => LEDGER_KEEPERS,
+        // A contributor's terms and what it was paid; the operator's finance announces terms
+        // and pays out months.
+        ("GET", "/api/v1/market/terms" | "/api/v1/market/payouts") => SELLERS,
+        ("POST", "/api/v1/market/agreements" | "/api/v1/market/payout-batches") => LEDGER_KEEPERS,
+        ("GET", "/api/v1/market/payout-batches") => LEDGER_READERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,
         (_, p) if p.starts_with("/api/v1/invitations") => ADMINS,
         ("PATCH" | "DELETE", p) if p.starts_with("/api/v1/members/") => ADMINS,

@@ -464,8 +464,18 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{licence}");
+    // A's terms as a contributor, announced by the operator.
+    let (s, agreement) = srv
+        .post(
+            &op.token,
+            "/api/v1/market/agreements",
+            json!({"org_id": a.org.id, "share_bp": 6500, "effective_from": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{agreement}");
 
     HashMap::from([
+        ("agreement_id", id(&agreement)),
         ("listing_id", id(&listing)),
         ("licence_id", id(&licence)),
         ("ingest_id", ingest_id),

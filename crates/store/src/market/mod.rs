@@ -11,6 +11,7 @@
 //! with the buyer's organisation and the transfers with the operator's, through the ledger's
 //! own `write_batch`, all in one transaction.
 
+pub mod payouts;
 pub mod search;
 
 use mstation_core::ledger::{Currency, Kind, LedgerRule, Purpose};
@@ -60,10 +61,13 @@ pub enum MarketRule {
     /// The contributor has been paid for the sale already: its share is no longer the market's
     /// to give back.
     PaidOut,
+    /// The month's sales may still be refunded (or the month is not over): it is paid out once
+    /// the refund window has closed on its last day.
+    PeriodOpen,
 }
 
 impl MarketRule {
-    pub const ALL: [MarketRule; 12] = [
+    pub const ALL: [MarketRule; 13] = [
         MarketRule::NotForSale,
         MarketRule::ExclusiveTaken,
         MarketRule::WalletShort,
@@ -76,6 +80,7 @@ impl MarketRule {
         MarketRule::NoOperator,
         MarketRule::AlreadyListed,
         MarketRule::PaidOut,
+        MarketRule::PeriodOpen,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -92,6 +97,7 @@ impl MarketRule {
             MarketRule::NoOperator => "market.no_operator",
             MarketRule::AlreadyListed => "market.already_listed",
             MarketRule::PaidOut => "market.paid_out",
+            MarketRule::PeriodOpen => "market.period_open",
         }
     }
 }
@@ -524,14 +530,21 @@ pub struct Sale {
     pub price: i64,
     #[schema(value_type = String)]
     pub currency: String,
+    /// The contributor's share, in basis points, as its agreement (or the platform's standing
+    /// share) gave it at the sale; what it earned by it, and the platform's fee.
     pub share_bp: i64,
     pub contributor_amount: i64,
+    pub fee_amount: i64,
+    /// The agreement the sale was made under; none for the platform's standing share.
+    pub agreement_id: Option<Uuid>,
     pub state: String,
     pub created_at: Millis,
     pub refunded_at: Option<Millis>,
+    /// The payout batch that paid the contributor its share, once one has.
+    pub payout_id: Option<Uuid>,
 }
 
-const SALE_COLS: &str = "id, listing_id, title, title_zh, kind, price, currency, share_bp, contributor_amount, state, created_at, refunded_at";
+const SALE_COLS: &str = "id, listing_id, title, title_zh, kind, price, currency, share_bp, contributor_amount, fee_amount, agreement_id, state, created_at, refunded_at, payout_id";
 
 impl FromRow for Sale {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -550,9 +563,12 @@ impl FromRow for Sale {
             currency: r.get()?,
             share_bp: r.get()?,
             contributor_amount: r.get()?,
+            fee_amount: r.get()?,
+            agreement_id: r.get()?,
             state: r.get()?,
             created_at: r.get()?,
             refunded_at: r.get()?,
+            payout_id: r.get()?,
         })
     }
 }
@@ -1566,6 +1582,27 @@ async fn held_account(
     Ok(id)
 }
 
+/// A party to a sale as the checkout reads it, with the agreement in force for it today.
+struct Party {
+    id: Uuid,
+    name: String,
+    kind: String,
+    agreement: Option<(Uuid, i64)>,
+}
+
+impl FromRow for Party {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (id, name, kind) = (r.get()?, r.get()?, r.get()?);
+        let (agreement, share): (Option<Uuid>, Option<i64>) = (r.get()?, r.get()?);
+        Ok(Party {
+            id,
+            name,
+            kind,
+            agreement: agreement.zip(share),
+        })
+    }
+}
+
 /// The checkout's write: see [`Tenant::checkout`].
 async fn sell(
     tx: &mut WriteTx<'_>,
@@ -1621,26 +1658,30 @@ async fn sell(
     let listing = listing.ok_or(StoreError::NotFound { entity: "offer" })?;
     // The parties' names as they are now, for the certificate to say for ever, and the
     // platform's operator (the first, as `operator_of` finds it), whose books take the money.
-    let orgs: Vec<(Uuid, String, String)> = tx
+    // With each, the agreement in force today (the seller's is the one that counts).
+    let now = now_ms();
+    let day = today(now);
+    let orgs: Vec<Party> = tx
         .query(
-            "SELECT id, name, kind FROM orgs WHERE id IN ($1, $2) OR kind = $3 ORDER BY created_at, id",
+            "SELECT o.id, o.name, o.kind, a.id, a.share_bp FROM orgs o
+             LEFT JOIN market_agreements a ON a.id = (
+                 SELECT g.id FROM market_agreements g WHERE g.org_id = o.id AND g.effective_from <= $4
+                 ORDER BY g.effective_from DESC, g.created_at DESC LIMIT 1)
+             WHERE o.id IN ($1, $2) OR o.kind = $3 ORDER BY o.created_at, o.id",
             &[
                 buyer.into(),
                 seller.into(),
                 OrgKind::PlatformOperator.as_str().into(),
+                (&day).into(),
             ],
         )
         .await?;
-    let name_of = |org: Uuid| {
-        orgs.iter()
-            .find(|(id, _, _)| *id == org)
-            .map(|(_, n, _)| n.clone())
-            .unwrap_or_default()
-    };
+    let party = |org: Uuid| orgs.iter().find(|p| p.id == org);
+    let name_of = |org: Uuid| party(org).map(|p| p.name.clone()).unwrap_or_default();
     let operator = orgs
         .iter()
-        .find(|(_, _, kind)| kind == OrgKind::PlatformOperator.as_str())
-        .map(|(id, _, _)| *id);
+        .find(|p| p.kind == OrgKind::PlatformOperator.as_str())
+        .map(|p| p.id);
     if listing.status != ListingStatus::Published {
         return Err(StoreError::NotFound { entity: "offer" });
     }
@@ -1650,9 +1691,8 @@ async fn sell(
     if !offer.active {
         return Err(MarketRule::NotForSale.into());
     }
-    let now = now_ms();
-    let terms = offer.terms(&today(now));
-    if terms.ends_on < today(now) {
+    let terms = offer.terms(&day);
+    if terms.ends_on < day {
         return Err(MarketRule::NotForSale.into());
     }
     // What stands in the way: any licence standing, for exclusive terms; only an exclusive
@@ -1719,7 +1759,12 @@ async fn sell(
         Some(a) => a.0,
         None => held_account(tx, &actor, operator, operator, Purpose::PlatformFees, &cur).await?,
     };
-    let share_bp = DEFAULT_SHARE_BP;
+    // The seller's agreement in force today, snapshotted on the licence: a change announced
+    // later never reaches this sale.
+    let (agreement_id, share_bp) = match party(seller).and_then(|p| p.agreement) {
+        Some((id, bp)) => (Some(id), bp),
+        None => (None, DEFAULT_SHARE_BP),
+    };
     let (contributor, fee) = market::split(offer.price, share_bp);
     let id = new_id();
     let mut batch = Vec::new();
@@ -1775,8 +1820,8 @@ async fn sell(
     };
     tx.execute(
         &format!(
-            "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint, licensee_name, contributor_name)
-             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23, $26, $27)"
+            "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint, licensee_name, contributor_name, agreement_id)
+             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23, $26, $27, $28)"
         ),
         &[
             buyer.into(),
@@ -1806,6 +1851,7 @@ async fn sell(
             licence.verify_code.clone().into(),
             name_of(buyer).into(),
             name_of(seller).into(),
+            agreement_id.into(),
         ],
     )
     .await?;
@@ -1821,9 +1867,12 @@ async fn sell(
         currency: licence.currency.clone(),
         share_bp,
         contributor_amount: contributor,
+        fee_amount: fee,
+        agreement_id,
         state: licence.state.clone(),
         created_at: licence.created_at,
         refunded_at: None,
+        payout_id: None,
     };
     // The contributor hears of the sale, not of who bought.
     tx.announce(Change::new(Some(seller), "sale.made", "sale", licence.id).after(&sale))
@@ -1847,6 +1896,17 @@ async fn refund(tx: &mut WriteTx<'_>, scope: &TenantScope, licence_id: Uuid) -> 
     let now = now_ms();
     if licence.state != "active" || now - licence.created_at.0 > REFUND_WINDOW_MS {
         return Err(MarketRule::RefundClosed.into());
+    }
+    // Once a payout has paid the contributor its share, the market no longer holds it: refused
+    // whatever else the contributor is owed.
+    let paid: Option<Option<Uuid>> = tx
+        .scalar_opt(
+            "SELECT payout_id FROM market_licences WHERE org_id = $1 AND id = $2",
+            &[buyer.into(), licence.id.into()],
+        )
+        .await?;
+    if paid.flatten().is_some() {
+        return Err(MarketRule::PaidOut.into());
     }
     let operator = operator_of(tx).await?;
     let actor = Actor::of(scope);

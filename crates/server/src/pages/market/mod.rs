@@ -2,13 +2,16 @@
 //! language, a category) and a listing with its offers (`/app/market/store/{listing_id}`),
 //! where those who buy for the organisation buy. The organisation's licences
 //! (`/app/market/licences`) give their users a download and their buyers a refund. A
-//! contributor's side (`/app/market/selling`) lists one of its media files, shows its listings
-//! and every sale line by line with what it earned; a listing's own page
-//! (`/app/market/selling/{listing_id}`) takes its offers and puts it on sale.
+//! contributor's side (`/app/market/selling`) lists one of its media files and shows its
+//! listings; a listing's own page (`/app/market/selling/{listing_id}`) takes its offers and puts
+//! it on sale. What contributors earn and are paid, and the operator's payouts, are
+//! `royalties`.
 //!
 //! And the download a licence's link fetches, `/market/downloads/{token}`: the licensed
 //! original while the link lives and its licence stands, to whoever holds the link (it is made
 //! for one member of the buying organisation, for an hour).
+
+mod royalties;
 
 use askama::Template;
 use axum::Router;
@@ -24,8 +27,8 @@ use mstation_store::market::search::{
     Resolution,
 };
 use mstation_store::market::{
-    Certificate, HeldAccount, Licence, Listing, NewListing, NewOffer, Offer, PublicListing,
-    REFUND_WINDOW_MS, Sale, sale_day,
+    Certificate, Licence, Listing, NewListing, NewOffer, Offer, PublicListing, REFUND_WINDOW_MS,
+    sale_day,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -57,6 +60,12 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             "/app/market/licences/{licence_id}/certificate",
             get(certificate),
         )
+        .route("/app/market/earnings", get(royalties::earnings))
+        .route(
+            "/app/market/payouts",
+            get(royalties::payouts).post(royalties::pay_out),
+        )
+        .route("/app/market/payouts/terms", post(royalties::announce))
         .route("/licences/verify/{code}", get(verify))
         .route("/market/downloads/{token}", get(download))
 }
@@ -278,14 +287,20 @@ struct Tabs {
     active: &'static str,
     licences: bool,
     selling: bool,
+    /// The platform operator's payouts and contributors' terms, for its finance readers.
+    payouts: bool,
 }
 
-fn tabs(cx: &Ctx, active: &'static str) -> Tabs {
-    Tabs {
+async fn tabs(state: &State, cx: &Ctx, active: &'static str) -> Result<Tabs, ApiError> {
+    let payouts = cx.scope.can(Permission::ReadLedger)
+        && state.store.tenant(&cx.scope).org().await?.kind
+            == mstation_core::OrgKind::PlatformOperator;
+    Ok(Tabs {
         active,
         licences: cx.scope.can(Permission::UseLicences),
         selling: cx.scope.can(Permission::SellListings),
-    }
+        payouts,
+    })
 }
 
 fn categories() -> Vec<(&'static str, String)> {
@@ -375,7 +390,7 @@ async fn storefront(
         category: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
         categories: categories(),
         cards,
-        tabs: tabs(&cx, "store"),
+        tabs: tabs(&state, &cx, "store").await?,
         found: if params.is_empty() {
             String::new()
         } else {
@@ -634,7 +649,7 @@ async fn licences_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
         csrf: cx.csrf.clone(),
         licences,
         can_refund: cx.scope.can(Permission::BuyLicences),
-        tabs: tabs(cx, "licences"),
+        tabs: tabs(state, cx, "licences").await?,
     })
 }
 
@@ -701,17 +716,6 @@ struct MineRow {
     offers: usize,
 }
 
-/// A sale, line by line.
-struct SaleRow {
-    when: String,
-    title: String,
-    kind: String,
-    price: String,
-    share: String,
-    earned: String,
-    refunded: bool,
-}
-
 #[derive(Template)]
 #[template(path = "market_selling.html")]
 struct SellingPage {
@@ -723,9 +727,6 @@ struct SellingPage {
     files: Vec<(String, String)>,
     categories: Vec<(&'static str, String)>,
     typed: ListingTyped,
-    sales: Vec<SaleRow>,
-    owed: Vec<String>,
-    sold: String,
     tabs: Tabs,
 }
 
@@ -785,30 +786,6 @@ async fn selling_page(
         .into_iter()
         .map(|f| (f.id.to_string(), f.name))
         .collect();
-    let sales_page: Vec<Sale> = store.sales(&q).await?.items;
-    let owed: Vec<HeldAccount> = store.held_accounts().await?;
-    let mut sold: i64 = 0;
-    let sales = sales_page
-        .iter()
-        .map(|s| {
-            if s.refunded_at.is_none() {
-                sold += 1;
-            }
-            SaleRow {
-                when: cx.time(s.created_at.0),
-                title: title(lang, &s.title, &s.title_zh),
-                kind: i18n::text(&format!("market-kind-{}", s.kind.as_str())),
-                price: format!("{} {}", s.currency, money(&s.currency, s.price)),
-                share: format!("{}%", s.share_bp as f64 / 100.0),
-                earned: format!(
-                    "{} {}",
-                    s.currency,
-                    money(&s.currency, s.contributor_amount)
-                ),
-                refunded: s.refunded_at.is_some(),
-            }
-        })
-        .collect();
     html(SellingPage {
         tr: Tr::now(),
         nav: cx.nav("market"),
@@ -818,14 +795,7 @@ async fn selling_page(
         files,
         categories: categories(),
         typed,
-        sales,
-        owed: owed
-            .iter()
-            .filter(|a| a.purpose == Purpose::RoyaltiesPayable)
-            .map(|a| format!("{} {}", a.currency, money(&a.currency, a.posted)))
-            .collect(),
-        sold: sold.to_string(),
-        tabs: tabs(cx, "selling"),
+        tabs: tabs(state, cx, "selling").await?,
     })
 }
 
