@@ -1,6 +1,7 @@
 //! The digital asset trading platform's rules (context `market`): what a listing is, the licence
-//! offers on it, when two licences of one listing collide, and how a sale's price is split
-//! between the contributor and the platform. Pure: the store applies them under its locks.
+//! offers on it, when two licences of one listing collide, how a sale's price is split
+//! between the contributor and the platform, and when two listings' pictures are near
+//! duplicates. Pure: the store applies them under its locks.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -214,6 +215,96 @@ pub fn split(price: i64, share_bp: i64) -> (i64, i64) {
     (contributor, price - contributor)
 }
 
+/// How a listing's picture is sampled for its likeness to others: frames spread evenly over
+/// its length (`SIGNATURE_FRAMES` of them), each shrunk to 9 × 8 grey pixels.
+pub const SIGNATURE_FRAMES: usize = 16;
+/// The bytes of one sampled frame: 9 × 8 grey pixels, row by row.
+pub const SIGNATURE_FRAME_BYTES: usize = 72;
+/// Two pictures are near duplicates when their frames differ in at most this many of their 64
+/// bits, on average.
+pub const NEAR_BITS: u32 = 10;
+
+/// A frame's difference hash (dHash): for each of its 8 rows, whether each pixel is brighter than
+/// the one to its right, 64 bits in all. It survives re-encoding, rescaling, a changed frame rate
+/// and mild grading; a flat frame (black, a fade's end: less than 10 levels between its darkest
+/// and brightest pixel) says nothing of the picture and has none.
+pub fn dhash(px: &[u8]) -> Option<u64> {
+    if px.len() != SIGNATURE_FRAME_BYTES {
+        return None;
+    }
+    let (lo, hi) = px
+        .iter()
+        .fold((u8::MAX, u8::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+    if hi - lo < 10 {
+        return None;
+    }
+    let mut bits = 0u64;
+    for row in px.chunks_exact(9) {
+        for pair in row.windows(2) {
+            bits = (bits << 1) | u64::from(pair[0] > pair[1]);
+        }
+    }
+    Some(bits)
+}
+
+/// A picture's signature: the difference hashes of the frames sampled from it (`raw`, 72
+/// bytes each, as ffmpeg wrote them), flat frames left out, at most 64.
+pub fn signature(raw: &[u8]) -> Vec<u64> {
+    raw.chunks_exact(SIGNATURE_FRAME_BYTES)
+        .filter_map(dhash)
+        .take(64)
+        .collect()
+}
+
+/// A signature as it is kept: 16 hexadecimal digits a frame.
+pub fn signature_text(sig: &[u64]) -> String {
+    sig.iter().map(|h| format!("{h:016x}")).collect()
+}
+
+/// A kept signature read back; `None` for text that is not one.
+pub fn parse_signature(text: &str) -> Option<Vec<u64>> {
+    if text.is_empty() || !text.len().is_multiple_of(16) || text.len() > 64 * 16 || !text.is_ascii()
+    {
+        return None;
+    }
+    (0..text.len())
+        .step_by(16)
+        .map(|i| u64::from_str_radix(&text[i..i + 16], 16).ok())
+        .collect()
+}
+
+/// Whether two signatures are of the same picture: each frame of the shorter matched with the
+/// closest of the longer's frames at about the same place (two either side, for a frame sampled
+/// a little earlier or later), the bits that differ averaging at most `NEAR_BITS`. Pictures of
+/// very different lengths in frames are not compared.
+pub fn near_duplicate(a: &[u64], b: &[u64]) -> bool {
+    // In one order whichever way they are given: the shorter first, or the smaller of two
+    // of a length.
+    let (short, long) = if (a.len(), a) <= (b.len(), b) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if short.is_empty() || long.len() > 2 * short.len() + 2 {
+        return false;
+    }
+    let total: u32 = short
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let at = i * long.len() / short.len();
+            let from = at.saturating_sub(2);
+            let to = (at + 3).min(long.len());
+            long[from..to]
+                .iter()
+                .map(|o| (h ^ o).count_ones())
+                .min()
+                .unwrap_or(64)
+        })
+        .sum();
+    total <= NEAR_BITS * short.len() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +387,71 @@ mod tests {
             prop_assert_eq!(a.overlaps(&b), b.overlaps(&a));
             // Every term covers at least its first day.
             prop_assert!(a.overlaps(&a));
+        }
+    }
+}
+
+#[cfg(test)]
+mod likeness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A 9 × 8 frame of a gradient bent by `seed`, the way a picture has structure.
+    fn frame(seed: u64) -> Vec<u8> {
+        (0..72u64)
+            .map(|i| {
+                let (x, y) = (i % 9, i / 9);
+                ((x * 29 + y * 13 + (seed.wrapping_mul(2_654_435_761) >> (x + y)) % 97) % 256) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flat_frame_has_no_hash_and_a_picture_has_one() {
+        assert_eq!(dhash(&[40; 72]), None);
+        assert_eq!(dhash(&[0; 71]), None, "not a 9 × 8 frame");
+        let mut ramp: Vec<u8> = (0..72).map(|i| (i % 9) as u8 * 20).collect();
+        assert_eq!(
+            dhash(&ramp),
+            Some(0),
+            "brighter to the right everywhere: no bit set"
+        );
+        ramp.reverse();
+        assert_eq!(dhash(&ramp), Some(u64::MAX));
+    }
+
+    #[test]
+    fn signatures_are_kept_and_read_back() {
+        let raw: Vec<u8> = (0..5).flat_map(frame).chain([7u8; 72]).collect();
+        let sig = signature(&raw);
+        assert_eq!(sig.len(), 5, "the flat frame is left out");
+        assert_eq!(parse_signature(&signature_text(&sig)), Some(sig));
+        for bad in ["", "abc", "zzzzzzzzzzzzzzzz", "é123456789abcde"] {
+            assert_eq!(parse_signature(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_same_picture_slightly_changed_is_near_and_another_is_not() {
+        let a: Vec<u64> = (0..16).map(|s| dhash(&frame(s)).unwrap()).collect();
+        // A few bits flipped in every frame (re-encoding), and one frame sampled a step later.
+        let mut b: Vec<u64> = a.iter().map(|h| h ^ 0b1010_0001).collect();
+        b.rotate_left(1);
+        assert!(near_duplicate(&a, &b));
+        let other: Vec<u64> = (100..116).map(|s| dhash(&frame(s)).unwrap()).collect();
+        assert!(!near_duplicate(&a, &other));
+        assert!(!near_duplicate(&a, &[]));
+        assert!(!near_duplicate(&a[..3], &a), "lengths too far apart");
+    }
+
+    proptest! {
+        #[test]
+        fn likeness_is_symmetric_and_a_signature_is_its_own_duplicate(
+            a in proptest::collection::vec(any::<u64>(), 1..20),
+            b in proptest::collection::vec(any::<u64>(), 1..20),
+        ) {
+            prop_assert!(near_duplicate(&a, &a));
+            prop_assert_eq!(near_duplicate(&a, &b), near_duplicate(&b, &a));
         }
     }
 }

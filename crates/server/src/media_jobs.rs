@@ -328,14 +328,16 @@ fn watermark_font(text: &str) -> &'static str {
 /// text is handed to ffmpeg in a file and drawn as it is (`expansion=none`: no `%{…}` is run),
 /// so no name needs escaping. Nothing of the source's metadata (titles, authors, paths) is kept.
 /// With `lines` (a market preview, made from an original), a picture taller than that is
-/// scaled down to it first, and the sound, which no mark can carry, is left out.
+/// scaled down to it first, the sound, which no mark can carry, is left out, and the picture is
+/// sampled in the same decoding for its likeness to other listings: the second path, 72 grey
+/// bytes a frame (`mstation_core::market::signature` reads them).
 pub async fn make_watermarked(
     src: &Path,
     dir: &Path,
     text: &str,
     duration: f64,
     lines: Option<u32>,
-) -> Result<PathBuf, ToolError> {
+) -> Result<(PathBuf, Option<PathBuf>), ToolError> {
     let _ = tokio::fs::remove_dir_all(dir).await;
     tokio::fs::create_dir_all(dir).await?;
     let words = dir.join("watermark.txt");
@@ -365,16 +367,25 @@ pub async fn make_watermarked(
         .map(OsStr::new)
         .collect();
     args.push(src.as_os_str());
+    let signature = lines.map(|_| dir.join("signature.gray"));
+    // Frames spread evenly over the picture, shrunk to 9 × 8 grey pixels.
+    let rate = (mstation_core::market::SIGNATURE_FRAMES as f64 / duration.max(0.04)).min(120.0);
+    let sampled = format!(
+        "[0:v:0]split=2[m][s];[m]{filter}[out];[s]fps={rate:.6},scale=9:8:flags=area,format=gray[sig]"
+    );
+    let picture: [&str; 4] = if signature.is_some() {
+        ["-filter_complex", sampled.as_str(), "-map", "[out]"]
+    } else {
+        ["-map", "0:v:0", "-vf", filter.as_str()]
+    };
+    args.extend(picture.iter().map(OsStr::new));
     let sound: &[&str] = if lines.is_some() {
         &["-an"]
     } else {
         &["-map", "0:a:0?", "-c:a", "copy"]
     };
-    args.extend(["-map", "0:v:0"].iter().map(OsStr::new));
     args.extend(sound.iter().map(OsStr::new));
     let tail = [
-        "-vf",
-        filter.as_str(),
         "-c:v",
         "libx264",
         "-preset",
@@ -398,6 +409,20 @@ pub async fn make_watermarked(
     ];
     args.extend(tail.iter().map(OsStr::new));
     args.push(out.as_os_str());
+    if let Some(sig) = &signature {
+        let rest = [
+            "-map",
+            "[sig]",
+            "-frames:v",
+            "64",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+        ];
+        args.extend(rest.into_iter().map(OsStr::new));
+        args.push(sig.as_os_str());
+    }
     tools::ffmpeg(&args, limit).await?;
-    Ok(out)
+    Ok((out, signature))
 }

@@ -516,7 +516,13 @@ async fn mark(
     let dir = state.blobs.staging_file(job.id).with_extension("mark");
     let made = crate::media_jobs::make_watermarked(&src.path, &dir, text, duration, lines).await;
     let result = match made {
-        Ok(path) => Ok(Ran::Made(Made::Watermarked(keep_made(state, path).await?))),
+        Ok((path, Some(sig))) => {
+            let raw = tokio::fs::read(&sig).await.unwrap_or_default();
+            let likeness = mstation_core::market::signature(&raw);
+            let hash = keep_made(state, path).await?;
+            Ok(Ran::Made(Made::Preview(hash, likeness)))
+        }
+        Ok((path, None)) => Ok(Ran::Made(Made::Watermarked(keep_made(state, path).await?))),
         Err(crate::tools::ToolError::Failed { stderr, .. }) => Err(JobFailure::Final(format!(
             "ffmpeg could not mark the copy: {}",
             mstation_core::media::probe::reason(&stderr)

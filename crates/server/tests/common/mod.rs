@@ -421,6 +421,14 @@ pub fn id(v: &Value) -> String {
         .to_string()
 }
 
+/// `YYYY-MM-DD` of `ms` (UTC).
+pub fn day_of(ms: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap()
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 /// A short H.264 clip made with ffmpeg (the test command installs it): `seconds` of `size`
 /// (`WxH`) test pictures at `rate`, with `extra` arguments (sound, a timecode) before the output.
 #[allow(dead_code)] // Not every test binary makes clips.

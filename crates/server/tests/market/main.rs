@@ -668,14 +668,6 @@ fn scope_of(t: &Tenant) -> mstation_core::TenantScope {
     }
 }
 
-/// `YYYY-MM-DD` of `ms` (UTC).
-fn day_of(ms: i64) -> String {
-    let d = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sales_keep_the_agreement_they_were_made_under_and_a_month_is_paid_out_once() {
     on_every_backend(|srv| async move {
@@ -952,6 +944,145 @@ async fn sales_keep_the_agreement_they_were_made_under_and_a_month_is_paid_out_o
             "{v}"
         );
         assert_eq!(held(&srv, &seller).await, (59_99, 6_00));
+    })
+    .await;
+}
+
+/// A clip of one of ffmpeg's own pictures (`source`, a lavfi source such as `mandelbrot`).
+fn lavfi_clip(source: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("mstation-clip-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("clip.mov");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(status.success());
+    let clip = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    clip
+}
+
+/// Lists `movie` as footage of `t`'s with one offer and puts it on sale: the listing's id.
+async fn footage_on_sale(srv: &Srv, t: &Tenant, name: &str, movie: Vec<u8>) -> String {
+    let file = srv.upload(&t.token, name, movie).await;
+    let (s, l) = srv
+        .post(&t.token, "/api/v1/market/listings",
+              json!({"media_file_id": file, "category": "footage", "title_en": format!("Test card {name}"), "title_zh": "测试卡"}))
+        .await;
+    assert_eq!(s, 201, "{l}");
+    let (s, o) = srv
+        .post(
+            &t.token,
+            &format!("/api/v1/market/listings/{}/offers", id(&l)),
+            json!({"kind": "rf_standard", "price": "5.00", "currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{o}");
+    let (s, p) = srv
+        .post(
+            &t.token,
+            &format!("/api/v1/market/listings/{}/publish", id(&l)),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, p["status"].as_str()), (200, Some("published")), "{p}");
+    id(&l)
+}
+
+/// The listing `listing` of `t`'s once its preview job has ended (its status then says whether
+/// it was held), within 60 s.
+async fn once_compared(srv: &Srv, t: &Tenant, listing: &str) -> Value {
+    for _ in 0..600 {
+        let (_, jobs) = srv.get(&t.token, "/api/v1/jobs?limit=100").await;
+        let ended = jobs["items"].as_array().into_iter().flatten().any(|j| {
+            j["kind"] == "media.watermark"
+                && j["payload"]["listing_id"] == listing
+                && matches!(j["status"].as_str(), Some("succeeded" | "failed"))
+        });
+        if ended {
+            let (_, l) = srv
+                .get(&t.token, &format!("/api/v1/market/listings/{listing}"))
+                .await;
+            return l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the preview of {listing} was not made within 60 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_whose_picture_nearly_copies_another_contributors_is_held_for_review() {
+    on_every_backend(|srv| async move {
+        let first = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let copier = srv.tenant("Delta Footage", "delta-footage").await;
+        let buyer = srv.tenant("Bravo", "bravo").await;
+        // The same picture in other bytes: another size, another encoding.
+        let original = footage_on_sale(
+            &srv,
+            &first,
+            "G007C001.mov",
+            ffmpeg_clip("320x180", "24", "2", &[]),
+        )
+        .await;
+        let l = once_compared(&srv, &first, &original).await;
+        assert_eq!(l["status"], "published", "{l}");
+        let copy = footage_on_sale(
+            &srv,
+            &copier,
+            "G007C002.mov",
+            ffmpeg_clip("640x360", "25", "2", &["-crf", "30"]),
+        )
+        .await;
+        let l = once_compared(&srv, &copier, &copy).await;
+        assert_eq!(
+            (l["status"].as_str(), l["duplicate_of"].as_str()),
+            (Some("held"), Some(original.as_str())),
+            "{l}"
+        );
+        // Another picture stays on sale.
+        let other = footage_on_sale(
+            &srv,
+            &copier,
+            "G007C003.mov",
+            lavfi_clip("mandelbrot=size=320x180:rate=24"),
+        )
+        .await;
+        let l = once_compared(&srv, &copier, &other).await;
+        assert_eq!(l["status"], "published", "{l}");
+        // The storefront shows the original and the other picture; the copy is nobody's to buy.
+        let mut shown = Vec::new();
+        for _ in 0..50 {
+            let (_, found) = srv.get(&buyer.token, "/api/v1/market/store?q=test").await;
+            shown = found_ids(&found);
+            if !shown.contains(&copy) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            shown.contains(&original) && shown.contains(&other) && !shown.contains(&copy),
+            "{shown:?}"
+        );
+        let (s, _) = srv
+            .get(&buyer.token, &format!("/api/v1/market/store/{copy}"))
+            .await;
+        assert_eq!(s, 404);
     })
     .await;
 }

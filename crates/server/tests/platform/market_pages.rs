@@ -247,14 +247,6 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
     .await;
 }
 
-/// `YYYY-MM-DD` of `ms` (UTC).
-fn day_of(ms: i64) -> String {
-    let d = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_announces_terms_and_pays_out_and_the_contributor_sees_it_all() {
     on_every_backend(|srv| async move {

@@ -1501,19 +1501,110 @@ pub(crate) async fn preview_tx(
     org_id: Uuid,
     payload: &serde_json::Value,
     hash: &str,
+    likeness: &[u64],
 ) -> Result<()> {
     let listing = payload["listing_id"]
         .as_str()
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or(StoreError::NotFound { entity: "listing" })?;
+    let kept = (!likeness.is_empty()).then(|| market::signature_text(likeness));
     let n = tx
         .execute(
-            "UPDATE market_listings SET preview_hash = $3 WHERE org_id = $1 AND id = $2",
-            &[org_id.into(), listing.into(), hash.into()],
+            "UPDATE market_listings SET preview_hash = $3, likeness = $4 WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), listing.into(), hash.into(), kept.into()],
         )
         .await?;
     if n == 0 {
         return Err(StoreError::NotFound { entity: "listing" });
+    }
+    if !likeness.is_empty() {
+        hold_near_duplicates(tx, org_id, listing, likeness).await?;
+    }
+    Ok(())
+}
+
+/// Compares the picture of the listing `id` (on sale) with every other contributor's listing
+/// on sale whose likeness is known, and holds for review the later of each near-duplicate
+/// pair: this listing, when another went on sale before it (held as a copy of the first), or
+/// else each that went on sale after it. Known once a listing's preview job has ended, so a
+/// copy is on sale for the minutes its job takes; the licences sold meanwhile stand.
+async fn hold_near_duplicates(
+    tx: &mut WriteTx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    likeness: &[u64],
+) -> Result<()> {
+    let me: Option<(String, Option<Millis>)> = tx
+        .query_opt(
+            &format!(
+                "SELECT status, published_at FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                tx.lock_rows()
+            ),
+            &[org_id.into(), id.into()],
+        )
+        .await?;
+    let Some((status, Some(at))) = me else {
+        return Ok(());
+    };
+    if status != ListingStatus::Published.as_str() {
+        return Ok(());
+    }
+    let others: Vec<(Uuid, Uuid, String, Option<Millis>)> = tx
+        .query(
+            "SELECT org_id, id, likeness, published_at FROM market_listings
+             WHERE status = 'published' AND likeness IS NOT NULL AND org_id <> $1",
+            &[org_id.into()],
+        )
+        .await?;
+    let mine = (at.0, id);
+    let mut first: Option<(i64, Uuid)> = None;
+    let mut later = Vec::new();
+    for (org, other, text, when) in others {
+        let Some(sig) = market::parse_signature(&text) else {
+            continue;
+        };
+        if !market::near_duplicate(likeness, &sig) {
+            continue;
+        }
+        let theirs = (when.map_or(i64::MAX, |m| m.0), other);
+        if theirs < mine {
+            first = Some(first.map_or(theirs, |f| f.min(theirs)));
+        } else {
+            later.push((org, other));
+        }
+    }
+    match first {
+        Some((_, original)) => hold(tx, org_id, id, original).await,
+        None => {
+            for (org, other) in later {
+                hold(tx, org, other, id).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Takes the listing `id` of `org` off sale and holds it for review as a copy of `original`.
+async fn hold(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid, original: Uuid) -> Result<()> {
+    let n = tx
+        .execute(
+            "UPDATE market_listings SET status = 'held', duplicate_of = $3, version = version + 1
+             WHERE org_id = $1 AND id = $2 AND status = 'published'",
+            &[org.into(), id.into(), original.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(());
+    }
+    let after: Option<Listing> = tx
+        .query_opt(
+            &format!("SELECT {LISTING_COLS} FROM market_listings WHERE org_id = $1 AND id = $2"),
+            &[org.into(), id.into()],
+        )
+        .await?;
+    if let Some(after) = after {
+        let change = Change::new(Some(org), "listing.held", "listing", id);
+        tx.record(&Actor::system(), change.after(&after)).await?;
     }
     Ok(())
 }

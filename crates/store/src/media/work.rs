@@ -20,6 +20,9 @@ pub enum Made {
     Cuts(Box<mstation_core::media::cuts::Cutting>),
     /// A share link's copy of a version, its recipient burnt in: the blob's hash, already kept.
     Watermarked(String),
+    /// A market listing's preview (the blob's hash, already kept) and its picture's signature
+    /// (`mstation_core::market::signature`; empty when every frame sampled was flat).
+    Preview(String, Vec<u64>),
 }
 
 /// How a media job ended once recorded.
@@ -85,8 +88,10 @@ impl Platform<'_> {
                     }
                     (Made::Proxy(d), PROXY_JOB) => proxy_tx(tx, org_id, file, d).await,
                     (Made::Cuts(c), CUTS_JOB) => cuts_tx(tx, org_id, file, c).await,
-                    (Made::Watermarked(h), WATERMARK_JOB) if payload.get("listing_id").is_some() => {
-                        crate::market::preview_tx(tx, org_id, &payload, h).await
+                    (Made::Preview(h, likeness), WATERMARK_JOB)
+                        if payload.get("listing_id").is_some() =>
+                    {
+                        crate::market::preview_tx(tx, org_id, &payload, h, likeness).await
                     }
                     (Made::Watermarked(h), WATERMARK_JOB) => {
                         super::share::watermark_tx(tx, org_id, &payload, h).await
@@ -125,6 +130,10 @@ impl Platform<'_> {
                             "media_file_id": file, "hash": h,
                             "share_link_id": payload["share_link_id"],
                             "version_id": payload["version_id"]})),
+                        Made::Preview(h, likeness) => Ended::Succeeded(serde_json::json!({
+                            "media_file_id": file, "hash": h,
+                            "listing_id": payload["listing_id"],
+                            "frames_compared": likeness.len()})),
                     },
                 };
                 let (status, result, error) = match &ended {
