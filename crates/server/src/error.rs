@@ -250,9 +250,11 @@ impl Code {
                 | MarketRule::AlreadyListed
                 | MarketRule::PaidOut
                 | MarketRule::PeriodOpen => StatusCode::CONFLICT,
-                MarketRule::OwnListing | MarketRule::NoOffers | MarketRule::KeyReused => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
+                MarketRule::OwnListing
+                | MarketRule::NoOffers
+                | MarketRule::KeyReused
+                | MarketRule::CartEmpty
+                | MarketRule::CartFull => StatusCode::UNPROCESSABLE_ENTITY,
                 MarketRule::OperatorOnly => StatusCode::FORBIDDEN,
                 MarketRule::NoOperator => StatusCode::SERVICE_UNAVAILABLE,
             },

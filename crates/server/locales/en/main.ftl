@@ -251,6 +251,10 @@ problem-market-paid_out = The contributor has been paid for this sale
 problem-market-paid_out-detail = Its share has left the market's books, so the market cannot give it back. Nothing was refunded; ask the platform's finance team.
 problem-market-period_open = That month cannot be paid out yet
 problem-market-period_open-detail = Its sales can still be refunded: a month is paid out once 14 days have passed after its last day. Nothing was paid.
+problem-market-cart_empty = The cart is empty
+problem-market-cart_empty-detail = Add an offer from the storefront to the cart first. Nothing was bought.
+problem-market-cart_full = The cart is full
+problem-market-cart_full-detail = A cart holds at most 50 offers: buy or remove some first.
 problem-media-bad_upload_header = An upload header is not valid
 problem-media-bad_upload_header-detail = A header of the upload request is missing or not what the tus protocol asks for.
 problem-media-storage_full = The media storage is full
@@ -1379,6 +1383,18 @@ market-price-2000_up = 2,000 and up
 market-language-en = English text
 market-language-zh = Chinese text
 market-similar = Similar listings
+market-tab-cart = Cart
+market-add-to-cart = Add to cart
+market-remove = Remove
+market-cart-lede = Licences gathered to buy together: one order buys them all, or none of them.
+market-cart-nothing = Your cart is empty: add offers from a listing's page.
+market-cart-total = Total
+market-buy-all = { $count ->
+    [one] Buy this licence
+   *[other] Buy all { $count } licences
+}
+market-cart-note = If any of them can no longer be bought, nothing is bought, no money moves, and the cart shows which one.
+market-cart-unavailable = No longer for sale
 market-tab-earnings = Earnings
 market-tab-payouts = Payouts and terms
 market-selling-lede = Each listing is one of your organisation's media files, with the licences you offer on it.

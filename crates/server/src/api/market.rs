@@ -10,6 +10,7 @@ use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::market::{Category, LicenceKind};
 use mstation_store::Page;
+use mstation_store::market::cart::{Cart, CartOrder};
 use mstation_store::market::payouts::{Agreement, Payout, PayoutLine, Terms};
 use mstation_store::market::search::{
     DurationBucket, Facets, Filters, Found, FpsBucket, Lang, Order, PriceBucket, Resolution,
@@ -53,6 +54,9 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(announce_agreement))
         .routes(routes!(list_payouts))
         .routes(routes!(list_payout_batches, pay_out))
+        .routes(routes!(get_cart, add_to_cart))
+        .routes(routes!(remove_from_cart))
+        .routes(routes!(checkout_cart))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -743,4 +747,86 @@ async fn pay_out(
         StatusCode::OK
     };
     Ok((status, Json(p)))
+}
+
+/// The member's cart: the offers it gathered, each saying whether it can be bought now, and
+/// what the ones that can cost, per currency.
+#[utoipa::path(get, path = "/api/v1/market/cart", tag = "market",
+    responses((status = 200, body = Cart), (status = 403, body = Problem)))]
+async fn get_cart(AxState(state): AxState<State>, m: Member) -> ApiResult<Json<Cart>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::BuyLicences)?)
+            .cart()
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartInput {
+    /// An offer on sale in the storefront.
+    pub offer_id: Uuid,
+}
+
+/// Puts an offer on sale in the member's cart (again changes nothing): at most 50.
+#[utoipa::path(post, path = "/api/v1/market/cart", tag = "market", request_body = CartInput,
+    responses((status = 200, body = Cart), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_to_cart(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<CartInput>,
+) -> ApiResult<Json<Cart>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::BuyLicences)?)
+            .add_to_cart(input.offer_id)
+            .await?,
+    ))
+}
+
+/// Takes an offer out of the member's cart.
+#[utoipa::path(delete, path = "/api/v1/market/cart/{offer_id}", tag = "market", params(("offer_id" = Uuid, Path)),
+    responses((status = 200, body = Cart), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remove_from_cart(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(offer_id): Path<Uuid>,
+) -> ApiResult<Json<Cart>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::BuyLicences)?)
+            .remove_from_cart(offer_id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartCheckoutInput {
+    /// Yours, unique in the organisation: the same key again answers the order it made.
+    pub key: Option<String>,
+}
+
+/// Buys a licence on every offer in the member's cart as one order, from the organisation's
+/// market wallets, together or not at all (one refused refuses the order, naming why, with no
+/// money moved), and empties the cart.
+#[utoipa::path(post, path = "/api/v1/market/cart/checkout", tag = "market", request_body = CartCheckoutInput,
+    responses((status = 201, body = CartOrder), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+async fn checkout_cart(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<CartCheckoutInput>,
+) -> ApiResult<(StatusCode, Json<CartOrder>)> {
+    let o = state
+        .store
+        .tenant(m.may(Permission::BuyLicences)?)
+        .checkout_cart(input.key)
+        .await?;
+    Ok((StatusCode::CREATED, Json(o)))
 }

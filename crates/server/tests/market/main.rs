@@ -1086,3 +1086,87 @@ async fn a_listing_whose_picture_nearly_copies_another_contributors_is_held_for_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_buys_every_licence_in_it_together_or_none() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Pictures", "bravo").await;
+        let rival = srv.tenant("Charlie Films", "charlie").await;
+        let (_, fin) = srv
+            .member(&buyer, "finance@bravo.example", Role::Finance, &[TokenScope::Read, TokenScope::Write])
+            .await;
+        let (_, rf) = on_sale(&srv, &seller, "H008C001", 31, json!({"kind": "rf_standard", "price": "20.00", "currency": "CNY"})).await;
+        let (_, rf2) = on_sale(&srv, &seller, "H008C002", 32, json!({"kind": "rf_extended", "price": "30.00", "currency": "CNY"})).await;
+        let exclusive = json!({"kind": "rights_managed", "price": "100.00", "currency": "CNY", "media": "broadcast",
+                               "territory": "CN", "starts_on": "2027-01-01", "ends_on": "2027-12-31", "exclusive": true});
+        let (_, excl) = on_sale(&srv, &seller, "H008C003", 33, exclusive).await;
+        credit(&srv, &op, &buyer, "500.00").await;
+        credit(&srv, &op, &rival, "500.00").await;
+
+        // Nothing in it: nothing to buy.
+        let (s, v) = srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.cart_empty")), "{v}");
+        // Three offers, one of them twice: three items, all to be had.
+        for o in [&rf, &rf2, &excl, &rf] {
+            let (s, v) = srv.post(&buyer.token, "/api/v1/market/cart", json!({"offer_id": o})).await;
+            assert_eq!(s, 200, "{v}");
+        }
+        let (_, cart) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        assert_eq!(cart["items"].as_array().unwrap().len(), 3, "{cart}");
+        assert!(cart["items"].as_array().unwrap().iter().all(|i| i["available"] == true));
+        assert_eq!(cart["totals"], json!([{"currency": "CNY", "amount": 150_00}]));
+        // Its own listing, an offer that is none, a bad body: refused, naming why.
+        let (s, v) = srv.post(&seller.token, "/api/v1/market/cart", json!({"offer_id": rf})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.own_listing")), "{v}");
+        let (s, _) = srv.post(&buyer.token, "/api/v1/market/cart", json!({"offer_id": uuid::Uuid::now_v7()})).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.post(&buyer.token, "/api/v1/market/cart", json!({"offer": rf})).await;
+        assert_eq!(s, 422);
+
+        // A rival buys the exclusive offer first: the cart shows it, and the order is refused
+        // whole, with no money moved and no licence.
+        let (s, _) = srv.post(&rival.token, "/api/v1/market/checkout", json!({"offer_id": excl})).await;
+        assert_eq!(s, 201);
+        let (_, cart) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        let gone: Vec<&Value> = cart["items"].as_array().unwrap().iter().filter(|i| i["available"] == false).collect();
+        assert_eq!((gone.len(), gone[0]["offer"]["id"].as_str()), (1, Some(excl.as_str())), "{cart}");
+        assert_eq!(cart["totals"], json!([{"currency": "CNY", "amount": 50_00}]));
+        let (s, v) = srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({"key": "order-1"})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("market.exclusive_taken")), "{v}");
+        let (_, mine) = srv.get(&buyer.token, "/api/v1/market/licences").await;
+        assert_eq!(mine["total"], 0, "nothing of the order was written");
+        assert_eq!(held(&srv, &buyer).await.0, 500_00);
+
+        // Without it, the rest is one order: both licences, paid once, the cart emptied; its key
+        // again answers the same order.
+        let r = srv.call(&buyer.token, reqwest::Method::DELETE, &format!("/api/v1/market/cart/{excl}"), None).await;
+        assert_eq!(r.status().as_u16(), 200);
+        let r = srv.call(&buyer.token, reqwest::Method::DELETE, &format!("/api/v1/market/cart/{excl}"), None).await;
+        assert_eq!(r.status().as_u16(), 404, "not in the cart any more");
+        let (s, order) = srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({"key": "order-2"})).await;
+        assert_eq!(s, 201, "{order}");
+        let licences = order["licences"].as_array().unwrap();
+        assert_eq!(licences.len(), 2, "{order}");
+        assert!(licences.iter().all(|l| l["order_id"] == order["id"] && l["state"] == "active"));
+        assert_eq!(held(&srv, &buyer).await.0, 450_00);
+        let (_, cart) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        assert_eq!(cart["items"], json!([]));
+        let (s, again) = srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({"key": "order-2"})).await;
+        assert_eq!((s, &again["id"]), (201, &order["id"]), "{again}");
+        assert_eq!(again["licences"].as_array().unwrap().len(), 2);
+        assert_eq!(held(&srv, &buyer).await.0, 450_00, "paid once");
+
+        // Each member's cart is its own; another organisation's is out of reach.
+        let (s, _) = srv.post(&fin, "/api/v1/market/cart", json!({"offer_id": rf})).await;
+        assert_eq!(s, 200);
+        let (_, mine) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        assert_eq!(mine["items"], json!([]));
+        let r = srv.call(&rival.token, reqwest::Method::DELETE, &format!("/api/v1/market/cart/{rf}"), None).await;
+        assert_eq!(r.status().as_u16(), 404);
+        let (_, theirs) = srv.get(&fin, "/api/v1/market/cart").await;
+        assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
+    })
+    .await;
+}

@@ -364,3 +364,73 @@ async fn the_operator_announces_terms_and_pays_out_and_the_contributor_sees_it_a
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_is_filled_from_listings_and_bought_as_one_order_through_the_pages() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Films", "bravo").await;
+        let mut listings = Vec::new();
+        for (name, price) in [("J009C001.mov", "40.00"), ("J009C002.mov", "60.00")] {
+            let file = srv.upload(&seller.token, name, name.as_bytes().to_vec()).await;
+            let (_, l) = srv
+                .post(&seller.token, "/api/v1/market/listings",
+                      json!({"media_file_id": file, "category": "music", "title_en": format!("Score {name}"), "title_zh": "配乐"}))
+                .await;
+            let listing = l["id"].as_str().unwrap().to_string();
+            let (s, _) = srv
+                .post(&seller.token, &format!("/api/v1/market/listings/{listing}/offers"),
+                      json!({"kind": "rf_standard", "price": price, "currency": "CNY"}))
+                .await;
+            assert_eq!(s, 201);
+            let (s, _) = srv.post(&seller.token, &format!("/api/v1/market/listings/{listing}/publish"), json!({})).await;
+            assert_eq!(s, 200);
+            listings.push(listing);
+        }
+        let (s, _) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": buyer.org.id, "currency": "CNY", "amount": "500", "reference": "deposit"}))
+            .await;
+        assert_eq!(s, 201);
+
+        // Each listing's page puts its offer in the cart; the tab counts them.
+        let buy = Browser::sign_in(&srv, &buyer.owner.email, PASSWORD).await;
+        for l in &listings {
+            let (_, page) = buy.get(&format!("/app/market/store/{l}")).await;
+            let offer = first(&page, "data-offer");
+            let (s, r) = buy.post("/app/market/cart", &[("offer_id", offer.as_str())]).await;
+            assert_eq!(s, 303, "{r}");
+        }
+        let (s, page) = buy.get("/app/market/cart").await;
+        assert_eq!(s, 200);
+        let shown = text(&page);
+        assert!(shown.contains("Total: CNY 100.00") && shown.contains("Buy all 2 licences"), "{shown}");
+        assert!(page.contains("data-testid=\"cart-count\">2<"), "{page}");
+        let key = first(&page, "name=\"key\" value");
+
+        // In Chinese, no English.
+        let (s, _) = buy.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = buy.get("/app/market/cart").await;
+        let shown = text(&page);
+        for e in market_texts() {
+            assert!(!shown.contains(e.as_str()), "the cart shows English {e:?}: {shown}");
+        }
+        assert!(shown.contains("购买全部 2 项授权") && shown.contains("合计"), "{shown}");
+        let (s, _) = buy.post("/app/language", &[("locale", "en")]).await;
+        assert_eq!(s, 303);
+
+        // Bought together: two licences, the cart empty; an empty cart's checkout says so.
+        let (s, r) = buy.post("/app/market/cart/checkout", &[("key", key.as_str())]).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = buy.get("/app/market/licences").await;
+        assert_eq!(page.matches("data-licence=").count(), 2, "{page}");
+        let (_, page) = buy.get("/app/market/cart").await;
+        assert!(page.contains("data-testid=\"cart-empty\""), "{page}");
+        let (s, bad) = buy.post("/app/market/cart/checkout", &[("key", "cart-again")]).await;
+        assert_eq!(s, 422);
+        assert!(text(&bad).contains("The cart is empty"), "{bad}");
+    })
+    .await;
+}

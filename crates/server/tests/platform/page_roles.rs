@@ -146,6 +146,19 @@ const PAGES: &[Page] = &[
         &[],
     ),
     post("/app/market/licences/{licence_id}/refund", BUYERS, &[]),
+    // A member's own cart: those who buy.
+    get("/app/market/cart", BUYERS),
+    post(
+        "/app/market/cart",
+        BUYERS,
+        &[("offer_id", "{on_sale_offer_id}")],
+    ),
+    post(
+        "/app/market/cart/checkout",
+        BUYERS,
+        &[("key", "cart-{role}")],
+    ),
+    post("/app/market/cart/{offer_id}/remove", BUYERS, &[]),
     post(
         "/app/market/selling",
         SELLERS,

@@ -117,6 +117,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("GET", "/api/v1/market/terms" | "/api/v1/market/payouts") => SELLERS,
         ("POST", "/api/v1/market/agreements" | "/api/v1/market/payout-batches") => LEDGER_KEEPERS,
         ("GET", "/api/v1/market/payout-batches") => LEDGER_READERS,
+        // A member's own cart: those who buy for the organisation.
+        (_, p) if p.starts_with("/api/v1/market/cart") => BUYERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,
         (_, p) if p.starts_with("/api/v1/invitations") => ADMINS,
         ("PATCH" | "DELETE", p) if p.starts_with("/api/v1/members/") => ADMINS,

@@ -422,6 +422,14 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{listing}");
+    let (s, draft_offer) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/market/listings/{}/offers", id(&listing)),
+            json!({"kind": "rf_standard", "price": "15.00", "currency": "CNY"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{draft_offer}");
     let stock = srv
         .upload(&c.token, "charlie_stock.mov", b"charlie's stock".to_vec())
         .await;
@@ -476,6 +484,7 @@ pub(crate) async fn one_of_everything(
 
     HashMap::from([
         ("agreement_id", id(&agreement)),
+        ("offer_id", id(&draft_offer)),
         ("listing_id", id(&listing)),
         ("licence_id", id(&licence)),
         ("ingest_id", ingest_id),

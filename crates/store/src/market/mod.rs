@@ -11,6 +11,7 @@
 //! with the buyer's organisation and the transfers with the operator's, through the ledger's
 //! own `write_batch`, all in one transaction.
 
+pub mod cart;
 pub mod payouts;
 pub mod search;
 
@@ -64,10 +65,14 @@ pub enum MarketRule {
     /// The month's sales may still be refunded (or the month is not over): it is paid out once
     /// the refund window has closed on its last day.
     PeriodOpen,
+    /// The cart holds nothing to buy.
+    CartEmpty,
+    /// The cart holds as many offers as it can (`cart::CART_MAX`).
+    CartFull,
 }
 
 impl MarketRule {
-    pub const ALL: [MarketRule; 13] = [
+    pub const ALL: [MarketRule; 15] = [
         MarketRule::NotForSale,
         MarketRule::ExclusiveTaken,
         MarketRule::WalletShort,
@@ -81,6 +86,8 @@ impl MarketRule {
         MarketRule::AlreadyListed,
         MarketRule::PaidOut,
         MarketRule::PeriodOpen,
+        MarketRule::CartEmpty,
+        MarketRule::CartFull,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -98,6 +105,8 @@ impl MarketRule {
             MarketRule::AlreadyListed => "market.already_listed",
             MarketRule::PaidOut => "market.paid_out",
             MarketRule::PeriodOpen => "market.period_open",
+            MarketRule::CartEmpty => "market.cart_empty",
+            MarketRule::CartFull => "market.cart_full",
         }
     }
 }
@@ -442,9 +451,11 @@ pub struct Licence {
     pub refunded_at: Option<Millis>,
     /// Its certificate's public address ends with it: `/licences/verify/{verify_code}`.
     pub verify_code: Option<String>,
+    /// The order that bought it with others from a cart, if one did.
+    pub order_id: Option<Uuid>,
 }
 
-const LICENCE_COLS: &str = "id, org_id, seller_org_id, listing_id, offer_id, kind, title, title_zh, price, currency, media, territory, starts_on, ends_on, exclusive, ai_training, share_bp, contributor_amount, fee_amount, batch_id, refund_batch_id, state, key, created_by, created_at, refunded_at, verify_code";
+const LICENCE_COLS: &str = "id, org_id, seller_org_id, listing_id, offer_id, kind, title, title_zh, price, currency, media, territory, starts_on, ends_on, exclusive, ai_training, share_bp, contributor_amount, fee_amount, batch_id, refund_batch_id, state, key, created_by, created_at, refunded_at, verify_code, order_id";
 
 impl FromRow for Licence {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -482,6 +493,7 @@ impl FromRow for Licence {
             created_at: r.get()?,
             refunded_at: r.get()?,
             verify_code: r.get()?,
+            order_id: r.get()?,
         })
     }
 }
@@ -1053,7 +1065,9 @@ impl Tenant<'_> {
             let (scope, key) = (self.scope().clone(), key.clone());
             let done = self
                 .platform()
-                .write(move |tx| Box::pin(async move { sell(tx, &scope, offer_id, key).await }))
+                .write(move |tx| {
+                    Box::pin(async move { sell(tx, &scope, offer_id, key, None).await })
+                })
                 .await;
             match done {
                 // Two first sales in one currency opened the same account at once, or a retry
@@ -1694,12 +1708,13 @@ impl FromRow for Party {
     }
 }
 
-/// The checkout's write: see [`Tenant::checkout`].
+/// The checkout's write (see [`Tenant::checkout`]), and each sale of a cart's order.
 async fn sell(
     tx: &mut WriteTx<'_>,
     scope: &TenantScope,
     offer_id: Uuid,
     key: Option<String>,
+    order_id: Option<Uuid>,
 ) -> Result<Licence> {
     let buyer = scope.org_id;
     let fingerprint = blake3::hash(offer_id.as_bytes()).to_hex().to_string();
@@ -1908,11 +1923,12 @@ async fn sell(
         created_at: Millis(now),
         refunded_at: None,
         verify_code: Some(random_secret(12)),
+        order_id,
     };
     tx.execute(
         &format!(
             "INSERT INTO market_licences ({LICENCE_COLS}, fingerprint, licensee_name, contributor_name, agreement_id)
-             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $23, $26, $27, $28)"
+             VALUES ($2, $1, $3, $4, $5, $6, $7, $24, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL, 'active', $20, $21, $22, NULL, $25, $29, $23, $26, $27, $28)"
         ),
         &[
             buyer.into(),
@@ -1943,6 +1959,7 @@ async fn sell(
             name_of(buyer).into(),
             name_of(seller).into(),
             agreement_id.into(),
+            order_id.into(),
         ],
     )
     .await?;

@@ -11,6 +11,7 @@
 //! original while the link lives and its licence stands, to whoever holds the link (it is made
 //! for one member of the buying organisation, for an hour).
 
+mod cart;
 mod royalties;
 
 use askama::Template;
@@ -60,6 +61,9 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             "/app/market/licences/{licence_id}/certificate",
             get(certificate),
         )
+        .route("/app/market/cart", get(cart::cart).post(cart::add))
+        .route("/app/market/cart/checkout", post(cart::checkout))
+        .route("/app/market/cart/{offer_id}/remove", post(cart::remove))
         .route("/app/market/earnings", get(royalties::earnings))
         .route(
             "/app/market/payouts",
@@ -289,17 +293,28 @@ struct Tabs {
     selling: bool,
     /// The platform operator's payouts and contributors' terms, for its finance readers.
     payouts: bool,
+    /// Those who buy have a cart; what it holds.
+    buyer: bool,
+    cart: i64,
 }
 
 async fn tabs(state: &State, cx: &Ctx, active: &'static str) -> Result<Tabs, ApiError> {
     let payouts = cx.scope.can(Permission::ReadLedger)
         && state.store.tenant(&cx.scope).org().await?.kind
             == mstation_core::OrgKind::PlatformOperator;
+    let buyer = cx.scope.can(Permission::BuyLicences);
+    let cart = if buyer {
+        state.store.tenant(&cx.scope).cart_count().await?
+    } else {
+        0
+    };
     Ok(Tabs {
         active,
         licences: cx.scope.can(Permission::UseLicences),
         selling: cx.scope.can(Permission::SellListings),
         payouts,
+        buyer,
+        cart,
     })
 }
 
