@@ -249,7 +249,9 @@ impl Code {
                 | MarketRule::RefundClosed
                 | MarketRule::AlreadyListed
                 | MarketRule::PaidOut
-                | MarketRule::PeriodOpen => StatusCode::CONFLICT,
+                | MarketRule::PeriodOpen
+                | MarketRule::ReleaseReliedOn
+                | MarketRule::NotHeld => StatusCode::CONFLICT,
                 MarketRule::OwnListing
                 | MarketRule::NoOffers
                 | MarketRule::KeyReused

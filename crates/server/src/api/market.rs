@@ -12,6 +12,8 @@ use mstation_core::market::{Category, LicenceKind};
 use mstation_store::Page;
 use mstation_store::market::cart::{Cart, CartOrder};
 use mstation_store::market::payouts::{Agreement, Payout, PayoutLine, Terms};
+use mstation_store::market::releases::{Release, ReleaseKind};
+use mstation_store::market::review::HeldListing;
 use mstation_store::market::search::{
     DurationBucket, Facets, Filters, Found, FpsBucket, Lang, Order, PriceBucket, Resolution,
 };
@@ -57,6 +59,11 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(get_cart, add_to_cart))
         .routes(routes!(remove_from_cart))
         .routes(routes!(checkout_cart))
+        .routes(routes!(list_releases, add_release))
+        .routes(routes!(remove_release))
+        .routes(routes!(release_link))
+        .routes(routes!(held_listings))
+        .routes(routes!(review_listing))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -829,4 +836,141 @@ async fn checkout_cart(
         .checkout_cart(input.key)
         .await?;
     Ok((StatusCode::CREATED, Json(o)))
+}
+
+/// The model and property releases on one of the organisation's listings.
+#[utoipa::path(get, path = "/api/v1/market/listings/{listing_id}/releases", tag = "market", params(("listing_id" = Uuid, Path)),
+    responses((status = 200, body = Items<Release>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_releases(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+) -> ApiResult<Json<Items<Release>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::SellListings)?)
+            .releases(listing_id)
+            .await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseInput {
+    pub kind: ReleaseKind,
+    /// Whom or what it releases, 1 to 200 characters ("Li Na", "Yu Garden").
+    pub name: String,
+    /// The signed document: one of the organisation's files.
+    pub media_file_id: Uuid,
+}
+
+/// Attaches a model or property release to one of the organisation's listings (at most 20):
+/// the storefront says it is on file, and licensees download a copy.
+#[utoipa::path(post, path = "/api/v1/market/listings/{listing_id}/releases", tag = "market", params(("listing_id" = Uuid, Path)),
+    request_body = ReleaseInput,
+    responses((status = 201, body = Release), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_release(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+    Body(input): Body<ReleaseInput>,
+) -> ApiResult<(StatusCode, Json<Release>)> {
+    let r = state
+        .store
+        .tenant(m.may(Permission::SellListings)?)
+        .add_release(listing_id, input.kind, &input.name, input.media_file_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// Takes a release off a listing, while no licence was sold on it
+/// (`market.release_relied_on` after).
+#[utoipa::path(delete, path = "/api/v1/market/listings/{listing_id}/releases/{release_id}", tag = "market",
+    params(("listing_id" = Uuid, Path), ("release_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn remove_release(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((listing_id, release_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(m.may(Permission::SellListings)?)
+        .remove_release(listing_id, release_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A link that downloads a copy of a release on file for the licence's listing, good for an
+/// hour and only while the licence stands.
+#[utoipa::path(post, path = "/api/v1/market/licences/{licence_id}/releases/{release_id}/download", tag = "market",
+    params(("licence_id" = Uuid, Path), ("release_id" = Uuid, Path)),
+    responses((status = 201, body = DownloadLink), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn release_link(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((licence_id, release_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<(StatusCode, Json<DownloadLink>)> {
+    let link = state
+        .store
+        .tenant(m.may(Permission::UseLicences)?)
+        .release_link(licence_id, release_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+/// The listings held for review, each beside the listing on sale it copies: the platform
+/// operator's team, only.
+#[utoipa::path(get, path = "/api/v1/market/review", tag = "market",
+    responses((status = 200, body = Items<HeldListing>), (status = 403, body = Problem)))]
+async fn held_listings(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<HeldListing>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ManageOrg)?)
+            .held_listings()
+            .await?,
+    }))
+}
+
+/// What the review decides.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The listing goes on sale.
+    Approve,
+    /// The listing is withdrawn for good.
+    Refuse,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub decision: Decision,
+}
+
+/// Decides a held listing: on sale, or refused (withdrawn for good). The platform operator's
+/// team, only; to anyone else there is no such listing to review.
+#[utoipa::path(post, path = "/api/v1/market/review/{listing_id}", tag = "market", params(("listing_id" = Uuid, Path)),
+    request_body = ReviewInput,
+    responses((status = 200, body = Listing), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn review_listing(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(listing_id): Path<Uuid>,
+    Body(input): Body<ReviewInput>,
+) -> ApiResult<Json<Listing>> {
+    let l = state
+        .store
+        .tenant(m.may(Permission::ManageOrg)?)
+        .review_listing(listing_id, matches!(input.decision, Decision::Approve))
+        .await?;
+    state.index_listings(&[listing_id]).await;
+    Ok(Json(l))
 }

@@ -434,3 +434,113 @@ async fn a_cart_is_filled_from_listings_and_bought_as_one_order_through_the_page
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_is_attached_in_the_editor_and_shown_on_file_in_the_storefront() {
+    on_every_backend(|srv| async move {
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Films", "bravo").await;
+        let file = srv.upload(&seller.token, "L011C001.mov", b"a portrait".to_vec()).await;
+        let doc = srv.upload(&seller.token, "release-li-na.pdf", b"%PDF-1.4 Li Na".to_vec()).await;
+        let (_, l) = srv
+            .post(&seller.token, "/api/v1/market/listings",
+                  json!({"media_file_id": file, "category": "footage", "title_en": "Portrait at the window", "title_zh": "窗边肖像"}))
+            .await;
+        let listing = l["id"].as_str().unwrap().to_string();
+        let (s, _) = srv
+            .post(&seller.token, &format!("/api/v1/market/listings/{listing}/offers"),
+                  json!({"kind": "rf_standard", "price": "30.00", "currency": "CNY"}))
+            .await;
+        assert_eq!(s, 201);
+
+        let sell = Browser::sign_in(&srv, &seller.owner.email, PASSWORD).await;
+        let edit = format!("/app/market/selling/{listing}");
+        let (_, page) = sell.get(&edit).await;
+        assert!(page.contains("data-testid=\"no-releases\"") && page.contains("release-li-na.pdf"), "{page}");
+        let (s, bad) = sell
+            .post(&format!("{edit}/releases"), &[("kind", "model"), ("name", ""), ("media_file_id", doc.as_str())])
+            .await;
+        assert_eq!(s, 422);
+        assert!(bad.contains("class=\"flash error\""), "{bad}");
+        let (s, r) = sell
+            .post(&format!("{edit}/releases"), &[("kind", "model"), ("name", "Zhou Xun"), ("media_file_id", doc.as_str())])
+            .await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = sell.get(&edit).await;
+        assert!(text(&page).contains("Model release Zhou Xun release-li-na.pdf"), "{}", text(&page));
+        let (s, _) = sell.post(&format!("{edit}/publish"), &[]).await;
+        assert_eq!(s, 303);
+
+        let buy = Browser::sign_in(&srv, &buyer.owner.email, PASSWORD).await;
+        let store = format!("/app/market/store/{listing}");
+        let (_, page) = buy.get(&store).await;
+        assert!(text(&page).contains("Releases on file Model release: Zhou Xun") && !page.contains("release-li-na.pdf"), "{}", text(&page));
+        for b in [&buy, &sell] {
+            let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
+            assert_eq!(s, 303);
+        }
+        let english = market_texts();
+        for (b, path) in [(&buy, store.clone()), (&sell, edit.clone())] {
+            let (_, page) = b.get(&path).await;
+            let shown = text(&page);
+            for e in &english {
+                assert!(!shown.contains(e.as_str()), "{path} shows English {e:?}: {shown}");
+            }
+            assert!(shown.contains("肖像授权书"), "{shown}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_reviews_a_held_listing_through_its_page() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        srv.person(&op, "books@m-station.example", "Books", Role::Finance).await;
+        let first = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let copier = srv.tenant("Delta Grading", "delta-grading").await;
+        let mut listings = Vec::new();
+        for t in [&first, &copier] {
+            let file = srv.upload(&t.token, "N013C001.cube", b"the same look".to_vec()).await;
+            let (_, l) = srv
+                .post(&t.token, "/api/v1/market/listings",
+                      json!({"media_file_id": file, "category": "lut", "title_en": "Harbour look", "title_zh": "港口调色"}))
+                .await;
+            let listing = l["id"].as_str().unwrap().to_string();
+            srv.post(&t.token, &format!("/api/v1/market/listings/{listing}/offers"),
+                     json!({"kind": "rf_standard", "price": "5.00", "currency": "CNY"})).await;
+            srv.post(&t.token, &format!("/api/v1/market/listings/{listing}/publish"), json!({})).await;
+            listings.push(listing);
+        }
+        let admin = Browser::sign_in(&srv, &op.owner.email, PASSWORD).await;
+        let (s, page) = admin.get("/app/market/review").await;
+        assert_eq!(s, 200, "{page}");
+        let shown = text(&page);
+        assert!(shown.contains("Delta Grading") && shown.contains("Harbour Stock") && shown.contains("The same file"), "{shown}");
+        assert!(page.contains(&format!("data-held=\"{}\"", listings[1])), "{page}");
+        // The operator's finance reads the market's books, not its review; a contributor neither.
+        let books = Browser::sign_in(&srv, "books@m-station.example", PASSWORD).await;
+        let (s, _) = books.get("/app/market/review").await;
+        assert_eq!(s, 403);
+        let contributor = Browser::sign_in(&srv, &copier.owner.email, PASSWORD).await;
+        let (s, _) = contributor.get("/app/market/review").await;
+        assert_eq!(s, 403);
+        // In Chinese, no English.
+        let (s, _) = admin.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = admin.get("/app/market/review").await;
+        let shown = text(&page);
+        for e in market_texts() {
+            assert!(!shown.contains(e.as_str()), "the review page shows English {e:?}: {shown}");
+        }
+        assert!(shown.contains("相同的文件"), "{shown}");
+        // Put on sale from the page.
+        let (s, r) = admin.post(&format!("/app/market/review/{}", listings[1]), &[("decision", "approve")]).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = admin.get("/app/market/review").await;
+        assert!(page.contains("data-testid=\"nothing-held\""), "{page}");
+        let (_, l) = srv.get(&copier.token, &format!("/api/v1/market/listings/{}", listings[1])).await;
+        assert_eq!(l["status"], "published");
+    })
+    .await;
+}

@@ -117,6 +117,9 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("GET", "/api/v1/market/terms" | "/api/v1/market/payouts") => SELLERS,
         ("POST", "/api/v1/market/agreements" | "/api/v1/market/payout-batches") => LEDGER_KEEPERS,
         ("GET", "/api/v1/market/payout-batches") => LEDGER_READERS,
+        // The review of held listings: the operator's administrators (refused to any other
+        // organisation by the store).
+        (_, p) if p.starts_with("/api/v1/market/review") => ADMINS,
         // A member's own cart: those who buy for the organisation.
         (_, p) if p.starts_with("/api/v1/market/cart") => BUYERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,

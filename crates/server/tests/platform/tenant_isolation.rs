@@ -430,6 +430,14 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{draft_offer}");
+    let (s, release) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/market/listings/{}/releases", id(&listing)),
+            json!({"kind": "model", "name": "Alpha Lead", "media_file_id": media["items"][0]["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{release}");
     let stock = srv
         .upload(&c.token, "charlie_stock.mov", b"charlie's stock".to_vec())
         .await;
@@ -485,6 +493,7 @@ pub(crate) async fn one_of_everything(
     HashMap::from([
         ("agreement_id", id(&agreement)),
         ("offer_id", id(&draft_offer)),
+        ("release_id", id(&release)),
         ("listing_id", id(&listing)),
         ("licence_id", id(&licence)),
         ("ingest_id", ingest_id),

@@ -13,6 +13,8 @@
 
 pub mod cart;
 pub mod payouts;
+pub mod releases;
+pub mod review;
 pub mod search;
 
 use mstation_core::ledger::{Currency, Kind, LedgerRule, Purpose};
@@ -69,10 +71,14 @@ pub enum MarketRule {
     CartEmpty,
     /// The cart holds as many offers as it can (`cart::CART_MAX`).
     CartFull,
+    /// Licences were sold on the listing with the release on file: it stays.
+    ReleaseReliedOn,
+    /// The listing is not held for review.
+    NotHeld,
 }
 
 impl MarketRule {
-    pub const ALL: [MarketRule; 15] = [
+    pub const ALL: [MarketRule; 17] = [
         MarketRule::NotForSale,
         MarketRule::ExclusiveTaken,
         MarketRule::WalletShort,
@@ -88,6 +94,8 @@ impl MarketRule {
         MarketRule::PeriodOpen,
         MarketRule::CartEmpty,
         MarketRule::CartFull,
+        MarketRule::ReleaseReliedOn,
+        MarketRule::NotHeld,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -107,6 +115,8 @@ impl MarketRule {
             MarketRule::PeriodOpen => "market.period_open",
             MarketRule::CartEmpty => "market.cart_empty",
             MarketRule::CartFull => "market.cart_full",
+            MarketRule::ReleaseReliedOn => "market.release_relied_on",
+            MarketRule::NotHeld => "market.not_held",
         }
     }
 }
@@ -305,6 +315,8 @@ pub struct PublicListing {
     /// Whether its watermarked preview is made (`GET /api/v1/market/store/{id}/preview`).
     pub preview: bool,
     pub offers: Vec<Offer>,
+    /// The model and property releases on file: whom or what, never the document.
+    pub releases: Vec<releases::ReleaseOnFile>,
 }
 
 const PUBLIC_COLS: &str = "l.id, l.org_id, o.name, l.category, l.title_en, l.title_zh, l.description_en, l.description_zh, l.keywords, l.published_at, f.size, f.probe, CAST(CASE WHEN l.preview_hash IS NULL THEN 0 ELSE 1 END AS BIGINT)";
@@ -340,6 +352,7 @@ impl FromRow for PublicListing {
             technical: Technical::of(size, probe.as_deref()),
             preview: preview != 0,
             offers: Vec::new(),
+            releases: Vec::new(),
         })
     }
 }
@@ -1369,11 +1382,18 @@ impl Platform<'_> {
         );
         let args: Vec<crate::Arg> = items.iter().map(|l| l.id.into()).collect();
         let offers: Vec<Offer> = self.read(&text, &args).await?;
+        let ids: Vec<Uuid> = items.iter().map(|l| l.id).collect();
+        let on_file = self.releases_on_file(&ids).await?;
         for l in items.iter_mut() {
             l.offers = offers
                 .iter()
                 .filter(|o| o.listing_id == l.id)
                 .cloned()
+                .collect();
+            l.releases = on_file
+                .iter()
+                .filter(|(listing, _)| *listing == l.id)
+                .map(|(_, r)| r.clone())
                 .collect();
         }
         Ok(())
@@ -1436,8 +1456,10 @@ impl Platform<'_> {
              FROM market_downloads d
              JOIN market_licences l ON l.id = d.licence_id AND l.org_id = d.org_id
              JOIN market_listings s ON s.id = l.listing_id
-             JOIN media_files f ON f.id = s.media_file_id AND f.org_id = s.org_id
-             WHERE d.token_hash = $1 AND d.expires_at > $2 AND l.state = 'active'",
+             LEFT JOIN market_releases r ON r.id = d.release_id AND r.listing_id = s.id
+             JOIN media_files f ON f.id = COALESCE(r.media_file_id, s.media_file_id) AND f.org_id = s.org_id
+             WHERE d.token_hash = $1 AND d.expires_at > $2 AND l.state = 'active'
+               AND (d.release_id IS NULL OR r.id IS NOT NULL)",
             &[hash_secret(token).into(), now_ms().into()],
         )
         .await
@@ -1548,25 +1570,34 @@ async fn hold_near_duplicates(
     id: Uuid,
     likeness: &[u64],
 ) -> Result<()> {
-    let me: Option<(String, Option<Millis>)> = tx
+    let me: Option<(String, Option<Millis>, Option<Millis>)> = tx
         .query_opt(
             &format!(
-                "SELECT status, published_at FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                "SELECT status, published_at, reviewed_at FROM market_listings WHERE org_id = $1 AND id = $2{}",
                 tx.lock_rows()
             ),
             &[org_id.into(), id.into()],
         )
         .await?;
-    let Some((status, Some(at))) = me else {
+    let Some((status, Some(at), reviewed)) = me else {
         return Ok(());
     };
     if status != ListingStatus::Published.as_str() {
         return Ok(());
     }
+    // One the operator's team put on sale after a review is held by no likeness; it is still
+    // the first that later copies are held against.
     let others: Vec<(Uuid, Uuid, String, Option<Millis>)> = tx
         .query(
             "SELECT org_id, id, likeness, published_at FROM market_listings
              WHERE status = 'published' AND likeness IS NOT NULL AND org_id <> $1",
+            &[org_id.into()],
+        )
+        .await?;
+    let reviewed_ones: Vec<(Uuid,)> = tx
+        .query(
+            "SELECT id FROM market_listings
+             WHERE status = 'published' AND likeness IS NOT NULL AND org_id <> $1 AND reviewed_at IS NOT NULL",
             &[org_id.into()],
         )
         .await?;
@@ -1588,10 +1619,13 @@ async fn hold_near_duplicates(
         }
     }
     match first {
+        Some(_) if reviewed.is_some() => Ok(()),
         Some((_, original)) => hold(tx, org_id, id, original).await,
         None => {
             for (org, other) in later {
-                hold(tx, org, other, id).await?;
+                if !reviewed_ones.iter().any(|(r,)| *r == other) {
+                    hold(tx, org, other, id).await?;
+                }
             }
             Ok(())
         }

@@ -12,6 +12,7 @@
 //! for one member of the buying organisation, for an hour).
 
 mod cart;
+mod review;
 mod royalties;
 
 use askama::Template;
@@ -23,6 +24,7 @@ use axum::routing::{get, post};
 use mstation_core::Permission;
 use mstation_core::ledger::Purpose;
 use mstation_core::market::{Category, LicenceKind, Terms};
+use mstation_store::market::releases::ReleaseKind;
 use mstation_store::market::search::{
     DurationBucket, FacetCount, Filters, FpsBucket, Lang as SearchLang, Order, PriceBucket,
     Resolution,
@@ -55,6 +57,18 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/market/selling", get(selling).post(new_listing))
         .route("/app/market/selling/{listing_id}", get(editor))
         .route("/app/market/selling/{listing_id}/offers", post(add_offer))
+        .route(
+            "/app/market/selling/{listing_id}/releases",
+            post(add_release),
+        )
+        .route(
+            "/app/market/selling/{listing_id}/releases/{release_id}/remove",
+            post(remove_release),
+        )
+        .route(
+            "/app/market/licences/{licence_id}/releases/{release_id}/download",
+            post(release_link),
+        )
         .route("/app/market/selling/{listing_id}/publish", post(publish))
         .route("/app/market/selling/{listing_id}/withdraw", post(withdraw))
         .route(
@@ -64,6 +78,8 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/market/cart", get(cart::cart).post(cart::add))
         .route("/app/market/cart/checkout", post(cart::checkout))
         .route("/app/market/cart/{offer_id}/remove", post(cart::remove))
+        .route("/app/market/review", get(review::review))
+        .route("/app/market/review/{listing_id}", post(review::decide))
         .route("/app/market/earnings", get(royalties::earnings))
         .route(
             "/app/market/payouts",
@@ -293,15 +309,21 @@ struct Tabs {
     selling: bool,
     /// The platform operator's payouts and contributors' terms, for its finance readers.
     payouts: bool,
+    /// The platform operator's review of held listings, for its administrators.
+    review: bool,
     /// Those who buy have a cart; what it holds.
     buyer: bool,
     cart: i64,
 }
 
 async fn tabs(state: &State, cx: &Ctx, active: &'static str) -> Result<Tabs, ApiError> {
-    let payouts = cx.scope.can(Permission::ReadLedger)
+    let books = cx.scope.can(Permission::ReadLedger);
+    let admin = cx.scope.can(Permission::ManageOrg);
+    let operator = (books || admin)
         && state.store.tenant(&cx.scope).org().await?.kind
             == mstation_core::OrgKind::PlatformOperator;
+    let payouts = operator && books;
+    let review = operator && admin;
     let buyer = cx.scope.can(Permission::BuyLicences);
     let cart = if buyer {
         state.store.tenant(&cx.scope).cart_count().await?
@@ -313,6 +335,7 @@ async fn tabs(state: &State, cx: &Ctx, active: &'static str) -> Result<Tabs, Api
         licences: cx.scope.can(Permission::UseLicences),
         selling: cx.scope.can(Permission::SellListings),
         payouts,
+        review,
         buyer,
         cart,
     })
@@ -464,6 +487,8 @@ struct ListingPage {
     key: String,
     /// Listings on sale like this one.
     similar: Vec<Card>,
+    /// The releases on file, as a person reads them.
+    releases: Vec<String>,
 }
 
 async fn listing_page_with(
@@ -518,6 +543,7 @@ async fn listing_page_with(
         own: l.contributor_org_id == cx.scope.org_id,
         wallets,
         key: format!("page-{}", Uuid::now_v7()),
+        releases: l.releases.iter().map(release_label).collect(),
         // Neighbours are a help, not the page: without them the listing still shows.
         similar: match crate::api::market::similar_listings(state, listing_id, 6).await {
             Ok(found) => found.iter().map(|s| card(lang, s)).collect(),
@@ -600,6 +626,8 @@ struct LicenceRow {
     bought: String,
     active: bool,
     refundable: bool,
+    /// The releases on file for its listing: id and what the button says.
+    releases: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -640,6 +668,8 @@ async fn licences_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
     cx.need(Permission::UseLicences)?;
     let q = crate::extract::list_query(Some(200), None, Some("-created_at"))?;
     let page = state.store.tenant(&cx.scope).licences(&q).await?;
+    let listings: Vec<Uuid> = page.items.iter().map(|l| l.listing_id).collect();
+    let on_file = state.store.platform().releases_on_file(&listings).await?;
     let now = mstation_store::now_ms();
     let licences = page
         .items
@@ -655,6 +685,11 @@ async fn licences_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
             bought: cx.time(l.created_at.0),
             active: l.state == "active",
             refundable: l.state == "active" && now - l.created_at.0 <= REFUND_WINDOW_MS,
+            releases: on_file
+                .iter()
+                .filter(|(listing, _)| *listing == l.listing_id)
+                .map(|(_, r)| (r.id.to_string(), release_label(r)))
+                .collect(),
         })
         .collect();
     html(LicencesPage {
@@ -891,6 +926,38 @@ struct EditorPage {
     kinds: Vec<(&'static str, String)>,
     media: Vec<(&'static str, String)>,
     typed: OfferTyped,
+    releases: Vec<ReleaseRow>,
+    files: Vec<(String, String)>,
+    release_kinds: Vec<(&'static str, String)>,
+}
+
+/// A release on a listing, as its editor shows it.
+struct ReleaseRow {
+    id: String,
+    kind: String,
+    name: String,
+    file: String,
+}
+
+/// A release as a person reads it: `Model release: Li Na`.
+fn release_label(r: &mstation_store::market::releases::ReleaseOnFile) -> String {
+    format!(
+        "{}: {}",
+        i18n::text(&format!("market-release-{}", r.kind.as_str())),
+        r.name
+    )
+}
+
+fn release_kinds() -> Vec<(&'static str, String)> {
+    [ReleaseKind::Model, ReleaseKind::Property]
+        .iter()
+        .map(|k| {
+            (
+                k.as_str(),
+                i18n::text(&format!("market-release-{}", k.as_str())),
+            )
+        })
+        .collect()
 }
 
 #[derive(Default, Clone, Deserialize)]
@@ -923,7 +990,19 @@ async fn editor_page(
     typed: OfferTyped,
 ) -> PageResult {
     cx.need(Permission::SellListings)?;
-    let l = state.store.tenant(&cx.scope).listing(listing_id).await?;
+    let store = state.store.tenant(&cx.scope);
+    let l = store.listing(listing_id).await?;
+    let releases = store.releases(listing_id).await?;
+    let files = store
+        .media_files(
+            None,
+            &crate::extract::list_query(Some(200), None, Some("-created_at"))?,
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|f| (f.id.to_string(), f.name))
+        .collect();
     let lang = i18n::current().code();
     let mut typed = typed;
     if typed.currency.is_empty() {
@@ -955,7 +1034,138 @@ async fn editor_page(
             .map(|m| (*m, i18n::text(&format!("market-media-{m}"))))
             .collect(),
         typed,
+        releases: releases
+            .iter()
+            .map(|r| ReleaseRow {
+                id: r.id.to_string(),
+                kind: i18n::text(&format!("market-release-{}", r.kind.as_str())),
+                name: r.name.clone(),
+                file: r.file_name.clone(),
+            })
+            .collect(),
+        files,
+        release_kinds: release_kinds(),
     })
+}
+
+#[derive(Deserialize)]
+struct ReleaseForm {
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    media_file_id: String,
+}
+
+/// Attaches a release to a listing from its editor.
+async fn add_release(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(listing_id): Path<Uuid>,
+    axum::Form(f): axum::Form<ReleaseForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    let attempt = async {
+        let kind =
+            ReleaseKind::parse(&f.kind).ok_or_else(|| ApiError::invalid("kind", "required"))?;
+        let file: Uuid = f
+            .media_file_id
+            .parse()
+            .map_err(|_| ApiError::invalid("media_file_id", "not_an_id"))?;
+        state
+            .store
+            .tenant(&cx.scope)
+            .add_release(listing_id, kind, &f.name, file)
+            .await?;
+        Ok::<_, ApiError>(())
+    };
+    match attempt.await {
+        Ok(()) => {
+            state.index_listings(&[listing_id]).await;
+            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
+        }
+        Err(e) => {
+            let status = e.status();
+            answered(
+                editor_page(
+                    &state,
+                    &cx,
+                    listing_id,
+                    Some(flash_of(e)),
+                    OfferTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
+    }
+}
+
+/// Takes a release off a listing from its editor.
+async fn remove_release(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((listing_id, release_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .remove_release(listing_id, release_id)
+        .await
+    {
+        Ok(()) => {
+            state.index_listings(&[listing_id]).await;
+            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(
+                editor_page(
+                    &state,
+                    &cx,
+                    listing_id,
+                    Some(flash_of(e)),
+                    OfferTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
+    }
+}
+
+/// Sends the browser on to a fresh download link of a release on file for the licence.
+async fn release_link(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((licence_id, release_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::UseLicences)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .release_link(licence_id, release_id)
+        .await
+    {
+        Ok(link) => Ok(Redirect::to(&link.url).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(licences_page(&state, &cx, Some(flash_of(e))).await, status)
+        }
+    }
 }
 
 async fn editor(
