@@ -854,13 +854,14 @@ async fn sales_keep_the_agreement_they_were_made_under_and_a_month_is_paid_out_o
         // share into its wallet, a line per currency; the same month again is the same batch.
         let (_, end) = mstation_store::market::payouts::month_bounds(month).unwrap();
         let paid_at = end + mstation_store::market::REFUND_WINDOW_MS + DAY;
-        let (batch, made) = srv
-            .store()
-            .tenant(&scope_of(&op))
-            .pay_out(month, paid_at)
-            .await
-            .unwrap();
-        assert!(made);
+        // Two payouts of the month at once: one batch.
+        let books = scope_of(&op);
+        let (one, two) = (srv.store().tenant(&books), srv.store().tenant(&books));
+        let (first, second) =
+            tokio::join!(one.pay_out(month, paid_at), two.pay_out(month, paid_at));
+        let ((batch, made), (twin, made_too)) = (first.unwrap(), second.unwrap());
+        assert_eq!((batch.id == twin.id, made ^ made_too), (true, true));
+        let batch = if made { batch } else { twin };
         assert_eq!((batch.sales, batch.lines.len()), (1, 1));
         assert_eq!(
             (batch.lines[0].org_id, batch.lines[0].amount),
@@ -1167,6 +1168,25 @@ async fn a_cart_buys_every_licence_in_it_together_or_none() {
         assert_eq!(r.status().as_u16(), 404);
         let (_, theirs) = srv.get(&fin, "/api/v1/market/cart").await;
         assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
+
+        // Two checkouts of one cart at once: one order, paid once; the other finds it empty.
+        let (s, _) = srv.post(&buyer.token, "/api/v1/market/cart", json!({"offer_id": rf2})).await;
+        assert_eq!(s, 200);
+        let before = held(&srv, &buyer).await.0;
+        let (a, b) = tokio::join!(
+            srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({})),
+            srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({}))
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 422], "{a:?} {b:?}");
+        assert_eq!(held(&srv, &buyer).await.0, before - 30_00, "paid once");
+        // A key used for an order does not buy a cart filled since.
+        srv.post(&buyer.token, "/api/v1/market/cart", json!({"offer_id": rf2})).await;
+        let (s, v) = srv.post(&buyer.token, "/api/v1/market/cart/checkout", json!({"key": "order-2"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("market.key_reused")), "{v}");
+        let (_, cart) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        assert_eq!(cart["items"].as_array().unwrap().len(), 1, "the cart stays as it was");
     })
     .await;
 }

@@ -180,7 +180,8 @@ impl Tenant<'_> {
                     return Err(MarketRule::CartFull.into());
                 }
                 tx.execute(
-                    "INSERT INTO market_cart (org_id, user_id, offer_id, added_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO market_cart (org_id, user_id, offer_id, added_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (org_id, user_id, offer_id) DO NOTHING",
                     &[org.into(), user.into(), offer_id.into(), Millis(now_ms()).into()],
                 )
                 .await?;
@@ -244,6 +245,14 @@ async fn order(
     key: Option<String>,
 ) -> Result<CartOrder> {
     let (org, user) = (scope.org_id, scope.user_id);
+    // The cart's rows taken first: a second checkout of the same cart waits here, then finds
+    // it empty; an offer added meanwhile stays for the next order. A refusal puts them back.
+    let taken: Vec<(Uuid,)> = tx
+        .query(
+            "DELETE FROM market_cart WHERE org_id = $1 AND user_id = $2 RETURNING offer_id",
+            &[org.into(), user.into()],
+        )
+        .await?;
     if let Some(k) = &key {
         let made: Option<(Uuid, Uuid, Millis)> = tx
             .query_opt(
@@ -252,6 +261,11 @@ async fn order(
             )
             .await?;
         if let Some((id, created_by, created_at)) = made {
+            // The key answers its order when asked again (the cart it emptied is still
+            // empty); with a cart filled since, it is another order's key.
+            if !taken.is_empty() {
+                return Err(MarketRule::KeyReused.into());
+            }
             let licences = tx
                 .query(
                     &format!(
@@ -270,16 +284,50 @@ async fn order(
             });
         }
     }
-    // In the listings' order, so two carts lock them one way.
-    let offers: Vec<(Uuid,)> = tx
+    if taken.is_empty() {
+        return Err(MarketRule::CartEmpty.into());
+    }
+    // What the order locks, before any sale: its listings, then every account it can move
+    // money between, each set in id order (the order a single checkout takes too: its listing,
+    // then its accounts in one statement), so two orders, or an order and a checkout or a
+    // payout, never wait on each other in a circle.
+    let marks: Vec<String> = (1..=taken.len()).map(|k| format!("${k}")).collect();
+    let ids: Vec<crate::Arg> = taken.iter().map(|(o,)| (*o).into()).collect();
+    let offers: Vec<(Uuid, Uuid, Uuid)> = tx
         .query(
-            "SELECT c.offer_id FROM market_cart c JOIN market_offers o ON o.id = c.offer_id
-             WHERE c.org_id = $1 AND c.user_id = $2 ORDER BY o.listing_id, o.id",
-            &[org.into(), user.into()],
+            &format!(
+                "SELECT id, listing_id, org_id FROM market_offers WHERE id IN ({}) ORDER BY listing_id, id",
+                marks.join(", ")
+            ),
+            &ids,
         )
         .await?;
-    if offers.is_empty() {
-        return Err(MarketRule::CartEmpty.into());
+    if !tx.lock_rows().is_empty() {
+        let listings: Vec<crate::Arg> = offers.iter().map(|o| o.1.into()).collect();
+        let marks: Vec<String> = (1..=listings.len()).map(|k| format!("${k}")).collect();
+        tx.query::<(Uuid,)>(
+            &format!(
+                "SELECT id FROM market_listings WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                marks.join(", ")
+            ),
+            &listings,
+        )
+        .await?;
+        let operator = super::operator_of(tx).await?;
+        let mut args: Vec<crate::Arg> = vec![operator.into(), org.into()];
+        args.extend(offers.iter().map(|o| crate::Arg::from(o.2)));
+        let sellers: Vec<String> = (3..=args.len()).map(|k| format!("${k}")).collect();
+        tx.query::<(Uuid,)>(
+            &format!(
+                "SELECT id FROM ledger_accounts WHERE org_id = $1
+                   AND ((holder_org_id = $2 AND purpose = 'wallet') OR purpose = 'platform_fees'
+                        OR (purpose = 'royalties_payable' AND holder_org_id IN ({})))
+                 ORDER BY id FOR UPDATE",
+                sellers.join(", ")
+            ),
+            &args,
+        )
+        .await?;
     }
     let id = new_id();
     let now = Millis(now_ms());
@@ -297,14 +345,9 @@ async fn order(
     )
     .await?;
     let mut licences = Vec::with_capacity(offers.len());
-    for (offer,) in offers {
+    for (offer, _, _) in offers {
         licences.push(sell(tx, scope, offer, None, Some(id)).await?);
     }
-    tx.execute(
-        "DELETE FROM market_cart WHERE org_id = $1 AND user_id = $2",
-        &[org.into(), user.into()],
-    )
-    .await?;
     let order = CartOrder {
         id,
         org_id: org,

@@ -1554,10 +1554,16 @@ pub(crate) async fn preview_tx(
         return Err(StoreError::NotFound { entity: "listing" });
     }
     if !likeness.is_empty() {
+        // One comparison at a time across the platform: two copies whose jobs end together
+        // each see the other's likeness.
+        tx.take_turns(LIKENESS_TURN).await?;
         hold_near_duplicates(tx, org_id, listing, likeness).await?;
     }
     Ok(())
 }
+
+/// The turn every comparison of likenesses takes (`WriteTx::take_turns`).
+const LIKENESS_TURN: i64 = 0x6c69_6b65_6e65_7373;
 
 /// Compares the picture of the listing `id` (on sale) with every other contributor's listing
 /// on sale whose likeness is known, and holds for review the later of each near-duplicate
@@ -1622,6 +1628,7 @@ async fn hold_near_duplicates(
         Some(_) if reviewed.is_some() => Ok(()),
         Some((_, original)) => hold(tx, org_id, id, original).await,
         None => {
+            later.sort_by_key(|(_, other)| *other);
             for (org, other) in later {
                 if !reviewed_ones.iter().any(|(r,)| *r == other) {
                     hold(tx, org, other, id).await?;

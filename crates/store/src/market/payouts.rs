@@ -471,15 +471,33 @@ async fn pay(
         ],
     )
     .await?;
+    // The month's standing sales marked first (their rows locked, their state read again), then
+    // summed from what was marked: a refund that got there first is in neither.
+    tx.execute(
+        "UPDATE market_licences SET payout_id = $1
+         WHERE created_at >= $2 AND created_at < $3 AND state = 'active' AND payout_id IS NULL",
+        &[id.into(), start.into(), end.into()],
+    )
+    .await?;
     let owed: Vec<(Uuid, String, i64, i64)> = tx
         .query(
             "SELECT seller_org_id, currency, CAST(SUM(contributor_amount) AS BIGINT), COUNT(*)
-             FROM market_licences
-             WHERE created_at >= $1 AND created_at < $2 AND state = 'active' AND payout_id IS NULL
+             FROM market_licences WHERE payout_id = $1
              GROUP BY seller_org_id, currency ORDER BY seller_org_id, currency",
-            &[start.into(), end.into()],
+            &[id.into()],
         )
         .await?;
+    // Every account the payout moves money between, locked at once in id order (a sale's
+    // order), so a payout of more than one ledger batch never waits on a sale in a circle.
+    if !tx.lock_rows().is_empty() {
+        tx.query::<(Uuid,)>(
+            "SELECT id FROM ledger_accounts WHERE org_id = $1 AND purpose IN ('royalties_payable', 'wallet')
+               AND holder_org_id IN (SELECT seller_org_id FROM market_licences WHERE payout_id = $2)
+             ORDER BY id FOR UPDATE",
+            &[operator.into(), id.into()],
+        )
+        .await?;
+    }
     let actor = Actor::of(scope);
     let mut lines = Vec::with_capacity(owed.len());
     let mut batch = Vec::new();
@@ -529,12 +547,6 @@ async fn pay(
         line.transfer_id = paid.next().map(|t| t.id);
     }
     let sales: i64 = lines.iter().map(|l| l.sales).sum();
-    tx.execute(
-        "UPDATE market_licences SET payout_id = $1
-         WHERE created_at >= $2 AND created_at < $3 AND state = 'active' AND payout_id IS NULL",
-        &[id.into(), start.into(), end.into()],
-    )
-    .await?;
     tx.execute(
         "UPDATE market_payouts SET sales = $3 WHERE org_id = $1 AND id = $2",
         &[operator.into(), id.into(), sales.into()],

@@ -137,6 +137,13 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
+                // The listing locked: two attached at once count one after the other.
+                let text = format!(
+                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
+                    .await?;
                 let held: i64 = tx
                     .scalar(
                         "SELECT COUNT(*) FROM market_releases WHERE org_id = $1 AND listing_id = $2",
@@ -182,16 +189,23 @@ impl Tenant<'_> {
     /// Takes a release off one of the organisation's listings, while no licence was sold on it.
     pub async fn remove_release(&self, listing_id: Uuid, release_id: Uuid) -> Result<()> {
         let scope = self.scope().clone();
-        // Whether a licence was sold on the listing: the buyers' rows, read as their seller.
-        let sold: i64 = self
-            .scalar(
-                "SELECT COUNT(*) FROM market_licences WHERE seller_org_id = $1 AND listing_id = $2",
-                &[scope.org_id.into(), listing_id.into()],
-            )
-            .await?;
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
+                // The listing locked, as a sale locks it: no licence is sold while this looks.
+                let text = format!(
+                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
+                    .await?;
+                // Whether a licence was sold on it: the buyers' rows, read as their seller.
+                let sold: i64 = tx
+                    .scalar(
+                        "SELECT COUNT(*) FROM market_licences WHERE seller_org_id = $1 AND listing_id = $2",
+                        &[org.into(), listing_id.into()],
+                    )
+                    .await?;
                 let found: Option<Uuid> = tx
                     .scalar_opt(
                         "SELECT id FROM market_releases WHERE org_id = $1 AND listing_id = $2 AND id = $3",
