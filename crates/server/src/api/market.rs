@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(list_listings, create_listing))
         .routes(routes!(get_listing))
         .routes(routes!(add_offer))
+        .routes(routes!(withdraw_offer))
         .routes(routes!(publish_listing))
         .routes(routes!(withdraw_listing))
         .routes(routes!(storefront))
@@ -973,4 +974,23 @@ async fn review_listing(
         .await?;
     state.index_listings(&[listing_id]).await;
     Ok(Json(l))
+}
+
+/// Takes one of a listing's offers off sale for good: the storefront no longer shows it and no
+/// licence is sold on it any more; the licences sold on it stay good.
+#[utoipa::path(post, path = "/api/v1/market/listings/{listing_id}/offers/{offer_id}/withdraw", tag = "market",
+    params(("listing_id" = Uuid, Path), ("offer_id" = Uuid, Path)),
+    responses((status = 200, body = Offer), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn withdraw_offer(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((listing_id, offer_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<Offer>> {
+    let o = state
+        .store
+        .tenant(m.may(Permission::SellListings)?)
+        .withdraw_offer(listing_id, offer_id)
+        .await?;
+    state.index_listings(&[listing_id]).await;
+    Ok(Json(o))
 }

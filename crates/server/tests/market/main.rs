@@ -1435,3 +1435,111 @@ async fn the_operators_team_puts_a_held_listing_on_sale_or_refuses_it() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_taken_off_sale_sells_no_more_and_its_licences_stand() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let seller = srv.tenant("Harbour Stock", "harbour-stock").await;
+        let buyer = srv.tenant("Bravo Pictures", "bravo").await;
+        let (l, offer) = on_sale(
+            &srv,
+            &seller,
+            "P014C001",
+            61,
+            json!({"kind": "rf_standard", "price": "8.00", "currency": "CNY"}),
+        )
+        .await;
+        let listing = id(&l);
+        let (s, second) = srv
+            .post(
+                &seller.token,
+                &format!("/api/v1/market/listings/{listing}/offers"),
+                json!({"kind": "rf_extended", "price": "16.00", "currency": "CNY"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{second}");
+        credit(&srv, &op, &buyer, "100.00").await;
+        let (s, lic) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/checkout",
+                json!({"offer_id": offer}),
+            )
+            .await;
+        assert_eq!(s, 201, "{lic}");
+        let (s, _) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/cart",
+                json!({"offer_id": offer}),
+            )
+            .await;
+        assert_eq!(s, 200);
+
+        // Only its contributor takes it off sale: to anyone else it is not there.
+        let path = format!("/api/v1/market/listings/{listing}/offers/{offer}/withdraw");
+        let (s, _) = srv.post(&buyer.token, &path, json!({})).await;
+        assert_eq!(s, 404);
+        let (s, o) = srv.post(&seller.token, &path, json!({})).await;
+        assert_eq!((s, o["active"].as_bool()), (200, Some(false)), "{o}");
+        let (s, v) = srv.post(&seller.token, &path, json!({})).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("market.not_for_sale")),
+            "{v}"
+        );
+
+        // Nobody buys it any more, in the storefront, at the checkout or from a cart; the other
+        // offer sells, and the licence sold on it stands.
+        let (_, shown) = srv
+            .get(&buyer.token, &format!("/api/v1/market/store/{listing}"))
+            .await;
+        let offers: Vec<&str> = shown["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(offers, [id(&second).as_str()], "{shown}");
+        let (s, v) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/checkout",
+                json!({"offer_id": offer}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("market.not_for_sale")),
+            "{v}"
+        );
+        let (_, cart) = srv.get(&buyer.token, "/api/v1/market/cart").await;
+        assert_eq!(cart["items"][0]["available"], false, "{cart}");
+        let (s, v) = srv
+            .post(&buyer.token, "/api/v1/market/cart/checkout", json!({}))
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("market.not_for_sale")),
+            "{v}"
+        );
+        let (s, _) = srv
+            .post(
+                &buyer.token,
+                "/api/v1/market/checkout",
+                json!({"offer_id": id(&second)}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (_, still) = srv
+            .get(
+                &buyer.token,
+                &format!("/api/v1/market/licences/{}", id(&lic)),
+            )
+            .await;
+        assert_eq!(still["state"], "active");
+        assert_eq!(held(&srv, &buyer).await.0, 100_00 - 8_00 - 16_00);
+    })
+    .await;
+}

@@ -470,11 +470,19 @@ async fn a_release_is_attached_in_the_editor_and_shown_on_file_in_the_storefront
         assert!(text(&page).contains("Model release Zhou Xun release-li-na.pdf"), "{}", text(&page));
         let (s, _) = sell.post(&format!("{edit}/publish"), &[]).await;
         assert_eq!(s, 303);
+        // Its offer taken off sale from the editor: marked so there, gone from the storefront.
+        let (_, page) = sell.get(&edit).await;
+        let offer = first(&page, "data-offer");
+        let (s, r) = sell.post(&format!("{edit}/offers/{offer}/withdraw"), &[]).await;
+        assert_eq!(s, 303, "{r}");
+        let (_, page) = sell.get(&edit).await;
+        assert!(page.contains("data-testid=\"off-sale\"") && !page.contains("data-testid=\"withdraw-offer\""), "{page}");
 
         let buy = Browser::sign_in(&srv, &buyer.owner.email, PASSWORD).await;
         let store = format!("/app/market/store/{listing}");
         let (_, page) = buy.get(&store).await;
         assert!(text(&page).contains("Releases on file Model release: Zhou Xun") && !page.contains("release-li-na.pdf"), "{}", text(&page));
+        assert!(!page.contains(&format!("data-offer=\"{offer}\"")), "an offer off sale is not shown: {page}");
         for b in [&buy, &sell] {
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
             assert_eq!(s, 303);

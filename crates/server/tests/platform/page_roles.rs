@@ -197,6 +197,11 @@ const PAGES: &[Page] = &[
         SELLERS,
         &[],
     ),
+    post(
+        "/app/market/selling/{listing_id}/offers/{offer_id}/withdraw",
+        SELLERS,
+        &[],
+    ),
     post("/app/market/selling/{listing_id}/publish", SELLERS, &[]),
     post("/app/market/selling/{listing_id}/withdraw", SELLERS, &[]),
     // Production.

@@ -1027,6 +1027,45 @@ impl Tenant<'_> {
             .await
     }
 
+    /// Takes one of a listing's offers off sale for good: nobody buys a licence on it any more
+    /// (the licences sold on it stay good). It waits for a sale of the listing under way.
+    pub async fn withdraw_offer(&self, listing_id: Uuid, offer_id: Uuid) -> Result<Offer> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let text = format!(
+                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
+                    tx.lock_rows()
+                );
+                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
+                    .await?;
+                let found: Option<Offer> = tx
+                    .query_opt(
+                        &format!(
+                            "SELECT {OFFER_COLS} FROM market_offers WHERE org_id = $1 AND listing_id = $2 AND id = $3"
+                        ),
+                        &[org.into(), listing_id.into(), offer_id.into()],
+                    )
+                    .await?;
+                let mut offer = found.ok_or(StoreError::NotFound { entity: "offer" })?;
+                if !offer.active {
+                    return Err(MarketRule::NotForSale.into());
+                }
+                tx.execute(
+                    "UPDATE market_offers SET active = $3 WHERE org_id = $1 AND id = $2",
+                    &[org.into(), offer_id.into(), false.into()],
+                )
+                .await?;
+                offer.active = false;
+                let change = Change::new(Some(org), "offer.withdrawn", "offer", offer_id);
+                tx.record(&Actor::of(&scope), change.after(&offer)).await?;
+                Ok(offer)
+            })
+        })
+        .await
+    }
+
     /// Takes one of the organisation's listings off sale for good (a draft or one held, too):
     /// nobody finds or buys it any more; the licences sold on it stay good.
     pub async fn withdraw_listing(&self, id: Uuid) -> Result<Listing> {
@@ -1759,8 +1798,19 @@ async fn sell(
 ) -> Result<Licence> {
     let buyer = scope.org_id;
     let fingerprint = blake3::hash(offer_id.as_bytes()).to_hex().to_string();
-    // The offer as written. Offers never change once made (there is no way to take one off
-    // yet); when there is, `active` must be read again under the listing's lock.
+    // The offer's listing locked first: every sale of it takes its turn here (and so does
+    // taking one of its offers off sale), and a retry of a sale finds the first one written
+    // once its turn comes. The offer is read after, as it stands under that lock.
+    let listing: Option<Listing> = tx
+        .query_opt(
+            &format!(
+                "SELECT {LISTING_COLS} FROM market_listings
+                 WHERE id = (SELECT listing_id FROM market_offers WHERE id = $1){}",
+                tx.lock_rows()
+            ),
+            &[offer_id.into()],
+        )
+        .await?;
     let offer: Option<SellerOffer> = tx
         .query_opt(
             &format!("SELECT org_id, {OFFER_COLS} FROM market_offers WHERE id = $1"),
@@ -1769,17 +1819,6 @@ async fn sell(
         .await?;
     let SellerOffer(seller, offer) = offer.ok_or(StoreError::NotFound { entity: "offer" })?;
     let listing_id = offer.listing_id;
-    // The listing locked first: every sale of it takes its turn here, and a retry of a sale
-    // finds the first one written once its turn comes.
-    let listing: Option<Listing> = tx
-        .query_opt(
-            &format!(
-                "SELECT {LISTING_COLS} FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                tx.lock_rows()
-            ),
-            &[seller.into(), listing_id.into()],
-        )
-        .await?;
     if let Some(k) = &key {
         let found: Option<(Uuid, String)> = tx
             .query_opt(

@@ -58,6 +58,10 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/market/selling/{listing_id}", get(editor))
         .route("/app/market/selling/{listing_id}/offers", post(add_offer))
         .route(
+            "/app/market/selling/{listing_id}/offers/{offer_id}/withdraw",
+            post(withdraw_offer),
+        )
+        .route(
             "/app/market/selling/{listing_id}/releases",
             post(add_release),
         )
@@ -441,6 +445,8 @@ async fn storefront(
 /// An offer as a listing's page shows it.
 struct OfferRow {
     id: String,
+    /// Whether it is on sale (not taken off).
+    active: bool,
     /// Whether a licence on it can be sold now: no exclusive licence standing is in its way.
     available: bool,
     kind: String,
@@ -454,6 +460,7 @@ fn offer_row(o: &Offer, standing: &[Terms]) -> OfferRow {
     let wanted = o.terms(&sale_day());
     OfferRow {
         id: o.id.to_string(),
+        active: o.active,
         available: !standing.iter().any(|t| t.collides(&wanted)),
         kind: i18n::text(&format!("market-kind-{}", o.kind.as_str())),
         terms: terms(o),
@@ -1057,6 +1064,44 @@ struct ReleaseForm {
     name: String,
     #[serde(default)]
     media_file_id: String,
+}
+
+/// Takes an offer off sale from its listing's editor.
+async fn withdraw_offer(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((listing_id, offer_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::SellListings)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_offer(listing_id, offer_id)
+        .await
+    {
+        Ok(_) => {
+            state.index_listings(&[listing_id]).await;
+            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.status();
+            answered(
+                editor_page(
+                    &state,
+                    &cx,
+                    listing_id,
+                    Some(flash_of(e)),
+                    OfferTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
+    }
 }
 
 /// Attaches a release to a listing from its editor.
