@@ -1194,8 +1194,6 @@ impl Tenant<'_> {
     /// A link that downloads the licensed original for the next hour.
     pub async fn download_link(&self, licence_id: Uuid) -> Result<DownloadLink> {
         let scope = self.scope().clone();
-        let token = format!("msd_{}", random_secret(24));
-        let token_hash = hash_secret(&token);
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
@@ -1210,25 +1208,7 @@ impl Tenant<'_> {
                     Some("active") => {}
                     Some(_) => return Err(MarketRule::RefundClosed.into()),
                 }
-                let now = now_ms();
-                let expires_at = Millis(now + DOWNLOAD_LIFE_MS);
-                tx.execute(
-                    "INSERT INTO market_downloads (token_hash, org_id, licence_id, expires_at, created_by, created_at)
-                     VALUES ($2, $1, $3, $4, $5, $6)",
-                    &[
-                        org.into(),
-                        token_hash.into(),
-                        licence_id.into(),
-                        expires_at.into(),
-                        scope.user_id.into(),
-                        Millis(now).into(),
-                    ],
-                )
-                .await?;
-                Ok(DownloadLink {
-                    url: format!("/market/downloads/{token}"),
-                    expires_at,
-                })
+                issue_link(tx, &scope, licence_id, None).await
             })
         })
         .await
@@ -1701,6 +1681,38 @@ async fn hold(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid, original: Uuid) -> Resu
         tx.record(&Actor::system(), change.after(&after)).await?;
     }
     Ok(())
+}
+
+/// A link of the member's that downloads the licence's original (or, with `release`, a release
+/// on file for it) for the next hour: the SHA-256 of its secret is kept, the secret is in the
+/// address.
+async fn issue_link(
+    tx: &mut WriteTx<'_>,
+    scope: &TenantScope,
+    licence_id: Uuid,
+    release: Option<Uuid>,
+) -> Result<DownloadLink> {
+    let token = format!("msd_{}", random_secret(24));
+    let now = now_ms();
+    let expires_at = Millis(now + DOWNLOAD_LIFE_MS);
+    tx.execute(
+        "INSERT INTO market_downloads (token_hash, org_id, licence_id, release_id, expires_at, created_by, created_at)
+         VALUES ($2, $1, $3, $4, $5, $6, $7)",
+        &[
+            scope.org_id.into(),
+            hash_secret(&token).into(),
+            licence_id.into(),
+            release.into(),
+            expires_at.into(),
+            scope.user_id.into(),
+            Millis(now).into(),
+        ],
+    )
+    .await?;
+    Ok(DownloadLink {
+        url: format!("/market/downloads/{token}"),
+        expires_at,
+    })
 }
 
 /// The platform operator's organisation, which keeps the market's books.

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{DOWNLOAD_LIFE_MS, DownloadLink, MarketRule};
-use crate::identity::{hash_secret, random_secret};
+use super::{DownloadLink, MarketRule};
 use crate::{
     Actor, Change, DbError, FromRow, Millis, Platform, Result, Row, StoreError, Tenant, new_id,
     now_ms,
@@ -235,8 +234,6 @@ impl Tenant<'_> {
     /// next hour, while the licence stands.
     pub async fn release_link(&self, licence_id: Uuid, release_id: Uuid) -> Result<DownloadLink> {
         let scope = self.scope().clone();
-        let token = format!("msd_{}", random_secret(24));
-        let token_hash = hash_secret(&token);
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
@@ -263,26 +260,7 @@ impl Tenant<'_> {
                 if state != "active" {
                     return Err(MarketRule::RefundClosed.into());
                 }
-                let now = now_ms();
-                let expires_at = Millis(now + DOWNLOAD_LIFE_MS);
-                tx.execute(
-                    "INSERT INTO market_downloads (token_hash, org_id, licence_id, release_id, expires_at, created_by, created_at)
-                     VALUES ($2, $1, $3, $4, $5, $6, $7)",
-                    &[
-                        org.into(),
-                        token_hash.into(),
-                        licence_id.into(),
-                        release_id.into(),
-                        expires_at.into(),
-                        scope.user_id.into(),
-                        Millis(now).into(),
-                    ],
-                )
-                .await?;
-                Ok(DownloadLink {
-                    url: format!("/market/downloads/{token}"),
-                    expires_at,
-                })
+                super::issue_link(tx, &scope, licence_id, Some(release_id)).await
             })
         })
         .await

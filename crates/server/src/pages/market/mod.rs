@@ -1076,32 +1076,12 @@ async fn withdraw_offer(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     cx.need(Permission::SellListings)?;
-    match state
+    let done = state
         .store
         .tenant(&cx.scope)
         .withdraw_offer(listing_id, offer_id)
-        .await
-    {
-        Ok(_) => {
-            state.index_listings(&[listing_id]).await;
-            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
-        }
-        Err(e) => {
-            let e = ApiError::from(e);
-            let status = e.status();
-            answered(
-                editor_page(
-                    &state,
-                    &cx,
-                    listing_id,
-                    Some(flash_of(e)),
-                    OfferTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
-    }
+        .await;
+    after_change(&state, &cx, listing_id, done).await
 }
 
 /// Attaches a release to a listing from its editor.
@@ -1128,26 +1108,7 @@ async fn add_release(
             .await?;
         Ok::<_, ApiError>(())
     };
-    match attempt.await {
-        Ok(()) => {
-            state.index_listings(&[listing_id]).await;
-            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
-        }
-        Err(e) => {
-            let status = e.status();
-            answered(
-                editor_page(
-                    &state,
-                    &cx,
-                    listing_id,
-                    Some(flash_of(e)),
-                    OfferTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
-    }
+    after_change(&state, &cx, listing_id, attempt.await).await
 }
 
 /// Takes a release off a listing from its editor.
@@ -1160,32 +1121,12 @@ async fn remove_release(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(&f.csrf)?;
     cx.need(Permission::SellListings)?;
-    match state
+    let done = state
         .store
         .tenant(&cx.scope)
         .remove_release(listing_id, release_id)
-        .await
-    {
-        Ok(()) => {
-            state.index_listings(&[listing_id]).await;
-            Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
-        }
-        Err(e) => {
-            let e = ApiError::from(e);
-            let status = e.status();
-            answered(
-                editor_page(
-                    &state,
-                    &cx,
-                    listing_id,
-                    Some(flash_of(e)),
-                    OfferTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
-    }
+        .await;
+    after_change(&state, &cx, listing_id, done).await
 }
 
 /// Sends the browser on to a fresh download link of a release on file for the licence.
@@ -1276,11 +1217,11 @@ async fn add_offer(
 }
 
 /// After a listing's state changed from its page: the page again, or the page saying why not.
-async fn after_change(
+async fn after_change<T>(
     state: &State,
     cx: &Ctx,
     listing_id: Uuid,
-    done: mstation_store::Result<Listing>,
+    done: Result<T, impl Into<ApiError>>,
 ) -> PageResult {
     match done {
         Ok(_) => {
@@ -1288,7 +1229,7 @@ async fn after_change(
             Ok(Redirect::to(&format!("/app/market/selling/{listing_id}")).into_response())
         }
         Err(e) => {
-            let e = ApiError::from(e);
+            let e: ApiError = e.into();
             let status = e.status();
             let page = editor_page(
                 state,
