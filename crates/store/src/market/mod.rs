@@ -1034,12 +1034,7 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
-                let text = format!(
-                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
-                    .await?;
+                lock_listing(tx, org, listing_id).await?;
                 let found: Option<Offer> = tx
                     .query_opt(
                         &format!(
@@ -1680,6 +1675,18 @@ async fn hold(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid, original: Uuid) -> Resu
         let change = Change::new(Some(org), "listing.held", "listing", id);
         tx.record(&Actor::system(), change.after(&after)).await?;
     }
+    Ok(())
+}
+
+/// Locks the organisation's listing `listing_id` as a sale locks it (every sale of it, and
+/// every change of what it sells, takes its turn there); nothing when it is not there.
+async fn lock_listing(tx: &mut WriteTx<'_>, org: Uuid, listing_id: Uuid) -> Result<()> {
+    let text = format!(
+        "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
+        .await?;
     Ok(())
 }
 

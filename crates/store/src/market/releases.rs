@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{DownloadLink, MarketRule};
+use super::{DownloadLink, MarketRule, lock_listing};
 use crate::{
     Actor, Change, DbError, FromRow, Millis, Platform, Result, Row, StoreError, Tenant, new_id,
     now_ms,
@@ -137,12 +137,7 @@ impl Tenant<'_> {
             Box::pin(async move {
                 let org = scope.org_id;
                 // The listing locked: two attached at once count one after the other.
-                let text = format!(
-                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
-                    .await?;
+                lock_listing(tx, org, listing_id).await?;
                 let held: i64 = tx
                     .scalar(
                         "SELECT COUNT(*) FROM market_releases WHERE org_id = $1 AND listing_id = $2",
@@ -192,12 +187,7 @@ impl Tenant<'_> {
             Box::pin(async move {
                 let org = scope.org_id;
                 // The listing locked, as a sale locks it: no licence is sold while this looks.
-                let text = format!(
-                    "SELECT id FROM market_listings WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                tx.query::<(Uuid,)>(&text, &[org.into(), listing_id.into()])
-                    .await?;
+                lock_listing(tx, org, listing_id).await?;
                 // Whether a licence was sold on it: the buyers' rows, read as their seller.
                 let sold: i64 = tx
                     .scalar(
