@@ -143,50 +143,7 @@ fn id(v: &Value) -> String {
 /// The owner of a new organisation `slug` of `kind`, through `mstation admin`: a token of theirs.
 fn owner(dir: &Path, pg: Option<&str>, slug: &str, kind: &str) -> String {
     let email = format!("owner@{slug}.example");
-    let mut user = vec![
-        "create-user",
-        "--email",
-        &email,
-        "--name",
-        slug,
-        "--password",
-        "correct horse battery",
-    ];
-    if kind == "platform_operator" {
-        user.push("--operator");
-    }
-    admin(dir, pg, &user);
-    admin(
-        dir,
-        pg,
-        &[
-            "create-org",
-            "--name",
-            slug,
-            "--slug",
-            slug,
-            "--kind",
-            kind,
-            "--owner-email",
-            &email,
-        ],
-    );
-    admin(
-        dir,
-        pg,
-        &[
-            "create-token",
-            "--org",
-            slug,
-            "--email",
-            &email,
-            "--scopes",
-            "read,write,admin",
-        ],
-    )["secret"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    owner_on(dir, pg, slug, &email, kind, "read,write,admin")
 }
 
 /// Uploads `bytes` as `name` and lists it with `offers`, on sale: the offers' ids.

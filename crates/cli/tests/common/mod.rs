@@ -125,6 +125,18 @@ pub async fn pg_database() -> Option<String> {
 /// A user `email` owning the organisation `slug` (of `kind`), made through `mstation admin`
 /// (`--operator` too for a platform operator); answers a token of theirs with `scopes`.
 pub fn owner_of(dir: &Path, slug: &str, email: &str, kind: &str, scopes: &str) -> String {
+    owner_on(dir, None, slug, email, kind, scopes)
+}
+
+/// Like `owner_of`, on the database `pg` (PostgreSQL) or the data folder's SQLite.
+pub fn owner_on(
+    dir: &Path,
+    pg: Option<&str>,
+    slug: &str,
+    email: &str,
+    kind: &str,
+    scopes: &str,
+) -> String {
     let mut user = vec![
         "create-user",
         "--email",
@@ -137,10 +149,10 @@ pub fn owner_of(dir: &Path, slug: &str, email: &str, kind: &str, scopes: &str) -
     if kind == "platform_operator" {
         user.push("--operator");
     }
-    admin(dir, None, &user);
+    admin(dir, pg, &user);
     admin(
         dir,
-        None,
+        pg,
         &[
             "create-org",
             "--name",
@@ -155,7 +167,7 @@ pub fn owner_of(dir: &Path, slug: &str, email: &str, kind: &str, scopes: &str) -
     );
     admin(
         dir,
-        None,
+        pg,
         &[
             "create-token",
             "--org",
