@@ -110,28 +110,67 @@ impl WriteTx<'_> {
     /// Like [`record`](Self::record) for several changes of one write (a batch of transfers):
     /// their audit rows in one statement, then their events in one, in the order given.
     pub async fn record_all(&mut self, actor: &Actor, changes: Vec<Change>) -> Result<(), DbError> {
-        if changes.is_empty() {
+        self.record_and_announce(actor, changes, Vec::new()).await
+    }
+
+    /// [`record_all`](Self::record_all) of `recorded`, and [`announce`](Self::announce) of
+    /// each of `announced` after them, in one statement for the audit rows and one for every
+    /// event: a write that records several changes and announces others (a sale: its
+    /// transfers, its licence, and the contributor's news of it) pays for two statements.
+    pub async fn record_and_announce(
+        &mut self,
+        actor: &Actor,
+        recorded: Vec<Change>,
+        announced: Vec<Change>,
+    ) -> Result<(), DbError> {
+        if recorded.is_empty() && announced.is_empty() {
             return Ok(());
         }
         if let Some(org) = self.tenant
-            && let Some(c) = changes.iter().find(|c| c.org_id != Some(org))
+            && let Some(c) = recorded
+                .iter()
+                .chain(&announced)
+                .find(|c| c.org_id != Some(org))
         {
             return Err(DbError::Unscoped(format!("the record of {}", c.action)));
         }
+        if recorded.is_empty()
+            && let Inner::Postgres(_) = self.inner
+        {
+            self.run("SELECT txid_current()", &[]).await?;
+        }
         let now = now_ms();
-        let mut audit = Vec::with_capacity(changes.len() * 11);
-        let mut outbox = Vec::with_capacity(changes.len() * 7);
-        for change in changes {
+        let mut audit = Vec::with_capacity(recorded.len() * 11);
+        let mut outbox = Vec::with_capacity((recorded.len() + announced.len()) * 7);
+        let by = actor
+            .user_id
+            .map_or_else(|| "null".to_string(), |u| format!("\"{u}\""));
+        let events = recorded
+            .into_iter()
+            .map(|c| (c, true))
+            .chain(announced.into_iter().map(|c| (c, false)));
+        for (change, audited) in events {
             let after = change.after.as_ref().map(|v| v.to_string());
             let before = change.before.as_ref().map(|v| v.to_string());
-            // The event's payload holds the entity as the audit row has it, written once.
+            // The event's payload holds the entity as the audit row has it, written once; an
+            // announcement names no one.
             let entity = after.as_deref().or(before.as_deref()).unwrap_or("null");
             let payload = format!(
                 "{{\"entity\":{entity},\"actor_id\":{}}}",
-                actor
-                    .user_id
-                    .map_or_else(|| "null".to_string(), |u| format!("\"{u}\""))
+                if audited { by.as_str() } else { "null" }
             );
+            outbox.extend([
+                Arg::from(new_id()),
+                change.org_id.into(),
+                change.action.into(),
+                change.entity_type.into(),
+                change.entity_id.into(),
+                payload.into(),
+                now.into(),
+            ]);
+            if !audited {
+                continue;
+            }
             let project = change.project_id();
             audit.extend([
                 Arg::from(new_id()),
@@ -146,18 +185,11 @@ impl WriteTx<'_> {
                 now.into(),
                 project.into(),
             ]);
-            outbox.extend([
-                Arg::from(new_id()),
-                change.org_id.into(),
-                change.action.into(),
-                change.entity_type.into(),
-                change.entity_id.into(),
-                payload.into(),
-                now.into(),
-            ]);
         }
-        self.run(&rows(AUDIT_INSERT, audit.len() / 11, 11), &audit)
-            .await?;
+        if !audit.is_empty() {
+            self.run(&rows(AUDIT_INSERT, audit.len() / 11, 11), &audit)
+                .await?;
+        }
         self.run(&rows(OUTBOX_INSERT, outbox.len() / 7, 7), &outbox)
             .await?;
         Ok(())

@@ -188,7 +188,6 @@ fn refused(i: usize, field: &str, reason: &'static str) -> StoreError {
 /// An account row as a write holds it, locked.
 #[derive(Debug, Clone)]
 struct Held {
-    org_id: Uuid,
     currency: String,
     flags: Flags,
     balance: Balance,
@@ -450,7 +449,8 @@ fn effect(t: &Transfer, account: Uuid, held: i64) -> (i64, i64) {
 }
 
 /// Inside a write: the batch of the organisation `org`, checked against the locked accounts
-/// and written, or refused whole. `by` is who asks (none: the server, for expiries).
+/// and written, or refused whole, and recorded. `by` is who asks (none: the server, for
+/// expiries).
 pub(crate) async fn write_batch(
     tx: &mut WriteTx<'_>,
     org: Uuid,
@@ -458,6 +458,20 @@ pub(crate) async fn write_batch(
     batch: Vec<TransferInput>,
     by: Option<Uuid>,
 ) -> Result<Vec<Transfer>> {
+    let (written, changes) = apply_batch(tx, org, batch, by).await?;
+    tx.record_all(actor, changes).await?;
+    Ok(written)
+}
+
+/// [`write_batch`] without its record: the transfers written, and the changes the write must
+/// record (none when the batch was a retry answered with what was written before), for a write
+/// that records them with its own in one statement.
+pub(crate) async fn apply_batch(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    batch: Vec<TransferInput>,
+    by: Option<Uuid>,
+) -> Result<(Vec<Transfer>, Vec<Change>)> {
     // A retry: every key written before, asking the same, gets what was written.
     let keyed = format!(
         "SELECT {TRANSFER_COLS}, fingerprint FROM ledger_transfers WHERE org_id = $1 AND key = $2"
@@ -477,7 +491,7 @@ pub(crate) async fn write_batch(
         if replayed.len() != batch.len() {
             return Err(LedgerRule::KeyReused.into());
         }
-        return Ok(replayed);
+        return Ok((replayed, Vec::new()));
     }
 
     // The pending transfers the batch closes, locked, and the accounts it touches.
@@ -572,7 +586,7 @@ pub(crate) async fn write_batch(
     }
     let marks: Vec<String> = (2..touched.len() + 2).map(|k| format!("${k}")).collect();
     let account_text = format!(
-        "SELECT id, org_id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending
+        "SELECT id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending
          FROM ledger_accounts WHERE org_id = $1 AND id IN ({}) ORDER BY id{}",
         marks.join(", "),
         tx.lock_rows()
@@ -727,28 +741,43 @@ pub(crate) async fn write_batch(
         )
         .await?;
     }
+    // Every changed account's sums in one statement (all are the organisation's: the lock
+    // above read them by it).
+    let mut values = Vec::new();
+    let mut args: Vec<crate::Arg> = vec![org.into()];
     for (id, a) in accounts.iter().filter(|(_, a)| a.changed) {
         let b = a.balance;
-        tx.execute(
-            "UPDATE ledger_accounts SET debits_posted = $3, credits_posted = $4, debits_pending = $5, credits_pending = $6
-             WHERE org_id = $1 AND id = $2",
-            &[
-                a.org_id.into(),
-                id.into(),
-                b.debits_posted.into(),
-                b.credits_posted.into(),
-                b.debits_pending.into(),
-                b.credits_pending.into(),
-            ],
-        )
-        .await?;
+        let k = args.len();
+        values.push(format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            k + 1,
+            k + 2,
+            k + 3,
+            k + 4,
+            k + 5
+        ));
+        args.extend([
+            crate::Arg::from(*id),
+            b.debits_posted.into(),
+            b.credits_posted.into(),
+            b.debits_pending.into(),
+            b.credits_pending.into(),
+        ]);
+    }
+    if !values.is_empty() {
+        let text = format!(
+            "UPDATE ledger_accounts SET debits_posted = v.column2, credits_posted = v.column3,
+                 debits_pending = v.column4, credits_pending = v.column5
+             FROM (VALUES {}) AS v WHERE ledger_accounts.org_id = $1 AND ledger_accounts.id = v.column1",
+            values.join(", ")
+        );
+        tx.execute(&text, &args).await?;
     }
     let changes = written
         .iter()
         .map(|t| Change::new(Some(org), "transfer.created", "transfer", t.id).after(t))
         .collect();
-    tx.record_all(actor, changes).await?;
-    Ok(written)
+    Ok((written, changes))
 }
 
 /// A transfer found by its key, with what it asked.
@@ -811,10 +840,8 @@ struct AccountRow(Held);
 
 impl FromRow for AccountRow {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
-        let org_id = r.get()?;
         let currency: String = r.get()?;
         Ok(AccountRow(Held {
-            org_id,
             currency,
             flags: Flags::from_bits(r.get()?),
             balance: Balance {

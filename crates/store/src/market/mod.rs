@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::identity::{hash_secret, random_secret};
-use crate::ledger::{TransferInput, write_batch};
+use crate::ledger::{TransferInput, apply_batch, write_batch};
 use crate::{
     Actor, Change, DbError, FromRow, ListQuery, Millis, Page, Platform, Result, Row, StoreError,
     Tenant, WriteTx, new_id, now_ms,
@@ -1872,7 +1872,8 @@ async fn sell(
              LEFT JOIN market_agreements a ON a.id = (
                  SELECT g.id FROM market_agreements g WHERE g.org_id = o.id AND g.effective_from <= $4
                  ORDER BY g.effective_from DESC, g.created_at DESC LIMIT 1)
-             WHERE o.id IN ($1, $2) OR o.kind = $3 ORDER BY o.created_at, o.id",
+             WHERE o.id IN ($1, $2, (SELECT id FROM orgs WHERE kind = $3 ORDER BY created_at, id LIMIT 1))
+             ORDER BY o.created_at, o.id",
             &[
                 buyer.into(),
                 seller.into(),
@@ -1985,7 +1986,8 @@ async fn sell(
             });
         }
     }
-    let written = write_batch(tx, operator, &actor, batch, Some(scope.user_id))
+    // Recorded below with the licence, in one statement.
+    let (written, mut changes) = apply_batch(tx, operator, batch, Some(scope.user_id))
         .await
         .map_err(|e| match e {
             StoreError::Rule(crate::Rule::Ledger(LedgerRule::ExceedsCredits)) => {
@@ -2063,7 +2065,7 @@ async fn sell(
     )
     .await?;
     let granted = Change::new(Some(buyer), "licence.granted", "licence", licence.id);
-    tx.record(&actor, granted.after(&licence)).await?;
+    changes.push(granted.after(&licence));
     let sale = Sale {
         licence_id: licence.id,
         listing_id,
@@ -2082,8 +2084,8 @@ async fn sell(
         payout_id: None,
     };
     // The contributor hears of the sale, not of who bought.
-    tx.announce(Change::new(Some(seller), "sale.made", "sale", licence.id).after(&sale))
-        .await?;
+    let news = Change::new(Some(seller), "sale.made", "sale", licence.id).after(&sale);
+    tx.record_and_announce(&actor, changes, vec![news]).await?;
     Ok(licence)
 }
 
