@@ -113,6 +113,11 @@ enum Command {
         /// Prometheus scraper); open to anyone who reaches the port when absent.
         #[arg(long, env = "MSTATION_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// The address people reach this server at, such as https://m-station.example.com:
+        /// licence certificates print their verification address under it. Without it, a page
+        /// names the address its request came to.
+        #[arg(long, env = "MSTATION_PUBLIC_URL", value_parser = public_url)]
+        public_url: Option<String>,
         /// Load the demo studio (a feature film in production, three companies) unless it is
         /// there already, and print its sign-in accounts.
         #[arg(long)]
@@ -288,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
             allow_private_webhooks,
             trusted_proxies,
             metrics_token,
+            public_url,
             demo,
         } => {
             let db = store.open().await?;
@@ -305,6 +311,9 @@ async fn main() -> anyhow::Result<()> {
             );
             if let Some(t) = metrics_token.filter(|t| !t.trim().is_empty()) {
                 let _ = state.metrics_token.set(t.trim().to_string());
+            }
+            if let Some(u) = public_url {
+                let _ = state.public_url.set(u);
             }
             mstation_server::serve(
                 state,
@@ -613,8 +622,46 @@ fn parse_bytes(text: &str) -> anyhow::Result<Option<i64>> {
         .with_context(|| format!("{text:?} is out of range"))
 }
 
+/// `--public-url`: an http(s) address of a host, without a path, query or spaces; kept without
+/// its trailing slash.
+fn public_url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    let host = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or("it must start with https:// or http://")?;
+    let fine = |b: u8| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b);
+    if host.is_empty() || !host.bytes().all(fine) {
+        return Err("it must be a scheme and a host (and port), with no path".into());
+    }
+    Ok(v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::public_url;
+
+    #[test]
+    fn a_public_url_is_a_scheme_and_a_host() {
+        assert_eq!(
+            public_url("https://m-station.example.com/").as_deref(),
+            Ok("https://m-station.example.com")
+        );
+        assert_eq!(
+            public_url("http://10.0.0.5:8080").as_deref(),
+            Ok("http://10.0.0.5:8080")
+        );
+        for bad in [
+            "m-station.example.com",
+            "https://",
+            "https://a.example/x",
+            "ftp://a",
+            "https://a b",
+        ] {
+            assert!(public_url(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::parse_bytes;
 
     #[test]

@@ -82,6 +82,10 @@ pub struct AppState {
     pub trusted_proxies: Vec<mstation_core::net::Cidr>,
     /// When set (once, at start), `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: std::sync::OnceLock<String>,
+    /// The address people reach the platform at (`https://m-station.example.com`, set once at
+    /// start): what a printed certificate names. Unset, a page names the address its request
+    /// came to.
+    pub public_url: std::sync::OnceLock<String>,
     /// The storefront's search index of the listings on sale (`workers::keep_catalogue`).
     pub catalogue: Arc<mstation_store::market::search::Catalogue>,
     /// Changes to the catalogue take turns: each reads the database and applies what it read
@@ -143,6 +147,7 @@ impl AppState {
             ),
             trusted_proxies,
             metrics_token: std::sync::OnceLock::new(),
+            public_url: std::sync::OnceLock::new(),
             catalogue: Arc::new(
                 mstation_store::market::search::Catalogue::new()
                     .expect("an empty index in memory opens"),

@@ -1292,6 +1292,7 @@ market-licensee = Licensee
 market-granted = Granted
 market-verify = Check it at
 market-print = Print
+market-certificate-pdf = Download as PDF
 market-withdraw = Take off sale
 market-withdraw-help = For good: nobody finds or buys it any more; the licences sold stay good.
 market-buy = Buy

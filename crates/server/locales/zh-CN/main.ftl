@@ -1286,6 +1286,7 @@ market-licensee = 被授权方
 market-granted = 授权时间
 market-verify = 核验地址
 market-print = 打印
+market-certificate-pdf = 下载 PDF
 market-withdraw = 下架
 market-withdraw-help = 永久下架：不再能被找到或购买；已售出的授权仍然有效。
 market-buy = 购买

@@ -4,7 +4,7 @@
 //! English.
 
 use crate::common::*;
-use crate::pages::Browser;
+use crate::pages::{Browser, pdf_text};
 use mstation_core::Role;
 use serde_json::json;
 
@@ -185,6 +185,16 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         );
         let at = cert.find("/licences/verify/").expect("a verification address");
         let verify = cert[at..at + cert[at..].find('"').unwrap()].to_string();
+        assert!(cert.contains(&format!(">{}{verify}<", srv.base)), "the whole address, to print: {cert}");
+        // The same certificate as a PDF, read back by another reader than ours.
+        let (s, kind, pdf) = art.get_bytes(&format!("/app/market/licences/{licence}/certificate.pdf")).await;
+        assert_eq!((s, kind.as_deref()), (200, Some("application/pdf")));
+        let words = pdf_text(&pdf);
+        for said in ["Licence certificate", "This licence stands.", "Bravo Films", "Harbour Stock", "Harbour at dawn", "黎明的港口", &format!("{}{verify}", srv.base)] {
+            assert!(words.contains(said), "the PDF says {said:?}: {words}");
+        }
+        let (s, _, other) = sell.get_bytes(&format!("/app/market/licences/{licence}/certificate.pdf")).await;
+        assert!(s == 404 && !other.starts_with(b"%PDF"), "another organisation's licence: {s}");
         let public = |path: String| {
             let (http, base) = (srv.http.clone(), srv.base.clone());
             async move {
@@ -218,6 +228,12 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         assert_eq!(s, 303, "{r}");
         let (_, page) = public(verify.clone()).await;
         assert!(page.contains("data-testid=\"refunded\"") && page.contains("no longer stands"), "{page}");
+        let r = srv.http.get(format!("{}{verify}/certificate.pdf", srv.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let words = pdf_text(&r.bytes().await.unwrap());
+        assert!(words.contains("no longer stands") && words.contains("Bravo Films"), "{words}");
+        let r = srv.http.get(format!("{}/licences/verify/AAAAAAAAAAAAAAAA/certificate.pdf", srv.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404);
         let (_, page) = buy.get("/app/market/licences").await;
         assert!(page.contains("data-testid=\"refunded\"") && !page.contains("/download\""), "{page}");
 
@@ -243,6 +259,14 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
         }
         let (_, page) = buy.get(&store).await;
         assert!(text(&page).contains("黎明的港口") && text(&page).contains("电视播出，CN，2027-01-01 至 2027-12-31"), "{}", text(&page));
+        // The PDF in Chinese: labels and state in Chinese, no English of ours left.
+        let (s, _, pdf) = buy.get_bytes(&format!("/app/market/licences/{licence}/certificate.pdf")).await;
+        assert_eq!(s, 200);
+        let words = pdf_text(&pdf);
+        assert!(words.contains("授权证书") && words.contains("此授权已退款") && words.contains("黎明的港口"), "{words}");
+        for e in &english {
+            assert!(!words.contains(e.as_str()), "the Chinese PDF shows English {e:?}: {words}");
+        }
     })
     .await;
 }

@@ -140,6 +140,10 @@ const PAGES: &[Page] = &[
         "/app/market/licences/{licence_id}/certificate",
         LICENCE_USERS,
     ),
+    get(
+        "/app/market/licences/{licence_id}/certificate.pdf",
+        LICENCE_USERS,
+    ),
     post(
         "/app/market/licences/{licence_id}/download",
         LICENCE_USERS,
@@ -265,6 +269,11 @@ const PAGES: &[Page] = &[
         "GET",
         "/licences/verify/{code}",
         "a certificate's public page, for whoever holds its address: the market page tests",
+    ),
+    elsewhere(
+        "GET",
+        "/licences/verify/{code}/certificate.pdf",
+        "a certificate's public PDF, for whoever holds its address: the market page tests",
     ),
     // A licence's download link: no session, the link is the key (the market's tests).
     elsewhere(
@@ -834,7 +843,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                     if page.method == "GET" {
                         let want = if sent_on(page.route, role) { 303 } else { 200 };
                         assert_eq!(status, want, "{what}: {body}");
-                        if path.starts_with("/app") && status == 200 {
+                        if path.starts_with("/app") && status == 200 && !path.ends_with(".pdf") {
                             assert!(header(&body).is_some(), "{what}: a page without its frame: {body}");
                         }
                     }
@@ -854,7 +863,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                 }
             }
         }
-        assert!(refused > 100 && let_through > 380 && skipped == 14, "refused {refused}, let through {let_through}, skipped {skipped}");
+        assert!(refused > 100 && let_through > 380 && skipped == 15, "refused {refused}, let through {let_through}, skipped {skipped}");
 
         // Every browser signed out at the end, and the planners' and admins' posts landed.
         for (role, browser) in &browsers {

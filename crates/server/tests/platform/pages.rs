@@ -33,6 +33,28 @@ pub(crate) fn text(page: &str) -> String {
     out
 }
 
+/// The words of a PDF as poppler's `pdftotext` reads them (the test command installs it):
+/// another reader than ours, which says nothing on its error stream about a sound file.
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pdftotext is installed (scripts/test installs poppler-utils)");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "pdftotext read the PDF: {said}"
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
@@ -72,6 +94,22 @@ impl Browser {
             .await
             .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// A download: its status, its content type and its bytes.
+    pub(crate) async fn get_bytes(&self, path: &str) -> (u16, Option<String>, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let kind = r
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (r.status().as_u16(), kind, r.bytes().await.unwrap().to_vec())
     }
 
     pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {

@@ -12,6 +12,7 @@
 //! for one member of the buying organisation, for an hour).
 
 mod cart;
+mod pdf;
 mod review;
 mod royalties;
 
@@ -79,6 +80,10 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             "/app/market/licences/{licence_id}/certificate",
             get(certificate),
         )
+        .route(
+            "/app/market/licences/{licence_id}/certificate.pdf",
+            get(certificate_pdf),
+        )
         .route("/app/market/cart", get(cart::cart).post(cart::add))
         .route("/app/market/cart/checkout", post(cart::checkout))
         .route("/app/market/cart/{offer_id}/remove", post(cart::remove))
@@ -91,6 +96,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         )
         .route("/app/market/payouts/terms", post(royalties::announce))
         .route("/licences/verify/{code}", get(verify))
+        .route("/licences/verify/{code}/certificate.pdf", get(verify_pdf))
         .route("/market/downloads/{token}", get(download))
 }
 
@@ -1278,12 +1284,89 @@ struct CertificatePage {
     granted: String,
     active: bool,
     refunded: String,
+    /// The public address that says whether the licence stands, whole.
     verify: Option<String>,
+    /// Where its PDF is.
+    pdf: String,
 }
 
-fn certificate_page(c: &Certificate, nav: Option<Nav>, when: impl Fn(i64) -> String) -> PageResult {
+impl CertificatePage {
+    /// The certificate as the PDF says it, in the same words.
+    fn sheet(&self) -> pdf::Sheet {
+        let tr = &self.tr;
+        let status = if self.active {
+            tr.t("market-certificate-stands")
+        } else {
+            format!("{} {}", tr.t("market-certificate-refunded"), self.refunded)
+        };
+        let mut licence = self.kind.clone();
+        if self.exclusive {
+            licence = format!("{licence} · {}", tr.t("market-exclusive"));
+        }
+        let ai = tr.t(if self.ai_training {
+            "market-ai-yes"
+        } else {
+            "market-ai-no"
+        });
+        pdf::Sheet {
+            header: format!("M-Station · {}", tr.t("nav-market")),
+            title: tr.t("market-certificate"),
+            status,
+            stands: self.active,
+            facts: vec![
+                (tr.t("market-certificate-number"), vec![self.id.clone()]),
+                (
+                    tr.t("market-listing"),
+                    vec![self.title_en.clone(), self.title_zh.clone()],
+                ),
+                (tr.t("market-contributor"), vec![self.contributor.clone()]),
+                (tr.t("market-licensee"), vec![self.licensee.clone()]),
+                (tr.t("market-licence"), vec![licence]),
+                (tr.t("market-terms"), vec![self.terms.clone(), ai]),
+                (tr.t("market-granted"), vec![self.granted.clone()]),
+            ],
+            verify: self
+                .verify
+                .as_ref()
+                .map(|v| (tr.t("market-verify"), v.clone())),
+        }
+    }
+}
+
+/// The address people reach the platform at: the one it was started with (`--public-url`),
+/// else the one this request came to (its `Host`, over HTTPS when cookies are marked secure).
+fn site_address(state: &State, headers: &HeaderMap) -> String {
+    if let Some(u) = state.public_url.get() {
+        return u.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// A certificate as its page and its PDF show it: `site` is the platform's address, `pdf` the
+/// PDF's.
+fn certificate_view(
+    c: &Certificate,
+    nav: Option<Nav>,
+    when: impl Fn(i64) -> String,
+    site: &str,
+    pdf: String,
+) -> CertificatePage {
     let l = &c.licence;
-    html(CertificatePage {
+    CertificatePage {
         tr: Tr::now(),
         nav,
         flash: None,
@@ -1302,14 +1385,33 @@ fn certificate_page(c: &Certificate, nav: Option<Nav>, when: impl Fn(i64) -> Str
         verify: l
             .verify_code
             .as_ref()
-            .map(|c| format!("/licences/verify/{c}")),
-    })
+            .map(|c| format!("{site}/licences/verify/{c}")),
+        pdf,
+    }
+}
+
+/// A PDF to open in the browser and keep: never cached, since the licence it speaks of can be
+/// refunded.
+fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// A licence's certificate, to print or to send: its public address says whether it stands.
 async fn certificate(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
+    headers: HeaderMap,
     Path(licence_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
@@ -1319,22 +1421,78 @@ async fn certificate(
         .tenant(&cx.scope)
         .certificate(licence_id)
         .await?;
-    certificate_page(&c, cx.nav("market"), |t| cx.time(t))
+    let pdf = format!("/app/market/licences/{licence_id}/certificate.pdf");
+    let site = site_address(&state, &headers);
+    html(certificate_view(
+        &c,
+        cx.nav("market"),
+        |t| cx.time(t),
+        &site,
+        pdf,
+    ))
+}
+
+/// The certificate as a PDF, in the reader's language and time.
+async fn certificate_pdf(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    headers: HeaderMap,
+    Path(licence_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::UseLicences)?;
+    let c = state
+        .store
+        .tenant(&cx.scope)
+        .certificate(licence_id)
+        .await?;
+    let site = site_address(&state, &headers);
+    let view = certificate_view(&c, None, |t| cx.time(t), &site, String::new());
+    Ok(pdf_response(
+        pdf::render(&view.sheet()),
+        &format!("m-station-licence-{licence_id}.pdf"),
+    ))
+}
+
+/// A public certificate's day: the day in UTC, as its reader may be anywhere.
+fn utc_day(t: i64) -> String {
+    mstation_store::Millis(t)
+        .rfc3339()
+        .chars()
+        .take(10)
+        .collect()
 }
 
 /// A certificate's public page: whoever holds its address sees what the licence covers and
 /// whether it stands (the days in UTC).
-async fn verify(AxState(state): AxState<State>, Path(code): Path<String>) -> PageResult {
-    match state.store.platform().certificate_by_code(&code).await? {
-        Some(c) => certificate_page(&c, None, |t| {
-            mstation_store::Millis(t)
-                .rfc3339()
-                .chars()
-                .take(10)
-                .collect()
-        }),
-        None => Err(ApiError::new(Code::NotFound).into()),
-    }
+async fn verify(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> PageResult {
+    let Some(c) = state.store.platform().certificate_by_code(&code).await? else {
+        return Err(ApiError::new(Code::NotFound).into());
+    };
+    let site = site_address(&state, &headers);
+    let pdf = format!("/licences/verify/{code}/certificate.pdf");
+    html(certificate_view(&c, None, utc_day, &site, pdf))
+}
+
+/// The public certificate as a PDF.
+async fn verify_pdf(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> PageResult {
+    let Some(c) = state.store.platform().certificate_by_code(&code).await? else {
+        return Err(ApiError::new(Code::NotFound).into());
+    };
+    let site = site_address(&state, &headers);
+    let view = certificate_view(&c, None, utc_day, &site, String::new());
+    Ok(pdf_response(
+        pdf::render(&view.sheet()),
+        "m-station-licence.pdf",
+    ))
 }
 
 async fn withdraw(
