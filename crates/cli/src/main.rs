@@ -312,7 +312,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(t) = metrics_token.filter(|t| !t.trim().is_empty()) {
                 let _ = state.metrics_token.set(t.trim().to_string());
             }
-            if let Some(u) = public_url {
+            if let Some(u) = public_url.filter(|u| !u.is_empty()) {
                 let _ = state.public_url.set(u);
             }
             mstation_server::serve(
@@ -623,9 +623,12 @@ fn parse_bytes(text: &str) -> anyhow::Result<Option<i64>> {
 }
 
 /// `--public-url`: an http(s) address of a host, without a path, query or spaces; kept without
-/// its trailing slash.
+/// its trailing slash. Empty is none (an unset variable in a service file).
 fn public_url(v: &str) -> Result<String, String> {
     let v = v.trim().trim_end_matches('/');
+    if v.is_empty() {
+        return Ok(String::new());
+    }
     let host = v
         .strip_prefix("https://")
         .or_else(|| v.strip_prefix("http://"))

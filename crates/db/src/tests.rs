@@ -285,35 +285,3 @@ async fn a_tenant_write_refuses_a_statement_or_record_that_does_not_bind_its_org
         "only the scoped statement changed a row"
     );
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_log_is_copied_into_the_database_beside_the_writer() {
-    let f = fixture();
-    // About 300 pages of log: far below the length at which the writer checkpoints itself.
-    for id in 0..300 {
-        f.writer
-            .write(None, move |tx| {
-                Box::pin(async move {
-                    let by = "x".repeat(4000);
-                    tx.execute(
-                        "INSERT INTO t (id, by) VALUES ($1, $2)",
-                        &[id.into(), by.into()],
-                    )
-                    .await
-                })
-            })
-            .await
-            .unwrap();
-    }
-    let size = || std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while size() < 300 * 4000 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(
-        size() >= 300 * 4000,
-        "the database file holds the writes ({} bytes): the checkpoint thread copied the log",
-        size()
-    );
-    assert_eq!(ids(&f).len(), 300);
-}

@@ -70,29 +70,12 @@ impl Writer {
              PRAGMA analysis_limit = 1000;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
-        // The log is copied into the database by a thread of its own (`checkpoints`), beside
-        // the writer, so a commit does not wait on the copy (profiled: a tenth of the
-        // writer's time under checkouts). The writer still checkpoints itself once the log
-        // passes WRITER_CHECKPOINT_PAGES: under writes that never pause the other thread never
-        // catches up to the log's end, and only a checkpoint between two commits lets the
-        // next one start the log again from its beginning.
-        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
-        let checkpointer = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        checkpointer.busy_timeout(Duration::from_secs(10))?;
-        let (wake, woken) = mpsc::sync_channel::<()>(1);
-        std::thread::Builder::new()
-            .name("mstation-checkpoint".into())
-            .spawn(move || checkpoints(&checkpointer, &woken))
-            .map_err(|e| failed(&e.to_string()))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let counts = Arc::new(Counts::default());
         let c = counts.clone();
         std::thread::Builder::new()
             .name("mstation-writer".into())
-            .spawn(move || run(Mutex::new(conn), queue, c, wake))
+            .spawn(move || run(Mutex::new(conn), queue, c))
             .map_err(|e| failed(&e.to_string()))?;
         Ok(Writer { jobs, counts })
     }
@@ -139,30 +122,7 @@ impl Writer {
     }
 }
 
-/// The log's length, in pages, past which the writer checkpoints between two commits.
-const WRITER_CHECKPOINT_PAGES: i64 = 4000;
-
-/// The least time between two checkpoints of the checkpoint thread: each ends with a sync of
-/// the database file, which a log written since can wait for.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
-
-/// The checkpoint thread: after commits (`woken`), copies what the log holds into the database
-/// without stopping the writer or any reader (PASSIVE). It ends with the writer.
-fn checkpoints(conn: &Connection, woken: &mpsc::Receiver<()>) {
-    while woken.recv().is_ok() {
-        // A failure (the database busy in a way a passive checkpoint does not wait for) is
-        // tried again after the next commit; the writer's own checkpoint bounds the log.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        std::thread::sleep(CHECKPOINT_EVERY);
-    }
-}
-
-fn run(
-    conn: Mutex<Connection>,
-    queue: mpsc::Receiver<Job>,
-    counts: Arc<Counts>,
-    checkpoint: mpsc::SyncSender<()>,
-) {
+fn run(conn: Mutex<Connection>, queue: mpsc::Receiver<Job>, counts: Arc<Counts>) {
     while let Ok(first) = queue.recv() {
         let mut kept: Vec<Reply> = Vec::new();
         let outcome = group(&conn, first, &queue, &mut kept);
@@ -173,8 +133,6 @@ fn run(
                 counts
                     .writes
                     .fetch_add(kept.len() as u64, Ordering::Relaxed);
-                // Full: a checkpoint is already asked for, which will copy this commit too.
-                let _ = checkpoint.try_send(());
                 Ok(())
             }
             Err(e) => {

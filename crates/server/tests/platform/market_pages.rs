@@ -202,6 +202,11 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
                 (r.status().as_u16(), r.text().await.unwrap())
             }
         };
+        // The printed address is a host's whatever a request claims, and a forwarded host
+        // counts only from a trusted proxy (none here).
+        let r = srv.http.get(format!("{}{verify}", srv.base)).header("host", "evil\"><b>x").header("x-forwarded-host", "elsewhere.example").send().await.unwrap();
+        let page = r.text().await.unwrap();
+        assert!(page.contains(&format!(">http://localhost{verify}<")) && !page.contains("elsewhere.example") && !page.contains("<b>x"), "{page}");
         let (s, page) = public(verify.clone()).await;
         assert!(s == 200 && page.contains("This licence stands.") && !page.contains("<header class=\"top\">"), "{s} {page}");
         // The parties are named as they were at the sale, whatever they are called later.

@@ -1284,8 +1284,9 @@ struct CertificatePage {
     granted: String,
     active: bool,
     refunded: String,
-    /// The public address that says whether the licence stands, whole.
-    verify: Option<String>,
+    /// The public address that says whether the licence stands: its path, for the link, and
+    /// whole, to print.
+    verify: Option<(String, String)>,
     /// Where its PDF is.
     pdf: String,
 }
@@ -1328,30 +1329,54 @@ impl CertificatePage {
             verify: self
                 .verify
                 .as_ref()
-                .map(|v| (tr.t("market-verify"), v.clone())),
+                .map(|(_, whole)| (tr.t("market-verify"), whole.clone())),
         }
     }
 }
 
+/// The peer of a request, when the server is told it (always, as `serve` runs it).
+type Peer = Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>;
+
 /// The address people reach the platform at: the one it was started with (`--public-url`),
-/// else the one this request came to (its `Host`, over HTTPS when cookies are marked secure).
-fn site_address(state: &State, headers: &HeaderMap) -> String {
+/// else the one this request came to: behind a trusted proxy the host and scheme it forwards
+/// (`X-Forwarded-Host`, `X-Forwarded-Proto`), otherwise `Host`, over HTTPS when cookies are
+/// marked secure. Only a host's characters pass, so nothing else reaches a page or a PDF.
+fn site_address(state: &State, headers: &HeaderMap, peer: &Peer) -> String {
     if let Some(u) = state.public_url.get() {
         return u.clone();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    let via_proxy = peer
+        .as_ref()
+        .is_some_and(|p| state.trusted_proxies.iter().any(|c| c.contains(p.0.0.ip())));
+    let last = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .next_back()
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.rsplit(',').next().unwrap_or(h).trim().to_string())
+            .filter(|_| via_proxy)
+    };
+    let is_host = |h: &String| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    };
+    let host = last("x-forwarded-host")
+        .filter(is_host)
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+                .filter(is_host)
         })
-        .unwrap_or("localhost");
-    let scheme = if state.secure_cookies {
-        "https"
-    } else {
-        "http"
+        .unwrap_or_else(|| "localhost".into());
+    let scheme = match last("x-forwarded-proto").as_deref() {
+        Some("https") => "https",
+        Some("http") => "http",
+        _ if state.secure_cookies => "https",
+        _ => "http",
     };
     format!("{scheme}://{host}")
 }
@@ -1382,10 +1407,10 @@ fn certificate_view(
         granted: when(l.created_at.0),
         active: l.state == "active",
         refunded: l.refunded_at.map(|t| when(t.0)).unwrap_or_default(),
-        verify: l
-            .verify_code
-            .as_ref()
-            .map(|c| format!("{site}/licences/verify/{c}")),
+        verify: l.verify_code.as_ref().map(|c| {
+            let path = format!("/licences/verify/{c}");
+            (path.clone(), format!("{site}{path}"))
+        }),
         pdf,
     }
 }
@@ -1412,6 +1437,7 @@ async fn certificate(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     headers: HeaderMap,
+    peer: Peer,
     Path(licence_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
@@ -1422,7 +1448,7 @@ async fn certificate(
         .certificate(licence_id)
         .await?;
     let pdf = format!("/app/market/licences/{licence_id}/certificate.pdf");
-    let site = site_address(&state, &headers);
+    let site = site_address(&state, &headers, &peer);
     html(certificate_view(
         &c,
         cx.nav("market"),
@@ -1437,6 +1463,7 @@ async fn certificate_pdf(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     headers: HeaderMap,
+    peer: Peer,
     Path(licence_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
@@ -1446,7 +1473,7 @@ async fn certificate_pdf(
         .tenant(&cx.scope)
         .certificate(licence_id)
         .await?;
-    let site = site_address(&state, &headers);
+    let site = site_address(&state, &headers, &peer);
     let view = certificate_view(&c, None, |t| cx.time(t), &site, String::new());
     Ok(pdf_response(
         pdf::render(&view.sheet()),
@@ -1468,12 +1495,13 @@ fn utc_day(t: i64) -> String {
 async fn verify(
     AxState(state): AxState<State>,
     headers: HeaderMap,
+    peer: Peer,
     Path(code): Path<String>,
 ) -> PageResult {
     let Some(c) = state.store.platform().certificate_by_code(&code).await? else {
         return Err(ApiError::new(Code::NotFound).into());
     };
-    let site = site_address(&state, &headers);
+    let site = site_address(&state, &headers, &peer);
     let pdf = format!("/licences/verify/{code}/certificate.pdf");
     html(certificate_view(&c, None, utc_day, &site, pdf))
 }
@@ -1482,12 +1510,13 @@ async fn verify(
 async fn verify_pdf(
     AxState(state): AxState<State>,
     headers: HeaderMap,
+    peer: Peer,
     Path(code): Path<String>,
 ) -> PageResult {
     let Some(c) = state.store.platform().certificate_by_code(&code).await? else {
         return Err(ApiError::new(Code::NotFound).into());
     };
-    let site = site_address(&state, &headers);
+    let site = site_address(&state, &headers, &peer);
     let view = certificate_view(&c, None, utc_day, &site, String::new());
     Ok(pdf_response(
         pdf::render(&view.sheet()),

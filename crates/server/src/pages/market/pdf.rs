@@ -28,6 +28,8 @@ const HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 56.0;
 /// Where a fact's value starts, right of its label.
 const VALUE_X: f32 = 200.0;
+/// The most lines one value of a fact takes.
+const FACT_LINES: usize = 4;
 
 const LATIN: Name = Name(b"F1");
 const LATIN_BOLD: Name = Name(b"F2");
@@ -116,7 +118,15 @@ fn page_content(sheet: &Sheet) -> Vec<u8> {
         c.set_fill_gray(0.0);
         let mut first = true;
         for value in lines {
-            for l in wrap(value, value_width, 11.5) {
+            // A fact takes at most FACT_LINES lines; a longer one ends in an ellipsis.
+            let mut wrapped = wrap(value, value_width, 11.5);
+            if wrapped.len() > FACT_LINES {
+                wrapped.truncate(FACT_LINES);
+                if let Some(l) = wrapped.last_mut() {
+                    l.push('…');
+                }
+            }
+            for l in wrapped {
                 if !first {
                     y -= 15.0;
                 }
@@ -171,8 +181,8 @@ fn runs(text: &str) -> Vec<(bool, Vec<u8>)> {
         let Some((_, bytes)) = out.last_mut() else {
             continue;
         };
-        if latin {
-            bytes.push(ch as u8);
+        if let Some(b) = win_ansi(ch) {
+            bytes.push(b);
         } else {
             let mut units = [0u16; 2];
             for u in ch.encode_utf16(&mut units) {
@@ -184,7 +194,46 @@ fn runs(text: &str) -> Vec<(bool, Vec<u8>)> {
 }
 
 fn is_latin(ch: char) -> bool {
-    matches!(ch, ' '..='~' | '\u{a0}'..='\u{ff}')
+    win_ansi(ch).is_some()
+}
+
+/// `ch` in WinAnsiEncoding (Windows-1252), the Latin fonts' encoding: ASCII and Latin-1 are
+/// their own code, and 0x80–0x9F hold typography (quotes, dashes, the ellipsis, €, ™) and a few
+/// letters of Central and Western European languages.
+fn win_ansi(ch: char) -> Option<u8> {
+    const HIGH: [(char, u8); 27] = [
+        ('€', 0x80),
+        ('‚', 0x82),
+        ('ƒ', 0x83),
+        ('„', 0x84),
+        ('…', 0x85),
+        ('†', 0x86),
+        ('‡', 0x87),
+        ('ˆ', 0x88),
+        ('‰', 0x89),
+        ('Š', 0x8a),
+        ('‹', 0x8b),
+        ('Œ', 0x8c),
+        ('Ž', 0x8e),
+        ('‘', 0x91),
+        ('’', 0x92),
+        ('“', 0x93),
+        ('”', 0x94),
+        ('•', 0x95),
+        ('–', 0x96),
+        ('—', 0x97),
+        ('˜', 0x98),
+        ('™', 0x99),
+        ('š', 0x9a),
+        ('›', 0x9b),
+        ('œ', 0x9c),
+        ('ž', 0x9e),
+        ('Ÿ', 0x9f),
+    ];
+    match ch {
+        ' '..='~' | '\u{a0}'..='\u{ff}' => Some(ch as u8),
+        _ => HIGH.iter().find(|(c, _)| *c == ch).map(|(_, b)| *b),
+    }
 }
 
 /// About how wide `ch` is, in ems: Helvetica's Latin averages a little over half an em;
@@ -209,6 +258,10 @@ fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
     let mut last_break: Option<usize> = None;
     for ch in text.chars() {
         let w = em(ch) * size;
+        // A new line starts on a word, never on the space that broke it.
+        if ch == ' ' && current.is_empty() {
+            continue;
+        }
         if used + w > width && !current.is_empty() {
             let cut = last_break.unwrap_or(current.len());
             let rest = current.split_off(cut);
@@ -249,6 +302,11 @@ mod tests {
                 (true, vec![b' ', 0xe9, b' ']),
             ]
         );
+        // WinAnsi's typography stays in the Latin font.
+        assert_eq!(
+            runs("Director’s Cut — €5"),
+            vec![(true, b"Director\x92s Cut \x97 \x805".to_vec())]
+        );
         // Beyond the basic plane: a surrogate pair.
         assert_eq!(runs("𠀀")[0].1, vec![0xd8, 0x40, 0xdc, 0x00]);
     }
@@ -271,6 +329,11 @@ mod tests {
         let long = "x".repeat(300);
         assert_eq!(wrap(&long, 100.0, 10.0).concat(), long);
         assert_eq!(wrap("", 100.0, 10.0), vec![String::new()]);
+        let lines = wrap("电视播出，CN，2027-01-01 至 2027-12-31", 80.0, 11.5);
+        assert!(
+            lines.iter().all(|l| !l.is_empty() && !l.starts_with(' ')),
+            "{lines:?}"
+        );
     }
 
     #[test]
