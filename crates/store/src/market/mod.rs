@@ -1428,9 +1428,9 @@ impl Platform<'_> {
 
     /// The certificate whose public address ends with `code`, whatever its licence's state.
     pub async fn certificate_by_code(&self, code: &str) -> Result<Option<Certificate>> {
-        // Codes are 16 characters of base64url (or hex, for licences sold before them): anything
-        // else is no code, and never reaches the database.
-        if code.len() != 16
+        // Codes are 28 characters (`verify_code`), or 16 of base64url or hex for licences sold
+        // before them: anything else is no code, and never reaches the database.
+        if !matches!(code.len(), 16 | 28)
             || !code
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -1720,6 +1720,17 @@ async fn issue_link(
         url: format!("/market/downloads/{token}"),
         expires_at,
     })
+}
+
+/// A licence's public verification code: the sale's instant in hex, which keeps a group of
+/// sales' codes side by side in their index (a random code put every sale's entry on a page of
+/// its own), then 96 random bits, which make it unguessable.
+fn verify_code(now: i64) -> String {
+    format!(
+        "{:012x}{}",
+        now.clamp(0, 0xffff_ffff_ffff),
+        random_secret(12)
+    )
 }
 
 /// The platform operator's organisation, which keeps the market's books.
@@ -2023,7 +2034,7 @@ async fn sell(
         created_by: scope.user_id,
         created_at: Millis(now),
         refunded_at: None,
-        verify_code: Some(random_secret(12)),
+        verify_code: Some(verify_code(now)),
         order_id,
     };
     tx.execute(
@@ -2185,4 +2196,22 @@ async fn refund(tx: &mut WriteTx<'_>, scope: &TenantScope, licence_id: Uuid) -> 
     )
     .await?;
     Ok(licence)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verification_codes_sort_by_their_sale_and_are_never_alike() {
+        let (a, b) = (
+            super::verify_code(1_796_000_000_000),
+            super::verify_code(1_796_000_000_001),
+        );
+        assert_eq!((a.len(), b.len()), (28, 28));
+        assert!(a < b, "{a} {b}");
+        assert_ne!(a[12..], super::verify_code(1_796_000_000_000)[12..]);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+    }
 }
