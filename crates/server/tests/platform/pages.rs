@@ -87,13 +87,8 @@ impl Browser {
     }
 
     pub(crate) async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let (status, _, body) = self.get_bytes(path).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     /// A download: its status, its content type and its bytes.

@@ -1432,6 +1432,29 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
+/// A licence of the reader's organisation as its certificate shows it, in the reader's time,
+/// with the page's navigation when `framed`.
+async fn own_certificate(
+    state: &State,
+    c: Option<crate::auth::Caller>,
+    headers: &HeaderMap,
+    peer: &Peer,
+    licence_id: Uuid,
+    framed: bool,
+) -> Result<CertificatePage, super::PageError> {
+    let cx = ctx(state, c).await?;
+    cx.need(Permission::UseLicences)?;
+    let c = state
+        .store
+        .tenant(&cx.scope)
+        .certificate(licence_id)
+        .await?;
+    let pdf = format!("/app/market/licences/{licence_id}/certificate.pdf");
+    let site = site_address(state, headers, peer);
+    let nav = if framed { cx.nav("market") } else { None };
+    Ok(certificate_view(&c, nav, |t| cx.time(t), &site, pdf))
+}
+
 /// A licence's certificate, to print or to send: its public address says whether it stands.
 async fn certificate(
     AxState(state): AxState<State>,
@@ -1440,22 +1463,7 @@ async fn certificate(
     peer: Peer,
     Path(licence_id): Path<Uuid>,
 ) -> PageResult {
-    let cx = ctx(&state, c).await?;
-    cx.need(Permission::UseLicences)?;
-    let c = state
-        .store
-        .tenant(&cx.scope)
-        .certificate(licence_id)
-        .await?;
-    let pdf = format!("/app/market/licences/{licence_id}/certificate.pdf");
-    let site = site_address(&state, &headers, &peer);
-    html(certificate_view(
-        &c,
-        cx.nav("market"),
-        |t| cx.time(t),
-        &site,
-        pdf,
-    ))
+    html(own_certificate(&state, c, &headers, &peer, licence_id, true).await?)
 }
 
 /// The certificate as a PDF, in the reader's language and time.
@@ -1466,15 +1474,7 @@ async fn certificate_pdf(
     peer: Peer,
     Path(licence_id): Path<Uuid>,
 ) -> PageResult {
-    let cx = ctx(&state, c).await?;
-    cx.need(Permission::UseLicences)?;
-    let c = state
-        .store
-        .tenant(&cx.scope)
-        .certificate(licence_id)
-        .await?;
-    let site = site_address(&state, &headers, &peer);
-    let view = certificate_view(&c, None, |t| cx.time(t), &site, String::new());
+    let view = own_certificate(&state, c, &headers, &peer, licence_id, false).await?;
     Ok(pdf_response(
         pdf::render(&view.sheet()),
         &format!("m-station-licence-{licence_id}.pdf"),
