@@ -202,32 +202,8 @@ impl WriteTx<'_> {
     /// On PostgreSQL the transaction is given its id first, as [`record`](Self::record) does
     /// with its audit row, so outbox readers wait on its number for as long as it runs.
     pub async fn announce(&mut self, change: Change) -> Result<(), DbError> {
-        if let Some(org) = self.tenant
-            && change.org_id != Some(org)
-        {
-            return Err(DbError::Unscoped(format!(
-                "the announcement of {}",
-                change.action
-            )));
-        }
-        if let Inner::Postgres(_) = self.inner {
-            self.run("SELECT txid_current()", &[]).await?;
-        }
-        let payload = serde_json::json!({
-            "entity": change.after.as_ref().or(change.before.as_ref()),
-            "actor_id": serde_json::Value::Null,
-        });
-        let outbox = [
-            Arg::from(new_id()),
-            change.org_id.into(),
-            change.action.into(),
-            change.entity_type.into(),
-            change.entity_id.into(),
-            payload.to_string().into(),
-            now_ms().into(),
-        ];
-        self.run(&rows(OUTBOX_INSERT, 1, 7), &outbox).await?;
-        Ok(())
+        self.record_and_announce(&Actor::system(), Vec::new(), vec![change])
+            .await
     }
 
     /// Makes the writes that call this with the same `key` take turns until they commit, in
