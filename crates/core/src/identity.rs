@@ -123,6 +123,8 @@ impl Role {
                     | SellListings
                     | BuyLicences
                     | UseLicences
+                    | FindTalent
+                    | ManageTalent
             ),
             Role::Coordinator => matches!(
                 p,
@@ -135,8 +137,22 @@ impl Role {
                     | PlanProduction
                     | KeepViews
                     | UseLicences
+                    | FindTalent
+                    | ManageTalent
             ),
-            Role::Supervisor | Role::Artist => matches!(
+            Role::Supervisor => matches!(
+                p,
+                ReadOrg
+                    | ReadMembers
+                    | ManageOwnTokens
+                    | ReadJobs
+                    | Review
+                    | WriteProduction
+                    | KeepViews
+                    | UseLicences
+                    | FindTalent
+            ),
+            Role::Artist => matches!(
                 p,
                 ReadOrg
                     | ReadMembers
@@ -248,6 +264,11 @@ pub enum Permission {
     BuyLicences,
     /// Reading the organisation's licences and downloading what they cover.
     UseLicences,
+    /// Reading the talent directory: the profiles other organisations show the platform, and
+    /// the organisation's own.
+    FindTalent,
+    /// Keeping the organisation's talent profiles and their credits.
+    ManageTalent,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -317,7 +338,8 @@ impl TenantScope {
             | Permission::ReadAudit
             | Permission::ReadJobs
             | Permission::ReadLedger
-            | Permission::UseLicences => TokenScope::Read,
+            | Permission::UseLicences
+            | Permission::FindTalent => TokenScope::Read,
             Permission::Review
             | Permission::WriteProduction
             | Permission::PlanProduction
@@ -325,7 +347,8 @@ impl TenantScope {
             | Permission::KeepViews
             | Permission::ManageLedger
             | Permission::SellListings
-            | Permission::BuyLicences => TokenScope::Write,
+            | Permission::BuyLicences
+            | Permission::ManageTalent => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

@@ -10,6 +10,7 @@ pub mod market;
 pub mod media;
 pub mod net;
 pub mod page;
+pub mod talent;
 pub mod tracking;
 pub mod validate;
 pub mod webhooks;

@@ -232,6 +232,8 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::SellListings => "permission-sell_listings",
         Permission::BuyLicences => "permission-buy_licences",
         Permission::UseLicences => "permission-use_licences",
+        Permission::FindTalent => "permission-find_talent",
+        Permission::ManageTalent => "permission-manage_talent",
     }
 }
 

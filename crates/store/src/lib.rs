@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod market;
 pub mod media;
+pub mod talent;
 pub mod tracking;
 
 pub use handles::{Platform, Tenant};

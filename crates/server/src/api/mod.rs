@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod market;
 pub mod media;
+pub mod talent;
 pub mod tracking;
 
 /// A whole list in one answer (`{"items": […]}`), for what is never paged: a shot's tasks, a
@@ -65,6 +66,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(media::router())
         .merge(ledger::router())
         .merge(market::router())
+        .merge(talent::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

@@ -24,6 +24,7 @@ mod identity;
 mod ledger;
 mod market;
 pub(crate) mod media;
+mod talent;
 pub(crate) mod tracking;
 
 pub(crate) use tracking::grid_query;
@@ -50,6 +51,7 @@ pub fn router() -> Router<State> {
     let r = events::routes(r);
     let r = ledger::routes(r);
     let r = market::routes(r);
+    let r = talent::routes(r);
     let r = media::routes(r);
     tracking::routes(r)
 }
@@ -120,6 +122,7 @@ pub struct Nav {
     pub audit: bool,
     pub overview: bool,
     pub finance: bool,
+    pub talent: bool,
 }
 
 /// A page failure: a signed-out visitor goes to sign in; a refusal is shown inside the page's
@@ -254,6 +257,7 @@ impl Ctx {
             audit: self.scope.can(Permission::ReadAudit),
             overview: self.may_see_overview(),
             finance: self.scope.can(Permission::ReadLedger),
+            talent: self.scope.can(Permission::FindTalent),
         })
     }
     /// Whether the productions overview (hours and bids per person) is the viewer's to see.

@@ -19,6 +19,7 @@ mod pages;
 mod review_pages;
 mod roles;
 mod shot_page;
+mod talent_pages;
 mod task_page;
 mod tenant_isolation;
 mod times;

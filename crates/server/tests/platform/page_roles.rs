@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::pages::Browser;
 use crate::roles::{
     ADMINS, AUDITORS, BUYERS, EVERYONE, LEDGER_KEEPERS, LEDGER_READERS, LICENCE_USERS, MAKERS,
-    PLANNERS, PRODUCERS, REVIEWERS, SELLERS,
+    PLANNERS, PRODUCERS, REVIEWERS, SELLERS, TALENT_FINDERS, TALENT_KEEPERS,
 };
 use crate::tenant_isolation::one_of_everything;
 use mstation_core::{Role, TokenScope};
@@ -120,6 +120,39 @@ const PAGES: &[Page] = &[
             ("to", "{bank_id}"),
             ("amount", "1.00"),
             ("description", "From the {role}"),
+        ],
+    ),
+    get("/app/talent", TALENT_FINDERS),
+    get("/app/talent/new", TALENT_KEEPERS),
+    get("/app/talent/profiles/{profile_id}", TALENT_FINDERS),
+    get("/app/talent/profiles/{profile_id}/edit", TALENT_KEEPERS),
+    post(
+        "/app/talent",
+        TALENT_KEEPERS,
+        &[
+            ("name", "Talent of the {role}"),
+            ("role", "colourist"),
+            ("lang-zh", "on"),
+            ("lang-en", "on"),
+            ("visibility", "private"),
+        ],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}",
+        TALENT_KEEPERS,
+        &[
+            ("name", "Alpha Compositor, by the {role}"),
+            ("role", "compositor"),
+            ("visibility", "private"),
+        ],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}/credits",
+        TALENT_KEEPERS,
+        &[
+            ("title", "Feature of the {role}"),
+            ("role", "compositor"),
+            ("year", "2023"),
         ],
     ),
     get("/app/webhooks", ADMINS),
@@ -491,6 +524,16 @@ const PAGES: &[Page] = &[
     ),
     post("/app/views/{view_id}/delete", EVERYONE, &[]),
     post(
+        "/app/talent/profiles/{profile_id}/credits/{credit_id}/delete",
+        TALENT_KEEPERS,
+        &[],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}/delete",
+        TALENT_KEEPERS,
+        &[],
+    ),
+    post(
         "/app/fields/{field_id}/delete",
         PRODUCERS,
         &[("version", "2")],
@@ -518,12 +561,13 @@ fn takes_away(p: &Page) -> u8 {
 }
 
 /// The links the navigation may show, each shown exactly when its page lets the role open it.
-const NAV: [&str; 10] = [
+const NAV: [&str; 11] = [
     "/app/overview",
     "/app/projects",
     "/app/my-tasks",
     "/app/mentions",
     "/app/market",
+    "/app/talent",
     "/app/members",
     "/app/tokens",
     "/app/webhooks",

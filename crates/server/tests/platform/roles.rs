@@ -60,6 +60,9 @@ pub(crate) const LICENCE_USERS: &[Role] = &[
     Artist,
     Finance,
 ];
+/// Who finds people in the talent directory, and who keeps the organisation's profiles.
+pub(crate) const TALENT_FINDERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor];
+pub(crate) const TALENT_KEEPERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,
@@ -120,6 +123,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // The review of held listings: the operator's administrators (refused to any other
         // organisation by the store).
         (_, p) if p.starts_with("/api/v1/market/review") => ADMINS,
+        ("GET", p) if p.starts_with("/api/v1/talent/") => TALENT_FINDERS,
+        (_, p) if p.starts_with("/api/v1/talent/") => TALENT_KEEPERS,
         // A member's own cart: those who buy for the organisation.
         (_, p) if p.starts_with("/api/v1/market/cart") => BUYERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,

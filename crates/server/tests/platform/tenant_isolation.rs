@@ -489,8 +489,29 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{agreement}");
+    // A talent profile A keeps to itself, with a credit (the talent tests show one the
+    // platform sees, without what is sensitive).
+    let (s, profile) = srv
+        .post(
+            &a.token,
+            "/api/v1/talent/profiles",
+            json!({"name": "Alpha Compositor", "roles": ["compositor"], "visibility": "private",
+                   "birth_date": "1990-04-01", "email": "comp@alpha-pictures.example"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{profile}");
+    let (s, credit) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/talent/profiles/{}/credits", id(&profile)),
+            json!({"title": "Alpha Feature", "role": "compositor", "year": 2024}),
+        )
+        .await;
+    assert_eq!(s, 201, "{credit}");
 
     HashMap::from([
+        ("profile_id", id(&profile)),
+        ("credit_id", id(&credit)),
         ("agreement_id", id(&agreement)),
         ("offer_id", id(&draft_offer)),
         ("release_id", id(&release)),

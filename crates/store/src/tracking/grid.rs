@@ -70,7 +70,7 @@ fn grid_of(grid: &str) -> Result<&'static str> {
 
 /// `text` made literal inside a `LIKE … ESCAPE '\'` pattern, between `%`s. The query lower-cases
 /// both sides with the database's `lower`, so they fold alike.
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
     p.push('%');
     for c in text.chars() {

@@ -42,8 +42,8 @@ pub struct StreamParams {
 /// kinds (tokens, saved views) go only to those who may read the audit log, the job queue's
 /// to those who may read the queue, share links (who they are for) and notes held with
 /// production to those who plan it, accounts and transfers to those who read the ledger, the
-/// market's listings, offers and sales to those who sell there, and licences to those who use
-/// them.
+/// market's listings, offers and sales to those who sell there, licences to those who use
+/// them, and talent profiles and their credits to those who keep them.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
@@ -54,6 +54,8 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
         && (!matches!(e.entity_type.as_str(), "listing" | "offer" | "sale")
             || scope.can(Permission::SellListings))
         && (e.entity_type != "licence" || scope.can(Permission::UseLicences))
+        && (!matches!(e.entity_type.as_str(), "profile" | "credit")
+            || scope.can(Permission::ManageTalent))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

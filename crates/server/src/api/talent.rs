@@ -1,0 +1,249 @@
+//! The talent data center over HTTP: the crew-role taxonomy, the directory of profiles (the
+//! platform's and the organisation's own), and the organisation's profiles with their credits.
+
+use axum::Json;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mstation_core::Permission;
+use mstation_core::talent::{DEPARTMENTS, LANGUAGES};
+use mstation_store::Page;
+use mstation_store::talent::{Credit, Find, NewCredit, Profile, ProfileInput};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::State;
+use crate::auth::Member;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Body, IfMatch, Q, etag, list_query};
+use crate::i18n::{Lang, text_in};
+
+pub fn router() -> OpenApiRouter<State> {
+    OpenApiRouter::new()
+        .routes(routes!(taxonomy))
+        .routes(routes!(find_profiles, create_profile))
+        .routes(routes!(get_profile, update_profile, delete_profile))
+        .routes(routes!(add_credit))
+        .routes(routes!(delete_credit))
+}
+
+/// A name in each of the platform's languages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Names {
+    pub en: String,
+    pub zh: String,
+}
+
+fn names(key: &str) -> Names {
+    Names {
+        en: text_in(Lang::En, key),
+        zh: text_in(Lang::ZhCn, key),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyRole {
+    pub key: &'static str,
+    pub name: Names,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyDepartment {
+    pub key: &'static str,
+    pub name: Names,
+    pub roles: Vec<TaxonomyRole>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyLanguage {
+    /// ISO 639.
+    pub code: &'static str,
+    pub name: Names,
+}
+
+/// The words profiles, credits and searches share.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Taxonomy {
+    pub departments: Vec<TaxonomyDepartment>,
+    pub languages: Vec<TaxonomyLanguage>,
+}
+
+/// The crew-role taxonomy (departments and their roles) and the languages, with their names.
+#[utoipa::path(get, path = "/api/v1/talent/taxonomy", tag = "talent",
+    responses((status = 200, body = Taxonomy), (status = 403, body = Problem)))]
+async fn taxonomy(m: Member) -> ApiResult<Json<Taxonomy>> {
+    m.may(Permission::FindTalent)?;
+    Ok(Json(Taxonomy {
+        departments: DEPARTMENTS
+            .iter()
+            .map(|d| TaxonomyDepartment {
+                key: d.key,
+                name: names(&format!("talent-dept-{}", d.key)),
+                roles: d
+                    .roles
+                    .iter()
+                    .map(|r| TaxonomyRole {
+                        key: r,
+                        name: names(&format!("talent-role-{r}")),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        languages: LANGUAGES
+            .iter()
+            .map(|l| TaxonomyLanguage {
+                code: l,
+                name: names(&format!("talent-lang-{l}")),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindParams {
+    /// Words, each of which must be in the name, headline, skills, roles or city.
+    pub q: Option<String>,
+    /// A department key of the taxonomy.
+    pub department: Option<String>,
+    /// A crew-role key of the taxonomy.
+    pub role: Option<String>,
+    /// An ISO 639 code.
+    pub language: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The talent directory: the profiles shown to the platform and the organisation's own,
+/// newest first, without anyone's birth date or e-mail address.
+#[utoipa::path(get, path = "/api/v1/talent/profiles", tag = "talent", params(FindParams),
+    responses((status = 200, body = Page<Profile>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn find_profiles(
+    AxState(state): AxState<State>,
+    m: Member,
+    Q(p): Q<FindParams>,
+) -> ApiResult<Json<Page<Profile>>> {
+    let q = list_query(p.limit, p.cursor.as_deref(), None)?;
+    let find = Find {
+        q: p.q.unwrap_or_default(),
+        department: p.department,
+        role: p.role,
+        language: p.language,
+        country: p.country,
+    };
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::FindTalent)?)
+            .find_profiles(&find, &q)
+            .await?,
+    ))
+}
+
+/// Writes a new profile, kept by the organisation.
+#[utoipa::path(post, path = "/api/v1/talent/profiles", tag = "talent", request_body = ProfileInput,
+    responses((status = 201, body = Profile), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_profile(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<ProfileInput>,
+) -> ApiResult<Response> {
+    let p = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .create_profile(input)
+        .await?;
+    Ok((StatusCode::CREATED, etag(p.version), Json(p)).into_response())
+}
+
+/// A profile with its credits: all of it for the organisation that keeps it; what a hirer may
+/// know for others, if it is shown to the platform.
+#[utoipa::path(get, path = "/api/v1/talent/profiles/{profile_id}", tag = "talent", params(("profile_id" = Uuid, Path)),
+    responses((status = 200, body = Profile), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn get_profile(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let p = state
+        .store
+        .tenant(m.may(Permission::FindTalent)?)
+        .profile(profile_id)
+        .await?;
+    Ok((etag(p.version), Json(p)).into_response())
+}
+
+/// Writes all of one of the organisation's profiles again.
+#[utoipa::path(put, path = "/api/v1/talent/profiles/{profile_id}", tag = "talent", request_body = ProfileInput,
+    params(("profile_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Profile), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_profile(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    IfMatch(v): IfMatch,
+    Body(input): Body<ProfileInput>,
+) -> ApiResult<Response> {
+    let p = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .update_profile(profile_id, v, input)
+        .await?;
+    Ok((etag(p.version), Json(p)).into_response())
+}
+
+/// Removes one of the organisation's profiles with its credits.
+#[utoipa::path(delete, path = "/api/v1/talent/profiles/{profile_id}", tag = "talent", params(("profile_id" = Uuid, Path)),
+    responses((status = 204, description = "Removed with its credits"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_profile(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .delete_profile(profile_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a credit to one of the organisation's profiles (shown as self-declared).
+#[utoipa::path(post, path = "/api/v1/talent/profiles/{profile_id}/credits", tag = "talent", request_body = NewCredit,
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 201, body = Credit), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn add_credit(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    Body(input): Body<NewCredit>,
+) -> ApiResult<(StatusCode, Json<Credit>)> {
+    let c = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .add_credit(profile_id, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Removes a credit from one of the organisation's profiles.
+#[utoipa::path(delete, path = "/api/v1/talent/profiles/{profile_id}/credits/{credit_id}", tag = "talent",
+    params(("profile_id" = Uuid, Path), ("credit_id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_credit(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((profile_id, credit_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .delete_credit(profile_id, credit_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

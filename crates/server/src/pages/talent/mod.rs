@@ -1,0 +1,679 @@
+//! The talent pages: the directory (search by words, department, crew role, language and
+//! country), a profile with its credits, and the editor of the organisation's own profiles.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use mstation_core::Permission;
+use mstation_core::talent::{DEPARTMENTS, LANGUAGES, Visibility};
+use mstation_store::talent::{Find, NewCredit, Profile, ProfileInput};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ledger::money;
+use super::tracking::{answered, flash_of};
+use super::{Ctx, Nav, PageResult, Tr, ctx, html};
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::i18n;
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/talent", get(directory).post(create))
+        .route("/app/talent/new", get(new_profile))
+        .route(
+            "/app/talent/profiles/{profile_id}",
+            get(profile).post(update),
+        )
+        .route("/app/talent/profiles/{profile_id}/edit", get(edit))
+        .route("/app/talent/profiles/{profile_id}/delete", post(delete))
+        .route(
+            "/app/talent/profiles/{profile_id}/credits",
+            post(add_credit),
+        )
+        .route(
+            "/app/talent/profiles/{profile_id}/credits/{credit_id}/delete",
+            post(delete_credit),
+        )
+}
+
+fn role_name(key: &str) -> String {
+    i18n::text(&format!("talent-role-{key}"))
+}
+
+fn language_name(code: &str) -> String {
+    i18n::text(&format!("talent-lang-{code}"))
+}
+
+/// A profile as a card of the directory or the head of its page shows it.
+struct Card {
+    id: String,
+    name: String,
+    initials: String,
+    headline: String,
+    roles: String,
+    department: String,
+    place: String,
+    languages: String,
+    rate: String,
+    org: String,
+    own: bool,
+    private: bool,
+}
+
+fn card(p: &Profile) -> Card {
+    let initials = initials(&p.name);
+    let place = match (p.city.is_empty(), p.country.is_empty()) {
+        (false, false) => format!("{} · {}", p.city, p.country),
+        (false, true) => p.city.clone(),
+        (true, false) => p.country.clone(),
+        (true, true) => String::new(),
+    };
+    Card {
+        id: p.id.to_string(),
+        name: p.name.clone(),
+        initials: initials.to_uppercase(),
+        headline: p.headline.clone(),
+        roles: p
+            .roles
+            .iter()
+            .map(|r| role_name(r))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        department: i18n::text(&format!("talent-dept-{}", p.department)),
+        place,
+        languages: p
+            .languages
+            .iter()
+            .map(|l| language_name(l))
+            .collect::<Vec<_>>()
+            .join(", "),
+        rate: match (p.day_rate, p.currency.as_deref()) {
+            (Some(r), Some(c)) => i18n::text_args(
+                "talent-per-day",
+                &[("amount", format!("{} {c}", money(c, r)).into())],
+            ),
+            _ => String::new(),
+        },
+        org: p.org_name.clone(),
+        own: p.own,
+        private: p.visibility == Visibility::Private,
+    }
+}
+
+/// What stands for a person where there is no picture: the first letters of their first two
+/// names, or the first character of a name written in ideographs (林乔 → 林).
+fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let Some(first) = words.next().and_then(|w| w.chars().next()) else {
+        return String::new();
+    };
+    if !first.is_alphabetic() || !first.is_ascii() && first.to_uppercase().eq(first.to_lowercase())
+    {
+        return first.to_string();
+    }
+    let second = words.next().and_then(|w| w.chars().next());
+    std::iter::once(first)
+        .chain(second)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn initials_are_letters_or_one_ideograph() {
+        assert_eq!(super::initials("Lin Qiao"), "LQ");
+        assert_eq!(super::initials("sofia marchetti rossi"), "SM");
+        assert_eq!(super::initials("林乔 Lin Qiao"), "林");
+        assert_eq!(super::initials("王敏"), "王");
+        assert_eq!(super::initials("Élodie"), "É");
+        assert_eq!(super::initials("  "), "");
+    }
+}
+
+/// A choice of a select: its value, its words, whether it is chosen.
+type Choice = (String, String, bool);
+
+fn choices<'a>(values: impl Iterator<Item = (&'a str, String)>, chosen: &str) -> Vec<Choice> {
+    values
+        .map(|(v, words)| (v.to_string(), words, v == chosen))
+        .collect()
+}
+
+/// The crew roles grouped by department, for a select's option groups.
+fn role_groups(chosen: &[String]) -> Vec<(String, Vec<Choice>)> {
+    DEPARTMENTS
+        .iter()
+        .map(|d| {
+            (
+                i18n::text(&format!("talent-dept-{}", d.key)),
+                d.roles
+                    .iter()
+                    .map(|r| (r.to_string(), role_name(r), chosen.iter().any(|c| c == r)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "talent.html")]
+struct DirectoryPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    q: String,
+    country: String,
+    departments: Vec<Choice>,
+    roles: Vec<(String, Vec<Choice>)>,
+    languages: Vec<Choice>,
+    cards: Vec<Card>,
+    found: String,
+    searched: bool,
+    next: Option<String>,
+    can_manage: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct DirectoryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    country: String,
+    cursor: Option<String>,
+}
+
+impl DirectoryQuery {
+    /// This search's address with `cursor` as its page.
+    fn with_cursor(&self, cursor: &str) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("department", &self.department),
+            ("role", &self.role),
+            ("language", &self.language),
+            ("country", &self.country),
+            ("cursor", cursor),
+        ];
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            q.append_pair(k, v);
+        }
+        format!("/app/talent?{}", q.finish())
+    }
+}
+
+async fn directory(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(dq): Query<DirectoryQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::FindTalent)?;
+    let find = Find {
+        q: dq.q.clone(),
+        department: Some(dq.department.clone()),
+        role: Some(dq.role.clone()),
+        language: Some(dq.language.clone()),
+        country: Some(dq.country.clone()),
+    };
+    let q = crate::extract::list_query(Some(24), dq.cursor.as_deref(), None)?;
+    let (cards, found, next, flash) =
+        match state.store.tenant(&cx.scope).find_profiles(&find, &q).await {
+            Ok(page) => (
+                page.items.iter().map(card).collect(),
+                i18n::text_args("talent-found", &[("count", page.total.into())]),
+                page.next_cursor.map(|c| dq.with_cursor(&c)),
+                None,
+            ),
+            Err(e) => (Vec::new(), String::new(), None, Some(flash_of(e))),
+        };
+    let searched = [&dq.q, &dq.department, &dq.role, &dq.language, &dq.country]
+        .iter()
+        .any(|v| !v.is_empty());
+    let page = html(DirectoryPage {
+        tr: Tr::now(),
+        nav: cx.nav("talent"),
+        departments: choices(
+            DEPARTMENTS
+                .iter()
+                .map(|d| (d.key, i18n::text(&format!("talent-dept-{}", d.key)))),
+            &dq.department,
+        ),
+        roles: role_groups(std::slice::from_ref(&dq.role)),
+        languages: choices(
+            LANGUAGES.iter().map(|l| (*l, language_name(l))),
+            &dq.language,
+        ),
+        cards,
+        found,
+        searched,
+        next,
+        can_manage: cx.scope.can(Permission::ManageTalent),
+        flash: flash.clone(),
+        q: dq.q,
+        country: dq.country,
+    });
+    if flash.is_some() {
+        return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    page
+}
+
+/// What the editor's form holds: as typed, so a refused form comes back as it was.
+#[derive(Default, Clone, Deserialize)]
+struct Typed {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    headline: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    role2: String,
+    #[serde(default)]
+    skills: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    day_rate: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    version: String,
+    /// The languages ticked, as `lang-<code>` fields.
+    #[serde(flatten)]
+    ticked: HashMap<String, String>,
+}
+
+impl Typed {
+    fn of(p: &Profile) -> Typed {
+        Typed {
+            name: p.name.clone(),
+            headline: p.headline.clone(),
+            bio: p.bio.clone(),
+            role: p.roles.first().cloned().unwrap_or_default(),
+            role2: p.roles.get(1).cloned().unwrap_or_default(),
+            skills: p.skills.join(", "),
+            city: p.city.clone(),
+            country: p.country.clone(),
+            day_rate: match (p.day_rate, p.currency.as_deref()) {
+                (Some(r), Some(c)) => mstation_core::ledger::Currency::parse(c)
+                    .map(|c| c.format(i128::from(r)))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
+            currency: p.currency.clone().unwrap_or_default(),
+            visibility: p.visibility.as_str().to_string(),
+            birth_date: p.birth_date.clone().unwrap_or_default(),
+            email: p.email.clone().unwrap_or_default(),
+            version: p.version.to_string(),
+            ticked: p
+                .languages
+                .iter()
+                .map(|l| (format!("lang-{l}"), "on".to_string()))
+                .collect(),
+        }
+    }
+
+    /// The languages ticked, in the platform's order.
+    fn languages(&self) -> Vec<String> {
+        LANGUAGES
+            .iter()
+            .filter(|l| self.ticked.contains_key(&format!("lang-{l}")))
+            .map(|l| l.to_string())
+            .collect()
+    }
+
+    fn input(&self) -> ProfileInput {
+        let list = |s: &str| -> Vec<String> {
+            s.split([',', '，', '、', '\n'])
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        ProfileInput {
+            name: self.name.clone(),
+            headline: self.headline.clone(),
+            bio: self.bio.clone(),
+            roles: [self.role.as_str(), self.role2.as_str()]
+                .into_iter()
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
+            skills: list(&self.skills),
+            languages: self.languages(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+            day_rate: some(&self.day_rate),
+            currency: some(&self.currency),
+            visibility: Visibility::parse(&self.visibility),
+            birth_date: some(&self.birth_date),
+            email: some(&self.email),
+            user_id: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "talent_editor.html")]
+struct EditorPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    /// The profile being changed; `None` for a new one.
+    id: Option<String>,
+    typed: Typed,
+    roles: Vec<(String, Vec<Choice>)>,
+    roles2: Vec<(String, Vec<Choice>)>,
+    languages: Vec<Choice>,
+}
+
+fn editor(cx: &Ctx, id: Option<Uuid>, typed: Typed, flash: Option<(String, String)>) -> PageResult {
+    let ticked = typed.languages();
+    let languages = LANGUAGES
+        .iter()
+        .map(|l| {
+            (
+                l.to_string(),
+                language_name(l),
+                ticked.iter().any(|t| t == l),
+            )
+        })
+        .collect();
+    html(EditorPage {
+        tr: Tr::now(),
+        nav: cx.nav("talent"),
+        flash,
+        csrf: cx.csrf.clone(),
+        id: id.map(|i| i.to_string()),
+        roles: role_groups(std::slice::from_ref(&typed.role)),
+        roles2: role_groups(std::slice::from_ref(&typed.role2)),
+        typed,
+        languages,
+    })
+}
+
+async fn new_profile(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ManageTalent)?;
+    let typed = Typed {
+        visibility: Visibility::Platform.as_str().into(),
+        currency: "CNY".into(),
+        ..Typed::default()
+    };
+    editor(&cx, None, typed, None)
+}
+
+#[derive(Deserialize)]
+struct EditorForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: Typed,
+}
+
+async fn create(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<EditorForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .create_profile(f.typed.input())
+        .await
+    {
+        Ok(p) => Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response()),
+        Err(e) => answered(
+            editor(&cx, None, f.typed, Some(flash_of(e))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    }
+}
+
+async fn edit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ManageTalent)?;
+    let p = state.store.tenant(&cx.scope).profile(profile_id).await?;
+    if !p.own {
+        return Err(mstation_store::StoreError::NotFound { entity: "profile" }.into());
+    }
+    editor(&cx, Some(profile_id), Typed::of(&p), None)
+}
+
+async fn update(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<EditorForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    let seen = f.typed.version.parse::<i64>().ok();
+    match state
+        .store
+        .tenant(&cx.scope)
+        .update_profile(profile_id, seen, f.typed.input())
+        .await
+    {
+        Ok(p) => Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                editor(&cx, Some(profile_id), f.typed, Some(flash_of(e))),
+                status,
+            )
+        }
+    }
+}
+
+/// A credit as the profile page lists it.
+struct CreditRow {
+    id: String,
+    title: String,
+    role: String,
+    company: String,
+    year: i64,
+    provenance: String,
+}
+
+#[derive(Template)]
+#[template(path = "talent_profile.html")]
+struct ProfilePage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    card: Card,
+    bio: String,
+    skills: Vec<String>,
+    birth_date: String,
+    email: String,
+    visibility: String,
+    credits: Vec<CreditRow>,
+    can_edit: bool,
+    roles: Vec<(String, Vec<Choice>)>,
+    typed: CreditTyped,
+}
+
+#[derive(Default, Clone, Deserialize)]
+struct CreditTyped {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    year: String,
+}
+
+async fn profile_page(
+    state: &State,
+    cx: &Ctx,
+    profile_id: Uuid,
+    flash: Option<(String, String)>,
+    typed: CreditTyped,
+) -> PageResult {
+    cx.need(Permission::FindTalent)?;
+    let p = state.store.tenant(&cx.scope).profile(profile_id).await?;
+    let can_edit = p.own && cx.scope.can(Permission::ManageTalent);
+    let mut typed = typed;
+    if typed.role.is_empty() {
+        typed.role = p.roles.first().cloned().unwrap_or_default();
+    }
+    html(ProfilePage {
+        tr: Tr::now(),
+        nav: cx.nav("talent"),
+        flash,
+        csrf: cx.csrf.clone(),
+        card: card(&p),
+        bio: p.bio.clone(),
+        skills: p.skills.clone(),
+        birth_date: p.birth_date.clone().unwrap_or_default(),
+        email: p.email.clone().unwrap_or_default(),
+        visibility: i18n::text(&format!("talent-visibility-{}", p.visibility.as_str())),
+        credits: p
+            .credits
+            .iter()
+            .map(|c| CreditRow {
+                id: c.id.to_string(),
+                title: c.title.clone(),
+                role: role_name(&c.role),
+                company: c.company.clone(),
+                year: c.year,
+                provenance: i18n::text(&format!("talent-provenance-{}", c.provenance.as_str())),
+            })
+            .collect(),
+        can_edit,
+        roles: role_groups(std::slice::from_ref(&typed.role)),
+        typed,
+    })
+}
+
+async fn profile(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    profile_page(&state, &cx, profile_id, None, CreditTyped::default()).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn delete(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .delete_profile(profile_id)
+        .await?;
+    Ok(Redirect::to("/app/talent").into_response())
+}
+
+#[derive(Deserialize)]
+struct CreditForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: CreditTyped,
+}
+
+async fn add_credit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CreditForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    let t = &f.typed;
+    let input = NewCredit {
+        title: t.title.clone(),
+        role: t.role.clone(),
+        company: t.company.clone(),
+        year: t.year.trim().parse().unwrap_or(0),
+    };
+    match state
+        .store
+        .tenant(&cx.scope)
+        .add_credit(profile_id, input)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}")).into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                profile_page(&state, &cx, profile_id, Some(flash_of(e)), f.typed).await,
+                status,
+            )
+        }
+    }
+}
+
+async fn delete_credit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((profile_id, credit_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .delete_credit(profile_id, credit_id)
+        .await?;
+    Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}")).into_response())
+}

@@ -1,0 +1,184 @@
+//! The talent pages: a post house writes a profile through the editor and adds a credit; a
+//! production's producer finds the person in the directory in English and in Chinese and opens
+//! the profile, which never shows the birth date or e-mail address; a refused form comes back
+//! with what was typed and names the field in the reader's language.
+
+use crate::common::*;
+use crate::pages::Browser;
+
+/// The texts of the catalog's `## Talent` block in English.
+fn talent_texts() -> Vec<String> {
+    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let all = std::fs::read_to_string(path).unwrap();
+    let block = &all[all.find("\n## Talent").expect("a ## Talent block")..];
+    block
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("##"))
+        // A language's name is also the language switcher's, in its own words.
+        .filter(|l| !l.starts_with("talent-lang-"))
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+        .filter(|v| !v.contains('{') && v.len() > 4)
+        .collect()
+}
+
+/// The address a 303 sends the browser to.
+fn profile_of(page: &str) -> String {
+    let at = page.find("data-profile=\"").expect("a profile") + 14;
+    page[at..at + 36].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_is_written_found_and_read_through_the_pages() {
+    on_every_backend(|srv| async move {
+        let post = srv.tenant("Harbour Post", "harbour-post").await;
+        let prod = srv.tenant("Bravo Films", "bravo-films").await;
+        let keeper = Browser::sign_in(&srv, &post.owner.email, &post.password).await;
+        let hirer = Browser::sign_in(&srv, &prod.owner.email, &prod.password).await;
+
+        // A refused form comes back with what was typed and the field named.
+        let form = [
+            ("name", "Chen Yu"),
+            ("headline", "Grading features and commercials since 2012"),
+            ("role", "colourist"),
+            ("role2", "dit"),
+            ("skills", "DaVinci Resolve，Baselight, ACES"),
+            ("lang-zh", "on"),
+            ("lang-yue", "on"),
+            ("lang-en", "on"),
+            ("city", "Shanghai"),
+            ("country", "CN"),
+            ("day_rate", "2500"),
+            ("currency", "CNY"),
+            ("visibility", "platform"),
+            ("birth_date", "1988-02-14"),
+            ("email", "chen.yu@harbour.example"),
+            ("bio", "Twelve years in the grading suite."),
+        ];
+        let mut bad: Vec<(&str, &str)> = form.to_vec();
+        bad.retain(|(k, _)| *k != "currency");
+        let (s, page) = keeper.post("/app/talent", &bad).await;
+        assert_eq!(s, 422, "{page}");
+        assert!(
+            page.contains("class=\"flash error\"")
+                && page.contains("Currency")
+                && page.contains("value=\"Chen Yu\""),
+            "{page}"
+        );
+        let (s, _) = keeper.post("/app/talent", &form).await;
+        assert_eq!(s, 303);
+        let (_, list) = keeper.get("/app/talent").await;
+        let id = profile_of(&list);
+        let (s, _) = keeper
+            .post(
+                &format!("/app/talent/profiles/{id}/credits"),
+                &[
+                    ("title", "Moonlight Harbour"),
+                    ("role", "colourist"),
+                    ("company", "Harbour Post"),
+                    ("year", "2022"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303);
+        let (_, mine) = keeper.get(&format!("/app/talent/profiles/{id}")).await;
+        assert!(
+            mine.contains("1988-02-14") && mine.contains("chen.yu@harbour.example"),
+            "the keeper reads all of it"
+        );
+        assert!(
+            mine.contains("Moonlight Harbour")
+                && mine.contains("Self-declared")
+                && mine.contains("data-testid=\"edit\"")
+        );
+        let (s, edit) = keeper.get(&format!("/app/talent/profiles/{id}/edit")).await;
+        assert_eq!(s, 200);
+        assert!(
+            edit.contains("value=\"DaVinci Resolve, Baselight, ACES\"")
+                && edit.contains("value=\"2500.00\""),
+            "{edit}"
+        );
+        assert!(
+            edit.contains("name=\"lang-yue\" checked")
+                && !edit.contains("name=\"lang-ja\" checked"),
+            "{edit}"
+        );
+
+        // The producer finds the colourist by role and by words, and reads no sensitive field.
+        for q in [
+            "/app/talent",
+            "/app/talent?role=colourist",
+            "/app/talent?q=resolve&language=yue",
+            "/app/talent?department=colour&country=cn",
+        ] {
+            let (s, found) = hirer.get(q).await;
+            assert_eq!(s, 200, "{q}");
+            assert!(
+                found.contains(&id)
+                    && found.contains("Chen Yu")
+                    && found.contains("2,500.00 CNY a day"),
+                "{q}: {found}"
+            );
+            assert!(
+                !found.contains("1988") && !found.contains("harbour.example"),
+                "{q}"
+            );
+        }
+        let (_, none) = hirer.get("/app/talent?role=gaffer").await;
+        assert!(none.contains("data-testid=\"no-profiles\"") && !none.contains(&id));
+        let (s, theirs) = hirer.get(&format!("/app/talent/profiles/{id}")).await;
+        assert_eq!(s, 200);
+        assert!(theirs.contains("Moonlight Harbour") && theirs.contains("Harbour Post"));
+        assert!(
+            !theirs.contains("1988")
+                && !theirs.contains("harbour.example")
+                && !theirs.contains("data-testid=\"edit\"")
+                && !theirs.contains("credit-form"),
+            "{theirs}"
+        );
+        let (s, _) = hirer.get(&format!("/app/talent/profiles/{id}/edit")).await;
+        assert_eq!(s, 404);
+        let (s, _) = hirer
+            .post(&format!("/app/talent/profiles/{id}/delete"), &[])
+            .await;
+        assert_eq!(s, 404);
+
+        // In Chinese: the same people, the words of the taxonomy in Chinese, no English left.
+        let (s, _) = hirer.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let english = talent_texts();
+        for path in [
+            "/app/talent?role=colourist".to_string(),
+            format!("/app/talent/profiles/{id}"),
+        ] {
+            let (_, zh) = hirer.get(&path).await;
+            assert!(
+                zh.contains("人才") && zh.contains("调色师") && zh.contains("Chen Yu"),
+                "{path}: {zh}"
+            );
+            for t in &english {
+                assert!(
+                    !zh.contains(t.as_str()),
+                    "{path}: English \"{t}\" on the Chinese page"
+                );
+            }
+        }
+        let (s, _) = keeper.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (s, page) = keeper.post("/app/talent", &bad).await;
+        assert_eq!(s, 422);
+        let flash = &page[page.find("class=\"flash error\"").expect("a flash")..];
+        assert!(
+            flash[..flash.find("</").unwrap()].contains("币种"),
+            "the field named in Chinese: {page}"
+        );
+        let (_, zh) = keeper.get("/app/talent/new").await;
+        for t in &english {
+            assert!(
+                !zh.contains(t.as_str()),
+                "the editor: English \"{t}\" on the Chinese page"
+            );
+        }
+    })
+    .await;
+}

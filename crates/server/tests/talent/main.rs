@@ -1,0 +1,415 @@
+//! The talent data center on both backends: a profile kept by one organisation, found by the
+//! others' hirers in the directory (by words, department, crew role, language and country)
+//! without the person's birth date or e-mail address; another organisation's private profile
+//! never found; writes only by the keeping organisation's keepers, versioned; every bad value
+//! refused naming its field, with nothing written.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::*;
+use mstation_core::{Role, TokenScope};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn put(
+    srv: &Srv,
+    token: &str,
+    path: &str,
+    if_match: Option<i64>,
+    body: Value,
+) -> (u16, Value) {
+    let mut r = srv
+        .http
+        .put(format!("{}{path}", srv.base))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(v) = if_match {
+        r = r.header("If-Match", format!("\"{v}\""));
+    }
+    json(r.send().await.unwrap()).await
+}
+
+fn compositor() -> Value {
+    json!({
+        "name": "Lin Qiao", "headline": "Compositor, eight years in feature VFX",
+        "bio": "Nuke and Flame on features and series.\nBased in Shanghai.",
+        "roles": ["compositor", "roto_artist"], "skills": ["Nuke", "Flame", "nuke"],
+        "languages": ["zh", "EN"], "city": "Shanghai", "country": "cn",
+        "day_rate": "1800", "currency": "cny", "visibility": "platform",
+        "birth_date": "1991-06-30", "email": "Lin.Qiao@alpha.example"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hirers_find_a_shown_profile_without_what_is_sensitive() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        let (s, p) = srv.post(&a.token, "/api/v1/talent/profiles", compositor()).await;
+        assert_eq!(s, 201, "{p}");
+        let pid = id(&p);
+        // As written, checked and tidied: the repeated skill once, codes in their case.
+        assert_eq!(p["department"], "vfx");
+        assert_eq!(p["skills"], json!(["Nuke", "Flame"]));
+        assert_eq!(p["languages"], json!(["zh", "en"]));
+        assert_eq!((p["country"].as_str(), p["currency"].as_str()), (Some("CN"), Some("CNY")));
+        assert_eq!(p["day_rate"], 180_000);
+        assert_eq!((p["birth_date"].as_str(), p["email"].as_str()), (Some("1991-06-30"), Some("lin.qiao@alpha.example")));
+        assert_eq!(p["own"], true);
+        let (s, c) = srv
+            .post(&a.token, &format!("/api/v1/talent/profiles/{pid}/credits"),
+                  json!({"title": "The Wandering Earth", "role": "compositor", "company": "Alpha Post", "year": 2019}))
+            .await;
+        assert_eq!(s, 201, "{c}");
+        assert_eq!(c["provenance"], "self_declared");
+        // A profile Alpha keeps to itself.
+        let mut hidden = compositor();
+        hidden["name"] = json!("Hidden Nuke Artist");
+        hidden["visibility"] = json!("private");
+        let (s, h) = srv.post(&a.token, "/api/v1/talent/profiles", hidden).await;
+        assert_eq!(s, 201, "{h}");
+
+        // Bravo's hirer finds the shown one by each filter, and never the private one.
+        for q in ["", "?q=nuke", "?q=SHANGHAI+flame", "?department=vfx", "?role=roto_artist", "?language=en", "?country=CN",
+                  "?q=lin&department=vfx&role=compositor&language=zh&country=cn"] {
+            let (s, found) = srv.get(&b.token, &format!("/api/v1/talent/profiles{q}")).await;
+            assert_eq!(s, 200, "{q}: {found}");
+            assert_eq!(ids(&found), vec![pid.clone()], "{q}: {found}");
+            let card = &found["items"][0];
+            assert!(card.get("birth_date").is_none() && card.get("email").is_none(), "{q}: {card}");
+            assert_eq!((card["own"].as_bool(), card["org_name"].as_str()), (Some(false), Some("Alpha Post")));
+        }
+        for q in ["?q=flame+editor", "?role=editor", "?language=ja", "?country=FR", "?department=sound", "?q=100%25"] {
+            let (s, found) = srv.get(&b.token, &format!("/api/v1/talent/profiles{q}")).await;
+            assert_eq!((s, found["total"].as_i64()), (200, Some(0)), "{q}: {found}");
+        }
+        // Alpha finds both of its own.
+        let (_, own) = srv.get(&a.token, "/api/v1/talent/profiles?q=nuke").await;
+        assert_eq!(own["total"], 2, "{own}");
+
+        // The profile itself: the hirer reads it and its credits, not the sensitive fields.
+        let (s, seen) = srv.get(&b.token, &format!("/api/v1/talent/profiles/{pid}")).await;
+        assert_eq!(s, 200, "{seen}");
+        assert!(seen.get("birth_date").is_none() && seen.get("email").is_none(), "{seen}");
+        assert_eq!(seen["credits"][0]["title"], "The Wandering Earth");
+        let raw = serde_json::to_string(&seen).unwrap();
+        assert!(!raw.contains("1991") && !raw.contains("alpha.example"), "{raw}");
+        let (_, mine) = srv.get(&a.token, &format!("/api/v1/talent/profiles/{pid}")).await;
+        assert_eq!(mine["birth_date"], "1991-06-30");
+        let (s, v) = srv.get(&b.token, &format!("/api/v1/talent/profiles/{}", id(&h))).await;
+        assert_eq!(s, 404, "another organisation's private profile: {v}");
+
+        // Only the keeping organisation writes it: Bravo's owner finds nothing to change.
+        let (s, v) = put(&srv, &b.token, &format!("/api/v1/talent/profiles/{pid}"), None, compositor()).await;
+        assert_eq!(s, 404, "{v}");
+        let (s, v) = srv.post(&b.token, &format!("/api/v1/talent/profiles/{pid}/credits"),
+                              json!({"title": "Taken", "role": "compositor", "year": 2020})).await;
+        assert_eq!(s, 404, "{v}");
+        let r = srv.call(&b.token, Method::DELETE, &format!("/api/v1/talent/profiles/{pid}/credits/{}", id(&c)), None).await;
+        assert_eq!(r.status(), 404);
+        let r = srv.call(&b.token, Method::DELETE, &format!("/api/v1/talent/profiles/{pid}"), None).await;
+        assert_eq!(r.status(), 404);
+        let (_, still) = srv.get(&a.token, &format!("/api/v1/talent/profiles/{pid}")).await;
+        assert_eq!((still["version"].as_i64(), still["credits"].as_array().map(Vec::len)), (Some(1), Some(1)));
+
+        // Kept private again, it leaves the directory of others.
+        let mut private = compositor();
+        private["visibility"] = json!("private");
+        let (s, v) = put(&srv, &a.token, &format!("/api/v1/talent/profiles/{pid}"), Some(1), private).await;
+        assert_eq!(s, 200, "{v}");
+        let (_, found) = srv.get(&b.token, "/api/v1/talent/profiles").await;
+        assert_eq!(found["total"], 0, "{found}");
+        let (s, _) = srv.get(&b.token, &format!("/api/v1/talent/profiles/{pid}")).await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_versioned_and_the_filters_follow_them() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let (_, p) = srv
+            .post(&a.token, "/api/v1/talent/profiles", compositor())
+            .await;
+        let path = format!("/api/v1/talent/profiles/{}", id(&p));
+        let mut colourist = compositor();
+        colourist["roles"] = json!(["colourist"]);
+        colourist["languages"] = json!(["yue"]);
+        let (s, v) = put(&srv, &a.token, &path, Some(1), colourist.clone()).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            (v["version"].as_i64(), v["department"].as_str()),
+            (Some(2), Some("colour"))
+        );
+        // A stale version is refused and changes nothing.
+        let mut editor = compositor();
+        editor["roles"] = json!(["editor"]);
+        let (s, v) = put(&srv, &a.token, &path, Some(1), editor).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("stale_version")), "{v}");
+        let (_, now) = srv.get(&a.token, &path).await;
+        assert_eq!(now["roles"], json!(["colourist"]));
+        // The filters read the new roles and languages, not the old.
+        for (q, n) in [
+            ("?role=colourist", 1),
+            ("?role=compositor", 0),
+            ("?department=vfx", 0),
+            ("?language=yue", 1),
+            ("?language=zh", 0),
+        ] {
+            let (_, found) = srv
+                .get(&a.token, &format!("/api/v1/talent/profiles{q}"))
+                .await;
+            assert_eq!(found["total"], n, "{q}: {found}");
+        }
+        // Removed with its credit; its audit row keeps the name, not the birth date.
+        srv.post(
+            &a.token,
+            &format!("{path}/credits"),
+            json!({"title": "Series", "role": "colourist", "year": 2025}),
+        )
+        .await;
+        let r = srv.call(&a.token, Method::DELETE, &path, None).await;
+        assert_eq!(r.status(), 204);
+        let (s, _) = srv.get(&a.token, &path).await;
+        assert_eq!(s, 404);
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?limit=1").await;
+        let row = &audit["items"][0];
+        assert_eq!(row["action"], "profile.deleted", "{row}");
+        assert_eq!(row["before"]["name"], "Lin Qiao");
+        assert!(!row.to_string().contains("1991-06-30"), "{row}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_values_are_refused_naming_the_field_and_nothing_is_written() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        let with = |k: &str, v: Value| {
+            let mut p = compositor();
+            p[k] = v;
+            p
+        };
+        let cases: Vec<(Value, &str)> = vec![
+            (with("name", json!("  ")), "name"),
+            (with("name", json!("x".repeat(121))), "name"),
+            (with("roles", json!([])), "roles"),
+            (with("roles", json!(["gaffer", "wizard"])), "roles"),
+            (with("roles", json!(["vfx"])), "roles"),
+            (
+                with(
+                    "roles",
+                    json!([
+                        "producer", "director", "editor", "gaffer", "dit", "animator"
+                    ]),
+                ),
+                "roles",
+            ),
+            (with("languages", json!(["klingon"])), "languages"),
+            (with("country", json!("WORLD")), "country"),
+            (with("country", json!("C1")), "country"),
+            (with("day_rate", json!("-5")), "day_rate"),
+            (with("day_rate", json!("12.345")), "day_rate"),
+            (with("currency", json!(null)), "currency"),
+            (with("currency", json!("yuan")), "currency"),
+            (with("birth_date", json!("1990-13-01")), "birth_date"),
+            (with("birth_date", json!("2999-01-01")), "birth_date"),
+            (with("email", json!("not an address")), "email"),
+            (with("headline", json!("two\nlines")), "headline"),
+            (with("bio", json!("nul \u{0} byte")), "bio"),
+            (
+                with(
+                    "skills",
+                    json!((0..31).map(|i| format!("skill {i}")).collect::<Vec<_>>()),
+                ),
+                "skills",
+            ),
+            (with("user_id", json!(b.owner.id)), "user_id"),
+            (with("visibility", json!("everyone")), ""),
+            (with("nickname", json!("Lin")), ""),
+        ];
+        for (body, field) in cases {
+            let (s, v) = srv
+                .post(&a.token, "/api/v1/talent/profiles", body.clone())
+                .await;
+            assert!(s == 422 || s == 400, "{body}: {s} {v}");
+            assert!(
+                v["type"].is_string() && v["title"].is_string(),
+                "a problem: {v}"
+            );
+            if !field.is_empty() {
+                assert_eq!(v["field"], field, "{body}: {v}");
+            }
+        }
+        for (body, field) in [
+            (
+                json!({"title": "", "role": "editor", "year": 2020}),
+                "title",
+            ),
+            (
+                json!({"title": "Film", "role": "chef", "year": 2020}),
+                "role",
+            ),
+            (
+                json!({"title": "Film", "role": "editor", "year": 1500}),
+                "year",
+            ),
+            (
+                json!({"title": "Film", "role": "editor", "year": 99_999_999_999_i64}),
+                "year",
+            ),
+        ] {
+            let (_, p) = srv
+                .post(&a.token, "/api/v1/talent/profiles", compositor())
+                .await;
+            let (s, v) = srv
+                .post(
+                    &a.token,
+                    &format!("/api/v1/talent/profiles/{}/credits", id(&p)),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!((s, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
+        }
+        for q in [
+            "?role=chef",
+            "?department=catering",
+            "?language=xx",
+            "?country=WORLD",
+            "?limit=0",
+        ] {
+            let (s, v) = srv
+                .get(&a.token, &format!("/api/v1/talent/profiles{q}"))
+                .await;
+            assert!(s == 422 || s == 400, "{q}: {s} {v}");
+        }
+        // Only the four good profiles of the credit cases were written.
+        let (_, all) = srv.get(&a.token, "/api/v1/talent/profiles").await;
+        assert_eq!(all["total"], 4, "{all}");
+        let (_, credits) = srv
+            .get(
+                &a.token,
+                &format!(
+                    "/api/v1/talent/profiles/{}",
+                    all["items"][0]["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(credits["credits"], json!([]));
+        // A member of the keeping organisation may be linked, once.
+        let (member, _) = srv
+            .member(
+                &a,
+                "lin@alpha-post.example",
+                Role::Artist,
+                &[TokenScope::Read],
+            )
+            .await;
+        let (s, v) = srv
+            .post(
+                &a.token,
+                "/api/v1/talent/profiles",
+                with("user_id", json!(member.id)),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = srv
+            .post(
+                &a.token,
+                "/api/v1/talent/profiles",
+                with("user_id", json!(member.id)),
+            )
+            .await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("duplicate")), "{v}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_taxonomy_names_every_role_in_both_languages_and_tokens_keep_to_their_scopes() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let (s, t) = srv.get(&a.token, "/api/v1/talent/taxonomy").await;
+        assert_eq!(s, 200, "{t}");
+        let vfx = t["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == "vfx")
+            .unwrap();
+        assert_eq!(
+            (vfx["name"]["en"].as_str(), vfx["name"]["zh"].as_str()),
+            (Some("Visual effects"), Some("视觉特效"))
+        );
+        for d in t["departments"].as_array().unwrap() {
+            for r in d["roles"].as_array().unwrap() {
+                let (en, zh) = (
+                    r["name"]["en"].as_str().unwrap(),
+                    r["name"]["zh"].as_str().unwrap(),
+                );
+                assert!(
+                    !en.starts_with("talent-") && !zh.starts_with("talent-") && en != zh,
+                    "{r}"
+                );
+            }
+        }
+        assert_eq!(t["languages"].as_array().unwrap().len(), 14);
+        let named = t["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(t["languages"].as_array().unwrap());
+        for n in named {
+            let (en, zh) = (
+                n["name"]["en"].as_str().unwrap(),
+                n["name"]["zh"].as_str().unwrap(),
+            );
+            assert!(
+                !en.starts_with("talent-") && !zh.starts_with("talent-") && en != zh,
+                "{n}"
+            );
+        }
+        // A read token finds people but writes nothing; a viewer does neither.
+        let (_, read) = srv
+            .member(
+                &a,
+                "reader@alpha-post.example",
+                Role::Producer,
+                &[TokenScope::Read],
+            )
+            .await;
+        let (s, _) = srv.get(&read, "/api/v1/talent/profiles").await;
+        assert_eq!(s, 200);
+        let (s, v) = srv
+            .post(&read, "/api/v1/talent/profiles", compositor())
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (403, Some("auth.forbidden")),
+            "{v}"
+        );
+        let (_, viewer) = srv
+            .member(
+                &a,
+                "viewer@alpha-post.example",
+                Role::Viewer,
+                &[TokenScope::Read, TokenScope::Write],
+            )
+            .await;
+        let (s, _) = srv.get(&viewer, "/api/v1/talent/profiles").await;
+        assert_eq!(s, 403);
+    })
+    .await;
+}
