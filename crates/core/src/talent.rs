@@ -176,15 +176,23 @@ pub fn tags(
     words: &[String],
     max: usize,
 ) -> crate::validate::Checked<Vec<String>> {
+    let too_many = || crate::validate::FieldError::new(field, "too_many");
+    // Repeats are forgiven, but not without end: the work stays bounded by `max`.
+    if words.len() > max * 4 {
+        return Err(too_many());
+    }
     let mut out: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for w in words {
         let w = crate::validate::name(field, w, 60)?;
-        if !out.iter().any(|o| o.to_lowercase() == w.to_lowercase()) {
+        let folded = w.to_lowercase();
+        if !seen.contains(&folded) {
+            if out.len() == max {
+                return Err(too_many());
+            }
+            seen.push(folded);
             out.push(w);
         }
-    }
-    if out.len() > max {
-        return Err(crate::validate::FieldError::new(field, "too_many"));
     }
     Ok(out)
 }
@@ -226,6 +234,10 @@ mod tests {
         );
         let many: Vec<String> = (0..11).map(|i| format!("s{i}")).collect();
         assert_eq!(tags("skills", &many, 10).unwrap_err().reason, "too_many");
+        let repeated = vec!["Nuke".to_string(); 40];
+        assert_eq!(tags("skills", &repeated, 10).unwrap(), vec!["Nuke"]);
+        let flood = vec!["Nuke".to_string(); 41];
+        assert_eq!(tags("skills", &flood, 10).unwrap_err().reason, "too_many");
     }
 
     #[test]

@@ -769,6 +769,7 @@ field-company = Company
 field-year = Year
 field-department = Department
 field-language = Language
+field-q = Search words
 
 ## My tasks
 my-tasks-counts = Where your work stands

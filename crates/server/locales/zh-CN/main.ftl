@@ -769,6 +769,7 @@ field-company = 公司
 field-year = 年份
 field-department = 部门
 field-language = 语言
+field-q = 搜索词
 
 ## My tasks
 my-tasks-counts = 你的工作进度

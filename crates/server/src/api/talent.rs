@@ -128,7 +128,7 @@ async fn find_profiles(
     m: Member,
     Q(p): Q<FindParams>,
 ) -> ApiResult<Json<Page<Profile>>> {
-    let q = list_query(p.limit, p.cursor.as_deref(), None)?;
+    let q = list_query(p.limit, p.cursor.as_deref(), Some("-created_at"))?;
     let find = Find {
         q: p.q.unwrap_or_default(),
         department: p.department,

@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use crate::pages::Browser;
+use serde_json::json;
 
 /// The texts of the catalog's `## Talent` block in English.
 fn talent_texts() -> Vec<String> {
@@ -142,6 +143,30 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
             .post(&format!("/app/talent/profiles/{id}/delete"), &[])
             .await;
         assert_eq!(s, 404);
+
+        // The editor keeps what it does not show: the linked account and roles past two. A
+        // second save from a form read before the first is refused, and shows what it meets.
+        let (s, linked) = srv
+            .post(&post.token, "/api/v1/talent/profiles",
+                  json!({"name": "Wu Fang", "roles": ["gaffer", "best_boy", "key_grip"], "user_id": post.owner.id}))
+            .await;
+        assert_eq!(s, 201, "{linked}");
+        let lid = linked["id"].as_str().unwrap().to_string();
+        let (_, edit) = keeper.get(&format!("/app/talent/profiles/{lid}/edit")).await;
+        let hidden = |name: &str| {
+            let at = edit.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+            edit[at..at + edit[at..].find('"').unwrap()].to_string()
+        };
+        let (user, more, version) = (hidden("user_id"), hidden("more_roles"), hidden("version"));
+        let form = [("name", "Wu Fang"), ("role", "gaffer"), ("role2", "best_boy"), ("user_id", user.as_str()),
+                    ("more_roles", more.as_str()), ("version", version.as_str()), ("visibility", "private")];
+        let (s, _) = keeper.post(&format!("/app/talent/profiles/{lid}"), &form).await;
+        assert_eq!(s, 303);
+        let (_, after) = srv.get(&post.token, &format!("/api/v1/talent/profiles/{lid}")).await;
+        assert_eq!((&after["user_id"], &after["roles"]), (&json!(post.owner.id), &json!(["gaffer", "best_boy", "key_grip"])), "{after}");
+        let (s, page) = keeper.post(&format!("/app/talent/profiles/{lid}"), &form).await;
+        assert_eq!(s, 409);
+        assert!(page.contains("name=\"version\" value=\"2\"") && page.contains("class=\"flash error\""), "{page}");
 
         // In Chinese: the same people, the words of the taxonomy in Chinese, no English left.
         let (s, _) = hirer.post("/app/language", &[("locale", "zh-CN")]).await;

@@ -93,9 +93,20 @@ async fn hirers_find_a_shown_profile_without_what_is_sensitive() {
             let (s, found) = srv.get(&b.token, &format!("/api/v1/talent/profiles{q}")).await;
             assert_eq!((s, found["total"].as_i64()), (200, Some(0)), "{q}: {found}");
         }
-        // Alpha finds both of its own.
+        // Alpha finds both of its own, the newest first.
         let (_, own) = srv.get(&a.token, "/api/v1/talent/profiles?q=nuke").await;
-        assert_eq!(own["total"], 2, "{own}");
+        assert_eq!(ids(&own), vec![id(&h), pid.clone()], "{own}");
+        // Inside Alpha too, only those who keep profiles read what is sensitive: not a
+        // supervisor, who finds people, nor the audit log and the event stream.
+        let (_, supervisor) = srv
+            .member(&a, "sup@alpha-post.example", Role::Supervisor, &[TokenScope::Read])
+            .await;
+        let (s, v) = srv.get(&supervisor, &format!("/api/v1/talent/profiles/{pid}")).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v.get("birth_date").is_none() && v.get("email").is_none(), "{v}");
+        let (_, audit) = srv.get(&a.token, "/api/v1/audit?limit=20").await;
+        let raw = audit.to_string();
+        assert!(raw.contains("profile.created") && !raw.contains("1991-06-30") && !raw.contains("alpha.example"), "{raw}");
 
         // The profile itself: the hirer reads it and its credits, not the sensitive fields.
         let (s, seen) = srv.get(&b.token, &format!("/api/v1/talent/profiles/{pid}")).await;
@@ -333,6 +344,53 @@ async fn bad_values_are_refused_naming_the_field_and_nothing_is_written() {
             )
             .await;
         assert_eq!((s, v["code"].as_str()), (409, Some("duplicate")), "{v}");
+        // Another organisation never learns which account the person has.
+        let linked = {
+            let mut p = with("user_id", json!(member.id));
+            p["name"] = json!("Linked Person");
+            p
+        };
+        let (s, v) = srv.post(&a.token, "/api/v1/talent/profiles", linked).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("duplicate")), "{v}");
+        let (_, shown) = srv.get(&b.token, "/api/v1/talent/profiles?q=lin").await;
+        let mine = shown["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Lin Qiao" && p["org_id"] == json!(a.org.id));
+        assert!(
+            shown["total"].as_i64().unwrap() >= 1 && mine.is_some(),
+            "{shown}"
+        );
+        assert!(
+            shown["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["user_id"].is_null()),
+            "{shown}"
+        );
+        // Repeated skills are forgiven; a flood of them is refused at once.
+        let (s, v) = srv
+            .post(
+                &a.token,
+                "/api/v1/talent/profiles",
+                with("skills", json!(vec!["Nuke"; 100])),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = srv
+            .post(
+                &a.token,
+                "/api/v1/talent/profiles",
+                with("skills", json!(vec!["Nuke"; 5_000])),
+            )
+            .await;
+        assert_eq!(
+            (s, v["field"].as_str(), v["reason"].as_str()),
+            (422, Some("skills"), Some("too_many")),
+            "{v}"
+        );
     })
     .await;
 }

@@ -6,6 +6,7 @@
 //! the talent directory by every organisation's hirers, who read what a hirer may know: never
 //! the person's birth date or e-mail address, which only the keeping organisation reads.
 
+use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::market::{valid_date, valid_territory};
 use mstation_core::talent::{self, LANGUAGES, Provenance, Visibility};
@@ -19,6 +20,21 @@ use crate::{
     Actor, Arg, Change, DbError, FromRow, ListQuery, Millis, Page, Result, Row, StoreError, Tenant,
     WriteTx, check_version, new_id, now_ms,
 };
+
+/// Whether `s` is one line (no line feed, no carriage return).
+fn one_line(s: &str) -> bool {
+    !s.contains(['\n', '\r'])
+}
+
+/// A profile without what is sensitive: what its audit rows and events keep, which those who
+/// read the audit log or the event stream may read without keeping profiles.
+fn redacted(p: &Profile) -> Profile {
+    Profile {
+        birth_date: None,
+        email: None,
+        ..p.clone()
+    }
+}
 
 /// A profile as its keeping organisation reads it, or as the directory shows it to others
 /// (then `birth_date` and `email` are never there).
@@ -65,11 +81,11 @@ pub struct Profile {
     pub credits: Vec<Credit>,
 }
 
-/// The columns of a profile; `sensitive` is what selects the birth date and e-mail address,
-/// `NULL, NULL` for anyone but the keeping organisation.
-fn profile_cols(sensitive: &str) -> String {
+/// The columns of a profile; `user` selects the person's account and `sensitive` the birth
+/// date and e-mail address, which only the keeping organisation reads.
+fn profile_cols(user: &str, sensitive: &str) -> String {
     format!(
-        "p.id, p.org_id, (SELECT o.name FROM orgs o WHERE o.id = p.org_id), p.user_id, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.day_rate, p.currency, p.visibility, {sensitive}, p.created_at, p.updated_at, p.version"
+        "p.id, p.org_id, (SELECT o.name FROM orgs o WHERE o.id = p.org_id), {user}, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.day_rate, p.currency, p.visibility, {sensitive}, p.created_at, p.updated_at, p.version"
     )
 }
 
@@ -213,7 +229,7 @@ struct Checked {
 fn check(input: ProfileInput, today: &str) -> Result<Checked> {
     let name = validate::name("name", &input.name, 120)?;
     let headline = validate::text("headline", &input.headline, 160)?;
-    if headline.contains('\n') {
+    if !one_line(&headline) {
         return Err(FieldError::new("headline", "one_line").into());
     }
     let bio = validate::text("bio", &input.bio, 5_000)?;
@@ -251,7 +267,7 @@ fn check(input: ProfileInput, today: &str) -> Result<Checked> {
         return Err(FieldError::new("languages", "too_many").into());
     }
     let city = validate::text("city", &input.city, 100)?;
-    if city.contains('\n') {
+    if !one_line(&city) {
         return Err(FieldError::new("city", "one_line").into());
     }
     let country = input.country.trim().to_uppercase();
@@ -399,7 +415,8 @@ impl Tenant<'_> {
                 .map_err(|e| crate::dup(e, "profile", "user_id"))?;
                 write_facets(tx, org, p.id, &c).await?;
                 let change = Change::new(Some(org), "profile.created", "profile", p.id);
-                tx.record(&Actor::of(&scope), change.after(&p)).await?;
+                tx.record(&Actor::of(&scope), change.after(&redacted(&p)))
+                    .await?;
                 Ok(p)
             })
         })
@@ -424,7 +441,7 @@ impl Tenant<'_> {
                 let org = scope.org_id;
                 let text = format!(
                     "SELECT {} FROM {PROFILE_FROM} WHERE p.org_id = $1 AND p.id = $2{}",
-                    profile_cols("p.birth_date, p.email"),
+                    profile_cols("p.user_id", "p.birth_date, p.email"),
                     tx.lock_rows()
                 );
                 let mut before: Profile = tx
@@ -489,8 +506,11 @@ impl Tenant<'_> {
                 .await?;
                 write_facets(tx, org, id, &c).await?;
                 let change = Change::new(Some(org), "profile.updated", "profile", id);
-                tx.record(&Actor::of(&scope), change.before(&before).after(&after))
-                    .await?;
+                tx.record(
+                    &Actor::of(&scope),
+                    change.before(&redacted(&before)).after(&redacted(&after)),
+                )
+                .await?;
                 Ok(after)
             })
         })
@@ -549,6 +569,7 @@ impl Tenant<'_> {
         let text = format!(
             "SELECT {} FROM {PROFILE_FROM} WHERE p.id = $2 AND (p.org_id = $1 OR p.visibility = 'platform')",
             profile_cols(
+                "CASE WHEN p.org_id = $1 THEN p.user_id END",
                 "CASE WHEN p.org_id = $1 THEN p.birth_date END, CASE WHEN p.org_id = $1 THEN p.email END"
             )
         );
@@ -557,6 +578,11 @@ impl Tenant<'_> {
             .await?
             .ok_or(StoreError::NotFound { entity: "profile" })?;
         p.own = p.org_id == org;
+        if !(p.own && self.scope().can(Permission::ManageTalent)) {
+            // Within the organisation too, only those who keep profiles read these.
+            p.birth_date = None;
+            p.email = None;
+        }
         p.credits = self
             .read(
                 &format!(
@@ -596,7 +622,8 @@ impl Tenant<'_> {
                 r.into(),
             );
         }
-        if let Some(l) = find.language.as_deref().filter(|l| !l.is_empty()) {
+        let language = find.language.as_deref().map(|l| l.trim().to_lowercase());
+        if let Some(l) = language.as_deref().filter(|l| !l.is_empty()) {
             if !LANGUAGES.contains(&l) {
                 return Err(FieldError::new("language", "not_a_language").into());
             }
@@ -630,7 +657,7 @@ impl Tenant<'_> {
                 contains_pattern(w).into(),
             );
         }
-        let cols = "id, org_id, (SELECT name FROM orgs WHERE orgs.id = talent_profiles.org_id), user_id, name, headline, bio, department, roles, skills, languages, city, country, day_rate, currency, visibility, NULL, NULL, created_at, updated_at, version";
+        let cols = "id, org_id, (SELECT name FROM orgs WHERE orgs.id = talent_profiles.org_id), CASE WHEN org_id = $1 THEN user_id END, name, headline, bio, department, roles, skills, languages, city, country, day_rate, currency, visibility, NULL, NULL, created_at, updated_at, version";
         let mut page: Page<Profile> = self
             .page(cols, "talent_profiles", &filter, args, q, |p: &Profile| {
                 p.id
@@ -651,7 +678,7 @@ impl Tenant<'_> {
             return Err(FieldError::new("role", "not_a_crew_role").into());
         }
         let company = validate::text("company", &input.company, 200)?;
-        if company.contains('\n') {
+        if !one_line(&company) {
             return Err(FieldError::new("company", "one_line").into());
         }
         let this_year: i32 = crate::market::sale_day()
@@ -665,7 +692,17 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
-                crate::exists(tx, "talent_profiles", org, profile_id, "profile").await?;
+                // Shared: a removal of the profile waits for this credit, or this for it.
+                let found: Option<Uuid> = tx
+                    .scalar_opt(
+                        &format!(
+                            "SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2{}",
+                            tx.share_rows()
+                        ),
+                        &[org.into(), profile_id.into()],
+                    )
+                    .await?;
+                found.ok_or(StoreError::NotFound { entity: "profile" })?;
                 let c = Credit {
                     id: new_id(),
                     profile_id,

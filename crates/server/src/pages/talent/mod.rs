@@ -227,7 +227,7 @@ async fn directory(
         language: Some(dq.language.clone()),
         country: Some(dq.country.clone()),
     };
-    let q = crate::extract::list_query(Some(24), dq.cursor.as_deref(), None)?;
+    let q = crate::extract::list_query(Some(24), dq.cursor.as_deref(), Some("-created_at"))?;
     let (cards, found, next, flash) =
         match state.store.tenant(&cx.scope).find_profiles(&find, &q).await {
             Ok(page) => (
@@ -301,6 +301,12 @@ struct Typed {
     email: String,
     #[serde(default)]
     version: String,
+    /// The member whose profile it is, if linked (through the API): kept as it is.
+    #[serde(default)]
+    user_id: String,
+    /// Crew roles past the two the form shows (the API takes five): kept as they are.
+    #[serde(default)]
+    more_roles: String,
     /// The languages ticked, as `lang-<code>` fields.
     #[serde(flatten)]
     ticked: HashMap<String, String>,
@@ -328,6 +334,14 @@ impl Typed {
             birth_date: p.birth_date.clone().unwrap_or_default(),
             email: p.email.clone().unwrap_or_default(),
             version: p.version.to_string(),
+            user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
+            more_roles: p
+                .roles
+                .iter()
+                .skip(2)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
             ticked: p
                 .languages
                 .iter()
@@ -360,6 +374,8 @@ impl Typed {
             bio: self.bio.clone(),
             roles: [self.role.as_str(), self.role2.as_str()]
                 .into_iter()
+                .chain(self.more_roles.split(','))
+                .map(str::trim)
                 .filter(|r| !r.is_empty())
                 .map(str::to_string)
                 .collect(),
@@ -372,7 +388,7 @@ impl Typed {
             visibility: Visibility::parse(&self.visibility),
             birth_date: some(&self.birth_date),
             email: some(&self.email),
-            user_id: None,
+            user_id: self.user_id.trim().parse().ok(),
         }
     }
 }
@@ -421,7 +437,7 @@ async fn new_profile(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned
     let cx = ctx(&state, c).await?;
     cx.need(Permission::ManageTalent)?;
     let typed = Typed {
-        visibility: Visibility::Platform.as_str().into(),
+        visibility: Visibility::Private.as_str().into(),
         currency: "CNY".into(),
         ..Typed::default()
     };
@@ -489,13 +505,18 @@ async fn update(
     {
         Ok(p) => Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response()),
         Err(e) => {
+            let mut typed = f.typed;
+            // Changed by someone else meanwhile: saying so, the form saves over it next time.
+            if let mstation_store::StoreError::Stale { current, .. } = &e {
+                typed.version = current.to_string();
+            }
             let e = crate::error::ApiError::from(e);
             let status = e.status();
             if status == StatusCode::NOT_FOUND {
                 return Err(e.into());
             }
             answered(
-                editor(&cx, Some(profile_id), f.typed, Some(flash_of(e))),
+                editor(&cx, Some(profile_id), typed, Some(flash_of(e))),
                 status,
             )
         }
