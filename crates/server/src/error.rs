@@ -15,6 +15,7 @@ use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioErro
 use mstation_store::identity::IdentityRule;
 use mstation_store::market::MarketRule;
 use mstation_store::media::MediaRule;
+use mstation_store::talent::TalentRule;
 use mstation_store::tracking::TrackingRule;
 use mstation_store::{DbError, Rule, StoreError};
 use serde::Serialize;
@@ -125,6 +126,7 @@ impl Code {
         all.extend(MediaRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Media(r))));
         all.extend(LedgerRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Ledger(r))));
         all.extend(MarketRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Market(r))));
+        all.extend(TalentRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Talent(r))));
         all
     }
 
@@ -259,6 +261,9 @@ impl Code {
                 | MarketRule::CartFull => StatusCode::UNPROCESSABLE_ENTITY,
                 MarketRule::OperatorOnly => StatusCode::FORBIDDEN,
                 MarketRule::NoOperator => StatusCode::SERVICE_UNAVAILABLE,
+            },
+            Code::Rule(Rule::Talent(r)) => match r {
+                TalentRule::ProjectNotWrapped => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

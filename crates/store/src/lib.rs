@@ -78,6 +78,7 @@ pub enum Rule {
     Media(media::MediaRule),
     Ledger(mstation_core::ledger::LedgerRule),
     Market(market::MarketRule),
+    Talent(talent::TalentRule),
 }
 
 impl Rule {
@@ -89,6 +90,7 @@ impl Rule {
             Rule::Media(r) => r.code(),
             Rule::Ledger(r) => r.code(),
             Rule::Market(r) => r.code(),
+            Rule::Talent(r) => r.code(),
         }
     }
 }

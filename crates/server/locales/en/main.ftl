@@ -259,6 +259,8 @@ problem-market-release_relied_on = Licences were sold with this release on file
 problem-market-release_relied_on-detail = Their holders rely on it, so it stays on the listing. Nothing was removed.
 problem-market-not_held = The listing is not held for review
 problem-market-not_held-detail = It was reviewed already, or was never held. Nothing was changed.
+problem-talent-project_not_wrapped = The project is not wrapped yet
+problem-talent-project_not_wrapped-detail = A production credits its crew once its project is wrapped. Set the project's status to wrapped first; no one was credited.
 problem-media-bad_upload_header = An upload header is not valid
 problem-media-bad_upload_header-detail = A header of the upload request is missing or not what the tus protocol asks for.
 problem-media-storage_full = The media storage is full
@@ -1639,3 +1641,12 @@ talent-lang-ru = Russian
 talent-lang-th = Thai
 talent-lang-vi = Vietnamese
 talent-lang-hi = Hindi
+talent-provenance-verified = Verified by { $org }
+talent-crew-credits = Crew credits
+talent-crew-credited = { $count ->
+    [0] No one credited yet. Everyone assigned to a task of the project gets a verified credit on their talent profile, with the kinds of task they did and when.
+    [one] One person credited.
+   *[other] { $count } people credited.
+}
+talent-credit-crew = Credit the crew
+talent-crew-credits-later = Once the project is wrapped, everyone assigned to its tasks can be credited here: a verified credit on their talent profile.

@@ -259,6 +259,8 @@ problem-market-release_relied_on = 已有授权在此授权书存档的情况下
 problem-market-release_relied_on-detail = 授权持有人依赖此授权书，因此它会保留在上架项目上。未移除任何内容。
 problem-market-not_held = 该上架项目不在待审核状态
 problem-market-not_held-detail = 它已经审核过，或从未被暂停。未做任何更改。
+problem-talent-project_not_wrapped = 项目尚未杀青
+problem-talent-project_not_wrapped-detail = 项目杀青后才能为剧组成员署名。请先把项目状态设为已杀青；未为任何人署名。
 problem-media-bad_upload_header = 上传请求头无效
 problem-media-bad_upload_header-detail = 上传请求缺少某个请求头，或其内容不符合 tus 协议的要求。
 problem-media-storage_full = 媒体存储已满
@@ -1621,3 +1623,11 @@ talent-lang-ru = 俄语
 talent-lang-th = 泰语
 talent-lang-vi = 越南语
 talent-lang-hi = 印地语
+talent-provenance-verified = 经 { $org } 核实
+talent-crew-credits = 剧组署名
+talent-crew-credited = { $count ->
+    [0] 尚未为任何人署名。项目中每位被分配任务的人员都会在其人才档案上获得一条经核实的作品履历，注明所做的工作和时间。
+   *[other] 已为 { $count } 人署名。
+}
+talent-credit-crew = 为剧组成员署名
+talent-crew-credits-later = 项目杀青后，可在此为所有被分配任务的人员署名：在其人才档案上添加一条经核实的作品履历。

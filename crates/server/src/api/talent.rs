@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES};
 use mstation_store::Page;
-use mstation_store::talent::{Credit, Find, NewCredit, Profile, ProfileInput};
+use mstation_store::talent::{
+    Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +18,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::State;
+use crate::api::Items;
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, IfMatch, Q, etag, list_query};
@@ -28,6 +31,7 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(add_credit))
         .routes(routes!(delete_credit))
+        .routes(routes!(project_credits, credit_crew))
 }
 
 /// A name in each of the platform's languages.
@@ -246,4 +250,40 @@ async fn delete_credit(
         .delete_credit(profile_id, credit_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Credits everyone assigned to a task of the wrapped project with the kinds of task they did
+/// and when: each profile linked to them shows it as verified. Those credited before are not
+/// again.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/credits", tag = "talent", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = CrewCredits), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn credit_crew(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<CrewCredits>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageProduction)?)
+            .credit_crew(project_id)
+            .await?,
+    ))
+}
+
+/// The credits the project gave its crew.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/credits", tag = "talent", params(("project_id" = Uuid, Path)),
+    responses((status = 200, body = Items<WorkCredit>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn project_credits(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(project_id): Path<Uuid>,
+) -> ApiResult<Json<Items<WorkCredit>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::PlanProduction)?)
+            .project_credits(project_id)
+            .await?,
+    }))
 }

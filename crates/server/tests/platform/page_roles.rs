@@ -155,6 +155,7 @@ const PAGES: &[Page] = &[
             ("year", "2023"),
         ],
     ),
+    post("/app/projects/{project_id}/credits", PRODUCERS, &[]),
     get("/app/webhooks", ADMINS),
     // The market: everyone browses; a licence's users download, its buyers buy and refund;
     // sellers list, offer and publish.

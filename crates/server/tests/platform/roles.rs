@@ -124,6 +124,10 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // organisation by the store).
         (_, p) if p.starts_with("/api/v1/market/review") => ADMINS,
         ("GET", p) if p.starts_with("/api/v1/talent/") => TALENT_FINDERS,
+        // A wrapped project credits its crew: its producers give the credits, its planners
+        // read whom they went to.
+        ("POST", "/api/v1/projects/{project_id}/credits") => PRODUCERS,
+        ("GET", "/api/v1/projects/{project_id}/credits") => PLANNERS,
         (_, p) if p.starts_with("/api/v1/talent/") => TALENT_KEEPERS,
         // A member's own cart: those who buy for the organisation.
         (_, p) if p.starts_with("/api/v1/market/cart") => BUYERS,

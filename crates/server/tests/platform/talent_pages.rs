@@ -168,6 +168,35 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
         assert_eq!(s, 409);
         assert!(page.contains("name=\"version\" value=\"2\"") && page.contains("class=\"flash error\""), "{page}");
 
+        // Wrapped, the production credits its crew from the project's page: Wu Fang's profile
+        // (linked to the owner, who had a task) shows it as verified.
+        let (_, project) = srv
+            .post(&post.token, "/api/v1/projects", json!({"name": "Harbour Lights", "code": "HL", "fps": "25", "width": 1920, "height": 1080}))
+            .await;
+        let pid = project["id"].as_str().unwrap().to_string();
+        let (_, seq) = srv.post(&post.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let edl = "TITLE: HL\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        let seq_id = seq["id"].as_str().unwrap();
+        srv.post(&post.token, &format!("/api/v1/sequences/{seq_id}/conform"), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
+        let (_, shots) = srv.get(&post.token, &format!("/api/v1/sequences/{seq_id}/shots")).await;
+        let (_, types) = srv.get(&post.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let (s, _) = srv
+            .post(&post.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shots["items"][0]["id"], "task_type_id": types["items"][0]["id"], "assignees": [post.owner.id], "due_date": "2026-04-30"}]}))
+            .await;
+        assert_eq!(s, 201);
+        let (_, page) = keeper.get(&format!("/app/projects/{pid}")).await;
+        assert!(page.contains("data-testid=\"crew-credits\"") && !page.contains(&format!("/app/projects/{pid}/credits")), "not before it is wrapped");
+        let r = srv.call(&post.token, reqwest::Method::PATCH, &format!("/api/v1/projects/{pid}"), Some(json!({"status": "wrapped"}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, _) = keeper.post(&format!("/app/projects/{pid}/credits"), &[]).await;
+        assert_eq!(s, 303);
+        let (_, page) = keeper.get(&format!("/app/projects/{pid}")).await;
+        assert!(page.contains("One person credited."), "{page}");
+        let (s, _) = hirer.get(&format!("/app/talent/profiles/{lid}")).await;
+        assert_eq!(s, 404, "Wu Fang's profile is kept private");
+        let (_, wu) = keeper.get(&format!("/app/talent/profiles/{lid}")).await;
+        assert!(wu.contains("Verified by Harbour Post") && wu.contains("Harbour Lights") && wu.contains("data-verified"), "{wu}");
+
         // In Chinese: the same people, the words of the taxonomy in Chinese, no English left.
         let (s, _) = hirer.post("/app/language", &[("locale", "zh-CN")]).await;
         assert_eq!(s, 303);
@@ -197,6 +226,9 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
             flash[..flash.find("</").unwrap()].contains("币种"),
             "the field named in Chinese: {page}"
         );
+        // A verified credit in Chinese: its provenance, and the default step in Chinese words.
+        let (_, wu) = keeper.get(&format!("/app/talent/profiles/{lid}")).await;
+        assert!(wu.contains("经 Harbour Post 核实") && wu.contains("镜头布局"), "{wu}");
         let (_, zh) = keeper.get("/app/talent/new").await;
         for t in &english {
             assert!(

@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use mstation_core::{Role, TokenScope};
+use mstation_store::Actor;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -468,6 +469,93 @@ async fn the_taxonomy_names_every_role_in_both_languages_and_tokens_keep_to_thei
             .await;
         let (s, _) = srv.get(&viewer, "/api/v1/talent/profiles").await;
         assert_eq!(s, 403);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrapped_production_credits_its_crew_on_their_own_profiles() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Pictures", "alpha-pictures").await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        // A freelancer keeps her own profile in her own studio, and works in Alpha's project.
+        let fang = srv.tenant("Fang Studio", "fang-studio").await;
+        let platform = srv.store().platform();
+        platform.add_member(&Actor::system(), a.org.id, fang.owner.id, Role::Artist).await.unwrap();
+        let (_, fang_in_a) = platform
+            .create_token_for(&Actor::system(), a.org.id, fang.owner.id, "work", &[TokenScope::Read, TokenScope::Write], None)
+            .await
+            .unwrap();
+        let (other, other_token) = srv.member(&a, "roto@alpha-pictures.example", Role::Artist, &[TokenScope::Read]).await;
+        let mut mine = compositor();
+        mine["name"] = json!("Fang Lin");
+        mine["user_id"] = json!(fang.owner.id);
+        let (s, profile) = srv.post(&fang.token, "/api/v1/talent/profiles", mine).await;
+        assert_eq!(s, 201, "{profile}");
+
+        let (_, project) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Feature", "code": "ALPHA", "fps": "24", "width": 4096, "height": 1716}))
+            .await;
+        let pid = id(&project);
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let edl = "TITLE: ALPHA\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        let (s, cut) = srv
+            .post(&a.token, &format!("/api/v1/sequences/{}/conform", id(&seq)), json!({"format": "cmx3600", "edl": edl, "apply": true}))
+            .await;
+        assert_eq!(s, 200, "{cut}");
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{}/shots", id(&seq))).await;
+        let shot = shots["items"][0]["id"].clone();
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let ty = |i: usize| types["items"][i]["id"].clone();
+        let name = |i: usize| types["items"][i]["name"].as_str().unwrap().to_string();
+        let (s, tasks) = srv
+            .post(&a.token, "/api/v1/tasks", json!({"tasks": [
+                {"shot_id": shot, "task_type_id": ty(0), "assignees": [fang.owner.id], "start_date": "2026-02-01", "due_date": "2026-02-20"},
+                {"shot_id": shot, "task_type_id": ty(1), "assignees": [fang.owner.id, other.id], "start_date": "2026-02-10", "due_date": "2026-06-30"}]}))
+            .await;
+        assert_eq!(s, 201, "{tasks}");
+        for date in ["2026-03-02", "2026-05-20"] {
+            let (s, v) = srv
+                .post(&fang_in_a, &format!("/api/v1/tasks/{}/time-logs", tasks["items"][0]["id"].as_str().unwrap()), json!({"date": date, "minutes": 120}))
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
+
+        // Not before the project is wrapped; then once for each person, however often asked.
+        let path = format!("/api/v1/projects/{pid}/credits");
+        let (s, v) = srv.post(&a.token, &path, json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("talent.project_not_wrapped")), "{v}");
+        let r = srv.call(&a.token, Method::PATCH, &format!("/api/v1/projects/{pid}"), Some(json!({"status": "wrapped"}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, v) = srv.post(&a.token, &path, json!({})).await;
+        assert_eq!((s, v["credited"].as_i64()), (200, Some(2)), "{v}");
+        let hers = v["credits"].as_array().unwrap().iter().find(|c| c["user_id"] == json!(fang.owner.id)).unwrap().clone();
+        assert_eq!(hers["work"], json!([name(0), name(1)]), "{hers}");
+        // Her days are those she logged; the other artist's, the task's dates.
+        assert_eq!((hers["starts_on"].as_str(), hers["ends_on"].as_str()), (Some("2026-03-02"), Some("2026-05-20")));
+        let his = v["credits"].as_array().unwrap().iter().find(|c| c["user_id"] == json!(other.id)).unwrap().clone();
+        assert_eq!((his["starts_on"].as_str(), his["ends_on"].as_str(), &his["work"]), (Some("2026-02-10"), Some("2026-06-30"), &json!([name(1)])));
+        let (s, again) = srv.post(&a.token, &path, json!({})).await;
+        assert_eq!((s, again["credited"].as_i64(), again["credits"].as_array().map(Vec::len)), (200, Some(0), Some(2)), "{again}");
+
+        // Her profile shows it as verified, to her studio and to any hirer, without Alpha's
+        // project or her account.
+        for token in [&fang.token, &b.token] {
+            let (s, p) = srv.get(token, &format!("/api/v1/talent/profiles/{}", id(&profile))).await;
+            assert_eq!(s, 200, "{p}");
+            let w = &p["verified"][0];
+            assert_eq!((w["title"].as_str(), w["org_name"].as_str()), (Some("Alpha Feature"), Some("Alpha Pictures")), "{p}");
+            assert!(w["project_id"].is_null() && w["user_id"].is_null(), "{w}");
+        }
+        // Nobody else gives or reads Alpha's credits: not another organisation, not an artist.
+        let (s, _) = srv.post(&b.token, &path, json!({})).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.get(&b.token, &path).await;
+        assert_eq!(s, 404);
+        let (s, v) = srv.get(&other_token, &path).await;
+        assert_eq!((s, v["code"].as_str()), (403, Some("auth.forbidden")), "{v}");
+        let (_, listed) = srv.get(&a.token, &path).await;
+        assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
     })
     .await;
 }

@@ -21,6 +21,84 @@ use crate::{
     WriteTx, check_version, new_id, now_ms,
 };
 
+/// The rules of the talent data center a request can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalentRule {
+    /// A production credits its crew once its project is wrapped, not before.
+    ProjectNotWrapped,
+}
+
+impl TalentRule {
+    pub const ALL: [TalentRule; 1] = [TalentRule::ProjectNotWrapped];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            TalentRule::ProjectNotWrapped => "talent.project_not_wrapped",
+        }
+    }
+}
+
+impl From<TalentRule> for StoreError {
+    fn from(r: TalentRule) -> Self {
+        StoreError::Rule(crate::Rule::Talent(r))
+    }
+}
+
+/// A credit verified from work on the platform: a wrapped production's, for a person assigned
+/// to its tasks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkCredit {
+    pub id: Uuid,
+    /// The production that credits the work.
+    pub org_id: Uuid,
+    pub org_name: String,
+    /// The project, for its own organisation only.
+    pub project_id: Option<Uuid>,
+    /// The person credited, for the crediting organisation only.
+    pub user_id: Option<Uuid>,
+    /// The project's name when it was credited.
+    pub title: String,
+    /// The kinds of task they did (the production's task types), as it named them.
+    pub work: Vec<String>,
+    /// Their first and last day of work (`YYYY-MM-DD`): their time logs, or their tasks'
+    /// dates.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub created_at: Millis,
+}
+
+/// The columns of a work credit as organisation `$1` reads it.
+const WORK_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), CASE WHEN w.org_id = $1 THEN w.project_id END, CASE WHEN w.org_id = $1 THEN w.user_id END, w.title, w.work, w.starts_on, w.ends_on, w.created_at";
+
+impl FromRow for WorkCredit {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (id, org_id, org_name, project_id, user_id, title) =
+            (r.get()?, r.get()?, r.get()?, r.get()?, r.get()?, r.get()?);
+        let work: String = r.get()?;
+        Ok(WorkCredit {
+            id,
+            org_id,
+            org_name,
+            project_id,
+            user_id,
+            title,
+            work: lines(&work),
+            starts_on: r.get()?,
+            ends_on: r.get()?,
+            created_at: r.get()?,
+        })
+    }
+}
+
+/// What crediting a project's crew did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CrewCredits {
+    /// How many people this call credited (those credited before are not again).
+    pub credited: usize,
+    /// Every credit of the project, the new ones among them.
+    pub credits: Vec<WorkCredit>,
+}
+
 /// Whether `s` is one line (no line feed, no carriage return).
 fn one_line(s: &str) -> bool {
     !s.contains(['\n', '\r'])
@@ -79,6 +157,9 @@ pub struct Profile {
     pub version: i64,
     /// Newest first; in the directory's lists, empty.
     pub credits: Vec<Credit>,
+    /// Credits verified from work on the platform, for the person the profile is linked to:
+    /// the latest first; in the directory's lists, empty.
+    pub verified: Vec<WorkCredit>,
 }
 
 /// The columns of a profile; `user` selects the person's account and `sensitive` the birth
@@ -130,6 +211,7 @@ impl FromRow for Profile {
             updated_at: r.get()?,
             version: r.get()?,
             credits: Vec::new(),
+            verified: Vec::new(),
         })
     }
 }
@@ -593,7 +675,103 @@ impl Tenant<'_> {
                 &[org.into(), id.into()],
             )
             .await?;
+        p.verified = self
+            .read(
+                &format!(
+                    "SELECT {WORK_COLS} FROM talent_work_credits w
+                     WHERE w.user_id = (SELECT user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))
+                     ORDER BY w.ends_on DESC, w.id DESC LIMIT 500"
+                ),
+                &[org.into(), id.into()],
+            )
+            .await?;
         Ok(p)
+    }
+
+    /// Credits everyone assigned to a task of one of the organisation's wrapped projects, with
+    /// the kinds of task they did and when: the credit every profile linked to them shows as
+    /// verified. Those credited before are not again.
+    pub async fn credit_crew(&self, project_id: Uuid) -> Result<CrewCredits> {
+        let scope = self.scope().clone();
+        let credited = self
+            .write(move |tx| {
+                Box::pin(async move {
+                    let org = scope.org_id;
+                    let (title, status) =
+                        crate::tracking::crew::project_state(tx, org, project_id).await?;
+                    if status != "wrapped" {
+                        return Err(TalentRule::ProjectNotWrapped.into());
+                    }
+                    let before: Vec<(Uuid,)> = tx
+                        .query(
+                            "SELECT user_id FROM talent_work_credits WHERE org_id = $1 AND project_id = $2",
+                            &[org.into(), project_id.into()],
+                        )
+                        .await?;
+                    let crew = crate::tracking::crew::crew_of(tx, org, project_id).await?;
+                    let now = Millis(now_ms());
+                    let mut changes = Vec::new();
+                    for c in crew
+                        .into_iter()
+                        .filter(|c| !before.iter().any(|(u,)| *u == c.user_id))
+                    {
+                        let w = WorkCredit {
+                            id: new_id(),
+                            org_id: org,
+                            org_name: String::new(),
+                            project_id: Some(project_id),
+                            user_id: Some(c.user_id),
+                            title: title.clone(),
+                            work: c.work,
+                            starts_on: c.first,
+                            ends_on: c.last,
+                            created_at: now,
+                        };
+                        tx.execute(
+                            "INSERT INTO talent_work_credits (id, org_id, project_id, user_id, title, work, starts_on, ends_on, created_by, created_at)
+                             VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10)",
+                            &[
+                                org.into(),
+                                w.id.into(),
+                                project_id.into(),
+                                c.user_id.into(),
+                                (&w.title).into(),
+                                w.work.join("\n").into(),
+                                w.starts_on.clone().into(),
+                                w.ends_on.clone().into(),
+                                scope.user_id.into(),
+                                now.into(),
+                            ],
+                        )
+                        .await?;
+                        let change = Change::new(Some(org), "work_credit.created", "work_credit", w.id);
+                        changes.push(change.after(&w));
+                    }
+                    let n = changes.len();
+                    tx.record_and_announce(&Actor::of(&scope), changes, Vec::new())
+                        .await?;
+                    Ok(n)
+                })
+            })
+            .await?;
+        Ok(CrewCredits {
+            credited,
+            credits: self.project_credits(project_id).await?,
+        })
+    }
+
+    /// The credits one of the organisation's projects gave its crew, by the person's name.
+    pub async fn project_credits(&self, project_id: Uuid) -> Result<Vec<WorkCredit>> {
+        // Another organisation's project is not found (tracking's own read).
+        self.project(project_id).await?;
+        self.read(
+            &format!(
+                "SELECT {WORK_COLS} FROM talent_work_credits w JOIN users u ON u.id = w.user_id
+                 WHERE w.org_id = $1 AND w.project_id = $2 ORDER BY u.display_name, w.id LIMIT 5000"
+            ),
+            &[self.org_id().into(), project_id.into()],
+        )
+        .await
     }
 
     /// The talent directory: the profiles shown to the platform and the organisation's own,
@@ -818,6 +996,7 @@ fn profile_of(
         updated_at,
         version,
         credits: Vec::new(),
+        verified: Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod conforming;
+pub(crate) mod crew;
 pub mod fields;
 pub mod grid;
 pub mod json;

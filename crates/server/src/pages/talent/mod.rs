@@ -39,6 +39,7 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             "/app/talent/profiles/{profile_id}/credits/{credit_id}/delete",
             post(delete_credit),
         )
+        .route("/app/projects/{project_id}/credits", post(credit_crew))
 }
 
 fn role_name(key: &str) -> String {
@@ -523,14 +524,18 @@ async fn update(
     }
 }
 
-/// A credit as the profile page lists it.
+/// A credit as the profile page lists it: one the keeping organisation wrote, or one a
+/// production verified from work on the platform.
 struct CreditRow {
     id: String,
     title: String,
     role: String,
     company: String,
     year: i64,
+    /// The days worked, for a verified credit.
+    dates: String,
     provenance: String,
+    verified: bool,
 }
 
 #[derive(Template)]
@@ -589,22 +594,57 @@ async fn profile_page(
         birth_date: p.birth_date.clone().unwrap_or_default(),
         email: p.email.clone().unwrap_or_default(),
         visibility: i18n::text(&format!("talent-visibility-{}", p.visibility.as_str())),
-        credits: p
-            .credits
-            .iter()
-            .map(|c| CreditRow {
-                id: c.id.to_string(),
-                title: c.title.clone(),
-                role: role_name(&c.role),
-                company: c.company.clone(),
-                year: c.year,
-                provenance: i18n::text(&format!("talent-provenance-{}", c.provenance.as_str())),
-            })
-            .collect(),
+        credits: credit_rows(&p),
         can_edit,
         roles: role_groups(std::slice::from_ref(&typed.role)),
         typed,
     })
+}
+
+/// The profile's credits, verified and written, the latest year first.
+fn credit_rows(p: &Profile) -> Vec<CreditRow> {
+    let year_of = |d: Option<&String>| d.and_then(|d| d.get(..4)?.parse::<i64>().ok());
+    let mut rows: Vec<CreditRow> = p
+        .verified
+        .iter()
+        .map(|w| CreditRow {
+            id: w.id.to_string(),
+            title: w.title.clone(),
+            // The production's task types; a default step in the reader's language.
+            role: w
+                .work
+                .iter()
+                .map(|n| super::tracking::step_named(n))
+                .collect::<Vec<_>>()
+                .join(", "),
+            company: w.org_name.clone(),
+            year: year_of(w.ends_on.as_ref())
+                .or_else(|| year_of(w.starts_on.as_ref()))
+                .unwrap_or_else(|| year_of(Some(&w.created_at.rfc3339())).unwrap_or_default()),
+            dates: match (&w.starts_on, &w.ends_on) {
+                (Some(s), Some(e)) if s != e => format!("{s} – {e}"),
+                (Some(d), _) | (None, Some(d)) => d.clone(),
+                (None, None) => String::new(),
+            },
+            provenance: i18n::text_args(
+                "talent-provenance-verified",
+                &[("org", w.org_name.clone().into())],
+            ),
+            verified: true,
+        })
+        .collect();
+    rows.extend(p.credits.iter().map(|c| CreditRow {
+        id: c.id.to_string(),
+        title: c.title.clone(),
+        role: role_name(&c.role),
+        company: c.company.clone(),
+        year: c.year,
+        dates: String::new(),
+        provenance: i18n::text(&format!("talent-provenance-{}", c.provenance.as_str())),
+        verified: false,
+    }));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.year));
+    rows
 }
 
 async fn profile(
@@ -697,4 +737,30 @@ async fn delete_credit(
         .delete_credit(profile_id, credit_id)
         .await?;
     Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}")).into_response())
+}
+
+/// Credits the crew of one of the organisation's wrapped projects (`Tenant::credit_crew`).
+async fn credit_crew(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(project_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageProduction)?;
+    match state.store.tenant(&cx.scope).credit_crew(project_id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/app/projects/{project_id}")).into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                super::tracking::project_page(&state, &cx, project_id, Some(flash_of(e))).await,
+                status,
+            )
+        }
+    }
 }

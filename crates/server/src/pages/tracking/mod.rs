@@ -373,6 +373,8 @@ struct ProjectPage {
     rows: Vec<SequenceRow>,
     legend: Vec<(String, String)>,
     can_manage: bool,
+    /// How many of the crew the project credited, in words, for those who may credit them.
+    credited: Option<String>,
 }
 
 pub(super) async fn all_sequences(
@@ -392,13 +394,28 @@ pub(super) async fn all_sequences(
         .items)
 }
 
-async fn project_page(
+pub(in crate::pages) async fn project_page(
     state: &State,
     cx: &Ctx,
     project_id: Uuid,
     flash: Option<(String, String)>,
 ) -> PageResult {
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
+    // What the crew's credits stand at, for those who may give them.
+    let credited = if cx.scope.can(Permission::ManageProduction) {
+        let n = state
+            .store
+            .tenant(&cx.scope)
+            .project_credits(project_id)
+            .await?
+            .len();
+        Some(i18n::text_args(
+            "talent-crew-credited",
+            &[("count", n.into())],
+        ))
+    } else {
+        None
+    };
     let statuses = named_statuses(
         state
             .store
@@ -456,6 +473,7 @@ async fn project_page(
             .iter()
             .map(|s| (s.color.clone(), s.name.clone()))
             .collect(),
+        credited,
         can_manage: cx.scope.can(Permission::PlanProduction),
     })
 }
