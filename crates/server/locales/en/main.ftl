@@ -659,6 +659,7 @@ activity-note-held = wrote a note for production on { $subject }
 activity-note-published = published a client's note on { $subject } to the team
 activity-version-created = handed in { $version } of { $subject }
 activity-time_log-created = logged { $duration } on { $subject }
+activity-work_credit-created = credited { $subject } for their work on the project
 activity-time_log-updated = corrected the time logged on { $subject }
 activity-time_log-deleted = removed time logged on { $subject }
 activity-asset-created = created the asset { $subject }

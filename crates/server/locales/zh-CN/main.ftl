@@ -659,6 +659,7 @@ activity-note-held = 在 { $subject } 上写了待制片发布的备注
 activity-note-published = 将 { $subject } 上的客户备注发布给团队
 activity-version-created = 提交了 { $subject } 的 { $version }
 activity-time_log-created = 在 { $subject } 上登记了 { $duration }
+activity-work_credit-created = 为 { $subject } 在本项目中的工作署名
 activity-time_log-updated = 修改了 { $subject } 上登记的工时
 activity-time_log-deleted = 删除了 { $subject } 上登记的工时
 activity-asset-created = 创建了资产 { $subject }

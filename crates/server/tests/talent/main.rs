@@ -547,6 +547,17 @@ async fn a_wrapped_production_credits_its_crew_on_their_own_profiles() {
             assert_eq!((w["title"].as_str(), w["org_name"].as_str()), (Some("Alpha Feature"), Some("Alpha Pictures")), "{p}");
             assert!(w["project_id"].is_null() && w["user_id"].is_null(), "{w}");
         }
+        // The crediting production reads her profile too, without learning her account there.
+        let (_, seen) = srv.get(&a.token, &format!("/api/v1/talent/profiles/{}", id(&profile))).await;
+        assert!(seen["verified"][0]["user_id"].is_null() && seen["verified"][0]["project_id"].is_null(), "{seen}");
+        // The credits are production's: the project's feed shows them to its producers, not
+        // to a client of the project.
+        let (_, client) = srv.member(&a, "client@alpha-pictures.example", Role::Client, &[TokenScope::Read]).await;
+        let (s, feed) = srv.get(&client, &format!("/api/v1/projects/{pid}/activity")).await;
+        assert_eq!(s, 200, "{feed}");
+        assert!(!feed.to_string().contains("work_credit"), "{feed}");
+        let (_, feed) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/activity")).await;
+        assert!(feed.to_string().contains("work_credit.created"), "{feed}");
         // Nobody else gives or reads Alpha's credits: not another organisation, not an artist.
         let (s, _) = srv.post(&b.token, &path, json!({})).await;
         assert_eq!(s, 404);
@@ -556,6 +567,7 @@ async fn a_wrapped_production_credits_its_crew_on_their_own_profiles() {
         assert_eq!((s, v["code"].as_str()), (403, Some("auth.forbidden")), "{v}");
         let (_, listed) = srv.get(&a.token, &path).await;
         assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
+        assert_eq!(listed["items"][0]["name"], "Fang Studio Owner", "by name: {listed}");
     })
     .await;
 }

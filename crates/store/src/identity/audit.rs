@@ -12,9 +12,10 @@ const AUDIT_COLS: &str =
     "id, org_id, actor_id, token_id, action, entity_type, entity_id, project_id, before, after, at";
 
 /// The kinds of record only those who plan the production read, in the feeds and the event
-/// stream: review links (whom they are for), and the notes clients and guests wrote that
-/// production has not published.
-pub const PRODUCTION_ONLY: [&str; 3] = ["share_link", "guest_note", "held_note"];
+/// stream: review links (whom they are for), the notes clients and guests wrote that
+/// production has not published, and the credits a wrapped project gave its crew (who worked
+/// on it, and when).
+pub const PRODUCTION_ONLY: [&str; 4] = ["share_link", "guest_note", "held_note", "work_credit"];
 
 /// Which activity feed: a project's, or one person's production work.
 #[derive(Debug, Clone, Copy)]

@@ -54,8 +54,9 @@ pub struct WorkCredit {
     pub org_name: String,
     /// The project, for its own organisation only.
     pub project_id: Option<Uuid>,
-    /// The person credited, for the crediting organisation only.
+    /// The person credited, and their name, for the crediting organisation only.
     pub user_id: Option<Uuid>,
+    pub name: Option<String>,
     /// The project's name when it was credited.
     pub title: String,
     /// The kinds of task they did (the production's task types), as it named them.
@@ -67,13 +68,24 @@ pub struct WorkCredit {
     pub created_at: Millis,
 }
 
-/// The columns of a work credit as organisation `$1` reads it.
-const WORK_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), CASE WHEN w.org_id = $1 THEN w.project_id END, CASE WHEN w.org_id = $1 THEN w.user_id END, w.title, w.work, w.starts_on, w.ends_on, w.created_at";
+/// The columns of a work credit as its crediting organisation (`$1`) reads it.
+const WORK_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), w.project_id, w.user_id, (SELECT u.display_name FROM users u WHERE u.id = w.user_id), w.title, w.work, w.starts_on, w.ends_on, w.created_at";
+
+/// The columns of a work credit as a profile shows it to anyone: neither the production's
+/// project nor the person's account (which only the profile's keeper knows).
+const VERIFIED_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), NULL, NULL, NULL, w.title, w.work, w.starts_on, w.ends_on, w.created_at";
 
 impl FromRow for WorkCredit {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
-        let (id, org_id, org_name, project_id, user_id, title) =
-            (r.get()?, r.get()?, r.get()?, r.get()?, r.get()?, r.get()?);
+        let (id, org_id, org_name, project_id, user_id, name, title) = (
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+            r.get()?,
+        );
         let work: String = r.get()?;
         Ok(WorkCredit {
             id,
@@ -81,6 +93,7 @@ impl FromRow for WorkCredit {
             org_name,
             project_id,
             user_id,
+            name,
             title,
             work: lines(&work),
             starts_on: r.get()?,
@@ -678,9 +691,9 @@ impl Tenant<'_> {
         p.verified = self
             .read(
                 &format!(
-                    "SELECT {WORK_COLS} FROM talent_work_credits w
+                    "SELECT {VERIFIED_COLS} FROM talent_work_credits w
                      WHERE w.user_id = (SELECT user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))
-                     ORDER BY w.ends_on DESC, w.id DESC LIMIT 500"
+                     ORDER BY COALESCE(w.ends_on, w.starts_on, '') DESC, w.id DESC LIMIT 500"
                 ),
                 &[org.into(), id.into()],
             )
@@ -693,10 +706,13 @@ impl Tenant<'_> {
     /// verified. Those credited before are not again.
     pub async fn credit_crew(&self, project_id: Uuid) -> Result<CrewCredits> {
         let scope = self.scope().clone();
+        let org_name = self.org_name().await?;
         let credited = self
             .write(move |tx| {
                 Box::pin(async move {
                     let org = scope.org_id;
+                    // Locked: a second crediting of the project waits for this one, then finds
+                    // its credits.
                     let (title, status) =
                         crate::tracking::crew::project_state(tx, org, project_id).await?;
                     if status != "wrapped" {
@@ -718,9 +734,10 @@ impl Tenant<'_> {
                         let w = WorkCredit {
                             id: new_id(),
                             org_id: org,
-                            org_name: String::new(),
+                            org_name: org_name.clone(),
                             project_id: Some(project_id),
                             user_id: Some(c.user_id),
+                            name: Some(c.name),
                             title: title.clone(),
                             work: c.work,
                             starts_on: c.first,
@@ -748,8 +765,13 @@ impl Tenant<'_> {
                         changes.push(change.after(&w));
                     }
                     let n = changes.len();
-                    tx.record_and_announce(&Actor::of(&scope), changes, Vec::new())
-                        .await?;
+                    // In statements of at most 500 rows, whatever the crew's size.
+                    let actor = Actor::of(&scope);
+                    let mut changes = changes.into_iter().peekable();
+                    while changes.peek().is_some() {
+                        let some: Vec<Change> = changes.by_ref().take(500).collect();
+                        tx.record_and_announce(&actor, some, Vec::new()).await?;
+                    }
                     Ok(n)
                 })
             })
@@ -767,7 +789,7 @@ impl Tenant<'_> {
         self.read(
             &format!(
                 "SELECT {WORK_COLS} FROM talent_work_credits w JOIN users u ON u.id = w.user_id
-                 WHERE w.org_id = $1 AND w.project_id = $2 ORDER BY u.display_name, w.id LIMIT 5000"
+                 WHERE w.org_id = $1 AND w.project_id = $2 ORDER BY u.display_name, w.id LIMIT 10000"
             ),
             &[self.org_id().into(), project_id.into()],
         )

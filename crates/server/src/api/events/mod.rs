@@ -43,8 +43,8 @@ pub struct StreamParams {
 /// to those who may read the queue, share links (who they are for) and notes held with
 /// production to those who plan it, accounts and transfers to those who read the ledger, the
 /// market's listings, offers and sales to those who sell there, licences to those who use
-/// them, talent profiles and their credits to those who keep them, and the credits a project
-/// gives its crew to those who plan it.
+/// them, and talent profiles and their credits to those who keep them (a project's credits to
+/// its crew are production's, `PRODUCTION_ONLY`).
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
@@ -57,7 +57,6 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
         && (e.entity_type != "licence" || scope.can(Permission::UseLicences))
         && (!matches!(e.entity_type.as_str(), "profile" | "credit")
             || scope.can(Permission::ManageTalent))
-        && (e.entity_type != "work_credit" || scope.can(Permission::PlanProduction))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),
