@@ -263,7 +263,9 @@ impl Code {
                 MarketRule::NoOperator => StatusCode::SERVICE_UNAVAILABLE,
             },
             Code::Rule(Rule::Talent(r)) => match r {
-                TalentRule::ProjectNotWrapped => StatusCode::CONFLICT,
+                TalentRule::ProjectNotWrapped | TalentRule::DaysTaken | TalentRule::NotAHold => {
+                    StatusCode::CONFLICT
+                }
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -261,6 +261,10 @@ problem-market-not_held = The listing is not held for review
 problem-market-not_held-detail = It was reviewed already, or was never held. Nothing was changed.
 problem-talent-project_not_wrapped = The project is not wrapped yet
 problem-talent-project_not_wrapped-detail = A production credits its crew once its project is wrapped. Set the project's status to wrapped first; no one was credited.
+problem-talent-days_taken = Those days are taken
+problem-talent-days_taken-detail = A booking or a day off already takes some of those days. Pencil them as a hold instead, or choose other days; nothing was written.
+problem-talent-not_a_hold = Not a hold
+problem-talent-not_a_hold-detail = Only a hold is confirmed into a booking; nothing was changed.
 problem-media-bad_upload_header = An upload header is not valid
 problem-media-bad_upload_header-detail = A header of the upload request is missing or not what the tus protocol asks for.
 problem-media-storage_full = The media storage is full
@@ -1651,3 +1655,26 @@ talent-crew-credited = { $count ->
 }
 talent-credit-crew = Credit the crew
 talent-crew-credits-later = Once the project is wrapped, everyone assigned to its tasks can be credited here: a verified credit on their talent profile.
+talent-availability = Availability
+talent-calendar-empty = Nothing pencilled, booked or off in the next 90 days.
+talent-days = Days
+talent-what = For
+talent-what-placeholder = Production, or the reason
+talent-kind-hold = Pencil
+talent-kind-booking = Booked
+talent-kind-off = Day off
+talent-pencil = { $rank ->
+    [1] 1st pencil
+    [2] 2nd pencil
+    [3] 3rd pencil
+   *[other] { $rank }th pencil
+}
+talent-confirm = Confirm
+talent-add-days = Add
+talent-free = Free for the next 90 days.
+talent-busy-lede = Busy on these days (what on is the keeping organisation's to know):
+talent-calendar-until = Up to
+entity-calendar_entry = calendar entry
+field-what = For
+field-from = From
+field-to = To

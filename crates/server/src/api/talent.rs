@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES};
 use mstation_store::Page;
+use mstation_store::talent::calendar::{Calendar, Entry, NewEntry};
 use mstation_store::talent::{
     Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
 };
@@ -32,6 +33,9 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(add_credit))
         .routes(routes!(delete_credit))
         .routes(routes!(project_credits, credit_crew))
+        .routes(routes!(calendar, add_entry))
+        .routes(routes!(confirm_entry))
+        .routes(routes!(delete_entry))
 }
 
 /// A name in each of the platform's languages.
@@ -286,4 +290,87 @@ async fn project_credits(
             .project_credits(project_id)
             .await?,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarParams {
+    /// `YYYY-MM-DD`; today by default.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive; 89 days after `from` by default, at most 400.
+    pub to: Option<String>,
+}
+
+/// A profile's availability: every hold (ranked), booking and day off for the organisation
+/// that keeps it; for anyone else who finds it, only the runs of days the person is busy.
+#[utoipa::path(get, path = "/api/v1/talent/profiles/{profile_id}/calendar", tag = "talent",
+    params(("profile_id" = Uuid, Path), CalendarParams),
+    responses((status = 200, body = Calendar), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn calendar(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    Q(p): Q<CalendarParams>,
+) -> ApiResult<Json<Calendar>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::FindTalent)?)
+            .calendar(profile_id, p.from.as_deref(), p.to.as_deref())
+            .await?,
+    ))
+}
+
+/// Pencils, books or keeps free a run of days for one of the organisation's profiles. A
+/// booking or a day off may not share a day with another booking or day off.
+#[utoipa::path(post, path = "/api/v1/talent/profiles/{profile_id}/calendar", tag = "talent", request_body = NewEntry,
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 201, body = Entry), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn add_entry(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    Body(input): Body<NewEntry>,
+) -> ApiResult<(StatusCode, Json<Entry>)> {
+    let e = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .add_entry(profile_id, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// Confirms a hold into a booking.
+#[utoipa::path(post, path = "/api/v1/talent/profiles/{profile_id}/calendar/{entry_id}/confirm", tag = "talent",
+    params(("profile_id" = Uuid, Path), ("entry_id" = Uuid, Path)),
+    responses((status = 200, body = Entry), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn confirm_entry(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((profile_id, entry_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<Entry>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageTalent)?)
+            .confirm_entry(profile_id, entry_id)
+            .await?,
+    ))
+}
+
+/// Removes a run of days from the calendar.
+#[utoipa::path(delete, path = "/api/v1/talent/profiles/{profile_id}/calendar/{entry_id}", tag = "talent",
+    params(("profile_id" = Uuid, Path), ("entry_id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_entry(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((profile_id, entry_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .delete_entry(profile_id, entry_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

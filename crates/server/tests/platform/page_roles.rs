@@ -147,6 +147,20 @@ const PAGES: &[Page] = &[
         ],
     ),
     post(
+        "/app/talent/profiles/{profile_id}/calendar",
+        TALENT_KEEPERS,
+        &[
+            ("kind", "off"),
+            ("starts_on", "2027-06-01"),
+            ("what", "Off, says the {role}"),
+        ],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}/calendar/{entry_id}/confirm",
+        TALENT_KEEPERS,
+        &[],
+    ),
+    post(
         "/app/talent/profiles/{profile_id}/credits",
         TALENT_KEEPERS,
         &[
@@ -526,6 +540,11 @@ const PAGES: &[Page] = &[
     post("/app/views/{view_id}/delete", EVERYONE, &[]),
     post(
         "/app/talent/profiles/{profile_id}/credits/{credit_id}/delete",
+        TALENT_KEEPERS,
+        &[],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}/calendar/{entry_id}/delete",
         TALENT_KEEPERS,
         &[],
     ),

@@ -508,9 +508,18 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{credit}");
+    let (s, entry) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/talent/profiles/{}/calendar", id(&profile)),
+            json!({"kind": "hold", "starts_on": "2027-05-01", "ends_on": "2027-05-09", "what": "Alpha Feature"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{entry}");
 
     HashMap::from([
         ("profile_id", id(&profile)),
+        ("entry_id", id(&entry)),
         ("credit_id", id(&credit)),
         ("agreement_id", id(&agreement)),
         ("offer_id", id(&draft_offer)),

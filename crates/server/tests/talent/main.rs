@@ -571,3 +571,78 @@ async fn a_wrapped_production_credits_its_crew_on_their_own_profiles() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holds_rank_bookings_never_clash_and_others_see_only_busy_days() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        let (_, p) = srv.post(&a.token, "/api/v1/talent/profiles", compositor()).await;
+        let cal = format!("/api/v1/talent/profiles/{}/calendar", id(&p));
+        let day = |kind: &str, s: &str, e: &str, what: &str| json!({"kind": kind, "starts_on": s, "ends_on": e, "what": what});
+        let (s, first) = srv.post(&a.token, &cal, day("hold", "2027-03-01", "2027-03-10", "Moonlight, Bravo")).await;
+        assert_eq!(s, 201, "{first}");
+        let (s, second) = srv.post(&a.token, &cal, day("hold", "2027-03-05", "2027-03-06", "Another feature")).await;
+        assert_eq!(s, 201, "{second}");
+        let (s, booked) = srv.post(&a.token, &cal, day("booking", "2027-03-20", "2027-03-25", "Series S2")).await;
+        assert_eq!(s, 201, "{booked}");
+        // A booking or a day off never shares a day with another; a hold may.
+        for (kind, from, to) in [("booking", "2027-03-25", "2027-03-26"), ("off", "2027-03-18", "2027-03-20")] {
+            let (s, v) = srv.post(&a.token, &cal, day(kind, from, to, "")).await;
+            assert_eq!((s, v["code"].as_str()), (409, Some("talent.days_taken")), "{kind} {from}: {v}");
+        }
+        let (s, v) = srv.post(&a.token, &cal, day("hold", "2027-03-24", "2027-03-28", "Pencil over a booking")).await;
+        assert_eq!(s, 201, "{v}");
+        // The keeper reads it all, holds ranked by age.
+        let (_, mine) = srv.get(&a.token, &format!("{cal}?from=2027-03-01&to=2027-03-31")).await;
+        let ranks: Vec<(String, Value)> = mine["entries"].as_array().unwrap().iter().map(|e| (e["what"].as_str().unwrap().to_string(), e["rank"].clone())).collect();
+        assert_eq!(ranks, vec![
+            ("Moonlight, Bravo".to_string(), json!(1)), ("Another feature".to_string(), json!(2)),
+            ("Series S2".to_string(), Value::Null), ("Pencil over a booking".to_string(), json!(1))], "{mine}");
+        // Another organisation's hirer sees when, never what on.
+        let (s, theirs) = srv.get(&b.token, &format!("{cal}?from=2027-03-01&to=2027-03-31")).await;
+        assert_eq!(s, 200, "{theirs}");
+        assert_eq!(theirs["entries"], json!([]));
+        assert_eq!(theirs["busy"], json!([{"starts_on": "2027-03-01", "ends_on": "2027-03-10"}, {"starts_on": "2027-03-20", "ends_on": "2027-03-28"}]));
+        assert!(!theirs.to_string().contains("Moonlight"), "{theirs}");
+        // Confirming the second pencil books its days; the first, which shares them, cannot be
+        // booked until they are free again.
+        let (s, v) = srv.post(&a.token, &format!("{cal}/{}/confirm", id(&second)), json!({})).await;
+        assert_eq!((s, v["kind"].as_str()), (200, Some("booking")), "{v}");
+        let (s, v) = srv.post(&a.token, &format!("{cal}/{}/confirm", id(&first)), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("talent.days_taken")), "{v}");
+        let (s, v) = srv.post(&a.token, &format!("{cal}/{}/confirm", id(&booked)), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("talent.not_a_hold")), "{v}");
+        let r = srv.call(&a.token, Method::DELETE, &format!("{cal}/{}", id(&second)), None).await;
+        assert_eq!(r.status(), 204);
+        let (s, v) = srv.post(&a.token, &format!("{cal}/{}/confirm", id(&first)), json!({})).await;
+        assert_eq!((s, v["kind"].as_str()), (200, Some("booking")), "{v}");
+        // Nobody else writes it; bad days are refused naming the field.
+        let (s, _) = srv.post(&b.token, &cal, day("hold", "2027-04-01", "2027-04-02", "")).await;
+        assert_eq!(s, 404);
+        let r = srv.call(&b.token, Method::DELETE, &format!("{cal}/{}", id(&first)), None).await;
+        assert_eq!(r.status(), 404);
+        for (body, field) in [
+            (day("hold", "2027-02-30", "2027-03-01", ""), "starts_on"),
+            (day("hold", "2027-03-02", "2027-03-01", ""), "ends_on"),
+            (day("hold", "2027-01-01", "2028-06-01", ""), "ends_on"),
+            (day("hold", "2027-01-01", "2027-01-02", "two\nlines"), "what"),
+        ] {
+            let (s, v) = srv.post(&a.token, &cal, body.clone()).await;
+            assert_eq!((s, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
+        }
+        let (s, v) = srv.post(&a.token, &cal, json!({"kind": "maybe", "starts_on": "2027-01-01", "ends_on": "2027-01-01"})).await;
+        assert!(s == 422 || s == 400, "{v}");
+        for q in ["?from=yesterday", "?from=2027-01-10&to=2027-01-01", "?from=2027-01-01&to=2029-01-01"] {
+            let (s, v) = srv.get(&a.token, &format!("{cal}{q}")).await;
+            assert_eq!(s, 422, "{q}: {v}");
+        }
+        // A private profile's calendar is nobody else's to read.
+        let mut hidden = compositor();
+        hidden["visibility"] = json!("private");
+        let (_, h) = srv.post(&a.token, "/api/v1/talent/profiles", hidden).await;
+        let (s, _) = srv.get(&b.token, &format!("/api/v1/talent/profiles/{}/calendar", id(&h))).await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}

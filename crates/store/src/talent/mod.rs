@@ -7,6 +7,8 @@
 //! the person's birth date or e-mail address, which only the keeping organisation reads.
 
 use mstation_core::Permission;
+pub mod calendar;
+
 use mstation_core::ledger::Currency;
 use mstation_core::market::{valid_date, valid_territory};
 use mstation_core::talent::{self, LANGUAGES, Provenance, Visibility};
@@ -26,14 +28,24 @@ use crate::{
 pub enum TalentRule {
     /// A production credits its crew once its project is wrapped, not before.
     ProjectNotWrapped,
+    /// A booking or a day off takes some of those days already.
+    DaysTaken,
+    /// Only a hold is confirmed into a booking.
+    NotAHold,
 }
 
 impl TalentRule {
-    pub const ALL: [TalentRule; 1] = [TalentRule::ProjectNotWrapped];
+    pub const ALL: [TalentRule; 3] = [
+        TalentRule::ProjectNotWrapped,
+        TalentRule::DaysTaken,
+        TalentRule::NotAHold,
+    ];
 
     pub const fn code(self) -> &'static str {
         match self {
             TalentRule::ProjectNotWrapped => "talent.project_not_wrapped",
+            TalentRule::DaysTaken => "talent.days_taken",
+            TalentRule::NotAHold => "talent.not_a_hold",
         }
     }
 }
@@ -631,6 +643,11 @@ impl Tenant<'_> {
                 let (name, roles) = found.ok_or(StoreError::NotFound { entity: "profile" })?;
                 tx.execute(
                     "DELETE FROM talent_credits WHERE org_id = $1 AND profile_id = $2",
+                    &[org.into(), id.into()],
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM talent_calendar WHERE org_id = $1 AND profile_id = $2",
                     &[org.into(), id.into()],
                 )
                 .await?;

@@ -55,8 +55,10 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
         && (!matches!(e.entity_type.as_str(), "listing" | "offer" | "sale")
             || scope.can(Permission::SellListings))
         && (e.entity_type != "licence" || scope.can(Permission::UseLicences))
-        && (!matches!(e.entity_type.as_str(), "profile" | "credit")
-            || scope.can(Permission::ManageTalent))
+        && (!matches!(
+            e.entity_type.as_str(),
+            "profile" | "credit" | "calendar_entry"
+        ) || scope.can(Permission::ManageTalent))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),

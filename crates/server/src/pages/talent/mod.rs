@@ -40,6 +40,18 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             post(delete_credit),
         )
         .route("/app/projects/{project_id}/credits", post(credit_crew))
+        .route(
+            "/app/talent/profiles/{profile_id}/calendar",
+            post(add_entry),
+        )
+        .route(
+            "/app/talent/profiles/{profile_id}/calendar/{entry_id}/confirm",
+            post(confirm_entry),
+        )
+        .route(
+            "/app/talent/profiles/{profile_id}/calendar/{entry_id}/delete",
+            post(delete_entry),
+        )
 }
 
 fn role_name(key: &str) -> String {
@@ -555,6 +567,44 @@ struct ProfilePage {
     can_edit: bool,
     roles: Vec<(String, Vec<Choice>)>,
     typed: CreditTyped,
+    /// The keeper's calendar entries over the next 90 days.
+    entries: Vec<EntryRow>,
+    /// The days the person is busy, in words, for everyone else.
+    busy: Vec<String>,
+    calendar_to: String,
+    days: DaysTyped,
+}
+
+/// A calendar entry as the profile page lists it.
+struct EntryRow {
+    id: String,
+    kind: String,
+    hold: bool,
+    dates: String,
+    what: String,
+    rank: String,
+}
+
+/// What the calendar form held, to show again.
+#[derive(Default, Clone, Deserialize)]
+struct DaysTyped {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    what: String,
+}
+
+/// A run of days in words: one day, or the first and the last.
+fn run_of(from: &str, to: &str) -> String {
+    if from == to {
+        from.to_string()
+    } else {
+        format!("{from} – {to}")
+    }
 }
 
 #[derive(Default, Clone, Deserialize)]
@@ -575,9 +625,15 @@ async fn profile_page(
     profile_id: Uuid,
     flash: Option<(String, String)>,
     typed: CreditTyped,
+    days: DaysTyped,
 ) -> PageResult {
     cx.need(Permission::FindTalent)?;
     let p = state.store.tenant(&cx.scope).profile(profile_id).await?;
+    let cal = state
+        .store
+        .tenant(&cx.scope)
+        .calendar(profile_id, None, None)
+        .await?;
     let can_edit = p.own && cx.scope.can(Permission::ManageTalent);
     let mut typed = typed;
     if typed.role.is_empty() {
@@ -598,6 +654,27 @@ async fn profile_page(
         can_edit,
         roles: role_groups(std::slice::from_ref(&typed.role)),
         typed,
+        entries: cal
+            .entries
+            .iter()
+            .map(|e| EntryRow {
+                id: e.id.to_string(),
+                kind: i18n::text(&format!("talent-kind-{}", e.kind.as_str())),
+                hold: e.kind == mstation_store::talent::calendar::EntryKind::Hold,
+                dates: run_of(&e.starts_on, &e.ends_on),
+                what: e.what.clone(),
+                rank: e.rank.map_or(String::new(), |r| {
+                    i18n::text_args("talent-pencil", &[("rank", r.into())])
+                }),
+            })
+            .collect(),
+        busy: cal
+            .busy
+            .iter()
+            .map(|b| run_of(&b.starts_on, &b.ends_on))
+            .collect(),
+        calendar_to: cal.to,
+        days,
     })
 }
 
@@ -653,7 +730,15 @@ async fn profile(
     Path(profile_id): Path<Uuid>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
-    profile_page(&state, &cx, profile_id, None, CreditTyped::default()).await
+    profile_page(
+        &state,
+        &cx,
+        profile_id,
+        None,
+        CreditTyped::default(),
+        DaysTyped::default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -715,7 +800,15 @@ async fn add_credit(
                 return Err(e.into());
             }
             answered(
-                profile_page(&state, &cx, profile_id, Some(flash_of(e)), f.typed).await,
+                profile_page(
+                    &state,
+                    &cx,
+                    profile_id,
+                    Some(flash_of(e)),
+                    f.typed,
+                    DaysTyped::default(),
+                )
+                .await,
                 status,
             )
         }
@@ -763,4 +856,123 @@ async fn credit_crew(
             )
         }
     }
+}
+
+#[derive(Deserialize)]
+struct DaysForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: DaysTyped,
+}
+
+/// Pencils, books or keeps free a run of days (`Tenant::add_entry`).
+async fn add_entry(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<DaysForm>,
+) -> PageResult {
+    use mstation_store::talent::calendar::{EntryKind, NewEntry};
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    let t = &f.typed;
+    let new = NewEntry {
+        kind: EntryKind::parse(&t.kind).unwrap_or(EntryKind::Hold),
+        starts_on: t.starts_on.trim().to_string(),
+        ends_on: if t.ends_on.trim().is_empty() {
+            t.starts_on.trim().to_string()
+        } else {
+            t.ends_on.trim().to_string()
+        },
+        what: t.what.clone(),
+    };
+    match state
+        .store
+        .tenant(&cx.scope)
+        .add_entry(profile_id, new)
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability"))
+                .into_response(),
+        ),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                profile_page(
+                    &state,
+                    &cx,
+                    profile_id,
+                    Some(flash_of(e)),
+                    CreditTyped::default(),
+                    f.typed,
+                )
+                .await,
+                status,
+            )
+        }
+    }
+}
+
+async fn confirm_entry(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((profile_id, entry_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .confirm_entry(profile_id, entry_id)
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability"))
+                .into_response(),
+        ),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                profile_page(
+                    &state,
+                    &cx,
+                    profile_id,
+                    Some(flash_of(e)),
+                    CreditTyped::default(),
+                    DaysTyped::default(),
+                )
+                .await,
+                status,
+            )
+        }
+    }
+}
+
+async fn delete_entry(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((profile_id, entry_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .delete_entry(profile_id, entry_id)
+        .await?;
+    Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability")).into_response())
 }
