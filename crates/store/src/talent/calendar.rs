@@ -258,16 +258,7 @@ impl Tenant<'_> {
             Box::pin(async move {
                 let org = scope.org_id;
                 // The profile locked: two bookings of its days take turns.
-                let found: Option<Uuid> = tx
-                    .scalar_opt(
-                        &format!(
-                            "SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2{}",
-                            tx.lock_rows()
-                        ),
-                        &[org.into(), profile_id.into()],
-                    )
-                    .await?;
-                found.ok_or(StoreError::NotFound { entity: "profile" })?;
+                super::kept(tx, org, profile_id, false).await?;
                 if new.kind != EntryKind::Hold {
                     taken(tx, org, profile_id, None, &new.starts_on, &new.ends_on).await?;
                 }
@@ -310,16 +301,7 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
-                let found: Option<Uuid> = tx
-                    .scalar_opt(
-                        &format!(
-                            "SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2{}",
-                            tx.lock_rows()
-                        ),
-                        &[org.into(), profile_id.into()],
-                    )
-                    .await?;
-                found.ok_or(StoreError::NotFound { entity: "profile" })?;
+                super::kept(tx, org, profile_id, false).await?;
                 let before: Entry = tx
                     .query_opt(
                         &format!("SELECT {ENTRY_COLS} FROM talent_calendar WHERE org_id = $1 AND id = $2 AND profile_id = $3"),

@@ -333,6 +333,37 @@ struct Checked {
     user_id: Option<Uuid>,
 }
 
+impl Checked {
+    /// The statement arguments of a profile's row: `$1` the organisation, `$2` the profile,
+    /// `$3`..`$18` its values in the order of the columns from `user_id` to `search_text`,
+    /// then `more`.
+    fn args<const N: usize>(&self, org: Uuid, id: Uuid, more: [Arg; N]) -> Vec<Arg> {
+        let c = self;
+        let mut args: Vec<Arg> = vec![
+            org.into(),
+            id.into(),
+            c.user_id.into(),
+            (&c.name).into(),
+            (&c.headline).into(),
+            (&c.bio).into(),
+            (&c.department).into(),
+            c.roles.join("\n").into(),
+            c.skills.join("\n").into(),
+            c.languages.join("\n").into(),
+            (&c.city).into(),
+            (&c.country).into(),
+            c.day_rate.into(),
+            c.currency.clone().into(),
+            c.visibility.as_str().into(),
+            c.birth_date.clone().into(),
+            c.email.clone().into(),
+            search_text(c).into(),
+        ];
+        args.extend(more);
+        args
+    }
+}
+
 fn check(input: ProfileInput, today: &str) -> Result<Checked> {
     let name = validate::name("name", &input.name, 120)?;
     let headline = validate::text("headline", &input.headline, 160)?;
@@ -495,28 +526,7 @@ impl Tenant<'_> {
                 tx.execute(
                     "INSERT INTO talent_profiles (id, org_id, user_id, name, headline, bio, department, roles, skills, languages, city, country, day_rate, currency, visibility, birth_date, email, search_text, created_by, created_at, updated_at, version)
                      VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, 1)",
-                    &[
-                        org.into(),
-                        p.id.into(),
-                        c.user_id.into(),
-                        (&c.name).into(),
-                        (&c.headline).into(),
-                        (&c.bio).into(),
-                        (&c.department).into(),
-                        c.roles.join("\n").into(),
-                        c.skills.join("\n").into(),
-                        c.languages.join("\n").into(),
-                        (&c.city).into(),
-                        (&c.country).into(),
-                        c.day_rate.into(),
-                        c.currency.clone().into(),
-                        c.visibility.as_str().into(),
-                        c.birth_date.clone().into(),
-                        c.email.clone().into(),
-                        search_text(&c).into(),
-                        scope.user_id.into(),
-                        now.into(),
-                    ],
+                    &c.args(org, p.id, [scope.user_id.into(), now.into()]),
                 )
                 .await
                 .map_err(|e| crate::dup(e, "profile", "user_id"))?;
@@ -570,29 +580,11 @@ impl Tenant<'_> {
                     now,
                     before.version + 1,
                 );
-                let args = [
-                    org.into(),
-                    id.into(),
-                    c.user_id.into(),
-                    (&c.name).into(),
-                    (&c.headline).into(),
-                    (&c.bio).into(),
-                    (&c.department).into(),
-                    c.roles.join("\n").into(),
-                    c.skills.join("\n").into(),
-                    c.languages.join("\n").into(),
-                    (&c.city).into(),
-                    (&c.country).into(),
-                    c.day_rate.into(),
-                    c.currency.clone().into(),
-                    c.visibility.as_str().into(),
-                    c.birth_date.clone().into(),
-                    c.email.clone().into(),
-                    search_text(&c).into(),
-                    now.into(),
-                    after.version.into(),
-                    before.version.into(),
-                ];
+                let args = c.args(
+                    org,
+                    id,
+                    [now.into(), after.version.into(), before.version.into()],
+                );
                 crate::update_seen(
                     tx,
                     "profile",
@@ -910,16 +902,7 @@ impl Tenant<'_> {
             Box::pin(async move {
                 let org = scope.org_id;
                 // Shared: a removal of the profile waits for this credit, or this for it.
-                let found: Option<Uuid> = tx
-                    .scalar_opt(
-                        &format!(
-                            "SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2{}",
-                            tx.share_rows()
-                        ),
-                        &[org.into(), profile_id.into()],
-                    )
-                    .await?;
-                found.ok_or(StoreError::NotFound { entity: "profile" })?;
+                kept(tx, org, profile_id, true).await?;
                 let c = Credit {
                     id: new_id(),
                     profile_id,
@@ -1037,6 +1020,24 @@ fn profile_of(
         credits: Vec::new(),
         verified: Vec::new(),
     }
+}
+
+/// Inside a write: `NotFound` unless `org` keeps the profile `id`, which stays locked until the
+/// write commits (`shared`: against its removal only; otherwise against every other write
+/// that locks it, so two bookings of its days take turns).
+async fn kept(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid, shared: bool) -> Result<()> {
+    let text = format!(
+        "SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2{}",
+        if shared {
+            tx.share_rows()
+        } else {
+            tx.lock_rows()
+        }
+    );
+    let found: Option<Uuid> = tx.scalar_opt(&text, &[org.into(), id.into()]).await?;
+    found
+        .map(|_| ())
+        .ok_or(StoreError::NotFound { entity: "profile" })
 }
 
 /// `NotFound` naming the user unless they are a member of `org`.

@@ -678,6 +678,25 @@ async fn profile_page(
     })
 }
 
+/// A refused form of a profile's page: a profile not found stays not found; anything else
+/// shows the page again saying why, with what was typed.
+async fn refused(
+    state: &State,
+    cx: &Ctx,
+    profile_id: Uuid,
+    e: mstation_store::StoreError,
+    typed: CreditTyped,
+    days: DaysTyped,
+) -> PageResult {
+    let e = crate::error::ApiError::from(e);
+    let status = e.status();
+    if status == StatusCode::NOT_FOUND {
+        return Err(e.into());
+    }
+    let page = profile_page(state, cx, profile_id, Some(flash_of(e)), typed, days).await;
+    answered(page, status)
+}
+
 /// The profile's credits, verified and written, the latest year first.
 fn credit_rows(p: &Profile) -> Vec<CreditRow> {
     let year_of = |d: Option<&String>| d.and_then(|d| d.get(..4)?.parse::<i64>().ok());
@@ -793,25 +812,7 @@ async fn add_credit(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}")).into_response()),
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            let status = e.status();
-            if status == StatusCode::NOT_FOUND {
-                return Err(e.into());
-            }
-            answered(
-                profile_page(
-                    &state,
-                    &cx,
-                    profile_id,
-                    Some(flash_of(e)),
-                    f.typed,
-                    DaysTyped::default(),
-                )
-                .await,
-                status,
-            )
-        }
+        Err(e) => refused(&state, &cx, profile_id, e, f.typed, DaysTyped::default()).await,
     }
 }
 
@@ -893,30 +894,14 @@ async fn add_entry(
         .add_entry(profile_id, new)
         .await
     {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability"))
-                .into_response(),
-        ),
-        Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            let status = e.status();
-            if status == StatusCode::NOT_FOUND {
-                return Err(e.into());
-            }
-            answered(
-                profile_page(
-                    &state,
-                    &cx,
-                    profile_id,
-                    Some(flash_of(e)),
-                    CreditTyped::default(),
-                    f.typed,
-                )
-                .await,
-                status,
-            )
-        }
+        Ok(_) => Ok(to_availability(profile_id)),
+        Err(e) => refused(&state, &cx, profile_id, e, CreditTyped::default(), f.typed).await,
     }
+}
+
+/// Back to the profile's availability.
+fn to_availability(profile_id: Uuid) -> axum::response::Response {
+    Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability")).into_response()
 }
 
 async fn confirm_entry(
@@ -934,28 +919,17 @@ async fn confirm_entry(
         .confirm_entry(profile_id, entry_id)
         .await
     {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability"))
-                .into_response(),
-        ),
+        Ok(_) => Ok(to_availability(profile_id)),
         Err(e) => {
-            let e = crate::error::ApiError::from(e);
-            let status = e.status();
-            if status == StatusCode::NOT_FOUND {
-                return Err(e.into());
-            }
-            answered(
-                profile_page(
-                    &state,
-                    &cx,
-                    profile_id,
-                    Some(flash_of(e)),
-                    CreditTyped::default(),
-                    DaysTyped::default(),
-                )
-                .await,
-                status,
+            refused(
+                &state,
+                &cx,
+                profile_id,
+                e,
+                CreditTyped::default(),
+                DaysTyped::default(),
             )
+            .await
         }
     }
 }
@@ -974,5 +948,5 @@ async fn delete_entry(
         .tenant(&cx.scope)
         .delete_entry(profile_id, entry_id)
         .await?;
-    Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}#availability")).into_response())
+    Ok(to_availability(profile_id))
 }
