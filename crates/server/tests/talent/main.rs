@@ -605,6 +605,21 @@ async fn holds_rank_bookings_never_clash_and_others_see_only_busy_days() {
         assert_eq!(theirs["entries"], json!([]));
         assert_eq!(theirs["busy"], json!([{"starts_on": "2027-03-01", "ends_on": "2027-03-10"}, {"starts_on": "2027-03-20", "ends_on": "2027-03-28"}]));
         assert!(!theirs.to_string().contains("Moonlight"), "{theirs}");
+        // Asked about one day, the answer says nothing of the days around it.
+        let (_, one) = srv.get(&b.token, &format!("{cal}?from=2027-03-26&to=2027-03-26")).await;
+        assert_eq!(one["busy"], json!([{"starts_on": "2027-03-26", "ends_on": "2027-03-26"}]), "{one}");
+        // Inside Alpha, a supervisor finds people but reads only the busy days.
+        let (_, supervisor) = srv.member(&a, "sup@alpha-post.example", Role::Supervisor, &[TokenScope::Read]).await;
+        let (_, theirs) = srv.get(&supervisor, &format!("{cal}?from=2027-03-01&to=2027-03-31")).await;
+        assert_eq!((theirs["entries"].as_array().map(Vec::len), theirs["busy"].as_array().map(Vec::len)), (Some(0), Some(2)), "{theirs}");
+        // A hold's rank does not depend on the days asked about: the second pencil stays second
+        // when the first one's days are outside the window.
+        let (_, c1) = srv.post(&a.token, &cal, day("hold", "2027-04-20", "2027-04-25", "First")).await;
+        let (_, c2) = srv.post(&a.token, &cal, day("hold", "2027-04-24", "2027-05-05", "Second")).await;
+        let (_, late) = srv.get(&a.token, &format!("{cal}?from=2027-04-27&to=2027-05-10")).await;
+        let later = late["entries"].as_array().unwrap().iter().find(|e| e["id"] == c2["id"]).unwrap().clone();
+        assert_eq!(later["rank"], 2, "{late}");
+        assert!(c1["id"].is_string());
         // Confirming the second pencil books its days; the first, which shares them, cannot be
         // booked until they are free again.
         let (s, v) = srv.post(&a.token, &format!("{cal}/{}/confirm", id(&second)), json!({})).await;

@@ -3,6 +3,7 @@
 //! Holds may overlap anything (that is what a second pencil is); a booking or a day off may
 //! not overlap a booking or a day off. Others see only when the person is busy, never on what.
 
+use mstation_core::Permission;
 use mstation_core::market::valid_date;
 use mstation_core::validate::{self, FieldError};
 use serde::{Deserialize, Serialize};
@@ -147,21 +148,32 @@ fn merged(entries: &[Entry]) -> Vec<Busy> {
     out
 }
 
-/// Each hold's rank: 1 + the holds on any of its days made before it.
-fn ranked(mut entries: Vec<Entry>) -> Vec<Entry> {
-    let holds: Vec<(Uuid, String, String)> = entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Hold)
-        .map(|e| (e.id, e.starts_on.clone(), e.ends_on.clone()))
-        .collect();
+/// Each hold's rank among `holds` (every hold that shares a day with one of `entries`): 1 +
+/// the holds on any of its days made before it.
+fn ranked(mut entries: Vec<Entry>, holds: &[Entry]) -> Vec<Entry> {
     for e in entries.iter_mut().filter(|e| e.kind == EntryKind::Hold) {
         let before = holds
             .iter()
-            .filter(|(id, s, t)| *id < e.id && overlap((s, t), (&e.starts_on, &e.ends_on)))
+            .filter(|h| {
+                (h.created_at.0, h.id) < (e.created_at.0, e.id)
+                    && overlap((&h.starts_on, &h.ends_on), (&e.starts_on, &e.ends_on))
+            })
             .count();
         e.rank = Some(before as i64 + 1);
     }
     entries
+}
+
+/// `entries` cut to the days from `from` to `to`: what they say of those days only.
+fn clipped(entries: &[Entry], from: &str, to: &str) -> Vec<Entry> {
+    entries
+        .iter()
+        .map(|e| Entry {
+            starts_on: e.starts_on.as_str().max(from).to_string(),
+            ends_on: e.ends_on.as_str().min(to).to_string(),
+            ..e.clone()
+        })
+        .collect()
 }
 
 impl Tenant<'_> {
@@ -195,7 +207,7 @@ impl Tenant<'_> {
         }
         match days_between(&from, &to) {
             Some(d) if d < 0 => return Err(FieldError::new("to", "before_start").into()),
-            Some(d) if d > 400 => return Err(FieldError::new("to", "too_long").into()),
+            Some(d) if d >= 400 => return Err(FieldError::new("to", "too_long").into()),
             None => return Err(FieldError::new("to", "not_a_date").into()),
             _ => {}
         }
@@ -219,9 +231,30 @@ impl Tenant<'_> {
                 &[org.into(), profile_id.into(), (&from).into(), (&to).into()],
             )
             .await?;
-        let busy = merged(&all);
-        let entries = if keeper == org {
-            ranked(all)
+        // What the days asked about say, and nothing of the days beyond them.
+        let busy = merged(&clipped(&all, &from, &to));
+        // Entries, what they are for and their ranks are for those who keep the profile.
+        let entries = if keeper == org && self.scope().can(Permission::ManageTalent) {
+            let holds: Vec<&Entry> = all.iter().filter(|e| e.kind == EntryKind::Hold).collect();
+            let span = (
+                holds.iter().map(|h| h.starts_on.clone()).min(),
+                holds.iter().map(|h| h.ends_on.clone()).max(),
+            );
+            let around: Vec<Entry> = match span {
+                (Some(lo), Some(hi)) => {
+                    self.read(
+                        &format!(
+                            "SELECT {ENTRY_COLS} FROM talent_calendar
+                             WHERE org_id = $1 AND profile_id = $2 AND kind = 'hold' AND ends_on >= $3 AND starts_on <= $4
+                             LIMIT 5000"
+                        ),
+                        &[org.into(), profile_id.into(), lo.into(), hi.into()],
+                    )
+                    .await?
+                }
+                _ => Vec::new(),
+            };
+            ranked(all, &around)
         } else {
             Vec::new()
         };
@@ -313,11 +346,17 @@ impl Tenant<'_> {
                     return Err(TalentRule::NotAHold.into());
                 }
                 taken(tx, org, profile_id, Some(entry_id), &before.starts_on, &before.ends_on).await?;
-                tx.execute(
-                    "UPDATE talent_calendar SET kind = 'booking' WHERE org_id = $1 AND id = $2",
-                    &[org.into(), entry_id.into()],
-                )
-                .await?;
+                let changed = tx
+                    .execute(
+                        "UPDATE talent_calendar SET kind = 'booking' WHERE org_id = $1 AND id = $2",
+                        &[org.into(), entry_id.into()],
+                    )
+                    .await?;
+                if changed != 1 {
+                    return Err(StoreError::NotFound {
+                        entity: "calendar_entry",
+                    });
+                }
                 let after = Entry {
                     kind: EntryKind::Booking,
                     ..before.clone()
@@ -338,6 +377,8 @@ impl Tenant<'_> {
         self.write(move |tx| {
             Box::pin(async move {
                 let org = scope.org_id;
+                // Taking turns with a confirmation of the same days.
+                super::kept(tx, org, profile_id, false).await?;
                 let before: Entry = tx
                     .query_opt(
                         &format!("SELECT {ENTRY_COLS} FROM talent_calendar WHERE org_id = $1 AND id = $2 AND profile_id = $3"),
@@ -428,7 +469,8 @@ mod tests {
                 },
             ]
         );
-        let ranks: Vec<Option<i64>> = ranked(es).iter().map(|e| e.rank).collect();
+        let holds = es.clone();
+        let ranks: Vec<Option<i64>> = ranked(es, &holds).iter().map(|e| e.rank).collect();
         assert_eq!(ranks, vec![Some(1), Some(2), None, None, Some(1)]);
         assert_eq!(days_between("2027-12-31", "2028-01-01"), Some(1));
         assert_eq!(days_between("2028-02-28", "2028-03-01"), Some(2));

@@ -878,8 +878,15 @@ async fn add_entry(
     cx.check_csrf(&f.csrf)?;
     cx.need(Permission::ManageTalent)?;
     let t = &f.typed;
+    let Some(kind) = EntryKind::parse(&t.kind) else {
+        let e = mstation_store::StoreError::from(mstation_core::validate::FieldError::new(
+            "kind",
+            "not_one_of_the_choices",
+        ));
+        return refused(&state, &cx, profile_id, e, CreditTyped::default(), f.typed).await;
+    };
     let new = NewEntry {
-        kind: EntryKind::parse(&t.kind).unwrap_or(EntryKind::Hold),
+        kind,
         starts_on: t.starts_on.trim().to_string(),
         ends_on: if t.ends_on.trim().is_empty() {
             t.starts_on.trim().to_string()
