@@ -209,6 +209,8 @@ try {
   await sup.waitForFunction(() => document.getElementById("session-bar").dataset.presenting === "true");
   await host.waitForFunction(() => document.getElementById("player-stage")?.dataset.following === "true", null, { timeout: 5000 });
   await watch(host);
+  // The new presenter's page reloaded: its player takes keys once it shows where the session is.
+  await settled(sup, F);
   await sup.keyboard.press("Shift+.");
   await settled(host, F + 10);
   await host.click("[data-testid=session-end]");
