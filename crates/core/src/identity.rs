@@ -125,6 +125,8 @@ impl Role {
                     | UseLicences
                     | FindTalent
                     | ManageTalent
+                    | ReadWorkOrders
+                    | ManageWorkOrders
             ),
             Role::Coordinator => matches!(
                 p,
@@ -139,6 +141,7 @@ impl Role {
                     | UseLicences
                     | FindTalent
                     | ManageTalent
+                    | ReadWorkOrders
             ),
             Role::Supervisor => matches!(
                 p,
@@ -179,6 +182,7 @@ impl Role {
                     | ManageLedger
                     | BuyLicences
                     | UseLicences
+                    | ReadWorkOrders
             ),
             Role::Viewer => matches!(p, ReadOrg | ReadMembers | ManageOwnTokens | KeepViews),
         }
@@ -269,6 +273,12 @@ pub enum Permission {
     FindTalent,
     /// Keeping the organisation's talent profiles and their credits.
     ManageTalent,
+    /// Reading work orders: those the organisation posted, with their bids, and those open to
+    /// it as a vendor, with its own bids.
+    ReadWorkOrders,
+    /// Posting work orders and awarding them (which holds their budget), accepting or
+    /// cancelling their work; bidding for others' and delivering the work awarded.
+    ManageWorkOrders,
 }
 
 /// What an API token may be used for. A session cookie carries every scope its role allows.
@@ -339,7 +349,8 @@ impl TenantScope {
             | Permission::ReadJobs
             | Permission::ReadLedger
             | Permission::UseLicences
-            | Permission::FindTalent => TokenScope::Read,
+            | Permission::FindTalent
+            | Permission::ReadWorkOrders => TokenScope::Read,
             Permission::Review
             | Permission::WriteProduction
             | Permission::PlanProduction
@@ -348,7 +359,8 @@ impl TenantScope {
             | Permission::ManageLedger
             | Permission::SellListings
             | Permission::BuyLicences
-            | Permission::ManageTalent => TokenScope::Write,
+            | Permission::ManageTalent
+            | Permission::ManageWorkOrders => TokenScope::Write,
             Permission::ManageOwnTokens => return true,
             Permission::ManageOrg
             | Permission::ManageMembers

@@ -37,8 +37,10 @@ pub fn check_scoped(org: Uuid, text: &str, args: &[Arg]) -> Result<(), DbError> 
 /// The prefixes of the columns that name an organisation as a party to a row another
 /// organisation owns, which it may read and never change: `seller_org_id` (a licence of its
 /// listing, bought by another) and `holder_org_id` (an account the market's operator keeps for
-/// it). (`grantee_org_id`, a grant it received, filters its statements too.)
-const PARTIES: [&str; 2] = ["seller_", "holder_"];
+/// it), `vendor_org_id` (a work order it was invited to or awarded, and its milestones) and
+/// `client_org_id` (a bid for the work order it posted). (`grantee_org_id`, a grant it
+/// received, filters its statements too.)
+const PARTIES: [&str; 4] = ["seller_", "holder_", "vendor_", "client_"];
 
 /// Whether `text` only reads (a `SELECT`).
 fn is_select(text: &str) -> bool {
@@ -197,6 +199,8 @@ mod tests {
             "SELECT id FROM grants WHERE grantee_org_id = $1",
             "SELECT id FROM market_licences WHERE seller_org_id = $1",
             "SELECT id FROM ledger_accounts WHERE holder_org_id = $1",
+            "SELECT id FROM work_orders WHERE vendor_org_id = $1",
+            "SELECT id FROM work_order_bids WHERE client_org_id = $1",
             "UPDATE orgs SET name = $2 WHERE id = $1",
             "INSERT INTO notes (id, org_id, body) VALUES ($2, $1, $3)",
             "INSERT INTO m (org_id, note_id) SELECT $1, n.id FROM notes n WHERE n.org_id = $1",
@@ -234,6 +238,8 @@ mod tests {
             // A party reads another's row, never changes it.
             "UPDATE market_licences SET state = $2 WHERE seller_org_id = $1",
             "DELETE FROM ledger_accounts WHERE holder_org_id = $1",
+            "UPDATE work_orders SET state = $2 WHERE vendor_org_id = $1",
+            "DELETE FROM work_order_bids WHERE client_org_id = $1",
             // `id` of a table that is not `orgs`.
             "UPDATE shots SET name = $2 WHERE id = $1",
         ] {

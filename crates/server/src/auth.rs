@@ -234,6 +234,8 @@ pub(crate) fn permission_key(p: Permission) -> &'static str {
         Permission::UseLicences => "permission-use_licences",
         Permission::FindTalent => "permission-find_talent",
         Permission::ManageTalent => "permission-manage_talent",
+        Permission::ReadWorkOrders => "permission-read_work_orders",
+        Permission::ManageWorkOrders => "permission-manage_work_orders",
     }
 }
 

@@ -15,6 +15,7 @@ use mstation_core::tracking::{edl::EdlError, export::ExportError, otio::OtioErro
 use mstation_store::identity::IdentityRule;
 use mstation_store::market::MarketRule;
 use mstation_store::media::MediaRule;
+use mstation_store::orders::OrdersRule;
 use mstation_store::talent::TalentRule;
 use mstation_store::tracking::TrackingRule;
 use mstation_store::{DbError, Rule, StoreError};
@@ -127,6 +128,7 @@ impl Code {
         all.extend(LedgerRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Ledger(r))));
         all.extend(MarketRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Market(r))));
         all.extend(TalentRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Talent(r))));
+        all.extend(OrdersRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Orders(r))));
         all
     }
 
@@ -266,6 +268,20 @@ impl Code {
                 TalentRule::ProjectNotWrapped | TalentRule::DaysTaken | TalentRule::NotAHold => {
                     StatusCode::CONFLICT
                 }
+            },
+            Code::Rule(Rule::Orders(r)) => match r {
+                OrdersRule::OwnOrder => StatusCode::UNPROCESSABLE_ENTITY,
+                OrdersRule::OtherSide => StatusCode::FORBIDDEN,
+                OrdersRule::NotDraft
+                | OrdersRule::NotOpen
+                | OrdersRule::NotAwarded
+                | OrdersRule::BidWithdrawn
+                | OrdersRule::Disputed
+                | OrdersRule::NotDelivered
+                | OrdersRule::MilestoneClosed
+                | OrdersRule::NoDispute
+                | OrdersRule::BidChanged
+                | OrdersRule::AwaitingReview => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod market;
 pub mod media;
+pub mod orders;
 pub mod talent;
 pub mod tracking;
 
@@ -79,6 +80,7 @@ pub enum Rule {
     Ledger(mstation_core::ledger::LedgerRule),
     Market(market::MarketRule),
     Talent(talent::TalentRule),
+    Orders(orders::OrdersRule),
 }
 
 impl Rule {
@@ -91,6 +93,7 @@ impl Rule {
             Rule::Ledger(r) => r.code(),
             Rule::Market(r) => r.code(),
             Rule::Talent(r) => r.code(),
+            Rule::Orders(r) => r.code(),
         }
     }
 }

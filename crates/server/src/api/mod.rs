@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod market;
 pub mod media;
+pub mod orders;
 pub mod talent;
 pub mod tracking;
 
@@ -67,6 +68,7 @@ pub fn router() -> OpenApiRouter<State> {
         .merge(ledger::router())
         .merge(market::router())
         .merge(talent::router())
+        .merge(orders::router())
 }
 
 /// The common list parameters, for the OpenAPI document of each list.

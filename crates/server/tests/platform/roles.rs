@@ -63,6 +63,8 @@ pub(crate) const LICENCE_USERS: &[Role] = &[
 /// Who finds people in the talent directory, and who keeps the organisation's profiles.
 pub(crate) const TALENT_FINDERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Supervisor];
 pub(crate) const TALENT_KEEPERS: &[Role] = &[Owner, Admin, Producer, Coordinator];
+/// Who reads work orders (both sides of them); producers post, award, bid and deliver.
+pub(crate) const ORDER_READERS: &[Role] = &[Owner, Admin, Producer, Coordinator, Finance];
 const JOB_READERS: &[Role] = &[
     Owner,
     Admin,
@@ -129,6 +131,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("POST", "/api/v1/projects/{project_id}/credits") => PRODUCERS,
         ("GET", "/api/v1/projects/{project_id}/credits") => PLANNERS,
         (_, p) if p.starts_with("/api/v1/talent/") => TALENT_KEEPERS,
+        ("GET", p) if p.starts_with("/api/v1/work-orders") => ORDER_READERS,
+        (_, p) if p.starts_with("/api/v1/work-orders") => PRODUCERS,
         // A member's own cart: those who buy for the organisation.
         (_, p) if p.starts_with("/api/v1/market/cart") => BUYERS,
         (_, p) if p.starts_with("/api/v1/webhooks") => ADMINS,

@@ -516,8 +516,51 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{entry}");
+    // A work order A posted and awarded to C, which bid for it: its price held from what A's
+    // wallet has left.
+    let (s, order) = srv
+        .post(
+            &a.token,
+            "/api/v1/work-orders",
+            json!({"project_id": project_id, "title": "Alpha cleanup", "currency": "CNY",
+                   "budget_min": 1000, "budget_max": 5000, "due_on": "2027-06-30",
+                   "scope": [{"kind": "shot", "id": shot_id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{order}");
+    let order_id = id(&order);
+    let (s, v) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/work-orders/{order_id}/publish"),
+            json!({"audience": "invited", "invite": [c.org.id]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, bid) = srv
+        .post(
+            &c.token,
+            &format!("/api/v1/work-orders/{order_id}/bids"),
+            json!({"price": 3000, "days": 10}),
+        )
+        .await;
+    assert_eq!(s, 201, "{bid}");
+    let (s, awarded) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/work-orders/{order_id}/award"),
+            json!({"bid_id": id(&bid), "price": 3000}),
+        )
+        .await;
+    assert_eq!(s, 200, "{awarded}");
 
     HashMap::from([
+        ("order_id", order_id.clone()),
+        ("bid_id", id(&bid)),
+        (
+            "milestone_id",
+            awarded["milestones"][0]["id"].as_str().unwrap().to_string(),
+        ),
         ("profile_id", id(&profile)),
         ("entry_id", id(&entry)),
         ("credit_id", id(&credit)),

@@ -60,6 +60,15 @@ impl IdentityRule {
 // ----- for other contexts, inside their writes -----
 
 /// Inside a write: whether `user` is a member of `org`.
+/// Inside a platform write: whether `org` is an organisation of the platform (for other
+/// contexts, e.g. an invitation to bid).
+pub(crate) async fn org_exists(tx: &mut WriteTx<'_>, org: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = tx
+        .scalar_opt("SELECT id FROM orgs WHERE id = $1", &[org.into()])
+        .await?;
+    Ok(found.is_some())
+}
+
 pub(crate) async fn is_member(tx: &mut WriteTx<'_>, org: Uuid, user: Uuid) -> Result<bool> {
     let found: Option<Uuid> = tx
         .scalar_opt(

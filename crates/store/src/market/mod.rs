@@ -1734,7 +1734,7 @@ fn verify_code(now: i64) -> String {
 }
 
 /// The platform operator's organisation, which keeps the market's books.
-async fn operator_of(tx: &mut WriteTx<'_>) -> Result<Uuid> {
+pub(crate) async fn operator_of(tx: &mut WriteTx<'_>) -> Result<Uuid> {
     let found: Option<Uuid> = tx
         .scalar_opt(
             "SELECT id FROM orgs WHERE kind = $1 ORDER BY created_at, id LIMIT 1",
@@ -1746,7 +1746,7 @@ async fn operator_of(tx: &mut WriteTx<'_>) -> Result<Uuid> {
 
 /// The account of `purpose` in `currency` the operator keeps for `holder`, opened if it is
 /// not there yet.
-async fn held_account(
+pub(crate) async fn held_account(
     tx: &mut WriteTx<'_>,
     actor: &Actor,
     operator: Uuid,

@@ -435,6 +435,35 @@ pub(crate) async fn project_exists(tx: &mut WriteTx<'_>, org: Uuid, project: Uui
     Ok(found.is_some())
 }
 
+/// Inside a write: how many of `ids` are `org`'s shots, tasks or assets (`kind`) of
+/// `project` (for other contexts, e.g. a work order's scope).
+pub(crate) async fn in_project(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    project: Uuid,
+    kind: &str,
+    ids: &[Uuid],
+) -> Result<usize> {
+    let table = match kind {
+        "shot" => "shots",
+        "task" => "tasks",
+        "asset" => "assets",
+        _ => return Ok(0),
+    };
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let marks: Vec<String> = (3..ids.len() + 3).map(|k| format!("${k}")).collect();
+    let text = format!(
+        "SELECT COUNT(*) FROM {table} WHERE org_id = $1 AND project_id = $2 AND id IN ({})",
+        marks.join(", ")
+    );
+    let mut args: Vec<Arg> = vec![org.into(), project.into()];
+    args.extend(ids.iter().map(|id| Arg::from(*id)));
+    let n: i64 = tx.scalar(&text, &args).await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 impl Tenant<'_> {
     pub async fn create_project(&self, new: NewProject) -> Result<Project> {
         let scope = self.scope().clone();

@@ -44,7 +44,8 @@ pub struct StreamParams {
 /// production to those who plan it, accounts and transfers to those who read the ledger, the
 /// market's listings, offers and sales to those who sell there, licences to those who use
 /// them, and talent profiles and their credits to those who keep them (a project's credits to
-/// its crew are production's, `PRODUCTION_ONLY`).
+/// its crew are production's, `PRODUCTION_ONLY`), and work orders, bids and milestones to
+/// those who read work orders.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))
@@ -59,6 +60,8 @@ fn visible(scope: &TenantScope, e: &Event) -> bool {
             e.entity_type.as_str(),
             "profile" | "credit" | "calendar_entry"
         ) || scope.can(Permission::ManageTalent))
+        && (!matches!(e.entity_type.as_str(), "work_order" | "bid" | "milestone")
+            || scope.can(Permission::ReadWorkOrders))
         && (scope.can(Permission::ReadAudit)
             || !matches!(
                 e.entity_type.as_str(),
