@@ -271,7 +271,6 @@ impl Code {
             },
             Code::Rule(Rule::Orders(r)) => match r {
                 OrdersRule::OwnOrder => StatusCode::UNPROCESSABLE_ENTITY,
-                OrdersRule::OtherSide => StatusCode::FORBIDDEN,
                 OrdersRule::NotDraft
                 | OrdersRule::NotOpen
                 | OrdersRule::NotAwarded
@@ -280,6 +279,7 @@ impl Code {
                 | OrdersRule::NotDelivered
                 | OrdersRule::MilestoneClosed
                 | OrdersRule::NoDispute
+                | OrdersRule::OtherSide
                 | OrdersRule::BidChanged
                 | OrdersRule::AwaitingReview => StatusCode::CONFLICT,
             },

@@ -1724,3 +1724,123 @@ field-assumptions = Assumptions
 field-questions = Questions
 field-milestones = Milestones
 field-note = Note
+
+## Work orders: posting, bidding, awarding and paying for work
+nav-work-orders = Work orders
+orders-new = New work order
+orders-lede = Work your productions send out to vendors, the calls for bids open to your organisation, and the work awarded to it. The price of an award is held from the production's wallet and paid milestone by milestone, on acceptance.
+orders-tab-posted = Posted by us
+orders-tab-open = Open for our bids
+orders-tab-awarded = Awarded to us
+orders-empty-posted = You have posted no work orders yet. Post one on shots and assets of a project, then invite vendors to bid.
+orders-empty-open = No work orders are open for your bids right now. Productions that invite you, or publish to the whole platform, appear here.
+orders-empty-awarded = No work has been awarded to your organisation yet.
+orders-title = Title
+orders-vendor = Vendor
+orders-production = Production
+orders-budget = Budget
+orders-due = Due
+orders-state = State
+orders-bids = Bids
+orders-nda = NDA
+orders-disputed = Disputed
+orders-more = More work orders
+orders-state-draft = Draft
+orders-state-open = Open for bids
+orders-state-awarded = Awarded
+orders-state-completed = Completed
+orders-state-cancelled = Cancelled
+orders-new-lede = Choose the project, then describe the work, its budget and date, and tick the shots and assets it is on. It is saved as a draft that only your organisation sees, until you open it for bids.
+orders-project = Project
+orders-choose-project = Choose a project…
+orders-choose = Continue
+orders-title-placeholder = Harbour extension, SQ010
+orders-deliverables-placeholder = EXR 16-bit half, ACEScg, 4096×1716, handles 8+8
+orders-nda-help = Vendors must sign a non-disclosure agreement
+orders-scope = Scope
+orders-scope-empty = This project has no shots or assets yet.
+orders-scope-shots = Shots
+orders-scope-assets = Assets
+orders-save-draft = Save as draft
+orders-audience = Open to
+orders-audience-invited = the vendors invited
+orders-audience-platform = every organisation on the platform
+orders-invited-count = { $count ->
+    [one] one organisation invited
+   *[other] { $count } organisations invited
+}
+orders-delete = Delete draft
+orders-delete-confirm = Delete this draft work order?
+orders-cancel = Cancel work order
+orders-cancel-confirm = Cancel this work order? Whatever is still held goes back to your wallet; milestones already accepted stay paid.
+orders-dispute-by = Opened by { $org } on { $when }
+orders-dispute-frozen = While the dispute is open nothing is paid and nothing is refunded. The side that opened it withdraws it once it is settled.
+orders-dispute-withdraw = Withdraw the dispute
+orders-publish = Open for bids
+orders-invite-more = Invite more vendors
+orders-audience-invited-help = Only the vendors I invite
+orders-audience-platform-help = Every organisation on the platform
+orders-invite = Vendors to invite
+orders-invite-help = Their short names on the platform, separated by commas.
+orders-no-bids = No bids yet.
+orders-lowest = Lowest
+orders-awarded-bid = Awarded
+orders-withdrawn = Withdrawn
+orders-days = { $days ->
+    [one] one day
+   *[other] { $days } days
+}
+orders-milestones-placeholder = Layout: 15000.00
+orders-milestones-help = One line per milestone, a title and its amount; together they make the price. Leave empty for one milestone.
+orders-award = Award this bid
+orders-your-bid = Your bid
+orders-withdraw-bid = Withdraw this bid
+orders-days-label = Days to deliver
+orders-send-bid = Send the bid
+orders-update-bid = Update the bid
+orders-bid-who = Owners, admins and producers of your organisation bid.
+orders-milestones = Milestones and payment
+orders-held = Held
+orders-paid = Paid to the vendor
+orders-refunded = Refunded
+orders-milestone = Milestone
+orders-amount = Amount
+orders-progress = Progress
+orders-delivered-at = Delivered
+orders-review-note = Changes asked for
+orders-paid-at = Paid
+orders-deliver-placeholder = Where the work is, what changed
+orders-deliver = Deliver
+orders-accept = Accept and pay
+orders-what-to-change = What to change
+orders-ask-changes = Ask for changes
+orders-open-dispute = Open a dispute
+orders-dispute-help = A dispute freezes the money of this work order: nothing is paid or refunded until it is withdrawn.
+orders-dispute-reason = What is disputed
+orders-milestone-held = Held, in progress
+orders-milestone-delivered = Delivered, awaiting review
+orders-milestone-changes-requested = Changes asked for
+orders-milestone-accepted = Accepted and paid
+orders-milestone-refunded = Refunded
+orders-days-to-payment = { $days ->
+    [0] paid on acceptance
+    [one] one day after acceptance
+   *[other] { $days } days after acceptance
+}
+orders-scope-shot = Shot
+orders-scope-task = Task
+orders-scope-asset = Asset
+orders-count-shot = { $count ->
+    [one] one shot
+   *[other] { $count } shots
+}
+orders-count-task = { $count ->
+    [one] one task
+   *[other] { $count } tasks
+}
+orders-count-asset = { $count ->
+    [one] one asset
+   *[other] { $count } assets
+}
+field-project_id = Project
+field-audience = Open to

@@ -24,6 +24,7 @@ mod identity;
 mod ledger;
 mod market;
 pub(crate) mod media;
+mod orders;
 mod talent;
 pub(crate) mod tracking;
 
@@ -52,6 +53,7 @@ pub fn router() -> Router<State> {
     let r = ledger::routes(r);
     let r = market::routes(r);
     let r = talent::routes(r);
+    let r = orders::routes(r);
     let r = media::routes(r);
     tracking::routes(r)
 }
@@ -123,6 +125,7 @@ pub struct Nav {
     pub overview: bool,
     pub finance: bool,
     pub talent: bool,
+    pub work_orders: bool,
 }
 
 /// A page failure: a signed-out visitor goes to sign in; a refusal is shown inside the page's
@@ -258,6 +261,7 @@ impl Ctx {
             overview: self.may_see_overview(),
             finance: self.scope.can(Permission::ReadLedger),
             talent: self.scope.can(Permission::FindTalent),
+            work_orders: self.scope.can(Permission::ReadWorkOrders),
         })
     }
     /// Whether the productions overview (hours and bids per person) is the viewer's to see.

@@ -180,6 +180,8 @@ async fn a_work_order_is_posted_bid_for_awarded_delivered_and_paid() {
         assert_eq!(b["state"], "open");
         let (_, bids) = srv.get(&prod.token, &path).await;
         assert_eq!(bids["items"].as_array().unwrap().len(), 1);
+        let (_, posted) = srv.get(&prod.token, "/api/v1/work-orders?side=posted").await;
+        assert_eq!(posted["items"][0]["bids"], 1, "{posted}");
         assert_eq!((bids["items"][0]["vendor_name"].as_str(), bids["items"][0]["awarded"].as_bool()), (Some("Harbour VFX"), Some(false)));
 
         // Awarded in two milestones that add up to the price: held from the wallet.
@@ -220,9 +222,9 @@ async fn a_work_order_is_posted_bid_for_awarded_delivered_and_paid() {
         let (s, v) = srv.post(&prod.token, &step(&m1, "accept"), json!({})).await;
         assert_eq!((s, v["code"].as_str()), (409, Some("orders.not_delivered")), "{v}");
         let (s, v) = srv.post(&prod.token, &step(&m1, "deliver"), json!({"note": "mine"})).await;
-        assert_eq!((s, v["code"].as_str()), (403, Some("orders.other_side")), "{v}");
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.other_side")), "{v}");
         let (s, v) = srv.post(&vendor.token, &step(&m1, "accept"), json!({})).await;
-        assert_eq!((s, v["code"].as_str()), (403, Some("orders.other_side")), "{v}");
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.other_side")), "{v}");
         for t in [&outsider] {
             let (s, _) = srv.post(&t.token, &step(&m1, "deliver"), json!({"note": "x"})).await;
             assert_eq!(s, 404);

@@ -13,6 +13,7 @@ mod grid;
 mod market_pages;
 mod media_page;
 mod my_tasks;
+mod orders_pages;
 mod overview;
 mod page_roles;
 mod pages;

@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::pages::Browser;
 use crate::roles::{
     ADMINS, AUDITORS, BUYERS, EVERYONE, LEDGER_KEEPERS, LEDGER_READERS, LICENCE_USERS, MAKERS,
-    PLANNERS, PRODUCERS, REVIEWERS, SELLERS, TALENT_FINDERS, TALENT_KEEPERS,
+    ORDER_READERS, PLANNERS, PRODUCERS, REVIEWERS, SELLERS, TALENT_FINDERS, TALENT_KEEPERS,
 };
 use crate::tenant_isolation::one_of_everything;
 use mstation_core::{Role, TokenScope};
@@ -170,6 +170,71 @@ const PAGES: &[Page] = &[
         ],
     ),
     post("/app/projects/{project_id}/credits", PRODUCERS, &[]),
+    // Work orders: their readers open the pages, producers post, bid, award, deliver and
+    // accept. The fixture is A's order awarded to C, so most of A's steps are refused by a
+    // rule of the order (never by the role).
+    get("/app/work-orders", ORDER_READERS),
+    get("/app/work-orders/new", PRODUCERS),
+    get("/app/work-orders/{order_id}", ORDER_READERS),
+    post(
+        "/app/work-orders",
+        PRODUCERS,
+        &[
+            ("project_id", "{project_id}"),
+            ("title", "Order of the {role}"),
+            ("currency", "CNY"),
+            ("budget_min", "100.00"),
+            ("budget_max", "200.00"),
+            ("due_on", "2027-06-30"),
+        ],
+    ),
+    post(
+        "/app/work-orders/{order_id}/publish",
+        PRODUCERS,
+        &[("audience", "platform")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/bid",
+        PRODUCERS,
+        &[("price", "10.00"), ("days", "5")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/bids/{bid_id}/withdraw",
+        PRODUCERS,
+        &[],
+    ),
+    post(
+        "/app/work-orders/{order_id}/award",
+        PRODUCERS,
+        &[("bid_id", "{bid_id}"), ("price", "3000")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/milestones/{milestone_id}/deliver",
+        PRODUCERS,
+        &[("note", "From the {role}")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/milestones/{milestone_id}/accept",
+        PRODUCERS,
+        &[],
+    ),
+    post(
+        "/app/work-orders/{order_id}/milestones/{milestone_id}/changes",
+        PRODUCERS,
+        &[("note", "Changes, asks the {role}")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/dispute",
+        PRODUCERS,
+        &[("note", "Disputed by the {role}")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/dispute/withdraw",
+        PRODUCERS,
+        &[],
+    ),
+    post("/app/work-orders/{order_id}/cancel", PRODUCERS, &[]),
+    post("/app/work-orders/{order_id}/delete", PRODUCERS, &[]),
     get("/app/webhooks", ADMINS),
     // The market: everyone browses; a licence's users download, its buyers buy and refund;
     // sellers list, offer and publish.
@@ -581,13 +646,14 @@ fn takes_away(p: &Page) -> u8 {
 }
 
 /// The links the navigation may show, each shown exactly when its page lets the role open it.
-const NAV: [&str; 11] = [
+const NAV: [&str; 12] = [
     "/app/overview",
     "/app/projects",
     "/app/my-tasks",
     "/app/mentions",
     "/app/market",
     "/app/talent",
+    "/app/work-orders",
     "/app/members",
     "/app/tokens",
     "/app/webhooks",

@@ -607,9 +607,37 @@ impl Tenant<'_> {
                 |o: &WorkOrder| o.id,
             )
             .await?;
+        // The production's own orders say how many bids are open on each.
+        let own: Vec<Uuid> = page
+            .items
+            .iter()
+            .filter(|o| o.org_id == org)
+            .map(|o| o.id)
+            .collect();
+        let mut bids: Vec<(Uuid, i64)> = Vec::new();
+        if !own.is_empty() {
+            let marks: Vec<String> = (2..own.len() + 2).map(|k| format!("${k}")).collect();
+            let mut args: Vec<crate::Arg> = vec![org.into()];
+            args.extend(own.iter().map(|id| crate::Arg::from(*id)));
+            bids = self
+                .read(
+                    &format!(
+                        "SELECT order_id, COUNT(*) FROM work_order_bids WHERE client_org_id = $1 AND state = 'open' AND order_id IN ({}) GROUP BY order_id",
+                        marks.join(", ")
+                    ),
+                    &args,
+                )
+                .await?;
+        }
         for o in &mut page.items {
             o.own = o.org_id == org;
-            if !o.own {
+            if o.own {
+                o.bids = Some(
+                    bids.iter()
+                        .find(|(id, _)| *id == o.id)
+                        .map_or(0, |(_, n)| *n),
+                );
+            } else {
                 o.project_id = None;
             }
         }

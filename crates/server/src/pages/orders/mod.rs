@@ -1,0 +1,962 @@
+//! The work-order pages, for both sides: the production's orders, those open to the
+//! organisation's bids and those awarded to it; a new order on a project's shots and assets; an
+//! order with its bids side by side, the award, the milestones with their money, and a dispute.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use mstation_core::Permission;
+use mstation_core::ledger::Currency;
+use mstation_core::validate::FieldError;
+use mstation_store::orders::{
+    Audience, Bid, BidState, MilestoneState, NewAward, NewBid, NewMilestone, NewWorkOrder,
+    OrderState, Publish, ScopeItem, ScopeKind, Side, StepNote, WorkOrder,
+};
+use mstation_store::{ListQuery, StoreError};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ledger::money;
+use super::tracking::{answered, flash_of};
+use super::{Ctx, Nav, PageResult, Tr, ctx, html};
+use crate::State;
+use crate::auth::MaybeSigned;
+use crate::i18n;
+
+pub(crate) fn routes(r: Router<State>) -> Router<State> {
+    r.route("/app/work-orders", get(list).post(create))
+        .route("/app/work-orders/new", get(new_order))
+        .route("/app/work-orders/{order_id}", get(order))
+        .route("/app/work-orders/{order_id}/publish", post(publish))
+        .route("/app/work-orders/{order_id}/bid", post(bid))
+        .route(
+            "/app/work-orders/{order_id}/bids/{bid_id}/withdraw",
+            post(withdraw_bid),
+        )
+        .route("/app/work-orders/{order_id}/award", post(award))
+        .route("/app/work-orders/{order_id}/cancel", post(cancel))
+        .route("/app/work-orders/{order_id}/dispute", post(dispute))
+        .route(
+            "/app/work-orders/{order_id}/dispute/withdraw",
+            post(withdraw_dispute),
+        )
+        .route(
+            "/app/work-orders/{order_id}/milestones/{milestone_id}/deliver",
+            post(deliver),
+        )
+        .route(
+            "/app/work-orders/{order_id}/milestones/{milestone_id}/accept",
+            post(accept),
+        )
+        .route(
+            "/app/work-orders/{order_id}/milestones/{milestone_id}/changes",
+            post(changes),
+        )
+        .route("/app/work-orders/{order_id}/delete", post(delete))
+}
+
+/// The currencies the new-order form offers first (any ISO 4217 code is taken).
+const CURRENCIES: [&str; 6] = ["CNY", "USD", "EUR", "GBP", "HKD", "JPY"];
+
+/// An amount with its currency, as a person reads it.
+fn amount(currency: &str, minor: i64) -> String {
+    format!("{} {currency}", money(currency, minor))
+}
+
+fn state_word(s: OrderState) -> String {
+    i18n::text(&format!("orders-state-{}", s.as_str()))
+}
+
+/// An order as a row of a list.
+struct Row {
+    id: String,
+    title: String,
+    party: String,
+    budget: String,
+    due_on: String,
+    state: String,
+    state_key: &'static str,
+    bids: Option<i64>,
+    disputed: bool,
+    nda: bool,
+}
+
+fn row(o: &WorkOrder) -> Row {
+    Row {
+        id: o.id.to_string(),
+        title: o.title.clone(),
+        party: if o.own {
+            o.vendor_name.clone().unwrap_or_default()
+        } else {
+            o.org_name.clone()
+        },
+        budget: format!(
+            "{} – {}",
+            money(&o.currency, o.budget_min),
+            amount(&o.currency, o.budget_max)
+        ),
+        due_on: o.due_on.clone(),
+        state: state_word(o.state),
+        state_key: o.state.as_str(),
+        bids: o.bids,
+        disputed: o.dispute.is_some(),
+        nda: o.nda,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "work_orders.html")]
+struct ListPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    side: &'static str,
+    rows: Vec<Row>,
+    can_manage: bool,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    side: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(p): Query<ListParams>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ReadWorkOrders)?;
+    let (side, key) = match p.side.as_deref() {
+        Some("open") => (Side::Open, "open"),
+        Some("awarded") => (Side::Awarded, "awarded"),
+        _ => (Side::Posted, "posted"),
+    };
+    let q = crate::extract::list_query(Some(50), p.cursor.as_deref(), Some("-created_at"))?;
+    let page = state.store.tenant(&cx.scope).work_orders(side, &q).await?;
+    html(ListPage {
+        tr: Tr::now(),
+        nav: cx.nav("work-orders"),
+        flash: None,
+        side: key,
+        rows: page.items.iter().map(row).collect(),
+        can_manage: cx.scope.can(Permission::ManageWorkOrders),
+        next: page
+            .next_cursor
+            .map(|c| format!("/app/work-orders?side={key}&cursor={c}")),
+    })
+}
+
+/// A shot, task or asset the new-order form offers.
+struct Pick {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+/// What the new-order form held, to show again.
+#[derive(Default, Clone)]
+struct OrderTyped {
+    project_id: String,
+    title: String,
+    brief: String,
+    deliverables: String,
+    currency: String,
+    budget_min: String,
+    budget_max: String,
+    due_on: String,
+    nda: bool,
+    scope: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "work_order_new.html")]
+struct NewPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    projects: Vec<(String, String, bool)>,
+    project_name: String,
+    shots: Vec<Pick>,
+    assets: Vec<Pick>,
+    currencies: Vec<(String, bool)>,
+    typed: OrderTyped,
+}
+
+#[derive(Deserialize)]
+struct NewParams {
+    project: Option<Uuid>,
+}
+
+async fn new_order(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(p): Query<NewParams>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::ManageWorkOrders)?;
+    let typed = OrderTyped {
+        project_id: p.project.map(|p| p.to_string()).unwrap_or_default(),
+        currency: "CNY".into(),
+        ..OrderTyped::default()
+    };
+    new_page(&state, &cx, typed, None).await
+}
+
+/// The new-order form: the organisation's projects to choose from, and once one is chosen its
+/// shots and assets to put in the order's scope.
+async fn new_page(
+    state: &State,
+    cx: &Ctx,
+    typed: OrderTyped,
+    flash: Option<(String, String)>,
+) -> PageResult {
+    let t = state.store.tenant(&cx.scope);
+    let q = ListQuery {
+        limit: 200,
+        ..ListQuery::default()
+    };
+    let projects = t.projects(None, &q).await?;
+    let chosen: Option<Uuid> = typed.project_id.parse().ok();
+    let mut project_name = String::new();
+    let (mut shots, mut assets) = (Vec::new(), Vec::new());
+    if let Some(pid) = chosen.filter(|p| projects.items.iter().any(|x| x.id == *p)) {
+        project_name = projects
+            .items
+            .iter()
+            .find(|x| x.id == pid)
+            .map(|x| x.name.clone())
+            .unwrap_or_default();
+        let checked = |v: &str| typed.scope.iter().any(|s| s == v);
+        for seq in t.sequences(pid, &q).await?.items {
+            let (found, _) = t.shots(seq.id, false, None, 500).await?;
+            for s in found {
+                let value = format!("shot:{}", s.id);
+                shots.push(Pick {
+                    checked: checked(&value),
+                    label: format!("{} · {}", seq.name, s.name),
+                    value,
+                });
+            }
+        }
+        for a in t.assets(pid, None, &q).await?.items {
+            let value = format!("asset:{}", a.id);
+            assets.push(Pick {
+                checked: checked(&value),
+                label: a.name.clone(),
+                value,
+            });
+        }
+    }
+    let mut currencies: Vec<(String, bool)> = CURRENCIES
+        .iter()
+        .map(|c| (c.to_string(), *c == typed.currency))
+        .collect();
+    if !typed.currency.is_empty() && !CURRENCIES.contains(&typed.currency.as_str()) {
+        currencies.push((typed.currency.clone(), true));
+    }
+    html(NewPage {
+        tr: Tr::now(),
+        nav: cx.nav("work-orders"),
+        flash,
+        csrf: cx.csrf.clone(),
+        projects: projects
+            .items
+            .iter()
+            .map(|p| (p.id.to_string(), p.name.clone(), Some(p.id) == chosen))
+            .collect(),
+        project_name,
+        shots,
+        assets,
+        currencies,
+        typed,
+    })
+}
+
+/// The value of the form's field `name` (the first, if sent more than once).
+fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// An amount typed in `currency`, refused by the field's name.
+fn typed_amount(currency: &str, text: &str, name: &'static str) -> Result<i64, StoreError> {
+    Currency::parse(currency)
+        .and_then(|c| c.parse_amount(text))
+        .ok_or_else(|| FieldError::new(name, "not_an_amount").into())
+}
+
+async fn create(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(field(&form, "csrf"))?;
+    cx.need(Permission::ManageWorkOrders)?;
+    let typed = OrderTyped {
+        project_id: field(&form, "project_id").to_string(),
+        title: field(&form, "title").to_string(),
+        brief: field(&form, "brief").to_string(),
+        deliverables: field(&form, "deliverables").to_string(),
+        currency: field(&form, "currency").trim().to_uppercase(),
+        budget_min: field(&form, "budget_min").to_string(),
+        budget_max: field(&form, "budget_max").to_string(),
+        due_on: field(&form, "due_on").to_string(),
+        nda: field(&form, "nda") == "on",
+        scope: form
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let made = async {
+        let project_id: Uuid = typed
+            .project_id
+            .parse()
+            .map_err(|_| StoreError::from(FieldError::new("project_id", "required")))?;
+        if Currency::parse(&typed.currency).is_none() {
+            return Err(FieldError::new("currency", "not_a_currency").into());
+        }
+        let mut scope = Vec::new();
+        for v in &typed.scope {
+            let item = v.split_once(':').and_then(|(k, id)| {
+                Some(ScopeItem {
+                    kind: ScopeKind::parse(k)?,
+                    id: id.parse().ok()?,
+                })
+            });
+            scope.push(
+                item.ok_or_else(|| StoreError::from(FieldError::new("scope", "not_in_project")))?,
+            );
+        }
+        let new = NewWorkOrder {
+            project_id,
+            title: typed.title.clone(),
+            brief: typed.brief.clone(),
+            deliverables: typed.deliverables.clone(),
+            currency: typed.currency.clone(),
+            budget_min: typed_amount(&typed.currency, &typed.budget_min, "budget_min")?,
+            budget_max: typed_amount(&typed.currency, &typed.budget_max, "budget_max")?,
+            due_on: typed.due_on.trim().to_string(),
+            nda: typed.nda,
+            scope,
+        };
+        state.store.tenant(&cx.scope).create_work_order(new).await
+    }
+    .await;
+    match made {
+        Ok(o) => Ok(Redirect::to(&format!("/app/work-orders/{}", o.id)).into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            answered(
+                new_page(&state, &cx, typed, Some(flash_of(e))).await,
+                status,
+            )
+        }
+    }
+}
+
+/// A bid as the order's page shows it.
+struct BidRow {
+    id: String,
+    vendor: String,
+    price: String,
+    price_minor: i64,
+    /// "45 days".
+    days: String,
+    assumptions: String,
+    questions: String,
+    withdrawn: bool,
+    awarded: bool,
+    lowest: bool,
+}
+
+/// A milestone as the order's page shows it.
+struct MilestoneRow {
+    id: String,
+    position: i64,
+    title: String,
+    amount: String,
+    state: String,
+    state_key: &'static str,
+    delivery_note: String,
+    delivered_at: String,
+    review_note: String,
+    paid_at: String,
+    days_to_payment: String,
+    /// The vendor may hand it in (again).
+    deliverable: bool,
+    /// The production may accept it or send it back.
+    reviewable: bool,
+}
+
+/// What the order page's forms held, to show again.
+#[derive(Default, Clone, Deserialize)]
+struct Typed {
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    assumptions: String,
+    #[serde(default)]
+    questions: String,
+    #[serde(default)]
+    invite: String,
+    #[serde(default)]
+    milestones: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "work_order.html")]
+struct OrderPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    id: String,
+    title: String,
+    org_name: String,
+    vendor_name: String,
+    brief: String,
+    deliverables: String,
+    budget: String,
+    currency: String,
+    due_on: String,
+    nda: bool,
+    state: String,
+    state_key: &'static str,
+    audience: String,
+    own: bool,
+    vendor: bool,
+    can_manage: bool,
+    /// What the order is on, named (the production's view) or counted (the vendor's).
+    scope: Vec<String>,
+    scope_summary: String,
+    /// "2 organisations invited", for the production.
+    invited: String,
+    bids: Vec<BidRow>,
+    milestones: Vec<MilestoneRow>,
+    held: String,
+    paid: String,
+    refunded: String,
+    awarded: bool,
+    /// Who opened the dispute and when, in words, and why.
+    dispute: Option<(String, String)>,
+    my_dispute: bool,
+    typed: Typed,
+}
+
+/// The names of the order's scope, read by the production from its own project.
+async fn scope_names(state: &State, cx: &Ctx, o: &WorkOrder) -> Vec<String> {
+    let t = state.store.tenant(&cx.scope);
+    let mut out = Vec::new();
+    for s in &o.scope {
+        let name = match s.kind {
+            ScopeKind::Shot => t.shot(s.id).await.map(|x| x.name).ok(),
+            ScopeKind::Asset => t.asset(s.id).await.map(|x| x.name).ok(),
+            ScopeKind::Task => match t.task(s.id).await {
+                Ok(task) => match task.shot_id {
+                    Some(shot) => t.shot(shot).await.map(|x| x.name).ok(),
+                    None => match task.asset_id {
+                        Some(a) => t.asset(a).await.map(|x| x.name).ok(),
+                        None => None,
+                    },
+                },
+                Err(_) => None,
+            },
+        };
+        let kind = i18n::text(&format!("orders-scope-{}", s.kind.as_str()));
+        out.push(match name {
+            Some(n) => format!("{kind} · {n}"),
+            None => kind,
+        });
+    }
+    out
+}
+
+/// "2 shots · 1 asset": the scope counted, for the vendor.
+fn scope_summary(o: &WorkOrder) -> String {
+    ScopeKind::ALL
+        .iter()
+        .filter_map(|k| {
+            let n = o.scope.iter().filter(|s| s.kind == *k).count();
+            (n > 0).then(|| {
+                i18n::text_args(
+                    &format!("orders-count-{}", k.as_str()),
+                    &[("count", (n as i64).into())],
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+async fn order_page(
+    state: &State,
+    cx: &Ctx,
+    order_id: Uuid,
+    flash: Option<(String, String)>,
+    typed: Typed,
+) -> PageResult {
+    cx.need(Permission::ReadWorkOrders)?;
+    let t = state.store.tenant(&cx.scope);
+    let o = t.work_order(order_id).await?;
+    let bids: Vec<Bid> = t.bids(order_id).await?;
+    let vendor = o.vendor_org_id == Some(cx.scope.org_id);
+    let cur = o.currency.clone();
+    let lowest = bids
+        .iter()
+        .filter(|b| b.state == BidState::Open)
+        .map(|b| b.price)
+        .min();
+    let sum = |f: &dyn Fn(MilestoneState) -> bool| -> i64 {
+        o.milestones
+            .iter()
+            .filter(|m| f(m.state))
+            .map(|m| m.amount)
+            .sum()
+    };
+    let running = o.state == OrderState::Awarded;
+    let held = sum(&|s| {
+        matches!(
+            s,
+            MilestoneState::Held | MilestoneState::Delivered | MilestoneState::ChangesRequested
+        )
+    });
+    let paid = sum(&|s| s == MilestoneState::Accepted);
+    let refunded = sum(&|s| s == MilestoneState::Refunded);
+    let scope = if o.own {
+        scope_names(state, cx, &o).await
+    } else {
+        Vec::new()
+    };
+    html(OrderPage {
+        tr: Tr::now(),
+        nav: cx.nav("work-orders"),
+        flash,
+        csrf: cx.csrf.clone(),
+        id: o.id.to_string(),
+        title: o.title.clone(),
+        org_name: o.org_name.clone(),
+        vendor_name: o.vendor_name.clone().unwrap_or_default(),
+        brief: o.brief.clone(),
+        deliverables: o.deliverables.clone(),
+        budget: format!(
+            "{} – {}",
+            money(&cur, o.budget_min),
+            amount(&cur, o.budget_max)
+        ),
+        currency: cur.clone(),
+        due_on: o.due_on.clone(),
+        nda: o.nda,
+        state: state_word(o.state),
+        state_key: o.state.as_str(),
+        audience: i18n::text(&format!("orders-audience-{}", o.audience.as_str())),
+        own: o.own,
+        vendor,
+        can_manage: cx.scope.can(Permission::ManageWorkOrders),
+        scope_summary: scope_summary(&o),
+        scope,
+        invited: if o.invited.is_empty() {
+            String::new()
+        } else {
+            i18n::text_args(
+                "orders-invited-count",
+                &[("count", (o.invited.len() as i64).into())],
+            )
+        },
+        bids: bids
+            .iter()
+            .map(|b| BidRow {
+                id: b.id.to_string(),
+                vendor: b.vendor_name.clone(),
+                price: amount(&cur, b.price),
+                price_minor: b.price,
+                days: i18n::text_args("orders-days", &[("days", b.days.into())]),
+                assumptions: b.assumptions.clone(),
+                questions: b.questions.clone(),
+                withdrawn: b.state == BidState::Withdrawn,
+                awarded: b.awarded,
+                lowest: b.state == BidState::Open && Some(b.price) == lowest && bids.len() > 1,
+            })
+            .collect(),
+        milestones: o
+            .milestones
+            .iter()
+            .map(|m| MilestoneRow {
+                id: m.id.to_string(),
+                position: m.position,
+                title: m.title.clone(),
+                amount: amount(&cur, m.amount),
+                state: i18n::text(&format!(
+                    "orders-milestone-{}",
+                    m.state.as_str().replace('_', "-")
+                )),
+                state_key: m.state.as_str(),
+                delivery_note: m.delivery_note.clone(),
+                delivered_at: m.delivered_at.map(|t| cx.time(t.0)).unwrap_or_default(),
+                review_note: m.review_note.clone(),
+                paid_at: m.paid_at.map(|t| cx.time(t.0)).unwrap_or_default(),
+                days_to_payment: m
+                    .days_to_payment
+                    .map(|d| i18n::text_args("orders-days-to-payment", &[("days", d.into())]))
+                    .unwrap_or_default(),
+                deliverable: running
+                    && matches!(
+                        m.state,
+                        MilestoneState::Held | MilestoneState::ChangesRequested
+                    ),
+                reviewable: running && m.state == MilestoneState::Delivered,
+            })
+            .collect(),
+        held: amount(&cur, held),
+        paid: amount(&cur, paid),
+        refunded: amount(&cur, refunded),
+        awarded: !o.milestones.is_empty(),
+        my_dispute: o
+            .dispute
+            .as_ref()
+            .is_some_and(|d| d.opened_by == cx.scope.org_id),
+        dispute: o.dispute.as_ref().map(|d| {
+            let by = if d.opened_by == o.org_id {
+                o.org_name.clone()
+            } else {
+                o.vendor_name.clone().unwrap_or_default()
+            };
+            (
+                i18n::text_args(
+                    "orders-dispute-by",
+                    &[("org", by.into()), ("when", cx.time(d.opened_at.0).into())],
+                ),
+                d.reason.clone(),
+            )
+        }),
+        typed,
+    })
+}
+
+async fn order(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    order_page(&state, &cx, order_id, None, Typed::default()).await
+}
+
+/// What a form of the order's page sends: its token and what was typed.
+#[derive(Deserialize)]
+struct StepForm {
+    csrf: String,
+    #[serde(default)]
+    bid_id: String,
+    #[serde(default)]
+    audience: String,
+    #[serde(flatten)]
+    typed: Typed,
+}
+
+/// After a form of the order's page: back to it, or the page again saying why with what was
+/// typed (an order not found stays not found).
+async fn after_step(
+    state: &State,
+    cx: &Ctx,
+    order_id: Uuid,
+    done: Result<(), StoreError>,
+    typed: Typed,
+) -> PageResult {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/app/work-orders/{order_id}")).into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            answered(
+                order_page(state, cx, order_id, Some(flash_of(e)), typed).await,
+                status,
+            )
+        }
+    }
+}
+
+/// The page's signed-in member who may manage work orders, having sent its form's token.
+async fn manager(
+    state: &State,
+    c: Option<crate::auth::Caller>,
+    csrf: &str,
+) -> Result<Ctx, super::PageError> {
+    let cx = ctx(state, c).await?;
+    cx.check_csrf(csrf)?;
+    cx.need(Permission::ManageWorkOrders)?;
+    Ok(cx)
+}
+
+async fn publish(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = async {
+        let audience = Audience::parse(&f.audience).ok_or_else(|| {
+            StoreError::from(FieldError::new("audience", "not_one_of_the_choices"))
+        })?;
+        let mut invite = Vec::new();
+        for slug in f
+            .typed
+            .invite
+            .split([',', '，', ' ', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let org = state
+                .store
+                .platform()
+                .org_by_slug(&slug.to_lowercase())
+                .await?;
+            let org = org.ok_or_else(|| {
+                StoreError::from(FieldError::new("invite", "not_an_organisation"))
+            })?;
+            invite.push(org.id);
+        }
+        state
+            .store
+            .tenant(&cx.scope)
+            .publish_work_order(order_id, Publish { audience, invite })
+            .await
+            .map(|_| ())
+    }
+    .await;
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn bid(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let t = state.store.tenant(&cx.scope);
+    let done = async {
+        let o = t.work_order(order_id).await?;
+        let new = NewBid {
+            price: typed_amount(&o.currency, &f.typed.price, "price")?,
+            days: f
+                .typed
+                .days
+                .trim()
+                .parse()
+                .map_err(|_| StoreError::from(FieldError::new("days", "not_a_number")))?,
+            assumptions: f.typed.assumptions.clone(),
+            questions: f.typed.questions.clone(),
+        };
+        t.bid(order_id, new).await.map(|_| ())
+    }
+    .await;
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn withdraw_bid(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, bid_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_bid(order_id, bid_id)
+        .await;
+    after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+/// The award form's milestones, a line each: "Layout: 15000.00" (a title, then the amount
+/// after the last colon or equals sign). None typed: one milestone for the whole price.
+fn milestone_lines(currency: &str, text: &str) -> Result<Vec<NewMilestone>, StoreError> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (title, value) = line
+            .rsplit_once([':', '：', '='])
+            .ok_or_else(|| StoreError::from(FieldError::new("milestones", "not_an_amount")))?;
+        out.push(NewMilestone {
+            title: title.trim().to_string(),
+            amount: typed_amount(currency, value, "milestones")?,
+        });
+    }
+    Ok(out)
+}
+
+async fn award(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let t = state.store.tenant(&cx.scope);
+    let done = async {
+        let o = t.work_order(order_id).await?;
+        let bid_id: Uuid = f
+            .bid_id
+            .parse()
+            .map_err(|_| StoreError::NotFound { entity: "bid" })?;
+        let price: i64 = f
+            .typed
+            .price
+            .parse()
+            .map_err(|_| StoreError::from(FieldError::new("price", "not_a_number")))?;
+        let milestones = milestone_lines(&o.currency, &f.typed.milestones)?;
+        t.award(
+            order_id,
+            NewAward {
+                bid_id,
+                price,
+                milestones,
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn cancel(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .cancel_work_order(order_id)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+async fn dispute(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let note = StepNote {
+        note: f.typed.note.clone(),
+    };
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .open_dispute(order_id, note)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn withdraw_dispute(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_dispute(order_id)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+async fn deliver(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, milestone_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let note = StepNote {
+        note: f.typed.note.clone(),
+    };
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .deliver_milestone(order_id, milestone_id, note)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn accept(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, milestone_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .accept_milestone(order_id, milestone_id)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+async fn changes(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, milestone_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let note = StepNote {
+        note: f.typed.note.clone(),
+    };
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .request_changes(order_id, milestone_id, note)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+async fn delete(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    match state
+        .store
+        .tenant(&cx.scope)
+        .delete_work_order(order_id)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/app/work-orders").into_response()),
+        Err(e) => after_step(&state, &cx, order_id, Err(e), Typed::default()).await,
+    }
+}

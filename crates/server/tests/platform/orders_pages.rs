@@ -1,0 +1,158 @@
+//! The work-order pages, both sides: a production writes an order through the form on a
+//! project's shots and assets, invites a vendor by its short name and awards its bid in two
+//! milestones; the vendor finds the order open to it, bids, and delivers; the production
+//! accepts, and both see what was paid, in English and in Chinese. A refused form comes back
+//! with what was typed and the field named.
+
+use crate::common::*;
+use crate::pages::Browser;
+use serde_json::json;
+
+/// The texts of the catalog's `## Work orders` block in English.
+fn order_texts() -> Vec<String> {
+    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let all = std::fs::read_to_string(path).unwrap();
+    let block = &all[all
+        .find("\n## Work orders")
+        .expect("a ## Work orders block")..];
+    block
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("##"))
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+        .filter(|v| !v.contains('{') && v.len() > 4)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let prod = srv.tenant("Bravo Films", "bravo-films").await;
+        let vendor = srv.tenant("Harbour VFX", "harbour-vfx").await;
+        let (s, v) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": prod.org.id, "currency": "CNY", "amount": "100000.00", "reference": "deposit"}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (_, project) = srv
+            .post(&prod.token, "/api/v1/projects", json!({"name": "Bravo Feature", "code": "BRAVO", "fps": "24", "width": 4096, "height": 1716}))
+            .await;
+        let pid = id(&project);
+        let (_, seq) = srv.post(&prod.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let edl = "TITLE: X\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        let (s, _) = srv
+            .post(&prod.token, &format!("/api/v1/sequences/{}/conform", id(&seq)), json!({"format": "cmx3600", "edl": edl, "apply": true}))
+            .await;
+        assert_eq!(s, 200);
+        let (_, shots) = srv.get(&prod.token, &format!("/api/v1/sequences/{}/shots", id(&seq))).await;
+        let shot = id(&shots["items"][0]);
+        let (_, asset) = srv.post(&prod.token, &format!("/api/v1/projects/{pid}/assets"), json!({"kind": "prop", "name": "Harbour crane"})).await;
+
+        let producer = Browser::sign_in(&srv, &prod.owner.email, &prod.password).await;
+        let seller = Browser::sign_in(&srv, &vendor.owner.email, &vendor.password).await;
+        let (s, page) = producer.get("/app/work-orders").await;
+        assert_eq!(s, 200);
+        assert!(page.contains("data-testid=\"no-orders\"") && page.contains("href=\"/app/work-orders\""), "{page}");
+        // The form offers the project's shots and assets once the project is chosen.
+        let (s, page) = producer.get(&format!("/app/work-orders/new?project={pid}")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Bravo Feature") && page.contains("SQ010 · ") && page.contains("Harbour crane"), "{page}");
+        let shot_value = format!("shot:{shot}");
+        let asset_value = format!("asset:{}", id(&asset));
+        let mut form = vec![
+            ("project_id", pid.as_str()),
+            ("title", "Harbour extension"),
+            ("brief", "Extend the harbour to the horizon."),
+            ("deliverables", "EXR 16-bit half, ACEScg"),
+            ("currency", "CNY"),
+            ("budget_min", "30000"),
+            ("budget_max", "thirty"),
+            ("due_on", "2027-03-31"),
+            ("nda", "on"),
+            ("scope", shot_value.as_str()),
+            ("scope", asset_value.as_str()),
+        ];
+        let (s, page) = producer.post("/app/work-orders", &form).await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("class=\"flash error\"") && page.contains("Maximum budget") && page.contains("value=\"Harbour extension\""), "{page}");
+        form[6] = ("budget_max", "50000.00");
+        let (s, page) = producer.post("/app/work-orders", &form).await;
+        assert_eq!(s, 303, "{page}");
+        let (_, list) = srv.get(&prod.token, "/api/v1/work-orders").await;
+        let oid = id(&list["items"][0]);
+        let path = format!("/app/work-orders/{oid}");
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("data-state=\"draft\"") && page.contains("Shot · ") && page.contains("Asset · Harbour crane") && page.contains("30,000.00 – 50,000.00 CNY"), "{page}");
+
+        // Invited by short name: an unknown one is refused by name, nothing opened.
+        let (s, page) = producer.post(&format!("{path}/publish"), &[("audience", "invited"), ("invite", "no-such-post")]).await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("Vendors to invite") || page.contains("Invited organisations"), "{page}");
+        let (s, _) = producer.post(&format!("{path}/publish"), &[("audience", "invited"), ("invite", "Harbour-VFX")]).await;
+        assert_eq!(s, 303);
+
+        // The vendor finds it, sees what to bid on (counted, not named) and bids.
+        let (_, open) = seller.get("/app/work-orders?side=open").await;
+        assert!(open.contains("Harbour extension") && open.contains("Bravo Films"), "{open}");
+        let (_, page) = seller.get(&path).await;
+        assert!(page.contains("data-testid=\"bid-form\"") && !page.contains("Harbour crane") && !page.contains(&pid), "{page}");
+        let (s, page) = seller.post(&format!("{path}/bid"), &[("price", "40000.005"), ("days", "45")]).await;
+        assert_eq!(s, 422, "{page}");
+        let (s, _) = seller.post(&format!("{path}/bid"), &[("price", "40000.00"), ("days", "45"), ("assumptions", "Plates by January")]).await;
+        assert_eq!(s, 303);
+
+        // The production compares and awards in two milestones; the price is held.
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("Harbour VFX") && page.contains("40,000.00 CNY") && page.contains("45 days") && page.contains("Plates by January"), "{page}");
+        let (_, bids) = srv.get(&prod.token, &format!("/api/v1/work-orders/{oid}/bids")).await;
+        let bid = id(&bids["items"][0]);
+        let (s, page) = producer
+            .post(&format!("{path}/award"), &[("bid_id", bid.as_str()), ("price", "4000000"), ("milestones", "Layout: 15000.00\nFinals: 20000.00")])
+            .await;
+        assert_eq!(s, 422, "the milestones make less than the price: {page}");
+        let (s, _) = producer
+            .post(&format!("{path}/award"), &[("bid_id", bid.as_str()), ("price", "4000000"), ("milestones", "Layout: 15000.00\nFinals：25000.00")])
+            .await;
+        assert_eq!(s, 303);
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("data-state=\"awarded\"") && page.contains("Layout") && page.contains("Finals"), "{page}");
+        assert!(page.contains("data-testid=\"held\">40,000.00 CNY"), "{page}");
+
+        // The vendor delivers the first; the production accepts it: both see it paid.
+        let (_, o) = srv.get(&vendor.token, &format!("/api/v1/work-orders/{oid}")).await;
+        let m1 = o["milestones"][0]["id"].as_str().unwrap().to_string();
+        let (_, page) = seller.get(&path).await;
+        assert!(page.contains("data-testid=\"deliver-form\"") && !page.contains("data-testid=\"accept\""), "{page}");
+        let (s, _) = seller.post(&format!("{path}/milestones/{m1}/deliver"), &[("note", "Layout v002 in the review room")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("Layout v002 in the review room") && page.contains("data-testid=\"accept\""), "{page}");
+        let (s, _) = producer.post(&format!("{path}/milestones/{m1}/accept"), &[]).await;
+        assert_eq!(s, 303);
+        for (who, b) in [("production", &producer), ("vendor", &seller)] {
+            let (_, page) = b.get(&path).await;
+            assert!(page.contains("data-testid=\"paid\">15,000.00 CNY") && page.contains("data-testid=\"held\">25,000.00 CNY") && page.contains("paid on acceptance"), "{who}: {page}");
+        }
+        let (_, awarded) = seller.get("/app/work-orders?side=awarded").await;
+        assert!(awarded.contains("Harbour extension"), "{awarded}");
+
+        // In Chinese, both sides, with no English of the block left.
+        let english = order_texts();
+        assert!(english.len() > 40, "{english:?}");
+        for (b, pages) in [(&producer, vec![path.clone(), "/app/work-orders".into(), format!("/app/work-orders/new?project={pid}")]), (&seller, vec![path.clone(), "/app/work-orders?side=awarded".into()])] {
+            let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
+            assert_eq!(s, 303);
+            for p in pages {
+                let (_, zh) = b.get(&p).await;
+                assert!(zh.contains("工单"), "{p}: {zh}");
+                for t in &english {
+                    assert!(!zh.contains(t.as_str()), "{p}: English “{t}” on a Chinese page");
+                }
+            }
+        }
+        let (_, zh) = seller.get(&path).await;
+        assert!(zh.contains("验收即付款") && zh.contains("已验收并付款"), "{zh}");
+    })
+    .await;
+}
