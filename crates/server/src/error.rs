@@ -271,6 +271,7 @@ impl Code {
             },
             Code::Rule(Rule::Orders(r)) => match r {
                 OrdersRule::OwnOrder => StatusCode::UNPROCESSABLE_ENTITY,
+                OrdersRule::OperatorOnly => StatusCode::FORBIDDEN,
                 OrdersRule::NotDraft
                 | OrdersRule::NotOpen
                 | OrdersRule::NotAwarded

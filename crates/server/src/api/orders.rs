@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::orders::{
-    Bid, NewAward, NewBid, NewWorkOrder, Publish, Side, StepNote, WorkOrder,
+    Bid, DisputedOrder, NewAward, NewBid, NewWorkOrder, Publish, Ruled, Ruling, Side, StepNote,
+    WorkOrder,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -37,6 +38,45 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(deliver))
         .routes(routes!(accept))
         .routes(routes!(request_changes))
+        .routes(routes!(disputes))
+        .routes(routes!(rule))
+}
+
+/// Every order under dispute on the platform, oldest first: for the platform operator's
+/// finance, who rules on them.
+#[utoipa::path(get, path = "/api/v1/work-orders/disputes", tag = "orders",
+    responses((status = 200, body = Items<DisputedOrder>), (status = 403, body = Problem)))]
+async fn disputes(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<DisputedOrder>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadLedger)?)
+            .disputed_orders()
+            .await?,
+    }))
+}
+
+/// The platform operator's ruling on a dispute: every milestone still held is paid to the
+/// vendor (`release`) or given back to the production (`refund`); the dispute closes.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/ruling", tag = "orders", request_body = Ruling,
+    params(("order_id" = Uuid, Path)),
+    responses((status = 200, body = Ruled), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn rule(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(order_id): Path<Uuid>,
+    Body(input): Body<Ruling>,
+) -> ApiResult<Json<Ruled>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageLedger)?)
+            .rule_dispute(order_id, input)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -576,3 +576,74 @@ async fn awards_and_acceptances_sent_at_once_hold_and_pay_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_rules_on_a_dispute_that_neither_side_withdraws() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let prod = srv.tenant("Alpha Pictures", "alpha").await;
+        let vendor = srv.tenant("Harbour VFX", "harbour").await;
+        let (pid, shots, asset) = production(&srv, &prod, "ALPHA").await;
+        credit(&srv, &op, &prod, "100000.00").await;
+        let mut awarded = Vec::new();
+        for title in ["Paid by ruling", "Refunded by ruling"] {
+            let mut body = order(&pid, &shots[0], &asset);
+            body["title"] = json!(title);
+            let (_, o) = srv.post(&prod.token, "/api/v1/work-orders", body).await;
+            let oid = id(&o);
+            srv.post(&prod.token, &format!("/api/v1/work-orders/{oid}/publish"), json!({"audience": "invited", "invite": [vendor.org.id]})).await;
+            let (_, b) = srv.post(&vendor.token, &format!("/api/v1/work-orders/{oid}/bids"), json!({"price": 2_000_000, "days": 20})).await;
+            let (s, o) = srv
+                .post(&prod.token, &format!("/api/v1/work-orders/{oid}/award"), json!({"bid_id": id(&b), "price": 2_000_000, "milestones": [{"title": "One", "amount": 500_000}, {"title": "Two", "amount": 1_500_000}]}))
+                .await;
+            assert_eq!(s, 200, "{o}");
+            // The first paid as usual; then the vendor disputes the second.
+            let m = milestone(&o, 0);
+            srv.post(&vendor.token, &format!("/api/v1/work-orders/{oid}/milestones/{m}/deliver"), json!({"note": "v1"})).await;
+            let (s, _) = srv.post(&prod.token, &format!("/api/v1/work-orders/{oid}/milestones/{m}/accept"), json!({})).await;
+            assert_eq!(s, 200);
+            let (s, _) = srv.post(&vendor.token, &format!("/api/v1/work-orders/{oid}/dispute"), json!({"note": "The second part was delivered by e-mail"})).await;
+            assert_eq!(s, 200);
+            awarded.push(oid);
+        }
+        // Only the operator reads the disputes and rules; a side of the order is refused, an
+        // organisation that is none is not told the order exists.
+        for t in [&prod, &vendor] {
+            let (s, v) = srv.get(&t.token, "/api/v1/work-orders/disputes").await;
+            assert_eq!((s, v["code"].as_str()), (403, Some("orders.operator_only")), "{v}");
+            let (s, v) = srv.post(&t.token, &format!("/api/v1/work-orders/{}/ruling", awarded[0]), json!({"outcome": "refund", "note": "mine"})).await;
+            assert_eq!((s, v["code"].as_str()), (403, Some("orders.operator_only")), "{v}");
+        }
+        let other = srv.tenant("Citrus Post", "citrus").await;
+        let (s, _) = srv.post(&other.token, &format!("/api/v1/work-orders/{}/ruling", awarded[0]), json!({"outcome": "refund", "note": "x"})).await;
+        assert_eq!(s, 404);
+        let (s, list) = srv.get(&op.token, "/api/v1/work-orders/disputes").await;
+        assert_eq!(s, 200, "{list}");
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{list}");
+        assert_eq!((items[0]["held"].as_i64(), items[0]["vendor_name"].as_str(), items[0]["dispute"]["reason"].as_str()), (Some(1_500_000), Some("Harbour VFX"), Some("The second part was delivered by e-mail")));
+        let (s, v) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[0]), json!({"outcome": "release", "note": ""})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("note")), "{v}");
+
+        let (s, r) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[0]), json!({"outcome": "release", "note": "The delivery log shows it arrived"})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!((r["state"].as_str(), r["released"].as_i64(), r["refunded"].as_i64()), (Some("completed"), Some(1_500_000), Some(0)));
+        let (s, r) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[1]), json!({"outcome": "refund", "note": "Never delivered"})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!((r["state"].as_str(), r["refunded"].as_i64()), (Some("cancelled"), Some(1_500_000)));
+        let (s, v) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[1]), json!({"outcome": "refund", "note": "Again"})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.no_dispute")), "{v}");
+        // Both sides see the outcome: the vendor was paid 0.5 + 0.5 + 1.5 (ruled) = 2.5.
+        assert_eq!(wallet(&srv, &vendor).await, (2_500_000, 2_500_000));
+        assert_eq!(wallet(&srv, &prod).await, (7_500_000, 7_500_000));
+        for oid in &awarded {
+            let (_, o) = srv.get(&vendor.token, &format!("/api/v1/work-orders/{oid}")).await;
+            assert!(o["dispute"].is_null(), "{o}");
+        }
+        let (_, list) = srv.get(&op.token, "/api/v1/work-orders/disputes").await;
+        assert_eq!(list["items"], json!([]));
+        let news = kinds(&srv, &vendor).await;
+        assert!(news.iter().any(|k| k == "work_order.ruled"), "{news:?}");
+    })
+    .await;
+}

@@ -131,6 +131,10 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         ("POST", "/api/v1/projects/{project_id}/credits") => PRODUCERS,
         ("GET", "/api/v1/projects/{project_id}/credits") => PLANNERS,
         (_, p) if p.starts_with("/api/v1/talent/") => TALENT_KEEPERS,
+        // The operator's finance reads the disputes and rules on them (refused to any other
+        // organisation by the store).
+        ("GET", "/api/v1/work-orders/disputes") => LEDGER_READERS,
+        ("POST", "/api/v1/work-orders/{order_id}/ruling") => LEDGER_KEEPERS,
         ("GET", p) if p.starts_with("/api/v1/work-orders") => ORDER_READERS,
         (_, p) if p.starts_with("/api/v1/work-orders") => PRODUCERS,
         // A member's own cart: those who buy for the organisation.

@@ -53,10 +53,12 @@ pub enum OrdersRule {
     BidChanged,
     /// A delivery waits for the production's review.
     AwaitingReview,
+    /// Only the platform's operator rules on disputes.
+    OperatorOnly,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 12] = [
+    pub const ALL: [OrdersRule; 13] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -69,6 +71,7 @@ impl OrdersRule {
         OrdersRule::OtherSide,
         OrdersRule::BidChanged,
         OrdersRule::AwaitingReview,
+        OrdersRule::OperatorOnly,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -85,6 +88,7 @@ impl OrdersRule {
             OrdersRule::OtherSide => "orders.other_side",
             OrdersRule::BidChanged => "orders.bid_changed",
             OrdersRule::AwaitingReview => "orders.awaiting_review",
+            OrdersRule::OperatorOnly => "orders.operator_only",
         }
     }
 }
@@ -1342,6 +1346,212 @@ impl Tenant<'_> {
             })
             .await?;
         self.work_order(order_id).await
+    }
+}
+
+words!(
+    /// How the platform's operator settles a dispute.
+    Outcome {
+        /// Every milestone still held is paid to the vendor: the order is complete.
+        Release => "release",
+        /// Every milestone still held goes back to the production: the order is called off.
+        Refund => "refund",
+    }
+);
+
+/// The operator's ruling on an order's dispute.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ruling {
+    pub outcome: Outcome,
+    /// Why, for both sides.
+    pub note: String,
+}
+
+/// An order under dispute, as the platform's operator reads it to rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisputedOrder {
+    pub id: Uuid,
+    pub title: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub vendor_org_id: Option<Uuid>,
+    pub vendor_name: Option<String>,
+    #[schema(value_type = String)]
+    pub currency: String,
+    /// What the milestones still open hold, in minor units.
+    pub held: i64,
+    pub dispute: Option<Dispute>,
+}
+
+/// What a ruling did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ruled {
+    pub order_id: Uuid,
+    pub state: OrderState,
+    /// Paid to the vendor by the ruling, in minor units.
+    pub released: i64,
+    /// Given back to the production by the ruling.
+    pub refunded: i64,
+}
+
+impl Tenant<'_> {
+    /// The platform's operator: the first organisation of that kind, which keeps the books.
+    async fn is_operator(&self) -> Result<bool> {
+        let found: Vec<(Uuid,)> = self
+            .platform()
+            .read(
+                "SELECT id FROM orgs WHERE kind = 'platform_operator' ORDER BY created_at, id LIMIT 1",
+                &[],
+            )
+            .await?;
+        Ok(found.first().is_some_and(|(id,)| *id == self.org_id()))
+    }
+
+    /// Every order under dispute on the platform, oldest dispute first: the operator's.
+    pub async fn disputed_orders(&self) -> Result<Vec<DisputedOrder>> {
+        if !self.is_operator().await? {
+            return Err(OrdersRule::OperatorOnly.into());
+        }
+        let orders: Vec<WorkOrder> = self
+            .platform()
+            .read(
+                &format!(
+                    "SELECT {ORDER_COLS} FROM work_orders o WHERE o.disputed_by IS NOT NULL ORDER BY o.disputed_at, o.id LIMIT 500"
+                ),
+                &[],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(orders.len());
+        for o in orders {
+            let held: Option<i64> = self
+                .platform()
+                .read::<(Option<i64>,)>(
+                    "SELECT CAST(SUM(amount) AS BIGINT) FROM work_order_milestones WHERE order_id = $1 AND state NOT IN ('accepted', 'refunded')",
+                    &[o.id.into()],
+                )
+                .await?
+                .first()
+                .and_then(|(v,)| *v);
+            out.push(DisputedOrder {
+                id: o.id,
+                title: o.title,
+                org_id: o.org_id,
+                org_name: o.org_name,
+                vendor_org_id: o.vendor_org_id,
+                vendor_name: o.vendor_name,
+                currency: o.currency,
+                held: held.unwrap_or(0),
+                dispute: o.dispute,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The operator rules on an order's dispute: every milestone still held is paid to the
+    /// vendor (`release`, the order complete) or given back to the production (`refund`, the
+    /// order called off), and the dispute closes. For anyone but the operator, an order it is
+    /// no side of is not found, and its own is refused.
+    pub async fn rule_dispute(&self, order_id: Uuid, r: Ruling) -> Result<Ruled> {
+        if !self.is_operator().await? {
+            self.work_order(order_id).await?;
+            return Err(OrdersRule::OperatorOnly.into());
+        }
+        let note = required_text("note", &r.note)?;
+        let scope = self.scope().clone();
+        self.platform()
+            .write(move |tx| {
+                Box::pin(async move {
+                    let o: WorkOrder = tx
+                        .query_opt(
+                            &format!(
+                                "SELECT {ORDER_COLS} FROM work_orders o WHERE o.id = $1{}",
+                                tx.lock_rows()
+                            ),
+                            &[order_id.into()],
+                        )
+                        .await?
+                        .ok_or(StoreError::NotFound {
+                            entity: "work_order",
+                        })?;
+                    let Some(vendor) = o.vendor_org_id.filter(|_| o.dispute.is_some()) else {
+                        return Err(OrdersRule::NoDispute.into());
+                    };
+                    let open: Vec<Milestone> = tx
+                        .query(
+                            &format!(
+                                "SELECT {MILESTONE_COLS} FROM work_order_milestones WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded') ORDER BY position"
+                            ),
+                            &[o.org_id.into(), order_id.into()],
+                        )
+                        .await?;
+                    let operator = operator_of(tx).await?;
+                    let (kind, state, order_state, word) = match r.outcome {
+                        Outcome::Release => (Kind::Post, "accepted", OrderState::Completed, "paid by ruling"),
+                        Outcome::Refund => (Kind::Void, "refunded", OrderState::Cancelled, "refunded by ruling"),
+                    };
+                    let mut recorded = Vec::new();
+                    if !open.is_empty() {
+                        let batch = open
+                            .iter()
+                            .map(|m| TransferInput {
+                                kind: Some(kind),
+                                pending_id: Some(m.transfer_id),
+                                description: format!("Work order «{}» · {} {word}", o.title, m.title),
+                                ..TransferInput::default()
+                            })
+                            .collect();
+                        let (_, changes) = apply_batch(tx, operator, batch, Some(scope.user_id)).await?;
+                        recorded.extend(changes);
+                    }
+                    let now = Millis(now_ms());
+                    let stamp = if r.outcome == Outcome::Release {
+                        "accepted_at = $4, paid_at = $4"
+                    } else {
+                        "refunded_at = $4"
+                    };
+                    tx.execute(
+                        &format!(
+                            "UPDATE work_order_milestones SET state = $3, {stamp} WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded')"
+                        ),
+                        &[o.org_id.into(), order_id.into(), state.into(), now.into()],
+                    )
+                    .await?;
+                    tx.execute(
+                        "UPDATE work_orders SET state = $3, disputed_by = NULL, dispute = NULL, disputed_at = NULL, version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2",
+                        &[o.org_id.into(), order_id.into(), order_state.as_str().into(), now.into()],
+                    )
+                    .await?;
+                    let amount: i64 = open.iter().map(|m| m.amount).sum();
+                    let (released, refunded) = match r.outcome {
+                        Outcome::Release => (amount, 0),
+                        Outcome::Refund => (0, amount),
+                    };
+                    let after = serde_json::json!({
+                        "outcome": r.outcome, "note": note, "state": order_state,
+                        "released": released, "refunded": refunded,
+                    });
+                    recorded.push(
+                        Change::new(Some(operator), "work_order.ruled", "work_order", order_id)
+                            .after(&after),
+                    );
+                    let news = [o.org_id, vendor]
+                        .into_iter()
+                        .map(|org| {
+                            Change::new(Some(org), "work_order.ruled", "work_order", order_id)
+                                .after(&after)
+                        })
+                        .collect();
+                    tx.record_and_announce(&Actor::of(&scope), recorded, news).await?;
+                    Ok(Ruled {
+                        order_id,
+                        state: order_state,
+                        released,
+                        refunded,
+                    })
+                })
+            })
+            .await
     }
 }
 
