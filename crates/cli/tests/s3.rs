@@ -270,6 +270,9 @@ async fn an_agent_reads_a_camera_file_straight_from_the_bucket() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The agent says a job succeeded once the server has taken its end, a moment after the
+    // poster is there to see: it is given that moment before it is stopped.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     agent.kill().unwrap();
     let (mut said, mut out) = (String::new(), String::new());
     std::io::Read::read_to_string(&mut agent.stdout.take().unwrap(), &mut said).unwrap();

@@ -282,7 +282,8 @@ impl Code {
                 | OrdersRule::NoDispute
                 | OrdersRule::OtherSide
                 | OrdersRule::BidChanged
-                | OrdersRule::AwaitingReview => StatusCode::CONFLICT,
+                | OrdersRule::AwaitingReview
+                | OrdersRule::OwnDispute => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -38,8 +38,27 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(deliver))
         .routes(routes!(accept))
         .routes(routes!(request_changes))
+        .routes(routes!(order_work))
         .routes(routes!(disputes))
         .routes(routes!(rule))
+}
+
+/// The order's shots, tasks and assets with their frames and where they stand: for the
+/// production, and for the vendor while the work is awarded to it.
+#[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/work", tag = "orders", params(("order_id" = Uuid, Path)),
+    responses((status = 200, body = Items<mstation_store::tracking::WorkItem>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn order_work(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(order_id): Path<Uuid>,
+) -> ApiResult<Json<Items<mstation_store::tracking::WorkItem>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadWorkOrders)?)
+            .order_work(order_id)
+            .await?,
+    }))
 }
 
 /// Every order under dispute on the platform, oldest first: for the platform operator's

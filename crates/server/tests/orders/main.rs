@@ -215,6 +215,19 @@ async fn a_work_order_is_posted_bid_for_awarded_delivered_and_paid() {
         assert_eq!(mine["total"], 1);
         let (s, _) = srv.get(&outsider.token, &format!("/api/v1/work-orders/{oid}")).await;
         assert_eq!(s, 404);
+        // The work itself, with its frames (in and out both counted), for both sides now.
+        let work = format!("/api/v1/work-orders/{oid}/work");
+        for t in [&prod, &vendor] {
+            let (s, w) = srv.get(&t.token, &work).await;
+            assert_eq!(s, 200, "{w}");
+            let items = w["items"].as_array().unwrap();
+            assert_eq!(items.len(), 2, "{w}");
+            let shot = items.iter().find(|i| i["kind"] == "shot").unwrap();
+            assert_eq!((shot["context"].as_str(), shot["frames"].as_i64()), (Some("SQ010"), Some(shot["frame_out"].as_i64().unwrap() - shot["frame_in"].as_i64().unwrap() + 1)), "{shot}");
+            assert!(items.iter().any(|i| i["kind"] == "asset" && i["name"] == "Harbour crane"), "{w}");
+        }
+        let (s, _) = srv.get(&outsider.token, &work).await;
+        assert_eq!(s, 404);
 
         // Each step is its side's.
         let (m1, m2) = (milestone(&o, 0), milestone(&o, 1));
@@ -275,6 +288,11 @@ async fn a_work_order_is_posted_bid_for_awarded_delivered_and_paid() {
         let (s, o) = srv.post(&prod.token, &step(&m2, "accept"), json!({})).await;
         assert_eq!(s, 200, "{o}");
         assert_eq!((o["state"].as_str(), o["dispute"].is_null()), (Some("completed"), true), "{o}");
+        // The award ended: the vendor no longer reads the work; the production does.
+        let (s, _) = srv.get(&vendor.token, &format!("/api/v1/work-orders/{oid}/work")).await;
+        assert_eq!(s, 404);
+        let (s, _) = srv.get(&prod.token, &format!("/api/v1/work-orders/{oid}/work")).await;
+        assert_eq!(s, 200);
         assert_eq!(wallet(&srv, &prod).await, (6_000_000, 6_000_000));
         assert_eq!(wallet(&srv, &vendor).await, (4_000_000, 4_000_000));
         let (_, bids) = srv.get(&vendor.token, &path).await;
@@ -632,13 +650,17 @@ async fn the_operator_rules_on_a_dispute_that_neither_side_withdraws() {
         assert_eq!(s, 200, "{r}");
         assert_eq!((r["state"].as_str(), r["refunded"].as_i64()), (Some("cancelled"), Some(1_500_000)));
         let (s, v) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[1]), json!({"outcome": "refund", "note": "Again"})).await;
-        assert_eq!((s, v["code"].as_str()), (409, Some("orders.no_dispute")), "{v}");
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.not_awarded")), "{v}");
         // Both sides see the outcome: the vendor was paid 0.5 + 0.5 + 1.5 (ruled) = 2.5.
         assert_eq!(wallet(&srv, &vendor).await, (2_500_000, 2_500_000));
         assert_eq!(wallet(&srv, &prod).await, (7_500_000, 7_500_000));
-        for oid in &awarded {
-            let (_, o) = srv.get(&vendor.token, &format!("/api/v1/work-orders/{oid}")).await;
-            assert!(o["dispute"].is_null(), "{o}");
+        // Both sides read the ruling on the order, with why.
+        for (oid, outcome, note) in [(&awarded[0], "release", "The delivery log shows it arrived"), (&awarded[1], "refund", "Never delivered")] {
+            for t in [&prod, &vendor] {
+                let (_, o) = srv.get(&t.token, &format!("/api/v1/work-orders/{oid}")).await;
+                assert!(o["dispute"].is_null(), "{o}");
+                assert_eq!((o["ruling"]["outcome"].as_str(), o["ruling"]["note"].as_str()), (Some(outcome), Some(note)), "{o}");
+            }
         }
         let (_, list) = srv.get(&op.token, "/api/v1/work-orders/disputes").await;
         assert_eq!(list["items"], json!([]));

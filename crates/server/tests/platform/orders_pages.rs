@@ -24,6 +24,14 @@ fn order_texts() -> Vec<String> {
         .collect()
 }
 
+/// The page's error message.
+fn flash(page: &str) -> &str {
+    let at = page
+        .find("class=\"flash error\"")
+        .expect("a refusal on the page");
+    &page[at..at + page[at..].find("</p>").unwrap()]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
     on_every_backend(|srv| async move {
@@ -75,7 +83,7 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         ];
         let (s, page) = producer.post("/app/work-orders", &form).await;
         assert_eq!(s, 422, "{page}");
-        assert!(page.contains("class=\"flash error\"") && page.contains("Maximum budget") && page.contains("value=\"Harbour extension\""), "{page}");
+        assert!(flash(&page).contains("Maximum budget is not an amount") && page.contains("value=\"Harbour extension\""), "{page}");
         form[6] = ("budget_max", "50000.00");
         let (s, page) = producer.post("/app/work-orders", &form).await;
         assert_eq!(s, 303, "{page}");
@@ -83,12 +91,12 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         let oid = id(&list["items"][0]);
         let path = format!("/app/work-orders/{oid}");
         let (_, page) = producer.get(&path).await;
-        assert!(page.contains("data-state=\"draft\"") && page.contains("Shot · ") && page.contains("Asset · Harbour crane") && page.contains("30,000.00 – 50,000.00 CNY"), "{page}");
+        assert!(page.contains("data-state=\"draft\"") && page.contains("data-testid=\"work\"") && page.contains("Harbour crane") && page.contains("SQ010") && page.contains("30,000.00 – 50,000.00 CNY"), "{page}");
 
         // Invited by short name: an unknown one is refused by name, nothing opened.
         let (s, page) = producer.post(&format!("{path}/publish"), &[("audience", "invited"), ("invite", "no-such-post")]).await;
         assert_eq!(s, 422, "{page}");
-        assert!(page.contains("Vendors to invite") || page.contains("Invited organisations"), "{page}");
+        assert!(flash(&page).contains("Invited organisations must name organisations of the platform"), "{page}");
         let (s, _) = producer.post(&format!("{path}/publish"), &[("audience", "invited"), ("invite", "Harbour-VFX")]).await;
         assert_eq!(s, 303);
 
@@ -117,6 +125,9 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         assert_eq!(s, 303);
         let (_, page) = producer.get(&path).await;
         assert!(page.contains("data-state=\"awarded\"") && page.contains("Layout") && page.contains("Finals"), "{page}");
+        // The vendor now sees the work itself, with its frames.
+        let (_, page) = seller.get(&path).await;
+        assert!(page.contains("data-testid=\"work\"") && page.contains("Harbour crane") && page.contains("(48 frames)"), "{page}");
         assert!(page.contains("data-testid=\"held\">40,000.00 CNY"), "{page}");
 
         // The vendor delivers the first; the production accepts it: both see it paid.
@@ -153,6 +164,8 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         }
         let (_, zh) = seller.get(&path).await;
         assert!(zh.contains("验收即付款") && zh.contains("已验收并付款"), "{zh}");
+        // The work's words too: the asset's kind and the shot's place in the cut.
+        assert!(zh.contains("道具") && !zh.contains(">prop<") && !zh.contains(">active<"), "{zh}");
     })
     .await;
 }

@@ -661,3 +661,47 @@ async fn holds_rank_bookings_never_clash_and_others_see_only_busy_days() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_days_a_persons_tasks_take_are_busy_to_others_and_shown_to_the_keeper() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Post", "alpha-post").await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        let (artist, _) = srv.member(&a, "lin@alpha.example", Role::Artist, &[TokenScope::Read]).await;
+        let mut p = compositor();
+        p["user_id"] = json!(artist.id);
+        let (s, profile) = srv.post(&a.token, "/api/v1/talent/profiles", p).await;
+        assert_eq!(s, 201, "{profile}");
+        let pid = id(&profile);
+        let (_, project) = srv
+            .post(&a.token, "/api/v1/projects", json!({"name": "Alpha Secret Feature", "code": "ASF", "fps": "24", "width": 2048, "height": 858}))
+            .await;
+        let (_, seq) = srv.post(&a.token, &format!("/api/v1/projects/{}/sequences", id(&project)), json!({"name": "SQ010"})).await;
+        let edl = "TITLE: A\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        srv.post(&a.token, &format!("/api/v1/sequences/{}/conform", id(&seq)), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
+        let (_, shots) = srv.get(&a.token, &format!("/api/v1/sequences/{}/shots", id(&seq))).await;
+        let (_, types) = srv.get(&a.token, &format!("/api/v1/projects/{}/task-types", id(&project))).await;
+        let (s, tasks) = srv
+            .post(&a.token, "/api/v1/tasks", json!({"tasks": [
+                {"shot_id": shots["items"][0]["id"], "task_type_id": types["items"][0]["id"], "assignees": [artist.id], "start_date": "2027-03-01", "due_date": "2027-03-10"},
+                {"shot_id": shots["items"][0]["id"], "task_type_id": types["items"][1]["id"], "assignees": [artist.id], "due_date": "2027-04-02"}]}))
+            .await;
+        assert_eq!(s, 201, "{tasks}");
+        // A hold beside the first task: busy runs merge it in.
+        let path = format!("/api/v1/talent/profiles/{pid}/calendar");
+        let (s, v) = srv.post(&a.token, &path, json!({"kind": "hold", "starts_on": "2027-03-11", "ends_on": "2027-03-12", "what": "Bravo pencil"})).await;
+        assert_eq!(s, 201, "{v}");
+        let window = format!("{path}?from=2027-03-05&to=2027-04-30");
+        let (s, keeper) = srv.get(&a.token, &window).await;
+        assert_eq!(s, 200, "{keeper}");
+        assert_eq!(keeper["tasks"], json!([{"starts_on": "2027-03-05", "ends_on": "2027-03-10"}, {"starts_on": "2027-04-02", "ends_on": "2027-04-02"}]), "{keeper}");
+        let busy = json!([{"starts_on": "2027-03-05", "ends_on": "2027-03-12"}, {"starts_on": "2027-04-02", "ends_on": "2027-04-02"}]);
+        assert_eq!(keeper["busy"], busy, "{keeper}");
+        // Another organisation's hirer: the same busy days, nothing of what they are.
+        let (s, other) = srv.get(&b.token, &window).await;
+        assert_eq!(s, 200, "{other}");
+        assert_eq!((other["busy"].clone(), other["tasks"].clone(), other["entries"].clone()), (busy, json!([]), json!([])), "{other}");
+        assert!(!other.to_string().contains("Secret") && !other.to_string().contains("SQ010"), "{other}");
+    })
+    .await;
+}

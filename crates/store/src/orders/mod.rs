@@ -55,10 +55,12 @@ pub enum OrdersRule {
     AwaitingReview,
     /// Only the platform's operator rules on disputes.
     OperatorOnly,
+    /// The operator does not rule on an order it is a side of.
+    OwnDispute,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 13] = [
+    pub const ALL: [OrdersRule; 14] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -72,6 +74,7 @@ impl OrdersRule {
         OrdersRule::BidChanged,
         OrdersRule::AwaitingReview,
         OrdersRule::OperatorOnly,
+        OrdersRule::OwnDispute,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -89,6 +92,7 @@ impl OrdersRule {
             OrdersRule::BidChanged => "orders.bid_changed",
             OrdersRule::AwaitingReview => "orders.awaiting_review",
             OrdersRule::OperatorOnly => "orders.operator_only",
+            OrdersRule::OwnDispute => "orders.own_dispute",
         }
     }
 }
@@ -302,6 +306,8 @@ pub struct WorkOrder {
     pub vendor_name: Option<String>,
     pub awarded_at: Option<Millis>,
     pub dispute: Option<Dispute>,
+    /// The platform operator's ruling on a dispute, once it ruled.
+    pub ruling: Option<RulingRecord>,
     /// Whether the reader is the production that posted it.
     pub own: bool,
     /// The work: for the production, and for the vendor awarded.
@@ -317,7 +323,7 @@ pub struct WorkOrder {
     pub updated_at: Millis,
 }
 
-const ORDER_COLS: &str = "o.id, o.org_id, (SELECT name FROM orgs WHERE id = o.org_id), o.project_id, o.title, o.brief, o.deliverables, o.currency, o.budget_min, o.budget_max, o.due_on, o.nda, o.visibility, o.state, o.vendor_org_id, (SELECT name FROM orgs WHERE id = o.vendor_org_id), o.awarded_at, o.disputed_by, o.dispute, o.disputed_at, o.version, o.created_at, o.updated_at";
+const ORDER_COLS: &str = "o.id, o.org_id, (SELECT name FROM orgs WHERE id = o.org_id), o.project_id, o.title, o.brief, o.deliverables, o.currency, o.budget_min, o.budget_max, o.due_on, o.nda, o.visibility, o.state, o.vendor_org_id, (SELECT name FROM orgs WHERE id = o.vendor_org_id), o.awarded_at, o.disputed_by, o.dispute, o.disputed_at, o.version, o.created_at, o.updated_at, o.ruling, o.ruling_note, o.ruled_at";
 
 impl FromRow for WorkOrder {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -362,6 +368,18 @@ impl FromRow for WorkOrder {
             version: r.get()?,
             created_at: r.get()?,
             updated_at: r.get()?,
+            ruling: {
+                let outcome: Option<String> = r.get()?;
+                let note: Option<String> = r.get()?;
+                let at: Option<Millis> = r.get()?;
+                outcome
+                    .and_then(|o| Outcome::parse(&o))
+                    .map(|outcome| RulingRecord {
+                        outcome,
+                        note: note.unwrap_or_default(),
+                        ruled_at: at.unwrap_or(Millis(0)),
+                    })
+            },
         })
     }
 }
@@ -1384,6 +1402,14 @@ pub struct DisputedOrder {
     pub dispute: Option<Dispute>,
 }
 
+/// The operator's ruling as the order keeps it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RulingRecord {
+    pub outcome: Outcome,
+    pub note: String,
+    pub ruled_at: Millis,
+}
+
 /// What a ruling did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Ruled {
@@ -1474,6 +1500,13 @@ impl Tenant<'_> {
                         .ok_or(StoreError::NotFound {
                             entity: "work_order",
                         })?;
+                    // The operator is no judge of its own order.
+                    if o.org_id == scope.org_id || o.vendor_org_id == Some(scope.org_id) {
+                        return Err(OrdersRule::OwnDispute.into());
+                    }
+                    if o.state != OrderState::Awarded {
+                        return Err(OrdersRule::NotAwarded.into());
+                    }
                     let Some(vendor) = o.vendor_org_id.filter(|_| o.dispute.is_some()) else {
                         return Err(OrdersRule::NoDispute.into());
                     };
@@ -1518,8 +1551,15 @@ impl Tenant<'_> {
                     )
                     .await?;
                     tx.execute(
-                        "UPDATE work_orders SET state = $3, disputed_by = NULL, dispute = NULL, disputed_at = NULL, version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2",
-                        &[o.org_id.into(), order_id.into(), order_state.as_str().into(), now.into()],
+                        "UPDATE work_orders SET state = $3, disputed_by = NULL, dispute = NULL, disputed_at = NULL, ruling = $5, ruling_note = $6, ruled_at = $4, version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2",
+                        &[
+                            o.org_id.into(),
+                            order_id.into(),
+                            order_state.as_str().into(),
+                            now.into(),
+                            r.outcome.as_str().into(),
+                            (&note).into(),
+                        ],
                     )
                     .await?;
                     let amount: i64 = open.iter().map(|m| m.amount).sum();
@@ -1552,6 +1592,35 @@ impl Tenant<'_> {
                 })
             })
             .await
+    }
+}
+
+impl Tenant<'_> {
+    /// The shots, tasks and assets of an order as its parties read them: the production's
+    /// always; the vendor's while the work is awarded to it, and nothing once the award has
+    /// ended. Anyone else, a bidder among them, does not find it.
+    pub async fn order_work(&self, order_id: Uuid) -> Result<Vec<crate::tracking::WorkItem>> {
+        let o = self.work_order(order_id).await?;
+        let vendor = o.vendor_org_id == Some(self.org_id()) && o.state == OrderState::Awarded;
+        if !o.own && !vendor {
+            return Err(StoreError::NotFound {
+                entity: "work_order",
+            });
+        }
+        let mut out = Vec::new();
+        for kind in ScopeKind::ALL {
+            let ids: Vec<Uuid> = o
+                .scope
+                .iter()
+                .filter(|s| s.kind == *kind)
+                .map(|s| s.id)
+                .collect();
+            out.extend(
+                crate::tracking::crew::work_items(&self.platform(), o.org_id, kind.as_str(), &ids)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 }
 

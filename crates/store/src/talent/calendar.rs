@@ -94,8 +94,12 @@ pub struct Calendar {
     pub to: String,
     /// The keeper's view; empty for others.
     pub entries: Vec<Entry>,
-    /// Every day taken by anything, merged into runs.
+    /// Every day taken by anything (an entry, or a task the person is assigned to in the
+    /// keeping organisation), merged into runs.
     pub busy: Vec<Busy>,
+    /// The days the person's tasks in the keeping organisation take (start to due): the
+    /// keeper's view; empty for others, who see them only as busy.
+    pub tasks: Vec<Busy>,
 }
 
 /// A run of days as its keeper writes it.
@@ -124,12 +128,9 @@ fn overlap(a: (&str, &str), b: (&str, &str)) -> bool {
     a.0 <= b.1 && b.0 <= a.1
 }
 
-/// The runs of days `entries` take, merged (touching runs are one).
-fn merged(entries: &[Entry]) -> Vec<Busy> {
-    let mut runs: Vec<(String, String)> = entries
-        .iter()
-        .map(|e| (e.starts_on.clone(), e.ends_on.clone()))
-        .collect();
+/// Runs of days (first, last), merged (touching runs are one).
+fn merged(runs: impl IntoIterator<Item = (String, String)>) -> Vec<Busy> {
+    let mut runs: Vec<(String, String)> = runs.into_iter().collect();
     runs.sort();
     let mut out: Vec<Busy> = Vec::new();
     for (s, e) in runs {
@@ -164,15 +165,14 @@ fn ranked(mut entries: Vec<Entry>, holds: &[Entry]) -> Vec<Entry> {
     entries
 }
 
-/// `entries` cut to the days from `from` to `to`: what they say of those days only.
-fn clipped(entries: &[Entry], from: &str, to: &str) -> Vec<Entry> {
-    entries
-        .iter()
-        .map(|e| Entry {
-            starts_on: e.starts_on.as_str().max(from).to_string(),
-            ends_on: e.ends_on.as_str().min(to).to_string(),
-            ..e.clone()
-        })
+/// Runs of days cut to the days from `from` to `to`: what they say of those days only.
+fn clipped<'r>(
+    runs: impl IntoIterator<Item = (&'r str, &'r str)>,
+    from: &str,
+    to: &str,
+) -> Vec<(String, String)> {
+    runs.into_iter()
+        .map(|(s, e)| (s.max(from).to_string(), e.min(to).to_string()))
         .collect()
 }
 
@@ -213,13 +213,20 @@ impl Tenant<'_> {
         }
         let org = self.org_id();
         // Found as the profile is: its keeper's, or shown to the platform.
-        let keeper: Option<Uuid> = self
-            .scalar_opt(
-                "SELECT org_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform')",
+        let found: Option<(Uuid, Option<Uuid>)> = self
+            .read_opt(
+                "SELECT org_id, user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform')",
                 &[org.into(), profile_id.into()],
             )
             .await?;
-        let keeper = keeper.ok_or(StoreError::NotFound { entity: "profile" })?;
+        let (keeper, person) = found.ok_or(StoreError::NotFound { entity: "profile" })?;
+        // What the person's tasks take, read through tracking's own function.
+        let task_runs = match person {
+            Some(user) => {
+                crate::tracking::crew::task_days(&self.platform(), keeper, user, &from, &to).await?
+            }
+            None => Vec::new(),
+        };
         let all: Vec<Entry> = self
             .read(
                 &format!(
@@ -232,9 +239,19 @@ impl Tenant<'_> {
             )
             .await?;
         // What the days asked about say, and nothing of the days beyond them.
-        let busy = merged(&clipped(&all, &from, &to));
+        let runs = all
+            .iter()
+            .map(|e| (e.starts_on.as_str(), e.ends_on.as_str()))
+            .chain(task_runs.iter().map(|(s, e)| (s.as_str(), e.as_str())));
+        let busy = merged(clipped(runs, &from, &to));
+        let tasks = merged(clipped(
+            task_runs.iter().map(|(s, e)| (s.as_str(), e.as_str())),
+            &from,
+            &to,
+        ));
         // Entries, what they are for and their ranks are for those who keep the profile.
-        let entries = if keeper == org && self.scope().can(Permission::ManageTalent) {
+        let keeps = keeper == org && self.scope().can(Permission::ManageTalent);
+        let entries = if keeps {
             let holds: Vec<&Entry> = all.iter().filter(|e| e.kind == EntryKind::Hold).collect();
             let span = (
                 holds.iter().map(|h| h.starts_on.clone()).min(),
@@ -263,6 +280,7 @@ impl Tenant<'_> {
             to,
             entries,
             busy,
+            tasks: if keeps { tasks } else { Vec::new() },
         })
     }
 
@@ -457,7 +475,7 @@ mod tests {
             entry(EntryKind::Hold, "2027-01-30", "2027-01-31", 5),
         ];
         assert_eq!(
-            merged(&es),
+            merged(es.iter().map(|e| (e.starts_on.clone(), e.ends_on.clone()))),
             vec![
                 Busy {
                     starts_on: "2027-01-10".into(),

@@ -115,3 +115,102 @@ pub(crate) async fn crew_of(tx: &mut WriteTx<'_>, org: Uuid, project: Uuid) -> R
     }
     Ok(crew)
 }
+
+/// The runs of days (start to due, inclusive; one of them when the other is not set) of the
+/// tasks `user` is assigned to in `org` that share a day with `from`..`to`: for a talent
+/// profile's availability, which tells others only that those days are taken. A platform read:
+/// the reader may be another organisation, which never learns what the tasks are.
+pub(crate) async fn task_days(
+    p: &crate::Platform<'_>,
+    org: Uuid,
+    user: Uuid,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String)>> {
+    p.read(
+        "SELECT COALESCE(t.start_date, t.due_date), COALESCE(t.due_date, t.start_date)
+         FROM task_assignees a JOIN tasks t ON t.id = a.task_id
+         WHERE a.org_id = $1 AND a.user_id = $2 AND t.org_id = $1
+           AND (t.start_date IS NOT NULL OR t.due_date IS NOT NULL)
+           AND COALESCE(t.due_date, t.start_date) >= $3 AND COALESCE(t.start_date, t.due_date) <= $4
+         LIMIT 2000",
+        &[org.into(), user.into(), from.into(), to.into()],
+    )
+    .await
+}
+
+/// A shot, task or asset as the parties of a work order read it: what it is, where it sits,
+/// its frames and where it stands.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WorkItem {
+    /// `shot`, `task` or `asset`.
+    pub kind: String,
+    pub id: Uuid,
+    /// The shot's or asset's name; a task's type.
+    pub name: String,
+    /// A shot's sequence; an asset's kind; the shot or asset a task is on.
+    pub context: String,
+    /// A shot's status (`active`, `omitted`); a task's status; empty for an asset.
+    pub status: String,
+    /// A shot's first and last frame in the cut, both included, and how many frames that is.
+    pub frame_in: Option<i64>,
+    pub frame_out: Option<i64>,
+    pub frames: Option<i64>,
+    /// A task's due date.
+    pub due_date: Option<String>,
+}
+
+impl FromRow for WorkItem {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (kind, id, name, context, status) = (r.get()?, r.get()?, r.get()?, r.get()?, r.get()?);
+        let (frame_in, frame_out): (Option<i64>, Option<i64>) = (r.get()?, r.get()?);
+        Ok(WorkItem {
+            kind,
+            id,
+            name,
+            context,
+            status,
+            frame_in,
+            frame_out,
+            // Inclusive in and out: out - in + 1.
+            frames: frame_in.zip(frame_out).map(|(i, o)| o - i + 1),
+            due_date: r.get()?,
+        })
+    }
+}
+
+/// `org`'s shots, tasks or assets (`kind`) among `ids`, as a work order's parties read them: a
+/// platform read bound to the production's organisation, for the order's vendor too.
+pub(crate) async fn work_items(
+    p: &crate::Platform<'_>,
+    org: Uuid,
+    kind: &str,
+    ids: &[Uuid],
+) -> Result<Vec<WorkItem>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (2..ids.len() + 2).map(|k| format!("${k}")).collect();
+    let marks = marks.join(", ");
+    let text = match kind {
+        "shot" => format!(
+            "SELECT 'shot', s.id, s.name, q.name, s.status, s.cut_in, s.cut_out, CAST(NULL AS TEXT)
+             FROM shots s JOIN sequences q ON q.id = s.sequence_id
+             WHERE s.org_id = $1 AND s.id IN ({marks}) ORDER BY q.name, s.cut_order, s.id"
+        ),
+        "asset" => format!(
+            "SELECT 'asset', a.id, a.name, a.kind, '', CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT)
+             FROM assets a WHERE a.org_id = $1 AND a.id IN ({marks}) ORDER BY a.name, a.id"
+        ),
+        "task" => format!(
+            "SELECT 'task', t.id, ty.name, COALESCE(s.name, a.name, ''), st.name, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), t.due_date
+             FROM tasks t JOIN task_types ty ON ty.id = t.task_type_id JOIN task_statuses st ON st.id = t.status_id
+             LEFT JOIN shots s ON s.id = t.shot_id LEFT JOIN assets a ON a.id = t.asset_id
+             WHERE t.org_id = $1 AND t.id IN ({marks}) ORDER BY ty.name, t.id"
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    let mut args: Vec<crate::Arg> = vec![org.into()];
+    args.extend(ids.iter().map(|id| crate::Arg::from(*id)));
+    p.read(&text, &args).await
+}

@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod conforming;
 pub(crate) mod crew;
+pub use crew::WorkItem;
 pub mod fields;
 pub mod grid;
 pub mod json;

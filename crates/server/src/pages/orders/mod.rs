@@ -191,7 +191,7 @@ struct NewPage {
 
 #[derive(Deserialize)]
 struct NewParams {
-    project: Option<Uuid>,
+    project: Option<String>,
 }
 
 async fn new_order(
@@ -202,7 +202,8 @@ async fn new_order(
     let cx = ctx(&state, c).await?;
     cx.need(Permission::ManageWorkOrders)?;
     let typed = OrderTyped {
-        project_id: p.project.map(|p| p.to_string()).unwrap_or_default(),
+        // Kept as typed: a project that is not one of the organisation's is simply not chosen.
+        project_id: p.project.unwrap_or_default(),
         currency: "CNY".into(),
         ..OrderTyped::default()
     };
@@ -441,9 +442,11 @@ struct OrderPage {
     own: bool,
     vendor: bool,
     can_manage: bool,
-    /// What the order is on, named (the production's view) or counted (the vendor's).
-    scope: Vec<String>,
+    /// What the order is on, counted.
     scope_summary: String,
+    /// The shots, tasks and assets themselves: the production's, and the vendor's while the
+    /// work is awarded to it.
+    work: Vec<WorkRow>,
     /// "2 organisations invited", for the production.
     invited: String,
     bids: Vec<BidRow>,
@@ -454,36 +457,64 @@ struct OrderPage {
     awarded: bool,
     /// Who opened the dispute and when, in words, and why.
     dispute: Option<(String, String)>,
+    /// The operator's ruling, in words, and why.
+    ruling: Option<(String, String)>,
+    /// Whether the production may call the order off now (open; or awarded, with no dispute
+    /// and no delivery waiting for its review).
+    can_cancel: bool,
     my_dispute: bool,
     typed: Typed,
 }
 
-/// The names of the order's scope, read by the production from its own project.
-async fn scope_names(state: &State, cx: &Ctx, o: &WorkOrder) -> Vec<String> {
-    let t = state.store.tenant(&cx.scope);
-    let mut out = Vec::new();
-    for s in &o.scope {
-        let name = match s.kind {
-            ScopeKind::Shot => t.shot(s.id).await.map(|x| x.name).ok(),
-            ScopeKind::Asset => t.asset(s.id).await.map(|x| x.name).ok(),
-            ScopeKind::Task => match t.task(s.id).await {
-                Ok(task) => match task.shot_id {
-                    Some(shot) => t.shot(shot).await.map(|x| x.name).ok(),
-                    None => match task.asset_id {
-                        Some(a) => t.asset(a).await.map(|x| x.name).ok(),
-                        None => None,
-                    },
-                },
-                Err(_) => None,
-            },
-        };
-        let kind = i18n::text(&format!("orders-scope-{}", s.kind.as_str()));
-        out.push(match name {
-            Some(n) => format!("{kind} · {n}"),
-            None => kind,
-        });
+/// A task status known only by its name: a status of the default workflow in the reader's
+/// words, a project's own as written.
+fn status_named(name: &str) -> String {
+    use mstation_store::tracking::tasks::DEFAULT_STATUSES;
+    match DEFAULT_STATUSES.iter().find(|d| d.1 == name) {
+        Some(d) => i18n::try_text(&format!("status-{}", d.0)).unwrap_or_else(|| name.to_string()),
+        None => name.to_string(),
     }
-    out
+}
+
+/// A shot, task or asset of the order as its page lists it.
+struct WorkRow {
+    kind: String,
+    name: String,
+    context: String,
+    status: String,
+    frames: String,
+    due_date: String,
+}
+
+fn work_row(w: &mstation_store::tracking::WorkItem) -> WorkRow {
+    WorkRow {
+        kind: i18n::text(&format!("orders-scope-{}", w.kind)),
+        // A task is named by its type: a default step in the reader's words.
+        name: if w.kind == "task" {
+            super::tracking::step_named(&w.name)
+        } else {
+            w.name.clone()
+        },
+        // An asset's kind and a shot's place in the cut in the reader's words; a task's
+        // status and the names are the production's own.
+        context: match w.kind.as_str() {
+            "asset" => i18n::text(&format!("asset-kind-{}", w.context)),
+            _ => w.context.clone(),
+        },
+        status: match (w.kind.as_str(), w.status.as_str()) {
+            ("shot", "omitted") => i18n::text("shot-status-omitted"),
+            ("shot", _) => i18n::text("shot-status-active"),
+            _ => status_named(&w.status),
+        },
+        frames: match (w.frame_in, w.frame_out, w.frames) {
+            (Some(i), Some(o), Some(n)) => i18n::text_args(
+                "orders-frames",
+                &[("first", i.into()), ("last", o.into()), ("count", n.into())],
+            ),
+            _ => String::new(),
+        },
+        due_date: w.due_date.clone().unwrap_or_default(),
+    }
 }
 
 /// "2 shots · 1 asset": the scope counted, for the vendor.
@@ -537,8 +568,8 @@ async fn order_page(
     });
     let paid = sum(&|s| s == MilestoneState::Accepted);
     let refunded = sum(&|s| s == MilestoneState::Refunded);
-    let scope = if o.own {
-        scope_names(state, cx, &o).await
+    let work = if o.own || (vendor && running) {
+        t.order_work(order_id).await?.iter().map(work_row).collect()
     } else {
         Vec::new()
     };
@@ -568,7 +599,7 @@ async fn order_page(
         vendor,
         can_manage: cx.scope.can(Permission::ManageWorkOrders),
         scope_summary: scope_summary(&o),
-        scope,
+        work,
         invited: if o.invited.is_empty() {
             String::new()
         } else {
@@ -618,7 +649,8 @@ async fn order_page(
                         m.state,
                         MilestoneState::Held | MilestoneState::ChangesRequested
                     ),
-                reviewable: running && m.state == MilestoneState::Delivered,
+                // Nothing is paid while a dispute stands.
+                reviewable: running && m.state == MilestoneState::Delivered && o.dispute.is_none(),
             })
             .collect(),
         held: amount(&cur, held),
@@ -643,6 +675,23 @@ async fn order_page(
                 d.reason.clone(),
             )
         }),
+        ruling: o.ruling.as_ref().map(|r| {
+            (
+                i18n::text_args(
+                    &format!("orders-ruled-{}", r.outcome.as_str()),
+                    &[("when", cx.time(r.ruled_at.0).into())],
+                ),
+                r.note.clone(),
+            )
+        }),
+        can_cancel: o.own
+            && (o.state == OrderState::Open
+                || (running
+                    && o.dispute.is_none()
+                    && !o
+                        .milestones
+                        .iter()
+                        .any(|m| m.state == MilestoneState::Delivered))),
         typed,
     })
 }
@@ -713,6 +762,14 @@ async fn publish(
 ) -> PageResult {
     let cx = manager(&state, c, &f.csrf).await?;
     let done = async {
+        // The organisation's own order first: no one learns which short names exist by
+        // posting to another's.
+        let o = state.store.tenant(&cx.scope).work_order(order_id).await?;
+        if !o.own {
+            return Err(StoreError::NotFound {
+                entity: "work_order",
+            });
+        }
         let audience = Audience::parse(&f.audience).ok_or_else(|| {
             StoreError::from(FieldError::new("audience", "not_one_of_the_choices"))
         })?;
@@ -816,7 +873,7 @@ async fn award(
         let bid_id: Uuid = f
             .bid_id
             .parse()
-            .map_err(|_| StoreError::NotFound { entity: "bid" })?;
+            .map_err(|_| StoreError::from(FieldError::new("bid_id", "required")))?;
         let price: i64 = f
             .typed
             .price

@@ -571,6 +571,8 @@ struct ProfilePage {
     entries: Vec<EntryRow>,
     /// The days the person is busy, in words, for everyone else.
     busy: Vec<String>,
+    /// The days the person's tasks take, in words, for the keeper.
+    task_days: Vec<String>,
     calendar_to: String,
     days: DaysTyped,
 }
@@ -670,6 +672,11 @@ async fn profile_page(
             .collect(),
         busy: cal
             .busy
+            .iter()
+            .map(|b| run_of(&b.starts_on, &b.ends_on))
+            .collect(),
+        task_days: cal
+            .tasks
             .iter()
             .map(|b| run_of(&b.starts_on, &b.ends_on))
             .collect(),
