@@ -283,7 +283,8 @@ impl Code {
                 | OrdersRule::OtherSide
                 | OrdersRule::BidChanged
                 | OrdersRule::AwaitingReview
-                | OrdersRule::OwnDispute => StatusCode::CONFLICT,
+                | OrdersRule::OwnDispute
+                | OrdersRule::HeldByOrder => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

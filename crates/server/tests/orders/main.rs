@@ -409,6 +409,14 @@ async fn a_cancelled_award_gives_back_what_is_held() {
             .await;
         assert_eq!(s, 404);
         let m = milestone(&v, 0);
+        // The hold moves only by the order's steps: the operator's finance cannot post or void
+        // it through the ledger.
+        for kind in ["post", "void"] {
+            let (s, e) = srv
+                .post(&op.token, "/api/v1/ledger/transfers", json!({"transfers": [{"kind": kind, "pending_id": v["milestones"][0]["transfer_id"]}]}))
+                .await;
+            assert_eq!((s, e["code"].as_str()), (409, Some("orders.held_by_order")), "{e}");
+        }
         srv.post(
             &vendor.token,
             &format!("/api/v1/work-orders/{oid}/milestones/{m}/deliver"),

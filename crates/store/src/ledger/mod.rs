@@ -334,6 +334,14 @@ impl Tenant<'_> {
                 .write(move |tx| {
                     Box::pin(async move {
                         let actor = Actor::of(&scope);
+                        // A work order's hold moves only by the order's steps.
+                        for t in &batch {
+                            if let (Some(Kind::Post | Kind::Void), Some(p)) = (t.kind, t.pending_id)
+                                && crate::orders::holds_milestone(tx, scope.org_id, p).await?
+                            {
+                                return Err(crate::orders::OrdersRule::HeldByOrder.into());
+                            }
+                        }
                         write_batch(tx, scope.org_id, &actor, batch, Some(scope.user_id)).await
                     })
                 })

@@ -57,10 +57,12 @@ pub enum OrdersRule {
     OperatorOnly,
     /// The operator does not rule on an order it is a side of.
     OwnDispute,
+    /// The pending transfer holds a work order's milestone: the order pays or refunds it.
+    HeldByOrder,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 14] = [
+    pub const ALL: [OrdersRule; 15] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -75,6 +77,7 @@ impl OrdersRule {
         OrdersRule::AwaitingReview,
         OrdersRule::OperatorOnly,
         OrdersRule::OwnDispute,
+        OrdersRule::HeldByOrder,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -93,6 +96,7 @@ impl OrdersRule {
             OrdersRule::AwaitingReview => "orders.awaiting_review",
             OrdersRule::OperatorOnly => "orders.operator_only",
             OrdersRule::OwnDispute => "orders.own_dispute",
+            OrdersRule::HeldByOrder => "orders.held_by_order",
         }
     }
 }
@@ -1622,6 +1626,20 @@ impl Tenant<'_> {
         }
         Ok(out)
     }
+}
+
+/// Inside a write of the books' keeper `org`: whether its pending transfer `id` holds a work
+/// order's milestone, which only the order's own steps post or void (for the ledger, which
+/// refuses a batch that would).
+pub(crate) async fn holds_milestone(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = tx
+        .scalar_opt(
+            "SELECT m.id FROM work_order_milestones m JOIN ledger_transfers t ON t.id = m.transfer_id
+             WHERE t.org_id = $1 AND t.id = $2",
+            &[org.into(), id.into()],
+        )
+        .await?;
+    Ok(found.is_some())
 }
 
 /// A step on a milestone.
