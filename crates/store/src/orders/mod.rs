@@ -1438,7 +1438,8 @@ impl Tenant<'_> {
         Ok(found.first().is_some_and(|(id,)| *id == self.org_id()))
     }
 
-    /// Every order under dispute on the platform, oldest dispute first: the operator's.
+    /// Every order under dispute on the platform that the operator is no side of, oldest
+    /// dispute first: the operator's to rule on.
     pub async fn disputed_orders(&self) -> Result<Vec<DisputedOrder>> {
         if !self.is_operator().await? {
             return Err(OrdersRule::OperatorOnly.into());
@@ -1447,9 +1448,11 @@ impl Tenant<'_> {
             .platform()
             .read(
                 &format!(
-                    "SELECT {ORDER_COLS} FROM work_orders o WHERE o.disputed_by IS NOT NULL ORDER BY o.disputed_at, o.id LIMIT 500"
+                    "SELECT {ORDER_COLS} FROM work_orders o WHERE o.disputed_by IS NOT NULL
+                     AND o.org_id <> $1 AND (o.vendor_org_id IS NULL OR o.vendor_org_id <> $1)
+                     ORDER BY o.disputed_at, o.id LIMIT 500"
                 ),
-                &[],
+                &[self.org_id().into()],
             )
             .await?;
         let mut out = Vec::with_capacity(orders.len());

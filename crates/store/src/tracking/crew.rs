@@ -127,16 +127,24 @@ pub(crate) async fn task_days(
     from: &str,
     to: &str,
 ) -> Result<Vec<(String, String)>> {
-    p.read(
-        "SELECT COALESCE(t.start_date, t.due_date), COALESCE(t.due_date, t.start_date)
-         FROM task_assignees a JOIN tasks t ON t.id = a.task_id
-         WHERE a.org_id = $1 AND a.user_id = $2 AND t.org_id = $1
-           AND (t.start_date IS NOT NULL OR t.due_date IS NOT NULL)
-           AND COALESCE(t.due_date, t.start_date) >= $3 AND COALESCE(t.start_date, t.due_date) <= $4
-         LIMIT 2000",
-        &[org.into(), user.into(), from.into(), to.into()],
-    )
-    .await
+    // A task's dates are not kept in order: its run is from the earlier to the later.
+    let runs: Vec<(String, String)> = p
+        .read(
+            "SELECT COALESCE(t.start_date, t.due_date), COALESCE(t.due_date, t.start_date)
+             FROM task_assignees a JOIN tasks t ON t.id = a.task_id
+             WHERE a.org_id = $1 AND a.user_id = $2 AND t.org_id = $1
+               AND (t.start_date IS NOT NULL OR t.due_date IS NOT NULL)
+               AND (COALESCE(t.due_date, t.start_date) >= $3 OR COALESCE(t.start_date, t.due_date) >= $3)
+               AND (COALESCE(t.start_date, t.due_date) <= $4 OR COALESCE(t.due_date, t.start_date) <= $4)
+             ORDER BY 1, 2 LIMIT 2000",
+            &[org.into(), user.into(), from.into(), to.into()],
+        )
+        .await?;
+    Ok(runs
+        .into_iter()
+        .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+        .filter(|(a, b)| b.as_str() >= from && a.as_str() <= to)
+        .collect())
 }
 
 /// A shot, task or asset as the parties of a work order read it: what it is, where it sits,

@@ -396,8 +396,10 @@ struct MilestoneRow {
     days_to_payment: String,
     /// The vendor may hand it in (again).
     deliverable: bool,
-    /// The production may accept it or send it back.
+    /// The production may send it back.
     reviewable: bool,
+    /// The production may accept it (pay it): reviewable, and no dispute stands.
+    acceptable: bool,
 }
 
 /// What the order page's forms held, to show again.
@@ -569,7 +571,13 @@ async fn order_page(
     let paid = sum(&|s| s == MilestoneState::Accepted);
     let refunded = sum(&|s| s == MilestoneState::Refunded);
     let work = if o.own || (vendor && running) {
-        t.order_work(order_id).await?.iter().map(work_row).collect()
+        // An award that ended since the order was read shows no work, not an error.
+        t.order_work(order_id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(work_row)
+            .collect()
     } else {
         Vec::new()
     };
@@ -650,7 +658,9 @@ async fn order_page(
                         MilestoneState::Held | MilestoneState::ChangesRequested
                     ),
                 // Nothing is paid while a dispute stands.
-                reviewable: running && m.state == MilestoneState::Delivered && o.dispute.is_none(),
+                reviewable: running && m.state == MilestoneState::Delivered,
+                // Nothing is paid while a dispute stands.
+                acceptable: running && m.state == MilestoneState::Delivered && o.dispute.is_none(),
             })
             .collect(),
         held: amount(&cur, held),
