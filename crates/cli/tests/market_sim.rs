@@ -25,25 +25,6 @@ use serde_json::{Value, json};
 mod common;
 use common::*;
 
-/// splitmix64: small, fast and the same everywhere, so a seed replays its choices.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
 const BUYERS: usize = 8;
 const BUYER_OPS: usize = 400;
 const OPERATOR_OPS: usize = 600;

@@ -27,22 +27,6 @@ const CRASHES: usize = 20;
 /// The production's wallet at the start, in fen: enough for every order at once.
 const START: i64 = 10_000_000_00;
 
-/// splitmix64: a seed replays its choices.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[derive(Clone)]
 struct Server {
     http: reqwest::Client,

@@ -213,3 +213,25 @@ pub fn ffmpeg_clip(path: &Path, size: &str, seconds: &str, extra: &[&str]) {
         .expect("ffmpeg is installed (scripts/test installs it)");
     assert!(made.success(), "ffmpeg made the clip");
 }
+
+/// splitmix64: small, fast and the same everywhere, so a seed replays its choices (the
+/// simulations' random schedules).
+#[allow(dead_code)] // Only the simulations draw.
+pub struct Rng(pub u64);
+
+#[allow(dead_code)]
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}

@@ -1249,46 +1249,13 @@ impl Tenant<'_> {
                     }
                     let actor = Actor::of(&scope);
                     let now = Millis(now_ms());
-                    let mut recorded = Vec::new();
-                    let open: Vec<Milestone> = tx
-                        .query(
-                            &format!(
-                                "SELECT {MILESTONE_COLS} FROM work_order_milestones WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded') ORDER BY position"
-                            ),
-                            &[org.into(), order_id.into()],
-                        )
-                        .await?;
-                    // Work handed in is reviewed (accepted or sent back) before the order is
-                    // called off: a cancellation never takes back a delivery unseen.
-                    if open.iter().any(|m| m.state == MilestoneState::Delivered) {
-                        return Err(OrdersRule::AwaitingReview.into());
-                    }
-                    if !open.is_empty() {
-                        let operator = operator_of(tx).await?;
-                        let batch = open
-                            .iter()
-                            .map(|m| TransferInput {
-                                kind: Some(Kind::Void),
-                                pending_id: Some(m.transfer_id),
-                                description: format!("Work order «{}» · {} refunded", o.title, m.title),
-                                ..TransferInput::default()
-                            })
-                            .collect();
-                        let (_, changes) =
-                            apply_batch(tx, operator, batch, Some(scope.user_id)).await?;
-                        recorded.extend(changes);
-                        tx.execute(
-                            "UPDATE work_order_milestones SET state = 'refunded', refunded_at = $3 WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded')",
-                            &[org.into(), order_id.into(), now.into()],
-                        )
-                        .await?;
-                    }
+                    let (refunded, mut recorded) =
+                        close_open(tx, &o, Kind::Void, scope.user_id, now, true).await?;
                     tx.execute(
                         "UPDATE work_orders SET state = 'cancelled', version = version + 1, updated_at = $3 WHERE org_id = $1 AND id = $2",
                         &[org.into(), order_id.into(), now.into()],
                     )
                     .await?;
-                    let refunded: i64 = open.iter().map(|m| m.amount).sum();
                     let after = serde_json::json!({ "state": "cancelled", "refunded": refunded });
                     recorded.push(
                         Change::new(Some(org), "work_order.cancelled", "work_order", order_id)
@@ -1517,46 +1484,14 @@ impl Tenant<'_> {
                     let Some(vendor) = o.vendor_org_id.filter(|_| o.dispute.is_some()) else {
                         return Err(OrdersRule::NoDispute.into());
                     };
-                    let open: Vec<Milestone> = tx
-                        .query(
-                            &format!(
-                                "SELECT {MILESTONE_COLS} FROM work_order_milestones WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded') ORDER BY position"
-                            ),
-                            &[o.org_id.into(), order_id.into()],
-                        )
-                        .await?;
                     let operator = operator_of(tx).await?;
-                    let (kind, state, order_state, word) = match r.outcome {
-                        Outcome::Release => (Kind::Post, "accepted", OrderState::Completed, "paid by ruling"),
-                        Outcome::Refund => (Kind::Void, "refunded", OrderState::Cancelled, "refunded by ruling"),
+                    let (kind, order_state) = match r.outcome {
+                        Outcome::Release => (Kind::Post, OrderState::Completed),
+                        Outcome::Refund => (Kind::Void, OrderState::Cancelled),
                     };
-                    let mut recorded = Vec::new();
-                    if !open.is_empty() {
-                        let batch = open
-                            .iter()
-                            .map(|m| TransferInput {
-                                kind: Some(kind),
-                                pending_id: Some(m.transfer_id),
-                                description: format!("Work order «{}» · {} {word}", o.title, m.title),
-                                ..TransferInput::default()
-                            })
-                            .collect();
-                        let (_, changes) = apply_batch(tx, operator, batch, Some(scope.user_id)).await?;
-                        recorded.extend(changes);
-                    }
                     let now = Millis(now_ms());
-                    let stamp = if r.outcome == Outcome::Release {
-                        "accepted_at = $4, paid_at = $4"
-                    } else {
-                        "refunded_at = $4"
-                    };
-                    tx.execute(
-                        &format!(
-                            "UPDATE work_order_milestones SET state = $3, {stamp} WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded')"
-                        ),
-                        &[o.org_id.into(), order_id.into(), state.into(), now.into()],
-                    )
-                    .await?;
+                    let (amount, mut recorded) =
+                        close_open(tx, &o, kind, scope.user_id, now, false).await?;
                     tx.execute(
                         "UPDATE work_orders SET state = $3, disputed_by = NULL, dispute = NULL, disputed_at = NULL, ruling = $5, ruling_note = $6, ruled_at = $4, version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2",
                         &[
@@ -1569,7 +1504,6 @@ impl Tenant<'_> {
                         ],
                     )
                     .await?;
-                    let amount: i64 = open.iter().map(|m| m.amount).sum();
                     let (released, refunded) = match r.outcome {
                         Outcome::Release => (amount, 0),
                         Outcome::Refund => (0, amount),
@@ -1643,6 +1577,58 @@ pub(crate) async fn holds_milestone(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid) -
         )
         .await?;
     Ok(found.is_some())
+}
+
+/// Inside a platform write: every milestone of `o` still open closed at once, paid (`Post`)
+/// or given back (`Void`), its transfer and its row together. `reviewed`: a delivery waiting
+/// for its review refuses it (a cancellation never takes back work unseen; a ruling decides on
+/// it). Answers what was moved and the transfers' changes to record.
+async fn close_open(
+    tx: &mut WriteTx<'_>,
+    o: &WorkOrder,
+    kind: Kind,
+    by: Uuid,
+    now: Millis,
+    reviewed: bool,
+) -> Result<(i64, Vec<Change>)> {
+    let open: Vec<Milestone> = tx
+        .query(
+            &format!(
+                "SELECT {MILESTONE_COLS} FROM work_order_milestones WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded') ORDER BY position"
+            ),
+            &[o.org_id.into(), o.id.into()],
+        )
+        .await?;
+    if reviewed && open.iter().any(|m| m.state == MilestoneState::Delivered) {
+        return Err(OrdersRule::AwaitingReview.into());
+    }
+    if open.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let operator = operator_of(tx).await?;
+    let (word, state, stamp) = if kind == Kind::Post {
+        ("paid", "accepted", "accepted_at = $4, paid_at = $4")
+    } else {
+        ("refunded", "refunded", "refunded_at = $4")
+    };
+    let batch = open
+        .iter()
+        .map(|m| TransferInput {
+            kind: Some(kind),
+            pending_id: Some(m.transfer_id),
+            description: format!("Work order «{}» · {} {word}", o.title, m.title),
+            ..TransferInput::default()
+        })
+        .collect();
+    let (_, changes) = apply_batch(tx, operator, batch, Some(by)).await?;
+    tx.execute(
+        &format!(
+            "UPDATE work_order_milestones SET state = $3, {stamp} WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded')"
+        ),
+        &[o.org_id.into(), o.id.into(), state.into(), now.into()],
+    )
+    .await?;
+    Ok((open.iter().map(|m| m.amount).sum(), changes))
 }
 
 /// A step on a milestone.
