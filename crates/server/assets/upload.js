@@ -53,11 +53,9 @@ async function start(file) {
       return { url, offset: Number(r.headers.get("upload-offset")) };
     }
   }
-  const meta = [
-    `filename ${b64(file.name)}`,
-    `project ${b64(data.project)}`,
-    `modified ${b64(String(file.lastModified))}`,
-  ];
+  const meta = [`filename ${b64(file.name)}`, `modified ${b64(String(file.lastModified))}`];
+  // A page of no project (a work order's hand-in) uploads to the organisation's files.
+  if (data.project) meta.push(`project ${b64(data.project)}`);
   if (file.type) meta.push(`filetype ${b64(file.type)}`);
   const r = await tusRequest("POST", "/files", {
     "upload-length": String(file.size),

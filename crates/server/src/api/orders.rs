@@ -5,13 +5,14 @@
 
 use axum::Json;
 use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::orders::{
-    Bid, DisputedOrder, NewAward, NewBid, NewWorkOrder, Publish, Ruled, Ruling, Side, StepNote,
-    WorkOrder,
+    AssignedWork, Bid, DisputedOrder, HandIn, NewAward, NewBid, NewWorkNote, NewWorkOrder, Publish,
+    Ruled, Ruling, SetArtists, Side, StepNote, WorkArtist, WorkDetail, WorkNote, WorkOrder,
+    WorkVersion,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::api::Items;
+use crate::api::media::blob_answer;
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, Q, etag, list_query};
@@ -39,12 +41,20 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(accept))
         .routes(routes!(request_changes))
         .routes(routes!(order_work))
+        .routes(routes!(work_item))
+        .routes(routes!(work_note))
+        .routes(routes!(hand_in))
+        .routes(routes!(set_artists))
+        .routes(routes!(assigned_work))
+        .routes(routes!(work_media_content))
+        .routes(routes!(work_media_proxy))
         .routes(routes!(disputes))
         .routes(routes!(rule))
 }
 
-/// The order's shots, tasks and assets with their frames and where they stand: for the
-/// production, and for the vendor while the work is awarded to it.
+/// The order's shots, assets and tasks (the tasks of its shots and assets too), with their
+/// frames and where they stand: for the production; for the vendor while the work is awarded
+/// to it, its artists seeing the tasks they are on.
 #[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/work", tag = "orders", params(("order_id" = Uuid, Path)),
     responses((status = 200, body = Items<mstation_store::tracking::WorkItem>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn order_work(
@@ -55,10 +65,169 @@ async fn order_work(
     Ok(Json(Items {
         items: state
             .store
-            .tenant(m.may(Permission::ReadWorkOrders)?)
+            .tenant(m.may(Permission::ReadOrg)?)
             .order_work(order_id)
             .await?,
     }))
+}
+
+/// One shot, task or asset of the order's work with what both sides share of it: a shot's or
+/// asset's tasks, a task's versions with their files and the vendor's artists on it, the
+/// notes.
+#[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/work/{item_id}", tag = "orders",
+    params(("order_id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = WorkDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn work_item(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, item_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<WorkDetail>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ReadOrg)?)
+            .work_item(order_id, item_id)
+            .await?,
+    ))
+}
+
+/// A note on one of the order's shots, tasks or assets (or on a version of one of its tasks),
+/// by either side.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/work/{item_id}/notes", tag = "orders", request_body = NewWorkNote,
+    params(("order_id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 201, body = WorkNote), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn work_note(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, item_id)): Path<(Uuid, Uuid)>,
+    Body(input): Body<NewWorkNote>,
+) -> ApiResult<Response> {
+    let note = state
+        .store
+        .tenant(m.may(Permission::Review)?)
+        .add_work_note(order_id, item_id, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(note)).into_response())
+}
+
+/// The vendor hands in its work on one of the order's tasks: the task's next version, made of
+/// the vendor's own files, which become files of the production's.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/work/{item_id}/versions", tag = "orders", request_body = HandIn,
+    params(("order_id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 201, body = WorkVersion), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn hand_in(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, item_id)): Path<(Uuid, Uuid)>,
+    Body(input): Body<HandIn>,
+) -> ApiResult<Response> {
+    let v = state
+        .store
+        .tenant(m.may(Permission::WriteProduction)?)
+        .hand_in(order_id, item_id, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// The vendor's artists on one of the order's tasks, replacing those there were: each of them
+/// then reads that task and hands in its versions.
+#[utoipa::path(put, path = "/api/v1/work-orders/{order_id}/work/{item_id}/artists", tag = "orders", request_body = SetArtists,
+    params(("order_id" = Uuid, Path), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = Items<WorkArtist>), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn set_artists(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, item_id)): Path<(Uuid, Uuid)>,
+    Body(input): Body<SetArtists>,
+) -> ApiResult<Json<Items<WorkArtist>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::PlanProduction)?)
+            .set_work_artists(order_id, item_id, input)
+            .await?,
+    }))
+}
+
+/// The tasks of awarded orders the caller is one of the vendor's artists on, soonest due first.
+#[utoipa::path(get, path = "/api/v1/work-orders/assigned", tag = "orders",
+    responses((status = 200, body = Items<AssignedWork>), (status = 403, body = Problem)))]
+async fn assigned_work(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<AssignedWork>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadOrg)?)
+            .assigned_work()
+            .await?,
+    }))
+}
+
+/// The bytes of a file of a version of one of the order's tasks, as a download (a `Range` of
+/// them when asked), for those who read that task.
+#[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/media/{media_id}/content", tag = "orders",
+    params(("order_id" = Uuid, Path), ("media_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The range asked for"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn work_media_content(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, media_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let file = state
+        .store
+        .tenant(m.may(Permission::ReadOrg)?)
+        .work_media(order_id, media_id)
+        .await?;
+    let kind = file
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    blob_answer(
+        &state,
+        &file.hash,
+        file.size,
+        kind,
+        Some(&file.name),
+        &headers,
+    )
+    .await
+}
+
+/// The browser proxy (H.264 in MP4, seekable) of a file of a version of one of the order's
+/// tasks, for those who read that task.
+#[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/media/{media_id}/proxy", tag = "orders",
+    params(("order_id" = Uuid, Path), ("media_id" = Uuid, Path)),
+    responses((status = 200, content_type = "video/mp4", body = Vec<u8>),
+        (status = 206, description = "The range asked for"), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No such file, or no proxy yet")))]
+async fn work_media_proxy(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, media_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let file = state
+        .store
+        .tenant(m.may(Permission::ReadOrg)?)
+        .work_media(order_id, media_id)
+        .await?;
+    let missing = || {
+        crate::error::ApiError::from(mstation_store::StoreError::NotFound {
+            entity: "media file",
+        })
+    };
+    let hash = file.proxy_hash.ok_or_else(missing)?;
+    let size = state
+        .store
+        .platform()
+        .blob_size(&hash)
+        .await?
+        .ok_or_else(missing)?;
+    blob_answer(&state, &hash, size, "video/mp4", None, &headers).await
 }
 
 /// Every order under dispute on the platform, oldest first: for the platform operator's

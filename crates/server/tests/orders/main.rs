@@ -12,6 +12,8 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
+mod work;
+
 /// What the platform's wallet of `t` holds in CNY: (posted, available).
 async fn wallet(srv: &Srv, t: &Tenant) -> (i64, i64) {
     let (s, v) = srv.get(&t.token, "/api/v1/market/wallets").await;

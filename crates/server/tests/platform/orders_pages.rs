@@ -130,6 +130,42 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         assert!(page.contains("data-testid=\"work\"") && page.contains("Harbour crane") && page.contains("(48 frames)"), "{page}");
         assert!(page.contains("data-testid=\"held\">40,000.00 CNY"), "{page}");
 
+        // The shot's task: the vendor puts its owner on it, hands in a version of a file of
+        // its own, and notes it; the production reads both on the same page.
+        let (_, types) = srv.get(&prod.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let (s, made) = srv
+            .post(&prod.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shot, "task_type_id": types["items"][0]["id"]}]}))
+            .await;
+        assert_eq!(s, 201, "{made}");
+        let task = id(&made["items"][0]);
+        let item = format!("{path}/work/{task}");
+        let (_, page) = seller.get(&path).await;
+        assert!(page.contains(&format!("href=\"{item}\"")), "the work links to its page: {page}");
+        let (s, page) = seller.get(&item).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("data-testid=\"hand-in\"") && page.contains("data-testid=\"upload-zone\"") && page.contains("data-testid=\"artists-form\""), "{page}");
+        let (s, _) = seller.post(&format!("{item}/artists"), &[("user_id", &vendor.owner.id.to_string())]).await;
+        assert_eq!(s, 303);
+        let file = srv.upload(&vendor.token, "SQ010_0010_comp_v001.mov", b"comp".to_vec()).await;
+        let (s, _) = seller.post(&format!("{item}/hand-in"), &[("comment", "First comp"), ("media", file.as_str())]).await;
+        assert_eq!(s, 303);
+        let (s, page) = seller.post(&format!("{item}/note"), &[("body", "Edge fixed"), ("frame", "twelve")]).await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("Edge fixed"), "what was typed stays: {page}");
+        let (s, _) = seller.post(&format!("{item}/note"), &[("body", "Edge fixed"), ("frame", "12")]).await;
+        assert_eq!(s, 303);
+        for (who, b) in [("production", &producer), ("vendor", &seller)] {
+            let (s, page) = b.get(&item).await;
+            assert_eq!(s, 200, "{who}: {page}");
+            assert!(page.contains("v001") && page.contains("First comp") && page.contains("SQ010_0010_comp_v001.mov") && page.contains("Edge fixed") && page.contains("frame 12"), "{who}: {page}");
+            assert!(page.contains(&vendor.owner.display_name), "{who}: the vendor's artist is named: {page}");
+        }
+        // The vendor's artist finds the task among its own.
+        let (_, mine) = seller.get("/app/my-tasks").await;
+        assert!(mine.contains("data-testid=\"order-work\"") && mine.contains(&format!("href=\"{item}\"")) && mine.contains("Bravo Films · Harbour extension"), "{mine}");
+        let (_, page) = producer.get(&item).await;
+        assert!(!page.contains("data-testid=\"hand-in\"") && !page.contains("data-testid=\"artists-form\""), "handing in is the vendor's: {page}");
+
         // The vendor delivers the first; the production accepts it: both see it paid.
         let (_, o) = srv.get(&vendor.token, &format!("/api/v1/work-orders/{oid}")).await;
         let m1 = o["milestones"][0]["id"].as_str().unwrap().to_string();
@@ -151,7 +187,7 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         // In Chinese, both sides, with no English of the block left.
         let english = order_texts();
         assert!(english.len() > 40, "{english:?}");
-        for (b, pages) in [(&producer, vec![path.clone(), "/app/work-orders".into(), format!("/app/work-orders/new?project={pid}")]), (&seller, vec![path.clone(), "/app/work-orders?side=awarded".into()])] {
+        for (b, pages) in [(&producer, vec![path.clone(), "/app/work-orders".into(), format!("/app/work-orders/new?project={pid}")]), (&seller, vec![path.clone(), "/app/work-orders?side=awarded".into(), format!("{path}/work/{task}"), "/app/my-tasks".into()])] {
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
             assert_eq!(s, 303);
             for p in pages {

@@ -235,6 +235,26 @@ const PAGES: &[Page] = &[
     ),
     post("/app/work-orders/{order_id}/cancel", PRODUCERS, &[]),
     post("/app/work-orders/{order_id}/delete", PRODUCERS, &[]),
+    // The work an award shares: its page for those who read work orders (a vendor's artist on
+    // the task too, which this walk of the production's members does not meet); notes by
+    // reviewers, versions by makers, artists put on by planners: the production's steps the
+    // vendor's to take are refused by a rule of the order.
+    get("/app/work-orders/{order_id}/work/{item_id}", ORDER_READERS),
+    post(
+        "/app/work-orders/{order_id}/work/{item_id}/note",
+        REVIEWERS,
+        &[("body", "Note of the {role}")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/work/{item_id}/hand-in",
+        MAKERS,
+        &[],
+    ),
+    post(
+        "/app/work-orders/{order_id}/work/{item_id}/artists",
+        PLANNERS,
+        &[],
+    ),
     get("/app/webhooks", ADMINS),
     // The market: everyone browses; a licence's users download, its buyers buy and refund;
     // sellers list, offer and publish.

@@ -135,6 +135,20 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // organisation by the store).
         ("GET", "/api/v1/work-orders/disputes") => LEDGER_READERS,
         ("POST", "/api/v1/work-orders/{order_id}/ruling") => LEDGER_KEEPERS,
+        // The work an award shares: every member may ask (the store shows a vendor's artist
+        // the tasks it is on and nothing else); notes by reviewers, versions by makers, the
+        // vendor's artists put on tasks by its planners.
+        (
+            "GET",
+            "/api/v1/work-orders/assigned"
+            | "/api/v1/work-orders/{order_id}/work"
+            | "/api/v1/work-orders/{order_id}/work/{item_id}"
+            | "/api/v1/work-orders/{order_id}/media/{media_id}/content"
+            | "/api/v1/work-orders/{order_id}/media/{media_id}/proxy",
+        ) => EVERYONE,
+        ("POST", "/api/v1/work-orders/{order_id}/work/{item_id}/notes") => REVIEWERS,
+        ("POST", "/api/v1/work-orders/{order_id}/work/{item_id}/versions") => MAKERS,
+        ("PUT", "/api/v1/work-orders/{order_id}/work/{item_id}/artists") => PLANNERS,
         ("GET", p) if p.starts_with("/api/v1/work-orders") => ORDER_READERS,
         (_, p) if p.starts_with("/api/v1/work-orders") => PRODUCERS,
         // A member's own cart: those who buy for the organisation.

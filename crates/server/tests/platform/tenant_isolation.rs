@@ -347,6 +347,15 @@ pub(crate) async fn one_of_everything(
     assert_eq!(r.status(), 201);
     let (_, media) = srv.get(&a.token, "/api/v1/media").await;
     let clip_id = media["items"][0]["id"].as_str().unwrap().to_string();
+    // The clip is the task's second version: the order's work shows it, through the order.
+    let (s, v2) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/tasks/{task_id}/versions"),
+            json!({"comment": "alpha v2", "media": [clip_id]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v2}");
     for _ in 0..300 {
         let (_, f) = srv.get(&a.token, &format!("/api/v1/media/{clip_id}")).await;
         if !f["poster_hash"].is_null() {
@@ -591,6 +600,8 @@ pub(crate) async fn one_of_everything(
         ("project_id", project_id),
         ("sequence_id", sequence_id),
         ("shot_id", shot_id),
+        // The order's work: the task, on the shot the order is for.
+        ("item_id", task_id.clone()),
         ("task_id", task_id),
         ("asset_id", asset_id),
         ("episode_id", episode_id),
@@ -734,7 +745,7 @@ async fn org_b_never_reaches_org_a() {
             .unwrap();
         assert_eq!((r.status().as_u16(), r.headers()["upload-offset"].to_str().unwrap()), (200, "5"), "A's upload is as A left it");
         let (_, v) = srv.get(&a.token, &format!("/api/v1/tasks/{}/versions", fixtures["task_id"])).await;
-        assert_eq!(v["total"], 1, "B added no version to A's task");
+        assert_eq!(v["total"], 2, "B added no version to A's task");
         // A bulk change naming org A's task changes nothing and says it does not exist.
         let (s, _) = srv.post(&b.token, "/api/v1/tasks/bulk-update", json!({"updates": [{"id": fixtures["task_id"], "priority": 9}]})).await;
         assert_eq!(s, 404);
@@ -752,6 +763,146 @@ async fn org_b_never_reaches_org_a() {
         // The grantee sees the grant it received; that is what a grant is for.
         let (s, _) = srv.get(&c.token, &format!("/api/v1/grants/{}", fixtures["grant_id"])).await;
         assert_eq!(s, 200);
+    })
+    .await;
+}
+
+/// The vendor case of the walk: C, awarded A's order on one shot, walks every endpoint with A's
+/// ids. It reaches the order and its work (the shot, its task, their notes and versions) and
+/// the grant A gave it; everything else of A's is not there. Once the award ends, the work is
+/// not there either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_reaches_only_its_awarded_work_and_nothing_once_it_ends() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha Pictures", "alpha-pictures").await;
+        let c = srv.tenant("Charlie VFX", "charlie-vfx").await;
+        let f = one_of_everything(&srv, &a, &c).await;
+        // What the award shares with C, and what it never does.
+        let shared = [
+            "order_id",
+            "bid_id",
+            "milestone_id",
+            "shot_id",
+            "task_id",
+            "item_id",
+            "version_id",
+            "note_id",
+            "media_id",
+            "grant_id",
+        ];
+        let never: Vec<String> = f
+            .iter()
+            .filter(|(k, _)| !shared.contains(k))
+            .map(|(_, v)| v.clone())
+            .chain([a.owner.id.to_string(), "Alpha Feature".into()])
+            .collect();
+        let doc: Value = srv
+            .http
+            .get(format!("{}/api/openapi.json", srv.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (mut reached, mut refused) = (0, 0);
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                if !template.contains('{')
+                    || template.starts_with("/api/v1/agent/")
+                    || template.starts_with("/api/v1/market/store/{listing_id}")
+                {
+                    continue;
+                }
+                let mut path = template.clone();
+                for (name, id) in &f {
+                    path = path.replace(&format!("{{{name}}}"), id);
+                }
+                // The grant A gave C names the project it is for: C reads it, and nothing of
+                // the project through it.
+                if template == "/api/v1/grants/{grant_id}" {
+                    let (s, v) = srv.get(&c.token, &path).await;
+                    assert_eq!(s, 200, "{v}");
+                    continue;
+                }
+                if template.starts_with("/api/v1/work-orders/{order_id}") {
+                    // What the award shares, read (its steps are the orders tests' to take).
+                    if method == Method::GET && template.contains("/media/") {
+                        let r = srv.call(&c.token, Method::GET, &path, None).await;
+                        assert_eq!(r.status().as_u16(), 200, "GET {path} as the vendor");
+                        reached += 1;
+                    } else if method == Method::GET {
+                        let (s, v) = srv.get(&c.token, &path).await;
+                        assert!(s == 200, "GET {path} as the vendor gave {s}: {v}");
+                        let text = v.to_string();
+                        for secret in &never {
+                            assert!(
+                                !text.contains(secret.as_str()),
+                                "GET {path} as the vendor shows {secret}: {text}"
+                            );
+                        }
+                        reached += 1;
+                    }
+                    continue;
+                }
+                let r = srv
+                    .call(&c.token, method.clone(), &path, body_for(&doc, op))
+                    .await;
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap();
+                assert_eq!(status, 404, "{method} {path} as the vendor: {text}");
+                for secret in f.values() {
+                    assert!(
+                        !text.contains(secret.as_str()),
+                        "{method} {path} leaked {secret}"
+                    );
+                }
+                refused += 1;
+            }
+        }
+        assert!(
+            reached >= 6 && refused >= 100,
+            "reached {reached}, refused {refused}"
+        );
+        // Its work, once the award ends: nothing.
+        let order = &f["order_id"];
+        let (s, v) = srv
+            .post(
+                &a.token,
+                &format!("/api/v1/work-orders/{order}/cancel"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        for path in [
+            format!("/api/v1/work-orders/{order}/work"),
+            format!("/api/v1/work-orders/{order}/work/{}", f["item_id"]),
+            format!("/api/v1/work-orders/{order}/work/{}", f["shot_id"]),
+            format!(
+                "/api/v1/work-orders/{order}/media/{}/content",
+                f["media_id"]
+            ),
+        ] {
+            let (s, v) = srv.get(&c.token, &path).await;
+            assert_eq!(s, 404, "{path} after the award: {v}");
+        }
+        for (method, tail, body) in [
+            (Method::POST, "notes", json!({"body": "late"})),
+            (Method::POST, "versions", json!({})),
+            (Method::PUT, "artists", json!({"user_ids": []})),
+        ] {
+            let path = format!("/api/v1/work-orders/{order}/work/{}/{tail}", f["item_id"]);
+            let r = srv.call(&c.token, method.clone(), &path, Some(body)).await;
+            assert_eq!(r.status().as_u16(), 404, "{method} {path} after the award");
+        }
+        let (_, v) = srv
+            .get(
+                &a.token,
+                &format!("/api/v1/tasks/{}/versions", f["task_id"]),
+            )
+            .await;
+        assert_eq!(v["total"], 2, "the vendor added no version");
     })
     .await;
 }

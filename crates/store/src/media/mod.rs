@@ -1425,6 +1425,92 @@ pub(crate) async fn proxy_tx(
     share::fill_in_tx(tx, org_id, media_file_id, &d.proxy_hash).await
 }
 
+/// Inside a platform write: `from`'s file `id` becomes a file of `to` too (a vendor's work
+/// handed in to a production): a new row on the same blob, of `to`'s project `project`, with
+/// what was made of it already, counted against `to`'s quota. A probe is queued for the copy
+/// while its proxy is still to come. Not found unless the file is `from`'s.
+pub(crate) async fn copy_file_tx(
+    tx: &mut crate::WriteTx<'_>,
+    actor: &Actor,
+    from: Uuid,
+    id: Uuid,
+    to: Uuid,
+    project: Uuid,
+) -> Result<MediaFile> {
+    let text = format!("SELECT {FILE_COLS} FROM media_files WHERE org_id = $1 AND id = $2");
+    let mut file: MediaFile = tx
+        .query_opt(&text, &[from.into(), id.into()])
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "media file",
+        })?;
+    let text = format!("SELECT id FROM orgs WHERE id = $1{}", tx.lock_rows());
+    let _: Option<Uuid> = tx.scalar_opt(&text, &[to.into()]).await?;
+    let usage: Option<(i64, Option<i64>)> = tx.query_opt(USAGE, &[to.into()]).await?;
+    if let Some((used, Some(quota))) = usage
+        && used + file.size > quota
+    {
+        return Err(StoreError::Rule(crate::Rule::Media(
+            MediaRule::QuotaExceeded,
+        )));
+    }
+    let now = now_ms();
+    file.id = new_id();
+    file.project_id = Some(project);
+    file.created_by = actor.user_id.unwrap_or(file.created_by);
+    file.created_at = Millis(now);
+    file.ingest_id = None;
+    file.path = None;
+    let probe = file
+        .probe
+        .as_ref()
+        .map(|p| serde_json::to_string(p).unwrap_or_default());
+    tx.execute(
+        "INSERT INTO media_files (id, org_id, project_id, name, content_type, size, hash,
+         created_by, created_at, probe, probe_error, proxy_hash, poster_hash, sprite_hash,
+         waveform_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &[
+            file.id.into(),
+            to.into(),
+            file.project_id.into(),
+            (&file.name).into(),
+            file.content_type.clone().into(),
+            file.size.into(),
+            (&file.hash).into(),
+            file.created_by.into(),
+            now.into(),
+            probe.into(),
+            file.probe_error.clone().into(),
+            file.proxy_hash.clone().into(),
+            file.poster_hash.clone().into(),
+            file.sprite_hash.clone().into(),
+            file.waveform_hash.clone().into(),
+        ],
+    )
+    .await?;
+    tx.record(
+        actor,
+        Change::new(Some(to), "media.added", "media_file", file.id).after(&file),
+    )
+    .await?;
+    if file.proxy_hash.is_none() && file.probe_error.is_none() {
+        crate::jobs::insert_job(
+            tx,
+            &crate::jobs::NewJob {
+                org_id: Some(to),
+                kind: PROBE_JOB.into(),
+                payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
+                priority: 0,
+                max_attempts: 3,
+                run_after: None,
+            },
+        )
+        .await?;
+    }
+    Ok(file)
+}
+
 /// Makes the complete upload `u` (its bytes the blob `hash`) a file of the organisation, of the
 /// ingest `ingest` when given (keeping its path on the card): the row, `media.added`, and its
 /// probe job, read by ffprobe on the job queue once this commits.

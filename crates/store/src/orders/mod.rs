@@ -12,6 +12,12 @@
 //! `client_org_id`). A step one side takes on rows the other owns, or on the operator's books,
 //! is a platform write that checks first that the caller is that side.
 
+mod work;
+pub use work::{
+    AssignedWork, HandIn, NewWorkNote, SetArtists, WorkArtist, WorkAuthor, WorkDetail, WorkFile,
+    WorkNote, WorkSide, WorkVersion,
+};
+
 use mstation_core::ledger::{Currency, Kind, Purpose};
 use mstation_core::market::valid_date;
 use mstation_core::validate::{self, FieldError};
@@ -1533,35 +1539,6 @@ impl Tenant<'_> {
                 })
             })
             .await
-    }
-}
-
-impl Tenant<'_> {
-    /// The shots, tasks and assets of an order as its parties read them: the production's
-    /// always; the vendor's while the work is awarded to it, and nothing once the award has
-    /// ended. Anyone else, a bidder among them, does not find it.
-    pub async fn order_work(&self, order_id: Uuid) -> Result<Vec<crate::tracking::WorkItem>> {
-        let o = self.work_order(order_id).await?;
-        let vendor = o.vendor_org_id == Some(self.org_id()) && o.state == OrderState::Awarded;
-        if !o.own && !vendor {
-            return Err(StoreError::NotFound {
-                entity: "work_order",
-            });
-        }
-        let mut out = Vec::new();
-        for kind in ScopeKind::ALL {
-            let ids: Vec<Uuid> = o
-                .scope
-                .iter()
-                .filter(|s| s.kind == *kind)
-                .map(|s| s.id)
-                .collect();
-            out.extend(
-                crate::tracking::crew::work_items(&self.platform(), o.org_id, kind.as_str(), &ids)
-                    .await?,
-            );
-        }
-        Ok(out)
     }
 }
 

@@ -114,7 +114,7 @@ pub const MAX_PLAYLIST_ITEMS: usize = 1000;
 
 const PLAYLIST_COLS: &str = "p.id, p.org_id, p.project_id, p.name, p.created_by, p.created_at, p.updated_at, (SELECT COUNT(*) FROM playlist_items i WHERE i.playlist_id = p.id) AS item_count, p.version";
 
-const VERSION_COLS: &str =
+pub(crate) const VERSION_COLS: &str =
     "id, org_id, project_id, task_id, number, comment, author_id, created_at";
 
 /// Checks the shape of a playlist's items: not too many, each version once.
@@ -165,6 +165,92 @@ async fn write_items(
     Ok(())
 }
 
+/// Inside a write: `org`'s task `task_id` gets its next version by `author`, made of `org`'s
+/// files `media` in order (each of the task's project, or of none; checked by the caller for
+/// count and repeats). The task row is locked before the number is read, so concurrent writers
+/// take turns and the numbers have no gaps and no repeats. The caller records the change.
+pub(crate) async fn add_version_tx(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    task_id: Uuid,
+    author: Uuid,
+    comment: String,
+    media: &[Uuid],
+) -> Result<Version> {
+    let text = format!(
+        "SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2{}",
+        tx.lock_rows()
+    );
+    let project_id: Uuid = tx
+        .scalar_opt(&text, &[org.into(), task_id.into()])
+        .await?
+        .ok_or(StoreError::NotFound { entity: "task" })?;
+    let number: i64 = tx
+        .scalar(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM versions
+             WHERE org_id = $1 AND task_id = $2",
+            &[org.into(), task_id.into()],
+        )
+        .await?;
+    let v = Version {
+        id: new_id(),
+        org_id: org,
+        project_id,
+        task_id,
+        number,
+        comment,
+        author_id: author,
+        created_at: Millis(now_ms()),
+    };
+    let text =
+        format!("INSERT INTO versions ({VERSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    let args = [
+        v.id.into(),
+        v.org_id.into(),
+        v.project_id.into(),
+        v.task_id.into(),
+        v.number.into(),
+        (&v.comment).into(),
+        v.author_id.into(),
+        v.created_at.into(),
+    ];
+    tx.execute(&text, &args).await?;
+    for (position, file) in media.iter().enumerate() {
+        let project: Option<(Option<Uuid>,)> = tx
+            .query_opt(
+                "SELECT project_id FROM media_files WHERE org_id = $1 AND id = $2",
+                &[org.into(), (*file).into()],
+            )
+            .await?;
+        match project {
+            None => {
+                return Err(StoreError::NotFound {
+                    entity: "media file",
+                });
+            }
+            Some((Some(p),)) if p != project_id => {
+                return Err(StoreError::Invalid(FieldError::new(
+                    "media",
+                    "not_a_file_of_this_project",
+                )));
+            }
+            Some(_) => {}
+        }
+        tx.execute(
+            "INSERT INTO version_media (org_id, version_id, media_file_id, position)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                org.into(),
+                v.id.into(),
+                (*file).into(),
+                (position as i64).into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(v)
+}
+
 const ITEMS: &str = "SELECT i.version_id, v.task_id, v.number, v.comment FROM playlist_items i JOIN versions v ON v.id = i.version_id
      WHERE i.org_id = $1 AND i.playlist_id = $2 ORDER BY i.position";
 
@@ -198,78 +284,8 @@ impl Tenant<'_> {
         let scope = self.scope().clone();
         self.write(move |tx| {
             Box::pin(async move {
-                let text = format!(
-                    "SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2{}",
-                    tx.lock_rows()
-                );
-                let project_id: Uuid = tx
-                    .scalar_opt(&text, &[scope.org_id.into(), task_id.into()])
-                    .await?
-                    .ok_or(StoreError::NotFound { entity: "task" })?;
-                let number: i64 = tx
-                    .scalar(
-                        "SELECT COALESCE(MAX(number), 0) + 1 FROM versions
-                         WHERE org_id = $1 AND task_id = $2",
-                        &[scope.org_id.into(), task_id.into()],
-                    )
+                let v = add_version_tx(tx, scope.org_id, task_id, scope.user_id, comment, &media)
                     .await?;
-                let v = Version {
-                    id: new_id(),
-                    org_id: scope.org_id,
-                    project_id,
-                    task_id,
-                    number,
-                    comment,
-                    author_id: scope.user_id,
-                    created_at: Millis(now_ms()),
-                };
-                let text = format!(
-                    "INSERT INTO versions ({VERSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                );
-                let args = [
-                    v.id.into(),
-                    v.org_id.into(),
-                    v.project_id.into(),
-                    v.task_id.into(),
-                    v.number.into(),
-                    (&v.comment).into(),
-                    v.author_id.into(),
-                    v.created_at.into(),
-                ];
-                tx.execute(&text, &args).await?;
-                for (position, file) in media.iter().enumerate() {
-                    let project: Option<(Option<Uuid>,)> = tx
-                        .query_opt(
-                            "SELECT project_id FROM media_files WHERE org_id = $1 AND id = $2",
-                            &[scope.org_id.into(), (*file).into()],
-                        )
-                        .await?;
-                    match project {
-                        None => {
-                            return Err(StoreError::NotFound {
-                                entity: "media file",
-                            });
-                        }
-                        Some((Some(p),)) if p != project_id => {
-                            return Err(StoreError::Invalid(FieldError::new(
-                                "media",
-                                "not_a_file_of_this_project",
-                            )));
-                        }
-                        Some(_) => {}
-                    }
-                    tx.execute(
-                        "INSERT INTO version_media (org_id, version_id, media_file_id, position)
-                         VALUES ($1, $2, $3, $4)",
-                        &[
-                            scope.org_id.into(),
-                            v.id.into(),
-                            (*file).into(),
-                            (position as i64).into(),
-                        ],
-                    )
-                    .await?;
-                }
                 let mut after = serde_json::to_value(&v).unwrap_or_default();
                 after["media"] = serde_json::json!(media);
                 let change = Change::new(Some(scope.org_id), "version.created", "version", v.id);

@@ -223,37 +223,7 @@ async fn media_page(
         ),
         None => i18n::text_args("media-usage", &[("used", size_text(usage.used).into())]),
     };
-    let texts: serde_json::Map<String, serde_json::Value> = [
-        ("waiting", "media-upload-waiting"),
-        ("done", "media-upload-done"),
-        ("failed", "media-upload-failed"),
-        ("network", "media-upload-network"),
-        ("sealing", "media-card-sealing"),
-        ("history", "media-card-history"),
-        ("folder_only", "media-card-folder-only"),
-        ("has_history", "media-card-has-history"),
-    ]
-    .into_iter()
-    .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
-    .chain([
-        (
-            "rate".to_string(),
-            i18n::text_args("media-upload-rate", &[("rate", "{rate}".into())]).into(),
-        ),
-        (
-            "filed".to_string(),
-            i18n::text_args(
-                "media-card-filed",
-                &[("files", "{files}".into()), ("source", "{source}".into())],
-            )
-            .into(),
-        ),
-    ])
-    .collect();
-    // Inside a <script> element: nothing in it may close the element.
-    let data = serde_json::json!({"project": project_id, "csrf": cx.csrf, "texts": texts})
-        .to_string()
-        .replace('<', "\\u003c");
+    let data = upload_data(&cx.csrf, Some(project_id));
     html(MediaPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
@@ -351,6 +321,42 @@ fn about(f: &mstation_store::media::MediaFile) -> String {
         ));
     }
     parts.join(" · ")
+}
+
+/// The words and token the upload scripts (`upload.js`, `card.js`) read from a page, as the
+/// text of its `upload-data` element: files go to `project` when given.
+pub(crate) fn upload_data(csrf: &str, project: Option<Uuid>) -> String {
+    let texts: serde_json::Map<String, serde_json::Value> = [
+        ("waiting", "media-upload-waiting"),
+        ("done", "media-upload-done"),
+        ("failed", "media-upload-failed"),
+        ("network", "media-upload-network"),
+        ("sealing", "media-card-sealing"),
+        ("history", "media-card-history"),
+        ("folder_only", "media-card-folder-only"),
+        ("has_history", "media-card-has-history"),
+    ]
+    .into_iter()
+    .map(|(k, key)| (k.to_string(), i18n::text(key).into()))
+    .chain([
+        (
+            "rate".to_string(),
+            i18n::text_args("media-upload-rate", &[("rate", "{rate}".into())]).into(),
+        ),
+        (
+            "filed".to_string(),
+            i18n::text_args(
+                "media-card-filed",
+                &[("files", "{files}".into()), ("source", "{source}".into())],
+            )
+            .into(),
+        ),
+    ])
+    .collect();
+    // Inside a <script> element: nothing in it may close the element.
+    serde_json::json!({"project": project, "csrf": csrf, "texts": texts})
+        .to_string()
+        .replace('<', "\\u003c")
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ use crate::State;
 use crate::auth::MaybeSigned;
 use crate::i18n;
 
+mod work;
+
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/work-orders", get(list).post(create))
         .route("/app/work-orders/new", get(new_order))
@@ -56,6 +58,22 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             post(changes),
         )
         .route("/app/work-orders/{order_id}/delete", post(delete))
+        .route(
+            "/app/work-orders/{order_id}/work/{item_id}",
+            get(work::item),
+        )
+        .route(
+            "/app/work-orders/{order_id}/work/{item_id}/note",
+            post(work::note),
+        )
+        .route(
+            "/app/work-orders/{order_id}/work/{item_id}/hand-in",
+            post(work::hand_in),
+        )
+        .route(
+            "/app/work-orders/{order_id}/work/{item_id}/artists",
+            post(work::artists),
+        )
 }
 
 /// The currencies the new-order form offers first (any ISO 4217 code is taken).
@@ -480,6 +498,7 @@ fn status_named(name: &str) -> String {
 
 /// A shot, task or asset of the order as its page lists it.
 struct WorkRow {
+    id: String,
     kind: String,
     name: String,
     context: String,
@@ -490,6 +509,7 @@ struct WorkRow {
 
 fn work_row(w: &mstation_store::tracking::WorkItem) -> WorkRow {
     WorkRow {
+        id: w.id.to_string(),
         kind: i18n::text(&format!("orders-scope-{}", w.kind)),
         // A task is named by its type: a default step in the reader's words.
         name: if w.kind == "task" {

@@ -2747,6 +2747,9 @@ struct MyTasksPage {
     due: String,
     /// Whether any filter is on (an empty list then says so, rather than "nothing assigned").
     filtered: bool,
+    /// Tasks of other productions' work orders awarded to the organisation that the person is
+    /// on: (page, task, where, production · order, due).
+    order_work: Vec<(String, String, String, String, String)>,
 }
 
 async fn my_tasks(
@@ -2912,7 +2915,22 @@ async fn my_tasks(
             statuses.push((s.short_name.clone(), s.name.clone()));
         }
     }
+    let order_work = store
+        .assigned_work()
+        .await?
+        .into_iter()
+        .map(|w| {
+            (
+                format!("/app/work-orders/{}/work/{}", w.order_id, w.task.id),
+                step_named(&w.task.name),
+                w.task.context.clone(),
+                format!("{} · {}", w.client_name, w.order_title),
+                w.task.due_date.clone().unwrap_or(w.due_on),
+            )
+        })
+        .collect();
     let mut r = html(MyTasksPage {
+        order_work,
         tr: Tr::now(),
         nav: cx.nav("my-tasks"),
         flash,
