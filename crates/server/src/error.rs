@@ -284,7 +284,9 @@ impl Code {
                 | OrdersRule::BidChanged
                 | OrdersRule::AwaitingReview
                 | OrdersRule::OwnDispute
-                | OrdersRule::HeldByOrder => StatusCode::CONFLICT,
+                | OrdersRule::HeldByOrder
+                | OrdersRule::DeliveryVerifying
+                | OrdersRule::DeliveryFailed => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -20,8 +20,9 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const IDLE: Duration = Duration::from_millis(150);
 
 /// Job kinds this process can run.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     DELIVERY_JOB,
+    mstation_store::orders::VERIFY_JOB,
     mstation_store::media::PROBE_JOB,
     mstation_store::media::PROXY_JOB,
     mstation_store::media::CUTS_JOB,
@@ -446,6 +447,70 @@ async fn cuts(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     }
 }
 
+/// Verifies a work order's delivery: each delivered file's bytes read from the blob store and
+/// hashed in the formats its line of the ASC MHL manifest gives, then the verification
+/// recorded (a delivery verified already is left as it is).
+async fn verify_delivery(state: &State, job: &Job) -> Result<serde_json::Value, JobFailure> {
+    use mstation_core::media::mhl;
+    use mstation_store::orders::{FileOutcome, formats_needed, verify};
+    let p: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+    let id = p["delivery_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| JobFailure::Final("the job names no delivery".into()))?;
+    let platform = state.store.platform();
+    let Some(v) = platform
+        .delivery_to_verify(id)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?
+    else {
+        return Ok(serde_json::json!({"delivery_id": id, "verified_before": true}));
+    };
+    let mut hashes = Vec::new();
+    for (f, formats) in v.files.iter().zip(formats_needed(&v)) {
+        if formats.is_empty() {
+            hashes.push(Default::default());
+            continue;
+        }
+        let src = state
+            .blobs
+            .readable(&f.hash)
+            .await
+            .map_err(|e| JobFailure::Retry(e.to_string()))?;
+        if !src.path.exists() {
+            return Err(JobFailure::Retry(format!("the blob {} is missing", f.hash)));
+        }
+        let path = src.path.clone();
+        let h = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut hasher = mhl::Hasher::new(formats.iter().map(String::as_str));
+            let mut file = std::fs::File::open(&path)?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            Ok::<_, std::io::Error>(hasher.finish())
+        })
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+        drop(src);
+        hashes.push(h);
+    }
+    let files = verify(&v, &hashes);
+    let verified = files.iter().all(|f| f.outcome == FileOutcome::Match);
+    let count = files.len();
+    platform
+        .finish_verification(id, files)
+        .await
+        .map_err(|e| JobFailure::Retry(e.to_string()))?;
+    Ok(serde_json::json!({"delivery_id": id, "verified": verified, "files": count}))
+}
+
 /// Keeps a file a media job made as a blob: its hash.
 async fn keep_made(state: &State, path: std::path::PathBuf) -> Result<String, JobFailure> {
     let size = tokio::fs::metadata(&path)
@@ -687,6 +752,7 @@ enum Ran {
 async fn run(state: &State, job: &Job) -> Result<Ran, JobFailure> {
     match job.kind.as_str() {
         DELIVERY_JOB => deliver(state, job).await.map(Ran::Done),
+        mstation_store::orders::VERIFY_JOB => verify_delivery(state, job).await.map(Ran::Done),
         mstation_store::media::PROBE_JOB => probe(state, job).await,
         mstation_store::media::PROXY_JOB => proxy(state, job).await,
         mstation_store::media::CUTS_JOB => cuts(state, job).await,

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::orders::{
-    AssignedWork, Bid, DisputedOrder, HandIn, NewAward, NewBid, NewWorkNote, NewWorkOrder, Publish,
-    Ruled, Ruling, SetArtists, Side, StepNote, WorkArtist, WorkDetail, WorkNote, WorkOrder,
-    WorkVersion,
+    AssignedWork, Bid, DisputedOrder, HandIn, NewAward, NewBid, NewDelivery, NewWorkNote,
+    NewWorkOrder, Publish, Ruled, Ruling, SetArtists, Side, StepNote, WorkArtist, WorkDetail,
+    WorkNote, WorkOrder, WorkVersion,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -489,15 +489,17 @@ async fn withdraw_dispute(
     ))
 }
 
-/// The vendor awarded hands in a milestone's work.
-#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/milestones/{milestone_id}/deliver", tag = "orders", request_body = StepNote,
+/// The vendor awarded hands in a milestone's work: a note, the versions of the order's tasks
+/// it hands over, and their ASC MHL manifest, verified against the files on arrival (the
+/// milestone's `delivery.check`: `verifying`, then `verified` or `failed`).
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/milestones/{milestone_id}/deliver", tag = "orders", request_body = NewDelivery,
     params(("order_id" = Uuid, Path), ("milestone_id" = Uuid, Path)),
     responses((status = 200, body = WorkOrder), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn deliver(
     AxState(state): AxState<State>,
     m: Member,
     Path((order_id, milestone_id)): Path<(Uuid, Uuid)>,
-    Body(input): Body<StepNote>,
+    Body(input): Body<NewDelivery>,
 ) -> ApiResult<Json<WorkOrder>> {
     Ok(Json(
         state

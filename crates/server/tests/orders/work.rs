@@ -453,3 +453,266 @@ async fn the_vendor_works_inside_the_awarded_scope_and_nowhere_else() {
     })
     .await;
 }
+
+/// An ASC MHL generation of `files` (path, bytes), each hashed in `format`, as a vendor's tool
+/// writes it; `tamper` names a path whose hash is written wrong.
+fn manifest(files: &[(&str, &[u8])], format: &str, tamper: Option<&str>) -> String {
+    use mstation_core::media::mhl;
+    let g = mhl::Generation {
+        created: "2026-12-07T10:00:00+00:00".into(),
+        hostname: "harbour-io-01".into(),
+        tool: "ascmhl".into(),
+        tool_version: "1.2".into(),
+        files: files
+            .iter()
+            .map(|(path, bytes)| {
+                let mut h = mhl::Hasher::new([format]);
+                h.update(bytes);
+                let mut hashes = h.finish();
+                if tamper == Some(*path) {
+                    hashes.insert(format.into(), "0".repeat(hashes[format].len()));
+                }
+                mhl::FileHash {
+                    path: path.to_string(),
+                    size: bytes.len() as u64,
+                    modified: "2026-12-07T09:00:00+00:00".into(),
+                    hashes,
+                    action: "original".into(),
+                }
+            })
+            .collect(),
+        ..Default::default()
+    };
+    mhl::write_generation(&g, "2026-12-07T10:00:00.000000+00:00")
+}
+
+/// The order as `token` reads it once its first milestone's delivery is no longer verifying.
+async fn checked(srv: &Srv, token: &str, base: &str) -> Value {
+    for _ in 0..300 {
+        let (_, o) = srv.get(token, base).await;
+        if o["milestones"][0]["delivery"]["check"] != "verifying" {
+            return o;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the delivery was not verified in 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let prod = srv.tenant("Alpha Pictures", "alpha").await;
+        let vendor = srv.tenant("Harbour VFX", "harbour").await;
+        let (pid, shots, _asset) = production(&srv, &prod, "ALPHA").await;
+        credit(&srv, &op, &prod, "20000.00").await;
+        let t = tasks(&srv, &prod, &pid, &[&shots[0], &shots[1]]).await;
+        let (inside, outside) = (t[0].clone(), t[1].clone());
+        let (_, elsewhere) = srv
+            .post(
+                &prod.token,
+                &format!("/api/v1/tasks/{outside}/versions"),
+                json!({}),
+            )
+            .await;
+        let (_, o) = srv
+            .post(
+                &prod.token,
+                "/api/v1/work-orders",
+                json!({
+                "project_id": pid, "title": "SQ010 comp", "currency": "CNY",
+                "budget_min": 100_000, "budget_max": 500_000, "due_on": "2027-03-31",
+                "scope": [{"kind": "shot", "id": shots[0]}]}),
+            )
+            .await;
+        let base = format!("/api/v1/work-orders/{}", id(&o));
+        srv.post(
+            &prod.token,
+            &format!("{base}/publish"),
+            json!({"audience": "invited", "invite": [vendor.org.id]}),
+        )
+        .await;
+        let (_, bid) = srv
+            .post(
+                &vendor.token,
+                &format!("{base}/bids"),
+                json!({"price": 300_000, "days": 10}),
+            )
+            .await;
+        let (s, awarded) = srv
+            .post(
+                &prod.token,
+                &format!("{base}/award"),
+                json!({"bid_id": id(&bid), "price": 300_000}),
+            )
+            .await;
+        assert_eq!(s, 200, "{awarded}");
+        let m = milestone(&awarded, 0);
+        let deliver = format!("{base}/milestones/{m}/deliver");
+
+        // The vendor hands in a version of two files, then delivers it with their manifest.
+        let (a, b): (&[u8], &[u8]) = (b"comp frames", b"stems");
+        let fa = srv
+            .upload(&vendor.token, "SQ010_0010_comp_v001.mov", a.to_vec())
+            .await;
+        let fb = srv
+            .upload(&vendor.token, "SQ010_0010_stems.wav", b.to_vec())
+            .await;
+        let (s, v1) = srv
+            .post(
+                &vendor.token,
+                &format!("{base}/work/{inside}/versions"),
+                json!({"comment": "v001", "media": [fa, fb]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v1}");
+        // What a manifest must be, said by field.
+        for (body, field, reason) in [
+            (
+                json!({"versions": [id(&v1)], "manifest": "<hashlist"}),
+                "manifest",
+                "not_well_formed_xml",
+            ),
+            (
+                json!({"versions": [id(&v1)], "manifest": "<html></html>"}),
+                "manifest",
+                "not_an_mhl_manifest",
+            ),
+            (
+                json!({"manifest": manifest(&[("A.mov", a)], "xxh64", None)}),
+                "versions",
+                "manifest_without_versions",
+            ),
+            (
+                json!({"versions": [id(&elsewhere)]}),
+                "versions",
+                "not_a_version_of_this_work",
+            ),
+            (
+                json!({"versions": [id(&v1), id(&v1)]}),
+                "versions",
+                "duplicate_version",
+            ),
+        ] {
+            let (s, v) = srv.post(&vendor.token, &deliver, body).await;
+            assert_eq!(
+                (s, v["field"].as_str(), v["reason"].as_str()),
+                (422, Some(field), Some(reason)),
+                "{v}"
+            );
+        }
+        let (_, o) = srv.get(&prod.token, &base).await;
+        assert_eq!(
+            o["milestones"][0]["state"], "held",
+            "nothing was delivered: {o}"
+        );
+
+        // A manifest that lists the stems wrong and a file never delivered: it does not verify.
+        let bad = manifest(
+            &[
+                ("SQ010/SQ010_0010_comp_v001.mov", a),
+                ("SQ010/SQ010_0010_stems.wav", b),
+                ("SQ010/SQ010_0010_matte.exr", b"matte"),
+            ],
+            "xxh64",
+            Some("SQ010/SQ010_0010_stems.wav"),
+        );
+        let (s, v) = srv
+            .post(
+                &vendor.token,
+                &deliver,
+                json!({"note": "v001 with stems", "versions": [id(&v1)], "manifest": bad}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let o = checked(&srv, &prod.token, &base).await;
+        let d = &o["milestones"][0]["delivery"];
+        assert_eq!(d["check"], "failed", "{o}");
+        let outcomes: Vec<(&str, &str)> = d["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap(), f["outcome"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                ("SQ010/SQ010_0010_comp_v001.mov", "match"),
+                ("SQ010/SQ010_0010_stems.wav", "mismatch"),
+                ("SQ010/SQ010_0010_matte.exr", "missing"),
+            ],
+            "{d}"
+        );
+        assert_eq!(d["versions"][0]["number"], 1);
+        let (s, v) = srv
+            .post(
+                &prod.token,
+                &format!("{base}/milestones/{m}/accept"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("orders.delivery_failed")),
+            "{v}"
+        );
+        let (s, _) = srv
+            .post(
+                &prod.token,
+                &format!("{base}/milestones/{m}/changes"),
+                json!({"note": "The stems do not match their manifest"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+
+        // Delivered again with the manifest right (md5 this time): verified, accepted, paid.
+        let good = manifest(
+            &[
+                ("SQ010/SQ010_0010_comp_v001.mov", a),
+                ("SQ010/SQ010_0010_stems.wav", b),
+            ],
+            "md5",
+            None,
+        );
+        let (s, v) = srv
+            .post(
+                &vendor.token,
+                &deliver,
+                json!({"note": "v001, manifest fixed", "versions": [id(&v1)], "manifest": good}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let o = checked(&srv, &vendor.token, &base).await;
+        let d = &o["milestones"][0]["delivery"];
+        assert_eq!(d["check"], "verified", "{o}");
+        assert!(
+            d["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["outcome"] == "match" && f["format"] == "md5"),
+            "{d}"
+        );
+        let (s, o) = srv
+            .post(
+                &prod.token,
+                &format!("{base}/milestones/{m}/accept"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, o["milestones"][0]["state"].as_str()),
+            (200, Some("accepted")),
+            "{o}"
+        );
+        for t in [&prod, &vendor] {
+            let k = kinds(&srv, t).await;
+            assert!(
+                k.contains(&"delivery.failed".to_string())
+                    && k.contains(&"delivery.verified".to_string()),
+                "{k:?}"
+            );
+        }
+    })
+    .await;
+}

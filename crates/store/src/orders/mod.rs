@@ -12,7 +12,12 @@
 //! `client_org_id`). A step one side takes on rows the other owns, or on the operator's books,
 //! is a platform write that checks first that the caller is that side.
 
+mod deliveries;
 mod work;
+pub use deliveries::{
+    CheckedFile, DeliveredFile, DeliveredVersion, Delivery, DeliveryCheck, FileOutcome,
+    NewDelivery, ToVerify, VERIFY_JOB, formats_needed, pair_files, verify,
+};
 pub use work::{
     AssignedWork, HandIn, NewWorkNote, SetArtists, WorkArtist, WorkAuthor, WorkDetail, WorkFile,
     WorkNote, WorkSide, WorkVersion,
@@ -65,10 +70,14 @@ pub enum OrdersRule {
     OwnDispute,
     /// The pending transfer holds a work order's milestone: the order pays or refunds it.
     HeldByOrder,
+    /// The delivery's manifest is still being verified against its files.
+    DeliveryVerifying,
+    /// The delivery's files do not match its manifest: ask for changes instead.
+    DeliveryFailed,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 15] = [
+    pub const ALL: [OrdersRule; 17] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -84,6 +93,8 @@ impl OrdersRule {
         OrdersRule::OperatorOnly,
         OrdersRule::OwnDispute,
         OrdersRule::HeldByOrder,
+        OrdersRule::DeliveryVerifying,
+        OrdersRule::DeliveryFailed,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -103,6 +114,8 @@ impl OrdersRule {
             OrdersRule::OperatorOnly => "orders.operator_only",
             OrdersRule::OwnDispute => "orders.own_dispute",
             OrdersRule::HeldByOrder => "orders.held_by_order",
+            OrdersRule::DeliveryVerifying => "orders.delivery_verifying",
+            OrdersRule::DeliveryFailed => "orders.delivery_failed",
         }
     }
 }
@@ -250,6 +263,8 @@ pub struct Milestone {
     pub refunded_at: Option<Millis>,
     /// Whole days from acceptance to payment, once paid.
     pub days_to_payment: Option<i64>,
+    /// Its latest delivery, with the verification of its manifest.
+    pub delivery: Option<Delivery>,
 }
 
 const MILESTONE_COLS: &str = "id, position, title, amount, state, transfer_id, delivery_note, delivered_at, review_note, accepted_at, paid_at, refunded_at";
@@ -273,6 +288,7 @@ impl FromRow for Milestone {
             paid_at: r.get()?,
             refunded_at: r.get()?,
             days_to_payment: None,
+            delivery: None,
         };
         m.days_to_payment = match (m.accepted_at, m.paid_at) {
             (Some(a), Some(p)) => Some((p.0 - a.0).max(0) / 86_400_000),
@@ -709,6 +725,21 @@ impl Tenant<'_> {
                     &[org.into(), id.into()],
                 )
                 .await?;
+            let deliveries: Vec<Delivery> = self
+                .read(
+                    &format!(
+                        "SELECT {} FROM work_order_deliveries
+                         WHERE order_id = $2 AND (org_id = $1 OR vendor_org_id = $1) ORDER BY created_at, id",
+                        deliveries::DELIVERY_COLS
+                    ),
+                    &[org.into(), id.into()],
+                )
+                .await?;
+            for d in deliveries {
+                if let Some(m) = o.milestones.iter_mut().find(|m| m.id == d.milestone_id) {
+                    m.delivery = Some(d);
+                }
+            }
         }
         if o.own {
             o.invited = self
@@ -1092,17 +1123,32 @@ impl Tenant<'_> {
             .await
     }
 
-    /// The vendor awarded hands in a milestone's work (again, after changes were asked for).
+    /// The vendor awarded hands in a milestone's work (again, after changes were asked for):
+    /// a note, the versions of the order's tasks it hands over and their ASC MHL manifest,
+    /// which is verified against the files on arrival (`deliveries`).
     pub async fn deliver_milestone(
         &self,
         order_id: Uuid,
         milestone_id: Uuid,
-        note: StepNote,
+        d: NewDelivery,
     ) -> Result<WorkOrder> {
         self.work_order(order_id).await?;
-        let text = short_text("note", &note.note, 10_000)?;
-        self.milestone_step(order_id, milestone_id, Step::Deliver(text))
-            .await
+        let note = short_text("note", &d.note, 10_000)?;
+        let manifest = deliveries::checked(&d)?;
+        // The order's tasks, which the versions must be of: the step itself says why a
+        // caller who no longer reads them may not deliver.
+        let tasks = if d.versions.is_empty() {
+            Vec::new()
+        } else {
+            self.work_tasks(order_id).await.unwrap_or_default()
+        };
+        let step = Step::Deliver(DeliverStep {
+            note,
+            versions: d.versions,
+            manifest,
+            tasks,
+        });
+        self.milestone_step(order_id, milestone_id, step).await
     }
 
     /// The production accepts a delivered milestone: its amount is paid to the vendor.
@@ -1165,16 +1211,23 @@ impl Tenant<'_> {
                     let now = Millis(now_ms());
                     let mut recorded = Vec::new();
                     let (action, after) = match &step {
-                        Step::Deliver(text) => {
+                        Step::Deliver(d) => {
                             if m.state == MilestoneState::Delivered {
                                 return Err(OrdersRule::AwaitingReview.into());
                             }
                             tx.execute(
                                 "UPDATE work_order_milestones SET state = 'delivered', delivery_note = $3, delivered_at = $4 WHERE org_id = $1 AND id = $2",
-                                &[o.org_id.into(), milestone_id.into(), text.into(), now.into()],
+                                &[o.org_id.into(), milestone_id.into(), (&d.note).into(), now.into()],
                             )
                             .await?;
-                            ("milestone.delivered", serde_json::json!({ "state": "delivered", "note": text }))
+                            let delivery = deliveries::record(
+                                tx, &o, milestone_id, scope.user_id, &d.note, &d.versions, d.manifest.as_deref(), &d.tasks,
+                            )
+                            .await?;
+                            ("milestone.delivered", serde_json::json!({
+                                "state": "delivered", "note": d.note, "delivery_id": delivery.id,
+                                "versions": delivery.versions, "check": delivery.check,
+                            }))
                         }
                         Step::Changes(text) => {
                             if m.state != MilestoneState::Delivered {
@@ -1194,6 +1247,7 @@ impl Tenant<'_> {
                             if m.state != MilestoneState::Delivered {
                                 return Err(OrdersRule::NotDelivered.into());
                             }
+                            deliveries::accepted_check(tx, o.org_id, milestone_id).await?;
                             let operator = operator_of(tx).await?;
                             let post = TransferInput {
                                 kind: Some(Kind::Post),
@@ -1608,9 +1662,18 @@ async fn close_open(
     Ok((open.iter().map(|m| m.amount).sum(), changes))
 }
 
+/// A delivery's step: its note, the versions it hands over (each of one of `tasks`, the
+/// order's) and their manifest.
+struct DeliverStep {
+    note: String,
+    versions: Vec<Uuid>,
+    manifest: Option<String>,
+    tasks: Vec<Uuid>,
+}
+
 /// A step on a milestone.
 enum Step {
-    Deliver(String),
+    Deliver(DeliverStep),
     Accept,
     Changes(String),
 }

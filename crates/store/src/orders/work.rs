@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{OrderState, OrdersRule, ScopeKind, WorkOrder, party_order};
+use super::{DeliveredVersion, OrderState, OrdersRule, ScopeKind, WorkOrder, party_order};
 use crate::media::{FILE_COLS, MediaFile, copy_file_tx};
 use crate::tracking::WorkItem;
 use crate::tracking::crew::work_items;
@@ -361,6 +361,35 @@ impl Tenant<'_> {
             side,
             set,
         })
+    }
+
+    /// The versions of the order's tasks the caller reads, newest first (the last 200): those
+    /// a delivery may hand over.
+    pub async fn work_versions(&self, order_id: Uuid) -> Result<Vec<DeliveredVersion>> {
+        let a = self.work_access(order_id).await?;
+        if a.set.tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let text = format!(
+            "SELECT id, task_id, number FROM versions WHERE org_id = $1 AND task_id IN ({}) ORDER BY created_at DESC, id DESC LIMIT 200",
+            marks(2, a.set.tasks.len())
+        );
+        let mut args: Vec<Arg> = vec![a.order.org_id.into()];
+        args.extend(a.set.tasks.iter().map(|id| Arg::from(*id)));
+        let rows: Vec<(Uuid, Uuid, i64)> = self.platform().read(&text, &args).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, task_id, number)| DeliveredVersion {
+                id,
+                task_id,
+                number,
+            })
+            .collect())
+    }
+
+    /// The tasks of the order's work the caller reads (`work_access`).
+    pub(super) async fn work_tasks(&self, order_id: Uuid) -> Result<Vec<Uuid>> {
+        Ok(self.work_access(order_id).await?.set.tasks)
     }
 
     /// The order's shots, assets and tasks (those of its shots and assets included) as the

@@ -12,8 +12,9 @@ use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::validate::FieldError;
 use mstation_store::orders::{
-    Audience, Bid, BidState, MilestoneState, NewAward, NewBid, NewMilestone, NewWorkOrder,
-    OrderState, Publish, ScopeItem, ScopeKind, Side, StepNote, WorkOrder,
+    Audience, Bid, BidState, DeliveryCheck, FileOutcome, MilestoneState, NewAward, NewBid,
+    NewDelivery, NewMilestone, NewWorkOrder, OrderState, Publish, ScopeItem, ScopeKind, Side,
+    StepNote, WorkOrder,
 };
 use mstation_store::{ListQuery, StoreError};
 use serde::Deserialize;
@@ -418,6 +419,19 @@ struct MilestoneRow {
     reviewable: bool,
     /// The production may accept it (pay it): reviewable, and no dispute stands.
     acceptable: bool,
+    delivery: Option<DeliveryRow>,
+}
+
+/// A milestone's latest delivery as the page shows it.
+struct DeliveryRow {
+    /// "Compositing · SQ010_0010 v002", each version.
+    versions: Vec<String>,
+    check_key: &'static str,
+    check: String,
+    /// Each file the verification found wrong: its path and what was wrong, in words.
+    problems: Vec<(String, String)>,
+    /// How many files matched.
+    matched: String,
 }
 
 /// What the order page's forms held, to show again.
@@ -467,6 +481,8 @@ struct OrderPage {
     /// The shots, tasks and assets themselves: the production's, and the vendor's while the
     /// work is awarded to it.
     work: Vec<WorkRow>,
+    /// The versions of the work a delivery may hand over: (id, "Compositing · SQ010_0010 v002").
+    deliverable_versions: Vec<(String, String)>,
     /// "2 organisations invited", for the production.
     invited: String,
     bids: Vec<BidRow>,
@@ -590,13 +606,33 @@ async fn order_page(
     });
     let paid = sum(&|s| s == MilestoneState::Accepted);
     let refunded = sum(&|s| s == MilestoneState::Refunded);
-    let work = if o.own || (vendor && running) {
+    let items = if o.own || (vendor && running) {
         // An award that ended since the order was read shows no work, not an error.
-        t.order_work(order_id)
+        t.order_work(order_id).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let work: Vec<WorkRow> = items.iter().map(work_row).collect();
+    // A version named by its task: "Compositing · SQ010_0010 v002".
+    let tasks: Vec<(String, String)> = work
+        .iter()
+        .map(|w| (w.id.clone(), format!("{} · {} ", w.name, w.context)))
+        .collect();
+    let version_label = |task: Uuid, number: i64| {
+        let task = task.to_string();
+        let on = tasks
+            .iter()
+            .find(|t| t.0 == task)
+            .map(|t| t.1.as_str())
+            .unwrap_or_default();
+        format!("{on}v{number:03}")
+    };
+    let deliverable_versions = if vendor && running {
+        t.work_versions(order_id)
             .await
             .unwrap_or_default()
             .iter()
-            .map(work_row)
+            .map(|v| (v.id.to_string(), version_label(v.task_id, v.number)))
             .collect()
     } else {
         Vec::new()
@@ -628,6 +664,7 @@ async fn order_page(
         can_manage: cx.scope.can(Permission::ManageWorkOrders),
         scope_summary: scope_summary(&o),
         work,
+        deliverable_versions,
         invited: if o.invited.is_empty() {
             String::new()
         } else {
@@ -679,8 +716,53 @@ async fn order_page(
                     ),
                 // Nothing is paid while a dispute stands.
                 reviewable: running && m.state == MilestoneState::Delivered,
-                // Nothing is paid while a dispute stands.
-                acceptable: running && m.state == MilestoneState::Delivered && o.dispute.is_none(),
+                // Nothing is paid while a dispute stands, nor for a delivery not verified.
+                acceptable: running
+                    && m.state == MilestoneState::Delivered
+                    && o.dispute.is_none()
+                    && m.delivery.as_ref().is_none_or(|d| {
+                        matches!(d.check, DeliveryCheck::Unchecked | DeliveryCheck::Verified)
+                    }),
+                delivery: m.delivery.as_ref().map(|d| DeliveryRow {
+                    versions: d
+                        .versions
+                        .iter()
+                        .map(|v| version_label(v.task_id, v.number))
+                        .collect(),
+                    check_key: d.check.as_str(),
+                    check: i18n::text(&format!("orders-check-{}", d.check.as_str())),
+                    problems: d
+                        .files
+                        .iter()
+                        .filter(|f| f.outcome != FileOutcome::Match)
+                        .map(|f| {
+                            let word = match f.outcome {
+                                FileOutcome::Missing => i18n::text("orders-file-missing"),
+                                FileOutcome::Unlisted => i18n::text("orders-file-unlisted"),
+                                _ => i18n::text_args(
+                                    "orders-file-mismatch",
+                                    &[
+                                        ("format", f.format.clone().unwrap_or_default().into()),
+                                        ("expected", f.expected.clone().unwrap_or_default().into()),
+                                        ("found", f.found.clone().unwrap_or_default().into()),
+                                    ],
+                                ),
+                            };
+                            (f.path.clone(), word)
+                        })
+                        .collect(),
+                    matched: i18n::text_args(
+                        "orders-files-matched",
+                        &[(
+                            "count",
+                            (d.files
+                                .iter()
+                                .filter(|f| f.outcome == FileOutcome::Match)
+                                .count() as i64)
+                                .into(),
+                        )],
+                    ),
+                }),
             })
             .collect(),
         held: amount(&cur, held),
@@ -980,19 +1062,38 @@ async fn deliver(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path((order_id, milestone_id)): Path<(Uuid, Uuid)>,
-    axum::Form(f): axum::Form<StepForm>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let cx = manager(&state, c, &f.csrf).await?;
-    let note = StepNote {
-        note: f.typed.note.clone(),
+    let cx = manager(&state, c, field(&form, "csrf")).await?;
+    let typed = Typed {
+        note: field(&form, "note").to_string(),
+        ..Typed::default()
     };
-    let done = state
-        .store
-        .tenant(&cx.scope)
-        .deliver_milestone(order_id, milestone_id, note)
-        .await
-        .map(|_| ());
-    after_step(&state, &cx, order_id, done, f.typed).await
+    let done =
+        async {
+            let mut versions = Vec::new();
+            for (k, v) in &form {
+                if k == "version" {
+                    versions.push(Uuid::parse_str(v.trim()).map_err(|_| {
+                        StoreError::Invalid(FieldError::new("versions", "not_an_id"))
+                    })?);
+                }
+            }
+            let manifest = field(&form, "manifest");
+            let d = NewDelivery {
+                note: typed.note.clone(),
+                versions,
+                manifest: (!manifest.trim().is_empty()).then(|| manifest.to_string()),
+            };
+            state
+                .store
+                .tenant(&cx.scope)
+                .deliver_milestone(order_id, milestone_id, d)
+                .await
+                .map(|_| ())
+        }
+        .await;
+    after_step(&state, &cx, order_id, done, typed).await
 }
 
 async fn accept(

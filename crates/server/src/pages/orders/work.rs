@@ -92,11 +92,14 @@ async fn item_page(
     let t = state.store.tenant(&cx.scope);
     let d: WorkDetail = match t.work_item(order_id, item_id).await {
         Ok(d) => d,
-        // Not theirs to read as a member who does not read work orders: say which right it
-        // takes (a vendor's artist on the task reads it without).
-        Err(StoreError::NotFound { .. }) if !cx.scope.can(Permission::ReadWorkOrders) => {
-            cx.need(Permission::ReadWorkOrders)?;
-            unreachable!("refused above")
+        // The production's own order, to a member who does not read work orders: say which
+        // right it takes. (A vendor's artist reads the tasks it is on without it; to it, an
+        // award that ended is simply not there.)
+        Err(e @ StoreError::NotFound { .. }) if !cx.scope.can(Permission::ReadWorkOrders) => {
+            if t.work_order(order_id).await.is_ok_and(|o| o.own) {
+                cx.need(Permission::ReadWorkOrders)?;
+            }
+            return Err(e.into());
         }
         Err(e) => return Err(e.into()),
     };
