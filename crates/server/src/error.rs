@@ -286,7 +286,10 @@ impl Code {
                 | OrdersRule::OwnDispute
                 | OrdersRule::HeldByOrder
                 | OrdersRule::DeliveryVerifying
-                | OrdersRule::DeliveryFailed => StatusCode::CONFLICT,
+                | OrdersRule::DeliveryFailed
+                | OrdersRule::ChangeClosed
+                | OrdersRule::NotQuoted
+                | OrdersRule::QuoteChanged => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use mstation_core::Permission;
 use mstation_store::Page;
 use mstation_store::orders::{
-    AssignedWork, Bid, DisputedOrder, HandIn, NewAward, NewBid, NewDelivery, NewWorkNote,
-    NewWorkOrder, Publish, Ruled, Ruling, SetArtists, Side, StepNote, WorkArtist, WorkDetail,
-    WorkNote, WorkOrder, WorkVersion,
+    Approval, AssignedWork, Bid, ChangeOrder, DisputedOrder, HandIn, NewAward, NewBid, NewChange,
+    NewDelivery, NewWorkNote, NewWorkOrder, Publish, Quote, Ruled, Ruling, SetArtists, Side,
+    StepNote, WorkArtist, WorkDetail, WorkNote, WorkOrder, WorkVersion,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -48,6 +48,10 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(assigned_work))
         .routes(routes!(work_media_content))
         .routes(routes!(work_media_proxy))
+        .routes(routes!(list_changes, request_change))
+        .routes(routes!(quote_change))
+        .routes(routes!(approve_change))
+        .routes(routes!(close_change))
         .routes(routes!(disputes))
         .routes(routes!(rule))
 }
@@ -228,6 +232,100 @@ async fn work_media_proxy(
         .await?
         .ok_or_else(missing)?;
     blob_answer(&state, &hash, size, "video/mp4", None, &headers).await
+}
+
+/// The order's change orders, oldest first: for both sides.
+#[utoipa::path(get, path = "/api/v1/work-orders/{order_id}/changes", tag = "orders", params(("order_id" = Uuid, Path)),
+    responses((status = 200, body = Items<ChangeOrder>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_changes(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(order_id): Path<Uuid>,
+) -> ApiResult<Json<Items<ChangeOrder>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ReadWorkOrders)?)
+            .change_orders(order_id)
+            .await?,
+    }))
+}
+
+/// The production writes up new work on a running order (from a client's note, say): what it
+/// is and the shots, tasks and assets it adds. The vendor prices it; nothing of it reaches the
+/// vendor's artists until the production approves it.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/changes", tag = "orders", request_body = NewChange,
+    params(("order_id" = Uuid, Path)),
+    responses((status = 201, body = ChangeOrder), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn request_change(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(order_id): Path<Uuid>,
+    Body(input): Body<NewChange>,
+) -> ApiResult<Response> {
+    let c = state
+        .store
+        .tenant(m.may(Permission::ManageWorkOrders)?)
+        .request_change(order_id, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+/// The vendor prices a change order (again, until the production decides).
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/changes/{change_id}/quote", tag = "orders", request_body = Quote,
+    params(("order_id" = Uuid, Path), ("change_id" = Uuid, Path)),
+    responses((status = 200, body = ChangeOrder), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn quote_change(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+    Body(input): Body<Quote>,
+) -> ApiResult<Json<ChangeOrder>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageWorkOrders)?)
+            .quote_change(order_id, change_id, input)
+            .await?,
+    ))
+}
+
+/// The production approves a priced change order at the price it read: the price is held as
+/// a new milestone and the change's scope joins the order's work.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/changes/{change_id}/approve", tag = "orders", request_body = Approval,
+    params(("order_id" = Uuid, Path), ("change_id" = Uuid, Path)),
+    responses((status = 200, body = ChangeOrder), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn approve_change(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+    Body(input): Body<Approval>,
+) -> ApiResult<Json<ChangeOrder>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageWorkOrders)?)
+            .approve_change(order_id, change_id, input)
+            .await?,
+    ))
+}
+
+/// Closes a change order before approval: the production withdraws it, the vendor declines it.
+#[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/changes/{change_id}/close", tag = "orders",
+    params(("order_id" = Uuid, Path), ("change_id" = Uuid, Path)),
+    responses((status = 200, body = ChangeOrder), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn close_change(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<ChangeOrder>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageWorkOrders)?)
+            .close_change(order_id, change_id)
+            .await?,
+    ))
 }
 
 /// Every order under dispute on the platform, oldest first: for the platform operator's

@@ -716,3 +716,117 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_work_becomes_a_change_order_the_production_approves_before_the_artists_see_it() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let prod = srv.tenant("Alpha Pictures", "alpha").await;
+        let vendor = srv.tenant("Harbour VFX", "harbour").await;
+        let (pid, shots, _asset) = production(&srv, &prod, "ALPHA").await;
+        let (_, other_shots, _) = production(&srv, &prod, "OTHER").await;
+        credit(&srv, &op, &prod, "20000.00").await;
+        let t = tasks(&srv, &prod, &pid, &[&shots[0], &shots[1]]).await;
+        let (inside, extra) = (t[0].clone(), t[1].clone());
+        let (_, o) = srv
+            .post(&prod.token, "/api/v1/work-orders", json!({
+                "project_id": pid, "title": "SQ010 comp", "currency": "CNY",
+                "budget_min": 100_000, "budget_max": 500_000, "due_on": "2027-03-31",
+                "scope": [{"kind": "shot", "id": shots[0]}]}))
+            .await;
+        let base = format!("/api/v1/work-orders/{}", id(&o));
+        srv.post(&prod.token, &format!("{base}/publish"), json!({"audience": "invited", "invite": [vendor.org.id]})).await;
+        let (_, bid) = srv.post(&vendor.token, &format!("{base}/bids"), json!({"price": 300_000, "days": 10})).await;
+        let (s, _) = srv.post(&prod.token, &format!("{base}/award"), json!({"bid_id": id(&bid), "price": 300_000})).await;
+        assert_eq!(s, 200);
+        let (artist, artist_token) = srv
+            .member(&vendor, "comp@harbour.example", Role::Artist, &[TokenScope::Read, TokenScope::Write])
+            .await;
+        let (s, _) = put(&srv, &vendor.token, &format!("{base}/work/{inside}/artists"), json!({"user_ids": [artist.id]})).await;
+        assert_eq!(s, 200);
+
+        // The client asks, in a note on the next shot, for more than was awarded: held for
+        // production, as a client's notes are.
+        let (_, client_token) = srv
+            .member(&prod, "director@alpha.example", Role::Client, &[TokenScope::Read, TokenScope::Write])
+            .await;
+        let (s, note) = srv
+            .post(&client_token, &format!("/api/v1/shots/{}/notes", shots[1]), json!({"body": "Could the next shot get a lighthouse too?"}))
+            .await;
+        assert_eq!(s, 201, "{note}");
+        let note_id = note["id"].as_str().or(note["note"]["id"].as_str()).unwrap().to_string();
+
+        // The production writes it up: what, from which note, on which shot. Checked first.
+        let changes = format!("{base}/changes");
+        let (s, v) = srv.post(&prod.token, &changes, json!({"title": "Lighthouse", "scope": [{"kind": "shot", "id": other_shots[0]}]})).await;
+        assert_eq!((s, v["reason"].as_str()), (422, Some("not_in_project")), "{v}");
+        let (_, other_note) = srv.post(&prod.token, &format!("/api/v1/shots/{}/notes", other_shots[0]), json!({"body": "elsewhere"})).await;
+        let other_note = other_note["id"].as_str().or(other_note["note"]["id"].as_str()).unwrap().to_string();
+        let (s, v) = srv.post(&prod.token, &changes, json!({"title": "Lighthouse", "note_id": other_note})).await;
+        assert_eq!((s, v["reason"].as_str()), (422, Some("not_a_note_of_this_project")), "{v}");
+        let (s, v) = srv.post(&vendor.token, &changes, json!({"title": "Lighthouse"})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.other_side")), "{v}");
+        let (s, co) = srv
+            .post(&prod.token, &changes, json!({"title": "Lighthouse", "description": "A lighthouse on the point, lit, in SQ010_0020.", "note_id": note_id, "scope": [{"kind": "shot", "id": shots[1]}]}))
+            .await;
+        assert_eq!(s, 201, "{co}");
+        assert_eq!((co["number"].as_i64(), co["state"].as_str()), (Some(1), Some("requested")));
+        let step = |what: &str| format!("{changes}/{}/{what}", id(&co));
+
+        // The vendor reads it to price it (not which note it came from); its artist sees none
+        // of it, and the work has not grown.
+        let (_, seen) = srv.get(&vendor.token, &changes).await;
+        assert_eq!((seen["items"][0]["title"].as_str(), seen["items"][0]["note_id"].is_null()), (Some("Lighthouse"), true), "{seen}");
+        let (s, _) = srv.get(&artist_token, &changes).await;
+        assert_eq!(s, 403);
+        let (_, work) = srv.get(&vendor.token, &format!("{base}/work")).await;
+        assert_eq!(ids_of(&work), vec![shots[0].clone(), inside.clone()]);
+        let (s, _) = srv.get(&vendor.token, &format!("{base}/work/{extra}")).await;
+        assert_eq!(s, 404);
+
+        // Priced, then approved at the price read: held as a milestone of its own.
+        let (s, v) = srv.post(&prod.token, &step("approve"), json!({"price": 80_000})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.not_quoted")), "{v}");
+        let (s, v) = srv.post(&vendor.token, &step("quote"), json!({"price": 0, "days": 5})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("price")), "{v}");
+        let (s, v) = srv.post(&prod.token, &step("quote"), json!({"price": 70_000, "days": 5})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.other_side")), "{v}");
+        let (s, v) = srv.post(&vendor.token, &step("quote"), json!({"price": 80_000, "days": 5, "note": "Modelled, lit and comped"})).await;
+        assert_eq!((s, v["state"].as_str(), v["price"].as_i64()), (200, Some("quoted"), Some(80_000)), "{v}");
+        let (s, v) = srv.post(&prod.token, &step("approve"), json!({"price": 70_000})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.quote_changed")), "{v}");
+        let (_, available) = wallet(&srv, &prod).await;
+        let (s, v) = srv.post(&prod.token, &step("approve"), json!({"price": 80_000})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("approved")), "{v}");
+        assert_eq!(wallet(&srv, &prod).await.1, available - 80_000, "the change's price is held");
+        let (_, order) = srv.get(&vendor.token, &base).await;
+        let ms = order["milestones"].as_array().unwrap();
+        assert_eq!((ms.len(), ms[1]["title"].as_str(), ms[1]["amount"].as_i64(), ms[1]["state"].as_str()), (2, Some("CO-1 · Lighthouse"), Some(80_000), Some("held")), "{order}");
+        assert_eq!(v["milestone_id"], ms[1]["id"]);
+        let (s, v) = srv.post(&vendor.token, &step("close"), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.change_closed")), "{v}");
+
+        // Now the work has the shot and its task; the artist reaches it once put on it.
+        let (_, work) = srv.get(&vendor.token, &format!("{base}/work")).await;
+        assert!(ids_of(&work).contains(&shots[1]) && ids_of(&work).contains(&extra), "{work}");
+        let (s, _) = srv.get(&artist_token, &format!("{base}/work/{extra}")).await;
+        assert_eq!(s, 404);
+        let (s, _) = put(&srv, &vendor.token, &format!("{base}/work/{extra}/artists"), json!({"user_ids": [artist.id]})).await;
+        assert_eq!(s, 200);
+        let (s, _) = srv.get(&artist_token, &format!("{base}/work/{extra}")).await;
+        assert_eq!(s, 200);
+
+        // A second one the vendor declines; the production then cannot withdraw it.
+        let (_, co2) = srv.post(&prod.token, &changes, json!({"title": "Night version"})).await;
+        assert_eq!(co2["number"], 2);
+        let (s, v) = srv.post(&vendor.token, &format!("{changes}/{}/close", id(&co2)), json!({})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("declined")), "{v}");
+        let (s, v) = srv.post(&prod.token, &format!("{changes}/{}/close", id(&co2)), json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("orders.change_closed")), "{v}");
+        let k = kinds(&srv, &vendor).await;
+        for e in ["change_order.requested", "change_order.approved", "change_order.declined"] {
+            assert!(k.contains(&e.to_string()), "{e}: {k:?}");
+        }
+    })
+    .await;
+}

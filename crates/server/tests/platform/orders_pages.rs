@@ -184,6 +184,24 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         let (_, awarded) = seller.get("/app/work-orders?side=awarded").await;
         assert!(awarded.contains("Harbour extension"), "{awarded}");
 
+        // A change order through the pages: written up, priced by the vendor, approved.
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("data-testid=\"change-form\""), "{page}");
+        let (s, _) = producer.post(&format!("{path}/changes"), &[("title", "Lighthouse"), ("description", "A lighthouse on the point")]).await;
+        assert_eq!(s, 303);
+        let (_, list) = srv.get(&prod.token, &format!("/api/v1/work-orders/{oid}/changes")).await;
+        let co = id(&list["items"][0]);
+        let (s, page) = seller.post(&format!("{path}/changes/{co}/quote"), &[("price", "eight"), ("days", "5")]).await;
+        assert_eq!(s, 422, "{page}");
+        let (s, _) = seller.post(&format!("{path}/changes/{co}/quote"), &[("price", "8000.00"), ("days", "5")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = producer.get(&path).await;
+        assert!(page.contains("8,000.00 CNY · 5 days") && page.contains("data-testid=\"approve-change\""), "{page}");
+        let (s, _) = producer.post(&format!("{path}/changes/{co}/approve"), &[("price", "800000")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = seller.get(&path).await;
+        assert!(page.contains("CO-1 · Lighthouse") && page.contains("data-state=\"approved\""), "{page}");
+
         // In Chinese, both sides, with no English of the block left.
         let english = order_texts();
         assert!(english.len() > 40, "{english:?}");

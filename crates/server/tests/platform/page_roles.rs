@@ -235,6 +235,26 @@ const PAGES: &[Page] = &[
     ),
     post("/app/work-orders/{order_id}/cancel", PRODUCERS, &[]),
     post("/app/work-orders/{order_id}/delete", PRODUCERS, &[]),
+    post(
+        "/app/work-orders/{order_id}/changes",
+        PRODUCERS,
+        &[("title", "Change of the {role}")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/changes/{change_id}/quote",
+        PRODUCERS,
+        &[("price", "10.00"), ("days", "5")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/changes/{change_id}/approve",
+        PRODUCERS,
+        &[("price", "1000")],
+    ),
+    post(
+        "/app/work-orders/{order_id}/changes/{change_id}/close",
+        PRODUCERS,
+        &[],
+    ),
     // The work an award shares: its page for those who read work orders (a vendor's artist on
     // the task too, which this walk of the production's members does not meet); notes by
     // reviewers, versions by makers, artists put on by planners: the production's steps the

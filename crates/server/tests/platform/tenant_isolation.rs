@@ -563,8 +563,19 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 200, "{awarded}");
 
+    // A change order A wrote up on it, for C to price.
+    let (s, change) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/work-orders/{order_id}/changes"),
+            json!({"title": "More lanterns", "description": "Twelve more on the quay", "scope": [{"kind": "shot", "id": shot_id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{change}");
+
     HashMap::from([
         ("order_id", order_id.clone()),
+        ("change_id", id(&change)),
         ("bid_id", id(&bid)),
         (
             "milestone_id",
@@ -780,6 +791,7 @@ async fn a_vendor_reaches_only_its_awarded_work_and_nothing_once_it_ends() {
         // What the award shares with C, and what it never does.
         let shared = [
             "order_id",
+            "change_id",
             "bid_id",
             "milestone_id",
             "shot_id",

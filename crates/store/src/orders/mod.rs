@@ -12,7 +12,9 @@
 //! `client_org_id`). A step one side takes on rows the other owns, or on the operator's books,
 //! is a platform write that checks first that the caller is that side.
 
+mod changes;
 mod deliveries;
+pub use changes::{Approval, ChangeOrder, ChangeState, NewChange, Quote};
 mod work;
 pub use deliveries::{
     CheckedFile, DeliveredFile, DeliveredVersion, Delivery, DeliveryCheck, FileOutcome,
@@ -74,10 +76,16 @@ pub enum OrdersRule {
     DeliveryVerifying,
     /// The delivery's files do not match its manifest: ask for changes instead.
     DeliveryFailed,
+    /// The change order was approved, declined or withdrawn already.
+    ChangeClosed,
+    /// A change order is approved once the vendor has priced it.
+    NotQuoted,
+    /// The change order's price is not the one the approval names: it changed since it was read.
+    QuoteChanged,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 17] = [
+    pub const ALL: [OrdersRule; 20] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -95,6 +103,9 @@ impl OrdersRule {
         OrdersRule::HeldByOrder,
         OrdersRule::DeliveryVerifying,
         OrdersRule::DeliveryFailed,
+        OrdersRule::ChangeClosed,
+        OrdersRule::NotQuoted,
+        OrdersRule::QuoteChanged,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -116,6 +127,9 @@ impl OrdersRule {
             OrdersRule::HeldByOrder => "orders.held_by_order",
             OrdersRule::DeliveryVerifying => "orders.delivery_verifying",
             OrdersRule::DeliveryFailed => "orders.delivery_failed",
+            OrdersRule::ChangeClosed => "orders.change_closed",
+            OrdersRule::NotQuoted => "orders.not_quoted",
+            OrdersRule::QuoteChanged => "orders.quote_changed",
         }
     }
 }

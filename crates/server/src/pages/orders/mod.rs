@@ -12,9 +12,9 @@ use mstation_core::Permission;
 use mstation_core::ledger::Currency;
 use mstation_core::validate::FieldError;
 use mstation_store::orders::{
-    Audience, Bid, BidState, DeliveryCheck, FileOutcome, MilestoneState, NewAward, NewBid,
-    NewDelivery, NewMilestone, NewWorkOrder, OrderState, Publish, ScopeItem, ScopeKind, Side,
-    StepNote, WorkOrder,
+    Approval, Audience, Bid, BidState, ChangeState, DeliveryCheck, FileOutcome, MilestoneState,
+    NewAward, NewBid, NewChange, NewDelivery, NewMilestone, NewWorkOrder, OrderState, Publish,
+    Quote, ScopeItem, ScopeKind, Side, StepNote, WorkOrder,
 };
 use mstation_store::{ListQuery, StoreError};
 use serde::Deserialize;
@@ -59,6 +59,19 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             post(changes),
         )
         .route("/app/work-orders/{order_id}/delete", post(delete))
+        .route("/app/work-orders/{order_id}/changes", post(request_change))
+        .route(
+            "/app/work-orders/{order_id}/changes/{change_id}/quote",
+            post(quote_change),
+        )
+        .route(
+            "/app/work-orders/{order_id}/changes/{change_id}/approve",
+            post(approve_change),
+        )
+        .route(
+            "/app/work-orders/{order_id}/changes/{change_id}/close",
+            post(close_change),
+        )
         .route(
             "/app/work-orders/{order_id}/work/{item_id}",
             get(work::item),
@@ -229,6 +242,46 @@ async fn new_order(
     new_page(&state, &cx, typed, None).await
 }
 
+/// The shots and assets of project `pid` to tick for an order's scope (`kind:id`), those in
+/// `checked` ticked and those in `skip` left out.
+async fn project_picks(
+    t: &mstation_store::Tenant<'_>,
+    pid: Uuid,
+    checked: &[String],
+    skip: &[ScopeItem],
+) -> Result<(Vec<Pick>, Vec<Pick>), StoreError> {
+    let q = ListQuery {
+        limit: 200,
+        ..ListQuery::default()
+    };
+    let is_checked = |v: &str| checked.iter().any(|s| s == v);
+    let skipped = |id: Uuid| skip.iter().any(|s| s.id == id);
+    let (mut shots, mut assets) = (Vec::new(), Vec::new());
+    for seq in t.sequences(pid, &q).await?.items {
+        let (found, _) = t.shots(seq.id, false, None, 500).await?;
+        for s in found.into_iter().filter(|s| !skipped(s.id)) {
+            let value = format!("shot:{}", s.id);
+            shots.push(Pick {
+                checked: is_checked(&value),
+                label: format!("{} · {}", seq.name, s.name),
+                value,
+            });
+        }
+    }
+    for a in t.assets(pid, None, &q).await?.items {
+        if skipped(a.id) {
+            continue;
+        }
+        let value = format!("asset:{}", a.id);
+        assets.push(Pick {
+            checked: is_checked(&value),
+            label: a.name.clone(),
+            value,
+        });
+    }
+    Ok((shots, assets))
+}
+
 /// The new-order form: the organisation's projects to choose from, and once one is chosen its
 /// shots and assets to put in the order's scope.
 async fn new_page(
@@ -253,26 +306,7 @@ async fn new_page(
             .find(|x| x.id == pid)
             .map(|x| x.name.clone())
             .unwrap_or_default();
-        let checked = |v: &str| typed.scope.iter().any(|s| s == v);
-        for seq in t.sequences(pid, &q).await?.items {
-            let (found, _) = t.shots(seq.id, false, None, 500).await?;
-            for s in found {
-                let value = format!("shot:{}", s.id);
-                shots.push(Pick {
-                    checked: checked(&value),
-                    label: format!("{} · {}", seq.name, s.name),
-                    value,
-                });
-            }
-        }
-        for a in t.assets(pid, None, &q).await?.items {
-            let value = format!("asset:{}", a.id);
-            assets.push(Pick {
-                checked: checked(&value),
-                label: a.name.clone(),
-                value,
-            });
-        }
+        (shots, assets) = project_picks(&t, pid, &typed.scope, &[]).await?;
     }
     let mut currencies: Vec<(String, bool)> = CURRENCIES
         .iter()
@@ -422,6 +456,23 @@ struct MilestoneRow {
     delivery: Option<DeliveryRow>,
 }
 
+/// A change order as the order's page shows it.
+struct ChangeRow {
+    id: String,
+    /// "CO-1 · Lighthouse".
+    title: String,
+    description: String,
+    state_key: &'static str,
+    state: String,
+    scope: String,
+    /// "8,000.00 CNY · 5 days", once priced.
+    quote: String,
+    price_minor: i64,
+    quote_note: String,
+    open: bool,
+    quoted: bool,
+}
+
 /// A milestone's latest delivery as the page shows it.
 struct DeliveryRow {
     /// "Compositing · SQ010_0010 v002", each version.
@@ -483,6 +534,10 @@ struct OrderPage {
     work: Vec<WorkRow>,
     /// The versions of the work a delivery may hand over: (id, "Compositing · SQ010_0010 v002").
     deliverable_versions: Vec<(String, String)>,
+    changes: Vec<ChangeRow>,
+    /// The project's shots and assets not in the work yet, for a change order (the production's).
+    change_shots: Vec<Pick>,
+    change_assets: Vec<Pick>,
     /// "2 organisations invited", for the production.
     invited: String,
     bids: Vec<BidRow>,
@@ -557,10 +612,15 @@ fn work_row(w: &mstation_store::tracking::WorkItem) -> WorkRow {
 
 /// "2 shots · 1 asset": the scope counted, for the vendor.
 fn scope_summary(o: &WorkOrder) -> String {
+    scope_count(&o.scope)
+}
+
+/// "2 shots · 1 asset": shots, tasks and assets counted.
+fn scope_count(scope: &[ScopeItem]) -> String {
     ScopeKind::ALL
         .iter()
         .filter_map(|k| {
-            let n = o.scope.iter().filter(|s| s.kind == *k).count();
+            let n = scope.iter().filter(|s| s.kind == *k).count();
             (n > 0).then(|| {
                 i18n::text_args(
                     &format!("orders-count-{}", k.as_str()),
@@ -627,6 +687,43 @@ async fn order_page(
             .unwrap_or_default();
         format!("{on}v{number:03}")
     };
+    let changes: Vec<ChangeRow> = if o.own || vendor {
+        t.change_orders(order_id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let items: Vec<ScopeItem> = c.scope.clone();
+                ChangeRow {
+                    id: c.id.to_string(),
+                    title: format!("CO-{} · {}", c.number, c.title),
+                    description: c.description,
+                    state_key: c.state.as_str(),
+                    state: i18n::text(&format!("orders-change-{}", c.state.as_str())),
+                    scope: scope_count(&items),
+                    quote: match (c.price, c.days) {
+                        (Some(p), Some(d)) => format!(
+                            "{} · {}",
+                            amount(&o.currency, p),
+                            i18n::text_args("orders-days", &[("days", d.into())])
+                        ),
+                        _ => String::new(),
+                    },
+                    price_minor: c.price.unwrap_or_default(),
+                    quote_note: c.quote_note,
+                    open: matches!(c.state, ChangeState::Requested | ChangeState::Quoted),
+                    quoted: c.state == ChangeState::Quoted,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (change_shots, change_assets) = match o.project_id {
+        Some(pid) if o.own && running && cx.scope.can(Permission::ManageWorkOrders) => {
+            project_picks(&t, pid, &[], &o.scope).await?
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     let deliverable_versions = if vendor && running {
         t.work_versions(order_id)
             .await
@@ -665,6 +762,9 @@ async fn order_page(
         scope_summary: scope_summary(&o),
         work,
         deliverable_versions,
+        changes,
+        change_shots,
+        change_assets,
         invited: if o.invited.is_empty() {
             String::new()
         } else {
@@ -1147,4 +1247,120 @@ async fn delete(
         Ok(()) => Ok(Redirect::to("/app/work-orders").into_response()),
         Err(e) => after_step(&state, &cx, order_id, Err(e), Typed::default()).await,
     }
+}
+
+/// The production writes up a change order from the order's page: its title, what it is, and
+/// the shots and assets it adds.
+async fn request_change(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let cx = manager(&state, c, field(&form, "csrf")).await?;
+    let typed = Typed {
+        note: field(&form, "description").to_string(),
+        ..Typed::default()
+    };
+    let done = async {
+        let mut scope = Vec::new();
+        for (k, v) in &form {
+            if k == "scope" {
+                scope.push(scope_item(v)?);
+            }
+        }
+        let new = NewChange {
+            title: field(&form, "title").to_string(),
+            description: typed.note.clone(),
+            note_id: None,
+            scope,
+        };
+        state
+            .store
+            .tenant(&cx.scope)
+            .request_change(order_id, new)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    after_step(&state, &cx, order_id, done, typed).await
+}
+
+/// A `kind:id` the scope's checkboxes send.
+fn scope_item(v: &str) -> Result<ScopeItem, StoreError> {
+    let bad = || StoreError::Invalid(FieldError::new("scope", "not_in_project"));
+    let (kind, id) = v.split_once(':').ok_or_else(bad)?;
+    Ok(ScopeItem {
+        kind: ScopeKind::parse(kind).ok_or_else(bad)?,
+        id: Uuid::parse_str(id).map_err(|_| bad())?,
+    })
+}
+
+/// The vendor prices a change order: price in the order's currency, days.
+async fn quote_change(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let t = state.store.tenant(&cx.scope);
+    let done =
+        async {
+            let o = t.work_order(order_id).await?;
+            let q =
+                Quote {
+                    price: typed_amount(&o.currency, f.typed.price.trim(), "price")?,
+                    days: f.typed.days.trim().parse().map_err(|_| {
+                        StoreError::Invalid(FieldError::new("days", "not_a_number"))
+                    })?,
+                    note: f.typed.note.clone(),
+                };
+            t.quote_change(order_id, change_id, q).await.map(|_| ())
+        }
+        .await;
+    after_step(&state, &cx, order_id, done, f.typed).await
+}
+
+/// The production approves a change order at the price its page showed.
+async fn approve_change(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = async {
+        let price = f
+            .typed
+            .price
+            .trim()
+            .parse()
+            .map_err(|_| StoreError::Invalid(FieldError::new("price", "not_a_number")))?;
+        state
+            .store
+            .tenant(&cx.scope)
+            .approve_change(order_id, change_id, Approval { price })
+            .await
+            .map(|_| ())
+    }
+    .await;
+    after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+/// The production withdraws a change order, or the vendor declines it.
+async fn close_change(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((order_id, change_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> PageResult {
+    let cx = manager(&state, c, &f.csrf).await?;
+    let done = state
+        .store
+        .tenant(&cx.scope)
+        .close_change(order_id, change_id)
+        .await
+        .map(|_| ());
+    after_step(&state, &cx, order_id, done, Typed::default()).await
 }
