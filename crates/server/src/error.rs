@@ -289,7 +289,8 @@ impl Code {
                 | OrdersRule::DeliveryFailed
                 | OrdersRule::ChangeClosed
                 | OrdersRule::NotQuoted
-                | OrdersRule::QuoteChanged => StatusCode::CONFLICT,
+                | OrdersRule::QuoteChanged
+                | OrdersRule::ScopeTaken => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Media(r)) => match r {
                 MediaRule::UploadBusy => StatusCode::LOCKED,

@@ -36,6 +36,9 @@ pub const MAX_EDIT_BODY: usize = 8 * 1024 * 1024;
 /// An ingest's end: the card's ASC MHL generation and its files, some 500 bytes a file (a card
 /// of DPX or CinemaDNG frames holds a file a frame: 100,000 of them fit).
 pub const MAX_INGEST_BODY: usize = 96 * 1024 * 1024;
+/// A work order's delivery: its ASC MHL manifest (`orders::MOST_MANIFEST`), form-encoded from
+/// a page at worst.
+pub const MAX_DELIVERY_BODY: usize = 3 * mstation_store::orders::MOST_MANIFEST;
 
 /// The largest body a request to `path` may send.
 pub fn body_limit(path: &str) -> usize {
@@ -45,6 +48,12 @@ pub fn body_limit(path: &str) -> usize {
         && (path.ends_with("/finish") || path.ends_with("/seal"))
     {
         MAX_INGEST_BODY
+    } else if path.starts_with("/api/v1/work-orders/") || path.starts_with("/app/work-orders/") {
+        if path.ends_with("/deliver") {
+            MAX_DELIVERY_BODY
+        } else {
+            MAX_JSON_BODY
+        }
     } else {
         MAX_JSON_BODY
     }

@@ -99,6 +99,45 @@ async fn the_vendor_works_inside_the_awarded_scope_and_nowhere_else() {
             .await;
         assert_eq!(s, 200, "{awarded}");
 
+        // The same work for a second vendor, while the first has it: refused; the task alone too.
+        let late = srv.tenant("Late Post", "late").await;
+        let (_, o2) = srv
+            .post(
+                &prod.token,
+                "/api/v1/work-orders",
+                json!({
+                "project_id": pid, "title": "SQ010 comp, second opinion", "currency": "CNY",
+                "budget_min": 100_000, "budget_max": 500_000, "due_on": "2027-03-31",
+                "scope": [{"kind": "task", "id": inside}]}),
+            )
+            .await;
+        let base2 = format!("/api/v1/work-orders/{}", id(&o2));
+        srv.post(
+            &prod.token,
+            &format!("{base2}/publish"),
+            json!({"audience": "invited", "invite": [late.org.id]}),
+        )
+        .await;
+        let (_, bid2) = srv
+            .post(
+                &late.token,
+                &format!("{base2}/bids"),
+                json!({"price": 200_000, "days": 5}),
+            )
+            .await;
+        let (s, v) = srv
+            .post(
+                &prod.token,
+                &format!("{base2}/award"),
+                json!({"bid_id": id(&bid2), "price": 200_000}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("orders.scope_taken")),
+            "{v}"
+        );
+
         // The vendor's producer sees the shot and its task, not the other shot's.
         let (s, work) = srv.get(&vendor.token, &format!("{base}/work")).await;
         assert_eq!(s, 200, "{work}");
@@ -427,6 +466,15 @@ async fn the_vendor_works_inside_the_awarded_scope_and_nowhere_else() {
         }
         let (_, mine) = srv.get(&artist_token, "/api/v1/work-orders/assigned").await;
         assert_eq!(mine["items"], json!([]));
+        // The work is free again: the second vendor may have it.
+        let (s, v) = srv
+            .post(
+                &prod.token,
+                &format!("{base2}/award"),
+                json!({"bid_id": id(&bid2), "price": 200_000}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
         // The order itself stays readable to both sides, and the production keeps the work.
         let (s, _) = srv.get(&vendor.token, &base).await;
         assert_eq!(s, 200);
@@ -454,9 +502,9 @@ async fn the_vendor_works_inside_the_awarded_scope_and_nowhere_else() {
     .await;
 }
 
-/// An ASC MHL generation of `files` (path, bytes), each hashed in `format`, as a vendor's tool
-/// writes it; `tamper` names a path whose hash is written wrong.
-fn manifest(files: &[(&str, &[u8])], format: &str, tamper: Option<&str>) -> String {
+/// An ASC MHL generation of `files` (path, bytes, hash format), as a vendor's tool writes it;
+/// `tamper` names a path whose hash is written wrong.
+fn manifest(files: &[(&str, &[u8], &str)], tamper: Option<&str>) -> String {
     use mstation_core::media::mhl;
     let g = mhl::Generation {
         created: "2026-12-07T10:00:00+00:00".into(),
@@ -465,12 +513,12 @@ fn manifest(files: &[(&str, &[u8])], format: &str, tamper: Option<&str>) -> Stri
         tool_version: "1.2".into(),
         files: files
             .iter()
-            .map(|(path, bytes)| {
-                let mut h = mhl::Hasher::new([format]);
+            .map(|(path, bytes, format)| {
+                let mut h = mhl::Hasher::new([*format]);
                 h.update(bytes);
                 let mut hashes = h.finish();
                 if tamper == Some(*path) {
-                    hashes.insert(format.into(), "0".repeat(hashes[format].len()));
+                    hashes.insert(format.to_string(), "0".repeat(hashes[*format].len()));
                 }
                 mhl::FileHash {
                     path: path.to_string(),
@@ -513,6 +561,13 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
                 &prod.token,
                 &format!("/api/v1/tasks/{outside}/versions"),
                 json!({}),
+            )
+            .await;
+        let (_, plate) = srv
+            .post(
+                &prod.token,
+                &format!("/api/v1/tasks/{inside}/versions"),
+                json!({"comment": "plate"}),
             )
             .await;
         let (_, o) = srv
@@ -579,7 +634,7 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
                 "not_an_mhl_manifest",
             ),
             (
-                json!({"manifest": manifest(&[("A.mov", a)], "xxh64", None)}),
+                json!({"manifest": manifest(&[("A.mov", a, "xxh64")], None)}),
                 "versions",
                 "manifest_without_versions",
             ),
@@ -587,6 +642,11 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
                 json!({"versions": [id(&elsewhere)]}),
                 "versions",
                 "not_a_version_of_this_work",
+            ),
+            (
+                json!({"versions": [id(&plate)]}),
+                "versions",
+                "not_handed_in",
             ),
             (
                 json!({"versions": [id(&v1), id(&v1)]}),
@@ -610,11 +670,10 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
         // A manifest that lists the stems wrong and a file never delivered: it does not verify.
         let bad = manifest(
             &[
-                ("SQ010/SQ010_0010_comp_v001.mov", a),
-                ("SQ010/SQ010_0010_stems.wav", b),
-                ("SQ010/SQ010_0010_matte.exr", b"matte"),
+                ("SQ010/SQ010_0010_comp_v001.mov", a, "xxh64"),
+                ("SQ010/SQ010_0010_stems.wav", b, "xxh64"),
+                ("SQ010/SQ010_0010_matte.exr", b"matte", "xxh64"),
             ],
-            "xxh64",
             Some("SQ010/SQ010_0010_stems.wav"),
         );
         let (s, v) = srv
@@ -643,7 +702,7 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
             ],
             "{d}"
         );
-        assert_eq!(d["versions"][0]["number"], 1);
+        assert_eq!(d["versions"][0]["number"], 2, "the plate is the first");
         let (s, v) = srv
             .post(
                 &prod.token,
@@ -665,13 +724,13 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
             .await;
         assert_eq!(s, 200);
 
-        // Delivered again with the manifest right (md5 this time): verified, accepted, paid.
+        // Delivered again with the manifest right (in C4 and md5 this time): verified,
+        // accepted, paid.
         let good = manifest(
             &[
-                ("SQ010/SQ010_0010_comp_v001.mov", a),
-                ("SQ010/SQ010_0010_stems.wav", b),
+                ("SQ010/SQ010_0010_comp_v001.mov", a, "c4"),
+                ("SQ010/SQ010_0010_stems.wav", b, "md5"),
             ],
-            "md5",
             None,
         );
         let (s, v) = srv
@@ -690,7 +749,8 @@ async fn a_delivery_is_verified_against_its_manifest_before_it_is_paid() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .all(|f| f["outcome"] == "match" && f["format"] == "md5"),
+                .zip(["c4", "md5"])
+                .all(|(f, format)| f["outcome"] == "match" && f["format"] == format),
             "{d}"
         );
         let (s, o) = srv

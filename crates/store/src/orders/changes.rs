@@ -380,6 +380,9 @@ impl Tenant<'_> {
                             if price != a.price {
                                 return Err(OrdersRule::QuoteChanged.into());
                             }
+                            if super::scope_taken(tx, o.org_id, order_id, vendor, &c.scope).await? {
+                                return Err(OrdersRule::ScopeTaken.into());
+                            }
                             let operator = operator_of(tx).await?;
                             let from = held_account(tx, &actor, operator, o.org_id, Purpose::Wallet, &o.currency).await?;
                             let to = held_account(tx, &actor, operator, vendor, Purpose::Wallet, &o.currency).await?;

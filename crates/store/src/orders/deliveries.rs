@@ -183,8 +183,9 @@ pub(super) fn checked(d: &NewDelivery) -> Result<Option<String>> {
     Ok(Some(xml.clone()))
 }
 
-/// Inside the delivery's write: records the delivery of `o`'s milestone, its versions each of
-/// one of the order's tasks (`tasks`), and queues the verification of its manifest.
+/// Inside the delivery's write: records the delivery of `o`'s milestone, its versions each
+/// handed in by the vendor for the order, on one of the order's tasks (`tasks`), and queues the
+/// verification of its manifest.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn record(
     tx: &mut WriteTx<'_>,
@@ -198,19 +199,24 @@ pub(super) async fn record(
 ) -> Result<Delivery> {
     let mut delivered = Vec::new();
     for v in versions {
-        let found: Option<(Uuid, i64)> = tx
+        let found: Option<(Uuid, i64, Option<String>)> = tx
             .query_opt(
-                "SELECT task_id, number FROM versions WHERE org_id = $1 AND id = $2",
-                &[o.org_id.into(), v.into()],
+                "SELECT v.task_id, v.number, c.kind FROM versions v
+                 LEFT JOIN work_order_contributions c ON c.org_id = v.org_id AND c.order_id = $3 AND c.entity_id = v.id
+                 WHERE v.org_id = $1 AND v.id = $2",
+                &[o.org_id.into(), v.into(), o.id.into()],
             )
             .await?;
         match found {
-            Some((task_id, number)) if tasks.contains(&task_id) => {
+            Some((task_id, number, Some(_))) if tasks.contains(&task_id) => {
                 delivered.push(DeliveredVersion {
                     id: *v,
                     task_id,
                     number,
                 })
+            }
+            Some((task_id, _, None)) if tasks.contains(&task_id) => {
+                return Err(FieldError::new("versions", "not_handed_in").into());
             }
             _ => return Err(FieldError::new("versions", "not_a_version_of_this_work").into()),
         }
@@ -341,10 +347,11 @@ pub fn verify(v: &ToVerify, hashes: &[BTreeMap<String, String>]) -> Vec<CheckedF
     let mut listed = vec![false; v.files.len()];
     for (i, pick) in pairs {
         let l = &v.manifest.files[i];
-        // The strongest format the manifest gives that this build reads.
+        // The strongest format the manifest gives that this build reads (the reader keeps
+        // hex digests in lower case and a C4 ID, base 58, as written).
         let wanted = ["c4", "sha1", "md5", "xxh128", "xxh3", "xxh64"]
             .into_iter()
-            .find_map(|f| l.hashes.get(f).map(|h| (f, h.to_ascii_lowercase())));
+            .find_map(|f| l.hashes.get(f).map(|h| (f, h.clone())));
         let Some(k) = pick else {
             out.push(CheckedFile {
                 path: l.path.clone(),
@@ -449,7 +456,7 @@ impl Platform<'_> {
                 let Some((org, vendor, order, milestone)) = found else {
                     return Ok(());
                 };
-                let ok = files.iter().all(|f| f.outcome == FileOutcome::Match);
+                let ok = !files.is_empty() && files.iter().all(|f| f.outcome == FileOutcome::Match);
                 let check = if ok {
                     DeliveryCheck::Verified
                 } else {

@@ -18,7 +18,7 @@ pub use changes::{Approval, ChangeOrder, ChangeState, NewChange, Quote};
 mod work;
 pub use deliveries::{
     CheckedFile, DeliveredFile, DeliveredVersion, Delivery, DeliveryCheck, FileOutcome,
-    NewDelivery, ToVerify, VERIFY_JOB, formats_needed, pair_files, verify,
+    MOST_MANIFEST, NewDelivery, ToVerify, VERIFY_JOB, formats_needed, pair_files, verify,
 };
 pub use work::{
     AssignedWork, HandIn, NewWorkNote, SetArtists, WorkArtist, WorkAuthor, WorkDetail, WorkFile,
@@ -82,10 +82,12 @@ pub enum OrdersRule {
     NotQuoted,
     /// The change order's price is not the one the approval names: it changed since it was read.
     QuoteChanged,
+    /// Some of the work is another running order's: two vendors never share a piece of work.
+    ScopeTaken,
 }
 
 impl OrdersRule {
-    pub const ALL: [OrdersRule; 20] = [
+    pub const ALL: [OrdersRule; 21] = [
         OrdersRule::NotDraft,
         OrdersRule::NotOpen,
         OrdersRule::NotAwarded,
@@ -106,6 +108,7 @@ impl OrdersRule {
         OrdersRule::ChangeClosed,
         OrdersRule::NotQuoted,
         OrdersRule::QuoteChanged,
+        OrdersRule::ScopeTaken,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -130,6 +133,7 @@ impl OrdersRule {
             OrdersRule::ChangeClosed => "orders.change_closed",
             OrdersRule::NotQuoted => "orders.not_quoted",
             OrdersRule::QuoteChanged => "orders.quote_changed",
+            OrdersRule::ScopeTaken => "orders.scope_taken",
         }
     }
 }
@@ -1064,6 +1068,16 @@ impl Tenant<'_> {
                     if price != a.price {
                         return Err(OrdersRule::BidChanged.into());
                     }
+                    let items: Vec<ScopeRow> = tx
+                        .query(
+                            "SELECT kind, entity_id FROM work_order_scope WHERE org_id = $1 AND order_id = $2",
+                            &[org.into(), order_id.into()],
+                        )
+                        .await?;
+                    let items: Vec<ScopeItem> = items.into_iter().map(|s| s.0).collect();
+                    if scope_taken(tx, org, order_id, vendor, &items).await? {
+                        return Err(OrdersRule::ScopeTaken.into());
+                    }
                     let milestones = if milestones.is_empty() {
                         vec![(o.title.clone(), price)]
                     } else {
@@ -1154,7 +1168,12 @@ impl Tenant<'_> {
         let tasks = if d.versions.is_empty() {
             Vec::new()
         } else {
-            self.work_tasks(order_id).await.unwrap_or_default()
+            match self.work_tasks(order_id).await {
+                Ok(tasks) => tasks,
+                // No longer the caller's to read: the step says why.
+                Err(StoreError::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
         };
         let step = Step::Deliver(DeliverStep {
             note,
@@ -1608,6 +1627,82 @@ impl Tenant<'_> {
             })
             .await
     }
+}
+
+/// Inside a write: whether some of `items` is already the work of another of `org`'s orders
+/// awarded to a vendor other than `vendor` — the same shot, task or asset, a task of one of its
+/// shots or assets, or the shot or asset of one of its tasks. Two vendors never share a piece
+/// of work, so neither reads the other's. Awards and approvals of one production take turns here (PostgreSQL), so two at
+/// once cannot both take the same work.
+pub(crate) async fn scope_taken(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    order: Uuid,
+    vendor: Uuid,
+    items: &[ScopeItem],
+) -> Result<bool> {
+    let head = u64::from_le_bytes(org.as_bytes()[8..16].try_into().unwrap_or_default());
+    tx.take_turns(head as i64 ^ 0x776f_726b).await?;
+    let marks = |n: usize| {
+        (2..n + 2)
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let of = |kind: ScopeKind| -> Vec<Uuid> {
+        items
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.id)
+            .collect()
+    };
+    let mut ids: Vec<Uuid> = items.iter().map(|s| s.id).collect();
+    for (column, parents) in [
+        ("shot_id", of(ScopeKind::Shot)),
+        ("asset_id", of(ScopeKind::Asset)),
+    ] {
+        for chunk in parents.chunks(200) {
+            let text = format!(
+                "SELECT id FROM tasks WHERE org_id = $1 AND {column} IN ({})",
+                marks(chunk.len())
+            );
+            let mut args: Vec<crate::Arg> = vec![org.into()];
+            args.extend(chunk.iter().map(|id| crate::Arg::from(*id)));
+            let found: Vec<(Uuid,)> = tx.query(&text, &args).await?;
+            ids.extend(found.into_iter().map(|(id,)| id));
+        }
+    }
+    for chunk in of(ScopeKind::Task).chunks(200) {
+        let text = format!(
+            "SELECT shot_id, asset_id FROM tasks WHERE org_id = $1 AND id IN ({})",
+            marks(chunk.len())
+        );
+        let mut args: Vec<crate::Arg> = vec![org.into()];
+        args.extend(chunk.iter().map(|id| crate::Arg::from(*id)));
+        let found: Vec<(Option<Uuid>, Option<Uuid>)> = tx.query(&text, &args).await?;
+        ids.extend(found.into_iter().flat_map(|(s, a)| s.into_iter().chain(a)));
+    }
+    ids.sort();
+    ids.dedup();
+    for chunk in ids.chunks(200) {
+        let text = format!(
+            "SELECT s.entity_id FROM work_order_scope s JOIN work_orders o ON o.id = s.order_id
+             WHERE s.org_id = $1 AND o.state = 'awarded' AND s.order_id <> ${} AND o.vendor_org_id <> ${}
+             AND s.entity_id IN ({}) LIMIT 1",
+            chunk.len() + 2,
+            chunk.len() + 3,
+            marks(chunk.len())
+        );
+        let mut args: Vec<crate::Arg> = vec![org.into()];
+        args.extend(chunk.iter().map(|id| crate::Arg::from(*id)));
+        args.push(order.into());
+        args.push(vendor.into());
+        let found: Option<Uuid> = tx.scalar_opt(&text, &args).await?;
+        if found.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Inside a write of the books' keeper `org`: whether its pending transfer `id` holds a work

@@ -206,23 +206,25 @@ struct Access {
 }
 
 impl Access {
-    /// The vendor's organisation, or none (the nil id) before the award.
-    fn vendor(&self) -> Uuid {
-        self.order.vendor_org_id.unwrap_or(Uuid::nil())
-    }
-
-    /// The author of something, `(name, of the vendor's)`, as this side may know them.
-    fn author(&self, (name, vendor): (String, bool)) -> WorkAuthor {
-        match (vendor, self.side) {
-            (true, _) => WorkAuthor {
+    /// The author of something, `(name, the vendor that wrote it through an order)`, as this
+    /// side may know them: a vendor's people by name to the production and to that vendor;
+    /// everyone else, to a vendor, by the production's name.
+    fn author(&self, (name, by): (String, Option<Uuid>)) -> WorkAuthor {
+        let own_vendor = by.is_some() && by == self.order.vendor_org_id;
+        match (by, self.side) {
+            (Some(_), Side::Production) => WorkAuthor {
                 side: WorkSide::Vendor,
                 name,
             },
-            (false, Side::Production) => WorkAuthor {
+            (None, Side::Production) => WorkAuthor {
                 side: WorkSide::Production,
                 name,
             },
-            (false, _) => WorkAuthor {
+            (Some(_), _) if own_vendor => WorkAuthor {
+                side: WorkSide::Vendor,
+                name,
+            },
+            _ => WorkAuthor {
                 side: WorkSide::Production,
                 name: self.order.org_name.clone(),
             },
@@ -230,18 +232,36 @@ impl Access {
     }
 }
 
-/// An author's name and whether they are a member of the vendor's (bound as `$2`): the last
-/// two columns of a read of notes or versions, `{author}` standing for the author's column.
-const AUTHOR: &str = "u.display_name, CAST(CASE WHEN EXISTS (SELECT 1 FROM memberships mm WHERE mm.org_id = $2 AND mm.user_id = {author}) THEN 1 ELSE 0 END AS BIGINT)";
+/// An author's name and the vendor that wrote the row through an order, if one did
+/// (`work_order_contributions`, of the production bound as `$1`): the last two columns of a
+/// read of notes or versions, `{id}` standing for the row's id column.
+const AUTHOR: &str = "u.display_name, (SELECT c.vendor_org_id FROM work_order_contributions c WHERE c.org_id = $1 AND c.entity_id = {id} LIMIT 1)";
 
 /// An author as `AUTHOR` reads them.
-fn author_of(r: &mut Row<'_>) -> Result<(String, bool), DbError> {
-    let name: String = r.get()?;
-    let vendor: i64 = r.get()?;
-    Ok((name, vendor == 1))
+fn author_of(r: &mut Row<'_>) -> Result<(String, Option<Uuid>), DbError> {
+    Ok((r.get()?, r.get()?))
 }
 
-struct NoteRow(WorkNote, (String, bool));
+/// Inside a write: records that the vendor wrote `entity` (a `version`, a `note`) into the
+/// production's tracking through the order.
+async fn contributed(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    vendor: Uuid,
+    order: Uuid,
+    entity: Uuid,
+    kind: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO work_order_contributions (org_id, vendor_org_id, order_id, entity_id, kind, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[org.into(), vendor.into(), order.into(), entity.into(), kind.into(), Millis(now_ms()).into()],
+    )
+    .await?;
+    Ok(())
+}
+
+struct NoteRow(WorkNote, (String, Option<Uuid>));
 
 impl FromRow for NoteRow {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -457,17 +477,17 @@ impl Tenant<'_> {
         let mut text = format!(
             "SELECT n.id, n.task_id, n.shot_id, n.asset_id, n.version_id, n.parent_id, n.body, n.frame, n.frame_out, n.created_at, {AUTHOR}
              FROM notes n JOIN users u ON u.id = n.author_id
-             WHERE n.org_id = $1 AND n.held_at IS NULL AND (n.{subject} = $3"
+             WHERE n.org_id = $1 AND n.held_at IS NULL AND (n.{subject} = $2"
         )
-        .replace("{author}", "n.author_id");
+        .replace("{id}", "n.id");
         if !version_ids.is_empty() {
             text.push_str(&format!(
                 " OR n.version_id IN ({})",
-                marks(4, version_ids.len())
+                marks(3, version_ids.len())
             ));
         }
         text.push_str(") ORDER BY n.created_at, n.id");
-        let mut args: Vec<Arg> = vec![org.into(), a.vendor().into(), item_id.into()];
+        let mut args: Vec<Arg> = vec![org.into(), item_id.into()];
         args.extend(version_ids.iter().map(|id| Arg::from(*id)));
         let rows: Vec<NoteRow> = p.read(&text, &args).await?;
         let notes = rows
@@ -543,14 +563,15 @@ impl Tenant<'_> {
                         still_assigned(tx, &scope, order_id, item_id).await?;
                     }
                     let project_id: Uuid = tx
-                        .scalar(
+                        .scalar_opt(
                             &format!(
                                 "SELECT project_id FROM {}s WHERE org_id = $1 AND id = $2",
                                 kind.as_str()
                             ),
                             &[org.into(), item_id.into()],
                         )
-                        .await?;
+                        .await?
+                        .ok_or_else(work_item_missing)?;
                     if let Some(v) = new.version_id {
                         let of: Option<Uuid> = tx
                             .scalar_opt(
@@ -608,6 +629,11 @@ impl Tenant<'_> {
                         Arg::from(None::<Millis>),
                     ];
                     tx.execute(NOTE_INSERT, &args).await?;
+                    if side != Side::Production
+                        && let Some(v) = vendor
+                    {
+                        contributed(tx, org, v, order_id, note.id, "note").await?;
+                    }
                     let name = display_name(tx, scope.user_id).await?;
                     let by = if side == Side::Production {
                         WorkSide::Production
@@ -682,11 +708,12 @@ impl Tenant<'_> {
                         still_assigned(tx, &scope, order_id, task_id).await?;
                     }
                     let project: Uuid = tx
-                        .scalar(
+                        .scalar_opt(
                             "SELECT project_id FROM tasks WHERE org_id = $1 AND id = $2",
                             &[org.into(), task_id.into()],
                         )
-                        .await?;
+                        .await?
+                        .ok_or(StoreError::NotFound { entity: "task" })?;
                     let actor = Actor::of(&scope);
                     let mut copies = Vec::new();
                     for m in &h.media {
@@ -695,6 +722,7 @@ impl Tenant<'_> {
                     }
                     let ids: Vec<Uuid> = copies.iter().map(|f| f.id).collect();
                     let v = add_version_tx(tx, org, task_id, scope.user_id, comment, &ids).await?;
+                    contributed(tx, org, scope.org_id, order_id, v.id, "version").await?;
                     let mut after = serde_json::to_value(&v).unwrap_or_default();
                     after["media"] = serde_json::json!(ids);
                     after["order_id"] = serde_json::json!(order_id);
@@ -866,12 +894,10 @@ async fn task_versions(p: &Platform<'_>, a: &Access, task: Uuid) -> Result<Vec<W
     let text = format!(
         "SELECT v.id, v.task_id, v.number, v.comment, v.created_at, {AUTHOR}
          FROM versions v JOIN users u ON u.id = v.author_id
-         WHERE v.org_id = $1 AND v.task_id = $3 ORDER BY v.number DESC LIMIT 100"
+         WHERE v.org_id = $1 AND v.task_id = $2 ORDER BY v.number DESC LIMIT 100"
     )
-    .replace("{author}", "v.author_id");
-    let rows: Vec<VersionRow> = p
-        .read(&text, &[org.into(), a.vendor().into(), task.into()])
-        .await?;
+    .replace("{id}", "v.id");
+    let rows: Vec<VersionRow> = p.read(&text, &[org.into(), task.into()]).await?;
     let files: Vec<VersionFile> = p
         .read(
             "SELECT m.version_id, f.id, f.name, f.content_type, f.size, f.proxy_hash
@@ -894,7 +920,7 @@ async fn task_versions(p: &Platform<'_>, a: &Access, task: Uuid) -> Result<Vec<W
         .collect())
 }
 
-struct VersionRow(WorkVersion, (String, bool));
+struct VersionRow(WorkVersion, (String, Option<Uuid>));
 
 impl FromRow for VersionRow {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {

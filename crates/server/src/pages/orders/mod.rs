@@ -839,6 +839,7 @@ async fn order_page(
                             let word = match f.outcome {
                                 FileOutcome::Missing => i18n::text("orders-file-missing"),
                                 FileOutcome::Unlisted => i18n::text("orders-file-unlisted"),
+                                _ if f.found.is_none() => i18n::text("orders-file-unreadable"),
                                 _ => i18n::text_args(
                                     "orders-file-mismatch",
                                     &[
