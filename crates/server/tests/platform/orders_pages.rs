@@ -223,3 +223,67 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_rules_on_a_dispute_from_its_page() {
+    on_every_backend(|srv| async move {
+        let op = srv.operator().await;
+        let prod = srv.tenant("Bravo Films", "bravo-films").await;
+        let vendor = srv.tenant("Harbour VFX", "harbour-vfx").await;
+        let (s, _) = srv
+            .post(&op.token, "/api/v1/market/wallets/credit",
+                  json!({"org_id": prod.org.id, "currency": "CNY", "amount": "50000.00", "reference": "deposit"}))
+            .await;
+        assert_eq!(s, 201);
+        let (_, project) = srv
+            .post(&prod.token, "/api/v1/projects", json!({"name": "Bravo Feature", "code": "BRAVO", "fps": "24", "width": 4096, "height": 1716}))
+            .await;
+        let (_, o) = srv
+            .post(&prod.token, "/api/v1/work-orders", json!({"project_id": id(&project), "title": "Harbour extension", "currency": "CNY",
+                "budget_min": 100_000, "budget_max": 2_000_000, "due_on": "2027-03-31"}))
+            .await;
+        let oid = id(&o);
+        srv.post(&prod.token, &format!("/api/v1/work-orders/{oid}/publish"), json!({"audience": "invited", "invite": [vendor.org.id]})).await;
+        let (_, b) = srv.post(&vendor.token, &format!("/api/v1/work-orders/{oid}/bids"), json!({"price": 1_000_000, "days": 10})).await;
+        let (s, _) = srv.post(&prod.token, &format!("/api/v1/work-orders/{oid}/award"), json!({"bid_id": id(&b), "price": 1_000_000})).await;
+        assert_eq!(s, 200);
+        let (s, _) = srv
+            .post(&vendor.token, &format!("/api/v1/work-orders/{oid}/dispute"), json!({"note": "The finals were delivered by e-mail"}))
+            .await;
+        assert_eq!(s, 200);
+
+        // The operator's finance finds it under its own tab and rules on it.
+        let operator = Browser::sign_in(&srv, &op.owner.email, &op.password).await;
+        let (_, list) = operator.get("/app/work-orders").await;
+        assert!(list.contains("data-testid=\"disputes-tab\""), "{list}");
+        let (s, page) = operator.get("/app/work-orders/disputes").await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("Harbour extension") && page.contains("10,000.00 CNY") && page.contains("The finals were delivered by e-mail") && page.contains("Opened by Harbour VFX"), "{page}");
+        let ruling = format!("/app/work-orders/{oid}/ruling");
+        let (s, page) = operator.post(&ruling, &[("note", "No delivery on record")]).await;
+        assert_eq!(s, 422, "an outcome is chosen: {page}");
+        let (s, _) = operator.post(&ruling, &[("outcome", "refund"), ("note", "No delivery on record")]).await;
+        assert_eq!(s, 303);
+        let (_, page) = operator.get("/app/work-orders/disputes").await;
+        assert!(page.contains("data-testid=\"no-disputes\""), "{page}");
+        let (_, o) = srv.get(&prod.token, &format!("/api/v1/work-orders/{oid}")).await;
+        assert_eq!((o["ruling"]["outcome"].as_str(), o["state"].as_str()), (Some("refund"), Some("cancelled")), "{o}");
+
+        // Nobody else has the page.
+        let producer = Browser::sign_in(&srv, &prod.owner.email, &prod.password).await;
+        let (s, _) = producer.get("/app/work-orders/disputes").await;
+        assert_eq!(s, 403);
+        let (_, list) = producer.get("/app/work-orders").await;
+        assert!(!list.contains("disputes-tab"), "{list}");
+
+        // In Chinese, with no English of the block left.
+        let (s, _) = operator.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, zh) = operator.get("/app/work-orders/disputes").await;
+        assert!(zh.contains("待裁决的争议"), "{zh}");
+        for t in order_texts() {
+            assert!(!zh.contains(t.as_str()), "English “{t}” on a Chinese page");
+        }
+    })
+    .await;
+}

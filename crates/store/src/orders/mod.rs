@@ -1487,7 +1487,8 @@ pub struct Ruled {
 
 impl Tenant<'_> {
     /// The platform's operator: the first organisation of that kind, which keeps the books.
-    async fn is_operator(&self) -> Result<bool> {
+    /// Whether the caller's organisation is the platform's operator (which rules on disputes).
+    pub async fn is_operator(&self) -> Result<bool> {
         let found: Vec<(Uuid,)> = self
             .platform()
             .read(

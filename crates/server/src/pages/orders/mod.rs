@@ -13,8 +13,8 @@ use mstation_core::ledger::Currency;
 use mstation_core::validate::FieldError;
 use mstation_store::orders::{
     Approval, Audience, Bid, BidState, ChangeState, DeliveryCheck, FileOutcome, MilestoneState,
-    NewAward, NewBid, NewChange, NewDelivery, NewMilestone, NewWorkOrder, OrderState, Publish,
-    Quote, ScopeItem, ScopeKind, Side, StepNote, WorkOrder,
+    NewAward, NewBid, NewChange, NewDelivery, NewMilestone, NewWorkOrder, OrderState, Outcome,
+    Publish, Quote, Ruling, ScopeItem, ScopeKind, Side, StepNote, WorkOrder,
 };
 use mstation_store::{ListQuery, StoreError};
 use serde::Deserialize;
@@ -32,6 +32,8 @@ mod work;
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/work-orders", get(list).post(create))
         .route("/app/work-orders/new", get(new_order))
+        .route("/app/work-orders/disputes", get(disputes))
+        .route("/app/work-orders/{order_id}/ruling", post(rule))
         .route("/app/work-orders/{order_id}", get(order))
         .route("/app/work-orders/{order_id}/publish", post(publish))
         .route("/app/work-orders/{order_id}/bid", post(bid))
@@ -149,6 +151,8 @@ struct ListPage {
     rows: Vec<Row>,
     can_manage: bool,
     next: Option<String>,
+    /// The platform operator's finance, who rules on disputes: a tab of its own.
+    rules: bool,
 }
 
 #[derive(Deserialize)]
@@ -170,8 +174,11 @@ async fn list(
         _ => (Side::Posted, "posted"),
     };
     let q = crate::extract::list_query(Some(50), p.cursor.as_deref(), Some("-created_at"))?;
-    let page = state.store.tenant(&cx.scope).work_orders(side, &q).await?;
+    let t = state.store.tenant(&cx.scope);
+    let page = t.work_orders(side, &q).await?;
+    let rules = cx.scope.can(Permission::ManageLedger) && t.is_operator().await?;
     html(ListPage {
+        rules,
         tr: Tr::now(),
         nav: cx.nav("work-orders"),
         flash: None,
@@ -1364,4 +1371,111 @@ async fn close_change(
         .await
         .map(|_| ());
     after_step(&state, &cx, order_id, done, Typed::default()).await
+}
+
+/// An order under dispute as the operator's page shows it.
+struct DisputeRow {
+    id: String,
+    title: String,
+    production: String,
+    vendor: String,
+    held: String,
+    /// "Opened by Harbour VFX on 2026-12-07 10:00".
+    opened: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "work_order_disputes.html")]
+struct DisputesPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    rows: Vec<DisputeRow>,
+}
+
+/// The platform operator's disputes to rule on, oldest first, each with what it holds, why it
+/// was opened, and the ruling form.
+async fn disputes(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    disputes_page(&state, &cx, None).await
+}
+
+async fn disputes_page(state: &State, cx: &Ctx, flash: Option<(String, String)>) -> PageResult {
+    cx.need(Permission::ReadLedger)?;
+    let rows = state
+        .store
+        .tenant(&cx.scope)
+        .disputed_orders()
+        .await?
+        .into_iter()
+        .map(|d| {
+            let opened = d.dispute.as_ref().map(|x| {
+                let by = if x.opened_by == d.org_id {
+                    d.org_name.clone()
+                } else {
+                    d.vendor_name.clone().unwrap_or_default()
+                };
+                i18n::text_args(
+                    "orders-dispute-by",
+                    &[("org", by.into()), ("when", cx.time(x.opened_at.0).into())],
+                )
+            });
+            DisputeRow {
+                id: d.id.to_string(),
+                title: d.title.clone(),
+                production: d.org_name.clone(),
+                vendor: d.vendor_name.clone().unwrap_or_default(),
+                held: amount(&d.currency, d.held),
+                opened: opened.unwrap_or_default(),
+                reason: d.dispute.map(|x| x.reason).unwrap_or_default(),
+            }
+        })
+        .collect();
+    html(DisputesPage {
+        tr: Tr::now(),
+        nav: cx.nav("work-orders"),
+        flash,
+        csrf: cx.csrf.clone(),
+        rows,
+    })
+}
+
+/// The operator's ruling from its disputes page: back to the page, saying what was done or why
+/// not.
+async fn rule(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(order_id): Path<Uuid>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(field(&form, "csrf"))?;
+    cx.need(Permission::ManageLedger)?;
+    let done = async {
+        let outcome = Outcome::parse(field(&form, "outcome"))
+            .ok_or_else(|| StoreError::Invalid(FieldError::new("outcome", "required")))?;
+        let r = Ruling {
+            outcome,
+            note: field(&form, "note").to_string(),
+        };
+        state
+            .store
+            .tenant(&cx.scope)
+            .rule_dispute(order_id, r)
+            .await
+    }
+    .await;
+    match done {
+        Ok(_) => Ok(Redirect::to("/app/work-orders/disputes").into_response()),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            let status = e.status();
+            if status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN {
+                return Err(e.into());
+            }
+            answered(disputes_page(&state, &cx, Some(flash_of(e))).await, status)
+        }
+    }
 }
