@@ -614,7 +614,7 @@ async fn the_operator_rules_on_a_dispute_that_neither_side_withdraws() {
         let (pid, shots, asset) = production(&srv, &prod, "ALPHA").await;
         credit(&srv, &op, &prod, "100000.00").await;
         let mut awarded = Vec::new();
-        for title in ["Paid by ruling", "Refunded by ruling"] {
+        for title in ["Paid by ruling", "Refunded by ruling", "Split by ruling"] {
             let mut body = order(&pid, &shots[0], &asset);
             body["title"] = json!(title);
             let (_, o) = srv.post(&prod.token, "/api/v1/work-orders", body).await;
@@ -648,7 +648,7 @@ async fn the_operator_rules_on_a_dispute_that_neither_side_withdraws() {
         let (s, list) = srv.get(&op.token, "/api/v1/work-orders/disputes").await;
         assert_eq!(s, 200, "{list}");
         let items = list["items"].as_array().unwrap();
-        assert_eq!(items.len(), 2, "{list}");
+        assert_eq!(items.len(), 3, "{list}");
         assert_eq!((items[0]["held"].as_i64(), items[0]["vendor_name"].as_str(), items[0]["dispute"]["reason"].as_str()), (Some(1_500_000), Some("Harbour VFX"), Some("The second part was delivered by e-mail")));
         let (s, v) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[0]), json!({"outcome": "release", "note": ""})).await;
         assert_eq!((s, v["field"].as_str()), (422, Some("note")), "{v}");
@@ -661,9 +661,26 @@ async fn the_operator_rules_on_a_dispute_that_neither_side_withdraws() {
         assert_eq!((r["state"].as_str(), r["refunded"].as_i64()), (Some("cancelled"), Some(1_500_000)));
         let (s, v) = srv.post(&op.token, &format!("/api/v1/work-orders/{}/ruling", awarded[1]), json!({"outcome": "refund", "note": "Again"})).await;
         assert_eq!((s, v["code"].as_str()), (409, Some("orders.not_awarded")), "{v}");
-        // Both sides see the outcome: the vendor was paid 0.5 + 0.5 + 1.5 (ruled) = 2.5.
-        assert_eq!(wallet(&srv, &vendor).await, (2_500_000, 2_500_000));
-        assert_eq!(wallet(&srv, &prod).await, (7_500_000, 7_500_000));
+        // A split: part of the 1.5 held paid, the rest given back; what it must be, said first.
+        let split = format!("/api/v1/work-orders/{}/ruling", awarded[2]);
+        for (body, reason) in [
+            (json!({"outcome": "split", "note": "Half the finals arrived"}), "required"),
+            (json!({"outcome": "split", "note": "Half the finals arrived", "release": 0}), "must_be_positive"),
+            (json!({"outcome": "split", "note": "Half the finals arrived", "release": 1_500_000}), "less_than_held"),
+            (json!({"outcome": "refund", "note": "Half the finals arrived", "release": 1_000}), "only_for_a_split"),
+        ] {
+            let (s, v) = srv.post(&op.token, &split, body).await;
+            assert_eq!((s, v["field"].as_str(), v["reason"].as_str()), (422, Some("release"), Some(reason)), "{v}");
+        }
+        let (s, r) = srv.post(&op.token, &split, json!({"outcome": "split", "note": "Two thirds of the finals arrived", "release": 1_000_000})).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!((r["state"].as_str(), r["released"].as_i64(), r["refunded"].as_i64()), (Some("completed"), Some(1_000_000), Some(500_000)));
+        let (_, o) = srv.get(&vendor.token, &split.replace("/ruling", "")).await;
+        assert_eq!((o["milestones"][1]["state"].as_str(), o["milestones"][1]["paid_amount"].as_i64()), (Some("accepted"), Some(1_000_000)), "{o}");
+        // Both sides see the outcome: the vendor was paid 0.5 + 0.5 + 1.5 (ruled) + 0.5 + 1.0
+        // (split) = 4.0 of the 10.0 credited.
+        assert_eq!(wallet(&srv, &vendor).await, (4_000_000, 4_000_000));
+        assert_eq!(wallet(&srv, &prod).await, (6_000_000, 6_000_000));
         // Both sides read the ruling on the order, with why.
         for (oid, outcome, note) in [(&awarded[0], "release", "The delivery log shows it arrived"), (&awarded[1], "refund", "Never delivered")] {
             for t in [&prod, &vendor] {

@@ -279,13 +279,16 @@ pub struct Milestone {
     pub accepted_at: Option<Millis>,
     pub paid_at: Option<Millis>,
     pub refunded_at: Option<Millis>,
+    /// What an accepted milestone paid when a ruling split it (the rest went back); none: all
+    /// of its amount.
+    pub paid_amount: Option<i64>,
     /// Whole days from acceptance to payment, once paid.
     pub days_to_payment: Option<i64>,
     /// Its latest delivery, with the verification of its manifest.
     pub delivery: Option<Delivery>,
 }
 
-const MILESTONE_COLS: &str = "id, position, title, amount, state, transfer_id, delivery_note, delivered_at, review_note, accepted_at, paid_at, refunded_at";
+const MILESTONE_COLS: &str = "id, position, title, amount, state, transfer_id, delivery_note, delivered_at, review_note, accepted_at, paid_at, refunded_at, paid_amount";
 
 impl FromRow for Milestone {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -305,6 +308,7 @@ impl FromRow for Milestone {
             accepted_at: r.get()?,
             paid_at: r.get()?,
             refunded_at: r.get()?,
+            paid_amount: r.get()?,
             days_to_payment: None,
             delivery: None,
         };
@@ -1438,6 +1442,9 @@ words!(
         Release => "release",
         /// Every milestone still held goes back to the production: the order is called off.
         Refund => "refund",
+        /// Part of what is held (`release`) is paid to the vendor, the rest goes back to the
+        /// production: the order is complete.
+        Split => "split",
     }
 );
 
@@ -1448,6 +1455,10 @@ pub struct Ruling {
     pub outcome: Outcome,
     /// Why, for both sides.
     pub note: String,
+    /// For a split: what the vendor is paid of what is held, in minor units (more than none,
+    /// less than all).
+    #[serde(default)]
+    pub release: Option<i64>,
 }
 
 /// An order under dispute, as the platform's operator reads it to rule.
@@ -1552,6 +1563,15 @@ impl Tenant<'_> {
             return Err(OrdersRule::OperatorOnly.into());
         }
         let note = required_text("note", &r.note)?;
+        let release = match (r.outcome, r.release) {
+            (Outcome::Split, Some(a)) if a > 0 => Some(a),
+            (Outcome::Split, Some(_)) => {
+                return Err(FieldError::new("release", "must_be_positive").into());
+            }
+            (Outcome::Split, None) => return Err(FieldError::new("release", "required").into()),
+            (_, Some(_)) => return Err(FieldError::new("release", "only_for_a_split").into()),
+            (_, None) => None,
+        };
         let scope = self.scope().clone();
         self.platform()
             .write(move |tx| {
@@ -1579,13 +1599,24 @@ impl Tenant<'_> {
                         return Err(OrdersRule::NoDispute.into());
                     };
                     let operator = operator_of(tx).await?;
-                    let (kind, order_state) = match r.outcome {
-                        Outcome::Release => (Kind::Post, OrderState::Completed),
-                        Outcome::Refund => (Kind::Void, OrderState::Cancelled),
-                    };
                     let now = Millis(now_ms());
-                    let (amount, mut recorded) =
-                        close_open(tx, &o, kind, scope.user_id, now, false).await?;
+                    let (order_state, released, refunded, mut recorded) = match (r.outcome, release) {
+                        (Outcome::Split, Some(part)) => {
+                            let (released, refunded, changes) =
+                                split_open(tx, &o, part, scope.user_id, now).await?;
+                            (OrderState::Completed, released, refunded, changes)
+                        }
+                        (Outcome::Release, _) | (Outcome::Split, None) => {
+                            let (amount, changes) =
+                                close_open(tx, &o, Kind::Post, scope.user_id, now, false).await?;
+                            (OrderState::Completed, amount, 0, changes)
+                        }
+                        (Outcome::Refund, _) => {
+                            let (amount, changes) =
+                                close_open(tx, &o, Kind::Void, scope.user_id, now, false).await?;
+                            (OrderState::Cancelled, 0, amount, changes)
+                        }
+                    };
                     tx.execute(
                         "UPDATE work_orders SET state = $3, disputed_by = NULL, dispute = NULL, disputed_at = NULL, ruling = $5, ruling_note = $6, ruled_at = $4, version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2",
                         &[
@@ -1598,10 +1629,6 @@ impl Tenant<'_> {
                         ],
                     )
                     .await?;
-                    let (released, refunded) = match r.outcome {
-                        Outcome::Release => (amount, 0),
-                        Outcome::Refund => (0, amount),
-                    };
                     let after = serde_json::json!({
                         "outcome": r.outcome, "note": note, "state": order_state,
                         "released": released, "refunded": refunded,
@@ -1779,6 +1806,64 @@ struct DeliverStep {
     versions: Vec<Uuid>,
     manifest: Option<String>,
     tasks: Vec<Uuid>,
+}
+
+/// Inside a ruling's write: what `o`'s open milestones hold split, `release` paid to the
+/// vendor in the milestones' order (the first ones in full, one in part) and the rest given
+/// back, their transfers posted (in part) or voided and their rows closed together. Answers
+/// what was paid, what was given back and the transfers' changes.
+async fn split_open(
+    tx: &mut WriteTx<'_>,
+    o: &WorkOrder,
+    release: i64,
+    by: Uuid,
+    now: Millis,
+) -> Result<(i64, i64, Vec<Change>)> {
+    let open: Vec<Milestone> = tx
+        .query(
+            &format!(
+                "SELECT {MILESTONE_COLS} FROM work_order_milestones WHERE org_id = $1 AND order_id = $2 AND state NOT IN ('accepted', 'refunded') ORDER BY position"
+            ),
+            &[o.org_id.into(), o.id.into()],
+        )
+        .await?;
+    let held: i64 = open.iter().map(|m| m.amount).sum();
+    if release >= held {
+        return Err(FieldError::new("release", "less_than_held").into());
+    }
+    let operator = operator_of(tx).await?;
+    let mut left = release;
+    let mut batch = Vec::new();
+    let mut rows = Vec::new();
+    for m in &open {
+        let paid = left.min(m.amount);
+        left -= paid;
+        batch.push(TransferInput {
+            kind: Some(if paid > 0 { Kind::Post } else { Kind::Void }),
+            pending_id: Some(m.transfer_id),
+            amount: (paid > 0).then_some(paid),
+            description: format!("Work order «{}» · {} split by ruling", o.title, m.title),
+            ..TransferInput::default()
+        });
+        rows.push((m.id, paid));
+    }
+    let (_, changes) = apply_batch(tx, operator, batch, Some(by)).await?;
+    for (id, paid) in rows {
+        if paid > 0 {
+            tx.execute(
+                "UPDATE work_order_milestones SET state = 'accepted', accepted_at = $3, paid_at = $3, paid_amount = $4 WHERE org_id = $1 AND id = $2",
+                &[o.org_id.into(), id.into(), now.into(), paid.into()],
+            )
+            .await?;
+        } else {
+            tx.execute(
+                "UPDATE work_order_milestones SET state = 'refunded', refunded_at = $3 WHERE org_id = $1 AND id = $2",
+                &[o.org_id.into(), id.into(), now.into()],
+            )
+            .await?;
+        }
+    }
+    Ok((release, held - release, changes))
 }
 
 /// A step on a milestone.

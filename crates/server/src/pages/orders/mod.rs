@@ -671,8 +671,14 @@ async fn order_page(
             MilestoneState::Held | MilestoneState::Delivered | MilestoneState::ChangesRequested
         )
     });
-    let paid = sum(&|s| s == MilestoneState::Accepted);
-    let refunded = sum(&|s| s == MilestoneState::Refunded);
+    // A milestone a ruling split paid part of its amount; the rest went back.
+    let split_back: i64 = o
+        .milestones
+        .iter()
+        .filter_map(|m| m.paid_amount.map(|p| m.amount - p))
+        .sum();
+    let paid = sum(&|s| s == MilestoneState::Accepted) - split_back;
+    let refunded = sum(&|s| s == MilestoneState::Refunded) + split_back;
     let items = if o.own || (vendor && running) {
         // An award that ended since the order was read shows no work, not an error.
         t.order_work(order_id).await.unwrap_or_default()
@@ -1376,6 +1382,7 @@ async fn close_change(
 /// An order under dispute as the operator's page shows it.
 struct DisputeRow {
     id: String,
+    currency: String,
     title: String,
     production: String,
     vendor: String,
@@ -1424,6 +1431,7 @@ async fn disputes_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
             });
             DisputeRow {
                 id: d.id.to_string(),
+                currency: d.currency.clone(),
                 title: d.title.clone(),
                 production: d.org_name.clone(),
                 vendor: d.vendor_name.clone().unwrap_or_default(),
@@ -1456,9 +1464,21 @@ async fn rule(
     let done = async {
         let outcome = Outcome::parse(field(&form, "outcome"))
             .ok_or_else(|| StoreError::Invalid(FieldError::new("outcome", "required")))?;
+        let release = match outcome {
+            Outcome::Split => {
+                let currency = field(&form, "currency");
+                Some(typed_amount(
+                    currency,
+                    field(&form, "release").trim(),
+                    "release",
+                )?)
+            }
+            _ => None,
+        };
         let r = Ruling {
             outcome,
             note: field(&form, "note").to_string(),
+            release,
         };
         state
             .store
