@@ -1495,20 +1495,27 @@ pub(crate) async fn copy_file_tx(
     )
     .await?;
     if file.proxy_hash.is_none() && file.probe_error.is_none() {
-        crate::jobs::insert_job(
-            tx,
-            &crate::jobs::NewJob {
-                org_id: Some(to),
-                kind: PROBE_JOB.into(),
-                payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
-                priority: 0,
-                max_attempts: 3,
-                run_after: None,
-            },
-        )
-        .await?;
+        queue_probe(tx, to, &file).await?;
     }
     Ok(file)
+}
+
+/// Inside a write: `org`'s new file `file` is read by ffprobe on the job queue once this
+/// commits (and its proxy made after, when it has pictures).
+async fn queue_probe(tx: &mut crate::WriteTx<'_>, org: Uuid, file: &MediaFile) -> Result<()> {
+    crate::jobs::insert_job(
+        tx,
+        &crate::jobs::NewJob {
+            org_id: Some(org),
+            kind: PROBE_JOB.into(),
+            payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
+            priority: 0,
+            max_attempts: 3,
+            run_after: None,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Makes the complete upload `u` (its bytes the blob `hash`) a file of the organisation, of the
@@ -1565,17 +1572,6 @@ pub(crate) async fn add_file_tx(
         Change::new(Some(org_id), "media.added", "media_file", file.id).after(&file),
     )
     .await?;
-    crate::jobs::insert_job(
-        tx,
-        &crate::jobs::NewJob {
-            org_id: Some(org_id),
-            kind: PROBE_JOB.into(),
-            payload: serde_json::json!({"media_file_id": file.id, "hash": file.hash}),
-            priority: 0,
-            max_attempts: 3,
-            run_after: None,
-        },
-    )
-    .await?;
+    queue_probe(tx, org_id, &file).await?;
     Ok(file)
 }

@@ -403,22 +403,8 @@ impl Tenant<'_> {
                                     &[o.org_id.into(), order_id.into()],
                                 )
                                 .await?;
-                            let milestone = new_id();
-                            tx.execute(
-                                "INSERT INTO work_order_milestones (id, org_id, vendor_org_id, order_id, position, title, amount, transfer_id, state, delivery_note, review_note)
-                                 VALUES ($2, $1, $3, $4, $5, $6, $7, $8, 'held', '', '')",
-                                &[
-                                    o.org_id.into(),
-                                    milestone.into(),
-                                    vendor.into(),
-                                    order_id.into(),
-                                    position.into(),
-                                    (&title).into(),
-                                    price.into(),
-                                    written[0].id.into(),
-                                ],
-                            )
-                            .await?;
+                            let held = super::Held { vendor, position, title: &title, amount: price, transfer: written[0].id };
+                            let milestone = super::insert_milestone(tx, o.org_id, order_id, held).await?;
                             for s in &c.scope {
                                 let there: Option<Uuid> = tx
                                     .scalar_opt(

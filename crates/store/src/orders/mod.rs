@@ -1116,21 +1116,8 @@ impl Tenant<'_> {
                         apply_batch(tx, operator, batch, Some(scope.user_id)).await?;
                     let now = Millis(now_ms());
                     for (i, ((title, amount), t)) in milestones.iter().zip(&written).enumerate() {
-                        tx.execute(
-                            "INSERT INTO work_order_milestones (id, org_id, vendor_org_id, order_id, position, title, amount, transfer_id, state, delivery_note, review_note)
-                             VALUES ($2, $1, $3, $4, $5, $6, $7, $8, 'held', '', '')",
-                            &[
-                                org.into(),
-                                new_id().into(),
-                                vendor.into(),
-                                order_id.into(),
-                                (i as i64 + 1).into(),
-                                title.into(),
-                                (*amount).into(),
-                                t.id.into(),
-                            ],
-                        )
-                        .await?;
+                        let held = Held { vendor, position: i as i64 + 1, title, amount: *amount, transfer: t.id };
+                        insert_milestone(tx, org, order_id, held).await?;
                     }
                     tx.execute(
                         "UPDATE work_orders SET state = 'awarded', vendor_org_id = $3, bid_id = $4, awarded_at = $5, version = version + 1, updated_at = $5
@@ -1731,6 +1718,44 @@ pub(crate) async fn scope_taken(
         }
     }
     Ok(false)
+}
+
+/// A milestone's amount just held, as `insert_milestone` writes it.
+pub(crate) struct Held<'a> {
+    pub vendor: Uuid,
+    /// 1 for the first.
+    pub position: i64,
+    pub title: &'a str,
+    pub amount: i64,
+    /// The pending transfer holding it.
+    pub transfer: Uuid,
+}
+
+/// Inside a write: a milestone of `org`'s order `order` whose amount the pending transfer
+/// `held.transfer` holds; its id.
+pub(crate) async fn insert_milestone(
+    tx: &mut WriteTx<'_>,
+    org: Uuid,
+    order: Uuid,
+    held: Held<'_>,
+) -> Result<Uuid> {
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO work_order_milestones (id, org_id, vendor_org_id, order_id, position, title, amount, transfer_id, state, delivery_note, review_note)
+         VALUES ($2, $1, $3, $4, $5, $6, $7, $8, 'held', '', '')",
+        &[
+            org.into(),
+            id.into(),
+            held.vendor.into(),
+            order.into(),
+            held.position.into(),
+            held.title.into(),
+            held.amount.into(),
+            held.transfer.into(),
+        ],
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Inside a write of the books' keeper `org`: whether its pending transfer `id` holds a work
