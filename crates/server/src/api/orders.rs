@@ -346,7 +346,8 @@ async fn disputes(
 }
 
 /// The platform operator's ruling on a dispute: every milestone still held is paid to the
-/// vendor (`release`) or given back to the production (`refund`); the dispute closes.
+/// vendor (`release`), given back to the production (`refund`), or split (`split`, with
+/// `release` the part paid to the vendor in minor units); the dispute closes.
 #[utoipa::path(post, path = "/api/v1/work-orders/{order_id}/ruling", tag = "orders", request_body = Ruling,
     params(("order_id" = Uuid, Path)),
     responses((status = 200, body = Ruled), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]

@@ -262,6 +262,19 @@ async fn the_operator_rules_on_a_dispute_from_its_page() {
         let ruling = format!("/app/work-orders/{oid}/ruling");
         let (s, page) = operator.post(&ruling, &[("note", "No delivery on record")]).await;
         assert_eq!(s, 422, "an outcome is chosen: {page}");
+        let (s, page) = operator.post(&ruling, &[("outcome", "release"), ("release", "100.00"), ("note", "x")]).await;
+        assert_eq!(s, 422, "an amount is for a split only: {page}");
+        // In Chinese, the dispute and a refused ruling, with no English of the block left.
+        let (s, _) = operator.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (s, zh) = operator.post(&ruling, &[("note", "No delivery on record")]).await;
+        assert_eq!(s, 422);
+        assert!(zh.contains("待裁决的争议") && zh.contains("裁决") && !zh.contains(">outcome<"), "{zh}");
+        for t in order_texts() {
+            assert!(!zh.contains(t.as_str()), "English “{t}” on a Chinese page");
+        }
+        let (s, _) = operator.post("/app/language", &[("locale", "en")]).await;
+        assert_eq!(s, 303);
         let (s, _) = operator.post(&ruling, &[("outcome", "refund"), ("note", "No delivery on record")]).await;
         assert_eq!(s, 303);
         let (_, page) = operator.get("/app/work-orders/disputes").await;

@@ -1541,8 +1541,9 @@ impl Tenant<'_> {
     }
 
     /// The operator rules on an order's dispute: every milestone still held is paid to the
-    /// vendor (`release`, the order complete) or given back to the production (`refund`, the
-    /// order called off), and the dispute closes. For anyone but the operator, an order it is
+    /// vendor (`release`, the order complete), given back to the production (`refund`, the
+    /// order called off), or split (`split`: `release` paid, the rest given back, the order
+    /// complete), and the dispute closes. For anyone but the operator, an order it is
     /// no side of is not found, and its own is refused.
     pub async fn rule_dispute(&self, order_id: Uuid, r: Ruling) -> Result<Ruled> {
         if !self.is_operator().await? {
@@ -1870,14 +1871,16 @@ async fn split_open(
             description: format!("Work order «{}» · {} split by ruling", o.title, m.title),
             ..TransferInput::default()
         });
-        rows.push((m.id, paid));
+        rows.push((m.id, paid, m.amount));
     }
     let (_, changes) = apply_batch(tx, operator, batch, Some(by)).await?;
-    for (id, paid) in rows {
+    for (id, paid, whole) in rows {
         if paid > 0 {
+            // What it paid is kept only when it is less than its amount.
+            let part = (paid < whole).then_some(paid);
             tx.execute(
                 "UPDATE work_order_milestones SET state = 'accepted', accepted_at = $3, paid_at = $3, paid_amount = $4 WHERE org_id = $1 AND id = $2",
-                &[o.org_id.into(), id.into(), now.into(), paid.into()],
+                &[o.org_id.into(), id.into(), now.into(), part.into()],
             )
             .await?;
         } else {

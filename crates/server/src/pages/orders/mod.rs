@@ -808,7 +808,16 @@ async fn order_page(
                 id: m.id.to_string(),
                 position: m.position,
                 title: m.title.clone(),
-                amount: amount(&cur, m.amount),
+                amount: match m.paid_amount {
+                    Some(p) => i18n::text_args(
+                        "orders-paid-of",
+                        &[
+                            ("paid", amount(&cur, p).into()),
+                            ("amount", amount(&cur, m.amount).into()),
+                        ],
+                    ),
+                    None => amount(&cur, m.amount),
+                },
                 state: i18n::text(&format!(
                     "orders-milestone-{}",
                     m.state.as_str().replace('_', "-")
@@ -1382,7 +1391,6 @@ async fn close_change(
 /// An order under dispute as the operator's page shows it.
 struct DisputeRow {
     id: String,
-    currency: String,
     title: String,
     production: String,
     vendor: String,
@@ -1400,6 +1408,8 @@ struct DisputesPage {
     flash: Option<(String, String)>,
     csrf: String,
     rows: Vec<DisputeRow>,
+    /// Whether the reader rules (moves the operator's money), or only reads.
+    can_rule: bool,
 }
 
 /// The platform operator's disputes to rule on, oldest first, each with what it holds, why it
@@ -1431,7 +1441,6 @@ async fn disputes_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
             });
             DisputeRow {
                 id: d.id.to_string(),
-                currency: d.currency.clone(),
                 title: d.title.clone(),
                 production: d.org_name.clone(),
                 vendor: d.vendor_name.clone().unwrap_or_default(),
@@ -1447,6 +1456,7 @@ async fn disputes_page(state: &State, cx: &Ctx, flash: Option<(String, String)>)
         flash,
         csrf: cx.csrf.clone(),
         rows,
+        can_rule: cx.scope.can(Permission::ManageLedger),
     })
 }
 
@@ -1461,30 +1471,32 @@ async fn rule(
     let cx = ctx(&state, c).await?;
     cx.check_csrf(field(&form, "csrf"))?;
     cx.need(Permission::ManageLedger)?;
+    let t = state.store.tenant(&cx.scope);
     let done = async {
         let outcome = Outcome::parse(field(&form, "outcome"))
             .ok_or_else(|| StoreError::Invalid(FieldError::new("outcome", "required")))?;
-        let release = match outcome {
-            Outcome::Split => {
-                let currency = field(&form, "currency");
-                Some(typed_amount(
-                    currency,
-                    field(&form, "release").trim(),
-                    "release",
-                )?)
-            }
-            _ => None,
+        // In the order's currency; typed with another outcome, the store refuses it.
+        let typed = field(&form, "release").trim();
+        let release = if typed.is_empty() {
+            None
+        } else {
+            let currency = t
+                .disputed_orders()
+                .await?
+                .into_iter()
+                .find(|d| d.id == order_id)
+                .map(|d| d.currency)
+                .ok_or(StoreError::NotFound {
+                    entity: "work_order",
+                })?;
+            Some(typed_amount(&currency, typed, "release")?)
         };
         let r = Ruling {
             outcome,
             note: field(&form, "note").to_string(),
             release,
         };
-        state
-            .store
-            .tenant(&cx.scope)
-            .rule_dispute(order_id, r)
-            .await
+        t.rule_dispute(order_id, r).await
     }
     .await;
     match done {
