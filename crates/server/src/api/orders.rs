@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::api::Items;
-use crate::api::media::blob_answer;
+use crate::api::media::{derived_answer, file_answer};
 use crate::auth::Member;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Body, Q, etag, list_query};
@@ -186,19 +186,7 @@ async fn work_media_content(
         .tenant(m.may(Permission::ReadOrg)?)
         .work_media(order_id, media_id)
         .await?;
-    let kind = file
-        .content_type
-        .as_deref()
-        .unwrap_or("application/octet-stream");
-    blob_answer(
-        &state,
-        &file.hash,
-        file.size,
-        kind,
-        Some(&file.name),
-        &headers,
-    )
-    .await
+    file_answer(&state, &file, &headers).await
 }
 
 /// The browser proxy (H.264 in MP4, seekable) of a file of a version of one of the order's
@@ -219,19 +207,14 @@ async fn work_media_proxy(
         .tenant(m.may(Permission::ReadOrg)?)
         .work_media(order_id, media_id)
         .await?;
-    let missing = || {
-        crate::error::ApiError::from(mstation_store::StoreError::NotFound {
-            entity: "media file",
-        })
-    };
-    let hash = file.proxy_hash.ok_or_else(missing)?;
-    let size = state
-        .store
-        .platform()
-        .blob_size(&hash)
-        .await?
-        .ok_or_else(missing)?;
-    blob_answer(&state, &hash, size, "video/mp4", None, &headers).await
+    derived_answer(
+        &state,
+        &file,
+        &headers,
+        |f| f.proxy_hash.clone(),
+        "video/mp4",
+    )
+    .await
 }
 
 /// The order's change orders, oldest first: for both sides.

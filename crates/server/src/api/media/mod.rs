@@ -125,17 +125,26 @@ async fn media_content(
         .tenant(m.may(Permission::ReadOrg)?)
         .media_file(media_id)
         .await?;
+    file_answer(&state, &file, &headers).await
+}
+
+/// A file's own bytes as a download, under its name and type (a `Range` of them when asked).
+pub(crate) async fn file_answer(
+    state: &State,
+    file: &MediaFile,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let kind = file
         .content_type
         .as_deref()
         .unwrap_or("application/octet-stream");
     blob_answer(
-        &state,
+        state,
         &file.hash,
         file.size,
         kind,
         Some(&file.name),
-        &headers,
+        headers,
     )
     .await
 }
@@ -266,12 +275,23 @@ async fn derived(
         .tenant(m.may(Permission::ReadOrg)?)
         .media_file(media_id)
         .await?;
+    derived_answer(state, &file, headers, pick, kind).await
+}
+
+/// What was made of a file (`pick`: its proxy, poster …) as `kind`; not found until it is made.
+pub(crate) async fn derived_answer(
+    state: &State,
+    file: &MediaFile,
+    headers: &HeaderMap,
+    pick: impl Fn(&MediaFile) -> Option<String>,
+    kind: &str,
+) -> ApiResult<Response> {
     let missing = || {
         ApiError::from(mstation_store::StoreError::NotFound {
             entity: "media file",
         })
     };
-    let hash = pick(&file).ok_or_else(missing)?;
+    let hash = pick(file).ok_or_else(missing)?;
     let size = state
         .store
         .platform()
