@@ -197,6 +197,67 @@ pub fn tags(
     Ok(out)
 }
 
+/// The words a production's task types are named with, in English and Chinese, and the crew
+/// role that does such work: the first role with a word that begins a word of the name (or,
+/// for Chinese, is in it) is the one a task of that type wants.
+const WORK_WORDS: &[(&str, &[&str])] = &[
+    ("composer", &["music", "score", "配乐", "作曲"]),
+    ("re_recording_mixer", &["mix", "混音"]),
+    (
+        "sound_designer",
+        &["sound", "audio", "foley", "sfx", "音效", "声音"],
+    ),
+    ("compositor", &["comp", "合成"]),
+    ("roto_artist", &["roto", "paint", "prep", "抠像", "擦除"]),
+    (
+        "matchmove_artist",
+        &["matchmov", "track", "camtrack", "跟踪", "反求"],
+    ),
+    ("fx_artist", &["fx", "effect", "sim", "特效", "解算"]),
+    (
+        "cg_lighting_artist",
+        &["light", "lookdev", "render", "灯光", "渲染"],
+    ),
+    (
+        "environment_artist",
+        &["env", "matte", "dmp", "环境", "场景"],
+    ),
+    ("animator", &["anim", "动画"]),
+    ("rigger", &["rig", "绑定"]),
+    ("modeller", &["model", "sculpt", "建模", "模型"]),
+    ("storyboard_artist", &["storyboard", "board", "分镜"]),
+    ("layout_artist", &["layout", "布局"]),
+    (
+        "colourist",
+        &["grade", "grading", "colour", "color", "调色"],
+    ),
+    ("conform_editor", &["conform", "套底"]),
+    ("editor", &["edit", "cut", "剪辑"]),
+    ("subtitler", &["subtit", "caption", "字幕"]),
+];
+
+/// The crew role a task of this type wants, guessed from its name ("Compositing", "Comp",
+/// "动画"), or `None`: a guess a hirer sees and may change, never a rule.
+pub fn role_for_work(task_type: &str) -> Option<&'static str> {
+    let name = task_type.to_lowercase();
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    WORK_WORDS
+        .iter()
+        .find(|(_, stems)| {
+            stems.iter().any(|stem| {
+                if stem.is_ascii() {
+                    words.iter().any(|w| w.starts_with(stem))
+                } else {
+                    name.contains(stem)
+                }
+            })
+        })
+        .map(|(role, _)| *role)
+}
+
 /// A year a credit can name: from the first films to next year (a production announced).
 pub fn valid_year(year: i32, this_year: i32) -> bool {
     (1888..=this_year + 1).contains(&year)
@@ -217,6 +278,34 @@ mod tests {
         assert_eq!(department_of("compositor"), Some("vfx"));
         assert_eq!(department_of("vfx"), None);
         assert!(is_department("camera"));
+    }
+
+    #[test]
+    fn a_task_types_name_tells_the_role_it_wants() {
+        for (name, role) in [
+            ("Compositing", Some("compositor")),
+            ("Comp", Some("compositor")),
+            ("合成", Some("compositor")),
+            ("Roto/Paint", Some("roto_artist")),
+            ("Matchmove", Some("matchmove_artist")),
+            ("FX", Some("fx_artist")),
+            ("Lighting", Some("cg_lighting_artist")),
+            ("Animation", Some("animator")),
+            ("动画", Some("animator")),
+            ("Rigging", Some("rigger")),
+            ("Modeling", Some("modeller")),
+            ("Grade", Some("colourist")),
+            ("Music", Some("composer")),
+            ("Edit", Some("editor")),
+            ("Layout", Some("layout_artist")),
+            ("Review", None),
+            ("", None),
+        ] {
+            assert_eq!(role_for_work(name), role, "{name}");
+        }
+        for (role, _) in WORK_WORDS {
+            assert!(department_of(role).is_some(), "{role}");
+        }
     }
 
     #[test]

@@ -1959,3 +1959,49 @@ orders-count-asset = { $count ->
 }
 field-project_id = Project
 field-audience = Open to
+
+## Talent: matching people to a piece of work
+talent-match-open = Match people to work
+talent-match-task = Find people for this task
+talent-match-title = Match people to work
+talent-match-for = For
+talent-match-lede = Say what the work needs. Everyone your organisation may find is weighed on crew role, skills, languages, place, free days and day rate, and every match shows why it ranks where it does.
+talent-match-hint = Choose a crew role or name some skills to see who fits.
+talent-match-starts = First day
+talent-match-ends = Last day
+talent-match-max-rate = Most per day
+talent-match-find = Find people
+talent-match-considered = { $count ->
+    [one] One person weighed
+   *[other] { $count } people weighed
+}
+talent-match-none = Nobody of that department or with those skills is in the directory yet.
+talent-match-score = How well they fit what you asked, of the most anyone could
+talent-match-why = Why
+talent-why-role-main = Main role: { $role }
+talent-why-role-other = Also works as { $role }
+talent-why-role-department = Same department: { $role }
+talent-why-skills-has = Has { $skills }
+talent-why-skills-lacks = Lacks { $skills }
+talent-why-languages-speaks = Works in { $languages }
+talent-why-languages-lacks = Does not work in { $languages }
+talent-why-country-same = Based in { $country }
+talent-why-country-other = Based elsewhere ({ $country })
+talent-why-days-free = Free all { $days } days
+talent-why-days-pencilled = Free, with pencil holds on { $some } of { $days } days
+talent-why-days-partly_busy = Busy { $some } of { $days } days
+talent-why-days-busy = Busy all { $days } days
+talent-why-rate-within = { $rate } a day, within budget
+talent-why-rate-over = { $rate } a day, { $over }% over budget
+talent-why-rate-other_currency = { $rate } a day, in another currency
+talent-why-rate-unknown = No day rate given
+talent-why-credits-verified = { $count ->
+    [one] One verified credit from work on the platform
+   *[other] { $count } verified credits from work on the platform
+}
+talent-why-credits-in_role = { $count ->
+    [one] One credit in this role
+   *[other] { $count } credits in this role
+}
+field-max_rate = Most per day
+field-limit = How many

@@ -9,6 +9,7 @@ use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES};
 use mstation_store::Page;
 use mstation_store::talent::calendar::{Calendar, Entry, NewEntry};
+use mstation_store::talent::matching::{Matches, Want};
 use mstation_store::talent::{
     Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
 };
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(taxonomy))
         .routes(routes!(find_profiles, create_profile))
+        .routes(routes!(match_people))
         .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(add_credit))
         .routes(routes!(delete_credit))
@@ -149,6 +151,69 @@ async fn find_profiles(
             .store
             .tenant(m.may(Permission::FindTalent)?)
             .find_profiles(&find, &q)
+            .await?,
+    ))
+}
+
+/// What a hirer looks for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatchParams {
+    /// A crew-role key of the taxonomy: people of its department are weighed, those with the
+    /// role first. Required unless `skills` are given.
+    pub role: Option<String>,
+    /// Skills and software, separated by commas (`Nuke,Houdini`), at most 20.
+    pub skills: Option<String>,
+    /// ISO 639 codes, separated by commas.
+    pub languages: Option<String>,
+    /// ISO 3166-1 alpha-2: where the work is.
+    pub country: Option<String>,
+    /// The first and last day of the work, `YYYY-MM-DD`, inclusive; at most 400 days.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    /// The most a day may cost, as a person writes it (`2500`), in `currency`.
+    pub max_rate: Option<String>,
+    pub currency: Option<String>,
+    /// 1 to 50; 10 by default.
+    pub limit: Option<u32>,
+}
+
+/// Splits a comma-separated list, dropping empty items.
+fn listed(s: Option<&str>) -> Vec<String> {
+    s.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The people who fit a piece of work best, among the platform's profiles and the
+/// organisation's own: ranked by role, skills, languages, place, free days and day rate, each
+/// with the reasons for its rank and the points each gave.
+#[utoipa::path(get, path = "/api/v1/talent/matches", tag = "talent", params(MatchParams),
+    responses((status = 200, body = Matches), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn match_people(
+    AxState(state): AxState<State>,
+    m: Member,
+    Q(p): Q<MatchParams>,
+) -> ApiResult<Json<Matches>> {
+    let want = Want {
+        role: p.role,
+        skills: listed(p.skills.as_deref()),
+        languages: listed(p.languages.as_deref()),
+        country: p.country,
+        starts_on: p.starts_on,
+        ends_on: p.ends_on,
+        max_rate: p.max_rate,
+        currency: p.currency,
+        limit: p.limit.map(|l| l as usize),
+    };
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::FindTalent)?)
+            .match_people(&want)
             .await?,
     ))
 }

@@ -124,6 +124,7 @@ const PAGES: &[Page] = &[
     ),
     get("/app/talent", TALENT_FINDERS),
     get("/app/talent/new", TALENT_KEEPERS),
+    get("/app/talent/match", TALENT_FINDERS),
     get("/app/talent/profiles/{profile_id}", TALENT_FINDERS),
     get("/app/talent/profiles/{profile_id}/edit", TALENT_KEEPERS),
     post(

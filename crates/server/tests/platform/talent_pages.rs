@@ -239,3 +239,81 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
     })
     .await;
 }
+
+/// The texts of the catalog's block headed `heading`, in English, with no arguments.
+fn block_texts(heading: &str) -> Vec<String> {
+    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let all = std::fs::read_to_string(path).unwrap();
+    let block = &all[all.find(&format!("\n{heading}\n")).expect("the block")..];
+    block
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("##"))
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+        .filter(|v| !v.contains('{') && v.len() > 4)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_opens_the_matcher_with_its_role_and_days_and_every_match_says_why() {
+    on_every_backend(|srv| async move {
+        let post = srv.tenant("Harbour Post", "harbour-post").await;
+        let prod = srv.tenant("Bravo Films", "bravo-films").await;
+        for (name, skills, rate) in [("Lin Qiao", ["Nuke", "Houdini"], "1800"), ("Tom Weber", ["Nuke", "Silhouette"], "3000")] {
+            let (s, p) = srv
+                .post(&post.token, "/api/v1/talent/profiles",
+                      json!({"name": name, "roles": ["compositor"], "skills": skills, "languages": ["zh"],
+                             "day_rate": rate, "currency": "CNY", "visibility": "platform"}))
+                .await;
+            assert_eq!(s, 201, "{p}");
+        }
+        // Bravo's compositing task, from 2027-03-01 to 2027-03-12.
+        let (_, project) = srv
+            .post(&prod.token, "/api/v1/projects", json!({"name": "Night Ferry", "code": "NF", "fps": "24", "width": 2048, "height": 858}))
+            .await;
+        let pid = project["id"].as_str().unwrap().to_string();
+        let (_, seq) = srv.post(&prod.token, &format!("/api/v1/projects/{pid}/sequences"), json!({"name": "SQ010"})).await;
+        let seq_id = seq["id"].as_str().unwrap();
+        let edl = "TITLE: NF\n001  A001C003 V     C        10:00:00:00 10:00:02:00 01:00:00:00 01:00:02:00\n";
+        srv.post(&prod.token, &format!("/api/v1/sequences/{seq_id}/conform"), json!({"format": "cmx3600", "edl": edl, "apply": true})).await;
+        let (_, shots) = srv.get(&prod.token, &format!("/api/v1/sequences/{seq_id}/shots")).await;
+        let (_, types) = srv.get(&prod.token, &format!("/api/v1/projects/{pid}/task-types")).await;
+        let comp = types["items"].as_array().unwrap().iter().find(|t| t["name"] == "Compositing").unwrap()["id"].clone();
+        let (s, tasks) = srv
+            .post(&prod.token, "/api/v1/tasks", json!({"tasks": [{"shot_id": shots["items"][0]["id"], "task_type_id": comp, "start_date": "2027-03-01", "due_date": "2027-03-12"}]}))
+            .await;
+        assert_eq!(s, 201, "{tasks}");
+        let task = tasks["items"][0]["id"].as_str().or(tasks[0]["id"].as_str()).unwrap().to_string();
+
+        let hirer = Browser::sign_in(&srv, &prod.owner.email, &prod.password).await;
+        let (s, page) = hirer.get(&format!("/app/tasks/{task}")).await;
+        assert_eq!(s, 200);
+        let at = page.find("data-testid=\"find-people\"").expect("the matcher's link");
+        let href_at = page[..at].rfind("href=\"").unwrap() + 6;
+        let href = page[href_at..href_at + page[href_at..].find('"').unwrap()].replace("&amp;", "&").replace("&#38;", "&");
+        assert!(href.contains("role=compositor") && href.contains("starts_on=2027-03-01") && href.contains("ends_on=2027-03-12"), "{href}");
+        let (s, found) = hirer.get(&format!("{href}&skills=Nuke%2C+Houdini&max_rate=2500&currency=CNY")).await;
+        assert_eq!(s, 200, "{found}");
+        let lin = found.find("Lin Qiao").expect("Lin Qiao");
+        let tom = found.find("Tom Weber").expect("Tom Weber");
+        assert!(lin < tom, "the better fit first");
+        for why in ["Main role: Compositor", "Has Nuke, Houdini", "Free all 12 days", "1,800.00 CNY a day, within budget", "Lacks Houdini", "3,000.00 CNY a day, 20% over budget"] {
+            assert!(found.contains(why), "{why}: {found}");
+        }
+        assert!(found.contains("data-testid=\"match-for\""), "the task named");
+        // A bad ask comes back with the field named.
+        let (s, bad) = hirer.get("/app/talent/match?role=compositor&starts_on=2027-03-12&ends_on=2027-03-01").await;
+        assert_eq!(s, 422);
+        let flash = &bad[bad.find("class=\"flash error\"").expect("a flash")..];
+        assert!(flash[..flash.find("</").unwrap()].contains("Last day"), "{bad}");
+        // In Chinese: the reasons in Chinese, no English of the matcher left.
+        let (s, _) = hirer.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, zh) = hirer.get(&format!("{href}&skills=Nuke%2C+Houdini&max_rate=2500&currency=CNY")).await;
+        assert!(zh.contains("主要职位：合成师") && zh.contains("12 天全部空闲") && zh.contains("超出预算 20%"), "{zh}");
+        for t in block_texts("## Talent: matching people to a piece of work") {
+            assert!(!zh.contains(t.as_str()), "English \"{t}\" on the Chinese page");
+        }
+    })
+    .await;
+}

@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod matching;
 
 use common::*;
 use mstation_core::{Role, TokenScope};
@@ -704,6 +705,20 @@ async fn the_days_a_persons_tasks_take_are_busy_to_others_and_shown_to_the_keepe
         assert_eq!(s, 200, "{other}");
         assert_eq!((other["busy"].clone(), other["tasks"].clone(), other["entries"].clone()), (busy, json!([]), json!([])), "{other}");
         assert!(!other.to_string().contains("Secret") && !other.to_string().contains("SQ010"), "{other}");
+        // Matching reads the same days: for Bravo, the task and the pencil are busy days; for
+        // Alpha, who keeps the profile, the pencil is told apart.
+        let ask = "/api/v1/talent/matches?role=compositor&starts_on=2027-03-09&ends_on=2027-03-18";
+        let reason = |m: &Value| {
+            let r = m["items"].as_array().unwrap().iter().find(|i| i["profile"]["id"] == pid.as_str()).unwrap()["reasons"]
+                .as_array().unwrap().iter().find(|r| r["code"].as_str().unwrap().starts_with("days.")).unwrap().clone();
+            (r["code"].as_str().unwrap().to_string(), r["values"].clone())
+        };
+        let (s, m) = srv.get(&b.token, ask).await;
+        assert_eq!(s, 200, "{m}");
+        assert_eq!(reason(&m), ("days.partly_busy".into(), json!(["4", "10"])), "{m}");
+        assert!(!m.to_string().contains("Secret") && !m.to_string().contains("pencil"), "{m}");
+        let (_, m) = srv.get(&a.token, ask).await;
+        assert_eq!(reason(&m), ("days.partly_busy".into(), json!(["2", "10"])), "{m}");
     })
     .await;
 }

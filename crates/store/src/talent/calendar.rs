@@ -117,7 +117,7 @@ pub struct NewEntry {
 const MOST_DAYS: i64 = 366;
 
 /// Days between two `YYYY-MM-DD` dates (checked), `to` after `from` counting positive.
-fn days_between(from: &str, to: &str) -> Option<i64> {
+pub(super) fn days_between(from: &str, to: &str) -> Option<i64> {
     let f: jiff::civil::Date = from.parse().ok()?;
     let t: jiff::civil::Date = to.parse().ok()?;
     Some(i64::from(f.until(t).ok()?.get_days()))

@@ -8,6 +8,7 @@
 
 use mstation_core::Permission;
 pub mod calendar;
+pub mod matching;
 
 use mstation_core::ledger::Currency;
 use mstation_core::market::{valid_date, valid_territory};

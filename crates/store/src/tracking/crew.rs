@@ -147,6 +147,48 @@ pub(crate) async fn task_days(
         .collect())
 }
 
+/// `task_days` for many people at once: for each `(org, user)`, the runs of days of the tasks
+/// the user is assigned to in that organisation that share a day with `from`..`to`, as
+/// `(org, user, first, last)`. A platform read, as `task_days` is.
+pub(crate) async fn people_task_days(
+    p: &crate::Platform<'_>,
+    people: &[(Uuid, Uuid)],
+    from: &str,
+    to: &str,
+) -> Result<Vec<(Uuid, Uuid, String, String)>> {
+    let mut out = Vec::new();
+    for some in people.chunks(400) {
+        let mut args: Vec<crate::Arg> = vec![from.into(), to.into()];
+        let mut marks = Vec::with_capacity(some.len());
+        for (_, user) in some {
+            args.push((*user).into());
+            marks.push(format!("${}", args.len()));
+        }
+        let runs: Vec<(Uuid, Uuid, String, String)> = p
+            .read(
+                &format!(
+                    "SELECT a.org_id, a.user_id, COALESCE(t.start_date, t.due_date), COALESCE(t.due_date, t.start_date)
+                     FROM task_assignees a JOIN tasks t ON t.id = a.task_id AND t.org_id = a.org_id
+                     WHERE a.user_id IN ({})
+                       AND (t.start_date IS NOT NULL OR t.due_date IS NOT NULL)
+                       AND (COALESCE(t.due_date, t.start_date) >= $1 OR COALESCE(t.start_date, t.due_date) >= $1)
+                       AND (COALESCE(t.start_date, t.due_date) <= $2 OR COALESCE(t.due_date, t.start_date) <= $2)
+                     LIMIT 100000",
+                    marks.join(", ")
+                ),
+                &args,
+            )
+            .await?;
+        out.extend(
+            runs.into_iter()
+                .filter(|(org, user, _, _)| some.contains(&(*org, *user)))
+                .map(|(o, u, a, b)| if a <= b { (o, u, a, b) } else { (o, u, b, a) })
+                .filter(|(_, _, a, b)| b.as_str() >= from && a.as_str() <= to),
+        );
+    }
+    Ok(out)
+}
+
 /// A shot, task or asset as the parties of a work order read it: what it is, where it sits,
 /// its frames and where it stands.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

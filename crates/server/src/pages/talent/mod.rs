@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES, Visibility};
+use mstation_store::talent::matching::{Reason, Want};
 use mstation_store::talent::{Find, NewCredit, Profile, ProfileInput};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,6 +25,7 @@ use crate::i18n;
 
 pub(crate) fn routes(r: Router<State>) -> Router<State> {
     r.route("/app/talent", get(directory).post(create))
+        .route("/app/talent/match", get(match_page))
         .route("/app/talent/new", get(new_profile))
         .route(
             "/app/talent/profiles/{profile_id}",
@@ -281,6 +283,202 @@ async fn directory(
         return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     page
+}
+
+#[derive(Deserialize, Default)]
+struct MatchQuery {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    skills: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    max_rate: String,
+    #[serde(default)]
+    currency: String,
+    /// What the work is, as the page that sent the hirer here named it (a task).
+    #[serde(default, rename = "for")]
+    work: String,
+}
+
+/// One person the matcher found, with the reasons in words.
+struct MatchRow {
+    card: Card,
+    score: i64,
+    points: i64,
+    /// (words, points as signed text, fits).
+    reasons: Vec<(String, String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "talent_match.html")]
+struct MatchPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    typed: MatchQuery,
+    roles: Vec<(String, Vec<Choice>)>,
+    languages: Vec<Choice>,
+    rows: Vec<MatchRow>,
+    asked: bool,
+    considered: String,
+}
+
+/// A list of the taxonomy's keys in words, with `name` giving each.
+fn named(keys: &[String], name: fn(&str) -> String) -> String {
+    keys.iter().map(|k| name(k)).collect::<Vec<_>>().join(", ")
+}
+
+/// A reason for a match, in the reader's words.
+fn reason_words(r: &Reason) -> String {
+    let v = |i: usize| r.values.get(i).cloned().unwrap_or_default();
+    let key = format!("talent-why-{}", r.code.replace('.', "-"));
+    let args: Vec<(
+        &'static str,
+        fluent_templates::fluent_bundle::FluentValue<'static>,
+    )> = match r.code.as_str() {
+        "role.main" | "role.other" | "role.department" => vec![("role", role_name(&v(0)).into())],
+        "skills.has" | "skills.lacks" => vec![("skills", r.values.join(", ").into())],
+        "languages.speaks" | "languages.lacks" => {
+            vec![("languages", named(&r.values, language_name).into())]
+        }
+        "country.same" | "country.other" => {
+            let c = v(0);
+            vec![(
+                "country",
+                if c.is_empty() { "—".to_string() } else { c }.into(),
+            )]
+        }
+        "days.free" | "days.busy" => vec![("days", v(0).into())],
+        "days.pencilled" | "days.partly_busy" => vec![("some", v(0).into()), ("days", v(1).into())],
+        "rate.within" | "rate.other_currency" | "rate.over" => {
+            let rate = match v(0).parse::<i64>() {
+                Ok(minor) => format!("{} {}", money(&v(1), minor), v(1)),
+                Err(_) => String::new(),
+            };
+            vec![("rate", rate.into()), ("over", v(2).into())]
+        }
+        "credits.verified" | "credits.in_role" => {
+            vec![("count", v(0).parse::<i64>().unwrap_or_default().into())]
+        }
+        _ => Vec::new(),
+    };
+    i18n::text_args(&key, &args)
+}
+
+/// Matching people to a piece of work: the form, and the people who fit best with why.
+async fn match_page(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Query(mq): Query<MatchQuery>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.need(Permission::FindTalent)?;
+    let asked = !mq.role.is_empty() || !mq.skills.is_empty();
+    let (rows, considered, flash) = if asked {
+        let want = Want {
+            role: Some(mq.role.clone()),
+            skills: mq
+                .skills
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            languages: vec![mq.language.clone()],
+            country: Some(mq.country.clone()),
+            starts_on: Some(mq.starts_on.clone()),
+            ends_on: Some(mq.ends_on.clone()),
+            max_rate: Some(mq.max_rate.clone()),
+            currency: Some(mq.currency.clone()),
+            limit: Some(20),
+        };
+        match state.store.tenant(&cx.scope).match_people(&want).await {
+            Ok(m) => (
+                m.items
+                    .iter()
+                    .map(|m| MatchRow {
+                        card: card(&m.profile),
+                        score: m.score,
+                        points: m.points,
+                        reasons: m
+                            .reasons
+                            .iter()
+                            .map(|r| {
+                                let points = match r.points {
+                                    0 => String::new(),
+                                    p if p > 0 => format!("+{p}"),
+                                    p => format!("−{}", -p),
+                                };
+                                (reason_words(r), points, r.fits)
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                i18n::text_args("talent-match-considered", &[("count", m.considered.into())]),
+                None,
+            ),
+            Err(e) => (Vec::new(), String::new(), Some(flash_of(e))),
+        }
+    } else {
+        (Vec::new(), String::new(), None)
+    };
+    let page = html(MatchPage {
+        tr: Tr::now(),
+        nav: cx.nav("talent"),
+        flash: flash.clone(),
+        roles: role_groups(std::slice::from_ref(&mq.role)),
+        languages: choices(
+            LANGUAGES.iter().map(|l| (*l, language_name(l))),
+            &mq.language,
+        ),
+        rows,
+        asked,
+        considered,
+        typed: mq,
+    });
+    if flash.is_some() {
+        return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    page
+}
+
+/// The matcher's address for a task: the role its type wants, its days, and what it is.
+pub(crate) fn match_for_task(
+    type_name: &str,
+    subject: &str,
+    start: Option<&str>,
+    due: Option<&str>,
+    today: &str,
+) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(role) = mstation_core::talent::role_for_work(type_name) {
+        q.append_pair("role", role);
+    }
+    let days = match (start, due) {
+        (Some(s), Some(d)) => Some((s.min(d), s.max(d))),
+        (Some(s), None) => Some((s, s)),
+        (None, Some(d)) if d >= today => Some((today, d)),
+        _ => None,
+    };
+    if let Some((s, e)) = days {
+        q.append_pair("starts_on", s);
+        q.append_pair("ends_on", e);
+    }
+    let work = if subject.is_empty() {
+        type_name.to_string()
+    } else {
+        format!("{subject} · {type_name}")
+    };
+    q.append_pair("for", &work);
+    format!("/app/talent/match?{}", q.finish())
 }
 
 /// What the editor's form holds: as typed, so a refused form comes back as it was.

@@ -1440,6 +1440,8 @@ struct TaskPage {
     can_write: bool,
     /// Assignees, due date, priority and description.
     can_plan: bool,
+    /// The talent matcher's address for this task, for those who plan and find people.
+    find_people: Option<String>,
 }
 
 struct AssigneeRow {
@@ -1909,16 +1911,29 @@ async fn task_view(
         error: None,
         bad_duration: false,
     });
+    let type_name = types
+        .iter()
+        .find(|t| t.id == task.task_type_id)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let find_people = (cx.scope.can(Permission::PlanProduction)
+        && cx.scope.can(Permission::FindTalent))
+    .then(|| {
+        crate::pages::talent::match_for_task(
+            &type_name,
+            &subject,
+            task.start_date.as_deref(),
+            task.due_date.as_deref(),
+            &cx.today(),
+        )
+    });
     html(TaskPage {
         tr: Tr::now(),
         nav: cx.nav("projects"),
         flash,
         csrf: cx.csrf.clone(),
-        type_name: types
-            .iter()
-            .find(|t| t.id == task.task_type_id)
-            .map(|t| t.name.clone())
-            .unwrap_or_default(),
+        find_people,
+        type_name,
         status: by_id.get(&task.status_id).map(|s| (*s).clone()),
         // Only the statuses the viewer may set on this task (an artist: on their own tasks).
         statuses: if cx.scope.role != Role::Artist

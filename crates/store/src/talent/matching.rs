@@ -1,0 +1,887 @@
+//! Matching people to work: the profiles a hirer may find, ranked by how well each fits a
+//! crew role, skills, languages, a place, a run of days and a day rate, with every reason
+//! for its rank shown (what fits and what does not, and the points each gave).
+//!
+//! - The role decides who is considered: people with a role of the wanted role's department
+//!   (the wanted role itself ranks first), or, with no role asked for, people whose words hold
+//!   one of the wanted skills.
+//! - Days are read as the hirer may see them: busy for another organisation's profile (a
+//!   pencil hold, a booking, a day off, a task of the keeping organisation alike), with the
+//!   pencils told apart only for the keeper of the profile. What the days are taken by is never
+//!   said.
+//! - Rates are compared in one currency; a rate in another is said to be so, never converted.
+//! - Every reason carries its points; the score is the points as a share of the most a person
+//!   could have had for what was asked.
+
+use std::collections::HashMap;
+
+use mstation_core::Permission;
+use mstation_core::ledger::Currency;
+use mstation_core::market::{valid_date, valid_territory};
+use mstation_core::talent::{self, LANGUAGES};
+use mstation_core::validate::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::calendar::{EntryKind, days_between};
+use super::{Profile, profile_cols};
+use crate::tracking::grid::contains_pattern;
+use crate::{Arg, Result, Tenant};
+
+/// The most people a match lists.
+pub const MOST_MATCHES: usize = 50;
+
+/// The most profiles one match reads and weighs.
+const MOST_CONSIDERED: usize = 30_000;
+
+/// What a hirer looks for, as asked (checked by `match_people`).
+#[derive(Debug, Clone, Default)]
+pub struct Want {
+    /// A crew-role key of the taxonomy.
+    pub role: Option<String>,
+    pub skills: Vec<String>,
+    /// ISO 639 codes.
+    pub languages: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// The days the work takes, `YYYY-MM-DD`, inclusive.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    /// The most a day may cost, as a person writes it (`2500`), in `currency`.
+    pub max_rate: Option<String>,
+    pub currency: Option<String>,
+    /// 1 to `MOST_MATCHES`; 10 unless said.
+    pub limit: Option<usize>,
+}
+
+/// One reason a person ranks where they do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Reason {
+    /// What it says: `role.main`, `role.other`, `role.department`; `skills.has`,
+    /// `skills.lacks`; `languages.speaks`, `languages.lacks`; `country.same`, `country.other`;
+    /// `days.free`, `days.pencilled`, `days.partly_busy`, `days.busy`; `rate.within`,
+    /// `rate.over`, `rate.other_currency`, `rate.unknown`; `credits.verified`,
+    /// `credits.in_role`.
+    pub code: String,
+    /// Whether it counts for the person.
+    pub fits: bool,
+    /// What it added to (or took from) their points.
+    pub points: i64,
+    /// What it names: the role; the skills or languages; the days (busy or pencilled, of how
+    /// many); the day rate in minor units and its currency, and how far over in per cent; how
+    /// many credits.
+    pub values: Vec<String>,
+}
+
+/// A person who fits, with why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Match {
+    /// As the directory lists it (without credits, birth date or e-mail address).
+    pub profile: Profile,
+    /// 0 to 100: the points as a share of the most anyone could have had.
+    pub score: i64,
+    pub points: i64,
+    /// What fits first, then what does not.
+    pub reasons: Vec<Reason>,
+}
+
+/// The people who fit best, and how many were weighed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Matches {
+    /// Best first.
+    pub items: Vec<Match>,
+    /// How many profiles were weighed.
+    pub considered: usize,
+    /// The most points anyone could have had for what was asked.
+    pub most_points: i64,
+}
+
+/// The points each part of a fit gives.
+mod weight {
+    pub const MAIN_ROLE: i64 = 40;
+    pub const OTHER_ROLE: i64 = 30;
+    pub const SAME_DEPARTMENT: i64 = 10;
+    pub const SKILLS: i64 = 30;
+    pub const LANGUAGES: i64 = 10;
+    pub const COUNTRY: i64 = 5;
+    pub const DAYS: i64 = 20;
+    pub const PENCILLED: i64 = 12;
+    pub const ALL_BUSY: i64 = -10;
+    pub const RATE: i64 = 10;
+    pub const RATE_UNKNOWN: i64 = 4;
+    pub const RATE_OTHER_CURRENCY: i64 = 2;
+    pub const MOST_OVER: i64 = 20;
+    pub const PER_VERIFIED: i64 = 2;
+    pub const MOST_VERIFIED: i64 = 6;
+    pub const PER_CREDIT_IN_ROLE: i64 = 1;
+    pub const MOST_IN_ROLE: i64 = 3;
+}
+
+/// A want, checked.
+struct Checked {
+    role: Option<&'static str>,
+    skills: Vec<String>,
+    languages: Vec<String>,
+    country: Option<String>,
+    days: Option<(String, String, usize)>,
+    rate: Option<(i64, Currency)>,
+    limit: usize,
+}
+
+fn check(want: &Want) -> Result<Checked> {
+    let role = match want
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) => Some(
+            talent::all_roles()
+                .find(|k| *k == r)
+                .ok_or_else(|| FieldError::new("role", "not_a_crew_role"))?,
+        ),
+        None => None,
+    };
+    let skills: Vec<String> = talent::tags("skills", &want.skills, 20)?;
+    if role.is_none() && skills.is_empty() {
+        return Err(FieldError::new("role", "required").into());
+    }
+    let mut languages: Vec<String> = Vec::new();
+    for l in &want.languages {
+        let l = l.trim().to_lowercase();
+        if l.is_empty() {
+            continue;
+        }
+        if !LANGUAGES.contains(&l.as_str()) {
+            return Err(FieldError::new("languages", "not_a_language").into());
+        }
+        if !languages.contains(&l) {
+            languages.push(l);
+        }
+    }
+    let country = match want
+        .country
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => {
+            let c = c.to_uppercase();
+            if c == "WORLD" || !valid_territory(&c) {
+                return Err(FieldError::new("country", "not_a_country").into());
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let starts = want
+        .starts_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    let ends = want
+        .ends_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    let days = match (starts, ends) {
+        (None, None) => None,
+        (Some(_), None) => return Err(FieldError::new("ends_on", "required").into()),
+        (None, Some(_)) => return Err(FieldError::new("starts_on", "required").into()),
+        (Some(s), Some(e)) => {
+            if !valid_date(s) {
+                return Err(FieldError::new("starts_on", "not_a_date").into());
+            }
+            if !valid_date(e) {
+                return Err(FieldError::new("ends_on", "not_a_date").into());
+            }
+            match days_between(s, e) {
+                Some(d) if d < 0 => return Err(FieldError::new("ends_on", "before_start").into()),
+                Some(d) if d >= 400 => return Err(FieldError::new("ends_on", "too_long").into()),
+                Some(d) => Some((s.to_string(), e.to_string(), d as usize + 1)),
+                None => return Err(FieldError::new("ends_on", "not_a_date").into()),
+            }
+        }
+    };
+    let typed = want
+        .max_rate
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let rate = match (typed, want.currency.as_deref().map(str::trim)) {
+        (None, _) => None,
+        (Some(_), None | Some("")) => return Err(FieldError::new("currency", "required").into()),
+        (Some(r), Some(c)) => {
+            let currency =
+                Currency::parse(c).ok_or_else(|| FieldError::new("currency", "not_a_currency"))?;
+            let amount = currency
+                .parse_amount(r)
+                .ok_or_else(|| FieldError::new("max_rate", "not_an_amount"))?;
+            if amount <= 0 {
+                return Err(FieldError::new("max_rate", "must_be_positive").into());
+            }
+            Some((amount, currency))
+        }
+    };
+    let limit = want.limit.unwrap_or(10);
+    if !(1..=MOST_MATCHES).contains(&limit) {
+        return Err(FieldError::new("limit", "out_of_range").into());
+    }
+    Ok(Checked {
+        role,
+        skills,
+        languages,
+        country,
+        days,
+        rate,
+        limit,
+    })
+}
+
+/// What a person's days say of the days wanted: how many are busy, how many only pencilled.
+#[derive(Debug, Default, Clone, Copy)]
+struct Days {
+    busy: usize,
+    pencilled: usize,
+}
+
+/// Marks the days of `runs` (inclusive, `YYYY-MM-DD`) within the `n` days from `from`.
+fn mark(taken: &mut [bool], from: &str, runs: &[(String, String)]) {
+    let n = taken.len() as i64;
+    for (s, e) in runs {
+        let (Some(a), Some(b)) = (days_between(from, s), days_between(from, e)) else {
+            continue;
+        };
+        for d in a.max(0)..=b.min(n - 1) {
+            taken[d as usize] = true;
+        }
+    }
+}
+
+/// The points and reasons of one person for what was asked, and the most anyone could have.
+fn weigh(
+    want: &Checked,
+    p: &Profile,
+    days: Option<Days>,
+    verified: i64,
+    in_role: i64,
+) -> (i64, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    let mut say = |code: &str, points: i64, values: Vec<String>| {
+        reasons.push(Reason {
+            code: code.to_string(),
+            fits: points > 0,
+            points,
+            values,
+        });
+    };
+    if let Some(role) = want.role {
+        if p.roles.first().is_some_and(|r| r == role) {
+            say("role.main", weight::MAIN_ROLE, vec![role.to_string()]);
+        } else if p.roles.iter().any(|r| r == role) {
+            say("role.other", weight::OTHER_ROLE, vec![role.to_string()]);
+        } else {
+            let main = p.roles.first().cloned().unwrap_or_default();
+            say("role.department", weight::SAME_DEPARTMENT, vec![main]);
+        }
+    }
+    if !want.skills.is_empty() {
+        // Compared in any case; what they have named as they wrote it, what they lack as
+        // the hirer did.
+        let theirs = |s: &String| {
+            let s = s.to_lowercase();
+            p.skills.iter().find(|t| t.to_lowercase() == s)
+        };
+        let (has, lacks): (Vec<&String>, Vec<&String>) =
+            want.skills.iter().partition(|s| theirs(s).is_some());
+        let has_named: Vec<String> = has.iter().filter_map(|s| theirs(s).cloned()).collect();
+        if !has.is_empty() {
+            let points = weight::SKILLS * has.len() as i64 / want.skills.len() as i64;
+            say("skills.has", points.max(1), has_named);
+        }
+        if !lacks.is_empty() {
+            say("skills.lacks", 0, lacks.into_iter().cloned().collect());
+        }
+    }
+    if !want.languages.is_empty() {
+        let (speaks, lacks): (Vec<&String>, Vec<&String>) =
+            want.languages.iter().partition(|l| p.languages.contains(l));
+        if !speaks.is_empty() {
+            let points = weight::LANGUAGES * speaks.len() as i64 / want.languages.len() as i64;
+            say(
+                "languages.speaks",
+                points.max(1),
+                speaks.into_iter().cloned().collect(),
+            );
+        }
+        if !lacks.is_empty() {
+            say("languages.lacks", 0, lacks.into_iter().cloned().collect());
+        }
+    }
+    if let Some(c) = &want.country {
+        if &p.country == c {
+            say("country.same", weight::COUNTRY, vec![c.clone()]);
+        } else {
+            say("country.other", 0, vec![p.country.clone()]);
+        }
+    }
+    if let (Some((_, _, n)), Some(d)) = (&want.days, days) {
+        let n = *n;
+        let total = n.to_string();
+        if d.busy == 0 && d.pencilled == 0 {
+            say("days.free", weight::DAYS, vec![total]);
+        } else if d.busy == 0 {
+            say(
+                "days.pencilled",
+                weight::PENCILLED,
+                vec![d.pencilled.to_string(), total],
+            );
+        } else if d.busy < n {
+            let points = weight::DAYS * (n - d.busy) as i64 / n as i64;
+            say("days.partly_busy", points, vec![d.busy.to_string(), total]);
+        } else {
+            say("days.busy", weight::ALL_BUSY, vec![total]);
+        }
+    }
+    if let Some((most, currency)) = &want.rate {
+        match (p.day_rate, p.currency.as_deref()) {
+            (Some(rate), Some(c)) if c == currency.as_str() => {
+                let shown = vec![rate.to_string(), c.to_string()];
+                if rate <= *most {
+                    say("rate.within", weight::RATE, shown);
+                } else {
+                    let over = (rate - most).saturating_mul(100) / most;
+                    let points = -(over / 5).clamp(1, weight::MOST_OVER);
+                    let mut shown = shown;
+                    shown.push(over.to_string());
+                    say("rate.over", points, shown);
+                }
+            }
+            (Some(rate), Some(c)) => say(
+                "rate.other_currency",
+                weight::RATE_OTHER_CURRENCY,
+                vec![rate.to_string(), c.to_string()],
+            ),
+            _ => say("rate.unknown", weight::RATE_UNKNOWN, Vec::new()),
+        }
+    }
+    if verified > 0 {
+        say(
+            "credits.verified",
+            (verified * weight::PER_VERIFIED).min(weight::MOST_VERIFIED),
+            vec![verified.to_string()],
+        );
+    }
+    if in_role > 0 {
+        say(
+            "credits.in_role",
+            (in_role * weight::PER_CREDIT_IN_ROLE).min(weight::MOST_IN_ROLE),
+            vec![in_role.to_string()],
+        );
+    }
+    let points = reasons.iter().map(|r| r.points).sum();
+    // What fits first, the most telling first; then what does not.
+    reasons.sort_by_key(|r| (!r.fits, -r.points.abs()));
+    (points, reasons)
+}
+
+/// The most points anyone could have had for `want`.
+fn most_points(want: &Checked) -> i64 {
+    let mut most = weight::MOST_VERIFIED;
+    if want.role.is_some() {
+        most += weight::MAIN_ROLE + weight::MOST_IN_ROLE;
+    }
+    if !want.skills.is_empty() {
+        most += weight::SKILLS;
+    }
+    if !want.languages.is_empty() {
+        most += weight::LANGUAGES;
+    }
+    if want.country.is_some() {
+        most += weight::COUNTRY;
+    }
+    if want.days.is_some() {
+        most += weight::DAYS;
+    }
+    if want.rate.is_some() {
+        most += weight::RATE;
+    }
+    most
+}
+
+impl Tenant<'_> {
+    /// The people the organisation may find (the platform's profiles and its own) who fit
+    /// `want` best, each with the reasons for their rank.
+    pub async fn match_people(&self, want: &Want) -> Result<Matches> {
+        let want = check(want)?;
+        let org = self.org_id();
+        // Who is considered: the wanted role's department, or the wanted skills' words.
+        let mut args: Vec<Arg> = vec![org.into()];
+        let mut filter = String::from("(p.org_id = $1 OR p.visibility = 'platform')");
+        if let Some(role) = want.role {
+            let department = talent::department_of(role).unwrap_or_default();
+            let roles = talent::DEPARTMENTS
+                .iter()
+                .find(|d| d.key == department)
+                .map(|d| d.roles)
+                .unwrap_or_default();
+            let mut marks = Vec::new();
+            for r in roles {
+                args.push((*r).into());
+                marks.push(format!("${}", args.len()));
+            }
+            filter.push_str(&format!(
+                " AND p.id IN (SELECT profile_id FROM talent_profile_facets WHERE facet = 'role' AND value IN ({}))",
+                marks.join(", ")
+            ));
+        } else {
+            let mut any = Vec::new();
+            for s in &want.skills {
+                // The words are kept lowered (`search_text`).
+                args.push(contains_pattern(&s.to_lowercase()).into());
+                any.push(format!("p.search_text LIKE ${} ESCAPE '\\'", args.len()));
+            }
+            filter.push_str(&format!(" AND ({})", any.join(" OR ")));
+        }
+        let people: Vec<Profile> = self
+            .read_apart(
+                &format!(
+                    "SELECT {} FROM talent_profiles p WHERE {filter} LIMIT {MOST_CONSIDERED}",
+                    // The account is read for the days its tasks take, and kept from the
+                    // caller below unless the caller keeps the profile.
+                    profile_cols("p.user_id", "NULL, NULL")
+                ),
+                args.clone(),
+            )
+            .await?;
+        let considered = people.len();
+        // Verified credits (of the person linked) and credits in the role, by profile.
+        let verified: HashMap<Uuid, i64> = self
+            .read_apart::<(Uuid, i64)>(
+                &format!(
+                    "SELECT p.id, CAST(COUNT(*) AS BIGINT) FROM talent_profiles p JOIN talent_work_credits w ON w.user_id = p.user_id
+                     WHERE {filter} GROUP BY p.id"
+                ),
+                args.clone(),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        let in_role: HashMap<Uuid, i64> = match want.role {
+            Some(role) => {
+                let mut with_role = args.clone();
+                with_role.push(role.into());
+                let n = with_role.len();
+                self.read_apart::<(Uuid, i64)>(
+                    &format!(
+                        "SELECT p.id, CAST(COUNT(*) AS BIGINT) FROM talent_profiles p JOIN talent_credits c ON c.profile_id = p.id AND c.org_id = p.org_id
+                         WHERE {filter} AND c.role = ${n} GROUP BY p.id"
+                    ),
+                    with_role,
+                )
+                .await?
+                .into_iter()
+                .collect()
+            }
+            None => HashMap::new(),
+        };
+        let days = match &want.days {
+            Some((from, to, n)) => Some(self.days_of(&people, &filter, &args, from, to, *n).await?),
+            None => None,
+        };
+        let most = most_points(&want);
+        let mut people = people;
+        for p in &mut people {
+            if p.org_id != org {
+                p.user_id = None;
+            }
+        }
+        let mut ranked: Vec<Match> = people
+            .into_iter()
+            .map(|mut p| {
+                p.own = p.org_id == org;
+                let d = days
+                    .as_ref()
+                    .map(|d| d.get(&p.id).copied().unwrap_or_default());
+                let v = verified.get(&p.id).copied().unwrap_or(0);
+                let r = in_role.get(&p.id).copied().unwrap_or(0);
+                let (points, reasons) = weigh(&want, &p, d, v, r);
+                Match {
+                    score: (points.max(0) * 100 / most.max(1)).min(100),
+                    points,
+                    reasons,
+                    profile: p,
+                }
+            })
+            .collect();
+        // Best first; of equal points, the cheaper in the wanted currency, then the older
+        // profile (a stable order).
+        let cost = |m: &Match| match (
+            &want.rate,
+            m.profile.day_rate,
+            m.profile.currency.as_deref(),
+        ) {
+            (Some((_, c)), Some(r), Some(cur)) if c.as_str() == cur => r,
+            _ => i64::MAX,
+        };
+        ranked.sort_by(|a, b| {
+            b.points
+                .cmp(&a.points)
+                .then_with(|| cost(a).cmp(&cost(b)))
+                .then_with(|| a.profile.id.cmp(&b.profile.id))
+        });
+        ranked.truncate(want.limit);
+        Ok(Matches {
+            items: ranked,
+            considered,
+            most_points: most,
+        })
+    }
+
+    /// Each considered person's busy and pencilled days among the `n` from `from` to `to`:
+    /// their calendar's entries and their tasks in the keeping organisation. Pencils are told
+    /// apart from busy days for the keeper of the profile only.
+    async fn days_of(
+        &self,
+        people: &[Profile],
+        filter: &str,
+        args: &[Arg],
+        from: &str,
+        to: &str,
+        n: usize,
+    ) -> Result<HashMap<Uuid, Days>> {
+        let org = self.org_id();
+        let keeps = self.scope().can(Permission::ManageTalent);
+        let mut with_days = args.to_vec();
+        with_days.push(from.into());
+        with_days.push(to.into());
+        let (f, t) = (with_days.len() - 1, with_days.len());
+        let entries: Vec<(Uuid, String, String, String)> = self
+            .read_apart(
+                &format!(
+                    "SELECT c.profile_id, c.kind, c.starts_on, c.ends_on FROM talent_calendar c JOIN talent_profiles p ON p.id = c.profile_id AND p.org_id = c.org_id
+                     WHERE {filter} AND c.ends_on >= ${f} AND c.starts_on <= ${t}"
+                ),
+                with_days,
+            )
+            .await?;
+        let linked: Vec<(Uuid, Uuid)> = people
+            .iter()
+            .filter_map(|p| p.user_id.map(|u| (p.org_id, u)))
+            .collect();
+        let tasks =
+            crate::tracking::crew::people_task_days(&self.platform(), &linked, from, to).await?;
+        let mut busy: HashMap<Uuid, Vec<(String, String)>> = HashMap::new();
+        let mut pencils: HashMap<Uuid, Vec<(String, String)>> = HashMap::new();
+        let person_of: HashMap<(Uuid, Uuid), Uuid> = people
+            .iter()
+            .filter_map(|p| p.user_id.map(|u| ((p.org_id, u), p.id)))
+            .collect();
+        let kept: HashMap<Uuid, bool> = people
+            .iter()
+            .map(|p| (p.id, keeps && p.org_id == org))
+            .collect();
+        for (id, kind, s, e) in entries {
+            let pencil = EntryKind::parse(&kind) == Some(EntryKind::Hold)
+                && kept.get(&id).copied().unwrap_or(false);
+            let runs = if pencil { &mut pencils } else { &mut busy };
+            runs.entry(id).or_default().push((s, e));
+        }
+        for (o, u, s, e) in tasks {
+            if let Some(id) = person_of.get(&(o, u)) {
+                busy.entry(*id).or_default().push((s, e));
+            }
+        }
+        let mut out = HashMap::new();
+        for p in people {
+            let (b, h) = (busy.get(&p.id), pencils.get(&p.id));
+            if b.is_none() && h.is_none() {
+                continue;
+            }
+            let mut taken = vec![false; n];
+            mark(&mut taken, from, b.map(Vec::as_slice).unwrap_or_default());
+            let mut held = vec![false; n];
+            mark(&mut held, from, h.map(Vec::as_slice).unwrap_or_default());
+            out.insert(
+                p.id,
+                Days {
+                    busy: taken.iter().filter(|d| **d).count(),
+                    pencilled: held.iter().zip(&taken).filter(|(h, t)| **h && !**t).count(),
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(roles: &[&str], skills: &[&str], rate: Option<(i64, &str)>) -> Profile {
+        Profile {
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            org_name: String::new(),
+            user_id: None,
+            name: "Someone".into(),
+            headline: String::new(),
+            bio: String::new(),
+            department: String::new(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["zh".into()],
+            city: String::new(),
+            country: "CN".into(),
+            day_rate: rate.map(|r| r.0),
+            currency: rate.map(|r| r.1.to_string()),
+            visibility: mstation_core::talent::Visibility::Platform,
+            birth_date: None,
+            email: None,
+            own: false,
+            created_at: crate::Millis(0),
+            updated_at: crate::Millis(0),
+            version: 1,
+            credits: Vec::new(),
+            verified: Vec::new(),
+        }
+    }
+
+    fn want() -> Checked {
+        check(&Want {
+            role: Some("compositor".into()),
+            skills: vec!["Nuke".into(), "Houdini".into()],
+            languages: vec!["zh".into()],
+            starts_on: Some("2027-01-04".into()),
+            ends_on: Some("2027-01-13".into()),
+            max_rate: Some("2000".into()),
+            currency: Some("CNY".into()),
+            ..Want::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_whole_fit_outranks_every_partial_one_and_says_why() {
+        let w = want();
+        let free = Some(Days::default());
+        let (best, why) = weigh(
+            &w,
+            &person(
+                &["compositor"],
+                &["nuke", "Houdini"],
+                Some((180_000, "CNY")),
+            ),
+            free,
+            0,
+            0,
+        );
+        let codes: Vec<&str> = why.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "role.main",
+                "skills.has",
+                "days.free",
+                "languages.speaks",
+                "rate.within"
+            ]
+        );
+        assert_eq!(
+            why[1].values,
+            ["nuke", "Houdini"],
+            "named as they wrote them"
+        );
+        for (other, days) in [
+            // Another role of the department, a skill short, booked half the days, dear.
+            (
+                person(
+                    &["roto_artist"],
+                    &["Nuke", "Houdini"],
+                    Some((180_000, "CNY")),
+                ),
+                free,
+            ),
+            (
+                person(&["compositor"], &["Nuke"], Some((180_000, "CNY"))),
+                free,
+            ),
+            (
+                person(
+                    &["compositor"],
+                    &["Nuke", "Houdini"],
+                    Some((180_000, "CNY")),
+                ),
+                Some(Days {
+                    busy: 5,
+                    pencilled: 0,
+                }),
+            ),
+            (
+                person(
+                    &["compositor"],
+                    &["Nuke", "Houdini"],
+                    Some((300_000, "CNY")),
+                ),
+                free,
+            ),
+        ] {
+            let (points, _) = weigh(&w, &other, days, 3, 3);
+            assert!(points < best, "{points} ≥ {best} for {other:?}");
+        }
+        assert_eq!(most_points(&w), 40 + 3 + 30 + 10 + 20 + 10 + 6);
+    }
+
+    #[test]
+    fn days_rates_and_credits_each_give_their_reason() {
+        let w = want();
+        let p = person(
+            &["roto_artist", "compositor"],
+            &["Flame"],
+            Some((300_000, "CNY")),
+        );
+        let (_, why) = weigh(
+            &w,
+            &p,
+            Some(Days {
+                busy: 10,
+                pencilled: 0,
+            }),
+            4,
+            1,
+        );
+        let find = |c: &str| why.iter().find(|r| r.code == c).cloned().unwrap();
+        assert_eq!(find("role.other").points, 30);
+        assert_eq!(
+            find("skills.lacks").values,
+            ["Nuke", "Houdini"],
+            "as the hirer wrote them"
+        );
+        assert_eq!(
+            (find("days.busy").points, find("days.busy").values.clone()),
+            (-10, vec!["10".to_string()])
+        );
+        let over = find("rate.over");
+        assert_eq!(
+            (over.points, over.values.clone()),
+            (-10, vec!["300000".into(), "CNY".into(), "50".into()])
+        );
+        assert_eq!(find("credits.verified").points, 6, "at most three count");
+        assert!(!why.last().unwrap().fits, "what does not fit comes last");
+        let usd = person(&["compositor"], &[], Some((30_000, "USD")));
+        let (_, why) = weigh(
+            &w,
+            &usd,
+            Some(Days {
+                busy: 0,
+                pencilled: 2,
+            }),
+            0,
+            0,
+        );
+        assert!(
+            why.iter()
+                .any(|r| r.code == "rate.other_currency" && r.values == ["30000", "USD"])
+        );
+        assert!(
+            why.iter()
+                .any(|r| r.code == "days.pencilled" && r.values == ["2", "10"])
+        );
+    }
+
+    #[test]
+    fn a_want_is_checked_field_by_field() {
+        let bad = |w: Want, field: &str| {
+            let Err(crate::StoreError::Invalid(e)) = check(&w) else {
+                panic!("{w:?} was taken");
+            };
+            assert_eq!(e.field, field, "{w:?}");
+        };
+        bad(Want::default(), "role");
+        let role = || Want {
+            role: Some("compositor".into()),
+            ..Want::default()
+        };
+        bad(
+            Want {
+                role: Some("wizard".into()),
+                ..Want::default()
+            },
+            "role",
+        );
+        bad(
+            Want {
+                languages: vec!["xx".into()],
+                ..role()
+            },
+            "languages",
+        );
+        bad(
+            Want {
+                country: Some("WORLD".into()),
+                ..role()
+            },
+            "country",
+        );
+        bad(
+            Want {
+                starts_on: Some("2027-01-01".into()),
+                ..role()
+            },
+            "ends_on",
+        );
+        bad(
+            Want {
+                starts_on: Some("2027-02-01".into()),
+                ends_on: Some("2027-01-01".into()),
+                ..role()
+            },
+            "ends_on",
+        );
+        bad(
+            Want {
+                starts_on: Some("2027-01-01".into()),
+                ends_on: Some("2028-06-01".into()),
+                ..role()
+            },
+            "ends_on",
+        );
+        bad(
+            Want {
+                max_rate: Some("100".into()),
+                ..role()
+            },
+            "currency",
+        );
+        bad(
+            Want {
+                max_rate: Some("-1".into()),
+                currency: Some("CNY".into()),
+                ..role()
+            },
+            "max_rate",
+        );
+        bad(
+            Want {
+                limit: Some(0),
+                ..role()
+            },
+            "limit",
+        );
+        bad(
+            Want {
+                limit: Some(51),
+                ..role()
+            },
+            "limit",
+        );
+        assert!(
+            check(&Want {
+                skills: vec!["Nuke".into()],
+                ..Want::default()
+            })
+            .is_ok()
+        );
+    }
+}
