@@ -271,6 +271,13 @@ enum AdminCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Erase a person at their request, when they cannot do it themselves signed in: their
+    /// name and e-mail address leave every record, their memberships, sessions, tokens and
+    /// talent profiles go; what others rely on stays under an opaque id.
+    EraseUser {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -581,6 +588,9 @@ async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
                 .user_by_email(&email)
                 .await?
                 .with_context(|| format!("no user with e-mail {email}"))?;
+            if user.email.ends_with("@erased.invalid") {
+                anyhow::bail!("{email} was erased at its person's word: it cannot sign in again");
+            }
             let shown = password.is_none();
             let password = password.unwrap_or_else(readable_password);
             db.reset_password(user.id, &password).await?;
@@ -588,6 +598,14 @@ async fn admin(store: &Store, what: AdminCommand) -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({"id": user.id, "password": if shown { Some(password) } else { None }})
             );
+        }
+        AdminCommand::EraseUser { email } => {
+            let user = db
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            let erased = db.erase_person_for_operator(user.id).await?;
+            println!("{}", serde_json::to_string(&erased)?);
         }
     }
     Ok(())

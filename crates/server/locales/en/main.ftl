@@ -377,6 +377,7 @@ forbidden-market_review = reviewing held listings (the platform operator's admin
 forbidden-token_scopes = making a token with more scopes than your own
 forbidden-token_account = acting on the account (tokens, profile) with a read-only or expiring token
 forbidden-password_by_token = changing the password with an API token; sign in to change it
+forbidden-data_by_token = reading or erasing your data with an API token; sign in to do it
 
 ## Entities, as problems name them ({ $entity })
 entity-asset = asset
@@ -994,6 +995,8 @@ activity-user-created = created the account { $subject }
 activity-user-updated = changed the profile { $subject }
 activity-user-password_changed = changed the password { $subject }
 activity-user-password_reset = had the password reset { $subject }
+activity-user-erased = erased their account { $subject }
+activity-profile-erased = removed a talent profile at the request of its person { $subject }
 activity-job-queued = queued work { $subject }
 
 ## Productions overview
@@ -2005,3 +2008,21 @@ talent-why-credits-in_role = { $count ->
 }
 field-max_rate = Most per day
 field-limit = How many
+
+## Account: a person's own data
+account-title = Your account
+account-name = Name
+account-email = E-mail
+account-organisations = Organisations
+account-data = Your data
+account-data-lede = Download everything M-Station keeps about you, in every organisation you belong to: your account, memberships and tokens, talent profiles with their calendars and credits, your tasks, notes, time logs and versions, and what you did. One JSON file.
+account-download = Download my data
+account-erase = Erase your account
+account-erase-lede = Erasing cannot be undone. You are signed out and can never sign in with this account again.
+account-erase-goes = What goes: your name and e-mail address from every record, your memberships, sessions and tokens, your talent profiles (with their calendars and credits) and your verified credits.
+account-erase-stays = What stays, by no one: the notes, versions, time and money records others rely on, under an opaque id ("erased-…").
+account-password = Your password
+account-erase-sure = I understand this cannot be undone
+account-erase-button = Erase my account
+account-erased = Your account was erased. Nothing on M-Station names you any more.
+field-sure = Confirmation

@@ -377,6 +377,7 @@ forbidden-market_review = 审核被暂停的上架项目（仅限平台运营方
 forbidden-token_scopes = 创建权限范围超出你自身的令牌
 forbidden-token_account = 用只读或会过期的令牌操作账户（令牌、个人资料）
 forbidden-password_by_token = 用 API 令牌修改密码；请登录后修改
+forbidden-data_by_token = 用 API 令牌读取或删除个人数据；请登录后操作
 
 ## Entities, as problems name them ({ $entity })
 entity-asset = 资产
@@ -994,6 +995,8 @@ activity-user-created = 创建了账户 { $subject }
 activity-user-updated = 修改了个人资料 { $subject }
 activity-user-password_changed = 修改了密码 { $subject }
 activity-user-password_reset = 密码被重置 { $subject }
+activity-user-erased = 删除了自己的账户 { $subject }
+activity-profile-erased = 应本人要求删除了一份人才档案 { $subject }
 activity-job-queued = 排队了后台作业 { $subject }
 
 ## Productions overview
@@ -1953,3 +1956,21 @@ talent-why-credits-verified = { $count } 条平台工作认证履历
 talent-why-credits-in_role = 该职位履历 { $count } 条
 field-max_rate = 日薪上限
 field-limit = 数量
+
+## Account: a person's own data
+account-title = 我的账户
+account-name = 姓名
+account-email = 电子邮箱
+account-organisations = 所属机构
+account-data = 我的数据
+account-data-lede = 下载 M-Station 在您所属的每个机构中保存的关于您的全部数据：账户、成员身份与令牌、人才档案及其档期和履历、您的任务、批注、工时记录和版本，以及您的操作记录。一个 JSON 文件。
+account-download = 下载我的数据
+account-erase = 删除账户
+account-erase-lede = 删除后无法恢复。您将被登出，且再也无法使用此账户登录。
+account-erase-goes = 将被删除：所有记录中的您的姓名和电子邮箱、您的成员身份、登录会话和令牌、您的人才档案（含档期和履历）以及经核实的履历。
+account-erase-stays = 将以匿名方式保留：他人依赖的批注、版本、工时和资金记录，归于一个不透明的标识（“erased-…”）。
+account-password = 您的密码
+account-erase-sure = 我明白此操作无法撤销
+account-erase-button = 删除我的账户
+account-erased = 您的账户已删除。M-Station 上不再有任何记录显示您的身份。
+field-sure = 确认

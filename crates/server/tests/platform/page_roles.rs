@@ -100,6 +100,14 @@ const PAGES: &[Page] = &[
     get("/app", EVERYONE),
     get("/app/members", EVERYONE),
     get("/app/tokens", EVERYONE),
+    get("/app/account", EVERYONE),
+    get("/app/account/data.json", EVERYONE),
+    // Without the tick: refused before the password is tried.
+    post(
+        "/app/account/erase",
+        EVERYONE,
+        &[("password", "not the {role}'s password")],
+    ),
     get("/app/audit", AUDITORS),
     get("/app/finance", LEDGER_READERS),
     get("/app/finance/accounts/{account_id}", LEDGER_READERS),
@@ -1024,7 +1032,7 @@ async fn each_role_gets_the_pages_the_table_says_and_nothing_more() {
                     if page.method == "GET" {
                         let want = if sent_on(page.route, role) { 303 } else { 200 };
                         assert_eq!(status, want, "{what}: {body}");
-                        if path.starts_with("/app") && status == 200 && !path.ends_with(".pdf") {
+                        if path.starts_with("/app") && status == 200 && !path.ends_with(".pdf") && !path.ends_with(".json") {
                             assert!(header(&body).is_some(), "{what}: a page without its frame: {body}");
                         }
                     }

@@ -2,6 +2,7 @@
 //! collaboration grants. Secrets (passwords, tokens) are kept only as hashes.
 
 pub mod audit;
+pub mod privacy;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -16,6 +16,20 @@ mod changes;
 mod deliveries;
 pub use changes::{Approval, ChangeOrder, ChangeState, NewChange, Quote};
 mod work;
+
+/// Inside a platform write: the erased person `user` is no longer among any work order's
+/// artists.
+pub(crate) async fn forget_artist_tx(
+    tx: &mut crate::WriteTx<'_>,
+    user: uuid::Uuid,
+) -> crate::Result<()> {
+    tx.execute(
+        "DELETE FROM work_order_artists WHERE user_id = $1",
+        &[user.into()],
+    )
+    .await?;
+    Ok(())
+}
 pub use deliveries::{
     CheckedFile, DeliveredFile, DeliveredVersion, Delivery, DeliveryCheck, FileOutcome,
     MOST_MANIFEST, NewDelivery, ToVerify, VERIFY_JOB, formats_needed, pair_files, verify,

@@ -271,7 +271,8 @@ fn weigh(
     let mut say = |code: &str, points: i64, values: Vec<String>| {
         reasons.push(Reason {
             code: code.to_string(),
-            fits: points > 0,
+            // A rate not stated, or in another currency, is not known to fit.
+            fits: points > 0 && !matches!(code, "rate.unknown" | "rate.other_currency"),
             points,
             values,
         });
@@ -329,19 +330,22 @@ fn weigh(
     if let (Some((_, _, n)), Some(d)) = (&want.days, days) {
         let n = *n;
         let total = n.to_string();
+        // A free day counts whole, a pencilled one in part, a busy one not at all.
+        let free = n.saturating_sub(d.busy + d.pencilled) as i64;
+        let points =
+            (weight::DAYS * free + weight::PENCILLED * d.pencilled as i64) / n.max(1) as i64;
         if d.busy == 0 && d.pencilled == 0 {
             say("days.free", weight::DAYS, vec![total]);
+        } else if d.busy >= n {
+            say("days.busy", weight::ALL_BUSY, vec![total]);
         } else if d.busy == 0 {
             say(
                 "days.pencilled",
-                weight::PENCILLED,
+                points,
                 vec![d.pencilled.to_string(), total],
             );
-        } else if d.busy < n {
-            let points = weight::DAYS * (n - d.busy) as i64 / n as i64;
-            say("days.partly_busy", points, vec![d.busy.to_string(), total]);
         } else {
-            say("days.busy", weight::ALL_BUSY, vec![total]);
+            say("days.partly_busy", points, vec![d.busy.to_string(), total]);
         }
     }
     if let Some((most, currency)) = &want.rate {
@@ -449,8 +453,8 @@ impl Tenant<'_> {
                 &format!(
                     "SELECT {} FROM talent_profiles p WHERE {filter} LIMIT {MOST_CONSIDERED}",
                     // The account is read for the days its tasks take, and kept from the
-                    // caller below unless the caller keeps the profile.
-                    profile_cols("p.user_id", "NULL, NULL")
+                    // caller below unless the caller keeps the profile; the bio is not weighed.
+                    profile_cols("p.user_id", "NULL, NULL").replace("p.bio", "''")
                 ),
                 args.clone(),
             )
@@ -781,12 +785,27 @@ mod tests {
             0,
         );
         assert!(
-            why.iter()
-                .any(|r| r.code == "rate.other_currency" && r.values == ["30000", "USD"])
+            why.iter().any(|r| r.code == "rate.other_currency"
+                && r.values == ["30000", "USD"]
+                && !r.fits)
         );
         assert!(
             why.iter()
-                .any(|r| r.code == "days.pencilled" && r.values == ["2", "10"])
+                .any(|r| r.code == "days.pencilled" && r.values == ["2", "10"] && r.points == 18)
+        );
+        // Pencils on every day rank above a busy day among free ones, which ranks above more.
+        let days = |busy, pencilled| {
+            let (_, why) = weigh(&w, &usd, Some(Days { busy, pencilled }), 0, 0);
+            why.iter()
+                .find(|r| r.code.starts_with("days."))
+                .unwrap()
+                .points
+        };
+        assert!(days(0, 0) > days(0, 1) && days(0, 1) > days(0, 10));
+        assert!(days(0, 10) < days(1, 0) && days(1, 0) > days(2, 0) && days(9, 0) > days(10, 0));
+        assert!(
+            days(1, 3) < days(1, 0),
+            "pencils count when some days are busy too"
         );
     }
 

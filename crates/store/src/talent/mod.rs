@@ -1023,6 +1023,113 @@ fn profile_of(
     }
 }
 
+/// The talent profiles linked to the person `user`, wherever kept, with every field and their
+/// credits, and those profiles' calendars: for the person's own export.
+pub(crate) async fn person_profiles(
+    p: &crate::Platform<'_>,
+    user: Uuid,
+) -> Result<(Vec<Profile>, Vec<calendar::Entry>)> {
+    let mut profiles: Vec<Profile> = p
+        .read(
+            &format!(
+                "SELECT {} FROM {PROFILE_FROM} WHERE p.user_id = $1 ORDER BY p.created_at, p.id LIMIT 1000",
+                profile_cols("p.user_id", "p.birth_date, p.email")
+            ),
+            &[user.into()],
+        )
+        .await?;
+    for pr in &mut profiles {
+        pr.credits = p
+            .read(
+                &format!(
+                    "SELECT {CREDIT_COLS} FROM talent_credits WHERE profile_id = $1 ORDER BY year DESC, id DESC LIMIT 5000"
+                ),
+                &[pr.id.into()],
+            )
+            .await?;
+    }
+    let entries = p
+        .read(
+            "SELECT c.id, c.profile_id, c.kind, c.starts_on, c.ends_on, c.what, c.created_at
+             FROM talent_calendar c JOIN talent_profiles p ON p.id = c.profile_id AND p.org_id = c.org_id
+             WHERE p.user_id = $1 ORDER BY c.starts_on, c.id LIMIT 50000",
+            &[user.into()],
+        )
+        .await?;
+    Ok((profiles, entries))
+}
+
+/// The credits productions gave the person `user` for work on the platform, as the person
+/// reads them: with the production's name, not its project.
+pub(crate) async fn person_work_credits(
+    p: &crate::Platform<'_>,
+    user: Uuid,
+) -> Result<Vec<WorkCredit>> {
+    p.read(
+        &format!(
+            "SELECT {VERIFIED_COLS} FROM talent_work_credits w WHERE w.user_id = $1
+             ORDER BY COALESCE(w.ends_on, w.starts_on, '') DESC, w.id DESC LIMIT 50000"
+        ),
+        &[user.into()],
+    )
+    .await
+}
+
+/// Inside a platform write: removes the person `user`'s talent profiles wherever kept (with
+/// their credits, calendars and facets) and the credits productions gave them; returns the
+/// ids and names of what went (profiles, then work credits), for erasing their history.
+pub(crate) async fn erase_person_tx(
+    tx: &mut WriteTx<'_>,
+    user: Uuid,
+) -> Result<(Vec<(Uuid, String)>, Vec<Uuid>)> {
+    let profiles: Vec<(Uuid, Uuid, String)> = tx
+        .query(
+            &format!(
+                "SELECT id, org_id, name FROM talent_profiles WHERE user_id = $1{}",
+                tx.lock_rows()
+            ),
+            &[user.into()],
+        )
+        .await?;
+    for (id, org, _) in &profiles {
+        for table in ["talent_credits", "talent_calendar"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE profile_id = $1"),
+                &[(*id).into()],
+            )
+            .await?;
+        }
+        tx.execute(
+            "DELETE FROM talent_profile_facets WHERE profile_id = $1",
+            &[(*id).into()],
+        )
+        .await?;
+        tx.execute("DELETE FROM talent_profiles WHERE id = $1", &[(*id).into()])
+            .await?;
+        // Its organisation's audit log says it went, and nothing of whom it was about.
+        let change = Change::new(Some(*org), "profile.erased", "profile", *id);
+        tx.record(&Actor::system(), change).await?;
+    }
+    let credits: Vec<(Uuid,)> = tx
+        .query(
+            "SELECT id FROM talent_work_credits WHERE user_id = $1",
+            &[user.into()],
+        )
+        .await?;
+    tx.execute(
+        "DELETE FROM talent_work_credits WHERE user_id = $1",
+        &[user.into()],
+    )
+    .await?;
+    Ok((
+        profiles
+            .into_iter()
+            .map(|(id, _, name)| (id, name))
+            .collect(),
+        credits.into_iter().map(|(c,)| c).collect(),
+    ))
+}
+
 /// Inside a write: `NotFound` unless `org` keeps the profile `id`, which stays locked until the
 /// write commits (`shared`: against its removal only; otherwise against every other write
 /// that locks it, so two bookings of its days take turns).

@@ -157,31 +157,35 @@ pub(crate) async fn people_task_days(
     to: &str,
 ) -> Result<Vec<(Uuid, Uuid, String, String)>> {
     let mut out = Vec::new();
-    for some in people.chunks(400) {
+    for some in people.chunks(200) {
         let mut args: Vec<crate::Arg> = vec![from.into(), to.into()];
-        let mut marks = Vec::with_capacity(some.len());
-        for (_, user) in some {
+        let mut pairs = Vec::with_capacity(some.len());
+        for (org, user) in some {
+            args.push((*org).into());
             args.push((*user).into());
-            marks.push(format!("${}", args.len()));
+            // Each person in the organisation that keeps them (the assignees' index).
+            pairs.push(format!(
+                "(a.org_id = ${} AND a.user_id = ${})",
+                args.len() - 1,
+                args.len()
+            ));
         }
         let runs: Vec<(Uuid, Uuid, String, String)> = p
             .read(
                 &format!(
                     "SELECT a.org_id, a.user_id, COALESCE(t.start_date, t.due_date), COALESCE(t.due_date, t.start_date)
                      FROM task_assignees a JOIN tasks t ON t.id = a.task_id AND t.org_id = a.org_id
-                     WHERE a.user_id IN ({})
+                     WHERE ({})
                        AND (t.start_date IS NOT NULL OR t.due_date IS NOT NULL)
                        AND (COALESCE(t.due_date, t.start_date) >= $1 OR COALESCE(t.start_date, t.due_date) >= $1)
-                       AND (COALESCE(t.start_date, t.due_date) <= $2 OR COALESCE(t.due_date, t.start_date) <= $2)
-                     LIMIT 100000",
-                    marks.join(", ")
+                       AND (COALESCE(t.start_date, t.due_date) <= $2 OR COALESCE(t.due_date, t.start_date) <= $2)",
+                    pairs.join(" OR ")
                 ),
                 &args,
             )
             .await?;
         out.extend(
             runs.into_iter()
-                .filter(|(org, user, _, _)| some.contains(&(*org, *user)))
                 .map(|(o, u, a, b)| if a <= b { (o, u, a, b) } else { (o, u, b, a) })
                 .filter(|(_, _, a, b)| b.as_str() >= from && a.as_str() <= to),
         );

@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(change_password))
         .routes(routes!(switch_org))
         .routes(routes!(me, update_me))
+        .routes(routes!(my_data))
+        .routes(routes!(erase_me))
         .routes(routes!(create_org))
         .routes(routes!(current_org, update_org))
         .routes(routes!(list_members))
@@ -304,6 +306,76 @@ async fn update_me(
             .store
             .platform()
             .update_user_prefs(caller.user_id, input.locale, input.timezone)
+            .await?,
+    ))
+}
+
+/// Everything the platform keeps about the caller, across organisations, as one JSON document
+/// to download: the account, memberships, tokens (never a secret), talent profiles with every
+/// field, calendars and credits, assignments, notes, time logs, versions and what they did.
+#[utoipa::path(get, path = "/api/v1/me/data", tag = "identity",
+    responses((status = 200, body = mstation_store::identity::privacy::PersonalData),
+              (status = 401, body = Problem),
+              (status = 403, body = Problem, description = "Called with an API token: a token acts for one organisation; sign in")))]
+async fn my_data(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+) -> ApiResult<axum::response::Response> {
+    if caller.session.is_none() {
+        return Err(ApiError::forbidden("forbidden-data_by_token"));
+    }
+    let data = state.store.platform().export_person(caller.user_id).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"m-station-my-data.json\"",
+        )],
+        Json(data),
+    )
+        .into_response())
+}
+
+/// The caller's password, to erase their account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseInput {
+    pub password: String,
+}
+
+/// Erases the caller at their word: the account stays only as an opaque id that others'
+/// records (the ledger, the audit log, notes, versions) stand on; their name and e-mail address
+/// leave every record about them; their memberships, sessions, tokens, talent profiles and
+/// credits go. Refused while they are the last owner of an organisation.
+#[utoipa::path(post, path = "/api/v1/me/erase", tag = "identity", request_body = EraseInput,
+    responses((status = 200, body = mstation_store::identity::privacy::Erased),
+              (status = 401, body = Problem),
+              (status = 403, body = Problem, description = "Called with an API token; sign in"),
+              (status = 409, body = Problem, description = "The last owner of an organisation (`identity.last_owner`)"),
+              (status = 422, body = Problem), (status = 429, body = Problem, description = "Too many attempts (the sign-in limits)")))]
+async fn erase_me(
+    AxState(state): AxState<State>,
+    Signed(caller): Signed,
+    ClientIp(ip): ClientIp,
+    Body(input): Body<EraseInput>,
+) -> ApiResult<Json<mstation_store::identity::privacy::Erased>> {
+    if caller.session.is_none() {
+        return Err(ApiError::forbidden("forbidden-data_by_token"));
+    }
+    // Each try counts against the sign-in limits, as a change of password does.
+    let email = state.store.platform().user(caller.user_id).await?.email;
+    for key in [
+        format!("ip:{ip}"),
+        format!("acct:{}", email.trim().to_lowercase()),
+    ] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
+        }
+    }
+    Ok(Json(
+        state
+            .store
+            .platform()
+            .erase_person(caller.user_id, &input.password)
             .await?,
     ))
 }

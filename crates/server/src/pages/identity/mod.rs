@@ -8,11 +8,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::{Permission, Role, TokenScope};
-use mstation_store::ListQuery;
 use mstation_store::identity::audit::AuditFilter;
+use mstation_store::{ListQuery, StoreError};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::tracking::{answered, flash_of};
 use super::{CsrfForm, Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
 use crate::api::identity::{ClientIp, sign_in};
@@ -31,6 +32,9 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route("/app/tokens", get(tokens).post(create_token))
         .route("/app/tokens/{token_id}/revoke", post(revoke_token))
         .route("/app/audit", get(audit))
+        .route("/app/account", get(account))
+        .route("/app/account/data.json", get(account_data))
+        .route("/app/account/erase", post(account_erase))
         .route("/invite/{token}", get(invite_page).post(invite_accept))
 }
 
@@ -43,14 +47,21 @@ struct SigninPage {
     email: String,
 }
 
-async fn signin_page(MaybeSigned(c): MaybeSigned) -> PageResult {
+#[derive(Deserialize, Default)]
+struct SigninQuery {
+    /// Set when an account was just erased, to say so.
+    #[serde(default)]
+    erased: String,
+}
+
+async fn signin_page(MaybeSigned(c): MaybeSigned, Query(q): Query<SigninQuery>) -> PageResult {
     if c.is_some() {
         return Ok(Redirect::to("/app").into_response());
     }
     html(SigninPage {
         tr: Tr::now(),
         nav: None,
-        flash: None,
+        flash: (q.erased == "1").then(|| ("ok".into(), i18n::text("account-erased"))),
         email: String::new(),
     })
 }
@@ -832,6 +843,125 @@ async fn invite_accept(
             })?;
             *r.status_mut() = e.status();
             Ok(r)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    name: String,
+    email: String,
+    /// (organisation, role in words).
+    memberships: Vec<(String, String)>,
+}
+
+/// The signed-in person's account: who they are, where they belong, their data to download,
+/// and erasure.
+async fn account(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    account_view(&state, &cx, None).await
+}
+
+async fn account_view(state: &State, cx: &Ctx, flash: Option<(String, String)>) -> PageResult {
+    let user = state.store.platform().user(cx.caller.user_id).await?;
+    let memberships = state
+        .store
+        .platform()
+        .memberships(cx.caller.user_id)
+        .await?
+        .into_iter()
+        .map(|m| (m.org.name, i18n::text(&format!("role-{}", m.role.as_str()))))
+        .collect();
+    html(AccountPage {
+        tr: Tr::now(),
+        nav: cx.nav("account"),
+        flash,
+        csrf: cx.csrf.clone(),
+        name: user.display_name,
+        email: user.email,
+        memberships,
+    })
+}
+
+/// All of the signed-in person's data, as one JSON file to keep.
+async fn account_data(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    let data = state
+        .store
+        .platform()
+        .export_person(cx.caller.user_id)
+        .await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"m-station-my-data.json\"",
+        )],
+        axum::Json(data),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    sure: String,
+}
+
+/// Erases the signed-in person, with their password and their tick; then they are signed out
+/// and told so.
+async fn account_erase(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    ClientIp(ip): ClientIp,
+    axum::Form(f): axum::Form<EraseForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    if f.sure != "yes" {
+        let e = StoreError::Invalid(mstation_core::validate::FieldError::new("sure", "required"));
+        let page = account_view(&state, &cx, Some(flash_of(e))).await;
+        return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let user = state.store.platform().user(cx.caller.user_id).await?;
+    for key in [
+        format!("ip:{ip}"),
+        format!("acct:{}", user.email.trim().to_lowercase()),
+    ] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            return Err(ApiError::new(Code::AuthTooManyAttempts)
+                .arg("wait", wait)
+                .into());
+        }
+    }
+    match state
+        .store
+        .platform()
+        .erase_person(cx.caller.user_id, &f.password)
+        .await
+    {
+        Ok(_) => {
+            let mut r = Redirect::to("/signin?erased=1").into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                crate::api::identity::session_cookie(&state, "", 0),
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            let status = match &e {
+                StoreError::Rule(_) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let page = account_view(&state, &cx, Some(flash_of(e))).await;
+            answered(page, status)
         }
     }
 }

@@ -469,8 +469,18 @@ pub(crate) fn match_for_task(
         _ => None,
     };
     if let Some((s, e)) = days {
+        // The matcher weighs at most 400 days: a longer task is asked about its first 400.
+        let most = s
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.checked_add(jiff::Span::new().days(399)).ok())
+            .map(|d| d.to_string());
+        let e = match most {
+            Some(m) if m.as_str() < e => m,
+            _ => e.to_string(),
+        };
         q.append_pair("starts_on", s);
-        q.append_pair("ends_on", e);
+        q.append_pair("ends_on", &e);
     }
     let work = if subject.is_empty() {
         type_name.to_string()
