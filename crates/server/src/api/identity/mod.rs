@@ -107,6 +107,20 @@ pub(crate) fn session_cookie(state: &State, secret: &str, max_age: i64) -> Heade
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Counts a password's try against the sign-in limits of the client address and the account
+/// (10 a minute each): a sign-in, a change of password or an erasure alike.
+pub(crate) fn password_try(state: &State, ip: &str, email: &str) -> ApiResult<()> {
+    for key in [
+        format!("ip:{ip}"),
+        format!("acct:{}", email.trim().to_lowercase()),
+    ] {
+        if let Err(wait) = state.login_limiter.check(&key) {
+            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
+        }
+    }
+    Ok(())
+}
+
 /// Signs in by a limited, counted attempt; answers `429` when a client or account tries too often.
 pub(crate) async fn sign_in(
     state: &State,
@@ -115,12 +129,7 @@ pub(crate) async fn sign_in(
     password: &str,
     org_slug: Option<&str>,
 ) -> ApiResult<(User, Option<Uuid>, String, String)> {
-    let account_key = format!("acct:{}", email.trim().to_lowercase());
-    for key in [format!("ip:{ip}"), account_key] {
-        if let Err(wait) = state.login_limiter.check(&key) {
-            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
-        }
-    }
+    password_try(state, ip, email)?;
     let Some(user) = state.store.platform().verify_login(email, password).await? else {
         return Err(ApiError::new(Code::AuthBadCredentials));
     };
@@ -208,14 +217,7 @@ async fn change_password(
     // Each try counts against the sign-in limits of the address and the account: a stolen
     // session cannot guess the current password faster than the sign-in page could.
     let email = state.store.platform().user(caller.user_id).await?.email;
-    for key in [
-        format!("ip:{ip}"),
-        format!("acct:{}", email.trim().to_lowercase()),
-    ] {
-        if let Err(wait) = state.login_limiter.check(&key) {
-            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
-        }
-    }
+    password_try(&state, &ip, &email)?;
     state
         .store
         .platform()
@@ -363,14 +365,7 @@ async fn erase_me(
     }
     // Each try counts against the sign-in limits, as a change of password does.
     let email = state.store.platform().user(caller.user_id).await?.email;
-    for key in [
-        format!("ip:{ip}"),
-        format!("acct:{}", email.trim().to_lowercase()),
-    ] {
-        if let Err(wait) = state.login_limiter.check(&key) {
-            return Err(ApiError::new(Code::AuthTooManyAttempts).arg("wait", wait));
-        }
-    }
+    password_try(&state, &ip, &email)?;
     Ok(Json(
         state
             .store

@@ -931,16 +931,7 @@ async fn account_erase(
         return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let user = state.store.platform().user(cx.caller.user_id).await?;
-    for key in [
-        format!("ip:{ip}"),
-        format!("acct:{}", user.email.trim().to_lowercase()),
-    ] {
-        if let Err(wait) = state.login_limiter.check(&key) {
-            return Err(ApiError::new(Code::AuthTooManyAttempts)
-                .arg("wait", wait)
-                .into());
-        }
-    }
+    crate::api::identity::password_try(&state, &ip, &user.email)?;
     match state
         .store
         .platform()
