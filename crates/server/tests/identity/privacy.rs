@@ -159,6 +159,11 @@ async fn a_person_downloads_all_their_data_and_erases_it_leaving_an_opaque_histo
             assert!(!named(&e.payload) && !e.payload.contains(EMAIL), "{} {}", e.kind, e.payload);
         }
         assert!(events.iter().any(|e| e.payload.contains(&label)), "the label stands in");
+        // Wrapped, the project credits its crew: the erased person is credited no more.
+        let r = srv.call(&a.token, reqwest::Method::PATCH, &format!("/api/v1/projects/{project_id}"), Some(json!({"status": "wrapped"}))).await;
+        assert_eq!(r.status(), 200);
+        let (s, credited) = srv.post(&a.token, &format!("/api/v1/projects/{project_id}/credits"), json!({})).await;
+        assert_eq!((s, credited["credited"].as_u64()), (200, Some(0)), "{credited}");
     })
     .await;
 }

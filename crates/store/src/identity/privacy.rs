@@ -29,6 +29,10 @@ use crate::talent::calendar::Entry;
 use crate::talent::{Profile, WorkCredit};
 use crate::{Actor, Change, DbError, FromRow, Millis, Platform, Result, Row, StoreError, now_ms};
 
+/// The password hash of an erased account: nothing matches it, and it tells the erased apart
+/// (a wrapped project credits them no more).
+pub(crate) const ERASED_HASH: &str = "!";
+
 /// The most rows of one kind an export carries (the newest).
 const MOST_ROWS: usize = 50_000;
 
@@ -413,13 +417,14 @@ impl Platform<'_> {
                     tx.execute("DELETE FROM idempotency_keys WHERE user_id = $1", &[user_id.into()])
                         .await?;
                     tx.execute(
-                        "UPDATE users SET email = $2, display_name = $3, password_hash = '!', locale = NULL, timezone = NULL,
+                        "UPDATE users SET email = $2, display_name = $3, password_hash = $4, locale = NULL, timezone = NULL,
                              is_operator = FALSE, version = version + 1
                          WHERE id = $1",
                         &[
                             user_id.into(),
                             format!("erased-{}@erased.invalid", user_id.simple()).into(),
                             (&label).into(),
+                            ERASED_HASH.into(),
                         ],
                     )
                     .await?;

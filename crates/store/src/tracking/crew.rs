@@ -60,6 +60,7 @@ pub(crate) async fn project_state(
 
 /// Everyone assigned to a task of the project, with what and when.
 pub(crate) async fn crew_of(tx: &mut WriteTx<'_>, org: Uuid, project: Uuid) -> Result<Vec<Crew>> {
+    // Someone erased at their word (`identity::privacy`) is crew no more.
     let assigned: Vec<Assigned> = tx
         .query(
             "SELECT a.user_id, u.display_name, ty.name, MIN(COALESCE(t.start_date, t.due_date)), MAX(COALESCE(t.due_date, t.start_date))
@@ -67,10 +68,10 @@ pub(crate) async fn crew_of(tx: &mut WriteTx<'_>, org: Uuid, project: Uuid) -> R
              JOIN tasks t ON t.id = a.task_id
              JOIN task_types ty ON ty.id = t.task_type_id
              JOIN users u ON u.id = a.user_id
-             WHERE a.org_id = $1 AND t.org_id = $1 AND t.project_id = $2
+             WHERE a.org_id = $1 AND t.org_id = $1 AND t.project_id = $2 AND u.password_hash <> $3
              GROUP BY a.user_id, u.display_name, ty.name, ty.sort_order
              ORDER BY a.user_id, ty.sort_order, ty.name",
-            &[org.into(), project.into()],
+            &[org.into(), project.into(), crate::identity::privacy::ERASED_HASH.into()],
         )
         .await?;
     let logged: Vec<(Uuid, String, String)> = tx
