@@ -28,20 +28,6 @@ fn first(page: &str, attr: &str) -> String {
     page[at..at + page[at..].find('"').unwrap()].to_string()
 }
 
-/// The texts of the catalog's `## Market` block in English.
-fn market_texts() -> Vec<String> {
-    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
-    let all = std::fs::read_to_string(path).unwrap();
-    let block = &all[all.find("\n## Market").expect("a ## Market block")..];
-    block
-        .lines()
-        .skip(2)
-        .take_while(|l| !l.starts_with("##"))
-        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
-        .filter(|v| !v.contains('{') && v.len() > 4)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
     on_every_backend(|srv| async move {
@@ -253,7 +239,7 @@ async fn a_licence_is_listed_bought_and_refunded_through_the_pages() {
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
             assert_eq!(s, 303);
         }
-        let english = market_texts();
+        let english = crate::pages::english_block("## Market");
         for (b, path) in [(&buy, "/app/market".to_string()), (&buy, store.clone()), (&buy, "/app/market/licences".into()), (&sell, "/app/market/selling".into()), (&sell, "/app/market/earnings".into()), (&sell, edit.clone()), (&buy, format!("/app/market/licences/{licence}/certificate"))] {
             let (s, page) = b.get(&path).await;
             assert_eq!(s, 200, "{path}");
@@ -380,7 +366,7 @@ async fn the_operator_announces_terms_and_pays_out_and_the_contributor_sees_it_a
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
             assert_eq!(s, 303);
         }
-        let english = market_texts();
+        let english = crate::pages::english_block("## Market");
         for (b, path) in [(&books, "/app/market/payouts"), (&sell, "/app/market/earnings")] {
             let (s, page) = b.get(path).await;
             assert_eq!(s, 200, "{path}");
@@ -443,7 +429,7 @@ async fn a_cart_is_filled_from_listings_and_bought_as_one_order_through_the_page
         assert_eq!(s, 303);
         let (_, page) = buy.get("/app/market/cart").await;
         let shown = text(&page);
-        for e in market_texts() {
+        for e in crate::pages::english_block("## Market") {
             assert!(!shown.contains(e.as_str()), "the cart shows English {e:?}: {shown}");
         }
         assert!(shown.contains("购买全部 2 项授权") && shown.contains("合计"), "{shown}");
@@ -516,7 +502,7 @@ async fn a_release_is_attached_in_the_editor_and_shown_on_file_in_the_storefront
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
             assert_eq!(s, 303);
         }
-        let english = market_texts();
+        let english = crate::pages::english_block("## Market");
         for (b, path) in [(&buy, store.clone()), (&sell, edit.clone())] {
             let (_, page) = b.get(&path).await;
             let shown = text(&page);
@@ -567,7 +553,7 @@ async fn the_operator_reviews_a_held_listing_through_its_page() {
         assert_eq!(s, 303);
         let (_, page) = admin.get("/app/market/review").await;
         let shown = text(&page);
-        for e in market_texts() {
+        for e in crate::pages::english_block("## Market") {
             assert!(!shown.contains(e.as_str()), "the review page shows English {e:?}: {shown}");
         }
         assert!(shown.contains("相同的文件"), "{shown}");

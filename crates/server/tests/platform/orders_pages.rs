@@ -8,22 +8,6 @@ use crate::common::*;
 use crate::pages::Browser;
 use serde_json::json;
 
-/// The texts of the catalog's `## Work orders` block in English.
-fn order_texts() -> Vec<String> {
-    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
-    let all = std::fs::read_to_string(path).unwrap();
-    let block = &all[all
-        .find("\n## Work orders")
-        .expect("a ## Work orders block")..];
-    block
-        .lines()
-        .skip(2)
-        .take_while(|l| !l.starts_with("##"))
-        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
-        .filter(|v| !v.contains('{') && v.len() > 4)
-        .collect()
-}
-
 /// The page's error message.
 fn flash(page: &str) -> &str {
     let at = page
@@ -203,7 +187,7 @@ async fn an_order_is_posted_bid_for_awarded_and_paid_through_the_pages() {
         assert!(page.contains("CO-1 · Lighthouse") && page.contains("data-state=\"approved\""), "{page}");
 
         // In Chinese, both sides, with no English of the block left.
-        let english = order_texts();
+        let english = crate::pages::english_block("## Work orders");
         assert!(english.len() > 40, "{english:?}");
         for (b, pages) in [(&producer, vec![path.clone(), "/app/work-orders".into(), format!("/app/work-orders/new?project={pid}")]), (&seller, vec![path.clone(), "/app/work-orders?side=awarded".into(), format!("{path}/work/{task}"), "/app/my-tasks".into()])] {
             let (s, _) = b.post("/app/language", &[("locale", "zh-CN")]).await;
@@ -270,7 +254,7 @@ async fn the_operator_rules_on_a_dispute_from_its_page() {
         let (s, zh) = operator.post(&ruling, &[("note", "No delivery on record")]).await;
         assert_eq!(s, 422);
         assert!(zh.contains("待裁决的争议") && zh.contains("裁决") && !zh.contains(">outcome<"), "{zh}");
-        for t in order_texts() {
+        for t in crate::pages::english_block("## Work orders") {
             assert!(!zh.contains(t.as_str()), "English “{t}” on a Chinese page");
         }
         let (s, _) = operator.post("/app/language", &[("locale", "en")]).await;
@@ -294,7 +278,7 @@ async fn the_operator_rules_on_a_dispute_from_its_page() {
         assert_eq!(s, 303);
         let (_, zh) = operator.get("/app/work-orders/disputes").await;
         assert!(zh.contains("待裁决的争议"), "{zh}");
-        for t in order_texts() {
+        for t in crate::pages::english_block("## Work orders") {
             assert!(!zh.contains(t.as_str()), "English “{t}” on a Chinese page");
         }
     })

@@ -16,6 +16,24 @@ FCM: NON-DROP FRAME
 
 /// A signed-in browser: cookie jar, and the CSRF token its pages carry.
 /// What a reader sees: the page without its tags.
+/// The English texts (without arguments, longer than four bytes) of the first block of the
+/// pages' catalogue whose heading begins with `heading`: what must never stand on a Chinese
+/// page.
+pub(crate) fn english_block(heading: &str) -> Vec<String> {
+    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let all = std::fs::read_to_string(path).unwrap();
+    let block = &all[all
+        .find(&format!("\n{heading}"))
+        .unwrap_or_else(|| panic!("a block headed {heading}"))..];
+    block
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("##"))
+        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+        .filter(|v| !v.contains('{') && v.len() > 4)
+        .collect()
+}
+
 pub(crate) fn text(page: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;

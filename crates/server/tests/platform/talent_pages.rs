@@ -240,20 +240,6 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
     .await;
 }
 
-/// The texts of the catalog's block headed `heading`, in English, with no arguments.
-fn block_texts(heading: &str) -> Vec<String> {
-    let path = format!("{}/locales/en/main.ftl", env!("CARGO_MANIFEST_DIR"));
-    let all = std::fs::read_to_string(path).unwrap();
-    let block = &all[all.find(&format!("\n{heading}\n")).expect("the block")..];
-    block
-        .lines()
-        .skip(2)
-        .take_while(|l| !l.starts_with("##"))
-        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
-        .filter(|v| !v.contains('{') && v.len() > 4)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_opens_the_matcher_with_its_role_and_days_and_every_match_says_why() {
     on_every_backend(|srv| async move {
@@ -311,7 +297,7 @@ async fn a_task_opens_the_matcher_with_its_role_and_days_and_every_match_says_wh
         assert_eq!(s, 303);
         let (_, zh) = hirer.get(&format!("{href}&skills=Nuke%2C+Houdini&max_rate=2500&currency=CNY")).await;
         assert!(zh.contains("主要职位：合成师") && zh.contains("12 天全部空闲") && zh.contains("超出预算 20%"), "{zh}");
-        for t in block_texts("## Talent: matching people to a piece of work") {
+        for t in crate::pages::english_block("## Talent: matching") {
             assert!(!zh.contains(t.as_str()), "English \"{t}\" on the Chinese page");
         }
     })
