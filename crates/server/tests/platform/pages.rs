@@ -731,6 +731,80 @@ async fn a_sign_out_without_the_sessions_token_changes_nothing() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_downloads_their_data_and_erases_their_account_from_its_page() {
+    on_every_backend(|srv| async move {
+        let a = srv.tenant("Alpha", "alpha").await;
+        let lin = srv
+            .person(
+                &a,
+                "lin.qiao@alpha.example",
+                "Lin Qiao",
+                mstation_core::Role::Artist,
+            )
+            .await;
+        let browser = Browser::sign_in(&srv, &lin.email, "correct horse battery").await;
+        let (s, page) = browser.get("/app/account").await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("lin.qiao@alpha.example")
+                && page.contains("data-testid=\"download-data\""),
+            "{page}"
+        );
+        let (s, kind, data) = browser.get_bytes("/app/account/data.json").await;
+        assert_eq!((s, kind.as_deref()), (200, Some("application/json")));
+        let data: serde_json::Value = serde_json::from_slice(&data).unwrap();
+        assert_eq!(data["account"]["display_name"], "Lin Qiao");
+        // Without the tick, or with a wrong password, nothing happens and the page says why.
+        let (s, page) = browser
+            .post(
+                "/app/account/erase",
+                &[("password", "correct horse battery")],
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert!(page.contains("class=\"flash error\""), "{page}");
+        let (s, page) = browser
+            .post(
+                "/app/account/erase",
+                &[("password", "not it"), ("sure", "yes")],
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert!(page.contains("class=\"flash error\""), "{page}");
+        let (s, _) = browser.get("/app/account").await;
+        assert_eq!(s, 200, "still there");
+        // With both: erased, signed out, told so, and never signed in again.
+        let r = browser
+            .http
+            .post(format!("{}/app/account/erase", srv.base))
+            .form(&[
+                ("csrf", browser.csrf.as_str()),
+                ("password", "correct horse battery"),
+                ("sure", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(r.headers()["location"], "/signin?erased=1");
+        let (_, signin) = browser.get("/signin?erased=1").await;
+        assert!(signin.contains("Your account was erased."), "{signin}");
+        let r = srv
+            .http
+            .post(format!("{}/signin", srv.base))
+            .form(&[
+                ("email", "lin.qiao@alpha.example"),
+                ("password", "correct horse battery"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status().as_u16(), 303, "no sign-in as an erased person");
+    })
+    .await;
+}
+
 /// `page` with the values of its CSRF fields left out.
 pub(crate) fn without_csrf(page: &str) -> String {
     let mut out = String::new();
