@@ -118,6 +118,11 @@ enum Command {
         /// names the address its request came to.
         #[arg(long, env = "MSTATION_PUBLIC_URL", value_parser = public_url)]
         public_url: Option<String>,
+        /// The folder of the sentence model behind search by meaning (all-MiniLM-L6-v2, as
+        /// `scripts/model` installs it): the data folder's models/all-MiniLM-L6-v2 when absent.
+        /// Without the model, search by words works and search by meaning is refused.
+        #[arg(long, env = "MSTATION_MODEL_DIR")]
+        model_dir: Option<PathBuf>,
         /// Load the demo studio (a feature film in production, three companies) unless it is
         /// there already, and print its sign-in accounts.
         #[arg(long)]
@@ -301,6 +306,7 @@ async fn main() -> anyhow::Result<()> {
             trusted_proxies,
             metrics_token,
             public_url,
+            model_dir,
             demo,
         } => {
             let db = store.open().await?;
@@ -319,6 +325,18 @@ async fn main() -> anyhow::Result<()> {
             if let Some(t) = metrics_token.filter(|t| !t.trim().is_empty()) {
                 let _ = state.metrics_token.set(t.trim().to_string());
             }
+            let model_dir = model_dir
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or_else(|| store.data.join("models").join("all-MiniLM-L6-v2"));
+            match mstation_server::model_at(&model_dir) {
+                true => {
+                    tracing::info!(model = %model_dir.display(), "search by meaning uses the sentence model")
+                }
+                false => {
+                    tracing::info!(model = %model_dir.display(), "search by meaning is off: no sentence model there (scripts/model installs it)")
+                }
+            }
+            let _ = state.model_dir.set(model_dir);
             if let Some(u) = public_url.filter(|u| !u.is_empty()) {
                 let _ = state.public_url.set(u);
             }

@@ -75,6 +75,8 @@ pub enum Code {
     /// The worker no longer holds the job it speaks of (its lease lapsed, and the job went back
     /// to the queue or to another worker).
     JobLeaseLost,
+    /// A search by meaning on a server without the sentence model.
+    SemanticSearchOff,
     /// A context's rule (identity, tracking, …).
     Rule(Rule),
 }
@@ -121,6 +123,7 @@ impl Code {
             MediaStorageFull,
             BadExport,
             BadUploadHeader,
+            SemanticSearchOff,
         ];
         all.extend(IdentityRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Identity(r))));
         all.extend(TrackingRule::ALL.map(|r| Code::Rule(mstation_store::Rule::Tracking(r))));
@@ -172,6 +175,7 @@ impl Code {
             Code::BadUploadHeader => "media.bad_upload_header",
             Code::JobLeaseLost => "jobs.lease_lost",
             Code::MediaStorageFull => "media.storage_full",
+            Code::SemanticSearchOff => "talent.semantic_search_off",
             Code::Rule(r) => r.code(),
         }
     }
@@ -212,7 +216,7 @@ impl Code {
             | Code::Duplicate
             | Code::RequestIdempotencyInFlight
             | Code::JobLeaseLost => StatusCode::CONFLICT,
-            Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::StoreUnavailable | Code::SemanticSearchOff => StatusCode::SERVICE_UNAVAILABLE,
             Code::PageRender | Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Rule(Rule::Identity(r)) => match r {
                 IdentityRule::RoleNotAssignable => StatusCode::FORBIDDEN,

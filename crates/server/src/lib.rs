@@ -103,7 +103,23 @@ pub struct AppState {
     /// Whether the catalogue has been built once: until then a search waits for it rather
     /// than answer that nothing is on sale.
     pub catalogue_ready: tokio::sync::watch::Sender<bool>,
+    /// The talent directory's search index (`workers::keep_talent`).
+    pub talent: Arc<mstation_store::talent::index::TalentIndex>,
+    /// Changes to the talent index take turns, as the catalogue's do.
+    pub talent_turn: tokio::sync::Mutex<()>,
+    /// Whether the talent index has been built once.
+    pub talent_ready: tokio::sync::watch::Sender<bool>,
+    /// Told when profiles may want vectors (`workers::embed_talent`).
+    pub talent_changed: tokio::sync::Notify,
+    /// The sentence model's folder, when set at start (`--model-dir`, the data folder's
+    /// `models/all-MiniLM-L6-v2`); else `$MSTATION_MODEL_DIR`.
+    pub model_dir: std::sync::OnceLock<std::path::PathBuf>,
 }
+
+/// The sentence model, loaded once a process on first use (a few hundred milliseconds): none
+/// when its folder is not there.
+static SENTENCE_MODEL: std::sync::OnceLock<Option<Arc<mstation_embed::Embedder>>> =
+    std::sync::OnceLock::new();
 
 pub type State = Arc<AppState>;
 
@@ -163,7 +179,62 @@ impl AppState {
             ),
             catalogue_turn: tokio::sync::Mutex::new(()),
             catalogue_ready: tokio::sync::watch::Sender::new(false),
+            talent: Arc::new(mstation_store::talent::index::TalentIndex::new(role_names())),
+            talent_turn: tokio::sync::Mutex::new(()),
+            talent_ready: tokio::sync::watch::Sender::new(false),
+            talent_changed: tokio::sync::Notify::new(),
+            model_dir: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The sentence model of semantic search, if its folder is there. The first call loads
+    /// it (blocking: call it off the async threads).
+    pub fn sentence_model(&self) -> Option<Arc<mstation_embed::Embedder>> {
+        SENTENCE_MODEL
+            .get_or_init(|| {
+                let dir = match self.model_dir.get() {
+                    Some(d) => mstation_embed::locate(Some(d), d),
+                    None => mstation_embed::locate(None, std::path::Path::new("")),
+                }?;
+                match mstation_embed::Embedder::load(&dir) {
+                    Ok(m) => {
+                        tracing::info!(model = %dir.display(), "the sentence model is loaded");
+                        Some(Arc::new(m))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "semantic search is off: the sentence model did not load");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+
+    /// Brings the talent index's entries for `profiles` up to date with the database: what
+    /// this process changed is found at once; a failure is logged, and the outbox brings the
+    /// change round again.
+    pub async fn index_profiles(&self, profiles: &[uuid::Uuid]) {
+        if let Err(e) = self.try_index_profiles(profiles).await {
+            tracing::warn!(error = %e, "the talent index missed a change it will hear of again");
+        }
+    }
+
+    /// [`index_profiles`](Self::index_profiles), telling of a failed read.
+    pub async fn try_index_profiles(&self, profiles: &[uuid::Uuid]) -> mstation_store::Result<()> {
+        let _turn = self.talent_turn.lock().await;
+        let put = self.store.platform().talent_index_entries(profiles).await?;
+        let there: std::collections::HashSet<uuid::Uuid> = put.iter().map(|e| e.id).collect();
+        let gone: Vec<uuid::Uuid> = profiles
+            .iter()
+            .filter(|id| !there.contains(id))
+            .copied()
+            .collect();
+        let index = self.talent.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || index.apply(put, &gone)).await {
+            tracing::error!(error = %e, "the talent index's change stopped");
+        }
+        self.talent_changed.notify_one();
+        Ok(())
     }
 
     /// Brings the catalogue's entries for `listings` up to date with the database: what this
@@ -309,6 +380,26 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Each crew role's names (English, Chinese), by which the talent index also finds it.
+pub fn role_names() -> std::collections::HashMap<String, (String, String)> {
+    mstation_core::talent::all_roles()
+        .map(|r| {
+            (
+                r.to_string(),
+                (
+                    i18n::text_in(i18n::Lang::En, &format!("talent-role-{r}")),
+                    i18n::text_in(i18n::Lang::ZhCn, &format!("talent-role-{r}")),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Whether `dir` holds the sentence model's files.
+pub fn model_at(dir: &std::path::Path) -> bool {
+    mstation_embed::locate(Some(dir), dir).is_some()
 }
 
 #[cfg(test)]

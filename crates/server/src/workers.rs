@@ -34,6 +34,8 @@ pub fn start(state: State, workers: usize, shutdown: watch::Sender<bool>) -> Vec
         tokio::spawn(tail_outbox(state.clone(), shutdown.subscribe())),
         tokio::spawn(reaper(state.clone(), shutdown.subscribe())),
         tokio::spawn(keep_catalogue(state.clone(), shutdown.subscribe())),
+        tokio::spawn(keep_talent(state.clone(), shutdown.subscribe())),
+        tokio::spawn(embed_talent(state.clone(), shutdown.subscribe())),
     ];
     if workers > 0 {
         handles.push(tokio::spawn(fan_out(state.clone(), shutdown.subscribe())));
@@ -262,6 +264,184 @@ async fn keep_catalogue(state: State, mut stop: watch::Receiver<bool>) {
         if let Err(e) = state.try_index_listings(&changed).await {
             tracing::warn!(error = %e, "the catalogue is built again after a failed change");
             build = true;
+        }
+    }
+}
+
+/// Builds this process's talent index from the database, page by page.
+async fn build_talent(state: &State) -> Result<usize, String> {
+    let _turn = state.talent_turn.lock().await;
+    let mut entries = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .platform()
+            .talent_index_page(after, 5000)
+            .await
+            .map_err(|e| e.to_string())?;
+        let full = page.len() == 5000;
+        after = page.last().map(|e| e.id);
+        entries.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let n = entries.len();
+    let index = state.talent.clone();
+    tokio::task::spawn_blocking(move || index.rebuild(entries))
+        .await
+        .map_err(|e| e.to_string())?;
+    state.talent_changed.notify_one();
+    Ok(n)
+}
+
+/// Keeps the talent index (`AppState::talent`): built at start, then told of every profile
+/// event of every server as the outbox brings them round (a stream that fell behind, or a read
+/// that failed, builds it again).
+async fn keep_talent(state: State, mut stop: watch::Receiver<bool>) {
+    let mut events = state.events.subscribe();
+    let mut build = true;
+    loop {
+        if build {
+            match build_talent(&state).await {
+                Ok(n) => {
+                    tracing::info!(profiles = n, "the talent index is built");
+                    state.talent_ready.send_replace(true);
+                    build = false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the talent index waits for the database");
+                    if pause(&mut stop, Duration::from_secs(1)).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let first = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.changed() => return,
+        };
+        let mut changed: Vec<Uuid> = Vec::new();
+        let mut next = Some(first);
+        while let Some(got) = next.take() {
+            match got {
+                Ok(live) => {
+                    if let ("profile", Some(id)) =
+                        (live.event.entity_type.as_str(), live.event.entity_id)
+                    {
+                        changed.push(id);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => build = true,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+            // What is already waiting goes in the same change.
+            if changed.len() < 500 {
+                next = match events.try_recv() {
+                    Ok(live) => Some(Ok(live)),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                        Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(n)))
+                    }
+                    Err(_) => None,
+                };
+            }
+        }
+        if build || changed.is_empty() {
+            continue;
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        if let Err(e) = state.try_index_profiles(&changed).await {
+            tracing::warn!(error = %e, "the talent index is built again after a failed change");
+            build = true;
+        }
+    }
+}
+
+/// Gives the talent index's profiles their vectors: each profile whose text has none is
+/// embedded by the sentence model (32 at a time, off the async threads) and its vector kept in
+/// the database, so the next start reads it. Without the model, nothing is embedded and
+/// searches by meaning are refused.
+async fn embed_talent(state: State, mut stop: watch::Receiver<bool>) {
+    loop {
+        let wanting = state.talent.wanting_vectors(32);
+        if wanting.is_empty() {
+            tokio::select! {
+                _ = state.talent_changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
+        let model = {
+            let s = state.clone();
+            tokio::task::spawn_blocking(move || s.sentence_model())
+                .await
+                .ok()
+                .flatten()
+        };
+        let Some(model) = model else {
+            // Nothing to embed with: wait to be stopped.
+            let _ = stop.changed().await;
+            return;
+        };
+        // Another server may have kept vectors for these meanwhile: read them again first.
+        let ids: Vec<Uuid> = wanting.iter().map(|w| w.0).collect();
+        if let Err(e) = state.try_index_profiles(&ids).await {
+            tracing::warn!(error = %e, "the talent vectors wait for the database");
+            if pause(&mut stop, Duration::from_secs(1)).await {
+                return;
+            }
+            continue;
+        }
+        let wanting = state.talent.pending_of(&ids);
+        if wanting.is_empty() {
+            continue;
+        }
+        let texts: Vec<String> = wanting.iter().map(|w| w.1.clone()).collect();
+        let made = tokio::task::spawn_blocking(move || {
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            model.embed(&texts)
+        })
+        .await;
+        let vectors = match made {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the sentence model failed; profiles wait for vectors");
+                if pause(&mut stop, Duration::from_secs(30)).await {
+                    return;
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the sentence model stopped");
+                return;
+            }
+        };
+        let keep: Vec<(Uuid, String, Vec<f32>)> = wanting
+            .into_iter()
+            .zip(vectors)
+            .map(|((id, _, digest), v)| (id, digest, v))
+            .collect();
+        match state
+            .store
+            .platform()
+            .keep_talent_vectors(keep.clone())
+            .await
+        {
+            Ok(()) => {
+                for (id, digest, v) in &keep {
+                    state.talent.set_vector(*id, digest, v);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the talent vectors wait for the database");
+                if pause(&mut stop, Duration::from_secs(1)).await {
+                    return;
+                }
+            }
         }
     }
 }

@@ -313,6 +313,8 @@ problem-media-storage_full = The media storage is full
 problem-media-storage_full-detail = The platform has no room left on the disk that keeps media; what arrived of this upload up to its last recorded offset is kept. Ask where the upload stands (HEAD) and send the rest once the operators have made room.
 problem-jobs-lease_lost = This worker no longer holds the job
 problem-jobs-lease_lost-detail = Its lease ran out before it was renewed, so the job went back to the queue (another worker may be running it); nothing was recorded. Claim a new job.
+problem-talent-semantic_search_off = Search by meaning is not available on this server
+problem-talent-semantic_search_off-detail = This server was started without the sentence model (all-MiniLM-L6-v2). Search by words works; the operators can install the model with scripts/model and restart the server.
 problem-media-upload_busy = This upload is being written by another request
 problem-media-upload_busy-detail = Another request is sending this upload's bytes now; wait for it to finish, ask where the upload stands (HEAD), then go on from there.
 problem-media-offset_mismatch = The upload is not at this offset
@@ -424,6 +426,7 @@ entity-change_order = change order
 entity-bid = bid
 entity-milestone = milestone
 entity-credit = credit
+entity-work_credit = verified credit
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
 reason-at_most_1000 = { $field } can hold at most 1,000 items.
@@ -448,6 +451,7 @@ reason-invalid_value = The value of { $field } could not be read.
 reason-kind_differs_between_projects_give_project_id = { $field } is a different kind of field in different projects; add project_id to choose one.
 reason-missing = { $field } is missing.
 reason-not_a_cursor_of_this_sort = { $field } was given out for another sort order.
+reason-not_a_search_mode = { $field } must be words or meaning.
 reason-not_a_date = { $field } must be a date, YYYY-MM-DD.
 reason-within_notice = { $field } is too soon: new terms are announced at least 30 days before the day they apply from.
 reason-not_a_month = { $field } must be a month, YYYY-MM.
@@ -736,6 +740,7 @@ activity-note-published = published a client's note on { $subject } to the team
 activity-version-created = handed in { $version } of { $subject }
 activity-time_log-created = logged { $duration } on { $subject }
 activity-work_credit-created = credited { $subject } for their work on the project
+activity-work_credit-withdrawn = withdrew a verified credit of the project ({ $subject })
 activity-time_log-updated = corrected the time logged on { $subject }
 activity-time_log-deleted = removed time logged on { $subject }
 activity-asset-created = created the asset { $subject }
@@ -856,6 +861,8 @@ field-year = Year
 field-department = Department
 field-language = Language
 field-q = Search words
+field-by = Search by
+field-offset = Where the page starts
 
 ## My tasks
 my-tasks-counts = Where your work stands
@@ -1594,10 +1601,20 @@ month-short-12 = Dec
 
 ## Talent: the directory of people, their profiles and credits
 nav-talent = Talent
-talent-lede = Crew and artists from every organisation on the platform, and your own. Search by words, department, crew role, language or country.
+talent-lede = Crew and artists from every organisation on the platform, and your own. Search by words or by meaning (describe the person you need), then narrow by department, crew role, language or country.
 talent-new = New profile
 talent-search = Search
 talent-search-placeholder = Name, skill, software, city…
+talent-meaning-placeholder = Describe who you need: “compositor for night-time city shots”…
+talent-search-by = Search by
+talent-search-by-hint = By words: every word must be in the profile. By meaning: people whose work is nearest to what you describe, in any words.
+talent-by-words = By words
+talent-by-meaning = By meaning
+talent-near = { $percent }% near what you described
+talent-waiting = { $count ->
+    [one] one profile changed a moment ago is still being read for meaning
+   *[other] { $count } profiles changed a moment ago are still being read for meaning
+}
 talent-department = Department
 talent-any-department = Any department
 talent-role = Crew role
@@ -1735,6 +1752,12 @@ talent-crew-credited = { $count ->
    *[other] { $count } people credited.
 }
 talent-credit-crew = Credit the crew
+talent-credit-person = Person
+talent-credit-work = Work
+talent-credit-days = Days
+talent-credit-withdraw = Withdraw
+talent-credit-withdrawn = Withdrawn
+talent-credit-withdraw-confirm = Withdraw this credit? No profile will show it again, and crediting the crew again will not give it back.
 talent-crew-credits-later = Once the project is wrapped, everyone assigned to its tasks can be credited here: a verified credit on their talent profile.
 talent-availability = Availability
 talent-calendar-empty = Nothing pencilled, booked or off in the next 90 days.

@@ -313,6 +313,8 @@ problem-media-storage_full = 媒体存储已满
 problem-media-storage_full-detail = 平台保存媒体的磁盘已没有空间；本次上传已记录的偏移量之前的内容都已保留。请询问上传进度（HEAD），待运营方腾出空间后再发送其余部分。
 problem-jobs-lease_lost = 此工作节点已不再持有该任务
 problem-jobs-lease_lost-detail = 它的租约在续期前已到期，任务已回到队列（可能正由其他节点执行）；未记录任何结果。请领取新任务。
+problem-talent-semantic_search_off = 此服务器暂不支持按语义搜索
+problem-talent-semantic_search_off-detail = 此服务器启动时没有加载语句模型（all-MiniLM-L6-v2）。按关键词搜索仍可使用；运维人员可用 scripts/model 安装模型后重启服务器。
 problem-media-upload_busy = 另一个请求正在写入这个上传
 problem-media-upload_busy-detail = 另一个请求正在发送这个上传的数据；请等它结束，查询上传进度（HEAD）后从那里继续。
 problem-media-offset_mismatch = 上传不在这个位置
@@ -424,6 +426,7 @@ entity-change_order = 变更单
 entity-bid = 投标
 entity-milestone = 里程碑
 entity-credit = 作品履历
+entity-work_credit = 认证署名
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
 reason-at_most_1000 = { $field } 最多只能包含 1000 项。
@@ -448,6 +451,7 @@ reason-invalid_value = 无法识别 { $field } 的值。
 reason-kind_differs_between_projects_give_project_id = { $field } 在不同项目中是不同类型的字段，请加上 project_id 指定项目。
 reason-missing = 缺少 { $field }。
 reason-not_a_cursor_of_this_sort = { $field } 是按其他排序方式给出的。
+reason-not_a_search_mode = { $field } 须是 words（关键词）或 meaning（语义）。
 reason-not_a_date = { $field } 须是 YYYY-MM-DD 格式的日期。
 reason-within_notice = { $field } 太早：新的分成条款须在生效日前至少 30 天公布。
 reason-not_a_month = { $field } 须是 YYYY-MM 格式的月份。
@@ -736,6 +740,7 @@ activity-note-published = 将 { $subject } 上的客户备注发布给团队
 activity-version-created = 提交了 { $subject } 的 { $version }
 activity-time_log-created = 在 { $subject } 上登记了 { $duration }
 activity-work_credit-created = 为 { $subject } 在本项目中的工作署名
+activity-work_credit-withdrawn = 撤回了本项目的一项认证署名（{ $subject }）
 activity-time_log-updated = 修改了 { $subject } 上登记的工时
 activity-time_log-deleted = 删除了 { $subject } 上登记的工时
 activity-asset-created = 创建了资产 { $subject }
@@ -856,6 +861,8 @@ field-year = 年份
 field-department = 部门
 field-language = 语言
 field-q = 搜索词
+field-by = 搜索方式
+field-offset = 起始位置
 
 ## My tasks
 my-tasks-counts = 你的工作进度
@@ -1579,9 +1586,16 @@ month-short-12 = 12月
 
 ## Talent: the directory of people, their profiles and credits
 nav-talent = 人才
-talent-lede = 平台上各机构的剧组人员与艺术家，以及本机构的人才。可按关键词、部门、职位、语言或国家/地区查找。
+talent-lede = 平台上各机构的剧组人员与艺术家，以及本机构的人才。可按关键词或按语义（描述您需要的人）搜索，再按部门、职位、语言或国家/地区筛选。
 talent-new = 新建档案
 talent-search = 搜索
+talent-meaning-placeholder = 描述您需要的人：“擅长城市夜景的合成师”……
+talent-search-by = 搜索方式
+talent-search-by-hint = 按关键词：每个词都须出现在资料中。按语义：找出工作内容与您的描述最接近的人，无论用词是否相同。
+talent-by-words = 按关键词
+talent-by-meaning = 按语义
+talent-near = 与您的描述接近度 { $percent }%
+talent-waiting = { $count } 份刚修改的资料仍在进行语义分析
 talent-search-placeholder = 姓名、技能、软件、城市……
 talent-department = 部门
 talent-any-department = 全部部门
@@ -1716,6 +1730,12 @@ talent-crew-credited = { $count ->
    *[other] 已为 { $count } 人署名。
 }
 talent-credit-crew = 为剧组成员署名
+talent-credit-person = 人员
+talent-credit-work = 工作内容
+talent-credit-days = 日期
+talent-credit-withdraw = 撤回
+talent-credit-withdrawn = 已撤回
+talent-credit-withdraw-confirm = 确定撤回这项署名？任何档案都将不再显示它，再次为剧组署名也不会恢复。
 talent-crew-credits-later = 项目杀青后，可在此为所有被分配任务的人员署名：在其人才档案上添加一条经核实的作品履历。
 talent-availability = 档期
 talent-calendar-empty = 未来 90 天内没有预约、确认或休息安排。

@@ -9,6 +9,7 @@ use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES};
 use mstation_store::Page;
 use mstation_store::talent::calendar::{Calendar, Entry, NewEntry};
+use mstation_store::talent::index::{Ask, TalentFacets};
 use mstation_store::talent::matching::{Matches, Want};
 use mstation_store::talent::{
     Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use crate::State;
 use crate::api::Items;
 use crate::auth::Member;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Code, Problem};
 use crate::extract::{Body, IfMatch, Q, etag, list_query};
 use crate::i18n::{Lang, text_in};
 
@@ -31,10 +32,12 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(taxonomy))
         .routes(routes!(find_profiles, create_profile))
         .routes(routes!(match_people))
+        .routes(routes!(search_talent))
         .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(add_credit))
         .routes(routes!(delete_credit))
         .routes(routes!(project_credits, credit_crew))
+        .routes(routes!(withdraw_work_credit))
         .routes(routes!(calendar, add_entry))
         .routes(routes!(confirm_entry))
         .routes(routes!(delete_entry))
@@ -188,6 +191,169 @@ fn listed(s: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// A search of the talent directory.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What to look for, at most 200 characters: words (each must be found; a word also finds
+    /// the words it begins), or, with `by=meaning`, a description of the person wanted.
+    pub q: Option<String>,
+    /// `words` (the default) or `meaning`: ranked by how near each profile's headline, roles,
+    /// skills and bio come to `q` in meaning (all-MiniLM-L6-v2), not by its words.
+    pub by: Option<String>,
+    /// A department key of the taxonomy.
+    pub department: Option<String>,
+    /// A crew-role key of the taxonomy.
+    pub role: Option<String>,
+    /// An ISO 639 code.
+    pub language: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// How many of the best to pass over, at most 10,000.
+    pub offset: Option<u32>,
+    /// 1 to 100; 20 by default.
+    pub limit: Option<u32>,
+}
+
+/// One person found, with how well they fit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentHit {
+    /// As the directory lists it (without credits, birth date or e-mail address).
+    pub profile: Profile,
+    /// By words: the weight of the words found (where, and how rare); by meaning: the cosine
+    /// of the query and the profile, 0.2 to 1.
+    pub score: f32,
+}
+
+/// What a search of the directory found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalentSearch {
+    /// Best first; without words or meaning, the newest first.
+    pub items: Vec<TalentHit>,
+    /// How many people were found, over all pages.
+    pub total: usize,
+    /// Each facet counted over what was found, without its own filter.
+    pub facets: TalentFacets,
+    /// `words` or `meaning`.
+    pub by: String,
+    /// By meaning: how many profiles still wait for their vector (new or changed a moment
+    /// ago), and so are not yet found by meaning.
+    pub waiting: usize,
+}
+
+/// Searches the directory through this server's talent index: the platform's profiles and the
+/// organisation's own, by words or by meaning, with facets.
+pub async fn search_directory(
+    state: &State,
+    scope: &mstation_core::TenantScope,
+    q: &str,
+    by_meaning: bool,
+    mut ask: Ask,
+) -> Result<TalentSearch, ApiError> {
+    index_built(state).await?;
+    let mut waiting = 0;
+    if by_meaning {
+        if q.trim().is_empty() {
+            return Err(ApiError::invalid("q", "required"));
+        }
+        let text = q.trim().to_string();
+        let s = state.clone();
+        let vector = tokio::task::spawn_blocking(move || {
+            s.sentence_model().map(|m| m.embed(&[text.as_str()]))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the sentence model stopped");
+            ApiError::new(Code::Internal)
+        })?;
+        match vector {
+            None => return Err(ApiError::new(Code::SemanticSearchOff)),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "the sentence model failed");
+                return Err(ApiError::new(Code::Internal));
+            }
+            Some(Ok(mut v)) => ask.meaning = v.pop(),
+        }
+        waiting = state.talent.waiting(scope.org_id);
+    }
+    let index = state.talent.clone();
+    let org = scope.org_id;
+    let found = tokio::task::spawn_blocking(move || index.search(org, &ask))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the talent index's search stopped");
+            ApiError::new(Code::Internal)
+        })?;
+    let ids: Vec<Uuid> = found.hits.iter().map(|h| h.0).collect();
+    // Read as they are now, and only those the organisation may still find.
+    let profiles = state.store.tenant(scope).listed_profiles(&ids).await?;
+    let score: std::collections::HashMap<Uuid, f32> = found.hits.iter().copied().collect();
+    Ok(TalentSearch {
+        items: profiles
+            .into_iter()
+            .map(|p| TalentHit {
+                score: score.get(&p.id).copied().unwrap_or(0.0),
+                profile: p,
+            })
+            .collect(),
+        total: found.total,
+        facets: found.facets,
+        by: if by_meaning { "meaning" } else { "words" }.to_string(),
+        waiting,
+    })
+}
+
+/// Waits (up to 10 s) for this server's talent index to be built once after its start.
+async fn index_built(state: &State) -> Result<(), ApiError> {
+    let mut ready = state.talent_ready.subscribe();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        ready.wait_for(|built| *built),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        _ => Err(ApiError::new(Code::StoreUnavailable)),
+    }
+}
+
+/// Reads `by`: words unless `meaning`.
+pub fn by_meaning(by: Option<&str>) -> Result<bool, ApiError> {
+    match by.map(str::trim).unwrap_or("") {
+        "" | "words" => Ok(false),
+        "meaning" => Ok(true),
+        _ => Err(ApiError::invalid("by", "not_a_search_mode")),
+    }
+}
+
+/// Searches the talent directory (the platform's profiles and the organisation's own) by words
+/// or by meaning, ranked, with facets; without either, the newest first.
+#[utoipa::path(get, path = "/api/v1/talent/search", tag = "talent", params(SearchParams),
+    responses((status = 200, body = TalentSearch), (status = 403, body = Problem), (status = 422, body = Problem),
+        (status = 503, description = "`by=meaning` on a server without the sentence model", body = Problem)))]
+async fn search_talent(
+    AxState(state): AxState<State>,
+    m: Member,
+    Q(p): Q<SearchParams>,
+) -> ApiResult<Json<TalentSearch>> {
+    let scope = m.may(Permission::FindTalent)?;
+    let meaning = by_meaning(p.by.as_deref())?;
+    let q = p.q.unwrap_or_default();
+    let ask = Ask::checked(
+        &q,
+        p.department.as_deref(),
+        p.role.as_deref(),
+        p.language.as_deref(),
+        p.country.as_deref(),
+        p.offset.unwrap_or(0) as usize,
+        p.limit.unwrap_or(20) as usize,
+    )
+    .map_err(mstation_store::StoreError::from)?;
+    Ok(Json(
+        search_directory(&state, scope, &q, meaning, ask).await?,
+    ))
+}
+
 /// The people who fit a piece of work best, among the platform's profiles and the
 /// organisation's own: ranked by role, skills, languages, place, free days and day rate, each
 /// with the reasons for its rank and the points each gave.
@@ -231,6 +397,7 @@ async fn create_profile(
         .tenant(m.may(Permission::ManageTalent)?)
         .create_profile(input)
         .await?;
+    state.index_profiles(&[p.id]).await;
     Ok((StatusCode::CREATED, etag(p.version), Json(p)).into_response())
 }
 
@@ -267,6 +434,7 @@ async fn update_profile(
         .tenant(m.may(Permission::ManageTalent)?)
         .update_profile(profile_id, v, input)
         .await?;
+    state.index_profiles(&[p.id]).await;
     Ok((etag(p.version), Json(p)).into_response())
 }
 
@@ -283,6 +451,7 @@ async fn delete_profile(
         .tenant(m.may(Permission::ManageTalent)?)
         .delete_profile(profile_id)
         .await?;
+    state.index_profiles(&[profile_id]).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,6 +505,25 @@ async fn credit_crew(
             .store
             .tenant(m.may(Permission::ManageProduction)?)
             .credit_crew(project_id)
+            .await?,
+    ))
+}
+
+/// Withdraws a verified credit the project gave (a person credited by mistake): no profile
+/// shows it again, and crediting the crew again does not give it back. Again: no change.
+#[utoipa::path(delete, path = "/api/v1/projects/{project_id}/credits/{credit_id}", tag = "talent",
+    params(("project_id" = Uuid, Path), ("credit_id" = Uuid, Path)),
+    responses((status = 200, body = WorkCredit), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn withdraw_work_credit(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path((project_id, credit_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<Json<WorkCredit>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageProduction)?)
+            .withdraw_work_credit(project_id, credit_id)
             .await?,
     ))
 }

@@ -179,6 +179,11 @@ const PAGES: &[Page] = &[
         ],
     ),
     post("/app/projects/{project_id}/credits", PRODUCERS, &[]),
+    post(
+        "/app/projects/{project_id}/credits/{credit_id}/withdraw",
+        PRODUCERS,
+        &[],
+    ),
     // Work orders: their readers open the pages, producers post, bid, award, deliver and
     // accept. The fixture is A's order awarded to C, so most of A's steps are refused by a
     // rule of the order (never by the role).

@@ -133,6 +133,7 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // read whom they went to.
         ("POST", "/api/v1/projects/{project_id}/credits") => PRODUCERS,
         ("GET", "/api/v1/projects/{project_id}/credits") => PLANNERS,
+        ("DELETE", "/api/v1/projects/{project_id}/credits/{credit_id}") => PRODUCERS,
         (_, p) if p.starts_with("/api/v1/talent/") => TALENT_KEEPERS,
         // The operator's finance reads the disputes and rules on them (refused to any other
         // organisation by the store).

@@ -236,6 +236,23 @@ async fn a_profile_is_written_found_and_read_through_the_pages() {
                 "the editor: English \"{t}\" on the Chinese page"
             );
         }
+        // Withdrawn from the project's page (a credit given by mistake): listed as withdrawn,
+        // gone from the profile.
+        let (_, page) = keeper.get(&format!("/app/projects/{pid}")).await;
+        let credit = page
+            .split("data-credit=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("the credit is listed")
+            .to_string();
+        let (s, _) = keeper
+            .post(&format!("/app/projects/{pid}/credits/{credit}/withdraw"), &[])
+            .await;
+        assert_eq!(s, 303);
+        let (_, page) = keeper.get(&format!("/app/projects/{pid}")).await;
+        assert!(page.contains("已撤回") && !page.contains("data-testid=\"withdraw\""), "{page}");
+        let (_, wu) = keeper.get(&format!("/app/talent/profiles/{lid}")).await;
+        assert!(!wu.contains("data-verified"), "{wu}");
     })
     .await;
 }

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod matching;
+mod search;
 
 use common::*;
 use mstation_core::{Role, TokenScope};
@@ -569,6 +570,35 @@ async fn a_wrapped_production_credits_its_crew_on_their_own_profiles() {
         let (_, listed) = srv.get(&a.token, &path).await;
         assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
         assert_eq!(listed["items"][0]["name"], "Fang Studio Owner", "by name: {listed}");
+
+        // Withdrawn by mistake's producer: no profile shows it, crediting again does not give
+        // it back, withdrawing again changes nothing; nobody else withdraws it.
+        let withdraw = format!("{path}/{}", hers["id"].as_str().unwrap());
+        let r = srv.call(&b.token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 404);
+        let r = srv.call(&other_token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 403);
+        let r = srv.call(&a.token, Method::DELETE, &format!("{path}/{}", id(&profile)), None).await;
+        assert_eq!(r.status(), 404, "a profile's id is no credit of the project");
+        let r = srv.call(&a.token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 200);
+        let gone: Value = r.json().await.unwrap();
+        assert!(gone["withdrawn_at"].is_string(), "{gone}");
+        let r = srv.call(&a.token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 200);
+        let again: Value = r.json().await.unwrap();
+        assert_eq!(again["withdrawn_at"], gone["withdrawn_at"]);
+        for token in [&fang.token, &b.token] {
+            let (_, p) = srv.get(token, &format!("/api/v1/talent/profiles/{}", id(&profile))).await;
+            assert_eq!(p["verified"], json!([]), "{p}");
+        }
+        let (s, v) = srv.post(&a.token, &path, json!({})).await;
+        assert_eq!((s, v["credited"].as_i64()), (200, Some(0)), "{v}");
+        let (_, listed) = srv.get(&a.token, &path).await;
+        let withdrawn: Vec<bool> = listed["items"].as_array().unwrap().iter().map(|c| c["withdrawn_at"].is_string()).collect();
+        assert_eq!(withdrawn, [true, false], "{listed}");
+        let (_, feed) = srv.get(&a.token, &format!("/api/v1/projects/{pid}/activity")).await;
+        assert!(feed.to_string().contains("work_credit.withdrawn"), "{feed}");
     })
     .await;
 }

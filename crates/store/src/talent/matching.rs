@@ -465,7 +465,7 @@ impl Tenant<'_> {
             .read_apart::<(Uuid, i64)>(
                 &format!(
                     "SELECT p.id, CAST(COUNT(*) AS BIGINT) FROM talent_profiles p JOIN talent_work_credits w ON w.user_id = p.user_id
-                     WHERE {filter} GROUP BY p.id"
+                     WHERE {filter} AND w.withdrawn_at IS NULL GROUP BY p.id"
                 ),
                 args.clone(),
             )

@@ -8,6 +8,7 @@
 
 use mstation_core::Permission;
 pub mod calendar;
+pub mod index;
 pub mod matching;
 
 use mstation_core::ledger::Currency;
@@ -79,14 +80,18 @@ pub struct WorkCredit {
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
     pub created_at: Millis,
+    /// When the production withdrew it (then no profile shows it); the crediting organisation
+    /// and the person's own export only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<Millis>,
 }
 
 /// The columns of a work credit as its crediting organisation (`$1`) reads it.
-const WORK_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), w.project_id, w.user_id, (SELECT u.display_name FROM users u WHERE u.id = w.user_id), w.title, w.work, w.starts_on, w.ends_on, w.created_at";
+const WORK_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), w.project_id, w.user_id, (SELECT u.display_name FROM users u WHERE u.id = w.user_id), w.title, w.work, w.starts_on, w.ends_on, w.created_at, w.withdrawn_at";
 
 /// The columns of a work credit as a profile shows it to anyone: neither the production's
 /// project nor the person's account (which only the profile's keeper knows).
-const VERIFIED_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), NULL, NULL, NULL, w.title, w.work, w.starts_on, w.ends_on, w.created_at";
+const VERIFIED_COLS: &str = "w.id, w.org_id, (SELECT o.name FROM orgs o WHERE o.id = w.org_id), NULL, NULL, NULL, w.title, w.work, w.starts_on, w.ends_on, w.created_at, w.withdrawn_at";
 
 impl FromRow for WorkCredit {
     fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
@@ -112,6 +117,7 @@ impl FromRow for WorkCredit {
             starts_on: r.get()?,
             ends_on: r.get()?,
             created_at: r.get()?,
+            withdrawn_at: r.get()?,
         })
     }
 }
@@ -649,6 +655,12 @@ impl Tenant<'_> {
                     &[org.into(), id.into()],
                 )
                 .await?;
+                // Its vector was made from what it said of the person: it goes with it.
+                tx.execute(
+                    "DELETE FROM talent_vectors WHERE profile_id = (SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2)",
+                    &[org.into(), id.into()],
+                )
+                .await?;
                 tx.execute(
                     "DELETE FROM talent_profiles WHERE org_id = $1 AND id = $2",
                     &[org.into(), id.into()],
@@ -703,6 +715,7 @@ impl Tenant<'_> {
                 &format!(
                     "SELECT {VERIFIED_COLS} FROM talent_work_credits w
                      WHERE w.user_id = (SELECT user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))
+                       AND w.withdrawn_at IS NULL
                      ORDER BY COALESCE(w.ends_on, w.starts_on, '') DESC, w.id DESC LIMIT 500"
                 ),
                 &[org.into(), id.into()],
@@ -753,6 +766,7 @@ impl Tenant<'_> {
                             starts_on: c.first,
                             ends_on: c.last,
                             created_at: now,
+                            withdrawn_at: None,
                         };
                         tx.execute(
                             "INSERT INTO talent_work_credits (id, org_id, project_id, user_id, title, work, starts_on, ends_on, created_by, created_at)
@@ -789,6 +803,66 @@ impl Tenant<'_> {
         Ok(CrewCredits {
             credited,
             credits: self.project_credits(project_id).await?,
+        })
+    }
+
+    /// Withdraws a verified credit one of the organisation's projects gave (a person credited
+    /// by mistake): no profile shows it again, and crediting the crew again does not give it
+    /// back. Withdrawing it again changes nothing.
+    pub async fn withdraw_work_credit(
+        &self,
+        project_id: Uuid,
+        credit_id: Uuid,
+    ) -> Result<WorkCredit> {
+        let scope = self.scope().clone();
+        self.write(move |tx| {
+            Box::pin(async move {
+                let org = scope.org_id;
+                let found: Vec<WorkCredit> = tx
+                    .query(
+                        &format!(
+                            "SELECT {WORK_COLS} FROM talent_work_credits w WHERE w.org_id = $1 AND w.project_id = $2 AND w.id = $3{}",
+                            tx.lock_rows()
+                        ),
+                        &[org.into(), project_id.into(), credit_id.into()],
+                    )
+                    .await?;
+                let before = found
+                    .into_iter()
+                    .next()
+                    .ok_or(StoreError::NotFound { entity: "work_credit" })?;
+                if before.withdrawn_at.is_none() {
+                    let now = Millis(now_ms());
+                    tx.execute(
+                        "UPDATE talent_work_credits SET withdrawn_at = $3 WHERE org_id = $1 AND id = $2",
+                        &[org.into(), credit_id.into(), now.into()],
+                    )
+                    .await?;
+                    let after = WorkCredit {
+                        withdrawn_at: Some(now),
+                        ..before.clone()
+                    };
+                    // Told with what it was, so the project's feed shows it to its producers.
+                    let change =
+                        Change::new(Some(org), "work_credit.withdrawn", "work_credit", credit_id)
+                            .before(&before)
+                            .after(&after);
+                    tx.record(&Actor::of(&scope), change).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        self.read(
+            &format!(
+                "SELECT {WORK_COLS} FROM talent_work_credits w WHERE w.org_id = $1 AND w.id = $2"
+            ),
+            &[self.org_id().into(), credit_id.into()],
+        )
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound {
+            entity: "work_credit",
         })
     }
 
@@ -1101,6 +1175,11 @@ pub(crate) async fn erase_person_tx(
         }
         tx.execute(
             "DELETE FROM talent_profile_facets WHERE profile_id = $1",
+            &[(*id).into()],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM talent_vectors WHERE profile_id = $1",
             &[(*id).into()],
         )
         .await?;

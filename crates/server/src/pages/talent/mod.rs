@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES, Visibility};
+use mstation_store::talent::index::Ask;
 use mstation_store::talent::matching::{Reason, Want};
-use mstation_store::talent::{Find, NewCredit, Profile, ProfileInput};
+use mstation_store::talent::{NewCredit, Profile, ProfileInput};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ use super::ledger::money;
 use super::tracking::{answered, flash_of};
 use super::{Ctx, Nav, PageResult, Tr, ctx, html};
 use crate::State;
+use crate::api::talent::search_directory;
 use crate::auth::MaybeSigned;
 use crate::i18n;
 
@@ -42,6 +44,10 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
             post(delete_credit),
         )
         .route("/app/projects/{project_id}/credits", post(credit_crew))
+        .route(
+            "/app/projects/{project_id}/credits/{credit_id}/withdraw",
+            post(withdraw_credit),
+        )
         .route(
             "/app/talent/profiles/{profile_id}/calendar",
             post(add_entry),
@@ -78,6 +84,8 @@ struct Card {
     org: String,
     own: bool,
     private: bool,
+    /// Found by meaning: how near, said in words.
+    near: String,
 }
 
 fn card(p: &Profile) -> Card {
@@ -117,6 +125,7 @@ fn card(p: &Profile) -> Card {
         org: p.org_name.clone(),
         own: p.own,
         private: p.visibility == Visibility::Private,
+        near: String::new(),
     }
 }
 
@@ -192,6 +201,8 @@ struct DirectoryPage {
     searched: bool,
     next: Option<String>,
     can_manage: bool,
+    /// Searching by meaning (else by words).
+    meaning: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -206,19 +217,28 @@ struct DirectoryQuery {
     language: String,
     #[serde(default)]
     country: String,
-    cursor: Option<String>,
+    /// `meaning`, or words.
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    offset: usize,
 }
 
+/// People a page of the directory shows.
+const DIRECTORY_PAGE: usize = 24;
+
 impl DirectoryQuery {
-    /// This search's address with `cursor` as its page.
-    fn with_cursor(&self, cursor: &str) -> String {
+    /// This search's address from `offset` on.
+    fn with_offset(&self, offset: usize) -> String {
+        let offset = offset.to_string();
         let pairs = [
             ("q", self.q.as_str()),
+            ("by", &self.by),
             ("department", &self.department),
             ("role", &self.role),
             ("language", &self.language),
             ("country", &self.country),
-            ("cursor", cursor),
+            ("offset", &offset),
         ];
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
@@ -235,24 +255,48 @@ async fn directory(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.need(Permission::FindTalent)?;
-    let find = Find {
-        q: dq.q.clone(),
-        department: Some(dq.department.clone()),
-        role: Some(dq.role.clone()),
-        language: Some(dq.language.clone()),
-        country: Some(dq.country.clone()),
+    let meaning = dq.by == "meaning";
+    let searched_by = match Ask::checked(
+        &dq.q,
+        Some(&dq.department),
+        Some(&dq.role),
+        Some(&dq.language),
+        Some(&dq.country),
+        dq.offset,
+        DIRECTORY_PAGE,
+    ) {
+        Ok(ask) => search_directory(&state, &cx.scope, &dq.q, meaning, ask).await,
+        Err(e) => Err(mstation_store::StoreError::from(e).into()),
     };
-    let q = crate::extract::list_query(Some(24), dq.cursor.as_deref(), Some("-created_at"))?;
-    let (cards, found, next, flash) =
-        match state.store.tenant(&cx.scope).find_profiles(&find, &q).await {
-            Ok(page) => (
-                page.items.iter().map(card).collect(),
-                i18n::text_args("talent-found", &[("count", page.total.into())]),
-                page.next_cursor.map(|c| dq.with_cursor(&c)),
-                None,
-            ),
-            Err(e) => (Vec::new(), String::new(), None, Some(flash_of(e))),
-        };
+    let (cards, found, next, flash) = match searched_by {
+        Ok(s) => {
+            let next = (dq.offset + DIRECTORY_PAGE < s.total)
+                .then(|| dq.with_offset(dq.offset + DIRECTORY_PAGE));
+            let cards = s
+                .items
+                .iter()
+                .map(|h| {
+                    let mut c = card(&h.profile);
+                    if meaning {
+                        c.near = i18n::text_args(
+                            "talent-near",
+                            &[("percent", ((h.score * 100.0).round() as i64).into())],
+                        );
+                    }
+                    c
+                })
+                .collect();
+            let mut found = i18n::text_args("talent-found", &[("count", s.total.into())]);
+            if s.waiting > 0 {
+                found = format!(
+                    "{found} · {}",
+                    i18n::text_args("talent-waiting", &[("count", s.waiting.into())])
+                );
+            }
+            (cards, found, next, None)
+        }
+        Err(e) => (Vec::new(), String::new(), None, Some(flash_of(e))),
+    };
     let searched = [&dq.q, &dq.department, &dq.role, &dq.language, &dq.country]
         .iter()
         .any(|v| !v.is_empty());
@@ -278,6 +322,7 @@ async fn directory(
         flash: flash.clone(),
         q: dq.q,
         country: dq.country,
+        meaning,
     });
     if flash.is_some() {
         return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
@@ -686,7 +731,10 @@ async fn create(
         .create_profile(f.typed.input())
         .await
     {
-        Ok(p) => Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response()),
+        Ok(p) => {
+            state.index_profiles(&[p.id]).await;
+            Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response())
+        }
         Err(e) => answered(
             editor(&cx, None, f.typed, Some(flash_of(e))),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -724,7 +772,10 @@ async fn update(
         .update_profile(profile_id, seen, f.typed.input())
         .await
     {
-        Ok(p) => Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response()),
+        Ok(p) => {
+            state.index_profiles(&[p.id]).await;
+            Ok(Redirect::to(&format!("/app/talent/profiles/{}", p.id)).into_response())
+        }
         Err(e) => {
             let mut typed = f.typed;
             // Changed by someone else meanwhile: saying so, the form saves over it next time.
@@ -994,7 +1045,25 @@ async fn delete(
         .tenant(&cx.scope)
         .delete_profile(profile_id)
         .await?;
+    state.index_profiles(&[profile_id]).await;
     Ok(Redirect::to("/app/talent").into_response())
+}
+
+async fn withdraw_credit(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path((project_id, credit_id)): Path<(Uuid, Uuid)>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageProduction)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_work_credit(project_id, credit_id)
+        .await?;
+    Ok(Redirect::to(&format!("/app/projects/{project_id}")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -375,6 +375,8 @@ struct ProjectPage {
     can_manage: bool,
     /// How many of the crew the project credited, in words, for those who may credit them.
     credited: Option<String>,
+    /// The credits given: id, the person, what they did and when, whether withdrawn.
+    credits: Vec<CreditLine>,
 }
 
 pub(super) async fn all_sequences(
@@ -394,6 +396,15 @@ pub(super) async fn all_sequences(
         .items)
 }
 
+/// A credit the project gave, as its page lists it.
+struct CreditLine {
+    id: String,
+    name: String,
+    work: String,
+    days: String,
+    withdrawn: bool,
+}
+
 pub(in crate::pages) async fn project_page(
     state: &State,
     cx: &Ctx,
@@ -402,19 +413,36 @@ pub(in crate::pages) async fn project_page(
 ) -> PageResult {
     let project = state.store.tenant(&cx.scope).project(project_id).await?;
     // What the crew's credits stand at, for those who may give them.
-    let credited = if cx.scope.can(Permission::ManageProduction) {
-        let n = state
+    let (credited, credits) = if cx.scope.can(Permission::ManageProduction) {
+        let given = state
             .store
             .tenant(&cx.scope)
             .project_credits(project_id)
-            .await?
-            .len();
-        Some(i18n::text_args(
-            "talent-crew-credited",
-            &[("count", n.into())],
-        ))
+            .await?;
+        let standing = given.iter().filter(|c| c.withdrawn_at.is_none()).count();
+        let lines = given
+            .iter()
+            .map(|c| CreditLine {
+                id: c.id.to_string(),
+                name: c.name.clone().unwrap_or_default(),
+                work: c.work.join(", "),
+                days: match (&c.starts_on, &c.ends_on) {
+                    (Some(s), Some(e)) if s != e => format!("{s} – {e}"),
+                    (Some(s), _) | (None, Some(s)) => s.clone(),
+                    (None, None) => String::new(),
+                },
+                withdrawn: c.withdrawn_at.is_some(),
+            })
+            .collect();
+        (
+            Some(i18n::text_args(
+                "talent-crew-credited",
+                &[("count", standing.into())],
+            )),
+            lines,
+        )
     } else {
-        None
+        (None, Vec::new())
     };
     let statuses = named_statuses(
         state
@@ -474,6 +502,7 @@ pub(in crate::pages) async fn project_page(
             .map(|s| (s.color.clone(), s.name.clone()))
             .collect(),
         credited,
+        credits,
         can_manage: cx.scope.can(Permission::PlanProduction),
     })
 }

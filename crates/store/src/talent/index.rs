@@ -1,0 +1,1009 @@
+//! The talent directory's search: every profile in one index held in memory by each server,
+//! built from the database at start and kept from the outbox's profile events, serving words,
+//! facets and meaning in one pass.
+//!
+//! - **Words** are cut as the storefront cuts them (Chinese by jieba, English stemmed) from a
+//!   profile's name, crew roles (their names in English and Chinese), skills, headline, city and
+//!   bio. Every word of a query must be found; a word also finds the words it begins (`comp` →
+//!   compositor), below an exact find. A word weighs by where it was found (a name or a role
+//!   over a bio) and by how rare it is.
+//! - **Facets** (department, crew role, language, country) are counted over what the words
+//!   find, each without its own filter, as a shop's sidebar counts them.
+//! - **Meaning**: a profile's headline, roles, skills and bio are embedded by the sentence model
+//!   (all-MiniLM-L6-v2); a query's vector ranks people by cosine, facets applied. Vectors are
+//!   kept in the database by the text they were made from, so a start reads them rather than
+//!   running the model on every profile.
+//! - A profile is found by its own organisation and, when shown to the platform, by everyone;
+//!   what is sensitive (birth date, e-mail address) is never indexed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+use mstation_core::market::valid_territory;
+use mstation_core::talent::{self, Visibility};
+use mstation_core::validate::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Profile;
+use crate::{Arg, DbError, FromRow, Millis, Platform, Result, Row, Tenant};
+
+/// The length of a profile's vector (all-MiniLM-L6-v2).
+pub const DIMS: usize = 384;
+/// The most words of a query read.
+pub const MAX_WORDS: usize = 8;
+/// The least cosine at which a person is said to be near a query's meaning.
+pub const MEANING_FLOOR: f32 = 0.2;
+/// The most words a prefix stands for.
+const MOST_EXPANSIONS: usize = 64;
+
+/// One profile as the index knows it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// Shown to every organisation (else to its own only).
+    pub platform: bool,
+    pub name: String,
+    pub headline: String,
+    pub bio: String,
+    pub department: String,
+    pub roles: Vec<String>,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub city: String,
+    pub country: String,
+    /// Milliseconds since the epoch: the newest first when nothing ranks.
+    pub created_at: i64,
+    /// The vector kept for it, with the digest of the text it was made from (it is made
+    /// again when the text has changed since).
+    pub vector: Option<(String, Vec<f32>)>,
+}
+
+/// The sentence model the vectors are made with.
+pub const MODEL: &str = "all-MiniLM-L6-v2";
+
+/// The text a profile's vector is made from: what it says of the work, not who or where.
+fn meaning_text(e: &Entry, role_name: impl Fn(&str) -> String) -> String {
+    let roles: Vec<String> = e.roles.iter().map(|r| role_name(r)).collect();
+    let mut parts = vec![e.headline.trim().to_string()];
+    if !roles.is_empty() {
+        parts.push(roles.join(", "));
+    }
+    if !e.skills.is_empty() {
+        parts.push(e.skills.join(", "));
+    }
+    parts.push(e.bio.trim().to_string());
+    parts.retain(|p| !p.is_empty());
+    parts.join(". ")
+}
+
+/// The digest a vector is kept under: of its text and the model it was made with.
+pub fn digest(text: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(MODEL.as_bytes());
+    h.update(&[0]);
+    h.update(text.as_bytes());
+    h.finalize().to_hex()[..32].to_string()
+}
+
+/// What a search asks.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub words: String,
+    /// The query's vector: ranks by meaning instead of words.
+    pub meaning: Option<Vec<f32>>,
+    pub department: Option<String>,
+    pub role: Option<String>,
+    pub language: Option<String>,
+    pub country: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+fn given(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The most people a search pages past.
+pub const MOST_OFFSET: usize = 10_000;
+/// The most people a page shows.
+pub const MOST_LIMIT: usize = 100;
+
+impl Ask {
+    /// A search as asked, checked: the taxonomy's department and role keys, a language of the
+    /// platform, a country; at most 200 characters of words; a page within reach.
+    pub fn checked(
+        words: &str,
+        department: Option<&str>,
+        role: Option<&str>,
+        language: Option<&str>,
+        country: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> std::result::Result<Ask, FieldError> {
+        if words.chars().count() > 200 {
+            return Err(FieldError::new("q", "too_long"));
+        }
+        let department = match given(department) {
+            Some(d) if !talent::is_department(d) => {
+                return Err(FieldError::new("department", "not_a_department"));
+            }
+            d => d.map(str::to_string),
+        };
+        let role = match given(role) {
+            Some(r) if talent::department_of(r).is_none() => {
+                return Err(FieldError::new("role", "not_a_crew_role"));
+            }
+            r => r.map(str::to_string),
+        };
+        let language = match given(language).map(str::to_lowercase) {
+            Some(l) if !talent::LANGUAGES.contains(&l.as_str()) => {
+                return Err(FieldError::new("language", "not_a_language"));
+            }
+            l => l,
+        };
+        let country = match given(country).map(str::to_uppercase) {
+            Some(c) if c == "WORLD" || !valid_territory(&c) => {
+                return Err(FieldError::new("country", "not_a_country"));
+            }
+            c => c,
+        };
+        if offset > MOST_OFFSET {
+            return Err(FieldError::new("offset", "out_of_range"));
+        }
+        if !(1..=MOST_LIMIT).contains(&limit) {
+            return Err(FieldError::new("limit", "out_of_range"));
+        }
+        Ok(Ask {
+            words: words.trim().to_string(),
+            meaning: None,
+            department,
+            role,
+            language,
+            country,
+            offset,
+            limit,
+        })
+    }
+}
+
+/// A facet's value and how many found people have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TalentFacetCount {
+    pub value: String,
+    pub count: usize,
+}
+
+/// The facets of a search, most common first.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct TalentFacets {
+    pub department: Vec<TalentFacetCount>,
+    pub role: Vec<TalentFacetCount>,
+    pub language: Vec<TalentFacetCount>,
+    pub country: Vec<TalentFacetCount>,
+}
+
+/// What a search found: the page's people, best first, with their scores.
+#[derive(Debug, Clone, Default)]
+pub struct FoundPeople {
+    pub hits: Vec<(Uuid, f32)>,
+    pub total: usize,
+    pub facets: TalentFacets,
+}
+
+/// Where a word was found, and what that weighs.
+#[derive(Clone, Copy)]
+enum Field {
+    Name = 6,
+    Role = 5,
+    Skill = 4,
+    Headline = 3,
+    City = 2,
+    Bio = 1,
+}
+
+/// A facet's value as the index counts it: its number in `Inner::values`.
+type Value = u32;
+/// The value no profile has (a filter for something never written).
+const NO_VALUE: Value = Value::MAX;
+
+struct Doc {
+    id: Uuid,
+    org: Uuid,
+    platform: bool,
+    department: Value,
+    /// A bit a crew role of the taxonomy, in its order (`role_bit`).
+    roles: u128,
+    /// A bit a language of the taxonomy, in its order (`language_bit`).
+    languages: u32,
+    /// None: not said.
+    country: Option<Value>,
+    created_at: i64,
+    /// The terms it is posted under.
+    terms: Vec<u32>,
+    has_vector: bool,
+    /// Without a vector for its text as it is: the text, and its digest.
+    pending: Option<(String, String)>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Facet values (departments, roles, languages, countries) by number, and their numbers.
+    names: Vec<String>,
+    values: HashMap<String, Value>,
+    docs: Vec<Option<Doc>>,
+    slots: HashMap<Uuid, u32>,
+    free: Vec<u32>,
+    /// Term → its id, in order (for prefixes).
+    dictionary: BTreeMap<String, u32>,
+    /// By term id: (slot, weight), in slot order.
+    postings: Vec<Vec<(u32, u8)>>,
+    /// `DIMS` numbers a slot.
+    vectors: Vec<f32>,
+    live: usize,
+}
+
+/// The index. Reads share it; a change takes it a moment alone.
+pub struct TalentIndex {
+    inner: RwLock<Inner>,
+    /// Crew-role key → its names (English, Chinese).
+    role_names: HashMap<String, (String, String)>,
+}
+
+impl std::fmt::Debug for TalentIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TalentIndex")
+            .field("profiles", &self.len())
+            .finish()
+    }
+}
+
+fn words(text: &str) -> Vec<String> {
+    crate::market::search::words(text)
+}
+
+impl TalentIndex {
+    /// An empty index; `role_names` gives each crew role's names (English, Chinese), by
+    /// which it is also found; the English one tells the model what the role is.
+    pub fn new(role_names: HashMap<String, (String, String)>) -> TalentIndex {
+        TalentIndex {
+            inner: RwLock::new(Inner::default()),
+            role_names,
+        }
+    }
+
+    /// How many of the profiles `org` may find still wait for a vector of their text.
+    pub fn waiting(&self, org: Uuid) -> usize {
+        self.read()
+            .docs
+            .iter()
+            .flatten()
+            .filter(|d| d.pending.is_some() && (d.platform || d.org == org))
+            .count()
+    }
+
+    /// Those of `ids` that wait for a vector of their text: id, text, digest.
+    pub fn pending_of(&self, ids: &[Uuid]) -> Vec<(Uuid, String, String)> {
+        let inner = self.read();
+        ids.iter()
+            .filter_map(|id| {
+                let d = inner.docs[*inner.slots.get(id)? as usize].as_ref()?;
+                let (t, g) = d.pending.as_ref()?;
+                Some((d.id, t.clone(), g.clone()))
+            })
+            .collect()
+    }
+
+    /// Up to `most` profiles without a vector for their text as it is: id, text, digest.
+    pub fn wanting_vectors(&self, most: usize) -> Vec<(Uuid, String, String)> {
+        self.read()
+            .docs
+            .iter()
+            .flatten()
+            .filter_map(|d| {
+                d.pending
+                    .as_ref()
+                    .map(|(t, g)| (d.id, t.clone(), g.clone()))
+            })
+            .take(most)
+            .collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many profiles it holds.
+    pub fn len(&self) -> usize {
+        self.read().live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many of its profiles have a vector.
+    pub fn with_vectors(&self) -> usize {
+        self.read()
+            .docs
+            .iter()
+            .flatten()
+            .filter(|d| d.has_vector)
+            .count()
+    }
+
+    /// Replaces everything with `entries`.
+    pub fn rebuild(&self, entries: Vec<Entry>) {
+        let mut fresh = Inner::default();
+        for e in entries {
+            self.put(&mut fresh, e);
+        }
+        *self.write() = fresh;
+    }
+
+    /// Puts (or puts again) `put` and takes out `gone`.
+    pub fn apply(&self, put: Vec<Entry>, gone: &[Uuid]) {
+        let mut inner = self.write();
+        for id in gone {
+            remove(&mut inner, *id);
+        }
+        for e in put {
+            self.put(&mut inner, e);
+        }
+    }
+
+    /// Gives a profile the vector made from the text of `digest`, if that is still its text.
+    pub fn set_vector(&self, id: Uuid, digest: &str, vector: &[f32]) {
+        if vector.len() != DIMS {
+            return;
+        }
+        let mut inner = self.write();
+        let Some(&slot) = inner.slots.get(&id) else {
+            return;
+        };
+        let Some(Some(d)) = inner.docs.get_mut(slot as usize) else {
+            return;
+        };
+        if d.pending.as_ref().is_none_or(|(_, g)| g != digest) {
+            return;
+        }
+        d.pending = None;
+        d.has_vector = true;
+        let at = slot as usize * DIMS;
+        inner.vectors[at..at + DIMS].copy_from_slice(vector);
+    }
+
+    fn put(&self, inner: &mut Inner, e: Entry) {
+        remove(inner, e.id);
+        let slot = match inner.free.pop() {
+            Some(s) => s,
+            None => {
+                inner.docs.push(None);
+                inner.vectors.resize(inner.docs.len() * DIMS, 0.0);
+                (inner.docs.len() - 1) as u32
+            }
+        };
+        // Each term once, at the weight of the best place it was found.
+        let mut found: HashMap<String, u8> = HashMap::new();
+        let mut see = |text: &str, field: Field| {
+            for w in words(text) {
+                let weight = found.entry(w).or_insert(0);
+                *weight = (*weight).max(field as u8);
+            }
+        };
+        see(&e.name, Field::Name);
+        for r in &e.roles {
+            see(r, Field::Role);
+            if let Some((en, zh)) = self.role_names.get(r) {
+                see(en, Field::Role);
+                see(zh, Field::Role);
+            }
+        }
+        for s in &e.skills {
+            see(s, Field::Skill);
+        }
+        see(&e.headline, Field::Headline);
+        see(&e.city, Field::City);
+        see(&e.bio, Field::Bio);
+        let mut terms = Vec::with_capacity(found.len());
+        for (w, weight) in found {
+            let next = inner.postings.len() as u32;
+            let t = *inner.dictionary.entry(w).or_insert(next);
+            if t == next {
+                inner.postings.push(Vec::new());
+            }
+            let list = &mut inner.postings[t as usize];
+            let at = list.partition_point(|(s, _)| *s < slot);
+            list.insert(at, (slot, weight));
+            terms.push(t);
+        }
+        let text = meaning_text(&e, |r| {
+            self.role_names
+                .get(r)
+                .map(|(en, _)| en.clone())
+                .unwrap_or_else(|| r.replace('_', " "))
+        });
+        let wanted = digest(&text);
+        let (has_vector, pending) = match &e.vector {
+            Some((g, v)) if v.len() == DIMS && *g == wanted => {
+                let at = slot as usize * DIMS;
+                inner.vectors[at..at + DIMS].copy_from_slice(v);
+                (true, None)
+            }
+            // Nothing to mean: no vector, and none wanted.
+            _ if text.is_empty() => (false, None),
+            _ => (false, Some((text, wanted))),
+        };
+        inner.slots.insert(e.id, slot);
+        let department = inner.value(&e.department);
+        let roles = e.roles.iter().map(|r| role_bit(r)).fold(0, |a, b| a | b);
+        let languages = e
+            .languages
+            .iter()
+            .map(|l| language_bit(l))
+            .fold(0, |a, b| a | b);
+        let country = (!e.country.is_empty()).then(|| inner.value(&e.country));
+        inner.docs[slot as usize] = Some(Doc {
+            id: e.id,
+            org: e.org_id,
+            platform: e.platform,
+            department,
+            roles,
+            languages,
+            country,
+            created_at: e.created_at,
+            terms,
+            has_vector,
+            pending,
+        });
+        inner.live += 1;
+    }
+
+    /// The people `org` may find who fit `ask`, best first, with the facets of all found.
+    pub fn search(&self, org: Uuid, ask: &Ask) -> FoundPeople {
+        let inner = self.read();
+        let query: Vec<String> = words(&ask.words).into_iter().take(MAX_WORDS).collect();
+        // The people the words find, with their scores; None: everyone (no words asked).
+        let by_words: Option<Vec<f32>> = match (&ask.meaning, query.is_empty()) {
+            (None, false) => Some(inner.find_words(&query)),
+            _ => None,
+        };
+        let wanted = |v: &Option<String>| {
+            v.as_deref()
+                .map(|v| inner.values.get(v).copied().unwrap_or(NO_VALUE))
+        };
+        let (department, country) = (wanted(&ask.department), wanted(&ask.country));
+        // A role or language outside the taxonomy: no bit, so nobody has it.
+        let role = ask.role.as_deref().map(role_bit);
+        let language = ask.language.as_deref().map(language_bit);
+        let mut counts: [Vec<u32>; 4] = [
+            vec![0; inner.names.len()],
+            vec![0; 128],
+            vec![0; 32],
+            vec![0; inner.names.len()],
+        ];
+        let mut ranked: Vec<(f32, i64, u32)> = Vec::new();
+        let mut consider = |slot: u32, score: f32| {
+            let Some(Some(d)) = inner.docs.get(slot as usize) else {
+                return;
+            };
+            if !(d.platform || d.org == org) {
+                return;
+            }
+            let fails = [
+                department.is_some_and(|f| d.department != f),
+                role.is_some_and(|bit| d.roles & bit == 0),
+                language.is_some_and(|bit| d.languages & bit == 0),
+                country.is_some_and(|f| d.country != Some(f)),
+            ];
+            let failed = fails.iter().filter(|f| **f).count();
+            if failed > 1 {
+                return;
+            }
+            for (i, c) in counts.iter_mut().enumerate() {
+                // A facet counts what the other filters let through.
+                if failed == 1 && !fails[i] {
+                    continue;
+                }
+                match i {
+                    0 => c[d.department as usize] += 1,
+                    1 => {
+                        let mut bits = d.roles;
+                        while bits != 0 {
+                            c[bits.trailing_zeros() as usize] += 1;
+                            bits &= bits - 1;
+                        }
+                    }
+                    2 => {
+                        let mut bits = d.languages;
+                        while bits != 0 {
+                            c[bits.trailing_zeros() as usize] += 1;
+                            bits &= bits - 1;
+                        }
+                    }
+                    _ => {
+                        if let Some(k) = d.country {
+                            c[k as usize] += 1;
+                        }
+                    }
+                }
+            }
+            if failed == 0 {
+                ranked.push((score, d.created_at, slot));
+            }
+        };
+        match (&ask.meaning, by_words) {
+            (Some(q), _) if q.len() == DIMS => {
+                for (slot, d) in inner.docs.iter().enumerate() {
+                    if d.as_ref().is_some_and(|d| d.has_vector) {
+                        let at = slot * DIMS;
+                        let score = dot(q, &inner.vectors[at..at + DIMS]);
+                        if score >= MEANING_FLOOR {
+                            consider(slot as u32, score);
+                        }
+                    }
+                }
+            }
+            (Some(_), _) => {}
+            (None, Some(found)) => {
+                for (slot, score) in found.into_iter().enumerate() {
+                    if score > 0.0 {
+                        consider(slot as u32, score);
+                    }
+                }
+            }
+            (None, None) => {
+                for slot in 0..inner.docs.len() {
+                    consider(slot as u32, 0.0);
+                }
+            }
+        }
+        let total = ranked.len();
+        // Best first; of equal scores the newest, then the slot (a stable order).
+        let order = |a: &(f32, i64, u32), b: &(f32, i64, u32)| {
+            b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+        };
+        let want = (ask.offset + ask.limit).min(total);
+        if want < total && want > 0 {
+            ranked.select_nth_unstable_by(want - 1, order);
+            ranked.truncate(want);
+        }
+        ranked.sort_unstable_by(order);
+        let hits = ranked
+            .iter()
+            .skip(ask.offset)
+            .take(ask.limit)
+            .filter_map(|(score, _, slot)| {
+                inner.docs[*slot as usize].as_ref().map(|d| (d.id, *score))
+            })
+            .collect();
+        let named = |facet: usize, k: usize| -> String {
+            match facet {
+                1 => talent::all_roles().nth(k).unwrap_or_default().to_string(),
+                2 => talent::LANGUAGES
+                    .get(k)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => inner.names[k].clone(),
+            }
+        };
+        let mut facet = 0;
+        let [department, role, language, country] = counts.map(|c| {
+            facet += 1;
+            let mut v: Vec<TalentFacetCount> = c
+                .into_iter()
+                .enumerate()
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| TalentFacetCount {
+                    value: named(facet - 1, k),
+                    count: n as usize,
+                })
+                .collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            v
+        });
+        FoundPeople {
+            hits,
+            total,
+            facets: TalentFacets {
+                department,
+                role,
+                language,
+                country,
+            },
+        }
+    }
+}
+
+impl Inner {
+    /// The number of a facet's value, given one if new.
+    fn value(&mut self, v: &str) -> Value {
+        if let Some(&k) = self.values.get(v) {
+            return k;
+        }
+        let k = self.names.len() as Value;
+        self.names.push(v.to_string());
+        self.values.insert(v.to_string(), k);
+        k
+    }
+
+    /// Each slot's score for `query`, 0 where not every word of it is found: each word
+    /// scored by where and how rare it is; a word also finds the words it begins, at less.
+    fn find_words(&self, query: &[String]) -> Vec<f32> {
+        let n = self.live.max(1) as f32;
+        let mut found: Option<Vec<f32>> = None;
+        let mut word = vec![0f32; self.docs.len()];
+        for w in query {
+            word.fill(0.0);
+            self.one_word(w, n, &mut word);
+            found = Some(match found {
+                None => word.clone(),
+                Some(mut so_far) => {
+                    for (acc, s) in so_far.iter_mut().zip(&word) {
+                        *acc = if *acc > 0.0 && *s > 0.0 {
+                            *acc + s
+                        } else {
+                            0.0
+                        };
+                    }
+                    so_far
+                }
+            });
+        }
+        found.unwrap_or_default()
+    }
+
+    /// Marks in `best` (one number a slot) the best score of each slot one word finds.
+    fn one_word(&self, word: &str, n: f32, best: &mut [f32]) {
+        let expansions = self
+            .dictionary
+            .range(word.to_string()..)
+            .take_while(|(t, _)| t.starts_with(word))
+            .take(MOST_EXPANSIONS);
+        for (term, &t) in expansions {
+            let list = &self.postings[t as usize];
+            if list.is_empty() {
+                continue;
+            }
+            let idf = (1.0 + n / list.len() as f32).ln();
+            let exact = if term == word { 1.0 } else { 0.6 };
+            for &(slot, weight) in list {
+                let s = f32::from(weight) * idf * exact;
+                let b = &mut best[slot as usize];
+                if s > *b {
+                    *b = s;
+                }
+            }
+        }
+    }
+}
+
+/// A crew role's bit: its place in the taxonomy (none for a key outside it).
+fn role_bit(role: &str) -> u128 {
+    talent::all_roles()
+        .position(|r| r == role)
+        .filter(|k| *k < 128)
+        .map_or(0, |k| 1 << k)
+}
+
+/// A language's bit: its place in the taxonomy (none for a code outside it).
+fn language_bit(language: &str) -> u32 {
+    talent::LANGUAGES
+        .iter()
+        .position(|l| *l == language)
+        .filter(|k| *k < 32)
+        .map_or(0, |k| 1 << k)
+}
+
+fn remove(inner: &mut Inner, id: Uuid) {
+    let Some(slot) = inner.slots.remove(&id) else {
+        return;
+    };
+    if let Some(doc) = inner.docs[slot as usize].take() {
+        for t in doc.terms {
+            let list = &mut inner.postings[t as usize];
+            if let Ok(at) = list.binary_search_by_key(&slot, |(s, _)| *s) {
+                list.remove(at);
+            }
+        }
+        inner.live -= 1;
+    }
+    let at = slot as usize * DIMS;
+    inner.vectors[at..at + DIMS].fill(0.0);
+    inner.free.push(slot);
+}
+
+/// The dot product of two vectors, sixteen lanes at a time (what the compiler turns into
+/// SIMD, with sums independent enough to keep it busy).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 16];
+    for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
+        let (x, y): (&[f32; 16], &[f32; 16]) = match (x.try_into(), y.try_into()) {
+            (Ok(x), Ok(y)) => (x, y),
+            _ => continue,
+        };
+        for i in 0..16 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum()
+}
+
+/// The columns an entry is read from.
+const ENTRY_COLS: &str = "p.id, p.org_id, p.visibility, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.created_at, v.digest, v.vector";
+const ENTRY_FROM: &str = "talent_profiles p LEFT JOIN talent_vectors v ON v.profile_id = p.id";
+
+/// A vector as it is kept: its numbers as little-endian f32, in base64.
+fn encode(vector: &[f32]) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn decode(text: &str) -> Option<Vec<f32>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    (bytes.len() == DIMS * 4).then(|| {
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    })
+}
+
+impl FromRow for Entry {
+    fn from_row(r: &mut Row<'_>) -> Result<Self, DbError> {
+        let (id, org_id, visibility): (Uuid, Uuid, String) = (r.get()?, r.get()?, r.get()?);
+        let (name, headline, bio, department) = (r.get()?, r.get()?, r.get()?, r.get()?);
+        let (roles, skills, languages): (String, String, String) = (r.get()?, r.get()?, r.get()?);
+        let (city, country, created_at) = (r.get()?, r.get()?, r.get::<Millis>()?);
+        let (digest, vector): (Option<String>, Option<String>) = (r.get()?, r.get()?);
+        Ok(Entry {
+            id,
+            org_id,
+            platform: visibility == Visibility::Platform.as_str(),
+            name,
+            headline,
+            bio,
+            department,
+            roles: super::lines(&roles),
+            skills: super::lines(&skills),
+            languages: super::lines(&languages),
+            city,
+            country,
+            created_at: created_at.0,
+            vector: digest.zip(vector.as_deref().and_then(decode)),
+        })
+    }
+}
+
+impl Platform<'_> {
+    /// Up to `limit` profiles after `after` in id order, as the talent index reads them.
+    pub async fn talent_index_page(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Entry>> {
+        let mut args: Vec<Arg> = vec![i64::from(limit.clamp(1, 5000)).into()];
+        let mut filter = String::from("TRUE");
+        if let Some(a) = after {
+            args.push(a.into());
+            filter = String::from("p.id > $2");
+        }
+        self.read(
+            &format!("SELECT {ENTRY_COLS} FROM {ENTRY_FROM} WHERE {filter} ORDER BY p.id LIMIT $1"),
+            &args,
+        )
+        .await
+    }
+
+    /// Those of the profiles `ids` that are there, as the talent index reads them.
+    pub async fn talent_index_entries(&self, ids: &[Uuid]) -> Result<Vec<Entry>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|k| format!("${k}")).collect();
+            let args: Vec<Arg> = chunk.iter().map(|id| (*id).into()).collect();
+            out.extend(
+                self.read::<Entry>(
+                    &format!(
+                        "SELECT {ENTRY_COLS} FROM {ENTRY_FROM} WHERE p.id IN ({})",
+                        marks.join(", ")
+                    ),
+                    &args,
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Keeps profiles' vectors, each with the digest of the text it was made from; a profile
+    /// removed meanwhile keeps none.
+    pub async fn keep_talent_vectors(&self, vectors: Vec<(Uuid, String, Vec<f32>)>) -> Result<()> {
+        if vectors.is_empty() {
+            return Ok(());
+        }
+        self.write(move |tx| {
+            Box::pin(async move {
+                for (id, digest, vector) in &vectors {
+                    tx.execute(
+                        "INSERT INTO talent_vectors (profile_id, digest, vector)
+                         SELECT p.id, $2, $3 FROM talent_profiles p WHERE p.id = $1
+                         ON CONFLICT (profile_id) DO UPDATE SET digest = excluded.digest, vector = excluded.vector",
+                        &[(*id).into(), digest.clone().into(), encode(vector).into()],
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+impl Tenant<'_> {
+    /// The profiles `ids` the organisation may find, in that order, as the directory lists
+    /// them (without what is sensitive).
+    pub async fn listed_profiles(&self, ids: &[Uuid]) -> Result<Vec<Profile>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let org = self.org_id();
+        let marks: Vec<String> = (2..ids.len() + 2).map(|k| format!("${k}")).collect();
+        let mut args: Vec<Arg> = vec![org.into()];
+        args.extend(ids.iter().map(|id| Arg::from(*id)));
+        let mut found: Vec<Profile> = self
+            .read(
+                &format!(
+                    "SELECT {} FROM talent_profiles p WHERE (p.org_id = $1 OR p.visibility = 'platform') AND p.id IN ({})",
+                    super::profile_cols("CASE WHEN p.org_id = $1 THEN p.user_id END", "NULL, NULL"),
+                    marks.join(", ")
+                ),
+                &args,
+            )
+            .await?;
+        for p in &mut found {
+            p.own = p.org_id == org;
+        }
+        found.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, roles: &[&str], skills: &[&str], platform: bool, org: Uuid) -> Entry {
+        Entry {
+            id: Uuid::now_v7(),
+            org_id: org,
+            platform,
+            name: name.into(),
+            headline: String::new(),
+            bio: String::new(),
+            department: "vfx".into(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["en".into()],
+            city: "Shanghai".into(),
+            country: "CN".into(),
+            created_at: 0,
+            vector: None,
+        }
+    }
+
+    fn index() -> TalentIndex {
+        TalentIndex::new(HashMap::from([(
+            "compositor".to_string(),
+            ("Compositor".to_string(), "合成师".to_string()),
+        )]))
+    }
+
+    #[test]
+    fn words_prefixes_roles_names_and_who_may_see() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let ix = index();
+        let nuke = entry("Li Wei", &["compositor"], &["Nuke"], true, a);
+        let private = entry("Wang Fang", &["compositor"], &["Nuke", "Houdini"], false, a);
+        ix.rebuild(vec![nuke.clone(), private.clone()]);
+        let ask = |w: &str| Ask {
+            words: w.into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let ids = |f: FoundPeople| f.hits.into_iter().map(|h| h.0).collect::<Vec<_>>();
+        // Another organisation sees the platform's profile only.
+        assert_eq!(ids(ix.search(b, &ask("nuke"))), vec![nuke.id]);
+        assert_eq!(ix.search(a, &ask("nuke")).total, 2);
+        // A beginning, and the role's Chinese name.
+        assert_eq!(ids(ix.search(b, &ask("comp"))), vec![nuke.id]);
+        assert_eq!(ids(ix.search(b, &ask("合成师"))), vec![nuke.id]);
+        // Every word must be found.
+        assert_eq!(ix.search(a, &ask("nuke houdini")).total, 1);
+        assert_eq!(ix.search(b, &ask("nuke houdini")).total, 0);
+        // A change and a removal are seen at once.
+        let mut renamed = nuke.clone();
+        renamed.skills = vec!["Fusion".into()];
+        ix.apply(vec![renamed], &[private.id]);
+        assert_eq!(ix.search(a, &ask("nuke")).total, 0);
+        assert_eq!(ids(ix.search(a, &ask("fusion"))), vec![nuke.id]);
+        assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn facets_count_without_their_own_filter() {
+        let org = Uuid::now_v7();
+        let ix = index();
+        let mut de = entry("Anna", &["compositor"], &[], true, org);
+        de.country = "DE".into();
+        let cn = entry("Li", &["compositor"], &[], true, org);
+        ix.rebuild(vec![de, cn]);
+        let found = ix.search(
+            org,
+            &Ask {
+                country: Some("DE".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        );
+        assert_eq!(found.total, 1);
+        let countries: Vec<(String, usize)> = found
+            .facets
+            .country
+            .iter()
+            .map(|c| (c.value.clone(), c.count))
+            .collect();
+        assert_eq!(countries, vec![("CN".into(), 1), ("DE".into(), 1)]);
+        assert_eq!(found.facets.role[0].count, 1);
+    }
+
+    #[test]
+    fn meaning_ranks_by_cosine_above_a_floor() {
+        let org = Uuid::now_v7();
+        let ix = index();
+        let axis = |i: usize, w: f32| {
+            let mut v = vec![0f32; DIMS];
+            v[i] = w;
+            v[i + 1] = (1.0 - w * w).sqrt();
+            v
+        };
+        // Each made from its text as it is (the digest of the text the index reads).
+        let with = |name: &str, v: Vec<f32>| {
+            let mut e = entry(name, &[], &[], true, org);
+            e.headline = format!("{name} at work");
+            e.vector = Some((digest(&format!("{name} at work")), v));
+            e
+        };
+        let near = with("Near", axis(0, 0.9));
+        let nearer = with("Nearer", axis(0, 0.99));
+        let far = with("Far", axis(5, 1.0));
+        let mut stale = with("Stale", axis(0, 1.0));
+        stale.headline = "changed since".into();
+        ix.rebuild(vec![near.clone(), far, nearer.clone(), stale.clone()]);
+        // The stale one waits for a vector of its new text; one of its old text is refused.
+        let wanting = ix.wanting_vectors(10);
+        assert_eq!(wanting.len(), 1);
+        assert_eq!(wanting[0].0, stale.id);
+        ix.set_vector(stale.id, &digest("Stale at work"), &axis(0, 1.0));
+        assert_eq!(ix.with_vectors(), 3);
+        let mut q = vec![0f32; DIMS];
+        q[0] = 1.0;
+        let found = ix.search(
+            org,
+            &Ask {
+                meaning: Some(q),
+                limit: 10,
+                ..Default::default()
+            },
+        );
+        let ids: Vec<Uuid> = found.hits.iter().map(|h| h.0).collect();
+        assert_eq!(ids, vec![nearer.id, near.id]);
+        assert!((found.hits[0].1 - 0.99).abs() < 1e-5);
+    }
+}
