@@ -366,6 +366,10 @@ async fn keep_talent(state: State, mut stop: watch::Receiver<bool>) {
 /// searches by meaning are refused.
 async fn embed_talent(state: State, mut stop: watch::Receiver<bool>) {
     loop {
+        // A stop is heard between batches, however many profiles wait.
+        if *stop.borrow() {
+            return;
+        }
         let wanting = state.talent.wanting_vectors(32);
         if wanting.is_empty() {
             tokio::select! {

@@ -243,6 +243,10 @@ struct Inner {
     /// `DIMS` numbers a slot.
     vectors: Vec<f32>,
     live: usize,
+    /// How many profiles are shown to the platform, and how many each organisation keeps to
+    /// itself: what a caller may find, which alone a word's rarity is counted over.
+    shown: usize,
+    private: HashMap<Uuid, usize>,
 }
 
 /// The index. Reads share it; a change takes it a moment alone.
@@ -463,6 +467,11 @@ impl TalentIndex {
             pending,
         });
         inner.live += 1;
+        if e.platform {
+            inner.shown += 1;
+        } else {
+            *inner.private.entry(e.org_id).or_default() += 1;
+        }
     }
 
     /// The people `org` may find who fit `ask`, best first, with the facets of all found.
@@ -471,7 +480,7 @@ impl TalentIndex {
         let query: Vec<String> = words(&ask.words).into_iter().take(MAX_WORDS).collect();
         // The people the words find, with their scores; None: everyone (no words asked).
         let by_words: Option<Vec<f32>> = match (&ask.meaning, query.is_empty()) {
-            (None, false) => Some(inner.find_words(&query)),
+            (None, false) => Some(inner.find_words(&query, org)),
             _ => None,
         };
         let wanted = |v: &Option<String>| {
@@ -636,13 +645,15 @@ impl Inner {
 
     /// Each slot's score for `query`, 0 where not every word of it is found: each word
     /// scored by where and how rare it is; a word also finds the words it begins, at less.
-    fn find_words(&self, query: &[String]) -> Vec<f32> {
-        let n = self.live.max(1) as f32;
+    /// A word's rarity is counted over the profiles `org` may find, so that neither a score
+    /// nor an order tells of another organisation's private profiles.
+    fn find_words(&self, query: &[String], org: Uuid) -> Vec<f32> {
+        let n = (self.shown + self.private.get(&org).copied().unwrap_or(0)).max(1) as f32;
         let mut found: Option<Vec<f32>> = None;
         let mut word = vec![0f32; self.docs.len()];
         for w in query {
             word.fill(0.0);
-            self.one_word(w, n, &mut word);
+            self.one_word(w, n, org, &mut word);
             found = Some(match found {
                 None => word.clone(),
                 Some(mut so_far) => {
@@ -661,18 +672,26 @@ impl Inner {
     }
 
     /// Marks in `best` (one number a slot) the best score of each slot one word finds.
-    fn one_word(&self, word: &str, n: f32, best: &mut [f32]) {
+    fn one_word(&self, word: &str, n: f32, org: Uuid, best: &mut [f32]) {
+        let may_see = |slot: u32| {
+            self.docs[slot as usize]
+                .as_ref()
+                .is_some_and(|d| d.platform || d.org == org)
+        };
+        // Terms no profile holds any more are passed over before the most are counted.
         let expansions = self
             .dictionary
             .range(word.to_string()..)
             .take_while(|(t, _)| t.starts_with(word))
+            .filter(|(_, t)| !self.postings[**t as usize].is_empty())
             .take(MOST_EXPANSIONS);
         for (term, &t) in expansions {
             let list = &self.postings[t as usize];
-            if list.is_empty() {
+            let seen = list.iter().filter(|(slot, _)| may_see(*slot)).count();
+            if seen == 0 {
                 continue;
             }
-            let idf = (1.0 + n / list.len() as f32).ln();
+            let idf = (1.0 + n / seen as f32).ln();
             let exact = if term == word { 1.0 } else { 0.6 };
             for &(slot, weight) in list {
                 let s = f32::from(weight) * idf * exact;
@@ -707,6 +726,14 @@ fn remove(inner: &mut Inner, id: Uuid) {
         return;
     };
     if let Some(doc) = inner.docs[slot as usize].take() {
+        if doc.platform {
+            inner.shown -= 1;
+        } else if let Some(n) = inner.private.get_mut(&doc.org) {
+            *n -= 1;
+            if *n == 0 {
+                inner.private.remove(&doc.org);
+            }
+        }
         for t in doc.terms {
             let list = &mut inner.postings[t as usize];
             if let Ok(at) = list.binary_search_by_key(&slot, |(s, _)| *s) {
@@ -934,6 +961,31 @@ mod tests {
         assert_eq!(ix.search(a, &ask("nuke")).total, 0);
         assert_eq!(ids(ix.search(a, &ask("fusion"))), vec![nuke.id]);
         assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn a_score_tells_nothing_of_another_organisations_private_profiles() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let ix = index();
+        let mine = entry("Zqxj Wei", &["compositor"], &[], false, b);
+        ix.rebuild(vec![mine.clone()]);
+        let ask = Ask {
+            words: "zqxj".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let alone = ix.search(b, &ask).hits[0].1;
+        // A keeps fifteen private profiles, five holding the same word: B's score does not
+        // move (it would, were the word's rarity counted over them).
+        let theirs: Vec<Entry> = (0..15)
+            .map(|i| {
+                let name = if i < 5 { "Zqxj Other" } else { "Someone Else" };
+                entry(name, &["compositor"], &[], false, a)
+            })
+            .collect();
+        ix.apply(theirs, &[]);
+        assert_eq!(ix.search(b, &ask).hits[0].1, alone);
+        assert_eq!(ix.search(b, &ask).total, 1);
     }
 
     #[test]
