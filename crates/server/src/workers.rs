@@ -185,6 +185,36 @@ async fn build_catalogue(state: &State) -> Result<usize, String> {
     }
 }
 
+/// The events an index's keeper hears next: the first awaited, then what is already waiting,
+/// up to 500 in one change; and whether the stream fell behind (the index is then built
+/// again). None when stopped, or when the stream has closed.
+async fn next_events(
+    events: &mut tokio::sync::broadcast::Receiver<Arc<crate::Live>>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<(Vec<Arc<crate::Live>>, bool)> {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let mut heard = Vec::new();
+    let mut behind = false;
+    let first = tokio::select! {
+        e = events.recv() => e,
+        _ = stop.changed() => return None,
+    };
+    match first {
+        Ok(live) => heard.push(live),
+        Err(RecvError::Lagged(_)) => behind = true,
+        Err(RecvError::Closed) => return None,
+    }
+    while heard.len() < 500 {
+        match events.try_recv() {
+            Ok(live) => heard.push(live),
+            Err(TryRecvError::Lagged(_)) => behind = true,
+            Err(TryRecvError::Closed) => return None,
+            Err(TryRecvError::Empty) => break,
+        }
+    }
+    Some((heard, behind))
+}
+
 /// Keeps the catalogue of listings on sale (`AppState::catalogue`): built at start, then told
 /// of every listing and offer event of every server as the outbox brings them round, and of
 /// the probes of media on sale and the renaming of contributors (a stream that fell behind,
@@ -209,51 +239,34 @@ async fn keep_catalogue(state: State, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
-        let first = tokio::select! {
-            e = events.recv() => e,
-            _ = stop.changed() => return,
+        let Some((heard, behind)) = next_events(&mut events, &mut stop).await else {
+            return;
         };
+        build |= behind;
         let mut changed: Vec<Uuid> = Vec::new();
-        let mut next = Some(first);
-        while let Some(got) = next.take() {
-            match got {
-                Ok(live) => {
-                    let e = &live.event;
-                    let platform = state.store.platform();
-                    let touched = match (e.entity_type.as_str(), e.entity_id) {
-                        ("listing", Some(id)) => Ok(vec![id]),
-                        ("offer", Some(id)) => platform
-                            .offer_listing(id)
-                            .await
-                            .map(|l| l.into_iter().collect()),
-                        ("media_file", Some(id)) if e.kind == "media.probed" => {
-                            platform.listings_touching(Some(id), None).await
-                        }
-                        ("org", Some(id)) if e.kind == "org.updated" => {
-                            platform.listings_touching(None, Some(id)).await
-                        }
-                        _ => Ok(Vec::new()),
-                    };
-                    match touched {
-                        Ok(ids) => changed.extend(ids),
-                        Err(err) => {
-                            tracing::warn!(error = %err, "the catalogue is built again after a failed read");
-                            build = true;
-                        }
-                    }
+        for live in &heard {
+            let e = &live.event;
+            let platform = state.store.platform();
+            let touched = match (e.entity_type.as_str(), e.entity_id) {
+                ("listing", Some(id)) => Ok(vec![id]),
+                ("offer", Some(id)) => platform
+                    .offer_listing(id)
+                    .await
+                    .map(|l| l.into_iter().collect()),
+                ("media_file", Some(id)) if e.kind == "media.probed" => {
+                    platform.listings_touching(Some(id), None).await
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => build = true,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-            // What is already waiting goes in the same change.
-            if changed.len() < 500 {
-                next = match events.try_recv() {
-                    Ok(live) => Some(Ok(live)),
-                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
-                        Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(n)))
-                    }
-                    Err(_) => None,
-                };
+                ("org", Some(id)) if e.kind == "org.updated" => {
+                    platform.listings_touching(None, Some(id)).await
+                }
+                _ => Ok(Vec::new()),
+            };
+            match touched {
+                Ok(ids) => changed.extend(ids),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the catalogue is built again after a failed read");
+                    build = true;
+                }
             }
         }
         if build || changed.is_empty() {
@@ -319,35 +332,19 @@ async fn keep_talent(state: State, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
-        let first = tokio::select! {
-            e = events.recv() => e,
-            _ = stop.changed() => return,
+        let Some((heard, behind)) = next_events(&mut events, &mut stop).await else {
+            return;
         };
-        let mut changed: Vec<Uuid> = Vec::new();
-        let mut next = Some(first);
-        while let Some(got) = next.take() {
-            match got {
-                Ok(live) => {
-                    if let ("profile", Some(id)) =
-                        (live.event.entity_type.as_str(), live.event.entity_id)
-                    {
-                        changed.push(id);
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => build = true,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-            // What is already waiting goes in the same change.
-            if changed.len() < 500 {
-                next = match events.try_recv() {
-                    Ok(live) => Some(Ok(live)),
-                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
-                        Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(n)))
-                    }
-                    Err(_) => None,
-                };
-            }
-        }
+        build |= behind;
+        let mut changed: Vec<Uuid> = heard
+            .iter()
+            .filter_map(
+                |live| match (live.event.entity_type.as_str(), live.event.entity_id) {
+                    ("profile", Some(id)) => Some(id),
+                    _ => None,
+                },
+            )
+            .collect();
         if build || changed.is_empty() {
             continue;
         }
