@@ -285,6 +285,34 @@ enum AdminCommand {
     },
 }
 
+/// The sentence model's arithmetic (candle) asks before every matrix product how many threads
+/// to share it between; unless `RAYON_NUM_THREADS` says, it works that out from
+/// `/proc/cpuinfo` each time: some 60 µs, thirty-six times for one query. `serve` sets the
+/// variable to the cores it may use and becomes itself again (exec: the same process, the same
+/// arguments), once; should that fail, it goes on as it is.
+#[cfg(unix)]
+fn settle_model_threads() {
+    use std::os::unix::process::CommandExt;
+    const THREADS: &str = "RAYON_NUM_THREADS";
+    if std::env::var_os(THREADS).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut args = std::env::args_os();
+    let mut again = std::process::Command::new(exe);
+    if let Some(name) = args.next() {
+        again.arg0(name);
+    }
+    let failed = again.args(args).env(THREADS, cores.to_string()).exec();
+    tracing::warn!(error = %failed, "serve goes on without {THREADS}");
+}
+
+#[cfg(not(unix))]
+fn settle_model_threads() {}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Colours only for a person at a terminal: a log file or a pipe gets plain text.
@@ -309,6 +337,7 @@ async fn main() -> anyhow::Result<()> {
             model_dir,
             demo,
         } => {
+            settle_model_threads();
             let db = store.open().await?;
             first_start(&db).await?;
             if demo {
@@ -328,7 +357,8 @@ async fn main() -> anyhow::Result<()> {
             let model_dir = model_dir
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or_else(|| store.data.join("models").join("all-MiniLM-L6-v2"));
-            match mstation_server::model_at(&model_dir) {
+            let with_model = mstation_server::model_at(&model_dir);
+            match with_model {
                 true => {
                     tracing::info!(model = %model_dir.display(), "search by meaning uses the sentence model")
                 }
@@ -337,6 +367,11 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let _ = state.model_dir.set(model_dir);
+            if with_model {
+                // Loaded now, so the first search by meaning does not wait for it.
+                let s = state.clone();
+                tokio::task::spawn_blocking(move || s.sentence_model());
+            }
             if let Some(u) = public_url.filter(|u| !u.is_empty()) {
                 let _ = state.public_url.set(u);
             }

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
 use serde::Deserialize;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -61,16 +61,51 @@ struct Config {
     hidden_act: String,
 }
 
+/// A linear layer with its weights kept as the product reads them: (inputs, outputs), laid out
+/// row after row. As published, (outputs, inputs), the weights would be copied into that order
+/// again on every call.
+struct Dense {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Dense {
+    /// The layers under `names`, their outputs side by side (one product computes them all).
+    fn load(vb: &VarBuilder, names: &[&str], inputs: usize, outputs: usize) -> Result<Self> {
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for name in names {
+            let l = candle_nn::linear(inputs, outputs, vb.pp(*name))?;
+            weights.push(l.weight().clone());
+            biases.extend(l.bias().cloned());
+        }
+        Ok(Dense {
+            weight: Tensor::cat(&weights, 0)?.t()?.contiguous()?,
+            bias: Tensor::cat(&biases, 0)?,
+        })
+    }
+
+    /// Over (batch, pieces, inputs), as one product of all the pieces together.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, t, f) = x.dims3()?;
+        let y = x
+            .reshape((b * t, f))?
+            .matmul(&self.weight)?
+            .broadcast_add(&self.bias)?;
+        let out = y.dim(1)?;
+        Ok(y.reshape((b, t, out))?)
+    }
+}
+
 /// One encoder layer: self-attention, then the feed-forward block, each added to its input and
 /// normalised.
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_out: Linear,
+    /// Query, key and value in one.
+    qkv: Dense,
+    attention_out: Dense,
     attention_norm: LayerNorm,
-    intermediate: Linear,
-    out: Linear,
+    intermediate: Dense,
+    out: Dense,
     out_norm: LayerNorm,
 }
 
@@ -79,21 +114,15 @@ impl Layer {
         let h = c.hidden_size;
         let att = vb.pp("attention");
         Ok(Layer {
-            query: candle_nn::linear(h, h, att.pp("self").pp("query"))?,
-            key: candle_nn::linear(h, h, att.pp("self").pp("key"))?,
-            value: candle_nn::linear(h, h, att.pp("self").pp("value"))?,
-            attention_out: candle_nn::linear(h, h, att.pp("output").pp("dense"))?,
+            qkv: Dense::load(&att.pp("self"), &["query", "key", "value"], h, h)?,
+            attention_out: Dense::load(&att.pp("output"), &["dense"], h, h)?,
             attention_norm: candle_nn::layer_norm(
                 h,
                 c.layer_norm_eps,
                 att.pp("output").pp("LayerNorm"),
             )?,
-            intermediate: candle_nn::linear(
-                h,
-                c.intermediate_size,
-                vb.pp("intermediate").pp("dense"),
-            )?,
-            out: candle_nn::linear(c.intermediate_size, h, vb.pp("output").pp("dense"))?,
+            intermediate: Dense::load(&vb.pp("intermediate"), &["dense"], h, c.intermediate_size)?,
+            out: Dense::load(&vb.pp("output"), &["dense"], c.intermediate_size, h)?,
             out_norm: candle_nn::layer_norm(h, c.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
         })
     }
@@ -103,13 +132,14 @@ impl Layer {
     fn forward(&self, x: &Tensor, mask: &Tensor, heads: usize) -> Result<Tensor> {
         let (b, t, h) = x.dims3()?;
         let d = h / heads;
-        let split = |l: &Linear| -> Result<Tensor> {
-            Ok(flat(l, x)?
-                .reshape((b, t, heads, d))?
-                .transpose(1, 2)?
-                .contiguous()?)
-        };
-        let (q, k, v) = (split(&self.query)?, split(&self.key)?, split(&self.value)?);
+        // (3, batch, heads, pieces, d): query, key and value, each head's pieces together.
+        let qkv = self
+            .qkv
+            .forward(x)?
+            .reshape((b, t, 3, heads, d))?
+            .permute((2, 0, 3, 1, 4))?
+            .contiguous()?;
+        let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
         let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(mask)?;
         let weights = candle_nn::ops::softmax_last_dim(&scores)?;
         let context = weights
@@ -119,19 +149,10 @@ impl Layer {
             .reshape((b, t, h))?;
         let x = self
             .attention_norm
-            .forward(&(flat(&self.attention_out, &context)? + x)?)?;
-        let inner = flat(&self.intermediate, &x)?.gelu_erf()?;
-        Ok(self.out_norm.forward(&(flat(&self.out, &inner)? + x)?)?)
+            .forward(&(self.attention_out.forward(&context)? + x)?)?;
+        let inner = self.intermediate.forward(&x)?.gelu_erf()?;
+        Ok(self.out_norm.forward(&(self.out.forward(&inner)? + x)?)?)
     }
-}
-
-/// A linear layer over (batch, pieces, features) as one matrix product of all the pieces
-/// together: the weights are read as they lie, not copied out for each text of the batch.
-fn flat(l: &Linear, x: &Tensor) -> Result<Tensor> {
-    let (b, t, f) = x.dims3()?;
-    let y = l.forward(&x.reshape((b * t, f))?)?;
-    let out = y.dim(1)?;
-    Ok(y.reshape((b, t, out))?)
 }
 
 /// The loaded model and its tokenizer; shared between threads, each call computing on its own.

@@ -16,7 +16,7 @@
 //! - A profile is found by its own organisation and, when shown to the platform, by everyone;
 //!   what is sensitive (birth date, e-mail address) is never indexed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::RwLock;
 
 use mstation_core::market::valid_territory;
@@ -211,6 +211,16 @@ const NO_VALUE: Value = Value::MAX;
 
 struct Doc {
     id: Uuid,
+    /// The terms it is posted under.
+    terms: Vec<u32>,
+    /// Without a vector for its text as it is: the text, and its digest.
+    pending: Option<(String, String)>,
+}
+
+/// What a search reads of each profile it meets (who may find it, its facets, its age), kept
+/// apart from the rest of it and close together: one cache line a profile.
+#[derive(Clone, Copy)]
+struct Card {
     org: Uuid,
     platform: bool,
     department: Value,
@@ -221,11 +231,116 @@ struct Doc {
     /// None: not said.
     country: Option<Value>,
     created_at: i64,
-    /// The terms it is posted under.
-    terms: Vec<u32>,
-    has_vector: bool,
-    /// Without a vector for its text as it is: the text, and its digest.
-    pending: Option<(String, String)>,
+}
+
+impl Card {
+    fn shown_to(&self, org: Uuid) -> bool {
+        self.platform || self.org == org
+    }
+}
+
+/// Vectors in eight bits, for a first scan that reads a quarter of what the floats take: each
+/// vector's numbers divided by its largest magnitude over 127 and rounded. The estimate of a
+/// cosine this gives is within a bound worked out from the rounding (`Coded::bound`), so the
+/// best of a search are found among those the bound lets near, and scored exactly from the
+/// floats.
+#[derive(Default)]
+struct Coded {
+    /// `DIMS` a slot.
+    codes: Vec<i8>,
+    /// A slot's scale: its number k stands for k × scale; 0: no vector.
+    scales: Vec<f32>,
+    /// A slot's share of the bound: scale × (½ Σ|k| + DIMS / 4).
+    slack: Vec<f32>,
+}
+
+/// A query's vector in eight bits, with what its bound needs.
+struct CodedQuery {
+    codes: Vec<i8>,
+    scale: f32,
+    /// ½ Σ|k|.
+    half_l1: f32,
+}
+
+/// `v` in eight bits: its codes, its scale, and ½ Σ|k| (0 scale for a vector of zeros).
+fn code(v: &[f32]) -> (Vec<i8>, f32, f32) {
+    let most = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if most == 0.0 || !most.is_finite() {
+        return (vec![0; v.len()], 0.0, 0.0);
+    }
+    let scale = most / 127.0;
+    let codes: Vec<i8> = v
+        .iter()
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    let half_l1 = codes
+        .iter()
+        .map(|k| f32::from(k.unsigned_abs()))
+        .sum::<f32>()
+        / 2.0;
+    (codes, scale, half_l1)
+}
+
+impl Coded {
+    fn grow(&mut self, slots: usize) {
+        self.codes.resize(slots * DIMS, 0);
+        self.scales.resize(slots, 0.0);
+        self.slack.resize(slots, 0.0);
+    }
+
+    /// Keeps `v` (None: none) for `slot`.
+    fn set(&mut self, slot: usize, v: Option<&[f32]>) {
+        let (codes, scale, half_l1) = match v {
+            Some(v) => code(v),
+            None => (vec![0; DIMS], 0.0, 0.0),
+        };
+        self.codes[slot * DIMS..(slot + 1) * DIMS].copy_from_slice(&codes);
+        self.scales[slot] = scale;
+        self.slack[slot] = scale * (half_l1 + DIMS as f32 / 4.0);
+    }
+
+    fn query(q: &[f32]) -> CodedQuery {
+        let (codes, scale, half_l1) = code(q);
+        CodedQuery {
+            codes,
+            scale,
+            half_l1,
+        }
+    }
+
+    /// The estimated cosine of `q` and every slot's vector (0 for a slot without one), the
+    /// slots shared out between the machine's cores: the scan is bound by the memory it reads.
+    fn estimates(&self, q: &CodedQuery) -> Vec<f32> {
+        let slots = self.scales.len();
+        let mut out = vec![0f32; slots];
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let per = slots.div_ceil(parts).max(4096);
+        let work = |first: usize, out: &mut [f32]| {
+            for (i, e) in out.iter_mut().enumerate() {
+                let slot = first + i;
+                let k = dot8(&q.codes, &self.codes[slot * DIMS..(slot + 1) * DIMS]);
+                *e = q.scale * self.scales[slot] * k as f32;
+            }
+        };
+        std::thread::scope(|s| {
+            let mut chunks = out.chunks_mut(per).enumerate();
+            let mine = chunks.next();
+            for (i, chunk) in chunks {
+                s.spawn(move || work(i * per, chunk));
+            }
+            if let Some((_, chunk)) = mine {
+                work(0, chunk);
+            }
+        });
+        out
+    }
+
+    /// How far the estimate may be from the cosine. With q = sq (a + α) and v = sv (b + β),
+    /// a and b the codes and |α|, |β| ≤ ½ each: q·v − sq sv a·b = sq sv Σ (a β + α b + α β),
+    /// at most sq sv (½ Σ|a| + ½ Σ|b| + DIMS / 4); and a little for the floats' own rounding.
+    fn bound(&self, q: &CodedQuery, slot: usize) -> f32 {
+        q.scale * (self.scales[slot] * q.half_l1 + self.slack[slot]) + 1e-5
+    }
 }
 
 #[derive(Default)]
@@ -234,6 +349,8 @@ struct Inner {
     names: Vec<String>,
     values: HashMap<String, Value>,
     docs: Vec<Option<Doc>>,
+    /// By slot, beside `docs`.
+    cards: Vec<Option<Card>>,
     slots: HashMap<Uuid, u32>,
     free: Vec<u32>,
     /// Term → its id, in order (for prefixes).
@@ -242,6 +359,11 @@ struct Inner {
     postings: Vec<Vec<(u32, u8)>>,
     /// `DIMS` numbers a slot.
     vectors: Vec<f32>,
+    /// The same vectors in eight bits (`Coded`), scanned first: a quarter of the memory to
+    /// read.
+    coded: Coded,
+    /// The slots of the profiles waiting for a vector of their text.
+    waiting: BTreeSet<u32>,
     live: usize,
     /// How many profiles are shown to the platform, and how many each organisation keeps to
     /// itself: what a caller may find, which alone a word's rarity is counted over.
@@ -280,11 +402,12 @@ impl TalentIndex {
 
     /// How many of the profiles `org` may find still wait for a vector of their text.
     pub fn waiting(&self, org: Uuid) -> usize {
-        self.read()
-            .docs
+        let inner = self.read();
+        inner
+            .waiting
             .iter()
-            .flatten()
-            .filter(|d| d.pending.is_some() && (d.platform || d.org == org))
+            .filter_map(|&slot| inner.cards[slot as usize].as_ref())
+            .filter(|c| c.shown_to(org))
             .count()
     }
 
@@ -302,10 +425,11 @@ impl TalentIndex {
 
     /// Up to `most` profiles without a vector for their text as it is: id, text, digest.
     pub fn wanting_vectors(&self, most: usize) -> Vec<(Uuid, String, String)> {
-        self.read()
-            .docs
+        let inner = self.read();
+        inner
+            .waiting
             .iter()
-            .flatten()
+            .filter_map(|&slot| inner.docs[slot as usize].as_ref())
             .filter_map(|d| {
                 d.pending
                     .as_ref()
@@ -335,10 +459,10 @@ impl TalentIndex {
     /// How many of its profiles have a vector.
     pub fn with_vectors(&self) -> usize {
         self.read()
-            .docs
+            .coded
+            .scales
             .iter()
-            .flatten()
-            .filter(|d| d.has_vector)
+            .filter(|s| **s > 0.0)
             .count()
     }
 
@@ -378,9 +502,8 @@ impl TalentIndex {
             return;
         }
         d.pending = None;
-        d.has_vector = true;
-        let at = slot as usize * DIMS;
-        inner.vectors[at..at + DIMS].copy_from_slice(vector);
+        inner.waiting.remove(&slot);
+        place(&mut inner, slot, Some(vector));
     }
 
     fn put(&self, inner: &mut Inner, e: Entry) {
@@ -389,7 +512,10 @@ impl TalentIndex {
             Some(s) => s,
             None => {
                 inner.docs.push(None);
+                inner.cards.push(None);
                 inner.vectors.resize(inner.docs.len() * DIMS, 0.0);
+                let slots = inner.docs.len();
+                inner.coded.grow(slots);
                 (inner.docs.len() - 1) as u32
             }
         };
@@ -434,15 +560,17 @@ impl TalentIndex {
                 .unwrap_or_else(|| r.replace('_', " "))
         });
         let wanted = digest(&text);
-        let (has_vector, pending) = match &e.vector {
+        let pending = match &e.vector {
             Some((g, v)) if v.len() == DIMS && *g == wanted => {
-                let at = slot as usize * DIMS;
-                inner.vectors[at..at + DIMS].copy_from_slice(v);
-                (true, None)
+                place(inner, slot, Some(v));
+                None
             }
             // Nothing to mean: no vector, and none wanted.
-            _ if text.is_empty() => (false, None),
-            _ => (false, Some((text, wanted))),
+            _ if text.is_empty() => None,
+            _ => {
+                inner.waiting.insert(slot);
+                Some((text, wanted))
+            }
         };
         inner.slots.insert(e.id, slot);
         let department = inner.value(&e.department);
@@ -455,6 +583,10 @@ impl TalentIndex {
         let country = (!e.country.is_empty()).then(|| inner.value(&e.country));
         inner.docs[slot as usize] = Some(Doc {
             id: e.id,
+            terms,
+            pending,
+        });
+        inner.cards[slot as usize] = Some(Card {
             org: e.org_id,
             platform: e.platform,
             department,
@@ -462,9 +594,6 @@ impl TalentIndex {
             languages,
             country,
             created_at: e.created_at,
-            terms,
-            has_vector,
-            pending,
         });
         inner.live += 1;
         if e.platform {
@@ -499,10 +628,10 @@ impl TalentIndex {
         ];
         let mut ranked: Vec<(f32, i64, u32)> = Vec::new();
         let mut consider = |slot: u32, score: f32| {
-            let Some(Some(d)) = inner.docs.get(slot as usize) else {
+            let Some(Some(d)) = inner.cards.get(slot as usize) else {
                 return;
             };
-            if !(d.platform || d.org == org) {
+            if !d.shown_to(org) {
                 return;
             }
             let fails = [
@@ -547,19 +676,22 @@ impl TalentIndex {
                 ranked.push((score, d.created_at, slot));
             }
         };
-        match (&ask.meaning, by_words) {
-            (Some(q), _) if q.len() == DIMS => {
-                for (slot, d) in inner.docs.iter().enumerate() {
-                    if d.as_ref().is_some_and(|d| d.has_vector) {
-                        let at = slot * DIMS;
-                        let score = dot(q, &inner.vectors[at..at + DIMS]);
-                        if score >= MEANING_FLOOR {
-                            consider(slot as u32, score);
-                        }
+        // By meaning, the floor is applied to the eight-bit estimates, and the best are scored
+        // exactly below.
+        let coded_query = ask
+            .meaning
+            .as_deref()
+            .filter(|q| q.len() == DIMS)
+            .map(Coded::query);
+        match (&coded_query, by_words) {
+            (Some(q), _) => {
+                for (slot, estimate) in inner.coded.estimates(q).into_iter().enumerate() {
+                    if estimate >= MEANING_FLOOR {
+                        consider(slot as u32, estimate);
                     }
                 }
             }
-            (Some(_), _) => {}
+            (None, _) if ask.meaning.is_some() => {}
             (None, Some(found)) => {
                 for (slot, score) in found.into_iter().enumerate() {
                     if score > 0.0 {
@@ -579,6 +711,29 @@ impl TalentIndex {
             b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
         };
         let want = (ask.offset + ask.limit).min(total);
+        if let (Some(q), Some(exact)) = (&coded_query, ask.meaning.as_deref())
+            && want > 0
+        {
+            // The `want` best by cosine are among those whose estimate, raised by its bound,
+            // reaches the `want`-th best estimate lowered by its own: at least `want` people's
+            // cosines reach that. Those alone are scored from the floats.
+            let mut lows: Vec<f32> = ranked
+                .iter()
+                .map(|(e, _, slot)| e - inner.coded.bound(q, *slot as usize))
+                .collect();
+            let reach = if want < lows.len() {
+                *lows
+                    .select_nth_unstable_by(want - 1, |a, b| b.total_cmp(a))
+                    .1
+            } else {
+                f32::NEG_INFINITY
+            };
+            ranked.retain(|(e, _, slot)| e + inner.coded.bound(q, *slot as usize) >= reach);
+            for (score, _, slot) in ranked.iter_mut() {
+                let at = *slot as usize * DIMS;
+                *score = dot(exact, &inner.vectors[at..at + DIMS]);
+            }
+        }
         if want < total && want > 0 {
             ranked.select_nth_unstable_by(want - 1, order);
             ranked.truncate(want);
@@ -674,9 +829,9 @@ impl Inner {
     /// Marks in `best` (one number a slot) the best score of each slot one word finds.
     fn one_word(&self, word: &str, n: f32, org: Uuid, best: &mut [f32]) {
         let may_see = |slot: u32| {
-            self.docs[slot as usize]
+            self.cards[slot as usize]
                 .as_ref()
-                .is_some_and(|d| d.platform || d.org == org)
+                .is_some_and(|c| c.shown_to(org))
         };
         // Terms no profile holds any more are passed over before the most are counted.
         let expansions = self
@@ -725,15 +880,17 @@ fn remove(inner: &mut Inner, id: Uuid) {
     let Some(slot) = inner.slots.remove(&id) else {
         return;
     };
-    if let Some(doc) = inner.docs[slot as usize].take() {
-        if doc.platform {
+    if let Some(card) = inner.cards[slot as usize].take() {
+        if card.platform {
             inner.shown -= 1;
-        } else if let Some(n) = inner.private.get_mut(&doc.org) {
+        } else if let Some(n) = inner.private.get_mut(&card.org) {
             *n -= 1;
             if *n == 0 {
-                inner.private.remove(&doc.org);
+                inner.private.remove(&card.org);
             }
         }
+    }
+    if let Some(doc) = inner.docs[slot as usize].take() {
         for t in doc.terms {
             let list = &mut inner.postings[t as usize];
             if let Ok(at) = list.binary_search_by_key(&slot, |(s, _)| *s) {
@@ -742,9 +899,19 @@ fn remove(inner: &mut Inner, id: Uuid) {
         }
         inner.live -= 1;
     }
-    let at = slot as usize * DIMS;
-    inner.vectors[at..at + DIMS].fill(0.0);
+    inner.waiting.remove(&slot);
+    place(inner, slot, None);
     inner.free.push(slot);
+}
+
+/// Keeps `v` (None: none) as `slot`'s vector, in floats and in eight bits.
+fn place(inner: &mut Inner, slot: u32, v: Option<&[f32]>) {
+    let at = slot as usize * DIMS;
+    match v {
+        Some(v) => inner.vectors[at..at + DIMS].copy_from_slice(v),
+        None => inner.vectors[at..at + DIMS].fill(0.0),
+    }
+    inner.coded.set(slot as usize, v);
 }
 
 /// The dot product of two vectors, sixteen lanes at a time (what the compiler turns into
@@ -758,6 +925,21 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         };
         for i in 0..16 {
             lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum()
+}
+
+/// The dot product of two vectors in eight bits, thirty-two lanes at a time.
+fn dot8(a: &[i8], b: &[i8]) -> i32 {
+    let mut lanes = [0i32; 32];
+    for (x, y) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
+        let (x, y): (&[i8; 32], &[i8; 32]) = match (x.try_into(), y.try_into()) {
+            (Ok(x), Ok(y)) => (x, y),
+            _ => continue,
+        };
+        for i in 0..32 {
+            lanes[i] += i32::from(i16::from(x[i]) * i16::from(y[i]));
         }
     }
     lanes.iter().sum()
@@ -1013,6 +1195,74 @@ mod tests {
             .collect();
         assert_eq!(countries, vec![("CN".into(), 1), ("DE".into(), 1)]);
         assert_eq!(found.facets.role[0].count, 1);
+    }
+
+    #[test]
+    fn the_eight_bit_scan_finds_what_the_floats_would() {
+        let org = Uuid::now_v7();
+        let ix = index();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let unit = |v: Vec<f32>| -> Vec<f32> {
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.into_iter().map(|x| x / n).collect()
+        };
+        let q = unit((0..DIMS).map(|_| next()).collect());
+        // Cosines with the query spread from about 0 to 0.8, many near the floor.
+        let mut entries = Vec::new();
+        for i in 0..3000 {
+            let lean = (i % 12) as f32 * 0.8;
+            let v = unit(q.iter().map(|x| x * lean + next()).collect());
+            let mut e = entry(&format!("P{i}"), &[], &[], true, org);
+            e.headline = format!("P{i} at work");
+            e.vector = Some((digest(&e.headline), v));
+            entries.push(e);
+        }
+        ix.rebuild(entries.clone());
+        // What the floats say: the cosine of each, and those the estimate lets past the floor.
+        let coded = Coded::query(&q);
+        let mut want: Vec<(f32, Uuid)> = Vec::new();
+        for e in &entries {
+            let v = &e.vector.as_ref().unwrap().1;
+            let exact = dot(&q, v);
+            let (codes, scale, half_l1) = code(v);
+            let estimate = coded.scale * scale * dot8(&coded.codes, &codes) as f32;
+            let bound =
+                coded.scale * (scale * coded.half_l1 + scale * (half_l1 + DIMS as f32 / 4.0));
+            assert!(
+                (estimate - exact).abs() <= bound,
+                "{estimate} {exact} {bound}"
+            );
+            if estimate >= MEANING_FLOOR {
+                want.push((exact, e.id));
+            }
+        }
+        want.sort_by(|a, b| b.0.total_cmp(&a.0));
+        assert!(want.len() > 1000 && want.len() < 2900, "{}", want.len());
+        for (offset, limit) in [(0, 10), (0, 100), (37, 24), (1000, 50)] {
+            let found = ix.search(
+                org,
+                &Ask {
+                    meaning: Some(q.clone()),
+                    offset,
+                    limit,
+                    ..Default::default()
+                },
+            );
+            assert_eq!(found.total, want.len());
+            let expected: Vec<(Uuid, f32)> = want
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(s, id)| (*id, *s))
+                .collect();
+            assert_eq!(found.hits, expected, "page {offset}+{limit}");
+        }
     }
 
     #[test]
