@@ -269,9 +269,10 @@ impl Code {
                 MarketRule::NoOperator => StatusCode::SERVICE_UNAVAILABLE,
             },
             Code::Rule(Rule::Talent(r)) => match r {
-                TalentRule::ProjectNotWrapped | TalentRule::DaysTaken | TalentRule::NotAHold => {
-                    StatusCode::CONFLICT
-                }
+                TalentRule::ProjectNotWrapped
+                | TalentRule::DaysTaken
+                | TalentRule::NotAHold
+                | TalentRule::NotASchool => StatusCode::CONFLICT,
             },
             Code::Rule(Rule::Orders(r)) => match r {
                 OrdersRule::OwnOrder => StatusCode::UNPROCESSABLE_ENTITY,

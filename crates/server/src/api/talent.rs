@@ -11,6 +11,7 @@ use mstation_store::Page;
 use mstation_store::talent::calendar::{Calendar, Entry, NewEntry};
 use mstation_store::talent::index::{Ask, TalentFacets};
 use mstation_store::talent::matching::{Matches, Want};
+use mstation_store::talent::training::{NewTraining, Training};
 use mstation_store::talent::{
     Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
 };
@@ -38,6 +39,8 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(delete_credit))
         .routes(routes!(project_credits, credit_crew))
         .routes(routes!(withdraw_work_credit))
+        .routes(routes!(school_training, issue_training))
+        .routes(routes!(withdraw_training))
         .routes(routes!(calendar, add_entry))
         .routes(routes!(confirm_entry))
         .routes(routes!(delete_entry))
@@ -543,6 +546,61 @@ async fn project_credits(
             .project_credits(project_id)
             .await?,
     }))
+}
+
+/// Records that a member of the school completed a programme there (a degree, a diploma, a
+/// certificate, a course, a workshop): every profile linked to them shows it as verified,
+/// naming the school. Only an organisation of kind `university` issues them (409
+/// `talent.not_a_school` otherwise), only to its members.
+#[utoipa::path(post, path = "/api/v1/talent/training", tag = "talent", request_body = NewTraining,
+    responses((status = 201, body = Training), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn issue_training(
+    AxState(state): AxState<State>,
+    m: Member,
+    Body(input): Body<NewTraining>,
+) -> ApiResult<(StatusCode, Json<Training>)> {
+    let t = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .issue_training(&input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// The training records the school issued, the latest completed first; withdrawn ones are
+/// marked.
+#[utoipa::path(get, path = "/api/v1/talent/training", tag = "talent",
+    responses((status = 200, body = Items<Training>), (status = 403, body = Problem)))]
+async fn school_training(
+    AxState(state): AxState<State>,
+    m: Member,
+) -> ApiResult<Json<Items<Training>>> {
+    Ok(Json(Items {
+        items: state
+            .store
+            .tenant(m.may(Permission::ManageTalent)?)
+            .school_training()
+            .await?,
+    }))
+}
+
+/// Withdraws a training record the school issued (by mistake): no profile shows it again.
+/// Again: no change.
+#[utoipa::path(delete, path = "/api/v1/talent/training/{training_id}", tag = "talent",
+    params(("training_id" = Uuid, Path)),
+    responses((status = 200, body = Training), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn withdraw_training(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(training_id): Path<Uuid>,
+) -> ApiResult<Json<Training>> {
+    Ok(Json(
+        state
+            .store
+            .tenant(m.may(Permission::ManageTalent)?)
+            .withdraw_training(training_id)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

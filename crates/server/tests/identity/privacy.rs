@@ -76,6 +76,13 @@ async fn a_person_downloads_all_their_data_and_erases_it_leaving_an_opaque_histo
         assert_eq!(s, 201);
         let (s, _) = srv.post(&a.token, &format!("/api/v1/talent/profiles/{pid}/calendar"), json!({"kind": "booking", "starts_on": "2027-02-01", "ends_on": "2027-02-05", "what": "Night Ferry"})).await;
         assert_eq!(s, 201);
+        // Lin's film school recorded what Lin completed there.
+        let school = srv.tenant_of("Bund Film School", "bund-film", OrgKind::University).await;
+        srv.store().platform().add_member(&Actor::system(), school.org.id, lin.id, Role::Viewer).await.unwrap();
+        let (s, training) = srv
+            .post(&school.token, "/api/v1/talent/training", json!({"user_id": lin.id, "programme": "Nuke compositing", "kind": "course", "ends_on": "2024-06-30"}))
+            .await;
+        assert_eq!(s, 201, "{training}");
         // A task of Alpha's for Lin, with Lin's note and time on it.
         let (_, project) = srv.post(&a.token, "/api/v1/projects", json!({"name": "Night Ferry", "code": "NF", "fps": "24", "width": 2048, "height": 858})).await;
         let project_id = id(&project);
@@ -104,7 +111,8 @@ async fn a_person_downloads_all_their_data_and_erases_it_leaving_an_opaque_histo
         let data: Value = r.json().await.unwrap();
         assert_eq!((data["account"]["email"].as_str(), data["account"]["display_name"].as_str()), (Some(EMAIL), Some(NAME)));
         let orgs: Vec<&str> = data["memberships"].as_array().unwrap().iter().map(|m| m["org_name"].as_str().unwrap()).collect();
-        assert_eq!(orgs, ["Alpha Post", "Qiao Studio"], "{data}");
+        assert_eq!(orgs, ["Alpha Post", "Bund Film School", "Qiao Studio"], "{data}");
+        assert_eq!((data["training"][0]["programme"].as_str(), data["training"][0]["org_name"].as_str()), (Some("Nuke compositing"), Some("Bund Film School")), "{data}");
         assert_eq!(data["tokens"][0]["name"], "Lin's laptop");
         assert!(!data.to_string().contains(&lin_token), "never a token's secret");
         assert_eq!(data["profiles"][0]["birth_date"], "1991-06-30", "their own data, all of it");
@@ -127,7 +135,12 @@ async fn a_person_downloads_all_their_data_and_erases_it_leaving_an_opaque_histo
         let (_, audit_before) = srv.get(&a.token, "/api/v1/audit?limit=200").await;
         let (s, erased) = erase(&srv, &browser, &csrf, PASSWORD).await;
         assert_eq!(s, 200, "{erased}");
-        assert_eq!((erased["memberships"].as_u64(), erased["profiles"].as_u64()), (Some(2), Some(1)), "{erased}");
+        assert_eq!((erased["memberships"].as_u64(), erased["profiles"].as_u64()), (Some(3), Some(1)), "{erased}");
+        // The school's record of Lin went with the rest; its history names no one.
+        let (_, records) = srv.get(&school.token, "/api/v1/talent/training").await;
+        assert_eq!(records["items"], json!([]), "{records}");
+        let (_, school_audit) = srv.get(&school.token, "/api/v1/audit?entity_type=training").await;
+        assert!(!school_audit.to_string().contains(NAME) && school_audit.to_string().contains("training.issued"), "{school_audit}");
         let label = erased["label"].as_str().unwrap().to_string();
         assert!(label.starts_with("erased-") && !label.contains("Lin"), "{label}");
 

@@ -135,6 +135,22 @@ const PAGES: &[Page] = &[
     get("/app/talent/match", TALENT_FINDERS),
     get("/app/talent/profiles/{profile_id}", TALENT_FINDERS),
     get("/app/talent/profiles/{profile_id}/edit", TALENT_KEEPERS),
+    get("/app/talent/training", TALENT_KEEPERS),
+    post(
+        "/app/talent/training",
+        TALENT_KEEPERS,
+        &[
+            ("email", "artist@alpha-pictures.example"),
+            ("programme", "Course of the {role}"),
+            ("kind", "course"),
+            ("ends_on", "2026-06-30"),
+        ],
+    ),
+    post(
+        "/app/talent/training/{training_id}/withdraw",
+        TALENT_KEEPERS,
+        &[],
+    ),
     post(
         "/app/talent",
         TALENT_KEEPERS,

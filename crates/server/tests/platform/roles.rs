@@ -128,6 +128,8 @@ fn table(method: &Method, path: &str) -> Result<&'static [Role], &'static str> {
         // The review of held listings: the operator's administrators (refused to any other
         // organisation by the store).
         (_, p) if p.starts_with("/api/v1/market/review") => ADMINS,
+        // A school's training records: read and written by those who keep its profiles.
+        ("GET", "/api/v1/talent/training") => TALENT_KEEPERS,
         ("GET", p) if p.starts_with("/api/v1/talent/") => TALENT_FINDERS,
         // A wrapped project credits its crew: its producers give the credits, its planners
         // read whom they went to.

@@ -320,3 +320,121 @@ async fn a_task_opens_the_matcher_with_its_role_and_days_and_every_match_says_wh
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_issues_training_through_its_page_and_every_profile_of_the_student_shows_it() {
+    on_every_backend(|srv| async move {
+        let school = srv
+            .tenant_of("Bund Film School", "bund-film", mstation_core::OrgKind::University)
+            .await;
+        let post = srv.tenant("Harbour Post", "harbour-post").await;
+        let student = srv
+            .person(&school, "wang.lei@bund-film.example", "Wang Lei", mstation_core::Role::Viewer)
+            .await;
+        // A graduate working at a post house, which keeps his profile.
+        srv.store()
+            .platform()
+            .add_member(&mstation_store::Actor::system(), post.org.id, student.id, mstation_core::Role::Artist)
+            .await
+            .unwrap();
+        let (s, profile) = srv
+            .post(
+                &post.token,
+                "/api/v1/talent/profiles",
+                json!({"name": "Wang Lei", "roles": ["compositor"], "user_id": student.id, "visibility": "platform"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{profile}");
+        let profile_page = format!("/app/talent/profiles/{}", profile["id"].as_str().unwrap());
+        let keeper = Browser::sign_in(&srv, &school.owner.email, &school.password).await;
+        let (_, directory) = keeper.get("/app/talent").await;
+        assert!(directory.contains("href=\"/app/talent/training\""), "{directory}");
+
+        // An address of no member comes back with what was typed.
+        let mut form = vec![
+            ("email", "nobody@bund-film.example"),
+            ("programme", "MFA Visual Effects"),
+            ("kind", "degree"),
+            ("department", "vfx"),
+            ("starts_on", "2022-09-01"),
+            ("ends_on", "2025-06-30"),
+            ("hours", "2400"),
+        ];
+        let (s, page) = keeper.post("/app/talent/training", &form).await;
+        assert_eq!(s, 422, "{page}");
+        assert!(
+            page.contains("class=\"flash error\"") && page.contains("value=\"MFA Visual Effects\""),
+            "{page}"
+        );
+        // An address with an account, of no member of the school, is answered the same way,
+        // whatever else the form says: the page tells nothing of other organisations' people.
+        let elsewhere = post.owner.email.clone();
+        for hours in ["2400", "many"] {
+            let mut other = form.clone();
+            other[0] = ("email", elsewhere.as_str());
+            other[6] = ("hours", hours);
+            let (s, again) = keeper.post("/app/talent/training", &other).await;
+            let flash = |p: &str| p[p.find("class=\"flash error\"").expect("a flash")..].split("</").next().unwrap().to_string();
+            let (s0, first) = {
+                let mut unknown = other.clone();
+                unknown[0] = ("email", "nobody@bund-film.example");
+                keeper.post("/app/talent/training", &unknown).await
+            };
+            assert_eq!((s, flash(&again)), (s0, flash(&first)), "{again}");
+        }
+        form[0] = ("email", "wang.lei@bund-film.example");
+        let (s, page) = keeper.post("/app/talent/training", &form).await;
+        assert_eq!(s, 303, "{page}");
+        let (_, list) = keeper.get("/app/talent/training").await;
+        assert!(
+            list.contains("Wang Lei") && list.contains("MFA Visual Effects") && list.contains("Degree"),
+            "{list}"
+        );
+
+        // Any hirer reads it on the student's profile, verified by the school; in Chinese too.
+        let hirer = Browser::sign_in(&srv, &post.owner.email, &post.password).await;
+        let (_, page) = hirer.get(&profile_page).await;
+        assert!(
+            page.contains("data-testid=\"training\"")
+                && page.contains("Verified by Bund Film School")
+                && page.contains("2022-09-01 – 2025-06-30")
+                && page.contains("Visual effects"),
+            "{page}"
+        );
+        // A production is no school: its keepers are told so, and get no form or link.
+        let (s, page) = hirer.get("/app/talent/training").await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("data-testid=\"not-a-school\"") && !page.contains("data-testid=\"training-form\""),
+            "{page}"
+        );
+        let (_, directory) = hirer.get("/app/talent").await;
+        assert!(!directory.contains("href=\"/app/talent/training\""), "{directory}");
+        let (s, _) = hirer.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, zh) = hirer.get(&profile_page).await;
+        assert!(zh.contains("教育与培训") && zh.contains("学位") && zh.contains("经 Bund Film School 核实"), "{zh}");
+        let (s, _) = keeper.post("/app/language", &[("locale", "zh-CN")]).await;
+        assert_eq!(s, 303);
+        let (_, zh_list) = keeper.get("/app/talent/training").await;
+        let english = talent_texts();
+        for (what, page) in [("profile", &zh), ("school", &zh_list)] {
+            for t in &english {
+                assert!(!page.contains(t.as_str()), "{what}: English \"{t}\" on the Chinese page");
+            }
+        }
+
+        // Withdrawn from the school's page: listed as withdrawn, gone from the profile.
+        let at = zh_list.find("data-training=\"").expect("a record") + 15;
+        let record = &zh_list[at..at + 36];
+        let (s, _) = keeper
+            .post(&format!("/app/talent/training/{record}/withdraw"), &[])
+            .await;
+        assert_eq!(s, 303);
+        let (_, zh_list) = keeper.get("/app/talent/training").await;
+        assert!(zh_list.contains("已撤回"), "{zh_list}");
+        let (_, zh) = hirer.get(&profile_page).await;
+        assert!(!zh.contains("data-testid=\"training\""), "{zh}");
+    })
+    .await;
+}

@@ -573,8 +573,27 @@ pub(crate) async fn one_of_everything(
         .await;
     assert_eq!(s, 201, "{change}");
 
+    // A training record: A is a production, not a school, so the record is one a school
+    // issued its owner (nobody else reads or withdraws it; the talent tests show its keepers).
+    let school = srv
+        .tenant_of(
+            "Delta Film School",
+            "delta-film",
+            mstation_core::OrgKind::University,
+        )
+        .await;
+    let (s, training) = srv
+        .post(
+            &school.token,
+            "/api/v1/talent/training",
+            json!({"user_id": school.owner.id, "programme": "Colour science", "kind": "workshop", "ends_on": "2026-03-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{training}");
+
     HashMap::from([
         ("order_id", order_id.clone()),
+        ("training_id", id(&training)),
         ("change_id", id(&change)),
         ("bid_id", id(&bid)),
         (

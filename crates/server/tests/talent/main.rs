@@ -752,3 +752,112 @@ async fn the_days_a_persons_tasks_take_are_busy_to_others_and_shown_to_the_keepe
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_verifies_what_its_members_completed_there_and_no_one_else_does() {
+    on_every_backend(|srv| async move {
+        let school = srv.tenant_of("Bund Film School", "bund-film", mstation_core::OrgKind::University).await;
+        let b = srv.tenant("Bravo Films", "bravo-films").await;
+        // A graduate keeps her profile in her own studio; she is a member of the school.
+        let fang = srv.tenant("Fang Studio", "fang-studio").await;
+        let platform = srv.store().platform();
+        platform.add_member(&Actor::system(), school.org.id, fang.owner.id, Role::Viewer).await.unwrap();
+        let mut mine = compositor();
+        mine["name"] = json!("Fang Lin");
+        mine["user_id"] = json!(fang.owner.id);
+        let (s, profile) = srv.post(&fang.token, "/api/v1/talent/profiles", mine).await;
+        assert_eq!(s, 201, "{profile}");
+        let profile_path = format!("/api/v1/talent/profiles/{}", id(&profile));
+        let (_, student) = srv.member(&school, "student@bund-film.example", Role::Artist, &[TokenScope::Read, TokenScope::Write]).await;
+        let path = "/api/v1/talent/training";
+        let record = |user: &str| {
+            json!({"user_id": user, "programme": "MFA Visual Effects", "kind": "degree", "department": "vfx",
+                   "starts_on": "2022-09-01", "ends_on": "2025-06-30", "hours": 2400})
+        };
+        let fang_id = fang.owner.id.to_string();
+
+        // Only a school issues them, only to a member, and only those who keep profiles there.
+        let (s, v) = srv.post(&b.token, path, record(&b.owner.id.to_string())).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("talent.not_a_school")), "{v}");
+        let mut bad = record(&b.owner.id.to_string());
+        bad["programme"] = json!("");
+        let (s, v) = srv.post(&b.token, path, bad).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("talent.not_a_school")), "refused before the fields: {v}");
+        let (s, v) = srv.post(&school.token, path, json!({"user_id": fang_id, "programme": "MFA", "kind": "degree", "ends_on": "2025-06-30", "departmnt": "vfx"})).await;
+        assert_eq!(s, 422, "an unknown field is refused, not ignored: {v}");
+        let (s, v) = srv.post(&school.token, path, record(&b.owner.id.to_string())).await;
+        assert_eq!((s, v["field"].as_str(), v["reason"].as_str()), (422, Some("user_id"), Some("not_a_member")), "{v}");
+        let (s, v) = srv.post(&student, path, record(&fang_id)).await;
+        assert_eq!((s, v["code"].as_str()), (403, Some("auth.forbidden")), "{v}");
+        // Every bad value is named.
+        for (field, value, reason) in [
+            ("programme", json!(""), "required"),
+            ("kind", json!("phd"), "not_a_training_kind"),
+            ("department", json!("catering"), "not_a_department"),
+            ("ends_on", json!("2025-13-01"), "not_a_date"),
+            ("ends_on", json!("2022-08-31"), "before_start"),
+            ("hours", json!(0), "out_of_range"),
+        ] {
+            let mut bad = record(&fang_id);
+            bad[field] = value;
+            let (s, v) = srv.post(&school.token, path, bad).await;
+            assert_eq!((s, v["field"].as_str(), v["reason"].as_str()), (422, Some(field), Some(reason)), "{v}");
+        }
+        let (_, listed) = srv.get(&school.token, path).await;
+        assert_eq!(listed["items"], json!([]), "nothing was written: {listed}");
+
+        let (s, issued) = srv.post(&school.token, path, record(&fang_id)).await;
+        assert_eq!(s, 201, "{issued}");
+        assert_eq!((issued["name"].as_str(), issued["org_name"].as_str()), (Some("Fang Studio Owner"), Some("Bund Film School")), "{issued}");
+        let (s, course) = srv
+            .post(&school.token, path, json!({"user_id": fang_id, "programme": "Nuke compositing", "kind": "course", "ends_on": "2026-01-20"}))
+            .await;
+        assert_eq!(s, 201, "{course}");
+
+        // Her profile shows both as verified by the school, latest first, to her studio and
+        // to any hirer, without her account.
+        for token in [&fang.token, &b.token] {
+            let (s, p) = srv.get(token, &profile_path).await;
+            assert_eq!(s, 200, "{p}");
+            let programmes: Vec<&str> = p["training"].as_array().unwrap().iter().map(|t| t["programme"].as_str().unwrap()).collect();
+            assert_eq!(programmes, ["Nuke compositing", "MFA Visual Effects"], "{p}");
+            let t = &p["training"][1];
+            assert_eq!((t["org_name"].as_str(), t["kind"].as_str(), t["hours"].as_i64()), (Some("Bund Film School"), Some("degree"), Some(2400)), "{t}");
+            assert!(t["user_id"].is_null() && t["name"].is_null(), "{t}");
+        }
+        // The school's records are its own: another organisation neither lists nor withdraws
+        // them, and a student neither.
+        let (_, theirs) = srv.get(&b.token, path).await;
+        assert_eq!(theirs["items"], json!([]), "{theirs}");
+        let withdraw = format!("{path}/{}", id(&issued));
+        let r = srv.call(&b.token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 404);
+        let r = srv.call(&student, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 403);
+        let (s, _) = srv.get(&student, path).await;
+        assert_eq!(s, 403);
+        // Who studied what is for those who plan: the audit log shows the records to the
+        // school's owner, not to its finance.
+        let (_, audit) = srv.get(&school.token, "/api/v1/audit?entity_type=training").await;
+        assert_eq!(audit["items"].as_array().map(Vec::len), Some(2), "{audit}");
+        let (_, finance) = srv.member(&school, "finance@bund-film.example", Role::Finance, &[TokenScope::Read]).await;
+        let (s, audit) = srv.get(&finance, "/api/v1/audit?entity_type=training").await;
+        assert_eq!((s, audit["items"].as_array().map(Vec::len)), (200, Some(0)), "{audit}");
+
+        // Withdrawn: no profile shows it; again, no change.
+        let r = srv.call(&school.token, Method::DELETE, &withdraw, None).await;
+        assert_eq!(r.status(), 200);
+        let gone: Value = r.json().await.unwrap();
+        assert!(gone["withdrawn_at"].is_string(), "{gone}");
+        let r = srv.call(&school.token, Method::DELETE, &withdraw, None).await;
+        let again: Value = r.json().await.unwrap();
+        assert_eq!(again["withdrawn_at"], gone["withdrawn_at"]);
+        let (_, p) = srv.get(&b.token, &profile_path).await;
+        let programmes: Vec<&str> = p["training"].as_array().unwrap().iter().map(|t| t["programme"].as_str().unwrap()).collect();
+        assert_eq!(programmes, ["Nuke compositing"], "{p}");
+        let (_, listed) = srv.get(&school.token, path).await;
+        let withdrawn: Vec<bool> = listed["items"].as_array().unwrap().iter().map(|t| t["withdrawn_at"].is_string()).collect();
+        assert_eq!(withdrawn, [false, true], "{listed}");
+    })
+    .await;
+}

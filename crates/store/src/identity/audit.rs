@@ -13,9 +13,15 @@ const AUDIT_COLS: &str =
 
 /// The kinds of record only those who plan the production read, in the feeds and the event
 /// stream: review links (whom they are for), the notes clients and guests wrote that
-/// production has not published, and the credits a wrapped project gave its crew (who worked
-/// on it, and when).
-pub const PRODUCTION_ONLY: [&str; 4] = ["share_link", "guest_note", "held_note", "work_credit"];
+/// production has not published, the credits a wrapped project gave its crew (who worked on
+/// it, and when), and a school's training records (who studied what).
+pub const PRODUCTION_ONLY: [&str; 5] = [
+    "share_link",
+    "guest_note",
+    "held_note",
+    "work_credit",
+    "training",
+];
 
 /// Which activity feed: a project's, or one person's production work.
 #[derive(Debug, Clone, Copy)]

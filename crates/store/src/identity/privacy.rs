@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::{IdentityRule, TOKEN_COLS, USER_COLS, User, check_password};
 use crate::identity::ApiToken;
 use crate::talent::calendar::Entry;
+use crate::talent::training::Training;
 use crate::talent::{Profile, WorkCredit};
 use crate::{Actor, Change, DbError, FromRow, Millis, Platform, Result, Row, StoreError, now_ms};
 
@@ -192,6 +193,8 @@ pub struct PersonalData {
     pub calendar: Vec<Entry>,
     /// Credits productions gave them for work on the platform.
     pub work_credits: Vec<WorkCredit>,
+    /// What schools recorded they completed there (withdrawn ones marked).
+    pub training: Vec<Training>,
     pub assignments: Vec<AssignmentRecord>,
     pub notes: Vec<NoteRecord>,
     pub time_logs: Vec<TimeRecord>,
@@ -252,6 +255,7 @@ impl Platform<'_> {
             .await?;
         let (profiles, calendar) = crate::talent::person_profiles(self, user_id).await?;
         let work_credits = crate::talent::person_work_credits(self, user_id).await?;
+        let training = crate::talent::training::person_training(self, user_id).await?;
         let assignments = self
             .read(
                 &format!(
@@ -311,6 +315,7 @@ impl Platform<'_> {
             profiles,
             calendar,
             work_credits,
+            training,
             assignments,
             notes,
             time_logs,
@@ -359,13 +364,19 @@ impl Platform<'_> {
                         .await?
                         .ok_or(StoreError::NotFound { entity: "user" })?;
                     // An organisation it is the last owner of would be left with no one.
-                    // Their memberships are locked: a promotion to owner made meanwhile waits,
-                    // then finds them gone.
+                    // Their memberships are all locked first: a promotion to owner, or a
+                    // record given them as a member (a school's training record) made
+                    // meanwhile, waits, then finds them gone.
                     let text = format!(
-                        "SELECT org_id FROM memberships WHERE user_id = $1 AND role = 'owner'{}",
+                        "SELECT org_id, role FROM memberships WHERE user_id = $1{}",
                         tx.lock_rows()
                     );
-                    let owned: Vec<(Uuid,)> = tx.query(&text, &[user_id.into()]).await?;
+                    let memberships: Vec<(Uuid, String)> = tx.query(&text, &[user_id.into()]).await?;
+                    let owned: Vec<(Uuid,)> = memberships
+                        .into_iter()
+                        .filter(|(_, role)| role == "owner")
+                        .map(|(org, _)| (org,))
+                        .collect();
                     for (org,) in &owned {
                         super::ensure_another_owner(tx, *org, user_id).await.map_err(|e| {
                             match e {

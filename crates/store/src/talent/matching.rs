@@ -649,6 +649,7 @@ mod tests {
             version: 1,
             credits: Vec::new(),
             verified: Vec::new(),
+            training: Vec::new(),
         }
     }
 

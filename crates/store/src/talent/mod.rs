@@ -10,6 +10,7 @@ use mstation_core::Permission;
 pub mod calendar;
 pub mod index;
 pub mod matching;
+pub mod training;
 
 use mstation_core::ledger::Currency;
 use mstation_core::market::{valid_date, valid_territory};
@@ -34,13 +35,16 @@ pub enum TalentRule {
     DaysTaken,
     /// Only a hold is confirmed into a booking.
     NotAHold,
+    /// Only a school (an organisation of kind university) issues training records.
+    NotASchool,
 }
 
 impl TalentRule {
-    pub const ALL: [TalentRule; 3] = [
+    pub const ALL: [TalentRule; 4] = [
         TalentRule::ProjectNotWrapped,
         TalentRule::DaysTaken,
         TalentRule::NotAHold,
+        TalentRule::NotASchool,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -48,6 +52,7 @@ impl TalentRule {
             TalentRule::ProjectNotWrapped => "talent.project_not_wrapped",
             TalentRule::DaysTaken => "talent.days_taken",
             TalentRule::NotAHold => "talent.not_a_hold",
+            TalentRule::NotASchool => "talent.not_a_school",
         }
     }
 }
@@ -192,6 +197,9 @@ pub struct Profile {
     /// Credits verified from work on the platform, for the person the profile is linked to:
     /// the latest first; in the directory's lists, empty.
     pub verified: Vec<WorkCredit>,
+    /// What schools recorded the person linked completed there (verified by the school), the
+    /// latest first; in the directory's lists, empty.
+    pub training: Vec<training::Training>,
 }
 
 /// The columns of a profile; `user` selects the person's account and `sensitive` the birth
@@ -244,6 +252,7 @@ impl FromRow for Profile {
             version: r.get()?,
             credits: Vec::new(),
             verified: Vec::new(),
+            training: Vec::new(),
         })
     }
 }
@@ -721,6 +730,18 @@ impl Tenant<'_> {
                 &[org.into(), id.into()],
             )
             .await?;
+        p.training = self
+            .read(
+                &format!(
+                    "SELECT {} FROM talent_training t
+                     WHERE t.user_id = (SELECT user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))
+                       AND t.withdrawn_at IS NULL
+                     ORDER BY t.ends_on DESC, t.id DESC LIMIT 500",
+                    training::SHOWN_COLS
+                ),
+                &[org.into(), id.into()],
+            )
+            .await?;
         Ok(p)
     }
 
@@ -1094,6 +1115,7 @@ fn profile_of(
         version,
         credits: Vec::new(),
         verified: Vec::new(),
+        training: Vec::new(),
     }
 }
 
@@ -1150,8 +1172,9 @@ pub(crate) async fn person_work_credits(
 }
 
 /// Inside a platform write: removes the person `user`'s talent profiles wherever kept (with
-/// their credits, calendars and facets) and the credits productions gave them; returns the
-/// ids and names of what went (profiles, then work credits), for erasing their history.
+/// their credits, calendars and facets), the credits productions gave them and the training
+/// records schools issued them; returns the ids and names of what went (profiles, then work
+/// credits and training records), for erasing their history.
 pub(crate) async fn erase_person_tx(
     tx: &mut WriteTx<'_>,
     user: Uuid,
@@ -1200,12 +1223,23 @@ pub(crate) async fn erase_person_tx(
         &[user.into()],
     )
     .await?;
+    let training: Vec<(Uuid,)> = tx
+        .query(
+            "SELECT id FROM talent_training WHERE user_id = $1",
+            &[user.into()],
+        )
+        .await?;
+    tx.execute(
+        "DELETE FROM talent_training WHERE user_id = $1",
+        &[user.into()],
+    )
+    .await?;
     Ok((
         profiles
             .into_iter()
             .map(|(id, _, name)| (id, name))
             .collect(),
-        credits.into_iter().map(|(c,)| c).collect(),
+        credits.into_iter().chain(training).map(|(c,)| c).collect(),
     ))
 }
 
@@ -1227,14 +1261,14 @@ async fn kept(tx: &mut WriteTx<'_>, org: Uuid, id: Uuid, shared: bool) -> Result
         .ok_or(StoreError::NotFound { entity: "profile" })
 }
 
-/// `NotFound` naming the user unless they are a member of `org`.
+/// `NotFound` naming the user unless they are a member of `org`; the membership stays locked
+/// against its removal (an erasure of the person) until the write commits.
 async fn member_of(tx: &mut WriteTx<'_>, org: Uuid, user: Uuid) -> Result<()> {
-    let found: Option<Uuid> = tx
-        .scalar_opt(
-            "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2",
-            &[org.into(), user.into()],
-        )
-        .await?;
+    let text = format!(
+        "SELECT user_id FROM memberships WHERE org_id = $1 AND user_id = $2{}",
+        tx.share_rows()
+    );
+    let found: Option<Uuid> = tx.scalar_opt(&text, &[org.into(), user.into()]).await?;
     found
         .map(|_| ())
         .ok_or_else(|| FieldError::new("user_id", "not_a_member").into())

@@ -44,8 +44,8 @@ pub struct StreamParams {
 /// production to those who plan it, accounts and transfers to those who read the ledger, the
 /// market's listings, offers and sales to those who sell there, licences to those who use
 /// them, and talent profiles and their credits to those who keep them (a project's credits to
-/// its crew are production's, `PRODUCTION_ONLY`), and work orders, bids and milestones to
-/// those who read work orders.
+/// its crew and a school's training records are production's, `PRODUCTION_ONLY`), and work
+/// orders, bids and milestones to those who read work orders.
 fn visible(scope: &TenantScope, e: &Event) -> bool {
     e.org_id == Some(scope.org_id)
         && (e.entity_type != "job" || scope.can(Permission::ReadJobs))

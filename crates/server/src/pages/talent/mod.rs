@@ -1,5 +1,6 @@
 //! The talent pages: the directory (search by words, department, crew role, language and
-//! country), a profile with its credits, and the editor of the organisation's own profiles.
+//! country), a profile with its credits and training, the editor of the organisation's own
+//! profiles, and a school's training records.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES, Visibility};
 use mstation_store::talent::index::Ask;
 use mstation_store::talent::matching::{Reason, Want};
+use mstation_store::talent::training::{self, NewTraining, Training};
 use mstation_store::talent::{NewCredit, Profile, ProfileInput};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -47,6 +49,14 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route(
             "/app/projects/{project_id}/credits/{credit_id}/withdraw",
             post(withdraw_credit),
+        )
+        .route(
+            "/app/talent/training",
+            get(training_page).post(issue_training),
+        )
+        .route(
+            "/app/talent/training/{training_id}/withdraw",
+            post(withdraw_training),
         )
         .route(
             "/app/talent/profiles/{profile_id}/calendar",
@@ -201,6 +211,8 @@ struct DirectoryPage {
     searched: bool,
     next: Option<String>,
     can_manage: bool,
+    /// A school's keepers also issue training records.
+    school: bool,
     /// Searching by meaning (else by words).
     meaning: bool,
 }
@@ -255,6 +267,8 @@ async fn directory(
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     cx.need(Permission::FindTalent)?;
+    let school = cx.scope.can(Permission::ManageTalent)
+        && state.store.tenant(&cx.scope).org().await?.kind == mstation_core::OrgKind::University;
     let meaning = dq.by == "meaning";
     let searched_by = match Ask::checked(
         &dq.q,
@@ -319,6 +333,7 @@ async fn directory(
         searched,
         next,
         can_manage: cx.scope.can(Permission::ManageTalent),
+        school,
         flash: flash.clone(),
         q: dq.q,
         country: dq.country,
@@ -823,6 +838,8 @@ struct ProfilePage {
     email: String,
     visibility: String,
     credits: Vec<CreditRow>,
+    /// What schools verified the person completed, the latest first.
+    training: Vec<TrainingRow>,
     can_edit: bool,
     roles: Vec<(String, Vec<Choice>)>,
     typed: CreditTyped,
@@ -912,6 +929,7 @@ async fn profile_page(
         email: p.email.clone().unwrap_or_default(),
         visibility: i18n::text(&format!("talent-visibility-{}", p.visibility.as_str())),
         credits: credit_rows(&p),
+        training: p.training.iter().map(training_row).collect(),
         can_edit,
         roles: role_groups(std::slice::from_ref(&typed.role)),
         typed,
@@ -961,6 +979,210 @@ async fn refused(
     }
     let page = profile_page(state, cx, profile_id, Some(flash_of(e)), typed, days).await;
     answered(page, status)
+}
+
+/// A training record as the profile page and the school's list show it.
+struct TrainingRow {
+    id: String,
+    /// The person, for the school's list.
+    name: String,
+    programme: String,
+    kind: String,
+    department: String,
+    dates: String,
+    hours: String,
+    school: String,
+    withdrawn: bool,
+}
+
+fn training_row(t: &Training) -> TrainingRow {
+    TrainingRow {
+        id: t.id.to_string(),
+        name: t.name.clone().unwrap_or_default(),
+        programme: t.programme.clone(),
+        kind: i18n::text(&format!("talent-training-kind-{}", t.kind)),
+        department: t
+            .department
+            .as_deref()
+            .map(|d| i18n::text(&format!("talent-dept-{d}")))
+            .unwrap_or_default(),
+        dates: match &t.starts_on {
+            Some(s) => run_of(s, &t.ends_on),
+            None => t.ends_on.clone(),
+        },
+        hours: t.hours.map(|h| h.to_string()).unwrap_or_default(),
+        school: i18n::text_args(
+            "talent-provenance-verified",
+            &[("org", t.org_name.clone().into())],
+        ),
+        withdrawn: t.withdrawn_at.is_some(),
+    }
+}
+
+/// What the training form held, to show again.
+#[derive(Default, Clone, Deserialize)]
+struct TrainingTyped {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    programme: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "talent_training.html")]
+struct TrainingPage {
+    tr: Tr,
+    nav: Option<Nav>,
+    flash: Option<(String, String)>,
+    csrf: String,
+    /// Whether the organisation is a school: only a school issues records.
+    school: bool,
+    lede: String,
+    typed: TrainingTyped,
+    kinds: Vec<Choice>,
+    departments: Vec<Choice>,
+    rows: Vec<TrainingRow>,
+}
+
+/// A school's training records: those it issued, and the form to issue one to a member.
+async fn training_view(
+    state: &State,
+    cx: &Ctx,
+    flash: Option<(String, String)>,
+    typed: TrainingTyped,
+) -> PageResult {
+    cx.need(Permission::ManageTalent)?;
+    let tenant = state.store.tenant(&cx.scope);
+    let org = tenant.org().await?;
+    let school = org.kind == mstation_core::OrgKind::University;
+    let rows = if school {
+        tenant.school_training().await?
+    } else {
+        Vec::new()
+    };
+    let mut typed = typed;
+    if typed.kind.is_empty() {
+        typed.kind = "course".into();
+    }
+    html(TrainingPage {
+        tr: Tr::now(),
+        nav: cx.nav("talent"),
+        flash,
+        csrf: cx.csrf.clone(),
+        school,
+        lede: i18n::text_args("talent-training-lede", &[("org", org.name.into())]),
+        kinds: choices(
+            training::KINDS
+                .iter()
+                .map(|k| (*k, i18n::text(&format!("talent-training-kind-{k}")))),
+            &typed.kind,
+        ),
+        departments: choices(
+            DEPARTMENTS
+                .iter()
+                .map(|d| (d.key, i18n::text(&format!("talent-dept-{}", d.key)))),
+            &typed.department,
+        ),
+        rows: rows.iter().map(training_row).collect(),
+        typed,
+    })
+}
+
+async fn training_page(AxState(state): AxState<State>, MaybeSigned(c): MaybeSigned) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    training_view(&state, &cx, None, TrainingTyped::default()).await
+}
+
+#[derive(Deserialize)]
+struct TrainingForm {
+    csrf: String,
+    #[serde(flatten)]
+    typed: TrainingTyped,
+}
+
+/// Issues a record to the member named by their e-mail address; a refusal shows the page
+/// again, saying why, with what was typed.
+async fn issue_training(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    axum::Form(f): axum::Form<TrainingForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    let t = &f.typed;
+    let hours = match t.hours.trim() {
+        "" => Ok(None),
+        h => h
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| crate::error::ApiError::invalid("hours", "not_a_number")),
+    };
+    // Looked up among the organisation's own members only: whether an address has an account
+    // elsewhere is never told.
+    let user = match state
+        .store
+        .tenant(&cx.scope)
+        .member_by_email(&t.email)
+        .await?
+    {
+        Some(u) => Ok(u),
+        None => Err(crate::error::ApiError::invalid("user_id", "not_a_member")),
+    };
+    let done = match (hours, user) {
+        (Ok(hours), Ok(user_id)) => state
+            .store
+            .tenant(&cx.scope)
+            .issue_training(&NewTraining {
+                user_id,
+                programme: t.programme.clone(),
+                kind: t.kind.clone(),
+                department: Some(t.department.clone()),
+                starts_on: Some(t.starts_on.clone()),
+                ends_on: t.ends_on.clone(),
+                hours,
+            })
+            .await
+            .map_err(crate::error::ApiError::from),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match done {
+        Ok(_) => Ok(Redirect::to("/app/talent/training").into_response()),
+        Err(e) => {
+            let status = e.status();
+            answered(
+                training_view(&state, &cx, Some(flash_of(e)), f.typed).await,
+                status,
+            )
+        }
+    }
+}
+
+async fn withdraw_training(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(training_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .withdraw_training(training_id)
+        .await?;
+    Ok(Redirect::to("/app/talent/training").into_response())
 }
 
 /// The profile's credits, verified and written, the latest year first.
