@@ -430,6 +430,7 @@ entity-milestone = milestone
 entity-credit = credit
 entity-work_credit = verified credit
 entity-training = training record
+entity-showreel = showreel
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
 reason-at_most_1000 = { $field } can hold at most 1,000 items.
@@ -587,6 +588,8 @@ reason-not_another_organisation = { $field } must name other organisations, not 
 reason-not_in_project = { $field } must name shots, tasks and assets of the work order's project.
 reason-not_a_department = { $field } must be a department of the taxonomy (GET /api/v1/talent/taxonomy).
 reason-not_a_training_kind = { $field } must be degree, diploma, certificate, course or workshop.
+reason-not_a_media_file = { $field } must be a file of this organisation's media.
+reason-not_a_video = { $field } must be a video.
 reason-not_a_language = { $field } must be languages the platform knows, by code (zh, yue, en, ja …).
 reason-not_a_country = { $field } must be a country's two-letter code (CN, FR).
 reason-in_the_future = { $field } must not be in the future.
@@ -838,6 +841,7 @@ field-description_en = Description in English
 field-description_zh = Description in Chinese
 field-keywords = Keywords
 field-media_file_id = Media file
+field-media_id = Video
 field-category = Category
 field-price = Price
 field-currency = Currency
@@ -1013,6 +1017,8 @@ activity-user-password_changed = changed the password { $subject }
 activity-user-password_reset = had the password reset { $subject }
 activity-user-erased = erased their account { $subject }
 activity-profile-erased = removed a talent profile at the request of its person { $subject }
+activity-profile-showreel_set = set the showreel of { $subject }
+activity-profile-showreel_removed = took the showreel off { $subject }
 activity-job-queued = queued work { $subject }
 
 ## Productions overview
@@ -1774,6 +1780,15 @@ talent-training-kind-diploma = Diploma
 talent-training-kind-certificate = Certificate
 talent-training-kind-course = Course
 talent-training-kind-workshop = Workshop
+talent-showreel = Showreel
+talent-showreel-none = No showreel yet.
+talent-showreel-no-videos = Choose the reel from this organisation's videos: none has a browser proxy yet.
+talent-showreel-to-media = Upload one in Media
+talent-showreel-video = Video
+talent-showreel-note = What it shows
+talent-showreel-note-placeholder = Comp breakdowns from two features, 2023–2025
+talent-showreel-save = Save showreel
+talent-showreel-remove = Remove showreel
 talent-crew-credits = Crew credits
 talent-crew-credited = { $count ->
     [0] No one credited yet. Everyone assigned to a task of the project gets a verified credit on their talent profile, with the kinds of task they did and when.

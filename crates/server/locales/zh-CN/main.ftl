@@ -430,6 +430,7 @@ entity-milestone = 里程碑
 entity-credit = 作品履历
 entity-work_credit = 认证署名
 entity-training = 培训记录
+entity-showreel = 作品集锦
 
 ## Why a field was refused (`reason`), with the field's name as { $field }
 reason-at_most_1000 = { $field } 最多只能包含 1000 项。
@@ -587,6 +588,8 @@ reason-not_another_organisation = { $field } 须是其他机构，不能是本�
 reason-not_in_project = { $field } 须是工单所属项目中的镜头、任务和资产。
 reason-not_a_department = { $field } 须是分类表中的部门（GET /api/v1/talent/taxonomy）。
 reason-not_a_training_kind = { $field } 必须是 degree、diploma、certificate、course 或 workshop 之一。
+reason-not_a_media_file = { $field } 须是本机构媒体库中的文件。
+reason-not_a_video = { $field } 须是视频。
 reason-not_a_language = { $field } 须是平台支持的语言代码（zh、yue、en、ja 等）。
 reason-not_a_country = { $field } 须是国家或地区的两字母代码（CN、FR）。
 reason-in_the_future = { $field } 不能是将来的日期。
@@ -838,6 +841,7 @@ field-description_en = 英文描述
 field-description_zh = 中文描述
 field-keywords = 关键词
 field-media_file_id = 媒体文件
+field-media_id = 视频
 field-category = 类别
 field-price = 价格
 field-currency = 币种
@@ -1013,6 +1017,8 @@ activity-user-password_changed = 修改了密码 { $subject }
 activity-user-password_reset = 密码被重置 { $subject }
 activity-user-erased = 删除了自己的账户 { $subject }
 activity-profile-erased = 应本人要求删除了一份人才档案 { $subject }
+activity-profile-showreel_set = 设置了 { $subject } 的作品集锦
+activity-profile-showreel_removed = 移除了 { $subject } 的作品集锦
 activity-job-queued = 排队了后台作业 { $subject }
 
 ## Productions overview
@@ -1753,6 +1759,15 @@ talent-training-kind-diploma = 文凭
 talent-training-kind-certificate = 证书
 talent-training-kind-course = 课程
 talent-training-kind-workshop = 工作坊
+talent-showreel = 作品集锦
+talent-showreel-none = 尚无作品集锦。
+talent-showreel-no-videos = 作品集锦从本机构的视频中选择：目前还没有已生成浏览代理的视频。
+talent-showreel-to-media = 前往媒体库上传
+talent-showreel-video = 视频
+talent-showreel-note = 内容说明
+talent-showreel-note-placeholder = 两部长片的合成分解，2023–2025
+talent-showreel-save = 保存作品集锦
+talent-showreel-remove = 移除作品集锦
 talent-crew-credits = 剧组署名
 talent-crew-credited = { $count ->
     [0] 尚未为任何人署名。项目中每位被分配任务的人员都会在其人才档案上获得一条经核实的作品履历，注明所做的工作和时间。

@@ -11,6 +11,7 @@ use mstation_store::Page;
 use mstation_store::talent::calendar::{Calendar, Entry, NewEntry};
 use mstation_store::talent::index::{Ask, TalentFacets};
 use mstation_store::talent::matching::{Matches, Want};
+use mstation_store::talent::showreel::{Showreel, ShowreelInput};
 use mstation_store::talent::training::{NewTraining, Training};
 use mstation_store::talent::{
     Credit, CrewCredits, Find, NewCredit, Profile, ProfileInput, WorkCredit,
@@ -36,6 +37,9 @@ pub fn router() -> OpenApiRouter<State> {
         .routes(routes!(search_talent))
         .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(add_credit))
+        .routes(routes!(set_showreel, remove_showreel))
+        .routes(routes!(showreel_video))
+        .routes(routes!(showreel_poster))
         .routes(routes!(delete_credit))
         .routes(routes!(project_credits, credit_crew))
         .routes(routes!(withdraw_work_credit))
@@ -456,6 +460,100 @@ async fn delete_profile(
         .await?;
     state.index_profiles(&[profile_id]).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives one of the organisation's profiles its showreel: a video of the organisation's own
+/// media, with what it shows (its words count in the directory's search).
+#[utoipa::path(put, path = "/api/v1/talent/profiles/{profile_id}/showreel", tag = "talent", request_body = ShowreelInput,
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 200, body = Showreel), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_showreel(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    Body(input): Body<ShowreelInput>,
+) -> ApiResult<Json<Showreel>> {
+    let reel = state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .set_showreel(profile_id, &input)
+        .await?;
+    state.index_profiles(&[profile_id]).await;
+    Ok(Json(reel))
+}
+
+/// Takes the showreel off one of the organisation's profiles.
+#[utoipa::path(delete, path = "/api/v1/talent/profiles/{profile_id}/showreel", tag = "talent",
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 204, description = "No reel now"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remove_showreel(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(m.may(Permission::ManageTalent)?)
+        .remove_showreel(profile_id)
+        .await?;
+    state.index_profiles(&[profile_id]).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A profile's showreel, to play: its browser proxy (H.264 in MP4, seekable with `Range`), for
+/// whoever may read the profile; not found until the proxy is made.
+#[utoipa::path(get, path = "/api/v1/talent/profiles/{profile_id}/showreel/video", tag = "talent",
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 200, content_type = "video/mp4", body = Vec<u8>),
+        (status = 206, description = "The range asked for"),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No such profile, no reel, or no proxy yet")))]
+async fn showreel_video(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let file = state
+        .store
+        .tenant(m.may(Permission::FindTalent)?)
+        .showreel_file(profile_id)
+        .await?;
+    crate::api::media::derived_answer(
+        &state,
+        &file,
+        &headers,
+        |f| f.proxy_hash.clone(),
+        "video/mp4",
+    )
+    .await
+}
+
+/// A profile's showreel's poster (JPEG), for whoever may read the profile.
+#[utoipa::path(get, path = "/api/v1/talent/profiles/{profile_id}/showreel/poster", tag = "talent",
+    params(("profile_id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>),
+        (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "No such profile, no reel, or no poster yet")))]
+async fn showreel_poster(
+    AxState(state): AxState<State>,
+    m: Member,
+    Path(profile_id): Path<Uuid>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let file = state
+        .store
+        .tenant(m.may(Permission::FindTalent)?)
+        .showreel_file(profile_id)
+        .await?;
+    crate::api::media::derived_answer(
+        &state,
+        &file,
+        &headers,
+        |f| f.poster_hash.clone(),
+        "image/jpeg",
+    )
+    .await
 }
 
 /// Adds a credit to one of the organisation's profiles (shown as self-declared).

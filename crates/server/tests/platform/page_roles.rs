@@ -137,6 +137,16 @@ const PAGES: &[Page] = &[
     get("/app/talent/profiles/{profile_id}/edit", TALENT_KEEPERS),
     get("/app/talent/training", TALENT_KEEPERS),
     post(
+        "/app/talent/profiles/{profile_id}/showreel",
+        TALENT_KEEPERS,
+        &[("media_id", "{media_id}"), ("note", "Reel of the {role}")],
+    ),
+    post(
+        "/app/talent/profiles/{profile_id}/showreel/remove",
+        TALENT_KEEPERS,
+        &[],
+    ),
+    post(
         "/app/talent/training",
         TALENT_KEEPERS,
         &[

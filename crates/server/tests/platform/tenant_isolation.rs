@@ -525,6 +525,16 @@ pub(crate) async fn one_of_everything(
         )
         .await;
     assert_eq!(s, 201, "{entry}");
+    // Its showreel, from A's media.
+    let r = srv
+        .call(
+            &a.token,
+            Method::PUT,
+            &format!("/api/v1/talent/profiles/{}/showreel", id(&profile)),
+            Some(json!({"media_id": media["items"][0]["id"], "note": "Alpha lantern breakdowns"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     // A work order A posted and awarded to C, which bid for it: its price held from what A's
     // wallet has left.
     let (s, order) = srv

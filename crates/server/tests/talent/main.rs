@@ -861,3 +861,307 @@ async fn a_school_verifies_what_its_members_completed_there_and_no_one_else_does
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_showreel_plays_for_whoever_may_read_the_profile_and_its_words_are_found() {
+    for backend in backends() {
+        let srv = start_with_workers(backend, 1).await;
+        let post = srv.tenant("Harbour Post", "harbour-post").await;
+        let hirer = srv.tenant("Bravo Films", "bravo-films").await;
+        let (s, shown) = srv
+            .post(&post.token, "/api/v1/talent/profiles", compositor())
+            .await;
+        assert_eq!(s, 201, "{shown}");
+        let mut private = compositor();
+        private["name"] = json!("Kept Apart");
+        private["visibility"] = json!("private");
+        let (s, hidden) = srv
+            .post(&post.token, "/api/v1/talent/profiles", private)
+            .await;
+        assert_eq!(s, 201, "{hidden}");
+        let media = srv
+            .upload(
+                &post.token,
+                "reel.mov",
+                ffmpeg_clip("320x180", "24", "1", &[]),
+            )
+            .await;
+        let theirs = srv
+            .upload(
+                &hirer.token,
+                "theirs.mov",
+                ffmpeg_clip("160x90", "24", "1", &[]),
+            )
+            .await;
+        let mut proxied = false;
+        for _ in 0..300 {
+            let (_, f) = srv
+                .get(&post.token, &format!("/api/v1/media/{media}"))
+                .await;
+            if !f["proxy_hash"].is_null() && !f["poster_hash"].is_null() {
+                proxied = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(proxied, "the reel's proxy and poster were made");
+        let reel = |p: &Value| format!("/api/v1/talent/profiles/{}/showreel", id(p));
+        let note = "Rotoscoping breakdowns from Moonlight Harbour";
+
+        // Only from the keeper's own media, only by those who keep its profiles.
+        let r = srv
+            .call(
+                &post.token,
+                Method::PUT,
+                &reel(&shown),
+                Some(json!({"media_id": theirs, "note": note})),
+            )
+            .await;
+        let (s, v) = json(r).await;
+        assert_eq!(
+            (s, v["field"].as_str(), v["reason"].as_str()),
+            (422, Some("media_id"), Some("not_a_media_file")),
+            "{v}"
+        );
+        let r = srv
+            .call(
+                &hirer.token,
+                Method::PUT,
+                &reel(&shown),
+                Some(json!({"media_id": theirs, "note": note})),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            404,
+            "another organisation's profile is not found"
+        );
+        // A file that is no video (a PDF, no proxy) is refused by name.
+        {
+            use base64::Engine;
+            let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+            let pdf = b"%PDF-1.4 not a reel".to_vec();
+            let r = srv
+                .http
+                .post(format!("{}/files", srv.base))
+                .bearer_auth(&post.token)
+                .header("Tus-Resumable", "1.0.0")
+                .header("Upload-Length", pdf.len().to_string())
+                .header(
+                    "Upload-Metadata",
+                    format!(
+                        "filename {},filetype {}",
+                        b64("terms.pdf"),
+                        b64("application/pdf")
+                    ),
+                )
+                .header("Content-Type", "application/offset+octet-stream")
+                .body(pdf)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let (_, files) = srv.get(&post.token, "/api/v1/media?limit=500").await;
+            let doc = files["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "terms.pdf")
+                .unwrap()["id"]
+                .clone();
+            let r = srv
+                .call(
+                    &post.token,
+                    Method::PUT,
+                    &reel(&shown),
+                    Some(json!({"media_id": doc})),
+                )
+                .await;
+            let (s, v) = json(r).await;
+            assert_eq!(
+                (s, v["field"].as_str(), v["reason"].as_str()),
+                (422, Some("media_id"), Some("not_a_video")),
+                "{v}"
+            );
+        }
+        let (_, artist) = srv
+            .member(
+                &post,
+                "artist@harbour-post.example",
+                Role::Artist,
+                &[TokenScope::Read, TokenScope::Write],
+            )
+            .await;
+        let r = srv
+            .call(
+                &artist,
+                Method::PUT,
+                &reel(&shown),
+                Some(json!({"media_id": media, "note": note})),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = srv
+            .call(
+                &post.token,
+                Method::PUT,
+                &reel(&shown),
+                Some(json!({"media_id": media, "note": note})),
+            )
+            .await;
+        let (s, set) = json(r).await;
+        assert_eq!((s, set["note"].as_str()), (200, Some(note)), "{set}");
+
+        // The keeper reads which file it is; a hirer reads what it shows, and plays it.
+        let (_, mine) = srv
+            .get(
+                &post.token,
+                &format!("/api/v1/talent/profiles/{}", id(&shown)),
+            )
+            .await;
+        assert_eq!(
+            mine["showreel"]["media_id"].as_str(),
+            Some(media.as_str()),
+            "{mine}"
+        );
+        let (_, seen) = srv
+            .get(
+                &hirer.token,
+                &format!("/api/v1/talent/profiles/{}", id(&shown)),
+            )
+            .await;
+        assert_eq!(
+            (
+                seen["showreel"]["note"].as_str(),
+                seen["showreel"]["media_id"].is_null()
+            ),
+            (Some(note), true),
+            "{seen}"
+        );
+        let r = srv
+            .call(
+                &hirer.token,
+                Method::GET,
+                &format!("{}/video", reel(&shown)),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["content-type"].to_str().unwrap()
+            ),
+            (200, "video/mp4")
+        );
+        let whole = r.bytes().await.unwrap().len();
+        assert!(whole > 1000, "{whole} bytes");
+        let r = srv
+            .http
+            .get(format!("{}{}/video", srv.base, reel(&shown)))
+            .bearer_auth(&hirer.token)
+            .header("Range", "bytes=0-99")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status().as_u16(), r.bytes().await.unwrap().len()),
+            (206, 100)
+        );
+        let r = srv
+            .call(
+                &hirer.token,
+                Method::GET,
+                &format!("{}/poster", reel(&shown)),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["content-type"].to_str().unwrap()
+            ),
+            (200, "image/jpeg")
+        );
+        // Not through the media file itself: that stays the keeper's.
+        let (s, _) = srv
+            .get(&hirer.token, &format!("/api/v1/media/{media}/proxy"))
+            .await;
+        assert_eq!(s, 404);
+        // Its words are found.
+        let (_, found) = srv
+            .get(&hirer.token, "/api/v1/talent/search?q=rotoscoping")
+            .await;
+        let ids: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["profile"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [id(&shown).as_str()], "{found}");
+
+        // A profile kept to its organisation: its reel plays for that organisation only.
+        let r = srv
+            .call(
+                &post.token,
+                Method::PUT,
+                &reel(&hidden),
+                Some(json!({"media_id": media})),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = srv
+            .call(
+                &hirer.token,
+                Method::GET,
+                &format!("{}/video", reel(&hidden)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+        let r = srv
+            .call(
+                &post.token,
+                Method::GET,
+                &format!("{}/video", reel(&hidden)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+
+        // Taken off: nothing plays, its words are not found, the profile says none.
+        let r = srv
+            .call(&post.token, Method::DELETE, &reel(&shown), None)
+            .await;
+        assert_eq!(r.status(), 204);
+        let r = srv
+            .call(
+                &hirer.token,
+                Method::GET,
+                &format!("{}/video", reel(&shown)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+        let (_, found) = srv
+            .get(&hirer.token, "/api/v1/talent/search?q=rotoscoping")
+            .await;
+        assert_eq!(found["total"], 0, "{found}");
+        let (_, seen) = srv
+            .get(
+                &hirer.token,
+                &format!("/api/v1/talent/profiles/{}", id(&shown)),
+            )
+            .await;
+        assert!(seen["showreel"].is_null(), "{seen}");
+        // A profile removed takes its reel with it.
+        let r = srv
+            .call(
+                &post.token,
+                Method::DELETE,
+                &format!("/api/v1/talent/profiles/{}", id(&hidden)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 204);
+    }
+}

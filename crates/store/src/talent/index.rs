@@ -48,6 +48,8 @@ pub struct Entry {
     pub name: String,
     pub headline: String,
     pub bio: String,
+    /// What its showreel shows, as its keeper wrote it; empty without one.
+    pub reel: String,
     pub department: String,
     pub roles: Vec<String>,
     pub skills: Vec<String>,
@@ -75,6 +77,7 @@ fn meaning_text(e: &Entry, role_name: impl Fn(&str) -> String) -> String {
         parts.push(e.skills.join(", "));
     }
     parts.push(e.bio.trim().to_string());
+    parts.push(e.reel.trim().to_string());
     parts.retain(|p| !p.is_empty());
     parts.join(". ")
 }
@@ -541,6 +544,7 @@ impl TalentIndex {
         see(&e.headline, Field::Headline);
         see(&e.city, Field::City);
         see(&e.bio, Field::Bio);
+        see(&e.reel, Field::Bio);
         let mut terms = Vec::with_capacity(found.len());
         for (w, weight) in found {
             let next = inner.postings.len() as u32;
@@ -946,8 +950,8 @@ fn dot8(a: &[i8], b: &[i8]) -> i32 {
 }
 
 /// The columns an entry is read from.
-const ENTRY_COLS: &str = "p.id, p.org_id, p.visibility, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.created_at, v.digest, v.vector";
-const ENTRY_FROM: &str = "talent_profiles p LEFT JOIN talent_vectors v ON v.profile_id = p.id";
+const ENTRY_COLS: &str = "p.id, p.org_id, p.visibility, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.created_at, v.digest, v.vector, COALESCE(s.note, '')";
+const ENTRY_FROM: &str = "talent_profiles p LEFT JOIN talent_vectors v ON v.profile_id = p.id LEFT JOIN talent_showreels s ON s.profile_id = p.id";
 
 /// A vector as it is kept: its numbers as little-endian f32, in base64.
 fn encode(vector: &[f32]) -> String {
@@ -976,6 +980,7 @@ impl FromRow for Entry {
         let (roles, skills, languages): (String, String, String) = (r.get()?, r.get()?, r.get()?);
         let (city, country, created_at) = (r.get()?, r.get()?, r.get::<Millis>()?);
         let (digest, vector): (Option<String>, Option<String>) = (r.get()?, r.get()?);
+        let reel: String = r.get()?;
         Ok(Entry {
             id,
             org_id,
@@ -983,6 +988,7 @@ impl FromRow for Entry {
             name,
             headline,
             bio,
+            reel,
             department,
             roles: super::lines(&roles),
             skills: super::lines(&skills),
@@ -1096,6 +1102,7 @@ mod tests {
             name: name.into(),
             headline: String::new(),
             bio: String::new(),
+            reel: String::new(),
             department: "vfx".into(),
             roles: roles.iter().map(|s| s.to_string()).collect(),
             skills: skills.iter().map(|s| s.to_string()).collect(),

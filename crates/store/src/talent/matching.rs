@@ -650,6 +650,7 @@ mod tests {
             credits: Vec::new(),
             verified: Vec::new(),
             training: Vec::new(),
+            showreel: None,
         }
     }
 

@@ -10,6 +10,7 @@ use mstation_core::Permission;
 pub mod calendar;
 pub mod index;
 pub mod matching;
+pub mod showreel;
 pub mod training;
 
 use mstation_core::ledger::Currency;
@@ -200,6 +201,8 @@ pub struct Profile {
     /// What schools recorded the person linked completed there (verified by the school), the
     /// latest first; in the directory's lists, empty.
     pub training: Vec<training::Training>,
+    /// Its reel, if it has one; in the directory's lists, none.
+    pub showreel: Option<showreel::Showreel>,
 }
 
 /// The columns of a profile; `user` selects the person's account and `sensitive` the birth
@@ -253,6 +256,7 @@ impl FromRow for Profile {
             credits: Vec::new(),
             verified: Vec::new(),
             training: Vec::new(),
+            showreel: None,
         })
     }
 }
@@ -660,6 +664,11 @@ impl Tenant<'_> {
                 )
                 .await?;
                 tx.execute(
+                    "DELETE FROM talent_showreels WHERE org_id = $1 AND profile_id = $2",
+                    &[org.into(), id.into()],
+                )
+                .await?;
+                tx.execute(
                     "DELETE FROM talent_profile_facets WHERE profile_id = (SELECT id FROM talent_profiles WHERE org_id = $1 AND id = $2)",
                     &[org.into(), id.into()],
                 )
@@ -726,6 +735,17 @@ impl Tenant<'_> {
                      WHERE w.user_id = (SELECT user_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))
                        AND w.withdrawn_at IS NULL
                      ORDER BY COALESCE(w.ends_on, w.starts_on, '') DESC, w.id DESC LIMIT 500"
+                ),
+                &[org.into(), id.into()],
+            )
+            .await?;
+        p.showreel = self
+            .read_opt(
+                &format!(
+                    "SELECT {} FROM talent_showreels s
+                     WHERE s.profile_id = $2
+                       AND s.org_id = (SELECT org_id FROM talent_profiles WHERE id = $2 AND (org_id = $1 OR visibility = 'platform'))",
+                    showreel::SHOWREEL_COLS
                 ),
                 &[org.into(), id.into()],
             )
@@ -1116,6 +1136,7 @@ fn profile_of(
         credits: Vec::new(),
         verified: Vec::new(),
         training: Vec::new(),
+        showreel: None,
     }
 }
 
@@ -1140,6 +1161,13 @@ pub(crate) async fn person_profiles(
                 &format!(
                     "SELECT {CREDIT_COLS} FROM talent_credits WHERE profile_id = $1 ORDER BY year DESC, id DESC LIMIT 5000"
                 ),
+                &[pr.id.into()],
+            )
+            .await?;
+        // The reel's note; not the keeper's media file.
+        pr.showreel = p
+            .read_opt(
+                "SELECT NULL, s.note, s.updated_at FROM talent_showreels s WHERE s.profile_id = $1",
                 &[pr.id.into()],
             )
             .await?;
@@ -1189,7 +1217,7 @@ pub(crate) async fn erase_person_tx(
         )
         .await?;
     for (id, org, _) in &profiles {
-        for table in ["talent_credits", "talent_calendar"] {
+        for table in ["talent_credits", "talent_calendar", "talent_showreels"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE profile_id = $1"),
                 &[(*id).into()],

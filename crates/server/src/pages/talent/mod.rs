@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use mstation_core::Permission;
 use mstation_core::talent::{DEPARTMENTS, LANGUAGES, Visibility};
+use mstation_core::validate::FieldError;
 use mstation_store::talent::index::Ask;
 use mstation_store::talent::matching::{Reason, Want};
 use mstation_store::talent::training::{self, NewTraining, Training};
@@ -49,6 +50,14 @@ pub(crate) fn routes(r: Router<State>) -> Router<State> {
         .route(
             "/app/projects/{project_id}/credits/{credit_id}/withdraw",
             post(withdraw_credit),
+        )
+        .route(
+            "/app/talent/profiles/{profile_id}/showreel",
+            post(set_showreel),
+        )
+        .route(
+            "/app/talent/profiles/{profile_id}/showreel/remove",
+            post(remove_showreel),
         )
         .route(
             "/app/talent/training",
@@ -840,6 +849,12 @@ struct ProfilePage {
     credits: Vec<CreditRow>,
     /// What schools verified the person completed, the latest first.
     training: Vec<TrainingRow>,
+    /// Whether it has a reel to play, and what the reel shows.
+    has_reel: bool,
+    reel_note: String,
+    /// For its keeper: the organisation's videos to choose the reel from (those with a
+    /// browser proxy, newest first), the current one chosen.
+    reel_choices: Vec<Choice>,
     can_edit: bool,
     roles: Vec<(String, Vec<Choice>)>,
     typed: CreditTyped,
@@ -913,6 +928,29 @@ async fn profile_page(
         .calendar(profile_id, None, None)
         .await?;
     let can_edit = p.own && cx.scope.can(Permission::ManageTalent);
+    let reel_choices = if can_edit {
+        let current = p.showreel.as_ref().and_then(|r| r.media_id);
+        let tenant = state.store.tenant(&cx.scope);
+        let mut files = tenant.reel_choices(100).await?;
+        // The current reel is always among them, however old, so saving a note keeps it.
+        if let Some(id) = current
+            && !files.iter().any(|f| f.id == id)
+            && let Ok(f) = tenant.media_file(id).await
+        {
+            files.insert(0, f);
+        }
+        let current = current.map(|m| m.to_string()).unwrap_or_default();
+        let videos: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.id.to_string(), f.name.clone()))
+            .collect();
+        choices(
+            videos.iter().map(|(id, name)| (id.as_str(), name.clone())),
+            &current,
+        )
+    } else {
+        Vec::new()
+    };
     let mut typed = typed;
     if typed.role.is_empty() {
         typed.role = p.roles.first().cloned().unwrap_or_default();
@@ -930,6 +968,13 @@ async fn profile_page(
         visibility: i18n::text(&format!("talent-visibility-{}", p.visibility.as_str())),
         credits: credit_rows(&p),
         training: p.training.iter().map(training_row).collect(),
+        has_reel: p.showreel.is_some(),
+        reel_note: p
+            .showreel
+            .as_ref()
+            .map(|r| r.note.clone())
+            .unwrap_or_default(),
+        reel_choices,
         can_edit,
         roles: role_groups(std::slice::from_ref(&typed.role)),
         typed,
@@ -1166,6 +1211,83 @@ async fn issue_training(
             )
         }
     }
+}
+
+#[derive(Deserialize)]
+struct ShowreelForm {
+    csrf: String,
+    #[serde(default)]
+    media_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Gives the profile its reel; a refusal shows the profile again saying why.
+async fn set_showreel(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<ShowreelForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    let done = match f.media_id.trim().parse::<Uuid>() {
+        Ok(media_id) => state
+            .store
+            .tenant(&cx.scope)
+            .set_showreel(
+                profile_id,
+                &mstation_store::talent::showreel::ShowreelInput {
+                    media_id,
+                    note: f.note.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+        Err(_) if f.media_id.trim().is_empty() => {
+            Err(FieldError::new("media_id", "required").into())
+        }
+        Err(_) => Err(FieldError::new("media_id", "not_a_media_file").into()),
+    };
+    match done {
+        Ok(()) => {
+            state.index_profiles(&[profile_id]).await;
+            Ok(
+                Redirect::to(&format!("/app/talent/profiles/{profile_id}#showreel"))
+                    .into_response(),
+            )
+        }
+        Err(e) => {
+            refused(
+                &state,
+                &cx,
+                profile_id,
+                e,
+                CreditTyped::default(),
+                DaysTyped::default(),
+            )
+            .await
+        }
+    }
+}
+
+async fn remove_showreel(
+    AxState(state): AxState<State>,
+    MaybeSigned(c): MaybeSigned,
+    Path(profile_id): Path<Uuid>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    let cx = ctx(&state, c).await?;
+    cx.check_csrf(&f.csrf)?;
+    cx.need(Permission::ManageTalent)?;
+    state
+        .store
+        .tenant(&cx.scope)
+        .remove_showreel(profile_id)
+        .await?;
+    state.index_profiles(&[profile_id]).await;
+    Ok(Redirect::to(&format!("/app/talent/profiles/{profile_id}#showreel")).into_response())
 }
 
 async fn withdraw_training(
