@@ -514,19 +514,33 @@ async fn showreel_video(
     Path(profile_id): Path<Uuid>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let file = state
-        .store
-        .tenant(m.may(Permission::FindTalent)?)
-        .showreel_file(profile_id)
-        .await?;
-    crate::api::media::derived_answer(
+    reel_answer(
         &state,
-        &file,
+        &m,
+        profile_id,
         &headers,
         |f| f.proxy_hash.clone(),
         "video/mp4",
     )
     .await
+}
+
+/// What was made of a profile's reel (`pick`: its proxy, its poster) as `kind`, for whoever may
+/// read the profile.
+async fn reel_answer(
+    state: &State,
+    m: &Member,
+    profile_id: Uuid,
+    headers: &axum::http::HeaderMap,
+    pick: impl Fn(&mstation_store::media::MediaFile) -> Option<String>,
+    kind: &str,
+) -> ApiResult<Response> {
+    let file = state
+        .store
+        .tenant(m.may(Permission::FindTalent)?)
+        .showreel_file(profile_id)
+        .await?;
+    crate::api::media::derived_answer(state, &file, headers, pick, kind).await
 }
 
 /// A profile's showreel's poster (JPEG), for whoever may read the profile.
@@ -541,14 +555,10 @@ async fn showreel_poster(
     Path(profile_id): Path<Uuid>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let file = state
-        .store
-        .tenant(m.may(Permission::FindTalent)?)
-        .showreel_file(profile_id)
-        .await?;
-    crate::api::media::derived_answer(
+    reel_answer(
         &state,
-        &file,
+        &m,
+        profile_id,
         &headers,
         |f| f.poster_hash.clone(),
         "image/jpeg",
