@@ -1205,6 +1205,45 @@ mod tests {
     }
 
     #[test]
+    fn a_showreels_words_are_found_and_part_of_what_is_meant() {
+        let org = Uuid::now_v7();
+        let ix = index();
+        let mut e = entry("Reel Person", &["compositor"], &[], true, org);
+        e.headline = "Compositor".into();
+        // A vector made when the profile had no reel: its text as it was then.
+        let before = meaning_text(&e, |_| "Compositor".to_string());
+        e.vector = Some((digest(&before), vec![0.5; DIMS]));
+        ix.rebuild(vec![e.clone()]);
+        assert!(
+            ix.wanting_vectors(10).is_empty(),
+            "the vector fits its text"
+        );
+        // With a reel, its words are found, and the vector is made again from a text that
+        // holds them.
+        e.reel = "Sky replacements and set extensions".into();
+        ix.apply(vec![e.clone()], &[]);
+        let wanting = ix.wanting_vectors(10);
+        assert_eq!(wanting.len(), 1);
+        assert!(
+            wanting[0].1.contains("Sky replacements and set extensions"),
+            "{}",
+            wanting[0].1
+        );
+        let found = ix.search(
+            org,
+            &Ask {
+                words: "extensions".into(),
+                limit: 10,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            found.hits.iter().map(|h| h.0).collect::<Vec<_>>(),
+            vec![e.id]
+        );
+    }
+
+    #[test]
     fn the_eight_bit_scan_finds_what_the_floats_would() {
         let org = Uuid::now_v7();
         let ix = index();
