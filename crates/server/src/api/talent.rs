@@ -206,7 +206,8 @@ pub struct SearchParams {
     /// the words it begins), or, with `by=meaning`, a description of the person wanted.
     pub q: Option<String>,
     /// `words` (the default) or `meaning`: ranked by how near each profile's headline, roles,
-    /// skills and bio come to `q` in meaning (all-MiniLM-L6-v2), not by its words.
+    /// skills, bio and showreel's note come to `q` in meaning (all-MiniLM-L6-v2), not by its
+    /// words.
     pub by: Option<String>,
     /// A department key of the taxonomy.
     pub department: Option<String>,

@@ -9,10 +9,10 @@
 //!   over a bio) and by how rare it is.
 //! - **Facets** (department, crew role, language, country) are counted over what the words
 //!   find, each without its own filter, as a shop's sidebar counts them.
-//! - **Meaning**: a profile's headline, roles, skills and bio are embedded by the sentence model
-//!   (all-MiniLM-L6-v2); a query's vector ranks people by cosine, facets applied. Vectors are
-//!   kept in the database by the text they were made from, so a start reads them rather than
-//!   running the model on every profile.
+//! - **Meaning**: a profile's headline, roles, skills, bio and showreel's note are embedded by
+//!   the sentence model (all-MiniLM-L6-v2); a query's vector ranks people by cosine, facets
+//!   applied. Vectors are kept in the database by the text they were made from, so a start
+//!   reads them rather than running the model on every profile.
 //! - A profile is found by its own organisation and, when shown to the platform, by everyone;
 //!   what is sensitive (birth date, e-mail address) is never indexed.
 
