@@ -5,9 +5,11 @@
 # the sentence model (both timed), is started again (timed: the vectors are read back, not
 # made again), then wrk replays GET /api/v1/talent/search at concurrency 1 and 8: one word, two
 # words, a crew role with a language (or a department with a country), and a description
-# searched by meaning (the query embedded by the model on each request). Beside it, in the same
-# run: the directory's SQL search on the same server (GET /api/v1/talent/profiles, a LIKE per
-# word, newest first) for the same words and filters, and numpy's scan of the same vectors.
+# searched by meaning (the query embedded by the model on each request); then matching people to
+# five pieces of work (GET /api/v1/talent/matches: a role or skills, with languages, a country,
+# days and a day rate). Beside it, in the same run: the directory's SQL search on the same server
+# (GET /api/v1/talent/profiles, a LIKE per word, newest first) for the same words and filters,
+# and numpy's scan of the same vectors.
 #   bench/talent.sh [N, default 100000] [seconds per line, default 5]
 # BIN=path runs another build of mstation; MSTATION_MODEL_DIR as scripts/model prints it.
 # KEEP=folder keeps the data folder there, and a later run with the same KEEP starts from it
@@ -43,6 +45,13 @@ if [ -n "$FRESH" ]; then
   python3 "$ROOT/bench/talent_seed.py" "$(ls "$WORK"/data/*.db | head -1)" "$WORK/req" "$N" hire@m-station.local
 fi
 TOKEN=$(cat "$WORK/token")
+# The pieces of work matched (written on every run: a data folder kept from before has none).
+m=/api/v1/talent/matches?limit=10
+printf 'GET %s\n' "$m&role=compositor&skills=Nuke,Houdini&languages=zh" \
+  "$m&role=colourist&skills=Resolve,Baselight&country=GB&max_rate=3000&currency=CNY" \
+  "$m&role=editor&skills=Avid&starts_on=2027-03-01&ends_on=2027-03-20&max_rate=2500&currency=CNY" \
+  "$m&skills=Houdini,Maya&languages=en" \
+  "$m&role=sound_designer&languages=en,fr&starts_on=2027-02-01&ends_on=2027-02-10" >"$WORK/req/match.txt"
 DB=$(ls "$WORK"/data/*.db | head -1)
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'); ${DURATION}s per line; $N profiles"
@@ -63,7 +72,7 @@ fi
 serve "second start"
 for c in 1 8; do
   threads=1; [ "$c" -gt 1 ] && threads=2
-  for set in one two facets meaning before_one before_two before_facets; do
+  for set in one two facets meaning match before_one before_two before_facets; do
     line=$(TOKEN="$TOKEN" REQUESTS="$WORK/req/$set.txt" wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s -s "$ROOT/bench/replay.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
     printf '%-40s c=%-3s %s\n' "$set" "$c" "${line#RESULT }"
   done

@@ -312,7 +312,7 @@ pub async fn search_directory(
 }
 
 /// Waits (up to 10 s) for this server's talent index to be built once after its start.
-async fn index_built(state: &State) -> Result<(), ApiError> {
+pub async fn index_built(state: &State) -> Result<(), ApiError> {
     let mut ready = state.talent_ready.subscribe();
     match tokio::time::timeout(
         std::time::Duration::from_secs(10),
@@ -383,11 +383,13 @@ async fn match_people(
         currency: p.currency,
         limit: p.limit.map(|l| l as usize),
     };
+    let scope = m.may(Permission::FindTalent)?;
+    index_built(&state).await?;
     Ok(Json(
         state
             .store
-            .tenant(m.may(Permission::FindTalent)?)
-            .match_people(&want)
+            .tenant(scope)
+            .match_people(&want, &state.talent)
             .await?,
     ))
 }

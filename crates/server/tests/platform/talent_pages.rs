@@ -438,3 +438,94 @@ async fn a_school_issues_training_through_its_page_and_every_profile_of_the_stud
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_finds_an_older_video_by_name_for_the_reel_and_the_profile_moves_a_version_on() {
+    for backend in backends() {
+        let srv = start_with_workers(backend, 1).await;
+        let post = srv.tenant("Harbour Post", "harbour-post").await;
+        let keeper = Browser::sign_in(&srv, &post.owner.email, &post.password).await;
+        let (s, profile) = srv
+            .post(
+                &post.token,
+                "/api/v1/talent/profiles",
+                json!({"name": "Lin Qiao", "roles": ["compositor"], "visibility": "platform"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{profile}");
+        let pid = id(&profile);
+        let page = format!("/app/talent/profiles/{pid}");
+        // No video yet: the page says where to upload one.
+        let (_, none) = keeper.get(&page).await;
+        assert!(
+            none.contains("/app/media") && !none.contains("data-testid=\"reel-find\""),
+            "{none}"
+        );
+        let media = srv
+            .upload(
+                &post.token,
+                "Moonlight Harbour comp reel.mov",
+                ffmpeg_clip("320x180", "24", "1", &[]),
+            )
+            .await;
+        let mut proxied = false;
+        for _ in 0..300 {
+            let (_, f) = srv
+                .get(&post.token, &format!("/api/v1/media/{media}"))
+                .await;
+            if !f["proxy_hash"].is_null() {
+                proxied = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(proxied, "the video's proxy was made");
+        // Found by part of its name, in any case; a name nobody wrote is said to be so.
+        let (s, found) = keeper.get(&format!("{page}?reel_q=HARBOUR+comp")).await;
+        assert_eq!(s, 200);
+        assert!(
+            found.contains(&format!("value=\"{media}\"")) && !found.contains("reel-none-named"),
+            "{found}"
+        );
+        let (_, missing) = keeper.get(&format!("{page}?reel_q=dragon")).await;
+        assert!(
+            missing.contains("reel-none-named")
+                && missing.contains("dragon")
+                && !missing.contains(&format!("value=\"{media}\"")),
+            "{missing}"
+        );
+        let (s, _) = keeper
+            .post(
+                &format!("{page}/showreel"),
+                &[("media_id", media.as_str()), ("note", "Comp breakdowns")],
+            )
+            .await;
+        assert_eq!(s, 303);
+        // The reel is part of the profile: a new version, so a write of the one before is stale.
+        let (_, after) = srv
+            .get(&post.token, &format!("/api/v1/talent/profiles/{pid}"))
+            .await;
+        assert_eq!(
+            after["version"].as_i64(),
+            Some(profile["version"].as_i64().unwrap() + 1),
+            "{after}"
+        );
+        // The current reel stays chosen, whatever is looked for.
+        let (_, chosen) = keeper.get(&format!("{page}?reel_q=dragon")).await;
+        assert!(
+            chosen.contains(&format!("value=\"{media}\" selected")),
+            "{chosen}"
+        );
+        let (s, _) = keeper.post(&format!("{page}/showreel/remove"), &[]).await;
+        assert_eq!(s, 303);
+        let (_, removed) = srv
+            .get(&post.token, &format!("/api/v1/talent/profiles/{pid}"))
+            .await;
+        assert_eq!(
+            removed["version"].as_i64(),
+            Some(profile["version"].as_i64().unwrap() + 2),
+            "{removed}"
+        );
+        assert!(removed["showreel"].is_null(), "{removed}");
+    }
+}

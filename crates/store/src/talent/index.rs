@@ -56,6 +56,9 @@ pub struct Entry {
     pub languages: Vec<String>,
     pub city: String,
     pub country: String,
+    /// Minor units of `currency` a day, if said.
+    pub day_rate: Option<i64>,
+    pub currency: Option<String>,
     /// Milliseconds since the epoch: the newest first when nothing ranks.
     pub created_at: i64,
     /// The vector kept for it, with the digest of the text it was made from (it is made
@@ -242,6 +245,20 @@ impl Card {
     }
 }
 
+/// What matching weighs of a profile before it reads the database (`TalentIndex::candidates`):
+/// kept by slot beside its card, read only by a match.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub id: Uuid,
+    /// The main one first.
+    pub roles: Vec<String>,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub country: String,
+    pub day_rate: Option<i64>,
+    pub currency: Option<String>,
+}
+
 /// Vectors in eight bits, for a first scan that reads a quarter of what the floats take: each
 /// vector's numbers divided by its largest magnitude over 127 and rounded. The estimate of a
 /// cosine this gives is within a bound worked out from the rounding (`Coded::bound`), so the
@@ -354,6 +371,8 @@ struct Inner {
     docs: Vec<Option<Doc>>,
     /// By slot, beside `docs`.
     cards: Vec<Option<Card>>,
+    /// By slot, beside `docs`.
+    facts: Vec<Option<Facts>>,
     slots: HashMap<Uuid, u32>,
     free: Vec<u32>,
     /// Term → its id, in order (for prefixes).
@@ -516,6 +535,7 @@ impl TalentIndex {
             None => {
                 inner.docs.push(None);
                 inner.cards.push(None);
+                inner.facts.push(None);
                 inner.vectors.resize(inner.docs.len() * DIMS, 0.0);
                 let slots = inner.docs.len();
                 inner.coded.grow(slots);
@@ -599,11 +619,86 @@ impl TalentIndex {
             country,
             created_at: e.created_at,
         });
+        inner.facts[slot as usize] = Some(Facts {
+            id: e.id,
+            roles: e.roles,
+            skills: e.skills,
+            languages: e.languages,
+            country: e.country,
+            day_rate: e.day_rate,
+            currency: e.currency,
+        });
         inner.live += 1;
         if e.platform {
             inner.shown += 1;
         } else {
             *inner.private.entry(e.org_id).or_default() += 1;
+        }
+    }
+
+    /// Hands `each` the facts of every profile `org` may find that has one of the crew roles
+    /// `roles` or, with none given, whose words (as a search finds them: a word also finds
+    /// those it begins) hold every word of one of `skills`. Called under the index's read
+    /// lock: `each` only weighs.
+    pub fn candidates(
+        &self,
+        org: Uuid,
+        roles: &[&str],
+        skills: &[String],
+        mut each: impl FnMut(&Facts),
+    ) {
+        let inner = self.read();
+        let slots = inner.docs.len();
+        let mut take = |slot: usize| {
+            if let (Some(Some(card)), Some(Some(facts))) =
+                (inner.cards.get(slot), inner.facts.get(slot))
+                && card.shown_to(org)
+            {
+                each(facts);
+            }
+        };
+        if !roles.is_empty() {
+            let bits = roles.iter().map(|r| role_bit(r)).fold(0, |a, b| a | b);
+            for slot in 0..slots {
+                if inner.cards[slot].is_some_and(|c| c.roles & bits != 0) {
+                    take(slot);
+                }
+            }
+            return;
+        }
+        let mut found = vec![false; slots];
+        // For one skill, how many of its words each slot has so far.
+        let mut has = vec![0u8; slots];
+        for skill in skills {
+            let words: Vec<String> = words(skill).into_iter().take(MAX_WORDS).collect();
+            if words.is_empty() {
+                continue;
+            }
+            has.fill(0);
+            for (i, w) in words.iter().enumerate() {
+                let expansions = inner
+                    .dictionary
+                    .range(w.clone()..)
+                    .take_while(|(t, _)| t.starts_with(w.as_str()))
+                    .filter(|(_, t)| !inner.postings[**t as usize].is_empty())
+                    .take(MOST_EXPANSIONS);
+                for (_, &t) in expansions {
+                    for &(slot, _) in &inner.postings[t as usize] {
+                        let h = &mut has[slot as usize];
+                        if usize::from(*h) == i {
+                            *h += 1;
+                        }
+                    }
+                }
+            }
+            for (f, h) in found.iter_mut().zip(&has) {
+                *f |= usize::from(*h) == words.len();
+            }
+        }
+        for (slot, f) in found.into_iter().enumerate() {
+            if f {
+                take(slot);
+            }
         }
     }
 
@@ -884,6 +979,7 @@ fn remove(inner: &mut Inner, id: Uuid) {
     let Some(slot) = inner.slots.remove(&id) else {
         return;
     };
+    inner.facts[slot as usize] = None;
     if let Some(card) = inner.cards[slot as usize].take() {
         if card.platform {
             inner.shown -= 1;
@@ -950,7 +1046,7 @@ fn dot8(a: &[i8], b: &[i8]) -> i32 {
 }
 
 /// The columns an entry is read from.
-const ENTRY_COLS: &str = "p.id, p.org_id, p.visibility, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.created_at, v.digest, v.vector, COALESCE(s.note, '')";
+const ENTRY_COLS: &str = "p.id, p.org_id, p.visibility, p.name, p.headline, p.bio, p.department, p.roles, p.skills, p.languages, p.city, p.country, p.day_rate, p.currency, p.created_at, v.digest, v.vector, COALESCE(s.note, '')";
 const ENTRY_FROM: &str = "talent_profiles p LEFT JOIN talent_vectors v ON v.profile_id = p.id LEFT JOIN talent_showreels s ON s.profile_id = p.id";
 
 /// A vector as it is kept: its numbers as little-endian f32, in base64.
@@ -978,7 +1074,8 @@ impl FromRow for Entry {
         let (id, org_id, visibility): (Uuid, Uuid, String) = (r.get()?, r.get()?, r.get()?);
         let (name, headline, bio, department) = (r.get()?, r.get()?, r.get()?, r.get()?);
         let (roles, skills, languages): (String, String, String) = (r.get()?, r.get()?, r.get()?);
-        let (city, country, created_at) = (r.get()?, r.get()?, r.get::<Millis>()?);
+        let (city, country, day_rate, currency) = (r.get()?, r.get()?, r.get()?, r.get()?);
+        let created_at: Millis = r.get()?;
         let (digest, vector): (Option<String>, Option<String>) = (r.get()?, r.get()?);
         let reel: String = r.get()?;
         Ok(Entry {
@@ -995,6 +1092,8 @@ impl FromRow for Entry {
             languages: super::lines(&languages),
             city,
             country,
+            day_rate,
+            currency,
             created_at: created_at.0,
             vector: digest.zip(vector.as_deref().and_then(decode)),
         })
@@ -1109,6 +1208,8 @@ mod tests {
             languages: vec!["en".into()],
             city: "Shanghai".into(),
             country: "CN".into(),
+            day_rate: None,
+            currency: None,
             created_at: 0,
             vector: None,
         }

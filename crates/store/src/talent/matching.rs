@@ -4,7 +4,10 @@
 //!
 //! - The role decides who is considered: people with a role of the wanted role's department
 //!   (the wanted role itself ranks first), or, with no role asked for, people whose words hold
-//!   one of the wanted skills.
+//!   one of the wanted skills. They are found, and weighed for all that does not change by the
+//!   day, in the talent index held in memory (`TalentIndex::candidates`); the database is read
+//!   only for those who may still reach the best: the most promising first, a batch at a time,
+//!   until nobody left could reach the last place listed with every day free and every credit.
 //! - Days are read as the hirer may see them: busy for another organisation's profile (a
 //!   pencil hold, a booking, a day off, a task of the keeping organisation alike), with the
 //!   pencils told apart only for the keeper of the profile. What the days are taken by is never
@@ -25,15 +28,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::calendar::{EntryKind, days_between};
+use super::index::{Facts, TalentIndex};
 use super::{Profile, profile_cols};
-use crate::tracking::grid::contains_pattern;
 use crate::{Arg, Result, Tenant};
 
 /// The most people a match lists.
 pub const MOST_MATCHES: usize = 50;
 
-/// The most profiles one match reads and weighs.
-const MOST_CONSIDERED: usize = 30_000;
+/// The most candidates whose days and credits one read of the database takes (the first
+/// reads take fewer: four times the places listed, then twice as many each time).
+const BATCH: usize = 400;
 
 /// What a hirer looks for, as asked (checked by `match_people`).
 #[derive(Debug, Clone, Default)]
@@ -91,7 +95,7 @@ pub struct Match {
 pub struct Matches {
     /// Best first.
     pub items: Vec<Match>,
-    /// How many profiles were weighed.
+    /// How many profiles were weighed (everyone the role or the skills let in).
     pub considered: usize,
     /// The most points anyone could have had for what was asked.
     pub most_points: i64,
@@ -259,135 +263,233 @@ fn mark(taken: &mut [bool], from: &str, runs: &[(String, String)]) {
     }
 }
 
-/// The points and reasons of one person for what was asked, and the most anyone could have.
-fn weigh(
+/// What `weigh` reads of a person: a profile as kept, or as the talent index holds it.
+struct Person<'a> {
+    roles: &'a [String],
+    skills: &'a [String],
+    languages: &'a [String],
+    country: &'a str,
+    day_rate: Option<i64>,
+    currency: Option<&'a str>,
+}
+
+impl<'a> From<&'a Profile> for Person<'a> {
+    fn from(p: &'a Profile) -> Person<'a> {
+        Person {
+            roles: &p.roles,
+            skills: &p.skills,
+            languages: &p.languages,
+            country: &p.country,
+            day_rate: p.day_rate,
+            currency: p.currency.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a Facts> for Person<'a> {
+    fn from(f: &'a Facts) -> Person<'a> {
+        Person {
+            roles: &f.roles,
+            skills: &f.skills,
+            languages: &f.languages,
+            country: &f.country,
+            day_rate: f.day_rate,
+            currency: f.currency.as_deref(),
+        }
+    }
+}
+
+/// What one part of a fit says: its code, its points, and (asked for only when the reasons
+/// are kept) what it names.
+type Say<'s> = dyn FnMut(&'static str, i64, &dyn Fn() -> Vec<String>) + 's;
+
+/// The points and reasons of one person for what was asked (without `days`, and with no
+/// credits, what does not change by the day alone).
+fn weigh<'a>(
     want: &Checked,
-    p: &Profile,
+    p: impl Into<Person<'a>>,
     days: Option<Days>,
     verified: i64,
     in_role: i64,
 ) -> (i64, Vec<Reason>) {
     let mut reasons = Vec::new();
-    let mut say = |code: &str, points: i64, values: Vec<String>| {
-        reasons.push(Reason {
-            code: code.to_string(),
-            // A rate not stated, or in another currency, is not known to fit.
-            fits: points > 0 && !matches!(code, "rate.unknown" | "rate.other_currency"),
-            points,
-            values,
-        });
-    };
+    weigh_each(
+        want,
+        &p.into(),
+        days,
+        verified,
+        in_role,
+        &mut |code, points, values| {
+            reasons.push(Reason {
+                code: code.to_string(),
+                // A rate not stated, or in another currency, is not known to fit.
+                fits: points > 0 && !matches!(code, "rate.unknown" | "rate.other_currency"),
+                points,
+                values: values(),
+            });
+        },
+    );
+    let points = reasons.iter().map(|r| r.points).sum();
+    // What fits first, the most telling first; then what does not.
+    reasons.sort_by_key(|r| (!r.fits, -r.points.abs()));
+    (points, reasons)
+}
+
+/// The points of one person for all that was asked but their days and credits, naming
+/// nothing: the first pass over every candidate.
+fn points_before_the_day(want: &Checked, p: &Person<'_>) -> i64 {
+    let mut sum = 0;
+    weigh_each(want, p, None, 0, 0, &mut |_, points, _| sum += points);
+    sum
+}
+
+/// Whether two words are the same in any case.
+fn same_word(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Tells `say` each part of the fit of one person, with its points.
+fn weigh_each(
+    want: &Checked,
+    p: &Person<'_>,
+    days: Option<Days>,
+    verified: i64,
+    in_role: i64,
+    say: &mut Say<'_>,
+) {
     if let Some(role) = want.role {
+        let named = || vec![role.to_string()];
         if p.roles.first().is_some_and(|r| r == role) {
-            say("role.main", weight::MAIN_ROLE, vec![role.to_string()]);
+            say("role.main", weight::MAIN_ROLE, &named);
         } else if p.roles.iter().any(|r| r == role) {
-            say("role.other", weight::OTHER_ROLE, vec![role.to_string()]);
+            say("role.other", weight::OTHER_ROLE, &named);
         } else {
-            let main = p.roles.first().cloned().unwrap_or_default();
-            say("role.department", weight::SAME_DEPARTMENT, vec![main]);
+            say("role.department", weight::SAME_DEPARTMENT, &|| {
+                vec![p.roles.first().cloned().unwrap_or_default()]
+            });
         }
     }
     if !want.skills.is_empty() {
         // Compared in any case; what they have named as they wrote it, what they lack as
         // the hirer did.
-        let theirs = |s: &String| {
-            let s = s.to_lowercase();
-            p.skills.iter().find(|t| t.to_lowercase() == s)
-        };
-        let (has, lacks): (Vec<&String>, Vec<&String>) =
-            want.skills.iter().partition(|s| theirs(s).is_some());
-        let has_named: Vec<String> = has.iter().filter_map(|s| theirs(s).cloned()).collect();
-        if !has.is_empty() {
-            let points = weight::SKILLS * has.len() as i64 / want.skills.len() as i64;
-            say("skills.has", points.max(1), has_named);
+        let theirs = |s: &String| p.skills.iter().find(|t| same_word(t, s));
+        let has = want.skills.iter().filter(|s| theirs(s).is_some()).count();
+        if has > 0 {
+            let points = weight::SKILLS * has as i64 / want.skills.len() as i64;
+            say("skills.has", points.max(1), &|| {
+                want.skills
+                    .iter()
+                    .filter_map(|s| theirs(s).cloned())
+                    .collect()
+            });
         }
-        if !lacks.is_empty() {
-            say("skills.lacks", 0, lacks.into_iter().cloned().collect());
+        if has < want.skills.len() {
+            say("skills.lacks", 0, &|| {
+                want.skills
+                    .iter()
+                    .filter(|s| theirs(s).is_none())
+                    .cloned()
+                    .collect()
+            });
         }
     }
     if !want.languages.is_empty() {
-        let (speaks, lacks): (Vec<&String>, Vec<&String>) =
-            want.languages.iter().partition(|l| p.languages.contains(l));
-        if !speaks.is_empty() {
-            let points = weight::LANGUAGES * speaks.len() as i64 / want.languages.len() as i64;
-            say(
-                "languages.speaks",
-                points.max(1),
-                speaks.into_iter().cloned().collect(),
-            );
+        let speaks = |l: &&String| p.languages.contains(l);
+        let n = want.languages.iter().filter(speaks).count();
+        if n > 0 {
+            let points = weight::LANGUAGES * n as i64 / want.languages.len() as i64;
+            say("languages.speaks", points.max(1), &|| {
+                want.languages.iter().filter(speaks).cloned().collect()
+            });
         }
-        if !lacks.is_empty() {
-            say("languages.lacks", 0, lacks.into_iter().cloned().collect());
+        if n < want.languages.len() {
+            say("languages.lacks", 0, &|| {
+                want.languages
+                    .iter()
+                    .filter(|l| !speaks(l))
+                    .cloned()
+                    .collect()
+            });
         }
     }
     if let Some(c) = &want.country {
-        if &p.country == c {
-            say("country.same", weight::COUNTRY, vec![c.clone()]);
+        if p.country == c {
+            say("country.same", weight::COUNTRY, &|| vec![c.clone()]);
         } else {
-            say("country.other", 0, vec![p.country.clone()]);
+            say("country.other", 0, &|| vec![p.country.to_string()]);
         }
     }
     if let (Some((_, _, n)), Some(d)) = (&want.days, days) {
         let n = *n;
-        let total = n.to_string();
         // A free day counts whole, a pencilled one in part, a busy one not at all.
         let free = n.saturating_sub(d.busy + d.pencilled) as i64;
         let points =
             (weight::DAYS * free + weight::PENCILLED * d.pencilled as i64) / n.max(1) as i64;
         if d.busy == 0 && d.pencilled == 0 {
-            say("days.free", weight::DAYS, vec![total]);
+            say("days.free", weight::DAYS, &|| vec![n.to_string()]);
         } else if d.busy >= n {
-            say("days.busy", weight::ALL_BUSY, vec![total]);
+            say("days.busy", weight::ALL_BUSY, &|| vec![n.to_string()]);
         } else if d.busy == 0 {
-            say(
-                "days.pencilled",
-                points,
-                vec![d.pencilled.to_string(), total],
-            );
+            say("days.pencilled", points, &|| {
+                vec![d.pencilled.to_string(), n.to_string()]
+            });
         } else {
-            say("days.partly_busy", points, vec![d.busy.to_string(), total]);
+            say("days.partly_busy", points, &|| {
+                vec![d.busy.to_string(), n.to_string()]
+            });
         }
     }
     if let Some((most, currency)) = &want.rate {
-        match (p.day_rate, p.currency.as_deref()) {
+        match (p.day_rate, p.currency) {
             (Some(rate), Some(c)) if c == currency.as_str() => {
-                let shown = vec![rate.to_string(), c.to_string()];
                 if rate <= *most {
-                    say("rate.within", weight::RATE, shown);
+                    say("rate.within", weight::RATE, &|| {
+                        vec![rate.to_string(), c.to_string()]
+                    });
                 } else {
                     let over = (rate - most).saturating_mul(100) / most;
                     let points = -(over / 5).clamp(1, weight::MOST_OVER);
-                    let mut shown = shown;
-                    shown.push(over.to_string());
-                    say("rate.over", points, shown);
+                    say("rate.over", points, &|| {
+                        vec![rate.to_string(), c.to_string(), over.to_string()]
+                    });
                 }
             }
-            (Some(rate), Some(c)) => say(
-                "rate.other_currency",
-                weight::RATE_OTHER_CURRENCY,
-                vec![rate.to_string(), c.to_string()],
-            ),
-            _ => say("rate.unknown", weight::RATE_UNKNOWN, Vec::new()),
+            (Some(rate), Some(c)) => {
+                say("rate.other_currency", weight::RATE_OTHER_CURRENCY, &|| {
+                    vec![rate.to_string(), c.to_string()]
+                })
+            }
+            _ => say("rate.unknown", weight::RATE_UNKNOWN, &Vec::new),
         }
     }
     if verified > 0 {
         say(
             "credits.verified",
             (verified * weight::PER_VERIFIED).min(weight::MOST_VERIFIED),
-            vec![verified.to_string()],
+            &|| vec![verified.to_string()],
         );
     }
     if in_role > 0 {
         say(
             "credits.in_role",
             (in_role * weight::PER_CREDIT_IN_ROLE).min(weight::MOST_IN_ROLE),
-            vec![in_role.to_string()],
+            &|| vec![in_role.to_string()],
         );
     }
-    let points = reasons.iter().map(|r| r.points).sum();
-    // What fits first, the most telling first; then what does not.
-    reasons.sort_by_key(|r| (!r.fits, -r.points.abs()));
-    (points, reasons)
+}
+
+/// The most points a person's days and credits can add to what the rest of them gives.
+fn most_by_the_day(want: &Checked) -> i64 {
+    let mut most = weight::MOST_VERIFIED;
+    if want.role.is_some() {
+        most += weight::MOST_IN_ROLE;
+    }
+    if want.days.is_some() {
+        most += weight::DAYS;
+    }
+    most
 }
 
 /// The most points anyone could have had for `want`.
@@ -414,60 +516,118 @@ fn most_points(want: &Checked) -> i64 {
     most
 }
 
+/// What a day of a person costs in the wanted currency, for ordering those of equal points:
+/// the cheaper first, a rate not stated or in another currency last.
+fn cost(want: &Checked, day_rate: Option<i64>, currency: Option<&str>) -> i64 {
+    match (&want.rate, day_rate, currency) {
+        (Some((_, c)), Some(r), Some(cur)) if c.as_str() == cur => r,
+        _ => i64::MAX,
+    }
+}
+
 impl Tenant<'_> {
     /// The people the organisation may find (the platform's profiles and its own) who fit
-    /// `want` best, each with the reasons for their rank.
-    pub async fn match_people(&self, want: &Want) -> Result<Matches> {
+    /// `want` best, each with the reasons for their rank. `index` finds the candidates (this
+    /// server's talent index, built and kept up to date); what is listed is read from the
+    /// database as it is now.
+    pub async fn match_people(&self, want: &Want, index: &TalentIndex) -> Result<Matches> {
         let want = check(want)?;
         let org = self.org_id();
-        // Who is considered: the wanted role's department, or the wanted skills' words.
-        let mut args: Vec<Arg> = vec![org.into()];
-        let mut filter = String::from("(p.org_id = $1 OR p.visibility = 'platform')");
-        if let Some(role) = want.role {
-            let department = talent::department_of(role).unwrap_or_default();
-            let roles = talent::DEPARTMENTS
+        // Who is considered: the wanted role's department, or the wanted skills' words; each
+        // weighed at once for all but their days and credits.
+        let roles: &[&str] = match want.role {
+            Some(role) => {
+                let department = talent::department_of(role).unwrap_or_default();
+                talent::DEPARTMENTS
+                    .iter()
+                    .find(|d| d.key == department)
+                    .map(|d| d.roles)
+                    .unwrap_or_default()
+            }
+            None => &[],
+        };
+        let mut weighed: Vec<(i64, i64, Uuid)> = Vec::new();
+        index.candidates(org, roles, &want.skills, |f| {
+            let points = points_before_the_day(&want, &f.into());
+            weighed.push((points, cost(&want, f.day_rate, f.currency.as_deref()), f.id));
+        });
+        let considered = weighed.len();
+        // The most promising first, in the order the listing breaks ties.
+        weighed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let more = most_by_the_day(&want);
+        let most = most_points(&want);
+        let mut ranked: Vec<Match> = Vec::new();
+        let mut at = 0;
+        let mut size = (want.limit * 4).max(20);
+        while at < weighed.len() {
+            // Nobody left can reach the last place: stop.
+            if ranked.len() >= want.limit && weighed[at].0 + more < ranked[want.limit - 1].points {
+                break;
+            }
+            let batch: Vec<Uuid> = weighed[at..(at + size).min(weighed.len())]
                 .iter()
-                .find(|d| d.key == department)
-                .map(|d| d.roles)
-                .unwrap_or_default();
-            let mut marks = Vec::new();
-            for r in roles {
-                args.push((*r).into());
-                marks.push(format!("${}", args.len()));
+                .map(|w| w.2)
+                .collect();
+            at += batch.len();
+            size = (size * 2).min(BATCH);
+            for m in self.weigh_batch(&want, &batch, most).await? {
+                ranked.push(m);
             }
-            filter.push_str(&format!(
-                " AND p.id IN (SELECT profile_id FROM talent_profile_facets WHERE facet = 'role' AND value IN ({}))",
-                marks.join(", ")
-            ));
-        } else {
-            let mut any = Vec::new();
-            for s in &want.skills {
-                // The words are kept lowered (`search_text`).
-                args.push(contains_pattern(&s.to_lowercase()).into());
-                any.push(format!("p.search_text LIKE ${} ESCAPE '\\'", args.len()));
-            }
-            filter.push_str(&format!(" AND ({})", any.join(" OR ")));
+            // Best first; of equal points, the cheaper in the wanted currency, then the older
+            // profile (a stable order).
+            ranked.sort_by(|a, b| {
+                b.points
+                    .cmp(&a.points)
+                    .then_with(|| {
+                        let c = |m: &Match| {
+                            cost(&want, m.profile.day_rate, m.profile.currency.as_deref())
+                        };
+                        c(a).cmp(&c(b))
+                    })
+                    .then_with(|| a.profile.id.cmp(&b.profile.id))
+            });
+            ranked.truncate(want.limit);
         }
+        Ok(Matches {
+            items: ranked,
+            considered,
+            most_points: most,
+        })
+    }
+
+    /// The people `ids` as they are now (those the organisation may still find), weighed whole:
+    /// with their days and credits.
+    async fn weigh_batch(&self, want: &Checked, ids: &[Uuid], most: i64) -> Result<Vec<Match>> {
+        let org = self.org_id();
+        let mut args: Vec<Arg> = vec![org.into()];
+        let mut marks = Vec::with_capacity(ids.len());
+        for id in ids {
+            args.push((*id).into());
+            marks.push(format!("${}", args.len()));
+        }
+        let filter = format!(
+            "(p.org_id = $1 OR p.visibility = 'platform') AND p.id IN ({})",
+            marks.join(", ")
+        );
+        // The account is read for the days its tasks take, and kept from the caller below
+        // unless the caller keeps the profile.
         let people: Vec<Profile> = self
-            .read_apart(
+            .read(
                 &format!(
-                    "SELECT {} FROM talent_profiles p WHERE {filter} LIMIT {MOST_CONSIDERED}",
-                    // The account is read for the days its tasks take, and kept from the
-                    // caller below unless the caller keeps the profile; the bio is not weighed.
-                    profile_cols("p.user_id", "NULL, NULL").replace("p.bio", "''")
+                    "SELECT {} FROM talent_profiles p WHERE {filter}",
+                    profile_cols("p.user_id", "NULL, NULL")
                 ),
-                args.clone(),
+                &args,
             )
             .await?;
-        let considered = people.len();
         // Verified credits (of the person linked) and credits in the role, by profile.
         let verified: HashMap<Uuid, i64> = self
-            .read_apart::<(Uuid, i64)>(
+            .read::<(Uuid, i64)>(
                 &format!(
                     "SELECT p.id, CAST(COUNT(*) AS BIGINT) FROM talent_profiles p JOIN talent_work_credits w ON w.user_id = p.user_id
                      WHERE {filter} AND w.withdrawn_at IS NULL GROUP BY p.id"
                 ),
-                args.clone(),
+                &args,
             )
             .await?
             .into_iter()
@@ -477,12 +637,12 @@ impl Tenant<'_> {
                 let mut with_role = args.clone();
                 with_role.push(role.into());
                 let n = with_role.len();
-                self.read_apart::<(Uuid, i64)>(
+                self.read::<(Uuid, i64)>(
                     &format!(
                         "SELECT p.id, CAST(COUNT(*) AS BIGINT) FROM talent_profiles p JOIN talent_credits c ON c.profile_id = p.id AND c.org_id = p.org_id
                          WHERE {filter} AND c.role = ${n} GROUP BY p.id"
                     ),
-                    with_role,
+                    &with_role,
                 )
                 .await?
                 .into_iter()
@@ -494,14 +654,7 @@ impl Tenant<'_> {
             Some((from, to, n)) => Some(self.days_of(&people, &filter, &args, from, to, *n).await?),
             None => None,
         };
-        let most = most_points(&want);
-        let mut people = people;
-        for p in &mut people {
-            if p.org_id != org {
-                p.user_id = None;
-            }
-        }
-        let mut ranked: Vec<Match> = people
+        Ok(people
             .into_iter()
             .map(|mut p| {
                 p.own = p.org_id == org;
@@ -510,7 +663,10 @@ impl Tenant<'_> {
                     .map(|d| d.get(&p.id).copied().unwrap_or_default());
                 let v = verified.get(&p.id).copied().unwrap_or(0);
                 let r = in_role.get(&p.id).copied().unwrap_or(0);
-                let (points, reasons) = weigh(&want, &p, d, v, r);
+                let (points, reasons) = weigh(want, &p, d, v, r);
+                if !p.own {
+                    p.user_id = None;
+                }
                 Match {
                     score: (points.max(0) * 100 / most.max(1)).min(100),
                     points,
@@ -518,29 +674,7 @@ impl Tenant<'_> {
                     profile: p,
                 }
             })
-            .collect();
-        // Best first; of equal points, the cheaper in the wanted currency, then the older
-        // profile (a stable order).
-        let cost = |m: &Match| match (
-            &want.rate,
-            m.profile.day_rate,
-            m.profile.currency.as_deref(),
-        ) {
-            (Some((_, c)), Some(r), Some(cur)) if c.as_str() == cur => r,
-            _ => i64::MAX,
-        };
-        ranked.sort_by(|a, b| {
-            b.points
-                .cmp(&a.points)
-                .then_with(|| cost(a).cmp(&cost(b)))
-                .then_with(|| a.profile.id.cmp(&b.profile.id))
-        });
-        ranked.truncate(want.limit);
-        Ok(Matches {
-            items: ranked,
-            considered,
-            most_points: most,
-        })
+            .collect())
     }
 
     /// Each considered person's busy and pencilled days among the `n` from `from` to `to`:
@@ -562,12 +696,12 @@ impl Tenant<'_> {
         with_days.push(to.into());
         let (f, t) = (with_days.len() - 1, with_days.len());
         let entries: Vec<(Uuid, String, String, String)> = self
-            .read_apart(
+            .read(
                 &format!(
                     "SELECT c.profile_id, c.kind, c.starts_on, c.ends_on FROM talent_calendar c JOIN talent_profiles p ON p.id = c.profile_id AND p.org_id = c.org_id
                      WHERE {filter} AND c.ends_on >= ${f} AND c.starts_on <= ${t}"
                 ),
-                with_days,
+                &with_days,
             )
             .await?;
         let linked: Vec<(Uuid, Uuid)> = people
@@ -737,6 +871,30 @@ mod tests {
             assert!(points < best, "{points} ≥ {best} for {other:?}");
         }
         assert_eq!(most_points(&w), 40 + 3 + 30 + 10 + 20 + 10 + 6);
+    }
+
+    #[test]
+    fn the_first_pass_counts_the_points_the_reasons_give() {
+        let w = want();
+        for p in [
+            person(
+                &["compositor"],
+                &["NUKE", "houdini"],
+                Some((180_000, "CNY")),
+            ),
+            person(
+                &["roto_artist", "compositor"],
+                &["Flame"],
+                Some((300_000, "CNY")),
+            ),
+            person(&["fx_artist"], &[], Some((30_000, "USD"))),
+            person(&[], &["Nuke"], None),
+        ] {
+            let (points, _) = weigh(&w, &p, None, 0, 0);
+            assert_eq!(points_before_the_day(&w, &(&p).into()), points, "{p:?}");
+        }
+        assert!(same_word("Nuke", "nUKE") && !same_word("Straße", "STRASSE"));
+        assert!(same_word("ÉCLAIR", "éclair"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Showreels: a profile's reel is a video from its keeping organisation's media store, with a
 //! few words on what it shows. Whoever may read the profile plays the reel's browser proxy and
 //! sees its poster, through the profile (never the media file itself, whose id only the keeper
-//! reads); the words count in the directory's search, by words and by meaning.
+//! reads); the words count in the directory's search, by words and by meaning. A reel set or
+//! taken off is a new version of its profile (its ETag changes).
 
 use mstation_core::validate::{self, FieldError};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,10 @@ use uuid::Uuid;
 
 use super::kept;
 use crate::media::{FILE_COLS, MediaFile};
-use crate::{Actor, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, now_ms};
+use crate::tracking::grid::contains_pattern;
+use crate::{
+    Actor, Change, DbError, FromRow, Millis, Result, Row, StoreError, Tenant, WriteTx, now_ms,
+};
 
 /// A profile's reel.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -84,6 +88,7 @@ impl Tenant<'_> {
                     &[org.into(), profile_id.into(), media_id.into(), (&note).into(), now.into()],
                 )
                 .await?;
+                new_version(tx, org, profile_id, now).await?;
                 // A change of the profile: every server's index reads its words again.
                 let reel = Showreel {
                     media_id: Some(media_id),
@@ -113,6 +118,7 @@ impl Tenant<'_> {
                     )
                     .await?;
                 if gone > 0 {
+                    new_version(tx, org, profile_id, Millis(now_ms())).await?;
                     let change =
                         Change::new(Some(org), "profile.showreel_removed", "profile", profile_id);
                     tx.record(&Actor::of(&scope), change).await?;
@@ -123,16 +129,23 @@ impl Tenant<'_> {
         .await
     }
 
-    /// The organisation's videos a reel may be chosen from: those with a browser proxy, the
-    /// newest first, at most `most`.
-    pub async fn reel_choices(&self, most: u32) -> Result<Vec<MediaFile>> {
+    /// The organisation's videos a reel may be chosen from: those with a browser proxy (whose
+    /// name holds `named`, in any case, if given), the newest first, at most `most`.
+    pub async fn reel_choices(&self, named: &str, most: u32) -> Result<Vec<MediaFile>> {
+        let named = named.trim().to_lowercase();
+        let mut args = vec![self.org_id().into()];
+        let mut filter = "";
+        if !named.is_empty() {
+            args.push(contains_pattern(&named).into());
+            filter = " AND LOWER(name) LIKE $2 ESCAPE '\\'";
+        }
         self.read(
             &format!(
-                "SELECT {FILE_COLS} FROM media_files WHERE org_id = $1 AND proxy_hash IS NOT NULL
+                "SELECT {FILE_COLS} FROM media_files WHERE org_id = $1 AND proxy_hash IS NOT NULL{filter}
                  ORDER BY created_at DESC, id DESC LIMIT {}",
                 most.min(500)
             ),
-            &[self.org_id().into()],
+            &args,
         )
         .await
     }
@@ -150,4 +163,19 @@ impl Tenant<'_> {
             .await?
             .ok_or(StoreError::NotFound { entity: "showreel" })
     }
+}
+
+/// A profile's reel changed: the profile is a version on.
+async fn new_version(
+    tx: &mut WriteTx<'_>,
+    org: uuid::Uuid,
+    profile_id: Uuid,
+    now: Millis,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE talent_profiles SET version = version + 1, updated_at = $3 WHERE org_id = $1 AND id = $2",
+        &[org.into(), profile_id.into(), now.into()],
+    )
+    .await?;
+    Ok(())
 }

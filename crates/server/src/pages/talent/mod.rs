@@ -469,7 +469,17 @@ async fn match_page(
             currency: Some(mq.currency.clone()),
             limit: Some(20),
         };
-        match state.store.tenant(&cx.scope).match_people(&want).await {
+        let found: Result<_, crate::ApiError> = match crate::api::talent::index_built(&state).await
+        {
+            Ok(()) => state
+                .store
+                .tenant(&cx.scope)
+                .match_people(&want, &state.talent)
+                .await
+                .map_err(crate::ApiError::from),
+            Err(e) => Err(e),
+        };
+        match found {
             Ok(m) => (
                 m.items
                     .iter()
@@ -853,8 +863,13 @@ struct ProfilePage {
     has_reel: bool,
     reel_note: String,
     /// For its keeper: the organisation's videos to choose the reel from (those with a
-    /// browser proxy, newest first), the current one chosen.
+    /// browser proxy, newest first; those whose name holds `reel_q` if asked), the current
+    /// one chosen.
     reel_choices: Vec<Choice>,
+    reel_q: String,
+    /// Whether any video's name holds `reel_q`, and what to say if none does.
+    reel_found: bool,
+    reel_none_named: String,
     can_edit: bool,
     roles: Vec<(String, Vec<Choice>)>,
     typed: CreditTyped,
@@ -919,8 +934,10 @@ async fn profile_page(
     flash: Option<(String, String)>,
     typed: CreditTyped,
     days: DaysTyped,
+    reel_q: &str,
 ) -> PageResult {
     cx.need(Permission::FindTalent)?;
+    let reel_q: String = reel_q.trim().chars().take(200).collect();
     let p = state.store.tenant(&cx.scope).profile(profile_id).await?;
     let cal = state
         .store
@@ -928,10 +945,12 @@ async fn profile_page(
         .calendar(profile_id, None, None)
         .await?;
     let can_edit = p.own && cx.scope.can(Permission::ManageTalent);
+    let mut reel_found = false;
     let reel_choices = if can_edit {
         let current = p.showreel.as_ref().and_then(|r| r.media_id);
         let tenant = state.store.tenant(&cx.scope);
-        let mut files = tenant.reel_choices(100).await?;
+        let mut files = tenant.reel_choices(&reel_q, 100).await?;
+        reel_found = !files.is_empty();
         // The current reel is always among them, however old, so saving a note keeps it.
         if let Some(id) = current
             && !files.iter().any(|f| f.id == id)
@@ -975,6 +994,12 @@ async fn profile_page(
             .map(|r| r.note.clone())
             .unwrap_or_default(),
         reel_choices,
+        reel_none_named: i18n::text_args(
+            "talent-showreel-none-named",
+            &[("q", reel_q.clone().into())],
+        ),
+        reel_q,
+        reel_found,
         can_edit,
         roles: role_groups(std::slice::from_ref(&typed.role)),
         typed,
@@ -1022,7 +1047,7 @@ async fn refused(
     if status == StatusCode::NOT_FOUND {
         return Err(e.into());
     }
-    let page = profile_page(state, cx, profile_id, Some(flash_of(e)), typed, days).await;
+    let page = profile_page(state, cx, profile_id, Some(flash_of(e)), typed, days, "").await;
     answered(page, status)
 }
 
@@ -1353,10 +1378,18 @@ fn credit_rows(p: &Profile) -> Vec<CreditRow> {
     rows
 }
 
+/// What the profile page was asked: a keeper looking for an older video to make the reel.
+#[derive(Default, Deserialize)]
+struct ProfileQuery {
+    #[serde(default)]
+    reel_q: String,
+}
+
 async fn profile(
     AxState(state): AxState<State>,
     MaybeSigned(c): MaybeSigned,
     Path(profile_id): Path<Uuid>,
+    Query(q): Query<ProfileQuery>,
 ) -> PageResult {
     let cx = ctx(&state, c).await?;
     profile_page(
@@ -1366,6 +1399,7 @@ async fn profile(
         None,
         CreditTyped::default(),
         DaysTyped::default(),
+        &q.reel_q,
     )
     .await
 }
