@@ -366,7 +366,8 @@ async fn search_talent(
 /// organisation's own: ranked by role, skills, languages, place, free days and day rate, each
 /// with the reasons for its rank and the points each gave.
 #[utoipa::path(get, path = "/api/v1/talent/matches", tag = "talent", params(MatchParams),
-    responses((status = 200, body = Matches), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Matches), (status = 403, body = Problem), (status = 422, body = Problem),
+        (status = 503, description = "the server started a moment ago and its talent index is not built yet", body = Problem)))]
 async fn match_people(
     AxState(state): AxState<State>,
     m: Member,
@@ -384,6 +385,7 @@ async fn match_people(
         limit: p.limit.map(|l| l as usize),
     };
     let scope = m.may(Permission::FindTalent)?;
+    want.check()?;
     index_built(&state).await?;
     Ok(Json(
         state

@@ -638,8 +638,9 @@ impl TalentIndex {
 
     /// Hands `each` the facts of every profile `org` may find that has one of the crew roles
     /// `roles` or, with none given, whose words (as a search finds them: a word also finds
-    /// those it begins) hold every word of one of `skills`. Called under the index's read
-    /// lock: `each` only weighs.
+    /// those it begins) hold every word of one of `skills` (a skill without a word a search
+    /// would find, such as `IT`: whose skills name it). Called under the index's read lock:
+    /// `each` only weighs.
     pub fn candidates(
         &self,
         org: Uuid,
@@ -672,6 +673,12 @@ impl TalentIndex {
         for skill in skills {
             let words: Vec<String> = words(skill).into_iter().take(MAX_WORDS).collect();
             if words.is_empty() {
+                // Nothing a search would find (`IT`, `C++`): those who name the skill itself.
+                for (f, facts) in found.iter_mut().zip(&inner.facts) {
+                    *f |= facts
+                        .as_ref()
+                        .is_some_and(|x| x.skills.iter().any(|t| same_word(t, skill)));
+                }
                 continue;
             }
             has.fill(0);
@@ -956,6 +963,13 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether two words are the same in any case.
+pub(crate) fn same_word(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// A crew role's bit: its place in the taxonomy (none for a key outside it).
@@ -1276,6 +1290,40 @@ mod tests {
         ix.apply(theirs, &[]);
         assert_eq!(ix.search(b, &ask).hits[0].1, alone);
         assert_eq!(ix.search(b, &ask).total, 1);
+    }
+
+    #[test]
+    fn candidates_are_found_by_role_or_by_every_word_of_a_skill_and_only_where_shown() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let ix = index();
+        let comp = entry("Lin", &["roto_artist"], &["Nuke", "After Effects"], true, a);
+        let it = entry("Wei", &["producer"], &["IT"], true, a);
+        let kept = entry("Kept", &["compositor"], &["Nuke"], false, a);
+        ix.rebuild(vec![comp.clone(), it.clone(), kept.clone()]);
+        let found = |org: Uuid, roles: &[&str], skills: &[&str]| {
+            let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
+            let mut names = Vec::new();
+            ix.candidates(org, roles, &skills, |f| {
+                names.push(if f.id == comp.id {
+                    "Lin"
+                } else if f.id == it.id {
+                    "Wei"
+                } else {
+                    "Kept"
+                })
+            });
+            names.sort();
+            names
+        };
+        assert_eq!(found(b, &["compositor", "roto_artist"], &[]), ["Lin"]);
+        assert_eq!(found(a, &["compositor"], &[]), ["Kept"]);
+        // Every word of a skill, a word also finding those it begins; any of the skills.
+        assert_eq!(found(b, &[], &["after effect"]), ["Lin"]);
+        assert_eq!(found(b, &[], &["after nuke houdini"]), Vec::<&str>::new());
+        assert_eq!(found(b, &[], &["houdini", "nuk"]), ["Lin"]);
+        // A skill of no word a search finds is compared with their skills.
+        assert_eq!(found(b, &[], &["it"]), ["Wei"]);
+        assert_eq!(found(a, &[], &["Nuke"]), ["Kept", "Lin"]);
     }
 
     #[test]

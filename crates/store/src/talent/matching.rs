@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::calendar::{EntryKind, days_between};
-use super::index::{Facts, TalentIndex};
+use super::index::{Facts, TalentIndex, same_word};
 use super::{Profile, profile_cols};
 use crate::{Arg, Result, Tenant};
 
@@ -36,7 +36,8 @@ use crate::{Arg, Result, Tenant};
 pub const MOST_MATCHES: usize = 50;
 
 /// The most candidates whose days and credits one read of the database takes (the first
-/// reads take fewer: four times the places listed, then twice as many each time).
+/// reads take fewer: four times the places listed, at least 20, then twice as many each
+/// time).
 const BATCH: usize = 400;
 
 /// What a hirer looks for, as asked (checked by `match_people`).
@@ -131,6 +132,13 @@ struct Checked {
     days: Option<(String, String, usize)>,
     rate: Option<(i64, Currency)>,
     limit: usize,
+}
+
+impl Want {
+    /// Refuses a want that cannot be matched, naming its field (`match_people` checks it too).
+    pub fn check(&self) -> Result<()> {
+        check(self).map(|_| ())
+    }
 }
 
 fn check(want: &Want) -> Result<Checked> {
@@ -341,13 +349,6 @@ fn points_before_the_day(want: &Checked, p: &Person<'_>) -> i64 {
     let mut sum = 0;
     weigh_each(want, p, None, 0, 0, &mut |_, points, _| sum += points);
     sum
-}
-
-/// Whether two words are the same in any case.
-fn same_word(a: &str, b: &str) -> bool {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Tells `say` each part of the fit of one person, with its points.
@@ -895,6 +896,65 @@ mod tests {
         }
         assert!(same_word("Nuke", "nUKE") && !same_word("Straße", "STRASSE"));
         assert!(same_word("ÉCLAIR", "éclair"));
+    }
+
+    #[test]
+    fn days_and_credits_add_no_more_than_the_first_pass_allows() {
+        // The reading stops when a candidate's first-pass points and the most their days and
+        // credits can add cannot reach the last place: that most must bound every person.
+        let by_skills = check(&Want {
+            skills: vec!["Nuke".into()],
+            languages: vec!["zh".into()],
+            max_rate: Some("1000".into()),
+            currency: Some("CNY".into()),
+            ..Want::default()
+        })
+        .unwrap();
+        let no_days = check(&Want {
+            role: Some("compositor".into()),
+            ..Want::default()
+        })
+        .unwrap();
+        let people = [
+            person(
+                &["compositor"],
+                &["Nuke", "Houdini"],
+                Some((180_000, "CNY")),
+            ),
+            person(
+                &["roto_artist", "compositor"],
+                &["Flame"],
+                Some((900_000, "CNY")),
+            ),
+            person(&["fx_artist"], &["nuke"], Some((30_000, "USD"))),
+            person(&[], &[], None),
+        ];
+        for w in [want(), by_skills, no_days] {
+            let most = most_by_the_day(&w);
+            let least = if w.days.is_some() {
+                weight::ALL_BUSY
+            } else {
+                0
+            };
+            for p in &people {
+                let first = points_before_the_day(&w, &p.into());
+                for busy in 0..=11 {
+                    for pencilled in 0..=(11 - busy) {
+                        for verified in 0..=4 {
+                            for in_role in 0..=4 {
+                                let in_role = if w.role.is_some() { in_role } else { 0 };
+                                let days = w.days.as_ref().map(|_| Days { busy, pencilled });
+                                let (whole, _) = weigh(&w, p, days, verified, in_role);
+                                assert!(
+                                    (first + least..=first + most).contains(&whole),
+                                    "{whole} outside {first} + {least}..={most} for {p:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

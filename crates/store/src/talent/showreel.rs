@@ -132,12 +132,14 @@ impl Tenant<'_> {
     /// The organisation's videos a reel may be chosen from: those with a browser proxy (whose
     /// name holds `named`, in any case, if given), the newest first, at most `most`.
     pub async fn reel_choices(&self, named: &str, most: u32) -> Result<Vec<MediaFile>> {
-        let named = named.trim().to_lowercase();
+        let named = named.trim();
         let mut args = vec![self.org_id().into()];
         let mut filter = "";
         if !named.is_empty() {
-            args.push(contains_pattern(&named).into());
-            filter = " AND LOWER(name) LIKE $2 ESCAPE '\\'";
+            // Lowered by the database on both sides, so a name is found as it was written
+            // whatever the database's idea of case.
+            args.push(contains_pattern(named).into());
+            filter = " AND LOWER(name) LIKE LOWER($2) ESCAPE '\\'";
         }
         self.read(
             &format!(

@@ -451,6 +451,8 @@ async fn match_page(
     let cx = ctx(&state, c).await?;
     cx.need(Permission::FindTalent)?;
     let asked = !mq.role.is_empty() || !mq.skills.is_empty();
+    // What a refusal answers with (422 for a want that cannot be matched).
+    let mut refused = StatusCode::UNPROCESSABLE_ENTITY;
     let (rows, considered, flash) = if asked {
         let want = Want {
             role: Some(mq.role.clone()),
@@ -469,15 +471,17 @@ async fn match_page(
             currency: Some(mq.currency.clone()),
             limit: Some(20),
         };
-        let found: Result<_, crate::ApiError> = match crate::api::talent::index_built(&state).await
-        {
-            Ok(()) => state
-                .store
-                .tenant(&cx.scope)
-                .match_people(&want, &state.talent)
-                .await
-                .map_err(crate::ApiError::from),
-            Err(e) => Err(e),
+        let found: Result<_, crate::ApiError> = match want.check() {
+            Err(e) => Err(e.into()),
+            Ok(()) => match crate::api::talent::index_built(&state).await {
+                Ok(()) => state
+                    .store
+                    .tenant(&cx.scope)
+                    .match_people(&want, &state.talent)
+                    .await
+                    .map_err(crate::ApiError::from),
+                Err(e) => Err(e),
+            },
         };
         match found {
             Ok(m) => (
@@ -504,7 +508,10 @@ async fn match_page(
                 i18n::text_args("talent-match-considered", &[("count", m.considered.into())]),
                 None,
             ),
-            Err(e) => (Vec::new(), String::new(), Some(flash_of(e))),
+            Err(e) => {
+                refused = e.status();
+                (Vec::new(), String::new(), Some(flash_of(e)))
+            }
         }
     } else {
         (Vec::new(), String::new(), None)
@@ -524,7 +531,7 @@ async fn match_page(
         typed: mq,
     });
     if flash.is_some() {
-        return answered(page, StatusCode::UNPROCESSABLE_ENTITY);
+        return answered(page, refused);
     }
     page
 }
