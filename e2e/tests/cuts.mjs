@@ -46,6 +46,9 @@ try {
   assert.match(await page.textContent("[data-testid=cuts-found] h2"), /3 changes in 96 frames/);
   // A frame on each side of each change, from the proxy: the two sides of a cut differ.
   await page.waitForFunction(() => document.body.dataset.cutsPainted === "true", null, { timeout: 30_000 });
+  // Each canvas shows the frame it names, as the video handed it to the screen.
+  const shown = await page.$$eval("canvas[data-at]", (cs) => cs.map((c) => [c.dataset.at, c.dataset.shown]));
+  for (const [at, frame] of shown) assert.equal(frame, at, `the frame shown for frame ${at}`);
   const sides = await page.$$eval("[data-testid=cuts] tbody tr", (trs) => trs.map((t) => [...t.querySelectorAll("canvas")].map((c) => {
     const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
     let sum = 0;

@@ -340,6 +340,19 @@ impl Srv {
         json(self.call(token, Method::POST, path, Some(body)).await).await
     }
 
+    /// Waits (up to 30 s) for the job workers to make media file `id`'s proxy and poster; panics
+    /// if they never do.
+    pub async fn proxied(&self, token: &str, id: &str) {
+        for _ in 0..300 {
+            let (_, f) = self.get(token, &format!("/api/v1/media/{id}")).await;
+            if !f["proxy_hash"].is_null() && !f["poster_hash"].is_null() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no proxy and poster were made of media file {id}");
+    }
+
     /// Uploads `bytes` as `name` through tus in one request: the new file's id.
     pub async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> String {
         use base64::Engine;

@@ -893,18 +893,7 @@ async fn a_showreel_plays_for_whoever_may_read_the_profile_and_its_words_are_fou
                 ffmpeg_clip("160x90", "24", "1", &[]),
             )
             .await;
-        let mut proxied = false;
-        for _ in 0..300 {
-            let (_, f) = srv
-                .get(&post.token, &format!("/api/v1/media/{media}"))
-                .await;
-            if !f["proxy_hash"].is_null() && !f["poster_hash"].is_null() {
-                proxied = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(proxied, "the reel's proxy and poster were made");
+        srv.proxied(&post.token, &media).await;
         let reel = |p: &Value| format!("/api/v1/talent/profiles/{}/showreel", id(p));
         let note = "Rotoscoping breakdowns from Moonlight Harbour";
 
