@@ -532,6 +532,36 @@ async fn a_copy_that_could_not_be_made_is_made_again_when_asked() {
     assert_ne!(d["versions"][0]["job_id"], json!(job.id.to_string()));
     let (_, again) = srv.post(&a.token, &remake, json!({})).await;
     assert_eq!(again["asked"], 0, "nothing failed now");
+    // A link withdrawn before its copy was made: the copy is not made, and its job says why.
+    let (_, other) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{list}/share-links"),
+            json!({"recipient": "Editor"}),
+        )
+        .await;
+    let other = format!("/api/v1/share-links/{}", id(&other["link"]));
+    assert_eq!(
+        srv.get(&a.token, &other).await.1["versions"][0]["job_status"],
+        "queued"
+    );
+    srv.post(&a.token, &format!("{other}/revoke"), json!({}))
+        .await;
+    let (_, d) = srv.get(&a.token, &other).await;
+    assert_eq!(d["versions"][0]["job_status"], "failed", "{d}");
+    let (_, j) = srv
+        .get(
+            &a.token,
+            &format!(
+                "/api/v1/jobs/{}",
+                d["versions"][0]["job_id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        j["last_error"], "the share link was revoked before its copy was made",
+        "{j}"
+    );
 
     // Workers again: the copy is made.
     let _workers = start_beside(&srv, 1).await;

@@ -130,7 +130,7 @@ pub(crate) struct News<'a> {
 
 /// A job as a write that moves it reads it back (`RETURNING id, org_id, kind, attempts,
 /// payload`).
-struct Moved {
+pub(crate) struct Moved {
     id: Uuid,
     org_id: Option<Uuid>,
     kind: String,
@@ -151,7 +151,7 @@ impl FromRow for Moved {
 }
 
 impl<'a> News<'a> {
-    fn of(m: &'a Moved, error: Option<&'a str>) -> Self {
+    pub(crate) fn of(m: &'a Moved, error: Option<&'a str>) -> Self {
         News {
             id: m.id,
             org_id: m.org_id,

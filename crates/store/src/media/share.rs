@@ -363,6 +363,24 @@ impl Tenant<'_> {
                         entity: "share link",
                     },
                 )?;
+                // The copies still waiting to be made for it are not made: their jobs stop.
+                let stopped: Vec<crate::jobs::Moved> = tx
+                    .query(
+                        "UPDATE jobs SET status = 'failed', last_error = $3, updated_at = $4
+                         WHERE org_id = $1 AND status = 'queued'
+                           AND id IN (SELECT job_id FROM share_link_media WHERE org_id = $1 AND link_id = $2)
+                         RETURNING id, org_id, kind, attempts, payload",
+                        &[org.into(), id.into(), LINK_REVOKED.into(), now_ms().into()],
+                    )
+                    .await?;
+                for m in &stopped {
+                    crate::jobs::announce(
+                        tx,
+                        "job.failed",
+                        crate::jobs::News::of(m, Some(LINK_REVOKED)),
+                    )
+                    .await?;
+                }
                 let change = Change::new(Some(org), "share_link.revoked", "share_link", id);
                 tx.record(
                     &Actor::of(&scope),
@@ -551,6 +569,9 @@ impl FromRow for GuestNote {
         })
     }
 }
+
+/// Why a copy asked for a link was not made: the link was revoked first.
+const LINK_REVOKED: &str = "the share link was revoked before its copy was made";
 
 /// The most notes a link's guests may write.
 pub const MAX_GUEST_NOTES: i64 = 1000;
