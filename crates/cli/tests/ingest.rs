@@ -1,6 +1,8 @@
 //! `mstation ingest` against a real server: a card read once, filed with its ASC MHL history;
-//! a run killed half-way taken up again without sending again what arrived; the same card
-//! filed once; a card whose file no longer matches its history files nothing.
+//! a run killed half-way taken up again without sending again what arrived; a server killed
+//! half-way (`kill -9`) keeps what it acknowledged, and the run, waiting for it, goes on once
+//! it is back and delivers the card whole; the same card filed once; a card whose file no longer matches its
+//! history files nothing.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -13,7 +15,8 @@ use common::*;
 
 /// A server with the organisation Alpha, its owner's token and the project FEAT.
 struct Platform {
-    _server: Running,
+    server: Running,
+    port: u16,
     base: String,
     token: String,
     http: reqwest::Client,
@@ -34,7 +37,8 @@ impl Platform {
         let base = format!("http://127.0.0.1:{port}");
         wait_ready(&base).await;
         let p = Platform {
-            _server: server,
+            server,
+            port,
             base,
             token,
             http: reqwest::Client::new(),
@@ -403,5 +407,145 @@ async fn a_day_folder_holding_a_card_with_its_own_history_is_filed_whole_and_bot
     verify.args(["mhl", "verify", &day.display().to_string()]);
     let (code, out, _) = run(verify);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 files verified"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_ingest_keeps_what_it_took_and_the_run_goes_on_once_it_is_back() {
+    let dir =
+        std::env::temp_dir().join(format!("mstation-ingest-{}", uuid::Uuid::now_v7().simple()));
+    let _cleanup = Cleanup(dir.clone());
+    let data = dir.join("data");
+    let mut p = Platform::start(&data).await;
+    let cache = dir.join("cache");
+    let card = dir.join("B002_K9QZ");
+    let clip = card.join("B002C001_K9QZ");
+    std::fs::create_dir_all(&clip).unwrap();
+    std::fs::write(clip.join("B002C001.mov"), content(200_000, 3)).unwrap();
+    // Not a whole number of the server's 16 MiB progress records, so its last record before the
+    // end is never the whole file.
+    let big = content((160 << 20) + 12_345, 4);
+    std::fs::write(clip.join("B002C002.mov"), &big).unwrap();
+
+    // The server is killed while the big file is on its way.
+    // Killed (even while held still) if the test stops early.
+    let mut child = Running(
+        p.ingest(&card, &cache)
+            .stdout(std::fs::File::create(dir.join("run.out")).unwrap())
+            .stderr(std::fs::File::create(dir.join("run.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut seen = None;
+    for _ in 0..4000 {
+        let ingest = std::fs::read_dir(cache.join("ingests"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                let v: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap_or_default())
+                    .unwrap_or(Value::Null);
+                v["ingest_id"].as_str().map(str::to_string)
+            });
+        if let Some(i) = ingest {
+            let v = p.get(&format!("/api/v1/ingests/{i}")).await;
+            let on_its_way = v["uploads"].as_array().unwrap().iter().find(|u| {
+                let received = u["received"].as_i64().unwrap();
+                u["path"] == "B002C001_K9QZ/B002C002.mov"
+                    && received > 0
+                    && received < big.len() as i64
+            });
+            if let Some(u) = on_its_way {
+                seen = Some((
+                    i,
+                    u["upload_id"].as_str().unwrap().to_string(),
+                    u["received"].as_i64().unwrap(),
+                ));
+                p.server.kill().unwrap();
+                p.server.wait().unwrap();
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (ingest_id, big_upload, acknowledged) =
+        seen.expect("the big file was on its way when the server was killed");
+    // The run is held still while the server comes back, to read what the server kept.
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    p.server = serve(&data, None, p.port);
+    wait_ready(&p.base).await;
+    let v = p.get(&format!("/api/v1/ingests/{ingest_id}")).await;
+    let kept = v["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["upload_id"] == big_upload.as_str())
+        .unwrap_or_else(|| panic!("the big file's upload is kept: {v}"))["received"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        (acknowledged..=big.len() as i64).contains(&kept),
+        "all it acknowledged ({acknowledged}) is kept: {kept}"
+    );
+    assert!(
+        p.files().await.is_empty(),
+        "nothing is filed before the ingest ends"
+    );
+
+    // The run, waiting for its server, goes on where the server stands, in the same upload,
+    // once the killed server's hold on the upload has run out (`HOLD_MS`, a minute: no server
+    // can tell a dead holder from a live one on another machine).
+    signal("-CONT");
+    let mut ended = None;
+    for _ in 0..1800 {
+        if let Some(s) = child.try_wait().unwrap() {
+            ended = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = std::fs::read_to_string(dir.join("run.out")).unwrap();
+    let err = std::fs::read_to_string(dir.join("run.err")).unwrap();
+    assert!(ended.is_some_and(|s| s.success()), "{out}\n{err}");
+    assert!(
+        out.contains("filed 2 files") && out.contains(&format!("ingest {ingest_id}")),
+        "{out}"
+    );
+    let v = p.get(&format!("/api/v1/ingests/{ingest_id}")).await;
+    assert_eq!(v["state"], "done", "{v}");
+    let sent: Vec<&Value> = v["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["path"] == "B002C001_K9QZ/B002C002.mov")
+        .collect();
+    assert_eq!(sent.len(), 1, "one upload for the big file: {v}");
+    assert_eq!(
+        sent[0]["upload_id"],
+        big_upload.as_str(),
+        "taken up, not sent again"
+    );
+    let files = p.files().await;
+    assert_eq!(files.len(), 2);
+    let f = files.iter().find(|f| f["name"] == "B002C002.mov").unwrap();
+    assert_eq!(
+        f["hash"],
+        blake3::hash(&big).to_hex().as_str(),
+        "the big file arrived whole"
+    );
+    let (code, out, err) = run({
+        let mut c = Command::new(BIN);
+        c.args(["mhl", "verify", &card.display().to_string()]);
+        c
+    });
+    assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("2 files verified"), "{out}");
 }

@@ -22,42 +22,52 @@ if (data.proxy && data.fps && canvases.length) {
   video.src = data.proxy;
   const frames = "requestVideoFrameCallback" in HTMLVideoElement.prototype;
   // Resolves with the frame number shown once the seek to frame `at` is on screen (or, after
-  // three seconds without word of it, -1: drawn as it is rather than never).
+  // three seconds without word of it, -1: drawn as it is rather than never). Whatever is left
+  // waiting is let go either way.
   const seek = (at) =>
     new Promise((done) => {
       let seeked = false;
       let shown = frames ? null : -1;
-      const finish = () => {
-        if (seeked && shown !== null) {
-          clearTimeout(late);
-          done(shown);
-        }
+      let handle = null;
+      const end = (frame) => {
+        clearTimeout(late);
+        video.removeEventListener("seeked", onSeeked);
+        if (handle !== null) video.cancelVideoFrameCallback(handle);
+        handle = null;
+        done(frame);
       };
-      const late = setTimeout(() => done(-1), 3000);
-      const watch = () =>
-        video.requestVideoFrameCallback((_, m) => {
+      const finish = () => {
+        if (seeked && shown !== null) end(shown);
+      };
+      const late = setTimeout(() => end(-1), 3000);
+      const watch = () => {
+        handle = video.requestVideoFrameCallback((_, m) => {
+          handle = null;
           const f = Math.round((m.mediaTime * num) / den);
           // A frame from before the seek: wait for the next.
           if (f !== at) return watch();
           shown = f;
           finish();
         });
+      };
+      const onSeeked = () => {
+        seeked = true;
+        finish();
+      };
       if (frames) watch();
-      video.addEventListener(
-        "seeked",
-        () => {
-          seeked = true;
-          finish();
-        },
-        { once: true },
-      );
+      video.addEventListener("seeked", onSeeked);
       video.currentTime = ((at + 0.5) * den) / num;
     });
   video.addEventListener(
     "loadeddata",
     async () => {
+      let last = -1;
       for (const c of canvases) {
-        const shown = await seek(Number(c.dataset.at));
+        const at = Number(c.dataset.at);
+        // The frame on screen already (a shot of one frame is both sides' neighbour): no seek,
+        // which would bring no new frame to wait for.
+        const shown = at === last ? at : await seek(at);
+        last = shown;
         const g = c.getContext("2d");
         // The picture, letterboxed into the canvas.
         const s = Math.min(c.width / video.videoWidth, c.height / video.videoHeight);
@@ -69,6 +79,9 @@ if (data.proxy && data.fps && canvases.length) {
         c.dataset.painted = "true";
         if (shown >= 0) c.dataset.shown = String(shown);
       }
+      video.removeAttribute("src");
+      video.load();
+      video.remove();
       document.body.dataset.cutsPainted = "true";
     },
     { once: true },

@@ -545,8 +545,12 @@ async fn a_copy_that_could_not_be_made_is_made_again_when_asked() {
         srv.get(&a.token, &other).await.1["versions"][0]["job_status"],
         "queued"
     );
-    srv.post(&a.token, &format!("{other}/revoke"), json!({}))
-        .await;
+    assert_eq!(
+        srv.post(&a.token, &format!("{other}/revoke"), json!({}))
+            .await
+            .0,
+        200
+    );
     let (_, d) = srv.get(&a.token, &other).await;
     assert_eq!(d["versions"][0]["job_status"], "failed", "{d}");
     let (_, j) = srv

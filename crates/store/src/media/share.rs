@@ -508,7 +508,8 @@ impl FromRow for LinkCopy {
     }
 }
 
-/// Inside the end of a `media.watermark` job: the copy made for its link and version.
+/// Inside the end of a `media.watermark` job: the copy made for its link and version, unless
+/// the link was revoked meanwhile (then nothing is recorded and the copy's blob is collected).
 pub(crate) async fn watermark_tx(
     tx: &mut WriteTx<'_>,
     org_id: Uuid,
@@ -523,7 +524,8 @@ pub(crate) async fn watermark_tx(
     };
     let n = tx
         .execute(
-            "UPDATE share_link_media SET hash = $4, error = NULL WHERE org_id = $1 AND link_id = $2 AND version_id = $3",
+            "UPDATE share_link_media SET hash = $4, error = NULL WHERE org_id = $1 AND link_id = $2 AND version_id = $3
+               AND EXISTS (SELECT 1 FROM share_links l WHERE l.org_id = $1 AND l.id = $2 AND l.revoked_at IS NULL)",
             &[org_id.into(), link.into(), version.into(), hash.into()],
         )
         .await?;
