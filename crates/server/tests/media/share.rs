@@ -522,6 +522,41 @@ async fn a_copy_that_could_not_be_made_is_made_again_when_asked() {
     let (_, d) = srv.get(&a.token, &detail).await;
     assert_eq!(d["versions"][0]["job_status"], "failed", "{d}");
 
+    // A link revoked while its copy is being made: the copy, finished, is not kept for it.
+    let (_, third) = srv
+        .post(
+            &a.token,
+            &format!("/api/v1/playlists/{list}/share-links"),
+            json!({"recipient": "Colourist"}),
+        )
+        .await;
+    let third = format!("/api/v1/share-links/{}", id(&third["link"]));
+    let running = platform
+        .claim_job("test-worker", &["media.watermark"], 60_000)
+        .await
+        .unwrap()
+        .expect("the third link's copy is queued");
+    assert_eq!(
+        srv.post(&a.token, &format!("{third}/revoke"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let ended = platform
+        .finish_media_job(
+            running.id,
+            "test-worker",
+            mstation_store::media::work::Made::Watermarked("0".repeat(64)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&ended, mstation_store::media::work::Ended::Succeeded(r) if r["gone"] == true),
+        "{ended:?}"
+    );
+    let (_, d) = srv.get(&a.token, &third).await;
+    assert!(d["versions"][0]["hash"].is_null(), "{d}");
+
     // Asked again: a new job, once; not by another organisation.
     let remake = format!("/api/v1/share-links/{link}/remake");
     assert_eq!(srv.post(&b.token, &remake, json!({})).await.0, 404);
